@@ -1,0 +1,557 @@
+//===- DlcOps.td - dlc dialect operations -------------------*- tablegen -*-===//
+#ifndef DLC_OPS_TD
+#define DLC_OPS_TD
+
+include "dialects/DlcBase.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+include "mlir/IR/RegionKindInterface.td"
+include "mlir/IR/SymbolInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Constants
+//===----------------------------------------------------------------------===//
+
+def Dlc_ConstantOp : Dlc_Op<"constant", [ConstantLike]> {
+  let summary = "A constant tensor (ONNX initializer or Constant node)";
+  let description = [{
+    Large weights are `dense_resource` blobs, small ones dense literals:
+
+    ```mlir
+    %w = dlc.constant {value = dense_resource<fc1_weight> : tensor<64x128xf32>}
+           : () -> tensor<64x128xf32>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs AnyRankedTensor:$output);
+  let hasFolder = 1;
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise, one operand
+//===----------------------------------------------------------------------===//
+
+def Dlc_NegOp : Dlc_UnaryOp<"neg", "Neg">;
+def Dlc_AbsOp : Dlc_UnaryOp<"abs", "Abs">;
+def Dlc_ExpOp : Dlc_UnaryOp<"exp", "Exp">;
+def Dlc_LogOp : Dlc_UnaryOp<"log", "Log">;
+def Dlc_SqrtOp : Dlc_UnaryOp<"sqrt", "Sqrt">;
+def Dlc_ReciprocalOp : Dlc_UnaryOp<"reciprocal", "Reciprocal">;
+def Dlc_TanhOp : Dlc_UnaryOp<"tanh", "Tanh">;
+def Dlc_SigmoidOp : Dlc_UnaryOp<"sigmoid", "Sigmoid">;
+def Dlc_ReluOp : Dlc_UnaryOp<"relu", "Relu">;
+def Dlc_ErfOp : Dlc_UnaryOp<"erf", "Erf">;
+def Dlc_NotOp : Dlc_UnaryOp<"not", "Not">;
+def Dlc_FloorOp : Dlc_UnaryOp<"floor", "Floor">;
+def Dlc_CeilOp : Dlc_UnaryOp<"ceil", "Ceil">;
+def Dlc_RoundOp : Dlc_UnaryOp<"round", "Round">;
+def Dlc_SignOp : Dlc_UnaryOp<"sign", "Sign">;
+def Dlc_SinOp : Dlc_UnaryOp<"sin", "Sin">;
+def Dlc_CosOp : Dlc_UnaryOp<"cos", "Cos">;
+def Dlc_TanOp : Dlc_UnaryOp<"tan", "Tan">;
+def Dlc_AsinOp : Dlc_UnaryOp<"asin", "Asin">;
+def Dlc_AcosOp : Dlc_UnaryOp<"acos", "Acos">;
+def Dlc_AtanOp : Dlc_UnaryOp<"atan", "Atan">;
+def Dlc_SinhOp : Dlc_UnaryOp<"sinh", "Sinh">;
+def Dlc_CoshOp : Dlc_UnaryOp<"cosh", "Cosh">;
+def Dlc_AsinhOp : Dlc_UnaryOp<"asinh", "Asinh">;
+def Dlc_AcoshOp : Dlc_UnaryOp<"acosh", "Acosh">;
+def Dlc_AtanhOp : Dlc_UnaryOp<"atanh", "Atanh">;
+def Dlc_SoftplusOp : Dlc_UnaryOp<"softplus", "Softplus">;
+def Dlc_SoftsignOp : Dlc_UnaryOp<"softsign", "Softsign">;
+def Dlc_MishOp : Dlc_UnaryOp<"mish", "Mish">;
+def Dlc_HardSwishOp : Dlc_UnaryOp<"hard_swish", "HardSwish">;
+def Dlc_IsNaNOp : Dlc_UnaryOp<"isnan", "IsNaN">;
+def Dlc_IdentityOp : Dlc_UnaryOp<"identity", "Identity (also inference-mode Dropout)"> {
+  let hasFolder = 1;
+}
+def Dlc_CastOp : Dlc_UnaryOp<"cast", "Cast (the result element type is the target)"> {
+  let hasFolder = 1;
+}
+
+def Dlc_IsInfOp : Dlc_UnaryOp<"isinf", "IsInf"> {
+  let arguments = (ins AnyTensor:$x, BoolAttr:$detect_negative,
+                       BoolAttr:$detect_positive);
+}
+def Dlc_LeakyReluOp : Dlc_UnaryOp<"leaky_relu", "LeakyRelu"> {
+  let arguments = (ins AnyTensor:$x, F32Attr:$alpha);
+}
+def Dlc_EluOp : Dlc_UnaryOp<"elu", "Elu"> {
+  let arguments = (ins AnyTensor:$x, F32Attr:$alpha);
+}
+def Dlc_CeluOp : Dlc_UnaryOp<"celu", "Celu"> {
+  let arguments = (ins AnyTensor:$x, F32Attr:$alpha);
+}
+def Dlc_ThresholdedReluOp : Dlc_UnaryOp<"thresholded_relu", "ThresholdedRelu"> {
+  let arguments = (ins AnyTensor:$x, F32Attr:$alpha);
+}
+def Dlc_SeluOp : Dlc_UnaryOp<"selu", "Selu"> {
+  let arguments = (ins AnyTensor:$x, F32Attr:$alpha, F32Attr:$gamma);
+}
+def Dlc_HardSigmoidOp : Dlc_UnaryOp<"hard_sigmoid", "HardSigmoid"> {
+  let arguments = (ins AnyTensor:$x, F32Attr:$alpha, F32Attr:$beta);
+}
+def Dlc_ShrinkOp : Dlc_UnaryOp<"shrink", "Shrink"> {
+  let arguments = (ins AnyTensor:$x, F32Attr:$bias, F32Attr:$lambd);
+}
+def Dlc_GeluOp : Dlc_UnaryOp<"gelu", "Gelu"> {
+  let arguments = (ins AnyTensor:$x, BoolAttr:$tanh_approximation);
+}
+def Dlc_ClipOp : Dlc_UnaryOp<"clip", "Clip (bounds resolved at import)"> {
+  let arguments = (ins AnyTensor:$x, OptionalAttr<F64Attr>:$min,
+                       OptionalAttr<F64Attr>:$max);
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise, two or three operands, broadcasting
+//===----------------------------------------------------------------------===//
+
+def Dlc_AddOp : Dlc_BinaryOp<"add", "Add", [Commutative]>;
+def Dlc_SubOp : Dlc_BinaryOp<"sub", "Sub">;
+def Dlc_MulOp : Dlc_BinaryOp<"mul", "Mul", [Commutative]>;
+def Dlc_DivOp : Dlc_BinaryOp<"div", "Div">;
+def Dlc_PowOp : Dlc_BinaryOp<"pow", "Pow">;
+def Dlc_MinOp : Dlc_BinaryOp<"min", "Min", [Commutative]>;
+def Dlc_MaxOp : Dlc_BinaryOp<"max", "Max", [Commutative]>;
+def Dlc_ModOp : Dlc_BinaryOp<"mod", "Mod (integer: sign of divisor)">;
+def Dlc_FModOp : Dlc_BinaryOp<"fmod", "Mod with fmod=1 (sign of dividend)">;
+def Dlc_PReluOp : Dlc_BinaryOp<"prelu", "PRelu">;
+def Dlc_EqualOp : Dlc_BinaryOp<"equal", "Equal", [Commutative]>;
+def Dlc_LessOp : Dlc_BinaryOp<"less", "Less">;
+def Dlc_LessOrEqualOp : Dlc_BinaryOp<"less_or_equal", "LessOrEqual">;
+def Dlc_GreaterOp : Dlc_BinaryOp<"greater", "Greater">;
+def Dlc_GreaterOrEqualOp : Dlc_BinaryOp<"greater_or_equal", "GreaterOrEqual">;
+def Dlc_AndOp : Dlc_BinaryOp<"and", "And", [Commutative]>;
+def Dlc_OrOp : Dlc_BinaryOp<"or", "Or", [Commutative]>;
+def Dlc_XorOp : Dlc_BinaryOp<"xor", "Xor", [Commutative]>;
+def Dlc_BitShiftLeftOp : Dlc_BinaryOp<"bitshift_left", "BitShift direction=LEFT">;
+def Dlc_BitShiftRightOp : Dlc_BinaryOp<"bitshift_right", "BitShift direction=RIGHT">;
+
+def Dlc_WhereOp : Dlc_Op<"where"> {
+  let summary = "ONNX Where: select with three-way broadcasting";
+  let description = [{
+    ```mlir
+    %r = dlc.where %c, %a, %b : (tensor<4xi1>, tensor<4xf32>, tensor<f32>) -> tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$condition,
+                       AnyTensor:$x, AnyTensor:$y);
+  let results = (outs AnyTensor:$result);
+}
+
+//===----------------------------------------------------------------------===//
+// Contractions
+//===----------------------------------------------------------------------===//
+
+def Dlc_MatMulOp : Dlc_Op<"matmul"> {
+  let summary = "ONNX MatMul (numpy matmul: 1-D promotion, batch broadcasting)";
+  let description = [{
+    ```mlir
+    %c = dlc.matmul %a, %b : (tensor<?x8x32xf32>, tensor<32x32xf32>) -> tensor<?x8x32xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$a, AnyTensor:$b);
+  let results = (outs AnyTensor:$c);
+}
+
+def Dlc_GemmOp : Dlc_Op<"gemm"> {
+  let summary = "ONNX Gemm: alpha * op(A) * op(B) + beta * C";
+  let description = [{
+    ```mlir
+    %y = dlc.gemm %a, %b, %c {alpha = 1.0 : f32, beta = 1.0 : f32, transA = false,
+           transB = true} : (tensor<?x64xf32>, tensor<128x64xf32>, tensor<128xf32>)
+           -> tensor<?x128xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$a, AnyTensor:$b,
+                       Optional<AnyTensor>:$c, F32Attr:$alpha,
+                       F32Attr:$beta, BoolAttr:$transA, BoolAttr:$transB);
+  let results = (outs AnyTensor:$y);
+}
+
+def Dlc_ConvOp : Dlc_Op<"conv"> {
+  let summary = "ONNX Conv (N-D, groups, dilations; explicit pads)";
+  let description = [{
+    `pads` holds all begin pads then all end pads; the importer resolves `auto_pad`.
+
+    ```mlir
+    %y = dlc.conv %x, %w, %b {pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>,
+           dilations = array<i64: 1, 1>, group = 1 : i64}
+           : (tensor<?x3x16x16xf32>, tensor<8x3x3x3xf32>, tensor<8xf32>) -> tensor<?x8x16x16xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, AnyTensor:$w,
+                       Optional<AnyTensor>:$b, DenseI64ArrayAttr:$pads,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$dilations,
+                       I64Attr:$group);
+  let results = (outs AnyTensor:$y);
+}
+
+//===----------------------------------------------------------------------===//
+// Pooling and normalization
+//===----------------------------------------------------------------------===//
+
+def Dlc_MaxPoolOp : Dlc_Op<"max_pool"> {
+  let summary = "ONNX MaxPool (explicit pads; ceil_mode resolved into output size)";
+  let description = [{
+    ```mlir
+    %y = dlc.max_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>,
+           pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, ceil_mode = false}
+           : (tensor<?x8x16x16xf32>) -> tensor<?x8x8x8xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, DenseI64ArrayAttr:$kernel_shape,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                       DenseI64ArrayAttr:$dilations, BoolAttr:$ceil_mode);
+  let results = (outs AnyTensor:$y);
+}
+
+def Dlc_AveragePoolOp : Dlc_Op<"average_pool"> {
+  let summary = "ONNX AveragePool";
+  let description = [{
+    ```mlir
+    %y = dlc.average_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>,
+           pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, ceil_mode = false,
+           count_include_pad = false} : (tensor<1x1x4x4xf32>) -> tensor<1x1x2x2xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, DenseI64ArrayAttr:$kernel_shape,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                       DenseI64ArrayAttr:$dilations, BoolAttr:$ceil_mode,
+                       BoolAttr:$count_include_pad);
+  let results = (outs AnyTensor:$y);
+}
+
+def Dlc_GlobalAveragePoolOp : Dlc_Op<"global_average_pool"> {
+  let summary = "ONNX GlobalAveragePool: mean over all spatial dims, kept as 1";
+  let description = [{
+    ```mlir
+    %y = dlc.global_average_pool %x : (tensor<?x16x8x8xf32>) -> tensor<?x16x1x1xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x);
+  let results = (outs AnyTensor:$y);
+}
+
+def Dlc_GlobalMaxPoolOp : Dlc_Op<"global_max_pool"> {
+  let summary = "ONNX GlobalMaxPool: max over all spatial dims, kept as 1";
+  let description = [{
+    ```mlir
+    %y = dlc.global_max_pool %x : (tensor<?x16x8x8xf32>) -> tensor<?x16x1x1xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x);
+  let results = (outs AnyTensor:$y);
+}
+
+def Dlc_BatchNormOp : Dlc_Op<"batch_norm"> {
+  let summary = "ONNX BatchNormalization, inference mode (running statistics)";
+  let description = [{
+    ```mlir
+    %y = dlc.batch_norm %x, %scale, %bias, %mean, %var {epsilon = 1.0e-05 : f32}
+           : (tensor<?x8x4x4xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>,
+              tensor<8xf32>) -> tensor<?x8x4x4xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, AnyTensor:$scale,
+                       AnyTensor:$bias, AnyTensor:$mean,
+                       AnyTensor:$var, F32Attr:$epsilon);
+  let results = (outs AnyTensor:$y);
+}
+
+def Dlc_LayerNormOp : Dlc_Op<"layer_norm"> {
+  let summary = "ONNX LayerNormalization over the dims from `axis` on";
+  let description = [{
+    ```mlir
+    %y = dlc.layer_norm %x, %scale, %bias {axis = -1 : i64, epsilon = 1.0e-05 : f32}
+           : (tensor<?x8x32xf32>, tensor<32xf32>, tensor<32xf32>) -> tensor<?x8x32xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, AnyTensor:$scale,
+                       Optional<AnyTensor>:$bias, I64Attr:$axis,
+                       F32Attr:$epsilon);
+  let results = (outs AnyTensor:$y);
+}
+
+def Dlc_SoftmaxOp : Dlc_Op<"softmax"> {
+  let summary = "ONNX Softmax (opset 13 semantics: along one axis)";
+  let description = [{
+    ```mlir
+    %y = dlc.softmax %x {axis = -1 : i64} : (tensor<?x10xf32>) -> tensor<?x10xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, I64Attr:$axis);
+  let results = (outs AnyTensor:$y);
+}
+
+def Dlc_LogSoftmaxOp : Dlc_Op<"log_softmax"> {
+  let summary = "ONNX LogSoftmax (opset 13 semantics: along one axis)";
+  let description = [{
+    ```mlir
+    %y = dlc.log_softmax %x {axis = -1 : i64} : (tensor<?x10xf32>) -> tensor<?x10xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, I64Attr:$axis);
+  let results = (outs AnyTensor:$y);
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+def Dlc_ReduceSumOp : Dlc_ReduceOp<"reduce_sum", "ReduceSum">;
+def Dlc_ReduceMeanOp : Dlc_ReduceOp<"reduce_mean", "ReduceMean">;
+def Dlc_ReduceMaxOp : Dlc_ReduceOp<"reduce_max", "ReduceMax">;
+def Dlc_ReduceMinOp : Dlc_ReduceOp<"reduce_min", "ReduceMin">;
+def Dlc_ReduceProdOp : Dlc_ReduceOp<"reduce_prod", "ReduceProd">;
+def Dlc_ReduceL1Op : Dlc_ReduceOp<"reduce_l1", "ReduceL1">;
+def Dlc_ReduceL2Op : Dlc_ReduceOp<"reduce_l2", "ReduceL2">;
+def Dlc_ReduceLogSumOp : Dlc_ReduceOp<"reduce_log_sum", "ReduceLogSum">;
+def Dlc_ReduceLogSumExpOp : Dlc_ReduceOp<"reduce_log_sum_exp", "ReduceLogSumExp">;
+def Dlc_ReduceSumSquareOp : Dlc_ReduceOp<"reduce_sum_square", "ReduceSumSquare">;
+
+def Dlc_ArgMaxOp : Dlc_Op<"arg_max"> {
+  let summary = "ONNX ArgMax: int64 indices of the maxima along `axis`";
+  let description = [{
+    ```mlir
+    %i = dlc.arg_max %x {axis = 1 : i64, keepdims = false, select_last_index = false}
+           : (tensor<?x10xf32>) -> tensor<?xi64>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, I64Attr:$axis, BoolAttr:$keepdims,
+                       BoolAttr:$select_last_index);
+  let results = (outs AnyTensor:$y);
+}
+
+def Dlc_ArgMinOp : Dlc_Op<"arg_min"> {
+  let summary = "ONNX ArgMin: int64 indices of the minima along `axis`";
+  let description = [{
+    ```mlir
+    %i = dlc.arg_min %x {axis = 1 : i64, keepdims = false, select_last_index = false}
+           : (tensor<?x10xf32>) -> tensor<?xi64>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, I64Attr:$axis, BoolAttr:$keepdims,
+                       BoolAttr:$select_last_index);
+  let results = (outs AnyTensor:$y);
+}
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+def Dlc_ReshapeOp : Dlc_Op<"reshape"> {
+  let summary = "ONNX Reshape with a constant target shape (0 copies a dim, -1 infers)";
+  let description = [{
+    ```mlir
+    %y = dlc.reshape %x {shape = array<i64: 0, 0, 4, 8>, allowzero = false}
+           : (tensor<?x8x32xf32>) -> tensor<?x8x4x8xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, DenseI64ArrayAttr:$shape,
+                       BoolAttr:$allowzero);
+  let results = (outs AnyTensor:$y);
+  let hasFolder = 1;
+}
+
+def Dlc_FlattenOp : Dlc_Op<"flatten"> {
+  let summary = "ONNX Flatten to 2-D at `axis`";
+  let description = [{
+    ```mlir
+    %y = dlc.flatten %x {axis = 1 : i64} : (tensor<?x16x1x1xf32>) -> tensor<?x16xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, I64Attr:$axis);
+  let results = (outs AnyTensor:$y);
+  let hasFolder = 1;
+}
+
+def Dlc_SqueezeOp : Dlc_Op<"squeeze"> {
+  let summary = "ONNX Squeeze (empty axes: every static 1)";
+  let description = [{
+    ```mlir
+    %y = dlc.squeeze %x {axes = array<i64: 1>} : (tensor<?x1x4xf32>) -> tensor<?x4xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, DenseI64ArrayAttr:$axes);
+  let results = (outs AnyTensor:$y);
+  let hasFolder = 1;
+}
+
+def Dlc_UnsqueezeOp : Dlc_Op<"unsqueeze"> {
+  let summary = "ONNX Unsqueeze";
+  let description = [{
+    ```mlir
+    %y = dlc.unsqueeze %x {axes = array<i64: 0>} : (tensor<4xf32>) -> tensor<1x4xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, DenseI64ArrayAttr:$axes);
+  let results = (outs AnyTensor:$y);
+  let hasFolder = 1;
+}
+
+def Dlc_TransposeOp : Dlc_Op<"transpose"> {
+  let summary = "ONNX Transpose";
+  let description = [{
+    ```mlir
+    %y = dlc.transpose %x {perm = array<i64: 0, 2, 1, 3>}
+           : (tensor<?x8x4x8xf32>) -> tensor<?x4x8x8xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, DenseI64ArrayAttr:$perm);
+  let results = (outs AnyTensor:$y);
+  let hasFolder = 1;
+}
+
+def Dlc_ConcatOp : Dlc_Op<"concat"> {
+  let summary = "ONNX Concat";
+  let description = [{
+    ```mlir
+    %y = dlc.concat %a, %b {axis = 0 : i64} : (tensor<2xi64>, tensor<1xi64>) -> tensor<3xi64>
+    ```
+  }];
+  let arguments = (ins Variadic<AnyTensor>:$inputs, I64Attr:$axis);
+  let results = (outs AnyTensor:$y);
+  let hasFolder = 1;
+}
+
+def Dlc_SplitOp : Dlc_Op<"split"> {
+  let summary = "ONNX Split into pieces of the given sizes along `axis`";
+  let description = [{
+    ```mlir
+    %a, %b = dlc.split %x {axis = 1 : i64, sizes = array<i64: 2, 4>}
+               : (tensor<?x6xf32>) -> (tensor<?x2xf32>, tensor<?x4xf32>)
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, I64Attr:$axis,
+                       DenseI64ArrayAttr:$sizes);
+  let results = (outs Variadic<AnyTensor>:$outputs);
+}
+
+def Dlc_SliceOp : Dlc_Op<"slice"> {
+  let summary = "ONNX Slice with constant starts/ends/axes/steps (normalized at import)";
+  let description = [{
+    ```mlir
+    %y = dlc.slice %x {starts = array<i64: 0>, ends = array<i64: 2>, axes = array<i64: 1>,
+           steps = array<i64: 1>} : (tensor<?x6xf32>) -> tensor<?x2xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, DenseI64ArrayAttr:$starts,
+                       DenseI64ArrayAttr:$ends, DenseI64ArrayAttr:$axes,
+                       DenseI64ArrayAttr:$steps);
+  let results = (outs AnyTensor:$y);
+  let hasFolder = 1;
+}
+
+def Dlc_GatherOp : Dlc_Op<"gather"> {
+  let summary = "ONNX Gather along `axis` (negative indices wrap)";
+  let description = [{
+    ```mlir
+    %y = dlc.gather %table, %ids {axis = 0 : i64}
+           : (tensor<100x16xf32>, tensor<?x8xi64>) -> tensor<?x8x16xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$data,
+                       AnyTensor:$indices, I64Attr:$axis);
+  let results = (outs AnyTensor:$y);
+  let hasFolder = 1;
+}
+
+def Dlc_ExpandOp : Dlc_Op<"expand"> {
+  let summary = "ONNX Expand to a constant shape (bidirectional broadcast)";
+  let description = [{
+    ```mlir
+    %y = dlc.expand %x {shape = array<i64: 2, 3>} : (tensor<3xf32>) -> tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, DenseI64ArrayAttr:$shape);
+  let results = (outs AnyTensor:$y);
+}
+
+def Dlc_TileOp : Dlc_Op<"tile"> {
+  let summary = "ONNX Tile with constant repeats";
+  let description = [{
+    ```mlir
+    %y = dlc.tile %x {repeats = array<i64: 2, 1>} : (tensor<2x3xf32>) -> tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, DenseI64ArrayAttr:$repeats);
+  let results = (outs AnyTensor:$y);
+}
+
+def Dlc_PadOp : Dlc_Op<"pad"> {
+  let summary = "ONNX Pad, constant/reflect/edge modes, constant pads (begins then ends)";
+  let description = [{
+    ```mlir
+    %y = dlc.pad %x {pads = array<i64: 0, 1, 0, 1>, mode = "constant", value = 0.0 : f64}
+           : (tensor<2x3xf32>) -> tensor<2x5xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, DenseI64ArrayAttr:$pads,
+                       StrAttr:$mode, F64Attr:$value);
+  let results = (outs AnyTensor:$y);
+}
+
+def Dlc_ShapeOp : Dlc_Op<"shape"> {
+  let summary = "ONNX Shape: the dims [start, end) as a 1-D int64 tensor";
+  let description = [{
+    ```mlir
+    %s = dlc.shape %x {start = 0 : i64, end = 2 : i64} : (tensor<?x8xf32>) -> tensor<2xi64>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, I64Attr:$start, I64Attr:$end);
+  let results = (outs AnyTensor:$y);
+  let hasFolder = 1;
+}
+
+def Dlc_SizeOp : Dlc_Op<"size"> {
+  let summary = "ONNX Size: element count as an int64 scalar";
+  let description = [{
+    ```mlir
+    %n = dlc.size %x : (tensor<?x8xf32>) -> tensor<i64>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x);
+  let results = (outs AnyTensor:$y);
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Kernels
+//===----------------------------------------------------------------------===//
+
+def Dlc_KernelOp : Op<Dlc_Dialect, "kernel",
+    [IsolatedFromAbove, SingleBlockImplicitTerminator<"YieldOp">,
+     DeclareOpInterfaceMethods<DlcShapeInference>]> {
+  let summary = "A kernel region: ops that run as one launch";
+  let description = [{
+    Formed by `dlc-form-kernels`. The region is isolated from above; its block
+    arguments are the kernel's operands. `nodes` names the ONNX nodes it covers.
+
+    ```mlir
+    %y = dlc.kernel "relu_0" (%x) {nodes = ["Relu_0"]} : (tensor<?x4xf32>) -> tensor<?x4xf32> {
+    ^bb0(%a: tensor<?x4xf32>):
+      %r = dlc.relu %a : (tensor<?x4xf32>) -> tensor<?x4xf32>
+      dlc.yield %r : tensor<?x4xf32>
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<AnyType>:$inputs, StrAttr:$sym_name,
+                       StrArrayAttr:$nodes);
+  let results = (outs Variadic<AnyType>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $sym_name `(` $inputs `)` attr-dict `:` functional-type($inputs, $results) $body
+  }];
+  let hasVerifier = 1;
+}
+
+def Dlc_YieldOp : Op<Dlc_Dialect, "yield", [Pure, Terminator, HasParent<"KernelOp">]> {
+  let summary = "Returns a kernel region's results";
+  let description = "`dlc.yield %a, %b : tensor<4xf32>, tensor<4xf32>`";
+  let arguments = (ins Variadic<AnyType>:$values);
+  let assemblyFormat = "($values^ `:` type($values))? attr-dict";
+  let builders = [OpBuilder<(ins), [{ build($_builder, $_state, ValueRange()); }]>];
+}
+
+#endif // DLC_OPS_TD

@@ -1,0 +1,269 @@
+//===- OpFolders.cpp - Folders of dlc ops ---------------------------------===//
+//
+// Folds metadata ops (reshape-like, identity, same-type cast) and evaluates data-movement
+// ops on small dense constants, which is how shape computations (Shape -> Gather ->
+// Concat -> Reshape) become compile-time constants during import.
+//
+//===----------------------------------------------------------------------===//
+#include "dialects/DlcDialect.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+
+using namespace mlir;
+using namespace dlc;
+
+namespace {
+
+/// Data-movement folders copy elements; past this many they leave the op alone.
+constexpr int64_t kFoldElementLimit = 1 << 16;
+
+DenseElementsAttr denseOf(Attribute a) {
+  auto d = dyn_cast_or_null<DenseElementsAttr>(a);
+  return d;
+}
+
+/// Reshapes a dense constant to the (static) type of `result`.
+OpFoldResult foldReshapeLike(Value input, Value result, Attribute operand) {
+  if (input.getType() == result.getType())
+    return input;
+  auto d = denseOf(operand);
+  auto t = dyn_cast<RankedTensorType>(result.getType());
+  if (!d || !t || !t.hasStaticShape())
+    return {};
+  return d.reshape(t);
+}
+
+/// Gathers elements of `d` by linear index into the static type `t`.
+template <typename Fn>
+DenseElementsAttr rebuild(DenseElementsAttr d, RankedTensorType t, Fn sourceIndex) {
+  if (!t.hasStaticShape() || t.getNumElements() > kFoldElementLimit)
+    return {};
+  auto values = d.getValues<Attribute>();
+  SmallVector<Attribute> out;
+  out.reserve(t.getNumElements());
+  for (int64_t i = 0; i < t.getNumElements(); ++i) {
+    int64_t s = sourceIndex(i);
+    if (s < 0)
+      return {};
+    out.push_back(values[s]);
+  }
+  return DenseElementsAttr::get(t, out);
+}
+
+SmallVector<int64_t> strides(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> s(shape.size(), 1);
+  for (int i = (int)shape.size() - 2; i >= 0; --i)
+    s[i] = s[i + 1] * shape[i + 1];
+  return s;
+}
+
+SmallVector<int64_t> unflatten(int64_t i, ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> idx(shape.size());
+  for (int d = (int)shape.size() - 1; d >= 0; --d) {
+    idx[d] = shape[d] ? i % shape[d] : 0;
+    i = shape[d] ? i / shape[d] : 0;
+  }
+  return idx;
+}
+
+} // namespace
+
+OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+OpFoldResult IdentityOp::fold(FoldAdaptor) {
+  return getX().getType() == getY().getType() ? getX() : Value();
+}
+
+OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
+  if (getX().getType() == getY().getType())
+    return getX();
+  auto d = denseOf(adaptor.getX());
+  auto t = dyn_cast<RankedTensorType>(getY().getType());
+  if (!d || !t || d.getNumElements() > kFoldElementLimit)
+    return {};
+  Type from = d.getElementType(), to = t.getElementType();
+  SmallVector<Attribute> out;
+  for (Attribute a : d.getValues<Attribute>()) {
+    double f;
+    APInt i;
+    if (auto fa = dyn_cast<FloatAttr>(a)) {
+      f = fa.getValueAsDouble();
+      if (isa<IntegerType>(to)) {
+        if (std::isnan(f))
+          return {};
+        unsigned w = to.getIntOrFloatBitWidth();
+        out.push_back(IntegerAttr::get(
+            to, w == 1 ? APInt(1, f != 0.0) : APInt(w, (int64_t)f, true)));
+      } else {
+        out.push_back(FloatAttr::get(to, f));
+      }
+      continue;
+    }
+    auto ia = cast<IntegerAttr>(a);
+    bool isBool = from.isInteger(1);
+    bool isUnsigned = from.isUnsignedInteger();
+    if (isa<FloatType>(to)) {
+      double v = isBool ? (double)ia.getValue().getZExtValue()
+                 : isUnsigned ? (double)ia.getValue().getZExtValue()
+                              : (double)ia.getValue().getSExtValue();
+      out.push_back(FloatAttr::get(to, v));
+    } else {
+      unsigned w = to.getIntOrFloatBitWidth();
+      APInt v = ia.getValue();
+      APInt r = w == 1 ? APInt(1, !v.isZero())
+                : (isBool || isUnsigned) ? v.zextOrTrunc(w)
+                                         : v.sextOrTrunc(w);
+      out.push_back(IntegerAttr::get(to, r));
+    }
+  }
+  return DenseElementsAttr::get(t, out);
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor a) { return foldReshapeLike(getX(), getY(), a.getX()); }
+OpFoldResult FlattenOp::fold(FoldAdaptor a) { return foldReshapeLike(getX(), getY(), a.getX()); }
+OpFoldResult SqueezeOp::fold(FoldAdaptor a) { return foldReshapeLike(getX(), getY(), a.getX()); }
+OpFoldResult UnsqueezeOp::fold(FoldAdaptor a) {
+  return foldReshapeLike(getX(), getY(), a.getX());
+}
+
+OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
+  ArrayRef<int64_t> perm = getPerm();
+  if (llvm::equal(perm, llvm::seq<int64_t>(0, perm.size())) &&
+      getX().getType() == getY().getType())
+    return getX();
+  auto d = denseOf(adaptor.getX());
+  auto t = dyn_cast<RankedTensorType>(getY().getType());
+  if (!d || !t)
+    return {};
+  if (d.isSplat())
+    return d.resizeSplat(t);
+  ArrayRef<int64_t> inShape = d.getType().getShape();
+  SmallVector<int64_t> inStrides = strides(inShape);
+  return rebuild(d, t, [&](int64_t i) {
+    SmallVector<int64_t> idx = unflatten(i, t.getShape());
+    int64_t s = 0;
+    for (size_t k = 0; k < perm.size(); ++k)
+      s += idx[k] * inStrides[perm[k]];
+    return s;
+  });
+}
+
+OpFoldResult ConcatOp::fold(FoldAdaptor adaptor) {
+  auto t = dyn_cast<RankedTensorType>(getY().getType());
+  if (!t || !t.hasStaticShape() || t.getNumElements() > kFoldElementLimit)
+    return {};
+  if (getInputs().size() == 1 && getInputs()[0].getType() == t)
+    return getInputs()[0];
+  SmallVector<DenseElementsAttr> parts;
+  for (Attribute a : adaptor.getInputs()) {
+    auto d = denseOf(a);
+    if (!d)
+      return {};
+    parts.push_back(d);
+  }
+  int64_t axis = *normalizeAxis(getAxis(), t.getRank());
+  SmallVector<Attribute> out;
+  int64_t outer = 1;
+  for (int64_t i = 0; i < axis; ++i)
+    outer *= t.getDimSize(i);
+  for (int64_t o = 0; o < outer; ++o) {
+    for (DenseElementsAttr p : parts) {
+      int64_t chunk = p.getNumElements() / std::max<int64_t>(outer, 1);
+      auto values = p.getValues<Attribute>();
+      for (int64_t k = 0; k < chunk; ++k)
+        out.push_back(values[o * chunk + k]);
+    }
+  }
+  return DenseElementsAttr::get(t, out);
+}
+
+OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
+  if (getX().getType() == getY().getType() &&
+      llvm::all_of(getSteps(), [](int64_t s) { return s == 1; }) &&
+      cast<RankedTensorType>(getX().getType()).hasStaticShape())
+    return getX();
+  auto d = denseOf(adaptor.getX());
+  auto t = dyn_cast<RankedTensorType>(getY().getType());
+  if (!d || !t)
+    return {};
+  ArrayRef<int64_t> inShape = d.getType().getShape();
+  int64_t rank = inShape.size();
+  SmallVector<int64_t> start(rank, 0), step(rank, 1);
+  for (size_t i = 0; i < getStarts().size(); ++i) {
+    int64_t axis = *normalizeAxis(getAxes()[i], rank), dim = inShape[axis];
+    int64_t s = getStarts()[i], st = getSteps()[i];
+    if (s < 0)
+      s += dim;
+    s = st > 0 ? std::clamp<int64_t>(s, 0, dim) : std::clamp<int64_t>(s, -1, dim - 1);
+    start[axis] = s;
+    step[axis] = st;
+  }
+  SmallVector<int64_t> inStrides = strides(inShape);
+  return rebuild(d, t, [&](int64_t i) {
+    SmallVector<int64_t> idx = unflatten(i, t.getShape());
+    int64_t s = 0;
+    for (int64_t k = 0; k < rank; ++k)
+      s += (start[k] + idx[k] * step[k]) * inStrides[k];
+    return s;
+  });
+}
+
+OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
+  auto d = denseOf(adaptor.getData());
+  auto ids = denseOf(adaptor.getIndices());
+  auto t = dyn_cast<RankedTensorType>(getY().getType());
+  if (!d || !ids || !t)
+    return {};
+  ArrayRef<int64_t> dShape = d.getType().getShape();
+  int64_t axis = *normalizeAxis(getAxis(), dShape.size());
+  SmallVector<int64_t> idxValues;
+  for (APInt v : ids.getValues<APInt>()) {
+    int64_t k = v.getSExtValue();
+    if (k < 0)
+      k += dShape[axis];
+    if (k < 0 || k >= dShape[axis])
+      return {};
+    idxValues.push_back(k);
+  }
+  ArrayRef<int64_t> iShape = ids.getType().getShape();
+  SmallVector<int64_t> dStrides = strides(dShape), iStrides = strides(iShape);
+  return rebuild(d, t, [&](int64_t i) {
+    SmallVector<int64_t> idx = unflatten(i, t.getShape());
+    int64_t s = 0, q = iShape.size();
+    for (int64_t k = 0; k < axis; ++k)
+      s += idx[k] * dStrides[k];
+    int64_t lin = 0;
+    for (int64_t k = 0; k < q; ++k)
+      lin += idx[axis + k] * iStrides[k];
+    s += idxValues[lin] * dStrides[axis];
+    for (int64_t k = axis + 1; k < (int64_t)dShape.size(); ++k)
+      s += idx[k + q - 1] * dStrides[k];
+    return s;
+  });
+}
+
+OpFoldResult ShapeOp::fold(FoldAdaptor) {
+  auto in = dyn_cast<RankedTensorType>(getX().getType());
+  auto t = dyn_cast<RankedTensorType>(getY().getType());
+  if (!in || !t || !t.hasStaticShape())
+    return {};
+  int64_t rank = in.getRank();
+  auto clampDim = [&](int64_t v) {
+    return std::clamp<int64_t>(v < 0 ? v + rank : v, 0, rank);
+  };
+  SmallVector<int64_t> dims;
+  for (int64_t i = clampDim(getStart()); i < clampDim(getEnd()); ++i) {
+    if (in.isDynamicDim(i))
+      return {};
+    dims.push_back(in.getDimSize(i));
+  }
+  return DenseElementsAttr::get(t, ArrayRef(dims));
+}
+
+OpFoldResult SizeOp::fold(FoldAdaptor) {
+  auto in = dyn_cast<RankedTensorType>(getX().getType());
+  auto t = dyn_cast<RankedTensorType>(getY().getType());
+  if (!in || !t || !in.hasStaticShape())
+    return {};
+  return DenseElementsAttr::get(t, ArrayRef<int64_t>{in.getNumElements()});
+}

@@ -1,0 +1,805 @@
+//===- OpShapes.cpp - Symbolic shape inference of every dlc op ------------===//
+//
+// One inferResultShapes per op (the DlcShapeInference interface). Each works on
+// AffineExpr dims, so the same code yields static result types and the runtime's shape
+// expressions. Errors are emitted on the op; the importer's locations name the ONNX node.
+//
+//===----------------------------------------------------------------------===//
+#include "dialects/DlcDialect.h"
+
+#include "mlir/IR/AffineExpr.h"
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/STLExtras.h"
+
+using namespace mlir;
+using namespace dlc;
+
+namespace {
+
+AffineExpr cst(MLIRContext *ctx, int64_t v) { return getAffineConstantExpr(v, ctx); }
+
+Type elementTypeOf(Value v) { return cast<ShapedType>(v.getType()).getElementType(); }
+
+/// Numpy-style broadcasting of `shapes`. A dynamic dim against a static one (other than
+/// 1) takes the static value: dlc assumes dynamic dims do not broadcast at run time.
+FailureOr<SymShape> broadcast(Operation *op, ArrayRef<SymShape> shapes) {
+  size_t rank = 0;
+  for (const SymShape &s : shapes)
+    rank = std::max(rank, s.size());
+  SymShape out(rank, cst(op->getContext(), 1));
+  for (const SymShape &s : shapes) {
+    for (size_t i = 0; i < s.size(); ++i) {
+      AffineExpr &o = out[rank - s.size() + i];
+      AffineExpr d = s[i];
+      auto oc = constDim(o), dc = constDim(d);
+      if (o == d || (dc && *dc == 1))
+        continue;
+      if (oc && *oc == 1) {
+        o = d;
+        continue;
+      }
+      if (oc && dc) {
+        std::string msg;
+        for (auto [k, sh] : llvm::enumerate(shapes))
+          msg += (k ? " and " : "") + shapeToString(sh);
+        return op->emitOpError("operands have incompatible shapes ") << msg;
+      }
+      if (dc)
+        o = d;
+    }
+  }
+  return out;
+}
+
+LogicalResult sameElementTypes(Operation *op, ValueRange values) {
+  for (Value v : values.drop_front())
+    if (elementTypeOf(v) != elementTypeOf(values.front()))
+      return op->emitOpError("operands have different element types ")
+             << elementTypeOf(values.front()) << " and " << elementTypeOf(v);
+  return success();
+}
+
+/// Divides `num` by `den` when both are products of constants and symbols and `den`'s
+/// factors appear in `num` (e.g. (s0*256) / (s0*32) = 8).
+std::optional<AffineExpr> exactDivide(AffineExpr num, AffineExpr den) {
+  auto factors = [](AffineExpr e, int64_t &c, SmallVectorImpl<AffineExpr> &syms) {
+    SmallVector<AffineExpr> work{e};
+    c = 1;
+    while (!work.empty()) {
+      AffineExpr x = work.pop_back_val();
+      if (auto k = constDim(x)) {
+        c *= *k;
+      } else if (auto b = dyn_cast<AffineBinaryOpExpr>(x);
+                 b && b.getKind() == AffineExprKind::Mul) {
+        work.push_back(b.getLHS());
+        work.push_back(b.getRHS());
+      } else {
+        syms.push_back(x);
+      }
+    }
+  };
+  int64_t nc, dc;
+  SmallVector<AffineExpr> ns, ds;
+  factors(num, nc, ns);
+  factors(den, dc, ds);
+  if (dc == 0 || nc % dc != 0)
+    return std::nullopt;
+  for (AffineExpr d : ds) {
+    auto it = llvm::find(ns, d);
+    if (it == ns.end())
+      return std::nullopt;
+    ns.erase(it);
+  }
+  AffineExpr r = cst(num.getContext(), nc / dc);
+  for (AffineExpr s : ns)
+    r = r * s;
+  return r;
+}
+
+/// Output extent of a sliding window (Conv, pooling).
+AffineExpr windowOut(AffineExpr in, int64_t padSum, int64_t kernel, int64_t stride,
+                     int64_t dilation, bool ceilMode) {
+  AffineExpr span = in + (padSum - (dilation * (kernel - 1) + 1));
+  return (ceilMode ? span.ceilDiv(stride) : span.floorDiv(stride)) + 1;
+}
+
+LogicalResult windowShapes(Operation *op, const SymShape &x, ArrayRef<int64_t> kernel,
+                           ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
+                           ArrayRef<int64_t> dilations, bool ceilMode, SymShape &out) {
+  size_t n = kernel.size();
+  if (x.size() != n + 2)
+    return op->emitOpError("expects input of rank ") << n + 2 << ", got " << x.size();
+  if (strides.size() != n || dilations.size() != n || pads.size() != 2 * n)
+    return op->emitOpError("strides, dilations and pads must match ")
+           << n << " spatial dims";
+  for (size_t i = 0; i < n; ++i) {
+    if (kernel[i] <= 0 || strides[i] <= 0 || dilations[i] <= 0 || pads[i] < 0 ||
+        pads[i + n] < 0)
+      return op->emitOpError("kernel, strides and dilations must be positive and pads "
+                             "non-negative");
+    AffineExpr o = windowOut(x[i + 2], pads[i] + pads[i + n], kernel[i], strides[i],
+                             dilations[i], ceilMode);
+    if (auto c = constDim(o); c && *c <= 0)
+      return op->emitOpError("window larger than padded input ") << shapeToString(x);
+    out.push_back(o);
+  }
+  return success();
+}
+
+LogicalResult reduceShape(Operation *op, const SymShape &x, ArrayRef<int64_t> axes,
+                          bool keepdims, SmallVectorImpl<SymShape> &results) {
+  int64_t rank = x.size();
+  SmallVector<bool> reduced(rank, axes.empty());
+  for (int64_t a : axes) {
+    auto n = normalizeAxis(a, rank);
+    if (!n)
+      return op->emitOpError("axis ") << a << " out of range for rank " << rank;
+    reduced[*n] = true;
+  }
+  SymShape out;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (!reduced[i])
+      out.push_back(x[i]);
+    else if (keepdims)
+      out.push_back(cst(op->getContext(), 1));
+  }
+  results.push_back(out);
+  return success();
+}
+
+LogicalResult axisShape(Operation *op, const SymShape &x, int64_t axis,
+                        SmallVectorImpl<SymShape> &results) {
+  if (!normalizeAxis(axis, x.size()) && !(x.empty() && (axis == 0 || axis == -1)))
+    return op->emitOpError("axis ") << axis << " out of range for rank " << x.size();
+  results.push_back(x);
+  return success();
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Verification and block-level analysis
+//===----------------------------------------------------------------------===//
+
+LogicalResult dlc::verifyInferredShapes(Operation *op) {
+  SmallVector<SymShape> operands;
+  unsigned fresh = 1u << 30;
+  for (Value v : op->getOperands()) {
+    auto t = dyn_cast<RankedTensorType>(v.getType());
+    if (!t)
+      return success(); // Unranked operands: nothing to check until inferred.
+    operands.push_back(shapeFromType(t, fresh));
+    fresh += t.getRank();
+  }
+  SmallVector<SymShape> results;
+  if (failed(cast<ShapeInference>(op).inferResultShapes(operands, results)))
+    return failure();
+  if (results.size() != op->getNumResults())
+    return op->emitOpError("expects ") << results.size() << " results";
+  for (auto [i, r] : llvm::enumerate(op->getResults())) {
+    auto t = dyn_cast<RankedTensorType>(r.getType());
+    if (!t)
+      continue;
+    if (t.getRank() != (int64_t)results[i].size())
+      return op->emitOpError("result ") << i << " has rank " << t.getRank()
+                                        << ", expected " << results[i].size();
+    for (auto [d, e] : llvm::zip(t.getShape(), results[i])) {
+      auto c = constDim(e);
+      if (c && !ShapedType::isDynamic(d) && *c != d)
+        return op->emitOpError("result ")
+               << i << " has shape " << t << ", expected " << shapeToString(results[i]);
+    }
+  }
+  return success();
+}
+
+LogicalResult dlc::inferBlockShapes(Block &block, ArrayRef<SymShape> argShapes,
+                                    DenseMap<Value, SymShape> &shapes) {
+  for (auto [arg, s] : llvm::zip(block.getArguments(), argShapes))
+    shapes[arg] = s;
+  unsigned fresh = 1u << 30;
+  auto shapeOf = [&](Value v) -> SymShape {
+    auto it = shapes.find(v);
+    if (it != shapes.end())
+      return it->second;
+    auto t = cast<RankedTensorType>(v.getType());
+    fresh += t.getRank();
+    return shapeFromType(t, fresh - t.getRank());
+  };
+  for (Operation &op : block) {
+    auto iface = dyn_cast<ShapeInference>(&op);
+    if (!iface) {
+      for (Value r : op.getResults())
+        if (isa<RankedTensorType>(r.getType()))
+          shapes[r] = shapeOf(r);
+      continue;
+    }
+    SmallVector<SymShape> operands, results;
+    for (Value v : op.getOperands()) {
+      if (!isa<RankedTensorType>(v.getType()) && !shapes.count(v))
+        return op.emitOpError("operand has unknown rank");
+      operands.push_back(shapeOf(v));
+    }
+    if (failed(iface.inferResultShapes(operands, results)))
+      return failure();
+    for (auto [r, s] : llvm::zip(op.getResults(), results))
+      shapes[r] = s;
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Per-op shape functions
+//===----------------------------------------------------------------------===//
+
+#define DLC_SAME_SHAPE(OP)                                                       \
+  LogicalResult OP::inferResultShapes(ArrayRef<SymShape> ops,                      \
+                                      SmallVectorImpl<SymShape> &results) {       \
+    results.push_back(ops[0]);                                                   \
+    return success();                                                            \
+  }
+DLC_SAME_SHAPE(NegOp)
+DLC_SAME_SHAPE(AbsOp)
+DLC_SAME_SHAPE(ExpOp)
+DLC_SAME_SHAPE(LogOp)
+DLC_SAME_SHAPE(SqrtOp)
+DLC_SAME_SHAPE(ReciprocalOp)
+DLC_SAME_SHAPE(TanhOp)
+DLC_SAME_SHAPE(SigmoidOp)
+DLC_SAME_SHAPE(ReluOp)
+DLC_SAME_SHAPE(ErfOp)
+DLC_SAME_SHAPE(NotOp)
+DLC_SAME_SHAPE(FloorOp)
+DLC_SAME_SHAPE(CeilOp)
+DLC_SAME_SHAPE(RoundOp)
+DLC_SAME_SHAPE(SignOp)
+DLC_SAME_SHAPE(SinOp)
+DLC_SAME_SHAPE(CosOp)
+DLC_SAME_SHAPE(TanOp)
+DLC_SAME_SHAPE(AsinOp)
+DLC_SAME_SHAPE(AcosOp)
+DLC_SAME_SHAPE(AtanOp)
+DLC_SAME_SHAPE(SinhOp)
+DLC_SAME_SHAPE(CoshOp)
+DLC_SAME_SHAPE(AsinhOp)
+DLC_SAME_SHAPE(AcoshOp)
+DLC_SAME_SHAPE(AtanhOp)
+DLC_SAME_SHAPE(SoftplusOp)
+DLC_SAME_SHAPE(SoftsignOp)
+DLC_SAME_SHAPE(MishOp)
+DLC_SAME_SHAPE(HardSwishOp)
+DLC_SAME_SHAPE(IsNaNOp)
+DLC_SAME_SHAPE(IsInfOp)
+DLC_SAME_SHAPE(IdentityOp)
+DLC_SAME_SHAPE(CastOp)
+DLC_SAME_SHAPE(LeakyReluOp)
+DLC_SAME_SHAPE(EluOp)
+DLC_SAME_SHAPE(CeluOp)
+DLC_SAME_SHAPE(ThresholdedReluOp)
+DLC_SAME_SHAPE(SeluOp)
+DLC_SAME_SHAPE(HardSigmoidOp)
+DLC_SAME_SHAPE(ShrinkOp)
+DLC_SAME_SHAPE(GeluOp)
+DLC_SAME_SHAPE(ClipOp)
+DLC_SAME_SHAPE(BatchNormOp)
+DLC_SAME_SHAPE(LayerNormOp)
+#undef DLC_SAME_SHAPE
+
+#define DLC_BROADCAST(OP, CHECK_TYPES)                                           \
+  LogicalResult OP::inferResultShapes(ArrayRef<SymShape> ops,                      \
+                                      SmallVectorImpl<SymShape> &results) {       \
+    if (CHECK_TYPES && failed(sameElementTypes(*this, getOperands())))           \
+      return failure();                                                          \
+    FailureOr<SymShape> s = broadcast(*this, ops);                               \
+    if (failed(s))                                                               \
+      return failure();                                                          \
+    results.push_back(*s);                                                       \
+    return success();                                                            \
+  }
+DLC_BROADCAST(AddOp, true)
+DLC_BROADCAST(SubOp, true)
+DLC_BROADCAST(MulOp, true)
+DLC_BROADCAST(DivOp, true)
+DLC_BROADCAST(PowOp, false)
+DLC_BROADCAST(MinOp, true)
+DLC_BROADCAST(MaxOp, true)
+DLC_BROADCAST(ModOp, true)
+DLC_BROADCAST(FModOp, true)
+DLC_BROADCAST(PReluOp, true)
+DLC_BROADCAST(EqualOp, true)
+DLC_BROADCAST(LessOp, true)
+DLC_BROADCAST(LessOrEqualOp, true)
+DLC_BROADCAST(GreaterOp, true)
+DLC_BROADCAST(GreaterOrEqualOp, true)
+DLC_BROADCAST(AndOp, true)
+DLC_BROADCAST(OrOp, true)
+DLC_BROADCAST(XorOp, true)
+DLC_BROADCAST(BitShiftLeftOp, true)
+DLC_BROADCAST(BitShiftRightOp, true)
+#undef DLC_BROADCAST
+
+LogicalResult WhereOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                         SmallVectorImpl<SymShape> &results) {
+  if (!elementTypeOf(getCondition()).isInteger(1))
+    return emitOpError("condition must be bool, got ") << elementTypeOf(getCondition());
+  if (failed(sameElementTypes(*this, {getX(), getY()})))
+    return failure();
+  FailureOr<SymShape> s = broadcast(*this, ops);
+  if (failed(s))
+    return failure();
+  results.push_back(*s);
+  return success();
+}
+
+#define DLC_REDUCE(OP)                                                           \
+  LogicalResult OP::inferResultShapes(ArrayRef<SymShape> ops,                      \
+                                      SmallVectorImpl<SymShape> &results) {       \
+    return reduceShape(*this, ops[0], getAxes(), getKeepdims(), results);        \
+  }
+DLC_REDUCE(ReduceSumOp)
+DLC_REDUCE(ReduceMeanOp)
+DLC_REDUCE(ReduceMaxOp)
+DLC_REDUCE(ReduceMinOp)
+DLC_REDUCE(ReduceProdOp)
+DLC_REDUCE(ReduceL1Op)
+DLC_REDUCE(ReduceL2Op)
+DLC_REDUCE(ReduceLogSumOp)
+DLC_REDUCE(ReduceLogSumExpOp)
+DLC_REDUCE(ReduceSumSquareOp)
+#undef DLC_REDUCE
+
+LogicalResult ArgMaxOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                          SmallVectorImpl<SymShape> &results) {
+  return reduceShape(*this, ops[0], {getAxis()}, getKeepdims(), results);
+}
+LogicalResult ArgMinOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                          SmallVectorImpl<SymShape> &results) {
+  return reduceShape(*this, ops[0], {getAxis()}, getKeepdims(), results);
+}
+
+LogicalResult SoftmaxOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                           SmallVectorImpl<SymShape> &results) {
+  return axisShape(*this, ops[0], getAxis(), results);
+}
+LogicalResult LogSoftmaxOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                              SmallVectorImpl<SymShape> &results) {
+  return axisShape(*this, ops[0], getAxis(), results);
+}
+
+LogicalResult ConstantOp::inferResultShapes(ArrayRef<SymShape>,
+                                            SmallVectorImpl<SymShape> &results) {
+  results.push_back(shapeFromType(cast<ShapedType>(getValue().getType())));
+  return success();
+}
+
+LogicalResult MatMulOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                          SmallVectorImpl<SymShape> &results) {
+  if (failed(sameElementTypes(*this, getOperands())))
+    return failure();
+  SymShape a = ops[0], b = ops[1];
+  if (a.empty() || b.empty())
+    return emitOpError("operands must have rank >= 1");
+  MLIRContext *ctx = getContext();
+  bool aVec = a.size() == 1, bVec = b.size() == 1;
+  if (aVec)
+    a.insert(a.begin(), cst(ctx, 1));
+  if (bVec)
+    b.push_back(cst(ctx, 1));
+  AffineExpr k1 = a.back(), k2 = b[b.size() - 2];
+  auto c1 = constDim(k1), c2 = constDim(k2);
+  if (c1 && c2 && *c1 != *c2)
+    return emitOpError("inner dimensions differ: ")
+           << shapeToString(ops[0]) << " x " << shapeToString(ops[1]);
+  SymShape ab(a.begin(), a.end() - 2), bb(b.begin(), b.end() - 2);
+  FailureOr<SymShape> batch = broadcast(*this, {ab, bb});
+  if (failed(batch))
+    return failure();
+  SymShape out = *batch;
+  if (!aVec)
+    out.push_back(a[a.size() - 2]);
+  if (!bVec)
+    out.push_back(b.back());
+  results.push_back(out);
+  return success();
+}
+
+LogicalResult GemmOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                        SmallVectorImpl<SymShape> &results) {
+  if (failed(sameElementTypes(*this, getOperands())))
+    return failure();
+  if (ops[0].size() != 2 || ops[1].size() != 2)
+    return emitOpError("A and B must be 2-D, got ")
+           << shapeToString(ops[0]) << " and " << shapeToString(ops[1]);
+  AffineExpr m = ops[0][getTransA() ? 1 : 0], k1 = ops[0][getTransA() ? 0 : 1];
+  AffineExpr k2 = ops[1][getTransB() ? 1 : 0], n = ops[1][getTransB() ? 0 : 1];
+  auto c1 = constDim(k1), c2 = constDim(k2);
+  if (c1 && c2 && *c1 != *c2)
+    return emitOpError("inner dimensions differ: ")
+           << shapeToString(ops[0]) << " x " << shapeToString(ops[1]);
+  SymShape out{m, n};
+  if (ops.size() == 3) {
+    FailureOr<SymShape> s = broadcast(*this, {out, ops[2]});
+    if (failed(s))
+      return failure();
+    if (s->size() != 2)
+      return emitOpError("C must broadcast to [M, N]");
+  }
+  results.push_back(out);
+  return success();
+}
+
+LogicalResult ConvOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                        SmallVectorImpl<SymShape> &results) {
+  if (failed(sameElementTypes(*this, getOperands())))
+    return failure();
+  const SymShape &x = ops[0], &w = ops[1];
+  if (x.size() < 3 || w.size() != x.size())
+    return emitOpError("input ") << shapeToString(x) << " and weight "
+                                 << shapeToString(w) << " must have equal rank >= 3";
+  int64_t group = getGroup();
+  if (group < 1)
+    return emitOpError("group must be >= 1");
+  auto c = constDim(x[1]), wc = constDim(w[1]), m = constDim(w[0]);
+  if (c && wc && *c != *wc * group)
+    return emitOpError("input has ") << *c << " channels but weight expects " << *wc
+                                     << " x group " << group;
+  if (m && *m % group != 0)
+    return emitOpError("output channels ") << *m << " not divisible by group " << group;
+  if (ops.size() == 3 && (ops[2].size() != 1 || (m && constDim(ops[2][0]) &&
+                                                  *constDim(ops[2][0]) != *m)))
+    return emitOpError("bias must be 1-D of size M");
+  SmallVector<int64_t> kernel;
+  for (AffineExpr k : ArrayRef(w).drop_front(2)) {
+    auto kc = constDim(k);
+    if (!kc)
+      return emitOpError("kernel spatial dims must be static");
+    kernel.push_back(*kc);
+  }
+  SymShape out{x[0], w[0]};
+  if (failed(windowShapes(*this, x, kernel, getStrides(), getPads(), getDilations(),
+                          false, out)))
+    return failure();
+  results.push_back(out);
+  return success();
+}
+
+LogicalResult MaxPoolOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                           SmallVectorImpl<SymShape> &results) {
+  SymShape out{ops[0].size() > 1 ? ops[0][0] : AffineExpr(),
+               ops[0].size() > 1 ? ops[0][1] : AffineExpr()};
+  if (failed(windowShapes(*this, ops[0], getKernelShape(), getStrides(), getPads(),
+                          getDilations(), getCeilMode(), out)))
+    return failure();
+  results.push_back(out);
+  return success();
+}
+
+LogicalResult AveragePoolOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                               SmallVectorImpl<SymShape> &results) {
+  SymShape out{ops[0].size() > 1 ? ops[0][0] : AffineExpr(),
+               ops[0].size() > 1 ? ops[0][1] : AffineExpr()};
+  if (failed(windowShapes(*this, ops[0], getKernelShape(), getStrides(), getPads(),
+                          getDilations(), getCeilMode(), out)))
+    return failure();
+  results.push_back(out);
+  return success();
+}
+
+static LogicalResult globalPoolShape(Operation *op, const SymShape &x,
+                                     SmallVectorImpl<SymShape> &results) {
+  if (x.size() < 3)
+    return op->emitOpError("expects input of rank >= 3, got ") << shapeToString(x);
+  SymShape out(x.begin(), x.begin() + 2);
+  out.append(x.size() - 2, cst(op->getContext(), 1));
+  results.push_back(out);
+  return success();
+}
+LogicalResult GlobalAveragePoolOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                                     SmallVectorImpl<SymShape> &results) {
+  return globalPoolShape(*this, ops[0], results);
+}
+LogicalResult GlobalMaxPoolOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                                 SmallVectorImpl<SymShape> &results) {
+  return globalPoolShape(*this, ops[0], results);
+}
+
+LogicalResult ReshapeOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                           SmallVectorImpl<SymShape> &results) {
+  const SymShape &x = ops[0];
+  MLIRContext *ctx = getContext();
+  SymShape out;
+  int inferIdx = -1;
+  for (auto [i, d] : llvm::enumerate(getShape())) {
+    if (d == -1) {
+      if (inferIdx >= 0)
+        return emitOpError("shape has more than one -1");
+      inferIdx = i;
+      out.push_back(cst(ctx, 1));
+    } else if (d == 0 && !getAllowzero()) {
+      if (i >= x.size())
+        return emitOpError("shape copies dim ") << i << " of a rank-" << x.size()
+                                                << " input";
+      out.push_back(x[i]);
+    } else if (d < 0) {
+      return emitOpError("invalid shape value ") << d;
+    } else {
+      out.push_back(cst(ctx, d));
+    }
+  }
+  AffineExpr total = productOf(ctx, x), known = productOf(ctx, out);
+  if (inferIdx >= 0) {
+    auto q = exactDivide(total, known);
+    if (!q)
+      return emitOpError("cannot infer -1 dim: ") << shapeToString(x)
+                                                  << " into " << shapeToString(out);
+    out[inferIdx] = *q;
+  } else if (auto t = constDim(total), k = constDim(known); t && k && *t != *k) {
+    return emitOpError("cannot reshape ") << shapeToString(x) << " (" << *t
+                                          << " elements) into " << shapeToString(out);
+  }
+  results.push_back(out);
+  return success();
+}
+
+LogicalResult FlattenOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                           SmallVectorImpl<SymShape> &results) {
+  const SymShape &x = ops[0];
+  int64_t rank = x.size(), axis = getAxis();
+  if (axis < -rank || axis > rank)
+    return emitOpError("axis ") << axis << " out of range for rank " << rank;
+  if (axis < 0)
+    axis += rank;
+  results.push_back({productOf(getContext(), ArrayRef(x).take_front(axis)),
+                     productOf(getContext(), ArrayRef(x).drop_front(axis))});
+  return success();
+}
+
+LogicalResult SqueezeOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                           SmallVectorImpl<SymShape> &results) {
+  const SymShape &x = ops[0];
+  int64_t rank = x.size();
+  SmallVector<bool> drop(rank, false);
+  if (getAxes().empty()) {
+    for (int64_t i = 0; i < rank; ++i)
+      drop[i] = constDim(x[i]) == 1;
+  }
+  for (int64_t a : getAxes()) {
+    auto n = normalizeAxis(a, rank);
+    if (!n)
+      return emitOpError("axis ") << a << " out of range for rank " << rank;
+    if (auto c = constDim(x[*n]); c && *c != 1)
+      return emitOpError("cannot squeeze dim ") << *n << " of size " << *c;
+    drop[*n] = true;
+  }
+  SymShape out;
+  for (int64_t i = 0; i < rank; ++i)
+    if (!drop[i])
+      out.push_back(x[i]);
+  results.push_back(out);
+  return success();
+}
+
+LogicalResult UnsqueezeOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                             SmallVectorImpl<SymShape> &results) {
+  const SymShape &x = ops[0];
+  int64_t rank = x.size() + getAxes().size();
+  SmallVector<bool> ones(rank, false);
+  for (int64_t a : getAxes()) {
+    auto n = normalizeAxis(a, rank);
+    if (!n || ones[*n])
+      return emitOpError("invalid or repeated axis ") << a << " for output rank " << rank;
+    ones[*n] = true;
+  }
+  SymShape out;
+  size_t j = 0;
+  for (int64_t i = 0; i < rank; ++i)
+    out.push_back(ones[i] ? cst(getContext(), 1) : x[j++]);
+  results.push_back(out);
+  return success();
+}
+
+LogicalResult TransposeOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                             SmallVectorImpl<SymShape> &results) {
+  const SymShape &x = ops[0];
+  ArrayRef<int64_t> perm = getPerm();
+  if (perm.size() != x.size())
+    return emitOpError("perm has ") << perm.size() << " entries for rank " << x.size();
+  SmallVector<bool> seen(x.size(), false);
+  SymShape out;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= (int64_t)x.size() || seen[p])
+      return emitOpError("perm is not a permutation");
+    seen[p] = true;
+    out.push_back(x[p]);
+  }
+  results.push_back(out);
+  return success();
+}
+
+LogicalResult ConcatOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                          SmallVectorImpl<SymShape> &results) {
+  if (ops.empty())
+    return emitOpError("needs at least one input");
+  if (failed(sameElementTypes(*this, getOperands())))
+    return failure();
+  int64_t rank = ops[0].size();
+  auto axis = normalizeAxis(getAxis(), rank);
+  if (!axis)
+    return emitOpError("axis ") << getAxis() << " out of range for rank " << rank;
+  SymShape out = ops[0];
+  for (const SymShape &s : ops.drop_front()) {
+    if ((int64_t)s.size() != rank)
+      return emitOpError("inputs have different ranks");
+    for (int64_t i = 0; i < rank; ++i) {
+      if (i == *axis)
+        continue;
+      auto a = constDim(out[i]), b = constDim(s[i]);
+      if (a && b && *a != *b)
+        return emitOpError("inputs differ in dim ")
+               << i << ": " << shapeToString(ops[0]) << " vs " << shapeToString(s);
+      if (b)
+        out[i] = s[i];
+    }
+    out[*axis] = out[*axis] + s[*axis];
+  }
+  results.push_back(out);
+  return success();
+}
+
+LogicalResult SplitOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                         SmallVectorImpl<SymShape> &results) {
+  const SymShape &x = ops[0];
+  auto axis = normalizeAxis(getAxis(), x.size());
+  if (!axis)
+    return emitOpError("axis ") << getAxis() << " out of range for rank " << x.size();
+  int64_t sum = 0;
+  for (int64_t s : getSizes()) {
+    if (s < 0)
+      return emitOpError("negative split size");
+    sum += s;
+    SymShape out = x;
+    out[*axis] = cst(getContext(), s);
+    results.push_back(out);
+  }
+  if (auto d = constDim(x[*axis]); d && *d != sum)
+    return emitOpError("split sizes sum to ") << sum << " but the dim is " << *d;
+  return success();
+}
+
+LogicalResult SliceOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                         SmallVectorImpl<SymShape> &results) {
+  SymShape out = ops[0];
+  int64_t rank = out.size();
+  size_t n = getStarts().size();
+  if (getEnds().size() != n || getAxes().size() != n || getSteps().size() != n)
+    return emitOpError("starts, ends, axes and steps must have equal length");
+  for (size_t i = 0; i < n; ++i) {
+    auto axis = normalizeAxis(getAxes()[i], rank);
+    if (!axis)
+      return emitOpError("axis ") << getAxes()[i] << " out of range for rank " << rank;
+    int64_t start = getStarts()[i], end = getEnds()[i], step = getSteps()[i];
+    if (step == 0)
+      return emitOpError("step must not be 0");
+    auto d = constDim(out[*axis]);
+    if (!d) {
+      // Symbolic dim: supported when the slice keeps everything from a non-negative
+      // start to the end with step 1.
+      if (step != 1 || start < 0 || end < (int64_t(1) << 31))
+        return emitOpError("slice of dynamic dim ")
+               << *axis << " needs start >= 0, step 1 and an open end";
+      out[*axis] = out[*axis] - start;
+      continue;
+    }
+    auto clampIdx = [&](int64_t v, int64_t lo, int64_t hi) {
+      if (v < 0)
+        v += *d;
+      return std::min(std::max(v, lo), hi);
+    };
+    int64_t s, e, count;
+    if (step > 0) {
+      s = clampIdx(start, 0, *d);
+      e = clampIdx(end, 0, *d);
+      count = e > s ? (e - s + step - 1) / step : 0;
+    } else {
+      s = clampIdx(start, -1, *d - 1);
+      e = clampIdx(end, -1, *d - 1);
+      count = s > e ? (s - e - step - 1) / (-step) : 0;
+    }
+    out[*axis] = cst(getContext(), count);
+  }
+  results.push_back(out);
+  return success();
+}
+
+LogicalResult GatherOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                          SmallVectorImpl<SymShape> &results) {
+  const SymShape &data = ops[0], &idx = ops[1];
+  auto axis = normalizeAxis(getAxis(), data.size());
+  if (!axis)
+    return emitOpError("axis ") << getAxis() << " out of range for rank " << data.size();
+  Type it = elementTypeOf(getIndices());
+  if (!it.isInteger(64) && !it.isInteger(32))
+    return emitOpError("indices must be int32 or int64, got ") << it;
+  SymShape out(data.begin(), data.begin() + *axis);
+  out.append(idx.begin(), idx.end());
+  out.append(data.begin() + *axis + 1, data.end());
+  results.push_back(out);
+  return success();
+}
+
+LogicalResult ExpandOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                          SmallVectorImpl<SymShape> &results) {
+  SymShape target;
+  for (int64_t d : getShape()) {
+    if (d < 0)
+      return emitOpError("invalid shape value ") << d;
+    target.push_back(cst(getContext(), d));
+  }
+  FailureOr<SymShape> s = broadcast(*this, {ops[0], target});
+  if (failed(s))
+    return failure();
+  results.push_back(*s);
+  return success();
+}
+
+LogicalResult TileOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                        SmallVectorImpl<SymShape> &results) {
+  if (getRepeats().size() != ops[0].size())
+    return emitOpError("repeats has ") << getRepeats().size() << " entries for rank "
+                                       << ops[0].size();
+  SymShape out;
+  for (auto [d, r] : llvm::zip(ops[0], getRepeats())) {
+    if (r < 0)
+      return emitOpError("negative repeat");
+    out.push_back(d * r);
+  }
+  results.push_back(out);
+  return success();
+}
+
+LogicalResult PadOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                       SmallVectorImpl<SymShape> &results) {
+  size_t rank = ops[0].size();
+  if (getPads().size() != 2 * rank)
+    return emitOpError("pads has ") << getPads().size() << " entries for rank " << rank;
+  StringRef mode = getMode();
+  if (mode != "constant" && mode != "reflect" && mode != "edge")
+    return emitOpError("unsupported mode '") << mode << "'";
+  SymShape out;
+  for (size_t i = 0; i < rank; ++i) {
+    AffineExpr d = ops[0][i] + (getPads()[i] + getPads()[i + rank]);
+    if (auto c = constDim(d); c && *c < 0)
+      return emitOpError("pads make dim ") << i << " negative";
+    out.push_back(d);
+  }
+  results.push_back(out);
+  return success();
+}
+
+LogicalResult ShapeOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                         SmallVectorImpl<SymShape> &results) {
+  int64_t rank = ops[0].size();
+  auto clampDim = [&](int64_t v) {
+    return std::clamp<int64_t>(v < 0 ? v + rank : v, 0, rank);
+  };
+  int64_t n = std::max<int64_t>(0, clampDim(getEnd()) - clampDim(getStart()));
+  results.push_back({cst(getContext(), n)});
+  return success();
+}
+
+LogicalResult SizeOp::inferResultShapes(ArrayRef<SymShape>,
+                                        SmallVectorImpl<SymShape> &results) {
+  results.push_back({});
+  return success();
+}
+
+LogicalResult KernelOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                          SmallVectorImpl<SymShape> &results) {
+  DenseMap<Value, SymShape> shapes;
+  Block &body = getBody().front();
+  if (failed(inferBlockShapes(body, ops, shapes)))
+    return failure();
+  for (Value v : body.getTerminator()->getOperands())
+    results.push_back(shapes.lookup(v));
+  return success();
+}

@@ -1,0 +1,62 @@
+//===- SymShape.cpp - Symbolic shapes for shape inference -----------------===//
+#include "dialects/SymShape.h"
+
+#include "mlir/IR/AffineExpr.h"
+#include "mlir/IR/MLIRContext.h"
+
+using namespace mlir;
+
+namespace dlc {
+
+AffineExpr inputDimSymbol(MLIRContext *ctx, unsigned input, unsigned dim) {
+  return getAffineSymbolExpr(input * kMaxRank + dim, ctx);
+}
+
+std::optional<int64_t> constDim(AffineExpr e) {
+  if (auto c = dyn_cast<AffineConstantExpr>(e))
+    return c.getValue();
+  return std::nullopt;
+}
+
+SymShape shapeFromType(ShapedType type, unsigned freshBase) {
+  SymShape shape;
+  MLIRContext *ctx = type.getContext();
+  for (auto [i, d] : llvm::enumerate(type.getShape()))
+    shape.push_back(ShapedType::isDynamic(d)
+                        ? getAffineSymbolExpr(freshBase + i, ctx)
+                        : getAffineConstantExpr(d, ctx));
+  return shape;
+}
+
+SmallVector<int64_t> staticShape(ArrayRef<AffineExpr> shape) {
+  SmallVector<int64_t> out;
+  for (AffineExpr e : shape)
+    out.push_back(constDim(e).value_or(ShapedType::kDynamic));
+  return out;
+}
+
+AffineExpr productOf(MLIRContext *ctx, ArrayRef<AffineExpr> dims) {
+  AffineExpr p = getAffineConstantExpr(1, ctx);
+  for (AffineExpr d : dims)
+    p = p * d;
+  return p;
+}
+
+std::string shapeToString(ArrayRef<AffineExpr> shape) {
+  std::string s = "[";
+  for (auto [i, e] : llvm::enumerate(shape)) {
+    if (i)
+      s += ",";
+    auto c = constDim(e);
+    s += c ? std::to_string(*c) : "?";
+  }
+  return s + "]";
+}
+
+std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= rank)
+    return std::nullopt;
+  return axis < 0 ? axis + rank : axis;
+}
+
+} // namespace dlc

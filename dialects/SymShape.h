@@ -1,0 +1,49 @@
+//===- SymShape.h - Symbolic shapes for shape inference ---------*- C++ -*-===//
+//
+// A SymShape is a list of dims, each an AffineExpr: a constant when static, otherwise an
+// expression over symbols. Symbol `input * kMaxRank + dim` stands for dim `dim` of graph
+// input `input`, so expressions mean the same thing everywhere in a module.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DLC_DIALECTS_SYMSHAPE_H
+#define DLC_DIALECTS_SYMSHAPE_H
+
+#include "mlir/IR/AffineExpr.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <optional>
+#include <string>
+
+namespace dlc {
+
+using SymShape = llvm::SmallVector<mlir::AffineExpr, 4>;
+
+/// Largest tensor rank the symbolic encoding supports.
+constexpr unsigned kMaxRank = 32;
+
+/// The symbol for dim `dim` of graph input `input`.
+mlir::AffineExpr inputDimSymbol(mlir::MLIRContext *ctx, unsigned input, unsigned dim);
+
+/// The static value of `e`, if it is a constant.
+std::optional<int64_t> constDim(mlir::AffineExpr e);
+
+/// Symbolic shape of a ranked type whose dynamic dims are not known symbolically; each
+/// `?` becomes a fresh symbol numbered from `freshBase` on (local reasoning only).
+SymShape shapeFromType(mlir::ShapedType type, unsigned freshBase = 1u << 30);
+
+/// The static shape (kDynamic where symbolic) of `shape`.
+llvm::SmallVector<int64_t> staticShape(llvm::ArrayRef<mlir::AffineExpr> shape);
+
+/// Product of the dims in [begin, end).
+mlir::AffineExpr productOf(mlir::MLIRContext *ctx, llvm::ArrayRef<mlir::AffineExpr> dims);
+
+/// "[?x8]"-style text for diagnostics: static dims as numbers, symbolic ones as "?".
+std::string shapeToString(llvm::ArrayRef<mlir::AffineExpr> shape);
+
+/// Normalizes an ONNX axis in [-rank, rank) to [0, rank); nullopt when out of range.
+std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
+
+} // namespace dlc
+
+#endif // DLC_DIALECTS_SYMSHAPE_H

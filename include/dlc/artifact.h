@@ -1,0 +1,103 @@
+//===- artifact.h - The dlc artifact as plain C++ data ---------*- C++ -*-===//
+//
+// The contents of a .dlc file as plain structs: the compiler fills an ArtifactSpec and
+// serializes it; the runtime parses a file back into one (verifying everything) before it
+// builds an executor. The FlatBuffers schema is runtime/artifact.fbs; the file layout is in
+// docs/architecture.md. No LLVM, MLIR or ONNX here.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DLC_ARTIFACT_H
+#define DLC_ARTIFACT_H
+
+#include "dlc/runtime.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dlc::artifact {
+
+constexpr uint32_t kFormatVersion = 1;
+
+enum class Target : int8_t { Cpu = 0, Cuda = 1 };
+enum class BufferKind : int8_t { Input = 0, Weight = 1, Intermediate = 2, Alias = 3 };
+
+/// Shape-expression opcodes (docs/architecture.md).
+enum ExprOp : int64_t {
+  Const = 0,
+  InputDim = 1,
+  Add = 2,
+  Sub = 3,
+  Mul = 4,
+  FloorDiv = 5,
+  CeilDiv = 6,
+  Mod = 7,
+  Min = 8,
+  Max = 9,
+};
+
+struct Buffer {
+  std::string name;
+  BufferKind kind = BufferKind::Intermediate;
+  DType dtype = DType::Float;
+  std::vector<int64_t> dims; // d >= 0 static; d < 0: expression -(d + 1)
+  int32_t index = -1;        // Input: graph input index; Alias: aliased buffer
+  uint64_t weightOffset = 0; // Weight: offset in weights
+  uint64_t weightSize = 0;
+};
+
+struct Kernel {
+  std::string name;
+  std::string symbol;
+  std::vector<std::string> nodes;
+};
+
+struct Launch {
+  int32_t kernel = 0;
+  std::vector<int32_t> bindings; // inputs, then outputs
+  int32_t numInputs = 0;
+  int64_t grid = 1; // >= 1 static; < 0: expression -(grid + 1)
+  std::vector<int32_t> block;
+  int32_t sharedMemory = 0;
+};
+
+struct ArtifactSpec {
+  Target target = Target::Cpu;
+  std::string targetTriple;
+  std::string producer;
+  std::vector<TensorInfo> inputs;
+  std::vector<TensorInfo> outputs;
+  std::vector<int32_t> inputBuffers;
+  std::vector<int32_t> outputBuffers;
+  std::vector<Buffer> buffers;
+  std::vector<std::vector<int64_t>> exprs;
+  std::vector<Kernel> kernels;
+  std::vector<Launch> launches;
+  std::vector<uint8_t> weights; // each weight 64-byte aligned within
+  std::vector<uint8_t> code;    // CPU shared object or PTX text
+};
+
+/// Serializes a spec into the bytes of a .dlc file.
+std::vector<uint8_t> serialize(const ArtifactSpec &spec);
+/// Parses and fully verifies the bytes of a .dlc file.
+Expected<ArtifactSpec> parse(const uint8_t *data, size_t size);
+
+/// Evaluates shape expression `code` given the graph inputs' actual shapes.
+Expected<int64_t> evalExpr(const std::vector<int64_t> &code,
+                           const std::vector<std::vector<int64_t>> &inputShapes);
+/// Resolves an encoded dim (static or expression reference) of `spec`.
+Expected<int64_t> resolveDim(const ArtifactSpec &spec, int64_t encoded,
+                             const std::vector<std::vector<int64_t>> &inputShapes);
+
+/// Per-buffer arena placement for given concrete sizes (bytes; 0 for non-intermediates).
+struct MemoryPlan {
+  std::vector<uint64_t> offsets; // per buffer; meaningful for Intermediate only
+  uint64_t arenaBytes = 0;       // planned (liveness-packed) arena size
+  uint64_t naiveBytes = 0;       // sum of all intermediate sizes
+};
+/// Liveness-based best-fit packing of intermediate buffers by launch order.
+MemoryPlan planMemory(const ArtifactSpec &spec, const std::vector<uint64_t> &bufferBytes);
+
+} // namespace dlc::artifact
+
+#endif // DLC_ARTIFACT_H

@@ -1,0 +1,90 @@
+//===- runtime.h - Load and run dlc artifacts -------------------*- C++ -*-===//
+//
+// The runtime API: host tensors, loading a compiled artifact, querying its signature and
+// running it. Links no LLVM, MLIR or ONNX: this header includes only the standard library.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DLC_RUNTIME_H
+#define DLC_RUNTIME_H
+
+#include "dlc/status.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dlc {
+
+/// Element types, numbered as ONNX's TensorProto.DataType.
+enum class DType : int32_t {
+  Undefined = 0,
+  Float = 1,
+  UInt8 = 2,
+  Int8 = 3,
+  UInt16 = 4,
+  Int16 = 5,
+  Int32 = 6,
+  Int64 = 7,
+  String = 8,
+  Bool = 9,
+  Float16 = 10,
+  Double = 11,
+  UInt32 = 12,
+  UInt64 = 13,
+  BFloat16 = 16,
+};
+
+/// Bytes per element, or 0 for types the runtime cannot hold (String, Undefined, unknown).
+size_t dtypeSize(DType t);
+/// numpy-style name: "float32", "int64", "bool", ...; "unknown" otherwise.
+const char *dtypeName(DType t);
+
+/// A dense row-major host tensor that owns its bytes.
+struct Tensor {
+  DType dtype = DType::Float;
+  std::vector<int64_t> shape;
+  std::vector<uint8_t> data; // numElements() * dtypeSize(dtype) bytes
+
+  Tensor() = default;
+  Tensor(DType t, std::vector<int64_t> s);
+  int64_t numElements() const;
+  template <typename T> T *as() { return reinterpret_cast<T *>(data.data()); }
+  template <typename T> const T *as() const {
+    return reinterpret_cast<const T *>(data.data());
+  }
+};
+
+/// A graph input or output as the artifact declares it; -1 marks a dynamic dim.
+struct TensorInfo {
+  std::string name;
+  DType dtype = DType::Float;
+  std::vector<int64_t> shape;
+  std::vector<std::string> dimNames; // ONNX dim_param per dim, "" where none
+};
+
+/// Reads a tensor from a .npy file or an ONNX TensorProto .pb file (by extension).
+Expected<Tensor> readTensorFile(const std::string &path);
+/// Writes a tensor as a .npy file.
+Status writeNpy(const std::string &path, const Tensor &t);
+
+/// A loaded, verified artifact, ready to run. Not thread-safe: one run at a time.
+class Model {
+public:
+  /// Loads and verifies an artifact file.
+  static Expected<std::unique_ptr<Model>> loadFile(const std::string &path);
+  /// Loads and verifies an artifact held in memory (the bytes are copied).
+  static Expected<std::unique_ptr<Model>> loadBytes(const void *data, size_t size);
+  virtual ~Model();
+
+  /// "cpu" or "cuda".
+  virtual std::string target() const = 0;
+  virtual const std::vector<TensorInfo> &inputs() const = 0;
+  virtual const std::vector<TensorInfo> &outputs() const = 0;
+  /// Runs the model; inputs bind to inputs() in order. Checks count, dtype and shape.
+  virtual Expected<std::vector<Tensor>> run(const std::vector<Tensor> &inputs) = 0;
+};
+
+} // namespace dlc
+
+#endif // DLC_RUNTIME_H

@@ -1,0 +1,551 @@
+//===- Importer.cpp - ONNX ModelProto to the dlc dialect ------------------===//
+//
+// Builds func.func @main from an ONNX graph: initializers become dlc.constant ops
+// (dense_resource blobs past a small size), graph inputs become arguments (ONNX dim_param
+// and unknown dims stay `?`), nodes are imported in topological order through the op
+// registry, and graph outputs are returned. Every error names the file and the node.
+//
+//===----------------------------------------------------------------------===//
+#include "Importer.h"
+#include "NodeImporter.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Verifier.h"
+#include "onnx/defs/parser.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include <deque>
+#include <fstream>
+#include <set>
+#include <unordered_map>
+
+using namespace mlir;
+
+namespace dlc::importer {
+namespace {
+
+/// Oldest and newest default-domain opsets dlc imports.
+constexpr int kMinOpset = 7;
+constexpr int kMaxOpset = 22;
+/// Initializers with more elements than this become dense_resource blobs.
+constexpr int64_t kInlineElementLimit = 64;
+/// Largest tensor (in bytes) dlc accepts anywhere in a model.
+constexpr int64_t kMaxTensorBytes = int64_t(1) << 40;
+
+} // namespace
+
+Type onnxElementType(MLIRContext *ctx, int dtype) {
+  Builder b(ctx);
+  switch (dtype) {
+  case onnx::TensorProto::FLOAT:
+    return b.getF32Type();
+  case onnx::TensorProto::DOUBLE:
+    return b.getF64Type();
+  case onnx::TensorProto::FLOAT16:
+    return b.getF16Type();
+  case onnx::TensorProto::BFLOAT16:
+    return b.getBF16Type();
+  case onnx::TensorProto::INT8:
+    return b.getIntegerType(8);
+  case onnx::TensorProto::INT16:
+    return b.getIntegerType(16);
+  case onnx::TensorProto::INT32:
+    return b.getIntegerType(32);
+  case onnx::TensorProto::INT64:
+    return b.getIntegerType(64);
+  case onnx::TensorProto::BOOL:
+    return b.getI1Type();
+  default:
+    return {};
+  }
+}
+
+namespace {
+
+std::string dtypeName(int dtype) {
+  if (onnx::TensorProto::DataType_IsValid(dtype))
+    return onnx::TensorProto::DataType_Name(
+        static_cast<onnx::TensorProto::DataType>(dtype));
+  return "data type " + std::to_string(dtype);
+}
+
+/// Bytes per element in ONNX raw_data for supported types.
+int64_t rawElementBytes(Type t) {
+  return t.isInteger(1) ? 1 : t.getIntOrFloatBitWidth() / 8;
+}
+
+class ModelImporter {
+public:
+  ModelImporter(MLIRContext &ctx, std::string displayName, std::string modelDir,
+                const ImportOptions &options)
+      : ctx(ctx), b(&ctx), displayName(std::move(displayName)),
+        modelDir(std::move(modelDir)), options(options) {}
+
+  OwningOpRef<ModuleOp> run(const onnx::ModelProto &model);
+
+private:
+  InFlightDiagnostic fileError() {
+    return emitError(FileLineColLoc::get(&ctx, displayName, 0, 0));
+  }
+  LogicalResult importInitializer(const onnx::TensorProto &t);
+  FailureOr<ElementsAttr> tensorToAttr(const onnx::TensorProto &t, Location loc);
+  FailureOr<std::string> readExternal(const onnx::TensorProto &t, Location loc);
+  FailureOr<RankedTensorType> valueInfoType(const onnx::ValueInfoProto &vi,
+                                            std::vector<std::string> &dimNames);
+  LogicalResult importNodes(const onnx::GraphProto &g);
+
+  MLIRContext &ctx;
+  OpBuilder b;
+  std::string displayName, modelDir;
+  const ImportOptions &options;
+  int opset = 0;
+  std::unordered_map<std::string, Value> values;
+  DenseMap<Value, SymShape> shapes;
+  DenseMap<Value, DenseElementsAttr> argConstants;
+  int blobCounter = 0;
+};
+
+FailureOr<std::string> ModelImporter::readExternal(const onnx::TensorProto &t,
+                                                   Location loc) {
+  std::string location;
+  int64_t offset = 0, length = -1;
+  for (const auto &kv : t.external_data()) {
+    if (kv.key() == "location")
+      location = kv.value();
+    else if (kv.key() == "offset" || kv.key() == "length") {
+      char *end = nullptr;
+      long long v = std::strtoll(kv.value().c_str(), &end, 10);
+      if (kv.value().empty() || *end || v < 0)
+        return emitError(loc) << "initializer '" << t.name() << "': invalid external "
+                              << kv.key() << " '" << kv.value() << "'",
+               failure();
+      (kv.key() == "offset" ? offset : length) = v;
+    }
+  }
+  if (location.empty())
+    return emitError(loc) << "initializer '" << t.name()
+                          << "': external data has no location",
+           failure();
+  if (modelDir.empty())
+    return emitError(loc) << "initializer '" << t.name()
+                          << "': external data needs the model's folder (load from a file)",
+           failure();
+  // The path must stay inside the model's folder: relative, no "..", and its real path
+  // (after symlinks) under the folder's real path.
+  SmallString<256> rel(location);
+  if (llvm::sys::path::is_absolute(rel) ||
+      llvm::any_of(llvm::make_range(llvm::sys::path::begin(rel), llvm::sys::path::end(rel)),
+                   [](StringRef c) { return c == ".."; }))
+    return emitError(loc) << "initializer '" << t.name() << "': external data path '"
+                          << location << "' leaves the model folder",
+           failure();
+  SmallString<256> full(modelDir);
+  llvm::sys::path::append(full, rel);
+  SmallString<256> realDir, realFile;
+  if (llvm::sys::fs::real_path(modelDir, realDir) ||
+      llvm::sys::fs::real_path(full, realFile))
+    return emitError(loc) << "initializer '" << t.name() << "': external data file '"
+                          << location << "' not found next to the model",
+           failure();
+  if (!StringRef(realFile).starts_with((realDir + "/").str()))
+    return emitError(loc) << "initializer '" << t.name() << "': external data path '"
+                          << location << "' leaves the model folder",
+           failure();
+  auto buf = llvm::MemoryBuffer::getFile(realFile, /*IsText=*/false,
+                                         /*RequiresNullTerminator=*/false);
+  if (!buf)
+    return emitError(loc) << "initializer '" << t.name() << "': cannot read external data '"
+                          << location << "'",
+           failure();
+  int64_t size = (*buf)->getBufferSize();
+  if (offset > size || (length >= 0 && length > size - offset))
+    return emitError(loc) << "initializer '" << t.name() << "': external data range ["
+                          << offset << ", +" << length << ") exceeds file size " << size,
+           failure();
+  if (length < 0)
+    length = size - offset;
+  return std::string((*buf)->getBufferStart() + offset, length);
+}
+
+FailureOr<ElementsAttr> ModelImporter::tensorToAttr(const onnx::TensorProto &t,
+                                                    Location loc) {
+  Type et = onnxElementType(&ctx, t.data_type());
+  if (!et)
+    return emitError(loc) << "tensor '" << t.name() << "' has unsupported type "
+                          << dtypeName(t.data_type()),
+           failure();
+  SmallVector<int64_t> dims;
+  int64_t n = 1;
+  for (int64_t d : t.dims()) {
+    if (d < 0 || (d > 0 && n > kMaxTensorBytes / d))
+      return emitError(loc) << "tensor '" << t.name() << "' has invalid or huge dims",
+             failure();
+    dims.push_back(d);
+    n *= d;
+  }
+  auto type = RankedTensorType::get(dims, et);
+  int64_t eb = rawElementBytes(et);
+  if (n > kMaxTensorBytes / eb)
+    return emitError(loc) << "tensor '" << t.name() << "' is too large", failure();
+  std::string raw;
+  if (t.data_location() == onnx::TensorProto::EXTERNAL) {
+    auto ext = readExternal(t, loc);
+    if (failed(ext))
+      return failure();
+    raw = std::move(*ext);
+  } else if (t.has_raw_data()) {
+    raw = t.raw_data();
+  } else {
+    // Typed fields: convert into the raw little-endian layout.
+    raw.resize(n * eb);
+    auto fail = [&](int64_t have) {
+      return emitError(loc) << "tensor '" << t.name() << "' has " << have
+                            << " values, expected " << n,
+             failure();
+    };
+    auto put = [&](auto field, auto convert) -> LogicalResult {
+      if (field.size() != n)
+        return fail(field.size());
+      for (int64_t i = 0; i < n; ++i)
+        convert(i, field.Get(i));
+      return success();
+    };
+    LogicalResult ok = success();
+    char *p = raw.data();
+    switch (t.data_type()) {
+    case onnx::TensorProto::FLOAT:
+      ok = put(t.float_data(), [&](int64_t i, float v) { memcpy(p + 4 * i, &v, 4); });
+      break;
+    case onnx::TensorProto::DOUBLE:
+      ok = put(t.double_data(), [&](int64_t i, double v) { memcpy(p + 8 * i, &v, 8); });
+      break;
+    case onnx::TensorProto::INT64:
+      ok = put(t.int64_data(), [&](int64_t i, int64_t v) { memcpy(p + 8 * i, &v, 8); });
+      break;
+    default: // int32_data carries int32 and every narrower type (and f16/bf16 bits).
+      ok = put(t.int32_data(), [&](int64_t i, int32_t v) { memcpy(p + eb * i, &v, eb); });
+      break;
+    }
+    if (failed(ok))
+      return failure();
+  }
+  if ((int64_t)raw.size() != n * eb)
+    return emitError(loc) << "tensor '" << t.name() << "' has " << raw.size()
+                          << " bytes of data, expected " << n * eb << " for shape "
+                          << type,
+           failure();
+  if (et.isInteger(1)) {
+    SmallVector<bool> bits;
+    for (char c : raw)
+      bits.push_back(c != 0);
+    return ElementsAttr(DenseElementsAttr::get(type, ArrayRef<bool>(bits)));
+  }
+  if (n <= kInlineElementLimit)
+    return ElementsAttr(DenseElementsAttr::getFromRawBuffer(type, ArrayRef(raw.data(), raw.size())));
+  std::string name = t.name().empty() ? "tensor" : t.name();
+  for (char &c : name)
+    if (!std::isalnum((unsigned char)c) && c != '_' && c != '.')
+      c = '_';
+  AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+      ArrayRef(raw.data(), raw.size()), alignof(std::max_align_t));
+  auto &mgr = DenseResourceElementsHandle::getManagerInterface(&ctx);
+  auto handle = mgr.insert(name + "_" + std::to_string(blobCounter++), std::move(blob));
+  return ElementsAttr(DenseResourceElementsAttr::get(type, handle));
+}
+
+LogicalResult ModelImporter::importInitializer(const onnx::TensorProto &t) {
+  Location loc = NameLoc::get(b.getStringAttr("initializer '" + t.name() + "'"));
+  auto attr = tensorToAttr(t, loc);
+  if (failed(attr))
+    return failure();
+  Value v = ConstantOp::create(b, loc, attr->getType(), *attr);
+  shapes[v] = shapeFromType(cast<ShapedType>(attr->getType()));
+  values[t.name()] = v;
+  return success();
+}
+
+FailureOr<RankedTensorType>
+ModelImporter::valueInfoType(const onnx::ValueInfoProto &vi,
+                             std::vector<std::string> &dimNames) {
+  if (!vi.type().has_tensor_type())
+    return fileError() << "graph input/output '" << vi.name()
+                       << "' is not a tensor (sequences, maps and optionals are "
+                          "unsupported)",
+           failure();
+  const auto &tt = vi.type().tensor_type();
+  Type et = onnxElementType(&ctx, tt.elem_type());
+  if (!et)
+    return fileError() << "graph input/output '" << vi.name() << "' has unsupported type "
+                       << dtypeName(tt.elem_type()),
+           failure();
+  if (!tt.has_shape())
+    return fileError() << "graph input '" << vi.name()
+                       << "' has no shape (its rank must be known)",
+           failure();
+  SmallVector<int64_t> dims;
+  double elems = 1;
+  for (const auto &d : tt.shape().dim()) {
+    if (d.has_dim_value()) {
+      if (d.dim_value() < 0)
+        return fileError() << "graph input '" << vi.name() << "' has negative dim "
+                           << d.dim_value(),
+               failure();
+      dims.push_back(d.dim_value());
+      elems *= d.dim_value();
+      dimNames.push_back("");
+    } else {
+      dims.push_back(ShapedType::kDynamic);
+      dimNames.push_back(d.has_dim_param() ? d.dim_param() : "");
+    }
+  }
+  if (elems * rawElementBytes(et) > (double)kMaxTensorBytes)
+    return fileError() << "graph input '" << vi.name() << "' is too large ("
+                       << elems << " elements)",
+           failure();
+  return RankedTensorType::get(dims, et);
+}
+
+LogicalResult ModelImporter::importNodes(const onnx::GraphProto &g) {
+  // Kahn's algorithm over value names: a node is ready once all its inputs exist.
+  size_t n = g.node_size();
+  std::unordered_map<std::string, std::vector<size_t>> consumers;
+  std::vector<int> missing(n, 0);
+  std::set<std::string> produced;
+  for (size_t i = 0; i < n; ++i)
+    for (const std::string &o : g.node(i).output())
+      if (!o.empty())
+        produced.insert(o);
+  for (size_t i = 0; i < n; ++i) {
+    const auto &node = g.node(i);
+    for (const std::string &in : node.input()) {
+      if (in.empty() || values.count(in))
+        continue;
+      if (!produced.count(in)) {
+        Location loc = NameLoc::get(
+            b.getStringAttr("node '" + node.name() + "' (" + node.op_type() + ")"));
+        return emitError(loc) << "input '" << in << "' is not defined by any node, "
+                              << "initializer or graph input";
+      }
+      ++missing[i];
+      consumers[in].push_back(i);
+    }
+  }
+  std::deque<size_t> ready;
+  for (size_t i = 0; i < n; ++i)
+    if (!missing[i])
+      ready.push_back(i);
+  size_t done = 0;
+  OpRegistry &reg = OpRegistry::get();
+  while (!ready.empty()) {
+    size_t i = ready.front();
+    ready.pop_front();
+    ++done;
+    const onnx::NodeProto &node = g.node(i);
+    std::string nodeName = node.name().empty() ? node.op_type() + "_" + std::to_string(i)
+                                               : node.name();
+    Location loc =
+        NameLoc::get(b.getStringAttr("node '" + nodeName + "' (" + node.op_type() + ")"));
+    if (!node.domain().empty() && node.domain() != "ai.onnx")
+      return emitError(loc) << "unknown op '" << node.op_type() << "' in domain '"
+                            << node.domain() << "'";
+    const Handler *h = reg.lookup(node.op_type(), opset);
+    if (!h) {
+      int since = reg.minVersion(node.op_type());
+      if (!since)
+        return emitError(loc) << "unknown op '" << node.op_type() << "' (opset " << opset
+                              << "): dlc does not support it";
+      return emitError(loc) << "op '" << node.op_type() << "' is supported from opset "
+                            << since << ", the model uses opset " << opset;
+    }
+    std::vector<Value> ins;
+    for (const std::string &in : node.input())
+      ins.push_back(in.empty() ? Value() : values.at(in));
+    NodeImporter ni(node, opset, b, loc, std::move(ins), shapes, argConstants);
+    ni.parseTensor = [&](const onnx::TensorProto &t) { return tensorToAttr(t, loc); };
+    if (failed((*h)(ni)))
+      return failure();
+    for (size_t k = ni.outputs.size(); k < (size_t)node.output_size(); ++k)
+      if (!node.output(k).empty())
+        return emitError(loc) << "output " << k << " ('" << node.output(k)
+                              << "') is not supported";
+    for (auto [k, name] : llvm::enumerate(node.output())) {
+      if (name.empty() || k >= ni.outputs.size())
+        continue;
+      if (values.count(name))
+        return emitError(loc) << "value '" << name << "' is defined twice";
+      values[name] = ni.outputs[k];
+      for (size_t c : consumers[name])
+        if (--missing[c] == 0)
+          ready.push_back(c);
+    }
+  }
+  if (done != n) {
+    for (size_t i = 0; i < n; ++i)
+      if (missing[i]) {
+        const auto &node = g.node(i);
+        Location loc = NameLoc::get(
+            b.getStringAttr("node '" + node.name() + "' (" + node.op_type() + ")"));
+        return emitError(loc) << "the graph has a cycle through this node";
+      }
+  }
+  return success();
+}
+
+OwningOpRef<ModuleOp> ModelImporter::run(const onnx::ModelProto &model) {
+  for (const auto &os : model.opset_import())
+    if (os.domain().empty() || os.domain() == "ai.onnx")
+      opset = os.version();
+  if (!opset && model.opset_import_size() == 0)
+    opset = kMaxOpset;
+  if (opset < kMinOpset || opset > kMaxOpset) {
+    fileError() << "model uses ONNX opset " << opset << "; dlc supports opsets "
+                << kMinOpset << " to " << kMaxOpset;
+    return nullptr;
+  }
+  const onnx::GraphProto &g = model.graph();
+  if (g.node_size() == 0 && g.output_size() == 0) {
+    fileError() << "the model has an empty graph (no nodes, no outputs)";
+    return nullptr;
+  }
+  OwningOpRef<ModuleOp> module = ModuleOp::create(FileLineColLoc::get(&ctx, displayName, 0, 0));
+  b.setInsertionPointToEnd(module->getBody());
+
+  std::set<std::string> initNames;
+  for (const auto &t : g.initializer())
+    initNames.insert(t.name());
+  SmallVector<Type> argTypes;
+  SmallVector<Attribute> inputNames, argDimNames;
+  std::vector<const onnx::ValueInfoProto *> graphInputs;
+  for (const auto &vi : g.input()) {
+    if (initNames.count(vi.name()))
+      continue;
+    std::vector<std::string> dimNames;
+    auto t = valueInfoType(vi, dimNames);
+    if (failed(t))
+      return nullptr;
+    argTypes.push_back(*t);
+    inputNames.push_back(b.getStringAttr(vi.name()));
+    SmallVector<Attribute> dn;
+    for (auto &s : dimNames)
+      dn.push_back(b.getStringAttr(s));
+    argDimNames.push_back(b.getArrayAttr(dn));
+    graphInputs.push_back(&vi);
+  }
+  auto func = func::FuncOp::create(b, module->getLoc(), "main",
+                                   b.getFunctionType(argTypes, {}));
+  Block *entry = func.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  for (auto [i, vi] : llvm::enumerate(graphInputs)) {
+    Value arg = entry->getArgument(i);
+    values[vi->name()] = arg;
+    SymShape s;
+    auto t = cast<RankedTensorType>(arg.getType());
+    for (int64_t d = 0; d < t.getRank(); ++d)
+      s.push_back(t.isDynamicDim(d) ? inputDimSymbol(&ctx, i, d)
+                                    : getAffineConstantExpr(t.getDimSize(d), &ctx));
+    shapes[arg] = s;
+    auto it = options.constantInputs.find(vi->name());
+    if (it != options.constantInputs.end())
+      if (auto d = dyn_cast<DenseElementsAttr>(it->second); d && d.getType() == t)
+        argConstants[arg] = d;
+  }
+  for (const auto &t : g.initializer())
+    if (failed(importInitializer(t)))
+      return nullptr;
+  if (failed(importNodes(g)))
+    return nullptr;
+
+  SmallVector<Value> results;
+  SmallVector<Attribute> outputNames;
+  for (const auto &vi : g.output()) {
+    auto it = values.find(vi.name());
+    if (it == values.end()) {
+      fileError() << "graph output '" << vi.name() << "' is not produced by any node";
+      return nullptr;
+    }
+    Value v = it->second;
+    if (vi.type().has_tensor_type() && vi.type().tensor_type().elem_type() &&
+        onnxElementType(&ctx, vi.type().tensor_type().elem_type()) !=
+            cast<ShapedType>(v.getType()).getElementType()) {
+      fileError() << "graph output '" << vi.name() << "' is declared "
+                  << dtypeName(vi.type().tensor_type().elem_type())
+                  << " but computed as " << cast<ShapedType>(v.getType()).getElementType();
+      return nullptr;
+    }
+    results.push_back(v);
+    outputNames.push_back(b.getStringAttr(vi.name()));
+  }
+  func::ReturnOp::create(b, module->getLoc(), results);
+  func.setFunctionType(b.getFunctionType(argTypes, ValueRange(results).getTypes()));
+  func->setAttr("dlc.input_names", b.getArrayAttr(inputNames));
+  func->setAttr("dlc.output_names", b.getArrayAttr(outputNames));
+  func->setAttr("dlc.input_dim_names", b.getArrayAttr(argDimNames));
+  func->setAttr("dlc.opset", b.getI64IntegerAttr(opset));
+  if (failed(verify(*module)))
+    return nullptr;
+  return module;
+}
+
+} // namespace
+
+OwningOpRef<ModuleOp> importModelBytes(MLIRContext &ctx, const std::string &bytes,
+                                       const std::string &modelDir,
+                                       const std::string &displayName,
+                                       const ImportOptions &options) {
+  ctx.loadDialect<DlcDialect, func::FuncDialect>();
+  onnx::ModelProto model;
+  if (bytes.empty()) {
+    emitError(FileLineColLoc::get(&ctx, displayName, 0, 0))
+        << "the file is empty, not an ONNX model";
+    return nullptr;
+  }
+  if (!model.ParseFromString(bytes)) {
+    emitError(FileLineColLoc::get(&ctx, displayName, 0, 0))
+        << "cannot parse the file as an ONNX model (corrupt or truncated protobuf)";
+    return nullptr;
+  }
+  if (!model.has_graph()) {
+    emitError(FileLineColLoc::get(&ctx, displayName, 0, 0))
+        << "not an ONNX model: it has no graph";
+    return nullptr;
+  }
+  return ModelImporter(ctx, displayName, modelDir, options).run(model);
+}
+
+OwningOpRef<ModuleOp> importModelFile(MLIRContext &ctx, const std::string &path,
+                                      const ImportOptions &options) {
+  ctx.loadDialect<DlcDialect, func::FuncDialect>();
+  auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                         /*RequiresNullTerminator=*/false);
+  if (!buf) {
+    emitError(FileLineColLoc::get(&ctx, path, 0, 0))
+        << "cannot open the model file: " << buf.getError().message();
+    return nullptr;
+  }
+  SmallString<256> dir(path);
+  llvm::sys::path::remove_filename(dir);
+  if (dir.empty())
+    dir = ".";
+  std::string bytes((*buf)->getBufferStart(), (*buf)->getBufferSize());
+  if (StringRef(path).ends_with(".onnxtxt")) {
+    onnx::ModelProto model;
+    auto status = onnx::OnnxParser::Parse(model, bytes.c_str());
+    if (!status.IsOK()) {
+      emitError(FileLineColLoc::get(&ctx, path, 0, 0))
+          << "cannot parse ONNX text: " << status.ErrorMessage();
+      return nullptr;
+    }
+    bytes = model.SerializeAsString();
+  }
+  return importModelBytes(ctx, bytes, dir.str().str(), path, options);
+}
+
+std::vector<std::string> supportedOpTypes() { return OpRegistry::get().opTypes(); }
+
+} // namespace dlc::importer

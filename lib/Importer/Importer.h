@@ -1,0 +1,43 @@
+//===- Importer.h - ONNX ModelProto to the dlc dialect ----------*- C++ -*-===//
+#ifndef DLC_LIB_IMPORTER_IMPORTER_H
+#define DLC_LIB_IMPORTER_IMPORTER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace dlc::importer {
+
+struct ImportOptions {
+  /// Values of graph inputs that may stand in where dlc needs a compile-time constant
+  /// (JIT specialization of shape-tensor inputs such as Reshape's shape, as TensorRT
+  /// needs shape-tensor values at build time). Keyed by input name; each a
+  /// DenseElementsAttr of the input's type. Only inputs that feed such a parameter are
+  /// specialized; the compiled model then records the values it assumed.
+  std::map<std::string, mlir::Attribute> constantInputs;
+};
+
+/// Imports an ONNX model (binary protobuf `.onnx`, or ONNX text syntax when the file
+/// ends in `.onnxtxt`). Errors are emitted as diagnostics (naming the file, node and op)
+/// and yield a null module.
+mlir::OwningOpRef<mlir::ModuleOp> importModelFile(mlir::MLIRContext &ctx,
+                                                  const std::string &path,
+                                                  const ImportOptions &options = {});
+
+/// Imports a serialized ModelProto held in memory; external data is resolved against
+/// `modelDir` (empty: external data is refused).
+mlir::OwningOpRef<mlir::ModuleOp> importModelBytes(mlir::MLIRContext &ctx,
+                                                   const std::string &bytes,
+                                                   const std::string &modelDir,
+                                                   const std::string &displayName,
+                                                   const ImportOptions &options = {});
+
+/// The ONNX op types dlc imports, sorted.
+std::vector<std::string> supportedOpTypes();
+
+} // namespace dlc::importer
+
+#endif // DLC_LIB_IMPORTER_IMPORTER_H

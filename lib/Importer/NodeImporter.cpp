@@ -1,0 +1,202 @@
+//===- NodeImporter.cpp - Per-node import helpers and the op registry -----===//
+#include "NodeImporter.h"
+
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/OperationSupport.h"
+
+using namespace mlir;
+
+namespace dlc::importer {
+
+OpRegistry &OpRegistry::get() {
+  static OpRegistry *r = [] {
+    auto *reg = new OpRegistry();
+    registerElementwiseOps(*reg);
+    registerNNOps(*reg);
+    registerTensorOps(*reg);
+    registerReductionOps(*reg);
+    return reg;
+  }();
+  return *r;
+}
+
+void OpRegistry::add(const std::string &opType, int sinceVersion, Handler h) {
+  handlers_[opType][sinceVersion] = std::move(h);
+}
+
+const Handler *OpRegistry::lookup(const std::string &opType, int opset) const {
+  auto it = handlers_.find(opType);
+  if (it == handlers_.end())
+    return nullptr;
+  auto v = it->second.upper_bound(opset);
+  if (v == it->second.begin())
+    return nullptr;
+  return &std::prev(v)->second;
+}
+
+int OpRegistry::minVersion(const std::string &opType) const {
+  auto it = handlers_.find(opType);
+  return it == handlers_.end() ? 0 : it->second.begin()->first;
+}
+
+std::vector<std::string> OpRegistry::opTypes() const {
+  std::vector<std::string> out;
+  for (auto &[k, v] : handlers_)
+    out.push_back(k);
+  return out;
+}
+
+const onnx::AttributeProto *NodeImporter::attr(const std::string &name) const {
+  for (const auto &a : node.attribute())
+    if (a.name() == name)
+      return &a;
+  return nullptr;
+}
+
+bool NodeImporter::hasAttr(const std::string &name) const { return attr(name); }
+
+int64_t NodeImporter::attrInt(const std::string &name, int64_t dflt) const {
+  const auto *a = attr(name);
+  return a ? a->i() : dflt;
+}
+
+float NodeImporter::attrFloat(const std::string &name, float dflt) const {
+  const auto *a = attr(name);
+  return a ? a->f() : dflt;
+}
+
+std::string NodeImporter::attrString(const std::string &name,
+                                     const std::string &dflt) const {
+  const auto *a = attr(name);
+  return a ? a->s() : dflt;
+}
+
+std::optional<std::vector<int64_t>>
+NodeImporter::attrInts(const std::string &name) const {
+  const auto *a = attr(name);
+  if (!a)
+    return std::nullopt;
+  return std::vector<int64_t>(a->ints().begin(), a->ints().end());
+}
+
+std::optional<DenseElementsAttr> NodeImporter::constInput(size_t i) {
+  Value v = input(i);
+  if (!v)
+    return std::nullopt;
+  DenseElementsAttr d;
+  if (matchPattern(v, m_Constant(&d)))
+    return d;
+  auto it = argConstants.find(v);
+  if (it != argConstants.end()) {
+    specializedInputs.push_back(v);
+    return it->second;
+  }
+  return std::nullopt;
+}
+
+FailureOr<std::vector<int64_t>> NodeImporter::constInts(size_t i, const char *what) {
+  auto d = constInput(i);
+  if (!d || !isa<IntegerType>(d->getElementType())) {
+    error() << "input " << i << " (" << what
+            << ") must be a compile-time constant integer tensor";
+    return failure();
+  }
+  std::vector<int64_t> out;
+  for (const APInt &v : d->getValues<APInt>())
+    out.push_back(v.getSExtValue());
+  return out;
+}
+
+FailureOr<double> NodeImporter::constScalar(size_t i, const char *what) {
+  auto d = constInput(i);
+  if (!d || d->getNumElements() != 1) {
+    error() << "input " << i << " (" << what
+            << ") must be a compile-time constant scalar";
+    return failure();
+  }
+  Attribute a = *d->getValues<Attribute>().begin();
+  if (auto f = dyn_cast<FloatAttr>(a))
+    return f.getValueAsDouble();
+  auto ia = cast<IntegerAttr>(a);
+  return ia.getType().isInteger(1) ? (double)ia.getValue().getZExtValue()
+                                   : (double)ia.getValue().getSExtValue();
+}
+
+SymShape NodeImporter::shapeOf(Value v) const {
+  auto it = shapes.find(v);
+  if (it != shapes.end())
+    return it->second;
+  return shapeFromType(cast<ShapedType>(v.getType()));
+}
+
+FailureOr<SmallVector<Value>>
+NodeImporter::build(StringRef opName, TypeRange resultElementTypes, ValueRange operands,
+                    ArrayRef<NamedAttribute> attrs) {
+  OperationState state(loc, opName);
+  state.addOperands(operands);
+  state.addAttributes(attrs);
+  for (Type t : resultElementTypes)
+    state.addTypes(UnrankedTensorType::get(t));
+  Operation *op = b.create(state);
+  SmallVector<SymShape> in, out;
+  for (Value v : operands)
+    in.push_back(shapeOf(v));
+  if (failed(cast<ShapeInference>(op).inferResultShapes(in, out))) {
+    op->erase();
+    return failure();
+  }
+  for (auto [r, s] : llvm::zip(op->getResults(), out)) {
+    for (AffineExpr d : s)
+      if (auto c = constDim(d); c && (*c < 0 || *c > (int64_t(1) << 40))) {
+        error() << "result dim " << *c << " is out of range";
+        op->erase();
+        return failure();
+      }
+    r.setType(RankedTensorType::get(staticShape(s), cast<TensorType>(r.getType())
+                                                        .getElementType()));
+    shapes[r] = s;
+  }
+  SmallVector<Value> results(op->getResults());
+  // Fold what can be folded now, so shape computations become constants early.
+  SmallVector<OpFoldResult> folded;
+  if (succeeded(op->fold(folded)) && !folded.empty()) {
+    for (auto [i, f] : llvm::enumerate(folded)) {
+      if (auto v = dyn_cast<Value>(f)) {
+        results[i] = v;
+        continue;
+      }
+      auto attr = dyn_cast<ElementsAttr>(cast<Attribute>(f));
+      if (!attr || attr.getType() != results[i].getType())
+        return results; // Keep the op: the fold result is not directly usable.
+      results[i] = constant(attr);
+    }
+    if (op->use_empty())
+      op->erase();
+  }
+  return results;
+}
+
+FailureOr<Value> NodeImporter::build1(StringRef opName, Type resultElementType,
+                                      ValueRange operands,
+                                      ArrayRef<NamedAttribute> attrs) {
+  auto r = build(opName, {resultElementType}, operands, attrs);
+  if (failed(r))
+    return failure();
+  return (*r)[0];
+}
+
+Value NodeImporter::constant(ElementsAttr value) {
+  Value v = ConstantOp::create(b, loc, value.getType(), value);
+  shapes[v] = shapeFromType(cast<ShapedType>(value.getType()));
+  return v;
+}
+
+Value NodeImporter::scalar(Type t, double v) {
+  auto type = RankedTensorType::get({}, t);
+  if (isa<FloatType>(t))
+    return constant(DenseElementsAttr::get(type, b.getFloatAttr(t, v)));
+  return constant(DenseElementsAttr::get(
+      type, b.getIntegerAttr(t, APInt(t.getIntOrFloatBitWidth(), (int64_t)v, true))));
+}
+
+} // namespace dlc::importer

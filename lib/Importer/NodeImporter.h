@@ -1,0 +1,155 @@
+//===- NodeImporter.h - Per-node import context and op registry -*- C++ -*-===//
+//
+// Each ONNX op is imported by a handler registered per (op type, since-opset), as in
+// torch-mlir's onOp("Add", 7, ...): the registry picks the newest handler whose
+// since-version is <= the model's opset, so version differences are explicit.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DLC_LIB_IMPORTER_NODEIMPORTER_H
+#define DLC_LIB_IMPORTER_NODEIMPORTER_H
+
+#include "dialects/DlcDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "onnx/onnx_pb.h"
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dlc::importer {
+
+class NodeImporter;
+using Handler = std::function<mlir::LogicalResult(NodeImporter &)>;
+
+/// The registry of op handlers: op type -> since-opset -> handler.
+class OpRegistry {
+public:
+  static OpRegistry &get();
+  void add(const std::string &opType, int sinceVersion, Handler h);
+  /// The handler for `opType` at `opset`, or null when none applies.
+  const Handler *lookup(const std::string &opType, int opset) const;
+  /// Oldest opset any handler of `opType` supports; 0 if the op is unknown.
+  int minVersion(const std::string &opType) const;
+  std::vector<std::string> opTypes() const;
+
+private:
+  std::map<std::string, std::map<int, Handler>> handlers_;
+};
+
+/// The MLIR element type of an ONNX TensorProto data type, or null if unsupported.
+mlir::Type onnxElementType(mlir::MLIRContext *ctx, int dtype);
+
+/// Registration functions, one per op family (each in its own file).
+void registerElementwiseOps(OpRegistry &r);
+void registerNNOps(OpRegistry &r);
+void registerTensorOps(OpRegistry &r);
+void registerReductionOps(OpRegistry &r);
+
+/// Everything a handler needs for one node: inputs, attributes, a builder and the
+/// symbolic shapes of values, plus helpers to create and fold ops.
+class NodeImporter {
+public:
+  NodeImporter(const onnx::NodeProto &node, int opset, mlir::OpBuilder &builder,
+               mlir::Location loc, std::vector<mlir::Value> inputs,
+               llvm::DenseMap<mlir::Value, SymShape> &shapes,
+               const llvm::DenseMap<mlir::Value, mlir::DenseElementsAttr> &argConstants)
+      : node(node), opset(opset), b(builder), loc(loc), inputs(std::move(inputs)),
+        shapes(shapes), argConstants(argConstants) {}
+
+  const onnx::NodeProto &node;
+  const int opset;
+  mlir::OpBuilder &b;
+  const mlir::Location loc;
+  /// Node inputs in order; a null Value for an omitted optional input.
+  std::vector<mlir::Value> inputs;
+  /// Values of the node's outputs, set by the handler.
+  std::vector<mlir::Value> outputs;
+
+  mlir::MLIRContext *ctx() const { return b.getContext(); }
+  size_t numInputs() const { return inputs.size(); }
+  /// Input `i`, or null when absent or omitted.
+  mlir::Value input(size_t i) const { return i < inputs.size() ? inputs[i] : nullptr; }
+  size_t numOutputs() const { return node.output_size(); }
+  /// Whether output `i` exists and is used (named).
+  bool wantsOutput(size_t i) const {
+    return (int)i < node.output_size() && !node.output(i).empty();
+  }
+
+  // Attributes, with the ONNX default when absent.
+  bool hasAttr(const std::string &name) const;
+  int64_t attrInt(const std::string &name, int64_t dflt) const;
+  float attrFloat(const std::string &name, float dflt) const;
+  std::string attrString(const std::string &name, const std::string &dflt) const;
+  std::optional<std::vector<int64_t>> attrInts(const std::string &name) const;
+  const onnx::AttributeProto *attr(const std::string &name) const;
+
+  /// The compile-time constant value of input `i`, or nullopt if it is not constant.
+  std::optional<mlir::DenseElementsAttr> constInput(size_t i);
+  /// Input `i` as a list of integers; emits "input N (what) must be a compile-time
+  /// constant" and fails when it is not constant.
+  mlir::FailureOr<std::vector<int64_t>> constInts(size_t i, const char *what);
+  /// Input `i` as a scalar double (first element), with the same rules.
+  mlir::FailureOr<double> constScalar(size_t i, const char *what);
+
+  mlir::Type elementType(mlir::Value v) const {
+    return llvm::cast<mlir::ShapedType>(v.getType()).getElementType();
+  }
+  /// The symbolic shape of `v`.
+  SymShape shapeOf(mlir::Value v) const;
+  int64_t rankOf(mlir::Value v) const { return shapeOf(v).size(); }
+
+  /// Creates a dlc op whose results have element types `resultTypes`, infers their
+  /// shapes, folds it where possible and returns its results (null on error, which has
+  /// been emitted).
+  mlir::FailureOr<llvm::SmallVector<mlir::Value>>
+  build(llvm::StringRef opName, mlir::TypeRange resultElementTypes,
+        mlir::ValueRange operands, llvm::ArrayRef<mlir::NamedAttribute> attrs = {});
+  /// build() for single-result ops.
+  mlir::FailureOr<mlir::Value> build1(llvm::StringRef opName, mlir::Type resultElementType,
+                                      mlir::ValueRange operands,
+                                      llvm::ArrayRef<mlir::NamedAttribute> attrs = {});
+  /// A dlc.constant with `value`.
+  mlir::Value constant(mlir::ElementsAttr value);
+  /// A rank-0 constant of element type `t` holding `v`.
+  mlir::Value scalar(mlir::Type t, double v);
+
+  /// Sets the node's single output and succeeds.
+  mlir::LogicalResult result(mlir::Value v) {
+    outputs = {v};
+    return mlir::success();
+  }
+  mlir::LogicalResult result(mlir::FailureOr<mlir::Value> v) {
+    if (mlir::failed(v))
+      return mlir::failure();
+    return result(*v);
+  }
+  /// Emits an error at the node and fails.
+  mlir::InFlightDiagnostic error() const { return mlir::emitError(loc); }
+
+  mlir::NamedAttribute named(llvm::StringRef name, mlir::Attribute a) const {
+    return b.getNamedAttr(name, a);
+  }
+  mlir::DenseI64ArrayAttr i64s(llvm::ArrayRef<int64_t> v) const {
+    return b.getDenseI64ArrayAttr(v);
+  }
+
+  /// Converts an ONNX TensorProto (Constant's value) to an attribute; set by the model
+  /// importer, which owns external-data resolution and blob naming.
+  std::function<mlir::FailureOr<mlir::ElementsAttr>(const onnx::TensorProto &)>
+      parseTensor;
+
+  /// Graph inputs whose JIT-provided value stood in for a constant, by input value.
+  llvm::SmallVector<mlir::Value> specializedInputs;
+
+private:
+  llvm::DenseMap<mlir::Value, SymShape> &shapes;
+  const llvm::DenseMap<mlir::Value, mlir::DenseElementsAttr> &argConstants;
+};
+
+} // namespace dlc::importer
+
+#endif // DLC_LIB_IMPORTER_NODEIMPORTER_H

@@ -1,0 +1,309 @@
+//===- OpsTensor.cpp - Import of data-movement and constant ONNX ops ------===//
+#include "NodeImporter.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace dlc::importer {
+namespace {
+
+LogicalResult reshapeLike(NodeImporter &n, const char *op, ArrayRef<NamedAttribute> attrs) {
+  return n.result(n.build1(op, n.elementType(n.input(0)), {n.input(0)}, attrs));
+}
+
+/// Axes from an attribute (old opsets) or an optional constant input (new opsets).
+FailureOr<std::vector<int64_t>> axesFrom(NodeImporter &n, bool fromInput, size_t idx) {
+  if (!fromInput)
+    return n.attrInts("axes").value_or(std::vector<int64_t>{});
+  if (!n.input(idx))
+    return std::vector<int64_t>{};
+  return n.constInts(idx, "axes");
+}
+
+LogicalResult importSplit(NodeImporter &n, bool sizesFromInput) {
+  int64_t rank = n.rankOf(n.input(0));
+  int64_t axis = n.attrInt("axis", 0);
+  auto a = normalizeAxis(axis, rank);
+  if (!a)
+    return n.error() << "axis " << axis << " out of range for rank " << rank;
+  std::vector<int64_t> sizes;
+  if (sizesFromInput && n.input(1)) {
+    auto s = n.constInts(1, "split");
+    if (failed(s))
+      return failure();
+    sizes = *s;
+  } else if (!sizesFromInput && n.attrInts("split")) {
+    sizes = *n.attrInts("split");
+  } else {
+    auto d = constDim(n.shapeOf(n.input(0))[*a]);
+    if (!d)
+      return n.error() << "equal Split of a dynamic dim is not supported";
+    int64_t parts = n.attrInt("num_outputs", n.numOutputs());
+    if (parts <= 0)
+      return n.error() << "invalid number of outputs";
+    int64_t chunk = (*d + parts - 1) / parts;
+    for (int64_t i = 0; i < parts; ++i)
+      sizes.push_back(std::max<int64_t>(0, std::min(chunk, *d - i * chunk)));
+  }
+  if ((int64_t)sizes.size() != (int64_t)n.numOutputs())
+    return n.error() << "split has " << sizes.size() << " sizes for " << n.numOutputs()
+                     << " outputs";
+  SmallVector<Type> types(sizes.size(), n.elementType(n.input(0)));
+  auto r = n.build("dlc.split", types, {n.input(0)},
+                   {n.named("axis", n.b.getI64IntegerAttr(*a)),
+                    n.named("sizes", n.i64s(sizes))});
+  if (failed(r))
+    return failure();
+  n.outputs.assign(r->begin(), r->end());
+  return success();
+}
+
+LogicalResult importSlice(NodeImporter &n, std::vector<int64_t> starts,
+                          std::vector<int64_t> ends, std::optional<std::vector<int64_t>> axes,
+                          std::optional<std::vector<int64_t>> steps) {
+  if (!axes) {
+    axes.emplace();
+    for (size_t i = 0; i < starts.size(); ++i)
+      axes->push_back(i);
+  }
+  if (!steps)
+    steps.emplace(starts.size(), 1);
+  return n.result(n.build1("dlc.slice", n.elementType(n.input(0)), {n.input(0)},
+                           {n.named("starts", n.i64s(starts)), n.named("ends", n.i64s(ends)),
+                            n.named("axes", n.i64s(*axes)),
+                            n.named("steps", n.i64s(*steps))}));
+}
+
+LogicalResult importPad(NodeImporter &n, std::vector<int64_t> pads, double value) {
+  std::string mode = n.attrString("mode", "constant");
+  return n.result(n.build1("dlc.pad", n.elementType(n.input(0)), {n.input(0)},
+                           {n.named("pads", n.i64s(pads)),
+                            n.named("mode", n.b.getStringAttr(mode)),
+                            n.named("value", n.b.getF64FloatAttr(value))}));
+}
+
+/// A dense constant of `type` from doubles, converted to its element type.
+DenseElementsAttr denseFrom(RankedTensorType type, ArrayRef<double> values) {
+  Type et = type.getElementType();
+  SmallVector<Attribute> attrs;
+  for (double v : values) {
+    if (isa<FloatType>(et))
+      attrs.push_back(FloatAttr::get(et, v));
+    else
+      attrs.push_back(IntegerAttr::get(et, APInt(et.getIntOrFloatBitWidth(), (int64_t)v,
+                                                 /*isSigned=*/true)));
+  }
+  return DenseElementsAttr::get(type, attrs);
+}
+
+LogicalResult importConstant(NodeImporter &n) {
+  if (n.node.attribute_size() != 1)
+    return n.error() << "Constant needs exactly one value attribute";
+  const onnx::AttributeProto &a = n.node.attribute(0);
+  Builder &b = n.b;
+  if (a.name() == "value") {
+    auto attr = n.parseTensor(a.t());
+    if (failed(attr))
+      return failure();
+    return n.result(n.constant(*attr));
+  }
+  if (a.name() == "value_float")
+    return n.result(n.constant(DenseElementsAttr::get(
+        RankedTensorType::get({}, b.getF32Type()), b.getF32FloatAttr(a.f()))));
+  if (a.name() == "value_int")
+    return n.result(n.constant(DenseElementsAttr::get(
+        RankedTensorType::get({}, b.getI64Type()), b.getI64IntegerAttr(a.i()))));
+  if (a.name() == "value_floats") {
+    std::vector<float> v(a.floats().begin(), a.floats().end());
+    return n.result(n.constant(DenseElementsAttr::get(
+        RankedTensorType::get({(int64_t)v.size()}, b.getF32Type()), ArrayRef(v))));
+  }
+  if (a.name() == "value_ints") {
+    std::vector<int64_t> v(a.ints().begin(), a.ints().end());
+    return n.result(n.constant(DenseElementsAttr::get(
+        RankedTensorType::get({(int64_t)v.size()}, b.getI64Type()), ArrayRef(v))));
+  }
+  return n.error() << "Constant with attribute '" << a.name() << "' is not supported";
+}
+
+} // namespace
+
+void registerTensorOps(OpRegistry &r) {
+  r.add("Reshape", 5, [](NodeImporter &n) -> LogicalResult {
+    auto shape = n.constInts(1, "shape");
+    if (failed(shape))
+      return failure();
+    return reshapeLike(n, "dlc.reshape",
+                       {n.named("shape", n.i64s(*shape)),
+                        n.named("allowzero", n.b.getBoolAttr(n.attrInt("allowzero", 0)))});
+  });
+  r.add("Flatten", 1, [](NodeImporter &n) {
+    return reshapeLike(n, "dlc.flatten",
+                       {n.named("axis", n.b.getI64IntegerAttr(n.attrInt("axis", 1)))});
+  });
+  for (auto [onnx, op] : {std::pair{"Squeeze", "dlc.squeeze"},
+                          std::pair{"Unsqueeze", "dlc.unsqueeze"}}) {
+    std::string name = op;
+    for (int since : {1, 13})
+      r.add(onnx, since, [name, since](NodeImporter &n) -> LogicalResult {
+        auto axes = axesFrom(n, since >= 13, 1);
+        if (failed(axes))
+          return failure();
+        return reshapeLike(n, name.c_str(), {n.named("axes", n.i64s(*axes))});
+      });
+  }
+  r.add("Transpose", 1, [](NodeImporter &n) {
+    std::vector<int64_t> perm;
+    if (auto p = n.attrInts("perm"))
+      perm = *p;
+    else
+      for (int64_t i = n.rankOf(n.input(0)) - 1; i >= 0; --i)
+        perm.push_back(i);
+    return reshapeLike(n, "dlc.transpose", {n.named("perm", n.i64s(perm))});
+  });
+  r.add("Concat", 4, [](NodeImporter &n) -> LogicalResult {
+    if (!n.hasAttr("axis"))
+      return n.error() << "axis is required";
+    SmallVector<Value> ins(n.inputs.begin(), n.inputs.end());
+    return n.result(n.build1("dlc.concat", n.elementType(ins[0]), ins,
+                             {n.named("axis", n.b.getI64IntegerAttr(n.attrInt("axis", 0)))}));
+  });
+  r.add("Split", 2, [](NodeImporter &n) { return importSplit(n, false); });
+  r.add("Split", 13, [](NodeImporter &n) { return importSplit(n, true); });
+  r.add("Slice", 1, [](NodeImporter &n) -> LogicalResult {
+    auto starts = n.attrInts("starts"), ends = n.attrInts("ends");
+    if (!starts || !ends)
+      return n.error() << "starts and ends are required";
+    return importSlice(n, *starts, *ends, n.attrInts("axes"), std::nullopt);
+  });
+  r.add("Slice", 10, [](NodeImporter &n) -> LogicalResult {
+    auto starts = n.constInts(1, "starts");
+    if (failed(starts))
+      return failure();
+    auto ends = n.constInts(2, "ends");
+    if (failed(ends))
+      return failure();
+    std::optional<std::vector<int64_t>> axes, steps;
+    if (n.input(3)) {
+      auto a = n.constInts(3, "axes");
+      if (failed(a))
+        return failure();
+      axes = *a;
+    }
+    if (n.input(4)) {
+      auto s = n.constInts(4, "steps");
+      if (failed(s))
+        return failure();
+      steps = *s;
+    }
+    return importSlice(n, *starts, *ends, axes, steps);
+  });
+  r.add("Gather", 1, [](NodeImporter &n) {
+    return n.result(n.build1("dlc.gather", n.elementType(n.input(0)),
+                             {n.input(0), n.input(1)},
+                             {n.named("axis", n.b.getI64IntegerAttr(n.attrInt("axis", 0)))}));
+  });
+  r.add("Expand", 8, [](NodeImporter &n) -> LogicalResult {
+    auto shape = n.constInts(1, "shape");
+    if (failed(shape))
+      return failure();
+    return reshapeLike(n, "dlc.expand", {n.named("shape", n.i64s(*shape))});
+  });
+  r.add("Tile", 6, [](NodeImporter &n) -> LogicalResult {
+    auto repeats = n.constInts(1, "repeats");
+    if (failed(repeats))
+      return failure();
+    return reshapeLike(n, "dlc.tile", {n.named("repeats", n.i64s(*repeats))});
+  });
+  r.add("Pad", 2, [](NodeImporter &n) -> LogicalResult {
+    auto pads = n.attrInts("pads");
+    if (!pads)
+      return n.error() << "pads is required";
+    return importPad(n, *pads, n.attrFloat("value", 0.0f));
+  });
+  r.add("Pad", 11, [](NodeImporter &n) -> LogicalResult {
+    auto pads = n.constInts(1, "pads");
+    if (failed(pads))
+      return failure();
+    double value = 0;
+    if (n.input(2)) {
+      auto v = n.constScalar(2, "constant_value");
+      if (failed(v))
+        return failure();
+      value = *v;
+    }
+    if (n.input(3)) {
+      // Pads given for some axes only: spread them over the full rank.
+      auto axes = n.constInts(3, "axes");
+      if (failed(axes))
+        return failure();
+      int64_t rank = n.rankOf(n.input(0)), k = axes->size();
+      if ((int64_t)pads->size() != 2 * k)
+        return n.error() << "pads must have twice as many entries as axes";
+      std::vector<int64_t> full(2 * rank, 0);
+      for (int64_t i = 0; i < k; ++i) {
+        auto a = normalizeAxis((*axes)[i], rank);
+        if (!a)
+          return n.error() << "axis " << (*axes)[i] << " out of range";
+        full[*a] = (*pads)[i];
+        full[*a + rank] = (*pads)[i + k];
+      }
+      *pads = full;
+    }
+    return importPad(n, *pads, value);
+  });
+  r.add("Shape", 1, [](NodeImporter &n) {
+    return n.result(n.build1(
+        "dlc.shape", n.b.getI64Type(), {n.input(0)},
+        {n.named("start", n.b.getI64IntegerAttr(n.attrInt("start", 0))),
+         n.named("end", n.b.getI64IntegerAttr(n.attrInt("end", INT64_MAX / 2)))}));
+  });
+  r.add("Size", 1, [](NodeImporter &n) {
+    return n.result(n.build1("dlc.size", n.b.getI64Type(), {n.input(0)}));
+  });
+  r.add("Constant", 1, importConstant);
+  r.add("ConstantOfShape", 9, [](NodeImporter &n) -> LogicalResult {
+    auto shape = n.constInts(0, "shape");
+    if (failed(shape))
+      return failure();
+    for (int64_t d : *shape)
+      if (d < 0 || d > (int64_t(1) << 32))
+        return n.error() << "invalid shape value " << d;
+    Type et = n.b.getF32Type();
+    Attribute value = n.b.getF32FloatAttr(0);
+    if (const auto *a = n.attr("value")) {
+      auto v = n.parseTensor(a->t());
+      if (failed(v))
+        return failure();
+      auto d = dyn_cast<DenseElementsAttr>(*v);
+      if (!d || d.getNumElements() != 1)
+        return n.error() << "value must hold exactly one element";
+      et = d.getElementType();
+      value = *d.getValues<Attribute>().begin();
+    }
+    auto type = RankedTensorType::get(*shape, et);
+    return n.result(n.constant(DenseElementsAttr::get(type, value)));
+  });
+  r.add("Range", 11, [](NodeImporter &n) -> LogicalResult {
+    auto start = n.constScalar(0, "start");
+    auto limit = n.constScalar(1, "limit");
+    auto delta = n.constScalar(2, "delta");
+    if (failed(start) || failed(limit) || failed(delta))
+      return failure();
+    if (*delta == 0)
+      return n.error() << "delta must not be 0";
+    int64_t count =
+        std::max<int64_t>(0, (int64_t)std::ceil((*limit - *start) / *delta));
+    if (count > (int64_t(1) << 24))
+      return n.error() << "Range of " << count << " elements is too large";
+    std::vector<double> values;
+    Type et = n.elementType(n.input(0));
+    for (int64_t i = 0; i < count; ++i)
+      values.push_back(isa<FloatType>(et) ? *start + i * *delta
+                                          : (double)((int64_t)*start + i * (int64_t)*delta));
+    return n.result(n.constant(denseFrom(RankedTensorType::get({count}, et), values)));
+  });
+}
+
+} // namespace dlc::importer
