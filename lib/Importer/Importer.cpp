@@ -546,6 +546,29 @@ OwningOpRef<ModuleOp> importModelFile(MLIRContext &ctx, const std::string &path,
   return importModelBytes(ctx, bytes, dir.str().str(), path, options);
 }
 
+LogicalResult listGraphInputs(MLIRContext &ctx, const std::string &path,
+                              std::vector<std::pair<std::string, int>> &inputs) {
+  auto buf = llvm::MemoryBuffer::getFile(path, false, false);
+  Location loc = FileLineColLoc::get(&ctx, path, 0, 0);
+  if (!buf)
+    return emitError(loc) << "cannot open the model file: " << buf.getError().message();
+  onnx::ModelProto model;
+  std::string bytes((*buf)->getBufferStart(), (*buf)->getBufferSize());
+  bool ok = StringRef(path).ends_with(".onnxtxt")
+                ? onnx::OnnxParser::Parse(model, bytes.c_str()).IsOK()
+                : (!bytes.empty() && model.ParseFromString(bytes));
+  if (!ok || !model.has_graph())
+    return emitError(loc) << "cannot parse the file as an ONNX model (corrupt or "
+                             "truncated protobuf)";
+  std::set<std::string> inits;
+  for (const auto &t : model.graph().initializer())
+    inits.insert(t.name());
+  for (const auto &vi : model.graph().input())
+    if (!inits.count(vi.name()))
+      inputs.emplace_back(vi.name(), vi.type().tensor_type().elem_type());
+  return success();
+}
+
 std::vector<std::string> supportedOpTypes() { return OpRegistry::get().opTypes(); }
 
 } // namespace dlc::importer

@@ -35,6 +35,12 @@ mlir::OwningOpRef<mlir::ModuleOp> importModelBytes(mlir::MLIRContext &ctx,
                                                    const std::string &displayName,
                                                    const ImportOptions &options = {});
 
+/// Names and element-type codes (ONNX TensorProto.DataType) of the graph inputs that
+/// are not initializers, in order, without importing the graph. Emits errors.
+mlir::LogicalResult
+listGraphInputs(mlir::MLIRContext &ctx, const std::string &path,
+                std::vector<std::pair<std::string, int>> &inputs);
+
 /// The ONNX op types dlc imports, sorted.
 std::vector<std::string> supportedOpTypes();
 

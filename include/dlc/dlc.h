@@ -1,0 +1,67 @@
+//===- dlc.h - Compile ONNX models and run them -----------------*- C++ -*-===//
+//
+// The compiler API: compile an ONNX model (file or bytes) in-process for a target, to an
+// artifact in memory or on disk, or straight to a runnable Model (JIT). Errors are values.
+// Running compiled models is the runtime API in dlc/runtime.h.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DLC_DLC_H
+#define DLC_DLC_H
+
+#include "dlc/runtime.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace dlc {
+
+enum class TargetKind { Cpu, Cuda };
+
+/// The stage whose output `compile` returns.
+enum class EmitKind {
+  Artifact, ///< the .dlc file
+  Dlc,      ///< dlc dialect after graph passes and kernel formation
+  Linalg,   ///< kernels lowered to linalg and tiled over workgroups
+  Llvm,     ///< LLVM IR of the kernels
+};
+
+struct CompileOptions {
+  TargetKind target = TargetKind::Cpu;
+  EmitKind emit = EmitKind::Artifact;
+  /// Print the IR after every pass (to stderr).
+  bool printIRAfterAll = false;
+  /// Print the IR after the passes with these command-line names (to stderr).
+  std::vector<std::string> printIRAfter;
+  /// JIT specialization: values of graph inputs that feed compile-time parameters
+  /// (e.g. Reshape's shape). Only inputs that need it are baked in.
+  std::map<std::string, Tensor> shapeTensorInputs;
+};
+
+struct CompileResult {
+  /// The artifact bytes (EmitKind::Artifact) or the IR text of the requested stage.
+  std::vector<uint8_t> bytes;
+  /// Number of kernels and of weight bytes, for reports.
+  size_t numKernels = 0;
+  size_t weightBytes = 0;
+};
+
+/// Compiles an ONNX model file (`.onnx`, or ONNX text `.onnxtxt`).
+Expected<CompileResult> compileFile(const std::string &path, const CompileOptions &options = {});
+/// Compiles a serialized ONNX ModelProto; external data is refused (no model folder).
+Expected<CompileResult> compileBytes(const std::string &bytes,
+                                     const CompileOptions &options = {});
+/// Compiles a model file and loads it, ready to run (JIT).
+Expected<std::unique_ptr<Model>> jitFile(const std::string &path,
+                                         const CompileOptions &options = {});
+
+/// Names and dtypes of an ONNX model's graph inputs (initializers excluded), in order,
+/// read without compiling; shapes are left empty.
+Expected<std::vector<TensorInfo>> modelInputs(const std::string &path);
+
+/// The ONNX op types dlc can import, sorted.
+std::vector<std::string> supportedOps();
+
+} // namespace dlc
+
+#endif // DLC_DLC_H

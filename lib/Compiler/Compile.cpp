@@ -1,0 +1,201 @@
+//===- Compile.cpp - The public compiler API (include/dlc/dlc.h) ----------===//
+#include "Compiler.h"
+
+#include "lib/Importer/Importer.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/OperationSupport.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+namespace dlc {
+namespace {
+
+/// Formats a diagnostic location the way users read it: the ONNX node or initializer
+/// it names, or the file.
+std::string describe(Location loc) {
+  if (auto n = dyn_cast<NameLoc>(loc))
+    return n.getName().str();
+  if (auto f = dyn_cast<FileLineColLoc>(loc))
+    return f.getFilename().str();
+  if (auto fused = dyn_cast<FusedLoc>(loc))
+    for (Location l : fused.getLocations())
+      if (std::string s = describe(l); !s.empty())
+        return s;
+  return "";
+}
+
+/// Collects the first error diagnostic as a one-line message.
+class ErrorCollector {
+public:
+  explicit ErrorCollector(MLIRContext &ctx)
+      : handler(&ctx, [this](Diagnostic &d) {
+          if (d.getSeverity() == DiagnosticSeverity::Error && message.empty()) {
+            std::string where = describe(d.getLocation());
+            message = (where.empty() ? "" : where + ": ") + d.str();
+            for (char &c : message)
+              if (c == '\n')
+                c = ' ';
+          }
+          return success();
+        }) {}
+  Status status(const std::string &fallback) const {
+    return Status::error(message.empty() ? fallback : message);
+  }
+
+private:
+  std::string message;
+  ScopedDiagnosticHandler handler;
+};
+
+std::vector<uint8_t> printed(Operation *op) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  op->print(os, OpPrintingFlags().elideLargeElementsAttrs(16).elideLargeResourceString(64));
+  return std::vector<uint8_t>(s.begin(), s.end());
+}
+
+Type elementTypeFor(MLIRContext &ctx, DType t) {
+  Builder b(&ctx);
+  switch (t) {
+  case DType::Float:
+    return b.getF32Type();
+  case DType::Double:
+    return b.getF64Type();
+  case DType::Int8:
+    return b.getIntegerType(8);
+  case DType::Int16:
+    return b.getIntegerType(16);
+  case DType::Int32:
+    return b.getIntegerType(32);
+  case DType::Int64:
+    return b.getIntegerType(64);
+  case DType::Bool:
+    return b.getI1Type();
+  default:
+    return {};
+  }
+}
+
+/// A dense attribute holding a host tensor (for JIT shape-tensor specialization).
+Attribute tensorAttr(MLIRContext &ctx, const Tensor &t) {
+  Type et = elementTypeFor(ctx, t.dtype);
+  if (!et)
+    return {};
+  auto type = RankedTensorType::get(t.shape, et);
+  if (et.isInteger(1)) {
+    SmallVector<bool> v(t.data.begin(), t.data.end());
+    return DenseElementsAttr::get(type, ArrayRef<bool>(v));
+  }
+  return DenseElementsAttr::getFromRawBuffer(
+      type, ArrayRef(reinterpret_cast<const char *>(t.data.data()), t.data.size()));
+}
+
+Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
+                                      const CompileOptions &options) {
+  using namespace compiler;
+  ErrorCollector errors(ctx);
+  CompileResult result;
+  if (failed(runGraphPipeline(module, options)))
+    return errors.status("graph passes failed");
+  if (options.emit == EmitKind::Dlc) {
+    result.bytes = printed(module);
+    return result;
+  }
+  auto spec = buildPlan(module);
+  if (failed(spec))
+    return errors.status("cannot build the launch plan");
+  if (failed(runKernelPipeline(module, options)))
+    return errors.status("lowering kernels to linalg failed");
+  if (options.emit == EmitKind::Linalg) {
+    result.bytes = printed(module);
+    return result;
+  }
+  if (failed(runCpuLoweringPipeline(module, options)))
+    return errors.status("lowering kernels to LLVM failed");
+  assignGrids(module, *spec);
+  std::string llvmIR;
+  auto code = emitCpuCode(module, *spec,
+                          options.emit == EmitKind::Llvm ? &llvmIR : nullptr,
+                          spec->targetTriple);
+  if (failed(code))
+    return errors.status("CPU code generation failed");
+  if (options.emit == EmitKind::Llvm) {
+    result.bytes.assign(llvmIR.begin(), llvmIR.end());
+    return result;
+  }
+  spec->target = artifact::Target::Cpu;
+  spec->producer = "dlc 0.1.0";
+  spec->code = std::move(*code);
+  result.numKernels = spec->kernels.size();
+  result.weightBytes = spec->weights.size();
+  result.bytes = artifact::serialize(*spec);
+  return result;
+}
+
+Status checkTarget(const CompileOptions &options) {
+  if (options.target == TargetKind::Cuda)
+    return Status::error("the CUDA target is not available in this build yet; use "
+                         "--target cpu");
+  return Status::ok();
+}
+
+} // namespace
+
+Expected<CompileResult> compileFile(const std::string &path, const CompileOptions &options) {
+  if (Status s = checkTarget(options); !s)
+    return s;
+  auto ctx = compiler::makeContext();
+  ErrorCollector errors(*ctx);
+  importer::ImportOptions importOptions;
+  for (const auto &[name, tensor] : options.shapeTensorInputs)
+    if (Attribute a = tensorAttr(*ctx, tensor))
+      importOptions.constantInputs[name] = a;
+  OwningOpRef<ModuleOp> module = importer::importModelFile(*ctx, path, importOptions);
+  if (!module)
+    return errors.status("cannot import " + path);
+  return compileModule(*ctx, *module, options);
+}
+
+Expected<CompileResult> compileBytes(const std::string &bytes, const CompileOptions &options) {
+  if (Status s = checkTarget(options); !s)
+    return s;
+  auto ctx = compiler::makeContext();
+  ErrorCollector errors(*ctx);
+  OwningOpRef<ModuleOp> module = importer::importModelBytes(*ctx, bytes, "", "<memory>");
+  if (!module)
+    return errors.status("cannot import the model");
+  return compileModule(*ctx, *module, options);
+}
+
+Expected<std::unique_ptr<Model>> jitFile(const std::string &path,
+                                         const CompileOptions &options) {
+  CompileOptions o = options;
+  o.emit = EmitKind::Artifact;
+  auto compiled = compileFile(path, o);
+  if (!compiled)
+    return compiled.status();
+  return Model::loadBytes(compiled->bytes.data(), compiled->bytes.size());
+}
+
+Expected<std::vector<TensorInfo>> modelInputs(const std::string &path) {
+  auto ctx = compiler::makeContext();
+  ErrorCollector errors(*ctx);
+  std::vector<std::pair<std::string, int>> inputs;
+  if (failed(importer::listGraphInputs(*ctx, path, inputs)))
+    return errors.status("cannot read " + path);
+  std::vector<TensorInfo> out;
+  for (auto &[name, dtype] : inputs) {
+    TensorInfo info;
+    info.name = name;
+    info.dtype = static_cast<DType>(dtype);
+    out.push_back(info);
+  }
+  return out;
+}
+
+std::vector<std::string> supportedOps() { return importer::supportedOpTypes(); }
+
+} // namespace dlc

@@ -1,0 +1,53 @@
+//===- Compiler.h - The compiler driver (internal) --------------*- C++ -*-===//
+//
+// Stages of `dlc compile`: import, graph passes and kernel formation, the plan, kernel
+// codegen. Each stage can stop and print its IR (--emit). Errors are MLIR diagnostics;
+// the public API (include/dlc/dlc.h) turns them into Status values.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DLC_LIB_COMPILER_COMPILER_H
+#define DLC_LIB_COMPILER_COMPILER_H
+
+#include "dlc/artifact.h"
+#include "dlc/dlc.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
+
+#include <string>
+#include <vector>
+
+namespace dlc::compiler {
+
+/// Creates a context with every dialect and interface the pipeline needs.
+std::unique_ptr<mlir::MLIRContext> makeContext();
+
+/// Applies --print-ir-after-all / --print-ir-after=PASS to `pm`.
+void configureIRPrinting(mlir::PassManager &pm, const CompileOptions &options);
+
+/// Shape inference, canonicalization, CSE and kernel formation on the imported module.
+mlir::LogicalResult runGraphPipeline(mlir::ModuleOp module, const CompileOptions &options);
+
+/// Buffers, launches, shape expressions and weights of the kernel-formed @main.
+mlir::FailureOr<artifact::ArtifactSpec> buildPlan(mlir::ModuleOp module);
+
+/// Outlines kernels and lowers them to linalg, tiled over workgroups (on tensors).
+mlir::LogicalResult runKernelPipeline(mlir::ModuleOp module, const CompileOptions &options);
+
+/// Bufferizes the kernels and lowers them to the LLVM dialect.
+mlir::LogicalResult runCpuLoweringPipeline(mlir::ModuleOp module,
+                                           const CompileOptions &options);
+
+/// Fills each launch's grid from the tiled kernels' `dlc.grid` attributes.
+void assignGrids(mlir::ModuleOp kernels, artifact::ArtifactSpec &spec);
+
+/// Translates the LLVM-dialect kernels to native code for the host: LLVM IR text (when
+/// `llvmIR` is non-null) and the bytes of a shared object exporting each kernel's entry.
+mlir::FailureOr<std::vector<uint8_t>> emitCpuCode(mlir::ModuleOp module,
+                                                  const artifact::ArtifactSpec &spec,
+                                                  std::string *llvmIR,
+                                                  std::string &targetTriple);
+
+} // namespace dlc::compiler
+
+#endif // DLC_LIB_COMPILER_COMPILER_H

@@ -1,0 +1,137 @@
+//===- CpuCodegen.cpp - LLVM-dialect kernels to a host shared object ------===//
+//
+// Translates the kernels to LLVM IR, adds one entry per kernel with the runtime's ABI
+// (`void sym(void **args, int64_t wg, int64_t nwg)`, each args[i] a memref descriptor),
+// optimizes for the host CPU, emits an object file and links it into a shared object
+// with the system C compiler (`cc`, or $DLC_CC).
+//
+//===----------------------------------------------------------------------===//
+#include "Compiler.h"
+
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <cstdlib>
+
+using namespace mlir;
+
+namespace dlc::compiler {
+namespace {
+
+/// Adds `symbol(ptr args, i64 wg, i64 nwg)` calling `_mlir_ciface_<name>` with each
+/// descriptor pointer loaded from args[i].
+void addEntryPoint(llvm::Module &m, const std::string &name, const std::string &symbol) {
+  llvm::Function *target = m.getFunction("_mlir_ciface_" + name);
+  llvm::LLVMContext &ctx = m.getContext();
+  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
+  auto *i64 = llvm::Type::getInt64Ty(ctx);
+  auto *fnTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptrTy, i64, i64}, false);
+  auto *entry = llvm::Function::Create(fnTy, llvm::GlobalValue::ExternalLinkage, symbol, m);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", entry));
+  llvm::SmallVector<llvm::Value *> args;
+  unsigned numBuffers = target->arg_size() - 2;
+  for (unsigned i = 0; i < numBuffers; ++i) {
+    llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, entry->getArg(0), i);
+    args.push_back(b.CreateLoad(ptrTy, slot));
+  }
+  args.push_back(entry->getArg(1));
+  args.push_back(entry->getArg(2));
+  b.CreateCall(target, args);
+  b.CreateRetVoid();
+}
+
+} // namespace
+
+FailureOr<std::vector<uint8_t>> emitCpuCode(ModuleOp module,
+                                            const artifact::ArtifactSpec &spec,
+                                            std::string *llvmIR, std::string &targetTriple) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::LLVMContext llvmCtx;
+  std::unique_ptr<llvm::Module> m = translateModuleToLLVMIR(module, llvmCtx, "dlc_kernels");
+  if (!m)
+    return module.emitError("cannot translate the kernels to LLVM IR"), failure();
+  for (const artifact::Kernel &k : spec.kernels) {
+    if (!m->getFunction("_mlir_ciface_" + k.name))
+      return module.emitError("kernel ") << k.name << " has no C interface", failure();
+    addEntryPoint(*m, k.name, k.symbol);
+  }
+
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return module.emitError("no LLVM target for the host: ") << error, failure();
+  llvm::SubtargetFeatures features;
+  for (auto &[name, enabled] : llvm::sys::getHostCPUFeatures())
+    features.AddFeature(name, enabled);
+  llvm::TargetOptions options;
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      triple, llvm::sys::getHostCPUName(), features.getString(), options, llvm::Reloc::PIC_,
+      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+  m->setTargetTriple(triple);
+  m->setDataLayout(tm->createDataLayout());
+  targetTriple = triple.str() + " " + llvm::sys::getHostCPUName().str();
+
+  if (llvm::Error err = makeOptimizingTransformer(3, 0, tm.get())(m.get()))
+    return module.emitError("LLVM optimization failed: ")
+               << llvm::toString(std::move(err)),
+           failure();
+  if (llvmIR) {
+    llvm::raw_string_ostream os(*llvmIR);
+    m->print(os, nullptr);
+  }
+
+  llvm::SmallVector<char, 0> object;
+  {
+    llvm::raw_svector_ostream os(object);
+    llvm::legacy::PassManager pm;
+    if (tm->addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile))
+      return module.emitError("the host target cannot emit object files"), failure();
+    pm.run(*m);
+  }
+
+  // Link the object into a shared object with the system compiler driver.
+  llvm::SmallString<128> objPath, soPath;
+  int fd;
+  if (llvm::sys::fs::createTemporaryFile("dlc-kernels", "o", fd, objPath) ||
+      llvm::sys::fs::createTemporaryFile("dlc-kernels", "so", soPath))
+    return module.emitError("cannot create temporary files for linking"), failure();
+  llvm::FileRemover removeObj(objPath), removeSo(soPath);
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os.write(object.data(), object.size());
+  }
+  const char *ccEnv = std::getenv("DLC_CC");
+  std::string ccName = ccEnv && *ccEnv ? ccEnv : "cc";
+  auto cc = llvm::sys::findProgramByName(ccName);
+  if (!cc)
+    return module.emitError("cannot find the C compiler '")
+               << ccName << "' to link CPU kernels (set DLC_CC)",
+           failure();
+  llvm::SmallVector<llvm::StringRef> argv{*cc, "-shared", "-o", soPath, objPath, "-lm"};
+  std::string linkError;
+  int rc = llvm::sys::ExecuteAndWait(*cc, argv, std::nullopt, {}, 0, 0, &linkError);
+  if (rc != 0)
+    return module.emitError("linking CPU kernels failed (")
+               << *cc << " exited with " << rc << ") " << linkError,
+           failure();
+  auto so = llvm::MemoryBuffer::getFile(soPath, false, false);
+  if (!so)
+    return module.emitError("cannot read the linked kernels"), failure();
+  return std::vector<uint8_t>((*so)->getBufferStart(), (*so)->getBufferEnd());
+}
+
+} // namespace dlc::compiler

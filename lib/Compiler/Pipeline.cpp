@@ -1,0 +1,112 @@
+//===- Pipeline.cpp - The pass pipelines of the compiler ------------------===//
+#include "Compiler.h"
+
+#include "dialects/DlcDialect.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Transforms/Passes.h"
+
+#include <mutex>
+
+using namespace mlir;
+
+namespace dlc::compiler {
+
+std::unique_ptr<MLIRContext> makeContext() {
+  static std::once_flag passesRegistered;
+  std::call_once(passesRegistered, [] {
+    registerAllPasses();
+    registerDlcPasses();
+  });
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  registry.insert<DlcDialect>();
+  auto ctx = std::make_unique<MLIRContext>(registry);
+  ctx->loadDialect<DlcDialect, func::FuncDialect>();
+  return ctx;
+}
+
+void configureIRPrinting(PassManager &pm, const CompileOptions &options) {
+  if (!options.printIRAfterAll && options.printIRAfter.empty())
+    return;
+  pm.getContext()->disableMultithreading();
+  std::vector<std::string> names = options.printIRAfter;
+  bool all = options.printIRAfterAll;
+  pm.enableIRPrinting(
+      /*shouldPrintBeforePass=*/[](Pass *, Operation *) { return false; },
+      /*shouldPrintAfterPass=*/
+      [all, names](Pass *pass, Operation *) {
+        return all || llvm::is_contained(names, pass->getArgument().str());
+      },
+      /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false);
+}
+
+static LogicalResult runPipeline(ModuleOp module, const CompileOptions &options,
+                                 llvm::function_ref<void(PassManager &)> build) {
+  PassManager pm(module.getContext());
+  configureIRPrinting(pm, options);
+  build(pm);
+  return pm.run(module);
+}
+
+/// Appends a textual pipeline of upstream passes (the spelling that is stable across
+/// MLIR versions); a typo here is a compiler bug, reported as an error.
+static void addUpstream(PassManager &pm, StringRef pipeline) {
+  std::string error;
+  llvm::raw_string_ostream os(error);
+  if (failed(parsePassPipeline(pipeline, pm, os)))
+    llvm::report_fatal_error(llvm::Twine("dlc: bad internal pipeline: ") + error);
+}
+
+LogicalResult runGraphPipeline(ModuleOp module, const CompileOptions &options) {
+  return runPipeline(module, options, [](PassManager &pm) {
+    OpPassManager &f = pm.nest<func::FuncOp>();
+    f.addPass(createDlcShapeInference());
+    f.addPass(createCanonicalizerPass());
+    f.addPass(createCSEPass());
+    f.addPass(createDlcFormKernels());
+  });
+}
+
+LogicalResult runKernelPipeline(ModuleOp module, const CompileOptions &options) {
+  return runPipeline(module, options, [](PassManager &pm) {
+    pm.addPass(createDlcOutlineKernels());
+    pm.addPass(createConvertDlcToLinalg());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+    pm.addPass(bufferization::createEmptyTensorEliminationPass());
+    pm.addPass(createDlcTileWorkgroups());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  });
+}
+
+LogicalResult runCpuLoweringPipeline(ModuleOp module, const CompileOptions &options) {
+  return runPipeline(module, options, [](PassManager &pm) {
+    pm.addPass(createDlcBufferize());
+    bufferization::buildBufferDeallocationPipeline(pm);
+    pm.addPass(createDlcDistributeWorkgroups());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+    addUpstream(pm, "func.func(convert-linalg-to-loops),lower-affine,"
+                            "convert-scf-to-cf,expand-strided-metadata,lower-affine,"
+                            "func.func(arith-expand,math-extend-to-supported-types),"
+                            "finalize-memref-to-llvm,convert-math-to-llvm,"
+                            "convert-math-to-libm,convert-arith-to-llvm,"
+                            "convert-index-to-llvm,convert-cf-to-llvm,"
+                            "convert-func-to-llvm,reconcile-unrealized-casts");
+  });
+}
+
+} // namespace dlc::compiler

@@ -1,0 +1,286 @@
+//===- Plan.cpp - The host plan of a kernel-formed model -------------------===//
+//
+// Walks the kernel-formed @main and writes the plan as data: one buffer per value
+// (graph input, weight, kernel result, or alias for metadata-only ops), one launch per
+// dlc.kernel, and symbolic dims as postfix shape expressions over the graph inputs.
+//
+//===----------------------------------------------------------------------===//
+#include "Compiler.h"
+
+#include "dialects/DlcDialect.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+using namespace mlir;
+
+namespace dlc::compiler {
+namespace {
+
+DType dtypeOf(Type t) {
+  if (t.isF32())
+    return DType::Float;
+  if (t.isF64())
+    return DType::Double;
+  if (t.isF16())
+    return DType::Float16;
+  if (t.isBF16())
+    return DType::BFloat16;
+  if (t.isInteger(1))
+    return DType::Bool;
+  if (t.isInteger(8))
+    return DType::Int8;
+  if (t.isInteger(16))
+    return DType::Int16;
+  if (t.isInteger(32))
+    return DType::Int32;
+  if (t.isInteger(64))
+    return DType::Int64;
+  return DType::Undefined;
+}
+
+/// Appends `e` as postfix code.
+LogicalResult encodeExpr(AffineExpr e, std::vector<int64_t> &code) {
+  using namespace artifact;
+  if (auto c = dyn_cast<AffineConstantExpr>(e)) {
+    code.insert(code.end(), {Const, c.getValue()});
+    return success();
+  }
+  if (auto s = dyn_cast<AffineSymbolExpr>(e)) {
+    unsigned pos = s.getPosition();
+    if (pos >= (1u << 30))
+      return failure(); // A dim with no known relation to the graph inputs.
+    code.insert(code.end(), {InputDim, int64_t(pos / kMaxRank), int64_t(pos % kMaxRank)});
+    return success();
+  }
+  auto bin = dyn_cast<AffineBinaryOpExpr>(e);
+  if (!bin || failed(encodeExpr(bin.getLHS(), code)) ||
+      failed(encodeExpr(bin.getRHS(), code)))
+    return failure();
+  switch (e.getKind()) {
+  case AffineExprKind::Add:
+    code.push_back(Add);
+    return success();
+  case AffineExprKind::Mul:
+    code.push_back(Mul);
+    return success();
+  case AffineExprKind::FloorDiv:
+    code.push_back(FloorDiv);
+    return success();
+  case AffineExprKind::CeilDiv:
+    code.push_back(CeilDiv);
+    return success();
+  case AffineExprKind::Mod:
+    code.push_back(Mod);
+    return success();
+  default:
+    return failure();
+  }
+}
+
+/// The raw little-endian bytes of a constant (bools one byte each).
+std::vector<uint8_t> constantBytes(ElementsAttr attr) {
+  auto type = cast<ShapedType>(attr.getType());
+  int64_t n = type.getNumElements();
+  if (auto r = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    ArrayRef<char> data = r.getRawHandle().getBlob()->getData();
+    return std::vector<uint8_t>(data.begin(), data.end());
+  }
+  auto d = cast<DenseElementsAttr>(attr);
+  if (type.getElementType().isInteger(1)) {
+    std::vector<uint8_t> out;
+    for (bool b : d.getValues<bool>())
+      out.push_back(b);
+    return out;
+  }
+  ArrayRef<char> raw = d.getRawData();
+  std::vector<uint8_t> out;
+  if (d.isSplat()) {
+    for (int64_t i = 0; i < n; ++i)
+      out.insert(out.end(), raw.begin(), raw.end());
+  } else {
+    out.assign(raw.begin(), raw.end());
+  }
+  return out;
+}
+
+class PlanBuilder {
+public:
+  explicit PlanBuilder(func::FuncOp main) : main(main) {}
+
+  FailureOr<artifact::ArtifactSpec> build();
+
+private:
+  FailureOr<std::vector<int64_t>> encodeShape(Operation *at, const SymShape &shape);
+  FailureOr<int32_t> addBuffer(Value v, artifact::BufferKind kind, int32_t index = -1);
+
+  func::FuncOp main;
+  artifact::ArtifactSpec spec;
+  DenseMap<Value, SymShape> shapes;
+  DenseMap<Value, int32_t> bufferOf;
+  DenseMap<AffineExpr, int64_t> exprIndex;
+};
+
+FailureOr<std::vector<int64_t>> PlanBuilder::encodeShape(Operation *at,
+                                                         const SymShape &shape) {
+  std::vector<int64_t> dims;
+  for (AffineExpr e : shape) {
+    if (auto c = constDim(e)) {
+      dims.push_back(*c);
+      continue;
+    }
+    auto it = exprIndex.find(e);
+    if (it == exprIndex.end()) {
+      std::vector<int64_t> code;
+      if (failed(encodeExpr(e, code)))
+        return at->emitError("a dynamic dim of this value cannot be expressed in terms of "
+                             "the graph inputs' dims"),
+               failure();
+      it = exprIndex.try_emplace(e, spec.exprs.size()).first;
+      spec.exprs.push_back(std::move(code));
+    }
+    dims.push_back(-(it->second + 1));
+  }
+  return dims;
+}
+
+FailureOr<int32_t> PlanBuilder::addBuffer(Value v, artifact::BufferKind kind, int32_t index) {
+  auto type = cast<RankedTensorType>(v.getType());
+  artifact::Buffer buf;
+  buf.kind = kind;
+  buf.dtype = dtypeOf(type.getElementType());
+  buf.index = index;
+  Operation *at = v.getDefiningOp() ? v.getDefiningOp() : main.getOperation();
+  if (buf.dtype == DType::Undefined)
+    return at->emitError("unsupported element type ") << type.getElementType(), failure();
+  auto dims = encodeShape(at, shapes.lookup(v));
+  if (failed(dims))
+    return failure();
+  buf.dims = *dims;
+  if (auto loc = dyn_cast<NameLoc>(at->getLoc()))
+    buf.name = loc.getName().str();
+  int32_t id = spec.buffers.size();
+  spec.buffers.push_back(std::move(buf));
+  bufferOf[v] = id;
+  return id;
+}
+
+FailureOr<artifact::ArtifactSpec> PlanBuilder::build() {
+  MLIRContext *ctx = main.getContext();
+  Block &body = main.getBody().front();
+  SmallVector<SymShape> argShapes;
+  for (auto [i, arg] : llvm::enumerate(body.getArguments())) {
+    auto t = cast<RankedTensorType>(arg.getType());
+    SymShape s;
+    for (int64_t d = 0; d < t.getRank(); ++d)
+      s.push_back(t.isDynamicDim(d) ? inputDimSymbol(ctx, i, d)
+                                    : getAffineConstantExpr(t.getDimSize(d), ctx));
+    argShapes.push_back(s);
+  }
+  if (failed(inferBlockShapes(body, argShapes, shapes)))
+    return failure();
+
+  auto names = main->getAttrOfType<ArrayAttr>("dlc.input_names");
+  auto dimNames = main->getAttrOfType<ArrayAttr>("dlc.input_dim_names");
+  auto outNames = main->getAttrOfType<ArrayAttr>("dlc.output_names");
+  auto infoFor = [](Type type, std::string name) {
+    auto t = cast<RankedTensorType>(type);
+    TensorInfo info;
+    info.name = std::move(name);
+    info.dtype = dtypeOf(t.getElementType());
+    for (int64_t d : t.getShape())
+      info.shape.push_back(ShapedType::isDynamic(d) ? -1 : d);
+    info.dimNames.assign(t.getRank(), "");
+    return info;
+  };
+  for (auto [i, arg] : llvm::enumerate(body.getArguments())) {
+    std::string name = names && i < names.size()
+                           ? cast<StringAttr>(names[i]).str()
+                           : "input_" + std::to_string(i);
+    TensorInfo info = infoFor(arg.getType(), name);
+    if (dimNames && i < dimNames.size())
+      for (auto [d, n] : llvm::enumerate(cast<ArrayAttr>(dimNames[i])))
+        info.dimNames[d] = cast<StringAttr>(n).str();
+    spec.inputs.push_back(info);
+    auto id = addBuffer(arg, artifact::BufferKind::Input, i);
+    if (failed(id))
+      return failure();
+    spec.buffers[*id].name = name;
+    spec.inputBuffers.push_back(*id);
+  }
+
+  for (Operation &op : body) {
+    if (auto c = dyn_cast<ConstantOp>(op)) {
+      std::vector<uint8_t> bytes = constantBytes(c.getValue());
+      size_t offset = (spec.weights.size() + 63) / 64 * 64;
+      spec.weights.resize(offset);
+      spec.weights.insert(spec.weights.end(), bytes.begin(), bytes.end());
+      auto id = addBuffer(c.getResult(), artifact::BufferKind::Weight);
+      if (failed(id))
+        return failure();
+      spec.buffers[*id].weightOffset = offset;
+      spec.buffers[*id].weightSize = bytes.size();
+    } else if (isMetadataOnly(&op)) {
+      auto id = addBuffer(op.getResult(0), artifact::BufferKind::Alias,
+                          bufferOf.lookup(op.getOperand(0)));
+      if (failed(id))
+        return failure();
+    } else if (auto k = dyn_cast<KernelOp>(op)) {
+      artifact::Launch launch;
+      launch.kernel = spec.kernels.size();
+      for (Value v : k.getInputs())
+        launch.bindings.push_back(bufferOf.lookup(v));
+      launch.numInputs = launch.bindings.size();
+      for (Value r : k.getResults()) {
+        auto id = addBuffer(r, artifact::BufferKind::Intermediate);
+        if (failed(id))
+          return failure();
+        launch.bindings.push_back(*id);
+      }
+      artifact::Kernel kernel;
+      kernel.name = k.getSymName().str();
+      kernel.symbol = "dlc_" + kernel.name;
+      for (Attribute n : k.getNodes())
+        kernel.nodes.push_back(cast<StringAttr>(n).str());
+      spec.kernels.push_back(std::move(kernel));
+      spec.launches.push_back(std::move(launch));
+    } else if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+        std::string name = outNames && i < outNames.size()
+                               ? cast<StringAttr>(outNames[i]).str()
+                               : "output_" + std::to_string(i);
+        spec.outputs.push_back(infoFor(v.getType(), name));
+        spec.outputBuffers.push_back(bufferOf.lookup(v));
+      }
+    } else {
+      return op.emitOpError("is not part of a kernel; the plan cannot place it"), failure();
+    }
+  }
+  return std::move(spec);
+}
+
+} // namespace
+
+FailureOr<artifact::ArtifactSpec> buildPlan(ModuleOp module) {
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  if (!main)
+    return module.emitError("no @main function"), failure();
+  return PlanBuilder(main).build();
+}
+
+void assignGrids(ModuleOp kernels, artifact::ArtifactSpec &spec) {
+  for (artifact::Launch &launch : spec.launches) {
+    const artifact::Kernel &k = spec.kernels[launch.kernel];
+    auto func = kernels.lookupSymbol<func::FuncOp>(k.name);
+    auto grid = func ? func->getAttrOfType<DenseI64ArrayAttr>("dlc.grid") : nullptr;
+    launch.grid = 1;
+    if (!grid || grid.size() != 2)
+      continue;
+    const artifact::Buffer &out = spec.buffers[launch.bindings[launch.numInputs + grid[0]]];
+    int64_t d = out.dims[grid[1]];
+    launch.grid = d == 0 ? 1 : d;
+  }
+}
+
+} // namespace dlc::compiler

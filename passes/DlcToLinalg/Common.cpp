@@ -1,0 +1,218 @@
+//===- Common.cpp - Shared helpers of the dlc-to-linalg patterns ----------===//
+#include "passes/DlcToLinalg/Common.h"
+
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/IR/AffineMap.h"
+
+#include <limits>
+
+using namespace mlir;
+
+namespace dlc::lowering {
+
+SmallVector<OpFoldResult> dimsOf(OpBuilder &b, Location loc, Value v) {
+  return tensor::getMixedSizes(b, loc, v);
+}
+
+Value emptyTensor(OpBuilder &b, Location loc, RankedTensorType type,
+                  ArrayRef<OpFoldResult> dims) {
+  SmallVector<OpFoldResult> sizes;
+  for (auto [i, d] : llvm::enumerate(type.getShape()))
+    sizes.push_back(ShapedType::isDynamic(d) ? dims[i] : b.getIndexAttr(d));
+  return tensor::EmptyOp::create(b, loc, sizes, type.getElementType());
+}
+
+Value filledTensor(OpBuilder &b, Location loc, RankedTensorType type,
+                   ArrayRef<OpFoldResult> dims, Value value) {
+  Value empty = emptyTensor(b, loc, type, dims);
+  return linalg::FillOp::create(b, loc, value, empty).getResult(0);
+}
+
+SmallVector<OpFoldResult> broadcastDims(OpBuilder &b, Location loc, RankedTensorType type,
+                                        ValueRange operands) {
+  int64_t rank = type.getRank();
+  SmallVector<OpFoldResult> dims;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (!type.isDynamicDim(i)) {
+      dims.push_back(b.getIndexAttr(type.getDimSize(i)));
+      continue;
+    }
+    OpFoldResult d;
+    for (Value v : operands) {
+      auto t = cast<RankedTensorType>(v.getType());
+      int64_t j = i - (rank - t.getRank());
+      if (j >= 0 && t.isDynamicDim(j)) {
+        d = tensor::DimOp::create(b, loc, v, j).getResult();
+        break;
+      }
+    }
+    dims.push_back(d);
+  }
+  return dims;
+}
+
+Value buildElementwise(OpBuilder &b, Location loc, RankedTensorType resultType,
+                       ValueRange operands, const ScalarFn &fn) {
+  int64_t rank = resultType.getRank();
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineMap> maps;
+  for (Value v : operands) {
+    auto t = cast<RankedTensorType>(v.getType());
+    SmallVector<AffineExpr> exprs;
+    for (int64_t j = 0; j < t.getRank(); ++j) {
+      int64_t i = j + (rank - t.getRank());
+      bool broadcastDim = t.getDimSize(j) == 1 && resultType.getDimSize(i) != 1;
+      exprs.push_back(broadcastDim ? getAffineConstantExpr(0, ctx)
+                                   : getAffineDimExpr(i, ctx));
+    }
+    maps.push_back(AffineMap::get(rank, 0, exprs, ctx));
+  }
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  Value init = emptyTensor(b, loc, resultType, broadcastDims(b, loc, resultType, operands));
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{resultType}, operands, ValueRange{init}, maps, iters,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value r = fn(nb, nl, args.drop_back());
+        linalg::YieldOp::create(nb, nl, r);
+      });
+  return generic.getResult(0);
+}
+
+Value scalarConst(OpBuilder &b, Location loc, Type t, double v) {
+  if (auto ft = dyn_cast<FloatType>(t))
+    return arith::ConstantOp::create(b, loc, t, b.getFloatAttr(ft, v));
+  return arith::ConstantOp::create(
+      b, loc, t, b.getIntegerAttr(t, APInt(t.getIntOrFloatBitWidth(), (int64_t)v, true)));
+}
+
+Value reductionInit(OpBuilder &b, Location loc, Type t, StringRef kind) {
+  if (kind == "add")
+    return scalarConst(b, loc, t, 0);
+  if (kind == "mul")
+    return scalarConst(b, loc, t, 1);
+  bool isMax = kind == "max";
+  if (auto ft = dyn_cast<FloatType>(t))
+    return arith::ConstantOp::create(
+        b, loc, t,
+        b.getFloatAttr(ft, APFloat::getInf(ft.getFloatSemantics(), /*Negative=*/isMax)));
+  unsigned w = t.getIntOrFloatBitWidth();
+  APInt v = isMax ? APInt::getSignedMinValue(w) : APInt::getSignedMaxValue(w);
+  if (w == 1)
+    v = APInt(1, isMax ? 0 : 1);
+  return arith::ConstantOp::create(b, loc, t, b.getIntegerAttr(t, v));
+}
+
+Value castScalar(OpBuilder &b, Location loc, Value v, Type to) {
+  Type from = v.getType();
+  if (from == to)
+    return v;
+  if (to.isInteger(1)) {
+    if (isFloat(from))
+      return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, v,
+                                   scalarConst(b, loc, from, 0));
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, v,
+                                 scalarConst(b, loc, from, 0));
+  }
+  bool fromBool = from.isInteger(1);
+  if (isFloat(from) && isFloat(to)) {
+    if (from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth())
+      return arith::ExtFOp::create(b, loc, to, v);
+    if (from.getIntOrFloatBitWidth() > to.getIntOrFloatBitWidth())
+      return arith::TruncFOp::create(b, loc, to, v);
+    // f16 <-> bf16: through f32.
+    Value f = arith::ExtFOp::create(b, loc, b.getF32Type(), v);
+    return arith::TruncFOp::create(b, loc, to, f);
+  }
+  if (isFloat(from))
+    return arith::FPToSIOp::create(b, loc, to, v);
+  if (isFloat(to))
+    return fromBool ? (Value)arith::UIToFPOp::create(b, loc, to, v)
+                    : (Value)arith::SIToFPOp::create(b, loc, to, v);
+  unsigned fw = from.getIntOrFloatBitWidth(), tw = to.getIntOrFloatBitWidth();
+  if (fw < tw)
+    return fromBool ? (Value)arith::ExtUIOp::create(b, loc, to, v)
+                    : (Value)arith::ExtSIOp::create(b, loc, to, v);
+  return arith::TruncIOp::create(b, loc, to, v);
+}
+
+Value maxScalar(OpBuilder &b, Location loc, Value a, Value c) {
+  if (isFloat(a.getType()))
+    return arith::MaximumFOp::create(b, loc, a, c);
+  return arith::MaxSIOp::create(b, loc, a, c);
+}
+
+Value minScalar(OpBuilder &b, Location loc, Value a, Value c) {
+  if (isFloat(a.getType()))
+    return arith::MinimumFOp::create(b, loc, a, c);
+  return arith::MinSIOp::create(b, loc, a, c);
+}
+
+Value buildReduction(OpBuilder &b, Location loc, Value input, ArrayRef<bool> reduced,
+                     Value init, const ScalarFn &combine, const ScalarFn &mapInput) {
+  auto inType = cast<RankedTensorType>(input.getType());
+  int64_t rank = inType.getRank();
+  MLIRContext *ctx = b.getContext();
+  SmallVector<int64_t> outShape;
+  SmallVector<OpFoldResult> outDims;
+  SmallVector<AffineExpr> outExprs;
+  SmallVector<OpFoldResult> inDims = dimsOf(b, loc, input);
+  SmallVector<utils::IteratorType> iters;
+  for (int64_t i = 0; i < rank; ++i) {
+    iters.push_back(reduced[i] ? utils::IteratorType::reduction
+                               : utils::IteratorType::parallel);
+    if (reduced[i])
+      continue;
+    outShape.push_back(inType.getDimSize(i));
+    outDims.push_back(inDims[i]);
+    outExprs.push_back(getAffineDimExpr(i, ctx));
+  }
+  auto outType = RankedTensorType::get(outShape, init.getType());
+  Value acc = filledTensor(b, loc, outType, outDims, init);
+  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank),
+                              AffineMap::get(rank, 0, outExprs, ctx)};
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{outType}, ValueRange{input}, ValueRange{acc}, maps, iters,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value x = mapInput ? mapInput(nb, nl, args.take_front(1)) : args[0];
+        linalg::YieldOp::create(nb, nl, combine(nb, nl, {args[1], x}));
+      });
+  return generic.getResult(0);
+}
+
+Value reshapeUnitDims(OpBuilder &b, Location loc, Value v, RankedTensorType type) {
+  auto src = cast<RankedTensorType>(v.getType());
+  if (src == type)
+    return v;
+  auto groupsFor = [](RankedTensorType small, RankedTensorType big)
+      -> std::optional<SmallVector<ReassociationIndices>> {
+    SmallVector<ReassociationIndices> groups;
+    ReassociationIndices pending;
+    int64_t j = 0, r = small.getRank(), R = big.getRank();
+    for (int64_t k = 0; k < R; ++k) {
+      pending.push_back(k);
+      if (j < r && big.getDimSize(k) == small.getDimSize(j) && R - k - 1 >= r - j - 1) {
+        groups.push_back(pending);
+        pending.clear();
+        ++j;
+      }
+    }
+    if (j != small.getRank())
+      return std::nullopt;
+    if (!pending.empty()) {
+      if (groups.empty())
+        return SmallVector<ReassociationIndices>{};
+      groups.back().append(pending.begin(), pending.end());
+    }
+    return groups;
+  };
+  if (type.getRank() > src.getRank()) {
+    if (auto g = groupsFor(src, type))
+      return tensor::ExpandShapeOp::create(b, loc, type, v, *g);
+  } else if (auto g = groupsFor(type, src)) {
+    return tensor::CollapseShapeOp::create(b, loc, type, v, *g);
+  }
+  return {};
+}
+
+} // namespace dlc::lowering

@@ -1,0 +1,73 @@
+//===- Common.h - Shared helpers of the dlc-to-linalg patterns --*- C++ -*-===//
+#ifndef DLC_PASSES_DLCTOLINALG_COMMON_H
+#define DLC_PASSES_DLCTOLINALG_COMMON_H
+
+#include "dialects/DlcDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <functional>
+
+namespace dlc::lowering {
+
+/// Builds the scalar result of one element from the operands' scalars.
+using ScalarFn = std::function<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                           mlir::ValueRange)>;
+
+/// The sizes of `v` as OpFoldResults (constants where static).
+llvm::SmallVector<mlir::OpFoldResult> dimsOf(mlir::OpBuilder &b, mlir::Location loc,
+                                             mlir::Value v);
+/// A tensor.empty of `type` whose dynamic sizes come from `dims`.
+mlir::Value emptyTensor(mlir::OpBuilder &b, mlir::Location loc,
+                        mlir::RankedTensorType type,
+                        llvm::ArrayRef<mlir::OpFoldResult> dims);
+/// A tensor of `type` filled with `value` (a scalar of its element type).
+mlir::Value filledTensor(mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
+                         llvm::ArrayRef<mlir::OpFoldResult> dims, mlir::Value value);
+
+/// Result sizes of a numpy broadcast of `operands` to `type` (dynamic dims are taken
+/// from an operand whose matching dim is dynamic).
+llvm::SmallVector<mlir::OpFoldResult> broadcastDims(mlir::OpBuilder &b, mlir::Location loc,
+                                                    mlir::RankedTensorType type,
+                                                    mlir::ValueRange operands);
+
+/// An elementwise linalg.generic over `resultType` reading `operands` with numpy
+/// broadcasting; `fn` computes each element.
+mlir::Value buildElementwise(mlir::OpBuilder &b, mlir::Location loc,
+                             mlir::RankedTensorType resultType, mlir::ValueRange operands,
+                             const ScalarFn &fn);
+
+/// Scalar constant of element type `t` (float or integer).
+mlir::Value scalarConst(mlir::OpBuilder &b, mlir::Location loc, mlir::Type t, double v);
+/// Identity value of a reduction kind for `t` ("add", "mul", "max", "min").
+mlir::Value reductionInit(mlir::OpBuilder &b, mlir::Location loc, mlir::Type t,
+                          llvm::StringRef kind);
+/// Converts scalar `v` to element type `to` with ONNX Cast semantics.
+mlir::Value castScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v, mlir::Type to);
+/// max/min of two scalars of the same (float or signed integer) type.
+mlir::Value maxScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a, mlir::Value c);
+mlir::Value minScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a, mlir::Value c);
+
+/// A reduction linalg.generic: reduces `input` over the dims in `reduced` into a tensor
+/// of the kept dims (no keepdims), combining with `combine(acc, element)` from `init`.
+/// `mapInput` optionally transforms each element first.
+mlir::Value buildReduction(mlir::OpBuilder &b, mlir::Location loc, mlir::Value input,
+                           llvm::ArrayRef<bool> reduced, mlir::Value init,
+                           const ScalarFn &combine, const ScalarFn &mapInput = nullptr);
+
+/// Reshapes `v` to `type` where only unit dims differ (adds/removes 1s), via
+/// tensor.expand_shape/collapse_shape.
+mlir::Value reshapeUnitDims(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
+                            mlir::RankedTensorType type);
+
+/// Whether `t` is a float type.
+inline bool isFloat(mlir::Type t) { return llvm::isa<mlir::FloatType>(t); }
+
+} // namespace dlc::lowering
+
+#endif // DLC_PASSES_DLCTOLINALG_COMMON_H

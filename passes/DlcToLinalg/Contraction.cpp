@@ -1,0 +1,290 @@
+//===- Contraction.cpp - MatMul, Gemm and Conv to linalg ------------------===//
+#include "passes/DlcToLinalg/Common.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+
+using namespace mlir;
+using namespace dlc::lowering;
+
+namespace dlc {
+namespace {
+
+/// Casts `v` to `type` when only static information differs.
+Value castTo(OpBuilder &b, Location loc, Value v, Type type) {
+  return v.getType() == type ? v : (Value)tensor::CastOp::create(b, loc, type, v);
+}
+
+Value addOrMul(OpBuilder &b, Location loc, Value acc, Value x, Value y) {
+  if (isFloat(acc.getType()))
+    return arith::AddFOp::create(b, loc, acc, arith::MulFOp::create(b, loc, x, y));
+  return arith::AddIOp::create(b, loc, acc, arith::MulIOp::create(b, loc, x, y));
+}
+
+struct MatMulLowering : OpRewritePattern<MatMulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MatMulOp op, PatternRewriter &rewriter) const override {
+    auto resultType = dyn_cast<RankedTensorType>(op.getType());
+    auto aType = dyn_cast<RankedTensorType>(op.getA().getType());
+    auto bType = dyn_cast<RankedTensorType>(op.getB().getType());
+    if (!resultType || !aType || !bType)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    Location loc = op.getLoc();
+    Type et = resultType.getElementType();
+    Value a = op.getA(), b = op.getB();
+    // numpy 1-D promotion: [K] -> [1, K] for A, [K] -> [K, 1] for B.
+    if (aType.getRank() == 1)
+      a = reshapeUnitDims(rewriter, loc, a, RankedTensorType::get({1, aType.getDimSize(0)}, et));
+    if (bType.getRank() == 1)
+      b = reshapeUnitDims(rewriter, loc, b, RankedTensorType::get({bType.getDimSize(0), 1}, et));
+    aType = cast<RankedTensorType>(a.getType());
+    bType = cast<RankedTensorType>(b.getType());
+    int64_t ar = aType.getRank(), br = bType.getRank();
+    int64_t nb = std::max(ar, br) - 2;
+    MLIRContext *ctx = getContext();
+    // Loops: batch..., m, n, k.
+    int64_t loops = nb + 3;
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    SmallVector<int64_t> outShape;
+    SmallVector<OpFoldResult> outDims;
+    auto batchMap = [&](Value v, RankedTensorType t) {
+      SmallVector<AffineExpr> e;
+      int64_t vb = t.getRank() - 2;
+      for (int64_t j = 0; j < vb; ++j) {
+        int64_t i = nb - vb + j;
+        bool bcast = t.getDimSize(j) == 1;
+        e.push_back(bcast ? getAffineConstantExpr(0, ctx) : d(i));
+      }
+      return e;
+    };
+    for (int64_t i = 0; i < nb; ++i) {
+      // The batch dim is the non-1 one among A and B (right-aligned).
+      int64_t size = 1;
+      OpFoldResult dim = rewriter.getIndexAttr(1);
+      for (auto [v, t] : {std::pair{a, aType}, std::pair{b, bType}}) {
+        int64_t j = i - (nb - (t.getRank() - 2));
+        if (j < 0 || t.getDimSize(j) == 1)
+          continue;
+        size = t.getDimSize(j);
+        dim = ShapedType::isDynamic(size)
+                  ? OpFoldResult(tensor::DimOp::create(rewriter, loc, v, j).getResult())
+                  : rewriter.getIndexAttr(size);
+        break;
+      }
+      outShape.push_back(size);
+      outDims.push_back(dim);
+    }
+    outShape.push_back(aType.getDimSize(ar - 2));
+    outDims.push_back(dimsOf(rewriter, loc, a)[ar - 2]);
+    outShape.push_back(bType.getDimSize(br - 1));
+    outDims.push_back(dimsOf(rewriter, loc, b)[br - 1]);
+    auto accType = RankedTensorType::get(outShape, et);
+    Value acc = filledTensor(rewriter, loc, accType, outDims,
+                             scalarConst(rewriter, loc, et, 0));
+    SmallVector<AffineExpr> aExprs = batchMap(a, aType), bExprs = batchMap(b, bType);
+    aExprs.append({d(nb), d(nb + 2)});
+    bExprs.append({d(nb + 2), d(nb + 1)});
+    SmallVector<AffineExpr> cExprs;
+    for (int64_t i = 0; i < nb + 2; ++i)
+      cExprs.push_back(d(i));
+    SmallVector<AffineMap> maps{AffineMap::get(loops, 0, aExprs, ctx),
+                                AffineMap::get(loops, 0, bExprs, ctx),
+                                AffineMap::get(loops, 0, cExprs, ctx)};
+    SmallVector<utils::IteratorType> iters(loops - 1, utils::IteratorType::parallel);
+    iters.push_back(utils::IteratorType::reduction);
+    Value mm = linalg::GenericOp::create(
+                   rewriter, loc, TypeRange{accType}, ValueRange{a, b}, ValueRange{acc},
+                   maps, iters,
+                   [&](OpBuilder &nb2, Location nl, ValueRange args) {
+                     linalg::YieldOp::create(nb2, nl,
+                                             addOrMul(nb2, nl, args[2], args[0], args[1]));
+                   })
+                   .getResult(0);
+    if (accType.getRank() != resultType.getRank())
+      mm = reshapeUnitDims(rewriter, loc, mm, resultType);
+    if (!mm)
+      return rewriter.notifyMatchFailure(op, "cannot reshape the 1-D promoted result");
+    rewriter.replaceOp(op, castTo(rewriter, loc, mm, resultType));
+    return success();
+  }
+};
+
+struct GemmLowering : OpRewritePattern<GemmOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GemmOp op, PatternRewriter &rewriter) const override {
+    auto resultType = dyn_cast<RankedTensorType>(op.getType());
+    if (!resultType || !isa<RankedTensorType>(op.getA().getType()) ||
+        !isa<RankedTensorType>(op.getB().getType()))
+      return rewriter.notifyMatchFailure(op, "unranked");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = getContext();
+    Type et = resultType.getElementType();
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    // Loops: m, n, k.
+    AffineMap aMap = AffineMap::get(3, 0,
+                                    op.getTransA() ? ArrayRef<AffineExpr>{d(2), d(0)}
+                                                   : ArrayRef<AffineExpr>{d(0), d(2)},
+                                    ctx);
+    AffineMap bMap = AffineMap::get(3, 0,
+                                    op.getTransB() ? ArrayRef<AffineExpr>{d(1), d(2)}
+                                                   : ArrayRef<AffineExpr>{d(2), d(1)},
+                                    ctx);
+    AffineMap cMap = AffineMap::get(3, 0, {d(0), d(1)}, ctx);
+    SmallVector<OpFoldResult> aDims = dimsOf(rewriter, loc, op.getA());
+    SmallVector<OpFoldResult> bDims = dimsOf(rewriter, loc, op.getB());
+    SmallVector<OpFoldResult> outDims{aDims[op.getTransA() ? 1 : 0],
+                                      bDims[op.getTransB() ? 0 : 1]};
+    Value acc = filledTensor(rewriter, loc, resultType, outDims,
+                             scalarConst(rewriter, loc, et, 0));
+    Value mm = linalg::GenericOp::create(
+                   rewriter, loc, TypeRange{resultType}, ValueRange{op.getA(), op.getB()},
+                   ValueRange{acc}, SmallVector<AffineMap>{aMap, bMap, cMap},
+                   SmallVector<utils::IteratorType>{utils::IteratorType::parallel,
+                                                    utils::IteratorType::parallel,
+                                                    utils::IteratorType::reduction},
+                   [&](OpBuilder &b, Location nl, ValueRange args) {
+                     linalg::YieldOp::create(b, nl, addOrMul(b, nl, args[2], args[0], args[1]));
+                   })
+                   .getResult(0);
+    double alpha = op.getAlpha().convertToDouble(), beta = op.getBeta().convertToDouble();
+    SmallVector<Value> operands{mm};
+    bool withC = op.getC() && beta != 0.0;
+    if (withC)
+      operands.push_back(op.getC());
+    if (alpha != 1.0 || withC) {
+      mm = buildElementwise(
+          rewriter, loc, resultType, operands, [&](OpBuilder &b, Location nl, ValueRange v) {
+            Value r = v[0];
+            if (alpha != 1.0)
+              r = isFloat(et) ? (Value)arith::MulFOp::create(b, nl, r, scalarConst(b, nl, et, alpha))
+                              : (Value)arith::MulIOp::create(b, nl, r, scalarConst(b, nl, et, alpha));
+            if (v.size() > 1) {
+              Value c = v[1];
+              if (beta != 1.0)
+                c = isFloat(et) ? (Value)arith::MulFOp::create(b, nl, c, scalarConst(b, nl, et, beta))
+                                : (Value)arith::MulIOp::create(b, nl, c, scalarConst(b, nl, et, beta));
+              r = isFloat(et) ? (Value)arith::AddFOp::create(b, nl, r, c)
+                              : (Value)arith::AddIOp::create(b, nl, r, c);
+            }
+            return r;
+          });
+    }
+    rewriter.replaceOp(op, mm);
+    return success();
+  }
+};
+
+struct ConvLowering : OpRewritePattern<ConvOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConvOp op, PatternRewriter &rewriter) const override {
+    auto resultType = dyn_cast<RankedTensorType>(op.getType());
+    auto xType = dyn_cast<RankedTensorType>(op.getX().getType());
+    auto wType = dyn_cast<RankedTensorType>(op.getW().getType());
+    if (!resultType || !xType || !wType || !wType.hasStaticShape() ||
+        xType.isDynamicDim(1))
+      return rewriter.notifyMatchFailure(op, "needs ranked types and static weights");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = getContext();
+    Type et = resultType.getElementType();
+    int64_t s = xType.getRank() - 2, G = op.getGroup();
+    int64_t C = xType.getDimSize(1), M = wType.getDimSize(0), Cg = C / G, Mg = M / G;
+    ArrayRef<int64_t> pads = op.getPads(), strides = op.getStrides(),
+                      dilations = op.getDilations();
+    Value x = op.getX();
+    if (llvm::any_of(pads, [](int64_t p) { return p != 0; })) {
+      SmallVector<OpFoldResult> low(2, rewriter.getIndexAttr(0)), high(2, rewriter.getIndexAttr(0));
+      SmallVector<int64_t> padded{xType.getDimSize(0), C};
+      for (int64_t i = 0; i < s; ++i) {
+        low.push_back(rewriter.getIndexAttr(pads[i]));
+        high.push_back(rewriter.getIndexAttr(pads[i + s]));
+        int64_t dsz = xType.getDimSize(i + 2);
+        padded.push_back(ShapedType::isDynamic(dsz) ? dsz : dsz + pads[i] + pads[i + s]);
+      }
+      x = tensor::PadOp::create(rewriter, loc, RankedTensorType::get(padded, et), x, low,
+                                high, scalarConst(rewriter, loc, et, 0));
+    }
+    auto pType = cast<RankedTensorType>(x.getType());
+    // x: [N, G, Cg, S...]; w: [G, Mg, Cg, K...].
+    SmallVector<int64_t> xgShape{pType.getDimSize(0), G, Cg};
+    SmallVector<ReassociationIndices> xReassoc{{0}, {1, 2}};
+    for (int64_t i = 0; i < s; ++i) {
+      xgShape.push_back(pType.getDimSize(i + 2));
+      xReassoc.push_back({i + 3});
+    }
+    SmallVector<OpFoldResult> pDims = dimsOf(rewriter, loc, x);
+    SmallVector<OpFoldResult> xgDims{pDims[0], rewriter.getIndexAttr(G),
+                                     rewriter.getIndexAttr(Cg)};
+    for (int64_t i = 0; i < s; ++i)
+      xgDims.push_back(pDims[i + 2]);
+    Value xg = tensor::ExpandShapeOp::create(rewriter, loc,
+                                             RankedTensorType::get(xgShape, et), x,
+                                             xReassoc, xgDims);
+    SmallVector<int64_t> wgShape{G, Mg, Cg};
+    SmallVector<ReassociationIndices> wReassoc{{0, 1}, {2}};
+    for (int64_t i = 0; i < s; ++i) {
+      wgShape.push_back(wType.getDimSize(i + 2));
+      wReassoc.push_back({i + 3});
+    }
+    Value wg = tensor::ExpandShapeOp::create(rewriter, loc, RankedTensorType::get(wgShape, et),
+                                             op.getW(), wReassoc);
+    // Loops: n, g, m, o..., c, k...
+    int64_t loops = 4 + 2 * s;
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    SmallVector<AffineExpr> xE{d(0), d(1), d(3 + s)}, wE{d(1), d(2), d(3 + s)},
+        yE{d(0), d(1), d(2)};
+    for (int64_t i = 0; i < s; ++i) {
+      xE.push_back(d(3 + i) * strides[i] + d(4 + s + i) * dilations[i]);
+      wE.push_back(d(4 + s + i));
+      yE.push_back(d(3 + i));
+    }
+    SmallVector<int64_t> ygShape{pType.getDimSize(0), G, Mg};
+    SmallVector<OpFoldResult> ygDims{pDims[0], rewriter.getIndexAttr(G),
+                                     rewriter.getIndexAttr(Mg)};
+    for (int64_t i = 0; i < s; ++i) {
+      int64_t span = dilations[i] * (wType.getDimSize(i + 2) - 1) + 1;
+      ygShape.push_back(resultType.getDimSize(i + 2));
+      AffineExpr e = (getAffineSymbolExpr(0, ctx) - span).floorDiv(strides[i]) + 1;
+      ygDims.push_back(affine::makeComposedFoldedAffineApply(
+          rewriter, loc, AffineMap::get(0, 1, e), {pDims[i + 2]}));
+    }
+    auto ygType = RankedTensorType::get(ygShape, et);
+    Value acc = filledTensor(rewriter, loc, ygType, ygDims, scalarConst(rewriter, loc, et, 0));
+    SmallVector<utils::IteratorType> iters(3 + s, utils::IteratorType::parallel);
+    iters.append(1 + s, utils::IteratorType::reduction);
+    Value yg = linalg::GenericOp::create(
+                   rewriter, loc, TypeRange{ygType}, ValueRange{xg, wg}, ValueRange{acc},
+                   SmallVector<AffineMap>{AffineMap::get(loops, 0, xE, ctx),
+                                          AffineMap::get(loops, 0, wE, ctx),
+                                          AffineMap::get(loops, 0, yE, ctx)},
+                   iters,
+                   [&](OpBuilder &b, Location nl, ValueRange args) {
+                     linalg::YieldOp::create(b, nl, addOrMul(b, nl, args[2], args[0], args[1]));
+                   })
+                   .getResult(0);
+    SmallVector<ReassociationIndices> yReassoc{{0}, {1, 2}};
+    for (int64_t i = 0; i < s; ++i)
+      yReassoc.push_back({i + 3});
+    Value y = tensor::CollapseShapeOp::create(rewriter, loc, yg, yReassoc);
+    y = castTo(rewriter, loc, y, resultType);
+    if (op.getB()) {
+      SmallVector<int64_t> bShape{M};
+      bShape.append(s, 1);
+      Value bias = reshapeUnitDims(rewriter, loc, op.getB(), RankedTensorType::get(bShape, et));
+      y = buildElementwise(rewriter, loc, resultType, {y, bias},
+                           [&](OpBuilder &b, Location nl, ValueRange v) -> Value {
+                             return isFloat(et) ? (Value)arith::AddFOp::create(b, nl, v[0], v[1])
+                                                : (Value)arith::AddIOp::create(b, nl, v[0], v[1]);
+                           });
+    }
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+} // namespace
+
+void populateContractionToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<MatMulLowering, GemmLowering, ConvLowering>(patterns.getContext());
+}
+
+} // namespace dlc

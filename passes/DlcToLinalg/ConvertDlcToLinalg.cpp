@@ -1,0 +1,44 @@
+//===- ConvertDlcToLinalg.cpp - The convert-dlc-to-linalg pass ------------===//
+#include "passes/Passes.h"
+
+#include "dialects/DlcDialect.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace dlc {
+#define GEN_PASS_DEF_CONVERTDLCTOLINALG
+#include "passes/Passes.h.inc"
+} // namespace dlc
+
+using namespace mlir;
+
+namespace dlc {
+namespace {
+
+struct ConvertDlcToLinalgPass : impl::ConvertDlcToLinalgBase<ConvertDlcToLinalgPass> {
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    RewritePatternSet patterns(ctx);
+    populateElementwiseToLinalgPatterns(patterns);
+    populateContractionToLinalgPatterns(patterns);
+    populateReductionToLinalgPatterns(patterns);
+    populatePoolingToLinalgPatterns(patterns);
+    populateDataMovementToLinalgPatterns(patterns);
+    ConversionTarget target(*ctx);
+    target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
+                           arith::ArithDialect, math::MathDialect,
+                           affine::AffineDialect>();
+    target.addIllegalDialect<DlcDialect>();
+    target.addLegalOp<KernelOp, YieldOp>();
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    if (failed(applyPartialConversion(getOperation(), target, std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
+} // namespace dlc

@@ -1,0 +1,441 @@
+//===- DataMovement.cpp - Data-movement dlc ops to tensor/linalg ----------===//
+//
+// Transpose, Concat, Split, Slice, Gather, Expand, Tile, Pad, Shape, Size, the
+// reshape-like ops and constants. Index-computing ops (gather, tile, reflect/edge pad,
+// negative-step slice) are generics whose bodies read with tensor.extract.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/DlcToLinalg/Common.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+
+using namespace mlir;
+using namespace dlc::lowering;
+
+namespace dlc {
+namespace {
+
+Value idx(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+/// A generic over `resultType` whose body computes the source coordinates of each output
+/// element with `sourceIndex` and extracts that element from `src`.
+Value gatherGeneric(OpBuilder &b, Location loc, RankedTensorType resultType,
+                    ArrayRef<OpFoldResult> dims, Value src, ValueRange extraInputs,
+                    ArrayRef<AffineMap> extraMaps,
+                    const std::function<SmallVector<Value>(OpBuilder &, Location, ValueRange,
+                                                           ValueRange)> &sourceIndex) {
+  int64_t rank = resultType.getRank();
+  SmallVector<AffineMap> maps(extraMaps.begin(), extraMaps.end());
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  Value init = emptyTensor(b, loc, resultType, dims);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{resultType}, extraInputs, ValueRange{init}, maps,
+             SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               SmallVector<Value> ivs;
+               for (int64_t i = 0; i < rank; ++i)
+                 ivs.push_back(linalg::IndexOp::create(nb, l, i));
+               SmallVector<Value> at = sourceIndex(nb, l, ivs, args.drop_back());
+               linalg::YieldOp::create(nb, l, tensor::ExtractOp::create(nb, l, src, at).getResult());
+             })
+      .getResult(0);
+}
+
+struct ConstantLowering : OpRewritePattern<ConstantOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConstantOp op, PatternRewriter &rewriter) const override {
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, op.getType(),
+                                                   cast<TypedAttr>(op.getValue()));
+    return success();
+  }
+};
+
+struct TransposeLowering : OpRewritePattern<TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TransposeOp op, PatternRewriter &rewriter) const override {
+    auto rt = dyn_cast<RankedTensorType>(op.getType());
+    if (!rt || !isa<RankedTensorType>(op.getX().getType()))
+      return rewriter.notifyMatchFailure(op, "unranked");
+    Location loc = op.getLoc();
+    SmallVector<OpFoldResult> in = dimsOf(rewriter, loc, op.getX()), out;
+    for (int64_t p : op.getPerm())
+      out.push_back(in[p]);
+    Value init = emptyTensor(rewriter, loc, rt, out);
+    rewriter.replaceOp(op, linalg::TransposeOp::create(rewriter, loc, op.getX(), init,
+                                                       op.getPerm())
+                               .getResult()[0]);
+    return success();
+  }
+};
+
+struct ConcatLowering : OpRewritePattern<ConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConcatOp op, PatternRewriter &rewriter) const override {
+    auto rt = dyn_cast<RankedTensorType>(op.getType());
+    if (!rt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    Location loc = op.getLoc();
+    int64_t rank = rt.getRank(), axis = *normalizeAxis(op.getAxis(), rank);
+    SmallVector<OpFoldResult> dims = dimsOf(rewriter, loc, op.getInputs()[0]);
+    AffineExpr s0 = getAffineSymbolExpr(0, getContext()), s1 = getAffineSymbolExpr(1, getContext());
+    OpFoldResult total = rewriter.getIndexAttr(0);
+    for (Value in : op.getInputs())
+      total = affine::makeComposedFoldedAffineApply(
+          rewriter, loc, AffineMap::get(0, 2, s0 + s1),
+          {total, dimsOf(rewriter, loc, in)[axis]});
+    dims[axis] = total;
+    for (int64_t i = 0; i < rank; ++i)
+      if (i != axis && !rt.isDynamicDim(i))
+        dims[i] = rewriter.getIndexAttr(rt.getDimSize(i));
+    Value acc = emptyTensor(rewriter, loc, rt, dims);
+    OpFoldResult offset = rewriter.getIndexAttr(0);
+    for (Value in : op.getInputs()) {
+      SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0)),
+          strides(rank, rewriter.getIndexAttr(1));
+      offsets[axis] = offset;
+      SmallVector<OpFoldResult> sizes = dimsOf(rewriter, loc, in);
+      acc = tensor::InsertSliceOp::create(rewriter, loc, in, acc, offsets, sizes, strides);
+      offset = affine::makeComposedFoldedAffineApply(rewriter, loc,
+                                                     AffineMap::get(0, 2, s0 + s1),
+                                                     {offset, sizes[axis]});
+    }
+    rewriter.replaceOp(op, acc);
+    return success();
+  }
+};
+
+struct SplitLowering : OpRewritePattern<SplitOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SplitOp op, PatternRewriter &rewriter) const override {
+    auto xt = dyn_cast<RankedTensorType>(op.getX().getType());
+    if (!xt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    Location loc = op.getLoc();
+    int64_t rank = xt.getRank(), axis = op.getAxis(), offset = 0;
+    SmallVector<Value> results;
+    for (auto [r, size] : llvm::zip(op.getResults(), op.getSizes())) {
+      SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0)),
+          strides(rank, rewriter.getIndexAttr(1)), sizes = dimsOf(rewriter, loc, op.getX());
+      offsets[axis] = rewriter.getIndexAttr(offset);
+      sizes[axis] = rewriter.getIndexAttr(size);
+      results.push_back(tensor::ExtractSliceOp::create(
+          rewriter, loc, cast<RankedTensorType>(r.getType()), op.getX(), offsets, sizes,
+          strides));
+      offset += size;
+    }
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+struct SliceLowering : OpRewritePattern<SliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SliceOp op, PatternRewriter &rewriter) const override {
+    auto xt = dyn_cast<RankedTensorType>(op.getX().getType());
+    auto rt = dyn_cast<RankedTensorType>(op.getType());
+    if (!xt || !rt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    Location loc = op.getLoc();
+    int64_t rank = xt.getRank();
+    SmallVector<OpFoldResult> xDims = dimsOf(rewriter, loc, op.getX());
+    SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0)),
+        strides(rank, rewriter.getIndexAttr(1)), sizes = xDims;
+    SmallVector<int64_t> start(rank, 0), step(rank, 1);
+    bool negative = false;
+    for (size_t i = 0; i < op.getStarts().size(); ++i) {
+      int64_t axis = *normalizeAxis(op.getAxes()[i], rank);
+      int64_t s = op.getStarts()[i], st = op.getSteps()[i];
+      sizes[axis] = rt.isDynamicDim(axis) ? OpFoldResult() : rewriter.getIndexAttr(rt.getDimSize(axis));
+      if (xt.isDynamicDim(axis)) {
+        // Verified shape: start >= 0, open end, step 1.
+        offsets[axis] = rewriter.getIndexAttr(s);
+        sizes[axis] = affine::makeComposedFoldedAffineApply(
+            rewriter, loc, AffineMap::get(0, 1, getAffineSymbolExpr(0, getContext()) - s),
+            {xDims[axis]});
+        continue;
+      }
+      int64_t d = xt.getDimSize(axis);
+      if (s < 0)
+        s += d;
+      s = st > 0 ? std::clamp<int64_t>(s, 0, d) : std::clamp<int64_t>(s, -1, d - 1);
+      start[axis] = s;
+      step[axis] = st;
+      offsets[axis] = rewriter.getIndexAttr(s);
+      strides[axis] = rewriter.getIndexAttr(st);
+      negative |= st < 0;
+    }
+    for (int64_t i = 0; i < rank; ++i)
+      if (!sizes[i])
+        sizes[i] = xDims[i];
+    if (!negative) {
+      rewriter.replaceOp(op, tensor::ExtractSliceOp::create(rewriter, loc, rt, op.getX(),
+                                                            offsets, sizes, strides));
+      return success();
+    }
+    Value src = op.getX();
+    rewriter.replaceOp(
+        op, gatherGeneric(rewriter, loc, rt, sizes, src, {}, {},
+                          [&](OpBuilder &b, Location l, ValueRange ivs, ValueRange) {
+                            SmallVector<Value> at;
+                            for (int64_t k = 0; k < rank; ++k) {
+                              Value v = arith::MulIOp::create(b, l, ivs[k], idx(b, l, step[k]));
+                              at.push_back(arith::AddIOp::create(b, l, v, idx(b, l, start[k])));
+                            }
+                            return at;
+                          }));
+    return success();
+  }
+};
+
+struct GatherLowering : OpRewritePattern<GatherOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GatherOp op, PatternRewriter &rewriter) const override {
+    auto dt = dyn_cast<RankedTensorType>(op.getData().getType());
+    auto it = dyn_cast<RankedTensorType>(op.getIndices().getType());
+    auto rt = dyn_cast<RankedTensorType>(op.getType());
+    if (!dt || !it || !rt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    Location loc = op.getLoc();
+    int64_t axis = *normalizeAxis(op.getAxis(), dt.getRank()), q = it.getRank();
+    SmallVector<OpFoldResult> dDims = dimsOf(rewriter, loc, op.getData()),
+                              iDims = dimsOf(rewriter, loc, op.getIndices()), outDims;
+    outDims.append(dDims.begin(), dDims.begin() + axis);
+    outDims.append(iDims.begin(), iDims.end());
+    outDims.append(dDims.begin() + axis + 1, dDims.end());
+    SmallVector<AffineExpr> iExprs;
+    for (int64_t k = 0; k < q; ++k)
+      iExprs.push_back(getAffineDimExpr(axis + k, getContext()));
+    AffineMap iMap = AffineMap::get(rt.getRank(), 0, iExprs, getContext());
+    Value data = op.getData();
+    Value axisDim = getValueOrCreateConstantIndexOp(rewriter, loc, dDims[axis]);
+    rewriter.replaceOp(
+        op, gatherGeneric(rewriter, loc, rt, outDims, data, {op.getIndices()}, {iMap},
+                          [&](OpBuilder &b, Location l, ValueRange ivs, ValueRange args) {
+                            Value i = arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
+                            Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i,
+                                                              idx(b, l, 0));
+                            i = arith::SelectOp::create(b, l, neg,
+                                                        arith::AddIOp::create(b, l, i, axisDim), i);
+                            // Clamp so a bad index cannot read out of bounds.
+                            i = arith::MaxSIOp::create(b, l, i, idx(b, l, 0));
+                            i = arith::MinSIOp::create(
+                                b, l, i, arith::SubIOp::create(b, l, axisDim, idx(b, l, 1)));
+                            SmallVector<Value> at(ivs.begin(), ivs.begin() + axis);
+                            at.push_back(i);
+                            at.append(ivs.begin() + axis + q, ivs.end());
+                            return at;
+                          }));
+    return success();
+  }
+};
+
+struct ExpandLowering : OpRewritePattern<ExpandOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ExpandOp op, PatternRewriter &rewriter) const override {
+    auto rt = dyn_cast<RankedTensorType>(op.getType());
+    if (!rt || !isa<RankedTensorType>(op.getX().getType()))
+      return rewriter.notifyMatchFailure(op, "unranked");
+    rewriter.replaceOp(op, buildElementwise(rewriter, op.getLoc(), rt, {op.getX()},
+                                            [](OpBuilder &, Location, ValueRange v) {
+                                              return v[0];
+                                            }));
+    return success();
+  }
+};
+
+struct TileLowering : OpRewritePattern<TileOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TileOp op, PatternRewriter &rewriter) const override {
+    auto rt = dyn_cast<RankedTensorType>(op.getType());
+    if (!rt || !isa<RankedTensorType>(op.getX().getType()))
+      return rewriter.notifyMatchFailure(op, "unranked");
+    Location loc = op.getLoc();
+    SmallVector<OpFoldResult> in = dimsOf(rewriter, loc, op.getX()), out;
+    for (auto [d, r] : llvm::zip(in, op.getRepeats()))
+      out.push_back(affine::makeComposedFoldedAffineApply(
+          rewriter, loc, AffineMap::get(0, 1, getAffineSymbolExpr(0, getContext()) * r), {d}));
+    SmallVector<Value> inV;
+    for (OpFoldResult d : in)
+      inV.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, d));
+    rewriter.replaceOp(op, gatherGeneric(rewriter, loc, rt, out, op.getX(), {}, {},
+                                         [&](OpBuilder &b, Location l, ValueRange ivs,
+                                             ValueRange) {
+                                           SmallVector<Value> at;
+                                           for (auto [iv, d] : llvm::zip(ivs, inV))
+                                             at.push_back(arith::RemUIOp::create(b, l, iv, d));
+                                           return at;
+                                         }));
+    return success();
+  }
+};
+
+struct PadLowering : OpRewritePattern<PadOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(PadOp op, PatternRewriter &rewriter) const override {
+    auto xt = dyn_cast<RankedTensorType>(op.getX().getType());
+    auto rt = dyn_cast<RankedTensorType>(op.getType());
+    if (!xt || !rt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    Location loc = op.getLoc();
+    int64_t rank = xt.getRank();
+    ArrayRef<int64_t> pads = op.getPads();
+    if (llvm::any_of(pads, [](int64_t p) { return p < 0; }))
+      return rewriter.notifyMatchFailure(op, "negative pads");
+    SmallVector<OpFoldResult> in = dimsOf(rewriter, loc, op.getX()), out;
+    for (int64_t i = 0; i < rank; ++i)
+      out.push_back(affine::makeComposedFoldedAffineApply(
+          rewriter, loc,
+          AffineMap::get(0, 1, getAffineSymbolExpr(0, getContext()) + (pads[i] + pads[i + rank])),
+          {in[i]}));
+    if (op.getMode() == "constant") {
+      SmallVector<OpFoldResult> lo, hi;
+      for (int64_t i = 0; i < rank; ++i) {
+        lo.push_back(rewriter.getIndexAttr(pads[i]));
+        hi.push_back(rewriter.getIndexAttr(pads[i + rank]));
+      }
+      Value v = scalarConst(rewriter, loc, xt.getElementType(), op.getValue().convertToDouble());
+      rewriter.replaceOp(op, tensor::PadOp::create(rewriter, loc, rt, op.getX(), lo, hi, v));
+      return success();
+    }
+    bool reflect = op.getMode() == "reflect";
+    SmallVector<Value> inV;
+    for (OpFoldResult d : in)
+      inV.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, d));
+    rewriter.replaceOp(
+        op, gatherGeneric(rewriter, loc, rt, out, op.getX(), {}, {},
+                          [&](OpBuilder &b, Location l, ValueRange ivs, ValueRange) {
+                            SmallVector<Value> at;
+                            for (int64_t k = 0; k < rank; ++k) {
+                              Value j = arith::SubIOp::create(b, l, ivs[k], idx(b, l, pads[k]));
+                              Value last = arith::SubIOp::create(b, l, inV[k], idx(b, l, 1));
+                              if (reflect) {
+                                // j < 0 -> -j; j > last -> 2 * last - j.
+                                Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
+                                                                  j, idx(b, l, 0));
+                                j = arith::SelectOp::create(
+                                    b, l, neg, arith::SubIOp::create(b, l, idx(b, l, 0), j), j);
+                                Value over = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sgt,
+                                                                   j, last);
+                                Value twice = arith::AddIOp::create(b, l, last, last);
+                                j = arith::SelectOp::create(
+                                    b, l, over, arith::SubIOp::create(b, l, twice, j), j);
+                              }
+                              j = arith::MaxSIOp::create(b, l, j, idx(b, l, 0));
+                              at.push_back(arith::MinSIOp::create(b, l, j, last));
+                            }
+                            return at;
+                          }));
+    return success();
+  }
+};
+
+struct ShapeLowering : OpRewritePattern<ShapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ShapeOp op, PatternRewriter &rewriter) const override {
+    auto xt = dyn_cast<RankedTensorType>(op.getX().getType());
+    auto rt = dyn_cast<RankedTensorType>(op.getType());
+    if (!xt || !rt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    Location loc = op.getLoc();
+    int64_t rank = xt.getRank();
+    auto clampDim = [&](int64_t v) { return std::clamp<int64_t>(v < 0 ? v + rank : v, 0, rank); };
+    SmallVector<Value> elems;
+    SmallVector<OpFoldResult> dims = dimsOf(rewriter, loc, op.getX());
+    for (int64_t i = clampDim(op.getStart()); i < clampDim(op.getEnd()); ++i)
+      elems.push_back(arith::IndexCastOp::create(
+          rewriter, loc, rewriter.getI64Type(),
+          getValueOrCreateConstantIndexOp(rewriter, loc, dims[i])));
+    rewriter.replaceOpWithNewOp<tensor::FromElementsOp>(op, rt, elems);
+    return success();
+  }
+};
+
+struct SizeLowering : OpRewritePattern<SizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SizeOp op, PatternRewriter &rewriter) const override {
+    auto xt = dyn_cast<RankedTensorType>(op.getX().getType());
+    auto rt = dyn_cast<RankedTensorType>(op.getType());
+    if (!xt || !rt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    Location loc = op.getLoc();
+    Value n = idx(rewriter, loc, 1);
+    for (OpFoldResult d : dimsOf(rewriter, loc, op.getX()))
+      n = arith::MulIOp::create(rewriter, loc, n,
+                                getValueOrCreateConstantIndexOp(rewriter, loc, d));
+    Value v = arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(), n);
+    rewriter.replaceOpWithNewOp<tensor::FromElementsOp>(op, rt, ValueRange{v});
+    return success();
+  }
+};
+
+/// Reshape, Flatten, Squeeze, Unsqueeze and Identity: tensor.reshape to the result's
+/// dims, computed from the input dims by `outDims`.
+struct ReshapeLikeLowering : RewritePattern {
+  ReshapeLikeLowering(MLIRContext *ctx) : RewritePattern(MatchAnyOpTypeTag(), 1, ctx) {}
+  LogicalResult matchAndRewrite(Operation *op, PatternRewriter &rewriter) const override {
+    if (!isa<ReshapeOp, FlattenOp, SqueezeOp, UnsqueezeOp>(op))
+      return failure();
+    Value x = op->getOperand(0);
+    auto xt = dyn_cast<RankedTensorType>(x.getType());
+    auto rt = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+    if (!xt || !rt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    Location loc = op->getLoc();
+    SmallVector<Value> in;
+    for (OpFoldResult d : dimsOf(rewriter, loc, x))
+      in.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, d));
+    auto product = [&](ArrayRef<Value> dims) {
+      Value p = idx(rewriter, loc, 1);
+      for (Value d : dims)
+        p = arith::MulIOp::create(rewriter, loc, p, d);
+      return p;
+    };
+    SmallVector<Value> out;
+    if (auto r = dyn_cast<ReshapeOp>(op)) {
+      int inferAt = -1;
+      for (auto [i, d] : llvm::enumerate(r.getShape())) {
+        if (d == -1) {
+          inferAt = i;
+          out.push_back(idx(rewriter, loc, 1));
+        } else if (d == 0 && !r.getAllowzero()) {
+          out.push_back(in[i]);
+        } else {
+          out.push_back(idx(rewriter, loc, d));
+        }
+      }
+      if (inferAt >= 0)
+        out[inferAt] = arith::DivUIOp::create(rewriter, loc, product(in), product(out));
+    } else if (auto f = dyn_cast<FlattenOp>(op)) {
+      int64_t axis = f.getAxis() < 0 ? f.getAxis() + xt.getRank() : f.getAxis();
+      out = {product(ArrayRef(in).take_front(axis)), product(ArrayRef(in).drop_front(axis))};
+    } else {
+      // Squeeze/Unsqueeze: dynamic output dims are the input's dynamic dims, in order.
+      auto dyn = llvm::make_filter_range(llvm::seq<int64_t>(0, xt.getRank()),
+                                         [&](int64_t i) { return xt.isDynamicDim(i); });
+      auto it = dyn.begin();
+      for (int64_t i = 0; i < rt.getRank(); ++i)
+        out.push_back(rt.isDynamicDim(i) ? in[*it++] : idx(rewriter, loc, rt.getDimSize(i)));
+    }
+    SmallVector<Value> outI64;
+    for (Value v : out)
+      outI64.push_back(arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(), v));
+    Value shape = tensor::FromElementsOp::create(
+        rewriter, loc, RankedTensorType::get({(int64_t)outI64.size()}, rewriter.getI64Type()),
+        outI64);
+    rewriter.replaceOpWithNewOp<tensor::ReshapeOp>(op, rt, x, shape);
+    return success();
+  }
+};
+
+} // namespace
+
+void populateDataMovementToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<ConstantLowering, TransposeLowering, ConcatLowering, SplitLowering,
+               SliceLowering, GatherLowering, ExpandLowering, TileLowering, PadLowering,
+               ShapeLowering, SizeLowering, ReshapeLikeLowering>(patterns.getContext());
+}
+
+} // namespace dlc

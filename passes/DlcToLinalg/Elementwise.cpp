@@ -1,0 +1,298 @@
+//===- Elementwise.cpp - Elementwise dlc ops to linalg.generic ------------===//
+//
+// Every elementwise op (unary, broadcasting binary, where, clip, cast, activations)
+// becomes one linalg.generic whose body is the op's scalar formula below.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/DlcToLinalg/Common.h"
+#include "passes/Passes.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace dlc::lowering;
+
+namespace dlc {
+namespace {
+
+using arith::CmpFPredicate;
+using arith::CmpIPredicate;
+
+struct Scalar {
+  OpBuilder &b;
+  Location loc;
+  Type t; // element type of the computation
+
+  Value c(double v) const { return scalarConst(b, loc, t, v); }
+  bool fp() const { return isFloat(t); }
+  Value add(Value x, Value y) const {
+    return fp() ? (Value)arith::AddFOp::create(b, loc, x, y)
+                : (Value)arith::AddIOp::create(b, loc, x, y);
+  }
+  Value sub(Value x, Value y) const {
+    return fp() ? (Value)arith::SubFOp::create(b, loc, x, y)
+                : (Value)arith::SubIOp::create(b, loc, x, y);
+  }
+  Value mul(Value x, Value y) const {
+    return fp() ? (Value)arith::MulFOp::create(b, loc, x, y)
+                : (Value)arith::MulIOp::create(b, loc, x, y);
+  }
+  Value div(Value x, Value y) const {
+    return fp() ? (Value)arith::DivFOp::create(b, loc, x, y)
+                : (Value)arith::DivSIOp::create(b, loc, x, y);
+  }
+  Value cmp(CmpFPredicate fpred, CmpIPredicate ipred, Value x, Value y) const {
+    return fp() ? (Value)arith::CmpFOp::create(b, loc, fpred, x, y)
+                : (Value)arith::CmpIOp::create(b, loc, ipred, x, y);
+  }
+  Value lt(Value x, Value y) const { return cmp(CmpFPredicate::OLT, CmpIPredicate::slt, x, y); }
+  Value gt(Value x, Value y) const { return cmp(CmpFPredicate::OGT, CmpIPredicate::sgt, x, y); }
+  Value select(Value cond, Value x, Value y) const {
+    return arith::SelectOp::create(b, loc, cond, x, y);
+  }
+  Value exp(Value x) const { return math::ExpOp::create(b, loc, x); }
+  Value max(Value x, Value y) const { return maxScalar(b, loc, x, y); }
+  Value min(Value x, Value y) const { return minScalar(b, loc, x, y); }
+};
+
+/// The scalar formula of an elementwise op, or null if `op` is not elementwise.
+/// `args` are the operands' scalars; the result has `resultType`.
+Value scalarFormula(Operation *op, OpBuilder &b, Location loc, ValueRange args,
+                    Type resultType) {
+  Type t = args.empty() ? resultType : args[0].getType();
+  Scalar s{b, loc, t};
+  Value x = args.empty() ? Value() : args[0];
+  auto f32attr = [](FloatAttr a) { return a.getValueAsDouble(); };
+  return llvm::TypeSwitch<Operation *, Value>(op)
+      // Arithmetic.
+      .Case([&](AddOp) { return s.add(x, args[1]); })
+      .Case([&](SubOp) { return s.sub(x, args[1]); })
+      .Case([&](MulOp) { return s.mul(x, args[1]); })
+      .Case([&](DivOp) { return s.div(x, args[1]); })
+      .Case([&](PowOp) -> Value {
+        if (s.fp()) {
+          Value e = castScalar(b, loc, args[1], t);
+          return math::PowFOp::create(b, loc, x, e);
+        }
+        Value xf = castScalar(b, loc, x, b.getF64Type());
+        Value ef = castScalar(b, loc, args[1], b.getF64Type());
+        return castScalar(b, loc, math::PowFOp::create(b, loc, xf, ef), t);
+      })
+      .Case([&](MinOp) { return s.min(x, args[1]); })
+      .Case([&](MaxOp) { return s.max(x, args[1]); })
+      .Case([&](FModOp) -> Value {
+        return s.fp() ? (Value)arith::RemFOp::create(b, loc, x, args[1])
+                      : (Value)arith::RemSIOp::create(b, loc, x, args[1]);
+      })
+      .Case([&](ModOp) -> Value {
+        // Integer mod with the sign of the divisor (Python semantics).
+        Value r = arith::RemSIOp::create(b, loc, x, args[1]);
+        Value zero = s.c(0);
+        Value rNonZero = arith::CmpIOp::create(b, loc, CmpIPredicate::ne, r, zero);
+        Value signsDiffer = arith::XOrIOp::create(
+            b, loc, arith::CmpIOp::create(b, loc, CmpIPredicate::slt, r, zero),
+            arith::CmpIOp::create(b, loc, CmpIPredicate::slt, args[1], zero));
+        Value fix = arith::AndIOp::create(b, loc, rNonZero, signsDiffer);
+        return s.select(fix, s.add(r, args[1]), r);
+      })
+      .Case([&](PReluOp) { return s.select(s.lt(x, s.c(0)), s.mul(x, args[1]), x); })
+      .Case([&](BitShiftLeftOp) { return (Value)arith::ShLIOp::create(b, loc, x, args[1]); })
+      .Case([&](BitShiftRightOp) { return (Value)arith::ShRUIOp::create(b, loc, x, args[1]); })
+      // Comparisons and logic.
+      .Case([&](EqualOp) { return s.cmp(CmpFPredicate::OEQ, CmpIPredicate::eq, x, args[1]); })
+      .Case([&](LessOp) { return s.lt(x, args[1]); })
+      .Case([&](LessOrEqualOp) {
+        return s.cmp(CmpFPredicate::OLE, CmpIPredicate::sle, x, args[1]);
+      })
+      .Case([&](GreaterOp) { return s.gt(x, args[1]); })
+      .Case([&](GreaterOrEqualOp) {
+        return s.cmp(CmpFPredicate::OGE, CmpIPredicate::sge, x, args[1]);
+      })
+      .Case([&](AndOp) { return (Value)arith::AndIOp::create(b, loc, x, args[1]); })
+      .Case([&](OrOp) { return (Value)arith::OrIOp::create(b, loc, x, args[1]); })
+      .Case([&](XorOp) { return (Value)arith::XOrIOp::create(b, loc, x, args[1]); })
+      .Case([&](NotOp) {
+        return (Value)arith::XOrIOp::create(b, loc, x, scalarConst(b, loc, t, 1));
+      })
+      .Case([&](WhereOp) { return s.select(x, args[1], args[2]); })
+      // Unary math.
+      .Case([&](NegOp) -> Value {
+        return s.fp() ? (Value)arith::NegFOp::create(b, loc, x) : s.sub(s.c(0), x);
+      })
+      .Case([&](AbsOp) -> Value {
+        return s.fp() ? (Value)math::AbsFOp::create(b, loc, x)
+                      : (Value)math::AbsIOp::create(b, loc, x);
+      })
+      .Case([&](ExpOp) { return s.exp(x); })
+      .Case([&](LogOp) { return (Value)math::LogOp::create(b, loc, x); })
+      .Case([&](SqrtOp) { return (Value)math::SqrtOp::create(b, loc, x); })
+      .Case([&](ReciprocalOp) { return s.div(s.c(1), x); })
+      .Case([&](TanhOp) { return (Value)math::TanhOp::create(b, loc, x); })
+      .Case([&](SigmoidOp) {
+        return s.div(s.c(1), s.add(s.c(1), s.exp(arith::NegFOp::create(b, loc, x))));
+      })
+      .Case([&](ReluOp) { return s.select(s.gt(x, s.c(0)), x, s.c(0)); })
+      .Case([&](ErfOp) { return (Value)math::ErfOp::create(b, loc, x); })
+      .Case([&](FloorOp) { return (Value)math::FloorOp::create(b, loc, x); })
+      .Case([&](CeilOp) { return (Value)math::CeilOp::create(b, loc, x); })
+      .Case([&](RoundOp) { return (Value)math::RoundEvenOp::create(b, loc, x); })
+      .Case([&](SignOp) {
+        return s.select(s.gt(x, s.c(0)), s.c(1), s.select(s.lt(x, s.c(0)), s.c(-1), s.c(0)));
+      })
+      .Case([&](SinOp) { return (Value)math::SinOp::create(b, loc, x); })
+      .Case([&](CosOp) { return (Value)math::CosOp::create(b, loc, x); })
+      .Case([&](TanOp) { return (Value)math::TanOp::create(b, loc, x); })
+      .Case([&](AsinOp) { return (Value)math::AsinOp::create(b, loc, x); })
+      .Case([&](AcosOp) { return (Value)math::AcosOp::create(b, loc, x); })
+      .Case([&](AtanOp) { return (Value)math::AtanOp::create(b, loc, x); })
+      .Case([&](SinhOp) { return (Value)math::SinhOp::create(b, loc, x); })
+      .Case([&](CoshOp) { return (Value)math::CoshOp::create(b, loc, x); })
+      .Case([&](AsinhOp) { return (Value)math::AsinhOp::create(b, loc, x); })
+      .Case([&](AcoshOp) { return (Value)math::AcoshOp::create(b, loc, x); })
+      .Case([&](AtanhOp) { return (Value)math::AtanhOp::create(b, loc, x); })
+      .Case([&](SoftplusOp) {
+        return (Value)math::Log1pOp::create(b, loc, s.exp(x));
+      })
+      .Case([&](SoftsignOp) {
+        return s.div(x, s.add(s.c(1), math::AbsFOp::create(b, loc, x)));
+      })
+      .Case([&](MishOp) {
+        Value sp = math::Log1pOp::create(b, loc, s.exp(x));
+        return s.mul(x, math::TanhOp::create(b, loc, sp));
+      })
+      .Case([&](HardSwishOp) {
+        Value h = s.max(s.c(0), s.min(s.c(1), s.add(s.mul(x, s.c(1.0 / 6)), s.c(0.5))));
+        return s.mul(x, h);
+      })
+      .Case([&](IsNaNOp) {
+        return (Value)arith::CmpFOp::create(b, loc, CmpFPredicate::UNO, x, x);
+      })
+      .Case([&](IsInfOp o) -> Value {
+        Value inf = s.c(INFINITY);
+        Value pos = arith::CmpFOp::create(b, loc, CmpFPredicate::OEQ, x, inf);
+        Value neg = arith::CmpFOp::create(b, loc, CmpFPredicate::OEQ, x, s.c(-INFINITY));
+        Value f = scalarConst(b, loc, b.getI1Type(), 0);
+        Value r = o.getDetectPositive() ? pos : f;
+        return o.getDetectNegative() ? (Value)arith::OrIOp::create(b, loc, r, neg) : r;
+      })
+      .Case([&](IdentityOp) { return x; })
+      .Case([&](CastOp) { return castScalar(b, loc, x, resultType); })
+      // Activations with parameters.
+      .Case([&](LeakyReluOp o) {
+        return s.select(s.lt(x, s.c(0)), s.mul(x, s.c(f32attr(o.getAlphaAttr()))), x);
+      })
+      .Case([&](EluOp o) {
+        Value e = s.mul(s.c(f32attr(o.getAlphaAttr())), s.sub(s.exp(x), s.c(1)));
+        return s.select(s.lt(x, s.c(0)), e, x);
+      })
+      .Case([&](CeluOp o) {
+        Value a = s.c(f32attr(o.getAlphaAttr()));
+        Value e = s.mul(a, s.sub(s.exp(s.div(x, a)), s.c(1)));
+        return s.add(s.max(s.c(0), x), s.min(s.c(0), e));
+      })
+      .Case([&](ThresholdedReluOp o) {
+        return s.select(s.gt(x, s.c(f32attr(o.getAlphaAttr()))), x, s.c(0));
+      })
+      .Case([&](SeluOp o) {
+        Value g = s.c(f32attr(o.getGammaAttr())), a = s.c(f32attr(o.getAlphaAttr()));
+        Value neg = s.mul(g, s.sub(s.mul(a, s.exp(x)), a));
+        return s.select(s.gt(x, s.c(0)), s.mul(g, x), neg);
+      })
+      .Case([&](HardSigmoidOp o) {
+        Value v = s.add(s.mul(x, s.c(f32attr(o.getAlphaAttr()))),
+                        s.c(f32attr(o.getBetaAttr())));
+        return s.max(s.c(0), s.min(s.c(1), v));
+      })
+      .Case([&](ShrinkOp o) {
+        Value lambd = s.c(f32attr(o.getLambdAttr())), bias = s.c(f32attr(o.getBiasAttr()));
+        Value negL = s.c(-f32attr(o.getLambdAttr()));
+        return s.select(s.lt(x, negL), s.add(x, bias),
+                        s.select(s.gt(x, lambd), s.sub(x, bias), s.c(0)));
+      })
+      .Case([&](GeluOp o) -> Value {
+        if (o.getTanhApproximation()) {
+          Value inner = s.mul(s.c(std::sqrt(2.0 / M_PI)),
+                              s.add(x, s.mul(s.c(0.044715), s.mul(x, s.mul(x, x)))));
+          return s.mul(s.mul(s.c(0.5), x), s.add(s.c(1), math::TanhOp::create(b, loc, inner)));
+        }
+        Value e = math::ErfOp::create(b, loc, s.mul(x, s.c(M_SQRT1_2)));
+        return s.mul(s.mul(s.c(0.5), x), s.add(s.c(1), e));
+      })
+      .Case([&](ClipOp o) {
+        Value r = x;
+        if (auto lo = o.getMinAttr())
+          r = s.max(r, s.c(lo.getValueAsDouble()));
+        if (auto hi = o.getMaxAttr())
+          r = s.min(r, s.c(hi.getValueAsDouble()));
+        return r;
+      })
+      .Case([&](BatchNormOp o) {
+        // y = (x - mean) / sqrt(var + eps) * scale + bias.
+        Value eps = s.c(o.getEpsilon().convertToDouble());
+        Value inv = math::RsqrtOp::create(b, loc, s.add(args[4], eps));
+        return s.add(s.mul(s.mul(s.sub(x, args[3]), inv), args[1]), args[2]);
+      })
+      .Default([](Operation *) { return Value(); });
+}
+
+/// Whether scalarFormula knows `op`.
+bool isElementwise(Operation *op) {
+  return isa<AddOp, SubOp, MulOp, DivOp, PowOp, MinOp, MaxOp, FModOp, ModOp, PReluOp,
+             BitShiftLeftOp, BitShiftRightOp, EqualOp, LessOp, LessOrEqualOp, GreaterOp,
+             GreaterOrEqualOp, AndOp, OrOp, XorOp, NotOp, WhereOp, NegOp, AbsOp, ExpOp,
+             LogOp, SqrtOp, ReciprocalOp, TanhOp, SigmoidOp, ReluOp, ErfOp, FloorOp,
+             CeilOp, RoundOp, SignOp, SinOp, CosOp, TanOp, AsinOp, AcosOp, AtanOp, SinhOp,
+             CoshOp, AsinhOp, AcoshOp, AtanhOp, SoftplusOp, SoftsignOp, MishOp,
+             HardSwishOp, IsNaNOp, IsInfOp, IdentityOp, CastOp, LeakyReluOp, EluOp,
+             CeluOp, ThresholdedReluOp, SeluOp, HardSigmoidOp, ShrinkOp, GeluOp, ClipOp,
+             BatchNormOp>(op);
+}
+
+/// Lowers any op scalarFormula knows to a broadcasting linalg.generic.
+struct ElementwiseToGeneric : RewritePattern {
+  ElementwiseToGeneric(MLIRContext *ctx)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, ctx) {}
+
+  LogicalResult matchAndRewrite(Operation *op, PatternRewriter &rewriter) const override {
+    if (!isElementwise(op))
+      return failure();
+    auto resultType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+    if (!resultType)
+      return rewriter.notifyMatchFailure(op, "unranked result");
+    if (llvm::any_of(op->getOperandTypes(),
+                     [](Type t) { return !isa<RankedTensorType>(t); }))
+      return rewriter.notifyMatchFailure(op, "unranked operand");
+    SmallVector<Value> operands(op->getOperands());
+    if (auto bn = dyn_cast<BatchNormOp>(op)) {
+      // Per-channel parameters broadcast along dim 1: view them as [C, 1, ...].
+      int64_t rank = resultType.getRank();
+      for (size_t i = 1; i < operands.size(); ++i) {
+        auto pt = cast<RankedTensorType>(operands[i].getType());
+        SmallVector<int64_t> shape{pt.getDimSize(0)};
+        shape.append(rank - 2, 1);
+        Value v = reshapeUnitDims(rewriter, op->getLoc(), operands[i],
+                                  RankedTensorType::get(shape, pt.getElementType()));
+        if (!v)
+          return rewriter.notifyMatchFailure(op, "batch_norm parameter is not 1-D");
+        operands[i] = v;
+      }
+    }
+    Value r = buildElementwise(rewriter, op->getLoc(), resultType, operands,
+                               [&](OpBuilder &b, Location loc, ValueRange args) {
+                                 return scalarFormula(op, b, loc, args,
+                                                      resultType.getElementType());
+                               });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+} // namespace
+
+void populateElementwiseToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<ElementwiseToGeneric>(patterns.getContext());
+}
+
+} // namespace dlc

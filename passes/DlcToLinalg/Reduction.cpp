@@ -1,0 +1,361 @@
+//===- Reduction.cpp - Reductions, arg-reductions and normalizations ------===//
+//
+// Reduce*, ArgMax/ArgMin, Softmax/LogSoftmax, LayerNormalization and the global pools:
+// reduction linalg.generics combined with elementwise generics that read the reduced
+// values through projected indexing maps.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/DlcToLinalg/Common.h"
+#include "passes/Passes.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace dlc::lowering;
+
+namespace dlc {
+namespace {
+
+SmallVector<bool> maskFor(ArrayRef<int64_t> axes, int64_t rank) {
+  SmallVector<bool> m(rank, axes.empty());
+  for (int64_t a : axes)
+    m[*normalizeAxis(a, rank)] = true;
+  return m;
+}
+
+/// Number of elements reduced over, as a scalar of float type `t`.
+Value reducedCount(OpBuilder &b, Location loc, Value x, ArrayRef<bool> reduced, Type t) {
+  SmallVector<OpFoldResult> dims = dimsOf(b, loc, x);
+  Value n = arith::ConstantIndexOp::create(b, loc, 1);
+  for (auto [i, r] : llvm::enumerate(reduced))
+    if (r)
+      n = arith::MulIOp::create(b, loc, n, getValueOrCreateConstantIndexOp(b, loc, dims[i]));
+  Value i64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), n);
+  return castScalar(b, loc, i64, t);
+}
+
+/// A generic over `x`'s shape reading `x` and the per-row values `rows` (reduced over
+/// `reduced`), computing `fn(x, rows...)` per element.
+Value mapWithRows(OpBuilder &b, Location loc, Value x, ValueRange rows,
+                  ArrayRef<bool> reduced, const ScalarFn &fn, Type resultElem = {}) {
+  auto xt = cast<RankedTensorType>(x.getType());
+  int64_t rank = xt.getRank();
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineExpr> kept;
+  for (int64_t i = 0; i < rank; ++i)
+    if (!reduced[i])
+      kept.push_back(getAffineDimExpr(i, ctx));
+  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank)};
+  for (size_t i = 0; i < rows.size(); ++i)
+    maps.push_back(AffineMap::get(rank, 0, kept, ctx));
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  auto outType = RankedTensorType::get(xt.getShape(), resultElem ? resultElem : xt.getElementType());
+  Value init = emptyTensor(b, loc, outType, dimsOf(b, loc, x));
+  SmallVector<Value> ins{x};
+  ins.append(rows.begin(), rows.end());
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{outType}, ins, ValueRange{init}, maps,
+             SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               linalg::YieldOp::create(nb, nl, fn(nb, nl, args.drop_back()));
+             })
+      .getResult(0);
+}
+
+ScalarFn combineFn(StringRef kind) {
+  return [kind](OpBuilder &b, Location loc, ValueRange v) -> Value {
+    Type t = v[0].getType();
+    if (kind == "max")
+      return maxScalar(b, loc, v[0], v[1]);
+    if (kind == "min")
+      return minScalar(b, loc, v[0], v[1]);
+    if (kind == "mul")
+      return isFloat(t) ? (Value)arith::MulFOp::create(b, loc, v[0], v[1])
+                        : (Value)arith::MulIOp::create(b, loc, v[0], v[1]);
+    return isFloat(t) ? (Value)arith::AddFOp::create(b, loc, v[0], v[1])
+                      : (Value)arith::AddIOp::create(b, loc, v[0], v[1]);
+  };
+}
+
+Value reduce(OpBuilder &b, Location loc, Value x, ArrayRef<bool> reduced, StringRef kind,
+             const ScalarFn &mapInput = nullptr) {
+  Type t = cast<ShapedType>(x.getType()).getElementType();
+  return buildReduction(b, loc, x, reduced, reductionInit(b, loc, t, kind), combineFn(kind),
+                        mapInput);
+}
+
+Value square(OpBuilder &b, Location loc, ValueRange v) {
+  return isFloat(v[0].getType()) ? (Value)arith::MulFOp::create(b, loc, v[0], v[0])
+                                 : (Value)arith::MulIOp::create(b, loc, v[0], v[0]);
+}
+
+/// Applies `fn` to every element of `v` (same shape and type).
+Value mapEach(OpBuilder &b, Location loc, Value v, const ScalarFn &fn) {
+  return buildElementwise(b, loc, cast<RankedTensorType>(v.getType()), {v}, fn);
+}
+
+struct ReduceLowering : RewritePattern {
+  ReduceLowering(MLIRContext *ctx) : RewritePattern(MatchAnyOpTypeTag(), 1, ctx) {}
+  LogicalResult matchAndRewrite(Operation *op, PatternRewriter &rewriter) const override {
+    if (!isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ReduceMinOp, ReduceProdOp, ReduceL1Op,
+             ReduceL2Op, ReduceLogSumOp, ReduceLogSumExpOp, ReduceSumSquareOp>(op))
+      return failure();
+    Value x = op->getOperand(0);
+    auto xt = dyn_cast<RankedTensorType>(x.getType());
+    auto rt = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+    if (!xt || !rt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    Location loc = op->getLoc();
+    auto axes = cast<DenseI64ArrayAttr>(op->getAttr("axes")).asArrayRef();
+    SmallVector<bool> mask = maskFor(axes, xt.getRank());
+    Type t = xt.getElementType();
+    auto post = [&](Value r, const ScalarFn &fn) { return mapEach(rewriter, loc, r, fn); };
+    Value r = llvm::TypeSwitch<Operation *, Value>(op)
+                  .Case([&](ReduceSumOp) { return reduce(rewriter, loc, x, mask, "add"); })
+                  .Case([&](ReduceMaxOp) { return reduce(rewriter, loc, x, mask, "max"); })
+                  .Case([&](ReduceMinOp) { return reduce(rewriter, loc, x, mask, "min"); })
+                  .Case([&](ReduceProdOp) { return reduce(rewriter, loc, x, mask, "mul"); })
+                  .Case([&](ReduceSumSquareOp) {
+                    return reduce(rewriter, loc, x, mask, "add", square);
+                  })
+                  .Case([&](ReduceL1Op) {
+                    return reduce(rewriter, loc, x, mask, "add",
+                                  [](OpBuilder &b, Location l, ValueRange v) -> Value {
+                                    return isFloat(v[0].getType())
+                                               ? (Value)math::AbsFOp::create(b, l, v[0])
+                                               : (Value)math::AbsIOp::create(b, l, v[0]);
+                                  });
+                  })
+                  .Case([&](ReduceL2Op) {
+                    Value s = reduce(rewriter, loc, x, mask, "add", square);
+                    return post(s, [](OpBuilder &b, Location l, ValueRange v) -> Value {
+                      return math::SqrtOp::create(b, l, v[0]);
+                    });
+                  })
+                  .Case([&](ReduceLogSumOp) {
+                    Value s = reduce(rewriter, loc, x, mask, "add");
+                    return post(s, [](OpBuilder &b, Location l, ValueRange v) -> Value {
+                      return math::LogOp::create(b, l, v[0]);
+                    });
+                  })
+                  .Case([&](ReduceLogSumExpOp) {
+                    // log(sum(exp(x - m))) + m with m the max, for stability.
+                    Value m = reduce(rewriter, loc, x, mask, "max");
+                    Value e = mapWithRows(rewriter, loc, x, {m}, mask,
+                                          [](OpBuilder &b, Location l, ValueRange v) -> Value {
+                                            return math::ExpOp::create(
+                                                b, l, arith::SubFOp::create(b, l, v[0], v[1]));
+                                          });
+                    Value s = reduce(rewriter, loc, e, mask, "add");
+                    auto st = cast<RankedTensorType>(s.getType());
+                    return buildElementwise(
+                        rewriter, loc, st, {s, m}, [](OpBuilder &b, Location l, ValueRange v) {
+                          return (Value)arith::AddFOp::create(
+                              b, l, math::LogOp::create(b, l, v[0]), v[1]);
+                        });
+                  })
+                  .Case([&](ReduceMeanOp) {
+                    Value s = reduce(rewriter, loc, x, mask, "add");
+                    Value n = reducedCount(rewriter, loc, x, mask, t);
+                    return post(s, [n](OpBuilder &b, Location l, ValueRange v) -> Value {
+                      return isFloat(v[0].getType())
+                                 ? (Value)arith::DivFOp::create(b, l, v[0], n)
+                                 : (Value)arith::DivSIOp::create(b, l, v[0], n);
+                    });
+                  });
+    r = reshapeUnitDims(rewriter, loc, r, rt);
+    if (!r)
+      return rewriter.notifyMatchFailure(op, "cannot restore kept dims");
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+template <typename OpTy>
+struct ArgReduceLowering : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rewriter) const override {
+    Value x = op.getX();
+    auto xt = dyn_cast<RankedTensorType>(x.getType());
+    auto rt = dyn_cast<RankedTensorType>(op.getType());
+    if (!xt || !rt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    Location loc = op.getLoc();
+    int64_t rank = xt.getRank(), axis = *normalizeAxis(op.getAxis(), rank);
+    bool isMax = std::is_same_v<OpTy, ArgMaxOp>, last = op.getSelectLastIndex();
+    Type t = xt.getElementType();
+    SmallVector<bool> mask(rank, false);
+    mask[axis] = true;
+    MLIRContext *ctx = rewriter.getContext();
+    SmallVector<AffineExpr> kept;
+    SmallVector<int64_t> outShape;
+    SmallVector<OpFoldResult> outDims, xDims = dimsOf(rewriter, loc, x);
+    for (int64_t i = 0; i < rank; ++i)
+      if (i != axis) {
+        kept.push_back(getAffineDimExpr(i, ctx));
+        outShape.push_back(xt.getDimSize(i));
+        outDims.push_back(xDims[i]);
+      }
+    auto vType = RankedTensorType::get(outShape, t);
+    auto iType = RankedTensorType::get(outShape, rewriter.getI64Type());
+    Value vInit = filledTensor(rewriter, loc, vType, outDims,
+                               reductionInit(rewriter, loc, t, isMax ? "max" : "min"));
+    Value iInit = filledTensor(rewriter, loc, iType, outDims,
+                               scalarConst(rewriter, loc, rewriter.getI64Type(), 0));
+    AffineMap outMap = AffineMap::get(rank, 0, kept, ctx);
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    iters[axis] = utils::IteratorType::reduction;
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{vType, iType}, ValueRange{x}, ValueRange{vInit, iInit},
+        SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(rank), outMap, outMap}, iters,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value v = args[0], best = args[1], bestI = args[2];
+          Value idx = arith::IndexCastOp::create(b, l, b.getI64Type(),
+                                                 linalg::IndexOp::create(b, l, axis));
+          Value better;
+          if (isFloat(t)) {
+            auto pred = isMax ? (last ? arith::CmpFPredicate::OGE : arith::CmpFPredicate::OGT)
+                              : (last ? arith::CmpFPredicate::OLE : arith::CmpFPredicate::OLT);
+            better = arith::CmpFOp::create(b, l, pred, v, best);
+          } else {
+            auto pred = isMax ? (last ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sgt)
+                              : (last ? arith::CmpIPredicate::sle : arith::CmpIPredicate::slt);
+            better = arith::CmpIOp::create(b, l, pred, v, best);
+          }
+          // The first element always wins, so an all-(-inf) row still yields index 0.
+          Value first = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, idx,
+                                              scalarConst(b, l, b.getI64Type(), 0));
+          better = arith::OrIOp::create(b, l, better, first);
+          linalg::YieldOp::create(b, l,
+                                  ValueRange{arith::SelectOp::create(b, l, better, v, best),
+                                             arith::SelectOp::create(b, l, better, idx, bestI)});
+        });
+    Value r = reshapeUnitDims(rewriter, loc, generic.getResult(1), rt);
+    if (!r)
+      return rewriter.notifyMatchFailure(op, "cannot restore kept dims");
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+template <typename OpTy, bool Log>
+struct SoftmaxLowering : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rewriter) const override {
+    Value x = op.getX();
+    auto xt = dyn_cast<RankedTensorType>(x.getType());
+    if (!xt || !isFloat(xt.getElementType()))
+      return rewriter.notifyMatchFailure(op, "needs a ranked float tensor");
+    Location loc = op.getLoc();
+    int64_t rank = xt.getRank();
+    SmallVector<bool> mask(rank, false);
+    if (rank)
+      mask[*normalizeAxis(op.getAxis(), rank)] = true;
+    Value m = reduce(rewriter, loc, x, mask, "max");
+    Value e = mapWithRows(rewriter, loc, x, {m}, mask,
+                          [](OpBuilder &b, Location l, ValueRange v) -> Value {
+                            return math::ExpOp::create(b, l,
+                                                       arith::SubFOp::create(b, l, v[0], v[1]));
+                          });
+    Value s = reduce(rewriter, loc, e, mask, "add");
+    Value r;
+    if (Log)
+      r = mapWithRows(rewriter, loc, x, {m, s}, mask,
+                      [](OpBuilder &b, Location l, ValueRange v) -> Value {
+                        Value shifted = arith::SubFOp::create(b, l, v[0], v[1]);
+                        return arith::SubFOp::create(b, l, shifted,
+                                                     math::LogOp::create(b, l, v[2]));
+                      });
+    else
+      r = mapWithRows(rewriter, loc, e, {s}, mask,
+                      [](OpBuilder &b, Location l, ValueRange v) -> Value {
+                        return arith::DivFOp::create(b, l, v[0], v[1]);
+                      });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+struct LayerNormLowering : OpRewritePattern<LayerNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LayerNormOp op, PatternRewriter &rewriter) const override {
+    Value x = op.getX();
+    auto xt = dyn_cast<RankedTensorType>(x.getType());
+    if (!xt || !isFloat(xt.getElementType()))
+      return rewriter.notifyMatchFailure(op, "needs a ranked float tensor");
+    Location loc = op.getLoc();
+    int64_t rank = xt.getRank(), axis = *normalizeAxis(op.getAxis(), rank);
+    Type t = xt.getElementType();
+    SmallVector<bool> mask(rank, false);
+    for (int64_t i = axis; i < rank; ++i)
+      mask[i] = true;
+    Value n = reducedCount(rewriter, loc, x, mask, t);
+    Value sum = reduce(rewriter, loc, x, mask, "add");
+    Value mean = mapEach(rewriter, loc, sum, [n](OpBuilder &b, Location l, ValueRange v) -> Value {
+      return arith::DivFOp::create(b, l, v[0], n);
+    });
+    Value centered = mapWithRows(rewriter, loc, x, {mean}, mask,
+                                 [](OpBuilder &b, Location l, ValueRange v) -> Value {
+                                   return arith::SubFOp::create(b, l, v[0], v[1]);
+                                 });
+    Value ss = reduce(rewriter, loc, centered, mask, "add", square);
+    double eps = op.getEpsilon().convertToDouble();
+    Value inv = mapEach(rewriter, loc, ss, [n, eps, t](OpBuilder &b, Location l, ValueRange v) -> Value {
+      Value var = arith::DivFOp::create(b, l, v[0], n);
+      return math::RsqrtOp::create(b, l,
+                                   arith::AddFOp::create(b, l, var, scalarConst(b, l, t, eps)));
+    });
+    Value normed = mapWithRows(rewriter, loc, centered, {inv}, mask,
+                               [](OpBuilder &b, Location l, ValueRange v) -> Value {
+                                 return arith::MulFOp::create(b, l, v[0], v[1]);
+                               });
+    SmallVector<Value> operands{normed, op.getScale()};
+    if (op.getBias())
+      operands.push_back(op.getBias());
+    Value y = buildElementwise(rewriter, loc, xt, operands,
+                               [](OpBuilder &b, Location l, ValueRange v) -> Value {
+                                 Value r = arith::MulFOp::create(b, l, v[0], v[1]);
+                                 return v.size() > 2 ? (Value)arith::AddFOp::create(b, l, r, v[2])
+                                                     : r;
+                               });
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+template <typename OpTy, bool Max>
+struct GlobalPoolLowering : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rewriter) const override {
+    Value x = op.getX();
+    auto xt = dyn_cast<RankedTensorType>(x.getType());
+    auto rt = dyn_cast<RankedTensorType>(op.getType());
+    if (!xt || !rt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    Location loc = op.getLoc();
+    SmallVector<bool> mask(xt.getRank(), true);
+    mask[0] = mask[1] = false;
+    Value r = reduce(rewriter, loc, x, mask, Max ? "max" : "add");
+    if (!Max) {
+      Value n = reducedCount(rewriter, loc, x, mask, xt.getElementType());
+      r = mapEach(rewriter, loc, r, [n](OpBuilder &b, Location l, ValueRange v) -> Value {
+        return arith::DivFOp::create(b, l, v[0], n);
+      });
+    }
+    r = reshapeUnitDims(rewriter, loc, r, rt);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+} // namespace
+
+void populateReductionToLinalgPatterns(RewritePatternSet &patterns) {
+  MLIRContext *ctx = patterns.getContext();
+  patterns.add<ReduceLowering, ArgReduceLowering<ArgMaxOp>, ArgReduceLowering<ArgMinOp>,
+               SoftmaxLowering<SoftmaxOp, false>, SoftmaxLowering<LogSoftmaxOp, true>,
+               LayerNormLowering, GlobalPoolLowering<GlobalAveragePoolOp, false>,
+               GlobalPoolLowering<GlobalMaxPoolOp, true>>(ctx);
+}
+
+} // namespace dlc

@@ -1,0 +1,57 @@
+//===- Passes.h - dlc passes ------------------------------------*- C++ -*-===//
+#ifndef DLC_PASSES_PASSES_H
+#define DLC_PASSES_PASSES_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+namespace affine {
+class AffineDialect;
+}
+namespace arith {
+class ArithDialect;
+}
+namespace bufferization {
+class BufferizationDialect;
+}
+namespace linalg {
+class LinalgDialect;
+}
+namespace math {
+class MathDialect;
+}
+namespace memref {
+class MemRefDialect;
+}
+namespace scf {
+class SCFDialect;
+}
+namespace tensor {
+class TensorDialect;
+}
+} // namespace mlir
+
+namespace dlc {
+
+#define GEN_PASS_DECL
+#include "passes/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "passes/Passes.h.inc"
+
+/// Patterns lowering dlc ops to linalg/tensor/arith/math, one set per op family.
+void populateElementwiseToLinalgPatterns(mlir::RewritePatternSet &patterns);
+void populateContractionToLinalgPatterns(mlir::RewritePatternSet &patterns);
+void populateReductionToLinalgPatterns(mlir::RewritePatternSet &patterns);
+void populatePoolingToLinalgPatterns(mlir::RewritePatternSet &patterns);
+void populateDataMovementToLinalgPatterns(mlir::RewritePatternSet &patterns);
+
+/// Whether `op` only reinterprets its operand's bytes with a new shape (no kernel).
+bool isMetadataOnly(mlir::Operation *op);
+
+} // namespace dlc
+
+#endif // DLC_PASSES_PASSES_H

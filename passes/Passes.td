@@ -1,0 +1,82 @@
+//===- Passes.td - dlc passes -------------------------------*- tablegen -*-===//
+#ifndef DLC_PASSES_TD
+#define DLC_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def DlcShapeInference : Pass<"dlc-shape-inference", "mlir::func::FuncOp"> {
+  let summary = "Infer ranked result types of dlc ops from their operands";
+  let description = [{
+    Walks each function in order and asks every op implementing `DlcShapeInference`
+    for its result shapes, refining unranked or less precise result types. Symbolic
+    dims of the function's arguments stay `?`; dims derived from them stay `?`.
+  }];
+}
+
+def DlcFormKernels : Pass<"dlc-form-kernels", "mlir::func::FuncOp"> {
+  let summary = "Partition the graph into dlc.kernel regions (one launch each)";
+  let description = [{
+    Wraps compute ops into `dlc.kernel` regions. Constants stay outside (they become
+    weights) and so do metadata-only ops (reshape, flatten, squeeze, unsqueeze,
+    identity), which the plan turns into buffer aliases. Each kernel records the ONNX
+    nodes it covers. Every compute op is its own kernel until fusion lands.
+  }];
+}
+
+def ConvertDlcToLinalg : Pass<"convert-dlc-to-linalg"> {
+  let summary = "Lower dlc ops to linalg, tensor, arith and math on tensors";
+  let description = [{
+    Rewrites each dlc compute op into `linalg.generic` and named linalg ops on
+    tensors (plus `tensor` ops for data movement). Broadcasting becomes indexing maps;
+    dynamic sizes are computed from the operands' dims.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
+                           "mlir::arith::ArithDialect", "mlir::math::MathDialect",
+                           "mlir::affine::AffineDialect"];
+}
+
+def DlcOutlineKernels : Pass<"dlc-outline-kernels", "mlir::ModuleOp"> {
+  let summary = "Turn each dlc.kernel into a function over memrefs";
+  let description = [{
+    For each `dlc.kernel` in `@main`, creates
+    `func.func @<name>(%in: memref..., %out: memref..., %wg: index, %nwg: index)`
+    whose body reads inputs through `bufferization.to_tensor` and writes each result
+    with `bufferization.materialize_in_destination` into its output memref, then
+    erases `@main`: the host side of the model is the plan, not code.
+  }];
+  let dependentDialects = ["mlir::bufferization::BufferizationDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
+def DlcTileWorkgroups : Pass<"dlc-tile-workgroups", "mlir::ModuleOp"> {
+  let summary = "Tile each kernel's root op over workgroups (scf.forall)";
+  let description = [{
+    Tiles the root (last) linalg op of every kernel function into `%nwg` slices of its
+    first parallel loop with `scf.forall`, fusing its producers into the tile. The
+    kernel gets `dlc.grid = [result, dim]`: the output dim that loop walks, from which
+    the runtime computes the useful workgroup count.
+  }];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::affine::AffineDialect"];
+}
+
+def DlcBufferize : Pass<"dlc-bufferize", "mlir::ModuleOp"> {
+  let summary = "One-shot bufferization of kernel functions, copies as linalg.copy";
+  let description = [{
+    Runs One-Shot Bufferize on the kernel functions (their arguments are already
+    memrefs). Copies are created as `linalg.copy` rather than `memref.copy`, so they
+    lower to plain loops instead of calls into MLIR's C runner library, which the
+    artifact does not carry.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::memref::MemRefDialect"];
+}
+
+def DlcDistributeWorkgroups : Pass<"dlc-distribute-workgroups", "mlir::ModuleOp"> {
+  let summary = "Replace the workgroup scf.forall by the kernel's workgroup id";
+  let description = [{
+    After bufferization, inlines the body of each kernel's workgroup `scf.forall
+    (%i) in (%nwg)` with `%i` replaced by the `%wg` argument, so each call computes one
+    workgroup's slice (the IREE way: the kernel reads its id, the host picks the grid).
+  }];
+}
+
+#endif // DLC_PASSES_TD

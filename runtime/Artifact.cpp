@@ -1,0 +1,452 @@
+//===- Artifact.cpp - Write and verify .dlc artifact files ----------------===//
+
+#include "dlc/artifact.h"
+
+#include "Support.h"
+#include "artifact_generated.h"
+
+#include <cstring>
+
+namespace dlc::artifact {
+namespace {
+
+namespace fbs = flatbuffers;
+
+constexpr char kMagic[8] = {'D', 'L', 'C', 'A', 'R', 'T', '\0', '\1'};
+constexpr size_t kHeaderSize = 16;
+constexpr uint64_t kAlign = 64;
+
+void putU32(uint8_t *p, uint32_t v) {
+  for (int i = 0; i < 4; ++i)
+    p[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
+uint32_t getU32(const uint8_t *p) {
+  return p[0] | p[1] << 8 | p[2] << 16 | static_cast<uint32_t>(p[3]) << 24;
+}
+
+Status fail(const std::string &what) { return Status::error("artifact: " + what); }
+
+//===----------------------------------------------------------------------===//
+// Writing
+//===----------------------------------------------------------------------===//
+
+fbs::Offset<fb::TensorInfo> writeTensorInfo(fbs::FlatBufferBuilder &fbb,
+                                            const TensorInfo &info) {
+  std::vector<std::string> dimNames(info.shape.size());
+  for (size_t i = 0; i < dimNames.size() && i < info.dimNames.size(); ++i)
+    dimNames[i] = info.dimNames[i];
+  return fb::CreateTensorInfo(
+      fbb, fbb.CreateString(info.name), static_cast<int32_t>(info.dtype),
+      fbb.CreateVector(info.shape), fbb.CreateVectorOfStrings(dimNames));
+}
+
+template <typename T, typename F>
+auto writeTables(fbs::FlatBufferBuilder &fbb, const std::vector<T> &items, F write) {
+  std::vector<decltype(write(fbb, items.front()))> offsets;
+  for (const T &item : items)
+    offsets.push_back(write(fbb, item));
+  return fbb.CreateVector(offsets);
+}
+
+fbs::Offset<fb::Buffer> writeBuffer(fbs::FlatBufferBuilder &fbb, const Buffer &b) {
+  return fb::CreateBuffer(fbb, fbb.CreateString(b.name),
+                          static_cast<fb::BufferKind>(b.kind),
+                          static_cast<int32_t>(b.dtype), fbb.CreateVector(b.dims),
+                          b.index, b.weightOffset, b.weightSize);
+}
+
+fbs::Offset<fb::Expr> writeExpr(fbs::FlatBufferBuilder &fbb,
+                                const std::vector<int64_t> &code) {
+  return fb::CreateExpr(fbb, fbb.CreateVector(code));
+}
+
+fbs::Offset<fb::Kernel> writeKernel(fbs::FlatBufferBuilder &fbb, const Kernel &k) {
+  return fb::CreateKernel(fbb, fbb.CreateString(k.name), fbb.CreateString(k.symbol),
+                          fbb.CreateVectorOfStrings(k.nodes));
+}
+
+fbs::Offset<fb::Launch> writeLaunch(fbs::FlatBufferBuilder &fbb, const Launch &l) {
+  return fb::CreateLaunch(fbb, l.kernel, fbb.CreateVector(l.bindings), l.numInputs,
+                          l.grid, fbb.CreateVector(l.block), l.sharedMemory);
+}
+
+//===----------------------------------------------------------------------===//
+// Reading
+//===----------------------------------------------------------------------===//
+
+/// Copies a vector of scalars bytewise: the verifier only guarantees 4-byte alignment
+/// of vector data, which a corrupt file can violate for 8-byte elements. (FlatBuffers
+/// are little-endian, like every host the runtime supports.)
+template <typename T> std::vector<T> readVector(const fbs::Vector<T> *v) {
+  std::vector<T> out(v ? v->size() : 0);
+  if (!out.empty())
+    std::memcpy(out.data(), v->Data(), out.size() * sizeof(T));
+  return out;
+}
+
+std::string readString(const fbs::String *s) { return s ? s->str() : std::string(); }
+
+std::vector<std::string> readStrings(const fbs::Vector<fbs::Offset<fbs::String>> *v) {
+  std::vector<std::string> out;
+  if (v)
+    for (const fbs::String *s : *v)
+      out.push_back(s->str());
+  return out;
+}
+
+template <typename T, typename F>
+auto readTables(const fbs::Vector<fbs::Offset<T>> *v, F read) {
+  std::vector<decltype(read(static_cast<const T *>(nullptr)))> out;
+  if (v)
+    for (const T *t : *v)
+      out.push_back(read(t));
+  return out;
+}
+
+TensorInfo readTensorInfo(const fb::TensorInfo *t) {
+  TensorInfo info;
+  info.name = readString(t->name());
+  info.dtype = static_cast<DType>(t->dtype());
+  info.shape = readVector(t->dims());
+  info.dimNames = readStrings(t->dim_names());
+  if (info.dimNames.empty())
+    info.dimNames.resize(info.shape.size());
+  return info;
+}
+
+Buffer readBuffer(const fb::Buffer *b) {
+  Buffer buf;
+  buf.name = readString(b->name());
+  buf.kind = static_cast<BufferKind>(b->kind());
+  buf.dtype = static_cast<DType>(b->dtype());
+  buf.dims = readVector(b->dims());
+  buf.index = b->index();
+  buf.weightOffset = b->weight_offset();
+  buf.weightSize = b->weight_size();
+  return buf;
+}
+
+Kernel readKernel(const fb::Kernel *k) {
+  return Kernel{readString(k->name()), readString(k->symbol()), readStrings(k->nodes())};
+}
+
+Launch readLaunch(const fb::Launch *l) {
+  Launch launch;
+  launch.kernel = l->kernel();
+  launch.bindings = readVector(l->bindings());
+  launch.numInputs = l->num_inputs();
+  launch.grid = l->grid();
+  launch.block = readVector(l->block());
+  launch.sharedMemory = l->shared_memory();
+  return launch;
+}
+
+/// Copies section `name` out of the file after checking it lies within it.
+Status readSection(const char *name, uint64_t offset, uint64_t bytes, uint64_t tableEnd,
+                   const uint8_t *data, size_t size, std::vector<uint8_t> &out) {
+  if (offset % kAlign)
+    return fail(
+        strCat(name, " section offset ", offset, " is not ", kAlign, "-byte aligned"));
+  if (offset < tableEnd)
+    return fail(strCat(name, " section at offset ", offset,
+                       " overlaps the model table (ends at ", tableEnd, ")"));
+  if (offset > size || bytes > size - offset)
+    return Status::error(strCat("artifact is truncated (", name, " section of ", bytes,
+                                " bytes at offset ", offset, ", file has ", size,
+                                " bytes)"));
+  out.assign(data + offset, data + offset + bytes);
+  return Status::ok();
+}
+
+//===----------------------------------------------------------------------===//
+// Verification of the decoded spec
+//===----------------------------------------------------------------------===//
+
+/// Checks the stack discipline and operands of a shape-expression program.
+Status verifyExpr(const std::vector<int64_t> &code,
+                  const std::vector<TensorInfo> &inputs) {
+  size_t depth = 0;
+  for (size_t pc = 0; pc < code.size();) {
+    int64_t op = code[pc];
+    if (op < Const || op > Max)
+      return Status::error(strCat("has unknown opcode ", op, " at word ", pc));
+    size_t operands = op == Const ? 1 : op == InputDim ? 2 : 0;
+    if (code.size() - pc - 1 < operands)
+      return Status::error(strCat("lacks the operands of opcode ", op, " at word ", pc));
+    if (op == InputDim) {
+      int64_t input = code[pc + 1], dim = code[pc + 2];
+      if (input < 0 || static_cast<uint64_t>(input) >= inputs.size())
+        return Status::error(strCat("refers to input ", input, " of ", inputs.size()));
+      if (dim < 0 || static_cast<uint64_t>(dim) >= inputs[input].shape.size())
+        return Status::error(strCat("refers to dim ", dim, " of input ", input, " (rank ",
+                                    inputs[input].shape.size(), ")"));
+    }
+    if (op == Const || op == InputDim)
+      ++depth;
+    else if (depth-- < 2)
+      return Status::error(strCat("underflows the stack at word ", pc));
+    pc += 1 + operands;
+  }
+  if (depth != 1)
+    return Status::error(strCat("leaves ", depth, " values on the stack, not 1"));
+  return Status::ok();
+}
+
+/// Checks an encoded dim or grid: static values must be >= `minStatic`, expression
+/// references must name an existing expression.
+Status verifyEncoded(const ArtifactSpec &spec, int64_t encoded, int64_t minStatic,
+                     const std::string &what) {
+  if (encoded >= minStatic)
+    return Status::ok();
+  if (encoded >= 0)
+    return fail(strCat(what, " is ", encoded));
+  uint64_t expr = static_cast<uint64_t>(-(encoded + 1));
+  if (expr >= spec.exprs.size())
+    return fail(strCat(what, " refers to expression ", expr, " of ", spec.exprs.size()));
+  return Status::ok();
+}
+
+Status verifyTensorInfo(const TensorInfo &info, const std::string &what) {
+  if (dtypeSize(info.dtype) == 0)
+    return fail(strCat(what, " has unsupported dtype ", static_cast<int>(info.dtype)));
+  for (int64_t d : info.shape)
+    if (d < -1)
+      return fail(strCat(what, " has dim ", d));
+  if (info.dimNames.size() != info.shape.size())
+    return fail(strCat(what, " has ", info.dimNames.size(), " dim names for rank ",
+                       info.shape.size()));
+  return Status::ok();
+}
+
+bool isValidBuffer(const ArtifactSpec &spec, int64_t b) {
+  return b >= 0 && static_cast<uint64_t>(b) < spec.buffers.size();
+}
+
+/// Follows aliases from buffer `b` to the buffer that owns the bytes.
+int32_t rootBuffer(const ArtifactSpec &spec, int32_t b) {
+  while (spec.buffers[b].kind == BufferKind::Alias)
+    b = spec.buffers[b].index;
+  return b;
+}
+
+Status verifyBuffer(const ArtifactSpec &spec, size_t i) {
+  const Buffer &b = spec.buffers[i];
+  std::string what = strCat("buffer ", i, " '", b.name, "'");
+  if (static_cast<int>(b.kind) < 0 || b.kind > BufferKind::Alias)
+    return fail(strCat(what, " has unknown kind ", static_cast<int>(b.kind)));
+  size_t elemSize = dtypeSize(b.dtype);
+  if (elemSize == 0)
+    return fail(strCat(what, " has unsupported dtype ", static_cast<int>(b.dtype)));
+  std::vector<int64_t> staticDims;
+  for (size_t d = 0; d < b.dims.size(); ++d) {
+    if (Status s = verifyEncoded(spec, b.dims[d], 0, strCat(what, " dim ", d)); !s)
+      return s;
+    if (b.dims[d] >= 0)
+      staticDims.push_back(b.dims[d]);
+  }
+  int64_t staticBytes;
+  if (!denseBytes(staticDims, elemSize, staticBytes))
+    return fail(strCat(what, " is too large"));
+
+  switch (b.kind) {
+  case BufferKind::Input: {
+    if (b.index < 0 || static_cast<uint64_t>(b.index) >= spec.inputs.size())
+      return fail(strCat(what, " is input ", b.index, " of ", spec.inputs.size()));
+    const TensorInfo &input = spec.inputs[b.index];
+    if (input.dtype != b.dtype || input.shape.size() != b.dims.size())
+      return fail(strCat(what, " does not match the type of input ", b.index));
+    break;
+  }
+  case BufferKind::Weight:
+    if (staticDims.size() != b.dims.size())
+      return fail(strCat(what, " is a weight with a dynamic shape"));
+    if (b.weightOffset % kAlign)
+      return fail(strCat(what, " weight offset ", b.weightOffset, " is not ", kAlign,
+                         "-byte aligned"));
+    if (b.weightOffset > spec.weights.size() ||
+        b.weightSize > spec.weights.size() - b.weightOffset)
+      return fail(strCat(what, " weight of ", b.weightSize, " bytes at offset ",
+                         b.weightOffset, " lies outside the weights section (",
+                         spec.weights.size(), " bytes)"));
+    if (b.weightSize != static_cast<uint64_t>(staticBytes))
+      return fail(strCat(what, " weight has ", b.weightSize, " bytes, its shape needs ",
+                         staticBytes));
+    break;
+  case BufferKind::Alias: {
+    if (!isValidBuffer(spec, b.index))
+      return fail(strCat(what, " aliases buffer ", b.index, " of ", spec.buffers.size()));
+    // An alias chain longer than the buffer count must be a cycle.
+    int64_t target = b.index;
+    for (size_t steps = 0; spec.buffers[target].kind == BufferKind::Alias; ++steps) {
+      if (steps == spec.buffers.size() ||
+          !isValidBuffer(spec, spec.buffers[target].index))
+        return fail(strCat(what, " has a broken or cyclic alias chain"));
+      target = spec.buffers[target].index;
+    }
+    break;
+  }
+  case BufferKind::Intermediate:
+    break;
+  }
+  return Status::ok();
+}
+
+Status verifyLaunch(const ArtifactSpec &spec, size_t i) {
+  const Launch &l = spec.launches[i];
+  std::string what = strCat("launch ", i);
+  if (l.kernel < 0 || static_cast<uint64_t>(l.kernel) >= spec.kernels.size())
+    return fail(strCat(what, " runs kernel ", l.kernel, " of ", spec.kernels.size()));
+  if (l.numInputs < 0 || static_cast<uint64_t>(l.numInputs) > l.bindings.size())
+    return fail(strCat(what, " has ", l.numInputs, " inputs among ", l.bindings.size(),
+                       " bindings"));
+  for (size_t j = 0; j < l.bindings.size(); ++j) {
+    int32_t b = l.bindings[j];
+    if (!isValidBuffer(spec, b))
+      return fail(strCat(what, " binds buffer ", b, " of ", spec.buffers.size()));
+    if (j >= static_cast<size_t>(l.numInputs) &&
+        spec.buffers[rootBuffer(spec, b)].kind != BufferKind::Intermediate)
+      return fail(strCat(what, " writes buffer ", b, " '", spec.buffers[b].name,
+                         "', which is not an intermediate"));
+  }
+  return verifyEncoded(spec, l.grid, 1, strCat(what, " grid"));
+}
+
+Status verifySpec(const ArtifactSpec &spec) {
+  if (spec.target != Target::Cpu && spec.target != Target::Cuda)
+    return fail(strCat("unknown target ", static_cast<int>(spec.target)));
+  for (size_t i = 0; i < spec.inputs.size(); ++i)
+    if (Status s = verifyTensorInfo(spec.inputs[i], strCat("input ", i)); !s)
+      return s;
+  for (size_t i = 0; i < spec.outputs.size(); ++i)
+    if (Status s = verifyTensorInfo(spec.outputs[i], strCat("output ", i)); !s)
+      return s;
+  for (size_t i = 0; i < spec.exprs.size(); ++i)
+    if (Status s = verifyExpr(spec.exprs[i], spec.inputs); !s)
+      return fail(strCat("expression ", i, " ", s.message()));
+  // Buffers first: launch checks follow alias chains, which must be sound.
+  for (size_t i = 0; i < spec.buffers.size(); ++i)
+    if (Status s = verifyBuffer(spec, i); !s)
+      return s;
+  if (spec.inputBuffers.size() != spec.inputs.size())
+    return fail(strCat(spec.inputs.size(), " inputs but ", spec.inputBuffers.size(),
+                       " input buffers"));
+  for (size_t i = 0; i < spec.inputBuffers.size(); ++i) {
+    int32_t b = spec.inputBuffers[i];
+    if (!isValidBuffer(spec, b) || spec.buffers[b].kind != BufferKind::Input ||
+        static_cast<size_t>(spec.buffers[b].index) != i)
+      return fail(strCat("input ", i, " is held by buffer ", b,
+                         ", which is not that input's buffer"));
+  }
+  if (spec.outputBuffers.size() != spec.outputs.size())
+    return fail(strCat(spec.outputs.size(), " outputs but ", spec.outputBuffers.size(),
+                       " output buffers"));
+  for (size_t i = 0; i < spec.outputBuffers.size(); ++i) {
+    int32_t b = spec.outputBuffers[i];
+    if (!isValidBuffer(spec, b))
+      return fail(strCat("output ", i, " is buffer ", b, " of ", spec.buffers.size()));
+    const Buffer &buf = spec.buffers[b];
+    if (buf.dtype != spec.outputs[i].dtype ||
+        buf.dims.size() != spec.outputs[i].shape.size())
+      return fail(strCat("output ", i, " does not match the type of buffer ", b));
+  }
+  for (size_t i = 0; i < spec.launches.size(); ++i)
+    if (Status s = verifyLaunch(spec, i); !s)
+      return s;
+  return Status::ok();
+}
+
+} // namespace
+
+std::vector<uint8_t> serialize(const ArtifactSpec &spec) {
+  fbs::FlatBufferBuilder fbb;
+  // Store every scalar, so the section offsets can be patched in once the table's size
+  // is known.
+  fbb.ForceDefaults(true);
+  auto inputs = writeTables(fbb, spec.inputs, writeTensorInfo);
+  auto outputs = writeTables(fbb, spec.outputs, writeTensorInfo);
+  auto buffers = writeTables(fbb, spec.buffers, writeBuffer);
+  auto exprs = writeTables(fbb, spec.exprs, writeExpr);
+  auto kernels = writeTables(fbb, spec.kernels, writeKernel);
+  auto launches = writeTables(fbb, spec.launches, writeLaunch);
+  auto model = fb::CreateModel(
+      fbb, kFormatVersion, static_cast<fb::Target>(spec.target),
+      fbb.CreateString(spec.targetTriple), fbb.CreateString(spec.producer), inputs,
+      outputs, fbb.CreateVector(spec.inputBuffers), fbb.CreateVector(spec.outputBuffers),
+      buffers, exprs, kernels, launches);
+  fb::FinishModelBuffer(fbb, model);
+
+  uint64_t weightsOffset = alignUp(kHeaderSize + fbb.GetSize(), kAlign);
+  uint64_t codeOffset = alignUp(weightsOffset + spec.weights.size(), kAlign);
+  fb::Model *table = fb::GetMutableModel(fbb.GetBufferPointer());
+  table->mutate_weights_offset(weightsOffset);
+  table->mutate_weights_size(spec.weights.size());
+  table->mutate_code_offset(codeOffset);
+  table->mutate_code_size(spec.code.size());
+
+  std::vector<uint8_t> out(codeOffset + spec.code.size());
+  std::memcpy(out.data(), kMagic, sizeof(kMagic));
+  putU32(out.data() + 8, kFormatVersion);
+  putU32(out.data() + 12, fbb.GetSize());
+  std::memcpy(out.data() + kHeaderSize, fbb.GetBufferPointer(), fbb.GetSize());
+  std::copy(spec.weights.begin(), spec.weights.end(), out.begin() + weightsOffset);
+  std::copy(spec.code.begin(), spec.code.end(), out.begin() + codeOffset);
+  return out;
+}
+
+Expected<ArtifactSpec> parse(const uint8_t *data, size_t size) {
+  if (size < kHeaderSize)
+    return Status::error(strCat("artifact is truncated (", size, " bytes, need at least ",
+                                kHeaderSize, ")"));
+  if (std::memcmp(data, kMagic, sizeof(kMagic)) != 0)
+    return Status::error("not a dlc artifact (bad magic)");
+  if (uint32_t version = getU32(data + 8); version != kFormatVersion)
+    return Status::error(strCat("artifact format version ", version,
+                                " is not supported (this runtime reads version ",
+                                kFormatVersion, ")"));
+  uint32_t tableSize = getU32(data + 12);
+  if (tableSize > size - kHeaderSize)
+    return Status::error(strCat("artifact is truncated (model table of ", tableSize,
+                                " bytes, file has ", size, " bytes)"));
+
+  // FlatBuffers reads scalars in place: give the table 8-byte alignment.
+  std::vector<uint64_t> table(tableSize / 8 + 1);
+  std::memcpy(table.data(), data + kHeaderSize, tableSize);
+  const auto *bytes = reinterpret_cast<const uint8_t *>(table.data());
+  fbs::Verifier verifier(bytes, tableSize);
+  if (!fb::VerifyModelBuffer(verifier))
+    return fail("the model table is corrupt");
+  const fb::Model *m = fb::GetModel(bytes);
+  if (m->format_version() != kFormatVersion)
+    return fail(strCat("the model table has format version ", m->format_version(),
+                       ", the header ", kFormatVersion));
+
+  ArtifactSpec spec;
+  spec.target = static_cast<Target>(m->target());
+  spec.targetTriple = readString(m->target_triple());
+  spec.producer = readString(m->producer());
+  spec.inputs = readTables(m->inputs(), readTensorInfo);
+  spec.outputs = readTables(m->outputs(), readTensorInfo);
+  spec.inputBuffers = readVector(m->input_buffers());
+  spec.outputBuffers = readVector(m->output_buffers());
+  spec.buffers = readTables(m->buffers(), readBuffer);
+  spec.exprs =
+      readTables(m->exprs(), [](const fb::Expr *e) { return readVector(e->code()); });
+  spec.kernels = readTables(m->kernels(), readKernel);
+  spec.launches = readTables(m->launches(), readLaunch);
+
+  uint64_t tableEnd = kHeaderSize + tableSize;
+  if (Status s = readSection("weights", m->weights_offset(), m->weights_size(), tableEnd,
+                             data, size, spec.weights);
+      !s)
+    return s;
+  if (Status s = readSection("code", m->code_offset(), m->code_size(), tableEnd, data,
+                             size, spec.code);
+      !s)
+    return s;
+  if (Status s = verifySpec(spec); !s)
+    return s;
+  return spec;
+}
+
+} // namespace dlc::artifact

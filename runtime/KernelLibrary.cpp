@@ -1,0 +1,61 @@
+//===- KernelLibrary.cpp - Load a CPU code section as a shared object -----===//
+
+#include "KernelLibrary.h"
+
+#include <cerrno>
+#include <cstring>
+#include <dlfcn.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+namespace dlc {
+
+Expected<std::unique_ptr<KernelLibrary>>
+KernelLibrary::load(const std::vector<uint8_t> &code) {
+  if (code.size() < 4 || std::memcmp(code.data(),
+                                     "\x7f"
+                                     "ELF",
+                                     4) != 0)
+    return Status::error("artifact: the code section is not an ELF shared object");
+  std::unique_ptr<KernelLibrary> lib(new KernelLibrary());
+  lib->fd_ = ::memfd_create("dlc-kernels", MFD_CLOEXEC);
+  if (lib->fd_ < 0)
+    return Status::error(
+        std::string("cannot create an in-memory file for the kernels: ") +
+        std::strerror(errno));
+  for (size_t done = 0; done < code.size();) {
+    ssize_t n = ::write(lib->fd_, code.data() + done, code.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return Status::error(std::string("cannot write the kernels to memory: ") +
+                           std::strerror(errno));
+    done += n;
+  }
+  std::string path = "/proc/self/fd/" + std::to_string(lib->fd_);
+  lib->handle_ = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!lib->handle_) {
+    const char *why = ::dlerror();
+    return Status::error(std::string("artifact: cannot load the code section: ") +
+                         (why ? why : "unknown dlopen error"));
+  }
+  return lib;
+}
+
+KernelLibrary::~KernelLibrary() {
+  if (handle_)
+    ::dlclose(handle_);
+  if (fd_ >= 0)
+    ::close(fd_);
+}
+
+Expected<KernelFn> KernelLibrary::lookup(const std::string &kernel,
+                                         const std::string &symbol) const {
+  void *fn = ::dlsym(handle_, symbol.c_str());
+  if (!fn)
+    return Status::error("artifact: kernel '" + kernel + "' has no symbol '" + symbol +
+                         "' in the code section");
+  return reinterpret_cast<KernelFn>(fn);
+}
+
+} // namespace dlc

@@ -1,0 +1,39 @@
+//===- RunUtil.h - Pieces shared by `dlc-run` and `dlc run` -----*- C++ -*-===//
+#ifndef DLC_RUNTIME_RUNUTIL_H
+#define DLC_RUNTIME_RUNUTIL_H
+
+#include "dlc/runtime.h"
+
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace dlc::cli {
+
+/// A `--input NAME=PATH` binding: input name and tensor file.
+using NamedInput = std::pair<std::string, std::string>;
+
+/// Splits the value of `--input` ("NAME=PATH") at its first '='.
+Expected<NamedInput> parseNamedInput(const std::string &value);
+
+/// Reads the tensor files and binds them to the model's `inputs`: `positional[i]` to
+/// input i, each named pair to the input of that name. Every input must be bound
+/// exactly once; on success `out` holds one tensor per input, in order.
+Status bindInputs(const std::vector<TensorInfo> &inputs,
+                  const std::vector<std::string> &positional,
+                  const std::vector<NamedInput> &named, std::vector<Tensor> &out);
+
+/// Prints "output <i> <name>: shape [2, 3] float32" for each output to `os`; when
+/// `outputDir` is not empty, first writes output i to `outputDir`/output_<i>.npy,
+/// creating the folder if needed.
+Status reportOutputs(const std::vector<TensorInfo> &outputs,
+                     const std::vector<Tensor> &values, const std::string &outputDir,
+                     std::ostream &os);
+
+/// Prints "time: <ms> ms", the wall time of one run.
+void reportTime(double milliseconds, std::ostream &os);
+
+} // namespace dlc::cli
+
+#endif // DLC_RUNTIME_RUNUTIL_H

@@ -1,0 +1,479 @@
+//===- TensorIO.cpp - Read .npy / TensorProto files, write .npy -----------===//
+
+#include "dlc/runtime.h"
+
+#include "FileIO.h"
+#include "Support.h"
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <string_view>
+
+namespace dlc {
+namespace {
+
+//===----------------------------------------------------------------------===//
+// .npy
+//===----------------------------------------------------------------------===//
+
+constexpr char kNpyMagic[] = "\x93NUMPY";
+constexpr size_t kNpyMagicSize = 6;
+
+/// numpy's type code (without byte order) of each element type .npy can hold.
+struct NpyType {
+  const char *code;
+  DType dtype;
+};
+constexpr NpyType kNpyTypes[] = {
+    {"f4", DType::Float},  {"f8", DType::Double}, {"f2", DType::Float16},
+    {"i1", DType::Int8},   {"i2", DType::Int16},  {"i4", DType::Int32},
+    {"i8", DType::Int64},  {"u1", DType::UInt8},  {"u2", DType::UInt16},
+    {"u4", DType::UInt32}, {"u8", DType::UInt64}, {"b1", DType::Bool},
+};
+
+Expected<DType> npyDType(const std::string &descr) {
+  std::string_view code = std::string_view(descr).substr(descr.empty() ? 0 : 1);
+  for (const NpyType &t : kNpyTypes) {
+    if (code != t.code)
+      continue;
+    // Single bytes have no byte order ('|'); wider types must be little-endian.
+    if (descr[0] == '<' || (descr[0] == '|' && dtypeSize(t.dtype) == 1))
+      return t.dtype;
+    if (descr[0] == '>')
+      return Status::error("big-endian data ('" + descr + "') is not supported");
+  }
+  return Status::error("unsupported dtype '" + descr + "'");
+}
+
+/// A cursor over the Python dict literal of a .npy header.
+struct DictCursor {
+  std::string_view text;
+  size_t pos = 0;
+
+  void skipSpace() {
+    while (pos < text.size() && std::isspace(static_cast<unsigned char>(text[pos])))
+      ++pos;
+  }
+  bool eat(std::string_view token) {
+    skipSpace();
+    if (text.substr(pos, token.size()) != token)
+      return false;
+    pos += token.size();
+    return true;
+  }
+  bool string(std::string &out) {
+    skipSpace();
+    if (pos >= text.size() || (text[pos] != '\'' && text[pos] != '"'))
+      return false;
+    size_t end = text.find(text[pos], pos + 1);
+    if (end == std::string_view::npos)
+      return false;
+    out = std::string(text.substr(pos + 1, end - pos - 1));
+    pos = end + 1;
+    return true;
+  }
+  bool integer(int64_t &out) {
+    skipSpace();
+    size_t start = pos;
+    out = 0;
+    for (; pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]));
+         ++pos)
+      if (__builtin_mul_overflow(out, 10, &out) ||
+          __builtin_add_overflow(out, text[pos] - '0', &out))
+        return false;
+    return pos > start;
+  }
+  /// A tuple of non-negative integers: "()", "(5,)", "(2, 3)".
+  bool shape(std::vector<int64_t> &out) {
+    if (!eat("("))
+      return false;
+    while (!eat(")")) {
+      int64_t d;
+      if (!integer(d))
+        return false;
+      out.push_back(d);
+      if (!eat(","))
+        return eat(")");
+    }
+    return true;
+  }
+};
+
+struct NpyHeader {
+  std::string descr;
+  bool fortranOrder = false;
+  std::vector<int64_t> shape;
+};
+
+Expected<NpyHeader> parseNpyHeader(std::string_view text) {
+  Status malformed = Status::error("malformed .npy header");
+  NpyHeader h;
+  DictCursor c{text};
+  bool seen[3] = {false, false, false};
+  if (!c.eat("{"))
+    return malformed;
+  while (!c.eat("}")) {
+    std::string key;
+    if (!c.string(key) || !c.eat(":"))
+      return malformed;
+    bool ok;
+    if (key == "descr") {
+      ok = c.string(h.descr);
+      seen[0] = true;
+    } else if (key == "fortran_order") {
+      h.fortranOrder = c.eat("True");
+      ok = h.fortranOrder || c.eat("False");
+      seen[1] = true;
+    } else if (key == "shape") {
+      ok = c.shape(h.shape);
+      seen[2] = true;
+    } else {
+      return Status::error("unexpected key '" + key + "' in .npy header");
+    }
+    if (!ok)
+      return malformed;
+    if (!c.eat(",")) {
+      if (!c.eat("}"))
+        return malformed;
+      break;
+    }
+  }
+  c.skipSpace();
+  if (c.pos != text.size() || !seen[0] || !seen[1] || !seen[2])
+    return malformed;
+  return h;
+}
+
+uint32_t readLE(const uint8_t *p, size_t n) {
+  uint32_t v = 0;
+  for (size_t i = 0; i < n; ++i)
+    v |= static_cast<uint32_t>(p[i]) << (8 * i);
+  return v;
+}
+
+Expected<Tensor> parseNpy(const std::vector<uint8_t> &bytes) {
+  if (bytes.size() < 10 || std::memcmp(bytes.data(), kNpyMagic, kNpyMagicSize) != 0)
+    return Status::error("not a .npy file (bad magic)");
+  uint8_t major = bytes[6], minor = bytes[7];
+  if (major < 1 || major > 3 || minor != 0)
+    return Status::error(
+        strCat("unsupported .npy version ", int(major), ".", int(minor)));
+  size_t lenBytes = major == 1 ? 2 : 4;
+  if (bytes.size() < 8 + lenBytes)
+    return Status::error("truncated .npy header");
+  size_t headerBegin = 8 + lenBytes;
+  size_t headerLen = readLE(bytes.data() + 8, lenBytes);
+  if (headerLen > bytes.size() - headerBegin)
+    return Status::error("truncated .npy header");
+  Expected<NpyHeader> header = parseNpyHeader(std::string_view(
+      reinterpret_cast<const char *>(bytes.data()) + headerBegin, headerLen));
+  if (!header)
+    return header.status();
+  if (header->fortranOrder)
+    return Status::error("Fortran-order arrays are not supported (save in C order)");
+  Expected<DType> dtype = npyDType(header->descr);
+  if (!dtype)
+    return dtype.status();
+  int64_t dataBytes;
+  if (!denseBytes(header->shape, dtypeSize(*dtype), dataBytes))
+    return Status::error("shape " + shapeStr(header->shape) + " is too large");
+  size_t dataBegin = headerBegin + headerLen;
+  if (bytes.size() - dataBegin != static_cast<uint64_t>(dataBytes))
+    return Status::error(strCat("data has ", bytes.size() - dataBegin, " bytes, shape ",
+                                shapeStr(header->shape), " of ", dtypeName(*dtype),
+                                " needs ", dataBytes));
+  Tensor t(*dtype, header->shape);
+  std::memcpy(t.data.data(), bytes.data() + dataBegin, dataBytes);
+  return t;
+}
+
+//===----------------------------------------------------------------------===//
+// ONNX TensorProto (protobuf wire format)
+//===----------------------------------------------------------------------===//
+
+enum WireType : uint32_t { Varint = 0, Fixed64 = 1, LengthDelimited = 2, Fixed32 = 5 };
+
+/// A reader over protobuf wire-format bytes; every read checks the bounds.
+struct WireReader {
+  const uint8_t *data;
+  size_t size;
+  size_t pos = 0;
+
+  bool done() const { return pos == size; }
+  bool varint(uint64_t &v) {
+    v = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+      if (pos == size)
+        return false;
+      uint8_t b = data[pos++];
+      v |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if (!(b & 0x80))
+        return true;
+    }
+    return false;
+  }
+  bool fixed(size_t n, uint64_t &v) {
+    if (size - pos < n)
+      return false;
+    v = 0;
+    for (size_t i = 0; i < n; ++i)
+      v |= static_cast<uint64_t>(data[pos + i]) << (8 * i);
+    pos += n;
+    return true;
+  }
+  bool lengthDelimited(WireReader &sub) {
+    uint64_t len;
+    if (!varint(len) || len > size - pos)
+      return false;
+    sub = WireReader{data + pos, static_cast<size_t>(len)};
+    pos += len;
+    return true;
+  }
+  bool scalar(WireType type, uint64_t &v) {
+    switch (type) {
+    case Varint:
+      return varint(v);
+    case Fixed64:
+      return fixed(8, v);
+    case Fixed32:
+      return fixed(4, v);
+    case LengthDelimited:
+      break;
+    }
+    return false;
+  }
+  bool skip(uint32_t type) {
+    uint64_t v;
+    WireReader sub{nullptr, 0};
+    if (type == LengthDelimited)
+      return lengthDelimited(sub);
+    return (type == Varint || type == Fixed64 || type == Fixed32) &&
+           scalar(static_cast<WireType>(type), v);
+  }
+  /// Appends a repeated scalar field's values, packed or one at a time.
+  bool repeated(uint32_t type, WireType elemType, std::vector<uint64_t> &out) {
+    uint64_t v;
+    if (type == elemType) {
+      if (!scalar(elemType, v))
+        return false;
+      out.push_back(v);
+      return true;
+    }
+    WireReader packed{nullptr, 0};
+    if (type != LengthDelimited || !lengthDelimited(packed))
+      return false;
+    while (!packed.done()) {
+      if (!packed.scalar(elemType, v))
+        return false;
+      out.push_back(v);
+    }
+    return true;
+  }
+};
+
+/// The TensorProto fields the runtime reads (numbers from onnx.proto).
+enum TensorField : uint32_t {
+  Dims = 1,
+  DataType = 2,
+  FloatData = 4,
+  Int32Data = 5,
+  StringData = 6,
+  Int64Data = 7,
+  Name = 8,
+  RawData = 9,
+  DoubleData = 10,
+  Uint64Data = 11,
+  DataLocation = 14,
+};
+
+struct TensorProto {
+  std::vector<uint64_t> dims;
+  uint64_t dataType = 0;
+  // Typed values as raw 64-bit words: float bits, int32/int64 values, double bits.
+  std::vector<uint64_t> floatData, int32Data, int64Data, doubleData, uint64Data;
+  bool hasRaw = false;
+  WireReader raw{nullptr, 0};
+};
+
+Status decodeTensorProto(const std::vector<uint8_t> &bytes, TensorProto &tp) {
+  WireReader r{bytes.data(), bytes.size()};
+  while (!r.done()) {
+    size_t fieldStart = r.pos;
+    uint64_t key, v;
+    WireReader name{nullptr, 0};
+    bool ok = r.varint(key) && key >> 3 != 0 && key >> 3 < (1u << 29);
+    uint32_t type = key & 7;
+    switch (ok ? static_cast<uint32_t>(key >> 3) : 0) {
+    case 0:
+      break;
+    case Dims:
+      ok = r.repeated(type, Varint, tp.dims);
+      break;
+    case DataType:
+      ok = type == Varint && r.varint(tp.dataType);
+      break;
+    case FloatData:
+      ok = r.repeated(type, Fixed32, tp.floatData);
+      break;
+    case Int32Data:
+      ok = r.repeated(type, Varint, tp.int32Data);
+      break;
+    case StringData:
+      return Status::error("string tensors are not supported");
+    case Int64Data:
+      ok = r.repeated(type, Varint, tp.int64Data);
+      break;
+    case Name:
+      ok = type == LengthDelimited && r.lengthDelimited(name);
+      break;
+    case RawData:
+      ok = type == LengthDelimited && r.lengthDelimited(tp.raw);
+      tp.hasRaw = true;
+      break;
+    case DoubleData:
+      ok = r.repeated(type, Fixed64, tp.doubleData);
+      break;
+    case Uint64Data:
+      ok = r.repeated(type, Varint, tp.uint64Data);
+      break;
+    case DataLocation:
+      ok = type == Varint && r.varint(v);
+      if (ok && v != 0)
+        return Status::error("tensor uses external data, which is not supported");
+      break;
+    default:
+      ok = r.skip(type);
+    }
+    if (!ok)
+      return Status::error(
+          strCat("malformed TensorProto (field at byte ", fieldStart, ")"));
+  }
+  return Status::ok();
+}
+
+/// The typed field that holds values of `dtype` when raw_data is absent, and its name.
+std::pair<const std::vector<uint64_t> *, const char *> typedValues(const TensorProto &tp,
+                                                                   DType dtype) {
+  switch (dtype) {
+  case DType::Float:
+    return {&tp.floatData, "float_data"};
+  case DType::Double:
+    return {&tp.doubleData, "double_data"};
+  case DType::Int64:
+    return {&tp.int64Data, "int64_data"};
+  case DType::UInt32:
+  case DType::UInt64:
+    return {&tp.uint64Data, "uint64_data"};
+  default:
+    return {&tp.int32Data, "int32_data"};
+  }
+}
+
+Expected<Tensor> parseTensorProto(const std::vector<uint8_t> &bytes) {
+  TensorProto tp;
+  if (Status s = decodeTensorProto(bytes, tp); !s)
+    return s;
+  DType dtype = static_cast<DType>(tp.dataType);
+  size_t elemSize = tp.dataType <= 16 ? dtypeSize(dtype) : 0;
+  if (elemSize == 0)
+    return Status::error(strCat("unsupported tensor data type ", tp.dataType));
+  std::vector<int64_t> shape(tp.dims.begin(), tp.dims.end());
+  int64_t dataBytes;
+  if (!denseBytes(shape, elemSize, dataBytes))
+    return Status::error("invalid tensor shape " + shapeStr(shape));
+
+  if (tp.hasRaw) {
+    if (tp.raw.size != static_cast<uint64_t>(dataBytes))
+      return Status::error(strCat("raw_data has ", tp.raw.size, " bytes, shape ",
+                                  shapeStr(shape), " of ", dtypeName(dtype), " needs ",
+                                  dataBytes));
+    Tensor t(dtype, shape);
+    std::memcpy(t.data.data(), tp.raw.data, dataBytes);
+    return t;
+  }
+  auto [values, fieldName] = typedValues(tp, dtype);
+  uint64_t n = dataBytes / elemSize;
+  if (values->size() != n)
+    return Status::error(strCat(fieldName, " has ", values->size(), " values, shape ",
+                                shapeStr(shape), " needs ", n));
+  // Each value's low bytes are the element (little-endian two's complement or bits).
+  Tensor t(dtype, shape);
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t v = (*values)[i];
+    if (dtype == DType::Bool)
+      v = v != 0;
+    for (size_t b = 0; b < elemSize; ++b)
+      t.data[i * elemSize + b] = static_cast<uint8_t>(v >> (8 * b));
+  }
+  return t;
+}
+
+bool endsWith(const std::string &s, std::string_view suffix) {
+  return s.size() >= suffix.size() &&
+         std::string_view(s).substr(s.size() - suffix.size()) == suffix;
+}
+
+} // namespace
+
+Expected<Tensor> readTensorFile(const std::string &path) {
+  bool npy = endsWith(path, ".npy");
+  if (!npy && !endsWith(path, ".pb"))
+    return Status::error(path + ": unknown tensor file type (expected .npy or .pb)");
+  Expected<std::vector<uint8_t>> bytes = readFileBytes(path);
+  if (!bytes)
+    return bytes.status();
+  Expected<Tensor> t = npy ? parseNpy(*bytes) : parseTensorProto(*bytes);
+  if (!t)
+    return Status::error(path + ": " + t.message());
+  return t;
+}
+
+Status writeNpy(const std::string &path, const Tensor &t) {
+  const NpyType *type = nullptr;
+  for (const NpyType &candidate : kNpyTypes)
+    if (candidate.dtype == t.dtype)
+      type = &candidate;
+  if (!type)
+    return Status::error(
+        strCat(path, ": cannot write ", dtypeName(t.dtype), " tensors as .npy"));
+  int64_t dataBytes;
+  if (!denseBytes(t.shape, dtypeSize(t.dtype), dataBytes) ||
+      static_cast<uint64_t>(dataBytes) != t.data.size())
+    return Status::error(strCat(path, ": tensor has ", t.data.size(),
+                                " bytes, which does not match its shape ",
+                                shapeStr(t.shape)));
+
+  std::string shape;
+  for (int64_t d : t.shape)
+    shape += std::to_string(d) + (t.shape.size() == 1 ? "," : ", ");
+  if (t.shape.size() > 1)
+    shape.resize(shape.size() - 2);
+  std::string dict =
+      strCat("{'descr': '", dtypeSize(t.dtype) == 1 ? '|' : '<', type->code,
+             "', 'fortran_order': False, 'shape': (", shape, "), }");
+  // Version 1.0 stores the header length in 2 bytes; 2.0 in 4. Pad with spaces and a
+  // newline so the data starts 64-byte aligned.
+  size_t prefix = alignUp(10 + dict.size() + 1, 64) - 10 <= 0xffff ? 10 : 12;
+  dict.resize(alignUp(prefix + dict.size() + 1, 64) - prefix - 1, ' ');
+  dict += '\n';
+  std::string header(kNpyMagic, kNpyMagicSize);
+  header += static_cast<char>(prefix == 10 ? 1 : 2);
+  header += '\0';
+  for (size_t i = 0; i < prefix - 8; ++i)
+    header += static_cast<char>(dict.size() >> (8 * i));
+  header += dict;
+
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (!f)
+    return Status::error("cannot create '" + path + "': " + std::strerror(errno));
+  f.write(header.data(), header.size());
+  f.write(reinterpret_cast<const char *>(t.data.data()), t.data.size());
+  f.close();
+  if (!f)
+    return Status::error("cannot write '" + path + "'");
+  return Status::ok();
+}
+
+} // namespace dlc

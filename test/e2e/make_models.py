@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""Build the end-to-end models and their onnxruntime reference outputs.
+
+Writes three opset-17 models, each with a symbolic batch dim "N", into OUTDIR:
+
+  mlp.onnx      x[N,64] -> Gemm(64->128) -> Relu -> Gemm(128->10) -> Softmax
+  cnn.onnx      x[N,3,16,16] -> Conv(3->8,k3,pad1) -> BatchNormalization -> Relu
+                -> MaxPool(2x2) -> Conv(8->16,k3,pad1) -> Relu -> GlobalAveragePool
+                -> Flatten -> Gemm(16->10)
+  encoder.onnx  x[N,8,32]: one pre-LayerNorm transformer encoder block, 4 heads of 8
+                (attention with Reshape/Transpose/MatMul/Softmax, Erf-based GELU MLP,
+                two residual Adds)
+
+Weights are initializers drawn from a seeded normal distribution (* 0.1); shape tensors
+and scalars are Constant nodes, as exporters write them. For batch sizes 1 and 3 it also
+writes <model>.b<B>.input_<i>.npy and onnxruntime's outputs <model>.b<B>.ref_<i>.npy.
+"""
+
+import argparse
+import math
+import os
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 17
+BATCH_SIZES = (1, 3)
+
+
+class GraphBuilder:
+    """Collects nodes and initializers; hands out unique value names."""
+
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
+        self.nodes = []
+        self.initializers = []
+        self.count = 0
+
+    def fresh(self, hint):
+        self.count += 1
+        return f"{hint}_{self.count}"
+
+    def weight(self, name, shape):
+        value = (self.rng.standard_normal(shape) * 0.1).astype(np.float32)
+        return self.tensor(name, value)
+
+    def tensor(self, name, value):
+        self.initializers.append(numpy_helper.from_array(value, name))
+        return name
+
+    def constant(self, hint, value):
+        out = self.fresh(hint)
+        self.nodes.append(helper.make_node(
+            "Constant", [], [out], value=numpy_helper.from_array(value, out)))
+        return out
+
+    def op(self, op_type, inputs, hint=None, **attrs):
+        out = self.fresh(hint or op_type.lower())
+        self.nodes.append(helper.make_node(op_type, inputs, [out], **attrs))
+        return out
+
+    def model(self, name, x_shape, out, out_shape):
+        graph = helper.make_graph(
+            self.nodes, name,
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)],
+            [helper.make_tensor_value_info(out, TensorProto.FLOAT, out_shape)],
+            initializer=self.initializers)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                                  producer_name="dlc-test-e2e")
+        onnx.checker.check_model(model, full_check=True)
+        return model
+
+
+def make_mlp():
+    g = GraphBuilder(seed=1)
+    h = g.op("Gemm", ["x", g.weight("fc1.w", (128, 64)), g.weight("fc1.b", (128,))],
+             transB=1)
+    h = g.op("Relu", [h])
+    h = g.op("Gemm", [h, g.weight("fc2.w", (10, 128)), g.weight("fc2.b", (10,))],
+             transB=1)
+    y = g.op("Softmax", [h], axis=-1)
+    return g.model("mlp", ["N", 64], y, ["N", 10])
+
+
+def make_cnn():
+    g = GraphBuilder(seed=2)
+    h = g.op("Conv", ["x", g.weight("conv1.w", (8, 3, 3, 3)), g.weight("conv1.b", (8,))],
+             kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    bn = {
+        "scale": 1.0 + g.rng.standard_normal(8) * 0.2,
+        "bias": g.rng.standard_normal(8) * 0.2,
+        "mean": g.rng.standard_normal(8) * 0.2,
+        "var": g.rng.uniform(0.5, 1.5, 8),
+    }
+    bn_inputs = [g.tensor(f"bn1.{k}", v.astype(np.float32)) for k, v in bn.items()]
+    h = g.op("BatchNormalization", [h] + bn_inputs, epsilon=1e-5)
+    h = g.op("Relu", [h])
+    h = g.op("MaxPool", [h], kernel_shape=[2, 2], strides=[2, 2])
+    h = g.op("Conv", [h, g.weight("conv2.w", (16, 8, 3, 3)), g.weight("conv2.b", (16,))],
+             kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    h = g.op("Relu", [h])
+    h = g.op("GlobalAveragePool", [h])
+    h = g.op("Flatten", [h], axis=1)
+    y = g.op("Gemm", [h, g.weight("fc.w", (10, 16)), g.weight("fc.b", (10,))], transB=1)
+    return g.model("cnn", ["N", 3, 16, 16], y, ["N", 10])
+
+
+def make_encoder(seq=8, hidden=32, heads=4, ffn=64):
+    g = GraphBuilder(seed=3)
+    head_dim = hidden // heads
+
+    def layer_norm(x, prefix):
+        gamma = g.tensor(f"{prefix}.gamma",
+                         (1.0 + g.rng.standard_normal(hidden) * 0.1).astype(np.float32))
+        return g.op("LayerNormalization", [x, gamma, g.weight(f"{prefix}.beta", (hidden,))],
+                    axis=-1, epsilon=1e-5)
+
+    def linear(x, prefix, n_in, n_out):
+        h = g.op("MatMul", [x, g.weight(f"{prefix}.w", (n_in, n_out))])
+        return g.op("Add", [h, g.weight(f"{prefix}.b", (n_out,))])
+
+    def scalar(hint, v):
+        return g.constant(hint, np.array(v, dtype=np.float32))
+
+    split_shape = g.constant("split_heads_shape",
+                             np.array([0, 0, heads, head_dim], dtype=np.int64))
+    merge_shape = g.constant("merge_heads_shape", np.array([0, 0, hidden], dtype=np.int64))
+
+    ln1 = layer_norm("x", "ln1")
+    q, k, v = (g.op("Reshape", [linear(ln1, p, hidden, hidden), split_shape])
+               for p in ("q", "k", "v"))
+    q = g.op("Transpose", [q], perm=[0, 2, 1, 3])
+    k = g.op("Transpose", [k], perm=[0, 2, 3, 1])
+    v = g.op("Transpose", [v], perm=[0, 2, 1, 3])
+    scores = g.op("Mul", [g.op("MatMul", [q, k]), scalar("scale", 1.0 / math.sqrt(head_dim))])
+    probs = g.op("Softmax", [scores], axis=-1)
+    ctx = g.op("Transpose", [g.op("MatMul", [probs, v])], perm=[0, 2, 1, 3])
+    ctx = g.op("Reshape", [ctx, merge_shape])
+    h = g.op("Add", [linear(ctx, "o", hidden, hidden), "x"], hint="residual")
+
+    f = linear(layer_norm(h, "ln2"), "ffn1", hidden, ffn)
+    erf = g.op("Erf", [g.op("Div", [f, scalar("sqrt2", math.sqrt(2.0))])])
+    gelu = g.op("Mul", [g.op("Mul", [f, g.op("Add", [erf, scalar("one", 1.0)])]),
+                        scalar("half", 0.5)], hint="gelu")
+    f = linear(gelu, "ffn2", ffn, hidden)
+    y = g.op("Add", [f, h], hint="residual")
+    return g.model("encoder", ["N", seq, hidden], y, ["N", seq, hidden])
+
+
+def reference_outputs(model, inputs):
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    options.intra_op_num_threads = 1
+    session = ort.InferenceSession(model.SerializeToString(), options,
+                                   providers=["CPUExecutionProvider"])
+    names = [i.name for i in session.get_inputs()]
+    return session.run(None, dict(zip(names, inputs)))
+
+
+def random_inputs(model, batch, rng):
+    inputs = []
+    for value in model.graph.input:
+        dims = [batch if d.dim_param else d.dim_value
+                for d in value.type.tensor_type.shape.dim]
+        inputs.append(rng.standard_normal(dims).astype(np.float32))
+    return inputs
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("outdir", help="folder for the models, inputs and references")
+    args = parser.parse_args()
+    os.makedirs(args.outdir, exist_ok=True)
+
+    for seed, make in enumerate((make_mlp, make_cnn, make_encoder), start=100):
+        model = make()
+        name = model.graph.name
+        onnx.save(model, os.path.join(args.outdir, f"{name}.onnx"))
+        rng = np.random.default_rng(seed)
+        for batch in BATCH_SIZES:
+            inputs = random_inputs(model, batch, rng)
+            outputs = reference_outputs(model, inputs)
+            stem = os.path.join(args.outdir, f"{name}.b{batch}")
+            for i, x in enumerate(inputs):
+                np.save(f"{stem}.input_{i}.npy", x)
+            for i, y in enumerate(outputs):
+                np.save(f"{stem}.ref_{i}.npy", y)
+            shapes = ", ".join(str(list(y.shape)) for y in outputs)
+            print(f"{name}: batch {batch} -> {shapes}")
+
+
+if __name__ == "__main__":
+    main()

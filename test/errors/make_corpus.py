@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""Write the malformed-input corpus for dlc's error handling.
+
+Each case is a command line that must fail cleanly: exit code 1 and one line on stderr
+containing every expected substring (compared lower-case). The CASES table in this file
+is what dlc's messages are aligned with; check_corpus.py runs it. Writes into OUTDIR the files the
+cases use and cases.json ({"setup": ..., "cases": [{name, argv, expect, about}]}).
+
+In argv, DLC and DLCRUN stand for the dlc and dlc-run binaries; paths are relative to
+the corpus folder. File names hold none of the expected words (only the cases about a
+named file or flag expect that name), so a message that just echoes its arguments fails.
+good.dlc and cut.dlc (its first 100 bytes) are made by check_corpus.py with
+`dlc compile relu.onnx -o good.dlc` (see SETUP).
+"""
+
+import argparse
+import io
+import json
+import os
+import shlex
+import struct
+
+import numpy as np
+import onnx
+from google.protobuf.message import DecodeError
+from onnx import TensorProto, helper, numpy_helper
+
+# name, command, expected substrings (all must appear, lower-case), what is wrong.
+CASES = [
+    # Model files that are not ONNX.
+    ("model_empty", "DLC compile zero_bytes.onnx", ["empty"], "0-byte model file"),
+    ("model_truncated", "DLC compile half.onnx", ["parse"], "first half of a valid model"),
+    ("model_random", "DLC compile noise.onnx", ["parse"], "random bytes as model"),
+    ("model_missing", "DLC compile nothere.onnx", ["nothere.onnx"], "model file absent"),
+    # Valid protobuf, invalid or unsupported graph.
+    ("unknown_op", "DLC compile custom_op.onnx", ["unknown op", "foobar"],
+     "node of op type FooBar"),
+    ("opset_unsupported", "DLC compile future_relu.onnx", ["opset", "99"],
+     "default domain imported at opset 99"),
+    ("op_not_in_opset", "DLC compile layernorm_v11.onnx", ["layernormalization", "opset"],
+     "LayerNormalization (added in opset 17) in an opset-11 model"),
+    ("graph_cycle", "DLC compile loop_back.onnx", ["cycle"], "node output feeds an earlier node"),
+    ("undefined_value", "DLC compile dangling.onnx", ["undefined", "ghost"],
+     "node input 'ghost' is produced by nothing"),
+    ("add_shape_mismatch", "DLC compile sum_2x3_4x5.onnx", ["add", "shape"],
+     "Add of [2,3] and [4,5]"),
+    ("add_dtype_mismatch", "DLC compile sum_f32_i64.onnx", ["add", "type"],
+     "Add of float and int64"),
+    ("matmul_inner_dim", "DLC compile product_2x3_4x5.onnx", ["matmul", "shape"],
+     "MatMul of [2,3] and [4,5]"),
+    ("huge_dims", "DLC compile huge_dims.onnx", ["too large"], "input of [2^40, 2^40] floats"),
+    # Initializers and external data.
+    ("external_data_escape", "DLC compile ext_escape/model.onnx", ["leaves the model folder"],
+     "external data location ../../etc/passwd"),
+    ("external_data_missing", "DLC compile ext_missing/model.onnx", ["missing.bin"],
+     "external data file absent"),
+    ("raw_data_short", "DLC compile short_raw.onnx", ["bad_weight", "bytes"],
+     "[4,4] float initializer with 8 bytes of raw_data"),
+    # dlc run inputs.
+    ("run_too_many_inputs", "DLC run relu.onnx x.npy x.npy", ["expected 1 input"],
+     "two inputs for a one-input model"),
+    ("run_input_dtype", "DLC run relu.onnx x_int64.npy", ["dtype"], "int64 for a float input"),
+    ("run_input_shape", "DLC run relu.onnx x_3x2.npy", ["shape"], "[3,2] for a static [2,3] input"),
+    ("run_input_random", "DLC run relu.onnx noise.npy", ["noise.npy"], "random bytes as .npy"),
+    ("run_input_short", "DLC run relu.onnx short_data.npy", ["truncated"],
+     ".npy header for [2,3] float32 with 8 data bytes"),
+    ("run_input_missing", "DLC run relu.onnx nothere.npy", ["nothere.npy"], "input file absent"),
+    ("run_input_unknown_name", "DLC run relu.onnx --input nosuch=x.npy", ["nosuch"],
+     "--input names no graph input"),
+    # Artifacts.
+    ("artifact_empty", "DLCRUN zero_bytes.dlc x.npy", ["empty"], "0-byte artifact"),
+    ("artifact_truncated", "DLCRUN cut.dlc x.npy", ["truncated"],
+     "first 100 bytes of a valid artifact"),
+    ("artifact_random", "DLCRUN noise.dlc x.npy", ["magic"], "random bytes as artifact"),
+    ("artifact_bad_body", "DLCRUN bad_body.dlc x.npy", ["corrupt"],
+     "valid header, random FlatBuffer"),
+    ("artifact_too_many_inputs", "DLCRUN good.dlc x.npy x.npy", ["expected 1 input"],
+     "two inputs for a one-input artifact"),
+    ("artifact_input_shape", "DLCRUN good.dlc x_3x2.npy", ["shape"],
+     "[3,2] for a static [2,3] artifact input"),
+    # Command line.
+    ("unknown_flag", "DLC compile relu.onnx --frobnicate", ["unknown", "frobnicate"],
+     "flag nobody defines"),
+    ("unknown_target", "DLC compile relu.onnx --target tpu", ["tpu"], "target nobody supports"),
+    ("compile_no_model", "DLC compile", ["model"], "dlc compile without a model"),
+]
+
+# Made by check_corpus.py before the cases run: compile `model` to `artifact`, then
+# write its first `truncate_to` bytes to `truncated`.
+SETUP = {"model": "relu.onnx", "artifact": "good.dlc", "truncated": "cut.dlc",
+         "truncate_to": 100}
+
+OPSET = 17
+ARTIFACT_MAGIC = b"DLCART\0\1"
+
+
+def model(nodes, inputs, outputs, initializers=(), opset=OPSET):
+    graph = helper.make_graph(nodes, "corpus", inputs, outputs, initializer=list(initializers))
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def value(name, shape, dtype=TensorProto.FLOAT):
+    return helper.make_tensor_value_info(name, dtype, shape)
+
+
+def unary(op_type, shape, **kwargs):
+    return model([helper.make_node(op_type, ["x"], ["y"])],
+                 [value("x", shape)], [value("y", shape)], **kwargs)
+
+
+def binary(op_type, a_shape, b_shape, b_dtype=TensorProto.FLOAT):
+    return model([helper.make_node(op_type, ["a", "b"], ["y"])],
+                 [value("a", a_shape), value("b", b_shape, b_dtype)], [value("y", None)])
+
+
+def add_external_weight(location):
+    weight = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[4, 4],
+                         data_location=TensorProto.EXTERNAL)
+    for key, val in (("location", location), ("offset", "0"), ("length", "64")):
+        weight.external_data.add(key=key, value=val)
+    return model([helper.make_node("Add", ["x", "w"], ["y"])],
+                 [value("x", [4, 4])], [value("y", [4, 4])], [weight])
+
+
+def model_files(rng):
+    """Returns {relative path: ModelProto} for the model cases."""
+    layer_norm = model(
+        [helper.make_node("LayerNormalization", ["x", "scale"], ["y"])],
+        [value("x", [2, 3])], [value("y", [2, 3])],
+        [numpy_helper.from_array(np.ones(3, np.float32), "scale")], opset=11)
+    cycle = model([helper.make_node("Add", ["x", "b"], ["a"]),
+                   helper.make_node("Relu", ["a"], ["b"])],
+                  [value("x", [2, 3])], [value("b", [2, 3])])
+    undefined = model([helper.make_node("Add", ["x", "ghost"], ["y"])],
+                      [value("x", [2, 3])], [value("y", [2, 3])])
+    short_raw = TensorProto(name="bad_weight", data_type=TensorProto.FLOAT, dims=[4, 4],
+                            raw_data=bytes(8))
+    return {
+        "relu.onnx": unary("Relu", [2, 3]),
+        "custom_op.onnx": unary("FooBar", [2, 3]),
+        "future_relu.onnx": unary("Relu", [2, 3], opset=99),
+        "layernorm_v11.onnx": layer_norm,
+        "loop_back.onnx": cycle,
+        "dangling.onnx": undefined,
+        "sum_2x3_4x5.onnx": binary("Add", [2, 3], [4, 5]),
+        "sum_f32_i64.onnx": binary("Add", [2, 3], [2, 3], TensorProto.INT64),
+        "product_2x3_4x5.onnx": binary("MatMul", [2, 3], [4, 5]),
+        "huge_dims.onnx": unary("Relu", [1 << 40, 1 << 40]),
+        "ext_escape/model.onnx": add_external_weight("../../etc/passwd"),
+        "ext_missing/model.onnx": add_external_weight("missing.bin"),
+        "short_raw.onnx": model([helper.make_node("Add", ["x", "bad_weight"], ["y"])],
+                                [value("x", [4, 4])], [value("y", [4, 4])], [short_raw]),
+        "half.onnx": truncated_model(rng),
+    }
+
+
+def truncated_model(rng):
+    """A valid model cut in half, inside its weight's raw_data, so it cannot parse."""
+    weight = numpy_helper.from_array(rng.standard_normal((64, 64)).astype(np.float32), "w")
+    full = model([helper.make_node("Add", ["x", "w"], ["y"])],
+                 [value("x", [64, 64])], [value("y", [64, 64])], [weight])
+    data = full.SerializeToString()
+    half = data[:len(data) // 2]
+    expect_unparsable(half)
+    return half
+
+
+def expect_unparsable(data):
+    try:
+        onnx.ModelProto().ParseFromString(data)
+    except DecodeError:
+        return
+    raise AssertionError("corpus bytes meant to be unparsable parse as a ModelProto")
+
+
+def npy_bytes(array):
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def other_files(rng):
+    """Returns {relative path: bytes} for the non-model files."""
+    x = rng.standard_normal((2, 3)).astype(np.float32)
+    noise_model = rng.bytes(256)
+    expect_unparsable(noise_model)
+    return {
+        "zero_bytes.onnx": b"",
+        "noise.onnx": noise_model,
+        "x.npy": npy_bytes(x),
+        "x_int64.npy": npy_bytes(np.arange(6, dtype=np.int64).reshape(2, 3)),
+        "x_3x2.npy": npy_bytes(x.reshape(3, 2)),
+        "noise.npy": rng.bytes(64),
+        "short_data.npy": npy_bytes(x)[:-16],
+        "zero_bytes.dlc": b"",
+        "noise.dlc": rng.bytes(512),
+        "bad_body.dlc": ARTIFACT_MAGIC + struct.pack("<II", 1, 256) + rng.bytes(256),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("outdir", help="folder for the corpus files and cases.json")
+    args = parser.parse_args()
+
+    rng = np.random.default_rng(7)
+    files = {path: m if isinstance(m, bytes) else m.SerializeToString()
+             for path, m in model_files(rng).items()}
+    files.update(other_files(rng))
+    for path, data in files.items():
+        full = os.path.join(args.outdir, path)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "wb") as f:
+            f.write(data)
+
+    cases = [{"name": name, "argv": shlex.split(command), "expect": expect, "about": about}
+             for name, command, expect, about in CASES]
+    with open(os.path.join(args.outdir, "cases.json"), "w") as f:
+        json.dump({"setup": SETUP, "cases": cases}, f, indent=1)
+        f.write("\n")
+    print(f"wrote {len(cases)} cases and {len(files)} files to {args.outdir}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,312 @@
+//===- ArtifactTest.cpp - Artifact serialization and verification tests ---===//
+
+#include "dlc/artifact.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <tuple>
+
+using namespace dlc;
+using namespace dlc::artifact;
+
+namespace {
+
+/// A spec that sets every field, with one buffer of each kind.
+ArtifactSpec makeSpec() {
+  ArtifactSpec spec;
+  spec.targetTriple = "x86_64-unknown-linux-gnu";
+  spec.producer = "dlc test";
+  spec.inputs = {{"x", DType::Float, {-1, 4}, {"N", ""}}};
+  spec.outputs = {{"y", DType::Float, {-1, 4}, {"N", ""}},
+                  {"flat", DType::Float, {-1}, {""}}};
+  spec.inputBuffers = {0};
+  spec.outputBuffers = {2, 3};
+  spec.exprs = {{InputDim, 0, 0}, {InputDim, 0, 0, Const, 4, Mul}};
+  spec.buffers = {
+      {"x", BufferKind::Input, DType::Float, {-1, 4}, 0, 0, 0},
+      {"w", BufferKind::Weight, DType::Float, {4}, -1, 64, 16},
+      {"y", BufferKind::Intermediate, DType::Float, {-1, 4}, -1, 0, 0},
+      {"flat", BufferKind::Alias, DType::Float, {-2}, 2, 0, 0},
+  };
+  spec.kernels = {{"add_0", "add_0_kernel", {"Add_0", "Relu_1"}}};
+  spec.launches = {{0, {0, 1, 2}, 2, -2, {128, 1, 1}, 256}};
+  spec.weights.assign(128, 0);
+  for (size_t i = 0; i < spec.weights.size(); ++i)
+    spec.weights[i] = static_cast<uint8_t>(i * 7);
+  spec.code = {0x7f, 'E', 'L', 'F', 1, 2, 3, 4, 5};
+  return spec;
+}
+
+void expectSameInfos(const std::vector<TensorInfo> &a, const std::vector<TensorInfo> &b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i)
+    EXPECT_EQ(std::tie(a[i].name, a[i].dtype, a[i].shape, a[i].dimNames),
+              std::tie(b[i].name, b[i].dtype, b[i].shape, b[i].dimNames));
+}
+
+void expectSameSpec(const ArtifactSpec &a, const ArtifactSpec &b) {
+  EXPECT_EQ(a.target, b.target);
+  EXPECT_EQ(a.targetTriple, b.targetTriple);
+  EXPECT_EQ(a.producer, b.producer);
+  expectSameInfos(a.inputs, b.inputs);
+  expectSameInfos(a.outputs, b.outputs);
+  EXPECT_EQ(a.inputBuffers, b.inputBuffers);
+  EXPECT_EQ(a.outputBuffers, b.outputBuffers);
+  ASSERT_EQ(a.buffers.size(), b.buffers.size());
+  for (size_t i = 0; i < a.buffers.size(); ++i) {
+    const Buffer &x = a.buffers[i], &y = b.buffers[i];
+    EXPECT_EQ(
+        std::tie(x.name, x.kind, x.dtype, x.dims, x.index, x.weightOffset, x.weightSize),
+        std::tie(y.name, y.kind, y.dtype, y.dims, y.index, y.weightOffset, y.weightSize));
+  }
+  EXPECT_EQ(a.exprs, b.exprs);
+  ASSERT_EQ(a.kernels.size(), b.kernels.size());
+  for (size_t i = 0; i < a.kernels.size(); ++i)
+    EXPECT_EQ(std::tie(a.kernels[i].name, a.kernels[i].symbol, a.kernels[i].nodes),
+              std::tie(b.kernels[i].name, b.kernels[i].symbol, b.kernels[i].nodes));
+  ASSERT_EQ(a.launches.size(), b.launches.size());
+  for (size_t i = 0; i < a.launches.size(); ++i) {
+    const Launch &x = a.launches[i], &y = b.launches[i];
+    EXPECT_EQ(
+        std::tie(x.kernel, x.bindings, x.numInputs, x.grid, x.block, x.sharedMemory),
+        std::tie(y.kernel, y.bindings, y.numInputs, y.grid, y.block, y.sharedMemory));
+  }
+  EXPECT_EQ(a.weights, b.weights);
+  EXPECT_EQ(a.code, b.code);
+}
+
+/// The error parse gives for `spec` ("" if it parses).
+std::string parseError(const ArtifactSpec &spec) {
+  std::vector<uint8_t> bytes = serialize(spec);
+  return parse(bytes.data(), bytes.size()).message();
+}
+
+TEST(Artifact, RoundTrip) {
+  ArtifactSpec spec = makeSpec();
+  std::vector<uint8_t> bytes = serialize(spec);
+  Expected<ArtifactSpec> parsed = parse(bytes.data(), bytes.size());
+  ASSERT_TRUE(parsed) << parsed.message();
+  expectSameSpec(spec, *parsed);
+}
+
+TEST(Artifact, RoundTripCudaAndEmpty) {
+  ArtifactSpec spec;
+  spec.target = Target::Cuda;
+  std::vector<uint8_t> bytes = serialize(spec);
+  Expected<ArtifactSpec> parsed = parse(bytes.data(), bytes.size());
+  ASSERT_TRUE(parsed) << parsed.message();
+  expectSameSpec(spec, *parsed);
+}
+
+TEST(Artifact, FileLayout) {
+  ArtifactSpec spec = makeSpec();
+  std::vector<uint8_t> bytes = serialize(spec);
+  ASSERT_GT(bytes.size(), 16u);
+  EXPECT_EQ(std::memcmp(bytes.data(), "DLCART\0\1", 8), 0);
+  uint32_t version, tableSize;
+  std::memcpy(&version, bytes.data() + 8, 4);
+  std::memcpy(&tableSize, bytes.data() + 12, 4);
+  EXPECT_EQ(version, kFormatVersion);
+  EXPECT_EQ(std::memcmp(bytes.data() + 20, "DLCM", 4), 0);
+  // Code last, weights right before it, both at 64-aligned offsets past the table.
+  size_t codeOffset = bytes.size() - spec.code.size();
+  size_t weightsOffset = codeOffset - spec.weights.size();
+  EXPECT_EQ(codeOffset % 64, 0u);
+  EXPECT_EQ(weightsOffset % 64, 0u);
+  EXPECT_GE(weightsOffset, 16 + tableSize);
+  EXPECT_EQ(
+      std::memcmp(bytes.data() + weightsOffset, spec.weights.data(), spec.weights.size()),
+      0);
+}
+
+TEST(Artifact, PadsMissingDimNames) {
+  ArtifactSpec spec = makeSpec();
+  spec.inputs[0].dimNames.clear();
+  std::vector<uint8_t> bytes = serialize(spec);
+  Expected<ArtifactSpec> parsed = parse(bytes.data(), bytes.size());
+  ASSERT_TRUE(parsed) << parsed.message();
+  EXPECT_EQ(parsed->inputs[0].dimNames, (std::vector<std::string>{"", ""}));
+}
+
+TEST(Artifact, RejectsEmpty) {
+  EXPECT_EQ(parse(nullptr, 0).message(),
+            "artifact is truncated (0 bytes, need at least 16)");
+}
+
+TEST(Artifact, RejectsEveryTruncation) {
+  std::vector<uint8_t> bytes = serialize(makeSpec());
+  for (size_t len = 0; len < bytes.size(); ++len) {
+    std::vector<uint8_t> prefix(bytes.begin(), bytes.begin() + len);
+    EXPECT_FALSE(parse(prefix.data(), prefix.size())) << "prefix of " << len << " bytes";
+  }
+  std::vector<uint8_t> noLastByte(bytes.begin(), bytes.end() - 1);
+  EXPECT_NE(parse(noLastByte.data(), noLastByte.size()).message().find("code section"),
+            std::string::npos);
+}
+
+TEST(Artifact, SurvivesRandomBytes) {
+  std::mt19937 rng(42);
+  std::vector<uint8_t> valid = serialize(makeSpec());
+  for (int trial = 0; trial < 2000; ++trial) {
+    std::vector<uint8_t> bytes(rng() % 600);
+    for (uint8_t &b : bytes)
+      b = static_cast<uint8_t>(rng());
+    // Half the trials keep a valid header, so the bytes reach the FlatBuffer verifier.
+    if (trial % 2 && bytes.size() >= 16)
+      std::memcpy(bytes.data(), valid.data(), 16);
+    EXPECT_FALSE(parse(bytes.data(), bytes.size()));
+  }
+}
+
+TEST(Artifact, SurvivesEveryByteFlip) {
+  std::vector<uint8_t> valid = serialize(makeSpec());
+  for (size_t i = 0; i < valid.size(); ++i) {
+    for (uint8_t flip : {0x01, 0x80, 0xff}) {
+      std::vector<uint8_t> bytes = valid;
+      bytes[i] ^= flip;
+      // Either outcome is fine, but whatever parses is valid: it serializes and
+      // parses again.
+      Expected<ArtifactSpec> parsed = parse(bytes.data(), bytes.size());
+      if (parsed) {
+        EXPECT_EQ(parseError(*parsed), "") << "flip " << int(flip) << " at byte " << i;
+      }
+    }
+  }
+}
+
+TEST(Artifact, RejectsBadMagic) {
+  std::vector<uint8_t> bytes = serialize(makeSpec());
+  bytes[3] = 'X';
+  EXPECT_EQ(parse(bytes.data(), bytes.size()).message(),
+            "not a dlc artifact (bad magic)");
+}
+
+TEST(Artifact, RejectsBadVersion) {
+  std::vector<uint8_t> bytes = serialize(makeSpec());
+  bytes[8] = 7;
+  EXPECT_EQ(parse(bytes.data(), bytes.size()).message(),
+            "artifact format version 7 is not supported (this runtime reads version 1)");
+}
+
+TEST(Artifact, RejectsOversizedTable) {
+  std::vector<uint8_t> bytes = serialize(makeSpec());
+  bytes[15] = 0x7f;
+  EXPECT_NE(parse(bytes.data(), bytes.size()).message().find("model table"),
+            std::string::npos);
+}
+
+TEST(Artifact, RejectsCorruptTable) {
+  std::vector<uint8_t> bytes = serialize(makeSpec());
+  std::memcpy(bytes.data() + 20, "XXXX", 4); // the FlatBuffer file identifier
+  EXPECT_EQ(parse(bytes.data(), bytes.size()).message(),
+            "artifact: the model table is corrupt");
+}
+
+TEST(Artifact, RejectsBadBinding) {
+  ArtifactSpec spec = makeSpec();
+  spec.launches[0].bindings[1] = 99;
+  EXPECT_EQ(parseError(spec), "artifact: launch 0 binds buffer 99 of 4");
+  spec.launches[0].bindings[1] = -1;
+  EXPECT_EQ(parseError(spec), "artifact: launch 0 binds buffer -1 of 4");
+}
+
+TEST(Artifact, RejectsBadLaunch) {
+  ArtifactSpec spec = makeSpec();
+  spec.launches[0].kernel = 1;
+  EXPECT_EQ(parseError(spec), "artifact: launch 0 runs kernel 1 of 1");
+  spec = makeSpec();
+  spec.launches[0].numInputs = 4;
+  EXPECT_EQ(parseError(spec), "artifact: launch 0 has 4 inputs among 3 bindings");
+  spec = makeSpec();
+  spec.launches[0].numInputs = 1; // now it writes the weight
+  EXPECT_EQ(parseError(spec),
+            "artifact: launch 0 writes buffer 1 'w', which is not an intermediate");
+  spec = makeSpec();
+  spec.launches[0].grid = 0;
+  EXPECT_EQ(parseError(spec), "artifact: launch 0 grid is 0");
+  spec.launches[0].grid = -3;
+  EXPECT_EQ(parseError(spec), "artifact: launch 0 grid refers to expression 2 of 2");
+}
+
+TEST(Artifact, RejectsBadExprReference) {
+  ArtifactSpec spec = makeSpec();
+  spec.buffers[2].dims[0] = -10;
+  EXPECT_EQ(parseError(spec), "artifact: buffer 2 'y' dim 0 refers to expression 9 of 2");
+}
+
+TEST(Artifact, RejectsMalformedExprs) {
+  ArtifactSpec spec = makeSpec();
+  auto errorFor = [&](std::vector<int64_t> code) {
+    spec.exprs[1] = std::move(code);
+    return parseError(spec);
+  };
+  EXPECT_EQ(errorFor({Const, 2, Add}),
+            "artifact: expression 1 underflows the stack at word 2");
+  EXPECT_EQ(errorFor({Const, 2, Const, 3}),
+            "artifact: expression 1 leaves 2 values on the stack, not 1");
+  EXPECT_EQ(errorFor({}), "artifact: expression 1 leaves 0 values on the stack, not 1");
+  EXPECT_EQ(errorFor({42}), "artifact: expression 1 has unknown opcode 42 at word 0");
+  EXPECT_EQ(errorFor({InputDim, 0}),
+            "artifact: expression 1 lacks the operands of opcode 1 at word 0");
+  EXPECT_EQ(errorFor({InputDim, 1, 0}), "artifact: expression 1 refers to input 1 of 1");
+  EXPECT_EQ(errorFor({InputDim, 0, 2}),
+            "artifact: expression 1 refers to dim 2 of input 0 (rank 2)");
+}
+
+TEST(Artifact, RejectsBadBuffers) {
+  ArtifactSpec spec = makeSpec();
+  spec.buffers[1].weightOffset = 128;
+  EXPECT_EQ(parseError(spec), "artifact: buffer 1 'w' weight of 16 bytes at offset 128 "
+                              "lies outside the weights section (128 bytes)");
+  spec.buffers[1].weightOffset = 8;
+  EXPECT_EQ(parseError(spec),
+            "artifact: buffer 1 'w' weight offset 8 is not 64-byte aligned");
+  spec = makeSpec();
+  spec.buffers[1].weightSize = 12;
+  EXPECT_EQ(parseError(spec),
+            "artifact: buffer 1 'w' weight has 12 bytes, its shape needs 16");
+  spec = makeSpec();
+  spec.buffers[1].dims = {-1};
+  EXPECT_EQ(parseError(spec), "artifact: buffer 1 'w' is a weight with a dynamic shape");
+  spec = makeSpec();
+  spec.buffers[2].dtype = DType::String;
+  EXPECT_EQ(parseError(spec), "artifact: buffer 2 'y' has unsupported dtype 8");
+  spec = makeSpec();
+  spec.buffers[2].dims = {INT64_MAX / 2, 4};
+  EXPECT_EQ(parseError(spec), "artifact: buffer 2 'y' is too large");
+  spec = makeSpec();
+  spec.buffers[0].index = 3;
+  EXPECT_EQ(parseError(spec), "artifact: buffer 0 'x' is input 3 of 1");
+  spec = makeSpec();
+  spec.buffers[3].index = 3;
+  EXPECT_EQ(parseError(spec),
+            "artifact: buffer 3 'flat' has a broken or cyclic alias chain");
+  spec.buffers[3].index = 4;
+  EXPECT_EQ(parseError(spec), "artifact: buffer 3 'flat' aliases buffer 4 of 4");
+}
+
+TEST(Artifact, RejectsBadSignature) {
+  ArtifactSpec spec = makeSpec();
+  spec.inputBuffers = {2};
+  EXPECT_EQ(parseError(spec),
+            "artifact: input 0 is held by buffer 2, which is not that input's buffer");
+  spec = makeSpec();
+  spec.outputBuffers = {2};
+  EXPECT_EQ(parseError(spec), "artifact: 2 outputs but 1 output buffers");
+  spec = makeSpec();
+  spec.outputBuffers = {2, 7};
+  EXPECT_EQ(parseError(spec), "artifact: output 1 is buffer 7 of 4");
+  spec = makeSpec();
+  spec.outputs[0].dtype = DType::Int64;
+  EXPECT_EQ(parseError(spec), "artifact: output 0 does not match the type of buffer 2");
+  spec = makeSpec();
+  spec.inputs[0].shape[1] = -5;
+  EXPECT_EQ(parseError(spec), "artifact: input 0 has dim -5");
+  spec = makeSpec();
+  spec.inputs[0].dtype = DType::Undefined;
+  EXPECT_EQ(parseError(spec), "artifact: input 0 has unsupported dtype 0");
+}
+
+} // namespace

@@ -1,0 +1,120 @@
+//===- dlc-run.cpp - Run a compiled dlc artifact on tensor files ----------===//
+
+#include "RunUtil.h"
+#include "dlc/runtime.h"
+
+#include <chrono>
+#include <exception>
+#include <iostream>
+
+namespace {
+
+constexpr const char *kUsage =
+    R"(usage: dlc-run ART.dlc [INPUT...] [--input NAME=PATH]... [--output-dir DIR]
+
+Runs a compiled dlc artifact on input tensors and reports its outputs.
+
+  INPUT               a .npy file or an ONNX TensorProto .pb file; positional inputs
+                      bind to the model's inputs in order
+  --input NAME=PATH   binds the file PATH to the model input named NAME
+  --output-dir DIR    writes output i to DIR/output_<i>.npy (DIR is created if missing)
+  --help              shows this help
+
+Every model input must be bound. Prints one line per output, such as
+"output 0 y: shape [2, 3] float32", then the run's wall time. DLC_NUM_THREADS sets
+the number of threads (default: the hardware concurrency).
+)";
+
+struct Options {
+  std::string artifact;
+  std::vector<std::string> positional;
+  std::vector<dlc::cli::NamedInput> named;
+  std::string outputDir;
+  bool help = false;
+};
+
+/// Parses the command line; an option's value is the next argument or follows '='.
+dlc::Status parseArgs(int argc, char **argv, Options &opts) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      opts.help = true;
+      return dlc::Status::ok();
+    }
+    std::string flag = arg.substr(0, arg.find('='));
+    if (flag == "--input" || flag == "--output-dir") {
+      std::string value;
+      if (flag.size() < arg.size())
+        value = arg.substr(flag.size() + 1);
+      else if (i + 1 < argc)
+        value = argv[++i];
+      if (value.empty())
+        return dlc::Status::error(flag + " needs a value");
+      if (flag == "--output-dir") {
+        opts.outputDir = value;
+        continue;
+      }
+      dlc::Expected<dlc::cli::NamedInput> named = dlc::cli::parseNamedInput(value);
+      if (!named)
+        return named.status();
+      opts.named.push_back(*named);
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      return dlc::Status::error("unknown option '" + arg + "' (see --help)");
+    } else if (opts.artifact.empty()) {
+      opts.artifact = arg;
+    } else {
+      opts.positional.push_back(arg);
+    }
+  }
+  return dlc::Status::ok();
+}
+
+int fail(const std::string &message) {
+  std::cerr << "dlc-run: error: " << message << "\n";
+  return 1;
+}
+
+int runMain(int argc, char **argv) {
+  Options opts;
+  if (dlc::Status s = parseArgs(argc, argv, opts); !s)
+    return fail(s.message());
+  if (opts.help) {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (opts.artifact.empty())
+    return fail("no artifact given (see --help)");
+
+  dlc::Expected<std::unique_ptr<dlc::Model>> model = dlc::Model::loadFile(opts.artifact);
+  if (!model)
+    return fail(model.message());
+  std::vector<dlc::Tensor> inputs;
+  if (dlc::Status s =
+          dlc::cli::bindInputs((*model)->inputs(), opts.positional, opts.named, inputs);
+      !s)
+    return fail(s.message());
+
+  auto start = std::chrono::steady_clock::now();
+  dlc::Expected<std::vector<dlc::Tensor>> outputs = (*model)->run(inputs);
+  std::chrono::duration<double, std::milli> elapsed =
+      std::chrono::steady_clock::now() - start;
+  if (!outputs)
+    return fail(outputs.message());
+
+  if (dlc::Status s = dlc::cli::reportOutputs((*model)->outputs(), *outputs,
+                                              opts.outputDir, std::cout);
+      !s)
+    return fail(s.message());
+  dlc::cli::reportTime(elapsed.count(), std::cout);
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  try {
+    return runMain(argc, argv);
+  } catch (const std::exception &e) {
+    return fail(e.what());
+  }
+}

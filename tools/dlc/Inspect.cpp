@@ -1,0 +1,134 @@
+//===- Inspect.cpp - `dlc inspect`: describe an artifact ------------------===//
+#include "Inspect.h"
+
+#include "dlc/artifact.h"
+
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+namespace dlc::tools {
+namespace {
+
+std::string jsonString(const std::string &s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    if ((unsigned char)c < 0x20) {
+      char buf[8];
+      snprintf(buf, sizeof(buf), "\\u%04x", c);
+      out += buf;
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string shapeText(const TensorInfo &t) {
+  std::string s = "[";
+  for (size_t i = 0; i < t.shape.size(); ++i) {
+    if (i)
+      s += ", ";
+    s += t.shape[i] < 0 ? (t.dimNames[i].empty() ? "?" : t.dimNames[i])
+                        : std::to_string(t.shape[i]);
+  }
+  return s + "]";
+}
+
+/// Arena bytes when every intermediate has static dims; -1 otherwise.
+int64_t staticArenaBytes(const artifact::ArtifactSpec &spec, uint64_t &naive) {
+  std::vector<uint64_t> bytes;
+  for (const artifact::Buffer &b : spec.buffers) {
+    uint64_t n = dtypeSize(b.dtype);
+    for (int64_t d : b.dims) {
+      if (d < 0 && b.kind == artifact::BufferKind::Intermediate)
+        return -1;
+      n *= d < 0 ? 0 : d;
+    }
+    bytes.push_back(b.kind == artifact::BufferKind::Intermediate ? n : 0);
+  }
+  artifact::MemoryPlan plan = artifact::planMemory(spec, bytes);
+  naive = plan.naiveBytes;
+  return plan.arenaBytes;
+}
+
+} // namespace
+
+Status inspect(const std::string &path, bool json, std::ostream &os) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f)
+    return Status::error("cannot open " + path);
+  std::vector<uint8_t> data((std::istreambuf_iterator<char>(f)), {});
+  auto parsed = artifact::parse(data.data(), data.size());
+  if (!parsed)
+    return Status::error(path + ": " + parsed.message());
+  const artifact::ArtifactSpec &spec = *parsed;
+  uint64_t naive = 0;
+  int64_t arena = staticArenaBytes(spec, naive);
+  std::string target = spec.target == artifact::Target::Cpu ? "cpu" : "cuda";
+  if (json) {
+    os << "{\n  \"target\": " << jsonString(target)
+       << ",\n  \"target_triple\": " << jsonString(spec.targetTriple);
+    for (auto [key, list] : {std::pair{"inputs", &spec.inputs}, std::pair{"outputs", &spec.outputs}}) {
+      os << ",\n  \"" << key << "\": [";
+      for (size_t i = 0; i < list->size(); ++i) {
+        const TensorInfo &t = (*list)[i];
+        os << (i ? ", " : "") << "{\"name\": " << jsonString(t.name)
+           << ", \"dtype\": " << jsonString(dtypeName(t.dtype)) << ", \"shape\": [";
+        for (size_t d = 0; d < t.shape.size(); ++d)
+          os << (d ? ", " : "")
+             << (t.shape[d] < 0 ? jsonString(t.dimNames[d].empty() ? "?" : t.dimNames[d])
+                                : std::to_string(t.shape[d]));
+        os << "]}";
+      }
+      os << "]";
+    }
+    os << ",\n  \"kernels\": [";
+    for (size_t i = 0; i < spec.kernels.size(); ++i) {
+      const artifact::Kernel &k = spec.kernels[i];
+      os << (i ? ",\n    " : "\n    ") << "{\"name\": " << jsonString(k.name)
+         << ", \"symbol\": " << jsonString(k.symbol) << ", \"nodes\": [";
+      for (size_t n = 0; n < k.nodes.size(); ++n)
+        os << (n ? ", " : "") << jsonString(k.nodes[n]);
+      os << "]}";
+    }
+    os << "\n  ],\n  \"launches\": " << spec.launches.size()
+       << ",\n  \"weight_bytes\": " << spec.weights.size()
+       << ",\n  \"code_bytes\": " << spec.code.size() << ",\n  \"arena_bytes\": "
+       << (arena < 0 ? "null" : std::to_string(arena))
+       << ",\n  \"naive_bytes\": " << (arena < 0 ? "null" : std::to_string(naive))
+       << "\n}\n";
+    return Status::ok();
+  }
+  os << "artifact: " << path << " (" << data.size() << " bytes, " << spec.producer << ")\n"
+     << "target: " << target << " (" << spec.targetTriple << ")\n";
+  for (const TensorInfo &t : spec.inputs)
+    os << "input  " << t.name << ": " << shapeText(t) << " " << dtypeName(t.dtype) << "\n";
+  for (const TensorInfo &t : spec.outputs)
+    os << "output " << t.name << ": " << shapeText(t) << " " << dtypeName(t.dtype) << "\n";
+  os << "kernels: " << spec.kernels.size() << "\n";
+  for (const artifact::Kernel &k : spec.kernels) {
+    os << "  " << k.name << ":";
+    for (const std::string &n : k.nodes)
+      os << " " << n;
+    os << "\n";
+  }
+  os << "launches: " << spec.launches.size() << "\n";
+  for (const artifact::Launch &l : spec.launches) {
+    os << "  " << spec.kernels[l.kernel].name << " grid "
+       << (l.grid < 0 ? "dynamic" : std::to_string(l.grid)) << " buffers";
+    for (int32_t b : l.bindings)
+      os << " " << b;
+    os << "\n";
+  }
+  os << "weight bytes: " << spec.weights.size() << "\n";
+  if (arena < 0)
+    os << "arena bytes: depends on input shapes\n";
+  else
+    os << "arena bytes: " << arena << " (" << naive << " without reuse)\n";
+  return Status::ok();
+}
+
+} // namespace dlc::tools

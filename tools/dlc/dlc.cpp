@@ -1,0 +1,277 @@
+//===- dlc.cpp - The dlc command: compile, run and inspect models ---------===//
+#include "Inspect.h"
+
+#include "RunUtil.h"
+#include "dlc/dlc.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <map>
+
+namespace {
+
+constexpr const char *kUsage = R"(usage: dlc <command> [options]
+
+dlc compiles ONNX models into fused, tiled kernels and runs them.
+
+commands:
+  compile MODEL.onnx [-o OUT] [--target cpu|cuda] [--emit KIND] [--no-fusion]
+          [--print-ir-after-all] [--print-ir-after=PASS]
+      Compiles a model. --emit artifact (default) writes a .dlc artifact (default
+      OUT: the model's name with .dlc); --emit dlc|linalg|llvm prints the IR after
+      that stage (to OUT, or stdout). --print-ir-after-all / --print-ir-after=PASS
+      print the IR after every pass / the named pass (e.g. dlc-form-kernels) to stderr.
+  run MODEL.onnx|ART.dlc [INPUT...] [--input NAME=PATH]... [--output-dir DIR]
+          [--target auto|cpu|cuda] [--no-fusion]
+      Compiles the model in-process (JIT), or loads an artifact, and runs it.
+      INPUT is a .npy or ONNX TensorProto .pb file; positional inputs bind to the
+      graph's inputs in order. Writes DIR/output_<i>.npy and prints one line per
+      output. Integer inputs that feed compile-time parameters (e.g. Reshape's shape)
+      are specialized to the given values.
+  inspect ART.dlc [--json]
+      Shows an artifact's target, inputs, outputs, kernels and the ONNX nodes each
+      covers, launches, weight bytes and arena bytes.
+  ops
+      Lists the ONNX op types dlc imports.
+
+Options common to compile and run:
+  --no-fusion   one kernel per op (currently the only mode; fusion is in progress)
+
+Errors are one line on stderr with exit code 1. DLC_NUM_THREADS sets the number of
+CPU threads; DLC_CC the C compiler used to link CPU kernels (default: cc).
+)";
+
+int fail(const std::string &message) {
+  std::cerr << "dlc: error: " << message << "\n";
+  return 1;
+}
+
+/// Splits the command line into flags with values, switches and positionals.
+struct Args {
+  std::vector<std::string> positional;
+  std::multimap<std::string, std::string> values;
+  std::vector<std::string> switches;
+
+  bool has(const std::string &s) const {
+    return std::find(switches.begin(), switches.end(), s) != switches.end();
+  }
+  std::string get(const std::string &k, const std::string &dflt = "") const {
+    auto it = values.find(k);
+    return it == values.end() ? dflt : it->second;
+  }
+};
+
+dlc::Status parseArgs(int argc, char **argv, const std::vector<std::string> &valueFlags,
+                      const std::vector<std::string> &switchFlags, Args &out) {
+  for (int i = 2; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.size() < 2 || arg[0] != '-') {
+      out.positional.push_back(arg);
+      continue;
+    }
+    std::string flag = arg.substr(0, arg.find('='));
+    if (std::find(valueFlags.begin(), valueFlags.end(), flag) != valueFlags.end()) {
+      std::string value;
+      if (flag.size() < arg.size())
+        value = arg.substr(flag.size() + 1);
+      else if (i + 1 < argc)
+        value = argv[++i];
+      if (value.empty())
+        return dlc::Status::error(flag + " needs a value");
+      out.values.emplace(flag, value);
+    } else if (std::find(switchFlags.begin(), switchFlags.end(), arg) != switchFlags.end()) {
+      out.switches.push_back(arg);
+    } else {
+      return dlc::Status::error("unknown option '" + arg + "' (see dlc --help)");
+    }
+  }
+  return dlc::Status::ok();
+}
+
+dlc::Expected<dlc::TargetKind> parseTarget(const std::string &s, bool allowAuto) {
+  if (s == "cpu" || (allowAuto && s == "auto"))
+    return dlc::TargetKind::Cpu;
+  if (s == "cuda")
+    return dlc::TargetKind::Cuda;
+  return dlc::Status::error("unknown target '" + s + "' (expected " +
+                            (allowAuto ? "auto, " : "") + "cpu or cuda)");
+}
+
+bool isArtifact(const std::string &path) {
+  std::ifstream f(path, std::ios::binary);
+  char magic[6] = {};
+  f.read(magic, sizeof(magic));
+  return f && std::memcmp(magic, "DLCART", 6) == 0;
+}
+
+std::string stem(const std::string &path) {
+  std::string base = path.substr(path.find_last_of('/') + 1);
+  return base.substr(0, base.find_last_of('.'));
+}
+
+int compileCommand(int argc, char **argv) {
+  Args args;
+  if (dlc::Status s = parseArgs(argc, argv, {"-o", "--target", "--emit", "--print-ir-after"},
+                                {"--no-fusion", "--print-ir-after-all"}, args);
+      !s)
+    return fail(s.message());
+  if (args.positional.size() != 1)
+    return fail("compile needs exactly one model file (see dlc --help)");
+  const std::string &model = args.positional[0];
+  dlc::CompileOptions options;
+  auto target = parseTarget(args.get("--target", "cpu"), false);
+  if (!target)
+    return fail(target.message());
+  options.target = *target;
+  std::string emit = args.get("--emit", "artifact");
+  static const std::map<std::string, dlc::EmitKind> kinds{
+      {"artifact", dlc::EmitKind::Artifact},
+      {"dlc", dlc::EmitKind::Dlc},
+      {"linalg", dlc::EmitKind::Linalg},
+      {"llvm", dlc::EmitKind::Llvm}};
+  if (emit == "ptx")
+    return fail("--emit ptx needs the CUDA target, which is not available in this build yet");
+  auto kind = kinds.find(emit);
+  if (kind == kinds.end())
+    return fail("unknown --emit kind '" + emit + "' (expected artifact, dlc, linalg, llvm)");
+  options.emit = kind->second;
+  options.printIRAfterAll = args.has("--print-ir-after-all");
+  for (auto [it, end] = args.values.equal_range("--print-ir-after"); it != end; ++it)
+    options.printIRAfter.push_back(it->second);
+
+  auto start = std::chrono::steady_clock::now();
+  auto result = dlc::compileFile(model, options);
+  if (!result)
+    return fail(result.message());
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::string out = args.get("-o");
+  if (options.emit != dlc::EmitKind::Artifact && out.empty()) {
+    std::cout.write(reinterpret_cast<const char *>(result->bytes.data()),
+                    result->bytes.size());
+    return 0;
+  }
+  if (out.empty())
+    out = stem(model) + ".dlc";
+  std::ofstream f(out, std::ios::binary);
+  f.write(reinterpret_cast<const char *>(result->bytes.data()), result->bytes.size());
+  if (!f)
+    return fail("cannot write " + out);
+  if (options.emit == dlc::EmitKind::Artifact)
+    std::cout << "compiled " << model << " -> " << out << ": " << result->numKernels
+              << " kernels, " << result->weightBytes << " weight bytes, "
+              << result->bytes.size() << " bytes, " << seconds << " s\n";
+  return 0;
+}
+
+int runCommand(int argc, char **argv) {
+  Args args;
+  if (dlc::Status s = parseArgs(argc, argv, {"--input", "--output-dir", "--target"},
+                                {"--no-fusion"}, args);
+      !s)
+    return fail(s.message());
+  if (args.positional.empty())
+    return fail("run needs a model or artifact (see dlc --help)");
+  std::string path = args.positional[0];
+  std::vector<std::string> positional(args.positional.begin() + 1, args.positional.end());
+  std::vector<dlc::cli::NamedInput> named;
+  for (auto [it, end] = args.values.equal_range("--input"); it != end; ++it) {
+    auto n = dlc::cli::parseNamedInput(it->second);
+    if (!n)
+      return fail(n.message());
+    named.push_back(*n);
+  }
+  auto target = parseTarget(args.get("--target", "auto"), true);
+  if (!target)
+    return fail(target.message());
+  if (*target == dlc::TargetKind::Cuda)
+    return fail("the CUDA target is not available in this build yet; use --target cpu");
+
+  std::unique_ptr<dlc::Model> model;
+  std::vector<dlc::Tensor> inputs;
+  if (isArtifact(path)) {
+    auto loaded = dlc::Model::loadFile(path);
+    if (!loaded)
+      return fail(loaded.message());
+    model = std::move(*loaded);
+    if (dlc::Status s = dlc::cli::bindInputs(model->inputs(), positional, named, inputs); !s)
+      return fail(s.message());
+  } else {
+    // Bind the tensors first: integer inputs may be needed at compile time.
+    auto declared = dlc::modelInputs(path);
+    if (!declared)
+      return fail(declared.message());
+    if (dlc::Status s = dlc::cli::bindInputs(*declared, positional, named, inputs); !s)
+      return fail(s.message());
+    dlc::CompileOptions options;
+    for (size_t i = 0; i < inputs.size(); ++i)
+      if (inputs[i].dtype == dlc::DType::Int64 || inputs[i].dtype == dlc::DType::Int32)
+        options.shapeTensorInputs[(*declared)[i].name] = inputs[i];
+    auto jit = dlc::jitFile(path, options);
+    if (!jit)
+      return fail(jit.message());
+    model = std::move(*jit);
+  }
+  std::cout << "target: " << model->target() << "\n";
+  auto start = std::chrono::steady_clock::now();
+  auto outputs = model->run(inputs);
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                        start)
+                  .count();
+  if (!outputs)
+    return fail(outputs.message());
+  if (dlc::Status s = dlc::cli::reportOutputs(model->outputs(), *outputs,
+                                              args.get("--output-dir"), std::cout);
+      !s)
+    return fail(s.message());
+  dlc::cli::reportTime(ms, std::cout);
+  return 0;
+}
+
+int inspectCommand(int argc, char **argv) {
+  Args args;
+  if (dlc::Status s = parseArgs(argc, argv, {}, {"--json"}, args); !s)
+    return fail(s.message());
+  if (args.positional.size() != 1)
+    return fail("inspect needs exactly one artifact (see dlc --help)");
+  if (dlc::Status s = dlc::tools::inspect(args.positional[0], args.has("--json"), std::cout);
+      !s)
+    return fail(s.message());
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  if (argc < 2)
+    return fail("no command given (see dlc --help)");
+  std::string cmd = argv[1];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (cmd == "--version") {
+    std::cout << "dlc 0.1.0\n";
+    return 0;
+  }
+  for (int i = 2; i < argc; ++i)
+    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+      std::cout << kUsage;
+      return 0;
+    }
+  if (cmd == "compile")
+    return compileCommand(argc, argv);
+  if (cmd == "run")
+    return runCommand(argc, argv);
+  if (cmd == "inspect")
+    return inspectCommand(argc, argv);
+  if (cmd == "ops") {
+    for (const std::string &op : dlc::supportedOps())
+      std::cout << op << "\n";
+    return 0;
+  }
+  return fail("unknown command '" + cmd + "' (expected compile, run, inspect or ops)");
+}
