@@ -388,7 +388,7 @@ LogicalResult MatMulOp::inferResultShapes(ArrayRef<SymShape> ops,
   AffineExpr k1 = a.back(), k2 = b[b.size() - 2];
   auto c1 = constDim(k1), c2 = constDim(k2);
   if (c1 && c2 && *c1 != *c2)
-    return emitOpError("inner dimensions differ: ")
+    return emitOpError("inner dimensions differ for shapes ")
            << shapeToString(ops[0]) << " x " << shapeToString(ops[1]);
   SymShape ab(a.begin(), a.end() - 2), bb(b.begin(), b.end() - 2);
   FailureOr<SymShape> batch = broadcast(*this, {ab, bb});
@@ -414,7 +414,7 @@ LogicalResult GemmOp::inferResultShapes(ArrayRef<SymShape> ops,
   AffineExpr k2 = ops[1][getTransB() ? 1 : 0], n = ops[1][getTransB() ? 0 : 1];
   auto c1 = constDim(k1), c2 = constDim(k2);
   if (c1 && c2 && *c1 != *c2)
-    return emitOpError("inner dimensions differ: ")
+    return emitOpError("inner dimensions differ for shapes ")
            << shapeToString(ops[0]) << " x " << shapeToString(ops[1]);
   SymShape out{m, n};
   if (ops.size() == 3) {

@@ -57,6 +57,10 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
         root.getIteratorTypesArray()[0] != utils::IteratorType::parallel ||
         !producersFusable(root))
       return failure();
+    // Upstream tiling does not handle empty iteration spaces; an empty kernel needs
+    // no parallelism anyway.
+    if (llvm::is_contained(root.getStaticLoopRanges(), 0))
+      return failure();
     // The output dim walked by loop 0.
     AffineMap outMap = root.getIndexingMapMatchingResult(root->getResult(0));
     std::optional<int64_t> outDim;

@@ -395,6 +395,8 @@ std::vector<uint8_t> serialize(const ArtifactSpec &spec) {
 }
 
 Expected<ArtifactSpec> parse(const uint8_t *data, size_t size) {
+  if (size == 0)
+    return Status::error("the artifact file is empty");
   if (size < kHeaderSize)
     return Status::error(strCat("artifact is truncated (", size, " bytes, need at least ",
                                 kHeaderSize, ")"));

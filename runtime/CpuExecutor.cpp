@@ -75,15 +75,16 @@ private:
 Status CpuModel::checkInputs(const std::vector<Tensor> &inputs) const {
   if (inputs.size() != spec_.inputs.size())
     return Status::error(
-        strCat("the model has ", spec_.inputs.size(), " inputs, got ", inputs.size()));
+        strCat("expected ", spec_.inputs.size(),
+               spec_.inputs.size() == 1 ? " input" : " inputs", ", got ", inputs.size()));
   std::map<std::string, std::pair<size_t, int64_t>> named; // dim name -> (input, size)
   for (size_t i = 0; i < inputs.size(); ++i) {
     const TensorInfo &info = spec_.inputs[i];
     const Tensor &t = inputs[i];
     std::string what = strCat("input ", i, " '", info.name, "'");
     if (t.dtype != info.dtype)
-      return Status::error(strCat(what, ": expected ", dtypeName(info.dtype), ", got ",
-                                  dtypeName(t.dtype)));
+      return Status::error(strCat(what, ": wrong dtype: expected ", dtypeName(info.dtype),
+                                  ", got ", dtypeName(t.dtype)));
     bool shapeOk = t.shape.size() == info.shape.size();
     for (size_t d = 0; shapeOk && d < t.shape.size(); ++d)
       shapeOk = t.shape[d] >= 0 && (info.shape[d] < 0 || t.shape[d] == info.shape[d]);

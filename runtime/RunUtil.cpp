@@ -21,9 +21,9 @@ Status bindInputs(const std::vector<TensorInfo> &inputs,
                   const std::vector<std::string> &positional,
                   const std::vector<NamedInput> &named, std::vector<Tensor> &out) {
   if (positional.size() > inputs.size())
-    return Status::error(strCat("got ", positional.size(),
-                                " input files, but the model has ", inputs.size(),
-                                " inputs"));
+    return Status::error(strCat("expected ", inputs.size(),
+                                inputs.size() == 1 ? " input" : " inputs", ", got ",
+                                positional.size(), " input files"));
   std::vector<std::string> paths(positional);
   paths.resize(inputs.size());
   for (const auto &[name, path] : named) {

@@ -181,7 +181,10 @@ Expected<Tensor> parseNpy(const std::vector<uint8_t> &bytes) {
     return Status::error("shape " + shapeStr(header->shape) + " is too large");
   size_t dataBegin = headerBegin + headerLen;
   if (bytes.size() - dataBegin != static_cast<uint64_t>(dataBytes))
-    return Status::error(strCat("data has ", bytes.size() - dataBegin, " bytes, shape ",
+    return Status::error(strCat(bytes.size() - dataBegin < static_cast<uint64_t>(dataBytes)
+                                    ? "truncated: "
+                                    : "trailing bytes: ",
+                                "data has ", bytes.size() - dataBegin, " bytes, shape ",
                                 shapeStr(header->shape), " of ", dtypeName(*dtype),
                                 " needs ", dataBytes));
   Tensor t(*dtype, header->shape);
@@ -386,7 +389,10 @@ Expected<Tensor> parseTensorProto(const std::vector<uint8_t> &bytes) {
 
   if (tp.hasRaw) {
     if (tp.raw.size != static_cast<uint64_t>(dataBytes))
-      return Status::error(strCat("raw_data has ", tp.raw.size, " bytes, shape ",
+      return Status::error(strCat(tp.raw.size < static_cast<uint64_t>(dataBytes)
+                                      ? "truncated: "
+                                      : "trailing bytes: ",
+                                  "raw_data has ", tp.raw.size, " bytes, shape ",
                                   shapeStr(shape), " of ", dtypeName(dtype), " needs ",
                                   dataBytes));
     Tensor t(dtype, shape);

@@ -99,6 +99,12 @@ private:
   FailureOr<RankedTensorType> valueInfoType(const onnx::ValueInfoProto &vi,
                                             std::vector<std::string> &dimNames);
   LogicalResult importNodes(const onnx::GraphProto &g);
+  /// "node 'NAME' (OpType)", naming unnamed nodes OpType_<index>.
+  Location nodeLoc(const onnx::NodeProto &node, size_t index) {
+    std::string name =
+        node.name().empty() ? node.op_type() + "_" + std::to_string(index) : node.name();
+    return NameLoc::get(b.getStringAttr("node '" + name + "' (" + node.op_type() + ")"));
+  }
 
   MLIRContext &ctx;
   OpBuilder b;
@@ -122,19 +128,17 @@ FailureOr<std::string> ModelImporter::readExternal(const onnx::TensorProto &t,
       char *end = nullptr;
       long long v = std::strtoll(kv.value().c_str(), &end, 10);
       if (kv.value().empty() || *end || v < 0)
-        return emitError(loc) << "initializer '" << t.name() << "': invalid external "
+        return emitError(loc) << "invalid external "
                               << kv.key() << " '" << kv.value() << "'",
                failure();
       (kv.key() == "offset" ? offset : length) = v;
     }
   }
   if (location.empty())
-    return emitError(loc) << "initializer '" << t.name()
-                          << "': external data has no location",
+    return emitError(loc) << "external data has no location",
            failure();
   if (modelDir.empty())
-    return emitError(loc) << "initializer '" << t.name()
-                          << "': external data needs the model's folder (load from a file)",
+    return emitError(loc) << "external data needs the model's folder (load from a file)",
            failure();
   // The path must stay inside the model's folder: relative, no "..", and its real path
   // (after symlinks) under the folder's real path.
@@ -142,7 +146,7 @@ FailureOr<std::string> ModelImporter::readExternal(const onnx::TensorProto &t,
   if (llvm::sys::path::is_absolute(rel) ||
       llvm::any_of(llvm::make_range(llvm::sys::path::begin(rel), llvm::sys::path::end(rel)),
                    [](StringRef c) { return c == ".."; }))
-    return emitError(loc) << "initializer '" << t.name() << "': external data path '"
+    return emitError(loc) << "external data path '"
                           << location << "' leaves the model folder",
            failure();
   SmallString<256> full(modelDir);
@@ -150,22 +154,22 @@ FailureOr<std::string> ModelImporter::readExternal(const onnx::TensorProto &t,
   SmallString<256> realDir, realFile;
   if (llvm::sys::fs::real_path(modelDir, realDir) ||
       llvm::sys::fs::real_path(full, realFile))
-    return emitError(loc) << "initializer '" << t.name() << "': external data file '"
+    return emitError(loc) << "external data file '"
                           << location << "' not found next to the model",
            failure();
   if (!StringRef(realFile).starts_with((realDir + "/").str()))
-    return emitError(loc) << "initializer '" << t.name() << "': external data path '"
+    return emitError(loc) << "external data path '"
                           << location << "' leaves the model folder",
            failure();
   auto buf = llvm::MemoryBuffer::getFile(realFile, /*IsText=*/false,
                                          /*RequiresNullTerminator=*/false);
   if (!buf)
-    return emitError(loc) << "initializer '" << t.name() << "': cannot read external data '"
+    return emitError(loc) << "cannot read external data '"
                           << location << "'",
            failure();
   int64_t size = (*buf)->getBufferSize();
   if (offset > size || (length >= 0 && length > size - offset))
-    return emitError(loc) << "initializer '" << t.name() << "': external data range ["
+    return emitError(loc) << "external data range ["
                           << offset << ", +" << length << ") exceeds file size " << size,
            failure();
   if (length < 0)
@@ -327,10 +331,9 @@ LogicalResult ModelImporter::importNodes(const onnx::GraphProto &g) {
       if (in.empty() || values.count(in))
         continue;
       if (!produced.count(in)) {
-        Location loc = NameLoc::get(
-            b.getStringAttr("node '" + node.name() + "' (" + node.op_type() + ")"));
-        return emitError(loc) << "input '" << in << "' is not defined by any node, "
-                              << "initializer or graph input";
+        Location loc = nodeLoc(node, i);
+        return emitError(loc) << "input '" << in << "' is undefined: no node, "
+                              << "initializer or graph input produces it";
       }
       ++missing[i];
       consumers[in].push_back(i);
@@ -347,10 +350,7 @@ LogicalResult ModelImporter::importNodes(const onnx::GraphProto &g) {
     ready.pop_front();
     ++done;
     const onnx::NodeProto &node = g.node(i);
-    std::string nodeName = node.name().empty() ? node.op_type() + "_" + std::to_string(i)
-                                               : node.name();
-    Location loc =
-        NameLoc::get(b.getStringAttr("node '" + nodeName + "' (" + node.op_type() + ")"));
+    Location loc = nodeLoc(node, i);
     if (!node.domain().empty() && node.domain() != "ai.onnx")
       return emitError(loc) << "unknown op '" << node.op_type() << "' in domain '"
                             << node.domain() << "'";
@@ -388,10 +388,7 @@ LogicalResult ModelImporter::importNodes(const onnx::GraphProto &g) {
   if (done != n) {
     for (size_t i = 0; i < n; ++i)
       if (missing[i]) {
-        const auto &node = g.node(i);
-        Location loc = NameLoc::get(
-            b.getStringAttr("node '" + node.name() + "' (" + node.op_type() + ")"));
-        return emitError(loc) << "the graph has a cycle through this node";
+        return emitError(nodeLoc(g.node(i), i)) << "the graph has a cycle through this node";
       }
   }
   return success();

@@ -120,9 +120,9 @@ TEST(CpuExecutor, ChecksInputs) {
   auto runError = [&](std::vector<Tensor> inputs) {
     return model->run(inputs).message();
   };
-  EXPECT_EQ(runError({floats({3}, 0, 1)}), "the model has 2 inputs, got 1");
+  EXPECT_EQ(runError({floats({3}, 0, 1)}), "expected 2 inputs, got 1");
   EXPECT_EQ(runError({Tensor(DType::Int64, {3}), floats({3}, 0, 1)}),
-            "input 0 'x': expected float32, got int64");
+            "input 0 'x': wrong dtype: expected float32, got int64");
   EXPECT_EQ(runError({floats({4}, 0, 1), floats({4}, 0, 1)}),
             "input 0 'x': expected shape [3], got [4]");
   EXPECT_EQ(runError({floats({3}, 0, 1), floats({3, 1}, 0, 1)}),

@@ -76,7 +76,7 @@ TEST_F(DlcRun, ErrorsAreOneLine) {
   expectError("model.dlc x.npy",
               "input 1 'y' is not bound (give its file in order, or --input y=PATH)");
   expectError("model.dlc x.npy y.npy x.npy",
-              "got 3 input files, but the model has 2 inputs");
+              "expected 2 inputs, got 3 input files");
   expectError("", "no artifact given (see --help)");
   expectError("missing.dlc", "cannot open 'missing.dlc': No such file or directory");
   expectError("x.npy", "x.npy: not a dlc artifact (bad magic)");

@@ -74,7 +74,7 @@ TEST_F(BindInputs, Errors) {
   EXPECT_EQ(bindError({xPath}, {}),
             "input 1 'y' is not bound (give its file in order, or --input y=PATH)");
   EXPECT_EQ(bindError({xPath, yPath, xPath}, {}),
-            "got 3 input files, but the model has 2 inputs");
+            "expected 2 inputs, got 3 input files");
   EXPECT_EQ(bindError({xPath}, {{"z", yPath}}), "the model has no input named 'z'");
   EXPECT_EQ(bindError({xPath, yPath}, {{"x", xPath}}), "input 0 'x' is bound twice");
   std::string missing = dir + "/missing.npy";

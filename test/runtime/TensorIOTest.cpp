@@ -132,7 +132,7 @@ TEST(Npy, RejectsMalformedFiles) {
   EXPECT_EQ(errorFor("short.npy", npyBytes(1, f4, floats({1, 2})).substr(0, 30)),
             "truncated .npy header");
   EXPECT_EQ(errorFor("size.npy", npyBytes(1, f4, floats({1, 2, 3}))),
-            "data has 12 bytes, shape [2] of float32 needs 8");
+            "trailing bytes: data has 12 bytes, shape [2] of float32 needs 8");
   EXPECT_EQ(
       errorFor("fortran.npy",
                npyBytes(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }",
@@ -333,7 +333,7 @@ TEST(TensorProto, RejectsMalformed) {
   EXPECT_EQ(pbError(header({1}, 0)), "unsupported tensor data type 0");
   EXPECT_EQ(pbError(header({1}, 4294967297)), "unsupported tensor data type 4294967297");
   EXPECT_EQ(pbError(header({2}, 1) + bytesField(9, floats({1}))),
-            "raw_data has 4 bytes, shape [2] of float32 needs 8");
+            "truncated: raw_data has 4 bytes, shape [2] of float32 needs 8");
   EXPECT_EQ(pbError(header({3}, 1) + bytesField(4, floats({1}))),
             "float_data has 1 values, shape [3] needs 3");
   EXPECT_EQ(pbError(header({3}, 7) + bytesField(4, floats({1, 2, 3}))),

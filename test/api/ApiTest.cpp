@@ -1,0 +1,116 @@
+//===- ApiTest.cpp - Tests of the public compiler API (dlc/dlc.h) ---------===//
+#include "dlc/dlc.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+namespace {
+
+const std::string kInputs = DLC_TEST_INPUTS;
+
+dlc::Tensor floats(std::vector<int64_t> shape, std::vector<float> values) {
+  dlc::Tensor t(dlc::DType::Float, std::move(shape));
+  std::memcpy(t.data.data(), values.data(), values.size() * sizeof(float));
+  return t;
+}
+
+TEST(Api, JitCompilesAndRunsAtTwoBatchSizes) {
+  auto model = dlc::jitFile(kInputs + "/add_relu.onnxtxt");
+  ASSERT_TRUE(model) << model.message();
+  ASSERT_EQ((*model)->inputs().size(), 2u);
+  EXPECT_EQ((*model)->inputs()[0].name, "x");
+  EXPECT_EQ((*model)->inputs()[0].shape, (std::vector<int64_t>{-1, 4}));
+  EXPECT_EQ((*model)->inputs()[0].dimNames[0], "N");
+  dlc::Tensor bias = floats({4}, {1, -1, 0.5f, -0.5f});
+  for (int64_t n : {1, 3}) {
+    std::vector<float> xs;
+    for (int64_t i = 0; i < n * 4; ++i)
+      xs.push_back(float(i) - 5.0f);
+    auto out = (*model)->run({floats({n, 4}, xs), bias});
+    ASSERT_TRUE(out) << out.message();
+    ASSERT_EQ((*out)[0].shape, (std::vector<int64_t>{n, 4}));
+    const float *y = (*out)[0].as<float>();
+    const float b[4] = {1, -1, 0.5f, -0.5f};
+    for (int64_t i = 0; i < n * 4; ++i)
+      EXPECT_FLOAT_EQ(y[i], std::max(0.0f, xs[i] + b[i % 4])) << "at " << i;
+  }
+}
+
+TEST(Api, RunRejectsWrongInputs) {
+  auto model = dlc::jitFile(kInputs + "/add_relu.onnxtxt");
+  ASSERT_TRUE(model) << model.message();
+  auto out = (*model)->run({floats({2, 4}, std::vector<float>(8, 0))});
+  ASSERT_FALSE(out);
+  EXPECT_NE(out.message().find("input"), std::string::npos) << out.message();
+  auto wrongShape = (*model)->run({floats({2, 5}, std::vector<float>(10, 0)),
+                                   floats({4}, std::vector<float>(4, 0))});
+  EXPECT_FALSE(wrongShape);
+}
+
+TEST(Api, CompileEmitsArtifactThatLoads) {
+  auto compiled = dlc::compileFile(kInputs + "/add_relu.onnxtxt");
+  ASSERT_TRUE(compiled) << compiled.message();
+  EXPECT_EQ(compiled->numKernels, 2u);
+  auto model = dlc::Model::loadBytes(compiled->bytes.data(), compiled->bytes.size());
+  ASSERT_TRUE(model) << model.message();
+  EXPECT_EQ((*model)->target(), "cpu");
+  EXPECT_EQ((*model)->outputs()[0].name, "y");
+}
+
+TEST(Api, EmitsIRStages) {
+  dlc::CompileOptions options;
+  options.emit = dlc::EmitKind::Dlc;
+  auto dlcIR = dlc::compileFile(kInputs + "/add_relu.onnxtxt", options);
+  ASSERT_TRUE(dlcIR) << dlcIR.message();
+  std::string text(dlcIR->bytes.begin(), dlcIR->bytes.end());
+  EXPECT_NE(text.find("dlc.kernel"), std::string::npos);
+  options.emit = dlc::EmitKind::Linalg;
+  auto linalgIR = dlc::compileFile(kInputs + "/add_relu.onnxtxt", options);
+  ASSERT_TRUE(linalgIR) << linalgIR.message();
+  text.assign(linalgIR->bytes.begin(), linalgIR->bytes.end());
+  EXPECT_NE(text.find("linalg.generic"), std::string::npos);
+  EXPECT_NE(text.find("scf.forall"), std::string::npos);
+}
+
+TEST(Api, BadModelsAreErrorValues) {
+  auto garbage = dlc::compileBytes("this is not a protobuf");
+  ASSERT_FALSE(garbage);
+  EXPECT_NE(garbage.message().find("cannot parse"), std::string::npos) << garbage.message();
+  auto missing = dlc::compileFile(kInputs + "/no_such_model.onnx");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.message().find("cannot open"), std::string::npos) << missing.message();
+  auto corrupt = dlc::Model::loadBytes("DLCART", 6);
+  EXPECT_FALSE(corrupt);
+}
+
+TEST(Api, ShapeTensorInputIsSpecializedOnlyWhenGiven) {
+  auto aot = dlc::compileFile(kInputs + "/reshape_shape_input.onnxtxt");
+  ASSERT_FALSE(aot);
+  EXPECT_NE(aot.message().find("compile-time constant"), std::string::npos) << aot.message();
+  dlc::CompileOptions options;
+  dlc::Tensor shape(dlc::DType::Int64, {2});
+  shape.as<int64_t>()[0] = 3;
+  shape.as<int64_t>()[1] = 4;
+  options.shapeTensorInputs["shape"] = shape;
+  auto model = dlc::jitFile(kInputs + "/reshape_shape_input.onnxtxt", options);
+  ASSERT_TRUE(model) << model.message();
+  std::vector<float> xs(12);
+  for (int i = 0; i < 12; ++i)
+    xs[i] = float(i);
+  auto out = (*model)->run({floats({2, 6}, xs), shape});
+  ASSERT_TRUE(out) << out.message();
+  EXPECT_EQ((*out)[0].shape, (std::vector<int64_t>{3, 4}));
+  EXPECT_FLOAT_EQ((*out)[0].as<float>()[11], 11.0f);
+}
+
+TEST(Api, ListsInputsAndOps) {
+  auto inputs = dlc::modelInputs(kInputs + "/add_relu.onnxtxt");
+  ASSERT_TRUE(inputs) << inputs.message();
+  ASSERT_EQ(inputs->size(), 2u);
+  EXPECT_EQ((*inputs)[1].name, "bias");
+  auto ops = dlc::supportedOps();
+  EXPECT_NE(std::find(ops.begin(), ops.end(), "Conv"), ops.end());
+}
+
+} // namespace

@@ -1,0 +1,73 @@
+// RUN: dlc-opt %s -split-input-file -verify-diagnostics
+// User-facing verifier errors: the same messages the importer reports for bad models.
+
+func.func @add_shapes(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{'dlc.add' op operands have incompatible shapes [2,3] and [4,5]}}
+  %c = dlc.add %a, %b : (tensor<2x3xf32>, tensor<4x5xf32>) -> tensor<2x3xf32>
+  return %c : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @add_types(%a: tensor<2xf32>, %b: tensor<2xi64>) -> tensor<2xf32> {
+  // expected-error @+1 {{'dlc.add' op operands have different element types 'f32' and 'i64'}}
+  %c = dlc.add %a, %b : (tensor<2xf32>, tensor<2xi64>) -> tensor<2xf32>
+  return %c : tensor<2xf32>
+}
+
+// -----
+
+func.func @matmul_inner(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) -> tensor<2x5xf32> {
+  // expected-error @+1 {{'dlc.matmul' op inner dimensions differ for shapes [2,3] x [4,5]}}
+  %c = dlc.matmul %a, %b : (tensor<2x3xf32>, tensor<4x5xf32>) -> tensor<2x5xf32>
+  return %c : tensor<2x5xf32>
+}
+
+// -----
+
+func.func @result_shape(%a: tensor<2x3xf32>) -> tensor<3x2xf32> {
+  // expected-error @+1 {{'dlc.relu' op result 0 has shape 'tensor<3x2xf32>', expected [2,3]}}
+  %c = dlc.relu %a : (tensor<2x3xf32>) -> tensor<3x2xf32>
+  return %c : tensor<3x2xf32>
+}
+
+// -----
+
+func.func @reshape_count(%a: tensor<2x3xf32>) -> tensor<4x2xf32> {
+  // expected-error @+1 {{'dlc.reshape' op cannot reshape [2,3] (6 elements) into [4,2]}}
+  %c = dlc.reshape %a {shape = array<i64: 4, 2>, allowzero = false} : (tensor<2x3xf32>) -> tensor<4x2xf32>
+  return %c : tensor<4x2xf32>
+}
+
+// -----
+
+func.func @transpose_perm(%a: tensor<2x3xf32>) -> tensor<3x2xf32> {
+  // expected-error @+1 {{'dlc.transpose' op perm is not a permutation}}
+  %c = dlc.transpose %a {perm = array<i64: 0, 0>} : (tensor<2x3xf32>) -> tensor<3x2xf32>
+  return %c : tensor<3x2xf32>
+}
+
+// -----
+
+func.func @conv_channels(%x: tensor<1x3x8x8xf32>, %w: tensor<4x2x3x3xf32>) -> tensor<1x4x6x6xf32> {
+  // expected-error @+1 {{'dlc.conv' op input has 3 channels but weight expects 2 x group 1}}
+  %y = dlc.conv %x, %w {pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64}
+      : (tensor<1x3x8x8xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x6x6xf32>
+  return %y : tensor<1x4x6x6xf32>
+}
+
+// -----
+
+func.func @reduce_axis(%a: tensor<2x3xf32>) -> tensor<2xf32> {
+  // expected-error @+1 {{'dlc.reduce_sum' op axis 5 out of range for rank 2}}
+  %c = dlc.reduce_sum %a {axes = array<i64: 5>, keepdims = false} : (tensor<2x3xf32>) -> tensor<2xf32>
+  return %c : tensor<2xf32>
+}
+
+// -----
+
+func.func @where_cond(%c: tensor<2xf32>, %a: tensor<2xf32>) -> tensor<2xf32> {
+  // expected-error @+1 {{'dlc.where' op condition must be bool, got 'f32'}}
+  %r = dlc.where %c, %a, %a : (tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  return %r : tensor<2xf32>
+}

@@ -1,0 +1,17 @@
+# lit configuration for dlc: IR tests of the importer, the dialect and every pass.
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "dlc"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".onnxtxt"]
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "Inputs"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.dlc_obj_root, "test", "lit")
+
+llvm_config.with_system_environment(["HOME", "PATH"])
+llvm_config.use_default_substitutions()
+llvm_config.add_tool_substitutions(["dlc-opt", "dlc", "dlc-run"], [config.dlc_tools_dir])
+llvm_config.add_tool_substitutions(["FileCheck", "not", "count"], [config.llvm_tools_dir])

@@ -1,0 +1,35 @@
+// RUN: dlc-opt %s -convert-dlc-to-linalg | FileCheck %s
+
+// Gemm with transB: B is read as (n, k); the bias add is a second generic.
+// CHECK-DAG: #[[A:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[BT:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-LABEL: func @gemm
+// CHECK: linalg.fill
+// CHECK: linalg.generic {indexing_maps = [#[[A]], #[[BT]], {{.*}}], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK: linalg.generic
+// CHECK:   arith.addf
+func.func @gemm(%a: tensor<?x4xf32>, %b: tensor<8x4xf32>, %c: tensor<8xf32>) -> tensor<?x8xf32> {
+  %y = dlc.gemm %a, %b, %c {alpha = 1.0 : f32, beta = 1.0 : f32, transA = false, transB = true}
+      : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<8xf32>) -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// Batched matmul broadcasting a 2-D right operand over the batch.
+// CHECK-DAG: #[[BB:.*]] = affine_map<(d0, d1, d2, d3) -> (d3, d2)>
+// CHECK-LABEL: func @matmul_batch
+// CHECK: linalg.generic {indexing_maps = [{{.*}}, #[[BB]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+func.func @matmul_batch(%a: tensor<?x8x32xf32>, %b: tensor<32x16xf32>) -> tensor<?x8x16xf32> {
+  %y = dlc.matmul %a, %b : (tensor<?x8x32xf32>, tensor<32x16xf32>) -> tensor<?x8x16xf32>
+  return %y : tensor<?x8x16xf32>
+}
+
+// Conv: padded input, window read at out * stride + k * dilation.
+// CHECK-DAG: #[[X:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d4, d2 * 2 + d5, d3 * 2 + d6)>
+// CHECK-LABEL: func @conv
+// CHECK: tensor.pad
+// CHECK: linalg.generic {indexing_maps = [#[[X]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+func.func @conv(%x: tensor<?x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<?x4x4x4xf32> {
+  %y = dlc.conv %x, %w {pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, group = 1 : i64}
+      : (tensor<?x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<?x4x4x4xf32>
+  return %y : tensor<?x4x4x4xf32>
+}

@@ -1,0 +1,43 @@
+// RUN: dlc-opt %s -convert-dlc-to-linalg | FileCheck %s
+
+// CHECK-LABEL: func @transpose
+// CHECK: linalg.transpose {{.*}} permutation = [0, 2, 1, 3]
+func.func @transpose(%x: tensor<?x8x4x8xf32>) -> tensor<?x4x8x8xf32> {
+  %y = dlc.transpose %x {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x8x4x8xf32>) -> tensor<?x4x8x8xf32>
+  return %y : tensor<?x4x8x8xf32>
+}
+
+// CHECK-LABEL: func @concat
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0] [2, 3]
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[2, 0] [1, 3]
+func.func @concat(%a: tensor<2x3xf32>, %b: tensor<1x3xf32>) -> tensor<3x3xf32> {
+  %y = dlc.concat %a, %b {axis = 0 : i64} : (tensor<2x3xf32>, tensor<1x3xf32>) -> tensor<3x3xf32>
+  return %y : tensor<3x3xf32>
+}
+
+// Gather reads the data with tensor.extract at a wrapped, clamped index.
+// CHECK-LABEL: func @gather
+// CHECK: linalg.generic
+// CHECK:   arith.index_cast
+// CHECK:   arith.select
+// CHECK:   tensor.extract
+func.func @gather(%d: tensor<5x4xf32>, %i: tensor<2xi64>) -> tensor<2x4xf32> {
+  %y = dlc.gather %d, %i {axis = 0 : i64} : (tensor<5x4xf32>, tensor<2xi64>) -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}
+
+// Slices with positive steps are strided extract_slices.
+// CHECK-LABEL: func @slice
+// CHECK: tensor.extract_slice %{{.*}}[0, 1] [4, 2] [1, 2]
+func.func @slice(%x: tensor<4x6xf32>) -> tensor<4x2xf32> {
+  %y = dlc.slice %x {starts = array<i64: 1>, ends = array<i64: 5>, axes = array<i64: 1>, steps = array<i64: 2>}
+      : (tensor<4x6xf32>) -> tensor<4x2xf32>
+  return %y : tensor<4x2xf32>
+}
+
+// CHECK-LABEL: func @reshape
+// CHECK: tensor.reshape
+func.func @reshape(%x: tensor<?x8x32xf32>) -> tensor<?x8x4x8xf32> {
+  %y = dlc.reshape %x {shape = array<i64: 0, 0, 4, 8>, allowzero = false} : (tensor<?x8x32xf32>) -> tensor<?x8x4x8xf32>
+  return %y : tensor<?x8x4x8xf32>
+}

@@ -1,0 +1,37 @@
+// RUN: dlc-opt %s -convert-dlc-to-linalg | FileCheck %s
+
+// Broadcasting becomes indexing maps: the [4] operand is read along the last dim.
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-LABEL: func @add_broadcast
+// CHECK: %[[D:.*]] = tensor.dim %{{.*}}, %c0
+// CHECK: %[[E:.*]] = tensor.empty(%[[D]]) : tensor<?x4xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ID]]], iterator_types = ["parallel", "parallel"]}
+// CHECK:   arith.addf
+func.func @add_broadcast(%a: tensor<?x4xf32>, %b: tensor<4xf32>) -> tensor<?x4xf32> {
+  %c = dlc.add %a, %b : (tensor<?x4xf32>, tensor<4xf32>) -> tensor<?x4xf32>
+  return %c : tensor<?x4xf32>
+}
+
+// CHECK-LABEL: func @relu_int
+// CHECK: arith.cmpi sgt
+// CHECK: arith.select
+func.func @relu_int(%a: tensor<3xi32>) -> tensor<3xi32> {
+  %c = dlc.relu %a : (tensor<3xi32>) -> tensor<3xi32>
+  return %c : tensor<3xi32>
+}
+
+// CHECK-LABEL: func @cast_to_bool
+// CHECK: arith.cmpf une
+func.func @cast_to_bool(%a: tensor<3xf32>) -> tensor<3xi1> {
+  %c = dlc.cast %a : (tensor<3xf32>) -> tensor<3xi1>
+  return %c : tensor<3xi1>
+}
+
+// GELU (erf form) keeps math.erf for the target to lower.
+// CHECK-LABEL: func @gelu
+// CHECK: math.erf
+func.func @gelu(%a: tensor<3xf32>) -> tensor<3xf32> {
+  %c = dlc.gelu %a {tanh_approximation = false} : (tensor<3xf32>) -> tensor<3xf32>
+  return %c : tensor<3xf32>
+}

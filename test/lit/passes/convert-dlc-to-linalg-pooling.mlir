@@ -1,0 +1,23 @@
+// RUN: dlc-opt %s -convert-dlc-to-linalg | FileCheck %s
+
+// Max pool pads with -inf and reads the window through a window-shaped operand.
+// CHECK-LABEL: func @max_pool
+// CHECK: %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK: tensor.empty() : tensor<2x2xf32>
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]
+// CHECK:   arith.maximumf
+func.func @max_pool(%x: tensor<?x8x16x16xf32>) -> tensor<?x8x8x8xf32> {
+  %y = dlc.max_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, ceil_mode = false}
+      : (tensor<?x8x16x16xf32>) -> tensor<?x8x8x8xf32>
+  return %y : tensor<?x8x8x8xf32>
+}
+
+// Average pool without counting pads divides by a per-position count.
+// CHECK-LABEL: func @average_pool
+// CHECK: tensor.pad
+// CHECK: arith.divf
+func.func @average_pool(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
+  %y = dlc.average_pool %x {kernel_shape = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, ceil_mode = false, count_include_pad = false}
+      : (tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32>
+  return %y : tensor<1x1x4x4xf32>
+}

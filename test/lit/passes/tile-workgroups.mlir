@@ -1,0 +1,37 @@
+// RUN: dlc-opt %s -dlc-tile-workgroups | FileCheck %s
+
+// The root op is tiled over %nwg workgroups along its first parallel loop and its
+// producers (the fill) are fused into the tile; dlc.grid names the output dim walked.
+// CHECK-LABEL: func.func @k0
+// CHECK-SAME: dlc.grid = array<i64: 0, 0>
+// CHECK: scf.forall (%{{.*}}) in (%[[NWG:.*]])
+// CHECK:   linalg.fill
+// CHECK:   linalg.matmul
+// CHECK:   tensor.parallel_insert_slice
+func.func @k0(%a: memref<?x8xf32>, %b: memref<8x16xf32>, %c: memref<?x16xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %cst = arith.constant 0.0 : f32
+  %ta = bufferization.to_tensor %a restrict : memref<?x8xf32> to tensor<?x8xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<8x16xf32> to tensor<8x16xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<?x16xf32> to tensor<?x16xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%tc : tensor<?x16xf32>) -> tensor<?x16xf32>
+  %m = linalg.matmul ins(%ta, %tb : tensor<?x8xf32>, tensor<8x16xf32>) outs(%f : tensor<?x16xf32>) -> tensor<?x16xf32>
+  bufferization.materialize_in_destination %m in restrict writable %c : (tensor<?x16xf32>, memref<?x16xf32>) -> ()
+  return
+}
+
+// A root whose first loop is a reduction stays one workgroup.
+// CHECK-LABEL: func.func @k1
+// CHECK-SAME: dlc.grid = array<i64>
+// CHECK-NOT: scf.forall
+func.func @k1(%a: memref<8xf32>, %c: memref<f32>, %wg: index, %nwg: index) attributes {dlc.kernel} {
+  %ta = bufferization.to_tensor %a restrict : memref<8xf32> to tensor<8xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<f32> to tensor<f32>
+  %r = linalg.reduce ins(%ta : tensor<8xf32>) outs(%tc : tensor<f32>) dimensions = [0]
+    (%x: f32, %acc: f32) {
+      %s = arith.addf %x, %acc : f32
+      linalg.yield %s : f32
+    }
+  bufferization.materialize_in_destination %r in restrict writable %c : (tensor<f32>, memref<f32>) -> ()
+  return
+}
