@@ -204,43 +204,56 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
                                 high, scalarConst(rewriter, loc, et, 0));
     }
     auto pType = cast<RankedTensorType>(x.getType());
-    // x: [N, G, Cg, S...]; w: [G, Mg, Cg, K...].
-    SmallVector<int64_t> xgShape{pType.getDimSize(0), G, Cg};
-    SmallVector<ReassociationIndices> xReassoc{{0}, {1, 2}};
-    for (int64_t i = 0; i < s; ++i) {
-      xgShape.push_back(pType.getDimSize(i + 2));
-      xReassoc.push_back({i + 3});
-    }
+    // Grouped: x as [N, G, Cg, S...], w as [G, Mg, Cg, K...], y as [N, G, Mg, O...].
+    // Ungrouped (G == 1) skips the group dim, so no reshapes surround the contraction.
+    bool grouped = G > 1;
+    int64_t gd = grouped ? 1 : 0; // extra leading dims for the group
     SmallVector<OpFoldResult> pDims = dimsOf(rewriter, loc, x);
-    SmallVector<OpFoldResult> xgDims{pDims[0], rewriter.getIndexAttr(G),
-                                     rewriter.getIndexAttr(Cg)};
-    for (int64_t i = 0; i < s; ++i)
-      xgDims.push_back(pDims[i + 2]);
-    Value xg = tensor::ExpandShapeOp::create(rewriter, loc,
-                                             RankedTensorType::get(xgShape, et), x,
-                                             xReassoc, xgDims);
-    SmallVector<int64_t> wgShape{G, Mg, Cg};
-    SmallVector<ReassociationIndices> wReassoc{{0, 1}, {2}};
-    for (int64_t i = 0; i < s; ++i) {
-      wgShape.push_back(wType.getDimSize(i + 2));
-      wReassoc.push_back({i + 3});
+    Value xg = x, wg = op.getW();
+    if (grouped) {
+      SmallVector<int64_t> xgShape{pType.getDimSize(0), G, Cg};
+      SmallVector<ReassociationIndices> xReassoc{{0}, {1, 2}};
+      SmallVector<OpFoldResult> xgDims{pDims[0], rewriter.getIndexAttr(G),
+                                       rewriter.getIndexAttr(Cg)};
+      SmallVector<int64_t> wgShape{G, Mg, Cg};
+      SmallVector<ReassociationIndices> wReassoc{{0, 1}, {2}};
+      for (int64_t i = 0; i < s; ++i) {
+        xgShape.push_back(pType.getDimSize(i + 2));
+        xReassoc.push_back({i + 3});
+        xgDims.push_back(pDims[i + 2]);
+        wgShape.push_back(wType.getDimSize(i + 2));
+        wReassoc.push_back({i + 3});
+      }
+      xg = tensor::ExpandShapeOp::create(rewriter, loc, RankedTensorType::get(xgShape, et), x,
+                                         xReassoc, xgDims);
+      wg = tensor::ExpandShapeOp::create(rewriter, loc, RankedTensorType::get(wgShape, et),
+                                         op.getW(), wReassoc);
     }
-    Value wg = tensor::ExpandShapeOp::create(rewriter, loc, RankedTensorType::get(wgShape, et),
-                                             op.getW(), wReassoc);
-    // Loops: n, g, m, o..., c, k...
-    int64_t loops = 4 + 2 * s;
+    // Loops: n, [g,] m, o..., c, k...
+    int64_t outer = 2 + gd, loops = outer + 1 + 2 * s;
     auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
-    SmallVector<AffineExpr> xE{d(0), d(1), d(3 + s)}, wE{d(1), d(2), d(3 + s)},
-        yE{d(0), d(1), d(2)};
-    for (int64_t i = 0; i < s; ++i) {
-      xE.push_back(d(3 + i) * strides[i] + d(4 + s + i) * dilations[i]);
-      wE.push_back(d(4 + s + i));
-      yE.push_back(d(3 + i));
+    AffineExpr n = d(0), m = d(gd + 1), c = d(outer + s);
+    SmallVector<AffineExpr> xE{n}, wE, yE{n};
+    if (grouped) {
+      xE.push_back(d(1));
+      wE.push_back(d(1));
+      yE.push_back(d(1));
     }
-    SmallVector<int64_t> ygShape{pType.getDimSize(0), G, Mg};
-    SmallVector<OpFoldResult> ygDims{pDims[0], rewriter.getIndexAttr(G),
-                                     rewriter.getIndexAttr(Mg)};
+    xE.push_back(c);
+    wE.append({m, c});
+    yE.push_back(m);
+    SmallVector<int64_t> ygShape{pType.getDimSize(0)};
+    SmallVector<OpFoldResult> ygDims{pDims[0]};
+    if (grouped) {
+      ygShape.push_back(G);
+      ygDims.push_back(rewriter.getIndexAttr(G));
+    }
+    ygShape.push_back(Mg);
+    ygDims.push_back(rewriter.getIndexAttr(Mg));
     for (int64_t i = 0; i < s; ++i) {
+      xE.push_back(d(outer + i) * strides[i] + d(outer + s + 1 + i) * dilations[i]);
+      wE.push_back(d(outer + s + 1 + i));
+      yE.push_back(d(outer + i));
       int64_t span = dilations[i] * (wType.getDimSize(i + 2) - 1) + 1;
       ygShape.push_back(resultType.getDimSize(i + 2));
       AffineExpr e = (getAffineSymbolExpr(0, ctx) - span).floorDiv(strides[i]) + 1;
@@ -249,22 +262,24 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
     }
     auto ygType = RankedTensorType::get(ygShape, et);
     Value acc = filledTensor(rewriter, loc, ygType, ygDims, scalarConst(rewriter, loc, et, 0));
-    SmallVector<utils::IteratorType> iters(3 + s, utils::IteratorType::parallel);
+    SmallVector<utils::IteratorType> iters(outer + s, utils::IteratorType::parallel);
     iters.append(1 + s, utils::IteratorType::reduction);
-    Value yg = linalg::GenericOp::create(
-                   rewriter, loc, TypeRange{ygType}, ValueRange{xg, wg}, ValueRange{acc},
-                   SmallVector<AffineMap>{AffineMap::get(loops, 0, xE, ctx),
-                                          AffineMap::get(loops, 0, wE, ctx),
-                                          AffineMap::get(loops, 0, yE, ctx)},
-                   iters,
-                   [&](OpBuilder &b, Location nl, ValueRange args) {
-                     linalg::YieldOp::create(b, nl, addOrMul(b, nl, args[2], args[0], args[1]));
-                   })
-                   .getResult(0);
-    SmallVector<ReassociationIndices> yReassoc{{0}, {1, 2}};
-    for (int64_t i = 0; i < s; ++i)
-      yReassoc.push_back({i + 3});
-    Value y = tensor::CollapseShapeOp::create(rewriter, loc, yg, yReassoc);
+    Value y = linalg::GenericOp::create(
+                  rewriter, loc, TypeRange{ygType}, ValueRange{xg, wg}, ValueRange{acc},
+                  SmallVector<AffineMap>{AffineMap::get(loops, 0, xE, ctx),
+                                         AffineMap::get(loops, 0, wE, ctx),
+                                         AffineMap::get(loops, 0, yE, ctx)},
+                  iters,
+                  [&](OpBuilder &b, Location nl, ValueRange args) {
+                    linalg::YieldOp::create(b, nl, addOrMul(b, nl, args[2], args[0], args[1]));
+                  })
+                  .getResult(0);
+    if (grouped) {
+      SmallVector<ReassociationIndices> yReassoc{{0}, {1, 2}};
+      for (int64_t i = 0; i < s; ++i)
+        yReassoc.push_back({i + 3});
+      y = tensor::CollapseShapeOp::create(rewriter, loc, y, yReassoc);
+    }
     y = castTo(rewriter, loc, y, resultType);
     if (op.getB()) {
       SmallVector<int64_t> bShape{M};

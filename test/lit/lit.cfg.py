@@ -13,5 +13,7 @@ config.test_exec_root = os.path.join(config.dlc_obj_root, "test", "lit")
 
 llvm_config.with_system_environment(["HOME", "PATH"])
 llvm_config.use_default_substitutions()
-llvm_config.add_tool_substitutions(["dlc-opt", "dlc", "dlc-run"], [config.dlc_tools_dir])
+llvm_config.add_tool_substitutions(["dlc-opt", "dlc-run"], [config.dlc_tools_dir])
+# `dlc` is also a word in the tests (`--emit dlc`), so the driver is spelled %dlc.
+config.substitutions.append(("%dlc", os.path.join(config.dlc_tools_dir, "dlc")))
 llvm_config.add_tool_substitutions(["FileCheck", "not", "count"], [config.llvm_tools_dir])

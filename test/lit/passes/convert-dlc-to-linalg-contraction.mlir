@@ -1,8 +1,12 @@
 // RUN: dlc-opt %s -convert-dlc-to-linalg | FileCheck %s
 
-// Gemm with transB: B is read as (n, k); the bias add is a second generic.
+// Indexing maps (printed at the top of the module).
 // CHECK-DAG: #[[A:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
 // CHECK-DAG: #[[BT:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-DAG: #[[BB:.*]] = affine_map<(d0, d1, d2, d3) -> (d3, d2)>
+// CHECK-DAG: #[[X:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d4, d2 * 2 + d5, d3 * 2 + d6)>
+
+// Gemm with transB: B is read as (n, k); the bias add is a second generic.
 // CHECK-LABEL: func @gemm
 // CHECK: linalg.fill
 // CHECK: linalg.generic {indexing_maps = [#[[A]], #[[BT]], {{.*}}], iterator_types = ["parallel", "parallel", "reduction"]}
@@ -15,7 +19,6 @@ func.func @gemm(%a: tensor<?x4xf32>, %b: tensor<8x4xf32>, %c: tensor<8xf32>) -> 
 }
 
 // Batched matmul broadcasting a 2-D right operand over the batch.
-// CHECK-DAG: #[[BB:.*]] = affine_map<(d0, d1, d2, d3) -> (d3, d2)>
 // CHECK-LABEL: func @matmul_batch
 // CHECK: linalg.generic {indexing_maps = [{{.*}}, #[[BB]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
 func.func @matmul_batch(%a: tensor<?x8x32xf32>, %b: tensor<32x16xf32>) -> tensor<?x8x16xf32> {
@@ -24,7 +27,6 @@ func.func @matmul_batch(%a: tensor<?x8x32xf32>, %b: tensor<32x16xf32>) -> tensor
 }
 
 // Conv: padded input, window read at out * stride + k * dilation.
-// CHECK-DAG: #[[X:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d4, d2 * 2 + d5, d3 * 2 + d6)>
 // CHECK-LABEL: func @conv
 // CHECK: tensor.pad
 // CHECK: linalg.generic {indexing_maps = [#[[X]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
