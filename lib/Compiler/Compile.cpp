@@ -113,9 +113,9 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
     result.bytes = printed(module);
     return result;
   }
+  assignGrids(module, *spec);
   if (failed(runCpuLoweringPipeline(module, options)))
     return errors.status("lowering kernels to LLVM failed");
-  assignGrids(module, *spec);
   std::string llvmIR;
   auto code = emitCpuCode(module, *spec,
                           options.emit == EmitKind::Llvm ? &llvmIR : nullptr,
