@@ -56,6 +56,12 @@ class Dlc_BinaryOp<string mnemonic, string onnx, list<Trait> traits = []>
   let results = (outs AnyTensor:$result);
 }
 
+/// A binary op that constant-folds small operands (shape arithmetic).
+class Dlc_FoldableBinaryOp<string mnemonic, string onnx, list<Trait> traits = []>
+    : Dlc_BinaryOp<mnemonic, onnx, traits> {
+  let hasFolder = 1;
+}
+
 /// A reduction over `axes` (empty: all axes), keeping reduced dims as 1 if `keepdims`.
 class Dlc_ReduceOp<string mnemonic, string onnx> : Dlc_Op<mnemonic> {
   let summary = "ONNX " # onnx;

@@ -31,7 +31,9 @@ def Dlc_ConstantOp : Dlc_Op<"constant", [ConstantLike]> {
 // Elementwise, one operand
 //===----------------------------------------------------------------------===//
 
-def Dlc_NegOp : Dlc_UnaryOp<"neg", "Neg">;
+def Dlc_NegOp : Dlc_UnaryOp<"neg", "Neg"> {
+  let hasFolder = 1;
+}
 def Dlc_AbsOp : Dlc_UnaryOp<"abs", "Abs">;
 def Dlc_ExpOp : Dlc_UnaryOp<"exp", "Exp">;
 def Dlc_LogOp : Dlc_UnaryOp<"log", "Log">;
@@ -106,24 +108,24 @@ def Dlc_ClipOp : Dlc_UnaryOp<"clip", "Clip (bounds resolved at import)"> {
 // Elementwise, two or three operands, broadcasting
 //===----------------------------------------------------------------------===//
 
-def Dlc_AddOp : Dlc_BinaryOp<"add", "Add", [Commutative]>;
-def Dlc_SubOp : Dlc_BinaryOp<"sub", "Sub">;
-def Dlc_MulOp : Dlc_BinaryOp<"mul", "Mul", [Commutative]>;
-def Dlc_DivOp : Dlc_BinaryOp<"div", "Div">;
+def Dlc_AddOp : Dlc_FoldableBinaryOp<"add", "Add", [Commutative]>;
+def Dlc_SubOp : Dlc_FoldableBinaryOp<"sub", "Sub">;
+def Dlc_MulOp : Dlc_FoldableBinaryOp<"mul", "Mul", [Commutative]>;
+def Dlc_DivOp : Dlc_FoldableBinaryOp<"div", "Div">;
 def Dlc_PowOp : Dlc_BinaryOp<"pow", "Pow">;
-def Dlc_MinOp : Dlc_BinaryOp<"min", "Min", [Commutative]>;
-def Dlc_MaxOp : Dlc_BinaryOp<"max", "Max", [Commutative]>;
+def Dlc_MinOp : Dlc_FoldableBinaryOp<"min", "Min", [Commutative]>;
+def Dlc_MaxOp : Dlc_FoldableBinaryOp<"max", "Max", [Commutative]>;
 def Dlc_ModOp : Dlc_BinaryOp<"mod", "Mod (integer: sign of divisor)">;
 def Dlc_FModOp : Dlc_BinaryOp<"fmod", "Mod with fmod=1 (sign of dividend)">;
 def Dlc_PReluOp : Dlc_BinaryOp<"prelu", "PRelu">;
-def Dlc_EqualOp : Dlc_BinaryOp<"equal", "Equal", [Commutative]>;
-def Dlc_LessOp : Dlc_BinaryOp<"less", "Less">;
-def Dlc_LessOrEqualOp : Dlc_BinaryOp<"less_or_equal", "LessOrEqual">;
-def Dlc_GreaterOp : Dlc_BinaryOp<"greater", "Greater">;
-def Dlc_GreaterOrEqualOp : Dlc_BinaryOp<"greater_or_equal", "GreaterOrEqual">;
-def Dlc_AndOp : Dlc_BinaryOp<"and", "And", [Commutative]>;
-def Dlc_OrOp : Dlc_BinaryOp<"or", "Or", [Commutative]>;
-def Dlc_XorOp : Dlc_BinaryOp<"xor", "Xor", [Commutative]>;
+def Dlc_EqualOp : Dlc_FoldableBinaryOp<"equal", "Equal", [Commutative]>;
+def Dlc_LessOp : Dlc_FoldableBinaryOp<"less", "Less">;
+def Dlc_LessOrEqualOp : Dlc_FoldableBinaryOp<"less_or_equal", "LessOrEqual">;
+def Dlc_GreaterOp : Dlc_FoldableBinaryOp<"greater", "Greater">;
+def Dlc_GreaterOrEqualOp : Dlc_FoldableBinaryOp<"greater_or_equal", "GreaterOrEqual">;
+def Dlc_AndOp : Dlc_FoldableBinaryOp<"and", "And", [Commutative]>;
+def Dlc_OrOp : Dlc_FoldableBinaryOp<"or", "Or", [Commutative]>;
+def Dlc_XorOp : Dlc_FoldableBinaryOp<"xor", "Xor", [Commutative]>;
 def Dlc_BitShiftLeftOp : Dlc_BinaryOp<"bitshift_left", "BitShift direction=LEFT">;
 def Dlc_BitShiftRightOp : Dlc_BinaryOp<"bitshift_right", "BitShift direction=RIGHT">;
 
@@ -137,6 +139,7 @@ def Dlc_WhereOp : Dlc_Op<"where"> {
   let arguments = (ins AnyTensor:$condition,
                        AnyTensor:$x, AnyTensor:$y);
   let results = (outs AnyTensor:$result);
+  let hasFolder = 1;
 }
 
 //===----------------------------------------------------------------------===//
@@ -455,6 +458,21 @@ def Dlc_GatherOp : Dlc_Op<"gather"> {
                        AnyTensor:$indices, I64Attr:$axis);
   let results = (outs AnyTensor:$y);
   let hasFolder = 1;
+}
+
+def Dlc_GatherElementsOp : Dlc_Op<"gather_elements"> {
+  let summary = "ONNX GatherElements: data indexed along `axis` by an index tensor";
+  let description = [{
+    The result has the shape of `indices`; element (i, j) along axis 1 is
+    `data[i, indices[i, j]]`. Negative indices wrap.
+
+    ```mlir
+    %y = dlc.gather_elements %data, %ids {axis = 1 : i64}
+           : (tensor<?x10xf32>, tensor<?x1xi64>) -> tensor<?x1xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$data, AnyTensor:$indices, I64Attr:$axis);
+  let results = (outs AnyTensor:$y);
 }
 
 def Dlc_ExpandOp : Dlc_Op<"expand"> {

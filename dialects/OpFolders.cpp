@@ -267,3 +267,139 @@ OpFoldResult SizeOp::fold(FoldAdaptor) {
     return {};
   return DenseElementsAttr::get(t, ArrayRef<int64_t>{in.getNumElements()});
 }
+
+//===----------------------------------------------------------------------===//
+// Elementwise arithmetic on small constants (shape computations)
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// A scalar of a folded computation: doubles for floats, int64 for integers.
+struct Num {
+  double f = 0;
+  int64_t i = 0;
+};
+
+Num numAt(DenseElementsAttr d, int64_t k, bool isFloat) {
+  Num n;
+  if (d.isSplat())
+    k = 0;
+  if (isFloat)
+    n.f = d.getValues<APFloat>()[k].convertToDouble();
+  else if (d.getElementType().isInteger(1))
+    n.i = d.getValues<bool>()[k];
+  else
+    n.i = d.getValues<APInt>()[k].getSExtValue();
+  return n;
+}
+
+Attribute numAttr(Type t, Num n, bool isFloat) {
+  if (isFloat)
+    return FloatAttr::get(t, n.f);
+  if (t.isInteger(1))
+    return IntegerAttr::get(t, APInt(1, n.i != 0));
+  return IntegerAttr::get(t, APInt(t.getIntOrFloatBitWidth(), n.i, /*isSigned=*/true));
+}
+
+/// Evaluates `fn` over broadcast constant operands into the static `resultType`;
+/// null when an operand is not constant or the result is too large.
+template <typename Fn>
+Attribute foldElementwise(Type resultType, ArrayRef<Attribute> operands, Fn fn) {
+  auto rt = dyn_cast<RankedTensorType>(resultType);
+  if (!rt || !rt.hasStaticShape() || rt.getNumElements() > kFoldElementLimit)
+    return {};
+  SmallVector<DenseElementsAttr> ds;
+  for (Attribute a : operands) {
+    auto d = denseOf(a);
+    if (!d)
+      return {};
+    ds.push_back(d);
+  }
+  ArrayRef<int64_t> shape = rt.getShape();
+  SmallVector<Attribute> out;
+  out.reserve(rt.getNumElements());
+  for (int64_t k = 0; k < rt.getNumElements(); ++k) {
+    SmallVector<int64_t> idx = unflatten(k, shape);
+    SmallVector<Num> args;
+    SmallVector<bool> floats;
+    for (DenseElementsAttr d : ds) {
+      ArrayRef<int64_t> s = d.getType().getShape();
+      int64_t lin = 0;
+      for (size_t j = 0; j < s.size(); ++j) {
+        int64_t i = idx[shape.size() - s.size() + j];
+        lin = lin * s[j] + (s[j] == 1 ? 0 : i);
+      }
+      bool isF = isa<FloatType>(d.getElementType());
+      floats.push_back(isF);
+      args.push_back(numAt(d, lin, isF));
+    }
+    std::optional<Num> r = fn(args, floats);
+    if (!r)
+      return {};
+    out.push_back(numAttr(rt.getElementType(), *r, isa<FloatType>(rt.getElementType())));
+  }
+  return DenseElementsAttr::get(rt, out);
+}
+
+/// Folds a binary op given the float and integer formulas (either may be null).
+template <typename FF, typename IF>
+Attribute foldBinary(Type resultType, ArrayRef<Attribute> operands, FF f, IF i) {
+  return foldElementwise(resultType, operands,
+                         [&](ArrayRef<Num> a, ArrayRef<bool> isF) -> std::optional<Num> {
+                           Num r;
+                           if (isF[0]) {
+                             if constexpr (std::is_same_v<FF, std::nullptr_t>)
+                               return std::nullopt;
+                             else
+                               return f(a[0].f, a[1].f);
+                           }
+                           if constexpr (std::is_same_v<IF, std::nullptr_t>)
+                             return std::nullopt;
+                           else
+                             return i(a[0].i, a[1].i);
+                         });
+}
+
+Num fnum(double v) { return Num{v, 0}; }
+Num inum(int64_t v) { return Num{0, v}; }
+
+} // namespace
+
+#define DLC_FOLD_BINARY(OP, FLOAT_EXPR, INT_EXPR)                                \
+  OpFoldResult OP::fold(FoldAdaptor adaptor) {                                   \
+    return foldBinary(                                                           \
+        getType(), adaptor.getOperands(),                                        \
+        [](double a, double b) -> std::optional<Num> { return FLOAT_EXPR; },     \
+        [](int64_t a, int64_t b) -> std::optional<Num> { return INT_EXPR; });    \
+  }
+DLC_FOLD_BINARY(AddOp, fnum(a + b), inum(a + b))
+DLC_FOLD_BINARY(SubOp, fnum(a - b), inum(a - b))
+DLC_FOLD_BINARY(MulOp, fnum(a * b), inum(a * b))
+DLC_FOLD_BINARY(DivOp, fnum(a / b),
+                b == 0 ? std::optional<Num>() : std::optional<Num>(inum(a / b)))
+DLC_FOLD_BINARY(MinOp, fnum(std::min(a, b)), inum(std::min(a, b)))
+DLC_FOLD_BINARY(MaxOp, fnum(std::max(a, b)), inum(std::max(a, b)))
+DLC_FOLD_BINARY(EqualOp, inum(a == b), inum(a == b))
+DLC_FOLD_BINARY(LessOp, inum(a < b), inum(a < b))
+DLC_FOLD_BINARY(LessOrEqualOp, inum(a <= b), inum(a <= b))
+DLC_FOLD_BINARY(GreaterOp, inum(a > b), inum(a > b))
+DLC_FOLD_BINARY(GreaterOrEqualOp, inum(a >= b), inum(a >= b))
+DLC_FOLD_BINARY(AndOp, std::nullopt, inum(a && b))
+DLC_FOLD_BINARY(OrOp, std::nullopt, inum(a || b))
+DLC_FOLD_BINARY(XorOp, std::nullopt, inum((a != 0) != (b != 0)))
+#undef DLC_FOLD_BINARY
+
+
+OpFoldResult NegOp::fold(FoldAdaptor adaptor) {
+  return foldElementwise(getType(), adaptor.getOperands(),
+                         [](ArrayRef<Num> a, ArrayRef<bool> isF) -> std::optional<Num> {
+                           return isF[0] ? fnum(-a[0].f) : inum(-a[0].i);
+                         });
+}
+
+OpFoldResult WhereOp::fold(FoldAdaptor adaptor) {
+  return foldElementwise(getType(), adaptor.getOperands(),
+                         [](ArrayRef<Num> a, ArrayRef<bool>) -> std::optional<Num> {
+                           return a[0].i ? a[1] : a[2];
+                         });
+}

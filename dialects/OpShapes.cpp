@@ -727,6 +727,20 @@ LogicalResult GatherOp::inferResultShapes(ArrayRef<SymShape> ops,
   return success();
 }
 
+LogicalResult GatherElementsOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                                  SmallVectorImpl<SymShape> &results) {
+  if (ops[0].size() != ops[1].size())
+    return emitOpError("data ") << shapeToString(ops[0]) << " and indices "
+                                << shapeToString(ops[1]) << " must have the same rank";
+  if (!normalizeAxis(getAxis(), ops[0].size()))
+    return emitOpError("axis ") << getAxis() << " out of range for rank " << ops[0].size();
+  Type it = elementTypeOf(getIndices());
+  if (!it.isInteger(64) && !it.isInteger(32))
+    return emitOpError("indices must be int32 or int64, got ") << it;
+  results.push_back(ops[1]);
+  return success();
+}
+
 LogicalResult ExpandOp::inferResultShapes(ArrayRef<SymShape> ops,
                                           SmallVectorImpl<SymShape> &results) {
   SymShape target;

@@ -64,6 +64,8 @@ Type elementTypeFor(MLIRContext &ctx, DType t) {
     return b.getF32Type();
   case DType::Double:
     return b.getF64Type();
+  case DType::Float16:
+    return b.getF16Type();
   case DType::Int8:
     return b.getIntegerType(8);
   case DType::Int16:

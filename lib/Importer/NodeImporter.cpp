@@ -15,6 +15,7 @@ OpRegistry &OpRegistry::get() {
     registerNNOps(*reg);
     registerTensorOps(*reg);
     registerReductionOps(*reg);
+    registerLossOps(*reg);
     return reg;
   }();
   return *r;

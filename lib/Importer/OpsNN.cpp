@@ -121,6 +121,55 @@ LogicalResult importSoftmaxV1(NodeImporter &n, const char *op) {
                             n.named("allowzero", n.b.getBoolAttr(false))}));
 }
 
+/// LayerNormalization whose Mean and InvStdDev outputs are used: built from
+/// reductions so the statistics are values of their own.
+LogicalResult importLayerNormWithStats(NodeImporter &n) {
+  Value x = n.input(0);
+  Type t = n.elementType(x);
+  int64_t rank = n.rankOf(x);
+  auto axis = normalizeAxis(n.attrInt("axis", -1), rank);
+  if (!axis)
+    return n.error() << "axis out of range";
+  std::vector<int64_t> axes;
+  for (int64_t i = *axis; i < rank; ++i)
+    axes.push_back(i);
+  auto reduceMean = [&](Value v) {
+    return n.build1("dlc.reduce_mean", t, {v},
+                    {n.named("axes", n.i64s(axes)), n.named("keepdims", n.b.getBoolAttr(true))});
+  };
+  auto mean = reduceMean(x);
+  if (failed(mean))
+    return failure();
+  auto d = n.build1("dlc.sub", t, {x, *mean});
+  if (failed(d))
+    return failure();
+  auto d2 = n.build1("dlc.mul", t, {*d, *d});
+  if (failed(d2))
+    return failure();
+  auto var = reduceMean(*d2);
+  if (failed(var))
+    return failure();
+  auto ve = n.build1("dlc.add", t, {*var, n.scalar(t, n.attrFloat("epsilon", 1e-5f))});
+  if (failed(ve))
+    return failure();
+  auto sd = n.build1("dlc.sqrt", t, {*ve});
+  if (failed(sd))
+    return failure();
+  auto inv = n.build1("dlc.reciprocal", t, {*sd});
+  if (failed(inv))
+    return failure();
+  auto y = n.build1("dlc.mul", t, {*d, *inv});
+  if (failed(y))
+    return failure();
+  y = n.build1("dlc.mul", t, {*y, n.input(1)});
+  if (succeeded(y) && n.input(2))
+    y = n.build1("dlc.add", t, {*y, n.input(2)});
+  if (failed(y))
+    return failure();
+  n.outputs = {*y, *mean, *inv};
+  return success();
+}
+
 } // namespace
 
 void registerNNOps(OpRegistry &r) {
@@ -158,7 +207,9 @@ void registerNNOps(OpRegistry &r) {
         {n.input(0), n.input(1), n.input(2), n.input(3), n.input(4)},
         {n.named("epsilon", n.b.getF32FloatAttr(n.attrFloat("epsilon", 1e-5f)))}));
   });
-  r.add("LayerNormalization", 17, [](NodeImporter &n) {
+  r.add("LayerNormalization", 17, [](NodeImporter &n) -> LogicalResult {
+    if (n.wantsOutput(1) || n.wantsOutput(2))
+      return importLayerNormWithStats(n);
     SmallVector<Value> ops{n.input(0), n.input(1)};
     if (n.input(2))
       ops.push_back(n.input(2));

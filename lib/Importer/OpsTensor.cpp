@@ -204,6 +204,38 @@ void registerTensorOps(OpRegistry &r) {
                              {n.input(0), n.input(1)},
                              {n.named("axis", n.b.getI64IntegerAttr(n.attrInt("axis", 0)))}));
   });
+  r.add("GatherElements", 11, [](NodeImporter &n) {
+    return n.result(n.build1("dlc.gather_elements", n.elementType(n.input(0)),
+                             {n.input(0), n.input(1)},
+                             {n.named("axis", n.b.getI64IntegerAttr(n.attrInt("axis", 0)))}));
+  });
+  r.add("Trilu", 14, [](NodeImporter &n) -> LogicalResult {
+    // A constant mask over the last two (static) dims selects the kept triangle.
+    SymShape s = n.shapeOf(n.input(0));
+    if (s.size() < 2 || !constDim(s[s.size() - 2]) || !constDim(s.back()))
+      return n.error() << "Trilu needs static last two dims";
+    int64_t k = 0;
+    if (n.input(1)) {
+      auto kv = n.constInts(1, "k");
+      if (failed(kv))
+        return failure();
+      k = kv->empty() ? 0 : (*kv)[0];
+    }
+    bool upper = n.attrInt("upper", 1);
+    int64_t rows = *constDim(s[s.size() - 2]), cols = *constDim(s.back());
+    if (rows * cols > (int64_t(1) << 24))
+      return n.error() << "Trilu matrix too large";
+    std::vector<bool> keep;
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < cols; ++j)
+        keep.push_back(upper ? j - i >= k : j - i <= k);
+    SmallVector<bool> bits(keep.begin(), keep.end());
+    Value mask = n.constant(DenseElementsAttr::get(
+        RankedTensorType::get({rows, cols}, n.b.getI1Type()), ArrayRef<bool>(bits)));
+    Value zero = n.scalar(n.elementType(n.input(0)), 0);
+    return n.result(n.build1("dlc.where", n.elementType(n.input(0)),
+                             {mask, n.input(0), zero}));
+  });
   r.add("Expand", 8, [](NodeImporter &n) -> LogicalResult {
     auto shape = n.constInts(1, "shape");
     if (failed(shape))

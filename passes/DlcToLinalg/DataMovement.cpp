@@ -232,6 +232,38 @@ struct GatherLowering : OpRewritePattern<GatherOp> {
   }
 };
 
+struct GatherElementsLowering : OpRewritePattern<GatherElementsOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GatherElementsOp op, PatternRewriter &rewriter) const override {
+    auto dt = dyn_cast<RankedTensorType>(op.getData().getType());
+    auto rt = dyn_cast<RankedTensorType>(op.getType());
+    if (!dt || !rt || !isa<RankedTensorType>(op.getIndices().getType()))
+      return rewriter.notifyMatchFailure(op, "unranked");
+    Location loc = op.getLoc();
+    int64_t axis = *normalizeAxis(op.getAxis(), dt.getRank());
+    Value data = op.getData();
+    Value axisDim = getValueOrCreateConstantIndexOp(rewriter, loc,
+                                                    dimsOf(rewriter, loc, data)[axis]);
+    rewriter.replaceOp(
+        op, gatherGeneric(rewriter, loc, rt, dimsOf(rewriter, loc, op.getIndices()), data,
+                          {op.getIndices()}, {rewriter.getMultiDimIdentityMap(rt.getRank())},
+                          [&](OpBuilder &b, Location l, ValueRange ivs, ValueRange args) {
+                            Value i = arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
+                            Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i,
+                                                              idx(b, l, 0));
+                            i = arith::SelectOp::create(b, l, neg,
+                                                        arith::AddIOp::create(b, l, i, axisDim), i);
+                            i = arith::MaxSIOp::create(b, l, i, idx(b, l, 0));
+                            i = arith::MinSIOp::create(
+                                b, l, i, arith::SubIOp::create(b, l, axisDim, idx(b, l, 1)));
+                            SmallVector<Value> at(ivs.begin(), ivs.end());
+                            at[axis] = i;
+                            return at;
+                          }));
+    return success();
+  }
+};
+
 struct ExpandLowering : OpRewritePattern<ExpandOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ExpandOp op, PatternRewriter &rewriter) const override {
@@ -434,7 +466,7 @@ struct ReshapeLikeLowering : RewritePattern {
 
 void populateDataMovementToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<ConstantLowering, TransposeLowering, ConcatLowering, SplitLowering,
-               SliceLowering, GatherLowering, ExpandLowering, TileLowering, PadLowering,
+               SliceLowering, GatherLowering, GatherElementsLowering, ExpandLowering, TileLowering, PadLowering,
                ShapeLowering, SizeLowering, ReshapeLikeLowering>(patterns.getContext());
 }
 

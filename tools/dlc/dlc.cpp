@@ -29,8 +29,8 @@ commands:
       Compiles the model in-process (JIT), or loads an artifact, and runs it.
       INPUT is a .npy or ONNX TensorProto .pb file; positional inputs bind to the
       graph's inputs in order. Writes DIR/output_<i>.npy and prints one line per
-      output. Integer inputs that feed compile-time parameters (e.g. Reshape's shape)
-      are specialized to the given values.
+      output. Small inputs that feed compile-time parameters (Reshape's shape, Clip's
+      bounds, ...) are specialized to the given values.
   inspect ART.dlc [--json]
       Shows an artifact's target, inputs, outputs, kernels and the ONNX nodes each
       covers, launches, weight bytes and arena bytes.
@@ -43,6 +43,9 @@ Options common to compile and run:
 Errors are one line on stderr with exit code 1. DLC_NUM_THREADS sets the number of
 CPU threads; DLC_CC the C compiler used to link CPU kernels (default: cc).
 )";
+
+/// Inputs up to this many elements may be specialized as shape tensors in JIT mode.
+constexpr int64_t kMaxShapeTensorElements = 4096;
 
 int fail(const std::string &message) {
   std::cerr << "dlc: error: " << message << "\n";
@@ -206,9 +209,11 @@ int runCommand(int argc, char **argv) {
       return fail(declared.message());
     if (dlc::Status s = dlc::cli::bindInputs(*declared, positional, named, inputs); !s)
       return fail(s.message());
+    // Small inputs may stand in for compile-time parameters (shape tensors); the
+    // importer specializes only those a node needs as constants.
     dlc::CompileOptions options;
     for (size_t i = 0; i < inputs.size(); ++i)
-      if (inputs[i].dtype == dlc::DType::Int64 || inputs[i].dtype == dlc::DType::Int32)
+      if (inputs[i].numElements() <= kMaxShapeTensorElements)
         options.shapeTensorInputs[(*declared)[i].name] = inputs[i];
     auto jit = dlc::jitFile(path, options);
     if (!jit)
