@@ -23,6 +23,7 @@ def Dlc_ConstantOp : Dlc_Op<"constant", [ConstantLike]> {
   }];
   let arguments = (ins ElementsAttr:$value);
   let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "attr-dict `:` functional-type(operands, results)";
   let hasFolder = 1;
   let hasVerifier = 1;
 }

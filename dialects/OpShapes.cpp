@@ -96,11 +96,18 @@ std::optional<AffineExpr> exactDivide(AffineExpr num, AffineExpr den) {
   return r;
 }
 
-/// Output extent of a sliding window (Conv, pooling).
-AffineExpr windowOut(AffineExpr in, int64_t padSum, int64_t kernel, int64_t stride,
-                     int64_t dilation, bool ceilMode) {
+/// Output extent of a sliding window (Conv, pooling). In ceil mode a last window that
+/// would start inside the end padding is dropped (as onnxruntime and PyTorch do).
+AffineExpr windowOut(AffineExpr in, int64_t padBegin, int64_t padSum, int64_t kernel,
+                     int64_t stride, int64_t dilation, bool ceilMode) {
   AffineExpr span = in + (padSum - (dilation * (kernel - 1) + 1));
-  return (ceilMode ? span.ceilDiv(stride) : span.floorDiv(stride)) + 1;
+  if (!ceilMode)
+    return span.floorDiv(stride) + 1;
+  AffineExpr out = span.ceilDiv(stride) + 1;
+  auto o = constDim(out), i = constDim(in);
+  if (o && i && (*o - 1) * stride >= *i + padBegin)
+    return out - 1;
+  return out;
 }
 
 LogicalResult windowShapes(Operation *op, const SymShape &x, ArrayRef<int64_t> kernel,
@@ -117,8 +124,8 @@ LogicalResult windowShapes(Operation *op, const SymShape &x, ArrayRef<int64_t> k
         pads[i + n] < 0)
       return op->emitOpError("kernel, strides and dilations must be positive and pads "
                              "non-negative");
-    AffineExpr o = windowOut(x[i + 2], pads[i] + pads[i + n], kernel[i], strides[i],
-                             dilations[i], ceilMode);
+    AffineExpr o = windowOut(x[i + 2], pads[i], pads[i] + pads[i + n], kernel[i],
+                             strides[i], dilations[i], ceilMode);
     if (auto c = constDim(o); c && *c <= 0)
       return op->emitOpError("window larger than padded input ") << shapeToString(x);
     out.push_back(o);

@@ -137,12 +137,16 @@ Value castScalar(OpBuilder &b, Location loc, Value v, Type to) {
 }
 
 Value maxScalar(OpBuilder &b, Location loc, Value a, Value c) {
+  if (a.getType().isInteger(1))
+    return arith::OrIOp::create(b, loc, a, c);
   if (isFloat(a.getType()))
     return arith::MaximumFOp::create(b, loc, a, c);
   return arith::MaxSIOp::create(b, loc, a, c);
 }
 
 Value minScalar(OpBuilder &b, Location loc, Value a, Value c) {
+  if (a.getType().isInteger(1))
+    return arith::AndIOp::create(b, loc, a, c);
   if (isFloat(a.getType()))
     return arith::MinimumFOp::create(b, loc, a, c);
   return arith::MinSIOp::create(b, loc, a, c);

@@ -1,0 +1,39 @@
+// RUN: dlc-opt %s -canonicalize | FileCheck %s
+// Constant folding of shape arithmetic, with a size cap.
+
+// CHECK-LABEL: func @shape_math
+// CHECK: %[[C:.*]] = dlc.constant {value = dense<[2, 12]> : tensor<2xi64>}
+// CHECK-NEXT: return %[[C]]
+func.func @shape_math() -> tensor<2xi64> {
+  %a = dlc.constant {value = dense<[1, 3]> : tensor<2xi64>} : () -> tensor<2xi64>
+  %b = dlc.constant {value = dense<[1, 4]> : tensor<2xi64>} : () -> tensor<2xi64>
+  %m = dlc.mul %a, %b : (tensor<2xi64>, tensor<2xi64>) -> tensor<2xi64>
+  %one = dlc.constant {value = dense<1> : tensor<i64>} : () -> tensor<i64>
+  %r = dlc.add %m, %one : (tensor<2xi64>, tensor<i64>) -> tensor<2xi64>
+  %e = dlc.constant {value = dense<[0, 0]> : tensor<2xi64>} : () -> tensor<2xi64>
+  %w = dlc.constant {value = dense<[true, false]> : tensor<2xi1>} : () -> tensor<2xi1>
+  %s = dlc.where %w, %r, %b : (tensor<2xi1>, tensor<2xi64>, tensor<2xi64>) -> tensor<2xi64>
+  %t = dlc.max %s, %e : (tensor<2xi64>, tensor<2xi64>) -> tensor<2xi64>
+  %u = dlc.sub %t, %e : (tensor<2xi64>, tensor<2xi64>) -> tensor<2xi64>
+  %v = dlc.mul %u, %a : (tensor<2xi64>, tensor<2xi64>) -> tensor<2xi64>
+  return %v : tensor<2xi64>
+}
+
+// Past 65536 elements the op stays: folding would copy large data at compile time.
+// CHECK-LABEL: func @too_large
+// CHECK: dlc.add
+func.func @too_large() -> tensor<300x300xf32> {
+  %a = dlc.constant {value = dense<1.0> : tensor<300x300xf32>} : () -> tensor<300x300xf32>
+  %r = dlc.add %a, %a : (tensor<300x300xf32>, tensor<300x300xf32>) -> tensor<300x300xf32>
+  return %r : tensor<300x300xf32>
+}
+
+// Metadata ops fold on constants of any size (no data is copied).
+// CHECK-LABEL: func @reshape_const
+// CHECK: dlc.constant {value = dense<1.000000e+00> : tensor<4x2xf32>}
+// CHECK-NOT: dlc.reshape
+func.func @reshape_const() -> tensor<4x2xf32> {
+  %a = dlc.constant {value = dense<1.0> : tensor<2x4xf32>} : () -> tensor<2x4xf32>
+  %r = dlc.reshape %a {shape = array<i64: 4, 2>, allowzero = false} : (tensor<2x4xf32>) -> tensor<4x2xf32>
+  return %r : tensor<4x2xf32>
+}
