@@ -27,6 +27,8 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import onnx, onnxruntime,
   .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
 fi
 
+# ccache keys on relative paths, so clones in other folders (CI) share the cache.
+export CCACHE_BASEDIR="$PWD"
 echo "setup: building (build/)"
 if [ ! -f build/build.ninja ]; then
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
