@@ -314,6 +314,18 @@ def Dlc_ReduceLogSumOp : Dlc_ReduceOp<"reduce_log_sum", "ReduceLogSum">;
 def Dlc_ReduceLogSumExpOp : Dlc_ReduceOp<"reduce_log_sum_exp", "ReduceLogSumExp">;
 def Dlc_ReduceSumSquareOp : Dlc_ReduceOp<"reduce_sum_square", "ReduceSumSquare">;
 
+def Dlc_CumSumOp : Dlc_Op<"cumsum"> {
+  let summary = "ONNX CumSum along a constant axis";
+  let description = [{
+    ```mlir
+    %y = dlc.cumsum %x {axis = 1 : i64, exclusive = false, reverse = false}
+           : (tensor<2x3xf32>) -> tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, I64Attr:$axis, BoolAttr:$exclusive, BoolAttr:$reverse);
+  let results = (outs AnyTensor:$y);
+}
+
 def Dlc_ArgMaxOp : Dlc_Op<"arg_max"> {
   let summary = "ONNX ArgMax: int64 indices of the maxima along `axis`";
   let description = [{
@@ -508,6 +520,29 @@ def Dlc_PadOp : Dlc_Op<"pad"> {
   }];
   let arguments = (ins AnyTensor:$x, DenseI64ArrayAttr:$pads,
                        StrAttr:$mode, F64Attr:$value);
+  let results = (outs AnyTensor:$y);
+}
+
+def Dlc_ResizeOp : Dlc_Op<"resize"> {
+  let summary = "ONNX Resize: nearest, linear or cubic sampling to constant sizes";
+  let description = [{
+    `sizes` gives each output dim (-1: the input's, unresized); `scales` the factor the
+    coordinate transformation uses per dim; `roi` (begins then ends, or empty) only for
+    tf_crop_and_resize.
+
+    ```mlir
+    %y = dlc.resize %x {sizes = array<i64: -1, -1, 8, 8>,
+           scales = array<f64: 1.0, 1.0, 2.0, 2.0>, roi = array<f64>, mode = "linear",
+           coordinate_transformation_mode = "half_pixel", nearest_mode = "round_prefer_floor",
+           cubic_coeff_a = -7.5e-01 : f32, exclude_outside = false,
+           extrapolation_value = 0.0 : f32} : (tensor<?x3x4x4xf32>) -> tensor<?x3x8x8xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, DenseI64ArrayAttr:$sizes, DenseF64ArrayAttr:$scales,
+                       DenseF64ArrayAttr:$roi, StrAttr:$mode,
+                       StrAttr:$coordinate_transformation_mode, StrAttr:$nearest_mode,
+                       F32Attr:$cubic_coeff_a, BoolAttr:$exclude_outside,
+                       F32Attr:$extrapolation_value);
   let results = (outs AnyTensor:$y);
 }
 

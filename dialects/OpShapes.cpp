@@ -357,11 +357,20 @@ DLC_REDUCE(ReduceSumSquareOp)
 
 LogicalResult ArgMaxOp::inferResultShapes(ArrayRef<SymShape> ops,
                                           SmallVectorImpl<SymShape> &results) {
-  return reduceShape(*this, ops[0], {getAxis()}, getKeepdims(), results);
+  return reduceShape(*this, ops[0], {static_cast<int64_t>(getAxis())}, getKeepdims(),
+                     results);
 }
 LogicalResult ArgMinOp::inferResultShapes(ArrayRef<SymShape> ops,
                                           SmallVectorImpl<SymShape> &results) {
-  return reduceShape(*this, ops[0], {getAxis()}, getKeepdims(), results);
+  return reduceShape(*this, ops[0], {static_cast<int64_t>(getAxis())}, getKeepdims(),
+                     results);
+}
+
+LogicalResult CumSumOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                          SmallVectorImpl<SymShape> &results) {
+  if (ops[0].empty())
+    return emitOpError("expects a tensor of rank >= 1");
+  return axisShape(*this, ops[0], getAxis(), results);
 }
 
 LogicalResult SoftmaxOp::inferResultShapes(ArrayRef<SymShape> ops,
@@ -792,6 +801,29 @@ LogicalResult PadOp::inferResultShapes(ArrayRef<SymShape> ops,
     if (auto c = constDim(d); c && *c < 0)
       return emitOpError("pads make dim ") << i << " negative";
     out.push_back(d);
+  }
+  results.push_back(out);
+  return success();
+}
+
+LogicalResult ResizeOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                          SmallVectorImpl<SymShape> &results) {
+  size_t rank = ops[0].size();
+  if (getSizes().size() != rank || getScales().size() != rank)
+    return emitOpError("sizes and scales must have one entry per dim (rank ") << rank << ")";
+  if (!getRoi().empty() && getRoi().size() != 2 * rank)
+    return emitOpError("roi must be empty or have 2 x rank entries");
+  StringRef mode = getMode();
+  if (mode != "nearest" && mode != "linear" && mode != "cubic")
+    return emitOpError("unknown mode '") << mode << "'";
+  SymShape out;
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t s = getSizes()[i];
+    if (s < -1)
+      return emitOpError("invalid output size ") << s;
+    if (s >= 0 && !constDim(ops[0][i]))
+      return emitOpError("resized dim ") << i << " must be static";
+    out.push_back(s < 0 ? ops[0][i] : getAffineConstantExpr(s, getContext()));
   }
   results.push_back(out);
   return success();

@@ -48,6 +48,7 @@ void populateContractionToLinalgPatterns(mlir::RewritePatternSet &patterns);
 void populateReductionToLinalgPatterns(mlir::RewritePatternSet &patterns);
 void populatePoolingToLinalgPatterns(mlir::RewritePatternSet &patterns);
 void populateDataMovementToLinalgPatterns(mlir::RewritePatternSet &patterns);
+void populateResizeToLinalgPatterns(mlir::RewritePatternSet &patterns);
 
 /// Whether `op` only reinterprets its operand's bytes with a new shape (no kernel).
 bool isMetadataOnly(mlir::Operation *op);

@@ -16,6 +16,8 @@ OpRegistry &OpRegistry::get() {
     registerTensorOps(*reg);
     registerReductionOps(*reg);
     registerLossOps(*reg);
+    registerIndexOps(*reg);
+    registerResizeOps(*reg);
     return reg;
   }();
   return *r;

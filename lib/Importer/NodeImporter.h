@@ -49,6 +49,8 @@ void registerNNOps(OpRegistry &r);
 void registerTensorOps(OpRegistry &r);
 void registerReductionOps(OpRegistry &r);
 void registerLossOps(OpRegistry &r);
+void registerIndexOps(OpRegistry &r);
+void registerResizeOps(OpRegistry &r);
 
 /// Everything a handler needs for one node: inputs, attributes, a builder and the
 /// symbolic shapes of values, plus helpers to create and fold ops.

@@ -138,6 +138,12 @@ void registerElementwiseOps(OpRegistry &r) {
     const char *op = dir == "LEFT" ? "dlc.bitshift_left" : "dlc.bitshift_right";
     return n.result(n.build1(op, n.elementType(n.input(0)), {n.input(0), n.input(1)}));
   });
+  for (auto [onnx, op] : std::vector<std::pair<const char *, const char *>>{
+           {"BitwiseAnd", "and"}, {"BitwiseOr", "or"}, {"BitwiseXor", "xor"}})
+    binary(r, onnx, op);
+  r.add("BitwiseNot", 18, [](NodeImporter &n) {
+    return n.result(n.build1("dlc.not", n.elementType(n.input(0)), {n.input(0)}));
+  });
   variadic(r, "Sum", "add", false);
   variadic(r, "Mean", "add", true);
   variadic(r, "Max", "max", false);

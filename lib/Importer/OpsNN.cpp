@@ -170,9 +170,147 @@ LogicalResult importLayerNormWithStats(NodeImporter &n) {
   return success();
 }
 
+/// ConvTranspose as a convolution: insert stride-1 zeros between input elements, pad
+/// by the kernel's reach minus the given pads, and convolve with the weight transposed
+/// ([C, M, K...] -> [M, C, K...]) and flipped along each spatial dim.
+LogicalResult importConvTranspose(NodeImporter &n) {
+  Value x = n.input(0), w = n.input(1);
+  Type t = n.elementType(x);
+  SymShape xs = n.shapeOf(x), ws = n.shapeOf(w);
+  int64_t rank = xs.size(), s = rank - 2;
+  if (rank < 3 || (int64_t)ws.size() != rank)
+    return n.error() << "input and weight must have equal rank >= 3";
+  if (n.attrInt("group", 1) != 1)
+    return n.error() << "grouped ConvTranspose is not supported";
+  std::vector<int64_t> in(rank), kernel;
+  for (int64_t i = 1; i < rank; ++i) {
+    auto d = constDim(xs[i]);
+    if (!d)
+      return n.error() << "ConvTranspose needs static channel and spatial dims";
+    in[i] = *d;
+  }
+  for (int64_t i = 2; i < rank; ++i) {
+    auto k = constDim(ws[i]);
+    if (!k || !constDim(ws[1]))
+      return n.error() << "weight dims must be static";
+    kernel.push_back(*k);
+  }
+  auto strides = n.attrInts("strides").value_or(std::vector<int64_t>(s, 1));
+  auto dil = n.attrInts("dilations").value_or(std::vector<int64_t>(s, 1));
+  auto outPad = n.attrInts("output_padding").value_or(std::vector<int64_t>(s, 0));
+  auto pads = n.attrInts("pads").value_or(std::vector<int64_t>(2 * s, 0));
+  if ((int64_t)strides.size() != s || (int64_t)dil.size() != s ||
+      (int64_t)outPad.size() != s || (int64_t)pads.size() != 2 * s)
+    return n.error() << "strides, dilations, output_padding and pads must match " << s
+                     << " spatial dims";
+  std::string autoPad = n.attrString("auto_pad", "NOTSET");
+  auto outShape = n.attrInts("output_shape");
+  if (outShape || autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+    for (int64_t i = 0; i < s; ++i) {
+      int64_t full = strides[i] * (in[i + 2] - 1) + outPad[i] + (kernel[i] - 1) * dil[i] + 1;
+      int64_t target = outShape ? (*outShape)[outShape->size() - s + i] : in[i + 2] * strides[i];
+      int64_t total = full - target;
+      bool upper = autoPad != "SAME_LOWER";
+      pads[i] = upper ? total / 2 : total - total / 2;
+      pads[i + s] = total - pads[i];
+    }
+  } else if (autoPad == "VALID") {
+    pads.assign(2 * s, 0);
+  }
+  auto reshape = [&](Value v, ArrayRef<int64_t> shape) {
+    return n.build1("dlc.reshape", t, {v},
+                    {n.named("shape", n.i64s(shape)), n.named("allowzero", n.b.getBoolAttr(false))});
+  };
+  // 1. Zero insertion along each strided spatial dim.
+  Value cur = x;
+  std::vector<int64_t> shape(in);
+  shape[0] = 0; // keep the (possibly dynamic) batch dim
+  for (int64_t i = 0; i < s; ++i) {
+    int64_t st = strides[i], len = shape[i + 2];
+    if (st == 1)
+      continue;
+    std::vector<int64_t> split(shape);
+    split.insert(split.begin() + i + 3, 1);
+    auto a = reshape(cur, split);
+    if (failed(a))
+      return failure();
+    std::vector<int64_t> zeroPads(2 * (rank + 1), 0);
+    zeroPads[rank + 1 + i + 3] = st - 1;
+    auto p = n.build1("dlc.pad", t, {*a},
+                      {n.named("pads", n.i64s(zeroPads)), n.named("mode", n.b.getStringAttr("constant")),
+                       n.named("value", n.b.getF64FloatAttr(0))});
+    if (failed(p))
+      return failure();
+    std::vector<int64_t> merged(shape);
+    merged[i + 2] = len * st;
+    auto mrg = reshape(*p, merged);
+    if (failed(mrg))
+      return failure();
+    auto sl = n.build1("dlc.slice", t, {*mrg},
+                       {n.named("starts", n.i64s({0})), n.named("ends", n.i64s({(len - 1) * st + 1})),
+                        n.named("axes", n.i64s({i + 2})), n.named("steps", n.i64s({1}))});
+    if (failed(sl))
+      return failure();
+    cur = *sl;
+    shape[i + 2] = (len - 1) * st + 1;
+  }
+  // 2. Pad by the kernel's reach minus the pads (negative: crop).
+  std::vector<int64_t> padAll(2 * rank, 0), cropStart, cropEnd, cropAxes, ones;
+  bool crop = false;
+  for (int64_t i = 0; i < s; ++i) {
+    int64_t reach = dil[i] * (kernel[i] - 1);
+    int64_t b = reach - pads[i], e = reach - pads[i + s] + outPad[i];
+    padAll[i + 2] = std::max<int64_t>(b, 0);
+    padAll[rank + i + 2] = std::max<int64_t>(e, 0);
+    int64_t len = shape[i + 2] + padAll[i + 2] + padAll[rank + i + 2];
+    cropAxes.push_back(i + 2);
+    cropStart.push_back(b < 0 ? -b : 0);
+    cropEnd.push_back(e < 0 ? len + e : len);
+    ones.push_back(1);
+    crop |= b < 0 || e < 0;
+  }
+  auto padded = n.build1("dlc.pad", t, {cur},
+                         {n.named("pads", n.i64s(padAll)), n.named("mode", n.b.getStringAttr("constant")),
+                          n.named("value", n.b.getF64FloatAttr(0))});
+  if (failed(padded))
+    return failure();
+  cur = *padded;
+  if (crop) {
+    auto c = n.build1("dlc.slice", t, {cur},
+                      {n.named("starts", n.i64s(cropStart)), n.named("ends", n.i64s(cropEnd)),
+                       n.named("axes", n.i64s(cropAxes)), n.named("steps", n.i64s(ones))});
+    if (failed(c))
+      return failure();
+    cur = *c;
+  }
+  // 3. Weight: [C, M, K...] -> [M, C, K...], flipped spatially.
+  std::vector<int64_t> perm{1, 0};
+  for (int64_t i = 2; i < rank; ++i)
+    perm.push_back(i);
+  auto wt = n.build1("dlc.transpose", t, {w}, {n.named("perm", n.i64s(perm))});
+  if (failed(wt))
+    return failure();
+  std::vector<int64_t> flipStart(s, -1), flipEnd(s, INT64_MIN / 2), flipSteps(s, -1);
+  auto wf = n.build1("dlc.slice", t, {*wt},
+                     {n.named("starts", n.i64s(flipStart)), n.named("ends", n.i64s(flipEnd)),
+                      n.named("axes", n.i64s(cropAxes)), n.named("steps", n.i64s(flipSteps))});
+  if (failed(wf))
+    return failure();
+  // 4. A plain convolution.
+  SmallVector<Value> ops{cur, *wf};
+  if (n.input(2))
+    ops.push_back(n.input(2));
+  return n.result(n.build1("dlc.conv", t, ops,
+                           {n.named("strides", n.i64s(std::vector<int64_t>(s, 1))),
+                            n.named("pads", n.i64s(std::vector<int64_t>(2 * s, 0))),
+                            n.named("dilations", n.i64s(dil)),
+                            n.named("group", n.b.getI64IntegerAttr(1))}));
+}
+
 } // namespace
 
 void registerNNOps(OpRegistry &r) {
+  r.add("ConvTranspose", 1, importConvTranspose);
   r.add("MatMul", 1, [](NodeImporter &n) {
     return n.result(
         n.build1("dlc.matmul", n.elementType(n.input(0)), {n.input(0), n.input(1)}));

@@ -114,7 +114,8 @@ Value scalarFormula(Operation *op, OpBuilder &b, Location loc, ValueRange args,
       .Case([&](OrOp) { return (Value)arith::OrIOp::create(b, loc, x, args[1]); })
       .Case([&](XorOp) { return (Value)arith::XOrIOp::create(b, loc, x, args[1]); })
       .Case([&](NotOp) {
-        return (Value)arith::XOrIOp::create(b, loc, x, scalarConst(b, loc, t, 1));
+        // All ones: logical not for bool, bitwise not for integers.
+        return (Value)arith::XOrIOp::create(b, loc, x, scalarConst(b, loc, t, -1));
       })
       .Case([&](WhereOp) { return s.select(x, args[1], args[2]); })
       // Unary math.

@@ -238,6 +238,49 @@ struct ArgReduceLowering : OpRewritePattern<OpTy> {
   }
 };
 
+/// A scan as a reduction: out[.., i, ..] = sum over k on the axis of x[.., k, ..] where
+/// k <= i (k < i exclusive; reversed: k >= i). Quadratic in the axis length.
+struct CumSumLowering : OpRewritePattern<CumSumOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CumSumOp op, PatternRewriter &rewriter) const override {
+    auto xt = dyn_cast<RankedTensorType>(op.getX().getType());
+    if (!xt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = getContext();
+    int64_t rank = xt.getRank(), axis = *normalizeAxis(op.getAxis(), rank);
+    Type t = xt.getElementType();
+    SmallVector<AffineExpr> in, out;
+    for (int64_t i = 0; i < rank; ++i) {
+      out.push_back(getAffineDimExpr(i, ctx));
+      in.push_back(getAffineDimExpr(i == axis ? rank : i, ctx));
+    }
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    iters.push_back(utils::IteratorType::reduction);
+    Value acc = filledTensor(rewriter, loc, xt, dimsOf(rewriter, loc, op.getX()),
+                             scalarConst(rewriter, loc, t, 0));
+    bool exclusive = op.getExclusive(), reverse = op.getReverse();
+    auto pred = reverse ? (exclusive ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::uge)
+                        : (exclusive ? arith::CmpIPredicate::ult : arith::CmpIPredicate::ule);
+    Value r = linalg::GenericOp::create(
+                  rewriter, loc, TypeRange{xt}, ValueRange{op.getX()}, ValueRange{acc},
+                  SmallVector<AffineMap>{AffineMap::get(rank + 1, 0, in, ctx),
+                                         AffineMap::get(rank + 1, 0, out, ctx)},
+                  iters,
+                  [&](OpBuilder &b, Location l, ValueRange args) {
+                    Value k = linalg::IndexOp::create(b, l, rank);
+                    Value i = linalg::IndexOp::create(b, l, axis);
+                    Value take = arith::CmpIOp::create(b, l, pred, k, i);
+                    Value v = arith::SelectOp::create(b, l, take, args[0],
+                                                      scalarConst(b, l, t, 0));
+                    linalg::YieldOp::create(b, l, combineFn("add")(b, l, {args[1], v}));
+                  })
+                  .getResult(0);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
 template <typename OpTy, bool Log>
 struct SoftmaxLowering : OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
@@ -352,7 +395,7 @@ struct GlobalPoolLowering : OpRewritePattern<OpTy> {
 
 void populateReductionToLinalgPatterns(RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<ReduceLowering, ArgReduceLowering<ArgMaxOp>, ArgReduceLowering<ArgMinOp>,
+  patterns.add<ReduceLowering, CumSumLowering, ArgReduceLowering<ArgMaxOp>, ArgReduceLowering<ArgMinOp>,
                SoftmaxLowering<SoftmaxOp, false>, SoftmaxLowering<LogSoftmaxOp, true>,
                LayerNormLowering, GlobalPoolLowering<GlobalAveragePoolOp, false>,
                GlobalPoolLowering<GlobalMaxPoolOp, true>>(ctx);

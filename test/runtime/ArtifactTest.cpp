@@ -131,8 +131,9 @@ TEST(Artifact, PadsMissingDimNames) {
 }
 
 TEST(Artifact, RejectsEmpty) {
-  EXPECT_EQ(parse(nullptr, 0).message(),
-            "artifact is truncated (0 bytes, need at least 16)");
+  EXPECT_EQ(parse(nullptr, 0).message(), "the artifact file is empty");
+  uint8_t one = 0;
+  EXPECT_EQ(parse(&one, 1).message(), "artifact is truncated (1 bytes, need at least 16)");
 }
 
 TEST(Artifact, RejectsEveryTruncation) {

@@ -1,0 +1,156 @@
+//===- OpsResize.cpp - Import of Resize (and Upsample) ----------------------===//
+//
+// Resolves scales/sizes/axes/keep_aspect_ratio_policy into constant output sizes and
+// per-dim scales, per opset: 10 (scales input, asymmetric), 11+ (roi, scales, sizes,
+// coordinate modes), 18+ (axes, aspect-ratio policy, antialias).
+//
+//===----------------------------------------------------------------------===//
+#include "NodeImporter.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace dlc::importer {
+namespace {
+
+/// Doubles of a constant input (empty when the input is absent or empty).
+FailureOr<std::vector<double>> constDoubles(NodeImporter &n, size_t i, const char *what) {
+  if (!n.input(i))
+    return std::vector<double>{};
+  auto d = n.constInput(i);
+  if (!d)
+    return n.error() << "input " << i << " (" << what << ") must be a compile-time constant",
+           failure();
+  std::vector<double> out;
+  for (Attribute a : d->getValues<Attribute>())
+    out.push_back(isa<FloatAttr>(a) ? cast<FloatAttr>(a).getValueAsDouble()
+                                    : (double)cast<IntegerAttr>(a).getInt());
+  return out;
+}
+
+/// Resize, or Upsample when `v10` (scales as input 1, or the `scales` attribute of
+/// Upsample-7): asymmetric coordinates, nearest rounding down.
+LogicalResult importResize(NodeImporter &n, bool v10) {
+  Value x = n.input(0);
+  SymShape s = n.shapeOf(x);
+  int64_t rank = s.size();
+  if (n.attrInt("antialias", 0))
+    return n.error() << "antialias=1 is not supported";
+  std::vector<double> roi, scales, sizes;
+  if (v10 && n.hasAttr("scales")) {
+    const auto *a = n.attr("scales");
+    scales.assign(a->floats().begin(), a->floats().end());
+  } else if (v10) {
+    auto sc = constDoubles(n, 1, "scales");
+    if (failed(sc))
+      return failure();
+    scales = *sc;
+  } else {
+    auto r = constDoubles(n, 1, "roi");
+    auto sc = constDoubles(n, 2, "scales");
+    auto sz = constDoubles(n, 3, "sizes");
+    if (failed(r) || failed(sc) || failed(sz))
+      return failure();
+    roi = *r;
+    scales = *sc;
+    sizes = *sz;
+  }
+  std::vector<int64_t> axes;
+  if (auto a = n.attrInts("axes")) {
+    for (int64_t v : *a) {
+      auto ax = normalizeAxis(v, rank);
+      if (!ax)
+        return n.error() << "axis " << v << " out of range";
+      axes.push_back(*ax);
+    }
+  } else {
+    for (int64_t i = 0; i < rank; ++i)
+      axes.push_back(i);
+  }
+  size_t k = axes.size();
+  if ((scales.empty()) == (sizes.empty()))
+    return n.error() << "exactly one of scales and sizes must be given";
+  if ((!scales.empty() && scales.size() != k) || (!sizes.empty() && sizes.size() != k))
+    return n.error() << "scales/sizes must have one entry per resized axis";
+  std::vector<double> fullScale(rank, 1.0);
+  std::vector<int64_t> outSizes(rank, -1);
+  auto inDim = [&](int64_t axis) -> std::optional<double> {
+    auto c = constDim(s[axis]);
+    return c ? std::optional<double>(*c) : std::nullopt;
+  };
+  if (!sizes.empty()) {
+    std::string policy = n.attrString("keep_aspect_ratio_policy", "stretch");
+    std::optional<double> common;
+    if (policy != "stretch") {
+      for (size_t i = 0; i < k; ++i) {
+        auto in = inDim(axes[i]);
+        if (!in)
+          return n.error() << "resized dims must be static";
+        double r = sizes[i] / *in;
+        common = !common ? r : policy == "not_larger" ? std::min(*common, r)
+                                                      : std::max(*common, r);
+      }
+      if (policy != "not_larger" && policy != "not_smaller")
+        return n.error() << "unknown keep_aspect_ratio_policy '" << policy << "'";
+    }
+    for (size_t i = 0; i < k; ++i) {
+      auto in = inDim(axes[i]);
+      if (!in)
+        return n.error() << "resized dims must be static";
+      fullScale[axes[i]] = common ? *common : sizes[i] / *in;
+      outSizes[axes[i]] = common ? (int64_t)std::nearbyint(*common * *in) : (int64_t)sizes[i];
+    }
+  } else {
+    for (size_t i = 0; i < k; ++i) {
+      if (scales[i] <= 0)
+        return n.error() << "scales must be positive";
+      fullScale[axes[i]] = scales[i];
+      if (scales[i] == 1.0 && !inDim(axes[i]))
+        continue;
+      auto in = inDim(axes[i]);
+      if (!in)
+        return n.error() << "resized dims must be static";
+      outSizes[axes[i]] = (int64_t)std::floor(*in * scales[i]);
+    }
+  }
+  std::vector<double> fullRoi;
+  if (!roi.empty()) {
+    if (roi.size() != 2 * k)
+      return n.error() << "roi must have 2 entries per resized axis";
+    fullRoi.assign(2 * rank, 0.0);
+    for (int64_t i = 0; i < rank; ++i)
+      fullRoi[rank + i] = 1.0;
+    for (size_t i = 0; i < k; ++i) {
+      fullRoi[axes[i]] = roi[i];
+      fullRoi[rank + axes[i]] = roi[k + i];
+    }
+  }
+  std::string mode = n.attrString("mode", "nearest");
+  std::string coord = v10 ? "asymmetric"
+                          : n.attrString("coordinate_transformation_mode", "half_pixel");
+  std::string nearest = v10 ? "floor" : n.attrString("nearest_mode", "round_prefer_floor");
+  if (coord != "tf_crop_and_resize")
+    fullRoi.clear();
+  Builder &b = n.b;
+  return n.result(n.build1(
+      "dlc.resize", n.elementType(x), {x},
+      {n.named("sizes", n.i64s(outSizes)), n.named("scales", b.getDenseF64ArrayAttr(fullScale)),
+       n.named("roi", b.getDenseF64ArrayAttr(fullRoi)), n.named("mode", b.getStringAttr(mode)),
+       n.named("coordinate_transformation_mode", b.getStringAttr(coord)),
+       n.named("nearest_mode", b.getStringAttr(nearest)),
+       n.named("cubic_coeff_a", b.getF32FloatAttr(n.attrFloat("cubic_coeff_a", -0.75f))),
+       n.named("exclude_outside", b.getBoolAttr(n.attrInt("exclude_outside", 0))),
+       n.named("extrapolation_value",
+               b.getF32FloatAttr(n.attrFloat("extrapolation_value", 0.0f)))}));
+}
+
+} // namespace
+
+void registerResizeOps(OpRegistry &r) {
+  r.add("Upsample", 7, [](NodeImporter &n) { return importResize(n, true); });
+  r.add("Resize", 10, [](NodeImporter &n) { return importResize(n, true); });
+  r.add("Resize", 11, [](NodeImporter &n) { return importResize(n, false); });
+}
+
+} // namespace dlc::importer

@@ -1,0 +1,228 @@
+//===- Resize.cpp - dlc.resize to a sampling linalg.generic ---------------===//
+//
+// One generic over the output. For each resized dim the body maps the output index to a
+// source coordinate (the coordinate transformation mode), then samples: nearest picks
+// one index; linear and cubic sum 2 or 4 taps per dim (edge-clamped, as ONNX's
+// reference pads with edge values), over the product of the resized dims' taps.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/DlcToLinalg/Common.h"
+#include "passes/Passes.h"
+
+using namespace mlir;
+using namespace dlc::lowering;
+
+namespace dlc {
+
+namespace {
+
+struct Tap {
+  Value index;  // clamped source index
+  Value weight; // f64
+};
+
+struct ResizeLowering : OpRewritePattern<ResizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ResizeOp op, PatternRewriter &rewriter) const override {
+    auto xt = dyn_cast<RankedTensorType>(op.getX().getType());
+    auto rt = dyn_cast<RankedTensorType>(op.getType());
+    if (!xt || !rt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    if (op.getMode() != "nearest" && !isFloat(xt.getElementType()))
+      return rewriter.notifyMatchFailure(op, "interpolation of integers");
+    Location loc = op.getLoc();
+    int64_t rank = xt.getRank();
+    Value x = op.getX();
+    SmallVector<OpFoldResult> outDims = dimsOf(rewriter, loc, x);
+    for (int64_t i = 0; i < rank; ++i)
+      if (op.getSizes()[i] >= 0)
+        outDims[i] = rewriter.getIndexAttr(op.getSizes()[i]);
+    Value init = emptyTensor(rewriter, loc, rt, outDims);
+    Value r = linalg::GenericOp::create(
+                  rewriter, loc, TypeRange{rt}, ValueRange{}, ValueRange{init},
+                  SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(rank)},
+                  SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+                  [&](OpBuilder &b, Location l, ValueRange) {
+                    linalg::YieldOp::create(b, l, sample(op, b, l, x, xt));
+                  })
+                  .getResult(0);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+
+private:
+  /// The source coordinate (f64) of output index `o` along `dim`.
+  static Value coordinate(ResizeOp op, OpBuilder &b, Location l, int64_t dim, Value o,
+                          double in, double out) {
+    Type f64 = b.getF64Type();
+    auto c = [&](double v) { return scalarConst(b, l, f64, v); };
+    Value of = arith::SIToFPOp::create(
+        b, l, f64, arith::IndexCastOp::create(b, l, b.getI64Type(), o));
+    double s = op.getScales()[dim];
+    StringRef mode = op.getCoordinateTransformationMode();
+    auto add = [&](Value a, Value v) { return (Value)arith::AddFOp::create(b, l, a, v); };
+    auto mul = [&](Value a, Value v) { return (Value)arith::MulFOp::create(b, l, a, v); };
+    Value halfPixel = add(mul(add(of, c(0.5)), c(1.0 / s)), c(-0.5));
+    // ONNX measures the output length as scale * input (a real number) here.
+    double outF = s * in;
+    if (mode == "asymmetric")
+      return mul(of, c(1.0 / s));
+    if (mode == "tf_half_pixel_for_nn")
+      return mul(add(of, c(0.5)), c(1.0 / s));
+    if (mode == "align_corners")
+      return outF <= 1 ? c(0) : mul(of, c((in - 1) / (outF - 1)));
+    if (mode == "pytorch_half_pixel")
+      return outF <= 1 ? c(0) : halfPixel;
+    if (mode == "half_pixel_symmetric") {
+      double adjustment = out / (s * in);
+      double offset = in / 2 * (1 - adjustment);
+      return add(halfPixel, c(offset));
+    }
+    if (mode == "tf_crop_and_resize") {
+      double start = op.getRoi()[dim], end = op.getRoi()[dim + op.getRoi().size() / 2];
+      if (outF <= 1)
+        return c(0.5 * (start + end) * (in - 1));
+      return add(c(start * (in - 1)), mul(of, c((end - start) * (in - 1) / (outF - 1))));
+    }
+    return halfPixel; // half_pixel (the default)
+  }
+
+  /// Clamps an integer index (i64) to [0, in - 1] and returns it as an index.
+  static Value clampIndex(OpBuilder &b, Location l, Value i, int64_t in) {
+    Type i64 = b.getI64Type();
+    i = arith::MaxSIOp::create(b, l, i, scalarConst(b, l, i64, 0));
+    i = arith::MinSIOp::create(b, l, i, scalarConst(b, l, i64, in - 1));
+    return arith::IndexCastOp::create(b, l, b.getIndexType(), i);
+  }
+
+  /// The taps (index, weight) of one resized dim at source coordinate `xs`.
+  static SmallVector<Tap> taps(ResizeOp op, OpBuilder &b, Location l, Value xs, int64_t in) {
+    Type f64 = b.getF64Type(), i64 = b.getI64Type();
+    auto c = [&](double v) { return scalarConst(b, l, f64, v); };
+    StringRef mode = op.getMode();
+    if (mode == "nearest") {
+      StringRef nm = op.getNearestMode();
+      Value r;
+      if (nm == "floor") {
+        r = math::FloorOp::create(b, l, xs);
+      } else if (nm == "ceil") {
+        r = math::CeilOp::create(b, l, xs);
+      } else {
+        // Round half down (prefer floor) or up (prefer ceil).
+        Value shifted = arith::AddFOp::create(b, l, xs, c(nm == "round_prefer_ceil" ? 0.5 : -0.5));
+        r = nm == "round_prefer_ceil" ? (Value)math::FloorOp::create(b, l, shifted)
+                                      : (Value)math::CeilOp::create(b, l, shifted);
+      }
+      return {{clampIndex(b, l, arith::FPToSIOp::create(b, l, i64, r), in), c(1)}};
+    }
+    Value fl = math::FloorOp::create(b, l, xs);
+    Value ratio = arith::SubFOp::create(b, l, xs, fl);
+    Value base = arith::FPToSIOp::create(b, l, i64, fl);
+    auto at = [&](int64_t off) {
+      return clampIndex(b, l, arith::AddIOp::create(b, l, base, scalarConst(b, l, i64, off)), in);
+    };
+    auto sub = [&](Value a, Value v) { return (Value)arith::SubFOp::create(b, l, a, v); };
+    auto mul = [&](Value a, Value v) { return (Value)arith::MulFOp::create(b, l, a, v); };
+    auto add = [&](Value a, Value v) { return (Value)arith::AddFOp::create(b, l, a, v); };
+    if (mode == "linear")
+      return {{at(0), sub(c(1), ratio)}, {at(1), ratio}};
+    // Cubic convolution (Keys) with coefficient A, taps at floor - 1 .. floor + 2.
+    double A = op.getCubicCoeffA().convertToDouble();
+    auto far = [&](Value t) { // |t| in [1, 2]
+      return sub(mul(add(mul(sub(mul(c(A), t), c(5 * A)), t), c(8 * A)), t), c(4 * A));
+    };
+    auto near = [&](Value t) { // |t| in [0, 1]
+      return add(mul(mul(sub(mul(c(A + 2), t), c(A + 3)), t), t), c(1));
+    };
+    Value oneMinus = sub(c(1), ratio);
+    SmallVector<Tap> result{{at(-1), far(add(ratio, c(1)))},
+                            {at(0), near(ratio)},
+                            {at(1), near(oneMinus)},
+                            {at(2), far(add(oneMinus, c(1)))}};
+    if (op.getExcludeOutside()) {
+      // Taps outside the input get weight 0; the rest are renormalized.
+      Value sum = c(0);
+      for (auto [k, t] : llvm::enumerate(result)) {
+        Value idx = arith::AddIOp::create(b, l, base, scalarConst(b, l, i64, int64_t(k) - 1));
+        Value inside = arith::AndIOp::create(
+            b, l,
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, idx, scalarConst(b, l, i64, 0)),
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, idx, scalarConst(b, l, i64, in)));
+        t.weight = arith::SelectOp::create(b, l, inside, t.weight, c(0));
+        sum = add(sum, t.weight);
+      }
+      for (Tap &t : result)
+        t.weight = arith::DivFOp::create(b, l, t.weight, sum);
+    }
+    return result;
+  }
+
+  static Value sample(ResizeOp op, OpBuilder &b, Location l, Value x, RankedTensorType xt) {
+    int64_t rank = xt.getRank();
+    Type et = xt.getElementType(), f64 = b.getF64Type();
+    SmallVector<SmallVector<Tap>> perDim;
+    Value outside;
+    for (int64_t d = 0; d < rank; ++d) {
+      Value o = linalg::IndexOp::create(b, l, d);
+      ArrayRef<double> roi = op.getRoi();
+      bool identityRoi = roi.empty() || (roi[d] == 0.0 && roi[d + rank] == 1.0);
+      if (op.getSizes()[d] < 0 || xt.isDynamicDim(d) ||
+          (op.getSizes()[d] == xt.getDimSize(d) && op.getScales()[d] == 1.0 && identityRoi)) {
+        perDim.push_back({{o, scalarConst(b, l, f64, 1)}});
+        continue;
+      }
+      int64_t in = xt.getDimSize(d), out = op.getSizes()[d];
+      Value xs = coordinate(op, b, l, d, o, in, out);
+      if (op.getCoordinateTransformationMode() == "tf_crop_and_resize") {
+        Value lo = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, xs,
+                                         scalarConst(b, l, f64, 0));
+        Value hi = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, xs,
+                                         scalarConst(b, l, f64, in - 1));
+        Value out1 = arith::OrIOp::create(b, l, lo, hi);
+        outside = outside ? (Value)arith::OrIOp::create(b, l, outside, out1) : out1;
+      }
+      perDim.push_back(taps(op, b, l, xs, in));
+    }
+    // Sum over the product of taps: weight(product) * x[indices].
+    Value acc;
+    SmallVector<size_t> pick(rank, 0);
+    while (true) {
+      SmallVector<Value> idx;
+      Value w;
+      for (int64_t d = 0; d < rank; ++d) {
+        const Tap &t = perDim[d][pick[d]];
+        idx.push_back(t.index);
+        if (perDim[d].size() > 1)
+          w = w ? (Value)arith::MulFOp::create(b, l, w, t.weight) : t.weight;
+      }
+      Value v = tensor::ExtractOp::create(b, l, x, idx);
+      if (w) {
+        Value term = arith::MulFOp::create(b, l, castScalar(b, l, v, f64), w);
+        acc = acc ? (Value)arith::AddFOp::create(b, l, acc, term) : term;
+      } else {
+        acc = v;
+      }
+      int64_t d = rank - 1;
+      while (d >= 0 && ++pick[d] == perDim[d].size())
+        pick[d--] = 0;
+      if (d < 0)
+        break;
+    }
+    if (acc.getType() != et)
+      acc = castScalar(b, l, acc, et);
+    if (outside)
+      acc = arith::SelectOp::create(
+          b, l, outside,
+          scalarConst(b, l, et, op.getExtrapolationValue().convertToDouble()), acc);
+    return acc;
+  }
+};
+
+} // namespace
+
+void populateResizeToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<ResizeLowering>(patterns.getContext());
+}
+
+} // namespace dlc
