@@ -479,26 +479,28 @@ LogicalResult ConvOp::inferResultShapes(ArrayRef<SymShape> ops,
   return success();
 }
 
-LogicalResult MaxPoolOp::inferResultShapes(ArrayRef<SymShape> ops,
-                                           SmallVectorImpl<SymShape> &results) {
-  SymShape out{ops[0].size() > 1 ? ops[0][0] : AffineExpr(),
-               ops[0].size() > 1 ? ops[0][1] : AffineExpr()};
-  if (failed(windowShapes(*this, ops[0], getKernelShape(), getStrides(), getPads(),
-                          getDilations(), getCeilMode(), out)))
+/// Max and average pools: [N, C] then one windowed extent per spatial dim.
+template <typename PoolOp>
+static LogicalResult poolShape(PoolOp op, const SymShape &x,
+                               SmallVectorImpl<SymShape> &results) {
+  if (x.size() < 3)
+    return op.emitOpError("expects input of rank >= 3, got ") << shapeToString(x);
+  SymShape out{x[0], x[1]};
+  if (failed(windowShapes(op, x, op.getKernelShape(), op.getStrides(), op.getPads(),
+                          op.getDilations(), op.getCeilMode(), out)))
     return failure();
   results.push_back(out);
   return success();
 }
 
+LogicalResult MaxPoolOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                           SmallVectorImpl<SymShape> &results) {
+  return poolShape(*this, ops[0], results);
+}
+
 LogicalResult AveragePoolOp::inferResultShapes(ArrayRef<SymShape> ops,
                                                SmallVectorImpl<SymShape> &results) {
-  SymShape out{ops[0].size() > 1 ? ops[0][0] : AffineExpr(),
-               ops[0].size() > 1 ? ops[0][1] : AffineExpr()};
-  if (failed(windowShapes(*this, ops[0], getKernelShape(), getStrides(), getPads(),
-                          getDilations(), getCeilMode(), out)))
-    return failure();
-  results.push_back(out);
-  return success();
+  return poolShape(*this, ops[0], results);
 }
 
 static LogicalResult globalPoolShape(Operation *op, const SymShape &x,

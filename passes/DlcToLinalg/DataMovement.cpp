@@ -20,6 +20,16 @@ Value idx(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIndexOp::create(b, loc, v);
 }
 
+/// An ONNX index (integer scalar) as an index into a dim of size `dim`: negative values
+/// count from the end, and out-of-range values are clamped so no read leaves the tensor.
+Value wrapIndex(OpBuilder &b, Location l, Value raw, Value dim) {
+  Value i = arith::IndexCastOp::create(b, l, b.getIndexType(), raw);
+  Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, idx(b, l, 0));
+  i = arith::SelectOp::create(b, l, neg, arith::AddIOp::create(b, l, i, dim), i);
+  i = arith::MaxSIOp::create(b, l, i, idx(b, l, 0));
+  return arith::MinSIOp::create(b, l, i, arith::SubIOp::create(b, l, dim, idx(b, l, 1)));
+}
+
 /// A generic over `resultType` whose body computes the source coordinates of each output
 /// element with `sourceIndex` and extracts that element from `src`.
 Value gatherGeneric(OpBuilder &b, Location loc, RankedTensorType resultType,
@@ -214,15 +224,7 @@ struct GatherLowering : OpRewritePattern<GatherOp> {
     rewriter.replaceOp(
         op, gatherGeneric(rewriter, loc, rt, outDims, data, {op.getIndices()}, {iMap},
                           [&](OpBuilder &b, Location l, ValueRange ivs, ValueRange args) {
-                            Value i = arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
-                            Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i,
-                                                              idx(b, l, 0));
-                            i = arith::SelectOp::create(b, l, neg,
-                                                        arith::AddIOp::create(b, l, i, axisDim), i);
-                            // Clamp so a bad index cannot read out of bounds.
-                            i = arith::MaxSIOp::create(b, l, i, idx(b, l, 0));
-                            i = arith::MinSIOp::create(
-                                b, l, i, arith::SubIOp::create(b, l, axisDim, idx(b, l, 1)));
+                            Value i = wrapIndex(b, l, args[0], axisDim);
                             SmallVector<Value> at(ivs.begin(), ivs.begin() + axis);
                             at.push_back(i);
                             at.append(ivs.begin() + axis + q, ivs.end());
@@ -248,16 +250,8 @@ struct GatherElementsLowering : OpRewritePattern<GatherElementsOp> {
         op, gatherGeneric(rewriter, loc, rt, dimsOf(rewriter, loc, op.getIndices()), data,
                           {op.getIndices()}, {rewriter.getMultiDimIdentityMap(rt.getRank())},
                           [&](OpBuilder &b, Location l, ValueRange ivs, ValueRange args) {
-                            Value i = arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
-                            Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i,
-                                                              idx(b, l, 0));
-                            i = arith::SelectOp::create(b, l, neg,
-                                                        arith::AddIOp::create(b, l, i, axisDim), i);
-                            i = arith::MaxSIOp::create(b, l, i, idx(b, l, 0));
-                            i = arith::MinSIOp::create(
-                                b, l, i, arith::SubIOp::create(b, l, axisDim, idx(b, l, 1)));
                             SmallVector<Value> at(ivs.begin(), ivs.end());
-                            at[axis] = i;
+                            at[axis] = wrapIndex(b, l, args[0], axisDim);
                             return at;
                           }));
     return success();
