@@ -8,6 +8,9 @@ using namespace mlir;
 
 namespace dlc::importer {
 
+/// Most elements any tensor of a model may have.
+constexpr int64_t kMaxElements = int64_t(1) << 40;
+
 OpRegistry &OpRegistry::get() {
   static OpRegistry *r = [] {
     auto *reg = new OpRegistry();
@@ -149,12 +152,19 @@ NodeImporter::build(StringRef opName, TypeRange resultElementTypes, ValueRange o
     return failure();
   }
   for (auto [r, s] : llvm::zip(op->getResults(), out)) {
-    for (AffineExpr d : s)
-      if (auto c = constDim(d); c && (*c < 0 || *c > (int64_t(1) << 40))) {
-        error() << "result dim " << *c << " is out of range";
+    // Static dims must be sane and their product addressable (2^40 elements at most).
+    int64_t elements = 1;
+    for (AffineExpr d : s) {
+      auto c = constDim(d);
+      if (!c)
+        continue;
+      if (*c < 0 || (*c > 0 && elements > kMaxElements / *c)) {
+        error() << "result shape " << shapeToString(s) << " is invalid or too large";
         op->erase();
         return failure();
       }
+      elements *= *c;
+    }
     r.setType(RankedTensorType::get(staticShape(s), cast<TensorType>(r.getType())
                                                         .getElementType()));
     shapes[r] = s;

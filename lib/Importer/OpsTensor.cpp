@@ -199,7 +199,17 @@ void registerTensorOps(OpRegistry &r) {
     }
     return importSlice(n, *starts, *ends, axes, steps);
   });
-  r.add("Gather", 1, [](NodeImporter &n) {
+  r.add("Gather", 1, [](NodeImporter &n) -> LogicalResult {
+    // Constant indices are checked now; others are clamped by the kernel.
+    SymShape data = n.shapeOf(n.input(0));
+    auto axis = normalizeAxis(n.attrInt("axis", 0), data.size());
+    auto ids = n.constInput(1);
+    if (ids && axis && isa<IntegerType>(ids->getElementType()))
+      if (auto dim = constDim(data[*axis]))
+        for (const APInt &v : ids->getValues<APInt>())
+          if (v.getSExtValue() < -*dim || v.getSExtValue() >= *dim)
+            return n.error() << "index " << v.getSExtValue() << " is out of range for a dim of "
+                             << *dim;
     return n.result(n.build1("dlc.gather", n.elementType(n.input(0)),
                              {n.input(0), n.input(1)},
                              {n.named("axis", n.b.getI64IntegerAttr(n.attrInt("axis", 0)))}));
@@ -299,9 +309,14 @@ void registerTensorOps(OpRegistry &r) {
     auto shape = n.constInts(0, "shape");
     if (failed(shape))
       return failure();
-    for (int64_t d : *shape)
-      if (d < 0 || d > (int64_t(1) << 32))
-        return n.error() << "invalid shape value " << d;
+    // The value becomes a weight in the artifact: keep it to 2^28 elements.
+    int64_t elements = 1;
+    for (int64_t d : *shape) {
+      if (d < 0 || (d > 0 && elements > (int64_t(1) << 28) / d))
+        return n.error() << "shape is invalid or too large for a constant (at most 2^28 "
+                            "elements)";
+      elements *= d;
+    }
     Type et = n.b.getF32Type();
     Attribute value = n.b.getF32FloatAttr(0);
     if (const auto *a = n.attr("value")) {

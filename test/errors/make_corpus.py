@@ -49,6 +49,12 @@ CASES = [
     ("matmul_inner_dim", "DLC compile product_2x3_4x5.onnx", ["matmul", "shape"],
      "MatMul of [2,3] and [4,5]"),
     ("huge_dims", "DLC compile huge_dims.onnx", ["too large"], "input of [2^40, 2^40] floats"),
+    ("huge_intermediate", "DLC compile tile_huge.onnx", ["tile", "too large"],
+     "Tile repeating [2, 2] by [2^30, 2^30]"),
+    ("huge_constant", "DLC compile fill_huge.onnx", ["constantofshape", "too large"],
+     "ConstantOfShape of [2^31, 2^31]"),
+    ("gather_index_range", "DLC compile gather_oob.onnx", ["gather", "out of range"],
+     "Gather of index 7 from a dim of 3"),
     # Initializers and external data.
     ("external_data_escape", "DLC compile ext_escape/model.onnx", ["leaves the model folder"],
      "external data location ../../etc/passwd"),
@@ -146,6 +152,16 @@ def model_files(rng):
         "sum_f32_i64.onnx": binary("Add", [2, 3], [2, 3], TensorProto.INT64),
         "product_2x3_4x5.onnx": binary("MatMul", [2, 3], [4, 5]),
         "huge_dims.onnx": unary("Relu", [1 << 40, 1 << 40]),
+        "tile_huge.onnx": model(
+            [helper.make_node("Tile", ["x", "r"], ["y"])], [value("x", [2, 2])],
+            [value("y", None)],
+            [numpy_helper.from_array(np.array([1 << 30, 1 << 30], np.int64), "r")]),
+        "fill_huge.onnx": model(
+            [helper.make_node("ConstantOfShape", ["s"], ["y"])], [], [value("y", None)],
+            [numpy_helper.from_array(np.array([1 << 31, 1 << 31], np.int64), "s")]),
+        "gather_oob.onnx": model(
+            [helper.make_node("Gather", ["x", "i"], ["y"])], [value("x", [3, 2])],
+            [value("y", None)], [numpy_helper.from_array(np.array([7], np.int64), "i")]),
         "ext_escape/model.onnx": add_external_weight("../../etc/passwd"),
         "ext_missing/model.onnx": add_external_weight("missing.bin"),
         "short_raw.onnx": model([helper.make_node("Add", ["x", "bad_weight"], ["y"])],
