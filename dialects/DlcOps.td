@@ -556,6 +556,10 @@ def Dlc_ShapeOp : Dlc_Op<"shape"> {
   let arguments = (ins AnyTensor:$x, I64Attr:$start, I64Attr:$end);
   let results = (outs AnyTensor:$y);
   let hasFolder = 1;
+  let extraClassDeclaration = [{
+    /// The dims [first, second) this op reads of a rank-`rank` input (ONNX clamping).
+    std::pair<int64_t, int64_t> getDimRange(int64_t rank);
+  }];
 }
 
 def Dlc_SizeOp : Dlc_Op<"size"> {

@@ -247,12 +247,9 @@ OpFoldResult ShapeOp::fold(FoldAdaptor) {
   auto t = dyn_cast<RankedTensorType>(getY().getType());
   if (!in || !t || !t.hasStaticShape())
     return {};
-  int64_t rank = in.getRank();
-  auto clampDim = [&](int64_t v) {
-    return std::clamp<int64_t>(v < 0 ? v + rank : v, 0, rank);
-  };
+  auto [first, last] = getDimRange(in.getRank());
   SmallVector<int64_t> dims;
-  for (int64_t i = clampDim(getStart()); i < clampDim(getEnd()); ++i) {
+  for (int64_t i = first; i < last; ++i) {
     if (in.isDynamicDim(i))
       return {};
     dims.push_back(in.getDimSize(i));

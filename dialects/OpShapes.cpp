@@ -831,14 +831,16 @@ LogicalResult ResizeOp::inferResultShapes(ArrayRef<SymShape> ops,
   return success();
 }
 
+std::pair<int64_t, int64_t> ShapeOp::getDimRange(int64_t rank) {
+  auto clampDim = [&](int64_t v) { return std::clamp<int64_t>(v < 0 ? v + rank : v, 0, rank); };
+  int64_t first = clampDim(getStart());
+  return {first, std::max(first, clampDim(getEnd()))};
+}
+
 LogicalResult ShapeOp::inferResultShapes(ArrayRef<SymShape> ops,
                                          SmallVectorImpl<SymShape> &results) {
-  int64_t rank = ops[0].size();
-  auto clampDim = [&](int64_t v) {
-    return std::clamp<int64_t>(v < 0 ? v + rank : v, 0, rank);
-  };
-  int64_t n = std::max<int64_t>(0, clampDim(getEnd()) - clampDim(getStart()));
-  results.push_back({cst(getContext(), n)});
+  auto [first, last] = getDimRange(ops[0].size());
+  results.push_back({cst(getContext(), last - first)});
   return success();
 }
 

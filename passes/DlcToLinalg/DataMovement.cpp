@@ -366,11 +366,10 @@ struct ShapeLowering : OpRewritePattern<ShapeOp> {
     if (!xt || !rt)
       return rewriter.notifyMatchFailure(op, "unranked");
     Location loc = op.getLoc();
-    int64_t rank = xt.getRank();
-    auto clampDim = [&](int64_t v) { return std::clamp<int64_t>(v < 0 ? v + rank : v, 0, rank); };
+    auto [first, last] = op.getDimRange(xt.getRank());
     SmallVector<Value> elems;
     SmallVector<OpFoldResult> dims = dimsOf(rewriter, loc, op.getX());
-    for (int64_t i = clampDim(op.getStart()); i < clampDim(op.getEnd()); ++i)
+    for (int64_t i = first; i < last; ++i)
       elems.push_back(arith::IndexCastOp::create(
           rewriter, loc, rewriter.getI64Type(),
           getValueOrCreateConstantIndexOp(rewriter, loc, dims[i])));
