@@ -16,7 +16,8 @@ struct ImportOptions {
   /// (JIT specialization of shape-tensor inputs such as Reshape's shape, as TensorRT
   /// needs shape-tensor values at build time). Keyed by input name; each a
   /// DenseElementsAttr of the input's type. Only inputs that feed such a parameter are
-  /// specialized; the compiled model then records the values it assumed.
+  /// specialized, so the compiled model is valid for these values only (the JIT path
+  /// compiles and runs with the same inputs).
   std::map<std::string, mlir::Attribute> constantInputs;
 };
 

@@ -85,7 +85,7 @@ NodeImporter::attrInts(const std::string &name) const {
   return std::vector<int64_t>(a->ints().begin(), a->ints().end());
 }
 
-std::optional<DenseElementsAttr> NodeImporter::constInput(size_t i) {
+std::optional<DenseElementsAttr> NodeImporter::constInput(size_t i) const {
   Value v = input(i);
   if (!v)
     return std::nullopt;
@@ -93,10 +93,8 @@ std::optional<DenseElementsAttr> NodeImporter::constInput(size_t i) {
   if (matchPattern(v, m_Constant(&d)))
     return d;
   auto it = argConstants.find(v);
-  if (it != argConstants.end()) {
-    specializedInputs.push_back(v);
+  if (it != argConstants.end())
     return it->second;
-  }
   return std::nullopt;
 }
 

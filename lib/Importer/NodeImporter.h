@@ -91,7 +91,7 @@ public:
   const onnx::AttributeProto *attr(const std::string &name) const;
 
   /// The compile-time constant value of input `i`, or nullopt if it is not constant.
-  std::optional<mlir::DenseElementsAttr> constInput(size_t i);
+  std::optional<mlir::DenseElementsAttr> constInput(size_t i) const;
   /// Input `i` as a list of integers; emits "input N (what) must be a compile-time
   /// constant" and fails when it is not constant.
   mlir::FailureOr<std::vector<int64_t>> constInts(size_t i, const char *what);
@@ -144,9 +144,6 @@ public:
   /// importer, which owns external-data resolution and blob naming.
   std::function<mlir::FailureOr<mlir::ElementsAttr>(const onnx::TensorProto &)>
       parseTensor;
-
-  /// Graph inputs whose JIT-provided value stood in for a constant, by input value.
-  llvm::SmallVector<mlir::Value> specializedInputs;
 
 private:
   llvm::DenseMap<mlir::Value, SymShape> &shapes;
