@@ -158,6 +158,24 @@ def Dlc_MatMulOp : Dlc_Op<"matmul"> {
   let results = (outs AnyTensor:$c);
 }
 
+def Dlc_EinsumOp : Dlc_Op<"einsum"> {
+  let summary = "ONNX Einsum (explicit or implicit output, ellipsis, diagonals)";
+  let description = [{
+    ```mlir
+    %c = dlc.einsum %a, %b {equation = "bij,bjk->bik"}
+           : (tensor<?x2x3xf32>, tensor<?x3x4xf32>) -> tensor<?x2x4xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<AnyTensor>:$inputs, StrAttr:$equation);
+  let results = (outs AnyTensor:$output);
+  let extraClassDeclaration = [{
+    /// The equation with ellipses expanded for the operands' ranks: one label string
+    /// per operand and one for the output. Fails with a message on malformed input.
+    ::llvm::FailureOr<std::pair<std::vector<std::string>, std::string>>
+    getLabels(::llvm::ArrayRef<int64_t> ranks, std::string &error);
+  }];
+}
+
 def Dlc_GemmOp : Dlc_Op<"gemm"> {
   let summary = "ONNX Gemm: alpha * op(A) * op(B) + beta * C";
   let description = [{
@@ -485,6 +503,18 @@ def Dlc_GatherElementsOp : Dlc_Op<"gather_elements"> {
     ```
   }];
   let arguments = (ins AnyTensor:$data, AnyTensor:$indices, I64Attr:$axis);
+  let results = (outs AnyTensor:$y);
+}
+
+def Dlc_GatherNDOp : Dlc_Op<"gather_nd"> {
+  let summary = "ONNX GatherND: slices of data addressed by the last dim of indices";
+  let description = [{
+    ```mlir
+    %y = dlc.gather_nd %data, %ids {batch_dims = 0 : i64}
+           : (tensor<2x2xf32>, tensor<2x2xi64>) -> tensor<2xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$data, AnyTensor:$indices, I64Attr:$batch_dims);
   let results = (outs AnyTensor:$y);
 }
 

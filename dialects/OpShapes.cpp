@@ -11,6 +11,9 @@
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/STLExtras.h"
 
+#include <cctype>
+#include <map>
+
 using namespace mlir;
 using namespace dlc;
 
@@ -858,5 +861,135 @@ LogicalResult KernelOp::inferResultShapes(ArrayRef<SymShape> ops,
     return failure();
   for (Value v : body.getTerminator()->getOperands())
     results.push_back(shapes.lookup(v));
+  return success();
+}
+
+FailureOr<std::pair<std::vector<std::string>, std::string>>
+EinsumOp::getLabels(ArrayRef<int64_t> ranks, std::string &error) {
+  std::string eq;
+  for (char c : getEquation().str())
+    if (c != ' ')
+      eq += c;
+  size_t arrow = eq.find("->");
+  std::string lhs = eq.substr(0, arrow);
+  std::vector<std::string> terms;
+  for (size_t start = 0;;) {
+    size_t comma = lhs.find(',', start);
+    terms.push_back(lhs.substr(start, comma - start));
+    if (comma == std::string::npos)
+      break;
+    start = comma + 1;
+  }
+  if (terms.size() != ranks.size()) {
+    error = "equation has " + std::to_string(terms.size()) + " operands, got " +
+            std::to_string(ranks.size());
+    return failure();
+  }
+  // Ellipsis dims get the labels '0'..'9', right-aligned across operands.
+  size_t ellipsisRank = 0;
+  for (auto [t, r] : llvm::zip(terms, ranks)) {
+    size_t e = t.find("...");
+    size_t letters = t.size() - (e == std::string::npos ? 0 : 3);
+    if (e == std::string::npos ? (int64_t)letters != r : (int64_t)letters > r) {
+      error = "term '" + t + "' does not match an operand of rank " + std::to_string(r);
+      return failure();
+    }
+    if (e != std::string::npos)
+      ellipsisRank = std::max<size_t>(ellipsisRank, r - letters);
+  }
+  if (ellipsisRank > 10) {
+    error = "ellipsis covers too many dims";
+    return failure();
+  }
+  auto expand = [&](const std::string &t, size_t n) {
+    size_t e = t.find("...");
+    if (e == std::string::npos)
+      return t;
+    std::string dims;
+    for (size_t i = ellipsisRank - n; i < ellipsisRank; ++i)
+      dims += char('0' + i);
+    return t.substr(0, e) + dims + t.substr(e + 3);
+  };
+  std::vector<std::string> labels;
+  for (auto [t, r] : llvm::zip(terms, ranks)) {
+    size_t e = t.find("...");
+    size_t n = e == std::string::npos ? 0 : r - (t.size() - 3);
+    labels.push_back(expand(t, n));
+    for (char c : labels.back())
+      if (!std::isalpha((unsigned char)c) && !std::isdigit((unsigned char)c)) {
+        error = "invalid label in '" + t + "'";
+        return failure();
+      }
+  }
+  std::string out;
+  if (arrow != std::string::npos) {
+    out = expand(eq.substr(arrow + 2), ellipsisRank);
+  } else {
+    // Implicit output: the ellipsis dims, then labels used once, alphabetically.
+    for (size_t i = 0; i < ellipsisRank; ++i)
+      out += char('0' + i);
+    std::map<char, int> count;
+    for (const std::string &l : labels)
+      for (char c : l)
+        if (std::isalpha((unsigned char)c))
+          ++count[c];
+    for (auto [c, k] : count)
+      if (k == 1)
+        out += c;
+  }
+  for (char c : out)
+    if (llvm::none_of(labels, [&](const std::string &l) { return l.find(c) != std::string::npos; })) {
+      error = std::string("output label '") + c + "' is not in any operand";
+      return failure();
+    }
+  return std::make_pair(labels, out);
+}
+
+LogicalResult EinsumOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                          SmallVectorImpl<SymShape> &results) {
+  SmallVector<int64_t> ranks;
+  for (const SymShape &s : ops)
+    ranks.push_back(s.size());
+  std::string error;
+  auto labels = getLabels(ranks, error);
+  if (failed(labels))
+    return emitOpError(error);
+  if (failed(sameElementTypes(*this, getOperands())))
+    return failure();
+  // Each label's extent: equal across uses, except 1 broadcasts.
+  std::map<char, AffineExpr> extent;
+  for (auto [l, s] : llvm::zip(labels->first, ops))
+    for (auto [c, d] : llvm::zip(l, s)) {
+      auto it = extent.find(c);
+      if (it == extent.end() || constDim(it->second) == 1) {
+        extent[c] = d;
+        continue;
+      }
+      auto a = constDim(it->second), b = constDim(d);
+      if (a && b && *a != *b && *b != 1)
+        return emitOpError("label '") << c << "' has sizes " << *a << " and " << *b;
+    }
+  SymShape out;
+  for (char c : labels->second)
+    out.push_back(extent[c]);
+  results.push_back(out);
+  return success();
+}
+
+LogicalResult GatherNDOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                            SmallVectorImpl<SymShape> &results) {
+  const SymShape &data = ops[0], &idx = ops[1];
+  int64_t b = getBatchDims(), r = data.size(), q = idx.size();
+  if (q < 1 || b < 0 || b >= std::min(r, q))
+    return emitOpError("invalid batch_dims ") << b << " for ranks " << r << " and " << q;
+  auto k = constDim(idx.back());
+  if (!k || *k < 1 || b + *k > r)
+    return emitOpError("the last dim of indices must be static and at most rank - batch_dims");
+  Type it = elementTypeOf(getIndices());
+  if (!it.isInteger(64) && !it.isInteger(32))
+    return emitOpError("indices must be int32 or int64, got ") << it;
+  SymShape out(idx.begin(), idx.end() - 1);
+  out.append(data.begin() + b + *k, data.end());
+  results.push_back(out);
   return success();
 }

@@ -311,6 +311,14 @@ LogicalResult importConvTranspose(NodeImporter &n) {
 
 void registerNNOps(OpRegistry &r) {
   r.add("ConvTranspose", 1, importConvTranspose);
+  r.add("Einsum", 12, [](NodeImporter &n) -> LogicalResult {
+    SmallVector<Value> ins(n.inputs.begin(), n.inputs.end());
+    if (ins.empty())
+      return n.error() << "needs at least one input";
+    return n.result(n.build1("dlc.einsum", n.elementType(ins[0]), ins,
+                             {n.named("equation",
+                                      n.b.getStringAttr(n.attrString("equation", "")))}));
+  });
   r.add("MatMul", 1, [](NodeImporter &n) {
     return n.result(
         n.build1("dlc.matmul", n.elementType(n.input(0)), {n.input(0), n.input(1)}));

@@ -219,6 +219,12 @@ void registerTensorOps(OpRegistry &r) {
                              {n.input(0), n.input(1)},
                              {n.named("axis", n.b.getI64IntegerAttr(n.attrInt("axis", 0)))}));
   });
+  r.add("GatherND", 11, [](NodeImporter &n) {
+    return n.result(n.build1("dlc.gather_nd", n.elementType(n.input(0)),
+                             {n.input(0), n.input(1)},
+                             {n.named("batch_dims",
+                                      n.b.getI64IntegerAttr(n.attrInt("batch_dims", 0)))}));
+  });
   r.add("Trilu", 14, [](NodeImporter &n) -> LogicalResult {
     // A constant mask over the last two (static) dims selects the kept triangle.
     SymShape s = n.shapeOf(n.input(0));

@@ -296,10 +296,90 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
   }
 };
 
+/// Einsum: one generic whose loops are the equation's labels, output labels first
+/// (parallel), the summed ones after (reduction); each operand reads its labels.
+struct EinsumLowering : OpRewritePattern<EinsumOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(EinsumOp op, PatternRewriter &rewriter) const override {
+    auto rt = dyn_cast<RankedTensorType>(op.getType());
+    SmallVector<int64_t> ranks;
+    for (Value v : op.getInputs()) {
+      auto t = dyn_cast<RankedTensorType>(v.getType());
+      if (!t)
+        return rewriter.notifyMatchFailure(op, "unranked");
+      ranks.push_back(t.getRank());
+    }
+    std::string error;
+    auto labels = op.getLabels(ranks, error);
+    if (!rt || failed(labels))
+      return rewriter.notifyMatchFailure(op, "bad equation");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = getContext();
+    std::string loops = labels->second;
+    for (const std::string &l : labels->first)
+      for (char c : l)
+        if (loops.find(c) == std::string::npos)
+          loops += c;
+    auto dim = [&](char c) { return getAffineDimExpr(loops.find(c), ctx); };
+    SmallVector<AffineMap> maps;
+    for (auto [v, l] : llvm::zip(op.getInputs(), labels->first)) {
+      auto t = cast<RankedTensorType>(v.getType());
+      SmallVector<AffineExpr> e;
+      for (auto [i, c] : llvm::enumerate(l)) {
+        // A size-1 dim broadcasts against the label's extent elsewhere.
+        bool wider = llvm::any_of(llvm::zip(op.getInputs(), labels->first), [&](auto p) {
+          auto [w, wl] = p;
+          size_t j = wl.find(c);
+          return j != std::string::npos &&
+                 cast<RankedTensorType>(w.getType()).getDimSize(j) != 1;
+        });
+        e.push_back(t.getDimSize(i) == 1 && wider ? getAffineConstantExpr(0, ctx) : dim(c));
+      }
+      maps.push_back(AffineMap::get(loops.size(), 0, e, ctx));
+    }
+    SmallVector<AffineExpr> outE;
+    SmallVector<OpFoldResult> outDims;
+    for (auto [i, c] : llvm::enumerate(labels->second)) {
+      outE.push_back(dim(c));
+      OpFoldResult d = rewriter.getIndexAttr(rt.getDimSize(i));
+      if (rt.isDynamicDim(i))
+        for (auto [v, l] : llvm::zip(op.getInputs(), labels->first))
+          if (size_t j = l.find(c); j != std::string::npos &&
+                                    cast<RankedTensorType>(v.getType()).isDynamicDim(j)) {
+            d = tensor::DimOp::create(rewriter, loc, v, j).getResult();
+            break;
+          }
+      outDims.push_back(d);
+    }
+    maps.push_back(AffineMap::get(loops.size(), 0, outE, ctx));
+    Type et = rt.getElementType();
+    Value acc = filledTensor(rewriter, loc, rt, outDims, scalarConst(rewriter, loc, et, 0));
+    SmallVector<utils::IteratorType> iters;
+    for (size_t i = 0; i < loops.size(); ++i)
+      iters.push_back(i < labels->second.size() ? utils::IteratorType::parallel
+                                                : utils::IteratorType::reduction);
+    Value r = linalg::GenericOp::create(
+                  rewriter, loc, TypeRange{rt}, op.getInputs(), ValueRange{acc}, maps, iters,
+                  [&](OpBuilder &b, Location l, ValueRange args) {
+                    Value p = args[0];
+                    for (Value a : args.drop_front().drop_back())
+                      p = isFloat(et) ? (Value)arith::MulFOp::create(b, l, p, a)
+                                      : (Value)arith::MulIOp::create(b, l, p, a);
+                    Value sum = isFloat(et) ? (Value)arith::AddFOp::create(b, l, args.back(), p)
+                                            : (Value)arith::AddIOp::create(b, l, args.back(), p);
+                    linalg::YieldOp::create(b, l, sum);
+                  })
+                  .getResult(0);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
 } // namespace
 
 void populateContractionToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<MatMulLowering, GemmLowering, ConvLowering>(patterns.getContext());
+  patterns.add<MatMulLowering, GemmLowering, ConvLowering, EinsumLowering>(
+      patterns.getContext());
 }
 
 } // namespace dlc

@@ -258,6 +258,42 @@ struct GatherElementsLowering : OpRewritePattern<GatherElementsOp> {
   }
 };
 
+struct GatherNDLowering : OpRewritePattern<GatherNDOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GatherNDOp op, PatternRewriter &rewriter) const override {
+    auto dt = dyn_cast<RankedTensorType>(op.getData().getType());
+    auto it = dyn_cast<RankedTensorType>(op.getIndices().getType());
+    auto rt = dyn_cast<RankedTensorType>(op.getType());
+    if (!dt || !it || !rt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    Location loc = op.getLoc();
+    int64_t b = op.getBatchDims(), q = it.getRank(), k = it.getDimSize(q - 1);
+    Value data = op.getData(), indices = op.getIndices();
+    SmallVector<OpFoldResult> iDims = dimsOf(rewriter, loc, indices),
+                              dDims = dimsOf(rewriter, loc, data), outDims;
+    outDims.append(iDims.begin(), iDims.end() - 1);
+    outDims.append(dDims.begin() + b + k, dDims.end());
+    SmallVector<Value> dimV;
+    for (OpFoldResult d : dDims)
+      dimV.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, d));
+    rewriter.replaceOp(
+        op, gatherGeneric(rewriter, loc, rt, outDims, data, {}, {},
+                          [&](OpBuilder &bb, Location l, ValueRange ivs, ValueRange) {
+                            SmallVector<Value> at(ivs.take_front(b));
+                            SmallVector<Value> iAt(ivs.take_front(q - 1));
+                            for (int64_t j = 0; j < k; ++j) {
+                              iAt.push_back(idx(bb, l, j));
+                              Value raw = tensor::ExtractOp::create(bb, l, indices, iAt);
+                              iAt.pop_back();
+                              at.push_back(wrapIndex(bb, l, raw, dimV[b + j]));
+                            }
+                            llvm::append_range(at, ivs.drop_front(q - 1));
+                            return at;
+                          }));
+    return success();
+  }
+};
+
 struct ExpandLowering : OpRewritePattern<ExpandOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ExpandOp op, PatternRewriter &rewriter) const override {
@@ -459,7 +495,8 @@ struct ReshapeLikeLowering : RewritePattern {
 
 void populateDataMovementToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<ConstantLowering, TransposeLowering, ConcatLowering, SplitLowering,
-               SliceLowering, GatherLowering, GatherElementsLowering, ExpandLowering, TileLowering, PadLowering,
+               SliceLowering, GatherLowering, GatherElementsLowering, GatherNDLowering,
+               ExpandLowering, TileLowering, PadLowering,
                ShapeLowering, SizeLowering, ReshapeLikeLowering>(patterns.getContext());
 }
 

@@ -71,3 +71,11 @@ func.func @where_cond(%c: tensor<2xf32>, %a: tensor<2xf32>) -> tensor<2xf32> {
   %r = dlc.where %c, %a, %a : (tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
   return %r : tensor<2xf32>
 }
+
+// -----
+
+func.func @einsum_labels(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) -> tensor<2x5xf32> {
+  // expected-error @+1 {{'dlc.einsum' op label 'j' has sizes 3 and 4}}
+  %c = dlc.einsum %a, %b {equation = "ij,jk->ik"} : (tensor<2x3xf32>, tensor<4x5xf32>) -> tensor<2x5xf32>
+  return %c : tensor<2x5xf32>
+}

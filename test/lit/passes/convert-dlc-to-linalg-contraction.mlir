@@ -35,3 +35,13 @@ func.func @conv(%x: tensor<?x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<?x4x
       : (tensor<?x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<?x4x4x4xf32>
   return %y : tensor<?x4x4x4xf32>
 }
+
+// Einsum: loops are the labels, output labels parallel, summed labels reduced.
+// CHECK-LABEL: func @einsum_batch_matmul
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]
+// CHECK:   arith.mulf
+// CHECK:   arith.addf
+func.func @einsum_batch_matmul(%a: tensor<?x2x3xf32>, %b: tensor<?x3x4xf32>) -> tensor<?x2x4xf32> {
+  %c = dlc.einsum %a, %b {equation = "bij,bjk->bik"} : (tensor<?x2x3xf32>, tensor<?x3x4xf32>) -> tensor<?x2x4xf32>
+  return %c : tensor<?x2x4xf32>
+}

@@ -41,3 +41,13 @@ func.func @reshape(%x: tensor<?x8x32xf32>) -> tensor<?x8x4x8xf32> {
   %y = dlc.reshape %x {shape = array<i64: 0, 0, 4, 8>, allowzero = false} : (tensor<?x8x32xf32>) -> tensor<?x8x4x8xf32>
   return %y : tensor<?x8x4x8xf32>
 }
+
+// GatherND reads each coordinate from the last dim of the indices.
+// CHECK-LABEL: func @gather_nd
+// CHECK: linalg.generic
+// CHECK-COUNT-2: tensor.extract %{{.*}} : tensor<3x2xi64>
+// CHECK: tensor.extract %{{.*}} : tensor<2x2xf32>
+func.func @gather_nd(%d: tensor<2x2xf32>, %i: tensor<3x2xi64>) -> tensor<3xf32> {
+  %y = dlc.gather_nd %d, %i {batch_dims = 0 : i64} : (tensor<2x2xf32>, tensor<3x2xi64>) -> tensor<3xf32>
+  return %y : tensor<3xf32>
+}
