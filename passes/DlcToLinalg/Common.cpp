@@ -136,6 +136,18 @@ Value castScalar(OpBuilder &b, Location loc, Value v, Type to) {
   return arith::TruncIOp::create(b, loc, to, v);
 }
 
+Value addScalar(OpBuilder &b, Location loc, Value a, Value c) {
+  if (isFloat(a.getType()))
+    return arith::AddFOp::create(b, loc, a, c);
+  return arith::AddIOp::create(b, loc, a, c);
+}
+
+Value mulScalar(OpBuilder &b, Location loc, Value a, Value c) {
+  if (isFloat(a.getType()))
+    return arith::MulFOp::create(b, loc, a, c);
+  return arith::MulIOp::create(b, loc, a, c);
+}
+
 Value maxScalar(OpBuilder &b, Location loc, Value a, Value c) {
   if (a.getType().isInteger(1))
     return arith::OrIOp::create(b, loc, a, c);

@@ -49,6 +49,9 @@ mlir::Value reductionInit(mlir::OpBuilder &b, mlir::Location loc, mlir::Type t,
                           llvm::StringRef kind);
 /// Converts scalar `v` to element type `to` with ONNX Cast semantics.
 mlir::Value castScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v, mlir::Type to);
+/// a + b and a * b of two scalars of the same (float or integer) type.
+mlir::Value addScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a, mlir::Value c);
+mlir::Value mulScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a, mlir::Value c);
 /// max/min of two scalars of the same (float or signed integer) type.
 mlir::Value maxScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a, mlir::Value c);
 mlir::Value minScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a, mlir::Value c);

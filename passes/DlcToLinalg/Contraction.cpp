@@ -16,9 +16,7 @@ Value castTo(OpBuilder &b, Location loc, Value v, Type type) {
 }
 
 Value addOrMul(OpBuilder &b, Location loc, Value acc, Value x, Value y) {
-  if (isFloat(acc.getType()))
-    return arith::AddFOp::create(b, loc, acc, arith::MulFOp::create(b, loc, x, y));
-  return arith::AddIOp::create(b, loc, acc, arith::MulIOp::create(b, loc, x, y));
+  return addScalar(b, loc, acc, mulScalar(b, loc, x, y));
 }
 
 struct MatMulLowering : OpRewritePattern<MatMulOp> {
@@ -156,15 +154,12 @@ struct GemmLowering : OpRewritePattern<GemmOp> {
           rewriter, loc, resultType, operands, [&](OpBuilder &b, Location nl, ValueRange v) {
             Value r = v[0];
             if (alpha != 1.0)
-              r = isFloat(et) ? (Value)arith::MulFOp::create(b, nl, r, scalarConst(b, nl, et, alpha))
-                              : (Value)arith::MulIOp::create(b, nl, r, scalarConst(b, nl, et, alpha));
+              r = mulScalar(b, nl, r, scalarConst(b, nl, et, alpha));
             if (v.size() > 1) {
               Value c = v[1];
               if (beta != 1.0)
-                c = isFloat(et) ? (Value)arith::MulFOp::create(b, nl, c, scalarConst(b, nl, et, beta))
-                                : (Value)arith::MulIOp::create(b, nl, c, scalarConst(b, nl, et, beta));
-              r = isFloat(et) ? (Value)arith::AddFOp::create(b, nl, r, c)
-                              : (Value)arith::AddIOp::create(b, nl, r, c);
+                c = mulScalar(b, nl, c, scalarConst(b, nl, et, beta));
+              r = addScalar(b, nl, r, c);
             }
             return r;
           });
@@ -287,8 +282,7 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
       Value bias = reshapeUnitDims(rewriter, loc, op.getB(), RankedTensorType::get(bShape, et));
       y = buildElementwise(rewriter, loc, resultType, {y, bias},
                            [&](OpBuilder &b, Location nl, ValueRange v) -> Value {
-                             return isFloat(et) ? (Value)arith::AddFOp::create(b, nl, v[0], v[1])
-                                                : (Value)arith::AddIOp::create(b, nl, v[0], v[1]);
+                             return addScalar(b, nl, v[0], v[1]);
                            });
     }
     rewriter.replaceOp(op, y);
@@ -363,11 +357,8 @@ struct EinsumLowering : OpRewritePattern<EinsumOp> {
                   [&](OpBuilder &b, Location l, ValueRange args) {
                     Value p = args[0];
                     for (Value a : args.drop_front().drop_back())
-                      p = isFloat(et) ? (Value)arith::MulFOp::create(b, l, p, a)
-                                      : (Value)arith::MulIOp::create(b, l, p, a);
-                    Value sum = isFloat(et) ? (Value)arith::AddFOp::create(b, l, args.back(), p)
-                                            : (Value)arith::AddIOp::create(b, l, args.back(), p);
-                    linalg::YieldOp::create(b, l, sum);
+                      p = mulScalar(b, l, p, a);
+                    linalg::YieldOp::create(b, l, addScalar(b, l, args.back(), p));
                   })
                   .getResult(0);
     rewriter.replaceOp(op, r);

@@ -27,18 +27,12 @@ struct Scalar {
 
   Value c(double v) const { return scalarConst(b, loc, t, v); }
   bool fp() const { return isFloat(t); }
-  Value add(Value x, Value y) const {
-    return fp() ? (Value)arith::AddFOp::create(b, loc, x, y)
-                : (Value)arith::AddIOp::create(b, loc, x, y);
-  }
+  Value add(Value x, Value y) const { return addScalar(b, loc, x, y); }
   Value sub(Value x, Value y) const {
     return fp() ? (Value)arith::SubFOp::create(b, loc, x, y)
                 : (Value)arith::SubIOp::create(b, loc, x, y);
   }
-  Value mul(Value x, Value y) const {
-    return fp() ? (Value)arith::MulFOp::create(b, loc, x, y)
-                : (Value)arith::MulIOp::create(b, loc, x, y);
-  }
+  Value mul(Value x, Value y) const { return mulScalar(b, loc, x, y); }
   Value div(Value x, Value y) const {
     return fp() ? (Value)arith::DivFOp::create(b, loc, x, y)
                 : (Value)arith::DivSIOp::create(b, loc, x, y);

@@ -103,9 +103,7 @@ LogicalResult lowerPool(OpTy op, PatternRewriter &rewriter, bool isMax, bool cou
     outDims[i + 2] = rewriter.getIndexAttr(w.out[i]);
   Value acc = filledTensor(rewriter, loc, rt, outDims, init);
   auto combine = [isMax](OpBuilder &b, Location l, ValueRange v) -> Value {
-    return isMax ? maxScalar(b, l, v[0], v[1])
-                 : (isFloat(v[0].getType()) ? (Value)arith::AddFOp::create(b, l, v[0], v[1])
-                                            : (Value)arith::AddIOp::create(b, l, v[0], v[1]));
+    return isMax ? maxScalar(b, l, v[0], v[1]) : addScalar(b, l, v[0], v[1]);
   };
   Value y = windowReduce(rewriter, loc, xp, 2, w, acc, combine);
   if (!isMax) {

@@ -64,16 +64,13 @@ Value mapWithRows(OpBuilder &b, Location loc, Value x, ValueRange rows,
 
 ScalarFn combineFn(StringRef kind) {
   return [kind](OpBuilder &b, Location loc, ValueRange v) -> Value {
-    Type t = v[0].getType();
     if (kind == "max")
       return maxScalar(b, loc, v[0], v[1]);
     if (kind == "min")
       return minScalar(b, loc, v[0], v[1]);
     if (kind == "mul")
-      return isFloat(t) ? (Value)arith::MulFOp::create(b, loc, v[0], v[1])
-                        : (Value)arith::MulIOp::create(b, loc, v[0], v[1]);
-    return isFloat(t) ? (Value)arith::AddFOp::create(b, loc, v[0], v[1])
-                      : (Value)arith::AddIOp::create(b, loc, v[0], v[1]);
+      return mulScalar(b, loc, v[0], v[1]);
+    return addScalar(b, loc, v[0], v[1]);
   };
 }
 
@@ -85,8 +82,7 @@ Value reduce(OpBuilder &b, Location loc, Value x, ArrayRef<bool> reduced, String
 }
 
 Value square(OpBuilder &b, Location loc, ValueRange v) {
-  return isFloat(v[0].getType()) ? (Value)arith::MulFOp::create(b, loc, v[0], v[0])
-                                 : (Value)arith::MulIOp::create(b, loc, v[0], v[0]);
+  return mulScalar(b, loc, v[0], v[0]);
 }
 
 /// Applies `fn` to every element of `v` (same shape and type).
