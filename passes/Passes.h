@@ -17,6 +17,9 @@ class ArithDialect;
 namespace bufferization {
 class BufferizationDialect;
 }
+namespace gpu {
+class GPUDialect;
+}
 namespace linalg {
 class LinalgDialect;
 }
@@ -49,6 +52,20 @@ void populateReductionToLinalgPatterns(mlir::RewritePatternSet &patterns);
 void populatePoolingToLinalgPatterns(mlir::RewritePatternSet &patterns);
 void populateDataMovementToLinalgPatterns(mlir::RewritePatternSet &patterns);
 void populateResizeToLinalgPatterns(mlir::RewritePatternSet &patterns);
+
+/// The op a kernel's tiling starts from: the linalg op producing the kernel's single
+/// result, when everything feeding it can be fused into its tiles.
+struct KernelRoot {
+  mlir::Operation *op = nullptr;
+  /// For each loop of the root, the result dim it walks, or -1.
+  llvm::SmallVector<int64_t> outputDimOfLoop;
+  explicit operator bool() const { return op != nullptr; }
+};
+KernelRoot findKernelRoot(mlir::func::FuncOp kernel);
+
+/// Writes each `reshape(x)` result of a kernel as `x` into the inverse view of its
+/// output memref, so that the op computing `x` is the one written out (and tiled).
+void sinkResultReshapes(mlir::func::FuncOp kernel);
 
 /// Whether `op` only reinterprets its operand's bytes with a new shape (no kernel).
 bool isMetadataOnly(mlir::Operation *op);

@@ -28,11 +28,13 @@ def ConvertDlcToLinalg : Pass<"convert-dlc-to-linalg"> {
   let description = [{
     Rewrites each dlc compute op into `linalg.generic` and named linalg ops on
     tensors (plus `tensor` ops for data movement). Broadcasting becomes indexing maps;
-    dynamic sizes are computed from the operands' dims.
+    dynamic sizes are computed from the operands' dims. A kernel result that is a
+    reshape of the computed tensor is written as that tensor into a reshaped view of
+    the output memref, so the computing op is the one that gets tiled.
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
                            "mlir::arith::ArithDialect", "mlir::math::MathDialect",
-                           "mlir::affine::AffineDialect"];
+                           "mlir::affine::AffineDialect", "mlir::memref::MemRefDialect"];
 }
 
 def DlcOutlineKernels : Pass<"dlc-outline-kernels", "mlir::ModuleOp"> {
@@ -57,6 +59,35 @@ def DlcTileWorkgroups : Pass<"dlc-tile-workgroups", "mlir::ModuleOp"> {
     the runtime computes the useful workgroup count.
   }];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::affine::AffineDialect"];
+}
+
+def DlcTileGpu : Pass<"dlc-tile-gpu", "mlir::ModuleOp"> {
+  let summary = "Tile each kernel's root op for CUDA thread blocks and threads";
+  let description = [{
+    Tiles the root linalg op of every kernel function twice with `scf.forall`: first
+    into block tiles (static tile sizes over the parallel loops, dynamic trip counts),
+    then each block tile over a static number of threads, fusing producers into both
+    levels. The per-op heuristic is in docs/cuda.md. The kernel records
+    `dlc.gpu_grid` (triples result, dim, tile: the grid is the product of
+    ceildiv(dim, tile)), `dlc.gpu_block_tile` and `dlc.gpu_threads` (per loop; 0 =
+    not tiled). A kernel without them runs as a single thread.
+  }];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::affine::AffineDialect"];
+}
+
+def DlcMapToGpu : Pass<"dlc-map-to-gpu", "mlir::ModuleOp"> {
+  let summary = "Move bufferized kernels into a gpu.module, foralls onto block/thread ids";
+  let description = [{
+    After bufferization, turns each kernel function into a `gpu.func` kernel of
+    `gpu.module @dlc_kernels` over its memref arguments (the workgroup arguments go).
+    The block-level `scf.forall` becomes a guarded delinearization of `gpu.block_id x`
+    and the thread-level one of `gpu.thread_id x`. Where memory is written outside
+    those loops the mapping would race, so that level is run as plain loops by a single
+    block or thread instead. Static allocations become `memref.alloca`. Each kernel gets
+    `dlc.block = [threads]` for the launch plan.
+  }];
+  let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect",
+                           "mlir::arith::ArithDialect", "mlir::memref::MemRefDialect"];
 }
 
 def DlcBufferize : Pass<"dlc-bufferize", "mlir::ModuleOp"> {

@@ -1,15 +1,10 @@
 //===- TileWorkgroups.cpp - The dlc-tile-workgroups pass ------------------===//
 #include "passes/Passes.h"
 
-#include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 namespace dlc {
 #define GEN_PASS_DEF_DLCTILEWORKGROUPS
@@ -20,21 +15,6 @@ using namespace mlir;
 
 namespace dlc {
 namespace {
-
-/// Whether every op feeding `root` inside the kernel can be fused into its tiles (or is
-/// cheap scalar/metadata work), so that no workgroup repeats work outside its slice.
-bool producersFusable(Operation *root) {
-  SetVector<Operation *> slice;
-  BackwardSliceOptions options;
-  options.inclusive = false;
-  options.omitBlockArguments = true;
-  (void)getBackwardSlice(root, &slice, options);
-  return llvm::all_of(slice, [](Operation *op) {
-    return isa<linalg::LinalgOp, tensor::EmptyOp, tensor::DimOp, memref::DimOp, tensor::PadOp,
-               tensor::ExtractSliceOp, bufferization::ToTensorOp>(op) ||
-           isa<arith::ArithDialect, affine::AffineDialect>(op->getDialect());
-  });
-}
 
 struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass> {
   void runOnOperation() override {
@@ -48,27 +28,14 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
   LogicalResult tileKernel(func::FuncOp func) {
     OpBuilder b(func);
     func->setAttr("dlc.grid", b.getDenseI64ArrayAttr({}));
-    SmallVector<bufferization::MaterializeInDestinationOp> outs(
-        func.getOps<bufferization::MaterializeInDestinationOp>());
-    if (outs.size() != 1)
+    KernelRoot kr = findKernelRoot(func);
+    if (!kr)
       return failure();
-    auto root = outs[0].getSource().getDefiningOp<linalg::LinalgOp>();
-    if (!root || root->getNumResults() != 1 || root.getNumLoops() == 0 ||
-        root.getIteratorTypesArray()[0] != utils::IteratorType::parallel ||
-        !producersFusable(root))
+    auto root = cast<linalg::LinalgOp>(kr.op);
+    if (root.getIteratorTypesArray()[0] != utils::IteratorType::parallel ||
+        kr.outputDimOfLoop[0] < 0)
       return failure();
-    // Upstream tiling does not handle empty iteration spaces; an empty kernel needs
-    // no parallelism anyway.
-    if (llvm::is_contained(root.getStaticLoopRanges(), 0))
-      return failure();
-    // The output dim walked by loop 0.
-    AffineMap outMap = root.getIndexingMapMatchingResult(root->getResult(0));
-    std::optional<int64_t> outDim;
-    for (auto [i, e] : llvm::enumerate(outMap.getResults()))
-      if (e == getAffineDimExpr(0, &getContext()))
-        outDim = i;
-    if (!outDim)
-      return failure();
+    int64_t outDim = kr.outputDimOfLoop[0];
     Value nwg = func.getArgument(func.getNumArguments() - 1);
     SmallVector<OpFoldResult> numThreads(root.getNumLoops(), b.getIndexAttr(0));
     numThreads[0] = nwg;
@@ -84,7 +51,7 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     for (OpResult r : root->getResults())
       if (Value v = tiled->replacements.lookup(r))
         rewriter.replaceAllUsesWith(r, v);
-    func->setAttr("dlc.grid", b.getDenseI64ArrayAttr({0, *outDim}));
+    func->setAttr("dlc.grid", b.getDenseI64ArrayAttr({0, outDim}));
     return success();
   }
 };

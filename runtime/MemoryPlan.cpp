@@ -39,7 +39,7 @@ MemoryPlan planMemory(const ArtifactSpec &spec,
   for (size_t b = 0; b < numBuffers; ++b) {
     if (spec.buffers[b].kind != BufferKind::Intermediate)
       continue;
-    plan.naiveBytes += bufferBytes[b];
+    plan.naiveBytes += alignUp(bufferBytes[b], kAlign);
     if (first[b] != kNever)
       order.push_back(b);
   }

@@ -3,6 +3,7 @@
 #include "dlc/runtime.h"
 
 #include "CpuExecutor.h"
+#include "CudaExecutor.h"
 #include "FileIO.h"
 
 namespace dlc {
@@ -15,8 +16,7 @@ Expected<std::unique_ptr<Model>> Model::loadBytes(const void *data, size_t size)
   if (!spec)
     return spec.status();
   if (spec->target == artifact::Target::Cuda)
-    return Status::error(
-        "this runtime has no CUDA executor yet; CUDA artifacts cannot run");
+    return createCudaModel(std::move(spec).value());
   return createCpuModel(std::move(spec).value());
 }
 

@@ -84,4 +84,9 @@ void reportTime(double milliseconds, std::ostream &os) {
   os << "time: " << ms.str() << " ms\n";
 }
 
+void reportMemory(const MemoryStats &stats, std::ostream &os) {
+  os << "memory: " << stats.arenaBytes << " bytes of intermediates planned ("
+     << stats.naiveBytes << " without reuse)\n";
+}
+
 } // namespace dlc::cli

@@ -33,6 +33,8 @@ Status reportOutputs(const std::vector<TensorInfo> &outputs,
 
 /// Prints "time: <ms> ms", the wall time of one run.
 void reportTime(double milliseconds, std::ostream &os);
+/// Prints the planned arena size of the last run against the size without reuse.
+void reportMemory(const MemoryStats &stats, std::ostream &os);
 
 } // namespace dlc::cli
 

@@ -93,7 +93,7 @@ Expected<int64_t> resolveDim(const ArtifactSpec &spec, int64_t encoded,
 struct MemoryPlan {
   std::vector<uint64_t> offsets; // per buffer; meaningful for Intermediate only
   uint64_t arenaBytes = 0;       // planned (liveness-packed) arena size
-  uint64_t naiveBytes = 0;       // sum of all intermediate sizes
+  uint64_t naiveBytes = 0;       // sum of all intermediate sizes, each aligned
 };
 /// Liveness-based best-fit packing of intermediate buffers by launch order.
 MemoryPlan planMemory(const ArtifactSpec &spec, const std::vector<uint64_t> &bufferBytes);

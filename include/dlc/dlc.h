@@ -23,12 +23,19 @@ enum class EmitKind {
   Artifact, ///< the .dlc file
   Dlc,      ///< dlc dialect after graph passes and kernel formation
   Linalg,   ///< kernels lowered to linalg and tiled over workgroups
-  Llvm,     ///< LLVM IR of the kernels
+  Llvm,     ///< LLVM IR of the kernels (CPU target)
+  Ptx,      ///< one PTX module with every kernel (CUDA target)
 };
+
+/// The CUDA architectures `--cuda-arch` accepts, oldest first.
+std::vector<std::string> cudaArchitectures();
 
 struct CompileOptions {
   TargetKind target = TargetKind::Cpu;
   EmitKind emit = EmitKind::Artifact;
+  /// CUDA target: the PTX target architecture (one of cudaArchitectures()). PTX for an
+  /// older architecture runs on newer cards, JIT-compiled by the driver at load.
+  std::string cudaArch = "sm_80";
   /// Print the IR after every pass (to stderr).
   bool printIRAfterAll = false;
   /// Print the IR after the passes with these command-line names (to stderr).

@@ -68,6 +68,17 @@ Expected<Tensor> readTensorFile(const std::string &path);
 /// Writes a tensor as a .npy file.
 Status writeNpy(const std::string &path, const Tensor &t);
 
+/// Device memory a model used in its last run: the liveness-packed arena of
+/// intermediate tensors, and what one buffer per tensor would have taken.
+struct MemoryStats {
+  uint64_t arenaBytes = 0;
+  uint64_t naiveBytes = 0;
+};
+
+/// OK when a CUDA driver and device are usable; otherwise the one-line reason
+/// ("no CUDA driver (libcuda.so.1) found", "no CUDA device", ...).
+Status cudaAvailable();
+
 /// A loaded, verified artifact, ready to run. Not thread-safe: one run at a time.
 class Model {
 public:
@@ -83,6 +94,8 @@ public:
   virtual const std::vector<TensorInfo> &outputs() const = 0;
   /// Runs the model; inputs bind to inputs() in order. Checks count, dtype and shape.
   virtual Expected<std::vector<Tensor>> run(const std::vector<Tensor> &inputs) = 0;
+  /// Memory of the last run (zero before the first).
+  virtual MemoryStats memoryStats() const = 0;
 };
 
 } // namespace dlc

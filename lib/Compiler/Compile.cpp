@@ -6,6 +6,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/OperationSupport.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -115,22 +116,43 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
     result.bytes = printed(module);
     return result;
   }
-  assignGrids(module, *spec);
-  if (failed(runCpuLoweringPipeline(module, options)))
-    return errors.status("lowering kernels to LLVM failed");
-  std::string llvmIR;
-  auto code = emitCpuCode(module, *spec,
-                          options.emit == EmitKind::Llvm ? &llvmIR : nullptr,
-                          spec->targetTriple);
-  if (failed(code))
-    return errors.status("CPU code generation failed");
-  if (options.emit == EmitKind::Llvm) {
-    result.bytes.assign(llvmIR.begin(), llvmIR.end());
-    return result;
+  if (options.target == TargetKind::Cuda) {
+    if (failed(runCudaMappingPipeline(module, options)) ||
+        failed(assignGpuLaunches(module, *spec)))
+      return errors.status("mapping kernels to the GPU failed");
+    if (failed(runCudaCodegenPipeline(module, options, findCudaToolkit())))
+      return errors.status("CUDA code generation failed");
+    auto ptx = extractPtx(module);
+    if (failed(ptx))
+      return errors.status("CUDA code generation failed");
+    if (options.emit == EmitKind::Ptx) {
+      result.bytes.assign(ptx->begin(), ptx->end());
+      return result;
+    }
+    spec->target = artifact::Target::Cuda;
+    spec->targetTriple = options.cudaArch;
+    for (artifact::Kernel &k : spec->kernels)
+      k.symbol = k.name;
+    spec->code.assign(ptx->begin(), ptx->end());
+    spec->code.push_back(0); // cuModuleLoadData takes a C string.
+  } else {
+    assignGrids(module, *spec);
+    if (failed(runCpuLoweringPipeline(module, options)))
+      return errors.status("lowering kernels to LLVM failed");
+    std::string llvmIR;
+    auto code = emitCpuCode(module, *spec,
+                            options.emit == EmitKind::Llvm ? &llvmIR : nullptr,
+                            spec->targetTriple);
+    if (failed(code))
+      return errors.status("CPU code generation failed");
+    if (options.emit == EmitKind::Llvm) {
+      result.bytes.assign(llvmIR.begin(), llvmIR.end());
+      return result;
+    }
+    spec->target = artifact::Target::Cpu;
+    spec->code = std::move(*code);
   }
-  spec->target = artifact::Target::Cpu;
   spec->producer = "dlc 0.1.0";
-  spec->code = std::move(*code);
   result.numKernels = spec->kernels.size();
   result.weightBytes = spec->weights.size();
   result.bytes = artifact::serialize(*spec);
@@ -138,9 +160,16 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
 }
 
 Status checkTarget(const CompileOptions &options) {
-  if (options.target == TargetKind::Cuda)
-    return Status::error("the CUDA target is not available in this build yet; use "
-                         "--target cpu");
+  if (options.target == TargetKind::Cuda) {
+    std::vector<std::string> archs = cudaArchitectures();
+    if (!llvm::is_contained(archs, options.cudaArch))
+      return Status::error("unknown CUDA architecture '" + options.cudaArch +
+                           "'; expected one of " + llvm::join(archs, ", "));
+    if (options.emit == EmitKind::Llvm)
+      return Status::error("--emit llvm is for the CPU target; the CUDA target emits ptx");
+  } else if (options.emit == EmitKind::Ptx) {
+    return Status::error("--emit ptx needs --target cuda");
+  }
   return Status::ok();
 }
 
@@ -180,6 +209,10 @@ Expected<std::unique_ptr<Model>> jitFile(const std::string &path,
   if (!compiled)
     return compiled.status();
   return Model::loadBytes(compiled->bytes.data(), compiled->bytes.size());
+}
+
+std::vector<std::string> cudaArchitectures() {
+  return {"sm_80", "sm_86", "sm_89", "sm_90", "sm_90a"};
 }
 
 Expected<std::vector<TensorInfo>> modelInputs(const std::string &path) {

@@ -38,6 +38,25 @@ mlir::LogicalResult runKernelPipeline(mlir::ModuleOp module, const CompileOption
 mlir::LogicalResult runCpuLoweringPipeline(mlir::ModuleOp module,
                                            const CompileOptions &options);
 
+/// Bufferizes the kernels and maps them onto a gpu.module of CUDA kernels.
+mlir::LogicalResult runCudaMappingPipeline(mlir::ModuleOp module,
+                                           const CompileOptions &options);
+
+/// Lowers the gpu.module to NVVM and PTX (a gpu.binary holding the PTX text).
+mlir::LogicalResult runCudaCodegenPipeline(mlir::ModuleOp module,
+                                           const CompileOptions &options,
+                                           llvm::StringRef toolkitPath);
+
+/// Fills each launch's grid (an expression over the graph-input dims) and block size
+/// from the mapped gpu.func kernels' `dlc.gpu_grid` and `dlc.block` attributes.
+mlir::LogicalResult assignGpuLaunches(mlir::ModuleOp module, artifact::ArtifactSpec &spec);
+
+/// The PTX text of the module's gpu.binary after runCudaCodegenPipeline.
+mlir::FailureOr<std::string> extractPtx(mlir::ModuleOp module);
+
+/// The CUDA toolkit folder holding nvvm/libdevice (for math functions), or "".
+std::string findCudaToolkit();
+
 /// Fills each launch's grid from the tiled kernels' `dlc.grid` attributes.
 void assignGrids(mlir::ModuleOp kernels, artifact::ArtifactSpec &spec);
 

@@ -10,7 +10,10 @@
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -31,6 +34,9 @@ std::unique_ptr<MLIRContext> makeContext() {
   registerAllExtensions(registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerGPUDialectTranslation(registry);
+  registerNVVMDialectTranslation(registry);
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
   registry.insert<DlcDialect>();
   auto ctx = std::make_unique<MLIRContext>(registry);
   ctx->loadDialect<DlcDialect, func::FuncDialect>();
@@ -80,13 +86,16 @@ LogicalResult runGraphPipeline(ModuleOp module, const CompileOptions &options) {
 }
 
 LogicalResult runKernelPipeline(ModuleOp module, const CompileOptions &options) {
-  return runPipeline(module, options, [](PassManager &pm) {
+  return runPipeline(module, options, [&](PassManager &pm) {
     pm.addPass(createDlcOutlineKernels());
     pm.addPass(createConvertDlcToLinalg());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
     pm.addPass(bufferization::createEmptyTensorEliminationPass());
-    pm.addPass(createDlcTileWorkgroups());
+    if (options.target == TargetKind::Cuda)
+      pm.addPass(createDlcTileGpu());
+    else
+      pm.addPass(createDlcTileWorkgroups());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   });
@@ -106,6 +115,33 @@ LogicalResult runCpuLoweringPipeline(ModuleOp module, const CompileOptions &opti
                             "convert-math-to-libm,convert-arith-to-llvm,"
                             "convert-index-to-llvm,convert-cf-to-llvm,"
                             "convert-func-to-llvm,reconcile-unrealized-casts");
+  });
+}
+
+LogicalResult runCudaMappingPipeline(ModuleOp module, const CompileOptions &options) {
+  return runPipeline(module, options, [](PassManager &pm) {
+    pm.addPass(createDlcBufferize());
+    bufferization::buildBufferDeallocationPipeline(pm);
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+    pm.addPass(createDlcMapToGpu());
+  });
+}
+
+LogicalResult runCudaCodegenPipeline(ModuleOp module, const CompileOptions &options,
+                                     StringRef toolkitPath) {
+  return runPipeline(module, options, [&](PassManager &pm) {
+    addUpstream(pm, "gpu.module(convert-linalg-to-loops,lower-affine,convert-scf-to-cf,"
+                    "expand-strided-metadata,lower-affine,arith-expand,"
+                    "math-extend-to-supported-types,canonicalize,cse,"
+                    "convert-gpu-to-nvvm{index-bitwidth=64},canonicalize,cse,"
+                    "reconcile-unrealized-casts)");
+    std::string attach = "nvvm-attach-target{O=3 chip=" + options.cudaArch + "}";
+    addUpstream(pm, attach);
+    std::string toBinary = "gpu-module-to-binary{format=isa";
+    if (!toolkitPath.empty())
+      toBinary += " toolkit=" + toolkitPath.str();
+    addUpstream(pm, toBinary + "}");
   });
 }
 

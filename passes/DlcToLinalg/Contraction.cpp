@@ -203,7 +203,13 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
     // Ungrouped (G == 1) skips the group dim, so no reshapes surround the contraction.
     bool grouped = G > 1;
     int64_t gd = grouped ? 1 : 0; // extra leading dims for the group
-    SmallVector<OpFoldResult> pDims = dimsOf(rewriter, loc, x);
+    // Sizes of the padded input from the unpadded one, so that nothing but the
+    // contraction reads the pad (which tiling then fuses per tile).
+    SmallVector<OpFoldResult> pDims = dimsOf(rewriter, loc, op.getX());
+    for (int64_t i = 0; i < s; ++i)
+      if (int64_t extra = pads[i] + pads[i + s])
+        pDims[i + 2] = affine::makeComposedFoldedAffineApply(
+            rewriter, loc, getAffineDimExpr(0, ctx) + extra, {pDims[i + 2]});
     Value xg = x, wg = op.getW();
     if (grouped) {
       SmallVector<int64_t> xgShape{pType.getDimSize(0), G, Cg};

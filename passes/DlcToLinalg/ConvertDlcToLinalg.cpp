@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -37,7 +38,11 @@ struct ConvertDlcToLinalgPass : impl::ConvertDlcToLinalgBase<ConvertDlcToLinalgP
     target.addLegalOp<KernelOp, YieldOp>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     if (failed(applyPartialConversion(getOperation(), target, std::move(patterns))))
-      signalPassFailure();
+      return signalPassFailure();
+    getOperation()->walk([](func::FuncOp f) {
+      if (f->hasAttr("dlc.kernel"))
+        sinkResultReshapes(f);
+    });
   }
 };
 

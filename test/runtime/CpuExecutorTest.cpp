@@ -184,12 +184,4 @@ TEST(CpuExecutor, KernelLoadErrors) {
   EXPECT_EQ(loadError(spec).rfind("artifact: cannot load the code section: ", 0), 0u);
 }
 
-TEST(CpuExecutor, CudaArtifactsAreRefused) {
-  ArtifactSpec spec = addScaleSpec();
-  spec.target = Target::Cuda;
-  spec.code = {'.', 'v', 'e', 'r', 's', 'i', 'o', 'n'};
-  EXPECT_EQ(loadError(spec),
-            "this runtime has no CUDA executor yet; CUDA artifacts cannot run");
-}
-
 } // namespace

@@ -57,7 +57,9 @@ TEST_F(DlcRun, RunsAndWritesOutputs) {
   EXPECT_EQ(r.err, "");
   EXPECT_TRUE(std::regex_match(r.out, std::regex("output 0 z: shape \\[1, 4\\] float32\n"
                                                  "output 1 t: shape \\[4\\] float32\n"
-                                                 "time: [0-9]+\\.[0-9]{3} ms\n")))
+                                                 "time: [0-9]+\\.[0-9]{3} ms\n"
+                                                 "memory: [0-9]+ bytes of intermediates "
+                                                 "planned \\([0-9]+ without reuse\\)\n")))
       << r.out;
   Expected<Tensor> z = readTensorFile(dir + "/out/output_0.npy");
   ASSERT_TRUE(z) << z.message();

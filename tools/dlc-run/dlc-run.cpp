@@ -3,7 +3,9 @@
 #include "RunUtil.h"
 #include "dlc/runtime.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 
@@ -18,6 +20,8 @@ Runs a compiled dlc artifact on input tensors and reports its outputs.
                       bind to the model's inputs in order
   --input NAME=PATH   binds the file PATH to the model input named NAME
   --output-dir DIR    writes output i to DIR/output_<i>.npy (DIR is created if missing)
+  --repeat N          runs N times (default 1) and also reports the median time of
+                      runs 2..N (warm: plans cached, CUDA Graphs replayed)
   --help              shows this help
 
 Every model input must be bound. Prints one line per output, such as
@@ -30,6 +34,7 @@ struct Options {
   std::vector<std::string> positional;
   std::vector<dlc::cli::NamedInput> named;
   std::string outputDir;
+  int repeat = 1;
   bool help = false;
 };
 
@@ -42,7 +47,7 @@ dlc::Status parseArgs(int argc, char **argv, Options &opts) {
       return dlc::Status::ok();
     }
     std::string flag = arg.substr(0, arg.find('='));
-    if (flag == "--input" || flag == "--output-dir") {
+    if (flag == "--input" || flag == "--output-dir" || flag == "--repeat") {
       std::string value;
       if (flag.size() < arg.size())
         value = arg.substr(flag.size() + 1);
@@ -52,6 +57,15 @@ dlc::Status parseArgs(int argc, char **argv, Options &opts) {
         return dlc::Status::error(flag + " needs a value");
       if (flag == "--output-dir") {
         opts.outputDir = value;
+        continue;
+      }
+      if (flag == "--repeat") {
+        char *end = nullptr;
+        long n = std::strtol(value.c_str(), &end, 10);
+        if (*end != '\0' || n < 1 || n > 1000000)
+          return dlc::Status::error("--repeat needs a count from 1 to 1000000, got '" +
+                                    value + "'");
+        opts.repeat = static_cast<int>(n);
         continue;
       }
       dlc::Expected<dlc::cli::NamedInput> named = dlc::cli::parseNamedInput(value);
@@ -100,12 +114,28 @@ int runMain(int argc, char **argv) {
       std::chrono::steady_clock::now() - start;
   if (!outputs)
     return fail(outputs.message());
+  std::vector<double> warm;
+  for (int i = 1; i < opts.repeat; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    dlc::Expected<std::vector<dlc::Tensor>> again = (*model)->run(inputs);
+    warm.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+            .count());
+    if (!again)
+      return fail(again.message());
+  }
 
   if (dlc::Status s = dlc::cli::reportOutputs((*model)->outputs(), *outputs,
                                               opts.outputDir, std::cout);
       !s)
     return fail(s.message());
   dlc::cli::reportTime(elapsed.count(), std::cout);
+  if (!warm.empty()) {
+    std::sort(warm.begin(), warm.end());
+    std::cout << "warm median: ";
+    dlc::cli::reportTime(warm[warm.size() / 2], std::cout);
+  }
+  dlc::cli::reportMemory((*model)->memoryStats(), std::cout);
   return 0;
 }
 

@@ -38,6 +38,36 @@ std::string shapeText(const TensorInfo &t) {
 }
 
 /// Arena bytes when every intermediate has static dims; -1 otherwise.
+/// A shape expression in infix form over the inputs' dim names: "ceildiv(N, 2)".
+std::string exprText(const artifact::ArtifactSpec &spec, const std::vector<int64_t> &code) {
+  using namespace artifact;
+  std::vector<std::string> stack;
+  for (size_t pc = 0; pc < code.size(); ++pc) {
+    int64_t op = code[pc];
+    if (op == Const && pc + 1 < code.size()) {
+      stack.push_back(std::to_string(code[++pc]));
+    } else if (op == InputDim && pc + 2 < code.size()) {
+      size_t input = code[pc + 1], dim = code[pc + 2];
+      pc += 2;
+      const TensorInfo &t = spec.inputs.at(input);
+      stack.push_back(dim < t.dimNames.size() && !t.dimNames[dim].empty()
+                          ? t.dimNames[dim]
+                          : t.name + ".shape[" + std::to_string(dim) + "]");
+    } else if (op >= Add && op <= Max && stack.size() >= 2) {
+      std::string b = stack.back();
+      stack.pop_back();
+      std::string a = stack.back();
+      static const char *infix[] = {"", "", " + ", " - ", " * "};
+      static const char *call[] = {"floordiv", "ceildiv", "mod", "min", "max"};
+      stack.back() = op <= Mul ? "(" + a + infix[op] + b + ")"
+                               : std::string(call[op - FloorDiv]) + "(" + a + ", " + b + ")";
+    } else {
+      return "?";
+    }
+  }
+  return stack.size() == 1 ? stack[0] : "?";
+}
+
 int64_t staticArenaBytes(const artifact::ArtifactSpec &spec, uint64_t &naive) {
   std::vector<uint64_t> bytes;
   for (const artifact::Buffer &b : spec.buffers) {
@@ -94,7 +124,16 @@ Status inspect(const std::string &path, bool json, std::ostream &os) {
         os << (n ? ", " : "") << jsonString(k.nodes[n]);
       os << "]}";
     }
-    os << "\n  ],\n  \"launches\": " << spec.launches.size()
+    os << "\n  ],\n  \"launches\": [";
+    for (size_t i = 0; i < spec.launches.size(); ++i) {
+      const artifact::Launch &l = spec.launches[i];
+      os << (i ? ",\n    " : "\n    ") << "{\"kernel\": " << l.kernel << ", \"grid\": "
+         << jsonString(l.grid < 0 ? exprText(spec, spec.exprs[-(l.grid + 1)])
+                                  : std::to_string(l.grid))
+         << ", \"block\": " << (l.block.empty() ? 1 : l.block[0])
+         << ", \"shared_memory\": " << l.sharedMemory << "}";
+    }
+    os << "\n  ]"
        << ",\n  \"weight_bytes\": " << spec.weights.size()
        << ",\n  \"code_bytes\": " << spec.code.size() << ",\n  \"arena_bytes\": "
        << (arena < 0 ? "null" : std::to_string(arena))
@@ -116,13 +155,19 @@ Status inspect(const std::string &path, bool json, std::ostream &os) {
     os << "\n";
   }
   os << "launches: " << spec.launches.size() << "\n";
+  bool cuda = spec.target == artifact::Target::Cuda;
   for (const artifact::Launch &l : spec.launches) {
     os << "  " << spec.kernels[l.kernel].name << " grid "
-       << (l.grid < 0 ? "dynamic" : std::to_string(l.grid)) << " buffers";
+       << (l.grid < 0 ? exprText(spec, spec.exprs[-(l.grid + 1)]) : std::to_string(l.grid));
+    if (cuda)
+      os << " block " << (l.block.empty() ? 1 : l.block[0]) << " shared " << l.sharedMemory;
+    os << " buffers";
     for (int32_t b : l.bindings)
       os << " " << b;
     os << "\n";
   }
+  os << "code: " << (cuda ? "PTX" : "shared object") << ", " << spec.code.size()
+     << " bytes\n";
   os << "weight bytes: " << spec.weights.size() << "\n";
   if (arena < 0)
     os << "arena bytes: depends on input shapes\n";

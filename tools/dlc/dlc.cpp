@@ -18,15 +18,20 @@ constexpr const char *kUsage = R"(usage: dlc <command> [options]
 dlc compiles ONNX models into fused, tiled kernels and runs them.
 
 commands:
-  compile MODEL.onnx [-o OUT] [--target cpu|cuda] [--emit KIND] [--no-fusion]
-          [--print-ir-after-all] [--print-ir-after=PASS]
+  compile MODEL.onnx [-o OUT] [--target cpu|cuda] [--cuda-arch ARCH] [--emit KIND]
+          [--no-fusion] [--print-ir-after-all] [--print-ir-after=PASS]
       Compiles a model. --emit artifact (default) writes a .dlc artifact (default
-      OUT: the model's name with .dlc); --emit dlc|linalg|llvm prints the IR after
-      that stage (to OUT, or stdout). --print-ir-after-all / --print-ir-after=PASS
-      print the IR after every pass / the named pass (e.g. dlc-form-kernels) to stderr.
+      OUT: the model's name with .dlc); --emit dlc|linalg prints the IR after that
+      stage, --emit llvm (CPU) the kernels' LLVM IR and --emit ptx (CUDA) one PTX
+      module with every kernel (to OUT, or stdout). --cuda-arch sm_80 (default),
+      sm_86, sm_89, sm_90 or sm_90a: the PTX target; the driver JIT-compiles it for
+      the card at load, and newer cards run older PTX. --print-ir-after-all /
+      --print-ir-after=PASS print the IR after every pass / the named pass (e.g.
+      dlc-form-kernels) to stderr.
   run MODEL.onnx|ART.dlc [INPUT...] [--input NAME=PATH]... [--output-dir DIR]
-          [--target auto|cpu|cuda] [--no-fusion]
+          [--target auto|cpu|cuda] [--cuda-arch ARCH] [--no-fusion]
       Compiles the model in-process (JIT), or loads an artifact, and runs it.
+      --target auto (default) uses a CUDA device when one is found, else the CPU.
       INPUT is a .npy or ONNX TensorProto .pb file; positional inputs bind to the
       graph's inputs in order. Writes DIR/output_<i>.npy and prints one line per
       output. Small inputs that feed compile-time parameters (Reshape's shape, Clip's
@@ -117,7 +122,8 @@ std::string stem(const std::string &path) {
 
 int compileCommand(int argc, char **argv) {
   Args args;
-  if (dlc::Status s = parseArgs(argc, argv, {"-o", "--target", "--emit", "--print-ir-after"},
+  if (dlc::Status s = parseArgs(argc, argv,
+                                {"-o", "--target", "--cuda-arch", "--emit", "--print-ir-after"},
                                 {"--no-fusion", "--print-ir-after-all"}, args);
       !s)
     return fail(s.message());
@@ -129,17 +135,18 @@ int compileCommand(int argc, char **argv) {
   if (!target)
     return fail(target.message());
   options.target = *target;
+  options.cudaArch = args.get("--cuda-arch", options.cudaArch);
   std::string emit = args.get("--emit", "artifact");
   static const std::map<std::string, dlc::EmitKind> kinds{
       {"artifact", dlc::EmitKind::Artifact},
       {"dlc", dlc::EmitKind::Dlc},
       {"linalg", dlc::EmitKind::Linalg},
-      {"llvm", dlc::EmitKind::Llvm}};
-  if (emit == "ptx")
-    return fail("--emit ptx needs the CUDA target, which is not available in this build yet");
+      {"llvm", dlc::EmitKind::Llvm},
+      {"ptx", dlc::EmitKind::Ptx}};
   auto kind = kinds.find(emit);
   if (kind == kinds.end())
-    return fail("unknown --emit kind '" + emit + "' (expected artifact, dlc, linalg, llvm)");
+    return fail("unknown --emit kind '" + emit +
+                "' (expected artifact, dlc, linalg, llvm, ptx)");
   options.emit = kind->second;
   options.printIRAfterAll = args.has("--print-ir-after-all");
   for (auto [it, end] = args.values.equal_range("--print-ir-after"); it != end; ++it)
@@ -172,7 +179,8 @@ int compileCommand(int argc, char **argv) {
 
 int runCommand(int argc, char **argv) {
   Args args;
-  if (dlc::Status s = parseArgs(argc, argv, {"--input", "--output-dir", "--target"},
+  if (dlc::Status s = parseArgs(argc, argv,
+                                {"--input", "--output-dir", "--target", "--cuda-arch"},
                                 {"--no-fusion"}, args);
       !s)
     return fail(s.message());
@@ -190,8 +198,8 @@ int runCommand(int argc, char **argv) {
   auto target = parseTarget(args.get("--target", "auto"), true);
   if (!target)
     return fail(target.message());
-  if (*target == dlc::TargetKind::Cuda)
-    return fail("the CUDA target is not available in this build yet; use --target cpu");
+  if (args.get("--target", "auto") == "auto" && dlc::cudaAvailable())
+    *target = dlc::TargetKind::Cuda;
 
   std::unique_ptr<dlc::Model> model;
   std::vector<dlc::Tensor> inputs;
@@ -212,6 +220,8 @@ int runCommand(int argc, char **argv) {
     // Small inputs may stand in for compile-time parameters (shape tensors); the
     // importer specializes only those a node needs as constants.
     dlc::CompileOptions options;
+    options.target = *target;
+    options.cudaArch = args.get("--cuda-arch", options.cudaArch);
     for (size_t i = 0; i < inputs.size(); ++i)
       if (inputs[i].numElements() <= kMaxShapeTensorElements)
         options.shapeTensorInputs[(*declared)[i].name] = inputs[i];
@@ -233,6 +243,7 @@ int runCommand(int argc, char **argv) {
       !s)
     return fail(s.message());
   dlc::cli::reportTime(ms, std::cout);
+  dlc::cli::reportMemory(model->memoryStats(), std::cout);
   return 0;
 }
 

@@ -1,0 +1,433 @@
+//===- CudaExecutor.cpp - Run CUDA artifacts through the driver API -------===//
+//
+// One context (the device's primary context), one stream, one module with every
+// kernel. Weights are uploaded once at load. Each input-shape signature gets a plan:
+// resolved dims and grids, the liveness-packed arena layout, and after its second run a
+// CUDA Graph of its launches that later runs replay. Inputs and outputs go through one
+// pinned staging buffer.
+//
+//===----------------------------------------------------------------------===//
+#include "CudaExecutor.h"
+
+#include "ShapePlan.h"
+#include "Support.h"
+
+#ifdef DLC_HAVE_CUDA_H
+#include "CudaDriver.h"
+#endif
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+
+namespace dlc {
+
+#ifndef DLC_HAVE_CUDA_H
+
+Status cudaAvailable() {
+  return Status::error("this runtime was built without CUDA support (no cuda.h)");
+}
+
+Expected<std::unique_ptr<Model>> createCudaModel(artifact::ArtifactSpec) {
+  return cudaAvailable();
+}
+
+#else
+
+namespace {
+
+using artifact::ArtifactSpec;
+using artifact::BufferKind;
+
+constexpr size_t kMaxCachedPlans = 64;
+/// Device allocations are aligned to this within the arena and the I/O region.
+constexpr uint64_t kDeviceAlign = 256;
+
+/// "sm_90a" -> 90; 0 when malformed.
+int archNumber(const std::string &arch) {
+  if (arch.rfind("sm_", 0) != 0)
+    return 0;
+  return std::atoi(arch.c_str() + 3);
+}
+
+/// One line from a multi-line driver log.
+std::string oneLine(const char *log) {
+  std::string s(log);
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\0'))
+    s.pop_back();
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  return s;
+}
+
+struct CudaPlan {
+  ShapePlan shapes;
+  std::vector<uint64_t> ioOffsets;  // per buffer: offset of an input in io_ and staging_
+  uint64_t ioBytes = 0;             // inputs' region of io_ and staging_
+  std::vector<uint64_t> outOffsets; // per graph output: offset in staging_
+  uint64_t stagingBytes = 0;
+  int runs = 0;
+  CUgraphExec graph = nullptr;
+};
+
+class CudaModel final : public Model {
+public:
+  explicit CudaModel(const CudaDriver &cu) : cu_(cu) {}
+  ~CudaModel() override;
+
+  Status load(ArtifactSpec spec);
+  std::string target() const override { return "cuda"; }
+  const std::vector<TensorInfo> &inputs() const override { return spec_.inputs; }
+  const std::vector<TensorInfo> &outputs() const override { return spec_.outputs; }
+  Expected<std::vector<Tensor>> run(const std::vector<Tensor> &inputs) override;
+  MemoryStats memoryStats() const override { return stats_; }
+
+private:
+  Status check(CUresult r, const char *call) const { return cu_.check(r, call); }
+  Expected<CudaPlan *> cachedPlan(const InputShapes &shapes);
+  Status reserve(CUdeviceptr &ptr, uint64_t &capacity, uint64_t bytes, const char *what);
+  Status launchAll(const CudaPlan &plan, const std::vector<uint64_t> &address);
+  void dropGraphs();
+
+  const CudaDriver &cu_;
+  ArtifactSpec spec_; // weights and code moved out
+  CUdevice device_ = 0;
+  CUcontext context_ = nullptr;
+  CUstream stream_ = nullptr;
+  CUmodule module_ = nullptr;
+  std::vector<CUfunction> functions_; // per spec_.kernels entry
+  CUdeviceptr weights_ = 0;
+  CUdeviceptr arena_ = 0;
+  uint64_t arenaCapacity_ = 0;
+  CUdeviceptr io_ = 0; // device copies of inputs and outputs
+  uint64_t ioCapacity_ = 0;
+  void *staging_ = nullptr; // pinned host memory, same layout as io_
+  uint64_t stagingCapacity_ = 0;
+  bool useGraphs_ = true;
+  std::map<InputShapes, CudaPlan> plans_;
+  MemoryStats stats_;
+};
+
+CudaModel::~CudaModel() {
+  if (!context_)
+    return;
+  cu_.cuCtxSetCurrent(context_);
+  dropGraphs();
+  if (stream_)
+    cu_.cuStreamSynchronize(stream_);
+  for (CUdeviceptr p : {weights_, arena_, io_})
+    if (p)
+      cu_.cuMemFree_v2(p);
+  if (staging_)
+    cu_.cuMemFreeHost(staging_);
+  if (module_)
+    cu_.cuModuleUnload(module_);
+  if (stream_)
+    cu_.cuStreamDestroy_v2(stream_);
+  cu_.cuDevicePrimaryCtxRelease_v2(device_);
+}
+
+void CudaModel::dropGraphs() {
+  for (auto &[shapes, plan] : plans_) {
+    if (plan.graph)
+      cu_.cuGraphExecDestroy(plan.graph);
+    plan.graph = nullptr;
+    plan.runs = 0;
+  }
+}
+
+Status CudaModel::load(ArtifactSpec spec) {
+  spec_ = std::move(spec);
+  if (const char *g = std::getenv("DLC_CUDA_GRAPHS"); g && std::strcmp(g, "0") == 0)
+    useGraphs_ = false;
+  if (Status s = check(cu_.cuDeviceGet(&device_, 0), "cuDeviceGet"); !s)
+    return s;
+  char name[256] = {};
+  cu_.cuDeviceGetName(name, sizeof(name) - 1, device_);
+  int major = 0, minor = 0;
+  if (Status s = check(cu_.cuDeviceGetAttribute(
+                           &major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device_),
+                       "cuDeviceGetAttribute");
+      !s)
+    return s;
+  cu_.cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device_);
+  int want = archNumber(spec_.targetTriple), have = major * 10 + minor;
+  bool archSpecific = !spec_.targetTriple.empty() && spec_.targetTriple.back() == 'a';
+  if (want == 0)
+    return Status::error("the artifact names an unknown CUDA architecture '" +
+                         spec_.targetTriple + "'");
+  if (have < want || (archSpecific && have != want))
+    return Status::error(strCat("the artifact was compiled for ", spec_.targetTriple,
+                                " but the device (", name, ") is sm_", have,
+                                "; recompile with --cuda-arch sm_", have));
+  if (Status s = check(cu_.cuDevicePrimaryCtxRetain(&context_, device_),
+                       "cuDevicePrimaryCtxRetain");
+      !s)
+    return s;
+  if (Status s = check(cu_.cuCtxSetCurrent(context_), "cuCtxSetCurrent"); !s)
+    return s;
+  if (Status s = check(cu_.cuStreamCreate(&stream_, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+      !s)
+    return s;
+
+  if (!spec_.kernels.empty()) {
+    if (spec_.code.empty() || spec_.code.back() != 0)
+      return Status::error("the artifact's PTX is not NUL-terminated");
+    char errorLog[8192] = {};
+    CUjit_option options[] = {CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
+    void *values[] = {errorLog, reinterpret_cast<void *>(uintptr_t(sizeof(errorLog) - 1))};
+    CUresult r = cu_.cuModuleLoadDataEx(&module_, spec_.code.data(), 2, options, values);
+    if (r != CUDA_SUCCESS) {
+      Status s = check(r, "cuModuleLoadDataEx");
+      return Status::error(s.message() + (errorLog[0] ? ": " + oneLine(errorLog) : ""));
+    }
+    for (const artifact::Kernel &k : spec_.kernels) {
+      CUfunction f = nullptr;
+      if (Status s = check(cu_.cuModuleGetFunction(&f, module_, k.symbol.c_str()),
+                           "cuModuleGetFunction");
+          !s)
+        return Status::error(s.message() + " for kernel '" + k.symbol + "'");
+      functions_.push_back(f);
+    }
+    for (const artifact::Launch &l : spec_.launches) {
+      int maxThreads = 0;
+      cu_.cuFuncGetAttribute(&maxThreads, CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK,
+                             functions_[l.kernel]);
+      int block = l.block.empty() ? 1 : l.block[0];
+      if (block < 1 || block > maxThreads)
+        return Status::error(strCat("kernel '", spec_.kernels[l.kernel].symbol,
+                                    "' needs blocks of ", block,
+                                    " threads, but this device allows ", maxThreads));
+    }
+  }
+  spec_.code = {};
+  if (!spec_.weights.empty()) {
+    if (Status s = check(cu_.cuMemAlloc_v2(&weights_, spec_.weights.size()),
+                         "cuMemAlloc_v2 (weights)");
+        !s)
+      return s;
+    if (Status s = check(cu_.cuMemcpyHtoD_v2(weights_, spec_.weights.data(),
+                                             spec_.weights.size()),
+                         "cuMemcpyHtoD_v2 (weights)");
+        !s)
+      return s;
+  }
+  spec_.weights = {};
+  return Status::ok();
+}
+
+Expected<CudaPlan *> CudaModel::cachedPlan(const InputShapes &shapes) {
+  if (auto it = plans_.find(shapes); it != plans_.end())
+    return &it->second;
+  Expected<ShapePlan> shapePlan = planShapes(spec_, shapes);
+  if (!shapePlan)
+    return shapePlan.status();
+  CudaPlan plan;
+  plan.shapes = std::move(shapePlan).value();
+  plan.ioOffsets.assign(spec_.buffers.size(), 0);
+  for (size_t i = 0; i < spec_.buffers.size(); ++i) {
+    if (spec_.buffers[i].kind != BufferKind::Input)
+      continue;
+    plan.ioOffsets[i] = plan.ioBytes;
+    plan.ioBytes = alignUp(plan.ioBytes + plan.shapes.bytes[i], kDeviceAlign);
+  }
+  plan.stagingBytes = plan.ioBytes;
+  for (int32_t b : spec_.outputBuffers) {
+    plan.outOffsets.push_back(plan.stagingBytes);
+    plan.stagingBytes = alignUp(plan.stagingBytes + plan.shapes.bytes[b], kDeviceAlign);
+  }
+  if (plans_.size() == kMaxCachedPlans) {
+    dropGraphs();
+    plans_.clear();
+  }
+  return &plans_.emplace(shapes, std::move(plan)).first->second;
+}
+
+Status CudaModel::reserve(CUdeviceptr &ptr, uint64_t &capacity, uint64_t bytes,
+                          const char *what) {
+  if (bytes <= capacity)
+    return Status::ok();
+  // The old buffer's addresses are baked into captured graphs.
+  dropGraphs();
+  if (ptr) {
+    cu_.cuStreamSynchronize(stream_);
+    cu_.cuMemFree_v2(ptr);
+    ptr = 0;
+    capacity = 0;
+  }
+  if (Status s = check(cu_.cuMemAlloc_v2(&ptr, bytes), "cuMemAlloc_v2"); !s)
+    return Status::error(strCat(s.message(), " (", bytes, " bytes for ", what, ")"));
+  capacity = bytes;
+  return Status::ok();
+}
+
+Status CudaModel::launchAll(const CudaPlan &plan, const std::vector<uint64_t> &address) {
+  for (size_t l = 0; l < spec_.launches.size(); ++l) {
+    const artifact::Launch &launch = spec_.launches[l];
+    int64_t grid = plan.shapes.grids[l];
+    if (grid == 0)
+      continue; // An empty output: nothing to compute.
+    if (grid > 0x7fffffff)
+      return Status::error(strCat("launch ", l, " needs ", grid,
+                                  " blocks, more than a CUDA grid holds"));
+    std::vector<size_t> starts;
+    std::vector<int64_t> words = packDescriptors(launch, plan.shapes, address, starts);
+    std::vector<void *> params;
+    for (int64_t &w : words)
+      params.push_back(&w);
+    unsigned block = launch.block.empty() ? 1 : launch.block[0];
+    if (Status s = check(cu_.cuLaunchKernel(functions_[launch.kernel], grid, 1, 1, block, 1,
+                                            1, launch.sharedMemory, stream_, params.data(),
+                                            nullptr),
+                         "cuLaunchKernel");
+        !s)
+      return Status::error(s.message() + " for kernel '" +
+                           spec_.kernels[launch.kernel].symbol + "'");
+  }
+  return Status::ok();
+}
+
+Expected<std::vector<Tensor>> CudaModel::run(const std::vector<Tensor> &inputs) {
+  if (Status s = checkInputs(spec_, inputs); !s)
+    return s;
+  InputShapes shapes;
+  for (const Tensor &t : inputs)
+    shapes.push_back(t.shape);
+  if (Status s = check(cu_.cuCtxSetCurrent(context_), "cuCtxSetCurrent"); !s)
+    return s;
+  Expected<CudaPlan *> cached = cachedPlan(shapes);
+  if (!cached)
+    return cached.status();
+  CudaPlan &plan = **cached;
+  const artifact::MemoryPlan &memory = plan.shapes.memory;
+  if (Status s = reserve(arena_, arenaCapacity_, std::max<uint64_t>(memory.arenaBytes, 1),
+                         "intermediate tensors");
+      !s)
+    return s;
+  if (Status s = reserve(io_, ioCapacity_, std::max<uint64_t>(plan.ioBytes, 1), "inputs"); !s)
+    return s;
+  if (plan.stagingBytes > stagingCapacity_) {
+    if (staging_)
+      cu_.cuMemFreeHost(staging_);
+    staging_ = nullptr;
+    stagingCapacity_ = 0;
+    if (Status s = check(cu_.cuMemAllocHost_v2(&staging_, plan.stagingBytes),
+                         "cuMemAllocHost_v2 (staging)");
+        !s)
+      return s;
+    stagingCapacity_ = plan.stagingBytes;
+  }
+  stats_ = {memory.arenaBytes, memory.naiveBytes};
+
+  size_t numBuffers = spec_.buffers.size();
+  std::vector<uint64_t> address(numBuffers);
+  for (size_t i = 0; i < numBuffers; ++i) {
+    const artifact::Buffer &b = spec_.buffers[i];
+    switch (b.kind) {
+    case BufferKind::Input:
+      address[i] = io_ + plan.ioOffsets[i];
+      break;
+    case BufferKind::Weight:
+      address[i] = weights_ + b.weightOffset;
+      break;
+    case BufferKind::Intermediate:
+      address[i] = arena_ + memory.offsets[i];
+      break;
+    case BufferKind::Alias:
+      break;
+    }
+  }
+  for (size_t i = 0; i < numBuffers; ++i) {
+    size_t root = i;
+    while (spec_.buffers[root].kind == BufferKind::Alias)
+      root = spec_.buffers[root].index;
+    address[i] = address[root];
+  }
+
+  auto *staging = static_cast<uint8_t *>(staging_);
+  for (size_t i = 0; i < numBuffers; ++i)
+    if (spec_.buffers[i].kind == BufferKind::Input)
+      std::memcpy(staging + plan.ioOffsets[i], inputs[spec_.buffers[i].index].data.data(),
+                  plan.shapes.bytes[i]);
+  if (plan.ioBytes)
+    if (Status s = check(cu_.cuMemcpyHtoDAsync_v2(io_, staging, plan.ioBytes, stream_),
+                         "cuMemcpyHtoDAsync_v2 (inputs)");
+        !s)
+      return s;
+
+  if (plan.graph) {
+    if (Status s = check(cu_.cuGraphLaunch(plan.graph, stream_), "cuGraphLaunch"); !s)
+      return s;
+  } else if (useGraphs_ && plan.runs >= 1) {
+    // The same shapes again: capture the launches once, replay them from now on.
+    if (Status s = check(cu_.cuStreamBeginCapture_v2(stream_,
+                                                     CU_STREAM_CAPTURE_MODE_THREAD_LOCAL),
+                         "cuStreamBeginCapture_v2");
+        !s)
+      return s;
+    Status launched = launchAll(plan, address);
+    CUgraph graph = nullptr;
+    CUresult ended = cu_.cuStreamEndCapture(stream_, &graph);
+    if (!launched) {
+      if (graph)
+        cu_.cuGraphDestroy(graph);
+      return launched;
+    }
+    if (Status s = check(ended, "cuStreamEndCapture"); !s)
+      return s;
+    CUresult r = cu_.cuGraphInstantiateWithFlags(&plan.graph, graph, 0);
+    cu_.cuGraphDestroy(graph);
+    if (Status s = check(r, "cuGraphInstantiateWithFlags"); !s) {
+      plan.graph = nullptr;
+      return s;
+    }
+    if (Status s = check(cu_.cuGraphLaunch(plan.graph, stream_), "cuGraphLaunch"); !s)
+      return s;
+  } else if (Status s = launchAll(plan, address); !s) {
+    return s;
+  }
+  ++plan.runs;
+
+  for (size_t o = 0; o < spec_.outputBuffers.size(); ++o) {
+    int32_t b = spec_.outputBuffers[o];
+    if (plan.shapes.bytes[b] == 0)
+      continue;
+    if (Status s = check(cu_.cuMemcpyDtoHAsync_v2(staging + plan.outOffsets[o], address[b],
+                                                  plan.shapes.bytes[b], stream_),
+                         "cuMemcpyDtoHAsync_v2 (outputs)");
+        !s)
+      return s;
+  }
+  // Kernel faults surface here.
+  if (Status s = check(cu_.cuStreamSynchronize(stream_), "cuStreamSynchronize"); !s)
+    return s;
+  std::vector<Tensor> outputs;
+  for (size_t o = 0; o < spec_.outputBuffers.size(); ++o) {
+    int32_t b = spec_.outputBuffers[o];
+    Tensor t(spec_.buffers[b].dtype, plan.shapes.dims[b]);
+    std::memcpy(t.data.data(), staging + plan.outOffsets[o], plan.shapes.bytes[b]);
+    outputs.push_back(std::move(t));
+  }
+  return outputs;
+}
+
+} // namespace
+
+Status cudaAvailable() {
+  Expected<const CudaDriver *> driver = CudaDriver::get();
+  return driver ? Status::ok() : driver.status();
+}
+
+Expected<std::unique_ptr<Model>> createCudaModel(artifact::ArtifactSpec spec) {
+  Expected<const CudaDriver *> driver = CudaDriver::get();
+  if (!driver)
+    return driver.status();
+  auto model = std::make_unique<CudaModel>(**driver);
+  if (Status s = model->load(std::move(spec)); !s)
+    return s;
+  return std::unique_ptr<Model>(std::move(model));
+}
+
+#endif // DLC_HAVE_CUDA_H
+
+} // namespace dlc

@@ -1,0 +1,142 @@
+//===- ShapePlan.cpp - Input checks, resolved shapes, descriptors ---------===//
+#include "ShapePlan.h"
+
+#include "Support.h"
+
+#include <map>
+
+namespace dlc {
+
+using artifact::ArtifactSpec;
+using artifact::BufferKind;
+
+namespace {
+
+/// "[N, 3]": a declared shape, dynamic dims shown by name (or "?").
+std::string declaredShape(const TensorInfo &info) {
+  std::string s = "[";
+  for (size_t i = 0; i < info.shape.size(); ++i) {
+    s += i ? ", " : "";
+    if (info.shape[i] >= 0)
+      s += std::to_string(info.shape[i]);
+    else
+      s += info.dimNames[i].empty() ? "?" : info.dimNames[i];
+  }
+  return s + "]";
+}
+
+} // namespace
+
+Status checkInputs(const ArtifactSpec &spec_, const std::vector<Tensor> &inputs) {
+  if (inputs.size() != spec_.inputs.size())
+    return Status::error(
+        strCat("expected ", spec_.inputs.size(),
+               spec_.inputs.size() == 1 ? " input" : " inputs", ", got ", inputs.size()));
+  std::map<std::string, std::pair<size_t, int64_t>> named; // dim name -> (input, size)
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const TensorInfo &info = spec_.inputs[i];
+    const Tensor &t = inputs[i];
+    std::string what = strCat("input ", i, " '", info.name, "'");
+    if (t.dtype != info.dtype)
+      return Status::error(strCat(what, ": wrong dtype: expected ", dtypeName(info.dtype),
+                                  ", got ", dtypeName(t.dtype)));
+    bool shapeOk = t.shape.size() == info.shape.size();
+    for (size_t d = 0; shapeOk && d < t.shape.size(); ++d)
+      shapeOk = t.shape[d] >= 0 && (info.shape[d] < 0 || t.shape[d] == info.shape[d]);
+    if (!shapeOk)
+      return Status::error(strCat(what, ": expected shape ", declaredShape(info),
+                                  ", got ", shapeStr(t.shape)));
+    int64_t bytes;
+    if (!denseBytes(t.shape, dtypeSize(t.dtype), bytes) ||
+        static_cast<uint64_t>(bytes) != t.data.size())
+      return Status::error(strCat(what, ": holds ", t.data.size(),
+                                  " bytes, which does not match its shape ",
+                                  shapeStr(t.shape)));
+    // Dims that share a name are one symbol: kernels were compiled assuming so.
+    for (size_t d = 0; d < t.shape.size(); ++d) {
+      if (info.shape[d] >= 0 || info.dimNames[d].empty())
+        continue;
+      auto [it, fresh] = named.try_emplace(info.dimNames[d], i, t.shape[d]);
+      if (!fresh && it->second.second != t.shape[d])
+        return Status::error(strCat(what, ": dim ", d, " ('", info.dimNames[d], "') is ",
+                                    t.shape[d], ", but input ", it->second.first, " has ",
+                                    info.dimNames[d], " = ", it->second.second));
+    }
+  }
+  return Status::ok();
+}
+
+Expected<ShapePlan> planShapes(const ArtifactSpec &spec_, const InputShapes &shapes) {
+  ShapePlan plan;
+  size_t numBuffers = spec_.buffers.size();
+  plan.dims.resize(numBuffers);
+  plan.bytes.resize(numBuffers);
+  for (size_t i = 0; i < numBuffers; ++i) {
+    const artifact::Buffer &b = spec_.buffers[i];
+    std::string what = strCat("buffer ", i, " '", b.name, "'");
+    for (size_t d = 0; d < b.dims.size(); ++d) {
+      Expected<int64_t> dim = artifact::resolveDim(spec_, b.dims[d], shapes);
+      if (!dim)
+        return Status::error(strCat(what, " dim ", d, ": ", dim.message()));
+      if (*dim < 0)
+        return Status::error(strCat(what, " dim ", d, " resolves to ", *dim));
+      plan.dims[i].push_back(*dim);
+    }
+    int64_t bytes;
+    if (!denseBytes(plan.dims[i], dtypeSize(b.dtype), bytes))
+      return Status::error(
+          strCat(what, " of shape ", shapeStr(plan.dims[i]), " is too large"));
+    plan.bytes[i] = bytes;
+    if (b.kind == BufferKind::Input && plan.dims[i] != shapes[b.index])
+      return Status::error(strCat(what, " has shape ", shapeStr(plan.dims[i]),
+                                  ", but input ", b.index, " has shape ",
+                                  shapeStr(shapes[b.index])));
+  }
+  // A kernel reading an alias must stay within the aliased bytes.
+  for (size_t i = 0; i < numBuffers; ++i) {
+    const artifact::Buffer &b = spec_.buffers[i];
+    if (b.kind == BufferKind::Alias && plan.bytes[i] > plan.bytes[b.index])
+      return Status::error(strCat("buffer ", i, " '", b.name, "' of ", plan.bytes[i],
+                                  " bytes aliases buffer ", b.index, " of only ",
+                                  plan.bytes[b.index]));
+  }
+  for (size_t l = 0; l < spec_.launches.size(); ++l) {
+    Expected<int64_t> grid = artifact::resolveDim(spec_, spec_.launches[l].grid, shapes);
+    if (!grid)
+      return Status::error(strCat("launch ", l, " grid: ", grid.message()));
+    if (*grid < 0)
+      return Status::error(strCat("launch ", l, " grid resolves to ", *grid));
+    plan.grids.push_back(*grid);
+  }
+  plan.memory = artifact::planMemory(spec_, plan.bytes);
+  return plan;
+}
+
+std::vector<int64_t> packDescriptors(const artifact::Launch &l, const ShapePlan &plan,
+                                     const std::vector<uint64_t> &address,
+                                     std::vector<size_t> &starts) {
+  size_t words = 0;
+  for (int32_t b : l.bindings)
+    words += 3 + 2 * plan.dims[b].size();
+  std::vector<int64_t> out(words);
+  starts.clear();
+  size_t at = 0;
+  for (int32_t b : l.bindings) {
+    const std::vector<int64_t> &dims = plan.dims[b];
+    size_t rank = dims.size();
+    starts.push_back(at);
+    int64_t *desc = out.data() + at;
+    desc[0] = desc[1] = static_cast<int64_t>(address[b]);
+    desc[2] = 0;
+    int64_t stride = 1;
+    for (size_t d = rank; d-- > 0;) {
+      desc[3 + d] = dims[d];
+      desc[3 + rank + d] = stride;
+      stride *= dims[d];
+    }
+    at += 3 + 2 * rank;
+  }
+  return out;
+}
+
+} // namespace dlc

@@ -1,0 +1,41 @@
+//===- ShapePlan.h - What a run needs that depends on input shapes -*- C++ -*-===//
+//
+// Shared by the CPU and CUDA executors: input checking against the declared signature,
+// resolution of every buffer's dims and every launch's grid from the input shapes, the
+// memory plan, and the memref descriptors kernels take.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DLC_RUNTIME_SHAPEPLAN_H
+#define DLC_RUNTIME_SHAPEPLAN_H
+
+#include "dlc/artifact.h"
+
+namespace dlc {
+
+using InputShapes = std::vector<std::vector<int64_t>>;
+
+/// Everything about a run that depends only on the input shapes.
+struct ShapePlan {
+  std::vector<std::vector<int64_t>> dims; // per buffer
+  std::vector<uint64_t> bytes;            // per buffer
+  std::vector<int64_t> grids;             // per launch: useful workgroups/blocks, >= 0
+  artifact::MemoryPlan memory;
+};
+
+/// Checks count, dtype, shape and byte size of `inputs` against the artifact, and that
+/// dims sharing a name agree.
+Status checkInputs(const artifact::ArtifactSpec &spec, const std::vector<Tensor> &inputs);
+
+/// Resolves dims, sizes, grids and the memory plan for one input-shape signature.
+Expected<ShapePlan> planShapes(const artifact::ArtifactSpec &spec, const InputShapes &shapes);
+
+/// The memref descriptors of launch `l`'s bindings, back to back as 64-bit words:
+/// allocated pointer, aligned pointer, offset, sizes, strides (row-major) per binding.
+/// `starts` receives each binding's first word.
+std::vector<int64_t> packDescriptors(const artifact::Launch &l, const ShapePlan &plan,
+                                     const std::vector<uint64_t> &address,
+                                     std::vector<size_t> &starts);
+
+} // namespace dlc
+
+#endif // DLC_RUNTIME_SHAPEPLAN_H

@@ -1,0 +1,60 @@
+// RUN: dlc-opt %s -dlc-tile-gpu | FileCheck %s
+
+// A matmul root: 256 threads dealt from the innermost output dim (16 columns: 16
+// threads) outwards (rows: the 16 left). Block tile 16x16, one output per thread; the
+// fill is fused into both levels; the grid is ceildiv(rows, 16) * ceildiv(16, 16).
+// CHECK-LABEL: func.func @k0
+// CHECK-SAME: dlc.gpu_block_tile = array<i64: 16, 16, 0>
+// CHECK-SAME: dlc.gpu_grid = array<i64: 0, 0, 16, 0, 1, 16>
+// CHECK-SAME: dlc.gpu_threads = array<i64: 16, 16, 0>
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (%{{.*}}, 16) step (16, 16)
+// CHECK:   scf.forall (%{{.*}}, %{{.*}}) in (16, 16)
+// CHECK:     linalg.fill
+// CHECK:     linalg.matmul
+func.func @k0(%a: memref<?x8xf32>, %b: memref<8x16xf32>, %c: memref<?x16xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %cst = arith.constant 0.0 : f32
+  %ta = bufferization.to_tensor %a restrict : memref<?x8xf32> to tensor<?x8xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<8x16xf32> to tensor<8x16xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<?x16xf32> to tensor<?x16xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%tc : tensor<?x16xf32>) -> tensor<?x16xf32>
+  %m = linalg.matmul ins(%ta, %tb : tensor<?x8xf32>, tensor<8x16xf32>) outs(%f : tensor<?x16xf32>) -> tensor<?x16xf32>
+  bufferization.materialize_in_destination %m in restrict writable %c : (tensor<?x16xf32>, memref<?x16xf32>) -> ()
+  return
+}
+
+// A dynamic innermost dim takes all 256 threads; outer dims get block tiles of 1.
+// CHECK-LABEL: func.func @k1
+// CHECK-SAME: dlc.gpu_block_tile = array<i64: 1, 256>
+// CHECK-SAME: dlc.gpu_grid = array<i64: 0, 0, 1, 0, 1, 256>
+// CHECK-SAME: dlc.gpu_threads = array<i64: 0, 256>
+func.func @k1(%a: memref<4x?xf32>, %c: memref<4x?xf32>, %wg: index, %nwg: index) attributes {dlc.kernel} {
+  %ta = bufferization.to_tensor %a restrict : memref<4x?xf32> to tensor<4x?xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<4x?xf32> to tensor<4x?xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%ta : tensor<4x?xf32>) outs(%tc : tensor<4x?xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %e = math.exp %x : f32
+    linalg.yield %e : f32
+  } -> tensor<4x?xf32>
+  bufferization.materialize_in_destination %r in restrict writable %c : (tensor<4x?xf32>, memref<4x?xf32>) -> ()
+  return
+}
+
+// A full reduction to a scalar has no parallel output dim: it is left untiled (one
+// thread) and gets no grid.
+// CHECK-LABEL: func.func @k2
+// CHECK-NOT: dlc.gpu_grid
+// CHECK-NOT: scf.forall
+func.func @k2(%a: memref<8xf32>, %c: memref<f32>, %wg: index, %nwg: index) attributes {dlc.kernel} {
+  %ta = bufferization.to_tensor %a restrict : memref<8xf32> to tensor<8xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<f32> to tensor<f32>
+  %r = linalg.reduce ins(%ta : tensor<8xf32>) outs(%tc : tensor<f32>) dimensions = [0]
+    (%x: f32, %acc: f32) {
+      %s = arith.addf %x, %acc : f32
+      linalg.yield %s : f32
+    }
+  bufferization.materialize_in_destination %r in restrict writable %c : (tensor<f32>, memref<f32>) -> ()
+  return
+}
