@@ -23,6 +23,10 @@ bool producersFusable(Operation *root) {
   options.omitBlockArguments = true;
   (void)getBackwardSlice(root, &slice, options);
   return llvm::all_of(slice, [](Operation *op) {
+    // Upstream tiling does not handle empty iteration spaces.
+    if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op))
+      if (llvm::is_contained(linalgOp.getStaticLoopRanges(), 0))
+        return false;
     return isa<linalg::LinalgOp, tensor::EmptyOp, tensor::DimOp, memref::DimOp, tensor::PadOp,
                tensor::ExtractSliceOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp,
                tensor::CastOp, memref::CollapseShapeOp, memref::ExpandShapeOp,

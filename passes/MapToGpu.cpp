@@ -27,8 +27,10 @@ using namespace mlir;
 namespace dlc {
 namespace {
 
-/// Static allocations up to this size become per-thread stack memory.
-constexpr int64_t kMaxAllocaBytes = 64 * 1024;
+/// Static allocations up to this size become per-thread stack memory. The driver
+/// reserves a kernel's frame for every thread that can be resident, so this stays
+/// small; larger ones use the device heap (malloc), which the runtime enlarges.
+constexpr int64_t kMaxAllocaBytes = 16 * 1024;
 
 /// Whether `op` (with its regions) does anything but read memory. Stack allocations
 /// are per thread wherever they are, so they do not count.

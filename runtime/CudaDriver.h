@@ -28,6 +28,7 @@ namespace dlc {
   X(cuDevicePrimaryCtxRetain)                                                            \
   X(cuDevicePrimaryCtxRelease_v2)                                                        \
   X(cuCtxSetCurrent)                                                                     \
+  X(cuCtxSetLimit)                                                                       \
   X(cuModuleLoadDataEx)                                                                  \
   X(cuModuleUnload)                                                                      \
   X(cuModuleGetFunction)                                                                 \

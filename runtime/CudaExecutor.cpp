@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <string_view>
 
 namespace dlc {
 
@@ -43,6 +44,8 @@ using artifact::BufferKind;
 constexpr size_t kMaxCachedPlans = 64;
 /// Device allocations are aligned to this within the arena and the I/O region.
 constexpr uint64_t kDeviceAlign = 256;
+/// Device heap for kernels that allocate temporaries with malloc (the default is 8 MiB).
+constexpr size_t kDeviceHeapBytes = size_t(1) << 30;
 
 /// "sm_90a" -> 90; 0 when malformed.
 int archNumber(const std::string &arch) {
@@ -173,6 +176,12 @@ Status CudaModel::load(ArtifactSpec spec) {
   if (!spec_.kernels.empty()) {
     if (spec_.code.empty() || spec_.code.back() != 0)
       return Status::error("the artifact's PTX is not NUL-terminated");
+    std::string_view ptx(reinterpret_cast<const char *>(spec_.code.data()));
+    if (ptx.find("malloc") != std::string_view::npos)
+      if (Status s = check(cu_.cuCtxSetLimit(CU_LIMIT_MALLOC_HEAP_SIZE, kDeviceHeapBytes),
+                           "cuCtxSetLimit (device heap)");
+          !s)
+        return s;
     char errorLog[8192] = {};
     CUjit_option options[] = {CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
     void *values[] = {errorLog, reinterpret_cast<void *>(uintptr_t(sizeof(errorLog) - 1))};

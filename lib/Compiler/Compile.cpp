@@ -122,7 +122,10 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
       return errors.status("mapping kernels to the GPU failed");
     if (failed(runCudaCodegenPipeline(module, options, findCudaToolkit())))
       return errors.status("CUDA code generation failed");
-    auto ptx = extractPtx(module);
+    // A model of metadata-only ops has no kernels and no PTX.
+    FailureOr<std::string> ptx = std::string();
+    if (!spec->kernels.empty())
+      ptx = extractPtx(module);
     if (failed(ptx))
       return errors.status("CUDA code generation failed");
     if (options.emit == EmitKind::Ptx) {
@@ -134,7 +137,8 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
     for (artifact::Kernel &k : spec->kernels)
       k.symbol = k.name;
     spec->code.assign(ptx->begin(), ptx->end());
-    spec->code.push_back(0); // cuModuleLoadData takes a C string.
+    if (!spec->code.empty())
+      spec->code.push_back(0); // cuModuleLoadData takes a C string.
   } else {
     assignGrids(module, *spec);
     if (failed(runCpuLoweringPipeline(module, options)))

@@ -4,9 +4,12 @@
 For every MODEL.onnx in --models (as written by make_models.py) and every batch size B
 that has MODEL.bB.input_*.npy files, two paths are checked:
 
-  jit  dlc run MODEL.onnx INPUT... --output-dir DIR --target cpu
-  aot  dlc compile MODEL.onnx --target cpu -o MODEL.dlc   (once per model, timed)
+  jit  dlc run MODEL.onnx INPUT... --output-dir DIR --target T
+  aot  dlc compile MODEL.onnx --target T -o MODEL.dlc   (once per model, timed)
        dlc-run MODEL.dlc INPUT... --output-dir DIR
+
+T is --target (cpu or cuda). With --target cuda on a machine without a CUDA driver or
+device the check is skipped with a message and exit status 77 (ctest's skip code).
 
 Each output_<i>.npy must match MODEL.bB.ref_<i>.npy in shape and dtype and satisfy
     max|out - ref| <= 1e-4 * max(1, max|ref|)
@@ -106,6 +109,8 @@ def main():
     parser.add_argument("--models", required=True, help="folder written by make_models.py")
     parser.add_argument("--timeout", type=float, default=300,
                         help="seconds allowed per dlc command (default: %(default)s)")
+    parser.add_argument("--target", choices=("cpu", "cuda"), default="cpu",
+                        help="dlc target (default: %(default)s)")
     args = parser.parse_args()
     dlc = os.path.join(args.build_dir, "bin", "dlc")
     dlc_run = os.path.join(args.build_dir, "bin", "dlc-run")
@@ -117,7 +122,12 @@ def main():
     if not cases:
         parser.error(f"no models with inputs found in {args.models}")
 
-    print(f"pass criterion: {METRIC}")
+    if args.target == "cuda":
+        probe = subprocess.run([dlc_run, "--cuda-check"], capture_output=True, text=True)
+        if probe.returncode != 0:
+            print(f"skipped: {first_line(probe.stderr)}")
+            return 77
+    print(f"target: {args.target}; pass criterion: {METRIC}")
     rows, compile_times = [], {}
     with tempfile.TemporaryDirectory(prefix="dlc-e2e-") as work:
         compiled = {}  # model name -> "" or why dlc compile failed
@@ -125,12 +135,12 @@ def main():
             artifact = os.path.join(work, f"{name}.dlc")
             if name not in compiled:
                 start = time.monotonic()
-                code, err = run_tool([dlc, "compile", model, "--target", "cpu",
+                code, err = run_tool([dlc, "compile", model, "--target", args.target,
                                       "-o", artifact], args.timeout)
                 compile_times[name] = time.monotonic() - start
                 compiled[name] = "" if code == 0 else failure("dlc compile", code, err)
             out_dir = os.path.join(work, f"{name}.b{batch}")
-            jit = run_and_compare("dlc run", [dlc, "run", model, *inputs, "--target", "cpu"],
+            jit = run_and_compare("dlc run", [dlc, "run", model, *inputs, "--target", args.target],
                                   os.path.join(out_dir, "jit"), refs, args.timeout)
             rows.append((name, batch, "jit", *jit))
             if compiled[name]:

@@ -22,6 +22,8 @@ Runs a compiled dlc artifact on input tensors and reports its outputs.
   --output-dir DIR    writes output i to DIR/output_<i>.npy (DIR is created if missing)
   --repeat N          runs N times (default 1) and also reports the median time of
                       runs 2..N (warm: plans cached, CUDA Graphs replayed)
+  --cuda-check        only checks for a usable CUDA driver and device: prints the
+                      device check's result, exit status 0 when one is usable
   --help              shows this help
 
 Every model input must be bound. Prints one line per output, such as
@@ -36,6 +38,7 @@ struct Options {
   std::string outputDir;
   int repeat = 1;
   bool help = false;
+  bool cudaCheck = false;
 };
 
 /// Parses the command line; an option's value is the next argument or follows '='.
@@ -45,6 +48,10 @@ dlc::Status parseArgs(int argc, char **argv, Options &opts) {
     if (arg == "--help" || arg == "-h") {
       opts.help = true;
       return dlc::Status::ok();
+    }
+    if (arg == "--cuda-check") {
+      opts.cudaCheck = true;
+      continue;
     }
     std::string flag = arg.substr(0, arg.find('='));
     if (flag == "--input" || flag == "--output-dir" || flag == "--repeat") {
@@ -94,6 +101,12 @@ int runMain(int argc, char **argv) {
     return fail(s.message());
   if (opts.help) {
     std::cout << kUsage;
+    return 0;
+  }
+  if (opts.cudaCheck) {
+    if (dlc::Status s = dlc::cudaAvailable(); !s)
+      return fail(s.message());
+    std::cout << "CUDA driver and device found\n";
     return 0;
   }
   if (opts.artifact.empty())

@@ -19,13 +19,17 @@ dlc compiles ONNX models into fused, tiled kernels and runs them.
 
 commands:
   compile MODEL.onnx [-o OUT] [--target cpu|cuda] [--cuda-arch ARCH] [--emit KIND]
-          [--no-fusion] [--print-ir-after-all] [--print-ir-after=PASS]
+          [--specialize NAME=PATH]... [--no-fusion] [--print-ir-after-all]
+          [--print-ir-after=PASS]
       Compiles a model. --emit artifact (default) writes a .dlc artifact (default
       OUT: the model's name with .dlc); --emit dlc|linalg prints the IR after that
       stage, --emit llvm (CPU) the kernels' LLVM IR and --emit ptx (CUDA) one PTX
       module with every kernel (to OUT, or stdout). --cuda-arch sm_80 (default),
       sm_86, sm_89, sm_90 or sm_90a: the PTX target; the driver JIT-compiles it for
-      the card at load, and newer cards run older PTX. --print-ir-after-all /
+      the card at load, and newer cards run older PTX. --specialize NAME=PATH bakes
+      the value of input NAME (.npy or .pb) into nodes that need it at compile time
+      (Reshape's shape, ...), as `dlc run` does: the artifact is then only valid for
+      that value. --print-ir-after-all /
       --print-ir-after=PASS print the IR after every pass / the named pass (e.g.
       dlc-form-kernels) to stderr.
   run MODEL.onnx|ART.dlc [INPUT...] [--input NAME=PATH]... [--output-dir DIR]
@@ -123,7 +127,8 @@ std::string stem(const std::string &path) {
 int compileCommand(int argc, char **argv) {
   Args args;
   if (dlc::Status s = parseArgs(argc, argv,
-                                {"-o", "--target", "--cuda-arch", "--emit", "--print-ir-after"},
+                                {"-o", "--target", "--cuda-arch", "--emit", "--print-ir-after",
+                                 "--specialize"},
                                 {"--no-fusion", "--print-ir-after-all"}, args);
       !s)
     return fail(s.message());
@@ -148,6 +153,15 @@ int compileCommand(int argc, char **argv) {
     return fail("unknown --emit kind '" + emit +
                 "' (expected artifact, dlc, linalg, llvm, ptx)");
   options.emit = kind->second;
+  for (auto [it, end] = args.values.equal_range("--specialize"); it != end; ++it) {
+    auto named = dlc::cli::parseNamedInput(it->second);
+    if (!named)
+      return fail(named.message());
+    auto tensor = dlc::readTensorFile(named->second);
+    if (!tensor)
+      return fail(tensor.message());
+    options.shapeTensorInputs[named->first] = std::move(*tensor);
+  }
   options.printIRAfterAll = args.has("--print-ir-after-all");
   for (auto [it, end] = args.values.equal_range("--print-ir-after"); it != end; ++it)
     options.printIRAfter.push_back(it->second);

@@ -1,0 +1,78 @@
+"""What the GPU checks compile: the e2e models and the ONNX node tests that pass on the CPU.
+
+Shared by check_ptx.py (CI: PTX accepted by ptxas) and prepare_bundle.py (artifacts for
+a lent GPU machine). A node test whose graph inputs are small (<= 4096 elements) is
+compiled with those inputs specialized (`dlc compile --specialize`), as `dlc run` does
+when the conformance runner runs it on the CPU; such a test is compiled per data set.
+"""
+
+import glob
+import os
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "test", "conformance"))
+import run_node_tests  # noqa: E402  (SUITES, by_index, read_expected)
+
+EXPECTED_CPU = os.path.join(ROOT, "test", "conformance", "expected_pass_cpu.txt")
+MAX_SPECIALIZED_ELEMENTS = 4096
+
+
+def graph_inputs(model):
+    """Names of the graph inputs that are not initializers, in order."""
+    inits = {i.name for i in model.graph.initializer}
+    return [i.name for i in model.graph.input if i.name not in inits]
+
+
+def specialize_args(model, input_paths):
+    """`--specialize NAME=PATH` for each input small enough to be a shape tensor."""
+    args = []
+    for name, path in zip(graph_inputs(model), input_paths):
+        tensor = onnx.load_tensor(path)
+        count = int(np.prod(tensor.dims)) if tensor.dims else 1
+        if count <= MAX_SPECIALIZED_ELEMENTS:
+            args += ["--specialize", f"{name}={path}"]
+    return args
+
+
+def node_cases(pattern, expected=EXPECTED_CPU):
+    """Yields (name, folder, [(data set folder, input paths, compile args)]) for each
+    test of the expected-pass list whose name matches `pattern`."""
+    names = sorted(run_node_tests.read_expected(expected))
+    for name in names:
+        if not pattern.search(name):
+            continue
+        suite, test = name.split("/", 1)
+        folder = os.path.join(run_node_tests.SUITES[suite], test)
+        if not os.path.isdir(folder):
+            continue
+        model = onnx.load(os.path.join(folder, "model.onnx"), load_external_data=False)
+        sets = []
+        for data_set in sorted(glob.glob(os.path.join(folder, "test_data_set_*"))):
+            inputs = sorted(glob.glob(os.path.join(data_set, "input_*.pb")),
+                            key=run_node_tests.by_index)
+            sets.append((data_set, inputs, specialize_args(model, inputs)))
+        yield name, folder, sets
+
+
+def e2e_models(work):
+    """Writes the e2e models, inputs and onnxruntime references into `work`."""
+    subprocess.run([sys.executable, os.path.join(ROOT, "test", "e2e", "make_models.py"), work],
+                   check=True, stdout=subprocess.DEVNULL)
+    return sorted(glob.glob(os.path.join(work, "*.onnx")))
+
+
+def run(argv, timeout=300):
+    """Runs argv; returns (exit code or None on timeout, first stderr line)."""
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, errors="replace",
+                              timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return None, f"no exit within {timeout} s"
+    return proc.returncode, run_node_tests.first_line(proc.stderr)

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Compile the e2e models and the CPU-passing ONNX node tests for CUDA; check the PTX.
+
+For each model: `dlc compile --target cuda --emit ptx` (node tests with their small
+inputs specialized, data set 0), then `ptxas --gpu-name ARCH` for every --arch (default
+sm_80 and sm_90: the PTX targets sm_80, which newer cards JIT). A model of metadata
+ops only (Reshape, ...) has no kernels and an empty PTX. Runs without a GPU. If
+ptxas is missing the check is skipped with a message (exit 77, ctest's skip code).
+
+Prints per-failure lines, then `compiled C/T, ptxas ARCH A/C ...` and `P passed, F failed`;
+exit status 1 when anything fails to compile or is refused by ptxas.
+"""
+
+import argparse
+import concurrent.futures
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+
+import cases
+
+
+def check(item, dlc, ptxas, archs, work, timeout):
+    """Returns (name, compile problem or "", {arch: problem or ""})."""
+    name, model, extra = item
+    ptx = os.path.join(work, re.sub(r"[^A-Za-z0-9_.-]", "_", name) + ".ptx")
+    code, err = cases.run([dlc, "compile", model, "--target", "cuda", "--emit", "ptx",
+                           "-o", ptx, *extra], timeout)
+    if code != 0:
+        how = "timeout" if code is None else f"exit {code}"
+        return name, f"{how}: {err}", {}
+    results = {}
+    if os.path.getsize(ptx) == 0:  # only metadata ops (Reshape, ...): no kernels
+        os.remove(ptx)
+        return name, "", {arch: "" for arch in archs}
+    for arch in archs:
+        code, err = cases.run([ptxas, "--gpu-name", arch, ptx, "-o", os.devnull], timeout)
+        results[arch] = "" if code == 0 else (err or f"exit {code}")
+    os.remove(ptx)
+    return name, "", results
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build-dir", default=os.path.join(cases.ROOT, "build"))
+    parser.add_argument("--ptxas", default=os.path.join(
+        os.environ.get("CUDA_HOME", "/usr/local/cuda"), "bin", "ptxas"))
+    parser.add_argument("--arch", action="append", help="ptxas --gpu-name (repeatable)")
+    parser.add_argument("--filter", default="", help="regex on node-test names")
+    parser.add_argument("--no-node-tests", action="store_true")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--timeout", type=int, default=300)
+    args = parser.parse_args()
+    archs = args.arch or ["sm_80", "sm_90"]
+    ptxas = args.ptxas if os.access(args.ptxas, os.X_OK) else shutil.which("ptxas")
+    if not ptxas:
+        print(f"skipped: ptxas not found ({args.ptxas}); set CUDA_HOME")
+        return 77
+    dlc = os.path.join(args.build_dir, "bin", "dlc")
+    if not os.access(dlc, os.X_OK):
+        parser.error(f"{dlc} not found (build dlc first or pass --build-dir)")
+
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="dlc-ptx-") as work:
+        items = [(f"e2e/{os.path.splitext(os.path.basename(m))[0]}", m, [])
+                 for m in cases.e2e_models(os.path.join(work, "e2e"))]
+        if not args.no_node_tests:
+            for name, folder, sets in cases.node_cases(re.compile(args.filter)):
+                extra = sets[0][2] if sets else []
+                items.append((name, os.path.join(folder, "model.onnx"), extra))
+        print(f"checking {len(items)} models with {ptxas} for {', '.join(archs)}",
+              flush=True)
+        results = []
+        with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+            futures = [pool.submit(check, item, dlc, ptxas, archs, work, args.timeout)
+                       for item in items]
+            for i, future in enumerate(concurrent.futures.as_completed(futures), 1):
+                results.append(future.result())
+                if i % 200 == 0:
+                    print(f"  {i}/{len(items)} done", flush=True)
+
+    results.sort()
+    failed = 0
+    for name, problem, per_arch in results:
+        if problem:
+            failed += 1
+            print(f"FAIL compile {name}: {problem}")
+            continue
+        bad = {a: p for a, p in per_arch.items() if p}
+        if bad:
+            failed += 1
+            for arch, p in bad.items():
+                print(f"FAIL ptxas {arch} {name}: {p}")
+    compiled = sum(1 for _, p, _ in results if not p)
+    counts = ", ".join(
+        f"ptxas {a} {sum(1 for _, p, r in results if not p and not r.get(a))}/{compiled}"
+        for a in archs)
+    e2e = [r for r in results if r[0].startswith("e2e/")]
+    e2e_ok = sum(1 for _, p, r in e2e if not p and not any(r.values()))
+    print(f"e2e models: {e2e_ok}/{len(e2e)} compiled and accepted")
+    print(f"compiled {compiled}/{len(results)}, {counts} "
+          f"({time.monotonic() - start:.0f} s)")
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

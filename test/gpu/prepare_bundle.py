@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Prepare, on a machine without a GPU, everything the GPU checks need on a lent one.
+
+Writes --bundle (default: bundle/, git-ignored) and packs it into --tar (default:
+bundle.tar.gz, git-ignored), which the device tool carries:
+  e2e/       the e2e models' CUDA artifacts, inputs and onnxruntime references
+  node/      per CPU-passing ONNX node test: model.onnx, its data sets, and the CUDA
+             artifact of each (compiled with small inputs specialized)
+  include/   FlatBuffers headers, gen/ the generated artifact header: the runtime then
+             builds there with CMake alone (-DDLC_RUNTIME_ONLY=ON)
+  manifest.json  what to run and what to compare against
+Then on the GPU machine: test/gpu/run_on_device.sh (see its header).
+"""
+
+import argparse
+import concurrent.futures
+import glob
+import json
+import os
+import re
+import shutil
+import sys
+import tarfile
+import time
+
+import cases
+
+TAR_LIMIT = 60 << 20  # the device tool carries 64 MiB a call
+
+
+def compile_node(item, dlc, bundle, timeout):
+    """Copies one node test into the bundle and compiles its artifacts; returns
+    (manifest entry or None, problem or "")."""
+    name, folder, sets = item
+    dest = os.path.join(bundle, "node", name.replace("/", "__"))
+    os.makedirs(dest, exist_ok=True)
+    shutil.copy(os.path.join(folder, "model.onnx"), dest)
+    entry = {"name": name, "folder": os.path.relpath(dest, bundle), "data_sets": []}
+    shared = None  # one artifact serves every data set when nothing is specialized
+    for data_set, inputs, extra in sets:
+        ds_dest = os.path.join(dest, os.path.basename(data_set))
+        shutil.copytree(data_set, ds_dest, dirs_exist_ok=True)
+        if extra or shared is None:
+            artifact = os.path.join(ds_dest if extra else dest, "model.dlc")
+            # Specialized values are read from the bundle's copy of the data set.
+            extra = [a.replace(data_set, ds_dest) for a in extra]
+            code, err = cases.run([dlc, "compile", os.path.join(dest, "model.onnx"),
+                                   "--target", "cuda", "-o", artifact, *extra], timeout)
+            if code != 0:
+                return None, f"{name}: dlc compile: {err}"
+            if not extra:
+                shared = artifact
+        else:
+            artifact = shared
+        entry["data_sets"].append({
+            "folder": os.path.relpath(ds_dest, bundle),
+            "artifact": os.path.relpath(artifact, bundle),
+            "inputs": [os.path.relpath(os.path.join(ds_dest, os.path.basename(p)), bundle)
+                       for p in inputs]})
+    return entry, ""
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build-dir", default=os.path.join(cases.ROOT, "build"))
+    parser.add_argument("--bundle", default=os.path.join(cases.ROOT, "bundle"))
+    parser.add_argument("--tar", default=os.path.join(cases.ROOT, "bundle.tar.gz"))
+    parser.add_argument("--filter", default="", help="regex on node-test names")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--timeout", type=int, default=300)
+    args = parser.parse_args()
+    dlc = os.path.join(args.build_dir, "bin", "dlc")
+    if not os.access(dlc, os.X_OK):
+        parser.error(f"{dlc} not found (build dlc first: scripts/setup.sh)")
+    start = time.monotonic()
+    shutil.rmtree(args.bundle, ignore_errors=True)
+    os.makedirs(args.bundle)
+
+    # The runtime's build inputs that a machine without FlatBuffers lacks.
+    shutil.copytree("/usr/include/flatbuffers",
+                    os.path.join(args.bundle, "include", "flatbuffers"))
+    os.makedirs(os.path.join(args.bundle, "gen"))
+    shutil.copy(os.path.join(args.build_dir, "runtime", "artifact_generated.h"),
+                os.path.join(args.bundle, "gen"))
+
+    manifest = {"e2e": [], "node": [], "problems": []}
+    e2e_dir = os.path.join(args.bundle, "e2e")
+    for model in cases.e2e_models(e2e_dir):
+        name = os.path.splitext(os.path.basename(model))[0]
+        artifact = os.path.join(e2e_dir, f"{name}.dlc")
+        code, err = cases.run([dlc, "compile", model, "--target", "cuda", "-o", artifact],
+                              args.timeout)
+        if code != 0:
+            manifest["problems"].append(f"e2e/{name}: dlc compile: {err}")
+            continue
+        for stem in sorted({re.sub(r"\.input_\d+\.npy$", "", p) for p in
+                            glob.glob(os.path.join(e2e_dir, f"{name}.b*.input_*.npy"))}):
+            rel = lambda paths: [os.path.relpath(p, args.bundle) for p in sorted(paths)]
+            manifest["e2e"].append({
+                "name": name, "batch": int(stem.rsplit(".b", 1)[1]),
+                "artifact": os.path.relpath(artifact, args.bundle),
+                "inputs": rel(glob.glob(f"{stem}.input_*.npy")),
+                "refs": rel(glob.glob(f"{stem}.ref_*.npy"))})
+        os.remove(model)  # the artifact is what runs there
+
+    items = list(cases.node_cases(re.compile(args.filter)))
+    print(f"compiling {len(items)} node tests for CUDA", flush=True)
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        futures = [pool.submit(compile_node, item, dlc, args.bundle, args.timeout)
+                   for item in items]
+        for i, future in enumerate(futures, 1):
+            entry, problem = future.result()
+            if entry:
+                manifest["node"].append(entry)
+            else:
+                manifest["problems"].append(problem)
+            if i % 200 == 0:
+                print(f"  {i}/{len(items)}", flush=True)
+    manifest["cpu_passing"] = len(items)
+    with open(os.path.join(args.bundle, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+
+    with tarfile.open(args.tar, "w:gz") as tar:
+        tar.add(args.bundle, arcname="bundle")
+    size = os.path.getsize(args.tar)
+    for p in manifest["problems"]:
+        print(f"FAIL {p}")
+    print(f"e2e runs: {len(manifest['e2e'])}, node tests: {len(manifest['node'])}/"
+          f"{len(items)} compiled, problems: {len(manifest['problems'])}")
+    print(f"wrote {args.tar}: {size / 2**20:.1f} MiB ({time.monotonic() - start:.0f} s)")
+    if size > TAR_LIMIT:
+        print(f"error: {args.tar} is over {TAR_LIMIT >> 20} MiB, more than the device "
+              "tool carries; narrow it with --filter")
+        return 1
+    return 1 if manifest["problems"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

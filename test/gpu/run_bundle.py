@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Run a bundle of prepare_bundle.py on a CUDA device and print a short table.
+
+  e2e    each model and batch: dlc-run ARTIFACT INPUT... --repeat R; the outputs must
+         satisfy max|out - ref| <= 1e-4 * max(1, max|ref|) against onnxruntime; the
+         first run's time and the median of the warm runs (cached plan, CUDA Graph
+         replay) are reported
+  node   each node test's data sets through dlc-run, compared as the conformance
+         runner does (test/conformance/run_node_tests.py); the pass count is set
+         against the CPU's (the bundle holds the CPU-passing tests)
+Needs numpy and onnx (the lent machines have both). Without a usable CUDA device it
+stops after the check with exit status 77. Exit status 1 when an e2e model fails or
+fewer node tests pass than on the CPU.
+"""
+
+import argparse
+import concurrent.futures
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "conformance"))
+import run_node_tests  # noqa: E402
+
+TOLERANCE = 1e-4
+
+
+def run(argv, timeout):
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, errors="replace",
+                           timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return None, "", f"no exit within {timeout} s"
+    return p.returncode, p.stdout, p.stderr
+
+
+def e2e_case(case, bundle, dlc_run, repeat, work, timeout):
+    out_dir = os.path.join(work, f"e2e-{case['name']}-b{case['batch']}")
+    code, out, err = run([dlc_run, os.path.join(bundle, case["artifact"]),
+                          *[os.path.join(bundle, p) for p in case["inputs"]],
+                          "--output-dir", out_dir, "--repeat", str(repeat)], timeout)
+    row = {"model": case["name"], "batch": case["batch"], "max_err": None,
+           "first_ms": None, "warm_ms": None, "problem": ""}
+    if code != 0:
+        row["problem"] = f"exit {code}: {run_node_tests.first_line(err)}"
+        return row
+    first = re.search(r"^time: ([0-9.]+) ms", out, re.M)
+    warm = re.search(r"^warm median: time: ([0-9.]+) ms", out, re.M)
+    row["first_ms"] = float(first.group(1)) if first else None
+    row["warm_ms"] = float(warm.group(1)) if warm else None
+    worst = 0.0
+    for i, ref_path in enumerate(case["refs"]):
+        ref = np.load(os.path.join(bundle, ref_path))
+        path = os.path.join(out_dir, f"output_{i}.npy")
+        if not os.path.exists(path):
+            row["problem"] = f"output_{i}.npy not written"
+            return row
+        got = np.load(path)
+        if got.shape != ref.shape or got.dtype != ref.dtype:
+            row["problem"] = f"output {i}: {got.dtype}{list(got.shape)}, expected " \
+                             f"{ref.dtype}{list(ref.shape)}"
+            return row
+        e = float(np.max(np.abs(got.astype(np.float64) - ref), initial=0.0))
+        worst = max(worst, e)
+        if not e <= TOLERANCE * max(1.0, float(np.max(np.abs(ref), initial=0.0))):
+            row["problem"] = f"output {i} exceeds tolerance"
+    row["max_err"] = worst
+    return row
+
+
+def node_case(entry, bundle, dlc_run, work, timeout):
+    """Returns (name, status, detail) with the conformance runner's statuses."""
+    model = onnx.load(os.path.join(bundle, entry["folder"], "model.onnx"),
+                      load_external_data=False)
+    for ds in entry["data_sets"]:
+        out_dir = os.path.join(work, entry["name"].replace("/", "__"),
+                               os.path.basename(ds["folder"]))
+        code, _, err = run([dlc_run, os.path.join(bundle, ds["artifact"]),
+                            *[os.path.join(bundle, p) for p in ds["inputs"]],
+                            "--output-dir", out_dir], timeout)
+        if code is None:
+            return entry["name"], "timeout", err
+        if code < 0 or code > 1:
+            return entry["name"], "crash", f"exit {code}: {run_node_tests.first_line(err)}"
+        if code == 1:
+            return entry["name"], "fail-run", run_node_tests.first_line(err)
+        problem = run_node_tests.check_outputs(model, os.path.join(bundle, ds["folder"]),
+                                               out_dir)
+        if problem:
+            return entry["name"], "fail-mismatch", problem
+    return entry["name"], "pass", ""
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bundle", required=True)
+    parser.add_argument("--dlc-run", required=True)
+    parser.add_argument("--jobs", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--timeout", type=int, default=120)
+    parser.add_argument("--report", help="write the results as JSON here")
+    args = parser.parse_args()
+
+    code, out, err = run([args.dlc_run, "--cuda-check"], 60)
+    if code != 0:
+        print(f"no usable GPU here: {run_node_tests.first_line(err)}; "
+              "stopping before the device checks")
+        return 77
+    smi = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version",
+                          "--format=csv,noheader"], capture_output=True, text=True)
+    print(f"device: {smi.stdout.strip() or 'unknown (no nvidia-smi)'}")
+    with open(os.path.join(args.bundle, "manifest.json")) as f:
+        manifest = json.load(f)
+
+    with tempfile.TemporaryDirectory(prefix="dlc-gpu-") as work:
+        rows = [e2e_case(c, args.bundle, args.dlc_run, args.repeat, work, args.timeout)
+                for c in manifest["e2e"]]
+        with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+            nodes = list(pool.map(
+                lambda e: node_case(e, args.bundle, args.dlc_run, work, args.timeout),
+                manifest["node"]))
+
+    print(f"\n{'model':<10}{'batch':>6}{'max err':>12}{'first ms':>10}{'warm ms':>10}  ok")
+    for r in rows:
+        err = "-" if r["max_err"] is None else f"{r['max_err']:.2e}"
+        first = "-" if r["first_ms"] is None else f"{r['first_ms']:.3f}"
+        warm = "-" if r["warm_ms"] is None else f"{r['warm_ms']:.3f}"
+        print(f"{r['model']:<10}{r['batch']:>6}{err:>12}{first:>10}{warm:>10}  "
+              f"{'FAIL ' + r['problem'] if r['problem'] else 'ok'}")
+    statuses = {}
+    for _, status, _ in nodes:
+        statuses[status] = statuses.get(status, 0) + 1
+    passed = statuses.get("pass", 0)
+    cpu = manifest.get("cpu_passing", len(manifest["node"]))
+    print(f"\nnode tests on the GPU: {passed} passed of {len(nodes)} run; "
+          f"{cpu} pass on the CPU ({', '.join(f'{k} {v}' for k, v in sorted(statuses.items()))})")
+    for suite in ("onnx", "debian"):
+        mine = [n for n in nodes if n[0].startswith(suite + "/")]
+        print(f"  {suite}: {sum(1 for n in mine if n[1] == 'pass')}/{len(mine)}")
+    failures = [n for n in nodes if n[1] != "pass"]
+    for name, status, detail in failures[:40]:
+        print(f"  {status:<13} {name}: {detail}")
+    if len(failures) > 40:
+        print(f"  ... and {len(failures) - 40} more")
+    if args.report:
+        with open(args.report, "w") as f:
+            json.dump({"device": smi.stdout.strip(), "e2e": rows,
+                       "node": [{"name": n, "status": s, "detail": d} for n, s, d in nodes]},
+                      f, indent=1)
+    e2e_failed = sum(1 for r in rows if r["problem"])
+    print(f"\ne2e: {len(rows) - e2e_failed}/{len(rows)} ok; node: {passed}/{cpu} "
+          f"(CPU {cpu})")
+    return 1 if e2e_failed or passed < cpu else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
