@@ -11,12 +11,15 @@
 // everything left when the extent is dynamic — so neighbouring threads touch neighbouring
 // output elements (coalesced stores, and coalesced loads for elementwise work). Parallel
 // loops left over get a block tile of 1; reduction loops stay whole inside each thread.
-// The same rule serves elementwise, reduction (one thread per output element) and
-// contraction roots.
+// When reductions are fused into the root's tile (Softmax, LayerNorm), the trailing
+// output dims they reduce stay whole too: one thread per row instead of each thread
+// recomputing its row's statistics. The same rule serves elementwise, reduction (one
+// thread per output element) and contraction roots.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 
+#include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -42,6 +45,28 @@ struct GpuTiling {
   SmallVector<int64_t> threads;
 };
 
+/// How many trailing output dims of `root` a fused reduction reduces away: a reduction
+/// feeding the root inside the kernel whose result has fewer dims than the root's
+/// output is broadcast back over them (Softmax, LayerNorm). Those dims must not be split
+/// across threads, or each thread would redo its whole row's reduction. The reduced
+/// dims are taken to be the trailing ones, as they are for Softmax and LayerNorm over
+/// the last axis; otherwise the split stays correct, only redundant.
+int64_t fusedReductionDims(linalg::LinalgOp root) {
+  SetVector<Operation *> slice;
+  BackwardSliceOptions options;
+  options.omitBlockArguments = true;
+  (void)getBackwardSlice(root.getOperation(), &slice, options);
+  int64_t rootRank = cast<ShapedType>(root->getResult(0).getType()).getRank(), dims = 0;
+  for (Operation *op : slice) {
+    auto l = dyn_cast<linalg::LinalgOp>(op);
+    if (!l || l.getNumReductionLoops() == 0 || l->getNumResults() != 1)
+      continue;
+    int64_t rank = cast<ShapedType>(l->getResult(0).getType()).getRank();
+    dims = std::max(dims, rootRank - rank);
+  }
+  return dims;
+}
+
 GpuTiling chooseTiling(linalg::LinalgOp root, const KernelRoot &kr) {
   unsigned n = root.getNumLoops();
   GpuTiling t{SmallVector<int64_t>(n, 0), SmallVector<int64_t>(n, 0)};
@@ -53,6 +78,9 @@ GpuTiling chooseTiling(linalg::LinalgOp root, const KernelRoot &kr) {
     if (iters[l] == utils::IteratorType::parallel && kr.outputDimOfLoop[l] >= 0)
       byOutDim.push_back({kr.outputDimOfLoop[l], l});
   llvm::sort(byOutDim, [](auto a, auto b) { return a.first > b.first; });
+  // Output dims reduced by a fused producer stay whole in each thread.
+  size_t keepWhole = std::min<size_t>(fusedReductionDims(root), byOutDim.size());
+  byOutDim.erase(byOutDim.begin(), byOutDim.begin() + keepWhole);
   int64_t budget = kBlockThreads;
   for (auto [outDim, l] : byOutDim) {
     (void)outDim;

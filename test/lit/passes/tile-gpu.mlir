@@ -58,3 +58,37 @@ func.func @k2(%a: memref<8xf32>, %c: memref<f32>, %wg: index, %nwg: index) attri
   bufferization.materialize_in_destination %r in restrict writable %c : (tensor<f32>, memref<f32>) -> ()
   return
 }
+
+// A row reduction fused into an elementwise root (the shape of Softmax's last step):
+// the reduced dim (16 columns) stays whole in each thread, threads go over the rows;
+// no thread redoes another's row sum.
+// CHECK-LABEL: func.func @k3
+// CHECK-SAME: dlc.gpu_block_tile = array<i64: 256, 0>
+// CHECK-SAME: dlc.gpu_grid = array<i64: 0, 0, 256>
+// CHECK-SAME: dlc.gpu_threads = array<i64: 256, 0>
+func.func @k3(%a: memref<?x16xf32>, %c: memref<?x16xf32>, %wg: index, %nwg: index) attributes {dlc.kernel} {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %ta = bufferization.to_tensor %a restrict : memref<?x16xf32> to tensor<?x16xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<?x16xf32> to tensor<?x16xf32>
+  %n = tensor.dim %ta, %c0 : tensor<?x16xf32>
+  %e = tensor.empty(%n) : tensor<?xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<?xf32>) -> tensor<?xf32>
+  %sum = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                         iterator_types = ["parallel", "reduction"]}
+      ins(%ta : tensor<?x16xf32>) outs(%f : tensor<?xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %x, %acc : f32
+    linalg.yield %s : f32
+  } -> tensor<?xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>,
+                                        affine_map<(d0, d1) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%ta, %sum : tensor<?x16xf32>, tensor<?xf32>) outs(%tc : tensor<?x16xf32>) {
+  ^bb0(%x: f32, %s: f32, %o: f32):
+    %d = arith.divf %x, %s : f32
+    linalg.yield %d : f32
+  } -> tensor<?x16xf32>
+  bufferization.materialize_in_destination %r in restrict writable %c : (tensor<?x16xf32>, memref<?x16xf32>) -> ()
+  return
+}
