@@ -4,6 +4,7 @@
 # print the table. The device tool carries bundle.tar.gz:
 #   run(command="bash test/gpu/run_on_device.sh", carry=["bundle.tar.gz"], timeout_s=...)
 # Results (report.json, build log) go to $OUT when set. Exit 77: no usable GPU.
+# DLC_PYTHON: a python3 with numpy and onnx (default python3; the lent machines have one).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tar=${1:-$root/bundle.tar.gz}
@@ -21,5 +22,5 @@ cmake -S "$root" -B "$work/build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
 cmake --build "$work/build" --target dlc-run -j "$(nproc)" >> "$out/build.log" 2>&1 ||
   { tail -20 "$out/build.log"; exit 1; }
 echo "runtime built: $(ldd "$work/build/bin/dlc-run" | grep -c -i -E 'llvm|mlir') LLVM/MLIR libraries linked"
-PYTHONUNBUFFERED=1 exec python3 "$root/test/gpu/run_bundle.py" --bundle "$work/bundle" \
+PYTHONUNBUFFERED=1 exec "${DLC_PYTHON:-python3}" "$root/test/gpu/run_bundle.py" --bundle "$work/bundle" \
   --dlc-run "$work/build/bin/dlc-run" --jobs "$(nproc)" --report "$out/report.json"
