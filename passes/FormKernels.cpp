@@ -3,6 +3,7 @@
 
 #include "dialects/DlcDialect.h"
 #include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/SmallBitVector.h"
 
 namespace dlc {
 #define GEN_PASS_DEF_DLCFORMKERNELS
@@ -19,21 +20,156 @@ bool isMetadataOnly(Operation *op) {
 
 namespace {
 
-/// "X (Add)" for an op imported from ONNX node X; the op name otherwise.
-std::string nodeLabel(Operation *op) {
-  if (auto n = dyn_cast<NameLoc>(op->getLoc())) {
-    StringRef s = n.getName().strref();
-    if (s.consume_front("node '")) {
-      auto q = s.find('\'');
-      if (q != StringRef::npos)
-        return (s.take_front(q) + s.drop_front(q + 1)).str();
-    }
-    return s.str();
+/// "X (Add)" for a location naming ONNX node X; "" for other locations.
+std::string nodeLabel(Location loc) {
+  auto n = dyn_cast<NameLoc>(loc);
+  if (!n)
+    return "";
+  StringRef s = n.getName().strref();
+  if (s.consume_front("node '")) {
+    auto q = s.find('\'');
+    if (q != StringRef::npos)
+      return (s.take_front(q) + s.drop_front(q + 1)).str();
   }
-  return op->getName().getStringRef().str();
+  return s.str();
+}
+
+} // namespace
+
+SmallVector<std::string> nodeLabels(Operation *op) {
+  SmallVector<std::string> labels;
+  if (auto fused = dyn_cast<FusedLoc>(op->getLoc())) {
+    for (Location l : fused.getLocations())
+      if (std::string s = nodeLabel(l); !s.empty())
+        labels.push_back(s);
+  } else if (std::string s = nodeLabel(op->getLoc()); !s.empty()) {
+    labels.push_back(s);
+  }
+  if (labels.empty())
+    labels.push_back(op->getName().getStringRef().str());
+  return labels;
+}
+
+namespace {
+
+/// How an op combines with its neighbours (TVM's op pattern kinds, XLA's fusion kinds).
+enum class Kind {
+  Elementwise, ///< one output element from the same-index (broadcast) input elements
+  Injective,   ///< data movement by index: transpose, slice, expand
+  Reduction,   ///< reduces trailing dims (Softmax, LayerNorm, ReduceX, global pooling)
+  Contraction, ///< MatMul, Gemm, Conv: takes an elementwise epilogue
+  Window,      ///< MaxPool, AveragePool: takes an elementwise epilogue
+  Opaque,      ///< everything else: a kernel of its own
+};
+
+/// Most ops in one kernel; keeps kernels (and their compile time) bounded.
+constexpr size_t kMaxKernelOps = 24;
+
+bool reducesTrailingDims(ArrayRef<int64_t> axes, int64_t rank) {
+  if (axes.empty())
+    return true; // All dims.
+  llvm::SmallBitVector reduced(rank);
+  for (int64_t a : axes)
+    reduced.set(a < 0 ? a + rank : a);
+  int first = reduced.find_first();
+  return first >= 0 && reduced.count() == size_t(rank - first);
+}
+
+int64_t rankOf(Value v) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  return t ? t.getRank() : -1;
+}
+
+Kind kindOf(Operation *op) {
+  if (isa<NegOp, AbsOp, ExpOp, LogOp, SqrtOp, ReciprocalOp, TanhOp, SigmoidOp, ReluOp, ErfOp, NotOp, FloorOp, CeilOp, RoundOp, SignOp, SinOp, CosOp, TanOp, AsinOp, AcosOp, AtanOp, SinhOp, CoshOp, AsinhOp, AcoshOp, AtanhOp, SoftplusOp, SoftsignOp, MishOp, HardSwishOp, IsNaNOp, CastOp, IsInfOp, LeakyReluOp, EluOp, CeluOp, ThresholdedReluOp, SeluOp, HardSigmoidOp, ShrinkOp, GeluOp, ClipOp, AddOp, SubOp, MulOp, DivOp, PowOp, MinOp, MaxOp, ModOp, FModOp, PReluOp, EqualOp, LessOp, LessOrEqualOp, GreaterOp, GreaterOrEqualOp, AndOp, OrOp, XorOp, BitShiftLeftOp, BitShiftRightOp, WhereOp, BatchNormOp>(op))
+    return Kind::Elementwise;
+  if (isa<TransposeOp, SliceOp, ExpandOp>(op))
+    return Kind::Injective;
+  if (isa<MatMulOp, GemmOp, ConvOp>(op))
+    return Kind::Contraction;
+  if (isa<MaxPoolOp, AveragePoolOp>(op))
+    return Kind::Window;
+  int64_t rank = op->getNumOperands() ? rankOf(op->getOperand(0)) : -1;
+  if (rank < 0)
+    return Kind::Opaque;
+  auto lastAxis = [&](int64_t axis) { return axis == -1 || axis == rank - 1; };
+  if (auto s = dyn_cast<SoftmaxOp>(op))
+    return lastAxis(s.getAxis()) ? Kind::Reduction : Kind::Opaque;
+  if (auto s = dyn_cast<LogSoftmaxOp>(op))
+    return lastAxis(s.getAxis()) ? Kind::Reduction : Kind::Opaque;
+  if (isa<LayerNormOp, GlobalAveragePoolOp, GlobalMaxPoolOp>(op))
+    return Kind::Reduction;
+  if (isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ReduceMinOp, ReduceProdOp, ReduceL1Op, ReduceL2Op, ReduceLogSumOp, ReduceLogSumExpOp, ReduceSumSquareOp>(op)) {
+    auto axes = op->getAttrOfType<DenseI64ArrayAttr>("axes");
+    return axes && reducesTrailingDims(axes.asArrayRef(), rank) ? Kind::Reduction
+                                                                 : Kind::Opaque;
+  }
+  return Kind::Opaque;
+}
+
+/// Whether a reduction's result can feed elementwise ops in the same kernel: its
+/// result must have lost the reduced dims (keepdims results are reshapes, which tiling
+/// cannot fuse through).
+bool takesConsumers(Operation *reduction) {
+  // A reduction to a scalar would be recomputed by every tile of its consumers.
+  if (rankOf(reduction->getResult(0)) < 1)
+    return false;
+  if (auto keep = reduction->getAttrOfType<BoolAttr>("keepdims"))
+    return !keep.getValue();
+  return isa<SoftmaxOp, LogSoftmaxOp, LayerNormOp>(reduction);
+}
+
+struct Group {
+  SmallVector<Operation *> ops;
+  Kind kind;
+  Operation *reduction = nullptr; // its reduction op, if any
+};
+
+bool onlyKind(const Group &g, Kind kind) {
+  return llvm::all_of(g.ops, [&](Operation *op) { return kindOf(op) == kind; });
+}
+
+/// Whether `consumer` (of kind `kind`) may join `g`, a group producing one of its
+/// operands.
+bool canJoin(const Group &g, Kind kind) {
+  if (g.ops.size() >= kMaxKernelOps)
+    return false;
+  switch (kind) {
+  case Kind::Elementwise:
+    // Elementwise chains, and epilogues of everything that computes per output element.
+    if (g.kind == Kind::Reduction)
+      return takesConsumers(g.reduction);
+    return g.kind != Kind::Opaque;
+  case Kind::Injective:
+    // Transposes, slices and expands of data-parallel work read it through their
+    // indexing instead of copying it.
+    return g.kind == Kind::Elementwise || g.kind == Kind::Injective ||
+           g.kind == Kind::Contraction;
+  case Kind::Reduction:
+    // A row reduction with its producers: elementwise work, or a contraction whose
+    // output rows it reduces (scores then Softmax), each row computed once.
+    return !g.reduction && (g.kind == Kind::Elementwise || g.kind == Kind::Contraction);
+  default:
+    return false;
+  }
 }
 
 struct DlcFormKernelsPass : impl::DlcFormKernelsBase<DlcFormKernelsPass> {
+  using DlcFormKernelsBase::DlcFormKernelsBase;
+
+  std::vector<Group> groups;
+  DenseMap<Operation *, size_t> groupOf;
+
+  /// Whether every use of `g`'s values is inside `g` or by `op`.
+  bool usedOnlyBy(const Group &g, Operation *op) {
+    SmallPtrSet<Operation *, 16> members(g.ops.begin(), g.ops.end());
+    for (Operation *member : g.ops)
+      for (Operation *user : member->getUsers())
+        if (user != op && !members.contains(user))
+          return false;
+    return true;
+  }
+
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     SmallVector<Operation *> ops;
@@ -41,28 +177,119 @@ struct DlcFormKernelsPass : impl::DlcFormKernelsBase<DlcFormKernelsPass> {
       if (op.getDialect() && op.getDialect()->getNamespace() == "dlc" &&
           !isa<ConstantOp, KernelOp>(op) && !isMetadataOnly(&op))
         ops.push_back(&op);
-    for (auto [i, op] : llvm::enumerate(ops)) {
-      OpBuilder b(op);
-      SmallVector<Value> inputs;
+    DenseMap<Operation *, size_t> position;
+    for (auto [i, op] : llvm::enumerate(ops))
+      position[op] = i;
+
+    // Greedy producer-consumer grouping in program order.
+    for (Operation *op : ops) {
+      Kind kind = kindOf(op);
+      SmallVector<size_t> producers; // groups defining an operand, latest first
       for (Value v : op->getOperands())
-        if (!llvm::is_contained(inputs, v))
-          inputs.push_back(v);
-      std::string name = "k" + std::to_string(i) + "_" +
-                         op->getName().getStringRef().drop_front(4).str();
-      auto kernel = KernelOp::create(
-          b, op->getLoc(), op->getResultTypes(), inputs, b.getStringAttr(name),
-          b.getStrArrayAttr({nodeLabel(op)}));
-      Block *body = new Block();
-      kernel.getBody().push_back(body);
-      IRMapping map;
-      for (Value v : inputs)
-        map.map(v, body->addArgument(v.getType(), v.getLoc()));
-      OpBuilder inner = OpBuilder::atBlockBegin(body);
-      Operation *clone = inner.clone(*op, map);
-      YieldOp::create(inner, op->getLoc(), clone->getResults());
-      op->replaceAllUsesWith(kernel.getResults());
-      op->erase();
+        if (Operation *def = v.getDefiningOp())
+          if (auto it = groupOf.find(def); it != groupOf.end())
+            if (!llvm::is_contained(producers, it->second))
+              producers.push_back(it->second);
+      llvm::sort(producers, std::greater<size_t>());
+      std::optional<size_t> target;
+      SmallVector<size_t> absorbed;
+      if (fuse && op->getNumResults() == 1) {
+        for (size_t g : producers) {
+          // Transposes, slices and expands feeding only this op are read through its
+          // indexing, whatever its kind.
+          if (onlyKind(groups[g], Kind::Injective) && usedOnlyBy(groups[g], op)) {
+            absorbed.push_back(g);
+            continue;
+          }
+          if (!target && canJoin(groups[g], kind))
+            target = g;
+        }
+      }
+      if (!target) {
+        groups.push_back({{}, kind, nullptr});
+        target = groups.size() - 1;
+      }
+      Group &g = groups[*target];
+      g.ops.push_back(op);
+      groupOf[op] = *target;
+      if (kind == Kind::Reduction) {
+        g.kind = Kind::Reduction;
+        g.reduction = op;
+      }
+      for (size_t a : absorbed) {
+        if (a == *target || g.ops.size() + groups[a].ops.size() > kMaxKernelOps)
+          continue;
+        for (Operation *member : groups[a].ops) {
+          g.ops.push_back(member);
+          groupOf[member] = *target;
+        }
+        groups[a].ops.clear();
+      }
+      llvm::sort(g.ops, [&](Operation *a, Operation *b) { return position[a] < position[b]; });
     }
+
+    // A kernel has one output, its last op's: split groups where an earlier member's
+    // value is used outside (the greedy joins above do not look ahead).
+    std::vector<SmallVector<Operation *>> kernels;
+    for (Group &g : groups)
+      if (!g.ops.empty())
+        split(g.ops, kernels);
+    llvm::sort(kernels, [&](auto &a, auto &b) { return position[a.back()] < position[b.back()]; });
+    for (auto [i, k] : llvm::enumerate(kernels))
+      buildKernel(k, i);
+  }
+
+  /// Appends `ops` to `out` as one kernel if only its last op's values escape, else
+  /// splits after the last escaping member and recurses on both halves.
+  void split(ArrayRef<Operation *> ops, std::vector<SmallVector<Operation *>> &out) {
+    SmallPtrSet<Operation *, 16> members(ops.begin(), ops.end());
+    std::optional<size_t> cut;
+    for (size_t i = 0; i + 1 < ops.size(); ++i)
+      if (llvm::any_of(ops[i]->getUsers(), [&](Operation *u) { return !members.contains(u); }))
+        cut = i;
+    if (!cut) {
+      out.emplace_back(ops.begin(), ops.end());
+      return;
+    }
+    split(ops.take_front(*cut + 1), out);
+    split(ops.drop_front(*cut + 1), out);
+  }
+
+  /// Replaces `ops` (one group, in program order) by one dlc.kernel at the last op.
+  void buildKernel(ArrayRef<Operation *> ops, size_t index) {
+    Operation *last = ops.back();
+    SmallPtrSet<Operation *, 8> members(ops.begin(), ops.end());
+    SmallVector<Value> inputs;
+    for (Operation *op : ops)
+      for (Value v : op->getOperands())
+        if ((!v.getDefiningOp() || !members.contains(v.getDefiningOp())) &&
+            !llvm::is_contained(inputs, v))
+          inputs.push_back(v);
+    std::string name = "k" + std::to_string(index);
+    SmallVector<std::string> nodes;
+    for (auto [i, op] : llvm::enumerate(ops)) {
+      if (i < 3)
+        name += "_" + op->getName().getStringRef().drop_front(4).str();
+      nodes.append(nodeLabels(op));
+    }
+    if (ops.size() > 3)
+      name += "_etc";
+    OpBuilder b(last);
+    SmallVector<StringRef> nodeRefs(nodes.begin(), nodes.end());
+    auto kernel = KernelOp::create(b, last->getLoc(), last->getResultTypes(), inputs,
+                                   b.getStringAttr(name), b.getStrArrayAttr(nodeRefs));
+    Block *body = new Block();
+    kernel.getBody().push_back(body);
+    IRMapping map;
+    for (Value v : inputs)
+      map.map(v, body->addArgument(v.getType(), v.getLoc()));
+    OpBuilder inner = OpBuilder::atBlockBegin(body);
+    for (Operation *op : ops)
+      inner.clone(*op, map);
+    YieldOp::create(inner, last->getLoc(), map.lookup(last)->getResults());
+    last->replaceAllUsesWith(kernel.getResults());
+    for (Operation *op : llvm::reverse(ops))
+      op->erase();
   }
 };
 

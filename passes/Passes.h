@@ -67,6 +67,10 @@ KernelRoot findKernelRoot(mlir::func::FuncOp kernel);
 /// output memref, so that the op computing `x` is the one written out (and tiled).
 void sinkResultReshapes(mlir::func::FuncOp kernel);
 
+/// The ONNX nodes an op stands for, as "Name (OpType)": one, or several after a
+/// compile-time fold (its location is then fused); the op name when none is known.
+llvm::SmallVector<std::string> nodeLabels(mlir::Operation *op);
+
 /// Whether `op` only reinterprets its operand's bytes with a new shape (no kernel).
 bool isMetadataOnly(mlir::Operation *op);
 

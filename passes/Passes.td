@@ -13,14 +13,36 @@ def DlcShapeInference : Pass<"dlc-shape-inference", "mlir::func::FuncOp"> {
   }];
 }
 
+def DlcFoldBatchNorm : Pass<"dlc-fold-batch-norm", "mlir::func::FuncOp"> {
+  let summary = "Fold inference BatchNormalization into the preceding Conv";
+  let description = [{
+    Rewrites `batch_norm(conv(x, W, b))` into `conv(x, W', b')` with per-channel
+    scaled weights and shifted bias, when W, b and the BatchNorm statistics are f32
+    constants and the Conv has no other user.
+  }];
+}
+
 def DlcFormKernels : Pass<"dlc-form-kernels", "mlir::func::FuncOp"> {
   let summary = "Partition the graph into dlc.kernel regions (one launch each)";
   let description = [{
-    Wraps compute ops into `dlc.kernel` regions. Constants stay outside (they become
-    weights) and so do metadata-only ops (reshape, flatten, squeeze, unsqueeze,
-    identity), which the plan turns into buffer aliases. Each kernel records the ONNX
-    nodes it covers. Every compute op is its own kernel until fusion lands.
+    Groups compute ops into `dlc.kernel` regions by op pattern kind (docs/fusion.md),
+    greedily in program order, in the manner of TVM's FuseOps and XLA's fusion:
+    elementwise chains and trees become one kernel; a contraction (MatMul, Gemm,
+    Conv) or window op (MaxPool, AveragePool) takes its elementwise epilogue; a
+    reduction over trailing dims (Softmax, LogSoftmax, LayerNorm, ReduceX, global
+    pooling) takes its elementwise producers and, when its result drops the reduced
+    dims, its elementwise consumers; transposes, slices and expands join
+    data-parallel kernels. An op joins a group only through the group's last op, and
+    only when that op's result has no other use, so every kernel has one output and
+    no cycle can form; kernels hold at most 24 ops. Constants stay outside (they
+    become weights) and so do metadata-only ops (reshape, flatten, squeeze,
+    unsqueeze, identity), which the plan turns into buffer aliases. Each kernel
+    records the ONNX nodes it covers. With `fuse=false` every compute op is its own
+    kernel (`--no-fusion`, the reference).
   }];
+  let options = [
+    Option<"fuse", "fuse", "bool", /*default=*/"true", "Fuse ops into shared kernels">,
+  ];
 }
 
 def ConvertDlcToLinalg : Pass<"convert-dlc-to-linalg"> {

@@ -9,6 +9,8 @@
 #include "ThreadPool.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstring>
 #include <map>
 
 namespace dlc {
@@ -36,6 +38,9 @@ public:
   const std::vector<TensorInfo> &outputs() const override { return spec_.outputs; }
   Expected<std::vector<Tensor>> run(const std::vector<Tensor> &inputs) override;
   MemoryStats memoryStats() const override { return stats_; }
+  void setProfiling(bool on) override { profiling_ = on; }
+  std::vector<KernelTiming> lastProfile() const override { return profile_; }
+  Expected<double> copyBandwidth(uint64_t bytes) override;
 
 private:
   Expected<const ShapePlan *> cachedPlan(const InputShapes &shapes);
@@ -49,6 +54,8 @@ private:
   AlignedBuffer arena_;
   std::map<InputShapes, ShapePlan> plans_;
   MemoryStats stats_;
+  bool profiling_ = false;
+  std::vector<KernelTiming> profile_;
 };
 
 Expected<const ShapePlan *> CpuModel::cachedPlan(const InputShapes &shapes) {
@@ -121,8 +128,20 @@ Expected<std::vector<Tensor>> CpuModel::run(const std::vector<Tensor> &inputs) {
   std::vector<uint64_t> words(numBuffers);
   for (size_t i = 0; i < numBuffers; ++i)
     words[i] = reinterpret_cast<uintptr_t>(address[i]);
-  for (size_t l = 0; l < spec_.launches.size(); ++l)
+  profile_.clear();
+  for (size_t l = 0; l < spec_.launches.size(); ++l) {
+    if (!profiling_) {
+      launch(l, plan, words);
+      continue;
+    }
+    auto start = std::chrono::steady_clock::now();
     launch(l, plan, words);
+    std::chrono::duration<double, std::milli> ms = std::chrono::steady_clock::now() - start;
+    uint64_t bytes = 0;
+    for (int32_t b : spec_.launches[l].bindings)
+      bytes += plan.bytes[b];
+    profile_.push_back({spec_.kernels[spec_.launches[l].kernel].name, ms.count(), bytes});
+  }
 
   std::vector<Tensor> outputs;
   for (int32_t b : spec_.outputBuffers) {
@@ -131,6 +150,27 @@ Expected<std::vector<Tensor>> CpuModel::run(const std::vector<Tensor> &inputs) {
     outputs.push_back(std::move(t));
   }
   return outputs;
+}
+
+Expected<double> CpuModel::copyBandwidth(uint64_t bytes) {
+  AlignedBuffer src, dst;
+  if (!src.reserve(bytes) || !dst.reserve(bytes))
+    return Status::error(strCat("cannot allocate 2 x ", bytes, " bytes to time a copy"));
+  std::memset(src.data(), 1, bytes);
+  std::memset(dst.data(), 0, bytes);
+  int64_t chunks = pool_.size();
+  uint64_t chunk = alignUp((bytes + chunks - 1) / chunks, 64);
+  double best = 0;
+  for (int rep = 0; rep < 5; ++rep) {
+    auto start = std::chrono::steady_clock::now();
+    pool_.parallelFor(chunks, [&](int64_t i) {
+      uint64_t lo = std::min<uint64_t>(bytes, i * chunk), hi = std::min(bytes, lo + chunk);
+      std::memcpy(dst.data() + lo, src.data() + lo, hi - lo);
+    });
+    std::chrono::duration<double> s = std::chrono::steady_clock::now() - start;
+    best = std::max(best, 2.0 * bytes / s.count());
+  }
+  return best;
 }
 
 } // namespace

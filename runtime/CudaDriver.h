@@ -49,7 +49,13 @@ namespace dlc {
   X(cuGraphInstantiateWithFlags)                                                         \
   X(cuGraphLaunch)                                                                       \
   X(cuGraphDestroy)                                                                      \
-  X(cuGraphExecDestroy)
+  X(cuGraphExecDestroy)                                                                   \
+  X(cuMemcpyDtoDAsync_v2)                                                                \
+  X(cuEventCreate)                                                                       \
+  X(cuEventRecord)                                                                       \
+  X(cuEventSynchronize)                                                                  \
+  X(cuEventElapsedTime)                                                                  \
+  X(cuEventDestroy_v2)
 
 /// The driver's entry points. Loaded once per process; never unloaded.
 struct CudaDriver {

@@ -84,12 +84,17 @@ public:
   const std::vector<TensorInfo> &outputs() const override { return spec_.outputs; }
   Expected<std::vector<Tensor>> run(const std::vector<Tensor> &inputs) override;
   MemoryStats memoryStats() const override { return stats_; }
+  void setProfiling(bool on) override { profiling_ = on; }
+  std::vector<KernelTiming> lastProfile() const override { return profile_; }
+  Expected<double> copyBandwidth(uint64_t bytes) override;
 
 private:
   Status check(CUresult r, const char *call) const { return cu_.check(r, call); }
   Expected<CudaPlan *> cachedPlan(const InputShapes &shapes);
   Status reserve(CUdeviceptr &ptr, uint64_t &capacity, uint64_t bytes, const char *what);
-  Status launchAll(const CudaPlan &plan, const std::vector<uint64_t> &address);
+  Status launchAll(const CudaPlan &plan, const std::vector<uint64_t> &address,
+                   std::vector<CUevent> *events = nullptr);
+  Status profiledLaunches(const CudaPlan &plan, const std::vector<uint64_t> &address);
   void dropGraphs();
 
   const CudaDriver &cu_;
@@ -109,6 +114,8 @@ private:
   bool useGraphs_ = true;
   std::map<InputShapes, CudaPlan> plans_;
   MemoryStats stats_;
+  bool profiling_ = false;
+  std::vector<KernelTiming> profile_;
 };
 
 CudaModel::~CudaModel() {
@@ -270,9 +277,14 @@ Status CudaModel::reserve(CUdeviceptr &ptr, uint64_t &capacity, uint64_t bytes,
   return Status::ok();
 }
 
-Status CudaModel::launchAll(const CudaPlan &plan, const std::vector<uint64_t> &address) {
+Status CudaModel::launchAll(const CudaPlan &plan, const std::vector<uint64_t> &address,
+                            std::vector<CUevent> *events) {
   for (size_t l = 0; l < spec_.launches.size(); ++l) {
     const artifact::Launch &launch = spec_.launches[l];
+    // events[l] before launch l, events[n] after the last.
+    if (events)
+      if (Status s = check(cu_.cuEventRecord((*events)[l], stream_), "cuEventRecord"); !s)
+        return s;
     int64_t grid = plan.shapes.grids[l];
     if (grid == 0)
       continue; // An empty output: nothing to compute.
@@ -293,7 +305,76 @@ Status CudaModel::launchAll(const CudaPlan &plan, const std::vector<uint64_t> &a
       return Status::error(s.message() + " for kernel '" +
                            spec_.kernels[launch.kernel].symbol + "'");
   }
+  if (events)
+    return check(cu_.cuEventRecord(events->back(), stream_), "cuEventRecord");
   return Status::ok();
+}
+
+Status CudaModel::profiledLaunches(const CudaPlan &plan, const std::vector<uint64_t> &address) {
+  size_t n = spec_.launches.size();
+  std::vector<CUevent> events(n + 1, nullptr);
+  auto destroy = [&] {
+    for (CUevent e : events)
+      if (e)
+        cu_.cuEventDestroy_v2(e);
+  };
+  for (CUevent &e : events)
+    if (Status s = check(cu_.cuEventCreate(&e, CU_EVENT_DEFAULT), "cuEventCreate"); !s) {
+      destroy();
+      return s;
+    }
+  Status s = launchAll(plan, address, &events);
+  if (s)
+    s = check(cu_.cuEventSynchronize(events.back()), "cuEventSynchronize");
+  profile_.clear();
+  for (size_t l = 0; s && l < n; ++l) {
+    float ms = 0;
+    s = check(cu_.cuEventElapsedTime(&ms, events[l], events[l + 1]), "cuEventElapsedTime");
+    uint64_t bytes = 0;
+    for (int32_t b : spec_.launches[l].bindings)
+      bytes += plan.shapes.bytes[b];
+    profile_.push_back({spec_.kernels[spec_.launches[l].kernel].name, ms, bytes});
+  }
+  destroy();
+  return s;
+}
+
+Expected<double> CudaModel::copyBandwidth(uint64_t bytes) {
+  if (Status s = check(cu_.cuCtxSetCurrent(context_), "cuCtxSetCurrent"); !s)
+    return s;
+  CUdeviceptr src = 0, dst = 0;
+  CUevent start = nullptr, stop = nullptr;
+  Status s = check(cu_.cuMemAlloc_v2(&src, bytes), "cuMemAlloc_v2");
+  if (s)
+    s = check(cu_.cuMemAlloc_v2(&dst, bytes), "cuMemAlloc_v2");
+  if (s)
+    s = check(cu_.cuEventCreate(&start, CU_EVENT_DEFAULT), "cuEventCreate");
+  if (s)
+    s = check(cu_.cuEventCreate(&stop, CU_EVENT_DEFAULT), "cuEventCreate");
+  double best = 0;
+  for (int rep = 0; s && rep < 10; ++rep) {
+    s = check(cu_.cuEventRecord(start, stream_), "cuEventRecord");
+    if (s)
+      s = check(cu_.cuMemcpyDtoDAsync_v2(dst, src, bytes, stream_), "cuMemcpyDtoDAsync_v2");
+    if (s)
+      s = check(cu_.cuEventRecord(stop, stream_), "cuEventRecord");
+    if (s)
+      s = check(cu_.cuEventSynchronize(stop), "cuEventSynchronize");
+    float ms = 0;
+    if (s)
+      s = check(cu_.cuEventElapsedTime(&ms, start, stop), "cuEventElapsedTime");
+    if (s && rep > 0 && ms > 0) // The first copy warms up.
+      best = std::max(best, 2.0 * bytes / (ms * 1e-3));
+  }
+  for (CUevent e : {start, stop})
+    if (e)
+      cu_.cuEventDestroy_v2(e);
+  for (CUdeviceptr p : {src, dst})
+    if (p)
+      cu_.cuMemFree_v2(p);
+  if (!s)
+    return s;
+  return best;
 }
 
 Expected<std::vector<Tensor>> CudaModel::run(const std::vector<Tensor> &inputs) {
@@ -364,7 +445,10 @@ Expected<std::vector<Tensor>> CudaModel::run(const std::vector<Tensor> &inputs) 
         !s)
       return s;
 
-  if (plan.graph) {
+  if (profiling_) {
+    if (Status s = profiledLaunches(plan, address); !s)
+      return s;
+  } else if (plan.graph) {
     if (Status s = check(cu_.cuGraphLaunch(plan.graph, stream_), "cuGraphLaunch"); !s)
       return s;
   } else if (useGraphs_ && plan.runs >= 1) {

@@ -25,6 +25,7 @@ enum class EmitKind {
   Linalg,   ///< kernels lowered to linalg and tiled over workgroups
   Llvm,     ///< LLVM IR of the kernels (CPU target)
   Ptx,      ///< one PTX module with every kernel (CUDA target)
+  Dot,      ///< Graphviz picture of the graph, ops clustered and coloured by kernel
 };
 
 /// The CUDA architectures `--cuda-arch` accepts, oldest first.
@@ -36,6 +37,9 @@ struct CompileOptions {
   /// CUDA target: the PTX target architecture (one of cudaArchitectures()). PTX for an
   /// older architecture runs on newer cards, JIT-compiled by the driver at load.
   std::string cudaArch = "sm_80";
+  /// Fuse ops into shared kernels (docs/fusion.md); false: one kernel per op, the
+  /// reference that fused results are checked against.
+  bool fusion = true;
   /// Print the IR after every pass (to stderr).
   bool printIRAfterAll = false;
   /// Print the IR after the passes with these command-line names (to stderr).
@@ -50,7 +54,11 @@ struct CompileResult {
   std::vector<uint8_t> bytes;
   /// Number of kernels and of weight bytes, for reports.
   size_t numKernels = 0;
+  size_t numLaunches = 0;
   size_t weightBytes = 0;
+  /// Bytes the launches read and write in one run (each kernel's inputs and outputs),
+  /// with symbolic dims taken as 1: an estimate of the memory traffic.
+  uint64_t bytesMoved = 0;
 };
 
 /// Compiles an ONNX model file (`.onnx`, or ONNX text `.onnxtxt`).

@@ -75,6 +75,14 @@ struct MemoryStats {
   uint64_t naiveBytes = 0;
 };
 
+/// One launch of a profiled run: its kernel, its time, and the bytes its inputs and
+/// outputs span (what a memory-bound kernel must move at least).
+struct KernelTiming {
+  std::string kernel;
+  double milliseconds = 0;
+  uint64_t bytes = 0;
+};
+
 /// OK when a CUDA driver and device are usable; otherwise the one-line reason
 /// ("no CUDA driver (libcuda.so.1) found", "no CUDA device", ...).
 Status cudaAvailable();
@@ -96,6 +104,15 @@ public:
   virtual Expected<std::vector<Tensor>> run(const std::vector<Tensor> &inputs) = 0;
   /// Memory of the last run (zero before the first).
   virtual MemoryStats memoryStats() const = 0;
+  /// Times every launch of the following runs (CPU: wall clock around each launch;
+  /// CUDA: events, without CUDA Graphs). Off by default.
+  virtual void setProfiling(bool on) = 0;
+  /// Per-launch times of the last profiled run, in launch order.
+  virtual std::vector<KernelTiming> lastProfile() const = 0;
+  /// Measured copy bandwidth of the target's memory in bytes/s (read + write counted),
+  /// the ceiling for memory-bound kernels: a parallel memcpy on the CPU, a
+  /// device-to-device copy on CUDA, each of `bytes` bytes, best of a few.
+  virtual Expected<double> copyBandwidth(uint64_t bytes) = 0;
 };
 
 } // namespace dlc

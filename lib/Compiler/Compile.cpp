@@ -107,6 +107,11 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
     result.bytes = printed(module);
     return result;
   }
+  if (options.emit == EmitKind::Dot) {
+    std::string dot = kernelGraphDot(module);
+    result.bytes.assign(dot.begin(), dot.end());
+    return result;
+  }
   auto spec = buildPlan(module);
   if (failed(spec))
     return errors.status("cannot build the launch plan");
@@ -158,6 +163,15 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
   }
   spec->producer = "dlc 0.1.0";
   result.numKernels = spec->kernels.size();
+  result.numLaunches = spec->launches.size();
+  for (const artifact::Launch &l : spec->launches)
+    for (int32_t b : l.bindings) {
+      const artifact::Buffer &buf = spec->buffers[b];
+      uint64_t bytes = dtypeSize(buf.dtype);
+      for (int64_t d : buf.dims)
+        bytes *= d >= 0 ? d : 1;
+      result.bytesMoved += bytes;
+    }
   result.weightBytes = spec->weights.size();
   result.bytes = artifact::serialize(*spec);
   return result;

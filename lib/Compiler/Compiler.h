@@ -28,6 +28,9 @@ void configureIRPrinting(mlir::PassManager &pm, const CompileOptions &options);
 /// Shape inference, canonicalization, CSE and kernel formation on the imported module.
 mlir::LogicalResult runGraphPipeline(mlir::ModuleOp module, const CompileOptions &options);
 
+/// Graphviz text of the kernel-formed @main: ops clustered and coloured by kernel.
+std::string kernelGraphDot(mlir::ModuleOp module);
+
 /// Buffers, launches, shape expressions and weights of the kernel-formed @main.
 mlir::FailureOr<artifact::ArtifactSpec> buildPlan(mlir::ModuleOp module);
 

@@ -76,12 +76,15 @@ static void addUpstream(PassManager &pm, StringRef pipeline) {
 }
 
 LogicalResult runGraphPipeline(ModuleOp module, const CompileOptions &options) {
-  return runPipeline(module, options, [](PassManager &pm) {
+  return runPipeline(module, options, [&](PassManager &pm) {
     OpPassManager &f = pm.nest<func::FuncOp>();
     f.addPass(createDlcShapeInference());
     f.addPass(createCanonicalizerPass());
     f.addPass(createCSEPass());
-    f.addPass(createDlcFormKernels());
+    f.addPass(createDlcFoldBatchNorm());
+    DlcFormKernelsOptions formKernels;
+    formKernels.fuse = options.fusion;
+    f.addPass(createDlcFormKernels(formKernels));
   });
 }
 

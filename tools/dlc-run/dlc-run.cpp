@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <exception>
+#include <iomanip>
 #include <iostream>
 
 namespace {
@@ -22,6 +23,9 @@ Runs a compiled dlc artifact on input tensors and reports its outputs.
   --output-dir DIR    writes output i to DIR/output_<i>.npy (DIR is created if missing)
   --repeat N          runs N times (default 1) and also reports the median time of
                       runs 2..N (warm: plans cached, CUDA Graphs replayed)
+  --profile           times every launch (median over the warm runs; at least 10
+                      runs) and prints each kernel's time, bytes and bandwidth
+                      against the measured copy ceiling of the target's memory
   --cuda-check        only checks for a usable CUDA driver and device: prints the
                       device check's result, exit status 0 when one is usable
   --help              shows this help
@@ -39,6 +43,7 @@ struct Options {
   int repeat = 1;
   bool help = false;
   bool cudaCheck = false;
+  bool profile = false;
 };
 
 /// Parses the command line; an option's value is the next argument or follows '='.
@@ -51,6 +56,10 @@ dlc::Status parseArgs(int argc, char **argv, Options &opts) {
     }
     if (arg == "--cuda-check") {
       opts.cudaCheck = true;
+      continue;
+    }
+    if (arg == "--profile") {
+      opts.profile = true;
       continue;
     }
     std::string flag = arg.substr(0, arg.find('='));
@@ -90,6 +99,36 @@ dlc::Status parseArgs(int argc, char **argv, Options &opts) {
   return dlc::Status::ok();
 }
 
+/// Per launch: the median time over the warm runs, bytes, GB/s and % of the ceiling.
+void printProfile(const std::vector<std::vector<dlc::KernelTiming>> &runs, double ceiling,
+                  std::ostream &os) {
+  if (runs.empty())
+    return;
+  size_t n = runs.front().size();
+  os << "profile: median of " << runs.size() << " warm runs; copy ceiling "
+     << std::fixed << std::setprecision(1) << ceiling / 1e9
+     << " GB/s (256 MiB copied, read + write)\n";
+  os << "  launch  kernel                               ms          MB    GB/s  %ceil\n";
+  double total = 0;
+  for (size_t l = 0; l < n; ++l) {
+    std::vector<double> ms;
+    for (const auto &run : runs)
+      if (l < run.size())
+        ms.push_back(run[l].milliseconds);
+    std::sort(ms.begin(), ms.end());
+    double median = ms[ms.size() / 2];
+    total += median;
+    const dlc::KernelTiming &k = runs.front()[l];
+    double gbs = median > 0 ? k.bytes / (median * 1e-3) / 1e9 : 0;
+    os << "  " << std::setw(6) << l << "  " << std::left << std::setw(32)
+       << k.kernel.substr(0, 32) << std::right << std::setw(9) << std::setprecision(4)
+       << median << std::setw(12) << std::setprecision(3) << k.bytes / 1e6 << std::setw(8)
+       << std::setprecision(1) << gbs << std::setw(7) << std::setprecision(1)
+       << 100.0 * gbs * 1e9 / ceiling << "\n";
+  }
+  os << "  total " << std::setprecision(4) << total << " ms in " << n << " launches\n";
+}
+
 int fail(const std::string &message) {
   std::cerr << "dlc-run: error: " << message << "\n";
   return 1;
@@ -121,6 +160,10 @@ int runMain(int argc, char **argv) {
       !s)
     return fail(s.message());
 
+  if (opts.profile) {
+    (*model)->setProfiling(true);
+    opts.repeat = std::max(opts.repeat, 11);
+  }
   auto start = std::chrono::steady_clock::now();
   dlc::Expected<std::vector<dlc::Tensor>> outputs = (*model)->run(inputs);
   std::chrono::duration<double, std::milli> elapsed =
@@ -128,6 +171,7 @@ int runMain(int argc, char **argv) {
   if (!outputs)
     return fail(outputs.message());
   std::vector<double> warm;
+  std::vector<std::vector<dlc::KernelTiming>> profiles;
   for (int i = 1; i < opts.repeat; ++i) {
     auto t0 = std::chrono::steady_clock::now();
     dlc::Expected<std::vector<dlc::Tensor>> again = (*model)->run(inputs);
@@ -136,6 +180,8 @@ int runMain(int argc, char **argv) {
             .count());
     if (!again)
       return fail(again.message());
+    if (opts.profile)
+      profiles.push_back((*model)->lastProfile());
   }
 
   if (dlc::Status s = dlc::cli::reportOutputs((*model)->outputs(), *outputs,
@@ -149,6 +195,13 @@ int runMain(int argc, char **argv) {
     dlc::cli::reportTime(warm[warm.size() / 2], std::cout);
   }
   dlc::cli::reportMemory((*model)->memoryStats(), std::cout);
+  if (opts.profile) {
+    constexpr uint64_t kCopyBytes = 256ull << 20;
+    dlc::Expected<double> ceiling = (*model)->copyBandwidth(kCopyBytes);
+    if (!ceiling)
+      return fail(ceiling.message());
+    printProfile(profiles, *ceiling, std::cout);
+  }
   return 0;
 }
 

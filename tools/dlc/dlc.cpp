@@ -23,8 +23,9 @@ commands:
           [--print-ir-after=PASS]
       Compiles a model. --emit artifact (default) writes a .dlc artifact (default
       OUT: the model's name with .dlc); --emit dlc|linalg prints the IR after that
-      stage, --emit llvm (CPU) the kernels' LLVM IR and --emit ptx (CUDA) one PTX
-      module with every kernel (to OUT, or stdout). --cuda-arch sm_80 (default),
+      stage, --emit llvm (CPU) the kernels' LLVM IR, --emit ptx (CUDA) one PTX
+      module with every kernel and --emit dot a Graphviz picture of the graph with
+      ops clustered and coloured by kernel (to OUT, or stdout). --cuda-arch sm_80 (default),
       sm_86, sm_89, sm_90 or sm_90a: the PTX target; the driver JIT-compiles it for
       the card at load, and newer cards run older PTX. --specialize NAME=PATH bakes
       the value of input NAME (.npy or .pb) into nodes that need it at compile time
@@ -47,7 +48,7 @@ commands:
       Lists the ONNX op types dlc imports.
 
 Options common to compile and run:
-  --no-fusion   one kernel per op (currently the only mode; fusion is in progress)
+  --no-fusion   one kernel per op (the reference for fused kernels; see docs/fusion.md)
 
 Errors are one line on stderr with exit code 1. DLC_NUM_THREADS sets the number of
 CPU threads; DLC_CC the C compiler used to link CPU kernels (default: cc).
@@ -141,17 +142,19 @@ int compileCommand(int argc, char **argv) {
     return fail(target.message());
   options.target = *target;
   options.cudaArch = args.get("--cuda-arch", options.cudaArch);
+  options.fusion = !args.has("--no-fusion");
   std::string emit = args.get("--emit", "artifact");
   static const std::map<std::string, dlc::EmitKind> kinds{
       {"artifact", dlc::EmitKind::Artifact},
       {"dlc", dlc::EmitKind::Dlc},
       {"linalg", dlc::EmitKind::Linalg},
       {"llvm", dlc::EmitKind::Llvm},
-      {"ptx", dlc::EmitKind::Ptx}};
+      {"ptx", dlc::EmitKind::Ptx},
+      {"dot", dlc::EmitKind::Dot}};
   auto kind = kinds.find(emit);
   if (kind == kinds.end())
     return fail("unknown --emit kind '" + emit +
-                "' (expected artifact, dlc, linalg, llvm, ptx)");
+                "' (expected artifact, dlc, linalg, llvm, ptx, dot)");
   options.emit = kind->second;
   for (auto [it, end] = args.values.equal_range("--specialize"); it != end; ++it) {
     auto named = dlc::cli::parseNamedInput(it->second);
@@ -186,7 +189,9 @@ int compileCommand(int argc, char **argv) {
     return fail("cannot write " + out);
   if (options.emit == dlc::EmitKind::Artifact)
     std::cout << "compiled " << model << " -> " << out << ": " << result->numKernels
-              << " kernels, " << result->weightBytes << " weight bytes, "
+              << (result->numKernels == 1 ? " kernel, " : " kernels, ") << result->numLaunches
+              << (result->numLaunches == 1 ? " launch, " : " launches, ") << result->bytesMoved
+              << " bytes moved per run (symbolic dims = 1), " << result->weightBytes << " weight bytes, "
               << result->bytes.size() << " bytes, " << seconds << " s\n";
   return 0;
 }
@@ -236,6 +241,7 @@ int runCommand(int argc, char **argv) {
     dlc::CompileOptions options;
     options.target = *target;
     options.cudaArch = args.get("--cuda-arch", options.cudaArch);
+    options.fusion = !args.has("--no-fusion");
     for (size_t i = 0; i < inputs.size(); ++i)
       if (inputs[i].numElements() <= kMaxShapeTensorElements)
         options.shapeTensorInputs[(*declared)[i].name] = inputs[i];

@@ -1,19 +1,87 @@
-// RUN: dlc-opt %s -dlc-form-kernels | FileCheck %s
+// RUN: dlc-opt %s -split-input-file -dlc-form-kernels | FileCheck %s
+// RUN: dlc-opt %s -split-input-file -dlc-form-kernels=fuse=false | FileCheck %s --check-prefix=NOFUSE
 
-// Each compute op becomes a kernel; constants and metadata-only ops stay outside.
-// CHECK-LABEL: func @mlp
-func.func @mlp(%x: tensor<?x4xf32>) -> tensor<?x2x2xf32> {
-  // CHECK: %[[W:.*]] = dlc.constant
+// A contraction takes its elementwise epilogue; constants and metadata-only ops stay
+// outside kernels. Without fusion each compute op is a kernel.
+// CHECK-LABEL: func @epilogue
+// CHECK: %[[W:.*]] = dlc.constant
+// CHECK: %[[K0:.*]] = dlc.kernel "k0_matmul_relu"(%{{.*}}, %[[W]]) {nodes = ["MatMul_0 (MatMul)", "Relu_1 (Relu)"]}
+// CHECK:   dlc.matmul
+// CHECK:   dlc.relu
+// CHECK:   dlc.yield
+// CHECK: %[[R:.*]] = dlc.reshape %[[K0]]
+// CHECK: return %[[R]]
+// NOFUSE-LABEL: func @epilogue
+// NOFUSE: dlc.kernel "k0_matmul"
+// NOFUSE: dlc.kernel "k1_relu"
+func.func @epilogue(%x: tensor<?x4xf32>) -> tensor<?x2x2xf32> {
   %w = dlc.constant {value = dense<1.0> : tensor<4x4xf32>} : () -> tensor<4x4xf32>
-  // CHECK: %[[K0:.*]] = dlc.kernel "k0_matmul"(%{{.*}}, %[[W]]) {nodes = ["MatMul_0 (MatMul)"]}
-  // CHECK:   dlc.matmul
-  // CHECK:   dlc.yield
   %m = dlc.matmul %x, %w : (tensor<?x4xf32>, tensor<4x4xf32>) -> tensor<?x4xf32> loc("node 'MatMul_0' (MatMul)")
-  // CHECK: %[[K1:.*]] = dlc.kernel "k1_relu"(%[[K0]])
-  %r = dlc.relu %m : (tensor<?x4xf32>) -> tensor<?x4xf32>
-  // CHECK: %[[R:.*]] = dlc.reshape %[[K1]]
-  // CHECK-NOT: dlc.kernel
+  %r = dlc.relu %m : (tensor<?x4xf32>) -> tensor<?x4xf32> loc("node 'Relu_1' (Relu)")
   %s = dlc.reshape %r {shape = array<i64: 0, 2, 2>, allowzero = false} : (tensor<?x4xf32>) -> tensor<?x2x2xf32>
-  // CHECK: return %[[R]]
   return %s : tensor<?x2x2xf32>
+}
+
+// -----
+
+// A chain of elementwise ops, with a fan-out that stays inside (x * sigmoid(x)), is
+// one kernel.
+// CHECK-LABEL: func @chain
+// CHECK-COUNT-1: dlc.kernel
+// CHECK-NOT: dlc.kernel
+// NOFUSE-LABEL: func @chain
+// NOFUSE-COUNT-4: dlc.kernel
+func.func @chain(%x: tensor<8x16xf32>) -> tensor<8x16xf32> {
+  %a = dlc.exp %x : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  %b = dlc.sigmoid %a : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  %c = dlc.mul %a, %b : (tensor<8x16xf32>, tensor<8x16xf32>) -> tensor<8x16xf32>
+  %d = dlc.tanh %c : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  return %d : tensor<8x16xf32>
+}
+
+// -----
+
+// A value used outside a would-be kernel splits it: the kernel has one output.
+// CHECK-LABEL: func @escape
+// CHECK: %[[K0:.*]] = dlc.kernel "k0_exp"
+// CHECK: %[[K1:.*]] = dlc.kernel "k1_tanh"(%[[K0]])
+// CHECK: return %[[K0]], %[[K1]]
+func.func @escape(%x: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) {
+  %a = dlc.exp %x : (tensor<8xf32>) -> tensor<8xf32>
+  %b = dlc.tanh %a : (tensor<8xf32>) -> tensor<8xf32>
+  return %a, %b : tensor<8xf32>, tensor<8xf32>
+}
+
+// -----
+
+// Softmax (a row reduction) takes the scaled scores from the matmul, whose transposed
+// operands are read through its indexing: one kernel.
+// CHECK-LABEL: func @attention_scores
+// CHECK: dlc.kernel "k0_transpose_transpose_matmul_etc"
+// CHECK:   dlc.transpose
+// CHECK:   dlc.matmul
+// CHECK:   dlc.mul
+// CHECK:   dlc.softmax
+// CHECK-NOT: dlc.kernel
+func.func @attention_scores(%q: tensor<2x8x4xf32>, %k: tensor<2x4x8xf32>) -> tensor<2x8x8xf32> {
+  %s = dlc.constant {value = dense<0.5> : tensor<f32>} : () -> tensor<f32>
+  %kt = dlc.transpose %k {perm = array<i64: 0, 2, 1>} : (tensor<2x4x8xf32>) -> tensor<2x8x4xf32>
+  %kt2 = dlc.transpose %kt {perm = array<i64: 0, 2, 1>} : (tensor<2x8x4xf32>) -> tensor<2x4x8xf32>
+  %m = dlc.matmul %q, %kt2 : (tensor<2x8x4xf32>, tensor<2x4x8xf32>) -> tensor<2x8x8xf32>
+  %m2 = dlc.mul %m, %s : (tensor<2x8x8xf32>, tensor<f32>) -> tensor<2x8x8xf32>
+  %p = dlc.softmax %m2 {axis = -1 : i64} : (tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  return %p : tensor<2x8x8xf32>
+}
+
+// -----
+
+// A reduction over a leading axis is opaque (each tile would redo it): its own kernel,
+// and its consumer another.
+// CHECK-LABEL: func @leading_reduction
+// CHECK: dlc.kernel "k0_reduce_sum"
+// CHECK: dlc.kernel "k1_exp"
+func.func @leading_reduction(%x: tensor<8x16xf32>) -> tensor<16xf32> {
+  %r = dlc.reduce_sum %x {axes = array<i64: 0>, keepdims = false} : (tensor<8x16xf32>) -> tensor<16xf32>
+  %e = dlc.exp %r : (tensor<16xf32>) -> tensor<16xf32>
+  return %e : tensor<16xf32>
 }
