@@ -83,6 +83,18 @@ def DlcTileWorkgroups : Pass<"dlc-tile-workgroups", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::affine::AffineDialect"];
 }
 
+def DlcFoldPadIntoLoads : Pass<"dlc-fold-pad-into-loads", "mlir::ModuleOp"> {
+  let summary = "Read padded linalg.generic inputs with guarded loads instead of a pad";
+  let description = [{
+    Replaces a static, constant-valued `tensor.pad` feeding a `linalg.generic` input
+    (Conv's and pooling's padded input) by a `tensor.extract` in the body at a clamped
+    index, selected against the pad value when out of bounds. Tiling then needs no
+    padded copy of each tile (the CUDA pipeline runs it before dlc-tile-gpu).
+  }];
+  let dependentDialects = ["mlir::affine::AffineDialect", "mlir::arith::ArithDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 def DlcTileGpu : Pass<"dlc-tile-gpu", "mlir::ModuleOp"> {
   let summary = "Tile each kernel's root op for CUDA thread blocks and threads";
   let description = [{

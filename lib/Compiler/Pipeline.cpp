@@ -17,6 +17,7 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
 
+#include <cstdlib>
 #include <mutex>
 
 using namespace mlir;
@@ -95,6 +96,13 @@ LogicalResult runKernelPipeline(ModuleOp module, const CompileOptions &options) 
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
     pm.addPass(bufferization::createEmptyTensorEliminationPass());
+    // Padded inputs as guarded loads: needed on the GPU (docs/cuda.md); on the CPU a
+    // padded copy per tile vectorizes better. DLC_FOLD_PAD=0/1 overrides (testing).
+    bool foldPad = options.target == TargetKind::Cuda;
+    if (const char *env = std::getenv("DLC_FOLD_PAD"); env && *env)
+      foldPad = std::string(env) != "0";
+    if (foldPad)
+      pm.addPass(createDlcFoldPadIntoLoads());
     if (options.target == TargetKind::Cuda)
       pm.addPass(createDlcTileGpu());
     else

@@ -3,7 +3,8 @@
 
 Runs each e2e model and each ONNX node test of the expected-pass list twice through
 `dlc run` (fused, then with --no-fusion) and compares every output:
-    |fused - unfused| <= 1e-5 * max(1, |unfused|)   elementwise (floats; others exact)
+    |fused - unfused| <= 1e-5 * max(1, |unfused|)   elementwise (floats; equal
+                                                    infinities and NaN match; others exact)
 Also reports the kernel count of both (from `dlc compile`) for the e2e models.
 Prints failures and `P passed, F failed`; exit status 1 when any output differs or a
 run fails in one mode but not the other.
@@ -50,9 +51,10 @@ def run_both(dlc, model, inputs, work, timeout, target):
         if u.shape != f.shape or u.dtype != f.dtype:
             return f"{name}: fused {f.dtype}{list(f.shape)}, unfused {u.dtype}{list(u.shape)}"
         if u.dtype.kind in "fc":
-            both_nan = np.isnan(u) & np.isnan(f)
-            diff = np.abs(f.astype(np.float64) - u)
-            bad = ~both_nan & ~(diff <= RTOL * np.maximum(1.0, np.abs(u)))
+            same = (f == u) | (np.isnan(u) & np.isnan(f))  # infinities included
+            with np.errstate(invalid="ignore"):
+                diff = np.abs(f.astype(np.float64) - u)
+                bad = ~same & ~(diff <= RTOL * np.maximum(1.0, np.abs(u)))
             if np.any(bad):
                 return f"{name}: {int(np.sum(bad))} elements differ, max {np.nanmax(diff):.3g}"
         elif not np.array_equal(u, f):
