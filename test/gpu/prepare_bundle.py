@@ -4,6 +4,8 @@
 Writes --bundle (default: bundle/, git-ignored) and packs it into --tar (default:
 bundle.tar.gz, git-ignored), which the device tool carries:
   e2e/       the e2e models' CUDA artifacts, inputs and onnxruntime references
+  bandwidth/ memory-bound fused kernels (ten-op elementwise chain, Softmax, LayerNorm
+             over x[N, 1024]); their 64 MiB inputs are generated on the device
   node/      per CPU-passing ONNX node test: model.onnx, its data sets, and the CUDA
              artifact of each (compiled with small inputs specialized)
   include/   FlatBuffers headers, gen/ the generated artifact header: the runtime then
@@ -19,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tarfile
 import time
@@ -103,6 +106,22 @@ def main():
                 "inputs": rel(glob.glob(f"{stem}.input_*.npy")),
                 "refs": rel(glob.glob(f"{stem}.ref_*.npy"))})
         os.remove(model)  # the artifact is what runs there
+
+    bw_dir = os.path.join(args.bundle, "bandwidth")
+    subprocess.run([sys.executable, os.path.join(cases.HERE, "make_bandwidth_models.py"),
+                    bw_dir], check=True)
+    manifest["bandwidth"] = []
+    for model in sorted(glob.glob(os.path.join(bw_dir, "*.onnx"))):
+        name = os.path.splitext(os.path.basename(model))[0]
+        artifact = os.path.join(bw_dir, f"{name}.dlc")
+        code, err = cases.run([dlc, "compile", model, "--target", "cuda", "-o", artifact],
+                              args.timeout)
+        if code != 0:
+            manifest["problems"].append(f"bandwidth/{name}: dlc compile: {err}")
+            continue
+        manifest["bandwidth"].append({"name": name,
+                                      "artifact": os.path.relpath(artifact, args.bundle)})
+        os.remove(model)
 
     items = list(cases.node_cases(re.compile(args.filter)))
     print(f"compiling {len(items)} node tests for CUDA", flush=True)

@@ -5,6 +5,8 @@
          satisfy max|out - ref| <= 1e-4 * max(1, max|ref|) against onnxruntime; the
          first run's time and the median of the warm runs (cached plan, CUDA Graph
          replay) are reported
+  bandwidth  the fused memory-bound kernels on x[16384, 1024] (64 MiB) with
+         `dlc-run --profile`: GB/s against the device-to-device copy ceiling
   node   each node test's data sets through dlc-run, compared as the conformance
          runner does (test/conformance/run_node_tests.py); the pass count is set
          against the CPU's (the bundle holds the CPU-passing tests)
@@ -75,6 +77,27 @@ def e2e_case(case, bundle, dlc_run, repeat, work, timeout):
     return row
 
 
+BW_ROWS, BW_WIDTH = 16384, 1024
+
+
+def bandwidth_case(case, bundle, dlc_run, work, timeout):
+    x = os.path.join(work, "bw_input.npy")
+    if not os.path.exists(x):
+        np.save(x, np.random.default_rng(0).standard_normal((BW_ROWS, BW_WIDTH),
+                                                             dtype=np.float32))
+    code, out, err = run([dlc_run, os.path.join(bundle, case["artifact"]), x, "--profile",
+                          "--repeat", "21"], timeout)
+    if code != 0:
+        return {"name": case["name"], "problem": run_node_tests.first_line(err)}
+    ceiling = re.search(r"copy ceiling ([0-9.]+) GB/s", out)
+    rows = re.findall(r"^\s+\d+\s+(\S+)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)$",
+                      out, re.M)
+    return {"name": case["name"], "problem": "",
+            "ceiling_gbs": float(ceiling.group(1)) if ceiling else None,
+            "kernels": [{"kernel": k, "ms": float(ms), "mb": float(mb), "gbs": float(g),
+                         "percent": float(p)} for k, ms, mb, g, p in rows]}
+
+
 def node_case(entry, bundle, dlc_run, work, timeout):
     """Returns (name, status, detail) with the conformance runner's statuses."""
     model = onnx.load(os.path.join(bundle, entry["folder"], "model.onnx"),
@@ -123,6 +146,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="dlc-gpu-") as work:
         rows = [e2e_case(c, args.bundle, args.dlc_run, args.repeat, work, args.timeout)
                 for c in manifest["e2e"]]
+        bandwidth = [bandwidth_case(c, args.bundle, args.dlc_run, work, args.timeout)
+                     for c in manifest.get("bandwidth", [])]
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
             nodes = list(pool.map(
                 lambda e: node_case(e, args.bundle, args.dlc_run, work, args.timeout),
@@ -135,6 +160,18 @@ def main():
         warm = "-" if r["warm_ms"] is None else f"{r['warm_ms']:.3f}"
         print(f"{r['model']:<10}{r['batch']:>6}{err:>12}{first:>10}{warm:>10}  "
               f"{'FAIL ' + r['problem'] if r['problem'] else 'ok'}")
+    if bandwidth:
+        print(f"\n{'bandwidth':<11}{'kernels':>8}{'ms':>9}{'GB/s':>9}{'% copy':>8}")
+    for b in bandwidth:
+        if b["problem"]:
+            print(f"{b['name']:<11} FAIL {b['problem']}")
+            continue
+        ms = sum(k["ms"] for k in b["kernels"])
+        mb = sum(k["mb"] for k in b["kernels"])
+        gbs = mb / 1e3 / (ms * 1e-3) if ms else 0
+        pct = 100 * gbs / b["ceiling_gbs"] if b["ceiling_gbs"] else 0
+        print(f"{b['name']:<11}{len(b['kernels']):>8}{ms:>9.3f}{gbs:>9.1f}{pct:>7.1f}%"
+              f"  (copy {b['ceiling_gbs']} GB/s)")
     statuses = {}
     for _, status, _ in nodes:
         statuses[status] = statuses.get(status, 0) + 1
@@ -152,7 +189,7 @@ def main():
         print(f"  ... and {len(failures) - 40} more")
     if args.report:
         with open(args.report, "w") as f:
-            json.dump({"device": smi.stdout.strip(), "e2e": rows,
+            json.dump({"device": smi.stdout.strip(), "e2e": rows, "bandwidth": bandwidth,
                        "node": [{"name": n, "status": s, "detail": d} for n, s, d in nodes]},
                       f, indent=1)
     e2e_failed = sum(1 for r in rows if r["problem"])
