@@ -98,6 +98,37 @@ void mapForall(RewriterBase &rewriter, scf::ForallOp forall, Value id) {
   rewriter.eraseOp(forall);
 }
 
+/// Emulation: `forall` mapped as on the GPU, for every id of `for (id = lo; id < hi;
+/// id += step)`, each iteration in its own alloca scope.
+void mapForallInLoop(RewriterBase &rewriter, scf::ForallOp forall, Value lo, Value hi,
+                     Value step) {
+  Location loc = forall.getLoc();
+  rewriter.setInsertionPoint(forall);
+  auto loop = scf::ForOp::create(rewriter, loc, lo, hi, step);
+  rewriter.setInsertionPointToStart(loop.getBody());
+  auto scope = memref::AllocaScopeOp::create(rewriter, loc, TypeRange{});
+  Block *scopeBody = rewriter.createBlock(&scope.getBodyRegion());
+  rewriter.setInsertionPointToStart(scopeBody);
+  auto ret = memref::AllocaScopeReturnOp::create(rewriter, loc, ValueRange{});
+  rewriter.moveOpBefore(forall, ret);
+  mapForall(rewriter, forall, loop.getInductionVar());
+}
+
+/// The number of iterations of `forall` (product of its trip counts), before it.
+Value tripCount(RewriterBase &rewriter, scf::ForallOp forall) {
+  Location loc = forall.getLoc();
+  rewriter.setInsertionPoint(forall);
+  Value total = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  for (auto [lb, ub, step] : llvm::zip(forall.getLowerBound(rewriter),
+                                       forall.getUpperBound(rewriter),
+                                       forall.getStep(rewriter))) {
+    Value extent = arith::SubIOp::create(rewriter, loc, ub, lb);
+    total = arith::MulIOp::create(rewriter, loc, total,
+                                  arith::CeilDivSIOp::create(rewriter, loc, extent, step));
+  }
+  return total;
+}
+
 /// Every scf.forall under `root` becomes sequential scf.for loops.
 LogicalResult serializeForalls(RewriterBase &rewriter, Operation *root) {
   SmallVector<scf::ForallOp> foralls;
@@ -129,6 +160,8 @@ void allocsToAllocas(RewriterBase &rewriter, Operation *root) {
 }
 
 struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
+  using DlcMapToGpuBase::DlcMapToGpuBase;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<func::FuncOp> kernels;
@@ -137,6 +170,12 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
         kernels.push_back(func);
     if (kernels.empty())
       return;
+    if (emulate) {
+      for (func::FuncOp func : kernels)
+        if (failed(emulateOnCpu(func)))
+          return signalPassFailure();
+      return;
+    }
     OpBuilder b(module.getBodyRegion());
     b.setInsertionPointToEnd(module.getBody());
     auto gpuModule = gpu::GPUModuleOp::create(b, module.getLoc(), "dlc_kernels");
@@ -144,6 +183,42 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
     for (func::FuncOp func : kernels)
       if (failed(convert(func, gpuModule)))
         return signalPassFailure();
+  }
+
+  /// The GPU mapping of `func`, run on the CPU: block ids wg, wg + nwg, ... and every
+  /// thread id of a block, in loops.
+  LogicalResult emulateOnCpu(func::FuncOp func) {
+    IRRewriter rewriter(&getContext());
+    Location loc = func.getLoc();
+    Block &entry = func.getBody().front();
+    unsigned n = func.getNumArguments();
+    Value wg = entry.getArgument(n - 2), nwg = entry.getArgument(n - 1);
+    allocsToAllocas(rewriter, func);
+    int64_t blockThreads = 1;
+    scf::ForallOp blocks = func->hasAttr("dlc.gpu_grid") ? soleForall(entry) : nullptr;
+    if (blocks) {
+      scf::ForallOp threads = soleForall(*blocks.getBody());
+      std::optional<SmallVector<int64_t>> counts =
+          threads ? getConstantIntValues(threads.getMixedUpperBound()) : std::nullopt;
+      if (threads && counts && threads.isNormalized()) {
+        blockThreads = 1;
+        for (int64_t c : *counts)
+          blockThreads *= c;
+        rewriter.setInsertionPoint(threads);
+        Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+        Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+        Value count = arith::ConstantIndexOp::create(rewriter, loc, blockThreads);
+        mapForallInLoop(rewriter, threads, zero, count, one);
+      }
+      Value total = tripCount(rewriter, blocks);
+      mapForallInLoop(rewriter, blocks, wg, total, nwg);
+    } else {
+      func->removeAttr("dlc.gpu_grid");
+    }
+    if (failed(serializeForalls(rewriter, func)))
+      return failure();
+    func->setAttr("dlc.block", rewriter.getDenseI64ArrayAttr({blockThreads}));
+    return success();
   }
 
   LogicalResult convert(func::FuncOp func, gpu::GPUModuleOp gpuModule) {

@@ -119,7 +119,18 @@ def DlcMapToGpu : Pass<"dlc-map-to-gpu", "mlir::ModuleOp"> {
     those loops the mapping would race, so that level is run as plain loops by a single
     block or thread instead. Static allocations become `memref.alloca`. Each kernel gets
     `dlc.block = [threads]` for the launch plan.
+
+    With `emulate=true` (a CPU check of the GPU mapping, `DLC_EMULATE_GPU=1`) the
+    kernels stay CPU kernel functions: the same guarded delinearizations run inside
+    loops over the block ids `wg, wg + nwg, ...` and over the thread ids, each
+    iteration in its own `memref.alloca_scope`. Without barriers or shared memory,
+    running a block's threads one after another is a valid schedule, so the CPU
+    computes exactly what the GPU mapping prescribes.
   }];
+  let options = [
+    Option<"emulate", "emulate", "bool", /*default=*/"false",
+           "Keep CPU kernels; run blocks and threads as loops">,
+  ];
   let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect",
                            "mlir::arith::ArithDialect", "mlir::memref::MemRefDialect"];
 }

@@ -145,8 +145,15 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
     if (!spec->code.empty())
       spec->code.push_back(0); // cuModuleLoadData takes a C string.
   } else {
-    assignGrids(module, *spec);
-    if (failed(runCpuLoweringPipeline(module, options)))
+    if (!emulateGpu())
+      assignGrids(module, *spec);
+    if (failed(runCpuMappingPipeline(module, options)))
+      return errors.status("lowering kernels to LLVM failed");
+    // With GPU emulation the grid is the GPU's block count; the CPU runs
+    // min(blocks, threads) workgroups, each looping over its share of blocks.
+    if (emulateGpu() && failed(assignGpuLaunches(module, *spec)))
+      return errors.status("mapping kernels to the GPU failed");
+    if (failed(runCpuLlvmPipeline(module, options)))
       return errors.status("lowering kernels to LLVM failed");
     std::string llvmIR;
     auto code = emitCpuCode(module, *spec,

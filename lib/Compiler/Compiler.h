@@ -37,9 +37,17 @@ mlir::FailureOr<artifact::ArtifactSpec> buildPlan(mlir::ModuleOp module);
 /// Outlines kernels and lowers them to linalg, tiled over workgroups (on tensors).
 mlir::LogicalResult runKernelPipeline(mlir::ModuleOp module, const CompileOptions &options);
 
-/// Bufferizes the kernels and lowers them to the LLVM dialect.
-mlir::LogicalResult runCpuLoweringPipeline(mlir::ModuleOp module,
-                                           const CompileOptions &options);
+/// DLC_EMULATE_GPU=1: the CPU target compiles kernels with the CUDA target's tiling and
+/// block/thread mapping, run as loops (a check of that mapping without a GPU).
+bool emulateGpu();
+
+/// Bufferizes the kernels and distributes their workgroup loop (or, with
+/// emulateGpu(), maps their block and thread loops as the GPU would, as loops).
+mlir::LogicalResult runCpuMappingPipeline(mlir::ModuleOp module,
+                                          const CompileOptions &options);
+
+/// Lowers the mapped CPU kernels to the LLVM dialect.
+mlir::LogicalResult runCpuLlvmPipeline(mlir::ModuleOp module, const CompileOptions &options);
 
 /// Bufferizes the kernels and maps them onto a gpu.module of CUDA kernels.
 mlir::LogicalResult runCudaMappingPipeline(mlir::ModuleOp module,

@@ -17,7 +17,10 @@ LogicalResult assignGpuLaunches(ModuleOp module, artifact::ArtifactSpec &spec) {
   auto gpuModule = module.lookupSymbol<gpu::GPUModuleOp>("dlc_kernels");
   for (Launch &launch : spec.launches) {
     const Kernel &k = spec.kernels[launch.kernel];
-    auto func = gpuModule ? gpuModule.lookupSymbol<gpu::GPUFuncOp>(k.name) : nullptr;
+    // A gpu.func, or with GPU emulation on the CPU the kernel function itself.
+    Operation *func = gpuModule ? gpuModule.lookupSymbol(k.name) : nullptr;
+    if (!func)
+      func = module.lookupSymbol(k.name);
     if (!func)
       return module.emitError("kernel '") << k.name << "' was not mapped to the GPU";
     auto block = func->getAttrOfType<DenseI64ArrayAttr>("dlc.block");

@@ -98,12 +98,13 @@ LogicalResult runKernelPipeline(ModuleOp module, const CompileOptions &options) 
     pm.addPass(bufferization::createEmptyTensorEliminationPass());
     // Padded inputs as guarded loads: needed on the GPU (docs/cuda.md); on the CPU a
     // padded copy per tile vectorizes better. DLC_FOLD_PAD=0/1 overrides (testing).
-    bool foldPad = options.target == TargetKind::Cuda;
+    bool gpuTiling = options.target == TargetKind::Cuda || emulateGpu();
+    bool foldPad = gpuTiling;
     if (const char *env = std::getenv("DLC_FOLD_PAD"); env && *env)
       foldPad = std::string(env) != "0";
     if (foldPad)
       pm.addPass(createDlcFoldPadIntoLoads());
-    if (options.target == TargetKind::Cuda)
+    if (gpuTiling)
       pm.addPass(createDlcTileGpu());
     else
       pm.addPass(createDlcTileWorkgroups());
@@ -112,20 +113,38 @@ LogicalResult runKernelPipeline(ModuleOp module, const CompileOptions &options) 
   });
 }
 
-LogicalResult runCpuLoweringPipeline(ModuleOp module, const CompileOptions &options) {
+bool emulateGpu() {
+  const char *env = std::getenv("DLC_EMULATE_GPU");
+  return env && *env && std::string(env) != "0";
+}
+
+LogicalResult runCpuMappingPipeline(ModuleOp module, const CompileOptions &options) {
   return runPipeline(module, options, [](PassManager &pm) {
     pm.addPass(createDlcBufferize());
     bufferization::buildBufferDeallocationPipeline(pm);
-    pm.addPass(createDlcDistributeWorkgroups());
+    if (emulateGpu()) {
+      pm.addPass(createCanonicalizerPass());
+      pm.addPass(createCSEPass());
+      DlcMapToGpuOptions map;
+      map.emulate = true;
+      pm.addPass(createDlcMapToGpu(map));
+    } else {
+      pm.addPass(createDlcDistributeWorkgroups());
+    }
+  });
+}
+
+LogicalResult runCpuLlvmPipeline(ModuleOp module, const CompileOptions &options) {
+  return runPipeline(module, options, [](PassManager &pm) {
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
     addUpstream(pm, "func.func(convert-linalg-to-loops),lower-affine,"
-                            "convert-scf-to-cf,expand-strided-metadata,lower-affine,"
-                            "func.func(arith-expand,math-extend-to-supported-types),"
-                            "finalize-memref-to-llvm,convert-math-to-llvm,"
-                            "convert-math-to-libm,convert-arith-to-llvm,"
-                            "convert-index-to-llvm,convert-cf-to-llvm,"
-                            "convert-func-to-llvm,reconcile-unrealized-casts");
+                    "convert-scf-to-cf,expand-strided-metadata,lower-affine,"
+                    "func.func(arith-expand,math-extend-to-supported-types),"
+                    "finalize-memref-to-llvm,convert-math-to-llvm,"
+                    "convert-math-to-libm,convert-arith-to-llvm,"
+                    "convert-index-to-llvm,convert-cf-to-llvm,"
+                    "convert-func-to-llvm,reconcile-unrealized-casts");
   });
 }
 

@@ -1,4 +1,19 @@
 // RUN: dlc-opt %s -dlc-map-to-gpu | FileCheck %s
+// RUN: dlc-opt %s -dlc-map-to-gpu=emulate=true | FileCheck %s --check-prefix=EMU
+
+// Emulated on the CPU: the same guarded mapping inside loops over the block ids
+// (wg, wg + nwg, ...) and the thread ids of a block.
+// EMU-LABEL: func.func @k0(
+// EMU-SAME: %[[WG:[a-z0-9]+]]: index, %[[NWG:[a-z0-9]+]]: index)
+// EMU-SAME: dlc.block = array<i64: 256>
+// EMU: scf.for %[[B:.*]] = %[[WG]] to %{{.*}} step %[[NWG]]
+// EMU:   memref.alloca_scope
+// EMU:     arith.cmpi ult, %[[B]]
+// EMU:     scf.for %[[T:.*]] = %{{.*}} to %{{.*}} step
+// EMU:       memref.alloca_scope
+// EMU:         arith.cmpi ult, %[[T]]
+// EMU:           linalg.generic
+// EMU-NOT: gpu.
 
 // A block forall and a thread forall: the kernel reads its tile from the block id and
 // its element from the thread id, each guarded by the trip count. The workgroup
