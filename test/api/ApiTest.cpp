@@ -51,7 +51,13 @@ TEST(Api, RunRejectsWrongInputs) {
 TEST(Api, CompileEmitsArtifactThatLoads) {
   auto compiled = dlc::compileFile(kInputs + "/add_relu.onnxtxt");
   ASSERT_TRUE(compiled) << compiled.message();
-  EXPECT_EQ(compiled->numKernels, 2u);
+  EXPECT_EQ(compiled->numKernels, 1u); // Add and Relu fused
+  EXPECT_EQ(compiled->numLaunches, 1u);
+  dlc::CompileOptions unfused;
+  unfused.fusion = false;
+  auto reference = dlc::compileFile(kInputs + "/add_relu.onnxtxt", unfused);
+  ASSERT_TRUE(reference) << reference.message();
+  EXPECT_EQ(reference->numKernels, 2u);
   auto model = dlc::Model::loadBytes(compiled->bytes.data(), compiled->bytes.size());
   ASSERT_TRUE(model) << model.message();
   EXPECT_EQ((*model)->target(), "cpu");
@@ -71,6 +77,30 @@ TEST(Api, EmitsIRStages) {
   text.assign(linalgIR->bytes.begin(), linalgIR->bytes.end());
   EXPECT_NE(text.find("linalg.generic"), std::string::npos);
   EXPECT_NE(text.find("scf.forall"), std::string::npos);
+}
+
+TEST(Api, CudaTargetEmitsPtxAndArtifact) {
+  dlc::CompileOptions options;
+  options.target = dlc::TargetKind::Cuda;
+  options.emit = dlc::EmitKind::Ptx;
+  auto ptx = dlc::compileFile(kInputs + "/add_relu.onnxtxt", options);
+  ASSERT_TRUE(ptx) << ptx.message();
+  std::string text(ptx->bytes.begin(), ptx->bytes.end());
+  EXPECT_NE(text.find(".target sm_80"), std::string::npos);
+  EXPECT_NE(text.find(".entry k0_add_relu"), std::string::npos);
+  options.emit = dlc::EmitKind::Artifact;
+  options.cudaArch = "sm_90";
+  auto artifact = dlc::compileFile(kInputs + "/add_relu.onnxtxt", options);
+  ASSERT_TRUE(artifact) << artifact.message();
+  auto model = dlc::Model::loadBytes(artifact->bytes.data(), artifact->bytes.size());
+  if (dlc::cudaAvailable())
+    EXPECT_TRUE(model) << model.message();
+  else
+    EXPECT_EQ(model.message(), dlc::cudaAvailable().message());
+  options.cudaArch = "sm_70";
+  auto bad = dlc::compileFile(kInputs + "/add_relu.onnxtxt", options);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.message().find("unknown CUDA architecture 'sm_70'"), std::string::npos);
 }
 
 TEST(Api, BadModelsAreErrorValues) {
