@@ -193,8 +193,29 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
     Block &entry = func.getBody().front();
     unsigned n = func.getNumArguments();
     Value wg = entry.getArgument(n - 2), nwg = entry.getArgument(n - 1);
+    return mapLevels(
+        rewriter, func,
+        [&](scf::ForallOp threads, int64_t blockThreads) {
+          rewriter.setInsertionPoint(threads);
+          Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+          Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+          Value count = arith::ConstantIndexOp::create(rewriter, loc, blockThreads);
+          mapForallInLoop(rewriter, threads, zero, count, one);
+        },
+        [&](scf::ForallOp blocks) {
+          mapForallInLoop(rewriter, blocks, wg, tripCount(rewriter, blocks), nwg);
+        });
+  }
+
+  /// What both modes share: maps the block loop and, inside it, the thread loop where
+  /// nothing outside each writes memory (with the callbacks), turns what is left into
+  /// sequential loops and records `dlc.block`.
+  LogicalResult mapLevels(RewriterBase &rewriter, func::FuncOp func,
+                          function_ref<void(scf::ForallOp, int64_t)> mapThreads,
+                          function_ref<void(scf::ForallOp)> mapBlocks) {
     allocsToAllocas(rewriter, func);
     int64_t blockThreads = 1;
+    Block &entry = func.getBody().front();
     scf::ForallOp blocks = func->hasAttr("dlc.gpu_grid") ? soleForall(entry) : nullptr;
     if (blocks) {
       scf::ForallOp threads = soleForall(*blocks.getBody());
@@ -204,14 +225,9 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
         blockThreads = 1;
         for (int64_t c : *counts)
           blockThreads *= c;
-        rewriter.setInsertionPoint(threads);
-        Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-        Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-        Value count = arith::ConstantIndexOp::create(rewriter, loc, blockThreads);
-        mapForallInLoop(rewriter, threads, zero, count, one);
+        mapThreads(threads, blockThreads);
       }
-      Value total = tripCount(rewriter, blocks);
-      mapForallInLoop(rewriter, blocks, wg, total, nwg);
+      mapBlocks(blocks);
     } else {
       func->removeAttr("dlc.gpu_grid");
     }
@@ -235,26 +251,18 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
     rewriter.replaceAllUsesWith(entry.getArgument(n - 1),
                                 arith::ConstantIndexOp::create(rewriter, loc, 1));
 
-    allocsToAllocas(rewriter, func);
-    int64_t blockThreads = 1;
-    scf::ForallOp blocks = func->hasAttr("dlc.gpu_grid") ? soleForall(entry) : nullptr;
-    if (blocks) {
-      scf::ForallOp threads = soleForall(*blocks.getBody());
-      std::optional<SmallVector<int64_t>> counts =
-          threads ? getConstantIntValues(threads.getMixedUpperBound()) : std::nullopt;
-      if (threads && counts && threads.isNormalized()) {
-        blockThreads = 1;
-        for (int64_t c : *counts)
-          blockThreads *= c;
-        rewriter.setInsertionPoint(threads);
-        mapForall(rewriter, threads, gpu::ThreadIdOp::create(rewriter, loc, gpu::Dimension::x));
-      }
-      rewriter.setInsertionPoint(blocks);
-      mapForall(rewriter, blocks, gpu::BlockIdOp::create(rewriter, loc, gpu::Dimension::x));
-    } else {
-      func->removeAttr("dlc.gpu_grid");
-    }
-    if (failed(serializeForalls(rewriter, func)))
+    if (failed(mapLevels(
+            rewriter, func,
+            [&](scf::ForallOp threads, int64_t) {
+              rewriter.setInsertionPoint(threads);
+              mapForall(rewriter, threads,
+                        gpu::ThreadIdOp::create(rewriter, loc, gpu::Dimension::x));
+            },
+            [&](scf::ForallOp blocks) {
+              rewriter.setInsertionPoint(blocks);
+              mapForall(rewriter, blocks,
+                        gpu::BlockIdOp::create(rewriter, loc, gpu::Dimension::x));
+            })))
       return failure();
 
     // The gpu.func takes the body over, minus the workgroup arguments.
@@ -263,10 +271,9 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
     auto kernel = gpu::GPUFuncOp::create(rewriter, loc, func.getName(),
                                          rewriter.getFunctionType(argTypes, {}));
     kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), rewriter.getUnitAttr());
-    for (StringRef name : {"dlc.nodes", "dlc.gpu_grid"})
+    for (StringRef name : {"dlc.nodes", "dlc.gpu_grid", "dlc.block"})
       if (Attribute a = func->getAttr(name))
         kernel->setAttr(name, a);
-    kernel->setAttr("dlc.block", rewriter.getDenseI64ArrayAttr({blockThreads}));
     kernel.getBody().takeBody(func.getBody());
     kernel.getBody().front().eraseArguments(n - 2, 2);
     SmallVector<func::ReturnOp> returns;

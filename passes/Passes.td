@@ -78,7 +78,9 @@ def DlcTileWorkgroups : Pass<"dlc-tile-workgroups", "mlir::ModuleOp"> {
     Tiles the root (last) linalg op of every kernel function into `%nwg` slices of its
     first parallel loop with `scf.forall`, fusing its producers into the tile. The
     kernel gets `dlc.grid = [result, dim]`: the output dim that loop walks, from which
-    the runtime computes the useful workgroup count.
+    the runtime computes the useful workgroup count. When producers were fused, each
+    workgroup's slice is tiled once more with `scf.for`, one index of the first loop
+    at a time, so the fused temporaries hold one row rather than the whole slice.
   }];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::affine::AffineDialect"];
 }

@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 namespace dlc {
 #define GEN_PASS_DEF_DLCTILEWORKGROUPS
@@ -52,7 +53,38 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
       if (Value v = tiled->replacements.lookup(r))
         rewriter.replaceAllUsesWith(r, v);
     func->setAttr("dlc.grid", b.getDenseI64ArrayAttr({0, outDim}));
+    if (!tiled->fusedProducers.empty() && !tiled->loops.empty())
+      tileRowsInWorkgroup(rewriter, tiled->loops.front().getOperation());
     return success();
+  }
+
+  /// With producers fused in, a workgroup's slice computes their values into
+  /// temporaries of the slice's size, which for big slices spill from the caches (and
+  /// are fresh pages every run). One more, sequential, level of tiling over the first
+  /// loop, one index at a time, keeps every temporary to one row of it.
+  void tileRowsInWorkgroup(RewriterBase &rewriter, Operation *loop) {
+    auto forall = dyn_cast<scf::ForallOp>(loop);
+    if (!forall)
+      return;
+    TilingInterface inner;
+    for (Operation &op : forall.getTerminator().getYieldingOps())
+      if (auto insert = dyn_cast<tensor::ParallelInsertSliceOp>(op))
+        inner = insert.getSource().getDefiningOp<TilingInterface>();
+    auto linalgOp = inner ? dyn_cast<linalg::LinalgOp>(inner.getOperation()) : nullptr;
+    if (!linalgOp || linalgOp.getIteratorTypesArray()[0] != utils::IteratorType::parallel)
+      return;
+    SmallVector<OpFoldResult> sizes(linalgOp.getNumLoops(), rewriter.getIndexAttr(0));
+    sizes[0] = rewriter.getIndexAttr(1);
+    scf::SCFTileAndFuseOptions options;
+    options.tilingOptions.setLoopType(scf::SCFTilingOptions::LoopType::ForOp)
+        .setTileSizes(sizes);
+    rewriter.setInsertionPoint(inner);
+    auto tiled = scf::tileConsumerAndFuseProducersUsingSCF(rewriter, inner, options);
+    if (failed(tiled))
+      return;
+    for (OpResult r : inner->getResults())
+      if (Value v = tiled->replacements.lookup(r))
+        rewriter.replaceAllUsesWith(r, v);
   }
 };
 

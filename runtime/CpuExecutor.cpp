@@ -97,37 +97,15 @@ Expected<std::vector<Tensor>> CpuModel::run(const std::vector<Tensor> &inputs) {
                                 " bytes for intermediate tensors"));
   stats_ = {plan.memory.arenaBytes, plan.memory.naiveBytes};
 
-  size_t numBuffers = spec_.buffers.size();
-  std::vector<uint8_t *> address(numBuffers);
-  for (size_t i = 0; i < numBuffers; ++i) {
-    const artifact::Buffer &b = spec_.buffers[i];
-    switch (b.kind) {
-    case BufferKind::Input: {
-      // Kernels never write their inputs.
-      auto &data = const_cast<std::vector<uint8_t> &>(inputs[b.index].data);
-      address[i] = data.empty() ? emptyBytes : data.data();
-      break;
-    }
-    case BufferKind::Weight:
-      address[i] = weights_.data() + b.weightOffset;
-      break;
-    case BufferKind::Intermediate:
-      address[i] = arena_.data() + plan.memory.offsets[i];
-      break;
-    case BufferKind::Alias:
-      break;
-    }
-  }
-  for (size_t i = 0; i < numBuffers; ++i) {
-    size_t root = i;
-    while (spec_.buffers[root].kind == BufferKind::Alias)
-      root = spec_.buffers[root].index;
-    address[i] = address[root];
-  }
-
-  std::vector<uint64_t> words(numBuffers);
-  for (size_t i = 0; i < numBuffers; ++i)
-    words[i] = reinterpret_cast<uintptr_t>(address[i]);
+  auto pointer = [](const void *p) { return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p)); };
+  std::vector<uint64_t> words = bufferAddresses(
+      spec_, plan.memory,
+      [&](size_t i) {
+        // Kernels never write their inputs.
+        const std::vector<uint8_t> &data = inputs[spec_.buffers[i].index].data;
+        return pointer(data.empty() ? emptyBytes : data.data());
+      },
+      pointer(weights_.data()), pointer(arena_.data()));
   profile_.clear();
   for (size_t l = 0; l < spec_.launches.size(); ++l) {
     if (!profiling_) {
@@ -146,7 +124,8 @@ Expected<std::vector<Tensor>> CpuModel::run(const std::vector<Tensor> &inputs) {
   std::vector<Tensor> outputs;
   for (int32_t b : spec_.outputBuffers) {
     Tensor t(spec_.buffers[b].dtype, plan.dims[b]);
-    std::copy_n(address[b], plan.bytes[b], t.data.begin());
+    std::copy_n(reinterpret_cast<const uint8_t *>(static_cast<uintptr_t>(words[b])),
+                plan.bytes[b], t.data.begin());
     outputs.push_back(std::move(t));
   }
   return outputs;

@@ -410,29 +410,8 @@ Expected<std::vector<Tensor>> CudaModel::run(const std::vector<Tensor> &inputs) 
   stats_ = {memory.arenaBytes, memory.naiveBytes};
 
   size_t numBuffers = spec_.buffers.size();
-  std::vector<uint64_t> address(numBuffers);
-  for (size_t i = 0; i < numBuffers; ++i) {
-    const artifact::Buffer &b = spec_.buffers[i];
-    switch (b.kind) {
-    case BufferKind::Input:
-      address[i] = io_ + plan.ioOffsets[i];
-      break;
-    case BufferKind::Weight:
-      address[i] = weights_ + b.weightOffset;
-      break;
-    case BufferKind::Intermediate:
-      address[i] = arena_ + memory.offsets[i];
-      break;
-    case BufferKind::Alias:
-      break;
-    }
-  }
-  for (size_t i = 0; i < numBuffers; ++i) {
-    size_t root = i;
-    while (spec_.buffers[root].kind == BufferKind::Alias)
-      root = spec_.buffers[root].index;
-    address[i] = address[root];
-  }
+  std::vector<uint64_t> address = bufferAddresses(
+      spec_, memory, [&](size_t i) { return io_ + plan.ioOffsets[i]; }, weights_, arena_);
 
   auto *staging = static_cast<uint8_t *>(staging_);
   for (size_t i = 0; i < numBuffers; ++i)

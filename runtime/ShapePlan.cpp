@@ -112,6 +112,37 @@ Expected<ShapePlan> planShapes(const ArtifactSpec &spec_, const InputShapes &sha
   return plan;
 }
 
+std::vector<uint64_t> bufferAddresses(const ArtifactSpec &spec,
+                                      const artifact::MemoryPlan &memory,
+                                      const std::function<uint64_t(size_t)> &inputAddress,
+                                      uint64_t weights, uint64_t arena) {
+  size_t n = spec.buffers.size();
+  std::vector<uint64_t> address(n);
+  for (size_t i = 0; i < n; ++i) {
+    const artifact::Buffer &b = spec.buffers[i];
+    switch (b.kind) {
+    case BufferKind::Input:
+      address[i] = inputAddress(i);
+      break;
+    case BufferKind::Weight:
+      address[i] = weights + b.weightOffset;
+      break;
+    case BufferKind::Intermediate:
+      address[i] = arena + memory.offsets[i];
+      break;
+    case BufferKind::Alias:
+      break;
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    size_t root = i;
+    while (spec.buffers[root].kind == BufferKind::Alias)
+      root = spec.buffers[root].index;
+    address[i] = address[root];
+  }
+  return address;
+}
+
 std::vector<int64_t> packDescriptors(const artifact::Launch &l, const ShapePlan &plan,
                                      const std::vector<uint64_t> &address,
                                      std::vector<size_t> &starts) {

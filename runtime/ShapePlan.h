@@ -10,6 +10,8 @@
 
 #include "dlc/artifact.h"
 
+#include <functional>
+
 namespace dlc {
 
 using InputShapes = std::vector<std::vector<int64_t>>;
@@ -28,6 +30,14 @@ Status checkInputs(const artifact::ArtifactSpec &spec, const std::vector<Tensor>
 
 /// Resolves dims, sizes, grids and the memory plan for one input-shape signature.
 Expected<ShapePlan> planShapes(const artifact::ArtifactSpec &spec, const InputShapes &shapes);
+
+/// The address of every buffer of a run: inputs at `inputAddress(buffer)`, weights at
+/// `weights` + their offset, intermediates at `arena` + their planned offset, aliases
+/// at the address of the buffer they alias. Addresses are host or device pointers.
+std::vector<uint64_t> bufferAddresses(const artifact::ArtifactSpec &spec,
+                                      const artifact::MemoryPlan &memory,
+                                      const std::function<uint64_t(size_t)> &inputAddress,
+                                      uint64_t weights, uint64_t arena);
 
 /// The memref descriptors of launch `l`'s bindings, back to back as 64-bit words:
 /// allocated pointer, aligned pointer, offset, sizes, strides (row-major) per binding.
