@@ -31,6 +31,19 @@ import cases
 TAR_LIMIT = 60 << 20  # the device tool carries 64 MiB a call
 
 
+def compile_model(dlc, model, kind, manifest, timeout):
+    """Compiles MODEL.onnx for CUDA to MODEL.dlc beside it and deletes the model (the
+    artifact is what runs there); returns (name, artifact path or None on failure)."""
+    name = os.path.splitext(os.path.basename(model))[0]
+    artifact = os.path.join(os.path.dirname(model), f"{name}.dlc")
+    code, err = cases.run([dlc, "compile", model, "--target", "cuda", "-o", artifact], timeout)
+    if code != 0:
+        manifest["problems"].append(f"{kind}/{name}: dlc compile: {err}")
+        return name, None
+    os.remove(model)
+    return name, artifact
+
+
 def compile_node(item, dlc, bundle, timeout):
     """Copies one node test into the bundle and compiles its artifacts; returns
     (manifest entry or None, problem or "")."""
@@ -90,12 +103,8 @@ def main():
     manifest = {"e2e": [], "node": [], "problems": []}
     e2e_dir = os.path.join(args.bundle, "e2e")
     for model in cases.e2e_models(e2e_dir):
-        name = os.path.splitext(os.path.basename(model))[0]
-        artifact = os.path.join(e2e_dir, f"{name}.dlc")
-        code, err = cases.run([dlc, "compile", model, "--target", "cuda", "-o", artifact],
-                              args.timeout)
-        if code != 0:
-            manifest["problems"].append(f"e2e/{name}: dlc compile: {err}")
+        name, artifact = compile_model(dlc, model, "e2e", manifest, args.timeout)
+        if not artifact:
             continue
         for stem in sorted({re.sub(r"\.input_\d+\.npy$", "", p) for p in
                             glob.glob(os.path.join(e2e_dir, f"{name}.b*.input_*.npy"))}):
@@ -105,23 +114,17 @@ def main():
                 "artifact": os.path.relpath(artifact, args.bundle),
                 "inputs": rel(glob.glob(f"{stem}.input_*.npy")),
                 "refs": rel(glob.glob(f"{stem}.ref_*.npy"))})
-        os.remove(model)  # the artifact is what runs there
 
     bw_dir = os.path.join(args.bundle, "bandwidth")
     subprocess.run([sys.executable, os.path.join(cases.HERE, "make_bandwidth_models.py"),
                     bw_dir], check=True)
     manifest["bandwidth"] = []
     for model in sorted(glob.glob(os.path.join(bw_dir, "*.onnx"))):
-        name = os.path.splitext(os.path.basename(model))[0]
-        artifact = os.path.join(bw_dir, f"{name}.dlc")
-        code, err = cases.run([dlc, "compile", model, "--target", "cuda", "-o", artifact],
-                              args.timeout)
-        if code != 0:
-            manifest["problems"].append(f"bandwidth/{name}: dlc compile: {err}")
+        name, artifact = compile_model(dlc, model, "bandwidth", manifest, args.timeout)
+        if not artifact:
             continue
         manifest["bandwidth"].append({"name": name,
                                       "artifact": os.path.relpath(artifact, args.bundle)})
-        os.remove(model)
 
     items = list(cases.node_cases(re.compile(args.filter)))
     print(f"compiling {len(items)} node tests for CUDA", flush=True)
