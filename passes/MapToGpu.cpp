@@ -46,6 +46,14 @@ bool writesMemory(Operation *op) {
   });
 }
 
+/// Whether `forall` is dlc-tile-gpu's block (`Block`) or thread level.
+template <typename MappingAttr>
+bool isLevel(scf::ForallOp forall) {
+  std::optional<ArrayAttr> mapping = forall.getMapping();
+  return mapping && !mapping->empty() &&
+         llvm::all_of(*mapping, [](Attribute a) { return isa<MappingAttr>(a); });
+}
+
 /// The single scf.forall directly in `block` when every other op there only reads.
 scf::ForallOp soleForall(Block &block) {
   scf::ForallOp found;
@@ -217,8 +225,12 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
     int64_t blockThreads = 1;
     Block &entry = func.getBody().front();
     scf::ForallOp blocks = func->hasAttr("dlc.gpu_grid") ? soleForall(entry) : nullptr;
+    if (blocks && !isLevel<gpu::GPUBlockMappingAttr>(blocks))
+      blocks = nullptr;
     if (blocks) {
       scf::ForallOp threads = soleForall(*blocks.getBody());
+      if (threads && !isLevel<gpu::GPUThreadMappingAttr>(threads))
+        threads = nullptr;
       std::optional<SmallVector<int64_t>> counts =
           threads ? getConstantIntValues(threads.getMixedUpperBound()) : std::nullopt;
       if (threads && counts && threads.isNormalized()) {

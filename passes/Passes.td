@@ -108,7 +108,8 @@ def DlcTileGpu : Pass<"dlc-tile-gpu", "mlir::ModuleOp"> {
     ceildiv(dim, tile)), `dlc.gpu_block_tile` and `dlc.gpu_threads` (per loop; 0 =
     not tiled). A kernel without them runs as a single thread.
   }];
-  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::affine::AffineDialect"];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::affine::AffineDialect",
+                           "mlir::gpu::GPUDialect"];
 }
 
 def DlcMapToGpu : Pass<"dlc-map-to-gpu", "mlir::ModuleOp"> {

@@ -21,6 +21,7 @@
 
 #include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
@@ -106,13 +107,31 @@ TilingInterface tiledRootIn(scf::ForallOp forall) {
   return {};
 }
 
+/// Tiles `root` to an scf.forall whose loops carry `#gpu.block<linear_dim_i>` (block
+/// level) or `#gpu.thread<linear_dim_i>` (thread level) mappings. The mapping marks the
+/// level for dlc-map-to-gpu and keeps canonicalization from folding a loop of one
+/// iteration away, which would leave the thread loop looking like the block loop.
 FailureOr<scf::ForallOp> tileAndFuse(RewriterBase &rewriter, TilingInterface root,
                                      ArrayRef<int64_t> sizes, bool asNumThreads) {
   SmallVector<OpFoldResult> values;
-  for (int64_t s : sizes)
+  SmallVector<Attribute> mapping;
+  MLIRContext *ctx = rewriter.getContext();
+  for (int64_t s : sizes) {
     values.push_back(rewriter.getIndexAttr(s));
+    if (s == 0)
+      continue;
+    auto id = static_cast<gpu::MappingId>(static_cast<unsigned>(gpu::MappingId::LinearDim0) +
+                                          mapping.size());
+    if (asNumThreads)
+      mapping.push_back(gpu::GPUThreadMappingAttr::get(ctx, id));
+    else
+      mapping.push_back(gpu::GPUBlockMappingAttr::get(ctx, id));
+  }
+  // linear_dim_0 is the fastest-varying id: the innermost loop takes it.
+  std::reverse(mapping.begin(), mapping.end());
   scf::SCFTileAndFuseOptions options;
   options.tilingOptions.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  options.tilingOptions.setMapping(mapping);
   if (asNumThreads)
     options.tilingOptions.setNumThreads(values);
   else

@@ -29,6 +29,7 @@ namespace dlc {
   X(cuDevicePrimaryCtxRelease_v2)                                                        \
   X(cuCtxSetCurrent)                                                                     \
   X(cuCtxSetLimit)                                                                       \
+  X(cuCtxGetLimit)                                                                       \
   X(cuModuleLoadDataEx)                                                                  \
   X(cuModuleUnload)                                                                      \
   X(cuModuleGetFunction)                                                                 \

@@ -174,6 +174,14 @@ Status CudaModel::load(ArtifactSpec spec) {
                        "cuDevicePrimaryCtxRetain");
       !s)
     return s;
+  // One more reference, held for the life of the process, keeps the primary context
+  // alive between models: without it the last model's release destroys the context and
+  // the next load creates it anew (tenths of a second each).
+  static const bool keepContext = [&] {
+    CUcontext c = nullptr;
+    return cu_.cuDevicePrimaryCtxRetain(&c, device_) == CUDA_SUCCESS;
+  }();
+  (void)keepContext;
   if (Status s = check(cu_.cuCtxSetCurrent(context_), "cuCtxSetCurrent"); !s)
     return s;
   if (Status s = check(cu_.cuStreamCreate(&stream_, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
@@ -184,7 +192,12 @@ Status CudaModel::load(ArtifactSpec spec) {
     if (spec_.code.empty() || spec_.code.back() != 0)
       return Status::error("the artifact's PTX is not NUL-terminated");
     std::string_view ptx(reinterpret_cast<const char *>(spec_.code.data()));
-    if (ptx.find("malloc") != std::string_view::npos)
+    // The heap size can only change before the context's first kernel that uses it;
+    // a context kept from an earlier model may have its heap already.
+    size_t heap = 0;
+    if (ptx.find("malloc") != std::string_view::npos &&
+        (cu_.cuCtxGetLimit(&heap, CU_LIMIT_MALLOC_HEAP_SIZE) != CUDA_SUCCESS ||
+         heap < kDeviceHeapBytes))
       if (Status s = check(cu_.cuCtxSetLimit(CU_LIMIT_MALLOC_HEAP_SIZE, kDeviceHeapBytes),
                            "cuCtxSetLimit (device heap)");
           !s)

@@ -29,6 +29,7 @@ import time
 import cases
 
 TAR_LIMIT = 60 << 20  # the device tool carries 64 MiB a call
+TARGET = ["cuda"]  # --target: cpu makes a bundle to try run_bundle.py out without a GPU
 
 
 def compile_model(dlc, model, kind, manifest, timeout):
@@ -36,7 +37,7 @@ def compile_model(dlc, model, kind, manifest, timeout):
     artifact is what runs there); returns (name, artifact path or None on failure)."""
     name = os.path.splitext(os.path.basename(model))[0]
     artifact = os.path.join(os.path.dirname(model), f"{name}.dlc")
-    code, err = cases.run([dlc, "compile", model, "--target", "cuda", "-o", artifact], timeout)
+    code, err = cases.run([dlc, "compile", model, "--target", TARGET[0], "-o", artifact], timeout)
     if code != 0:
         manifest["problems"].append(f"{kind}/{name}: dlc compile: {err}")
         return name, None
@@ -61,7 +62,7 @@ def compile_node(item, dlc, bundle, timeout):
             # Specialized values are read from the bundle's copy of the data set.
             extra = [a.replace(data_set, ds_dest) for a in extra]
             code, err = cases.run([dlc, "compile", os.path.join(dest, "model.onnx"),
-                                   "--target", "cuda", "-o", artifact, *extra], timeout)
+                                   "--target", TARGET[0], "-o", artifact, *extra], timeout)
             if code != 0:
                 return None, f"{name}: dlc compile: {err}"
             if not extra:
@@ -85,7 +86,11 @@ def main():
     parser.add_argument("--filter", default="", help="regex on node-test names")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--timeout", type=int, default=300)
+    parser.add_argument("--target", choices=["cuda", "cpu"], default="cuda",
+                        help="cpu: a bundle for trying run_bundle.py here "
+                        "(--no-device-check)")
     args = parser.parse_args()
+    TARGET[0] = args.target
     dlc = os.path.join(args.build_dir, "bin", "dlc")
     if not os.access(dlc, os.X_OK):
         parser.error(f"{dlc} not found (build dlc first: scripts/setup.sh)")
@@ -127,7 +132,7 @@ def main():
                                       "artifact": os.path.relpath(artifact, args.bundle)})
 
     items = list(cases.node_cases(re.compile(args.filter)))
-    print(f"compiling {len(items)} node tests for CUDA", flush=True)
+    print(f"compiling {len(items)} node tests for {args.target}", flush=True)
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         futures = [pool.submit(compile_node, item, dlc, args.bundle, args.timeout)
                    for item in items]

@@ -7,7 +7,8 @@
          replay) are reported
   bandwidth  the fused memory-bound kernels on x[16384, 1024] (64 MiB) with
          `dlc-run --profile`: GB/s against the device-to-device copy ceiling
-  node   each node test's data sets through dlc-run, compared as the conformance
+  node   each node test's data sets through dlc-run --batch (many runs per process),
+         compared as the conformance
          runner does (test/conformance/run_node_tests.py); the pass count is set
          against the CPU's (the bundle holds the CPU-passing tests)
 Needs numpy and onnx (the lent machines have both). Without a usable CUDA device it
@@ -23,6 +24,8 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 import numpy as np
 import onnx
@@ -98,24 +101,95 @@ def bandwidth_case(case, bundle, dlc_run, work, timeout):
                          "percent": float(p)} for k, ms, mb, g, p in rows]}
 
 
-def node_case(entry, bundle, dlc_run, work, timeout):
-    """Returns (name, status, detail) with the conformance runner's statuses."""
+def watched_batch(argv, timeout, deadline):
+    """Runs `dlc-run --batch` and reads its "batch <line>: ..." reports as they come.
+    Kills it when one run takes longer than `timeout` s or at `deadline` (monotonic
+    time, 0: none). Returns ({line index: (exit code, message)}, exit code or a reason,
+    first line of stderr)."""
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         errors="replace", stdin=subprocess.DEVNULL)
+    lines, done = [], {}
+    reader = threading.Thread(target=lambda: lines.extend(iter(p.stdout.readline, "")),
+                              daemon=True)
+    reader.start()
+    seen, last = 0, time.monotonic()
+    while p.poll() is None:
+        time.sleep(0.05)
+        now = time.monotonic()
+        if len(lines) != seen:
+            seen, last = len(lines), now
+        if now - last > timeout or (deadline and now > deadline):
+            p.kill()
+            break
+    p.wait()
+    reader.join(5)
+    err = run_node_tests.first_line(p.stderr.read())
+    for line in lines:
+        m = re.match(r"^batch (\d+): (ok|error: (.*))$", line.rstrip("\n"))
+        if m:
+            done[int(m.group(1)) - 1] = (0, "") if m.group(2) == "ok" else (1, m.group(3))
+    code = p.returncode
+    if code != 0:
+        code = "killed (no progress or deadline)" if code == -9 else f"exit {code}"
+    return done, code, err
+
+
+def node_runs(manifest, bundle, dlc_run, work, jobs, timeout, deadline, say):
+    """Runs every node test data set, many per dlc-run process (--batch: one CUDA
+    context for all of them, where a process per run spends most of its time creating
+    contexts). Returns {(test, data set index): (exit code, stderr)}; a batch process
+    that dies leaves its remaining runs to one process each."""
+    runs = []
+    for entry in manifest["node"]:
+        for i, ds in enumerate(entry["data_sets"]):
+            out_dir = os.path.join(work, entry["name"].replace("/", "__"),
+                                   os.path.basename(ds["folder"]))
+            argv = [os.path.join(bundle, ds["artifact"]), out_dir,
+                    *[os.path.join(bundle, p) for p in ds["inputs"]]]
+            runs.append(((entry["name"], i), argv))
+    chunks = [runs[k::jobs] for k in range(jobs)]
+    results = {}
+
+    def batch(k, chunk):
+        path = os.path.join(work, f"batch{k}.txt")
+        with open(path, "w") as f:
+            for _, argv in chunk:
+                f.write("\t".join(argv) + "\n")
+        done, code, err = watched_batch([dlc_run, "--batch", path], timeout, deadline)
+        if code != 0:
+            say(f"batch {k}: dlc-run {code} after {len(done)}/{len(chunk)} runs: {err}; "
+                "the rest run one per process")
+        for i, (key, argv) in enumerate(chunk):
+            if i in done:
+                results[key] = done[i]
+            elif deadline and time.monotonic() > deadline:
+                results[key] = (None, "deadline reached")
+            else:
+                c, _, e = run([dlc_run, argv[0], *argv[2:], "--output-dir", argv[1]],
+                              timeout)
+                results[key] = (c, run_node_tests.first_line(e))
+
+    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        list(pool.map(lambda kc: batch(*kc), enumerate(chunks)))
+    return results
+
+
+def node_status(entry, bundle, work, results):
+    """(name, status, detail) with the conformance runner's statuses."""
     model = onnx.load(os.path.join(bundle, entry["folder"], "model.onnx"),
                       load_external_data=False)
-    for ds in entry["data_sets"]:
-        out_dir = os.path.join(work, entry["name"].replace("/", "__"),
-                               os.path.basename(ds["folder"]))
-        code, _, err = run([dlc_run, os.path.join(bundle, ds["artifact"]),
-                            *[os.path.join(bundle, p) for p in ds["inputs"]],
-                            "--output-dir", out_dir], timeout)
+    for i, ds in enumerate(entry["data_sets"]):
+        code, err = results.get((entry["name"], i), (None, "not run"))
         if code is None:
-            return entry["name"], "timeout", err
+            return entry["name"], "not-run" if "deadline" in err else "timeout", err
         if code < 0 or code > 1:
-            return entry["name"], "crash", f"exit {code}: {run_node_tests.first_line(err)}"
+            return entry["name"], "crash", f"exit {code}: {err}"
         if code == 1:
-            return entry["name"], "fail-run", run_node_tests.first_line(err)
-        problem = run_node_tests.check_outputs(model, os.path.join(bundle, ds["folder"]),
-                                               out_dir)
+            return entry["name"], "fail-run", err
+        problem = run_node_tests.check_outputs(
+            model, os.path.join(bundle, ds["folder"]),
+            os.path.join(work, entry["name"].replace("/", "__"),
+                         os.path.basename(ds["folder"])))
         if problem:
             return entry["name"], "fail-mismatch", problem
     return entry["name"], "pass", ""
@@ -128,30 +202,54 @@ def main():
     parser.add_argument("--dlc-run", required=True)
     parser.add_argument("--jobs", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=50)
-    parser.add_argument("--timeout", type=int, default=120)
+    parser.add_argument("--timeout", type=int, default=60,
+                        help="seconds one dlc-run may take (default 60)")
+    parser.add_argument("--deadline", type=float, default=0,
+                        help="seconds after which no further node test starts; those "
+                        "left are reported as not-run (0: no deadline)")
     parser.add_argument("--report", help="write the results as JSON here")
+    parser.add_argument("--no-device-check", action="store_true",
+                        help="run without checking for a CUDA device (a CPU bundle of "
+                        "prepare_bundle.py --target cpu, to try this script out)")
     args = parser.parse_args()
 
+    start = time.monotonic()
+
+    def say(text):
+        print(f"[{time.monotonic() - start:6.1f} s] {text}", flush=True)
+
     code, out, err = run([args.dlc_run, "--cuda-check"], 60)
-    if code != 0:
+    say(f"cuda-check: exit {code}: {out.strip()} {run_node_tests.first_line(err)}")
+    if code != 0 and not args.no_device_check:
         print(f"no usable GPU here: {run_node_tests.first_line(err)}; "
               "stopping before the device checks")
         return 77
-    smi = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version",
-                          "--format=csv,noheader"], capture_output=True, text=True)
-    print(f"device: {smi.stdout.strip() or 'unknown (no nvidia-smi)'}")
+    try:
+        smi = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version",
+                              "--format=csv,noheader"], capture_output=True, text=True)
+        device = smi.stdout.strip()
+    except OSError:
+        device = ""
+    print(f"device: {device or 'unknown (no nvidia-smi)'}")
     with open(os.path.join(args.bundle, "manifest.json")) as f:
         manifest = json.load(f)
 
     with tempfile.TemporaryDirectory(prefix="dlc-gpu-") as work:
-        rows = [e2e_case(c, args.bundle, args.dlc_run, args.repeat, work, args.timeout)
-                for c in manifest["e2e"]]
-        bandwidth = [bandwidth_case(c, args.bundle, args.dlc_run, work, args.timeout)
-                     for c in manifest.get("bandwidth", [])]
-        with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-            nodes = list(pool.map(
-                lambda e: node_case(e, args.bundle, args.dlc_run, work, args.timeout),
-                manifest["node"]))
+        rows = []
+        for c in manifest["e2e"]:
+            rows.append(e2e_case(c, args.bundle, args.dlc_run, args.repeat, work,
+                                 args.timeout))
+            say(f"e2e {c['name']} batch {c['batch']}: {rows[-1]}")
+        bandwidth = []
+        for c in manifest.get("bandwidth", []):
+            bandwidth.append(bandwidth_case(c, args.bundle, args.dlc_run, work, args.timeout))
+            say(f"bandwidth {c['name']}: {bandwidth[-1].get('problem') or 'ok'}")
+        results = node_runs(manifest, args.bundle, args.dlc_run, work,
+                            min(args.jobs, 8), args.timeout,
+                            start + args.deadline if args.deadline else 0, say)
+        say(f"node tests run ({len(results)} data sets); comparing")
+        nodes = [node_status(e, args.bundle, work, results) for e in manifest["node"]]
+        say("node tests finished")
 
     print(f"\n{'model':<10}{'batch':>6}{'max err':>12}{'first ms':>10}{'warm ms':>10}  ok")
     for r in rows:
@@ -189,7 +287,7 @@ def main():
         print(f"  ... and {len(failures) - 40} more")
     if args.report:
         with open(args.report, "w") as f:
-            json.dump({"device": smi.stdout.strip(), "e2e": rows, "bandwidth": bandwidth,
+            json.dump({"device": device, "e2e": rows, "bandwidth": bandwidth,
                        "node": [{"name": n, "status": s, "detail": d} for n, s, d in nodes]},
                       f, indent=1)
     e2e_failed = sum(1 for r in rows if r["problem"])

@@ -23,4 +23,4 @@ cmake --build "$work/build" --target dlc-run -j "$(nproc)" >> "$out/build.log" 2
   { tail -20 "$out/build.log"; exit 1; }
 echo "runtime built: $(ldd "$work/build/bin/dlc-run" | grep -c -i -E 'llvm|mlir') LLVM/MLIR libraries linked"
 PYTHONUNBUFFERED=1 exec "${DLC_PYTHON:-python3}" "$root/test/gpu/run_bundle.py" --bundle "$work/bundle" \
-  --dlc-run "$work/build/bin/dlc-run" --jobs "$(nproc)" --report "$out/report.json"
+  --dlc-run "$work/build/bin/dlc-run" --jobs "$(nproc)" --report "$out/report.json" ${DLC_GPU_ARGS:-}

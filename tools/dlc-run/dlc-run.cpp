@@ -7,8 +7,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <exception>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <sstream>
 
 namespace {
 
@@ -28,6 +30,13 @@ Runs a compiled dlc artifact on input tensors and reports its outputs.
                       against the measured copy ceiling of the target's memory
   --cuda-check        only checks for a usable CUDA driver and device: prints the
                       device check's result, exit status 0 when one is usable
+  --batch FILE        runs many artifacts in this one process (one CUDA context for
+                      all): each line of FILE is ART.dlc, DIR and the INPUT files,
+                      separated by tabs; each artifact runs once, writes its outputs
+                      to DIR and prints "batch <line>: ok" or "batch <line>: error:
+                      <message>". Exit status 0 when the file was read; 1 when a
+                      kernel fault left the CUDA context unusable (later lines
+                      are not run)
   --help              shows this help
 
 Every model input must be bound. Prints one line per output, such as
@@ -40,6 +49,7 @@ struct Options {
   std::vector<std::string> positional;
   std::vector<dlc::cli::NamedInput> named;
   std::string outputDir;
+  std::string batch;
   int repeat = 1;
   bool help = false;
   bool cudaCheck = false;
@@ -63,7 +73,8 @@ dlc::Status parseArgs(int argc, char **argv, Options &opts) {
       continue;
     }
     std::string flag = arg.substr(0, arg.find('='));
-    if (flag == "--input" || flag == "--output-dir" || flag == "--repeat") {
+    if (flag == "--input" || flag == "--output-dir" || flag == "--repeat" ||
+        flag == "--batch") {
       std::string value;
       if (flag.size() < arg.size())
         value = arg.substr(flag.size() + 1);
@@ -73,6 +84,10 @@ dlc::Status parseArgs(int argc, char **argv, Options &opts) {
         return dlc::Status::error(flag + " needs a value");
       if (flag == "--output-dir") {
         opts.outputDir = value;
+        continue;
+      }
+      if (flag == "--batch") {
+        opts.batch = value;
         continue;
       }
       if (flag == "--repeat") {
@@ -134,6 +149,51 @@ int fail(const std::string &message) {
   return 1;
 }
 
+/// Runs one artifact of a batch once and writes its outputs to `outputDir`.
+dlc::Status runOnce(const std::string &artifact, const std::vector<std::string> &inputFiles,
+                    const std::string &outputDir) {
+  dlc::Expected<std::unique_ptr<dlc::Model>> model = dlc::Model::loadFile(artifact);
+  if (!model)
+    return model.status();
+  std::vector<dlc::Tensor> inputs;
+  if (dlc::Status s = dlc::cli::bindInputs((*model)->inputs(), inputFiles, {}, inputs); !s)
+    return s;
+  dlc::Expected<std::vector<dlc::Tensor>> outputs = (*model)->run(inputs);
+  if (!outputs)
+    return outputs.status();
+  std::ostringstream quiet;
+  return dlc::cli::reportOutputs((*model)->outputs(), *outputs, outputDir, quiet);
+}
+
+int runBatch(const std::string &path) {
+  std::ifstream in(path);
+  if (!in)
+    return fail("cannot read the batch file '" + path + "'");
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    std::vector<std::string> fields;
+    std::stringstream ss(line);
+    for (std::string f; std::getline(ss, f, '\t');)
+      fields.push_back(f);
+    if (fields.empty())
+      continue;
+    dlc::Status s = fields.size() < 2
+                        ? dlc::Status::error("a line needs ART.dlc and DIR")
+                        : runOnce(fields[0], {fields.begin() + 2, fields.end()}, fields[1]);
+    std::cout << "batch " << number << ": "
+              << (s ? std::string("ok") : "error: " + s.message()) << std::endl;
+    // A fault in a kernel poisons the CUDA context for every later run: stop, so the
+    // caller runs the rest in fresh processes.
+    for (const char *sticky : {"CUDA_ERROR_ILLEGAL", "CUDA_ERROR_LAUNCH_FAILED",
+                               "CUDA_ERROR_MISALIGNED", "CUDA_ERROR_HARDWARE",
+                               "CUDA_ERROR_ASSERT", "CUDA_ERROR_LAUNCH_TIMEOUT"})
+      if (!s && s.message().find(sticky) != std::string::npos)
+        return fail("stopping the batch: the CUDA context is unusable after line " +
+                    std::to_string(number));
+  }
+  return 0;
+}
+
 int runMain(int argc, char **argv) {
   Options opts;
   if (dlc::Status s = parseArgs(argc, argv, opts); !s)
@@ -148,6 +208,8 @@ int runMain(int argc, char **argv) {
     std::cout << "CUDA driver and device found\n";
     return 0;
   }
+  if (!opts.batch.empty())
+    return runBatch(opts.batch);
   if (opts.artifact.empty())
     return fail("no artifact given (see --help)");
 

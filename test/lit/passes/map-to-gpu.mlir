@@ -53,8 +53,27 @@ func.func @k0(%a: memref<?xf32>, %c: memref<?xf32>, %wg: index, %nwg: index)
         %e = math.exp %x : f32
         linalg.yield %e : f32
       }
-    }
-  }
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
+
+// Loops are told apart by their mapping, not their nesting: a thread loop alone (its
+// block loop of one iteration folded away) must not be taken for the block loop, which
+// would launch one thread per block on a grid of one.
+// CHECK-LABEL: gpu.func @k3
+// CHECK-SAME: dlc.block = array<i64: 1>
+// CHECK-NOT: gpu.block_id
+// CHECK-NOT: gpu.thread_id
+// CHECK: scf.for
+// EMU-LABEL: func.func @k3
+// EMU-NOT: scf.forall
+func.func @k3(%a: memref<4x8xf32>, %c: memref<4x8xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel, dlc.gpu_grid = array<i64: 0, 0, 4, 0, 1, 8>} {
+  scf.forall (%i, %j) in (4, 8) {
+    %x = memref.load %a[%i, %j] : memref<4x8xf32>
+    memref.store %x, %c[%i, %j] : memref<4x8xf32>
+  } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
   return
 }
 
@@ -78,7 +97,7 @@ func.func @k1(%a: memref<?xf32>, %c: memref<?xf32>, %wg: index, %nwg: index)
     %sa = memref.subview %a[%i] [%sz] [1] : memref<?xf32> to memref<?xf32, strided<[1], offset: ?>>
     %sc = memref.subview %c[%i] [%sz] [1] : memref<?xf32> to memref<?xf32, strided<[1], offset: ?>>
     linalg.copy ins(%sa : memref<?xf32, strided<[1], offset: ?>>) outs(%sc : memref<?xf32, strided<[1], offset: ?>>)
-  }
+  } {mapping = [#gpu.block<linear_dim_0>]}
   return
 }
 

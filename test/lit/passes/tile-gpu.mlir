@@ -11,6 +11,9 @@
 // CHECK:   scf.forall (%{{.*}}, %{{.*}}) in (16, 16)
 // CHECK:     linalg.fill
 // CHECK:     linalg.matmul
+// The levels carry their mapping, innermost loop on linear_dim_0.
+// CHECK:   } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+// CHECK: } {mapping = [#gpu.block<linear_dim_1>, #gpu.block<linear_dim_0>]}
 func.func @k0(%a: memref<?x8xf32>, %b: memref<8x16xf32>, %c: memref<?x16xf32>, %wg: index, %nwg: index)
     attributes {dlc.kernel} {
   %cst = arith.constant 0.0 : f32
