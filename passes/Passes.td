@@ -13,6 +13,23 @@ def DlcShapeInference : Pass<"dlc-shape-inference", "mlir::func::FuncOp"> {
   }];
 }
 
+def DlcAutodiff : Pass<"dlc-autodiff", "mlir::func::FuncOp"> {
+  let summary = "Reverse-mode differentiation of a dlc function (training)";
+  let description = [{
+    For a function whose first result is a float scalar loss and whose trainable
+    arguments carry the unit attribute `dlc.trainable`, appends one result per
+    trainable argument: the gradient of the loss with respect to it, marked
+    `dlc.gradient_of = <argument index>`. The backward graph is written in the dlc
+    dialect from one vector-Jacobian rule per op (passes/Autodiff.cpp), so it is fused,
+    tiled and compiled like the forward graph. Cotangents of a value used several
+    times add up; broadcasting is undone by sums over the broadcast axes; integer
+    values and casts to non-float types stop gradients; forward values are kept for
+    the backward ops (saved activations). An op on the path from a trainable
+    argument to the loss without a rule is an error naming it. Functions without
+    trainable arguments are left alone.
+  }];
+}
+
 def DlcFoldBatchNorm : Pass<"dlc-fold-batch-norm", "mlir::func::FuncOp"> {
   let summary = "Fold inference BatchNormalization into the preceding Conv";
   let description = [{

@@ -436,6 +436,57 @@ Expected<Tensor> readTensorFile(const std::string &path) {
   return t;
 }
 
+Expected<std::vector<std::pair<std::string, Tensor>>> readNpz(const std::string &path) {
+  Expected<std::vector<uint8_t>> file = readFileBytes(path);
+  if (!file)
+    return file.status();
+  const std::vector<uint8_t> &z = *file;
+  auto bad = [&](const std::string &why) { return Status::error(path + ": " + why); };
+  // The end-of-central-directory record: within the last 64 KiB + 22 bytes.
+  size_t eocd = std::string::npos;
+  for (size_t i = z.size() >= 22 ? z.size() - 22 : 0, stop = i > 65557 ? i - 65557 : 0;
+       z.size() >= 22; --i) {
+    if (readLE(&z[i], 4) == 0x06054b50) {
+      eocd = i;
+      break;
+    }
+    if (i == stop)
+      break;
+  }
+  if (eocd == std::string::npos)
+    return bad("not a .npz file (no zip directory)");
+  uint32_t count = readLE(&z[eocd + 10], 2), offset = readLE(&z[eocd + 16], 4);
+  std::vector<std::pair<std::string, Tensor>> out;
+  size_t at = offset;
+  for (uint32_t e = 0; e < count; ++e) {
+    if (at + 46 > z.size() || readLE(&z[at], 4) != 0x02014b50)
+      return bad("corrupt zip directory");
+    uint32_t method = readLE(&z[at + 10], 2), size = readLE(&z[at + 20], 4),
+             nameLen = readLE(&z[at + 28], 2), extraLen = readLE(&z[at + 30], 2),
+             commentLen = readLE(&z[at + 32], 2), local = readLE(&z[at + 42], 4);
+    if (at + 46 + nameLen > z.size())
+      return bad("corrupt zip directory");
+    std::string name(reinterpret_cast<const char *>(&z[at + 46]), nameLen);
+    at += 46 + nameLen + extraLen + commentLen;
+    if (method != 0)
+      return bad("entry '" + name + "' is compressed; save with numpy.savez, not "
+                 "savez_compressed");
+    if (local + 30 > z.size() || readLE(&z[local], 4) != 0x04034b50)
+      return bad("corrupt zip entry '" + name + "'");
+    size_t data = local + 30 + readLE(&z[local + 26], 2) + readLE(&z[local + 28], 2);
+    if (data + size > z.size())
+      return bad("truncated zip entry '" + name + "'");
+    Expected<Tensor> t =
+        parseNpy(std::vector<uint8_t>(z.begin() + data, z.begin() + data + size));
+    if (!t)
+      return bad("'" + name + "': " + t.message());
+    if (endsWith(name, ".npy"))
+      name.resize(name.size() - 4);
+    out.emplace_back(name, std::move(*t));
+  }
+  return out;
+}
+
 Status writeNpy(const std::string &path, const Tensor &t) {
   const NpyType *type = nullptr;
   for (const NpyType &candidate : kNpyTypes)

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace dlc {
@@ -65,6 +66,9 @@ struct TensorInfo {
 
 /// Reads a tensor from a .npy file or an ONNX TensorProto .pb file (by extension).
 Expected<Tensor> readTensorFile(const std::string &path);
+/// Reads the arrays of a .npz file (numpy.savez, uncompressed), in file order, each
+/// named without its ".npy".
+Expected<std::vector<std::pair<std::string, Tensor>>> readNpz(const std::string &path);
 /// Writes a tensor as a .npy file.
 Status writeNpy(const std::string &path, const Tensor &t);
 

@@ -14,42 +14,7 @@ using namespace mlir;
 namespace dlc {
 namespace {
 
-/// Formats a diagnostic location the way users read it: the ONNX node or initializer
-/// it names, or the file.
-std::string describe(Location loc) {
-  if (auto n = dyn_cast<NameLoc>(loc))
-    return n.getName().str();
-  if (auto f = dyn_cast<FileLineColLoc>(loc))
-    return f.getFilename().str();
-  if (auto fused = dyn_cast<FusedLoc>(loc))
-    for (Location l : fused.getLocations())
-      if (std::string s = describe(l); !s.empty())
-        return s;
-  return "";
-}
-
-/// Collects the first error diagnostic as a one-line message.
-class ErrorCollector {
-public:
-  explicit ErrorCollector(MLIRContext &ctx)
-      : handler(&ctx, [this](Diagnostic &d) {
-          if (d.getSeverity() == DiagnosticSeverity::Error && message.empty()) {
-            std::string where = describe(d.getLocation());
-            message = (where.empty() ? "" : where + ": ") + d.str();
-            for (char &c : message)
-              if (c == '\n')
-                c = ' ';
-          }
-          return success();
-        }) {}
-  Status status(const std::string &fallback) const {
-    return Status::error(message.empty() ? fallback : message);
-  }
-
-private:
-  std::string message;
-  ScopedDiagnosticHandler handler;
-};
+using compiler::ErrorCollector;
 
 std::vector<uint8_t> printed(Operation *op) {
   std::string s;
@@ -184,7 +149,14 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
   return result;
 }
 
-Status checkTarget(const CompileOptions &options) {
+} // namespace
+
+Expected<CompileResult> compiler::compileImported(MLIRContext &ctx, ModuleOp module,
+                                                  const CompileOptions &options) {
+  return compileModule(ctx, module, options);
+}
+
+Status compiler::checkTarget(const CompileOptions &options) {
   if (options.target == TargetKind::Cuda) {
     std::vector<std::string> archs = cudaArchitectures();
     if (!llvm::is_contained(archs, options.cudaArch))
@@ -198,10 +170,9 @@ Status checkTarget(const CompileOptions &options) {
   return Status::ok();
 }
 
-} // namespace
 
 Expected<CompileResult> compileFile(const std::string &path, const CompileOptions &options) {
-  if (Status s = checkTarget(options); !s)
+  if (Status s = compiler::checkTarget(options); !s)
     return s;
   auto ctx = compiler::makeContext();
   ErrorCollector errors(*ctx);
@@ -216,7 +187,7 @@ Expected<CompileResult> compileFile(const std::string &path, const CompileOption
 }
 
 Expected<CompileResult> compileBytes(const std::string &bytes, const CompileOptions &options) {
-  if (Status s = checkTarget(options); !s)
+  if (Status s = compiler::checkTarget(options); !s)
     return s;
   auto ctx = compiler::makeContext();
   ErrorCollector errors(*ctx);

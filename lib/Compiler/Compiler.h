@@ -12,12 +12,57 @@
 #include "dlc/dlc.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 
 #include <string>
 #include <vector>
 
 namespace dlc::compiler {
+
+/// Formats a diagnostic location the way users read it: the ONNX node or initializer
+/// it names, or the file.
+inline std::string describe(mlir::Location loc) {
+  if (auto n = mlir::dyn_cast<mlir::NameLoc>(loc))
+    return n.getName().str();
+  if (auto f = mlir::dyn_cast<mlir::FileLineColLoc>(loc))
+    return f.getFilename().str();
+  if (auto fused = mlir::dyn_cast<mlir::FusedLoc>(loc))
+    for (mlir::Location l : fused.getLocations())
+      if (std::string s = describe(l); !s.empty())
+        return s;
+  return "";
+}
+
+/// Collects the first error diagnostic as a one-line message.
+class ErrorCollector {
+public:
+  explicit ErrorCollector(mlir::MLIRContext &ctx)
+      : handler(&ctx, [this](mlir::Diagnostic &d) {
+          if (d.getSeverity() == mlir::DiagnosticSeverity::Error && message.empty()) {
+            std::string where = describe(d.getLocation());
+            message = (where.empty() ? "" : where + ": ") + d.str();
+            for (char &c : message)
+              if (c == '\n')
+                c = ' ';
+          }
+          return mlir::success();
+        }) {}
+  Status status(const std::string &fallback) const {
+    return Status::error(message.empty() ? fallback : message);
+  }
+
+private:
+  std::string message;
+  mlir::ScopedDiagnosticHandler handler;
+};
+
+/// Checks the target options (architecture, emit kind against target).
+Status checkTarget(const CompileOptions &options);
+
+/// Compiles an imported module (graph passes to artifact or the requested stage).
+Expected<CompileResult> compileImported(mlir::MLIRContext &ctx, mlir::ModuleOp module,
+                                        const CompileOptions &options);
 
 /// Creates a context with every dialect and interface the pipeline needs.
 std::unique_ptr<mlir::MLIRContext> makeContext();

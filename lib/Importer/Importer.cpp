@@ -303,6 +303,10 @@ ModelImporter::valueInfoType(const onnx::ValueInfoProto &vi,
       dims.push_back(d.dim_value());
       elems *= d.dim_value();
       dimNames.push_back("");
+    } else if (options.dynamicDimValue > 0) {
+      dims.push_back(options.dynamicDimValue);
+      elems *= options.dynamicDimValue;
+      dimNames.push_back("");
     } else {
       dims.push_back(ShapedType::kDynamic);
       dimNames.push_back(d.has_dim_param() ? d.dim_param() : "");
@@ -452,9 +456,33 @@ OwningOpRef<ModuleOp> ModelImporter::run(const onnx::ModelProto &model) {
       if (auto d = dyn_cast<DenseElementsAttr>(it->second); d && d.getType() == t)
         argConstants[arg] = d;
   }
-  for (const auto &t : g.initializer())
-    if (failed(importInitializer(t)))
+  for (const auto &t : g.initializer()) {
+    if (!options.initializersAsArguments) {
+      if (failed(importInitializer(t)))
+        return nullptr;
+      continue;
+    }
+    Location loc = NameLoc::get(b.getStringAttr("initializer '" + t.name() + "'"));
+    auto attr = tensorToAttr(t, loc);
+    if (failed(attr))
       return nullptr;
+    auto type = cast<RankedTensorType>(attr->getType());
+    if (!isa<FloatType>(type.getElementType()) || type.getRank() == 0) {
+      Value v = ConstantOp::create(b, loc, type, *attr);
+      shapes[v] = shapeFromType(type);
+      values[t.name()] = v;
+      continue;
+    }
+    Value arg = entry->addArgument(type, loc);
+    argTypes.push_back(type);
+    inputNames.push_back(b.getStringAttr(t.name()));
+    argDimNames.push_back(b.getArrayAttr(SmallVector<Attribute>(
+        type.getRank(), b.getStringAttr(""))));
+    shapes[arg] = shapeFromType(type);
+    values[t.name()] = arg;
+    if (options.initializerValues)
+      (*options.initializerValues)[t.name()] = *attr;
+  }
   if (failed(importNodes(g)))
     return nullptr;
 

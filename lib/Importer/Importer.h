@@ -19,6 +19,14 @@ struct ImportOptions {
   /// specialized, so the compiled model is valid for these values only (the JIT path
   /// compiles and runs with the same inputs).
   std::map<std::string, mlir::Attribute> constantInputs;
+  /// Training: float initializers that are not scalars become trailing arguments of
+  /// @main (named in `dlc.input_names`, marked `dlc.initializer`) instead of
+  /// constants; their values are stored in `initializerValues` when it is set.
+  bool initializersAsArguments = false;
+  std::map<std::string, mlir::Attribute> *initializerValues = nullptr;
+  /// When positive, every dynamic dim of the graph inputs takes this value (training
+  /// compiles its step for one static batch size).
+  int64_t dynamicDimValue = 0;
 };
 
 /// Imports an ONNX model (binary protobuf `.onnx`, or ONNX text syntax when the file

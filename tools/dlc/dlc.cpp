@@ -1,5 +1,6 @@
 //===- dlc.cpp - The dlc command: compile, run and inspect models ---------===//
 #include "Inspect.h"
+#include "Train.h"
 
 #include "RunUtil.h"
 #include "dlc/dlc.h"
@@ -44,6 +45,25 @@ commands:
   inspect ART.dlc [--json]
       Shows an artifact's target, inputs, outputs, kernels and the ONNX nodes each
       covers, launches, weight bytes and arena bytes.
+  train MODEL.onnx --data TRAIN.npz [--eval EVAL.npz] --loss cross_entropy|mse
+          --optimizer sgd|adam|adamw [--lr X] [--momentum X] [--dampening X]
+          [--nesterov] [--weight-decay X] [--batch-size N] [--epochs N] [--seed N]
+          [--freeze NAME,...] [--label-key KEY] [--target auto|cpu|cuda]
+          [--cuda-arch ARCH] -o TRAINED.onnx
+      Trains the model's float initializers (all but --freeze and BatchNorm running
+      statistics) and writes the same graph with the trained values. The forward
+      pass, the loss, the backward pass (dlc-autodiff) and the optimizer update are
+      compiled into one fused step function, for one static batch size (default 32).
+      The .npz (numpy.savez) holds one array per graph input, samples along dim 0,
+      and the labels under "label" (int64 class ids for cross_entropy, which is the
+      mean softmax cross-entropy of the first output [N, classes]; a float target
+      for mse). Optimizers follow torch.optim (defaults: lr 0.01 for sgd, 0.001 for
+      adam/adamw; weight decay 0, 0.01 for adamw; Adam betas 0.9, 0.999, eps 1e-8).
+      Each epoch reshuffles the samples (reproducibly for a --seed, default 0) and
+      drops the last partial batch; BatchNorm uses batch statistics and updates its
+      running statistics with momentum 0.1. Prints one line per epoch (train loss,
+      eval loss and accuracy, samples/s) and writes the loss curve beside the
+      output as OUT.loss.csv and OUT.loss.svg. Default 10 epochs.
   ops
       Lists the ONNX op types dlc imports.
 
@@ -304,10 +324,12 @@ int main(int argc, char **argv) {
     return runCommand(argc, argv);
   if (cmd == "inspect")
     return inspectCommand(argc, argv);
+  if (cmd == "train")
+    return dlc::tools::trainCommand(argc, argv);
   if (cmd == "ops") {
     for (const std::string &op : dlc::supportedOps())
       std::cout << op << "\n";
     return 0;
   }
-  return fail("unknown command '" + cmd + "' (expected compile, run, inspect or ops)");
+  return fail("unknown command '" + cmd + "' (expected compile, run, inspect, train or ops)");
 }

@@ -1,0 +1,107 @@
+//===- train.h - Train ONNX models with dlc ---------------------*- C++ -*-===//
+//
+// The training API. A TrainingSession compiles, from an ONNX model, one step function
+// (params, optimizer state, batch) -> (loss, new params, new state) through the same
+// fusion, tiling and codegen as inference (the backward graph comes from the
+// dlc-autodiff pass), plus the forward model with parameters as inputs for
+// evaluation. Parameters and optimizer state stay in the session between steps.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DLC_TRAIN_H
+#define DLC_TRAIN_H
+
+#include "dlc/dlc.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dlc {
+
+enum class LossKind {
+  CrossEntropy, ///< softmax cross-entropy of the first output (logits, [N, C]) against
+                ///< integer class labels [N], averaged over the batch
+  Mse,          ///< mean squared error of the first output against a float target
+};
+
+enum class OptimizerKind { Sgd, Adam, AdamW };
+
+/// Hyperparameters, with torch.optim's meaning and defaults.
+struct OptimizerOptions {
+  OptimizerKind kind = OptimizerKind::Sgd;
+  double lr = 0.01;
+  double momentum = 0;    ///< SGD
+  double dampening = 0;   ///< SGD
+  bool nesterov = false;  ///< SGD
+  double weightDecay = 0; ///< SGD, Adam: L2 added to the gradient; AdamW: decoupled
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8; ///< Adam, AdamW
+};
+
+struct TrainOptions {
+  TargetKind target = TargetKind::Cpu;
+  std::string cudaArch = "sm_80";
+  LossKind loss = LossKind::CrossEntropy;
+  OptimizerOptions optimizer;
+  /// The step is compiled for this batch size (every dynamic input dim takes it).
+  int64_t batchSize = 32;
+  /// Float initializers left as they are (all others, except BatchNorm running
+  /// statistics, are trained).
+  std::vector<std::string> freeze;
+  /// BatchNormalization in training mode: batch statistics, running statistics
+  /// updated as torch does (momentum 0.1, unbiased variance).
+  double batchNormMomentum = 0.1;
+  bool fusion = true;
+};
+
+/// Loss (and, for cross-entropy, accuracy) of the model on a set of samples.
+struct EvalResult {
+  double loss = 0;
+  double accuracy = 0; ///< fraction of argmax predictions equal to the label (CE only)
+  int64_t count = 0;
+};
+
+class TrainingSession {
+public:
+  /// Imports and compiles the model's training step and evaluation forward pass.
+  static Expected<std::unique_ptr<TrainingSession>> create(const std::string &onnxPath,
+                                                           const TrainOptions &options);
+  ~TrainingSession();
+
+  /// The graph inputs a batch holds, in order (the batch dim as compiled for the step).
+  const std::vector<TensorInfo> &inputs() const;
+  /// The names of the trained parameters, in graph order.
+  const std::vector<std::string> &trainedParameters() const;
+  /// Current value of a float initializer (trained, frozen or running statistic).
+  Expected<Tensor> parameter(const std::string &name) const;
+
+  /// One optimizer step on a batch of exactly the compiled batch size: the graph
+  /// inputs and the labels (int64 [N] for cross-entropy, the target for MSE). Returns
+  /// the batch loss before the update.
+  Expected<double> step(const std::vector<Tensor> &inputs, const Tensor &labels);
+  /// The model's outputs with the current parameters (inference mode), any batch size.
+  Expected<std::vector<Tensor>> predict(const std::vector<Tensor> &inputs);
+  /// Loss and accuracy over samples (any count), with the current parameters.
+  Expected<EvalResult> evaluate(const std::vector<Tensor> &inputs, const Tensor &labels);
+
+  void setLearningRate(double lr);
+  double learningRate() const;
+  /// Steps taken so far.
+  int64_t stepCount() const;
+
+  /// Writes the ONNX model with its initializers replaced by the current values.
+  Status exportOnnx(const std::string &path) const;
+  /// Saves / restores parameters, optimizer state, step count and learning rate.
+  Status saveCheckpoint(const std::string &path) const;
+  Status loadCheckpoint(const std::string &path);
+
+  struct Impl;
+
+private:
+  explicit TrainingSession(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace dlc
+
+#endif // DLC_TRAIN_H

@@ -1,0 +1,380 @@
+//===- Train.cpp - `dlc train`: train an ONNX model on .npz data ----------===//
+#include "Train.h"
+
+#include "dlc/train.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <random>
+#include <sstream>
+
+namespace dlc::tools {
+namespace {
+
+struct Dataset {
+  std::vector<Tensor> inputs; // one per graph input, samples along dim 0
+  Tensor labels;
+  int64_t count = 0;
+};
+
+/// `t` converted to `want` where numpy's defaults differ from the model's (float64
+/// data for a float32 input, int32 labels for int64).
+Expected<Tensor> convert(const Tensor &t, DType want, const std::string &what) {
+  if (t.dtype == want)
+    return t;
+  Tensor out(want, t.shape);
+  int64_t n = t.numElements();
+  if (want == DType::Float && t.dtype == DType::Double) {
+    for (int64_t i = 0; i < n; ++i)
+      out.as<float>()[i] = static_cast<float>(t.as<double>()[i]);
+    return out;
+  }
+  if (want == DType::Int64 && t.dtype == DType::Int32) {
+    for (int64_t i = 0; i < n; ++i)
+      out.as<int64_t>()[i] = t.as<int32_t>()[i];
+    return out;
+  }
+  return Status::error(what + " is " + dtypeName(t.dtype) + "; the model needs " +
+                       dtypeName(want));
+}
+
+Expected<Dataset> loadData(const std::string &path, const std::vector<TensorInfo> &inputs,
+                           const std::string &labelKey, DType labelType) {
+  auto arrays = readNpz(path);
+  if (!arrays)
+    return arrays.status();
+  std::map<std::string, Tensor> byName(arrays->begin(), arrays->end());
+  Dataset d;
+  auto take = [&](const std::string &key, DType dt) -> Expected<Tensor> {
+    auto it = byName.find(key);
+    if (it == byName.end()) {
+      std::string have;
+      for (const auto &[k, v] : byName)
+        have += (have.empty() ? "" : ", ") + k;
+      return Status::error(path + " has no array '" + key + "' (it has " + have + ")");
+    }
+    if (it->second.shape.empty())
+      return Status::error(path + ": '" + key + "' must have a sample dim");
+    return convert(it->second, dt, path + ": '" + key + "'");
+  };
+  for (const TensorInfo &in : inputs) {
+    auto t = take(in.name, in.dtype);
+    if (!t)
+      return t.status();
+    std::vector<int64_t> want(in.shape.begin() + 1, in.shape.end());
+    std::vector<int64_t> have(t->shape.begin() + 1, t->shape.end());
+    if (t->shape.size() != in.shape.size() || have != want) {
+      std::ostringstream os;
+      os << path << ": '" << in.name << "' has samples of shape [";
+      for (size_t i = 0; i < have.size(); ++i)
+        os << (i ? ", " : "") << have[i];
+      os << "]; the model takes [";
+      for (size_t i = 0; i < want.size(); ++i)
+        os << (i ? ", " : "") << want[i];
+      os << "]";
+      return Status::error(os.str());
+    }
+    d.inputs.push_back(std::move(*t));
+  }
+  auto labels = take(labelKey, labelType);
+  if (!labels)
+    return labels.status();
+  d.labels = std::move(*labels);
+  d.count = d.labels.shape[0];
+  for (const Tensor &t : d.inputs)
+    if (t.shape[0] != d.count)
+      return Status::error(path + ": the arrays have different sample counts");
+  return d;
+}
+
+/// Rows `idx` of `t` (samples along dim 0).
+Tensor gather(const Tensor &t, const std::vector<int64_t> &idx, size_t from, size_t n) {
+  std::vector<int64_t> shape = t.shape;
+  shape[0] = static_cast<int64_t>(n);
+  Tensor out(t.dtype, shape);
+  size_t row = t.shape[0] ? t.data.size() / t.shape[0] : 0;
+  for (size_t i = 0; i < n; ++i)
+    std::memcpy(out.data.data() + i * row, t.data.data() + idx[from + i] * row, row);
+  return out;
+}
+
+/// Fisher-Yates with a 64-bit Mersenne Twister: the same order for a seed everywhere
+/// (std::shuffle's distribution is the library's choice).
+void shuffle(std::vector<int64_t> &v, std::mt19937_64 &rng) {
+  for (size_t i = v.size(); i > 1; --i)
+    std::swap(v[i - 1], v[rng() % i]);
+}
+
+struct EpochRow {
+  int epoch;
+  double trainLoss, evalLoss, evalAccuracy, samplesPerSecond;
+};
+
+void writeCsv(const std::string &path, const std::vector<EpochRow> &rows, bool eval) {
+  std::ofstream os(path);
+  os << "epoch,train_loss" << (eval ? ",eval_loss,eval_accuracy" : "") << ",samples_per_s\n";
+  for (const EpochRow &r : rows) {
+    os << r.epoch << "," << std::setprecision(8) << r.trainLoss;
+    if (eval)
+      os << "," << r.evalLoss << "," << r.evalAccuracy;
+    os << "," << r.samplesPerSecond << "\n";
+  }
+}
+
+void writeSvg(const std::string &path, const std::vector<EpochRow> &rows, bool eval) {
+  const double w = 640, h = 400, l = 60, r = 20, t = 30, b = 50;
+  double maxLoss = 0;
+  for (const EpochRow &row : rows)
+    maxLoss = std::max({maxLoss, row.trainLoss, eval ? row.evalLoss : 0.0});
+  if (maxLoss <= 0)
+    maxLoss = 1;
+  size_t n = rows.size();
+  auto x = [&](size_t i) { return l + (n > 1 ? (w - l - r) * i / (n - 1) : 0); };
+  auto y = [&](double v) { return h - b - (h - t - b) * v / maxLoss; };
+  std::ofstream os(path);
+  os << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << w << "\" height=\"" << h
+     << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
+     << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+     << "<text x=\"" << w / 2 << "\" y=\"18\" text-anchor=\"middle\">loss per epoch</text>\n"
+     << "<line x1=\"" << l << "\" y1=\"" << h - b << "\" x2=\"" << w - r << "\" y2=\""
+     << h - b << "\" stroke=\"black\"/>\n"
+     << "<line x1=\"" << l << "\" y1=\"" << t << "\" x2=\"" << l << "\" y2=\"" << h - b
+     << "\" stroke=\"black\"/>\n"
+     << "<text x=\"" << l - 5 << "\" y=\"" << t + 4 << "\" text-anchor=\"end\">"
+     << std::setprecision(3) << maxLoss << "</text>\n"
+     << "<text x=\"" << l - 5 << "\" y=\"" << h - b << "\" text-anchor=\"end\">0</text>\n"
+     << "<text x=\"" << (w + l - r) / 2 << "\" y=\"" << h - 15
+     << "\" text-anchor=\"middle\">epoch (1 to " << n << ")</text>\n";
+  auto line = [&](auto value, const char *colour, const char *label, int slot) {
+    os << "<polyline fill=\"none\" stroke=\"" << colour << "\" stroke-width=\"2\" points=\"";
+    for (size_t i = 0; i < n; ++i)
+      os << x(i) << "," << y(value(rows[i])) << " ";
+    os << "\"/>\n<text x=\"" << w - r - 5 << "\" y=\"" << t + 15 * slot
+       << "\" text-anchor=\"end\" fill=\"" << colour << "\">" << label << "</text>\n";
+  };
+  line([](const EpochRow &e) { return e.trainLoss; }, "#1f77b4", "train loss", 1);
+  if (eval)
+    line([](const EpochRow &e) { return e.evalLoss; }, "#d62728", "eval loss", 2);
+  os << "</svg>\n";
+}
+
+std::vector<std::string> splitList(const std::string &s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty())
+      out.push_back(item);
+  return out;
+}
+
+Expected<double> number(const std::string &flag, const std::string &v) {
+  char *end = nullptr;
+  double d = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end != '\0' || !std::isfinite(d))
+    return Status::error(flag + " needs a number, got '" + v + "'");
+  return d;
+}
+
+} // namespace
+
+int trainCommand(int argc, char **argv) {
+  auto fail = [](const std::string &m) {
+    std::cerr << "dlc: error: " << m << "\n";
+    return 1;
+  };
+  std::map<std::string, std::string> v;
+  std::vector<std::string> positional;
+  bool nesterov = false;
+  const std::vector<std::string> valueFlags = {
+      "--data",  "--eval",         "--loss",       "--optimizer", "--lr",
+      "--momentum", "--dampening", "--weight-decay", "--batch-size", "--epochs",
+      "--seed",  "--target",       "--cuda-arch",  "--freeze",    "--label-key", "-o"};
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    std::string flag = a.substr(0, a.find('='));
+    if (a == "--nesterov") {
+      nesterov = true;
+    } else if (std::find(valueFlags.begin(), valueFlags.end(), flag) != valueFlags.end()) {
+      if (flag.size() < a.size())
+        v[flag] = a.substr(flag.size() + 1);
+      else if (i + 1 < argc)
+        v[flag] = argv[++i];
+      else
+        return fail(flag + " needs a value");
+    } else if (a.size() > 1 && a[0] == '-') {
+      return fail("unknown option '" + a + "' for train (see dlc --help)");
+    } else {
+      positional.push_back(a);
+    }
+  }
+  if (positional.size() != 1)
+    return fail("train needs one MODEL.onnx (see dlc --help)");
+  for (const char *req : {"--data", "--loss", "--optimizer", "-o"})
+    if (!v.count(req))
+      return fail(std::string("train needs ") + req + " (see dlc --help)");
+
+  TrainOptions o;
+  const std::string &loss = v["--loss"], &optName = v["--optimizer"];
+  if (loss == "cross_entropy")
+    o.loss = LossKind::CrossEntropy;
+  else if (loss == "mse")
+    o.loss = LossKind::Mse;
+  else
+    return fail("--loss must be cross_entropy or mse, got '" + loss + "'");
+  if (optName == "sgd")
+    o.optimizer.kind = OptimizerKind::Sgd;
+  else if (optName == "adam")
+    o.optimizer.kind = OptimizerKind::Adam;
+  else if (optName == "adamw")
+    o.optimizer.kind = OptimizerKind::AdamW;
+  else
+    return fail("--optimizer must be sgd, adam or adamw, got '" + optName + "'");
+  o.optimizer.lr = o.optimizer.kind == OptimizerKind::Sgd ? 0.01 : 0.001;
+  o.optimizer.weightDecay = o.optimizer.kind == OptimizerKind::AdamW ? 0.01 : 0;
+  int64_t epochs = 10, seed = 0;
+  for (auto [flag, field] : {std::pair{"--lr", &o.optimizer.lr},
+                             std::pair{"--momentum", &o.optimizer.momentum},
+                             std::pair{"--dampening", &o.optimizer.dampening},
+                             std::pair{"--weight-decay", &o.optimizer.weightDecay}}) {
+    if (!v.count(flag))
+      continue;
+    auto d = number(flag, v[flag]);
+    if (!d)
+      return fail(d.message());
+    *field = *d;
+  }
+  if (o.optimizer.lr <= 0)
+    return fail("--lr must be positive");
+  o.optimizer.nesterov = nesterov;
+  if (nesterov && (o.optimizer.kind != OptimizerKind::Sgd || o.optimizer.momentum <= 0 ||
+                   o.optimizer.dampening != 0))
+    return fail("--nesterov needs --optimizer sgd, a positive --momentum and no dampening");
+  for (auto [flag, field] : {std::pair{"--batch-size", &o.batchSize},
+                             std::pair{"--epochs", &epochs}, std::pair{"--seed", &seed}}) {
+    if (!v.count(flag))
+      continue;
+    auto d = number(flag, v[flag]);
+    if (!d || *d < (std::string(flag) == "--seed" ? 0 : 1) || *d != std::floor(*d) ||
+        *d > 1e9)
+      return fail(std::string(flag) + " needs a whole number" +
+                  (std::string(flag) == "--seed" ? "" : " of at least 1") + ", got '" +
+                  v[flag] + "'");
+    *field = static_cast<int64_t>(*d);
+  }
+  std::string target = v.count("--target") ? v["--target"] : "auto";
+  if (target == "auto")
+    o.target = cudaAvailable() ? TargetKind::Cuda : TargetKind::Cpu;
+  else if (target == "cpu")
+    o.target = TargetKind::Cpu;
+  else if (target == "cuda")
+    o.target = TargetKind::Cuda;
+  else
+    return fail("--target must be auto, cpu or cuda, got '" + target + "'");
+  if (o.target == TargetKind::Cuda)
+    if (Status s = cudaAvailable(); !s)
+      return fail(s.message());
+  if (v.count("--cuda-arch"))
+    o.cudaArch = v["--cuda-arch"];
+  if (v.count("--freeze"))
+    o.freeze = splitList(v["--freeze"]);
+  std::string labelKey = v.count("--label-key") ? v["--label-key"] : "label";
+  const std::string &out = v["-o"];
+
+  auto t0 = std::chrono::steady_clock::now();
+  std::cout << "compiling the training step of " << positional[0] << " for "
+            << (o.target == TargetKind::Cuda ? "cuda" : "cpu") << " (batch " << o.batchSize
+            << ")" << std::endl;
+  auto session = TrainingSession::create(positional[0], o);
+  if (!session)
+    return fail(session.message());
+  TrainingSession &s = **session;
+  std::cout << "compiled in " << std::fixed << std::setprecision(2)
+            << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()
+            << " s; training " << s.trainedParameters().size() << " parameters"
+            << std::endl;
+  DType labelType = DType::Int64;
+  if (o.loss == LossKind::Mse)
+    labelType = DType::Float;
+  auto train = loadData(v["--data"], s.inputs(), labelKey, labelType);
+  if (!train)
+    return fail(train.message());
+  std::optional<Dataset> evalData;
+  if (v.count("--eval")) {
+    auto e = loadData(v["--eval"], s.inputs(), labelKey, labelType);
+    if (!e)
+      return fail(e.message());
+    evalData = std::move(*e);
+  }
+  if (train->count < o.batchSize)
+    return fail("the training data has " + std::to_string(train->count) +
+                " samples, fewer than one batch of " + std::to_string(o.batchSize));
+
+  std::mt19937_64 rng(static_cast<uint64_t>(seed));
+  std::vector<int64_t> order(train->count);
+  for (int64_t i = 0; i < train->count; ++i)
+    order[i] = i;
+  int64_t batches = train->count / o.batchSize;
+  std::vector<EpochRow> rows;
+  double totalSeconds = 0;
+  for (int64_t epoch = 1; epoch <= epochs; ++epoch) {
+    shuffle(order, rng);
+    auto e0 = std::chrono::steady_clock::now();
+    double sum = 0;
+    for (int64_t bi = 0; bi < batches; ++bi) {
+      std::vector<Tensor> in;
+      for (const Tensor &t : train->inputs)
+        in.push_back(gather(t, order, bi * o.batchSize, o.batchSize));
+      Tensor labels = gather(train->labels, order, bi * o.batchSize, o.batchSize);
+      auto l = s.step(in, labels);
+      if (!l)
+        return fail(l.message());
+      if (!std::isfinite(*l))
+        return fail("the loss became " + std::to_string(*l) + " at epoch " +
+                    std::to_string(epoch) + "; try a smaller --lr");
+      sum += *l;
+    }
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count();
+    totalSeconds += secs;
+    EpochRow row{static_cast<int>(epoch), sum / batches, 0, 0,
+                 batches * o.batchSize / std::max(secs, 1e-9)};
+    std::cout << "epoch " << epoch << "/" << epochs << ": train loss " << std::setprecision(4)
+              << row.trainLoss;
+    if (evalData) {
+      auto r = s.evaluate(evalData->inputs, evalData->labels);
+      if (!r)
+        return fail(r.message());
+      row.evalLoss = r->loss;
+      row.evalAccuracy = r->accuracy;
+      std::cout << ", eval loss " << r->loss;
+      if (o.loss == LossKind::CrossEntropy)
+        std::cout << ", eval accuracy " << std::setprecision(2) << 100 * r->accuracy << "%";
+    }
+    std::cout << ", " << std::setprecision(0) << row.samplesPerSecond << " samples/s"
+              << std::endl;
+    rows.push_back(row);
+  }
+  if (Status st = s.exportOnnx(out); !st)
+    return fail(st.message());
+  std::string stem = out.size() > 5 && out.substr(out.size() - 5) == ".onnx"
+                         ? out.substr(0, out.size() - 5)
+                         : out;
+  writeCsv(stem + ".loss.csv", rows, evalData.has_value());
+  writeSvg(stem + ".loss.svg", rows, evalData.has_value());
+  std::cout << "trained " << s.stepCount() << " steps (" << epochs << " epochs of "
+            << batches << " batches; the last " << train->count % o.batchSize
+            << " samples of each shuffled epoch are left out) in " << std::setprecision(2)
+            << totalSeconds << " s, " << std::setprecision(0)
+            << s.stepCount() * o.batchSize / std::max(totalSeconds, 1e-9)
+            << " samples/s; wrote " << out << ", " << stem << ".loss.csv and " << stem
+            << ".loss.svg" << std::endl;
+  return 0;
+}
+
+} // namespace dlc::tools
