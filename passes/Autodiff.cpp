@@ -494,7 +494,9 @@ LogicalResult concatRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
                          SmallVectorImpl<Value> &dxs) {
   auto c = cast<ConcatOp>(op);
   int64_t rank = shapeOf(c.getY()).size();
-  int64_t axis = c.getAxis() < 0 ? c.getAxis() + rank : c.getAxis();
+  int64_t axis = static_cast<int64_t>(c.getAxis());
+  if (axis < 0)
+    axis += rank;
   int64_t at = 0;
   for (auto [i, in] : llvm::enumerate(c.getInputs())) {
     int64_t n = shapeOf(in)[axis];
@@ -513,7 +515,9 @@ LogicalResult splitRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
   for (auto [r, dy] : llvm::zip(s.getOutputs(), dys))
     parts.push_back(dy ? dy : g.splat(0, cast<RankedTensorType>(r.getType())));
   int64_t rank = shapeOf(s.getX()).size();
-  int64_t axis = s.getAxis() < 0 ? s.getAxis() + rank : s.getAxis();
+  int64_t axis = static_cast<int64_t>(s.getAxis());
+  if (axis < 0)
+    axis += rank;
   dxs[0] = g.make<ConcatOp>(elementType(s.getX()), parts, axis);
   return success();
 }
@@ -576,7 +580,9 @@ LogicalResult layerNormRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
   Value x = ln.getX(), scale = ln.getScale(), dy = dys[0];
   ArrayRef<int64_t> xs = shapeOf(x);
   int64_t rank = xs.size();
-  int64_t axis = ln.getAxis() < 0 ? ln.getAxis() + rank : ln.getAxis();
+  int64_t axis = static_cast<int64_t>(ln.getAxis());
+  if (axis < 0)
+    axis += rank;
   SmallVector<int64_t> axes;
   for (int64_t a = axis; a < rank; ++a)
     axes.push_back(a);

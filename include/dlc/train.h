@@ -70,6 +70,9 @@ public:
 
   /// The graph inputs a batch holds, in order (the batch dim as compiled for the step).
   const std::vector<TensorInfo> &inputs() const;
+  /// The labels a step takes: int64 [batch] for cross-entropy, the first output's
+  /// type for MSE.
+  const TensorInfo &labels() const;
   /// The names of the trained parameters, in graph order.
   const std::vector<std::string> &trainedParameters() const;
   /// Current value of a float initializer (trained, frozen or running statistic).

@@ -24,12 +24,14 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
+#include "onnx/defs/parser.h"
 #include "onnx/onnx_pb.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <set>
 
 using namespace mlir;
@@ -421,6 +423,10 @@ TrainingSession::create(const std::string &onnxPath, const TrainOptions &options
 
 const std::vector<TensorInfo> &TrainingSession::inputs() const { return impl_->inputs; }
 
+const TensorInfo &TrainingSession::labels() const {
+  return impl_->stepModel->inputs()[impl_->inputs.size()];
+}
+
 const std::vector<std::string> &TrainingSession::trainedParameters() const {
   return impl_->layout.trained;
 }
@@ -542,7 +548,13 @@ Status TrainingSession::exportOnnx(const std::string &path) const {
   onnx::ModelProto model;
   {
     std::ifstream in(impl_->path, std::ios::binary);
-    if (!in || !model.ParseFromIstream(&in))
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    bool text = impl_->path.size() > 8 &&
+                impl_->path.compare(impl_->path.size() - 8, 8, ".onnxtxt") == 0;
+    bool ok = in.good() || in.eof();
+    ok = ok && (text ? onnx::OnnxParser::Parse(model, bytes.c_str()).IsOK()
+                     : model.ParseFromString(bytes));
+    if (!ok)
       return Status::error("cannot read " + impl_->path + " to export it");
   }
   for (onnx::TensorProto &t : *model.mutable_graph()->mutable_initializer()) {

@@ -191,7 +191,7 @@ int trainCommand(int argc, char **argv) {
   };
   std::map<std::string, std::string> v;
   std::vector<std::string> positional;
-  bool nesterov = false;
+  bool nesterov = false, noFusion = false;
   const std::vector<std::string> valueFlags = {
       "--data",  "--eval",         "--loss",       "--optimizer", "--lr",
       "--momentum", "--dampening", "--weight-decay", "--batch-size", "--epochs",
@@ -201,6 +201,8 @@ int trainCommand(int argc, char **argv) {
     std::string flag = a.substr(0, a.find('='));
     if (a == "--nesterov") {
       nesterov = true;
+    } else if (a == "--no-fusion") {
+      noFusion = true;
     } else if (std::find(valueFlags.begin(), valueFlags.end(), flag) != valueFlags.end()) {
       if (flag.size() < a.size())
         v[flag] = a.substr(flag.size() + 1);
@@ -253,6 +255,7 @@ int trainCommand(int argc, char **argv) {
   if (o.optimizer.lr <= 0)
     return fail("--lr must be positive");
   o.optimizer.nesterov = nesterov;
+  o.fusion = !noFusion;
   if (nesterov && (o.optimizer.kind != OptimizerKind::Sgd || o.optimizer.momentum <= 0 ||
                    o.optimizer.dampening != 0))
     return fail("--nesterov needs --optimizer sgd, a positive --momentum and no dampening");
@@ -299,9 +302,7 @@ int trainCommand(int argc, char **argv) {
             << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()
             << " s; training " << s.trainedParameters().size() << " parameters"
             << std::endl;
-  DType labelType = DType::Int64;
-  if (o.loss == LossKind::Mse)
-    labelType = DType::Float;
+  DType labelType = s.labels().dtype;
   auto train = loadData(v["--data"], s.inputs(), labelKey, labelType);
   if (!train)
     return fail(train.message());

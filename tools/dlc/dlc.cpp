@@ -49,7 +49,7 @@ commands:
           --optimizer sgd|adam|adamw [--lr X] [--momentum X] [--dampening X]
           [--nesterov] [--weight-decay X] [--batch-size N] [--epochs N] [--seed N]
           [--freeze NAME,...] [--label-key KEY] [--target auto|cpu|cuda]
-          [--cuda-arch ARCH] -o TRAINED.onnx
+          [--cuda-arch ARCH] [--no-fusion] -o TRAINED.onnx
       Trains the model's float initializers (all but --freeze and BatchNorm running
       statistics) and writes the same graph with the trained values. The forward
       pass, the loss, the backward pass (dlc-autodiff) and the optimizer update are

@@ -1,0 +1,152 @@
+//===- TrainTest.cpp - Tests of the training API (dlc/train.h) ------------===//
+#include "dlc/train.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+namespace {
+
+const std::string kModel = std::string(DLC_TEST_INPUTS) + "/train_mlp.onnxtxt";
+
+dlc::Tensor batchX() {
+  dlc::Tensor t(dlc::DType::Float, {4, 3});
+  const float v[] = {0.5f, -1, 2, 1, 0.25f, -0.5f, -2, 1, 0.5f, 0.1f, 0.2f, -0.3f};
+  std::memcpy(t.data.data(), v, sizeof(v));
+  return t;
+}
+
+dlc::Tensor batchLabels() {
+  dlc::Tensor t(dlc::DType::Int64, {4});
+  const int64_t v[] = {0, 1, 1, 0};
+  std::memcpy(t.data.data(), v, sizeof(v));
+  return t;
+}
+
+dlc::TrainOptions options(dlc::OptimizerKind kind) {
+  dlc::TrainOptions o;
+  o.batchSize = 4;
+  o.optimizer.kind = kind;
+  o.optimizer.lr = 0.1;
+  return o;
+}
+
+dlc::Tensor param(dlc::TrainingSession &s, const std::string &name) {
+  dlc::Expected<dlc::Tensor> t = s.parameter(name);
+  EXPECT_TRUE(t) << t.message();
+  return t ? *t : dlc::Tensor();
+}
+
+std::vector<float> values(const dlc::Tensor &t) {
+  return std::vector<float>(t.as<float>(), t.as<float>() + t.numElements());
+}
+
+TEST(Train, StepsLowerTheLossAndEvaluateAgrees) {
+  auto s = dlc::TrainingSession::create(kModel, options(dlc::OptimizerKind::Sgd));
+  ASSERT_TRUE(s) << s.message();
+  EXPECT_EQ((*s)->trainedParameters(), (std::vector<std::string>{"w1", "b1", "w2", "b2"}));
+  EXPECT_EQ((*s)->labels().dtype, dlc::DType::Int64);
+  auto before = (*s)->evaluate({batchX()}, batchLabels());
+  ASSERT_TRUE(before) << before.message();
+  auto first = (*s)->step({batchX()}, batchLabels());
+  ASSERT_TRUE(first) << first.message();
+  // The step's loss is the loss before the update, as evaluate computes it.
+  EXPECT_NEAR(*first, before->loss, 1e-5);
+  // Full-batch gradient descent with a small rate: the loss falls at every step.
+  double last = *first;
+  for (int i = 0; i < 30; ++i) {
+    auto l = (*s)->step({batchX()}, batchLabels());
+    ASSERT_TRUE(l) << l.message();
+    EXPECT_LT(*l, last) << "step " << i + 2;
+    last = *l;
+  }
+  EXPECT_LT(last, *first * 0.8);
+  EXPECT_EQ((*s)->stepCount(), 31);
+  auto after = (*s)->evaluate({batchX()}, batchLabels());
+  ASSERT_TRUE(after) << after.message();
+  EXPECT_EQ(after->count, 4);
+  auto next = (*s)->step({batchX()}, batchLabels());
+  ASSERT_TRUE(next);
+  EXPECT_NEAR(after->loss, *next, 1e-5);
+}
+
+TEST(Train, LearningRateZeroLeavesParameters) {
+  auto s = dlc::TrainingSession::create(kModel, options(dlc::OptimizerKind::Adam));
+  ASSERT_TRUE(s) << s.message();
+  (*s)->setLearningRate(0);
+  EXPECT_EQ((*s)->learningRate(), 0);
+  dlc::Tensor w = param(**s, "w1");
+  ASSERT_TRUE((*s)->step({batchX()}, batchLabels()));
+  EXPECT_EQ(values(param(**s, "w1")), values(w));
+}
+
+TEST(Train, CheckpointRestoresParametersAndState) {
+  auto s = dlc::TrainingSession::create(kModel, options(dlc::OptimizerKind::AdamW));
+  ASSERT_TRUE(s) << s.message();
+  ASSERT_TRUE((*s)->step({batchX()}, batchLabels()));
+  std::string path = ::testing::TempDir() + "/train_test.ckpt";
+  ASSERT_TRUE((*s)->saveCheckpoint(path));
+  dlc::Tensor saved = param(**s, "w2");
+  auto l2 = (*s)->step({batchX()}, batchLabels());
+  ASSERT_TRUE(l2);
+  ASSERT_TRUE((*s)->loadCheckpoint(path));
+  EXPECT_EQ((*s)->stepCount(), 1);
+  EXPECT_EQ(values(param(**s, "w2")), values(saved));
+  // The same step again: the same loss (Adam moments restored with the parameters).
+  auto again = (*s)->step({batchX()}, batchLabels());
+  ASSERT_TRUE(again);
+  EXPECT_DOUBLE_EQ(*again, *l2);
+  std::remove(path.c_str());
+}
+
+TEST(Train, ExportedModelHoldsTrainedValues) {
+  auto s = dlc::TrainingSession::create(kModel, options(dlc::OptimizerKind::Sgd));
+  ASSERT_TRUE(s) << s.message();
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE((*s)->step({batchX()}, batchLabels()));
+  std::string path = ::testing::TempDir() + "/train_test.onnx";
+  ASSERT_TRUE((*s)->exportOnnx(path));
+  auto reloaded = dlc::TrainingSession::create(path, options(dlc::OptimizerKind::Sgd));
+  ASSERT_TRUE(reloaded) << reloaded.message();
+  for (const std::string &p : (*s)->trainedParameters())
+    EXPECT_EQ(values(param(**reloaded, p)), values(param(**s, p))) << p;
+  auto a = (*s)->predict({batchX()});
+  auto b = dlc::jitFile(path);
+  ASSERT_TRUE(a && b);
+  auto c = (*b)->run({batchX()});
+  ASSERT_TRUE(c);
+  EXPECT_EQ(values((*a)[0]), values((*c)[0]));
+  std::remove(path.c_str());
+}
+
+TEST(Train, ErrorsAreStatuses) {
+  auto o = options(dlc::OptimizerKind::Sgd);
+  o.freeze = {"nope"};
+  auto bad = dlc::TrainingSession::create(kModel, o);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.message().find("'nope'"), std::string::npos) << bad.message();
+  auto s = dlc::TrainingSession::create(kModel, options(dlc::OptimizerKind::Sgd));
+  ASSERT_TRUE(s);
+  dlc::Tensor x(dlc::DType::Float, {2, 3});
+  auto wrong = (*s)->step({x}, batchLabels());
+  EXPECT_FALSE(wrong);
+  EXPECT_FALSE((*s)->loadCheckpoint(kModel)); // not a checkpoint
+  auto missing = dlc::TrainingSession::create("/nonexistent.onnx", o);
+  EXPECT_FALSE(missing);
+}
+
+TEST(Train, FrozenParametersStay) {
+  auto o = options(dlc::OptimizerKind::Sgd);
+  o.freeze = {"w1", "b1"};
+  auto s = dlc::TrainingSession::create(kModel, o);
+  ASSERT_TRUE(s) << s.message();
+  EXPECT_EQ((*s)->trainedParameters(), (std::vector<std::string>{"w2", "b2"}));
+  dlc::Tensor w1 = param(**s, "w1"), w2 = param(**s, "w2");
+  ASSERT_TRUE((*s)->step({batchX()}, batchLabels()));
+  EXPECT_EQ(values(param(**s, "w1")), values(w1));
+  EXPECT_NE(values(param(**s, "w2")), values(w2));
+}
+
+} // namespace
