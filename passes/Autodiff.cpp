@@ -549,7 +549,6 @@ LogicalResult gatherRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
   if (gather.getAxis() != 0)
     return op->emitOpError("gradient is implemented for axis = 0"), failure();
   // dData = onehot(indices, V)^T @ dy: rows of dy added into the rows they came from.
-  Type et = elementType(data);
   int64_t v = ds[0], k = 1, rowSize = 1;
   for (int64_t d : is)
     k *= d;
@@ -707,9 +706,11 @@ LogicalResult differentiate(func::FuncOp func) {
   OpBuilder b(ret);
   GraphBuilder g(b, func.getLoc());
   DenseMap<Value, Value> grads;
+  // (Read before writing: grads[v] may grow the map and move its entries.)
   auto accumulate = [&](Value v, Value d) {
-    auto it = grads.find(v);
-    grads[v] = it == grads.end() ? d : g.add(it->second, d);
+    Value prev = grads.lookup(v);
+    Value sum = prev ? g.add(prev, d) : d;
+    grads[v] = sum;
   };
   grads[loss] = g.splat(1, lossType);
 
