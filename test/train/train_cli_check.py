@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""`dlc train` beyond the digits: a transformer encoder block (MatMul, Softmax,
+LayerNorm, Erf, Transpose, Reshape) trained with MSE and AdamW must lower its loss, the
+run must be reproducible for a seed, and bad input of every kind must give one line on
+stderr and exit status 1.
+
+  train_cli_check.py --dlc build/bin/dlc
+"""
+import argparse
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dlc", required=True)
+    args = parser.parse_args()
+    failures = 0
+
+    def report(ok, what):
+        nonlocal failures
+        failures += not ok
+        print(f"{'ok  ' if ok else 'FAIL'} {what}")
+
+    with tempfile.TemporaryDirectory() as work:
+        subprocess.run([sys.executable, os.path.join(os.path.dirname(HERE), "e2e",
+                                                     "make_models.py"), work],
+                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([sys.executable, os.path.join(HERE, "make_digits.py"), work],
+                       check=True, stdout=subprocess.DEVNULL)
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((64, 8, 32)).astype(np.float32)
+        data = os.path.join(work, "enc.npz")
+        np.savez(data, x=x, label=np.tanh(x[:, ::-1, :]))
+        enc = os.path.join(work, "encoder.onnx")
+        curves = []
+        for run in range(2):
+            out = os.path.join(work, f"enc{run}.onnx")
+            p = subprocess.run([args.dlc, "train", enc, "--data", data, "--loss", "mse",
+                                "--optimizer", "adamw", "--lr", "0.003", "--batch-size", "16",
+                                "--epochs", "6", "--seed", "3", "--target", "cpu", "-o", out],
+                               capture_output=True, text=True)
+            if p.returncode != 0:
+                report(False, f"encoder training: {p.stderr.strip()}")
+                break
+            with open(out[:-5] + ".loss.csv") as f:
+                curves.append([float(r["train_loss"]) for r in csv.DictReader(f)])
+        if len(curves) == 2:
+            report(curves[0][-1] < 0.8 * curves[0][0],
+                   f"encoder block: MSE {curves[0][0]:.4f} -> {curves[0][-1]:.4f} in 6 epochs")
+            report(curves[0] == curves[1], "the same seed gives the same losses")
+
+        mlp = os.path.join(work, "mlp.onnx")
+        train = os.path.join(work, "train.npz")
+        bad_labels = os.path.join(work, "bad_labels.npz")
+        np.savez(bad_labels, x=np.zeros((40, 64), np.float32), y=np.zeros(40, np.int64))
+        compressed = os.path.join(work, "compressed.npz")
+        np.savez_compressed(compressed, x=np.zeros((40, 64), np.float32),
+                            label=np.zeros(40, np.int64))
+        wrong_shape = os.path.join(work, "wrong_shape.npz")
+        np.savez(wrong_shape, x=np.zeros((40, 63), np.float32), label=np.zeros(40, np.int64))
+        not_npz = os.path.join(work, "not.npz")
+        with open(not_npz, "wb") as f:
+            f.write(b"this is not a zip file at all")
+        tiny = os.path.join(work, "tiny.npz")
+        np.savez(tiny, x=np.zeros((3, 64), np.float32), label=np.zeros(3, np.int64))
+        base = ["--loss", "cross_entropy", "--optimizer", "sgd", "--target", "cpu",
+                "-o", os.path.join(work, "out.onnx")]
+        cases = [
+            ("no label array", [mlp, "--data", bad_labels, *base], "has no array 'label'"),
+            ("compressed npz", [mlp, "--data", compressed, *base], "savez_compressed"),
+            ("wrong sample shape", [mlp, "--data", wrong_shape, *base], "samples of shape"),
+            ("not an npz", [mlp, "--data", not_npz, *base], "not a .npz"),
+            ("fewer samples than a batch", [mlp, "--data", tiny, *base], "fewer than one batch"),
+            ("unknown freeze", [mlp, "--data", train, "--freeze", "nope", *base], "'nope'"),
+            ("bad loss", [mlp, "--data", train, "--loss", "hinge", "--optimizer", "sgd", "-o",
+                          "x.onnx"], "--loss must be"),
+            ("bad lr", [mlp, "--data", train, "--lr", "-1", *base], "--lr must be positive"),
+            ("bad batch size", [mlp, "--data", train, "--batch-size", "0", *base],
+             "--batch-size needs"),
+            ("nesterov without momentum", [mlp, "--data", train, "--nesterov", *base],
+             "--nesterov needs"),
+            ("missing model", [os.path.join(work, "none.onnx"), "--data", train, *base],
+             "cannot open"),
+            ("no --data", [mlp, *base], "train needs --data"),
+        ]
+        for what, argv, expected in cases:
+            p = subprocess.run([args.dlc, "train", *argv], capture_output=True, text=True)
+            lines = p.stderr.strip().splitlines()
+            ok = p.returncode == 1 and len(lines) == 1 and expected in lines[0]
+            report(ok, f"{what}: exit {p.returncode}: {p.stderr.strip()[:150]}")
+    print(f"dlc train checks: {'all passed' if not failures else f'{failures} failed'}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
