@@ -61,6 +61,13 @@ struct EvalResult {
   int64_t count = 0;
 };
 
+/// Compiles only the step function (no device needed): the artifact a session would
+/// run, or the IR or PTX of a stage (`emit` as in CompileOptions), for inspection and
+/// for checking the CUDA step without a GPU.
+Expected<CompileResult> compileTrainingStep(const std::string &onnxPath,
+                                            const TrainOptions &options,
+                                            EmitKind emit = EmitKind::Artifact);
+
 class TrainingSession {
 public:
   /// Imports and compiles the model's training step and evaluation forward pass.

@@ -330,8 +330,24 @@ CompileOptions compileOptionsFor(const TrainOptions &o) {
   return c;
 }
 
-size_t countGraphInputs(func::FuncOp main, const std::map<std::string, Attribute> &values) {
-  return main.getNumArguments() - values.size();
+/// Imports the model and builds its step function; null (with a diagnostic) on error.
+OwningOpRef<ModuleOp> buildStepModule(MLIRContext &ctx, const std::string &onnxPath,
+                                      const TrainOptions &options, StepLayout &layout,
+                                      std::map<std::string, Attribute> &initial,
+                                      size_t &numGraphInputs) {
+  importer::ImportOptions io;
+  io.initializersAsArguments = true;
+  io.initializerValues = &initial;
+  io.dynamicDimValue = options.batchSize;
+  OwningOpRef<ModuleOp> module = importer::importModelFile(ctx, onnxPath, io);
+  if (!module)
+    return nullptr;
+  auto main = module->lookupSymbol<func::FuncOp>("main");
+  numGraphInputs = main.getNumArguments() - initial.size();
+  StepBuilder builder(options, layout);
+  if (failed(builder.build(main, numGraphInputs)))
+    return nullptr;
+  return module;
 }
 
 } // namespace
@@ -366,19 +382,12 @@ TrainingSession::create(const std::string &onnxPath, const TrainOptions &options
   {
     auto ctx = compiler::makeContext();
     compiler::ErrorCollector errors(*ctx);
-    importer::ImportOptions io;
     std::map<std::string, Attribute> initial;
-    io.initializersAsArguments = true;
-    io.initializerValues = &initial;
-    io.dynamicDimValue = options.batchSize;
-    OwningOpRef<ModuleOp> module = importer::importModelFile(*ctx, onnxPath, io);
+    size_t numGraphInputs = 0;
+    OwningOpRef<ModuleOp> module =
+        buildStepModule(*ctx, onnxPath, options, impl->layout, initial, numGraphInputs);
     if (!module)
-      return errors.status("cannot import " + onnxPath);
-    auto main = module->lookupSymbol<func::FuncOp>("main");
-    size_t numGraphInputs = countGraphInputs(main, initial);
-    StepBuilder builder(options, impl->layout);
-    if (failed(builder.build(main, numGraphInputs)))
-      return errors.status("cannot build the training step");
+      return errors.status("cannot build the training step of " + onnxPath);
     for (const auto &[name, attr] : initial) {
       Expected<Tensor> t = toTensor(cast<ElementsAttr>(attr));
       if (!t)
@@ -419,6 +428,26 @@ TrainingSession::create(const std::string &onnxPath, const TrainOptions &options
     impl->evalModel = std::move(*model);
   }
   return std::unique_ptr<TrainingSession>(new TrainingSession(std::move(impl)));
+}
+
+Expected<CompileResult> compileTrainingStep(const std::string &onnxPath,
+                                            const TrainOptions &options, EmitKind emit) {
+  if (options.batchSize < 1)
+    return Status::error("the batch size must be at least 1");
+  CompileOptions copts = compileOptionsFor(options);
+  copts.emit = emit;
+  if (Status s = compiler::checkTarget(copts); !s)
+    return s;
+  auto ctx = compiler::makeContext();
+  compiler::ErrorCollector errors(*ctx);
+  StepLayout layout;
+  std::map<std::string, Attribute> initial;
+  size_t numGraphInputs = 0;
+  OwningOpRef<ModuleOp> module =
+      buildStepModule(*ctx, onnxPath, options, layout, initial, numGraphInputs);
+  if (!module)
+    return errors.status("cannot build the training step of " + onnxPath);
+  return compiler::compileImported(*ctx, *module, copts);
 }
 
 const std::vector<TensorInfo> &TrainingSession::inputs() const { return impl_->inputs; }

@@ -195,7 +195,8 @@ int trainCommand(int argc, char **argv) {
   const std::vector<std::string> valueFlags = {
       "--data",  "--eval",         "--loss",       "--optimizer", "--lr",
       "--momentum", "--dampening", "--weight-decay", "--batch-size", "--epochs",
-      "--seed",  "--target",       "--cuda-arch",  "--freeze",    "--label-key", "-o"};
+      "--seed",  "--target",       "--cuda-arch",  "--freeze",    "--label-key", "-o",
+      "--emit-step"};
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
     std::string flag = a.substr(0, a.find('='));
@@ -218,8 +219,9 @@ int trainCommand(int argc, char **argv) {
   }
   if (positional.size() != 1)
     return fail("train needs one MODEL.onnx (see dlc --help)");
+  bool emitOnly = v.count("--emit-step") > 0;
   for (const char *req : {"--data", "--loss", "--optimizer", "-o"})
-    if (!v.count(req))
+    if (!v.count(req) && !(emitOnly && std::string(req) == "--data"))
       return fail(std::string("train needs ") + req + " (see dlc --help)");
 
   TrainOptions o;
@@ -280,7 +282,7 @@ int trainCommand(int argc, char **argv) {
     o.target = TargetKind::Cuda;
   else
     return fail("--target must be auto, cpu or cuda, got '" + target + "'");
-  if (o.target == TargetKind::Cuda)
+  if (o.target == TargetKind::Cuda && !emitOnly)
     if (Status s = cudaAvailable(); !s)
       return fail(s.message());
   if (v.count("--cuda-arch"))
@@ -289,6 +291,28 @@ int trainCommand(int argc, char **argv) {
     o.freeze = splitList(v["--freeze"]);
   std::string labelKey = v.count("--label-key") ? v["--label-key"] : "label";
   const std::string &out = v["-o"];
+
+  if (emitOnly) {
+    static const std::map<std::string, EmitKind> kinds = {
+        {"artifact", EmitKind::Artifact}, {"dlc", EmitKind::Dlc},
+        {"linalg", EmitKind::Linalg},     {"llvm", EmitKind::Llvm},
+        {"ptx", EmitKind::Ptx},           {"dot", EmitKind::Dot}};
+    auto kind = kinds.find(v["--emit-step"]);
+    if (kind == kinds.end())
+      return fail("--emit-step must be artifact, dlc, linalg, llvm, ptx or dot, got '" +
+                  v["--emit-step"] + "'");
+    auto compiled = compileTrainingStep(positional[0], o, kind->second);
+    if (!compiled)
+      return fail(compiled.message());
+    std::ofstream os(out, std::ios::binary);
+    os.write(reinterpret_cast<const char *>(compiled->bytes.data()),
+             static_cast<std::streamsize>(compiled->bytes.size()));
+    if (!os)
+      return fail("cannot write " + out);
+    std::cout << "wrote the training step (" << v["--emit-step"] << ") to " << out << ", "
+              << compiled->bytes.size() << " bytes" << std::endl;
+    return 0;
+  }
 
   auto t0 = std::chrono::steady_clock::now();
   std::cout << "compiling the training step of " << positional[0] << " for "

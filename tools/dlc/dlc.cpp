@@ -49,7 +49,7 @@ commands:
           --optimizer sgd|adam|adamw [--lr X] [--momentum X] [--dampening X]
           [--nesterov] [--weight-decay X] [--batch-size N] [--epochs N] [--seed N]
           [--freeze NAME,...] [--label-key KEY] [--target auto|cpu|cuda]
-          [--cuda-arch ARCH] [--no-fusion] -o TRAINED.onnx
+          [--cuda-arch ARCH] [--no-fusion] [--emit-step KIND] -o TRAINED.onnx
       Trains the model's float initializers (all but --freeze and BatchNorm running
       statistics) and writes the same graph with the trained values. The forward
       pass, the loss, the backward pass (dlc-autodiff) and the optimizer update are
@@ -63,7 +63,9 @@ commands:
       drops the last partial batch; BatchNorm uses batch statistics and updates its
       running statistics with momentum 0.1. Prints one line per epoch (train loss,
       eval loss and accuracy, samples/s) and writes the loss curve beside the
-      output as OUT.loss.csv and OUT.loss.svg. Default 10 epochs.
+      output as OUT.loss.csv and OUT.loss.svg. Default 10 epochs. --emit-step
+      artifact|dlc|linalg|llvm|ptx|dot writes only the compiled step function (that
+      stage, as --emit of compile) to -o and stops: no data or device needed.
   ops
       Lists the ONNX op types dlc imports.
 
