@@ -8,7 +8,7 @@
 //   3. the loss of the first output against a `label` argument;
 //   4. dlc-autodiff's gradients of the trained parameters;
 //   5. the optimizer update (torch.optim's formulas), with the learning rate and the
-//      step-dependent factors as scalar arguments.
+//      step-dependent factors computed on the host as scalar arguments.
 // Arguments: graph inputs, label, parameters, optimizer state, lr, s1, s2.
 // Results: loss, new trained parameters, new optimizer state, new running statistics.
 // It compiles like any model (fusion, tiling, codegen) to an artifact the runtime runs.
@@ -199,31 +199,32 @@ public:
       if (opt.kind == OptimizerKind::Sgd) {
         Value d = opt.weightDecay ? g.add(grad, g.mul(p, c(opt.weightDecay))) : grad;
         if (opt.momentum != 0) {
-          // buf = g on the first step (s1 = 1), else momentum * buf + (1 - dampening) * g.
+          // buf = g on the first step (s1 = 1, s2 = 0), else momentum * buf +
+          // (1 - dampening) * g (s1 = 0, s2 = 1).
           Value buf = addState("momentum_buffer");
           Value later = g.add(g.mul(buf, c(opt.momentum)), g.mul(d, c(1 - opt.dampening)));
-          Value nb = g.add(g.mul(s1p, d), g.mul(g.sub(c(1), s1p), later));
+          Value nb = g.add(g.mul(s1p, d), g.mul(s2p, later));
           newState.push_back(nb);
           d = opt.nesterov ? g.add(d, g.mul(nb, c(opt.momentum))) : nb;
         }
         newParams.push_back(g.sub(p, g.mul(lrp, d)));
         continue;
       }
-      // Adam / AdamW; s1 = 1 - beta1^t, s2 = sqrt(1 - beta2^t).
+      // Adam / AdamW: lr = step size lr / (1 - beta1^t), s1 = 1 / sqrt(1 - beta2^t),
+      // s2 = 1 - lr * weight decay (AdamW).
       Value m = addState("exp_avg");
       Value v = addState("exp_avg_sq");
       Value d = grad, p1 = p;
       if (opt.weightDecay != 0) {
         if (opt.kind == OptimizerKind::AdamW)
-          p1 = g.mul(p, g.sub(c(1), g.mul(lrp, c(opt.weightDecay))));
+          p1 = g.mul(p, s2p);
         else
           d = g.add(grad, g.mul(p, c(opt.weightDecay)));
       }
       Value nm = g.add(g.mul(m, c(opt.beta1)), g.mul(d, c(1 - opt.beta1)));
       Value nv = g.add(g.mul(v, c(opt.beta2)), g.mul(g.mul(d, d), c(1 - opt.beta2)));
-      Value denom = g.add(g.div(g.sqrt(nv), s2p), c(opt.eps));
-      Value stepSize = g.div(lrp, s1p);
-      newParams.push_back(g.sub(p1, g.mul(stepSize, g.div(nm, denom))));
+      Value denom = g.add(g.mul(g.sqrt(nv), s1p), c(opt.eps));
+      newParams.push_back(g.sub(p1, g.mul(lrp, g.div(nm, denom))));
       newState.push_back(nm);
       newState.push_back(nv);
     }
@@ -479,14 +480,18 @@ Expected<double> TrainingSession::step(const std::vector<Tensor> &inputs,
     args.push_back(m.values[p]);
   int64_t t = m.steps + 1;
   const OptimizerOptions &opt = m.options.optimizer;
-  double s1 = 0, s2 = 0;
+  // The step's scalar factors, computed here so the graph has no scalar-only ops (each
+  // would be a kernel of its own).
+  double lr = m.lr, s1 = 0, s2 = 0;
   if (opt.kind == OptimizerKind::Sgd) {
     s1 = t == 1 ? 1 : 0;
+    s2 = 1 - s1;
   } else {
-    s1 = 1 - std::pow(opt.beta1, double(t));
-    s2 = std::sqrt(1 - std::pow(opt.beta2, double(t)));
+    lr = m.lr / (1 - std::pow(opt.beta1, double(t)));
+    s1 = 1 / std::sqrt(1 - std::pow(opt.beta2, double(t)));
+    s2 = 1 - m.lr * opt.weightDecay;
   }
-  args.push_back(scalarTensor(m.lr));
+  args.push_back(scalarTensor(lr));
   args.push_back(scalarTensor(s1));
   args.push_back(scalarTensor(s2));
   for (const std::string &s : m.layout.state)
