@@ -21,6 +21,8 @@
 #include "llvm/ADT/StringMap.h"
 
 #include <cmath>
+#include <limits>
+#include <optional>
 #include <numeric>
 
 namespace dlc {
@@ -276,6 +278,35 @@ LogicalResult gemmRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
   return success();
 }
 
+/// `v` (N, C, O...) with s - 1 zeros between neighbours along each spatial dim:
+/// (N, C, (O - 1) * s + 1, ...). Reshape to (N, C, O1, 1, O2, 1, ...), pad each
+/// inserted dim to s, reshape back and crop.
+Value zeroInsert(GraphBuilder &g, Value v, ArrayRef<int64_t> strides) {
+  if (llvm::all_of(strides, [](int64_t s) { return s == 1; }))
+    return v;
+  ArrayRef<int64_t> ys = shapeOf(v);
+  Type et = elementType(v);
+  int64_t nsp = ys.size() - 2;
+  SmallVector<int64_t> inter{ys[0], ys[1]}, merged{ys[0], ys[1]};
+  for (int64_t i = 0; i < nsp; ++i) {
+    inter.append({ys[i + 2], 1});
+    merged.push_back(ys[i + 2] * strides[i]);
+  }
+  SmallVector<int64_t> pads(2 * (2 * nsp + 2), 0);
+  for (int64_t i = 0; i < nsp; ++i)
+    pads[2 * nsp + 2 + 3 + 2 * i] = strides[i] - 1;
+  Value up = g.reshape(v, inter);
+  up = g.make<PadOp>(et, up, g.b.getDenseI64ArrayAttr(pads), g.b.getStringAttr("constant"),
+                     g.b.getF64FloatAttr(0.0));
+  up = g.reshape(up, merged);
+  SmallVector<int64_t> s0(nsp, 0), e0, ax, st(nsp, 1);
+  for (int64_t i = 0; i < nsp; ++i) {
+    e0.push_back((ys[i + 2] - 1) * strides[i] + 1);
+    ax.push_back(i + 2);
+  }
+  return g.make<SliceOp>(et, up, s0, e0, ax, st);
+}
+
 LogicalResult convRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
                        SmallVectorImpl<Value> &dxs) {
   auto conv = cast<ConvOp>(op);
@@ -306,33 +337,7 @@ LogicalResult convRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
 
   // dx: dy with (s - 1) zeros between elements, convolved with the flipped filter
   // (channels swapped), padded so the result covers x.
-  Value up = dy;
-  bool strided = llvm::any_of(strides, [](int64_t s) { return s != 1; });
-  if (strided) {
-    // (N, M, O1, O2, ...) -> (N, M, O1, 1, O2, 1, ...) padded to s per inserted dim,
-    // reshaped back and cropped to (O - 1) * s + 1.
-    SmallVector<int64_t> inter{ys[0], ys[1]}, padBegin(2 * nsp + 2, 0), padEnd,
-        merged{ys[0], ys[1]};
-    for (int64_t i = 0; i < nsp; ++i) {
-      inter.append({ys[i + 2], 1});
-      merged.push_back(ys[i + 2] * strides[i]);
-    }
-    padEnd.assign(2 * nsp + 2, 0);
-    for (int64_t i = 0; i < nsp; ++i)
-      padEnd[3 + 2 * i] = strides[i] - 1;
-    SmallVector<int64_t> pads2(padBegin);
-    pads2.append(padEnd);
-    up = g.reshape(dy, inter);
-    up = g.make<PadOp>(et, up, g.b.getDenseI64ArrayAttr(pads2), g.b.getStringAttr("constant"),
-                       g.b.getF64FloatAttr(0.0));
-    up = g.reshape(up, merged);
-    SmallVector<int64_t> s0(nsp, 0), e0, ax, st(nsp, 1);
-    for (int64_t i = 0; i < nsp; ++i) {
-      e0.push_back((ys[i + 2] - 1) * strides[i] + 1);
-      ax.push_back(i + 2);
-    }
-    up = g.make<SliceOp>(et, up, s0, e0, ax, st);
-  }
+  Value up = zeroInsert(g, dy, strides);
   SmallVector<int64_t> fs(nsp, -1), fe, fa, fst(nsp, -1);
   for (int64_t i = 0; i < nsp; ++i) {
     fs[i] = ws[i + 2] - 1;
@@ -387,16 +392,110 @@ Value upsample(GraphBuilder &g, Value v, ArrayRef<int64_t> k, ArrayRef<int64_t> 
                        g.b.getF64FloatAttr(0.0));
 }
 
-/// Pooling windows that tile the input without overlap or padding.
-LogicalResult plainWindows(Operation *op, ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
-                           ArrayRef<int64_t> pads, ArrayRef<int64_t> dilations) {
-  bool ok = kernel == strides && llvm::all_of(pads, [](int64_t p) { return p == 0; }) &&
-            llvm::all_of(dilations, [](int64_t d) { return d == 1; });
-  if (!ok)
-    return op->emitOpError("gradient is implemented for windows that do not overlap "
-                           "(kernel_shape = strides, no pads, no dilation)"),
-           failure();
-  return success();
+/// Whether the pooling windows tile the input without overlap, padding or dilation.
+bool plainWindows(ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
+                  ArrayRef<int64_t> dilations) {
+  return kernel == strides && llvm::all_of(pads, [](int64_t p) { return p == 0; }) &&
+         llvm::all_of(dilations, [](int64_t d) { return d == 1; });
+}
+
+/// The input gradient of MaxPool or AveragePool with any windows (overlapping, padded,
+/// dilated, ceil mode): for each offset within the window, the elements that offset
+/// reads form a strided grid of the padded input; their share of dy is spread back onto
+/// that grid (zero insertion and padding) and the shares add up. MaxPool's share goes
+/// where the element equals its window's maximum (ties share alike); AveragePool's is
+/// dy over the window's divisor, computed here from the static shapes.
+Value windowedPoolGrad(GraphBuilder &g, Operation *op, Value x, Value y, Value dy,
+                       ArrayRef<int64_t> k, ArrayRef<int64_t> s, ArrayRef<int64_t> pads,
+                       ArrayRef<int64_t> d, std::optional<bool> countIncludePad) {
+  bool isMax = !countIncludePad.has_value();
+  Type et = elementType(x);
+  ArrayRef<int64_t> xs = shapeOf(x), ys = shapeOf(y);
+  int64_t nsp = xs.size() - 2;
+  // Padded extent: the pads, plus what ceil mode's last windows reach beyond them.
+  SmallVector<int64_t> padBegin(nsp), padEnd(nsp), full(nsp);
+  for (int64_t i = 0; i < nsp; ++i) {
+    padBegin[i] = pads[i];
+    int64_t reach = (ys[i + 2] - 1) * s[i] + (k[i] - 1) * d[i] + 1;
+    padEnd[i] = std::max(pads[i + nsp], reach - xs[i + 2] - pads[i]);
+    full[i] = xs[i + 2] + padBegin[i] + padEnd[i];
+  }
+  auto spatialPads = [&](ArrayRef<int64_t> b, ArrayRef<int64_t> e) {
+    SmallVector<int64_t> p(2 * (nsp + 2), 0);
+    for (int64_t i = 0; i < nsp; ++i) {
+      p[i + 2] = b[i];
+      p[nsp + 2 + i + 2] = e[i];
+    }
+    return g.b.getDenseI64ArrayAttr(p);
+  };
+  Value xp;
+  if (isMax)
+    xp = g.make<PadOp>(et, x, spatialPads(padBegin, padEnd), g.b.getStringAttr("constant"),
+                       g.b.getF64FloatAttr(-std::numeric_limits<double>::infinity()));
+  Value share = dy;
+  if (!isMax) {
+    // 1 / divisor per output position.
+    SmallVector<int64_t> oshape(ys.drop_front(2));
+    int64_t count = 1;
+    for (int64_t o : oshape)
+      count *= o;
+    std::vector<double> inv(count);
+    for (int64_t flat = 0; flat < count; ++flat) {
+      int64_t rest = flat, n = 1;
+      for (int64_t i = nsp - 1; i >= 0; --i) {
+        int64_t o = rest % oshape[i];
+        rest /= oshape[i];
+        int64_t lo = *countIncludePad ? -pads[i] : 0;
+        int64_t hi = *countIncludePad ? xs[i + 2] + pads[i + nsp] : xs[i + 2];
+        int64_t inside = 0;
+        for (int64_t j = 0; j < k[i]; ++j) {
+          int64_t at = o * s[i] + j * d[i] - pads[i];
+          inside += at >= lo && at < hi;
+        }
+        n *= inside;
+      }
+      inv[flat] = n ? 1.0 / n : 0.0;
+    }
+    SmallVector<int64_t> cshape{1, 1};
+    cshape.append(oshape);
+    auto ctype = RankedTensorType::get(cshape, et);
+    SmallVector<Attribute> vals;
+    for (double v : inv)
+      vals.push_back(g.b.getFloatAttr(et, v));
+    share = g.mul(dy, ConstantOp::create(g.b, g.loc, ctype, DenseElementsAttr::get(ctype, vals)));
+  }
+  Value acc;
+  SmallVector<int64_t> offset(nsp, 0);
+  SmallVector<int64_t> axes, steps(s.begin(), s.end());
+  for (int64_t i = 0; i < nsp; ++i)
+    axes.push_back(i + 2);
+  while (true) {
+    SmallVector<int64_t> starts(nsp), ends(nsp), before(nsp), after(nsp);
+    for (int64_t i = 0; i < nsp; ++i) {
+      starts[i] = offset[i] * d[i];
+      ends[i] = starts[i] + (ys[i + 2] - 1) * s[i] + 1;
+      before[i] = starts[i];
+      after[i] = full[i] - ends[i];
+    }
+    Value part = share;
+    if (isMax) {
+      Value seen = g.make<SliceOp>(et, xp, starts, ends, axes, steps);
+      part = g.mul(dy, mask(g, g.make<EqualOp>(g.b.getI1Type(), seen, y), dy));
+    }
+    Value placed = g.make<PadOp>(et, zeroInsert(g, part, s), spatialPads(before, after),
+                                 g.b.getStringAttr("constant"), g.b.getF64FloatAttr(0.0));
+    acc = acc ? g.add(acc, placed) : placed;
+    int64_t i = nsp - 1;
+    while (i >= 0 && ++offset[i] == k[i])
+      offset[i--] = 0;
+    if (i < 0)
+      break;
+  }
+  SmallVector<int64_t> cropEnd;
+  for (int64_t i = 0; i < nsp; ++i)
+    cropEnd.push_back(padBegin[i] + xs[i + 2]);
+  SmallVector<int64_t> ones(nsp, 1);
+  return g.make<SliceOp>(et, acc, padBegin, cropEnd, axes, ones);
 }
 
 LogicalResult poolRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
@@ -405,18 +504,25 @@ LogicalResult poolRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
   Type et = elementType(x);
   SmallVector<int64_t> full(shapeOf(x).drop_front(2));
   if (auto mp = dyn_cast<MaxPoolOp>(op)) {
-    if (failed(plainWindows(op, mp.getKernelShape(), mp.getStrides(), mp.getPads(),
-                            mp.getDilations())))
-      return failure();
-    // The gradient goes to the elements equal to their window's maximum.
+    if (!plainWindows(mp.getKernelShape(), mp.getStrides(), mp.getPads(),
+                      mp.getDilations())) {
+      dxs[0] = windowedPoolGrad(g, op, x, y, dy, mp.getKernelShape(), mp.getStrides(),
+                                mp.getPads(), mp.getDilations(), std::nullopt);
+      return success();
+    }
+    // Windows that tile the input: the gradient goes to the elements equal to their
+    // window's maximum, through nearest upsampling.
     Value hit = g.make<EqualOp>(g.b.getI1Type(), x, upsample(g, y, mp.getKernelShape(), full));
     dxs[0] = g.mul(upsample(g, dy, mp.getKernelShape(), full), mask(g, hit, x));
     return success();
   }
   if (auto ap = dyn_cast<AveragePoolOp>(op)) {
-    if (failed(plainWindows(op, ap.getKernelShape(), ap.getStrides(), ap.getPads(),
-                            ap.getDilations())))
-      return failure();
+    if (!plainWindows(ap.getKernelShape(), ap.getStrides(), ap.getPads(),
+                      ap.getDilations())) {
+      dxs[0] = windowedPoolGrad(g, op, x, y, dy, ap.getKernelShape(), ap.getStrides(),
+                                ap.getPads(), ap.getDilations(), ap.getCountIncludePad());
+      return success();
+    }
     int64_t n = 1;
     for (int64_t k : ap.getKernelShape())
       n *= k;

@@ -73,6 +73,19 @@ def cases():
                                       strides=[2, 2])
     c["AveragePool"] = lambda rng: scaled("AveragePool", (N, 2, 4, 6), rng,
                                           kernel_shape=[2, 3], strides=[2, 3])
+    # Overlapping, padded and ceil-mode windows (ResNet's stem: 3x3, stride 2, pad 1).
+    c["MaxPool_overlap"] = lambda rng: scaled("MaxPool", (N, 2, 7, 7), rng,
+                                              kernel_shape=[3, 3], strides=[2, 2],
+                                              pads=[1, 1, 1, 1])
+    c["MaxPool_ceil_dilated"] = lambda rng: scaled("MaxPool", (N, 2, 8, 8), rng,
+                                                   kernel_shape=[2, 2], strides=[3, 3],
+                                                   dilations=[2, 2], ceil_mode=1)
+    c["AveragePool_overlap"] = lambda rng: scaled("AveragePool", (N, 2, 6, 7), rng,
+                                                  kernel_shape=[3, 2], strides=[2, 1],
+                                                  pads=[1, 0, 1, 1])
+    c["AveragePool_count_pad"] = lambda rng: scaled("AveragePool", (N, 2, 5, 5), rng,
+                                                    kernel_shape=[3, 3], strides=[2, 2],
+                                                    pads=[1, 1, 1, 1], count_include_pad=1)
     c["ReduceMean"] = lambda rng: scaled("ReduceMean", (N, 3, 4), rng, axes=[2],
                                          keepdims=1)
 

@@ -19,11 +19,11 @@ func.func @not_scalar(%w: tensor<3xf32> {dlc.trainable}) -> tensor<3xf32> {
 
 // -----
 
-// Overlapping pooling windows are not differentiated yet: a clear error.
-func.func @pool(%x: tensor<1x1x4x4xf32> {dlc.trainable}) -> tensor<f32> {
-  // expected-error @+2 {{gradient is implemented for windows that do not overlap}}
+// Grouped convolution is not differentiated yet: a clear error.
+func.func @grouped(%x: tensor<1x4x5x5xf32>, %w: tensor<4x1x3x3xf32> {dlc.trainable}) -> tensor<f32> {
+  // expected-error @+2 {{gradient is implemented for group = 1 only}}
   // expected-error @+1 {{gradient rule failed}}
-  %p = dlc.max_pool %x {kernel_shape = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, ceil_mode = false} : (tensor<1x1x4x4xf32>) -> tensor<1x1x2x2xf32>
-  %l = dlc.reduce_sum %p {axes = array<i64>, keepdims = false} : (tensor<1x1x2x2xf32>) -> tensor<f32>
+  %y = dlc.conv %x, %w {pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, group = 4 : i64} : (tensor<1x4x5x5xf32>, tensor<4x1x3x3xf32>) -> tensor<1x4x5x5xf32>
+  %l = dlc.reduce_sum %y {axes = array<i64>, keepdims = false} : (tensor<1x4x5x5xf32>) -> tensor<f32>
   return %l : tensor<f32>
 }
