@@ -311,23 +311,39 @@ LogicalResult convRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
                        SmallVectorImpl<Value> &dxs) {
   auto conv = cast<ConvOp>(op);
   Value x = conv.getX(), w = conv.getW(), dy = dys[0];
-  if (conv.getGroup() != 1)
-    return op->emitOpError("gradient is implemented for group = 1 only"), failure();
   ArrayRef<int64_t> xs = shapeOf(x), ws = shapeOf(w), ys = shapeOf(dy);
   int64_t nsp = xs.size() - 2;
   ArrayRef<int64_t> pads = conv.getPads(), strides = conv.getStrides(),
                     dil = conv.getDilations();
   Type et = elementType(x);
+  int64_t groups = static_cast<int64_t>(conv.getGroup());
+  int64_t n = xs[0], cg = xs[1] / groups, mg = ws[0] / groups;
+  SmallVector<int64_t> spatial(xs.begin() + 2, xs.end()), kernel(ws.begin() + 2, ws.end());
   // Batch and channel dims swapped: (N, C, ...) <-> (C, N, ...).
   SmallVector<int64_t> swap01(xs.size());
   std::iota(swap01.begin(), swap01.end(), 0);
   std::swap(swap01[0], swap01[1]);
+  // (A, B, C, spatial...) -> (C, B, A, spatial...) and (A, B, C, ...) -> (A, C, B, ...).
+  SmallVector<int64_t> swap02(xs.size() + 1), swap12(xs.size() + 1);
+  std::iota(swap02.begin(), swap02.end(), 0);
+  std::iota(swap12.begin(), swap12.end(), 0);
+  std::swap(swap02[0], swap02[2]);
+  std::swap(swap12[1], swap12[2]);
+  auto dims = [](std::initializer_list<int64_t> lead, ArrayRef<int64_t> rest) {
+    SmallVector<int64_t> d(lead);
+    d.append(rest.begin(), rest.end());
+    return d;
+  };
 
   // dW[m, c, k] = sum_{n, o} dy[n, m, o] x[n, c, o * s + k * d - p]: a convolution of
-  // x^T (C, N, ...) with dy^T (M, N, ...) as the filter, stride d and dilation s,
-  // cropped to the kernel extent.
-  Value xt = g.transpose(x, swap01), dyt = g.transpose(dy, swap01);
-  Value dwt = g.make<ConvOp>(et, xt, dyt, Value(), pads, dil, strides, (uint64_t)1);
+  // the input with batch and channels swapped, (Cg, G * N, ...), by dy^T (M, N, ...) as
+  // the filter, in the same G groups, stride d and dilation s, cropped to the kernel.
+  Value xt = groups == 1
+                 ? g.transpose(x, swap01)
+                 : g.reshape(g.transpose(g.reshape(x, dims({n, groups, cg}, spatial)), swap02),
+                             dims({cg, groups * n}, spatial));
+  Value dyt = g.transpose(dy, swap01);
+  Value dwt = g.make<ConvOp>(et, xt, dyt, Value(), pads, dil, strides, (uint64_t)groups);
   SmallVector<int64_t> starts(nsp, 0), ends(ws.begin() + 2, ws.end()), axes, steps(nsp, 1);
   for (int64_t i = 0; i < nsp; ++i)
     axes.push_back(i + 2);
@@ -344,7 +360,13 @@ LogicalResult convRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
     fe.push_back(std::numeric_limits<int64_t>::min());
     fa.push_back(i + 2);
   }
-  Value flipped = g.transpose(g.make<SliceOp>(et, w, fs, fe, fa, fst), swap01);
+  // The filter flipped, its channels swapped within each group: (G * Cg, Mg, k...).
+  Value flippedW = g.make<SliceOp>(et, w, fs, fe, fa, fst);
+  Value flipped =
+      groups == 1 ? g.transpose(flippedW, swap01)
+                  : g.reshape(g.transpose(g.reshape(flippedW, dims({groups, mg, cg}, kernel)),
+                                          swap12),
+                              dims({groups * cg, mg}, kernel));
   SmallVector<int64_t> bpads(2 * nsp);
   for (int64_t i = 0; i < nsp; ++i) {
     int64_t extent = dil[i] * (ws[i + 2] - 1);
@@ -358,7 +380,7 @@ LogicalResult convRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
              failure();
   }
   SmallVector<int64_t> ones(nsp, 1), dils(dil.begin(), dil.end());
-  dxs[0] = g.make<ConvOp>(et, up, flipped, Value(), bpads, ones, dils, (uint64_t)1);
+  dxs[0] = g.make<ConvOp>(et, up, flipped, Value(), bpads, ones, dils, (uint64_t)groups);
   if (Value bias = conv.getB()) {
     SmallVector<int64_t> axesNoC{0};
     for (int64_t i = 0; i < nsp; ++i)

@@ -141,6 +141,23 @@ def cases():
     c["Conv_stride2"] = conv(2, 1, 1)
     c["Conv_dilation2"] = conv(1, 2, 2)
 
+    def conv_grouped(rng):
+        # Two groups of 2 input and 3 output channels, strided, through a parameter in
+        # front (the input gradient) and the filter (the weight gradient).
+        return ([helper.make_node("Mul", ["x", "v"], ["h"]),
+                 helper.make_node("Conv", ["h", "w", "b"], ["y"], kernel_shape=[3, 3],
+                                  strides=[2, 2], pads=[1, 1, 1, 1], group=2)],
+                {"v": R(rng, 1, 4, 6, 6), "w": R(rng, 6, 2, 3, 3), "b": R(rng, 6)}, {},
+                (N, 4, 6, 6))
+    c["Conv_grouped"] = conv_grouped
+
+    def conv_depthwise(rng):
+        return ([helper.make_node("Mul", ["x", "v"], ["h"]),
+                 helper.make_node("Conv", ["h", "w"], ["y"], kernel_shape=[3, 3],
+                                  pads=[1, 1, 1, 1], group=3)],
+                {"v": R(rng, 1, 3, 5, 5), "w": R(rng, 3, 1, 3, 3)}, {}, (N, 3, 5, 5))
+    c["Conv_depthwise"] = conv_depthwise
+
     def conv_input(rng):
         # The input gradient of Conv: a parameter in front of it.
         return ([helper.make_node("Mul", ["x", "v"], ["h"]),
