@@ -75,6 +75,7 @@ struct StepLayout {
   std::vector<std::string> trained; ///< parameters updated by the optimizer
   std::vector<std::string> buffers; ///< BatchNorm running statistics
   std::vector<std::string> state;   ///< optimizer state ("<param>.momentum_buffer", ...)
+  int64_t numClasses = 0;           ///< cross-entropy: classes of the logits
 };
 
 class StepBuilder {
@@ -132,6 +133,7 @@ public:
                    << outType,
                failure();
       int64_t n = outType.getDimSize(0), c = outType.getDimSize(1);
+      layout.numClasses = c;
       label = body.insertArgument(numGraphInputs,
                                   RankedTensorType::get({n}, b.getI64Type()), func.getLoc());
       Value logp = g.make<LogSoftmaxOp>(et, out, (int64_t)1);
@@ -362,6 +364,7 @@ struct TrainingSession::Impl {
   std::map<std::string, Tensor> values; // parameters, buffers and optimizer state
   int64_t steps = 0;
   double lr = 0;
+  int64_t numClasses = 0; // cross-entropy: the logits' second dim
 };
 
 TrainingSession::TrainingSession(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -404,6 +407,8 @@ TrainingSession::create(const std::string &onnxPath, const TrainOptions &options
     impl->stepModel = std::move(*model);
     const auto &in = impl->stepModel->inputs();
     impl->inputs.assign(in.begin(), in.begin() + numGraphInputs);
+    if (options.loss == LossKind::CrossEntropy)
+      impl->numClasses = impl->layout.numClasses;
     // Optimizer state starts at zero.
     for (size_t i = numGraphInputs + 1 + impl->layout.params.size() + 3; i < in.size(); ++i) {
       Tensor t(in[i].dtype, in[i].shape);
@@ -474,6 +479,17 @@ Expected<double> TrainingSession::step(const std::vector<Tensor> &inputs,
   if (inputs.size() != m.inputs.size())
     return Status::error("the batch has " + std::to_string(inputs.size()) +
                          " inputs; the model takes " + std::to_string(m.inputs.size()));
+  if (m.options.loss == LossKind::CrossEntropy && labels.dtype == DType::Int64) {
+    // A label outside the classes would silently count as no class at all.
+    int64_t c = m.numClasses;
+    for (int64_t i = 0; i < labels.numElements(); ++i) {
+      int64_t l = labels.as<int64_t>()[i];
+      if (l < 0 || l >= c)
+        return Status::error("label " + std::to_string(l) + " of sample " +
+                             std::to_string(i) + " is not a class of the model's " +
+                             std::to_string(c) + " outputs");
+    }
+  }
   std::vector<Tensor> args(inputs);
   args.push_back(labels);
   for (const std::string &p : m.layout.params)

@@ -70,6 +70,9 @@ def main():
         not_npz = os.path.join(work, "not.npz")
         with open(not_npz, "wb") as f:
             f.write(b"this is not a zip file at all")
+        bad_class = os.path.join(work, "bad_class.npz")
+        np.savez(bad_class, x=np.zeros((40, 64), np.float32),
+                 label=np.full(40, 10, np.int64))
         tiny = os.path.join(work, "tiny.npz")
         np.savez(tiny, x=np.zeros((3, 64), np.float32), label=np.zeros(3, np.int64))
         base = ["--loss", "cross_entropy", "--optimizer", "sgd", "--target", "cpu",
@@ -80,6 +83,7 @@ def main():
             ("wrong sample shape", [mlp, "--data", wrong_shape, *base], "samples of shape"),
             ("not an npz", [mlp, "--data", not_npz, *base], "not a .npz"),
             ("fewer samples than a batch", [mlp, "--data", tiny, *base], "fewer than one batch"),
+            ("label out of range", [mlp, "--data", bad_class, *base], "is not a class"),
             ("unknown freeze", [mlp, "--data", train, "--freeze", "nope", *base], "'nope'"),
             ("bad loss", [mlp, "--data", train, "--loss", "hinge", "--optimizer", "sgd", "-o",
                           "x.onnx"], "--loss must be"),
