@@ -4,11 +4,128 @@
 
 #include "Support.h"
 
+#include <cstring>
 #include <filesystem>
+#include <map>
 #include <iomanip>
 #include <sstream>
 
 namespace dlc::cli {
+namespace {
+
+
+/// `t` converted to `want` where numpy's defaults differ from the model's (float64
+/// data for a float32 input, int32 labels for int64).
+Expected<Tensor> convert(const Tensor &t, DType want, const std::string &what) {
+  if (t.dtype == want)
+    return t;
+  Tensor out(want, t.shape);
+  int64_t n = t.numElements();
+  if (want == DType::Float && t.dtype == DType::Double) {
+    for (int64_t i = 0; i < n; ++i)
+      out.as<float>()[i] = static_cast<float>(t.as<double>()[i]);
+    return out;
+  }
+  if (want == DType::Int64 && t.dtype == DType::Int32) {
+    for (int64_t i = 0; i < n; ++i)
+      out.as<int64_t>()[i] = t.as<int32_t>()[i];
+    return out;
+  }
+  return Status::error(what + " is " + dtypeName(t.dtype) + "; the model needs " +
+                       dtypeName(want));
+}
+
+} // namespace
+
+Expected<Dataset> loadDataset(const std::string &path, const std::vector<TensorInfo> &inputs,
+                           const std::string &labelKey, DType labelType) {
+  auto arrays = readNpz(path);
+  if (!arrays)
+    return arrays.status();
+  std::map<std::string, Tensor> byName(arrays->begin(), arrays->end());
+  Dataset d;
+  auto take = [&](const std::string &key, DType dt) -> Expected<Tensor> {
+    auto it = byName.find(key);
+    if (it == byName.end()) {
+      std::string have;
+      for (const auto &[k, v] : byName)
+        have += (have.empty() ? "" : ", ") + k;
+      return Status::error(path + " has no array '" + key + "' (it has " + have + ")");
+    }
+    if (it->second.shape.empty())
+      return Status::error(path + ": '" + key + "' must have a sample dim");
+    return convert(it->second, dt, path + ": '" + key + "'");
+  };
+  for (const TensorInfo &in : inputs) {
+    auto t = take(in.name, in.dtype);
+    if (!t)
+      return t.status();
+    std::vector<int64_t> want(in.shape.begin() + 1, in.shape.end());
+    std::vector<int64_t> have(t->shape.begin() + 1, t->shape.end());
+    if (t->shape.size() != in.shape.size() || have != want) {
+      std::ostringstream os;
+      os << path << ": '" << in.name << "' has samples of shape [";
+      for (size_t i = 0; i < have.size(); ++i)
+        os << (i ? ", " : "") << have[i];
+      os << "]; the model takes [";
+      for (size_t i = 0; i < want.size(); ++i)
+        os << (i ? ", " : "") << want[i];
+      os << "]";
+      return Status::error(os.str());
+    }
+    d.inputs.push_back(std::move(*t));
+  }
+  auto labels = take(labelKey, labelType);
+  if (!labels)
+    return labels.status();
+  d.labels = std::move(*labels);
+  d.count = d.labels.shape[0];
+  for (const Tensor &t : d.inputs)
+    if (t.shape[0] != d.count)
+      return Status::error(path + ": the arrays have different sample counts");
+  return d;
+}
+
+/// Rows `idx` of `t` (samples along dim 0).
+static Tensor gather(const Tensor &t, const std::vector<int64_t> &idx, size_t from, size_t n) {
+  std::vector<int64_t> shape = t.shape;
+  shape[0] = static_cast<int64_t>(n);
+  Tensor out(t.dtype, shape);
+  size_t row = t.shape[0] ? t.data.size() / t.shape[0] : 0;
+  for (size_t i = 0; i < n; ++i)
+    std::memcpy(out.data.data() + i * row, t.data.data() + idx[from + i] * row, row);
+  return out;
+}
+
+/// Fisher-Yates with a 64-bit Mersenne Twister: the same order for a seed everywhere
+/// (std::shuffle's distribution is the library's choice).
+static void shuffle(std::vector<int64_t> &v, std::mt19937_64 &rng) {
+  for (size_t i = v.size(); i > 1; --i)
+    std::swap(v[i - 1], v[rng() % i]);
+}
+
+
+Expected<double>
+runEpoch(const Dataset &data, int64_t batch, std::vector<int64_t> &order, std::mt19937_64 &rng,
+         const std::function<Expected<double>(const std::vector<Tensor> &, const Tensor &)> &step) {
+  shuffle(order, rng);
+  int64_t batches = data.count / batch;
+  if (batches == 0)
+    return Status::error(strCat("the data has ", data.count, " samples, fewer than one batch of ",
+                                batch));
+  double sum = 0;
+  for (int64_t b = 0; b < batches; ++b) {
+    std::vector<Tensor> in;
+    for (const Tensor &t : data.inputs)
+      in.push_back(gather(t, order, b * batch, batch));
+    Tensor labels = gather(data.labels, order, b * batch, batch);
+    Expected<double> l = step(in, labels);
+    if (!l)
+      return l.status();
+    sum += *l;
+  }
+  return sum / batches;
+}
 
 Expected<NamedInput> parseNamedInput(const std::string &value) {
   size_t eq = value.find('=');

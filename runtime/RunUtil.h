@@ -4,7 +4,9 @@
 
 #include "dlc/runtime.h"
 
+#include <functional>
 #include <ostream>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,6 +37,24 @@ Status reportOutputs(const std::vector<TensorInfo> &outputs,
 void reportTime(double milliseconds, std::ostream &os);
 /// Prints the planned arena size of the last run against the size without reuse.
 void reportMemory(const MemoryStats &stats, std::ostream &os);
+
+/// Training data from a .npz file: one array per graph input (samples along dim 0,
+/// converted where numpy's default types differ: float64 data for float32 inputs,
+/// int32 labels for int64) and the labels under `labelKey`.
+struct Dataset {
+  std::vector<Tensor> inputs;
+  Tensor labels;
+  int64_t count = 0;
+};
+Expected<Dataset> loadDataset(const std::string &path, const std::vector<TensorInfo> &inputs,
+                              const std::string &labelKey, DType labelType);
+
+/// One training epoch: reshuffles `order` from `rng` (Fisher-Yates on a 64-bit Mersenne
+/// Twister, the same order for a seed everywhere), then runs `step` on each full batch
+/// of `batch` samples (the last partial batch is left out). Returns the mean loss.
+Expected<double>
+runEpoch(const Dataset &data, int64_t batch, std::vector<int64_t> &order, std::mt19937_64 &rng,
+         const std::function<Expected<double>(const std::vector<Tensor> &, const Tensor &)> &step);
 
 } // namespace dlc::cli
 

@@ -487,18 +487,21 @@ Expected<std::vector<std::pair<std::string, Tensor>>> readNpz(const std::string 
   return out;
 }
 
-Status writeNpy(const std::string &path, const Tensor &t) {
+namespace {
+
+/// The bytes of `t` as a .npy file; `what` names it in errors.
+Expected<std::string> npyBytes(const std::string &what, const Tensor &t) {
   const NpyType *type = nullptr;
   for (const NpyType &candidate : kNpyTypes)
     if (candidate.dtype == t.dtype)
       type = &candidate;
   if (!type)
     return Status::error(
-        strCat(path, ": cannot write ", dtypeName(t.dtype), " tensors as .npy"));
+        strCat(what, ": cannot write ", dtypeName(t.dtype), " tensors as .npy"));
   int64_t dataBytes;
   if (!denseBytes(t.shape, dtypeSize(t.dtype), dataBytes) ||
       static_cast<uint64_t>(dataBytes) != t.data.size())
-    return Status::error(strCat(path, ": tensor has ", t.data.size(),
+    return Status::error(strCat(what, ": tensor has ", t.data.size(),
                                 " bytes, which does not match its shape ",
                                 shapeStr(t.shape)));
 
@@ -515,22 +518,111 @@ Status writeNpy(const std::string &path, const Tensor &t) {
   size_t prefix = alignUp(10 + dict.size() + 1, 64) - 10 <= 0xffff ? 10 : 12;
   dict.resize(alignUp(prefix + dict.size() + 1, 64) - prefix - 1, ' ');
   dict += '\n';
-  std::string header(kNpyMagic, kNpyMagicSize);
-  header += static_cast<char>(prefix == 10 ? 1 : 2);
-  header += '\0';
+  std::string bytes(kNpyMagic, kNpyMagicSize);
+  bytes += static_cast<char>(prefix == 10 ? 1 : 2);
+  bytes += '\0';
   for (size_t i = 0; i < prefix - 8; ++i)
-    header += static_cast<char>(dict.size() >> (8 * i));
-  header += dict;
+    bytes += static_cast<char>(dict.size() >> (8 * i));
+  bytes += dict;
+  bytes.append(reinterpret_cast<const char *>(t.data.data()), t.data.size());
+  return bytes;
+}
 
+uint32_t crc32(const std::string &data) {
+  static const std::vector<uint32_t> table = [] {
+    std::vector<uint32_t> t(256);
+    for (uint32_t i = 0; i < 256; ++i) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; ++k)
+        c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+      t[i] = c;
+    }
+    return t;
+  }();
+  uint32_t c = 0xffffffffu;
+  for (unsigned char b : data)
+    c = table[(c ^ b) & 0xff] ^ (c >> 8);
+  return c ^ 0xffffffffu;
+}
+
+void putLE(std::string &out, uint64_t v, int n) {
+  for (int i = 0; i < n; ++i)
+    out += static_cast<char>(v >> (8 * i));
+}
+
+Status writeBytes(const std::string &path, const std::string &bytes) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   if (!f)
     return Status::error("cannot create '" + path + "': " + std::strerror(errno));
-  f.write(header.data(), header.size());
-  f.write(reinterpret_cast<const char *>(t.data.data()), t.data.size());
+  f.write(bytes.data(), bytes.size());
   f.close();
   if (!f)
     return Status::error("cannot write '" + path + "'");
   return Status::ok();
+}
+
+} // namespace
+
+Status writeNpy(const std::string &path, const Tensor &t) {
+  Expected<std::string> bytes = npyBytes(path, t);
+  if (!bytes)
+    return bytes.status();
+  return writeBytes(path, *bytes);
+}
+
+Status writeNpz(const std::string &path,
+                const std::vector<std::pair<std::string, Tensor>> &arrays) {
+  // A zip of stored (uncompressed) NAME.npy entries, as numpy.savez writes.
+  std::string out, directory;
+  for (const auto &[name, t] : arrays) {
+    Expected<std::string> npy = npyBytes(path + ": '" + name + "'", t);
+    if (!npy)
+      return npy.status();
+    std::string file = name + ".npy";
+    if (npy->size() >= 0xffffffffu || out.size() >= 0xffffffffu)
+      return Status::error(path + ": too large for a .npz without zip64");
+    uint32_t crc = crc32(*npy);
+    uint64_t local = out.size();
+    putLE(out, 0x04034b50, 4);
+    putLE(out, 20, 2); // version needed
+    putLE(out, 0, 2);  // flags
+    putLE(out, 0, 2);  // stored
+    putLE(out, 0, 4);  // time, date
+    putLE(out, crc, 4);
+    putLE(out, npy->size(), 4);
+    putLE(out, npy->size(), 4);
+    putLE(out, file.size(), 2);
+    putLE(out, 0, 2);
+    out += file;
+    out += *npy;
+    putLE(directory, 0x02014b50, 4);
+    putLE(directory, 20, 2); // version made by
+    putLE(directory, 20, 2); // version needed
+    putLE(directory, 0, 2);
+    putLE(directory, 0, 2);
+    putLE(directory, 0, 4);
+    putLE(directory, crc, 4);
+    putLE(directory, npy->size(), 4);
+    putLE(directory, npy->size(), 4);
+    putLE(directory, file.size(), 2);
+    putLE(directory, 0, 2); // extra
+    putLE(directory, 0, 2); // comment
+    putLE(directory, 0, 2); // disk
+    putLE(directory, 0, 2); // internal attributes
+    putLE(directory, 0, 4); // external attributes
+    putLE(directory, local, 4);
+    directory += file;
+  }
+  uint64_t dirOffset = out.size();
+  out += directory;
+  putLE(out, 0x06054b50, 4);
+  putLE(out, 0, 4);
+  putLE(out, arrays.size(), 2);
+  putLE(out, arrays.size(), 2);
+  putLE(out, directory.size(), 4);
+  putLE(out, dirOffset, 4);
+  putLE(out, 0, 2);
+  return writeBytes(path, out);
 }
 
 } // namespace dlc

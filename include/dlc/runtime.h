@@ -10,6 +10,7 @@
 #include "dlc/status.h"
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -71,6 +72,9 @@ Expected<Tensor> readTensorFile(const std::string &path);
 Expected<std::vector<std::pair<std::string, Tensor>>> readNpz(const std::string &path);
 /// Writes a tensor as a .npy file.
 Status writeNpy(const std::string &path, const Tensor &t);
+/// Writes arrays as a .npz file (uncompressed, as numpy.savez), each as NAME.npy.
+Status writeNpz(const std::string &path,
+                const std::vector<std::pair<std::string, Tensor>> &arrays);
 
 /// Device memory a model used in its last run: the liveness-packed arena of
 /// intermediate tensors, and what one buffer per tensor would have taken.
@@ -118,6 +122,33 @@ public:
   /// device-to-device copy on CUDA, each of `bytes` bytes, best of a few.
   virtual Expected<double> copyBandwidth(uint64_t bytes) = 0;
 };
+
+//===----------------------------------------------------------------------===//
+// Training steps (compiled by dlc train / dlc::TrainingSession; see dlc/train.h)
+//===----------------------------------------------------------------------===//
+
+enum class OptimizerKind { Sgd, Adam, AdamW };
+
+/// Hyperparameters, with torch.optim's meaning and defaults.
+struct OptimizerOptions {
+  OptimizerKind kind = OptimizerKind::Sgd;
+  double lr = 0.01;
+  double momentum = 0;    ///< SGD
+  double dampening = 0;   ///< SGD
+  bool nesterov = false;  ///< SGD
+  double weightDecay = 0; ///< SGD, Adam: L2 added to the gradient; AdamW: decoupled
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8; ///< Adam, AdamW
+};
+
+/// Runs one step of a compiled training step. Its inputs are the graph inputs, then
+/// "label", then named tensors, among them "lr", "s1" and "s2" (the optimizer's
+/// scalar factors, computed here from `optimizer`, the learning rate `lr` and the
+/// 1-based step number `t`); every other named input is taken from `state`
+/// (parameters, optimizer state, running statistics). Its first output is "loss";
+/// every other output replaces the entry of its name in `state`. Returns the loss.
+Expected<double> runTrainingStep(Model &step, const std::vector<Tensor> &inputs,
+                                 const Tensor &labels, const OptimizerOptions &optimizer,
+                                 double lr, int64_t t, std::map<std::string, Tensor> &state);
 
 } // namespace dlc
 

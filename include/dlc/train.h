@@ -25,19 +25,6 @@ enum class LossKind {
   Mse,          ///< mean squared error of the first output against a float target
 };
 
-enum class OptimizerKind { Sgd, Adam, AdamW };
-
-/// Hyperparameters, with torch.optim's meaning and defaults.
-struct OptimizerOptions {
-  OptimizerKind kind = OptimizerKind::Sgd;
-  double lr = 0.01;
-  double momentum = 0;    ///< SGD
-  double dampening = 0;   ///< SGD
-  bool nesterov = false;  ///< SGD
-  double weightDecay = 0; ///< SGD, Adam: L2 added to the gradient; AdamW: decoupled
-  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8; ///< Adam, AdamW
-};
-
 struct TrainOptions {
   TargetKind target = TargetKind::Cpu;
   std::string cudaArch = "sm_80";
@@ -64,9 +51,13 @@ struct EvalResult {
 /// Compiles only the step function (no device needed): the artifact a session would
 /// run, or the IR or PTX of a stage (`emit` as in CompileOptions), for inspection and
 /// for checking the CUDA step without a GPU.
-Expected<CompileResult> compileTrainingStep(const std::string &onnxPath,
-                                            const TrainOptions &options,
-                                            EmitKind emit = EmitKind::Artifact);
+/// With `initialState`, also gives what a first step needs besides the batch: the
+/// parameters' initial values and zero optimizer state, by the step's input names
+/// (what `dlc-run --train` reads from the .init.npz that `--emit-step artifact` writes).
+Expected<CompileResult>
+compileTrainingStep(const std::string &onnxPath, const TrainOptions &options,
+                    EmitKind emit = EmitKind::Artifact,
+                    std::map<std::string, Tensor> *initialState = nullptr);
 
 class TrainingSession {
 public:

@@ -63,12 +63,6 @@ Expected<Tensor> toTensor(ElementsAttr attr) {
   return t;
 }
 
-Tensor scalarTensor(double v) {
-  Tensor t(DType::Float, {});
-  *t.as<float>() = static_cast<float>(v);
-  return t;
-}
-
 /// What the step artifact's arguments and results hold, by name.
 struct StepLayout {
   std::vector<std::string> params;  ///< float initializers, graph order
@@ -437,7 +431,8 @@ TrainingSession::create(const std::string &onnxPath, const TrainOptions &options
 }
 
 Expected<CompileResult> compileTrainingStep(const std::string &onnxPath,
-                                            const TrainOptions &options, EmitKind emit) {
+                                            const TrainOptions &options, EmitKind emit,
+                                            std::map<std::string, Tensor> *initialState) {
   if (options.batchSize < 1)
     return Status::error("the batch size must be at least 1");
   CompileOptions copts = compileOptionsFor(options);
@@ -453,6 +448,21 @@ Expected<CompileResult> compileTrainingStep(const std::string &onnxPath,
       buildStepModule(*ctx, onnxPath, options, layout, initial, numGraphInputs);
   if (!module)
     return errors.status("cannot build the training step of " + onnxPath);
+  if (initialState) {
+    for (const auto &[name, attr] : initial) {
+      Expected<Tensor> t = toTensor(cast<ElementsAttr>(attr));
+      if (!t)
+        return Status::error("initializer '" + name + "': " + t.message());
+      (*initialState)[name] = std::move(*t);
+    }
+    // Optimizer state ("<param>.<suffix>") starts at zero, shaped as its parameter.
+    for (const std::string &s : layout.state) {
+      const Tensor &p = initialState->at(s.substr(0, s.rfind('.')));
+      Tensor z(p.dtype, p.shape);
+      std::fill(z.data.begin(), z.data.end(), 0);
+      (*initialState)[s] = std::move(z);
+    }
+  }
   return compiler::compileImported(*ctx, *module, copts);
 }
 
@@ -490,41 +500,12 @@ Expected<double> TrainingSession::step(const std::vector<Tensor> &inputs,
                              std::to_string(c) + " outputs");
     }
   }
-  std::vector<Tensor> args(inputs);
-  args.push_back(labels);
-  for (const std::string &p : m.layout.params)
-    args.push_back(m.values[p]);
-  int64_t t = m.steps + 1;
-  const OptimizerOptions &opt = m.options.optimizer;
-  // The step's scalar factors, computed here so the graph has no scalar-only ops (each
-  // would be a kernel of its own).
-  double lr = m.lr, s1 = 0, s2 = 0;
-  if (opt.kind == OptimizerKind::Sgd) {
-    s1 = t == 1 ? 1 : 0;
-    s2 = 1 - s1;
-  } else {
-    lr = m.lr / (1 - std::pow(opt.beta1, double(t)));
-    s1 = 1 / std::sqrt(1 - std::pow(opt.beta2, double(t)));
-    s2 = 1 - m.lr * opt.weightDecay;
-  }
-  args.push_back(scalarTensor(lr));
-  args.push_back(scalarTensor(s1));
-  args.push_back(scalarTensor(s2));
-  for (const std::string &s : m.layout.state)
-    args.push_back(m.values[s]);
-  Expected<std::vector<Tensor>> out = m.stepModel->run(args);
-  if (!out)
-    return out.status();
-  size_t k = 1;
-  for (const std::string &p : m.layout.trained)
-    m.values[p] = std::move((*out)[k++]);
-  for (const std::string &s : m.layout.state)
-    m.values[s] = std::move((*out)[k++]);
-  for (const std::string &bname : m.layout.buffers)
-    m.values[bname] = std::move((*out)[k++]);
-  ++m.steps;
-  const Tensor &loss = (*out)[0];
-  return loss.dtype == DType::Double ? *loss.as<double>() : double(*loss.as<float>());
+  Expected<double> loss =
+      runTrainingStep(*m.stepModel, inputs, labels, m.options.optimizer, m.lr, m.steps + 1,
+                      m.values);
+  if (loss)
+    ++m.steps;
+  return loss;
 }
 
 Expected<std::vector<Tensor>> TrainingSession::predict(const std::vector<Tensor> &inputs) {

@@ -77,6 +77,52 @@ def compile_node(item, dlc, bundle, timeout):
     return entry, ""
 
 
+# The digits trainings of test/train/digits_check.py, 3 epochs each.
+TRAININGS = [
+    ("mlp", "mlp.onnx", "", ["--optimizer", "sgd", "--lr", "0.1", "--momentum", "0.9"]),
+    ("cnn", "cnn.onnx", "_img", ["--optimizer", "adam", "--lr", "0.01"]),
+]
+TRAIN_EPOCHS = 3
+
+
+def prepare_training(dlc, bundle, manifest, timeout):
+    """Training steps for the device (`dlc train --emit-step artifact`: the step and its
+    .init.npz), the digits data, and the per-epoch losses of the same training on the
+    CPU here (dlc train, the same seed), which `dlc-run --train` there must match."""
+    work = os.path.join(bundle, "train")
+    subprocess.run([sys.executable, os.path.join(cases.ROOT, "test", "train",
+                                                 "make_digits.py"), work],
+                   check=True, stdout=subprocess.DEVNULL)
+    runs = []
+    for name, model, suffix, flags in TRAININGS:
+        common = [dlc, "train", os.path.join(work, model), "--loss", "cross_entropy",
+                  *flags, "--seed", "0"]
+        step = os.path.join(work, f"{name}.step.dlc")
+        code, err = cases.run([*common, "--target", TARGET[0], "--emit-step", "artifact",
+                               "-o", step], timeout)
+        if code != 0:
+            manifest["problems"].append(f"train/{name}: {err}")
+            continue
+        ref = os.path.join(work, f"{name}.cpu.onnx")
+        code, err = cases.run([*common, "--target", "cpu", "--data",
+                               os.path.join(work, f"train{suffix}.npz"), "--epochs",
+                               str(TRAIN_EPOCHS), "-o", ref], timeout)
+        if code != 0:
+            manifest["problems"].append(f"train/{name} on the CPU: {err}")
+            continue
+        with open(ref[:-5] + ".loss.csv") as f:
+            losses = [float(line.split(",")[1]) for line in f.read().splitlines()[1:]]
+        runs.append({"name": name, "step": os.path.relpath(step, bundle),
+                     "init": os.path.relpath(step[:-4] + ".init.npz", bundle),
+                     "data": os.path.relpath(os.path.join(work, f"train{suffix}.npz"), bundle),
+                     "epochs": TRAIN_EPOCHS, "cpu_losses": losses})
+    for leftover in set(glob.glob(os.path.join(work, "*.onnx")) +
+                        glob.glob(os.path.join(work, "*.cpu.*")) +
+                        glob.glob(os.path.join(work, "eval*"))):
+        os.remove(leftover)
+    return runs
+
+
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -130,6 +176,8 @@ def main():
             continue
         manifest["bandwidth"].append({"name": name,
                                       "artifact": os.path.relpath(artifact, args.bundle)})
+
+    manifest["train"] = prepare_training(dlc, args.bundle, manifest, args.timeout)
 
     items = list(cases.node_cases(re.compile(args.filter)))
     print(f"compiling {len(items)} node tests for {args.target}", flush=True)

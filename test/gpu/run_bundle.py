@@ -5,6 +5,8 @@
          satisfy max|out - ref| <= 1e-4 * max(1, max|ref|) against onnxruntime; the
          first run's time and the median of the warm runs (cached plan, CUDA Graph
          replay) are reported
+  train  the digits MLP and CNN training steps through dlc-run --train, their per-epoch
+         losses against the same training on the CPU (1e-3 relative) and the step time
   bandwidth  the fused memory-bound kernels on x[16384, 1024] (64 MiB) with
          `dlc-run --profile`: GB/s against the device-to-device copy ceiling
   node   each node test's data sets through dlc-run --batch (many runs per process),
@@ -195,6 +197,32 @@ def node_status(entry, bundle, work, results):
     return entry["name"], "pass", ""
 
 
+TRAIN_TOLERANCE = 1e-3
+
+
+def train_case(case, bundle, dlc_run, timeout):
+    """dlc-run --train on the device; per-epoch losses against the CPU's."""
+    code, out, err = run([dlc_run, "--train", os.path.join(bundle, case["step"]),
+                          os.path.join(bundle, case["init"]), os.path.join(bundle, case["data"]),
+                          "--epochs", str(case["epochs"]), "--seed", "0"], timeout)
+    row = {"name": case["name"], "problem": "", "losses": [], "ms_per_step": None,
+           "max_rel": None}
+    if code != 0:
+        row["problem"] = f"exit {code}: {run_node_tests.first_line(err)}"
+        return row
+    found = re.findall(r"train loss ([0-9.eE+-]+), ([0-9.]+) ms/step", out)
+    row["losses"] = [float(a) for a, _ in found]
+    row["ms_per_step"] = float(found[-1][1]) if found else None
+    ref = case["cpu_losses"]
+    if len(row["losses"]) != len(ref):
+        row["problem"] = f"{len(row['losses'])} epochs reported, expected {len(ref)}"
+        return row
+    row["max_rel"] = max(abs(a - b) / max(abs(b), 1e-12) for a, b in zip(row["losses"], ref))
+    if not row["max_rel"] <= TRAIN_TOLERANCE:
+        row["problem"] = f"losses differ from the CPU's by {row['max_rel']:.1e} relative"
+    return row
+
+
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -240,6 +268,10 @@ def main():
             rows.append(e2e_case(c, args.bundle, args.dlc_run, args.repeat, work,
                                  args.timeout))
             say(f"e2e {c['name']} batch {c['batch']}: {rows[-1]}")
+        trains = []
+        for c in manifest.get("train", []):
+            trains.append(train_case(c, args.bundle, args.dlc_run, args.timeout))
+            say(f"train {c['name']}: {trains[-1]}")
         bandwidth = []
         for c in manifest.get("bandwidth", []):
             bandwidth.append(bandwidth_case(c, args.bundle, args.dlc_run, work, args.timeout))
@@ -258,6 +290,14 @@ def main():
         warm = "-" if r["warm_ms"] is None else f"{r['warm_ms']:.3f}"
         print(f"{r['model']:<10}{r['batch']:>6}{err:>12}{first:>10}{warm:>10}  "
               f"{'FAIL ' + r['problem'] if r['problem'] else 'ok'}")
+    if trains:
+        print(f"\n{'training':<10}{'epochs':>7}{'max rel':>10}{'ms/step':>9}  ok "
+              f"(per-epoch losses against the CPU's, tolerance {TRAIN_TOLERANCE:g})")
+    for t in trains:
+        rel = "-" if t["max_rel"] is None else f"{t['max_rel']:.1e}"
+        ms = "-" if t["ms_per_step"] is None else f"{t['ms_per_step']:.3f}"
+        print(f"{t['name']:<10}{len(t['losses']):>7}{rel:>10}{ms:>9}  "
+              f"{'FAIL ' + t['problem'] if t['problem'] else 'ok'}")
     if bandwidth:
         print(f"\n{'bandwidth':<11}{'kernels':>8}{'ms':>9}{'GB/s':>9}{'% copy':>8}")
     for b in bandwidth:
@@ -287,13 +327,15 @@ def main():
         print(f"  ... and {len(failures) - 40} more")
     if args.report:
         with open(args.report, "w") as f:
-            json.dump({"device": device, "e2e": rows, "bandwidth": bandwidth,
+            json.dump({"device": device, "e2e": rows, "bandwidth": bandwidth, "train": trains,
                        "node": [{"name": n, "status": s, "detail": d} for n, s, d in nodes]},
                       f, indent=1)
     e2e_failed = sum(1 for r in rows if r["problem"])
-    print(f"\ne2e: {len(rows) - e2e_failed}/{len(rows)} ok; node: {passed}/{cpu} "
+    train_failed = sum(1 for t in trains if t["problem"])
+    print(f"\ne2e: {len(rows) - e2e_failed}/{len(rows)} ok; training: "
+          f"{len(trains) - train_failed}/{len(trains)} ok; node: {passed}/{cpu} "
           f"(CPU {cpu})")
-    return 1 if e2e_failed or passed < cpu else 0
+    return 1 if e2e_failed or train_failed or passed < cpu else 0
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """`dlc train` beyond the digits: a transformer encoder block (MatMul, Softmax,
 LayerNorm, Erf, Transpose, Reshape) trained with MSE and AdamW must lower its loss, the
-run must be reproducible for a seed, and bad input of every kind must give one line on
+run must be reproducible for a seed, the runtime's loop (`dlc-run --train` on the step
+from `dlc train --emit-step artifact`) must give dlc train's losses, and bad input of every kind must give one line on
 stderr and exit status 1.
 
   train_cli_check.py --dlc build/bin/dlc
@@ -9,6 +10,7 @@ stderr and exit status 1.
 import argparse
 import csv
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -60,6 +62,27 @@ def main():
 
         mlp = os.path.join(work, "mlp.onnx")
         train = os.path.join(work, "train.npz")
+
+        # The runtime's training loop (dlc-run --train, no compiler) on the compiled step
+        # gives dlc train's losses exactly, for the same seed.
+        dlc_run = os.path.join(os.path.dirname(args.dlc), "dlc-run")
+        flags = ["--loss", "cross_entropy", "--optimizer", "adamw", "--lr", "0.01",
+                 "--target", "cpu"]
+        step = os.path.join(work, "mlp.step.dlc")
+        p1 = subprocess.run([args.dlc, "train", mlp, *flags, "--emit-step", "artifact",
+                             "-o", step], capture_output=True, text=True)
+        p2 = subprocess.run([dlc_run, "--train", step, step[:-4] + ".init.npz", train,
+                             "--epochs", "3", "--seed", "5"], capture_output=True, text=True)
+        p3 = subprocess.run([args.dlc, "train", mlp, *flags, "--data", train, "--epochs", "3",
+                             "--seed", "5", "-o", os.path.join(work, "mlp_ref.onnx")],
+                            capture_output=True, text=True)
+        if p1.returncode or p2.returncode or p3.returncode:
+            report(False, "dlc-run --train: " + (p1.stderr + p2.stderr + p3.stderr).strip())
+        else:
+            got = [float(x) for x in re.findall(r"train loss ([0-9.eE+-]+),", p2.stdout)]
+            with open(os.path.join(work, "mlp_ref.loss.csv")) as f:
+                ref = [float(r["train_loss"]) for r in csv.DictReader(f)]
+            report(got == ref, f"dlc-run --train matches dlc train: {got} vs {ref}")
         bad_labels = os.path.join(work, "bad_labels.npz")
         np.savez(bad_labels, x=np.zeros((40, 64), np.float32), y=np.zeros(40, np.int64))
         compressed = os.path.join(work, "compressed.npz")

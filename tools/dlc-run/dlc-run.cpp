@@ -10,6 +10,8 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <map>
+#include <random>
 #include <sstream>
 
 namespace {
@@ -37,6 +39,13 @@ Runs a compiled dlc artifact on input tensors and reports its outputs.
                       <message>". Exit status 0 when the file was read; 1 when a
                       kernel fault left the CUDA context unusable (later lines
                       are not run)
+  --train             ART.dlc is a training step (dlc train --emit-step artifact):
+                      dlc-run --train STEP.dlc STEP.init.npz DATA.npz [--epochs N]
+                      [--seed N] [--label-key KEY] [--save STATE.npz] trains from the
+                      initial state and optimizer in the .init.npz on the .npz data
+                      (as dlc train: one array per graph input, labels under
+                      "label"), reshuffling each epoch as dlc train does for the same
+                      seed, and prints each epoch's mean loss. No compiler needed.
   --help              shows this help
 
 Every model input must be bound. Prints one line per output, such as
@@ -50,7 +59,10 @@ struct Options {
   std::vector<dlc::cli::NamedInput> named;
   std::string outputDir;
   std::string batch;
+  std::string labelKey = "label", save;
   int repeat = 1;
+  int64_t epochs = 1, seed = 0;
+  bool train = false;
   bool help = false;
   bool cudaCheck = false;
   bool profile = false;
@@ -72,9 +84,14 @@ dlc::Status parseArgs(int argc, char **argv, Options &opts) {
       opts.profile = true;
       continue;
     }
+    if (arg == "--train") {
+      opts.train = true;
+      continue;
+    }
     std::string flag = arg.substr(0, arg.find('='));
     if (flag == "--input" || flag == "--output-dir" || flag == "--repeat" ||
-        flag == "--batch") {
+        flag == "--batch" || flag == "--epochs" || flag == "--seed" ||
+        flag == "--label-key" || flag == "--save") {
       std::string value;
       if (flag.size() < arg.size())
         value = arg.substr(flag.size() + 1);
@@ -88,6 +105,20 @@ dlc::Status parseArgs(int argc, char **argv, Options &opts) {
       }
       if (flag == "--batch") {
         opts.batch = value;
+        continue;
+      }
+      if (flag == "--label-key" || flag == "--save") {
+        (flag == "--save" ? opts.save : opts.labelKey) = value;
+        continue;
+      }
+      if (flag == "--epochs" || flag == "--seed") {
+        char *end = nullptr;
+        long long n = std::strtoll(value.c_str(), &end, 10);
+        if (*end != '\0' || n < (flag == "--seed" ? 0 : 1) || n > 1000000000)
+          return dlc::Status::error(flag + " needs a whole number" +
+                                    (flag == "--seed" ? "" : " of at least 1") + ", got '" +
+                                    value + "'");
+        (flag == "--seed" ? opts.seed : opts.epochs) = n;
         continue;
       }
       if (flag == "--repeat") {
@@ -194,6 +225,78 @@ int runBatch(const std::string &path) {
   return 0;
 }
 
+/// dlc-run --train STEP.dlc INIT.npz DATA.npz: the training loop of dlc train, on a
+/// compiled step.
+int runTrain(const Options &opts) {
+  if (opts.positional.size() != 2)
+    return fail("--train needs STEP.dlc, STEP.init.npz and DATA.npz (see --help)");
+  auto model = dlc::Model::loadFile(opts.artifact);
+  if (!model)
+    return fail(model.message());
+  dlc::Model &step = **model;
+  auto init = dlc::readNpz(opts.positional[0]);
+  if (!init)
+    return fail(init.message());
+  std::map<std::string, dlc::Tensor> state(init->begin(), init->end());
+  auto config = state.find("optimizer");
+  if (config == state.end() || config->second.dtype != dlc::DType::Double ||
+      config->second.numElements() != 9)
+    return fail(opts.positional[0] + " has no optimizer settings (write it with dlc train "
+                                     "--emit-step artifact)");
+  const double *c = config->second.as<double>();
+  dlc::OptimizerOptions opt;
+  if (c[0] < 0 || c[0] > 2)
+    return fail(opts.positional[0] + ": unknown optimizer");
+  opt.kind = static_cast<dlc::OptimizerKind>(static_cast<int>(c[0]));
+  opt.lr = c[1], opt.momentum = c[2], opt.dampening = c[3], opt.nesterov = c[4] != 0;
+  opt.weightDecay = c[5], opt.beta1 = c[6], opt.beta2 = c[7], opt.eps = c[8];
+  state.erase(config);
+  const auto &in = step.inputs();
+  std::vector<dlc::TensorInfo> graphInputs;
+  size_t label = 0;
+  while (label < in.size() && in[label].name != "label")
+    graphInputs.push_back(in[label++]);
+  if (label == in.size() || graphInputs.empty() || graphInputs[0].shape.empty())
+    return fail(opts.artifact + " is not a training step (dlc train --emit-step artifact)");
+  auto data = dlc::cli::loadDataset(opts.positional[1], graphInputs, opts.labelKey,
+                                    in[label].dtype);
+  if (!data)
+    return fail(data.message());
+  int64_t batch = graphInputs[0].shape[0];
+  std::mt19937_64 rng(static_cast<uint64_t>(opts.seed));
+  std::vector<int64_t> order(data->count);
+  for (int64_t i = 0; i < data->count; ++i)
+    order[i] = i;
+  int64_t t = 0;
+  std::cout << "training " << opts.artifact << " (" << step.target() << ", batch " << batch
+            << ") on " << data->count << " samples" << std::endl;
+  for (int64_t epoch = 1; epoch <= opts.epochs; ++epoch) {
+    auto e0 = std::chrono::steady_clock::now();
+    auto mean = dlc::cli::runEpoch(
+        *data, batch, order, rng,
+        [&](const std::vector<dlc::Tensor> &x, const dlc::Tensor &labels) {
+          return dlc::runTrainingStep(step, x, labels, opt, opt.lr, ++t, state);
+        });
+    if (!mean)
+      return fail(mean.message());
+    double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count();
+    int64_t steps = data->count / batch;
+    std::cout << "epoch " << epoch << "/" << opts.epochs << ": train loss "
+              << std::setprecision(8) << *mean << ", " << std::fixed << std::setprecision(3)
+              << 1e3 * secs / steps << " ms/step, " << std::setprecision(0)
+              << steps * batch / std::max(secs, 1e-9) << " samples/s" << std::endl;
+    std::cout.unsetf(std::ios::fixed);
+  }
+  if (!opts.save.empty()) {
+    std::vector<std::pair<std::string, dlc::Tensor>> arrays(state.begin(), state.end());
+    if (dlc::Status s = dlc::writeNpz(opts.save, arrays); !s)
+      return fail(s.message());
+    std::cout << "wrote the trained state to " << opts.save << std::endl;
+  }
+  return 0;
+}
+
 int runMain(int argc, char **argv) {
   Options opts;
   if (dlc::Status s = parseArgs(argc, argv, opts); !s)
@@ -210,6 +313,8 @@ int runMain(int argc, char **argv) {
   }
   if (!opts.batch.empty())
     return runBatch(opts.batch);
+  if (opts.train)
+    return runTrain(opts);
   if (opts.artifact.empty())
     return fail("no artifact given (see --help)");
 

@@ -1,6 +1,8 @@
 //===- Train.cpp - `dlc train`: train an ONNX model on .npz data ----------===//
 #include "Train.h"
 
+#include "RunUtil.h"
+
 #include "dlc/train.h"
 
 #include <algorithm>
@@ -18,99 +20,7 @@
 namespace dlc::tools {
 namespace {
 
-struct Dataset {
-  std::vector<Tensor> inputs; // one per graph input, samples along dim 0
-  Tensor labels;
-  int64_t count = 0;
-};
-
-/// `t` converted to `want` where numpy's defaults differ from the model's (float64
-/// data for a float32 input, int32 labels for int64).
-Expected<Tensor> convert(const Tensor &t, DType want, const std::string &what) {
-  if (t.dtype == want)
-    return t;
-  Tensor out(want, t.shape);
-  int64_t n = t.numElements();
-  if (want == DType::Float && t.dtype == DType::Double) {
-    for (int64_t i = 0; i < n; ++i)
-      out.as<float>()[i] = static_cast<float>(t.as<double>()[i]);
-    return out;
-  }
-  if (want == DType::Int64 && t.dtype == DType::Int32) {
-    for (int64_t i = 0; i < n; ++i)
-      out.as<int64_t>()[i] = t.as<int32_t>()[i];
-    return out;
-  }
-  return Status::error(what + " is " + dtypeName(t.dtype) + "; the model needs " +
-                       dtypeName(want));
-}
-
-Expected<Dataset> loadData(const std::string &path, const std::vector<TensorInfo> &inputs,
-                           const std::string &labelKey, DType labelType) {
-  auto arrays = readNpz(path);
-  if (!arrays)
-    return arrays.status();
-  std::map<std::string, Tensor> byName(arrays->begin(), arrays->end());
-  Dataset d;
-  auto take = [&](const std::string &key, DType dt) -> Expected<Tensor> {
-    auto it = byName.find(key);
-    if (it == byName.end()) {
-      std::string have;
-      for (const auto &[k, v] : byName)
-        have += (have.empty() ? "" : ", ") + k;
-      return Status::error(path + " has no array '" + key + "' (it has " + have + ")");
-    }
-    if (it->second.shape.empty())
-      return Status::error(path + ": '" + key + "' must have a sample dim");
-    return convert(it->second, dt, path + ": '" + key + "'");
-  };
-  for (const TensorInfo &in : inputs) {
-    auto t = take(in.name, in.dtype);
-    if (!t)
-      return t.status();
-    std::vector<int64_t> want(in.shape.begin() + 1, in.shape.end());
-    std::vector<int64_t> have(t->shape.begin() + 1, t->shape.end());
-    if (t->shape.size() != in.shape.size() || have != want) {
-      std::ostringstream os;
-      os << path << ": '" << in.name << "' has samples of shape [";
-      for (size_t i = 0; i < have.size(); ++i)
-        os << (i ? ", " : "") << have[i];
-      os << "]; the model takes [";
-      for (size_t i = 0; i < want.size(); ++i)
-        os << (i ? ", " : "") << want[i];
-      os << "]";
-      return Status::error(os.str());
-    }
-    d.inputs.push_back(std::move(*t));
-  }
-  auto labels = take(labelKey, labelType);
-  if (!labels)
-    return labels.status();
-  d.labels = std::move(*labels);
-  d.count = d.labels.shape[0];
-  for (const Tensor &t : d.inputs)
-    if (t.shape[0] != d.count)
-      return Status::error(path + ": the arrays have different sample counts");
-  return d;
-}
-
-/// Rows `idx` of `t` (samples along dim 0).
-Tensor gather(const Tensor &t, const std::vector<int64_t> &idx, size_t from, size_t n) {
-  std::vector<int64_t> shape = t.shape;
-  shape[0] = static_cast<int64_t>(n);
-  Tensor out(t.dtype, shape);
-  size_t row = t.shape[0] ? t.data.size() / t.shape[0] : 0;
-  for (size_t i = 0; i < n; ++i)
-    std::memcpy(out.data.data() + i * row, t.data.data() + idx[from + i] * row, row);
-  return out;
-}
-
-/// Fisher-Yates with a 64-bit Mersenne Twister: the same order for a seed everywhere
-/// (std::shuffle's distribution is the library's choice).
-void shuffle(std::vector<int64_t> &v, std::mt19937_64 &rng) {
-  for (size_t i = v.size(); i > 1; --i)
-    std::swap(v[i - 1], v[rng() % i]);
-}
+using cli::Dataset;
 
 struct EpochRow {
   int epoch;
@@ -301,9 +211,30 @@ int trainCommand(int argc, char **argv) {
     if (kind == kinds.end())
       return fail("--emit-step must be artifact, dlc, linalg, llvm, ptx or dot, got '" +
                   v["--emit-step"] + "'");
-    auto compiled = compileTrainingStep(positional[0], o, kind->second);
+    std::map<std::string, Tensor> initial;
+    bool artifact = kind->second == EmitKind::Artifact;
+    auto compiled = compileTrainingStep(positional[0], o, kind->second,
+                                        artifact ? &initial : nullptr);
     if (!compiled)
       return fail(compiled.message());
+    if (artifact) {
+      // Beside the step: its starting state and the optimizer, for dlc-run --train.
+      std::vector<std::pair<std::string, Tensor>> arrays(initial.begin(), initial.end());
+      Tensor config(DType::Double, {9});
+      const OptimizerOptions &op = o.optimizer;
+      double values[9] = {double(static_cast<int>(op.kind)), op.lr, op.momentum,
+                          op.dampening, op.nesterov ? 1.0 : 0.0, op.weightDecay,
+                          op.beta1, op.beta2, op.eps};
+      std::memcpy(config.data.data(), values, sizeof(values));
+      arrays.emplace_back("optimizer", std::move(config));
+      std::string init = (out.size() > 4 && out.substr(out.size() - 4) == ".dlc"
+                              ? out.substr(0, out.size() - 4)
+                              : out) +
+                         ".init.npz";
+      if (Status st = writeNpz(init, arrays); !st)
+        return fail(st.message());
+      std::cout << "wrote the step's initial state and optimizer to " << init << std::endl;
+    }
     std::ofstream os(out, std::ios::binary);
     os.write(reinterpret_cast<const char *>(compiled->bytes.data()),
              static_cast<std::streamsize>(compiled->bytes.size()));
@@ -327,12 +258,12 @@ int trainCommand(int argc, char **argv) {
             << " s; training " << s.trainedParameters().size() << " parameters"
             << std::endl;
   DType labelType = s.labels().dtype;
-  auto train = loadData(v["--data"], s.inputs(), labelKey, labelType);
+  auto train = cli::loadDataset(v["--data"], s.inputs(), labelKey, labelType);
   if (!train)
     return fail(train.message());
   std::optional<Dataset> evalData;
   if (v.count("--eval")) {
-    auto e = loadData(v["--eval"], s.inputs(), labelKey, labelType);
+    auto e = cli::loadDataset(v["--eval"], s.inputs(), labelKey, labelType);
     if (!e)
       return fail(e.message());
     evalData = std::move(*e);
@@ -349,22 +280,16 @@ int trainCommand(int argc, char **argv) {
   std::vector<EpochRow> rows;
   double totalSeconds = 0;
   for (int64_t epoch = 1; epoch <= epochs; ++epoch) {
-    shuffle(order, rng);
     auto e0 = std::chrono::steady_clock::now();
-    double sum = 0;
-    for (int64_t bi = 0; bi < batches; ++bi) {
-      std::vector<Tensor> in;
-      for (const Tensor &t : train->inputs)
-        in.push_back(gather(t, order, bi * o.batchSize, o.batchSize));
-      Tensor labels = gather(train->labels, order, bi * o.batchSize, o.batchSize);
-      auto l = s.step(in, labels);
-      if (!l)
-        return fail(l.message());
-      if (!std::isfinite(*l))
-        return fail("the loss became " + std::to_string(*l) + " at epoch " +
-                    std::to_string(epoch) + "; try a smaller --lr");
-      sum += *l;
-    }
+    Expected<double> mean = cli::runEpoch(
+        *train, o.batchSize, order, rng,
+        [&](const std::vector<Tensor> &in, const Tensor &labels) { return s.step(in, labels); });
+    if (!mean)
+      return fail(mean.message());
+    if (!std::isfinite(*mean))
+      return fail("the loss became " + std::to_string(*mean) + " at epoch " +
+                  std::to_string(epoch) + "; try a smaller --lr");
+    double sum = *mean * batches;
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count();
     totalSeconds += secs;
     EpochRow row{static_cast<int>(epoch), sum / batches, 0, 0,

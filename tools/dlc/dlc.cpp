@@ -65,7 +65,10 @@ commands:
       eval loss and accuracy, samples/s) and writes the loss curve beside the
       output as OUT.loss.csv and OUT.loss.svg. Default 10 epochs. --emit-step
       artifact|dlc|linalg|llvm|ptx|dot writes only the compiled step function (that
-      stage, as --emit of compile) to -o and stops: no data or device needed.
+      stage, as --emit of compile) to -o and stops: no data or device needed. With
+      artifact it also writes OUT.init.npz (initial parameters, zero optimizer state,
+      the optimizer settings), which `dlc-run --train` takes on a machine without
+      the compiler.
   ops
       Lists the ONNX op types dlc imports.
 
