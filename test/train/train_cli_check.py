@@ -72,7 +72,8 @@ def main():
         p1 = subprocess.run([args.dlc, "train", mlp, *flags, "--emit-step", "artifact",
                              "-o", step], capture_output=True, text=True)
         p2 = subprocess.run([dlc_run, "--train", step, step[:-4] + ".init.npz", train,
-                             "--epochs", "3", "--seed", "5"], capture_output=True, text=True)
+                             "--epochs", "3", "--seed", "5", "--save",
+                             os.path.join(work, "state.npz")], capture_output=True, text=True)
         p3 = subprocess.run([args.dlc, "train", mlp, *flags, "--data", train, "--epochs", "3",
                              "--seed", "5", "-o", os.path.join(work, "mlp_ref.onnx")],
                             capture_output=True, text=True)
@@ -83,6 +84,12 @@ def main():
             with open(os.path.join(work, "mlp_ref.loss.csv")) as f:
                 ref = [float(r["train_loss"]) for r in csv.DictReader(f)]
             report(got == ref, f"dlc-run --train matches dlc train: {got} vs {ref}")
+            # The saved state is a .npz numpy reads: parameters and Adam moments.
+            saved = np.load(os.path.join(work, "state.npz"))
+            report(sorted(saved.keys())[:3] == ["fc1.bias", "fc1.bias.exp_avg",
+                                                "fc1.bias.exp_avg_sq"]
+                   and saved["fc1.weight"].shape == (64, 64),
+                   f"dlc-run --train --save writes a .npz numpy reads: {sorted(saved.keys())}")
         bad_labels = os.path.join(work, "bad_labels.npz")
         np.savez(bad_labels, x=np.zeros((40, 64), np.float32), y=np.zeros(40, np.int64))
         compressed = os.path.join(work, "compressed.npz")
