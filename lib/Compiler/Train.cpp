@@ -319,6 +319,25 @@ private:
   std::map<std::string, Value> paramArg;
 };
 
+/// What a first step reads besides the batch: the initializers' values and zero
+/// optimizer state ("<param>.<suffix>", shaped as its parameter).
+Status initialState(const std::map<std::string, Attribute> &initial, const StepLayout &layout,
+                    std::map<std::string, Tensor> &out) {
+  for (const auto &[name, attr] : initial) {
+    Expected<Tensor> t = toTensor(cast<ElementsAttr>(attr));
+    if (!t)
+      return Status::error("initializer '" + name + "': " + t.message());
+    out[name] = std::move(*t);
+  }
+  for (const std::string &s : layout.state) {
+    const Tensor &p = out.at(s.substr(0, s.rfind('.')));
+    Tensor z(p.dtype, p.shape);
+    std::fill(z.data.begin(), z.data.end(), 0);
+    out[s] = std::move(z);
+  }
+  return Status::ok();
+}
+
 CompileOptions compileOptionsFor(const TrainOptions &o) {
   CompileOptions c;
   c.target = o.target;
@@ -358,7 +377,6 @@ struct TrainingSession::Impl {
   std::map<std::string, Tensor> values; // parameters, buffers and optimizer state
   int64_t steps = 0;
   double lr = 0;
-  int64_t numClasses = 0; // cross-entropy: the logits' second dim
 };
 
 TrainingSession::TrainingSession(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -386,12 +404,8 @@ TrainingSession::create(const std::string &onnxPath, const TrainOptions &options
         buildStepModule(*ctx, onnxPath, options, impl->layout, initial, numGraphInputs);
     if (!module)
       return errors.status("cannot build the training step of " + onnxPath);
-    for (const auto &[name, attr] : initial) {
-      Expected<Tensor> t = toTensor(cast<ElementsAttr>(attr));
-      if (!t)
-        return Status::error("initializer '" + name + "': " + t.message());
-      impl->values[name] = std::move(*t);
-    }
+    if (Status st = initialState(initial, impl->layout, impl->values); !st)
+      return st;
     auto compiled = compiler::compileImported(*ctx, *module, copts);
     if (!compiled)
       return Status::error("compiling the training step: " + compiled.message());
@@ -401,14 +415,6 @@ TrainingSession::create(const std::string &onnxPath, const TrainOptions &options
     impl->stepModel = std::move(*model);
     const auto &in = impl->stepModel->inputs();
     impl->inputs.assign(in.begin(), in.begin() + numGraphInputs);
-    if (options.loss == LossKind::CrossEntropy)
-      impl->numClasses = impl->layout.numClasses;
-    // Optimizer state starts at zero.
-    for (size_t i = numGraphInputs + 1 + impl->layout.params.size() + 3; i < in.size(); ++i) {
-      Tensor t(in[i].dtype, in[i].shape);
-      std::fill(t.data.begin(), t.data.end(), 0);
-      impl->values[in[i].name] = std::move(t);
-    }
   }
   // The forward pass for evaluation, any batch size, parameters as inputs.
   {
@@ -432,7 +438,7 @@ TrainingSession::create(const std::string &onnxPath, const TrainOptions &options
 
 Expected<CompileResult> compileTrainingStep(const std::string &onnxPath,
                                             const TrainOptions &options, EmitKind emit,
-                                            std::map<std::string, Tensor> *initialState) {
+                                            std::map<std::string, Tensor> *state) {
   if (options.batchSize < 1)
     return Status::error("the batch size must be at least 1");
   CompileOptions copts = compileOptionsFor(options);
@@ -448,21 +454,9 @@ Expected<CompileResult> compileTrainingStep(const std::string &onnxPath,
       buildStepModule(*ctx, onnxPath, options, layout, initial, numGraphInputs);
   if (!module)
     return errors.status("cannot build the training step of " + onnxPath);
-  if (initialState) {
-    for (const auto &[name, attr] : initial) {
-      Expected<Tensor> t = toTensor(cast<ElementsAttr>(attr));
-      if (!t)
-        return Status::error("initializer '" + name + "': " + t.message());
-      (*initialState)[name] = std::move(*t);
-    }
-    // Optimizer state ("<param>.<suffix>") starts at zero, shaped as its parameter.
-    for (const std::string &s : layout.state) {
-      const Tensor &p = initialState->at(s.substr(0, s.rfind('.')));
-      Tensor z(p.dtype, p.shape);
-      std::fill(z.data.begin(), z.data.end(), 0);
-      (*initialState)[s] = std::move(z);
-    }
-  }
+  if (state)
+    if (Status st = initialState(initial, layout, *state); !st)
+      return st;
   return compiler::compileImported(*ctx, *module, copts);
 }
 
@@ -491,7 +485,7 @@ Expected<double> TrainingSession::step(const std::vector<Tensor> &inputs,
                          " inputs; the model takes " + std::to_string(m.inputs.size()));
   if (m.options.loss == LossKind::CrossEntropy && labels.dtype == DType::Int64) {
     // A label outside the classes would silently count as no class at all.
-    int64_t c = m.numClasses;
+    int64_t c = m.layout.numClasses;
     for (int64_t i = 0; i < labels.numElements(); ++i) {
       int64_t l = labels.as<int64_t>()[i];
       if (l < 0 || l >= c)
