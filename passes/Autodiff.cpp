@@ -674,13 +674,28 @@ LogicalResult gatherRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
   auto gather = cast<GatherOp>(op);
   Value data = gather.getData(), idx = gather.getIndices(), dy = dys[0];
   ArrayRef<int64_t> ds = shapeOf(data), is = shapeOf(idx);
-  if (gather.getAxis() != 0)
-    return op->emitOpError("gradient is implemented for axis = 0"), failure();
-  // dData = onehot(indices, V)^T @ dy: rows of dy added into the rows they came from.
-  int64_t v = ds[0], k = 1, rowSize = 1;
+  int64_t r = ds.size(), q = is.size();
+  int64_t a = static_cast<int64_t>(gather.getAxis());
+  if (a < 0)
+    a += r;
+  // dData = onehot(indices, V)^T @ dy: rows of dy added into the rows they came from,
+  // with the gathered axis moved to the front (data) and the index dims to the front
+  // (dy) when the axis is not 0.
+  SmallVector<int64_t> dyPerm, dataPerm{a}, rest;
+  for (int64_t i = a; i < a + q; ++i)
+    dyPerm.push_back(i);
+  for (int64_t i = 0; i < a; ++i)
+    dyPerm.push_back(i), dataPerm.push_back(i), rest.push_back(ds[i]);
+  for (int64_t i = a + q; i < r + q - 1; ++i)
+    dyPerm.push_back(i);
+  for (int64_t i = a + 1; i < r; ++i)
+    dataPerm.push_back(i), rest.push_back(ds[i]);
+  if (a != 0)
+    dy = g.transpose(dy, dyPerm);
+  int64_t v = ds[a], k = 1, rowSize = 1;
   for (int64_t d : is)
     k *= d;
-  for (int64_t d : ds.drop_front())
+  for (int64_t d : rest)
     rowSize *= d;
   Type it = elementType(idx);
   Value flat = g.reshape(idx, {k, 1});
@@ -697,7 +712,16 @@ LogicalResult gatherRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
           : DenseElementsAttr::get(iotaType, ArrayRef<int64_t>(iota)));
   Value onehot = mask(g, g.make<EqualOp>(g.b.getI1Type(), wrapped, range), dy);
   Value rows = g.reshape(dy, {k, rowSize});
-  dxs[0] = g.reshape(g.matmul(g.swapLast(onehot), rows), ds);
+  SmallVector<int64_t> dataTShape{v};
+  dataTShape.append(rest);
+  Value d = g.reshape(g.matmul(g.swapLast(onehot), rows), dataTShape);
+  if (a != 0) {
+    SmallVector<int64_t> inv(r);
+    for (auto [i, p] : llvm::enumerate(dataPerm))
+      inv[p] = i;
+    d = g.transpose(d, inv);
+  }
+  dxs[0] = d;
   return success();
 }
 

@@ -220,6 +220,14 @@ def cases():
                                                           np.int64)}, (N, 8, 3))
     c["Gather"] = gather
 
+    def gather_axis1(rng):
+        # A gathered middle axis, with 2-D indices and a negative one.
+        return ([helper.make_node("Gather", ["table", "ids"], ["g"], axis=1),
+                 helper.make_node("Mul", ["g", "x"], ["y"])],
+                {"table": R(rng, 1, 5, 3)}, {"ids": np.array([[4, 0], [-2, 4]], np.int64)},
+                (N, 2, 2, 3))
+    c["Gather_axis1"] = gather_axis1
+
     def expand(rng):
         return ([helper.make_node("Expand", ["w", "shape"], ["e"]),
                  helper.make_node("Mul", ["e", "x"], ["y"])],
