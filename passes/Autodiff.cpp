@@ -656,16 +656,36 @@ LogicalResult sliceRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
   ArrayRef<int64_t> xs = shapeOf(s.getX()), ys = shapeOf(s.getY());
   int64_t rank = xs.size();
   SmallVector<int64_t> pads(2 * rank, 0);
+  Type et = elementType(s.getX());
+  Value d = dys[0];
   for (auto [start, axis, step] : llvm::zip(s.getStarts(), s.getAxes(), s.getSteps())) {
     int64_t a = axis < 0 ? axis + rank : axis;
-    if (step != 1)
-      return op->emitOpError("gradient is implemented for steps of 1"), failure();
+    if (step < 1)
+      return op->emitOpError("gradient is implemented for positive steps"), failure();
     int64_t b = std::clamp<int64_t>(start < 0 ? start + xs[a] : start, 0, xs[a]);
+    int64_t c = ys[a], extent = c;
+    if (step > 1 && c > 0) {
+      // Zeros between the taken elements: (.., c, 1, ..) padded to step, merged and
+      // cropped to (c - 1) * step + 1.
+      SmallVector<int64_t> sh(shapeOf(d)), inter(sh.begin(), sh.begin() + a), merged;
+      inter.append({c, 1});
+      inter.append(sh.begin() + a + 1, sh.end());
+      merged = sh;
+      merged[a] = c * step;
+      SmallVector<int64_t> ipads(2 * (rank + 1), 0);
+      ipads[rank + 1 + a + 1] = step - 1;
+      Value u = g.make<PadOp>(et, g.reshape(d, inter), g.b.getDenseI64ArrayAttr(ipads),
+                              g.b.getStringAttr("constant"), g.b.getF64FloatAttr(0.0));
+      extent = (c - 1) * step + 1;
+      d = g.make<SliceOp>(et, g.reshape(u, merged), ArrayRef<int64_t>{0},
+                          ArrayRef<int64_t>{extent}, ArrayRef<int64_t>{a},
+                          ArrayRef<int64_t>{1});
+    }
     pads[a] = b;
-    pads[a + rank] = xs[a] - b - ys[a];
+    pads[a + rank] = xs[a] - b - extent;
   }
-  dxs[0] = g.make<PadOp>(elementType(s.getX()), dys[0], g.b.getDenseI64ArrayAttr(pads),
-                         g.b.getStringAttr("constant"), g.b.getF64FloatAttr(0.0));
+  dxs[0] = g.make<PadOp>(et, d, g.b.getDenseI64ArrayAttr(pads), g.b.getStringAttr("constant"),
+                         g.b.getF64FloatAttr(0.0));
   return success();
 }
 
