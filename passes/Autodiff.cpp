@@ -150,6 +150,13 @@ SmallVector<int64_t> normAxes(ArrayRef<int64_t> axes, int64_t rank) {
   return out;
 }
 
+SmallVector<int64_t> inversePermutation(ArrayRef<int64_t> perm) {
+  SmallVector<int64_t> inv(perm.size());
+  for (auto [i, p] : llvm::enumerate(perm))
+    inv[p] = i;
+  return inv;
+}
+
 Value mask(GraphBuilder &g, Value cond, Value like) { return g.castTo(cond, elementType(like)); }
 
 LogicalResult unary(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
@@ -604,11 +611,7 @@ LogicalResult reshapeLike(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
 
 LogicalResult transposeRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
                             SmallVectorImpl<Value> &dxs) {
-  ArrayRef<int64_t> perm = cast<TransposeOp>(op).getPerm();
-  SmallVector<int64_t> inv(perm.size());
-  for (auto [i, p] : llvm::enumerate(perm))
-    inv[p] = i;
-  dxs[0] = g.transpose(dys[0], inv);
+  dxs[0] = g.transpose(dys[0], inversePermutation(cast<TransposeOp>(op).getPerm()));
   return success();
 }
 
@@ -735,12 +738,8 @@ LogicalResult gatherRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
   SmallVector<int64_t> dataTShape{v};
   dataTShape.append(rest);
   Value d = g.reshape(g.matmul(g.swapLast(onehot), rows), dataTShape);
-  if (a != 0) {
-    SmallVector<int64_t> inv(r);
-    for (auto [i, p] : llvm::enumerate(dataPerm))
-      inv[p] = i;
-    d = g.transpose(d, inv);
-  }
+  if (a != 0)
+    d = g.transpose(d, inversePermutation(dataPerm));
   dxs[0] = d;
   return success();
 }

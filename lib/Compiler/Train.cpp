@@ -349,8 +349,7 @@ CompileOptions compileOptionsFor(const TrainOptions &o) {
 /// Imports the model and builds its step function; null (with a diagnostic) on error.
 OwningOpRef<ModuleOp> buildStepModule(MLIRContext &ctx, const std::string &onnxPath,
                                       const TrainOptions &options, StepLayout &layout,
-                                      std::map<std::string, Attribute> &initial,
-                                      size_t &numGraphInputs) {
+                                      std::map<std::string, Attribute> &initial) {
   importer::ImportOptions io;
   io.initializersAsArguments = true;
   io.initializerValues = &initial;
@@ -359,11 +358,33 @@ OwningOpRef<ModuleOp> buildStepModule(MLIRContext &ctx, const std::string &onnxP
   if (!module)
     return nullptr;
   auto main = module->lookupSymbol<func::FuncOp>("main");
-  numGraphInputs = main.getNumArguments() - initial.size();
+  size_t numGraphInputs = main.getNumArguments() - initial.size();
   StepBuilder builder(options, layout);
   if (failed(builder.build(main, numGraphInputs)))
     return nullptr;
   return module;
+}
+
+/// Builds and compiles the step function to the stage `emit`; fills `layout` and the
+/// state a first step reads (initial parameters, zero optimizer state).
+Expected<CompileResult> compileStep(const std::string &onnxPath, const TrainOptions &options,
+                                    EmitKind emit, StepLayout &layout,
+                                    std::map<std::string, Tensor> &state) {
+  if (options.batchSize < 1)
+    return Status::error("the batch size must be at least 1");
+  CompileOptions copts = compileOptionsFor(options);
+  copts.emit = emit;
+  if (Status s = compiler::checkTarget(copts); !s)
+    return s;
+  auto ctx = compiler::makeContext();
+  compiler::ErrorCollector errors(*ctx);
+  std::map<std::string, Attribute> initial;
+  OwningOpRef<ModuleOp> module = buildStepModule(*ctx, onnxPath, options, layout, initial);
+  if (!module)
+    return errors.status("cannot build the training step of " + onnxPath);
+  if (Status st = initialState(initial, layout, state); !st)
+    return st;
+  return compiler::compileImported(*ctx, *module, copts);
 }
 
 } // namespace
@@ -384,38 +405,26 @@ TrainingSession::~TrainingSession() = default;
 
 Expected<std::unique_ptr<TrainingSession>>
 TrainingSession::create(const std::string &onnxPath, const TrainOptions &options) {
-  if (options.batchSize < 1)
-    return Status::error("the batch size must be at least 1");
-  CompileOptions copts = compileOptionsFor(options);
-  if (Status s = compiler::checkTarget(copts); !s)
-    return s;
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->path = onnxPath;
   impl->lr = options.optimizer.lr;
 
   // The step function.
-  {
-    auto ctx = compiler::makeContext();
-    compiler::ErrorCollector errors(*ctx);
-    std::map<std::string, Attribute> initial;
-    size_t numGraphInputs = 0;
-    OwningOpRef<ModuleOp> module =
-        buildStepModule(*ctx, onnxPath, options, impl->layout, initial, numGraphInputs);
-    if (!module)
-      return errors.status("cannot build the training step of " + onnxPath);
-    if (Status st = initialState(initial, impl->layout, impl->values); !st)
-      return st;
-    auto compiled = compiler::compileImported(*ctx, *module, copts);
-    if (!compiled)
-      return Status::error("compiling the training step: " + compiled.message());
-    auto model = Model::loadBytes(compiled->bytes.data(), compiled->bytes.size());
-    if (!model)
-      return model.status();
-    impl->stepModel = std::move(*model);
-    const auto &in = impl->stepModel->inputs();
-    impl->inputs.assign(in.begin(), in.begin() + numGraphInputs);
+  auto compiled =
+      compileStep(onnxPath, options, EmitKind::Artifact, impl->layout, impl->values);
+  if (!compiled)
+    return compiled.status();
+  auto step = Model::loadBytes(compiled->bytes.data(), compiled->bytes.size());
+  if (!step)
+    return step.status();
+  impl->stepModel = std::move(*step);
+  for (const TensorInfo &in : impl->stepModel->inputs()) {
+    if (in.name == "label")
+      break;
+    impl->inputs.push_back(in);
   }
+  CompileOptions copts = compileOptionsFor(options);
   // The forward pass for evaluation, any batch size, parameters as inputs.
   {
     auto ctx = compiler::makeContext();
@@ -439,25 +448,9 @@ TrainingSession::create(const std::string &onnxPath, const TrainOptions &options
 Expected<CompileResult> compileTrainingStep(const std::string &onnxPath,
                                             const TrainOptions &options, EmitKind emit,
                                             std::map<std::string, Tensor> *state) {
-  if (options.batchSize < 1)
-    return Status::error("the batch size must be at least 1");
-  CompileOptions copts = compileOptionsFor(options);
-  copts.emit = emit;
-  if (Status s = compiler::checkTarget(copts); !s)
-    return s;
-  auto ctx = compiler::makeContext();
-  compiler::ErrorCollector errors(*ctx);
   StepLayout layout;
-  std::map<std::string, Attribute> initial;
-  size_t numGraphInputs = 0;
-  OwningOpRef<ModuleOp> module =
-      buildStepModule(*ctx, onnxPath, options, layout, initial, numGraphInputs);
-  if (!module)
-    return errors.status("cannot build the training step of " + onnxPath);
-  if (state)
-    if (Status st = initialState(initial, layout, *state); !st)
-      return st;
-  return compiler::compileImported(*ctx, *module, copts);
+  std::map<std::string, Tensor> unused;
+  return compileStep(onnxPath, options, emit, layout, state ? *state : unused);
 }
 
 const std::vector<TensorInfo> &TrainingSession::inputs() const { return impl_->inputs; }
@@ -480,9 +473,6 @@ Expected<Tensor> TrainingSession::parameter(const std::string &name) const {
 Expected<double> TrainingSession::step(const std::vector<Tensor> &inputs,
                                        const Tensor &labels) {
   Impl &m = *impl_;
-  if (inputs.size() != m.inputs.size())
-    return Status::error("the batch has " + std::to_string(inputs.size()) +
-                         " inputs; the model takes " + std::to_string(m.inputs.size()));
   if (m.options.loss == LossKind::CrossEntropy && labels.dtype == DType::Int64) {
     // A label outside the classes would silently count as no class at all.
     int64_t c = m.layout.numClasses;
