@@ -150,9 +150,14 @@ LogicalResult serializeForalls(RewriterBase &rewriter, Operation *root) {
 }
 
 /// Small static allocations become stack memory: every thread has its own anyway.
-void allocsToAllocas(RewriterBase &rewriter, Operation *root) {
+/// Those in `keep` (a block's shared memory) stay.
+void allocsToAllocas(RewriterBase &rewriter, Operation *root,
+                     const SmallPtrSetImpl<Operation *> &keep) {
   SmallVector<memref::AllocOp> allocs;
-  root->walk([&](memref::AllocOp a) { allocs.push_back(a); });
+  root->walk([&](memref::AllocOp a) {
+    if (!keep.contains(a))
+      allocs.push_back(a);
+  });
   for (memref::AllocOp alloc : allocs) {
     MemRefType type = alloc.getType();
     if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
@@ -165,6 +170,138 @@ void allocsToAllocas(RewriterBase &rewriter, Operation *root) {
     rewriter.setInsertionPoint(alloc);
     rewriter.replaceOpWithNewOp<memref::AllocaOp>(alloc, type, alloc.getAlignmentAttr());
   }
+}
+
+/// Replaces `forall` by its iterations id, id + count, ... (delinearized, last dim
+/// fastest): a block of `count` threads deals the iterations out cyclically, so that
+/// neighbouring threads take neighbouring iterations.
+void mapForallCyclic(RewriterBase &rewriter, scf::ForallOp forall, Value id, Value count) {
+  Location loc = forall.getLoc();
+  rewriter.setInsertionPoint(forall);
+  SmallVector<Value> lbs = forall.getLowerBound(rewriter);
+  SmallVector<Value> ubs = forall.getUpperBound(rewriter);
+  SmallVector<Value> steps = forall.getStep(rewriter);
+  SmallVector<Value> counts;
+  Value total = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  for (auto [lb, ub, step] : llvm::zip(lbs, ubs, steps)) {
+    Value extent = arith::SubIOp::create(rewriter, loc, ub, lb);
+    Value c = arith::CeilDivSIOp::create(rewriter, loc, extent, step);
+    counts.push_back(c);
+    total = arith::MulIOp::create(rewriter, loc, total, c);
+  }
+  auto loop = scf::ForOp::create(rewriter, loc, id, total, count);
+  rewriter.setInsertionPointToStart(loop.getBody());
+  SmallVector<Value> ivs(counts.size());
+  Value rest = loop.getInductionVar();
+  for (int64_t i = counts.size() - 1; i >= 0; --i) {
+    Value idx = i == 0 ? rest : arith::RemUIOp::create(rewriter, loc, rest, counts[i]);
+    if (i != 0)
+      rest = arith::DivUIOp::create(rewriter, loc, rest, counts[i]);
+    Value scaled = arith::MulIOp::create(rewriter, loc, idx, steps[i]);
+    ivs[i] = arith::AddIOp::create(rewriter, loc, lbs[i], scaled);
+  }
+  rewriter.eraseOp(forall.getTerminator());
+  rewriter.inlineBlockBefore(forall.getBody(), loop.getBody()->getTerminator(), ivs);
+  rewriter.eraseOp(forall);
+}
+
+/// The allocation a memref value views (through subviews, reshapes and casts), or null.
+Operation *rootAllocation(Value v) {
+  while (v) {
+    Operation *def = v.getDefiningOp();
+    if (!def)
+      return nullptr;
+    if (isa<memref::AllocOp, memref::AllocaOp>(def))
+      return def;
+    auto view = dyn_cast<ViewLikeOpInterface>(def);
+    if (!view)
+      return nullptr;
+    v = view.getViewSource();
+  }
+  return nullptr;
+}
+
+/// The memory `op` (with its regions) writes, as allocations; false when some write
+/// is not to a known allocation (an argument, or an op without declared effects).
+bool writtenAllocations(Operation *op, SmallPtrSetImpl<Operation *> &out) {
+  bool known = true;
+  op->walk([&](Operation *nested) {
+    if (isa<memref::AllocOp, memref::AllocaOp, memref::DeallocOp>(nested))
+      return;
+    auto iface = dyn_cast<MemoryEffectOpInterface>(nested);
+    if (!iface) {
+      if (!nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+        known = false;
+      return;
+    }
+    SmallVector<MemoryEffects::EffectInstance> effects;
+    iface.getEffects(effects);
+    for (const MemoryEffects::EffectInstance &e : effects) {
+      if (!isa<MemoryEffects::Write>(e.getEffect()))
+        continue;
+      Operation *root = e.getValue() ? rootAllocation(e.getValue()) : nullptr;
+      if (root)
+        out.insert(root);
+      else
+        known = false;
+    }
+  });
+  return known;
+}
+
+/// How a cooperative-row block (dlc-tile-gpu's `dlc.gpu_block_threads`) runs: its
+/// thread-level foralls go cyclically over the block's threads, the allocations they
+/// write are the block's shared memory, and block-level ops that write anything but
+/// per-thread memory run on thread 0 between barriers. Every thread runs the other
+/// block-level ops (merges of partial reductions into per-thread memory) itself: they
+/// do not depend on the thread id, so all threads compute the same.
+struct RowPlan {
+  int64_t threads = 0;
+  SmallVector<scf::ForallOp> foralls;
+  SmallPtrSet<Operation *, 4> shared;
+  SmallVector<Operation *> guarded;
+};
+
+/// The plan for block `blocks` with `threads` threads, or nothing when its body is not
+/// of that form (then the block's rows run on one thread).
+std::optional<RowPlan> planRows(scf::ForallOp blocks, int64_t threads) {
+  RowPlan plan;
+  plan.threads = threads;
+  Block &body = *blocks.getBody();
+  SmallPtrSet<Operation *, 8> threadWrites;
+  for (Operation &op : body)
+    if (auto f = dyn_cast<scf::ForallOp>(op)) {
+      if (!isLevel<gpu::GPUThreadMappingAttr>(f) || f.getNumResults() != 0)
+        return std::nullopt;
+      plan.foralls.push_back(f);
+      (void)writtenAllocations(f, threadWrites); // Writes to arguments are fine here.
+    }
+  if (plan.foralls.empty())
+    return std::nullopt;
+  for (Operation *a : threadWrites) {
+    if (llvm::any_of(plan.foralls, [&](scf::ForallOp f) { return f->isAncestor(a); }))
+      continue; // The thread's own.
+    auto alloc = dyn_cast<memref::AllocOp>(a);
+    // A buffer from outside the block would be each thread's own copy on the GPU.
+    if (!alloc || alloc->getBlock() != &body || !alloc.getType().hasStaticShape() ||
+        !alloc.getType().getLayout().isIdentity())
+      return std::nullopt;
+    plan.shared.insert(a);
+  }
+  for (Operation &op : body) {
+    if (isa<scf::ForallOp, memref::AllocOp, memref::AllocaOp, memref::DeallocOp>(op) ||
+        op.hasTrait<OpTrait::IsTerminator>() || !writesMemory(&op))
+      continue;
+    SmallPtrSet<Operation *, 4> written;
+    bool known = writtenAllocations(&op, written);
+    // Every allocation but the shared ones is each thread's own on the GPU.
+    bool perThread = known && llvm::none_of(written, [&](Operation *a) {
+      return plan.shared.contains(a);
+    });
+    if (!perThread)
+      plan.guarded.push_back(&op);
+  }
+  return plan;
 }
 
 struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
@@ -215,29 +352,109 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
         });
   }
 
+  /// Applies `plan` to block `blocks` (see RowPlan): on the GPU with thread ids,
+  /// guards and barriers; in emulation each thread-level forall becomes a loop over
+  /// the thread ids, which runs the phases in the order barriers give them.
+  void mapRows(RewriterBase &rewriter, scf::ForallOp blocks, const RowPlan &plan) {
+    Location loc = blocks.getLoc();
+    Block &body = *blocks.getBody();
+    rewriter.setInsertionPointToStart(&body);
+    Value count = arith::ConstantIndexOp::create(rewriter, loc, plan.threads);
+    if (emulate) {
+      Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+      Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+      for (scf::ForallOp f : plan.foralls) {
+        rewriter.setInsertionPoint(f);
+        auto loop = scf::ForOp::create(rewriter, loc, zero, count, one);
+        rewriter.setInsertionPointToStart(loop.getBody());
+        auto scope = memref::AllocaScopeOp::create(rewriter, loc, TypeRange{});
+        Block *scopeBody = rewriter.createBlock(&scope.getBodyRegion());
+        rewriter.setInsertionPointToStart(scopeBody);
+        auto ret = memref::AllocaScopeReturnOp::create(rewriter, loc, ValueRange{});
+        rewriter.moveOpBefore(f, ret);
+        mapForallCyclic(rewriter, f, loop.getInductionVar(), count);
+      }
+      return;
+    }
+    Value tid = gpu::ThreadIdOp::create(rewriter, loc, gpu::Dimension::x);
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    auto barrier = [&](Operation *op, bool after) {
+      if (after)
+        rewriter.setInsertionPointAfter(op);
+      else
+        rewriter.setInsertionPoint(op);
+      Block::iterator at = rewriter.getInsertionPoint();
+      Block *block = rewriter.getBlock();
+      bool before = at != block->begin() && isa<gpu::BarrierOp>(*std::prev(at));
+      bool next = at != block->end() && isa<gpu::BarrierOp>(*at);
+      if (!before && !next)
+        gpu::BarrierOp::create(rewriter, loc);
+    };
+    for (Operation *op : plan.guarded) {
+      barrier(op, /*after=*/false);
+      barrier(op, /*after=*/true);
+      rewriter.setInsertionPoint(op);
+      Value first = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, tid, zero);
+      auto ifOp = scf::IfOp::create(rewriter, loc, first, /*withElseRegion=*/false);
+      rewriter.moveOpBefore(op, ifOp.thenBlock()->getTerminator());
+    }
+    for (scf::ForallOp f : plan.foralls) {
+      SmallPtrSet<Operation *, 4> written;
+      bool known = writtenAllocations(f, written);
+      bool shared = llvm::any_of(written, [&](Operation *a) { return plan.shared.contains(a); });
+      // A barrier after it when something later in the block may read what it wrote.
+      bool later = false;
+      for (Operation *op = f->getNextNode(); op && !later; op = op->getNextNode())
+        later = !isMemoryEffectFree(op) && !isa<memref::DeallocOp>(op) &&
+                !op->hasTrait<OpTrait::IsTerminator>();
+      if (shared)
+        barrier(f, /*after=*/false);
+      if (later && (shared || !known || writesMemory(f)))
+        barrier(f, /*after=*/true);
+      mapForallCyclic(rewriter, f, tid, count);
+    }
+  }
+
   /// What both modes share: maps the block loop and, inside it, the thread loop where
-  /// nothing outside each writes memory (with the callbacks), turns what is left into
-  /// sequential loops and records `dlc.block`.
+  /// nothing outside each writes memory (with the callbacks), or the cooperative rows
+  /// of a `dlc.gpu_block_threads` kernel; turns what is left into sequential loops and
+  /// records `dlc.block`. `shared` gets the allocations that are the block's shared
+  /// memory.
   LogicalResult mapLevels(RewriterBase &rewriter, func::FuncOp func,
                           function_ref<void(scf::ForallOp, int64_t)> mapThreads,
-                          function_ref<void(scf::ForallOp)> mapBlocks) {
-    allocsToAllocas(rewriter, func);
+                          function_ref<void(scf::ForallOp)> mapBlocks,
+                          SmallVectorImpl<memref::AllocOp> *shared = nullptr) {
     int64_t blockThreads = 1;
     Block &entry = func.getBody().front();
     scf::ForallOp blocks = func->hasAttr("dlc.gpu_grid") ? soleForall(entry) : nullptr;
     if (blocks && !isLevel<gpu::GPUBlockMappingAttr>(blocks))
       blocks = nullptr;
+    std::optional<RowPlan> rows;
+    if (auto attr = func->getAttrOfType<IntegerAttr>("dlc.gpu_block_threads"); attr && blocks)
+      rows = planRows(blocks, attr.getInt());
+    SmallPtrSet<Operation *, 4> keep;
+    if (rows && !emulate)
+      keep = rows->shared;
+    allocsToAllocas(rewriter, func, keep);
     if (blocks) {
-      scf::ForallOp threads = soleForall(*blocks.getBody());
-      if (threads && !isLevel<gpu::GPUThreadMappingAttr>(threads))
-        threads = nullptr;
-      std::optional<SmallVector<int64_t>> counts =
-          threads ? getConstantIntValues(threads.getMixedUpperBound()) : std::nullopt;
-      if (threads && counts && threads.isNormalized()) {
-        blockThreads = 1;
-        for (int64_t c : *counts)
-          blockThreads *= c;
-        mapThreads(threads, blockThreads);
+      if (rows) {
+        mapRows(rewriter, blocks, *rows);
+        blockThreads = rows->threads;
+        if (shared)
+          for (Operation *a : keep)
+            shared->push_back(cast<memref::AllocOp>(a));
+      } else {
+        scf::ForallOp threads = soleForall(*blocks.getBody());
+        if (threads && !isLevel<gpu::GPUThreadMappingAttr>(threads))
+          threads = nullptr;
+        std::optional<SmallVector<int64_t>> counts =
+            threads ? getConstantIntValues(threads.getMixedUpperBound()) : std::nullopt;
+        if (threads && counts && threads.isNormalized()) {
+          blockThreads = 1;
+          for (int64_t c : *counts)
+            blockThreads *= c;
+          mapThreads(threads, blockThreads);
+        }
       }
       mapBlocks(blocks);
     } else {
@@ -263,6 +480,7 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
     rewriter.replaceAllUsesWith(entry.getArgument(n - 1),
                                 arith::ConstantIndexOp::create(rewriter, loc, 1));
 
+    SmallVector<memref::AllocOp> shared;
     if (failed(mapLevels(
             rewriter, func,
             [&](scf::ForallOp threads, int64_t) {
@@ -274,7 +492,8 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
               rewriter.setInsertionPoint(blocks);
               mapForall(rewriter, blocks,
                         gpu::BlockIdOp::create(rewriter, loc, gpu::Dimension::x));
-            })))
+            },
+            &shared)))
       return failure();
 
     // The gpu.func takes the body over, minus the workgroup arguments.
@@ -288,6 +507,22 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
         kernel->setAttr(name, a);
     kernel.getBody().takeBody(func.getBody());
     kernel.getBody().front().eraseArguments(n - 2, 2);
+    // The block's shared buffers: workgroup attributions, seen through a cast to the
+    // generic address space so that their users keep their types.
+    for (memref::AllocOp alloc : shared) {
+      MemRefType type = alloc.getType();
+      auto space = gpu::AddressSpaceAttr::get(rewriter.getContext(),
+                                              gpu::AddressSpace::Workgroup);
+      BlockArgument buffer = kernel.addWorkgroupAttribution(
+          MemRefType::get(type.getShape(), type.getElementType(), MemRefLayoutAttrInterface{},
+                          space),
+          alloc.getLoc());
+      for (Operation *user : llvm::to_vector(alloc->getUsers()))
+        if (isa<memref::DeallocOp>(user))
+          rewriter.eraseOp(user);
+      rewriter.setInsertionPoint(alloc);
+      rewriter.replaceOpWithNewOp<memref::MemorySpaceCastOp>(alloc, type, buffer);
+    }
     SmallVector<func::ReturnOp> returns;
     kernel.walk([&](func::ReturnOp r) { returns.push_back(r); });
     for (func::ReturnOp r : returns) {

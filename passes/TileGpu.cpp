@@ -16,6 +16,14 @@
 // recomputing its row's statistics. The same rule serves elementwise, reduction (one
 // thread per output element) and contraction roots.
 //
+// Cooperative rows: when such a row is long (kMinCooperativeRow elements or more, or
+// dynamic), or the root itself reduces a long innermost input dim, one block takes one
+// row instead. Each reduction in the row is tiled to kRowThreads partial reductions
+// (one per thread, over a contiguous chunk, with its elementwise producers fused in)
+// and a merge of the partials; the root's row is then dealt out to the threads one
+// element at a time (coalesced). dlc-map-to-gpu puts the partials in shared memory and
+// separates the phases with barriers; the kernel records `dlc.gpu_block_threads`.
+//
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 
@@ -39,11 +47,19 @@ namespace dlc {
 namespace {
 
 constexpr int64_t kBlockThreads = 256;
+/// Rows at least this long (elements) are reduced by a whole block.
+constexpr int64_t kMinCooperativeRow = 64;
+/// Threads of a block that reduces a row.
+constexpr int64_t kRowThreads = 256;
 
 /// Block tile and thread count per loop of the root (0: loop not tiled at that level).
 struct GpuTiling {
   SmallVector<int64_t> blockTile;
   SmallVector<int64_t> threads;
+  /// Cooperative rows (0: not): the block's thread count, and the thread-level tile
+  /// sizes of an elementwise root (1 on each row loop, 0 elsewhere).
+  int64_t rowThreads = 0;
+  SmallVector<int64_t> rowTile;
 };
 
 /// How many trailing output dims of `root` a fused reduction reduces away: a reduction
@@ -68,6 +84,97 @@ int64_t fusedReductionDims(linalg::LinalgOp root) {
   return dims;
 }
 
+/// Whether `op` is a row reduction: its innermost reduction loop walks the innermost
+/// dim of its first input (contiguous in memory) and no other input; `extent` gets how
+/// many elements its reduction loops cover (ShapedType::kDynamic when dynamic).
+/// Returns the loop, or -1.
+int64_t innermostReductionLoop(linalg::LinalgOp op, int64_t *extent = nullptr) {
+  if (op.getNumDpsInputs() == 0 || op.getNumReductionLoops() == 0)
+    return -1;
+  AffineMap map = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
+  if (map.getNumResults() == 0)
+    return -1;
+  auto dim = dyn_cast<AffineDimExpr>(map.getResults().back());
+  auto iters = op.getIteratorTypesArray();
+  if (!dim || iters[dim.getPosition()] != utils::IteratorType::reduction)
+    return -1;
+  // Contractions (MatMul, Gemm) read their other operands along the same loop: they
+  // keep one thread per output element.
+  for (OpOperand *other : llvm::drop_begin(op.getDpsInputOperands()))
+    if (op.getMatchingIndexingMap(other).isFunctionOfDim(dim.getPosition()))
+      return -1;
+  if (extent) {
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    *extent = 1;
+    for (auto [l, it] : llvm::enumerate(iters))
+      if (it == utils::IteratorType::reduction)
+        *extent = ShapedType::isDynamic(ranges[l]) || ShapedType::isDynamic(*extent)
+                      ? ShapedType::kDynamic
+                      : *extent * ranges[l];
+  }
+  return dim.getPosition();
+}
+
+/// The longest reduction computed in `root`'s kernel, over the root's own reduction
+/// loops or a fused producer's (ShapedType::kDynamic when dynamic); 0 when there is
+/// none, or when one of them is not a row reduction.
+int64_t longestRowReduction(linalg::LinalgOp root) {
+  SetVector<Operation *> slice;
+  BackwardSliceOptions options;
+  options.omitBlockArguments = true;
+  options.inclusive = true;
+  (void)getBackwardSlice(root.getOperation(), &slice, options);
+  int64_t longest = 0;
+  for (Operation *op : slice) {
+    auto l = dyn_cast<linalg::LinalgOp>(op);
+    if (!l || l.getNumReductionLoops() == 0)
+      continue;
+    // Every reduction of the kernel must be a row reduction (no contraction, no
+    // convolution, no gather in its body) for the block to split them all.
+    int64_t extent = 0;
+    bool gathers = false;
+    l->walk([&](tensor::ExtractOp) { gathers = true; });
+    if (gathers || innermostReductionLoop(l, &extent) < 0)
+      return 0;
+    if (ShapedType::isDynamic(extent) || ShapedType::isDynamic(longest))
+      longest = ShapedType::kDynamic;
+    else
+      longest = std::max(longest, extent);
+  }
+  return longest;
+}
+
+/// The cooperative-row tiling of `root` when it has one (see the file comment): the
+/// `keepWhole` innermost output loops of `byOutDim` form the row an elementwise root
+/// writes.
+std::optional<GpuTiling> chooseRowTiling(linalg::LinalgOp root,
+                                         ArrayRef<std::pair<int64_t, unsigned>> byOutDim,
+                                         size_t keepWhole) {
+  int64_t row = longestRowReduction(root);
+  if (row == 0 || (!ShapedType::isDynamic(row) && row < kMinCooperativeRow))
+    return std::nullopt;
+  if (root.getNumReductionLoops() != 0 && innermostReductionLoop(root) < 0)
+    return std::nullopt; // A reducing root that reads across rows.
+  unsigned n = root.getNumLoops();
+  GpuTiling t{SmallVector<int64_t>(n, 0), SmallVector<int64_t>(n, 0), kRowThreads,
+              SmallVector<int64_t>(n, 0)};
+  if (root.getNumReductionLoops() == 0)
+    for (auto [outDim, l] : byOutDim.take_front(keepWhole)) {
+      (void)outDim;
+      t.rowTile[l] = 1;
+    }
+  // One block per row: block tile 1 on every other output loop.
+  for (auto [outDim, l] : byOutDim.drop_front(keepWhole)) {
+    (void)outDim;
+    t.blockTile[l] = 1;
+  }
+  if (llvm::all_of(t.blockTile, [](int64_t s) { return s == 0; }))
+    return std::nullopt; // A single row: no block loop to carry it.
+  if (!ShapedType::isDynamic(row))
+    t.rowThreads = std::min<int64_t>(kRowThreads, llvm::PowerOf2Ceil(row));
+  return t;
+}
+
 GpuTiling chooseTiling(linalg::LinalgOp root, const KernelRoot &kr) {
   unsigned n = root.getNumLoops();
   GpuTiling t{SmallVector<int64_t>(n, 0), SmallVector<int64_t>(n, 0)};
@@ -81,6 +188,8 @@ GpuTiling chooseTiling(linalg::LinalgOp root, const KernelRoot &kr) {
   llvm::sort(byOutDim, [](auto a, auto b) { return a.first > b.first; });
   // Output dims reduced by a fused producer stay whole in each thread.
   size_t keepWhole = std::min<size_t>(fusedReductionDims(root), byOutDim.size());
+  if (std::optional<GpuTiling> rows = chooseRowTiling(root, byOutDim, keepWhole))
+    return *rows;
   byOutDim.erase(byOutDim.begin(), byOutDim.begin() + keepWhole);
   int64_t budget = kBlockThreads;
   for (auto [outDim, l] : byOutDim) {
@@ -111,8 +220,13 @@ TilingInterface tiledRootIn(scf::ForallOp forall) {
 /// level) or `#gpu.thread<linear_dim_i>` (thread level) mappings. The mapping marks the
 /// level for dlc-map-to-gpu and keeps canonicalization from folding a loop of one
 /// iteration away, which would leave the thread loop looking like the block loop.
+/// `threadLevel` picks the mapping when the sizes are tile sizes (cooperative rows);
+/// `fuseReductions` false keeps producers that reduce out of the tile (a block's
+/// reductions are computed once, by all its threads together).
 FailureOr<scf::ForallOp> tileAndFuse(RewriterBase &rewriter, TilingInterface root,
-                                     ArrayRef<int64_t> sizes, bool asNumThreads) {
+                                     ArrayRef<int64_t> sizes, bool asNumThreads,
+                                     bool threadLevel = false, bool fuseReductions = true) {
+  threadLevel |= asNumThreads;
   SmallVector<OpFoldResult> values;
   SmallVector<Attribute> mapping;
   MLIRContext *ctx = rewriter.getContext();
@@ -122,7 +236,7 @@ FailureOr<scf::ForallOp> tileAndFuse(RewriterBase &rewriter, TilingInterface roo
       continue;
     auto id = static_cast<gpu::MappingId>(static_cast<unsigned>(gpu::MappingId::LinearDim0) +
                                           mapping.size());
-    if (asNumThreads)
+    if (threadLevel)
       mapping.push_back(gpu::GPUThreadMappingAttr::get(ctx, id));
     else
       mapping.push_back(gpu::GPUBlockMappingAttr::get(ctx, id));
@@ -136,6 +250,15 @@ FailureOr<scf::ForallOp> tileAndFuse(RewriterBase &rewriter, TilingInterface roo
     options.tilingOptions.setNumThreads(values);
   else
     options.tilingOptions.setTileSizes(values);
+  if (!fuseReductions)
+    options.setFusionControlFn(
+        [](tensor::ExtractSliceOp, OpResult producer,
+           bool) -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+          auto l = dyn_cast<linalg::LinalgOp>(producer.getOwner());
+          if (l && l.getNumReductionLoops() != 0)
+            return std::nullopt;
+          return scf::SCFTileAndFuseOptions::ControlFnResult{};
+        });
   rewriter.setInsertionPoint(root);
   auto tiled = scf::tileConsumerAndFuseProducersUsingSCF(rewriter, root, options);
   if (failed(tiled) || tiled->loops.size() != 1)
@@ -149,11 +272,129 @@ FailureOr<scf::ForallOp> tileAndFuse(RewriterBase &rewriter, TilingInterface roo
   return forall;
 }
 
+/// Splits the reduction `op` (inside a block's tile) into up to `threads` partial
+/// reductions in a thread-level scf.forall, each over a contiguous chunk of its
+/// reduction loops with its elementwise producers fused in, and a merge of the
+/// partials after the loop.
+LogicalResult tilePartialReduction(RewriterBase &rewriter, linalg::LinalgOp op,
+                                   int64_t threads) {
+  // The threads are dealt over the reduction loops from the one walking the first
+  // input's innermost dim outwards, as chooseTiling deals them over output dims.
+  auto iters = op.getIteratorTypesArray();
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<unsigned> order;
+  AffineMap first = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
+  for (AffineExpr e : llvm::reverse(first.getResults()))
+    if (auto d = dyn_cast<AffineDimExpr>(e);
+        d && iters[d.getPosition()] == utils::IteratorType::reduction &&
+        !llvm::is_contained(order, d.getPosition()))
+      order.push_back(d.getPosition());
+  for (unsigned l = iters.size(); l-- > 0;)
+    if (iters[l] == utils::IteratorType::reduction && !llvm::is_contained(order, l))
+      order.push_back(l);
+  SmallVector<OpFoldResult> numThreads(op.getNumLoops(), rewriter.getIndexAttr(0));
+  SmallVector<unsigned> dims;
+  int64_t budget = threads;
+  for (unsigned l : order) {
+    if (budget == 1)
+      break;
+    int64_t n = ShapedType::isDynamic(ranges[l])
+                    ? budget
+                    : std::min<int64_t>(budget, llvm::PowerOf2Ceil(ranges[l]));
+    if (n <= 1)
+      continue;
+    numThreads[l] = rewriter.getIndexAttr(n);
+    dims.push_back(l);
+    budget /= n;
+  }
+  if (dims.empty())
+    return failure();
+  llvm::sort(dims);
+  SmallVector<Attribute> mapping;
+  for (size_t i = 0; i < dims.size(); ++i)
+    mapping.push_back(gpu::GPUThreadMappingAttr::get(
+        rewriter.getContext(),
+        static_cast<gpu::MappingId>(static_cast<unsigned>(gpu::MappingId::LinearDim0) +
+                                    dims.size() - 1 - i)));
+  scf::SCFTileAndFuseOptions options;
+  options.tilingOptions.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  options.tilingOptions.setNumThreads(numThreads);
+  options.tilingOptions.setReductionTilingStrategy(
+      ReductionTilingStrategy::PartialReductionOuterParallel);
+  options.tilingOptions.setReductionDims(dims);
+  options.tilingOptions.setMapping(mapping);
+  options.setFusionControlFn(
+      [](tensor::ExtractSliceOp, OpResult producer,
+         bool) -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+        auto l = dyn_cast<linalg::LinalgOp>(producer.getOwner());
+        if (!l || l.getNumReductionLoops() != 0 || isa<linalg::FillOp>(l))
+          return std::nullopt;
+        return scf::SCFTileAndFuseOptions::ControlFnResult{};
+      });
+  rewriter.setInsertionPoint(op);
+  auto tiled = scf::tileConsumerAndFuseProducersUsingSCF(
+      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled))
+    return failure();
+  for (OpResult r : op->getResults())
+    if (Value v = tiled->replacements.lookup(r))
+      rewriter.replaceAllUsesWith(r, v);
+  return success();
+}
+
 struct DlcTileGpuPass : impl::DlcTileGpuBase<DlcTileGpuPass> {
   void runOnOperation() override {
     for (auto func : getOperation().getOps<func::FuncOp>())
       if (func->hasAttr("dlc.kernel"))
         tileKernel(func);
+  }
+
+  /// The thread level of a cooperative row (block tile `blocks`): an elementwise root
+  /// goes element by element over the threads, then every reduction left in the block
+  /// becomes partial reductions per thread and a merge.
+  LogicalResult tileRows(RewriterBase &rewriter, scf::ForallOp blocks, const GpuTiling &t) {
+    TilingInterface inner = tiledRootIn(blocks);
+    if (!inner)
+      return failure();
+    if (cast<linalg::LinalgOp>(inner.getOperation()).getNumReductionLoops() == 0 &&
+        llvm::any_of(t.rowTile, [](int64_t s) { return s != 0; }) &&
+        failed(tileAndFuse(rewriter, inner, t.rowTile, /*asNumThreads=*/false,
+                           /*threadLevel=*/true, /*fuseReductions=*/false)))
+      return failure();
+    SmallVector<linalg::LinalgOp> reductions;
+    for (Operation &op : blocks.getBody()->without_terminator())
+      if (auto l = dyn_cast<linalg::LinalgOp>(op); l && l.getNumReductionLoops() != 0)
+        reductions.push_back(l);
+    for (linalg::LinalgOp r : llvm::reverse(reductions))
+      if (failed(tilePartialReduction(rewriter, r, t.rowThreads)))
+        return failure();
+    for (auto f : llvm::to_vector(blocks.getBody()->getOps<scf::ForallOp>()))
+      sinkPartialsFill(rewriter, f);
+    return success();
+  }
+
+  /// The partials of a reduction start as a fill of the whole buffer before the
+  /// thread loop, which one thread would have to write for all (dlc-map-to-gpu runs a
+  /// block-level write to shared memory on thread 0). Each thread fills its own slot
+  /// instead.
+  static void sinkPartialsFill(RewriterBase &rewriter, scf::ForallOp forall) {
+    for (OpOperand &init : forall.getOutputsMutable()) {
+      auto fill = init.get().getDefiningOp<linalg::FillOp>();
+      if (!fill || !fill->hasOneUse())
+        continue;
+      BlockArgument arg = forall.getTiedBlockArgument(&init);
+      for (Operation *user : llvm::to_vector(arg.getUsers())) {
+        auto slice = dyn_cast<tensor::ExtractSliceOp>(user);
+        if (!slice)
+          continue;
+        rewriter.setInsertionPointAfter(slice);
+        auto own = linalg::FillOp::create(rewriter, fill.getLoc(), fill.value(),
+                                          slice.getResult());
+        rewriter.replaceAllUsesExcept(slice.getResult(), own.getResult(0), own);
+      }
+      rewriter.modifyOpInPlace(forall, [&] { init.set(fill.getOutputs()[0]); });
+      rewriter.eraseOp(fill);
+    }
   }
 
   /// Tiles the kernel's root for blocks and threads; an untileable kernel keeps no
@@ -180,6 +421,13 @@ struct DlcTileGpuPass : impl::DlcTileGpuBase<DlcTileGpuPass> {
     func->setAttr("dlc.gpu_grid", b.getDenseI64ArrayAttr(grid));
     func->setAttr("dlc.gpu_block_tile", b.getDenseI64ArrayAttr(t.blockTile));
     func->setAttr("dlc.gpu_threads", b.getDenseI64ArrayAttr(t.threads));
+    if (t.rowThreads != 0) {
+      if (failed(tileRows(rewriter, *blocks, t)))
+        func->emitWarning("cooperative row tiling failed; the block's rows run on one thread");
+      else
+        func->setAttr("dlc.gpu_block_threads", b.getI64IntegerAttr(t.rowThreads));
+      return;
+    }
     if (llvm::all_of(t.threads, [](int64_t s) { return s == 0; }))
       return;
     TilingInterface inner = tiledRootIn(*blocks);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build the end-to-end models and their onnxruntime reference outputs.
 
-Writes three opset-17 models, each with a symbolic batch dim "N", into OUTDIR:
+Writes four opset-17 models, each with a symbolic batch dim "N", into OUTDIR:
 
   mlp.onnx      x[N,64] -> Gemm(64->128) -> Relu -> Gemm(128->10) -> Softmax
   cnn.onnx      x[N,3,16,16] -> Conv(3->8,k3,pad1) -> BatchNormalization -> Relu
@@ -10,6 +10,10 @@ Writes three opset-17 models, each with a symbolic batch dim "N", into OUTDIR:
   encoder.onnx  x[N,8,32]: one pre-LayerNorm transformer encoder block, 4 heads of 8
                 (attention with Reshape/Transpose/MatMul/Softmax, Erf-based GELU MLP,
                 two residual Adds)
+  rows.onnx     x[N,1000]: the row reductions a block computes together on the GPU —
+                Softmax, LayerNormalization, LogSoftmax, ReduceSum and ReduceL2 over
+                the last axis, and LayerNormalization over the last two axes of
+                x[N,20,50]; six outputs
 
 Weights are initializers drawn from a seeded normal distribution (* 0.1); shape tensors
 and scalars are Constant nodes, as exporters write them. For batch sizes 1 and 3 it also
@@ -62,10 +66,14 @@ class GraphBuilder:
         return out
 
     def model(self, name, x_shape, out, out_shape):
+        """One output `out` of shape `out_shape`, or lists of them."""
+        outs = out if isinstance(out, list) else [out]
+        shapes = out_shape if isinstance(out, list) else [out_shape]
         graph = helper.make_graph(
             self.nodes, name,
             [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)],
-            [helper.make_tensor_value_info(out, TensorProto.FLOAT, out_shape)],
+            [helper.make_tensor_value_info(o, TensorProto.FLOAT, sh)
+             for o, sh in zip(outs, shapes)],
             initializer=self.initializers)
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                                   producer_name="dlc-test-e2e")
@@ -149,6 +157,28 @@ def make_encoder(seq=8, hidden=32, heads=4, ffn=64):
     return g.model("encoder", ["N", seq, hidden], y, ["N", seq, hidden])
 
 
+def make_rows(width=1000):
+    g = GraphBuilder(seed=4)
+
+    def norm_params(prefix, shape):
+        scale = (1.0 + g.rng.standard_normal(shape) * 0.1).astype(np.float32)
+        return [g.tensor(f"{prefix}.scale", scale), g.weight(f"{prefix}.bias", shape)]
+
+    outs = [
+        g.op("Softmax", ["x"], axis=-1),
+        g.op("LayerNormalization", ["x"] + norm_params("ln", (width,)), axis=-1,
+             epsilon=1e-5),
+        g.op("LogSoftmax", ["x"], axis=-1),
+        g.op("ReduceSum", ["x", g.constant("axes", np.array([1], np.int64))], keepdims=0),
+        g.op("ReduceL2", ["x"], axes=[1], keepdims=1),
+    ]
+    x3 = g.op("Reshape", ["x", g.constant("shape3", np.array([0, 20, 50], np.int64))])
+    outs.append(g.op("LayerNormalization", [x3] + norm_params("ln2", (20, 50)), axis=1,
+                     epsilon=1e-5))
+    shapes = [["N", width]] * 3 + [["N"], ["N", 1], ["N", 20, 50]]
+    return g.model("rows", ["N", width], outs, shapes)
+
+
 def reference_outputs(model, inputs):
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
@@ -175,7 +205,7 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.outdir, exist_ok=True)
 
-    for seed, make in enumerate((make_mlp, make_cnn, make_encoder), start=100):
+    for seed, make in enumerate((make_mlp, make_cnn, make_encoder, make_rows), start=100):
         model = make()
         name = model.graph.name
         onnx.save(model, os.path.join(args.outdir, f"{name}.onnx"))

@@ -114,3 +114,136 @@ func.func @k2(%c: memref<4xf32>, %wg: index, %nwg: index) attributes {dlc.kernel
   memref.dealloc %t : memref<4xf32>
   return
 }
+
+// Cooperative rows (dlc.gpu_block_threads): a row's partial sums go to shared memory
+// (a workgroup attribution, cast to the generic address space), each thread-level
+// forall runs cyclically over the 256 threads, a barrier separates the partial sums
+// from their merge, and every thread merges them into its own copy of the row sum.
+// CHECK-LABEL: gpu.func @k5
+// CHECK-SAME: workgroup(%[[SH:.*]] : memref<1x256xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME: dlc.block = array<i64: 256>
+// CHECK: %[[BID:.*]] = gpu.block_id x
+// CHECK: %[[TID:.*]] = gpu.thread_id x
+// CHECK: %[[SUM:.*]] = memref.alloca() : memref<1xf32>
+// CHECK: %[[P:.*]] = memref.memory_space_cast %[[SH]]
+// CHECK: scf.for %{{.*}} = %[[TID]] to %{{.*}} step %[[C256:.*]] {
+// CHECK:   memref.subview %[[P]]
+// CHECK:   linalg.generic
+// CHECK: gpu.barrier
+// CHECK-NEXT: linalg.reduce ins(%[[P]] : memref<1x256xf32>) outs(%[[SUM]] : memref<1xf32>)
+// CHECK-NOT: gpu.barrier
+// CHECK: scf.for %{{.*}} = %[[TID]] to %{{.*}} step %[[C256]] {
+// CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %[[SUM]] :
+// CHECK-NOT: gpu.barrier
+// CHECK-NOT: memref.dealloc
+// CHECK: gpu.return
+//
+// EMU-LABEL: func.func @k5(
+// EMU-SAME: dlc.block = array<i64: 256>
+// EMU: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} {
+// EMU: %[[C256:.*]] = arith.constant 256 : index
+// EMU: scf.for %[[T:arg[0-9]+]] = %{{.*}} to %[[C256]] step
+// EMU:   memref.alloca_scope
+// EMU:     scf.for %{{.*}} = %[[T]] to %{{.*}} step %[[C256]]
+// EMU: linalg.reduce
+// EMU-NOT: gpu.
+func.func @k5(%a: memref<?x1024xf32>, %c: memref<?x1024xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel, dlc.gpu_grid = array<i64: 0, 0, 1>, dlc.gpu_block_threads = 256 : i64} {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %n = memref.dim %a, %c0 : memref<?x1024xf32>
+  scf.forall (%r) in (%n) {
+    %row = memref.subview %a[%r, 0] [1, 1024] [1, 1]
+        : memref<?x1024xf32> to memref<1x1024xf32, strided<[1024, 1], offset: ?>>
+    %sum = memref.alloc() : memref<1xf32>
+    linalg.fill ins(%zero : f32) outs(%sum : memref<1xf32>)
+    %p = memref.alloc() : memref<1x256xf32>
+    scf.forall (%t) in (256) {
+      %off = affine.apply affine_map<(d0) -> (d0 * 4)>(%t)
+      %chunk = memref.subview %row[0, %off] [1, 4] [1, 1]
+          : memref<1x1024xf32, strided<[1024, 1], offset: ?>> to memref<1x4xf32, strided<[1024, 1], offset: ?>>
+      %slot = memref.subview %p[0, %t] [1, 1] [1, 1]
+          : memref<1x256xf32> to memref<1xf32, strided<[256], offset: ?>>
+      linalg.fill ins(%zero : f32) outs(%slot : memref<1xf32, strided<[256], offset: ?>>)
+      linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                      iterator_types = ["parallel", "reduction"]}
+          ins(%chunk : memref<1x4xf32, strided<[1024, 1], offset: ?>>)
+          outs(%slot : memref<1xf32, strided<[256], offset: ?>>) {
+      ^bb0(%x: f32, %acc: f32):
+        %s = arith.addf %x, %acc : f32
+        linalg.yield %s : f32
+      }
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+    linalg.reduce ins(%p : memref<1x256xf32>) outs(%sum : memref<1xf32>) dimensions = [1]
+      (%x: f32, %acc: f32) {
+        %s = arith.addf %x, %acc : f32
+        linalg.yield %s : f32
+      }
+    %out = memref.subview %c[%r, 0] [1, 1024] [1, 1]
+        : memref<?x1024xf32> to memref<1x1024xf32, strided<[1024, 1], offset: ?>>
+    scf.forall (%i) in (1024) {
+      %x = memref.subview %row[0, %i] [1, 1] [1, 1]
+          : memref<1x1024xf32, strided<[1024, 1], offset: ?>> to memref<1x1xf32, strided<[1024, 1], offset: ?>>
+      %y = memref.subview %out[0, %i] [1, 1] [1, 1]
+          : memref<1x1024xf32, strided<[1024, 1], offset: ?>> to memref<1x1xf32, strided<[1024, 1], offset: ?>>
+      linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>,
+                                       affine_map<(d0, d1) -> (d0, d1)>],
+                      iterator_types = ["parallel", "parallel"]}
+          ins(%x, %sum : memref<1x1xf32, strided<[1024, 1], offset: ?>>, memref<1xf32>)
+          outs(%y : memref<1x1xf32, strided<[1024, 1], offset: ?>>) {
+      ^bb0(%v: f32, %s: f32, %o: f32):
+        %d = arith.divf %v, %s : f32
+        linalg.yield %d : f32
+      }
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+    memref.dealloc %p : memref<1x256xf32>
+    memref.dealloc %sum : memref<1xf32>
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
+
+// A reducing root: the merge writes the kernel's output, so thread 0 alone does it,
+// between barriers.
+// CHECK-LABEL: gpu.func @k6
+// CHECK: %[[TID:.*]] = gpu.thread_id x
+// CHECK: scf.for %{{.*}} = %[[TID]] to
+// CHECK: gpu.barrier
+// CHECK-NEXT: %[[FIRST:.*]] = arith.cmpi eq, %[[TID]], %{{.*}} : index
+// CHECK-NEXT: scf.if %[[FIRST]] {
+// CHECK-NEXT:   linalg.reduce
+// CHECK: gpu.barrier
+func.func @k6(%a: memref<?x1024xf32>, %c: memref<?xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel, dlc.gpu_grid = array<i64: 0, 0, 1>, dlc.gpu_block_threads = 256 : i64} {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %n = memref.dim %a, %c0 : memref<?x1024xf32>
+  scf.forall (%r) in (%n) {
+    %row = memref.subview %a[%r, 0] [1, 1024] [1, 1]
+        : memref<?x1024xf32> to memref<1x1024xf32, strided<[1024, 1], offset: ?>>
+    %out = memref.subview %c[%r] [1] [1] : memref<?xf32> to memref<1xf32, strided<[1], offset: ?>>
+    %p = memref.alloc() : memref<1x256xf32>
+    scf.forall (%t) in (256) {
+      %off = affine.apply affine_map<(d0) -> (d0 * 4)>(%t)
+      %chunk = memref.subview %row[0, %off] [1, 4] [1, 1]
+          : memref<1x1024xf32, strided<[1024, 1], offset: ?>> to memref<1x4xf32, strided<[1024, 1], offset: ?>>
+      %slot = memref.subview %p[0, %t] [1, 1] [1, 1]
+          : memref<1x256xf32> to memref<1xf32, strided<[256], offset: ?>>
+      linalg.fill ins(%zero : f32) outs(%slot : memref<1xf32, strided<[256], offset: ?>>)
+      linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                      iterator_types = ["parallel", "reduction"]}
+          ins(%chunk : memref<1x4xf32, strided<[1024, 1], offset: ?>>)
+          outs(%slot : memref<1xf32, strided<[256], offset: ?>>) {
+      ^bb0(%x: f32, %acc: f32):
+        %s = arith.addf %x, %acc : f32
+        linalg.yield %s : f32
+      }
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+    linalg.reduce ins(%p : memref<1x256xf32>) outs(%out : memref<1xf32, strided<[1], offset: ?>>) dimensions = [1]
+      (%x: f32, %acc: f32) {
+        %s = arith.addf %x, %acc : f32
+        linalg.yield %s : f32
+      }
+    memref.dealloc %p : memref<1x256xf32>
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}

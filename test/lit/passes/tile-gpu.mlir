@@ -1,4 +1,5 @@
 // RUN: dlc-opt %s -dlc-tile-gpu | FileCheck %s
+// RUN: dlc-opt %s -dlc-tile-gpu -canonicalize -cse | FileCheck %s --check-prefix=ROWS
 
 // A matmul root: 256 threads dealt from the innermost output dim (16 columns: 16
 // threads) outwards (rows: the 16 left). Block tile 16x16, one output per thread; the
@@ -93,5 +94,52 @@ func.func @k3(%a: memref<?x16xf32>, %c: memref<?x16xf32>, %wg: index, %nwg: inde
     linalg.yield %d : f32
   } -> tensor<?x16xf32>
   bufferization.materialize_in_destination %r in restrict writable %c : (tensor<?x16xf32>, memref<?x16xf32>) -> ()
+  return
+}
+
+// A long row (1024 columns) reduced and broadcast back (Softmax's last step): one
+// block per row. The row sum becomes 256 partial sums, one per thread over a
+// contiguous chunk of 4, each filling its own slot, merged after the thread loop; the
+// root then goes over the row one element per iteration, dealt to the threads.
+// ROWS-LABEL: func.func @k4
+// ROWS-SAME: dlc.gpu_block_threads = 256
+// ROWS-SAME: dlc.gpu_block_tile = array<i64: 1, 0>
+// ROWS-SAME: dlc.gpu_grid = array<i64: 0, 0, 1>
+// ROWS: scf.forall (%[[ROW:.*]]) in (%{{.*}}) shared_outs
+// ROWS:   %[[P:.*]] = tensor.empty() : tensor<1x256xf32>
+// ROWS:   %[[PARTIAL:.*]] = scf.forall (%[[T:.*]]) in (256) shared_outs(%[[ACC:.*]] = %[[P]])
+// ROWS:     %[[SLOT:.*]] = tensor.extract_slice %[[ACC]][0, %[[T]]] [1, 1] [1, 1]
+// ROWS:     %[[ZERO:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[SLOT]] : tensor<1xf32>)
+// ROWS:     linalg.generic {{.*}} ins(%{{.*}} : tensor<1x4xf32>) outs(%[[ZERO]] : tensor<1xf32>)
+// ROWS:   } {mapping = [#gpu.thread<linear_dim_0>]}
+// ROWS:   %[[SUM:.*]] = linalg.reduce ins(%[[PARTIAL]] : tensor<1x256xf32>)
+// ROWS:   scf.forall (%{{.*}}) in (1024)
+// ROWS:     linalg.generic {{.*}} ins(%{{.*}}, %[[SUM]] : tensor<1x1xf32>, tensor<1xf32>)
+// ROWS:   } {mapping = [#gpu.thread<linear_dim_0>]}
+// ROWS: } {mapping = [#gpu.block<linear_dim_0>]}
+func.func @k4(%a: memref<?x1024xf32>, %c: memref<?x1024xf32>, %wg: index, %nwg: index) attributes {dlc.kernel} {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %ta = bufferization.to_tensor %a restrict : memref<?x1024xf32> to tensor<?x1024xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<?x1024xf32> to tensor<?x1024xf32>
+  %n = tensor.dim %ta, %c0 : tensor<?x1024xf32>
+  %e = tensor.empty(%n) : tensor<?xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<?xf32>) -> tensor<?xf32>
+  %sum = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                         iterator_types = ["parallel", "reduction"]}
+      ins(%ta : tensor<?x1024xf32>) outs(%f : tensor<?xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %x, %acc : f32
+    linalg.yield %s : f32
+  } -> tensor<?xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>,
+                                        affine_map<(d0, d1) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%ta, %sum : tensor<?x1024xf32>, tensor<?xf32>) outs(%tc : tensor<?x1024xf32>) {
+  ^bb0(%x: f32, %s: f32, %o: f32):
+    %d = arith.divf %x, %s : f32
+    linalg.yield %d : f32
+  } -> tensor<?x1024xf32>
+  bufferization.materialize_in_destination %r in restrict writable %c : (tensor<?x1024xf32>, memref<?x1024xf32>) -> ()
   return
 }
