@@ -4,7 +4,8 @@
 // kernel. Weights are uploaded once at load. Each input-shape signature gets a plan:
 // resolved dims and grids, the liveness-packed arena layout, and after its second run a
 // CUDA Graph of its launches that later runs replay. Inputs and outputs go through one
-// pinned staging buffer.
+// pinned staging buffer, except resident ones (a training step's parameters and
+// optimizer state), which stay in device memory and are updated there after each run.
 //
 //===----------------------------------------------------------------------===//
 #include "CudaExecutor.h"
@@ -70,7 +71,9 @@ struct CudaPlan {
   std::vector<uint64_t> outOffsets; // per graph output: offset in staging_
   uint64_t stagingBytes = 0;
   int runs = 0;
-  CUgraphExec graph = nullptr;
+  CUgraphExec graph = nullptr;          // run()
+  int residentRuns = 0;
+  CUgraphExec residentGraph = nullptr;  // runResident(): other input addresses
 };
 
 class CudaModel final : public Model {
@@ -87,8 +90,24 @@ public:
   void setProfiling(bool on) override { profiling_ = on; }
   std::vector<KernelTiming> lastProfile() const override { return profile_; }
   Expected<double> copyBandwidth(uint64_t bytes) override;
+  Status setResident(const std::map<std::string, Tensor> &values) override;
+  Expected<std::vector<Tensor>> runResident(const std::vector<Tensor> &others) override;
+  Expected<std::map<std::string, Tensor>> residentValues() override;
+  bool hasResident() const override { return !residents_.empty(); }
 
 private:
+  /// A resident input (setResident): its device copy at `offset` in residentMem_.
+  struct Resident {
+    std::string name;
+    size_t input = 0, output = 0;
+    uint64_t offset = 0;
+    Tensor like; // its value at setResident: dtype and shape for the checks
+  };
+
+  /// run() and runResident(): with `resident`, inputs with a Resident bind its device
+  /// copy (their entry in `inputs` is only checked), outputs with one update it and
+  /// are not returned.
+  Expected<std::vector<Tensor>> runWith(const std::vector<Tensor> &inputs, bool resident);
   Status check(CUresult r, const char *call) const { return cu_.check(r, call); }
   Expected<CudaPlan *> cachedPlan(const InputShapes &shapes);
   Status reserve(CUdeviceptr &ptr, uint64_t &capacity, uint64_t bytes, const char *what);
@@ -113,6 +132,11 @@ private:
   uint64_t stagingCapacity_ = 0;
   bool useGraphs_ = true;
   std::map<InputShapes, CudaPlan> plans_;
+  std::vector<Resident> residents_;
+  std::vector<int> residentOfInput_;  // per input: index in residents_, or -1
+  std::vector<int> residentOfOutput_; // per output: index in residents_, or -1
+  CUdeviceptr residentMem_ = 0;
+  uint64_t residentCapacity_ = 0;
   MemoryStats stats_;
   bool profiling_ = false;
   std::vector<KernelTiming> profile_;
@@ -125,7 +149,7 @@ CudaModel::~CudaModel() {
   dropGraphs();
   if (stream_)
     cu_.cuStreamSynchronize(stream_);
-  for (CUdeviceptr p : {weights_, arena_, io_})
+  for (CUdeviceptr p : {weights_, arena_, io_, residentMem_})
     if (p)
       cu_.cuMemFree_v2(p);
   if (staging_)
@@ -139,11 +163,92 @@ CudaModel::~CudaModel() {
 
 void CudaModel::dropGraphs() {
   for (auto &[shapes, plan] : plans_) {
-    if (plan.graph)
-      cu_.cuGraphExecDestroy(plan.graph);
-    plan.graph = nullptr;
-    plan.runs = 0;
+    for (CUgraphExec g : {plan.graph, plan.residentGraph})
+      if (g)
+        cu_.cuGraphExecDestroy(g);
+    plan.graph = plan.residentGraph = nullptr;
+    plan.runs = plan.residentRuns = 0;
   }
+}
+
+Status CudaModel::setResident(const std::map<std::string, Tensor> &values) {
+  Expected<std::vector<std::pair<size_t, size_t>>> pairs = residentPairs(values);
+  if (!pairs)
+    return pairs.status();
+  if (Status s = check(cu_.cuCtxSetCurrent(context_), "cuCtxSetCurrent"); !s)
+    return s;
+  // Captured graphs hold the old resident addresses.
+  dropGraphs();
+  residents_.clear();
+  residentOfInput_.assign(spec_.inputs.size(), -1);
+  residentOfOutput_.assign(spec_.outputs.size(), -1);
+  uint64_t bytes = 0;
+  auto value = values.begin();
+  for (auto [i, o] : *pairs) {
+    Resident r{value->first, i, o, bytes, value->second};
+    bytes = alignUp(bytes + r.like.data.size(), kDeviceAlign);
+    residentOfInput_[i] = residentOfOutput_[o] = static_cast<int>(residents_.size());
+    residents_.push_back(std::move(r));
+    ++value;
+  }
+  if (residents_.empty())
+    return Status::ok();
+  if (Status s = reserve(residentMem_, residentCapacity_, bytes, "resident inputs"); !s) {
+    residents_.clear();
+    return s;
+  }
+  for (const Resident &r : residents_)
+    if (!r.like.data.empty())
+      if (Status s = check(cu_.cuMemcpyHtoD_v2(residentMem_ + r.offset, r.like.data.data(),
+                                               r.like.data.size()),
+                           "cuMemcpyHtoD_v2 (resident inputs)");
+          !s) {
+        residents_.clear();
+        return s;
+      }
+  return Status::ok();
+}
+
+Expected<std::vector<Tensor>> CudaModel::runResident(const std::vector<Tensor> &others) {
+  std::vector<Tensor> args;
+  size_t next = 0;
+  for (size_t i = 0; i < spec_.inputs.size(); ++i) {
+    int r = residents_.empty() ? -1 : residentOfInput_[i];
+    if (r >= 0) {
+      args.push_back(residents_[r].like);
+      continue;
+    }
+    if (next == others.size())
+      break;
+    args.push_back(others[next++]);
+  }
+  if (args.size() != spec_.inputs.size() || next != others.size())
+    return Status::error(strCat("expected ", spec_.inputs.size() - residents_.size(),
+                                " non-resident inputs, got ", others.size()));
+  return runWith(args, /*resident=*/true);
+}
+
+Expected<std::map<std::string, Tensor>> CudaModel::residentValues() {
+  std::map<std::string, Tensor> values;
+  if (residents_.empty())
+    return values;
+  if (Status s = check(cu_.cuCtxSetCurrent(context_), "cuCtxSetCurrent"); !s)
+    return s;
+  if (Status s = check(cu_.cuStreamSynchronize(stream_), "cuStreamSynchronize"); !s)
+    return s;
+  for (const Resident &r : residents_) {
+    Tensor t(r.like.dtype, r.like.shape);
+    if (!t.data.empty())
+      if (Status s = check(cu_.cuMemcpyDtoHAsync_v2(t.data.data(), residentMem_ + r.offset,
+                                                    t.data.size(), stream_),
+                           "cuMemcpyDtoHAsync_v2 (resident inputs)");
+          !s)
+        return s;
+    values[r.name] = std::move(t);
+  }
+  if (Status s = check(cu_.cuStreamSynchronize(stream_), "cuStreamSynchronize"); !s)
+    return s;
+  return values;
 }
 
 Status CudaModel::load(ArtifactSpec spec) {
@@ -391,6 +496,12 @@ Expected<double> CudaModel::copyBandwidth(uint64_t bytes) {
 }
 
 Expected<std::vector<Tensor>> CudaModel::run(const std::vector<Tensor> &inputs) {
+  return runWith(inputs, /*resident=*/false);
+}
+
+Expected<std::vector<Tensor>> CudaModel::runWith(const std::vector<Tensor> &inputs,
+                                                 bool resident) {
+  resident = resident && !residents_.empty();
   if (Status s = checkInputs(spec_, inputs); !s)
     return s;
   InputShapes shapes;
@@ -423,12 +534,20 @@ Expected<std::vector<Tensor>> CudaModel::run(const std::vector<Tensor> &inputs) 
   stats_ = {memory.arenaBytes, memory.naiveBytes};
 
   size_t numBuffers = spec_.buffers.size();
+  auto residentOf = [&](size_t buffer) {
+    return resident ? residentOfInput_[spec_.buffers[buffer].index] : -1;
+  };
   std::vector<uint64_t> address = bufferAddresses(
-      spec_, memory, [&](size_t i) { return io_ + plan.ioOffsets[i]; }, weights_, arena_);
+      spec_, memory,
+      [&](size_t i) {
+        int r = residentOf(i);
+        return r >= 0 ? residentMem_ + residents_[r].offset : io_ + plan.ioOffsets[i];
+      },
+      weights_, arena_);
 
   auto *staging = static_cast<uint8_t *>(staging_);
   for (size_t i = 0; i < numBuffers; ++i)
-    if (spec_.buffers[i].kind == BufferKind::Input)
+    if (spec_.buffers[i].kind == BufferKind::Input && residentOf(i) < 0)
       std::memcpy(staging + plan.ioOffsets[i], inputs[spec_.buffers[i].index].data.data(),
                   plan.shapes.bytes[i]);
   if (plan.ioBytes)
@@ -437,13 +556,15 @@ Expected<std::vector<Tensor>> CudaModel::run(const std::vector<Tensor> &inputs) 
         !s)
       return s;
 
+  CUgraphExec &graph = resident ? plan.residentGraph : plan.graph;
+  int &runs = resident ? plan.residentRuns : plan.runs;
   if (profiling_) {
     if (Status s = profiledLaunches(plan, address); !s)
       return s;
-  } else if (plan.graph) {
-    if (Status s = check(cu_.cuGraphLaunch(plan.graph, stream_), "cuGraphLaunch"); !s)
+  } else if (graph) {
+    if (Status s = check(cu_.cuGraphLaunch(graph, stream_), "cuGraphLaunch"); !s)
       return s;
-  } else if (useGraphs_ && plan.runs >= 1) {
+  } else if (useGraphs_ && runs >= 1) {
     // The same shapes again: capture the launches once, replay them from now on.
     if (Status s = check(cu_.cuStreamBeginCapture_v2(stream_,
                                                      CU_STREAM_CAPTURE_MODE_THREAD_LOCAL),
@@ -451,31 +572,42 @@ Expected<std::vector<Tensor>> CudaModel::run(const std::vector<Tensor> &inputs) 
         !s)
       return s;
     Status launched = launchAll(plan, address);
-    CUgraph graph = nullptr;
-    CUresult ended = cu_.cuStreamEndCapture(stream_, &graph);
+    CUgraph captured = nullptr;
+    CUresult ended = cu_.cuStreamEndCapture(stream_, &captured);
     if (!launched) {
-      if (graph)
-        cu_.cuGraphDestroy(graph);
+      if (captured)
+        cu_.cuGraphDestroy(captured);
       return launched;
     }
     if (Status s = check(ended, "cuStreamEndCapture"); !s)
       return s;
-    CUresult r = cu_.cuGraphInstantiateWithFlags(&plan.graph, graph, 0);
-    cu_.cuGraphDestroy(graph);
+    CUresult r = cu_.cuGraphInstantiateWithFlags(&graph, captured, 0);
+    cu_.cuGraphDestroy(captured);
     if (Status s = check(r, "cuGraphInstantiateWithFlags"); !s) {
-      plan.graph = nullptr;
+      graph = nullptr;
       return s;
     }
-    if (Status s = check(cu_.cuGraphLaunch(plan.graph, stream_), "cuGraphLaunch"); !s)
+    if (Status s = check(cu_.cuGraphLaunch(graph, stream_), "cuGraphLaunch"); !s)
       return s;
   } else if (Status s = launchAll(plan, address); !s) {
     return s;
   }
-  ++plan.runs;
+  ++runs;
+  // Resident outputs become the next run's resident inputs, on the device.
+  if (resident)
+    for (const Resident &r : residents_) {
+      uint64_t from = address[spec_.outputBuffers[r.output]], to = residentMem_ + r.offset;
+      if (from != to && !r.like.data.empty())
+        if (Status s = check(cu_.cuMemcpyDtoDAsync_v2(to, from, r.like.data.size(), stream_),
+                             "cuMemcpyDtoDAsync_v2 (resident outputs)");
+            !s)
+          return s;
+    }
 
+  auto residentOut = [&](size_t o) { return resident && residentOfOutput_[o] >= 0; };
   for (size_t o = 0; o < spec_.outputBuffers.size(); ++o) {
     int32_t b = spec_.outputBuffers[o];
-    if (plan.shapes.bytes[b] == 0)
+    if (plan.shapes.bytes[b] == 0 || residentOut(o))
       continue;
     if (Status s = check(cu_.cuMemcpyDtoHAsync_v2(staging + plan.outOffsets[o], address[b],
                                                   plan.shapes.bytes[b], stream_),
@@ -488,6 +620,8 @@ Expected<std::vector<Tensor>> CudaModel::run(const std::vector<Tensor> &inputs) 
     return s;
   std::vector<Tensor> outputs;
   for (size_t o = 0; o < spec_.outputBuffers.size(); ++o) {
+    if (residentOut(o))
+      continue;
     int32_t b = spec_.outputBuffers[o];
     Tensor t(spec_.buffers[b].dtype, plan.shapes.dims[b]);
     std::memcpy(t.data.data(), staging + plan.outOffsets[o], plan.shapes.bytes[b]);

@@ -1,13 +1,14 @@
 //===- TrainStep.cpp - Running a compiled training step --------------------===//
 //
 // The host side of a training step artifact (lib/Compiler/Train.cpp builds it): the
-// optimizer's scalar factors for the step number, the binding of named parameters and
-// state, and the write-back of the updated values. Shared by dlc::TrainingSession and
+// optimizer's scalar factors for the step number, and the parameters and state, which
+// stay in the model as resident values between steps (on the device for CUDA). Shared by dlc::TrainingSession and
 // `dlc-run --train` (which runs steps where no compiler is installed).
 //
 //===----------------------------------------------------------------------===//
 #include "dlc/runtime.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace dlc {
@@ -49,28 +50,66 @@ Expected<double> runTrainingStep(Model &step, const std::vector<Tensor> &inputs,
   }
   std::map<std::string, Tensor> scalars = {
       {"lr", scalarTensor(stepLr)}, {"s1", scalarTensor(s1)}, {"s2", scalarTensor(s2)}};
+  // Inputs the step updates (an output of the same name) stay in the model; the others
+  // (frozen parameters) are bound from `state` on every step.
+  const std::vector<TensorInfo> &names = step.outputs();
+  auto updated = [&](const std::string &name) {
+    return std::any_of(names.begin(), names.end(),
+                       [&](const TensorInfo &t) { return t.name == name; });
+  };
+  if (!step.hasResident()) {
+    std::map<std::string, Tensor> resident;
+    for (size_t i = numInputs + 1; i < in.size(); ++i) {
+      if (scalars.count(in[i].name) || !updated(in[i].name))
+        continue;
+      auto it = state.find(in[i].name);
+      if (it == state.end())
+        return Status::error("the training step needs '" + in[i].name +
+                             "', which the state does not hold");
+      resident.insert(*it);
+    }
+    if (Status s = step.setResident(resident); !s)
+      return s;
+  }
   std::vector<Tensor> args(inputs);
   args.push_back(labels);
   for (size_t i = numInputs + 1; i < in.size(); ++i) {
-    auto sc = scalars.find(in[i].name);
-    if (sc != scalars.end()) {
+    if (auto sc = scalars.find(in[i].name); sc != scalars.end()) {
       args.push_back(std::move(sc->second));
       continue;
     }
+    if (updated(in[i].name))
+      continue;
     auto it = state.find(in[i].name);
     if (it == state.end())
       return Status::error("the training step needs '" + in[i].name +
                            "', which the state does not hold");
     args.push_back(it->second);
   }
-  Expected<std::vector<Tensor>> out = step.run(args);
+  Expected<std::vector<Tensor>> out = step.runResident(args);
   if (!out)
     return out.status();
-  const std::vector<TensorInfo> &names = step.outputs();
-  for (size_t i = 1; i < out->size(); ++i)
-    state[names[i].name] = std::move((*out)[i]);
+  if (out->empty())
+    return Status::error("the training step has no 'loss' output");
+  // Outputs without an input of their name (none in dlc's steps) update the state here.
+  size_t k = 1;
+  for (size_t o = 1; o < names.size() && k < out->size(); ++o)
+    if (std::none_of(in.begin(), in.end(),
+                     [&](const TensorInfo &t) { return t.name == names[o].name; }))
+      state[names[o].name] = std::move((*out)[k++]);
   const Tensor &loss = (*out)[0];
   return loss.dtype == DType::Double ? *loss.as<double>() : double(*loss.as<float>());
+}
+
+Status fetchTrainingState(Model &step, std::map<std::string, Tensor> &state) {
+  if (!step.hasResident())
+    return Status::ok();
+  Expected<std::map<std::string, Tensor>> values = step.residentValues();
+  if (!values)
+    return values.status();
+  for (auto &[name, value] : *values)
+    state[name] = std::move(value);
+  return Status::ok();
 }
 
 } // namespace dlc

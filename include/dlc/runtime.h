@@ -121,6 +121,28 @@ public:
   /// the ceiling for memory-bound kernels: a parallel memcpy on the CPU, a
   /// device-to-device copy on CUDA, each of `bytes` bytes, best of a few.
   virtual Expected<double> copyBandwidth(uint64_t bytes) = 0;
+
+  /// Resident inputs: values the model keeps between runs, as a training step keeps
+  /// its parameters and optimizer state on the device. Every entry of `values` names an
+  /// input that has an output of the same name, dtype and shape; the input takes the
+  /// entry's value now and, after each runResident(), that output's value, without a
+  /// copy to the host on CUDA. An empty `values` drops them all.
+  virtual Status setResident(const std::map<std::string, Tensor> &values);
+  /// Runs with the resident inputs bound. `others` binds the other inputs, in order;
+  /// returns the outputs that are not resident, in order.
+  virtual Expected<std::vector<Tensor>> runResident(const std::vector<Tensor> &others);
+  /// The resident values now (copied to the host on CUDA).
+  virtual Expected<std::map<std::string, Tensor>> residentValues();
+  virtual bool hasResident() const { return !resident_.empty(); }
+
+protected:
+  /// For `values`' names: (input index, output index) pairs, or the error naming the
+  /// first that is not an input with a matching output.
+  Expected<std::vector<std::pair<size_t, size_t>>>
+  residentPairs(const std::map<std::string, Tensor> &values) const;
+
+private:
+  std::map<std::string, Tensor> resident_; // the host implementation's values
 };
 
 //===----------------------------------------------------------------------===//
@@ -143,12 +165,21 @@ struct OptimizerOptions {
 /// Runs one step of a compiled training step. Its inputs are the graph inputs, then
 /// "label", then named tensors, among them "lr", "s1" and "s2" (the optimizer's
 /// scalar factors, computed here from `optimizer`, the learning rate `lr` and the
-/// 1-based step number `t`); every other named input is taken from `state`
-/// (parameters, optimizer state, running statistics). Its first output is "loss";
-/// every other output replaces the entry of its name in `state`. Returns the loss.
+/// 1-based step number `t`); every other named input comes from `state` (parameters,
+/// optimizer state, running statistics). Its first output is "loss"; every other
+/// output updates the state entry of its name. Returns the loss.
+///
+/// The first call moves the state into `step` as resident values (on CUDA they stay
+/// on the device from then on), and later calls leave `state` as it was: call
+/// fetchTrainingState() to read the current values, and step.setResident({}) after
+/// changing `state`, so that the next step takes it anew.
 Expected<double> runTrainingStep(Model &step, const std::vector<Tensor> &inputs,
                                  const Tensor &labels, const OptimizerOptions &optimizer,
                                  double lr, int64_t t, std::map<std::string, Tensor> &state);
+
+/// Copies the current values of `step`'s resident state into `state` (no-op when
+/// it has none).
+Status fetchTrainingState(Model &step, std::map<std::string, Tensor> &state);
 
 } // namespace dlc
 

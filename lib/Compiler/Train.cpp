@@ -395,9 +395,21 @@ struct TrainingSession::Impl {
   StepLayout layout;
   std::unique_ptr<Model> stepModel, evalModel;
   std::vector<TensorInfo> inputs; // graph inputs as the step takes them
-  std::map<std::string, Tensor> values; // parameters, buffers and optimizer state
+  /// Parameters, buffers and optimizer state. After the first step they live in the
+  /// step model (on the device for CUDA); `values` holds them again after sync().
+  std::map<std::string, Tensor> values;
+  bool stale = false;
   int64_t steps = 0;
   double lr = 0;
+
+  Status sync() {
+    if (!stale)
+      return Status::ok();
+    if (Status s = fetchTrainingState(*stepModel, values); !s)
+      return s;
+    stale = false;
+    return Status::ok();
+  }
 };
 
 TrainingSession::TrainingSession(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -464,6 +476,8 @@ const std::vector<std::string> &TrainingSession::trainedParameters() const {
 }
 
 Expected<Tensor> TrainingSession::parameter(const std::string &name) const {
+  if (Status s = impl_->sync(); !s)
+    return s;
   auto it = impl_->values.find(name);
   if (it == impl_->values.end())
     return Status::error("no parameter named '" + name + "'");
@@ -487,6 +501,7 @@ Expected<double> TrainingSession::step(const std::vector<Tensor> &inputs,
   Expected<double> loss =
       runTrainingStep(*m.stepModel, inputs, labels, m.options.optimizer, m.lr, m.steps + 1,
                       m.values);
+  m.stale = true;
   if (loss)
     ++m.steps;
   return loss;
@@ -494,6 +509,8 @@ Expected<double> TrainingSession::step(const std::vector<Tensor> &inputs,
 
 Expected<std::vector<Tensor>> TrainingSession::predict(const std::vector<Tensor> &inputs) {
   Impl &m = *impl_;
+  if (Status s = m.sync(); !s)
+    return s;
   std::vector<Tensor> args(inputs);
   const auto &in = m.evalModel->inputs();
   for (size_t i = inputs.size(); i < in.size(); ++i) {
@@ -572,6 +589,8 @@ Status TrainingSession::exportOnnx(const std::string &path) const {
     if (!ok)
       return Status::error("cannot read " + impl_->path + " to export it");
   }
+  if (Status s = impl_->sync(); !s)
+    return s;
   for (onnx::TensorProto &t : *model.mutable_graph()->mutable_initializer()) {
     auto it = impl_->values.find(t.name());
     if (it == impl_->values.end())
@@ -600,6 +619,8 @@ template <typename T> bool get(std::istream &is, T &v) {
 } // namespace
 
 Status TrainingSession::saveCheckpoint(const std::string &path) const {
+  if (Status s = impl_->sync(); !s)
+    return s;
   std::ofstream os(path, std::ios::binary);
   if (!os)
     return Status::error("cannot write " + path);
@@ -632,6 +653,8 @@ Status TrainingSession::loadCheckpoint(const std::string &path) {
     return Status::error(path + " is not a dlc checkpoint");
   if (!get(is, steps) || !get(is, lr) || !get(is, count))
     return Status::error(path + ": truncated checkpoint");
+  if (Status s = impl_->sync(); !s) // The names, shapes and dtypes to check against.
+    return s;
   std::map<std::string, Tensor> loaded;
   for (uint64_t i = 0; i < count; ++i) {
     uint32_t len, rank;
@@ -661,6 +684,9 @@ Status TrainingSession::loadCheckpoint(const std::string &path) {
   if (loaded.size() != impl_->values.size())
     return Status::error(path + ": the checkpoint lacks some of this model's tensors");
   impl_->values = std::move(loaded);
+  // The next step takes the loaded values to the step model.
+  if (Status s = impl_->stepModel->setResident({}); !s)
+    return s;
   impl_->steps = steps;
   impl_->lr = lr;
   return Status::ok();

@@ -150,3 +150,61 @@ TEST(Train, FrozenParametersStay) {
 }
 
 } // namespace
+
+namespace {
+
+// The step model's resident inputs: they take each step's updated values in the model,
+// as a plain run() that binds them and reads them back would; names that are not an
+// updated input, or values of another shape, are refused.
+TEST(Train, ResidentStateMatchesExplicitBinding) {
+  std::map<std::string, dlc::Tensor> init;
+  auto compiled = dlc::compileTrainingStep(kModel, options(dlc::OptimizerKind::Sgd),
+                                           dlc::EmitKind::Artifact, &init);
+  ASSERT_TRUE(compiled) << compiled.message();
+  auto a = dlc::Model::loadBytes(compiled->bytes.data(), compiled->bytes.size());
+  auto b = dlc::Model::loadBytes(compiled->bytes.data(), compiled->bytes.size());
+  ASSERT_TRUE(a && b);
+
+  auto bad = init;
+  bad["lr"] = dlc::Tensor(dlc::DType::Float, {});
+  dlc::Status s = (*a)->setResident(bad);
+  EXPECT_FALSE(s);
+  EXPECT_NE(s.message().find("'lr' cannot stay resident"), std::string::npos) << s.message();
+  bad = init;
+  bad["w1"] = dlc::Tensor(dlc::DType::Float, {1});
+  EXPECT_FALSE((*a)->setResident(bad));
+  EXPECT_FALSE((*a)->hasResident());
+
+  dlc::OptimizerOptions sgd;
+  sgd.lr = 0.1;
+  auto residentState = init, boundState = init;
+  for (int t = 1; t <= 3; ++t) {
+    auto l1 = dlc::runTrainingStep(**a, {batchX()}, batchLabels(), sgd, 0.1, t, residentState);
+    ASSERT_TRUE(l1) << l1.message();
+    // The same step with every input bound and every output read back.
+    std::vector<dlc::Tensor> args = {batchX(), batchLabels()};
+    for (size_t i = 2; i < (*b)->inputs().size(); ++i) {
+      const std::string &name = (*b)->inputs()[i].name;
+      dlc::Tensor v(dlc::DType::Float, {});
+      *v.as<float>() = name == "lr" ? 0.1f : name == "s1" ? (t == 1 ? 1.f : 0.f)
+                     : name == "s2"                       ? (t == 1 ? 0.f : 1.f)
+                                                          : 0.f;
+      args.push_back(boundState.count(name) ? boundState[name] : v);
+    }
+    auto out = (*b)->run(args);
+    ASSERT_TRUE(out) << out.message();
+    EXPECT_FLOAT_EQ(static_cast<float>(*l1), *(*out)[0].as<float>());
+    for (size_t o = 1; o < out->size(); ++o)
+      boundState[(*b)->outputs()[o].name] = (*out)[o];
+  }
+  EXPECT_TRUE((*a)->hasResident());
+  // residentState is as the first step found it until fetched.
+  EXPECT_EQ(values(residentState["w1"]), values(init["w1"]));
+  ASSERT_TRUE(dlc::fetchTrainingState(**a, residentState));
+  for (const char *name : {"w1", "b1", "w2", "b2"})
+    EXPECT_EQ(values(residentState[name]), values(boundState[name])) << name;
+  ASSERT_TRUE((*a)->setResident({}));
+  EXPECT_FALSE((*a)->hasResident());
+}
+
+} // namespace

@@ -46,6 +46,9 @@ Runs a compiled dlc artifact on input tensors and reports its outputs.
                       (as dlc train: one array per graph input, labels under
                       "label"), reshuffling each epoch as dlc train does for the same
                       seed, and prints each epoch's mean loss. No compiler needed.
+                      Parameters and optimizer state stay in the step model between
+                      steps (in device memory on CUDA). With --profile the last
+                      epoch's steps are timed per launch (slower: no CUDA Graphs)
   --help              shows this help
 
 Every model input must be bound. Prints one line per output, such as
@@ -270,12 +273,18 @@ int runTrain(const Options &opts) {
   int64_t t = 0;
   std::cout << "training " << opts.artifact << " (" << step.target() << ", batch " << batch
             << ") on " << data->count << " samples" << std::endl;
+  std::vector<std::vector<dlc::KernelTiming>> profiles;
   for (int64_t epoch = 1; epoch <= opts.epochs; ++epoch) {
+    bool profile = opts.profile && epoch == opts.epochs;
+    step.setProfiling(profile);
     auto e0 = std::chrono::steady_clock::now();
     auto mean = dlc::cli::runEpoch(
         *data, batch, order, rng,
         [&](const std::vector<dlc::Tensor> &x, const dlc::Tensor &labels) {
-          return dlc::runTrainingStep(step, x, labels, opt, opt.lr, ++t, state);
+          auto loss = dlc::runTrainingStep(step, x, labels, opt, opt.lr, ++t, state);
+          if (profile)
+            profiles.push_back(step.lastProfile());
+          return loss;
         });
     if (!mean)
       return fail(mean.message());
@@ -288,7 +297,16 @@ int runTrain(const Options &opts) {
               << steps * batch / std::max(secs, 1e-9) << " samples/s" << std::endl;
     std::cout.unsetf(std::ios::fixed);
   }
+  if (opts.profile) {
+    constexpr uint64_t kCopyBytes = 256ull << 20;
+    dlc::Expected<double> ceiling = step.copyBandwidth(kCopyBytes);
+    if (!ceiling)
+      return fail(ceiling.message());
+    printProfile(profiles, *ceiling, std::cout);
+  }
   if (!opts.save.empty()) {
+    if (dlc::Status s = dlc::fetchTrainingState(step, state); !s)
+      return fail(s.message());
     std::vector<std::pair<std::string, dlc::Tensor>> arrays(state.begin(), state.end());
     if (dlc::Status s = dlc::writeNpz(opts.save, arrays); !s)
       return fail(s.message());
