@@ -330,6 +330,35 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
         return signalPassFailure();
   }
 
+  /// The grid the launch plan computes for `func` (CudaCodegen's assignGpuLaunches
+  /// from `dlc.gpu_grid` over the output `dlc.gpu_grid_arg`), before `blocks`; null
+  /// without those attributes.
+  Value planGrid(RewriterBase &rewriter, func::FuncOp func, scf::ForallOp blocks) {
+    auto grid = func->getAttrOfType<DenseI64ArrayAttr>("dlc.gpu_grid");
+    auto arg = func->getAttrOfType<IntegerAttr>("dlc.gpu_grid_arg");
+    Block &entry = func.getBody().front();
+    if (!grid || !arg || grid.size() % 3 != 0 || arg.getInt() < 0 ||
+        arg.getInt() >= static_cast<int64_t>(entry.getNumArguments()) ||
+        !isa<MemRefType>(entry.getArgument(arg.getInt()).getType()))
+      return {};
+    Value out = entry.getArgument(arg.getInt());
+    Location loc = blocks.getLoc();
+    rewriter.setInsertionPoint(blocks);
+    Value total = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    Value extent = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    for (size_t i = 0; i < grid.size(); i += 3) {
+      Value d = memref::DimOp::create(rewriter, loc, out, grid[i + 1]);
+      extent = arith::MulIOp::create(rewriter, loc, extent, d);
+      if (grid[i + 2] == 0)
+        continue;
+      Value tile = arith::ConstantIndexOp::create(rewriter, loc, grid[i + 2]);
+      total = arith::MulIOp::create(rewriter, loc, total,
+                                    arith::CeilDivSIOp::create(rewriter, loc, extent, tile));
+      extent = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    }
+    return total;
+  }
+
   /// The GPU mapping of `func`, run on the CPU: block ids wg, wg + nwg, ... and every
   /// thread id of a block, in loops.
   LogicalResult emulateOnCpu(func::FuncOp func) {
@@ -348,7 +377,11 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
           mapForallInLoop(rewriter, threads, zero, count, one);
         },
         [&](scf::ForallOp blocks) {
-          mapForallInLoop(rewriter, blocks, wg, tripCount(rewriter, blocks), nwg);
+          // The launch plan's grid, not the loop's trip count: blocks it leaves out are
+          // left out here too, as on the GPU.
+          Value grid = planGrid(rewriter, func, blocks);
+          mapForallInLoop(rewriter, blocks, wg, grid ? grid : tripCount(rewriter, blocks),
+                          nwg);
         });
   }
 

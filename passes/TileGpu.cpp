@@ -31,6 +31,8 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -342,6 +344,71 @@ LogicalResult tilePartialReduction(RewriterBase &rewriter, linalg::LinalgOp op,
   return success();
 }
 
+/// The launch grid of block tiles `blockTile` over `kr`'s root, as (result, dim, tile)
+/// triples over the kernel's output buffer: the grid is the product of
+/// ceildiv(extent, tile), where a triple with tile 0 multiplies its dim into the next
+/// triple's extent. The root may write a reshaped view of the output (after
+/// sinkResultReshapes): a collapsed root dim spans a group of output dims; an expanded
+/// one is its output dim divided by its static siblings. Nothing when the view is of
+/// another form.
+std::optional<SmallVector<int64_t>> gridTriples(func::FuncOp func, const KernelRoot &kr,
+                                                ArrayRef<int64_t> blockTile,
+                                                unsigned *outputArg = nullptr) {
+  auto outs = llvm::to_vector(func.getOps<bufferization::MaterializeInDestinationOp>());
+  if (outs.size() != 1)
+    return std::nullopt;
+  Value dest = outs[0].getDest();
+  if (outputArg) {
+    Value arg = dest;
+    if (auto c = dest.getDefiningOp<memref::CollapseShapeOp>())
+      arg = c.getSrc();
+    else if (auto e = dest.getDefiningOp<memref::ExpandShapeOp>())
+      arg = e.getSrc();
+    if (auto b = dyn_cast<BlockArgument>(arg))
+      *outputArg = b.getArgNumber();
+  }
+  // Per root output dim: the output dims whose product is its extent, and a divisor.
+  size_t rank = cast<ShapedType>(kr.op->getResult(0).getType()).getRank();
+  SmallVector<SmallVector<int64_t>> dims(rank);
+  SmallVector<int64_t> divisor(rank, 1);
+  if (isa<BlockArgument>(dest)) {
+    for (size_t i = 0; i < rank; ++i)
+      dims[i] = {static_cast<int64_t>(i)};
+  } else if (auto c = dest.getDefiningOp<memref::CollapseShapeOp>();
+             c && isa<BlockArgument>(c.getSrc())) {
+    for (auto [i, group] : llvm::enumerate(c.getReassociationIndices()))
+      dims[i] = SmallVector<int64_t>(group.begin(), group.end());
+  } else if (auto e = dest.getDefiningOp<memref::ExpandShapeOp>();
+             e && isa<BlockArgument>(e.getSrc())) {
+    ArrayRef<int64_t> shape = e.getResultType().getShape();
+    for (auto [j, group] : llvm::enumerate(e.getReassociationIndices()))
+      for (int64_t i : group) {
+        dims[i] = {static_cast<int64_t>(j)};
+        for (int64_t other : group) {
+          if (other == i)
+            continue;
+          if (ShapedType::isDynamic(shape[other]))
+            return std::nullopt;
+          divisor[i] *= shape[other];
+        }
+      }
+  } else {
+    return std::nullopt;
+  }
+  SmallVector<int64_t> grid;
+  for (auto [l, size] : llvm::enumerate(blockTile)) {
+    if (size == 0)
+      continue;
+    int64_t d = kr.outputDimOfLoop[l];
+    if (d < 0 || dims[d].empty())
+      return std::nullopt;
+    for (int64_t g : ArrayRef<int64_t>(dims[d]).drop_back())
+      grid.append({0, g, 0});
+    grid.append({0, dims[d].back(), size * divisor[d]});
+  }
+  return grid;
+}
+
 struct DlcTileGpuPass : impl::DlcTileGpuBase<DlcTileGpuPass> {
   void runOnOperation() override {
     for (auto func : getOperation().getOps<func::FuncOp>())
@@ -407,18 +474,25 @@ struct DlcTileGpuPass : impl::DlcTileGpuBase<DlcTileGpuPass> {
     GpuTiling t = chooseTiling(root, kr);
     if (llvm::all_of(t.blockTile, [](int64_t s) { return s == 0; }))
       return;
+    // A kernel whose output view has no grid runs as one thread.
+    if (!gridTriples(func, kr, t.blockTile))
+      return;
     IRRewriter rewriter(&getContext());
     auto blocks = tileAndFuse(rewriter, cast<TilingInterface>(kr.op), t.blockTile,
                               /*asNumThreads=*/false);
     if (failed(blocks))
       return;
-    // The grid: one block per tile of each tiled loop, as (result, dim, tile) triples.
-    SmallVector<int64_t> grid;
-    for (auto [l, size] : llvm::enumerate(t.blockTile))
-      if (size != 0)
-        grid.append({0, kr.outputDimOfLoop[l], size});
+    // The grid: one block per tile of each tiled loop, in terms of the kernel's output.
+    unsigned outputArg = 0;
+    std::optional<SmallVector<int64_t>> grid = gridTriples(func, kr, t.blockTile, &outputArg);
+    if (!grid) {
+      func.emitError("dlc-tile-gpu: the output view of this kernel has no launch grid");
+      return signalPassFailure();
+    }
     Builder b(func);
-    func->setAttr("dlc.gpu_grid", b.getDenseI64ArrayAttr(grid));
+    func->setAttr("dlc.gpu_grid", b.getDenseI64ArrayAttr(*grid));
+    // The output the triples refer to, for the emulation's grid (dlc-map-to-gpu).
+    func->setAttr("dlc.gpu_grid_arg", b.getI64IntegerAttr(outputArg));
     func->setAttr("dlc.gpu_block_tile", b.getDenseI64ArrayAttr(t.blockTile));
     func->setAttr("dlc.gpu_threads", b.getDenseI64ArrayAttr(t.threads));
     if (t.rowThreads != 0) {

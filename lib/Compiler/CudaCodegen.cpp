@@ -30,22 +30,43 @@ LogicalResult assignGpuLaunches(ModuleOp module, artifact::ArtifactSpec &spec) {
     auto grid = func->getAttrOfType<DenseI64ArrayAttr>("dlc.gpu_grid");
     if (!grid || grid.empty() || grid.size() % 3 != 0)
       continue;
-    // grid = prod ceildiv(dim, tile) over the (result, dim, tile) triples.
+    // grid = prod ceildiv(extent, tile) over the (result, dim, tile) triples, where a
+    // triple of tile 0 multiplies its dim into the next triple's extent.
     int64_t staticGrid = 1;
     std::vector<int64_t> code;
+    int64_t staticExtent = 1;
+    std::vector<int64_t> extentCode; // the dynamic factors of the extent
     for (size_t i = 0; i < grid.size(); i += 3) {
+      if (grid[i] < 0 || size_t(grid[i]) >= launch.bindings.size() - launch.numInputs)
+        return module.emitError("kernel '") << k.name << "' has a grid on a missing result";
       const Buffer &out = spec.buffers[launch.bindings[launch.numInputs + grid[i]]];
+      if (grid[i + 1] < 0 || size_t(grid[i + 1]) >= out.dims.size())
+        return module.emitError("kernel '") << k.name << "' has a grid on a missing dim";
       int64_t d = out.dims[grid[i + 1]], tile = grid[i + 2];
       if (d >= 0) {
-        staticGrid *= (d + tile - 1) / tile;
-        continue;
+        staticExtent *= d;
+      } else {
+        const std::vector<int64_t> &dimCode = spec.exprs[-(d + 1)];
+        bool firstFactor = extentCode.empty();
+        extentCode.insert(extentCode.end(), dimCode.begin(), dimCode.end());
+        if (!firstFactor)
+          extentCode.push_back(Mul);
       }
-      const std::vector<int64_t> &dimCode = spec.exprs[-(d + 1)];
-      bool first = code.empty();
-      code.insert(code.end(), dimCode.begin(), dimCode.end());
-      code.insert(code.end(), {Const, tile, CeilDiv});
-      if (!first)
-        code.push_back(Mul);
+      if (tile == 0)
+        continue;
+      if (extentCode.empty()) {
+        staticGrid *= (staticExtent + tile - 1) / tile;
+      } else {
+        bool first = code.empty();
+        code.insert(code.end(), extentCode.begin(), extentCode.end());
+        if (staticExtent != 1)
+          code.insert(code.end(), {Const, staticExtent, Mul});
+        code.insert(code.end(), {Const, tile, CeilDiv});
+        if (!first)
+          code.push_back(Mul);
+      }
+      staticExtent = 1;
+      extentCode.clear();
     }
     if (code.empty()) {
       launch.grid = std::max<int64_t>(staticGrid, 1);

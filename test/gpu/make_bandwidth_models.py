@@ -5,6 +5,7 @@
                   Neg, Max, Sigmoid): one kernel fused
   softmax.onnx    Softmax over the last axis: one kernel
   layernorm.onnx  LayerNormalization over the last axis: one kernel
+  reducesum.onnx  ReduceSum over the last axis (y[N, 1]): one kernel
 At N = 16384 each input and output is 64 MiB. run_bundle.py times them on a GPU with
 `dlc-run --profile` against the device-to-device copy bandwidth.
 """
@@ -19,9 +20,9 @@ from onnx import TensorProto, helper, numpy_helper
 WIDTH = 1024
 
 
-def model(name, nodes, inits=()):
+def model(name, nodes, inits=(), out_width=WIDTH):
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", WIDTH])
-    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", WIDTH])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", out_width])
     graph = helper.make_graph(nodes, name, [x], [y], initializer=list(inits))
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
@@ -46,6 +47,10 @@ def main():
     onnx.save(model("layernorm", [helper.make_node("LayerNormalization", ["x", "scale", "bias"],
                                                    ["y"], axis=-1)], [scale, bias]),
               os.path.join(out, "layernorm.onnx"))
+    axes = numpy_helper.from_array(np.array([1], np.int64), "axes")
+    onnx.save(model("reducesum", [helper.make_node("ReduceSum", ["x", "axes"], ["y"],
+                                                   keepdims=1)], [axes], out_width=1),
+              os.path.join(out, "reducesum.onnx"))
 
 
 if __name__ == "__main__":

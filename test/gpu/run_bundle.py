@@ -223,6 +223,22 @@ def train_case(case, bundle, dlc_run, timeout):
     return row
 
 
+def train_profile(case, bundle, dlc_run, timeout):
+    """One epoch of `case` with --profile: the launches by time, slowest first."""
+    code, out, err = run([dlc_run, "--train", os.path.join(bundle, case["step"]),
+                          os.path.join(bundle, case["init"]), os.path.join(bundle, case["data"]),
+                          "--epochs", "1", "--seed", "0", "--profile"], timeout)
+    if code != 0:
+        return {"name": case["name"], "problem": run_node_tests.first_line(err), "rows": []}
+    rows = re.findall(r"^\s+\d+\s+(\S+)\s+([0-9.]+)\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+$",
+                      out, re.M)
+    total = re.search(r"^\s+total ([0-9.]+) ms in (\d+) launches", out, re.M)
+    return {"name": case["name"], "problem": "",
+            "total_ms": float(total.group(1)) if total else None,
+            "launches": int(total.group(2)) if total else None,
+            "rows": sorted(((k, float(ms)) for k, ms in rows), key=lambda r: -r[1])}
+
+
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -272,6 +288,10 @@ def main():
         for c in manifest.get("train", []):
             trains.append(train_case(c, args.bundle, args.dlc_run, args.timeout))
             say(f"train {c['name']}: {trains[-1]}")
+        profiles = []
+        for c in manifest.get("train", []):
+            profiles.append(train_profile(c, args.bundle, args.dlc_run, args.timeout))
+            say(f"train profile {c['name']}: {profiles[-1]['problem'] or 'ok'}")
         bandwidth = []
         for c in manifest.get("bandwidth", []):
             bandwidth.append(bandwidth_case(c, args.bundle, args.dlc_run, work, args.timeout))
@@ -298,6 +318,14 @@ def main():
         ms = "-" if t["ms_per_step"] is None else f"{t['ms_per_step']:.3f}"
         print(f"{t['name']:<10}{len(t['losses']):>7}{rel:>10}{ms:>9}  "
               f"{'FAIL ' + t['problem'] if t['problem'] else 'ok'}")
+    for p in profiles:
+        if p["problem"]:
+            print(f"\nprofile of a {p['name']} step: FAIL {p['problem']}")
+            continue
+        print(f"\nprofile of a {p['name']} step (median of one epoch's steps): "
+              f"{p['total_ms']} ms of kernels in {p['launches']} launches; slowest:")
+        for k, ms in p["rows"][:6]:
+            print(f"  {ms:9.4f} ms  {k}")
     if bandwidth:
         print(f"\n{'bandwidth':<11}{'kernels':>8}{'ms':>9}{'GB/s':>9}{'% copy':>8}")
     for b in bandwidth:
@@ -328,6 +356,7 @@ def main():
     if args.report:
         with open(args.report, "w") as f:
             json.dump({"device": device, "e2e": rows, "bandwidth": bandwidth, "train": trains,
+                       "train_profiles": profiles,
                        "node": [{"name": n, "status": s, "detail": d} for n, s, d in nodes]},
                       f, indent=1)
     e2e_failed = sum(1 for r in rows if r["problem"])

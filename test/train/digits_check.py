@@ -8,9 +8,11 @@ on scikit-learn's digits, split 80/20 (test/train/make_digits.py). The accuracy 
 measured independently: onnxruntime runs the exported ONNX model on the held-out set.
 Reports epochs, wall time and samples/s per run. With --targets cpu,cuda the same runs
 on both targets must give the same per-epoch training losses within 1e-3 relative;
-cuda is skipped with a message (exit status 77) when no CUDA device is usable.
+cuda is skipped with a message (exit status 77) when no CUDA device is usable. The
+target gpu-emulated is the CPU running the CUDA kernels' tiling, block/thread mapping
+and launch grids (DLC_EMULATE_GPU=1), which checks them without a GPU.
 
-  digits_check.py --dlc build/bin/dlc [--targets cpu[,cuda]]
+  digits_check.py --dlc build/bin/dlc [--targets cpu[,cuda][,gpu-emulated]]
 """
 import argparse
 import csv
@@ -51,9 +53,13 @@ def main():
                 argv = [args.dlc, "train", os.path.join(work, model), "--data",
                         os.path.join(work, f"train{suffix}.npz"), "--eval",
                         os.path.join(work, f"eval{suffix}.npz"), "--loss", "cross_entropy",
-                        *flags, "--seed", "0", "--target", target, "-o", out]
+                        *flags, "--seed", "0", "--target",
+                        "cpu" if target == "gpu-emulated" else target, "-o", out]
+                env = dict(os.environ)
+                if target == "gpu-emulated":
+                    env["DLC_EMULATE_GPU"] = "1"
                 t0 = time.monotonic()
-                p = subprocess.run(argv, capture_output=True, text=True)
+                p = subprocess.run(argv, capture_output=True, text=True, env=env)
                 wall = time.monotonic() - t0
                 if p.returncode != 0:
                     if target == "cuda" and ("CUDA" in p.stderr or "cuda" in p.stderr):
@@ -76,12 +82,14 @@ def main():
                       f"{100 * acc:.2f}% (onnxruntime; needs {100 * threshold:.0f}%), "
                       f"{len(rows)} epochs, training {summary.group(1)} s at "
                       f"{summary.group(2)} samples/s, {wall:.1f} s with compilation")
-            if ("cpu" in targets and (name, "cuda") in losses and (name, "cpu") in losses):
-                a, b = np.array(losses[(name, "cpu")]), np.array(losses[(name, "cuda")])
+            for other in targets:
+                if other == "cpu" or (name, other) not in losses or (name, "cpu") not in losses:
+                    continue
+                a, b = np.array(losses[(name, "cpu")]), np.array(losses[(name, other)])
                 rel = float(np.max(np.abs(a - b) / np.maximum(np.abs(a), 1e-12)))
                 ok = rel <= 1e-3
                 failures += not ok
-                print(f"{'ok  ' if ok else 'FAIL'} {name}: cpu and cuda per-epoch losses "
+                print(f"{'ok  ' if ok else 'FAIL'} {name}: cpu and {other} per-epoch losses "
                       f"agree within {rel:.1e} relative (needs 1e-3)")
     print(f"digits training: {'all checks passed' if not failures else f'{failures} failed'}")
     if failures:

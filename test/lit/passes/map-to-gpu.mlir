@@ -138,9 +138,16 @@ func.func @k2(%c: memref<4xf32>, %wg: index, %nwg: index) attributes {dlc.kernel
 // CHECK-NOT: memref.dealloc
 // CHECK: gpu.return
 //
+// The emulated blocks are the launch plan's grid (rows of the output, dlc.gpu_grid_arg
+// = 1), as on the GPU, not the trip count of the block loop.
 // EMU-LABEL: func.func @k5(
+// EMU-SAME: %{{[a-z0-9]+}}: memref<?x1024xf32>, %[[OUT:[a-z0-9]+]]: memref<?x1024xf32>
 // EMU-SAME: dlc.block = array<i64: 256>
-// EMU: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} {
+// EMU: %[[ROWS:.*]] = memref.dim %[[OUT]], %{{.*}} : memref<?x1024xf32>
+// EMU: %[[EXTENT:.*]] = arith.muli %{{.*}}, %[[ROWS]]
+// EMU: %[[BLOCKS:.*]] = arith.ceildivsi %[[EXTENT]], %{{.*}}
+// EMU: %[[GRID:.*]] = arith.muli %{{.*}}, %[[BLOCKS]]
+// EMU: scf.for %{{.*}} = %{{.*}} to %[[GRID]] step %{{.*}} {
 // EMU: %[[C256:.*]] = arith.constant 256 : index
 // EMU: scf.for %[[T:arg[0-9]+]] = %{{.*}} to %[[C256]] step
 // EMU:   memref.alloca_scope
@@ -148,7 +155,8 @@ func.func @k2(%c: memref<4xf32>, %wg: index, %nwg: index) attributes {dlc.kernel
 // EMU: linalg.reduce
 // EMU-NOT: gpu.
 func.func @k5(%a: memref<?x1024xf32>, %c: memref<?x1024xf32>, %wg: index, %nwg: index)
-    attributes {dlc.kernel, dlc.gpu_grid = array<i64: 0, 0, 1>, dlc.gpu_block_threads = 256 : i64} {
+    attributes {dlc.kernel, dlc.gpu_grid = array<i64: 0, 0, 1>, dlc.gpu_grid_arg = 1 : i64,
+                dlc.gpu_block_threads = 256 : i64} {
   %c0 = arith.constant 0 : index
   %zero = arith.constant 0.0 : f32
   %n = memref.dim %a, %c0 : memref<?x1024xf32>

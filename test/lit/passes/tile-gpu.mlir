@@ -143,3 +143,40 @@ func.func @k4(%a: memref<?x1024xf32>, %c: memref<?x1024xf32>, %wg: index, %nwg: 
   bufferization.materialize_in_destination %r in restrict writable %c : (tensor<?x1024xf32>, memref<?x1024xf32>) -> ()
   return
 }
+
+// The root writes a collapsed view of the output (a mean over dims 0, 2 and 3 kept as
+// [1, 16, 1, 1]): one block per channel, so the grid spans the whole reassociation
+// group, dims 0..3 of the output multiplied (tile 0 carries a dim into the next
+// triple), not dim 0 alone, which is 1.
+// ROWS-LABEL: func.func @k5
+// ROWS-SAME: dlc.gpu_block_threads = 256
+// ROWS-SAME: dlc.gpu_grid = array<i64: 0, 0, 0, 0, 1, 0, 0, 2, 0, 0, 3, 1>
+// ROWS-SAME: dlc.gpu_grid_arg = 1
+// ROWS: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (4, 8, 8)
+// ROWS: linalg.reduce ins(%{{.*}} : tensor<1x4x8x8xf32>)
+func.func @k5(%a: memref<32x16x8x8xf32>, %c: memref<1x16x1x1xf32>, %wg: index, %nwg: index) attributes {dlc.kernel} {
+  %n = arith.constant 2.048000e+03 : f32
+  %zero = arith.constant 0.0 : f32
+  %ta = bufferization.to_tensor %a restrict : memref<32x16x8x8xf32> to tensor<32x16x8x8xf32>
+  %e = tensor.empty() : tensor<16xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<16xf32>) -> tensor<16xf32>
+  %sum = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>,
+                                          affine_map<(d0, d1, d2, d3) -> (d1)>],
+                         iterator_types = ["reduction", "parallel", "reduction", "reduction"]}
+      ins(%ta : tensor<32x16x8x8xf32>) outs(%f : tensor<16xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %acc, %x : f32
+    linalg.yield %s : f32
+  } -> tensor<16xf32>
+  %view = memref.collapse_shape %c [[0, 1, 2, 3]] : memref<1x16x1x1xf32> into memref<16xf32>
+  %tc = bufferization.to_tensor %view restrict writable : memref<16xf32> to tensor<16xf32>
+  %mean = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>],
+                          iterator_types = ["parallel"]}
+      ins(%sum : tensor<16xf32>) outs(%tc : tensor<16xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %d = arith.divf %x, %n : f32
+    linalg.yield %d : f32
+  } -> tensor<16xf32>
+  bufferization.materialize_in_destination %mean in writable %view : (tensor<16xf32>, memref<16xf32>) -> ()
+  return
+}
