@@ -45,9 +45,23 @@ LogicalResult foldPad(RewriterBase &rewriter, linalg::GenericOp g, unsigned oper
   ArrayRef<int64_t> low = pad.getStaticLow();
   Location loc = g.getLoc();
   rewriter.setInsertionPoint(g);
+  // A transposed source is read through the transpose: element r of transpose(x) is
+  // x[s] with s[perm[i]] = r[i]. Otherwise the transpose would be a whole tensor
+  // written before the tiles, which on the GPU serializes the kernel (docs/cuda.md).
+  SmallVector<int64_t> toSource = llvm::to_vector(llvm::seq<int64_t>(0, srcType.getRank()));
+  while (auto t = src.getDefiningOp<linalg::TransposeOp>()) {
+    if (!isa<RankedTensorType>(t.getInput().getType()))
+      break;
+    // toSource[d]: the dim of the current source that padded-source dim d reads; dim i
+    // of the transpose is dim perm[i] of its input.
+    ArrayRef<int64_t> perm = t.getPermutation();
+    for (int64_t &d : toSource)
+      d = perm[d];
+    src = t.getInput();
+  }
   SmallVector<Value> srcDims;
   for (int64_t d = 0; d < srcType.getRank(); ++d)
-    srcDims.push_back(tensor::DimOp::create(rewriter, loc, src, d));
+    srcDims.push_back(tensor::DimOp::create(rewriter, loc, src, toSource[d]));
   Value padValue = pad.getConstantPaddingValue();
 
   SmallVector<Value> inputs;
@@ -81,7 +95,10 @@ LogicalResult foldPad(RewriterBase &rewriter, linalg::GenericOp g, unsigned oper
           inBounds = inBounds ? arith::AndIOp::create(b, l, inBounds, ok) : ok;
           idx.push_back(arith::SelectOp::create(b, l, ok, i, c0));
         }
-        Value v = tensor::ExtractOp::create(b, l, src, idx);
+        SmallVector<Value> srcIdx(idx.size());
+        for (auto [d, i] : llvm::enumerate(idx))
+          srcIdx[toSource[d]] = i;
+        Value v = tensor::ExtractOp::create(b, l, src, srcIdx);
         if (inBounds)
           v = arith::SelectOp::create(b, l, inBounds, v, padValue);
         IRMapping map;

@@ -10,12 +10,15 @@
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ValueBoundsOpInterface.h"
 
 namespace dlc {
 #define GEN_PASS_DEF_DLCMAPTOGPU
@@ -32,10 +35,10 @@ namespace {
 /// small; larger ones use the device heap (malloc), which the runtime enlarges.
 constexpr int64_t kMaxAllocaBytes = 16 * 1024;
 
-/// Whether `op` (with its regions) does anything but read memory. Stack allocations
-/// are per thread wherever they are, so they do not count.
+/// Whether `op` (with its regions) does anything but read memory. Allocations are per
+/// thread wherever they are (each thread runs its own), so they do not count.
 bool writesMemory(Operation *op) {
-  if (isa<memref::AllocaOp>(op))
+  if (isa<memref::AllocaOp, memref::AllocOp, memref::DeallocOp>(op))
     return false;
   std::optional<SmallVector<MemoryEffects::EffectInstance>> effects =
       getEffectsRecursively(op);
@@ -149,7 +152,32 @@ LogicalResult serializeForalls(RewriterBase &rewriter, Operation *root) {
   return success();
 }
 
-/// Small static allocations become stack memory: every thread has its own anyway.
+/// A constant upper bound of the index `v` (inclusive). The value-bounds analysis gives
+/// affine.max only lower bounds; the tile sizes tiling makes are max(0, min(...)), so
+/// a max is bounded by the largest bound of its results.
+FailureOr<int64_t> constantUpperBound(Value v) {
+  using VB = ValueBoundsConstraintSet;
+  if (auto max = v.getDefiningOp<affine::AffineMaxOp>()) {
+    int64_t best = std::numeric_limits<int64_t>::min();
+    AffineMap map = max.getAffineMap();
+    for (unsigned i = 0; i < map.getNumResults(); ++i) {
+      FailureOr<int64_t> ub = VB::computeConstantBound(
+          presburger::BoundType::UB, VB::Variable(map.getSubMap({i}), max.getMapOperands()),
+          /*stopCondition=*/nullptr, /*closedUB=*/true);
+      if (failed(ub))
+        return failure();
+      best = std::max(best, *ub);
+    }
+    return best;
+  }
+  return VB::computeConstantBound(presburger::BoundType::UB, VB::Variable(v),
+                                  /*stopCondition=*/nullptr, /*closedUB=*/true);
+}
+
+/// Small allocations become stack memory: every thread has its own anyway. A dynamic
+/// size with a constant upper bound (a tile's `affine.min` edge) counts at that bound:
+/// the alloca takes the bound and is seen through a reinterpret_cast with the dynamic
+/// sizes. Only what stays dynamic goes to the device heap (malloc, slow).
 /// Those in `keep` (a block's shared memory) stay.
 void allocsToAllocas(RewriterBase &rewriter, Operation *root,
                      const SmallPtrSetImpl<Operation *> &keep) {
@@ -160,15 +188,62 @@ void allocsToAllocas(RewriterBase &rewriter, Operation *root,
   });
   for (memref::AllocOp alloc : allocs) {
     MemRefType type = alloc.getType();
-    if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
-        type.getNumElements() * std::max<int64_t>(1, type.getElementTypeBitWidth() / 8) >
-            kMaxAllocaBytes)
+    if (!type.getLayout().isIdentity())
+      continue;
+    // The bound of each dim.
+    SmallVector<int64_t> bound(type.getShape());
+    auto dynamicSizes = alloc.getDynamicSizes();
+    size_t next = 0;
+    bool bounded = true;
+    for (int64_t &d : bound) {
+      if (!ShapedType::isDynamic(d))
+        continue;
+      FailureOr<int64_t> ub = constantUpperBound(dynamicSizes[next++]);
+      if (failed(ub) || *ub < 0) {
+        bounded = false;
+        break;
+      }
+      d = *ub;
+    }
+    if (!bounded)
+      continue;
+    int64_t elements = 1;
+    for (int64_t d : bound)
+      elements *= d;
+    if (elements * std::max<int64_t>(1, type.getElementTypeBitWidth() / 8) > kMaxAllocaBytes)
       continue;
     for (Operation *user : llvm::to_vector(alloc->getUsers()))
       if (isa<memref::DeallocOp>(user))
         rewriter.eraseOp(user);
     rewriter.setInsertionPoint(alloc);
-    rewriter.replaceOpWithNewOp<memref::AllocaOp>(alloc, type, alloc.getAlignmentAttr());
+    if (type.hasStaticShape()) {
+      rewriter.replaceOpWithNewOp<memref::AllocaOp>(alloc, type, alloc.getAlignmentAttr());
+      continue;
+    }
+    Location loc = alloc.getLoc();
+    auto flat = memref::AllocaOp::create(
+        rewriter, loc, MemRefType::get({elements}, type.getElementType()),
+        alloc.getAlignmentAttr());
+    // Row-major strides over the dynamic sizes.
+    SmallVector<OpFoldResult> sizes = alloc.getMixedSizes();
+    // Static where the identity layout's are (the trailing static dims), as the
+    // verifier wants them.
+    SmallVector<OpFoldResult> strides(sizes.size());
+    OpFoldResult stride = rewriter.getIndexAttr(1);
+    for (int64_t i = sizes.size() - 1; i >= 0; --i) {
+      strides[i] = stride;
+      std::optional<int64_t> a = getConstantIntValue(stride), b = getConstantIntValue(sizes[i]);
+      if (a && b) {
+        stride = rewriter.getIndexAttr(*a * *b);
+        continue;
+      }
+      stride = arith::MulIOp::create(rewriter, loc,
+                                     getValueOrCreateConstantIndexOp(rewriter, loc, stride),
+                                     getValueOrCreateConstantIndexOp(rewriter, loc, sizes[i]))
+                   .getResult();
+    }
+    rewriter.replaceOpWithNewOp<memref::ReinterpretCastOp>(
+        alloc, type, flat, rewriter.getIndexAttr(0), sizes, strides);
   }
 }
 
