@@ -20,7 +20,7 @@
 // dynamic), or the root itself reduces a long innermost input dim, one block takes one
 // row instead. Each reduction in the row is tiled to kRowThreads partial reductions
 // (one per thread, over a contiguous chunk, with its elementwise producers fused in)
-// and a merge of the partials; the root's row is then dealt out to the threads one
+// and a merge of the partials, itself split over kMergeThreads threads first; the root's row is then dealt out to the threads one
 // element at a time (coalesced). dlc-map-to-gpu puts the partials in shared memory and
 // separates the phases with barriers; the kernel records `dlc.gpu_block_threads`.
 //
@@ -53,6 +53,8 @@ constexpr int64_t kBlockThreads = 256;
 constexpr int64_t kMinCooperativeRow = 64;
 /// Threads of a block that reduces a row.
 constexpr int64_t kRowThreads = 256;
+/// Threads that merge a row's partial reductions in a first step.
+constexpr int64_t kMergeThreads = 16;
 
 /// Block tile and thread count per loop of the root (0: loop not tiled at that level).
 struct GpuTiling {
@@ -278,8 +280,8 @@ FailureOr<scf::ForallOp> tileAndFuse(RewriterBase &rewriter, TilingInterface roo
 /// reductions in a thread-level scf.forall, each over a contiguous chunk of its
 /// reduction loops with its elementwise producers fused in, and a merge of the
 /// partials after the loop.
-LogicalResult tilePartialReduction(RewriterBase &rewriter, linalg::LinalgOp op,
-                                   int64_t threads) {
+FailureOr<linalg::LinalgOp> tilePartialReduction(RewriterBase &rewriter, linalg::LinalgOp op,
+                                                 int64_t threads) {
   // The threads are dealt over the reduction loops from the one walking the first
   // input's innermost dim outwards, as chooseTiling deals them over output dims.
   auto iters = op.getIteratorTypesArray();
@@ -338,10 +340,13 @@ LogicalResult tilePartialReduction(RewriterBase &rewriter, linalg::LinalgOp op,
       rewriter, cast<TilingInterface>(op.getOperation()), options);
   if (failed(tiled))
     return failure();
+  linalg::LinalgOp merge;
   for (OpResult r : op->getResults())
-    if (Value v = tiled->replacements.lookup(r))
+    if (Value v = tiled->replacements.lookup(r)) {
       rewriter.replaceAllUsesWith(r, v);
-  return success();
+      merge = v.getDefiningOp<linalg::LinalgOp>();
+    }
+  return merge;
 }
 
 /// The launch grid of block tiles `blockTile` over `kr`'s root, as (result, dim, tile)
@@ -432,9 +437,17 @@ struct DlcTileGpuPass : impl::DlcTileGpuBase<DlcTileGpuPass> {
     for (Operation &op : blocks.getBody()->without_terminator())
       if (auto l = dyn_cast<linalg::LinalgOp>(op); l && l.getNumReductionLoops() != 0)
         reductions.push_back(l);
-    for (linalg::LinalgOp r : llvm::reverse(reductions))
-      if (failed(tilePartialReduction(rewriter, r, t.rowThreads)))
+    for (linalg::LinalgOp r : llvm::reverse(reductions)) {
+      FailureOr<linalg::LinalgOp> merge = tilePartialReduction(rewriter, r, t.rowThreads);
+      if (failed(merge))
         return failure();
+      // The partials are merged in two steps, kMergeThreads threads each reducing a
+      // chunk of them, then every thread the kMergeThreads results, rather than every
+      // thread looping over all of them.
+      if (*merge && t.rowThreads > kMergeThreads &&
+          failed(tilePartialReduction(rewriter, *merge, kMergeThreads)))
+        return failure();
+    }
     for (auto f : llvm::to_vector(blocks.getBody()->getOps<scf::ForallOp>()))
       sinkPartialsFill(rewriter, f);
     return success();

@@ -99,7 +99,8 @@ func.func @k3(%a: memref<?x16xf32>, %c: memref<?x16xf32>, %wg: index, %nwg: inde
 
 // A long row (1024 columns) reduced and broadcast back (Softmax's last step): one
 // block per row. The row sum becomes 256 partial sums, one per thread over a
-// contiguous chunk of 4, each filling its own slot, merged after the thread loop; the
+// contiguous chunk of 4, each filling its own slot, merged after the thread loop in two
+// steps; the
 // root then goes over the row one element per iteration, dealt to the threads.
 // ROWS-LABEL: func.func @k4
 // ROWS-SAME: dlc.gpu_block_threads = 256
@@ -112,7 +113,12 @@ func.func @k3(%a: memref<?x16xf32>, %c: memref<?x16xf32>, %wg: index, %nwg: inde
 // ROWS:     %[[ZERO:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[SLOT]] : tensor<1xf32>)
 // ROWS:     linalg.generic {{.*}} ins(%{{.*}} : tensor<1x4xf32>) outs(%[[ZERO]] : tensor<1xf32>)
 // ROWS:   } {mapping = [#gpu.thread<linear_dim_0>]}
-// ROWS:   %[[SUM:.*]] = linalg.reduce ins(%[[PARTIAL]] : tensor<1x256xf32>)
+// The 256 partials are merged by 16 threads (16 each), then the 16 results by all.
+// ROWS:   %[[P2:.*]] = scf.forall (%[[T2:.*]]) in (16)
+// ROWS:     %[[CHUNK:.*]] = tensor.extract_slice %[[PARTIAL]][0, %{{.*}}] [1, 16] [1, 1]
+// ROWS:     linalg.reduce ins(%[[CHUNK]] : tensor<1x16xf32>)
+// ROWS:   } {mapping = [#gpu.thread<linear_dim_0>]}
+// ROWS:   %[[SUM:.*]] = linalg.reduce ins(%[[P2]] : tensor<1x16xf32>)
 // ROWS:   scf.forall (%{{.*}}) in (1024)
 // ROWS:     linalg.generic {{.*}} ins(%{{.*}}, %[[SUM]] : tensor<1x1xf32>, tensor<1xf32>)
 // ROWS:   } {mapping = [#gpu.thread<linear_dim_0>]}
@@ -152,8 +158,9 @@ func.func @k4(%a: memref<?x1024xf32>, %c: memref<?x1024xf32>, %wg: index, %nwg: 
 // ROWS-SAME: dlc.gpu_block_threads = 256
 // ROWS-SAME: dlc.gpu_grid = array<i64: 0, 0, 0, 0, 1, 0, 0, 2, 0, 0, 3, 1>
 // ROWS-SAME: dlc.gpu_grid_arg = 1
-// ROWS: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (4, 8, 8)
-// ROWS: linalg.reduce ins(%{{.*}} : tensor<1x4x8x8xf32>)
+// ROWS: %[[BN:.*]] = scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (4, 8, 8)
+// ROWS: scf.forall (%{{.*}}, %{{.*}}) in (2, 8)
+// ROWS:   tensor.extract_slice %[[BN]]
 func.func @k5(%a: memref<32x16x8x8xf32>, %c: memref<1x16x1x1xf32>, %wg: index, %nwg: index) attributes {dlc.kernel} {
   %n = arith.constant 2.048000e+03 : f32
   %zero = arith.constant 0.0 : f32
