@@ -68,6 +68,34 @@ def Dlc_IsNaNOp : Dlc_UnaryOp<"isnan", "IsNaN">;
 def Dlc_IdentityOp : Dlc_UnaryOp<"identity", "Identity (also inference-mode Dropout)"> {
   let hasFolder = 1;
 }
+def Dlc_DropoutOp : Dlc_UnaryOp<"dropout", "Dropout in training mode"> {
+  let description = [{
+    Training-mode Dropout, as imported for `dlc train` (inference imports Dropout as
+    `dlc.identity`). The training step replaces it by `x * mask / (1 - ratio)` with a
+    mask from `dlc.random_uniform`; nothing lowers it otherwise.
+
+    ```mlir
+    %y = dlc.dropout %x {ratio = 5.000000e-01 : f32} : (tensor<32x64xf32>) -> tensor<32x64xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, F32Attr:$ratio);
+}
+def Dlc_RandomUniformOp : Dlc_Op<"random_uniform"> {
+  let summary = "Counter-based uniform random numbers in [0, 1)";
+  let description = [{
+    Element i (row-major) of the result is a hash of (`seed`, `salt`, i) mapped to
+    [0, 1) with 24 bits: the same numbers on every target and thread count. `seed` is
+    a 0-d int64 tensor (a training step's "seed" input); `salt` tells the ops of one
+    graph apart.
+
+    ```mlir
+    %u = dlc.random_uniform %seed {shape = array<i64: 32, 64>, salt = 0 : i64}
+        : (tensor<i64>) -> tensor<32x64xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$seed, DenseI64ArrayAttr:$shape, I64Attr:$salt);
+  let results = (outs AnyTensor:$y);
+}
 def Dlc_CastOp : Dlc_UnaryOp<"cast", "Cast (the result element type is the target)"> {
   let hasFolder = 1;
 }

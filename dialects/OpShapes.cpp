@@ -283,6 +283,7 @@ DLC_SAME_SHAPE(IsInfOp)
 DLC_SAME_SHAPE(IdentityOp)
 DLC_SAME_SHAPE(CastOp)
 DLC_SAME_SHAPE(LeakyReluOp)
+DLC_SAME_SHAPE(DropoutOp)
 DLC_SAME_SHAPE(EluOp)
 DLC_SAME_SHAPE(CeluOp)
 DLC_SAME_SHAPE(ThresholdedReluOp)
@@ -844,6 +845,18 @@ LogicalResult ShapeOp::inferResultShapes(ArrayRef<SymShape> ops,
                                          SmallVectorImpl<SymShape> &results) {
   auto [first, last] = getDimRange(ops[0].size());
   results.push_back({cst(getContext(), last - first)});
+  return success();
+}
+
+LogicalResult RandomUniformOp::inferResultShapes(ArrayRef<SymShape>,
+                                                 SmallVectorImpl<SymShape> &results) {
+  SymShape s;
+  for (int64_t d : getShape()) {
+    if (d < 0)
+      return emitOpError("needs a static shape"), failure();
+    s.push_back(cst(getContext(), d));
+  }
+  results.push_back(s);
   return success();
 }
 

@@ -48,8 +48,14 @@ Expected<double> runTrainingStep(Model &step, const std::vector<Tensor> &inputs,
     s1 = 1 / std::sqrt(1 - std::pow(opt.beta2, double(t)));
     s2 = 1 - lr * opt.weightDecay;
   }
-  std::map<std::string, Tensor> scalars = {
-      {"lr", scalarTensor(stepLr)}, {"s1", scalarTensor(s1)}, {"s2", scalarTensor(s2)}};
+  // "seed" (steps with training Dropout): the step number, from which the masks are
+  // hashed, so a step draws the same masks on every target and run.
+  Tensor seed(DType::Int64, {});
+  *seed.as<int64_t>() = t;
+  std::map<std::string, Tensor> scalars = {{"lr", scalarTensor(stepLr)},
+                                           {"s1", scalarTensor(s1)},
+                                           {"s2", scalarTensor(s2)},
+                                           {"seed", std::move(seed)}};
   // Inputs the step updates (an output of the same name) stay in the model; the others
   // (frozen parameters) are bound from `state` on every step.
   const std::vector<TensorInfo> &names = step.outputs();

@@ -165,7 +165,8 @@ struct OptimizerOptions {
 /// Runs one step of a compiled training step. Its inputs are the graph inputs, then
 /// "label", then named tensors, among them "lr", "s1" and "s2" (the optimizer's
 /// scalar factors, computed here from `optimizer`, the learning rate `lr` and the
-/// 1-based step number `t`); every other named input comes from `state` (parameters,
+/// 1-based step number `t`) and, with training Dropout, "seed" (int64: `t`, from which
+/// the dropout masks are hashed); every other named input comes from `state` (parameters,
 /// optimizer state, running statistics). Its first output is "loss"; every other
 /// output updates the state entry of its name. Returns the loss.
 ///

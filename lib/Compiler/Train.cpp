@@ -70,6 +70,7 @@ struct StepLayout {
   std::vector<std::string> buffers; ///< BatchNorm running statistics
   std::vector<std::string> state;   ///< optimizer state ("<param>.momentum_buffer", ...)
   int64_t numClasses = 0;           ///< cross-entropy: classes of the logits
+  bool hasSeed = false;             ///< a "seed" input (training Dropout)
 };
 
 class StepBuilder {
@@ -105,6 +106,41 @@ public:
     }
     for (auto &[n, v] : newBuffers)
       layout.buffers.push_back(n);
+
+    // 2b. Dropout in training mode: y = x * (u >= ratio) / (1 - ratio), u uniform in
+    // [0, 1) from a counter-based hash of the step's "seed" input (the step number, set
+    // by runTrainingStep), so every target draws the same masks.
+    SmallVector<DropoutOp> dropouts(body.getOps<DropoutOp>());
+    Value seed;
+    int64_t salt = 0;
+    for (DropoutOp d : dropouts) {
+      b.setInsertionPoint(d);
+      g.loc = d.getLoc();
+      auto xt = cast<RankedTensorType>(d.getX().getType());
+      double ratio = d.getRatio().convertToFloat();
+      if (ratio == 0) {
+        d.getY().replaceAllUsesWith(d.getX());
+        d.erase();
+        continue;
+      }
+      if (!xt.hasStaticShape() || !isa<FloatType>(xt.getElementType()))
+        return d.emitError("training Dropout needs a float input of static shape, got ")
+                   << xt,
+               failure();
+      if (!seed) {
+        seed = body.addArgument(RankedTensorType::get({}, b.getI64Type()), func.getLoc());
+        inNames.push_back(b.getStringAttr("seed"));
+      }
+      auto ut = RankedTensorType::get(xt.getShape(), b.getF32Type());
+      Value u = RandomUniformOp::create(b, g.loc, ut, seed, b.getDenseI64ArrayAttr(xt.getShape()),
+                                        b.getI64IntegerAttr(salt++));
+      Type et = xt.getElementType();
+      Value keep = g.make<GreaterOrEqualOp>(b.getI1Type(), u, g.scalar(ratio, b.getF32Type()));
+      Value mask = g.mul(g.castTo(keep, et), g.scalar(1.0 / (1.0 - ratio), et));
+      d.getY().replaceAllUsesWith(g.mul(d.getX(), mask));
+      d.erase();
+    }
+    layout.hasSeed = static_cast<bool>(seed);
 
     // 3. The loss; the label becomes an argument after the graph inputs.
     b.setInsertionPoint(ret);
@@ -233,14 +269,13 @@ public:
     func::ReturnOp::create(b, ret.getLoc(), finalResults);
     ret.erase();
 
-    // Argument order: graph inputs, label, parameters, lr, s1, s2, state. Move the
-    // state before the scalars.
+    // Argument order: graph inputs, label, parameters, [seed,] lr, s1, s2, state.
     for (const std::string &s : layout.state)
       inNames.push_back(b.getStringAttr(s));
     SmallVector<Attribute> ordered(inNames.begin(), inNames.end());
-    // Names so far are for: inputs, label, params, state (appended). The block has
-    // inputs, label, params, lr, s1, s2, state: insert the scalar names.
-    size_t scalarsAt = numGraphInputs + 1 + layout.params.size();
+    // Names so far are for: inputs, label, params, [seed,] state (appended). The block
+    // has inputs, label, params, [seed,] lr, s1, s2, state: insert the scalar names.
+    size_t scalarsAt = numGraphInputs + 1 + layout.params.size() + (layout.hasSeed ? 1 : 0);
     ordered.insert(ordered.begin() + scalarsAt,
                    {b.getStringAttr("lr"), b.getStringAttr("s1"), b.getStringAttr("s2")});
     SmallVector<Attribute> outNames{b.getStringAttr("loss")};
@@ -354,6 +389,7 @@ OwningOpRef<ModuleOp> buildStepModule(MLIRContext &ctx, const std::string &onnxP
   io.initializersAsArguments = true;
   io.initializerValues = &initial;
   io.dynamicDimValue = options.batchSize;
+  io.training = true;
   OwningOpRef<ModuleOp> module = importer::importModelFile(ctx, onnxPath, io);
   if (!module)
     return nullptr;

@@ -371,6 +371,7 @@ LogicalResult ModelImporter::importNodes(const onnx::GraphProto &g) {
     for (const std::string &in : node.input())
       ins.push_back(in.empty() ? Value() : values.at(in));
     NodeImporter ni(node, opset, b, loc, std::move(ins), shapes, argConstants);
+    ni.training = options.training;
     ni.parseTensor = [&](const onnx::TensorProto &t) { return tensorToAttr(t, loc); };
     if (failed((*h)(ni)))
       return failure();

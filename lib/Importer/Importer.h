@@ -27,6 +27,8 @@ struct ImportOptions {
   /// When positive, every dynamic dim of the graph inputs takes this value (training
   /// compiles its step for one static batch size).
   int64_t dynamicDimValue = 0;
+  /// Import for training: Dropout becomes dlc.dropout (else the identity).
+  bool training = false;
 };
 
 /// Imports an ONNX model (binary protobuf `.onnx`, or ONNX text syntax when the file

@@ -65,6 +65,8 @@ public:
 
   const onnx::NodeProto &node;
   const int opset;
+  /// Importing for dlc train (ImportOptions::training): Dropout stays as dlc.dropout.
+  bool training = false;
   mlir::OpBuilder &b;
   const mlir::Location loc;
   /// Node inputs in order; a null Value for an omitted optional input.

@@ -73,8 +73,28 @@ LogicalResult importDropout(NodeImporter &n) {
     auto training = n.constScalar(2, "training_mode");
     if (failed(training))
       return failure();
-    if (*training != 0)
+    if (*training != 0 && !n.training)
       return n.error() << "training-mode Dropout is not supported for inference";
+  }
+  // dlc train: the step replaces dlc.dropout by a random mask (lib/Compiler/Train.cpp).
+  if (n.training) {
+    double ratio = n.opset >= 12 ? 0.5 : n.attrFloat("ratio", 0.5);
+    if (n.opset >= 12 && n.numInputs() > 1 && n.input(1)) {
+      auto r = n.constScalar(1, "ratio");
+      if (failed(r))
+        return failure();
+      ratio = *r;
+    }
+    if (!(ratio >= 0 && ratio < 1))
+      return n.error() << "Dropout ratio " << ratio << " is not in [0, 1)";
+    if (n.wantsOutput(1))
+      return n.error() << "training Dropout's mask output is not supported";
+    auto y = n.build1("dlc.dropout", n.elementType(n.input(0)), {n.input(0)},
+                      {n.named("ratio", n.b.getF32FloatAttr(ratio))});
+    if (failed(y))
+      return failure();
+    n.outputs = {*y};
+    return success();
   }
   auto y = n.build1("dlc.identity", n.elementType(n.input(0)), {n.input(0)});
   if (failed(y))

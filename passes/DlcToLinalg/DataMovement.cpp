@@ -414,6 +414,74 @@ struct ShapeLowering : OpRewritePattern<ShapeOp> {
   }
 };
 
+/// murmur3's 32-bit finalizer.
+Value fmix32(OpBuilder &b, Location l, Value h) {
+  auto c = [&](uint32_t v) {
+    return arith::ConstantIntOp::create(b, l, b.getI32Type(), static_cast<int64_t>(v));
+  };
+  h = arith::XOrIOp::create(b, l, h, arith::ShRUIOp::create(b, l, h, c(16)));
+  h = arith::MulIOp::create(b, l, h, c(0x85EBCA6Bu));
+  h = arith::XOrIOp::create(b, l, h, arith::ShRUIOp::create(b, l, h, c(13)));
+  h = arith::MulIOp::create(b, l, h, c(0xC2B2AE35u));
+  return arith::XOrIOp::create(b, l, h, arith::ShRUIOp::create(b, l, h, c(16)));
+}
+
+/// Element i: h = fmix32(i * 0x9E3779B9 + fmix32(seed * 0x9E3779B9 + salt)) in
+/// 32-bit arithmetic, then (h >> 8) * 2^-24. test/train/check_dropout.py computes the
+/// same in numpy.
+struct RandomUniformLowering : OpRewritePattern<RandomUniformOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RandomUniformOp op, PatternRewriter &rewriter) const override {
+    auto rt = dyn_cast<RankedTensorType>(op.getType());
+    auto st = dyn_cast<RankedTensorType>(op.getSeed().getType());
+    if (!rt || !rt.hasStaticShape() || !st || st.getRank() != 0 ||
+        !st.getElementType().isInteger(64) || !rt.getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "needs a static f32 result and an i64 seed");
+    Location loc = op.getLoc();
+    int64_t rank = rt.getRank();
+    SmallVector<int64_t> strides(rank, 1);
+    for (int64_t i = rank - 2; i >= 0; --i)
+      strides[i] = strides[i + 1] * rt.getDimSize(i + 1);
+    Value init = tensor::EmptyOp::create(rewriter, loc, rt.getShape(), rt.getElementType());
+    SmallVector<AffineMap> maps{AffineMap::get(rank, 0, rewriter.getContext()),
+                                rewriter.getMultiDimIdentityMap(rank)};
+    int64_t salt = op.getSalt();
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{rt}, ValueRange{op.getSeed()}, ValueRange{init}, maps,
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Type i32 = b.getI32Type();
+          auto c = [&](uint32_t v) {
+            return arith::ConstantIntOp::create(b, l, i32, static_cast<int64_t>(v));
+          };
+          Value linear = arith::ConstantIndexOp::create(b, l, 0);
+          for (int64_t d = 0; d < rank; ++d) {
+            Value iv = linalg::IndexOp::create(b, l, d);
+            Value scaled = arith::MulIOp::create(b, l, iv,
+                                                 arith::ConstantIndexOp::create(b, l, strides[d]));
+            linear = arith::AddIOp::create(b, l, linear, scaled);
+          }
+          Value i = arith::IndexCastUIOp::create(b, l, i32, linear);
+          Value seed = arith::TruncIOp::create(b, l, i32, args[0]);
+          Value base = fmix32(b, l,
+                              arith::AddIOp::create(b, l,
+                                                    arith::MulIOp::create(b, l, seed, c(0x9E3779B9u)),
+                                                    c(static_cast<uint32_t>(salt))));
+          Value h = fmix32(b, l,
+                           arith::AddIOp::create(b, l,
+                                                 arith::MulIOp::create(b, l, i, c(0x9E3779B9u)),
+                                                 base));
+          Value top = arith::ShRUIOp::create(b, l, h, c(8));
+          Value f = arith::UIToFPOp::create(b, l, b.getF32Type(), top);
+          Value u = arith::MulFOp::create(
+              b, l, f, arith::ConstantOp::create(b, l, b.getF32FloatAttr(1.0f / 16777216.0f)));
+          linalg::YieldOp::create(b, l, u);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
 struct SizeLowering : OpRewritePattern<SizeOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(SizeOp op, PatternRewriter &rewriter) const override {
@@ -494,7 +562,8 @@ struct ReshapeLikeLowering : RewritePattern {
 } // namespace
 
 void populateDataMovementToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<ConstantLowering, TransposeLowering, ConcatLowering, SplitLowering,
+  patterns.add<ConstantLowering, RandomUniformLowering, TransposeLowering, ConcatLowering,
+               SplitLowering,
                SliceLowering, GatherLowering, GatherElementsLowering, GatherNDLowering,
                ExpandLowering, TileLowering, PadLowering,
                ShapeLowering, SizeLowering, ReshapeLikeLowering>(patterns.getContext());

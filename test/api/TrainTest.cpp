@@ -208,3 +208,75 @@ TEST(Train, ResidentStateMatchesExplicitBinding) {
 }
 
 } // namespace
+
+namespace {
+
+/// The dropout draw of dlc.random_uniform (passes/DlcToLinalg/DataMovement.cpp).
+float uniform(uint32_t seed, uint32_t salt, uint32_t i) {
+  auto fmix = [](uint32_t h) {
+    h ^= h >> 16;
+    h *= 0x85EBCA6Bu;
+    h ^= h >> 13;
+    h *= 0xC2B2AE35u;
+    return h ^ (h >> 16);
+  };
+  uint32_t base = fmix(seed * 0x9E3779B9u + salt);
+  return static_cast<float>(fmix(i * 0x9E3779B9u + base) >> 8) / 16777216.0f;
+}
+
+// Training Dropout (ratio 0.5): one MSE step of y = Dropout(x w) equals the step
+// computed here with the same masks (seed = step number), and the masks of steps 1
+// and 2 differ. The exported model keeps Dropout, which inference runs as identity.
+TEST(Train, DropoutMasksTheStep) {
+  dlc::TrainOptions o = options(dlc::OptimizerKind::Sgd);
+  o.loss = dlc::LossKind::Mse;
+  auto s = dlc::TrainingSession::create(std::string(DLC_TEST_INPUTS) + "/train_dropout.onnxtxt",
+                                        o);
+  ASSERT_TRUE(s) << s.message();
+  dlc::Tensor x = batchX(), label(dlc::DType::Float, {4, 2});
+  const float lv[] = {1, -1, 0.5f, 0.25f, -0.5f, 2, 0, 1};
+  std::memcpy(label.data.data(), lv, sizeof(lv));
+  std::vector<float> w = values(param(**s, "w"));
+  const float *xv = x.as<float>();
+  double expectLoss = 0;
+  std::vector<double> grad(6, 0);
+  int dropped = 0;
+  for (int n = 0; n < 4; ++n)
+    for (int j = 0; j < 2; ++j) {
+      double h = 0;
+      for (int k = 0; k < 3; ++k)
+        h += xv[n * 3 + k] * w[k * 2 + j];
+      double m = uniform(1, 0, n * 2 + j) >= 0.5f ? 2.0 : 0.0;
+      dropped += m == 0;
+      double d = h * m - lv[n * 2 + j];
+      expectLoss += d * d / 8;
+      for (int k = 0; k < 3; ++k)
+        grad[k * 2 + j] += 2 * d / 8 * m * xv[n * 3 + k];
+    }
+  // The draw drops some but not all of the 8 elements.
+  EXPECT_GT(dropped, 0);
+  EXPECT_LT(dropped, 8);
+  auto loss = (*s)->step({x}, label);
+  ASSERT_TRUE(loss) << loss.message();
+  EXPECT_NEAR(*loss, expectLoss, 1e-5);
+  std::vector<float> after = values(param(**s, "w"));
+  for (int i = 0; i < 6; ++i)
+    EXPECT_NEAR(after[i], w[i] - 0.1 * grad[i], 1e-5) << i;
+  // Step 2 draws other masks.
+  int same = 0;
+  for (uint32_t i = 0; i < 8; ++i)
+    same += (uniform(1, 0, i) >= 0.5f) == (uniform(2, 0, i) >= 0.5f);
+  EXPECT_LT(same, 8);
+  // Inference: the exported model's Dropout is the identity.
+  auto out = (*s)->predict({x});
+  ASSERT_TRUE(out) << out.message();
+  for (int n = 0; n < 4; ++n)
+    for (int j = 0; j < 2; ++j) {
+      double h = 0;
+      for (int k = 0; k < 3; ++k)
+        h += xv[n * 3 + k] * after[k * 2 + j];
+      EXPECT_NEAR((*out)[0].as<float>()[n * 2 + j], h, 1e-5);
+    }
+}
+
+} // namespace

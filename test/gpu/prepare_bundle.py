@@ -81,6 +81,8 @@ def compile_node(item, dlc, bundle, timeout):
 TRAININGS = [
     ("mlp", "mlp.onnx", "", ["--optimizer", "sgd", "--lr", "0.1", "--momentum", "0.9"]),
     ("cnn", "cnn.onnx", "_img", ["--optimizer", "adam", "--lr", "0.01"]),
+    ("mlp-dropout", "mlp_dropout.onnx", "", ["--optimizer", "sgd", "--lr", "0.1",
+                                             "--momentum", "0.9"]),
 ]
 TRAIN_EPOCHS = 3
 

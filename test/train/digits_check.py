@@ -3,6 +3,7 @@
 
   MLP (Gemm+Relu+Gemm), SGD lr 0.1 momentum 0.9, 20 epochs: >= 95%
   CNN (Conv+BatchNorm+Relu+MaxPool+Gemm), Adam lr 0.01, 10 epochs: >= 97%
+  MLP with Dropout(0.2) (training masks), SGD as above, 20 epochs: >= 95%
 
 on scikit-learn's digits, split 80/20 (test/train/make_digits.py). The accuracy is
 measured independently: onnxruntime runs the exported ONNX model on the held-out set.
@@ -32,6 +33,8 @@ RUNS = [
                               "--epochs", "20"], 0.95),
     ("cnn", "cnn.onnx", "_img", ["--optimizer", "adam", "--lr", "0.01", "--epochs", "10"],
      0.97),
+    ("mlp-dropout", "mlp_dropout.onnx", "", ["--optimizer", "sgd", "--lr", "0.1",
+                                              "--momentum", "0.9", "--epochs", "20"], 0.95),
 ]
 
 

@@ -3,7 +3,8 @@
 (8x8 images, 10 classes) split 80/20 as train.npz / eval.npz (pixels scaled to [0, 1]),
 an MLP (64-64-10, Gemm+Relu) as mlp.onnx with flat inputs, and a small CNN
 (Conv+BatchNormalization+Relu+MaxPool+Gemm) as cnn.onnx with [N, 1, 8, 8] inputs (its
-data in train_img.npz / eval_img.npz). Weights are initialized as torch does
+data in train_img.npz / eval_img.npz), and the MLP with Dropout(0.2) after the Relu as
+mlp_dropout.onnx. Weights are initialized as torch does
 (kaiming-uniform bounds 1/sqrt(fan_in)) from a fixed seed.
 
   make_digits.py OUT_DIR
@@ -29,14 +30,18 @@ def save(model, path):
     onnx.save(model, path)
 
 
-def mlp(rng, path, hidden=64):
+def mlp(rng, path, hidden=64, dropout=0.0):
     inits = [numpy_helper.from_array(uniform(rng, (hidden, 64), 64), "fc1.weight"),
              numpy_helper.from_array(uniform(rng, (hidden,), 64), "fc1.bias"),
              numpy_helper.from_array(uniform(rng, (10, hidden), hidden), "fc2.weight"),
              numpy_helper.from_array(uniform(rng, (10,), hidden), "fc2.bias")]
     nodes = [helper.make_node("Gemm", ["x", "fc1.weight", "fc1.bias"], ["h"], transB=1),
-             helper.make_node("Relu", ["h"], ["a"]),
-             helper.make_node("Gemm", ["a", "fc2.weight", "fc2.bias"], ["logits"], transB=1)]
+             helper.make_node("Relu", ["h"], ["a"])]
+    if dropout:
+        inits.append(numpy_helper.from_array(np.array(dropout, np.float32), "dropout.ratio"))
+        nodes.append(helper.make_node("Dropout", ["a", "dropout.ratio"], ["d"]))
+    nodes.append(helper.make_node("Gemm", ["d" if dropout else "a", "fc2.weight", "fc2.bias"],
+                                  ["logits"], transB=1))
     g = helper.make_graph(nodes, "mlp",
                           [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 64])],
                           [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 10])],
@@ -83,8 +88,9 @@ def main():
     rng = np.random.default_rng(0)
     mlp(rng, os.path.join(out, "mlp.onnx"))
     cnn(rng, os.path.join(out, "cnn.onnx"))
+    mlp(np.random.default_rng(1), os.path.join(out, "mlp_dropout.onnx"), dropout=0.2)
     print(f"wrote {out}: {len(ytr)} training and {len(yev)} held-out samples, "
-          "mlp.onnx, cnn.onnx")
+          "mlp.onnx, cnn.onnx, mlp_dropout.onnx")
 
 
 if __name__ == "__main__":
