@@ -51,3 +51,19 @@ func.func @gather_nd(%d: tensor<2x2xf32>, %i: tensor<3x2xi64>) -> tensor<3xf32> 
   %y = dlc.gather_nd %d, %i {batch_dims = 0 : i64} : (tensor<2x2xf32>, tensor<3x2xi64>) -> tensor<3xf32>
   return %y : tensor<3xf32>
 }
+
+// Counter-based uniform numbers: a generic over the shape whose body hashes the seed,
+// the salt and the row-major element index (murmur3 finalizer), keeping 24 bits.
+// CHECK-LABEL: func @random_uniform
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%{{.*}} : tensor<i64>)
+// CHECK: linalg.index 0
+// CHECK: linalg.index 1
+// CHECK: arith.trunci %{{.*}} : i64 to i32
+// CHECK: arith.shrui
+// CHECK: arith.uitofp %{{.*}} : i32 to f32
+// CHECK: arith.mulf %{{.*}}, %{{.*}} : f32
+func.func @random_uniform(%seed: tensor<i64>) -> tensor<4x8xf32> {
+  %u = dlc.random_uniform %seed {shape = array<i64: 4, 8>, salt = 3 : i64} : (tensor<i64>) -> tensor<4x8xf32>
+  return %u : tensor<4x8xf32>
+}
