@@ -661,12 +661,25 @@ LogicalResult sliceRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
   SmallVector<int64_t> pads(2 * rank, 0);
   Type et = elementType(s.getX());
   Value d = dys[0];
-  for (auto [start, axis, step] : llvm::zip(s.getStarts(), s.getAxes(), s.getSteps())) {
+  for (auto [start, axis, sliceStep] : llvm::zip(s.getStarts(), s.getAxes(), s.getSteps())) {
     int64_t a = axis < 0 ? axis + rank : axis;
-    if (step < 1)
-      return op->emitOpError("gradient is implemented for positive steps"), failure();
-    int64_t b = std::clamp<int64_t>(start < 0 ? start + xs[a] : start, 0, xs[a]);
-    int64_t c = ys[a], extent = c;
+    int64_t step = sliceStep, c = ys[a], extent = c;
+    if (step == 0)
+      return op->emitOpError("has a step of 0"), failure();
+    int64_t b;
+    if (step > 0) {
+      b = std::clamp<int64_t>(start < 0 ? start + xs[a] : start, 0, xs[a]);
+    } else {
+      // A negative step takes b, b + step, ...: reversed, dy is the positive-step slice
+      // from the last element taken, b + (c - 1) * step, with step -step.
+      b = std::clamp<int64_t>(start < 0 ? start + xs[a] : start, 0, xs[a] - 1);
+      if (c > 0) {
+        d = g.make<SliceOp>(et, d, ArrayRef<int64_t>{c - 1}, ArrayRef<int64_t>{-c - 1},
+                            ArrayRef<int64_t>{a}, ArrayRef<int64_t>{-1});
+        b += (c - 1) * step;
+      }
+      step = -step;
+    }
     if (step > 1 && c > 0) {
       // Zeros between the taken elements: (.., c, 1, ..) padded to step, merged and
       // cropped to (c - 1) * step + 1.

@@ -222,6 +222,16 @@ def cases():
                                          "sp": np.array([2, 3], np.int64)}, (N, 7, 6))
     c["Slice_steps"] = slice_steps
 
+    def slice_negative_steps(rng):
+        # Reversed with step -1 on one axis, every other element backwards on another.
+        return ([helper.make_node("Mul", ["x", "w"], ["h"]),
+                 helper.make_node("Slice", ["h", "st", "en", "ax", "sp"], ["y"])],
+                {"w": R(rng, 1, 7, 6)}, {"st": np.array([-1, 4], np.int64),
+                                         "en": np.array([-100, 0], np.int64),
+                                         "ax": np.array([1, 2], np.int64),
+                                         "sp": np.array([-1, -2], np.int64)}, (N, 7, 6))
+    c["Slice_negative_steps"] = slice_negative_steps
+
     def gather(rng):
         return ([helper.make_node("Gather", ["table", "ids"], ["g"], axis=0),
                  helper.make_node("Mul", ["g", "x"], ["y"])],
