@@ -75,26 +75,12 @@ scf::ForallOp soleForall(Block &block) {
   return found;
 }
 
-/// Replaces `forall` by its body run for the iteration `id` (delinearized, last dim
-/// fastest), guarded by `id < trip count`.
-void mapForall(RewriterBase &rewriter, scf::ForallOp forall, Value id) {
+/// Inlines `forall`'s body before `at` for the linear iteration `id`, delinearized
+/// over `counts` (last dim fastest) into lower bound + index * step.
+void inlineIteration(RewriterBase &rewriter, scf::ForallOp forall, Operation *at, Value id,
+                     ArrayRef<Value> lbs, ArrayRef<Value> steps, ArrayRef<Value> counts) {
   Location loc = forall.getLoc();
-  rewriter.setInsertionPoint(forall);
-  SmallVector<Value> lbs = forall.getLowerBound(rewriter);
-  SmallVector<Value> ubs = forall.getUpperBound(rewriter);
-  SmallVector<Value> steps = forall.getStep(rewriter);
-  SmallVector<Value> counts;
-  Value total = arith::ConstantIndexOp::create(rewriter, loc, 1);
-  for (auto [lb, ub, step] : llvm::zip(lbs, ubs, steps)) {
-    Value extent = arith::SubIOp::create(rewriter, loc, ub, lb);
-    Value count = arith::CeilDivSIOp::create(rewriter, loc, extent, step);
-    counts.push_back(count);
-    total = arith::MulIOp::create(rewriter, loc, total, count);
-  }
-  Value inRange =
-      arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult, id, total);
-  auto ifOp = scf::IfOp::create(rewriter, loc, inRange, /*withElseRegion=*/false);
-  rewriter.setInsertionPointToStart(ifOp.thenBlock());
+  rewriter.setInsertionPoint(at);
   SmallVector<Value> ivs(counts.size());
   Value rest = id;
   for (int64_t i = counts.size() - 1; i >= 0; --i) {
@@ -105,8 +91,39 @@ void mapForall(RewriterBase &rewriter, scf::ForallOp forall, Value id) {
     ivs[i] = arith::AddIOp::create(rewriter, loc, lbs[i], scaled);
   }
   rewriter.eraseOp(forall.getTerminator());
-  rewriter.inlineBlockBefore(forall.getBody(), ifOp.thenBlock()->getTerminator(), ivs);
+  rewriter.inlineBlockBefore(forall.getBody(), at, ivs);
   rewriter.eraseOp(forall);
+}
+
+/// `forall`'s bounds, steps, per-dim trip counts and total trip count, before it.
+struct ForallSpace {
+  SmallVector<Value> lbs, steps, counts;
+  Value total;
+};
+ForallSpace forallSpace(RewriterBase &rewriter, scf::ForallOp forall) {
+  Location loc = forall.getLoc();
+  rewriter.setInsertionPoint(forall);
+  ForallSpace s{forall.getLowerBound(rewriter), forall.getStep(rewriter), {}, {}};
+  s.total = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  for (auto [lb, ub, step] : llvm::zip(s.lbs, forall.getUpperBound(rewriter), s.steps)) {
+    Value extent = arith::SubIOp::create(rewriter, loc, ub, lb);
+    Value count = arith::CeilDivSIOp::create(rewriter, loc, extent, step);
+    s.counts.push_back(count);
+    s.total = arith::MulIOp::create(rewriter, loc, s.total, count);
+  }
+  return s;
+}
+
+/// Replaces `forall` by its body run for the iteration `id` (delinearized, last dim
+/// fastest), guarded by `id < trip count`.
+void mapForall(RewriterBase &rewriter, scf::ForallOp forall, Value id) {
+  Location loc = forall.getLoc();
+  ForallSpace s = forallSpace(rewriter, forall);
+  Value inRange =
+      arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult, id, s.total);
+  auto ifOp = scf::IfOp::create(rewriter, loc, inRange, /*withElseRegion=*/false);
+  inlineIteration(rewriter, forall, ifOp.thenBlock()->getTerminator(), id, s.lbs, s.steps,
+                  s.counts);
 }
 
 /// Emulation: `forall` mapped as on the GPU, for every id of `for (id = lo; id < hi;
@@ -127,17 +144,7 @@ void mapForallInLoop(RewriterBase &rewriter, scf::ForallOp forall, Value lo, Val
 
 /// The number of iterations of `forall` (product of its trip counts), before it.
 Value tripCount(RewriterBase &rewriter, scf::ForallOp forall) {
-  Location loc = forall.getLoc();
-  rewriter.setInsertionPoint(forall);
-  Value total = arith::ConstantIndexOp::create(rewriter, loc, 1);
-  for (auto [lb, ub, step] : llvm::zip(forall.getLowerBound(rewriter),
-                                       forall.getUpperBound(rewriter),
-                                       forall.getStep(rewriter))) {
-    Value extent = arith::SubIOp::create(rewriter, loc, ub, lb);
-    total = arith::MulIOp::create(rewriter, loc, total,
-                                  arith::CeilDivSIOp::create(rewriter, loc, extent, step));
-  }
-  return total;
+  return forallSpace(rewriter, forall).total;
 }
 
 /// Every scf.forall under `root` becomes sequential scf.for loops.
@@ -251,33 +258,10 @@ void allocsToAllocas(RewriterBase &rewriter, Operation *root,
 /// fastest): a block of `count` threads deals the iterations out cyclically, so that
 /// neighbouring threads take neighbouring iterations.
 void mapForallCyclic(RewriterBase &rewriter, scf::ForallOp forall, Value id, Value count) {
-  Location loc = forall.getLoc();
-  rewriter.setInsertionPoint(forall);
-  SmallVector<Value> lbs = forall.getLowerBound(rewriter);
-  SmallVector<Value> ubs = forall.getUpperBound(rewriter);
-  SmallVector<Value> steps = forall.getStep(rewriter);
-  SmallVector<Value> counts;
-  Value total = arith::ConstantIndexOp::create(rewriter, loc, 1);
-  for (auto [lb, ub, step] : llvm::zip(lbs, ubs, steps)) {
-    Value extent = arith::SubIOp::create(rewriter, loc, ub, lb);
-    Value c = arith::CeilDivSIOp::create(rewriter, loc, extent, step);
-    counts.push_back(c);
-    total = arith::MulIOp::create(rewriter, loc, total, c);
-  }
-  auto loop = scf::ForOp::create(rewriter, loc, id, total, count);
-  rewriter.setInsertionPointToStart(loop.getBody());
-  SmallVector<Value> ivs(counts.size());
-  Value rest = loop.getInductionVar();
-  for (int64_t i = counts.size() - 1; i >= 0; --i) {
-    Value idx = i == 0 ? rest : arith::RemUIOp::create(rewriter, loc, rest, counts[i]);
-    if (i != 0)
-      rest = arith::DivUIOp::create(rewriter, loc, rest, counts[i]);
-    Value scaled = arith::MulIOp::create(rewriter, loc, idx, steps[i]);
-    ivs[i] = arith::AddIOp::create(rewriter, loc, lbs[i], scaled);
-  }
-  rewriter.eraseOp(forall.getTerminator());
-  rewriter.inlineBlockBefore(forall.getBody(), loop.getBody()->getTerminator(), ivs);
-  rewriter.eraseOp(forall);
+  ForallSpace s = forallSpace(rewriter, forall);
+  auto loop = scf::ForOp::create(rewriter, forall.getLoc(), id, s.total, count);
+  inlineIteration(rewriter, forall, loop.getBody()->getTerminator(), loop.getInductionVar(),
+                  s.lbs, s.steps, s.counts);
 }
 
 /// The allocation a memref value views (through subviews, reshapes and casts), or null.

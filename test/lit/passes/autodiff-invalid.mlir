@@ -16,14 +16,3 @@ func.func @not_scalar(%w: tensor<3xf32> {dlc.trainable}) -> tensor<3xf32> {
   %r = dlc.relu %w : (tensor<3xf32>) -> tensor<3xf32>
   return %r : tensor<3xf32>
 }
-
-// -----
-
-// Slice with a negative step is not differentiated yet: a clear error.
-func.func @strided_slice(%w: tensor<6xf32> {dlc.trainable}) -> tensor<f32> {
-  // expected-error @+2 {{gradient is implemented for positive steps}}
-  // expected-error @+1 {{gradient rule failed}}
-  %y = dlc.slice %w {starts = array<i64: 5>, ends = array<i64: -7>, axes = array<i64: 0>, steps = array<i64: -2>} : (tensor<6xf32>) -> tensor<3xf32>
-  %l = dlc.reduce_sum %y {axes = array<i64>, keepdims = false} : (tensor<3xf32>) -> tensor<f32>
-  return %l : tensor<f32>
-}

@@ -55,3 +55,18 @@ func.func @inference(%x: tensor<2xf32>) -> tensor<f32> {
   %l = dlc.reduce_sum %x {axes = array<i64>, keepdims = false} : (tensor<2xf32>) -> tensor<f32>
   return %l : tensor<f32>
 }
+
+// -----
+
+// Slice with a negative step (5, 3, 1 of 6): dy is reversed (step -1) to the
+// positive-step slice 1, 3, 5, whose zeros between the elements and padding (1 before,
+// 0 after) give dx.
+// CHECK-LABEL: func.func @negative_step_slice
+// CHECK: %[[R:.*]] = dlc.slice %{{.*}} {axes = array<i64: 0>, ends = array<i64: -4>, starts = array<i64: 2>, steps = array<i64: -1>}
+// CHECK: dlc.pad %{{.*}} {{.*}}pads = array<i64: 0, 0, 0, 1>
+// CHECK: dlc.pad %{{.*}} {{.*}}pads = array<i64: 1, 0>
+func.func @negative_step_slice(%w: tensor<6xf32> {dlc.trainable}) -> tensor<f32> {
+  %y = dlc.slice %w {starts = array<i64: 5>, ends = array<i64: -7>, axes = array<i64: 0>, steps = array<i64: -2>} : (tensor<6xf32>) -> tensor<3xf32>
+  %l = dlc.reduce_sum %y {axes = array<i64>, keepdims = false} : (tensor<3xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
