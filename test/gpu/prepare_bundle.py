@@ -77,14 +77,14 @@ def compile_node(item, dlc, bundle, timeout):
     return entry, ""
 
 
-# The digits trainings of test/train/digits_check.py, 3 epochs each.
+# The digits trainings of test/train/digits_check.py, with its epochs: (name, model, data
+# suffix, flags, epochs).
 TRAININGS = [
-    ("mlp", "mlp.onnx", "", ["--optimizer", "sgd", "--lr", "0.1", "--momentum", "0.9"]),
-    ("cnn", "cnn.onnx", "_img", ["--optimizer", "adam", "--lr", "0.01"]),
+    ("mlp", "mlp.onnx", "", ["--optimizer", "sgd", "--lr", "0.1", "--momentum", "0.9"], 20),
+    ("cnn", "cnn.onnx", "_img", ["--optimizer", "adam", "--lr", "0.01"], 10),
     ("mlp-dropout", "mlp_dropout.onnx", "", ["--optimizer", "sgd", "--lr", "0.1",
-                                             "--momentum", "0.9"]),
+                                             "--momentum", "0.9"], 20),
 ]
-TRAIN_EPOCHS = 3
 
 
 def prepare_training(dlc, bundle, manifest, timeout):
@@ -96,7 +96,7 @@ def prepare_training(dlc, bundle, manifest, timeout):
                                                  "make_digits.py"), work],
                    check=True, stdout=subprocess.DEVNULL)
     runs = []
-    for name, model, suffix, flags in TRAININGS:
+    for name, model, suffix, flags, epochs in TRAININGS:
         common = [dlc, "train", os.path.join(work, model), "--loss", "cross_entropy",
                   *flags, "--seed", "0"]
         step = os.path.join(work, f"{name}.step.dlc")
@@ -108,7 +108,7 @@ def prepare_training(dlc, bundle, manifest, timeout):
         ref = os.path.join(work, f"{name}.cpu.onnx")
         code, err = cases.run([*common, "--target", "cpu", "--data",
                                os.path.join(work, f"train{suffix}.npz"), "--epochs",
-                               str(TRAIN_EPOCHS), "-o", ref], timeout)
+                               str(epochs), "-o", ref], timeout)
         if code != 0:
             manifest["problems"].append(f"train/{name} on the CPU: {err}")
             continue
@@ -117,7 +117,7 @@ def prepare_training(dlc, bundle, manifest, timeout):
         runs.append({"name": name, "step": os.path.relpath(step, bundle),
                      "init": os.path.relpath(step[:-4] + ".init.npz", bundle),
                      "data": os.path.relpath(os.path.join(work, f"train{suffix}.npz"), bundle),
-                     "epochs": TRAIN_EPOCHS, "cpu_losses": losses})
+                     "epochs": epochs, "cpu_losses": losses})
     for leftover in set(glob.glob(os.path.join(work, "*.onnx")) +
                         glob.glob(os.path.join(work, "*.cpu.*")) +
                         glob.glob(os.path.join(work, "eval*"))):
