@@ -61,7 +61,8 @@ def cases():
         c[op] = lambda rng, op=op: scaled(op, (N, 5), rng)
     c["LeakyRelu"] = lambda rng: scaled("LeakyRelu", (N, 5), rng, alpha=0.2)
     c["Gelu"] = lambda rng: scaled("Gelu", (N, 5), rng) + (20,)
-    c["Dropout"] = lambda rng: scaled("Dropout", (N, 5), rng)
+    # Dropout trains with random masks that onnxruntime's forward pass cannot
+    # reproduce; test/api/TrainTest.cpp (DropoutMasksTheStep) checks its step exactly.
     for op in ["Log", "Sqrt", "Reciprocal"]:
         c[op] = lambda rng, op=op: positive(op, (N, 5), rng)
     c["Softmax"] = lambda rng: scaled("Softmax", (N, 6), rng, axis=-1)
