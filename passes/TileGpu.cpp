@@ -487,21 +487,17 @@ struct DlcTileGpuPass : impl::DlcTileGpuBase<DlcTileGpuPass> {
     GpuTiling t = chooseTiling(root, kr);
     if (llvm::all_of(t.blockTile, [](int64_t s) { return s == 0; }))
       return;
-    // A kernel whose output view has no grid runs as one thread.
-    if (!gridTriples(func, kr, t.blockTile))
+    // The grid: one block per tile of each tiled loop, in terms of the kernel's output.
+    // A kernel whose output view has none runs as one thread.
+    unsigned outputArg = 0;
+    std::optional<SmallVector<int64_t>> grid = gridTriples(func, kr, t.blockTile, &outputArg);
+    if (!grid)
       return;
     IRRewriter rewriter(&getContext());
     auto blocks = tileAndFuse(rewriter, cast<TilingInterface>(kr.op), t.blockTile,
                               /*asNumThreads=*/false);
     if (failed(blocks))
       return;
-    // The grid: one block per tile of each tiled loop, in terms of the kernel's output.
-    unsigned outputArg = 0;
-    std::optional<SmallVector<int64_t>> grid = gridTriples(func, kr, t.blockTile, &outputArg);
-    if (!grid) {
-      func.emitError("dlc-tile-gpu: the output view of this kernel has no launch grid");
-      return signalPassFailure();
-    }
     Builder b(func);
     func->setAttr("dlc.gpu_grid", b.getDenseI64ArrayAttr(*grid));
     // The output the triples refer to, for the emulation's grid (dlc-map-to-gpu).
