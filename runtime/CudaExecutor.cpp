@@ -101,7 +101,7 @@ private:
     std::string name;
     size_t input = 0, output = 0;
     uint64_t offset = 0;
-    Tensor like; // its value at setResident: dtype and shape for the checks
+    uint64_t bytes = 0;
   };
 
   /// run() and runResident(): with `resident`, inputs with a Resident bind its device
@@ -133,6 +133,9 @@ private:
   bool useGraphs_ = true;
   std::map<InputShapes, CudaPlan> plans_;
   std::vector<Resident> residents_;
+  /// runResident()'s inputs: resident ones hold their value at setResident (dtype and
+  /// shape for the checks; never uploaded again), the others are rebound each run.
+  std::vector<Tensor> residentArgs_;
   std::vector<int> residentOfInput_;  // per input: index in residents_, or -1
   std::vector<int> residentOfOutput_; // per output: index in residents_, or -1
   CUdeviceptr residentMem_ = 0;
@@ -180,13 +183,15 @@ Status CudaModel::setResident(const std::map<std::string, Tensor> &values) {
   // Captured graphs hold the old resident addresses.
   dropGraphs();
   residents_.clear();
+  residentArgs_.assign(spec_.inputs.size(), Tensor());
   residentOfInput_.assign(spec_.inputs.size(), -1);
   residentOfOutput_.assign(spec_.outputs.size(), -1);
   uint64_t bytes = 0;
   auto value = values.begin();
   for (auto [i, o] : *pairs) {
-    Resident r{value->first, i, o, bytes, value->second};
-    bytes = alignUp(bytes + r.like.data.size(), kDeviceAlign);
+    Resident r{value->first, i, o, bytes, value->second.data.size()};
+    residentArgs_[i] = value->second;
+    bytes = alignUp(bytes + r.bytes, kDeviceAlign);
     residentOfInput_[i] = residentOfOutput_[o] = static_cast<int>(residents_.size());
     residents_.push_back(std::move(r));
     ++value;
@@ -198,9 +203,9 @@ Status CudaModel::setResident(const std::map<std::string, Tensor> &values) {
     return s;
   }
   for (const Resident &r : residents_)
-    if (!r.like.data.empty())
-      if (Status s = check(cu_.cuMemcpyHtoD_v2(residentMem_ + r.offset, r.like.data.data(),
-                                               r.like.data.size()),
+    if (r.bytes)
+      if (Status s = check(cu_.cuMemcpyHtoD_v2(residentMem_ + r.offset,
+                                               residentArgs_[r.input].data.data(), r.bytes),
                            "cuMemcpyHtoD_v2 (resident inputs)");
           !s) {
         residents_.clear();
@@ -210,22 +215,22 @@ Status CudaModel::setResident(const std::map<std::string, Tensor> &values) {
 }
 
 Expected<std::vector<Tensor>> CudaModel::runResident(const std::vector<Tensor> &others) {
-  std::vector<Tensor> args;
+  if (residents_.empty())
+    return runWith(others, /*resident=*/false);
+  // Only the other inputs are copied in; the resident slots keep their values.
   size_t next = 0;
   for (size_t i = 0; i < spec_.inputs.size(); ++i) {
-    int r = residents_.empty() ? -1 : residentOfInput_[i];
-    if (r >= 0) {
-      args.push_back(residents_[r].like);
+    if (residentOfInput_[i] >= 0)
       continue;
-    }
     if (next == others.size())
-      break;
-    args.push_back(others[next++]);
+      return Status::error(strCat("expected ", spec_.inputs.size() - residents_.size(),
+                                  " non-resident inputs, got ", others.size()));
+    residentArgs_[i] = others[next++];
   }
-  if (args.size() != spec_.inputs.size() || next != others.size())
+  if (next != others.size())
     return Status::error(strCat("expected ", spec_.inputs.size() - residents_.size(),
                                 " non-resident inputs, got ", others.size()));
-  return runWith(args, /*resident=*/true);
+  return runWith(residentArgs_, /*resident=*/true);
 }
 
 Expected<std::map<std::string, Tensor>> CudaModel::residentValues() {
@@ -237,7 +242,7 @@ Expected<std::map<std::string, Tensor>> CudaModel::residentValues() {
   if (Status s = check(cu_.cuStreamSynchronize(stream_), "cuStreamSynchronize"); !s)
     return s;
   for (const Resident &r : residents_) {
-    Tensor t(r.like.dtype, r.like.shape);
+    Tensor t(residentArgs_[r.input].dtype, residentArgs_[r.input].shape);
     if (!t.data.empty())
       if (Status s = check(cu_.cuMemcpyDtoHAsync_v2(t.data.data(), residentMem_ + r.offset,
                                                     t.data.size(), stream_),
@@ -597,8 +602,8 @@ Expected<std::vector<Tensor>> CudaModel::runWith(const std::vector<Tensor> &inpu
   if (resident)
     for (const Resident &r : residents_) {
       uint64_t from = address[spec_.outputBuffers[r.output]], to = residentMem_ + r.offset;
-      if (from != to && !r.like.data.empty())
-        if (Status s = check(cu_.cuMemcpyDtoDAsync_v2(to, from, r.like.data.size(), stream_),
+      if (from != to && r.bytes)
+        if (Status s = check(cu_.cuMemcpyDtoDAsync_v2(to, from, r.bytes, stream_),
                              "cuMemcpyDtoDAsync_v2 (resident outputs)");
             !s)
           return s;
