@@ -181,11 +181,66 @@ FailureOr<int64_t> constantUpperBound(Value v) {
                                   /*stopCondition=*/nullptr, /*closedUB=*/true);
 }
 
+/// The static bound of each dim of `alloc` (a dynamic size counts at its constant
+/// upper bound), or nothing when a size has none or the layout is not the identity.
+std::optional<SmallVector<int64_t>> boundedShape(memref::AllocOp alloc) {
+  MemRefType type = alloc.getType();
+  if (!type.getLayout().isIdentity())
+    return std::nullopt;
+  SmallVector<int64_t> bound(type.getShape());
+  auto dynamicSizes = alloc.getDynamicSizes();
+  size_t next = 0;
+  for (int64_t &d : bound) {
+    if (!ShapedType::isDynamic(d))
+      continue;
+    FailureOr<int64_t> ub = constantUpperBound(dynamicSizes[next++]);
+    if (failed(ub) || *ub < 0)
+      return std::nullopt;
+    d = *ub;
+  }
+  return bound;
+}
+
+/// Bytes of a buffer of `shape` with `type`'s element type.
+int64_t boundedBytes(MemRefType type, ArrayRef<int64_t> shape) {
+  int64_t elements = 1;
+  for (int64_t d : shape)
+    elements *= d;
+  return elements * std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
+}
+
+/// Replaces the dynamically sized `alloc` by `flat` (a 1-d buffer of its bound), seen
+/// through a reinterpret_cast with the dynamic sizes and row-major strides.
+void replaceWithFlatView(RewriterBase &rewriter, memref::AllocOp alloc, Value flat) {
+  Location loc = alloc.getLoc();
+  SmallVector<OpFoldResult> sizes = alloc.getMixedSizes();
+  // Static where the identity layout's are (the trailing static dims), as the
+  // verifier wants them.
+  SmallVector<OpFoldResult> strides(sizes.size());
+  OpFoldResult stride = rewriter.getIndexAttr(1);
+  for (int64_t i = sizes.size() - 1; i >= 0; --i) {
+    strides[i] = stride;
+    std::optional<int64_t> a = getConstantIntValue(stride), b = getConstantIntValue(sizes[i]);
+    if (a && b) {
+      stride = rewriter.getIndexAttr(*a * *b);
+      continue;
+    }
+    stride = arith::MulIOp::create(rewriter, loc,
+                                   getValueOrCreateConstantIndexOp(rewriter, loc, stride),
+                                   getValueOrCreateConstantIndexOp(rewriter, loc, sizes[i]))
+                 .getResult();
+  }
+  rewriter.replaceOpWithNewOp<memref::ReinterpretCastOp>(
+      alloc, alloc.getType(), flat, rewriter.getIndexAttr(0), sizes, strides);
+}
+
 /// Small allocations become stack memory: every thread has its own anyway. A dynamic
 /// size with a constant upper bound (a tile's `affine.min` edge) counts at that bound:
 /// the alloca takes the bound and is seen through a reinterpret_cast with the dynamic
-/// sizes. Only what stays dynamic goes to the device heap (malloc, slow).
-/// Those in `keep` (a block's shared memory) stay.
+/// sizes. Only what stays dynamic goes to the device heap (malloc, slow). An alloca
+/// is hoisted out of the sequential loops around it (a block's reduction steps), so
+/// that the stack does not grow with each iteration. Those in `keep` (a block's
+/// shared memory) stay.
 void allocsToAllocas(RewriterBase &rewriter, Operation *root,
                      const SmallPtrSetImpl<Operation *> &keep) {
   SmallVector<memref::AllocOp> allocs;
@@ -195,62 +250,29 @@ void allocsToAllocas(RewriterBase &rewriter, Operation *root,
   });
   for (memref::AllocOp alloc : allocs) {
     MemRefType type = alloc.getType();
-    if (!type.getLayout().isIdentity())
-      continue;
-    // The bound of each dim.
-    SmallVector<int64_t> bound(type.getShape());
-    auto dynamicSizes = alloc.getDynamicSizes();
-    size_t next = 0;
-    bool bounded = true;
-    for (int64_t &d : bound) {
-      if (!ShapedType::isDynamic(d))
-        continue;
-      FailureOr<int64_t> ub = constantUpperBound(dynamicSizes[next++]);
-      if (failed(ub) || *ub < 0) {
-        bounded = false;
-        break;
-      }
-      d = *ub;
-    }
-    if (!bounded)
-      continue;
-    int64_t elements = 1;
-    for (int64_t d : bound)
-      elements *= d;
-    if (elements * std::max<int64_t>(1, type.getElementTypeBitWidth() / 8) > kMaxAllocaBytes)
+    std::optional<SmallVector<int64_t>> bound = boundedShape(alloc);
+    if (!bound || boundedBytes(type, *bound) > kMaxAllocaBytes)
       continue;
     for (Operation *user : llvm::to_vector(alloc->getUsers()))
       if (isa<memref::DeallocOp>(user))
         rewriter.eraseOp(user);
-    rewriter.setInsertionPoint(alloc);
+    Operation *at = alloc;
+    while (isa<scf::ForOp>(at->getParentOp()))
+      at = at->getParentOp();
+    rewriter.setInsertionPoint(at);
     if (type.hasStaticShape()) {
-      rewriter.replaceOpWithNewOp<memref::AllocaOp>(alloc, type, alloc.getAlignmentAttr());
+      auto alloca = memref::AllocaOp::create(rewriter, alloc.getLoc(), type,
+                                             alloc.getAlignmentAttr());
+      rewriter.replaceOp(alloc, alloca);
       continue;
     }
-    Location loc = alloc.getLoc();
+    int64_t elements = boundedBytes(type, *bound) /
+                       std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
     auto flat = memref::AllocaOp::create(
-        rewriter, loc, MemRefType::get({elements}, type.getElementType()),
+        rewriter, alloc.getLoc(), MemRefType::get({elements}, type.getElementType()),
         alloc.getAlignmentAttr());
-    // Row-major strides over the dynamic sizes.
-    SmallVector<OpFoldResult> sizes = alloc.getMixedSizes();
-    // Static where the identity layout's are (the trailing static dims), as the
-    // verifier wants them.
-    SmallVector<OpFoldResult> strides(sizes.size());
-    OpFoldResult stride = rewriter.getIndexAttr(1);
-    for (int64_t i = sizes.size() - 1; i >= 0; --i) {
-      strides[i] = stride;
-      std::optional<int64_t> a = getConstantIntValue(stride), b = getConstantIntValue(sizes[i]);
-      if (a && b) {
-        stride = rewriter.getIndexAttr(*a * *b);
-        continue;
-      }
-      stride = arith::MulIOp::create(rewriter, loc,
-                                     getValueOrCreateConstantIndexOp(rewriter, loc, stride),
-                                     getValueOrCreateConstantIndexOp(rewriter, loc, sizes[i]))
-                   .getResult();
-    }
-    rewriter.replaceOpWithNewOp<memref::ReinterpretCastOp>(
-        alloc, type, flat, rewriter.getIndexAttr(0), sizes, strides);
+    rewriter.setInsertionPoint(alloc);
+    replaceWithFlatView(rewriter, alloc, flat);
   }
 }
 
@@ -308,59 +330,165 @@ bool writtenAllocations(Operation *op, SmallPtrSetImpl<Operation *> &out) {
   return known;
 }
 
-/// How a cooperative-row block (dlc-tile-gpu's `dlc.gpu_block_threads`) runs: its
-/// thread-level foralls go cyclically over the block's threads, the allocations they
-/// write are the block's shared memory, and block-level ops that write anything but
-/// per-thread memory run on thread 0 between barriers. Every thread runs the other
-/// block-level ops (merges of partial reductions into per-thread memory) itself: they
-/// do not depend on the thread id, so all threads compute the same.
-struct RowPlan {
+/// Static shared memory a block may use (the limit without an opt-in).
+constexpr int64_t kMaxSharedBytes = 48 * 1024;
+
+/// How a cooperative block (dlc-tile-gpu's `dlc.gpu_block_threads`: rows, or a
+/// shared-memory contraction tile) runs: its thread-level foralls, directly in the
+/// block or inside sequential loops there (the contraction's reduction steps: the
+/// containers), go cyclically over the block's threads; the allocations they write
+/// are the block's shared memory; block-level ops that write anything but per-thread
+/// memory run on thread 0. Every thread runs the other block-level ops (merges of
+/// partial reductions into per-thread memory) itself: they do not depend on the
+/// thread id, so all threads compute the same. Barriers separate the phases that
+/// touch the same memory (placeBarriers).
+struct BlockPlan {
   int64_t threads = 0;
   SmallVector<scf::ForallOp> foralls;
   SmallPtrSet<Operation *, 4> shared;
-  SmallVector<Operation *> guarded;
+  SmallPtrSet<Operation *, 4> containers;
+  SmallPtrSet<Operation *, 4> guarded;
 };
 
-/// The plan for block `blocks` with `threads` threads, or nothing when its body is not
-/// of that form (then the block's rows run on one thread).
-std::optional<RowPlan> planRows(scf::ForallOp blocks, int64_t threads) {
-  RowPlan plan;
-  plan.threads = threads;
-  Block &body = *blocks.getBody();
-  SmallPtrSet<Operation *, 8> threadWrites;
-  for (Operation &op : body)
+/// Collects the thread-level foralls of `block` and of the loops around them into
+/// `plan`; false when one is of another form (nested in another op, or with results).
+bool collectThreadLoops(Block &block, BlockPlan &plan) {
+  for (Operation &op : block) {
     if (auto f = dyn_cast<scf::ForallOp>(op)) {
       if (!isLevel<gpu::GPUThreadMappingAttr>(f) || f.getNumResults() != 0)
-        return std::nullopt;
+        return false;
       plan.foralls.push_back(f);
-      (void)writtenAllocations(f, threadWrites); // Writes to arguments are fine here.
+      continue;
     }
-  if (plan.foralls.empty())
+    bool nested = false;
+    op.walk([&](scf::ForallOp) { nested = true; });
+    if (!nested)
+      continue;
+    auto loop = dyn_cast<scf::ForOp>(op);
+    if (!loop || loop.getNumResults() != 0)
+      return false;
+    plan.containers.insert(loop);
+    if (!collectThreadLoops(*loop.getBody(), plan))
+      return false;
+  }
+  return true;
+}
+
+/// Calls `fn` on each block-level op of the plan's block `body` (in the block or in a
+/// container's body) that is neither a thread loop, a container, an allocation nor a
+/// terminator.
+void forEachBlockLevelOp(Block &body, const BlockPlan &plan,
+                         function_ref<void(Operation *)> fn) {
+  for (Operation &op : body) {
+    if (plan.containers.contains(&op)) {
+      forEachBlockLevelOp(*cast<scf::ForOp>(op).getBody(), plan, fn);
+      continue;
+    }
+    if (isa<scf::ForallOp, memref::AllocOp, memref::AllocaOp, memref::DeallocOp>(op) ||
+        op.hasTrait<OpTrait::IsTerminator>())
+      continue;
+    fn(&op);
+  }
+}
+
+/// The plan for block `blocks` with `threads` threads, or nothing when its body is not
+/// of that form or its shared memory would not fit (then the block runs on one
+/// thread).
+std::optional<BlockPlan> planBlock(scf::ForallOp blocks, int64_t threads) {
+  BlockPlan plan;
+  plan.threads = threads;
+  Block &body = *blocks.getBody();
+  if (!collectThreadLoops(body, plan) || plan.foralls.empty())
     return std::nullopt;
+  SmallPtrSet<Operation *, 8> threadWrites;
+  for (scf::ForallOp f : plan.foralls)
+    (void)writtenAllocations(f, threadWrites); // Writes to arguments are fine here.
+  int64_t sharedBytes = 0;
   for (Operation *a : threadWrites) {
     if (llvm::any_of(plan.foralls, [&](scf::ForallOp f) { return f->isAncestor(a); }))
       continue; // The thread's own.
     auto alloc = dyn_cast<memref::AllocOp>(a);
     // A buffer from outside the block would be each thread's own copy on the GPU.
-    if (!alloc || alloc->getBlock() != &body || !alloc.getType().hasStaticShape() ||
-        !alloc.getType().getLayout().isIdentity())
+    if (!alloc ||
+        (alloc->getBlock() != &body && !plan.containers.contains(alloc->getParentOp())))
       return std::nullopt;
+    std::optional<SmallVector<int64_t>> bound = boundedShape(alloc);
+    if (!bound)
+      return std::nullopt;
+    sharedBytes += boundedBytes(alloc.getType(), *bound);
     plan.shared.insert(a);
   }
-  for (Operation &op : body) {
-    if (isa<scf::ForallOp, memref::AllocOp, memref::AllocaOp, memref::DeallocOp>(op) ||
-        op.hasTrait<OpTrait::IsTerminator>() || !writesMemory(&op))
-      continue;
+  if (sharedBytes > kMaxSharedBytes)
+    return std::nullopt;
+  forEachBlockLevelOp(body, plan, [&](Operation *op) {
+    if (!writesMemory(op))
+      return;
     SmallPtrSet<Operation *, 4> written;
-    bool known = writtenAllocations(&op, written);
+    bool known = writtenAllocations(op, written);
     // Every allocation but the shared ones is each thread's own on the GPU.
     bool perThread = known && llvm::none_of(written, [&](Operation *a) {
       return plan.shared.contains(a);
     });
     if (!perThread)
-      plan.guarded.push_back(&op);
-  }
+      plan.guarded.insert(op);
+  });
   return plan;
+}
+
+/// The memory a phase of a cooperative block touches, as far as other threads can
+/// see it: shared allocations, and "global" for anything that is not an allocation
+/// (arguments, unknown effects). Per-thread allocations do not count.
+struct Access {
+  SmallPtrSet<Operation *, 4> reads, writes;
+  bool readsGlobal = false, writesGlobal = false;
+
+  void merge(const Access &other) {
+    reads.insert(other.reads.begin(), other.reads.end());
+    writes.insert(other.writes.begin(), other.writes.end());
+    readsGlobal |= other.readsGlobal;
+    writesGlobal |= other.writesGlobal;
+  }
+  bool empty() const {
+    return reads.empty() && writes.empty() && !readsGlobal && !writesGlobal;
+  }
+  /// Whether `later`, run after this by other threads, needs a barrier in between.
+  bool conflicts(const Access &later) const {
+    auto meets = [](const SmallPtrSetImpl<Operation *> &a,
+                    const SmallPtrSetImpl<Operation *> &b) {
+      return llvm::any_of(a, [&](Operation *op) { return b.contains(op); });
+    };
+    return meets(writes, later.reads) || meets(writes, later.writes) ||
+           meets(reads, later.writes) ||
+           (writesGlobal && (later.readsGlobal || later.writesGlobal)) ||
+           (readsGlobal && later.writesGlobal);
+  }
+};
+
+Access accessOf(Operation *op, const BlockPlan &plan) {
+  Access access;
+  op->walk([&](Operation *nested) {
+    auto iface = dyn_cast<MemoryEffectOpInterface>(nested);
+    if (!iface) {
+      if (!nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+        access.readsGlobal = access.writesGlobal = true;
+      return;
+    }
+    SmallVector<MemoryEffects::EffectInstance> effects;
+    iface.getEffects(effects);
+    for (const MemoryEffects::EffectInstance &e : effects) {
+      bool read = isa<MemoryEffects::Read>(e.getEffect());
+      bool write = isa<MemoryEffects::Write>(e.getEffect());
+      if (!read && !write)
+        continue;
+      Operation *root = e.getValue() ? rootAllocation(e.getValue()) : nullptr;
+      if (root && plan.shared.contains(root)) {
+        (read ? access.reads : access.writes).insert(root);
+      } else if (!root) {
+        (read ? access.readsGlobal : access.writesGlobal) = true;
+      }
+    }
+  });
+  return access;
 }
 
 struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
@@ -444,10 +572,10 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
         });
   }
 
-  /// Applies `plan` to block `blocks` (see RowPlan): on the GPU with thread ids,
+  /// Applies `plan` to block `blocks` (see BlockPlan): on the GPU with thread ids,
   /// guards and barriers; in emulation each thread-level forall becomes a loop over
   /// the thread ids, which runs the phases in the order barriers give them.
-  void mapRows(RewriterBase &rewriter, scf::ForallOp blocks, const RowPlan &plan) {
+  void mapBlock(RewriterBase &rewriter, scf::ForallOp blocks, const BlockPlan &plan) {
     Location loc = blocks.getLoc();
     Block &body = *blocks.getBody();
     rewriter.setInsertionPointToStart(&body);
@@ -470,45 +598,51 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
     }
     Value tid = gpu::ThreadIdOp::create(rewriter, loc, gpu::Dimension::x);
     Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-    auto barrier = [&](Operation *op, bool after) {
-      if (after)
-        rewriter.setInsertionPointAfter(op);
-      else
-        rewriter.setInsertionPoint(op);
-      Block::iterator at = rewriter.getInsertionPoint();
-      Block *block = rewriter.getBlock();
-      bool before = at != block->begin() && isa<gpu::BarrierOp>(*std::prev(at));
-      bool next = at != block->end() && isa<gpu::BarrierOp>(*at);
-      if (!before && !next)
-        gpu::BarrierOp::create(rewriter, loc);
-    };
+    Access pending;
+    placeBarriers(rewriter, body, plan, pending);
     for (Operation *op : plan.guarded) {
-      barrier(op, /*after=*/false);
-      barrier(op, /*after=*/true);
       rewriter.setInsertionPoint(op);
       Value first = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, tid, zero);
       auto ifOp = scf::IfOp::create(rewriter, loc, first, /*withElseRegion=*/false);
       rewriter.moveOpBefore(op, ifOp.thenBlock()->getTerminator());
     }
-    for (scf::ForallOp f : plan.foralls) {
-      SmallPtrSet<Operation *, 4> written;
-      bool known = writtenAllocations(f, written);
-      bool shared = llvm::any_of(written, [&](Operation *a) { return plan.shared.contains(a); });
-      // A barrier after it when something later in the block may read what it wrote.
-      bool later = false;
-      for (Operation *op = f->getNextNode(); op && !later; op = op->getNextNode())
-        later = !isMemoryEffectFree(op) && !isa<memref::DeallocOp>(op) &&
-                !op->hasTrait<OpTrait::IsTerminator>();
-      if (shared)
-        barrier(f, /*after=*/false);
-      if (later && (shared || !known || writesMemory(f)))
-        barrier(f, /*after=*/true);
+    for (scf::ForallOp f : plan.foralls)
       mapForallCyclic(rewriter, f, tid, count);
+  }
+
+  /// Puts a barrier before each phase of `block` (a thread loop, or a block-level op
+  /// that touches memory) that touches memory a phase since the last barrier wrote, or
+  /// writes memory one of them touched (`pending`: what those phases touched). A
+  /// container loop's body starts with what came before the loop and, for the
+  /// iterations after the first, what the body itself touches (a superset of what
+  /// its end touches since its last barrier).
+  void placeBarriers(RewriterBase &rewriter, Block &block, const BlockPlan &plan,
+                     Access &pending) {
+    for (Operation &op : llvm::make_early_inc_range(block)) {
+      if (plan.containers.contains(&op)) {
+        Access in = pending;
+        in.merge(accessOf(&op, plan));
+        placeBarriers(rewriter, *cast<scf::ForOp>(op).getBody(), plan, in);
+        pending.merge(in); // The loop may run no iteration.
+        continue;
+      }
+      if (isa<memref::AllocOp, memref::AllocaOp, memref::DeallocOp, gpu::BarrierOp>(op) ||
+          op.hasTrait<OpTrait::IsTerminator>() || isMemoryEffectFree(&op))
+        continue;
+      Access access = accessOf(&op, plan);
+      if (access.empty())
+        continue;
+      if (pending.conflicts(access)) {
+        rewriter.setInsertionPoint(&op);
+        gpu::BarrierOp::create(rewriter, op.getLoc());
+        pending = Access();
+      }
+      pending.merge(access);
     }
   }
 
   /// What both modes share: maps the block loop and, inside it, the thread loop where
-  /// nothing outside each writes memory (with the callbacks), or the cooperative rows
+  /// nothing outside each writes memory (with the callbacks), or the cooperative block
   /// of a `dlc.gpu_block_threads` kernel; turns what is left into sequential loops and
   /// records `dlc.block`. `shared` gets the allocations that are the block's shared
   /// memory.
@@ -521,17 +655,17 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
     scf::ForallOp blocks = func->hasAttr("dlc.gpu_grid") ? soleForall(entry) : nullptr;
     if (blocks && !isLevel<gpu::GPUBlockMappingAttr>(blocks))
       blocks = nullptr;
-    std::optional<RowPlan> rows;
+    std::optional<BlockPlan> coop;
     if (auto attr = func->getAttrOfType<IntegerAttr>("dlc.gpu_block_threads"); attr && blocks)
-      rows = planRows(blocks, attr.getInt());
+      coop = planBlock(blocks, attr.getInt());
     SmallPtrSet<Operation *, 4> keep;
-    if (rows && !emulate)
-      keep = rows->shared;
+    if (coop && !emulate)
+      keep = coop->shared;
     allocsToAllocas(rewriter, func, keep);
     if (blocks) {
-      if (rows) {
-        mapRows(rewriter, blocks, *rows);
-        blockThreads = rows->threads;
+      if (coop) {
+        mapBlock(rewriter, blocks, *coop);
+        blockThreads = coop->threads;
         if (shared)
           for (Operation *a : keep)
             shared->push_back(cast<memref::AllocOp>(a));
@@ -601,19 +735,33 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
     kernel.getBody().front().eraseArguments(n - 2, 2);
     // The block's shared buffers: workgroup attributions, seen through a cast to the
     // generic address space so that their users keep their types.
+    // A dynamically sized one (a tile at the tensor's edge) takes its bound, as a flat
+    // buffer seen through a reinterpret_cast with the dynamic sizes.
     for (memref::AllocOp alloc : shared) {
       MemRefType type = alloc.getType();
+      std::optional<SmallVector<int64_t>> bound = boundedShape(alloc);
+      if (!bound)
+        return alloc.emitOpError("has no bound for shared memory");
       auto space = gpu::AddressSpaceAttr::get(rewriter.getContext(),
                                               gpu::AddressSpace::Workgroup);
+      SmallVector<int64_t> shape(type.getShape());
+      if (!type.hasStaticShape())
+        shape = {boundedBytes(type, *bound) /
+                 std::max<int64_t>(1, type.getElementTypeBitWidth() / 8)};
       BlockArgument buffer = kernel.addWorkgroupAttribution(
-          MemRefType::get(type.getShape(), type.getElementType(), MemRefLayoutAttrInterface{},
-                          space),
+          MemRefType::get(shape, type.getElementType(), MemRefLayoutAttrInterface{}, space),
           alloc.getLoc());
       for (Operation *user : llvm::to_vector(alloc->getUsers()))
         if (isa<memref::DeallocOp>(user))
           rewriter.eraseOp(user);
       rewriter.setInsertionPoint(alloc);
-      rewriter.replaceOpWithNewOp<memref::MemorySpaceCastOp>(alloc, type, buffer);
+      if (type.hasStaticShape()) {
+        rewriter.replaceOpWithNewOp<memref::MemorySpaceCastOp>(alloc, type, buffer);
+        continue;
+      }
+      Value flat = memref::MemorySpaceCastOp::create(
+          rewriter, alloc.getLoc(), MemRefType::get(shape, type.getElementType()), buffer);
+      replaceWithFlatView(rewriter, alloc, flat);
     }
     SmallVector<func::ReturnOp> returns;
     kernel.walk([&](func::ReturnOp r) { returns.push_back(r); });

@@ -56,6 +56,15 @@ constexpr int64_t kRowThreads = 256;
 /// Threads that merge a row's partial reductions in a first step.
 constexpr int64_t kMergeThreads = 16;
 
+/// Shared-memory contraction tiles: at most this many output elements per block, and
+/// this many along one output dim.
+constexpr int64_t kContractionTileElements = 4096;
+constexpr int64_t kMaxContractionTileDim = 64;
+/// Threads of a block that computes a contraction tile.
+constexpr int64_t kContractionThreads = 256;
+/// Reduction elements staged in shared memory per step.
+constexpr int64_t kReductionTile = 16;
+
 /// Block tile and thread count per loop of the root (0: loop not tiled at that level).
 struct GpuTiling {
   SmallVector<int64_t> blockTile;
@@ -64,6 +73,11 @@ struct GpuTiling {
   /// sizes of an elementwise root (1 on each row loop, 0 elsewhere).
   int64_t rowThreads = 0;
   SmallVector<int64_t> rowTile;
+  /// A shared-memory contraction tile (null: not): the contraction, its per-thread
+  /// tile and its reduction step, per contraction loop (0: untiled).
+  linalg::LinalgOp contraction;
+  SmallVector<int64_t> threadTile;
+  SmallVector<int64_t> reductionTile;
 };
 
 /// How many trailing output dims of `root` a fused reduction reduces away: a reduction
@@ -179,7 +193,142 @@ std::optional<GpuTiling> chooseRowTiling(linalg::LinalgOp root,
   return t;
 }
 
+/// The contraction of `root`'s kernel that a block computes through shared memory:
+/// the only reducing op the root depends on, reading at least two inputs along its
+/// reduction loops (MatMul, Gemm, BatchMatMul, an unpadded Conv) without a gather,
+/// over at least kReductionTile elements, whose result reaches the root through
+/// elementwise ops only (so that its result dims are the root's output dims). Null
+/// otherwise.
+linalg::LinalgOp findContraction(linalg::LinalgOp root) {
+  SetVector<Operation *> slice;
+  BackwardSliceOptions options;
+  options.omitBlockArguments = true;
+  options.inclusive = true;
+  (void)getBackwardSlice(root.getOperation(), &slice, options);
+  linalg::LinalgOp found;
+  for (Operation *op : slice) {
+    auto l = dyn_cast<linalg::LinalgOp>(op);
+    if (!l || l.getNumReductionLoops() == 0)
+      continue;
+    if (found)
+      return {};
+    found = l;
+  }
+  if (!found || found->getNumResults() != 1 || !found->hasOneUse() ||
+      found.getNumDpsInits() != 1 || !found.hasPureTensorSemantics())
+    return {};
+  bool gathers = false;
+  found->walk([&](tensor::ExtractOp) { gathers = true; });
+  if (gathers)
+    return {};
+  auto iters = found.getIteratorTypesArray();
+  int64_t reduced = 0;
+  for (OpOperand *in : found.getDpsInputOperands()) {
+    AffineMap map = found.getMatchingIndexingMap(in);
+    if (llvm::any_of(llvm::seq<unsigned>(0, iters.size()), [&](unsigned l) {
+          return iters[l] == utils::IteratorType::reduction && map.isFunctionOfDim(l);
+        }))
+      ++reduced;
+  }
+  if (reduced < 2)
+    return {};
+  SmallVector<int64_t> ranges = found.getStaticLoopRanges();
+  int64_t extent = 1;
+  for (auto [l, it] : llvm::enumerate(iters))
+    if (it == utils::IteratorType::reduction)
+      extent = ShapedType::isDynamic(ranges[l]) ? kReductionTile : extent * ranges[l];
+  if (extent < kReductionTile)
+    return {};
+  // The output map walks each result dim with one parallel loop.
+  AffineMap out = found.getMatchingIndexingMap(found.getDpsInitOperand(0));
+  if (!out.isProjectedPermutation() || out.getNumResults() != root.getRank(
+                                                                  root.getDpsInitOperand(0)))
+    return {};
+  // Each op from the contraction to the root is elementwise over the same dims.
+  for (Operation *from = found; from != root.getOperation();) {
+    Operation *user = *from->getUsers().begin();
+    auto l = dyn_cast<linalg::LinalgOp>(user);
+    if (!l || !slice.contains(user) || l.getNumReductionLoops() != 0 ||
+        l->getNumResults() != 1 || (user != root.getOperation() && !l->hasOneUse()) ||
+        !l.getIndexingMapMatchingResult(cast<OpResult>(l->getResult(0))).isIdentity())
+      return {};
+    for (OpOperand &operand : l->getOpOperands())
+      if (operand.get().getDefiningOp() == from &&
+          !l.getMatchingIndexingMap(&operand).isIdentity())
+        return {};
+    from = user;
+  }
+  return found;
+}
+
+/// The shared-memory contraction tiling of `root` when its kernel has a contraction
+/// (see findContraction): block tiles of up to kMaxContractionTileDim along the
+/// innermost output dims, kContractionTileElements in all; the block's threads dealt
+/// over them from the innermost dim outwards, each thread computing a strip of the
+/// tile (so that neighbouring threads write neighbouring outputs); the reduction
+/// staged kReductionTile elements at a time, dealt from the innermost reduction loop.
+std::optional<GpuTiling> chooseContractionTiling(linalg::LinalgOp root, const KernelRoot &kr) {
+  linalg::LinalgOp c = findContraction(root);
+  if (!c)
+    return std::nullopt;
+  int64_t rank = root.getRank(root.getDpsInitOperand(0));
+  SmallVector<int64_t> extent(rank, ShapedType::kDynamic);
+  SmallVector<int64_t> ranges = root.getStaticLoopRanges();
+  for (unsigned l = 0; l < root.getNumLoops(); ++l)
+    if (kr.outputDimOfLoop[l] >= 0)
+      extent[kr.outputDimOfLoop[l]] = ranges[l];
+  // Per output dim: block tile and per-thread tile.
+  SmallVector<int64_t> blockDim(rank, 1), threadDim(rank, 1);
+  int64_t budget = kContractionTileElements, threadBudget = kContractionThreads;
+  int64_t blockThreads = 1;
+  for (int64_t d = rank - 1; d >= 0 && budget > 1; --d) {
+    int64_t size = std::min(budget, kMaxContractionTileDim);
+    if (!ShapedType::isDynamic(extent[d]))
+      size = std::min<int64_t>(size, llvm::PowerOf2Ceil(extent[d]));
+    int64_t threads = std::min(threadBudget, size);
+    blockDim[d] = size;
+    threadDim[d] = size / threads;
+    budget /= size;
+    threadBudget /= threads;
+    blockThreads *= threads;
+  }
+  unsigned n = root.getNumLoops();
+  GpuTiling t{SmallVector<int64_t>(n, 0), SmallVector<int64_t>(n, 0), blockThreads,
+              SmallVector<int64_t>(n, 0)};
+  auto iters = root.getIteratorTypesArray();
+  for (unsigned l = 0; l < n; ++l) {
+    if (iters[l] != utils::IteratorType::parallel || kr.outputDimOfLoop[l] < 0)
+      continue;
+    t.blockTile[l] = blockDim[kr.outputDimOfLoop[l]];
+    t.rowTile[l] = 1; // An elementwise root writes the tile element by element.
+  }
+  if (llvm::all_of(t.blockTile, [](int64_t s) { return s <= 1; }))
+    return std::nullopt; // A single output element: no tile to share.
+  t.contraction = c;
+  unsigned cn = c.getNumLoops();
+  t.threadTile.assign(cn, 0);
+  t.reductionTile.assign(cn, 0);
+  AffineMap out = c.getMatchingIndexingMap(c.getDpsInitOperand(0));
+  for (auto [d, e] : llvm::enumerate(out.getResults()))
+    t.threadTile[cast<AffineDimExpr>(e).getPosition()] = threadDim[d];
+  SmallVector<int64_t> cRanges = c.getStaticLoopRanges();
+  auto cIters = c.getIteratorTypesArray();
+  int64_t kBudget = kReductionTile;
+  for (unsigned l = cn; l-- > 0;) {
+    if (cIters[l] != utils::IteratorType::reduction)
+      continue;
+    int64_t size = kBudget;
+    if (!ShapedType::isDynamic(cRanges[l]))
+      size = std::min(size, cRanges[l]);
+    t.reductionTile[l] = std::max<int64_t>(size, 1);
+    kBudget = std::max<int64_t>(kBudget / std::max<int64_t>(size, 1), 1);
+  }
+  return t;
+}
+
 GpuTiling chooseTiling(linalg::LinalgOp root, const KernelRoot &kr) {
+  if (std::optional<GpuTiling> c = chooseContractionTiling(root, kr))
+    return *c;
   unsigned n = root.getNumLoops();
   GpuTiling t{SmallVector<int64_t>(n, 0), SmallVector<int64_t>(n, 0)};
   SmallVector<int64_t> ranges = root.getStaticLoopRanges();
@@ -220,16 +369,23 @@ TilingInterface tiledRootIn(scf::ForallOp forall) {
   return {};
 }
 
+/// Which producers tileAndFuse fuses into the tile.
+enum class Fuse {
+  All,
+  /// Not those that reduce: a block's reductions are computed once, by all its
+  /// threads together.
+  NoReductions,
+  None,
+};
+
 /// Tiles `root` to an scf.forall whose loops carry `#gpu.block<linear_dim_i>` (block
 /// level) or `#gpu.thread<linear_dim_i>` (thread level) mappings. The mapping marks the
 /// level for dlc-map-to-gpu and keeps canonicalization from folding a loop of one
 /// iteration away, which would leave the thread loop looking like the block loop.
-/// `threadLevel` picks the mapping when the sizes are tile sizes (cooperative rows);
-/// `fuseReductions` false keeps producers that reduce out of the tile (a block's
-/// reductions are computed once, by all its threads together).
+/// `threadLevel` picks the mapping when the sizes are tile sizes (cooperative blocks).
 FailureOr<scf::ForallOp> tileAndFuse(RewriterBase &rewriter, TilingInterface root,
                                      ArrayRef<int64_t> sizes, bool asNumThreads,
-                                     bool threadLevel = false, bool fuseReductions = true) {
+                                     bool threadLevel = false, Fuse fuse = Fuse::All) {
   threadLevel |= asNumThreads;
   SmallVector<OpFoldResult> values;
   SmallVector<Attribute> mapping;
@@ -254,12 +410,12 @@ FailureOr<scf::ForallOp> tileAndFuse(RewriterBase &rewriter, TilingInterface roo
     options.tilingOptions.setNumThreads(values);
   else
     options.tilingOptions.setTileSizes(values);
-  if (!fuseReductions)
+  if (fuse != Fuse::All)
     options.setFusionControlFn(
-        [](tensor::ExtractSliceOp, OpResult producer,
-           bool) -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+        [fuse](tensor::ExtractSliceOp, OpResult producer,
+               bool) -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
           auto l = dyn_cast<linalg::LinalgOp>(producer.getOwner());
-          if (l && l.getNumReductionLoops() != 0)
+          if (fuse == Fuse::None || (l && l.getNumReductionLoops() != 0))
             return std::nullopt;
           return scf::SCFTileAndFuseOptions::ControlFnResult{};
         });
@@ -431,7 +587,7 @@ struct DlcTileGpuPass : impl::DlcTileGpuBase<DlcTileGpuPass> {
     if (cast<linalg::LinalgOp>(inner.getOperation()).getNumReductionLoops() == 0 &&
         llvm::any_of(t.rowTile, [](int64_t s) { return s != 0; }) &&
         failed(tileAndFuse(rewriter, inner, t.rowTile, /*asNumThreads=*/false,
-                           /*threadLevel=*/true, /*fuseReductions=*/false)))
+                           /*threadLevel=*/true, Fuse::NoReductions)))
       return failure();
     SmallVector<linalg::LinalgOp> reductions;
     for (Operation &op : blocks.getBody()->without_terminator())
@@ -450,6 +606,101 @@ struct DlcTileGpuPass : impl::DlcTileGpuBase<DlcTileGpuPass> {
     }
     for (auto f : llvm::to_vector(blocks.getBody()->getOps<scf::ForallOp>()))
       sinkPartialsFill(rewriter, f);
+    return success();
+  }
+
+  /// The thread level of a shared-memory contraction tile (block tile `blocks`, see
+  /// chooseContractionTiling). The contraction's reduction becomes loops of steps; in
+  /// each step the slices of the inputs it reduces over are copied into block buffers
+  /// (shared memory after dlc-map-to-gpu) element by element over the threads, with
+  /// their elementwise producers fused into the copy, and each thread then computes
+  /// its strip of the tile from them. The accumulator's fill and an elementwise root
+  /// after the loops go over the threads element by element.
+  LogicalResult tileContraction(RewriterBase &rewriter, scf::ForallOp blocks,
+                                const GpuTiling &t) {
+    MLIRContext *ctx = rewriter.getContext();
+    linalg::LinalgOp c;
+    for (Operation &op : blocks.getBody()->without_terminator())
+      if (auto l = dyn_cast<linalg::LinalgOp>(op); l && l.getNumReductionLoops() != 0) {
+        if (c)
+          return failure();
+        c = l;
+      }
+    if (!c || c.getNumLoops() != t.reductionTile.size())
+      return failure();
+    Location loc = c.getLoc();
+    scf::SCFTileAndFuseOptions options;
+    options.tilingOptions.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+    options.tilingOptions.setTileSizes(getAsIndexOpFoldResult(ctx, t.reductionTile));
+    options.setFusionControlFn(
+        [](tensor::ExtractSliceOp, OpResult producer,
+           bool) -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+          auto l = dyn_cast<linalg::LinalgOp>(producer.getOwner());
+          if (!l || l.getNumReductionLoops() != 0 || isa<linalg::FillOp>(l))
+            return std::nullopt;
+          return scf::SCFTileAndFuseOptions::ControlFnResult{};
+        });
+    rewriter.setInsertionPoint(c);
+    auto steps = scf::tileConsumerAndFuseProducersUsingSCF(
+        rewriter, cast<TilingInterface>(c.getOperation()), options);
+    if (failed(steps) || steps->loops.empty())
+      return failure();
+    for (OpResult r : c->getResults())
+      if (Value v = steps->replacements.lookup(r))
+        rewriter.replaceAllUsesWith(r, v);
+    if (c->use_empty())
+      rewriter.eraseOp(c);
+    auto outer = dyn_cast<scf::ForOp>(steps->loops.front().getOperation());
+    auto inner = dyn_cast<scf::ForOp>(steps->loops.back().getOperation());
+    if (!outer || !inner || outer.getInitArgs().size() != 1)
+      return failure();
+    linalg::LinalgOp tiled;
+    for (Operation &op : inner.getBody()->without_terminator())
+      if (auto l = dyn_cast<linalg::LinalgOp>(op); l && l.getNumReductionLoops() != 0)
+        tiled = l;
+    if (!tiled)
+      return failure();
+    // The accumulator's fill, element by element.
+    if (auto fill = outer.getInitArgs()[0].getDefiningOp<linalg::FillOp>()) {
+      SmallVector<int64_t> ones(fill.getNumLoops(), 1);
+      if (failed(tileAndFuse(rewriter, cast<TilingInterface>(fill.getOperation()), ones,
+                             /*asNumThreads=*/false, /*threadLevel=*/true, Fuse::None)))
+        return failure();
+    }
+    // An elementwise root after the loops (bias, activation), element by element.
+    if (TilingInterface root = tiledRootIn(blocks);
+        root && failed(tileAndFuse(rewriter, root, t.rowTile, /*asNumThreads=*/false,
+                                   /*threadLevel=*/true, Fuse::NoReductions)))
+      return failure();
+    // The inputs' slices of this step into block buffers.
+    auto iters = tiled.getIteratorTypesArray();
+    SmallVector<linalg::CopyOp> copies;
+    rewriter.setInsertionPoint(tiled);
+    for (OpOperand *in : tiled.getDpsInputOperands()) {
+      AffineMap map = tiled.getMatchingIndexingMap(in);
+      auto type = dyn_cast<RankedTensorType>(in->get().getType());
+      if (!type || llvm::none_of(llvm::seq<unsigned>(0, iters.size()), [&](unsigned l) {
+            return iters[l] == utils::IteratorType::reduction && map.isFunctionOfDim(l);
+          }))
+        continue;
+      SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, in->get());
+      Value empty = tensor::EmptyOp::create(rewriter, loc, sizes, type.getElementType());
+      auto copy = linalg::CopyOp::create(rewriter, loc, in->get(), empty);
+      rewriter.modifyOpInPlace(tiled, [&] { in->set(copy.getResult(0)); });
+      copies.push_back(copy);
+    }
+    // Each thread's strip of the tile, from the block buffers.
+    if (failed(tileAndFuse(rewriter, cast<TilingInterface>(tiled.getOperation()),
+                           t.threadTile, /*asNumThreads=*/false, /*threadLevel=*/true,
+                           Fuse::None)))
+      return failure();
+    for (linalg::CopyOp copy : copies) {
+      SmallVector<int64_t> ones(copy.getNumLoops(), 1);
+      if (failed(tileAndFuse(rewriter, cast<TilingInterface>(copy.getOperation()), ones,
+                             /*asNumThreads=*/false, /*threadLevel=*/true,
+                             Fuse::NoReductions)))
+        return failure();
+    }
     return success();
   }
 
@@ -504,6 +755,16 @@ struct DlcTileGpuPass : impl::DlcTileGpuBase<DlcTileGpuPass> {
     func->setAttr("dlc.gpu_grid_arg", b.getI64IntegerAttr(outputArg));
     func->setAttr("dlc.gpu_block_tile", b.getDenseI64ArrayAttr(t.blockTile));
     func->setAttr("dlc.gpu_threads", b.getDenseI64ArrayAttr(t.threads));
+    if (t.contraction) {
+      if (failed(tileContraction(rewriter, *blocks, t))) {
+        func->emitError("shared-memory contraction tiling failed");
+        return signalPassFailure();
+      }
+      func->setAttr("dlc.gpu_block_threads", b.getI64IntegerAttr(t.rowThreads));
+      func->setAttr("dlc.gpu_thread_tile", b.getDenseI64ArrayAttr(t.threadTile));
+      func->setAttr("dlc.gpu_reduction_tile", b.getDenseI64ArrayAttr(t.reductionTile));
+      return;
+    }
     if (t.rowThreads != 0) {
       if (failed(tileRows(rewriter, *blocks, t)))
         func->emitWarning("cooperative row tiling failed; the block's rows run on one thread");

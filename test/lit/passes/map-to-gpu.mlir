@@ -211,7 +211,7 @@ func.func @k5(%a: memref<?x1024xf32>, %c: memref<?x1024xf32>, %wg: index, %nwg: 
 }
 
 // A reducing root: the merge writes the kernel's output, so thread 0 alone does it,
-// between barriers.
+// after a barrier (it reads the partials); nothing follows it, so no barrier after.
 // CHECK-LABEL: gpu.func @k6
 // CHECK: %[[TID:.*]] = gpu.thread_id x
 // CHECK: scf.for %{{.*}} = %[[TID]] to
@@ -219,7 +219,8 @@ func.func @k5(%a: memref<?x1024xf32>, %c: memref<?x1024xf32>, %wg: index, %nwg: 
 // CHECK-NEXT: %[[FIRST:.*]] = arith.cmpi eq, %[[TID]], %{{.*}} : index
 // CHECK-NEXT: scf.if %[[FIRST]] {
 // CHECK-NEXT:   linalg.reduce
-// CHECK: gpu.barrier
+// CHECK-NOT: gpu.barrier
+// CHECK: gpu.return
 func.func @k6(%a: memref<?x1024xf32>, %c: memref<?xf32>, %wg: index, %nwg: index)
     attributes {dlc.kernel, dlc.gpu_grid = array<i64: 0, 0, 1>, dlc.gpu_block_threads = 256 : i64} {
   %c0 = arith.constant 0 : index
@@ -252,6 +253,91 @@ func.func @k6(%a: memref<?x1024xf32>, %c: memref<?xf32>, %wg: index, %nwg: index
         linalg.yield %s : f32
       }
     memref.dealloc %p : memref<1x256xf32>
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}
+
+// A shared-memory contraction tile: the thread loops sit in the block's reduction
+// loop. The step's slices are shared memory; the slice of A has a dynamic number of
+// rows (the tile at the tensor's edge), so its buffer takes the bound (16 x 16) and
+// is seen through a reinterpret_cast. Barriers: one at the top of each step (its
+// copies overwrite what the previous step's strips read; the first step's strips
+// follow the fill of the accumulator), one between the copies and the strips; none
+// between the two copies, which touch different buffers, and none after the loop.
+// CHECK-LABEL: gpu.func @k7
+// CHECK-SAME: workgroup(%[[SA:.*]] : memref<256xf32, #gpu.address_space<workgroup>>, %[[SB:.*]] : memref<16x32xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME: dlc.block = array<i64: 256>
+// CHECK: %[[TID:.*]] = gpu.thread_id x
+// CHECK: scf.for %{{.*}} = %[[TID]] to
+// CHECK:   linalg.fill
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK:   %[[FA:.*]] = memref.memory_space_cast %[[SA]] : memref<256xf32, #gpu.address_space<workgroup>> to memref<256xf32>
+// CHECK:   %[[A:.*]] = memref.reinterpret_cast %[[FA]] to offset: [0], sizes: [%{{.*}}, 16], strides: [16, 1]
+// CHECK:   gpu.barrier
+// CHECK-NOT: gpu.barrier
+// CHECK:   scf.for %{{.*}} = %[[TID]] to
+// CHECK:     linalg.copy
+// CHECK-NOT: gpu.barrier
+// CHECK:   %[[B:.*]] = memref.memory_space_cast %[[SB]]
+// CHECK-NOT: gpu.barrier
+// CHECK:   scf.for %{{.*}} = %[[TID]] to
+// CHECK:     linalg.copy
+// CHECK:   gpu.barrier
+// CHECK-NOT: gpu.barrier
+// CHECK:   scf.for %{{.*}} = %[[TID]] to
+// CHECK:     linalg.matmul
+// CHECK-NOT: gpu.barrier
+// CHECK: gpu.return
+//
+// Emulated, the step's buffers are stack memory taken once, before the loop.
+// EMU-LABEL: func.func @k7(
+// EMU: memref.alloca_scope
+// EMU:   linalg.fill
+// EMU: memref.alloca() : memref<256xf32>
+// EMU: memref.alloca() : memref<16x32xf32>
+// EMU: scf.for
+// EMU-NOT: memref.alloca()
+// EMU: linalg.matmul
+func.func @k7(%a: memref<?x64xf32>, %b: memref<64x32xf32>, %c: memref<?x32xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel, dlc.gpu_grid = array<i64: 0, 0, 16>, dlc.gpu_grid_arg = 2 : i64,
+                dlc.gpu_block_threads = 256 : i64} {
+  %c0 = arith.constant 0 : index
+  %c16 = arith.constant 16 : index
+  %c64 = arith.constant 64 : index
+  %zero = arith.constant 0.0 : f32
+  %n = memref.dim %a, %c0 : memref<?x64xf32>
+  scf.forall (%i) = (0) to (%n) step (16) {
+    %m = affine.min affine_map<(d0)[s0] -> (16, s0 - d0)>(%i)[%n]
+    %out = memref.subview %c[%i, 0] [%m, 32] [1, 1] : memref<?x32xf32> to memref<?x32xf32, strided<[32, 1], offset: ?>>
+    scf.forall (%r, %col) in (%m, 32) {
+      %o = memref.subview %out[%r, %col] [1, 1] [1, 1] : memref<?x32xf32, strided<[32, 1], offset: ?>> to memref<1x1xf32, strided<[32, 1], offset: ?>>
+      linalg.fill ins(%zero : f32) outs(%o : memref<1x1xf32, strided<[32, 1], offset: ?>>)
+    } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+    scf.for %k = %c0 to %c64 step %c16 {
+      %sa = memref.alloc(%m) : memref<?x16xf32>
+      scf.forall (%r, %kk) in (%m, 16) {
+        %row = affine.apply affine_map<(d0, d1) -> (d0 + d1)>(%i, %r)
+        %col = affine.apply affine_map<(d0, d1) -> (d0 + d1)>(%k, %kk)
+        %x = memref.subview %a[%row, %col] [1, 1] [1, 1] : memref<?x64xf32> to memref<1x1xf32, strided<[64, 1], offset: ?>>
+        %y = memref.subview %sa[%r, %kk] [1, 1] [1, 1] : memref<?x16xf32> to memref<1x1xf32, strided<[16, 1], offset: ?>>
+        linalg.copy ins(%x : memref<1x1xf32, strided<[64, 1], offset: ?>>) outs(%y : memref<1x1xf32, strided<[16, 1], offset: ?>>)
+      } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+      %sb = memref.alloc() : memref<16x32xf32>
+      scf.forall (%kk, %col) in (16, 32) {
+        %row = affine.apply affine_map<(d0, d1) -> (d0 + d1)>(%k, %kk)
+        %x = memref.subview %b[%row, %col] [1, 1] [1, 1] : memref<64x32xf32> to memref<1x1xf32, strided<[32, 1], offset: ?>>
+        %y = memref.subview %sb[%kk, %col] [1, 1] [1, 1] : memref<16x32xf32> to memref<1x1xf32, strided<[32, 1], offset: ?>>
+        linalg.copy ins(%x : memref<1x1xf32, strided<[32, 1], offset: ?>>) outs(%y : memref<1x1xf32, strided<[32, 1], offset: ?>>)
+      } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+      scf.forall (%col) in (32) {
+        %sbc = memref.subview %sb[0, %col] [16, 1] [1, 1] : memref<16x32xf32> to memref<16x1xf32, strided<[32, 1], offset: ?>>
+        %oc = memref.subview %out[0, %col] [%m, 1] [1, 1] : memref<?x32xf32, strided<[32, 1], offset: ?>> to memref<?x1xf32, strided<[32, 1], offset: ?>>
+        linalg.matmul ins(%sa, %sbc : memref<?x16xf32>, memref<16x1xf32, strided<[32, 1], offset: ?>>)
+                      outs(%oc : memref<?x1xf32, strided<[32, 1], offset: ?>>)
+      } {mapping = [#gpu.thread<linear_dim_0>]}
+      memref.dealloc %sa : memref<?x16xf32>
+      memref.dealloc %sb : memref<16x32xf32>
+    }
   } {mapping = [#gpu.block<linear_dim_0>]}
   return
 }

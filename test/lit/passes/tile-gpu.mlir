@@ -1,5 +1,6 @@
 // RUN: dlc-opt %s -dlc-tile-gpu | FileCheck %s
 // RUN: dlc-opt %s -dlc-tile-gpu -canonicalize -cse | FileCheck %s --check-prefix=ROWS
+// RUN: dlc-opt %s -dlc-tile-gpu -canonicalize -cse | FileCheck %s --check-prefix=MM
 
 // A matmul root: 256 threads dealt from the innermost output dim (16 columns: 16
 // threads) outwards (rows: the 16 left). Block tile 16x16, one output per thread; the
@@ -185,5 +186,63 @@ func.func @k5(%a: memref<32x16x8x8xf32>, %c: memref<1x16x1x1xf32>, %wg: index, %
     linalg.yield %d : f32
   } -> tensor<16xf32>
   bufferization.materialize_in_destination %mean in writable %view : (tensor<16xf32>, memref<16xf32>) -> ()
+  return
+}
+
+// A contraction (a matmul over 96 elements with a bias and Relu after it) takes a
+// shared-memory tile: a 64x64 block tile of 256 threads, 64 along the columns and 4
+// along the rows, each computing a 16x1 strip. The accumulator's fill goes over the
+// threads element by element; the reduction runs in steps of 16, each copying the
+// step's 64x16 slice of A and 16x64 slice of B into block buffers (element by element)
+// before the threads compute their strips from them; the bias and Relu then go over
+// the threads element by element, reading the accumulator.
+// MM-LABEL: func.func @k6
+// MM-SAME: dlc.gpu_block_threads = 256
+// MM-SAME: dlc.gpu_block_tile = array<i64: 64, 64>
+// MM-SAME: dlc.gpu_grid = array<i64: 0, 0, 64, 0, 1, 64>
+// MM-SAME: dlc.gpu_reduction_tile = array<i64: 0, 0, 16>
+// MM-SAME: dlc.gpu_thread_tile = array<i64: 16, 1, 0>
+// MM: scf.forall (%[[I:.*]], %[[J:.*]]) = (0, 0) to (%{{.*}}, 130) step (64, 64)
+// MM:   %[[FILL:.*]] = scf.forall (%{{.*}}, %{{.*}}) in (%{{.*}}, %{{.*}})
+// MM:     linalg.fill {{.*}} -> tensor<1x1xf32>
+// MM:   %[[ACC:.*]] = scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %[[C16:.*]] iter_args(%{{.*}} = %[[FILL]])
+// MM:     %[[EA:.*]] = tensor.empty(%{{.*}}) : tensor<?x16xf32>
+// MM:     %[[SA:.*]] = scf.forall ({{.*}}) in (%{{.*}}, 16) shared_outs(%{{.*}} = %[[EA]])
+// MM:       linalg.copy {{.*}} -> tensor<1x1xf32>
+// MM:     %[[EB:.*]] = tensor.empty(%{{.*}}) : tensor<16x?xf32>
+// MM:     %[[SB:.*]] = scf.forall ({{.*}}) in (16, %{{.*}}) shared_outs(%{{.*}} = %[[EB]])
+// MM:       linalg.copy {{.*}} -> tensor<1x1xf32>
+// MM:     scf.forall ({{.*}}) = (0, 0) to (%{{.*}}, %{{.*}}) step (16, 1)
+// MM:       tensor.extract_slice %[[SA]]
+// MM:       tensor.extract_slice %[[SB]]
+// MM:       linalg.matmul {{.*}} -> tensor<?x1xf32>
+// MM:   scf.forall ({{.*}}) in (%{{.*}}, %{{.*}})
+// MM:     tensor.extract_slice %[[ACC]]
+// MM:     linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<1x1xf32>, tensor<1xf32>)
+// MM:     -> tensor<1x1xf32>
+// MM:   } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+// MM: } {mapping = [#gpu.block<linear_dim_1>, #gpu.block<linear_dim_0>]}
+func.func @k6(%a: memref<?x96xf32>, %b: memref<96x130xf32>, %bias: memref<130xf32>,
+              %c: memref<?x130xf32>, %wg: index, %nwg: index) attributes {dlc.kernel} {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %ta = bufferization.to_tensor %a restrict : memref<?x96xf32> to tensor<?x96xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<96x130xf32> to tensor<96x130xf32>
+  %tbias = bufferization.to_tensor %bias restrict : memref<130xf32> to tensor<130xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<?x130xf32> to tensor<?x130xf32>
+  %n = tensor.dim %ta, %c0 : tensor<?x96xf32>
+  %e = tensor.empty(%n) : tensor<?x130xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<?x130xf32>) -> tensor<?x130xf32>
+  %m = linalg.matmul ins(%ta, %tb : tensor<?x96xf32>, tensor<96x130xf32>) outs(%f : tensor<?x130xf32>) -> tensor<?x130xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>,
+                                        affine_map<(d0, d1) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%m, %tbias : tensor<?x130xf32>, tensor<130xf32>) outs(%tc : tensor<?x130xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %s = arith.addf %x, %y : f32
+    %z = arith.maximumf %s, %zero : f32
+    linalg.yield %z : f32
+  } -> tensor<?x130xf32>
+  bufferization.materialize_in_destination %r in restrict writable %c : (tensor<?x130xf32>, memref<?x130xf32>) -> ()
   return
 }
