@@ -190,34 +190,47 @@ func.func @k5(%a: memref<32x16x8x8xf32>, %c: memref<1x16x1x1xf32>, %wg: index, %
 }
 
 // A contraction (a matmul over 96 elements with a bias and Relu after it) takes a
-// shared-memory tile: a 64x64 block tile of 256 threads, 64 along the columns and 4
-// along the rows, each computing a 16x1 strip. The accumulator's fill goes over the
-// threads element by element; the reduction runs in steps of 16, each copying the
-// step's 64x16 slice of A and 16x64 slice of B into block buffers (element by element)
-// before the threads compute their strips from them; the bias and Relu then go over
-// the threads element by element, reading the accumulator.
+// shared-memory tile: a 64x64 block tile of 256 threads, each computing a 4x4
+// micro-tile. The accumulator spans the whole tile (static, also at the tensor's
+// edge) and its fill goes over the threads element by element; the reduction runs in
+// steps of 16 (whole steps: 16 divides 96), each copying the step's slices of A and B
+// (as many rows/columns as the edge tile has) into static 64x16 and 16x64 block
+// buffers, element by element; the threads then compute their micro-tiles from them,
+// the reduction loop outermost, multiply-adds contractible into FMAs. The bias and
+// Relu go over the threads element by element, reading the accumulator's valid part.
 // MM-LABEL: func.func @k6
 // MM-SAME: dlc.gpu_block_threads = 256
 // MM-SAME: dlc.gpu_block_tile = array<i64: 64, 64>
 // MM-SAME: dlc.gpu_grid = array<i64: 0, 0, 64, 0, 1, 64>
 // MM-SAME: dlc.gpu_reduction_tile = array<i64: 0, 0, 16>
-// MM-SAME: dlc.gpu_thread_tile = array<i64: 16, 1, 0>
+// MM-SAME: dlc.gpu_thread_tile = array<i64: 4, 4, 0>
 // MM: scf.forall (%[[I:.*]], %[[J:.*]]) = (0, 0) to (%{{.*}}, 130) step (64, 64)
-// MM:   %[[FILL:.*]] = scf.forall (%{{.*}}, %{{.*}}) in (%{{.*}}, %{{.*}})
+// MM:   %[[M:.*]] = affine.min
+// MM:   %[[N:.*]] = affine.min
+// MM:   %[[E:.*]] = tensor.empty() : tensor<64x64xf32>
+// MM:   %[[FILL:.*]] = scf.forall (%{{.*}}, %{{.*}}) in (64, 64) shared_outs(%{{.*}} = %[[E]])
 // MM:     linalg.fill {{.*}} -> tensor<1x1xf32>
-// MM:   %[[ACC:.*]] = scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %[[C16:.*]] iter_args(%{{.*}} = %[[FILL]])
-// MM:     %[[EA:.*]] = tensor.empty(%{{.*}}) : tensor<?x16xf32>
-// MM:     %[[SA:.*]] = scf.forall ({{.*}}) in (%{{.*}}, 16) shared_outs(%{{.*}} = %[[EA]])
+// MM:   %[[ACC:.*]] = scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %[[C16:.*]] iter_args(%[[IT:.*]] = %[[FILL]]) -> (tensor<64x64xf32>)
+// MM:     %[[EA:.*]] = tensor.empty() : tensor<64x16xf32>
+// MM:     %[[PA:.*]] = tensor.extract_slice %[[EA]][0, 0] [%[[M]], 16]
+// MM:     %[[CA:.*]] = scf.forall ({{.*}}) in (%[[M]], 16) shared_outs(%{{.*}} = %[[PA]])
 // MM:       linalg.copy {{.*}} -> tensor<1x1xf32>
-// MM:     %[[EB:.*]] = tensor.empty(%{{.*}}) : tensor<16x?xf32>
-// MM:     %[[SB:.*]] = scf.forall ({{.*}}) in (16, %{{.*}}) shared_outs(%{{.*}} = %[[EB]])
+// MM:     %[[SA:.*]] = tensor.insert_slice %[[CA]] into %[[EA]][0, 0] [%[[M]], 16]
+// MM:     %[[EB:.*]] = tensor.empty() : tensor<16x64xf32>
+// MM:     %[[PB:.*]] = tensor.extract_slice %[[EB]][0, 0] [16, %[[N]]]
+// MM:     %[[CB:.*]] = scf.forall ({{.*}}) in (16, %[[N]]) shared_outs(%{{.*}} = %[[PB]])
 // MM:       linalg.copy {{.*}} -> tensor<1x1xf32>
-// MM:     scf.forall ({{.*}}) = (0, 0) to (%{{.*}}, %{{.*}}) step (16, 1)
-// MM:       tensor.extract_slice %[[SA]]
-// MM:       tensor.extract_slice %[[SB]]
-// MM:       linalg.matmul {{.*}} -> tensor<?x1xf32>
-// MM:   scf.forall ({{.*}}) in (%{{.*}}, %{{.*}})
-// MM:     tensor.extract_slice %[[ACC]]
+// MM:     %[[SB:.*]] = tensor.insert_slice %[[CB]] into %[[EB]][0, 0] [16, %[[N]]]
+// MM:     scf.forall ({{.*}}) = (0, 0) to (64, 64) step (4, 4) shared_outs(%{{.*}} = %[[IT]])
+// MM:       tensor.extract_slice %[[SA]]{{.*}} to tensor<4x16xf32>
+// MM:       tensor.extract_slice %[[SB]]{{.*}} to tensor<16x4xf32>
+// MM:       linalg.generic {{.*}} iterator_types = ["reduction", "parallel", "parallel"]
+// MM:         arith.mulf {{.*}} fastmath<contract>
+// MM:         arith.addf {{.*}} fastmath<contract>
+// MM:       -> tensor<4x4xf32>
+// MM:   %[[VALID:.*]] = tensor.extract_slice %[[ACC]][0, 0] [%[[M]], %[[N]]]
+// MM:   scf.forall ({{.*}}) in (%[[M]], %[[N]])
+// MM:     tensor.extract_slice %[[VALID]]
 // MM:     linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<1x1xf32>, tensor<1xf32>)
 // MM:     -> tensor<1x1xf32>
 // MM:   } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
