@@ -124,9 +124,19 @@ def DlcTileGpu : Pass<"dlc-tile-gpu", "mlir::ModuleOp"> {
     `dlc.gpu_grid` (triples result, dim, tile: the grid is the product of
     ceildiv(dim, tile)), `dlc.gpu_block_tile` and `dlc.gpu_threads` (per loop; 0 =
     not tiled). A kernel without them runs as a single thread.
+
+    Cooperative blocks (`dlc.gpu_block_threads`): a block reduces long rows together
+    (partial reductions per thread, merged), or computes a contraction's tile through
+    shared memory (`dlc.gpu_thread_tile`: each thread's micro-tile per contraction
+    loop; `dlc.gpu_reduction_tile`: the reduction staged per step).
   }];
+  let options = [
+    Option<"contractionTiles", "contraction-tiles", "bool", /*default=*/"true",
+           "Compute contractions (MatMul, Gemm, Conv) through shared-memory tiles; "
+           "false: one thread per output element, from global memory">,
+  ];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::affine::AffineDialect",
-                           "mlir::gpu::GPUDialect"];
+                           "mlir::gpu::GPUDialect", "mlir::arith::ArithDialect"];
 }
 
 def DlcMapToGpu : Pass<"dlc-map-to-gpu", "mlir::ModuleOp"> {

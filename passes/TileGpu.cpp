@@ -347,8 +347,9 @@ std::optional<GpuTiling> chooseContractionTiling(linalg::LinalgOp root, const Ke
   return t;
 }
 
-GpuTiling chooseTiling(linalg::LinalgOp root, const KernelRoot &kr) {
-  if (std::optional<GpuTiling> c = chooseContractionTiling(root, kr))
+GpuTiling chooseTiling(linalg::LinalgOp root, const KernelRoot &kr, bool contractionTiles) {
+  if (std::optional<GpuTiling> c =
+          contractionTiles ? chooseContractionTiling(root, kr) : std::nullopt)
     return *c;
   unsigned n = root.getNumLoops();
   GpuTiling t{SmallVector<int64_t>(n, 0), SmallVector<int64_t>(n, 0)};
@@ -592,6 +593,8 @@ std::optional<SmallVector<int64_t>> gridTriples(func::FuncOp func, const KernelR
 }
 
 struct DlcTileGpuPass : impl::DlcTileGpuBase<DlcTileGpuPass> {
+  using DlcTileGpuBase::DlcTileGpuBase;
+
   void runOnOperation() override {
     for (auto func : getOperation().getOps<func::FuncOp>())
       if (func->hasAttr("dlc.kernel"))
@@ -948,7 +951,7 @@ struct DlcTileGpuPass : impl::DlcTileGpuBase<DlcTileGpuPass> {
     if (!kr)
       return;
     auto root = cast<linalg::LinalgOp>(kr.op);
-    GpuTiling t = chooseTiling(root, kr);
+    GpuTiling t = chooseTiling(root, kr, contractionTiles);
     if (llvm::all_of(t.blockTile, [](int64_t s) { return s == 0; }))
       return;
     // The grid: one block per tile of each tiled loop, in terms of the kernel's output.

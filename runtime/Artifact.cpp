@@ -68,7 +68,8 @@ fbs::Offset<fb::Kernel> writeKernel(fbs::FlatBufferBuilder &fbb, const Kernel &k
 
 fbs::Offset<fb::Launch> writeLaunch(fbs::FlatBufferBuilder &fbb, const Launch &l) {
   return fb::CreateLaunch(fbb, l.kernel, fbb.CreateVector(l.bindings), l.numInputs,
-                          l.grid, fbb.CreateVector(l.block), l.sharedMemory);
+                          l.grid, fbb.CreateVector(l.block), l.sharedMemory,
+                          l.staticSharedMemory);
 }
 
 //===----------------------------------------------------------------------===//
@@ -139,6 +140,7 @@ Launch readLaunch(const fb::Launch *l) {
   launch.grid = l->grid();
   launch.block = readVector(l->block());
   launch.sharedMemory = l->shared_memory();
+  launch.staticSharedMemory = l->static_shared_memory();
   return launch;
 }
 

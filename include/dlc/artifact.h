@@ -59,6 +59,8 @@ struct Launch {
   int64_t grid = 1; // >= 1 static; < 0: expression -(grid + 1)
   std::vector<int32_t> block;
   int32_t sharedMemory = 0;
+  /// Shared memory the kernel itself declares (static; for inspect).
+  int32_t staticSharedMemory = 0;
 };
 
 struct ArtifactSpec {

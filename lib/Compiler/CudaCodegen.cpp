@@ -26,6 +26,13 @@ LogicalResult assignGpuLaunches(ModuleOp module, artifact::ArtifactSpec &spec) {
     auto block = func->getAttrOfType<DenseI64ArrayAttr>("dlc.block");
     launch.block = {static_cast<int32_t>(block && block.size() == 1 ? block[0] : 1), 1, 1};
     launch.sharedMemory = 0;
+    launch.staticSharedMemory = 0;
+    if (auto gpuFunc = dyn_cast<gpu::GPUFuncOp>(func))
+      for (BlockArgument b : gpuFunc.getWorkgroupAttributions()) {
+        auto type = cast<MemRefType>(b.getType());
+        launch.staticSharedMemory += static_cast<int32_t>(
+            type.getNumElements() * std::max<int64_t>(1, type.getElementTypeBitWidth() / 8));
+      }
     launch.grid = 1;
     auto grid = func->getAttrOfType<DenseI64ArrayAttr>("dlc.gpu_grid");
     if (!grid || grid.empty() || grid.size() % 3 != 0)

@@ -104,8 +104,14 @@ LogicalResult runKernelPipeline(ModuleOp module, const CompileOptions &options) 
       foldPad = std::string(env) != "0";
     if (foldPad)
       pm.addPass(createDlcFoldPadIntoLoads());
-    if (gpuTiling)
-      pm.addPass(createDlcTileGpu());
+    if (gpuTiling) {
+      // DLC_GPU_CONTRACTION_TILES=0: contractions without shared-memory tiles (the
+      // comparison in test/gpu's compute check).
+      DlcTileGpuOptions tile;
+      if (const char *env = std::getenv("DLC_GPU_CONTRACTION_TILES"); env && *env)
+        tile.contractionTiles = std::string(env) != "0";
+      pm.addPass(createDlcTileGpu(tile));
+    }
     else
       pm.addPass(createDlcTileWorkgroups());
     pm.addPass(createCanonicalizerPass());

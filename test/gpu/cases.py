@@ -68,11 +68,13 @@ def e2e_models(work):
     return sorted(glob.glob(os.path.join(work, "*.onnx")))
 
 
-def run(argv, timeout=300):
-    """Runs argv; returns (exit code or None on timeout, first stderr line)."""
+def run(argv, timeout=300, env=None):
+    """Runs argv (with `env` added to the environment); returns (exit code or None on
+    timeout, first stderr line)."""
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, errors="replace",
-                              timeout=timeout, stdin=subprocess.DEVNULL)
+                              timeout=timeout, stdin=subprocess.DEVNULL,
+                              env=dict(os.environ, **env) if env else None)
     except subprocess.TimeoutExpired:
         return None, f"no exit within {timeout} s"
     return proc.returncode, run_node_tests.first_line(proc.stderr)

@@ -8,6 +8,10 @@
   reducesum.onnx  ReduceSum over the last axis (y[N, 1]): one kernel
 At N = 16384 each input and output is 64 MiB. run_bundle.py times them on a GPU with
 `dlc-run --profile` against the device-to-device copy bandwidth.
+
+A compute-bound one, timed in FLOP/s (FLOPS_PER_ROW gives the work per row of x):
+  matmul.onnx     MatMul by a 1024x1024 weight, bias Add and Relu: one kernel (a
+                  shared-memory contraction tile)
 """
 
 import os
@@ -18,6 +22,8 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 WIDTH = 1024
+# Multiply-adds count two.
+FLOPS_PER_ROW = {"matmul": 2 * WIDTH * WIDTH}
 
 
 def model(name, nodes, inits=(), out_width=WIDTH):
@@ -51,6 +57,13 @@ def main():
     onnx.save(model("reducesum", [helper.make_node("ReduceSum", ["x", "axes"], ["y"],
                                                    keepdims=1)], [axes], out_width=1),
               os.path.join(out, "reducesum.onnx"))
+    rng = np.random.default_rng(0)
+    weight = numpy_helper.from_array(
+        (rng.standard_normal((WIDTH, WIDTH)) / np.sqrt(WIDTH)).astype(np.float32), "w")
+    onnx.save(model("matmul", [helper.make_node("MatMul", ["x", "w"], ["t0"]),
+                               helper.make_node("Add", ["t0", "bias"], ["t1"]),
+                               helper.make_node("Relu", ["t1"], ["y"])], [weight, bias]),
+              os.path.join(out, "matmul.onnx"))
 
 
 if __name__ == "__main__":

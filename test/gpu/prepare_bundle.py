@@ -27,21 +27,25 @@ import tarfile
 import time
 
 import cases
+import make_bandwidth_models
 
 TAR_LIMIT = 60 << 20  # the device tool carries 64 MiB a call
 TARGET = ["cuda"]  # --target: cpu makes a bundle to try run_bundle.py out without a GPU
 
 
-def compile_model(dlc, model, kind, manifest, timeout):
-    """Compiles MODEL.onnx for CUDA to MODEL.dlc beside it and deletes the model (the
-    artifact is what runs there); returns (name, artifact path or None on failure)."""
-    name = os.path.splitext(os.path.basename(model))[0]
+def compile_model(dlc, model, kind, manifest, timeout, name=None, env=None, keep=False):
+    """Compiles MODEL.onnx for CUDA to NAME.dlc beside it (NAME: the model's) and
+    deletes the model unless `keep` (the artifact is what runs there); returns (name,
+    artifact path or None on failure)."""
+    name = name or os.path.splitext(os.path.basename(model))[0]
     artifact = os.path.join(os.path.dirname(model), f"{name}.dlc")
-    code, err = cases.run([dlc, "compile", model, "--target", TARGET[0], "-o", artifact], timeout)
+    code, err = cases.run([dlc, "compile", model, "--target", TARGET[0], "-o", artifact],
+                          timeout, env)
     if code != 0:
         manifest["problems"].append(f"{kind}/{name}: dlc compile: {err}")
         return name, None
-    os.remove(model)
+    if not keep:
+        os.remove(model)
     return name, artifact
 
 
@@ -172,12 +176,25 @@ def main():
     subprocess.run([sys.executable, os.path.join(cases.HERE, "make_bandwidth_models.py"),
                     bw_dir], check=True)
     manifest["bandwidth"] = []
+    manifest["compute"] = []
     for model in sorted(glob.glob(os.path.join(bw_dir, "*.onnx"))):
-        name, artifact = compile_model(dlc, model, "bandwidth", manifest, args.timeout)
-        if not artifact:
+        stem = os.path.splitext(os.path.basename(model))[0]
+        flops = make_bandwidth_models.FLOPS_PER_ROW.get(stem)
+        if not flops:
+            name, artifact = compile_model(dlc, model, "bandwidth", manifest, args.timeout)
+            if artifact:
+                manifest["bandwidth"].append({"name": name,
+                                              "artifact": os.path.relpath(artifact, args.bundle)})
             continue
-        manifest["bandwidth"].append({"name": name,
-                                      "artifact": os.path.relpath(artifact, args.bundle)})
+        # A compute model also without shared-memory contraction tiles (one thread per
+        # output element, from global memory), for the comparison.
+        for name, env in ((stem, None), (stem + "-noshared", {"DLC_GPU_CONTRACTION_TILES": "0"})):
+            name, artifact = compile_model(dlc, model, "compute", manifest, args.timeout,
+                                           name=name, env=env, keep=True)
+            if artifact:
+                manifest["compute"].append({"name": name, "flops_per_row": flops,
+                                            "artifact": os.path.relpath(artifact, args.bundle)})
+        os.remove(model)
 
     manifest["train"] = prepare_training(dlc, args.bundle, manifest, args.timeout)
 

@@ -9,6 +9,8 @@
          losses against the same training on the CPU (1e-3 relative) and the step time
   bandwidth  the fused memory-bound kernels on x[16384, 1024] (64 MiB) with
          `dlc-run --profile`: GB/s against the device-to-device copy ceiling
+  compute  x[16384, 1024] times a 1024x1024 weight (with bias and Relu), with and
+         without shared-memory contraction tiles: TFLOP/s
   node   each node test's data sets through dlc-run --batch (many runs per process),
          compared as the conformance
          runner does (test/conformance/run_node_tests.py); the pass count is set
@@ -296,6 +298,11 @@ def main():
         for c in manifest.get("bandwidth", []):
             bandwidth.append(bandwidth_case(c, args.bundle, args.dlc_run, work, args.timeout))
             say(f"bandwidth {c['name']}: {bandwidth[-1].get('problem') or 'ok'}")
+        compute = []
+        for c in manifest.get("compute", []):
+            compute.append(bandwidth_case(c, args.bundle, args.dlc_run, work, args.timeout))
+            compute[-1]["flops"] = c["flops_per_row"] * BW_ROWS
+            say(f"compute {c['name']}: {compute[-1].get('problem') or 'ok'}")
         results = node_runs(manifest, args.bundle, args.dlc_run, work,
                             min(args.jobs, 8), args.timeout,
                             start + args.deadline if args.deadline else 0, say)
@@ -338,6 +345,16 @@ def main():
         pct = 100 * gbs / b["ceiling_gbs"] if b["ceiling_gbs"] else 0
         print(f"{b['name']:<11}{len(b['kernels']):>8}{ms:>9.3f}{gbs:>9.1f}{pct:>7.1f}%"
               f"  (copy {b['ceiling_gbs']} GB/s)")
+    if compute:
+        print(f"\n{'compute':<17}{'kernels':>8}{'ms':>9}{'TFLOP/s':>9}"
+              f"  (x[{BW_ROWS}, {BW_WIDTH}] times a {BW_WIDTH}x{BW_WIDTH} weight)")
+    for c in compute:
+        if c["problem"]:
+            print(f"{c['name']:<17} FAIL {c['problem']}")
+            continue
+        ms = sum(k["ms"] for k in c["kernels"])
+        tflops = c["flops"] / (ms * 1e-3) / 1e12 if ms else 0
+        print(f"{c['name']:<17}{len(c['kernels']):>8}{ms:>9.3f}{tflops:>9.2f}")
     statuses = {}
     for _, status, _ in nodes:
         statuses[status] = statuses.get(status, 0) + 1
@@ -355,7 +372,8 @@ def main():
         print(f"  ... and {len(failures) - 40} more")
     if args.report:
         with open(args.report, "w") as f:
-            json.dump({"device": device, "e2e": rows, "bandwidth": bandwidth, "train": trains,
+            json.dump({"device": device, "e2e": rows, "bandwidth": bandwidth, "compute": compute,
+                       "train": trains,
                        "train_profiles": profiles,
                        "node": [{"name": n, "status": s, "detail": d} for n, s, d in nodes]},
                       f, indent=1)

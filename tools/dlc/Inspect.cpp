@@ -131,7 +131,8 @@ Status inspect(const std::string &path, bool json, std::ostream &os) {
          << jsonString(l.grid < 0 ? exprText(spec, spec.exprs[-(l.grid + 1)])
                                   : std::to_string(l.grid))
          << ", \"block\": " << (l.block.empty() ? 1 : l.block[0])
-         << ", \"shared_memory\": " << l.sharedMemory << "}";
+         << ", \"shared_memory\": " << l.sharedMemory
+         << ", \"static_shared_memory\": " << l.staticSharedMemory << "}";
     }
     os << "\n  ]"
        << ",\n  \"weight_bytes\": " << spec.weights.size()
@@ -160,7 +161,8 @@ Status inspect(const std::string &path, bool json, std::ostream &os) {
     os << "  " << spec.kernels[l.kernel].name << " grid "
        << (l.grid < 0 ? exprText(spec, spec.exprs[-(l.grid + 1)]) : std::to_string(l.grid));
     if (cuda)
-      os << " block " << (l.block.empty() ? 1 : l.block[0]) << " shared " << l.sharedMemory;
+      os << " block " << (l.block.empty() ? 1 : l.block[0]) << " shared "
+         << l.sharedMemory + l.staticSharedMemory;
     os << " buffers";
     for (int32_t b : l.bindings)
       os << " " << b;
