@@ -112,14 +112,53 @@ LogicalResult foldPad(RewriterBase &rewriter, linalg::GenericOp g, unsigned oper
   return success();
 }
 
+/// Gives the contraction `g` its padded input `operand` through an elementwise
+/// producer of the padded tensor (an identity generic over the pad, which then takes
+/// the guarded loads), so that the input stays a tiled operand of `g`.
+LogicalResult padThroughProducer(RewriterBase &rewriter, linalg::GenericOp g, unsigned operand) {
+  auto pad = g->getOperand(operand).getDefiningOp<tensor::PadOp>();
+  auto type = cast<RankedTensorType>(pad.getType());
+  Location loc = pad.getLoc();
+  rewriter.setInsertionPoint(g);
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, pad.getResult());
+  Value empty = tensor::EmptyOp::create(rewriter, loc, sizes, type.getElementType());
+  AffineMap id = rewriter.getMultiDimIdentityMap(type.getRank());
+  auto producer = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{type}, ValueRange{pad.getResult()}, ValueRange{empty},
+      ArrayRef<AffineMap>{id, id},
+      SmallVector<utils::IteratorType>(type.getRank(), utils::IteratorType::parallel),
+      [](OpBuilder &b, Location l, ValueRange args) {
+        linalg::YieldOp::create(b, l, args[0]);
+      });
+  rewriter.modifyOpInPlace(g, [&] { g->setOperand(operand, producer->getResult(0)); });
+  return foldPad(rewriter, producer, 0);
+}
+
 struct DlcFoldPadIntoLoadsPass : impl::DlcFoldPadIntoLoadsBase<DlcFoldPadIntoLoadsPass> {
+  using DlcFoldPadIntoLoadsBase::DlcFoldPadIntoLoadsBase;
+
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
+    // The shared-memory contractions dlc-tile-gpu will tile.
+    SmallPtrSet<Operation *, 8> contractions;
+    if (contractionTiles)
+      for (auto func : getOperation().getOps<func::FuncOp>())
+        if (func->hasAttr("dlc.kernel"))
+          if (KernelRoot kr = findKernelRoot(func))
+            if (Operation *c = findSharedContraction(kr.op))
+              contractions.insert(c);
     SmallVector<linalg::GenericOp> generics;
     getOperation()->walk([&](linalg::GenericOp g) { generics.push_back(g); });
     for (linalg::GenericOp g : generics)
       while (std::optional<unsigned> operand = paddedInput(g)) {
         auto pad = g->getOperand(*operand).getDefiningOp<tensor::PadOp>();
+        if (contractions.contains(g)) {
+          if (failed(padThroughProducer(rewriter, g, *operand)))
+            return signalPassFailure();
+          if (pad->use_empty())
+            rewriter.eraseOp(pad);
+          continue; // `g` stays; another padded input of it is handled the same way.
+        }
         if (failed(foldPad(rewriter, g, *operand)))
           return signalPassFailure();
         if (pad->use_empty())

@@ -89,4 +89,78 @@ KernelRoot findKernelRoot(func::FuncOp func) {
   return result;
 }
 
+/// Reductions shorter than this are not worth staging through shared memory.
+constexpr int64_t kMinSharedContractionReduction = 16;
+
+/// The contraction of `root`'s kernel that a block computes through shared memory:
+/// the only reducing op the root depends on, reading at least two inputs along its
+/// reduction loops (MatMul, Gemm, BatchMatMul, an unpadded Conv) without a gather,
+/// over at least kMinSharedContractionReduction elements, whose result reaches the root through
+/// elementwise ops only (so that its result dims are the root's output dims). Null
+/// otherwise.
+Operation *findSharedContraction(Operation *rootOp) {
+  auto root = dyn_cast<linalg::LinalgOp>(rootOp);
+  if (!root)
+    return nullptr;
+  SetVector<Operation *> slice;
+  BackwardSliceOptions options;
+  options.omitBlockArguments = true;
+  options.inclusive = true;
+  (void)getBackwardSlice(root.getOperation(), &slice, options);
+  linalg::LinalgOp found;
+  for (Operation *op : slice) {
+    auto l = dyn_cast<linalg::LinalgOp>(op);
+    if (!l || l.getNumReductionLoops() == 0)
+      continue;
+    if (found)
+      return nullptr;
+    found = l;
+  }
+  if (!found || found->getNumResults() != 1 || !found->hasOneUse() ||
+      found.getNumDpsInits() != 1 || !found.hasPureTensorSemantics())
+    return nullptr;
+  bool gathers = false;
+  found->walk([&](tensor::ExtractOp) { gathers = true; });
+  if (gathers)
+    return nullptr;
+  auto iters = found.getIteratorTypesArray();
+  int64_t reduced = 0;
+  for (OpOperand *in : found.getDpsInputOperands()) {
+    AffineMap map = found.getMatchingIndexingMap(in);
+    if (llvm::any_of(llvm::seq<unsigned>(0, iters.size()), [&](unsigned l) {
+          return iters[l] == utils::IteratorType::reduction && map.isFunctionOfDim(l);
+        }))
+      ++reduced;
+  }
+  if (reduced < 2)
+    return nullptr;
+  SmallVector<int64_t> ranges = found.getStaticLoopRanges();
+  int64_t extent = 1;
+  for (auto [l, it] : llvm::enumerate(iters))
+    if (it == utils::IteratorType::reduction)
+      extent = ShapedType::isDynamic(ranges[l]) ? kMinSharedContractionReduction : extent * ranges[l];
+  if (extent < kMinSharedContractionReduction)
+    return nullptr;
+  // The output map walks each result dim with one parallel loop.
+  AffineMap out = found.getMatchingIndexingMap(found.getDpsInitOperand(0));
+  if (!out.isProjectedPermutation() || out.getNumResults() != root.getRank(
+                                                                  root.getDpsInitOperand(0)))
+    return nullptr;
+  // Each op from the contraction to the root is elementwise over the same dims.
+  for (Operation *from = found; from != root.getOperation();) {
+    Operation *user = *from->getUsers().begin();
+    auto l = dyn_cast<linalg::LinalgOp>(user);
+    if (!l || !slice.contains(user) || l.getNumReductionLoops() != 0 ||
+        l->getNumResults() != 1 || (user != root.getOperation() && !l->hasOneUse()) ||
+        !l.getIndexingMapMatchingResult(cast<OpResult>(l->getResult(0))).isIdentity())
+      return nullptr;
+    for (OpOperand &operand : l->getOpOperands())
+      if (operand.get().getDefiningOp() == from &&
+          !l.getMatchingIndexingMap(&operand).isIdentity())
+        return nullptr;
+    from = user;
+  }
+  return found;
+}
+
 } // namespace dlc

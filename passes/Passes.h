@@ -63,6 +63,13 @@ struct KernelRoot {
 };
 KernelRoot findKernelRoot(mlir::func::FuncOp kernel);
 
+/// The contraction of `root`'s kernel that a GPU block computes through shared memory
+/// (dlc-tile-gpu): the only reducing op the root depends on, reading at least two
+/// inputs along its reduction loops (MatMul, Gemm, BatchMatMul, Conv) without a gather,
+/// over at least 16 elements, whose result reaches the root through elementwise ops
+/// only. Null otherwise.
+mlir::Operation *findSharedContraction(mlir::Operation *root);
+
 /// Writes each `reshape(x)` result of a kernel as `x` into the inverse view of its
 /// output memref, so that the op computing `x` is the one written out (and tiled).
 void sinkResultReshapes(mlir::func::FuncOp kernel);

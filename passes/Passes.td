@@ -109,9 +109,19 @@ def DlcFoldPadIntoLoads : Pass<"dlc-fold-pad-into-loads", "mlir::ModuleOp"> {
     (Conv's and pooling's padded input) by a `tensor.extract` in the body at a clamped
     index, selected against the pad value when out of bounds. Tiling then needs no
     padded copy of each tile (the CUDA pipeline runs it before dlc-tile-gpu).
+
+    A kernel's shared-memory contraction (a padded Conv, see dlc-tile-gpu) instead
+    reads a separate elementwise producer of the padded input made of those guarded
+    loads: dlc-tile-gpu fuses it into the copies of the input's slices into shared
+    memory, so the Conv keeps its input as a tiled operand.
   }];
+  let options = [
+    Option<"contractionTiles", "contraction-tiles", "bool", /*default=*/"true",
+           "Keep the padded input of a shared-memory contraction an operand (as "
+           "dlc-tile-gpu's option of that name)">,
+  ];
   let dependentDialects = ["mlir::affine::AffineDialect", "mlir::arith::ArithDialect",
-                           "mlir::tensor::TensorDialect"];
+                           "mlir::tensor::TensorDialect", "mlir::linalg::LinalgDialect"];
 }
 
 def DlcTileGpu : Pass<"dlc-tile-gpu", "mlir::ModuleOp"> {

@@ -198,81 +198,13 @@ std::optional<GpuTiling> chooseRowTiling(linalg::LinalgOp root,
   return t;
 }
 
-/// The contraction of `root`'s kernel that a block computes through shared memory:
-/// the only reducing op the root depends on, reading at least two inputs along its
-/// reduction loops (MatMul, Gemm, BatchMatMul, an unpadded Conv) without a gather,
-/// over at least kReductionTile elements, whose result reaches the root through
-/// elementwise ops only (so that its result dims are the root's output dims). Null
-/// otherwise.
-linalg::LinalgOp findContraction(linalg::LinalgOp root) {
-  SetVector<Operation *> slice;
-  BackwardSliceOptions options;
-  options.omitBlockArguments = true;
-  options.inclusive = true;
-  (void)getBackwardSlice(root.getOperation(), &slice, options);
-  linalg::LinalgOp found;
-  for (Operation *op : slice) {
-    auto l = dyn_cast<linalg::LinalgOp>(op);
-    if (!l || l.getNumReductionLoops() == 0)
-      continue;
-    if (found)
-      return {};
-    found = l;
-  }
-  if (!found || found->getNumResults() != 1 || !found->hasOneUse() ||
-      found.getNumDpsInits() != 1 || !found.hasPureTensorSemantics())
-    return {};
-  bool gathers = false;
-  found->walk([&](tensor::ExtractOp) { gathers = true; });
-  if (gathers)
-    return {};
-  auto iters = found.getIteratorTypesArray();
-  int64_t reduced = 0;
-  for (OpOperand *in : found.getDpsInputOperands()) {
-    AffineMap map = found.getMatchingIndexingMap(in);
-    if (llvm::any_of(llvm::seq<unsigned>(0, iters.size()), [&](unsigned l) {
-          return iters[l] == utils::IteratorType::reduction && map.isFunctionOfDim(l);
-        }))
-      ++reduced;
-  }
-  if (reduced < 2)
-    return {};
-  SmallVector<int64_t> ranges = found.getStaticLoopRanges();
-  int64_t extent = 1;
-  for (auto [l, it] : llvm::enumerate(iters))
-    if (it == utils::IteratorType::reduction)
-      extent = ShapedType::isDynamic(ranges[l]) ? kReductionTile : extent * ranges[l];
-  if (extent < kReductionTile)
-    return {};
-  // The output map walks each result dim with one parallel loop.
-  AffineMap out = found.getMatchingIndexingMap(found.getDpsInitOperand(0));
-  if (!out.isProjectedPermutation() || out.getNumResults() != root.getRank(
-                                                                  root.getDpsInitOperand(0)))
-    return {};
-  // Each op from the contraction to the root is elementwise over the same dims.
-  for (Operation *from = found; from != root.getOperation();) {
-    Operation *user = *from->getUsers().begin();
-    auto l = dyn_cast<linalg::LinalgOp>(user);
-    if (!l || !slice.contains(user) || l.getNumReductionLoops() != 0 ||
-        l->getNumResults() != 1 || (user != root.getOperation() && !l->hasOneUse()) ||
-        !l.getIndexingMapMatchingResult(cast<OpResult>(l->getResult(0))).isIdentity())
-      return {};
-    for (OpOperand &operand : l->getOpOperands())
-      if (operand.get().getDefiningOp() == from &&
-          !l.getMatchingIndexingMap(&operand).isIdentity())
-        return {};
-    from = user;
-  }
-  return found;
-}
-
 /// The shared-memory contraction tiling of `root` when its kernel has a contraction
-/// (see findContraction): block tiles of up to kMaxContractionTileDim along the
-/// innermost output dims, kContractionTileElements in all; each thread computes a
-/// micro-tile of it; the reduction staged kReductionTile elements at a time, dealt
+/// (see findSharedContraction): block tiles of up to kMaxContractionTileDim along the
+/// output dims, kContractionTileElements in all, the innermost and its partner first;
+/// each thread computes a micro-tile of it; the reduction staged kReductionTile elements at a time, dealt
 /// from the innermost reduction loop.
 std::optional<GpuTiling> chooseContractionTiling(linalg::LinalgOp root, const KernelRoot &kr) {
-  linalg::LinalgOp c = findContraction(root);
+  auto c = dyn_cast_or_null<linalg::LinalgOp>(findSharedContraction(root));
   if (!c)
     return std::nullopt;
   int64_t rank = root.getRank(root.getDpsInitOperand(0));
@@ -281,10 +213,35 @@ std::optional<GpuTiling> chooseContractionTiling(linalg::LinalgOp root, const Ke
   for (unsigned l = 0; l < root.getNumLoops(); ++l)
     if (kr.outputDimOfLoop[l] >= 0)
       extent[kr.outputDimOfLoop[l]] = ranges[l];
+  // The innermost output dim and its partner: the innermost other output dim that no
+  // input reading the first reads (a MatMul's rows against its columns, a Conv's
+  // output channels against its output columns). Each input element of the one is
+  // reused along the other, so they take the tile first and share the micro-tile.
+  AffineMap outMap = c.getMatchingIndexingMap(c.getDpsInitOperand(0));
+  auto loopOf = [&](int64_t d) { return cast<AffineDimExpr>(outMap.getResult(d)).getPosition(); };
+  int64_t inner = rank - 1, partner = rank >= 2 ? rank - 2 : inner;
+  for (int64_t d = rank - 2; d >= 0; --d) {
+    bool shared = llvm::any_of(c.getDpsInputOperands(), [&](OpOperand *in) {
+      AffineMap m = c.getMatchingIndexingMap(in);
+      return m.isFunctionOfDim(loopOf(inner)) && m.isFunctionOfDim(loopOf(d));
+    });
+    if (!shared) {
+      partner = d;
+      break;
+    }
+  }
+  SmallVector<int64_t> order = {inner};
+  if (partner != inner)
+    order.push_back(partner);
+  for (int64_t d = rank - 1; d >= 0; --d)
+    if (d != inner && d != partner)
+      order.push_back(d);
   // Per output dim: the block tile (powers of two).
   SmallVector<int64_t> blockDim(rank, 1);
   int64_t budget = kContractionTileElements, elements = 1;
-  for (int64_t d = rank - 1; d >= 0 && budget > 1; --d) {
+  for (int64_t d : order) {
+    if (budget <= 1)
+      break;
     int64_t size = std::min(budget, kMaxContractionTileDim);
     if (!ShapedType::isDynamic(extent[d]))
       size = std::min<int64_t>(size, llvm::PowerOf2Ceil(extent[d]));
@@ -293,15 +250,14 @@ std::optional<GpuTiling> chooseContractionTiling(linalg::LinalgOp root, const Ke
     elements *= size;
   }
   // Each thread computes a micro-tile of elements / kContractionThreads outputs, grown
-  // alternately along the two innermost dims (4x4 of a 64x64 tile): per reduction
-  // step it reads a column of A's and a row of B's micro-tile slices once for all.
+  // alternately along the two dims (4x4 of a 64x64 tile): per reduction step it reads
+  // each input's slice of its micro-tile once for all its outputs.
   SmallVector<int64_t> micro(rank, 1);
   int64_t per = std::max<int64_t>(1, elements / kContractionThreads), microElements = 1;
-  int64_t inner = rank - 1, outer = rank >= 2 ? rank - 2 : inner;
   for (bool innerTurn = true; microElements < per; innerTurn = !innerTurn) {
-    int64_t d = innerTurn ? inner : outer;
+    int64_t d = innerTurn ? inner : partner;
     if (micro[d] * 2 > blockDim[d])
-      d = d == inner ? outer : inner;
+      d = d == inner ? partner : inner;
     if (micro[d] * 2 > blockDim[d])
       break;
     micro[d] *= 2;
@@ -327,8 +283,7 @@ std::optional<GpuTiling> chooseContractionTiling(linalg::LinalgOp root, const Ke
   t.threadTile.assign(cn, 0);
   t.reductionTile.assign(cn, 0);
   t.contractionBound.assign(cn, 0);
-  AffineMap out = c.getMatchingIndexingMap(c.getDpsInitOperand(0));
-  for (auto [d, e] : llvm::enumerate(out.getResults())) {
+  for (auto [d, e] : llvm::enumerate(outMap.getResults())) {
     t.threadTile[cast<AffineDimExpr>(e).getPosition()] = micro[d];
     t.contractionBound[cast<AffineDimExpr>(e).getPosition()] = blockDim[d];
   }

@@ -102,14 +102,19 @@ LogicalResult runKernelPipeline(ModuleOp module, const CompileOptions &options) 
     bool foldPad = gpuTiling;
     if (const char *env = std::getenv("DLC_FOLD_PAD"); env && *env)
       foldPad = std::string(env) != "0";
-    if (foldPad)
-      pm.addPass(createDlcFoldPadIntoLoads());
+    // DLC_GPU_CONTRACTION_TILES=0: contractions without shared-memory tiles (the
+    // comparison in test/gpu's compute check).
+    bool contractionTiles = true;
+    if (const char *env = std::getenv("DLC_GPU_CONTRACTION_TILES"); env && *env)
+      contractionTiles = std::string(env) != "0";
+    if (foldPad) {
+      DlcFoldPadIntoLoadsOptions fold;
+      fold.contractionTiles = gpuTiling && contractionTiles;
+      pm.addPass(createDlcFoldPadIntoLoads(fold));
+    }
     if (gpuTiling) {
-      // DLC_GPU_CONTRACTION_TILES=0: contractions without shared-memory tiles (the
-      // comparison in test/gpu's compute check).
       DlcTileGpuOptions tile;
-      if (const char *env = std::getenv("DLC_GPU_CONTRACTION_TILES"); env && *env)
-        tile.contractionTiles = std::string(env) != "0";
+      tile.contractionTiles = contractionTiles;
       pm.addPass(createDlcTileGpu(tile));
     }
     else

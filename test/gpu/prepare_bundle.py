@@ -5,7 +5,9 @@ Writes --bundle (default: bundle/, git-ignored) and packs it into --tar (default
 bundle.tar.gz, git-ignored), which the device tool carries:
   e2e/       the e2e models' CUDA artifacts, inputs and onnxruntime references
   bandwidth/ memory-bound fused kernels (ten-op elementwise chain, Softmax, LayerNorm
-             over x[N, 1024]); their 64 MiB inputs are generated on the device
+             over x[N, 1024]) and a compute-bound one (MatMul by a 1024x1024 weight,
+             also compiled without shared-memory contraction tiles); their 64 MiB
+             inputs are generated on the device
   node/      per CPU-passing ONNX node test: model.onnx, its data sets, and the CUDA
              artifact of each (compiled with small inputs specialized)
   include/   FlatBuffers headers, gen/ the generated artifact header: the runtime then
