@@ -409,6 +409,16 @@ FailureOr<scf::ForallOp> tileAndFuse(RewriterBase &rewriter, TilingInterface roo
   return forall;
 }
 
+/// Fusion control: only producers that neither reduce nor fill (elementwise ops, and
+/// gathers of the padded inputs) are fused into a tile.
+std::optional<scf::SCFTileAndFuseOptions::ControlFnResult>
+fuseElementwiseOnly(tensor::ExtractSliceOp, OpResult producer, bool) {
+  auto l = dyn_cast<linalg::LinalgOp>(producer.getOwner());
+  if (!l || l.getNumReductionLoops() != 0 || isa<linalg::FillOp>(l))
+    return std::nullopt;
+  return scf::SCFTileAndFuseOptions::ControlFnResult{};
+}
+
 /// Splits the reduction `op` (inside a block's tile) into up to `threads` partial
 /// reductions in a thread-level scf.forall, each over a contiguous chunk of its
 /// reduction loops with its elementwise producers fused in, and a merge of the
@@ -460,14 +470,7 @@ FailureOr<linalg::LinalgOp> tilePartialReduction(RewriterBase &rewriter, linalg:
       ReductionTilingStrategy::PartialReductionOuterParallel);
   options.tilingOptions.setReductionDims(dims);
   options.tilingOptions.setMapping(mapping);
-  options.setFusionControlFn(
-      [](tensor::ExtractSliceOp, OpResult producer,
-         bool) -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
-        auto l = dyn_cast<linalg::LinalgOp>(producer.getOwner());
-        if (!l || l.getNumReductionLoops() != 0 || isa<linalg::FillOp>(l))
-          return std::nullopt;
-        return scf::SCFTileAndFuseOptions::ControlFnResult{};
-      });
+  options.setFusionControlFn(fuseElementwiseOnly);
   rewriter.setInsertionPoint(op);
   auto tiled = scf::tileConsumerAndFuseProducersUsingSCF(
       rewriter, cast<TilingInterface>(op.getOperation()), options);
@@ -736,14 +739,7 @@ struct DlcTileGpuPass : impl::DlcTileGpuBase<DlcTileGpuPass> {
     options.tilingOptions.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
     options.tilingOptions.setTileSizes(
         getAsIndexOpFoldResult(rewriter.getContext(), t.reductionTile));
-    options.setFusionControlFn(
-        [](tensor::ExtractSliceOp, OpResult producer,
-           bool) -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
-          auto l = dyn_cast<linalg::LinalgOp>(producer.getOwner());
-          if (!l || l.getNumReductionLoops() != 0 || isa<linalg::FillOp>(l))
-            return std::nullopt;
-          return scf::SCFTileAndFuseOptions::ControlFnResult{};
-        });
+    options.setFusionControlFn(fuseElementwiseOnly);
     rewriter.setInsertionPoint(c);
     auto tiled = scf::tileConsumerAndFuseProducersUsingSCF(
         rewriter, cast<TilingInterface>(c.getOperation()), options);
