@@ -92,13 +92,8 @@ KernelRoot findKernelRoot(func::FuncOp func) {
 /// Reductions shorter than this are not worth staging through shared memory.
 constexpr int64_t kMinSharedContractionReduction = 16;
 
-/// The contraction of `root`'s kernel that a block computes through shared memory:
-/// the only reducing op the root depends on, reading at least two inputs along its
-/// reduction loops (MatMul, Gemm, BatchMatMul, an unpadded Conv) without a gather,
-/// over at least kMinSharedContractionReduction elements, whose result reaches the root through
-/// elementwise ops only (so that its result dims are the root's output dims). Null
-/// otherwise.
-Operation *findSharedContraction(Operation *rootOp) {
+Operation *findSharedContraction(Operation *rootOp,
+                                 SmallVectorImpl<int64_t> *outputDimOfResultDim) {
   auto root = dyn_cast<linalg::LinalgOp>(rootOp);
   if (!root)
     return nullptr;
@@ -146,20 +141,37 @@ Operation *findSharedContraction(Operation *rootOp) {
   if (!out.isProjectedPermutation() || out.getNumResults() != root.getRank(
                                                                   root.getDpsInitOperand(0)))
     return nullptr;
-  // Each op from the contraction to the root is elementwise over the same dims.
+  // Each op from the contraction to the root is elementwise, or a transpose: it reads
+  // the previous one's result through a permutation of its own dims.
+  SmallVector<int64_t> outputDim = llvm::to_vector(llvm::seq<int64_t>(0, out.getNumResults()));
   for (Operation *from = found; from != root.getOperation();) {
     Operation *user = *from->getUsers().begin();
     auto l = dyn_cast<linalg::LinalgOp>(user);
     if (!l || !slice.contains(user) || l.getNumReductionLoops() != 0 ||
-        l->getNumResults() != 1 || (user != root.getOperation() && !l->hasOneUse()) ||
-        !l.getIndexingMapMatchingResult(cast<OpResult>(l->getResult(0))).isIdentity())
+        l->getNumResults() != 1 || (user != root.getOperation() && !l->hasOneUse()))
       return nullptr;
-    for (OpOperand &operand : l->getOpOperands())
-      if (operand.get().getDefiningOp() == from &&
-          !l.getMatchingIndexingMap(&operand).isIdentity())
+    AffineMap lOut = l.getIndexingMapMatchingResult(cast<OpResult>(l->getResult(0)));
+    if (!lOut.isPermutation())
+      return nullptr;
+    std::optional<AffineMap> read;
+    for (OpOperand &operand : l->getOpOperands()) {
+      if (operand.get().getDefiningOp() != from)
+        continue;
+      AffineMap m = l.getMatchingIndexingMap(&operand);
+      if (!m.isPermutation() || (read && *read != m))
         return nullptr;
+      read = m;
+    }
+    if (!read)
+      return nullptr;
+    // Dim j of `from`'s result is walked by loop read(j), which writes output dim
+    // lOut^-1(loop).
+    for (int64_t &d : outputDim)
+      d = *lOut.getResultPosition(getAffineDimExpr(read->getDimPosition(d), l.getContext()));
     from = user;
   }
+  if (outputDimOfResultDim)
+    outputDimOfResultDim->assign(outputDim.begin(), outputDim.end());
   return found;
 }
 

@@ -67,8 +67,11 @@ KernelRoot findKernelRoot(mlir::func::FuncOp kernel);
 /// (dlc-tile-gpu): the only reducing op the root depends on, reading at least two
 /// inputs along its reduction loops (MatMul, Gemm, BatchMatMul, Conv) without a gather,
 /// over at least 16 elements, whose result reaches the root through elementwise ops
-/// only. Null otherwise.
-mlir::Operation *findSharedContraction(mlir::Operation *root);
+/// and transposes only; `outputDimOfResultDim` gets, for each dim of its result, the
+/// root's output dim it becomes. Null otherwise.
+mlir::Operation *findSharedContraction(mlir::Operation *root,
+                                       llvm::SmallVectorImpl<int64_t> *outputDimOfResultDim =
+                                           nullptr);
 
 /// Writes each `reshape(x)` result of a kernel as `x` into the inverse view of its
 /// output memref, so that the op computing `x` is the one written out (and tiled).

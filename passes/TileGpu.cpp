@@ -204,15 +204,19 @@ std::optional<GpuTiling> chooseRowTiling(linalg::LinalgOp root,
 /// each thread computes a micro-tile of it; the reduction staged kReductionTile elements at a time, dealt
 /// from the innermost reduction loop.
 std::optional<GpuTiling> chooseContractionTiling(linalg::LinalgOp root, const KernelRoot &kr) {
-  auto c = dyn_cast_or_null<linalg::LinalgOp>(findSharedContraction(root));
+  // Dims below are the contraction's result dims; outputDim[d] is the root's output
+  // dim that dim d becomes (a transpose may follow the contraction).
+  SmallVector<int64_t> outputDim;
+  auto c = dyn_cast_or_null<linalg::LinalgOp>(findSharedContraction(root, &outputDim));
   if (!c)
     return std::nullopt;
   int64_t rank = root.getRank(root.getDpsInitOperand(0));
   SmallVector<int64_t> extent(rank, ShapedType::kDynamic);
   SmallVector<int64_t> ranges = root.getStaticLoopRanges();
   for (unsigned l = 0; l < root.getNumLoops(); ++l)
-    if (kr.outputDimOfLoop[l] >= 0)
-      extent[kr.outputDimOfLoop[l]] = ranges[l];
+    for (int64_t d = 0; d < rank; ++d)
+      if (kr.outputDimOfLoop[l] >= 0 && kr.outputDimOfLoop[l] == outputDim[d])
+        extent[d] = ranges[l];
   // The innermost output dim and its partner: the innermost other output dim that no
   // input reading the first reads (a MatMul's rows against its columns, a Conv's
   // output channels against its output columns). Each input element of the one is
@@ -273,7 +277,9 @@ std::optional<GpuTiling> chooseContractionTiling(linalg::LinalgOp root, const Ke
   for (unsigned l = 0; l < n; ++l) {
     if (iters[l] != utils::IteratorType::parallel || kr.outputDimOfLoop[l] < 0)
       continue;
-    t.blockTile[l] = blockDim[kr.outputDimOfLoop[l]];
+    for (int64_t d = 0; d < rank; ++d)
+      if (outputDim[d] == kr.outputDimOfLoop[l])
+        t.blockTile[l] = blockDim[d];
     t.rowTile[l] = 1; // An elementwise root writes the tile element by element.
   }
   if (llvm::all_of(t.blockTile, [](int64_t s) { return s <= 1; }))

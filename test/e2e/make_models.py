@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build the end-to-end models and their onnxruntime reference outputs.
 
-Writes four opset-17 models, each with a symbolic batch dim "N", into OUTDIR:
+Writes five opset-17 models, each with a symbolic batch dim "N", into OUTDIR:
 
   mlp.onnx      x[N,64] -> Gemm(64->128) -> Relu -> Gemm(128->10) -> Softmax
   cnn.onnx      x[N,3,16,16] -> Conv(3->8,k3,pad1) -> BatchNormalization -> Relu
@@ -14,6 +14,11 @@ Writes four opset-17 models, each with a symbolic batch dim "N", into OUTDIR:
                 Softmax, LayerNormalization, LogSoftmax, ReduceSum and ReduceL2 over
                 the last axis, and LayerNormalization over the last two axes of
                 x[N,20,50]; six outputs
+  contractions.onnx  x[N,70,96]: the contractions a GPU block computes through shared
+                memory — MatMuls with tiles at the tensors' edges, as the kernel's
+                root, with a transposed weight, with a partial last reduction step,
+                of activations with a transposed result, and a padded and a strided
+                unpadded Conv; seven outputs
 
 Weights are initializers drawn from a seeded normal distribution (* 0.1); shape tensors
 and scalars are Constant nodes, as exporters write them. For batch sizes 1 and 3 it also
@@ -179,6 +184,30 @@ def make_rows(width=1000):
     return g.model("rows", ["N", width], outs, shapes)
 
 
+def make_contractions(rows=70, k=96):
+    g = GraphBuilder(seed=5)
+    w = lambda name, shape: g.weight(name, shape)
+    # MatMul + bias + Relu with tiles at the edge (70 rows, 130 columns), whole steps.
+    y1 = g.op("Relu", [g.op("Add", [g.op("MatMul", ["x", w("w1", (k, 130))]), w("b1", (130,))])])
+    # A MatMul that is the kernel's root (no elementwise op after it).
+    y2 = g.op("MatMul", ["x", w("w2", (k, 33))])
+    # A transposed weight, read through the transpose in the copies.
+    y3 = g.op("MatMul", ["x", g.op("Transpose", [w("w3", (40, k))], perm=[1, 0])])
+    # A reduction of 130: a last partial step of 2.
+    y4 = g.op("MatMul", [y1, w("w4", (130, 20))])
+    # Activations times activations, transposed after the contraction.
+    xt = g.op("Transpose", ["x"], perm=[0, 2, 1])
+    y5 = g.op("Transpose", [g.op("MatMul", ["x", xt])], perm=[0, 2, 1])
+    # A padded Conv (guarded loads fused into the copies) and an unpadded one.
+    img = g.op("Reshape", ["x", g.constant("img_shape", np.array([0, 6, 35, 32], np.int64))])
+    y6 = g.op("Relu", [g.op("Conv", [img, w("c1.w", (16, 6, 3, 3)), w("c1.b", (16,))],
+                            kernel_shape=[3, 3], pads=[1, 1, 1, 1])])
+    y7 = g.op("Conv", [img, w("c2.w", (8, 6, 3, 3))], kernel_shape=[3, 3], strides=[1, 2])
+    shapes = [["N", rows, 130], ["N", rows, 33], ["N", rows, 40], ["N", rows, 20],
+              ["N", rows, rows], ["N", 16, 35, 32], ["N", 8, 33, 15]]
+    return g.model("contractions", ["N", rows, k], [y1, y2, y3, y4, y5, y6, y7], shapes)
+
+
 def reference_outputs(model, inputs):
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
@@ -205,7 +234,8 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.outdir, exist_ok=True)
 
-    for seed, make in enumerate((make_mlp, make_cnn, make_encoder, make_rows), start=100):
+    for seed, make in enumerate((make_mlp, make_cnn, make_encoder, make_rows,
+                                 make_contractions), start=100):
         model = make()
         name = model.graph.name
         onnx.save(model, os.path.join(args.outdir, f"{name}.onnx"))

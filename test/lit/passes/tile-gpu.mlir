@@ -259,3 +259,30 @@ func.func @k6(%a: memref<?x96xf32>, %b: memref<96x130xf32>, %bias: memref<130xf3
   bufferization.materialize_in_destination %r in restrict writable %c : (tensor<?x130xf32>, memref<?x130xf32>) -> ()
   return
 }
+
+// A contraction whose result reaches the output through a transpose: the tile is
+// chosen over the contraction's result dims (columns 16 -> 16, rows -> 64) and each
+// block tile goes to the output dim that result dim becomes: [16, 64] over the
+// transposed output; 1024 outputs for 256 threads make 2x2 micro-tiles.
+// MM-LABEL: func.func @k7
+// MM-SAME: dlc.gpu_block_threads = 256
+// MM-SAME: dlc.gpu_block_tile = array<i64: 16, 64>
+// MM-SAME: dlc.gpu_thread_tile = array<i64: 2, 2, 0>
+// MM: scf.for
+// MM:   linalg.generic {{.*}} iterator_types = ["reduction", "parallel", "parallel"]
+// MM: linalg.transpose
+func.func @k7(%a: memref<?x32xf32>, %b: memref<32x16xf32>, %c: memref<16x?xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %ta = bufferization.to_tensor %a restrict : memref<?x32xf32> to tensor<?x32xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<32x16xf32> to tensor<32x16xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<16x?xf32> to tensor<16x?xf32>
+  %n = tensor.dim %ta, %c0 : tensor<?x32xf32>
+  %e = tensor.empty(%n) : tensor<?x16xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<?x16xf32>) -> tensor<?x16xf32>
+  %m = linalg.matmul ins(%ta, %tb : tensor<?x32xf32>, tensor<32x16xf32>) outs(%f : tensor<?x16xf32>) -> tensor<?x16xf32>
+  %t = linalg.transpose ins(%m : tensor<?x16xf32>) outs(%tc : tensor<16x?xf32>) permutation = [1, 0]
+  bufferization.materialize_in_destination %t in restrict writable %c : (tensor<16x?xf32>, memref<16x?xf32>) -> ()
+  return
+}
