@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
 
 namespace dlc {
 #define GEN_PASS_DEF_DLCFOLDPADINTOLOADS
@@ -120,7 +121,11 @@ LogicalResult padThroughProducer(RewriterBase &rewriter, linalg::GenericOp g, un
   auto type = cast<RankedTensorType>(pad.getType());
   Location loc = pad.getLoc();
   rewriter.setInsertionPoint(g);
-  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, pad.getResult());
+  // The padded sizes from the source's (a tensor.dim of the pad would keep it alive).
+  ReifiedRankedShapedTypeDims reified;
+  if (failed(reifyResultShapes(rewriter, pad, reified)))
+    return pad.emitOpError("has no computable shape"), failure();
+  SmallVector<OpFoldResult> sizes = reified[0];
   Value empty = tensor::EmptyOp::create(rewriter, loc, sizes, type.getElementType());
   AffineMap id = rewriter.getMultiDimIdentityMap(type.getRank());
   auto producer = linalg::GenericOp::create(
