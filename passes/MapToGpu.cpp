@@ -330,6 +330,35 @@ bool writtenAllocations(Operation *op, SmallPtrSetImpl<Operation *> &out) {
   return known;
 }
 
+/// Moves the function's allocations that only the block loop `blocks` uses into its
+/// body, with their deallocation at its end. CSE hoists a tile's `tensor.empty` out
+/// of the block loop when one block tile covers the whole tensor (an identical one is
+/// outside); each iteration had its own, so each block gets its own again (and a
+/// cooperative block can make it shared memory).
+void privatizeIntoBlock(RewriterBase &rewriter, scf::ForallOp blocks) {
+  Block &entry = *blocks->getBlock();
+  for (Operation &op : llvm::make_early_inc_range(entry)) {
+    auto alloc = dyn_cast<memref::AllocOp>(op);
+    if (!alloc || !alloc->isBeforeInBlock(blocks))
+      continue;
+    SmallVector<Operation *> deallocs;
+    bool inside = true;
+    for (Operation *user : alloc->getUsers()) {
+      if (isa<memref::DeallocOp>(user))
+        deallocs.push_back(user);
+      else if (!blocks->isProperAncestor(user))
+        inside = false;
+    }
+    if (!inside || alloc->use_empty())
+      continue;
+    rewriter.moveOpBefore(alloc, &blocks.getBody()->front());
+    for (Operation *d : deallocs)
+      rewriter.eraseOp(d);
+    rewriter.setInsertionPoint(blocks.getBody()->getTerminator());
+    memref::DeallocOp::create(rewriter, alloc.getLoc(), alloc.getResult());
+  }
+}
+
 /// Static shared memory a block may use (the limit without an opt-in).
 constexpr int64_t kMaxSharedBytes = 48 * 1024;
 
@@ -656,8 +685,10 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
     if (blocks && !isLevel<gpu::GPUBlockMappingAttr>(blocks))
       blocks = nullptr;
     std::optional<BlockPlan> coop;
-    if (auto attr = func->getAttrOfType<IntegerAttr>("dlc.gpu_block_threads"); attr && blocks)
+    if (auto attr = func->getAttrOfType<IntegerAttr>("dlc.gpu_block_threads"); attr && blocks) {
+      privatizeIntoBlock(rewriter, blocks);
       coop = planBlock(blocks, attr.getInt());
+    }
     SmallPtrSet<Operation *, 4> keep;
     if (coop && !emulate)
       keep = coop->shared;

@@ -341,3 +341,35 @@ func.func @k7(%a: memref<?x64xf32>, %b: memref<64x32xf32>, %c: memref<?x32xf32>,
   } {mapping = [#gpu.block<linear_dim_0>]}
   return
 }
+
+// A buffer only the block loop uses, allocated outside it (CSE hoists a tile's
+// tensor.empty when one block tile covers the whole tensor), becomes the block's own
+// and so its shared memory; the deallocation outside goes.
+// CHECK-LABEL: gpu.func @k8
+// CHECK-SAME: workgroup(%[[ACC:.*]] : memref<4x4xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME: dlc.block = array<i64: 16>
+// CHECK: memref.memory_space_cast %[[ACC]]
+// CHECK: gpu.barrier
+// CHECK-NOT: memref.dealloc
+// CHECK: gpu.return
+func.func @k8(%a: memref<4x4xf32>, %c: memref<4x4xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel, dlc.gpu_grid = array<i64: 0, 0, 4>, dlc.gpu_grid_arg = 1 : i64,
+                dlc.gpu_block_threads = 16 : i64} {
+  %zero = arith.constant 0.0 : f32
+  %acc = memref.alloc() : memref<4x4xf32>
+  scf.forall (%i) = (0) to (4) step (4) {
+    scf.forall (%r, %col) in (4, 4) {
+      %o = memref.subview %acc[%r, %col] [1, 1] [1, 1] : memref<4x4xf32> to memref<1x1xf32, strided<[4, 1], offset: ?>>
+      %x = memref.subview %a[%r, %col] [1, 1] [1, 1] : memref<4x4xf32> to memref<1x1xf32, strided<[4, 1], offset: ?>>
+      linalg.copy ins(%x : memref<1x1xf32, strided<[4, 1], offset: ?>>) outs(%o : memref<1x1xf32, strided<[4, 1], offset: ?>>)
+    } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+    scf.forall (%r, %col) in (4, 4) {
+      %t = affine.apply affine_map<(d0) -> (3 - d0)>(%r)
+      %o = memref.subview %acc[%t, %col] [1, 1] [1, 1] : memref<4x4xf32> to memref<1x1xf32, strided<[4, 1], offset: ?>>
+      %y = memref.subview %c[%r, %col] [1, 1] [1, 1] : memref<4x4xf32> to memref<1x1xf32, strided<[4, 1], offset: ?>>
+      linalg.copy ins(%o : memref<1x1xf32, strided<[4, 1], offset: ?>>) outs(%y : memref<1x1xf32, strided<[4, 1], offset: ?>>)
+    } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  memref.dealloc %acc : memref<4x4xf32>
+  return
+}
