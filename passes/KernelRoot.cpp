@@ -122,7 +122,10 @@ Operation *findSharedContraction(Operation *rootOp,
   int64_t reduced = 0;
   for (OpOperand *in : found.getDpsInputOperands()) {
     AffineMap map = found.getMatchingIndexingMap(in);
-    if (llvm::any_of(llvm::seq<unsigned>(0, iters.size()), [&](unsigned l) {
+    // A pooling op's window operand only gives the reduction's shape: its value is
+    // never read.
+    if (found.payloadUsesValueFromOperand(in) &&
+        llvm::any_of(llvm::seq<unsigned>(0, iters.size()), [&](unsigned l) {
           return iters[l] == utils::IteratorType::reduction && map.isFunctionOfDim(l);
         }))
       ++reduced;
