@@ -688,6 +688,9 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
     if (auto attr = func->getAttrOfType<IntegerAttr>("dlc.gpu_block_threads"); attr && blocks) {
       privatizeIntoBlock(rewriter, blocks);
       coop = planBlock(blocks, attr.getInt());
+      if (!coop && strictBlocks)
+        return func.emitOpError("plans a cooperative block of ")
+               << attr.getInt() << " threads that cannot be mapped; it would run on one thread";
     }
     SmallPtrSet<Operation *, 4> keep;
     if (coop && !emulate)

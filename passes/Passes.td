@@ -170,6 +170,9 @@ def DlcMapToGpu : Pass<"dlc-map-to-gpu", "mlir::ModuleOp"> {
   let options = [
     Option<"emulate", "emulate", "bool", /*default=*/"false",
            "Keep CPU kernels; run blocks and threads as loops">,
+    Option<"strictBlocks", "strict-blocks", "bool", /*default=*/"false",
+           "Fail when a cooperative block (dlc.gpu_block_threads) cannot be planned "
+           "and would run on one thread (checks; DLC_STRICT_GPU_BLOCKS=1)">,
   ];
   let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect",
                            "mlir::arith::ArithDialect", "mlir::memref::MemRefDialect"];

@@ -124,6 +124,13 @@ LogicalResult runKernelPipeline(ModuleOp module, const CompileOptions &options) 
   });
 }
 
+/// DLC_STRICT_GPU_BLOCKS=1: a cooperative block that falls back to one thread is an
+/// error (test/gpu/check_ptx.py sets it).
+static bool strictGpuBlocks() {
+  const char *env = std::getenv("DLC_STRICT_GPU_BLOCKS");
+  return env && *env && std::string(env) != "0";
+}
+
 bool emulateGpu() {
   const char *env = std::getenv("DLC_EMULATE_GPU");
   return env && *env && std::string(env) != "0";
@@ -138,6 +145,7 @@ LogicalResult runCpuMappingPipeline(ModuleOp module, const CompileOptions &optio
       pm.addPass(createCSEPass());
       DlcMapToGpuOptions map;
       map.emulate = true;
+      map.strictBlocks = strictGpuBlocks();
       pm.addPass(createDlcMapToGpu(map));
     } else {
       pm.addPass(createDlcDistributeWorkgroups());
@@ -165,7 +173,9 @@ LogicalResult runCudaMappingPipeline(ModuleOp module, const CompileOptions &opti
     bufferization::buildBufferDeallocationPipeline(pm);
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
-    pm.addPass(createDlcMapToGpu());
+    DlcMapToGpuOptions map;
+    map.strictBlocks = strictGpuBlocks();
+    pm.addPass(createDlcMapToGpu(map));
   });
 }
 

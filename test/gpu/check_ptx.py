@@ -4,7 +4,9 @@
 For each model: `dlc compile --target cuda --emit ptx` (node tests with their small
 inputs specialized, data set 0), then `ptxas --gpu-name ARCH` for every --arch (default
 sm_80 and sm_90: the PTX targets sm_80, which newer cards JIT). A model of metadata
-ops only (Reshape, ...) has no kernels and an empty PTX. Runs without a GPU. If
+ops only (Reshape, ...) has no kernels and an empty PTX. The compile runs with
+DLC_STRICT_GPU_BLOCKS=1: a cooperative block (a row reduction's, a contraction tile's)
+that would fall back to one thread fails it. Runs without a GPU. If
 ptxas is missing the check is skipped with a message (exit 77, ctest's skip code).
 
 Prints per-failure lines, then `compiled C/T, ptxas ARCH A/C ...` and `P passed, F failed`;
@@ -27,8 +29,10 @@ def check(item, dlc, ptxas, archs, work, timeout):
     """Returns (name, compile problem or "", {arch: problem or ""})."""
     name, model, extra = item
     ptx = os.path.join(work, re.sub(r"[^A-Za-z0-9_.-]", "_", name) + ".ptx")
+    # A cooperative block (rows, contraction tile) that falls back to one thread is a
+    # failure here: correct, but slow enough to be a bug.
     code, err = cases.run([dlc, "compile", model, "--target", "cuda", "--emit", "ptx",
-                           "-o", ptx, *extra], timeout)
+                           "-o", ptx, *extra], timeout, {"DLC_STRICT_GPU_BLOCKS": "1"})
     if code != 0:
         how = "timeout" if code is None else f"exit {code}"
         return name, f"{how}: {err}", {}
