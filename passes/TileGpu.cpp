@@ -702,7 +702,7 @@ struct DlcTileGpuPass : impl::DlcTileGpuBase<DlcTileGpuPass> {
             }
             Value slice =
                 tensor::ExtractSliceOp::create(b, loc, in->get(), inOffset, inSize, ones);
-            Value buffer = tensor::EmptyOp::create(b, loc, inExtent, elementTypeOf(in->get()));
+            Value buffer = tensor::EmptyOp::create(b, loc, inExtent, getElementTypeOrSelf(in->get().getType()));
             Value part = tensor::ExtractSliceOp::create(b, loc, buffer, zeros, inSize, ones);
             auto copy = linalg::CopyOp::create(b, loc, slice, part);
             steps.copies.push_back(copy);
@@ -732,8 +732,6 @@ struct DlcTileGpuPass : impl::DlcTileGpuBase<DlcTileGpuPass> {
       rewriter.eraseOp(fill);
     return steps;
   }
-
-  static Type elementTypeOf(Value v) { return getElementTypeOrSelf(v.getType()); }
 
   /// Builds the reduction steps of `c` with upstream tiling, for a contraction that
   /// static buffers do not fit (a Conv's sliding window): the step's input slices are
