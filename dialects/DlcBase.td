@@ -18,7 +18,15 @@ def Dlc_Dialect : Dialect {
     compile-time constants at import.
   }];
   let hasConstantMaterializer = 1;
-  let useDefaultAttributePrinterParser = 0;
+  // Discardable `dlc.*` attributes (names in dialects/DlcAttrs.h) are checked here.
+  let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
+  let useDefaultAttributePrinterParser = 1;
+  let extraClassDeclaration = [{
+    /// Adds the attributes of dialects/DlcAttrs.td (DlcAttrs.cpp).
+    void registerAttributes();
+  }];
   let useDefaultTypePrinterParser = 0;
 }
 

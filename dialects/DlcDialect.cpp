@@ -11,6 +11,7 @@ using namespace dlc;
 #include "dialects/ShapeInferenceInterface.cpp.inc"
 
 void DlcDialect::initialize() {
+  registerAttributes();
   addOperations<
 #define GET_OP_LIST
 #include "dialects/DlcOps.cpp.inc"

@@ -35,6 +35,7 @@ public:
 } // namespace dlc
 
 #include "dialects/DlcOpsDialect.h.inc"
+#include "dialects/DlcAttrs.h"
 #include "dialects/ShapeInferenceInterface.h.inc"
 
 #define GET_OP_CLASSES

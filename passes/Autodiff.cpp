@@ -869,7 +869,7 @@ LogicalResult differentiate(func::FuncOp func) {
 
   SmallVector<unsigned> trainable;
   for (unsigned i = 0; i < func.getNumArguments(); ++i)
-    if (func.getArgAttr(i, "dlc.trainable"))
+    if (func.getArgAttr(i, attrs::kTrainable))
       trainable.push_back(i);
 
   // Active: depends on a trainable argument (forward) and reaches the loss (backward).
@@ -954,7 +954,7 @@ LogicalResult differentiate(func::FuncOp func) {
     results.push_back(d);
     types.push_back(d.getType());
     resAttrs.push_back(b.getDictionaryAttr(
-        b.getNamedAttr("dlc.gradient_of", b.getI64IntegerAttr(i))));
+        b.getNamedAttr(attrs::kGradientOf, b.getI64IntegerAttr(i))));
   }
   func::ReturnOp::create(b, ret.getLoc(), results);
   ret.erase();
@@ -969,7 +969,7 @@ struct DlcAutodiffPass : impl::DlcAutodiffBase<DlcAutodiffPass> {
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     if (func.isExternal() || !llvm::any_of(llvm::seq(func.getNumArguments()), [&](unsigned i) {
-          return func.getArgAttr(i, "dlc.trainable") != nullptr;
+          return func.getArgAttr(i, attrs::kTrainable) != nullptr;
         }))
       return;
     if (failed(differentiate(func)))

@@ -1,6 +1,8 @@
 //===- DistributeWorkgroups.cpp - The dlc-distribute-workgroups pass ------===//
 #include "passes/Passes.h"
 
+#include "dialects/DlcDialect.h"
+
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 
@@ -18,7 +20,7 @@ struct DlcDistributeWorkgroupsPass
     : impl::DlcDistributeWorkgroupsBase<DlcDistributeWorkgroupsPass> {
   void runOnOperation() override {
     for (auto func : getOperation().getOps<func::FuncOp>()) {
-      if (!func->hasAttr("dlc.kernel") || func.isExternal())
+      if (!func->hasAttr(attrs::kKernel) || func.isExternal())
         continue;
       unsigned n = func.getNumArguments();
       Value wg = func.getArgument(n - 2), nwg = func.getArgument(n - 1);

@@ -10,6 +10,8 @@
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 
+#include "dialects/DlcDialect.h"
+
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -148,7 +150,7 @@ struct DlcFoldPadIntoLoadsPass : impl::DlcFoldPadIntoLoadsBase<DlcFoldPadIntoLoa
     SmallPtrSet<Operation *, 8> contractions;
     if (contractionTiles)
       for (auto func : getOperation().getOps<func::FuncOp>())
-        if (func->hasAttr("dlc.kernel"))
+        if (func->hasAttr(attrs::kKernel))
           if (KernelRoot kr = findKernelRoot(func))
             if (Operation *c = findSharedContraction(kr.op))
               contractions.insert(c);

@@ -10,6 +10,8 @@
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 
+#include "dialects/DlcDialect.h"
+
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -67,7 +69,7 @@ scf::ForallOp soleForall(Block &block) {
       found = forall;
       continue;
     }
-    if (op.hasTrait<OpTrait::IsTerminator>())
+    if (op.hasTrait<mlir::OpTrait::IsTerminator>())
       continue;
     if (writesMemory(&op))
       return {};
@@ -311,7 +313,7 @@ bool writtenAllocations(Operation *op, SmallPtrSetImpl<Operation *> &out) {
       return;
     auto iface = dyn_cast<MemoryEffectOpInterface>(nested);
     if (!iface) {
-      if (!nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+      if (!nested->hasTrait<mlir::OpTrait::HasRecursiveMemoryEffects>())
         known = false;
       return;
     }
@@ -358,9 +360,6 @@ void privatizeIntoBlock(RewriterBase &rewriter, scf::ForallOp blocks) {
     memref::DeallocOp::create(rewriter, alloc.getLoc(), alloc.getResult());
   }
 }
-
-/// Static shared memory a block may use (the limit without an opt-in).
-constexpr int64_t kMaxSharedBytes = 48 * 1024;
 
 /// How a cooperative block (dlc-tile-gpu's `dlc.gpu_block_threads`: rows, or a
 /// shared-memory contraction tile) runs: its thread-level foralls, directly in the
@@ -414,16 +413,17 @@ void forEachBlockLevelOp(Block &body, const BlockPlan &plan,
       continue;
     }
     if (isa<scf::ForallOp, memref::AllocOp, memref::AllocaOp, memref::DeallocOp>(op) ||
-        op.hasTrait<OpTrait::IsTerminator>())
+        op.hasTrait<mlir::OpTrait::IsTerminator>())
       continue;
     fn(&op);
   }
 }
 
 /// The plan for block `blocks` with `threads` threads, or nothing when its body is not
-/// of that form or its shared memory would not fit (then the block runs on one
-/// thread).
-std::optional<BlockPlan> planBlock(scf::ForallOp blocks, int64_t threads) {
+/// of that form or its shared memory would not fit in `maxSharedBytes` (then the block
+/// runs on one thread).
+std::optional<BlockPlan> planBlock(scf::ForallOp blocks, int64_t threads,
+                                   int64_t maxSharedBytes) {
   BlockPlan plan;
   plan.threads = threads;
   Block &body = *blocks.getBody();
@@ -447,7 +447,7 @@ std::optional<BlockPlan> planBlock(scf::ForallOp blocks, int64_t threads) {
     sharedBytes += boundedBytes(alloc.getType(), *bound);
     plan.shared.insert(a);
   }
-  if (sharedBytes > kMaxSharedBytes)
+  if (sharedBytes > maxSharedBytes)
     return std::nullopt;
   forEachBlockLevelOp(body, plan, [&](Operation *op) {
     if (!writesMemory(op))
@@ -498,7 +498,7 @@ Access accessOf(Operation *op, const BlockPlan &plan) {
   op->walk([&](Operation *nested) {
     auto iface = dyn_cast<MemoryEffectOpInterface>(nested);
     if (!iface) {
-      if (!nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+      if (!nested->hasTrait<mlir::OpTrait::HasRecursiveMemoryEffects>())
         access.readsGlobal = access.writesGlobal = true;
       return;
     }
@@ -520,6 +520,25 @@ Access accessOf(Operation *op, const BlockPlan &plan) {
   return access;
 }
 
+/// evaluateLaunchGrid's algebra over index values: the dims of the kernel's buffer
+/// arguments at run time (the GPU emulation's grid).
+struct IndexGridAlgebra {
+  using Value = mlir::Value;
+  RewriterBase &rewriter;
+  Location loc;
+  Block &entry;
+
+  std::optional<int64_t> dim(int64_t, int64_t) { return std::nullopt; }
+  Value dynamicDim(int64_t binding, int64_t d) {
+    return memref::DimOp::create(rewriter, loc, entry.getArgument(binding), d);
+  }
+  Value constant(int64_t c) { return arith::ConstantIndexOp::create(rewriter, loc, c); }
+  Value mul(Value a, Value b) { return arith::MulIOp::create(rewriter, loc, a, b); }
+  Value ceilDiv(Value a, int64_t tile) {
+    return arith::CeilDivSIOp::create(rewriter, loc, a, constant(tile));
+  }
+};
+
 struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
   using DlcMapToGpuBase::DlcMapToGpuBase;
 
@@ -527,7 +546,7 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
     ModuleOp module = getOperation();
     SmallVector<func::FuncOp> kernels;
     for (auto func : module.getOps<func::FuncOp>())
-      if (func->hasAttr("dlc.kernel") && !func.isExternal())
+      if (func->hasAttr(attrs::kKernel) && !func.isExternal())
         kernels.push_back(func);
     if (kernels.empty())
       return;
@@ -546,33 +565,20 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
         return signalPassFailure();
   }
 
-  /// The grid the launch plan computes for `func` (CudaCodegen's assignGpuLaunches
-  /// from `dlc.gpu_grid` over the output `dlc.gpu_grid_arg`), before `blocks`; null
-  /// without those attributes.
+  /// The grid the launch plan computes for `func` (its config's, as the plan encodes
+  /// it: evaluateLaunchGrid), before `blocks`; null without a config.
   Value planGrid(RewriterBase &rewriter, func::FuncOp func, scf::ForallOp blocks) {
-    auto grid = func->getAttrOfType<DenseI64ArrayAttr>("dlc.gpu_grid");
-    auto arg = func->getAttrOfType<IntegerAttr>("dlc.gpu_grid_arg");
-    Block &entry = func.getBody().front();
-    if (!grid || !arg || grid.size() % 3 != 0 || arg.getInt() < 0 ||
-        arg.getInt() >= static_cast<int64_t>(entry.getNumArguments()) ||
-        !isa<MemRefType>(entry.getArgument(arg.getInt()).getType()))
+    auto config = func->getAttrOfType<GpuConfigAttr>(attrs::kGpuConfig);
+    if (!config)
       return {};
-    Value out = entry.getArgument(arg.getInt());
-    Location loc = blocks.getLoc();
+    Block &entry = func.getBody().front();
+    for (GridDimAttr f : config.getGrid().getFactors())
+      if (f.getBinding() >= static_cast<int64_t>(entry.getNumArguments()) ||
+          !isa<MemRefType>(entry.getArgument(f.getBinding()).getType()))
+        return {};
     rewriter.setInsertionPoint(blocks);
-    Value total = arith::ConstantIndexOp::create(rewriter, loc, 1);
-    Value extent = arith::ConstantIndexOp::create(rewriter, loc, 1);
-    for (size_t i = 0; i < grid.size(); i += 3) {
-      Value d = memref::DimOp::create(rewriter, loc, out, grid[i + 1]);
-      extent = arith::MulIOp::create(rewriter, loc, extent, d);
-      if (grid[i + 2] == 0)
-        continue;
-      Value tile = arith::ConstantIndexOp::create(rewriter, loc, grid[i + 2]);
-      total = arith::MulIOp::create(rewriter, loc, total,
-                                    arith::CeilDivSIOp::create(rewriter, loc, extent, tile));
-      extent = arith::ConstantIndexOp::create(rewriter, loc, 1);
-    }
-    return total;
+    IndexGridAlgebra algebra{rewriter, blocks.getLoc(), entry};
+    return evaluateLaunchGrid(config.getGrid(), algebra);
   }
 
   /// The GPU mapping of `func`, run on the CPU: block ids wg, wg + nwg, ... and every
@@ -656,7 +662,7 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
         continue;
       }
       if (isa<memref::AllocOp, memref::AllocaOp, memref::DeallocOp, gpu::BarrierOp>(op) ||
-          op.hasTrait<OpTrait::IsTerminator>() || isMemoryEffectFree(&op))
+          op.hasTrait<mlir::OpTrait::IsTerminator>() || isMemoryEffectFree(&op))
         continue;
       Access access = accessOf(&op, plan);
       if (access.empty())
@@ -681,16 +687,21 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
                           SmallVectorImpl<memref::AllocOp> *shared = nullptr) {
     int64_t blockThreads = 1;
     Block &entry = func.getBody().front();
-    scf::ForallOp blocks = func->hasAttr("dlc.gpu_grid") ? soleForall(entry) : nullptr;
+    auto config = func->getAttrOfType<GpuConfigAttr>(attrs::kGpuConfig);
+    bool planned = config && config.getMapping() != GpuMapping::Serial;
+    scf::ForallOp blocks = planned ? soleForall(entry) : nullptr;
     if (blocks && !isLevel<gpu::GPUBlockMappingAttr>(blocks))
       blocks = nullptr;
     std::optional<BlockPlan> coop;
-    if (auto attr = func->getAttrOfType<IntegerAttr>("dlc.gpu_block_threads"); attr && blocks) {
+    bool cooperative = planned && (config.getMapping() == GpuMapping::Rows ||
+                                   config.getMapping() == GpuMapping::Contraction);
+    if (cooperative && blocks) {
       privatizeIntoBlock(rewriter, blocks);
-      coop = planBlock(blocks, attr.getInt());
+      coop = planBlock(blocks, config.getBlockThreads(), config.getSharedMemory());
       if (!coop && strictBlocks)
         return func.emitOpError("plans a cooperative block of ")
-               << attr.getInt() << " threads that cannot be mapped; it would run on one thread";
+               << config.getBlockThreads()
+               << " threads that cannot be mapped; it would run on one thread";
     }
     SmallPtrSet<Operation *, 4> keep;
     if (coop && !emulate)
@@ -717,12 +728,18 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
         }
       }
       mapBlocks(blocks);
-    } else {
-      func->removeAttr("dlc.gpu_grid");
+      func->setAttr(attrs::kGrid, config.getGrid());
     }
+    if (planned && (!blocks || blockThreads != config.getBlockThreads()))
+      func.emitRemark("kernel '")
+          << func.getSymName() << "' is planned as " << config.getBlockThreads()
+          << " threads per block" << (blocks ? "" : " over a grid of blocks")
+          << " but runs as " << (blocks ? "" : "one block of ") << blockThreads
+          << (blockThreads == 1 ? " thread" : " threads")
+          << ": memory is written outside its block or thread loop";
     if (failed(serializeForalls(rewriter, func)))
       return failure();
-    func->setAttr("dlc.block", rewriter.getDenseI64ArrayAttr({blockThreads}));
+    func->setAttr(attrs::kBlock, rewriter.getDenseI64ArrayAttr({blockThreads}));
     return success();
   }
 
@@ -762,7 +779,7 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
     auto kernel = gpu::GPUFuncOp::create(rewriter, loc, func.getName(),
                                          rewriter.getFunctionType(argTypes, {}));
     kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), rewriter.getUnitAttr());
-    for (StringRef name : {"dlc.nodes", "dlc.gpu_grid", "dlc.block"})
+    for (StringRef name : {attrs::kNodes, attrs::kGrid, attrs::kBlock})
       if (Attribute a = func->getAttr(name))
         kernel->setAttr(name, a);
     kernel.getBody().takeBody(func.getBody());

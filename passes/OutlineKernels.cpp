@@ -38,8 +38,8 @@ struct DlcOutlineKernelsPass : impl::DlcOutlineKernelsBase<DlcOutlineKernelsPass
       args.append(2, b.getIndexType());
       auto func = func::FuncOp::create(b, kernel.getLoc(), kernel.getSymName(),
                                        b.getFunctionType(args, {}));
-      func->setAttr("dlc.kernel", b.getUnitAttr());
-      func->setAttr("dlc.nodes", kernel.getNodesAttr());
+      func->setAttr(attrs::kKernel, b.getUnitAttr());
+      func->setAttr(attrs::kNodes, kernel.getNodesAttr());
       func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
       Block *entry = func.addEntryBlock();
       OpBuilder fb = OpBuilder::atBlockBegin(entry);

@@ -94,8 +94,9 @@ def DlcTileWorkgroups : Pass<"dlc-tile-workgroups", "mlir::ModuleOp"> {
   let description = [{
     Tiles the root (last) linalg op of every kernel function into `%nwg` slices of its
     first parallel loop with `scf.forall`, fusing its producers into the tile. The
-    kernel gets `dlc.grid = [result, dim]`: the output dim that loop walks, from which
-    the runtime computes the useful workgroup count. When producers were fused, each
+    kernel gets `dlc.grid = #dlc.grid<[#dlc.grid_dim<binding = B, dims = [D], tile =
+    1>]>`: one workgroup per index of the output dim that loop walks (dim D of buffer
+    argument B), from which the runtime computes the useful workgroup count. When producers were fused, each
     workgroup's slice is tiled once more with `scf.for`, one index of the first loop
     at a time, so the fused temporaries hold one row rather than the whole slice.
   }];
@@ -124,27 +125,43 @@ def DlcFoldPadIntoLoads : Pass<"dlc-fold-pad-into-loads", "mlir::ModuleOp"> {
                            "mlir::tensor::TensorDialect", "mlir::linalg::LinalgDialect"];
 }
 
-def DlcTileGpu : Pass<"dlc-tile-gpu", "mlir::ModuleOp"> {
-  let summary = "Tile each kernel's root op for CUDA thread blocks and threads";
+def DlcGpuSelectTiling : Pass<"dlc-gpu-select-tiling", "mlir::ModuleOp"> {
+  let summary = "Choose each kernel's CUDA tiling and write it as #dlc.gpu_config";
   let description = [{
-    Tiles the root linalg op of every kernel function twice with `scf.forall`: first
-    into block tiles (static tile sizes over the parallel loops, dynamic trip counts),
-    then each block tile over a static number of threads, fusing producers into both
-    levels. The per-op heuristic is in docs/cuda.md. The kernel records
-    `dlc.gpu_grid` (triples result, dim, tile: the grid is the product of
-    ceildiv(dim, tile)), `dlc.gpu_block_tile` and `dlc.gpu_threads` (per loop; 0 =
-    not tiled). A kernel without them runs as a single thread.
-
-    Cooperative blocks (`dlc.gpu_block_threads`): a block reduces long rows together
-    (partial reductions per thread, merged), or computes a contraction's tile through
-    shared memory (`dlc.gpu_thread_tile`: each thread's micro-tile per contraction
-    loop; `dlc.gpu_reduction_tile`: the reduction staged per step).
+    For every kernel function (linalg on tensors, after dlc-fold-pad-into-loads),
+    chooses how its blocks and threads compute (the heuristic is in docs/cuda.md and
+    GpuSelectTiling.cpp) within the limits of the architecture `arch`, and writes
+    `dlc.gpu_config = #dlc.gpu_config<...>`: the mapping (`threads`, `rows`,
+    `contraction` or `serial`), the launch grid (one block per block tile, over the
+    kernel's output), the block's threads, the block/thread/row tiles per root loop,
+    the contraction's micro-tile, reduction step and buffer bounds, and the shared
+    memory the target allows. Nothing else changes: dlc-tile-gpu applies the config.
+    A kernel that gets `serial` (one thread) gets a remark saying why.
   }];
   let options = [
     Option<"contractionTiles", "contraction-tiles", "bool", /*default=*/"true",
            "Compute contractions (MatMul, Gemm, Conv) through shared-memory tiles; "
            "false: one thread per output element, from global memory">,
+    Option<"arch", "arch", "std::string", /*default=*/"\"sm_80\"",
+           "The CUDA architecture whose limits the tiling respects">,
   ];
+}
+
+def DlcTileGpu : Pass<"dlc-tile-gpu", "mlir::ModuleOp"> {
+  let summary = "Tile each kernel's root op as its #dlc.gpu_config says";
+  let description = [{
+    Requires `dlc.gpu_config` (dlc-gpu-select-tiling) on each kernel function; a
+    kernel without one, or with mapping `serial`, is left alone. Tiles the root linalg
+    op with `scf.forall` into the config's block tiles (`#gpu.block` mapping), then,
+    inside each block, by the mapping: `threads` tiles it once more over the threads
+    (`#gpu.thread`); `rows` splits each reduction in the block into partial reductions
+    per thread and a merge, and an elementwise root's row over the threads; and
+    `contraction` stages the contraction's reduction through block buffers in steps
+    and gives each thread a micro-tile. Producers are fused into both levels. A config
+    that cannot be applied is a remark naming the kernel (a `rows` config then becomes
+    `threads` with one thread per block); a contraction that cannot be tiled is an
+    error.
+  }];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::affine::AffineDialect",
                            "mlir::gpu::GPUDialect", "mlir::arith::ArithDialect"];
 }

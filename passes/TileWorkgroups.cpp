@@ -1,6 +1,8 @@
 //===- TileWorkgroups.cpp - The dlc-tile-workgroups pass ------------------===//
 #include "passes/Passes.h"
 
+#include "dialects/DlcDialect.h"
+
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -20,7 +22,7 @@ namespace {
 struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass> {
   void runOnOperation() override {
     for (auto func : getOperation().getOps<func::FuncOp>()) {
-      if (!func->hasAttr("dlc.kernel") || failed(tileKernel(func)))
+      if (!func->hasAttr(attrs::kKernel) || failed(tileKernel(func)))
         continue;
     }
   }
@@ -28,7 +30,8 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
   /// Tiles the kernel's root; leaves untileable kernels as one workgroup.
   LogicalResult tileKernel(func::FuncOp func) {
     OpBuilder b(func);
-    func->setAttr("dlc.grid", b.getDenseI64ArrayAttr({}));
+    MLIRContext *ctx = func.getContext();
+    func->setAttr(attrs::kGrid, LaunchGridAttr::get(ctx, {}));
     KernelRoot kr = findKernelRoot(func);
     if (!kr)
       return failure();
@@ -52,7 +55,13 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     for (OpResult r : root->getResults())
       if (Value v = tiled->replacements.lookup(r))
         rewriter.replaceAllUsesWith(r, v);
-    func->setAttr("dlc.grid", b.getDenseI64ArrayAttr({0, outDim}));
+    // One workgroup per index of that dim of the kernel's single output, the last
+    // buffer argument (before %wg and %nwg).
+    int64_t output = func.getNumArguments() - 3;
+    func->setAttr(attrs::kGrid,
+                  LaunchGridAttr::get(ctx, GridDimAttr::get(ctx, output,
+                                                            b.getDenseI64ArrayAttr(outDim),
+                                                            /*tile=*/1)));
     if (!tiled->fusedProducers.empty() && !tiled->loops.empty())
       tileRowsInWorkgroup(rewriter, tiled->loops.front().getOperation());
     return success();

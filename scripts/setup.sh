@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian bookworm machine for dlc and builds it: installs the apt
-# packages (LLVM/MLIR 22, ONNX, FlatBuffers, GoogleTest, Ninja, ccache), creates the
+# packages (LLVM/MLIR/LLD 22, ONNX, FlatBuffers, GoogleTest, Ninja, ccache), creates the
 # Python venv from requirements.txt, configures and builds into build/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build ccache g++ python3 python3-venv
-          llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
+          llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools liblld-22-dev
           libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
           libflatbuffers-dev flatbuffers-compiler libgtest-dev libbenchmark-dev)
 missing=()

@@ -11,6 +11,7 @@
 #include "dlc/runtime.h"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,29 @@ struct CompileOptions {
   /// JIT specialization: values of graph inputs that feed compile-time parameters
   /// (e.g. Reshape's shape). Only inputs that need it are baked in.
   std::map<std::string, Tensor> shapeTensorInputs;
+
+  // Checks and comparisons of the CUDA code path (the tools set these from
+  // DLC_EMULATE_GPU, DLC_STRICT_GPU_BLOCKS, DLC_GPU_CONTRACTION_TILES, DLC_FOLD_PAD).
+
+  /// CPU target: compile the kernels with the CUDA target's tiling and block/thread
+  /// mapping, blocks and threads run as loops (a check of that mapping without a GPU).
+  bool emulateGpu = false;
+  /// CUDA target and emulation: a cooperative block (a row reduction's, a contraction
+  /// tile's) that cannot be mapped and would run on one thread is an error.
+  bool strictGpuBlocks = false;
+  /// CUDA target and emulation: contractions through shared-memory tiles; false: one
+  /// thread per output element, from global memory (for comparisons).
+  bool gpuContractionTiles = true;
+  /// Read padded inputs (Conv, pooling) with guarded loads instead of a padded copy
+  /// (dlc-fold-pad-into-loads). Unset: on for the CUDA target and emulation, off on
+  /// the CPU, where a padded copy per tile vectorizes better.
+  std::optional<bool> foldPadIntoLoads;
+  /// CUDA target: the toolkit folder holding nvvm/libdevice (math functions); empty:
+  /// /usr/local/cuda or /usr/lib/cuda. `dlc` takes it from CUDA_HOME/CUDA_PATH.
+  std::string cudaToolkit;
+  /// Print the compiler's remarks (e.g. a kernel that runs on one thread, and why)
+  /// to stderr.
+  bool remarks = false;
 };
 
 struct CompileResult {

@@ -26,8 +26,9 @@ enum class LossKind {
 };
 
 struct TrainOptions {
-  TargetKind target = TargetKind::Cpu;
-  std::string cudaArch = "sm_80";
+  /// How the step (and the evaluation forward pass) compile: target, CUDA
+  /// architecture, fusion and the other code-generation switches (`emit` is ignored).
+  CompileOptions compile;
   LossKind loss = LossKind::CrossEntropy;
   OptimizerOptions optimizer;
   /// The step is compiled for this batch size (every dynamic input dim takes it).
@@ -38,7 +39,6 @@ struct TrainOptions {
   /// BatchNormalization in training mode: batch statistics, running statistics
   /// updated as torch does (momentum 0.1, unbiased variance).
   double batchNormMomentum = 0.1;
-  bool fusion = true;
 };
 
 /// Loss (and, for cross-entropy, accuracy) of the model on a set of samples.

@@ -2,6 +2,7 @@
 #include "Compiler.h"
 
 #include "lib/Importer/Importer.h"
+#include "passes/GpuTarget.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
@@ -64,7 +65,7 @@ Attribute tensorAttr(MLIRContext &ctx, const Tensor &t) {
 Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
                                       const CompileOptions &options) {
   using namespace compiler;
-  ErrorCollector errors(ctx);
+  ErrorCollector errors(ctx, options.remarks);
   CompileResult result;
   if (failed(runGraphPipeline(module, options)))
     return errors.status("graph passes failed");
@@ -90,7 +91,7 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
     if (failed(runCudaMappingPipeline(module, options)) ||
         failed(assignGpuLaunches(module, *spec)))
       return errors.status("mapping kernels to the GPU failed");
-    if (failed(runCudaCodegenPipeline(module, options, findCudaToolkit())))
+    if (failed(runCudaCodegenPipeline(module, options, findCudaToolkit(options))))
       return errors.status("CUDA code generation failed");
     // A model of metadata-only ops has no kernels and no PTX.
     FailureOr<std::string> ptx = std::string();
@@ -110,13 +111,13 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
     if (!spec->code.empty())
       spec->code.push_back(0); // cuModuleLoadData takes a C string.
   } else {
-    if (!emulateGpu())
-      assignGrids(module, *spec);
+    if (!options.emulateGpu && failed(assignGrids(module, *spec)))
+      return errors.status("cannot assign the launch grids");
     if (failed(runCpuMappingPipeline(module, options)))
       return errors.status("lowering kernels to LLVM failed");
     // With GPU emulation the grid is the GPU's block count; the CPU runs
     // min(blocks, threads) workgroups, each looping over its share of blocks.
-    if (emulateGpu() && failed(assignGpuLaunches(module, *spec)))
+    if (options.emulateGpu && failed(assignGpuLaunches(module, *spec)))
       return errors.status("mapping kernels to the GPU failed");
     if (failed(runCpuLlvmPipeline(module, options)))
       return errors.status("lowering kernels to LLVM failed");
@@ -208,7 +209,10 @@ Expected<std::unique_ptr<Model>> jitFile(const std::string &path,
 }
 
 std::vector<std::string> cudaArchitectures() {
-  return {"sm_80", "sm_86", "sm_89", "sm_90", "sm_90a"};
+  std::vector<std::string> names;
+  for (const GpuTarget &t : gpuTargets())
+    names.push_back(t.arch.str());
+  return names;
 }
 
 Expected<std::vector<TensorInfo>> modelInputs(const std::string &path) {

@@ -34,18 +34,26 @@ inline std::string describe(mlir::Location loc) {
   return "";
 }
 
-/// Collects the first error diagnostic as a one-line message.
+/// A diagnostic as one line: "<node>: <message>".
+inline std::string oneLine(mlir::Diagnostic &d) {
+  std::string where = describe(d.getLocation());
+  std::string line = (where.empty() ? "" : where + ": ") + d.str();
+  for (char &c : line)
+    if (c == '\n')
+      c = ' ';
+  return line;
+}
+
+/// Collects the first error diagnostic as a one-line message; with `printRemarks`,
+/// prints remarks to stderr as they come (CompileOptions::remarks).
 class ErrorCollector {
 public:
-  explicit ErrorCollector(mlir::MLIRContext &ctx)
-      : handler(&ctx, [this](mlir::Diagnostic &d) {
-          if (d.getSeverity() == mlir::DiagnosticSeverity::Error && message.empty()) {
-            std::string where = describe(d.getLocation());
-            message = (where.empty() ? "" : where + ": ") + d.str();
-            for (char &c : message)
-              if (c == '\n')
-                c = ' ';
-          }
+  explicit ErrorCollector(mlir::MLIRContext &ctx, bool printRemarks = false)
+      : handler(&ctx, [this, printRemarks](mlir::Diagnostic &d) {
+          if (d.getSeverity() == mlir::DiagnosticSeverity::Error && message.empty())
+            message = oneLine(d);
+          if (d.getSeverity() == mlir::DiagnosticSeverity::Remark && printRemarks)
+            llvm::errs() << "dlc: remark: " << oneLine(d) << "\n";
           return mlir::success();
         }) {}
   Status status(const std::string &fallback) const {
@@ -82,12 +90,8 @@ mlir::FailureOr<artifact::ArtifactSpec> buildPlan(mlir::ModuleOp module);
 /// Outlines kernels and lowers them to linalg, tiled over workgroups (on tensors).
 mlir::LogicalResult runKernelPipeline(mlir::ModuleOp module, const CompileOptions &options);
 
-/// DLC_EMULATE_GPU=1: the CPU target compiles kernels with the CUDA target's tiling and
-/// block/thread mapping, run as loops (a check of that mapping without a GPU).
-bool emulateGpu();
-
 /// Bufferizes the kernels and distributes their workgroup loop (or, with
-/// emulateGpu(), maps their block and thread loops as the GPU would, as loops).
+/// options.emulateGpu, maps their block and thread loops as the GPU would, as loops).
 mlir::LogicalResult runCpuMappingPipeline(mlir::ModuleOp module,
                                           const CompileOptions &options);
 
@@ -103,18 +107,21 @@ mlir::LogicalResult runCudaCodegenPipeline(mlir::ModuleOp module,
                                            const CompileOptions &options,
                                            llvm::StringRef toolkitPath);
 
-/// Fills each launch's grid (an expression over the graph-input dims) and block size
-/// from the mapped gpu.func kernels' `dlc.gpu_grid` and `dlc.block` attributes.
+/// Fills each launch's block size and static shared memory from the mapped gpu.func
+/// kernels' `dlc.block` and workgroup attributions, and its grid (assignGrids).
 mlir::LogicalResult assignGpuLaunches(mlir::ModuleOp module, artifact::ArtifactSpec &spec);
 
 /// The PTX text of the module's gpu.binary after runCudaCodegenPipeline.
 mlir::FailureOr<std::string> extractPtx(mlir::ModuleOp module);
 
-/// The CUDA toolkit folder holding nvvm/libdevice (for math functions), or "".
-std::string findCudaToolkit();
+/// The CUDA toolkit folder holding nvvm/libdevice (for math functions): the options',
+/// else /usr/local/cuda or /usr/lib/cuda when they hold it; "" when none does.
+std::string findCudaToolkit(const CompileOptions &options);
 
-/// Fills each launch's grid from the tiled kernels' `dlc.grid` attributes.
-void assignGrids(mlir::ModuleOp kernels, artifact::ArtifactSpec &spec);
+/// Fills each launch's grid from its kernel's `dlc.grid` (#dlc.grid: CPU workgroups or
+/// CUDA blocks; 1 without one): a number, or an expression over the graph-input dims
+/// appended to the plan's expressions (evaluateLaunchGrid).
+mlir::LogicalResult assignGrids(mlir::ModuleOp module, artifact::ArtifactSpec &spec);
 
 /// Translates the LLVM-dialect kernels to native code for the host: LLVM IR text (when
 /// `llvmIR` is non-null) and the bytes of a shared object exporting each kernel's entry.

@@ -3,10 +3,12 @@
 // Translates the kernels to LLVM IR, adds one entry per kernel with the runtime's ABI
 // (`void sym(void **args, int64_t wg, int64_t nwg)`, each args[i] a memref descriptor),
 // optimizes for the host CPU, emits an object file and links it into a shared object
-// with the system C compiler (`cc`, or $DLC_CC).
+// with LLD as a library (no external tool runs).
 //
 //===----------------------------------------------------------------------===//
 #include "Compiler.h"
+
+#include "lld/Common/Driver.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Export.h"
@@ -18,14 +20,15 @@
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
 #include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 
-#include <cstdlib>
+#include <mutex>
 
 using namespace mlir;
+
+LLD_HAS_DRIVER(elf)
 
 namespace dlc::compiler {
 namespace {
@@ -50,6 +53,47 @@ void addEntryPoint(llvm::Module &m, const std::string &name, const std::string &
   args.push_back(entry->getArg(2));
   b.CreateCall(target, args);
   b.CreateRetVoid();
+}
+
+/// lld keeps global state: one link at a time in this process.
+std::mutex lldMutex;
+
+/// Links `object` into a shared object with LLD, in-process: no linker or compiler
+/// needs to be installed where dlc runs. Nothing beyond the object is linked: the
+/// kernels' calls into libc and libm (memcpy, malloc, expf, ...) stay undefined and
+/// bind, when the runtime loads the shared object, to the process's own (every C++
+/// program has both).
+FailureOr<std::vector<uint8_t>> linkSharedObject(ModuleOp module,
+                                                 ArrayRef<char> object) {
+  llvm::SmallString<128> objPath, soPath;
+  int fd;
+  if (llvm::sys::fs::createTemporaryFile("dlc-kernels", "o", fd, objPath) ||
+      llvm::sys::fs::createTemporaryFile("dlc-kernels", "so", soPath))
+    return module.emitError("cannot create temporary files for linking"), failure();
+  llvm::FileRemover removeObj(objPath), removeSo(soPath);
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os.write(object.data(), object.size());
+  }
+  const char *argv[] = {"ld.lld", "-shared", "-o", soPath.c_str(), objPath.c_str()};
+  std::string out, err;
+  llvm::raw_string_ostream outStream(out), errStream(err);
+  lld::Result result;
+  {
+    std::lock_guard<std::mutex> lock(lldMutex);
+    result = lld::lldMain(argv, outStream, errStream, {{lld::Gnu, &lld::elf::link}});
+  }
+  if (result.retCode != 0 || !result.canRunAgain) {
+    StringRef first = StringRef(err).split('\n').first;
+    return module.emitError("linking CPU kernels failed: ")
+               << (first.empty() ? "lld exited with " + std::to_string(result.retCode)
+                                 : first.str()),
+           failure();
+  }
+  auto so = llvm::MemoryBuffer::getFile(soPath, false, false);
+  if (!so)
+    return module.emitError("cannot read the linked kernels"), failure();
+  return std::vector<uint8_t>((*so)->getBufferStart(), (*so)->getBufferEnd());
 }
 
 } // namespace
@@ -103,35 +147,7 @@ FailureOr<std::vector<uint8_t>> emitCpuCode(ModuleOp module,
     pm.run(*m);
   }
 
-  // Link the object into a shared object with the system compiler driver.
-  llvm::SmallString<128> objPath, soPath;
-  int fd;
-  if (llvm::sys::fs::createTemporaryFile("dlc-kernels", "o", fd, objPath) ||
-      llvm::sys::fs::createTemporaryFile("dlc-kernels", "so", soPath))
-    return module.emitError("cannot create temporary files for linking"), failure();
-  llvm::FileRemover removeObj(objPath), removeSo(soPath);
-  {
-    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-    os.write(object.data(), object.size());
-  }
-  const char *ccEnv = std::getenv("DLC_CC");
-  std::string ccName = ccEnv && *ccEnv ? ccEnv : "cc";
-  auto cc = llvm::sys::findProgramByName(ccName);
-  if (!cc)
-    return module.emitError("cannot find the C compiler '")
-               << ccName << "' to link CPU kernels (set DLC_CC)",
-           failure();
-  llvm::SmallVector<llvm::StringRef> argv{*cc, "-shared", "-o", soPath, objPath, "-lm"};
-  std::string linkError;
-  int rc = llvm::sys::ExecuteAndWait(*cc, argv, std::nullopt, {}, 0, 0, &linkError);
-  if (rc != 0)
-    return module.emitError("linking CPU kernels failed (")
-               << *cc << " exited with " << rc << ") " << linkError,
-           failure();
-  auto so = llvm::MemoryBuffer::getFile(soPath, false, false);
-  if (!so)
-    return module.emitError("cannot read the linked kernels"), failure();
-  return std::vector<uint8_t>((*so)->getBufferStart(), (*so)->getBufferEnd());
+  return linkSharedObject(module, object);
 }
 
 } // namespace dlc::compiler

@@ -17,7 +17,6 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
 
-#include <cstdlib>
 #include <mutex>
 
 using namespace mlir;
@@ -97,55 +96,37 @@ LogicalResult runKernelPipeline(ModuleOp module, const CompileOptions &options) 
     pm.addPass(createCSEPass());
     pm.addPass(bufferization::createEmptyTensorEliminationPass());
     // Padded inputs as guarded loads: needed on the GPU (docs/cuda.md); on the CPU a
-    // padded copy per tile vectorizes better. DLC_FOLD_PAD=0/1 overrides (testing).
-    bool gpuTiling = options.target == TargetKind::Cuda || emulateGpu();
-    bool foldPad = gpuTiling;
-    if (const char *env = std::getenv("DLC_FOLD_PAD"); env && *env)
-      foldPad = std::string(env) != "0";
-    // DLC_GPU_CONTRACTION_TILES=0: contractions without shared-memory tiles (the
-    // comparison in test/gpu's compute check).
-    bool contractionTiles = true;
-    if (const char *env = std::getenv("DLC_GPU_CONTRACTION_TILES"); env && *env)
-      contractionTiles = std::string(env) != "0";
-    if (foldPad) {
+    // padded copy per tile vectorizes better.
+    bool gpuTiling = options.target == TargetKind::Cuda || options.emulateGpu;
+    if (options.foldPadIntoLoads.value_or(gpuTiling)) {
       DlcFoldPadIntoLoadsOptions fold;
-      fold.contractionTiles = gpuTiling && contractionTiles;
+      fold.contractionTiles = gpuTiling && options.gpuContractionTiles;
       pm.addPass(createDlcFoldPadIntoLoads(fold));
     }
     if (gpuTiling) {
-      DlcTileGpuOptions tile;
-      tile.contractionTiles = contractionTiles;
-      pm.addPass(createDlcTileGpu(tile));
-    }
-    else
+      DlcGpuSelectTilingOptions select;
+      select.contractionTiles = options.gpuContractionTiles;
+      select.arch = options.target == TargetKind::Cuda ? options.cudaArch : "sm_80";
+      pm.addPass(createDlcGpuSelectTiling(select));
+      pm.addPass(createDlcTileGpu());
+    } else {
       pm.addPass(createDlcTileWorkgroups());
+    }
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   });
 }
 
-/// DLC_STRICT_GPU_BLOCKS=1: a cooperative block that falls back to one thread is an
-/// error (test/gpu/check_ptx.py sets it).
-static bool strictGpuBlocks() {
-  const char *env = std::getenv("DLC_STRICT_GPU_BLOCKS");
-  return env && *env && std::string(env) != "0";
-}
-
-bool emulateGpu() {
-  const char *env = std::getenv("DLC_EMULATE_GPU");
-  return env && *env && std::string(env) != "0";
-}
-
 LogicalResult runCpuMappingPipeline(ModuleOp module, const CompileOptions &options) {
-  return runPipeline(module, options, [](PassManager &pm) {
+  return runPipeline(module, options, [&](PassManager &pm) {
     pm.addPass(createDlcBufferize());
     bufferization::buildBufferDeallocationPipeline(pm);
-    if (emulateGpu()) {
+    if (options.emulateGpu) {
       pm.addPass(createCanonicalizerPass());
       pm.addPass(createCSEPass());
       DlcMapToGpuOptions map;
       map.emulate = true;
-      map.strictBlocks = strictGpuBlocks();
+      map.strictBlocks = options.strictGpuBlocks;
       pm.addPass(createDlcMapToGpu(map));
     } else {
       pm.addPass(createDlcDistributeWorkgroups());
@@ -168,13 +149,13 @@ LogicalResult runCpuLlvmPipeline(ModuleOp module, const CompileOptions &options)
 }
 
 LogicalResult runCudaMappingPipeline(ModuleOp module, const CompileOptions &options) {
-  return runPipeline(module, options, [](PassManager &pm) {
+  return runPipeline(module, options, [&](PassManager &pm) {
     pm.addPass(createDlcBufferize());
     bufferization::buildBufferDeallocationPipeline(pm);
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
     DlcMapToGpuOptions map;
-    map.strictBlocks = strictGpuBlocks();
+    map.strictBlocks = options.strictGpuBlocks;
     pm.addPass(createDlcMapToGpu(map));
   });
 }

@@ -11,6 +11,7 @@
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
 using namespace mlir;
@@ -181,9 +182,9 @@ FailureOr<artifact::ArtifactSpec> PlanBuilder::build() {
   if (failed(inferBlockShapes(body, argShapes, shapes)))
     return failure();
 
-  auto names = main->getAttrOfType<ArrayAttr>("dlc.input_names");
-  auto dimNames = main->getAttrOfType<ArrayAttr>("dlc.input_dim_names");
-  auto outNames = main->getAttrOfType<ArrayAttr>("dlc.output_names");
+  auto names = main->getAttrOfType<ArrayAttr>(attrs::kInputNames);
+  auto dimNames = main->getAttrOfType<ArrayAttr>(attrs::kInputDimNames);
+  auto outNames = main->getAttrOfType<ArrayAttr>(attrs::kOutputNames);
   auto infoFor = [](Type type, std::string name) {
     auto t = cast<RankedTensorType>(type);
     TensorInfo info;
@@ -269,18 +270,71 @@ FailureOr<artifact::ArtifactSpec> buildPlan(ModuleOp module) {
   return PlanBuilder(main).build();
 }
 
-void assignGrids(ModuleOp kernels, artifact::ArtifactSpec &spec) {
+namespace {
+
+/// evaluateLaunchGrid's algebra over a launch of the plan: a buffer's static dims, or
+/// the shape expressions of its symbolic ones, combined as postfix code.
+struct PlanGridAlgebra {
+  using Value = std::vector<int64_t>;
+  const artifact::ArtifactSpec &spec;
+  const artifact::Launch &launch;
+
+  int64_t extent(int64_t binding, int64_t d) const {
+    return spec.buffers[launch.bindings[binding]].dims[d];
+  }
+  std::optional<int64_t> dim(int64_t binding, int64_t d) const {
+    int64_t e = extent(binding, d);
+    return e >= 0 ? std::optional<int64_t>(e) : std::nullopt;
+  }
+  Value dynamicDim(int64_t binding, int64_t d) const {
+    return spec.exprs[-(extent(binding, d) + 1)];
+  }
+  Value constant(int64_t c) const { return {artifact::Const, c}; }
+  Value mul(Value a, const Value &b) const {
+    a.insert(a.end(), b.begin(), b.end());
+    a.push_back(artifact::Mul);
+    return a;
+  }
+  Value ceilDiv(Value a, int64_t tile) const {
+    a.insert(a.end(), {artifact::Const, tile, artifact::CeilDiv});
+    return a;
+  }
+};
+
+} // namespace
+
+LogicalResult assignGrids(ModuleOp module, artifact::ArtifactSpec &spec) {
+  auto gpuModule = module.lookupSymbol<gpu::GPUModuleOp>("dlc_kernels");
   for (artifact::Launch &launch : spec.launches) {
     const artifact::Kernel &k = spec.kernels[launch.kernel];
-    auto func = kernels.lookupSymbol<func::FuncOp>(k.name);
-    auto grid = func ? func->getAttrOfType<DenseI64ArrayAttr>("dlc.grid") : nullptr;
+    // A gpu.func, or (CPU, GPU emulation) the kernel function itself.
+    Operation *func = gpuModule ? gpuModule.lookupSymbol(k.name) : nullptr;
+    if (!func)
+      func = module.lookupSymbol(k.name);
+    if (!func)
+      return module.emitError("kernel '") << k.name << "' has no function";
     launch.grid = 1;
-    if (!grid || grid.size() != 2)
+    auto grid = func->getAttrOfType<LaunchGridAttr>(attrs::kGrid);
+    if (!grid)
       continue;
-    const artifact::Buffer &out = spec.buffers[launch.bindings[launch.numInputs + grid[0]]];
-    int64_t d = out.dims[grid[1]];
-    launch.grid = d == 0 ? 1 : d;
+    for (GridDimAttr f : grid.getFactors()) {
+      if (static_cast<size_t>(f.getBinding()) >= launch.bindings.size())
+        return module.emitError("kernel '") << k.name << "' has a grid on a missing buffer";
+      size_t rank = spec.buffers[launch.bindings[f.getBinding()]].dims.size();
+      for (int64_t d : f.getDims().asArrayRef())
+        if (static_cast<size_t>(d) >= rank)
+          return module.emitError("kernel '") << k.name << "' has a grid on a missing dim";
+    }
+    PlanGridAlgebra algebra{spec, launch};
+    std::vector<int64_t> code = evaluateLaunchGrid(grid, algebra);
+    if (code.size() == 2 && code[0] == artifact::Const) {
+      launch.grid = code[1];
+      continue;
+    }
+    spec.exprs.push_back(std::move(code));
+    launch.grid = -static_cast<int64_t>(spec.exprs.size());
   }
+  return success();
 }
 
 } // namespace dlc::compiler

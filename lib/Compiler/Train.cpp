@@ -79,7 +79,7 @@ public:
 
   LogicalResult build(func::FuncOp func, size_t numGraphInputs) {
     Block &body = func.getBody().front();
-    auto names = func->getAttrOfType<ArrayAttr>("dlc.input_names");
+    auto names = func->getAttrOfType<ArrayAttr>(attrs::kInputNames);
     SmallVector<Attribute> inNames(names.begin(), names.end());
     std::set<std::string> frozen(o.freeze.begin(), o.freeze.end());
     for (size_t i = numGraphInputs; i < func.getNumArguments(); ++i) {
@@ -197,7 +197,7 @@ public:
         continue;
       layout.trained.push_back(n);
       Value arg = paramArg[n];
-      func.setArgAttr(cast<BlockArgument>(arg).getArgNumber(), "dlc.trainable",
+      func.setArgAttr(cast<BlockArgument>(arg).getArgNumber(), attrs::kTrainable,
                       b.getUnitAttr());
     }
     if (layout.trained.empty())
@@ -289,9 +289,9 @@ public:
     for (BlockArgument a : body.getArguments())
       dimNames.push_back(b.getArrayAttr(SmallVector<Attribute>(
           cast<RankedTensorType>(a.getType()).getRank(), b.getStringAttr(""))));
-    func->setAttr("dlc.input_names", b.getArrayAttr(ordered));
-    func->setAttr("dlc.output_names", b.getArrayAttr(outNames));
-    func->setAttr("dlc.input_dim_names", b.getArrayAttr(dimNames));
+    func->setAttr(attrs::kInputNames, b.getArrayAttr(ordered));
+    func->setAttr(attrs::kOutputNames, b.getArrayAttr(outNames));
+    func->setAttr(attrs::kInputDimNames, b.getArrayAttr(dimNames));
     func.setFunctionType(
         b.getFunctionType(body.getArgumentTypes(), TypeRange(ValueRange(finalResults))));
     SmallVector<DictionaryAttr> noAttrs(finalResults.size(), b.getDictionaryAttr({}));
@@ -374,10 +374,9 @@ Status initialState(const std::map<std::string, Attribute> &initial, const StepL
 }
 
 CompileOptions compileOptionsFor(const TrainOptions &o) {
-  CompileOptions c;
-  c.target = o.target;
-  c.cudaArch = o.cudaArch;
-  c.fusion = o.fusion;
+  CompileOptions c = o.compile;
+  c.emit = EmitKind::Artifact;
+  c.shapeTensorInputs.clear();
   return c;
 }
 

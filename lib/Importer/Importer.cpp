@@ -509,10 +509,10 @@ OwningOpRef<ModuleOp> ModelImporter::run(const onnx::ModelProto &model) {
   }
   func::ReturnOp::create(b, module->getLoc(), results);
   func.setFunctionType(b.getFunctionType(argTypes, ValueRange(results).getTypes()));
-  func->setAttr("dlc.input_names", b.getArrayAttr(inputNames));
-  func->setAttr("dlc.output_names", b.getArrayAttr(outputNames));
-  func->setAttr("dlc.input_dim_names", b.getArrayAttr(argDimNames));
-  func->setAttr("dlc.opset", b.getI64IntegerAttr(opset));
+  func->setAttr(attrs::kInputNames, b.getArrayAttr(inputNames));
+  func->setAttr(attrs::kOutputNames, b.getArrayAttr(outputNames));
+  func->setAttr(attrs::kInputDimNames, b.getArrayAttr(argDimNames));
+  func->setAttr(attrs::kOpset, b.getI64IntegerAttr(opset));
   if (failed(verify(*module)))
     return nullptr;
   return module;

@@ -40,7 +40,7 @@ struct ConvertDlcToLinalgPass : impl::ConvertDlcToLinalgBase<ConvertDlcToLinalgP
     if (failed(applyPartialConversion(getOperation(), target, std::move(patterns))))
       return signalPassFailure();
     getOperation()->walk([](func::FuncOp f) {
-      if (f->hasAttr("dlc.kernel"))
+      if (f->hasAttr(attrs::kKernel))
         sinkResultReshapes(f);
     });
   }

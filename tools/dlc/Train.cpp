@@ -1,6 +1,8 @@
 //===- Train.cpp - `dlc train`: train an ONNX model on .npz data ----------===//
 #include "Train.h"
 
+#include "Environment.h"
+
 #include "RunUtil.h"
 
 #include "dlc/train.h"
@@ -135,6 +137,7 @@ int trainCommand(int argc, char **argv) {
       return fail(std::string("train needs ") + req + " (see dlc --help)");
 
   TrainOptions o;
+  applyEnvironment(o.compile);
   const std::string &loss = v["--loss"], &optName = v["--optimizer"];
   if (loss == "cross_entropy")
     o.loss = LossKind::CrossEntropy;
@@ -167,7 +170,7 @@ int trainCommand(int argc, char **argv) {
   if (o.optimizer.lr <= 0)
     return fail("--lr must be positive");
   o.optimizer.nesterov = nesterov;
-  o.fusion = !noFusion;
+  o.compile.fusion = !noFusion;
   if (nesterov && (o.optimizer.kind != OptimizerKind::Sgd || o.optimizer.momentum <= 0 ||
                    o.optimizer.dampening != 0))
     return fail("--nesterov needs --optimizer sgd, a positive --momentum and no dampening");
@@ -185,18 +188,18 @@ int trainCommand(int argc, char **argv) {
   }
   std::string target = v.count("--target") ? v["--target"] : "auto";
   if (target == "auto")
-    o.target = cudaAvailable() ? TargetKind::Cuda : TargetKind::Cpu;
+    o.compile.target = cudaAvailable() ? TargetKind::Cuda : TargetKind::Cpu;
   else if (target == "cpu")
-    o.target = TargetKind::Cpu;
+    o.compile.target = TargetKind::Cpu;
   else if (target == "cuda")
-    o.target = TargetKind::Cuda;
+    o.compile.target = TargetKind::Cuda;
   else
     return fail("--target must be auto, cpu or cuda, got '" + target + "'");
-  if (o.target == TargetKind::Cuda && !emitOnly)
+  if (o.compile.target == TargetKind::Cuda && !emitOnly)
     if (Status s = cudaAvailable(); !s)
       return fail(s.message());
   if (v.count("--cuda-arch"))
-    o.cudaArch = v["--cuda-arch"];
+    o.compile.cudaArch = v["--cuda-arch"];
   if (v.count("--freeze"))
     o.freeze = splitList(v["--freeze"]);
   std::string labelKey = v.count("--label-key") ? v["--label-key"] : "label";
@@ -247,7 +250,7 @@ int trainCommand(int argc, char **argv) {
 
   auto t0 = std::chrono::steady_clock::now();
   std::cout << "compiling the training step of " << positional[0] << " for "
-            << (o.target == TargetKind::Cuda ? "cuda" : "cpu") << " (batch " << o.batchSize
+            << (o.compile.target == TargetKind::Cuda ? "cuda" : "cpu") << " (batch " << o.batchSize
             << ")" << std::endl;
   auto session = TrainingSession::create(positional[0], o);
   if (!session)

@@ -1,4 +1,5 @@
 //===- dlc.cpp - The dlc command: compile, run and inspect models ---------===//
+#include "Environment.h"
 #include "Inspect.h"
 #include "Train.h"
 
@@ -21,7 +22,7 @@ dlc compiles ONNX models into fused, tiled kernels and runs them.
 commands:
   compile MODEL.onnx [-o OUT] [--target cpu|cuda] [--cuda-arch ARCH] [--emit KIND]
           [--specialize NAME=PATH]... [--no-fusion] [--print-ir-after-all]
-          [--print-ir-after=PASS]
+          [--print-ir-after=PASS] [--remarks]
       Compiles a model. --emit artifact (default) writes a .dlc artifact (default
       OUT: the model's name with .dlc); --emit dlc|linalg prints the IR after that
       stage, --emit llvm (CPU) the kernels' LLVM IR, --emit ptx (CUDA) one PTX
@@ -33,9 +34,10 @@ commands:
       (Reshape's shape, ...), as `dlc run` does: the artifact is then only valid for
       that value. --print-ir-after-all /
       --print-ir-after=PASS print the IR after every pass / the named pass (e.g.
-      dlc-form-kernels) to stderr.
+      dlc-form-kernels) to stderr. --remarks prints the compiler's remarks (a CUDA
+      kernel that runs on one thread, and why) to stderr.
   run MODEL.onnx|ART.dlc [INPUT...] [--input NAME=PATH]... [--output-dir DIR]
-          [--target auto|cpu|cuda] [--cuda-arch ARCH] [--no-fusion]
+          [--target auto|cpu|cuda] [--cuda-arch ARCH] [--no-fusion] [--remarks]
       Compiles the model in-process (JIT), or loads an artifact, and runs it.
       --target auto (default) uses a CUDA device when one is found, else the CPU.
       INPUT is a .npy or ONNX TensorProto .pb file; positional inputs bind to the
@@ -75,8 +77,15 @@ commands:
 Options common to compile and run:
   --no-fusion   one kernel per op (the reference for fused kernels; see docs/fusion.md)
 
-Errors are one line on stderr with exit code 1. DLC_NUM_THREADS sets the number of
-CPU threads; DLC_CC the C compiler used to link CPU kernels (default: cc).
+Errors are one line on stderr with exit code 1. CPU kernels are linked in-process: no
+compiler or linker is needed at run time.
+
+Environment: DLC_NUM_THREADS sets the number of CPU threads. For checks of the CUDA
+code path without a GPU: DLC_EMULATE_GPU=1 compiles for the CPU with the CUDA tiling
+and block/thread mapping, run as loops; DLC_STRICT_GPU_BLOCKS=1 makes a cooperative
+block that would run on one thread an error; DLC_GPU_CONTRACTION_TILES=0 computes
+contractions without shared-memory tiles; DLC_FOLD_PAD=0|1 forces guarded loads for
+padded inputs off or on. CUDA_HOME or CUDA_PATH names the CUDA toolkit (libdevice).
 )";
 
 /// Inputs up to this many elements may be specialized as shape tensors in JIT mode.
@@ -155,19 +164,21 @@ int compileCommand(int argc, char **argv) {
   if (dlc::Status s = parseArgs(argc, argv,
                                 {"-o", "--target", "--cuda-arch", "--emit", "--print-ir-after",
                                  "--specialize"},
-                                {"--no-fusion", "--print-ir-after-all"}, args);
+                                {"--no-fusion", "--print-ir-after-all", "--remarks"}, args);
       !s)
     return fail(s.message());
   if (args.positional.size() != 1)
     return fail("compile needs exactly one model file (see dlc --help)");
   const std::string &model = args.positional[0];
   dlc::CompileOptions options;
+  dlc::tools::applyEnvironment(options);
   auto target = parseTarget(args.get("--target", "cpu"), false);
   if (!target)
     return fail(target.message());
   options.target = *target;
   options.cudaArch = args.get("--cuda-arch", options.cudaArch);
   options.fusion = !args.has("--no-fusion");
+  options.remarks = args.has("--remarks");
   std::string emit = args.get("--emit", "artifact");
   static const std::map<std::string, dlc::EmitKind> kinds{
       {"artifact", dlc::EmitKind::Artifact},
@@ -225,7 +236,7 @@ int runCommand(int argc, char **argv) {
   Args args;
   if (dlc::Status s = parseArgs(argc, argv,
                                 {"--input", "--output-dir", "--target", "--cuda-arch"},
-                                {"--no-fusion"}, args);
+                                {"--no-fusion", "--remarks"}, args);
       !s)
     return fail(s.message());
   if (args.positional.empty())
@@ -264,9 +275,11 @@ int runCommand(int argc, char **argv) {
     // Small inputs may stand in for compile-time parameters (shape tensors); the
     // importer specializes only those a node needs as constants.
     dlc::CompileOptions options;
+    dlc::tools::applyEnvironment(options);
     options.target = *target;
     options.cudaArch = args.get("--cuda-arch", options.cudaArch);
     options.fusion = !args.has("--no-fusion");
+    options.remarks = args.has("--remarks");
     for (size_t i = 0; i < inputs.size(); ++i)
       if (inputs[i].numElements() <= kMaxShapeTensorElements)
         options.shapeTensorInputs[(*declared)[i].name] = inputs[i];

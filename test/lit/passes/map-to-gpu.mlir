@@ -22,7 +22,7 @@
 // CHECK: gpu.module @dlc_kernels
 // CHECK-LABEL: gpu.func @k0(%{{.*}}: memref<?xf32>, %{{.*}}: memref<?xf32>) kernel
 // CHECK-SAME: dlc.block = array<i64: 256>
-// CHECK-SAME: dlc.gpu_grid = array<i64: 0, 0, 256>
+// CHECK-SAME: dlc.grid = #dlc.grid<[#dlc.grid_dim<binding = 1, dims = [0], tile = 256>]>
 // CHECK: %[[BID:.*]] = gpu.block_id x
 // CHECK: arith.cmpi ult, %[[BID]]
 // CHECK: scf.if
@@ -33,7 +33,11 @@
 // CHECK-NOT: scf.forall
 // CHECK: gpu.return
 func.func @k0(%a: memref<?xf32>, %c: memref<?xf32>, %wg: index, %nwg: index)
-    attributes {dlc.kernel, dlc.gpu_grid = array<i64: 0, 0, 256>} {
+    attributes {dlc.kernel,
+                dlc.gpu_config = #dlc.gpu_config<mapping = threads, grid = <[#dlc.grid_dim<binding = 1, dims = [0], tile = 256>]>,
+                  blockThreads = 256, blockTile = [256], threads = [256], rowTile = [0],
+                  threadTile = [], reductionTile = [], contractionBound = [],
+                  sharedMemory = 49152>} {
   %c0 = arith.constant 0 : index
   %n = memref.dim %a, %c0 : memref<?xf32>
   scf.forall (%i) = (0) to (%n) step (256) {
@@ -69,7 +73,11 @@ func.func @k0(%a: memref<?xf32>, %c: memref<?xf32>, %wg: index, %nwg: index)
 // EMU-LABEL: func.func @k3
 // EMU-NOT: scf.forall
 func.func @k3(%a: memref<4x8xf32>, %c: memref<4x8xf32>, %wg: index, %nwg: index)
-    attributes {dlc.kernel, dlc.gpu_grid = array<i64: 0, 0, 4, 0, 1, 8>} {
+    attributes {dlc.kernel,
+                dlc.gpu_config = #dlc.gpu_config<mapping = threads, grid = <[#dlc.grid_dim<binding = 1, dims = [0], tile = 4>, #dlc.grid_dim<binding = 1, dims = [1], tile = 8>]>,
+                  blockThreads = 32, blockTile = [4, 8], threads = [4, 8], rowTile = [0, 0],
+                  threadTile = [], reductionTile = [], contractionBound = [],
+                  sharedMemory = 49152>} {
   scf.forall (%i, %j) in (4, 8) {
     %x = memref.load %a[%i, %j] : memref<4x8xf32>
     memref.store %x, %c[%i, %j] : memref<4x8xf32>
@@ -81,13 +89,17 @@ func.func @k3(%a: memref<4x8xf32>, %c: memref<4x8xf32>, %wg: index, %nwg: index)
 // kernel runs as one thread, its loops sequential.
 // CHECK-LABEL: gpu.func @k1
 // CHECK-SAME: dlc.block = array<i64: 1>
-// CHECK-NOT: dlc.gpu_grid
+// CHECK-NOT: dlc.grid
 // CHECK-NOT: gpu.block_id
 // CHECK: linalg.fill
 // CHECK: scf.for
 // CHECK-NOT: scf.forall
 func.func @k1(%a: memref<?xf32>, %c: memref<?xf32>, %wg: index, %nwg: index)
-    attributes {dlc.kernel, dlc.gpu_grid = array<i64: 0, 0, 256>} {
+    attributes {dlc.kernel,
+                dlc.gpu_config = #dlc.gpu_config<mapping = threads, grid = <[#dlc.grid_dim<binding = 1, dims = [0], tile = 256>]>,
+                  blockThreads = 1, blockTile = [256], threads = [0], rowTile = [0],
+                  threadTile = [], reductionTile = [], contractionBound = [],
+                  sharedMemory = 49152>} {
   %c0 = arith.constant 0 : index
   %zero = arith.constant 0.0 : f32
   %n = memref.dim %a, %c0 : memref<?xf32>
@@ -115,7 +127,7 @@ func.func @k2(%c: memref<4xf32>, %wg: index, %nwg: index) attributes {dlc.kernel
   return
 }
 
-// Cooperative rows (dlc.gpu_block_threads): a row's partial sums go to shared memory
+// Cooperative rows (mapping rows): a row's partial sums go to shared memory
 // (a workgroup attribution, cast to the generic address space), each thread-level
 // forall runs cyclically over the 256 threads, a barrier separates the partial sums
 // from their merge, and every thread merges them into its own copy of the row sum.
@@ -138,16 +150,13 @@ func.func @k2(%c: memref<4xf32>, %wg: index, %nwg: index) attributes {dlc.kernel
 // CHECK-NOT: memref.dealloc
 // CHECK: gpu.return
 //
-// The emulated blocks are the launch plan's grid (rows of the output, dlc.gpu_grid_arg
-// = 1), as on the GPU, not the trip count of the block loop.
+// The emulated blocks are the launch plan's grid (rows of the output, binding 1), as
+// on the GPU, not the trip count of the block loop.
 // EMU-LABEL: func.func @k5(
 // EMU-SAME: %{{[a-z0-9]+}}: memref<?x1024xf32>, %[[OUT:[a-z0-9]+]]: memref<?x1024xf32>
 // EMU-SAME: dlc.block = array<i64: 256>
 // EMU: %[[ROWS:.*]] = memref.dim %[[OUT]], %{{.*}} : memref<?x1024xf32>
-// EMU: %[[EXTENT:.*]] = arith.muli %{{.*}}, %[[ROWS]]
-// EMU: %[[BLOCKS:.*]] = arith.ceildivsi %[[EXTENT]], %{{.*}}
-// EMU: %[[GRID:.*]] = arith.muli %{{.*}}, %[[BLOCKS]]
-// EMU: scf.for %{{.*}} = %{{.*}} to %[[GRID]] step %{{.*}} {
+// EMU: scf.for %{{.*}} = %{{.*}} to %[[ROWS]] step %{{.*}} {
 // EMU: %[[C256:.*]] = arith.constant 256 : index
 // EMU: scf.for %[[T:arg[0-9]+]] = %{{.*}} to %[[C256]] step
 // EMU:   memref.alloca_scope
@@ -155,8 +164,11 @@ func.func @k2(%c: memref<4xf32>, %wg: index, %nwg: index) attributes {dlc.kernel
 // EMU: linalg.reduce
 // EMU-NOT: gpu.
 func.func @k5(%a: memref<?x1024xf32>, %c: memref<?x1024xf32>, %wg: index, %nwg: index)
-    attributes {dlc.kernel, dlc.gpu_grid = array<i64: 0, 0, 1>, dlc.gpu_grid_arg = 1 : i64,
-                dlc.gpu_block_threads = 256 : i64} {
+    attributes {dlc.kernel,
+                dlc.gpu_config = #dlc.gpu_config<mapping = rows, grid = <[#dlc.grid_dim<binding = 1, dims = [0], tile = 1>]>,
+                  blockThreads = 256, blockTile = [1, 0], threads = [0, 0], rowTile = [0, 1],
+                  threadTile = [], reductionTile = [], contractionBound = [],
+                  sharedMemory = 49152>} {
   %c0 = arith.constant 0 : index
   %zero = arith.constant 0.0 : f32
   %n = memref.dim %a, %c0 : memref<?x1024xf32>
@@ -222,7 +234,11 @@ func.func @k5(%a: memref<?x1024xf32>, %c: memref<?x1024xf32>, %wg: index, %nwg: 
 // CHECK-NOT: gpu.barrier
 // CHECK: gpu.return
 func.func @k6(%a: memref<?x1024xf32>, %c: memref<?xf32>, %wg: index, %nwg: index)
-    attributes {dlc.kernel, dlc.gpu_grid = array<i64: 0, 0, 1>, dlc.gpu_block_threads = 256 : i64} {
+    attributes {dlc.kernel,
+                dlc.gpu_config = #dlc.gpu_config<mapping = rows, grid = <[#dlc.grid_dim<binding = 1, dims = [0], tile = 1>]>,
+                  blockThreads = 256, blockTile = [1, 0], threads = [0, 0], rowTile = [0, 0],
+                  threadTile = [], reductionTile = [], contractionBound = [],
+                  sharedMemory = 49152>} {
   %c0 = arith.constant 0 : index
   %zero = arith.constant 0.0 : f32
   %n = memref.dim %a, %c0 : memref<?x1024xf32>
@@ -299,8 +315,11 @@ func.func @k6(%a: memref<?x1024xf32>, %c: memref<?xf32>, %wg: index, %nwg: index
 // EMU-NOT: memref.alloca()
 // EMU: linalg.matmul
 func.func @k7(%a: memref<?x64xf32>, %b: memref<64x32xf32>, %c: memref<?x32xf32>, %wg: index, %nwg: index)
-    attributes {dlc.kernel, dlc.gpu_grid = array<i64: 0, 0, 16>, dlc.gpu_grid_arg = 2 : i64,
-                dlc.gpu_block_threads = 256 : i64} {
+    attributes {dlc.kernel,
+                dlc.gpu_config = #dlc.gpu_config<mapping = contraction, grid = <[#dlc.grid_dim<binding = 2, dims = [0], tile = 16>]>,
+                  blockThreads = 256, blockTile = [16, 32, 0], threads = [0, 0, 0], rowTile = [1, 1, 0],
+                  threadTile = [1, 2, 0], reductionTile = [0, 0, 16], contractionBound = [16, 32, 0],
+                  sharedMemory = 49152>} {
   %c0 = arith.constant 0 : index
   %c16 = arith.constant 16 : index
   %c64 = arith.constant 64 : index
@@ -353,8 +372,11 @@ func.func @k7(%a: memref<?x64xf32>, %b: memref<64x32xf32>, %c: memref<?x32xf32>,
 // CHECK-NOT: memref.dealloc
 // CHECK: gpu.return
 func.func @k8(%a: memref<4x4xf32>, %c: memref<4x4xf32>, %wg: index, %nwg: index)
-    attributes {dlc.kernel, dlc.gpu_grid = array<i64: 0, 0, 4>, dlc.gpu_grid_arg = 1 : i64,
-                dlc.gpu_block_threads = 16 : i64} {
+    attributes {dlc.kernel,
+                dlc.gpu_config = #dlc.gpu_config<mapping = rows, grid = <[#dlc.grid_dim<binding = 1, dims = [0], tile = 4>]>,
+                  blockThreads = 16, blockTile = [4, 0], threads = [0, 0], rowTile = [0, 1],
+                  threadTile = [], reductionTile = [], contractionBound = [],
+                  sharedMemory = 49152>} {
   %zero = arith.constant 0.0 : f32
   %acc = memref.alloc() : memref<4x4xf32>
   scf.forall (%i) = (0) to (4) step (4) {

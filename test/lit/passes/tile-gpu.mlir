@@ -2,13 +2,13 @@
 // RUN: dlc-opt %s -dlc-tile-gpu -canonicalize -cse | FileCheck %s --check-prefix=ROWS
 // RUN: dlc-opt %s -dlc-tile-gpu -canonicalize -cse | FileCheck %s --check-prefix=MM
 
+// dlc-tile-gpu applies each kernel's #dlc.gpu_config, written here by hand (what
+// dlc-gpu-select-tiling chooses for these kernels: gpu-select-tiling.mlir).
+
 // A matmul root: 256 threads dealt from the innermost output dim (16 columns: 16
 // threads) outwards (rows: the 16 left). Block tile 16x16, one output per thread; the
 // fill is fused into both levels; the grid is ceildiv(rows, 16) * ceildiv(16, 16).
 // CHECK-LABEL: func.func @k0
-// CHECK-SAME: dlc.gpu_block_tile = array<i64: 16, 16, 0>
-// CHECK-SAME: dlc.gpu_grid = array<i64: 0, 0, 16, 0, 1, 16>
-// CHECK-SAME: dlc.gpu_threads = array<i64: 16, 16, 0>
 // CHECK: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (%{{.*}}, 16) step (16, 16)
 // CHECK:   scf.forall (%{{.*}}, %{{.*}}) in (16, 16)
 // CHECK:     linalg.fill
@@ -17,7 +17,8 @@
 // CHECK:   } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
 // CHECK: } {mapping = [#gpu.block<linear_dim_1>, #gpu.block<linear_dim_0>]}
 func.func @k0(%a: memref<?x8xf32>, %b: memref<8x16xf32>, %c: memref<?x16xf32>, %wg: index, %nwg: index)
-    attributes {dlc.kernel} {
+    attributes {dlc.kernel,
+    dlc.gpu_config = #dlc.gpu_config<mapping = threads, grid = <[#dlc.grid_dim<binding = 2, dims = [0], tile = 16>, #dlc.grid_dim<binding = 2, dims = [1], tile = 16>]>, blockThreads = 256, blockTile = [16, 16, 0], threads = [16, 16, 0], rowTile = [0, 0, 0], threadTile = [], reductionTile = [], contractionBound = [], sharedMemory = 49152>} {
   %cst = arith.constant 0.0 : f32
   %ta = bufferization.to_tensor %a restrict : memref<?x8xf32> to tensor<?x8xf32>
   %tb = bufferization.to_tensor %b restrict : memref<8x16xf32> to tensor<8x16xf32>
@@ -30,10 +31,8 @@ func.func @k0(%a: memref<?x8xf32>, %b: memref<8x16xf32>, %c: memref<?x16xf32>, %
 
 // A dynamic innermost dim takes all 256 threads; outer dims get block tiles of 1.
 // CHECK-LABEL: func.func @k1
-// CHECK-SAME: dlc.gpu_block_tile = array<i64: 1, 256>
-// CHECK-SAME: dlc.gpu_grid = array<i64: 0, 0, 1, 0, 1, 256>
-// CHECK-SAME: dlc.gpu_threads = array<i64: 0, 256>
-func.func @k1(%a: memref<4x?xf32>, %c: memref<4x?xf32>, %wg: index, %nwg: index) attributes {dlc.kernel} {
+func.func @k1(%a: memref<4x?xf32>, %c: memref<4x?xf32>, %wg: index, %nwg: index) attributes {dlc.kernel,
+    dlc.gpu_config = #dlc.gpu_config<mapping = threads, grid = <[#dlc.grid_dim<binding = 1, dims = [0], tile = 1>, #dlc.grid_dim<binding = 1, dims = [1], tile = 256>]>, blockThreads = 256, blockTile = [1, 256], threads = [0, 256], rowTile = [0, 0], threadTile = [], reductionTile = [], contractionBound = [], sharedMemory = 49152>} {
   %ta = bufferization.to_tensor %a restrict : memref<4x?xf32> to tensor<4x?xf32>
   %tc = bufferization.to_tensor %c restrict writable : memref<4x?xf32> to tensor<4x?xf32>
   %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>],
@@ -50,9 +49,9 @@ func.func @k1(%a: memref<4x?xf32>, %c: memref<4x?xf32>, %wg: index, %nwg: index)
 // A full reduction to a scalar has no parallel output dim: it is left untiled (one
 // thread) and gets no grid.
 // CHECK-LABEL: func.func @k2
-// CHECK-NOT: dlc.gpu_grid
 // CHECK-NOT: scf.forall
-func.func @k2(%a: memref<8xf32>, %c: memref<f32>, %wg: index, %nwg: index) attributes {dlc.kernel} {
+func.func @k2(%a: memref<8xf32>, %c: memref<f32>, %wg: index, %nwg: index) attributes {dlc.kernel,
+    dlc.gpu_config = #dlc.gpu_config<mapping = serial, grid = <[]>, blockThreads = 1, blockTile = [], threads = [], rowTile = [], threadTile = [], reductionTile = [], contractionBound = [], sharedMemory = 49152>} {
   %ta = bufferization.to_tensor %a restrict : memref<8xf32> to tensor<8xf32>
   %tc = bufferization.to_tensor %c restrict writable : memref<f32> to tensor<f32>
   %r = linalg.reduce ins(%ta : tensor<8xf32>) outs(%tc : tensor<f32>) dimensions = [0]
@@ -68,10 +67,8 @@ func.func @k2(%a: memref<8xf32>, %c: memref<f32>, %wg: index, %nwg: index) attri
 // the reduced dim (16 columns) stays whole in each thread, threads go over the rows;
 // no thread redoes another's row sum.
 // CHECK-LABEL: func.func @k3
-// CHECK-SAME: dlc.gpu_block_tile = array<i64: 256, 0>
-// CHECK-SAME: dlc.gpu_grid = array<i64: 0, 0, 256>
-// CHECK-SAME: dlc.gpu_threads = array<i64: 256, 0>
-func.func @k3(%a: memref<?x16xf32>, %c: memref<?x16xf32>, %wg: index, %nwg: index) attributes {dlc.kernel} {
+func.func @k3(%a: memref<?x16xf32>, %c: memref<?x16xf32>, %wg: index, %nwg: index) attributes {dlc.kernel,
+    dlc.gpu_config = #dlc.gpu_config<mapping = threads, grid = <[#dlc.grid_dim<binding = 1, dims = [0], tile = 256>]>, blockThreads = 256, blockTile = [256, 0], threads = [256, 0], rowTile = [0, 0], threadTile = [], reductionTile = [], contractionBound = [], sharedMemory = 49152>} {
   %c0 = arith.constant 0 : index
   %zero = arith.constant 0.0 : f32
   %ta = bufferization.to_tensor %a restrict : memref<?x16xf32> to tensor<?x16xf32>
@@ -104,9 +101,6 @@ func.func @k3(%a: memref<?x16xf32>, %c: memref<?x16xf32>, %wg: index, %nwg: inde
 // steps; the
 // root then goes over the row one element per iteration, dealt to the threads.
 // ROWS-LABEL: func.func @k4
-// ROWS-SAME: dlc.gpu_block_threads = 256
-// ROWS-SAME: dlc.gpu_block_tile = array<i64: 1, 0>
-// ROWS-SAME: dlc.gpu_grid = array<i64: 0, 0, 1>
 // ROWS: scf.forall (%[[ROW:.*]]) in (%{{.*}}) shared_outs
 // ROWS:   %[[P:.*]] = tensor.empty() : tensor<1x256xf32>
 // ROWS:   %[[PARTIAL:.*]] = scf.forall (%[[T:.*]]) in (256) shared_outs(%[[ACC:.*]] = %[[P]])
@@ -124,7 +118,8 @@ func.func @k3(%a: memref<?x16xf32>, %c: memref<?x16xf32>, %wg: index, %nwg: inde
 // ROWS:     linalg.generic {{.*}} ins(%{{.*}}, %[[SUM]] : tensor<1x1xf32>, tensor<1xf32>)
 // ROWS:   } {mapping = [#gpu.thread<linear_dim_0>]}
 // ROWS: } {mapping = [#gpu.block<linear_dim_0>]}
-func.func @k4(%a: memref<?x1024xf32>, %c: memref<?x1024xf32>, %wg: index, %nwg: index) attributes {dlc.kernel} {
+func.func @k4(%a: memref<?x1024xf32>, %c: memref<?x1024xf32>, %wg: index, %nwg: index) attributes {dlc.kernel,
+    dlc.gpu_config = #dlc.gpu_config<mapping = rows, grid = <[#dlc.grid_dim<binding = 1, dims = [0], tile = 1>]>, blockThreads = 256, blockTile = [1, 0], threads = [0, 0], rowTile = [0, 1], threadTile = [], reductionTile = [], contractionBound = [], sharedMemory = 49152>} {
   %c0 = arith.constant 0 : index
   %zero = arith.constant 0.0 : f32
   %ta = bufferization.to_tensor %a restrict : memref<?x1024xf32> to tensor<?x1024xf32>
@@ -152,17 +147,14 @@ func.func @k4(%a: memref<?x1024xf32>, %c: memref<?x1024xf32>, %wg: index, %nwg: 
 }
 
 // The root writes a collapsed view of the output (a mean over dims 0, 2 and 3 kept as
-// [1, 16, 1, 1]): one block per channel, so the grid spans the whole reassociation
-// group, dims 0..3 of the output multiplied (tile 0 carries a dim into the next
-// triple), not dim 0 alone, which is 1.
+// [1, 16, 1, 1]): one block per channel, so the grid factor spans the whole
+// reassociation group, dims 0..3 of the output multiplied, not dim 0 alone, which is 1.
 // ROWS-LABEL: func.func @k5
-// ROWS-SAME: dlc.gpu_block_threads = 256
-// ROWS-SAME: dlc.gpu_grid = array<i64: 0, 0, 0, 0, 1, 0, 0, 2, 0, 0, 3, 1>
-// ROWS-SAME: dlc.gpu_grid_arg = 1
 // ROWS: %[[BN:.*]] = scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (4, 8, 8)
 // ROWS: scf.forall (%{{.*}}, %{{.*}}) in (2, 8)
 // ROWS:   tensor.extract_slice %[[BN]]
-func.func @k5(%a: memref<32x16x8x8xf32>, %c: memref<1x16x1x1xf32>, %wg: index, %nwg: index) attributes {dlc.kernel} {
+func.func @k5(%a: memref<32x16x8x8xf32>, %c: memref<1x16x1x1xf32>, %wg: index, %nwg: index) attributes {dlc.kernel,
+    dlc.gpu_config = #dlc.gpu_config<mapping = rows, grid = <[#dlc.grid_dim<binding = 1, dims = [0, 1, 2, 3], tile = 1>]>, blockThreads = 256, blockTile = [1], threads = [0], rowTile = [0], threadTile = [], reductionTile = [], contractionBound = [], sharedMemory = 49152>} {
   %n = arith.constant 2.048000e+03 : f32
   %zero = arith.constant 0.0 : f32
   %ta = bufferization.to_tensor %a restrict : memref<32x16x8x8xf32> to tensor<32x16x8x8xf32>
@@ -199,11 +191,6 @@ func.func @k5(%a: memref<32x16x8x8xf32>, %c: memref<1x16x1x1xf32>, %wg: index, %
 // the reduction loop outermost, multiply-adds contractible into FMAs. The bias and
 // Relu go over the threads element by element, reading the accumulator's valid part.
 // MM-LABEL: func.func @k6
-// MM-SAME: dlc.gpu_block_threads = 256
-// MM-SAME: dlc.gpu_block_tile = array<i64: 64, 64>
-// MM-SAME: dlc.gpu_grid = array<i64: 0, 0, 64, 0, 1, 64>
-// MM-SAME: dlc.gpu_reduction_tile = array<i64: 0, 0, 16>
-// MM-SAME: dlc.gpu_thread_tile = array<i64: 4, 4, 0>
 // MM: scf.forall (%[[I:.*]], %[[J:.*]]) = (0, 0) to (%{{.*}}, 130) step (64, 64)
 // MM:   %[[M:.*]] = affine.min
 // MM:   %[[N:.*]] = affine.min
@@ -236,7 +223,8 @@ func.func @k5(%a: memref<32x16x8x8xf32>, %c: memref<1x16x1x1xf32>, %wg: index, %
 // MM:   } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
 // MM: } {mapping = [#gpu.block<linear_dim_1>, #gpu.block<linear_dim_0>]}
 func.func @k6(%a: memref<?x96xf32>, %b: memref<96x130xf32>, %bias: memref<130xf32>,
-              %c: memref<?x130xf32>, %wg: index, %nwg: index) attributes {dlc.kernel} {
+              %c: memref<?x130xf32>, %wg: index, %nwg: index) attributes {dlc.kernel,
+    dlc.gpu_config = #dlc.gpu_config<mapping = contraction, grid = <[#dlc.grid_dim<binding = 3, dims = [0], tile = 64>, #dlc.grid_dim<binding = 3, dims = [1], tile = 64>]>, blockThreads = 256, blockTile = [64, 64], threads = [0, 0], rowTile = [1, 1], threadTile = [4, 4, 0], reductionTile = [0, 0, 16], contractionBound = [64, 64, 0], sharedMemory = 49152>} {
   %c0 = arith.constant 0 : index
   %zero = arith.constant 0.0 : f32
   %ta = bufferization.to_tensor %a restrict : memref<?x96xf32> to tensor<?x96xf32>
@@ -265,14 +253,12 @@ func.func @k6(%a: memref<?x96xf32>, %b: memref<96x130xf32>, %bias: memref<130xf3
 // block tile goes to the output dim that result dim becomes: [16, 64] over the
 // transposed output; 1024 outputs for 256 threads make 2x2 micro-tiles.
 // MM-LABEL: func.func @k7
-// MM-SAME: dlc.gpu_block_threads = 256
-// MM-SAME: dlc.gpu_block_tile = array<i64: 16, 64>
-// MM-SAME: dlc.gpu_thread_tile = array<i64: 2, 2, 0>
 // MM: scf.for
 // MM:   linalg.generic {{.*}} iterator_types = ["reduction", "parallel", "parallel"]
 // MM: linalg.transpose
 func.func @k7(%a: memref<?x32xf32>, %b: memref<32x16xf32>, %c: memref<16x?xf32>, %wg: index, %nwg: index)
-    attributes {dlc.kernel} {
+    attributes {dlc.kernel,
+    dlc.gpu_config = #dlc.gpu_config<mapping = contraction, grid = <[#dlc.grid_dim<binding = 2, dims = [0], tile = 16>, #dlc.grid_dim<binding = 2, dims = [1], tile = 64>]>, blockThreads = 256, blockTile = [16, 64], threads = [0, 0], rowTile = [1, 1], threadTile = [2, 2, 0], reductionTile = [0, 0, 16], contractionBound = [64, 16, 0], sharedMemory = 49152>} {
   %c0 = arith.constant 0 : index
   %zero = arith.constant 0.0 : f32
   %ta = bufferization.to_tensor %a restrict : memref<?x32xf32> to tensor<?x32xf32>

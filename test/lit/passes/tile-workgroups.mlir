@@ -1,9 +1,10 @@
 // RUN: dlc-opt %s -dlc-tile-workgroups | FileCheck %s
 
 // The root op is tiled over %nwg workgroups along its first parallel loop and its
-// producers (the fill) are fused into the tile; dlc.grid names the output dim walked.
+// producers (the fill) are fused into the tile; dlc.grid is one workgroup per index of
+// the output dim walked (dim 0 of buffer argument 2).
 // CHECK-LABEL: func.func @k0
-// CHECK-SAME: dlc.grid = array<i64: 0, 0>
+// CHECK-SAME: dlc.grid = #dlc.grid<[#dlc.grid_dim<binding = 2, dims = [0], tile = 1>]>
 // CHECK: scf.forall (%{{.*}}) in (%[[NWG:.*]])
 // CHECK:   linalg.fill
 // CHECK:   linalg.matmul
@@ -22,7 +23,7 @@ func.func @k0(%a: memref<?x8xf32>, %b: memref<8x16xf32>, %c: memref<?x16xf32>, %
 
 // A root whose first loop is a reduction stays one workgroup.
 // CHECK-LABEL: func.func @k1
-// CHECK-SAME: dlc.grid = array<i64>
+// CHECK-SAME: dlc.grid = #dlc.grid<[]>
 // CHECK-NOT: scf.forall
 func.func @k1(%a: memref<8xf32>, %c: memref<f32>, %wg: index, %nwg: index) attributes {dlc.kernel} {
   %ta = bufferization.to_tensor %a restrict : memref<8xf32> to tensor<8xf32>

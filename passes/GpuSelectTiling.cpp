@@ -1,0 +1,474 @@
+//===- GpuSelectTiling.cpp - The dlc-gpu-select-tiling pass ------------------===//
+//
+// Chooses how each kernel runs on CUDA and writes it as a `#dlc.gpu_config` on the
+// kernel function; dlc-tile-gpu applies it and dlc-map-to-gpu maps it. Deciding is
+// separate from doing (IREE's KernelConfig), so the decision can be tested alone.
+//
+// The per-op heuristic (docs/cuda.md): a block has kBlockThreads threads. They are dealt
+// out over the root's parallel loops from the one walking the innermost output dim
+// outwards — each loop takes the smallest power of two covering its static extent, or
+// everything left when the extent is dynamic — so neighbouring threads touch neighbouring
+// output elements (coalesced stores, and coalesced loads for elementwise work). Parallel
+// loops left over get a block tile of 1; reduction loops stay whole inside each thread.
+// When reductions are fused into the root's tile (Softmax, LayerNorm), the trailing
+// output dims they reduce stay whole too: one thread per row instead of each thread
+// recomputing its row's statistics. The same rule serves elementwise, reduction (one
+// thread per output element) and contraction roots (mapping `threads`).
+//
+// Cooperative rows (mapping `rows`): when such a row is long (kMinCooperativeRow
+// elements or more, or dynamic), or the root itself reduces a long innermost input dim,
+// one block takes one row instead; each reduction in the row becomes partial reductions
+// per thread and a merge.
+//
+// Contraction tiles (mapping `contraction`): a kernel whose only reduction is a
+// contraction (findSharedContraction) gets block tiles of up to kMaxContractionTileDim
+// per output dim (kContractionTileElements in all), a micro-tile per thread and the
+// reduction staged through shared memory kReductionTile elements at a time.
+//
+// A kernel without a tileable root, or whose output view the launch grid cannot
+// describe, gets mapping `serial` (one thread) and a remark saying why.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/GpuTarget.h"
+#include "passes/Passes.h"
+
+#include "dialects/DlcDialect.h"
+
+#include "mlir/Analysis/SliceAnalysis.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "llvm/Support/MathExtras.h"
+
+namespace dlc {
+#define GEN_PASS_DEF_DLCGPUSELECTTILING
+#include "passes/Passes.h.inc"
+} // namespace dlc
+
+using namespace mlir;
+
+namespace dlc {
+namespace {
+
+/// Threads of a block whose threads each compute their own output elements.
+constexpr int64_t kBlockThreads = 256;
+/// Rows at least this long (elements) are reduced by a whole block.
+constexpr int64_t kMinCooperativeRow = 64;
+/// Threads of a block that reduces a row.
+constexpr int64_t kRowThreads = 256;
+/// Shared-memory contraction tiles: at most this many output elements per block, and
+/// this many along one output dim.
+constexpr int64_t kContractionTileElements = 4096;
+constexpr int64_t kMaxContractionTileDim = 64;
+/// Threads of a block that computes a contraction tile.
+constexpr int64_t kContractionThreads = 256;
+/// Reduction elements staged in shared memory per step.
+constexpr int64_t kReductionTile = 16;
+
+/// Block tile and thread count per loop of the root (0: loop not tiled at that level):
+/// the configuration being chosen, written out as a GpuConfigAttr.
+struct GpuTiling {
+  GpuTiling(GpuMapping mapping, unsigned loops, int64_t blockThreads = 0)
+      : mapping(mapping), blockTile(loops, 0), threads(loops, 0),
+        blockThreads(blockThreads), rowTile(loops, 0) {}
+
+  GpuMapping mapping;
+  SmallVector<int64_t> blockTile;
+  SmallVector<int64_t> threads;
+  /// Cooperative blocks (rows, contraction): the block's thread count, and the
+  /// thread-level tile sizes of an elementwise root (1 on each row loop, 0 elsewhere).
+  int64_t blockThreads;
+  SmallVector<int64_t> rowTile;
+  /// A shared-memory contraction tile: its per-thread tile and its reduction step,
+  /// per contraction loop (0: untiled).
+  SmallVector<int64_t> threadTile;
+  SmallVector<int64_t> reductionTile;
+  /// The block tile of each parallel contraction loop (0 on reduction loops).
+  SmallVector<int64_t> contractionBound;
+};
+
+/// How many trailing output dims of `root` a fused reduction reduces away: a reduction
+/// feeding the root inside the kernel whose result has fewer dims than the root's
+/// output is broadcast back over them (Softmax, LayerNorm). Those dims must not be split
+/// across threads, or each thread would redo its whole row's reduction. The reduced
+/// dims are taken to be the trailing ones, as they are for Softmax and LayerNorm over
+/// the last axis; otherwise the split stays correct, only redundant.
+int64_t fusedReductionDims(linalg::LinalgOp root) {
+  SetVector<Operation *> slice;
+  BackwardSliceOptions options;
+  options.omitBlockArguments = true;
+  (void)getBackwardSlice(root.getOperation(), &slice, options);
+  int64_t rootRank = cast<ShapedType>(root->getResult(0).getType()).getRank(), dims = 0;
+  for (Operation *op : slice) {
+    auto l = dyn_cast<linalg::LinalgOp>(op);
+    if (!l || l.getNumReductionLoops() == 0 || l->getNumResults() != 1)
+      continue;
+    int64_t rank = cast<ShapedType>(l->getResult(0).getType()).getRank();
+    dims = std::max(dims, rootRank - rank);
+  }
+  return dims;
+}
+
+/// Whether `op` is a row reduction: its innermost reduction loop walks the innermost
+/// dim of its first input (contiguous in memory) and no other input; `extent` gets how
+/// many elements its reduction loops cover (ShapedType::kDynamic when dynamic).
+/// Returns the loop, or -1.
+int64_t innermostReductionLoop(linalg::LinalgOp op, int64_t *extent = nullptr) {
+  if (op.getNumDpsInputs() == 0 || op.getNumReductionLoops() == 0)
+    return -1;
+  AffineMap map = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
+  if (map.getNumResults() == 0)
+    return -1;
+  auto dim = dyn_cast<AffineDimExpr>(map.getResults().back());
+  auto iters = op.getIteratorTypesArray();
+  if (!dim || iters[dim.getPosition()] != utils::IteratorType::reduction)
+    return -1;
+  // Contractions (MatMul, Gemm) read their other operands along the same loop: they
+  // keep one thread per output element.
+  for (OpOperand *other : llvm::drop_begin(op.getDpsInputOperands()))
+    if (op.getMatchingIndexingMap(other).isFunctionOfDim(dim.getPosition()))
+      return -1;
+  if (extent) {
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    *extent = 1;
+    for (auto [l, it] : llvm::enumerate(iters))
+      if (it == utils::IteratorType::reduction)
+        *extent = ShapedType::isDynamic(ranges[l]) || ShapedType::isDynamic(*extent)
+                      ? ShapedType::kDynamic
+                      : *extent * ranges[l];
+  }
+  return dim.getPosition();
+}
+
+/// The longest reduction computed in `root`'s kernel, over the root's own reduction
+/// loops or a fused producer's (ShapedType::kDynamic when dynamic); 0 when there is
+/// none, or when one of them is not a row reduction.
+int64_t longestRowReduction(linalg::LinalgOp root) {
+  SetVector<Operation *> slice;
+  BackwardSliceOptions options;
+  options.omitBlockArguments = true;
+  options.inclusive = true;
+  (void)getBackwardSlice(root.getOperation(), &slice, options);
+  int64_t longest = 0;
+  for (Operation *op : slice) {
+    auto l = dyn_cast<linalg::LinalgOp>(op);
+    if (!l || l.getNumReductionLoops() == 0)
+      continue;
+    // Every reduction of the kernel must be a row reduction (no contraction, no
+    // convolution, no gather in its body) for the block to split them all.
+    int64_t extent = 0;
+    bool gathers = false;
+    l->walk([&](tensor::ExtractOp) { gathers = true; });
+    if (gathers || innermostReductionLoop(l, &extent) < 0)
+      return 0;
+    if (ShapedType::isDynamic(extent) || ShapedType::isDynamic(longest))
+      longest = ShapedType::kDynamic;
+    else
+      longest = std::max(longest, extent);
+  }
+  return longest;
+}
+
+/// The cooperative-row tiling of `root` when it has one (see the file comment): the
+/// `keepWhole` innermost output loops of `byOutDim` form the row an elementwise root
+/// writes.
+std::optional<GpuTiling> chooseRowTiling(linalg::LinalgOp root,
+                                         ArrayRef<std::pair<int64_t, unsigned>> byOutDim,
+                                         size_t keepWhole) {
+  int64_t row = longestRowReduction(root);
+  if (row == 0 || (!ShapedType::isDynamic(row) && row < kMinCooperativeRow))
+    return std::nullopt;
+  if (root.getNumReductionLoops() != 0 && innermostReductionLoop(root) < 0)
+    return std::nullopt; // A reducing root that reads across rows.
+  unsigned n = root.getNumLoops();
+  GpuTiling t(GpuMapping::Rows, n, kRowThreads);
+  if (root.getNumReductionLoops() == 0)
+    for (auto [outDim, l] : byOutDim.take_front(keepWhole)) {
+      (void)outDim;
+      t.rowTile[l] = 1;
+    }
+  // One block per row: block tile 1 on every other output loop.
+  for (auto [outDim, l] : byOutDim.drop_front(keepWhole)) {
+    (void)outDim;
+    t.blockTile[l] = 1;
+  }
+  if (llvm::all_of(t.blockTile, [](int64_t s) { return s == 0; }))
+    return std::nullopt; // A single row: no block loop to carry it.
+  if (!ShapedType::isDynamic(row))
+    t.blockThreads = std::min<int64_t>(kRowThreads, llvm::PowerOf2Ceil(row));
+  return t;
+}
+
+/// The shared-memory contraction tiling of `root` when its kernel has a contraction
+/// (see findSharedContraction): block tiles of up to kMaxContractionTileDim along the
+/// output dims, kContractionTileElements in all, the innermost and its partner first;
+/// each thread computes a micro-tile of it; the reduction staged kReductionTile elements at a time, dealt
+/// from the innermost reduction loop.
+std::optional<GpuTiling> chooseContractionTiling(linalg::LinalgOp root, const KernelRoot &kr) {
+  // Dims below are the contraction's result dims; outputDim[d] is the root's output
+  // dim that dim d becomes (a transpose may follow the contraction).
+  SmallVector<int64_t> outputDim;
+  auto c = dyn_cast_or_null<linalg::LinalgOp>(findSharedContraction(root, &outputDim));
+  if (!c)
+    return std::nullopt;
+  int64_t rank = root.getRank(root.getDpsInitOperand(0));
+  SmallVector<int64_t> extent(rank, ShapedType::kDynamic);
+  SmallVector<int64_t> ranges = root.getStaticLoopRanges();
+  for (unsigned l = 0; l < root.getNumLoops(); ++l)
+    for (int64_t d = 0; d < rank; ++d)
+      if (kr.outputDimOfLoop[l] >= 0 && kr.outputDimOfLoop[l] == outputDim[d])
+        extent[d] = ranges[l];
+  // The innermost output dim and its partner: the innermost other output dim that no
+  // input reading the first reads (a MatMul's rows against its columns, a Conv's
+  // output channels against its output columns). Each input element of the one is
+  // reused along the other, so they take the tile first and share the micro-tile.
+  AffineMap outMap = c.getMatchingIndexingMap(c.getDpsInitOperand(0));
+  auto loopOf = [&](int64_t d) { return cast<AffineDimExpr>(outMap.getResult(d)).getPosition(); };
+  int64_t inner = rank - 1, partner = rank >= 2 ? rank - 2 : inner;
+  for (int64_t d = rank - 2; d >= 0; --d) {
+    bool shared = llvm::any_of(c.getDpsInputOperands(), [&](OpOperand *in) {
+      AffineMap m = c.getMatchingIndexingMap(in);
+      return m.isFunctionOfDim(loopOf(inner)) && m.isFunctionOfDim(loopOf(d));
+    });
+    if (!shared) {
+      partner = d;
+      break;
+    }
+  }
+  SmallVector<int64_t> order = {inner};
+  if (partner != inner)
+    order.push_back(partner);
+  for (int64_t d = rank - 1; d >= 0; --d)
+    if (d != inner && d != partner)
+      order.push_back(d);
+  // Per output dim: the block tile (powers of two).
+  SmallVector<int64_t> blockDim(rank, 1);
+  int64_t budget = kContractionTileElements, elements = 1;
+  for (int64_t d : order) {
+    if (budget <= 1)
+      break;
+    int64_t size = std::min(budget, kMaxContractionTileDim);
+    if (!ShapedType::isDynamic(extent[d]))
+      size = std::min<int64_t>(size, llvm::PowerOf2Ceil(extent[d]));
+    blockDim[d] = size;
+    budget /= size;
+    elements *= size;
+  }
+  // Each thread computes a micro-tile of elements / kContractionThreads outputs, grown
+  // alternately along the two dims (4x4 of a 64x64 tile): per reduction step it reads
+  // each input's slice of its micro-tile once for all its outputs.
+  SmallVector<int64_t> micro(rank, 1);
+  int64_t per = std::max<int64_t>(1, elements / kContractionThreads), microElements = 1;
+  for (bool innerTurn = true; microElements < per; innerTurn = !innerTurn) {
+    int64_t d = innerTurn ? inner : partner;
+    if (micro[d] * 2 > blockDim[d])
+      d = d == inner ? partner : inner;
+    if (micro[d] * 2 > blockDim[d])
+      break;
+    micro[d] *= 2;
+    microElements *= 2;
+  }
+  int64_t blockThreads = 1;
+  for (int64_t d = 0; d < rank; ++d)
+    blockThreads *= blockDim[d] / micro[d];
+  unsigned n = root.getNumLoops();
+  GpuTiling t(GpuMapping::Contraction, n, blockThreads);
+  auto iters = root.getIteratorTypesArray();
+  for (unsigned l = 0; l < n; ++l) {
+    if (iters[l] != utils::IteratorType::parallel || kr.outputDimOfLoop[l] < 0)
+      continue;
+    for (int64_t d = 0; d < rank; ++d)
+      if (outputDim[d] == kr.outputDimOfLoop[l])
+        t.blockTile[l] = blockDim[d];
+    t.rowTile[l] = 1; // An elementwise root writes the tile element by element.
+  }
+  if (llvm::all_of(t.blockTile, [](int64_t s) { return s <= 1; }))
+    return std::nullopt; // A single output element: no tile to share.
+  unsigned cn = c.getNumLoops();
+  t.threadTile.assign(cn, 0);
+  t.reductionTile.assign(cn, 0);
+  t.contractionBound.assign(cn, 0);
+  for (auto [d, e] : llvm::enumerate(outMap.getResults())) {
+    t.threadTile[cast<AffineDimExpr>(e).getPosition()] = micro[d];
+    t.contractionBound[cast<AffineDimExpr>(e).getPosition()] = blockDim[d];
+  }
+  SmallVector<int64_t> cRanges = c.getStaticLoopRanges();
+  auto cIters = c.getIteratorTypesArray();
+  int64_t kBudget = kReductionTile;
+  for (unsigned l = cn; l-- > 0;) {
+    if (cIters[l] != utils::IteratorType::reduction)
+      continue;
+    int64_t size = kBudget;
+    if (!ShapedType::isDynamic(cRanges[l]))
+      size = std::min(size, cRanges[l]);
+    t.reductionTile[l] = std::max<int64_t>(size, 1);
+    kBudget = std::max<int64_t>(kBudget / std::max<int64_t>(size, 1), 1);
+  }
+  return t;
+}
+
+GpuTiling chooseTiling(linalg::LinalgOp root, const KernelRoot &kr, bool contractionTiles) {
+  if (std::optional<GpuTiling> c =
+          contractionTiles ? chooseContractionTiling(root, kr) : std::nullopt)
+    return *c;
+  unsigned n = root.getNumLoops();
+  GpuTiling t(GpuMapping::Threads, n);
+  SmallVector<int64_t> ranges = root.getStaticLoopRanges();
+  auto iters = root.getIteratorTypesArray();
+  // Parallel loops that walk an output dim, innermost output dim first.
+  SmallVector<std::pair<int64_t, unsigned>> byOutDim;
+  for (unsigned l = 0; l < n; ++l)
+    if (iters[l] == utils::IteratorType::parallel && kr.outputDimOfLoop[l] >= 0)
+      byOutDim.push_back({kr.outputDimOfLoop[l], l});
+  llvm::sort(byOutDim, [](auto a, auto b) { return a.first > b.first; });
+  // Output dims reduced by a fused producer stay whole in each thread.
+  size_t keepWhole = std::min<size_t>(fusedReductionDims(root), byOutDim.size());
+  if (std::optional<GpuTiling> rows = chooseRowTiling(root, byOutDim, keepWhole))
+    return *rows;
+  byOutDim.erase(byOutDim.begin(), byOutDim.begin() + keepWhole);
+  int64_t budget = kBlockThreads;
+  for (auto [outDim, l] : byOutDim) {
+    (void)outDim;
+    if (budget == 1) {
+      t.blockTile[l] = 1;
+      continue;
+    }
+    int64_t threads = budget;
+    if (!ShapedType::isDynamic(ranges[l]))
+      threads = std::min<int64_t>(budget, llvm::PowerOf2Ceil(ranges[l]));
+    t.threads[l] = threads;
+    t.blockTile[l] = threads;
+    budget /= threads;
+  }
+  return t;
+}
+
+/// The launch grid of block tiles `blockTile` over `kr`'s root: one factor per tiled
+/// loop, over the output dims its root dim covers. The root may write a reshaped view
+/// of the output (after sinkResultReshapes): a collapsed root dim spans a group of
+/// output dims; an expanded one is its output dim divided by its static siblings (the
+/// tile is multiplied by them). Nothing when the view is of another form.
+std::optional<LaunchGridAttr> launchGrid(func::FuncOp func, const KernelRoot &kr,
+                                         ArrayRef<int64_t> blockTile) {
+  auto outs = llvm::to_vector(func.getOps<bufferization::MaterializeInDestinationOp>());
+  if (outs.size() != 1)
+    return std::nullopt;
+  Value dest = outs[0].getDest();
+  Value arg = dest;
+  if (auto c = dest.getDefiningOp<memref::CollapseShapeOp>())
+    arg = c.getSrc();
+  else if (auto e = dest.getDefiningOp<memref::ExpandShapeOp>())
+    arg = e.getSrc();
+  auto output = dyn_cast<BlockArgument>(arg);
+  if (!output)
+    return std::nullopt;
+  // Per root output dim: the output dims whose product is its extent, and a divisor.
+  size_t rank = cast<ShapedType>(kr.op->getResult(0).getType()).getRank();
+  SmallVector<SmallVector<int64_t>> dims(rank);
+  SmallVector<int64_t> divisor(rank, 1);
+  if (isa<BlockArgument>(dest)) {
+    for (size_t i = 0; i < rank; ++i)
+      dims[i] = {static_cast<int64_t>(i)};
+  } else if (auto c = dest.getDefiningOp<memref::CollapseShapeOp>();
+             c && isa<BlockArgument>(c.getSrc())) {
+    for (auto [i, group] : llvm::enumerate(c.getReassociationIndices()))
+      dims[i] = SmallVector<int64_t>(group.begin(), group.end());
+  } else if (auto e = dest.getDefiningOp<memref::ExpandShapeOp>();
+             e && isa<BlockArgument>(e.getSrc())) {
+    ArrayRef<int64_t> shape = e.getResultType().getShape();
+    for (auto [j, group] : llvm::enumerate(e.getReassociationIndices()))
+      for (int64_t i : group) {
+        dims[i] = {static_cast<int64_t>(j)};
+        for (int64_t other : group) {
+          if (other == i)
+            continue;
+          if (ShapedType::isDynamic(shape[other]))
+            return std::nullopt;
+          divisor[i] *= shape[other];
+        }
+      }
+  } else {
+    return std::nullopt;
+  }
+  MLIRContext *ctx = func.getContext();
+  SmallVector<GridDimAttr> factors;
+  for (auto [l, size] : llvm::enumerate(blockTile)) {
+    if (size == 0)
+      continue;
+    int64_t d = kr.outputDimOfLoop[l];
+    if (d < 0 || dims[d].empty())
+      return std::nullopt;
+    factors.push_back(GridDimAttr::get(ctx, output.getArgNumber(),
+                                       DenseI64ArrayAttr::get(ctx, dims[d]),
+                                       size * divisor[d]));
+  }
+  return LaunchGridAttr::get(ctx, factors);
+}
+
+/// The configuration attribute of `t` over the launch grid `grid`.
+GpuConfigAttr toAttr(MLIRContext *ctx, const GpuTiling &t, LaunchGridAttr grid,
+                     const GpuTarget &target) {
+  int64_t blockThreads = t.blockThreads;
+  if (t.mapping == GpuMapping::Threads) {
+    blockThreads = 1;
+    for (int64_t n : t.threads)
+      blockThreads *= n ? n : 1;
+  }
+  auto array = [&](ArrayRef<int64_t> v) { return DenseI64ArrayAttr::get(ctx, v); };
+  return GpuConfigAttr::get(ctx, t.mapping, grid, blockThreads, array(t.blockTile),
+                            array(t.threads), array(t.rowTile), array(t.threadTile),
+                            array(t.reductionTile), array(t.contractionBound),
+                            target.maxStaticSharedBytes);
+}
+
+GpuConfigAttr serial(MLIRContext *ctx, const GpuTarget &target) {
+  auto none = DenseI64ArrayAttr::get(ctx, {});
+  return GpuConfigAttr::get(ctx, GpuMapping::Serial, LaunchGridAttr::get(ctx, {}), 1, none,
+                            none, none, none, none, none, target.maxStaticSharedBytes);
+}
+
+struct DlcGpuSelectTilingPass : impl::DlcGpuSelectTilingBase<DlcGpuSelectTilingPass> {
+  using DlcGpuSelectTilingBase::DlcGpuSelectTilingBase;
+
+  void runOnOperation() override {
+    const GpuTarget *target = lookupGpuTarget(arch);
+    if (!target) {
+      getOperation().emitError("unknown CUDA architecture '") << arch << "'";
+      return signalPassFailure();
+    }
+    for (auto func : getOperation().getOps<func::FuncOp>())
+      if (func->hasAttr(attrs::kKernel) && !func.isExternal())
+        func->setAttr(attrs::kGpuConfig, select(func, *target));
+  }
+
+  GpuConfigAttr select(func::FuncOp func, const GpuTarget &target) {
+    MLIRContext *ctx = func.getContext();
+    auto remark = [&](StringRef why) {
+      func.emitRemark("kernel '") << func.getSymName() << "' runs on one thread: " << why;
+    };
+    KernelRoot kr = findKernelRoot(func);
+    if (!kr) {
+      remark("no root op to tile (several outputs, an op that cannot be fused into "
+             "tiles, or an empty iteration space)");
+      return serial(ctx, target);
+    }
+    auto root = cast<linalg::LinalgOp>(kr.op);
+    GpuTiling t = chooseTiling(root, kr, contractionTiles);
+    if (llvm::all_of(t.blockTile, [](int64_t s) { return s == 0; })) {
+      remark("its root has no parallel loop over the output");
+      return serial(ctx, target);
+    }
+    // The grid: one block per tile of each tiled loop, in terms of the kernel's output.
+    std::optional<LaunchGridAttr> grid = launchGrid(func, kr, t.blockTile);
+    if (!grid) {
+      remark("the launch grid cannot be expressed over the view of the output its "
+             "root writes");
+      return serial(ctx, target);
+    }
+    return toAttr(ctx, t, *grid, target);
+  }
+};
+
+} // namespace
+} // namespace dlc

@@ -1,0 +1,27 @@
+//===- GpuTarget.cpp - The CUDA architectures dlc compiles for ------------===//
+#include "passes/GpuTarget.h"
+
+#include "llvm/ADT/STLExtras.h"
+
+namespace dlc {
+
+llvm::ArrayRef<GpuTarget> gpuTargets() {
+  // The CUDA C Programming Guide's "Technical Specifications per Compute Capability".
+  static const GpuTarget targets[] = {
+      {"sm_80", 80, 1024, 48 * 1024, 255, 32},
+      {"sm_86", 86, 1024, 48 * 1024, 255, 32},
+      {"sm_89", 89, 1024, 48 * 1024, 255, 32},
+      {"sm_90", 90, 1024, 48 * 1024, 255, 32},
+      {"sm_90a", 90, 1024, 48 * 1024, 255, 32},
+  };
+  return targets;
+}
+
+const GpuTarget *lookupGpuTarget(llvm::StringRef arch) {
+  for (const GpuTarget &t : gpuTargets())
+    if (t.arch == arch)
+      return &t;
+  return nullptr;
+}
+
+} // namespace dlc

@@ -1,0 +1,42 @@
+//===- GpuTarget.h - What a CUDA architecture allows a kernel --*- C++ -*-===//
+//
+// One description per architecture `--cuda-arch` accepts: the limits the tiling
+// selection (dlc-gpu-select-tiling) plans within and the mapping (dlc-map-to-gpu)
+// checks against. The heuristics' own choices (tile sizes, thread counts) are not
+// limits and live with the selection.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DLC_PASSES_GPUTARGET_H
+#define DLC_PASSES_GPUTARGET_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <cstdint>
+
+namespace dlc {
+
+struct GpuTarget {
+  /// The `--cuda-arch` name, e.g. "sm_80".
+  llvm::StringLiteral arch;
+  /// Compute capability times ten (80 for sm_80).
+  int64_t computeCapability;
+  /// Threads one block may have.
+  int64_t maxThreadsPerBlock;
+  /// Static shared memory one block may declare (bytes; more needs a dynamic opt-in).
+  int64_t maxStaticSharedBytes;
+  /// 32-bit registers one thread may use.
+  int64_t maxRegistersPerThread;
+  /// Threads of a warp.
+  int64_t warpSize;
+};
+
+/// Every architecture dlc compiles for, oldest first.
+llvm::ArrayRef<GpuTarget> gpuTargets();
+
+/// The description of `arch`, or null when dlc does not know it.
+const GpuTarget *lookupGpuTarget(llvm::StringRef arch);
+
+} // namespace dlc
+
+#endif // DLC_PASSES_GPUTARGET_H

@@ -1,0 +1,70 @@
+//===- GpuTiling.h - The rewrites dlc-tile-gpu applies (internal) -*- C++ -*-===//
+//
+// Shared by TileGpu.cpp (the pass: block and thread tiles, cooperative rows) and
+// GpuContractionTiles.cpp (shared-memory contraction tiles). What to tile with comes
+// from the kernel's #dlc.gpu_config (dlc-gpu-select-tiling).
+//
+//===----------------------------------------------------------------------===//
+#ifndef DLC_PASSES_GPUTILING_H
+#define DLC_PASSES_GPUTILING_H
+
+#include "dialects/DlcDialect.h"
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/TilingInterface.h"
+
+namespace dlc {
+
+/// The tile sizes of a #dlc.gpu_config, as the rewrites read them.
+struct GpuTileSizes {
+  explicit GpuTileSizes(GpuConfigAttr c)
+      : blockTile(c.getBlockTile().asArrayRef()), threads(c.getThreads().asArrayRef()),
+        rowTile(c.getRowTile().asArrayRef()), threadTile(c.getThreadTile().asArrayRef()),
+        reductionTile(c.getReductionTile().asArrayRef()),
+        contractionBound(c.getContractionBound().asArrayRef()),
+        blockThreads(c.getBlockThreads()) {}
+
+  llvm::ArrayRef<int64_t> blockTile, threads, rowTile;
+  llvm::ArrayRef<int64_t> threadTile, reductionTile, contractionBound;
+  int64_t blockThreads;
+};
+
+/// The tiled root inside `forall`: the op whose result the forall inserts.
+mlir::TilingInterface tiledRootIn(mlir::scf::ForallOp forall);
+
+/// Which producers tileAndFuse fuses into the tile.
+enum class Fuse {
+  All,
+  /// Not those that reduce: a block's reductions are computed once, by all its
+  /// threads together.
+  NoReductions,
+  None,
+};
+
+/// Tiles `root` to an scf.forall whose loops carry `#gpu.block<linear_dim_i>` (block
+/// level) or `#gpu.thread<linear_dim_i>` (thread level) mappings. The mapping marks the
+/// level for dlc-map-to-gpu and keeps canonicalization from folding a loop of one
+/// iteration away, which would leave the thread loop looking like the block loop.
+/// `threadLevel` picks the mapping when the sizes are tile sizes (cooperative blocks).
+mlir::FailureOr<mlir::scf::ForallOp>
+tileAndFuse(mlir::RewriterBase &rewriter, mlir::TilingInterface root,
+            llvm::ArrayRef<int64_t> sizes, bool asNumThreads, bool threadLevel = false,
+            Fuse fuse = Fuse::All);
+
+/// Fusion control: only producers that neither reduce nor fill (elementwise ops, and
+/// gathers of the padded inputs) are fused into a tile.
+std::optional<mlir::scf::SCFTileAndFuseOptions::ControlFnResult>
+fuseElementwiseOnly(mlir::tensor::ExtractSliceOp, mlir::OpResult producer, bool);
+
+/// The thread level of a shared-memory contraction tile (block tile `blocks`, sizes
+/// `t`): the contraction's reduction in steps through block buffers, each thread's
+/// micro-tile, and the elementwise work around them over the threads.
+mlir::LogicalResult tileContraction(mlir::RewriterBase &rewriter, mlir::scf::ForallOp blocks,
+                                    const GpuTileSizes &t);
+
+} // namespace dlc
+
+#endif // DLC_PASSES_GPUTILING_H

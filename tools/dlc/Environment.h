@@ -1,0 +1,54 @@
+//===- Environment.h - Compiler switches from the environment --*- C++ -*-===//
+//
+// The compiler library reads no environment variable; the `dlc` tool turns these into
+// CompileOptions fields for the checks and comparisons that set them:
+//
+//   DLC_EMULATE_GPU=1            emulateGpu (CPU target with the CUDA tiling and mapping)
+//   DLC_STRICT_GPU_BLOCKS=1      strictGpuBlocks
+//   DLC_GPU_CONTRACTION_TILES=0  gpuContractionTiles = false
+//   DLC_FOLD_PAD=0|1             foldPadIntoLoads
+//   CUDA_HOME, CUDA_PATH         cudaToolkit (where nvvm/libdevice is)
+//
+//===----------------------------------------------------------------------===//
+#ifndef DLC_TOOLS_DLC_ENVIRONMENT_H
+#define DLC_TOOLS_DLC_ENVIRONMENT_H
+
+#include "dlc/dlc.h"
+
+#include <cstdlib>
+#include <string>
+
+namespace dlc::tools {
+
+/// The value of `name`, or nothing when it is unset or empty.
+inline std::optional<std::string> environmentValue(const char *name) {
+  const char *v = std::getenv(name);
+  if (!v || !*v)
+    return std::nullopt;
+  return std::string(v);
+}
+
+/// Applies the environment variables above to `options`.
+inline void applyEnvironment(CompileOptions &options) {
+  auto flag = [](const char *name) -> std::optional<bool> {
+    std::optional<std::string> v = environmentValue(name);
+    if (!v)
+      return std::nullopt;
+    return *v != "0";
+  };
+  if (std::optional<bool> v = flag("DLC_EMULATE_GPU"))
+    options.emulateGpu = *v;
+  if (std::optional<bool> v = flag("DLC_STRICT_GPU_BLOCKS"))
+    options.strictGpuBlocks = *v;
+  if (std::optional<bool> v = flag("DLC_GPU_CONTRACTION_TILES"))
+    options.gpuContractionTiles = *v;
+  if (std::optional<bool> v = flag("DLC_FOLD_PAD"))
+    options.foldPadIntoLoads = *v;
+  for (const char *name : {"CUDA_HOME", "CUDA_PATH"})
+    if (std::optional<std::string> v = environmentValue(name); v && options.cudaToolkit.empty())
+      options.cudaToolkit = *v;
+}
+
+} // namespace dlc::tools
+
+#endif // DLC_TOOLS_DLC_ENVIRONMENT_H
