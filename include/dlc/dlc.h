@@ -22,6 +22,7 @@ enum class TargetKind { Cpu, Cuda };
 /// The stage whose output `compile` returns.
 enum class EmitKind {
   Artifact, ///< the .dlc file
+  Import,   ///< dlc dialect straight out of the importer, before any pass
   Dlc,      ///< dlc dialect after graph passes and kernel formation
   Linalg,   ///< kernels lowered to linalg and tiled over workgroups
   Llvm,     ///< LLVM IR of the kernels (CPU target)

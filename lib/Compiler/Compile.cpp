@@ -67,6 +67,10 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
   using namespace compiler;
   ErrorCollector errors(ctx, options.remarks);
   CompileResult result;
+  if (options.emit == EmitKind::Import) {
+    result.bytes = printed(module);
+    return result;
+  }
   if (failed(runGraphPipeline(module, options)))
     return errors.status("graph passes failed");
   if (options.emit == EmitKind::Dlc) {

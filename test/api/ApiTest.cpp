@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 
 namespace {
@@ -35,6 +36,21 @@ TEST(Api, JitCompilesAndRunsAtTwoBatchSizes) {
     for (int64_t i = 0; i < n * 4; ++i)
       EXPECT_FLOAT_EQ(y[i], std::max(0.0f, xs[i] + b[i % 4])) << "at " << i;
   }
+}
+
+// CPU kernels are linked in-process: a program that JIT-compiles models needs no C
+// compiler or linker where it runs.
+TEST(Api, JitNeedsNoToolchainOnPath) {
+  const char *old = std::getenv("PATH");
+  std::string saved = old ? old : "";
+  ::setenv("PATH", "/nonexistent", 1);
+  auto model = dlc::jitFile(kInputs + "/add_relu.onnxtxt");
+  ::setenv("PATH", saved.c_str(), 1);
+  ASSERT_TRUE(model) << model.message();
+  auto out = (*model)->run({floats({1, 4}, {-1, 2, -3, 4}), floats({4}, {0, 0, 0, 0})});
+  ASSERT_TRUE(out) << out.message();
+  const float *y = (*out)[0].as<float>();
+  EXPECT_EQ(std::vector<float>(y, y + 4), (std::vector<float>{0, 2, 0, 4}));
 }
 
 TEST(Api, RunRejectsWrongInputs) {

@@ -24,18 +24,18 @@ commands:
           [--specialize NAME=PATH]... [--no-fusion] [--print-ir-after-all]
           [--print-ir-after=PASS] [--remarks]
       Compiles a model. --emit artifact (default) writes a .dlc artifact (default
-      OUT: the model's name with .dlc); --emit dlc|linalg prints the IR after that
-      stage, --emit llvm (CPU) the kernels' LLVM IR, --emit ptx (CUDA) one PTX
-      module with every kernel and --emit dot a Graphviz picture of the graph with
-      ops clustered and coloured by kernel (to OUT, or stdout). --cuda-arch sm_80 (default),
-      sm_86, sm_89, sm_90 or sm_90a: the PTX target; the driver JIT-compiles it for
-      the card at load, and newer cards run older PTX. --specialize NAME=PATH bakes
-      the value of input NAME (.npy or .pb) into nodes that need it at compile time
-      (Reshape's shape, ...), as `dlc run` does: the artifact is then only valid for
-      that value. --print-ir-after-all /
-      --print-ir-after=PASS print the IR after every pass / the named pass (e.g.
-      dlc-form-kernels) to stderr. --remarks prints the compiler's remarks (a CUDA
-      kernel that runs on one thread, and why) to stderr.
+      OUT: the model's name with .dlc); --emit import prints the IR the importer
+      produces, before any pass; --emit dlc|linalg prints the IR after that stage,
+      --emit llvm (CPU) the kernels' LLVM IR, --emit ptx (CUDA) one PTX module with
+      every kernel and --emit dot a Graphviz picture of the graph with ops clustered
+      and coloured by kernel (to OUT, or stdout). --cuda-arch sm_80 (default), sm_86,
+      sm_89, sm_90 or sm_90a: the PTX target; the driver JIT-compiles it for the card
+      at load, and newer cards run older PTX. --specialize NAME=PATH bakes the value
+      of input NAME (.npy or .pb) into nodes that need it at compile time (Reshape's
+      shape, ...), as `dlc run` does: the artifact is then only valid for that value.
+      --print-ir-after-all / --print-ir-after=PASS print the IR after every pass /
+      the named pass (e.g. dlc-form-kernels) to stderr. --remarks prints the
+      compiler's remarks (a CUDA kernel that runs on one thread, and why) to stderr.
   run MODEL.onnx|ART.dlc [INPUT...] [--input NAME=PATH]... [--output-dir DIR]
           [--target auto|cpu|cuda] [--cuda-arch ARCH] [--no-fusion] [--remarks]
       Compiles the model in-process (JIT), or loads an artifact, and runs it.
@@ -182,6 +182,7 @@ int compileCommand(int argc, char **argv) {
   std::string emit = args.get("--emit", "artifact");
   static const std::map<std::string, dlc::EmitKind> kinds{
       {"artifact", dlc::EmitKind::Artifact},
+      {"import", dlc::EmitKind::Import},
       {"dlc", dlc::EmitKind::Dlc},
       {"linalg", dlc::EmitKind::Linalg},
       {"llvm", dlc::EmitKind::Llvm},
@@ -190,7 +191,7 @@ int compileCommand(int argc, char **argv) {
   auto kind = kinds.find(emit);
   if (kind == kinds.end())
     return fail("unknown --emit kind '" + emit +
-                "' (expected artifact, dlc, linalg, llvm, ptx, dot)");
+                "' (expected artifact, import, dlc, linalg, llvm, ptx, dot)");
   options.emit = kind->second;
   for (auto [it, end] = args.values.equal_range("--specialize"); it != end; ++it) {
     auto named = dlc::cli::parseNamedInput(it->second);
