@@ -65,10 +65,21 @@ def Dlc_SoftsignOp : Dlc_UnaryOp<"softsign", "Softsign">;
 def Dlc_MishOp : Dlc_UnaryOp<"mish", "Mish">;
 def Dlc_HardSwishOp : Dlc_UnaryOp<"hard_swish", "HardSwish">;
 def Dlc_IsNaNOp : Dlc_UnaryOp<"isnan", "IsNaN">;
-def Dlc_IdentityOp : Dlc_UnaryOp<"identity", "Identity (also inference-mode Dropout)"> {
+def Dlc_IdentityOp : Dlc_KindShapeOp<"identity", [Dlc_MetadataOnly]> {
+  let summary = "ONNX Identity (also inference-mode Dropout)";
+  let description = [{
+    Its operand, unchanged (a buffer alias in the plan):
+
+    ```mlir
+    %y = dlc.identity %x : (tensor<?x4xf32>) -> tensor<?x4xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x);
+  let results = (outs AnyTensor:$y);
   let hasFolder = 1;
 }
-def Dlc_DropoutOp : Dlc_UnaryOp<"dropout", "Dropout in training mode"> {
+def Dlc_DropoutOp : Dlc_KindShapeOp<"dropout"> {
+  let summary = "ONNX Dropout in training mode";
   let description = [{
     Training-mode Dropout, as imported for `dlc train` (inference imports Dropout as
     `dlc.identity`). The training step replaces it by `x * mask / (1 - ratio)` with a
@@ -79,6 +90,7 @@ def Dlc_DropoutOp : Dlc_UnaryOp<"dropout", "Dropout in training mode"> {
     ```
   }];
   let arguments = (ins AnyTensor:$x, F32Attr:$ratio);
+  let results = (outs AnyTensor:$y);
 }
 def Dlc_RandomUniformOp : Dlc_Op<"random_uniform"> {
   let summary = "Counter-based uniform random numbers in [0, 1)";
@@ -141,7 +153,19 @@ def Dlc_AddOp : Dlc_FoldableBinaryOp<"add", "Add", [Commutative]>;
 def Dlc_SubOp : Dlc_FoldableBinaryOp<"sub", "Sub">;
 def Dlc_MulOp : Dlc_FoldableBinaryOp<"mul", "Mul", [Commutative]>;
 def Dlc_DivOp : Dlc_FoldableBinaryOp<"div", "Div">;
-def Dlc_PowOp : Dlc_BinaryOp<"pow", "Pow">;
+def Dlc_PowOp : Dlc_Op<"pow", [Dlc_Elementwise, Dlc_Broadcasting]> {
+  let summary = "ONNX Pow, elementwise with broadcasting";
+  let description = [{
+    ONNX `Pow` with multidirectional broadcasting; the exponent may have another
+    element type than the base (the result has the base's):
+
+    ```mlir
+    %c = dlc.pow %a, %b : (tensor<2x3xf32>, tensor<3xi64>) -> tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$lhs, AnyTensor:$rhs);
+  let results = (outs AnyTensor:$result);
+}
 def Dlc_MinOp : Dlc_FoldableBinaryOp<"min", "Min", [Commutative]>;
 def Dlc_MaxOp : Dlc_FoldableBinaryOp<"max", "Max", [Commutative]>;
 def Dlc_ModOp : Dlc_BinaryOp<"mod", "Mod (integer: sign of divisor)">;
@@ -158,7 +182,7 @@ def Dlc_XorOp : Dlc_FoldableBinaryOp<"xor", "Xor", [Commutative]>;
 def Dlc_BitShiftLeftOp : Dlc_BinaryOp<"bitshift_left", "BitShift direction=LEFT">;
 def Dlc_BitShiftRightOp : Dlc_BinaryOp<"bitshift_right", "BitShift direction=RIGHT">;
 
-def Dlc_WhereOp : Dlc_Op<"where"> {
+def Dlc_WhereOp : Dlc_Op<"where", [Dlc_Elementwise]> {
   let summary = "ONNX Where: select with three-way broadcasting";
   let description = [{
     ```mlir
@@ -175,7 +199,7 @@ def Dlc_WhereOp : Dlc_Op<"where"> {
 // Contractions
 //===----------------------------------------------------------------------===//
 
-def Dlc_MatMulOp : Dlc_Op<"matmul"> {
+def Dlc_MatMulOp : Dlc_Op<"matmul", [Dlc_Contraction]> {
   let summary = "ONNX MatMul (numpy matmul: 1-D promotion, batch broadcasting)";
   let description = [{
     ```mlir
@@ -204,7 +228,7 @@ def Dlc_EinsumOp : Dlc_Op<"einsum"> {
   }];
 }
 
-def Dlc_GemmOp : Dlc_Op<"gemm"> {
+def Dlc_GemmOp : Dlc_Op<"gemm", [Dlc_Contraction]> {
   let summary = "ONNX Gemm: alpha * op(A) * op(B) + beta * C";
   let description = [{
     ```mlir
@@ -219,7 +243,7 @@ def Dlc_GemmOp : Dlc_Op<"gemm"> {
   let results = (outs AnyTensor:$y);
 }
 
-def Dlc_ConvOp : Dlc_Op<"conv"> {
+def Dlc_ConvOp : Dlc_Op<"conv", [Dlc_Contraction]> {
   let summary = "ONNX Conv (N-D, groups, dilations; explicit pads)";
   let description = [{
     `pads` holds all begin pads then all end pads; the importer resolves `auto_pad`.
@@ -241,7 +265,7 @@ def Dlc_ConvOp : Dlc_Op<"conv"> {
 // Pooling and normalization
 //===----------------------------------------------------------------------===//
 
-def Dlc_MaxPoolOp : Dlc_Op<"max_pool"> {
+def Dlc_MaxPoolOp : Dlc_Op<"max_pool", [Dlc_Window]> {
   let summary = "ONNX MaxPool (explicit pads; ceil_mode resolved into output size)";
   let description = [{
     ```mlir
@@ -256,7 +280,7 @@ def Dlc_MaxPoolOp : Dlc_Op<"max_pool"> {
   let results = (outs AnyTensor:$y);
 }
 
-def Dlc_AveragePoolOp : Dlc_Op<"average_pool"> {
+def Dlc_AveragePoolOp : Dlc_Op<"average_pool", [Dlc_Window]> {
   let summary = "ONNX AveragePool";
   let description = [{
     ```mlir
@@ -272,7 +296,7 @@ def Dlc_AveragePoolOp : Dlc_Op<"average_pool"> {
   let results = (outs AnyTensor:$y);
 }
 
-def Dlc_GlobalAveragePoolOp : Dlc_Op<"global_average_pool"> {
+def Dlc_GlobalAveragePoolOp : Dlc_Op<"global_average_pool", [Dlc_Reduction]> {
   let summary = "ONNX GlobalAveragePool: mean over all spatial dims, kept as 1";
   let description = [{
     ```mlir
@@ -283,7 +307,7 @@ def Dlc_GlobalAveragePoolOp : Dlc_Op<"global_average_pool"> {
   let results = (outs AnyTensor:$y);
 }
 
-def Dlc_GlobalMaxPoolOp : Dlc_Op<"global_max_pool"> {
+def Dlc_GlobalMaxPoolOp : Dlc_Op<"global_max_pool", [Dlc_Reduction]> {
   let summary = "ONNX GlobalMaxPool: max over all spatial dims, kept as 1";
   let description = [{
     ```mlir
@@ -294,7 +318,7 @@ def Dlc_GlobalMaxPoolOp : Dlc_Op<"global_max_pool"> {
   let results = (outs AnyTensor:$y);
 }
 
-def Dlc_BatchNormOp : Dlc_Op<"batch_norm"> {
+def Dlc_BatchNormOp : Dlc_KindShapeOp<"batch_norm", [Dlc_Elementwise]> {
   let summary = "ONNX BatchNormalization, inference mode (running statistics)";
   let description = [{
     ```mlir
@@ -309,7 +333,7 @@ def Dlc_BatchNormOp : Dlc_Op<"batch_norm"> {
   let results = (outs AnyTensor:$y);
 }
 
-def Dlc_LayerNormOp : Dlc_Op<"layer_norm"> {
+def Dlc_LayerNormOp : Dlc_KindShapeOp<"layer_norm", [Dlc_Reduction]> {
   let summary = "ONNX LayerNormalization over the dims from `axis` on";
   let description = [{
     ```mlir
@@ -323,7 +347,7 @@ def Dlc_LayerNormOp : Dlc_Op<"layer_norm"> {
   let results = (outs AnyTensor:$y);
 }
 
-def Dlc_SoftmaxOp : Dlc_Op<"softmax"> {
+def Dlc_SoftmaxOp : Dlc_Op<"softmax", [Dlc_Reduction]> {
   let summary = "ONNX Softmax (opset 13 semantics: along one axis)";
   let description = [{
     ```mlir
@@ -334,7 +358,7 @@ def Dlc_SoftmaxOp : Dlc_Op<"softmax"> {
   let results = (outs AnyTensor:$y);
 }
 
-def Dlc_LogSoftmaxOp : Dlc_Op<"log_softmax"> {
+def Dlc_LogSoftmaxOp : Dlc_Op<"log_softmax", [Dlc_Reduction]> {
   let summary = "ONNX LogSoftmax (opset 13 semantics: along one axis)";
   let description = [{
     ```mlir
@@ -402,7 +426,7 @@ def Dlc_ArgMinOp : Dlc_Op<"arg_min"> {
 // Data movement
 //===----------------------------------------------------------------------===//
 
-def Dlc_ReshapeOp : Dlc_Op<"reshape"> {
+def Dlc_ReshapeOp : Dlc_Op<"reshape", [Dlc_MetadataOnly]> {
   let summary = "ONNX Reshape with a constant target shape (0 copies a dim, -1 infers)";
   let description = [{
     ```mlir
@@ -416,7 +440,7 @@ def Dlc_ReshapeOp : Dlc_Op<"reshape"> {
   let hasFolder = 1;
 }
 
-def Dlc_FlattenOp : Dlc_Op<"flatten"> {
+def Dlc_FlattenOp : Dlc_Op<"flatten", [Dlc_MetadataOnly]> {
   let summary = "ONNX Flatten to 2-D at `axis`";
   let description = [{
     ```mlir
@@ -428,7 +452,7 @@ def Dlc_FlattenOp : Dlc_Op<"flatten"> {
   let hasFolder = 1;
 }
 
-def Dlc_SqueezeOp : Dlc_Op<"squeeze"> {
+def Dlc_SqueezeOp : Dlc_Op<"squeeze", [Dlc_MetadataOnly]> {
   let summary = "ONNX Squeeze (empty axes: every static 1)";
   let description = [{
     ```mlir
@@ -440,7 +464,7 @@ def Dlc_SqueezeOp : Dlc_Op<"squeeze"> {
   let hasFolder = 1;
 }
 
-def Dlc_UnsqueezeOp : Dlc_Op<"unsqueeze"> {
+def Dlc_UnsqueezeOp : Dlc_Op<"unsqueeze", [Dlc_MetadataOnly]> {
   let summary = "ONNX Unsqueeze";
   let description = [{
     ```mlir
@@ -452,7 +476,7 @@ def Dlc_UnsqueezeOp : Dlc_Op<"unsqueeze"> {
   let hasFolder = 1;
 }
 
-def Dlc_TransposeOp : Dlc_Op<"transpose"> {
+def Dlc_TransposeOp : Dlc_Op<"transpose", [Dlc_Injective]> {
   let summary = "ONNX Transpose";
   let description = [{
     ```mlir
@@ -490,7 +514,7 @@ def Dlc_SplitOp : Dlc_Op<"split"> {
   let results = (outs Variadic<AnyTensor>:$outputs);
 }
 
-def Dlc_SliceOp : Dlc_Op<"slice"> {
+def Dlc_SliceOp : Dlc_Op<"slice", [Dlc_Injective]> {
   let summary = "ONNX Slice with constant starts/ends/axes/steps (normalized at import)";
   let description = [{
     ```mlir
@@ -546,7 +570,7 @@ def Dlc_GatherNDOp : Dlc_Op<"gather_nd"> {
   let results = (outs AnyTensor:$y);
 }
 
-def Dlc_ExpandOp : Dlc_Op<"expand"> {
+def Dlc_ExpandOp : Dlc_Op<"expand", [Dlc_Injective]> {
   let summary = "ONNX Expand to a constant shape (bidirectional broadcast)";
   let description = [{
     ```mlir
@@ -638,7 +662,7 @@ def Dlc_SizeOp : Dlc_Op<"size"> {
 
 def Dlc_KernelOp : Op<Dlc_Dialect, "kernel",
     [IsolatedFromAbove, SingleBlockImplicitTerminator<"YieldOp">,
-     DeclareOpInterfaceMethods<DlcShapeInference>]> {
+     DeclareOpInterfaceMethods<DlcShapeInference, ["inferResultShapes"]>]> {
   let summary = "A kernel region: ops that run as one launch";
   let description = [{
     Formed by `dlc-form-kernels`. The region is isolated from above; its block

@@ -136,8 +136,10 @@ LogicalResult windowShapes(Operation *op, const SymShape &x, ArrayRef<int64_t> k
   return success();
 }
 
-LogicalResult reduceShape(Operation *op, const SymShape &x, ArrayRef<int64_t> axes,
-                          bool keepdims, SmallVectorImpl<SymShape> &results) {
+} // namespace
+
+LogicalResult dlc::reduceShape(Operation *op, const SymShape &x, ArrayRef<int64_t> axes,
+                               bool keepdims, SmallVectorImpl<SymShape> &results) {
   int64_t rank = x.size();
   SmallVector<bool> reduced(rank, axes.empty());
   for (int64_t a : axes) {
@@ -156,6 +158,8 @@ LogicalResult reduceShape(Operation *op, const SymShape &x, ArrayRef<int64_t> ax
   results.push_back(out);
   return success();
 }
+
+namespace {
 
 LogicalResult axisShape(Operation *op, const SymShape &x, int64_t axis,
                         SmallVectorImpl<SymShape> &results) {
@@ -242,92 +246,31 @@ LogicalResult dlc::inferBlockShapes(Block &block, ArrayRef<SymShape> argShapes,
 // Per-op shape functions
 //===----------------------------------------------------------------------===//
 
-#define DLC_SAME_SHAPE(OP)                                                       \
-  LogicalResult OP::inferResultShapes(ArrayRef<SymShape> ops,                      \
-                                      SmallVectorImpl<SymShape> &results) {       \
-    results.push_back(ops[0]);                                                   \
-    return success();                                                            \
+LogicalResult dlc::inferShapeByKind(Operation *op, ArrayRef<SymShape> operands,
+                               SmallVectorImpl<SymShape> &results) {
+  if (operands.empty() || op->getNumResults() != 1)
+    return op->emitOpError("has no shape rule for its kind");
+  if (!op->hasTrait<OpTrait::BroadcastingKind>()) {
+    results.push_back(operands[0]);
+    return success();
   }
-DLC_SAME_SHAPE(NegOp)
-DLC_SAME_SHAPE(AbsOp)
-DLC_SAME_SHAPE(ExpOp)
-DLC_SAME_SHAPE(LogOp)
-DLC_SAME_SHAPE(SqrtOp)
-DLC_SAME_SHAPE(ReciprocalOp)
-DLC_SAME_SHAPE(TanhOp)
-DLC_SAME_SHAPE(SigmoidOp)
-DLC_SAME_SHAPE(ReluOp)
-DLC_SAME_SHAPE(ErfOp)
-DLC_SAME_SHAPE(NotOp)
-DLC_SAME_SHAPE(FloorOp)
-DLC_SAME_SHAPE(CeilOp)
-DLC_SAME_SHAPE(RoundOp)
-DLC_SAME_SHAPE(SignOp)
-DLC_SAME_SHAPE(SinOp)
-DLC_SAME_SHAPE(CosOp)
-DLC_SAME_SHAPE(TanOp)
-DLC_SAME_SHAPE(AsinOp)
-DLC_SAME_SHAPE(AcosOp)
-DLC_SAME_SHAPE(AtanOp)
-DLC_SAME_SHAPE(SinhOp)
-DLC_SAME_SHAPE(CoshOp)
-DLC_SAME_SHAPE(AsinhOp)
-DLC_SAME_SHAPE(AcoshOp)
-DLC_SAME_SHAPE(AtanhOp)
-DLC_SAME_SHAPE(SoftplusOp)
-DLC_SAME_SHAPE(SoftsignOp)
-DLC_SAME_SHAPE(MishOp)
-DLC_SAME_SHAPE(HardSwishOp)
-DLC_SAME_SHAPE(IsNaNOp)
-DLC_SAME_SHAPE(IsInfOp)
-DLC_SAME_SHAPE(IdentityOp)
-DLC_SAME_SHAPE(CastOp)
-DLC_SAME_SHAPE(LeakyReluOp)
-DLC_SAME_SHAPE(DropoutOp)
-DLC_SAME_SHAPE(EluOp)
-DLC_SAME_SHAPE(CeluOp)
-DLC_SAME_SHAPE(ThresholdedReluOp)
-DLC_SAME_SHAPE(SeluOp)
-DLC_SAME_SHAPE(HardSigmoidOp)
-DLC_SAME_SHAPE(ShrinkOp)
-DLC_SAME_SHAPE(GeluOp)
-DLC_SAME_SHAPE(ClipOp)
-DLC_SAME_SHAPE(BatchNormOp)
-DLC_SAME_SHAPE(LayerNormOp)
-#undef DLC_SAME_SHAPE
+  if (failed(sameElementTypes(op, op->getOperands())))
+    return failure();
+  FailureOr<SymShape> s = broadcast(op, operands);
+  if (failed(s))
+    return failure();
+  results.push_back(*s);
+  return success();
+}
 
-#define DLC_BROADCAST(OP, CHECK_TYPES)                                           \
-  LogicalResult OP::inferResultShapes(ArrayRef<SymShape> ops,                      \
-                                      SmallVectorImpl<SymShape> &results) {       \
-    if (CHECK_TYPES && failed(sameElementTypes(*this, getOperands())))           \
-      return failure();                                                          \
-    FailureOr<SymShape> s = broadcast(*this, ops);                               \
-    if (failed(s))                                                               \
-      return failure();                                                          \
-    results.push_back(*s);                                                       \
-    return success();                                                            \
-  }
-DLC_BROADCAST(AddOp, true)
-DLC_BROADCAST(SubOp, true)
-DLC_BROADCAST(MulOp, true)
-DLC_BROADCAST(DivOp, true)
-DLC_BROADCAST(PowOp, false)
-DLC_BROADCAST(MinOp, true)
-DLC_BROADCAST(MaxOp, true)
-DLC_BROADCAST(ModOp, true)
-DLC_BROADCAST(FModOp, true)
-DLC_BROADCAST(PReluOp, true)
-DLC_BROADCAST(EqualOp, true)
-DLC_BROADCAST(LessOp, true)
-DLC_BROADCAST(LessOrEqualOp, true)
-DLC_BROADCAST(GreaterOp, true)
-DLC_BROADCAST(GreaterOrEqualOp, true)
-DLC_BROADCAST(AndOp, true)
-DLC_BROADCAST(OrOp, true)
-DLC_BROADCAST(XorOp, true)
-DLC_BROADCAST(BitShiftLeftOp, true)
-DLC_BROADCAST(BitShiftRightOp, true)
-#undef DLC_BROADCAST
+LogicalResult PowOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                       SmallVectorImpl<SymShape> &results) {
+  FailureOr<SymShape> s = broadcast(*this, ops);
+  if (failed(s))
+    return failure();
+  results.push_back(*s);
+  return success();
+}
 
 LogicalResult WhereOp::inferResultShapes(ArrayRef<SymShape> ops,
                                          SmallVectorImpl<SymShape> &results) {
@@ -342,22 +285,6 @@ LogicalResult WhereOp::inferResultShapes(ArrayRef<SymShape> ops,
   return success();
 }
 
-#define DLC_REDUCE(OP)                                                           \
-  LogicalResult OP::inferResultShapes(ArrayRef<SymShape> ops,                      \
-                                      SmallVectorImpl<SymShape> &results) {       \
-    return reduceShape(*this, ops[0], getAxes(), getKeepdims(), results);        \
-  }
-DLC_REDUCE(ReduceSumOp)
-DLC_REDUCE(ReduceMeanOp)
-DLC_REDUCE(ReduceMaxOp)
-DLC_REDUCE(ReduceMinOp)
-DLC_REDUCE(ReduceProdOp)
-DLC_REDUCE(ReduceL1Op)
-DLC_REDUCE(ReduceL2Op)
-DLC_REDUCE(ReduceLogSumOp)
-DLC_REDUCE(ReduceLogSumExpOp)
-DLC_REDUCE(ReduceSumSquareOp)
-#undef DLC_REDUCE
 
 LogicalResult ArgMaxOp::inferResultShapes(ArrayRef<SymShape> ops,
                                           SmallVectorImpl<SymShape> &results) {

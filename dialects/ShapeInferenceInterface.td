@@ -18,7 +18,11 @@ def DlcShapeInference : OpInterface<"ShapeInference"> {
       "operand shapes are inconsistent.",
       "::llvm::LogicalResult", "inferResultShapes",
       (ins "::llvm::ArrayRef<::dlc::SymShape>":$operandShapes,
-           "::llvm::SmallVectorImpl<::dlc::SymShape>&":$resultShapes)>,
+           "::llvm::SmallVectorImpl<::dlc::SymShape>&":$resultShapes),
+      /*methodBody=*/"",
+      /*defaultImplementation=*/[{
+        return ::dlc::inferShapeByKind($_op, operandShapes, resultShapes);
+      }]>,
   ];
 }
 

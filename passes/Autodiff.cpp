@@ -811,38 +811,47 @@ LogicalResult batchNormRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
   return success();
 }
 
-/// The rule registry: one entry per differentiable op.
+/// The rule registry: one entry per differentiable op, keyed by its operation name.
+class Registry {
+public:
+  /// Registers `rule` for each op of `Ops`.
+  template <typename... Ops>
+  void add(Rule rule) {
+    (rules.try_emplace(Ops::getOperationName(), rule), ...);
+  }
+  const llvm::StringMap<Rule> &all() const { return rules; }
+
+private:
+  llvm::StringMap<Rule> rules;
+};
+
 const llvm::StringMap<Rule> &registry() {
-  static const llvm::StringMap<Rule> rules = [] {
-    llvm::StringMap<Rule> r;
-    for (const char *n : {"identity", "neg", "exp", "log", "sqrt", "reciprocal", "tanh",
-                          "sigmoid", "relu", "leaky_relu", "abs", "erf", "gelu", "cast"})
-      r[std::string("dlc.") + n] = unary;
-    for (const char *n : {"add", "sub", "mul", "div", "pow", "max", "min"})
-      r[std::string("dlc.") + n] = binary;
-    r["dlc.where"] = where;
-    r["dlc.matmul"] = matmulRule;
-    r["dlc.gemm"] = gemmRule;
-    r["dlc.conv"] = convRule;
-    for (const char *n : {"max_pool", "average_pool", "global_average_pool"})
-      r[std::string("dlc.") + n] = poolRule;
-    r["dlc.softmax"] = softmaxRule;
-    r["dlc.log_softmax"] = softmaxRule;
-    r["dlc.reduce_sum"] = reduceRule;
-    r["dlc.reduce_mean"] = reduceRule;
-    for (const char *n : {"reshape", "flatten", "squeeze", "unsqueeze"})
-      r[std::string("dlc.") + n] = reshapeLike;
-    r["dlc.transpose"] = transposeRule;
-    r["dlc.expand"] = expandRule;
-    r["dlc.concat"] = concatRule;
-    r["dlc.split"] = splitRule;
-    r["dlc.slice"] = sliceRule;
-    r["dlc.gather"] = gatherRule;
-    r["dlc.layer_norm"] = layerNormRule;
-    r["dlc.batch_norm"] = batchNormRule;
+  static const Registry rules = [] {
+    Registry r;
+    // Elementwise ops of one operand: their derivative in `unary`.
+    r.add<IdentityOp, NegOp, ExpOp, LogOp, SqrtOp, ReciprocalOp, TanhOp, SigmoidOp, ReluOp,
+          LeakyReluOp, AbsOp, ErfOp, GeluOp, CastOp>(unary);
+    // Broadcasting elementwise ops of two operands: their partials in `binary`.
+    r.add<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp>(binary);
+    r.add<WhereOp>(where);
+    r.add<MatMulOp>(matmulRule);
+    r.add<GemmOp>(gemmRule);
+    r.add<ConvOp>(convRule);
+    r.add<MaxPoolOp, AveragePoolOp, GlobalAveragePoolOp>(poolRule);
+    r.add<SoftmaxOp, LogSoftmaxOp>(softmaxRule);
+    r.add<ReduceSumOp, ReduceMeanOp>(reduceRule);
+    r.add<ReshapeOp, FlattenOp, SqueezeOp, UnsqueezeOp>(reshapeLike);
+    r.add<TransposeOp>(transposeRule);
+    r.add<ExpandOp>(expandRule);
+    r.add<ConcatOp>(concatRule);
+    r.add<SplitOp>(splitRule);
+    r.add<SliceOp>(sliceRule);
+    r.add<GatherOp>(gatherRule);
+    r.add<LayerNormOp>(layerNormRule);
+    r.add<BatchNormOp>(batchNormRule);
     return r;
   }();
-  return rules;
+  return rules.all();
 }
 
 } // namespace

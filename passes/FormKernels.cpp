@@ -14,9 +14,7 @@ using namespace mlir;
 
 namespace dlc {
 
-bool isMetadataOnly(Operation *op) {
-  return isa<ReshapeOp, FlattenOp, SqueezeOp, UnsqueezeOp, IdentityOp>(op);
-}
+bool isMetadataOnly(Operation *op) { return op->hasTrait<OpTrait::MetadataOnlyKind>(); }
 
 namespace {
 
@@ -81,14 +79,16 @@ int64_t rankOf(Value v) {
 }
 
 Kind kindOf(Operation *op) {
-  if (isa<NegOp, AbsOp, ExpOp, LogOp, SqrtOp, ReciprocalOp, TanhOp, SigmoidOp, ReluOp, ErfOp, NotOp, FloorOp, CeilOp, RoundOp, SignOp, SinOp, CosOp, TanOp, AsinOp, AcosOp, AtanOp, SinhOp, CoshOp, AsinhOp, AcoshOp, AtanhOp, SoftplusOp, SoftsignOp, MishOp, HardSwishOp, IsNaNOp, CastOp, IsInfOp, LeakyReluOp, EluOp, CeluOp, ThresholdedReluOp, SeluOp, HardSigmoidOp, ShrinkOp, GeluOp, ClipOp, AddOp, SubOp, MulOp, DivOp, PowOp, MinOp, MaxOp, ModOp, FModOp, PReluOp, EqualOp, LessOp, LessOrEqualOp, GreaterOp, GreaterOrEqualOp, AndOp, OrOp, XorOp, BitShiftLeftOp, BitShiftRightOp, WhereOp, BatchNormOp>(op))
+  if (op->hasTrait<OpTrait::ElementwiseKind>())
     return Kind::Elementwise;
-  if (isa<TransposeOp, SliceOp, ExpandOp>(op))
+  if (op->hasTrait<OpTrait::InjectiveKind>())
     return Kind::Injective;
-  if (isa<MatMulOp, GemmOp, ConvOp>(op))
+  if (op->hasTrait<OpTrait::ContractionKind>())
     return Kind::Contraction;
-  if (isa<MaxPoolOp, AveragePoolOp>(op))
+  if (op->hasTrait<OpTrait::WindowKind>())
     return Kind::Window;
+  if (!op->hasTrait<OpTrait::ReductionKind>())
+    return Kind::Opaque;
   int64_t rank = op->getNumOperands() ? rankOf(op->getOperand(0)) : -1;
   if (rank < 0)
     return Kind::Opaque;
@@ -97,14 +97,10 @@ Kind kindOf(Operation *op) {
     return lastAxis(s.getAxis()) ? Kind::Reduction : Kind::Opaque;
   if (auto s = dyn_cast<LogSoftmaxOp>(op))
     return lastAxis(s.getAxis()) ? Kind::Reduction : Kind::Opaque;
-  if (isa<LayerNormOp, GlobalAveragePoolOp, GlobalMaxPoolOp>(op))
-    return Kind::Reduction;
-  if (isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ReduceMinOp, ReduceProdOp, ReduceL1Op, ReduceL2Op, ReduceLogSumOp, ReduceLogSumExpOp, ReduceSumSquareOp>(op)) {
-    auto axes = op->getAttrOfType<DenseI64ArrayAttr>("axes");
-    return axes && reducesTrailingDims(axes.asArrayRef(), rank) ? Kind::Reduction
-                                                                 : Kind::Opaque;
-  }
-  return Kind::Opaque;
+  // A ReduceX op (axes, keepdims) roots a kernel when it reduces trailing dims.
+  if (auto axes = op->getAttrOfType<DenseI64ArrayAttr>("axes"))
+    return reducesTrailingDims(axes.asArrayRef(), rank) ? Kind::Reduction : Kind::Opaque;
+  return Kind::Reduction;
 }
 
 /// Whether a reduction's result can feed elementwise ops in the same kernel: its

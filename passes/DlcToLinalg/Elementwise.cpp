@@ -232,17 +232,10 @@ Value scalarFormula(Operation *op, OpBuilder &b, Location loc, ValueRange args,
       .Default([](Operation *) { return Value(); });
 }
 
-/// Whether scalarFormula knows `op`.
+/// Whether `op` lowers through scalarFormula: the elementwise kind, and Identity (a
+/// copy when it is a kernel of its own).
 bool isElementwise(Operation *op) {
-  return isa<AddOp, SubOp, MulOp, DivOp, PowOp, MinOp, MaxOp, FModOp, ModOp, PReluOp,
-             BitShiftLeftOp, BitShiftRightOp, EqualOp, LessOp, LessOrEqualOp, GreaterOp,
-             GreaterOrEqualOp, AndOp, OrOp, XorOp, NotOp, WhereOp, NegOp, AbsOp, ExpOp,
-             LogOp, SqrtOp, ReciprocalOp, TanhOp, SigmoidOp, ReluOp, ErfOp, FloorOp,
-             CeilOp, RoundOp, SignOp, SinOp, CosOp, TanOp, AsinOp, AcosOp, AtanOp, SinhOp,
-             CoshOp, AsinhOp, AcoshOp, AtanhOp, SoftplusOp, SoftsignOp, MishOp,
-             HardSwishOp, IsNaNOp, IsInfOp, IdentityOp, CastOp, LeakyReluOp, EluOp,
-             CeluOp, ThresholdedReluOp, SeluOp, HardSigmoidOp, ShrinkOp, GeluOp, ClipOp,
-             BatchNormOp>(op);
+  return op->hasTrait<OpTrait::ElementwiseKind>() || isa<IdentityOp>(op);
 }
 
 /// Lowers any op scalarFormula knows to a broadcasting linalg.generic.
@@ -274,11 +267,21 @@ struct ElementwiseToGeneric : RewritePattern {
         operands[i] = v;
       }
     }
-    Value r = buildElementwise(rewriter, op->getLoc(), resultType, operands,
-                               [&](OpBuilder &b, Location loc, ValueRange args) {
-                                 return scalarFormula(op, b, loc, args,
-                                                      resultType.getElementType());
-                               });
+    bool missing = false;
+    Value r = buildElementwise(
+        rewriter, op->getLoc(), resultType, operands,
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          Value v = scalarFormula(op, b, loc, args, resultType.getElementType());
+          if (!v) {
+            missing = true;
+            v = scalarConst(b, loc, resultType.getElementType(), 0);
+          }
+          return v;
+        });
+    if (missing) {
+      rewriter.eraseOp(r.getDefiningOp());
+      return rewriter.notifyMatchFailure(op, "elementwise op without a scalar formula");
+    }
     rewriter.replaceOp(op, r);
     return success();
   }
