@@ -144,6 +144,14 @@ Launch readLaunch(const fb::Launch *l) {
   return launch;
 }
 
+std::vector<StepRole> readRoles(const fbs::Vector<int8_t> *v) {
+  std::vector<StepRole> roles;
+  if (v)
+    for (int8_t r : *v)
+      roles.push_back(static_cast<StepRole>(r));
+  return roles;
+}
+
 /// Copies section `name` out of the file after checking it lies within it.
 Status readSection(const char *name, uint64_t offset, uint64_t bytes, uint64_t tableEnd,
                    const uint8_t *data, size_t size, std::vector<uint8_t> &out) {
@@ -294,6 +302,46 @@ Status verifyBuffer(const ArtifactSpec &spec, size_t i) {
   return Status::ok();
 }
 
+/// A training step's signature: one known role per input and output, one Label, the
+/// Loss first and alone, every updated output named as an input of its role.
+Status verifyStep(const ArtifactSpec &spec) {
+  const StepSignature &step = spec.step;
+  if (step.empty())
+    return Status::ok();
+  if (step.inputs.size() != spec.inputs.size() || step.outputs.size() != spec.outputs.size())
+    return fail(strCat("the training step has ", step.inputs.size(), " input and ",
+                       step.outputs.size(), " output roles for ", spec.inputs.size(),
+                       " inputs and ", spec.outputs.size(), " outputs"));
+  auto known = [](StepRole r) {
+    return static_cast<int8_t>(r) >= 0 && r <= StepRole::Loss;
+  };
+  size_t labels = 0;
+  for (size_t i = 0; i < step.inputs.size(); ++i) {
+    StepRole r = step.inputs[i];
+    if (!known(r) || r == StepRole::Loss)
+      return fail(strCat("training step input ", i, " has no valid role"));
+    labels += r == StepRole::Label;
+  }
+  if (labels != 1)
+    return fail(strCat("the training step has ", labels, " label inputs, not one"));
+  for (size_t o = 0; o < step.outputs.size(); ++o) {
+    StepRole r = step.outputs[o];
+    if ((o == 0) != (r == StepRole::Loss))
+      return fail("a training step's first output, and only it, is the loss");
+    if (o == 0)
+      continue;
+    if (r != StepRole::Parameter && r != StepRole::Buffer && r != StepRole::OptimizerState)
+      return fail(strCat("training step output ", o, " has no valid role"));
+    bool matched = false;
+    for (size_t i = 0; i < spec.inputs.size(); ++i)
+      matched |= spec.inputs[i].name == spec.outputs[o].name && step.inputs[i] == r;
+    if (!matched)
+      return fail(strCat("training step output '", spec.outputs[o].name,
+                         "' updates no input of its name and role"));
+  }
+  return Status::ok();
+}
+
 Status verifyLaunch(const ArtifactSpec &spec, size_t i) {
   const Launch &l = spec.launches[i];
   std::string what = strCat("launch ", i);
@@ -355,7 +403,7 @@ Status verifySpec(const ArtifactSpec &spec) {
   for (size_t i = 0; i < spec.launches.size(); ++i)
     if (Status s = verifyLaunch(spec, i); !s)
       return s;
-  return Status::ok();
+  return verifyStep(spec);
 }
 
 } // namespace
@@ -371,11 +419,23 @@ std::vector<uint8_t> serialize(const ArtifactSpec &spec) {
   auto exprs = writeTables(fbb, spec.exprs, writeExpr);
   auto kernels = writeTables(fbb, spec.kernels, writeKernel);
   auto launches = writeTables(fbb, spec.launches, writeLaunch);
+  fbs::Offset<fb::TrainStep> step;
+  if (!spec.step.empty()) {
+    auto roles = [&](const std::vector<StepRole> &r) {
+      std::vector<int8_t> bytes;
+      for (StepRole role : r)
+        bytes.push_back(static_cast<int8_t>(role));
+      return fbb.CreateVector(bytes);
+    };
+    auto in = roles(spec.step.inputs), out = roles(spec.step.outputs);
+    step = fb::CreateTrainStep(fbb, in, out);
+  }
   auto model = fb::CreateModel(
       fbb, kFormatVersion, static_cast<fb::Target>(spec.target),
       fbb.CreateString(spec.targetTriple), fbb.CreateString(spec.producer), inputs,
       outputs, fbb.CreateVector(spec.inputBuffers), fbb.CreateVector(spec.outputBuffers),
-      buffers, exprs, kernels, launches);
+      buffers, exprs, kernels, launches, /*weights_offset=*/0, /*weights_size=*/0,
+      /*code_offset=*/0, /*code_size=*/0, step);
   fb::FinishModelBuffer(fbb, model);
 
   uint64_t weightsOffset = alignUp(kHeaderSize + fbb.GetSize(), kAlign);
@@ -438,6 +498,10 @@ Expected<ArtifactSpec> parse(const uint8_t *data, size_t size) {
       readTables(m->exprs(), [](const fb::Expr *e) { return readVector(e->code()); });
   spec.kernels = readTables(m->kernels(), readKernel);
   spec.launches = readTables(m->launches(), readLaunch);
+  if (const fb::TrainStep *step = m->train_step()) {
+    spec.step.inputs = readRoles(step->input_roles());
+    spec.step.outputs = readRoles(step->output_roles());
+  }
 
   uint64_t tableEnd = kHeaderSize + tableSize;
   if (Status s = readSection("weights", m->weights_offset(), m->weights_size(), tableEnd,

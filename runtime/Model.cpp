@@ -81,9 +81,13 @@ Expected<std::unique_ptr<Model>> Model::loadBytes(const void *data, size_t size)
       artifact::parse(static_cast<const uint8_t *>(data), size);
   if (!spec)
     return spec.status();
-  if (spec->target == artifact::Target::Cuda)
-    return createCudaModel(std::move(spec).value());
-  return createCpuModel(std::move(spec).value());
+  StepSignature step = spec->step;
+  Expected<std::unique_ptr<Model>> model = spec->target == artifact::Target::Cuda
+                                               ? createCudaModel(std::move(spec).value())
+                                               : createCpuModel(std::move(spec).value());
+  if (model)
+    (*model)->step_ = std::move(step);
+  return model;
 }
 
 Expected<std::unique_ptr<Model>> Model::loadFile(const std::string &path) {

@@ -1,14 +1,15 @@
 //===- TrainStep.cpp - Running a compiled training step --------------------===//
 //
-// The host side of a training step artifact (lib/Compiler/Train.cpp builds it): the
+// The host side of a training step artifact (lib/Compiler/TrainStep.cpp builds it):
+// its inputs are bound by the roles of its StepSignature: the batch and label, the
 // optimizer's scalar factors for the step number, and the parameters and state, which
-// stay in the model as resident values between steps (on the device for CUDA). Shared by dlc::TrainingSession and
-// `dlc-run --train` (which runs steps where no compiler is installed).
+// stay in the model as resident values between steps (on the device for CUDA). Shared
+// by dlc::TrainingSession and `dlc-run --train` (which runs steps where no compiler is
+// installed).
 //
 //===----------------------------------------------------------------------===//
 #include "dlc/runtime.h"
 
-#include <algorithm>
 #include <cmath>
 
 namespace dlc {
@@ -20,89 +21,131 @@ Tensor scalarTensor(double v) {
   return t;
 }
 
+bool isScalarRole(StepRole r) {
+  return r == StepRole::StepSize || r == StepRole::MomentumInit ||
+         r == StepRole::MomentumKeep || r == StepRole::InvSqrtBiasCorrection ||
+         r == StepRole::DecoupledDecay;
+}
+
+/// Whether inputs of `role` are updated by the step (an output of the same name).
+bool isUpdated(StepRole r) {
+  return r == StepRole::Parameter || r == StepRole::Buffer || r == StepRole::OptimizerState;
+}
+
 } // namespace
+
+const char *stepRoleName(StepRole role) {
+  switch (role) {
+  case StepRole::Batch:
+    return "batch";
+  case StepRole::Label:
+    return "label";
+  case StepRole::Parameter:
+    return "parameter";
+  case StepRole::Frozen:
+    return "frozen";
+  case StepRole::Buffer:
+    return "buffer";
+  case StepRole::OptimizerState:
+    return "optimizer_state";
+  case StepRole::Seed:
+    return "seed";
+  case StepRole::StepSize:
+    return "step_size";
+  case StepRole::MomentumInit:
+    return "momentum_init";
+  case StepRole::MomentumKeep:
+    return "momentum_keep";
+  case StepRole::InvSqrtBiasCorrection:
+    return "inv_sqrt_bias_correction";
+  case StepRole::DecoupledDecay:
+    return "decoupled_decay";
+  case StepRole::Loss:
+    return "loss";
+  }
+  return "unknown";
+}
+
+double stepScalar(StepRole role, const OptimizerOptions &opt, double lr, int64_t t) {
+  bool adam = opt.kind != OptimizerKind::Sgd;
+  switch (role) {
+  case StepRole::StepSize:
+    return adam ? lr / (1 - std::pow(opt.beta1, double(t))) : lr;
+  case StepRole::MomentumInit:
+    return t == 1 ? 1 : 0;
+  case StepRole::MomentumKeep:
+    return t == 1 ? 0 : 1;
+  case StepRole::InvSqrtBiasCorrection:
+    return 1 / std::sqrt(1 - std::pow(opt.beta2, double(t)));
+  case StepRole::DecoupledDecay:
+    return 1 - lr * opt.weightDecay;
+  default:
+    return 0;
+  }
+}
 
 Expected<double> runTrainingStep(Model &step, const std::vector<Tensor> &inputs,
                                  const Tensor &labels, const OptimizerOptions &opt,
                                  double lr, int64_t t, std::map<std::string, Tensor> &state) {
+  const StepSignature *sig = step.stepSignature();
+  if (!sig)
+    return Status::error("the artifact is not a training step (it has no step signature)");
   const std::vector<TensorInfo> &in = step.inputs();
-  size_t numInputs = 0;
-  while (numInputs < in.size() && in[numInputs].name != "label")
-    ++numInputs;
-  if (numInputs == in.size())
-    return Status::error("the artifact is not a training step (no 'label' input)");
-  if (inputs.size() != numInputs)
+  size_t batch = 0;
+  for (StepRole r : sig->inputs)
+    batch += r == StepRole::Batch;
+  if (inputs.size() != batch)
     return Status::error("the batch has " + std::to_string(inputs.size()) +
-                         " inputs; the model takes " + std::to_string(numInputs));
-  // The step's scalar factors, computed here so the graph has no scalar-only ops:
-  //   SGD:   lr; s1 = 1 on the first step, else 0 (the momentum buffer starts at the
-  //          gradient); s2 = 1 - s1;
-  //   Adam:  lr / (1 - beta1^t); s1 = 1 / sqrt(1 - beta2^t); s2 = 1 - lr * weight decay
-  //          (AdamW's decoupled decay).
-  double stepLr = lr, s1 = 0, s2 = 0;
-  if (opt.kind == OptimizerKind::Sgd) {
-    s1 = t == 1 ? 1 : 0;
-    s2 = 1 - s1;
-  } else {
-    stepLr = lr / (1 - std::pow(opt.beta1, double(t)));
-    s1 = 1 / std::sqrt(1 - std::pow(opt.beta2, double(t)));
-    s2 = 1 - lr * opt.weightDecay;
-  }
-  // "seed" (steps with training Dropout): the step number, from which the masks are
-  // hashed, so a step draws the same masks on every target and run.
-  Tensor seed(DType::Int64, {});
-  *seed.as<int64_t>() = t;
-  std::map<std::string, Tensor> scalars = {{"lr", scalarTensor(stepLr)},
-                                           {"s1", scalarTensor(s1)},
-                                           {"s2", scalarTensor(s2)},
-                                           {"seed", std::move(seed)}};
-  // Inputs the step updates (an output of the same name) stay in the model; the others
-  // (frozen parameters) are bound from `state` on every step.
-  const std::vector<TensorInfo> &names = step.outputs();
-  auto updated = [&](const std::string &name) {
-    return std::any_of(names.begin(), names.end(),
-                       [&](const TensorInfo &t) { return t.name == name; });
-  };
-  if (!step.hasResident()) {
-    std::map<std::string, Tensor> resident;
-    for (size_t i = numInputs + 1; i < in.size(); ++i) {
-      if (scalars.count(in[i].name) || !updated(in[i].name))
-        continue;
-      auto it = state.find(in[i].name);
-      if (it == state.end())
-        return Status::error("the training step needs '" + in[i].name +
-                             "', which the state does not hold");
-      resident.insert(*it);
-    }
-    if (Status s = step.setResident(resident); !s)
-      return s;
-  }
-  std::vector<Tensor> args(inputs);
-  args.push_back(labels);
-  for (size_t i = numInputs + 1; i < in.size(); ++i) {
-    if (auto sc = scalars.find(in[i].name); sc != scalars.end()) {
-      args.push_back(std::move(sc->second));
-      continue;
-    }
-    if (updated(in[i].name))
-      continue;
+                         " inputs; the model takes " + std::to_string(batch));
+  auto fromState = [&](size_t i) -> Expected<Tensor> {
     auto it = state.find(in[i].name);
     if (it == state.end())
       return Status::error("the training step needs '" + in[i].name +
                            "', which the state does not hold");
-    args.push_back(it->second);
+    return it->second;
+  };
+  // Updated inputs stay in the model from the first step on.
+  if (!step.hasResident()) {
+    std::map<std::string, Tensor> resident;
+    for (size_t i = 0; i < in.size(); ++i) {
+      if (!isUpdated(sig->inputs[i]))
+        continue;
+      Expected<Tensor> v = fromState(i);
+      if (!v)
+        return v.status();
+      resident[in[i].name] = std::move(*v);
+    }
+    if (Status s = step.setResident(resident); !s)
+      return s;
+  }
+  std::vector<Tensor> args;
+  size_t nextBatch = 0;
+  for (size_t i = 0; i < in.size(); ++i) {
+    StepRole r = sig->inputs[i];
+    if (r == StepRole::Batch) {
+      args.push_back(inputs[nextBatch++]);
+    } else if (r == StepRole::Label) {
+      args.push_back(labels);
+    } else if (r == StepRole::Seed) {
+      // The step number, from which the Dropout masks are hashed: a step draws the
+      // same masks on every target and run.
+      Tensor seed(DType::Int64, {});
+      *seed.as<int64_t>() = t;
+      args.push_back(std::move(seed));
+    } else if (isScalarRole(r)) {
+      args.push_back(scalarTensor(stepScalar(r, opt, lr, t)));
+    } else if (!isUpdated(r)) {
+      Expected<Tensor> v = fromState(i);
+      if (!v)
+        return v.status();
+      args.push_back(std::move(*v));
+    }
   }
   Expected<std::vector<Tensor>> out = step.runResident(args);
   if (!out)
     return out.status();
   if (out->empty())
-    return Status::error("the training step has no 'loss' output");
-  // Outputs without an input of their name (none in dlc's steps) update the state here.
-  size_t k = 1;
-  for (size_t o = 1; o < names.size() && k < out->size(); ++o)
-    if (std::none_of(in.begin(), in.end(),
-                     [&](const TensorInfo &t) { return t.name == names[o].name; }))
-      state[names[o].name] = std::move((*out)[k++]);
+    return Status::error("the training step has no loss output");
   const Tensor &loss = (*out)[0];
   return loss.dtype == DType::Double ? *loss.as<double>() : double(*loss.as<float>());
 }

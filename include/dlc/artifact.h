@@ -77,6 +77,8 @@ struct ArtifactSpec {
   std::vector<Launch> launches;
   std::vector<uint8_t> weights; // each weight 64-byte aligned within
   std::vector<uint8_t> code;    // CPU shared object or PTX text
+  /// A training step's input and output roles (empty for other models).
+  StepSignature step;
 };
 
 /// Serializes a spec into the bytes of a .dlc file.

@@ -91,6 +91,37 @@ struct KernelTiming {
   uint64_t bytes = 0;
 };
 
+/// What an input or output of a compiled training step holds (dlc train writes one
+/// per input and output into the artifact; runTrainingStep binds by them).
+enum class StepRole : int8_t {
+  Batch = 0,          ///< input: a graph input, one batch of it
+  Label = 1,          ///< input: the loss's target
+  Parameter = 2,      ///< input: a trained parameter; output: its updated value
+  Frozen = 3,         ///< input: a parameter the step does not update
+  Buffer = 4,         ///< input: a BatchNorm running statistic; output: updated
+  OptimizerState = 5, ///< input: optimizer state "<param>.<slot>"; output: updated
+  Seed = 6,           ///< input: int64 step number, hashed into Dropout masks
+  StepSize = 7,       ///< input: the learning rate (Adam, AdamW: lr / (1 - beta1^t))
+  MomentumInit = 8,   ///< input: SGD with momentum: 1 on the first step, else 0
+  MomentumKeep = 9,   ///< input: SGD with momentum: 1 - MomentumInit
+  InvSqrtBiasCorrection = 10, ///< input: Adam, AdamW: 1 / sqrt(1 - beta2^t)
+  DecoupledDecay = 11,        ///< input: AdamW: 1 - lr * weight decay
+  Loss = 12,          ///< output: the loss, the step's first output
+};
+
+/// The roles of a training step's inputs and outputs, one per Model::inputs() and
+/// Model::outputs(): the contract between the compiler that builds the step and the
+/// code that runs it. Updated values (Parameter, Buffer, OptimizerState outputs) have
+/// the name of the input they replace.
+struct StepSignature {
+  std::vector<StepRole> inputs;
+  std::vector<StepRole> outputs;
+  bool empty() const { return inputs.empty() && outputs.empty(); }
+};
+
+/// The name of `role` ("batch", "label", "step_size", ...), for messages and docs.
+const char *stepRoleName(StepRole role);
+
 /// OK when a CUDA driver and device are usable; otherwise the one-line reason
 /// ("no CUDA driver (libcuda.so.1) found", "no CUDA device", ...).
 Status cudaAvailable();
@@ -134,6 +165,8 @@ public:
   /// The resident values now (copied to the host on CUDA).
   virtual Expected<std::map<std::string, Tensor>> residentValues();
   virtual bool hasResident() const { return !resident_.empty(); }
+  /// The step signature of a training-step artifact; null for other models.
+  const StepSignature *stepSignature() const { return step_.empty() ? nullptr : &step_; }
 
 protected:
   /// For `values`' names: (input index, output index) pairs, or the error naming the
@@ -143,6 +176,7 @@ protected:
 
 private:
   std::map<std::string, Tensor> resident_; // the host implementation's values
+  StepSignature step_;
 };
 
 //===----------------------------------------------------------------------===//
@@ -162,13 +196,15 @@ struct OptimizerOptions {
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8; ///< Adam, AdamW
 };
 
-/// Runs one step of a compiled training step. Its inputs are the graph inputs, then
-/// "label", then named tensors, among them "lr", "s1" and "s2" (the optimizer's
-/// scalar factors, computed here from `optimizer`, the learning rate `lr` and the
-/// 1-based step number `t`) and, with training Dropout, "seed" (int64: `t`, from which
-/// the dropout masks are hashed); every other named input comes from `state` (parameters,
-/// optimizer state, running statistics). Its first output is "loss"; every other
-/// output updates the state entry of its name. Returns the loss.
+/// The value of the scalar input `role` (StepSize, MomentumInit, MomentumKeep,
+/// InvSqrtBiasCorrection, DecoupledDecay) in step `t` (1-based) with learning rate `lr`.
+double stepScalar(StepRole role, const OptimizerOptions &optimizer, double lr, int64_t t);
+
+/// Runs one step of a compiled training step (a model with a stepSignature()): binds
+/// the Batch inputs to `inputs` in order, the Label to `labels`, the scalar roles to
+/// stepScalar(), the Seed to `t` (int64), and every other input (parameters, optimizer
+/// state, running statistics) from `state` by name. Returns the Loss; every updated
+/// output replaces the state of its name.
 ///
 /// The first call moves the state into `step` as resident values (on CUDA they stay
 /// on the device from then on), and later calls leave `state` as it was: call

@@ -63,7 +63,8 @@ Attribute tensorAttr(MLIRContext &ctx, const Tensor &t) {
 }
 
 Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
-                                      const CompileOptions &options) {
+                                      const CompileOptions &options,
+                                      const StepSignature *step = nullptr) {
   using namespace compiler;
   ErrorCollector errors(ctx, options.remarks);
   CompileResult result;
@@ -139,6 +140,8 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
     spec->code = std::move(*code);
   }
   spec->producer = "dlc 0.1.0";
+  if (step)
+    spec->step = *step;
   result.numKernels = spec->kernels.size();
   result.numLaunches = spec->launches.size();
   for (const artifact::Launch &l : spec->launches)
@@ -157,8 +160,9 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
 } // namespace
 
 Expected<CompileResult> compiler::compileImported(MLIRContext &ctx, ModuleOp module,
-                                                  const CompileOptions &options) {
-  return compileModule(ctx, module, options);
+                                                  const CompileOptions &options,
+                                                  const StepSignature *step) {
+  return compileModule(ctx, module, options, step);
 }
 
 Status compiler::checkTarget(const CompileOptions &options) {

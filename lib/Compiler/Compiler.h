@@ -68,9 +68,11 @@ private:
 /// Checks the target options (architecture, emit kind against target).
 Status checkTarget(const CompileOptions &options);
 
-/// Compiles an imported module (graph passes to artifact or the requested stage).
+/// Compiles an imported module (graph passes to artifact or the requested stage); a
+/// training step's artifact records `step`.
 Expected<CompileResult> compileImported(mlir::MLIRContext &ctx, mlir::ModuleOp module,
-                                        const CompileOptions &options);
+                                        const CompileOptions &options,
+                                        const StepSignature *step = nullptr);
 
 /// Creates a context with every dialect and interface the pipeline needs.
 std::unique_ptr<mlir::MLIRContext> makeContext();

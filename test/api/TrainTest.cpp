@@ -165,11 +165,24 @@ TEST(Train, ResidentStateMatchesExplicitBinding) {
   auto b = dlc::Model::loadBytes(compiled->bytes.data(), compiled->bytes.size());
   ASSERT_TRUE(a && b);
 
+  // The signature: batch, label, the four parameters, the step size and SGD's two
+  // momentum factors; the loss and the four updated parameters.
+  const dlc::StepSignature *sig = (*a)->stepSignature();
+  ASSERT_TRUE(sig);
+  using R = dlc::StepRole;
+  EXPECT_EQ(sig->inputs, (std::vector<R>{R::Batch, R::Label, R::Parameter, R::Parameter,
+                                         R::Parameter, R::Parameter, R::StepSize,
+                                         R::MomentumInit, R::MomentumKeep}));
+  EXPECT_EQ(sig->outputs, (std::vector<R>{R::Loss, R::Parameter, R::Parameter, R::Parameter,
+                                          R::Parameter}));
+  EXPECT_EQ((*a)->inputs()[6].name, "step_size");
+
   auto bad = init;
-  bad["lr"] = dlc::Tensor(dlc::DType::Float, {});
+  bad["step_size"] = dlc::Tensor(dlc::DType::Float, {});
   dlc::Status s = (*a)->setResident(bad);
   EXPECT_FALSE(s);
-  EXPECT_NE(s.message().find("'lr' cannot stay resident"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("'step_size' cannot stay resident"), std::string::npos)
+      << s.message();
   bad = init;
   bad["w1"] = dlc::Tensor(dlc::DType::Float, {1});
   EXPECT_FALSE((*a)->setResident(bad));
@@ -186,9 +199,11 @@ TEST(Train, ResidentStateMatchesExplicitBinding) {
     for (size_t i = 2; i < (*b)->inputs().size(); ++i) {
       const std::string &name = (*b)->inputs()[i].name;
       dlc::Tensor v(dlc::DType::Float, {});
-      *v.as<float>() = name == "lr" ? 0.1f : name == "s1" ? (t == 1 ? 1.f : 0.f)
-                     : name == "s2"                       ? (t == 1 ? 0.f : 1.f)
-                                                          : 0.f;
+      R role = sig->inputs[i];
+      *v.as<float>() = role == R::StepSize       ? 0.1f
+                       : role == R::MomentumInit ? (t == 1 ? 1.f : 0.f)
+                       : role == R::MomentumKeep ? (t == 1 ? 0.f : 1.f)
+                                                 : 0.f;
       args.push_back(boundState.count(name) ? boundState[name] : v);
     }
     auto out = (*b)->run(args);

@@ -100,6 +100,41 @@ TEST(Artifact, RoundTripCudaAndEmpty) {
   expectSameSpec(spec, *parsed);
 }
 
+/// A training step's signature survives the round trip; roles that disagree with
+/// the signature of the model are refused.
+TEST(Artifact, StepSignature) {
+  ArtifactSpec spec = makeSpec();
+  spec.inputs.push_back({"label", DType::Int64, {2}, {""}});
+  spec.inputBuffers.push_back(4);
+  spec.buffers.push_back({"label", BufferKind::Input, DType::Int64, {2}, 1, 0, 0});
+  spec.outputs[1].name = "x";
+  spec.step.inputs = {StepRole::Parameter, StepRole::Label};
+  spec.step.outputs = {StepRole::Loss, StepRole::Parameter};
+  std::vector<uint8_t> bytes = serialize(spec);
+  Expected<ArtifactSpec> parsed = parse(bytes.data(), bytes.size());
+  ASSERT_TRUE(parsed) << parsed.message();
+  EXPECT_EQ(parsed->step.inputs, spec.step.inputs);
+  EXPECT_EQ(parsed->step.outputs, spec.step.outputs);
+  EXPECT_TRUE(makeSpec().step.empty());
+
+  ArtifactSpec bad = spec;
+  bad.step.inputs.pop_back();
+  EXPECT_NE(parseError(bad).find("the training step has 1 input and 2 output roles"),
+            std::string::npos);
+  bad = spec;
+  bad.step.inputs[1] = StepRole::Batch;
+  EXPECT_NE(parseError(bad).find("0 label inputs"), std::string::npos);
+  bad = spec;
+  bad.step.outputs = {StepRole::Parameter, StepRole::Loss};
+  EXPECT_NE(parseError(bad).find("first output, and only it, is the loss"), std::string::npos);
+  bad = spec;
+  bad.step.outputs[1] = StepRole::OptimizerState;
+  EXPECT_NE(parseError(bad).find("updates no input of its name and role"), std::string::npos);
+  bad = spec;
+  bad.step.inputs[0] = static_cast<StepRole>(42);
+  EXPECT_NE(parseError(bad).find("input 0 has no valid role"), std::string::npos);
+}
+
 TEST(Artifact, FileLayout) {
   ArtifactSpec spec = makeSpec();
   std::vector<uint8_t> bytes = serialize(spec);

@@ -254,15 +254,22 @@ int runTrain(const Options &opts) {
   opt.lr = c[1], opt.momentum = c[2], opt.dampening = c[3], opt.nesterov = c[4] != 0;
   opt.weightDecay = c[5], opt.beta1 = c[6], opt.beta2 = c[7], opt.eps = c[8];
   state.erase(config);
+  const dlc::StepSignature *sig = step.stepSignature();
+  if (!sig)
+    return fail(opts.artifact + " is not a training step (dlc train --emit-step artifact)");
   const auto &in = step.inputs();
   std::vector<dlc::TensorInfo> graphInputs;
-  size_t label = 0;
-  while (label < in.size() && in[label].name != "label")
-    graphInputs.push_back(in[label++]);
-  if (label == in.size() || graphInputs.empty() || graphInputs[0].shape.empty())
-    return fail(opts.artifact + " is not a training step (dlc train --emit-step artifact)");
+  dlc::DType labelType = dlc::DType::Undefined;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (sig->inputs[i] == dlc::StepRole::Batch)
+      graphInputs.push_back(in[i]);
+    if (sig->inputs[i] == dlc::StepRole::Label)
+      labelType = in[i].dtype;
+  }
+  if (graphInputs.empty() || graphInputs[0].shape.empty())
+    return fail(opts.artifact + " is a training step without a batched input");
   auto data = dlc::cli::loadDataset(opts.positional[1], graphInputs, opts.labelKey,
-                                    in[label].dtype);
+                                    labelType);
   if (!data)
     return fail(data.message());
   int64_t batch = graphInputs[0].shape[0];
