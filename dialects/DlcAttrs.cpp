@@ -76,7 +76,7 @@ LogicalResult GpuConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError
                        << blockThreads;
   if (sharedMemory < 0)
     return emitError() << "gpu_config shared_memory must be non-negative";
-  size_t loops = blockTile.size();
+  int64_t loops = blockTile.size();
   if (threads.size() != loops || rowTile.size() != loops)
     return emitError() << "gpu_config block_tile, threads and row_tile must have one "
                           "entry per root loop";
@@ -87,7 +87,7 @@ LogicalResult GpuConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError
       negative(threadTile) || negative(reductionTile) || negative(contractionBound))
     return emitError() << "gpu_config tile sizes must be non-negative";
   bool contraction = mapping == GpuMapping::Contraction;
-  size_t cloops = threadTile.size();
+  int64_t cloops = threadTile.size();
   if (contraction != (cloops != 0) || reductionTile.size() != cloops ||
       contractionBound.size() != cloops)
     return emitError() << "gpu_config thread_tile, reduction_tile and contraction_bound "

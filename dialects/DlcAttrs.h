@@ -13,6 +13,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/StringRef.h"
 
+#include <cassert>
 #include <optional>
 
 #include "dialects/DlcEnums.h.inc"
@@ -75,6 +76,7 @@ typename A::Value evaluateLaunchGrid(LaunchGridAttr grid, A &a) {
       extent = extent ? a.mul(*extent, v) : v;
     }
     int64_t tile = factor.getTile();
+    assert(tile >= 1 && "GridDimAttr::verify requires a positive tile");
     if (!extent) {
       staticGrid *= (staticExtent + tile - 1) / tile;
       continue;

@@ -4,6 +4,9 @@
 #include "dialects/DlcDialect.h"
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/SmallBitVector.h"
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "dlc-form-kernels"
 
 namespace dlc {
 #define GEN_PASS_DEF_DLCFORMKERNELS
@@ -231,8 +234,15 @@ struct DlcFormKernelsPass : impl::DlcFormKernelsBase<DlcFormKernelsPass> {
       if (!g.ops.empty())
         split(g.ops, kernels);
     llvm::sort(kernels, [&](auto &a, auto &b) { return position[a.back()] < position[b.back()]; });
-    for (auto [i, k] : llvm::enumerate(kernels))
+    for (auto [i, k] : llvm::enumerate(kernels)) {
+      LLVM_DEBUG({
+        llvm::dbgs() << "kernel " << i << ":";
+        for (Operation *op : k)
+          llvm::dbgs() << " " << op->getName();
+        llvm::dbgs() << "\n";
+      });
       buildKernel(k, i);
+    }
   }
 
   /// Appends `ops` to `out` as one kernel if only its last op's values escape, else

@@ -39,7 +39,10 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "llvm/Support/Debug.h"
 #include "llvm/Support/MathExtras.h"
+
+#define DEBUG_TYPE "dlc-gpu-select-tiling"
 
 namespace dlc {
 #define GEN_PASS_DEF_DLCGPUSELECTTILING
@@ -437,9 +440,13 @@ struct DlcGpuSelectTilingPass : impl::DlcGpuSelectTilingBase<DlcGpuSelectTilingP
       getOperation().emitError("unknown CUDA architecture '") << arch << "'";
       return signalPassFailure();
     }
-    for (auto func : getOperation().getOps<func::FuncOp>())
-      if (func->hasAttr(attrs::kKernel) && !func.isExternal())
-        func->setAttr(attrs::kGpuConfig, select(func, *target));
+    for (auto func : getOperation().getOps<func::FuncOp>()) {
+      if (!func->hasAttr(attrs::kKernel) || func.isExternal())
+        continue;
+      GpuConfigAttr config = select(func, *target);
+      LLVM_DEBUG(llvm::dbgs() << func.getSymName() << ": " << config << "\n");
+      func->setAttr(attrs::kGpuConfig, config);
+    }
   }
 
   GpuConfigAttr select(func::FuncOp func, const GpuTarget &target) {

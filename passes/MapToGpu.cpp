@@ -21,6 +21,9 @@
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ValueBoundsOpInterface.h"
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "dlc-map-to-gpu"
 
 namespace dlc {
 #define GEN_PASS_DEF_DLCMAPTOGPU
@@ -668,6 +671,7 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
       if (access.empty())
         continue;
       if (pending.conflicts(access)) {
+        LLVM_DEBUG(llvm::dbgs() << "barrier before " << op.getName() << "\n");
         rewriter.setInsertionPoint(&op);
         gpu::BarrierOp::create(rewriter, op.getLoc());
         pending = Access();
@@ -737,6 +741,9 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
           << " but runs as " << (blocks ? "" : "one block of ") << blockThreads
           << (blockThreads == 1 ? " thread" : " threads")
           << ": memory is written outside its block or thread loop";
+    LLVM_DEBUG(llvm::dbgs() << func.getSymName() << ": " << blockThreads << " threads per block"
+                            << (blocks ? "" : ", one block") << (coop ? ", cooperative" : "")
+                            << "\n");
     if (failed(serializeForalls(rewriter, func)))
       return failure();
     func->setAttr(attrs::kBlock, rewriter.getDenseI64ArrayAttr({blockThreads}));

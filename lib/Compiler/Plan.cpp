@@ -280,6 +280,7 @@ struct PlanGridAlgebra {
   const artifact::Launch &launch;
 
   int64_t extent(int64_t binding, int64_t d) const {
+    assert(static_cast<size_t>(binding) < launch.bindings.size() && "checked by assignGrids");
     return spec.buffers[launch.bindings[binding]].dims[d];
   }
   std::optional<int64_t> dim(int64_t binding, int64_t d) const {

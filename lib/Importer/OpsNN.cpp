@@ -170,72 +170,86 @@ LogicalResult importLayerNormWithStats(NodeImporter &n) {
   return success();
 }
 
-/// ConvTranspose as a convolution: insert stride-1 zeros between input elements, pad
-/// by the kernel's reach minus the given pads, and convolve with the weight transposed
-/// ([C, M, K...] -> [M, C, K...]) and flipped along each spatial dim.
-LogicalResult importConvTranspose(NodeImporter &n) {
-  Value x = n.input(0), w = n.input(1);
-  Type t = n.elementType(x);
+/// A ConvTranspose's static geometry, pads resolved (auto_pad, output_shape).
+struct ConvTransposeGeometry {
+  int64_t rank = 0, spatial = 0;
+  std::vector<int64_t> in, kernel, strides, dil, outPad, pads;
+};
+
+FailureOr<ConvTransposeGeometry> convTransposeGeometry(NodeImporter &n, Value x, Value w) {
+  ConvTransposeGeometry g;
   SymShape xs = n.shapeOf(x), ws = n.shapeOf(w);
-  int64_t rank = xs.size(), s = rank - 2;
-  if (rank < 3 || (int64_t)ws.size() != rank)
-    return n.error() << "input and weight must have equal rank >= 3";
+  g.rank = xs.size();
+  int64_t s = g.spatial = g.rank - 2;
+  if (g.rank < 3 || (int64_t)ws.size() != g.rank)
+    return n.error() << "input and weight must have equal rank >= 3", failure();
   if (n.attrInt("group", 1) != 1)
-    return n.error() << "grouped ConvTranspose is not supported";
-  std::vector<int64_t> in(rank), kernel;
-  for (int64_t i = 1; i < rank; ++i) {
+    return n.error() << "grouped ConvTranspose is not supported", failure();
+  g.in.assign(g.rank, 0);
+  for (int64_t i = 1; i < g.rank; ++i) {
     auto d = constDim(xs[i]);
     if (!d)
-      return n.error() << "ConvTranspose needs static channel and spatial dims";
-    in[i] = *d;
+      return n.error() << "ConvTranspose needs static channel and spatial dims", failure();
+    g.in[i] = *d;
   }
-  for (int64_t i = 2; i < rank; ++i) {
+  for (int64_t i = 2; i < g.rank; ++i) {
     auto k = constDim(ws[i]);
     if (!k || !constDim(ws[1]))
-      return n.error() << "weight dims must be static";
-    kernel.push_back(*k);
+      return n.error() << "weight dims must be static", failure();
+    g.kernel.push_back(*k);
   }
-  auto strides = n.attrInts("strides").value_or(std::vector<int64_t>(s, 1));
-  auto dil = n.attrInts("dilations").value_or(std::vector<int64_t>(s, 1));
-  auto outPad = n.attrInts("output_padding").value_or(std::vector<int64_t>(s, 0));
-  auto pads = n.attrInts("pads").value_or(std::vector<int64_t>(2 * s, 0));
-  if ((int64_t)strides.size() != s || (int64_t)dil.size() != s ||
-      (int64_t)outPad.size() != s || (int64_t)pads.size() != 2 * s)
+  g.strides = n.attrInts("strides").value_or(std::vector<int64_t>(s, 1));
+  g.dil = n.attrInts("dilations").value_or(std::vector<int64_t>(s, 1));
+  g.outPad = n.attrInts("output_padding").value_or(std::vector<int64_t>(s, 0));
+  g.pads = n.attrInts("pads").value_or(std::vector<int64_t>(2 * s, 0));
+  if ((int64_t)g.strides.size() != s || (int64_t)g.dil.size() != s ||
+      (int64_t)g.outPad.size() != s || (int64_t)g.pads.size() != 2 * s)
     return n.error() << "strides, dilations, output_padding and pads must match " << s
-                     << " spatial dims";
+                     << " spatial dims",
+           failure();
   std::string autoPad = n.attrString("auto_pad", "NOTSET");
   auto outShape = n.attrInts("output_shape");
   if (outShape || autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
     for (int64_t i = 0; i < s; ++i) {
-      int64_t full = strides[i] * (in[i + 2] - 1) + outPad[i] + (kernel[i] - 1) * dil[i] + 1;
-      int64_t target = outShape ? (*outShape)[outShape->size() - s + i] : in[i + 2] * strides[i];
+      int64_t full = g.strides[i] * (g.in[i + 2] - 1) + g.outPad[i] +
+                     (g.kernel[i] - 1) * g.dil[i] + 1;
+      int64_t target =
+          outShape ? (*outShape)[outShape->size() - s + i] : g.in[i + 2] * g.strides[i];
       int64_t total = full - target;
       bool upper = autoPad != "SAME_LOWER";
-      pads[i] = upper ? total / 2 : total - total / 2;
-      pads[i + s] = total - pads[i];
+      g.pads[i] = upper ? total / 2 : total - total / 2;
+      g.pads[i + s] = total - g.pads[i];
     }
   } else if (autoPad == "VALID") {
-    pads.assign(2 * s, 0);
+    g.pads.assign(2 * s, 0);
   }
-  auto reshape = [&](Value v, ArrayRef<int64_t> shape) {
-    return n.build1("dlc.reshape", t, {v},
-                    {n.named("shape", n.i64s(shape)), n.named("allowzero", n.b.getBoolAttr(false))});
-  };
-  // 1. Zero insertion along each strided spatial dim.
+  return g;
+}
+
+FailureOr<Value> reshapeTo(NodeImporter &n, Type t, Value v, ArrayRef<int64_t> shape) {
+  return n.build1("dlc.reshape", t, {v},
+                  {n.named("shape", n.i64s(shape)), n.named("allowzero", n.b.getBoolAttr(false))});
+}
+
+/// Step 1 of ConvTranspose: stride - 1 zeros between the input elements along each
+/// strided spatial dim; `shape` gets the new spatial extents.
+FailureOr<Value> insertStrideZeros(NodeImporter &n, Value x, const ConvTransposeGeometry &g,
+                                   std::vector<int64_t> &shape) {
+  Type t = n.elementType(x);
   Value cur = x;
-  std::vector<int64_t> shape(in);
+  shape = g.in;
   shape[0] = 0; // keep the (possibly dynamic) batch dim
-  for (int64_t i = 0; i < s; ++i) {
-    int64_t st = strides[i], len = shape[i + 2];
+  for (int64_t i = 0; i < g.spatial; ++i) {
+    int64_t st = g.strides[i], len = shape[i + 2];
     if (st == 1)
       continue;
     std::vector<int64_t> split(shape);
     split.insert(split.begin() + i + 3, 1);
-    auto a = reshape(cur, split);
+    auto a = reshapeTo(n, t, cur, split);
     if (failed(a))
       return failure();
-    std::vector<int64_t> zeroPads(2 * (rank + 1), 0);
-    zeroPads[rank + 1 + i + 3] = st - 1;
+    std::vector<int64_t> zeroPads(2 * (g.rank + 1), 0);
+    zeroPads[g.rank + 1 + i + 3] = st - 1;
     auto p = n.build1("dlc.pad", t, {*a},
                       {n.named("pads", n.i64s(zeroPads)), n.named("mode", n.b.getStringAttr("constant")),
                        n.named("value", n.b.getF64FloatAttr(0))});
@@ -243,7 +257,7 @@ LogicalResult importConvTranspose(NodeImporter &n) {
       return failure();
     std::vector<int64_t> merged(shape);
     merged[i + 2] = len * st;
-    auto mrg = reshape(*p, merged);
+    auto mrg = reshapeTo(n, t, *p, merged);
     if (failed(mrg))
       return failure();
     auto sl = n.build1("dlc.slice", t, {*mrg},
@@ -254,12 +268,19 @@ LogicalResult importConvTranspose(NodeImporter &n) {
     cur = *sl;
     shape[i + 2] = (len - 1) * st + 1;
   }
-  // 2. Pad by the kernel's reach minus the pads (negative: crop).
+  return cur;
+}
+
+/// Step 2 of ConvTranspose: pad by the kernel's reach minus the pads (negative: crop).
+FailureOr<Value> padToReach(NodeImporter &n, Value cur, const ConvTransposeGeometry &g,
+                            ArrayRef<int64_t> shape) {
+  Type t = n.elementType(cur);
+  int64_t rank = g.rank, s = g.spatial;
   std::vector<int64_t> padAll(2 * rank, 0), cropStart, cropEnd, cropAxes, ones;
   bool crop = false;
   for (int64_t i = 0; i < s; ++i) {
-    int64_t reach = dil[i] * (kernel[i] - 1);
-    int64_t b = reach - pads[i], e = reach - pads[i + s] + outPad[i];
+    int64_t reach = g.dil[i] * (g.kernel[i] - 1);
+    int64_t b = reach - g.pads[i], e = reach - g.pads[i + s] + g.outPad[i];
     padAll[i + 2] = std::max<int64_t>(b, 0);
     padAll[rank + i + 2] = std::max<int64_t>(e, 0);
     int64_t len = shape[i + 2] + padAll[i + 2] + padAll[rank + i + 2];
@@ -272,38 +293,57 @@ LogicalResult importConvTranspose(NodeImporter &n) {
   auto padded = n.build1("dlc.pad", t, {cur},
                          {n.named("pads", n.i64s(padAll)), n.named("mode", n.b.getStringAttr("constant")),
                           n.named("value", n.b.getF64FloatAttr(0))});
-  if (failed(padded))
-    return failure();
-  cur = *padded;
-  if (crop) {
-    auto c = n.build1("dlc.slice", t, {cur},
-                      {n.named("starts", n.i64s(cropStart)), n.named("ends", n.i64s(cropEnd)),
-                       n.named("axes", n.i64s(cropAxes)), n.named("steps", n.i64s(ones))});
-    if (failed(c))
-      return failure();
-    cur = *c;
-  }
-  // 3. Weight: [C, M, K...] -> [M, C, K...], flipped spatially.
-  std::vector<int64_t> perm{1, 0};
-  for (int64_t i = 2; i < rank; ++i)
+  if (failed(padded) || !crop)
+    return padded;
+  return n.build1("dlc.slice", t, {*padded},
+                  {n.named("starts", n.i64s(cropStart)), n.named("ends", n.i64s(cropEnd)),
+                   n.named("axes", n.i64s(cropAxes)), n.named("steps", n.i64s(ones))});
+}
+
+/// Step 3 of ConvTranspose: the weight [C, M, K...] as [M, C, K...], flipped spatially.
+FailureOr<Value> flippedWeight(NodeImporter &n, Value w, const ConvTransposeGeometry &g) {
+  Type t = n.elementType(w);
+  std::vector<int64_t> perm{1, 0}, axes;
+  for (int64_t i = 2; i < g.rank; ++i) {
     perm.push_back(i);
+    axes.push_back(i);
+  }
   auto wt = n.build1("dlc.transpose", t, {w}, {n.named("perm", n.i64s(perm))});
   if (failed(wt))
     return failure();
+  int64_t s = g.spatial;
   std::vector<int64_t> flipStart(s, -1), flipEnd(s, INT64_MIN / 2), flipSteps(s, -1);
-  auto wf = n.build1("dlc.slice", t, {*wt},
-                     {n.named("starts", n.i64s(flipStart)), n.named("ends", n.i64s(flipEnd)),
-                      n.named("axes", n.i64s(cropAxes)), n.named("steps", n.i64s(flipSteps))});
+  return n.build1("dlc.slice", t, {*wt},
+                  {n.named("starts", n.i64s(flipStart)), n.named("ends", n.i64s(flipEnd)),
+                   n.named("axes", n.i64s(axes)), n.named("steps", n.i64s(flipSteps))});
+}
+
+/// ConvTranspose as a convolution: insert stride-1 zeros between input elements, pad
+/// by the kernel's reach minus the given pads, and convolve with the weight transposed
+/// ([C, M, K...] -> [M, C, K...]) and flipped along each spatial dim.
+LogicalResult importConvTranspose(NodeImporter &n) {
+  Value x = n.input(0), w = n.input(1);
+  FailureOr<ConvTransposeGeometry> g = convTransposeGeometry(n, x, w);
+  if (failed(g))
+    return failure();
+  std::vector<int64_t> shape;
+  FailureOr<Value> zeros = insertStrideZeros(n, x, *g, shape);
+  if (failed(zeros))
+    return failure();
+  FailureOr<Value> padded = padToReach(n, *zeros, *g, shape);
+  if (failed(padded))
+    return failure();
+  FailureOr<Value> wf = flippedWeight(n, w, *g);
   if (failed(wf))
     return failure();
-  // 4. A plain convolution.
-  SmallVector<Value> ops{cur, *wf};
+  SmallVector<Value> ops{*padded, *wf};
   if (n.input(2))
     ops.push_back(n.input(2));
-  return n.result(n.build1("dlc.conv", t, ops,
+  int64_t s = g->spatial;
+  return n.result(n.build1("dlc.conv", n.elementType(x), ops,
                            {n.named("strides", n.i64s(std::vector<int64_t>(s, 1))),
                             n.named("pads", n.i64s(std::vector<int64_t>(2 * s, 0))),
-                            n.named("dilations", n.i64s(dil)),
+                            n.named("dilations", n.i64s(g->dil)),
                             n.named("group", n.b.getI64IntegerAttr(1))}));
 }
 

@@ -127,9 +127,8 @@ LogicalResult importConstant(NodeImporter &n) {
   return n.error() << "Constant with attribute '" << a.name() << "' is not supported";
 }
 
-} // namespace
-
-void registerTensorOps(OpRegistry &r) {
+/// Reshape, Flatten, Squeeze/Unsqueeze, Transpose, Concat, Split, Slice.
+void registerReshapeOps(OpRegistry &r) {
   r.add("Reshape", 5, [](NodeImporter &n) -> LogicalResult {
     auto shape = n.constInts(1, "shape");
     if (failed(shape))
@@ -199,6 +198,10 @@ void registerTensorOps(OpRegistry &r) {
     }
     return importSlice(n, *starts, *ends, axes, steps);
   });
+}
+
+/// Gather, GatherElements, GatherND, Trilu.
+void registerGatherOps(OpRegistry &r) {
   r.add("Gather", 1, [](NodeImporter &n) -> LogicalResult {
     // Constant indices are checked now; others are clamped by the kernel.
     SymShape data = n.shapeOf(n.input(0));
@@ -252,6 +255,10 @@ void registerTensorOps(OpRegistry &r) {
     return n.result(n.build1("dlc.where", n.elementType(n.input(0)),
                              {mask, n.input(0), zero}));
   });
+}
+
+/// Expand, Tile, Pad.
+void registerExpandPadOps(OpRegistry &r) {
   r.add("Expand", 8, [](NodeImporter &n) -> LogicalResult {
     auto shape = n.constInts(1, "shape");
     if (failed(shape))
@@ -301,6 +308,10 @@ void registerTensorOps(OpRegistry &r) {
     }
     return importPad(n, *pads, value);
   });
+}
+
+/// Shape, Size, Constant, ConstantOfShape, Range.
+void registerShapeOps(OpRegistry &r) {
   r.add("Shape", 1, [](NodeImporter &n) {
     return n.result(n.build1(
         "dlc.shape", n.b.getI64Type(), {n.input(0)},
@@ -357,6 +368,15 @@ void registerTensorOps(OpRegistry &r) {
                                           : (double)((int64_t)*start + i * (int64_t)*delta));
     return n.result(n.constant(denseFrom(RankedTensorType::get({count}, et), values)));
   });
+}
+
+} // namespace
+
+void registerTensorOps(OpRegistry &r) {
+  registerReshapeOps(r);
+  registerGatherOps(r);
+  registerExpandPadOps(r);
+  registerShapeOps(r);
 }
 
 } // namespace dlc::importer

@@ -185,19 +185,7 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
     int64_t C = xType.getDimSize(1), M = wType.getDimSize(0), Cg = C / G, Mg = M / G;
     ArrayRef<int64_t> pads = op.getPads(), strides = op.getStrides(),
                       dilations = op.getDilations();
-    Value x = op.getX();
-    if (llvm::any_of(pads, [](int64_t p) { return p != 0; })) {
-      SmallVector<OpFoldResult> low(2, rewriter.getIndexAttr(0)), high(2, rewriter.getIndexAttr(0));
-      SmallVector<int64_t> padded{xType.getDimSize(0), C};
-      for (int64_t i = 0; i < s; ++i) {
-        low.push_back(rewriter.getIndexAttr(pads[i]));
-        high.push_back(rewriter.getIndexAttr(pads[i + s]));
-        int64_t dsz = xType.getDimSize(i + 2);
-        padded.push_back(ShapedType::isDynamic(dsz) ? dsz : dsz + pads[i] + pads[i + s]);
-      }
-      x = tensor::PadOp::create(rewriter, loc, RankedTensorType::get(padded, et), x, low,
-                                high, scalarConst(rewriter, loc, et, 0));
-    }
+    Value x = paddedInput(rewriter, op);
     auto pType = cast<RankedTensorType>(x.getType());
     // Grouped: x as [N, G, Cg, S...], w as [G, Mg, Cg, K...], y as [N, G, Mg, O...].
     // Ungrouped (G == 1) skips the group dim, so no reshapes surround the contraction.
@@ -282,17 +270,45 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
       y = tensor::CollapseShapeOp::create(rewriter, loc, y, yReassoc);
     }
     y = castTo(rewriter, loc, y, resultType);
-    if (op.getB()) {
-      SmallVector<int64_t> bShape{M};
-      bShape.append(s, 1);
-      Value bias = reshapeUnitDims(rewriter, loc, op.getB(), RankedTensorType::get(bShape, et));
-      y = buildElementwise(rewriter, loc, resultType, {y, bias},
-                           [&](OpBuilder &b, Location nl, ValueRange v) -> Value {
-                             return addScalar(b, nl, v[0], v[1]);
-                           });
-    }
+    if (op.getB())
+      y = addBias(rewriter, op, y);
     rewriter.replaceOp(op, y);
     return success();
+  }
+
+  /// The Conv's input with its pads (zeros), or the input itself without pads.
+  static Value paddedInput(PatternRewriter &rewriter, ConvOp op) {
+    Value x = op.getX();
+    ArrayRef<int64_t> pads = op.getPads();
+    if (llvm::all_of(pads, [](int64_t p) { return p == 0; }))
+      return x;
+    auto xType = cast<RankedTensorType>(x.getType());
+    Type et = xType.getElementType();
+    int64_t s = xType.getRank() - 2;
+    SmallVector<OpFoldResult> low(2, rewriter.getIndexAttr(0)), high(2, rewriter.getIndexAttr(0));
+    SmallVector<int64_t> padded{xType.getDimSize(0), xType.getDimSize(1)};
+    for (int64_t i = 0; i < s; ++i) {
+      low.push_back(rewriter.getIndexAttr(pads[i]));
+      high.push_back(rewriter.getIndexAttr(pads[i + s]));
+      int64_t dsz = xType.getDimSize(i + 2);
+      padded.push_back(ShapedType::isDynamic(dsz) ? dsz : dsz + pads[i] + pads[i + s]);
+    }
+    return tensor::PadOp::create(rewriter, op.getLoc(), RankedTensorType::get(padded, et), x,
+                                 low, high, scalarConst(rewriter, op.getLoc(), et, 0));
+  }
+
+  /// `y` plus the Conv's bias, broadcast along the output channels.
+  static Value addBias(PatternRewriter &rewriter, ConvOp op, Value y) {
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Type et = resultType.getElementType();
+    SmallVector<int64_t> bShape{resultType.getDimSize(1)};
+    bShape.append(resultType.getRank() - 2, 1);
+    Value bias =
+        reshapeUnitDims(rewriter, op.getLoc(), op.getB(), RankedTensorType::get(bShape, et));
+    return buildElementwise(rewriter, op.getLoc(), resultType, {y, bias},
+                            [&](OpBuilder &b, Location nl, ValueRange v) -> Value {
+                              return addScalar(b, nl, v[0], v[1]);
+                            });
   }
 };
 

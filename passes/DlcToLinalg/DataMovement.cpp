@@ -538,7 +538,10 @@ struct ReshapeLikeLowering : RewritePattern {
       if (inferAt >= 0)
         out[inferAt] = arith::DivUIOp::create(rewriter, loc, product(in), product(out));
     } else if (auto f = dyn_cast<FlattenOp>(op)) {
-      int64_t axis = f.getAxis() < 0 ? f.getAxis() + xt.getRank() : f.getAxis();
+      // The attribute's getter is unsigned: a negative axis reads as a huge one.
+      int64_t axis = static_cast<int64_t>(f.getAxis());
+      if (axis < 0)
+        axis += xt.getRank();
       out = {product(ArrayRef(in).take_front(axis)), product(ArrayRef(in).drop_front(axis))};
     } else {
       // Squeeze/Unsqueeze: dynamic output dims are the input's dynamic dims, in order.

@@ -51,14 +51,11 @@ struct Scalar {
   Value min(Value x, Value y) const { return minScalar(b, loc, x, y); }
 };
 
-/// The scalar formula of an elementwise op, or null if `op` is not elementwise.
-/// `args` are the operands' scalars; the result has `resultType`.
-Value scalarFormula(Operation *op, OpBuilder &b, Location loc, ValueRange args,
-                    Type resultType) {
+/// Arithmetic of two operands (and Where), with the operands' element type.
+Value arithmeticFormula(Operation *op, OpBuilder &b, Location loc, ValueRange args, Type resultType) {
   Type t = args.empty() ? resultType : args[0].getType();
   Scalar s{b, loc, t};
   Value x = args.empty() ? Value() : args[0];
-  auto f32attr = [](FloatAttr a) { return a.getValueAsDouble(); };
   return llvm::TypeSwitch<Operation *, Value>(op)
       // Arithmetic.
       .Case([&](AddOp) { return s.add(x, args[1]); })
@@ -94,6 +91,15 @@ Value scalarFormula(Operation *op, OpBuilder &b, Location loc, ValueRange args,
       .Case([&](PReluOp) { return s.select(s.lt(x, s.c(0)), s.mul(x, args[1]), x); })
       .Case([&](BitShiftLeftOp) { return (Value)arith::ShLIOp::create(b, loc, x, args[1]); })
       .Case([&](BitShiftRightOp) { return (Value)arith::ShRUIOp::create(b, loc, x, args[1]); })
+      .Default([](Operation *) { return Value(); });
+}
+
+/// Comparisons and logic.
+Value logicFormula(Operation *op, OpBuilder &b, Location loc, ValueRange args, Type resultType) {
+  Type t = args.empty() ? resultType : args[0].getType();
+  Scalar s{b, loc, t};
+  Value x = args.empty() ? Value() : args[0];
+  return llvm::TypeSwitch<Operation *, Value>(op)
       // Comparisons and logic.
       .Case([&](EqualOp) { return s.cmp(CmpFPredicate::OEQ, CmpIPredicate::eq, x, args[1]); })
       .Case([&](LessOp) { return s.lt(x, args[1]); })
@@ -112,6 +118,15 @@ Value scalarFormula(Operation *op, OpBuilder &b, Location loc, ValueRange args,
         return (Value)arith::XOrIOp::create(b, loc, x, scalarConst(b, loc, t, -1));
       })
       .Case([&](WhereOp) { return s.select(x, args[1], args[2]); })
+      .Default([](Operation *) { return Value(); });
+}
+
+/// Unary math and casts.
+Value unaryMathFormula(Operation *op, OpBuilder &b, Location loc, ValueRange args, Type resultType) {
+  Type t = args.empty() ? resultType : args[0].getType();
+  Scalar s{b, loc, t};
+  Value x = args.empty() ? Value() : args[0];
+  return llvm::TypeSwitch<Operation *, Value>(op)
       // Unary math.
       .Case([&](NegOp) -> Value {
         return s.fp() ? (Value)arith::NegFOp::create(b, loc, x) : s.sub(s.c(0), x);
@@ -174,6 +189,16 @@ Value scalarFormula(Operation *op, OpBuilder &b, Location loc, ValueRange args,
       })
       .Case([&](IdentityOp) { return x; })
       .Case([&](CastOp) { return castScalar(b, loc, x, resultType); })
+      .Default([](Operation *) { return Value(); });
+}
+
+/// Activations with parameters, Clip and inference BatchNorm.
+Value activationFormula(Operation *op, OpBuilder &b, Location loc, ValueRange args, Type resultType) {
+  Type t = args.empty() ? resultType : args[0].getType();
+  Scalar s{b, loc, t};
+  Value x = args.empty() ? Value() : args[0];
+  auto f32attr = [](FloatAttr a) { return a.getValueAsDouble(); };
+  return llvm::TypeSwitch<Operation *, Value>(op)
       // Activations with parameters.
       .Case([&](LeakyReluOp o) {
         return s.select(s.lt(x, s.c(0)), s.mul(x, s.c(f32attr(o.getAlphaAttr()))), x);
@@ -230,6 +255,16 @@ Value scalarFormula(Operation *op, OpBuilder &b, Location loc, ValueRange args,
         return s.add(s.mul(s.mul(s.sub(x, args[3]), inv), args[1]), args[2]);
       })
       .Default([](Operation *) { return Value(); });
+}
+
+/// The scalar formula of an elementwise op, or null if `op` is not elementwise.
+/// `args` are the operands' scalars; the result has `resultType`.
+Value scalarFormula(Operation *op, OpBuilder &b, Location loc, ValueRange args,
+                    Type resultType) {
+  for (auto formula : {arithmeticFormula, logicFormula, unaryMathFormula, activationFormula})
+    if (Value v = formula(op, b, loc, args, resultType))
+      return v;
+  return {};
 }
 
 /// Whether `op` lowers through scalarFormula: the elementwise kind, and Identity (a
