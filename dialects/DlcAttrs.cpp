@@ -1,9 +1,9 @@
 //===- DlcAttrs.cpp - Verifiers of dlc attributes and discardable attributes ===//
 #include "dialects/DlcDialect.h"
 
-#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -48,8 +48,8 @@ void LaunchGridAttr::print(AsmPrinter &printer) const {
   printer << "]>";
 }
 
-LogicalResult GridDimAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                  int64_t binding, DenseI64ArrayAttr dims, int64_t tile) {
+LogicalResult GridDimAttr::verify(function_ref<InFlightDiagnostic()> emitError, int64_t binding,
+                                  DenseI64ArrayAttr dims, int64_t tile) {
   if (binding < 0)
     return emitError() << "grid factor binding must be non-negative, got " << binding;
   if (!dims || dims.empty())
@@ -62,18 +62,15 @@ LogicalResult GridDimAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 }
 
 LogicalResult GpuConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                    GpuMapping mapping, LaunchGridAttr grid,
-                                    int64_t blockThreads, DenseI64ArrayAttr blockTile,
-                                    DenseI64ArrayAttr threads, DenseI64ArrayAttr rowTile,
-                                    DenseI64ArrayAttr threadTile,
+                                    GpuMapping mapping, LaunchGridAttr grid, int64_t blockThreads,
+                                    DenseI64ArrayAttr blockTile, DenseI64ArrayAttr threads,
+                                    DenseI64ArrayAttr rowTile, DenseI64ArrayAttr threadTile,
                                     DenseI64ArrayAttr reductionTile,
-                                    DenseI64ArrayAttr contractionBound,
-                                    int64_t sharedMemory) {
+                                    DenseI64ArrayAttr contractionBound, int64_t sharedMemory) {
   if (!grid)
     return emitError() << "gpu_config needs a grid";
   if (blockThreads < 1)
-    return emitError() << "gpu_config block_threads must be at least 1, got "
-                       << blockThreads;
+    return emitError() << "gpu_config block_threads must be at least 1, got " << blockThreads;
   if (sharedMemory < 0)
     return emitError() << "gpu_config shared_memory must be non-negative";
   int64_t loops = blockTile.size();
@@ -83,8 +80,8 @@ LogicalResult GpuConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError
   auto negative = [](DenseI64ArrayAttr a) {
     return llvm::any_of(a.asArrayRef(), [](int64_t v) { return v < 0; });
   };
-  if (negative(blockTile) || negative(threads) || negative(rowTile) ||
-      negative(threadTile) || negative(reductionTile) || negative(contractionBound))
+  if (negative(blockTile) || negative(threads) || negative(rowTile) || negative(threadTile) ||
+      negative(reductionTile) || negative(contractionBound))
     return emitError() << "gpu_config tile sizes must be non-negative";
   bool contraction = mapping == GpuMapping::Contraction;
   int64_t cloops = threadTile.size();
@@ -141,9 +138,8 @@ LogicalResult DlcDialect::verifyOperationAttribute(Operation *op, NamedAttribute
     return isStringArray(value) ? success() : fail("an array of strings");
   if (name == attrs::kInputDimNames) {
     auto array = dyn_cast<ArrayAttr>(value);
-    return array && llvm::all_of(array, isStringArray)
-               ? success()
-               : fail("an array of arrays of strings");
+    return array && llvm::all_of(array, isStringArray) ? success()
+                                                       : fail("an array of arrays of strings");
   }
   if (name == attrs::kOpset)
     return isa<IntegerAttr>(value) ? success() : fail("an integer");

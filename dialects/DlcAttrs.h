@@ -60,8 +60,7 @@ inline constexpr llvm::StringLiteral kGradientOf = "dlc.gradient_of";
 /// factors are folded; a factor's extent is its dynamic dims multiplied in order,
 /// then by the static part; a tile of 1 is the extent itself; the result is at least
 /// 1 when static.
-template <typename A>
-typename A::Value evaluateLaunchGrid(LaunchGridAttr grid, A &a) {
+template <typename A> typename A::Value evaluateLaunchGrid(LaunchGridAttr grid, A &a) {
   std::optional<typename A::Value> total;
   int64_t staticGrid = 1;
   for (GridDimAttr factor : grid.getFactors()) {

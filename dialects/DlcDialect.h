@@ -8,8 +8,8 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Dialect.h"
 #include "mlir/IR/OpDefinition.h"
-#include "llvm/ADT/DenseMap.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/DenseMap.h"
 
 namespace dlc {
 /// Runs `op`'s shape inference on its operand types; fails (with a diagnostic) when the
@@ -18,9 +18,8 @@ mlir::LogicalResult verifyInferredShapes(mlir::Operation *op);
 
 /// Infers the symbolic shape of every value defined in `block`, given its arguments'
 /// shapes; ops without the interface get shapes from their (ranked) types.
-mlir::LogicalResult
-inferBlockShapes(mlir::Block &block, llvm::ArrayRef<SymShape> argShapes,
-                 llvm::DenseMap<mlir::Value, SymShape> &shapes);
+mlir::LogicalResult inferBlockShapes(mlir::Block &block, llvm::ArrayRef<SymShape> argShapes,
+                                     llvm::DenseMap<mlir::Value, SymShape> &shapes);
 
 /// The shape rule of an op whose shape follows from its kind (Dlc_KindShapeOp): the
 /// broadcast of its operands (one element type) with the BroadcastingKind trait, else
@@ -52,18 +51,15 @@ template <typename ConcreteType>
 class MetadataOnlyKind : public mlir::OpTrait::TraitBase<ConcreteType, MetadataOnlyKind> {};
 
 template <typename ConcreteType>
-class InferredShapesMatch
-    : public mlir::OpTrait::TraitBase<ConcreteType, InferredShapesMatch> {
+class InferredShapesMatch : public mlir::OpTrait::TraitBase<ConcreteType, InferredShapesMatch> {
 public:
-  static mlir::LogicalResult verifyTrait(mlir::Operation *op) {
-    return verifyInferredShapes(op);
-  }
+  static mlir::LogicalResult verifyTrait(mlir::Operation *op) { return verifyInferredShapes(op); }
 };
 } // namespace OpTrait
 } // namespace dlc
 
-#include "dialects/DlcOpsDialect.h.inc"
 #include "dialects/DlcAttrs.h"
+#include "dialects/DlcOpsDialect.h.inc"
 #include "dialects/ShapeInferenceInterface.h.inc"
 
 #define GET_OP_CLASSES

@@ -120,15 +120,13 @@ LogicalResult windowShapes(Operation *op, const SymShape &x, ArrayRef<int64_t> k
   if (x.size() != n + 2)
     return op->emitOpError("expects input of rank ") << n + 2 << ", got " << x.size();
   if (strides.size() != n || dilations.size() != n || pads.size() != 2 * n)
-    return op->emitOpError("strides, dilations and pads must match ")
-           << n << " spatial dims";
+    return op->emitOpError("strides, dilations and pads must match ") << n << " spatial dims";
   for (size_t i = 0; i < n; ++i) {
-    if (kernel[i] <= 0 || strides[i] <= 0 || dilations[i] <= 0 || pads[i] < 0 ||
-        pads[i + n] < 0)
+    if (kernel[i] <= 0 || strides[i] <= 0 || dilations[i] <= 0 || pads[i] < 0 || pads[i + n] < 0)
       return op->emitOpError("kernel, strides and dilations must be positive and pads "
                              "non-negative");
-    AffineExpr o = windowOut(x[i + 2], pads[i], pads[i] + pads[i + n], kernel[i],
-                             strides[i], dilations[i], ceilMode);
+    AffineExpr o = windowOut(x[i + 2], pads[i], pads[i] + pads[i + n], kernel[i], strides[i],
+                             dilations[i], ceilMode);
     if (auto c = constDim(o); c && *c <= 0)
       return op->emitOpError("window larger than padded input ") << shapeToString(x);
     out.push_back(o);
@@ -195,8 +193,8 @@ LogicalResult dlc::verifyInferredShapes(Operation *op) {
     if (!t)
       continue;
     if (t.getRank() != (int64_t)results[i].size())
-      return op->emitOpError("result ") << i << " has rank " << t.getRank()
-                                        << ", expected " << results[i].size();
+      return op->emitOpError("result ")
+             << i << " has rank " << t.getRank() << ", expected " << results[i].size();
     for (auto [d, e] : llvm::zip(t.getShape(), results[i])) {
       auto c = constDim(e);
       if (c && !ShapedType::isDynamic(d) && *c != d)
@@ -247,7 +245,7 @@ LogicalResult dlc::inferBlockShapes(Block &block, ArrayRef<SymShape> argShapes,
 //===----------------------------------------------------------------------===//
 
 LogicalResult dlc::inferShapeByKind(Operation *op, ArrayRef<SymShape> operands,
-                               SmallVectorImpl<SymShape> &results) {
+                                    SmallVectorImpl<SymShape> &results) {
   if (operands.empty() || op->getNumResults() != 1)
     return op->emitOpError("has no shape rule for its kind");
   if (!op->hasTrait<OpTrait::BroadcastingKind>()) {
@@ -263,8 +261,7 @@ LogicalResult dlc::inferShapeByKind(Operation *op, ArrayRef<SymShape> operands,
   return success();
 }
 
-LogicalResult PowOp::inferResultShapes(ArrayRef<SymShape> ops,
-                                       SmallVectorImpl<SymShape> &results) {
+LogicalResult PowOp::inferResultShapes(ArrayRef<SymShape> ops, SmallVectorImpl<SymShape> &results) {
   FailureOr<SymShape> s = broadcast(*this, ops);
   if (failed(s))
     return failure();
@@ -285,16 +282,13 @@ LogicalResult WhereOp::inferResultShapes(ArrayRef<SymShape> ops,
   return success();
 }
 
-
 LogicalResult ArgMaxOp::inferResultShapes(ArrayRef<SymShape> ops,
                                           SmallVectorImpl<SymShape> &results) {
-  return reduceShape(*this, ops[0], {static_cast<int64_t>(getAxis())}, getKeepdims(),
-                     results);
+  return reduceShape(*this, ops[0], {static_cast<int64_t>(getAxis())}, getKeepdims(), results);
 }
 LogicalResult ArgMinOp::inferResultShapes(ArrayRef<SymShape> ops,
                                           SmallVectorImpl<SymShape> &results) {
-  return reduceShape(*this, ops[0], {static_cast<int64_t>(getAxis())}, getKeepdims(),
-                     results);
+  return reduceShape(*this, ops[0], {static_cast<int64_t>(getAxis())}, getKeepdims(), results);
 }
 
 LogicalResult CumSumOp::inferResultShapes(ArrayRef<SymShape> ops,
@@ -381,19 +375,19 @@ LogicalResult ConvOp::inferResultShapes(ArrayRef<SymShape> ops,
     return failure();
   const SymShape &x = ops[0], &w = ops[1];
   if (x.size() < 3 || w.size() != x.size())
-    return emitOpError("input ") << shapeToString(x) << " and weight "
-                                 << shapeToString(w) << " must have equal rank >= 3";
+    return emitOpError("input ") << shapeToString(x) << " and weight " << shapeToString(w)
+                                 << " must have equal rank >= 3";
   int64_t group = getGroup();
   if (group < 1)
     return emitOpError("group must be >= 1");
   auto c = constDim(x[1]), wc = constDim(w[1]), m = constDim(w[0]);
   if (c && wc && *c != *wc * group)
-    return emitOpError("input has ") << *c << " channels but weight expects " << *wc
-                                     << " x group " << group;
+    return emitOpError("input has ")
+           << *c << " channels but weight expects " << *wc << " x group " << group;
   if (m && *m % group != 0)
     return emitOpError("output channels ") << *m << " not divisible by group " << group;
-  if (ops.size() == 3 && (ops[2].size() != 1 || (m && constDim(ops[2][0]) &&
-                                                  *constDim(ops[2][0]) != *m)))
+  if (ops.size() == 3 &&
+      (ops[2].size() != 1 || (m && constDim(ops[2][0]) && *constDim(ops[2][0]) != *m)))
     return emitOpError("bias must be 1-D of size M");
   SmallVector<int64_t> kernel;
   for (AffineExpr k : ArrayRef(w).drop_front(2)) {
@@ -403,8 +397,7 @@ LogicalResult ConvOp::inferResultShapes(ArrayRef<SymShape> ops,
     kernel.push_back(*kc);
   }
   SymShape out{x[0], w[0]};
-  if (failed(windowShapes(*this, x, kernel, getStrides(), getPads(), getDilations(),
-                          false, out)))
+  if (failed(windowShapes(*this, x, kernel, getStrides(), getPads(), getDilations(), false, out)))
     return failure();
   results.push_back(out);
   return success();
@@ -412,8 +405,7 @@ LogicalResult ConvOp::inferResultShapes(ArrayRef<SymShape> ops,
 
 /// Max and average pools: [N, C] then one windowed extent per spatial dim.
 template <typename PoolOp>
-static LogicalResult poolShape(PoolOp op, const SymShape &x,
-                               SmallVectorImpl<SymShape> &results) {
+static LogicalResult poolShape(PoolOp op, const SymShape &x, SmallVectorImpl<SymShape> &results) {
   if (x.size() < 3)
     return op.emitOpError("expects input of rank >= 3, got ") << shapeToString(x);
   SymShape out{x[0], x[1]};
@@ -466,8 +458,7 @@ LogicalResult ReshapeOp::inferResultShapes(ArrayRef<SymShape> ops,
       out.push_back(cst(ctx, 1));
     } else if (d == 0 && !getAllowzero()) {
       if (i >= x.size())
-        return emitOpError("shape copies dim ") << i << " of a rank-" << x.size()
-                                                << " input";
+        return emitOpError("shape copies dim ") << i << " of a rank-" << x.size() << " input";
       out.push_back(x[i]);
     } else if (d < 0) {
       return emitOpError("invalid shape value ") << d;
@@ -479,12 +470,12 @@ LogicalResult ReshapeOp::inferResultShapes(ArrayRef<SymShape> ops,
   if (inferIdx >= 0) {
     auto q = exactDivide(total, known);
     if (!q)
-      return emitOpError("cannot infer -1 dim: ") << shapeToString(x)
-                                                  << " into " << shapeToString(out);
+      return emitOpError("cannot infer -1 dim: ")
+             << shapeToString(x) << " into " << shapeToString(out);
     out[inferIdx] = *q;
   } else if (auto t = constDim(total), k = constDim(known); t && k && *t != *k) {
-    return emitOpError("cannot reshape ") << shapeToString(x) << " (" << *t
-                                          << " elements) into " << shapeToString(out);
+    return emitOpError("cannot reshape ")
+           << shapeToString(x) << " (" << *t << " elements) into " << shapeToString(out);
   }
   results.push_back(out);
   return success();
@@ -679,8 +670,8 @@ LogicalResult GatherOp::inferResultShapes(ArrayRef<SymShape> ops,
 LogicalResult GatherElementsOp::inferResultShapes(ArrayRef<SymShape> ops,
                                                   SmallVectorImpl<SymShape> &results) {
   if (ops[0].size() != ops[1].size())
-    return emitOpError("data ") << shapeToString(ops[0]) << " and indices "
-                                << shapeToString(ops[1]) << " must have the same rank";
+    return emitOpError("data ") << shapeToString(ops[0]) << " and indices " << shapeToString(ops[1])
+                                << " must have the same rank";
   if (!normalizeAxis(getAxis(), ops[0].size()))
     return emitOpError("axis ") << getAxis() << " out of range for rank " << ops[0].size();
   Type it = elementTypeOf(getIndices());
@@ -708,8 +699,8 @@ LogicalResult ExpandOp::inferResultShapes(ArrayRef<SymShape> ops,
 LogicalResult TileOp::inferResultShapes(ArrayRef<SymShape> ops,
                                         SmallVectorImpl<SymShape> &results) {
   if (getRepeats().size() != ops[0].size())
-    return emitOpError("repeats has ") << getRepeats().size() << " entries for rank "
-                                       << ops[0].size();
+    return emitOpError("repeats has ")
+           << getRepeats().size() << " entries for rank " << ops[0].size();
   SymShape out;
   for (auto [d, r] : llvm::zip(ops[0], getRepeats())) {
     if (r < 0)
@@ -720,8 +711,7 @@ LogicalResult TileOp::inferResultShapes(ArrayRef<SymShape> ops,
   return success();
 }
 
-LogicalResult PadOp::inferResultShapes(ArrayRef<SymShape> ops,
-                                       SmallVectorImpl<SymShape> &results) {
+LogicalResult PadOp::inferResultShapes(ArrayRef<SymShape> ops, SmallVectorImpl<SymShape> &results) {
   size_t rank = ops[0].size();
   if (getPads().size() != 2 * rank)
     return emitOpError("pads has ") << getPads().size() << " entries for rank " << rank;
@@ -787,8 +777,7 @@ LogicalResult RandomUniformOp::inferResultShapes(ArrayRef<SymShape>,
   return success();
 }
 
-LogicalResult SizeOp::inferResultShapes(ArrayRef<SymShape>,
-                                        SmallVectorImpl<SymShape> &results) {
+LogicalResult SizeOp::inferResultShapes(ArrayRef<SymShape>, SmallVectorImpl<SymShape> &results) {
   results.push_back({});
   return success();
 }
@@ -878,7 +867,8 @@ EinsumOp::getLabels(ArrayRef<int64_t> ranks, std::string &error) {
         out += c;
   }
   for (char c : out)
-    if (llvm::none_of(labels, [&](const std::string &l) { return l.find(c) != std::string::npos; })) {
+    if (llvm::none_of(labels,
+                      [&](const std::string &l) { return l.find(c) != std::string::npos; })) {
       error = std::string("output label '") + c + "' is not in any operand";
       return failure();
     }

@@ -22,8 +22,8 @@
 
 #include <cmath>
 #include <limits>
-#include <optional>
 #include <numeric>
+#include <optional>
 
 namespace dlc {
 #define GEN_PASS_DEF_DLCAUTODIFF
@@ -45,8 +45,8 @@ void GraphBuilder::infer(Operation *op) {
   if (failed(cast<ShapeInference>(op).inferResultShapes(in, out)))
     return;
   for (auto [res, s] : llvm::zip(op->getResults(), out))
-    res.setType(RankedTensorType::get(staticShape(s),
-                                      cast<ShapedType>(res.getType()).getElementType()));
+    res.setType(
+        RankedTensorType::get(staticShape(s), cast<ShapedType>(res.getType()).getElementType()));
 }
 
 Value GraphBuilder::splat(double v, RankedTensorType type) {
@@ -56,9 +56,7 @@ Value GraphBuilder::splat(double v, RankedTensorType type) {
   return ConstantOp::create(b, loc, type, DenseElementsAttr::get(type, a));
 }
 
-Value GraphBuilder::scalar(double v, Type et) {
-  return splat(v, RankedTensorType::get({}, et));
-}
+Value GraphBuilder::scalar(double v, Type et) { return splat(v, RankedTensorType::get({}, et)); }
 
 static Type elementType(Value v) { return cast<ShapedType>(v.getType()).getElementType(); }
 static ArrayRef<int64_t> shapeOf(Value v) { return cast<ShapedType>(v.getType()).getShape(); }
@@ -197,9 +195,9 @@ LogicalResult unary(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
     if (gelu.getTanhApproximation())
       return op->emitOpError("has no gradient rule for approximate = \"tanh\""), failure();
     // d/dx x * Phi(x) = Phi(x) + x * phi(x).
-    Value phiCdf = g.mul(g.add(g.make<ErfOp>(et, g.mul(x, g.scalar(M_SQRT1_2, et))),
-                               g.scalar(1, et)),
-                         g.scalar(0.5, et));
+    Value phiCdf =
+        g.mul(g.add(g.make<ErfOp>(et, g.mul(x, g.scalar(M_SQRT1_2, et))), g.scalar(1, et)),
+              g.scalar(0.5, et));
     Value pdf = g.mul(g.make<ExpOp>(et, g.mul(g.mul(x, x), g.scalar(-0.5, et))),
                       g.scalar(1 / std::sqrt(2 * M_PI), et));
     d = g.mul(dy, g.add(phiCdf, g.mul(x, pdf)));
@@ -276,8 +274,8 @@ LogicalResult gemmRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
   Value ady = alpha == 1 ? dy : g.mul(dy, g.scalar(alpha, et));
   Value at = gemm.getTransA() ? g.swapLast(a) : a; // op(A)
   Value bt = gemm.getTransB() ? g.swapLast(b) : b; // op(B)
-  Value dat = g.matmul(ady, g.swapLast(bt));        // d op(A)
-  Value dbt = g.matmul(g.swapLast(at), ady);        // d op(B)
+  Value dat = g.matmul(ady, g.swapLast(bt));       // d op(A)
+  Value dbt = g.matmul(g.swapLast(at), ady);       // d op(B)
   dxs[0] = gemm.getTransA() ? g.swapLast(dat) : dat;
   dxs[1] = gemm.getTransB() ? g.swapLast(dbt) : dbt;
   if (Value c = gemm.getC())
@@ -320,8 +318,7 @@ LogicalResult convRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
   Value x = conv.getX(), w = conv.getW(), dy = dys[0];
   ArrayRef<int64_t> xs = shapeOf(x), ws = shapeOf(w), ys = shapeOf(dy);
   int64_t nsp = xs.size() - 2;
-  ArrayRef<int64_t> pads = conv.getPads(), strides = conv.getStrides(),
-                    dil = conv.getDilations();
+  ArrayRef<int64_t> pads = conv.getPads(), strides = conv.getStrides(), dil = conv.getDilations();
   Type et = elementType(x);
   int64_t groups = static_cast<int64_t>(conv.getGroup());
   int64_t n = xs[0], cg = xs[1] / groups, mg = ws[0] / groups;
@@ -370,10 +367,10 @@ LogicalResult convRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
   // The filter flipped, its channels swapped within each group: (G * Cg, Mg, k...).
   Value flippedW = g.make<SliceOp>(et, w, fs, fe, fa, fst);
   Value flipped =
-      groups == 1 ? g.transpose(flippedW, swap01)
-                  : g.reshape(g.transpose(g.reshape(flippedW, dims({groups, mg, cg}, kernel)),
-                                          swap12),
-                              dims({groups * cg, mg}, kernel));
+      groups == 1
+          ? g.transpose(flippedW, swap01)
+          : g.reshape(g.transpose(g.reshape(flippedW, dims({groups, mg, cg}, kernel)), swap12),
+                      dims({groups * cg, mg}, kernel));
   SmallVector<int64_t> bpads(2 * nsp);
   for (int64_t i = 0; i < nsp; ++i) {
     int64_t extent = dil[i] * (ws[i + 2] - 1);
@@ -417,8 +414,8 @@ Value upsample(GraphBuilder &g, Value v, ArrayRef<int64_t> k, ArrayRef<int64_t> 
   }
   if (!any)
     return u;
-  return g.make<PadOp>(elementType(v), u, g.b.getDenseI64ArrayAttr(pads), g.b.getStringAttr("constant"),
-                       g.b.getF64FloatAttr(0.0));
+  return g.make<PadOp>(elementType(v), u, g.b.getDenseI64ArrayAttr(pads),
+                       g.b.getStringAttr("constant"), g.b.getF64FloatAttr(0.0));
 }
 
 /// Whether the pooling windows tile the input without overlap, padding or dilation.
@@ -533,10 +530,9 @@ LogicalResult poolRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
   Type et = elementType(x);
   SmallVector<int64_t> full(shapeOf(x).drop_front(2));
   if (auto mp = dyn_cast<MaxPoolOp>(op)) {
-    if (!plainWindows(mp.getKernelShape(), mp.getStrides(), mp.getPads(),
-                      mp.getDilations())) {
-      dxs[0] = windowedPoolGrad(g, op, x, y, dy, mp.getKernelShape(), mp.getStrides(),
-                                mp.getPads(), mp.getDilations(), std::nullopt);
+    if (!plainWindows(mp.getKernelShape(), mp.getStrides(), mp.getPads(), mp.getDilations())) {
+      dxs[0] = windowedPoolGrad(g, op, x, y, dy, mp.getKernelShape(), mp.getStrides(), mp.getPads(),
+                                mp.getDilations(), std::nullopt);
       return success();
     }
     // Windows that tile the input: the gradient goes to the elements equal to their
@@ -546,10 +542,9 @@ LogicalResult poolRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
     return success();
   }
   if (auto ap = dyn_cast<AveragePoolOp>(op)) {
-    if (!plainWindows(ap.getKernelShape(), ap.getStrides(), ap.getPads(),
-                      ap.getDilations())) {
-      dxs[0] = windowedPoolGrad(g, op, x, y, dy, ap.getKernelShape(), ap.getStrides(),
-                                ap.getPads(), ap.getDilations(), ap.getCountIncludePad());
+    if (!plainWindows(ap.getKernelShape(), ap.getStrides(), ap.getPads(), ap.getDilations())) {
+      dxs[0] = windowedPoolGrad(g, op, x, y, dy, ap.getKernelShape(), ap.getStrides(), ap.getPads(),
+                                ap.getDilations(), ap.getCountIncludePad());
       return success();
     }
     int64_t n = 1;
@@ -570,8 +565,8 @@ LogicalResult softmaxRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
                           SmallVectorImpl<Value> &dxs) {
   Value y = op->getResult(0), dy = dys[0];
   int64_t rank = shapeOf(y).size();
-  int64_t axis = isa<SoftmaxOp>(op) ? cast<SoftmaxOp>(op).getAxis()
-                                    : cast<LogSoftmaxOp>(op).getAxis();
+  int64_t axis =
+      isa<SoftmaxOp>(op) ? cast<SoftmaxOp>(op).getAxis() : cast<LogSoftmaxOp>(op).getAxis();
   if (axis < 0)
     axis += rank;
   if (isa<SoftmaxOp>(op)) {
@@ -631,9 +626,9 @@ LogicalResult concatRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
   int64_t at = 0;
   for (auto [i, in] : llvm::enumerate(c.getInputs())) {
     int64_t n = shapeOf(in)[axis];
-    dxs[i] = g.make<SliceOp>(elementType(in), dys[0], ArrayRef<int64_t>{at},
-                             ArrayRef<int64_t>{at + n}, ArrayRef<int64_t>{axis},
-                             ArrayRef<int64_t>{1});
+    dxs[i] =
+        g.make<SliceOp>(elementType(in), dys[0], ArrayRef<int64_t>{at}, ArrayRef<int64_t>{at + n},
+                        ArrayRef<int64_t>{axis}, ArrayRef<int64_t>{1});
     at += n;
   }
   return success();
@@ -693,9 +688,8 @@ LogicalResult sliceRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
       Value u = g.make<PadOp>(et, g.reshape(d, inter), g.b.getDenseI64ArrayAttr(ipads),
                               g.b.getStringAttr("constant"), g.b.getF64FloatAttr(0.0));
       extent = (c - 1) * step + 1;
-      d = g.make<SliceOp>(et, g.reshape(u, merged), ArrayRef<int64_t>{0},
-                          ArrayRef<int64_t>{extent}, ArrayRef<int64_t>{a},
-                          ArrayRef<int64_t>{1});
+      d = g.make<SliceOp>(et, g.reshape(u, merged), ArrayRef<int64_t>{0}, ArrayRef<int64_t>{extent},
+                          ArrayRef<int64_t>{a}, ArrayRef<int64_t>{1});
     }
     pads[a] = b;
     pads[a + rank] = xs[a] - b - extent;
@@ -774,8 +768,8 @@ LogicalResult layerNormRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
   Value mean = g.reduceMean(x, axes, true);
   Value centered = g.sub(x, mean);
   Value var = g.reduceMean(g.mul(centered, centered), axes, true);
-  Value rstd = g.div(g.scalar(1, et),
-                     g.sqrt(g.add(var, g.scalar(ln.getEpsilon().convertToFloat(), et))));
+  Value rstd =
+      g.div(g.scalar(1, et), g.sqrt(g.add(var, g.scalar(ln.getEpsilon().convertToFloat(), et))));
   Value xhat = g.mul(centered, rstd);
   Value dxhat = g.mul(dy, scale);
   Value m1 = g.reduceMean(dxhat, axes, true);
@@ -798,9 +792,9 @@ LogicalResult batchNormRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
   SmallVector<int64_t> bshape(xs.size(), 1);
   bshape[1] = xs[1];
   auto perChannel = [&](Value v) { return g.reshape(v, bshape); };
-  Value inv = g.div(g.scalar(1, et),
-                    g.sqrt(g.add(perChannel(bn.getVar()),
-                                 g.scalar(bn.getEpsilon().convertToFloat(), et))));
+  Value inv =
+      g.div(g.scalar(1, et),
+            g.sqrt(g.add(perChannel(bn.getVar()), g.scalar(bn.getEpsilon().convertToFloat(), et))));
   SmallVector<int64_t> axesNoC{0};
   for (int64_t i = 2; i < (int64_t)xs.size(); ++i)
     axesNoC.push_back(i);
@@ -815,8 +809,7 @@ LogicalResult batchNormRule(GraphBuilder &g, Operation *op, ArrayRef<Value> dys,
 class Registry {
 public:
   /// Registers `rule` for each op of `Ops`.
-  template <typename... Ops>
-  void add(Rule rule) {
+  template <typename... Ops> void add(Rule rule) {
     (rules.try_emplace(Ops::getOperationName(), rule), ...);
   }
   const llvm::StringMap<Rule> &all() const { return rules; }
@@ -962,8 +955,8 @@ LogicalResult differentiate(func::FuncOp func) {
       d = g.reshape(d, shapeOf(arg));
     results.push_back(d);
     types.push_back(d.getType());
-    resAttrs.push_back(b.getDictionaryAttr(
-        b.getNamedAttr(attrs::kGradientOf, b.getI64IntegerAttr(i))));
+    resAttrs.push_back(
+        b.getDictionaryAttr(b.getNamedAttr(attrs::kGradientOf, b.getI64IntegerAttr(i))));
   }
   func::ReturnOp::create(b, ret.getLoc(), results);
   ret.erase();

@@ -25,8 +25,8 @@ struct DlcDistributeWorkgroupsPass
       unsigned n = func.getNumArguments();
       Value wg = func.getArgument(n - 2), nwg = func.getArgument(n - 1);
       for (auto forall : llvm::to_vector(func.getBody().getOps<scf::ForallOp>())) {
-        if (forall.getRank() != 1 || forall.getNumResults() != 0 ||
-            !forall.isNormalized() || forall.getMixedUpperBound()[0] != OpFoldResult(nwg))
+        if (forall.getRank() != 1 || forall.getNumResults() != 0 || !forall.isNormalized() ||
+            forall.getMixedUpperBound()[0] != OpFoldResult(nwg))
           continue;
         // The body runs once, for this workgroup.
         Block &body = forall.getRegion().front();

@@ -80,8 +80,8 @@ LogicalResult foldPad(RewriterBase &rewriter, linalg::GenericOp g, unsigned oper
   Block &oldBody = g.getRegion().front();
 
   auto fused = linalg::GenericOp::create(
-      rewriter, loc, g->getResultTypes(), inputs, g.getDpsInits(), maps,
-      g.getIteratorTypesArray(), [&](OpBuilder &b, Location l, ValueRange args) {
+      rewriter, loc, g->getResultTypes(), inputs, g.getDpsInits(), maps, g.getIteratorTypesArray(),
+      [&](OpBuilder &b, Location l, ValueRange args) {
         // The padded element, read from the source at a clamped, guarded index.
         SmallVector<Value> ivs;
         for (unsigned d = 0; d < g.getNumLoops(); ++d)
@@ -134,9 +134,7 @@ LogicalResult padThroughProducer(RewriterBase &rewriter, linalg::GenericOp g, un
       rewriter, loc, TypeRange{type}, ValueRange{pad.getResult()}, ValueRange{empty},
       ArrayRef<AffineMap>{id, id},
       SmallVector<utils::IteratorType>(type.getRank(), utils::IteratorType::parallel),
-      [](OpBuilder &b, Location l, ValueRange args) {
-        linalg::YieldOp::create(b, l, args[0]);
-      });
+      [](OpBuilder &b, Location l, ValueRange args) { linalg::YieldOp::create(b, l, args[0]); });
   rewriter.modifyOpInPlace(g, [&] { g->setOperand(operand, producer->getResult(0)); });
   return foldPad(rewriter, producer, 0);
 }

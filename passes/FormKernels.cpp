@@ -142,8 +142,7 @@ bool canJoin(const Group &g, Kind kind) {
   case Kind::Injective:
     // Transposes, slices and expands of data-parallel work read it through their
     // indexing instead of copying it.
-    return g.kind == Kind::Elementwise || g.kind == Kind::Injective ||
-           g.kind == Kind::Contraction;
+    return g.kind == Kind::Elementwise || g.kind == Kind::Injective || g.kind == Kind::Contraction;
   case Kind::Reduction:
     // A row reduction with its producers: elementwise work, or a contraction whose
     // output rows it reduces (scores then Softmax), each row computed once.

@@ -102,9 +102,10 @@ Steps buildStaticSteps(RewriterBase &rewriter, linalg::LinalgOp c, const GpuTile
             size[l] = b.getIndexAttr(t.reductionTile[l]);
           else
             size[l] = affine::makeComposedFoldedAffineMin(
-              b, loc, AffineMap::get(1, 1, {b.getAffineConstantExpr(t.reductionTile[l]), s0 - d0},
-                                     b.getContext()),
-              {ivs[i], ubs[i]});
+                b, loc,
+                AffineMap::get(1, 1, {b.getAffineConstantExpr(t.reductionTile[l]), s0 - d0},
+                               b.getContext()),
+                {ivs[i], ubs[i]});
           use[l] = size[l];
           extent[l] = t.reductionTile[l];
         }
@@ -122,16 +123,15 @@ Steps buildStaticSteps(RewriterBase &rewriter, linalg::LinalgOp c, const GpuTile
             zeros.push_back(b.getIndexAttr(0));
             ones.push_back(b.getIndexAttr(1));
           }
-          Value slice =
-              tensor::ExtractSliceOp::create(b, loc, in->get(), inOffset, inSize, ones);
-          Value buffer = tensor::EmptyOp::create(b, loc, inExtent, getElementTypeOrSelf(in->get().getType()));
+          Value slice = tensor::ExtractSliceOp::create(b, loc, in->get(), inOffset, inSize, ones);
+          Value buffer =
+              tensor::EmptyOp::create(b, loc, inExtent, getElementTypeOrSelf(in->get().getType()));
           Value part = tensor::ExtractSliceOp::create(b, loc, buffer, zeros, inSize, ones);
           auto copy = linalg::CopyOp::create(b, loc, slice, part);
           steps.copies.push_back(copy);
-          Value filled = tensor::InsertSliceOp::create(b, loc, copy.getResult(0), buffer,
-                                                       zeros, inSize, ones);
-          operands.push_back(
-              tensor::ExtractSliceOp::create(b, loc, filled, zeros, inUse, ones));
+          Value filled =
+              tensor::InsertSliceOp::create(b, loc, copy.getResult(0), buffer, zeros, inSize, ones);
+          operands.push_back(tensor::ExtractSliceOp::create(b, loc, filled, zeros, inUse, ones));
         }
         operands.push_back(iterArgs[0]);
         steps.step = cast<linalg::LinalgOp>(mlir::clone(b, c, TypeRange{accType}, operands));
@@ -140,9 +140,9 @@ Steps buildStaticSteps(RewriterBase &rewriter, linalg::LinalgOp c, const GpuTile
   rewriter.setInsertionPointAfter(nest.loops.front());
   SmallVector<OpFoldResult> zeros(accShape.size(), rewriter.getIndexAttr(0));
   SmallVector<OpFoldResult> ones(accShape.size(), rewriter.getIndexAttr(1));
-  Value result = tensor::ExtractSliceOp::create(
-      rewriter, loc, nest.results[0], zeros,
-      tensor::getMixedSizes(rewriter, loc, fill.getResult(0)), ones);
+  Value result =
+      tensor::ExtractSliceOp::create(rewriter, loc, nest.results[0], zeros,
+                                     tensor::getMixedSizes(rewriter, loc, fill.getResult(0)), ones);
   if (isRoot) {
     // The root's tile goes to the kernel's output: a copy over the threads.
     steps.writeBack = linalg::CopyOp::create(rewriter, loc, result, fill.getOutputs()[0]);
@@ -218,8 +218,7 @@ FailureOr<Steps> buildDynamicSteps(RewriterBase &rewriter, linalg::LinalgOp c,
 /// the micro-tile). The accumulator's fill and an elementwise root (or the copy of
 /// the result into the output) after the steps go over the threads element by
 /// element.
-LogicalResult tileContraction(RewriterBase &rewriter, scf::ForallOp blocks,
-                              const GpuTileSizes &t) {
+LogicalResult tileContraction(RewriterBase &rewriter, scf::ForallOp blocks, const GpuTileSizes &t) {
   linalg::LinalgOp c;
   for (Operation &op : blocks.getBody()->without_terminator())
     if (auto l = dyn_cast<linalg::LinalgOp>(op); l && l.getNumReductionLoops() != 0) {
@@ -285,8 +284,8 @@ LogicalResult tileContraction(RewriterBase &rewriter, scf::ForallOp blocks,
     // Multiply-adds may fuse into FMAs, as in cuBLAS: one rounding instead of two.
     interchanged->getRegion().walk([&](arith::ArithFastMathInterface op) {
       auto flags = op.getFastMathFlagsAttr();
-      auto value = (flags ? flags.getValue() : arith::FastMathFlags::none) |
-                   arith::FastMathFlags::contract;
+      auto value =
+          (flags ? flags.getValue() : arith::FastMathFlags::none) | arith::FastMathFlags::contract;
       rewriter.modifyOpInPlace(op, [&] {
         op->setAttr(op.getFastMathAttrName(),
                     arith::FastMathFlagsAttr::get(rewriter.getContext(), value));

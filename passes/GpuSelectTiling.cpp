@@ -73,8 +73,8 @@ constexpr int64_t kReductionTile = 16;
 /// the configuration being chosen, written out as a GpuConfigAttr.
 struct GpuTiling {
   GpuTiling(GpuMapping mapping, unsigned loops, int64_t blockThreads = 0)
-      : mapping(mapping), blockTile(loops, 0), threads(loops, 0),
-        blockThreads(blockThreads), rowTile(loops, 0) {}
+      : mapping(mapping), blockTile(loops, 0), threads(loops, 0), blockThreads(blockThreads),
+        rowTile(loops, 0) {}
 
   GpuMapping mapping;
   SmallVector<int64_t> blockTile;
@@ -206,8 +206,8 @@ std::optional<GpuTiling> chooseRowTiling(linalg::LinalgOp root,
 /// The shared-memory contraction tiling of `root` when its kernel has a contraction
 /// (see findSharedContraction): block tiles of up to kMaxContractionTileDim along the
 /// output dims, kContractionTileElements in all, the innermost and its partner first;
-/// each thread computes a micro-tile of it; the reduction staged kReductionTile elements at a time, dealt
-/// from the innermost reduction loop.
+/// each thread computes a micro-tile of it; the reduction staged kReductionTile elements at a time,
+/// dealt from the innermost reduction loop.
 std::optional<GpuTiling> chooseContractionTiling(linalg::LinalgOp root, const KernelRoot &kr) {
   // Dims below are the contraction's result dims; outputDim[d] is the root's output
   // dim that dim d becomes (a transpose may follow the contraction).
@@ -403,8 +403,7 @@ std::optional<LaunchGridAttr> launchGrid(func::FuncOp func, const KernelRoot &kr
     if (d < 0 || dims[d].empty())
       return std::nullopt;
     factors.push_back(GridDimAttr::get(ctx, output.getArgNumber(),
-                                       DenseI64ArrayAttr::get(ctx, dims[d]),
-                                       size * divisor[d]));
+                                       DenseI64ArrayAttr::get(ctx, dims[d]), size * divisor[d]));
   }
   return LaunchGridAttr::get(ctx, factors);
 }
@@ -427,8 +426,8 @@ GpuConfigAttr toAttr(MLIRContext *ctx, const GpuTiling &t, LaunchGridAttr grid,
 
 GpuConfigAttr serial(MLIRContext *ctx, const GpuTarget &target) {
   auto none = DenseI64ArrayAttr::get(ctx, {});
-  return GpuConfigAttr::get(ctx, GpuMapping::Serial, LaunchGridAttr::get(ctx, {}), 1, none,
-                            none, none, none, none, none, target.maxStaticSharedBytes);
+  return GpuConfigAttr::get(ctx, GpuMapping::Serial, LaunchGridAttr::get(ctx, {}), 1, none, none,
+                            none, none, none, none, target.maxStaticSharedBytes);
 }
 
 struct DlcGpuSelectTilingPass : impl::DlcGpuSelectTilingBase<DlcGpuSelectTilingPass> {

@@ -8,10 +8,8 @@ namespace dlc {
 llvm::ArrayRef<GpuTarget> gpuTargets() {
   // The CUDA C Programming Guide's "Technical Specifications per Compute Capability".
   static const GpuTarget targets[] = {
-      {"sm_80", 80, 1024, 48 * 1024, 255, 32},
-      {"sm_86", 86, 1024, 48 * 1024, 255, 32},
-      {"sm_89", 89, 1024, 48 * 1024, 255, 32},
-      {"sm_90", 90, 1024, 48 * 1024, 255, 32},
+      {"sm_80", 80, 1024, 48 * 1024, 255, 32},  {"sm_86", 86, 1024, 48 * 1024, 255, 32},
+      {"sm_89", 89, 1024, 48 * 1024, 255, 32},  {"sm_90", 90, 1024, 48 * 1024, 255, 32},
       {"sm_90a", 90, 1024, 48 * 1024, 255, 32},
   };
   return targets;

@@ -24,8 +24,7 @@ struct GpuTileSizes {
       : blockTile(c.getBlockTile().asArrayRef()), threads(c.getThreads().asArrayRef()),
         rowTile(c.getRowTile().asArrayRef()), threadTile(c.getThreadTile().asArrayRef()),
         reductionTile(c.getReductionTile().asArrayRef()),
-        contractionBound(c.getContractionBound().asArrayRef()),
-        blockThreads(c.getBlockThreads()) {}
+        contractionBound(c.getContractionBound().asArrayRef()), blockThreads(c.getBlockThreads()) {}
 
   llvm::ArrayRef<int64_t> blockTile, threads, rowTile;
   llvm::ArrayRef<int64_t> threadTile, reductionTile, contractionBound;
@@ -49,10 +48,10 @@ enum class Fuse {
 /// level for dlc-map-to-gpu and keeps canonicalization from folding a loop of one
 /// iteration away, which would leave the thread loop looking like the block loop.
 /// `threadLevel` picks the mapping when the sizes are tile sizes (cooperative blocks).
-mlir::FailureOr<mlir::scf::ForallOp>
-tileAndFuse(mlir::RewriterBase &rewriter, mlir::TilingInterface root,
-            llvm::ArrayRef<int64_t> sizes, bool asNumThreads, bool threadLevel = false,
-            Fuse fuse = Fuse::All);
+mlir::FailureOr<mlir::scf::ForallOp> tileAndFuse(mlir::RewriterBase &rewriter,
+                                                 mlir::TilingInterface root,
+                                                 llvm::ArrayRef<int64_t> sizes, bool asNumThreads,
+                                                 bool threadLevel = false, Fuse fuse = Fuse::All);
 
 /// Fusion control: only producers that neither reduce nor fill (elementwise ops, and
 /// gathers of the padded inputs) are fused into a tile.

@@ -14,11 +14,11 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
-#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ValueBoundsOpInterface.h"
 #include "llvm/Support/Debug.h"
@@ -45,8 +45,7 @@ constexpr int64_t kMaxAllocaBytes = 16 * 1024;
 bool writesMemory(Operation *op) {
   if (isa<memref::AllocaOp, memref::AllocOp, memref::DeallocOp>(op))
     return false;
-  std::optional<SmallVector<MemoryEffects::EffectInstance>> effects =
-      getEffectsRecursively(op);
+  std::optional<SmallVector<MemoryEffects::EffectInstance>> effects = getEffectsRecursively(op);
   if (!effects)
     return true;
   return llvm::any_of(*effects, [](const MemoryEffects::EffectInstance &e) {
@@ -55,8 +54,7 @@ bool writesMemory(Operation *op) {
 }
 
 /// Whether `forall` is dlc-tile-gpu's block (`Block`) or thread level.
-template <typename MappingAttr>
-bool isLevel(scf::ForallOp forall) {
+template <typename MappingAttr> bool isLevel(scf::ForallOp forall) {
   std::optional<ArrayAttr> mapping = forall.getMapping();
   return mapping && !mapping->empty() &&
          llvm::all_of(*mapping, [](Attribute a) { return isa<MappingAttr>(a); });
@@ -124,8 +122,7 @@ ForallSpace forallSpace(RewriterBase &rewriter, scf::ForallOp forall) {
 void mapForall(RewriterBase &rewriter, scf::ForallOp forall, Value id) {
   Location loc = forall.getLoc();
   ForallSpace s = forallSpace(rewriter, forall);
-  Value inRange =
-      arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult, id, s.total);
+  Value inRange = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult, id, s.total);
   auto ifOp = scf::IfOp::create(rewriter, loc, inRange, /*withElseRegion=*/false);
   inlineIteration(rewriter, forall, ifOp.thenBlock()->getTerminator(), id, s.lbs, s.steps,
                   s.counts);
@@ -133,8 +130,7 @@ void mapForall(RewriterBase &rewriter, scf::ForallOp forall, Value id) {
 
 /// Emulation: `forall` mapped as on the GPU, for every id of `for (id = lo; id < hi;
 /// id += step)`, each iteration in its own alloca scope.
-void mapForallInLoop(RewriterBase &rewriter, scf::ForallOp forall, Value lo, Value hi,
-                     Value step) {
+void mapForallInLoop(RewriterBase &rewriter, scf::ForallOp forall, Value lo, Value hi, Value step) {
   Location loc = forall.getLoc();
   rewriter.setInsertionPoint(forall);
   auto loop = scf::ForOp::create(rewriter, loc, lo, hi, step);
@@ -230,13 +226,13 @@ void replaceWithFlatView(RewriterBase &rewriter, memref::AllocOp alloc, Value fl
       stride = rewriter.getIndexAttr(*a * *b);
       continue;
     }
-    stride = arith::MulIOp::create(rewriter, loc,
-                                   getValueOrCreateConstantIndexOp(rewriter, loc, stride),
-                                   getValueOrCreateConstantIndexOp(rewriter, loc, sizes[i]))
-                 .getResult();
+    stride =
+        arith::MulIOp::create(rewriter, loc, getValueOrCreateConstantIndexOp(rewriter, loc, stride),
+                              getValueOrCreateConstantIndexOp(rewriter, loc, sizes[i]))
+            .getResult();
   }
-  rewriter.replaceOpWithNewOp<memref::ReinterpretCastOp>(
-      alloc, alloc.getType(), flat, rewriter.getIndexAttr(0), sizes, strides);
+  rewriter.replaceOpWithNewOp<memref::ReinterpretCastOp>(alloc, alloc.getType(), flat,
+                                                         rewriter.getIndexAttr(0), sizes, strides);
 }
 
 /// Small allocations become stack memory: every thread has its own anyway. A dynamic
@@ -266,16 +262,16 @@ void allocsToAllocas(RewriterBase &rewriter, Operation *root,
       at = at->getParentOp();
     rewriter.setInsertionPoint(at);
     if (type.hasStaticShape()) {
-      auto alloca = memref::AllocaOp::create(rewriter, alloc.getLoc(), type,
-                                             alloc.getAlignmentAttr());
+      auto alloca =
+          memref::AllocaOp::create(rewriter, alloc.getLoc(), type, alloc.getAlignmentAttr());
       rewriter.replaceOp(alloc, alloca);
       continue;
     }
-    int64_t elements = boundedBytes(type, *bound) /
-                       std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
-    auto flat = memref::AllocaOp::create(
-        rewriter, alloc.getLoc(), MemRefType::get({elements}, type.getElementType()),
-        alloc.getAlignmentAttr());
+    int64_t elements =
+        boundedBytes(type, *bound) / std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
+    auto flat = memref::AllocaOp::create(rewriter, alloc.getLoc(),
+                                         MemRefType::get({elements}, type.getElementType()),
+                                         alloc.getAlignmentAttr());
     rewriter.setInsertionPoint(alloc);
     replaceWithFlatView(rewriter, alloc, flat);
   }
@@ -287,8 +283,8 @@ void allocsToAllocas(RewriterBase &rewriter, Operation *root,
 void mapForallCyclic(RewriterBase &rewriter, scf::ForallOp forall, Value id, Value count) {
   ForallSpace s = forallSpace(rewriter, forall);
   auto loop = scf::ForOp::create(rewriter, forall.getLoc(), id, s.total, count);
-  inlineIteration(rewriter, forall, loop.getBody()->getTerminator(), loop.getInductionVar(),
-                  s.lbs, s.steps, s.counts);
+  inlineIteration(rewriter, forall, loop.getBody()->getTerminator(), loop.getInductionVar(), s.lbs,
+                  s.steps, s.counts);
 }
 
 /// The allocation a memref value views (through subviews, reshapes and casts), or null.
@@ -408,8 +404,7 @@ bool collectThreadLoops(Block &block, BlockPlan &plan) {
 /// Calls `fn` on each block-level op of the plan's block `body` (in the block or in a
 /// container's body) that is neither a thread loop, a container, an allocation nor a
 /// terminator.
-void forEachBlockLevelOp(Block &body, const BlockPlan &plan,
-                         function_ref<void(Operation *)> fn) {
+void forEachBlockLevelOp(Block &body, const BlockPlan &plan, function_ref<void(Operation *)> fn) {
   for (Operation &op : body) {
     if (plan.containers.contains(&op)) {
       forEachBlockLevelOp(*cast<scf::ForOp>(op).getBody(), plan, fn);
@@ -425,8 +420,7 @@ void forEachBlockLevelOp(Block &body, const BlockPlan &plan,
 /// The plan for block `blocks` with `threads` threads, or nothing when its body is not
 /// of that form or its shared memory would not fit in `maxSharedBytes` (then the block
 /// runs on one thread).
-std::optional<BlockPlan> planBlock(scf::ForallOp blocks, int64_t threads,
-                                   int64_t maxSharedBytes) {
+std::optional<BlockPlan> planBlock(scf::ForallOp blocks, int64_t threads, int64_t maxSharedBytes) {
   BlockPlan plan;
   plan.threads = threads;
   Block &body = *blocks.getBody();
@@ -441,8 +435,7 @@ std::optional<BlockPlan> planBlock(scf::ForallOp blocks, int64_t threads,
       continue; // The thread's own.
     auto alloc = dyn_cast<memref::AllocOp>(a);
     // A buffer from outside the block would be each thread's own copy on the GPU.
-    if (!alloc ||
-        (alloc->getBlock() != &body && !plan.containers.contains(alloc->getParentOp())))
+    if (!alloc || (alloc->getBlock() != &body && !plan.containers.contains(alloc->getParentOp())))
       return std::nullopt;
     std::optional<SmallVector<int64_t>> bound = boundedShape(alloc);
     if (!bound)
@@ -458,9 +451,8 @@ std::optional<BlockPlan> planBlock(scf::ForallOp blocks, int64_t threads,
     SmallPtrSet<Operation *, 4> written;
     bool known = writtenAllocations(op, written);
     // Every allocation but the shared ones is each thread's own on the GPU.
-    bool perThread = known && llvm::none_of(written, [&](Operation *a) {
-      return plan.shared.contains(a);
-    });
+    bool perThread =
+        known && llvm::none_of(written, [&](Operation *a) { return plan.shared.contains(a); });
     if (!perThread)
       plan.guarded.insert(op);
   });
@@ -480,13 +472,10 @@ struct Access {
     readsGlobal |= other.readsGlobal;
     writesGlobal |= other.writesGlobal;
   }
-  bool empty() const {
-    return reads.empty() && writes.empty() && !readsGlobal && !writesGlobal;
-  }
+  bool empty() const { return reads.empty() && writes.empty() && !readsGlobal && !writesGlobal; }
   /// Whether `later`, run after this by other threads, needs a barrier in between.
   bool conflicts(const Access &later) const {
-    auto meets = [](const SmallPtrSetImpl<Operation *> &a,
-                    const SmallPtrSetImpl<Operation *> &b) {
+    auto meets = [](const SmallPtrSetImpl<Operation *> &a, const SmallPtrSetImpl<Operation *> &b) {
       return llvm::any_of(a, [&](Operation *op) { return b.contains(op); });
     };
     return meets(writes, later.reads) || meets(writes, later.writes) ||
@@ -605,8 +594,7 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
           // The launch plan's grid, not the loop's trip count: blocks it leaves out are
           // left out here too, as on the GPU.
           Value grid = planGrid(rewriter, func, blocks);
-          mapForallInLoop(rewriter, blocks, wg, grid ? grid : tripCount(rewriter, blocks),
-                          nwg);
+          mapForallInLoop(rewriter, blocks, wg, grid ? grid : tripCount(rewriter, blocks), nwg);
         });
   }
 
@@ -654,8 +642,7 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
   /// container loop's body starts with what came before the loop and, for the
   /// iterations after the first, what the body itself touches (a superset of what
   /// its end touches since its last barrier).
-  void placeBarriers(RewriterBase &rewriter, Block &block, const BlockPlan &plan,
-                     Access &pending) {
+  void placeBarriers(RewriterBase &rewriter, Block &block, const BlockPlan &plan, Access &pending) {
     for (Operation &op : llvm::make_early_inc_range(block)) {
       if (plan.containers.contains(&op)) {
         Access in = pending;
@@ -735,12 +722,12 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
       func->setAttr(attrs::kGrid, config.getGrid());
     }
     if (planned && (!blocks || blockThreads != config.getBlockThreads()))
-      func.emitRemark("kernel '")
-          << func.getSymName() << "' is planned as " << config.getBlockThreads()
-          << " threads per block" << (blocks ? "" : " over a grid of blocks")
-          << " but runs as " << (blocks ? "" : "one block of ") << blockThreads
-          << (blockThreads == 1 ? " thread" : " threads")
-          << ": memory is written outside its block or thread loop";
+      func.emitRemark("kernel '") << func.getSymName() << "' is planned as "
+                                  << config.getBlockThreads() << " threads per block"
+                                  << (blocks ? "" : " over a grid of blocks") << " but runs as "
+                                  << (blocks ? "" : "one block of ") << blockThreads
+                                  << (blockThreads == 1 ? " thread" : " threads")
+                                  << ": memory is written outside its block or thread loop";
     LLVM_DEBUG(llvm::dbgs() << func.getSymName() << ": " << blockThreads << " threads per block"
                             << (blocks ? "" : ", one block") << (coop ? ", cooperative" : "")
                             << "\n");
@@ -774,8 +761,7 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
             },
             [&](scf::ForallOp blocks) {
               rewriter.setInsertionPoint(blocks);
-              mapForall(rewriter, blocks,
-                        gpu::BlockIdOp::create(rewriter, loc, gpu::Dimension::x));
+              mapForall(rewriter, blocks, gpu::BlockIdOp::create(rewriter, loc, gpu::Dimension::x));
             },
             &shared)))
       return failure();
@@ -800,8 +786,7 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
       std::optional<SmallVector<int64_t>> bound = boundedShape(alloc);
       if (!bound)
         return alloc.emitOpError("has no bound for shared memory");
-      auto space = gpu::AddressSpaceAttr::get(rewriter.getContext(),
-                                              gpu::AddressSpace::Workgroup);
+      auto space = gpu::AddressSpaceAttr::get(rewriter.getContext(), gpu::AddressSpace::Workgroup);
       SmallVector<int64_t> shape(type.getShape());
       if (!type.hasStaticShape())
         shape = {boundedBytes(type, *bound) /

@@ -46,8 +46,8 @@ TilingInterface tiledRootIn(scf::ForallOp forall) {
 /// iteration away, which would leave the thread loop looking like the block loop.
 /// `threadLevel` picks the mapping when the sizes are tile sizes (cooperative blocks).
 FailureOr<scf::ForallOp> tileAndFuse(RewriterBase &rewriter, TilingInterface root,
-                                     ArrayRef<int64_t> sizes, bool asNumThreads,
-                                     bool threadLevel, Fuse fuse) {
+                                     ArrayRef<int64_t> sizes, bool asNumThreads, bool threadLevel,
+                                     Fuse fuse) {
   threadLevel |= asNumThreads;
   SmallVector<OpFoldResult> values;
   SmallVector<Attribute> mapping;
@@ -231,8 +231,7 @@ struct DlcTileGpuPass : impl::DlcTileGpuBase<DlcTileGpuPass> {
         if (!slice)
           continue;
         rewriter.setInsertionPointAfter(slice);
-        auto own = linalg::FillOp::create(rewriter, fill.getLoc(), fill.value(),
-                                          slice.getResult());
+        auto own = linalg::FillOp::create(rewriter, fill.getLoc(), fill.value(), slice.getResult());
         rewriter.replaceAllUsesExcept(slice.getResult(), own.getResult(0), own);
       }
       rewriter.modifyOpInPlace(forall, [&] { init.set(fill.getOutputs()[0]); });
@@ -279,11 +278,10 @@ struct DlcTileGpuPass : impl::DlcTileGpuBase<DlcTileGpuPass> {
       // The blocks stay; dlc-map-to-gpu maps them without the cooperative plan.
       remark("cooperative row tiling");
       func->setAttr(attrs::kGpuConfig,
-                    GpuConfigAttr::get(func.getContext(), GpuMapping::Threads,
-                                       config.getGrid(), 1, config.getBlockTile(),
-                                       zeros(config.getThreads()), config.getRowTile(),
-                                       config.getThreadTile(), config.getReductionTile(),
-                                       config.getContractionBound(),
+                    GpuConfigAttr::get(func.getContext(), GpuMapping::Threads, config.getGrid(), 1,
+                                       config.getBlockTile(), zeros(config.getThreads()),
+                                       config.getRowTile(), config.getThreadTile(),
+                                       config.getReductionTile(), config.getContractionBound(),
                                        config.getSharedMemory()));
       return;
     case GpuMapping::Threads: {

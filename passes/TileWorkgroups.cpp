@@ -58,10 +58,10 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     // One workgroup per index of that dim of the kernel's single output, the last
     // buffer argument (before %wg and %nwg).
     int64_t output = func.getNumArguments() - 3;
-    func->setAttr(attrs::kGrid,
-                  LaunchGridAttr::get(ctx, GridDimAttr::get(ctx, output,
-                                                            b.getDenseI64ArrayAttr(outDim),
-                                                            /*tile=*/1)));
+    func->setAttr(
+        attrs::kGrid,
+        LaunchGridAttr::get(ctx, GridDimAttr::get(ctx, output, b.getDenseI64ArrayAttr(outDim),
+                                                  /*tile=*/1)));
     if (!tiled->fusedProducers.empty() && !tiled->loops.empty())
       tileRowsInWorkgroup(rewriter, tiled->loops.front().getOperation());
     return success();
@@ -85,8 +85,7 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     SmallVector<OpFoldResult> sizes(linalgOp.getNumLoops(), rewriter.getIndexAttr(0));
     sizes[0] = rewriter.getIndexAttr(1);
     scf::SCFTileAndFuseOptions options;
-    options.tilingOptions.setLoopType(scf::SCFTilingOptions::LoopType::ForOp)
-        .setTileSizes(sizes);
+    options.tilingOptions.setLoopType(scf::SCFTilingOptions::LoopType::ForOp).setTileSizes(sizes);
     rewriter.setInsertionPoint(inner);
     auto tiled = scf::tileConsumerAndFuseProducersUsingSCF(rewriter, inner, options);
     if (failed(tiled))

@@ -31,14 +31,12 @@ Status fail(const std::string &what) { return Status::error("artifact: " + what)
 // Writing
 //===----------------------------------------------------------------------===//
 
-fbs::Offset<fb::TensorInfo> writeTensorInfo(fbs::FlatBufferBuilder &fbb,
-                                            const TensorInfo &info) {
+fbs::Offset<fb::TensorInfo> writeTensorInfo(fbs::FlatBufferBuilder &fbb, const TensorInfo &info) {
   std::vector<std::string> dimNames(info.shape.size());
   for (size_t i = 0; i < dimNames.size() && i < info.dimNames.size(); ++i)
     dimNames[i] = info.dimNames[i];
-  return fb::CreateTensorInfo(
-      fbb, fbb.CreateString(info.name), static_cast<int32_t>(info.dtype),
-      fbb.CreateVector(info.shape), fbb.CreateVectorOfStrings(dimNames));
+  return fb::CreateTensorInfo(fbb, fbb.CreateString(info.name), static_cast<int32_t>(info.dtype),
+                              fbb.CreateVector(info.shape), fbb.CreateVectorOfStrings(dimNames));
 }
 
 template <typename T, typename F>
@@ -50,14 +48,12 @@ auto writeTables(fbs::FlatBufferBuilder &fbb, const std::vector<T> &items, F wri
 }
 
 fbs::Offset<fb::Buffer> writeBuffer(fbs::FlatBufferBuilder &fbb, const Buffer &b) {
-  return fb::CreateBuffer(fbb, fbb.CreateString(b.name),
-                          static_cast<fb::BufferKind>(b.kind),
-                          static_cast<int32_t>(b.dtype), fbb.CreateVector(b.dims),
-                          b.index, b.weightOffset, b.weightSize);
+  return fb::CreateBuffer(fbb, fbb.CreateString(b.name), static_cast<fb::BufferKind>(b.kind),
+                          static_cast<int32_t>(b.dtype), fbb.CreateVector(b.dims), b.index,
+                          b.weightOffset, b.weightSize);
 }
 
-fbs::Offset<fb::Expr> writeExpr(fbs::FlatBufferBuilder &fbb,
-                                const std::vector<int64_t> &code) {
+fbs::Offset<fb::Expr> writeExpr(fbs::FlatBufferBuilder &fbb, const std::vector<int64_t> &code) {
   return fb::CreateExpr(fbb, fbb.CreateVector(code));
 }
 
@@ -67,9 +63,8 @@ fbs::Offset<fb::Kernel> writeKernel(fbs::FlatBufferBuilder &fbb, const Kernel &k
 }
 
 fbs::Offset<fb::Launch> writeLaunch(fbs::FlatBufferBuilder &fbb, const Launch &l) {
-  return fb::CreateLaunch(fbb, l.kernel, fbb.CreateVector(l.bindings), l.numInputs,
-                          l.grid, fbb.CreateVector(l.block), l.sharedMemory,
-                          l.staticSharedMemory);
+  return fb::CreateLaunch(fbb, l.kernel, fbb.CreateVector(l.bindings), l.numInputs, l.grid,
+                          fbb.CreateVector(l.block), l.sharedMemory, l.staticSharedMemory);
 }
 
 //===----------------------------------------------------------------------===//
@@ -96,8 +91,7 @@ std::vector<std::string> readStrings(const fbs::Vector<fbs::Offset<fbs::String>>
   return out;
 }
 
-template <typename T, typename F>
-auto readTables(const fbs::Vector<fbs::Offset<T>> *v, F read) {
+template <typename T, typename F> auto readTables(const fbs::Vector<fbs::Offset<T>> *v, F read) {
   std::vector<decltype(read(static_cast<const T *>(nullptr)))> out;
   if (v)
     for (const T *t : *v)
@@ -156,15 +150,13 @@ std::vector<StepRole> readRoles(const fbs::Vector<int8_t> *v) {
 Status readSection(const char *name, uint64_t offset, uint64_t bytes, uint64_t tableEnd,
                    const uint8_t *data, size_t size, std::vector<uint8_t> &out) {
   if (offset % kAlign)
-    return fail(
-        strCat(name, " section offset ", offset, " is not ", kAlign, "-byte aligned"));
+    return fail(strCat(name, " section offset ", offset, " is not ", kAlign, "-byte aligned"));
   if (offset < tableEnd)
-    return fail(strCat(name, " section at offset ", offset,
-                       " overlaps the model table (ends at ", tableEnd, ")"));
+    return fail(strCat(name, " section at offset ", offset, " overlaps the model table (ends at ",
+                       tableEnd, ")"));
   if (offset > size || bytes > size - offset)
     return Status::error(strCat("artifact is truncated (", name, " section of ", bytes,
-                                " bytes at offset ", offset, ", file has ", size,
-                                " bytes)"));
+                                " bytes at offset ", offset, ", file has ", size, " bytes)"));
   out.assign(data + offset, data + offset + bytes);
   return Status::ok();
 }
@@ -174,8 +166,7 @@ Status readSection(const char *name, uint64_t offset, uint64_t bytes, uint64_t t
 //===----------------------------------------------------------------------===//
 
 /// Checks the stack discipline and operands of a shape-expression program.
-Status verifyExpr(const std::vector<int64_t> &code,
-                  const std::vector<TensorInfo> &inputs) {
+Status verifyExpr(const std::vector<int64_t> &code, const std::vector<TensorInfo> &inputs) {
   size_t depth = 0;
   for (size_t pc = 0; pc < code.size();) {
     int64_t op = code[pc];
@@ -224,8 +215,8 @@ Status verifyTensorInfo(const TensorInfo &info, const std::string &what) {
     if (d < -1)
       return fail(strCat(what, " has dim ", d));
   if (info.dimNames.size() != info.shape.size())
-    return fail(strCat(what, " has ", info.dimNames.size(), " dim names for rank ",
-                       info.shape.size()));
+    return fail(
+        strCat(what, " has ", info.dimNames.size(), " dim names for rank ", info.shape.size()));
   return Status::ok();
 }
 
@@ -272,16 +263,14 @@ Status verifyBuffer(const ArtifactSpec &spec, size_t i) {
     if (staticDims.size() != b.dims.size())
       return fail(strCat(what, " is a weight with a dynamic shape"));
     if (b.weightOffset % kAlign)
-      return fail(strCat(what, " weight offset ", b.weightOffset, " is not ", kAlign,
-                         "-byte aligned"));
-    if (b.weightOffset > spec.weights.size() ||
-        b.weightSize > spec.weights.size() - b.weightOffset)
-      return fail(strCat(what, " weight of ", b.weightSize, " bytes at offset ",
-                         b.weightOffset, " lies outside the weights section (",
-                         spec.weights.size(), " bytes)"));
+      return fail(
+          strCat(what, " weight offset ", b.weightOffset, " is not ", kAlign, "-byte aligned"));
+    if (b.weightOffset > spec.weights.size() || b.weightSize > spec.weights.size() - b.weightOffset)
+      return fail(strCat(what, " weight of ", b.weightSize, " bytes at offset ", b.weightOffset,
+                         " lies outside the weights section (", spec.weights.size(), " bytes)"));
     if (b.weightSize != static_cast<uint64_t>(staticBytes))
-      return fail(strCat(what, " weight has ", b.weightSize, " bytes, its shape needs ",
-                         staticBytes));
+      return fail(
+          strCat(what, " weight has ", b.weightSize, " bytes, its shape needs ", staticBytes));
     break;
   case BufferKind::Alias: {
     if (!isValidBuffer(spec, b.index))
@@ -289,8 +278,7 @@ Status verifyBuffer(const ArtifactSpec &spec, size_t i) {
     // An alias chain longer than the buffer count must be a cycle.
     int64_t target = b.index;
     for (size_t steps = 0; spec.buffers[target].kind == BufferKind::Alias; ++steps) {
-      if (steps == spec.buffers.size() ||
-          !isValidBuffer(spec, spec.buffers[target].index))
+      if (steps == spec.buffers.size() || !isValidBuffer(spec, spec.buffers[target].index))
         return fail(strCat(what, " has a broken or cyclic alias chain"));
       target = spec.buffers[target].index;
     }
@@ -312,9 +300,7 @@ Status verifyStep(const ArtifactSpec &spec) {
     return fail(strCat("the training step has ", step.inputs.size(), " input and ",
                        step.outputs.size(), " output roles for ", spec.inputs.size(),
                        " inputs and ", spec.outputs.size(), " outputs"));
-  auto known = [](StepRole r) {
-    return static_cast<int8_t>(r) >= 0 && r <= StepRole::Loss;
-  };
+  auto known = [](StepRole r) { return static_cast<int8_t>(r) >= 0 && r <= StepRole::Loss; };
   size_t labels = 0;
   for (size_t i = 0; i < step.inputs.size(); ++i) {
     StepRole r = step.inputs[i];
@@ -348,8 +334,8 @@ Status verifyLaunch(const ArtifactSpec &spec, size_t i) {
   if (l.kernel < 0 || static_cast<uint64_t>(l.kernel) >= spec.kernels.size())
     return fail(strCat(what, " runs kernel ", l.kernel, " of ", spec.kernels.size()));
   if (l.numInputs < 0 || static_cast<uint64_t>(l.numInputs) > l.bindings.size())
-    return fail(strCat(what, " has ", l.numInputs, " inputs among ", l.bindings.size(),
-                       " bindings"));
+    return fail(
+        strCat(what, " has ", l.numInputs, " inputs among ", l.bindings.size(), " bindings"));
   for (size_t j = 0; j < l.bindings.size(); ++j) {
     int32_t b = l.bindings[j];
     if (!isValidBuffer(spec, b))
@@ -379,25 +365,24 @@ Status verifySpec(const ArtifactSpec &spec) {
     if (Status s = verifyBuffer(spec, i); !s)
       return s;
   if (spec.inputBuffers.size() != spec.inputs.size())
-    return fail(strCat(spec.inputs.size(), " inputs but ", spec.inputBuffers.size(),
-                       " input buffers"));
+    return fail(
+        strCat(spec.inputs.size(), " inputs but ", spec.inputBuffers.size(), " input buffers"));
   for (size_t i = 0; i < spec.inputBuffers.size(); ++i) {
     int32_t b = spec.inputBuffers[i];
     if (!isValidBuffer(spec, b) || spec.buffers[b].kind != BufferKind::Input ||
         static_cast<size_t>(spec.buffers[b].index) != i)
-      return fail(strCat("input ", i, " is held by buffer ", b,
-                         ", which is not that input's buffer"));
+      return fail(
+          strCat("input ", i, " is held by buffer ", b, ", which is not that input's buffer"));
   }
   if (spec.outputBuffers.size() != spec.outputs.size())
-    return fail(strCat(spec.outputs.size(), " outputs but ", spec.outputBuffers.size(),
-                       " output buffers"));
+    return fail(
+        strCat(spec.outputs.size(), " outputs but ", spec.outputBuffers.size(), " output buffers"));
   for (size_t i = 0; i < spec.outputBuffers.size(); ++i) {
     int32_t b = spec.outputBuffers[i];
     if (!isValidBuffer(spec, b))
       return fail(strCat("output ", i, " is buffer ", b, " of ", spec.buffers.size()));
     const Buffer &buf = spec.buffers[b];
-    if (buf.dtype != spec.outputs[i].dtype ||
-        buf.dims.size() != spec.outputs[i].shape.size())
+    if (buf.dtype != spec.outputs[i].dtype || buf.dims.size() != spec.outputs[i].shape.size())
       return fail(strCat("output ", i, " does not match the type of buffer ", b));
   }
   for (size_t i = 0; i < spec.launches.size(); ++i)
@@ -430,12 +415,12 @@ std::vector<uint8_t> serialize(const ArtifactSpec &spec) {
     auto in = roles(spec.step.inputs), out = roles(spec.step.outputs);
     step = fb::CreateTrainStep(fbb, in, out);
   }
-  auto model = fb::CreateModel(
-      fbb, kFormatVersion, static_cast<fb::Target>(spec.target),
-      fbb.CreateString(spec.targetTriple), fbb.CreateString(spec.producer), inputs,
-      outputs, fbb.CreateVector(spec.inputBuffers), fbb.CreateVector(spec.outputBuffers),
-      buffers, exprs, kernels, launches, /*weights_offset=*/0, /*weights_size=*/0,
-      /*code_offset=*/0, /*code_size=*/0, step);
+  auto model = fb::CreateModel(fbb, kFormatVersion, static_cast<fb::Target>(spec.target),
+                               fbb.CreateString(spec.targetTriple), fbb.CreateString(spec.producer),
+                               inputs, outputs, fbb.CreateVector(spec.inputBuffers),
+                               fbb.CreateVector(spec.outputBuffers), buffers, exprs, kernels,
+                               launches, /*weights_offset=*/0, /*weights_size=*/0,
+                               /*code_offset=*/0, /*code_size=*/0, step);
   fb::FinishModelBuffer(fbb, model);
 
   uint64_t weightsOffset = alignUp(kHeaderSize + fbb.GetSize(), kAlign);
@@ -460,14 +445,14 @@ Expected<ArtifactSpec> parse(const uint8_t *data, size_t size) {
   if (size == 0)
     return Status::error("the artifact file is empty");
   if (size < kHeaderSize)
-    return Status::error(strCat("artifact is truncated (", size, " bytes, need at least ",
-                                kHeaderSize, ")"));
+    return Status::error(
+        strCat("artifact is truncated (", size, " bytes, need at least ", kHeaderSize, ")"));
   if (std::memcmp(data, kMagic, sizeof(kMagic)) != 0)
     return Status::error("not a dlc artifact (bad magic)");
   if (uint32_t version = getU32(data + 8); version != kFormatVersion)
     return Status::error(strCat("artifact format version ", version,
-                                " is not supported (this runtime reads version ",
-                                kFormatVersion, ")"));
+                                " is not supported (this runtime reads version ", kFormatVersion,
+                                ")"));
   uint32_t tableSize = getU32(data + 12);
   if (tableSize > size - kHeaderSize)
     return Status::error(strCat("artifact is truncated (model table of ", tableSize,
@@ -482,8 +467,8 @@ Expected<ArtifactSpec> parse(const uint8_t *data, size_t size) {
     return fail("the model table is corrupt");
   const fb::Model *m = fb::GetModel(bytes);
   if (m->format_version() != kFormatVersion)
-    return fail(strCat("the model table has format version ", m->format_version(),
-                       ", the header ", kFormatVersion));
+    return fail(strCat("the model table has format version ", m->format_version(), ", the header ",
+                       kFormatVersion));
 
   ArtifactSpec spec;
   spec.target = static_cast<Target>(m->target());
@@ -494,8 +479,7 @@ Expected<ArtifactSpec> parse(const uint8_t *data, size_t size) {
   spec.inputBuffers = readVector(m->input_buffers());
   spec.outputBuffers = readVector(m->output_buffers());
   spec.buffers = readTables(m->buffers(), readBuffer);
-  spec.exprs =
-      readTables(m->exprs(), [](const fb::Expr *e) { return readVector(e->code()); });
+  spec.exprs = readTables(m->exprs(), [](const fb::Expr *e) { return readVector(e->code()); });
   spec.kernels = readTables(m->kernels(), readKernel);
   spec.launches = readTables(m->launches(), readLaunch);
   if (const fb::TrainStep *step = m->train_step()) {
@@ -504,12 +488,12 @@ Expected<ArtifactSpec> parse(const uint8_t *data, size_t size) {
   }
 
   uint64_t tableEnd = kHeaderSize + tableSize;
-  if (Status s = readSection("weights", m->weights_offset(), m->weights_size(), tableEnd,
-                             data, size, spec.weights);
+  if (Status s = readSection("weights", m->weights_offset(), m->weights_size(), tableEnd, data,
+                             size, spec.weights);
       !s)
     return s;
-  if (Status s = readSection("code", m->code_offset(), m->code_size(), tableEnd, data,
-                             size, spec.code);
+  if (Status s =
+          readSection("code", m->code_offset(), m->code_size(), tableEnd, data, size, spec.code);
       !s)
     return s;
   if (Status s = verifySpec(spec); !s)

@@ -22,7 +22,8 @@ Model::residentPairs(const std::map<std::string, Tensor> &values) const {
     auto i = std::find_if(in.begin(), in.end(), named);
     auto o = std::find_if(out.begin(), out.end(), named);
     if (i == in.end() || o == out.end())
-      return Status::error("'" + name + "' cannot stay resident: the model has no input and "
+      return Status::error("'" + name +
+                           "' cannot stay resident: the model has no input and "
                            "output of that name");
     if (i->dtype != value.dtype || o->dtype != value.dtype || i->shape != value.shape ||
         o->shape != value.shape)
@@ -77,8 +78,7 @@ Expected<std::vector<Tensor>> Model::runResident(const std::vector<Tensor> &othe
 Expected<std::map<std::string, Tensor>> Model::residentValues() { return resident_; }
 
 Expected<std::unique_ptr<Model>> Model::loadBytes(const void *data, size_t size) {
-  Expected<artifact::ArtifactSpec> spec =
-      artifact::parse(static_cast<const uint8_t *>(data), size);
+  Expected<artifact::ArtifactSpec> spec = artifact::parse(static_cast<const uint8_t *>(data), size);
   if (!spec)
     return spec.status();
   StepSignature step = spec->step;

@@ -22,9 +22,8 @@ Tensor scalarTensor(double v) {
 }
 
 bool isScalarRole(StepRole r) {
-  return r == StepRole::StepSize || r == StepRole::MomentumInit ||
-         r == StepRole::MomentumKeep || r == StepRole::InvSqrtBiasCorrection ||
-         r == StepRole::DecoupledDecay;
+  return r == StepRole::StepSize || r == StepRole::MomentumInit || r == StepRole::MomentumKeep ||
+         r == StepRole::InvSqrtBiasCorrection || r == StepRole::DecoupledDecay;
 }
 
 /// Whether inputs of `role` are updated by the step (an output of the same name).
@@ -85,8 +84,8 @@ double stepScalar(StepRole role, const OptimizerOptions &opt, double lr, int64_t
 }
 
 Expected<double> runTrainingStep(Model &step, const std::vector<Tensor> &inputs,
-                                 const Tensor &labels, const OptimizerOptions &opt,
-                                 double lr, int64_t t, std::map<std::string, Tensor> &state) {
+                                 const Tensor &labels, const OptimizerOptions &opt, double lr,
+                                 int64_t t, std::map<std::string, Tensor> &state) {
   const StepSignature *sig = step.stepSignature();
   if (!sig)
     return Status::error("the artifact is not a training step (it has no step signature)");

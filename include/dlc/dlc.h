@@ -89,8 +89,7 @@ struct CompileResult {
 /// Compiles an ONNX model file (`.onnx`, or ONNX text `.onnxtxt`).
 Expected<CompileResult> compileFile(const std::string &path, const CompileOptions &options = {});
 /// Compiles a serialized ONNX ModelProto; external data is refused (no model folder).
-Expected<CompileResult> compileBytes(const std::string &bytes,
-                                     const CompileOptions &options = {});
+Expected<CompileResult> compileBytes(const std::string &bytes, const CompileOptions &options = {});
 /// Compiles a model file and loads it, ready to run (JIT).
 Expected<std::unique_ptr<Model>> jitFile(const std::string &path,
                                          const CompileOptions &options = {});

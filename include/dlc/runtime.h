@@ -52,9 +52,7 @@ struct Tensor {
   Tensor(DType t, std::vector<int64_t> s);
   int64_t numElements() const;
   template <typename T> T *as() { return reinterpret_cast<T *>(data.data()); }
-  template <typename T> const T *as() const {
-    return reinterpret_cast<const T *>(data.data());
-  }
+  template <typename T> const T *as() const { return reinterpret_cast<const T *>(data.data()); }
 };
 
 /// A graph input or output as the artifact declares it; -1 marks a dynamic dim.
@@ -73,8 +71,7 @@ Expected<std::vector<std::pair<std::string, Tensor>>> readNpz(const std::string 
 /// Writes a tensor as a .npy file.
 Status writeNpy(const std::string &path, const Tensor &t);
 /// Writes arrays as a .npz file (uncompressed, as numpy.savez), each as NAME.npy.
-Status writeNpz(const std::string &path,
-                const std::vector<std::pair<std::string, Tensor>> &arrays);
+Status writeNpz(const std::string &path, const std::vector<std::pair<std::string, Tensor>> &arrays);
 
 /// Device memory a model used in its last run: the liveness-packed arena of
 /// intermediate tensors, and what one buffer per tensor would have taken.
@@ -94,19 +91,19 @@ struct KernelTiming {
 /// What an input or output of a compiled training step holds (dlc train writes one
 /// per input and output into the artifact; runTrainingStep binds by them).
 enum class StepRole : int8_t {
-  Batch = 0,          ///< input: a graph input, one batch of it
-  Label = 1,          ///< input: the loss's target
-  Parameter = 2,      ///< input: a trained parameter; output: its updated value
-  Frozen = 3,         ///< input: a parameter the step does not update
-  Buffer = 4,         ///< input: a BatchNorm running statistic; output: updated
-  OptimizerState = 5, ///< input: optimizer state "<param>.<slot>"; output: updated
-  Seed = 6,           ///< input: int64 step number, hashed into Dropout masks
-  StepSize = 7,       ///< input: the learning rate (Adam, AdamW: lr / (1 - beta1^t))
-  MomentumInit = 8,   ///< input: SGD with momentum: 1 on the first step, else 0
-  MomentumKeep = 9,   ///< input: SGD with momentum: 1 - MomentumInit
+  Batch = 0,                  ///< input: a graph input, one batch of it
+  Label = 1,                  ///< input: the loss's target
+  Parameter = 2,              ///< input: a trained parameter; output: its updated value
+  Frozen = 3,                 ///< input: a parameter the step does not update
+  Buffer = 4,                 ///< input: a BatchNorm running statistic; output: updated
+  OptimizerState = 5,         ///< input: optimizer state "<param>.<slot>"; output: updated
+  Seed = 6,                   ///< input: int64 step number, hashed into Dropout masks
+  StepSize = 7,               ///< input: the learning rate (Adam, AdamW: lr / (1 - beta1^t))
+  MomentumInit = 8,           ///< input: SGD with momentum: 1 on the first step, else 0
+  MomentumKeep = 9,           ///< input: SGD with momentum: 1 - MomentumInit
   InvSqrtBiasCorrection = 10, ///< input: Adam, AdamW: 1 / sqrt(1 - beta2^t)
   DecoupledDecay = 11,        ///< input: AdamW: 1 - lr * weight decay
-  Loss = 12,          ///< output: the loss, the step's first output
+  Loss = 12,                  ///< output: the loss, the step's first output
 };
 
 /// The roles of a training step's inputs and outputs, one per Model::inputs() and
@@ -211,8 +208,8 @@ double stepScalar(StepRole role, const OptimizerOptions &optimizer, double lr, i
 /// fetchTrainingState() to read the current values, and step.setResident({}) after
 /// changing `state`, so that the next step takes it anew.
 Expected<double> runTrainingStep(Model &step, const std::vector<Tensor> &inputs,
-                                 const Tensor &labels, const OptimizerOptions &optimizer,
-                                 double lr, int64_t t, std::map<std::string, Tensor> &state);
+                                 const Tensor &labels, const OptimizerOptions &optimizer, double lr,
+                                 int64_t t, std::map<std::string, Tensor> &state);
 
 /// Copies the current values of `step`'s resident state into `state` (no-op when
 /// it has none).

@@ -54,10 +54,10 @@ struct EvalResult {
 /// With `initialState`, also gives what a first step needs besides the batch: the
 /// parameters' initial values and zero optimizer state, by the step's input names
 /// (what `dlc-run --train` reads from the .init.npz that `--emit-step artifact` writes).
-Expected<CompileResult>
-compileTrainingStep(const std::string &onnxPath, const TrainOptions &options,
-                    EmitKind emit = EmitKind::Artifact,
-                    std::map<std::string, Tensor> *initialState = nullptr);
+Expected<CompileResult> compileTrainingStep(const std::string &onnxPath,
+                                            const TrainOptions &options,
+                                            EmitKind emit = EmitKind::Artifact,
+                                            std::map<std::string, Tensor> *initialState = nullptr);
 
 class TrainingSession {
 public:

@@ -69,8 +69,7 @@ Expected<Checkpoint> readCheckpoint(const std::string &path,
     auto it = like.find(name);
     if (it == like.end() || it->second.shape != shape ||
         static_cast<int32_t>(it->second.dtype) != dtype || it->second.data.size() != bytes)
-      return Status::error(path + ": tensor '" + name +
-                           "' does not match this model's parameters");
+      return Status::error(path + ": tensor '" + name + "' does not match this model's parameters");
     Tensor t(it->second.dtype, shape);
     if (!is.read(reinterpret_cast<char *>(t.data.data()), bytes))
       return Status::error(path + ": truncated checkpoint");

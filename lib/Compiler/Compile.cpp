@@ -93,8 +93,7 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
     return result;
   }
   if (options.target == TargetKind::Cuda) {
-    if (failed(runCudaMappingPipeline(module, options)) ||
-        failed(assignGpuLaunches(module, *spec)))
+    if (failed(runCudaMappingPipeline(module, options)) || failed(assignGpuLaunches(module, *spec)))
       return errors.status("mapping kernels to the GPU failed");
     if (failed(runCudaCodegenPipeline(module, options, findCudaToolkit(options))))
       return errors.status("CUDA code generation failed");
@@ -127,8 +126,7 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
     if (failed(runCpuLlvmPipeline(module, options)))
       return errors.status("lowering kernels to LLVM failed");
     std::string llvmIR;
-    auto code = emitCpuCode(module, *spec,
-                            options.emit == EmitKind::Llvm ? &llvmIR : nullptr,
+    auto code = emitCpuCode(module, *spec, options.emit == EmitKind::Llvm ? &llvmIR : nullptr,
                             spec->targetTriple);
     if (failed(code))
       return errors.status("CPU code generation failed");
@@ -179,7 +177,6 @@ Status compiler::checkTarget(const CompileOptions &options) {
   return Status::ok();
 }
 
-
 Expected<CompileResult> compileFile(const std::string &path, const CompileOptions &options) {
   if (Status s = compiler::checkTarget(options); !s)
     return s;
@@ -206,8 +203,7 @@ Expected<CompileResult> compileBytes(const std::string &bytes, const CompileOpti
   return compileModule(*ctx, *module, options);
 }
 
-Expected<std::unique_ptr<Model>> jitFile(const std::string &path,
-                                         const CompileOptions &options) {
+Expected<std::unique_ptr<Model>> jitFile(const std::string &path, const CompileOptions &options) {
   CompileOptions o = options;
   o.emit = EmitKind::Artifact;
   auto compiled = compileFile(path, o);

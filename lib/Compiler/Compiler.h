@@ -94,19 +94,16 @@ mlir::LogicalResult runKernelPipeline(mlir::ModuleOp module, const CompileOption
 
 /// Bufferizes the kernels and distributes their workgroup loop (or, with
 /// options.emulateGpu, maps their block and thread loops as the GPU would, as loops).
-mlir::LogicalResult runCpuMappingPipeline(mlir::ModuleOp module,
-                                          const CompileOptions &options);
+mlir::LogicalResult runCpuMappingPipeline(mlir::ModuleOp module, const CompileOptions &options);
 
 /// Lowers the mapped CPU kernels to the LLVM dialect.
 mlir::LogicalResult runCpuLlvmPipeline(mlir::ModuleOp module, const CompileOptions &options);
 
 /// Bufferizes the kernels and maps them onto a gpu.module of CUDA kernels.
-mlir::LogicalResult runCudaMappingPipeline(mlir::ModuleOp module,
-                                           const CompileOptions &options);
+mlir::LogicalResult runCudaMappingPipeline(mlir::ModuleOp module, const CompileOptions &options);
 
 /// Lowers the gpu.module to NVVM and PTX (a gpu.binary holding the PTX text).
-mlir::LogicalResult runCudaCodegenPipeline(mlir::ModuleOp module,
-                                           const CompileOptions &options,
+mlir::LogicalResult runCudaCodegenPipeline(mlir::ModuleOp module, const CompileOptions &options,
                                            llvm::StringRef toolkitPath);
 
 /// Fills each launch's block size and static shared memory from the mapped gpu.func
@@ -129,8 +126,7 @@ mlir::LogicalResult assignGrids(mlir::ModuleOp module, artifact::ArtifactSpec &s
 /// `llvmIR` is non-null) and the bytes of a shared object exporting each kernel's entry.
 mlir::FailureOr<std::vector<uint8_t>> emitCpuCode(mlir::ModuleOp module,
                                                   const artifact::ArtifactSpec &spec,
-                                                  std::string *llvmIR,
-                                                  std::string &targetTriple);
+                                                  std::string *llvmIR, std::string &targetTriple);
 
 } // namespace dlc::compiler
 

@@ -18,11 +18,11 @@
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
-#include "llvm/TargetParser/SubtargetFeature.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
 
 #include <mutex>
 
@@ -63,8 +63,7 @@ std::mutex lldMutex;
 /// kernels' calls into libc and libm (memcpy, malloc, expf, ...) stay undefined and
 /// bind, when the runtime loads the shared object, to the process's own (every C++
 /// program has both).
-FailureOr<std::vector<uint8_t>> linkSharedObject(ModuleOp module,
-                                                 ArrayRef<char> object) {
+FailureOr<std::vector<uint8_t>> linkSharedObject(ModuleOp module, ArrayRef<char> object) {
   llvm::SmallString<128> objPath, soPath;
   int fd;
   if (llvm::sys::fs::createTemporaryFile("dlc-kernels", "o", fd, objPath) ||
@@ -98,8 +97,7 @@ FailureOr<std::vector<uint8_t>> linkSharedObject(ModuleOp module,
 
 } // namespace
 
-FailureOr<std::vector<uint8_t>> emitCpuCode(ModuleOp module,
-                                            const artifact::ArtifactSpec &spec,
+FailureOr<std::vector<uint8_t>> emitCpuCode(ModuleOp module, const artifact::ArtifactSpec &spec,
                                             std::string *llvmIR, std::string &targetTriple) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
@@ -130,8 +128,7 @@ FailureOr<std::vector<uint8_t>> emitCpuCode(ModuleOp module,
   targetTriple = triple.str() + " " + llvm::sys::getHostCPUName().str();
 
   if (llvm::Error err = makeOptimizingTransformer(3, 0, tm.get())(m.get()))
-    return module.emitError("LLVM optimization failed: ")
-               << llvm::toString(std::move(err)),
+    return module.emitError("LLVM optimization failed: ") << llvm::toString(std::move(err)),
            failure();
   if (llvmIR) {
     llvm::raw_string_ostream os(*llvmIR);

@@ -56,8 +56,7 @@ LogicalResult encodeExpr(AffineExpr e, std::vector<int64_t> &code) {
     return success();
   }
   auto bin = dyn_cast<AffineBinaryOpExpr>(e);
-  if (!bin || failed(encodeExpr(bin.getLHS(), code)) ||
-      failed(encodeExpr(bin.getRHS(), code)))
+  if (!bin || failed(encodeExpr(bin.getLHS(), code)) || failed(encodeExpr(bin.getRHS(), code)))
     return failure();
   switch (e.getKind()) {
   case AffineExprKind::Add:
@@ -123,8 +122,7 @@ private:
   DenseMap<AffineExpr, int64_t> exprIndex;
 };
 
-FailureOr<std::vector<int64_t>> PlanBuilder::encodeShape(Operation *at,
-                                                         const SymShape &shape) {
+FailureOr<std::vector<int64_t>> PlanBuilder::encodeShape(Operation *at, const SymShape &shape) {
   std::vector<int64_t> dims;
   for (AffineExpr e : shape) {
     if (auto c = constDim(e)) {
@@ -196,9 +194,8 @@ FailureOr<artifact::ArtifactSpec> PlanBuilder::build() {
     return info;
   };
   for (auto [i, arg] : llvm::enumerate(body.getArguments())) {
-    std::string name = names && i < names.size()
-                           ? cast<StringAttr>(names[i]).str()
-                           : "input_" + std::to_string(i);
+    std::string name =
+        names && i < names.size() ? cast<StringAttr>(names[i]).str() : "input_" + std::to_string(i);
     TensorInfo info = infoFor(arg.getType(), name);
     if (dimNames && i < dimNames.size())
       for (auto [d, n] : llvm::enumerate(cast<ArrayAttr>(dimNames[i])))
@@ -248,9 +245,8 @@ FailureOr<artifact::ArtifactSpec> PlanBuilder::build() {
       spec.launches.push_back(std::move(launch));
     } else if (auto ret = dyn_cast<func::ReturnOp>(op)) {
       for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
-        std::string name = outNames && i < outNames.size()
-                               ? cast<StringAttr>(outNames[i]).str()
-                               : "output_" + std::to_string(i);
+        std::string name = outNames && i < outNames.size() ? cast<StringAttr>(outNames[i]).str()
+                                                           : "output_" + std::to_string(i);
         spec.outputs.push_back(infoFor(v.getType(), name));
         spec.outputBuffers.push_back(bufferOf.lookup(v));
       }

@@ -146,8 +146,8 @@ private:
     Value mean = g.reduceMean(x, axes, true);
     Value centered = g.sub(x, mean);
     Value var = g.reduceMean(g.mul(centered, centered), axes, true);
-    Value inv = g.div(g.scalar(1, et),
-                      g.sqrt(g.add(var, g.scalar(bn.getEpsilon().convertToFloat(), et))));
+    Value inv =
+        g.div(g.scalar(1, et), g.sqrt(g.add(var, g.scalar(bn.getEpsilon().convertToFloat(), et))));
     Value y = g.add(g.mul(g.mul(centered, inv), g.reshape(bn.getScale(), bshape)),
                     g.reshape(bn.getBias(), bshape));
     bn.getY().replaceAllUsesWith(y);
@@ -182,16 +182,14 @@ private:
         continue;
       }
       if (!xt.hasStaticShape() || !isa<FloatType>(xt.getElementType()))
-        return d.emitError("training Dropout needs a float input of static shape, got ")
-                   << xt,
+        return d.emitError("training Dropout needs a float input of static shape, got ") << xt,
                failure();
       if (!seed) {
         seed = body.addArgument(RankedTensorType::get({}, b.getI64Type()), func.getLoc());
         argNames.push_back(stepRoleName(StepRole::Seed));
       }
       auto ut = RankedTensorType::get(xt.getShape(), b.getF32Type());
-      Value u = RandomUniformOp::create(b, g.loc, ut, seed,
-                                        b.getDenseI64ArrayAttr(xt.getShape()),
+      Value u = RandomUniformOp::create(b, g.loc, ut, seed, b.getDenseI64ArrayAttr(xt.getShape()),
                                         b.getI64IntegerAttr(salt++));
       Type et = xt.getElementType();
       Value keep = g.make<GreaterOrEqualOp>(b.getI1Type(), u, g.scalar(ratio, b.getF32Type()));
@@ -214,8 +212,7 @@ private:
     auto outType = cast<RankedTensorType>(out.getType());
     Type et = outType.getElementType();
     if (!isa<FloatType>(et))
-      return func.emitError("the first output is ")
-                 << et << "; training needs a float output",
+      return func.emitError("the first output is ") << et << "; training needs a float output",
              failure();
     Value loss;
     if (o.loss == LossKind::CrossEntropy) {
@@ -233,8 +230,8 @@ private:
       for (int64_t i = 0; i < c; ++i)
         iota[i] = i;
       auto iotaType = RankedTensorType::get({1, c}, b.getI64Type());
-      Value range = ConstantOp::create(b, g.loc, iotaType,
-                                       DenseElementsAttr::get(iotaType, ArrayRef(iota)));
+      Value range =
+          ConstantOp::create(b, g.loc, iotaType, DenseElementsAttr::get(iotaType, ArrayRef(iota)));
       Value hit = g.make<EqualOp>(b.getI1Type(), g.reshape(label, {n, 1}), range);
       Value picked = g.mul(g.castTo(hit, et), logp);
       loss = g.mul(g.reduceSum(picked, {}, false), g.scalar(-1.0 / n, et));

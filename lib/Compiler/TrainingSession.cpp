@@ -49,16 +49,16 @@ struct TrainingSession::Impl {
 TrainingSession::TrainingSession(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 TrainingSession::~TrainingSession() = default;
 
-Expected<std::unique_ptr<TrainingSession>>
-TrainingSession::create(const std::string &onnxPath, const TrainOptions &options) {
+Expected<std::unique_ptr<TrainingSession>> TrainingSession::create(const std::string &onnxPath,
+                                                                   const TrainOptions &options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->path = onnxPath;
   impl->lr = options.optimizer.lr;
 
   // The step function.
-  auto compiled = compiler::compileStep(onnxPath, options, EmitKind::Artifact, impl->layout,
-                                        impl->values);
+  auto compiled =
+      compiler::compileStep(onnxPath, options, EmitKind::Artifact, impl->layout, impl->values);
   if (!compiled)
     return compiled.status();
   auto step = Model::loadBytes(compiled->bytes.data(), compiled->bytes.size());
@@ -110,8 +110,7 @@ Expected<Tensor> TrainingSession::parameter(const std::string &name) const {
   return it->second;
 }
 
-Expected<double> TrainingSession::step(const std::vector<Tensor> &inputs,
-                                       const Tensor &labels) {
+Expected<double> TrainingSession::step(const std::vector<Tensor> &inputs, const Tensor &labels) {
   Impl &m = *impl_;
   if (m.options.loss == LossKind::CrossEntropy && labels.dtype == DType::Int64) {
     // A label outside the classes would silently count as no class at all.
@@ -119,14 +118,12 @@ Expected<double> TrainingSession::step(const std::vector<Tensor> &inputs,
     for (int64_t i = 0; i < labels.numElements(); ++i) {
       int64_t l = labels.as<int64_t>()[i];
       if (l < 0 || l >= c)
-        return Status::error("label " + std::to_string(l) + " of sample " +
-                             std::to_string(i) + " is not a class of the model's " +
-                             std::to_string(c) + " outputs");
+        return Status::error("label " + std::to_string(l) + " of sample " + std::to_string(i) +
+                             " is not a class of the model's " + std::to_string(c) + " outputs");
     }
   }
-  Expected<double> loss =
-      runTrainingStep(*m.stepModel, inputs, labels, m.options.optimizer, m.lr, m.steps + 1,
-                      m.values);
+  Expected<double> loss = runTrainingStep(*m.stepModel, inputs, labels, m.options.optimizer, m.lr,
+                                          m.steps + 1, m.values);
   m.stale = true;
   if (loss)
     ++m.steps;
@@ -160,8 +157,7 @@ Expected<EvalResult> TrainingSession::evaluate(const std::vector<Tensor> &inputs
   };
   EvalResult r;
   if (impl_->options.loss == LossKind::CrossEntropy) {
-    if (y.shape.size() != 2 || labels.dtype != DType::Int64 ||
-        labels.numElements() != y.shape[0])
+    if (y.shape.size() != 2 || labels.dtype != DType::Int64 || labels.numElements() != y.shape[0])
       return Status::error("cross-entropy evaluation needs logits [N, C] and int64 labels [N]");
     int64_t n = y.shape[0], c = y.shape[1], correct = 0;
     double total = 0;
@@ -189,8 +185,8 @@ Expected<EvalResult> TrainingSession::evaluate(const std::vector<Tensor> &inputs
                          " elements; the output has " + std::to_string(y.numElements()));
   double total = 0;
   for (int64_t i = 0; i < y.numElements(); ++i) {
-    double t = labels.dtype == DType::Double ? labels.as<double>()[i]
-                                             : double(labels.as<float>()[i]);
+    double t =
+        labels.dtype == DType::Double ? labels.as<double>()[i] : double(labels.as<float>()[i]);
     total += (at(i) - t) * (at(i) - t);
   }
   r.count = y.shape.empty() ? 1 : y.shape[0];
@@ -207,8 +203,8 @@ Status TrainingSession::exportOnnx(const std::string &path) const {
   {
     std::ifstream in(impl_->path, std::ios::binary);
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    bool text = impl_->path.size() > 8 &&
-                impl_->path.compare(impl_->path.size() - 8, 8, ".onnxtxt") == 0;
+    bool text =
+        impl_->path.size() > 8 && impl_->path.compare(impl_->path.size() - 8, 8, ".onnxtxt") == 0;
     bool ok = in.good() || in.eof();
     ok = ok && (text ? onnx::OnnxParser::Parse(model, bytes.c_str()).IsOK()
                      : model.ParseFromString(bytes));
@@ -233,7 +229,6 @@ Status TrainingSession::exportOnnx(const std::string &path) const {
     return Status::error("cannot write " + path);
   return Status::ok();
 }
-
 
 Status TrainingSession::saveCheckpoint(const std::string &path) const {
   if (Status s = impl_->sync(); !s)

@@ -11,8 +11,8 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AsmState.h"
-#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Verifier.h"
 #include "onnx/defs/parser.h"
@@ -70,29 +70,24 @@ namespace {
 
 std::string dtypeName(int dtype) {
   if (onnx::TensorProto::DataType_IsValid(dtype))
-    return onnx::TensorProto::DataType_Name(
-        static_cast<onnx::TensorProto::DataType>(dtype));
+    return onnx::TensorProto::DataType_Name(static_cast<onnx::TensorProto::DataType>(dtype));
   return "data type " + std::to_string(dtype);
 }
 
 /// Bytes per element in ONNX raw_data for supported types.
-int64_t rawElementBytes(Type t) {
-  return t.isInteger(1) ? 1 : t.getIntOrFloatBitWidth() / 8;
-}
+int64_t rawElementBytes(Type t) { return t.isInteger(1) ? 1 : t.getIntOrFloatBitWidth() / 8; }
 
 class ModelImporter {
 public:
   ModelImporter(MLIRContext &ctx, std::string displayName, std::string modelDir,
                 const ImportOptions &options)
-      : ctx(ctx), b(&ctx), displayName(std::move(displayName)),
-        modelDir(std::move(modelDir)), options(options) {}
+      : ctx(ctx), b(&ctx), displayName(std::move(displayName)), modelDir(std::move(modelDir)),
+        options(options) {}
 
   OwningOpRef<ModuleOp> run(const onnx::ModelProto &model);
 
 private:
-  InFlightDiagnostic fileError() {
-    return emitError(FileLineColLoc::get(&ctx, displayName, 0, 0));
-  }
+  InFlightDiagnostic fileError() { return emitError(FileLineColLoc::get(&ctx, displayName, 0, 0)); }
   LogicalResult importInitializer(const onnx::TensorProto &t);
   FailureOr<ElementsAttr> tensorToAttr(const onnx::TensorProto &t, Location loc);
   FailureOr<std::string> readExternal(const onnx::TensorProto &t, Location loc);
@@ -117,8 +112,7 @@ private:
   int blobCounter = 0;
 };
 
-FailureOr<std::string> ModelImporter::readExternal(const onnx::TensorProto &t,
-                                                   Location loc) {
+FailureOr<std::string> ModelImporter::readExternal(const onnx::TensorProto &t, Location loc) {
   std::string location;
   int64_t offset = 0, length = -1;
   for (const auto &kv : t.external_data()) {
@@ -128,57 +122,47 @@ FailureOr<std::string> ModelImporter::readExternal(const onnx::TensorProto &t,
       char *end = nullptr;
       long long v = std::strtoll(kv.value().c_str(), &end, 10);
       if (kv.value().empty() || *end || v < 0)
-        return emitError(loc) << "invalid external "
-                              << kv.key() << " '" << kv.value() << "'",
+        return emitError(loc) << "invalid external " << kv.key() << " '" << kv.value() << "'",
                failure();
       (kv.key() == "offset" ? offset : length) = v;
     }
   }
   if (location.empty())
-    return emitError(loc) << "external data has no location",
-           failure();
+    return emitError(loc) << "external data has no location", failure();
   if (modelDir.empty())
-    return emitError(loc) << "external data needs the model's folder (load from a file)",
-           failure();
+    return emitError(loc) << "external data needs the model's folder (load from a file)", failure();
   // The path must stay inside the model's folder: relative, no "..", and its real path
   // (after symlinks) under the folder's real path.
   SmallString<256> rel(location);
   if (llvm::sys::path::is_absolute(rel) ||
       llvm::any_of(llvm::make_range(llvm::sys::path::begin(rel), llvm::sys::path::end(rel)),
                    [](StringRef c) { return c == ".."; }))
-    return emitError(loc) << "external data path '"
-                          << location << "' leaves the model folder",
+    return emitError(loc) << "external data path '" << location << "' leaves the model folder",
            failure();
   SmallString<256> full(modelDir);
   llvm::sys::path::append(full, rel);
   SmallString<256> realDir, realFile;
-  if (llvm::sys::fs::real_path(modelDir, realDir) ||
-      llvm::sys::fs::real_path(full, realFile))
-    return emitError(loc) << "external data file '"
-                          << location << "' not found next to the model",
+  if (llvm::sys::fs::real_path(modelDir, realDir) || llvm::sys::fs::real_path(full, realFile))
+    return emitError(loc) << "external data file '" << location << "' not found next to the model",
            failure();
   if (!StringRef(realFile).starts_with((realDir + "/").str()))
-    return emitError(loc) << "external data path '"
-                          << location << "' leaves the model folder",
+    return emitError(loc) << "external data path '" << location << "' leaves the model folder",
            failure();
   auto buf = llvm::MemoryBuffer::getFile(realFile, /*IsText=*/false,
                                          /*RequiresNullTerminator=*/false);
   if (!buf)
-    return emitError(loc) << "cannot read external data '"
-                          << location << "'",
-           failure();
+    return emitError(loc) << "cannot read external data '" << location << "'", failure();
   int64_t size = (*buf)->getBufferSize();
   if (offset > size || (length >= 0 && length > size - offset))
-    return emitError(loc) << "external data range ["
-                          << offset << ", +" << length << ") exceeds file size " << size,
+    return emitError(loc) << "external data range [" << offset << ", +" << length
+                          << ") exceeds file size " << size,
            failure();
   if (length < 0)
     length = size - offset;
   return std::string((*buf)->getBufferStart() + offset, length);
 }
 
-FailureOr<ElementsAttr> ModelImporter::tensorToAttr(const onnx::TensorProto &t,
-                                                    Location loc) {
+FailureOr<ElementsAttr> ModelImporter::tensorToAttr(const onnx::TensorProto &t, Location loc) {
   Type et = onnxElementType(&ctx, t.data_type());
   if (!et)
     return emitError(loc) << "tensor '" << t.name() << "' has unsupported type "
@@ -188,8 +172,7 @@ FailureOr<ElementsAttr> ModelImporter::tensorToAttr(const onnx::TensorProto &t,
   int64_t n = 1;
   for (int64_t d : t.dims()) {
     if (d < 0 || (d > 0 && n > kMaxTensorBytes / d))
-      return emitError(loc) << "tensor '" << t.name() << "' has invalid or huge dims",
-             failure();
+      return emitError(loc) << "tensor '" << t.name() << "' has invalid or huge dims", failure();
     dims.push_back(d);
     n *= d;
   }
@@ -209,8 +192,8 @@ FailureOr<ElementsAttr> ModelImporter::tensorToAttr(const onnx::TensorProto &t,
     // Typed fields: convert into the raw little-endian layout.
     raw.resize(n * eb);
     auto fail = [&](int64_t have) {
-      return emitError(loc) << "tensor '" << t.name() << "' has " << have
-                            << " values, expected " << n,
+      return emitError(loc) << "tensor '" << t.name() << "' has " << have << " values, expected "
+                            << n,
              failure();
     };
     auto put = [&](auto field, auto convert) -> LogicalResult {
@@ -241,8 +224,7 @@ FailureOr<ElementsAttr> ModelImporter::tensorToAttr(const onnx::TensorProto &t,
   }
   if ((int64_t)raw.size() != n * eb)
     return emitError(loc) << "tensor '" << t.name() << "' has " << raw.size()
-                          << " bytes of data, expected " << n * eb << " for shape "
-                          << type,
+                          << " bytes of data, expected " << n * eb << " for shape " << type,
            failure();
   if (et.isInteger(1)) {
     SmallVector<bool> bits;
@@ -251,7 +233,8 @@ FailureOr<ElementsAttr> ModelImporter::tensorToAttr(const onnx::TensorProto &t,
     return ElementsAttr(DenseElementsAttr::get(type, ArrayRef<bool>(bits)));
   }
   if (n <= kInlineElementLimit)
-    return ElementsAttr(DenseElementsAttr::getFromRawBuffer(type, ArrayRef(raw.data(), raw.size())));
+    return ElementsAttr(
+        DenseElementsAttr::getFromRawBuffer(type, ArrayRef(raw.data(), raw.size())));
   std::string name = t.name().empty() ? "tensor" : t.name();
   for (char &c : name)
     if (!std::isalnum((unsigned char)c) && c != '_' && c != '.')
@@ -274,9 +257,8 @@ LogicalResult ModelImporter::importInitializer(const onnx::TensorProto &t) {
   return success();
 }
 
-FailureOr<RankedTensorType>
-ModelImporter::valueInfoType(const onnx::ValueInfoProto &vi,
-                             std::vector<std::string> &dimNames) {
+FailureOr<RankedTensorType> ModelImporter::valueInfoType(const onnx::ValueInfoProto &vi,
+                                                         std::vector<std::string> &dimNames) {
   if (!vi.type().has_tensor_type())
     return fileError() << "graph input/output '" << vi.name()
                        << "' is not a tensor (sequences, maps and optionals are "
@@ -289,8 +271,7 @@ ModelImporter::valueInfoType(const onnx::ValueInfoProto &vi,
                        << dtypeName(tt.elem_type()),
            failure();
   if (!tt.has_shape())
-    return fileError() << "graph input '" << vi.name()
-                       << "' has no shape (its rank must be known)",
+    return fileError() << "graph input '" << vi.name() << "' has no shape (its rank must be known)",
            failure();
   SmallVector<int64_t> dims;
   double elems = 1;
@@ -313,8 +294,8 @@ ModelImporter::valueInfoType(const onnx::ValueInfoProto &vi,
     }
   }
   if (elems * rawElementBytes(et) > (double)kMaxTensorBytes)
-    return fileError() << "graph input '" << vi.name() << "' is too large ("
-                       << elems << " elements)",
+    return fileError() << "graph input '" << vi.name() << "' is too large (" << elems
+                       << " elements)",
            failure();
   return RankedTensorType::get(dims, et);
 }
@@ -356,16 +337,16 @@ LogicalResult ModelImporter::importNodes(const onnx::GraphProto &g) {
     const onnx::NodeProto &node = g.node(i);
     Location loc = nodeLoc(node, i);
     if (!node.domain().empty() && node.domain() != "ai.onnx")
-      return emitError(loc) << "unknown op '" << node.op_type() << "' in domain '"
-                            << node.domain() << "'";
+      return emitError(loc) << "unknown op '" << node.op_type() << "' in domain '" << node.domain()
+                            << "'";
     const Handler *h = reg.lookup(node.op_type(), opset);
     if (!h) {
       int since = reg.minVersion(node.op_type());
       if (!since)
         return emitError(loc) << "unknown op '" << node.op_type() << "' (opset " << opset
                               << "): dlc does not support it";
-      return emitError(loc) << "op '" << node.op_type() << "' is supported from opset "
-                            << since << ", the model uses opset " << opset;
+      return emitError(loc) << "op '" << node.op_type() << "' is supported from opset " << since
+                            << ", the model uses opset " << opset;
     }
     std::vector<Value> ins;
     for (const std::string &in : node.input())
@@ -377,8 +358,7 @@ LogicalResult ModelImporter::importNodes(const onnx::GraphProto &g) {
       return failure();
     for (size_t k = ni.outputs.size(); k < (size_t)node.output_size(); ++k)
       if (!node.output(k).empty())
-        return emitError(loc) << "output " << k << " ('" << node.output(k)
-                              << "') is not supported";
+        return emitError(loc) << "output " << k << " ('" << node.output(k) << "') is not supported";
     for (auto [k, name] : llvm::enumerate(node.output())) {
       if (name.empty() || k >= ni.outputs.size())
         continue;
@@ -406,8 +386,8 @@ OwningOpRef<ModuleOp> ModelImporter::run(const onnx::ModelProto &model) {
   if (!opset && model.opset_import_size() == 0)
     opset = kMaxOpset;
   if (opset < kMinOpset || opset > kMaxOpset) {
-    fileError() << "model uses ONNX opset " << opset << "; dlc supports opsets "
-                << kMinOpset << " to " << kMaxOpset;
+    fileError() << "model uses ONNX opset " << opset << "; dlc supports opsets " << kMinOpset
+                << " to " << kMaxOpset;
     return nullptr;
   }
   const onnx::GraphProto &g = model.graph();
@@ -439,8 +419,7 @@ OwningOpRef<ModuleOp> ModelImporter::run(const onnx::ModelProto &model) {
     argDimNames.push_back(b.getArrayAttr(dn));
     graphInputs.push_back(&vi);
   }
-  auto func = func::FuncOp::create(b, module->getLoc(), "main",
-                                   b.getFunctionType(argTypes, {}));
+  auto func = func::FuncOp::create(b, module->getLoc(), "main", b.getFunctionType(argTypes, {}));
   Block *entry = func.addEntryBlock();
   b.setInsertionPointToStart(entry);
   for (auto [i, vi] : llvm::enumerate(graphInputs)) {
@@ -477,8 +456,8 @@ OwningOpRef<ModuleOp> ModelImporter::run(const onnx::ModelProto &model) {
     Value arg = entry->addArgument(type, loc);
     argTypes.push_back(type);
     inputNames.push_back(b.getStringAttr(t.name()));
-    argDimNames.push_back(b.getArrayAttr(SmallVector<Attribute>(
-        type.getRank(), b.getStringAttr(""))));
+    argDimNames.push_back(
+        b.getArrayAttr(SmallVector<Attribute>(type.getRank(), b.getStringAttr(""))));
     shapes[arg] = shapeFromType(type);
     values[t.name()] = arg;
     if (options.initializerValues)
@@ -500,8 +479,8 @@ OwningOpRef<ModuleOp> ModelImporter::run(const onnx::ModelProto &model) {
         onnxElementType(&ctx, vi.type().tensor_type().elem_type()) !=
             cast<ShapedType>(v.getType()).getElementType()) {
       fileError() << "graph output '" << vi.name() << "' is declared "
-                  << dtypeName(vi.type().tensor_type().elem_type())
-                  << " but computed as " << cast<ShapedType>(v.getType()).getElementType();
+                  << dtypeName(vi.type().tensor_type().elem_type()) << " but computed as "
+                  << cast<ShapedType>(v.getType()).getElementType();
       return nullptr;
     }
     results.push_back(v);
@@ -521,8 +500,7 @@ OwningOpRef<ModuleOp> ModelImporter::run(const onnx::ModelProto &model) {
 } // namespace
 
 OwningOpRef<ModuleOp> importModelBytes(MLIRContext &ctx, const std::string &bytes,
-                                       const std::string &modelDir,
-                                       const std::string &displayName,
+                                       const std::string &modelDir, const std::string &displayName,
                                        const ImportOptions &options) {
   ctx.loadDialect<DlcDialect, func::FuncDialect>();
   onnx::ModelProto model;
@@ -537,8 +515,7 @@ OwningOpRef<ModuleOp> importModelBytes(MLIRContext &ctx, const std::string &byte
     return nullptr;
   }
   if (!model.has_graph()) {
-    emitError(FileLineColLoc::get(&ctx, displayName, 0, 0))
-        << "not an ONNX model: it has no graph";
+    emitError(FileLineColLoc::get(&ctx, displayName, 0, 0)) << "not an ONNX model: it has no graph";
     return nullptr;
   }
   return ModelImporter(ctx, displayName, modelDir, options).run(model);

@@ -11,8 +11,7 @@ struct Window {
   std::vector<int64_t> kernel, strides, pads, dilations;
 };
 
-FailureOr<Window> windowParams(NodeImporter &n, std::vector<int64_t> kernel,
-                               bool ceilMode) {
+FailureOr<Window> windowParams(NodeImporter &n, std::vector<int64_t> kernel, bool ceilMode) {
   size_t s = kernel.size();
   Window w;
   w.kernel = kernel;
@@ -36,11 +35,10 @@ FailureOr<Window> windowParams(NodeImporter &n, std::vector<int64_t> kernel,
   for (size_t i = 0; i < s; ++i) {
     auto in = constDim(x[i + 2]);
     if (!in)
-      return n.error() << "auto_pad " << autoPad << " needs static spatial dims",
-             failure();
+      return n.error() << "auto_pad " << autoPad << " needs static spatial dims", failure();
     int64_t out = (*in + w.strides[i] - 1) / w.strides[i];
-    int64_t total = std::max<int64_t>(
-        0, (out - 1) * w.strides[i] + (w.kernel[i] - 1) * w.dilations[i] + 1 - *in);
+    int64_t total = std::max<int64_t>(0, (out - 1) * w.strides[i] +
+                                             (w.kernel[i] - 1) * w.dilations[i] + 1 - *in);
     int64_t small = total / 2, big = total - small;
     w.pads[i] = autoPad == "SAME_UPPER" ? small : big;
     w.pads[i + s] = autoPad == "SAME_UPPER" ? big : small;
@@ -90,10 +88,10 @@ LogicalResult importPool(NodeImporter &n, bool isMax) {
   attrs.push_back(n.named("kernel_shape", n.i64s(w->kernel)));
   attrs.push_back(n.named("ceil_mode", n.b.getBoolAttr(ceilMode)));
   if (!isMax)
-    attrs.push_back(n.named("count_include_pad",
-                            n.b.getBoolAttr(n.attrInt("count_include_pad", 0))));
-  return n.result(n.build1(isMax ? "dlc.max_pool" : "dlc.average_pool",
-                           n.elementType(n.input(0)), {n.input(0)}, attrs));
+    attrs.push_back(
+        n.named("count_include_pad", n.b.getBoolAttr(n.attrInt("count_include_pad", 0))));
+  return n.result(n.build1(isMax ? "dlc.max_pool" : "dlc.average_pool", n.elementType(n.input(0)),
+                           {n.input(0)}, attrs));
 }
 
 /// Softmax/LogSoftmax before opset 13: the input is coerced to 2-D at `axis`.
@@ -109,16 +107,16 @@ LogicalResult importSoftmaxV1(NodeImporter &n, const char *op) {
   auto in = cast<RankedTensorType>(n.input(0).getType());
   if (!in.hasStaticShape())
     return n.error() << "coerced-2D softmax (opset < 13) needs a static shape";
-  auto flat = n.build1("dlc.flatten", t, {n.input(0)},
-                       {n.named("axis", n.b.getI64IntegerAttr(axis))});
+  auto flat =
+      n.build1("dlc.flatten", t, {n.input(0)}, {n.named("axis", n.b.getI64IntegerAttr(axis))});
   if (failed(flat))
     return failure();
   auto s = n.build1(op, t, {*flat}, {axisAttr});
   if (failed(s))
     return failure();
-  return n.result(n.build1("dlc.reshape", t, {*s},
-                           {n.named("shape", n.i64s(in.getShape())),
-                            n.named("allowzero", n.b.getBoolAttr(false))}));
+  return n.result(n.build1(
+      "dlc.reshape", t, {*s},
+      {n.named("shape", n.i64s(in.getShape())), n.named("allowzero", n.b.getBoolAttr(false))}));
 }
 
 /// LayerNormalization whose Mean and InvStdDev outputs are used: built from
@@ -211,8 +209,8 @@ FailureOr<ConvTransposeGeometry> convTransposeGeometry(NodeImporter &n, Value x,
   auto outShape = n.attrInts("output_shape");
   if (outShape || autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
     for (int64_t i = 0; i < s; ++i) {
-      int64_t full = g.strides[i] * (g.in[i + 2] - 1) + g.outPad[i] +
-                     (g.kernel[i] - 1) * g.dil[i] + 1;
+      int64_t full =
+          g.strides[i] * (g.in[i + 2] - 1) + g.outPad[i] + (g.kernel[i] - 1) * g.dil[i] + 1;
       int64_t target =
           outShape ? (*outShape)[outShape->size() - s + i] : g.in[i + 2] * g.strides[i];
       int64_t total = full - target;
@@ -250,9 +248,10 @@ FailureOr<Value> insertStrideZeros(NodeImporter &n, Value x, const ConvTranspose
       return failure();
     std::vector<int64_t> zeroPads(2 * (g.rank + 1), 0);
     zeroPads[g.rank + 1 + i + 3] = st - 1;
-    auto p = n.build1("dlc.pad", t, {*a},
-                      {n.named("pads", n.i64s(zeroPads)), n.named("mode", n.b.getStringAttr("constant")),
-                       n.named("value", n.b.getF64FloatAttr(0))});
+    auto p =
+        n.build1("dlc.pad", t, {*a},
+                 {n.named("pads", n.i64s(zeroPads)), n.named("mode", n.b.getStringAttr("constant")),
+                  n.named("value", n.b.getF64FloatAttr(0))});
     if (failed(p))
       return failure();
     std::vector<int64_t> merged(shape);
@@ -260,9 +259,10 @@ FailureOr<Value> insertStrideZeros(NodeImporter &n, Value x, const ConvTranspose
     auto mrg = reshapeTo(n, t, *p, merged);
     if (failed(mrg))
       return failure();
-    auto sl = n.build1("dlc.slice", t, {*mrg},
-                       {n.named("starts", n.i64s({0})), n.named("ends", n.i64s({(len - 1) * st + 1})),
-                        n.named("axes", n.i64s({i + 2})), n.named("steps", n.i64s({1}))});
+    auto sl =
+        n.build1("dlc.slice", t, {*mrg},
+                 {n.named("starts", n.i64s({0})), n.named("ends", n.i64s({(len - 1) * st + 1})),
+                  n.named("axes", n.i64s({i + 2})), n.named("steps", n.i64s({1}))});
     if (failed(sl))
       return failure();
     cur = *sl;
@@ -290,9 +290,10 @@ FailureOr<Value> padToReach(NodeImporter &n, Value cur, const ConvTransposeGeome
     ones.push_back(1);
     crop |= b < 0 || e < 0;
   }
-  auto padded = n.build1("dlc.pad", t, {cur},
-                         {n.named("pads", n.i64s(padAll)), n.named("mode", n.b.getStringAttr("constant")),
-                          n.named("value", n.b.getF64FloatAttr(0))});
+  auto padded =
+      n.build1("dlc.pad", t, {cur},
+               {n.named("pads", n.i64s(padAll)), n.named("mode", n.b.getStringAttr("constant")),
+                n.named("value", n.b.getF64FloatAttr(0))});
   if (failed(padded) || !crop)
     return padded;
   return n.build1("dlc.slice", t, {*padded},
@@ -340,11 +341,11 @@ LogicalResult importConvTranspose(NodeImporter &n) {
   if (n.input(2))
     ops.push_back(n.input(2));
   int64_t s = g->spatial;
-  return n.result(n.build1("dlc.conv", n.elementType(x), ops,
-                           {n.named("strides", n.i64s(std::vector<int64_t>(s, 1))),
-                            n.named("pads", n.i64s(std::vector<int64_t>(2 * s, 0))),
-                            n.named("dilations", n.i64s(g->dil)),
-                            n.named("group", n.b.getI64IntegerAttr(1))}));
+  return n.result(
+      n.build1("dlc.conv", n.elementType(x), ops,
+               {n.named("strides", n.i64s(std::vector<int64_t>(s, 1))),
+                n.named("pads", n.i64s(std::vector<int64_t>(2 * s, 0))),
+                n.named("dilations", n.i64s(g->dil)), n.named("group", n.b.getI64IntegerAttr(1))}));
 }
 
 } // namespace
@@ -355,43 +356,39 @@ void registerNNOps(OpRegistry &r) {
     SmallVector<Value> ins(n.inputs.begin(), n.inputs.end());
     if (ins.empty())
       return n.error() << "needs at least one input";
-    return n.result(n.build1("dlc.einsum", n.elementType(ins[0]), ins,
-                             {n.named("equation",
-                                      n.b.getStringAttr(n.attrString("equation", "")))}));
+    return n.result(
+        n.build1("dlc.einsum", n.elementType(ins[0]), ins,
+                 {n.named("equation", n.b.getStringAttr(n.attrString("equation", "")))}));
   });
   r.add("MatMul", 1, [](NodeImporter &n) {
-    return n.result(
-        n.build1("dlc.matmul", n.elementType(n.input(0)), {n.input(0), n.input(1)}));
+    return n.result(n.build1("dlc.matmul", n.elementType(n.input(0)), {n.input(0), n.input(1)}));
   });
   r.add("Gemm", 1, [](NodeImporter &n) {
     SmallVector<Value> ops{n.input(0), n.input(1)};
     if (n.input(2))
       ops.push_back(n.input(2));
-    return n.result(n.build1(
-        "dlc.gemm", n.elementType(n.input(0)), ops,
-        {n.named("alpha", n.b.getF32FloatAttr(n.attrFloat("alpha", 1.0f))),
-         n.named("beta", n.b.getF32FloatAttr(n.attrFloat("beta", 1.0f))),
-         n.named("transA", n.b.getBoolAttr(n.attrInt("transA", 0))),
-         n.named("transB", n.b.getBoolAttr(n.attrInt("transB", 0)))}));
+    return n.result(n.build1("dlc.gemm", n.elementType(n.input(0)), ops,
+                             {n.named("alpha", n.b.getF32FloatAttr(n.attrFloat("alpha", 1.0f))),
+                              n.named("beta", n.b.getF32FloatAttr(n.attrFloat("beta", 1.0f))),
+                              n.named("transA", n.b.getBoolAttr(n.attrInt("transA", 0))),
+                              n.named("transB", n.b.getBoolAttr(n.attrInt("transB", 0)))}));
   });
   r.add("Conv", 1, importConv);
   r.add("MaxPool", 1, [](NodeImporter &n) { return importPool(n, true); });
   r.add("AveragePool", 1, [](NodeImporter &n) { return importPool(n, false); });
   r.add("GlobalAveragePool", 1, [](NodeImporter &n) {
-    return n.result(
-        n.build1("dlc.global_average_pool", n.elementType(n.input(0)), {n.input(0)}));
+    return n.result(n.build1("dlc.global_average_pool", n.elementType(n.input(0)), {n.input(0)}));
   });
   r.add("GlobalMaxPool", 1, [](NodeImporter &n) {
-    return n.result(
-        n.build1("dlc.global_max_pool", n.elementType(n.input(0)), {n.input(0)}));
+    return n.result(n.build1("dlc.global_max_pool", n.elementType(n.input(0)), {n.input(0)}));
   });
   r.add("BatchNormalization", 7, [](NodeImporter &n) -> LogicalResult {
     if (n.attrInt("training_mode", 0))
       return n.error() << "training-mode BatchNormalization is not supported for inference";
-    return n.result(n.build1(
-        "dlc.batch_norm", n.elementType(n.input(0)),
-        {n.input(0), n.input(1), n.input(2), n.input(3), n.input(4)},
-        {n.named("epsilon", n.b.getF32FloatAttr(n.attrFloat("epsilon", 1e-5f)))}));
+    return n.result(
+        n.build1("dlc.batch_norm", n.elementType(n.input(0)),
+                 {n.input(0), n.input(1), n.input(2), n.input(3), n.input(4)},
+                 {n.named("epsilon", n.b.getF32FloatAttr(n.attrFloat("epsilon", 1e-5f)))}));
   });
   r.add("LayerNormalization", 17, [](NodeImporter &n) -> LogicalResult {
     if (n.wantsOutput(1) || n.wantsOutput(2))
@@ -399,21 +396,19 @@ void registerNNOps(OpRegistry &r) {
     SmallVector<Value> ops{n.input(0), n.input(1)};
     if (n.input(2))
       ops.push_back(n.input(2));
-    return n.result(n.build1(
-        "dlc.layer_norm", n.elementType(n.input(0)), ops,
-        {n.named("axis", n.b.getI64IntegerAttr(n.attrInt("axis", -1))),
-         n.named("epsilon", n.b.getF32FloatAttr(n.attrFloat("epsilon", 1e-5f)))}));
+    return n.result(
+        n.build1("dlc.layer_norm", n.elementType(n.input(0)), ops,
+                 {n.named("axis", n.b.getI64IntegerAttr(n.attrInt("axis", -1))),
+                  n.named("epsilon", n.b.getF32FloatAttr(n.attrFloat("epsilon", 1e-5f)))}));
   });
   r.add("Softmax", 1, [](NodeImporter &n) { return importSoftmaxV1(n, "dlc.softmax"); });
-  r.add("LogSoftmax", 1,
-        [](NodeImporter &n) { return importSoftmaxV1(n, "dlc.log_softmax"); });
-  for (auto [onnx, op] : {std::pair{"Softmax", "dlc.softmax"},
-                          std::pair{"LogSoftmax", "dlc.log_softmax"}}) {
+  r.add("LogSoftmax", 1, [](NodeImporter &n) { return importSoftmaxV1(n, "dlc.log_softmax"); });
+  for (auto [onnx, op] :
+       {std::pair{"Softmax", "dlc.softmax"}, std::pair{"LogSoftmax", "dlc.log_softmax"}}) {
     std::string name = op;
     r.add(onnx, 13, [name](NodeImporter &n) {
       return n.result(n.build1(name, n.elementType(n.input(0)), {n.input(0)},
-                               {n.named("axis", n.b.getI64IntegerAttr(
-                                                    n.attrInt("axis", -1)))}));
+                               {n.named("axis", n.b.getI64IntegerAttr(n.attrInt("axis", -1)))}));
     });
   }
 }

@@ -51,16 +51,15 @@ LogicalResult importSplit(NodeImporter &n, bool sizesFromInput) {
                      << " outputs";
   SmallVector<Type> types(sizes.size(), n.elementType(n.input(0)));
   auto r = n.build("dlc.split", types, {n.input(0)},
-                   {n.named("axis", n.b.getI64IntegerAttr(*a)),
-                    n.named("sizes", n.i64s(sizes))});
+                   {n.named("axis", n.b.getI64IntegerAttr(*a)), n.named("sizes", n.i64s(sizes))});
   if (failed(r))
     return failure();
   n.outputs.assign(r->begin(), r->end());
   return success();
 }
 
-LogicalResult importSlice(NodeImporter &n, std::vector<int64_t> starts,
-                          std::vector<int64_t> ends, std::optional<std::vector<int64_t>> axes,
+LogicalResult importSlice(NodeImporter &n, std::vector<int64_t> starts, std::vector<int64_t> ends,
+                          std::optional<std::vector<int64_t>> axes,
                           std::optional<std::vector<int64_t>> steps) {
   if (!axes) {
     axes.emplace();
@@ -71,15 +70,13 @@ LogicalResult importSlice(NodeImporter &n, std::vector<int64_t> starts,
     steps.emplace(starts.size(), 1);
   return n.result(n.build1("dlc.slice", n.elementType(n.input(0)), {n.input(0)},
                            {n.named("starts", n.i64s(starts)), n.named("ends", n.i64s(ends)),
-                            n.named("axes", n.i64s(*axes)),
-                            n.named("steps", n.i64s(*steps))}));
+                            n.named("axes", n.i64s(*axes)), n.named("steps", n.i64s(*steps))}));
 }
 
 LogicalResult importPad(NodeImporter &n, std::vector<int64_t> pads, double value) {
   std::string mode = n.attrString("mode", "constant");
   return n.result(n.build1("dlc.pad", n.elementType(n.input(0)), {n.input(0)},
-                           {n.named("pads", n.i64s(pads)),
-                            n.named("mode", n.b.getStringAttr(mode)),
+                           {n.named("pads", n.i64s(pads)), n.named("mode", n.b.getStringAttr(mode)),
                             n.named("value", n.b.getF64FloatAttr(value))}));
 }
 
@@ -109,11 +106,11 @@ LogicalResult importConstant(NodeImporter &n) {
     return n.result(n.constant(*attr));
   }
   if (a.name() == "value_float")
-    return n.result(n.constant(DenseElementsAttr::get(
-        RankedTensorType::get({}, b.getF32Type()), b.getF32FloatAttr(a.f()))));
+    return n.result(n.constant(DenseElementsAttr::get(RankedTensorType::get({}, b.getF32Type()),
+                                                      b.getF32FloatAttr(a.f()))));
   if (a.name() == "value_int")
-    return n.result(n.constant(DenseElementsAttr::get(
-        RankedTensorType::get({}, b.getI64Type()), b.getI64IntegerAttr(a.i()))));
+    return n.result(n.constant(DenseElementsAttr::get(RankedTensorType::get({}, b.getI64Type()),
+                                                      b.getI64IntegerAttr(a.i()))));
   if (a.name() == "value_floats") {
     std::vector<float> v(a.floats().begin(), a.floats().end());
     return n.result(n.constant(DenseElementsAttr::get(
@@ -141,8 +138,8 @@ void registerReshapeOps(OpRegistry &r) {
     return reshapeLike(n, "dlc.flatten",
                        {n.named("axis", n.b.getI64IntegerAttr(n.attrInt("axis", 1)))});
   });
-  for (auto [onnx, op] : {std::pair{"Squeeze", "dlc.squeeze"},
-                          std::pair{"Unsqueeze", "dlc.unsqueeze"}}) {
+  for (auto [onnx, op] :
+       {std::pair{"Squeeze", "dlc.squeeze"}, std::pair{"Unsqueeze", "dlc.unsqueeze"}}) {
     std::string name = op;
     for (int since : {1, 13})
       r.add(onnx, since, [name, since](NodeImporter &n) -> LogicalResult {
@@ -213,8 +210,7 @@ void registerGatherOps(OpRegistry &r) {
           if (v.getSExtValue() < -*dim || v.getSExtValue() >= *dim)
             return n.error() << "index " << v.getSExtValue() << " is out of range for a dim of "
                              << *dim;
-    return n.result(n.build1("dlc.gather", n.elementType(n.input(0)),
-                             {n.input(0), n.input(1)},
+    return n.result(n.build1("dlc.gather", n.elementType(n.input(0)), {n.input(0), n.input(1)},
                              {n.named("axis", n.b.getI64IntegerAttr(n.attrInt("axis", 0)))}));
   });
   r.add("GatherElements", 11, [](NodeImporter &n) {
@@ -223,10 +219,9 @@ void registerGatherOps(OpRegistry &r) {
                              {n.named("axis", n.b.getI64IntegerAttr(n.attrInt("axis", 0)))}));
   });
   r.add("GatherND", 11, [](NodeImporter &n) {
-    return n.result(n.build1("dlc.gather_nd", n.elementType(n.input(0)),
-                             {n.input(0), n.input(1)},
-                             {n.named("batch_dims",
-                                      n.b.getI64IntegerAttr(n.attrInt("batch_dims", 0)))}));
+    return n.result(
+        n.build1("dlc.gather_nd", n.elementType(n.input(0)), {n.input(0), n.input(1)},
+                 {n.named("batch_dims", n.b.getI64IntegerAttr(n.attrInt("batch_dims", 0)))}));
   });
   r.add("Trilu", 14, [](NodeImporter &n) -> LogicalResult {
     // A constant mask over the last two (static) dims selects the kept triangle.
@@ -252,8 +247,7 @@ void registerGatherOps(OpRegistry &r) {
     Value mask = n.constant(DenseElementsAttr::get(
         RankedTensorType::get({rows, cols}, n.b.getI1Type()), ArrayRef<bool>(bits)));
     Value zero = n.scalar(n.elementType(n.input(0)), 0);
-    return n.result(n.build1("dlc.where", n.elementType(n.input(0)),
-                             {mask, n.input(0), zero}));
+    return n.result(n.build1("dlc.where", n.elementType(n.input(0)), {mask, n.input(0), zero}));
   });
 }
 
@@ -313,10 +307,10 @@ void registerExpandPadOps(OpRegistry &r) {
 /// Shape, Size, Constant, ConstantOfShape, Range.
 void registerShapeOps(OpRegistry &r) {
   r.add("Shape", 1, [](NodeImporter &n) {
-    return n.result(n.build1(
-        "dlc.shape", n.b.getI64Type(), {n.input(0)},
-        {n.named("start", n.b.getI64IntegerAttr(n.attrInt("start", 0))),
-         n.named("end", n.b.getI64IntegerAttr(n.attrInt("end", INT64_MAX / 2)))}));
+    return n.result(
+        n.build1("dlc.shape", n.b.getI64Type(), {n.input(0)},
+                 {n.named("start", n.b.getI64IntegerAttr(n.attrInt("start", 0))),
+                  n.named("end", n.b.getI64IntegerAttr(n.attrInt("end", INT64_MAX / 2)))}));
   });
   r.add("Size", 1, [](NodeImporter &n) {
     return n.result(n.build1("dlc.size", n.b.getI64Type(), {n.input(0)}));
@@ -357,8 +351,7 @@ void registerShapeOps(OpRegistry &r) {
       return failure();
     if (*delta == 0)
       return n.error() << "delta must not be 0";
-    int64_t count =
-        std::max<int64_t>(0, (int64_t)std::ceil((*limit - *start) / *delta));
+    int64_t count = std::max<int64_t>(0, (int64_t)std::ceil((*limit - *start) / *delta));
     if (count > (int64_t(1) << 24))
       return n.error() << "Range of " << count << " elements is too large";
     std::vector<double> values;

@@ -77,8 +77,7 @@ struct MatMulLowering : OpRewritePattern<MatMulOp> {
     outShape.push_back(bType.getDimSize(br - 1));
     outDims.push_back(dimsOf(rewriter, loc, b)[br - 1]);
     auto accType = RankedTensorType::get(outShape, et);
-    Value acc = filledTensor(rewriter, loc, accType, outDims,
-                             scalarConst(rewriter, loc, et, 0));
+    Value acc = filledTensor(rewriter, loc, accType, outDims, scalarConst(rewriter, loc, et, 0));
     SmallVector<AffineExpr> aExprs = batchMap(a, aType), bExprs = batchMap(b, bType);
     aExprs.append({d(nb), d(nb + 2)});
     bExprs.append({d(nb + 2), d(nb + 1)});
@@ -90,14 +89,13 @@ struct MatMulLowering : OpRewritePattern<MatMulOp> {
                                 AffineMap::get(loops, 0, cExprs, ctx)};
     SmallVector<utils::IteratorType> iters(loops - 1, utils::IteratorType::parallel);
     iters.push_back(utils::IteratorType::reduction);
-    Value mm = linalg::GenericOp::create(
-                   rewriter, loc, TypeRange{accType}, ValueRange{a, b}, ValueRange{acc},
-                   maps, iters,
-                   [&](OpBuilder &nb2, Location nl, ValueRange args) {
-                     linalg::YieldOp::create(nb2, nl,
-                                             addOrMul(nb2, nl, args[2], args[0], args[1]));
-                   })
-                   .getResult(0);
+    Value mm =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{accType}, ValueRange{a, b}, ValueRange{acc}, maps, iters,
+            [&](OpBuilder &nb2, Location nl, ValueRange args) {
+              linalg::YieldOp::create(nb2, nl, addOrMul(nb2, nl, args[2], args[0], args[1]));
+            })
+            .getResult(0);
     if (accType.getRank() != resultType.getRank())
       mm = reshapeUnitDims(rewriter, loc, mm, resultType);
     if (!mm)
@@ -119,21 +117,17 @@ struct GemmLowering : OpRewritePattern<GemmOp> {
     Type et = resultType.getElementType();
     auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
     // Loops: m, n, k.
-    AffineMap aMap = AffineMap::get(3, 0,
-                                    op.getTransA() ? ArrayRef<AffineExpr>{d(2), d(0)}
-                                                   : ArrayRef<AffineExpr>{d(0), d(2)},
-                                    ctx);
-    AffineMap bMap = AffineMap::get(3, 0,
-                                    op.getTransB() ? ArrayRef<AffineExpr>{d(1), d(2)}
-                                                   : ArrayRef<AffineExpr>{d(2), d(1)},
-                                    ctx);
+    AffineMap aMap = AffineMap::get(
+        3, 0, op.getTransA() ? ArrayRef<AffineExpr>{d(2), d(0)} : ArrayRef<AffineExpr>{d(0), d(2)},
+        ctx);
+    AffineMap bMap = AffineMap::get(
+        3, 0, op.getTransB() ? ArrayRef<AffineExpr>{d(1), d(2)} : ArrayRef<AffineExpr>{d(2), d(1)},
+        ctx);
     AffineMap cMap = AffineMap::get(3, 0, {d(0), d(1)}, ctx);
     SmallVector<OpFoldResult> aDims = dimsOf(rewriter, loc, op.getA());
     SmallVector<OpFoldResult> bDims = dimsOf(rewriter, loc, op.getB());
-    SmallVector<OpFoldResult> outDims{aDims[op.getTransA() ? 1 : 0],
-                                      bDims[op.getTransB() ? 0 : 1]};
-    Value acc = filledTensor(rewriter, loc, resultType, outDims,
-                             scalarConst(rewriter, loc, et, 0));
+    SmallVector<OpFoldResult> outDims{aDims[op.getTransA() ? 1 : 0], bDims[op.getTransB() ? 0 : 1]};
+    Value acc = filledTensor(rewriter, loc, resultType, outDims, scalarConst(rewriter, loc, et, 0));
     Value mm = linalg::GenericOp::create(
                    rewriter, loc, TypeRange{resultType}, ValueRange{op.getA(), op.getB()},
                    ValueRange{acc}, SmallVector<AffineMap>{aMap, bMap, cMap},
@@ -150,19 +144,19 @@ struct GemmLowering : OpRewritePattern<GemmOp> {
     if (withC)
       operands.push_back(op.getC());
     if (alpha != 1.0 || withC) {
-      mm = buildElementwise(
-          rewriter, loc, resultType, operands, [&](OpBuilder &b, Location nl, ValueRange v) {
-            Value r = v[0];
-            if (alpha != 1.0)
-              r = mulScalar(b, nl, r, scalarConst(b, nl, et, alpha));
-            if (v.size() > 1) {
-              Value c = v[1];
-              if (beta != 1.0)
-                c = mulScalar(b, nl, c, scalarConst(b, nl, et, beta));
-              r = addScalar(b, nl, r, c);
-            }
-            return r;
-          });
+      mm = buildElementwise(rewriter, loc, resultType, operands,
+                            [&](OpBuilder &b, Location nl, ValueRange v) {
+                              Value r = v[0];
+                              if (alpha != 1.0)
+                                r = mulScalar(b, nl, r, scalarConst(b, nl, et, alpha));
+                              if (v.size() > 1) {
+                                Value c = v[1];
+                                if (beta != 1.0)
+                                  c = mulScalar(b, nl, c, scalarConst(b, nl, et, beta));
+                                r = addScalar(b, nl, r, c);
+                              }
+                              return r;
+                            });
     }
     rewriter.replaceOp(op, mm);
     return success();
@@ -175,16 +169,14 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
     auto resultType = dyn_cast<RankedTensorType>(op.getType());
     auto xType = dyn_cast<RankedTensorType>(op.getX().getType());
     auto wType = dyn_cast<RankedTensorType>(op.getW().getType());
-    if (!resultType || !xType || !wType || !wType.hasStaticShape() ||
-        xType.isDynamicDim(1))
+    if (!resultType || !xType || !wType || !wType.hasStaticShape() || xType.isDynamicDim(1))
       return rewriter.notifyMatchFailure(op, "needs ranked types and static weights");
     Location loc = op.getLoc();
     MLIRContext *ctx = getContext();
     Type et = resultType.getElementType();
     int64_t s = xType.getRank() - 2, G = op.getGroup();
     int64_t C = xType.getDimSize(1), M = wType.getDimSize(0), Cg = C / G, Mg = M / G;
-    ArrayRef<int64_t> pads = op.getPads(), strides = op.getStrides(),
-                      dilations = op.getDilations();
+    ArrayRef<int64_t> pads = op.getPads(), strides = op.getStrides(), dilations = op.getDilations();
     Value x = paddedInput(rewriter, op);
     auto pType = cast<RankedTensorType>(x.getType());
     // Grouped: x as [N, G, Cg, S...], w as [G, Mg, Cg, K...], y as [N, G, Mg, O...].
@@ -246,8 +238,8 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
       int64_t span = dilations[i] * (wType.getDimSize(i + 2) - 1) + 1;
       ygShape.push_back(resultType.getDimSize(i + 2));
       AffineExpr e = (getAffineSymbolExpr(0, ctx) - span).floorDiv(strides[i]) + 1;
-      ygDims.push_back(affine::makeComposedFoldedAffineApply(
-          rewriter, loc, AffineMap::get(0, 1, e), {pDims[i + 2]}));
+      ygDims.push_back(affine::makeComposedFoldedAffineApply(rewriter, loc, AffineMap::get(0, 1, e),
+                                                             {pDims[i + 2]}));
     }
     auto ygType = RankedTensorType::get(ygShape, et);
     Value acc = filledTensor(rewriter, loc, ygType, ygDims, scalarConst(rewriter, loc, et, 0));
@@ -293,8 +285,8 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
       int64_t dsz = xType.getDimSize(i + 2);
       padded.push_back(ShapedType::isDynamic(dsz) ? dsz : dsz + pads[i] + pads[i + s]);
     }
-    return tensor::PadOp::create(rewriter, op.getLoc(), RankedTensorType::get(padded, et), x,
-                                 low, high, scalarConst(rewriter, op.getLoc(), et, 0));
+    return tensor::PadOp::create(rewriter, op.getLoc(), RankedTensorType::get(padded, et), x, low,
+                                 high, scalarConst(rewriter, op.getLoc(), et, 0));
   }
 
   /// `y` plus the Conv's bias, broadcast along the output channels.
@@ -346,8 +338,7 @@ struct EinsumLowering : OpRewritePattern<EinsumOp> {
         bool wider = llvm::any_of(llvm::zip(op.getInputs(), labels->first), [&](auto p) {
           auto [w, wl] = p;
           size_t j = wl.find(c);
-          return j != std::string::npos &&
-                 cast<RankedTensorType>(w.getType()).getDimSize(j) != 1;
+          return j != std::string::npos && cast<RankedTensorType>(w.getType()).getDimSize(j) != 1;
         });
         e.push_back(t.getDimSize(i) == 1 && wider ? getAffineConstantExpr(0, ctx) : dim(c));
       }
@@ -360,8 +351,8 @@ struct EinsumLowering : OpRewritePattern<EinsumOp> {
       OpFoldResult d = rewriter.getIndexAttr(rt.getDimSize(i));
       if (rt.isDynamicDim(i))
         for (auto [v, l] : llvm::zip(op.getInputs(), labels->first))
-          if (size_t j = l.find(c); j != std::string::npos &&
-                                    cast<RankedTensorType>(v.getType()).isDynamicDim(j)) {
+          if (size_t j = l.find(c);
+              j != std::string::npos && cast<RankedTensorType>(v.getType()).isDynamicDim(j)) {
             d = tensor::DimOp::create(rewriter, loc, v, j).getResult();
             break;
           }
@@ -391,8 +382,7 @@ struct EinsumLowering : OpRewritePattern<EinsumOp> {
 } // namespace
 
 void populateContractionToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<MatMulLowering, GemmLowering, ConvLowering, EinsumLowering>(
-      patterns.getContext());
+  patterns.add<MatMulLowering, GemmLowering, ConvLowering, EinsumLowering>(patterns.getContext());
 }
 
 } // namespace dlc

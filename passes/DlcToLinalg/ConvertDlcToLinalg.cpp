@@ -31,9 +31,8 @@ struct ConvertDlcToLinalgPass : impl::ConvertDlcToLinalgBase<ConvertDlcToLinalgP
     populateDataMovementToLinalgPatterns(patterns);
     populateResizeToLinalgPatterns(patterns);
     ConversionTarget target(*ctx);
-    target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
-                           arith::ArithDialect, math::MathDialect,
-                           affine::AffineDialect>();
+    target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect, arith::ArithDialect,
+                           math::MathDialect, affine::AffineDialect>();
     target.addIllegalDialect<DlcDialect>();
     target.addLegalOp<KernelOp, YieldOp>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });

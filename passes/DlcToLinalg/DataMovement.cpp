@@ -49,7 +49,8 @@ Value gatherGeneric(OpBuilder &b, Location loc, RankedTensorType resultType,
                for (int64_t i = 0; i < rank; ++i)
                  ivs.push_back(linalg::IndexOp::create(nb, l, i));
                SmallVector<Value> at = sourceIndex(nb, l, ivs, args.drop_back());
-               linalg::YieldOp::create(nb, l, tensor::ExtractOp::create(nb, l, src, at).getResult());
+               linalg::YieldOp::create(nb, l,
+                                       tensor::ExtractOp::create(nb, l, src, at).getResult());
              })
       .getResult(0);
 }
@@ -74,9 +75,9 @@ struct TransposeLowering : OpRewritePattern<TransposeOp> {
     for (int64_t p : op.getPerm())
       out.push_back(in[p]);
     Value init = emptyTensor(rewriter, loc, rt, out);
-    rewriter.replaceOp(op, linalg::TransposeOp::create(rewriter, loc, op.getX(), init,
-                                                       op.getPerm())
-                               .getResult()[0]);
+    rewriter.replaceOp(
+        op,
+        linalg::TransposeOp::create(rewriter, loc, op.getX(), init, op.getPerm()).getResult()[0]);
     return success();
   }
 };
@@ -93,9 +94,8 @@ struct ConcatLowering : OpRewritePattern<ConcatOp> {
     AffineExpr s0 = getAffineSymbolExpr(0, getContext()), s1 = getAffineSymbolExpr(1, getContext());
     OpFoldResult total = rewriter.getIndexAttr(0);
     for (Value in : op.getInputs())
-      total = affine::makeComposedFoldedAffineApply(
-          rewriter, loc, AffineMap::get(0, 2, s0 + s1),
-          {total, dimsOf(rewriter, loc, in)[axis]});
+      total = affine::makeComposedFoldedAffineApply(rewriter, loc, AffineMap::get(0, 2, s0 + s1),
+                                                    {total, dimsOf(rewriter, loc, in)[axis]});
     dims[axis] = total;
     for (int64_t i = 0; i < rank; ++i)
       if (i != axis && !rt.isDynamicDim(i))
@@ -108,8 +108,7 @@ struct ConcatLowering : OpRewritePattern<ConcatOp> {
       offsets[axis] = offset;
       SmallVector<OpFoldResult> sizes = dimsOf(rewriter, loc, in);
       acc = tensor::InsertSliceOp::create(rewriter, loc, in, acc, offsets, sizes, strides);
-      offset = affine::makeComposedFoldedAffineApply(rewriter, loc,
-                                                     AffineMap::get(0, 2, s0 + s1),
+      offset = affine::makeComposedFoldedAffineApply(rewriter, loc, AffineMap::get(0, 2, s0 + s1),
                                                      {offset, sizes[axis]});
     }
     rewriter.replaceOp(op, acc);
@@ -132,8 +131,7 @@ struct SplitLowering : OpRewritePattern<SplitOp> {
       offsets[axis] = rewriter.getIndexAttr(offset);
       sizes[axis] = rewriter.getIndexAttr(size);
       results.push_back(tensor::ExtractSliceOp::create(
-          rewriter, loc, cast<RankedTensorType>(r.getType()), op.getX(), offsets, sizes,
-          strides));
+          rewriter, loc, cast<RankedTensorType>(r.getType()), op.getX(), offsets, sizes, strides));
       offset += size;
     }
     rewriter.replaceOp(op, results);
@@ -158,7 +156,8 @@ struct SliceLowering : OpRewritePattern<SliceOp> {
     for (size_t i = 0; i < op.getStarts().size(); ++i) {
       int64_t axis = *normalizeAxis(op.getAxes()[i], rank);
       int64_t s = op.getStarts()[i], st = op.getSteps()[i];
-      sizes[axis] = rt.isDynamicDim(axis) ? OpFoldResult() : rewriter.getIndexAttr(rt.getDimSize(axis));
+      sizes[axis] =
+          rt.isDynamicDim(axis) ? OpFoldResult() : rewriter.getIndexAttr(rt.getDimSize(axis));
       if (xt.isDynamicDim(axis)) {
         // Verified shape: start >= 0, open end, step 1.
         offsets[axis] = rewriter.getIndexAttr(s);
@@ -181,8 +180,8 @@ struct SliceLowering : OpRewritePattern<SliceOp> {
       if (!sizes[i])
         sizes[i] = xDims[i];
     if (!negative) {
-      rewriter.replaceOp(op, tensor::ExtractSliceOp::create(rewriter, loc, rt, op.getX(),
-                                                            offsets, sizes, strides));
+      rewriter.replaceOp(op, tensor::ExtractSliceOp::create(rewriter, loc, rt, op.getX(), offsets,
+                                                            sizes, strides));
       return success();
     }
     Value src = op.getX();
@@ -244,8 +243,8 @@ struct GatherElementsLowering : OpRewritePattern<GatherElementsOp> {
     Location loc = op.getLoc();
     int64_t axis = *normalizeAxis(op.getAxis(), dt.getRank());
     Value data = op.getData();
-    Value axisDim = getValueOrCreateConstantIndexOp(rewriter, loc,
-                                                    dimsOf(rewriter, loc, data)[axis]);
+    Value axisDim =
+        getValueOrCreateConstantIndexOp(rewriter, loc, dimsOf(rewriter, loc, data)[axis]);
     rewriter.replaceOp(
         op, gatherGeneric(rewriter, loc, rt, dimsOf(rewriter, loc, op.getIndices()), data,
                           {op.getIndices()}, {rewriter.getMultiDimIdentityMap(rt.getRank())},
@@ -276,20 +275,20 @@ struct GatherNDLowering : OpRewritePattern<GatherNDOp> {
     SmallVector<Value> dimV;
     for (OpFoldResult d : dDims)
       dimV.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, d));
-    rewriter.replaceOp(
-        op, gatherGeneric(rewriter, loc, rt, outDims, data, {}, {},
-                          [&](OpBuilder &bb, Location l, ValueRange ivs, ValueRange) {
-                            SmallVector<Value> at(ivs.take_front(b));
-                            SmallVector<Value> iAt(ivs.take_front(q - 1));
-                            for (int64_t j = 0; j < k; ++j) {
-                              iAt.push_back(idx(bb, l, j));
-                              Value raw = tensor::ExtractOp::create(bb, l, indices, iAt);
-                              iAt.pop_back();
-                              at.push_back(wrapIndex(bb, l, raw, dimV[b + j]));
-                            }
-                            llvm::append_range(at, ivs.drop_front(q - 1));
-                            return at;
-                          }));
+    rewriter.replaceOp(op,
+                       gatherGeneric(rewriter, loc, rt, outDims, data, {}, {},
+                                     [&](OpBuilder &bb, Location l, ValueRange ivs, ValueRange) {
+                                       SmallVector<Value> at(ivs.take_front(b));
+                                       SmallVector<Value> iAt(ivs.take_front(q - 1));
+                                       for (int64_t j = 0; j < k; ++j) {
+                                         iAt.push_back(idx(bb, l, j));
+                                         Value raw = tensor::ExtractOp::create(bb, l, indices, iAt);
+                                         iAt.pop_back();
+                                         at.push_back(wrapIndex(bb, l, raw, dimV[b + j]));
+                                       }
+                                       llvm::append_range(at, ivs.drop_front(q - 1));
+                                       return at;
+                                     }));
     return success();
   }
 };
@@ -300,10 +299,9 @@ struct ExpandLowering : OpRewritePattern<ExpandOp> {
     auto rt = dyn_cast<RankedTensorType>(op.getType());
     if (!rt || !isa<RankedTensorType>(op.getX().getType()))
       return rewriter.notifyMatchFailure(op, "unranked");
-    rewriter.replaceOp(op, buildElementwise(rewriter, op.getLoc(), rt, {op.getX()},
-                                            [](OpBuilder &, Location, ValueRange v) {
-                                              return v[0];
-                                            }));
+    rewriter.replaceOp(op,
+                       buildElementwise(rewriter, op.getLoc(), rt, {op.getX()},
+                                        [](OpBuilder &, Location, ValueRange v) { return v[0]; }));
     return success();
   }
 };
@@ -323,8 +321,7 @@ struct TileLowering : OpRewritePattern<TileOp> {
     for (OpFoldResult d : in)
       inV.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, d));
     rewriter.replaceOp(op, gatherGeneric(rewriter, loc, rt, out, op.getX(), {}, {},
-                                         [&](OpBuilder &b, Location l, ValueRange ivs,
-                                             ValueRange) {
+                                         [&](OpBuilder &b, Location l, ValueRange ivs, ValueRange) {
                                            SmallVector<Value> at;
                                            for (auto [iv, d] : llvm::zip(ivs, inV))
                                              at.push_back(arith::RemUIOp::create(b, l, iv, d));
@@ -379,8 +376,8 @@ struct PadLowering : OpRewritePattern<PadOp> {
                                                                   j, idx(b, l, 0));
                                 j = arith::SelectOp::create(
                                     b, l, neg, arith::SubIOp::create(b, l, idx(b, l, 0), j), j);
-                                Value over = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sgt,
-                                                                   j, last);
+                                Value over =
+                                    arith::CmpIOp::create(b, l, arith::CmpIPredicate::sgt, j, last);
                                 Value twice = arith::AddIOp::create(b, l, last, last);
                                 j = arith::SelectOp::create(
                                     b, l, over, arith::SubIOp::create(b, l, twice, j), j);
@@ -406,9 +403,9 @@ struct ShapeLowering : OpRewritePattern<ShapeOp> {
     SmallVector<Value> elems;
     SmallVector<OpFoldResult> dims = dimsOf(rewriter, loc, op.getX());
     for (int64_t i = first; i < last; ++i)
-      elems.push_back(arith::IndexCastOp::create(
-          rewriter, loc, rewriter.getI64Type(),
-          getValueOrCreateConstantIndexOp(rewriter, loc, dims[i])));
+      elems.push_back(
+          arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(),
+                                     getValueOrCreateConstantIndexOp(rewriter, loc, dims[i])));
     rewriter.replaceOpWithNewOp<tensor::FromElementsOp>(op, rt, elems);
     return success();
   }
@@ -457,20 +454,19 @@ struct RandomUniformLowering : OpRewritePattern<RandomUniformOp> {
           Value linear = arith::ConstantIndexOp::create(b, l, 0);
           for (int64_t d = 0; d < rank; ++d) {
             Value iv = linalg::IndexOp::create(b, l, d);
-            Value scaled = arith::MulIOp::create(b, l, iv,
-                                                 arith::ConstantIndexOp::create(b, l, strides[d]));
+            Value scaled =
+                arith::MulIOp::create(b, l, iv, arith::ConstantIndexOp::create(b, l, strides[d]));
             linear = arith::AddIOp::create(b, l, linear, scaled);
           }
           Value i = arith::IndexCastUIOp::create(b, l, i32, linear);
           Value seed = arith::TruncIOp::create(b, l, i32, args[0]);
-          Value base = fmix32(b, l,
-                              arith::AddIOp::create(b, l,
-                                                    arith::MulIOp::create(b, l, seed, c(0x9E3779B9u)),
-                                                    c(static_cast<uint32_t>(salt))));
-          Value h = fmix32(b, l,
-                           arith::AddIOp::create(b, l,
-                                                 arith::MulIOp::create(b, l, i, c(0x9E3779B9u)),
-                                                 base));
+          Value base =
+              fmix32(b, l,
+                     arith::AddIOp::create(b, l, arith::MulIOp::create(b, l, seed, c(0x9E3779B9u)),
+                                           c(static_cast<uint32_t>(salt))));
+          Value h = fmix32(
+              b, l,
+              arith::AddIOp::create(b, l, arith::MulIOp::create(b, l, i, c(0x9E3779B9u)), base));
           Value top = arith::ShRUIOp::create(b, l, h, c(8));
           Value f = arith::UIToFPOp::create(b, l, b.getF32Type(), top);
           Value u = arith::MulFOp::create(
@@ -566,10 +562,9 @@ struct ReshapeLikeLowering : RewritePattern {
 
 void populateDataMovementToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<ConstantLowering, RandomUniformLowering, TransposeLowering, ConcatLowering,
-               SplitLowering,
-               SliceLowering, GatherLowering, GatherElementsLowering, GatherNDLowering,
-               ExpandLowering, TileLowering, PadLowering,
-               ShapeLowering, SizeLowering, ReshapeLikeLowering>(patterns.getContext());
+               SplitLowering, SliceLowering, GatherLowering, GatherElementsLowering,
+               GatherNDLowering, ExpandLowering, TileLowering, PadLowering, ShapeLowering,
+               SizeLowering, ReshapeLikeLowering>(patterns.getContext());
 }
 
 } // namespace dlc

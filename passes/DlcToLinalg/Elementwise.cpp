@@ -52,7 +52,8 @@ struct Scalar {
 };
 
 /// Arithmetic of two operands (and Where), with the operands' element type.
-Value arithmeticFormula(Operation *op, OpBuilder &b, Location loc, ValueRange args, Type resultType) {
+Value arithmeticFormula(Operation *op, OpBuilder &b, Location loc, ValueRange args,
+                        Type resultType) {
   Type t = args.empty() ? resultType : args[0].getType();
   Scalar s{b, loc, t};
   Value x = args.empty() ? Value() : args[0];
@@ -103,9 +104,8 @@ Value logicFormula(Operation *op, OpBuilder &b, Location loc, ValueRange args, T
       // Comparisons and logic.
       .Case([&](EqualOp) { return s.cmp(CmpFPredicate::OEQ, CmpIPredicate::eq, x, args[1]); })
       .Case([&](LessOp) { return s.lt(x, args[1]); })
-      .Case([&](LessOrEqualOp) {
-        return s.cmp(CmpFPredicate::OLE, CmpIPredicate::sle, x, args[1]);
-      })
+      .Case(
+          [&](LessOrEqualOp) { return s.cmp(CmpFPredicate::OLE, CmpIPredicate::sle, x, args[1]); })
       .Case([&](GreaterOp) { return s.gt(x, args[1]); })
       .Case([&](GreaterOrEqualOp) {
         return s.cmp(CmpFPredicate::OGE, CmpIPredicate::sge, x, args[1]);
@@ -122,7 +122,8 @@ Value logicFormula(Operation *op, OpBuilder &b, Location loc, ValueRange args, T
 }
 
 /// Unary math and casts.
-Value unaryMathFormula(Operation *op, OpBuilder &b, Location loc, ValueRange args, Type resultType) {
+Value unaryMathFormula(Operation *op, OpBuilder &b, Location loc, ValueRange args,
+                       Type resultType) {
   Type t = args.empty() ? resultType : args[0].getType();
   Scalar s{b, loc, t};
   Value x = args.empty() ? Value() : args[0];
@@ -162,12 +163,8 @@ Value unaryMathFormula(Operation *op, OpBuilder &b, Location loc, ValueRange arg
       .Case([&](AsinhOp) { return (Value)math::AsinhOp::create(b, loc, x); })
       .Case([&](AcoshOp) { return (Value)math::AcoshOp::create(b, loc, x); })
       .Case([&](AtanhOp) { return (Value)math::AtanhOp::create(b, loc, x); })
-      .Case([&](SoftplusOp) {
-        return (Value)math::Log1pOp::create(b, loc, s.exp(x));
-      })
-      .Case([&](SoftsignOp) {
-        return s.div(x, s.add(s.c(1), math::AbsFOp::create(b, loc, x)));
-      })
+      .Case([&](SoftplusOp) { return (Value)math::Log1pOp::create(b, loc, s.exp(x)); })
+      .Case([&](SoftsignOp) { return s.div(x, s.add(s.c(1), math::AbsFOp::create(b, loc, x))); })
       .Case([&](MishOp) {
         Value sp = math::Log1pOp::create(b, loc, s.exp(x));
         return s.mul(x, math::TanhOp::create(b, loc, sp));
@@ -176,9 +173,7 @@ Value unaryMathFormula(Operation *op, OpBuilder &b, Location loc, ValueRange arg
         Value h = s.max(s.c(0), s.min(s.c(1), s.add(s.mul(x, s.c(1.0 / 6)), s.c(0.5))));
         return s.mul(x, h);
       })
-      .Case([&](IsNaNOp) {
-        return (Value)arith::CmpFOp::create(b, loc, CmpFPredicate::UNO, x, x);
-      })
+      .Case([&](IsNaNOp) { return (Value)arith::CmpFOp::create(b, loc, CmpFPredicate::UNO, x, x); })
       .Case([&](IsInfOp o) -> Value {
         Value inf = s.c(INFINITY);
         Value pos = arith::CmpFOp::create(b, loc, CmpFPredicate::OEQ, x, inf);
@@ -193,7 +188,8 @@ Value unaryMathFormula(Operation *op, OpBuilder &b, Location loc, ValueRange arg
 }
 
 /// Activations with parameters, Clip and inference BatchNorm.
-Value activationFormula(Operation *op, OpBuilder &b, Location loc, ValueRange args, Type resultType) {
+Value activationFormula(Operation *op, OpBuilder &b, Location loc, ValueRange args,
+                        Type resultType) {
   Type t = args.empty() ? resultType : args[0].getType();
   Scalar s{b, loc, t};
   Value x = args.empty() ? Value() : args[0];
@@ -221,8 +217,7 @@ Value activationFormula(Operation *op, OpBuilder &b, Location loc, ValueRange ar
         return s.select(s.gt(x, s.c(0)), s.mul(g, x), neg);
       })
       .Case([&](HardSigmoidOp o) {
-        Value v = s.add(s.mul(x, s.c(f32attr(o.getAlphaAttr()))),
-                        s.c(f32attr(o.getBetaAttr())));
+        Value v = s.add(s.mul(x, s.c(f32attr(o.getAlphaAttr()))), s.c(f32attr(o.getBetaAttr())));
         return s.max(s.c(0), s.min(s.c(1), v));
       })
       .Case([&](ShrinkOp o) {
@@ -259,8 +254,7 @@ Value activationFormula(Operation *op, OpBuilder &b, Location loc, ValueRange ar
 
 /// The scalar formula of an elementwise op, or null if `op` is not elementwise.
 /// `args` are the operands' scalars; the result has `resultType`.
-Value scalarFormula(Operation *op, OpBuilder &b, Location loc, ValueRange args,
-                    Type resultType) {
+Value scalarFormula(Operation *op, OpBuilder &b, Location loc, ValueRange args, Type resultType) {
   for (auto formula : {arithmeticFormula, logicFormula, unaryMathFormula, activationFormula})
     if (Value v = formula(op, b, loc, args, resultType))
       return v;
@@ -284,8 +278,7 @@ struct ElementwiseToGeneric : RewritePattern {
     auto resultType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
     if (!resultType)
       return rewriter.notifyMatchFailure(op, "unranked result");
-    if (llvm::any_of(op->getOperandTypes(),
-                     [](Type t) { return !isa<RankedTensorType>(t); }))
+    if (llvm::any_of(op->getOperandTypes(), [](Type t) { return !isa<RankedTensorType>(t); }))
       return rewriter.notifyMatchFailure(op, "unranked operand");
     SmallVector<Value> operands(op->getOperands());
     if (auto bn = dyn_cast<BatchNormOp>(op)) {
@@ -303,16 +296,16 @@ struct ElementwiseToGeneric : RewritePattern {
       }
     }
     bool missing = false;
-    Value r = buildElementwise(
-        rewriter, op->getLoc(), resultType, operands,
-        [&](OpBuilder &b, Location loc, ValueRange args) {
-          Value v = scalarFormula(op, b, loc, args, resultType.getElementType());
-          if (!v) {
-            missing = true;
-            v = scalarConst(b, loc, resultType.getElementType(), 0);
-          }
-          return v;
-        });
+    Value r = buildElementwise(rewriter, op->getLoc(), resultType, operands,
+                               [&](OpBuilder &b, Location loc, ValueRange args) {
+                                 Value v =
+                                     scalarFormula(op, b, loc, args, resultType.getElementType());
+                                 if (!v) {
+                                   missing = true;
+                                   v = scalarConst(b, loc, resultType.getElementType(), 0);
+                                 }
+                                 return v;
+                               });
     if (missing) {
       rewriter.eraseOp(r.getDefiningOp());
       return rewriter.notifyMatchFailure(op, "elementwise op without a scalar formula");

@@ -59,8 +59,8 @@ TEST(Api, RunRejectsWrongInputs) {
   auto out = (*model)->run({floats({2, 4}, std::vector<float>(8, 0))});
   ASSERT_FALSE(out);
   EXPECT_NE(out.message().find("input"), std::string::npos) << out.message();
-  auto wrongShape = (*model)->run({floats({2, 5}, std::vector<float>(10, 0)),
-                                   floats({4}, std::vector<float>(4, 0))});
+  auto wrongShape = (*model)->run(
+      {floats({2, 5}, std::vector<float>(10, 0)), floats({4}, std::vector<float>(4, 0))});
   EXPECT_FALSE(wrongShape);
 }
 

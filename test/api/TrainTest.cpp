@@ -170,19 +170,18 @@ TEST(Train, ResidentStateMatchesExplicitBinding) {
   const dlc::StepSignature *sig = (*a)->stepSignature();
   ASSERT_TRUE(sig);
   using R = dlc::StepRole;
-  EXPECT_EQ(sig->inputs, (std::vector<R>{R::Batch, R::Label, R::Parameter, R::Parameter,
-                                         R::Parameter, R::Parameter, R::StepSize,
-                                         R::MomentumInit, R::MomentumKeep}));
-  EXPECT_EQ(sig->outputs, (std::vector<R>{R::Loss, R::Parameter, R::Parameter, R::Parameter,
-                                          R::Parameter}));
+  EXPECT_EQ(sig->inputs,
+            (std::vector<R>{R::Batch, R::Label, R::Parameter, R::Parameter, R::Parameter,
+                            R::Parameter, R::StepSize, R::MomentumInit, R::MomentumKeep}));
+  EXPECT_EQ(sig->outputs,
+            (std::vector<R>{R::Loss, R::Parameter, R::Parameter, R::Parameter, R::Parameter}));
   EXPECT_EQ((*a)->inputs()[6].name, "step_size");
 
   auto bad = init;
   bad["step_size"] = dlc::Tensor(dlc::DType::Float, {});
   dlc::Status s = (*a)->setResident(bad);
   EXPECT_FALSE(s);
-  EXPECT_NE(s.message().find("'step_size' cannot stay resident"), std::string::npos)
-      << s.message();
+  EXPECT_NE(s.message().find("'step_size' cannot stay resident"), std::string::npos) << s.message();
   bad = init;
   bad["w1"] = dlc::Tensor(dlc::DType::Float, {1});
   EXPECT_FALSE((*a)->setResident(bad));
@@ -245,8 +244,7 @@ float uniform(uint32_t seed, uint32_t salt, uint32_t i) {
 TEST(Train, DropoutMasksTheStep) {
   dlc::TrainOptions o = options(dlc::OptimizerKind::Sgd);
   o.loss = dlc::LossKind::Mse;
-  auto s = dlc::TrainingSession::create(std::string(DLC_TEST_INPUTS) + "/train_dropout.onnxtxt",
-                                        o);
+  auto s = dlc::TrainingSession::create(std::string(DLC_TEST_INPUTS) + "/train_dropout.onnxtxt", o);
   ASSERT_TRUE(s) << s.message();
   dlc::Tensor x = batchX(), label(dlc::DType::Float, {4, 2});
   const float lv[] = {1, -1, 0.5f, 0.25f, -0.5f, 2, 0, 1};

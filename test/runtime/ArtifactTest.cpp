@@ -19,8 +19,7 @@ ArtifactSpec makeSpec() {
   spec.targetTriple = "x86_64-unknown-linux-gnu";
   spec.producer = "dlc test";
   spec.inputs = {{"x", DType::Float, {-1, 4}, {"N", ""}}};
-  spec.outputs = {{"y", DType::Float, {-1, 4}, {"N", ""}},
-                  {"flat", DType::Float, {-1}, {""}}};
+  spec.outputs = {{"y", DType::Float, {-1, 4}, {"N", ""}}, {"flat", DType::Float, {-1}, {""}}};
   spec.inputBuffers = {0};
   spec.outputBuffers = {2, 3};
   spec.exprs = {{InputDim, 0, 0}, {InputDim, 0, 0, Const, 4, Mul}};
@@ -57,9 +56,8 @@ void expectSameSpec(const ArtifactSpec &a, const ArtifactSpec &b) {
   ASSERT_EQ(a.buffers.size(), b.buffers.size());
   for (size_t i = 0; i < a.buffers.size(); ++i) {
     const Buffer &x = a.buffers[i], &y = b.buffers[i];
-    EXPECT_EQ(
-        std::tie(x.name, x.kind, x.dtype, x.dims, x.index, x.weightOffset, x.weightSize),
-        std::tie(y.name, y.kind, y.dtype, y.dims, y.index, y.weightOffset, y.weightSize));
+    EXPECT_EQ(std::tie(x.name, x.kind, x.dtype, x.dims, x.index, x.weightOffset, x.weightSize),
+              std::tie(y.name, y.kind, y.dtype, y.dims, y.index, y.weightOffset, y.weightSize));
   }
   EXPECT_EQ(a.exprs, b.exprs);
   ASSERT_EQ(a.kernels.size(), b.kernels.size());
@@ -69,9 +67,8 @@ void expectSameSpec(const ArtifactSpec &a, const ArtifactSpec &b) {
   ASSERT_EQ(a.launches.size(), b.launches.size());
   for (size_t i = 0; i < a.launches.size(); ++i) {
     const Launch &x = a.launches[i], &y = b.launches[i];
-    EXPECT_EQ(
-        std::tie(x.kernel, x.bindings, x.numInputs, x.grid, x.block, x.sharedMemory),
-        std::tie(y.kernel, y.bindings, y.numInputs, y.grid, y.block, y.sharedMemory));
+    EXPECT_EQ(std::tie(x.kernel, x.bindings, x.numInputs, x.grid, x.block, x.sharedMemory),
+              std::tie(y.kernel, y.bindings, y.numInputs, y.grid, y.block, y.sharedMemory));
   }
   EXPECT_EQ(a.weights, b.weights);
   EXPECT_EQ(a.code, b.code);
@@ -151,9 +148,7 @@ TEST(Artifact, FileLayout) {
   EXPECT_EQ(codeOffset % 64, 0u);
   EXPECT_EQ(weightsOffset % 64, 0u);
   EXPECT_GE(weightsOffset, 16 + tableSize);
-  EXPECT_EQ(
-      std::memcmp(bytes.data() + weightsOffset, spec.weights.data(), spec.weights.size()),
-      0);
+  EXPECT_EQ(std::memcmp(bytes.data() + weightsOffset, spec.weights.data(), spec.weights.size()), 0);
 }
 
 TEST(Artifact, PadsMissingDimNames) {
@@ -215,8 +210,7 @@ TEST(Artifact, SurvivesEveryByteFlip) {
 TEST(Artifact, RejectsBadMagic) {
   std::vector<uint8_t> bytes = serialize(makeSpec());
   bytes[3] = 'X';
-  EXPECT_EQ(parse(bytes.data(), bytes.size()).message(),
-            "not a dlc artifact (bad magic)");
+  EXPECT_EQ(parse(bytes.data(), bytes.size()).message(), "not a dlc artifact (bad magic)");
 }
 
 TEST(Artifact, RejectsBadVersion) {
@@ -229,15 +223,13 @@ TEST(Artifact, RejectsBadVersion) {
 TEST(Artifact, RejectsOversizedTable) {
   std::vector<uint8_t> bytes = serialize(makeSpec());
   bytes[15] = 0x7f;
-  EXPECT_NE(parse(bytes.data(), bytes.size()).message().find("model table"),
-            std::string::npos);
+  EXPECT_NE(parse(bytes.data(), bytes.size()).message().find("model table"), std::string::npos);
 }
 
 TEST(Artifact, RejectsCorruptTable) {
   std::vector<uint8_t> bytes = serialize(makeSpec());
   std::memcpy(bytes.data() + 20, "XXXX", 4); // the FlatBuffer file identifier
-  EXPECT_EQ(parse(bytes.data(), bytes.size()).message(),
-            "artifact: the model table is corrupt");
+  EXPECT_EQ(parse(bytes.data(), bytes.size()).message(), "artifact: the model table is corrupt");
 }
 
 TEST(Artifact, RejectsBadBinding) {
@@ -278,8 +270,7 @@ TEST(Artifact, RejectsMalformedExprs) {
     spec.exprs[1] = std::move(code);
     return parseError(spec);
   };
-  EXPECT_EQ(errorFor({Const, 2, Add}),
-            "artifact: expression 1 underflows the stack at word 2");
+  EXPECT_EQ(errorFor({Const, 2, Add}), "artifact: expression 1 underflows the stack at word 2");
   EXPECT_EQ(errorFor({Const, 2, Const, 3}),
             "artifact: expression 1 leaves 2 values on the stack, not 1");
   EXPECT_EQ(errorFor({}), "artifact: expression 1 leaves 0 values on the stack, not 1");
@@ -297,12 +288,10 @@ TEST(Artifact, RejectsBadBuffers) {
   EXPECT_EQ(parseError(spec), "artifact: buffer 1 'w' weight of 16 bytes at offset 128 "
                               "lies outside the weights section (128 bytes)");
   spec.buffers[1].weightOffset = 8;
-  EXPECT_EQ(parseError(spec),
-            "artifact: buffer 1 'w' weight offset 8 is not 64-byte aligned");
+  EXPECT_EQ(parseError(spec), "artifact: buffer 1 'w' weight offset 8 is not 64-byte aligned");
   spec = makeSpec();
   spec.buffers[1].weightSize = 12;
-  EXPECT_EQ(parseError(spec),
-            "artifact: buffer 1 'w' weight has 12 bytes, its shape needs 16");
+  EXPECT_EQ(parseError(spec), "artifact: buffer 1 'w' weight has 12 bytes, its shape needs 16");
   spec = makeSpec();
   spec.buffers[1].dims = {-1};
   EXPECT_EQ(parseError(spec), "artifact: buffer 1 'w' is a weight with a dynamic shape");
@@ -317,8 +306,7 @@ TEST(Artifact, RejectsBadBuffers) {
   EXPECT_EQ(parseError(spec), "artifact: buffer 0 'x' is input 3 of 1");
   spec = makeSpec();
   spec.buffers[3].index = 3;
-  EXPECT_EQ(parseError(spec),
-            "artifact: buffer 3 'flat' has a broken or cyclic alias chain");
+  EXPECT_EQ(parseError(spec), "artifact: buffer 3 'flat' has a broken or cyclic alias chain");
   spec.buffers[3].index = 4;
   EXPECT_EQ(parseError(spec), "artifact: buffer 3 'flat' aliases buffer 4 of 4");
 }

@@ -92,9 +92,8 @@ dlc::Status parseArgs(int argc, char **argv, Options &opts) {
       continue;
     }
     std::string flag = arg.substr(0, arg.find('='));
-    if (flag == "--input" || flag == "--output-dir" || flag == "--repeat" ||
-        flag == "--batch" || flag == "--epochs" || flag == "--seed" ||
-        flag == "--label-key" || flag == "--save") {
+    if (flag == "--input" || flag == "--output-dir" || flag == "--repeat" || flag == "--batch" ||
+        flag == "--epochs" || flag == "--seed" || flag == "--label-key" || flag == "--save") {
       std::string value;
       if (flag.size() < arg.size())
         value = arg.substr(flag.size() + 1);
@@ -119,8 +118,8 @@ dlc::Status parseArgs(int argc, char **argv, Options &opts) {
         long long n = std::strtoll(value.c_str(), &end, 10);
         if (*end != '\0' || n < (flag == "--seed" ? 0 : 1) || n > 1000000000)
           return dlc::Status::error(flag + " needs a whole number" +
-                                    (flag == "--seed" ? "" : " of at least 1") + ", got '" +
-                                    value + "'");
+                                    (flag == "--seed" ? "" : " of at least 1") + ", got '" + value +
+                                    "'");
         (flag == "--seed" ? opts.seed : opts.epochs) = n;
         continue;
       }
@@ -128,8 +127,8 @@ dlc::Status parseArgs(int argc, char **argv, Options &opts) {
         char *end = nullptr;
         long n = std::strtol(value.c_str(), &end, 10);
         if (*end != '\0' || n < 1 || n > 1000000)
-          return dlc::Status::error("--repeat needs a count from 1 to 1000000, got '" +
-                                    value + "'");
+          return dlc::Status::error("--repeat needs a count from 1 to 1000000, got '" + value +
+                                    "'");
         opts.repeat = static_cast<int>(n);
         continue;
       }
@@ -154,9 +153,8 @@ void printProfile(const std::vector<std::vector<dlc::KernelTiming>> &runs, doubl
   if (runs.empty())
     return;
   size_t n = runs.front().size();
-  os << "profile: median of " << runs.size() << " warm runs; copy ceiling "
-     << std::fixed << std::setprecision(1) << ceiling / 1e9
-     << " GB/s (256 MiB copied, read + write)\n";
+  os << "profile: median of " << runs.size() << " warm runs; copy ceiling " << std::fixed
+     << std::setprecision(1) << ceiling / 1e9 << " GB/s (256 MiB copied, read + write)\n";
   os << "  launch  kernel                               ms          MB    GB/s  %ceil\n";
   double total = 0;
   for (size_t l = 0; l < n; ++l) {
@@ -169,11 +167,10 @@ void printProfile(const std::vector<std::vector<dlc::KernelTiming>> &runs, doubl
     total += median;
     const dlc::KernelTiming &k = runs.front()[l];
     double gbs = median > 0 ? k.bytes / (median * 1e-3) / 1e9 : 0;
-    os << "  " << std::setw(6) << l << "  " << std::left << std::setw(32)
-       << k.kernel.substr(0, 32) << std::right << std::setw(9) << std::setprecision(4)
-       << median << std::setw(12) << std::setprecision(3) << k.bytes / 1e6 << std::setw(8)
-       << std::setprecision(1) << gbs << std::setw(7) << std::setprecision(1)
-       << 100.0 * gbs * 1e9 / ceiling << "\n";
+    os << "  " << std::setw(6) << l << "  " << std::left << std::setw(32) << k.kernel.substr(0, 32)
+       << std::right << std::setw(9) << std::setprecision(4) << median << std::setw(12)
+       << std::setprecision(3) << k.bytes / 1e6 << std::setw(8) << std::setprecision(1) << gbs
+       << std::setw(7) << std::setprecision(1) << 100.0 * gbs * 1e9 / ceiling << "\n";
   }
   os << "  total " << std::setprecision(4) << total << " ms in " << n << " launches\n";
 }
@@ -214,13 +211,13 @@ int runBatch(const std::string &path) {
     dlc::Status s = fields.size() < 2
                         ? dlc::Status::error("a line needs ART.dlc and DIR")
                         : runOnce(fields[0], {fields.begin() + 2, fields.end()}, fields[1]);
-    std::cout << "batch " << number << ": "
-              << (s ? std::string("ok") : "error: " + s.message()) << std::endl;
+    std::cout << "batch " << number << ": " << (s ? std::string("ok") : "error: " + s.message())
+              << std::endl;
     // A fault in a kernel poisons the CUDA context for every later run: stop, so the
     // caller runs the rest in fresh processes.
-    for (const char *sticky : {"CUDA_ERROR_ILLEGAL", "CUDA_ERROR_LAUNCH_FAILED",
-                               "CUDA_ERROR_MISALIGNED", "CUDA_ERROR_HARDWARE",
-                               "CUDA_ERROR_ASSERT", "CUDA_ERROR_LAUNCH_TIMEOUT"})
+    for (const char *sticky :
+         {"CUDA_ERROR_ILLEGAL", "CUDA_ERROR_LAUNCH_FAILED", "CUDA_ERROR_MISALIGNED",
+          "CUDA_ERROR_HARDWARE", "CUDA_ERROR_ASSERT", "CUDA_ERROR_LAUNCH_TIMEOUT"})
       if (!s && s.message().find(sticky) != std::string::npos)
         return fail("stopping the batch: the CUDA context is unusable after line " +
                     std::to_string(number));
@@ -268,8 +265,7 @@ int runTrain(const Options &opts) {
   }
   if (graphInputs.empty() || graphInputs[0].shape.empty())
     return fail(opts.artifact + " is a training step without a batched input");
-  auto data = dlc::cli::loadDataset(opts.positional[1], graphInputs, opts.labelKey,
-                                    labelType);
+  auto data = dlc::cli::loadDataset(opts.positional[1], graphInputs, opts.labelKey, labelType);
   if (!data)
     return fail(data.message());
   int64_t batch = graphInputs[0].shape[0];
@@ -285,23 +281,23 @@ int runTrain(const Options &opts) {
     bool profile = opts.profile && epoch == opts.epochs;
     step.setProfiling(profile);
     auto e0 = std::chrono::steady_clock::now();
-    auto mean = dlc::cli::runEpoch(
-        *data, batch, order, rng,
-        [&](const std::vector<dlc::Tensor> &x, const dlc::Tensor &labels) {
-          auto loss = dlc::runTrainingStep(step, x, labels, opt, opt.lr, ++t, state);
-          if (profile)
-            profiles.push_back(step.lastProfile());
-          return loss;
-        });
+    auto mean =
+        dlc::cli::runEpoch(*data, batch, order, rng,
+                           [&](const std::vector<dlc::Tensor> &x, const dlc::Tensor &labels) {
+                             auto loss =
+                                 dlc::runTrainingStep(step, x, labels, opt, opt.lr, ++t, state);
+                             if (profile)
+                               profiles.push_back(step.lastProfile());
+                             return loss;
+                           });
     if (!mean)
       return fail(mean.message());
-    double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count();
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count();
     int64_t steps = data->count / batch;
-    std::cout << "epoch " << epoch << "/" << opts.epochs << ": train loss "
-              << std::setprecision(8) << *mean << ", " << std::fixed << std::setprecision(3)
-              << 1e3 * secs / steps << " ms/step, " << std::setprecision(0)
-              << steps * batch / std::max(secs, 1e-9) << " samples/s" << std::endl;
+    std::cout << "epoch " << epoch << "/" << opts.epochs << ": train loss " << std::setprecision(8)
+              << *mean << ", " << std::fixed << std::setprecision(3) << 1e3 * secs / steps
+              << " ms/step, " << std::setprecision(0) << steps * batch / std::max(secs, 1e-9)
+              << " samples/s" << std::endl;
     std::cout.unsetf(std::ios::fixed);
   }
   if (opts.profile) {
@@ -347,8 +343,7 @@ int runMain(int argc, char **argv) {
   if (!model)
     return fail(model.message());
   std::vector<dlc::Tensor> inputs;
-  if (dlc::Status s =
-          dlc::cli::bindInputs((*model)->inputs(), opts.positional, opts.named, inputs);
+  if (dlc::Status s = dlc::cli::bindInputs((*model)->inputs(), opts.positional, opts.named, inputs);
       !s)
     return fail(s.message());
 
@@ -358,8 +353,7 @@ int runMain(int argc, char **argv) {
   }
   auto start = std::chrono::steady_clock::now();
   dlc::Expected<std::vector<dlc::Tensor>> outputs = (*model)->run(inputs);
-  std::chrono::duration<double, std::milli> elapsed =
-      std::chrono::steady_clock::now() - start;
+  std::chrono::duration<double, std::milli> elapsed = std::chrono::steady_clock::now() - start;
   if (!outputs)
     return fail(outputs.message());
   std::vector<double> warm;
@@ -368,16 +362,15 @@ int runMain(int argc, char **argv) {
     auto t0 = std::chrono::steady_clock::now();
     dlc::Expected<std::vector<dlc::Tensor>> again = (*model)->run(inputs);
     warm.push_back(
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-            .count());
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     if (!again)
       return fail(again.message());
     if (opts.profile)
       profiles.push_back((*model)->lastProfile());
   }
 
-  if (dlc::Status s = dlc::cli::reportOutputs((*model)->outputs(), *outputs,
-                                              opts.outputDir, std::cout);
+  if (dlc::Status s =
+          dlc::cli::reportOutputs((*model)->outputs(), *outputs, opts.outputDir, std::cout);
       !s)
     return fail(s.message());
   dlc::cli::reportTime(elapsed.count(), std::cout);

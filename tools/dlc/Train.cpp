@@ -55,8 +55,8 @@ void writeSvg(const std::string &path, const std::vector<EpochRow> &rows, bool e
      << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
      << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
      << "<text x=\"" << w / 2 << "\" y=\"18\" text-anchor=\"middle\">loss per epoch</text>\n"
-     << "<line x1=\"" << l << "\" y1=\"" << h - b << "\" x2=\"" << w - r << "\" y2=\""
-     << h - b << "\" stroke=\"black\"/>\n"
+     << "<line x1=\"" << l << "\" y1=\"" << h - b << "\" x2=\"" << w - r << "\" y2=\"" << h - b
+     << "\" stroke=\"black\"/>\n"
      << "<line x1=\"" << l << "\" y1=\"" << t << "\" x2=\"" << l << "\" y2=\"" << h - b
      << "\" stroke=\"black\"/>\n"
      << "<text x=\"" << l - 5 << "\" y=\"" << t + 4 << "\" text-anchor=\"end\">"
@@ -105,10 +105,9 @@ int trainCommand(int argc, char **argv) {
   std::vector<std::string> positional;
   bool nesterov = false, noFusion = false;
   const std::vector<std::string> valueFlags = {
-      "--data",  "--eval",         "--loss",       "--optimizer", "--lr",
-      "--momentum", "--dampening", "--weight-decay", "--batch-size", "--epochs",
-      "--seed",  "--target",       "--cuda-arch",  "--freeze",    "--label-key", "-o",
-      "--emit-step"};
+      "--data",      "--eval",         "--loss",       "--optimizer", "--lr",       "--momentum",
+      "--dampening", "--weight-decay", "--batch-size", "--epochs",    "--seed",     "--target",
+      "--cuda-arch", "--freeze",       "--label-key",  "-o",          "--emit-step"};
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
     std::string flag = a.substr(0, a.find('='));
@@ -156,10 +155,10 @@ int trainCommand(int argc, char **argv) {
   o.optimizer.lr = o.optimizer.kind == OptimizerKind::Sgd ? 0.01 : 0.001;
   o.optimizer.weightDecay = o.optimizer.kind == OptimizerKind::AdamW ? 0.01 : 0;
   int64_t epochs = 10, seed = 0;
-  for (auto [flag, field] : {std::pair{"--lr", &o.optimizer.lr},
-                             std::pair{"--momentum", &o.optimizer.momentum},
-                             std::pair{"--dampening", &o.optimizer.dampening},
-                             std::pair{"--weight-decay", &o.optimizer.weightDecay}}) {
+  for (auto [flag, field] :
+       {std::pair{"--lr", &o.optimizer.lr}, std::pair{"--momentum", &o.optimizer.momentum},
+        std::pair{"--dampening", &o.optimizer.dampening},
+        std::pair{"--weight-decay", &o.optimizer.weightDecay}}) {
     if (!v.count(flag))
       continue;
     auto d = number(flag, v[flag]);
@@ -179,11 +178,10 @@ int trainCommand(int argc, char **argv) {
     if (!v.count(flag))
       continue;
     auto d = number(flag, v[flag]);
-    if (!d || *d < (std::string(flag) == "--seed" ? 0 : 1) || *d != std::floor(*d) ||
-        *d > 1e9)
+    if (!d || *d < (std::string(flag) == "--seed" ? 0 : 1) || *d != std::floor(*d) || *d > 1e9)
       return fail(std::string(flag) + " needs a whole number" +
-                  (std::string(flag) == "--seed" ? "" : " of at least 1") + ", got '" +
-                  v[flag] + "'");
+                  (std::string(flag) == "--seed" ? "" : " of at least 1") + ", got '" + v[flag] +
+                  "'");
     *field = static_cast<int64_t>(*d);
   }
   std::string target = v.count("--target") ? v["--target"] : "auto";
@@ -207,17 +205,16 @@ int trainCommand(int argc, char **argv) {
 
   if (emitOnly) {
     static const std::map<std::string, EmitKind> kinds = {
-        {"artifact", EmitKind::Artifact}, {"dlc", EmitKind::Dlc},
-        {"linalg", EmitKind::Linalg},     {"llvm", EmitKind::Llvm},
-        {"ptx", EmitKind::Ptx},           {"dot", EmitKind::Dot}};
+        {"artifact", EmitKind::Artifact}, {"dlc", EmitKind::Dlc}, {"linalg", EmitKind::Linalg},
+        {"llvm", EmitKind::Llvm},         {"ptx", EmitKind::Ptx}, {"dot", EmitKind::Dot}};
     auto kind = kinds.find(v["--emit-step"]);
     if (kind == kinds.end())
       return fail("--emit-step must be artifact, dlc, linalg, llvm, ptx or dot, got '" +
                   v["--emit-step"] + "'");
     std::map<std::string, Tensor> initial;
     bool artifact = kind->second == EmitKind::Artifact;
-    auto compiled = compileTrainingStep(positional[0], o, kind->second,
-                                        artifact ? &initial : nullptr);
+    auto compiled =
+        compileTrainingStep(positional[0], o, kind->second, artifact ? &initial : nullptr);
     if (!compiled)
       return fail(compiled.message());
     if (artifact) {
@@ -225,15 +222,21 @@ int trainCommand(int argc, char **argv) {
       std::vector<std::pair<std::string, Tensor>> arrays(initial.begin(), initial.end());
       Tensor config(DType::Double, {9});
       const OptimizerOptions &op = o.optimizer;
-      double values[9] = {double(static_cast<int>(op.kind)), op.lr, op.momentum,
-                          op.dampening, op.nesterov ? 1.0 : 0.0, op.weightDecay,
-                          op.beta1, op.beta2, op.eps};
+      double values[9] = {double(static_cast<int>(op.kind)),
+                          op.lr,
+                          op.momentum,
+                          op.dampening,
+                          op.nesterov ? 1.0 : 0.0,
+                          op.weightDecay,
+                          op.beta1,
+                          op.beta2,
+                          op.eps};
       std::memcpy(config.data.data(), values, sizeof(values));
       arrays.emplace_back("optimizer", std::move(config));
-      std::string init = (out.size() > 4 && out.substr(out.size() - 4) == ".dlc"
-                              ? out.substr(0, out.size() - 4)
-                              : out) +
-                         ".init.npz";
+      std::string init =
+          (out.size() > 4 && out.substr(out.size() - 4) == ".dlc" ? out.substr(0, out.size() - 4)
+                                                                  : out) +
+          ".init.npz";
       if (Status st = writeNpz(init, arrays); !st)
         return fail(st.message());
       std::cout << "wrote the step's initial state and optimizer to " << init << std::endl;
@@ -258,8 +261,7 @@ int trainCommand(int argc, char **argv) {
   TrainingSession &s = **session;
   std::cout << "compiled in " << std::fixed << std::setprecision(2)
             << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()
-            << " s; training " << s.trainedParameters().size() << " parameters"
-            << std::endl;
+            << " s; training " << s.trainedParameters().size() << " parameters" << std::endl;
   DType labelType = s.labels().dtype;
   auto train = cli::loadDataset(v["--data"], s.inputs(), labelKey, labelType);
   if (!train)
@@ -309,24 +311,21 @@ int trainCommand(int argc, char **argv) {
       if (o.loss == LossKind::CrossEntropy)
         std::cout << ", eval accuracy " << std::setprecision(2) << 100 * r->accuracy << "%";
     }
-    std::cout << ", " << std::setprecision(0) << row.samplesPerSecond << " samples/s"
-              << std::endl;
+    std::cout << ", " << std::setprecision(0) << row.samplesPerSecond << " samples/s" << std::endl;
     rows.push_back(row);
   }
   if (Status st = s.exportOnnx(out); !st)
     return fail(st.message());
-  std::string stem = out.size() > 5 && out.substr(out.size() - 5) == ".onnx"
-                         ? out.substr(0, out.size() - 5)
-                         : out;
+  std::string stem =
+      out.size() > 5 && out.substr(out.size() - 5) == ".onnx" ? out.substr(0, out.size() - 5) : out;
   writeCsv(stem + ".loss.csv", rows, evalData.has_value());
   writeSvg(stem + ".loss.svg", rows, evalData.has_value());
-  std::cout << "trained " << s.stepCount() << " steps (" << epochs << " epochs of "
-            << batches << " batches; the last " << train->count % o.batchSize
+  std::cout << "trained " << s.stepCount() << " steps (" << epochs << " epochs of " << batches
+            << " batches; the last " << train->count % o.batchSize
             << " samples of each shuffled epoch are left out) in " << std::setprecision(2)
             << totalSeconds << " s, " << std::setprecision(0)
-            << s.stepCount() * o.batchSize / std::max(totalSeconds, 1e-9)
-            << " samples/s; wrote " << out << ", " << stem << ".loss.csv and " << stem
-            << ".loss.svg" << std::endl;
+            << s.stepCount() * o.batchSize / std::max(totalSeconds, 1e-9) << " samples/s; wrote "
+            << out << ", " << stem << ".loss.csv and " << stem << ".loss.svg" << std::endl;
   return 0;
 }
 

@@ -143,8 +143,8 @@ dlc::Expected<dlc::TargetKind> parseTarget(const std::string &s, bool allowAuto)
     return dlc::TargetKind::Cpu;
   if (s == "cuda")
     return dlc::TargetKind::Cuda;
-  return dlc::Status::error("unknown target '" + s + "' (expected " +
-                            (allowAuto ? "auto, " : "") + "cpu or cuda)");
+  return dlc::Status::error("unknown target '" + s + "' (expected " + (allowAuto ? "auto, " : "") +
+                            "cpu or cuda)");
 }
 
 bool isArtifact(const std::string &path) {
@@ -161,10 +161,10 @@ std::string stem(const std::string &path) {
 
 int compileCommand(int argc, char **argv) {
   Args args;
-  if (dlc::Status s = parseArgs(argc, argv,
-                                {"-o", "--target", "--cuda-arch", "--emit", "--print-ir-after",
-                                 "--specialize"},
-                                {"--no-fusion", "--print-ir-after-all", "--remarks"}, args);
+  if (dlc::Status s =
+          parseArgs(argc, argv,
+                    {"-o", "--target", "--cuda-arch", "--emit", "--print-ir-after", "--specialize"},
+                    {"--no-fusion", "--print-ir-after-all", "--remarks"}, args);
       !s)
     return fail(s.message());
   if (args.positional.size() != 1)
@@ -180,14 +180,13 @@ int compileCommand(int argc, char **argv) {
   options.fusion = !args.has("--no-fusion");
   options.remarks = args.has("--remarks");
   std::string emit = args.get("--emit", "artifact");
-  static const std::map<std::string, dlc::EmitKind> kinds{
-      {"artifact", dlc::EmitKind::Artifact},
-      {"import", dlc::EmitKind::Import},
-      {"dlc", dlc::EmitKind::Dlc},
-      {"linalg", dlc::EmitKind::Linalg},
-      {"llvm", dlc::EmitKind::Llvm},
-      {"ptx", dlc::EmitKind::Ptx},
-      {"dot", dlc::EmitKind::Dot}};
+  static const std::map<std::string, dlc::EmitKind> kinds{{"artifact", dlc::EmitKind::Artifact},
+                                                          {"import", dlc::EmitKind::Import},
+                                                          {"dlc", dlc::EmitKind::Dlc},
+                                                          {"linalg", dlc::EmitKind::Linalg},
+                                                          {"llvm", dlc::EmitKind::Llvm},
+                                                          {"ptx", dlc::EmitKind::Ptx},
+                                                          {"dot", dlc::EmitKind::Dot}};
   auto kind = kinds.find(emit);
   if (kind == kinds.end())
     return fail("unknown --emit kind '" + emit +
@@ -210,12 +209,10 @@ int compileCommand(int argc, char **argv) {
   auto result = dlc::compileFile(model, options);
   if (!result)
     return fail(result.message());
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::string out = args.get("-o");
   if (options.emit != dlc::EmitKind::Artifact && out.empty()) {
-    std::cout.write(reinterpret_cast<const char *>(result->bytes.data()),
-                    result->bytes.size());
+    std::cout.write(reinterpret_cast<const char *>(result->bytes.data()), result->bytes.size());
     return 0;
   }
   if (out.empty())
@@ -228,15 +225,14 @@ int compileCommand(int argc, char **argv) {
     std::cout << "compiled " << model << " -> " << out << ": " << result->numKernels
               << (result->numKernels == 1 ? " kernel, " : " kernels, ") << result->numLaunches
               << (result->numLaunches == 1 ? " launch, " : " launches, ") << result->bytesMoved
-              << " bytes moved per run (symbolic dims = 1), " << result->weightBytes << " weight bytes, "
-              << result->bytes.size() << " bytes, " << seconds << " s\n";
+              << " bytes moved per run (symbolic dims = 1), " << result->weightBytes
+              << " weight bytes, " << result->bytes.size() << " bytes, " << seconds << " s\n";
   return 0;
 }
 
 int runCommand(int argc, char **argv) {
   Args args;
-  if (dlc::Status s = parseArgs(argc, argv,
-                                {"--input", "--output-dir", "--target", "--cuda-arch"},
+  if (dlc::Status s = parseArgs(argc, argv, {"--input", "--output-dir", "--target", "--cuda-arch"},
                                 {"--no-fusion", "--remarks"}, args);
       !s)
     return fail(s.message());
@@ -292,13 +288,12 @@ int runCommand(int argc, char **argv) {
   std::cout << "target: " << model->target() << "\n";
   auto start = std::chrono::steady_clock::now();
   auto outputs = model->run(inputs);
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                        start)
-                  .count();
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   if (!outputs)
     return fail(outputs.message());
-  if (dlc::Status s = dlc::cli::reportOutputs(model->outputs(), *outputs,
-                                              args.get("--output-dir"), std::cout);
+  if (dlc::Status s =
+          dlc::cli::reportOutputs(model->outputs(), *outputs, args.get("--output-dir"), std::cout);
       !s)
     return fail(s.message());
   dlc::cli::reportTime(ms, std::cout);
@@ -312,8 +307,7 @@ int inspectCommand(int argc, char **argv) {
     return fail(s.message());
   if (args.positional.size() != 1)
     return fail("inspect needs exactly one artifact (see dlc --help)");
-  if (dlc::Status s = dlc::tools::inspect(args.positional[0], args.has("--json"), std::cout);
-      !s)
+  if (dlc::Status s = dlc::tools::inspect(args.positional[0], args.has("--json"), std::cout); !s)
     return fail(s.message());
   return 0;
 }
