@@ -360,6 +360,20 @@ Attribute foldBinary(Type resultType, ArrayRef<Attribute> operands, FF f, IF i) 
 Num fnum(double v) { return Num{v, 0}; }
 Num inum(int64_t v) { return Num{0, v}; }
 
+// Integer arithmetic as the kernels compute it: two's complement wrapping, and defined
+// results for division (passes/DlcToLinalg/Elementwise.cpp, intDivRem): x / 0 = 0 and
+// MIN / -1 = MIN. (The fold computes in 64 bits; the result is truncated to the type.)
+int64_t wrapAdd(int64_t a, int64_t b) { return int64_t(uint64_t(a) + uint64_t(b)); }
+int64_t wrapSub(int64_t a, int64_t b) { return int64_t(uint64_t(a) - uint64_t(b)); }
+int64_t wrapMul(int64_t a, int64_t b) { return int64_t(uint64_t(a) * uint64_t(b)); }
+int64_t safeDiv(int64_t a, int64_t b) {
+  if (b == 0)
+    return 0;
+  if (b == -1)
+    return wrapSub(0, a);
+  return a / b;
+}
+
 } // namespace
 
 #define DLC_FOLD_BINARY(OP, FLOAT_EXPR, INT_EXPR)                                \
@@ -369,11 +383,10 @@ Num inum(int64_t v) { return Num{0, v}; }
         [](double a, double b) -> std::optional<Num> { return FLOAT_EXPR; },     \
         [](int64_t a, int64_t b) -> std::optional<Num> { return INT_EXPR; });    \
   }
-DLC_FOLD_BINARY(AddOp, fnum(a + b), inum(a + b))
-DLC_FOLD_BINARY(SubOp, fnum(a - b), inum(a - b))
-DLC_FOLD_BINARY(MulOp, fnum(a * b), inum(a * b))
-DLC_FOLD_BINARY(DivOp, fnum(a / b),
-                b == 0 ? std::optional<Num>() : std::optional<Num>(inum(a / b)))
+DLC_FOLD_BINARY(AddOp, fnum(a + b), inum(wrapAdd(a, b)))
+DLC_FOLD_BINARY(SubOp, fnum(a - b), inum(wrapSub(a, b)))
+DLC_FOLD_BINARY(MulOp, fnum(a * b), inum(wrapMul(a, b)))
+DLC_FOLD_BINARY(DivOp, fnum(a / b), inum(safeDiv(a, b)))
 DLC_FOLD_BINARY(MinOp, fnum(std::min(a, b)), inum(std::min(a, b)))
 DLC_FOLD_BINARY(MaxOp, fnum(std::max(a, b)), inum(std::max(a, b)))
 DLC_FOLD_BINARY(EqualOp, inum(a == b), inum(a == b))
@@ -390,7 +403,7 @@ DLC_FOLD_BINARY(XorOp, std::nullopt, inum((a != 0) != (b != 0)))
 OpFoldResult NegOp::fold(FoldAdaptor adaptor) {
   return foldElementwise(getType(), adaptor.getOperands(),
                          [](ArrayRef<Num> a, ArrayRef<bool> isF) -> std::optional<Num> {
-                           return isF[0] ? fnum(-a[0].f) : inum(-a[0].i);
+                           return isF[0] ? fnum(-a[0].f) : inum(wrapSub(0, a[0].i));
                          });
 }
 

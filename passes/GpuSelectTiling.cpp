@@ -347,66 +347,6 @@ GpuTiling chooseTiling(linalg::LinalgOp root, const KernelRoot &kr, bool contrac
   return t;
 }
 
-/// The launch grid of block tiles `blockTile` over `kr`'s root: one factor per tiled
-/// loop, over the output dims its root dim covers. The root may write a reshaped view
-/// of the output (after sinkResultReshapes): a collapsed root dim spans a group of
-/// output dims; an expanded one is its output dim divided by its static siblings (the
-/// tile is multiplied by them). Nothing when the view is of another form.
-std::optional<LaunchGridAttr> launchGrid(func::FuncOp func, const KernelRoot &kr,
-                                         ArrayRef<int64_t> blockTile) {
-  auto outs = llvm::to_vector(func.getOps<bufferization::MaterializeInDestinationOp>());
-  if (outs.size() != 1)
-    return std::nullopt;
-  Value dest = outs[0].getDest();
-  Value arg = dest;
-  if (auto c = dest.getDefiningOp<memref::CollapseShapeOp>())
-    arg = c.getSrc();
-  else if (auto e = dest.getDefiningOp<memref::ExpandShapeOp>())
-    arg = e.getSrc();
-  auto output = dyn_cast<BlockArgument>(arg);
-  if (!output)
-    return std::nullopt;
-  // Per root output dim: the output dims whose product is its extent, and a divisor.
-  size_t rank = cast<ShapedType>(kr.op->getResult(0).getType()).getRank();
-  SmallVector<SmallVector<int64_t>> dims(rank);
-  SmallVector<int64_t> divisor(rank, 1);
-  if (isa<BlockArgument>(dest)) {
-    for (size_t i = 0; i < rank; ++i)
-      dims[i] = {static_cast<int64_t>(i)};
-  } else if (auto c = dest.getDefiningOp<memref::CollapseShapeOp>();
-             c && isa<BlockArgument>(c.getSrc())) {
-    for (auto [i, group] : llvm::enumerate(c.getReassociationIndices()))
-      dims[i] = SmallVector<int64_t>(group.begin(), group.end());
-  } else if (auto e = dest.getDefiningOp<memref::ExpandShapeOp>();
-             e && isa<BlockArgument>(e.getSrc())) {
-    ArrayRef<int64_t> shape = e.getResultType().getShape();
-    for (auto [j, group] : llvm::enumerate(e.getReassociationIndices()))
-      for (int64_t i : group) {
-        dims[i] = {static_cast<int64_t>(j)};
-        for (int64_t other : group) {
-          if (other == i)
-            continue;
-          if (ShapedType::isDynamic(shape[other]))
-            return std::nullopt;
-          divisor[i] *= shape[other];
-        }
-      }
-  } else {
-    return std::nullopt;
-  }
-  MLIRContext *ctx = func.getContext();
-  SmallVector<GridDimAttr> factors;
-  for (auto [l, size] : llvm::enumerate(blockTile)) {
-    if (size == 0)
-      continue;
-    int64_t d = kr.outputDimOfLoop[l];
-    if (d < 0 || dims[d].empty())
-      return std::nullopt;
-    factors.push_back(GridDimAttr::get(ctx, output.getArgNumber(),
-                                       DenseI64ArrayAttr::get(ctx, dims[d]), size * divisor[d]));
-  }
-  return LaunchGridAttr::get(ctx, factors);
-}
 
 /// The configuration attribute of `t` over the launch grid `grid`.
 GpuConfigAttr toAttr(MLIRContext *ctx, const GpuTiling &t, LaunchGridAttr grid,
@@ -466,7 +406,7 @@ struct DlcGpuSelectTilingPass : impl::DlcGpuSelectTilingBase<DlcGpuSelectTilingP
       return serial(ctx, target);
     }
     // The grid: one block per tile of each tiled loop, in terms of the kernel's output.
-    std::optional<LaunchGridAttr> grid = launchGrid(func, kr, t.blockTile);
+    std::optional<LaunchGridAttr> grid = launchGridOverOutput(func, kr, t.blockTile);
     if (!grid) {
       remark("the launch grid cannot be expressed over the view of the output its "
              "root writes");

@@ -1,6 +1,8 @@
 //===- KernelRoot.cpp - The root op that tiling passes tile -----------------===//
 #include "passes/Passes.h"
 
+#include "dialects/DlcDialect.h"
+
 #include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -176,6 +178,63 @@ Operation *findSharedContraction(Operation *rootOp,
   if (outputDimOfResultDim)
     outputDimOfResultDim->assign(outputDim.begin(), outputDim.end());
   return found;
+}
+
+
+std::optional<LaunchGridAttr> launchGridOverOutput(func::FuncOp func, const KernelRoot &kr,
+                                                   ArrayRef<int64_t> blockTile) {
+  auto outs = llvm::to_vector(func.getOps<bufferization::MaterializeInDestinationOp>());
+  if (outs.size() != 1)
+    return std::nullopt;
+  Value dest = outs[0].getDest();
+  Value arg = dest;
+  if (auto c = dest.getDefiningOp<memref::CollapseShapeOp>())
+    arg = c.getSrc();
+  else if (auto e = dest.getDefiningOp<memref::ExpandShapeOp>())
+    arg = e.getSrc();
+  auto output = dyn_cast<BlockArgument>(arg);
+  if (!output)
+    return std::nullopt;
+  // Per root output dim: the output dims whose product is its extent, and a divisor.
+  size_t rank = cast<ShapedType>(kr.op->getResult(0).getType()).getRank();
+  SmallVector<SmallVector<int64_t>> dims(rank);
+  SmallVector<int64_t> divisor(rank, 1);
+  if (isa<BlockArgument>(dest)) {
+    for (size_t i = 0; i < rank; ++i)
+      dims[i] = {static_cast<int64_t>(i)};
+  } else if (auto c = dest.getDefiningOp<memref::CollapseShapeOp>();
+             c && isa<BlockArgument>(c.getSrc())) {
+    for (auto [i, group] : llvm::enumerate(c.getReassociationIndices()))
+      dims[i] = SmallVector<int64_t>(group.begin(), group.end());
+  } else if (auto e = dest.getDefiningOp<memref::ExpandShapeOp>();
+             e && isa<BlockArgument>(e.getSrc())) {
+    ArrayRef<int64_t> shape = e.getResultType().getShape();
+    for (auto [j, group] : llvm::enumerate(e.getReassociationIndices()))
+      for (int64_t i : group) {
+        dims[i] = {static_cast<int64_t>(j)};
+        for (int64_t other : group) {
+          if (other == i)
+            continue;
+          if (ShapedType::isDynamic(shape[other]))
+            return std::nullopt;
+          divisor[i] *= shape[other];
+        }
+      }
+  } else {
+    return std::nullopt;
+  }
+  MLIRContext *ctx = func.getContext();
+  SmallVector<GridDimAttr> factors;
+  for (auto [l, size] : llvm::enumerate(blockTile)) {
+    if (size == 0)
+      continue;
+    int64_t d = kr.outputDimOfLoop[l];
+    if (d < 0 || dims[d].empty())
+      return std::nullopt;
+    factors.push_back(GridDimAttr::get(ctx, output.getArgNumber(),
+                                       DenseI64ArrayAttr::get(ctx, dims[d]), size * divisor[d]));
+  }
+  return LaunchGridAttr::get(ctx, factors);
 }
 
 } // namespace dlc

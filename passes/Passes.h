@@ -39,6 +39,8 @@ class TensorDialect;
 
 namespace dlc {
 
+class LaunchGridAttr;
+
 #define GEN_PASS_DECL
 #include "passes/Passes.h.inc"
 
@@ -72,6 +74,16 @@ KernelRoot findKernelRoot(mlir::func::FuncOp kernel);
 mlir::Operation *findSharedContraction(mlir::Operation *root,
                                        llvm::SmallVectorImpl<int64_t> *outputDimOfResultDim =
                                            nullptr);
+
+/// The launch grid of tiles `tilePerLoop` over `kernel`'s root `kr` (0: loop not tiled):
+/// one factor per tiled loop, over the output dims its root dim covers. The root may
+/// write a reshaped view of the output (after sinkResultReshapes): a collapsed root dim
+/// spans a group of output dims; an expanded one is its output dim divided by its
+/// static siblings (the tile is multiplied by them). Nothing when the view is of
+/// another form. (dlc-gpu-select-tiling's blocks; dlc-tile-workgroups' workgroups.)
+std::optional<LaunchGridAttr> launchGridOverOutput(mlir::func::FuncOp kernel,
+                                                   const KernelRoot &kr,
+                                                   llvm::ArrayRef<int64_t> tilePerLoop);
 
 /// Writes each `reshape(x)` result of a kernel as `x` into the inverse view of its
 /// output memref, so that the op computing `x` is the one written out (and tiled).

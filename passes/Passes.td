@@ -9,7 +9,9 @@ def DlcShapeInference : Pass<"dlc-shape-inference", "mlir::func::FuncOp"> {
   let description = [{
     Walks each function in order and asks every op implementing `DlcShapeInference`
     for its result shapes, refining unranked or less precise result types. Symbolic
-    dims of the function's arguments stay `?`; dims derived from them stay `?`.
+    dims of the function's arguments stay `?`; dims derived from them stay `?`. An op
+    whose results all have a static zero dim computes nothing and becomes empty
+    constants.
   }];
 }
 

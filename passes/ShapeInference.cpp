@@ -13,8 +13,38 @@ using namespace mlir;
 namespace dlc {
 namespace {
 
+/// Whether `v` is a tensor with a static zero dim: it holds no element.
+bool isStaticallyEmpty(Value v) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  return t && t.hasStaticShape() && t.getNumElements() == 0;
+}
+
 struct DlcShapeInferencePass
     : impl::DlcShapeInferenceBase<DlcShapeInferencePass> {
+  /// An op whose results all hold no element computes nothing: they become empty
+  /// constants (kernels over empty tensors need no launch, and some upstream
+  /// lowerings, tensor.pad's among them, do not handle them).
+  static void replaceEmptyResults(func::FuncOp func) {
+    SmallVector<Operation *> empty;
+    func.walk([&](Operation *op) {
+      if (op->getDialect() == op->getContext()->getLoadedDialect<DlcDialect>() &&
+          !isa<ConstantOp, KernelOp>(op) && op->getNumResults() > 0 &&
+          llvm::all_of(op->getResults(), isStaticallyEmpty) &&
+          !isa<KernelOp>(op->getParentOp()))
+        empty.push_back(op);
+    });
+    for (Operation *op : empty) {
+      OpBuilder b(op);
+      for (Value r : op->getResults()) {
+        auto type = cast<RankedTensorType>(r.getType());
+        Value c = ConstantOp::create(b, op->getLoc(), type,
+                                     DenseElementsAttr::getFromRawBuffer(type, {}));
+        r.replaceAllUsesWith(c);
+      }
+      op->erase();
+    }
+  }
+
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     if (func.isExternal())
@@ -58,6 +88,7 @@ struct DlcShapeInferencePass
     });
     if (r.wasInterrupted())
       return signalPassFailure();
+    replaceEmptyResults(func);
     Operation *ret = func.getBody().back().getTerminator();
     func.setFunctionType(FunctionType::get(&getContext(), func.getArgumentTypes(),
                                            ret->getOperandTypes()));

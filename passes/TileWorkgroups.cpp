@@ -39,7 +39,10 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     if (root.getIteratorTypesArray()[0] != utils::IteratorType::parallel ||
         kr.outputDimOfLoop[0] < 0)
       return failure();
-    int64_t outDim = kr.outputDimOfLoop[0];
+    // One workgroup per index of the output dims the first loop walks.
+    SmallVector<int64_t> tiles(root.getNumLoops(), 0);
+    tiles[0] = 1;
+    std::optional<LaunchGridAttr> grid = launchGridOverOutput(func, kr, tiles);
     Value nwg = func.getArgument(func.getNumArguments() - 1);
     SmallVector<OpFoldResult> numThreads(root.getNumLoops(), b.getIndexAttr(0));
     numThreads[0] = nwg;
@@ -55,13 +58,8 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     for (OpResult r : root->getResults())
       if (Value v = tiled->replacements.lookup(r))
         rewriter.replaceAllUsesWith(r, v);
-    // One workgroup per index of that dim of the kernel's single output, the last
-    // buffer argument (before %wg and %nwg).
-    int64_t output = func.getNumArguments() - 3;
-    func->setAttr(
-        attrs::kGrid,
-        LaunchGridAttr::get(ctx, GridDimAttr::get(ctx, output, b.getDenseI64ArrayAttr(outDim),
-                                                  /*tile=*/1)));
+    if (grid)
+      func->setAttr(attrs::kGrid, *grid);
     if (!tiled->fusedProducers.empty() && !tiled->loops.empty())
       tileRowsInWorkgroup(rewriter, tiled->loops.front().getOperation());
     return success();

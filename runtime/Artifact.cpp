@@ -7,13 +7,18 @@
 
 #include <cstring>
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 namespace dlc::artifact {
 namespace {
 
 namespace fbs = flatbuffers;
 
 constexpr char kMagic[8] = {'D', 'L', 'C', 'A', 'R', 'T', '\0', '\1'};
-constexpr size_t kHeaderSize = 16;
+/// magic, format version, FlatBuffer size, checksum (docs/architecture.md).
+constexpr size_t kHeaderSize = 24;
+constexpr size_t kChecksumOffset = 16;
 constexpr uint64_t kAlign = 64;
 
 void putU32(uint8_t *p, uint32_t v) {
@@ -23,6 +28,27 @@ void putU32(uint8_t *p, uint32_t v) {
 
 uint32_t getU32(const uint8_t *p) {
   return p[0] | p[1] << 8 | p[2] << 16 | static_cast<uint32_t>(p[3]) << 24;
+}
+
+void putU64(uint8_t *p, uint64_t v) {
+  for (int i = 0; i < 8; ++i)
+    p[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
+uint64_t getU64(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i)
+    v = v << 8 | p[i];
+  return v;
+}
+
+/// XXH3-64 of the whole file but its checksum field.
+uint64_t fileChecksum(const uint8_t *data, size_t size) {
+  XXH3_state_t state;
+  XXH3_64bits_reset(&state);
+  XXH3_64bits_update(&state, data, kChecksumOffset);
+  XXH3_64bits_update(&state, data + kHeaderSize, size - kHeaderSize);
+  return XXH3_64bits_digest(&state);
 }
 
 Status fail(const std::string &what) { return Status::error("artifact: " + what); }
@@ -58,8 +84,13 @@ fbs::Offset<fb::Expr> writeExpr(fbs::FlatBufferBuilder &fbb, const std::vector<i
 }
 
 fbs::Offset<fb::Kernel> writeKernel(fbs::FlatBufferBuilder &fbb, const Kernel &k) {
-  return fb::CreateKernel(fbb, fbb.CreateString(k.name), fbb.CreateString(k.symbol),
-                          fbb.CreateVectorOfStrings(k.nodes));
+  std::vector<fbs::Offset<fb::TensorInfo>> signature;
+  for (const TensorInfo &t : k.signature)
+    signature.push_back(writeTensorInfo(fbb, t));
+  auto sig = fbb.CreateVector(signature);
+  auto name = fbb.CreateString(k.name), symbol = fbb.CreateString(k.symbol);
+  auto nodes = fbb.CreateVectorOfStrings(k.nodes);
+  return fb::CreateKernel(fbb, name, symbol, nodes, k.numInputs, sig);
 }
 
 fbs::Offset<fb::Launch> writeLaunch(fbs::FlatBufferBuilder &fbb, const Launch &l) {
@@ -123,7 +154,13 @@ Buffer readBuffer(const fb::Buffer *b) {
 }
 
 Kernel readKernel(const fb::Kernel *k) {
-  return Kernel{readString(k->name()), readString(k->symbol()), readStrings(k->nodes())};
+  Kernel kernel;
+  kernel.name = readString(k->name());
+  kernel.symbol = readString(k->symbol());
+  kernel.nodes = readStrings(k->nodes());
+  kernel.numInputs = k->num_inputs();
+  kernel.signature = readTables(k->signature(), readTensorInfo);
+  return kernel;
 }
 
 Launch readLaunch(const fb::Launch *l) {
@@ -328,6 +365,18 @@ Status verifyStep(const ArtifactSpec &spec) {
   return Status::ok();
 }
 
+/// Whether `buffer` is what a kernel compiled for `expected` may be bound to: the same
+/// dtype and rank, and each static dim of the kernel's the buffer's own, statically.
+Status verifyBinding(const Buffer &buffer, const TensorInfo &expected) {
+  if (buffer.dtype != expected.dtype || buffer.dims.size() != expected.shape.size())
+    return Status::error("is not of the dtype and rank");
+  for (size_t d = 0; d < buffer.dims.size(); ++d)
+    if (expected.shape[d] >= 0 && buffer.dims[d] != expected.shape[d])
+      return Status::error(strCat("has dim ", d, " = ", buffer.dims[d], ", not the ",
+                                  expected.shape[d]));
+  return Status::ok();
+}
+
 Status verifyLaunch(const ArtifactSpec &spec, size_t i) {
   const Launch &l = spec.launches[i];
   std::string what = strCat("launch ", i);
@@ -336,6 +385,11 @@ Status verifyLaunch(const ArtifactSpec &spec, size_t i) {
   if (l.numInputs < 0 || static_cast<uint64_t>(l.numInputs) > l.bindings.size())
     return fail(
         strCat(what, " has ", l.numInputs, " inputs among ", l.bindings.size(), " bindings"));
+  const Kernel &k = spec.kernels[l.kernel];
+  if (k.signature.size() != l.bindings.size() || k.numInputs != l.numInputs)
+    return fail(strCat(what, " binds ", l.bindings.size(), " buffers (", l.numInputs,
+                       " inputs); kernel '", k.name, "' takes ", k.signature.size(), " (",
+                       k.numInputs, " inputs)"));
   for (size_t j = 0; j < l.bindings.size(); ++j) {
     int32_t b = l.bindings[j];
     if (!isValidBuffer(spec, b))
@@ -344,8 +398,35 @@ Status verifyLaunch(const ArtifactSpec &spec, size_t i) {
         spec.buffers[rootBuffer(spec, b)].kind != BufferKind::Intermediate)
       return fail(strCat(what, " writes buffer ", b, " '", spec.buffers[b].name,
                          "', which is not an intermediate"));
+    if (Status s = verifyBinding(spec.buffers[b], k.signature[j]); !s)
+      return fail(strCat(what, " binding ", j, " (buffer ", b, " '", spec.buffers[b].name,
+                         "') ", s.message(), " of kernel '", k.name, "'"));
   }
   return verifyEncoded(spec, l.grid, 1, strCat(what, " grid"));
+}
+
+/// Every intermediate a launch reads, and every output, is written by an earlier
+/// launch (else a run would read uninitialized memory).
+Status verifyDataflow(const ArtifactSpec &spec) {
+  std::vector<bool> written(spec.buffers.size(), false);
+  for (size_t i = 0; i < spec.launches.size(); ++i) {
+    const Launch &l = spec.launches[i];
+    for (size_t j = 0; j < l.bindings.size(); ++j) {
+      int32_t root = rootBuffer(spec, l.bindings[j]);
+      if (j >= static_cast<size_t>(l.numInputs))
+        written[root] = true;
+      else if (spec.buffers[root].kind == BufferKind::Intermediate && !written[root])
+        return fail(strCat("launch ", i, " reads buffer ", root, " '", spec.buffers[root].name,
+                           "' before any launch writes it"));
+    }
+  }
+  for (size_t o = 0; o < spec.outputBuffers.size(); ++o) {
+    int32_t root = rootBuffer(spec, spec.outputBuffers[o]);
+    if (spec.buffers[root].kind == BufferKind::Intermediate && !written[root])
+      return fail(strCat("output ", o, " is buffer ", root, " '", spec.buffers[root].name,
+                         "', which no launch writes"));
+  }
+  return Status::ok();
 }
 
 Status verifySpec(const ArtifactSpec &spec) {
@@ -384,14 +465,32 @@ Status verifySpec(const ArtifactSpec &spec) {
     const Buffer &buf = spec.buffers[b];
     if (buf.dtype != spec.outputs[i].dtype || buf.dims.size() != spec.outputs[i].shape.size())
       return fail(strCat("output ", i, " does not match the type of buffer ", b));
+    for (size_t d = 0; d < buf.dims.size(); ++d)
+      if (buf.dims[d] != spec.outputs[i].shape[d] &&
+          (buf.dims[d] >= 0 || spec.outputs[i].shape[d] != -1))
+        return fail(strCat("output ", i, " dim ", d, " is ", spec.outputs[i].shape[d],
+                           ", its buffer's ", buf.dims[d]));
   }
+  for (size_t k = 0; k < spec.kernels.size(); ++k)
+    for (size_t j = 0; j < spec.kernels[k].signature.size(); ++j)
+      if (Status s = verifyTensorInfo(spec.kernels[k].signature[j],
+                                      strCat("kernel ", k, " binding ", j));
+          !s)
+        return s;
   for (size_t i = 0; i < spec.launches.size(); ++i)
     if (Status s = verifyLaunch(spec, i); !s)
       return s;
+  if (Status s = verifyDataflow(spec); !s)
+    return s;
   return verifyStep(spec);
 }
 
 } // namespace
+
+void sealChecksum(std::vector<uint8_t> &file) {
+  if (file.size() >= kHeaderSize)
+    putU64(file.data() + kChecksumOffset, fileChecksum(file.data(), file.size()));
+}
 
 std::vector<uint8_t> serialize(const ArtifactSpec &spec) {
   fbs::FlatBufferBuilder fbb;
@@ -438,6 +537,7 @@ std::vector<uint8_t> serialize(const ArtifactSpec &spec) {
   std::memcpy(out.data() + kHeaderSize, fbb.GetBufferPointer(), fbb.GetSize());
   std::copy(spec.weights.begin(), spec.weights.end(), out.begin() + weightsOffset);
   std::copy(spec.code.begin(), spec.code.end(), out.begin() + codeOffset);
+  putU64(out.data() + kChecksumOffset, fileChecksum(out.data(), out.size()));
   return out;
 }
 
@@ -457,6 +557,8 @@ Expected<ArtifactSpec> parse(const uint8_t *data, size_t size) {
   if (tableSize > size - kHeaderSize)
     return Status::error(strCat("artifact is truncated (model table of ", tableSize,
                                 " bytes, file has ", size, " bytes)"));
+  if (uint64_t sum = fileChecksum(data, size); sum != getU64(data + kChecksumOffset))
+    return Status::error("the artifact is corrupt (its checksum does not match its contents)");
 
   // FlatBuffers reads scalars in place: give the table 8-byte alignment.
   std::vector<uint64_t> table(tableSize / 8 + 1);

@@ -11,7 +11,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <atomic>
 #include <map>
+#include <memory>
+#include <mutex>
 
 namespace dlc {
 namespace {
@@ -25,48 +28,88 @@ constexpr size_t kMaxCachedPlans = 64;
 /// Base pointer for zero-byte inputs, whose vectors may hold no allocation.
 alignas(64) uint8_t emptyBytes[64];
 
+/// A CPU model. run() is thread-safe: what runs share (the spec, code and weights) is
+/// read-only; the plan cache, the pool of arenas, the statistics and the profile are
+/// guarded by `mutex_`; every run takes an arena of its own; the thread pool takes one
+/// launch at a time.
 class CpuModel final : public Model {
 public:
   CpuModel(ArtifactSpec spec, std::unique_ptr<KernelLibrary> library,
-           std::vector<KernelFn> kernels, AlignedBuffer weights)
+           std::vector<KernelFn> kernels, AlignedBuffer weights, unsigned threads)
       : spec_(std::move(spec)), library_(std::move(library)),
         kernels_(std::move(kernels)), weights_(std::move(weights)),
-        pool_(ThreadPool::defaultSize()) {}
+        pool_(threads ? threads : ThreadPool::defaultSize()) {}
 
   std::string target() const override { return "cpu"; }
   const std::vector<TensorInfo> &inputs() const override { return spec_.inputs; }
   const std::vector<TensorInfo> &outputs() const override { return spec_.outputs; }
   Expected<std::vector<Tensor>> run(const std::vector<Tensor> &inputs) override;
-  MemoryStats memoryStats() const override { return stats_; }
+  MemoryStats memoryStats() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stats_;
+  }
   void setProfiling(bool on) override { profiling_ = on; }
-  std::vector<KernelTiming> lastProfile() const override { return profile_; }
+  std::vector<KernelTiming> lastProfile() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return profile_;
+  }
   Expected<double> copyBandwidth(uint64_t bytes) override;
 
 private:
-  Expected<const ShapePlan *> cachedPlan(const InputShapes &shapes);
+  Expected<std::shared_ptr<const ShapePlan>> cachedPlan(const InputShapes &shapes);
   void launch(size_t index, const ShapePlan &plan, const std::vector<uint64_t> &address);
+  /// An arena of at least `bytes`, this run's own until it is given back.
+  std::unique_ptr<AlignedBuffer> takeArena(uint64_t bytes);
+  void giveBack(std::unique_ptr<AlignedBuffer> arena);
 
-  ArtifactSpec spec_; // weights and code moved out
+  const ArtifactSpec spec_; // weights and code moved out
   std::unique_ptr<KernelLibrary> library_;
   std::vector<KernelFn> kernels_; // per spec_.kernels entry
   AlignedBuffer weights_;
   ThreadPool pool_;
-  AlignedBuffer arena_;
-  std::map<InputShapes, ShapePlan> plans_;
+  mutable std::mutex mutex_;
+  std::vector<std::unique_ptr<AlignedBuffer>> arenas_; // free ones
+  std::map<InputShapes, std::shared_ptr<const ShapePlan>> plans_;
   MemoryStats stats_;
-  bool profiling_ = false;
+  std::atomic<bool> profiling_{false};
   std::vector<KernelTiming> profile_;
 };
 
-Expected<const ShapePlan *> CpuModel::cachedPlan(const InputShapes &shapes) {
-  if (auto it = plans_.find(shapes); it != plans_.end())
-    return &it->second;
+Expected<std::shared_ptr<const ShapePlan>> CpuModel::cachedPlan(const InputShapes &shapes) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (auto it = plans_.find(shapes); it != plans_.end())
+      return it->second;
+  }
   Expected<ShapePlan> plan = planShapes(spec_, shapes);
   if (!plan)
     return plan.status();
+  auto shared = std::make_shared<const ShapePlan>(std::move(plan).value());
+  std::lock_guard<std::mutex> lock(mutex_);
   if (plans_.size() == kMaxCachedPlans)
-    plans_.clear();
-  return &plans_.emplace(shapes, std::move(plan).value()).first->second;
+    plans_.clear(); // Runs holding a plan keep it alive.
+  return plans_.emplace(shapes, std::move(shared)).first->second;
+}
+
+std::unique_ptr<AlignedBuffer> CpuModel::takeArena(uint64_t bytes) {
+  std::unique_ptr<AlignedBuffer> arena;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!arenas_.empty()) {
+      arena = std::move(arenas_.back());
+      arenas_.pop_back();
+    }
+  }
+  if (!arena)
+    arena = std::make_unique<AlignedBuffer>();
+  if (!arena->reserve(bytes))
+    return nullptr;
+  return arena;
+}
+
+void CpuModel::giveBack(std::unique_ptr<AlignedBuffer> arena) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  arenas_.push_back(std::move(arena));
 }
 
 void CpuModel::launch(size_t index, const ShapePlan &plan,
@@ -88,14 +131,14 @@ Expected<std::vector<Tensor>> CpuModel::run(const std::vector<Tensor> &inputs) {
   InputShapes shapes;
   for (const Tensor &t : inputs)
     shapes.push_back(t.shape);
-  Expected<const ShapePlan *> cached = cachedPlan(shapes);
+  Expected<std::shared_ptr<const ShapePlan>> cached = cachedPlan(shapes);
   if (!cached)
     return cached.status();
   const ShapePlan &plan = **cached;
-  if (!arena_.reserve(plan.memory.arenaBytes))
+  std::unique_ptr<AlignedBuffer> arena = takeArena(plan.memory.arenaBytes);
+  if (!arena)
     return Status::error(strCat("cannot allocate ", plan.memory.arenaBytes,
                                 " bytes for intermediate tensors"));
-  stats_ = {plan.memory.arenaBytes, plan.memory.naiveBytes};
 
   auto pointer = [](const void *p) { return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p)); };
   std::vector<uint64_t> words = bufferAddresses(
@@ -105,10 +148,11 @@ Expected<std::vector<Tensor>> CpuModel::run(const std::vector<Tensor> &inputs) {
         const std::vector<uint8_t> &data = inputs[spec_.buffers[i].index].data;
         return pointer(data.empty() ? emptyBytes : data.data());
       },
-      pointer(weights_.data()), pointer(arena_.data()));
-  profile_.clear();
+      pointer(weights_.data()), pointer(arena->data()));
+  bool profiling = profiling_;
+  std::vector<KernelTiming> profile;
   for (size_t l = 0; l < spec_.launches.size(); ++l) {
-    if (!profiling_) {
+    if (!profiling) {
       launch(l, plan, words);
       continue;
     }
@@ -118,7 +162,7 @@ Expected<std::vector<Tensor>> CpuModel::run(const std::vector<Tensor> &inputs) {
     uint64_t bytes = 0;
     for (int32_t b : spec_.launches[l].bindings)
       bytes += plan.bytes[b];
-    profile_.push_back({spec_.kernels[spec_.launches[l].kernel].name, ms.count(), bytes});
+    profile.push_back({spec_.kernels[spec_.launches[l].kernel].name, ms.count(), bytes});
   }
 
   std::vector<Tensor> outputs;
@@ -128,6 +172,10 @@ Expected<std::vector<Tensor>> CpuModel::run(const std::vector<Tensor> &inputs) {
                 plan.bytes[b], t.data.begin());
     outputs.push_back(std::move(t));
   }
+  giveBack(std::move(arena));
+  std::lock_guard<std::mutex> lock(mutex_);
+  stats_ = {plan.memory.arenaBytes, plan.memory.naiveBytes};
+  profile_ = std::move(profile);
   return outputs;
 }
 
@@ -154,7 +202,7 @@ Expected<double> CpuModel::copyBandwidth(uint64_t bytes) {
 
 } // namespace
 
-Expected<std::unique_ptr<Model>> createCpuModel(ArtifactSpec spec) {
+Expected<std::unique_ptr<Model>> createCpuModel(ArtifactSpec spec, const LoadOptions &options) {
   std::unique_ptr<KernelLibrary> library;
   std::vector<KernelFn> kernels;
   if (!spec.kernels.empty()) {
@@ -177,7 +225,8 @@ Expected<std::unique_ptr<Model>> createCpuModel(ArtifactSpec spec) {
   spec.weights = {};
   spec.code = {};
   return std::unique_ptr<Model>(new CpuModel(std::move(spec), std::move(library),
-                                             std::move(kernels), std::move(weights)));
+                                             std::move(kernels), std::move(weights),
+                                             options.threads));
 }
 
 } // namespace dlc

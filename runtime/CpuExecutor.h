@@ -7,7 +7,7 @@
 namespace dlc {
 
 /// Loads the kernels of a parsed CPU artifact and returns a model that runs them.
-Expected<std::unique_ptr<Model>> createCpuModel(artifact::ArtifactSpec spec);
+Expected<std::unique_ptr<Model>> createCpuModel(artifact::ArtifactSpec spec, const LoadOptions &options);
 
 } // namespace dlc
 

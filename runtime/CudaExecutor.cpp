@@ -21,6 +21,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <string_view>
 
 namespace dlc {
@@ -31,7 +33,7 @@ Status cudaAvailable() {
   return Status::error("this runtime was built without CUDA support (no cuda.h)");
 }
 
-Expected<std::unique_ptr<Model>> createCudaModel(artifact::ArtifactSpec) {
+Expected<std::unique_ptr<Model>> createCudaModel(artifact::ArtifactSpec, const LoadOptions &) {
   return cudaAvailable();
 }
 
@@ -86,14 +88,28 @@ public:
   const std::vector<TensorInfo> &inputs() const override { return spec_.inputs; }
   const std::vector<TensorInfo> &outputs() const override { return spec_.outputs; }
   Expected<std::vector<Tensor>> run(const std::vector<Tensor> &inputs) override;
-  MemoryStats memoryStats() const override { return stats_; }
-  void setProfiling(bool on) override { profiling_ = on; }
-  std::vector<KernelTiming> lastProfile() const override { return profile_; }
+  MemoryStats memoryStats() const override {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    return stats_;
+  }
+  void setProfiling(bool on) override {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    profiling_ = on;
+  }
+  std::vector<KernelTiming> lastProfile() const override {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    return profile_;
+  }
   Expected<double> copyBandwidth(uint64_t bytes) override;
+  /// LoadOptions::cudaGraphs, applied by load().
+  void setGraphs(std::optional<bool> on) { graphsOption_ = on; }
   Status setResident(const std::map<std::string, Tensor> &values) override;
   Expected<std::vector<Tensor>> runResident(const std::vector<Tensor> &others) override;
   Expected<std::map<std::string, Tensor>> residentValues() override;
-  bool hasResident() const override { return !residents_.empty(); }
+  bool hasResident() const override {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    return !residents_.empty();
+  }
 
 private:
   /// A resident input (setResident): its device copy at `offset` in residentMem_.
@@ -117,6 +133,10 @@ private:
   void dropGraphs();
 
   const CudaDriver &cu_;
+  /// Every public entry point holds it: runs take turns on the one stream, arena and
+  /// set of graphs (recursive: runResident runs through runWith).
+  mutable std::recursive_mutex mutex_;
+  std::optional<bool> graphsOption_;
   ArtifactSpec spec_; // weights and code moved out
   CUdevice device_ = 0;
   CUcontext context_ = nullptr;
@@ -175,6 +195,7 @@ void CudaModel::dropGraphs() {
 }
 
 Status CudaModel::setResident(const std::map<std::string, Tensor> &values) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   Expected<std::vector<std::pair<size_t, size_t>>> pairs = residentPairs(values);
   if (!pairs)
     return pairs.status();
@@ -215,6 +236,7 @@ Status CudaModel::setResident(const std::map<std::string, Tensor> &values) {
 }
 
 Expected<std::vector<Tensor>> CudaModel::runResident(const std::vector<Tensor> &others) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   if (residents_.empty())
     return runWith(others, /*resident=*/false);
   // Only the other inputs are copied in; the resident slots keep their values.
@@ -234,6 +256,7 @@ Expected<std::vector<Tensor>> CudaModel::runResident(const std::vector<Tensor> &
 }
 
 Expected<std::map<std::string, Tensor>> CudaModel::residentValues() {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   std::map<std::string, Tensor> values;
   if (residents_.empty())
     return values;
@@ -258,7 +281,9 @@ Expected<std::map<std::string, Tensor>> CudaModel::residentValues() {
 
 Status CudaModel::load(ArtifactSpec spec) {
   spec_ = std::move(spec);
-  if (const char *g = std::getenv("DLC_CUDA_GRAPHS"); g && std::strcmp(g, "0") == 0)
+  if (graphsOption_)
+    useGraphs_ = *graphsOption_;
+  else if (const char *g = std::getenv("DLC_CUDA_GRAPHS"); g && std::strcmp(g, "0") == 0)
     useGraphs_ = false;
   if (Status s = check(cu_.cuDeviceGet(&device_, 0), "cuDeviceGet"); !s)
     return s;
@@ -463,6 +488,7 @@ Status CudaModel::profiledLaunches(const CudaPlan &plan, const std::vector<uint6
 }
 
 Expected<double> CudaModel::copyBandwidth(uint64_t bytes) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   if (Status s = check(cu_.cuCtxSetCurrent(context_), "cuCtxSetCurrent"); !s)
     return s;
   CUdeviceptr src = 0, dst = 0;
@@ -501,6 +527,7 @@ Expected<double> CudaModel::copyBandwidth(uint64_t bytes) {
 }
 
 Expected<std::vector<Tensor>> CudaModel::run(const std::vector<Tensor> &inputs) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   return runWith(inputs, /*resident=*/false);
 }
 
@@ -642,11 +669,13 @@ Status cudaAvailable() {
   return driver ? Status::ok() : driver.status();
 }
 
-Expected<std::unique_ptr<Model>> createCudaModel(artifact::ArtifactSpec spec) {
+Expected<std::unique_ptr<Model>> createCudaModel(artifact::ArtifactSpec spec,
+                                                 const LoadOptions &options) {
   Expected<const CudaDriver *> driver = CudaDriver::get();
   if (!driver)
     return driver.status();
   auto model = std::make_unique<CudaModel>(**driver);
+  model->setGraphs(options.cudaGraphs);
   if (Status s = model->load(std::move(spec)); !s)
     return s;
   return std::unique_ptr<Model>(std::move(model));

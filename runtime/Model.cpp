@@ -41,11 +41,13 @@ Status Model::setResident(const std::map<std::string, Tensor> &values) {
   Expected<std::vector<std::pair<size_t, size_t>>> pairs = residentPairs(values);
   if (!pairs)
     return pairs.status();
+  std::lock_guard<std::mutex> lock(residentMutex_);
   resident_ = values;
   return Status::ok();
 }
 
 Expected<std::vector<Tensor>> Model::runResident(const std::vector<Tensor> &others) {
+  std::lock_guard<std::mutex> lock(residentMutex_);
   const std::vector<TensorInfo> &in = inputs(), &out = outputs();
   std::vector<Tensor> args;
   size_t next = 0;
@@ -75,26 +77,31 @@ Expected<std::vector<Tensor>> Model::runResident(const std::vector<Tensor> &othe
   return rest;
 }
 
-Expected<std::map<std::string, Tensor>> Model::residentValues() { return resident_; }
+Expected<std::map<std::string, Tensor>> Model::residentValues() {
+  std::lock_guard<std::mutex> lock(residentMutex_);
+  return resident_;
+}
 
-Expected<std::unique_ptr<Model>> Model::loadBytes(const void *data, size_t size) {
+Expected<std::unique_ptr<Model>> Model::loadBytes(const void *data, size_t size,
+                                                  const LoadOptions &options) {
   Expected<artifact::ArtifactSpec> spec = artifact::parse(static_cast<const uint8_t *>(data), size);
   if (!spec)
     return spec.status();
   StepSignature step = spec->step;
   Expected<std::unique_ptr<Model>> model = spec->target == artifact::Target::Cuda
-                                               ? createCudaModel(std::move(spec).value())
-                                               : createCpuModel(std::move(spec).value());
+                                               ? createCudaModel(std::move(spec).value(), options)
+                                               : createCpuModel(std::move(spec).value(), options);
   if (model)
     (*model)->step_ = std::move(step);
   return model;
 }
 
-Expected<std::unique_ptr<Model>> Model::loadFile(const std::string &path) {
-  Expected<std::vector<uint8_t>> bytes = readFileBytes(path);
+Expected<std::unique_ptr<Model>> Model::loadFile(const std::string &path,
+                                                 const LoadOptions &options) {
+  Expected<std::vector<uint8_t>> bytes = readFileBytes(path, options.maxArtifactBytes);
   if (!bytes)
     return bytes.status();
-  Expected<std::unique_ptr<Model>> model = loadBytes(bytes->data(), bytes->size());
+  Expected<std::unique_ptr<Model>> model = loadBytes(bytes->data(), bytes->size(), options);
   if (!model)
     return Status::error(path + ": " + model.message());
   return model;

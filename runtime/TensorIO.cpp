@@ -3,6 +3,7 @@
 #include "dlc/runtime.h"
 
 #include "FileIO.h"
+#include "TensorIO.h"
 #include "Support.h"
 
 #include <cctype>
@@ -153,6 +154,8 @@ uint32_t readLE(const uint8_t *p, size_t n) {
   return v;
 }
 
+} // namespace
+
 Expected<Tensor> parseNpy(const std::vector<uint8_t> &bytes) {
   if (bytes.size() < 10 || std::memcmp(bytes.data(), kNpyMagic, kNpyMagicSize) != 0)
     return Status::error("not a .npy file (bad magic)");
@@ -191,6 +194,8 @@ Expected<Tensor> parseNpy(const std::vector<uint8_t> &bytes) {
   std::memcpy(t.data.data(), bytes.data() + dataBegin, dataBytes);
   return t;
 }
+
+namespace {
 
 //===----------------------------------------------------------------------===//
 // ONNX TensorProto (protobuf wire format)
@@ -374,6 +379,8 @@ std::pair<const std::vector<uint64_t> *, const char *> typedValues(const TensorP
   }
 }
 
+} // namespace
+
 Expected<Tensor> parseTensorProto(const std::vector<uint8_t> &bytes) {
   TensorProto tp;
   if (Status s = decodeTensorProto(bytes, tp); !s)
@@ -416,6 +423,8 @@ Expected<Tensor> parseTensorProto(const std::vector<uint8_t> &bytes) {
   return t;
 }
 
+namespace {
+
 bool endsWith(const std::string &s, std::string_view suffix) {
   return s.size() >= suffix.size() &&
          std::string_view(s).substr(s.size() - suffix.size()) == suffix;
@@ -440,8 +449,14 @@ Expected<std::vector<std::pair<std::string, Tensor>>> readNpz(const std::string 
   Expected<std::vector<uint8_t>> file = readFileBytes(path);
   if (!file)
     return file.status();
-  const std::vector<uint8_t> &z = *file;
-  auto bad = [&](const std::string &why) { return Status::error(path + ": " + why); };
+  Expected<std::vector<std::pair<std::string, Tensor>>> arrays = parseNpz(*file);
+  if (!arrays)
+    return Status::error(path + ": " + arrays.message());
+  return arrays;
+}
+
+Expected<std::vector<std::pair<std::string, Tensor>>> parseNpz(const std::vector<uint8_t> &z) {
+  auto bad = [&](const std::string &why) { return Status::error(why); };
   // The end-of-central-directory record: within the last 64 KiB + 22 bytes.
   size_t eocd = std::string::npos;
   for (size_t i = z.size() >= 22 ? z.size() - 22 : 0, stop = i > 65557 ? i - 65557 : 0;
@@ -471,10 +486,10 @@ Expected<std::vector<std::pair<std::string, Tensor>>> readNpz(const std::string 
     if (method != 0)
       return bad("entry '" + name + "' is compressed; save with numpy.savez, not "
                  "savez_compressed");
-    if (local + 30 > z.size() || readLE(&z[local], 4) != 0x04034b50)
+    if (uint64_t(local) + 30 > z.size() || readLE(&z[local], 4) != 0x04034b50)
       return bad("corrupt zip entry '" + name + "'");
-    size_t data = local + 30 + readLE(&z[local + 26], 2) + readLE(&z[local + 28], 2);
-    if (data + size > z.size())
+    uint64_t data = uint64_t(local) + 30 + readLE(&z[local + 26], 2) + readLE(&z[local + 28], 2);
+    if (data > z.size() || size > z.size() - data)
       return bad("truncated zip entry '" + name + "'");
     Expected<Tensor> t =
         parseNpy(std::vector<uint8_t>(z.begin() + data, z.begin() + data + size));

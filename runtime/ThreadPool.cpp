@@ -58,6 +58,7 @@ void ThreadPool::workerLoop() {
 }
 
 void ThreadPool::parallelFor(int64_t n, const std::function<void(int64_t)> &fn) {
+  std::lock_guard<std::mutex> call(callMutex_);
   Job job{&fn, n};
   if (n <= 1 || workers_.empty()) {
     runIndices(job);

@@ -28,7 +28,8 @@ public:
   unsigned size() const { return static_cast<unsigned>(workers_.size()) + 1; }
 
   /// Runs fn(i) for every i in [0, n) on the pool and the calling thread; returns when
-  /// all calls have returned. Not reentrant: one parallelFor at a time.
+  /// all calls have returned. Callers on other threads wait their turn (one loop runs
+  /// at a time); fn must not call parallelFor itself.
   void parallelFor(int64_t n, const std::function<void(int64_t)> &fn);
 
 private:
@@ -41,6 +42,7 @@ private:
   void workerLoop();
 
   std::vector<std::thread> workers_;
+  std::mutex callMutex_; // one parallelFor at a time
   std::mutex mutex_;
   std::condition_variable wake_, idle_;
   Job *job_ = nullptr;      // the running job; null once the caller stops sharing it

@@ -17,7 +17,7 @@
 
 namespace dlc::artifact {
 
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;
 
 enum class Target : int8_t { Cpu = 0, Cuda = 1 };
 enum class BufferKind : int8_t { Input = 0, Weight = 1, Intermediate = 2, Alias = 3 };
@@ -50,6 +50,11 @@ struct Kernel {
   std::string name;
   std::string symbol;
   std::vector<std::string> nodes;
+  /// The buffers the kernel was compiled for, in binding order (inputs, then outputs):
+  /// dtype and dims, -1 where dynamic (the kernel reads that dim from its descriptor,
+  /// every other one is built into its code). The loader checks each launch against it.
+  int32_t numInputs = 0;
+  std::vector<TensorInfo> signature;
 };
 
 struct Launch {
@@ -85,6 +90,10 @@ struct ArtifactSpec {
 std::vector<uint8_t> serialize(const ArtifactSpec &spec);
 /// Parses and fully verifies the bytes of a .dlc file.
 Expected<ArtifactSpec> parse(const uint8_t *data, size_t size);
+
+/// Rewrites the checksum of the artifact bytes `file` for its contents (tests that
+/// corrupt an artifact on purpose use it to reach the checks behind the checksum).
+void sealChecksum(std::vector<uint8_t> &file);
 
 /// Evaluates shape expression `code` given the graph inputs' actual shapes.
 Expected<int64_t> evalExpr(const std::vector<int64_t> &code,

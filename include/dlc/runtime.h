@@ -11,6 +11,8 @@
 
 #include <cstdint>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -123,13 +125,33 @@ const char *stepRoleName(StepRole role);
 /// ("no CUDA driver (libcuda.so.1) found", "no CUDA device", ...).
 Status cudaAvailable();
 
-/// A loaded, verified artifact, ready to run. Not thread-safe: one run at a time.
+/// How a model is loaded and run. Each setting a tool takes from the environment
+/// (DLC_NUM_THREADS, DLC_CUDA_GRAPHS) is a field here; unset fields fall back to it.
+struct LoadOptions {
+  /// CPU: threads that run a launch's workgroups, the caller's included (0:
+  /// $DLC_NUM_THREADS when it is a positive number, else the hardware concurrency).
+  unsigned threads = 0;
+  /// CUDA: capture repeated runs of one input shape into a CUDA Graph (unset: on,
+  /// unless $DLC_CUDA_GRAPHS=0).
+  std::optional<bool> cudaGraphs;
+  /// The most bytes an artifact file may have (loadFile).
+  uint64_t maxArtifactBytes = uint64_t(64) << 30;
+};
+
+/// A loaded, verified artifact, ready to run.
+///
+/// Thread-safe: run() may be called from many threads at once. On the CPU every run has
+/// its own memory for intermediate tensors, and the runs' launches take turns on the
+/// model's thread pool; on CUDA the runs take turns on the model's stream. The resident
+/// calls (setResident, runResident, residentValues) serialize with each other.
 class Model {
 public:
   /// Loads and verifies an artifact file.
-  static Expected<std::unique_ptr<Model>> loadFile(const std::string &path);
+  static Expected<std::unique_ptr<Model>> loadFile(const std::string &path,
+                                                   const LoadOptions &options = {});
   /// Loads and verifies an artifact held in memory (the bytes are copied).
-  static Expected<std::unique_ptr<Model>> loadBytes(const void *data, size_t size);
+  static Expected<std::unique_ptr<Model>> loadBytes(const void *data, size_t size,
+                                                    const LoadOptions &options = {});
   virtual ~Model();
 
   /// "cpu" or "cuda".
@@ -173,6 +195,7 @@ protected:
 
 private:
   std::map<std::string, Tensor> resident_; // the host implementation's values
+  std::mutex residentMutex_;                // guards resident_
   StepSignature step_;
 };
 

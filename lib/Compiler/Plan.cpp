@@ -241,6 +241,11 @@ FailureOr<artifact::ArtifactSpec> PlanBuilder::build() {
       kernel.symbol = "dlc_" + kernel.name;
       for (Attribute n : k.getNodes())
         kernel.nodes.push_back(cast<StringAttr>(n).str());
+      kernel.numInputs = launch.numInputs;
+      for (Value v : k.getInputs())
+        kernel.signature.push_back(infoFor(v.getType(), ""));
+      for (Value r : k.getResults())
+        kernel.signature.push_back(infoFor(r.getType(), ""));
       spec.kernels.push_back(std::move(kernel));
       spec.launches.push_back(std::move(launch));
     } else if (auto ret = dyn_cast<func::ReturnOp>(op)) {

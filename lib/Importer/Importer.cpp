@@ -89,8 +89,10 @@ public:
 private:
   InFlightDiagnostic fileError() { return emitError(FileLineColLoc::get(&ctx, displayName, 0, 0)); }
   LogicalResult importInitializer(const onnx::TensorProto &t);
+  LogicalResult checkShadowedInput(const onnx::ValueInfoProto &vi, const onnx::TensorProto &t);
   FailureOr<ElementsAttr> tensorToAttr(const onnx::TensorProto &t, Location loc);
-  FailureOr<std::string> readExternal(const onnx::TensorProto &t, Location loc);
+  FailureOr<std::string> readExternal(const onnx::TensorProto &t, int64_t expectedBytes,
+                                     Location loc);
   FailureOr<RankedTensorType> valueInfoType(const onnx::ValueInfoProto &vi,
                                             std::vector<std::string> &dimNames);
   LogicalResult importNodes(const onnx::GraphProto &g);
@@ -112,7 +114,8 @@ private:
   int blobCounter = 0;
 };
 
-FailureOr<std::string> ModelImporter::readExternal(const onnx::TensorProto &t, Location loc) {
+FailureOr<std::string> ModelImporter::readExternal(const onnx::TensorProto &t,
+                                                   int64_t expectedBytes, Location loc) {
   std::string location;
   int64_t offset = 0, length = -1;
   for (const auto &kv : t.external_data()) {
@@ -148,18 +151,26 @@ FailureOr<std::string> ModelImporter::readExternal(const onnx::TensorProto &t, L
   if (!StringRef(realFile).starts_with((realDir + "/").str()))
     return emitError(loc) << "external data path '" << location << "' leaves the model folder",
            failure();
-  auto buf = llvm::MemoryBuffer::getFile(realFile, /*IsText=*/false,
-                                         /*RequiresNullTerminator=*/false);
-  if (!buf)
-    return emitError(loc) << "cannot read external data '" << location << "'", failure();
-  int64_t size = (*buf)->getBufferSize();
+  llvm::sys::fs::file_status st;
+  if (llvm::sys::fs::status(realFile, st) || !llvm::sys::fs::is_regular_file(st))
+    return emitError(loc) << "external data '" << location << "' is not a regular file",
+           failure();
+  int64_t size = st.getSize();
   if (offset > size || (length >= 0 && length > size - offset))
     return emitError(loc) << "external data range [" << offset << ", +" << length
                           << ") exceeds file size " << size,
            failure();
   if (length < 0)
     length = size - offset;
-  return std::string((*buf)->getBufferStart() + offset, length);
+  // Only the tensor's own bytes are read, after their count is checked.
+  if (length != expectedBytes)
+    return emitError(loc) << "external data '" << location << "' holds " << length
+                          << " bytes for the tensor, expected " << expectedBytes,
+           failure();
+  auto buf = llvm::MemoryBuffer::getFileSlice(realFile, length, offset, /*IsVolatile=*/false);
+  if (!buf)
+    return emitError(loc) << "cannot read external data '" << location << "'", failure();
+  return std::string((*buf)->getBufferStart(), (*buf)->getBufferSize());
 }
 
 FailureOr<ElementsAttr> ModelImporter::tensorToAttr(const onnx::TensorProto &t, Location loc) {
@@ -182,7 +193,7 @@ FailureOr<ElementsAttr> ModelImporter::tensorToAttr(const onnx::TensorProto &t, 
     return emitError(loc) << "tensor '" << t.name() << "' is too large", failure();
   std::string raw;
   if (t.data_location() == onnx::TensorProto::EXTERNAL) {
-    auto ext = readExternal(t, loc);
+    auto ext = readExternal(t, n * eb, loc);
     if (failed(ext))
       return failure();
     raw = std::move(*ext);
@@ -244,6 +255,32 @@ FailureOr<ElementsAttr> ModelImporter::tensorToAttr(const onnx::TensorProto &t, 
   auto &mgr = DenseResourceElementsHandle::getManagerInterface(&ctx);
   auto handle = mgr.insert(name + "_" + std::to_string(blobCounter++), std::move(blob));
   return ElementsAttr(DenseResourceElementsAttr::get(type, handle));
+}
+
+LogicalResult ModelImporter::checkShadowedInput(const onnx::ValueInfoProto &vi,
+                                                const onnx::TensorProto &t) {
+  if (!vi.type().has_tensor_type())
+    return success();
+  const onnx::TypeProto::Tensor &tt = vi.type().tensor_type();
+  if (tt.elem_type() && tt.elem_type() != t.data_type())
+    return fileError() << "graph input '" << vi.name() << "' is declared "
+                       << dtypeName(tt.elem_type()) << " but its initializer is "
+                       << dtypeName(t.data_type());
+  if (!tt.has_shape())
+    return success();
+  bool same = tt.shape().dim_size() == t.dims_size();
+  for (int i = 0; same && i < t.dims_size(); ++i) {
+    const auto &d = tt.shape().dim(i);
+    same = !d.has_dim_value() || d.dim_value() == t.dims(i);
+  }
+  if (!same) {
+    std::string dims;
+    for (int i = 0; i < t.dims_size(); ++i)
+      dims += (i ? "," : "") + std::to_string(t.dims(i));
+    return fileError() << "graph input '" << vi.name() << "' has an initializer of shape ["
+                       << dims << "], not of the input's declared shape";
+  }
+  return success();
 }
 
 LogicalResult ModelImporter::importInitializer(const onnx::TensorProto &t) {
@@ -348,6 +385,8 @@ LogicalResult ModelImporter::importNodes(const onnx::GraphProto &g) {
       return emitError(loc) << "op '" << node.op_type() << "' is supported from opset " << since
                             << ", the model uses opset " << opset;
     }
+    if (failed(validateNode(node, opset, loc)))
+      return failure();
     std::vector<Value> ins;
     for (const std::string &in : node.input())
       ins.push_back(in.empty() ? Value() : values.at(in));
@@ -398,15 +437,23 @@ OwningOpRef<ModuleOp> ModelImporter::run(const onnx::ModelProto &model) {
   OwningOpRef<ModuleOp> module = ModuleOp::create(FileLineColLoc::get(&ctx, displayName, 0, 0));
   b.setInsertionPointToEnd(module->getBody());
 
-  std::set<std::string> initNames;
+  std::map<std::string, const onnx::TensorProto *> inits;
   for (const auto &t : g.initializer())
-    initNames.insert(t.name());
+    if (!inits.emplace(t.name(), &t).second) {
+      fileError() << "initializer '" << t.name() << "' is defined twice";
+      return nullptr;
+    }
   SmallVector<Type> argTypes;
   SmallVector<Attribute> inputNames, argDimNames;
   std::vector<const onnx::ValueInfoProto *> graphInputs;
   for (const auto &vi : g.input()) {
-    if (initNames.count(vi.name()))
+    if (auto it = inits.find(vi.name()); it != inits.end()) {
+      // A graph input with an initializer of its name takes the initializer (its
+      // default value); the declared type must be the initializer's.
+      if (failed(checkShadowedInput(vi, *it->second)))
+        return nullptr;
       continue;
+    }
     std::vector<std::string> dimNames;
     auto t = valueInfoType(vi, dimNames);
     if (failed(t))
@@ -521,16 +568,39 @@ OwningOpRef<ModuleOp> importModelBytes(MLIRContext &ctx, const std::string &byte
   return ModelImporter(ctx, displayName, modelDir, options).run(model);
 }
 
+namespace {
+
+/// The contents of the regular file `path` of at most `maxBytes` bytes: directories,
+/// FIFOs and devices are refused, and the size is checked before anything is read.
+FailureOr<std::unique_ptr<llvm::MemoryBuffer>> readModelFile(MLIRContext &ctx,
+                                                              const std::string &path,
+                                                              uint64_t maxBytes) {
+  Location loc = FileLineColLoc::get(&ctx, path, 0, 0);
+  llvm::sys::fs::file_status st;
+  if (std::error_code ec = llvm::sys::fs::status(path, st))
+    return emitError(loc) << "cannot open the model file: " << ec.message(), failure();
+  if (!llvm::sys::fs::is_regular_file(st))
+    return emitError(loc) << "the model is not a regular file", failure();
+  if (st.getSize() > maxBytes)
+    return emitError(loc) << "the model file has " << st.getSize()
+                          << " bytes, more than the limit of " << maxBytes,
+           failure();
+  auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                         /*RequiresNullTerminator=*/false);
+  if (!buf)
+    return emitError(loc) << "cannot open the model file: " << buf.getError().message(),
+           failure();
+  return std::move(*buf);
+}
+
+} // namespace
+
 OwningOpRef<ModuleOp> importModelFile(MLIRContext &ctx, const std::string &path,
                                       const ImportOptions &options) {
   ctx.loadDialect<DlcDialect, func::FuncDialect>();
-  auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                         /*RequiresNullTerminator=*/false);
-  if (!buf) {
-    emitError(FileLineColLoc::get(&ctx, path, 0, 0))
-        << "cannot open the model file: " << buf.getError().message();
+  auto buf = readModelFile(ctx, path, options.maxModelBytes);
+  if (failed(buf))
     return nullptr;
-  }
   SmallString<256> dir(path);
   llvm::sys::path::remove_filename(dir);
   if (dir.empty())
@@ -550,11 +620,12 @@ OwningOpRef<ModuleOp> importModelFile(MLIRContext &ctx, const std::string &path,
 }
 
 LogicalResult listGraphInputs(MLIRContext &ctx, const std::string &path,
-                              std::vector<std::pair<std::string, int>> &inputs) {
-  auto buf = llvm::MemoryBuffer::getFile(path, false, false);
+                              std::vector<std::pair<std::string, int>> &inputs,
+                              uint64_t maxModelBytes) {
+  auto buf = readModelFile(ctx, path, maxModelBytes);
   Location loc = FileLineColLoc::get(&ctx, path, 0, 0);
-  if (!buf)
-    return emitError(loc) << "cannot open the model file: " << buf.getError().message();
+  if (failed(buf))
+    return failure();
   onnx::ModelProto model;
   std::string bytes((*buf)->getBufferStart(), (*buf)->getBufferSize());
   bool ok = StringRef(path).ends_with(".onnxtxt")

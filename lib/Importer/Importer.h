@@ -29,6 +29,11 @@ struct ImportOptions {
   int64_t dynamicDimValue = 0;
   /// Import for training: Dropout becomes dlc.dropout (else the identity).
   bool training = false;
+  /// The most bytes the model file may have (external data is bounded by its tensors).
+  uint64_t maxModelBytes = kDefaultMaxModelBytes;
+
+  /// Protobuf's own limit on one message: 2 GiB.
+  static constexpr uint64_t kDefaultMaxModelBytes = uint64_t(2) << 30;
 };
 
 /// Imports an ONNX model (binary protobuf `.onnx`, or ONNX text syntax when the file
@@ -50,7 +55,8 @@ mlir::OwningOpRef<mlir::ModuleOp> importModelBytes(mlir::MLIRContext &ctx,
 /// are not initializers, in order, without importing the graph. Emits errors.
 mlir::LogicalResult
 listGraphInputs(mlir::MLIRContext &ctx, const std::string &path,
-                std::vector<std::pair<std::string, int>> &inputs);
+                std::vector<std::pair<std::string, int>> &inputs,
+                uint64_t maxModelBytes = ImportOptions::kDefaultMaxModelBytes);
 
 /// The ONNX op types dlc imports, sorted.
 std::vector<std::string> supportedOpTypes();

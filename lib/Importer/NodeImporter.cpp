@@ -4,6 +4,8 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/OperationSupport.h"
 
+#include <cmath>
+
 using namespace mlir;
 
 namespace dlc::importer {
@@ -126,7 +128,24 @@ FailureOr<double> NodeImporter::constScalar(size_t i, const char *what) {
                                    : (double)ia.getValue().getSExtValue();
 }
 
+LogicalResult NodeImporter::checkConstantSize(int64_t elements, StringRef what) const {
+  if (elements >= 0 && elements <= kMaxConstantElements)
+    return success();
+  return error() << what << " of " << elements << " elements is too large (at most "
+                 << kMaxConstantElements << " are built at compile time)";
+}
+
+FailureOr<int64_t> NodeImporter::integerIn(double v, int64_t lo, int64_t hi,
+                                           StringRef what) const {
+  if (!std::isfinite(v) || v < static_cast<double>(lo) || v > static_cast<double>(hi))
+    return error() << what << " " << v << " is out of range [" << lo << ", " << hi << "]",
+           failure();
+  return static_cast<int64_t>(v);
+}
+
 SymShape NodeImporter::shapeOf(Value v) const {
+  if (!v)
+    return {};
   auto it = shapes.find(v);
   if (it != shapes.end())
     return it->second;
@@ -136,6 +155,14 @@ SymShape NodeImporter::shapeOf(Value v) const {
 FailureOr<SmallVector<Value>>
 NodeImporter::build(StringRef opName, TypeRange resultElementTypes, ValueRange operands,
                     ArrayRef<NamedAttribute> attrs) {
+  // A handler that reads an input the node does not have gets a null value: an error
+  // here, whatever op it was building.
+  for (auto [i, v] : llvm::enumerate(operands))
+    if (!v) {
+      error() << "a required input of this node is missing (operand " << i << " of "
+              << opName << ")";
+      return failure();
+    }
   OperationState state(loc, opName);
   state.addOperands(operands);
   state.addAttributes(attrs);

@@ -40,6 +40,11 @@ private:
   std::map<std::string, std::map<int, Handler>> handlers_;
 };
 
+/// Checks `node` against the ONNX schema of its op at `opset` (NodeValidation.cpp):
+/// required inputs present, input and output counts, required attributes, attribute
+/// types. Emits the error at `loc` and fails on the first violation.
+mlir::LogicalResult validateNode(const onnx::NodeProto &node, int opset, mlir::Location loc);
+
 /// The MLIR element type of an ONNX TensorProto data type, or null if unsupported.
 mlir::Type onnxElementType(mlir::MLIRContext *ctx, int dtype);
 
@@ -134,6 +139,16 @@ public:
   }
   /// Emits an error at the node and fails.
   mlir::InFlightDiagnostic error() const { return mlir::emitError(loc); }
+
+  /// The most elements a constant built at import may have (an iota, an identity
+  /// matrix, a range): it is materialized element by element and becomes a weight.
+  static constexpr int64_t kMaxConstantElements = int64_t(1) << 24;
+  /// Fails with an error naming the node when a constant of `elements` (what it is:
+  /// `what`) would exceed kMaxConstantElements.
+  mlir::LogicalResult checkConstantSize(int64_t elements, llvm::StringRef what) const;
+  /// `v` as an integer when it is finite and within [lo, hi]; an error naming `what`
+  /// otherwise (a double from a constant input, before any conversion).
+  mlir::FailureOr<int64_t> integerIn(double v, int64_t lo, int64_t hi, llvm::StringRef what) const;
 
   mlir::NamedAttribute named(llvm::StringRef name, mlir::Attribute a) const {
     return b.getNamedAttr(name, a);

@@ -31,6 +31,8 @@ FailureOr<Value> hardmax(NodeImporter &n, Value x, int64_t axisAttr) {
   auto d = constDim(s[*axis]);
   if (!d)
     return n.error() << "Hardmax needs a static size along its axis", failure();
+  if (failed(n.checkConstantSize(*d, "Hardmax's iota")))
+    return failure();
   auto am = n.build1("dlc.arg_max", n.b.getI64Type(), {x},
                      {n.named("axis", n.b.getI64IntegerAttr(*axis)),
                       n.named("keepdims", n.b.getBoolAttr(true)),
@@ -102,10 +104,14 @@ void registerIndexOps(OpRegistry &r) {
     auto values = n.constInput(2);
     if (!values || values->getNumElements() != 2)
       return n.error() << "input 2 (values) must be a compile-time constant of 2 elements";
-    int64_t d = (int64_t)*depth, rank = n.rankOf(n.input(0)) + 1;
+    FailureOr<int64_t> depthInt =
+        n.integerIn(*depth, 1, NodeImporter::kMaxConstantElements, "depth");
+    if (failed(depthInt))
+      return failure();
+    int64_t d = *depthInt, rank = n.rankOf(n.input(0)) + 1;
     auto axis = normalizeAxis(n.attrInt("axis", -1), rank);
-    if (!axis || d <= 0)
-      return n.error() << "invalid axis or depth";
+    if (!axis)
+      return n.error() << "axis " << n.attrInt("axis", -1) << " out of range";
     Value idx = n.input(0);
     if (n.elementType(idx) != n.b.getI64Type()) {
       auto c = n.build1("dlc.cast", n.b.getI64Type(), {idx});
@@ -145,6 +151,8 @@ void registerIndexOps(OpRegistry &r) {
     if (!t)
       return n.error() << "unsupported dtype";
     int64_t k = n.attrInt("k", 0), rows = in.getDimSize(0), cols = in.getDimSize(1);
+    if (failed(n.checkConstantSize(in.getNumElements(), "EyeLike")))
+      return failure();
     SmallVector<Attribute> values;
     Builder &b = n.b;
     for (int64_t i = 0; i < rows; ++i)

@@ -22,6 +22,19 @@ FailureOr<Window> windowParams(NodeImporter &n, std::vector<int64_t> kernel, boo
     return n.error() << "strides, dilations and pads must match the " << s
                      << " spatial dims of the kernel",
            failure();
+  auto positive = [](const std::vector<int64_t> &v) {
+    return llvm::all_of(v, [](int64_t x) { return x >= 1; });
+  };
+  if (s == 0 || !positive(w.kernel) || !positive(w.strides) || !positive(w.dilations) ||
+      llvm::any_of(w.pads, [](int64_t p) { return p < 0; }))
+    return n.error() << "kernel sizes, strides and dilations must be at least 1 and pads at "
+                        "least 0",
+           failure();
+  SymShape x = n.shapeOf(n.input(0));
+  if (x.size() != s + 2)
+    return n.error() << "the input has rank " << x.size() << "; a window of " << s
+                     << " spatial dims needs rank " << s + 2,
+           failure();
   std::string autoPad = n.attrString("auto_pad", "NOTSET");
   if (autoPad == "NOTSET")
     return w;
@@ -31,7 +44,6 @@ FailureOr<Window> windowParams(NodeImporter &n, std::vector<int64_t> kernel, boo
   }
   if (autoPad != "SAME_UPPER" && autoPad != "SAME_LOWER")
     return n.error() << "unknown auto_pad '" << autoPad << "'", failure();
-  SymShape x = n.shapeOf(n.input(0));
   for (size_t i = 0; i < s; ++i) {
     auto in = constDim(x[i + 2]);
     if (!in)

@@ -237,7 +237,7 @@ void registerGatherOps(OpRegistry &r) {
     }
     bool upper = n.attrInt("upper", 1);
     int64_t rows = *constDim(s[s.size() - 2]), cols = *constDim(s.back());
-    if (rows * cols > (int64_t(1) << 24))
+    if (rows > 0 && cols > NodeImporter::kMaxConstantElements / rows)
       return n.error() << "Trilu matrix too large";
     std::vector<bool> keep;
     for (int64_t i = 0; i < rows; ++i)
@@ -351,9 +351,10 @@ void registerShapeOps(OpRegistry &r) {
       return failure();
     if (*delta == 0)
       return n.error() << "delta must not be 0";
-    int64_t count = std::max<int64_t>(0, (int64_t)std::ceil((*limit - *start) / *delta));
-    if (count > (int64_t(1) << 24))
-      return n.error() << "Range of " << count << " elements is too large";
+    double steps = std::ceil((*limit - *start) / *delta);
+    if (!(steps <= static_cast<double>(NodeImporter::kMaxConstantElements)))
+      return n.error() << "Range of " << steps << " elements is too large (or not a number)";
+    int64_t count = std::max<int64_t>(0, static_cast<int64_t>(steps));
     std::vector<double> values;
     Type et = n.elementType(n.input(0));
     for (int64_t i = 0; i < count; ++i)

@@ -34,8 +34,23 @@ struct Scalar {
   }
   Value mul(Value x, Value y) const { return mulScalar(b, loc, x, y); }
   Value div(Value x, Value y) const {
-    return fp() ? (Value)arith::DivFOp::create(b, loc, x, y)
-                : (Value)arith::DivSIOp::create(b, loc, x, y);
+    return fp() ? (Value)arith::DivFOp::create(b, loc, x, y) : intDivRem(x, y, false);
+  }
+  /// Integer x / y, or x % y with `rem` (truncating, as C), with defined results where
+  /// C's are undefined (and a CPU traps): a zero divisor gives 0, and MIN / -1 gives
+  /// MIN (MIN % -1 gives 0), as two's complement wraps. The constant folders agree.
+  Value intDivRem(Value x, Value y, bool rem) const {
+    Value zero = c(0);
+    Value byZero = arith::CmpIOp::create(b, loc, CmpIPredicate::eq, y, zero);
+    Value min = arith::ConstantOp::create(
+        b, loc, b.getIntegerAttr(t, llvm::APInt::getSignedMinValue(t.getIntOrFloatBitWidth())));
+    Value overflow = arith::AndIOp::create(
+        b, loc, arith::CmpIOp::create(b, loc, CmpIPredicate::eq, x, min),
+        arith::CmpIOp::create(b, loc, CmpIPredicate::eq, y, c(-1)));
+    Value safe = select(arith::OrIOp::create(b, loc, byZero, overflow), c(1), y);
+    Value q = rem ? (Value)arith::RemSIOp::create(b, loc, x, safe)
+                  : (Value)arith::DivSIOp::create(b, loc, x, safe);
+    return select(byZero, zero, q);
   }
   Value cmp(CmpFPredicate fpred, CmpIPredicate ipred, Value x, Value y) const {
     return fp() ? (Value)arith::CmpFOp::create(b, loc, fpred, x, y)
@@ -76,11 +91,12 @@ Value arithmeticFormula(Operation *op, OpBuilder &b, Location loc, ValueRange ar
       .Case([&](MaxOp) { return s.max(x, args[1]); })
       .Case([&](FModOp) -> Value {
         return s.fp() ? (Value)arith::RemFOp::create(b, loc, x, args[1])
-                      : (Value)arith::RemSIOp::create(b, loc, x, args[1]);
+                      : s.intDivRem(x, args[1], /*rem=*/true);
       })
       .Case([&](ModOp) -> Value {
-        // Integer mod with the sign of the divisor (Python semantics).
-        Value r = arith::RemSIOp::create(b, loc, x, args[1]);
+        // Integer mod with the sign of the divisor (Python semantics); 0 for a zero
+        // divisor.
+        Value r = s.intDivRem(x, args[1], /*rem=*/true);
         Value zero = s.c(0);
         Value rNonZero = arith::CmpIOp::create(b, loc, CmpIPredicate::ne, r, zero);
         Value signsDiffer = arith::XOrIOp::create(
@@ -144,7 +160,8 @@ Value unaryMathFormula(Operation *op, OpBuilder &b, Location loc, ValueRange arg
       .Case([&](SigmoidOp) {
         return s.div(s.c(1), s.add(s.c(1), s.exp(arith::NegFOp::create(b, loc, x))));
       })
-      .Case([&](ReluOp) { return s.select(s.gt(x, s.c(0)), x, s.c(0)); })
+      // x < 0 ? 0 : x, so that NaN stays NaN (ONNX, onnxruntime).
+      .Case([&](ReluOp) { return s.select(s.lt(x, s.c(0)), s.c(0), x); })
       .Case([&](ErfOp) { return (Value)math::ErfOp::create(b, loc, x); })
       .Case([&](FloorOp) { return (Value)math::FloorOp::create(b, loc, x); })
       .Case([&](CeilOp) { return (Value)math::CeilOp::create(b, loc, x); })

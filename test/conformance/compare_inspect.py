@@ -184,8 +184,15 @@ def diff(before, after):
                     elif va != vb:
                         problems.append(f"launch {i}: {field} {va!r} -> {vb!r}")
             continue
-        if before.get(key) != after.get(key):
-            problems.append(f"{key}: {before.get(key)!r} -> {after.get(key)!r}")
+        a, b = before.get(key), after.get(key)
+        if a == b:
+            continue
+        if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+            for i, (x, y) in enumerate(zip(a, b)):
+                if x != y:
+                    problems.append(f"{key}[{i}]: {x!r} -> {y!r}")
+        else:
+            problems.append(f"{key}: {a!r} -> {b!r}")
     return problems, textual
 
 

@@ -34,6 +34,19 @@ def run_tool(argv, cwd, timeout):
     return proc.returncode, err
 
 
+def make_special_files(setup, work):
+    """FIFOs, symlinks to /dev/zero, folders and sparse files in the work folder."""
+    for name in setup.get("fifos", []):
+        os.mkfifo(os.path.join(work, name))
+    for name in setup.get("dev_zero_links", []):
+        os.symlink("/dev/zero", os.path.join(work, name))
+    for name in setup.get("folders", []):
+        os.makedirs(os.path.join(work, name), exist_ok=True)
+    for name, size in setup.get("sparse_files", {}).items():
+        with open(os.path.join(work, name), "wb") as f:
+            f.truncate(size)
+
+
 def make_artifacts(setup, tools, work, timeout):
     """Compiles the setup model; returns "" or why the artifacts could not be made."""
     argv = [tools["DLC"], "compile", setup["model"], "-o", setup["artifact"]]
@@ -48,6 +61,12 @@ def make_artifacts(setup, tools, work, timeout):
         head = f.read(setup["truncate_to"])
     with open(os.path.join(work, setup["truncated"]), "wb") as f:
         f.write(head)
+    # The same artifact with one bit of its code section flipped: the checksum refuses it.
+    with open(artifact, "rb") as f:
+        flipped = bytearray(f.read())
+    flipped[-1] ^= 1
+    with open(os.path.join(work, setup["flipped"]), "wb") as f:
+        f.write(flipped)
     return ""
 
 
@@ -93,10 +112,11 @@ def main():
     rows = []
     with tempfile.TemporaryDirectory(prefix="dlc-errors-") as tmp:
         work = os.path.join(tmp, "corpus")
-        shutil.copytree(args.corpus, work)
+        shutil.copytree(args.corpus, work, symlinks=True)
         setup = corpus["setup"]
+        make_special_files(setup, work)
         setup_error = make_artifacts(setup, tools, work, args.timeout)
-        setup_files = {setup["artifact"], setup["truncated"]}
+        setup_files = {setup["artifact"], setup["truncated"], setup["flipped"]}
         for case in corpus["cases"]:
             if setup_error and setup_files & set(case["argv"]):
                 rows.append((case["name"], "-", setup_error, ""))

@@ -62,6 +62,47 @@ CASES = [
      "external data file absent"),
     ("raw_data_short", "DLC compile short_raw.onnx", ["bad_weight", "bytes"],
      "[4,4] float initializer with 8 bytes of raw_data"),
+    ("external_data_oversized", "DLC compile ext_big/model.onnx", ["bytes", "expected 64"],
+     "a [4,4] float initializer whose external file has 3 GiB (sparse): refused before reading"),
+    ("external_data_fifo", "DLC compile ext_fifo/model.onnx", ["not a regular file"],
+     "external data file that is a FIFO (would block forever)"),
+    ("shadowed_input_shape", "DLC compile shadow.onnx", ["graph input", "initializer", "shape"],
+     "graph input x [2,3] with an initializer x of shape [5]"),
+    # Nodes that break their op's schema (checked once, before any handler).
+    ("node_missing_input", "DLC compile add_one_input.onnx", ["add", "required input 1"],
+     "Add with one input"),
+    ("node_empty_input", "DLC compile conv_unnamed_weight.onnx", ["conv", "required input 1"],
+     "Conv whose weight input is the empty name"),
+    ("node_no_inputs", "DLC compile relu_no_input.onnx", ["relu", "required input 0"],
+     "Relu without inputs"),
+    ("node_variadic_empty", "DLC compile concat_nothing.onnx", ["concat", "at least 1"],
+     "Concat of zero inputs"),
+    ("node_attribute_type", "DLC compile softmax_float_axis.onnx", ["axis", "float"],
+     "Softmax with axis given as a float"),
+    ("window_rank_too_low", "DLC compile pool_rank2.onnx", ["maxpool", "rank 2"],
+     "MaxPool with a 2-D kernel and auto_pad SAME_UPPER on a rank-2 input"),
+    ("window_zero_stride", "DLC compile conv_zero_stride.onnx", ["conv", "strides"],
+     "Conv with strides [0, 1]"),
+    # Compile-time constants that would be materialized element by element.
+    ("onehot_huge_depth", "DLC compile onehot_huge.onnx", ["onehot", "depth", "range"],
+     "OneHot of constant depth 2^40"),
+    ("eyelike_huge", "DLC compile eyelike_huge.onnx", ["eyelike", "too large"],
+     "EyeLike of a [100000, 100000] input"),
+    ("range_nan", "DLC compile range_nan.onnx", ["range"], "Range whose limit is NaN"),
+    # Special files: refused before anything is read.
+    ("model_fifo", "DLC compile pipe.onnx", ["not a regular file"], "a FIFO as the model"),
+    ("model_device", "DLC compile zeros.onnx", ["not a regular file"],
+     "/dev/zero (a symlink to it) as the model"),
+    ("model_directory", "DLC compile folder.onnx", ["not a regular file"], "a directory"),
+    ("run_input_fifo", "DLC run relu.onnx pipe.npy", ["pipe.npy", "not a regular file"],
+     "a FIFO as an input file"),
+    ("run_input_device", "DLC run relu.onnx zeros.npy", ["zeros.npy", "not a regular file"],
+     "/dev/zero as an input file"),
+    ("artifact_fifo", "DLCRUN pipe.dlc x.npy", ["not a regular file"], "a FIFO as the artifact"),
+    ("artifact_device", "DLCRUN zeros.dlc x.npy", ["not a regular file"],
+     "/dev/zero as the artifact"),
+    ("inspect_device", "DLC inspect zeros.dlc", ["not a regular file"],
+     "dlc inspect of /dev/zero"),
     # dlc run inputs.
     ("run_too_many_inputs", "DLC run relu.onnx x.npy x.npy", ["expected 1 input"],
      "two inputs for a one-input model"),
@@ -80,6 +121,8 @@ CASES = [
     ("artifact_random", "DLCRUN noise.dlc x.npy", ["magic"], "random bytes as artifact"),
     ("artifact_bad_body", "DLCRUN bad_body.dlc x.npy", ["corrupt"],
      "valid header, random FlatBuffer"),
+    ("artifact_bit_flip", "DLCRUN flipped.dlc x.npy", ["checksum"],
+     "a valid artifact with one bit of its code flipped"),
     ("artifact_too_many_inputs", "DLCRUN good.dlc x.npy x.npy", ["expected 1 input"],
      "two inputs for a one-input artifact"),
     ("artifact_input_shape", "DLCRUN good.dlc x_3x2.npy", ["shape"],
@@ -98,7 +141,12 @@ CASES = [
 # Made by check_corpus.py before the cases run: compile `model` to `artifact`, then
 # write its first `truncate_to` bytes to `truncated`.
 SETUP = {"model": "relu.onnx", "artifact": "good.dlc", "truncated": "cut.dlc",
-         "truncate_to": 100}
+         "truncate_to": 100, "flipped": "flipped.dlc",
+         # Made in the work folder, not copied: what must be refused before it is read.
+         "fifos": ["pipe.onnx", "pipe.npy", "pipe.dlc", "ext_fifo/pipe.bin"],
+         "dev_zero_links": ["zeros.onnx", "zeros.npy", "zeros.dlc"],
+         "folders": ["folder.onnx"],
+         "sparse_files": {"ext_big/big.bin": 3 << 30}}
 
 OPSET = 17
 ARTIFACT_MAGIC = b"DLCART\0\1"
@@ -123,11 +171,12 @@ def binary(op_type, a_shape, b_shape, b_dtype=TensorProto.FLOAT):
                  [value("a", a_shape), value("b", b_shape, b_dtype)], [value("y", None)])
 
 
-def add_external_weight(location):
+def add_external_weight(location, length="64"):
     weight = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[4, 4],
                          data_location=TensorProto.EXTERNAL)
-    for key, val in (("location", location), ("offset", "0"), ("length", "64")):
-        weight.external_data.add(key=key, value=val)
+    for key, val in (("location", location), ("offset", "0"), ("length", length)):
+        if val is not None:
+            weight.external_data.add(key=key, value=val)
     return model([helper.make_node("Add", ["x", "w"], ["y"])],
                  [value("x", [4, 4])], [value("y", [4, 4])], [weight])
 
@@ -171,6 +220,41 @@ def model_files(rng):
         "short_raw.onnx": model([helper.make_node("Add", ["x", "bad_weight"], ["y"])],
                                 [value("x", [4, 4])], [value("y", [4, 4])], [short_raw]),
         "half.onnx": truncated_model(rng),
+        "ext_big/model.onnx": add_external_weight("big.bin", length=None),
+        "ext_fifo/model.onnx": add_external_weight("pipe.bin"),
+        "shadow.onnx": model([helper.make_node("Relu", ["x"], ["y"])], [value("x", [2, 3])],
+                             [value("y", None)],
+                             [numpy_helper.from_array(np.ones(5, np.float32), "x")]),
+        "add_one_input.onnx": model([helper.make_node("Add", ["x"], ["y"])], [value("x", [2])],
+                                    [value("y", [2])]),
+        "conv_unnamed_weight.onnx": model([helper.make_node("Conv", ["x", ""], ["y"])],
+                                          [value("x", [1, 1, 4, 4])], [value("y", None)]),
+        "relu_no_input.onnx": model([helper.make_node("Relu", [], ["y"])], [value("x", [2])],
+                                    [value("y", None)]),
+        "concat_nothing.onnx": model([helper.make_node("Concat", [], ["y"], axis=0)],
+                                     [value("x", [2])], [value("y", None)]),
+        "softmax_float_axis.onnx": model(
+            [helper.make_node("Softmax", ["x"], ["y"], axis=1.0)], [value("x", [2, 3])],
+            [value("y", [2, 3])]),
+        "pool_rank2.onnx": model(
+            [helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[2, 2],
+                              auto_pad="SAME_UPPER")], [value("x", [1, 4])], [value("y", None)]),
+        "conv_zero_stride.onnx": model(
+            [helper.make_node("Conv", ["x", "w"], ["y"], strides=[0, 1])],
+            [value("x", [1, 1, 4, 4])], [value("y", None)],
+            [numpy_helper.from_array(np.ones((1, 1, 2, 2), np.float32), "w")]),
+        "onehot_huge.onnx": model(
+            [helper.make_node("OneHot", ["i", "d", "v"], ["y"])], [value("i", [2], TensorProto.INT64)],
+            [value("y", None)], [numpy_helper.from_array(np.array(1 << 40, np.int64), "d"),
+                                 numpy_helper.from_array(np.array([0, 1], np.float32), "v")]),
+        "eyelike_huge.onnx": model(
+            [helper.make_node("EyeLike", ["x"], ["y"])], [value("x", [100000, 100000])],
+            [value("y", None)]),
+        "range_nan.onnx": model(
+            [helper.make_node("Range", ["s", "l", "d"], ["y"])], [], [value("y", None)],
+            [numpy_helper.from_array(np.array(0, np.float32), "s"),
+             numpy_helper.from_array(np.array(np.nan, np.float32), "l"),
+             numpy_helper.from_array(np.array(1, np.float32), "d")]),
     }
 
 
@@ -214,7 +298,7 @@ def other_files(rng):
         "short_data.npy": npy_bytes(x)[:-16],
         "zero_bytes.dlc": b"",
         "noise.dlc": rng.bytes(512),
-        "bad_body.dlc": ARTIFACT_MAGIC + struct.pack("<II", 1, 256) + rng.bytes(256),
+        "bad_body.dlc": ARTIFACT_MAGIC + struct.pack("<IIQ", 2, 256, 0) + rng.bytes(256),
     }
 
 

@@ -29,7 +29,13 @@ ArtifactSpec makeSpec() {
       {"y", BufferKind::Intermediate, DType::Float, {-1, 4}, -1, 0, 0},
       {"flat", BufferKind::Alias, DType::Float, {-2}, 2, 0, 0},
   };
-  spec.kernels = {{"add_0", "add_0_kernel", {"Add_0", "Relu_1"}}};
+  spec.kernels = {{"add_0",
+                   "add_0_kernel",
+                   {"Add_0", "Relu_1"},
+                   2,
+                   {{"", DType::Float, {-1, 4}, {"", ""}},
+                    {"", DType::Float, {4}, {""}},
+                    {"", DType::Float, {-1, 4}, {"", ""}}}}};
   spec.launches = {{0, {0, 1, 2}, 2, -2, {128, 1, 1}, 256}};
   spec.weights.assign(128, 0);
   for (size_t i = 0; i < spec.weights.size(); ++i)
@@ -135,19 +141,24 @@ TEST(Artifact, StepSignature) {
 TEST(Artifact, FileLayout) {
   ArtifactSpec spec = makeSpec();
   std::vector<uint8_t> bytes = serialize(spec);
-  ASSERT_GT(bytes.size(), 16u);
+  ASSERT_GT(bytes.size(), 24u);
   EXPECT_EQ(std::memcmp(bytes.data(), "DLCART\0\1", 8), 0);
   uint32_t version, tableSize;
   std::memcpy(&version, bytes.data() + 8, 4);
   std::memcpy(&tableSize, bytes.data() + 12, 4);
   EXPECT_EQ(version, kFormatVersion);
-  EXPECT_EQ(std::memcmp(bytes.data() + 20, "DLCM", 4), 0);
+  EXPECT_EQ(std::memcmp(bytes.data() + 28, "DLCM", 4), 0);
+  // The checksum at offset 16 covers the rest: any change is caught.
+  std::vector<uint8_t> changed = bytes;
+  changed.back() ^= 1;
+  EXPECT_EQ(parse(changed.data(), changed.size()).message(),
+            "the artifact is corrupt (its checksum does not match its contents)");
   // Code last, weights right before it, both at 64-aligned offsets past the table.
   size_t codeOffset = bytes.size() - spec.code.size();
   size_t weightsOffset = codeOffset - spec.weights.size();
   EXPECT_EQ(codeOffset % 64, 0u);
   EXPECT_EQ(weightsOffset % 64, 0u);
-  EXPECT_GE(weightsOffset, 16 + tableSize);
+  EXPECT_GE(weightsOffset, 24 + tableSize);
   EXPECT_EQ(std::memcmp(bytes.data() + weightsOffset, spec.weights.data(), spec.weights.size()), 0);
 }
 
@@ -163,7 +174,7 @@ TEST(Artifact, PadsMissingDimNames) {
 TEST(Artifact, RejectsEmpty) {
   EXPECT_EQ(parse(nullptr, 0).message(), "the artifact file is empty");
   uint8_t one = 0;
-  EXPECT_EQ(parse(&one, 1).message(), "artifact is truncated (1 bytes, need at least 16)");
+  EXPECT_EQ(parse(&one, 1).message(), "artifact is truncated (1 bytes, need at least 24)");
 }
 
 TEST(Artifact, RejectsEveryTruncation) {
@@ -172,7 +183,9 @@ TEST(Artifact, RejectsEveryTruncation) {
     std::vector<uint8_t> prefix(bytes.begin(), bytes.begin() + len);
     EXPECT_FALSE(parse(prefix.data(), prefix.size())) << "prefix of " << len << " bytes";
   }
+  // A truncation that kept a valid checksum still misses the code section's end.
   std::vector<uint8_t> noLastByte(bytes.begin(), bytes.end() - 1);
+  sealChecksum(noLastByte);
   EXPECT_NE(parse(noLastByte.data(), noLastByte.size()).message().find("code section"),
             std::string::npos);
 }
@@ -185,8 +198,10 @@ TEST(Artifact, SurvivesRandomBytes) {
     for (uint8_t &b : bytes)
       b = static_cast<uint8_t>(rng());
     // Half the trials keep a valid header, so the bytes reach the FlatBuffer verifier.
-    if (trial % 2 && bytes.size() >= 16)
-      std::memcpy(bytes.data(), valid.data(), 16);
+    if (trial % 2 && bytes.size() >= 24) {
+      std::memcpy(bytes.data(), valid.data(), 24);
+      sealChecksum(bytes);
+    }
     EXPECT_FALSE(parse(bytes.data(), bytes.size()));
   }
 }
@@ -197,8 +212,10 @@ TEST(Artifact, SurvivesEveryByteFlip) {
     for (uint8_t flip : {0x01, 0x80, 0xff}) {
       std::vector<uint8_t> bytes = valid;
       bytes[i] ^= flip;
-      // Either outcome is fine, but whatever parses is valid: it serializes and
-      // parses again.
+      EXPECT_FALSE(parse(bytes.data(), bytes.size())) << "flip at byte " << i;
+      // Past the checksum (a corruption that kept a valid checksum): either outcome is
+      // fine, but whatever parses is valid: it serializes and parses again.
+      sealChecksum(bytes);
       Expected<ArtifactSpec> parsed = parse(bytes.data(), bytes.size());
       if (parsed) {
         EXPECT_EQ(parseError(*parsed), "") << "flip " << int(flip) << " at byte " << i;
@@ -217,7 +234,7 @@ TEST(Artifact, RejectsBadVersion) {
   std::vector<uint8_t> bytes = serialize(makeSpec());
   bytes[8] = 7;
   EXPECT_EQ(parse(bytes.data(), bytes.size()).message(),
-            "artifact format version 7 is not supported (this runtime reads version 1)");
+            "artifact format version 7 is not supported (this runtime reads version 2)");
 }
 
 TEST(Artifact, RejectsOversizedTable) {
@@ -228,7 +245,10 @@ TEST(Artifact, RejectsOversizedTable) {
 
 TEST(Artifact, RejectsCorruptTable) {
   std::vector<uint8_t> bytes = serialize(makeSpec());
-  std::memcpy(bytes.data() + 20, "XXXX", 4); // the FlatBuffer file identifier
+  std::memcpy(bytes.data() + 28, "XXXX", 4); // the FlatBuffer file identifier
+  EXPECT_EQ(parse(bytes.data(), bytes.size()).message(),
+            "the artifact is corrupt (its checksum does not match its contents)");
+  sealChecksum(bytes);
   EXPECT_EQ(parse(bytes.data(), bytes.size()).message(), "artifact: the model table is corrupt");
 }
 
@@ -249,6 +269,7 @@ TEST(Artifact, RejectsBadLaunch) {
   EXPECT_EQ(parseError(spec), "artifact: launch 0 has 4 inputs among 3 bindings");
   spec = makeSpec();
   spec.launches[0].numInputs = 1; // now it writes the weight
+  spec.kernels[0].numInputs = 1;
   EXPECT_EQ(parseError(spec),
             "artifact: launch 0 writes buffer 1 'w', which is not an intermediate");
   spec = makeSpec();
@@ -256,6 +277,52 @@ TEST(Artifact, RejectsBadLaunch) {
   EXPECT_EQ(parseError(spec), "artifact: launch 0 grid is 0");
   spec.launches[0].grid = -3;
   EXPECT_EQ(parseError(spec), "artifact: launch 0 grid refers to expression 2 of 2");
+}
+
+// Tables the FlatBuffers verifier accepts but that disagree with each other or with
+// the kernels the code was compiled for (found by fuzzing the loader).
+TEST(Artifact, RejectsLaunchesThatDisagreeWithTheirKernel) {
+  ArtifactSpec spec = makeSpec();
+  spec.launches[0].bindings.pop_back(); // shortened
+  spec.launches[0].numInputs = 2;
+  EXPECT_EQ(parseError(spec),
+            "artifact: launch 0 binds 2 buffers (2 inputs); kernel 'add_0' takes 3 (2 inputs)");
+  spec = makeSpec();
+  spec.buffers[1].dims = {2}; // a weight's dims shrunk
+  spec.buffers[1].weightSize = 8;
+  EXPECT_EQ(parseError(spec), "artifact: launch 0 binding 1 (buffer 1 'w') has dim 0 = 2, not "
+                              "the 4 of kernel 'add_0'");
+  spec = makeSpec();
+  spec.launches[0].bindings[0] = 1; // retargeted to a buffer of another rank
+  EXPECT_EQ(parseError(spec), "artifact: launch 0 binding 0 (buffer 1 'w') is not of the dtype "
+                              "and rank of kernel 'add_0'");
+  spec = makeSpec();
+  spec.kernels[0].signature[2].shape = {-1, 5};
+  EXPECT_EQ(parseError(spec), "artifact: launch 0 binding 2 (buffer 2 'y') has dim 1 = 4, not "
+                              "the 5 of kernel 'add_0'");
+}
+
+TEST(Artifact, RejectsUnwrittenReadsAndOutputs) {
+  ArtifactSpec spec = makeSpec();
+  spec.launches.clear();
+  EXPECT_EQ(parseError(spec), "artifact: output 0 is buffer 2 'y', which no launch writes");
+  spec = makeSpec();
+  // A second launch of the kernel, before the first, reading what it writes.
+  spec.kernels[0].signature[0] = spec.kernels[0].signature[2];
+  spec.launches[0].bindings = {2, 1, 2};
+  spec.buffers.push_back({"x2", BufferKind::Intermediate, DType::Float, {-1, 4}, -1, 0, 0});
+  spec.launches.insert(spec.launches.begin(), spec.launches[0]);
+  spec.launches[0].bindings = {4, 1, 2};
+  EXPECT_EQ(parseError(spec), "artifact: launch 0 reads buffer 4 'x2' before any launch writes it");
+}
+
+TEST(Artifact, RejectsOutputDimsThatDisagreeWithTheirBuffer) {
+  ArtifactSpec spec = makeSpec();
+  spec.outputs[0].shape = {-1, 8}; // grown
+  EXPECT_EQ(parseError(spec), "artifact: output 0 dim 1 is 8, its buffer's 4");
+  spec = makeSpec();
+  spec.outputs[0].shape = {3, 4}; // a dynamic dim made static
+  EXPECT_EQ(parseError(spec), "artifact: output 0 dim 0 is 3, its buffer's -1");
 }
 
 TEST(Artifact, RejectsBadExprReference) {

@@ -18,7 +18,7 @@ ArtifactSpec chainSpec() {
                   {"a", BufferKind::Intermediate, DType::Float, {25}, -1, 0, 0},
                   {"b", BufferKind::Intermediate, DType::Float, {25}, -1, 0, 0},
                   {"c", BufferKind::Intermediate, DType::Float, {25}, -1, 0, 0}};
-  spec.kernels = {{"k", "k", {}}};
+  spec.kernels = {{"k", "k", {}, 0, {}}};
   spec.launches = {
       {0, {0, 1}, 1, 1, {}, 0}, {0, {1, 2}, 1, 1, {}, 0}, {0, {2, 3}, 1, 1, {}, 0}};
   spec.outputs = {{"c", DType::Float, {25}, {""}}};
@@ -77,7 +77,7 @@ TEST(MemoryPlan, FillsGapsBetweenPlacedBuffers) {
   // p0 and p2 live through both launches, p1 only in the first, s only in the second:
   // s takes the gap p1 leaves between p0 and p2.
   ArtifactSpec spec;
-  spec.kernels = {{"k", "k", {}}};
+  spec.kernels = {{"k", "k", {}, 0, {}}};
   auto add = [&](const char *name) {
     spec.buffers.push_back({name, BufferKind::Intermediate, DType::Float, {1}, -1, 0, 0});
     return static_cast<int32_t>(spec.buffers.size() - 1);

@@ -46,7 +46,9 @@ inline artifact::ArtifactSpec addScaleSpec() {
       {"zt", BufferKind::Intermediate, DType::Float, {-1}, -1, 0, 0},
       {"z", BufferKind::Alias, DType::Float, {1, -1}, 4, 0, 0},
   };
-  spec.kernels = {{"add", "add_f32", {"Add_0"}}, {"scale", "scale_f32", {"Mul_1"}}};
+  TensorInfo vec{"", DType::Float, {-1}, {""}}, scalar{"", DType::Float, {}, {}};
+  spec.kernels = {{"add", "add_f32", {"Add_0"}, 2, {vec, vec, vec}},
+                  {"scale", "scale_f32", {"Mul_1"}, 2, {vec, scalar, vec}}};
   spec.launches = {{0, {0, 1, 2}, 2, -2, {}, 0}, {1, {2, 3, 4}, 2, 8, {}, 0}};
   spec.weights.resize(4);
   std::memcpy(spec.weights.data(), &kScale, 4);

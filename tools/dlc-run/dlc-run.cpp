@@ -13,6 +13,7 @@
 #include <map>
 #include <random>
 #include <sstream>
+#include <sys/stat.h>
 
 namespace {
 
@@ -197,6 +198,9 @@ dlc::Status runOnce(const std::string &artifact, const std::vector<std::string> 
 }
 
 int runBatch(const std::string &path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+    return fail("the batch file '" + path + "' is not a regular file");
   std::ifstream in(path);
   if (!in)
     return fail("cannot read the batch file '" + path + "'");

@@ -1,6 +1,8 @@
 //===- Inspect.cpp - `dlc inspect`: describe an artifact ------------------===//
 #include "Inspect.h"
 
+#include "FileIO.h"
+
 #include "dlc/artifact.h"
 
 #include <fstream>
@@ -87,10 +89,10 @@ int64_t staticArenaBytes(const artifact::ArtifactSpec &spec, uint64_t &naive) {
 } // namespace
 
 Status inspect(const std::string &path, bool json, std::ostream &os) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f)
-    return Status::error("cannot open " + path);
-  std::vector<uint8_t> data((std::istreambuf_iterator<char>(f)), {});
+  Expected<std::vector<uint8_t>> file = readFileBytes(path);
+  if (!file)
+    return file.status();
+  const std::vector<uint8_t> &data = *file;
   auto parsed = artifact::parse(data.data(), data.size());
   if (!parsed)
     return Status::error(path + ": " + parsed.message());

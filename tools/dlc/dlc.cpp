@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <sys/stat.h>
 
 namespace {
 
@@ -148,6 +149,11 @@ dlc::Expected<dlc::TargetKind> parseTarget(const std::string &s, bool allowAuto)
 }
 
 bool isArtifact(const std::string &path) {
+  // Only a regular file is opened: opening a FIFO would wait for a writer. Anything
+  // else goes to the importer, which refuses it with its reason.
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+    return false;
   std::ifstream f(path, std::ios::binary);
   char magic[6] = {};
   f.read(magic, sizeof(magic));

@@ -14,10 +14,33 @@ func.func @add_broadcast(%a: tensor<?x4xf32>, %b: tensor<4xf32>) -> tensor<?x4xf
 }
 
 // CHECK-LABEL: func @relu_int
-// CHECK: arith.cmpi sgt
+// CHECK: arith.cmpi slt
 // CHECK: arith.select
 func.func @relu_int(%a: tensor<3xi32>) -> tensor<3xi32> {
   %c = dlc.relu %a : (tensor<3xi32>) -> tensor<3xi32>
+  return %c : tensor<3xi32>
+}
+
+// Relu is x < 0 ? 0 : x, so NaN stays NaN (ONNX, onnxruntime).
+// CHECK-LABEL: func @relu_nan
+// CHECK: %[[NEG:.*]] = arith.cmpf olt, %[[X:.*]], %{{.*}}
+// CHECK: arith.select %[[NEG]], %{{.*}}, %[[X]]
+func.func @relu_nan(%a: tensor<3xf32>) -> tensor<3xf32> {
+  %c = dlc.relu %a : (tensor<3xf32>) -> tensor<3xf32>
+  return %c : tensor<3xf32>
+}
+
+// Integer division has defined results where C's are undefined: x / 0 = 0 and
+// MIN / -1 = MIN; the divisor is replaced by 1 in those cases, so nothing traps.
+// CHECK-LABEL: func @div_int
+// CHECK: ^bb0(%{{[a-z0-9_]+}}: i32, %[[Y:[a-z0-9_]+]]: i32
+// CHECK: %[[ZERO:.*]] = arith.cmpi eq, %[[Y]], %{{.*}} : i32
+// CHECK: %[[BAD:.*]] = arith.ori %[[ZERO]], %{{.*}} : i1
+// CHECK: %[[SAFE:.*]] = arith.select %[[BAD]], %{{.*}}, %[[Y]] : i32
+// CHECK: %[[Q:.*]] = arith.divsi %{{.*}}, %[[SAFE]] : i32
+// CHECK: arith.select %[[ZERO]], %{{.*}}, %[[Q]] : i32
+func.func @div_int(%a: tensor<3xi32>, %b: tensor<3xi32>) -> tensor<3xi32> {
+  %c = dlc.div %a, %b : (tensor<3xi32>, tensor<3xi32>) -> tensor<3xi32>
   return %c : tensor<3xi32>
 }
 

@@ -1,0 +1,110 @@
+//===- NodeValidation.cpp - A node's arity and attributes, before its handler ===//
+//
+// One check for every op, against the ONNX operator schema of the model's opset
+// (onnx::OpSchemaRegistry, from libonnx): required inputs present and named, variadic
+// inputs at their minimum arity, no more inputs or outputs than the op takes, required
+// attributes present and every known attribute of its declared type. Handlers can then
+// rely on their required inputs.
+//
+// libonnx knows the opsets of its release; for a model newer than that, the schema it
+// returns may be an older version of the op, so only what no later version relaxes is
+// checked (required inputs and attribute types), not the upper bounds.
+//
+//===----------------------------------------------------------------------===//
+#include "NodeImporter.h"
+
+#include "onnx/defs/schema.h"
+
+using namespace mlir;
+
+namespace dlc::importer {
+namespace {
+
+/// The newest default-domain opset this libonnx has schemas for.
+int newestKnownOpset() {
+  static const int newest = [] {
+    const auto &map = onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
+    auto it = map.find(onnx::ONNX_DOMAIN);
+    return it == map.end() ? 0 : it->second.second;
+  }();
+  return newest;
+}
+
+const char *attributeTypeName(onnx::AttributeProto::AttributeType t) {
+  return onnx::AttributeProto_AttributeType_Name(t).c_str();
+}
+
+LogicalResult validateInputs(const onnx::NodeProto &node, const onnx::OpSchema &schema,
+                             bool exact, Location loc) {
+  int n = node.input_size();
+  const auto &formals = schema.inputs();
+  for (size_t i = 0; i < formals.size(); ++i) {
+    const onnx::OpSchema::FormalParameter &f = formals[i];
+    if (f.GetOption() == onnx::OpSchema::Single &&
+        (static_cast<int>(i) >= n || node.input(i).empty()))
+      return emitError(loc) << "required input " << i << " ('" << f.GetName()
+                            << "') is missing";
+    if (f.GetOption() == onnx::OpSchema::Variadic) {
+      int given = 0;
+      for (int j = i; j < n; ++j) {
+        if (node.input(j).empty())
+          return emitError(loc) << "variadic input " << j << " ('" << f.GetName()
+                                << "') has no name";
+        ++given;
+      }
+      if (given < f.GetMinArity())
+        return emitError(loc) << "needs at least " << f.GetMinArity() << " '" << f.GetName()
+                              << "' inputs, got " << given;
+    }
+  }
+  if (exact && n > schema.max_input())
+    return emitError(loc) << "has " << n << " inputs; the op takes at most "
+                          << schema.max_input();
+  if (exact && node.output_size() > schema.max_output())
+    return emitError(loc) << "has " << node.output_size() << " outputs; the op has at most "
+                          << schema.max_output();
+  return success();
+}
+
+LogicalResult validateAttributes(const onnx::NodeProto &node, const onnx::OpSchema &schema,
+                                 bool exact, Location loc) {
+  const auto &known = schema.attributes();
+  for (const onnx::AttributeProto &a : node.attribute()) {
+    auto it = known.find(a.name());
+    // Unknown attributes are left to the handler (which ignores them, as onnxruntime
+    // does for ops it does not check); references to a function's attributes have no
+    // value to check.
+    if (it == known.end() || !a.ref_attr_name().empty())
+      continue;
+    if (a.type() != onnx::AttributeProto::UNDEFINED && a.type() != it->second.type)
+      return emitError(loc) << "attribute '" << a.name() << "' is "
+                            << attributeTypeName(a.type()) << ", the op takes "
+                            << attributeTypeName(it->second.type);
+  }
+  if (!exact)
+    return success();
+  for (const auto &[name, attr] : known) {
+    if (!attr.required)
+      continue;
+    bool given = llvm::any_of(node.attribute(),
+                              [&](const onnx::AttributeProto &a) { return a.name() == name; });
+    if (!given)
+      return emitError(loc) << "required attribute '" << name << "' is missing";
+  }
+  return success();
+}
+
+} // namespace
+
+LogicalResult validateNode(const onnx::NodeProto &node, int opset, Location loc) {
+  const onnx::OpSchema *schema =
+      onnx::OpSchemaRegistry::Schema(node.op_type(), opset, onnx::ONNX_DOMAIN);
+  if (!schema)
+    return success(); // An op newer than libonnx: its handler checks what it reads.
+  bool exact = opset <= newestKnownOpset();
+  if (failed(validateInputs(node, *schema, exact, loc)))
+    return failure();
+  return validateAttributes(node, *schema, exact, loc);
+}
+
+} // namespace dlc::importer
