@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <thread>
 #include <cstring>
 
 namespace {
@@ -51,6 +53,38 @@ TEST(Api, JitNeedsNoToolchainOnPath) {
   ASSERT_TRUE(out) << out.message();
   const float *y = (*out)[0].as<float>();
   EXPECT_EQ(std::vector<float>(y, y + 4), (std::vector<float>{0, 2, 0, 4}));
+}
+
+// One compiled model run from 8 threads at once, 200 runs each at changing batch
+// sizes: every result equals the single-threaded one.
+TEST(Api, RunsFromManyThreadsAtOnce) {
+  auto model = dlc::jitFile(kInputs + "/add_relu.onnxtxt");
+  ASSERT_TRUE(model) << model.message();
+  dlc::Tensor bias = floats({4}, {1, -1, 0.5f, -0.5f});
+  std::vector<std::vector<dlc::Tensor>> inputs, expected;
+  for (int64_t n : {1, 3, 17, 64}) {
+    std::vector<float> xs;
+    for (int64_t i = 0; i < n * 4; ++i)
+      xs.push_back(float(i % 11) - 5.0f);
+    inputs.push_back({floats({n, 4}, xs), bias});
+    auto out = (*model)->run(inputs.back());
+    ASSERT_TRUE(out) << out.message();
+    expected.push_back(std::move(*out));
+  }
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int r = 0; r < 200; ++r) {
+        size_t k = (t * 7 + r) % inputs.size();
+        auto out = (*model)->run(inputs[k]);
+        if (!out || (*out)[0].data != expected[k][0].data || (*out)[0].shape != expected[k][0].shape)
+          ++wrong;
+      }
+    });
+  for (std::thread &t : threads)
+    t.join();
+  EXPECT_EQ(wrong, 0);
 }
 
 TEST(Api, RunRejectsWrongInputs) {

@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Valid models at the edges of their ops, run by dlc and compared with onnxruntime.
+
+Each case is a one-node model and its inputs: NaN through Relu, Max, Min, Clip and the
+reductions; empty tensors (Concat with an empty input, a Slice or Split giving an empty
+dim, ConvTranspose over zero channels); windows larger than their unpadded input;
+MatMul of 1-D operands. dlc runs each with `dlc run` (JIT) and, compiled ahead of time,
+with `dlc-run`; outputs must equal onnxruntime's (NaN where it has NaN, floats within
+1e-5); for ReduceMax/ReduceMin over NaN, numpy's (the ONNX reference), as onnxruntime
+keeps or drops the NaN depending on the layout. Integer division by zero and MIN / -1,
+which ONNX leaves undefined, must give dlc's documented values (x / 0 = 0, x % 0 = 0,
+MIN / -1 = MIN) and not trap.
+
+  edge_cases.py --build-dir build [--emulate-gpu]
+
+Prints one line per case and `P passed, F failed`; exit status 1 when anything fails.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+
+F, I32, I64 = TensorProto.FLOAT, TensorProto.INT32, TensorProto.INT64
+NAN = np.float32(np.nan)
+
+
+def model(node, inputs, inits=(), opset=17):
+    ins = [helper.make_tensor_value_info(n, dtype, a.shape) for n, (a, dtype) in inputs.items()]
+    out_type = next(iter(inputs.values()))[1]
+    graph = helper.make_graph([node], "edge", ins,
+                              [helper.make_tensor_value_info(o, out_type, None)
+                               for o in node.output],
+                              initializer=[numpy_helper.from_array(v, k) for k, v in inits])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def f32(*v):
+    return np.array(v, np.float32)
+
+
+def cases():
+    """(name, node, {input: (array, dtype)}, initializers, expected or None for ORT)."""
+    nan4 = (f32(NAN, -1, 2, NAN), F)
+    other = (f32(0, NAN, 1, 5), F)
+    imin = np.iinfo(np.int32).min
+    ia = (np.array([7, imin, 5, -7, 0], np.int32), I32)
+    ib = (np.array([0, -1, 2, 2, 0], np.int32), I32)
+    yield "relu_nan", helper.make_node("Relu", ["x"], ["y"]), {"x": nan4}, (), None
+    yield "max_nan", helper.make_node("Max", ["x", "z"], ["y"]), {"x": nan4, "z": other}, (), None
+    yield "min_nan", helper.make_node("Min", ["x", "z"], ["y"]), {"x": nan4, "z": other}, (), None
+    yield ("clip_nan", helper.make_node("Clip", ["x", "lo", "hi"], ["y"]), {"x": nan4},
+           [("lo", np.float32(0)), ("hi", np.float32(1))], None)
+    # onnxruntime's ReduceMax/ReduceMin drop a NaN in some layouts and keep it in
+    # others (Eigen's maxCoeff): dlc follows the ONNX reference (numpy), which keeps it.
+    x22 = f32(3, NAN, 1, 2).reshape(2, 2)
+    yield ("reducemax_nan", helper.make_node("ReduceMax", ["x"], ["y"], keepdims=0),
+           {"x": (x22, F)}, (), [np.max(x22)])
+    yield ("reducemin_nan", helper.make_node("ReduceMin", ["x"], ["y"], keepdims=0),
+           {"x": (x22, F)}, (), [np.min(x22)])
+    for op in ("ReduceSum", "ReduceMean"):
+        yield (f"{op.lower()}_nan", helper.make_node(op, ["x"], ["y"], keepdims=0),
+               {"x": (x22, F)}, (), None)
+    yield ("concat_empty_input", helper.make_node("Concat", ["a", "b"], ["y"], axis=0),
+           {"a": (np.ones((0, 3), np.float32), F), "b": (np.ones((2, 3), np.float32), F)}, (), None)
+    yield ("slice_to_empty", helper.make_node("Slice", ["x", "s", "e"], ["y"]),
+           {"x": (np.arange(12, dtype=np.float32).reshape(4, 3), F)},
+           [("s", np.array([2], np.int64)), ("e", np.array([2], np.int64))], None)
+    yield ("split_zero_size", helper.make_node("Split", ["x", "s"], ["y0", "y1"], axis=0),
+           {"x": (np.arange(6, dtype=np.float32).reshape(3, 2), F)},
+           [("s", np.array([0, 3], np.int64))], None)
+    yield ("convtranspose_zero_channels", helper.make_node("ConvTranspose", ["x", "w"], ["y"]),
+           {"x": (np.ones((1, 0, 3, 3), np.float32), F), "w": (np.ones((0, 2, 2, 2), np.float32), F)},
+           (), None)
+    yield ("maxpool_kernel_over_input", helper.make_node(
+        "MaxPool", ["x"], ["y"], kernel_shape=[5, 5], pads=[1, 1, 1, 1]),
+        {"x": (np.arange(9, dtype=np.float32).reshape(1, 1, 3, 3), F)}, (), None)
+    yield ("averagepool_kernel_over_input", helper.make_node(
+        "AveragePool", ["x"], ["y"], kernel_shape=[4, 4], pads=[1, 1, 0, 0]),
+        {"x": (np.arange(9, dtype=np.float32).reshape(1, 1, 3, 3), F)}, (), None)
+    yield ("matmul_1d_1d", helper.make_node("MatMul", ["a", "b"], ["y"]),
+           {"a": (f32(1, 2, 3), F), "b": (f32(4, 5, 6), F)}, (), None)
+    yield ("matmul_1d_2d", helper.make_node("MatMul", ["a", "b"], ["y"]),
+           {"a": (f32(1, 2, 3), F), "b": (np.arange(6, dtype=np.float32).reshape(3, 2), F)},
+           (), None)
+    yield ("matmul_2d_1d", helper.make_node("MatMul", ["a", "b"], ["y"]),
+           {"a": (np.arange(6, dtype=np.float32).reshape(2, 3), F), "b": (f32(1, 2, 3), F)},
+           (), None)
+    yield ("div_int_undefined", helper.make_node("Div", ["a", "b"], ["y"]), {"a": ia, "b": ib}, (),
+           [np.array([0, imin, 2, -3, 0], np.int32)])
+    yield ("mod_int_undefined", helper.make_node("Mod", ["a", "b"], ["y"]), {"a": ia, "b": ib}, (),
+           [np.array([0, 0, 1, 1, 0], np.int32)])
+    yield ("fmod_int_undefined", helper.make_node("Mod", ["a", "b"], ["y"], fmod=1),
+           {"a": ia, "b": ib}, (), [np.array([0, 0, 1, -1, 0], np.int32)])
+
+
+def same(actual, expected):
+    if actual.shape != expected.shape or actual.dtype != expected.dtype:
+        return f"shape/dtype {actual.shape} {actual.dtype}, expected {expected.shape} {expected.dtype}"
+    if expected.dtype.kind == "f":
+        if not np.array_equal(np.isnan(actual), np.isnan(expected)):
+            return f"NaN at other places: {actual.ravel()[:8]} vs {expected.ravel()[:8]}"
+        ok = np.allclose(np.nan_to_num(actual), np.nan_to_num(expected), rtol=1e-5, atol=1e-6)
+    else:
+        ok = np.array_equal(actual, expected)
+    return "" if ok else f"{actual.ravel()[:8]} vs {expected.ravel()[:8]}"
+
+
+def run(argv, env):
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env)
+    return p.returncode, (p.stderr.strip().splitlines() or [""])[0]
+
+
+def check(case, work, dlc, dlc_run, env):
+    name, node, inputs, inits, expected = case
+    m = model(node, inputs, inits)
+    path = os.path.join(work, name + ".onnx")
+    onnx.save(m, path)
+    files = []
+    for i, (k, (a, _)) in enumerate(inputs.items()):
+        files.append(os.path.join(work, f"{name}.{i}.npy"))
+        np.save(files[-1], a)
+    if expected is None:
+        sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+        expected = sess.run(None, {k: a for k, (a, _) in inputs.items()})
+    problems = []
+    artifact = os.path.join(work, name + ".dlc")
+    for mode, argv in (("jit", [dlc, "run", path, *files]),
+                       ("aot", None)):
+        out = os.path.join(work, f"{name}.{mode}")
+        if mode == "aot":
+            code, err = run([dlc, "compile", path, "-o", artifact], env)
+            if code != 0:
+                problems.append(f"aot compile: exit {code}: {err}")
+                continue
+            argv = [dlc_run, artifact, *files]
+        code, err = run([*argv, "--output-dir", out], env)
+        if code != 0:
+            problems.append(f"{mode}: exit {code}: {err}")
+            continue
+        for i, e in enumerate(expected):
+            problem = same(np.load(os.path.join(out, f"output_{i}.npy")), np.asarray(e))
+            if problem:
+                problems.append(f"{mode} output {i}: {problem}")
+    return problems
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build-dir", default="build")
+    parser.add_argument("--emulate-gpu", action="store_true",
+                        help="compile with the CUDA tiling and mapping, run on the CPU")
+    args = parser.parse_args()
+    dlc = os.path.join(args.build_dir, "bin", "dlc")
+    dlc_run = os.path.join(args.build_dir, "bin", "dlc-run")
+    env = dict(os.environ, **({"DLC_EMULATE_GPU": "1", "DLC_STRICT_GPU_BLOCKS": "1"}
+                              if args.emulate_gpu else {}))
+    passed = failed = 0
+    with tempfile.TemporaryDirectory(prefix="dlc-edge-") as work:
+        for case in cases():
+            problems = check(case, work, dlc, dlc_run, env)
+            print(f"{'ok  ' if not problems else 'FAIL'} {case[0]}"
+                  + ("" if not problems else ": " + "; ".join(problems)), flush=True)
+            passed += not problems
+            failed += bool(problems)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
