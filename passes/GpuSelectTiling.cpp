@@ -129,7 +129,8 @@ int64_t innermostReductionLoop(linalg::LinalgOp op, int64_t *extent = nullptr) {
     return -1;
   // Contractions (MatMul, Gemm) read their other operands along the same loop: they
   // keep one thread per output element.
-  for (OpOperand *other : llvm::drop_begin(op.getDpsInputOperands()))
+  SmallVector<OpOperand *> inputs = op.getDpsInputOperands();
+  for (OpOperand *other : llvm::drop_begin(inputs))
     if (op.getMatchingIndexingMap(other).isFunctionOfDim(dim.getPosition()))
       return -1;
   if (extent) {

@@ -108,7 +108,7 @@ fbs::Offset<fb::Launch> writeLaunch(fbs::FlatBufferBuilder &fbb, const Launch &l
 template <typename T> std::vector<T> readVector(const fbs::Vector<T> *v) {
   std::vector<T> out(v ? v->size() : 0);
   if (!out.empty())
-    std::memcpy(out.data(), v->Data(), out.size() * sizeof(T));
+    copyBytes(out.data(), v->Data(), out.size() * sizeof(T));
   return out;
 }
 

@@ -580,7 +580,7 @@ Expected<std::vector<Tensor>> CudaModel::runWith(const std::vector<Tensor> &inpu
   auto *staging = static_cast<uint8_t *>(staging_);
   for (size_t i = 0; i < numBuffers; ++i)
     if (spec_.buffers[i].kind == BufferKind::Input && residentOf(i) < 0)
-      std::memcpy(staging + plan.ioOffsets[i], inputs[spec_.buffers[i].index].data.data(),
+      copyBytes(staging + plan.ioOffsets[i], inputs[spec_.buffers[i].index].data.data(),
                   plan.shapes.bytes[i]);
   if (plan.ioBytes)
     if (Status s = check(cu_.cuMemcpyHtoDAsync_v2(io_, staging, plan.ioBytes, stream_),
@@ -656,7 +656,7 @@ Expected<std::vector<Tensor>> CudaModel::runWith(const std::vector<Tensor> &inpu
       continue;
     int32_t b = spec_.outputBuffers[o];
     Tensor t(spec_.buffers[b].dtype, plan.shapes.dims[b]);
-    std::memcpy(t.data.data(), staging + plan.outOffsets[o], plan.shapes.bytes[b]);
+    copyBytes(t.data.data(), staging + plan.outOffsets[o], plan.shapes.bytes[b]);
     outputs.push_back(std::move(t));
   }
   return outputs;

@@ -93,7 +93,7 @@ static Tensor gather(const Tensor &t, const std::vector<int64_t> &idx, size_t fr
   Tensor out(t.dtype, shape);
   size_t row = t.shape[0] ? t.data.size() / t.shape[0] : 0;
   for (size_t i = 0; i < n; ++i)
-    std::memcpy(out.data.data() + i * row, t.data.data() + idx[from + i] * row, row);
+    copyBytes(out.data.data() + i * row, t.data.data() + idx[from + i] * row, row);
   return out;
 }
 

@@ -2,12 +2,19 @@
 #ifndef DLC_RUNTIME_SUPPORT_H
 #define DLC_RUNTIME_SUPPORT_H
 
+#include <cstring>
 #include <cstdint>
 #include <sstream>
 #include <string>
 #include <vector>
 
 namespace dlc {
+
+/// memcpy that allows empty ranges (whose pointers may be null, which memcpy does not).
+inline void copyBytes(void *dst, const void *src, size_t n) {
+  if (n)
+    std::memcpy(dst, src, n);
+}
 
 /// Concatenates the stream representations of `parts` (for error messages).
 template <typename... Ts> std::string strCat(const Ts &...parts) {

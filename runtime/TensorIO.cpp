@@ -191,7 +191,7 @@ Expected<Tensor> parseNpy(const std::vector<uint8_t> &bytes) {
                                 shapeStr(header->shape), " of ", dtypeName(*dtype),
                                 " needs ", dataBytes));
   Tensor t(*dtype, header->shape);
-  std::memcpy(t.data.data(), bytes.data() + dataBegin, dataBytes);
+  copyBytes(t.data.data(), bytes.data() + dataBegin, dataBytes);
   return t;
 }
 
@@ -403,7 +403,7 @@ Expected<Tensor> parseTensorProto(const std::vector<uint8_t> &bytes) {
                                   shapeStr(shape), " of ", dtypeName(dtype), " needs ",
                                   dataBytes));
     Tensor t(dtype, shape);
-    std::memcpy(t.data.data(), tp.raw.data, dataBytes);
+    copyBytes(t.data.data(), tp.raw.data, dataBytes);
     return t;
   }
   auto [values, fieldName] = typedValues(tp, dtype);

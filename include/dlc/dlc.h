@@ -72,6 +72,9 @@ struct CompileOptions {
   /// Print the compiler's remarks (e.g. a kernel that runs on one thread, and why)
   /// to stderr.
   bool remarks = false;
+  /// The most bytes the model file may have (protobuf's own limit is 2 GiB); a larger
+  /// file is refused before it is read. External data is bounded by its tensors.
+  uint64_t maxModelBytes = uint64_t(2) << 30;
 };
 
 struct CompileResult {

@@ -183,6 +183,7 @@ Expected<CompileResult> compileFile(const std::string &path, const CompileOption
   auto ctx = compiler::makeContext();
   ErrorCollector errors(*ctx);
   importer::ImportOptions importOptions;
+  importOptions.maxModelBytes = options.maxModelBytes;
   for (const auto &[name, tensor] : options.shapeTensorInputs)
     if (Attribute a = tensorAttr(*ctx, tensor))
       importOptions.constantInputs[name] = a;

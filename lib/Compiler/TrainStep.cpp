@@ -441,6 +441,7 @@ OwningOpRef<ModuleOp> buildStepModule(MLIRContext &ctx, const std::string &onnxP
   io.initializerValues = &initial;
   io.dynamicDimValue = options.batchSize;
   io.training = true;
+  io.maxModelBytes = options.compile.maxModelBytes;
   OwningOpRef<ModuleOp> module = importer::importModelFile(ctx, onnxPath, io);
   if (!module)
     return nullptr;

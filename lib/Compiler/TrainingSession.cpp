@@ -79,6 +79,7 @@ Expected<std::unique_ptr<TrainingSession>> TrainingSession::create(const std::st
     compiler::ErrorCollector errors(*ctx);
     importer::ImportOptions io;
     io.initializersAsArguments = true;
+    io.maxModelBytes = options.compile.maxModelBytes;
     OwningOpRef<ModuleOp> module = importer::importModelFile(*ctx, onnxPath, io);
     if (!module)
       return errors.status("cannot import " + onnxPath);
