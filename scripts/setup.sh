@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian bookworm machine for dlc and builds it: installs the apt
-# packages (LLVM/MLIR/LLD 22, ONNX, FlatBuffers, GoogleTest, Ninja, ccache), creates the
+# packages (LLVM/MLIR/LLD 22, ONNX, FlatBuffers, xxHash, GoogleTest, Ninja, ccache, and
+# clang-22 with its sanitizer runtimes for scripts/sanitize.sh and fuzz.sh), creates the
 # Python venv from requirements.txt, configures and builds into build/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +9,8 @@ cd "$(dirname "$0")/.."
 packages=(cmake ninja-build ccache g++ python3 python3-venv
           llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools liblld-22-dev
           libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
-          libflatbuffers-dev flatbuffers-compiler libgtest-dev libbenchmark-dev)
+          libflatbuffers-dev flatbuffers-compiler libxxhash-dev libgtest-dev libbenchmark-dev
+          clang-22 libclang-rt-22-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

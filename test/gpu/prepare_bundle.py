@@ -152,9 +152,11 @@ def main():
     shutil.rmtree(args.bundle, ignore_errors=True)
     os.makedirs(args.bundle)
 
-    # The runtime's build inputs that a machine without FlatBuffers lacks.
+    # The runtime's build inputs that a machine without FlatBuffers or xxHash lacks
+    # (both are header-only for the runtime).
     shutil.copytree("/usr/include/flatbuffers",
                     os.path.join(args.bundle, "include", "flatbuffers"))
+    shutil.copy("/usr/include/xxhash.h", os.path.join(args.bundle, "include"))
     os.makedirs(os.path.join(args.bundle, "gen"))
     shutil.copy(os.path.join(args.build_dir, "runtime", "artifact_generated.h"),
                 os.path.join(args.bundle, "gen"))
