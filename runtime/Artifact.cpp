@@ -487,6 +487,17 @@ Status verifySpec(const ArtifactSpec &spec) {
 
 } // namespace
 
+std::string kernelSignatureText(const Kernel &kernel) {
+  std::string text = strCat(kernel.numInputs, ":");
+  for (const TensorInfo &binding : kernel.signature) {
+    text += strCat(" ", static_cast<int>(binding.dtype), "[");
+    for (size_t d = 0; d < binding.shape.size(); ++d)
+      text += strCat(d ? "," : "", binding.shape[d]);
+    text += "]";
+  }
+  return text;
+}
+
 void sealChecksum(std::vector<uint8_t> &file) {
   if (file.size() >= kHeaderSize)
     putU64(file.data() + kChecksumOffset, fileChecksum(file.data(), file.size()));

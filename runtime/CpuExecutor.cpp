@@ -9,9 +9,9 @@
 #include "ThreadPool.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
-#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,11 +34,10 @@ alignas(64) uint8_t emptyBytes[64];
 /// launch at a time.
 class CpuModel final : public Model {
 public:
-  CpuModel(ArtifactSpec spec, std::unique_ptr<KernelLibrary> library,
-           std::vector<KernelFn> kernels, AlignedBuffer weights, unsigned threads)
-      : spec_(std::move(spec)), library_(std::move(library)),
-        kernels_(std::move(kernels)), weights_(std::move(weights)),
-        pool_(threads ? threads : ThreadPool::defaultSize()) {}
+  CpuModel(ArtifactSpec spec, std::unique_ptr<KernelLibrary> library, std::vector<KernelFn> kernels,
+           AlignedBuffer weights, unsigned threads)
+      : spec_(std::move(spec)), library_(std::move(library)), kernels_(std::move(kernels)),
+        weights_(std::move(weights)), pool_(threads ? threads : ThreadPool::defaultSize()) {}
 
   std::string target() const override { return "cpu"; }
   const std::vector<TensorInfo> &inputs() const override { return spec_.inputs; }
@@ -112,8 +111,7 @@ void CpuModel::giveBack(std::unique_ptr<AlignedBuffer> arena) {
   arenas_.push_back(std::move(arena));
 }
 
-void CpuModel::launch(size_t index, const ShapePlan &plan,
-                      const std::vector<uint64_t> &address) {
+void CpuModel::launch(size_t index, const ShapePlan &plan, const std::vector<uint64_t> &address) {
   const artifact::Launch &l = spec_.launches[index];
   std::vector<size_t> starts;
   std::vector<int64_t> descriptors = packDescriptors(l, plan, address, starts);
@@ -137,10 +135,12 @@ Expected<std::vector<Tensor>> CpuModel::run(const std::vector<Tensor> &inputs) {
   const ShapePlan &plan = **cached;
   std::unique_ptr<AlignedBuffer> arena = takeArena(plan.memory.arenaBytes);
   if (!arena)
-    return Status::error(strCat("cannot allocate ", plan.memory.arenaBytes,
-                                " bytes for intermediate tensors"));
+    return Status::error(
+        strCat("cannot allocate ", plan.memory.arenaBytes, " bytes for intermediate tensors"));
 
-  auto pointer = [](const void *p) { return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p)); };
+  auto pointer = [](const void *p) {
+    return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p));
+  };
   std::vector<uint64_t> words = bufferAddresses(
       spec_, plan.memory,
       [&](size_t i) {
@@ -168,8 +168,8 @@ Expected<std::vector<Tensor>> CpuModel::run(const std::vector<Tensor> &inputs) {
   std::vector<Tensor> outputs;
   for (int32_t b : spec_.outputBuffers) {
     Tensor t(spec_.buffers[b].dtype, plan.dims[b]);
-    std::copy_n(reinterpret_cast<const uint8_t *>(static_cast<uintptr_t>(words[b])),
-                plan.bytes[b], t.data.begin());
+    std::copy_n(reinterpret_cast<const uint8_t *>(static_cast<uintptr_t>(words[b])), plan.bytes[b],
+                t.data.begin());
     outputs.push_back(std::move(t));
   }
   giveBack(std::move(arena));
@@ -211,7 +211,7 @@ Expected<std::unique_ptr<Model>> createCpuModel(ArtifactSpec spec, const LoadOpt
       return loaded.status();
     library = std::move(loaded).value();
     for (const artifact::Kernel &k : spec.kernels) {
-      Expected<KernelFn> fn = library->lookup(k.name, k.symbol);
+      Expected<KernelFn> fn = library->lookup(k.name, k.symbol, artifact::kernelSignatureText(k));
       if (!fn)
         return fn.status();
       kernels.push_back(*fn);
@@ -219,8 +219,7 @@ Expected<std::unique_ptr<Model>> createCpuModel(ArtifactSpec spec, const LoadOpt
   }
   AlignedBuffer weights;
   if (!weights.reserve(spec.weights.size()))
-    return Status::error(
-        strCat("cannot allocate ", spec.weights.size(), " bytes for the weights"));
+    return Status::error(strCat("cannot allocate ", spec.weights.size(), " bytes for the weights"));
   std::copy(spec.weights.begin(), spec.weights.end(), weights.data());
   spec.weights = {};
   spec.code = {};

@@ -10,8 +10,7 @@
 
 namespace dlc {
 
-Expected<std::unique_ptr<KernelLibrary>>
-KernelLibrary::load(const std::vector<uint8_t> &code) {
+Expected<std::unique_ptr<KernelLibrary>> KernelLibrary::load(const std::vector<uint8_t> &code) {
   if (code.size() < 4 || std::memcmp(code.data(),
                                      "\x7f"
                                      "ELF",
@@ -20,9 +19,8 @@ KernelLibrary::load(const std::vector<uint8_t> &code) {
   std::unique_ptr<KernelLibrary> lib(new KernelLibrary());
   lib->fd_ = ::memfd_create("dlc-kernels", MFD_CLOEXEC);
   if (lib->fd_ < 0)
-    return Status::error(
-        std::string("cannot create an in-memory file for the kernels: ") +
-        std::strerror(errno));
+    return Status::error(std::string("cannot create an in-memory file for the kernels: ") +
+                         std::strerror(errno));
   for (size_t done = 0; done < code.size();) {
     ssize_t n = ::write(lib->fd_, code.data() + done, code.size() - done);
     if (n < 0 && errno == EINTR)
@@ -49,12 +47,19 @@ KernelLibrary::~KernelLibrary() {
     ::close(fd_);
 }
 
-Expected<KernelFn> KernelLibrary::lookup(const std::string &kernel,
-                                         const std::string &symbol) const {
+Expected<KernelFn> KernelLibrary::lookup(const std::string &kernel, const std::string &symbol,
+                                         const std::string &signature) const {
   void *fn = ::dlsym(handle_, symbol.c_str());
   if (!fn)
     return Status::error("artifact: kernel '" + kernel + "' has no symbol '" + symbol +
                          "' in the code section");
+  // The code section is trusted as far as the checksum goes; the table around it is
+  // checked against it. strncmp reads at most the expected text and its NUL.
+  const auto *compiled =
+      static_cast<const char *>(::dlsym(handle_, (symbol + "_signature").c_str()));
+  if (!compiled || std::strncmp(compiled, signature.c_str(), signature.size() + 1) != 0)
+    return Status::error("artifact: the code of kernel '" + kernel + "' (symbol '" + symbol +
+                         "') was not compiled for the buffers the artifact gives it");
   return reinterpret_cast<KernelFn>(fn);
 }
 

@@ -25,7 +25,10 @@ public:
   KernelLibrary &operator=(const KernelLibrary &) = delete;
 
   /// The kernel exported as `symbol`; an error names `kernel` and the symbol if missing.
-  Expected<KernelFn> lookup(const std::string &kernel, const std::string &symbol) const;
+  /// The entry point `symbol` of `kernel`, whose code must have been compiled for
+  /// `signature` (artifact::kernelSignatureText): the global `<symbol>_signature` holds it.
+  Expected<KernelFn> lookup(const std::string &kernel, const std::string &symbol,
+                            const std::string &signature) const;
 
 private:
   KernelLibrary() = default;

@@ -95,6 +95,12 @@ Expected<ArtifactSpec> parse(const uint8_t *data, size_t size);
 /// corrupt an artifact on purpose use it to reach the checks behind the checksum).
 void sealChecksum(std::vector<uint8_t> &file);
 
+/// The text a CPU code section holds, as the NUL-terminated global
+/// `<symbol>_signature`, for each kernel: its number of inputs and each binding's dtype
+/// and dims. The loader compares it with the table's kernel, so that a table cannot
+/// point a kernel at code compiled for other buffers (a renamed symbol).
+std::string kernelSignatureText(const Kernel &kernel);
+
 /// Evaluates shape expression `code` given the graph inputs' actual shapes.
 Expected<int64_t> evalExpr(const std::vector<int64_t> &code,
                            const std::vector<std::vector<int64_t>> &inputShapes);

@@ -109,6 +109,11 @@ FailureOr<std::vector<uint8_t>> emitCpuCode(ModuleOp module, const artifact::Art
     if (!m->getFunction("_mlir_ciface_" + k.name))
       return module.emitError("kernel ") << k.name << " has no C interface", failure();
     addEntryPoint(*m, k.name, k.symbol);
+    // What the loader checks the artifact's table against (kernelSignatureText).
+    auto *text =
+        llvm::ConstantDataArray::getString(m->getContext(), artifact::kernelSignatureText(k));
+    new llvm::GlobalVariable(*m, text->getType(), /*isConstant=*/true,
+                             llvm::GlobalValue::ExternalLinkage, text, k.symbol + "_signature");
   }
 
   llvm::Triple triple(llvm::sys::getDefaultTargetTriple());

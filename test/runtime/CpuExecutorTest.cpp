@@ -31,8 +31,7 @@ std::string loadError(const ArtifactSpec &spec) {
 /// Runs the add/scale model at size n and checks both outputs.
 void expectAddScale(Model &model, int64_t n) {
   SCOPED_TRACE("N = " + std::to_string(n));
-  Expected<std::vector<Tensor>> out =
-      model.run({floats({n}, 1, 2), floats({n}, 0.5f, -1)});
+  Expected<std::vector<Tensor>> out = model.run({floats({n}, 1, 2), floats({n}, 0.5f, -1)});
   ASSERT_TRUE(out) << out.message();
   ASSERT_EQ(out->size(), 2u);
   const Tensor &z = (*out)[0], &t = (*out)[1];
@@ -110,8 +109,7 @@ TEST(CpuExecutor, ThreadsFromLoadOptions) {
 }
 
 TEST(CpuExecutor, LoadsFiles) {
-  std::string path =
-      ::testing::TempDir() + "dlc_cpu_" + std::to_string(::getpid()) + ".dlc";
+  std::string path = ::testing::TempDir() + "dlc_cpu_" + std::to_string(::getpid()) + ".dlc";
   std::vector<uint8_t> bytes = serialize(addScaleSpec());
   std::ofstream(path, std::ios::binary)
       .write(reinterpret_cast<const char *>(bytes.data()), bytes.size());
@@ -169,9 +167,7 @@ TEST(CpuExecutor, ChecksInputs) {
   spec.inputs[0].dimNames = {""};
   std::unique_ptr<Model> model = load(spec);
   ASSERT_TRUE(model);
-  auto runError = [&](std::vector<Tensor> inputs) {
-    return model->run(inputs).message();
-  };
+  auto runError = [&](std::vector<Tensor> inputs) { return model->run(inputs).message(); };
   EXPECT_EQ(runError({floats({3}, 0, 1)}), "expected 2 inputs, got 1");
   EXPECT_EQ(runError({Tensor(DType::Int64, {3}), floats({3}, 0, 1)}),
             "input 0 'x': wrong dtype: expected float32, got int64");
@@ -227,9 +223,14 @@ TEST(CpuExecutor, ShapeErrorsAtRunTime) {
 TEST(CpuExecutor, KernelLoadErrors) {
   ArtifactSpec spec = addScaleSpec();
   spec.kernels[1].symbol = "no_such_kernel";
-  EXPECT_EQ(
-      loadError(spec),
-      "artifact: kernel 'scale' has no symbol 'no_such_kernel' in the code section");
+  EXPECT_EQ(loadError(spec),
+            "artifact: kernel 'scale' has no symbol 'no_such_kernel' in the code section");
+  // A table that points a kernel at code compiled for other buffers (here the add's
+  // code for the scale, whose second input is a scalar).
+  spec = addScaleSpec();
+  spec.kernels[1].symbol = "add_f32";
+  EXPECT_EQ(loadError(spec), "artifact: the code of kernel 'scale' (symbol 'add_f32') was not "
+                             "compiled for the buffers the artifact gives it");
   spec.code = {'n', 'o', 't', ' ', 'E', 'L', 'F'};
   EXPECT_EQ(loadError(spec), "artifact: the code section is not an ELF shared object");
   spec.code = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0};

@@ -46,3 +46,8 @@ void scale_f32(void **args, int64_t wg, int64_t nwg) {
   for (int64_t i = begin; i < end; ++i)
     *at(out, i) = *at(x, i) * s->aligned[s->offset];
 }
+
+/// What each kernel was written for (artifact::kernelSignatureText: number of inputs,
+/// then dtype[dims] per binding, -1 dynamic); the loader checks the table against it.
+const char add_f32_signature[] = "2: 1[-1] 1[-1] 1[-1]";
+const char scale_f32_signature[] = "2: 1[-1] 1[] 1[-1]";
