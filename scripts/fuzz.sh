@@ -30,7 +30,8 @@ build=build-asan
 py=.venv/bin/python
 work=$build/fuzz
 mkdir -p "$work"
-$py test/fuzz/make_seeds.py --build-dir build --out "$work/seeds" > "$work/seeds.log"
+# Artifact seeds are compiled by the normal build's dlc ($DLC_BUILD_DIR, default build/).
+$py test/fuzz/make_seeds.py --build-dir "${DLC_BUILD_DIR:-build}" --out "$work/seeds" > "$work/seeds.log"
 
 fuzz_one() { # target
   local target=$1 bin seeds env=()
