@@ -58,14 +58,19 @@ TEST(CpuExecutor, RunsAtSeveralSizes) {
     expectAddScale(*model, n);
 }
 
+/// The add/scale artifact loaded with a pool of `threads`.
+Expected<std::unique_ptr<Model>> loadAddScale(int threads) {
+  LoadOptions options;
+  options.threads = threads;
+  std::vector<uint8_t> bytes = serialize(addScaleSpec());
+  return Model::loadBytes(bytes.data(), bytes.size(), options);
+}
+
 // Model::run is thread-safe: 8 threads x 200 runs on one model, at sizes that change
 // the plan and the arena, give exactly the single-threaded results (run under
-// ThreadSanitizer by scripts/tsan.sh).
+// ThreadSanitizer by scripts/sanitize.sh tsan).
 TEST(CpuExecutor, RunsFromManyThreadsAtOnce) {
-  LoadOptions options;
-  options.threads = 3;
-  std::vector<uint8_t> bytes = serialize(addScaleSpec());
-  Expected<std::unique_ptr<Model>> model = Model::loadBytes(bytes.data(), bytes.size(), options);
+  Expected<std::unique_ptr<Model>> model = loadAddScale(3);
   ASSERT_TRUE(model) << model.message();
   const std::vector<int64_t> sizes = {1, 7, 64, 1000, 4097};
   std::vector<std::vector<Tensor>> expected;
@@ -100,10 +105,7 @@ TEST(CpuExecutor, RunsFromManyThreadsAtOnce) {
 
 // LoadOptions::threads sets the pool as DLC_NUM_THREADS does.
 TEST(CpuExecutor, ThreadsFromLoadOptions) {
-  LoadOptions options;
-  options.threads = 2;
-  std::vector<uint8_t> bytes = serialize(addScaleSpec());
-  Expected<std::unique_ptr<Model>> model = Model::loadBytes(bytes.data(), bytes.size(), options);
+  Expected<std::unique_ptr<Model>> model = loadAddScale(2);
   ASSERT_TRUE(model) << model.message();
   expectAddScale(**model, 1000);
 }
