@@ -143,6 +143,8 @@ LogicalResult DlcDialect::verifyOperationAttribute(Operation *op, NamedAttribute
   }
   if (name == attrs::kOpset)
     return isa<IntegerAttr>(value) ? success() : fail("an integer");
+  if (name == attrs::kUnsigned || name == attrs::kUnsignedResult)
+    return isa<UnitAttr>(value) ? success() : fail("a unit attribute");
   return op->emitOpError("has unknown dlc attribute '") << name << "'";
 }
 

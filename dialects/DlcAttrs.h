@@ -47,6 +47,11 @@ inline constexpr llvm::StringLiteral kOutputNames = "dlc.output_names";
 inline constexpr llvm::StringLiteral kInputDimNames = "dlc.input_dim_names";
 /// Integer, on @main: the model's default-domain ONNX opset.
 inline constexpr llvm::StringLiteral kOpset = "dlc.opset";
+/// Unit, on a dlc op in a kernel (dlc-signless-integers): its integer operands were
+/// unsigned before the kernel's types became signless; kUnsignedResult likewise for
+/// its result (dlc.cast to an unsigned type).
+inline constexpr llvm::StringLiteral kUnsigned = "dlc.unsigned";
+inline constexpr llvm::StringLiteral kUnsignedResult = "dlc.unsigned_result";
 /// Unit, on an argument of @main: a parameter dlc-autodiff differentiates.
 inline constexpr llvm::StringLiteral kTrainable = "dlc.trainable";
 /// Integer, on a result of @main (dlc-autodiff): the argument it is the gradient of.

@@ -168,7 +168,7 @@ def Dlc_PowOp : Dlc_Op<"pow", [Dlc_Elementwise, Dlc_Broadcasting]> {
 }
 def Dlc_MinOp : Dlc_FoldableBinaryOp<"min", "Min", [Commutative]>;
 def Dlc_MaxOp : Dlc_FoldableBinaryOp<"max", "Max", [Commutative]>;
-def Dlc_ModOp : Dlc_BinaryOp<"mod", "Mod (integer: sign of divisor)">;
+def Dlc_ModOp : Dlc_BinaryOp<"mod", "Mod with fmod=0 (sign of divisor)">;
 def Dlc_FModOp : Dlc_BinaryOp<"fmod", "Mod with fmod=1 (sign of dividend)">;
 def Dlc_PReluOp : Dlc_BinaryOp<"prelu", "PRelu">;
 def Dlc_EqualOp : Dlc_FoldableBinaryOp<"equal", "Equal", [Commutative]>;
@@ -427,15 +427,20 @@ def Dlc_ArgMinOp : Dlc_Op<"arg_min"> {
 //===----------------------------------------------------------------------===//
 
 def Dlc_ReshapeOp : Dlc_Op<"reshape", [Dlc_MetadataOnly]> {
-  let summary = "ONNX Reshape with a constant target shape (0 copies a dim, -1 infers)";
+  let summary = "ONNX Reshape to a constant or symbolic target shape (0 copies a dim, -1 infers)";
   let description = [{
     ```mlir
     %y = dlc.reshape %x {shape = array<i64: 0, 0, 4, 8>, allowzero = false}
            : (tensor<?x8x32xf32>) -> tensor<?x8x4x8xf32>
     ```
+    A target computed from shapes in the graph (Shape -> Gather -> Concat -> Reshape)
+    is symbolic: an entry of `shape` equal to INT64_MIN takes the same result of
+    `sym_shape`, an expression whose symbol `j * 32 + d` is dim `d` of operand
+    `dims_of[j]` (tensors read for their dims only). See docs/architecture.md.
   }];
-  let arguments = (ins AnyTensor:$x, DenseI64ArrayAttr:$shape,
-                       BoolAttr:$allowzero);
+  let arguments = (ins AnyTensor:$x, Variadic<AnyTensor>:$dims_of,
+                       DenseI64ArrayAttr:$shape, BoolAttr:$allowzero,
+                       OptionalAttr<AffineMapAttr>:$sym_shape);
   let results = (outs AnyTensor:$y);
   let hasFolder = 1;
 }
@@ -571,13 +576,16 @@ def Dlc_GatherNDOp : Dlc_Op<"gather_nd"> {
 }
 
 def Dlc_ExpandOp : Dlc_Op<"expand", [Dlc_Injective]> {
-  let summary = "ONNX Expand to a constant shape (bidirectional broadcast)";
+  let summary = "ONNX Expand to a constant or symbolic shape (bidirectional broadcast)";
   let description = [{
     ```mlir
     %y = dlc.expand %x {shape = array<i64: 2, 3>} : (tensor<3xf32>) -> tensor<2x3xf32>
     ```
+    Symbolic entries as dlc.reshape's: INT64_MIN in `shape` takes the result of
+    `sym_shape` over the dims of `dims_of`.
   }];
-  let arguments = (ins AnyTensor:$x, DenseI64ArrayAttr:$shape);
+  let arguments = (ins AnyTensor:$x, Variadic<AnyTensor>:$dims_of,
+                       DenseI64ArrayAttr:$shape, OptionalAttr<AffineMapAttr>:$sym_shape);
   let results = (outs AnyTensor:$y);
 }
 

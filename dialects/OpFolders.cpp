@@ -285,6 +285,8 @@ Num numAt(DenseElementsAttr d, int64_t k, bool isFloat) {
     n.f = d.getValues<APFloat>()[k].convertToDouble();
   else if (d.getElementType().isInteger(1))
     n.i = d.getValues<bool>()[k];
+  else if (d.getElementType().isUnsignedInteger())
+    n.i = d.getValues<APInt>()[k].getZExtValue(); // below 2^32: exact in int64
   else
     n.i = d.getValues<APInt>()[k].getSExtValue();
   return n;
@@ -308,7 +310,8 @@ Attribute foldElementwise(Type resultType, ArrayRef<Attribute> operands, Fn fn) 
   SmallVector<DenseElementsAttr> ds;
   for (Attribute a : operands) {
     auto d = denseOf(a);
-    if (!d)
+    // uint64 does not fit the int64 the formulas compute in: left to the kernels.
+    if (!d || d.getElementType().isUnsignedInteger(64))
       return {};
     ds.push_back(d);
   }

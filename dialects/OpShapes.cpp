@@ -99,6 +99,27 @@ std::optional<AffineExpr> exactDivide(AffineExpr num, AffineExpr den) {
   return r;
 }
 
+/// The entries of a constant-or-symbolic shape attribute (dlc.reshape, dlc.expand):
+/// `symShape`'s results over the dims of the `dimsOf` operands, where `shape` holds
+/// kSymbolicEntry; the other entries are unused.
+FailureOr<SymShape> symbolicEntries(Operation *op, ArrayRef<int64_t> shape,
+                                    std::optional<AffineMap> symShape,
+                                    ArrayRef<SymShape> dimsOf) {
+  bool anySymbolic = llvm::is_contained(shape, kSymbolicEntry);
+  if (!symShape) {
+    if (anySymbolic)
+      return op->emitOpError("has a symbolic shape entry but no sym_shape");
+    return SymShape(shape.size(), cst(op->getContext(), 0));
+  }
+  if (symShape->getNumResults() != shape.size() || symShape->getNumDims() != 0)
+    return op->emitOpError("sym_shape has ")
+           << symShape->getNumResults() << " results for " << shape.size() << " shape entries";
+  auto resolved = resolveDimsOf(*symShape, dimsOf);
+  if (!resolved)
+    return op->emitOpError("sym_shape refers to a dim that no dims_of operand has");
+  return *resolved;
+}
+
 /// Output extent of a sliding window (Conv, pooling). In ceil mode a last window that
 /// would start inside the end padding is dropped (as onnxruntime and PyTorch do).
 AffineExpr windowOut(AffineExpr in, int64_t padBegin, int64_t padSum, int64_t kernel,
@@ -448,10 +469,15 @@ LogicalResult ReshapeOp::inferResultShapes(ArrayRef<SymShape> ops,
                                            SmallVectorImpl<SymShape> &results) {
   const SymShape &x = ops[0];
   MLIRContext *ctx = getContext();
+  auto sym = symbolicEntries(*this, getShape(), getSymShape(), ops.drop_front());
+  if (failed(sym))
+    return failure();
   SymShape out;
   int inferIdx = -1;
   for (auto [i, d] : llvm::enumerate(getShape())) {
-    if (d == -1) {
+    if (d == kSymbolicEntry) {
+      out.push_back((*sym)[i]);
+    } else if (d == -1) {
       if (inferIdx >= 0)
         return emitOpError("shape has more than one -1");
       inferIdx = i;
@@ -469,10 +495,14 @@ LogicalResult ReshapeOp::inferResultShapes(ArrayRef<SymShape> ops,
   AffineExpr total = productOf(ctx, x), known = productOf(ctx, out);
   if (inferIdx >= 0) {
     auto q = exactDivide(total, known);
-    if (!q)
+    auto kc = constDim(known);
+    if (!q && kc && *kc != 0 && constDim(total))
       return emitOpError("cannot infer -1 dim: ")
              << shapeToString(x) << " into " << shapeToString(out);
-    out[inferIdx] = *q;
+    // Where the quotient is not provably exact (symbols the op cannot relate), it is
+    // the runtime's floor division; the runtime checks that a reshape keeps its
+    // element count.
+    out[inferIdx] = q ? *q : total.floorDiv(known);
   } else if (auto t = constDim(total), k = constDim(known); t && k && *t != *k) {
     return emitOpError("cannot reshape ")
            << shapeToString(x) << " (" << *t << " elements) into " << shapeToString(out);
@@ -683,8 +713,15 @@ LogicalResult GatherElementsOp::inferResultShapes(ArrayRef<SymShape> ops,
 
 LogicalResult ExpandOp::inferResultShapes(ArrayRef<SymShape> ops,
                                           SmallVectorImpl<SymShape> &results) {
+  auto sym = symbolicEntries(*this, getShape(), getSymShape(), ops.drop_front());
+  if (failed(sym))
+    return failure();
   SymShape target;
-  for (int64_t d : getShape()) {
+  for (auto [i, d] : llvm::enumerate(getShape())) {
+    if (d == kSymbolicEntry) {
+      target.push_back((*sym)[i]);
+      continue;
+    }
     if (d < 0)
       return emitOpError("invalid shape value ") << d;
     target.push_back(cst(getContext(), d));

@@ -59,4 +59,29 @@ std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
+std::optional<SymShape> resolveDimsOf(AffineMap symShape, ArrayRef<SymShape> dimsOf) {
+  SmallVector<AffineExpr> repl;
+  for (unsigned k = 0; k < symShape.getNumSymbols(); ++k) {
+    unsigned j = k / kMaxRank, d = k % kMaxRank;
+    repl.push_back(j < dimsOf.size() && d < dimsOf[j].size()
+                       ? dimsOf[j][d]
+                       : getAffineSymbolExpr(k, symShape.getContext()));
+  }
+  SymShape out;
+  for (AffineExpr e : symShape.getResults()) {
+    bool valid = true;
+    e.walk([&](AffineExpr s) {
+      if (auto sym = dyn_cast<AffineSymbolExpr>(s)) {
+        unsigned j = sym.getPosition() / kMaxRank, d = sym.getPosition() % kMaxRank;
+        if (j >= dimsOf.size() || d >= dimsOf[j].size())
+          valid = false;
+      }
+    });
+    if (!valid)
+      return std::nullopt;
+    out.push_back(e.replaceSymbols(repl));
+  }
+  return out;
+}
+
 } // namespace dlc

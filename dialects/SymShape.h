@@ -9,9 +9,11 @@
 #define DLC_DIALECTS_SYMSHAPE_H
 
 #include "mlir/IR/AffineExpr.h"
+#include "mlir/IR/AffineMap.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/SmallVector.h"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -40,6 +42,15 @@ mlir::AffineExpr productOf(mlir::MLIRContext *ctx, llvm::ArrayRef<mlir::AffineEx
 
 /// "[?x8]"-style text for diagnostics: static dims as numbers, symbolic ones as "?".
 std::string shapeToString(llvm::ArrayRef<mlir::AffineExpr> shape);
+
+/// The marker, in an op's constant shape attribute, of an entry given symbolically
+/// by the op's `sym_shape` (dlc.reshape, dlc.expand).
+constexpr int64_t kSymbolicEntry = INT64_MIN;
+
+/// The results of `symShape` with its symbols resolved: symbol `j * kMaxRank + d` is
+/// dim `d` of `dimsOf[j]`. Nullopt when a symbol names a missing operand or dim.
+std::optional<SymShape> resolveDimsOf(mlir::AffineMap symShape,
+                                      llvm::ArrayRef<SymShape> dimsOf);
 
 /// Normalizes an ONNX axis in [-rank, rank) to [0, rank); nullopt when out of range.
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);

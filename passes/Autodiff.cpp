@@ -71,7 +71,8 @@ Value GraphBuilder::sqrt(Value x) { return make<SqrtOp>(elementType(x), x); }
 Value GraphBuilder::reshape(Value x, ArrayRef<int64_t> shape) {
   if (shapeOf(x) == shape)
     return x;
-  return make<ReshapeOp>(elementType(x), x, shape, /*allowzero=*/true);
+  return make<ReshapeOp>(elementType(x), x, /*dims_of=*/ValueRange{}, shape,
+                         /*allowzero=*/true, /*sym_shape=*/nullptr);
 }
 
 Value GraphBuilder::transpose(Value x, ArrayRef<int64_t> perm) {
@@ -89,7 +90,8 @@ Value GraphBuilder::reduceMean(Value x, ArrayRef<int64_t> axes, bool keepdims) {
 Value GraphBuilder::expand(Value x, ArrayRef<int64_t> shape) {
   if (shapeOf(x) == shape)
     return x;
-  return make<ExpandOp>(elementType(x), x, shape);
+  return make<ExpandOp>(elementType(x), x, /*dims_of=*/ValueRange{}, shape,
+                        /*sym_shape=*/nullptr);
 }
 
 Value GraphBuilder::matmul(Value x, Value y) { return make<MatMulOp>(elementType(x), x, y); }

@@ -78,6 +78,21 @@ def ConvertDlcToLinalg : Pass<"convert-dlc-to-linalg"> {
                            "mlir::affine::AffineDialect", "mlir::memref::MemRefDialect"];
 }
 
+def DlcSignlessIntegers : Pass<"dlc-signless-integers", "mlir::ModuleOp"> {
+  let summary = "Make a kernel function's unsigned integer types signless";
+  let description = [{
+    ONNX has uint8..uint64; arith and LLVM have signless integers whose ops say how
+    they treat the sign. In each kernel function (after dlc-outline-kernels), every dlc
+    op with an unsigned integer operand gets `dlc.unsigned` (and a dlc.cast to an
+    unsigned type `dlc.unsigned_result`), then every unsigned type (of values,
+    arguments, constants' attributes) becomes the signless type of its width. The
+    lowering reads the attributes where signedness matters: division and remainder,
+    comparisons, max/min (and the reductions and pooling built on them), casts,
+    right shifts, Abs/Sign, Pow. The plan, made from `@main` before outlining, keeps
+    the unsigned dtypes of the artifact's buffers.
+  }];
+}
+
 def DlcOutlineKernels : Pass<"dlc-outline-kernels", "mlir::ModuleOp"> {
   let summary = "Turn each dlc.kernel into a function over memrefs";
   let description = [{

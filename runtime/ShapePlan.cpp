@@ -92,13 +92,15 @@ Expected<ShapePlan> planShapes(const ArtifactSpec &spec_, const InputShapes &sha
                                   ", but input ", b.index, " has shape ",
                                   shapeStr(shapes[b.index])));
   }
-  // A kernel reading an alias must stay within the aliased bytes.
+  // An alias (reshape, squeeze, ...) has exactly the aliased bytes: a kernel reading it
+  // stays within them, and a symbolic reshape whose sizes do not fit is an error.
   for (size_t i = 0; i < numBuffers; ++i) {
     const artifact::Buffer &b = spec_.buffers[i];
-    if (b.kind == BufferKind::Alias && plan.bytes[i] > plan.bytes[b.index])
-      return Status::error(strCat("buffer ", i, " '", b.name, "' of ", plan.bytes[i],
-                                  " bytes aliases buffer ", b.index, " of only ",
-                                  plan.bytes[b.index]));
+    if (b.kind == BufferKind::Alias && plan.bytes[i] != plan.bytes[b.index])
+      return Status::error(strCat("buffer ", i, " '", b.name, "' of shape ",
+                                  shapeStr(plan.dims[i]), " (", plan.bytes[i],
+                                  " bytes) cannot alias buffer ", b.index, " of ",
+                                  plan.bytes[b.index], " bytes"));
   }
   for (size_t l = 0; l < spec_.launches.size(); ++l) {
     Expected<int64_t> grid = artifact::resolveDim(spec_, spec_.launches[l].grid, shapes);

@@ -36,3 +36,17 @@ if [ ! -f build/build.ninja ]; then
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
 fi
 cmake --build build
+
+# The node tests of the newest onnx release, generated: its wheel no longer ships them.
+# They need that onnx, so it gets its own venv (.venv-node-tests) beside the pinned one.
+node_onnx=$(sed -n 's/^onnx==//p' test/conformance/requirements-node-tests.txt)
+node_tests=build/node-tests/onnx-$node_onnx
+if [ "$(cat "$node_tests/VERSION" 2>/dev/null)" != "$node_onnx" ]; then
+  if ! .venv-node-tests/bin/python -c "import onnx; assert onnx.__version__ == '$node_onnx'" 2>/dev/null; then
+    echo "setup: creating .venv-node-tests (onnx $node_onnx) for the node-test generator"
+    python3 -m venv .venv-node-tests
+    .venv-node-tests/bin/pip install -q --disable-pip-version-check \
+      -r test/conformance/requirements-node-tests.txt
+  fi
+  .venv-node-tests/bin/python -W ignore test/conformance/generate_node_tests.py "$node_tests"
+fi

@@ -91,6 +91,7 @@ LogicalResult runGraphPipeline(ModuleOp module, const CompileOptions &options) {
 LogicalResult runKernelPipeline(ModuleOp module, const CompileOptions &options) {
   return runPipeline(module, options, [&](PassManager &pm) {
     pm.addPass(createDlcOutlineKernels());
+    pm.addPass(createDlcSignlessIntegers());
     pm.addPass(createConvertDlcToLinalg());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());

@@ -30,6 +30,14 @@ DType dtypeOf(Type t) {
     return DType::BFloat16;
   if (t.isInteger(1))
     return DType::Bool;
+  if (t.isUnsignedInteger(8))
+    return DType::UInt8;
+  if (t.isUnsignedInteger(16))
+    return DType::UInt16;
+  if (t.isUnsignedInteger(32))
+    return DType::UInt32;
+  if (t.isUnsignedInteger(64))
+    return DType::UInt64;
   if (t.isInteger(8))
     return DType::Int8;
   if (t.isInteger(16))

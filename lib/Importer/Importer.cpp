@@ -32,7 +32,7 @@ namespace {
 
 /// Oldest and newest default-domain opsets dlc imports.
 constexpr int kMinOpset = 7;
-constexpr int kMaxOpset = 22;
+constexpr int kMaxOpset = 28;
 /// Initializers with more elements than this become dense_resource blobs.
 constexpr int64_t kInlineElementLimit = 64;
 /// Largest tensor (in bytes) dlc accepts anywhere in a model.
@@ -61,6 +61,14 @@ Type onnxElementType(MLIRContext *ctx, int dtype) {
     return b.getIntegerType(64);
   case onnx::TensorProto::BOOL:
     return b.getI1Type();
+  case onnx::TensorProto::UINT8:
+    return b.getIntegerType(8, /*isSigned=*/false);
+  case onnx::TensorProto::UINT16:
+    return b.getIntegerType(16, /*isSigned=*/false);
+  case onnx::TensorProto::UINT32:
+    return b.getIntegerType(32, /*isSigned=*/false);
+  case onnx::TensorProto::UINT64:
+    return b.getIntegerType(64, /*isSigned=*/false);
   default:
     return {};
   }
@@ -110,6 +118,7 @@ private:
   int opset = 0;
   std::unordered_map<std::string, Value> values;
   DenseMap<Value, SymShape> shapes;
+  DenseMap<Value, std::optional<SmallVector<AffineExpr>>> symValues;
   DenseMap<Value, DenseElementsAttr> argConstants;
   int blobCounter = 0;
 };
@@ -225,6 +234,10 @@ FailureOr<ElementsAttr> ModelImporter::tensorToAttr(const onnx::TensorProto &t, 
       break;
     case onnx::TensorProto::INT64:
       ok = put(t.int64_data(), [&](int64_t i, int64_t v) { memcpy(p + 8 * i, &v, 8); });
+      break;
+    case onnx::TensorProto::UINT32:
+    case onnx::TensorProto::UINT64: // uint64_data carries both.
+      ok = put(t.uint64_data(), [&](int64_t i, uint64_t v) { memcpy(p + eb * i, &v, eb); });
       break;
     default: // int32_data carries int32 and every narrower type (and f16/bf16 bits).
       ok = put(t.int32_data(), [&](int64_t i, int32_t v) { memcpy(p + eb * i, &v, eb); });
@@ -392,6 +405,7 @@ LogicalResult ModelImporter::importNodes(const onnx::GraphProto &g) {
       ins.push_back(in.empty() ? Value() : values.at(in));
     NodeImporter ni(node, opset, b, loc, std::move(ins), shapes, argConstants);
     ni.training = options.training;
+    ni.symCache = &symValues;
     ni.parseTensor = [&](const onnx::TensorProto &t) { return tensorToAttr(t, loc); };
     if (failed((*h)(ni)))
       return failure();
@@ -422,8 +436,19 @@ OwningOpRef<ModuleOp> ModelImporter::run(const onnx::ModelProto &model) {
   for (const auto &os : model.opset_import())
     if (os.domain().empty() || os.domain() == "ai.onnx")
       opset = os.version();
-  if (!opset && model.opset_import_size() == 0)
+  if (!opset) {
+    // No default-domain opset: fine for a model whose nodes all come from other
+    // domains (they are reported by name below); an error for default-domain nodes.
+    bool usesDefault = llvm::any_of(model.graph().node(), [](const onnx::NodeProto &n) {
+      return n.domain().empty() || n.domain() == "ai.onnx";
+    });
+    if (usesDefault && model.opset_import_size() > 0) {
+      fileError() << "the model has ONNX (default-domain) nodes but no opset_import for "
+                     "that domain";
+      return nullptr;
+    }
     opset = kMaxOpset;
+  }
   if (opset < kMinOpset || opset > kMaxOpset) {
     fileError() << "model uses ONNX opset " << opset << "; dlc supports opsets " << kMinOpset
                 << " to " << kMaxOpset;

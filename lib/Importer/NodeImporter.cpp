@@ -23,6 +23,9 @@ OpRegistry &OpRegistry::get() {
     registerLossOps(*reg);
     registerIndexOps(*reg);
     registerResizeOps(*reg);
+    registerQuantOps(*reg);
+    registerNormOps(*reg);
+    registerAttentionOps(*reg);
     return reg;
   }();
   return *r;
@@ -103,6 +106,9 @@ std::optional<DenseElementsAttr> NodeImporter::constInput(size_t i) const {
 FailureOr<std::vector<int64_t>> NodeImporter::constInts(size_t i, const char *what) {
   auto d = constInput(i);
   if (!d || !isa<IntegerType>(d->getElementType())) {
+    // A value computed from static shapes by ops that do not fold is constant too.
+    if (auto folded = symConstInts(i))
+      return *folded;
     error() << "input " << i << " (" << what
             << ") must be a compile-time constant integer tensor";
     return failure();
@@ -115,6 +121,10 @@ FailureOr<std::vector<int64_t>> NodeImporter::constInts(size_t i, const char *wh
 
 FailureOr<double> NodeImporter::constScalar(size_t i, const char *what) {
   auto d = constInput(i);
+  if (!d) {
+    if (auto folded = symConstInts(i); folded && folded->size() == 1)
+      return (double)(*folded)[0];
+  }
   if (!d || d->getNumElements() != 1) {
     error() << "input " << i << " (" << what
             << ") must be a compile-time constant scalar";

@@ -56,6 +56,15 @@ void registerReductionOps(OpRegistry &r);
 void registerLossOps(OpRegistry &r);
 void registerIndexOps(OpRegistry &r);
 void registerResizeOps(OpRegistry &r);
+void registerQuantOps(OpRegistry &r);
+
+/// Imports the node as a Conv of inputs 0, 1 and (optional) 2 with its attributes
+/// (OpsNN.cpp; QLinearConv and ConvInteger reuse it).
+mlir::LogicalResult importConvNode(NodeImporter &n);
+/// Imports the node as an AveragePool of input 0 that counts the padding (LpPool).
+mlir::LogicalResult importAveragePoolCountingPads(NodeImporter &n);
+void registerNormOps(OpRegistry &r);
+void registerAttentionOps(OpRegistry &r);
 
 /// Everything a handler needs for one node: inputs, attributes, a builder and the
 /// symbolic shapes of values, plus helpers to create and fold ops.
@@ -104,6 +113,25 @@ public:
   mlir::FailureOr<std::vector<int64_t>> constInts(size_t i, const char *what);
   /// Input `i` as a scalar double (first element), with the same rules.
   mlir::FailureOr<double> constScalar(size_t i, const char *what);
+
+  /// The elements of a small integer tensor (rank <= 1) as expressions over the graph
+  /// inputs' dims, where it is a constant or computed from shapes (SymValues.cpp).
+  std::optional<llvm::SmallVector<mlir::AffineExpr>> symValue(mlir::Value v);
+  /// Input `i` as such expressions; emits "input N (what) must be ... computed from
+  /// input shapes" and fails when it depends on tensor data.
+  mlir::FailureOr<llvm::SmallVector<mlir::AffineExpr>> symInts(size_t i, const char *what);
+  /// A symbolic shape as op operands and attributes: `shape` with kSymbolicEntry where
+  /// an entry is not constant, `symShape` (null if all are constant) over the dims of
+  /// the graph inputs in `dimsOf`.
+  struct SymOperands {
+    llvm::SmallVector<mlir::Value> dimsOf;
+    llvm::SmallVector<int64_t> shape;
+    mlir::AffineMapAttr symShape;
+  };
+  SymOperands symOperands(llvm::ArrayRef<mlir::AffineExpr> exprs);
+  /// Memo of symValue across the nodes of a graph (owned by the model importer).
+  llvm::DenseMap<mlir::Value, std::optional<llvm::SmallVector<mlir::AffineExpr>>> *symCache =
+      nullptr;
 
   mlir::Type elementType(mlir::Value v) const {
     return llvm::cast<mlir::ShapedType>(v.getType()).getElementType();
@@ -163,6 +191,12 @@ public:
       parseTensor;
 
 private:
+  std::optional<llvm::SmallVector<mlir::AffineExpr>> computeSymValue(mlir::Value v);
+  /// symValue(input(i)) when every element is a constant.
+  std::optional<std::vector<int64_t>> symConstInts(size_t i);
+  /// Whether `e` only uses symbols of graph-input dims.
+  bool isInputDimExpr(mlir::AffineExpr e) const;
+
   llvm::DenseMap<mlir::Value, SymShape> &shapes;
   const llvm::DenseMap<mlir::Value, mlir::DenseElementsAttr> &argConstants;
 };

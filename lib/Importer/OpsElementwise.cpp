@@ -146,9 +146,9 @@ void registerElementwiseOps(OpRegistry &r) {
            {"Greater", "greater"}, {"GreaterOrEqual", "greater_or_equal"}})
     binary(r, onnx, op, /*boolResult=*/true);
   r.add("Mod", 10, [](NodeImporter &n) {
+    // fmod=0 on floats is defined from opset 28 (x - floor(x / y) * y); earlier
+    // opsets left it undefined, and the same formula is what onnxruntime computes.
     const char *op = n.attrInt("fmod", 0) ? "dlc.fmod" : "dlc.mod";
-    if (!n.attrInt("fmod", 0) && isa<FloatType>(n.elementType(n.input(0))))
-      return LogicalResult(n.error() << "Mod of floats requires fmod=1");
     return n.result(n.build1(op, n.elementType(n.input(0)), {n.input(0), n.input(1)}));
   });
   r.add("BitShift", 11, [](NodeImporter &n) {

@@ -185,6 +185,13 @@ void registerIndexOps(OpRegistry &r) {
     int64_t b = n.attrInt("blocksize", 0);
     if (b <= 0 || h % b || w % b)
       return n.error() << "spatial dims not divisible by blocksize " << b;
+    // `mode` arrived in opset 28; CRD puts each channel's blocks together.
+    std::string mode = n.attrString("mode", "DCR");
+    if (mode != "DCR" && mode != "CRD")
+      return n.error() << "unknown mode '" << mode << "'";
+    if (mode == "CRD")
+      return blockShuffle(n, {0, c, h / b, b, w / b, b}, {0, 1, 3, 5, 2, 4},
+                          {0, c * b * b, h / b, w / b});
     return blockShuffle(n, {0, c, h / b, b, w / b, b}, {0, 3, 5, 1, 2, 4},
                         {0, c * b * b, h / b, w / b});
   });

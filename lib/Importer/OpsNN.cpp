@@ -86,7 +86,9 @@ LogicalResult importConv(NodeImporter &n) {
   return n.result(n.build1("dlc.conv", n.elementType(n.input(0)), ops, attrs));
 }
 
-LogicalResult importPool(NodeImporter &n, bool isMax) {
+/// Max or average pooling of input 0 with the node's window attributes; an average
+/// counts the padding when the node says so (count_include_pad) or `countPads`.
+LogicalResult importPool(NodeImporter &n, bool isMax, bool countPads = false) {
   auto kernel = n.attrInts("kernel_shape");
   if (!kernel)
     return n.error() << "kernel_shape is required";
@@ -101,7 +103,8 @@ LogicalResult importPool(NodeImporter &n, bool isMax) {
   attrs.push_back(n.named("ceil_mode", n.b.getBoolAttr(ceilMode)));
   if (!isMax)
     attrs.push_back(
-        n.named("count_include_pad", n.b.getBoolAttr(n.attrInt("count_include_pad", 0))));
+        n.named("count_include_pad",
+                n.b.getBoolAttr(countPads || n.attrInt("count_include_pad", 0))));
   return n.result(n.build1(isMax ? "dlc.max_pool" : "dlc.average_pool", n.elementType(n.input(0)),
                            {n.input(0)}, attrs));
 }
@@ -423,6 +426,12 @@ void registerNNOps(OpRegistry &r) {
                                {n.named("axis", n.b.getI64IntegerAttr(n.attrInt("axis", -1)))}));
     });
   }
+}
+
+LogicalResult importConvNode(NodeImporter &n) { return importConv(n); }
+
+LogicalResult importAveragePoolCountingPads(NodeImporter &n) {
+  return importPool(n, /*isMax=*/false, /*countPads=*/true);
 }
 
 } // namespace dlc::importer

@@ -12,6 +12,20 @@ LogicalResult reshapeLike(NodeImporter &n, const char *op, ArrayRef<NamedAttribu
   return n.result(n.build1(op, n.elementType(n.input(0)), {n.input(0)}, attrs));
 }
 
+/// dlc.reshape or dlc.expand of `x` to `shape`, whose entries may be symbolic.
+LogicalResult symbolicShapeOp(NodeImporter &n, const char *op, Value x,
+                              ArrayRef<AffineExpr> shape, ArrayRef<NamedAttribute> attrs) {
+  NodeImporter::SymOperands s = n.symOperands(shape);
+  SmallVector<NamedAttribute> all(attrs);
+  all.push_back(n.named("shape", n.i64s(s.shape)));
+  SmallVector<Value> operands{x};
+  if (s.symShape) {
+    all.push_back(n.named("sym_shape", s.symShape));
+    operands.append(s.dimsOf);
+  }
+  return n.result(n.build1(op, n.elementType(x), operands, all));
+}
+
 /// Axes from an attribute (old opsets) or an optional constant input (new opsets).
 FailureOr<std::vector<int64_t>> axesFrom(NodeImporter &n, bool fromInput, size_t idx) {
   if (!fromInput)
@@ -127,12 +141,11 @@ LogicalResult importConstant(NodeImporter &n) {
 /// Reshape, Flatten, Squeeze/Unsqueeze, Transpose, Concat, Split, Slice.
 void registerReshapeOps(OpRegistry &r) {
   r.add("Reshape", 5, [](NodeImporter &n) -> LogicalResult {
-    auto shape = n.constInts(1, "shape");
+    auto shape = n.symInts(1, "shape");
     if (failed(shape))
       return failure();
-    return reshapeLike(n, "dlc.reshape",
-                       {n.named("shape", n.i64s(*shape)),
-                        n.named("allowzero", n.b.getBoolAttr(n.attrInt("allowzero", 0)))});
+    return symbolicShapeOp(n, "dlc.reshape", n.input(0), *shape,
+                           {n.named("allowzero", n.b.getBoolAttr(n.attrInt("allowzero", 0)))});
   });
   r.add("Flatten", 1, [](NodeImporter &n) {
     return reshapeLike(n, "dlc.flatten",
@@ -254,10 +267,10 @@ void registerGatherOps(OpRegistry &r) {
 /// Expand, Tile, Pad.
 void registerExpandPadOps(OpRegistry &r) {
   r.add("Expand", 8, [](NodeImporter &n) -> LogicalResult {
-    auto shape = n.constInts(1, "shape");
+    auto shape = n.symInts(1, "shape");
     if (failed(shape))
       return failure();
-    return reshapeLike(n, "dlc.expand", {n.named("shape", n.i64s(*shape))});
+    return symbolicShapeOp(n, "dlc.expand", n.input(0), *shape, {});
   });
   r.add("Tile", 6, [](NodeImporter &n) -> LogicalResult {
     auto repeats = n.constInts(1, "repeats");
@@ -317,9 +330,14 @@ void registerShapeOps(OpRegistry &r) {
   });
   r.add("Constant", 1, importConstant);
   r.add("ConstantOfShape", 9, [](NodeImporter &n) -> LogicalResult {
-    auto shape = n.constInts(0, "shape");
-    if (failed(shape))
+    auto symShape = n.symInts(0, "shape");
+    if (failed(symShape))
       return failure();
+    bool symbolic = llvm::any_of(*symShape, [](AffineExpr e) { return !constDim(e); });
+    std::vector<int64_t> staticShape;
+    for (AffineExpr e : *symShape)
+      staticShape.push_back(constDim(e).value_or(1));
+    auto shape = &staticShape;
     // The value becomes a weight in the artifact: keep it to 2^28 elements.
     int64_t elements = 1;
     for (int64_t d : *shape) {
@@ -340,6 +358,11 @@ void registerShapeOps(OpRegistry &r) {
       et = d.getElementType();
       value = *d.getValues<Attribute>().begin();
     }
+    if (symbolic) // The value broadcast to the symbolic shape by a kernel.
+      return symbolicShapeOp(
+          n, "dlc.expand",
+          n.constant(DenseElementsAttr::get(RankedTensorType::get({}, et), value)),
+          *symShape, {});
     auto type = RankedTensorType::get(*shape, et);
     return n.result(n.constant(DenseElementsAttr::get(type, value)));
   });

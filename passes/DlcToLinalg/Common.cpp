@@ -14,6 +14,33 @@ SmallVector<OpFoldResult> dimsOf(OpBuilder &b, Location loc, Value v) {
   return tensor::getMixedSizes(b, loc, v);
 }
 
+Value symbolicDim(OpBuilder &b, Location loc, AffineExpr expr, ValueRange dimsOf) {
+  if (auto c = dyn_cast<AffineConstantExpr>(expr))
+    return arith::ConstantIndexOp::create(b, loc, c.getValue());
+  if (auto s = dyn_cast<AffineSymbolExpr>(expr))
+    return tensor::DimOp::create(b, loc, dimsOf[s.getPosition() / kMaxRank],
+                                 s.getPosition() % kMaxRank);
+  auto bin = cast<AffineBinaryOpExpr>(expr);
+  Value l = symbolicDim(b, loc, bin.getLHS(), dimsOf);
+  Value r = symbolicDim(b, loc, bin.getRHS(), dimsOf);
+  switch (expr.getKind()) {
+  case AffineExprKind::Add:
+    return arith::AddIOp::create(b, loc, l, r);
+  case AffineExprKind::Mul:
+    return arith::MulIOp::create(b, loc, l, r);
+  case AffineExprKind::FloorDiv:
+    return arith::FloorDivSIOp::create(b, loc, l, r);
+  case AffineExprKind::CeilDiv:
+    return arith::CeilDivSIOp::create(b, loc, l, r);
+  default: { // Mod: the non-negative remainder, as AffineExpr's.
+    Value rem = arith::RemSIOp::create(b, loc, l, r);
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, rem, zero);
+    return arith::SelectOp::create(b, loc, neg, arith::AddIOp::create(b, loc, rem, r), rem);
+  }
+  }
+}
+
 Value emptyTensor(OpBuilder &b, Location loc, RankedTensorType type,
                   ArrayRef<OpFoldResult> dims) {
   SmallVector<OpFoldResult> sizes;
@@ -86,7 +113,7 @@ Value scalarConst(OpBuilder &b, Location loc, Type t, double v) {
       b, loc, t, b.getIntegerAttr(t, APInt(t.getIntOrFloatBitWidth(), (int64_t)v, true)));
 }
 
-Value reductionInit(OpBuilder &b, Location loc, Type t, StringRef kind) {
+Value reductionInit(OpBuilder &b, Location loc, Type t, StringRef kind, bool isUnsigned) {
   if (kind == "add")
     return scalarConst(b, loc, t, 0);
   if (kind == "mul")
@@ -98,12 +125,15 @@ Value reductionInit(OpBuilder &b, Location loc, Type t, StringRef kind) {
         b.getFloatAttr(ft, APFloat::getInf(ft.getFloatSemantics(), /*Negative=*/isMax)));
   unsigned w = t.getIntOrFloatBitWidth();
   APInt v = isMax ? APInt::getSignedMinValue(w) : APInt::getSignedMaxValue(w);
+  if (isUnsigned)
+    v = isMax ? APInt::getMinValue(w) : APInt::getMaxValue(w);
   if (w == 1)
     v = APInt(1, isMax ? 0 : 1);
   return arith::ConstantOp::create(b, loc, t, b.getIntegerAttr(t, v));
 }
 
-Value castScalar(OpBuilder &b, Location loc, Value v, Type to) {
+Value castScalar(OpBuilder &b, Location loc, Value v, Type to, bool fromUnsigned,
+                 bool toUnsigned) {
   Type from = v.getType();
   if (from == to)
     return v;
@@ -115,6 +145,7 @@ Value castScalar(OpBuilder &b, Location loc, Value v, Type to) {
                                  scalarConst(b, loc, from, 0));
   }
   bool fromBool = from.isInteger(1);
+  fromUnsigned |= fromBool;
   if (isFloat(from) && isFloat(to)) {
     if (from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth())
       return arith::ExtFOp::create(b, loc, to, v);
@@ -125,14 +156,15 @@ Value castScalar(OpBuilder &b, Location loc, Value v, Type to) {
     return arith::TruncFOp::create(b, loc, to, f);
   }
   if (isFloat(from))
-    return arith::FPToSIOp::create(b, loc, to, v);
+    return toUnsigned ? (Value)arith::FPToUIOp::create(b, loc, to, v)
+                      : (Value)arith::FPToSIOp::create(b, loc, to, v);
   if (isFloat(to))
-    return fromBool ? (Value)arith::UIToFPOp::create(b, loc, to, v)
-                    : (Value)arith::SIToFPOp::create(b, loc, to, v);
+    return fromUnsigned ? (Value)arith::UIToFPOp::create(b, loc, to, v)
+                        : (Value)arith::SIToFPOp::create(b, loc, to, v);
   unsigned fw = from.getIntOrFloatBitWidth(), tw = to.getIntOrFloatBitWidth();
   if (fw < tw)
-    return fromBool ? (Value)arith::ExtUIOp::create(b, loc, to, v)
-                    : (Value)arith::ExtSIOp::create(b, loc, to, v);
+    return fromUnsigned ? (Value)arith::ExtUIOp::create(b, loc, to, v)
+                        : (Value)arith::ExtSIOp::create(b, loc, to, v);
   return arith::TruncIOp::create(b, loc, to, v);
 }
 
@@ -148,20 +180,22 @@ Value mulScalar(OpBuilder &b, Location loc, Value a, Value c) {
   return arith::MulIOp::create(b, loc, a, c);
 }
 
-Value maxScalar(OpBuilder &b, Location loc, Value a, Value c) {
+Value maxScalar(OpBuilder &b, Location loc, Value a, Value c, bool isUnsigned) {
   if (a.getType().isInteger(1))
     return arith::OrIOp::create(b, loc, a, c);
   if (isFloat(a.getType()))
     return arith::MaximumFOp::create(b, loc, a, c);
-  return arith::MaxSIOp::create(b, loc, a, c);
+  return isUnsigned ? (Value)arith::MaxUIOp::create(b, loc, a, c)
+                    : (Value)arith::MaxSIOp::create(b, loc, a, c);
 }
 
-Value minScalar(OpBuilder &b, Location loc, Value a, Value c) {
+Value minScalar(OpBuilder &b, Location loc, Value a, Value c, bool isUnsigned) {
   if (a.getType().isInteger(1))
     return arith::AndIOp::create(b, loc, a, c);
   if (isFloat(a.getType()))
     return arith::MinimumFOp::create(b, loc, a, c);
-  return arith::MinSIOp::create(b, loc, a, c);
+  return isUnsigned ? (Value)arith::MinUIOp::create(b, loc, a, c)
+                    : (Value)arith::MinSIOp::create(b, loc, a, c);
 }
 
 Value buildReduction(OpBuilder &b, Location loc, Value input, ArrayRef<bool> reduced,

@@ -22,6 +22,10 @@ using ScalarFn = std::function<mlir::Value(mlir::OpBuilder &, mlir::Location,
 /// The sizes of `v` as OpFoldResults (constants where static).
 llvm::SmallVector<mlir::OpFoldResult> dimsOf(mlir::OpBuilder &b, mlir::Location loc,
                                              mlir::Value v);
+/// The index value of a symbolic shape entry (dlc.reshape/dlc.expand `sym_shape`):
+/// `expr` with symbol `j * kMaxRank + d` read as dim `d` of `dimsOf[j]`.
+mlir::Value symbolicDim(mlir::OpBuilder &b, mlir::Location loc, mlir::AffineExpr expr,
+                        mlir::ValueRange dimsOf);
 /// A tensor.empty of `type` whose dynamic sizes come from `dims`.
 mlir::Value emptyTensor(mlir::OpBuilder &b, mlir::Location loc,
                         mlir::RankedTensorType type,
@@ -46,15 +50,23 @@ mlir::Value buildElementwise(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value scalarConst(mlir::OpBuilder &b, mlir::Location loc, mlir::Type t, double v);
 /// Identity value of a reduction kind for `t` ("add", "mul", "max", "min").
 mlir::Value reductionInit(mlir::OpBuilder &b, mlir::Location loc, mlir::Type t,
-                          llvm::StringRef kind);
-/// Converts scalar `v` to element type `to` with ONNX Cast semantics.
-mlir::Value castScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v, mlir::Type to);
+                          llvm::StringRef kind, bool isUnsigned = false);
+/// Converts scalar `v` to element type `to` with ONNX Cast semantics; the flags say
+/// whether integer types are unsigned (signless types cannot: dlc-signless-integers).
+mlir::Value castScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v, mlir::Type to,
+                       bool fromUnsigned = false, bool toUnsigned = false);
 /// a + b and a * b of two scalars of the same (float or integer) type.
 mlir::Value addScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a, mlir::Value c);
 mlir::Value mulScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a, mlir::Value c);
 /// max/min of two scalars of the same (float or signed integer) type.
-mlir::Value maxScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a, mlir::Value c);
-mlir::Value minScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a, mlir::Value c);
+mlir::Value maxScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a, mlir::Value c,
+                      bool isUnsigned = false);
+mlir::Value minScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a, mlir::Value c,
+                      bool isUnsigned = false);
+/// Whether `op`'s integer operands are unsigned (dlc.unsigned, dlc-signless-integers).
+inline bool hasUnsignedOperands(mlir::Operation *op) {
+  return op->hasAttr(dlc::attrs::kUnsigned);
+}
 
 /// A reduction linalg.generic: reduces `input` over the dims in `reduced` into a tensor
 /// of the kept dims (no keepdims), combining with `combine(acc, element)` from `init`.

@@ -299,9 +299,41 @@ struct ExpandLowering : OpRewritePattern<ExpandOp> {
     auto rt = dyn_cast<RankedTensorType>(op.getType());
     if (!rt || !isa<RankedTensorType>(op.getX().getType()))
       return rewriter.notifyMatchFailure(op, "unranked");
-    rewriter.replaceOp(op,
-                       buildElementwise(rewriter, op.getLoc(), rt, {op.getX()},
-                                        [](OpBuilder &, Location, ValueRange v) { return v[0]; }));
+    Location loc = op.getLoc();
+    Value x = op.getX();
+    auto xt = cast<RankedTensorType>(x.getType());
+    int64_t rank = rt.getRank(), lead = rank - xt.getRank();
+    // A dynamic result dim is x's where x's dim is dynamic (as shape inference
+    // broadcasts), else the target entry's value.
+    SmallVector<OpFoldResult> dims;
+    for (int64_t i = 0; i < rank; ++i) {
+      int64_t d = op.getShape()[i];
+      if (!rt.isDynamicDim(i)) {
+        dims.push_back(rewriter.getIndexAttr(rt.getDimSize(i)));
+      } else if (i >= lead && xt.isDynamicDim(i - lead)) {
+        dims.push_back(tensor::DimOp::create(rewriter, loc, x, i - lead).getResult());
+      } else if (d == kSymbolicEntry && op.getSymShape()) {
+        dims.push_back(
+            symbolicDim(rewriter, loc, op.getSymShape()->getResult(i), op.getDimsOf()));
+      } else {
+        return rewriter.notifyMatchFailure(op, "dynamic dim without a source");
+      }
+    }
+    Value init = emptyTensor(rewriter, loc, rt, dims);
+    SmallVector<AffineExpr> exprs;
+    for (int64_t j = 0; j < xt.getRank(); ++j)
+      exprs.push_back(xt.getDimSize(j) == 1 && rt.getDimSize(j + lead) != 1
+                          ? getAffineConstantExpr(0, getContext())
+                          : getAffineDimExpr(j + lead, getContext()));
+    SmallVector<AffineMap> maps{AffineMap::get(rank, 0, exprs, getContext()),
+                                rewriter.getMultiDimIdentityMap(rank)};
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{rt}, ValueRange{x}, ValueRange{init}, maps, iters,
+        [](OpBuilder &nb, Location nl, ValueRange args) {
+          linalg::YieldOp::create(nb, nl, args[0]);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
     return success();
   }
 };
@@ -522,7 +554,10 @@ struct ReshapeLikeLowering : RewritePattern {
     if (auto r = dyn_cast<ReshapeOp>(op)) {
       int inferAt = -1;
       for (auto [i, d] : llvm::enumerate(r.getShape())) {
-        if (d == -1) {
+        if (d == kSymbolicEntry && r.getSymShape()) {
+          out.push_back(symbolicDim(rewriter, loc, r.getSymShape()->getResult(i),
+                                    r.getDimsOf()));
+        } else if (d == -1) {
           inferAt = i;
           out.push_back(idx(rewriter, loc, 1));
         } else if (d == 0 && !r.getAllowzero()) {

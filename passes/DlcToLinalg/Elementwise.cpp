@@ -24,6 +24,7 @@ struct Scalar {
   OpBuilder &b;
   Location loc;
   Type t; // element type of the computation
+  bool uns = false; // integers are unsigned (dlc.unsigned)
 
   Value c(double v) const { return scalarConst(b, loc, t, v); }
   bool fp() const { return isFloat(t); }
@@ -41,6 +42,13 @@ struct Scalar {
   /// MIN (MIN % -1 gives 0), as two's complement wraps. The constant folders agree.
   Value intDivRem(Value x, Value y, bool rem) const {
     Value zero = c(0);
+    if (uns) {
+      Value byZero = arith::CmpIOp::create(b, loc, CmpIPredicate::eq, y, zero);
+      Value safe = select(byZero, c(1), y);
+      Value q = rem ? (Value)arith::RemUIOp::create(b, loc, x, safe)
+                    : (Value)arith::DivUIOp::create(b, loc, x, safe);
+      return select(byZero, zero, q);
+    }
     Value byZero = arith::CmpIOp::create(b, loc, CmpIPredicate::eq, y, zero);
     Value min = arith::ConstantOp::create(
         b, loc, b.getIntegerAttr(t, llvm::APInt::getSignedMinValue(t.getIntOrFloatBitWidth())));
@@ -53,6 +61,8 @@ struct Scalar {
     return select(byZero, zero, q);
   }
   Value cmp(CmpFPredicate fpred, CmpIPredicate ipred, Value x, Value y) const {
+    if (uns)
+      ipred = unsignedPredicate(ipred);
     return fp() ? (Value)arith::CmpFOp::create(b, loc, fpred, x, y)
                 : (Value)arith::CmpIOp::create(b, loc, ipred, x, y);
   }
@@ -62,15 +72,44 @@ struct Scalar {
     return arith::SelectOp::create(b, loc, cond, x, y);
   }
   Value exp(Value x) const { return math::ExpOp::create(b, loc, x); }
-  Value max(Value x, Value y) const { return maxScalar(b, loc, x, y); }
-  Value min(Value x, Value y) const { return minScalar(b, loc, x, y); }
+  /// BitShift (opset 28): the right shift of a signed integer is arithmetic; a shift
+  /// amount that is negative or at least the bit width leaves only the sign fill (-1
+  /// for a right shift of a negative x, 0 otherwise) where arith would give poison.
+  Value shift(Value x, Value y, bool left) const {
+    Value bits = c(t.getIntOrFloatBitWidth());
+    Value outOfRange = arith::OrIOp::create(
+        b, loc, arith::CmpIOp::create(b, loc, CmpIPredicate::slt, y, c(0)),
+        arith::CmpIOp::create(b, loc, CmpIPredicate::sge, y, bits));
+    Value safe = select(outOfRange, c(0), y);
+    Value shifted = left  ? (Value)arith::ShLIOp::create(b, loc, x, safe)
+                    : uns ? (Value)arith::ShRUIOp::create(b, loc, x, safe)
+                          : (Value)arith::ShRSIOp::create(b, loc, x, safe);
+    Value fill = left || uns ? c(0) : select(lt(x, c(0)), c(-1), c(0));
+    return select(outOfRange, fill, shifted);
+  }
+  Value max(Value x, Value y) const { return maxScalar(b, loc, x, y, uns); }
+  Value min(Value x, Value y) const { return minScalar(b, loc, x, y, uns); }
+  static CmpIPredicate unsignedPredicate(CmpIPredicate p) {
+    switch (p) {
+    case CmpIPredicate::slt:
+      return CmpIPredicate::ult;
+    case CmpIPredicate::sle:
+      return CmpIPredicate::ule;
+    case CmpIPredicate::sgt:
+      return CmpIPredicate::ugt;
+    case CmpIPredicate::sge:
+      return CmpIPredicate::uge;
+    default:
+      return p;
+    }
+  }
 };
 
 /// Arithmetic of two operands (and Where), with the operands' element type.
 Value arithmeticFormula(Operation *op, OpBuilder &b, Location loc, ValueRange args,
                         Type resultType) {
   Type t = args.empty() ? resultType : args[0].getType();
-  Scalar s{b, loc, t};
+  Scalar s{b, loc, t, hasUnsignedOperands(op)};
   Value x = args.empty() ? Value() : args[0];
   return llvm::TypeSwitch<Operation *, Value>(op)
       // Arithmetic.
@@ -83,9 +122,9 @@ Value arithmeticFormula(Operation *op, OpBuilder &b, Location loc, ValueRange ar
           Value e = castScalar(b, loc, args[1], t);
           return math::PowFOp::create(b, loc, x, e);
         }
-        Value xf = castScalar(b, loc, x, b.getF64Type());
-        Value ef = castScalar(b, loc, args[1], b.getF64Type());
-        return castScalar(b, loc, math::PowFOp::create(b, loc, xf, ef), t);
+        Value xf = castScalar(b, loc, x, b.getF64Type(), s.uns);
+        Value ef = castScalar(b, loc, args[1], b.getF64Type(), s.uns);
+        return castScalar(b, loc, math::PowFOp::create(b, loc, xf, ef), t, false, s.uns);
       })
       .Case([&](MinOp) { return s.min(x, args[1]); })
       .Case([&](MaxOp) { return s.max(x, args[1]); })
@@ -94,9 +133,26 @@ Value arithmeticFormula(Operation *op, OpBuilder &b, Location loc, ValueRange ar
                       : s.intDivRem(x, args[1], /*rem=*/true);
       })
       .Case([&](ModOp) -> Value {
+        if (s.fp()) {
+          // x - floor(x / y) * y (opset 28): fmod's remainder moved to the sign of the
+          // divisor; a zero takes the divisor's sign, NaN and infinities as the spec.
+          Value y = args[1];
+          Value r = arith::RemFOp::create(b, loc, x, y);
+          Value zero = s.c(0);
+          Value rNonZero = arith::CmpFOp::create(b, loc, CmpFPredicate::ONE, r, zero);
+          Value signsDiffer = arith::XOrIOp::create(
+              b, loc, arith::CmpFOp::create(b, loc, CmpFPredicate::OLT, r, zero),
+              arith::CmpFOp::create(b, loc, CmpFPredicate::OLT, y, zero));
+          Value fix = arith::AndIOp::create(b, loc, rNonZero, signsDiffer);
+          Value rIsZero = arith::CmpFOp::create(b, loc, CmpFPredicate::OEQ, r, zero);
+          Value signedZero = math::CopySignOp::create(b, loc, r, y);
+          return s.select(fix, s.add(r, y), s.select(rIsZero, signedZero, r));
+        }
         // Integer mod with the sign of the divisor (Python semantics); 0 for a zero
         // divisor.
         Value r = s.intDivRem(x, args[1], /*rem=*/true);
+        if (s.uns)
+          return r;
         Value zero = s.c(0);
         Value rNonZero = arith::CmpIOp::create(b, loc, CmpIPredicate::ne, r, zero);
         Value signsDiffer = arith::XOrIOp::create(
@@ -106,15 +162,15 @@ Value arithmeticFormula(Operation *op, OpBuilder &b, Location loc, ValueRange ar
         return s.select(fix, s.add(r, args[1]), r);
       })
       .Case([&](PReluOp) { return s.select(s.lt(x, s.c(0)), s.mul(x, args[1]), x); })
-      .Case([&](BitShiftLeftOp) { return (Value)arith::ShLIOp::create(b, loc, x, args[1]); })
-      .Case([&](BitShiftRightOp) { return (Value)arith::ShRUIOp::create(b, loc, x, args[1]); })
+      .Case([&](BitShiftLeftOp) { return s.shift(x, args[1], /*left=*/true); })
+      .Case([&](BitShiftRightOp) { return s.shift(x, args[1], /*left=*/false); })
       .Default([](Operation *) { return Value(); });
 }
 
 /// Comparisons and logic.
 Value logicFormula(Operation *op, OpBuilder &b, Location loc, ValueRange args, Type resultType) {
   Type t = args.empty() ? resultType : args[0].getType();
-  Scalar s{b, loc, t};
+  Scalar s{b, loc, t, hasUnsignedOperands(op)};
   Value x = args.empty() ? Value() : args[0];
   return llvm::TypeSwitch<Operation *, Value>(op)
       // Comparisons and logic.
@@ -141,7 +197,7 @@ Value logicFormula(Operation *op, OpBuilder &b, Location loc, ValueRange args, T
 Value unaryMathFormula(Operation *op, OpBuilder &b, Location loc, ValueRange args,
                        Type resultType) {
   Type t = args.empty() ? resultType : args[0].getType();
-  Scalar s{b, loc, t};
+  Scalar s{b, loc, t, hasUnsignedOperands(op)};
   Value x = args.empty() ? Value() : args[0];
   return llvm::TypeSwitch<Operation *, Value>(op)
       // Unary math.
@@ -149,6 +205,8 @@ Value unaryMathFormula(Operation *op, OpBuilder &b, Location loc, ValueRange arg
         return s.fp() ? (Value)arith::NegFOp::create(b, loc, x) : s.sub(s.c(0), x);
       })
       .Case([&](AbsOp) -> Value {
+        if (s.uns)
+          return x;
         return s.fp() ? (Value)math::AbsFOp::create(b, loc, x)
                       : (Value)math::AbsIOp::create(b, loc, x);
       })
@@ -200,7 +258,9 @@ Value unaryMathFormula(Operation *op, OpBuilder &b, Location loc, ValueRange arg
         return o.getDetectNegative() ? (Value)arith::OrIOp::create(b, loc, r, neg) : r;
       })
       .Case([&](IdentityOp) { return x; })
-      .Case([&](CastOp) { return castScalar(b, loc, x, resultType); })
+      .Case([&](CastOp) {
+        return castScalar(b, loc, x, resultType, s.uns, op->hasAttr(attrs::kUnsignedResult));
+      })
       .Default([](Operation *) { return Value(); });
 }
 
@@ -208,7 +268,7 @@ Value unaryMathFormula(Operation *op, OpBuilder &b, Location loc, ValueRange arg
 Value activationFormula(Operation *op, OpBuilder &b, Location loc, ValueRange args,
                         Type resultType) {
   Type t = args.empty() ? resultType : args[0].getType();
-  Scalar s{b, loc, t};
+  Scalar s{b, loc, t, hasUnsignedOperands(op)};
   Value x = args.empty() ? Value() : args[0];
   auto f32attr = [](FloatAttr a) { return a.getValueAsDouble(); };
   return llvm::TypeSwitch<Operation *, Value>(op)

@@ -96,14 +96,15 @@ LogicalResult lowerPool(OpTy op, PatternRewriter &rewriter, bool isMax, bool cou
   SmallVector<int64_t> low(w.pads.take_front(s)), high;
   for (int64_t i = 0; i < s; ++i)
     high.push_back(w.pads[i + s] + w.extra[i]);
-  Value init = reductionInit(rewriter, loc, et, isMax ? "max" : "add");
+  bool uns = hasUnsignedOperands(op);
+  Value init = reductionInit(rewriter, loc, et, isMax ? "max" : "add", uns);
   Value xp = padSpatial(rewriter, loc, x, 2, low, high, init);
   SmallVector<OpFoldResult> outDims = dimsOf(rewriter, loc, x);
   for (int64_t i = 0; i < s; ++i)
     outDims[i + 2] = rewriter.getIndexAttr(w.out[i]);
   Value acc = filledTensor(rewriter, loc, rt, outDims, init);
-  auto combine = [isMax](OpBuilder &b, Location l, ValueRange v) -> Value {
-    return isMax ? maxScalar(b, l, v[0], v[1]) : addScalar(b, l, v[0], v[1]);
+  auto combine = [isMax, uns](OpBuilder &b, Location l, ValueRange v) -> Value {
+    return isMax ? maxScalar(b, l, v[0], v[1], uns) : addScalar(b, l, v[0], v[1]);
   };
   Value y = windowReduce(rewriter, loc, xp, 2, w, acc, combine);
   if (!isMax) {

@@ -62,12 +62,12 @@ Value mapWithRows(OpBuilder &b, Location loc, Value x, ValueRange rows,
       .getResult(0);
 }
 
-ScalarFn combineFn(StringRef kind) {
-  return [kind](OpBuilder &b, Location loc, ValueRange v) -> Value {
+ScalarFn combineFn(StringRef kind, bool isUnsigned = false) {
+  return [kind, isUnsigned](OpBuilder &b, Location loc, ValueRange v) -> Value {
     if (kind == "max")
-      return maxScalar(b, loc, v[0], v[1]);
+      return maxScalar(b, loc, v[0], v[1], isUnsigned);
     if (kind == "min")
-      return minScalar(b, loc, v[0], v[1]);
+      return minScalar(b, loc, v[0], v[1], isUnsigned);
     if (kind == "mul")
       return mulScalar(b, loc, v[0], v[1]);
     return addScalar(b, loc, v[0], v[1]);
@@ -75,9 +75,10 @@ ScalarFn combineFn(StringRef kind) {
 }
 
 Value reduce(OpBuilder &b, Location loc, Value x, ArrayRef<bool> reduced, StringRef kind,
-             const ScalarFn &mapInput = nullptr) {
+             const ScalarFn &mapInput = nullptr, bool isUnsigned = false) {
   Type t = cast<ShapedType>(x.getType()).getElementType();
-  return buildReduction(b, loc, x, reduced, reductionInit(b, loc, t, kind), combineFn(kind),
+  return buildReduction(b, loc, x, reduced, reductionInit(b, loc, t, kind, isUnsigned),
+                        combineFn(kind, isUnsigned),
                         mapInput);
 }
 
@@ -105,11 +106,16 @@ struct ReduceLowering : RewritePattern {
     auto axes = cast<DenseI64ArrayAttr>(op->getAttr("axes")).asArrayRef();
     SmallVector<bool> mask = maskFor(axes, xt.getRank());
     Type t = xt.getElementType();
+    bool uns = hasUnsignedOperands(op);
     auto post = [&](Value r, const ScalarFn &fn) { return mapEach(rewriter, loc, r, fn); };
     Value r = llvm::TypeSwitch<Operation *, Value>(op)
                   .Case([&](ReduceSumOp) { return reduce(rewriter, loc, x, mask, "add"); })
-                  .Case([&](ReduceMaxOp) { return reduce(rewriter, loc, x, mask, "max"); })
-                  .Case([&](ReduceMinOp) { return reduce(rewriter, loc, x, mask, "min"); })
+                  .Case([&](ReduceMaxOp) {
+                    return reduce(rewriter, loc, x, mask, "max", nullptr, uns);
+                  })
+                  .Case([&](ReduceMinOp) {
+                    return reduce(rewriter, loc, x, mask, "min", nullptr, uns);
+                  })
                   .Case([&](ReduceProdOp) { return reduce(rewriter, loc, x, mask, "mul"); })
                   .Case([&](ReduceSumSquareOp) {
                     return reduce(rewriter, loc, x, mask, "add", square);
@@ -179,6 +185,7 @@ struct ArgReduceLowering : OpRewritePattern<OpTy> {
     Location loc = op.getLoc();
     int64_t rank = xt.getRank(), axis = *normalizeAxis(op.getAxis(), rank);
     bool isMax = std::is_same_v<OpTy, ArgMaxOp>, last = op.getSelectLastIndex();
+    bool uns = hasUnsignedOperands(op);
     Type t = xt.getElementType();
     SmallVector<bool> mask(rank, false);
     mask[axis] = true;
@@ -195,7 +202,7 @@ struct ArgReduceLowering : OpRewritePattern<OpTy> {
     auto vType = RankedTensorType::get(outShape, t);
     auto iType = RankedTensorType::get(outShape, rewriter.getI64Type());
     Value vInit = filledTensor(rewriter, loc, vType, outDims,
-                               reductionInit(rewriter, loc, t, isMax ? "max" : "min"));
+                               reductionInit(rewriter, loc, t, isMax ? "max" : "min", uns));
     Value iInit = filledTensor(rewriter, loc, iType, outDims,
                                scalarConst(rewriter, loc, rewriter.getI64Type(), 0));
     AffineMap outMap = AffineMap::get(rank, 0, kept, ctx);
@@ -214,8 +221,9 @@ struct ArgReduceLowering : OpRewritePattern<OpTy> {
                               : (last ? arith::CmpFPredicate::OLE : arith::CmpFPredicate::OLT);
             better = arith::CmpFOp::create(b, l, pred, v, best);
           } else {
-            auto pred = isMax ? (last ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sgt)
-                              : (last ? arith::CmpIPredicate::sle : arith::CmpIPredicate::slt);
+            using P = arith::CmpIPredicate;
+            auto pred = isMax ? (last ? (uns ? P::uge : P::sge) : (uns ? P::ugt : P::sgt))
+                              : (last ? (uns ? P::ule : P::sle) : (uns ? P::ult : P::slt));
             better = arith::CmpIOp::create(b, l, pred, v, best);
           }
           // The first element always wins, so an all-(-inf) row still yields index 0.

@@ -159,6 +159,7 @@ private:
   }
 
   static Value sample(ResizeOp op, OpBuilder &b, Location l, Value x, RankedTensorType xt) {
+    bool uns = hasUnsignedOperands(op);
     int64_t rank = xt.getRank();
     Type et = xt.getElementType(), f64 = b.getF64Type();
     SmallVector<SmallVector<Tap>> perDim;
@@ -198,7 +199,7 @@ private:
       }
       Value v = tensor::ExtractOp::create(b, l, x, idx);
       if (w) {
-        Value term = arith::MulFOp::create(b, l, castScalar(b, l, v, f64), w);
+        Value term = arith::MulFOp::create(b, l, castScalar(b, l, v, f64, uns), w);
         acc = acc ? (Value)arith::AddFOp::create(b, l, acc, term) : term;
       } else {
         acc = v;
@@ -210,7 +211,7 @@ private:
         break;
     }
     if (acc.getType() != et)
-      acc = castScalar(b, l, acc, et);
+      acc = castScalar(b, l, acc, et, false, uns);
     if (outside)
       acc = arith::SelectOp::create(
           b, l, outside,

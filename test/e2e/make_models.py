@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build the end-to-end models and their onnxruntime reference outputs.
 
-Writes five opset-17 models, each with a symbolic batch dim "N", into OUTDIR:
+Writes six opset-17 models, each with a symbolic batch dim "N", into OUTDIR:
 
   mlp.onnx      x[N,64] -> Gemm(64->128) -> Relu -> Gemm(128->10) -> Softmax
   cnn.onnx      x[N,3,16,16] -> Conv(3->8,k3,pad1) -> BatchNormalization -> Relu
@@ -19,6 +19,10 @@ Writes five opset-17 models, each with a symbolic batch dim "N", into OUTDIR:
                 root, with a transposed weight, with a partial last reduction step,
                 of activations with a transposed result, and a padded and a strided
                 unpadded Conv; seven outputs
+  shapes.onnx   x[N,8,16]: shapes computed in the graph from the symbolic batch, as
+                exporters write them (Shape -> Gather -> Unsqueeze -> Concat -> Reshape,
+                Expand and ConstantOfShape to such shapes, Mul/Div/Slice of shape
+                values); two outputs
 
 Weights are initializers drawn from a seeded normal distribution (* 0.1); shape tensors
 and scalars are Constant nodes, as exporters write them. For batch sizes 1 and 3 it also
@@ -208,6 +212,31 @@ def make_contractions(rows=70, k=96):
     return g.model("contractions", ["N", rows, k], [y1, y2, y3, y4, y5, y6, y7], shapes)
 
 
+def make_shapes():
+    """Shapes computed in the graph from the symbolic batch, as exporters write them."""
+    g = GraphBuilder(seed=6)
+    i64 = lambda hint, v: g.constant(hint, np.array(v, np.int64))
+    shape = g.op("Shape", ["x"])
+    n = g.op("Gather", [shape, i64("zero", 0)], axis=0)  # a scalar: the batch
+    n1 = g.op("Unsqueeze", [n, i64("axes", [0])])
+    # Shape -> Gather -> Unsqueeze -> Concat -> Reshape, with a -1.
+    h = g.op("Reshape", ["x", g.op("Concat", [n1, i64("m1", [-1]), i64("four", [4])], axis=0)])
+    h = g.op("Mul", [h, g.weight("scale", (32, 4))])
+    # Expand a constant to [N, 32, 4], and ConstantOfShape of the result's shape.
+    target = g.op("Concat", [n1, i64("dims", [32, 4])], axis=0)
+    bias = g.op("Expand", [g.tensor("bias", np.arange(4, dtype=np.float32)[None, None]), target])
+    fill = g.op("ConstantOfShape", [g.op("Shape", [h])],
+                value=numpy_helper.from_array(np.array([0.5], np.float32)))
+    y1 = g.op("Add", [g.op("Add", [h, bias]), fill])
+    # Arithmetic on shape values: [N * 2, 4, dim 2 / 4 * 4] = [2N, 4, 16], Slice of a shape.
+    rows = g.op("Mul", [n1, i64("two", [2])])
+    last = g.op("Mul", [g.op("Div", [g.op("Slice", [shape, i64("s", [2]), i64("e", [3])]),
+                                     i64("d", [4])]), i64("k", [4])])
+    y2 = g.op("Reshape", ["x", g.op("Concat", [rows, i64("r4", [4]), last], axis=0)])
+    y2 = g.op("Relu", [y2])
+    return g.model("shapes", ["N", 8, 16], [y1, y2], [["N", 32, 4], ["M", 4, 16]])
+
+
 def reference_outputs(model, inputs):
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
@@ -235,7 +264,7 @@ def main():
     os.makedirs(args.outdir, exist_ok=True)
 
     for seed, make in enumerate((make_mlp, make_cnn, make_encoder, make_rows,
-                                 make_contractions), start=100):
+                                 make_contractions, make_shapes), start=100):
         model = make()
         name = model.graph.name
         onnx.save(model, os.path.join(args.outdir, f"{name}.onnx"))

@@ -219,7 +219,7 @@ TEST(CpuExecutor, ShapeErrorsAtRunTime) {
   model = load(spec);
   ASSERT_TRUE(model);
   EXPECT_EQ(model->run({floats({5}, 0, 1), floats({5}, 0, 1)}).message(),
-            "buffer 5 'z' of 40 bytes aliases buffer 4 of only 20");
+            "buffer 5 'z' of shape [2, 5] (40 bytes) cannot alias buffer 4 of 20 bytes");
 }
 
 TEST(CpuExecutor, KernelLoadErrors) {

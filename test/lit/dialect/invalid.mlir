@@ -79,3 +79,27 @@ func.func @einsum_labels(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) -> tensor<2x5
   %c = dlc.einsum %a, %b {equation = "ij,jk->ik"} : (tensor<2x3xf32>, tensor<4x5xf32>) -> tensor<2x5xf32>
   return %c : tensor<2x5xf32>
 }
+
+// -----
+
+func.func @reshape_symbolic_without_map(%a: tensor<2x3xf32>) -> tensor<?xf32> {
+  // expected-error @+1 {{'dlc.reshape' op has a symbolic shape entry but no sym_shape}}
+  %c = dlc.reshape %a {shape = array<i64: -9223372036854775808>, allowzero = false} : (tensor<2x3xf32>) -> tensor<?xf32>
+  return %c : tensor<?xf32>
+}
+
+// -----
+
+func.func @expand_symbolic_missing_operand(%a: tensor<3xf32>) -> tensor<?x3xf32> {
+  // expected-error @+1 {{'dlc.expand' op sym_shape refers to a dim that no dims_of operand has}}
+  %c = dlc.expand %a {shape = array<i64: -9223372036854775808, 3>, sym_shape = affine_map<()[s0] -> (s0, 3)>} : (tensor<3xf32>) -> tensor<?x3xf32>
+  return %c : tensor<?x3xf32>
+}
+
+// -----
+
+func.func @expand_symbolic_arity(%a: tensor<3xf32>, %w: tensor<?xf32>) -> tensor<?x3xf32> {
+  // expected-error @+1 {{'dlc.expand' op sym_shape has 1 results for 2 shape entries}}
+  %c = dlc.expand %a, %w {shape = array<i64: -9223372036854775808, 3>, sym_shape = affine_map<()[s0] -> (s0)>} : (tensor<3xf32>, tensor<?xf32>) -> tensor<?x3xf32>
+  return %c : tensor<?x3xf32>
+}

@@ -42,6 +42,20 @@ func.func @reshape(%x: tensor<?x8x32xf32>) -> tensor<?x8x4x8xf32> {
   return %y : tensor<?x8x4x8xf32>
 }
 
+// A symbolic Expand target (dlc.expand's sym_shape): the dynamic dim that x does not
+// have comes from the expression over its dims_of operand, here dim 0 of %w times 2.
+// CHECK-LABEL: func @expand_symbolic
+// CHECK: %[[D:.*]] = tensor.dim %{{.*}}, %c0{{.*}} : tensor<?x5xf32>
+// CHECK: %[[N:.*]] = arith.muli %[[D]], %c2
+// CHECK: tensor.empty(%[[N]]) : tensor<?x3xf32>
+// CHECK: linalg.generic
+func.func @expand_symbolic(%x: tensor<1x3xf32>, %w: tensor<?x5xf32>) -> tensor<?x3xf32> {
+  %y = dlc.expand %x, %w {shape = array<i64: -9223372036854775808, 3>,
+                          sym_shape = affine_map<()[s0] -> (s0 * 2, 3)>}
+      : (tensor<1x3xf32>, tensor<?x5xf32>) -> tensor<?x3xf32>
+  return %y : tensor<?x3xf32>
+}
+
 // GatherND reads each coordinate from the last dim of the indices.
 // CHECK-LABEL: func @gather_nd
 // CHECK: linalg.generic

@@ -58,3 +58,21 @@ func.func @gelu(%a: tensor<3xf32>) -> tensor<3xf32> {
   %c = dlc.gelu %a {tanh_approximation = false} : (tensor<3xf32>) -> tensor<3xf32>
   return %c : tensor<3xf32>
 }
+
+// Integers that were unsigned (dlc.unsigned, dlc-signless-integers) divide, compare,
+// take the max and convert as unsigned.
+// CHECK-LABEL: func @unsigned_ops
+// CHECK: arith.divui
+// CHECK: arith.maxui
+// CHECK: arith.cmpi ult
+// CHECK: arith.uitofp
+// CHECK: arith.fptoui
+func.func @unsigned_ops(%a: tensor<4xi8>, %b: tensor<4xi8>)
+    -> (tensor<4xi8>, tensor<4xi8>, tensor<4xi1>, tensor<4xf32>, tensor<4xi8>) {
+  %d = dlc.div %a, %b {dlc.unsigned} : (tensor<4xi8>, tensor<4xi8>) -> tensor<4xi8>
+  %m = dlc.max %a, %b {dlc.unsigned} : (tensor<4xi8>, tensor<4xi8>) -> tensor<4xi8>
+  %l = dlc.less %a, %b {dlc.unsigned} : (tensor<4xi8>, tensor<4xi8>) -> tensor<4xi1>
+  %f = dlc.cast %a {dlc.unsigned} : (tensor<4xi8>) -> tensor<4xf32>
+  %u = dlc.cast %f {dlc.unsigned_result} : (tensor<4xf32>) -> tensor<4xi8>
+  return %d, %m, %l, %f, %u : tensor<4xi8>, tensor<4xi8>, tensor<4xi1>, tensor<4xf32>, tensor<4xi8>
+}

@@ -1,0 +1,77 @@
+//===- Compose.h - Straight-line composition of dlc ops --------*- C++ -*-===//
+//
+// Handlers that decompose an ONNX op into several dlc ops (quantization, the
+// normalizations, Attention) write the formula as straight-line code: each call
+// builds one op, and after the first failure (already reported at the node) every
+// later call returns null, so the handler checks once at the end.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DLC_LIB_IMPORTER_COMPOSE_H
+#define DLC_LIB_IMPORTER_COMPOSE_H
+
+#include "NodeImporter.h"
+
+namespace dlc::importer {
+
+/// Builds dlc ops for one node, turning any failure (already reported) into a null
+/// value that every later call passes on, so a formula reads as straight-line code.
+struct Compose {
+  NodeImporter &n;
+  bool failed = false;
+
+  /// The dlc op `name` with result element type `et`; null after a failure.
+  mlir::Value op(llvm::StringRef name, mlir::Type et, mlir::ValueRange ins,
+                 llvm::ArrayRef<mlir::NamedAttribute> attrs = {}) {
+    if (failed || llvm::any_of(ins, [](mlir::Value v) { return !v; })) {
+      failed = true;
+      return nullptr;
+    }
+    auto r = n.build1(name, et, ins, attrs);
+    if (mlir::failed(r)) {
+      failed = true;
+      return nullptr;
+    }
+    return *r;
+  }
+  /// Reports `message` at the node and fails the composition.
+  mlir::Value fail(const llvm::Twine &message) {
+    if (!failed)
+      n.error() << message;
+    failed = true;
+    return nullptr;
+  }
+  mlir::Type type(mlir::Value v) { return v ? n.elementType(v) : mlir::Type(); }
+  mlir::Value cast(mlir::Value v, mlir::Type t) {
+    return v && type(v) == t ? v : op("dlc.cast", t, {v});
+  }
+  mlir::Value binary(llvm::StringRef name, mlir::Value a, mlir::Value b) {
+    return op(name, type(a), {a, b});
+  }
+  mlir::Value unary(llvm::StringRef name, mlir::Value a) { return op(name, type(a), {a}); }
+  mlir::Value add(mlir::Value a, mlir::Value b) { return binary("dlc.add", a, b); }
+  mlir::Value sub(mlir::Value a, mlir::Value b) { return binary("dlc.sub", a, b); }
+  mlir::Value mul(mlir::Value a, mlir::Value b) { return binary("dlc.mul", a, b); }
+  mlir::Value div(mlir::Value a, mlir::Value b) { return binary("dlc.div", a, b); }
+  /// A rank-0 constant of `v`'s element type.
+  mlir::Value scalarLike(mlir::Value v, double x) { return v ? n.scalar(type(v), x) : v; }
+  mlir::Value reshape(mlir::Value v, llvm::ArrayRef<int64_t> shape) {
+    return op("dlc.reshape", type(v), {v},
+              {n.named("shape", n.i64s(shape)), n.named("allowzero", n.b.getBoolAttr(false))});
+  }
+  /// A reduction (`kind`: "dlc.reduce_mean", ...) over `axes` (all when empty).
+  mlir::Value reduce(llvm::StringRef kind, mlir::Value v, llvm::ArrayRef<int64_t> axes,
+                     bool keepdims = true) {
+    return op(kind, type(v), {v},
+              {n.named("axes", n.i64s(axes)), n.named("keepdims", n.b.getBoolAttr(keepdims))});
+  }
+  /// The node's single result, or failure.
+  mlir::LogicalResult result(mlir::Value v) {
+    if (failed || !v)
+      return mlir::failure();
+    return n.result(v);
+  }
+};
+
+} // namespace dlc::importer
+
+#endif // DLC_LIB_IMPORTER_COMPOSE_H

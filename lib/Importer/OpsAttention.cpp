@@ -1,0 +1,232 @@
+//===- OpsAttention.cpp - ONNX Attention (opsets 23-25), composed ----------===//
+//
+// Scaled dot-product attention as its ONNX function body computes it: 3-D inputs split
+// into heads, past keys and values concatenated (present_key/value), grouped-query
+// heads repeated, Q and K each scaled by sqrt(scale), the QK product soft-capped, the
+// bias of the mask (boolean: -inf where false; float: added), the causal frontier
+// (bottom-right aligned), the sliding window and the non-padded key counts added,
+// softmax (in softmax_precision), fully-masked rows set to zero, and the product with
+// V. The causal and window frontiers are constants, so they need static sequence
+// lengths; everything else follows symbolic dims.
+//
+//===----------------------------------------------------------------------===//
+#include "Compose.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+
+namespace dlc::importer {
+namespace {
+
+std::optional<int64_t> staticDim(NodeImporter &n, Value v, int64_t d) {
+  SymShape s = n.shapeOf(v);
+  return d < (int64_t)s.size() ? constDim(s[d]) : std::nullopt;
+}
+
+/// [B, S, H*D] -> [B, H, S, D].
+Value splitHeads(Compose &c, Value x, int64_t heads) {
+  auto hidden = staticDim(c.n, x, 2);
+  if (!hidden || heads <= 0 || *hidden % heads)
+    return c.fail("3-D inputs need q_num_heads/kv_num_heads dividing a static hidden size");
+  Value r = c.reshape(x, {0, 0, heads, *hidden / heads});
+  return c.op("dlc.transpose", c.type(x), {r}, {c.n.named("perm", c.n.i64s({0, 2, 1, 3}))});
+}
+
+/// [B, Hkv, T, D] -> [B, Hkv * group, T, D], each kv head repeated for its q heads.
+Value repeatHeads(Compose &c, Value x, int64_t group) {
+  if (group == 1 || !x)
+    return x;
+  SymShape s = c.n.shapeOf(x);
+  auto h = constDim(s[1]), t = constDim(s[2]), d = constDim(s[3]);
+  if (!h || !t || !d)
+    return c.fail("grouped-query attention needs static heads, sequence and head size");
+  Value u = c.reshape(x, {0, *h, 1, *t, *d});
+  SmallVector<AffineExpr> target{s[0], s[1], getAffineConstantExpr(group, c.n.ctx()), s[2],
+                                 s[3]};
+  NodeImporter::SymOperands so = c.n.symOperands(target);
+  SmallVector<NamedAttribute> attrs{c.n.named("shape", c.n.i64s(so.shape))};
+  SmallVector<Value> ins{u};
+  if (so.symShape) {
+    attrs.push_back(c.n.named("sym_shape", so.symShape));
+    ins.append(so.dimsOf);
+  }
+  Value e = c.op("dlc.expand", c.type(x), ins, attrs);
+  return c.reshape(e, {0, *h * group, *t, *d});
+}
+
+/// A constant [rows, cols] of `t`: 0 where allowed(i, j), -inf elsewhere.
+Value frontier(Compose &c, Type t, int64_t rows, int64_t cols,
+               const std::function<bool(int64_t, int64_t)> &allowed) {
+  auto ft = cast<FloatType>(t);
+  std::vector<APFloat> values;
+  APFloat zero = APFloat::getZero(ft.getFloatSemantics());
+  APFloat inf = APFloat::getInf(ft.getFloatSemantics(), /*Negative=*/true);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      values.push_back(allowed(i, j) ? zero : inf);
+  return c.n.constant(DenseElementsAttr::get(RankedTensorType::get({rows, cols}, t), values));
+}
+
+LogicalResult importAttention(NodeImporter &n) {
+  Compose c{n};
+  Value q = n.input(0), k = n.input(1), v = n.input(2);
+  Value mask = n.input(3), pastK = n.input(4), pastV = n.input(5), nonpad = n.input(6);
+  Type t = n.elementType(q);
+  if (!isa<FloatType>(t))
+    return n.error() << "Q must be a float tensor";
+  int64_t rank = n.rankOf(q);
+  if (rank != 3 && rank != 4)
+    return n.error() << "Q must be 3-D or 4-D";
+  if ((bool)pastK != (bool)pastV)
+    return n.error() << "past_key and past_value go together";
+  if (rank == 3) {
+    q = splitHeads(c, q, n.attrInt("q_num_heads", 0));
+    k = splitHeads(c, k, n.attrInt("kv_num_heads", 0));
+    v = splitHeads(c, v, n.attrInt("kv_num_heads", 0));
+  }
+  if (c.failed)
+    return failure();
+  int64_t past = 0;
+  if (pastK) {
+    auto p = staticDim(n, pastK, 2);
+    past = p.value_or(-1);
+    k = c.op("dlc.concat", t, {pastK, k}, {n.named("axis", n.b.getI64IntegerAttr(2))});
+    v = c.op("dlc.concat", t, {pastV, v}, {n.named("axis", n.b.getI64IntegerAttr(2))});
+  }
+  Value presentK = k, presentV = v;
+  auto hq = staticDim(n, q, 1), hkv = staticDim(n, k, 1), d = staticDim(n, q, 3);
+  if (!hq || !hkv || *hkv == 0 || *hq % *hkv)
+    return n.error() << "the number of query heads must be a static multiple of the kv heads";
+  k = repeatHeads(c, k, *hq / *hkv);
+  v = repeatHeads(c, v, *hq / *hkv);
+
+  // Q and K each scaled by sqrt(scale), then QK^T.
+  double scale = n.hasAttr("scale") ? n.attrFloat("scale", 1.0f)
+                                    : (d ? 1.0 / std::sqrt((double)*d) : 0.0);
+  if (!n.hasAttr("scale") && !d)
+    return n.error() << "the head size must be static when scale is not given";
+  Value root = n.scalar(t, std::sqrt(scale));
+  Value kt = c.op("dlc.transpose", t, {c.mul(k, root)}, {n.named("perm", n.i64s({0, 1, 3, 2}))});
+  Value qk = c.op("dlc.matmul", t, {c.mul(q, root), kt});
+  std::vector<Value> qkModes{qk};
+  if (float cap = n.attrFloat("softcap", 0.0f); cap > 0) {
+    Value capV = n.scalar(t, cap);
+    qk = c.mul(capV, c.unary("dlc.tanh", c.div(qk, capV)));
+  }
+  qkModes.push_back(qk);
+
+  // The additive bias: mask, causal frontier, window, non-padded key counts.
+  auto sq = staticDim(n, q, 2), total = staticDim(n, k, 2);
+  Value bias;
+  auto addBias = [&](Value b) { bias = bias ? c.add(bias, b) : b; };
+  if (mask) {
+    Value m = mask;
+    if (n.elementType(m).isInteger(1))
+      m = c.op("dlc.where", t, {m, n.scalar(t, 0), n.scalar(t, -INFINITY)});
+    else
+      m = c.cast(m, t);
+    auto mlen = staticDim(n, m, n.rankOf(m) - 1);
+    if (total && mlen && *mlen < *total) { // pad the key dim with -inf
+      int64_t mr = n.rankOf(m);
+      std::vector<int64_t> pads(2 * mr, 0);
+      pads[2 * mr - 1] = *total - *mlen;
+      m = c.op("dlc.pad", t, {m},
+               {n.named("pads", n.i64s(pads)), n.named("mode", n.b.getStringAttr("constant")),
+                n.named("value", n.b.getF64FloatAttr(-INFINITY))});
+    }
+    addBias(m);
+  }
+  bool causal = n.attrInt("is_causal", 0);
+  int64_t left = n.attrInt("left_window_size", -1), right = n.attrInt("right_window_size", -1);
+  bool windowed = left >= 0 || right >= 0;
+  if ((causal || windowed) && (!sq || !total || past < 0))
+    return n.error() << "is_causal and the window sizes need static sequence lengths";
+  if ((causal || windowed) && !nonpad) {
+    int64_t offset = past;
+    addBias(frontier(c, t, *sq, *total, [&](int64_t i, int64_t j) {
+      int64_t p = offset + i;
+      return (!causal || j <= p) && (left < 0 || j >= p - left) && (right < 0 || j <= p + right);
+    }));
+  }
+  if (nonpad) {
+    // Per batch: key j is valid iff j < nonpad[b]; with is_causal (or a window) the
+    // offset is nonpad[b] - Sq, so the frontier compares j - i + Sq with nonpad[b].
+    if (!total || !sq)
+      return n.error() << "nonpad_kv_seqlen needs static sequence lengths";
+    Type i64 = n.b.getI64Type();
+    Value counts = c.reshape(c.cast(nonpad, i64), {-1, 1, 1, 1});
+    std::vector<int64_t> keyIndex;
+    for (int64_t i = 0; i < *sq; ++i)
+      for (int64_t j = 0; j < *total; ++j)
+        keyIndex.push_back(j);
+    auto grid = [&](const std::vector<int64_t> &vals) {
+      return n.constant(
+          DenseElementsAttr::get(RankedTensorType::get({*sq, *total}, i64), ArrayRef(vals)));
+    };
+    Type i1 = n.b.getI1Type();
+    Value valid = c.op("dlc.less", i1, {grid(keyIndex), counts});
+    if (causal || windowed) {
+      std::vector<int64_t> rel, lo, hi;
+      for (int64_t i = 0; i < *sq; ++i)
+        for (int64_t j = 0; j < *total; ++j) {
+          rel.push_back(j - i + *sq);                        // j <= i + off  <=>  rel <= nonpad
+          lo.push_back(j - i + *sq + (left < 0 ? 0 : left)); // j >= p - left <=> lo >= nonpad
+          hi.push_back(j - i + *sq - (right < 0 ? 0 : right));
+        }
+      if (causal)
+        valid = c.op("dlc.and", i1,
+                     {valid, c.op("dlc.less_or_equal", i1, {grid(rel), counts})});
+      if (left >= 0)
+        valid = c.op("dlc.and", i1,
+                     {valid, c.op("dlc.greater_or_equal", i1, {grid(lo), counts})});
+      if (right >= 0)
+        valid = c.op("dlc.and", i1,
+                     {valid, c.op("dlc.less_or_equal", i1, {grid(hi), counts})});
+    }
+    addBias(c.op("dlc.where", t, {valid, n.scalar(t, 0), n.scalar(t, -INFINITY)}));
+  }
+  if (bias)
+    qk = c.add(qk, bias);
+  qkModes.push_back(qk);
+
+  // Softmax in softmax_precision; a row with no key allowed is zero.
+  Value logits = qk;
+  if (int64_t sp = n.attrInt("softmax_precision", 0)) {
+    Type st = onnxElementType(n.ctx(), sp);
+    if (!st || !isa<FloatType>(st))
+      return n.error() << "softmax_precision must be a float type";
+    logits = c.cast(logits, st);
+  }
+  Value probs = c.cast(c.op("dlc.softmax", c.type(logits), {logits},
+                            {n.named("axis", n.b.getI64IntegerAttr(-1))}),
+                       t);
+  if (bias) {
+    Value rowMax = c.reduce("dlc.reduce_max", bias, {-1});
+    Value allMasked = c.op("dlc.equal", n.b.getI1Type(), {rowMax, n.scalar(t, -INFINITY)});
+    probs = c.op("dlc.where", t, {allMasked, n.scalar(t, 0), probs});
+  }
+  qkModes.push_back(probs);
+  Value y = c.op("dlc.matmul", t, {probs, v});
+  if (rank == 3) {
+    auto hv = staticDim(n, v, 3);
+    if (!hv)
+      return n.error() << "the value head size must be static";
+    y = c.op("dlc.transpose", t, {y}, {n.named("perm", n.i64s({0, 2, 1, 3}))});
+    y = c.reshape(y, {0, 0, *hq * *hv});
+  }
+  if (c.failed)
+    return failure();
+  int64_t mode = n.attrInt("qk_matmul_output_mode", 0);
+  if (mode < 0 || mode > 3)
+    return n.error() << "qk_matmul_output_mode must be 0..3";
+  n.outputs = {y, presentK, presentV, qkModes[mode]};
+  return success();
+}
+
+} // namespace
+
+void registerAttentionOps(OpRegistry &r) { r.add("Attention", 23, importAttention); }
+
+} // namespace dlc::importer

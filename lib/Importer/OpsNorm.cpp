@@ -1,0 +1,179 @@
+//===- OpsNorm.cpp - Normalizations and gated activations, composed -------===//
+//
+// RMSNormalization, LpNormalization, InstanceNormalization, GroupNormalization,
+// MeanVarianceNormalization, Swish, SwiGLU and LpPool as dlc reductions and
+// elementwise ops (the formulas of their ONNX function bodies); fusion gives each a
+// kernel per reduction at most. `stash_type` (float32 statistics) is honoured by
+// computing stage one in f32 for 16-bit inputs.
+//
+//===----------------------------------------------------------------------===//
+#include "Compose.h"
+
+using namespace mlir;
+
+namespace dlc::importer {
+namespace {
+
+/// Axes [from, rank).
+std::vector<int64_t> axesFrom(int64_t from, int64_t rank) {
+  std::vector<int64_t> axes;
+  for (int64_t i = from; i < rank; ++i)
+    axes.push_back(i);
+  return axes;
+}
+
+/// The stage-one type: f32 for 16-bit floats when stash_type is 1 (the default).
+Type stashType(NodeImporter &n, Type t) {
+  if (n.attrInt("stash_type", 1) == 1 && isa<FloatType>(t) && t.getIntOrFloatBitWidth() < 32)
+    return n.b.getF32Type();
+  return t;
+}
+
+/// (x - mean) / sqrt(var + eps) over `axes`, in `x`'s type.
+Value standardize(Compose &c, Value x, ArrayRef<int64_t> axes, double eps) {
+  Value mean = c.reduce("dlc.reduce_mean", x, axes);
+  Value d = c.sub(x, mean);
+  Value var = c.reduce("dlc.reduce_mean", c.mul(d, d), axes);
+  return c.div(d, c.unary("dlc.sqrt", c.add(var, c.scalarLike(var, eps))));
+}
+
+/// A per-channel parameter [C] as [C, 1, ..., 1] against a rank-`rank` NC... tensor.
+Value perChannel(Compose &c, Value p, int64_t rank) {
+  SymShape s = c.n.shapeOf(p);
+  if (s.size() != 1 || !constDim(s[0]))
+    return c.fail("a per-channel parameter must be 1-D with a static size");
+  std::vector<int64_t> shape(rank - 1, 1);
+  shape[0] = *constDim(s[0]);
+  return c.reshape(p, shape);
+}
+
+LogicalResult importRMSNormalization(NodeImporter &n) {
+  Compose c{n};
+  Value x = n.input(0);
+  Type t = n.elementType(x), st = stashType(n, t);
+  int64_t rank = n.rankOf(x);
+  auto axis = normalizeAxis(n.attrInt("axis", -1), rank);
+  if (!axis)
+    return n.error() << "axis out of range";
+  Value xs = c.cast(x, st);
+  Value ms = c.reduce("dlc.reduce_mean", c.mul(xs, xs), axesFrom(*axis, rank));
+  Value rms = c.unary("dlc.sqrt", c.add(ms, c.scalarLike(ms, n.attrFloat("epsilon", 1e-5f))));
+  Value y = c.cast(c.div(xs, rms), t);
+  return c.result(c.mul(y, c.cast(n.input(1), t)));
+}
+
+LogicalResult importInstanceNormalization(NodeImporter &n) {
+  Compose c{n};
+  Value x = n.input(0);
+  int64_t rank = n.rankOf(x);
+  if (rank < 3)
+    return n.error() << "input must have rank >= 3 (N, C, spatial...)";
+  Value y = standardize(c, x, axesFrom(2, rank), n.attrFloat("epsilon", 1e-5f));
+  y = c.mul(y, perChannel(c, n.input(1), rank));
+  return c.result(c.add(y, perChannel(c, n.input(2), rank)));
+}
+
+LogicalResult importGroupNormalization(NodeImporter &n) {
+  Compose c{n};
+  Value x = n.input(0);
+  Type t = n.elementType(x);
+  SymShape s = n.shapeOf(x);
+  int64_t rank = s.size(), groups = n.attrInt("num_groups", 0);
+  if (rank < 3)
+    return n.error() << "input must have rank >= 3 (N, C, spatial...)";
+  auto channels = constDim(s[1]);
+  if (!channels || groups <= 0 || *channels % groups)
+    return n.error() << "num_groups " << groups << " must divide the (static) channels";
+  // [N, C, ...] -> [N, G, C/G * ...]: statistics per instance and group.
+  Value xs = c.cast(x, stashType(n, t));
+  Value g = c.reshape(xs, {0, groups, -1});
+  Value y = standardize(c, g, {2}, n.attrFloat("epsilon", 1e-5f));
+  std::vector<int64_t> back{0};
+  for (int64_t i = 1; i < rank; ++i)
+    back.push_back(constDim(s[i]).value_or(0));
+  if (llvm::count(back, 0) > 1) // more than the batch is symbolic
+    return n.error() << "needs static channel and spatial dims";
+  y = c.cast(c.reshape(y, back), t);
+  y = c.mul(y, perChannel(c, n.input(1), rank));
+  return c.result(c.add(y, perChannel(c, n.input(2), rank)));
+}
+
+LogicalResult importMeanVarianceNormalization(NodeImporter &n) {
+  Compose c{n};
+  Value x = n.input(0);
+  std::vector<int64_t> axes = n.attrInts("axes").value_or(std::vector<int64_t>{0, 2, 3});
+  // No epsilon in the ONNX function body (1e-9 guards the division of a constant).
+  Value mean = c.reduce("dlc.reduce_mean", x, axes);
+  Value d = c.sub(x, mean);
+  Value var = c.reduce("dlc.reduce_mean", c.mul(d, d), axes);
+  return c.result(c.div(d, c.add(c.unary("dlc.sqrt", var), c.scalarLike(var, 1e-9))));
+}
+
+LogicalResult importLpNormalization(NodeImporter &n) {
+  Compose c{n};
+  Value x = n.input(0);
+  int64_t p = n.attrInt("p", 2);
+  if (p != 1 && p != 2)
+    return n.error() << "p must be 1 or 2";
+  int64_t axis = n.attrInt("axis", -1);
+  Value norm = c.reduce(p == 1 ? "dlc.reduce_l1" : "dlc.reduce_l2", x, {axis});
+  return c.result(c.div(x, norm));
+}
+
+/// x * sigmoid(alpha * x).
+Value swish(Compose &c, Value x, double alpha) {
+  Value ax = alpha == 1.0 ? x : c.mul(x, c.scalarLike(x, alpha));
+  return c.mul(x, c.unary("dlc.sigmoid", ax));
+}
+
+LogicalResult importLpPool(NodeImporter &n, bool global) {
+  // (sum over the window of |x|^p)^(1/p): an AveragePool of |x|^p that counts the
+  // zero padding, times the window size.
+  Compose c{n};
+  Value x = n.input(0);
+  double p = n.attrInt("p", 2);
+  Value xp = c.op("dlc.pow", n.elementType(x), {c.unary("dlc.abs", x), c.scalarLike(x, p)});
+  Value sum;
+  int64_t window = 1;
+  if (global) {
+    int64_t rank = n.rankOf(x);
+    sum = c.reduce("dlc.reduce_sum", xp, axesFrom(2, rank));
+  } else {
+    auto kernel = n.attrInts("kernel_shape");
+    if (!kernel)
+      return n.error() << "kernel_shape is required";
+    for (int64_t k : *kernel)
+      window *= k;
+    std::vector<Value> saved = n.inputs;
+    n.inputs = {xp};
+    LogicalResult r = importAveragePoolCountingPads(n);
+    n.inputs = saved;
+    if (failed(r))
+      return failure();
+    sum = c.mul(n.outputs.front(), c.scalarLike(n.outputs.front(), (double)window));
+    n.outputs.clear();
+  }
+  return c.result(c.op("dlc.pow", c.type(sum), {sum, c.scalarLike(sum, 1.0 / p)}));
+}
+
+} // namespace
+
+void registerNormOps(OpRegistry &r) {
+  r.add("RMSNormalization", 23, importRMSNormalization);
+  r.add("InstanceNormalization", 6, importInstanceNormalization);
+  r.add("GroupNormalization", 18, importGroupNormalization);
+  r.add("MeanVarianceNormalization", 9, importMeanVarianceNormalization);
+  r.add("LpNormalization", 1, importLpNormalization);
+  r.add("Swish", 24, [](NodeImporter &n) {
+    Compose c{n};
+    return c.result(swish(c, n.input(0), n.attrFloat("alpha", 1.0f)));
+  });
+  r.add("SwiGLU", 28, [](NodeImporter &n) {
+    Compose c{n};
+    return c.result(c.mul(swish(c, n.input(0), n.attrFloat("alpha", 1.0f)), n.input(1)));
+  });
+  r.add("LpPool", 2, [](NodeImporter &n) { return importLpPool(n, false); });
+  r.add("GlobalLpPool", 2, [](NodeImporter &n) { return importLpPool(n, true); });
+}
+
+} // namespace dlc::importer

@@ -1,0 +1,289 @@
+//===- OpsQuant.cpp - Quantization ops, composed of dlc ops ----------------===//
+//
+// QuantizeLinear, DequantizeLinear (per tensor, per axis, blocked), DynamicQuantizeLinear,
+// MatMulInteger, ConvInteger, QLinearMatMul and QLinearConv. Integer contractions
+// accumulate in int32 as ONNX defines them (exact); the requantization scale is
+// applied in float and rounded half to even, as onnxruntime does, then saturated to the
+// output type. Fusion puts a dequantize into the kernel that reads it.
+//
+//===----------------------------------------------------------------------===//
+#include "Compose.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace dlc::importer {
+namespace {
+
+/// Saturation bounds of an integer type.
+std::pair<double, double> intRange(Type t) {
+  unsigned w = t.getIntOrFloatBitWidth();
+  if (t.isUnsignedInteger())
+    return {0, std::ldexp(1.0, w) - 1};
+  return {-std::ldexp(1.0, w - 1), std::ldexp(1.0, w - 1) - 1};
+}
+
+/// `param` (a scale or zero point: a scalar, a 1-D per-axis vector, or a blocked tensor
+/// of x's rank) shaped to broadcast against `x` along `axis`. Blocked parameters are
+/// repeated block_size times along the axis and cut to x's extent.
+Value broadcastParam(Compose &c, Value param, Value x, int64_t axis, int64_t blockSize) {
+  if (!param || !x)
+    return nullptr;
+  NodeImporter &n = c.n;
+  SymShape ps = n.shapeOf(param), xs = n.shapeOf(x);
+  int64_t rank = xs.size();
+  int64_t count = 1;
+  for (AffineExpr d : ps)
+    count *= constDim(d).value_or(-1);
+  if (ps.empty() || count == 1)
+    return param; // per tensor
+  auto a = normalizeAxis(axis, rank);
+  if (!a) {
+    return c.fail("axis " + llvm::Twine(axis) + " is out of range for rank " +
+                  llvm::Twine(rank));
+  }
+  if (blockSize <= 0) {
+    if (ps.size() != 1) {
+      return c.fail("a per-axis scale or zero point must be 1-D");
+    }
+    SmallVector<int64_t> shape(rank - *a, 1);
+    shape[0] = count;
+    return c.reshape(param, shape);
+  }
+  // Blocked: param has x's rank with ceil(dim / block_size) along the axis.
+  if ((int64_t)ps.size() != rank || llvm::any_of(ps, [](AffineExpr d) { return !constDim(d); }) ||
+      !constDim(xs[*a])) {
+    return c.fail("blocked quantization needs a static parameter of the input's rank");
+  }
+  SmallVector<int64_t> pshape;
+  for (AffineExpr d : ps)
+    pshape.push_back(*constDim(d));
+  SmallVector<int64_t> expanded(pshape);
+  expanded.insert(expanded.begin() + *a + 1, blockSize);
+  SmallVector<int64_t> unsqueezed(pshape);
+  unsqueezed.insert(unsqueezed.begin() + *a + 1, 1);
+  Value v = c.reshape(param, unsqueezed);
+  v = c.op("dlc.expand", c.type(param), {v}, {n.named("shape", n.i64s(expanded))});
+  SmallVector<int64_t> merged(pshape);
+  merged[*a] *= blockSize;
+  v = c.reshape(v, merged);
+  int64_t extent = *constDim(xs[*a]);
+  if (merged[*a] == extent)
+    return v;
+  return c.op("dlc.slice", c.type(param), {v},
+              {n.named("starts", n.i64s({0})), n.named("ends", n.i64s({extent})),
+               n.named("axes", n.i64s({*a})), n.named("steps", n.i64s({1}))});
+}
+
+/// round_half_even(x / scale) + zero_point, saturated and cast to `out` (x float).
+Value quantize(Compose &c, Value x, Value scale, Value zp, Type out, bool saturate = true) {
+  Type ft = c.type(x);
+  Value q = c.op("dlc.round", ft, {c.binary("dlc.div", x, c.cast(scale, ft))});
+  if (zp)
+    q = c.binary("dlc.add", q, c.cast(zp, ft));
+  if (saturate && isa_and_nonnull<IntegerType>(out)) {
+    auto [lo, hi] = intRange(out);
+    q = c.op("dlc.clip", ft, {q},
+             {c.n.named("min", c.n.b.getF64FloatAttr(lo)),
+              c.n.named("max", c.n.b.getF64FloatAttr(hi))});
+  }
+  return c.cast(q, out);
+}
+
+/// (x - zero_point) as `t`.
+Value centered(Compose &c, Value x, Value zp, Type t) {
+  Value v = c.cast(x, t);
+  return zp ? c.binary("dlc.sub", v, c.cast(zp, t)) : v;
+}
+
+Type quantizedType(NodeImporter &n, Value zp) {
+  if (zp)
+    return n.elementType(zp);
+  if (n.hasAttr("output_dtype") && n.attrInt("output_dtype", 0))
+    return onnxElementType(n.ctx(), n.attrInt("output_dtype", 0));
+  return n.b.getIntegerType(8, /*isSigned=*/false);
+}
+
+LogicalResult importQuantizeLinear(NodeImporter &n) {
+  Compose c{n};
+  Value x = n.input(0);
+  Type out = quantizedType(n, n.input(2));
+  if (!out || !isa<IntegerType>(out))
+    return n.error() << "quantizing to this type is not supported (integer types are)";
+  int64_t axis = n.attrInt("axis", 1), block = n.attrInt("block_size", 0);
+  Type ft = n.elementType(x);
+  if (!isa<FloatType>(ft))
+    x = c.cast(x, n.b.getF32Type()), ft = n.b.getF32Type();
+  // `precision` (opset 23) or the scale's type sets the division's precision.
+  if (int64_t p = n.attrInt("precision", 0)) {
+    Type pt = onnxElementType(n.ctx(), p);
+    if (!pt || !isa<FloatType>(pt))
+      return n.error() << "precision must be a float type";
+    x = c.cast(x, pt), ft = pt;
+  } else if (Type st = n.elementType(n.input(1)); isa<FloatType>(st) &&
+                                                    st.getIntOrFloatBitWidth() >
+                                                        ft.getIntOrFloatBitWidth()) {
+    x = c.cast(x, st), ft = st;
+  }
+  Value scale = broadcastParam(c, n.input(1), x, axis, block);
+  Value zp = n.input(2) ? broadcastParam(c, n.input(2), x, axis, block) : Value();
+  Value y = quantize(c, x, scale, zp, out, n.attrInt("saturate", 1));
+  if (c.failed)
+    return failure();
+  return n.result(y);
+}
+
+LogicalResult importDequantizeLinear(NodeImporter &n) {
+  Compose c{n};
+  Value x = n.input(0);
+  if (!isa<IntegerType>(n.elementType(x)))
+    return n.error() << "dequantizing " << n.elementType(x)
+                     << " is not supported (integer types are)";
+  Type ft = n.elementType(n.input(1));
+  if (int64_t o = n.attrInt("output_dtype", 0))
+    ft = onnxElementType(n.ctx(), o);
+  if (!ft || !isa<FloatType>(ft))
+    return n.error() << "output_dtype must be a float type";
+  int64_t axis = n.attrInt("axis", 1), block = n.attrInt("block_size", 0);
+  Value scale = broadcastParam(c, n.input(1), x, axis, block);
+  Value zp = n.input(2) ? broadcastParam(c, n.input(2), x, axis, block) : Value();
+  // int32 (and wider) values go through the subtraction in float, as onnxruntime.
+  Value y = c.binary("dlc.mul", centered(c, x, zp, ft), c.cast(scale, ft));
+  if (c.failed)
+    return failure();
+  return n.result(y);
+}
+
+LogicalResult importDynamicQuantizeLinear(NodeImporter &n) {
+  Compose c{n};
+  Value x = n.input(0);
+  Type ft = n.elementType(x);
+  Type u8 = n.b.getIntegerType(8, /*isSigned=*/false);
+  auto all = [&](StringRef op) {
+    return c.op(op, ft, {x},
+                {n.named("axes", n.i64s({})), n.named("keepdims", n.b.getBoolAttr(false))});
+  };
+  Value zero = n.scalar(ft, 0);
+  // The range includes 0 so that 0 is exact.
+  Value lo = c.binary("dlc.min", all("dlc.reduce_min"), zero);
+  Value hi = c.binary("dlc.max", all("dlc.reduce_max"), zero);
+  Value scale = c.binary("dlc.div", c.binary("dlc.sub", hi, lo), n.scalar(ft, 255));
+  Value zp = quantize(c, c.op("dlc.neg", ft, {lo}), scale, Value(), u8);
+  Value y = quantize(c, x, scale, zp, u8);
+  if (c.failed)
+    return failure();
+  n.outputs = {y, scale, zp};
+  return success();
+}
+
+/// The zero point of A (per row: [M] -> [M, 1]) or B (per column: [N] as is) as an
+/// operand of the int32 contraction.
+Value rowParam(Compose &c, Value p) {
+  if (!p)
+    return p;
+  SymShape s = c.n.shapeOf(p);
+  if (s.size() == 1 && constDim(s[0]).value_or(1) != 1)
+    return c.reshape(p, {*constDim(s[0]), 1});
+  return p;
+}
+
+/// (a - a_zp) @ (b - b_zp) in int32.
+Value integerMatMul(Compose &c, Value a, Value azp, Value b, Value bzp) {
+  Type i32 = c.n.b.getI32Type();
+  return c.op("dlc.matmul", i32,
+              {centered(c, a, rowParam(c, azp), i32), centered(c, b, bzp, i32)});
+}
+
+/// Imports the node's Conv (its attributes) over `x` and `w`, with an optional bias.
+Value convOf(Compose &c, Value x, Value w, Value bias) {
+  if (c.failed || !x || !w)
+    return c.failed = true, nullptr;
+  NodeImporter &n = c.n;
+  std::vector<Value> saved = n.inputs;
+  n.inputs = {x, w, bias};
+  LogicalResult r = importConvNode(n);
+  n.inputs = saved;
+  if (failed(r))
+    return c.failed = true, nullptr;
+  Value y = n.outputs.front();
+  n.outputs.clear();
+  return y;
+}
+
+/// A per-output-channel weight parameter ([M]) broadcast over the Conv output.
+Value channelParam(Compose &c, Value p, int64_t rank) {
+  SymShape s = c.n.shapeOf(p);
+  if (s.size() == 1 && constDim(s[0]).value_or(1) != 1) {
+    SmallVector<int64_t> shape(rank - 1, 1);
+    shape[0] = *constDim(s[0]);
+    return c.reshape(p, shape);
+  }
+  return p;
+}
+
+Value weightZeroPoint(Compose &c, Value zp, Value w) {
+  // A per-output-channel zero point of the weight: [M] -> [M, 1, ...].
+  if (!zp)
+    return zp;
+  return channelParam(c, zp, c.n.rankOf(w) + 1);
+}
+
+} // namespace
+
+void registerQuantOps(OpRegistry &r) {
+  r.add("QuantizeLinear", 10, importQuantizeLinear);
+  r.add("DequantizeLinear", 10, importDequantizeLinear);
+  r.add("DynamicQuantizeLinear", 11, importDynamicQuantizeLinear);
+  r.add("MatMulInteger", 10, [](NodeImporter &n) -> LogicalResult {
+    Compose c{n};
+    Value y = integerMatMul(c, n.input(0), n.input(2), n.input(1), n.input(3));
+    if (c.failed)
+      return failure();
+    return n.result(y);
+  });
+  r.add("QLinearMatMul", 10, [](NodeImporter &n) -> LogicalResult {
+    Compose c{n};
+    Value acc = integerMatMul(c, n.input(0), n.input(2), n.input(3), n.input(5));
+    Type ft = n.elementType(n.input(1));
+    // acc * (a_scale * b_scale) quantized with y_scale, y_zero_point.
+    Value scale = c.binary("dlc.mul", rowParam(c, c.cast(n.input(1), ft)),
+                           c.cast(n.input(4), ft));
+    Value accF = c.binary("dlc.mul", c.cast(acc, n.b.getF32Type()),
+                          c.cast(scale, n.b.getF32Type()));
+    Value y = quantize(c, accF, c.cast(n.input(6), n.b.getF32Type()), n.input(7),
+                       n.elementType(n.input(7)));
+    if (c.failed)
+      return failure();
+    return n.result(y);
+  });
+  r.add("ConvInteger", 10, [](NodeImporter &n) -> LogicalResult {
+    Compose c{n};
+    Type i32 = n.b.getI32Type();
+    Value x = centered(c, n.input(0), n.input(2), i32);
+    Value w = centered(c, n.input(1), weightZeroPoint(c, n.input(3), n.input(1)), i32);
+    Value y = convOf(c, x, w, Value());
+    if (c.failed)
+      return failure();
+    return n.result(y);
+  });
+  r.add("QLinearConv", 10, [](NodeImporter &n) -> LogicalResult {
+    // x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, B (int32, scale x_scale*w_scale).
+    Compose c{n};
+    Type i32 = n.b.getI32Type(), f32 = n.b.getF32Type();
+    Value x = centered(c, n.input(0), n.input(2), i32);
+    Value w = centered(c, n.input(3), weightZeroPoint(c, n.input(5), n.input(3)), i32);
+    Value acc = convOf(c, x, w, n.input(8) ? c.cast(n.input(8), i32) : Value());
+    int64_t rank = acc ? n.rankOf(acc) : 0;
+    Value scale = c.binary("dlc.mul", c.cast(n.input(1), f32),
+                           channelParam(c, c.cast(n.input(4), f32), rank));
+    Value accF = c.binary("dlc.mul", c.cast(acc, f32), scale);
+    Value y = quantize(c, accF, c.cast(n.input(6), f32), n.input(7),
+                       n.elementType(n.input(7)));
+    if (c.failed)
+      return failure();
+    return n.result(y);
+  });
+}
+
+} // namespace dlc::importer

@@ -1,0 +1,379 @@
+//===- SymValues.cpp - Integer tensors computed from shapes, as expressions ===//
+//
+// Exporters compute shapes in the graph: `Shape -> Gather -> Unsqueeze -> Concat ->
+// Reshape`, `Shape -> Slice -> Mul -> Expand`. With a symbolic batch or sequence dim
+// those tensors are not constants, but each element is an expression over the graph
+// inputs' dims (the SymShape symbols). symValue() finds that expression list for a
+// small integer tensor by walking its producers (dlc ops already built), so handlers
+// can take shape-like inputs symbolically (symInts) and ops whose operands are merely
+// unfolded constants (Equal, Where, Mod of shape values) are constants too (constInts).
+//
+//===----------------------------------------------------------------------===//
+#include "NodeImporter.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Matchers.h"
+
+#include <set>
+
+using namespace mlir;
+
+namespace dlc::importer {
+namespace {
+
+/// Largest tensor tracked: shape values are short vectors.
+constexpr int64_t kMaxSymElements = 64;
+
+using SymVec = SmallVector<AffineExpr>;
+
+AffineExpr cstExpr(MLIRContext *ctx, int64_t v) { return getAffineConstantExpr(v, ctx); }
+
+/// Element `i` of `v` broadcast (rank <= 1) to `n` elements.
+AffineExpr at(const SymVec &v, size_t i) { return v.size() == 1 ? v[0] : v[i]; }
+
+/// The broadcast length of rank-<=1 operands, or nullopt if they do not broadcast.
+std::optional<size_t> broadcastLength(ArrayRef<const SymVec *> vs) {
+  size_t n = 1;
+  for (const SymVec *v : vs) {
+    if (v->size() == 1)
+      continue;
+    if (n != 1 && n != v->size())
+      return std::nullopt;
+    n = v->size();
+  }
+  return n;
+}
+
+/// C's truncating integer division and remainder of constants (0 for a zero divisor,
+/// as dlc's kernels compute).
+int64_t truncDiv(int64_t a, int64_t b) {
+  if (b == 0 || (a == INT64_MIN && b == -1))
+    return b == 0 ? 0 : a;
+  return a / b;
+}
+
+/// An elementwise binary op on shape values; nullopt when the result is not an
+/// expression (a comparison of two different symbolic values, a float op).
+std::optional<AffineExpr> binary(Operation *op, AffineExpr a, AffineExpr b) {
+  MLIRContext *ctx = a.getContext();
+  auto ca = constDim(a), cb = constDim(b);
+  bool consts = ca && cb;
+  auto boolean = [&](bool v) { return cstExpr(ctx, v ? 1 : 0); };
+  if (isa<AddOp>(op))
+    return a + b;
+  if (isa<SubOp>(op))
+    return a - b;
+  if (isa<MulOp>(op))
+    return a * b;
+  if (isa<DivOp>(op)) {
+    if (consts)
+      return cstExpr(ctx, truncDiv(*ca, *cb));
+    // Shape values are non-negative, where truncation and floor agree.
+    if (cb && *cb <= 0)
+      return std::nullopt;
+    return a.floorDiv(b);
+  }
+  if (isa<ModOp, FModOp>(op)) {
+    if (consts) {
+      if (*cb == 0)
+        return cstExpr(ctx, 0);
+      int64_t r = *ca % *cb;
+      if (isa<ModOp>(op) && r != 0 && ((r < 0) != (*cb < 0)))
+        r += *cb;
+      return cstExpr(ctx, r);
+    }
+    if (cb && *cb <= 0)
+      return std::nullopt;
+    return a % b;
+  }
+  if (isa<MaxOp, MinOp>(op)) {
+    if (a == b)
+      return a;
+    if (!consts)
+      return std::nullopt;
+    return cstExpr(ctx, isa<MaxOp>(op) ? std::max(*ca, *cb) : std::min(*ca, *cb));
+  }
+  if (isa<EqualOp>(op)) {
+    if (a == b)
+      return boolean(true);
+    return consts ? std::optional(boolean(*ca == *cb)) : std::nullopt;
+  }
+  if (!consts)
+    return std::nullopt;
+  if (isa<LessOp>(op))
+    return boolean(*ca < *cb);
+  if (isa<LessOrEqualOp>(op))
+    return boolean(*ca <= *cb);
+  if (isa<GreaterOp>(op))
+    return boolean(*ca > *cb);
+  if (isa<GreaterOrEqualOp>(op))
+    return boolean(*ca >= *cb);
+  if (isa<AndOp>(op))
+    return boolean(*ca && *cb);
+  if (isa<OrOp>(op))
+    return boolean(*ca || *cb);
+  return std::nullopt;
+}
+
+} // namespace
+
+bool NodeImporter::isInputDimExpr(AffineExpr e) const {
+  auto func = dyn_cast<func::FuncOp>(b.getInsertionBlock()->getParentOp());
+  if (!func)
+    return false;
+  unsigned limit = func.getNumArguments() * kMaxRank;
+  bool ok = true;
+  e.walk([&](AffineExpr s) {
+    if (auto sym = dyn_cast<AffineSymbolExpr>(s))
+      ok &= sym.getPosition() < limit;
+    else if (isa<AffineDimExpr>(s))
+      ok = false;
+  });
+  return ok;
+}
+
+std::optional<SmallVector<AffineExpr>> NodeImporter::symValue(Value v) {
+  if (!v)
+    return std::nullopt;
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  if (!t || !t.hasStaticShape() || t.getRank() > 1 || t.getNumElements() > kMaxSymElements ||
+      !isa<IntegerType>(t.getElementType()))
+    return std::nullopt;
+  if (symCache) {
+    auto it = symCache->find(v);
+    if (it != symCache->end())
+      return it->second;
+  }
+  std::optional<SymVec> r = computeSymValue(v);
+  if (r && (int64_t)r->size() != t.getNumElements())
+    r = std::nullopt;
+  if (symCache)
+    (*symCache)[v] = r;
+  return r;
+}
+
+std::optional<SmallVector<AffineExpr>> NodeImporter::computeSymValue(Value v) {
+  MLIRContext *ctx = v.getContext();
+  auto elementType = cast<IntegerType>(cast<ShapedType>(v.getType()).getElementType());
+  DenseElementsAttr dense;
+  if (matchPattern(v, m_Constant(&dense)) ||
+      (argConstants.count(v) && (dense = argConstants.lookup(v)))) {
+    SymVec out;
+    for (const APInt &x : dense.getValues<APInt>())
+      out.push_back(cstExpr(ctx, elementType.getWidth() == 1 ? (int64_t)x.getZExtValue()
+                                                             : x.getSExtValue()));
+    return out;
+  }
+  Operation *op = v.getDefiningOp();
+  if (!op)
+    return std::nullopt;
+
+  if (auto s = dyn_cast<ShapeOp>(op)) {
+    SymShape shape = shapeOf(s.getX());
+    auto [first, last] = s.getDimRange(shape.size());
+    SymVec out;
+    for (int64_t i = first; i < last; ++i) {
+      if (!isInputDimExpr(shape[i]))
+        return std::nullopt;
+      out.push_back(shape[i]);
+    }
+    return out;
+  }
+  if (auto s = dyn_cast<SizeOp>(op)) {
+    SymShape shape = shapeOf(s.getX());
+    AffineExpr p = productOf(ctx, shape);
+    if (!isInputDimExpr(p))
+      return std::nullopt;
+    return SymVec{p};
+  }
+  // Ops that keep the elements in order.
+  if (isa<IdentityOp, ReshapeOp, SqueezeOp, UnsqueezeOp, FlattenOp>(op))
+    return symValue(op->getOperand(0));
+  if (auto c = dyn_cast<CastOp>(op)) {
+    auto in = symValue(c.getX());
+    if (!in)
+      return std::nullopt;
+    if (elementType.getWidth() != 1)
+      return in;
+    for (AffineExpr &e : *in) {
+      auto k = constDim(e);
+      if (!k)
+        return std::nullopt;
+      e = cstExpr(ctx, *k != 0);
+    }
+    return in;
+  }
+  if (auto neg = dyn_cast<NegOp>(op)) {
+    auto in = symValue(neg.getX());
+    if (!in)
+      return std::nullopt;
+    for (AffineExpr &e : *in)
+      e = -e;
+    return in;
+  }
+  if (isa<AbsOp, NotOp>(op)) {
+    auto in = symValue(op->getOperand(0));
+    if (!in)
+      return std::nullopt;
+    for (AffineExpr &e : *in) {
+      auto k = constDim(e);
+      if (!k)
+        return std::nullopt;
+      e = cstExpr(ctx, isa<AbsOp>(op) ? std::abs(*k) : !*k);
+    }
+    return in;
+  }
+  if (op->getNumOperands() == 2 && op->getNumResults() == 1 &&
+      isa<AddOp, SubOp, MulOp, DivOp, ModOp, FModOp, MaxOp, MinOp, EqualOp, LessOp,
+          LessOrEqualOp, GreaterOp, GreaterOrEqualOp, AndOp, OrOp>(op)) {
+    auto a = symValue(op->getOperand(0)), c = symValue(op->getOperand(1));
+    if (!a || !c)
+      return std::nullopt;
+    auto n = broadcastLength({&*a, &*c});
+    if (!n)
+      return std::nullopt;
+    SymVec out;
+    for (size_t i = 0; i < *n; ++i) {
+      auto e = binary(op, at(*a, i), at(*c, i));
+      if (!e || !isInputDimExpr(*e))
+        return std::nullopt;
+      out.push_back(*e);
+    }
+    return out;
+  }
+  if (auto w = dyn_cast<WhereOp>(op)) {
+    auto cond = symValue(w.getCondition()), x = symValue(w.getX()), y = symValue(w.getY());
+    if (!cond || !x || !y)
+      return std::nullopt;
+    auto n = broadcastLength({&*cond, &*x, &*y});
+    if (!n)
+      return std::nullopt;
+    SymVec out;
+    for (size_t i = 0; i < *n; ++i) {
+      auto k = constDim(at(*cond, i));
+      if (!k)
+        return std::nullopt;
+      out.push_back(*k ? at(*x, i) : at(*y, i));
+    }
+    return out;
+  }
+  if (auto c = dyn_cast<ConcatOp>(op)) {
+    SymVec out;
+    for (Value in : c.getInputs()) {
+      auto part = symValue(in);
+      if (!part)
+        return std::nullopt;
+      out.append(*part);
+    }
+    return out;
+  }
+  if (auto g = dyn_cast<GatherOp>(op)) {
+    auto data = symValue(g.getData()), idx = symValue(g.getIndices());
+    if (!data || !idx || cast<ShapedType>(g.getData().getType()).getRank() != 1)
+      return std::nullopt;
+    SymVec out;
+    int64_t n = data->size();
+    for (AffineExpr e : *idx) {
+      auto k = constDim(e);
+      if (!k || *k < -n || *k >= n)
+        return std::nullopt;
+      out.push_back((*data)[*k < 0 ? *k + n : *k]);
+    }
+    return out;
+  }
+  if (auto s = dyn_cast<SliceOp>(op)) {
+    auto data = symValue(s.getX());
+    if (!data || s.getAxes().size() != 1 || s.getAxes()[0] != 0)
+      return std::nullopt;
+    int64_t start = s.getStarts()[0], end = s.getEnds()[0], step = s.getSteps()[0];
+    int64_t n = data->size();
+    SymVec out;
+    for (int64_t i = start; step > 0 ? i < end : i > end; i += step) {
+      if (i < 0 || i >= n)
+        return std::nullopt;
+      out.push_back((*data)[i]);
+    }
+    return out;
+  }
+  if (isa<ReduceSumOp, ReduceProdOp>(op)) {
+    auto in = symValue(op->getOperand(0));
+    if (!in)
+      return std::nullopt;
+    AffineExpr acc = cstExpr(ctx, isa<ReduceSumOp>(op) ? 0 : 1);
+    for (AffineExpr e : *in)
+      acc = isa<ReduceSumOp>(op) ? acc + e : acc * e;
+    return SymVec{acc};
+  }
+  if (auto e = dyn_cast<ExpandOp>(op)) {
+    auto in = symValue(e.getX());
+    if (!in || in->size() != 1)
+      return std::nullopt;
+    return SymVec(cast<ShapedType>(v.getType()).getNumElements(), (*in)[0]);
+  }
+  return std::nullopt;
+}
+
+FailureOr<SmallVector<AffineExpr>> NodeImporter::symInts(size_t i, const char *what) {
+  if (auto d = constInput(i); d && isa<IntegerType>(d->getElementType())) {
+    SmallVector<AffineExpr> out;
+    for (const APInt &v : d->getValues<APInt>())
+      out.push_back(getAffineConstantExpr(v.getSExtValue(), ctx()));
+    return out;
+  }
+  if (auto s = symValue(input(i)))
+    return *s;
+  error() << "input " << i << " (" << what << ") '" << node.input(i)
+          << "' must be a compile-time constant or computed from input shapes; it depends "
+             "on tensor data";
+  return failure();
+}
+
+std::optional<std::vector<int64_t>> NodeImporter::symConstInts(size_t i) {
+  auto s = symValue(input(i));
+  if (!s)
+    return std::nullopt;
+  std::vector<int64_t> out;
+  for (AffineExpr e : *s) {
+    auto k = constDim(e);
+    if (!k)
+      return std::nullopt;
+    out.push_back(*k);
+  }
+  return out;
+}
+
+NodeImporter::SymOperands NodeImporter::symOperands(ArrayRef<AffineExpr> exprs) {
+  auto func = cast<func::FuncOp>(b.getInsertionBlock()->getParentOp());
+  std::set<unsigned> inputs;
+  for (AffineExpr e : exprs)
+    e.walk([&](AffineExpr s) {
+      if (auto sym = dyn_cast<AffineSymbolExpr>(s))
+        inputs.insert(sym.getPosition() / kMaxRank);
+    });
+  SymOperands out;
+  SmallVector<AffineExpr> repl(func.getNumArguments() * kMaxRank);
+  for (unsigned input : inputs) {
+    unsigned j = out.dimsOf.size();
+    out.dimsOf.push_back(func.getArgument(input));
+    for (unsigned d = 0; d < kMaxRank; ++d)
+      repl[input * kMaxRank + d] = getAffineSymbolExpr(j * kMaxRank + d, ctx());
+  }
+  for (unsigned k = 0; k < repl.size(); ++k)
+    if (!repl[k])
+      repl[k] = getAffineSymbolExpr(0, ctx()); // unused symbol
+  SmallVector<int64_t> shape;
+  SmallVector<AffineExpr> results;
+  for (AffineExpr e : exprs) {
+    auto k = constDim(e);
+    shape.push_back(k ? *k : kSymbolicEntry);
+    results.push_back(e.replaceSymbols(repl));
+  }
+  out.shape = shape;
+  if (!llvm::is_contained(shape, kSymbolicEntry))
+    return out;
+  out.symShape = AffineMapAttr::get(
+      AffineMap::get(0, std::max<unsigned>(1, out.dimsOf.size()) * kMaxRank, results, ctx()));
+  return out;
+}
+
+} // namespace dlc::importer
