@@ -534,6 +534,27 @@ def Dlc_SliceOp : Dlc_Op<"slice", [Dlc_Injective]> {
   let hasFolder = 1;
 }
 
+def Dlc_SymbolicSliceOp : Dlc_Op<"symbolic_slice"> {
+  let summary = "ONNX Slice whose bounds are computed from shapes";
+  let description = [{
+    `bounds` gives, for each entry of `axes`, the start and the end (already
+    normalized: non-negative, within the dim) as expressions whose symbol `j * 32 + d`
+    is dim `d` of `dims_of[j]`; `steps` are positive constants. The kernel clamps each
+    index it reads into the dim, so bounds that break that promise read wrong values,
+    never outside the tensor. Slices with constant bounds on static dims are dlc.slice.
+
+    ```mlir
+    %y = dlc.symbolic_slice %table, %ids {axes = array<i64: 1>, steps = array<i64: 1>,
+           bounds = affine_map<()[s0, s1] -> (0, s1)>}
+           : (tensor<1x512xi64>, tensor<?x?xi64>) -> tensor<1x?xi64>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, Variadic<AnyTensor>:$dims_of,
+                       DenseI64ArrayAttr:$axes, DenseI64ArrayAttr:$steps,
+                       AffineMapAttr:$bounds);
+  let results = (outs AnyTensor:$y);
+}
+
 def Dlc_GatherOp : Dlc_Op<"gather"> {
   let summary = "ONNX Gather along `axis` (negative indices wrap)";
   let description = [{
@@ -586,6 +607,22 @@ def Dlc_ExpandOp : Dlc_Op<"expand", [Dlc_Injective]> {
   }];
   let arguments = (ins AnyTensor:$x, Variadic<AnyTensor>:$dims_of,
                        DenseI64ArrayAttr:$shape, OptionalAttr<AffineMapAttr>:$sym_shape);
+  let results = (outs AnyTensor:$y);
+}
+
+def Dlc_RangeOp : Dlc_Op<"range"> {
+  let summary = "ONNX Range of integers whose bounds are computed from shapes";
+  let description = [{
+    `range` gives (start, delta, count) as expressions whose symbol `j * 32 + d` is dim
+    `d` of operand `dims_of[j]` (read for its dims only); element `i` is
+    `start + i * delta`. Ranges with constant bounds are constants instead.
+
+    ```mlir
+    %r = dlc.range %x {range = affine_map<()[s0, s1] -> (0, 1, s1)>}
+           : (tensor<?x?xf32>) -> tensor<?xi64>
+    ```
+  }];
+  let arguments = (ins Variadic<AnyTensor>:$dims_of, AffineMapAttr:$range);
   let results = (outs AnyTensor:$y);
 }
 

@@ -733,6 +733,45 @@ LogicalResult ExpandOp::inferResultShapes(ArrayRef<SymShape> ops,
   return success();
 }
 
+LogicalResult SymbolicSliceOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                                 SmallVectorImpl<SymShape> &results) {
+  SymShape out = ops[0];
+  size_t n = getAxes().size();
+  AffineMap bounds = getBounds();
+  if (getSteps().size() != n || bounds.getNumResults() != 2 * n || bounds.getNumDims() != 0)
+    return emitOpError("needs a step and two bounds (start, end) per axis");
+  auto resolved = resolveDimsOf(bounds, ops.drop_front());
+  if (!resolved)
+    return emitOpError("bounds refer to a dim that no dims_of operand has");
+  for (size_t i = 0; i < n; ++i) {
+    auto axis = normalizeAxis(getAxes()[i], out.size());
+    if (!axis)
+      return emitOpError("axis ") << getAxes()[i] << " out of range for rank " << out.size();
+    if (getSteps()[i] <= 0)
+      return emitOpError("steps must be positive");
+    AffineExpr count = ((*resolved)[2 * i + 1] - (*resolved)[2 * i]).ceilDiv(getSteps()[i]);
+    if (auto c = constDim(count); c && *c < 0)
+      count = cst(getContext(), 0);
+    out[*axis] = count;
+  }
+  results.push_back(out);
+  return success();
+}
+
+LogicalResult RangeOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                         SmallVectorImpl<SymShape> &results) {
+  AffineMap range = getRange();
+  if (range.getNumResults() != 3 || range.getNumDims() != 0)
+    return emitOpError("range must have 3 results (start, delta, count)");
+  auto resolved = resolveDimsOf(range, ops);
+  if (!resolved)
+    return emitOpError("range refers to a dim that no dims_of operand has");
+  if (auto c = constDim((*resolved)[2]); c && *c < 0)
+    return emitOpError("range has ") << *c << " elements";
+  results.push_back({(*resolved)[2]});
+  return success();
+}
+
 LogicalResult TileOp::inferResultShapes(ArrayRef<SymShape> ops,
                                         SmallVectorImpl<SymShape> &results) {
   if (getRepeats().size() != ops[0].size())

@@ -326,7 +326,9 @@ FailureOr<RankedTensorType> ModelImporter::valueInfoType(const onnx::ValueInfoPr
   SmallVector<int64_t> dims;
   double elems = 1;
   for (const auto &d : tt.shape().dim()) {
-    if (d.has_dim_value()) {
+    // paddle2onnx and others write an unknown dim as dim_value -1.
+    bool unknownValue = d.has_dim_value() && d.dim_value() == -1;
+    if (d.has_dim_value() && !unknownValue) {
       if (d.dim_value() < 0)
         return fileError() << "graph input '" << vi.name() << "' has negative dim "
                            << d.dim_value(),
@@ -340,7 +342,10 @@ FailureOr<RankedTensorType> ModelImporter::valueInfoType(const onnx::ValueInfoPr
       dimNames.push_back("");
     } else {
       dims.push_back(ShapedType::kDynamic);
-      dimNames.push_back(d.has_dim_param() ? d.dim_param() : "");
+      // "?" names no dim (exporters write it for every unknown dim): it must not bind
+      // the dims it labels to one size.
+      bool named = d.has_dim_param() && d.dim_param() != "?";
+      dimNames.push_back(named ? d.dim_param() : "");
     }
   }
   if (elems * rawElementBytes(et) > (double)kMaxTensorBytes)

@@ -26,6 +26,40 @@ LogicalResult symbolicShapeOp(NodeImporter &n, const char *op, Value x,
   return n.result(n.build1(op, n.elementType(x), operands, all));
 }
 
+DenseElementsAttr denseFrom(RankedTensorType type, ArrayRef<double> values);
+
+/// Range of integers whose bounds are computed from shapes (position ids from a
+/// sequence length): dlc.range, its count an expression; the step must be a constant.
+LogicalResult importSymbolicRange(NodeImporter &n) {
+  auto start = n.symInts(0, "start"), limit = n.symInts(1, "limit");
+  auto delta = n.constScalar(2, "delta");
+  if (failed(start) || failed(limit) || failed(delta))
+    return failure();
+  if (start->size() != 1 || limit->size() != 1)
+    return n.error() << "start and limit must be scalars";
+  auto step = n.integerIn(*delta, INT32_MIN, INT32_MAX, "delta");
+  if (failed(step))
+    return failure();
+  if (*step == 0)
+    return n.error() << "delta must not be 0";
+  AffineExpr s = (*start)[0], l = (*limit)[0];
+  AffineExpr count = *step > 0 ? (l - s).ceilDiv(*step) : (s - l).ceilDiv(-*step);
+  AffineExpr d = getAffineConstantExpr(*step, n.ctx());
+  NodeImporter::SymOperands so = n.symOperands({s, d, count});
+  Type et = n.elementType(n.input(0));
+  if (!so.symShape) { // constants after all (an unfolded chain)
+    int64_t first = *constDim(s), size = std::max<int64_t>(0, *constDim(count));
+    if (failed(n.checkConstantSize(size, "Range")))
+      return failure();
+    std::vector<double> values;
+    for (int64_t i = 0; i < size; ++i)
+      values.push_back((double)(first + i * *step));
+    return n.result(n.constant(denseFrom(RankedTensorType::get({size}, et), values)));
+  }
+  return n.result(n.build1("dlc.range", et, so.dimsOf,
+                           {n.named("range", so.symShape)}));
+}
+
 /// Axes from an attribute (old opsets) or an optional constant input (new opsets).
 FailureOr<std::vector<int64_t>> axesFrom(NodeImporter &n, bool fromInput, size_t idx) {
   if (!fromInput)
@@ -85,6 +119,75 @@ LogicalResult importSlice(NodeImporter &n, std::vector<int64_t> starts, std::vec
   return n.result(n.build1("dlc.slice", n.elementType(n.input(0)), {n.input(0)},
                            {n.named("starts", n.i64s(starts)), n.named("ends", n.i64s(ends)),
                             n.named("axes", n.i64s(*axes)), n.named("steps", n.i64s(*steps))}));
+}
+
+/// Slice whose starts and ends may be computed from shapes, or whose sliced dims are
+/// symbolic with bounds dlc.slice cannot express (a negative start, a closed end):
+/// dlc.slice where it can, else dlc.symbolic_slice with bounds normalized against the
+/// dims' expressions (a negative constant counts from the end; a value past the end is
+/// assumed not to occur, and the kernel clamps what it reads).
+LogicalResult importSliceSymbolic(NodeImporter &n, ArrayRef<AffineExpr> starts,
+                                  ArrayRef<AffineExpr> ends,
+                                  std::optional<std::vector<int64_t>> axes,
+                                  std::optional<std::vector<int64_t>> steps) {
+  if (starts.size() != ends.size())
+    return n.error() << "starts and ends have different lengths";
+  if (!axes) {
+    axes.emplace();
+    for (size_t i = 0; i < starts.size(); ++i)
+      axes->push_back(i);
+  }
+  if (!steps)
+    steps.emplace(starts.size(), 1);
+  if (axes->size() != starts.size() || steps->size() != starts.size())
+    return n.error() << "starts, ends, axes and steps must have equal length";
+  SymShape shape = n.shapeOf(n.input(0));
+  constexpr int64_t kOpen = int64_t(1) << 31;
+  bool plain = true; // what dlc.slice takes
+  for (size_t i = 0; i < starts.size(); ++i) {
+    auto axis = normalizeAxis((*axes)[i], shape.size());
+    if (!axis)
+      return n.error() << "axis " << (*axes)[i] << " is out of range";
+    auto s = constDim(starts[i]), e = constDim(ends[i]);
+    if (!s || !e)
+      plain = false;
+    else if (!constDim(shape[*axis]) && ((*steps)[i] != 1 || *s < 0 || *e < kOpen))
+      plain = false;
+  }
+  if (plain) {
+    std::vector<int64_t> s, e;
+    for (size_t i = 0; i < starts.size(); ++i)
+      s.push_back(*constDim(starts[i])), e.push_back(*constDim(ends[i]));
+    return importSlice(n, s, e, axes, steps);
+  }
+  SmallVector<AffineExpr> bounds;
+  for (size_t i = 0; i < starts.size(); ++i) {
+    if ((*steps)[i] <= 0)
+      return n.error() << "a slice with symbolic bounds needs a positive step";
+    AffineExpr dim = shape[*normalizeAxis((*axes)[i], shape.size())];
+    auto bound = [&](AffineExpr v) {
+      auto c = constDim(v);
+      if (!c)
+        return v;
+      if (*c >= kOpen)
+        return dim;
+      if (*c < 0)
+        return dim + *c;
+      if (auto d = constDim(dim))
+        return getAffineConstantExpr(std::min(*c, *d), n.ctx());
+      return v;
+    };
+    bounds.push_back(bound(starts[i]));
+    bounds.push_back(bound(ends[i]));
+  }
+  NodeImporter::SymOperands so = n.symOperands(bounds);
+  if (!so.symShape) // constant bounds on a symbolic dim (x[:, :3])
+    so.symShape = AffineMapAttr::get(AffineMap::get(0, 1, bounds, n.ctx()));
+  SmallVector<Value> operands{n.input(0)};
+  operands.append(so.dimsOf);
+  return n.result(n.build1("dlc.symbolic_slice", n.elementType(n.input(0)), operands,
+                           {n.named("axes", n.i64s(*axes)), n.named("steps", n.i64s(*steps)),
+                            n.named("bounds", so.symShape)}));
 }
 
 LogicalResult importPad(NodeImporter &n, std::vector<int64_t> pads, double value) {
@@ -187,11 +290,11 @@ void registerReshapeOps(OpRegistry &r) {
     return importSlice(n, *starts, *ends, n.attrInts("axes"), std::nullopt);
   });
   r.add("Slice", 10, [](NodeImporter &n) -> LogicalResult {
-    auto starts = n.constInts(1, "starts");
-    if (failed(starts))
+    auto symStarts = n.symInts(1, "starts");
+    if (failed(symStarts))
       return failure();
-    auto ends = n.constInts(2, "ends");
-    if (failed(ends))
+    auto symEnds = n.symInts(2, "ends");
+    if (failed(symEnds))
       return failure();
     std::optional<std::vector<int64_t>> axes, steps;
     if (n.input(3)) {
@@ -206,7 +309,7 @@ void registerReshapeOps(OpRegistry &r) {
         return failure();
       steps = *s;
     }
-    return importSlice(n, *starts, *ends, axes, steps);
+    return importSliceSymbolic(n, *symStarts, *symEnds, axes, steps);
   });
 }
 
@@ -367,6 +470,9 @@ void registerShapeOps(OpRegistry &r) {
     return n.result(n.constant(DenseElementsAttr::get(type, value)));
   });
   r.add("Range", 11, [](NodeImporter &n) -> LogicalResult {
+    Type et = n.elementType(n.input(0));
+    if (isa<IntegerType>(et) && (!n.constInput(0) || !n.constInput(1) || !n.constInput(2)))
+      return importSymbolicRange(n);
     auto start = n.constScalar(0, "start");
     auto limit = n.constScalar(1, "limit");
     auto delta = n.constScalar(2, "delta");
@@ -379,7 +485,7 @@ void registerShapeOps(OpRegistry &r) {
       return n.error() << "Range of " << steps << " elements is too large (or not a number)";
     int64_t count = std::max<int64_t>(0, static_cast<int64_t>(steps));
     std::vector<double> values;
-    Type et = n.elementType(n.input(0));
+    et = n.elementType(n.input(0));
     for (int64_t i = 0; i < count; ++i)
       values.push_back(isa<FloatType>(et) ? *start + i * *delta
                                           : (double)((int64_t)*start + i * (int64_t)*delta));

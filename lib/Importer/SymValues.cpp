@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Matchers.h"
 
+#include <algorithm>
 #include <set>
 
 using namespace mlir;
@@ -52,6 +53,45 @@ int64_t truncDiv(int64_t a, int64_t b) {
   return a / b;
 }
 
+/// Whether `e` is provably >= 0: dims are, and sums, products and divisions by
+/// positive constants of non-negative terms are.
+bool nonNegative(AffineExpr e) {
+  if (auto c = constDim(e))
+    return *c >= 0;
+  if (isa<AffineSymbolExpr>(e))
+    return true;
+  auto bin = dyn_cast<AffineBinaryOpExpr>(e);
+  if (!bin)
+    return false;
+  switch (e.getKind()) {
+  case AffineExprKind::Add:
+  case AffineExprKind::Mul:
+    return nonNegative(bin.getLHS()) && nonNegative(bin.getRHS());
+  case AffineExprKind::FloorDiv:
+  case AffineExprKind::CeilDiv:
+    return nonNegative(bin.getLHS()) && constDim(bin.getRHS()).value_or(0) > 0;
+  case AffineExprKind::Mod:
+    return constDim(bin.getRHS()).value_or(0) > 0;
+  default:
+    return false;
+  }
+}
+
+/// a < b, a <= b where decidable: constants, or a non-negative value against a
+/// constant bound it cannot cross (dims against -1, 0).
+std::optional<bool> less(AffineExpr a, AffineExpr b, bool orEqual) {
+  auto ca = constDim(a), cb = constDim(b);
+  if (ca && cb)
+    return orEqual ? *ca <= *cb : *ca < *cb;
+  if (a == b)
+    return orEqual;
+  if (cb && nonNegative(a) && (orEqual ? *cb < 0 : *cb <= 0))
+    return false; // a >= 0 > b (or >= b)
+  if (ca && nonNegative(b) && (orEqual ? *ca <= 0 : *ca < 0))
+    return true; // a < 0 <= b (or a <= 0 <= b)
+  return std::nullopt;
+}
+
 /// An elementwise binary op on shape values; nullopt when the result is not an
 /// expression (a comparison of two different symbolic values, a float op).
 std::optional<AffineExpr> binary(Operation *op, AffineExpr a, AffineExpr b) {
@@ -59,6 +99,17 @@ std::optional<AffineExpr> binary(Operation *op, AffineExpr a, AffineExpr b) {
   auto ca = constDim(a), cb = constDim(b);
   bool consts = ca && cb;
   auto boolean = [&](bool v) { return cstExpr(ctx, v ? 1 : 0); };
+  auto decided = [&](std::optional<bool> v) -> std::optional<AffineExpr> {
+    return v ? std::optional(boolean(*v)) : std::nullopt;
+  };
+  if (isa<LessOp>(op))
+    return decided(less(a, b, false));
+  if (isa<LessOrEqualOp>(op))
+    return decided(less(a, b, true));
+  if (isa<GreaterOp>(op))
+    return decided(less(b, a, false));
+  if (isa<GreaterOrEqualOp>(op))
+    return decided(less(b, a, true));
   if (isa<AddOp>(op))
     return a + b;
   if (isa<SubOp>(op))
@@ -87,27 +138,23 @@ std::optional<AffineExpr> binary(Operation *op, AffineExpr a, AffineExpr b) {
     return a % b;
   }
   if (isa<MaxOp, MinOp>(op)) {
-    if (a == b)
-      return a;
-    if (!consts)
+    std::optional<bool> aFirst = less(a, b, true); // a <= b
+    if (!aFirst)
       return std::nullopt;
-    return cstExpr(ctx, isa<MaxOp>(op) ? std::max(*ca, *cb) : std::min(*ca, *cb));
+    return isa<MaxOp>(op) == *aFirst ? b : a;
   }
   if (isa<EqualOp>(op)) {
     if (a == b)
       return boolean(true);
-    return consts ? std::optional(boolean(*ca == *cb)) : std::nullopt;
+    if (consts)
+      return boolean(*ca == *cb);
+    // A dim is never equal to a negative constant (Where(Equal(shape, -1), ...)).
+    if ((cb && *cb < 0 && nonNegative(a)) || (ca && *ca < 0 && nonNegative(b)))
+      return boolean(false);
+    return std::nullopt;
   }
   if (!consts)
     return std::nullopt;
-  if (isa<LessOp>(op))
-    return boolean(*ca < *cb);
-  if (isa<LessOrEqualOp>(op))
-    return boolean(*ca <= *cb);
-  if (isa<GreaterOp>(op))
-    return boolean(*ca > *cb);
-  if (isa<GreaterOrEqualOp>(op))
-    return boolean(*ca >= *cb);
   if (isa<AndOp>(op))
     return boolean(*ca && *cb);
   if (isa<OrOp>(op))
@@ -287,12 +334,19 @@ std::optional<SmallVector<AffineExpr>> NodeImporter::computeSymValue(Value v) {
       return std::nullopt;
     int64_t start = s.getStarts()[0], end = s.getEnds()[0], step = s.getSteps()[0];
     int64_t n = data->size();
+    if (step == 0)
+      return std::nullopt;
+    // ONNX's normalization: negative counts from the end, then clamped.
+    auto norm = [&](int64_t v, int64_t lo, int64_t hi) {
+      if (v < 0)
+        v += n;
+      return std::clamp(v, lo, hi);
+    };
+    start = step > 0 ? norm(start, 0, n) : norm(start, -1, n - 1);
+    end = step > 0 ? norm(end, 0, n) : norm(end, -1, n - 1);
     SymVec out;
-    for (int64_t i = start; step > 0 ? i < end : i > end; i += step) {
-      if (i < 0 || i >= n)
-        return std::nullopt;
+    for (int64_t i = start; step > 0 ? i < end : i > end; i += step)
       out.push_back((*data)[i]);
-    }
     return out;
   }
   if (isa<ReduceSumOp, ReduceProdOp>(op)) {

@@ -338,6 +338,92 @@ struct ExpandLowering : OpRewritePattern<ExpandOp> {
   }
 };
 
+/// Element i of a symbolic Range: start + i * delta, with start, delta and the count
+/// read from the dims of its dims_of operands.
+struct RangeLowering : OpRewritePattern<RangeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RangeOp op, PatternRewriter &rewriter) const override {
+    auto rt = dyn_cast<RankedTensorType>(op.getType());
+    if (!rt || rt.getRank() != 1)
+      return rewriter.notifyMatchFailure(op, "needs a 1-D result");
+    Location loc = op.getLoc();
+    AffineMap range = op.getRange();
+    Value start = symbolicDim(rewriter, loc, range.getResult(0), op.getDimsOf());
+    Value delta = symbolicDim(rewriter, loc, range.getResult(1), op.getDimsOf());
+    SmallVector<OpFoldResult> dims;
+    if (rt.isDynamicDim(0))
+      dims.push_back(symbolicDim(rewriter, loc, range.getResult(2), op.getDimsOf()));
+    Value init = emptyTensor(rewriter, loc, rt, dims);
+    Type et = rt.getElementType();
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{rt}, ValueRange{}, ValueRange{init},
+        SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(1)},
+        SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
+        [&](OpBuilder &b, Location l, ValueRange) {
+          Value i = linalg::IndexOp::create(b, l, 0);
+          Value v = arith::AddIOp::create(b, l, start, arith::MulIOp::create(b, l, i, delta));
+          Value r = isa<FloatType>(et)
+                        ? (Value)arith::SIToFPOp::create(
+                              b, l, et, arith::IndexCastOp::create(b, l, b.getI64Type(), v))
+                        : (Value)arith::IndexCastOp::create(b, l, et, v);
+          linalg::YieldOp::create(b, l, r);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+/// A slice with symbolic bounds: a gather of x at start + i * step on each sliced axis,
+/// the index clamped into the dim (memory-safe whatever the bounds).
+struct SymbolicSliceLowering : OpRewritePattern<SymbolicSliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SymbolicSliceOp op, PatternRewriter &rewriter) const override {
+    auto xt = dyn_cast<RankedTensorType>(op.getX().getType());
+    auto rt = dyn_cast<RankedTensorType>(op.getType());
+    if (!xt || !rt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    Location loc = op.getLoc();
+    int64_t rank = xt.getRank();
+    AffineMap bounds = op.getBounds();
+    SmallVector<OpFoldResult> inDims = dimsOf(rewriter, loc, op.getX()), outDims = inDims;
+    SmallVector<Value> starts(rank), steps(rank);
+    for (auto [i, a] : llvm::enumerate(op.getAxes())) {
+      int64_t axis = *normalizeAxis(a, rank);
+      int64_t step = op.getSteps()[i];
+      AffineExpr s = bounds.getResult(2 * i), e = bounds.getResult(2 * i + 1);
+      starts[axis] = symbolicDim(rewriter, loc, s, op.getDimsOf());
+      steps[axis] = arith::ConstantIndexOp::create(rewriter, loc, step);
+      outDims[axis] = rt.isDynamicDim(axis)
+                          ? OpFoldResult(symbolicDim(rewriter, loc, (e - s).ceilDiv(step),
+                                                     op.getDimsOf()))
+                          : rewriter.getIndexAttr(rt.getDimSize(axis));
+    }
+    SmallVector<Value> last;
+    for (OpFoldResult d : inDims)
+      last.push_back(arith::SubIOp::create(rewriter, loc,
+                                           getValueOrCreateConstantIndexOp(rewriter, loc, d),
+                                           arith::ConstantIndexOp::create(rewriter, loc, 1)));
+    rewriter.replaceOp(
+        op, gatherGeneric(rewriter, loc, rt, outDims, op.getX(), {}, {},
+                          [&](OpBuilder &b, Location l, ValueRange ivs, ValueRange) {
+                            SmallVector<Value> at;
+                            Value zero = arith::ConstantIndexOp::create(b, l, 0);
+                            for (int64_t d = 0; d < rank; ++d) {
+                              if (!starts[d]) {
+                                at.push_back(ivs[d]);
+                                continue;
+                              }
+                              Value idx = arith::AddIOp::create(
+                                  b, l, starts[d], arith::MulIOp::create(b, l, ivs[d], steps[d]));
+                              idx = arith::MaxSIOp::create(b, l, idx, zero);
+                              at.push_back(arith::MinSIOp::create(b, l, idx, last[d]));
+                            }
+                            return at;
+                          }));
+    return success();
+  }
+};
+
 struct TileLowering : OpRewritePattern<TileOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(TileOp op, PatternRewriter &rewriter) const override {
@@ -596,7 +682,7 @@ struct ReshapeLikeLowering : RewritePattern {
 } // namespace
 
 void populateDataMovementToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<ConstantLowering, RandomUniformLowering, TransposeLowering, ConcatLowering,
+  patterns.add<ConstantLowering, RandomUniformLowering, RangeLowering, SymbolicSliceLowering, TransposeLowering, ConcatLowering,
                SplitLowering, SliceLowering, GatherLowering, GatherElementsLowering,
                GatherNDLowering, ExpandLowering, TileLowering, PadLowering, ShapeLowering,
                SizeLowering, ReshapeLikeLowering>(patterns.getContext());
