@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "dialects/DlcDialect.h"
 
+#include <cmath>
+
 #include "mlir/IR/AffineExpr.h"
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/STLExtras.h"
@@ -822,6 +824,15 @@ LogicalResult ResizeOp::inferResultShapes(ArrayRef<SymShape> ops,
       return emitOpError("invalid output size ") << s;
     if (s >= 0 && !constDim(ops[0][i]))
       return emitOpError("resized dim ") << i << " must be static";
+    double scale = getScales()[i];
+    if (s < 0 && !constDim(ops[0][i]) && scale != 1.0) {
+      // A dynamic dim resized by an integer factor k (k * in) or its reciprocal (in / k).
+      double k = scale >= 1 ? scale : 1 / scale;
+      if (k != std::round(k))
+        return emitOpError("dynamic dim ") << i << " needs an integer scale or its reciprocal";
+      out.push_back(scale >= 1 ? ops[0][i] * (int64_t)k : ops[0][i].floorDiv((int64_t)k));
+      continue;
+    }
     out.push_back(s < 0 ? ops[0][i] : getAffineConstantExpr(s, getContext()));
   }
   results.push_back(out);

@@ -159,10 +159,14 @@ Status bindInputs(const std::vector<TensorInfo> &inputs,
                                   "' is not bound (give its file in order, or --input ",
                                   inputs[i].name, "=PATH)"));
   out.clear();
-  for (const std::string &path : paths) {
-    Expected<Tensor> t = readTensorFile(path);
+  for (size_t i = 0; i < paths.size(); ++i) {
+    Expected<Tensor> t = readTensorFile(paths[i]);
     if (!t)
       return t.status();
+    // numpy has no bfloat16: a bfloat16 input takes uint16 data as its bits (as .npy
+    // files and old ONNX test data store it).
+    if (t->dtype == DType::UInt16 && inputs[i].dtype == DType::BFloat16)
+      t->dtype = DType::BFloat16;
     out.push_back(std::move(t).value());
   }
   return Status::ok();
@@ -186,11 +190,19 @@ Status reportOutputs(const std::vector<TensorInfo> &outputs,
     if (!outputDir.empty()) {
       std::filesystem::path file =
           std::filesystem::path(outputDir) / strCat("output_", i, ".npy");
-      if (Status s = writeNpy(file.string(), t); !s)
+      // numpy has no bfloat16: its bits go out as uint16.
+      Tensor bits;
+      if (t.dtype == DType::BFloat16) {
+        bits = t;
+        bits.dtype = DType::UInt16;
+      }
+      if (Status s = writeNpy(file.string(), t.dtype == DType::BFloat16 ? bits : t); !s)
         return s;
     }
     os << "output " << i << " " << outputs[i].name << ": shape " << shapeStr(t.shape)
-       << " " << dtypeName(t.dtype) << "\n";
+       << " " << dtypeName(t.dtype)
+       << (t.dtype == DType::BFloat16 && !outputDir.empty() ? " (written as uint16 bits)" : "")
+       << "\n";
   }
   return Status::ok();
 }

@@ -46,11 +46,18 @@ FailureOr<Window> windowParams(NodeImporter &n, std::vector<int64_t> kernel, boo
     return n.error() << "unknown auto_pad '" << autoPad << "'", failure();
   for (size_t i = 0; i < s; ++i) {
     auto in = constDim(x[i + 2]);
-    if (!in)
-      return n.error() << "auto_pad " << autoPad << " needs static spatial dims", failure();
-    int64_t out = (*in + w.strides[i] - 1) / w.strides[i];
-    int64_t total = std::max<int64_t>(0, (out - 1) * w.strides[i] +
-                                             (w.kernel[i] - 1) * w.dilations[i] + 1 - *in);
+    int64_t total;
+    if (in) {
+      int64_t out = (*in + w.strides[i] - 1) / w.strides[i];
+      total = std::max<int64_t>(0, (out - 1) * w.strides[i] +
+                                       (w.kernel[i] - 1) * w.dilations[i] + 1 - *in);
+    } else if (w.strides[i] == 1) {
+      total = (w.kernel[i] - 1) * w.dilations[i]; // whatever the input's size
+    } else {
+      return n.error() << "auto_pad " << autoPad
+                       << " with a stride above 1 needs static spatial dims",
+             failure();
+    }
     int64_t small = total / 2, big = total - small;
     w.pads[i] = autoPad == "SAME_UPPER" ? small : big;
     w.pads[i + s] = autoPad == "SAME_UPPER" ? big : small;

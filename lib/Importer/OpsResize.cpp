@@ -109,8 +109,20 @@ LogicalResult importResize(NodeImporter &n, bool v10) {
       if (scales[i] == 1.0 && !inDim(axes[i]))
         continue;
       auto in = inDim(axes[i]);
-      if (!in)
-        return n.error() << "resized dims must be static";
+      if (!in) {
+        // A dynamic dim: an integer factor (or its reciprocal), and a coordinate mode
+        // that needs only the scale; the kernel reads the input's extent.
+        double k = scales[i] >= 1 ? scales[i] : 1 / scales[i];
+        std::string coord = v10 ? "asymmetric"
+                                : n.attrString("coordinate_transformation_mode", "half_pixel");
+        bool scaleOnly = coord == "asymmetric" || coord == "half_pixel" ||
+                         coord == "pytorch_half_pixel" || coord == "tf_half_pixel_for_nn";
+        if (k != std::round(k) || !scaleOnly)
+          return n.error() << "a dynamic dim can be resized by an integer scale or its "
+                              "reciprocal, with coordinate_transformation_mode asymmetric, "
+                              "half_pixel, pytorch_half_pixel or tf_half_pixel_for_nn";
+        continue; // outSizes stays -1: the op sizes it from the input
+      }
       outSizes[axes[i]] = (int64_t)std::floor(*in * scales[i]);
     }
   }

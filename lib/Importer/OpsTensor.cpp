@@ -31,12 +31,38 @@ DenseElementsAttr denseFrom(RankedTensorType type, ArrayRef<double> values);
 /// Range of integers whose bounds are computed from shapes (position ids from a
 /// sequence length): dlc.range, its count an expression; the step must be a constant.
 LogicalResult importSymbolicRange(NodeImporter &n) {
-  auto start = n.symInts(0, "start"), limit = n.symInts(1, "limit");
+  // A float Range of integers cast from shapes (torch.arange(w, dtype=float)) is the
+  // integer Range, converted by the kernel.
+  Type et = n.elementType(n.input(0));
+  for (size_t i = 0; i < 3; ++i) {
+    Value v = n.inputs[i];
+    if (auto cast = v ? v.getDefiningOp<CastOp>() : CastOp();
+        cast && isa<FloatType>(n.elementType(v)) &&
+        isa<IntegerType>(n.elementType(cast.getX())) && n.symValue(cast.getX()))
+      n.inputs[i] = cast.getX();
+  }
+  // Constant bounds (float ones too, when they are integers) and shape values.
+  auto bound = [&](size_t i, const char *what) -> FailureOr<SmallVector<AffineExpr>> {
+    if (n.constInput(i)) {
+      auto v = n.constScalar(i, what);
+      if (failed(v))
+        return failure();
+      if (*v != std::round(*v) || std::abs(*v) > 1e15)
+        return n.error() << "input " << i << " (" << what
+                         << ") of a Range computed from shapes must be an integer",
+               failure();
+      return SmallVector<AffineExpr>{getAffineConstantExpr((int64_t)*v, n.ctx())};
+    }
+    return n.symInts(i, what);
+  };
+  auto start = bound(0, "start"), limit = bound(1, "limit");
   auto delta = n.constScalar(2, "delta");
   if (failed(start) || failed(limit) || failed(delta))
     return failure();
   if (start->size() != 1 || limit->size() != 1)
     return n.error() << "start and limit must be scalars";
+  if (*delta != std::round(*delta))
+    return n.error() << "a Range computed from shapes needs an integer delta";
   auto step = n.integerIn(*delta, INT32_MIN, INT32_MAX, "delta");
   if (failed(step))
     return failure();
@@ -46,7 +72,6 @@ LogicalResult importSymbolicRange(NodeImporter &n) {
   AffineExpr count = *step > 0 ? (l - s).ceilDiv(*step) : (s - l).ceilDiv(-*step);
   AffineExpr d = getAffineConstantExpr(*step, n.ctx());
   NodeImporter::SymOperands so = n.symOperands({s, d, count});
-  Type et = n.elementType(n.input(0));
   if (!so.symShape) { // constants after all (an unfolded chain)
     int64_t first = *constDim(s), size = std::max<int64_t>(0, *constDim(count));
     if (failed(n.checkConstantSize(size, "Range")))
@@ -143,6 +168,16 @@ LogicalResult importSliceSymbolic(NodeImporter &n, ArrayRef<AffineExpr> starts,
     return n.error() << "starts, ends, axes and steps must have equal length";
   SymShape shape = n.shapeOf(n.input(0));
   constexpr int64_t kOpen = int64_t(1) << 31;
+  // Exporters write "to the end" as INT64_MAX, INT32_MAX or 1e9 (tf2onnx): on a
+  // symbolic dim, a constant end of at least 2^24 is taken to mean the end.
+  constexpr int64_t kLikelyOpen = int64_t(1) << 24;
+  SmallVector<AffineExpr> endsNorm(ends);
+  for (size_t i = 0; i < ends.size() && i < axes->size(); ++i) {
+    auto axis = normalizeAxis((*axes)[i], shape.size());
+    if (auto e = constDim(ends[i]); e && axis && !constDim(shape[*axis]) && *e >= kLikelyOpen)
+      endsNorm[i] = getAffineConstantExpr(INT64_MAX, n.ctx());
+  }
+  ends = endsNorm;
   bool plain = true; // what dlc.slice takes
   for (size_t i = 0; i < starts.size(); ++i) {
     auto axis = normalizeAxis((*axes)[i], shape.size());
@@ -470,8 +505,7 @@ void registerShapeOps(OpRegistry &r) {
     return n.result(n.constant(DenseElementsAttr::get(type, value)));
   });
   r.add("Range", 11, [](NodeImporter &n) -> LogicalResult {
-    Type et = n.elementType(n.input(0));
-    if (isa<IntegerType>(et) && (!n.constInput(0) || !n.constInput(1) || !n.constInput(2)))
+    if (!n.constInput(0) || !n.constInput(1) || !n.constInput(2))
       return importSymbolicRange(n);
     auto start = n.constScalar(0, "start");
     auto limit = n.constScalar(1, "limit");
@@ -485,7 +519,7 @@ void registerShapeOps(OpRegistry &r) {
       return n.error() << "Range of " << steps << " elements is too large (or not a number)";
     int64_t count = std::max<int64_t>(0, static_cast<int64_t>(steps));
     std::vector<double> values;
-    et = n.elementType(n.input(0));
+    Type et = n.elementType(n.input(0));
     for (int64_t i = 0; i < count; ++i)
       values.push_back(isa<FloatType>(et) ? *start + i * *delta
                                           : (double)((int64_t)*start + i * (int64_t)*delta));

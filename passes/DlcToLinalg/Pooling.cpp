@@ -9,6 +9,8 @@
 #include "passes/DlcToLinalg/Common.h"
 #include "passes/Passes.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+
 using namespace mlir;
 using namespace dlc::lowering;
 
@@ -34,7 +36,8 @@ Value padSpatial(OpBuilder &b, Location loc, Value v, int64_t first, ArrayRef<in
   for (size_t i = 0; i < low.size(); ++i) {
     lo.push_back(b.getIndexAttr(low[i]));
     hi.push_back(b.getIndexAttr(high[i]));
-    shape.push_back(t.getDimSize(first + i) + low[i] + high[i]);
+    int64_t d = t.getDimSize(first + i);
+    shape.push_back(ShapedType::isDynamic(d) ? d : d + low[i] + high[i]);
   }
   return tensor::PadOp::create(b, loc, RankedTensorType::get(shape, t.getElementType()), v,
                                lo, hi, value);
@@ -83,10 +86,27 @@ LogicalResult lowerPool(OpTy op, PatternRewriter &rewriter, bool isMax, bool cou
   Type et = xt.getElementType();
   Window w{op.getKernelShape(), op.getStrides(), op.getPads(), op.getDilations(), {}, {}, {}};
   int64_t s = w.kernel.size();
+  // A MaxPool of dynamic spatial dims (floor mode): the output extent is computed from
+  // the input's, and no extra end padding is needed.
+  SmallVector<OpFoldResult> dynamicOut(s);
   for (int64_t i = 0; i < s; ++i) {
     int64_t in = xt.getDimSize(i + 2), out = rt.getDimSize(i + 2);
-    if (ShapedType::isDynamic(in) || ShapedType::isDynamic(out))
-      return rewriter.notifyMatchFailure(op, "dynamic spatial dims");
+    if (ShapedType::isDynamic(in) || ShapedType::isDynamic(out)) {
+      // An average of dynamic dims needs no count tensor only without padding.
+      bool unpadded = llvm::all_of(w.pads, [](int64_t p) { return p == 0; });
+      if ((!isMax && !unpadded) || op.getCeilMode())
+        return rewriter.notifyMatchFailure(op, "dynamic spatial dims");
+      int64_t span = w.dilations[i] * (w.kernel[i] - 1) + 1;
+      AffineExpr e = getAffineSymbolExpr(0, rewriter.getContext());
+      dynamicOut[i] = affine::makeComposedFoldedAffineApply(
+          rewriter, loc,
+          AffineMap::get(0, 1, (e + (w.pads[i] + w.pads[i + s] - span)).floorDiv(w.strides[i]) + 1),
+          {tensor::getMixedSize(rewriter, loc, x, i + 2)});
+      w.in.push_back(in);
+      w.out.push_back(out);
+      w.extra.push_back(0);
+      continue;
+    }
     int64_t padded = in + w.pads[i] + w.pads[i + s];
     int64_t need = (out - 1) * w.strides[i] + w.dilations[i] * (w.kernel[i] - 1) + 1;
     w.in.push_back(in);
@@ -101,13 +121,23 @@ LogicalResult lowerPool(OpTy op, PatternRewriter &rewriter, bool isMax, bool cou
   Value xp = padSpatial(rewriter, loc, x, 2, low, high, init);
   SmallVector<OpFoldResult> outDims = dimsOf(rewriter, loc, x);
   for (int64_t i = 0; i < s; ++i)
-    outDims[i + 2] = rewriter.getIndexAttr(w.out[i]);
+    outDims[i + 2] = dynamicOut[i] ? dynamicOut[i] : rewriter.getIndexAttr(w.out[i]);
   Value acc = filledTensor(rewriter, loc, rt, outDims, init);
   auto combine = [isMax, uns](OpBuilder &b, Location l, ValueRange v) -> Value {
     return isMax ? maxScalar(b, l, v[0], v[1], uns) : addScalar(b, l, v[0], v[1]);
   };
   Value y = windowReduce(rewriter, loc, xp, 2, w, acc, combine);
-  if (!isMax) {
+  if (!isMax && llvm::any_of(dynamicOut, [](OpFoldResult d) { return (bool)d; })) {
+    // Unpadded, floor mode: every window holds the whole kernel.
+    int64_t size = 1;
+    for (int64_t k : w.kernel)
+      size *= k;
+    Value count = scalarConst(rewriter, loc, et, (double)size);
+    y = buildElementwise(rewriter, loc, rt, {y},
+                         [count](OpBuilder &b, Location l, ValueRange v) -> Value {
+                           return arith::DivFOp::create(b, l, v[0], count);
+                         });
+  } else if (!isMax) {
     // Count of the elements each window averages over.
     auto spatial = RankedTensorType::get(w.in, et);
     Value ones = filledTensor(rewriter, loc, spatial, {}, scalarConst(rewriter, loc, et, 1));

@@ -9,6 +9,8 @@
 #include "passes/DlcToLinalg/Common.h"
 #include "passes/Passes.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+
 using namespace mlir;
 using namespace dlc::lowering;
 
@@ -35,9 +37,14 @@ struct ResizeLowering : OpRewritePattern<ResizeOp> {
     int64_t rank = xt.getRank();
     Value x = op.getX();
     SmallVector<OpFoldResult> outDims = dimsOf(rewriter, loc, x);
-    for (int64_t i = 0; i < rank; ++i)
+    for (int64_t i = 0; i < rank; ++i) {
       if (op.getSizes()[i] >= 0)
         outDims[i] = rewriter.getIndexAttr(op.getSizes()[i]);
+      else if (xt.isDynamicDim(i) && op.getScales()[i] != 1.0) // in * k or in / k
+        outDims[i] = affine::makeComposedFoldedAffineApply(
+            rewriter, loc, AffineMap::get(0, 1, scaledDim(op, i, rewriter.getContext())),
+            {outDims[i]});
+    }
     Value init = emptyTensor(rewriter, loc, rt, outDims);
     Value r = linalg::GenericOp::create(
                   rewriter, loc, TypeRange{rt}, ValueRange{}, ValueRange{init},
@@ -49,6 +56,17 @@ struct ResizeLowering : OpRewritePattern<ResizeOp> {
                   .getResult(0);
     rewriter.replaceOp(op, r);
     return success();
+  }
+
+public:
+  /// The extent of a dynamic dim resized by an integer factor or its reciprocal, as an
+  /// expression of the input's extent s0 (the importer allows only those).
+  static AffineExpr scaledDim(ResizeOp op, int64_t dim, MLIRContext *ctx) {
+    double s = op.getScales()[dim];
+    AffineExpr in = getAffineSymbolExpr(0, ctx);
+    if (s >= 1)
+      return in * (int64_t)std::llround(s);
+    return in.floorDiv((int64_t)std::llround(1 / s));
   }
 
 private:
@@ -88,16 +106,17 @@ private:
     return halfPixel; // half_pixel (the default)
   }
 
-  /// Clamps an integer index (i64) to [0, in - 1] and returns it as an index.
-  static Value clampIndex(OpBuilder &b, Location l, Value i, int64_t in) {
+  /// Clamps an integer index (i64) to [0, last] (last: i64) and returns it as an index.
+  static Value clampIndex(OpBuilder &b, Location l, Value i, Value last) {
     Type i64 = b.getI64Type();
     i = arith::MaxSIOp::create(b, l, i, scalarConst(b, l, i64, 0));
-    i = arith::MinSIOp::create(b, l, i, scalarConst(b, l, i64, in - 1));
+    i = arith::MinSIOp::create(b, l, i, last);
     return arith::IndexCastOp::create(b, l, b.getIndexType(), i);
   }
 
-  /// The taps (index, weight) of one resized dim at source coordinate `xs`.
-  static SmallVector<Tap> taps(ResizeOp op, OpBuilder &b, Location l, Value xs, int64_t in) {
+  /// The taps (index, weight) of one resized dim at source coordinate `xs`; `last` (i64)
+  /// is the input's last index along it.
+  static SmallVector<Tap> taps(ResizeOp op, OpBuilder &b, Location l, Value xs, Value in) {
     Type f64 = b.getF64Type(), i64 = b.getI64Type();
     auto c = [&](double v) { return scalarConst(b, l, f64, v); };
     StringRef mode = op.getMode();
@@ -148,7 +167,7 @@ private:
         Value inside = arith::AndIOp::create(
             b, l,
             arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, idx, scalarConst(b, l, i64, 0)),
-            arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, idx, scalarConst(b, l, i64, in)));
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::sle, idx, in));
         t.weight = arith::SelectOp::create(b, l, inside, t.weight, c(0));
         sum = add(sum, t.weight);
       }
@@ -168,9 +187,21 @@ private:
       Value o = linalg::IndexOp::create(b, l, d);
       ArrayRef<double> roi = op.getRoi();
       bool identityRoi = roi.empty() || (roi[d] == 0.0 && roi[d + rank] == 1.0);
-      if (op.getSizes()[d] < 0 || xt.isDynamicDim(d) ||
-          (op.getSizes()[d] == xt.getDimSize(d) && op.getScales()[d] == 1.0 && identityRoi)) {
+      bool dynamicResize = xt.isDynamicDim(d) && op.getScales()[d] != 1.0;
+      if (!dynamicResize &&
+          (op.getSizes()[d] < 0 || xt.isDynamicDim(d) ||
+           (op.getSizes()[d] == xt.getDimSize(d) && op.getScales()[d] == 1.0 && identityRoi))) {
         perDim.push_back({{o, scalarConst(b, l, f64, 1)}});
+        continue;
+      }
+      if (dynamicResize) {
+        // The importer allows only coordinate modes that need the scale alone; `in`
+        // here just keeps pytorch_half_pixel's one-pixel case out of the way.
+        Value dim = arith::IndexCastOp::create(b, l, b.getI64Type(),
+                                               tensor::DimOp::create(b, l, x, d));
+        Value last = arith::SubIOp::create(b, l, dim, scalarConst(b, l, b.getI64Type(), 1));
+        Value xs = coordinate(op, b, l, d, o, 1e9, 1e9 * op.getScales()[d]);
+        perDim.push_back(taps(op, b, l, xs, last));
         continue;
       }
       int64_t in = xt.getDimSize(d), out = op.getSizes()[d];
@@ -183,7 +214,7 @@ private:
         Value out1 = arith::OrIOp::create(b, l, lo, hi);
         outside = outside ? (Value)arith::OrIOp::create(b, l, outside, out1) : out1;
       }
-      perDim.push_back(taps(op, b, l, xs, in));
+      perDim.push_back(taps(op, b, l, xs, scalarConst(b, l, b.getI64Type(), in - 1)));
     }
     // Sum over the product of taps: weight(product) * x[indices].
     Value acc;

@@ -22,7 +22,8 @@ Writes six opset-17 models, each with a symbolic batch dim "N", into OUTDIR:
   shapes.onnx   x[N,8,16]: shapes computed in the graph from the symbolic batch, as
                 exporters write them (Shape -> Gather -> Unsqueeze -> Concat -> Reshape,
                 Expand and ConstantOfShape to such shapes, Mul/Div/Slice of shape
-                values); two outputs
+                values, Range to the batch, a table sliced to the batch, x[:-1]);
+                four outputs
 
 Weights are initializers drawn from a seeded normal distribution (* 0.1); shape tensors
 and scalars are Constant nodes, as exporters write them. For batch sizes 1 and 3 it also
@@ -234,7 +235,15 @@ def make_shapes():
                                      i64("d", [4])]), i64("k", [4])])
     y2 = g.op("Reshape", ["x", g.op("Concat", [rows, i64("r4", [4]), last], axis=0)])
     y2 = g.op("Relu", [y2])
-    return g.model("shapes", ["N", 8, 16], [y1, y2], [["N", 32, 4], ["M", 4, 16]])
+    # Range to the batch (position ids), a table sliced to the batch, and a slice of the
+    # symbolic dim from its end (x[:-1]; empty at batch 1).
+    ids = g.op("Range", [i64("start", 0), n, i64("delta", 1)])
+    ids = g.op("Cast", [g.op("Unsqueeze", [ids, i64("ax1", [1])])], to=TensorProto.FLOAT)
+    table = g.op("Slice", [g.weight("table", (16, 4)), i64("t0", [0]), n1, i64("tax", [0])])
+    y3 = g.op("Add", [table, ids])
+    y4 = g.op("Slice", ["x", i64("b0", [0]), i64("bm1", [-1]), i64("bax", [0])])
+    return g.model("shapes", ["N", 8, 16], [y1, y2, y3, y4],
+                   [["N", 32, 4], ["M", 4, 16], ["N", 4], ["K", 8, 16]])
 
 
 def reference_outputs(model, inputs):

@@ -23,9 +23,11 @@ constexpr const char *kUsage =
 Runs a compiled dlc artifact on input tensors and reports its outputs.
 
   INPUT               a .npy file or an ONNX TensorProto .pb file; positional inputs
-                      bind to the model's inputs in order
+                      bind to the model's inputs in order (a bfloat16 input takes
+                      uint16 data as its bits)
   --input NAME=PATH   binds the file PATH to the model input named NAME
-  --output-dir DIR    writes output i to DIR/output_<i>.npy (DIR is created if missing)
+  --output-dir DIR    writes output i to DIR/output_<i>.npy (DIR is created if missing;
+                      bfloat16 as uint16 bits)
   --repeat N          runs N times (default 1) and also reports the median time of
                       runs 2..N (warm: plans cached, CUDA Graphs replayed)
   --profile           times every launch (median over the warm runs; at least 10

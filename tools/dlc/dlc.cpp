@@ -44,7 +44,9 @@ commands:
       INPUT is a .npy or ONNX TensorProto .pb file; positional inputs bind to the
       graph's inputs in order. Writes DIR/output_<i>.npy and prints one line per
       output. Small inputs that feed compile-time parameters (Reshape's shape, Clip's
-      bounds, ...) are specialized to the given values.
+      bounds, ...) are specialized to the given values. numpy has no bfloat16: a
+      bfloat16 input takes uint16 data as its bits, and a bfloat16 output is written
+      as uint16 bits.
   inspect ART.dlc [--json]
       Shows an artifact's target, inputs, outputs, kernels and the ONNX nodes each
       covers, launches, weight bytes and arena bytes.

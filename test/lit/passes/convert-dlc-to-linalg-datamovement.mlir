@@ -56,6 +56,31 @@ func.func @expand_symbolic(%x: tensor<1x3xf32>, %w: tensor<?x5xf32>) -> tensor<?
   return %y : tensor<?x3xf32>
 }
 
+// A Range to a symbolic count: start + i * delta over a tensor sized from dims_of.
+// CHECK-LABEL: func @range_symbolic
+// CHECK: %[[N:.*]] = tensor.dim %{{.*}}, %c0{{.*}} : tensor<?x5xf32>
+// CHECK: tensor.empty(%[[N]]) : tensor<?xi64>
+// CHECK: linalg.index 0
+// CHECK: arith.index_cast %{{.*}} : index to i64
+func.func @range_symbolic(%w: tensor<?x5xf32>) -> tensor<?xi64> {
+  %r = dlc.range %w {range = affine_map<()[s0] -> (0, 1, s0)>} : (tensor<?x5xf32>) -> tensor<?xi64>
+  return %r : tensor<?xi64>
+}
+
+// A slice with symbolic bounds reads x at start + i * step, clamped into the dim.
+// CHECK-LABEL: func @symbolic_slice
+// CHECK: tensor.empty(%{{.*}}) : tensor<?x4xf32>
+// CHECK: linalg.generic
+// CHECK: arith.maxsi
+// CHECK: arith.minsi
+// CHECK: tensor.extract %{{.*}} : tensor<16x4xf32>
+func.func @symbolic_slice(%t: tensor<16x4xf32>, %w: tensor<?x5xf32>) -> tensor<?x4xf32> {
+  %y = dlc.symbolic_slice %t, %w {axes = array<i64: 0>, steps = array<i64: 1>,
+                                  bounds = affine_map<()[s0] -> (0, s0)>}
+      : (tensor<16x4xf32>, tensor<?x5xf32>) -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}
+
 // GatherND reads each coordinate from the last dim of the indices.
 // CHECK-LABEL: func @gather_nd
 // CHECK: linalg.generic
