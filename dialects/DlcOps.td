@@ -664,12 +664,17 @@ def Dlc_ResizeOp : Dlc_Op<"resize"> {
            cubic_coeff_a = -7.5e-01 : f32, exclude_outside = false,
            extrapolation_value = 0.0 : f32} : (tensor<?x3x4x4xf32>) -> tensor<?x3x8x8xf32>
     ```
+      A size computed from shapes (Resize to a skip connection's size) is symbolic: the
+    `sizes` entry INT64_MIN takes the result of `sym_sizes` over the dims of `dims_of`
+    (as dlc.reshape's `sym_shape`), and the kernel computes that dim's scale as
+    output / input extent.
   }];
-  let arguments = (ins AnyTensor:$x, DenseI64ArrayAttr:$sizes, DenseF64ArrayAttr:$scales,
+  let arguments = (ins AnyTensor:$x, Variadic<AnyTensor>:$dims_of,
+                       DenseI64ArrayAttr:$sizes, DenseF64ArrayAttr:$scales,
                        DenseF64ArrayAttr:$roi, StrAttr:$mode,
                        StrAttr:$coordinate_transformation_mode, StrAttr:$nearest_mode,
                        F32Attr:$cubic_coeff_a, BoolAttr:$exclude_outside,
-                       F32Attr:$extrapolation_value);
+                       F32Attr:$extrapolation_value, OptionalAttr<AffineMapAttr>:$sym_sizes);
   let results = (outs AnyTensor:$y);
 }
 

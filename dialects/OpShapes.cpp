@@ -817,9 +817,16 @@ LogicalResult ResizeOp::inferResultShapes(ArrayRef<SymShape> ops,
   StringRef mode = getMode();
   if (mode != "nearest" && mode != "linear" && mode != "cubic")
     return emitOpError("unknown mode '") << mode << "'";
+  auto sym = symbolicEntries(*this, getSizes(), getSymSizes(), ops.drop_front());
+  if (failed(sym))
+    return failure();
   SymShape out;
   for (size_t i = 0; i < rank; ++i) {
     int64_t s = getSizes()[i];
+    if (s == kSymbolicEntry) {
+      out.push_back((*sym)[i]);
+      continue;
+    }
     if (s < -1)
       return emitOpError("invalid output size ") << s;
     if (s >= 0 && !constDim(ops[0][i]))

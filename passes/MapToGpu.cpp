@@ -543,9 +543,11 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
     if (kernels.empty())
       return;
     if (emulate) {
-      for (func::FuncOp func : kernels)
+      for (func::FuncOp func : kernels) {
         if (failed(emulateOnCpu(func)))
           return signalPassFailure();
+        hoistStaticAllocas(func);
+      }
       return;
     }
     OpBuilder b(module.getBodyRegion());
@@ -571,6 +573,23 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
     rewriter.setInsertionPoint(blocks);
     IndexGridAlgebra algebra{rewriter, blocks.getLoc(), entry};
     return evaluateLaunchGrid(config.getGrid(), algebra);
+  }
+
+  /// Emulation runs every block and thread of the kernel in loops, on one CPU stack: a
+  /// static alloca (a thread's private buffer, a block's shared memory) left in those
+  /// loops takes new stack in each iteration once LLVM drops the scopes, and a large
+  /// grid overflows it. Each becomes one buffer at the function's entry, which the
+  /// sequential blocks and threads reuse (on a GPU their contents are undefined at
+  /// start as well).
+  static void hoistStaticAllocas(func::FuncOp func) {
+    Block &entry = func.getBody().front();
+    SmallVector<memref::AllocaOp> allocas;
+    func.walk([&](memref::AllocaOp a) {
+      if (a->getBlock() != &entry && a.getType().hasStaticShape() && a->getNumOperands() == 0)
+        allocas.push_back(a);
+    });
+    for (memref::AllocaOp a : allocas)
+      a->moveBefore(&entry, entry.begin());
   }
 
   /// The GPU mapping of `func`, run on the CPU: block ids wg, wg + nwg, ... and every

@@ -87,6 +87,9 @@ struct CompileResult {
   /// Bytes the launches read and write in one run (each kernel's inputs and outputs),
   /// with symbolic dims taken as 1: an estimate of the memory traffic.
   uint64_t bytesMoved = 0;
+  /// The shapeTensorInputs a node took as compile-time values (the artifact is valid
+  /// for those values only), sorted.
+  std::vector<std::string> specializedInputs;
 };
 
 /// Compiles an ONNX model file (`.onnx`, or ONNX text `.onnxtxt`).
@@ -96,6 +99,34 @@ Expected<CompileResult> compileBytes(const std::string &bytes, const CompileOpti
 /// Compiles a model file and loads it, ready to run (JIT).
 Expected<std::unique_ptr<Model>> jitFile(const std::string &path,
                                          const CompileOptions &options = {});
+
+/// A model compiled for the inputs it runs with (JIT). Inputs of at most
+/// kMaxSpecializedElements elements are offered to the compiler as compile-time values;
+/// those a node needs (a Reshape's shape that depends on data, not on shapes) are baked
+/// into the compiled variant, which is cached under their values. A run whose values of
+/// those inputs differ compiles (and caches) another variant; symbolic dims never cause
+/// a recompile. Thread-safe.
+class JitModel {
+public:
+  static constexpr int64_t kMaxSpecializedElements = 4096;
+  /// Reads the model's inputs; compiles at the first run.
+  static Expected<std::unique_ptr<JitModel>> open(const std::string &path,
+                                                  const CompileOptions &options = {});
+  ~JitModel();
+  /// Runs with `inputs` (bound to inputs() in order), compiling a variant if needed.
+  Expected<std::vector<Tensor>> run(const std::vector<Tensor> &inputs);
+  /// The graph inputs (names and dtypes; shapes empty).
+  const std::vector<TensorInfo> &inputs() const;
+  /// Variants compiled so far (1 after the first run of a model that needs none).
+  size_t compiles() const;
+  /// The inputs the latest compile specialized on.
+  std::vector<std::string> specializedInputs() const;
+
+private:
+  JitModel();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 /// Names and dtypes of an ONNX model's graph inputs (initializers excluded), in order,
 /// read without compiling; shapes are left empty.

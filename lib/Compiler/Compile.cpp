@@ -10,6 +10,11 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+
 using namespace mlir;
 
 namespace dlc {
@@ -187,10 +192,15 @@ Expected<CompileResult> compileFile(const std::string &path, const CompileOption
   for (const auto &[name, tensor] : options.shapeTensorInputs)
     if (Attribute a = tensorAttr(*ctx, tensor))
       importOptions.constantInputs[name] = a;
+  std::set<std::string> used;
+  importOptions.usedConstantInputs = &used;
   OwningOpRef<ModuleOp> module = importer::importModelFile(*ctx, path, importOptions);
   if (!module)
     return errors.status("cannot import " + path);
-  return compileModule(*ctx, *module, options);
+  auto result = compileModule(*ctx, *module, options);
+  if (result)
+    result->specializedInputs.assign(used.begin(), used.end());
+  return result;
 }
 
 Expected<CompileResult> compileBytes(const std::string &bytes, const CompileOptions &options) {
@@ -211,6 +221,90 @@ Expected<std::unique_ptr<Model>> jitFile(const std::string &path, const CompileO
   if (!compiled)
     return compiled.status();
   return Model::loadBytes(compiled->bytes.data(), compiled->bytes.size());
+}
+
+struct JitModel::Impl {
+  std::string path;
+  CompileOptions options;
+  std::vector<TensorInfo> inputs;
+  mutable std::mutex mutex;
+  /// The inputs the variants specialize on (from the latest compile) and the variants,
+  /// keyed by those inputs' dtypes, shapes and bytes.
+  std::vector<std::string> specialized;
+  std::map<std::string, std::shared_ptr<Model>> variants;
+  size_t compiles = 0;
+
+  std::string keyOf(const std::vector<Tensor> &values) const {
+    std::string key;
+    for (const std::string &name : specialized)
+      for (size_t i = 0; i < inputs.size() && i < values.size(); ++i)
+        if (inputs[i].name == name) {
+          const Tensor &t = values[i];
+          key += name + ":" + std::to_string(static_cast<int>(t.dtype));
+          for (int64_t d : t.shape)
+            key += "," + std::to_string(d);
+          key += "=";
+          key.append(reinterpret_cast<const char *>(t.data.data()), t.data.size());
+          key += ";";
+        }
+    return key;
+  }
+};
+
+JitModel::JitModel() : impl_(std::make_unique<Impl>()) {}
+JitModel::~JitModel() = default;
+
+Expected<std::unique_ptr<JitModel>> JitModel::open(const std::string &path,
+                                                   const CompileOptions &options) {
+  auto declared = modelInputs(path);
+  if (!declared)
+    return declared.status();
+  std::unique_ptr<JitModel> jit(new JitModel());
+  jit->impl_->path = path;
+  jit->impl_->options = options;
+  jit->impl_->options.emit = EmitKind::Artifact;
+  jit->impl_->inputs = std::move(*declared);
+  return jit;
+}
+
+Expected<std::vector<Tensor>> JitModel::run(const std::vector<Tensor> &values) {
+  std::shared_ptr<Model> model;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    auto it = impl_->compiles ? impl_->variants.find(impl_->keyOf(values))
+                              : impl_->variants.end();
+    if (it != impl_->variants.end()) {
+      model = it->second;
+    } else {
+      CompileOptions o = impl_->options;
+      for (size_t i = 0; i < values.size() && i < impl_->inputs.size(); ++i)
+        if (values[i].numElements() <= kMaxSpecializedElements)
+          o.shapeTensorInputs[impl_->inputs[i].name] = values[i];
+      auto compiled = compileFile(impl_->path, o);
+      if (!compiled)
+        return compiled.status();
+      auto loaded = Model::loadBytes(compiled->bytes.data(), compiled->bytes.size());
+      if (!loaded)
+        return loaded.status();
+      ++impl_->compiles;
+      impl_->specialized = compiled->specializedInputs;
+      model = std::shared_ptr<Model>(std::move(*loaded));
+      impl_->variants[impl_->keyOf(values)] = model;
+    }
+  }
+  return model->run(values);
+}
+
+const std::vector<TensorInfo> &JitModel::inputs() const { return impl_->inputs; }
+
+size_t JitModel::compiles() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->compiles;
+}
+
+std::vector<std::string> JitModel::specializedInputs() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->specialized;
 }
 
 std::vector<std::string> cudaArchitectures() {

@@ -119,6 +119,7 @@ private:
   std::unordered_map<std::string, Value> values;
   DenseMap<Value, SymShape> shapes;
   DenseMap<Value, std::optional<SmallVector<AffineExpr>>> symValues;
+  DenseSet<Value> usedArgConstants;
   DenseMap<Value, DenseElementsAttr> argConstants;
   int blobCounter = 0;
 };
@@ -411,6 +412,7 @@ LogicalResult ModelImporter::importNodes(const onnx::GraphProto &g) {
     NodeImporter ni(node, opset, b, loc, std::move(ins), shapes, argConstants);
     ni.training = options.training;
     ni.symCache = &symValues;
+    ni.usedArgConstants = &usedArgConstants;
     ni.parseTensor = [&](const onnx::TensorProto &t) { return tensorToAttr(t, loc); };
     if (failed((*h)(ni)))
       return failure();
@@ -569,6 +571,10 @@ OwningOpRef<ModuleOp> ModelImporter::run(const onnx::ModelProto &model) {
   func->setAttr(attrs::kOutputNames, b.getArrayAttr(outputNames));
   func->setAttr(attrs::kInputDimNames, b.getArrayAttr(argDimNames));
   func->setAttr(attrs::kOpset, b.getI64IntegerAttr(opset));
+  if (options.usedConstantInputs)
+    for (auto [i, vi] : llvm::enumerate(graphInputs))
+      if (i < entry->getNumArguments() && usedArgConstants.contains(entry->getArgument(i)))
+        options.usedConstantInputs->insert(vi->name());
   if (failed(verify(*module)))
     return nullptr;
   return module;

@@ -6,6 +6,7 @@
 #include "mlir/IR/OwningOpRef.h"
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,8 @@ struct ImportOptions {
   /// specialized, so the compiled model is valid for these values only (the JIT path
   /// compiles and runs with the same inputs).
   std::map<std::string, mlir::Attribute> constantInputs;
+  /// When set, receives the names of the constantInputs a node did take as constants.
+  std::set<std::string> *usedConstantInputs = nullptr;
   /// Training: float initializers that are not scalars become trailing arguments of
   /// @main (named in `dlc.input_names`, marked `dlc.initializer`) instead of
   /// constants; their values are stored in `initializerValues` when it is set.

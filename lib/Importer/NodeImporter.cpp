@@ -98,8 +98,11 @@ std::optional<DenseElementsAttr> NodeImporter::constInput(size_t i) const {
   if (matchPattern(v, m_Constant(&d)))
     return d;
   auto it = argConstants.find(v);
-  if (it != argConstants.end())
+  if (it != argConstants.end()) {
+    if (usedArgConstants)
+      usedArgConstants->insert(v);
     return it->second;
+  }
   return std::nullopt;
 }
 

@@ -10,6 +10,7 @@
 
 #include "dialects/DlcDialect.h"
 
+#include "llvm/ADT/DenseSet.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "onnx/onnx_pb.h"
@@ -128,7 +129,17 @@ public:
     llvm::SmallVector<int64_t> shape;
     mlir::AffineMapAttr symShape;
   };
-  SymOperands symOperands(llvm::ArrayRef<mlir::AffineExpr> exprs);
+  /// Fails (with an error naming the node) when an expression uses a dim that is not
+  /// related to the graph inputs.
+  mlir::FailureOr<SymOperands> symOperands(llvm::ArrayRef<mlir::AffineExpr> exprs);
+  /// `x` reshaped to `shape` (dlc.reshape, symbolic where the entries are).
+  mlir::FailureOr<mlir::Value> reshapeTo(mlir::Value x, llvm::ArrayRef<mlir::AffineExpr> shape);
+  /// `x` sliced to [start, end) along `axis` (both normalized, within the dim):
+  /// dlc.slice when both are constant on a static dim, else dlc.symbolic_slice.
+  mlir::FailureOr<mlir::Value> sliceTo(mlir::Value x, int64_t axis, mlir::AffineExpr start,
+                                       mlir::AffineExpr end);
+  /// Receives each graph input whose JIT-specialized value a node took as a constant.
+  llvm::DenseSet<mlir::Value> *usedArgConstants = nullptr;
   /// Memo of symValue across the nodes of a graph (owned by the model importer).
   llvm::DenseMap<mlir::Value, std::optional<llvm::SmallVector<mlir::AffineExpr>>> *symCache =
       nullptr;

@@ -45,12 +45,14 @@ Value repeatHeads(Compose &c, Value x, int64_t group) {
   Value u = c.reshape(x, {0, *h, 1, *t, *d});
   SmallVector<AffineExpr> target{s[0], s[1], getAffineConstantExpr(group, c.n.ctx()), s[2],
                                  s[3]};
-  NodeImporter::SymOperands so = c.n.symOperands(target);
-  SmallVector<NamedAttribute> attrs{c.n.named("shape", c.n.i64s(so.shape))};
+  auto sop = c.n.symOperands(target);
+  if (failed(sop))
+    return c.failed = true, nullptr;
+  SmallVector<NamedAttribute> attrs{c.n.named("shape", c.n.i64s(sop->shape))};
   SmallVector<Value> ins{u};
-  if (so.symShape) {
-    attrs.push_back(c.n.named("sym_shape", so.symShape));
-    ins.append(so.dimsOf);
+  if (sop->symShape) {
+    attrs.push_back(c.n.named("sym_shape", sop->symShape));
+    ins.append(sop->dimsOf);
   }
   Value e = c.op("dlc.expand", c.type(x), ins, attrs);
   return c.reshape(e, {0, *h * group, *t, *d});

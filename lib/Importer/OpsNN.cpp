@@ -190,10 +190,12 @@ LogicalResult importLayerNormWithStats(NodeImporter &n) {
   return success();
 }
 
-/// A ConvTranspose's static geometry, pads resolved (auto_pad, output_shape).
+/// A ConvTranspose's geometry, pads resolved (auto_pad, output_shape). Spatial dims may
+/// be symbolic (`in`); the channels and the kernel are static.
 struct ConvTransposeGeometry {
   int64_t rank = 0, spatial = 0;
-  std::vector<int64_t> in, kernel, strides, dil, outPad, pads;
+  SymShape in;
+  std::vector<int64_t> kernel, strides, dil, outPad, pads;
 };
 
 FailureOr<ConvTransposeGeometry> convTransposeGeometry(NodeImporter &n, Value x, Value w) {
@@ -205,13 +207,9 @@ FailureOr<ConvTransposeGeometry> convTransposeGeometry(NodeImporter &n, Value x,
     return n.error() << "input and weight must have equal rank >= 3", failure();
   if (n.attrInt("group", 1) != 1)
     return n.error() << "grouped ConvTranspose is not supported", failure();
-  g.in.assign(g.rank, 0);
-  for (int64_t i = 1; i < g.rank; ++i) {
-    auto d = constDim(xs[i]);
-    if (!d)
-      return n.error() << "ConvTranspose needs static channel and spatial dims", failure();
-    g.in[i] = *d;
-  }
+  if (!constDim(xs[1]))
+    return n.error() << "ConvTranspose needs static input channels", failure();
+  g.in = xs;
   for (int64_t i = 2; i < g.rank; ++i) {
     auto k = constDim(ws[i]);
     if (!k || !constDim(ws[1]))
@@ -231,11 +229,18 @@ FailureOr<ConvTransposeGeometry> convTransposeGeometry(NodeImporter &n, Value x,
   auto outShape = n.attrInts("output_shape");
   if (outShape || autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
     for (int64_t i = 0; i < s; ++i) {
-      int64_t full =
-          g.strides[i] * (g.in[i + 2] - 1) + g.outPad[i] + (g.kernel[i] - 1) * g.dil[i] + 1;
-      int64_t target =
-          outShape ? (*outShape)[outShape->size() - s + i] : g.in[i + 2] * g.strides[i];
-      int64_t total = full - target;
+      // full - target, where full = stride * (in - 1) + output_padding + reach + 1 and
+      // target = in * stride (SAME): independent of `in`, so symbolic dims are fine.
+      int64_t reachPlus = g.outPad[i] + (g.kernel[i] - 1) * g.dil[i] + 1;
+      int64_t total;
+      if (outShape) {
+        auto in = constDim(g.in[i + 2]);
+        if (!in)
+          return n.error() << "output_shape needs static spatial dims", failure();
+        total = g.strides[i] * (*in - 1) + reachPlus - (*outShape)[outShape->size() - s + i];
+      } else {
+        total = reachPlus - g.strides[i];
+      }
       bool upper = autoPad != "SAME_LOWER";
       g.pads[i] = upper ? total / 2 : total - total / 2;
       g.pads[i + s] = total - g.pads[i];
@@ -246,26 +251,20 @@ FailureOr<ConvTransposeGeometry> convTransposeGeometry(NodeImporter &n, Value x,
   return g;
 }
 
-FailureOr<Value> reshapeTo(NodeImporter &n, Type t, Value v, ArrayRef<int64_t> shape) {
-  return n.build1("dlc.reshape", t, {v},
-                  {n.named("shape", n.i64s(shape)), n.named("allowzero", n.b.getBoolAttr(false))});
-}
-
 /// Step 1 of ConvTranspose: stride - 1 zeros between the input elements along each
-/// strided spatial dim; `shape` gets the new spatial extents.
-FailureOr<Value> insertStrideZeros(NodeImporter &n, Value x, const ConvTransposeGeometry &g,
-                                   std::vector<int64_t> &shape) {
+/// strided spatial dim (reshape with a unit dim, pad it, merge, cut the trailing zeros).
+FailureOr<Value> insertStrideZeros(NodeImporter &n, Value x, const ConvTransposeGeometry &g) {
   Type t = n.elementType(x);
   Value cur = x;
-  shape = g.in;
-  shape[0] = 0; // keep the (possibly dynamic) batch dim
   for (int64_t i = 0; i < g.spatial; ++i) {
-    int64_t st = g.strides[i], len = shape[i + 2];
+    int64_t st = g.strides[i];
     if (st == 1)
       continue;
-    std::vector<int64_t> split(shape);
-    split.insert(split.begin() + i + 3, 1);
-    auto a = reshapeTo(n, t, cur, split);
+    SymShape shape = n.shapeOf(cur);
+    AffineExpr len = shape[i + 2];
+    SymShape split(shape);
+    split.insert(split.begin() + i + 3, getAffineConstantExpr(1, n.ctx()));
+    auto a = n.reshapeTo(cur, split);
     if (failed(a))
       return failure();
     std::vector<int64_t> zeroPads(2 * (g.rank + 1), 0);
@@ -276,51 +275,49 @@ FailureOr<Value> insertStrideZeros(NodeImporter &n, Value x, const ConvTranspose
                   n.named("value", n.b.getF64FloatAttr(0))});
     if (failed(p))
       return failure();
-    std::vector<int64_t> merged(shape);
+    SymShape merged(shape);
     merged[i + 2] = len * st;
-    auto mrg = reshapeTo(n, t, *p, merged);
+    auto mrg = n.reshapeTo(*p, merged);
     if (failed(mrg))
       return failure();
-    auto sl =
-        n.build1("dlc.slice", t, {*mrg},
-                 {n.named("starts", n.i64s({0})), n.named("ends", n.i64s({(len - 1) * st + 1})),
-                  n.named("axes", n.i64s({i + 2})), n.named("steps", n.i64s({1}))});
+    auto sl = n.sliceTo(*mrg, i + 2, getAffineConstantExpr(0, n.ctx()), (len - 1) * st + 1);
     if (failed(sl))
       return failure();
     cur = *sl;
-    shape[i + 2] = (len - 1) * st + 1;
   }
   return cur;
 }
 
 /// Step 2 of ConvTranspose: pad by the kernel's reach minus the pads (negative: crop).
-FailureOr<Value> padToReach(NodeImporter &n, Value cur, const ConvTransposeGeometry &g,
-                            ArrayRef<int64_t> shape) {
+FailureOr<Value> padToReach(NodeImporter &n, Value cur, const ConvTransposeGeometry &g) {
   Type t = n.elementType(cur);
   int64_t rank = g.rank, s = g.spatial;
-  std::vector<int64_t> padAll(2 * rank, 0), cropStart, cropEnd, cropAxes, ones;
-  bool crop = false;
+  std::vector<int64_t> padAll(2 * rank, 0), begins(s), ends(s);
   for (int64_t i = 0; i < s; ++i) {
     int64_t reach = g.dil[i] * (g.kernel[i] - 1);
-    int64_t b = reach - g.pads[i], e = reach - g.pads[i + s] + g.outPad[i];
-    padAll[i + 2] = std::max<int64_t>(b, 0);
-    padAll[rank + i + 2] = std::max<int64_t>(e, 0);
-    int64_t len = shape[i + 2] + padAll[i + 2] + padAll[rank + i + 2];
-    cropAxes.push_back(i + 2);
-    cropStart.push_back(b < 0 ? -b : 0);
-    cropEnd.push_back(e < 0 ? len + e : len);
-    ones.push_back(1);
-    crop |= b < 0 || e < 0;
+    begins[i] = reach - g.pads[i];
+    ends[i] = reach - g.pads[i + s] + g.outPad[i];
+    padAll[i + 2] = std::max<int64_t>(begins[i], 0);
+    padAll[rank + i + 2] = std::max<int64_t>(ends[i], 0);
   }
   auto padded =
       n.build1("dlc.pad", t, {cur},
                {n.named("pads", n.i64s(padAll)), n.named("mode", n.b.getStringAttr("constant")),
                 n.named("value", n.b.getF64FloatAttr(0))});
-  if (failed(padded) || !crop)
-    return padded;
-  return n.build1("dlc.slice", t, {*padded},
-                  {n.named("starts", n.i64s(cropStart)), n.named("ends", n.i64s(cropEnd)),
-                   n.named("axes", n.i64s(cropAxes)), n.named("steps", n.i64s(ones))});
+  if (failed(padded))
+    return failure();
+  Value v = *padded;
+  for (int64_t i = 0; i < s; ++i) {
+    if (begins[i] >= 0 && ends[i] >= 0)
+      continue;
+    AffineExpr len = n.shapeOf(v)[i + 2];
+    auto cropped = n.sliceTo(v, i + 2, getAffineConstantExpr(std::max<int64_t>(-begins[i], 0), n.ctx()),
+                             ends[i] < 0 ? len + ends[i] : len);
+    if (failed(cropped))
+      return failure();
+    v = *cropped;
+  }
+  return v;
 }
 
 /// Step 3 of ConvTranspose: the weight [C, M, K...] as [M, C, K...], flipped spatially.
@@ -349,11 +346,10 @@ LogicalResult importConvTranspose(NodeImporter &n) {
   FailureOr<ConvTransposeGeometry> g = convTransposeGeometry(n, x, w);
   if (failed(g))
     return failure();
-  std::vector<int64_t> shape;
-  FailureOr<Value> zeros = insertStrideZeros(n, x, *g, shape);
+  FailureOr<Value> zeros = insertStrideZeros(n, x, *g);
   if (failed(zeros))
     return failure();
-  FailureOr<Value> padded = padToReach(n, *zeros, *g, shape);
+  FailureOr<Value> padded = padToReach(n, *zeros, *g);
   if (failed(padded))
     return failure();
   FailureOr<Value> wf = flippedWeight(n, w, *g);

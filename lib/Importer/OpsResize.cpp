@@ -29,6 +29,73 @@ FailureOr<std::vector<double>> constDoubles(NodeImporter &n, size_t i, const cha
   return out;
 }
 
+/// Resize (opset 11+) to sizes computed from shapes: each symbolic size's dim gets the
+/// scale output / input at run time; the coordinate mode must be one that needs only
+/// that scale (and align_corners).
+LogicalResult importSymbolicSizeResize(NodeImporter &n, ArrayRef<AffineExpr> sizes) {
+  Value x = n.input(0);
+  int64_t rank = n.rankOf(x);
+  std::vector<int64_t> axes;
+  if (auto a = n.attrInts("axes")) {
+    for (int64_t v : *a) {
+      auto ax = normalizeAxis(v, rank);
+      if (!ax)
+        return n.error() << "axis " << v << " out of range";
+      axes.push_back(*ax);
+    }
+  } else {
+    for (int64_t i = 0; i < rank; ++i)
+      axes.push_back(i);
+  }
+  if (sizes.size() != axes.size())
+    return n.error() << "sizes must have one entry per resized axis";
+  if (n.attrString("keep_aspect_ratio_policy", "stretch") != "stretch")
+    return n.error() << "keep_aspect_ratio_policy needs constant sizes";
+  std::string coord = n.attrString("coordinate_transformation_mode", "half_pixel");
+  if (coord != "half_pixel" && coord != "pytorch_half_pixel" && coord != "asymmetric" &&
+      coord != "align_corners" && coord != "tf_half_pixel_for_nn")
+    return n.error() << "sizes computed from shapes need coordinate_transformation_mode "
+                        "half_pixel, pytorch_half_pixel, asymmetric, align_corners or "
+                        "tf_half_pixel_for_nn";
+  SymShape in = n.shapeOf(x);
+  SmallVector<AffineExpr> full(in.begin(), in.end());
+  for (size_t i = 0; i < axes.size(); ++i)
+    full[axes[i]] = sizes[i];
+  auto so = n.symOperands(full);
+  if (failed(so))
+    return failure();
+  std::vector<int64_t> outSizes(rank, -1);
+  std::vector<double> scales(rank, 1.0);
+  for (size_t i = 0; i < axes.size(); ++i) {
+    int64_t a = axes[i];
+    if (so->shape[a] == kSymbolicEntry) {
+      outSizes[a] = kSymbolicEntry;
+      scales[a] = 0; // computed at run time
+    } else if (auto c = constDim(in[a])) {
+      outSizes[a] = so->shape[a];
+      scales[a] = (double)so->shape[a] / (double)*c;
+    } else {
+      return n.error() << "a constant size for a symbolic dim is not supported";
+    }
+  }
+  Builder &b = n.b;
+  SmallVector<Value> operands{x};
+  SmallVector<NamedAttribute> attrs{
+      n.named("sizes", n.i64s(outSizes)), n.named("scales", b.getDenseF64ArrayAttr(scales)),
+      n.named("roi", b.getDenseF64ArrayAttr({})),
+      n.named("mode", b.getStringAttr(n.attrString("mode", "nearest"))),
+      n.named("coordinate_transformation_mode", b.getStringAttr(coord)),
+      n.named("nearest_mode", b.getStringAttr(n.attrString("nearest_mode", "round_prefer_floor"))),
+      n.named("cubic_coeff_a", b.getF32FloatAttr(n.attrFloat("cubic_coeff_a", -0.75f))),
+      n.named("exclude_outside", b.getBoolAttr(n.attrInt("exclude_outside", 0))),
+      n.named("extrapolation_value", b.getF32FloatAttr(n.attrFloat("extrapolation_value", 0.0f)))};
+  if (so->symShape) {
+    attrs.push_back(n.named("sym_sizes", so->symShape));
+    operands.append(so->dimsOf);
+  }
+  return n.result(n.build1("dlc.resize", n.elementType(x), operands, attrs));
+}
+
 /// Resize, or Upsample when `v10` (scales as input 1, or the `scales` attribute of
 /// Upsample-7): asymmetric coordinates, nearest rounding down.
 LogicalResult importResize(NodeImporter &n, bool v10) {
@@ -49,12 +116,26 @@ LogicalResult importResize(NodeImporter &n, bool v10) {
   } else {
     auto r = constDoubles(n, 1, "roi");
     auto sc = constDoubles(n, 2, "scales");
-    auto sz = constDoubles(n, 3, "sizes");
-    if (failed(r) || failed(sc) || failed(sz))
+    if (failed(r) || failed(sc))
       return failure();
     roi = *r;
     scales = *sc;
-    sizes = *sz;
+    // Sizes may be computed from shapes (Resize to a skip connection's size).
+    if (n.input(3) && !n.constInput(3)) {
+      auto sz = n.symInts(3, "sizes");
+      if (failed(sz))
+        return failure();
+      for (AffineExpr e : *sz) {
+        if (!constDim(e))
+          return importSymbolicSizeResize(n, *sz);
+        sizes.push_back((double)*constDim(e));
+      }
+    } else {
+      auto sz = constDoubles(n, 3, "sizes");
+      if (failed(sz))
+        return failure();
+      sizes = *sz;
+    }
   }
   std::vector<int64_t> axes;
   if (auto a = n.attrInts("axes")) {

@@ -15,7 +15,10 @@ LogicalResult reshapeLike(NodeImporter &n, const char *op, ArrayRef<NamedAttribu
 /// dlc.reshape or dlc.expand of `x` to `shape`, whose entries may be symbolic.
 LogicalResult symbolicShapeOp(NodeImporter &n, const char *op, Value x,
                               ArrayRef<AffineExpr> shape, ArrayRef<NamedAttribute> attrs) {
-  NodeImporter::SymOperands s = n.symOperands(shape);
+  auto so = n.symOperands(shape);
+  if (failed(so))
+    return failure();
+  NodeImporter::SymOperands &s = *so;
   SmallVector<NamedAttribute> all(attrs);
   all.push_back(n.named("shape", n.i64s(s.shape)));
   SmallVector<Value> operands{x};
@@ -71,7 +74,10 @@ LogicalResult importSymbolicRange(NodeImporter &n) {
   AffineExpr s = (*start)[0], l = (*limit)[0];
   AffineExpr count = *step > 0 ? (l - s).ceilDiv(*step) : (s - l).ceilDiv(-*step);
   AffineExpr d = getAffineConstantExpr(*step, n.ctx());
-  NodeImporter::SymOperands so = n.symOperands({s, d, count});
+  auto sop = n.symOperands({s, d, count});
+  if (failed(sop))
+    return failure();
+  NodeImporter::SymOperands &so = *sop;
   if (!so.symShape) { // constants after all (an unfolded chain)
     int64_t first = *constDim(s), size = std::max<int64_t>(0, *constDim(count));
     if (failed(n.checkConstantSize(size, "Range")))
@@ -215,7 +221,10 @@ LogicalResult importSliceSymbolic(NodeImporter &n, ArrayRef<AffineExpr> starts,
     bounds.push_back(bound(starts[i]));
     bounds.push_back(bound(ends[i]));
   }
-  NodeImporter::SymOperands so = n.symOperands(bounds);
+  auto sop = n.symOperands(bounds);
+  if (failed(sop))
+    return failure();
+  NodeImporter::SymOperands &so = *sop;
   if (!so.symShape) // constant bounds on a symbolic dim (x[:, :3])
     so.symShape = AffineMapAttr::get(AffineMap::get(0, 1, bounds, n.ctx()));
   SmallVector<Value> operands{n.input(0)};

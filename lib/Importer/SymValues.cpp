@@ -203,8 +203,11 @@ std::optional<SmallVector<AffineExpr>> NodeImporter::computeSymValue(Value v) {
   MLIRContext *ctx = v.getContext();
   auto elementType = cast<IntegerType>(cast<ShapedType>(v.getType()).getElementType());
   DenseElementsAttr dense;
-  if (matchPattern(v, m_Constant(&dense)) ||
-      (argConstants.count(v) && (dense = argConstants.lookup(v)))) {
+  bool fromArg = !matchPattern(v, m_Constant(&dense)) && argConstants.count(v) &&
+                 (dense = argConstants.lookup(v));
+  if (fromArg && usedArgConstants)
+    usedArgConstants->insert(v);
+  if (dense) {
     SymVec out;
     for (const APInt &x : dense.getValues<APInt>())
       out.push_back(cstExpr(ctx, elementType.getWidth() == 1 ? (int64_t)x.getZExtValue()
@@ -396,7 +399,12 @@ std::optional<std::vector<int64_t>> NodeImporter::symConstInts(size_t i) {
   return out;
 }
 
-NodeImporter::SymOperands NodeImporter::symOperands(ArrayRef<AffineExpr> exprs) {
+FailureOr<NodeImporter::SymOperands> NodeImporter::symOperands(ArrayRef<AffineExpr> exprs) {
+  for (AffineExpr e : exprs)
+    if (!isInputDimExpr(e))
+      return error() << "a shape here depends on a dim that is not known from the graph "
+                        "inputs' dims",
+             failure();
   auto func = cast<func::FuncOp>(b.getInsertionBlock()->getParentOp());
   std::set<unsigned> inputs;
   for (AffineExpr e : exprs)
@@ -428,6 +436,38 @@ NodeImporter::SymOperands NodeImporter::symOperands(ArrayRef<AffineExpr> exprs) 
   out.symShape = AffineMapAttr::get(
       AffineMap::get(0, std::max<unsigned>(1, out.dimsOf.size()) * kMaxRank, results, ctx()));
   return out;
+}
+
+FailureOr<Value> NodeImporter::reshapeTo(Value x, ArrayRef<AffineExpr> shape) {
+  auto so = symOperands(shape);
+  if (failed(so))
+    return failure();
+  SmallVector<NamedAttribute> attrs{named("shape", i64s(so->shape)),
+                                    named("allowzero", b.getBoolAttr(false))};
+  SmallVector<Value> operands{x};
+  if (so->symShape) {
+    attrs.push_back(named("sym_shape", so->symShape));
+    operands.append(so->dimsOf);
+  }
+  return build1("dlc.reshape", elementType(x), operands, attrs);
+}
+
+FailureOr<Value> NodeImporter::sliceTo(Value x, int64_t axis, AffineExpr start, AffineExpr end) {
+  auto s = constDim(start), e = constDim(end);
+  if (s && e && constDim(shapeOf(x)[axis]))
+    return build1("dlc.slice", elementType(x), {x},
+                  {named("starts", i64s({*s})), named("ends", i64s({*e})),
+                   named("axes", i64s({axis})), named("steps", i64s({1}))});
+  auto so = symOperands({start, end});
+  if (failed(so))
+    return failure();
+  AffineMapAttr bounds = so->symShape ? so->symShape
+                                      : AffineMapAttr::get(AffineMap::get(0, 1, {start, end}, ctx()));
+  SmallVector<Value> operands{x};
+  operands.append(so->dimsOf);
+  return build1("dlc.symbolic_slice", elementType(x), operands,
+                {named("axes", i64s({axis})), named("steps", i64s({1})),
+                 named("bounds", bounds)});
 }
 
 } // namespace dlc::importer

@@ -38,7 +38,9 @@ struct ResizeLowering : OpRewritePattern<ResizeOp> {
     Value x = op.getX();
     SmallVector<OpFoldResult> outDims = dimsOf(rewriter, loc, x);
     for (int64_t i = 0; i < rank; ++i) {
-      if (op.getSizes()[i] >= 0)
+      if (op.getSizes()[i] == kSymbolicEntry && op.getSymSizes())
+        outDims[i] = symbolicDim(rewriter, loc, op.getSymSizes()->getResult(i), op.getDimsOf());
+      else if (op.getSizes()[i] >= 0)
         outDims[i] = rewriter.getIndexAttr(op.getSizes()[i]);
       else if (xt.isDynamicDim(i) && op.getScales()[i] != 1.0) // in * k or in / k
         outDims[i] = affine::makeComposedFoldedAffineApply(
@@ -104,6 +106,33 @@ private:
       return add(c(start * (in - 1)), mul(of, c((end - start) * (in - 1) / (outF - 1))));
     }
     return halfPixel; // half_pixel (the default)
+  }
+
+  /// The source coordinate (f64) of output index `o` when the extents are known only at
+  /// run time (f64 values `in`, `out`); the modes the importer allows for that.
+  static Value dynamicCoordinate(ResizeOp op, OpBuilder &b, Location l, Value o, Value in,
+                                 Value out) {
+    Type f64 = b.getF64Type();
+    auto c = [&](double v) { return scalarConst(b, l, f64, v); };
+    auto add = [&](Value a, Value v) { return (Value)arith::AddFOp::create(b, l, a, v); };
+    auto mul = [&](Value a, Value v) { return (Value)arith::MulFOp::create(b, l, a, v); };
+    auto div = [&](Value a, Value v) { return (Value)arith::DivFOp::create(b, l, a, v); };
+    Value of = arith::SIToFPOp::create(
+        b, l, f64, arith::IndexCastOp::create(b, l, b.getI64Type(), o));
+    Value inverse = div(in, out); // 1 / scale
+    StringRef mode = op.getCoordinateTransformationMode();
+    Value large = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, out, c(1));
+    if (mode == "asymmetric")
+      return mul(of, inverse);
+    if (mode == "tf_half_pixel_for_nn")
+      return mul(add(of, c(0.5)), inverse);
+    if (mode == "align_corners")
+      return arith::SelectOp::create(
+          b, l, large, mul(of, div(add(in, c(-1)), add(out, c(-1)))), c(0));
+    Value halfPixel = add(mul(add(of, c(0.5)), inverse), c(-0.5));
+    if (mode == "pytorch_half_pixel")
+      return arith::SelectOp::create(b, l, large, halfPixel, c(0));
+    return halfPixel;
   }
 
   /// Clamps an integer index (i64) to [0, last] (last: i64) and returns it as an index.
@@ -187,6 +216,21 @@ private:
       Value o = linalg::IndexOp::create(b, l, d);
       ArrayRef<double> roi = op.getRoi();
       bool identityRoi = roi.empty() || (roi[d] == 0.0 && roi[d + rank] == 1.0);
+      if (op.getSizes()[d] == kSymbolicEntry && op.getSymSizes()) {
+        // A size computed from shapes: the scale is output / input, at run time.
+        Type i64 = b.getI64Type();
+        auto toF64 = [&](Value index) -> Value {
+          return arith::SIToFPOp::create(b, l, f64, arith::IndexCastOp::create(b, l, i64, index));
+        };
+        Value inIdx = tensor::DimOp::create(b, l, x, d);
+        Value inF = toF64(inIdx);
+        Value outF =
+            toF64(symbolicDim(b, l, op.getSymSizes()->getResult(d), op.getDimsOf()));
+        Value last = arith::SubIOp::create(b, l, arith::IndexCastOp::create(b, l, i64, inIdx),
+                                           scalarConst(b, l, i64, 1));
+        perDim.push_back(taps(op, b, l, dynamicCoordinate(op, b, l, o, inF, outF), last));
+        continue;
+      }
       bool dynamicResize = xt.isDynamicDim(d) && op.getScales()[d] != 1.0;
       if (!dynamicResize &&
           (op.getSizes()[d] < 0 || xt.isDynamicDim(d) ||

@@ -184,6 +184,37 @@ TEST(Api, ShapeTensorInputIsSpecializedOnlyWhenGiven) {
   EXPECT_FLOAT_EQ((*out)[0].as<float>()[11], 11.0f);
 }
 
+// The JIT compiles a variant per value of the inputs a node needs as compile-time
+// values, and reuses it: [3, 4], [2, 6], [3, 4] again compile twice, with a different
+// batch of x too (a symbolic dim is not a signature change).
+TEST(Api, JitModelCachesVariantsPerSpecializedValue) {
+  auto jit = dlc::JitModel::open(kInputs + "/reshape_shape_input.onnxtxt");
+  ASSERT_TRUE(jit) << jit.message();
+  auto shapeOf = [](int64_t a, int64_t b) {
+    dlc::Tensor shape(dlc::DType::Int64, {2});
+    shape.as<int64_t>()[0] = a;
+    shape.as<int64_t>()[1] = b;
+    return shape;
+  };
+  std::vector<float> xs(12);
+  for (int i = 0; i < 12; ++i)
+    xs[i] = float(i);
+  auto run = [&](int64_t a, int64_t b) {
+    auto out = (*jit)->run({floats({2, 6}, xs), shapeOf(a, b)});
+    EXPECT_TRUE(out) << out.message();
+    return out ? (*out)[0].shape : std::vector<int64_t>{};
+  };
+  EXPECT_EQ(run(3, 4), (std::vector<int64_t>{3, 4}));
+  EXPECT_EQ((*jit)->compiles(), 1u);
+  EXPECT_EQ((*jit)->specializedInputs(), std::vector<std::string>{"shape"});
+  EXPECT_EQ(run(2, 6), (std::vector<int64_t>{2, 6}));
+  EXPECT_EQ((*jit)->compiles(), 2u);
+  EXPECT_EQ(run(3, 4), (std::vector<int64_t>{3, 4}));
+  EXPECT_EQ((*jit)->compiles(), 2u);
+  auto bad = (*jit)->run({floats({2, 6}, xs), shapeOf(5, 5)});
+  EXPECT_FALSE(bad);
+}
+
 TEST(Api, ListsInputsAndOps) {
   auto inputs = dlc::modelInputs(kInputs + "/add_relu.onnxtxt");
   ASSERT_TRUE(inputs) << inputs.message();

@@ -28,3 +28,37 @@ func.func @nearest(%x: tensor<1x1x2x2xf32>) -> tensor<1x1x4x4xf32> {
       : (tensor<1x1x2x2xf32>) -> tensor<1x1x4x4xf32>
   return %y : tensor<1x1x4x4xf32>
 }
+
+// A dynamic dim upsampled by 2 (YOLO): the output extent is twice the input's, and the
+// kernel clamps the taps to the input's last index, read at run time.
+// CHECK-LABEL: func @nearest_dynamic
+// CHECK: tensor.dim %{{.*}}, %c2
+// CHECK: affine.apply
+// CHECK: linalg.generic
+// CHECK: arith.minsi
+func.func @nearest_dynamic(%x: tensor<1x3x?x8xf32>) -> tensor<1x3x?x16xf32> {
+  %y = dlc.resize %x {sizes = array<i64: -1, -1, -1, 16>, scales = array<f64: 1.0, 1.0, 2.0, 2.0>,
+         roi = array<f64>, mode = "nearest", coordinate_transformation_mode = "asymmetric",
+         nearest_mode = "floor", cubic_coeff_a = -0.75 : f32,
+         exclude_outside = false, extrapolation_value = 0.0 : f32}
+      : (tensor<1x3x?x8xf32>) -> tensor<1x3x?x16xf32>
+  return %y : tensor<1x3x?x16xf32>
+}
+
+// A size computed from shapes (Resize to a skip connection's size): the output extent
+// is dim 2 of %skip, and the scale output / input is computed in the kernel.
+// CHECK-LABEL: func @sizes_symbolic
+// CHECK: %[[OUT:.*]] = tensor.dim %{{.*}}, %c2{{.*}} : tensor<1x4x?x?xf32>
+// CHECK: tensor.empty(%[[OUT]]
+// CHECK: linalg.generic
+// CHECK: arith.divf
+func.func @sizes_symbolic(%x: tensor<1x3x?x?xf32>, %skip: tensor<1x4x?x?xf32>)
+    -> tensor<1x3x?x?xf32> {
+  %y = dlc.resize %x, %skip {sizes = array<i64: -1, -1, -9223372036854775808, -9223372036854775808>,
+         scales = array<f64: 1.0, 1.0, 0.0, 0.0>, roi = array<f64>, mode = "linear",
+         coordinate_transformation_mode = "half_pixel", nearest_mode = "round_prefer_floor",
+         cubic_coeff_a = -0.75 : f32, exclude_outside = false, extrapolation_value = 0.0 : f32,
+         sym_sizes = affine_map<()[s0, s1, s2, s3] -> (1, 3, s2, s3)>}
+      : (tensor<1x3x?x?xf32>, tensor<1x4x?x?xf32>) -> tensor<1x3x?x?xf32>
+  return %y : tensor<1x3x?x?xf32>
+}
