@@ -673,9 +673,20 @@ LogicalResult listGraphInputs(MLIRContext &ctx, const std::string &path,
   std::set<std::string> inits;
   for (const auto &t : model.graph().initializer())
     inits.insert(t.name());
-  for (const auto &vi : model.graph().input())
-    if (!inits.count(vi.name()))
-      inputs.emplace_back(vi.name(), vi.type().tensor_type().elem_type());
+  for (const auto &vi : model.graph().input()) {
+    if (inits.count(vi.name()))
+      continue;
+    const onnx::TypeProto &t = vi.type();
+    const char *kind = t.has_sequence_type()   ? "a sequence"
+                       : t.has_optional_type() ? "an optional"
+                       : t.has_map_type()      ? "a map"
+                       : t.has_sparse_tensor_type() ? "a sparse tensor"
+                                                    : nullptr;
+    if (kind)
+      return emitError(loc) << "graph input '" << vi.name() << "' is " << kind
+                            << "; dlc takes tensor inputs only";
+    inputs.emplace_back(vi.name(), t.tensor_type().elem_type());
+  }
   return success();
 }
 
