@@ -203,6 +203,8 @@ public:
 
 private:
   std::optional<llvm::SmallVector<mlir::AffineExpr>> computeSymValue(mlir::Value v);
+  std::optional<llvm::SmallVector<mlir::AffineExpr>> structuralSymValue(mlir::Operation *op,
+                                                                        mlir::Value v);
   /// symValue(input(i)) when every element is a constant.
   std::optional<std::vector<int64_t>> symConstInts(size_t i);
   /// Whether `e` only uses symbols of graph-input dims.

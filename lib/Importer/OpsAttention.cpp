@@ -71,6 +71,85 @@ Value frontier(Compose &c, Type t, int64_t rows, int64_t cols,
   return c.n.constant(DenseElementsAttr::get(RankedTensorType::get({rows, cols}, t), values));
 }
 
+/// The additive bias of the attention scores [.., Sq, T]: the mask (boolean: -inf
+/// where false; float: added; a short key dim padded with -inf), the causal frontier
+/// and the sliding window (constants: static lengths), and the non-padded key counts.
+/// Null when there is none; `c.failed` on an error.
+Value attentionBias(Compose &c, Value q, Value k, Value mask, Value nonpad, int64_t past) {
+  NodeImporter &n = c.n;
+  Type t = n.elementType(q);
+  auto sq = staticDim(n, q, 2), total = staticDim(n, k, 2);
+  Value bias;
+  auto addBias = [&](Value b) { bias = bias ? c.add(bias, b) : b; };
+  if (mask) {
+    Value m = mask;
+    if (n.elementType(m).isInteger(1))
+      m = c.op("dlc.where", t, {m, n.scalar(t, 0), n.scalar(t, -INFINITY)});
+    else
+      m = c.cast(m, t);
+    auto mlen = staticDim(n, m, n.rankOf(m) - 1);
+    if (total && mlen && *mlen < *total) { // pad the key dim with -inf
+      int64_t mr = n.rankOf(m);
+      std::vector<int64_t> pads(2 * mr, 0);
+      pads[2 * mr - 1] = *total - *mlen;
+      m = c.op("dlc.pad", t, {m},
+               {n.named("pads", n.i64s(pads)), n.named("mode", n.b.getStringAttr("constant")),
+                n.named("value", n.b.getF64FloatAttr(-INFINITY))});
+    }
+    addBias(m);
+  }
+  bool causal = n.attrInt("is_causal", 0);
+  int64_t left = n.attrInt("left_window_size", -1), right = n.attrInt("right_window_size", -1);
+  bool windowed = left >= 0 || right >= 0;
+  if ((causal || windowed) && (!sq || !total || past < 0))
+    return c.fail("is_causal and the window sizes need static sequence lengths");
+  if ((causal || windowed) && !nonpad) {
+    int64_t offset = past;
+    addBias(frontier(c, t, *sq, *total, [&](int64_t i, int64_t j) {
+      int64_t p = offset + i;
+      return (!causal || j <= p) && (left < 0 || j >= p - left) && (right < 0 || j <= p + right);
+    }));
+  }
+  if (nonpad) {
+    // Per batch: key j is valid iff j < nonpad[b]; with is_causal (or a window) the
+    // offset is nonpad[b] - Sq, so the frontier compares j - i + Sq with nonpad[b].
+    if (!total || !sq)
+      return c.fail("nonpad_kv_seqlen needs static sequence lengths");
+    Type i64 = n.b.getI64Type();
+    Value counts = c.reshape(c.cast(nonpad, i64), {-1, 1, 1, 1});
+    std::vector<int64_t> keyIndex;
+    for (int64_t i = 0; i < *sq; ++i)
+      for (int64_t j = 0; j < *total; ++j)
+        keyIndex.push_back(j);
+    auto grid = [&](const std::vector<int64_t> &vals) {
+      return n.constant(
+          DenseElementsAttr::get(RankedTensorType::get({*sq, *total}, i64), ArrayRef(vals)));
+    };
+    Type i1 = n.b.getI1Type();
+    Value valid = c.op("dlc.less", i1, {grid(keyIndex), counts});
+    if (causal || windowed) {
+      std::vector<int64_t> rel, lo, hi;
+      for (int64_t i = 0; i < *sq; ++i)
+        for (int64_t j = 0; j < *total; ++j) {
+          rel.push_back(j - i + *sq);                        // j <= i + off  <=>  rel <= nonpad
+          lo.push_back(j - i + *sq + (left < 0 ? 0 : left)); // j >= p - left <=> lo >= nonpad
+          hi.push_back(j - i + *sq - (right < 0 ? 0 : right));
+        }
+      if (causal)
+        valid = c.op("dlc.and", i1,
+                     {valid, c.op("dlc.less_or_equal", i1, {grid(rel), counts})});
+      if (left >= 0)
+        valid = c.op("dlc.and", i1,
+                     {valid, c.op("dlc.greater_or_equal", i1, {grid(lo), counts})});
+      if (right >= 0)
+        valid = c.op("dlc.and", i1,
+                     {valid, c.op("dlc.less_or_equal", i1, {grid(hi), counts})});
+    }
+    addBias(c.op("dlc.where", t, {valid, n.scalar(t, 0), n.scalar(t, -INFINITY)}));
+  }
+  return bias;
+}
+
 LogicalResult importAttention(NodeImporter &n) {
   Compose c{n};
   Value q = n.input(0), k = n.input(1), v = n.input(2);
@@ -119,76 +198,9 @@ LogicalResult importAttention(NodeImporter &n) {
   }
   qkModes.push_back(qk);
 
-  // The additive bias: mask, causal frontier, window, non-padded key counts.
-  auto sq = staticDim(n, q, 2), total = staticDim(n, k, 2);
-  Value bias;
-  auto addBias = [&](Value b) { bias = bias ? c.add(bias, b) : b; };
-  if (mask) {
-    Value m = mask;
-    if (n.elementType(m).isInteger(1))
-      m = c.op("dlc.where", t, {m, n.scalar(t, 0), n.scalar(t, -INFINITY)});
-    else
-      m = c.cast(m, t);
-    auto mlen = staticDim(n, m, n.rankOf(m) - 1);
-    if (total && mlen && *mlen < *total) { // pad the key dim with -inf
-      int64_t mr = n.rankOf(m);
-      std::vector<int64_t> pads(2 * mr, 0);
-      pads[2 * mr - 1] = *total - *mlen;
-      m = c.op("dlc.pad", t, {m},
-               {n.named("pads", n.i64s(pads)), n.named("mode", n.b.getStringAttr("constant")),
-                n.named("value", n.b.getF64FloatAttr(-INFINITY))});
-    }
-    addBias(m);
-  }
-  bool causal = n.attrInt("is_causal", 0);
-  int64_t left = n.attrInt("left_window_size", -1), right = n.attrInt("right_window_size", -1);
-  bool windowed = left >= 0 || right >= 0;
-  if ((causal || windowed) && (!sq || !total || past < 0))
-    return n.error() << "is_causal and the window sizes need static sequence lengths";
-  if ((causal || windowed) && !nonpad) {
-    int64_t offset = past;
-    addBias(frontier(c, t, *sq, *total, [&](int64_t i, int64_t j) {
-      int64_t p = offset + i;
-      return (!causal || j <= p) && (left < 0 || j >= p - left) && (right < 0 || j <= p + right);
-    }));
-  }
-  if (nonpad) {
-    // Per batch: key j is valid iff j < nonpad[b]; with is_causal (or a window) the
-    // offset is nonpad[b] - Sq, so the frontier compares j - i + Sq with nonpad[b].
-    if (!total || !sq)
-      return n.error() << "nonpad_kv_seqlen needs static sequence lengths";
-    Type i64 = n.b.getI64Type();
-    Value counts = c.reshape(c.cast(nonpad, i64), {-1, 1, 1, 1});
-    std::vector<int64_t> keyIndex;
-    for (int64_t i = 0; i < *sq; ++i)
-      for (int64_t j = 0; j < *total; ++j)
-        keyIndex.push_back(j);
-    auto grid = [&](const std::vector<int64_t> &vals) {
-      return n.constant(
-          DenseElementsAttr::get(RankedTensorType::get({*sq, *total}, i64), ArrayRef(vals)));
-    };
-    Type i1 = n.b.getI1Type();
-    Value valid = c.op("dlc.less", i1, {grid(keyIndex), counts});
-    if (causal || windowed) {
-      std::vector<int64_t> rel, lo, hi;
-      for (int64_t i = 0; i < *sq; ++i)
-        for (int64_t j = 0; j < *total; ++j) {
-          rel.push_back(j - i + *sq);                        // j <= i + off  <=>  rel <= nonpad
-          lo.push_back(j - i + *sq + (left < 0 ? 0 : left)); // j >= p - left <=> lo >= nonpad
-          hi.push_back(j - i + *sq - (right < 0 ? 0 : right));
-        }
-      if (causal)
-        valid = c.op("dlc.and", i1,
-                     {valid, c.op("dlc.less_or_equal", i1, {grid(rel), counts})});
-      if (left >= 0)
-        valid = c.op("dlc.and", i1,
-                     {valid, c.op("dlc.greater_or_equal", i1, {grid(lo), counts})});
-      if (right >= 0)
-        valid = c.op("dlc.and", i1,
-                     {valid, c.op("dlc.less_or_equal", i1, {grid(hi), counts})});
-    }
-    addBias(c.op("dlc.where", t, {valid, n.scalar(t, 0), n.scalar(t, -INFINITY)}));
-  }
+  Value bias = attentionBias(c, q, k, mask, nonpad, past);
+  if (c.failed)
+    return failure();
   if (bias)
     qk = c.add(qk, bias);
   qkModes.push_back(qk);

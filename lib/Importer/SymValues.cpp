@@ -307,6 +307,13 @@ std::optional<SmallVector<AffineExpr>> NodeImporter::computeSymValue(Value v) {
     }
     return out;
   }
+  return structuralSymValue(op, v);
+}
+
+/// Ops that move shape values around: Concat, Gather, Slice, ReduceSum/Prod, Expand.
+std::optional<SmallVector<AffineExpr>> NodeImporter::structuralSymValue(Operation *op,
+                                                                         Value v) {
+  MLIRContext *ctx = v.getContext();
   if (auto c = dyn_cast<ConcatOp>(op)) {
     SymVec out;
     for (Value in : c.getInputs()) {
