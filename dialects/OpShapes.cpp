@@ -834,10 +834,10 @@ LogicalResult ResizeOp::inferResultShapes(ArrayRef<SymShape> ops,
     double scale = getScales()[i];
     if (s < 0 && !constDim(ops[0][i]) && scale != 1.0) {
       // A dynamic dim resized by an integer factor k (k * in) or its reciprocal (in / k).
-      double k = scale >= 1 ? scale : 1 / scale;
-      if (k != std::round(k))
+      auto extent = scaledExtent(ops[0][i], scale);
+      if (!extent)
         return emitOpError("dynamic dim ") << i << " needs an integer scale or its reciprocal";
-      out.push_back(scale >= 1 ? ops[0][i] * (int64_t)k : ops[0][i].floorDiv((int64_t)k));
+      out.push_back(*extent);
       continue;
     }
     out.push_back(s < 0 ? ops[0][i] : getAffineConstantExpr(s, getContext()));

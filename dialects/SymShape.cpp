@@ -4,6 +4,8 @@
 #include "mlir/IR/AffineExpr.h"
 #include "mlir/IR/MLIRContext.h"
 
+#include <cmath>
+
 using namespace mlir;
 
 namespace dlc {
@@ -57,6 +59,15 @@ std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
   if (axis < -rank || axis >= rank)
     return std::nullopt;
   return axis < 0 ? axis + rank : axis;
+}
+
+std::optional<AffineExpr> scaledExtent(AffineExpr in, double scale) {
+  if (!(scale > 0))
+    return std::nullopt;
+  double k = scale >= 1 ? scale : 1 / scale;
+  if (k != std::round(k))
+    return std::nullopt;
+  return scale >= 1 ? in * (int64_t)k : in.floorDiv((int64_t)k);
 }
 
 std::optional<SymShape> resolveDimsOf(AffineMap symShape, ArrayRef<SymShape> dimsOf) {

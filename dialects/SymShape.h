@@ -52,6 +52,11 @@ constexpr int64_t kSymbolicEntry = INT64_MIN;
 std::optional<SymShape> resolveDimsOf(mlir::AffineMap symShape,
                                       llvm::ArrayRef<SymShape> dimsOf);
 
+/// The extent of a dim of extent `in` resized by `scale`, when the scale is an integer
+/// k (k * in) or its reciprocal (in floordiv k); nullopt otherwise (dlc.resize of a
+/// dynamic dim).
+std::optional<mlir::AffineExpr> scaledExtent(mlir::AffineExpr in, double scale);
+
 /// Normalizes an ONNX axis in [-rank, rank) to [0, rank); nullopt when out of range.
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 

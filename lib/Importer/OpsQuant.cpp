@@ -79,9 +79,9 @@ Value broadcastParam(Compose &c, Value param, Value x, int64_t axis, int64_t blo
 /// round_half_even(x / scale) + zero_point, saturated and cast to `out` (x float).
 Value quantize(Compose &c, Value x, Value scale, Value zp, Type out, bool saturate = true) {
   Type ft = c.type(x);
-  Value q = c.op("dlc.round", ft, {c.binary("dlc.div", x, c.cast(scale, ft))});
+  Value q = c.op("dlc.round", ft, {c.div(x, c.cast(scale, ft))});
   if (zp)
-    q = c.binary("dlc.add", q, c.cast(zp, ft));
+    q = c.add(q, c.cast(zp, ft));
   if (saturate && isa_and_nonnull<IntegerType>(out)) {
     auto [lo, hi] = intRange(out);
     q = c.op("dlc.clip", ft, {q},
@@ -94,7 +94,7 @@ Value quantize(Compose &c, Value x, Value scale, Value zp, Type out, bool satura
 /// (x - zero_point) as `t`.
 Value centered(Compose &c, Value x, Value zp, Type t) {
   Value v = c.cast(x, t);
-  return zp ? c.binary("dlc.sub", v, c.cast(zp, t)) : v;
+  return zp ? c.sub(v, c.cast(zp, t)) : v;
 }
 
 Type quantizedType(NodeImporter &n, Value zp) {
@@ -129,9 +129,7 @@ LogicalResult importQuantizeLinear(NodeImporter &n) {
   Value scale = broadcastParam(c, n.input(1), x, axis, block);
   Value zp = n.input(2) ? broadcastParam(c, n.input(2), x, axis, block) : Value();
   Value y = quantize(c, x, scale, zp, out, n.attrInt("saturate", 1));
-  if (c.failed)
-    return failure();
-  return n.result(y);
+  return c.result(y);
 }
 
 LogicalResult importDequantizeLinear(NodeImporter &n) {
@@ -149,10 +147,8 @@ LogicalResult importDequantizeLinear(NodeImporter &n) {
   Value scale = broadcastParam(c, n.input(1), x, axis, block);
   Value zp = n.input(2) ? broadcastParam(c, n.input(2), x, axis, block) : Value();
   // int32 (and wider) values go through the subtraction in float, as onnxruntime.
-  Value y = c.binary("dlc.mul", centered(c, x, zp, ft), c.cast(scale, ft));
-  if (c.failed)
-    return failure();
-  return n.result(y);
+  Value y = c.mul(centered(c, x, zp, ft), c.cast(scale, ft));
+  return c.result(y);
 }
 
 LogicalResult importDynamicQuantizeLinear(NodeImporter &n) {
@@ -160,15 +156,12 @@ LogicalResult importDynamicQuantizeLinear(NodeImporter &n) {
   Value x = n.input(0);
   Type ft = n.elementType(x);
   Type u8 = n.b.getIntegerType(8, /*isSigned=*/false);
-  auto all = [&](StringRef op) {
-    return c.op(op, ft, {x},
-                {n.named("axes", n.i64s({})), n.named("keepdims", n.b.getBoolAttr(false))});
-  };
+  auto all = [&](StringRef op) { return c.reduce(op, x, {}, /*keepdims=*/false); };
   Value zero = n.scalar(ft, 0);
   // The range includes 0 so that 0 is exact.
   Value lo = c.binary("dlc.min", all("dlc.reduce_min"), zero);
   Value hi = c.binary("dlc.max", all("dlc.reduce_max"), zero);
-  Value scale = c.binary("dlc.div", c.binary("dlc.sub", hi, lo), n.scalar(ft, 255));
+  Value scale = c.div(c.sub(hi, lo), n.scalar(ft, 255));
   Value zp = quantize(c, c.op("dlc.neg", ft, {lo}), scale, Value(), u8);
   Value y = quantize(c, x, scale, zp, u8);
   if (c.failed)
@@ -177,16 +170,19 @@ LogicalResult importDynamicQuantizeLinear(NodeImporter &n) {
   return success();
 }
 
-/// The zero point of A (per row: [M] -> [M, 1]) or B (per column: [N] as is) as an
-/// operand of the int32 contraction.
-Value rowParam(Compose &c, Value p) {
-  if (!p)
-    return p;
+/// A per-output-channel weight parameter ([M]) broadcast over the Conv output.
+Value channelParam(Compose &c, Value p, int64_t rank) {
   SymShape s = c.n.shapeOf(p);
-  if (s.size() == 1 && constDim(s[0]).value_or(1) != 1)
-    return c.reshape(p, {*constDim(s[0]), 1});
+  if (s.size() == 1 && constDim(s[0]).value_or(1) != 1) {
+    SmallVector<int64_t> shape(rank - 1, 1);
+    shape[0] = *constDim(s[0]);
+    return c.reshape(p, shape);
+  }
   return p;
 }
+
+/// The zero point (or scale) of A per row: [M] -> [M, 1] against the [M, N] product.
+Value rowParam(Compose &c, Value p) { return p ? channelParam(c, p, 3) : p; }
 
 /// (a - a_zp) @ (b - b_zp) in int32.
 Value integerMatMul(Compose &c, Value a, Value azp, Value b, Value bzp) {
@@ -211,17 +207,6 @@ Value convOf(Compose &c, Value x, Value w, Value bias) {
   return y;
 }
 
-/// A per-output-channel weight parameter ([M]) broadcast over the Conv output.
-Value channelParam(Compose &c, Value p, int64_t rank) {
-  SymShape s = c.n.shapeOf(p);
-  if (s.size() == 1 && constDim(s[0]).value_or(1) != 1) {
-    SmallVector<int64_t> shape(rank - 1, 1);
-    shape[0] = *constDim(s[0]);
-    return c.reshape(p, shape);
-  }
-  return p;
-}
-
 Value weightZeroPoint(Compose &c, Value zp, Value w) {
   // A per-output-channel zero point of the weight: [M] -> [M, 1, ...].
   if (!zp)
@@ -238,24 +223,20 @@ void registerQuantOps(OpRegistry &r) {
   r.add("MatMulInteger", 10, [](NodeImporter &n) -> LogicalResult {
     Compose c{n};
     Value y = integerMatMul(c, n.input(0), n.input(2), n.input(1), n.input(3));
-    if (c.failed)
-      return failure();
-    return n.result(y);
+    return c.result(y);
   });
   r.add("QLinearMatMul", 10, [](NodeImporter &n) -> LogicalResult {
     Compose c{n};
     Value acc = integerMatMul(c, n.input(0), n.input(2), n.input(3), n.input(5));
     Type ft = n.elementType(n.input(1));
     // acc * (a_scale * b_scale) quantized with y_scale, y_zero_point.
-    Value scale = c.binary("dlc.mul", rowParam(c, c.cast(n.input(1), ft)),
+    Value scale = c.mul(rowParam(c, c.cast(n.input(1), ft)),
                            c.cast(n.input(4), ft));
-    Value accF = c.binary("dlc.mul", c.cast(acc, n.b.getF32Type()),
+    Value accF = c.mul(c.cast(acc, n.b.getF32Type()),
                           c.cast(scale, n.b.getF32Type()));
     Value y = quantize(c, accF, c.cast(n.input(6), n.b.getF32Type()), n.input(7),
                        n.elementType(n.input(7)));
-    if (c.failed)
-      return failure();
-    return n.result(y);
+    return c.result(y);
   });
   r.add("ConvInteger", 10, [](NodeImporter &n) -> LogicalResult {
     Compose c{n};
@@ -263,9 +244,7 @@ void registerQuantOps(OpRegistry &r) {
     Value x = centered(c, n.input(0), n.input(2), i32);
     Value w = centered(c, n.input(1), weightZeroPoint(c, n.input(3), n.input(1)), i32);
     Value y = convOf(c, x, w, Value());
-    if (c.failed)
-      return failure();
-    return n.result(y);
+    return c.result(y);
   });
   r.add("QLinearConv", 10, [](NodeImporter &n) -> LogicalResult {
     // x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, B (int32, scale x_scale*w_scale).
@@ -275,14 +254,12 @@ void registerQuantOps(OpRegistry &r) {
     Value w = centered(c, n.input(3), weightZeroPoint(c, n.input(5), n.input(3)), i32);
     Value acc = convOf(c, x, w, n.input(8) ? c.cast(n.input(8), i32) : Value());
     int64_t rank = acc ? n.rankOf(acc) : 0;
-    Value scale = c.binary("dlc.mul", c.cast(n.input(1), f32),
+    Value scale = c.mul(c.cast(n.input(1), f32),
                            channelParam(c, c.cast(n.input(4), f32), rank));
-    Value accF = c.binary("dlc.mul", c.cast(acc, f32), scale);
+    Value accF = c.mul(c.cast(acc, f32), scale);
     Value y = quantize(c, accF, c.cast(n.input(6), f32), n.input(7),
                        n.elementType(n.input(7)));
-    if (c.failed)
-      return failure();
-    return n.result(y);
+    return c.result(y);
   });
 }
 

@@ -29,24 +29,33 @@ FailureOr<std::vector<double>> constDoubles(NodeImporter &n, size_t i, const cha
   return out;
 }
 
-/// Resize (opset 11+) to sizes computed from shapes: each symbolic size's dim gets the
-/// scale output / input at run time; the coordinate mode must be one that needs only
-/// that scale (and align_corners).
-LogicalResult importSymbolicSizeResize(NodeImporter &n, ArrayRef<AffineExpr> sizes) {
-  Value x = n.input(0);
-  int64_t rank = n.rankOf(x);
+/// The resized axes: the `axes` attribute (opset 18) normalized, else every dim.
+FailureOr<std::vector<int64_t>> resizeAxes(NodeImporter &n, int64_t rank) {
   std::vector<int64_t> axes;
   if (auto a = n.attrInts("axes")) {
     for (int64_t v : *a) {
       auto ax = normalizeAxis(v, rank);
       if (!ax)
-        return n.error() << "axis " << v << " out of range";
+        return n.error() << "axis " << v << " out of range", failure();
       axes.push_back(*ax);
     }
   } else {
     for (int64_t i = 0; i < rank; ++i)
       axes.push_back(i);
   }
+  return axes;
+}
+
+/// Resize (opset 11+) to sizes computed from shapes: each symbolic size's dim gets the
+/// scale output / input at run time; the coordinate mode must be one that needs only
+/// that scale (and align_corners).
+LogicalResult importSymbolicSizeResize(NodeImporter &n, ArrayRef<AffineExpr> sizes) {
+  Value x = n.input(0);
+  int64_t rank = n.rankOf(x);
+  auto resized = resizeAxes(n, rank);
+  if (failed(resized))
+    return failure();
+  std::vector<int64_t> axes = *resized;
   if (sizes.size() != axes.size())
     return n.error() << "sizes must have one entry per resized axis";
   if (n.attrString("keep_aspect_ratio_policy", "stretch") != "stretch")
@@ -137,18 +146,10 @@ LogicalResult importResize(NodeImporter &n, bool v10) {
       sizes = *sz;
     }
   }
-  std::vector<int64_t> axes;
-  if (auto a = n.attrInts("axes")) {
-    for (int64_t v : *a) {
-      auto ax = normalizeAxis(v, rank);
-      if (!ax)
-        return n.error() << "axis " << v << " out of range";
-      axes.push_back(*ax);
-    }
-  } else {
-    for (int64_t i = 0; i < rank; ++i)
-      axes.push_back(i);
-  }
+  auto resized = resizeAxes(n, rank);
+  if (failed(resized))
+    return failure();
+  std::vector<int64_t> axes = *resized;
   size_t k = axes.size();
   if ((scales.empty()) == (sizes.empty()))
     return n.error() << "exactly one of scales and sizes must be given";
@@ -193,12 +194,11 @@ LogicalResult importResize(NodeImporter &n, bool v10) {
       if (!in) {
         // A dynamic dim: an integer factor (or its reciprocal), and a coordinate mode
         // that needs only the scale; the kernel reads the input's extent.
-        double k = scales[i] >= 1 ? scales[i] : 1 / scales[i];
         std::string coord = v10 ? "asymmetric"
                                 : n.attrString("coordinate_transformation_mode", "half_pixel");
         bool scaleOnly = coord == "asymmetric" || coord == "half_pixel" ||
                          coord == "pytorch_half_pixel" || coord == "tf_half_pixel_for_nn";
-        if (k != std::round(k) || !scaleOnly)
+        if (!scaledExtent(s[axes[i]], scales[i]) || !scaleOnly)
           return n.error() << "a dynamic dim can be resized by an integer scale or its "
                               "reciprocal, with coordinate_transformation_mode asymmetric, "
                               "half_pixel, pytorch_half_pixel or tf_half_pixel_for_nn";

@@ -20,14 +20,19 @@ Value idx(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIndexOp::create(b, loc, v);
 }
 
+/// `i` (an index) clamped into [0, dim - 1], so no read leaves the tensor.
+Value clampIndex(OpBuilder &b, Location l, Value i, Value dim) {
+  i = arith::MaxSIOp::create(b, l, i, idx(b, l, 0));
+  return arith::MinSIOp::create(b, l, i, arith::SubIOp::create(b, l, dim, idx(b, l, 1)));
+}
+
 /// An ONNX index (integer scalar) as an index into a dim of size `dim`: negative values
 /// count from the end, and out-of-range values are clamped so no read leaves the tensor.
 Value wrapIndex(OpBuilder &b, Location l, Value raw, Value dim) {
   Value i = arith::IndexCastOp::create(b, l, b.getIndexType(), raw);
   Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, idx(b, l, 0));
-  i = arith::SelectOp::create(b, l, neg, arith::AddIOp::create(b, l, i, dim), i);
-  i = arith::MaxSIOp::create(b, l, i, idx(b, l, 0));
-  return arith::MinSIOp::create(b, l, i, arith::SubIOp::create(b, l, dim, idx(b, l, 1)));
+  return clampIndex(b, l, arith::SelectOp::create(b, l, neg, arith::AddIOp::create(b, l, i, dim), i),
+                    dim);
 }
 
 /// A generic over `resultType` whose body computes the source coordinates of each output
@@ -398,25 +403,19 @@ struct SymbolicSliceLowering : OpRewritePattern<SymbolicSliceOp> {
                                                      op.getDimsOf()))
                           : rewriter.getIndexAttr(rt.getDimSize(axis));
     }
-    SmallVector<Value> last;
-    for (OpFoldResult d : inDims)
-      last.push_back(arith::SubIOp::create(rewriter, loc,
-                                           getValueOrCreateConstantIndexOp(rewriter, loc, d),
-                                           arith::ConstantIndexOp::create(rewriter, loc, 1)));
     rewriter.replaceOp(
         op, gatherGeneric(rewriter, loc, rt, outDims, op.getX(), {}, {},
                           [&](OpBuilder &b, Location l, ValueRange ivs, ValueRange) {
                             SmallVector<Value> at;
-                            Value zero = arith::ConstantIndexOp::create(b, l, 0);
                             for (int64_t d = 0; d < rank; ++d) {
                               if (!starts[d]) {
                                 at.push_back(ivs[d]);
                                 continue;
                               }
-                              Value idx = arith::AddIOp::create(
+                              Value i = arith::AddIOp::create(
                                   b, l, starts[d], arith::MulIOp::create(b, l, ivs[d], steps[d]));
-                              idx = arith::MaxSIOp::create(b, l, idx, zero);
-                              at.push_back(arith::MinSIOp::create(b, l, idx, last[d]));
+                              at.push_back(clampIndex(
+                                  b, l, i, getValueOrCreateConstantIndexOp(b, l, inDims[d])));
                             }
                             return at;
                           }));

@@ -44,7 +44,9 @@ struct ResizeLowering : OpRewritePattern<ResizeOp> {
         outDims[i] = rewriter.getIndexAttr(op.getSizes()[i]);
       else if (xt.isDynamicDim(i) && op.getScales()[i] != 1.0) // in * k or in / k
         outDims[i] = affine::makeComposedFoldedAffineApply(
-            rewriter, loc, AffineMap::get(0, 1, scaledDim(op, i, rewriter.getContext())),
+            rewriter, loc,
+            AffineMap::get(0, 1,
+                           *scaledExtent(getAffineSymbolExpr(0, getContext()), op.getScales()[i])),
             {outDims[i]});
     }
     Value init = emptyTensor(rewriter, loc, rt, outDims);
@@ -58,17 +60,6 @@ struct ResizeLowering : OpRewritePattern<ResizeOp> {
                   .getResult(0);
     rewriter.replaceOp(op, r);
     return success();
-  }
-
-public:
-  /// The extent of a dynamic dim resized by an integer factor or its reciprocal, as an
-  /// expression of the input's extent s0 (the importer allows only those).
-  static AffineExpr scaledDim(ResizeOp op, int64_t dim, MLIRContext *ctx) {
-    double s = op.getScales()[dim];
-    AffineExpr in = getAffineSymbolExpr(0, ctx);
-    if (s >= 1)
-      return in * (int64_t)std::llround(s);
-    return in.floorDiv((int64_t)std::llround(1 / s));
   }
 
 private:
