@@ -109,7 +109,25 @@ def Dlc_RandomUniformOp : Dlc_Op<"random_uniform"> {
   let results = (outs AnyTensor:$y);
 }
 def Dlc_CastOp : Dlc_UnaryOp<"cast", "Cast (the result element type is the target)"> {
+  let description = [{
+    Converts every element to the result's element type with ONNX Cast's rules.
+    `saturate` (for float8 results) clips values beyond the type's range to its largest
+    finite value instead of making them infinity or NaN; `round_mode` ("up", "down",
+    "nearest") rounds to float8e8m0.
+
+    ```mlir
+    %y = dlc.cast %x {saturate = false} : (tensor<4xf32>) -> tensor<4xf8E4M3FN>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, DefaultValuedAttr<BoolAttr, "true">:$saturate,
+                       DefaultValuedStrAttr<StrAttr, "up">:$round_mode);
   let hasFolder = 1;
+  let hasVerifier = 1;
+}
+
+def Dlc_BitcastOp : Dlc_UnaryOp<"bitcast",
+                                "BitCast (the bits as the result element type, of the same width)"> {
+  let hasVerifier = 1;
 }
 
 def Dlc_IsInfOp : Dlc_UnaryOp<"isinf", "IsInf"> {
@@ -384,16 +402,31 @@ def Dlc_ReduceLogSumOp : Dlc_ReduceOp<"reduce_log_sum", "ReduceLogSum">;
 def Dlc_ReduceLogSumExpOp : Dlc_ReduceOp<"reduce_log_sum_exp", "ReduceLogSumExp">;
 def Dlc_ReduceSumSquareOp : Dlc_ReduceOp<"reduce_sum_square", "ReduceSumSquare">;
 
-def Dlc_CumSumOp : Dlc_Op<"cumsum"> {
-  let summary = "ONNX CumSum along a constant axis";
-  let description = [{
-    ```mlir
-    %y = dlc.cumsum %x {axis = 1 : i64, exclusive = false, reverse = false}
-           : (tensor<2x3xf32>) -> tensor<2x3xf32>
-    ```
-  }];
+/// A scan along a constant axis (CumSum, CumProd).
+class Dlc_ScanOp<string mnemonic, string onnx> : Dlc_Op<mnemonic> {
+  let summary = "ONNX " # onnx # " along a constant axis";
+  let description = "```mlir\n%y = dlc." # mnemonic #
+      " %x {axis = 1 : i64, exclusive = false, reverse = false}\n" #
+      "       : (tensor<2x3xf32>) -> tensor<2x3xf32>\n```";
   let arguments = (ins AnyTensor:$x, I64Attr:$axis, BoolAttr:$exclusive, BoolAttr:$reverse);
   let results = (outs AnyTensor:$y);
+}
+def Dlc_CumSumOp : Dlc_ScanOp<"cumsum", "CumSum">;
+def Dlc_CumProdOp : Dlc_ScanOp<"cumprod", "CumProd">;
+
+def Dlc_TopKOp : Dlc_Op<"topk"> {
+  let summary = "ONNX TopK: the k largest (or smallest) elements along `axis`, sorted";
+  let description = [{
+    Values and int64 indices of the `k` largest (`largest`, else smallest) elements
+    along `axis`, best first; equal values keep their order (the lower index first).
+
+    ```mlir
+    %v, %i = dlc.topk %x {k = 3 : i64, axis = 1 : i64, largest = true}
+               : (tensor<?x10xf32>) -> (tensor<?x3xf32>, tensor<?x3xi64>)
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, I64Attr:$k, I64Attr:$axis, BoolAttr:$largest);
+  let results = (outs AnyTensor:$values, AnyTensor:$indices);
 }
 
 def Dlc_ArgMaxOp : Dlc_Op<"arg_max"> {
@@ -582,6 +615,101 @@ def Dlc_GatherElementsOp : Dlc_Op<"gather_elements"> {
   }];
   let arguments = (ins AnyTensor:$data, AnyTensor:$indices, I64Attr:$axis);
   let results = (outs AnyTensor:$y);
+}
+
+def Dlc_ScatterElementsOp : Dlc_Op<"scatter_elements"> {
+  let summary = "ONNX ScatterElements: data with updates written (or combined) along `axis`";
+  let description = [{
+    The result is `data` with `updates[i, j]` at `[i, indices[i, j]]` (axis 1), combined
+    with the value there by `reduction` ("none" replaces, "add", "mul", "max", "min").
+    Negative indices wrap; with "none" the last of repeated indices wins.
+
+    ```mlir
+    %y = dlc.scatter_elements %data, %ids, %upd {axis = 1 : i64, reduction = "add"}
+           : (tensor<3x5xf32>, tensor<3x2xi64>, tensor<3x2xf32>) -> tensor<3x5xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$data, AnyTensor:$indices, AnyTensor:$updates, I64Attr:$axis,
+                       StrAttr:$reduction);
+  let results = (outs AnyTensor:$y);
+  let hasVerifier = 1;
+}
+
+def Dlc_ScatterNDOp : Dlc_Op<"scatter_nd"> {
+  let summary = "ONNX ScatterND: slices of data replaced (or combined) at index tuples";
+  let description = [{
+    `indices` [..., k] addresses slices of `data` by their first k coordinates;
+    `updates` [..., data dims k..] holds one slice per index tuple. `reduction` as in
+    dlc.scatter_elements.
+
+    ```mlir
+    %y = dlc.scatter_nd %data, %ids, %upd {reduction = "none"}
+           : (tensor<4x3xf32>, tensor<2x1xi64>, tensor<2x3xf32>) -> tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$data, AnyTensor:$indices, AnyTensor:$updates,
+                       StrAttr:$reduction);
+  let results = (outs AnyTensor:$y);
+  let hasVerifier = 1;
+}
+
+def Dlc_Col2ImOp : Dlc_Op<"col2im"> {
+  let summary = "ONNX Col2Im: sliding blocks [N, C * prod(block), L] summed into an image";
+  let description = [{
+    The inverse of im2col: each column of x is a block of `block_shape` taken at one of
+    the L positions of a window sliding over the padded image of `image_shape` with
+    `strides` and `dilations`; overlapping values add up. The result is
+    [N, C, image_shape...].
+
+    ```mlir
+    %y = dlc.col2im %x {image_shape = array<i64: 5, 5>, block_shape = array<i64: 1, 5>,
+                        strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>,
+                        pads = array<i64: 0, 0, 0, 0>}
+           : (tensor<1x5x5xf32>) -> tensor<1x1x5x5xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, DenseI64ArrayAttr:$image_shape,
+                       DenseI64ArrayAttr:$block_shape, DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$dilations, DenseI64ArrayAttr:$pads);
+  let results = (outs AnyTensor:$y);
+}
+
+def Dlc_DFTOp : Dlc_Op<"dft"> {
+  let summary = "ONNX DFT: the discrete Fourier transform along `axis` (naive, O(n^2))";
+  let description = [{
+    x [..., L, ..., 1 or 2] (real, or complex as (real, imaginary) pairs) transformed
+    along `axis` with `length` points (x cut or zero-padded to it). The result is
+    complex [..., n, ..., 2] with n = `length` (`onesided`: length / 2 + 1 bins); an
+    `inverse` transform divides by `length`, and an inverse `onesided` one takes the
+    one-sided spectrum of a real signal and gives that real signal [..., length, ..., 1].
+
+    ```mlir
+    %y = dlc.dft %x {axis = 1 : i64, length = 8 : i64, inverse = false, onesided = false}
+           : (tensor<2x8x1xf32>) -> tensor<2x8x2xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, I64Attr:$axis, I64Attr:$length, BoolAttr:$inverse,
+                       BoolAttr:$onesided);
+  let results = (outs AnyTensor:$y);
+}
+
+def Dlc_GridSampleOp : Dlc_Op<"grid_sample"> {
+  let summary = "ONNX GridSample: x sampled at the normalized positions of a grid";
+  let description = [{
+    x [N, C, D1..Dk] read at grid [N, O1..Ok, k] (coordinates in [-1, 1], the last dim
+    first) by `mode` ("linear", "nearest", "cubic") with `padding_mode` ("zeros",
+    "border", "reflection") beyond the border; the result is [N, C, O1..Ok].
+
+    ```mlir
+    %y = dlc.grid_sample %x, %grid {mode = "linear", padding_mode = "zeros",
+                                    align_corners = false}
+           : (tensor<1x3x8x8xf32>, tensor<1x4x4x2xf32>) -> tensor<1x3x4x4xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, AnyTensor:$grid, StrAttr:$mode, StrAttr:$padding_mode,
+                       BoolAttr:$align_corners);
+  let results = (outs AnyTensor:$y);
+  let hasVerifier = 1;
 }
 
 def Dlc_GatherNDOp : Dlc_Op<"gather_nd"> {

@@ -82,6 +82,14 @@ OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
   if (!d || !t || d.getNumElements() > kFoldElementLimit)
     return {};
   Type from = d.getElementType(), to = t.getElementType();
+  // float8/float4 rounding and saturation and sub-byte integers are left to the kernel
+  // (one implementation of their rules, SmallFloats.cpp).
+  auto small = [](Type e) {
+    return (e.getIntOrFloatBitWidth() < 8 && !e.isInteger(1)) ||
+           (isa<FloatType>(e) && e.getIntOrFloatBitWidth() == 8);
+  };
+  if (small(from) || small(to))
+    return {};
   SmallVector<Attribute> out;
   for (Attribute a : d.getValues<Attribute>()) {
     double f;

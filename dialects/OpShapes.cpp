@@ -320,6 +320,12 @@ LogicalResult CumSumOp::inferResultShapes(ArrayRef<SymShape> ops,
     return emitOpError("expects a tensor of rank >= 1");
   return axisShape(*this, ops[0], getAxis(), results);
 }
+LogicalResult CumProdOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                           SmallVectorImpl<SymShape> &results) {
+  if (ops[0].empty())
+    return emitOpError("expects a tensor of rank >= 1");
+  return axisShape(*this, ops[0], getAxis(), results);
+}
 
 LogicalResult SoftmaxOp::inferResultShapes(ArrayRef<SymShape> ops,
                                            SmallVectorImpl<SymShape> &results) {
@@ -696,6 +702,126 @@ LogicalResult GatherOp::inferResultShapes(ArrayRef<SymShape> ops,
   out.append(idx.begin(), idx.end());
   out.append(data.begin() + *axis + 1, data.end());
   results.push_back(out);
+  return success();
+}
+
+LogicalResult Col2ImOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                          SmallVectorImpl<SymShape> &results) {
+  const SymShape &x = ops[0];
+  ArrayRef<int64_t> image = getImageShape(), block = getBlockShape();
+  size_t k = image.size();
+  if (x.size() != 3 || block.size() != k || getStrides().size() != k ||
+      getDilations().size() != k || getPads().size() != 2 * k)
+    return emitOpError("needs x [N, C * prod(block), L] and k-entry shapes, strides, "
+                       "dilations and 2k pads");
+  int64_t blockSize = 1, blocks = 1;
+  for (size_t i = 0; i < k; ++i) {
+    int64_t span = getDilations()[i] * (block[i] - 1) + 1;
+    int64_t n = (image[i] + getPads()[i] + getPads()[i + k] - span) / getStrides()[i] + 1;
+    if (block[i] < 1 || getStrides()[i] < 1 || getDilations()[i] < 1 || n < 1)
+      return emitOpError("block ") << block[i] << " does not fit the image along dim " << i;
+    blockSize *= block[i];
+    blocks *= n;
+  }
+  std::optional<int64_t> cols = constDim(x[1]), length = constDim(x[2]);
+  if (!cols || *cols % blockSize || (length && *length != blocks))
+    return emitOpError("x ") << shapeToString(x) << " must be [N, C * " << blockSize << ", "
+                             << blocks << "]";
+  SymShape out{x[0], getAffineConstantExpr(*cols / blockSize, getContext())};
+  for (int64_t d : image)
+    out.push_back(getAffineConstantExpr(d, getContext()));
+  results.push_back(out);
+  return success();
+}
+
+LogicalResult DFTOp::inferResultShapes(ArrayRef<SymShape> ops, SmallVectorImpl<SymShape> &results) {
+  const SymShape &x = ops[0];
+  int64_t rank = x.size(), axis = getAxis(), n = getLength();
+  std::optional<int64_t> comp = rank ? constDim(x.back()) : std::nullopt;
+  if (rank < 2 || (comp != std::optional<int64_t>(1) && comp != std::optional<int64_t>(2)))
+    return emitOpError("x ") << shapeToString(x) << " must end in a dim of 1 or 2";
+  if (axis < 0 || axis >= rank - 1)
+    return emitOpError("axis ") << axis << " is not a signal dim of " << shapeToString(x);
+  if (n < 1)
+    return emitOpError("length ") << n << " must be positive";
+  if (!isa<FloatType>(elementTypeOf(getX())))
+    return emitOpError("x must be a float tensor");
+  SymShape out = x;
+  bool realOut = getInverse() && getOnesided();
+  out[axis] = getAffineConstantExpr(!getInverse() && getOnesided() ? n / 2 + 1 : n, getContext());
+  out.back() = getAffineConstantExpr(realOut ? 1 : 2, getContext());
+  results.push_back(out);
+  return success();
+}
+
+LogicalResult GridSampleOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                              SmallVectorImpl<SymShape> &results) {
+  const SymShape &x = ops[0], &grid = ops[1];
+  int64_t k = (int64_t)x.size() - 2;
+  if (k < 1 || (int64_t)grid.size() != k + 2)
+    return emitOpError("x ") << shapeToString(x) << " and grid " << shapeToString(grid)
+                             << " must have ranks k + 2 (k >= 1)";
+  if (constDim(grid.back()) != std::optional<int64_t>(k))
+    return emitOpError("grid ") << shapeToString(grid) << " must end in a dim of " << k;
+  if (!isa<FloatType>(elementTypeOf(getX())) || !isa<FloatType>(elementTypeOf(getGrid())))
+    return emitOpError("x and grid must be float tensors");
+  SymShape out{x[0], x[1]};
+  out.append(grid.begin() + 1, grid.end() - 1);
+  results.push_back(out);
+  return success();
+}
+
+LogicalResult TopKOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                        SmallVectorImpl<SymShape> &results) {
+  auto axis = normalizeAxis(getAxis(), ops[0].size());
+  if (!axis)
+    return emitOpError("axis ") << getAxis() << " out of range for rank " << ops[0].size();
+  std::optional<int64_t> extent = constDim(ops[0][*axis]);
+  if (getK() < 0 || (extent && getK() > *extent))
+    return emitOpError("k = ") << getK() << " is not within the axis extent "
+                               << shapeToString(ops[0]);
+  SymShape out = ops[0];
+  out[*axis] = getAffineConstantExpr(getK(), getContext());
+  results.push_back(out);
+  results.push_back(out);
+  return success();
+}
+
+LogicalResult ScatterElementsOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                                   SmallVectorImpl<SymShape> &results) {
+  if (ops[0].size() != ops[1].size() || ops[1].size() != ops[2].size())
+    return emitOpError("data ") << shapeToString(ops[0]) << ", indices " << shapeToString(ops[1])
+                                << " and updates " << shapeToString(ops[2])
+                                << " must have the same rank";
+  if (ops[1] != ops[2])
+    return emitOpError("indices ") << shapeToString(ops[1]) << " and updates "
+                                   << shapeToString(ops[2]) << " must have the same shape";
+  if (!normalizeAxis(getAxis(), ops[0].size()))
+    return emitOpError("axis ") << getAxis() << " out of range for rank " << ops[0].size();
+  Type it = elementTypeOf(getIndices());
+  if (!it.isInteger(64) && !it.isInteger(32))
+    return emitOpError("indices must be int32 or int64, got ") << it;
+  results.push_back(ops[0]);
+  return success();
+}
+
+LogicalResult ScatterNDOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                             SmallVectorImpl<SymShape> &results) {
+  const SymShape &data = ops[0], &ind = ops[1], &upd = ops[2];
+  std::optional<int64_t> k = ind.empty() ? std::nullopt : constDim(ind.back());
+  if (!k || *k < 1 || *k > (int64_t)data.size())
+    return emitOpError("indices ")
+           << shapeToString(ind) << " must end in a static dim of 1 to the data's rank "
+           << data.size();
+  SymShape want(ind.begin(), ind.end() - 1);
+  want.append(data.begin() + *k, data.end());
+  if (upd != want)
+    return emitOpError("updates ")
+           << shapeToString(upd) << " must have shape " << shapeToString(want);
+  Type it = elementTypeOf(getIndices());
+  if (!it.isInteger(64))
+    return emitOpError("indices must be int64, got ") << it;
+  results.push_back(data);
   return success();
 }
 

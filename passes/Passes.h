@@ -54,6 +54,9 @@ void populateReductionToLinalgPatterns(mlir::RewritePatternSet &patterns);
 void populatePoolingToLinalgPatterns(mlir::RewritePatternSet &patterns);
 void populateDataMovementToLinalgPatterns(mlir::RewritePatternSet &patterns);
 void populateResizeToLinalgPatterns(mlir::RewritePatternSet &patterns);
+void populateScatterToLinalgPatterns(mlir::RewritePatternSet &patterns);
+void populateGridSampleToLinalgPatterns(mlir::RewritePatternSet &patterns);
+void populateSpectralToLinalgPatterns(mlir::RewritePatternSet &patterns);
 
 /// The op a kernel's tiling starts from: the linalg op producing the kernel's single
 /// result, when everything feeding it can be fused into its tiles.

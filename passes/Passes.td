@@ -93,6 +93,18 @@ def DlcSignlessIntegers : Pass<"dlc-signless-integers", "mlir::ModuleOp"> {
   }];
 }
 
+def DlcUntieInits : Pass<"dlc-untie-inits", "mlir::ModuleOp"> {
+  let summary = "Give each linalg op an init tensor (tensor.empty, linalg.fill) of its own";
+  let description = [{
+    CSE merges equal `tensor.empty` and `linalg.fill` ops, so two linalg ops can start
+    from one init tensor. Empty-tensor elimination then turns that shared init into a
+    kernel output's buffer for both, and bufferization writes the other op's result
+    there too (TopK's values and indices, both int64, came out equal). This pass, run
+    right before the elimination, clones a shared empty or fill for each linalg op
+    that takes it as an init beyond the first, so each output gets a buffer of its own.
+  }];
+}
+
 def DlcOutlineKernels : Pass<"dlc-outline-kernels", "mlir::ModuleOp"> {
   let summary = "Turn each dlc.kernel into a function over memrefs";
   let description = [{

@@ -35,6 +35,67 @@ Expected<Tensor> convert(const Tensor &t, DType want, const std::string &what) {
                        dtypeName(want));
 }
 
+/// numpy has no bfloat16, float8, float4 or sub-byte integers: .npy files hold them as
+/// the unsigned integers of their bits (uint16 for bfloat16, uint8 for the float8 and
+/// float4 types), int4/int2 as int8 and uint4/uint2 as uint8 values. The type a tensor
+/// of `t` has in a .npy file, or `t` itself.
+DType npyStorage(DType t) {
+  switch (t) {
+  case DType::BFloat16:
+    return DType::UInt16;
+  case DType::Float8E4M3FN:
+  case DType::Float8E4M3FNUZ:
+  case DType::Float8E5M2:
+  case DType::Float8E5M2FNUZ:
+  case DType::Float8E8M0:
+  case DType::Float4E2M1:
+  case DType::UInt4:
+  case DType::UInt2:
+    return DType::UInt8;
+  case DType::Int4:
+  case DType::Int2:
+    return DType::Int8;
+  default:
+    return t;
+  }
+}
+
+bool isSubByteInt(DType t) {
+  return t == DType::Int4 || t == DType::UInt4 || t == DType::Int2 || t == DType::UInt2;
+}
+
+/// `t` (of npyStorage(want)) as a tensor of `want`; a sub-byte value out of its range is
+/// an error.
+Expected<Tensor> fromNpyStorage(Tensor t, DType want, const std::string &what) {
+  unsigned bits = dtypeBits(want);
+  if (bits < 8) {
+    bool isSigned = t.dtype == DType::Int8;
+    int lo = isSigned ? -(1 << (bits - 1)) : 0,
+        hi = isSigned ? (1 << (bits - 1)) - 1 : (1 << bits) - 1;
+    for (uint8_t &byte : t.data) {
+      int v = isSigned ? static_cast<int8_t>(byte) : byte;
+      if (v < lo || v > hi)
+        return Status::error(
+            strCat(what, " holds ", v, ", outside the range of ", dtypeName(want)));
+      byte &= static_cast<uint8_t>((1u << bits) - 1);
+    }
+  }
+  t.dtype = want;
+  return t;
+}
+
+/// `t` as the type numpy stores it in (npyStorage): sub-byte integers sign-extended.
+Tensor toNpyStorage(Tensor t) {
+  DType to = npyStorage(t.dtype);
+  if (to == DType::Int8) {
+    unsigned shift = 8 - dtypeBits(t.dtype);
+    for (uint8_t &byte : t.data)
+      byte = static_cast<uint8_t>(static_cast<int8_t>(byte << shift) >> shift);
+  }
+  t.dtype = to;
+  return t;
+}
+
 } // namespace
 
 Expected<Dataset> loadDataset(const std::string &path, const std::vector<TensorInfo> &inputs,
@@ -163,10 +224,13 @@ Status bindInputs(const std::vector<TensorInfo> &inputs,
     Expected<Tensor> t = readTensorFile(paths[i]);
     if (!t)
       return t.status();
-    // numpy has no bfloat16: a bfloat16 input takes uint16 data as its bits (as .npy
-    // files and old ONNX test data store it).
-    if (t->dtype == DType::UInt16 && inputs[i].dtype == DType::BFloat16)
-      t->dtype = DType::BFloat16;
+    // Types numpy lacks come as npyStorage() data (old ONNX test data stores bfloat16
+    // as uint16 too).
+    if (t->dtype != inputs[i].dtype && t->dtype == npyStorage(inputs[i].dtype)) {
+      t = fromNpyStorage(std::move(t).value(), inputs[i].dtype, paths[i]);
+      if (!t)
+        return t.status();
+    }
     out.push_back(std::move(t).value());
   }
   return Status::ok();
@@ -190,19 +254,18 @@ Status reportOutputs(const std::vector<TensorInfo> &outputs,
     if (!outputDir.empty()) {
       std::filesystem::path file =
           std::filesystem::path(outputDir) / strCat("output_", i, ".npy");
-      // numpy has no bfloat16: its bits go out as uint16.
-      Tensor bits;
-      if (t.dtype == DType::BFloat16) {
-        bits = t;
-        bits.dtype = DType::UInt16;
-      }
-      if (Status s = writeNpy(file.string(), t.dtype == DType::BFloat16 ? bits : t); !s)
+      // Types numpy lacks go out as npyStorage() data.
+      Status s = npyStorage(t.dtype) == t.dtype ? writeNpy(file.string(), t)
+                                                : writeNpy(file.string(), toNpyStorage(t));
+      if (!s)
         return s;
     }
-    os << "output " << i << " " << outputs[i].name << ": shape " << shapeStr(t.shape)
-       << " " << dtypeName(t.dtype)
-       << (t.dtype == DType::BFloat16 && !outputDir.empty() ? " (written as uint16 bits)" : "")
-       << "\n";
+    DType stored = npyStorage(t.dtype);
+    os << "output " << i << " " << outputs[i].name << ": shape " << shapeStr(t.shape) << " "
+       << dtypeName(t.dtype);
+    if (stored != t.dtype && !outputDir.empty())
+      os << " (written as " << dtypeName(stored) << (isSubByteInt(t.dtype) ? " values)" : " bits)");
+    os << "\n";
   }
   return Status::ok();
 }

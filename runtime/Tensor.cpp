@@ -9,6 +9,16 @@ size_t dtypeSize(DType t) {
   case DType::UInt8:
   case DType::Int8:
   case DType::Bool:
+  case DType::Float8E4M3FN:
+  case DType::Float8E4M3FNUZ:
+  case DType::Float8E5M2:
+  case DType::Float8E5M2FNUZ:
+  case DType::Float8E8M0:
+  case DType::UInt4:
+  case DType::Int4:
+  case DType::Float4E2M1:
+  case DType::UInt2:
+  case DType::Int2:
     return 1;
   case DType::UInt16:
   case DType::Int16:
@@ -60,10 +70,44 @@ const char *dtypeName(DType t) {
     return "uint64";
   case DType::BFloat16:
     return "bfloat16";
+  case DType::Float8E4M3FN:
+    return "float8_e4m3fn";
+  case DType::Float8E4M3FNUZ:
+    return "float8_e4m3fnuz";
+  case DType::Float8E5M2:
+    return "float8_e5m2";
+  case DType::Float8E5M2FNUZ:
+    return "float8_e5m2fnuz";
+  case DType::Float8E8M0:
+    return "float8_e8m0fnu";
+  case DType::UInt4:
+    return "uint4";
+  case DType::Int4:
+    return "int4";
+  case DType::Float4E2M1:
+    return "float4_e2m1fn";
+  case DType::UInt2:
+    return "uint2";
+  case DType::Int2:
+    return "int2";
   case DType::Undefined:
     break;
   }
   return "unknown";
+}
+
+unsigned dtypeBits(DType t) {
+  switch (t) {
+  case DType::UInt4:
+  case DType::Int4:
+  case DType::Float4E2M1:
+    return 4;
+  case DType::UInt2:
+  case DType::Int2:
+    return 2;
+  default:
+    return 8 * dtypeSize(t);
+  }
 }
 
 Tensor::Tensor(DType t, std::vector<int64_t> s) : dtype(t), shape(std::move(s)) {

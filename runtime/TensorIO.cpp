@@ -379,6 +379,15 @@ std::pair<const std::vector<uint64_t> *, const char *> typedValues(const TensorP
   }
 }
 
+/// Spreads `n` packed elements of `bits` bits (ONNX's order: the first in the lowest bits)
+/// into one byte each.
+void unpackBits(const uint8_t *packed, uint64_t n, unsigned bits, uint8_t *out) {
+  unsigned perByte = 8 / bits;
+  uint8_t mask = static_cast<uint8_t>((1u << bits) - 1);
+  for (uint64_t i = 0; i < n; ++i)
+    out[i] = (packed[i / perByte] >> (bits * (i % perByte))) & mask;
+}
+
 } // namespace
 
 Expected<Tensor> parseTensorProto(const std::vector<uint8_t> &bytes) {
@@ -386,33 +395,45 @@ Expected<Tensor> parseTensorProto(const std::vector<uint8_t> &bytes) {
   if (Status s = decodeTensorProto(bytes, tp); !s)
     return s;
   DType dtype = static_cast<DType>(tp.dataType);
-  size_t elemSize = tp.dataType <= 16 ? dtypeSize(dtype) : 0;
+  size_t elemSize = tp.dataType <= 26 ? dtypeSize(dtype) : 0;
   if (elemSize == 0)
     return Status::error(strCat("unsupported tensor data type ", tp.dataType));
   std::vector<int64_t> shape(tp.dims.begin(), tp.dims.end());
   int64_t dataBytes;
   if (!denseBytes(shape, elemSize, dataBytes))
     return Status::error("invalid tensor shape " + shapeStr(shape));
+  // Sub-byte types are packed in the file: `perByte` elements to a byte (or int32 value).
+  unsigned bits = dtypeBits(dtype);
+  uint64_t n = dataBytes / elemSize;
+  uint64_t perByte = bits < 8 ? 8 / bits : 1;
+  uint64_t packedCount = (n + perByte - 1) / perByte;
 
   if (tp.hasRaw) {
-    if (tp.raw.size != static_cast<uint64_t>(dataBytes))
-      return Status::error(strCat(tp.raw.size < static_cast<uint64_t>(dataBytes)
-                                      ? "truncated: "
-                                      : "trailing bytes: ",
-                                  "raw_data has ", tp.raw.size, " bytes, shape ",
-                                  shapeStr(shape), " of ", dtypeName(dtype), " needs ",
-                                  dataBytes));
+    uint64_t want = bits < 8 ? packedCount : static_cast<uint64_t>(dataBytes);
+    if (tp.raw.size != want)
+      return Status::error(strCat(
+          tp.raw.size < want ? "truncated: " : "trailing bytes: ", "raw_data has ", tp.raw.size,
+          " bytes, shape ", shapeStr(shape), " of ", dtypeName(dtype), " needs ", want));
     Tensor t(dtype, shape);
-    copyBytes(t.data.data(), tp.raw.data, dataBytes);
+    if (bits < 8)
+      unpackBits(tp.raw.data, n, bits, t.data.data());
+    else
+      copyBytes(t.data.data(), tp.raw.data, dataBytes);
     return t;
   }
   auto [values, fieldName] = typedValues(tp, dtype);
-  uint64_t n = dataBytes / elemSize;
-  if (values->size() != n)
+  if (values->size() != packedCount)
     return Status::error(strCat(fieldName, " has ", values->size(), " values, shape ",
-                                shapeStr(shape), " needs ", n));
-  // Each value's low bytes are the element (little-endian two's complement or bits).
+                                shapeStr(shape), " needs ", packedCount));
   Tensor t(dtype, shape);
+  if (bits < 8) {
+    std::vector<uint8_t> packed(packedCount);
+    for (uint64_t i = 0; i < packedCount; ++i)
+      packed[i] = static_cast<uint8_t>((*values)[i]);
+    unpackBits(packed.data(), n, bits, t.data.data());
+    return t;
+  }
+  // Each value's low bytes are the element (little-endian two's complement or bits).
   for (uint64_t i = 0; i < n; ++i) {
     uint64_t v = (*values)[i];
     if (dtype == DType::Bool)

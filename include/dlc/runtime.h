@@ -37,10 +37,25 @@ enum class DType : int32_t {
   UInt32 = 12,
   UInt64 = 13,
   BFloat16 = 16,
+  Float8E4M3FN = 17,
+  Float8E4M3FNUZ = 18,
+  Float8E5M2 = 19,
+  Float8E5M2FNUZ = 20,
+  UInt4 = 21,
+  Int4 = 22,
+  Float4E2M1 = 23,
+  Float8E8M0 = 24,
+  UInt2 = 25,
+  Int2 = 26,
 };
 
 /// Bytes per element, or 0 for types the runtime cannot hold (String, Undefined, unknown).
+/// The sub-byte types (uint4, int4, float4e2m1, uint2, int2) take one byte per element in
+/// memory, their bits in the low bits and the high bits zero; files pack them (.pb) or
+/// widen them (.npy: int8/uint8).
 size_t dtypeSize(DType t);
+/// Bits of an element in ONNX's packed form: 4 or 2 for the sub-byte types, else 8 * size.
+unsigned dtypeBits(DType t);
 /// numpy-style name: "float32", "int64", "bool", ...; "unknown" otherwise.
 const char *dtypeName(DType t);
 

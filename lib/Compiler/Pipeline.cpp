@@ -95,6 +95,7 @@ LogicalResult runKernelPipeline(ModuleOp module, const CompileOptions &options) 
     pm.addPass(createConvertDlcToLinalg());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
+    pm.addPass(createDlcUntieInits());
     pm.addPass(bufferization::createEmptyTensorEliminationPass());
     // Padded inputs as guarded loads: needed on the GPU (docs/cuda.md); on the CPU a
     // padded copy per tile vectorizes better.

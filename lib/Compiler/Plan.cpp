@@ -28,6 +28,26 @@ DType dtypeOf(Type t) {
     return DType::Float16;
   if (t.isBF16())
     return DType::BFloat16;
+  if (isa<Float8E4M3FNType>(t))
+    return DType::Float8E4M3FN;
+  if (isa<Float8E4M3FNUZType>(t))
+    return DType::Float8E4M3FNUZ;
+  if (isa<Float8E5M2Type>(t))
+    return DType::Float8E5M2;
+  if (isa<Float8E5M2FNUZType>(t))
+    return DType::Float8E5M2FNUZ;
+  if (isa<Float8E8M0FNUType>(t))
+    return DType::Float8E8M0;
+  if (isa<Float4E2M1FNType>(t))
+    return DType::Float4E2M1;
+  if (t.isUnsignedInteger(2))
+    return DType::UInt2;
+  if (t.isUnsignedInteger(4))
+    return DType::UInt4;
+  if (t.isInteger(2))
+    return DType::Int2;
+  if (t.isInteger(4))
+    return DType::Int4;
   if (t.isInteger(1))
     return DType::Bool;
   if (t.isUnsignedInteger(8))

@@ -69,6 +69,26 @@ Type onnxElementType(MLIRContext *ctx, int dtype) {
     return b.getIntegerType(32, /*isSigned=*/false);
   case onnx::TensorProto::UINT64:
     return b.getIntegerType(64, /*isSigned=*/false);
+  case 17: // FLOAT8E4M3FN (numbered, as the system's onnx.proto may predate them)
+    return b.getType<Float8E4M3FNType>();
+  case 18: // FLOAT8E4M3FNUZ
+    return b.getType<Float8E4M3FNUZType>();
+  case 19: // FLOAT8E5M2
+    return b.getType<Float8E5M2Type>();
+  case 20: // FLOAT8E5M2FNUZ
+    return b.getType<Float8E5M2FNUZType>();
+  case 21: // UINT4
+    return b.getIntegerType(4, /*isSigned=*/false);
+  case 22: // INT4
+    return b.getIntegerType(4);
+  case 23: // FLOAT4E2M1
+    return b.getType<Float4E2M1FNType>();
+  case 24: // FLOAT8E8M0
+    return b.getType<Float8E8M0FNUType>();
+  case 25: // UINT2
+    return b.getIntegerType(2, /*isSigned=*/false);
+  case 26: // INT2
+    return b.getIntegerType(2);
   default:
     return {};
   }
@@ -83,7 +103,24 @@ std::string dtypeName(int dtype) {
 }
 
 /// Bytes per element in ONNX raw_data for supported types.
-int64_t rawElementBytes(Type t) { return t.isInteger(1) ? 1 : t.getIntOrFloatBitWidth() / 8; }
+/// Bytes of an element in memory: sub-byte types (i4, i2, f4E2M1FN) take one byte each.
+int64_t rawElementBytes(Type t) { return std::max(1u, t.getIntOrFloatBitWidth() / 8); }
+/// Elements of a sub-byte type packed into a byte of ONNX data (1 for the others).
+int64_t elementsPerByte(Type t) {
+  unsigned bits = t.getIntOrFloatBitWidth();
+  return bits < 8 && !t.isInteger(1) ? 8 / bits : 1;
+}
+
+/// `packed` data of `n` sub-byte elements (the first in the lowest bits) spread out to
+/// one byte each.
+std::string unpackElements(const std::string &packed, int64_t n, int64_t perByte) {
+  std::string out(n, 0);
+  unsigned bits = 8 / perByte;
+  for (int64_t i = 0; i < n; ++i)
+    out[i] =
+        (char)(((unsigned char)packed[i / perByte] >> (bits * (i % perByte))) & ((1u << bits) - 1));
+  return out;
+}
 
 class ModelImporter {
 public:
@@ -201,9 +238,12 @@ FailureOr<ElementsAttr> ModelImporter::tensorToAttr(const onnx::TensorProto &t, 
   int64_t eb = rawElementBytes(et);
   if (n > kMaxTensorBytes / eb)
     return emitError(loc) << "tensor '" << t.name() << "' is too large", failure();
+  // Sub-byte types come packed, `perByte` elements to a byte (or to an int32_data value).
+  int64_t perByte = elementsPerByte(et);
+  int64_t fileBytes = perByte > 1 ? (n + perByte - 1) / perByte : n * eb;
   std::string raw;
   if (t.data_location() == onnx::TensorProto::EXTERNAL) {
-    auto ext = readExternal(t, n * eb, loc);
+    auto ext = readExternal(t, fileBytes, loc);
     if (failed(ext))
       return failure();
     raw = std::move(*ext);
@@ -211,21 +251,23 @@ FailureOr<ElementsAttr> ModelImporter::tensorToAttr(const onnx::TensorProto &t, 
     raw = t.raw_data();
   } else {
     // Typed fields: convert into the raw little-endian layout.
-    raw.resize(n * eb);
+    int64_t values = perByte > 1 ? fileBytes : n;
+    raw.resize(fileBytes);
     auto fail = [&](int64_t have) {
       return emitError(loc) << "tensor '" << t.name() << "' has " << have << " values, expected "
-                            << n,
+                            << values,
              failure();
     };
     auto put = [&](auto field, auto convert) -> LogicalResult {
-      if (field.size() != n)
+      if (field.size() != values)
         return fail(field.size());
-      for (int64_t i = 0; i < n; ++i)
+      for (int64_t i = 0; i < values; ++i)
         convert(i, field.Get(i));
       return success();
     };
     LogicalResult ok = success();
     char *p = raw.data();
+    int64_t vb = perByte > 1 ? 1 : eb;
     switch (t.data_type()) {
     case onnx::TensorProto::FLOAT:
       ok = put(t.float_data(), [&](int64_t i, float v) { memcpy(p + 4 * i, &v, 4); });
@@ -240,17 +282,20 @@ FailureOr<ElementsAttr> ModelImporter::tensorToAttr(const onnx::TensorProto &t, 
     case onnx::TensorProto::UINT64: // uint64_data carries both.
       ok = put(t.uint64_data(), [&](int64_t i, uint64_t v) { memcpy(p + eb * i, &v, eb); });
       break;
-    default: // int32_data carries int32 and every narrower type (and f16/bf16 bits).
-      ok = put(t.int32_data(), [&](int64_t i, int32_t v) { memcpy(p + eb * i, &v, eb); });
+    default: // int32_data carries int32 and every narrower type (f16/bf16/f8 bits, packed
+             // 4- and 2-bit pairs and quads).
+      ok = put(t.int32_data(), [&](int64_t i, int32_t v) { memcpy(p + vb * i, &v, vb); });
       break;
     }
     if (failed(ok))
       return failure();
   }
-  if ((int64_t)raw.size() != n * eb)
+  if ((int64_t)raw.size() != fileBytes)
     return emitError(loc) << "tensor '" << t.name() << "' has " << raw.size()
-                          << " bytes of data, expected " << n * eb << " for shape " << type,
+                          << " bytes of data, expected " << fileBytes << " for shape " << type,
            failure();
+  if (perByte > 1)
+    raw = unpackElements(raw, n, perByte);
   if (et.isInteger(1)) {
     SmallVector<bool> bits;
     for (char c : raw)

@@ -1,4 +1,4 @@
-//===- OpsAttention.cpp - ONNX Attention (opsets 23-25), composed ----------===//
+//===- OpsAttention.cpp - ONNX Attention and RotaryEmbedding, composed ----===//
 //
 // Scaled dot-product attention as its ONNX function body computes it: 3-D inputs split
 // into heads, past keys and values concatenated (present_key/value), grouped-query
@@ -239,8 +239,89 @@ LogicalResult importAttention(NodeImporter &n) {
   return success();
 }
 
+/// `x` sliced along `axis` from `start` to `end` by `step`.
+Value sliceAxis(Compose &c, Value x, int64_t axis, int64_t start, int64_t end, int64_t step = 1) {
+  NodeImporter &n = c.n;
+  return c.op("dlc.slice", c.type(x), {x},
+              {n.named("starts", n.i64s({start})), n.named("ends", n.i64s({end})),
+               n.named("axes", n.i64s({axis})), n.named("steps", n.i64s({step}))});
+}
+
+/// RotaryEmbedding (opset 23) as its function body: X as [B, S, H, D] (from [B, H, S, D]
+/// or [B, S, H*D] with num_heads), the first rotary_embedding_dim values of each head
+/// rotated by the cos/sin caches (indexed by position_ids when given), in halves or
+/// interleaved pairs.
+LogicalResult importRotaryEmbedding(NodeImporter &n) {
+  Compose c{n};
+  Value x = n.input(0), cosCache = n.input(1), sinCache = n.input(2), pos = n.input(3);
+  Type t = n.elementType(x);
+  int64_t rank = n.rankOf(x);
+  if (rank != 3 && rank != 4)
+    return n.error() << "input must be 3-D or 4-D";
+  auto perm = [&](Value v) {
+    return c.op("dlc.transpose", t, {v}, {n.named("perm", n.i64s({0, 2, 1, 3}))});
+  };
+  std::optional<int64_t> hidden;
+  if (rank == 4) {
+    x = perm(x);
+  } else {
+    int64_t heads = n.attrInt("num_heads", 0);
+    hidden = staticDim(n, x, 2);
+    if (!hidden || heads <= 0 || *hidden % heads)
+      return n.error() << "3-D input needs num_heads dividing a static hidden size";
+    x = c.reshape(x, {0, 0, heads, *hidden / heads});
+  }
+  auto head = staticDim(n, x, 3);
+  if (!head)
+    return n.error() << "RotaryEmbedding needs a static head size";
+  int64_t rd = n.attrInt("rotary_embedding_dim", 0);
+  rd = rd ? rd : *head;
+  if (rd % 2 || rd > *head)
+    return n.error() << "rotary_embedding_dim " << rd << " must be even and at most the head size "
+                     << *head;
+  int64_t half = rd / 2;
+  Value xr = rd < *head ? sliceAxis(c, x, 3, 0, rd) : x;
+  // cos/sin as [B, S, 1, rd / 2].
+  auto table = [&](Value cache) {
+    Value v = pos ? c.op("dlc.gather", c.type(cache), {cache, pos},
+                         {n.named("axis", n.b.getI64IntegerAttr(0))})
+                  : cache;
+    auto width = staticDim(n, v, 2);
+    if (!width || *width < half)
+      return c.fail("cos_cache and sin_cache need a static last dim of at least " +
+                    llvm::Twine(half));
+    if (*width > half)
+      v = sliceAxis(c, v, 2, 0, half);
+    return c.reshape(c.cast(v, t), {0, 0, 1, half});
+  };
+  Value cosT = table(cosCache), sinT = table(sinCache);
+  bool interleaved = n.attrInt("interleaved", 0);
+  Value x1 = interleaved ? sliceAxis(c, xr, 3, 0, rd, 2) : sliceAxis(c, xr, 3, 0, half);
+  Value x2 = interleaved ? sliceAxis(c, xr, 3, 1, rd, 2) : sliceAxis(c, xr, 3, half, rd);
+  Value re = c.sub(c.mul(cosT, x1), c.mul(sinT, x2));
+  Value im = c.add(c.mul(sinT, x1), c.mul(cosT, x2));
+  Value rotated;
+  if (interleaved) {
+    Value pairs = c.op("dlc.concat", t,
+                       {c.reshape(re, {0, 0, 0, half, 1}), c.reshape(im, {0, 0, 0, half, 1})},
+                       {n.named("axis", n.b.getI64IntegerAttr(4))});
+    rotated = c.reshape(pairs, {0, 0, 0, rd});
+  } else {
+    rotated = c.op("dlc.concat", t, {re, im}, {n.named("axis", n.b.getI64IntegerAttr(3))});
+  }
+  Value out = rotated;
+  if (rd < *head)
+    out = c.op("dlc.concat", t, {rotated, sliceAxis(c, x, 3, rd, *head)},
+               {n.named("axis", n.b.getI64IntegerAttr(3))});
+  out = rank == 4 ? perm(out) : c.reshape(out, {0, 0, *hidden});
+  return c.result(out);
+}
+
 } // namespace
 
-void registerAttentionOps(OpRegistry &r) { r.add("Attention", 23, importAttention); }
+void registerAttentionOps(OpRegistry &r) {
+  r.add("Attention", 23, importAttention);
+  r.add("RotaryEmbedding", 23, importRotaryEmbedding);
+}
 
 } // namespace dlc::importer

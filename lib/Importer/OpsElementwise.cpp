@@ -110,6 +110,21 @@ LogicalResult importDropout(NodeImporter &n) {
   return success();
 }
 
+/// Cast and CastLike to `t`, with `saturate` (opset 19, float8 targets) and
+/// `round_mode` (opset 24, float8e8m0).
+LogicalResult importCast(NodeImporter &n, Type t) {
+  SmallVector<NamedAttribute> attrs;
+  if (!n.attrInt("saturate", 1))
+    attrs.push_back(n.named("saturate", n.b.getBoolAttr(false)));
+  std::string mode = n.attrString("round_mode", "up");
+  if (mode != "up" && mode != "down" && mode != "nearest")
+    return n.error() << "round_mode must be \"up\", \"down\" or \"nearest\", not \"" << mode
+                     << "\"";
+  if (mode != "up")
+    attrs.push_back(n.named("round_mode", n.b.getStringAttr(mode)));
+  return n.result(n.build1("dlc.cast", t, {n.input(0)}, attrs));
+}
+
 } // namespace
 
 void registerElementwiseOps(OpRegistry &r) {
@@ -218,11 +233,20 @@ void registerElementwiseOps(OpRegistry &r) {
     Type t = onnxElementType(n.ctx(), to);
     if (!t)
       return n.error() << "Cast to unsupported data type " << to;
-    return n.result(n.build1("dlc.cast", t, {n.input(0)}));
+    return importCast(n, t);
   });
-  r.add("CastLike", 15, [](NodeImporter &n) {
-    return n.result(n.build1("dlc.cast", n.elementType(n.input(1)), {n.input(0)}));
+  r.add("BitCast", 26, [](NodeImporter &n) -> LogicalResult {
+    int to = n.attrInt("to", 0);
+    Type t = onnxElementType(n.ctx(), to);
+    Type from = n.elementType(n.input(0));
+    // A bool is stored as a byte.
+    auto bits = [](Type e) { return e.isInteger(1) ? 8 : e.getIntOrFloatBitWidth(); };
+    if (!t || bits(t) != bits(from))
+      return n.error() << "BitCast from " << from << " to data type " << to
+                       << " needs two types of the same width";
+    return n.result(n.build1("dlc.bitcast", t, {n.input(0)}));
   });
+  r.add("CastLike", 15, [](NodeImporter &n) { return importCast(n, n.elementType(n.input(1))); });
   r.add("Dropout", 7, importDropout);
 }
 

@@ -1,11 +1,13 @@
 //===- OpsIndex.cpp - Import of index-building ops by decomposition -------===//
 //
-// Hardmax, OneHot, EyeLike, DepthToSpace, SpaceToDepth and CumSum. The one-hot style
+// Hardmax, OneHot, EyeLike, DepthToSpace, SpaceToDepth, CumSum and CumProd. The one-hot style
 // ops compare an index tensor against a constant iota along the axis; the block ops are
 // reshape / transpose / reshape.
 //
 //===----------------------------------------------------------------------===//
 #include "NodeImporter.h"
+
+#include <tuple>
 
 using namespace mlir;
 
@@ -195,16 +197,18 @@ void registerIndexOps(OpRegistry &r) {
     return blockShuffle(n, {0, c, h / b, b, w / b, b}, {0, 3, 5, 1, 2, 4},
                         {0, c * b * b, h / b, w / b});
   });
-  r.add("CumSum", 11, [](NodeImporter &n) -> LogicalResult {
-    auto axis = n.constScalar(1, "axis");
-    if (failed(axis))
-      return failure();
-    return n.result(n.build1(
-        "dlc.cumsum", n.elementType(n.input(0)), {n.input(0)},
-        {n.named("axis", n.b.getI64IntegerAttr((int64_t)*axis)),
-         n.named("exclusive", n.b.getBoolAttr(n.attrInt("exclusive", 0))),
-         n.named("reverse", n.b.getBoolAttr(n.attrInt("reverse", 0)))}));
-  });
+  for (auto [onnx, op, since] :
+       {std::tuple{"CumSum", "dlc.cumsum", 11}, std::tuple{"CumProd", "dlc.cumprod", 26}}) {
+    r.add(onnx, since, [op = op](NodeImporter &n) -> LogicalResult {
+      auto axis = n.constScalar(1, "axis");
+      if (failed(axis))
+        return failure();
+      return n.result(n.build1(op, n.elementType(n.input(0)), {n.input(0)},
+                               {n.named("axis", n.b.getI64IntegerAttr((int64_t)*axis)),
+                                n.named("exclusive", n.b.getBoolAttr(n.attrInt("exclusive", 0))),
+                                n.named("reverse", n.b.getBoolAttr(n.attrInt("reverse", 0)))}));
+    });
+  }
 }
 
 } // namespace dlc::importer

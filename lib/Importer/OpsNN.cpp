@@ -1,5 +1,7 @@
 //===- OpsNN.cpp - Import of contraction, pooling and normalization ops ---===//
-#include "NodeImporter.h"
+#include "Compose.h"
+
+#include <limits>
 
 using namespace mlir;
 
@@ -366,9 +368,77 @@ LogicalResult importConvTranspose(NodeImporter &n) {
                 n.named("dilations", n.i64s(g->dil)), n.named("group", n.b.getI64IntegerAttr(1))}));
 }
 
+/// CausalConvWithState (opset 27): a depthwise causal Conv1d over the past state (or
+/// zeros) followed by the input, with an optional SiLU; the new state is the last k - 1
+/// positions of that padded input.
+LogicalResult importCausalConvWithState(NodeImporter &n) {
+  Compose c{n};
+  Value x = n.input(0), w = n.input(1), bias = n.input(2), past = n.input(3);
+  Type t = n.elementType(x);
+  SymShape xs = n.shapeOf(x), ws = n.shapeOf(w);
+  if (xs.size() != 3 || ws.size() != 3)
+    return n.error() << "input and weight must be rank 3";
+  auto channels = constDim(xs[1]), k = constDim(ws[2]);
+  if (!channels || !k || *k < 1)
+    return n.error() << "needs static channels and kernel size";
+  std::string act = n.attrString("activation", "none");
+  if (act != "none" && act != "silu" && act != "swish")
+    return n.error() << "unknown activation '" << act << "'";
+  Value padded = x;
+  if (past)
+    padded = c.op("dlc.concat", t, {past, x}, {n.named("axis", n.b.getI64IntegerAttr(2))});
+  else if (*k > 1)
+    padded = c.op("dlc.pad", t, {x},
+                  {n.named("pads", n.i64s({0, 0, *k - 1, 0, 0, 0})),
+                   n.named("mode", n.b.getStringAttr("constant")),
+                   n.named("value", n.b.getF64FloatAttr(0))});
+  SmallVector<Value> ops{padded, w};
+  if (bias)
+    ops.push_back(bias);
+  Value y =
+      c.op("dlc.conv", t, ops,
+           {n.named("strides", n.i64s({1})), n.named("pads", n.i64s({0, 0})),
+            n.named("dilations", n.i64s({1})), n.named("group", n.b.getI64IntegerAttr(*channels))});
+  if (act != "none") { // in float32 at least, as the reference
+    Type ft = t.getIntOrFloatBitWidth() < 32 ? n.b.getF32Type() : t;
+    Value yf = c.cast(y, ft);
+    y = c.cast(c.mul(yf, c.unary("dlc.sigmoid", yf)), t);
+  }
+  // The last k - 1 positions: a slice from the end (empty for k = 1).
+  int64_t start = *k > 1 ? -(*k - 1) : 0, end = *k > 1 ? std::numeric_limits<int64_t>::max() : 0;
+  Value state = c.op("dlc.slice", t, {padded},
+                     {n.named("starts", n.i64s({start})), n.named("ends", n.i64s({end})),
+                      n.named("axes", n.i64s({2})), n.named("steps", n.i64s({1}))});
+  if (c.failed)
+    return failure();
+  n.outputs = {y, state};
+  n.outputs.resize(std::min<size_t>(2, n.numOutputs()));
+  return success();
+}
+
 } // namespace
 
 void registerNNOps(OpRegistry &r) {
+  r.add("Col2Im", 18, [](NodeImporter &n) -> LogicalResult {
+    auto image = n.constInts(1, "image_shape"), block = n.constInts(2, "block_shape");
+    if (failed(image) || failed(block))
+      return failure();
+    size_t k = image->size();
+    if (block->size() != k || k == 0)
+      return n.error() << "image_shape and block_shape must have the same length";
+    auto list = [&](const char *name, int64_t dflt, size_t count) {
+      auto v = n.attrInts(name);
+      return v ? *v : std::vector<int64_t>(count, dflt);
+    };
+    std::vector<int64_t> strides = list("strides", 1, k), dil = list("dilations", 1, k),
+                         pads = list("pads", 0, 2 * k);
+    return n.result(
+        n.build1("dlc.col2im", n.elementType(n.input(0)), {n.input(0)},
+                 {n.named("image_shape", n.i64s(*image)), n.named("block_shape", n.i64s(*block)),
+                  n.named("strides", n.i64s(strides)), n.named("dilations", n.i64s(dil)),
+                  n.named("pads", n.i64s(pads))}));
+  });
+  r.add("CausalConvWithState", 27, importCausalConvWithState);
   r.add("ConvTranspose", 1, importConvTranspose);
   r.add("Einsum", 12, [](NodeImporter &n) -> LogicalResult {
     SmallVector<Value> ins(n.inputs.begin(), n.inputs.end());

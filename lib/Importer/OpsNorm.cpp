@@ -158,7 +158,44 @@ LogicalResult importLpPool(NodeImporter &n, bool global) {
 
 } // namespace
 
+/// LRN: x / (bias + alpha / size * (sum of x^2 over the channels within the window))^beta,
+/// the window [c - floor((size - 1) / 2), c + ceil((size - 1) / 2)]: the squares padded
+/// along the channels and summed over `size` shifted slices.
+LogicalResult importLRN(NodeImporter &n) {
+  Compose c{n};
+  Value x = n.input(0);
+  SymShape xs = n.shapeOf(x);
+  int64_t size = n.attrInt("size", 0);
+  if (xs.size() < 3 || size < 1)
+    return n.error() << "LRN needs an input of rank >= 3 and a positive size";
+  std::optional<int64_t> channels = constDim(xs[1]);
+  if (!channels)
+    return n.error() << "LRN needs a static channel count";
+  int64_t rank = xs.size(), before = (size - 1) / 2, after = size - 1 - before;
+  Type t = n.elementType(x);
+  Value sq = c.mul(x, x);
+  std::vector<int64_t> pads(2 * rank, 0);
+  pads[1] = before;
+  pads[1 + rank] = after;
+  Value padded =
+      c.op("dlc.pad", t, {sq},
+           {n.named("pads", n.i64s(pads)), n.named("mode", n.b.getStringAttr("constant")),
+            n.named("value", n.b.getF64FloatAttr(0))});
+  Value sum;
+  for (int64_t j = 0; j < size; ++j) {
+    Value part = c.op("dlc.slice", t, {padded},
+                      {n.named("starts", n.i64s({j})), n.named("ends", n.i64s({j + *channels})),
+                       n.named("axes", n.i64s({1})), n.named("steps", n.i64s({1}))});
+    sum = sum ? c.add(sum, part) : part;
+  }
+  double alpha = n.attrFloat("alpha", 1e-4f), beta = n.attrFloat("beta", 0.75f),
+         bias = n.attrFloat("bias", 1.0f);
+  Value base = c.add(c.scalarLike(x, bias), c.mul(c.scalarLike(x, alpha / size), sum));
+  return c.result(c.div(x, c.op("dlc.pow", t, {base, c.scalarLike(x, beta)})));
+}
+
 void registerNormOps(OpRegistry &r) {
+  r.add("LRN", 1, importLRN);
   r.add("RMSNormalization", 23, importRMSNormalization);
   r.add("InstanceNormalization", 6, importInstanceNormalization);
   r.add("GroupNormalization", 18, importGroupNormalization);

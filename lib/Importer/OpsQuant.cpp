@@ -76,9 +76,19 @@ Value broadcastParam(Compose &c, Value param, Value x, int64_t axis, int64_t blo
                n.named("axes", n.i64s({*a})), n.named("steps", n.i64s({1}))});
 }
 
-/// round_half_even(x / scale) + zero_point, saturated and cast to `out` (x float).
+/// round_half_even(x / scale) + zero_point, saturated and cast to `out` (x float). A
+/// float8/float4 `out` takes x / scale + zero_point as Cast does (rounded to its
+/// precision, clipped to its range when `saturate`).
 Value quantize(Compose &c, Value x, Value scale, Value zp, Type out, bool saturate = true) {
   Type ft = c.type(x);
+  if (isa_and_nonnull<FloatType>(out)) {
+    Value q = c.div(x, c.cast(scale, ft));
+    if (zp)
+      q = c.add(q, c.cast(zp, ft));
+    if (saturate)
+      return c.cast(q, out);
+    return c.op("dlc.cast", out, {q}, {c.n.named("saturate", c.n.b.getBoolAttr(false))});
+  }
   Value q = c.op("dlc.round", ft, {c.div(x, c.cast(scale, ft))});
   if (zp)
     q = c.add(q, c.cast(zp, ft));
@@ -109,8 +119,9 @@ LogicalResult importQuantizeLinear(NodeImporter &n) {
   Compose c{n};
   Value x = n.input(0);
   Type out = quantizedType(n, n.input(2));
-  if (!out || !isa<IntegerType>(out))
-    return n.error() << "quantizing to this type is not supported (integer types are)";
+  if (!out || (!isa<IntegerType>(out) && out.getIntOrFloatBitWidth() > 8))
+    return n.error() << "quantizing to " << out
+                     << " is not supported (integer, float8 and float4 types are)";
   int64_t axis = n.attrInt("axis", 1), block = n.attrInt("block_size", 0);
   Type ft = n.elementType(x);
   if (!isa<FloatType>(ft))
@@ -135,9 +146,9 @@ LogicalResult importQuantizeLinear(NodeImporter &n) {
 LogicalResult importDequantizeLinear(NodeImporter &n) {
   Compose c{n};
   Value x = n.input(0);
-  if (!isa<IntegerType>(n.elementType(x)))
+  if (!isa<IntegerType>(n.elementType(x)) && n.elementType(x).getIntOrFloatBitWidth() > 8)
     return n.error() << "dequantizing " << n.elementType(x)
-                     << " is not supported (integer types are)";
+                     << " is not supported (integer, float8 and float4 types are)";
   Type ft = n.elementType(n.input(1));
   if (int64_t o = n.attrInt("output_dtype", 0))
     ft = onnxElementType(n.ctx(), o);

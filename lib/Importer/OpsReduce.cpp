@@ -36,6 +36,29 @@ LogicalResult importArg(NodeImporter &n, const char *op) {
 } // namespace
 
 void registerReductionOps(OpRegistry &r) {
+  // TopK: k an attribute (opset 1) or a constant input (opset 10); sorted output always
+  // (sorted=0 leaves the order open).
+  auto topk = [](NodeImporter &n, int64_t k) -> LogicalResult {
+    SmallVector<Type> types{n.elementType(n.input(0)), n.b.getI64Type()};
+    auto r = n.build("dlc.topk", types, {n.input(0)},
+                     {n.named("k", n.b.getI64IntegerAttr(k)),
+                      n.named("axis", n.b.getI64IntegerAttr(n.attrInt("axis", -1))),
+                      n.named("largest", n.b.getBoolAttr(n.attrInt("largest", 1)))});
+    if (failed(r))
+      return failure();
+    n.outputs.assign(r->begin(), r->end());
+    return success();
+  };
+  r.add("TopK", 1, [topk](NodeImporter &n) { return topk(n, n.attrInt("k", 0)); });
+  r.add("TopK", 10, [topk](NodeImporter &n) -> LogicalResult {
+    auto k = n.constInts(1, "k");
+    if (failed(k))
+      return failure();
+    if (k->size() != 1)
+      return n.error() << "k must hold one value";
+    return topk(n, (*k)[0]);
+  });
+
   // ReduceSum took axes as an input from opset 13, the others from opset 18.
   for (auto [onnx, op, since] : std::vector<std::tuple<const char *, const char *, int>>{
            {"ReduceSum", "dlc.reduce_sum", 13},

@@ -241,6 +241,26 @@ LogicalResult importResize(NodeImporter &n, bool v10) {
 } // namespace
 
 void registerResizeOps(OpRegistry &r) {
+  // GridSample: opset 16 (4-D, "bilinear"/"bicubic") and 20 (N-D, "linear"/"cubic").
+  r.add("GridSample", 16, [](NodeImporter &n) -> LogicalResult {
+    std::string mode = n.attrString("mode", n.opset >= 20 ? "linear" : "bilinear");
+    if (n.opset < 20 && n.rankOf(n.input(0)) != 4)
+      return n.error() << "GridSample before opset 20 takes 4-D input";
+    mode = mode == "bilinear" ? "linear" : mode == "bicubic" ? "cubic" : mode;
+    if (mode != "linear" && mode != "nearest" && mode != "cubic")
+      return n.error() << "unknown mode '" << mode << "'";
+    std::string padding = n.attrString("padding_mode", "zeros");
+    if (padding != "zeros" && padding != "border" && padding != "reflection")
+      return n.error() << "unknown padding_mode '" << padding << "'";
+    if (mode == "cubic" && n.rankOf(n.input(0)) != 4)
+      return n.error() << "cubic GridSample takes 4-D input";
+    return n.result(
+        n.build1("dlc.grid_sample", n.elementType(n.input(0)), {n.input(0), n.input(1)},
+                 {n.named("mode", n.b.getStringAttr(mode)),
+                  n.named("padding_mode", n.b.getStringAttr(padding)),
+                  n.named("align_corners", n.b.getBoolAttr(n.attrInt("align_corners", 0)))}));
+  });
+
   r.add("Upsample", 7, [](NodeImporter &n) { return importResize(n, true); });
   r.add("Resize", 10, [](NodeImporter &n) { return importResize(n, true); });
   r.add("Resize", 11, [](NodeImporter &n) { return importResize(n, false); });

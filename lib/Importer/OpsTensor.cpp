@@ -1,5 +1,5 @@
 //===- OpsTensor.cpp - Import of data-movement and constant ONNX ops ------===//
-#include "NodeImporter.h"
+#include "Compose.h"
 
 #include <cmath>
 
@@ -378,6 +378,20 @@ void registerGatherOps(OpRegistry &r) {
                              {n.input(0), n.input(1)},
                              {n.named("axis", n.b.getI64IntegerAttr(n.attrInt("axis", 0)))}));
   });
+  // Scatter (opset 9, deprecated) is ScatterElements without a reduction.
+  auto scatterElements = [](NodeImporter &n) {
+    return n.result(n.build1(
+        "dlc.scatter_elements", n.elementType(n.input(0)), {n.input(0), n.input(1), n.input(2)},
+        {n.named("axis", n.b.getI64IntegerAttr(n.attrInt("axis", 0))),
+         n.named("reduction", n.b.getStringAttr(n.attrString("reduction", "none")))}));
+  };
+  r.add("Scatter", 9, scatterElements);
+  r.add("ScatterElements", 11, scatterElements);
+  r.add("ScatterND", 11, [](NodeImporter &n) {
+    return n.result(
+        n.build1("dlc.scatter_nd", n.elementType(n.input(0)), {n.input(0), n.input(1), n.input(2)},
+                 {n.named("reduction", n.b.getStringAttr(n.attrString("reduction", "none")))}));
+  });
   r.add("GatherND", 11, [](NodeImporter &n) {
     return n.result(
         n.build1("dlc.gather_nd", n.elementType(n.input(0)), {n.input(0), n.input(1)},
@@ -462,10 +476,308 @@ void registerExpandPadOps(OpRegistry &r) {
     }
     return importPad(n, *pads, value);
   });
+  // CenterCropPad: each listed axis cropped or zero-padded to its target, centered (an
+  // odd difference puts the extra element at the end).
+  r.add("CenterCropPad", 18, [](NodeImporter &n) -> LogicalResult {
+    auto target = n.constInts(1, "shape");
+    if (failed(target))
+      return failure();
+    int64_t rank = n.rankOf(n.input(0));
+    std::vector<int64_t> axes;
+    if (auto a = n.attrInts("axes")) {
+      for (int64_t axis : *a) {
+        auto na = normalizeAxis(axis, rank);
+        if (!na)
+          return n.error() << "axis " << axis << " out of range for rank " << rank;
+        axes.push_back(*na);
+      }
+    } else {
+      for (int64_t i = 0; i < rank; ++i)
+        axes.push_back(i);
+    }
+    if (axes.size() != target->size())
+      return n.error() << "shape has " << target->size() << " entries for " << axes.size()
+                       << " axes";
+    std::vector<int64_t> starts, ends, cropAxes, pads(2 * rank, 0);
+    SymShape xs = n.shapeOf(n.input(0));
+    for (size_t i = 0; i < axes.size(); ++i) {
+      int64_t a = axes[i], want = (*target)[i];
+      if (want < 0)
+        return n.error() << "shape entry " << want << " is negative";
+      std::optional<int64_t> extent = constDim(xs[a]);
+      if (!extent)
+        return n.error() << "CenterCropPad needs a static extent along axis " << a;
+      int64_t dim = *extent;
+      if (want < dim) {
+        starts.push_back((dim - want) / 2);
+        ends.push_back((dim - want) / 2 + want);
+        cropAxes.push_back(a);
+      } else if (want > dim) {
+        pads[a] = (want - dim) / 2;
+        pads[a + rank] = want - dim - pads[a];
+      }
+    }
+    Compose c{n};
+    Value v = n.input(0);
+    Type t = n.elementType(v);
+    if (!cropAxes.empty())
+      v = c.op("dlc.slice", t, {v},
+               {n.named("starts", n.i64s(starts)), n.named("ends", n.i64s(ends)),
+                n.named("axes", n.i64s(cropAxes)),
+                n.named("steps", n.i64s(std::vector<int64_t>(cropAxes.size(), 1)))});
+    if (llvm::any_of(pads, [](int64_t p) { return p != 0; }))
+      v = c.op("dlc.pad", t, {v},
+               {n.named("pads", n.i64s(pads)), n.named("mode", n.b.getStringAttr("constant")),
+                n.named("value", n.b.getF64FloatAttr(0))});
+    if (v == n.input(0))
+      v = c.op("dlc.identity", t, {v});
+    return c.result(v);
+  });
 }
 
-/// Shape, Size, Constant, ConstantOfShape, Range.
+/// HannWindow, HammingWindow and BlackmanWindow of a constant size: a constant, each
+/// value a0 - a1 cos(2 pi n / N) + a2 cos(4 pi n / N) with N the size (periodic) or the
+/// size - 1 (symmetric).
+LogicalResult importWindow(NodeImporter &n, double a0, double a1, double a2) {
+  auto size = n.constScalar(0, "size");
+  if (failed(size))
+    return failure();
+  Type t = onnxElementType(n.ctx(), n.attrInt("output_datatype", 1));
+  if (!t || t.isInteger(1) || (isa<FloatType>(t) && t.getIntOrFloatBitWidth() < 16))
+    return n.error() << "unsupported output_datatype " << n.attrInt("output_datatype", 1);
+  int64_t count = (int64_t)*size;
+  if (count < 0)
+    return n.error() << "size " << count << " is negative";
+  if (failed(n.checkConstantSize(count, "the window")))
+    return failure();
+  double period = n.attrInt("periodic", 1) ? count : count - 1;
+  SmallVector<Attribute> values;
+  for (int64_t i = 0; i < count; ++i) {
+    double x = 2 * M_PI * i / period;
+    double v = a0 - a1 * std::cos(x) + a2 * std::cos(2 * x);
+    values.push_back(isa<FloatType>(t) ? (Attribute)n.b.getFloatAttr(t, v)
+                                       : (Attribute)n.b.getIntegerAttr(t, (int64_t)v));
+  }
+  return n.result(n.constant(DenseElementsAttr::get(RankedTensorType::get({count}, t), values)));
+}
+
+/// AffineGrid: theta [N, 2, 3] (or [N, 3, 4]) applied to the constant grid of
+/// normalized coordinates of an output of `size` [N, C, (D,) H, W], each point
+/// (x, y, (z,) 1): the product of that [points, 3 (4)] constant with theta's transpose,
+/// reshaped to [N, (D,) H, W, 2 (3)].
+LogicalResult importAffineGrid(NodeImporter &n) {
+  auto size = n.constInts(1, "size");
+  if (failed(size))
+    return failure();
+  int64_t spatial = (int64_t)size->size() - 2;
+  if (spatial != 2 && spatial != 3)
+    return n.error() << "size must have 4 or 5 entries";
+  std::vector<int64_t> dims(size->begin() + 2, size->end());
+  int64_t points = 1;
+  for (int64_t d : dims) {
+    if (d <= 0)
+      return n.error() << "size entries must be positive";
+    points *= d;
+  }
+  if (failed(n.checkConstantSize(points * (spatial + 1), "the base grid")))
+    return failure();
+  bool alignCorners = n.attrInt("align_corners", 0);
+  auto coord = [&](int64_t i, int64_t extent) {
+    if (alignCorners)
+      return extent == 1 ? -1.0 : -1.0 + 2.0 * i / (extent - 1);
+    return -1.0 + (2.0 * i + 1) / extent;
+  };
+  Type t = n.elementType(n.input(0));
+  SmallVector<Attribute> values;
+  std::vector<int64_t> at(spatial, 0);
+  for (int64_t p = 0; p < points; ++p) {
+    for (int64_t d = spatial - 1, rest = p; d >= 0; --d) {
+      at[d] = rest % dims[d];
+      rest /= dims[d];
+    }
+    // x runs along the last dim, then y, (then z).
+    for (int64_t d = spatial - 1; d >= 0; --d)
+      values.push_back(n.b.getFloatAttr(t, coord(at[d], dims[d])));
+    values.push_back(n.b.getFloatAttr(t, 1.0));
+  }
+  Compose c{n};
+  Value base =
+      n.constant(DenseElementsAttr::get(RankedTensorType::get({points, spatial + 1}, t), values));
+  Value thetaT = c.op("dlc.transpose", t, {n.input(0)}, {n.named("perm", n.i64s({0, 2, 1}))});
+  Value grid = c.op("dlc.matmul", t, {base, thetaT});
+  std::vector<int64_t> shape{0}; // N as theta has it
+  shape.insert(shape.end(), dims.begin(), dims.end());
+  shape.push_back(spatial);
+  return c.result(c.reshape(grid, shape));
+}
+
+/// DFT (opset 17: axis an attribute, default 1; opset 20: an input, default -2) with a
+/// constant dft_length (default: the signal's length, or 2 (L - 1) for an inverse
+/// one-sided transform). The signal is cut to the points the transform reads.
+LogicalResult importDFT(NodeImporter &n, bool axisInput) {
+  Value x = n.input(0);
+  int64_t rank = n.rankOf(x);
+  int64_t axis = 1;
+  if (axisInput) {
+    axis = -2;
+    if (n.input(2)) {
+      auto a = n.constScalar(2, "axis");
+      if (failed(a))
+        return failure();
+      axis = (int64_t)*a;
+    }
+  } else {
+    axis = n.attrInt("axis", 1);
+  }
+  auto a = normalizeAxis(axis, rank);
+  if (!a || *a >= rank - 1)
+    return n.error() << "axis " << axis << " is not a signal dim of a rank-" << rank << " input";
+  bool inverse = n.attrInt("inverse", 0), onesided = n.attrInt("onesided", 0);
+  std::optional<int64_t> extent = constDim(n.shapeOf(x)[*a]);
+  int64_t length;
+  if (n.input(1)) {
+    auto l = n.constScalar(1, "dft_length");
+    if (failed(l))
+      return failure();
+    length = (int64_t)*l;
+  } else {
+    if (!extent)
+      return n.error() << "DFT without dft_length needs a static signal length";
+    length = inverse && onesided ? 2 * (*extent - 1) : *extent;
+  }
+  if (length < 1)
+    return n.error() << "dft_length " << length << " must be positive";
+  int64_t reads = inverse && onesided ? length / 2 + 1 : length;
+  Compose c{n};
+  if (!extent || *extent > reads)
+    x = c.op("dlc.slice", n.elementType(x), {x},
+             {n.named("starts", n.i64s({0})), n.named("ends", n.i64s({reads})),
+              n.named("axes", n.i64s({*a})), n.named("steps", n.i64s({1}))});
+  return c.result(c.op("dlc.dft", n.elementType(x), {x},
+                       {n.named("axis", n.b.getI64IntegerAttr(*a)),
+                        n.named("length", n.b.getI64IntegerAttr(length)),
+                        n.named("inverse", n.b.getBoolAttr(inverse)),
+                        n.named("onesided", n.b.getBoolAttr(onesided))}));
+}
+
+/// STFT (opset 17): the signal [B, L, 1 or 2] cut into frames of frame_length every
+/// frame_step (a gather with constant indices), weighted by the window, each frame's
+/// DFT along the frame ([B, frames, bins, 2]).
+LogicalResult importSTFT(NodeImporter &n) {
+  Value x = n.input(0), window = n.input(2);
+  SymShape xs = n.shapeOf(x);
+  if (xs.size() != 3)
+    return n.error() << "signal must be [batch, length, 1 or 2]";
+  std::optional<int64_t> length = constDim(xs[1]);
+  if (!length)
+    return n.error() << "STFT needs a static signal length";
+  auto step = n.constScalar(1, "frame_step");
+  if (failed(step))
+    return failure();
+  int64_t frame = *length;
+  if (n.input(3)) {
+    auto fl = n.constScalar(3, "frame_length");
+    if (failed(fl))
+      return failure();
+    frame = (int64_t)*fl;
+  } else if (window) {
+    SymShape wsh = n.shapeOf(window);
+    if (wsh.size() != 1 || !constDim(wsh[0]))
+      return n.error() << "window must be a static 1-D tensor";
+    frame = *constDim(wsh[0]);
+  }
+  int64_t hop = (int64_t)*step;
+  if (hop < 1 || frame < 1 || frame > *length)
+    return n.error() << "frame_step " << hop << " and frame_length " << frame
+                     << " do not fit a signal of " << *length;
+  int64_t frames = 1 + (*length - frame) / hop;
+  if (failed(n.checkConstantSize(frames * frame, "the frame indices")))
+    return failure();
+  SmallVector<int64_t> idx;
+  for (int64_t f = 0; f < frames; ++f)
+    for (int64_t j = 0; j < frame; ++j)
+      idx.push_back(f * hop + j);
+  Compose c{n};
+  Type t = n.elementType(x);
+  Value indices = n.constant(DenseElementsAttr::get(
+      RankedTensorType::get({frames, frame}, n.b.getI64Type()), ArrayRef<int64_t>(idx)));
+  Value framed = c.op("dlc.gather", t, {x, indices}, {n.named("axis", n.b.getI64IntegerAttr(1))});
+  if (window)
+    framed = c.mul(framed, c.reshape(c.cast(window, t), {1, 1, frame, 1}));
+  return c.result(c.op("dlc.dft", t, {framed},
+                       {n.named("axis", n.b.getI64IntegerAttr(2)),
+                        n.named("length", n.b.getI64IntegerAttr(frame)),
+                        n.named("inverse", n.b.getBoolAttr(false)),
+                        n.named("onesided", n.b.getBoolAttr(n.attrInt("onesided", 1)))}));
+}
+
+/// MelWeightMatrix (opset 17) of constant parameters: a constant [dft_length / 2 + 1,
+/// num_mel_bins] of triangular filters, computed as the ONNX reference does (the mel
+/// edges in the precision of the hertz inputs, the rest in double).
+LogicalResult importMelWeightMatrix(NodeImporter &n) {
+  auto mels = n.constScalar(0, "num_mel_bins"), dft = n.constScalar(1, "dft_length"),
+       rate = n.constScalar(2, "sample_rate"), lower = n.constScalar(3, "lower_edge_hertz"),
+       upper = n.constScalar(4, "upper_edge_hertz");
+  if (failed(mels) || failed(dft) || failed(rate) || failed(lower) || failed(upper))
+    return failure();
+  Type t = onnxElementType(n.ctx(), n.attrInt("output_datatype", 1));
+  if (!t || !isa<FloatType>(t) || t.getIntOrFloatBitWidth() < 16)
+    return n.error() << "unsupported output_datatype " << n.attrInt("output_datatype", 1);
+  int64_t numMel = (int64_t)*mels, length = (int64_t)*dft, sampleRate = (int64_t)*rate;
+  if (numMel < 1 || length < 1 || sampleRate < 1)
+    return n.error() << "num_mel_bins, dft_length and sample_rate must be positive";
+  int64_t bins = length / 2 + 1;
+  if (failed(n.checkConstantSize(bins * numMel, "the mel weight matrix")))
+    return failure();
+  bool single = n.elementType(n.input(3)).isF32();
+  auto mel = [&](double hz) {
+    double m = single ? (double)(2595.0f * std::log1p((float)hz / 700.0f))
+                      : 2595.0 * std::log1p(hz / 700.0);
+    return m / std::log(10.0);
+  };
+  double low = mel(*lower), step = (mel(*upper) - low) / (numMel + 2);
+  std::vector<int64_t> edges(numMel + 2);
+  for (int64_t i = 0; i < numMel + 2; ++i) {
+    double hz = 700 * std::expm1((i * step + low) / 2595 * std::log(10.0));
+    edges[i] = (int64_t)std::floor((length + 1) * hz / sampleRate);
+  }
+  std::vector<double> w(bins * numMel, 0.0);
+  auto at = [&](int64_t j, int64_t i) -> double * {
+    return j >= 0 && j < bins ? &w[j * numMel + i] : nullptr;
+  };
+  for (int64_t i = 0; i < numMel; ++i) {
+    int64_t left = edges[i], center = edges[i + 1], right = edges[i + 2];
+    if (center == left) {
+      if (double *p = at(center, i))
+        *p = 1;
+    } else {
+      for (int64_t j = left; j <= center; ++j)
+        if (double *p = at(j, i))
+          *p = double(j - left) / double(center - left);
+    }
+    for (int64_t j = center; j < right; ++j)
+      if (double *p = at(j, i))
+        *p = double(right - j) / double(right - center);
+  }
+  SmallVector<Attribute> values;
+  for (double v : w)
+    values.push_back(n.b.getFloatAttr(t, v));
+  return n.result(
+      n.constant(DenseElementsAttr::get(RankedTensorType::get({bins, numMel}, t), values)));
+}
+
+/// Shape, Size, Constant, ConstantOfShape, Range, the window functions, AffineGrid, DFT,
+/// STFT, MelWeightMatrix.
 void registerShapeOps(OpRegistry &r) {
+  r.add("AffineGrid", 20, importAffineGrid);
+  r.add("DFT", 17, [](NodeImporter &n) { return importDFT(n, false); });
+  r.add("DFT", 20, [](NodeImporter &n) { return importDFT(n, true); });
+  r.add("STFT", 17, importSTFT);
+  r.add("MelWeightMatrix", 17, importMelWeightMatrix);
+  r.add("HannWindow", 17, [](NodeImporter &n) { return importWindow(n, 0.5, 0.5, 0); });
+  r.add("HammingWindow", 17,
+        [](NodeImporter &n) { return importWindow(n, 25.0 / 46, 21.0 / 46, 0); });
+  r.add("BlackmanWindow", 17, [](NodeImporter &n) { return importWindow(n, 0.42, 0.5, 0.08); });
   r.add("Shape", 1, [](NodeImporter &n) {
     return n.result(
         n.build1("dlc.shape", n.b.getI64Type(), {n.input(0)},

@@ -4,6 +4,7 @@
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/AffineMap.h"
 
+#include <cmath>
 #include <limits>
 
 using namespace mlir;
@@ -132,11 +133,35 @@ Value reductionInit(OpBuilder &b, Location loc, Type t, StringRef kind, bool isU
   return arith::ConstantOp::create(b, loc, t, b.getIntegerAttr(t, v));
 }
 
-Value castScalar(OpBuilder &b, Location loc, Value v, Type to, bool fromUnsigned,
-                 bool toUnsigned) {
+Value castScalar(OpBuilder &b, Location loc, Value v, Type to, bool fromUnsigned, bool toUnsigned,
+                 bool saturate, StringRef roundMode) {
   Type from = v.getType();
   if (from == to)
     return v;
+  // float8 / float4: through f32, on their bits.
+  Type f32 = b.getF32Type();
+  if (isSmallFloat(from))
+    return castScalar(b, loc, extendSmallFloat(b, loc, v), to, false, toUnsigned);
+  if (isSmallFloat(to))
+    return truncToSmallFloat(b, loc, castScalar(b, loc, v, f32, fromUnsigned), to, saturate,
+                             roundMode);
+  // Float to a 2- or 4-bit integer: toward zero, 0 when out of range (ml_dtypes, which
+  // the ONNX reference follows).
+  if (isFloat(from) && isa<IntegerType>(to) && to.getIntOrFloatBitWidth() < 8 && !to.isInteger(1)) {
+    unsigned w = to.getIntOrFloatBitWidth();
+    double lo = toUnsigned ? -1 : -std::ldexp(1.0, w - 1) - 1;
+    double hi = toUnsigned ? std::ldexp(1.0, w) : std::ldexp(1.0, w - 1);
+    Value x = from.getIntOrFloatBitWidth() < 32 ? (Value)arith::ExtFOp::create(b, loc, f32, v) : v;
+    Type xt = x.getType();
+    Value above =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, scalarConst(b, loc, xt, lo));
+    Value below =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, scalarConst(b, loc, xt, hi));
+    Value inRange = arith::AndIOp::create(b, loc, above, below);
+    Value safe = arith::SelectOp::create(b, loc, inRange, x, scalarConst(b, loc, xt, 0));
+    Value i = arith::FPToSIOp::create(b, loc, b.getI32Type(), safe);
+    return arith::TruncIOp::create(b, loc, to, i);
+  }
   if (to.isInteger(1)) {
     if (isFloat(from))
       return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, v,

@@ -53,8 +53,17 @@ mlir::Value reductionInit(mlir::OpBuilder &b, mlir::Location loc, mlir::Type t,
                           llvm::StringRef kind, bool isUnsigned = false);
 /// Converts scalar `v` to element type `to` with ONNX Cast semantics; the flags say
 /// whether integer types are unsigned (signless types cannot: dlc-signless-integers).
+/// `saturate` and `roundMode` are Cast's attributes for float8 targets.
 mlir::Value castScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v, mlir::Type to,
-                       bool fromUnsigned = false, bool toUnsigned = false);
+                       bool fromUnsigned = false, bool toUnsigned = false, bool saturate = true,
+                       llvm::StringRef roundMode = "up");
+/// Whether `t` is a float8 or float4 type (SmallFloats.cpp converts them on their bits).
+bool isSmallFloat(mlir::Type t);
+/// Small float `v` as an f32 (exact).
+mlir::Value extendSmallFloat(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v);
+/// f32 `x` as small float type `to`, by ONNX Cast's rules (SmallFloats.cpp).
+mlir::Value truncToSmallFloat(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x, mlir::Type to,
+                              bool saturate, llvm::StringRef roundMode);
 /// a + b and a * b of two scalars of the same (float or integer) type.
 mlir::Value addScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a, mlir::Value c);
 mlir::Value mulScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a, mlir::Value c);

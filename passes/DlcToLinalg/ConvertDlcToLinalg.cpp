@@ -30,6 +30,9 @@ struct ConvertDlcToLinalgPass : impl::ConvertDlcToLinalgBase<ConvertDlcToLinalgP
     populatePoolingToLinalgPatterns(patterns);
     populateDataMovementToLinalgPatterns(patterns);
     populateResizeToLinalgPatterns(patterns);
+    populateScatterToLinalgPatterns(patterns);
+    populateGridSampleToLinalgPatterns(patterns);
+    populateSpectralToLinalgPatterns(patterns);
     ConversionTarget target(*ctx);
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect, arith::ArithDialect,
                            math::MathDialect, affine::AffineDialect>();

@@ -112,6 +112,8 @@ struct ConcatLowering : OpRewritePattern<ConcatOp> {
           strides(rank, rewriter.getIndexAttr(1));
       offsets[axis] = offset;
       SmallVector<OpFoldResult> sizes = dimsOf(rewriter, loc, in);
+      if (isConstantIntValue(sizes[axis], 0))
+        continue; // an empty input adds nothing (and may sit at the end of the dim)
       acc = tensor::InsertSliceOp::create(rewriter, loc, in, acc, offsets, sizes, strides);
       offset = affine::makeComposedFoldedAffineApply(rewriter, loc, AffineMap::get(0, 2, s0 + s1),
                                                      {offset, sizes[axis]});
@@ -133,7 +135,8 @@ struct SplitLowering : OpRewritePattern<SplitOp> {
     for (auto [r, size] : llvm::zip(op.getResults(), op.getSizes())) {
       SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0)),
           strides(rank, rewriter.getIndexAttr(1)), sizes = dimsOf(rewriter, loc, op.getX());
-      offsets[axis] = rewriter.getIndexAttr(offset);
+      // An empty part starts at 0: a slice may not start at the end of its dim.
+      offsets[axis] = rewriter.getIndexAttr(size ? offset : 0);
       sizes[axis] = rewriter.getIndexAttr(size);
       results.push_back(tensor::ExtractSliceOp::create(
           rewriter, loc, cast<RankedTensorType>(r.getType()), op.getX(), offsets, sizes, strides));

@@ -258,8 +258,20 @@ Value unaryMathFormula(Operation *op, OpBuilder &b, Location loc, ValueRange arg
         return o.getDetectNegative() ? (Value)arith::OrIOp::create(b, loc, r, neg) : r;
       })
       .Case([&](IdentityOp) { return x; })
-      .Case([&](CastOp) {
-        return castScalar(b, loc, x, resultType, s.uns, op->hasAttr(attrs::kUnsignedResult));
+      .Case([&](BitcastOp) -> Value {
+        if (x.getType() == resultType)
+          return x;
+        // A bool's byte is 0 or 1.
+        if (x.getType().isInteger(1))
+          return arith::ExtUIOp::create(b, loc, resultType, x);
+        if (resultType.isInteger(1))
+          return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, x,
+                                       scalarConst(b, loc, x.getType(), 0));
+        return arith::BitcastOp::create(b, loc, resultType, x);
+      })
+      .Case([&](CastOp c) {
+        return castScalar(b, loc, x, resultType, s.uns, op->hasAttr(attrs::kUnsignedResult),
+                          c.getSaturate(), c.getRoundMode());
       })
       .Default([](Operation *) { return Value(); });
 }

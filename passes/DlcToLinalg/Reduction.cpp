@@ -242,16 +242,20 @@ struct ArgReduceLowering : OpRewritePattern<OpTy> {
   }
 };
 
-/// A scan as a reduction: out[.., i, ..] = sum over k on the axis of x[.., k, ..] where
-/// k <= i (k < i exclusive; reversed: k >= i). Quadratic in the axis length.
-struct CumSumLowering : OpRewritePattern<CumSumOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(CumSumOp op, PatternRewriter &rewriter) const override {
+/// A scan as a reduction: out[.., i, ..] = sum (CumProd: product) over k on the axis of
+/// x[.., k, ..] where k <= i (k < i exclusive; reversed: k >= i). Quadratic in the axis
+/// length.
+template <typename OpTy> struct ScanLowering : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rewriter) const override {
+    constexpr bool isProduct = std::is_same_v<OpTy, CumProdOp>;
+    StringRef kind = isProduct ? "mul" : "add";
+    double identity = isProduct ? 1 : 0;
     auto xt = dyn_cast<RankedTensorType>(op.getX().getType());
     if (!xt)
       return rewriter.notifyMatchFailure(op, "unranked");
     Location loc = op.getLoc();
-    MLIRContext *ctx = getContext();
+    MLIRContext *ctx = rewriter.getContext();
     int64_t rank = xt.getRank(), axis = *normalizeAxis(op.getAxis(), rank);
     Type t = xt.getElementType();
     SmallVector<AffineExpr> in, out;
@@ -262,7 +266,7 @@ struct CumSumLowering : OpRewritePattern<CumSumOp> {
     SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
     iters.push_back(utils::IteratorType::reduction);
     Value acc = filledTensor(rewriter, loc, xt, dimsOf(rewriter, loc, op.getX()),
-                             scalarConst(rewriter, loc, t, 0));
+                             scalarConst(rewriter, loc, t, identity));
     bool exclusive = op.getExclusive(), reverse = op.getReverse();
     auto pred = reverse ? (exclusive ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::uge)
                         : (exclusive ? arith::CmpIPredicate::ult : arith::CmpIPredicate::ule);
@@ -276,11 +280,94 @@ struct CumSumLowering : OpRewritePattern<CumSumOp> {
                     Value i = linalg::IndexOp::create(b, l, axis);
                     Value take = arith::CmpIOp::create(b, l, pred, k, i);
                     Value v = arith::SelectOp::create(b, l, take, args[0],
-                                                      scalarConst(b, l, t, 0));
-                    linalg::YieldOp::create(b, l, combineFn("add")(b, l, {args[1], v}));
+                                                      scalarConst(b, l, t, identity));
+                    linalg::YieldOp::create(b, l, combineFn(kind)(b, l, {args[1], v}));
                   })
                   .getResult(0);
     rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// TopK as two generics, quadratic in the axis extent: each element's rank (how many
+/// elements beat it: better, or equal at a lower index), then for each output slot the
+/// element of that rank.
+struct TopKLowering : OpRewritePattern<TopKOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TopKOp op, PatternRewriter &rewriter) const override {
+    Value x = op.getX();
+    auto xt = dyn_cast<RankedTensorType>(x.getType());
+    auto vt = dyn_cast<RankedTensorType>(op.getValues().getType());
+    auto it = dyn_cast<RankedTensorType>(op.getIndices().getType());
+    if (!xt || !vt || !it)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t rank = xt.getRank(), axis = *normalizeAxis(op.getAxis(), rank);
+    bool largest = op.getLargest(), uns = hasUnsignedOperands(op);
+    Type t = xt.getElementType(), i64 = rewriter.getI64Type();
+    SmallVector<AffineExpr> id, alongR;
+    for (int64_t d = 0; d < rank; ++d) {
+      id.push_back(getAffineDimExpr(d, ctx));
+      alongR.push_back(getAffineDimExpr(d == axis ? rank : d, ctx));
+    }
+    AffineMap idMap = AffineMap::get(rank + 1, 0, id, ctx);
+    AffineMap rMap = AffineMap::get(rank + 1, 0, alongR, ctx);
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    iters.push_back(utils::IteratorType::reduction);
+    SmallVector<OpFoldResult> xDims = dimsOf(rewriter, loc, x);
+    Value zero = scalarConst(rewriter, loc, i64, 0);
+    // rank[i] = #{j : x[j] beats x[i]}.
+    Value ranks = filledTensor(rewriter, loc, xt.clone(i64), xDims, zero);
+    ranks =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{ranks.getType()}, ValueRange{x, x}, ValueRange{ranks},
+            SmallVector<AffineMap>{idMap, rMap, idMap}, iters,
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Value xi = args[0], xj = args[1];
+              Value i = linalg::IndexOp::create(b, l, axis);
+              Value j = linalg::IndexOp::create(b, l, rank);
+              Value better, same;
+              if (isFloat(t)) {
+                better = arith::CmpFOp::create(
+                    b, l, largest ? arith::CmpFPredicate::OGT : arith::CmpFPredicate::OLT, xj, xi);
+                same = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, xj, xi);
+              } else {
+                using P = arith::CmpIPredicate;
+                better = arith::CmpIOp::create(
+                    b, l, largest ? (uns ? P::ugt : P::sgt) : (uns ? P::ult : P::slt), xj, xi);
+                same = arith::CmpIOp::create(b, l, P::eq, xj, xi);
+              }
+              Value earlier = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, j, i);
+              Value beats =
+                  arith::OrIOp::create(b, l, better, arith::AndIOp::create(b, l, same, earlier));
+              Value one = arith::ExtUIOp::create(b, l, b.getI64Type(), beats);
+              linalg::YieldOp::create(b, l, arith::AddIOp::create(b, l, args[2], one).getResult());
+            })
+            .getResult(0);
+    // out[o] = the element of rank o, and its index.
+    SmallVector<OpFoldResult> outDims = xDims;
+    outDims[axis] = rewriter.getIndexAttr(op.getK());
+    auto pick = [&](RankedTensorType type, bool wantIndex) {
+      Value init = filledTensor(rewriter, loc, type, outDims,
+                                scalarConst(rewriter, loc, type.getElementType(), 0));
+      return linalg::GenericOp::create(
+                 rewriter, loc, TypeRange{type}, ValueRange{x, ranks}, ValueRange{init},
+                 SmallVector<AffineMap>{rMap, rMap, idMap}, iters,
+                 [&](OpBuilder &b, Location l, ValueRange args) {
+                   Value o = arith::IndexCastOp::create(b, l, b.getI64Type(),
+                                                        linalg::IndexOp::create(b, l, axis));
+                   Value hit = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, args[1], o);
+                   Value v = wantIndex
+                                 ? (Value)arith::IndexCastOp::create(
+                                       b, l, b.getI64Type(), linalg::IndexOp::create(b, l, rank))
+                                 : args[0];
+                   linalg::YieldOp::create(
+                       b, l, arith::SelectOp::create(b, l, hit, v, args[2]).getResult());
+                 })
+          .getResult(0);
+    };
+    rewriter.replaceOp(op, {pick(vt, false), pick(it, true)});
     return success();
   }
 };
@@ -399,7 +486,8 @@ struct GlobalPoolLowering : OpRewritePattern<OpTy> {
 
 void populateReductionToLinalgPatterns(RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<ReduceLowering, CumSumLowering, ArgReduceLowering<ArgMaxOp>, ArgReduceLowering<ArgMinOp>,
+  patterns.add<ReduceLowering, ScanLowering<CumSumOp>, ScanLowering<CumProdOp>, TopKLowering,
+               ArgReduceLowering<ArgMaxOp>, ArgReduceLowering<ArgMinOp>,
                SoftmaxLowering<SoftmaxOp, false>, SoftmaxLowering<LogSoftmaxOp, true>,
                LayerNormLowering, GlobalPoolLowering<GlobalAveragePoolOp, false>,
                GlobalPoolLowering<GlobalMaxPoolOp, true>>(ctx);

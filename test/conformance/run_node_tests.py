@@ -11,8 +11,9 @@ Suites (test names carry the suite as a prefix):
 Each test runs `dlc run model.onnx input_0.pb ... --output-dir DIR --target T` per
 test_data_set_*, and each output_<i>.npy is compared with output_<i>.pb the way onnx's
 backend runner does: same shape and dtype; floats within rtol 1e-3, atol 1e-7 (NaN
-equals NaN); integers, booleans and strings exactly; bfloat16, float8 and 4-bit types
-bit-exactly as their unsigned storage type. Status of a test:
+equals NaN); integers, booleans and strings exactly; bfloat16, float8 and float4 bit-exactly
+as their unsigned bits (any float8 NaN matching any other), 4- and 2-bit integers as
+(u)int8 values. Status of a test:
   pass           every output matches
   fail-compile   dlc run exited 1 (it compiles, then runs: the error line says which)
   fail-mismatch  exit 0 but an output is missing or differs
@@ -110,10 +111,19 @@ def first_line(text):
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
-def mismatch(actual, expected):
+# The NaN encodings of the float8 types (the spec leaves a NaN's sign and payload open:
+# two NaNs match, as in float comparisons). type -> bits -> is NaN.
+FLOAT8_NAN = {
+    17: lambda b: (b & 0x7F) == 0x7F,  # E4M3FN: S.1111.111
+    18: lambda b: b == 0x80,  # E4M3FNUZ
+    19: lambda b: (b & 0x7F) > 0x7C,  # E5M2: S.11111.xx, xx != 0
+    20: lambda b: b == 0x80,  # E5M2FNUZ
+    24: lambda b: b == 0xFF,  # E8M0
+}
+
+
+def mismatch(actual, expected, data_type=None):
     """Returns "" when actual matches expected, else a one-line description."""
-    if expected.dtype.fields:  # onnx's float8 / int4 / uint4 types: compare the bits
-        expected = expected.view(np.dtype(expected.dtype.str))
     if actual.shape != expected.shape:
         return f"shape {list(actual.shape)}, expected {list(expected.shape)}"
     if actual.dtype != expected.dtype:
@@ -125,21 +135,49 @@ def mismatch(actual, expected):
             lines = [line.strip() for line in str(e).splitlines()]
             return "; ".join(line for line in lines if line.startswith(("Mismatched", "Max")))
         return ""
-    if not np.array_equal(actual, expected):
-        return f"{int(np.sum(actual != expected))} of {expected.size} elements differ"
+    differ = actual != expected
+    if data_type in FLOAT8_NAN:
+        is_nan = FLOAT8_NAN[data_type]
+        differ &= ~(is_nan(actual) & is_nan(expected))
+    if np.any(differ):
+        return f"{int(np.sum(differ))} of {expected.size} elements differ"
     return ""
 
 
+# ONNX types numpy lacks, read from the proto's bytes as `dlc run` writes them: the
+# float8, float4 and float8e8m0 types as uint8 bits; (u)int4 and (u)int2 unpacked to one
+# (u)int8 value each. type -> (bits per element, numpy storage type).
+SMALL_TYPES = {
+    17: (8, np.uint8), 18: (8, np.uint8), 19: (8, np.uint8), 20: (8, np.uint8),
+    24: (8, np.uint8), 23: (4, np.uint8), 21: (4, np.uint8), 22: (4, np.int8),
+    25: (2, np.uint8), 26: (2, np.int8),
+}
+
+
 def reference_array(tensor):
-    """The reference output as numpy; bfloat16 as its uint16 bits, decoded here from the
-    proto (raw_data or int32_data), since the pinned onnx misreads the newer suites'."""
+    """The reference output as numpy; bfloat16 as its uint16 bits and the types of
+    SMALL_TYPES as described there, decoded here from the proto (raw_data or int32_data),
+    since the pinned onnx misreads the newer suites' (or lacks the type)."""
+    dims = tuple(tensor.dims)
     if tensor.data_type == onnx.TensorProto.BFLOAT16:
-        dims = tuple(tensor.dims)
         if tensor.HasField("raw_data"):
             bits = np.frombuffer(tensor.raw_data, dtype="<u2")
         else:
             bits = np.asarray(tensor.int32_data, dtype=np.uint32).astype(np.uint16)
         return bits.reshape(dims)
+    if tensor.data_type in SMALL_TYPES:
+        bits, storage = SMALL_TYPES[tensor.data_type]
+        if tensor.HasField("raw_data"):
+            packed = np.frombuffer(tensor.raw_data, dtype=np.uint8)
+        else:
+            packed = np.asarray(tensor.int32_data, dtype=np.uint32).astype(np.uint8)
+        count = int(np.prod(dims, dtype=np.int64))
+        per_byte = 8 // bits
+        shifts = np.arange(per_byte, dtype=np.uint8) * bits
+        values = ((packed[:, None] >> shifts) & ((1 << bits) - 1)).reshape(-1)[:count]
+        if storage == np.int8:  # sign-extend
+            values = (values.astype(np.int16) ^ (1 << (bits - 1))) - (1 << (bits - 1))
+        return values.astype(storage).reshape(dims)
     return numpy_helper.to_array(tensor)
 
 
@@ -156,7 +194,8 @@ def check_outputs(model, data_set, out_dir):
             actual = np.load(actual_path, allow_pickle=False)
         except ValueError as e:
             return f"output {i}: cannot load output_{i}.npy: {first_line(str(e))}"
-        problem = mismatch(actual, reference_array(onnx.load_tensor(path)))
+        tensor = onnx.load_tensor(path)
+        problem = mismatch(actual, reference_array(tensor), tensor.data_type)
         if problem:
             return f"output {i}: {problem}"
     return ""

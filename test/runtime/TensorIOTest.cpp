@@ -260,6 +260,28 @@ TEST(TensorProto, FloatDataPackedAndUnpacked) {
   EXPECT_EQ(t->as<float>()[1], -3.0f);
 }
 
+TEST(TensorProto, SubByteTypesArePackedInFiles) {
+  // int4: two to a byte, the first in the low nibble; 3 elements take 2 bytes. In memory
+  // each takes a byte of its own (low bits, high bits zero).
+  Expected<Tensor> i4 = readPb("i4", header({3}, 22) + bytesField(9, std::string("\x8f\x07", 2)));
+  ASSERT_TRUE(i4) << i4.message();
+  EXPECT_EQ(i4->dtype, DType::Int4);
+  EXPECT_EQ(i4->data, (std::vector<uint8_t>{0xf, 0x8, 0x7}));
+  // uint2 in int32_data: four to a value.
+  Expected<Tensor> u2 = readPb("u2", header({5}, 25) + bytesField(5, varint(0xe4) + varint(2)));
+  ASSERT_TRUE(u2) << u2.message();
+  EXPECT_EQ(u2->data, (std::vector<uint8_t>{0, 1, 2, 3, 2}));
+  // float8: one byte each.
+  Expected<Tensor> f8 = readPb("f8", header({2}, 17) + bytesField(9, "\x38\xff"));
+  ASSERT_TRUE(f8) << f8.message();
+  EXPECT_EQ(f8->dtype, DType::Float8E4M3FN);
+  EXPECT_EQ(f8->data, (std::vector<uint8_t>{0x38, 0xff}));
+  EXPECT_EQ(pbError(header({3}, 21) + bytesField(9, "\x01")),
+            "truncated: raw_data has 1 bytes, shape [3] of uint4 needs 2");
+  EXPECT_EQ(pbError(header({3}, 26) + bytesField(5, varint(1) + varint(2))),
+            "int32_data has 2 values, shape [3] needs 1");
+}
+
 TEST(TensorProto, TypedFields) {
   // int8 in int32_data: negative values are 10-byte varints.
   Expected<Tensor> i8 =

@@ -103,3 +103,11 @@ func.func @expand_symbolic_arity(%a: tensor<3xf32>, %w: tensor<?xf32>) -> tensor
   %c = dlc.expand %a, %w {shape = array<i64: -9223372036854775808, 3>, sym_shape = affine_map<()[s0] -> (s0)>} : (tensor<3xf32>, tensor<?xf32>) -> tensor<?x3xf32>
   return %c : tensor<?x3xf32>
 }
+
+// -----
+
+func.func @cast_round_mode(%a: tensor<3xf32>) -> tensor<3xf8E8M0FNU> {
+  // expected-error @+1 {{'dlc.cast' op round_mode must be "up", "down" or "nearest", not "zero"}}
+  %c = dlc.cast %a {round_mode = "zero"} : (tensor<3xf32>) -> tensor<3xf8E8M0FNU>
+  return %c : tensor<3xf8E8M0FNU>
+}

@@ -76,3 +76,45 @@ func.func @unsigned_ops(%a: tensor<4xi8>, %b: tensor<4xi8>)
   %u = dlc.cast %f {dlc.unsigned_result} : (tensor<4xf32>) -> tensor<4xi8>
   return %d, %m, %l, %f, %u : tensor<4xi8>, tensor<4xi8>, tensor<4xi1>, tensor<4xf32>, tensor<4xi8>
 }
+
+// float8 has no LLVM arithmetic: a cast works on its bits. Decoding rebias the
+// exponent (7 -> 127: +120) and scales subnormals (units of 2^-9); encoding saturates
+// (clips the f32 bits at 448's, 0x43E00000 = 1138753536) and rounds to nearest even.
+// CHECK-LABEL: func @float8_casts
+// CHECK: linalg.generic
+// CHECK:   arith.bitcast %{{.*}} : f8E4M3FN to i8
+// CHECK:   arith.extui %{{.*}} : i8 to i32
+// CHECK:   arith.constant 120 : i32
+// CHECK:   arith.constant 0.001953125 : f32
+// CHECK:   arith.bitcast %{{.*}} : i32 to f32
+// CHECK: linalg.generic
+// CHECK:   arith.bitcast %{{.*}} : f32 to i32
+// CHECK:   arith.constant 1138753536 : i32
+// CHECK:   arith.minui
+// CHECK:   arith.trunci %{{.*}} : i32 to i8
+// CHECK:   arith.bitcast %{{.*}} : i8 to f8E4M3FN
+// Without saturation nothing clips: a value beyond the range becomes NaN.
+// CHECK: linalg.generic
+// CHECK-NOT: arith.minui
+// CHECK:   arith.bitcast %{{.*}} : i8 to f8E4M3FN
+func.func @float8_casts(%a: tensor<4xf8E4M3FN>, %b: tensor<4xf32>)
+    -> (tensor<4xf32>, tensor<4xf8E4M3FN>, tensor<4xf8E4M3FN>) {
+  %f = dlc.cast %a : (tensor<4xf8E4M3FN>) -> tensor<4xf32>
+  %s = dlc.cast %b : (tensor<4xf32>) -> tensor<4xf8E4M3FN>
+  %n = dlc.cast %b {saturate = false} : (tensor<4xf32>) -> tensor<4xf8E4M3FN>
+  return %f, %s, %n : tensor<4xf32>, tensor<4xf8E4M3FN>, tensor<4xf8E4M3FN>
+}
+
+// A float to int4: toward zero, 0 outside [-8, 7] (as the ONNX reference).
+// CHECK-LABEL: func @float_to_int4
+// CHECK-DAG: %[[LO:.*]] = arith.constant -9.000000e+00 : f32
+// CHECK-DAG: %[[HI:.*]] = arith.constant 8.000000e+00 : f32
+// CHECK-DAG: arith.cmpf ogt, %{{.*}}, %[[LO]]
+// CHECK-DAG: arith.cmpf olt, %{{.*}}, %[[HI]]
+// CHECK: arith.select
+// CHECK: arith.fptosi %{{.*}} : f32 to i32
+// CHECK: arith.trunci %{{.*}} : i32 to i4
+func.func @float_to_int4(%a: tensor<4xf32>) -> tensor<4xi4> {
+  %c = dlc.cast %a : (tensor<4xf32>) -> tensor<4xi4>
+  return %c : tensor<4xi4>
+}
