@@ -437,10 +437,17 @@ LogicalResult ModelImporter::importNodes(const onnx::GraphProto &g) {
     ++done;
     const onnx::NodeProto &node = g.node(i);
     Location loc = nodeLoc(node, i);
-    if (!node.domain().empty() && node.domain() != "ai.onnx")
+    // com.microsoft contrib ops (onnxruntime's, version 1) have handlers under
+    // "com.microsoft.<op>"; other domains are unknown.
+    bool contrib = node.domain() == "com.microsoft";
+    if (!node.domain().empty() && node.domain() != "ai.onnx" && !contrib)
       return emitError(loc) << "unknown op '" << node.op_type() << "' in domain '" << node.domain()
                             << "'";
-    const Handler *h = reg.lookup(node.op_type(), opset);
+    const Handler *h = contrib ? reg.lookup(node.domain() + "." + node.op_type(), 1)
+                               : reg.lookup(node.op_type(), opset);
+    if (!h && contrib)
+      return emitError(loc) << "unknown op '" << node.op_type() << "' in domain '" << node.domain()
+                            << "': dlc does not support it";
     if (!h) {
       int since = reg.minVersion(node.op_type());
       if (!since)
@@ -449,7 +456,7 @@ LogicalResult ModelImporter::importNodes(const onnx::GraphProto &g) {
       return emitError(loc) << "op '" << node.op_type() << "' is supported from opset " << since
                             << ", the model uses opset " << opset;
     }
-    if (failed(validateNode(node, opset, loc)))
+    if (!contrib && failed(validateNode(node, opset, loc)))
       return failure();
     std::vector<Value> ins;
     for (const std::string &in : node.input())

@@ -26,6 +26,7 @@ OpRegistry &OpRegistry::get() {
     registerQuantOps(*reg);
     registerNormOps(*reg);
     registerAttentionOps(*reg);
+    registerContribOps(*reg);
     return reg;
   }();
   return *r;

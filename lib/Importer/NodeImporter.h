@@ -66,6 +66,7 @@ mlir::LogicalResult importConvNode(NodeImporter &n);
 mlir::LogicalResult importAveragePoolCountingPads(NodeImporter &n);
 void registerNormOps(OpRegistry &r);
 void registerAttentionOps(OpRegistry &r);
+void registerContribOps(OpRegistry &r);
 
 /// Everything a handler needs for one node: inputs, attributes, a builder and the
 /// symbolic shapes of values, plus helpers to create and fold ops.

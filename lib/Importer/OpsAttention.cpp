@@ -177,6 +177,14 @@ LogicalResult importAttention(NodeImporter &n) {
     v = c.op("dlc.concat", t, {pastV, v}, {n.named("axis", n.b.getI64IntegerAttr(2))});
   }
   Value presentK = k, presentV = v;
+  // float16/bfloat16 attention computes in float32 (no half-precision math on the CPU;
+  // accumulating the products and the softmax sums in half loses digits), the outputs
+  // cast back.
+  Type io = t;
+  if (t.getIntOrFloatBitWidth() < 32) {
+    t = n.b.getF32Type();
+    q = c.cast(q, t), k = c.cast(k, t), v = c.cast(v, t);
+  }
   auto hq = staticDim(n, q, 1), hkv = staticDim(n, k, 1), d = staticDim(n, q, 3);
   if (!hq || !hkv || *hkv == 0 || *hq % *hkv)
     return n.error() << "the number of query heads must be a static multiple of the kv heads";
@@ -235,7 +243,9 @@ LogicalResult importAttention(NodeImporter &n) {
   int64_t mode = n.attrInt("qk_matmul_output_mode", 0);
   if (mode < 0 || mode > 3)
     return n.error() << "qk_matmul_output_mode must be 0..3";
-  n.outputs = {y, presentK, presentV, qkModes[mode]};
+  n.outputs = {c.cast(y, io), presentK, presentV, c.cast(qkModes[mode], io)};
+  if (c.failed)
+    return failure();
   return success();
 }
 

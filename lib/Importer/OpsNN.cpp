@@ -207,8 +207,8 @@ FailureOr<ConvTransposeGeometry> convTransposeGeometry(NodeImporter &n, Value x,
   int64_t s = g.spatial = g.rank - 2;
   if (g.rank < 3 || (int64_t)ws.size() != g.rank)
     return n.error() << "input and weight must have equal rank >= 3", failure();
-  if (n.attrInt("group", 1) != 1)
-    return n.error() << "grouped ConvTranspose is not supported", failure();
+  if (n.attrInt("group", 1) < 1)
+    return n.error() << "group must be positive", failure();
   if (!constDim(xs[1]))
     return n.error() << "ConvTranspose needs static input channels", failure();
   g.in = xs;
@@ -323,14 +323,40 @@ FailureOr<Value> padToReach(NodeImporter &n, Value cur, const ConvTransposeGeome
 }
 
 /// Step 3 of ConvTranspose: the weight [C, M, K...] as [M, C, K...], flipped spatially.
-FailureOr<Value> flippedWeight(NodeImporter &n, Value w, const ConvTransposeGeometry &g) {
+FailureOr<Value> flippedWeight(NodeImporter &n, Value w, const ConvTransposeGeometry &g,
+                               int64_t group) {
   Type t = n.elementType(w);
   std::vector<int64_t> perm{1, 0}, axes;
   for (int64_t i = 2; i < g.rank; ++i) {
     perm.push_back(i);
     axes.push_back(i);
   }
-  auto wt = n.build1("dlc.transpose", t, {w}, {n.named("perm", n.i64s(perm))});
+  FailureOr<Value> wt;
+  if (group == 1) {
+    wt = n.build1("dlc.transpose", t, {w}, {n.named("perm", n.i64s(perm))});
+  } else {
+    // [C, M/g, K...] as [g, C/g, M/g, K...] -> [g, M/g, C/g, K...] -> [M, C/g, K...].
+    SymShape ws = n.shapeOf(w);
+    auto c = constDim(ws[0]), m = constDim(ws[1]);
+    if (!c || !m || *c % group)
+      return n.error() << "grouped ConvTranspose needs a static weight whose channels the "
+                          "group count divides",
+             failure();
+    Compose k{n};
+    std::vector<int64_t> split{group, *c / group, *m}, gperm{0, 2, 1},
+        merged{group * *m, *c / group};
+    for (int64_t i = 2; i < g.rank; ++i) {
+      split.push_back(*constDim(ws[i]));
+      gperm.push_back(i + 1);
+      merged.push_back(*constDim(ws[i]));
+    }
+    Value v = k.reshape(w, split);
+    v = k.op("dlc.transpose", t, {v}, {n.named("perm", n.i64s(gperm))});
+    v = k.reshape(v, merged);
+    if (k.failed)
+      return failure();
+    wt = v;
+  }
   if (failed(wt))
     return failure();
   int64_t s = g.spatial;
@@ -342,7 +368,7 @@ FailureOr<Value> flippedWeight(NodeImporter &n, Value w, const ConvTransposeGeom
 
 /// ConvTranspose as a convolution: insert stride-1 zeros between input elements, pad
 /// by the kernel's reach minus the given pads, and convolve with the weight transposed
-/// ([C, M, K...] -> [M, C, K...]) and flipped along each spatial dim.
+/// ([C, M, K...] -> [M, C, K...], per group) and flipped along each spatial dim.
 LogicalResult importConvTranspose(NodeImporter &n) {
   Value x = n.input(0), w = n.input(1);
   FailureOr<ConvTransposeGeometry> g = convTransposeGeometry(n, x, w);
@@ -354,18 +380,19 @@ LogicalResult importConvTranspose(NodeImporter &n) {
   FailureOr<Value> padded = padToReach(n, *zeros, *g);
   if (failed(padded))
     return failure();
-  FailureOr<Value> wf = flippedWeight(n, w, *g);
+  int64_t group = n.attrInt("group", 1);
+  FailureOr<Value> wf = flippedWeight(n, w, *g, group);
   if (failed(wf))
     return failure();
   SmallVector<Value> ops{*padded, *wf};
   if (n.input(2))
     ops.push_back(n.input(2));
   int64_t s = g->spatial;
-  return n.result(
-      n.build1("dlc.conv", n.elementType(x), ops,
-               {n.named("strides", n.i64s(std::vector<int64_t>(s, 1))),
-                n.named("pads", n.i64s(std::vector<int64_t>(2 * s, 0))),
-                n.named("dilations", n.i64s(g->dil)), n.named("group", n.b.getI64IntegerAttr(1))}));
+  return n.result(n.build1("dlc.conv", n.elementType(x), ops,
+                           {n.named("strides", n.i64s(std::vector<int64_t>(s, 1))),
+                            n.named("pads", n.i64s(std::vector<int64_t>(2 * s, 0))),
+                            n.named("dilations", n.i64s(g->dil)),
+                            n.named("group", n.b.getI64IntegerAttr(group))}));
 }
 
 /// CausalConvWithState (opset 27): a depthwise causal Conv1d over the past state (or
@@ -478,7 +505,9 @@ void registerNNOps(OpRegistry &r) {
                  {n.input(0), n.input(1), n.input(2), n.input(3), n.input(4)},
                  {n.named("epsilon", n.b.getF32FloatAttr(n.attrFloat("epsilon", 1e-5f)))}));
   });
-  r.add("LayerNormalization", 17, [](NodeImporter &n) -> LogicalResult {
+  // Opset 17's LayerNormalization; before 17 the same op is onnxruntime's contrib op in
+  // the default domain (its transformer optimizer emits it), with the same semantics.
+  r.add("LayerNormalization", 1, [](NodeImporter &n) -> LogicalResult {
     if (n.wantsOutput(1) || n.wantsOutput(2))
       return importLayerNormWithStats(n);
     SmallVector<Value> ops{n.input(0), n.input(1)};

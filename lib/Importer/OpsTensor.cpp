@@ -766,14 +766,100 @@ LogicalResult importMelWeightMatrix(NodeImporter &n) {
       n.constant(DenseElementsAttr::get(RankedTensorType::get({bins, numMel}, t), values)));
 }
 
+/// The static shape of `v`, or nothing.
+std::optional<std::vector<int64_t>> staticShapeOf(NodeImporter &n, Value v) {
+  std::vector<int64_t> out;
+  for (AffineExpr d : n.shapeOf(v)) {
+    std::optional<int64_t> c = constDim(d);
+    if (!c)
+      return std::nullopt;
+    out.push_back(*c);
+  }
+  return out;
+}
+
+/// An int64 constant of rank `rank` holding 0..extent-1 along `axis` (1 elsewhere).
+Value iotaAlong(NodeImporter &n, int64_t rank, int64_t axis, int64_t extent) {
+  std::vector<int64_t> shape(rank, 1);
+  shape[axis] = extent;
+  SmallVector<int64_t> values(extent);
+  for (int64_t i = 0; i < extent; ++i)
+    values[i] = i;
+  return n.constant(DenseElementsAttr::get(RankedTensorType::get(shape, n.b.getI64Type()),
+                                           ArrayRef<int64_t>(values)));
+}
+
+/// ReverseSequence: along time_axis, the first sequence_lens[b] entries of each batch
+/// entry b reversed: a GatherElements by index where(t < len, len - 1 - t, t).
+LogicalResult importReverseSequence(NodeImporter &n) {
+  Compose c{n};
+  Value x = n.input(0);
+  auto shape = staticShapeOf(n, x);
+  int64_t rank = n.rankOf(x), timeAxis = n.attrInt("time_axis", 0),
+          batchAxis = n.attrInt("batch_axis", 1);
+  if (!shape || rank < 2 || timeAxis == batchAxis || timeAxis < 0 || timeAxis > 1 ||
+      batchAxis < 0 || batchAxis > 1)
+    return n.error() << "ReverseSequence needs a static input of rank >= 2 and time and batch "
+                        "axes 0 and 1";
+  Type i64 = n.b.getI64Type();
+  Value t = iotaAlong(n, rank, timeAxis, (*shape)[timeAxis]);
+  std::vector<int64_t> lensShape(rank, 1);
+  lensShape[batchAxis] = (*shape)[batchAxis];
+  Value lens = c.reshape(c.cast(n.input(1), i64), lensShape);
+  Value reversed = c.sub(c.sub(lens, n.scalar(i64, 1)), t);
+  Value idx = c.op("dlc.where", i64, {c.op("dlc.less", n.b.getI1Type(), {t, lens}), reversed, t});
+  idx = c.op("dlc.expand", i64, {idx}, {n.named("shape", n.i64s(*shape))});
+  return c.result(c.op("dlc.gather_elements", n.elementType(x), {x, idx},
+                       {n.named("axis", n.b.getI64IntegerAttr(timeAxis))}));
+}
+
+/// TensorScatter (opset 24): the update written into the cache along `axis` from each
+/// batch entry's write index (mode circular: modulo the cache length); a gather of the
+/// update where the cache position falls in the written range, the cache elsewhere.
+LogicalResult importTensorScatter(NodeImporter &n) {
+  Compose c{n};
+  Value cache = n.input(0), update = n.input(1), write = n.input(2);
+  auto cs = staticShapeOf(n, cache), us = staticShapeOf(n, update);
+  int64_t rank = n.rankOf(cache);
+  auto axis = normalizeAxis(n.attrInt("axis", -2), rank);
+  std::string mode = n.attrString("mode", "linear");
+  if (mode != "linear" && mode != "circular")
+    return n.error() << "unknown mode '" << mode << "'";
+  if (!cs || !us || !axis || *axis == 0 || us->size() != cs->size())
+    return n.error() << "TensorScatter needs static cache and update of one rank and a "
+                        "sequence axis after the batch axis";
+  Type i64 = n.b.getI64Type(), i1 = n.b.getI1Type();
+  int64_t length = (*cs)[*axis], count = (*us)[*axis];
+  Value pos = iotaAlong(n, rank, *axis, length);
+  Value rel = pos;
+  if (write) {
+    std::vector<int64_t> wShape(rank, 1);
+    wShape[0] = (*cs)[0];
+    rel = c.sub(pos, c.reshape(c.cast(write, i64), wShape));
+  }
+  if (mode == "circular")
+    rel = c.binary("dlc.mod", rel, n.scalar(i64, length));
+  Value inRange = c.op("dlc.and", i1,
+                       {c.op("dlc.greater_or_equal", i1, {rel, n.scalar(i64, 0)}),
+                        c.op("dlc.less", i1, {rel, n.scalar(i64, count)})});
+  Value idx = c.op("dlc.where", i64, {inRange, rel, n.scalar(i64, 0)});
+  idx = c.op("dlc.expand", i64, {idx}, {n.named("shape", n.i64s(*cs))});
+  Type t = n.elementType(cache);
+  Value taken = c.op("dlc.gather_elements", t, {update, idx},
+                     {n.named("axis", n.b.getI64IntegerAttr(*axis))});
+  return c.result(c.op("dlc.where", t, {inRange, taken, cache}));
+}
+
 /// Shape, Size, Constant, ConstantOfShape, Range, the window functions, AffineGrid, DFT,
-/// STFT, MelWeightMatrix.
+/// STFT, MelWeightMatrix, ReverseSequence, TensorScatter.
 void registerShapeOps(OpRegistry &r) {
   r.add("AffineGrid", 20, importAffineGrid);
   r.add("DFT", 17, [](NodeImporter &n) { return importDFT(n, false); });
   r.add("DFT", 20, [](NodeImporter &n) { return importDFT(n, true); });
   r.add("STFT", 17, importSTFT);
   r.add("MelWeightMatrix", 17, importMelWeightMatrix);
+  r.add("ReverseSequence", 10, importReverseSequence);
+  r.add("TensorScatter", 24, importTensorScatter);
   r.add("HannWindow", 17, [](NodeImporter &n) { return importWindow(n, 0.5, 0.5, 0); });
   r.add("HammingWindow", 17,
         [](NodeImporter &n) { return importWindow(n, 25.0 / 46, 21.0 / 46, 0); });

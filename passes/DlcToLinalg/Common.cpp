@@ -193,6 +193,19 @@ Value castScalar(OpBuilder &b, Location loc, Value v, Type to, bool fromUnsigned
   return arith::TruncIOp::create(b, loc, to, v);
 }
 
+Type accumulatorType(Type t) {
+  return isa<FloatType>(t) && t.getIntOrFloatBitWidth() < 32 ? Float32Type::get(t.getContext()) : t;
+}
+
+Value convertElements(OpBuilder &b, Location loc, Value v, Type et) {
+  auto vt = cast<RankedTensorType>(v.getType());
+  if (vt.getElementType() == et)
+    return v;
+  return buildElementwise(b, loc, vt.clone(et), {v}, [&](OpBuilder &nb, Location l, ValueRange a) {
+    return castScalar(nb, l, a[0], et);
+  });
+}
+
 Value addScalar(OpBuilder &b, Location loc, Value a, Value c) {
   if (isFloat(a.getType()))
     return arith::AddFOp::create(b, loc, a, c);

@@ -57,6 +57,11 @@ mlir::Value reductionInit(mlir::OpBuilder &b, mlir::Location loc, mlir::Type t,
 mlir::Value castScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v, mlir::Type to,
                        bool fromUnsigned = false, bool toUnsigned = false, bool saturate = true,
                        llvm::StringRef roundMode = "up");
+/// The type sums of `t` accumulate in: f32 for the 16-bit (and narrower) floats, as
+/// half-precision hardware does (and the CPU, which has no half arithmetic), else `t`.
+mlir::Type accumulatorType(mlir::Type t);
+/// `v` with its elements converted to element type `et` (itself if it has it).
+mlir::Value convertElements(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v, mlir::Type et);
 /// Whether `t` is a float8 or float4 type (SmallFloats.cpp converts them on their bits).
 bool isSmallFloat(mlir::Type t);
 /// Small float `v` as an f32 (exact).

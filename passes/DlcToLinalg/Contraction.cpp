@@ -15,7 +15,10 @@ Value castTo(OpBuilder &b, Location loc, Value v, Type type) {
   return v.getType() == type ? v : (Value)tensor::CastOp::create(b, loc, type, v);
 }
 
+/// acc + x * y, the product taken in acc's type (f32 for half-precision operands).
 Value addOrMul(OpBuilder &b, Location loc, Value acc, Value x, Value y) {
+  x = castScalar(b, loc, x, acc.getType());
+  y = castScalar(b, loc, y, acc.getType());
   return addScalar(b, loc, acc, mulScalar(b, loc, x, y));
 }
 
@@ -76,8 +79,9 @@ struct MatMulLowering : OpRewritePattern<MatMulOp> {
     outDims.push_back(dimsOf(rewriter, loc, a)[ar - 2]);
     outShape.push_back(bType.getDimSize(br - 1));
     outDims.push_back(dimsOf(rewriter, loc, b)[br - 1]);
-    auto accType = RankedTensorType::get(outShape, et);
-    Value acc = filledTensor(rewriter, loc, accType, outDims, scalarConst(rewriter, loc, et, 0));
+    Type at = accumulatorType(et);
+    auto accType = RankedTensorType::get(outShape, at);
+    Value acc = filledTensor(rewriter, loc, accType, outDims, scalarConst(rewriter, loc, at, 0));
     SmallVector<AffineExpr> aExprs = batchMap(a, aType), bExprs = batchMap(b, bType);
     aExprs.append({d(nb), d(nb + 2)});
     bExprs.append({d(nb + 2), d(nb + 1)});
@@ -96,6 +100,7 @@ struct MatMulLowering : OpRewritePattern<MatMulOp> {
               linalg::YieldOp::create(nb2, nl, addOrMul(nb2, nl, args[2], args[0], args[1]));
             })
             .getResult(0);
+    mm = convertElements(rewriter, loc, mm, et);
     if (accType.getRank() != resultType.getRank())
       mm = reshapeUnitDims(rewriter, loc, mm, resultType);
     if (!mm)
@@ -127,9 +132,11 @@ struct GemmLowering : OpRewritePattern<GemmOp> {
     SmallVector<OpFoldResult> aDims = dimsOf(rewriter, loc, op.getA());
     SmallVector<OpFoldResult> bDims = dimsOf(rewriter, loc, op.getB());
     SmallVector<OpFoldResult> outDims{aDims[op.getTransA() ? 1 : 0], bDims[op.getTransB() ? 0 : 1]};
-    Value acc = filledTensor(rewriter, loc, resultType, outDims, scalarConst(rewriter, loc, et, 0));
+    Type at = accumulatorType(et);
+    auto accType = resultType.clone(at);
+    Value acc = filledTensor(rewriter, loc, accType, outDims, scalarConst(rewriter, loc, at, 0));
     Value mm = linalg::GenericOp::create(
-                   rewriter, loc, TypeRange{resultType}, ValueRange{op.getA(), op.getB()},
+                   rewriter, loc, TypeRange{accType}, ValueRange{op.getA(), op.getB()},
                    ValueRange{acc}, SmallVector<AffineMap>{aMap, bMap, cMap},
                    SmallVector<utils::IteratorType>{utils::IteratorType::parallel,
                                                     utils::IteratorType::parallel,
@@ -138,6 +145,7 @@ struct GemmLowering : OpRewritePattern<GemmOp> {
                      linalg::YieldOp::create(b, nl, addOrMul(b, nl, args[2], args[0], args[1]));
                    })
                    .getResult(0);
+    mm = convertElements(rewriter, loc, mm, et);
     double alpha = op.getAlpha().convertToDouble(), beta = op.getBeta().convertToDouble();
     SmallVector<Value> operands{mm};
     bool withC = op.getC() && beta != 0.0;
@@ -241,8 +249,9 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
       ygDims.push_back(affine::makeComposedFoldedAffineApply(rewriter, loc, AffineMap::get(0, 1, e),
                                                              {pDims[i + 2]}));
     }
-    auto ygType = RankedTensorType::get(ygShape, et);
-    Value acc = filledTensor(rewriter, loc, ygType, ygDims, scalarConst(rewriter, loc, et, 0));
+    Type at = accumulatorType(et);
+    auto ygType = RankedTensorType::get(ygShape, at);
+    Value acc = filledTensor(rewriter, loc, ygType, ygDims, scalarConst(rewriter, loc, at, 0));
     SmallVector<utils::IteratorType> iters(outer + s, utils::IteratorType::parallel);
     iters.append(1 + s, utils::IteratorType::reduction);
     Value y = linalg::GenericOp::create(
@@ -255,6 +264,7 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
                     linalg::YieldOp::create(b, nl, addOrMul(b, nl, args[2], args[0], args[1]));
                   })
                   .getResult(0);
+    y = convertElements(rewriter, loc, y, et);
     if (grouped) {
       SmallVector<ReassociationIndices> yReassoc{{0}, {1, 2}};
       for (int64_t i = 0; i < s; ++i)

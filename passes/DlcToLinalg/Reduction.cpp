@@ -385,6 +385,9 @@ struct SoftmaxLowering : OpRewritePattern<OpTy> {
     SmallVector<bool> mask(rank, false);
     if (rank)
       mask[*normalizeAxis(op.getAxis(), rank)] = true;
+    // Half precision computes in f32 (the sum of the exponentials above all).
+    Type et = xt.getElementType();
+    x = convertElements(rewriter, loc, x, accumulatorType(et));
     Value m = reduce(rewriter, loc, x, mask, "max");
     Value e = mapWithRows(rewriter, loc, x, {m}, mask,
                           [](OpBuilder &b, Location l, ValueRange v) -> Value {
@@ -405,7 +408,7 @@ struct SoftmaxLowering : OpRewritePattern<OpTy> {
                       [](OpBuilder &b, Location l, ValueRange v) -> Value {
                         return arith::DivFOp::create(b, l, v[0], v[1]);
                       });
-    rewriter.replaceOp(op, r);
+    rewriter.replaceOp(op, convertElements(rewriter, loc, r, et));
     return success();
   }
 };

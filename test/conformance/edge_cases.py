@@ -9,7 +9,9 @@ with `dlc-run`; outputs must equal onnxruntime's (NaN where it has NaN, floats w
 1e-5); for ReduceMax/ReduceMin over NaN, numpy's (the ONNX reference), as onnxruntime
 keeps or drops the NaN depending on the layout. Integer division by zero and MIN / -1,
 which ONNX leaves undefined, must give dlc's documented values (x / 0 = 0, x % 0 = 0,
-MIN / -1 = MIN) and not trap.
+MIN / -1 = MIN) and not trap. onnxruntime's com.microsoft ops that exporters emit (Gelu,
+BiasGelu, FastGelu, QuickGelu, FusedMatMul, Skip(Simplified)LayerNormalization) and
+SimplifiedLayerNormalization are compared with onnxruntime too.
 
   edge_cases.py --build-dir build [--emulate-gpu]
 
@@ -36,9 +38,12 @@ def model(node, inputs, inits=(), opset=17):
     out_type = next(iter(inputs.values()))[1]
     graph = helper.make_graph([node], "edge", ins,
                               [helper.make_tensor_value_info(o, out_type, None)
-                               for o in node.output],
+                               for o in node.output if o],
                               initializer=[numpy_helper.from_array(v, k) for k, v in inits])
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    opsets = [helper.make_opsetid("", opset)]
+    if node.domain == "com.microsoft":
+        opsets.append(helper.make_opsetid("com.microsoft", 1))
+    return helper.make_model(graph, opset_imports=opsets)
 
 
 def f32(*v):
@@ -98,6 +103,40 @@ def cases():
            [np.array([0, 0, 1, 1, 0], np.int32)])
     yield ("fmod_int_undefined", helper.make_node("Mod", ["a", "b"], ["y"], fmod=1),
            {"a": ia, "b": ib}, (), [np.array([0, 0, 1, -1, 0], np.int32)])
+
+
+def contrib_cases():
+    """onnxruntime's com.microsoft ops (and SimplifiedLayerNormalization), against it."""
+    rng = np.random.default_rng(7)
+    x = (rng.standard_normal((2, 3, 8)).astype(np.float32), F)
+    bias8 = (rng.standard_normal(8).astype(np.float32), F)
+    ms = "com.microsoft"
+    yield "ms_gelu", helper.make_node("Gelu", ["x"], ["y"], domain=ms), {"x": x}, (), None
+    yield ("ms_bias_gelu", helper.make_node("BiasGelu", ["x", "b"], ["y"], domain=ms),
+           {"x": x, "b": bias8}, (), None)
+    yield ("ms_fast_gelu", helper.make_node("FastGelu", ["x", "b"], ["y"], domain=ms),
+           {"x": x, "b": bias8}, (), None)
+    yield ("ms_quick_gelu", helper.make_node("QuickGelu", ["x"], ["y"], domain=ms, alpha=1.5),
+           {"x": x}, (), None)
+    a = (rng.standard_normal((2, 8, 3)).astype(np.float32), F)
+    w = (rng.standard_normal((5, 8)).astype(np.float32), F)
+    yield ("ms_fused_matmul", helper.make_node("FusedMatMul", ["a", "w"], ["y"], domain=ms,
+                                               alpha=0.5, transA=1, transB=1),
+           {"a": a, "w": w}, (), None)
+    skip = (rng.standard_normal((2, 3, 8)).astype(np.float32), F)
+    gamma = rng.standard_normal(8).astype(np.float32)
+    beta = rng.standard_normal(8).astype(np.float32)
+    yield ("ms_skip_layer_norm",
+           helper.make_node("SkipLayerNormalization", ["x", "s", "g", "be", "bi"],
+                            ["y", "", "", "sum"], domain=ms, epsilon=1e-5),
+           {"x": x, "s": skip}, [("g", gamma), ("be", beta), ("bi", bias8[0])], None)
+    yield ("ms_skip_simplified_layer_norm",
+           helper.make_node("SkipSimplifiedLayerNormalization", ["x", "s", "g"], ["y"],
+                            domain=ms, epsilon=1e-5),
+           {"x": x, "s": skip}, [("g", gamma)], None)
+    yield ("simplified_layer_norm",
+           helper.make_node("SimplifiedLayerNormalization", ["x", "g"], ["y"], epsilon=1e-5),
+           {"x": x}, [("g", gamma)], None)
 
 
 def same(actual, expected):
@@ -166,7 +205,7 @@ def main():
                               if args.emulate_gpu else {}))
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="dlc-edge-") as work:
-        for case in cases():
+        for case in (*cases(), *contrib_cases()):
             problems = check(case, work, dlc, dlc_run, env)
             print(f"{'ok  ' if not problems else 'FAIL'} {case[0]}"
                   + ("" if not problems else ": " + "; ".join(problems)), flush=True)

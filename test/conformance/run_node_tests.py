@@ -11,9 +11,9 @@ Suites (test names carry the suite as a prefix):
 Each test runs `dlc run model.onnx input_0.pb ... --output-dir DIR --target T` per
 test_data_set_*, and each output_<i>.npy is compared with output_<i>.pb the way onnx's
 backend runner does: same shape and dtype; floats within rtol 1e-3, atol 1e-7 (NaN
-equals NaN); integers, booleans and strings exactly; bfloat16, float8 and float4 bit-exactly
-as their unsigned bits (any float8 NaN matching any other), 4- and 2-bit integers as
-(u)int8 values. Status of a test:
+equals NaN); integers, booleans and strings exactly; bfloat16 as float32 within two bfloat16
+ULPs (rtol 2^-6, as onnx's runner); float8 and float4 bit-exactly as their unsigned bits
+(any float8 NaN matching any other), 4- and 2-bit integers as (u)int8 values. Status of a test:
   pass           every output matches
   fail-compile   dlc run exited 1 (it compiles, then runs: the error line says which)
   fail-mismatch  exit 0 but an output is missing or differs
@@ -128,9 +128,16 @@ def mismatch(actual, expected, data_type=None):
         return f"shape {list(actual.shape)}, expected {list(expected.shape)}"
     if actual.dtype != expected.dtype:
         return f"dtype {actual.dtype}, expected {expected.dtype}"
+    rtol = RTOL
+    if data_type == onnx.TensorProto.BFLOAT16:
+        # As onnx's own runner: bfloat16 as float32, within two bfloat16 ULPs.
+        actual, expected = (
+            (v.astype(np.uint32) << 16).view(np.float32) for v in (actual, expected)
+        )
+        rtol = max(RTOL, 2**-6)
     if expected.dtype.kind in "fc":
         try:
-            np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=ATOL)
+            np.testing.assert_allclose(actual, expected, rtol=rtol, atol=ATOL)
         except AssertionError as e:
             lines = [line.strip() for line in str(e).splitlines()]
             return "; ".join(line for line in lines if line.startswith(("Mismatched", "Max")))

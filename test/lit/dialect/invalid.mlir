@@ -111,3 +111,27 @@ func.func @cast_round_mode(%a: tensor<3xf32>) -> tensor<3xf8E8M0FNU> {
   %c = dlc.cast %a {round_mode = "zero"} : (tensor<3xf32>) -> tensor<3xf8E8M0FNU>
   return %c : tensor<3xf8E8M0FNU>
 }
+
+// -----
+
+func.func @scatter_reduction(%d: tensor<4xf32>, %i: tensor<1x1xi64>, %u: tensor<1xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'dlc.scatter_nd' op unknown reduction 'sum'}}
+  %r = dlc.scatter_nd %d, %i, %u {reduction = "sum"} : (tensor<4xf32>, tensor<1x1xi64>, tensor<1xf32>) -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @grid_sample_mode(%x: tensor<1x1x4x4xf32>, %g: tensor<1x2x2x2xf32>) -> tensor<1x1x2x2xf32> {
+  // expected-error @+1 {{'dlc.grid_sample' op unknown mode 'bilinear'}}
+  %r = dlc.grid_sample %x, %g {mode = "bilinear", padding_mode = "zeros", align_corners = false} : (tensor<1x1x4x4xf32>, tensor<1x2x2x2xf32>) -> tensor<1x1x2x2xf32>
+  return %r : tensor<1x1x2x2xf32>
+}
+
+// -----
+
+func.func @bitcast_width(%a: tensor<3xf32>) -> tensor<3xi64> {
+  // expected-error @+1 {{'dlc.bitcast' op casts the bits of 'f32' to 'i64', which is not of the same width}}
+  %c = dlc.bitcast %a : (tensor<3xf32>) -> tensor<3xi64>
+  return %c : tensor<3xi64>
+}

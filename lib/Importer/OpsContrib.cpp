@@ -1,0 +1,142 @@
+//===- OpsContrib.cpp - onnxruntime's com.microsoft ops, composed ---------===//
+//
+// The contrib ops that exporters and onnxruntime's transformer optimizer emit, with
+// the semantics of onnxruntime's ContribOperators.md: Gelu, FastGelu, BiasGelu,
+// QuickGelu, FusedMatMul, SkipLayerNormalization and SkipSimplifiedLayerNormalization
+// (domain com.microsoft, version 1), and SimplifiedLayerNormalization (RMS
+// normalization, which onnxruntime registers in the default domain).
+//
+//===----------------------------------------------------------------------===//
+#include "Compose.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace dlc::importer {
+namespace {
+
+Value gelu(Compose &c, Value x, bool tanh) {
+  NodeImporter &n = c.n;
+  return c.op("dlc.gelu", c.type(x), {x}, {n.named("tanh_approximation", n.b.getBoolAttr(tanh))});
+}
+
+/// A @ B with the last two dims of A (transA) or B (transB) swapped, times alpha.
+LogicalResult importFusedMatMul(NodeImporter &n) {
+  if (n.attrInt("transBatchA", 0) || n.attrInt("transBatchB", 0))
+    return n.error() << "FusedMatMul with transBatchA/transBatchB is not supported";
+  Compose c{n};
+  auto swapLast = [&](Value v) {
+    int64_t rank = n.rankOf(v);
+    if (rank < 2)
+      return c.fail("transA/transB need operands of rank >= 2");
+    std::vector<int64_t> perm;
+    for (int64_t i = 0; i < rank; ++i)
+      perm.push_back(i);
+    std::swap(perm[rank - 1], perm[rank - 2]);
+    return c.op("dlc.transpose", c.type(v), {v}, {n.named("perm", n.i64s(perm))});
+  };
+  Value a = n.input(0), b = n.input(1);
+  if (n.attrInt("transA", 0))
+    a = swapLast(a);
+  if (n.attrInt("transB", 0))
+    b = swapLast(b);
+  Value y = c.op("dlc.matmul", c.type(a), {a, b});
+  if (float alpha = n.attrFloat("alpha", 1.0f); alpha != 1.0f)
+    y = c.mul(y, c.scalarLike(y, alpha));
+  return c.result(y);
+}
+
+/// LayerNorm (or RMS norm, `simplified`) over the last dim of input + skip (+ bias),
+/// times gamma (+ beta); output 3 is the sum itself.
+LogicalResult importSkipNorm(NodeImporter &n, bool simplified) {
+  Compose c{n};
+  Value s = c.add(n.input(0), n.input(1));
+  Value gamma = n.input(2);
+  Value beta = simplified ? Value() : n.input(3);
+  Value bias = n.input(simplified ? 3 : 4);
+  if (bias)
+    s = c.add(s, bias);
+  float eps = n.attrFloat("epsilon", 1e-12f);
+  Type t = c.type(s);
+  Value y;
+  if (simplified) {
+    Value ms = c.reduce("dlc.reduce_mean", c.mul(s, s), {-1});
+    Value inv = c.unary("dlc.reciprocal", c.unary("dlc.sqrt", c.add(ms, c.scalarLike(s, eps))));
+    y = c.mul(c.mul(s, inv), gamma);
+  } else {
+    SmallVector<Value> ops{s, gamma};
+    if (beta)
+      ops.push_back(beta);
+    y = c.op(
+        "dlc.layer_norm", t, ops,
+        {n.named("axis", n.b.getI64IntegerAttr(-1)), n.named("epsilon", n.b.getF32FloatAttr(eps))});
+  }
+  if (c.failed)
+    return failure();
+  if (n.wantsOutput(1) || n.wantsOutput(2))
+    return n.error() << "the mean and inverse standard deviation outputs are not supported";
+  n.outputs = {y, Value(), Value(), s};
+  n.outputs.resize(std::min<size_t>(4, n.numOutputs()));
+  return success();
+}
+
+/// SimplifiedLayerNormalization: RMS normalization over the dims from `axis` on.
+LogicalResult importSimplifiedLayerNorm(NodeImporter &n) {
+  Compose c{n};
+  Value x = n.input(0);
+  int64_t rank = n.rankOf(x);
+  auto axis = normalizeAxis(n.attrInt("axis", -1), rank);
+  if (!axis)
+    return n.error() << "axis out of range";
+  std::vector<int64_t> axes;
+  for (int64_t i = *axis; i < rank; ++i)
+    axes.push_back(i);
+  Type t = c.type(x);
+  Type ct = t.getIntOrFloatBitWidth() < 32 ? n.b.getF32Type() : t;
+  Value xf = c.cast(x, ct);
+  Value ms = c.reduce("dlc.reduce_mean", c.mul(xf, xf), axes);
+  Value inv =
+      c.unary("dlc.reciprocal",
+              c.unary("dlc.sqrt", c.add(ms, c.scalarLike(xf, n.attrFloat("epsilon", 1e-5f)))));
+  Value y = c.mul(c.cast(c.mul(xf, inv), t), n.input(1));
+  if (c.failed)
+    return failure();
+  if (n.wantsOutput(1))
+    return n.error() << "the inverse standard deviation output is not supported";
+  return c.result(y);
+}
+
+} // namespace
+
+void registerContribOps(OpRegistry &r) {
+  r.add("com.microsoft.Gelu", 1, [](NodeImporter &n) {
+    Compose c{n};
+    return c.result(gelu(c, n.input(0), false));
+  });
+  r.add("com.microsoft.BiasGelu", 1, [](NodeImporter &n) {
+    Compose c{n};
+    return c.result(gelu(c, c.add(n.input(0), n.input(1)), false));
+  });
+  r.add("com.microsoft.FastGelu", 1, [](NodeImporter &n) {
+    Compose c{n};
+    Value x = n.input(0);
+    if (n.input(1))
+      x = c.add(x, n.input(1));
+    return c.result(gelu(c, x, true));
+  });
+  r.add("com.microsoft.QuickGelu", 1, [](NodeImporter &n) {
+    Compose c{n};
+    Value x = n.input(0);
+    Value ax = c.mul(x, c.scalarLike(x, n.attrFloat("alpha", 1.702f)));
+    return c.result(c.mul(x, c.unary("dlc.sigmoid", ax)));
+  });
+  r.add("com.microsoft.FusedMatMul", 1, importFusedMatMul);
+  r.add("com.microsoft.SkipLayerNormalization", 1,
+        [](NodeImporter &n) { return importSkipNorm(n, false); });
+  r.add("com.microsoft.SkipSimplifiedLayerNormalization", 1,
+        [](NodeImporter &n) { return importSkipNorm(n, true); });
+  r.add("SimplifiedLayerNormalization", 1, importSimplifiedLayerNorm);
+}
+
+} // namespace dlc::importer
