@@ -283,6 +283,27 @@ def Dlc_ConvOp : Dlc_Op<"conv", [Dlc_Contraction]> {
 // Pooling and normalization
 //===----------------------------------------------------------------------===//
 
+def Dlc_MaxPoolIndicesOp : Dlc_Op<"max_pool_indices", [Dlc_Window]> {
+  let summary = "ONNX MaxPool's Indices output: where each window's maximum is";
+  let description = [{
+    The int64 index of each window's first maximum in x flattened, N and C included:
+    row major, or with the spatial dims column major when `storage_order` is set.
+    Attributes as dlc.max_pool.
+
+    ```mlir
+    %i = dlc.max_pool_indices %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>,
+           pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, ceil_mode = false,
+           storage_order = false}
+           : (tensor<1x8x16x16xf32>) -> tensor<1x8x8x8xi64>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, DenseI64ArrayAttr:$kernel_shape,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                       DenseI64ArrayAttr:$dilations, BoolAttr:$ceil_mode,
+                       BoolAttr:$storage_order);
+  let results = (outs AnyTensor:$y);
+}
+
 def Dlc_MaxPoolOp : Dlc_Op<"max_pool", [Dlc_Window]> {
   let summary = "ONNX MaxPool (explicit pads; ceil_mode resolved into output size)";
   let description = [{
@@ -766,7 +787,7 @@ def Dlc_TileOp : Dlc_Op<"tile"> {
 }
 
 def Dlc_PadOp : Dlc_Op<"pad"> {
-  let summary = "ONNX Pad, constant/reflect/edge modes, constant pads (begins then ends)";
+  let summary = "ONNX Pad, constant/reflect/edge/wrap modes, constant pads (begins then ends)";
   let description = [{
     ```mlir
     %y = dlc.pad %x {pads = array<i64: 0, 1, 0, 1>, mode = "constant", value = 0.0 : f64}

@@ -450,6 +450,11 @@ LogicalResult MaxPoolOp::inferResultShapes(ArrayRef<SymShape> ops,
   return poolShape(*this, ops[0], results);
 }
 
+LogicalResult MaxPoolIndicesOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                                  SmallVectorImpl<SymShape> &results) {
+  return poolShape(*this, ops[0], results);
+}
+
 LogicalResult AveragePoolOp::inferResultShapes(ArrayRef<SymShape> ops,
                                                SmallVectorImpl<SymShape> &results) {
   return poolShape(*this, ops[0], results);
@@ -920,7 +925,7 @@ LogicalResult PadOp::inferResultShapes(ArrayRef<SymShape> ops, SmallVectorImpl<S
   if (getPads().size() != 2 * rank)
     return emitOpError("pads has ") << getPads().size() << " entries for rank " << rank;
   StringRef mode = getMode();
-  if (mode != "constant" && mode != "reflect" && mode != "edge")
+  if (mode != "constant" && mode != "reflect" && mode != "edge" && mode != "wrap")
     return emitOpError("unsupported mode '") << mode << "'";
   SymShape out;
   for (size_t i = 0; i < rank; ++i) {

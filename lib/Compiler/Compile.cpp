@@ -48,6 +48,16 @@ Type elementTypeFor(MLIRContext &ctx, DType t) {
     return b.getIntegerType(64);
   case DType::Bool:
     return b.getI1Type();
+  case DType::BFloat16:
+    return b.getBF16Type();
+  case DType::UInt8:
+    return b.getIntegerType(8, /*isSigned=*/false);
+  case DType::UInt16:
+    return b.getIntegerType(16, /*isSigned=*/false);
+  case DType::UInt32:
+    return b.getIntegerType(32, /*isSigned=*/false);
+  case DType::UInt64:
+    return b.getIntegerType(64, /*isSigned=*/false);
   default:
     return {};
   }

@@ -30,8 +30,12 @@ using namespace mlir;
 namespace dlc::importer {
 namespace {
 
-/// Oldest and newest default-domain opsets dlc imports.
-constexpr int kMinOpset = 7;
+/// Oldest and newest default-domain opsets dlc imports. Below kHandlerOpset a node is
+/// taken only if its op's definition has not changed since kHandlerOpset (the oldest
+/// version the handlers implement; opsets 1-6 had legacy attributes such as
+/// `broadcast` and `consumed_inputs`).
+constexpr int kMinOpset = 1;
+constexpr int kHandlerOpset = 7;
 constexpr int kMaxOpset = 28;
 /// Initializers with more elements than this become dense_resource blobs.
 constexpr int64_t kInlineElementLimit = 64;
@@ -443,8 +447,12 @@ LogicalResult ModelImporter::importNodes(const onnx::GraphProto &g) {
     if (!node.domain().empty() && node.domain() != "ai.onnx" && !contrib)
       return emitError(loc) << "unknown op '" << node.op_type() << "' in domain '" << node.domain()
                             << "'";
+    if (!contrib && opset < kHandlerOpset && !unchangedSince(node.op_type(), opset, kHandlerOpset))
+      return emitError(loc) << "op '" << node.op_type() << "' of opset " << opset
+                            << " is an older definition than dlc supports (opset " << kHandlerOpset
+                            << " and newer)";
     const Handler *h = contrib ? reg.lookup(node.domain() + "." + node.op_type(), 1)
-                               : reg.lookup(node.op_type(), opset);
+                               : reg.lookup(node.op_type(), std::max(opset, kHandlerOpset));
     if (!h && contrib)
       return emitError(loc) << "unknown op '" << node.op_type() << "' in domain '" << node.domain()
                             << "': dlc does not support it";

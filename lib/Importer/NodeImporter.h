@@ -45,6 +45,9 @@ private:
 /// required inputs present, input and output counts, required attributes, attribute
 /// types. Emits the error at `loc` and fails on the first violation.
 mlir::LogicalResult validateNode(const onnx::NodeProto &node, int opset, mlir::Location loc);
+/// Whether the ONNX definition of `opType` at `opset` is the one at `newer` (it has not
+/// changed in between).
+bool unchangedSince(const std::string &opType, int opset, int newer);
 
 /// The MLIR element type of an ONNX TensorProto data type, or null if unsupported.
 mlir::Type onnxElementType(mlir::MLIRContext *ctx, int dtype);

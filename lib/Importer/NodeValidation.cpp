@@ -96,6 +96,12 @@ LogicalResult validateAttributes(const onnx::NodeProto &node, const onnx::OpSche
 
 } // namespace
 
+bool unchangedSince(const std::string &opType, int opset, int newer) {
+  const onnx::OpSchema *old = onnx::OpSchemaRegistry::Schema(opType, opset, onnx::ONNX_DOMAIN);
+  const onnx::OpSchema *now = onnx::OpSchemaRegistry::Schema(opType, newer, onnx::ONNX_DOMAIN);
+  return old && now && old->SinceVersion() == now->SinceVersion();
+}
+
 LogicalResult validateNode(const onnx::NodeProto &node, int opset, Location loc) {
   const onnx::OpSchema *schema =
       onnx::OpSchemaRegistry::Schema(node.op_type(), opset, onnx::ONNX_DOMAIN);

@@ -73,8 +73,17 @@ LogicalResult importDropout(NodeImporter &n) {
     auto training = n.constScalar(2, "training_mode");
     if (failed(training))
       return failure();
-    if (*training != 0 && !n.training)
-      return n.error() << "training-mode Dropout is not supported for inference";
+    // Training mode with a zero ratio drops nothing: it is the inference Dropout.
+    double ratio = 0.5;
+    if (n.numInputs() > 1 && n.input(1)) {
+      auto r = n.constScalar(1, "ratio");
+      if (failed(r))
+        return failure();
+      ratio = *r;
+    }
+    if (*training != 0 && !n.training && ratio != 0)
+      return n.error() << "training-mode Dropout (ratio " << ratio
+                       << ") is not supported for inference";
   }
   // dlc train: the step replaces dlc.dropout by a random mask (lib/Compiler/Train.cpp).
   if (n.training) {

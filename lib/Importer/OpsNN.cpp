@@ -1,7 +1,9 @@
 //===- OpsNN.cpp - Import of contraction, pooling and normalization ops ---===//
 #include "Compose.h"
 
+#include <functional>
 #include <limits>
+#include <map>
 
 using namespace mlir;
 
@@ -105,8 +107,6 @@ LogicalResult importPool(NodeImporter &n, bool isMax, bool countPads = false) {
   auto w = windowParams(n, *kernel, ceilMode);
   if (failed(w))
     return failure();
-  if (isMax && n.attrInt("storage_order", 0) != 0)
-    return n.error() << "storage_order=1 is not supported";
   SmallVector<NamedAttribute> attrs = windowAttrs(n, *w);
   attrs.push_back(n.named("kernel_shape", n.i64s(w->kernel)));
   attrs.push_back(n.named("ceil_mode", n.b.getBoolAttr(ceilMode)));
@@ -114,8 +114,21 @@ LogicalResult importPool(NodeImporter &n, bool isMax, bool countPads = false) {
     attrs.push_back(
         n.named("count_include_pad",
                 n.b.getBoolAttr(countPads || n.attrInt("count_include_pad", 0))));
-  return n.result(n.build1(isMax ? "dlc.max_pool" : "dlc.average_pool", n.elementType(n.input(0)),
-                           {n.input(0)}, attrs));
+  auto y = n.build1(isMax ? "dlc.max_pool" : "dlc.average_pool", n.elementType(n.input(0)),
+                    {n.input(0)}, attrs);
+  if (failed(y))
+    return failure();
+  n.outputs = {*y};
+  if (isMax && n.wantsOutput(1)) {
+    // The indices of the maxima: flat over the input, row major (storage_order 0) or
+    // with the spatial dims column major (1).
+    attrs.push_back(n.named("storage_order", n.b.getBoolAttr(n.attrInt("storage_order", 0) != 0)));
+    auto idx = n.build1("dlc.max_pool_indices", n.b.getI64Type(), {n.input(0)}, attrs);
+    if (failed(idx))
+      return failure();
+    n.outputs.push_back(*idx);
+  }
+  return success();
 }
 
 /// Softmax/LogSoftmax before opset 13: the input is coerced to 2-D at `axis`.
@@ -395,6 +408,138 @@ LogicalResult importConvTranspose(NodeImporter &n) {
                             n.named("group", n.b.getI64IntegerAttr(group))}));
 }
 
+/// Det of [..., n, n] matrices with a static n <= 5: Laplace expansion along the first
+/// row, each entry an elementwise tensor over the batch dims.
+LogicalResult importDet(NodeImporter &n) {
+  Compose c{n};
+  Value x = n.input(0);
+  SymShape xs = n.shapeOf(x);
+  int64_t rank = xs.size();
+  std::optional<int64_t> rows = rank >= 2 ? constDim(xs[rank - 2]) : std::nullopt,
+                         cols = rank >= 2 ? constDim(xs[rank - 1]) : std::nullopt;
+  if (!rows || rows != cols || *rows < 1 || *rows > 5)
+    return n.error() << "Det needs square matrices of a static size from 1 to 5";
+  Type t = n.elementType(x);
+  std::vector<int64_t> batch(rank - 2, 0); // reshape: keep the batch dims
+  std::map<std::pair<int64_t, int64_t>, Value> entries;
+  auto entry = [&](int64_t i, int64_t j) {
+    Value &e = entries[{i, j}];
+    if (!e) {
+      Value v =
+          c.op("dlc.slice", t, {x},
+               {n.named("starts", n.i64s({i, j})), n.named("ends", n.i64s({i + 1, j + 1})),
+                n.named("axes", n.i64s({rank - 2, rank - 1})), n.named("steps", n.i64s({1, 1}))});
+      e = c.reshape(v, batch);
+    }
+    return e;
+  };
+  std::function<Value(int64_t, std::vector<int64_t>)> det = [&](int64_t row,
+                                                                std::vector<int64_t> colsLeft) {
+    if (colsLeft.size() == 1)
+      return entry(row, colsLeft[0]);
+    Value sum;
+    for (size_t k = 0; k < colsLeft.size(); ++k) {
+      std::vector<int64_t> rest = colsLeft;
+      rest.erase(rest.begin() + k);
+      Value term = c.mul(entry(row, colsLeft[k]), det(row + 1, rest));
+      sum = !sum ? term : k % 2 ? c.sub(sum, term) : c.add(sum, term);
+    }
+    return sum;
+  };
+  std::vector<int64_t> all;
+  for (int64_t j = 0; j < *rows; ++j)
+    all.push_back(j);
+  return c.result(det(0, all));
+}
+
+/// MaxUnpool: X's values written at their flat indices (over the whole inferred output,
+/// (in - 1) * stride - pads + kernel per spatial dim) into zeros, then zero-padded at
+/// the end to output_shape when given. A ScatterND into a zero splat.
+LogicalResult importMaxUnpool(NodeImporter &n) {
+  Compose c{n};
+  Value x = n.input(0);
+  SymShape xs = n.shapeOf(x);
+  auto kernel = n.attrInts("kernel_shape");
+  int64_t rank = xs.size(), s = rank - 2;
+  if (!kernel || (int64_t)kernel->size() != s || s < 1)
+    return n.error() << "kernel_shape must have one entry per spatial dim";
+  std::vector<int64_t> strides = n.attrInts("strides").value_or(std::vector<int64_t>(s, 1));
+  std::vector<int64_t> pads = n.attrInts("pads").value_or(std::vector<int64_t>(2 * s, 0));
+  std::vector<int64_t> inferred;
+  int64_t count = 1, total = 1;
+  for (int64_t i = 0; i < rank; ++i) {
+    std::optional<int64_t> d = constDim(xs[i]);
+    if (!d)
+      return n.error() << "MaxUnpool needs a static input";
+    count *= *d;
+    int64_t o =
+        i < 2 ? *d : (*d - 1) * strides[i - 2] - (pads[i - 2] + pads[i - 2 + s]) + (*kernel)[i - 2];
+    inferred.push_back(o);
+    total *= o;
+  }
+  if (failed(n.checkConstantSize(total, "the unpooled output")))
+    return failure();
+  Type t = n.elementType(x);
+  auto flatType = RankedTensorType::get({total}, t);
+  Value zeros = n.constant(DenseElementsAttr::get(
+      flatType, isa<FloatType>(t) ? (Attribute)n.b.getFloatAttr(t, 0) : n.b.getIntegerAttr(t, 0)));
+  Value idx = c.reshape(c.cast(n.input(1), n.b.getI64Type()), {count, 1});
+  Value y = c.op("dlc.scatter_nd", t, {zeros, idx, c.reshape(x, {count})},
+                 {n.named("reduction", n.b.getStringAttr("none"))});
+  y = c.reshape(y, inferred);
+  if (n.input(2)) {
+    auto out = n.constInts(2, "output_shape");
+    if (failed(out))
+      return failure();
+    if ((int64_t)out->size() != rank)
+      return n.error() << "output_shape must have " << rank << " entries";
+    std::vector<int64_t> extra(2 * rank, 0);
+    for (int64_t i = 0; i < rank; ++i) {
+      if ((*out)[i] < inferred[i])
+        return n.error() << "output_shape is smaller than the unpooled shape";
+      extra[rank + i] = (*out)[i] - inferred[i];
+    }
+    if (llvm::any_of(extra, [](int64_t e) { return e != 0; }))
+      y = c.op("dlc.pad", t, {y},
+               {n.named("pads", n.i64s(extra)), n.named("mode", n.b.getStringAttr("constant")),
+                n.named("value", n.b.getF64FloatAttr(0))});
+  }
+  return c.result(y);
+}
+
+/// BatchNormalization with training_mode (opset 14+): normalized by the batch's own mean
+/// and (population) variance over all dims but the channels; outputs 1 and 2 are the
+/// running statistics moved toward them by 1 - momentum.
+LogicalResult importBatchNormTraining(NodeImporter &n) {
+  Compose c{n};
+  Value x = n.input(0);
+  int64_t rank = n.rankOf(x);
+  if (rank < 2)
+    return n.error() << "BatchNormalization needs an input of rank >= 2";
+  std::vector<int64_t> axes{0}, perChannel(rank, 1);
+  for (int64_t i = 2; i < rank; ++i)
+    axes.push_back(i);
+  perChannel[1] = -1;
+  Value mean = c.reduce("dlc.reduce_mean", x, axes, /*keepdims=*/false);
+  Value centered = c.sub(x, c.reshape(mean, perChannel));
+  Value var = c.reduce("dlc.reduce_mean", c.mul(centered, centered), axes, /*keepdims=*/false);
+  Value y = c.op("dlc.batch_norm", c.type(x), {x, n.input(1), n.input(2), mean, var},
+                 {n.named("epsilon", n.b.getF32FloatAttr(n.attrFloat("epsilon", 1e-5f)))});
+  double momentum = n.attrFloat("momentum", 0.9f);
+  auto blend = [&](Value running, Value batch) {
+    Value r = c.cast(running, c.type(batch));
+    return c.cast(
+        c.add(c.mul(r, c.scalarLike(r, momentum)), c.mul(batch, c.scalarLike(batch, 1 - momentum))),
+        c.type(running));
+  };
+  Value runMean = blend(n.input(3), mean), runVar = blend(n.input(4), var);
+  if (c.failed)
+    return failure();
+  n.outputs = {y, runMean, runVar};
+  n.outputs.resize(std::min<size_t>(3, n.numOutputs()));
+  return success();
+}
+
 /// CausalConvWithState (opset 27): a depthwise causal Conv1d over the past state (or
 /// zeros) followed by the input, with an optional SiLU; the new state is the last k - 1
 /// positions of that padded input.
@@ -466,6 +611,8 @@ void registerNNOps(OpRegistry &r) {
                   n.named("pads", n.i64s(pads))}));
   });
   r.add("CausalConvWithState", 27, importCausalConvWithState);
+  r.add("MaxUnpool", 9, importMaxUnpool);
+  r.add("Det", 11, importDet);
   r.add("ConvTranspose", 1, importConvTranspose);
   r.add("Einsum", 12, [](NodeImporter &n) -> LogicalResult {
     SmallVector<Value> ins(n.inputs.begin(), n.inputs.end());
@@ -499,7 +646,7 @@ void registerNNOps(OpRegistry &r) {
   });
   r.add("BatchNormalization", 7, [](NodeImporter &n) -> LogicalResult {
     if (n.attrInt("training_mode", 0))
-      return n.error() << "training-mode BatchNormalization is not supported for inference";
+      return importBatchNormTraining(n);
     return n.result(
         n.build1("dlc.batch_norm", n.elementType(n.input(0)),
                  {n.input(0), n.input(1), n.input(2), n.input(3), n.input(4)},

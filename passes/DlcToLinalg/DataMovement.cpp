@@ -1,7 +1,7 @@
 //===- DataMovement.cpp - Data-movement dlc ops to tensor/linalg ----------===//
 //
 // Transpose, Concat, Split, Slice, Gather, Expand, Tile, Pad, Shape, Size, the
-// reshape-like ops and constants. Index-computing ops (gather, tile, reflect/edge pad,
+// reshape-like ops and constants. Index-computing ops (gather, tile, reflect/edge/wrap pad,
 // negative-step slice) are generics whose bodies read with tensor.extract.
 //
 //===----------------------------------------------------------------------===//
@@ -479,7 +479,7 @@ struct PadLowering : OpRewritePattern<PadOp> {
       rewriter.replaceOp(op, tensor::PadOp::create(rewriter, loc, rt, op.getX(), lo, hi, v));
       return success();
     }
-    bool reflect = op.getMode() == "reflect";
+    bool reflect = op.getMode() == "reflect", wrap = op.getMode() == "wrap";
     SmallVector<Value> inV;
     for (OpFoldResult d : in)
       inV.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, d));
@@ -501,6 +501,11 @@ struct PadLowering : OpRewritePattern<PadOp> {
                                 Value twice = arith::AddIOp::create(b, l, last, last);
                                 j = arith::SelectOp::create(
                                     b, l, over, arith::SubIOp::create(b, l, twice, j), j);
+                              }
+                              if (wrap) { // j mod dim, in [0, dim)
+                                Value r = arith::RemSIOp::create(b, l, j, inV[k]);
+                                j = arith::RemSIOp::create(
+                                    b, l, arith::AddIOp::create(b, l, r, inV[k]), inV[k]);
                               }
                               j = arith::MaxSIOp::create(b, l, j, idx(b, l, 0));
                               at.push_back(arith::MinSIOp::create(b, l, j, last));

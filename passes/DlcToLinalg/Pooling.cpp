@@ -160,6 +160,92 @@ LogicalResult lowerPool(OpTy op, PatternRewriter &rewriter, bool isMax, bool cou
   return success();
 }
 
+/// MaxPool's indices: a generic over the output and the window that keeps the first
+/// maximum among the window's positions inside x (with value and flat index).
+struct MaxPoolIndicesLowering : OpRewritePattern<MaxPoolIndicesOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MaxPoolIndicesOp op, PatternRewriter &rewriter) const override {
+    Value x = op.getX();
+    auto xt = dyn_cast<RankedTensorType>(x.getType());
+    auto rt = dyn_cast<RankedTensorType>(op.getType());
+    if (!xt || !rt || !xt.hasStaticShape() || !rt.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "needs static shapes");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    ArrayRef<int64_t> kernel = op.getKernelShape(), strides = op.getStrides(), pads = op.getPads(),
+                      dil = op.getDilations();
+    int64_t s = kernel.size(), rank = s + 2, loops = rank + s;
+    Type et = xt.getElementType(), i64 = rewriter.getI64Type();
+    bool uns = hasUnsignedOperands(op);
+    SmallVector<AffineExpr> outE, winE;
+    for (int64_t i = 0; i < rank; ++i)
+      outE.push_back(getAffineDimExpr(i, ctx));
+    for (int64_t i = 0; i < s; ++i)
+      winE.push_back(getAffineDimExpr(rank + i, ctx));
+    Value window = tensor::EmptyOp::create(rewriter, loc, kernel, et);
+    auto vType = rt.clone(et);
+    Value vInit =
+        filledTensor(rewriter, loc, vType, {}, reductionInit(rewriter, loc, et, "max", uns));
+    Value iInit = filledTensor(rewriter, loc, rt, {}, scalarConst(rewriter, loc, i64, -1));
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    iters.append(s, utils::IteratorType::reduction);
+    AffineMap outMap = AffineMap::get(loops, 0, outE, ctx);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{vType, rt}, ValueRange{window}, ValueRange{vInit, iInit},
+        SmallVector<AffineMap>{AffineMap::get(loops, 0, winE, ctx), outMap, outMap}, iters,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(b, l, v); };
+          Value valid = arith::ConstantIntOp::create(b, l, b.getI1Type(), 1);
+          SmallVector<Value> at{linalg::IndexOp::create(b, l, 0), linalg::IndexOp::create(b, l, 1)};
+          SmallVector<Value> pos;
+          for (int64_t i = 0; i < s; ++i) {
+            Value o = linalg::IndexOp::create(b, l, 2 + i);
+            Value k = linalg::IndexOp::create(b, l, rank + i);
+            Value p = arith::SubIOp::create(
+                b, l,
+                arith::AddIOp::create(b, l, arith::MulIOp::create(b, l, o, c(strides[i])),
+                                      arith::MulIOp::create(b, l, k, c(dil[i]))),
+                c(pads[i]));
+            int64_t in = xt.getDimSize(2 + i);
+            Value inside = arith::AndIOp::create(
+                b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, p, c(0)),
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, p, c(in)));
+            valid = arith::AndIOp::create(b, l, valid, inside);
+            p = arith::MaxSIOp::create(b, l, c(0), arith::MinSIOp::create(b, l, p, c(in - 1)));
+            pos.push_back(p);
+            at.push_back(p);
+          }
+          Value v = tensor::ExtractOp::create(b, l, x, at);
+          // Flat index: the (n, c) plane, then the spatial position in storage order.
+          Value flat = arith::AddIOp::create(
+              b, l, arith::MulIOp::create(b, l, at[0], c(xt.getDimSize(1))), at[1]);
+          SmallVector<int64_t> order;
+          for (int64_t i = 0; i < s; ++i)
+            order.push_back(op.getStorageOrder() ? s - 1 - i : i);
+          for (int64_t i : order)
+            flat = arith::AddIOp::create(
+                b, l, arith::MulIOp::create(b, l, flat, c(xt.getDimSize(2 + i))), pos[i]);
+          Value better;
+          if (isFloat(et))
+            better = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, v, args[1]);
+          else
+            better = arith::CmpIOp::create(
+                b, l, uns ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::sgt, v, args[1]);
+          // The first valid position is taken whatever its value (a window of -inf).
+          Value first = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, args[2],
+                                              scalarConst(b, l, b.getI64Type(), 0));
+          Value take =
+              arith::AndIOp::create(b, l, valid, arith::OrIOp::create(b, l, better, first));
+          Value flat64 = arith::IndexCastOp::create(b, l, b.getI64Type(), flat);
+          linalg::YieldOp::create(b, l,
+                                  ValueRange{arith::SelectOp::create(b, l, take, v, args[1]),
+                                             arith::SelectOp::create(b, l, take, flat64, args[2])});
+        });
+    rewriter.replaceOp(op, generic.getResult(1));
+    return success();
+  }
+};
+
 struct MaxPoolLowering : OpRewritePattern<MaxPoolOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(MaxPoolOp op, PatternRewriter &rewriter) const override {
@@ -179,7 +265,7 @@ struct AveragePoolLowering : OpRewritePattern<AveragePoolOp> {
 } // namespace
 
 void populatePoolingToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<MaxPoolLowering, AveragePoolLowering>(patterns.getContext());
+  patterns.add<MaxPoolLowering, MaxPoolIndicesLowering, AveragePoolLowering>(patterns.getContext());
 }
 
 } // namespace dlc

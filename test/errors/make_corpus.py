@@ -37,8 +37,8 @@ CASES = [
      "node of op type FooBar"),
     ("opset_unsupported", "DLC compile future_relu.onnx", ["opset", "99"],
      "default domain imported at opset 99"),
-    ("op_not_in_opset", "DLC compile layernorm_v11.onnx", ["layernormalization", "opset"],
-     "LayerNormalization (added in opset 17) in an opset-11 model"),
+    ("op_not_in_opset", "DLC compile gelu_v11.onnx", ["gelu", "opset"],
+     "Gelu (added in opset 20) in an opset-11 model"),
     ("graph_cycle", "DLC compile loop_back.onnx", ["cycle"], "node output feeds an earlier node"),
     ("undefined_value", "DLC compile dangling.onnx", ["undefined", "ghost"],
      "node input 'ghost' is produced by nothing"),
@@ -183,10 +183,10 @@ def add_external_weight(location, length="64"):
 
 def model_files(rng):
     """Returns {relative path: ModelProto} for the model cases."""
-    layer_norm = model(
-        [helper.make_node("LayerNormalization", ["x", "scale"], ["y"])],
-        [value("x", [2, 3])], [value("y", [2, 3])],
-        [numpy_helper.from_array(np.ones(3, np.float32), "scale")], opset=11)
+    # (Not LayerNormalization: before opset 17 it is onnxruntime's contrib op in the
+    # default domain, which dlc takes.)
+    gelu = model([helper.make_node("Gelu", ["x"], ["y"])], [value("x", [2, 3])],
+                 [value("y", [2, 3])], opset=11)
     cycle = model([helper.make_node("Add", ["x", "b"], ["a"]),
                    helper.make_node("Relu", ["a"], ["b"])],
                   [value("x", [2, 3])], [value("b", [2, 3])])
@@ -198,7 +198,7 @@ def model_files(rng):
         "relu.onnx": unary("Relu", [2, 3]),
         "custom_op.onnx": unary("FooBar", [2, 3]),
         "future_relu.onnx": unary("Relu", [2, 3], opset=99),
-        "layernorm_v11.onnx": layer_norm,
+        "gelu_v11.onnx": gelu,
         "loop_back.onnx": cycle,
         "dangling.onnx": undefined,
         "sum_2x3_4x5.onnx": binary("Add", [2, 3], [4, 5]),
