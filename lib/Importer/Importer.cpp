@@ -145,6 +145,12 @@ private:
   FailureOr<RankedTensorType> valueInfoType(const onnx::ValueInfoProto &vi,
                                             std::vector<std::string> &dimNames);
   LogicalResult importNodes(const onnx::GraphProto &g);
+  /// Imports subgraph `g` (a graph attribute) in place with its inputs bound to
+  /// `inputs`; its nodes also see the enclosing graph's values. Returns its outputs.
+  /// The names it defines are local: they are dropped afterwards (and any value of the
+  /// enclosing scope they shadowed comes back).
+  FailureOr<SmallVector<Value>> inlineGraph(const onnx::GraphProto &g, ArrayRef<Value> inputs,
+                                            Location loc);
   /// "node 'NAME' (OpType)", naming unnamed nodes OpType_<index>.
   Location nodeLoc(const onnx::NodeProto &node, size_t index) {
     std::string name =
@@ -405,6 +411,58 @@ FailureOr<RankedTensorType> ModelImporter::valueInfoType(const onnx::ValueInfoPr
   return RankedTensorType::get(dims, et);
 }
 
+FailureOr<SmallVector<Value>> ModelImporter::inlineGraph(const onnx::GraphProto &g,
+                                                         ArrayRef<Value> inputs, Location loc) {
+  if ((size_t)g.input_size() != inputs.size())
+    return emitError(loc) << "subgraph '" << g.name() << "' takes " << g.input_size()
+                          << " inputs, given " << inputs.size(),
+           failure();
+  // The names the subgraph defines, and what they meant outside.
+  std::vector<std::string> local;
+  for (const auto &in : g.input())
+    local.push_back(in.name());
+  for (const auto &t : g.initializer())
+    local.push_back(t.name());
+  for (const auto &node : g.node())
+    for (const std::string &o : node.output())
+      if (!o.empty())
+        local.push_back(o);
+  std::vector<std::pair<std::string, Value>> shadowed;
+  for (const std::string &name : local)
+    if (auto it = values.find(name); it != values.end()) {
+      shadowed.push_back(*it);
+      values.erase(it);
+    }
+  auto restore = [&] {
+    for (const std::string &name : local)
+      values.erase(name);
+    for (auto &[name, v] : shadowed)
+      values[name] = v;
+  };
+  for (auto [vi, v] : llvm::zip(g.input(), inputs))
+    values[vi.name()] = v;
+  SmallVector<Value> outs;
+  bool ok = true;
+  for (const auto &t : g.initializer())
+    ok = ok && succeeded(importInitializer(t));
+  ok = ok && succeeded(importNodes(g));
+  for (const auto &o : g.output()) {
+    if (!ok)
+      break;
+    auto it = values.find(o.name());
+    if (it == values.end()) {
+      emitError(loc) << "subgraph output '" << o.name() << "' is not computed";
+      ok = false;
+      break;
+    }
+    outs.push_back(it->second);
+  }
+  restore();
+  if (!ok)
+    return failure();
+  return outs;
+}
+
 LogicalResult ModelImporter::importNodes(const onnx::GraphProto &g) {
   // Kahn's algorithm over value names: a node is ready once all its inputs exist.
   size_t n = g.node_size();
@@ -441,9 +499,9 @@ LogicalResult ModelImporter::importNodes(const onnx::GraphProto &g) {
     ++done;
     const onnx::NodeProto &node = g.node(i);
     Location loc = nodeLoc(node, i);
-    // com.microsoft contrib ops (onnxruntime's, version 1) have handlers under
-    // "com.microsoft.<op>"; other domains are unknown.
-    bool contrib = node.domain() == "com.microsoft";
+    // com.microsoft contrib ops (onnxruntime's, version 1) and ai.onnx.preview ops have
+    // handlers under "<domain>.<op>"; other domains are unknown.
+    bool contrib = node.domain() == "com.microsoft" || node.domain() == "ai.onnx.preview";
     if (!node.domain().empty() && node.domain() != "ai.onnx" && !contrib)
       return emitError(loc) << "unknown op '" << node.op_type() << "' in domain '" << node.domain()
                             << "'";
@@ -474,6 +532,9 @@ LogicalResult ModelImporter::importNodes(const onnx::GraphProto &g) {
     ni.symCache = &symValues;
     ni.usedArgConstants = &usedArgConstants;
     ni.parseTensor = [&](const onnx::TensorProto &t) { return tensorToAttr(t, loc); };
+    ni.inlineGraph = [&, loc](const onnx::GraphProto &sub, ArrayRef<Value> in) {
+      return inlineGraph(sub, in, loc);
+    };
     if (failed((*h)(ni)))
       return failure();
     for (size_t k = ni.outputs.size(); k < (size_t)node.output_size(); ++k)

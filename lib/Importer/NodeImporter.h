@@ -204,6 +204,11 @@ public:
   /// importer, which owns external-data resolution and blob naming.
   std::function<mlir::FailureOr<mlir::ElementsAttr>(const onnx::TensorProto &)>
       parseTensor;
+  /// Imports a graph attribute's subgraph in place, its inputs bound to the given
+  /// values; its outputs, or failure (reported).
+  std::function<mlir::FailureOr<llvm::SmallVector<mlir::Value>>(const onnx::GraphProto &,
+                                                                llvm::ArrayRef<mlir::Value>)>
+      inlineGraph;
 
 private:
   std::optional<llvm::SmallVector<mlir::AffineExpr>> computeSymValue(mlir::Value v);

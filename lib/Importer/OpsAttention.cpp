@@ -1,4 +1,4 @@
-//===- OpsAttention.cpp - ONNX Attention and RotaryEmbedding, composed ----===//
+//===- OpsAttention.cpp - Attention, FlexAttention, RotaryEmbedding, composed ===//
 //
 // Scaled dot-product attention as its ONNX function body computes it: 3-D inputs split
 // into heads, past keys and values concatenated (present_key/value), grouped-query
@@ -329,7 +329,52 @@ LogicalResult importRotaryEmbedding(NodeImporter &n) {
 
 } // namespace
 
+/// FlexAttention (ai.onnx.preview, version 1): softmax(score_mod(Q K^T * scale)) V with
+/// the optional graph attributes score_mod (on the scores) and prob_mod (on the
+/// probabilities) inlined, in float32 for 16-bit inputs (or softmax_precision); grouped
+/// KV heads repeated.
+LogicalResult importFlexAttention(NodeImporter &n) {
+  Compose c{n};
+  Value q = n.input(0), k = n.input(1), v = n.input(2);
+  Type t = n.elementType(q);
+  if (n.rankOf(q) != 4 || n.rankOf(k) != 4 || n.rankOf(v) != 4)
+    return n.error() << "Q, K and V must be 4-D";
+  auto hq = staticDim(n, q, 1), hkv = staticDim(n, k, 1), e = staticDim(n, q, 3);
+  if (!hq || !hkv || *hkv == 0 || *hq % *hkv || !e)
+    return n.error() << "needs static head counts (q a multiple of kv) and head size";
+  k = repeatHeads(c, k, *hq / *hkv);
+  v = repeatHeads(c, v, *hq / *hkv);
+  double scale = n.hasAttr("scale") ? n.attrFloat("scale", 1.0f) : 1.0 / std::sqrt((double)*e);
+  Value root = n.scalar(t, std::sqrt((float)scale));
+  Value kt = c.op("dlc.transpose", t, {c.mul(k, root)}, {n.named("perm", n.i64s({0, 1, 3, 2}))});
+  Value scores = c.op("dlc.matmul", t, {c.mul(q, root), kt});
+  Type ct = t.getIntOrFloatBitWidth() < 32 ? n.b.getF32Type() : t;
+  if (int64_t sp = n.attrInt("softmax_precision", 0)) {
+    ct = onnxElementType(n.ctx(), sp);
+    if (!ct || !isa<FloatType>(ct))
+      return n.error() << "softmax_precision must be a float type";
+  }
+  scores = c.cast(scores, ct);
+  auto apply = [&](const char *name, Value x) -> Value {
+    const onnx::AttributeProto *a = n.attr(name);
+    if (!a || !x)
+      return x;
+    if (!a->has_g())
+      return c.fail(llvm::Twine(name) + " must be a graph");
+    auto outs = n.inlineGraph(a->g(), {x});
+    if (failed(outs) || outs->size() != 1)
+      return c.fail(llvm::Twine(name) + " must map one tensor to one tensor");
+    return c.cast((*outs)[0], ct);
+  };
+  scores = apply("score_mod", scores);
+  Value probs = c.op("dlc.softmax", ct, {scores}, {n.named("axis", n.b.getI64IntegerAttr(-1))});
+  probs = apply("prob_mod", probs);
+  Value y = c.op("dlc.matmul", ct, {probs, c.cast(v, ct)});
+  return c.result(c.cast(y, n.elementType(n.input(2))));
+}
+
 void registerAttentionOps(OpRegistry &r) {
+  r.add("ai.onnx.preview.FlexAttention", 1, importFlexAttention);
   r.add("Attention", 23, importAttention);
   r.add("RotaryEmbedding", 23, importRotaryEmbedding);
 }
