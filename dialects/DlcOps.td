@@ -733,6 +733,27 @@ def Dlc_GridSampleOp : Dlc_Op<"grid_sample"> {
   let hasVerifier = 1;
 }
 
+def Dlc_RoiAlignOp : Dlc_Op<"roi_align"> {
+  let summary = "ONNX RoiAlign with a fixed sampling ratio";
+  let description = [{
+    For each region of `rois` [R, 4] (x1, y1, x2, y2, times `spatial_scale`) on the image
+    `batch_indices` [R] names, a [C, output_height, output_width] grid of bins, each the
+    average (or max) of sampling_ratio^2 bilinear samples of x [N, C, H, W].
+    `half_pixel` shifts the region by half a pixel (coordinate_transformation_mode).
+
+    ```mlir
+    %y = dlc.roi_align %x, %rois, %idx {mode = "avg", output_height = 5 : i64,
+           output_width = 5 : i64, sampling_ratio = 2 : i64, spatial_scale = 1.0 : f32,
+           half_pixel = false}
+           : (tensor<1x1x10x10xf32>, tensor<3x4xf32>, tensor<3xi64>) -> tensor<3x1x5x5xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, AnyTensor:$rois, AnyTensor:$batch_indices, StrAttr:$mode,
+                       I64Attr:$output_height, I64Attr:$output_width, I64Attr:$sampling_ratio,
+                       F32Attr:$spatial_scale, BoolAttr:$half_pixel);
+  let results = (outs AnyTensor:$y);
+}
+
 def Dlc_GatherNDOp : Dlc_Op<"gather_nd"> {
   let summary = "ONNX GatherND: slices of data addressed by the last dim of indices";
   let description = [{

@@ -739,6 +739,22 @@ LogicalResult Col2ImOp::inferResultShapes(ArrayRef<SymShape> ops,
   return success();
 }
 
+LogicalResult RoiAlignOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                            SmallVectorImpl<SymShape> &results) {
+  const SymShape &x = ops[0], &rois = ops[1], &idx = ops[2];
+  if (x.size() != 4 || rois.size() != 2 || idx.size() != 1 ||
+      constDim(rois[1]) != std::optional<int64_t>(4))
+    return emitOpError("needs x [N, C, H, W], rois [R, 4] and batch_indices [R]");
+  if (getMode() != "avg" && getMode() != "max")
+    return emitOpError("unknown mode '") << getMode() << "'";
+  if (getOutputHeight() < 1 || getOutputWidth() < 1 || getSamplingRatio() < 1)
+    return emitOpError("output sizes and sampling_ratio must be positive");
+  MLIRContext *ctx = getContext();
+  results.push_back({rois[0], x[1], getAffineConstantExpr(getOutputHeight(), ctx),
+                     getAffineConstantExpr(getOutputWidth(), ctx)});
+  return success();
+}
+
 LogicalResult DFTOp::inferResultShapes(ArrayRef<SymShape> ops, SmallVectorImpl<SymShape> &results) {
   const SymShape &x = ops[0];
   int64_t rank = x.size(), axis = getAxis(), n = getLength();

@@ -241,6 +241,28 @@ LogicalResult importResize(NodeImporter &n, bool v10) {
 } // namespace
 
 void registerResizeOps(OpRegistry &r) {
+  // RoiAlign: opset 10 (regions shifted by no pixel) and 16 (coordinate_transformation_mode,
+  // default half_pixel). The adaptive sampling ratio (0) depends on each region's size
+  // and is not supported.
+  r.add("RoiAlign", 10, [](NodeImporter &n) -> LogicalResult {
+    std::string mode = n.attrString("mode", "avg");
+    std::string ctm = n.attrString("coordinate_transformation_mode",
+                                   n.opset >= 16 ? "half_pixel" : "output_half_pixel");
+    if (ctm != "half_pixel" && ctm != "output_half_pixel")
+      return n.error() << "unknown coordinate_transformation_mode '" << ctm << "'";
+    int64_t ratio = n.attrInt("sampling_ratio", 0);
+    if (ratio <= 0)
+      return n.error() << "RoiAlign with an adaptive sampling_ratio (0) is not supported";
+    return n.result(
+        n.build1("dlc.roi_align", n.elementType(n.input(0)), {n.input(0), n.input(1), n.input(2)},
+                 {n.named("mode", n.b.getStringAttr(mode)),
+                  n.named("output_height", n.b.getI64IntegerAttr(n.attrInt("output_height", 1))),
+                  n.named("output_width", n.b.getI64IntegerAttr(n.attrInt("output_width", 1))),
+                  n.named("sampling_ratio", n.b.getI64IntegerAttr(ratio)),
+                  n.named("spatial_scale", n.b.getF32FloatAttr(n.attrFloat("spatial_scale", 1.0f))),
+                  n.named("half_pixel", n.b.getBoolAttr(ctm == "half_pixel"))}));
+  });
+
   // GridSample: opset 16 (4-D, "bilinear"/"bicubic") and 20 (N-D, "linear"/"cubic").
   r.add("GridSample", 16, [](NodeImporter &n) -> LogicalResult {
     std::string mode = n.attrString("mode", n.opset >= 20 ? "linear" : "bilinear");

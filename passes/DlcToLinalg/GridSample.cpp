@@ -1,4 +1,4 @@
-//===- GridSample.cpp - dlc.grid_sample to linalg --------------------------------===//
+//===- GridSample.cpp - dlc.grid_sample and dlc.roi_align to linalg --------------===//
 //
 // One parallel generic over the output [N, C, O1..Ok]: each element reads its k grid
 // coordinates (the grid's last dim lists them x first, i.e. the last spatial dim
@@ -187,10 +187,124 @@ struct GridSampleLowering : OpRewritePattern<GridSampleOp> {
   }
 };
 
+/// RoiAlign: a parallel generic over [R, C, oh, ow]; each bin averages (or takes the
+/// max of) its sampling_ratio^2 bilinear samples, as the ONNX reference computes them
+/// (samples beyond [-1, size] count as 0; the last row/column clamps).
+struct RoiAlignLowering : OpRewritePattern<RoiAlignOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RoiAlignOp op, PatternRewriter &rewriter) const override {
+    auto xt = dyn_cast<RankedTensorType>(op.getX().getType());
+    auto rt = dyn_cast<RankedTensorType>(op.getType());
+    if (!xt || !rt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    Location loc = op.getLoc();
+    Type et = xt.getElementType();
+    Type ct = et.isF64() ? (Type)rewriter.getF64Type() : rewriter.getF32Type();
+    Value x = op.getX(), rois = op.getRois(), batch = op.getBatchIndices();
+    SmallVector<OpFoldResult> xDims = dimsOf(rewriter, loc, x);
+    Value hIdx = getValueOrCreateConstantIndexOp(rewriter, loc, xDims[2]);
+    Value wIdx = getValueOrCreateConstantIndexOp(rewriter, loc, xDims[3]);
+    SmallVector<OpFoldResult> outDims{dimsOf(rewriter, loc, rois)[0], xDims[1],
+                                      rewriter.getIndexAttr(op.getOutputHeight()),
+                                      rewriter.getIndexAttr(op.getOutputWidth())};
+    Value init = emptyTensor(rewriter, loc, rt, outDims);
+    int64_t sr = op.getSamplingRatio();
+    bool isMax = op.getMode() == "max";
+    Value r =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{rt}, ValueRange{}, ValueRange{init},
+            SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(4)},
+            SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+            [&](OpBuilder &b, Location l, ValueRange) {
+              F f{b, l, ct};
+              auto idx = [&](int64_t v) { return arith::ConstantIndexOp::create(b, l, v); };
+              Value n = linalg::IndexOp::create(b, l, 0), c = linalg::IndexOp::create(b, l, 1);
+              Value ph = linalg::IndexOp::create(b, l, 2), pw = linalg::IndexOp::create(b, l, 3);
+              auto toF = [&](Value i) {
+                return arith::SIToFPOp::create(b, l, ct,
+                                               arith::IndexCastOp::create(b, l, b.getI64Type(), i));
+              };
+              Value height = toF(hIdx), width = toF(wIdx);
+              double offset = op.getHalfPixel() ? 0.5 : 0.0;
+              double scale = op.getSpatialScale().convertToDouble();
+              auto roi = [&](int64_t j) {
+                Value v = castScalar(
+                    b, l, tensor::ExtractOp::create(b, l, rois, ValueRange{n, idx(j)}), ct);
+                return f.sub(f.mul(v, f.c(scale)), f.c(offset));
+              };
+              Value x1 = roi(0), y1 = roi(1), x2 = roi(2), y2 = roi(3);
+              Value roiW = f.sub(x2, x1), roiH = f.sub(y2, y1);
+              if (!op.getHalfPixel()) {
+                roiW = arith::MaximumFOp::create(b, l, roiW, f.c(1));
+                roiH = arith::MaximumFOp::create(b, l, roiH, f.c(1));
+              }
+              Value binH = f.div(roiH, f.c(op.getOutputHeight()));
+              Value binW = f.div(roiW, f.c(op.getOutputWidth()));
+              Value image = arith::IndexCastOp::create(
+                  b, l, b.getIndexType(), tensor::ExtractOp::create(b, l, batch, ValueRange{n}));
+              Value hMax = f.sub(height, f.c(1)), wMax = f.sub(width, f.c(1));
+              auto read = [&](Value yi, Value xi) {
+                Value yIdx = arith::IndexCastOp::create(
+                    b, l, b.getIndexType(), arith::FPToSIOp::create(b, l, b.getI64Type(), yi));
+                Value xIdx = arith::IndexCastOp::create(
+                    b, l, b.getIndexType(), arith::FPToSIOp::create(b, l, b.getI64Type(), xi));
+                return castScalar(
+                    b, l, tensor::ExtractOp::create(b, l, x, ValueRange{image, c, yIdx, xIdx}), ct);
+              };
+              Value acc;
+              for (int64_t iy = 0; iy < sr; ++iy)
+                for (int64_t ix = 0; ix < sr; ++ix) {
+                  Value y =
+                      f.add(f.add(y1, f.mul(toF(ph), binH)), f.mul(f.c((iy + 0.5) / sr), binH));
+                  Value xs =
+                      f.add(f.add(x1, f.mul(toF(pw), binW)), f.mul(f.c((ix + 0.5) / sr), binW));
+                  Value outside = arith::OrIOp::create(
+                      b, l, arith::OrIOp::create(b, l, f.lt(y, f.c(-1)), f.lt(height, y)),
+                      arith::OrIOp::create(b, l, f.lt(xs, f.c(-1)), f.lt(width, xs)));
+                  y = arith::MaximumFOp::create(b, l, y, f.c(0));
+                  xs = arith::MaximumFOp::create(b, l, xs, f.c(0));
+                  Value yLow = f.floor(y), xLow = f.floor(xs);
+                  Value yEdge = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGE, yLow, hMax);
+                  Value xEdge = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGE, xLow, wMax);
+                  yLow = f.sel(yEdge, hMax, yLow);
+                  xLow = f.sel(xEdge, wMax, xLow);
+                  y = f.sel(yEdge, yLow, y);
+                  xs = f.sel(xEdge, xLow, xs);
+                  Value yHigh = f.sel(yEdge, yLow, f.add(yLow, f.c(1)));
+                  Value xHigh = f.sel(xEdge, xLow, f.add(xLow, f.c(1)));
+                  Value ly = f.sub(y, yLow), lx = f.sub(xs, xLow);
+                  Value hy = f.sub(f.c(1), ly), hx = f.sub(f.c(1), lx);
+                  // Outside samples read a valid pixel with zero weights.
+                  Value zero = f.c(0);
+                  auto w = [&](Value a, Value bb) { return f.sel(outside, zero, f.mul(a, bb)); };
+                  Value t1 = f.mul(w(hy, hx), read(yLow, xLow));
+                  Value t2 = f.mul(w(hy, lx), read(yLow, xHigh));
+                  Value t3 = f.mul(w(ly, hx), read(yHigh, xLow));
+                  Value t4 = f.mul(w(ly, lx), read(yHigh, xHigh));
+                  Value v;
+                  if (isMax) {
+                    v = arith::MaximumFOp::create(b, l, arith::MaximumFOp::create(b, l, t1, t2),
+                                                  arith::MaximumFOp::create(b, l, t3, t4));
+                    acc = acc ? (Value)arith::MaximumFOp::create(b, l, acc, v) : v;
+                  } else {
+                    v = f.add(f.add(t1, t2), f.add(t3, t4));
+                    acc = acc ? f.add(acc, v) : v;
+                  }
+                }
+              if (!isMax)
+                acc = f.div(acc, f.c(sr * sr));
+              linalg::YieldOp::create(b, l, castScalar(b, l, acc, et));
+            })
+            .getResult(0);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
 } // namespace
 
 void populateGridSampleToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<GridSampleLowering>(patterns.getContext());
+  patterns.add<GridSampleLowering, RoiAlignLowering>(patterns.getContext());
 }
 
 } // namespace dlc
