@@ -844,7 +844,8 @@ def Dlc_ResizeOp : Dlc_Op<"resize"> {
                        DenseF64ArrayAttr:$roi, StrAttr:$mode,
                        StrAttr:$coordinate_transformation_mode, StrAttr:$nearest_mode,
                        F32Attr:$cubic_coeff_a, BoolAttr:$exclude_outside,
-                       F32Attr:$extrapolation_value, OptionalAttr<AffineMapAttr>:$sym_sizes);
+                       F32Attr:$extrapolation_value, OptionalAttr<AffineMapAttr>:$sym_sizes,
+                       DefaultValuedAttr<BoolAttr, "false">:$antialias);
   let results = (outs AnyTensor:$y);
 }
 

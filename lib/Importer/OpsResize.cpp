@@ -98,6 +98,8 @@ LogicalResult importSymbolicSizeResize(NodeImporter &n, ArrayRef<AffineExpr> siz
       n.named("cubic_coeff_a", b.getF32FloatAttr(n.attrFloat("cubic_coeff_a", -0.75f))),
       n.named("exclude_outside", b.getBoolAttr(n.attrInt("exclude_outside", 0))),
       n.named("extrapolation_value", b.getF32FloatAttr(n.attrFloat("extrapolation_value", 0.0f)))};
+  if (n.attrInt("antialias", 0))
+    return n.error() << "antialias with sizes computed from shapes is not supported";
   if (so->symShape) {
     attrs.push_back(n.named("sym_sizes", so->symShape));
     operands.append(so->dimsOf);
@@ -111,8 +113,6 @@ LogicalResult importResize(NodeImporter &n, bool v10) {
   Value x = n.input(0);
   SymShape s = n.shapeOf(x);
   int64_t rank = s.size();
-  if (n.attrInt("antialias", 0))
-    return n.error() << "antialias=1 is not supported";
   std::vector<double> roi, scales, sizes;
   if (v10 && n.hasAttr("scales")) {
     const auto *a = n.attr("scales");
@@ -202,6 +202,9 @@ LogicalResult importResize(NodeImporter &n, bool v10) {
           return n.error() << "a dynamic dim can be resized by an integer scale or its "
                               "reciprocal, with coordinate_transformation_mode asymmetric, "
                               "half_pixel, pytorch_half_pixel or tf_half_pixel_for_nn";
+        if (n.attrInt("antialias", 0) && scales[i] < 1 &&
+            n.attrString("mode", "nearest") != "nearest")
+          return n.error() << "antialiased downsampling of a dynamic dim is not supported";
         continue; // outSizes stays -1: the op sizes it from the input
       }
       outSizes[axes[i]] = (int64_t)std::floor(*in * scales[i]);
@@ -234,8 +237,8 @@ LogicalResult importResize(NodeImporter &n, bool v10) {
        n.named("nearest_mode", b.getStringAttr(nearest)),
        n.named("cubic_coeff_a", b.getF32FloatAttr(n.attrFloat("cubic_coeff_a", -0.75f))),
        n.named("exclude_outside", b.getBoolAttr(n.attrInt("exclude_outside", 0))),
-       n.named("extrapolation_value",
-               b.getF32FloatAttr(n.attrFloat("extrapolation_value", 0.0f)))}));
+       n.named("extrapolation_value", b.getF32FloatAttr(n.attrFloat("extrapolation_value", 0.0f))),
+       n.named("antialias", b.getBoolAttr(n.attrInt("antialias", 0) != 0))}));
 }
 
 } // namespace

@@ -11,6 +11,8 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace dlc::lowering;
 
@@ -136,7 +138,60 @@ private:
 
   /// The taps (index, weight) of one resized dim at source coordinate `xs`; `last` (i64)
   /// is the input's last index along it.
-  static SmallVector<Tap> taps(ResizeOp op, OpBuilder &b, Location l, Value xs, Value in) {
+  /// Antialiased downsampling (scale < 1): the linear or cubic kernel stretched by
+  /// 1 / scale, its taps the n nearest to xs on its left first (a ratio in (0, 1]), the
+  /// weights normalized to sum 1 (after dropping taps outside with exclude_outside),
+  /// as the ONNX reference.
+  static SmallVector<Tap> antialiasTaps(ResizeOp op, OpBuilder &b, Location l, Value xs, Value in,
+                                        double scale) {
+    Type f64 = b.getF64Type(), i64 = b.getI64Type();
+    auto c = [&](double v) { return scalarConst(b, l, f64, v); };
+    auto sub = [&](Value a, Value v) { return (Value)arith::SubFOp::create(b, l, a, v); };
+    auto mul = [&](Value a, Value v) { return (Value)arith::MulFOp::create(b, l, a, v); };
+    auto add = [&](Value a, Value v) { return (Value)arith::AddFOp::create(b, l, a, v); };
+    bool cubic = op.getMode() == "cubic";
+    double A = op.getCubicCoeffA().convertToDouble();
+    int64_t start = (int64_t)std::floor((cubic ? -2.0 : -1.0) / scale) + 1;
+    int64_t count = 2 - 2 * start;
+    Value fl = math::FloorOp::create(b, l, xs);
+    Value whole = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, xs, fl);
+    Value left = arith::SelectOp::create(b, l, whole, sub(fl, c(1)), fl);
+    Value ratio = sub(xs, left);
+    Value base = arith::FPToSIOp::create(b, l, i64, left);
+    SmallVector<Tap> result;
+    Value sum = c(0);
+    for (int64_t i = 0; i < count; ++i) {
+      Value t = math::AbsFOp::create(b, l, mul(sub(c(start + i), ratio), c(scale)));
+      Value w;
+      if (cubic) {
+        Value t2 = mul(t, t), t3 = mul(t2, t);
+        Value nearW = add(sub(mul(c(A + 2), t3), mul(c(A + 3), t2)), c(1));
+        Value farW = sub(add(sub(mul(c(A), t3), mul(c(5 * A), t2)), mul(c(8 * A), t)), c(4 * A));
+        Value isNear = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLE, t, c(1));
+        Value isFar = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, t, c(2));
+        w = arith::SelectOp::create(b, l, isNear, nearW,
+                                    arith::SelectOp::create(b, l, isFar, farW, c(0)));
+      } else {
+        w = arith::MaximumFOp::create(b, l, sub(c(1), t), c(0));
+      }
+      Value idx = arith::AddIOp::create(b, l, base, scalarConst(b, l, i64, start + i));
+      if (op.getExcludeOutside()) {
+        Value inside = arith::AndIOp::create(
+            b, l,
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, idx, scalarConst(b, l, i64, 0)),
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::sle, idx, in));
+        w = arith::SelectOp::create(b, l, inside, w, c(0));
+      }
+      sum = add(sum, w);
+      result.push_back({clampIndex(b, l, idx, in), w});
+    }
+    for (Tap &t : result)
+      t.weight = arith::DivFOp::create(b, l, t.weight, sum);
+    return result;
+  }
+
+  static SmallVector<Tap> taps(ResizeOp op, OpBuilder &b, Location l, Value xs, Value in,
+                               double antialiasScale = 1) {
     Type f64 = b.getF64Type(), i64 = b.getI64Type();
     auto c = [&](double v) { return scalarConst(b, l, f64, v); };
     StringRef mode = op.getMode();
@@ -155,6 +210,8 @@ private:
       }
       return {{clampIndex(b, l, arith::FPToSIOp::create(b, l, i64, r), in), c(1)}};
     }
+    if (antialiasScale < 1)
+      return antialiasTaps(op, b, l, xs, in, antialiasScale);
     Value fl = math::FloorOp::create(b, l, xs);
     Value ratio = arith::SubFOp::create(b, l, xs, fl);
     Value base = arith::FPToSIOp::create(b, l, i64, fl);
@@ -249,7 +306,8 @@ private:
         Value out1 = arith::OrIOp::create(b, l, lo, hi);
         outside = outside ? (Value)arith::OrIOp::create(b, l, outside, out1) : out1;
       }
-      perDim.push_back(taps(op, b, l, xs, scalarConst(b, l, b.getI64Type(), in - 1)));
+      double aa = op.getAntialias() && op.getMode() != "nearest" ? op.getScales()[d] : 1;
+      perDim.push_back(taps(op, b, l, xs, scalarConst(b, l, b.getI64Type(), in - 1), aa));
     }
     // Sum over the product of taps: weight(product) * x[indices].
     Value acc;
