@@ -4,8 +4,9 @@
 From a run_node_tests.py report, one line per failing test, sorted by suite and name:
     suite/test_name  # status: the first error line dlc printed (or the mismatch)
 then a summary of the causes by count. The list says what is missing (unknown ops,
-unsupported types, control flow, ...); regenerate it whenever the expected-pass list
-changes:
+unsupported types, control flow, ...); a mismatch whose cause is the test data or the
+spec gets the reason from mismatch_reasons.txt. Regenerate it whenever the expected-pass
+list changes:
     test/conformance/run_node_tests.py --suite all --report R.json
     test/conformance/failure_list.py --report R.json -o test/conformance/expected_failures_cpu.txt
 """
@@ -13,6 +14,7 @@ changes:
 import argparse
 import collections
 import json
+import os
 import re
 
 
@@ -23,6 +25,21 @@ def cause(error):
     e = re.sub(r"'[^']*'", "'X'", e)
     e = re.sub(r"/\S+", "PATH", e)
     return re.sub(r"\d+", "N", e)[:110]
+
+
+REASONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mismatch_reasons.txt")
+
+
+def known_reasons(path=REASONS):
+    """(compiled pattern, reason) from mismatch_reasons.txt."""
+    out = []
+    with open(path) as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            pattern, reason = line.split("  # ", 1)
+            out.append((re.compile(pattern.strip()), reason.strip()))
+    return out
 
 
 def main():
@@ -39,9 +56,14 @@ def main():
         f.write("# ONNX node tests that do not pass with `dlc run --target "
                 f"{report.get('target', 'cpu')}`, each with the reason\n"
                 "# (test/conformance/failure_list.py from a run_node_tests.py report).\n")
+        reasons = known_reasons()
         for t in failing:
-            reason = t["error"].replace("dlc: error: ", "").replace("\n", " ")
-            f.write(f"{t['name']}  # {t['status']}: {reason[:200]}\n")
+            reason = t["error"].replace("dlc: error: ", "").replace("\n", " ")[:200]
+            if t["status"] == "fail-mismatch":
+                why = next((r for p, r in reasons if p.search(t["name"])), None)
+                if why:
+                    reason += f" -- {why}"
+            f.write(f"{t['name']}  # {t['status']}: {reason}\n")
         f.write(f"#\n# {len(failing)} failing; by cause:\n")
         for c, k in counts.most_common():
             f.write(f"#   {k:4d}  {c}\n")
