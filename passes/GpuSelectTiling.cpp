@@ -39,8 +39,12 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "llvm/Support/Debug.h"
 #include "llvm/Support/MathExtras.h"
+
+#include <cstdlib>
+#include <limits>
 
 #define DEBUG_TYPE "dlc-gpu-select-tiling"
 
@@ -209,7 +213,38 @@ std::optional<GpuTiling> chooseRowTiling(linalg::LinalgOp root,
 /// output dims, kContractionTileElements in all, the innermost and its partner first;
 /// each thread computes a micro-tile of it; the reduction staged kReductionTile elements at a time,
 /// dealt from the innermost reduction loop.
-std::optional<GpuTiling> chooseContractionTiling(linalg::LinalgOp root, const KernelRoot &kr) {
+/// Bytes of shared memory a contraction tiling of `c` stages: each input's slice for one
+/// reduction step (its indexing map's extent over the block and reduction tiles) and
+/// the block's accumulator tile.
+int64_t contractionSharedBytes(linalg::LinalgOp c, const GpuTiling &t) {
+  unsigned n = c.getNumLoops();
+  SmallVector<int64_t> ranges = c.getStaticLoopRanges();
+  SmallVector<int64_t> last(n, 0);
+  for (unsigned l = 0; l < n; ++l) {
+    int64_t tile = t.reductionTile[l] > 0             ? t.reductionTile[l]
+                   : t.contractionBound[l] > 0        ? t.contractionBound[l]
+                   : ShapedType::isDynamic(ranges[l]) ? 1
+                                                      : ranges[l];
+    last[l] = tile - 1;
+  }
+  SmallVector<int64_t> zero(n, 0);
+  int64_t elements = 0;
+  for (OpOperand &operand : c->getOpOperands()) {
+    AffineMap m = c.getMatchingIndexingMap(&operand);
+    if (m.getNumSymbols())
+      return std::numeric_limits<int64_t>::max();
+    SmallVector<int64_t> hi = m.compose(last), lo = m.compose(zero);
+    int64_t count = 1;
+    for (auto [h, o] : llvm::zip(hi, lo))
+      count *= std::abs(h - o) + 1;
+    elements += count;
+  }
+  Type et = getElementTypeOrSelf(c->getOperand(0).getType());
+  return elements * std::max<int64_t>(1, et.getIntOrFloatBitWidth() / 8);
+}
+
+std::optional<GpuTiling> chooseContractionTiling(linalg::LinalgOp root, const KernelRoot &kr,
+                                                 int64_t maxSharedBytes) {
   // Dims below are the contraction's result dims; outputDim[d] is the root's output
   // dim that dim d becomes (a transpose may follow the contraction).
   SmallVector<int64_t> outputDim;
@@ -309,12 +344,22 @@ std::optional<GpuTiling> chooseContractionTiling(linalg::LinalgOp root, const Ke
     t.reductionTile[l] = std::max<int64_t>(size, 1);
     kBudget = std::max<int64_t>(kBudget / std::max<int64_t>(size, 1), 1);
   }
+  // Within the shared memory: the reduction steps shrink first (a Conv over dynamic
+  // spatial dims stages its whole spatial tile per input channel); a tiling that still
+  // does not fit is not taken (the kernel maps threads instead).
+  while (contractionSharedBytes(c, t) > maxSharedBytes) {
+    auto largest = std::max_element(t.reductionTile.begin(), t.reductionTile.end());
+    if (largest == t.reductionTile.end() || *largest <= 1)
+      return std::nullopt;
+    *largest /= 2;
+  }
   return t;
 }
 
-GpuTiling chooseTiling(linalg::LinalgOp root, const KernelRoot &kr, bool contractionTiles) {
+GpuTiling chooseTiling(linalg::LinalgOp root, const KernelRoot &kr, bool contractionTiles,
+                       int64_t maxSharedBytes) {
   if (std::optional<GpuTiling> c =
-          contractionTiles ? chooseContractionTiling(root, kr) : std::nullopt)
+          contractionTiles ? chooseContractionTiling(root, kr, maxSharedBytes) : std::nullopt)
     return *c;
   unsigned n = root.getNumLoops();
   GpuTiling t(GpuMapping::Threads, n);
@@ -347,7 +392,6 @@ GpuTiling chooseTiling(linalg::LinalgOp root, const KernelRoot &kr, bool contrac
   }
   return t;
 }
-
 
 /// The configuration attribute of `t` over the launch grid `grid`.
 GpuConfigAttr toAttr(MLIRContext *ctx, const GpuTiling &t, LaunchGridAttr grid,
@@ -401,7 +445,7 @@ struct DlcGpuSelectTilingPass : impl::DlcGpuSelectTilingBase<DlcGpuSelectTilingP
       return serial(ctx, target);
     }
     auto root = cast<linalg::LinalgOp>(kr.op);
-    GpuTiling t = chooseTiling(root, kr, contractionTiles);
+    GpuTiling t = chooseTiling(root, kr, contractionTiles, target.maxStaticSharedBytes);
     if (llvm::all_of(t.blockTile, [](int64_t s) { return s == 0; })) {
       remark("its root has no parallel loop over the output");
       return serial(ctx, target);

@@ -244,3 +244,35 @@ func.func @pool(%x: memref<?x16x8x8xf32>, %y: memref<?x16x4x4xf32>, %wg: index, 
   return
 }
 
+
+// A 1x1 Conv over dynamic spatial dims: the block tile (8 output channels x 8 x 64
+// pixels, 16 KB of accumulator) with 16 input channels a step would stage 32 KB of
+// input, 48.5 KB in all, past the 48 KB of shared memory: the reduction step halves to 8.
+// CHECK-LABEL: func.func @k_conv_dynamic
+// CHECK-SAME: mapping = contraction
+// CHECK-SAME: reductionTile = [0, 0, 0, 0, 8, 1, 1]
+func.func @k_conv_dynamic(%x: memref<?x24x?x?xf32>, %w: memref<8x24x1x1xf32>, %y: memref<?x8x?x?xf32>, %wg: index, %nwg: index) attributes {dlc.kernel} {
+  %c0 = arith.constant 0 : index
+  %c2 = arith.constant 2 : index
+  %c3 = arith.constant 3 : index
+  %cst = arith.constant 0.0 : f32
+  %tx = bufferization.to_tensor %x restrict : memref<?x24x?x?xf32> to tensor<?x24x?x?xf32>
+  %tw = bufferization.to_tensor %w restrict : memref<8x24x1x1xf32> to tensor<8x24x1x1xf32>
+  %n = tensor.dim %tx, %c0 : tensor<?x24x?x?xf32>
+  %h = tensor.dim %tx, %c2 : tensor<?x24x?x?xf32>
+  %wd = tensor.dim %tx, %c3 : tensor<?x24x?x?xf32>
+  %e = tensor.empty(%n, %h, %wd) : tensor<?x8x?x?xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%e : tensor<?x8x?x?xf32>) -> tensor<?x8x?x?xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(n, o, i, j, c, kh, kw) -> (n, c, i + kh, j + kw)>,
+                                        affine_map<(n, o, i, j, c, kh, kw) -> (o, c, kh, kw)>,
+                                        affine_map<(n, o, i, j, c, kh, kw) -> (n, o, i, j)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%tx, %tw : tensor<?x24x?x?xf32>, tensor<8x24x1x1xf32>) outs(%f : tensor<?x8x?x?xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<?x8x?x?xf32>
+  bufferization.materialize_in_destination %r in restrict writable %y : (tensor<?x8x?x?xf32>, memref<?x8x?x?xf32>) -> ()
+  return
+}
