@@ -72,6 +72,10 @@ struct Compose {
   }
 };
 
+/// x / sqrt(mean(x^2 over the dims from `axis` on) + eps), computed in `stash`, in x's
+/// type (RMSNormalization without its scale; OpsNorm.cpp).
+mlir::Value rmsNormalize(Compose &c, mlir::Value x, int64_t axis, double eps, mlir::Type stash);
+
 } // namespace dlc::importer
 
 #endif // DLC_LIB_IMPORTER_COMPOSE_H

@@ -3,8 +3,8 @@
 // The contrib ops that exporters and onnxruntime's transformer optimizer emit, with
 // the semantics of onnxruntime's ContribOperators.md: Gelu, FastGelu, BiasGelu,
 // QuickGelu, FusedMatMul, SkipLayerNormalization and SkipSimplifiedLayerNormalization
-// (domain com.microsoft, version 1), and SimplifiedLayerNormalization (RMS
-// normalization, which onnxruntime registers in the default domain).
+// (domain com.microsoft, version 1). (onnxruntime's default-domain
+// SimplifiedLayerNormalization is RMSNormalization: OpsNorm.cpp.)
 //
 //===----------------------------------------------------------------------===//
 #include "Compose.h"
@@ -57,13 +57,14 @@ LogicalResult importSkipNorm(NodeImporter &n, bool simplified) {
   Value bias = n.input(simplified ? 3 : 4);
   if (bias)
     s = c.add(s, bias);
+  if (c.failed)
+    return failure();
   float eps = n.attrFloat("epsilon", 1e-12f);
   Type t = c.type(s);
   Value y;
   if (simplified) {
-    Value ms = c.reduce("dlc.reduce_mean", c.mul(s, s), {-1});
-    Value inv = c.unary("dlc.reciprocal", c.unary("dlc.sqrt", c.add(ms, c.scalarLike(s, eps))));
-    y = c.mul(c.mul(s, inv), gamma);
+    Type stash = t.getIntOrFloatBitWidth() < 32 ? n.b.getF32Type() : t;
+    y = c.mul(rmsNormalize(c, s, n.rankOf(s) - 1, eps, stash), gamma);
   } else {
     SmallVector<Value> ops{s, gamma};
     if (beta)
@@ -79,32 +80,6 @@ LogicalResult importSkipNorm(NodeImporter &n, bool simplified) {
   n.outputs = {y, Value(), Value(), s};
   n.outputs.resize(std::min<size_t>(4, n.numOutputs()));
   return success();
-}
-
-/// SimplifiedLayerNormalization: RMS normalization over the dims from `axis` on.
-LogicalResult importSimplifiedLayerNorm(NodeImporter &n) {
-  Compose c{n};
-  Value x = n.input(0);
-  int64_t rank = n.rankOf(x);
-  auto axis = normalizeAxis(n.attrInt("axis", -1), rank);
-  if (!axis)
-    return n.error() << "axis out of range";
-  std::vector<int64_t> axes;
-  for (int64_t i = *axis; i < rank; ++i)
-    axes.push_back(i);
-  Type t = c.type(x);
-  Type ct = t.getIntOrFloatBitWidth() < 32 ? n.b.getF32Type() : t;
-  Value xf = c.cast(x, ct);
-  Value ms = c.reduce("dlc.reduce_mean", c.mul(xf, xf), axes);
-  Value inv =
-      c.unary("dlc.reciprocal",
-              c.unary("dlc.sqrt", c.add(ms, c.scalarLike(xf, n.attrFloat("epsilon", 1e-5f)))));
-  Value y = c.mul(c.cast(c.mul(xf, inv), t), n.input(1));
-  if (c.failed)
-    return failure();
-  if (n.wantsOutput(1))
-    return n.error() << "the inverse standard deviation output is not supported";
-  return c.result(y);
 }
 
 } // namespace
@@ -136,7 +111,6 @@ void registerContribOps(OpRegistry &r) {
         [](NodeImporter &n) { return importSkipNorm(n, false); });
   r.add("com.microsoft.SkipSimplifiedLayerNormalization", 1,
         [](NodeImporter &n) { return importSkipNorm(n, true); });
-  r.add("SimplifiedLayerNormalization", 1, importSimplifiedLayerNorm);
 }
 
 } // namespace dlc::importer

@@ -12,6 +12,20 @@
 using namespace mlir;
 
 namespace dlc::importer {
+
+Value rmsNormalize(Compose &c, Value x, int64_t axis, double eps, Type stash) {
+  if (!x)
+    return x;
+  int64_t rank = c.n.rankOf(x);
+  std::vector<int64_t> axes;
+  for (int64_t i = axis; i < rank; ++i)
+    axes.push_back(i);
+  Value xs = c.cast(x, stash);
+  Value ms = c.reduce("dlc.reduce_mean", c.mul(xs, xs), axes);
+  Value rms = c.unary("dlc.sqrt", c.add(ms, c.scalarLike(ms, eps)));
+  return c.cast(c.div(xs, rms), c.type(x));
+}
+
 namespace {
 
 /// Axes [from, rank).
@@ -55,10 +69,7 @@ LogicalResult importRMSNormalization(NodeImporter &n) {
   auto axis = normalizeAxis(n.attrInt("axis", -1), rank);
   if (!axis)
     return n.error() << "axis out of range";
-  Value xs = c.cast(x, st);
-  Value ms = c.reduce("dlc.reduce_mean", c.mul(xs, xs), axesFrom(*axis, rank));
-  Value rms = c.unary("dlc.sqrt", c.add(ms, c.scalarLike(ms, n.attrFloat("epsilon", 1e-5f))));
-  Value y = c.cast(c.div(xs, rms), t);
+  Value y = rmsNormalize(c, x, *axis, n.attrFloat("epsilon", 1e-5f), st);
   return c.result(c.mul(y, c.cast(n.input(1), t)));
 }
 
@@ -197,6 +208,8 @@ LogicalResult importLRN(NodeImporter &n) {
 void registerNormOps(OpRegistry &r) {
   r.add("LRN", 1, importLRN);
   r.add("RMSNormalization", 23, importRMSNormalization);
+  // onnxruntime's SimplifiedLayerNormalization (default domain) is RMSNormalization.
+  r.add("SimplifiedLayerNormalization", 1, importRMSNormalization);
   r.add("InstanceNormalization", 6, importInstanceNormalization);
   r.add("GroupNormalization", 18, importGroupNormalization);
   r.add("MeanVarianceNormalization", 9, importMeanVarianceNormalization);

@@ -23,17 +23,15 @@ using namespace mlir;
 namespace dlc::lowering {
 namespace {
 
-/// The layout of a small float format: exponent and mantissa bits, exponent bias, and
-/// where its special values sit.
+/// The layout of a small float format (a sign bit, then the exponent and mantissa
+/// bits): exponent bias, and where its special values sit.
 struct Format {
   unsigned expBits, manBits;
   int bias;
-  bool hasSign = true;
   bool fnuz = false;       // no infinity, no negative zero; 0x80 is NaN
   bool hasInf = false;     // IEEE-like: the top exponent is Inf/NaN
   bool allOnesNaN = false; // E4M3FN: S.1111.111 is NaN, the only special value
   bool noNaN = false;      // float4
-  unsigned bits() const { return (hasSign ? 1 : 0) + expBits + manBits; }
   /// Code (without sign) of the largest finite value.
   uint32_t maxCode() const {
     uint32_t all = (1u << (expBits + manBits)) - 1;
@@ -47,15 +45,15 @@ struct Format {
 
 std::optional<Format> formatOf(Type t) {
   if (isa<Float8E4M3FNType>(t))
-    return Format{4, 3, 7, true, false, false, true};
+    return Format{4, 3, 7, false, false, true};
   if (isa<Float8E4M3FNUZType>(t))
-    return Format{4, 3, 8, true, true};
+    return Format{4, 3, 8, true};
   if (isa<Float8E5M2Type>(t))
-    return Format{5, 2, 15, true, false, true};
+    return Format{5, 2, 15, false, true};
   if (isa<Float8E5M2FNUZType>(t))
-    return Format{5, 2, 16, true, true};
+    return Format{5, 2, 16, true};
   if (isa<Float4E2M1FNType>(t))
-    return Format{2, 1, 1, true, false, false, false, true};
+    return Format{2, 1, 1, false, false, false, true};
   return std::nullopt;
 }
 
