@@ -49,6 +49,8 @@ template <typename ConcreteType>
 class WindowKind : public mlir::OpTrait::TraitBase<ConcreteType, WindowKind> {};
 template <typename ConcreteType>
 class MetadataOnlyKind : public mlir::OpTrait::TraitBase<ConcreteType, MetadataOnlyKind> {};
+template <typename ConcreteType>
+class HostKind : public mlir::OpTrait::TraitBase<ConcreteType, HostKind> {};
 
 template <typename ConcreteType>
 class InferredShapesMatch : public mlir::OpTrait::TraitBase<ConcreteType, InferredShapesMatch> {

@@ -35,20 +35,34 @@ def Dlc_ConstantOp : Dlc_Op<"constant", [ConstantLike]> {
 def Dlc_NegOp : Dlc_UnaryOp<"neg", "Neg"> {
   let hasFolder = 1;
 }
-def Dlc_AbsOp : Dlc_UnaryOp<"abs", "Abs">;
+def Dlc_AbsOp : Dlc_UnaryOp<"abs", "Abs"> {
+  let hasFolder = 1;
+}
 def Dlc_ExpOp : Dlc_UnaryOp<"exp", "Exp">;
 def Dlc_LogOp : Dlc_UnaryOp<"log", "Log">;
 def Dlc_SqrtOp : Dlc_UnaryOp<"sqrt", "Sqrt">;
 def Dlc_ReciprocalOp : Dlc_UnaryOp<"reciprocal", "Reciprocal">;
 def Dlc_TanhOp : Dlc_UnaryOp<"tanh", "Tanh">;
 def Dlc_SigmoidOp : Dlc_UnaryOp<"sigmoid", "Sigmoid">;
-def Dlc_ReluOp : Dlc_UnaryOp<"relu", "Relu">;
+def Dlc_ReluOp : Dlc_UnaryOp<"relu", "Relu"> {
+  let hasFolder = 1;
+}
 def Dlc_ErfOp : Dlc_UnaryOp<"erf", "Erf">;
-def Dlc_NotOp : Dlc_UnaryOp<"not", "Not">;
-def Dlc_FloorOp : Dlc_UnaryOp<"floor", "Floor">;
-def Dlc_CeilOp : Dlc_UnaryOp<"ceil", "Ceil">;
-def Dlc_RoundOp : Dlc_UnaryOp<"round", "Round">;
-def Dlc_SignOp : Dlc_UnaryOp<"sign", "Sign">;
+def Dlc_NotOp : Dlc_UnaryOp<"not", "Not"> {
+  let hasFolder = 1;
+}
+def Dlc_FloorOp : Dlc_UnaryOp<"floor", "Floor"> {
+  let hasFolder = 1;
+}
+def Dlc_CeilOp : Dlc_UnaryOp<"ceil", "Ceil"> {
+  let hasFolder = 1;
+}
+def Dlc_RoundOp : Dlc_UnaryOp<"round", "Round"> {
+  let hasFolder = 1;
+}
+def Dlc_SignOp : Dlc_UnaryOp<"sign", "Sign"> {
+  let hasFolder = 1;
+}
 def Dlc_SinOp : Dlc_UnaryOp<"sin", "Sin">;
 def Dlc_CosOp : Dlc_UnaryOp<"cos", "Cos">;
 def Dlc_TanOp : Dlc_UnaryOp<"tan", "Tan">;
@@ -448,6 +462,53 @@ def Dlc_TopKOp : Dlc_Op<"topk"> {
   }];
   let arguments = (ins AnyTensor:$x, I64Attr:$k, I64Attr:$axis, BoolAttr:$largest);
   let results = (outs AnyTensor:$values, AnyTensor:$indices);
+}
+
+//===----------------------------------------------------------------------===//
+// Output size decided by the data: host launches
+//===----------------------------------------------------------------------===//
+
+def Dlc_NonZeroOp : Dlc_Op<"nonzero", [Dlc_Host]> {
+  let summary = "ONNX NonZero: the indices of the nonzero elements, [rank, n]";
+  let description = [{
+    ```mlir
+    %i = dlc.nonzero %x {data_dim = 0 : i64} : (tensor<3x4xf32>) -> tensor<2x?xi64>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, I64Attr:$data_dim);
+  let results = (outs AnyTensor:$y);
+}
+
+def Dlc_UniqueOp : Dlc_Op<"unique", [Dlc_Host]> {
+  let summary = "ONNX Unique: unique values or slices along `axis`, with indices";
+  let description = [{
+    ```mlir
+    %y, %idx, %inv, %cnt = dlc.unique %x {sorted = true, data_dim = 0 : i64}
+        : (tensor<6xf32>) -> (tensor<?xf32>, tensor<?xi64>, tensor<6xi64>, tensor<?xi64>)
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, OptionalAttr<I64Attr>:$axis, BoolAttr:$sorted,
+                       I64Attr:$data_dim);
+  let results = (outs AnyTensor:$y, AnyTensor:$indices, AnyTensor:$inverse_indices,
+                      AnyTensor:$counts);
+}
+
+def Dlc_NonMaxSuppressionOp : Dlc_Op<"non_max_suppression", [Dlc_Host]> {
+  let summary = "ONNX NonMaxSuppression: selected [batch, class, box] rows, [n, 3]";
+  let description = [{
+    The optional inputs (max_output_boxes_per_class, iou_threshold, score_threshold)
+    are operands in that order where the `has_*` attributes say they are present.
+    ```mlir
+    %s = dlc.non_max_suppression %boxes, %scores, %max {center_point_box = 0 : i64,
+           has_max_output = true, has_iou_threshold = false,
+           has_score_threshold = false, data_dim = 0 : i64}
+         : (tensor<1x6x4xf32>, tensor<1x1x6xf32>, tensor<1xi64>) -> tensor<?x3xi64>
+    ```
+  }];
+  let arguments = (ins Variadic<AnyTensor>:$inputs, I64Attr:$center_point_box,
+                       BoolAttr:$has_max_output, BoolAttr:$has_iou_threshold,
+                       BoolAttr:$has_score_threshold, I64Attr:$data_dim);
+  let results = (outs AnyTensor:$selected);
 }
 
 def Dlc_ArgMaxOp : Dlc_Op<"arg_max"> {

@@ -9,6 +9,8 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace dlc;
 
@@ -417,6 +419,29 @@ OpFoldResult NegOp::fold(FoldAdaptor adaptor) {
                            return isF[0] ? fnum(-a[0].f) : inum(wrapSub(0, a[0].i));
                          });
 }
+
+// Unary ops that are exact in any float type (the folded value is the kernels').
+#define DLC_FOLD_UNARY(OP, FLOAT_EXPR, INT_EXPR)                                                   \
+  OpFoldResult OP::fold(FoldAdaptor adaptor) {                                                     \
+    return foldElementwise(getType(), adaptor.getOperands(),                                       \
+                           [](ArrayRef<Num> a, ArrayRef<bool> isF) -> std::optional<Num> {         \
+                             double f = a[0].f;                                                    \
+                             int64_t i = a[0].i;                                                   \
+                             (void)f;                                                              \
+                             (void)i;                                                              \
+                             if (isF[0])                                                           \
+                               return FLOAT_EXPR;                                                  \
+                             return INT_EXPR;                                                      \
+                           });                                                                     \
+  }
+DLC_FOLD_UNARY(AbsOp, fnum(std::fabs(f)), inum(i < 0 ? wrapSub(0, i) : i))
+DLC_FOLD_UNARY(ReluOp, fnum(f > 0 ? f : (std::isnan(f) ? f : 0.0)), inum(i > 0 ? i : 0))
+DLC_FOLD_UNARY(NotOp, std::nullopt, inum(!i))
+DLC_FOLD_UNARY(FloorOp, fnum(std::floor(f)), std::nullopt)
+DLC_FOLD_UNARY(CeilOp, fnum(std::ceil(f)), std::nullopt)
+DLC_FOLD_UNARY(RoundOp, fnum(std::nearbyint(f)), std::nullopt) // half to even
+DLC_FOLD_UNARY(SignOp, fnum(std::isnan(f) ? f : (f > 0) - (f < 0)), inum((i > 0) - (i < 0)))
+#undef DLC_FOLD_UNARY
 
 OpFoldResult WhereOp::fold(FoldAdaptor adaptor) {
   return foldElementwise(getType(), adaptor.getOperands(),

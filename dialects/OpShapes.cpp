@@ -792,6 +792,43 @@ LogicalResult GridSampleOp::inferResultShapes(ArrayRef<SymShape> ops,
   return success();
 }
 
+LogicalResult NonZeroOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                           SmallVectorImpl<SymShape> &results) {
+  MLIRContext *ctx = getContext();
+  results.push_back({getAffineConstantExpr(ops[0].size(), ctx), dataDimSymbol(ctx, getDataDim())});
+  return success();
+}
+
+LogicalResult UniqueOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                          SmallVectorImpl<SymShape> &results) {
+  MLIRContext *ctx = getContext();
+  AffineExpr n = dataDimSymbol(ctx, getDataDim());
+  SymShape y{n}, inverse{productOf(ctx, ops[0])};
+  if (std::optional<int64_t> a = getAxis()) {
+    auto axis = normalizeAxis(*a, ops[0].size());
+    if (!axis)
+      return emitOpError("axis ") << *a << " out of range for rank " << ops[0].size();
+    y = ops[0];
+    y[*axis] = n;
+    inverse = {ops[0][*axis]};
+  }
+  results.append({y, {n}, inverse, {n}});
+  return success();
+}
+
+LogicalResult NonMaxSuppressionOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                                     SmallVectorImpl<SymShape> &results) {
+  size_t expected = 2 + getHasMaxOutput() + getHasIouThreshold() + getHasScoreThreshold();
+  if (ops.size() != expected)
+    return emitOpError("takes ") << ops.size() << " operands, its attributes name " << expected;
+  if (ops[0].size() != 3 || ops[1].size() != 3)
+    return emitOpError("boxes ") << shapeToString(ops[0]) << " and scores " << shapeToString(ops[1])
+                                 << " must have rank 3";
+  MLIRContext *ctx = getContext();
+  results.push_back({dataDimSymbol(ctx, getDataDim()), getAffineConstantExpr(3, ctx)});
+  return success();
+}
+
 LogicalResult TopKOp::inferResultShapes(ArrayRef<SymShape> ops,
                                         SmallVectorImpl<SymShape> &results) {
   auto axis = normalizeAxis(getAxis(), ops[0].size());

@@ -10,6 +10,10 @@ using namespace mlir;
 
 namespace dlc {
 
+AffineExpr dataDimSymbol(MLIRContext *ctx, unsigned k) {
+  return inputDimSymbol(ctx, kDataDimInput + k, 0);
+}
+
 AffineExpr inputDimSymbol(MLIRContext *ctx, unsigned input, unsigned dim) {
   return getAffineSymbolExpr(input * kMaxRank + dim, ctx);
 }

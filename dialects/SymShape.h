@@ -27,6 +27,12 @@ constexpr unsigned kMaxRank = 32;
 /// The symbol for dim `dim` of graph input `input`.
 mlir::AffineExpr inputDimSymbol(mlir::MLIRContext *ctx, unsigned input, unsigned dim);
 
+/// Data dims: sizes that ops whose output size depends on data (dlc.nonzero, ...)
+/// decide at run time. Data dim `k` is the symbol of dim 0 of pseudo-input
+/// kDataDimInput + k; the plan renumbers it after the graph inputs (artifact.h).
+constexpr unsigned kDataDimInput = 1u << 20;
+mlir::AffineExpr dataDimSymbol(mlir::MLIRContext *ctx, unsigned k);
+
 /// The static value of `e`, if it is a constant.
 std::optional<int64_t> constDim(mlir::AffineExpr e);
 

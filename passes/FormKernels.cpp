@@ -173,7 +173,8 @@ struct DlcFormKernelsPass : impl::DlcFormKernelsBase<DlcFormKernelsPass> {
     SmallVector<Operation *> ops;
     for (Operation &op : func.getOps())
       if (op.getDialect() && op.getDialect()->getNamespace() == "dlc" &&
-          !isa<ConstantOp, KernelOp>(op) && !isMetadataOnly(&op))
+          !isa<ConstantOp, KernelOp>(op) && !isMetadataOnly(&op) &&
+          !op.hasTrait<OpTrait::HostKind>())
         ops.push_back(&op);
     DenseMap<Operation *, size_t> position;
     for (auto [i, op] : llvm::enumerate(ops))

@@ -2,6 +2,7 @@
 
 #include "dlc/artifact.h"
 
+#include "HostOps.h"
 #include "Support.h"
 #include "artifact_generated.h"
 
@@ -95,7 +96,9 @@ fbs::Offset<fb::Kernel> writeKernel(fbs::FlatBufferBuilder &fbb, const Kernel &k
 
 fbs::Offset<fb::Launch> writeLaunch(fbs::FlatBufferBuilder &fbb, const Launch &l) {
   return fb::CreateLaunch(fbb, l.kernel, fbb.CreateVector(l.bindings), l.numInputs, l.grid,
-                          fbb.CreateVector(l.block), l.sharedMemory, l.staticSharedMemory);
+                          fbb.CreateVector(l.block), l.sharedMemory, l.staticSharedMemory,
+                          l.hostOp.empty() ? 0 : fbb.CreateString(l.hostOp),
+                          fbb.CreateVector(l.hostInts), fbb.CreateVector(l.hostFloats), l.dataDim);
 }
 
 //===----------------------------------------------------------------------===//
@@ -172,6 +175,10 @@ Launch readLaunch(const fb::Launch *l) {
   launch.block = readVector(l->block());
   launch.sharedMemory = l->shared_memory();
   launch.staticSharedMemory = l->static_shared_memory();
+  launch.hostOp = readString(l->host_op());
+  launch.hostInts = readVector(l->host_ints());
+  launch.hostFloats = readVector(l->host_floats());
+  launch.dataDim = l->data_dim();
   return launch;
 }
 
@@ -203,7 +210,8 @@ Status readSection(const char *name, uint64_t offset, uint64_t bytes, uint64_t t
 //===----------------------------------------------------------------------===//
 
 /// Checks the stack discipline and operands of a shape-expression program.
-Status verifyExpr(const std::vector<int64_t> &code, const std::vector<TensorInfo> &inputs) {
+Status verifyExpr(const std::vector<int64_t> &code, const std::vector<TensorInfo> &inputs,
+                  int32_t numDataDims) {
   size_t depth = 0;
   for (size_t pc = 0; pc < code.size();) {
     int64_t op = code[pc];
@@ -214,9 +222,15 @@ Status verifyExpr(const std::vector<int64_t> &code, const std::vector<TensorInfo
       return Status::error(strCat("lacks the operands of opcode ", op, " at word ", pc));
     if (op == InputDim) {
       int64_t input = code[pc + 1], dim = code[pc + 2];
-      if (input < 0 || static_cast<uint64_t>(input) >= inputs.size())
-        return Status::error(strCat("refers to input ", input, " of ", inputs.size()));
-      if (dim < 0 || static_cast<uint64_t>(dim) >= inputs[input].shape.size())
+      int64_t numInputs = inputs.size();
+      if (input < 0 || input >= numInputs + numDataDims)
+        return Status::error(
+            strCat("refers to input ", input, " of ", inputs.size(),
+                   numDataDims ? strCat(" (and ", numDataDims, " data dims)") : std::string()));
+      if (input >= numInputs) { // a data dim: dim 0 of a pseudo-input
+        if (dim != 0)
+          return Status::error(strCat("refers to dim ", dim, " of data dim ", input - numInputs));
+      } else if (dim < 0 || static_cast<uint64_t>(dim) >= inputs[input].shape.size())
         return Status::error(strCat("refers to dim ", dim, " of input ", input, " (rank ",
                                     inputs[input].shape.size(), ")"));
     }
@@ -377,9 +391,37 @@ Status verifyBinding(const Buffer &buffer, const TensorInfo &expected) {
   return Status::ok();
 }
 
+/// A host launch: a known op, valid bindings, intermediates written, a data dim of the
+/// spec's.
+Status verifyHostLaunch(const ArtifactSpec &spec, size_t i) {
+  const Launch &l = spec.launches[i];
+  std::string what = strCat("launch ", i, " (host op '", l.hostOp, "')");
+  if (l.kernel != -1)
+    return fail(strCat(what, " names kernel ", l.kernel));
+  if (Status s = checkHostOp(l); !s)
+    return fail(strCat(what, ": ", s.message()));
+  if (l.dataDim < -1 || l.dataDim >= spec.numDataDims)
+    return fail(strCat(what, " decides data dim ", l.dataDim, " of ", spec.numDataDims));
+  for (size_t j = 0; j < l.bindings.size(); ++j) {
+    int32_t b = l.bindings[j];
+    if (!isValidBuffer(spec, b))
+      return fail(strCat(what, " binds buffer ", b, " of ", spec.buffers.size()));
+    if (j >= static_cast<size_t>(l.numInputs) &&
+        spec.buffers[rootBuffer(spec, b)].kind != BufferKind::Intermediate)
+      return fail(strCat(what, " writes buffer ", b, " '", spec.buffers[b].name,
+                         "', which is not an intermediate"));
+  }
+  return Status::ok();
+}
+
 Status verifyLaunch(const ArtifactSpec &spec, size_t i) {
   const Launch &l = spec.launches[i];
   std::string what = strCat("launch ", i);
+  if (l.numInputs < 0 || static_cast<uint64_t>(l.numInputs) > l.bindings.size())
+    return fail(
+        strCat(what, " has ", l.numInputs, " inputs among ", l.bindings.size(), " bindings"));
+  if (l.isHost())
+    return verifyHostLaunch(spec, i);
   if (l.kernel < 0 || static_cast<uint64_t>(l.kernel) >= spec.kernels.size())
     return fail(strCat(what, " runs kernel ", l.kernel, " of ", spec.kernels.size()));
   if (l.numInputs < 0 || static_cast<uint64_t>(l.numInputs) > l.bindings.size())
@@ -432,6 +474,8 @@ Status verifyDataflow(const ArtifactSpec &spec) {
 Status verifySpec(const ArtifactSpec &spec) {
   if (spec.target != Target::Cpu && spec.target != Target::Cuda)
     return fail(strCat("unknown target ", static_cast<int>(spec.target)));
+  if (spec.numDataDims < 0 || spec.numDataDims > (1 << 20))
+    return fail(strCat("has ", spec.numDataDims, " data dims"));
   for (size_t i = 0; i < spec.inputs.size(); ++i)
     if (Status s = verifyTensorInfo(spec.inputs[i], strCat("input ", i)); !s)
       return s;
@@ -439,7 +483,7 @@ Status verifySpec(const ArtifactSpec &spec) {
     if (Status s = verifyTensorInfo(spec.outputs[i], strCat("output ", i)); !s)
       return s;
   for (size_t i = 0; i < spec.exprs.size(); ++i)
-    if (Status s = verifyExpr(spec.exprs[i], spec.inputs); !s)
+    if (Status s = verifyExpr(spec.exprs[i], spec.inputs, spec.numDataDims); !s)
       return fail(strCat("expression ", i, " ", s.message()));
   // Buffers first: launch checks follow alias chains, which must be sound.
   for (size_t i = 0; i < spec.buffers.size(); ++i)
@@ -530,7 +574,7 @@ std::vector<uint8_t> serialize(const ArtifactSpec &spec) {
                                inputs, outputs, fbb.CreateVector(spec.inputBuffers),
                                fbb.CreateVector(spec.outputBuffers), buffers, exprs, kernels,
                                launches, /*weights_offset=*/0, /*weights_size=*/0,
-                               /*code_offset=*/0, /*code_size=*/0, step);
+                               /*code_offset=*/0, /*code_size=*/0, step, spec.numDataDims);
   fb::FinishModelBuffer(fbb, model);
 
   uint64_t weightsOffset = alignUp(kHeaderSize + fbb.GetSize(), kAlign);
@@ -595,6 +639,7 @@ Expected<ArtifactSpec> parse(const uint8_t *data, size_t size) {
   spec.exprs = readTables(m->exprs(), [](const fb::Expr *e) { return readVector(e->code()); });
   spec.kernels = readTables(m->kernels(), readKernel);
   spec.launches = readTables(m->launches(), readLaunch);
+  spec.numDataDims = m->data_dims();
   if (const fb::TrainStep *step = m->train_step()) {
     spec.step.inputs = readRoles(step->input_roles());
     spec.step.outputs = readRoles(step->output_roles());

@@ -3,6 +3,7 @@
 #include "CpuExecutor.h"
 
 #include "AlignedBuffer.h"
+#include "HostOps.h"
 #include "KernelLibrary.h"
 #include "ShapePlan.h"
 #include "Support.h"
@@ -15,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 namespace dlc {
 namespace {
@@ -57,6 +59,11 @@ public:
 private:
   Expected<std::shared_ptr<const ShapePlan>> cachedPlan(const InputShapes &shapes);
   void launch(size_t index, const ShapePlan &plan, const std::vector<uint64_t> &address);
+  /// Runs host launch `l` on the bytes at `address`: sets the data dim it decides in
+  /// `known`, resolves its outputs with `resolve` and writes them.
+  Status runHost(const artifact::Launch &l, ShapePlan &plan, InputShapes &known,
+                 const std::vector<uint64_t> &address,
+                 const std::function<Status(int32_t)> &resolve);
   /// An arena of at least `bytes`, this run's own until it is given back.
   std::unique_ptr<AlignedBuffer> takeArena(uint64_t bytes);
   void giveBack(std::unique_ptr<AlignedBuffer> arena);
@@ -123,6 +130,39 @@ void CpuModel::launch(size_t index, const ShapePlan &plan, const std::vector<uin
   pool_.parallelFor(nwg, [&](int64_t wg) { fn(args.data(), wg, nwg); });
 }
 
+Status CpuModel::runHost(const artifact::Launch &l, ShapePlan &plan, InputShapes &known,
+                         const std::vector<uint64_t> &address,
+                         const std::function<Status(int32_t)> &resolve) {
+  auto bytesAt = [&](int32_t b) {
+    return reinterpret_cast<uint8_t *>(static_cast<uintptr_t>(address[b]));
+  };
+  std::vector<Tensor> inputs;
+  for (int32_t j = 0; j < l.numInputs; ++j) {
+    int32_t b = l.bindings[j];
+    if (Status s = resolve(b); !s)
+      return s;
+    Tensor t(spec_.buffers[b].dtype, plan.dims[b]);
+    std::copy_n(bytesAt(b), plan.bytes[b], t.data.begin());
+    inputs.push_back(std::move(t));
+  }
+  Expected<HostResult> result = runHostOp(l, inputs);
+  if (!result)
+    return result.status();
+  if (l.dataDim >= 0)
+    known[spec_.inputs.size() + l.dataDim] = {result->dataDim};
+  for (size_t k = 0; k < result->outputs.size(); ++k) {
+    int32_t b = l.bindings[l.numInputs + k];
+    if (Status s = resolve(b); !s)
+      return s;
+    const Tensor &t = result->outputs[k];
+    if (t.shape != plan.dims[b] || t.data.size() != plan.bytes[b])
+      return Status::error(strCat(l.hostOp, " output ", k, " has shape ", shapeStr(t.shape),
+                                  "; the plan expects ", shapeStr(plan.dims[b])));
+    std::copy(t.data.begin(), t.data.end(), bytesAt(b));
+  }
+  return Status::ok();
+}
+
 Expected<std::vector<Tensor>> CpuModel::run(const std::vector<Tensor> &inputs) {
   if (Status s = checkInputs(spec_, inputs); !s)
     return s;
@@ -132,7 +172,15 @@ Expected<std::vector<Tensor>> CpuModel::run(const std::vector<Tensor> &inputs) {
   Expected<std::shared_ptr<const ShapePlan>> cached = cachedPlan(shapes);
   if (!cached)
     return cached.status();
-  const ShapePlan &plan = **cached;
+  // Host launches decide data dims as the run goes: the run completes its own copy of
+  // the plan, and allocates the buffers that resolve on the way.
+  std::optional<ShapePlan> ownPlan;
+  if ((*cached)->hasPending || std::any_of(spec_.launches.begin(), spec_.launches.end(),
+                                           [](const artifact::Launch &l) { return l.isHost(); }))
+    ownPlan = **cached;
+  const ShapePlan &plan = ownPlan ? *ownPlan : **cached;
+  InputShapes known = knownShapes(spec_, shapes);
+  std::vector<std::unique_ptr<AlignedBuffer>> resolvedBuffers;
   std::unique_ptr<AlignedBuffer> arena = takeArena(plan.memory.arenaBytes);
   if (!arena)
     return Status::error(
@@ -149,23 +197,65 @@ Expected<std::vector<Tensor>> CpuModel::run(const std::vector<Tensor> &inputs) {
         return pointer(data.empty() ? emptyBytes : data.data());
       },
       pointer(weights_.data()), pointer(arena->data()));
+  // Resolves buffer `b` if it waits for data dims, placing what resolves.
+  auto resolve = [&](int32_t b) -> Status {
+    if (!ownPlan || !ownPlan->pending[b])
+      return Status::ok();
+    std::vector<int32_t> resolved;
+    if (Status s = resolvePending(spec_, *ownPlan, known, b, resolved); !s)
+      return s;
+    for (int32_t r : resolved) {
+      const artifact::Buffer &buf = spec_.buffers[r];
+      if (buf.kind == BufferKind::Alias) {
+        words[r] = words[buf.index];
+        continue;
+      }
+      auto bytes = std::make_unique<AlignedBuffer>();
+      if (!bytes->reserve(std::max<uint64_t>(ownPlan->bytes[r], 1)))
+        return Status::error(
+            strCat("cannot allocate ", ownPlan->bytes[r], " bytes for '", buf.name, "'"));
+      words[r] = pointer(bytes->data());
+      resolvedBuffers.push_back(std::move(bytes));
+    }
+    return Status::ok();
+  };
+  auto fail = [&](Status s) -> Expected<std::vector<Tensor>> {
+    giveBack(std::move(arena));
+    return s;
+  };
   bool profiling = profiling_;
   std::vector<KernelTiming> profile;
   for (size_t l = 0; l < spec_.launches.size(); ++l) {
-    if (!profiling) {
-      launch(l, plan, words);
-      continue;
-    }
+    const artifact::Launch &launchSpec = spec_.launches[l];
     auto start = std::chrono::steady_clock::now();
-    launch(l, plan, words);
+    if (launchSpec.isHost()) {
+      if (Status s = runHost(launchSpec, *ownPlan, known, words, resolve); !s)
+        return fail(s);
+    } else {
+      if (ownPlan) {
+        for (int32_t b : launchSpec.bindings)
+          if (Status s = resolve(b); !s)
+            return fail(s);
+        if (Status s = resolvePendingGrid(spec_, *ownPlan, known, l); !s)
+          return fail(s);
+      }
+      launch(l, plan, words);
+    }
+    if (!profiling)
+      continue;
     std::chrono::duration<double, std::milli> ms = std::chrono::steady_clock::now() - start;
     uint64_t bytes = 0;
     for (int32_t b : spec_.launches[l].bindings)
       bytes += plan.bytes[b];
-    profile.push_back({spec_.kernels[spec_.launches[l].kernel].name, ms.count(), bytes});
+    profile.push_back(
+        {launchSpec.isHost() ? "host:" + launchSpec.hostOp : spec_.kernels[launchSpec.kernel].name,
+         ms.count(), bytes});
   }
 
   std::vector<Tensor> outputs;
+  for (int32_t b : spec_.outputBuffers)
+    if (Status s = resolve(b); !s)
+      return fail(s);
   for (int32_t b : spec_.outputBuffers) {
     Tensor t(spec_.buffers[b].dtype, plan.dims[b]);
     std::copy_n(reinterpret_cast<const uint8_t *>(static_cast<uintptr_t>(words[b])), plan.bytes[b],

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "CudaExecutor.h"
 
+#include "HostOps.h"
 #include "ShapePlan.h"
 #include "Support.h"
 
@@ -127,6 +128,14 @@ private:
   Status check(CUresult r, const char *call) const { return cu_.check(r, call); }
   Expected<CudaPlan *> cachedPlan(const InputShapes &shapes);
   Status reserve(CUdeviceptr &ptr, uint64_t &capacity, uint64_t bytes, const char *what);
+  /// Launch `l` (a kernel) with the dims and grid of `shapes`.
+  Status launchOne(size_t l, const ShapePlan &shapes, const std::vector<uint64_t> &address);
+  /// The rest of a run of a model with host launches, from the inputs on the device:
+  /// each host launch synchronizes, copies its inputs to the host, runs there and
+  /// copies its outputs back; buffers whose dims it decides are allocated then. No
+  /// CUDA graph: the launches after a host op depend on what it decided.
+  Expected<std::vector<Tensor>> runWithHostOps(const CudaPlan &plan, const InputShapes &shapes,
+                                               std::vector<uint64_t> address);
   Status launchAll(const CudaPlan &plan, const std::vector<uint64_t> &address,
                    std::vector<CUevent> *events = nullptr);
   Status profiledLaunches(const CudaPlan &plan, const std::vector<uint64_t> &address);
@@ -151,6 +160,8 @@ private:
   void *staging_ = nullptr; // pinned host memory, same layout as io_
   uint64_t stagingCapacity_ = 0;
   bool useGraphs_ = true;
+  /// Whether the plan has host launches (runWithHostOps).
+  bool hasHostOps_ = false;
   std::map<InputShapes, CudaPlan> plans_;
   std::vector<Resident> residents_;
   /// runResident()'s inputs: resident ones hold their value at setResident (dtype and
@@ -354,6 +365,8 @@ Status CudaModel::load(ArtifactSpec spec) {
       functions_.push_back(f);
     }
     for (const artifact::Launch &l : spec_.launches) {
+      if (l.isHost())
+        continue;
       int maxThreads = 0;
       cu_.cuFuncGetAttribute(&maxThreads, CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK,
                              functions_[l.kernel]);
@@ -365,6 +378,8 @@ Status CudaModel::load(ArtifactSpec spec) {
     }
   }
   spec_.code = {};
+  hasHostOps_ = std::any_of(spec_.launches.begin(), spec_.launches.end(),
+                            [](const artifact::Launch &l) { return l.isHost(); });
   if (!spec_.weights.empty()) {
     if (Status s = check(cu_.cuMemAlloc_v2(&weights_, spec_.weights.size()),
                          "cuMemAlloc_v2 (weights)");
@@ -425,6 +440,130 @@ Status CudaModel::reserve(CUdeviceptr &ptr, uint64_t &capacity, uint64_t bytes,
   return Status::ok();
 }
 
+Status CudaModel::launchOne(size_t l, const ShapePlan &shapes,
+                            const std::vector<uint64_t> &address) {
+  const artifact::Launch &launch = spec_.launches[l];
+  int64_t grid = shapes.grids[l];
+  if (grid == 0)
+    return Status::ok(); // An empty output: nothing to compute.
+  if (grid > 0x7fffffff)
+    return Status::error(
+        strCat("launch ", l, " needs ", grid, " blocks, more than a CUDA grid holds"));
+  std::vector<size_t> starts;
+  std::vector<int64_t> words = packDescriptors(launch, shapes, address, starts);
+  std::vector<void *> params;
+  for (int64_t &w : words)
+    params.push_back(&w);
+  unsigned block = launch.block.empty() ? 1 : launch.block[0];
+  if (Status s = check(cu_.cuLaunchKernel(functions_[launch.kernel], grid, 1, 1, block, 1, 1,
+                                          launch.sharedMemory, stream_, params.data(), nullptr),
+                       "cuLaunchKernel");
+      !s)
+    return Status::error(s.message() + " for kernel '" + spec_.kernels[launch.kernel].symbol + "'");
+  return Status::ok();
+}
+
+Expected<std::vector<Tensor>> CudaModel::runWithHostOps(const CudaPlan &plan,
+                                                        const InputShapes &inputShapes,
+                                                        std::vector<uint64_t> address) {
+  ShapePlan shapes = plan.shapes;
+  InputShapes known = knownShapes(spec_, inputShapes);
+  std::vector<CUdeviceptr> owned;
+  auto freeOwned = [&] {
+    cu_.cuStreamSynchronize(stream_);
+    for (CUdeviceptr p : owned)
+      cu_.cuMemFree_v2(p);
+  };
+  auto resolve = [&](int32_t b) -> Status {
+    if (!shapes.pending[b])
+      return Status::ok();
+    std::vector<int32_t> resolved;
+    if (Status s = resolvePending(spec_, shapes, known, b, resolved); !s)
+      return s;
+    for (int32_t r : resolved) {
+      const artifact::Buffer &buf = spec_.buffers[r];
+      if (buf.kind == BufferKind::Alias) {
+        address[r] = address[buf.index];
+        continue;
+      }
+      CUdeviceptr p = 0;
+      if (Status s =
+              check(cu_.cuMemAlloc_v2(&p, std::max<uint64_t>(shapes.bytes[r], 1)), "cuMemAlloc_v2");
+          !s)
+        return Status::error(
+            strCat(s.message(), " (", shapes.bytes[r], " bytes for '", buf.name, "')"));
+      owned.push_back(p);
+      address[r] = p;
+    }
+    return Status::ok();
+  };
+  auto toHost = [&](int32_t b, Tensor &t) -> Status {
+    t = Tensor(spec_.buffers[b].dtype, shapes.dims[b]);
+    if (t.data.empty())
+      return Status::ok();
+    return check(cu_.cuMemcpyDtoHAsync_v2(t.data.data(), address[b], t.data.size(), stream_),
+                 "cuMemcpyDtoHAsync_v2");
+  };
+  auto body = [&]() -> Expected<std::vector<Tensor>> {
+    for (size_t l = 0; l < spec_.launches.size(); ++l) {
+      const artifact::Launch &launch = spec_.launches[l];
+      for (int32_t j = 0;
+           j < (launch.isHost() ? launch.numInputs : (int32_t)launch.bindings.size()); ++j)
+        if (Status s = resolve(launch.bindings[j]); !s)
+          return s;
+      if (!launch.isHost()) {
+        if (Status s = resolvePendingGrid(spec_, shapes, known, l); !s)
+          return s;
+        if (Status s = launchOne(l, shapes, address); !s)
+          return s;
+        continue;
+      }
+      // A synchronization point: the host op reads what the kernels before it wrote.
+      std::vector<Tensor> ins(launch.numInputs);
+      for (int32_t j = 0; j < launch.numInputs; ++j)
+        if (Status s = toHost(launch.bindings[j], ins[j]); !s)
+          return s;
+      if (Status s = check(cu_.cuStreamSynchronize(stream_), "cuStreamSynchronize"); !s)
+        return s;
+      Expected<HostResult> result = runHostOp(launch, ins);
+      if (!result)
+        return result.status();
+      if (launch.dataDim >= 0)
+        known[spec_.inputs.size() + launch.dataDim] = {result->dataDim};
+      for (size_t k = 0; k < result->outputs.size(); ++k) {
+        int32_t b = launch.bindings[launch.numInputs + k];
+        if (Status s = resolve(b); !s)
+          return s;
+        const Tensor &t = result->outputs[k];
+        if (t.shape != shapes.dims[b] || t.data.size() != shapes.bytes[b])
+          return Status::error(strCat(launch.hostOp, " output ", k, " has shape ",
+                                      shapeStr(t.shape), "; the plan expects ",
+                                      shapeStr(shapes.dims[b])));
+        if (!t.data.empty())
+          if (Status s = check(cu_.cuMemcpyHtoD_v2(address[b], t.data.data(), t.data.size()),
+                               "cuMemcpyHtoD_v2 (host op output)");
+              !s)
+            return s;
+      }
+    }
+    std::vector<Tensor> outputs(spec_.outputBuffers.size());
+    for (size_t o = 0; o < outputs.size(); ++o) {
+      int32_t b = spec_.outputBuffers[o];
+      if (Status s = resolve(b); !s)
+        return s;
+      if (Status s = toHost(b, outputs[o]); !s)
+        return s;
+    }
+    // Kernel faults surface here.
+    if (Status s = check(cu_.cuStreamSynchronize(stream_), "cuStreamSynchronize"); !s)
+      return s;
+    return outputs;
+  };
+  Expected<std::vector<Tensor>> outputs = body();
+  freeOwned();
+  return outputs;
+}
+
 Status CudaModel::launchAll(const CudaPlan &plan, const std::vector<uint64_t> &address,
                             std::vector<CUevent> *events) {
   for (size_t l = 0; l < spec_.launches.size(); ++l) {
@@ -433,25 +572,9 @@ Status CudaModel::launchAll(const CudaPlan &plan, const std::vector<uint64_t> &a
     if (events)
       if (Status s = check(cu_.cuEventRecord((*events)[l], stream_), "cuEventRecord"); !s)
         return s;
-    int64_t grid = plan.shapes.grids[l];
-    if (grid == 0)
-      continue; // An empty output: nothing to compute.
-    if (grid > 0x7fffffff)
-      return Status::error(strCat("launch ", l, " needs ", grid,
-                                  " blocks, more than a CUDA grid holds"));
-    std::vector<size_t> starts;
-    std::vector<int64_t> words = packDescriptors(launch, plan.shapes, address, starts);
-    std::vector<void *> params;
-    for (int64_t &w : words)
-      params.push_back(&w);
-    unsigned block = launch.block.empty() ? 1 : launch.block[0];
-    if (Status s = check(cu_.cuLaunchKernel(functions_[launch.kernel], grid, 1, 1, block, 1,
-                                            1, launch.sharedMemory, stream_, params.data(),
-                                            nullptr),
-                         "cuLaunchKernel");
-        !s)
-      return Status::error(s.message() + " for kernel '" +
-                           spec_.kernels[launch.kernel].symbol + "'");
+    (void)launch;
+    if (Status s = launchOne(l, plan.shapes, address); !s)
+      return s;
   }
   if (events)
     return check(cu_.cuEventRecord(events->back(), stream_), "cuEventRecord");
@@ -588,6 +711,12 @@ Expected<std::vector<Tensor>> CudaModel::runWith(const std::vector<Tensor> &inpu
         !s)
       return s;
 
+  if (hasHostOps_) {
+    if (resident)
+      return Status::error("a model with host ops (NonZero, Unique, NonMaxSuppression) "
+                           "cannot keep resident tensors on the device");
+    return runWithHostOps(plan, shapes, std::move(address));
+  }
   CUgraphExec &graph = resident ? plan.residentGraph : plan.graph;
   int &runs = resident ? plan.residentRuns : plan.runs;
   if (profiling_) {

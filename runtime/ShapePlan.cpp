@@ -66,14 +66,113 @@ Status checkInputs(const ArtifactSpec &spec_, const std::vector<Tensor> &inputs)
   return Status::ok();
 }
 
+namespace {
+
+/// Whether encoded dim `encoded` is an expression that reads a data dim.
+bool usesDataDims(const ArtifactSpec &spec, int64_t encoded) {
+  if (encoded >= 0 || spec.numDataDims == 0)
+    return false;
+  uint64_t e = static_cast<uint64_t>(-(encoded + 1));
+  if (e >= spec.exprs.size())
+    return false;
+  const std::vector<int64_t> &code = spec.exprs[e];
+  for (size_t pc = 0; pc < code.size(); ++pc) {
+    if (code[pc] == artifact::Const) {
+      ++pc;
+    } else if (code[pc] == artifact::InputDim) {
+      if (pc + 1 < code.size() && code[pc + 1] >= static_cast<int64_t>(spec.inputs.size()))
+        return true;
+      pc += 2;
+    }
+  }
+  return false;
+}
+
+/// Resolves buffer `i`'s dims and bytes into `plan`.
+Status resolveBuffer(const ArtifactSpec &spec, ShapePlan &plan, const InputShapes &known,
+                     size_t i) {
+  const artifact::Buffer &b = spec.buffers[i];
+  std::string what = strCat("buffer ", i, " '", b.name, "'");
+  plan.dims[i].clear();
+  for (size_t d = 0; d < b.dims.size(); ++d) {
+    Expected<int64_t> dim = artifact::resolveDim(spec, b.dims[d], known);
+    if (!dim)
+      return Status::error(strCat(what, " dim ", d, ": ", dim.message()));
+    if (*dim < 0)
+      return Status::error(strCat(what, " dim ", d, " resolves to ", *dim));
+    plan.dims[i].push_back(*dim);
+  }
+  int64_t bytes;
+  if (!denseBytes(plan.dims[i], dtypeSize(b.dtype), bytes))
+    return Status::error(strCat(what, " of shape ", shapeStr(plan.dims[i]), " is too large"));
+  plan.bytes[i] = bytes;
+  return Status::ok();
+}
+
+} // namespace
+
+InputShapes knownShapes(const ArtifactSpec &spec, const InputShapes &inputs) {
+  InputShapes known = inputs;
+  known.resize(inputs.size() + spec.numDataDims);
+  return known;
+}
+
+Status resolvePending(const ArtifactSpec &spec, ShapePlan &plan, const InputShapes &known,
+                      int32_t b, std::vector<int32_t> &resolved) {
+  if (!plan.pending[b])
+    return Status::ok();
+  const artifact::Buffer &buf = spec.buffers[b];
+  if (buf.kind == BufferKind::Alias)
+    if (Status s = resolvePending(spec, plan, known, buf.index, resolved); !s)
+      return s;
+  if (Status s = resolveBuffer(spec, plan, known, b); !s)
+    return s;
+  if (buf.kind == BufferKind::Alias && plan.bytes[b] != plan.bytes[buf.index])
+    return Status::error(strCat("buffer ", b, " '", buf.name, "' of shape ", shapeStr(plan.dims[b]),
+                                " cannot alias buffer ", buf.index, " of ", plan.bytes[buf.index],
+                                " bytes"));
+  plan.pending[b] = false;
+  resolved.push_back(b);
+  return Status::ok();
+}
+
+Status resolvePendingGrid(const ArtifactSpec &spec, ShapePlan &plan, const InputShapes &known,
+                          size_t l) {
+  if (!plan.pendingGrid[l])
+    return Status::ok();
+  Expected<int64_t> grid = artifact::resolveDim(spec, spec.launches[l].grid, known);
+  if (!grid)
+    return Status::error(strCat("launch ", l, " grid: ", grid.message()));
+  plan.grids[l] = std::max<int64_t>(*grid, 0);
+  plan.pendingGrid[l] = false;
+  return Status::ok();
+}
+
 Expected<ShapePlan> planShapes(const ArtifactSpec &spec_, const InputShapes &shapes) {
   ShapePlan plan;
   size_t numBuffers = spec_.buffers.size();
   plan.dims.resize(numBuffers);
   plan.bytes.resize(numBuffers);
+  plan.pending.assign(numBuffers, false);
+  plan.pendingGrid.assign(spec_.launches.size(), false);
   for (size_t i = 0; i < numBuffers; ++i) {
     const artifact::Buffer &b = spec_.buffers[i];
     std::string what = strCat("buffer ", i, " '", b.name, "'");
+    bool pending = false;
+    for (int64_t d : b.dims)
+      pending |= usesDataDims(spec_, d);
+    // An alias of a pending buffer waits for it.
+    for (int32_t r = i; !pending && spec_.buffers[r].kind == BufferKind::Alias;) {
+      r = spec_.buffers[r].index;
+      if (r < 0 || static_cast<size_t>(r) >= numBuffers)
+        break;
+      for (int64_t d : spec_.buffers[r].dims)
+        pending |= usesDataDims(spec_, d);
+    }
+    if (pending) {
+      plan.pending[i] = plan.hasPending = true;
+      continue;
+    }
     for (size_t d = 0; d < b.dims.size(); ++d) {
       Expected<int64_t> dim = artifact::resolveDim(spec_, b.dims[d], shapes);
       if (!dim)
@@ -96,6 +195,8 @@ Expected<ShapePlan> planShapes(const ArtifactSpec &spec_, const InputShapes &sha
   // stays within them, and a symbolic reshape whose sizes do not fit is an error.
   for (size_t i = 0; i < numBuffers; ++i) {
     const artifact::Buffer &b = spec_.buffers[i];
+    if (plan.pending[i])
+      continue;
     if (b.kind == BufferKind::Alias && plan.bytes[i] != plan.bytes[b.index])
       return Status::error(strCat("buffer ", i, " '", b.name, "' of shape ",
                                   shapeStr(plan.dims[i]), " (", plan.bytes[i],
@@ -103,6 +204,11 @@ Expected<ShapePlan> planShapes(const ArtifactSpec &spec_, const InputShapes &sha
                                   plan.bytes[b.index], " bytes"));
   }
   for (size_t l = 0; l < spec_.launches.size(); ++l) {
+    if (usesDataDims(spec_, spec_.launches[l].grid)) {
+      plan.pendingGrid[l] = plan.hasPending = true;
+      plan.grids.push_back(0);
+      continue;
+    }
     Expected<int64_t> grid = artifact::resolveDim(spec_, spec_.launches[l].grid, shapes);
     if (!grid)
       return Status::error(strCat("launch ", l, " grid: ", grid.message()));

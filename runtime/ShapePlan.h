@@ -22,6 +22,12 @@ struct ShapePlan {
   std::vector<uint64_t> bytes;            // per buffer
   std::vector<int64_t> grids;             // per launch: useful workgroups/blocks, >= 0
   artifact::MemoryPlan memory;
+  /// Buffers whose dims, and launches whose grids, use data dims (artifact.h): a run
+  /// resolves them once the host launches before them have decided those dims. Pending
+  /// intermediates are not in the arena: a run allocates them when they resolve.
+  std::vector<bool> pending;
+  std::vector<bool> pendingGrid;
+  bool hasPending = false;
 };
 
 /// Checks count, dtype, shape and byte size of `inputs` against the artifact, and that
@@ -30,6 +36,18 @@ Status checkInputs(const artifact::ArtifactSpec &spec, const std::vector<Tensor>
 
 /// Resolves dims, sizes, grids and the memory plan for one input-shape signature.
 Expected<ShapePlan> planShapes(const artifact::ArtifactSpec &spec, const InputShapes &shapes);
+
+/// The shapes a run knows: the input shapes, then one entry per data dim, [value] once
+/// a host launch has decided it and empty before.
+InputShapes knownShapes(const artifact::ArtifactSpec &spec, const InputShapes &inputs);
+
+/// Resolves the pending dims of buffer `b` and of the buffers it aliases from `known`,
+/// and appends each buffer resolved, the buffer owning the bytes first.
+Status resolvePending(const artifact::ArtifactSpec &spec, ShapePlan &plan, const InputShapes &known,
+                      int32_t b, std::vector<int32_t> &resolved);
+/// Resolves launch `l`'s grid if it is pending.
+Status resolvePendingGrid(const artifact::ArtifactSpec &spec, ShapePlan &plan,
+                          const InputShapes &known, size_t l);
 
 /// The address of every buffer of a run: inputs at `inputAddress(buffer)`, weights at
 /// `weights` + their offset, intermediates at `arena` + their planned offset, aliases

@@ -17,7 +17,7 @@
 
 namespace dlc::artifact {
 
-constexpr uint32_t kFormatVersion = 2;
+constexpr uint32_t kFormatVersion = 3;
 
 enum class Target : int8_t { Cpu = 0, Cuda = 1 };
 enum class BufferKind : int8_t { Input = 0, Weight = 1, Intermediate = 2, Alias = 3 };
@@ -66,6 +66,15 @@ struct Launch {
   int32_t sharedMemory = 0;
   /// Shared memory the kernel itself declares (static; for inspect).
   int32_t staticSharedMemory = 0;
+  /// A host launch (kernel -1): an op the runtime runs between kernels because its
+  /// output size depends on data (runtime/HostOps.cpp), with its parameters.
+  std::string hostOp;
+  std::vector<int64_t> hostInts;
+  std::vector<double> hostFloats;
+  /// The data-dependent dim the host op decides, or -1.
+  int32_t dataDim = -1;
+
+  bool isHost() const { return !hostOp.empty(); }
 };
 
 struct ArtifactSpec {
@@ -84,6 +93,10 @@ struct ArtifactSpec {
   std::vector<uint8_t> code;    // CPU shared object or PTX text
   /// A training step's input and output roles (empty for other models).
   StepSignature step;
+  /// Dims that host launches decide at run time. Shape expressions read data dim k as
+  /// dim 0 of input `inputs.size() + k` (InputDim opcode), so a run evaluates them over
+  /// the input shapes followed by one [value] entry per data dim known so far.
+  int32_t numDataDims = 0;
 };
 
 /// Serializes a spec into the bytes of a .dlc file.

@@ -16,6 +16,8 @@ LogicalResult assignGpuLaunches(ModuleOp module, artifact::ArtifactSpec &spec) {
   using namespace artifact;
   auto gpuModule = module.lookupSymbol<gpu::GPUModuleOp>("dlc_kernels");
   for (Launch &launch : spec.launches) {
+    if (launch.isHost())
+      continue;
     const Kernel &k = spec.kernels[launch.kernel];
     // A gpu.func, or with GPU emulation on the CPU the kernel function itself.
     Operation *func = gpuModule ? gpuModule.lookupSymbol(k.name) : nullptr;

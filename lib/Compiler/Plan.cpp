@@ -69,8 +69,9 @@ DType dtypeOf(Type t) {
   return DType::Undefined;
 }
 
-/// Appends `e` as postfix code.
-LogicalResult encodeExpr(AffineExpr e, std::vector<int64_t> &code) {
+/// Appends `e` as postfix code; data dims become dims of inputs after the `numInputs`
+/// graph inputs (artifact.h).
+LogicalResult encodeExpr(AffineExpr e, int64_t numInputs, std::vector<int64_t> &code) {
   using namespace artifact;
   if (auto c = dyn_cast<AffineConstantExpr>(e)) {
     code.insert(code.end(), {Const, c.getValue()});
@@ -80,11 +81,15 @@ LogicalResult encodeExpr(AffineExpr e, std::vector<int64_t> &code) {
     unsigned pos = s.getPosition();
     if (pos >= (1u << 30))
       return failure(); // A dim with no known relation to the graph inputs.
-    code.insert(code.end(), {InputDim, int64_t(pos / kMaxRank), int64_t(pos % kMaxRank)});
+    int64_t input = pos / kMaxRank;
+    if (input >= kDataDimInput)
+      input = numInputs + (input - kDataDimInput);
+    code.insert(code.end(), {InputDim, input, int64_t(pos % kMaxRank)});
     return success();
   }
   auto bin = dyn_cast<AffineBinaryOpExpr>(e);
-  if (!bin || failed(encodeExpr(bin.getLHS(), code)) || failed(encodeExpr(bin.getRHS(), code)))
+  if (!bin || failed(encodeExpr(bin.getLHS(), numInputs, code)) ||
+      failed(encodeExpr(bin.getRHS(), numInputs, code)))
     return failure();
   switch (e.getKind()) {
   case AffineExprKind::Add:
@@ -142,6 +147,8 @@ public:
 private:
   FailureOr<std::vector<int64_t>> encodeShape(Operation *at, const SymShape &shape);
   FailureOr<int32_t> addBuffer(Value v, artifact::BufferKind kind, int32_t index = -1);
+  /// A host launch for an op whose output size depends on data (runtime/HostOps.cpp).
+  LogicalResult addHostLaunch(Operation *op);
 
   func::FuncOp main;
   artifact::ArtifactSpec spec;
@@ -160,7 +167,7 @@ FailureOr<std::vector<int64_t>> PlanBuilder::encodeShape(Operation *at, const Sy
     auto it = exprIndex.find(e);
     if (it == exprIndex.end()) {
       std::vector<int64_t> code;
-      if (failed(encodeExpr(e, code)))
+      if (failed(encodeExpr(e, main.getNumArguments(), code)))
         return at->emitError("a dynamic dim of this value cannot be expressed in terms of "
                              "the graph inputs' dims"),
                failure();
@@ -191,6 +198,41 @@ FailureOr<int32_t> PlanBuilder::addBuffer(Value v, artifact::BufferKind kind, in
   spec.buffers.push_back(std::move(buf));
   bufferOf[v] = id;
   return id;
+}
+
+LogicalResult PlanBuilder::addHostLaunch(Operation *op) {
+  artifact::Launch launch;
+  launch.kernel = -1;
+  for (Value v : op->getOperands())
+    launch.bindings.push_back(bufferOf.lookup(v));
+  launch.numInputs = launch.bindings.size();
+  for (Value r : op->getResults()) {
+    auto id = addBuffer(r, artifact::BufferKind::Intermediate);
+    if (failed(id))
+      return failure();
+    launch.bindings.push_back(*id);
+  }
+  if (auto nz = dyn_cast<NonZeroOp>(op)) {
+    launch.hostOp = "NonZero";
+    launch.dataDim = nz.getDataDim();
+  } else if (auto u = dyn_cast<UniqueOp>(op)) {
+    launch.hostOp = "Unique";
+    int64_t axis = u.getAxis().value_or(0);
+    if (axis < 0)
+      axis += cast<RankedTensorType>(u.getX().getType()).getRank();
+    launch.hostInts = {u.getSorted(), u.getAxis().has_value(), axis};
+    launch.dataDim = u.getDataDim();
+  } else if (auto nms = dyn_cast<NonMaxSuppressionOp>(op)) {
+    launch.hostOp = "NonMaxSuppression";
+    launch.hostInts = {nms.getCenterPointBox(), nms.getHasMaxOutput(), nms.getHasIouThreshold(),
+                       nms.getHasScoreThreshold()};
+    launch.dataDim = nms.getDataDim();
+  } else {
+    return op->emitOpError("has no host implementation"), failure();
+  }
+  spec.numDataDims = std::max<int32_t>(spec.numDataDims, launch.dataDim + 1);
+  spec.launches.push_back(std::move(launch));
+  return success();
 }
 
 FailureOr<artifact::ArtifactSpec> PlanBuilder::build() {
@@ -276,6 +318,9 @@ FailureOr<artifact::ArtifactSpec> PlanBuilder::build() {
         kernel.signature.push_back(infoFor(r.getType(), ""));
       spec.kernels.push_back(std::move(kernel));
       spec.launches.push_back(std::move(launch));
+    } else if (op.hasTrait<OpTrait::HostKind>()) {
+      if (failed(addHostLaunch(&op)))
+        return failure();
     } else if (auto ret = dyn_cast<func::ReturnOp>(op)) {
       for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
         std::string name = outNames && i < outNames.size() ? cast<StringAttr>(outNames[i]).str()
@@ -336,6 +381,8 @@ struct PlanGridAlgebra {
 LogicalResult assignGrids(ModuleOp module, artifact::ArtifactSpec &spec) {
   auto gpuModule = module.lookupSymbol<gpu::GPUModuleOp>("dlc_kernels");
   for (artifact::Launch &launch : spec.launches) {
+    if (launch.isHost())
+      continue;
     const artifact::Kernel &k = spec.kernels[launch.kernel];
     // A gpu.func, or (CPU, GPU emulation) the kernel function itself.
     Operation *func = gpuModule ? gpuModule.lookupSymbol(k.name) : nullptr;

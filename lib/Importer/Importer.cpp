@@ -463,6 +463,33 @@ FailureOr<SmallVector<Value>> ModelImporter::inlineGraph(const onnx::GraphProto 
   return outs;
 }
 
+/// Adds to `names` the values `g` reads from enclosing scopes (names its nodes, and the
+/// subgraphs nested in them, use but `g` does not define).
+static void outerScopeNames(const onnx::GraphProto &g, std::set<std::string> &names) {
+  std::set<std::string> local, used;
+  for (const auto &in : g.input())
+    local.insert(in.name());
+  for (const auto &t : g.initializer())
+    local.insert(t.name());
+  for (const auto &node : g.node()) {
+    for (const std::string &o : node.output())
+      local.insert(o);
+    for (const std::string &in : node.input())
+      used.insert(in);
+    for (const auto &a : node.attribute()) {
+      if (a.has_g())
+        outerScopeNames(a.g(), used);
+      for (const auto &sub : a.graphs())
+        outerScopeNames(sub, used);
+    }
+  }
+  for (const auto &o : g.output())
+    used.insert(o.name());
+  for (const std::string &u : used)
+    if (!u.empty() && !local.count(u))
+      names.insert(u);
+}
+
 LogicalResult ModelImporter::importNodes(const onnx::GraphProto &g) {
   // Kahn's algorithm over value names: a node is ready once all its inputs exist.
   size_t n = g.node_size();
@@ -475,7 +502,15 @@ LogicalResult ModelImporter::importNodes(const onnx::GraphProto &g) {
         produced.insert(o);
   for (size_t i = 0; i < n; ++i) {
     const auto &node = g.node(i);
-    for (const std::string &in : node.input()) {
+    // A node waits for its inputs and for the outer-scope values its subgraphs read.
+    std::set<std::string> needs(node.input().begin(), node.input().end());
+    for (const auto &a : node.attribute()) {
+      if (a.has_g())
+        outerScopeNames(a.g(), needs);
+      for (const auto &sub : a.graphs())
+        outerScopeNames(sub, needs);
+    }
+    for (const std::string &in : needs) {
       if (in.empty() || values.count(in))
         continue;
       if (!produced.count(in)) {

@@ -27,6 +27,9 @@ OpRegistry &OpRegistry::get() {
     registerNormOps(*reg);
     registerAttentionOps(*reg);
     registerContribOps(*reg);
+    registerRecurrentOps(*reg);
+    registerControlFlowOps(*reg);
+    registerDynamicOps(*reg);
     return reg;
   }();
   return *r;
@@ -104,6 +107,39 @@ std::optional<DenseElementsAttr> NodeImporter::constInput(size_t i) const {
       usedArgConstants->insert(v);
     return it->second;
   }
+  return foldedValue(v);
+}
+
+std::optional<DenseElementsAttr> NodeImporter::foldedValue(Value v, int depth) const {
+  DenseElementsAttr d;
+  if (matchPattern(v, m_Constant(&d)))
+    return d;
+  if (auto it = argConstants.find(v); it != argConstants.end()) {
+    if (usedArgConstants)
+      usedArgConstants->insert(v);
+    return it->second;
+  }
+  Operation *op = v.getDefiningOp();
+  if (!op || depth > 32 || op->getNumRegions())
+    return std::nullopt;
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  if (!t || !t.hasStaticShape() || t.getNumElements() > 4096)
+    return std::nullopt;
+  SmallVector<Attribute> operands;
+  for (Value o : op->getOperands()) {
+    std::optional<DenseElementsAttr> c = foldedValue(o, depth + 1);
+    if (!c)
+      return std::nullopt;
+    operands.push_back(*c);
+  }
+  SmallVector<OpFoldResult> results;
+  if (failed(op->fold(operands, results)) || results.size() != op->getNumResults())
+    return std::nullopt;
+  OpFoldResult r = results[cast<OpResult>(v).getResultNumber()];
+  if (auto a = dyn_cast_if_present<Attribute>(r))
+    return dyn_cast<DenseElementsAttr>(a);
+  if (auto same = dyn_cast_if_present<Value>(r); same && same != v)
+    return foldedValue(same, depth + 1);
   return std::nullopt;
 }
 

@@ -70,6 +70,9 @@ mlir::LogicalResult importAveragePoolCountingPads(NodeImporter &n);
 void registerNormOps(OpRegistry &r);
 void registerAttentionOps(OpRegistry &r);
 void registerContribOps(OpRegistry &r);
+void registerRecurrentOps(OpRegistry &r);
+void registerControlFlowOps(OpRegistry &r);
+void registerDynamicOps(OpRegistry &r);
 
 /// Everything a handler needs for one node: inputs, attributes, a builder and the
 /// symbolic shapes of values, plus helpers to create and fold ops.
@@ -113,6 +116,9 @@ public:
 
   /// The compile-time constant value of input `i`, or nullopt if it is not constant.
   std::optional<mlir::DenseElementsAttr> constInput(size_t i) const;
+  /// The value of `v` when it is a constant, a JIT-specialized graph input, or computed
+  /// from such values by ops that fold (their folders evaluate it).
+  std::optional<mlir::DenseElementsAttr> foldedValue(mlir::Value v, int depth = 0) const;
   /// Input `i` as a list of integers; emits "input N (what) must be a compile-time
   /// constant" and fails when it is not constant.
   mlir::FailureOr<std::vector<int64_t>> constInts(size_t i, const char *what);

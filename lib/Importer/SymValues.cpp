@@ -359,6 +359,18 @@ std::optional<SmallVector<AffineExpr>> NodeImporter::structuralSymValue(Operatio
       out.push_back((*data)[i]);
     return out;
   }
+  if (auto s = dyn_cast<SplitOp>(op)) {
+    auto data = symValue(s.getX());
+    if (!data || s.getAxis() != 0)
+      return std::nullopt;
+    unsigned k = cast<OpResult>(v).getResultNumber();
+    int64_t start = 0;
+    for (unsigned i = 0; i < k; ++i)
+      start += s.getSizes()[i];
+    if (start + s.getSizes()[k] > (int64_t)data->size())
+      return std::nullopt;
+    return SymVec(data->begin() + start, data->begin() + start + s.getSizes()[k]);
+  }
   if (isa<ReduceSumOp, ReduceProdOp>(op)) {
     auto in = symValue(op->getOperand(0));
     if (!in)

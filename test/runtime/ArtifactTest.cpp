@@ -234,7 +234,7 @@ TEST(Artifact, RejectsBadVersion) {
   std::vector<uint8_t> bytes = serialize(makeSpec());
   bytes[8] = 7;
   EXPECT_EQ(parse(bytes.data(), bytes.size()).message(),
-            "artifact format version 7 is not supported (this runtime reads version 2)");
+            "artifact format version 7 is not supported (this runtime reads version 3)");
 }
 
 TEST(Artifact, RejectsOversizedTable) {

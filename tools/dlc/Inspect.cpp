@@ -51,6 +51,10 @@ std::string exprText(const artifact::ArtifactSpec &spec, const std::vector<int64
     } else if (op == InputDim && pc + 2 < code.size()) {
       size_t input = code[pc + 1], dim = code[pc + 2];
       pc += 2;
+      if (input >= spec.inputs.size()) { // a data dim, decided by a host launch
+        stack.push_back("data" + std::to_string(input - spec.inputs.size()));
+        continue;
+      }
       const TensorInfo &t = spec.inputs.at(input);
       stack.push_back(dim < t.dimNames.size() && !t.dimNames[dim].empty()
                           ? t.dimNames[dim]
@@ -129,7 +133,10 @@ Status inspect(const std::string &path, bool json, std::ostream &os) {
     os << "\n  ],\n  \"launches\": [";
     for (size_t i = 0; i < spec.launches.size(); ++i) {
       const artifact::Launch &l = spec.launches[i];
-      os << (i ? ",\n    " : "\n    ") << "{\"kernel\": " << l.kernel << ", \"grid\": "
+      os << (i ? ",\n    " : "\n    ") << "{\"kernel\": " << l.kernel;
+      if (l.isHost())
+        os << ", \"host_op\": " << jsonString(l.hostOp) << ", \"data_dim\": " << l.dataDim;
+      os << ", \"grid\": "
          << jsonString(l.grid < 0 ? exprText(spec, spec.exprs[-(l.grid + 1)])
                                   : std::to_string(l.grid))
          << ", \"block\": " << (l.block.empty() ? 1 : l.block[0])
@@ -160,6 +167,13 @@ Status inspect(const std::string &path, bool json, std::ostream &os) {
   os << "launches: " << spec.launches.size() << "\n";
   bool cuda = spec.target == artifact::Target::Cuda;
   for (const artifact::Launch &l : spec.launches) {
+    if (l.isHost()) {
+      os << "  host " << l.hostOp << " (decides data dim " << l.dataDim << ") buffers";
+      for (int32_t b : l.bindings)
+        os << " " << b;
+      os << "\n";
+      continue;
+    }
     os << "  " << spec.kernels[l.kernel].name << " grid "
        << (l.grid < 0 ? exprText(spec, spec.exprs[-(l.grid + 1)]) : std::to_string(l.grid));
     if (cuda)

@@ -1,0 +1,366 @@
+//===- HostOps.cpp - NonZero, Unique, NonMaxSuppression on the host -------===//
+//
+// Parameters (Launch::hostInts) and bindings of each op:
+//   NonZero           x -> indices [rank(x), n];                     ints: none
+//   Unique            x -> y, indices, inverse_indices, counts;      ints: sorted, has_axis, axis
+//   NonMaxSuppression boxes, scores[, max_output_boxes_per_class][, iou_threshold]
+//                     [, score_threshold] -> selected [n, 3];        ints: center_point_box,
+//                     has_max_output, has_iou_threshold, has_score_threshold
+// Each decides one data dim, n. The semantics are the ONNX spec's, with onnxruntime's
+// choices where it leaves room (NonMaxSuppression's tie order and IoU rule).
+//
+//===----------------------------------------------------------------------===//
+#include "HostOps.h"
+
+#include "Support.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
+namespace dlc {
+namespace {
+
+float halfToFloat(uint16_t h) {
+  uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  uint32_t bits;
+  if (exp == 0) {
+    if (mant == 0) {
+      bits = sign;
+    } else { // subnormal: normalize
+      int e = -1;
+      do {
+        ++e;
+        mant <<= 1;
+      } while (!(mant & 0x400));
+      bits = sign | ((127 - 15 - e) << 23) | ((mant & 0x3ff) << 13);
+    }
+  } else if (exp == 31) {
+    bits = sign | 0x7f800000u | (mant << 13);
+  } else {
+    bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+/// Element `i` of `t` as a double (float and integer types up to 32 bits are exact).
+double valueAt(const Tensor &t, int64_t i) {
+  const uint8_t *p = t.data.data() + i * dtypeSize(t.dtype);
+  auto load = [&](auto v) {
+    std::memcpy(&v, p, sizeof(v));
+    return v;
+  };
+  switch (t.dtype) {
+  case DType::Float:
+    return load(float());
+  case DType::Double:
+    return load(double());
+  case DType::Float16:
+    return halfToFloat(load(uint16_t()));
+  case DType::BFloat16: {
+    uint32_t bits = uint32_t(load(uint16_t())) << 16;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+  }
+  case DType::Int8:
+    return load(int8_t());
+  case DType::Int16:
+    return load(int16_t());
+  case DType::Int32:
+    return load(int32_t());
+  case DType::Int64:
+    return (double)load(int64_t());
+  case DType::UInt8:
+  case DType::Bool:
+    return load(uint8_t());
+  case DType::UInt16:
+    return load(uint16_t());
+  case DType::UInt32:
+    return load(uint32_t());
+  case DType::UInt64:
+    return (double)load(uint64_t());
+  default:
+    return *p;
+  }
+}
+
+/// Whether element `i` of `t` is not zero (NaN is not zero; -0.0 is).
+bool nonZeroAt(const Tensor &t, int64_t i) {
+  size_t size = dtypeSize(t.dtype);
+  const uint8_t *p = t.data.data() + i * size;
+  switch (t.dtype) {
+  case DType::Float:
+  case DType::Double:
+  case DType::Float16:
+  case DType::BFloat16:
+    return valueAt(t, i) != 0.0;
+  case DType::Float8E4M3FN:
+  case DType::Float8E5M2:
+    return (*p & 0x7f) != 0;
+  case DType::Float4E2M1:
+    return (*p & 0x7) != 0;
+  case DType::Float8E8M0:
+    return true; // no zero in the format
+  default:
+    for (size_t k = 0; k < size; ++k)
+      if (p[k])
+        return true;
+    return false;
+  }
+}
+
+/// Three-way comparison of elements `a` and `b` of `t` by value.
+int compareAt(const Tensor &t, int64_t a, int64_t b) {
+  auto cmp = [](auto x, auto y) { return x < y ? -1 : (y < x ? 1 : 0); };
+  if (t.dtype == DType::Int64) {
+    const int64_t *p = t.as<int64_t>();
+    return cmp(p[a], p[b]);
+  }
+  if (t.dtype == DType::UInt64) {
+    const uint64_t *p = t.as<uint64_t>();
+    return cmp(p[a], p[b]);
+  }
+  return cmp(valueAt(t, a), valueAt(t, b));
+}
+
+Expected<HostResult> nonZero(const Tensor &x) {
+  int64_t n = x.numElements(), rank = x.shape.size();
+  std::vector<int64_t> hits;
+  for (int64_t i = 0; i < n; ++i)
+    if (nonZeroAt(x, i))
+      hits.push_back(i);
+  int64_t count = hits.size();
+  Tensor out(DType::Int64, {rank, count});
+  int64_t *o = out.as<int64_t>();
+  for (int64_t k = 0; k < count; ++k) {
+    int64_t rem = hits[k];
+    for (int64_t d = rank; d-- > 0;) {
+      o[d * count + k] = rem % x.shape[d];
+      rem /= x.shape[d];
+    }
+  }
+  return HostResult{{std::move(out)}, count};
+}
+
+Expected<HostResult> unique(const Tensor &x, bool sorted, bool hasAxis, int64_t axis) {
+  // Slices along `axis` (or single elements of the flattened tensor) are the items.
+  std::vector<int64_t> shape = x.shape;
+  if (!hasAxis) {
+    shape = {x.numElements()};
+    axis = 0;
+  }
+  if (axis < 0 || axis >= (int64_t)shape.size())
+    return Status::error(
+        strCat("Unique: axis ", axis, " is out of range for shape ", shapeStr(x.shape)));
+  int64_t outer = 1, inner = 1, items = shape[axis];
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= shape[d];
+  for (size_t d = axis + 1; d < shape.size(); ++d)
+    inner *= shape[d];
+  auto element = [&](int64_t item, int64_t k) { // k-th element of an item, row-major
+    int64_t o = k / inner, i = k % inner;
+    return (o * items + item) * inner + i;
+  };
+  int64_t itemSize = outer * inner;
+  auto compare = [&](int64_t a, int64_t b) {
+    for (int64_t k = 0; k < itemSize; ++k)
+      if (int c = compareAt(x, element(a, k), element(b, k)))
+        return c;
+    return 0;
+  };
+  // Group equal items: sort their indices (stably: ties keep first occurrence first).
+  std::vector<int64_t> order(items);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return compare(a, b) < 0; });
+  std::vector<int64_t> first, counts, inverse(items);
+  std::vector<int64_t> groupOf(items);
+  for (size_t i = 0; i < order.size(); ++i) {
+    if (i == 0 || compare(order[i - 1], order[i]) != 0) {
+      first.push_back(order[i]);
+      counts.push_back(0);
+    }
+    groupOf[order[i]] = first.size() - 1;
+    ++counts.back();
+  }
+  // Output order: sorted by value, or by first occurrence.
+  std::vector<int64_t> rank(first.size());
+  std::iota(rank.begin(), rank.end(), 0);
+  if (!sorted)
+    std::stable_sort(rank.begin(), rank.end(),
+                     [&](int64_t a, int64_t b) { return first[a] < first[b]; });
+  std::vector<int64_t> position(first.size());
+  for (size_t k = 0; k < rank.size(); ++k)
+    position[rank[k]] = k;
+  int64_t n = first.size();
+  std::vector<int64_t> yShape = shape;
+  yShape[axis] = n;
+  Tensor y(x.dtype, yShape), indices(DType::Int64, {n}), inv(DType::Int64, {items}),
+      cnt(DType::Int64, {n});
+  size_t es = dtypeSize(x.dtype);
+  for (int64_t k = 0; k < n; ++k) {
+    int64_t item = first[rank[k]];
+    indices.as<int64_t>()[k] = item;
+    cnt.as<int64_t>()[k] = counts[rank[k]];
+    for (int64_t e = 0; e < itemSize; ++e) {
+      int64_t o = e / inner, i = e % inner;
+      std::memcpy(y.data.data() + ((o * n + k) * inner + i) * es,
+                  x.data.data() + element(item, e) * es, es);
+    }
+  }
+  for (int64_t i = 0; i < items; ++i)
+    inv.as<int64_t>()[i] = position[groupOf[i]];
+  return HostResult{{std::move(y), std::move(indices), std::move(inv), std::move(cnt)}, n};
+}
+
+template <typename T>
+bool suppressByIou(const T *b1, const T *b2, bool centerPointBox, T iouThreshold) {
+  T x1Min, x1Max, x2Min, x2Max, y1Min, y1Max, y2Min, y2Max;
+  if (!centerPointBox) {
+    x1Min = std::min(b1[1], b1[3]), x1Max = std::max(b1[1], b1[3]);
+    x2Min = std::min(b2[1], b2[3]), x2Max = std::max(b2[1], b2[3]);
+    y1Min = std::min(b1[0], b1[2]), y1Max = std::max(b1[0], b1[2]);
+    y2Min = std::min(b2[0], b2[2]), y2Max = std::max(b2[0], b2[2]);
+  } else {
+    x1Min = b1[0] - b1[2] / 2, x1Max = b1[0] + b1[2] / 2;
+    x2Min = b2[0] - b2[2] / 2, x2Max = b2[0] + b2[2] / 2;
+    y1Min = b1[1] - b1[3] / 2, y1Max = b1[1] + b1[3] / 2;
+    y2Min = b2[1] - b2[3] / 2, y2Max = b2[1] + b2[3] / 2;
+  }
+  T ixMin = std::max(x1Min, x2Min), ixMax = std::min(x1Max, x2Max);
+  if (ixMax <= ixMin)
+    return false;
+  T iyMin = std::max(y1Min, y2Min), iyMax = std::min(y1Max, y2Max);
+  if (iyMax <= iyMin)
+    return false;
+  T inter = (ixMax - ixMin) * (iyMax - iyMin);
+  if (inter <= 0)
+    return false;
+  T area1 = (x1Max - x1Min) * (y1Max - y1Min), area2 = (x2Max - x2Min) * (y2Max - y2Min);
+  T uni = area1 + area2 - inter;
+  if (area1 <= 0 || area2 <= 0 || uni <= 0)
+    return false;
+  return inter / uni > iouThreshold;
+}
+
+template <typename T>
+Expected<HostResult> nms(const Tensor &boxes, const Tensor &scores, int64_t maxOut,
+                         double iouThreshold, std::optional<double> scoreThreshold,
+                         bool centerPointBox) {
+  if (boxes.shape.size() != 3 || boxes.shape[2] != 4 || scores.shape.size() != 3 ||
+      scores.shape[0] != boxes.shape[0] || scores.shape[2] != boxes.shape[1])
+    return Status::error(strCat("NonMaxSuppression: boxes ", shapeStr(boxes.shape), " and scores ",
+                                shapeStr(scores.shape),
+                                " must be [batch, boxes, 4] and [batch, classes, boxes]"));
+  int64_t batches = boxes.shape[0], numBoxes = boxes.shape[1], classes = scores.shape[1];
+  const T *bx = boxes.as<T>(), *sc = scores.as<T>();
+  T iou = static_cast<T>(iouThreshold);
+  std::vector<int64_t> out;
+  std::vector<int64_t> candidates, selected;
+  for (int64_t b = 0; b < batches; ++b)
+    for (int64_t c = 0; c < classes; ++c) {
+      const T *s = sc + (b * classes + c) * numBoxes;
+      candidates.clear();
+      for (int64_t i = 0; i < numBoxes; ++i)
+        if (!scoreThreshold || s[i] > static_cast<T>(*scoreThreshold))
+          candidates.push_back(i);
+      // Highest score first; equal scores: lower index first.
+      std::stable_sort(candidates.begin(), candidates.end(),
+                       [&](int64_t x, int64_t y) { return s[x] > s[y]; });
+      selected.clear();
+      for (int64_t i : candidates) {
+        if ((int64_t)selected.size() >= maxOut)
+          break;
+        bool keep = true;
+        for (int64_t j : selected)
+          if (suppressByIou(bx + (b * numBoxes + i) * 4, bx + (b * numBoxes + j) * 4,
+                            centerPointBox, iou)) {
+            keep = false;
+            break;
+          }
+        if (keep) {
+          selected.push_back(i);
+          out.insert(out.end(), {b, c, i});
+        }
+      }
+    }
+  int64_t n = out.size() / 3;
+  Tensor t(DType::Int64, {n, 3});
+  std::copy(out.begin(), out.end(), t.as<int64_t>());
+  return HostResult{{std::move(t)}, n};
+}
+
+struct HostOpInfo {
+  const char *name;
+  size_t ints;
+  size_t minInputs, maxInputs, outputs;
+};
+
+constexpr HostOpInfo kHostOps[] = {
+    {"NonZero", 0, 1, 1, 1},
+    {"Unique", 3, 1, 1, 4},
+    {"NonMaxSuppression", 4, 2, 5, 1},
+};
+
+const HostOpInfo *findHostOp(const std::string &name) {
+  for (const HostOpInfo &op : kHostOps)
+    if (name == op.name)
+      return &op;
+  return nullptr;
+}
+
+} // namespace
+
+Status checkHostOp(const artifact::Launch &l) {
+  const HostOpInfo *op = findHostOp(l.hostOp);
+  if (!op)
+    return Status::error("unknown host op");
+  size_t inputs = l.numInputs, outputs = l.bindings.size() - l.numInputs;
+  if (l.hostInts.size() != op->ints || inputs < op->minInputs || inputs > op->maxInputs ||
+      outputs != op->outputs)
+    return Status::error(strCat("has ", l.hostInts.size(), " parameters, ", inputs, " inputs and ",
+                                outputs, " outputs"));
+  if (l.hostOp == "NonMaxSuppression" && inputs != 2 + size_t(l.hostInts[1] != 0) +
+                                                       size_t(l.hostInts[2] != 0) +
+                                                       size_t(l.hostInts[3] != 0))
+    return Status::error(strCat("binds ", inputs, " inputs, not those its parameters name"));
+  return Status::ok();
+}
+
+Expected<HostResult> runHostOp(const artifact::Launch &l, const std::vector<Tensor> &in) {
+  if (l.hostOp == "NonZero")
+    return nonZero(in[0]);
+  if (l.hostOp == "Unique")
+    return unique(in[0], l.hostInts[0] != 0, l.hostInts[1] != 0, l.hostInts[2]);
+  // NonMaxSuppression
+  size_t next = 2;
+  int64_t maxOut = 0;
+  double iou = 0;
+  std::optional<double> scoreThreshold;
+  auto scalar = [&](const Tensor &t) { return t.numElements() ? valueAt(t, 0) : 0.0; };
+  if (l.hostInts[1]) {
+    const Tensor &t = in[next++];
+    maxOut = t.numElements() == 0      ? 0
+             : t.dtype == DType::Int64 ? t.as<int64_t>()[0]
+                                       : (int64_t)scalar(t);
+  }
+  if (l.hostInts[2])
+    iou = scalar(in[next++]);
+  if (l.hostInts[3] && in[next].numElements())
+    scoreThreshold = scalar(in[next]);
+  maxOut = std::max<int64_t>(maxOut, 0);
+  bool center = l.hostInts[0] != 0;
+  if (in[0].dtype != in[1].dtype)
+    return Status::error("NonMaxSuppression: boxes and scores differ in dtype");
+  if (in[0].dtype == DType::Float)
+    return nms<float>(in[0], in[1], maxOut, iou, scoreThreshold, center);
+  if (in[0].dtype == DType::Double)
+    return nms<double>(in[0], in[1], maxOut, iou, scoreThreshold, center);
+  return Status::error(strCat("NonMaxSuppression: unsupported dtype ", dtypeName(in[0].dtype)));
+}
+
+} // namespace dlc

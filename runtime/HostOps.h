@@ -1,0 +1,32 @@
+//===- HostOps.h - Ops the runtime runs between kernels ---------*- C++ -*-===//
+//
+// Ops whose output size depends on the data (NonZero, Unique, NonMaxSuppression) are
+// host launches in the plan: the executor hands the op its inputs as host tensors, runs
+// it here and learns the size of the output from it. The plan continues from there:
+// shape expressions read the size as a data dim (artifact.h), and buffers whose dims use
+// it are allocated once it is known. On CUDA this is a synchronization point: the
+// inputs are copied to the host and the outputs back (docs/architecture.md).
+//
+//===----------------------------------------------------------------------===//
+#ifndef DLC_RUNTIME_HOSTOPS_H
+#define DLC_RUNTIME_HOSTOPS_H
+
+#include "dlc/artifact.h"
+
+namespace dlc {
+
+/// Checks a host launch's op name and the counts of its parameters and bindings.
+Status checkHostOp(const artifact::Launch &launch);
+
+/// What a host op computes: its outputs and the value of the data dim it decides.
+struct HostResult {
+  std::vector<Tensor> outputs;
+  int64_t dataDim = 0;
+};
+
+/// Runs the host op of `launch` on its inputs (absent optional inputs are not bound).
+Expected<HostResult> runHostOp(const artifact::Launch &launch, const std::vector<Tensor> &inputs);
+
+} // namespace dlc
+
+#endif // DLC_RUNTIME_HOSTOPS_H

@@ -1,0 +1,122 @@
+//===- HostOpsTest.cpp - NonZero, Unique, NonMaxSuppression; data dims ----===//
+
+#include "../../runtime/HostOps.h"
+#include "../../runtime/ShapePlan.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+using namespace dlc;
+using namespace dlc::artifact;
+
+namespace {
+
+template <typename T> Tensor tensor(DType dtype, std::vector<int64_t> shape, std::vector<T> v) {
+  Tensor t(dtype, std::move(shape));
+  std::memcpy(t.data.data(), v.data(), v.size() * sizeof(T));
+  return t;
+}
+
+std::vector<int64_t> ints(const Tensor &t) {
+  return std::vector<int64_t>(t.as<int64_t>(), t.as<int64_t>() + t.numElements());
+}
+
+Launch hostLaunch(std::string op, std::vector<int64_t> params, int32_t inputs, int32_t outputs) {
+  Launch l;
+  l.kernel = -1;
+  l.hostOp = std::move(op);
+  l.hostInts = std::move(params);
+  l.numInputs = inputs;
+  for (int32_t i = 0; i < inputs + outputs; ++i)
+    l.bindings.push_back(i);
+  l.dataDim = 0;
+  return l;
+}
+
+TEST(HostOps, NonZeroListsIndicesPerDim) {
+  // -0.0 is zero, NaN is not.
+  Tensor x = tensor<float>(DType::Float, {2, 3}, {0, 1, -0.0f, NAN, 0, 2});
+  Expected<HostResult> r = runHostOp(hostLaunch("NonZero", {}, 1, 1), {x});
+  ASSERT_TRUE(r) << r.message();
+  EXPECT_EQ(r->dataDim, 3);
+  EXPECT_EQ(r->outputs[0].shape, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(ints(r->outputs[0]), (std::vector<int64_t>{0, 1, 1, 1, 0, 2}));
+}
+
+TEST(HostOps, UniqueSortedAndInOrder) {
+  Tensor x = tensor<int64_t>(DType::Int64, {6}, {2, 1, 1, 3, 4, 3});
+  Expected<HostResult> s = runHostOp(hostLaunch("Unique", {1, 0, 0}, 1, 4), {x});
+  ASSERT_TRUE(s) << s.message();
+  EXPECT_EQ(s->dataDim, 4);
+  EXPECT_EQ(ints(s->outputs[0]), (std::vector<int64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(ints(s->outputs[1]), (std::vector<int64_t>{1, 0, 3, 4}));
+  EXPECT_EQ(ints(s->outputs[2]), (std::vector<int64_t>{1, 0, 0, 2, 3, 2}));
+  EXPECT_EQ(ints(s->outputs[3]), (std::vector<int64_t>{2, 1, 2, 1}));
+  Expected<HostResult> u = runHostOp(hostLaunch("Unique", {0, 0, 0}, 1, 4), {x});
+  ASSERT_TRUE(u) << u.message();
+  EXPECT_EQ(ints(u->outputs[0]), (std::vector<int64_t>{2, 1, 3, 4}));
+  EXPECT_EQ(ints(u->outputs[2]), (std::vector<int64_t>{0, 1, 1, 2, 3, 2}));
+}
+
+TEST(HostOps, UniqueRowsAlongAxis) {
+  Tensor x = tensor<float>(DType::Float, {3, 2}, {1, 2, 0, 1, 1, 2});
+  Expected<HostResult> r = runHostOp(hostLaunch("Unique", {1, 1, 0}, 1, 4), {x});
+  ASSERT_TRUE(r) << r.message();
+  EXPECT_EQ(r->outputs[0].shape, (std::vector<int64_t>{2, 2}));
+  const float *y = r->outputs[0].as<float>();
+  EXPECT_EQ(std::vector<float>(y, y + 4), (std::vector<float>{0, 1, 1, 2}));
+  EXPECT_EQ(ints(r->outputs[3]), (std::vector<int64_t>{1, 2}));
+}
+
+TEST(HostOps, NonMaxSuppressionSuppressesOverlaps) {
+  // Box 1 overlaps box 0 (IoU 0.81); box 2 is apart.
+  Tensor boxes =
+      tensor<float>(DType::Float, {1, 3, 4}, {0, 0, 1, 1, 0, 0.1f, 1, 1.1f, 0, 10, 1, 11});
+  Tensor scores = tensor<float>(DType::Float, {1, 1, 3}, {0.9f, 0.95f, 0.5f});
+  Tensor maxOut = tensor<int64_t>(DType::Int64, {1}, {3});
+  Tensor iou = tensor<float>(DType::Float, {1}, {0.5f});
+  Expected<HostResult> r =
+      runHostOp(hostLaunch("NonMaxSuppression", {0, 1, 1, 0}, 4, 1), {boxes, scores, maxOut, iou});
+  ASSERT_TRUE(r) << r.message();
+  EXPECT_EQ(r->dataDim, 2);
+  EXPECT_EQ(ints(r->outputs[0]), (std::vector<int64_t>{0, 0, 1, 0, 0, 2}));
+}
+
+TEST(HostOps, ChecksParametersAndBindings) {
+  EXPECT_FALSE(checkHostOp(hostLaunch("Sort", {}, 1, 1)));
+  EXPECT_FALSE(checkHostOp(hostLaunch("Unique", {1}, 1, 4)));
+  EXPECT_FALSE(checkHostOp(hostLaunch("NonMaxSuppression", {0, 1, 0, 0}, 2, 1)));
+  EXPECT_TRUE(checkHostOp(hostLaunch("NonMaxSuppression", {0, 1, 0, 0}, 3, 1)));
+}
+
+TEST(HostOps, DataDimsResolveDuringARun) {
+  // x[6] -> nonzero -> idx [1, data0] (pending) -> alias [data0] (pending).
+  ArtifactSpec spec;
+  spec.inputs = {{"x", DType::Float, {6}, {""}}};
+  spec.numDataDims = 1;
+  spec.exprs = {{InputDim, 1, 0}};
+  spec.buffers = {{"x", BufferKind::Input, DType::Float, {6}, 0, 0, 0},
+                  {"idx", BufferKind::Intermediate, DType::Int64, {1, -1}, -1, 0, 0},
+                  {"flat", BufferKind::Alias, DType::Int64, {-1}, 1, 0, 0}};
+  spec.launches = {hostLaunch("NonZero", {}, 1, 1)};
+  Expected<ShapePlan> plan = planShapes(spec, {{6}});
+  ASSERT_TRUE(plan) << plan.message();
+  EXPECT_TRUE(plan->hasPending);
+  EXPECT_FALSE(plan->pending[0]);
+  EXPECT_TRUE(plan->pending[1] && plan->pending[2]);
+  InputShapes known = knownShapes(spec, {{6}});
+  std::vector<int32_t> resolved;
+  // Before the host launch decides data dim 0, resolving fails cleanly.
+  EXPECT_FALSE(resolvePending(spec, *plan, known, 2, resolved));
+  known[1] = {4};
+  resolved.clear();
+  Status s = resolvePending(spec, *plan, known, 2, resolved);
+  ASSERT_TRUE(s) << s.message();
+  EXPECT_EQ(resolved, (std::vector<int32_t>{1, 2}));
+  EXPECT_EQ(plan->dims[1], (std::vector<int64_t>{1, 4}));
+  EXPECT_EQ(plan->bytes[2], 32u);
+}
+
+} // namespace
