@@ -49,6 +49,11 @@ struct CompileOptions {
   /// JIT specialization: values of graph inputs that feed compile-time parameters
   /// (e.g. Reshape's shape). Only inputs that need it are baked in.
   std::map<std::string, Tensor> shapeTensorInputs;
+  /// Shape specialization: fixed shapes of graph inputs, by name, replacing their
+  /// symbolic dims (the artifact serves these shapes only). For models whose control
+  /// flow or recurrences need static dims (an If on a dim, an LSTM over a symbolic
+  /// length); JitModel applies it by itself when a symbolic compile fails.
+  std::map<std::string, std::vector<int64_t>> inputShapes;
 
   // Checks and comparisons of the CUDA code path (the tools set these from
   // DLC_EMULATE_GPU, DLC_STRICT_GPU_BLOCKS, DLC_GPU_CONTRACTION_TILES, DLC_FOLD_PAD).
@@ -104,8 +109,10 @@ Expected<std::unique_ptr<Model>> jitFile(const std::string &path,
 /// kMaxSpecializedElements elements are offered to the compiler as compile-time values;
 /// those a node needs (a Reshape's shape that depends on data, not on shapes) are baked
 /// into the compiled variant, which is cached under their values. A run whose values of
-/// those inputs differ compiles (and caches) another variant; symbolic dims never cause
-/// a recompile. Thread-safe.
+/// those inputs differ compiles (and caches) another variant; symbolic dims cause no
+/// recompile, except for a model whose first, symbolic compile fails and compiles for
+/// the actual input shapes (control flow or a recurrence that needs static dims): its
+/// variants are then per input shapes too. Thread-safe.
 class JitModel {
 public:
   static constexpr int64_t kMaxSpecializedElements = 4096;

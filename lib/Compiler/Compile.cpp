@@ -199,6 +199,7 @@ Expected<CompileResult> compileFile(const std::string &path, const CompileOption
   ErrorCollector errors(*ctx);
   importer::ImportOptions importOptions;
   importOptions.maxModelBytes = options.maxModelBytes;
+  importOptions.inputShapes = options.inputShapes;
   for (const auto &[name, tensor] : options.shapeTensorInputs)
     if (Attribute a = tensorAttr(*ctx, tensor))
       importOptions.constantInputs[name] = a;
@@ -243,6 +244,9 @@ struct JitModel::Impl {
   std::vector<std::string> specialized;
   std::map<std::string, std::shared_ptr<Model>> variants;
   size_t compiles = 0;
+  /// The model needs static input shapes (its symbolic compile failed and a compile
+  /// for the actual shapes succeeded): variants are keyed by every input's shape too.
+  bool shapeSpecialized = false;
 
   std::string keyOf(const std::vector<Tensor> &values) const {
     std::string key;
@@ -257,6 +261,12 @@ struct JitModel::Impl {
           key.append(reinterpret_cast<const char *>(t.data.data()), t.data.size());
           key += ";";
         }
+    if (shapeSpecialized)
+      for (const Tensor &t : values) {
+        key += "|";
+        for (int64_t d : t.shape)
+          key += std::to_string(d) + ",";
+      }
     return key;
   }
 };
@@ -290,7 +300,21 @@ Expected<std::vector<Tensor>> JitModel::run(const std::vector<Tensor> &values) {
       for (size_t i = 0; i < values.size() && i < impl_->inputs.size(); ++i)
         if (values[i].numElements() <= kMaxSpecializedElements)
           o.shapeTensorInputs[impl_->inputs[i].name] = values[i];
+      if (impl_->shapeSpecialized)
+        for (size_t i = 0; i < values.size() && i < impl_->inputs.size(); ++i)
+          o.inputShapes[impl_->inputs[i].name] = values[i].shape;
       auto compiled = compileFile(impl_->path, o);
+      if (!compiled && !impl_->shapeSpecialized && !impl_->compiles) {
+        // Control flow or a recurrence that needs static dims: specialize the shapes,
+        // as torch.compile guards on them. The symbolic error stands if that fails too.
+        CompileOptions fixed = o;
+        for (size_t i = 0; i < values.size() && i < impl_->inputs.size(); ++i)
+          fixed.inputShapes[impl_->inputs[i].name] = values[i].shape;
+        if (auto retry = compileFile(impl_->path, fixed)) {
+          impl_->shapeSpecialized = true;
+          compiled = std::move(retry);
+        }
+      }
       if (!compiled)
         return compiled.status();
       auto loaded = Model::loadBytes(compiled->bytes.data(), compiled->bytes.size());

@@ -381,7 +381,29 @@ FailureOr<RankedTensorType> ModelImporter::valueInfoType(const onnx::ValueInfoPr
            failure();
   SmallVector<int64_t> dims;
   double elems = 1;
+  // Shapes the caller fixes (CompileOptions::inputShapes): their dims replace the
+  // declared unknown ones and must agree with the declared known ones.
+  const std::vector<int64_t> *fixed = nullptr;
+  if (auto it = options.inputShapes.find(vi.name()); it != options.inputShapes.end()) {
+    fixed = &it->second;
+    if ((int)fixed->size() != tt.shape().dim_size())
+      return fileError() << "input shape given for '" << vi.name() << "' has rank " << fixed->size()
+                         << ", the graph input has rank " << tt.shape().dim_size(),
+             failure();
+  }
   for (const auto &d : tt.shape().dim()) {
+    size_t k = dims.size();
+    if (fixed && ((*fixed)[k] < 0 ||
+                  (d.has_dim_value() && d.dim_value() >= 0 && d.dim_value() != (*fixed)[k])))
+      return fileError() << "input shape given for '" << vi.name() << "' has dim " << k << " = "
+                         << (*fixed)[k] << ", which the graph input does not allow",
+             failure();
+    if (fixed) {
+      dims.push_back((*fixed)[k]);
+      elems *= (*fixed)[k];
+      dimNames.push_back("");
+      continue;
+    }
     // paddle2onnx and others write an unknown dim as dim_value -1.
     bool unknownValue = d.has_dim_value() && d.dim_value() == -1;
     if (d.has_dim_value() && !unknownValue) {
@@ -654,6 +676,12 @@ OwningOpRef<ModuleOp> ModelImporter::run(const onnx::ModelProto &model) {
     argDimNames.push_back(b.getArrayAttr(dn));
     graphInputs.push_back(&vi);
   }
+  for (const auto &[name, shape] : options.inputShapes)
+    if (!llvm::any_of(graphInputs,
+                      [&](const onnx::ValueInfoProto *vi) { return vi->name() == name; }))
+      return fileError() << "an input shape is given for '" << name
+                         << "', which is not a graph input",
+             nullptr;
   auto func = func::FuncOp::create(b, module->getLoc(), "main", b.getFunctionType(argTypes, {}));
   Block *entry = func.addEntryBlock();
   b.setInsertionPointToStart(entry);

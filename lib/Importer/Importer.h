@@ -27,6 +27,9 @@ struct ImportOptions {
   /// constants; their values are stored in `initializerValues` when it is set.
   bool initializersAsArguments = false;
   std::map<std::string, mlir::Attribute> *initializerValues = nullptr;
+  /// Fixed shapes of graph inputs, by name (shape specialization: the compiled model
+  /// serves these shapes only).
+  std::map<std::string, std::vector<int64_t>> inputShapes;
   /// When positive, every dynamic dim of the graph inputs takes this value (training
   /// compiles its step for one static batch size).
   int64_t dynamicDimValue = 0;

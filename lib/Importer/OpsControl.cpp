@@ -87,7 +87,7 @@ const onnx::GraphProto *graphAttr(NodeImporter &n, const char *name) {
 /// Subgraph outputs must be tensors: sequences and optionals are not supported.
 LogicalResult checkTensorOutputs(NodeImporter &n, const onnx::GraphProto &g) {
   for (const auto &o : g.output())
-    if (o.has_type() && !o.type().has_tensor_type())
+    if (o.type().has_sequence_type() || o.type().has_optional_type() || o.type().has_map_type())
       return n.error() << "subgraph '" << g.name() << "' output '" << o.name()
                        << "' is a sequence or optional: dlc supports tensor values only";
   return success();

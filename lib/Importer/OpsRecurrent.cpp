@@ -404,6 +404,39 @@ LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op) {
   return success();
 }
 
+/// onnxruntime's com.microsoft DynamicQuantizeLSTM: an LSTM whose W [D, I, 4H] and R
+/// [D, H, 4H] are int8/uint8 with per-direction or per-column scales and zero points
+/// (inputs 8..11). They are dequantized to X's type and transposed to the LSTM layout;
+/// the rest is the float LSTM. (onnxruntime also quantizes X and the state per step
+/// and multiplies in integers; computing those products in float differs from it by
+/// about one quantization step of the activations.)
+LogicalResult importDynamicQuantizeLSTM(NodeImporter &n, const RecurrentOp &lstm) {
+  Compose c{n};
+  Type et = n.elementType(n.input(0));
+  auto dequantize = [&](Value q, Value scale, Value zero) -> Value {
+    if (!q || !scale || !zero)
+      return c.fail("W, R and their scales and zero points are required");
+    if (n.rankOf(q) != 3 || n.rankOf(scale) > 2 || n.rankOf(scale) != n.rankOf(zero))
+      return c.fail("W and R must have rank 3, their scales and zero points rank 1 or 2");
+    // [D] -> [D, 1, 1]; [D, 4H] -> [D, 1, 4H]: broadcast over the input dim.
+    auto expand = [&](Value v) {
+      return c.op("dlc.unsqueeze", c.type(v), {v},
+                  {n.named("axes", n.i64s(n.rankOf(v) == 1 ? ArrayRef<int64_t>{1, 2}
+                                                           : ArrayRef<int64_t>{1}))});
+    };
+    Value w = c.mul(c.sub(c.cast(q, et), c.cast(expand(zero), et)), c.cast(expand(scale), et));
+    return c.op("dlc.transpose", et, {w}, {n.named("perm", n.i64s({0, 2, 1}))});
+  };
+  Value w = dequantize(n.input(1), n.input(8), n.input(9));
+  Value r = dequantize(n.input(2), n.input(10), n.input(11));
+  if (c.failed)
+    return failure();
+  n.inputs.resize(8);
+  n.inputs[1] = w;
+  n.inputs[2] = r;
+  return importRecurrent(n, lstm);
+}
+
 } // namespace
 
 void registerRecurrentOps(OpRegistry &r) {
@@ -413,6 +446,8 @@ void registerRecurrentOps(OpRegistry &r) {
   r.add("RNN", 7, [](NodeImporter &n) { return importRecurrent(n, rnn); });
   r.add("GRU", 7, [](NodeImporter &n) { return importRecurrent(n, gru); });
   r.add("LSTM", 7, [](NodeImporter &n) { return importRecurrent(n, lstm); });
+  r.add("com.microsoft.DynamicQuantizeLSTM", 1,
+        [](NodeImporter &n) { return importDynamicQuantizeLSTM(n, lstm); });
 }
 
 } // namespace dlc::importer

@@ -102,7 +102,8 @@ class Input:
             a = np.full(shape, p["value"])
         else:
             raise ValueError(self.gen)
-        return np.ascontiguousarray(a.astype(self.dtype))
+        # np.ascontiguousarray would turn a scalar into shape [1].
+        return np.array(a.astype(self.dtype), order="C")
 
     def describe(self):
         return {"name": self.name, "dtype": np.dtype(self.dtype).name, "shape": list(self.shape),
@@ -166,6 +167,7 @@ def small_vit():
 def make_torch_classes():
     """Defines the nn.Module classes once torch is imported."""
     global ConvBnAct, Bottleneck, C2f, SPPF, TinyYolo, DoubleConv, TinyUNet, BertWrap, GptWrap
+    global YoloNms, GreedyDecoder
 
     class ConvBnAct(nn.Sequential):
         def __init__(self, cin, cout, k=3, stride=1):
@@ -237,6 +239,57 @@ def make_torch_classes():
             p4 = self.s4(p3)
             f3 = self.fuse(torch.cat((self.up(p4), p3), 1))
             return torch.cat((self.decode(self.head3(f3), 8), self.decode(self.head4(p4), 16)), 1)
+
+    class YoloNms(nn.Module):
+        """TinyYolo with its post-processing in the graph, as exported detectors ship:
+        boxes to corners, a score per box, torchvision NMS
+        (ONNX NonMaxSuppression) at IoU 0.5; outputs the kept boxes and scores, whose
+        count depends on the data. One image (batch 1)."""
+        def __init__(self):
+            super().__init__()
+            import torchvision.ops
+            self.det = TinyYolo()
+            self.nms = torchvision.ops.nms
+
+        def forward(self, x):
+            p = self.det(x)[0]
+            xy, wh = p[:, :2], p[:, 2:4]
+            boxes = torch.cat((xy - wh / 2, xy + wh / 2), 1)
+            # With random weights every box has nearly the same objectness, and NMS would
+            # rank boxes by float noise. The scores are the image's mean brightness over
+            # each box's cell instead (strides 8 and 16, the heads' order), stretched.
+            cells = torch.cat((F.avg_pool2d(x[:, :1], 8).flatten(1),
+                               F.avg_pool2d(x[:, :1], 16).flatten(1)), 1)[0]
+            scores = torch.sigmoid(20 * (cells - 0.5))
+            keep = self.nms(boxes, scores, 0.5)
+            return boxes[keep], scores[keep]
+
+    class GreedyDecoder(nn.Module):
+        """A GRU-cell decoder run greedily in a scripted loop (ONNX Loop) whose trip count
+        is computed from the state's width (hidden // 8 = 4 steps): each step embeds the
+        previous token, updates the state, and picks the argmax of the vocabulary
+        projection; the tokens are concatenated (a loop-carried value that grows)."""
+        def __init__(self, vocab: int = 32, hidden: int = 32):
+            super().__init__()
+            self.embed = nn.Embedding(vocab, hidden)
+            # A GRU cell written out (the exporter cannot script nn.GRUCell).
+            self.ih, self.hh = nn.Linear(hidden, 3 * hidden), nn.Linear(hidden, 3 * hidden)
+            self.out = nn.Linear(hidden, vocab)
+            self.hidden = hidden
+
+        def forward(self, h):
+            tok = (h[:, 0] * 0).long()
+            tokens = tok.unsqueeze(1)[:, :0]
+            for _ in range(h.shape[1] // 8):
+                gi, gh = self.ih(self.embed(tok)), self.hh(h)
+                n = self.hidden
+                r = torch.sigmoid(gi[:, :n] + gh[:, :n])
+                z = torch.sigmoid(gi[:, n:2 * n] + gh[:, n:2 * n])
+                c = torch.tanh(gi[:, 2 * n:] + r * gh[:, 2 * n:])
+                h = (1 - z) * c + z * h
+                tok = self.out(h).argmax(-1)
+                tokens = torch.cat([tokens, tok.unsqueeze(1)], 1)
+            return tokens, h
 
     class DoubleConv(nn.Sequential):
         def __init__(self, cin, cout):
@@ -348,6 +401,21 @@ ARCHS = {
         inputs=[Input("images", np.float32, ["batch", 3, "height", "width"], "uniform",
                       low=0.0, high=1.0)],
         outputs=["detections"], dims={"batch": [1, 2], "height": [64, 96], "width": [64, 128]}),
+    "yolo_nms": dict(
+        arch="the YOLO-like detector above with corner boxes, scores from the image's mean "
+             "over each box's cell (random weights give near-equal objectness) and "
+             "torchvision.ops.nms (ONNX NonMaxSuppression, IoU 0.5) in the graph; one image",
+        make=lambda: YoloNms(), code="this repository (NMS: torchvision, BSD-3-Clause)",
+        inputs=[Input("images", np.float32, [1, 3, "height", "width"], "uniform",
+                      low=0.0, high=1.0)],
+        outputs=["boxes", "scores"], dims={"height": [64, 96], "width": [64, 128]},
+        exporters=("ts",)),
+    "greedy_decoder": dict(
+        arch="GRU-cell greedy decoder defined here (Embedding 32x32, a GRU cell of 32, "
+             "Linear(32, 32)), 4 steps (state width // 8) in a torch.jit.script loop (ONNX Loop)",
+        make=lambda: torch.jit.script(GreedyDecoder()), code="this repository",
+        inputs=[Input("h", np.float32, ["batch", 32], "normal")],
+        outputs=["tokens", "state"], dims={"batch": [1, 3]}, exporters=("ts",)),
     "unet": dict(
         arch="U-Net-like segmenter defined here (3 levels, Conv-BN-ReLU, MaxPool, "
              "ConvTranspose stride 2, bilinear Resize to the skip's size, skip Concat), "
@@ -537,8 +605,8 @@ def models():
     """name -> builder(path, name) returning the entry's fields."""
     entries = {}
     for arch in ARCHS:
-        entries[f"{arch}_ts"] = exported(arch, "ts")
-        entries[f"{arch}_dynamo"] = exported(arch, "dynamo")
+        for exporter in ARCHS[arch].get("exporters", ("ts", "dynamo")):
+            entries[f"{arch}_{exporter}"] = exported(arch, exporter)
     entries["resnet_int8_qdq"] = quantized_static("resnet", "QInt8", per_channel=False)
     entries["mobilenet_v3_int8_qdq_u8"] = quantized_static("mobilenet_v3", "QUInt8",
                                                            per_channel=True)

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """`dlc train` beyond the digits: a transformer encoder block (MatMul, Softmax,
-LayerNorm, Erf, Transpose, Reshape) trained with MSE and AdamW must lower its loss, the
+LayerNorm, Erf, Transpose, Reshape) trained with MSE and AdamW must lower its loss, a
+small LSTM language model (Embedding, LSTM over 6 steps, a vocabulary projection)
+trained with cross-entropy must learn to predict the next token, the
 run must be reproducible for a seed, the runtime's loop (`dlc-run --train` on the step
 from `dlc train --emit-step artifact`) must give dlc train's losses, and bad input of every kind must give one line on
 stderr and exit status 1.
@@ -18,6 +20,40 @@ import tempfile
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def make_lstm_lm(work, vocab=16, embed=8, hidden=16, steps=6, samples=512):
+    """Writes an LSTM next-token model (tokens [batch, 6] int64 -> logits [batch, 16]) with
+    seeded weights, and its data; returns their paths."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(7)
+    w = lambda *s: numpy_helper.from_array(
+        (rng.standard_normal(s) * 0.3).astype(np.float32))
+    inits = [w(vocab, embed), w(1, 4 * hidden, embed), w(1, 4 * hidden, hidden),
+             numpy_helper.from_array(np.zeros((1, 8 * hidden), np.float32)),
+             w(hidden, vocab), numpy_helper.from_array(np.zeros(vocab, np.float32)),
+             numpy_helper.from_array(np.array([0], np.int64))]
+    for t, name in zip(inits, ["embed", "W", "R", "B", "proj", "bias", "axis0"]):
+        t.name = name
+    nodes = [helper.make_node("Gather", ["embed", "tokens"], ["e"]),
+             helper.make_node("Transpose", ["e"], ["et"], perm=[1, 0, 2]),
+             helper.make_node("LSTM", ["et", "W", "R", "B"], ["", "h"], hidden_size=hidden),
+             helper.make_node("Squeeze", ["h", "axis0"], ["hs"]),
+             helper.make_node("MatMul", ["hs", "proj"], ["p"]),
+             helper.make_node("Add", ["p", "bias"], ["logits"])]
+    g = helper.make_graph(
+        nodes, "lstm_lm", [helper.make_tensor_value_info("tokens", TensorProto.INT64,
+                                                         ["batch", steps])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", vocab])], inits)
+    path = os.path.join(work, "lstm_lm.onnx")
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
+    cycle = np.random.default_rng(8).permutation(vocab)
+    start = np.random.default_rng(9).integers(0, vocab, samples)
+    seq = cycle[(start[:, None] + np.arange(steps + 1)) % vocab]
+    data = os.path.join(work, "lm.npz")
+    np.savez(data, tokens=seq[:, :steps].astype(np.int64), label=seq[:, steps].astype(np.int64))
+    return path, data
 
 
 def main():
@@ -59,6 +95,23 @@ def main():
             report(curves[0][-1] < 0.8 * curves[0][0],
                    f"encoder block: MSE {curves[0][0]:.4f} -> {curves[0][-1]:.4f} in 6 epochs")
             report(curves[0] == curves[1], "the same seed gives the same losses")
+
+        # The LSTM language model: tokens of a fixed permutation cycle, the label is the
+        # token after a window of 6; chance is log(16) = 2.77 nats.
+        lm, lm_data = make_lstm_lm(work)
+        out = os.path.join(work, "lm_trained.onnx")
+        p = subprocess.run([args.dlc, "train", lm, "--data", lm_data, "--loss", "cross_entropy",
+                            "--optimizer", "adam", "--lr", "0.03", "--batch-size", "32",
+                            "--epochs", "8", "--seed", "1", "--target", "cpu", "-o", out],
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            report(False, f"LSTM language model training: {p.stderr.strip()}")
+        else:
+            with open(out[:-5] + ".loss.csv") as f:
+                lm_loss = [float(r["train_loss"]) for r in csv.DictReader(f)]
+            report(lm_loss[-1] < 0.25 * lm_loss[0],
+                   f"LSTM language model: cross-entropy {lm_loss[0]:.3f} -> {lm_loss[-1]:.3f} "
+                   "in 8 epochs")
 
         mlp = os.path.join(work, "mlp.onnx")
         train = os.path.join(work, "train.npz")

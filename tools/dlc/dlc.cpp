@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -22,7 +23,8 @@ dlc compiles ONNX models into fused, tiled kernels and runs them.
 
 commands:
   compile MODEL.onnx [-o OUT] [--target cpu|cuda] [--cuda-arch ARCH] [--emit KIND]
-          [--specialize NAME=PATH]... [--no-fusion] [--print-ir-after-all]
+          [--specialize NAME=PATH]... [--input-shape NAME=DxDx...]... [--no-fusion]
+          [--print-ir-after-all]
           [--print-ir-after=PASS] [--remarks]
       Compiles a model. --emit artifact (default) writes a .dlc artifact (default
       OUT: the model's name with .dlc); --emit import prints the IR the importer
@@ -34,6 +36,10 @@ commands:
       at load, and newer cards run older PTX. --specialize NAME=PATH bakes the value
       of input NAME (.npy or .pb) into nodes that need it at compile time (Reshape's
       shape, ...), as `dlc run` does: the artifact is then only valid for that value.
+      --input-shape NAME=1x3x64x128 fixes the symbolic dims of input NAME (the
+      artifact then serves that shape only): for models whose control flow or
+      recurrences need static dims (an If on a dim, an LSTM over a symbolic length),
+      which `dlc run` specializes by itself.
       --print-ir-after-all / --print-ir-after=PASS print the IR after every pass /
       the named pass (e.g. dlc-form-kernels) to stderr. --remarks prints the
       compiler's remarks (a CUDA kernel that runs on one thread, and why) to stderr.
@@ -169,10 +175,10 @@ std::string stem(const std::string &path) {
 
 int compileCommand(int argc, char **argv) {
   Args args;
-  if (dlc::Status s =
-          parseArgs(argc, argv,
-                    {"-o", "--target", "--cuda-arch", "--emit", "--print-ir-after", "--specialize"},
-                    {"--no-fusion", "--print-ir-after-all", "--remarks"}, args);
+  if (dlc::Status s = parseArgs(argc, argv,
+                                {"-o", "--target", "--cuda-arch", "--emit", "--print-ir-after",
+                                 "--specialize", "--input-shape"},
+                                {"--no-fusion", "--print-ir-after-all", "--remarks"}, args);
       !s)
     return fail(s.message());
   if (args.positional.size() != 1)
@@ -208,6 +214,28 @@ int compileCommand(int argc, char **argv) {
     if (!tensor)
       return fail(tensor.message());
     options.shapeTensorInputs[named->first] = std::move(*tensor);
+  }
+  for (auto [it, end] = args.values.equal_range("--input-shape"); it != end; ++it) {
+    size_t eq = it->second.find('=');
+    std::vector<int64_t> dims;
+    bool ok = eq != std::string::npos && eq > 0;
+    std::string text = ok ? it->second.substr(eq + 1) : "";
+    for (size_t pos = 0; ok && !text.empty();) {
+      size_t x = text.find('x', pos);
+      std::string part = text.substr(pos, x == std::string::npos ? std::string::npos : x - pos);
+      char *endp = nullptr;
+      long long v = part.empty() ? -1 : std::strtoll(part.c_str(), &endp, 10);
+      ok = !part.empty() && *endp == '\0' && v >= 0 && v <= (1LL << 40);
+      dims.push_back(v);
+      if (x == std::string::npos)
+        break;
+      pos = x + 1;
+    }
+    if (!ok)
+      return fail("--input-shape expects NAME=DIMS with DIMS like 1x3x64x64 (or NAME= for a "
+                  "scalar), got '" +
+                  it->second + "'");
+    options.inputShapes[it->second.substr(0, eq)] = dims;
   }
   options.printIRAfterAll = args.has("--print-ir-after-all");
   for (auto [it, end] = args.values.equal_range("--print-ir-after"); it != end; ++it)
@@ -289,6 +317,14 @@ int runCommand(int argc, char **argv) {
       if (inputs[i].numElements() <= kMaxShapeTensorElements)
         options.shapeTensorInputs[(*declared)[i].name] = inputs[i];
     auto jit = dlc::jitFile(path, options);
+    if (!jit) {
+      // Control flow or a recurrence that needs static dims: compile for these shapes
+      // (as dlc::JitModel does). The symbolic compile's error stands if that fails too.
+      for (size_t i = 0; i < inputs.size(); ++i)
+        options.inputShapes[(*declared)[i].name] = inputs[i].shape;
+      if (auto fixed = dlc::jitFile(path, options))
+        jit = std::move(fixed);
+    }
     if (!jit)
       return fail(jit.message());
     model = std::move(*jit);
