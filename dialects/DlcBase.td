@@ -62,9 +62,10 @@ def Dlc_Contraction : Dlc_KindTrait<"ContractionKind">;
 def Dlc_Window : Dlc_KindTrait<"WindowKind">;
 /// Reinterprets its operand's bytes with a new shape: no kernel, a buffer alias.
 def Dlc_MetadataOnly : Dlc_KindTrait<"MetadataOnlyKind">;
-/// Its output size depends on the data (NonZero, Unique, NonMaxSuppression): no kernel,
-/// a host launch the runtime runs between kernels (runtime/HostOps.cpp). Its
-/// `data_dim` attribute numbers the data dim (SymShape.h) its result shapes use.
+/// Its output size depends on the data (NonZero, Unique, NonMaxSuppression, TopK with a
+/// runtime k): no kernel, a host launch the runtime runs between kernels
+/// (runtime/HostOps.cpp). Its `data_dim` attribute numbers the data dim (SymShape.h)
+/// its result shapes use.
 def Dlc_Host : Dlc_KindTrait<"HostKind">;
 
 /// Base of every dlc op: pure, shape-inferable, printed generically. `shapeRule` is

@@ -511,6 +511,21 @@ def Dlc_NonMaxSuppressionOp : Dlc_Op<"non_max_suppression", [Dlc_Host]> {
   let results = (outs AnyTensor:$selected);
 }
 
+def Dlc_TopKDynamicOp : Dlc_Op<"topk_dynamic", [Dlc_Host]> {
+  let summary = "ONNX TopK with k known at run time: values and indices, sorted";
+  let description = [{
+    k (a one-element int64 tensor) comes from data or from symbolic dims; the output
+    extent along `axis` is a data dim.
+    ```mlir
+    %v, %i = dlc.topk_dynamic %x, %k {axis = -1 : i64, largest = true, data_dim = 0 : i64}
+        : (tensor<?x10xf32>, tensor<1xi64>) -> (tensor<?x?xf32>, tensor<?x?xi64>)
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, AnyTensor:$k, I64Attr:$axis, BoolAttr:$largest,
+                       I64Attr:$data_dim);
+  let results = (outs AnyTensor:$values, AnyTensor:$indices);
+}
+
 def Dlc_ArgMaxOp : Dlc_Op<"arg_max"> {
   let summary = "ONNX ArgMax: int64 indices of the maxima along `axis`";
   let description = [{

@@ -829,6 +829,18 @@ LogicalResult NonMaxSuppressionOp::inferResultShapes(ArrayRef<SymShape> ops,
   return success();
 }
 
+LogicalResult TopKDynamicOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                               SmallVectorImpl<SymShape> &results) {
+  auto axis = normalizeAxis(getAxis(), ops[0].size());
+  if (!axis)
+    return emitOpError("axis ") << getAxis() << " out of range for rank " << ops[0].size();
+  SymShape out = ops[0];
+  out[*axis] = dataDimSymbol(getContext(), getDataDim());
+  results.push_back(out);
+  results.push_back(out);
+  return success();
+}
+
 LogicalResult TopKOp::inferResultShapes(ArrayRef<SymShape> ops,
                                         SmallVectorImpl<SymShape> &results) {
   auto axis = normalizeAxis(getAxis(), ops[0].size());

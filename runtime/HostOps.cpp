@@ -3,6 +3,7 @@
 // Parameters (Launch::hostInts) and bindings of each op:
 //   NonZero           x -> indices [rank(x), n];                     ints: none
 //   Unique            x -> y, indices, inverse_indices, counts;      ints: sorted, has_axis, axis
+//   TopK              x, k -> values, indices (sorted);                  ints: axis, largest
 //   NonMaxSuppression boxes, scores[, max_output_boxes_per_class][, iou_threshold]
 //                     [, score_threshold] -> selected [n, 3];        ints: center_point_box,
 //                     has_max_output, has_iou_threshold, has_score_threshold
@@ -294,6 +295,47 @@ Expected<HostResult> nms(const Tensor &boxes, const Tensor &scores, int64_t maxO
   return HostResult{{std::move(t)}, n};
 }
 
+Expected<HostResult> topK(const Tensor &x, const Tensor &kt, int64_t axis, bool largest) {
+  if (kt.numElements() != 1 || (kt.dtype != DType::Int64 && kt.dtype != DType::Int32))
+    return Status::error("TopK: k must be one int64 value");
+  int64_t k = kt.dtype == DType::Int64 ? kt.as<int64_t>()[0] : kt.as<int32_t>()[0];
+  if (axis < 0 || axis >= (int64_t)x.shape.size())
+    return Status::error(strCat("TopK: axis ", axis, " is out of range for ", shapeStr(x.shape)));
+  int64_t n = x.shape[axis];
+  if (k < 0 || k > n)
+    return Status::error(strCat("TopK: k = ", k, " is not within the axis extent ", n));
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= x.shape[d];
+  for (size_t d = axis + 1; d < x.shape.size(); ++d)
+    inner *= x.shape[d];
+  std::vector<int64_t> shape = x.shape;
+  shape[axis] = k;
+  Tensor values(x.dtype, shape), indices(DType::Int64, shape);
+  size_t es = dtypeSize(x.dtype);
+  std::vector<int64_t> order(n);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      auto at = [&](int64_t j) { return (o * n + j) * inner + i; };
+      std::iota(order.begin(), order.end(), 0);
+      // Ties keep the lower index first (the ONNX rule); NaN counts as the largest.
+      std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+        double va = valueAt(x, at(a)), vb = valueAt(x, at(b));
+        bool na = std::isnan(va), nb = std::isnan(vb);
+        if (na || nb)
+          return largest ? (na && !nb) : (!na && nb);
+        int c = compareAt(x, at(a), at(b));
+        return largest ? c > 0 : c < 0;
+      });
+      for (int64_t j = 0; j < k; ++j) {
+        int64_t out = (o * k + j) * inner + i;
+        std::memcpy(values.data.data() + out * es, x.data.data() + at(order[j]) * es, es);
+        indices.as<int64_t>()[out] = order[j];
+      }
+    }
+  return HostResult{{std::move(values), std::move(indices)}, k};
+}
+
 struct HostOpInfo {
   const char *name;
   size_t ints;
@@ -304,6 +346,7 @@ constexpr HostOpInfo kHostOps[] = {
     {"NonZero", 0, 1, 1, 1},
     {"Unique", 3, 1, 1, 4},
     {"NonMaxSuppression", 4, 2, 5, 1},
+    {"TopK", 2, 2, 2, 2},
 };
 
 const HostOpInfo *findHostOp(const std::string &name) {
@@ -336,6 +379,8 @@ Expected<HostResult> runHostOp(const artifact::Launch &l, const std::vector<Tens
     return nonZero(in[0]);
   if (l.hostOp == "Unique")
     return unique(in[0], l.hostInts[0] != 0, l.hostInts[1] != 0, l.hostInts[2]);
+  if (l.hostOp == "TopK")
+    return topK(in[0], in[1], l.hostInts[0], l.hostInts[1] != 0);
   // NonMaxSuppression
   size_t next = 2;
   int64_t maxOut = 0;

@@ -1,10 +1,10 @@
 //===- HostOps.h - Ops the runtime runs between kernels ---------*- C++ -*-===//
 //
-// Ops whose output size depends on the data (NonZero, Unique, NonMaxSuppression) are
-// host launches in the plan: the executor hands the op its inputs as host tensors, runs
-// it here and learns the size of the output from it. The plan continues from there:
-// shape expressions read the size as a data dim (artifact.h), and buffers whose dims use
-// it are allocated once it is known. On CUDA this is a synchronization point: the
+// Ops whose output size depends on the data (NonZero, Unique, NonMaxSuppression, TopK
+// with a k known only at run time) are host launches in the plan: the executor hands the
+// op its inputs as host tensors, runs it here and learns the size of the output from it. The plan
+// continues from there: shape expressions read the size as a data dim (artifact.h), and buffers
+// whose dims use it are allocated once it is known. On CUDA this is a synchronization point: the
 // inputs are copied to the host and the outputs back (docs/architecture.md).
 //
 //===----------------------------------------------------------------------===//

@@ -195,9 +195,9 @@ Expected<NamedInput> parseNamedInput(const std::string &value) {
   return NamedInput(value.substr(0, eq), value.substr(eq + 1));
 }
 
-Status bindInputs(const std::vector<TensorInfo> &inputs,
-                  const std::vector<std::string> &positional,
-                  const std::vector<NamedInput> &named, std::vector<Tensor> &out) {
+Status bindInputs(const std::vector<TensorInfo> &inputs, const std::vector<std::string> &positional,
+                  const std::vector<NamedInput> &named, std::vector<Tensor> &out,
+                  std::map<std::string, TensorList> *lists) {
   if (positional.size() > inputs.size())
     return Status::error(strCat("expected ", inputs.size(),
                                 inputs.size() == 1 ? " input" : " inputs", ", got ",
@@ -221,6 +221,26 @@ Status bindInputs(const std::vector<TensorInfo> &inputs,
                                   inputs[i].name, "=PATH)"));
   out.clear();
   for (size_t i = 0; i < paths.size(); ++i) {
+    if (inputs[i].kind != ValueKind::Tensor) {
+      if (!lists)
+        return Status::error(strCat("input ", i, " '", inputs[i].name,
+                                    "' is a sequence or optional, which this tool does not take"));
+      Expected<TensorList> list =
+          readTensorListFile(paths[i], inputs[i].kind == ValueKind::Optional);
+      if (!list)
+        return list.status();
+      for (Tensor &t : list->tensors) {
+        if (t.dtype != inputs[i].dtype && t.dtype == npyStorage(inputs[i].dtype)) {
+          Expected<Tensor> cast = fromNpyStorage(std::move(t), inputs[i].dtype, paths[i]);
+          if (!cast)
+            return cast.status();
+          t = std::move(cast).value();
+        }
+        out.push_back(t);
+      }
+      (*lists)[inputs[i].name] = std::move(list).value();
+      continue;
+    }
     Expected<Tensor> t = readTensorFile(paths[i]);
     if (!t)
       return t.status();

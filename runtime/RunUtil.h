@@ -5,6 +5,7 @@
 #include "dlc/runtime.h"
 
 #include <functional>
+#include <map>
 #include <ostream>
 #include <random>
 #include <string>
@@ -21,10 +22,13 @@ Expected<NamedInput> parseNamedInput(const std::string &value);
 
 /// Reads the tensor files and binds them to the model's `inputs`: `positional[i]` to
 /// input i, each named pair to the input of that name. Every input must be bound
-/// exactly once; on success `out` holds one tensor per input, in order.
-Status bindInputs(const std::vector<TensorInfo> &inputs,
-                  const std::vector<std::string> &positional,
-                  const std::vector<NamedInput> &named, std::vector<Tensor> &out);
+/// exactly once; on success `out` holds one tensor per input, in order. Inputs whose
+/// kind is a sequence or optional (dlc::modelInputs) take SequenceProto / OptionalProto
+/// files: their tensors are flattened into `out`, and `lists` receives their contents
+/// by name (without `lists` they are an error).
+Status bindInputs(const std::vector<TensorInfo> &inputs, const std::vector<std::string> &positional,
+                  const std::vector<NamedInput> &named, std::vector<Tensor> &out,
+                  std::map<std::string, TensorList> *lists = nullptr);
 
 /// Prints "output <i> <name>: shape [2, 3] float32" for each output to `os`; when
 /// `outputDir` is not empty, first writes output i to `outputDir`/output_<i>.npy,

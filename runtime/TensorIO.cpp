@@ -466,6 +466,90 @@ Expected<Tensor> readTensorFile(const std::string &path) {
   return t;
 }
 
+namespace {
+
+/// The tensors of a SequenceProto (tensor_values; other element kinds are refused).
+Status decodeSequence(const uint8_t *data, size_t size, std::vector<Tensor> &out) {
+  WireReader r{data, size};
+  while (!r.done()) {
+    uint64_t key;
+    if (!r.varint(key))
+      return Status::error("malformed SequenceProto");
+    uint32_t field = key >> 3, type = key & 7;
+    if (field == 3 && type == LengthDelimited) {
+      WireReader sub{nullptr, 0};
+      if (!r.lengthDelimited(sub))
+        return Status::error("malformed SequenceProto");
+      Expected<Tensor> t = parseTensorProto(std::vector<uint8_t>(sub.data, sub.data + sub.size));
+      if (!t)
+        return Status::error("sequence element " + std::to_string(out.size()) + ": " + t.message());
+      out.push_back(std::move(*t));
+    } else if (field >= 4 && field <= 7) {
+      return Status::error("sequences of sparse tensors, sequences, maps or optionals are "
+                           "not supported");
+    } else if (!r.skip(type)) {
+      return Status::error("malformed SequenceProto");
+    }
+  }
+  return Status::ok();
+}
+
+} // namespace
+
+Expected<TensorList> parseSequenceProto(const std::vector<uint8_t> &bytes) {
+  TensorList list;
+  list.sequence = true;
+  if (Status s = decodeSequence(bytes.data(), bytes.size(), list.tensors); !s)
+    return s;
+  return list;
+}
+
+Expected<TensorList> parseOptionalProto(const std::vector<uint8_t> &bytes) {
+  TensorList list;
+  list.present = false;
+  WireReader r{bytes.data(), bytes.size()};
+  while (!r.done()) {
+    uint64_t key;
+    if (!r.varint(key))
+      return Status::error("malformed OptionalProto");
+    uint32_t field = key >> 3, type = key & 7;
+    WireReader sub{nullptr, 0};
+    if ((field == 3 || field == 5) && type == LengthDelimited) {
+      if (!r.lengthDelimited(sub))
+        return Status::error("malformed OptionalProto");
+      list.present = true;
+      if (field == 3) {
+        Expected<Tensor> t = parseTensorProto(std::vector<uint8_t>(sub.data, sub.data + sub.size));
+        if (!t)
+          return t.status();
+        list.tensors.push_back(std::move(*t));
+      } else {
+        list.sequence = true;
+        if (Status s = decodeSequence(sub.data, sub.size, list.tensors); !s)
+          return s;
+      }
+    } else if (field == 4 || field == 6 || field == 7) {
+      return Status::error("optionals of sparse tensors, maps or optionals are not supported");
+    } else if (!r.skip(type)) {
+      return Status::error("malformed OptionalProto");
+    }
+  }
+  return list;
+}
+
+Expected<TensorList> readTensorListFile(const std::string &path, bool optional) {
+  if (!endsWith(path, ".pb"))
+    return Status::error(path + ": a sequence or optional input needs a .pb file (" +
+                         (optional ? "OptionalProto" : "SequenceProto") + ")");
+  Expected<std::vector<uint8_t>> bytes = readFileBytes(path);
+  if (!bytes)
+    return bytes.status();
+  Expected<TensorList> list = optional ? parseOptionalProto(*bytes) : parseSequenceProto(*bytes);
+  if (!list)
+    return Status::error(path + ": " + list.message());
+  return list;
+}
+
 Expected<std::vector<std::pair<std::string, Tensor>>> readNpz(const std::string &path) {
   Expected<std::vector<uint8_t>> file = readFileBytes(path);
   if (!file)

@@ -20,6 +20,9 @@ namespace dlc {
 Expected<Tensor> parseNpy(const std::vector<uint8_t> &bytes);
 /// An ONNX TensorProto (raw_data or the typed fields).
 Expected<Tensor> parseTensorProto(const std::vector<uint8_t> &bytes);
+/// An ONNX SequenceProto of tensors, or an OptionalProto (of a tensor or such a sequence).
+Expected<TensorList> parseSequenceProto(const std::vector<uint8_t> &bytes);
+Expected<TensorList> parseOptionalProto(const std::vector<uint8_t> &bytes);
 /// A .npz file (numpy.savez: an uncompressed zip of .npy files), its arrays in order.
 Expected<std::vector<std::pair<std::string, Tensor>>> parseNpz(const std::vector<uint8_t> &bytes);
 

@@ -12,6 +12,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,12 @@ struct CompileOptions {
   /// flow or recurrences need static dims (an If on a dim, an LSTM over a symbolic
   /// length); JitModel applies it by itself when a symbolic compile fails.
   std::map<std::string, std::vector<int64_t>> inputShapes;
+  /// Sequence and optional graph inputs, flattened into tensor inputs: per input, the
+  /// shapes of its tensors (a sequence's elements become inputs NAME[0], NAME[1], ...;
+  /// an optional tensor input NAME). Absent optionals are named in
+  /// absentOptionalInputs and take no input. `dlc run` fills both from the input files.
+  std::map<std::string, std::vector<std::vector<int64_t>>> listInputs;
+  std::set<std::string> absentOptionalInputs;
 
   // Checks and comparisons of the CUDA code path (the tools set these from
   // DLC_EMULATE_GPU, DLC_STRICT_GPU_BLOCKS, DLC_GPU_CONTRACTION_TILES, DLC_FOLD_PAD).

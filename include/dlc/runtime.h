@@ -72,16 +72,31 @@ struct Tensor {
   template <typename T> const T *as() const { return reinterpret_cast<const T *>(data.data()); }
 };
 
+/// What an ONNX graph input holds: a tensor, a sequence of tensors, or an optional.
+/// Artifacts take tensors only: sequences and optionals are flattened at compile time.
+enum class ValueKind : int8_t { Tensor = 0, Sequence = 1, Optional = 2 };
+
 /// A graph input or output as the artifact declares it; -1 marks a dynamic dim.
 struct TensorInfo {
   std::string name;
   DType dtype = DType::Float;
   std::vector<int64_t> shape;
   std::vector<std::string> dimNames; // ONNX dim_param per dim, "" where none
+  /// dlc::modelInputs() only: the kind of the ONNX graph input (dtype: its elements').
+  ValueKind kind = ValueKind::Tensor;
 };
 
 /// Reads a tensor from a .npy file or an ONNX TensorProto .pb file (by extension).
 Expected<Tensor> readTensorFile(const std::string &path);
+/// A sequence or optional value: its tensors (a sequence's elements, or an optional's
+/// one tensor or sequence), and whether an optional holds anything.
+struct TensorList {
+  std::vector<Tensor> tensors;
+  bool present = true;
+  bool sequence = false;
+};
+/// Reads an ONNX SequenceProto (`optional` false) or OptionalProto .pb file.
+Expected<TensorList> readTensorListFile(const std::string &path, bool optional);
 /// Reads the arrays of a .npz file (numpy.savez, uncompressed), in file order, each
 /// named without its ".npy".
 Expected<std::vector<std::pair<std::string, Tensor>>> readNpz(const std::string &path);

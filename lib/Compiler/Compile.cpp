@@ -200,6 +200,8 @@ Expected<CompileResult> compileFile(const std::string &path, const CompileOption
   importer::ImportOptions importOptions;
   importOptions.maxModelBytes = options.maxModelBytes;
   importOptions.inputShapes = options.inputShapes;
+  importOptions.listInputs = options.listInputs;
+  importOptions.absentOptionalInputs = options.absentOptionalInputs;
   for (const auto &[name, tensor] : options.shapeTensorInputs)
     if (Attribute a = tensorAttr(*ctx, tensor))
       importOptions.constantInputs[name] = a;
@@ -351,14 +353,15 @@ std::vector<std::string> cudaArchitectures() {
 Expected<std::vector<TensorInfo>> modelInputs(const std::string &path) {
   auto ctx = compiler::makeContext();
   ErrorCollector errors(*ctx);
-  std::vector<std::pair<std::string, int>> inputs;
+  std::vector<importer::GraphInputInfo> inputs;
   if (failed(importer::listGraphInputs(*ctx, path, inputs)))
     return errors.status("cannot read " + path);
   std::vector<TensorInfo> out;
-  for (auto &[name, dtype] : inputs) {
+  for (auto &in : inputs) {
     TensorInfo info;
-    info.name = name;
-    info.dtype = static_cast<DType>(dtype);
+    info.name = in.name;
+    info.dtype = static_cast<DType>(in.dtype);
+    info.kind = static_cast<ValueKind>(in.kind);
     out.push_back(info);
   }
   return out;

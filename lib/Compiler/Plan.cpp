@@ -222,6 +222,12 @@ LogicalResult PlanBuilder::addHostLaunch(Operation *op) {
       axis += cast<RankedTensorType>(u.getX().getType()).getRank();
     launch.hostInts = {u.getSorted(), u.getAxis().has_value(), axis};
     launch.dataDim = u.getDataDim();
+  } else if (auto t = dyn_cast<TopKDynamicOp>(op)) {
+    launch.hostOp = "TopK";
+    int64_t rank = cast<RankedTensorType>(t.getX().getType()).getRank();
+    int64_t axis = t.getAxis() < 0 ? t.getAxis() + rank : t.getAxis();
+    launch.hostInts = {axis, t.getLargest()};
+    launch.dataDim = t.getDataDim();
   } else if (auto nms = dyn_cast<NonMaxSuppressionOp>(op)) {
     launch.hostOp = "NonMaxSuppression";
     launch.hostInts = {nms.getCenterPointBox(), nms.getHasMaxOutput(), nms.getHasIouThreshold(),

@@ -151,6 +151,9 @@ private:
   /// enclosing scope they shadowed comes back).
   FailureOr<SmallVector<Value>> inlineGraph(const onnx::GraphProto &g, ArrayRef<Value> inputs,
                                             Location loc);
+  /// inlineGraph for inputs and outputs that may be sequences or optionals.
+  FailureOr<SmallVector<Item>> inlineItems(const onnx::GraphProto &g, ArrayRef<Item> inputs,
+                                           Location loc);
   /// "node 'NAME' (OpType)", naming unnamed nodes OpType_<index>.
   Location nodeLoc(const onnx::NodeProto &node, size_t index) {
     std::string name =
@@ -164,6 +167,8 @@ private:
   const ImportOptions &options;
   int opset = 0;
   std::unordered_map<std::string, Value> values;
+  /// The sequences and optionals by name (NodeImporter.h).
+  std::unordered_map<std::string, AggregatePtr> aggregates;
   DenseMap<Value, SymShape> shapes;
   DenseMap<Value, std::optional<SmallVector<AffineExpr>>> symValues;
   DenseSet<Value> usedArgConstants;
@@ -435,6 +440,25 @@ FailureOr<RankedTensorType> ModelImporter::valueInfoType(const onnx::ValueInfoPr
 
 FailureOr<SmallVector<Value>> ModelImporter::inlineGraph(const onnx::GraphProto &g,
                                                          ArrayRef<Value> inputs, Location loc) {
+  SmallVector<Item> items;
+  for (Value v : inputs)
+    items.push_back({v, nullptr});
+  auto outs = inlineItems(g, items, loc);
+  if (failed(outs))
+    return failure();
+  SmallVector<Value> values;
+  for (auto [k, it] : llvm::enumerate(*outs)) {
+    if (it.agg)
+      return emitError(loc) << "subgraph '" << g.name() << "' output " << k
+                            << " is a sequence or optional, which this op does not take",
+             failure();
+    values.push_back(it.value);
+  }
+  return values;
+}
+
+FailureOr<SmallVector<Item>> ModelImporter::inlineItems(const onnx::GraphProto &g,
+                                                        ArrayRef<Item> inputs, Location loc) {
   if ((size_t)g.input_size() != inputs.size())
     return emitError(loc) << "subgraph '" << g.name() << "' takes " << g.input_size()
                           << " inputs, given " << inputs.size(),
@@ -450,20 +474,34 @@ FailureOr<SmallVector<Value>> ModelImporter::inlineGraph(const onnx::GraphProto 
       if (!o.empty())
         local.push_back(o);
   std::vector<std::pair<std::string, Value>> shadowed;
-  for (const std::string &name : local)
+  std::vector<std::pair<std::string, AggregatePtr>> shadowedAggregates;
+  for (const std::string &name : local) {
     if (auto it = values.find(name); it != values.end()) {
       shadowed.push_back(*it);
       values.erase(it);
     }
+    if (auto it = aggregates.find(name); it != aggregates.end()) {
+      shadowedAggregates.push_back(*it);
+      aggregates.erase(it);
+    }
+  }
   auto restore = [&] {
-    for (const std::string &name : local)
+    for (const std::string &name : local) {
       values.erase(name);
+      aggregates.erase(name);
+    }
     for (auto &[name, v] : shadowed)
       values[name] = v;
+    for (auto &[name, a] : shadowedAggregates)
+      aggregates[name] = a;
   };
-  for (auto [vi, v] : llvm::zip(g.input(), inputs))
-    values[vi.name()] = v;
-  SmallVector<Value> outs;
+  for (auto [vi, it] : llvm::zip(g.input(), inputs)) {
+    if (it.agg)
+      aggregates[vi.name()] = it.agg;
+    else
+      values[vi.name()] = it.value;
+  }
+  SmallVector<Item> outs;
   bool ok = true;
   for (const auto &t : g.initializer())
     ok = ok && succeeded(importInitializer(t));
@@ -471,18 +509,42 @@ FailureOr<SmallVector<Value>> ModelImporter::inlineGraph(const onnx::GraphProto 
   for (const auto &o : g.output()) {
     if (!ok)
       break;
+    if (auto it = aggregates.find(o.name()); it != aggregates.end()) {
+      outs.push_back({Value(), it->second});
+      continue;
+    }
     auto it = values.find(o.name());
     if (it == values.end()) {
       emitError(loc) << "subgraph output '" << o.name() << "' is not computed";
       ok = false;
       break;
     }
-    outs.push_back(it->second);
+    outs.push_back({it->second, nullptr});
   }
   restore();
   if (!ok)
     return failure();
   return outs;
+}
+
+/// Ops whose handlers take sequences and optionals (the rest refuse them by name).
+static bool isSequenceOp(const std::string &op) {
+  static const std::set<std::string> ops = {"If",
+                                            "Loop",
+                                            "Identity",
+                                            "SequenceConstruct",
+                                            "SequenceEmpty",
+                                            "SequenceAt",
+                                            "SequenceInsert",
+                                            "SequenceErase",
+                                            "SequenceLength",
+                                            "SplitToSequence",
+                                            "ConcatFromSequence",
+                                            "SequenceMap",
+                                            "Optional",
+                                            "OptionalHasElement",
+                                            "OptionalGetElement"};
+  return ops.count(op) > 0;
 }
 
 /// Adds to `names` the values `g` reads from enclosing scopes (names its nodes, and the
@@ -533,7 +595,7 @@ LogicalResult ModelImporter::importNodes(const onnx::GraphProto &g) {
         outerScopeNames(sub, needs);
     }
     for (const std::string &in : needs) {
-      if (in.empty() || values.count(in))
+      if (in.empty() || values.count(in) || aggregates.count(in))
         continue;
       if (!produced.count(in)) {
         Location loc = nodeLoc(node, i);
@@ -582,9 +644,14 @@ LogicalResult ModelImporter::importNodes(const onnx::GraphProto &g) {
     if (!contrib && failed(validateNode(node, opset, loc)))
       return failure();
     std::vector<Value> ins;
-    for (const std::string &in : node.input())
-      ins.push_back(in.empty() ? Value() : values.at(in));
+    std::vector<AggregatePtr> aggIns;
+    for (const std::string &in : node.input()) {
+      auto agg = in.empty() ? aggregates.end() : aggregates.find(in);
+      aggIns.push_back(agg != aggregates.end() ? agg->second : nullptr);
+      ins.push_back(in.empty() || agg != aggregates.end() ? Value() : values.at(in));
+    }
     NodeImporter ni(node, opset, b, loc, std::move(ins), shapes, argConstants);
+    ni.aggregateInputs = std::move(aggIns);
     ni.training = options.training;
     ni.symCache = &symValues;
     ni.usedArgConstants = &usedArgConstants;
@@ -592,6 +659,25 @@ LogicalResult ModelImporter::importNodes(const onnx::GraphProto &g) {
     ni.inlineGraph = [&, loc](const onnx::GraphProto &sub, ArrayRef<Value> in) {
       return inlineGraph(sub, in, loc);
     };
+    ni.inlineItems = [&, loc](const onnx::GraphProto &sub, ArrayRef<Item> in) {
+      return inlineItems(sub, in, loc);
+    };
+    // Identity passes a sequence or optional on; other handlers that do not take them
+    // would see a missing input: say what it is.
+    if (node.op_type() == "Identity" && ni.aggregate(0) && node.output_size() == 1) {
+      if (values.count(node.output(0)) || aggregates.count(node.output(0)))
+        return emitError(loc) << "value '" << node.output(0) << "' is defined twice";
+      aggregates[node.output(0)] = ni.aggregate(0);
+      for (size_t c : consumers[node.output(0)])
+        if (--missing[c] == 0)
+          ready.push_back(c);
+      continue;
+    }
+    if (!isSequenceOp(node.op_type()))
+      for (auto [k, a] : llvm::enumerate(ni.aggregateInputs))
+        if (a)
+          return emitError(loc) << "input " << k << " ('" << node.input(k)
+                                << "') is a sequence or optional, which this op does not take";
     if (failed((*h)(ni)))
       return failure();
     for (size_t k = ni.outputs.size(); k < (size_t)node.output_size(); ++k)
@@ -600,9 +686,12 @@ LogicalResult ModelImporter::importNodes(const onnx::GraphProto &g) {
     for (auto [k, name] : llvm::enumerate(node.output())) {
       if (name.empty() || k >= ni.outputs.size())
         continue;
-      if (values.count(name))
+      if (values.count(name) || aggregates.count(name))
         return emitError(loc) << "value '" << name << "' is defined twice";
-      values[name] = ni.outputs[k];
+      if (k < ni.aggregateOutputs.size() && ni.aggregateOutputs[k])
+        aggregates[name] = ni.aggregateOutputs[k];
+      else
+        values[name] = ni.outputs[k];
       for (size_t c : consumers[name])
         if (--missing[c] == 0)
           ready.push_back(c);
@@ -655,13 +744,63 @@ OwningOpRef<ModuleOp> ModelImporter::run(const onnx::ModelProto &model) {
     }
   SmallVector<Type> argTypes;
   SmallVector<Attribute> inputNames, argDimNames;
+  // The graph input of each argument (a sequence or optional input has one per tensor).
   std::vector<const onnx::ValueInfoProto *> graphInputs;
+  struct ListInput {
+    const onnx::ValueInfoProto *vi;
+    bool optional, ofSequence, present;
+    size_t firstArg, count;
+    Type elemType;
+  };
+  std::vector<ListInput> listInputs;
   for (const auto &vi : g.input()) {
     if (auto it = inits.find(vi.name()); it != inits.end()) {
       // A graph input with an initializer of its name takes the initializer (its
       // default value); the declared type must be the initializer's.
       if (failed(checkShadowedInput(vi, *it->second)))
         return nullptr;
+      continue;
+    }
+    if (vi.type().has_sequence_type() || vi.type().has_optional_type()) {
+      // Flattened: an argument per tensor it holds (ImportOptions::listInputs).
+      bool optional = vi.type().has_optional_type();
+      const onnx::TypeProto &inner = optional ? vi.type().optional_type().elem_type() : vi.type();
+      bool ofSequence = inner.has_sequence_type();
+      const onnx::TypeProto &tensor = ofSequence ? inner.sequence_type().elem_type() : inner;
+      Type et = onnxElementType(&ctx, tensor.tensor_type().elem_type());
+      if (!tensor.has_tensor_type() || !et) {
+        fileError() << "graph input '" << vi.name()
+                    << "' is a sequence or optional of a type dlc does not support";
+        return nullptr;
+      }
+      ListInput list{&vi, optional, ofSequence, true, argTypes.size(), 0, et};
+      auto given = options.listInputs.find(vi.name());
+      if (optional && options.absentOptionalInputs.count(vi.name())) {
+        list.present = false;
+      } else if (given == options.listInputs.end()) {
+        fileError() << "graph input '" << vi.name() << "' is "
+                    << (optional ? "an optional" : "a sequence")
+                    << ": dlc needs its contents' shapes at compile time (dlc run reads them "
+                       "from the input file)";
+        return nullptr;
+      } else {
+        if (optional && !ofSequence && given->second.size() != 1) {
+          fileError() << "graph input '" << vi.name() << "' is an optional tensor, given "
+                      << given->second.size() << " tensors";
+          return nullptr;
+        }
+        for (auto [k, shape] : llvm::enumerate(given->second)) {
+          argTypes.push_back(RankedTensorType::get(shape, et));
+          std::string name =
+              ofSequence || !optional ? vi.name() + "[" + std::to_string(k) + "]" : vi.name();
+          inputNames.push_back(b.getStringAttr(name));
+          argDimNames.push_back(
+              b.getArrayAttr(SmallVector<Attribute>(shape.size(), b.getStringAttr(""))));
+          graphInputs.push_back(&vi);
+          ++list.count;
+        }
+      }
+      listInputs.push_back(list);
       continue;
     }
     std::vector<std::string> dimNames;
@@ -685,8 +824,23 @@ OwningOpRef<ModuleOp> ModelImporter::run(const onnx::ModelProto &model) {
   auto func = func::FuncOp::create(b, module->getLoc(), "main", b.getFunctionType(argTypes, {}));
   Block *entry = func.addEntryBlock();
   b.setInsertionPointToStart(entry);
+  for (const ListInput &list : listInputs) {
+    auto agg = std::make_shared<Aggregate>();
+    agg->kind = list.optional ? Aggregate::Optional : Aggregate::Sequence;
+    agg->present = list.present;
+    agg->ofSequence = list.ofSequence;
+    agg->elemType = list.elemType;
+    for (size_t k = 0; k < list.count; ++k) {
+      Value arg = entry->getArgument(list.firstArg + k);
+      shapes[arg] = shapeFromType(cast<RankedTensorType>(arg.getType()));
+      agg->elems.push_back(arg);
+    }
+    aggregates[list.vi->name()] = agg;
+  }
   for (auto [i, vi] : llvm::enumerate(graphInputs)) {
     Value arg = entry->getArgument(i);
+    if (aggregates.count(vi->name()))
+      continue;
     values[vi->name()] = arg;
     SymShape s;
     auto t = cast<RankedTensorType>(arg.getType());
@@ -732,6 +886,17 @@ OwningOpRef<ModuleOp> ModelImporter::run(const onnx::ModelProto &model) {
   SmallVector<Value> results;
   SmallVector<Attribute> outputNames;
   for (const auto &vi : g.output()) {
+    if (auto agg = aggregates.find(vi.name()); agg != aggregates.end()) {
+      // Flattened: a result per tensor it holds; none for an absent optional.
+      const Aggregate &a = *agg->second;
+      bool named = a.kind == Aggregate::Sequence || a.ofSequence;
+      for (auto [k, v] : llvm::enumerate(a.elems)) {
+        results.push_back(v);
+        outputNames.push_back(
+            b.getStringAttr(named ? vi.name() + "[" + std::to_string(k) + "]" : vi.name()));
+      }
+      continue;
+    }
     auto it = values.find(vi.name());
     if (it == values.end()) {
       fileError() << "graph output '" << vi.name() << "' is not produced by any node";
@@ -840,8 +1005,7 @@ OwningOpRef<ModuleOp> importModelFile(MLIRContext &ctx, const std::string &path,
 }
 
 LogicalResult listGraphInputs(MLIRContext &ctx, const std::string &path,
-                              std::vector<std::pair<std::string, int>> &inputs,
-                              uint64_t maxModelBytes) {
+                              std::vector<GraphInputInfo> &inputs, uint64_t maxModelBytes) {
   auto buf = readModelFile(ctx, path, maxModelBytes);
   Location loc = FileLineColLoc::get(&ctx, path, 0, 0);
   if (failed(buf))
@@ -861,15 +1025,23 @@ LogicalResult listGraphInputs(MLIRContext &ctx, const std::string &path,
     if (inits.count(vi.name()))
       continue;
     const onnx::TypeProto &t = vi.type();
-    const char *kind = t.has_sequence_type()   ? "a sequence"
-                       : t.has_optional_type() ? "an optional"
-                       : t.has_map_type()      ? "a map"
+    const char *kind = t.has_map_type()             ? "a map"
                        : t.has_sparse_tensor_type() ? "a sparse tensor"
                                                     : nullptr;
     if (kind)
       return emitError(loc) << "graph input '" << vi.name() << "' is " << kind
-                            << "; dlc takes tensor inputs only";
-    inputs.emplace_back(vi.name(), t.tensor_type().elem_type());
+                            << "; dlc takes tensors, sequences and optionals";
+    if (t.has_sequence_type())
+      inputs.push_back({vi.name(), t.sequence_type().elem_type().tensor_type().elem_type(), 1});
+    else if (t.has_optional_type())
+      inputs.push_back(
+          {vi.name(),
+           t.optional_type().elem_type().has_sequence_type()
+               ? t.optional_type().elem_type().sequence_type().elem_type().tensor_type().elem_type()
+               : t.optional_type().elem_type().tensor_type().elem_type(),
+           2});
+    else
+      inputs.push_back({vi.name(), t.tensor_type().elem_type(), 0});
   }
   return success();
 }

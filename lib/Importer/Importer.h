@@ -27,6 +27,12 @@ struct ImportOptions {
   /// constants; their values are stored in `initializerValues` when it is set.
   bool initializersAsArguments = false;
   std::map<std::string, mlir::Attribute> *initializerValues = nullptr;
+  /// Sequence and optional graph inputs, flattened into tensor arguments: per input,
+  /// the shapes of its tensors (a sequence's elements, arguments NAME[0], NAME[1], ...;
+  /// an optional's tensor, argument NAME, or sequence). Absent optionals are in
+  /// absentOptionalInputs and take no argument.
+  std::map<std::string, std::vector<std::vector<int64_t>>> listInputs;
+  std::set<std::string> absentOptionalInputs;
   /// Fixed shapes of graph inputs, by name (shape specialization: the compiled model
   /// serves these shapes only).
   std::map<std::string, std::vector<int64_t>> inputShapes;
@@ -57,12 +63,17 @@ mlir::OwningOpRef<mlir::ModuleOp> importModelBytes(mlir::MLIRContext &ctx,
                                                    const std::string &displayName,
                                                    const ImportOptions &options = {});
 
-/// Names and element-type codes (ONNX TensorProto.DataType) of the graph inputs that
-/// are not initializers, in order, without importing the graph. Emits errors.
-mlir::LogicalResult
-listGraphInputs(mlir::MLIRContext &ctx, const std::string &path,
-                std::vector<std::pair<std::string, int>> &inputs,
-                uint64_t maxModelBytes = ImportOptions::kDefaultMaxModelBytes);
+/// A graph input as listGraphInputs() reports it.
+struct GraphInputInfo {
+  std::string name;
+  int dtype;    // ONNX TensorProto.DataType of the tensor or of the elements
+  int kind = 0; // 0 tensor, 1 sequence of tensors, 2 optional (of a tensor or sequence)
+};
+/// The graph inputs that are not initializers, in order, without importing the graph.
+/// Emits errors (maps and sparse tensors are refused).
+mlir::LogicalResult listGraphInputs(mlir::MLIRContext &ctx, const std::string &path,
+                                    std::vector<GraphInputInfo> &inputs,
+                                    uint64_t maxModelBytes = ImportOptions::kDefaultMaxModelBytes);
 
 /// The ONNX op types dlc imports, sorted.
 std::vector<std::string> supportedOpTypes();

@@ -30,6 +30,7 @@ OpRegistry &OpRegistry::get() {
     registerRecurrentOps(*reg);
     registerControlFlowOps(*reg);
     registerDynamicOps(*reg);
+    registerSequenceOps(*reg);
     return reg;
   }();
   return *r;

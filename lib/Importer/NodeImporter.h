@@ -17,6 +17,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,27 @@ namespace dlc::importer {
 
 class NodeImporter;
 using Handler = std::function<mlir::LogicalResult(NodeImporter &)>;
+
+/// A sequence or optional value. dlc resolves them at import: a sequence is the list of
+/// its tensors, an optional whether it holds a value, so lengths and presence must be
+/// known when the graph is compiled (OpsSequence.cpp).
+struct Aggregate {
+  enum Kind { Sequence, Optional } kind = Sequence;
+  /// Optional: whether it holds a value, and whether that value is a sequence.
+  bool present = true;
+  bool ofSequence = false;
+  /// A sequence's elements; a present optional's tensor, or its sequence's elements.
+  std::vector<mlir::Value> elems;
+  /// The element type (for empty sequences and absent optionals), may be null.
+  mlir::Type elemType;
+};
+using AggregatePtr = std::shared_ptr<const Aggregate>;
+
+/// A value of a graph: a tensor, or an aggregate (then `value` is null).
+struct Item {
+  mlir::Value value;
+  AggregatePtr agg;
+};
 
 /// The registry of op handlers: op type -> since-opset -> handler.
 class OpRegistry {
@@ -73,6 +95,11 @@ void registerContribOps(OpRegistry &r);
 void registerRecurrentOps(OpRegistry &r);
 void registerControlFlowOps(OpRegistry &r);
 void registerDynamicOps(OpRegistry &r);
+void registerSequenceOps(OpRegistry &r);
+
+/// The next data dim (SymShape.h) no host op of the function being built uses
+/// (OpsDynamic.cpp).
+int64_t nextHostDataDim(NodeImporter &n);
 
 /// Everything a handler needs for one node: inputs, attributes, a builder and the
 /// symbolic shapes of values, plus helpers to create and fold ops.
@@ -95,6 +122,27 @@ public:
   std::vector<mlir::Value> inputs;
   /// Values of the node's outputs, set by the handler.
   std::vector<mlir::Value> outputs;
+  /// Per input, the aggregate it is (null for tensors and omitted inputs: `inputs`
+  /// holds a null Value for an aggregate).
+  std::vector<AggregatePtr> aggregateInputs;
+  /// Per output, the aggregate the handler produced (null where `outputs` holds a tensor).
+  std::vector<AggregatePtr> aggregateOutputs;
+  /// Input `i` as an aggregate, or null.
+  AggregatePtr aggregate(size_t i) const {
+    return i < aggregateInputs.size() ? aggregateInputs[i] : nullptr;
+  }
+  /// Input `i` as an item (tensor or aggregate).
+  Item item(size_t i) const { return {input(i), aggregate(i)}; }
+  /// Sets the node's outputs from items and succeeds.
+  mlir::LogicalResult results(llvm::ArrayRef<Item> items) {
+    outputs.clear();
+    aggregateOutputs.clear();
+    for (const Item &it : items) {
+      outputs.push_back(it.value);
+      aggregateOutputs.push_back(it.agg);
+    }
+    return mlir::success();
+  }
 
   mlir::MLIRContext *ctx() const { return b.getContext(); }
   size_t numInputs() const { return inputs.size(); }
@@ -211,10 +259,14 @@ public:
   std::function<mlir::FailureOr<mlir::ElementsAttr>(const onnx::TensorProto &)>
       parseTensor;
   /// Imports a graph attribute's subgraph in place, its inputs bound to the given
-  /// values; its outputs, or failure (reported).
+  /// values; its outputs, or failure (reported). inlineGraph takes and gives tensors
+  /// only; inlineItems aggregates too.
   std::function<mlir::FailureOr<llvm::SmallVector<mlir::Value>>(const onnx::GraphProto &,
                                                                 llvm::ArrayRef<mlir::Value>)>
       inlineGraph;
+  std::function<mlir::FailureOr<llvm::SmallVector<Item>>(const onnx::GraphProto &,
+                                                         llvm::ArrayRef<Item>)>
+      inlineItems;
 
 private:
   std::optional<llvm::SmallVector<mlir::AffineExpr>> computeSymValue(mlir::Value v);

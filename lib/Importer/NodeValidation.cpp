@@ -15,6 +15,8 @@
 
 #include "onnx/defs/schema.h"
 
+#include <map>
+
 using namespace mlir;
 
 namespace dlc::importer {
@@ -107,6 +109,13 @@ LogicalResult validateNode(const onnx::NodeProto &node, int opset, Location loc)
       onnx::OpSchemaRegistry::Schema(node.op_type(), opset, onnx::ONNX_DOMAIN);
   if (!schema)
     return success(); // An op newer than libonnx: its handler checks what it reads.
+  // Versions that made required inputs optional, newer than some libonnx releases know:
+  // their handlers check what they read.
+  static const std::map<std::string, int> relaxedSince = {{"OptionalHasElement", 18},
+                                                          {"OptionalGetElement", 18}};
+  if (auto it = relaxedSince.find(node.op_type());
+      it != relaxedSince.end() && opset >= it->second && schema->SinceVersion() < it->second)
+    return validateAttributes(node, *schema, false, loc);
   bool exact = opset <= newestKnownOpset();
   if (failed(validateInputs(node, *schema, exact, loc)))
     return failure();

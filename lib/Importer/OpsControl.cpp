@@ -84,12 +84,13 @@ const onnx::GraphProto *graphAttr(NodeImporter &n, const char *name) {
   return &a->g();
 }
 
-/// Subgraph outputs must be tensors: sequences and optionals are not supported.
+/// Subgraph outputs that must be tensors (If on a runtime condition selects tensors).
 LogicalResult checkTensorOutputs(NodeImporter &n, const onnx::GraphProto &g) {
   for (const auto &o : g.output())
     if (o.type().has_sequence_type() || o.type().has_optional_type() || o.type().has_map_type())
       return n.error() << "subgraph '" << g.name() << "' output '" << o.name()
-                       << "' is a sequence or optional: dlc supports tensor values only";
+                       << "' is a sequence or optional, which a runtime condition cannot "
+                          "select";
   return success();
 }
 
@@ -98,18 +99,17 @@ LogicalResult importIf(NodeImporter &n) {
   const onnx::GraphProto *elseG = graphAttr(n, "else_branch");
   if (!thenG || !elseG)
     return failure();
-  if (failed(checkTensorOutputs(n, *thenG)) || failed(checkTensorOutputs(n, *elseG)))
-    return failure();
   if (thenG->output_size() != elseG->output_size())
     return n.error() << "the branches have " << thenG->output_size() << " and "
                      << elseG->output_size() << " outputs";
   if (std::optional<int64_t> cond = knownScalar(n, n.input(0))) {
-    auto outs = n.inlineGraph(*cond ? *thenG : *elseG, {});
+    auto outs = n.inlineItems(*cond ? *thenG : *elseG, {});
     if (failed(outs))
       return failure();
-    n.outputs.assign(outs->begin(), outs->end());
-    return success();
+    return n.results(*outs);
   }
+  if (failed(checkTensorOutputs(n, *thenG)) || failed(checkTensorOutputs(n, *elseG)))
+    return failure();
   auto thenOuts = n.inlineGraph(*thenG, {});
   if (failed(thenOuts))
     return failure();
@@ -137,7 +137,7 @@ LogicalResult importIf(NodeImporter &n) {
 
 LogicalResult importLoop(NodeImporter &n) {
   const onnx::GraphProto *body = graphAttr(n, "body");
-  if (!body || failed(checkTensorOutputs(n, *body)))
+  if (!body)
     return failure();
   int64_t carried = (int64_t)n.numInputs() - 2;
   if (carried < 0)
@@ -151,7 +151,7 @@ LogicalResult importLoop(NodeImporter &n) {
     return n.error() << "the body has " << body->output_size() << " outputs, expected at least "
                      << carried + 1;
   for (int64_t i = 0; i < carried; ++i)
-    if (!n.input(2 + i))
+    if (!n.input(2 + i) && !n.aggregate(2 + i))
       return n.error() << "loop-carried input " << 2 + i << " is missing";
 
   std::optional<int64_t> tripCount;
@@ -179,9 +179,9 @@ LogicalResult importLoop(NodeImporter &n) {
     return n.error() << "trip count " << *tripCount << " exceeds the " << kMaxUnrolledIterations
                      << " iterations dlc unrolls";
 
-  SmallVector<Value> state;
+  SmallVector<Item> state; // tensors, or sequences and optionals
   for (int64_t i = 0; i < carried; ++i)
-    state.push_back(n.input(2 + i));
+    state.push_back(n.item(2 + i));
   std::vector<SmallVector<Value>> scanParts(scans);
   Type i64 = n.b.getI64Type(), i1 = n.b.getI1Type();
   int64_t iter = 0;
@@ -189,31 +189,38 @@ LogicalResult importLoop(NodeImporter &n) {
     if (iter == kMaxUnrolledIterations)
       return n.error() << "the loop runs more than " << kMaxUnrolledIterations
                        << " iterations, the most dlc unrolls";
-    SmallVector<Value> ins{scalarFor(n, body->input(0), i64, iter),
-                           live ? live : scalarFor(n, body->input(1), i1, *cond)};
+    SmallVector<Item> ins{{scalarFor(n, body->input(0), i64, iter), nullptr},
+                          {live ? live : scalarFor(n, body->input(1), i1, *cond), nullptr}};
     ins.append(state.begin(), state.end());
-    auto outs = n.inlineGraph(*body, ins);
+    auto outs = n.inlineItems(*body, ins);
     if (failed(outs))
       return failure();
-    Value condOut = (*outs)[0];
-    SmallVector<Value> next((*outs).begin() + 1, (*outs).begin() + 1 + carried);
+    Value condOut = (*outs)[0].value;
+    if (!condOut)
+      return n.error() << "the body's condition output must be a tensor";
+    for (int64_t k = 0; k < scans; ++k)
+      if ((*outs)[1 + carried + k].agg)
+        return n.error() << "scan output " << k << " must be a tensor";
+    SmallVector<Item> next((*outs).begin() + 1, (*outs).begin() + 1 + carried);
+    bool aggregateState = llvm::any_of(next, [](const Item &it) { return it.agg != nullptr; });
     if (live) {
       // Iterations after the condition turned false change nothing.
-      if (scans)
+      if (scans || aggregateState)
         return n.error() << "the loop condition depends on data and the body has scan "
-                            "outputs, whose length would too: not supported";
+                            "outputs or carries a sequence, whose length would too: not "
+                            "supported";
       for (size_t k = 0; k < next.size(); ++k) {
-        if (n.shapeOf(next[k]) != n.shapeOf(state[k]))
+        Value nv = next[k].value, sv = state[k].value;
+        if (n.shapeOf(nv) != n.shapeOf(sv))
           return n.error() << "loop-carried value " << k << " changes shape from "
-                           << shapeToString(n.shapeOf(state[k])) << " to "
-                           << shapeToString(n.shapeOf(next[k]))
+                           << shapeToString(n.shapeOf(sv)) << " to " << shapeToString(n.shapeOf(nv))
                            << " under a condition that depends on data";
-        next[k] = c.op("dlc.where", n.elementType(next[k]), {live, next[k], state[k]});
+        next[k].value = c.op("dlc.where", n.elementType(nv), {live, nv, sv});
       }
       live = c.op("dlc.and", i1, {live, asScalar(c, condOut)});
     } else if (std::optional<int64_t> known = knownScalar(n, condOut)) {
       cond = *known;
-    } else if (scans == 0 && tripCount) {
+    } else if (scans == 0 && tripCount && !aggregateState) {
       live = asScalar(c, condOut);
     } else {
       return n.error() << "the loop condition depends on data: dlc unrolls Loop, which needs "
@@ -223,16 +230,18 @@ LogicalResult importLoop(NodeImporter &n) {
       return failure();
     state = next;
     for (int64_t k = 0; k < scans; ++k)
-      scanParts[k].push_back((*outs)[1 + carried + k]);
+      scanParts[k].push_back((*outs)[1 + carried + k].value);
   }
-  n.outputs.assign(state.begin(), state.end());
+  SmallVector<Item> results(state);
   for (int64_t k = 0; k < scans; ++k) {
     if (scanParts[k].empty())
       return n.error() << "the loop runs no iteration and has scan outputs, whose shape dlc "
                           "cannot know";
-    n.outputs.push_back(stackAxis(c, scanParts[k], 0));
+    results.push_back({stackAxis(c, scanParts[k], 0), nullptr});
   }
-  return c.failed ? failure() : success();
+  if (c.failed)
+    return failure();
+  return n.results(results);
 }
 
 /// Scan, opset 9 and newer (no batch axis).

@@ -12,10 +12,8 @@
 using namespace mlir;
 
 namespace dlc::importer {
-namespace {
 
-/// The next data dim no host op of the function being built uses.
-int64_t nextDataDim(NodeImporter &n) {
+int64_t nextHostDataDim(NodeImporter &n) {
   Operation *scope = n.b.getInsertionBlock()->getParentOp();
   int64_t next = 0;
   scope->walk([&](Operation *op) {
@@ -26,8 +24,10 @@ int64_t nextDataDim(NodeImporter &n) {
   return next;
 }
 
+namespace {
+
 NamedAttribute dataDimAttr(NodeImporter &n) {
-  return n.named("data_dim", n.b.getI64IntegerAttr(nextDataDim(n)));
+  return n.named("data_dim", n.b.getI64IntegerAttr(nextHostDataDim(n)));
 }
 
 LogicalResult importNonZero(NodeImporter &n) {

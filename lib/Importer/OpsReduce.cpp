@@ -51,12 +51,23 @@ void registerReductionOps(OpRegistry &r) {
   };
   r.add("TopK", 1, [topk](NodeImporter &n) { return topk(n, n.attrInt("k", 0)); });
   r.add("TopK", 10, [topk](NodeImporter &n) -> LogicalResult {
-    auto k = n.constInts(1, "k");
-    if (failed(k))
-      return failure();
-    if (k->size() != 1)
+    std::optional<SmallVector<AffineExpr>> k = n.symValue(n.input(1));
+    if (k && k->size() == 1)
+      if (std::optional<int64_t> c = constDim((*k)[0]))
+        return topk(n, *c);
+    // k known only at run time (computed from data or from symbolic dims): a host op
+    // whose output size is a data dim.
+    if (n.rankOf(n.input(1)) > 1)
       return n.error() << "k must hold one value";
-    return topk(n, (*k)[0]);
+    SmallVector<Type> types{n.elementType(n.input(0)), n.b.getI64Type()};
+    auto r = n.build("dlc.topk_dynamic", types, {n.input(0), n.input(1)},
+                     {n.named("axis", n.b.getI64IntegerAttr(n.attrInt("axis", -1))),
+                      n.named("largest", n.b.getBoolAttr(n.attrInt("largest", 1))),
+                      n.named("data_dim", n.b.getI64IntegerAttr(nextHostDataDim(n)))});
+    if (failed(r))
+      return failure();
+    n.outputs.assign(r->begin(), r->end());
+    return success();
   });
 
   // ReduceSum took axes as an input from opset 13, the others from opset 18.

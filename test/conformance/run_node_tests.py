@@ -188,23 +188,55 @@ def reference_array(tensor):
     return numpy_helper.to_array(tensor)
 
 
+def expected_tensors(path, type_proto):
+    """The reference tensors of an output file: one for a tensor, a sequence's elements,
+    an optional's tensor or elements (none when empty). dlc flattens sequence and optional
+    outputs the same way, in output order."""
+    with open(path, "rb") as f:
+        data = f.read()
+    kind = type_proto.WhichOneof("value")
+    if kind == "tensor_type":
+        return [onnx.load_tensor_from_string(data)]
+    if kind == "sequence_type":
+        seq = onnx.SequenceProto()
+        seq.ParseFromString(data)
+        return list(seq.tensor_values)
+    if kind == "optional_type":
+        opt = onnx.OptionalProto()
+        opt.ParseFromString(data)
+        if opt.HasField("tensor_value"):
+            return [opt.tensor_value]
+        if opt.HasField("sequence_value"):
+            return list(opt.sequence_value.tensor_values)
+        return []
+    raise ValueError(f"outputs of kind {kind} are not supported")
+
+
 def check_outputs(model, data_set, out_dir):
-    """Compares out_dir/output_<i>.npy with data_set/output_<i>.pb; "" when all match."""
+    """Compares out_dir/output_<k>.npy with the tensors of data_set/output_<i>.pb in order
+    (sequence and optional outputs flattened); "" when all match."""
+    k = 0
     for path in sorted(glob.glob(os.path.join(data_set, "output_*.pb")), key=by_index):
         i = by_index(path)
-        if not model.graph.output[i].type.HasField("tensor_type"):
-            return f"output {i}: not a tensor (sequence, map or optional)"
-        actual_path = os.path.join(out_dir, f"output_{i}.npy")
-        if not os.path.exists(actual_path):
-            return f"output {i}: output_{i}.npy not written"
         try:
-            actual = np.load(actual_path, allow_pickle=False)
+            tensors = expected_tensors(path, model.graph.output[i].type)
         except ValueError as e:
-            return f"output {i}: cannot load output_{i}.npy: {first_line(str(e))}"
-        tensor = onnx.load_tensor(path)
-        problem = mismatch(actual, reference_array(tensor), tensor.data_type)
-        if problem:
-            return f"output {i}: {problem}"
+            return f"output {i}: {e}"
+        for j, tensor in enumerate(tensors):
+            what = f"output {i}" + (f" element {j}" if len(tensors) > 1 else "")
+            actual_path = os.path.join(out_dir, f"output_{k}.npy")
+            k += 1
+            if not os.path.exists(actual_path):
+                return f"{what}: {os.path.basename(actual_path)} not written"
+            try:
+                actual = np.load(actual_path, allow_pickle=False)
+            except ValueError as e:
+                return f"{what}: cannot load {os.path.basename(actual_path)}: {first_line(str(e))}"
+            problem = mismatch(actual, reference_array(tensor), tensor.data_type)
+            if problem:
+                return f"{what}: {problem}"
+    if os.path.exists(os.path.join(out_dir, f"output_{k}.npy")):
+        return f"dlc wrote more outputs than the reference has ({k})"
     return ""
 
 

@@ -279,6 +279,54 @@ TEST(Artifact, RejectsBadLaunch) {
   EXPECT_EQ(parseError(spec), "artifact: launch 0 grid refers to expression 2 of 2");
 }
 
+/// makeSpec() with a host launch first: NonZero of x writes `idx` [2, data0], which the
+/// kernel's launch does not read.
+ArtifactSpec hostSpec() {
+  ArtifactSpec spec = makeSpec();
+  spec.numDataDims = 1;
+  spec.exprs.push_back({InputDim, 1, 0});
+  spec.buffers.push_back({"idx", BufferKind::Intermediate, DType::Int64, {2, -3}, -1, 0, 0});
+  Launch host;
+  host.kernel = -1;
+  host.hostOp = "NonZero";
+  host.bindings = {0, 4};
+  host.numInputs = 1;
+  host.dataDim = 0;
+  spec.launches.insert(spec.launches.begin(), host);
+  spec.outputs.push_back({"idx", DType::Int64, {2, -1}, {"", ""}});
+  spec.outputBuffers.push_back(4);
+  return spec;
+}
+
+TEST(Artifact, HostLaunches) {
+  ArtifactSpec spec = hostSpec();
+  std::vector<uint8_t> bytes = serialize(spec);
+  Expected<ArtifactSpec> back = parse(bytes.data(), bytes.size());
+  ASSERT_TRUE(back) << back.message();
+  EXPECT_EQ(back->numDataDims, 1);
+  EXPECT_EQ(back->launches[0].hostOp, "NonZero");
+  EXPECT_EQ(back->launches[0].dataDim, 0);
+  EXPECT_EQ(back->launches[0].kernel, -1);
+
+  spec = hostSpec();
+  spec.launches[0].hostOp = "Sort";
+  EXPECT_EQ(parseError(spec), "artifact: launch 0 (host op 'Sort'): unknown host op");
+  spec = hostSpec();
+  spec.launches[0].kernel = 0;
+  EXPECT_EQ(parseError(spec), "artifact: launch 0 (host op 'NonZero') names kernel 0");
+  spec = hostSpec();
+  spec.launches[0].dataDim = 1;
+  EXPECT_EQ(parseError(spec), "artifact: launch 0 (host op 'NonZero') decides data dim 1 of 1");
+  spec = hostSpec();
+  spec.launches[0].bindings = {0, 1};
+  EXPECT_EQ(parseError(spec), "artifact: launch 0 (host op 'NonZero') writes buffer 1 'w', "
+                              "which is not an intermediate");
+  spec = hostSpec();
+  spec.numDataDims = 0;
+  spec.launches[0].dataDim = -1;
+  EXPECT_EQ(parseError(spec), "artifact: expression 2 refers to input 1 of 1");
+}
+
 // Tables the FlatBuffers verifier accepts but that disagree with each other or with
 // the kernels the code was compiled for (found by fuzzing the loader).
 TEST(Artifact, RejectsLaunchesThatDisagreeWithTheirKernel) {

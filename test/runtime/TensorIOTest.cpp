@@ -2,6 +2,8 @@
 
 #include "dlc/runtime.h"
 
+#include "../../runtime/TensorIO.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -361,6 +363,58 @@ TEST(TensorProto, RejectsMalformed) {
   EXPECT_EQ(pbError(header({3}, 7) + bytesField(4, floats({1, 2, 3}))),
             "int64_data has 0 values, shape [3] needs 3");
   EXPECT_EQ(pbError(header({-2}, 1)), "invalid tensor shape [-2]");
+}
+
+} // namespace
+
+namespace {
+
+/// A TensorProto of float[2] {1, 2} in wire format.
+std::vector<uint8_t> twoFloats() {
+  std::vector<uint8_t> t = {0x08, 0x02, 0x10, 0x01, 0x4a, 0x08};
+  float v[2] = {1.0f, 2.0f};
+  const uint8_t *p = reinterpret_cast<const uint8_t *>(v);
+  t.insert(t.end(), p, p + 8);
+  return t;
+}
+
+/// `field` (length-delimited) holding `body`.
+std::vector<uint8_t> wrap(uint8_t field, const std::vector<uint8_t> &body) {
+  std::vector<uint8_t> out = {static_cast<uint8_t>(field << 3 | 2),
+                              static_cast<uint8_t>(body.size())};
+  out.insert(out.end(), body.begin(), body.end());
+  return out;
+}
+
+TEST(TensorIO, SequenceAndOptionalProtos) {
+  std::vector<uint8_t> seq = {0x10, 0x01};
+  for (int i = 0; i < 2; ++i) {
+    std::vector<uint8_t> e = wrap(3, twoFloats());
+    seq.insert(seq.end(), e.begin(), e.end());
+  }
+  Expected<TensorList> s = parseSequenceProto(seq);
+  ASSERT_TRUE(s) << s.message();
+  EXPECT_TRUE(s->sequence);
+  ASSERT_EQ(s->tensors.size(), 2u);
+  EXPECT_EQ(s->tensors[1].shape, (std::vector<int64_t>{2}));
+  EXPECT_EQ(s->tensors[1].as<float>()[1], 2.0f);
+
+  std::vector<uint8_t> opt = {0x10, 0x01};
+  std::vector<uint8_t> body = wrap(3, twoFloats());
+  opt.insert(opt.end(), body.begin(), body.end());
+  Expected<TensorList> o = parseOptionalProto(opt);
+  ASSERT_TRUE(o) << o.message();
+  EXPECT_TRUE(o->present);
+  EXPECT_FALSE(o->sequence);
+  EXPECT_EQ(o->tensors.size(), 1u);
+
+  Expected<TensorList> empty = parseOptionalProto({0x10, 0x01});
+  ASSERT_TRUE(empty) << empty.message();
+  EXPECT_FALSE(empty->present);
+
+  // Truncated and unsupported contents are errors.
+  EXPECT_FALSE(parseSequenceProto({0x1a, 0x40, 0x08}));
+  EXPECT_FALSE(parseSequenceProto(wrap(5, {})));
 }
 
 } // namespace

@@ -303,25 +303,45 @@ int runCommand(int argc, char **argv) {
     auto declared = dlc::modelInputs(path);
     if (!declared)
       return fail(declared.message());
-    if (dlc::Status s = dlc::cli::bindInputs(*declared, positional, named, inputs); !s)
+    std::map<std::string, dlc::TensorList> lists;
+    if (dlc::Status s = dlc::cli::bindInputs(*declared, positional, named, inputs, &lists); !s)
       return fail(s.message());
+    // Sequence and optional inputs are flattened: the compile learns their contents'
+    // shapes. `tensorInputs` pairs the other inputs' names with their tensors.
+    std::vector<std::pair<std::string, const dlc::Tensor *>> tensorInputs;
+    dlc::CompileOptions options;
+    for (size_t i = 0, next = 0; i < declared->size(); ++i) {
+      const dlc::TensorInfo &in = (*declared)[i];
+      if (in.kind == dlc::ValueKind::Tensor) {
+        tensorInputs.push_back({in.name, &inputs[next++]});
+        continue;
+      }
+      const dlc::TensorList &list = lists[in.name];
+      if (!list.present)
+        options.absentOptionalInputs.insert(in.name);
+      std::vector<std::vector<int64_t>> shapes;
+      for (const dlc::Tensor &t : list.tensors)
+        shapes.push_back(t.shape);
+      if (list.present)
+        options.listInputs[in.name] = shapes;
+      next += list.tensors.size();
+    }
     // Small inputs may stand in for compile-time parameters (shape tensors); the
     // importer specializes only those a node needs as constants.
-    dlc::CompileOptions options;
     dlc::tools::applyEnvironment(options);
     options.target = *target;
     options.cudaArch = args.get("--cuda-arch", options.cudaArch);
     options.fusion = !args.has("--no-fusion");
     options.remarks = args.has("--remarks");
-    for (size_t i = 0; i < inputs.size(); ++i)
-      if (inputs[i].numElements() <= kMaxShapeTensorElements)
-        options.shapeTensorInputs[(*declared)[i].name] = inputs[i];
+    for (const auto &[name, tensor] : tensorInputs)
+      if (tensor->numElements() <= kMaxShapeTensorElements)
+        options.shapeTensorInputs[name] = *tensor;
     auto jit = dlc::jitFile(path, options);
     if (!jit) {
       // Control flow or a recurrence that needs static dims: compile for these shapes
       // (as dlc::JitModel does). The symbolic compile's error stands if that fails too.
-      for (size_t i = 0; i < inputs.size(); ++i)
-        options.inputShapes[(*declared)[i].name] = inputs[i].shape;
+      for (const auto &[name, tensor] : tensorInputs)
+        options.inputShapes[name] = tensor->shape;
       if (auto fixed = dlc::jitFile(path, options))
         jit = std::move(fixed);
     }
