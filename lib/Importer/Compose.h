@@ -72,6 +72,10 @@ struct Compose {
   }
 };
 
+/// A bool mask of `shape`, true with probability 1 - `ratio`, from the node's `seed`
+/// (OpsRandom.cpp; training-mode Dropout at inference).
+mlir::Value randomKeepMask(Compose &c, llvm::ArrayRef<int64_t> shape, double ratio);
+
 /// x / sqrt(mean(x^2 over the dims from `axis` on) + eps), computed in `stash`, in x's
 /// type (RMSNormalization without its scale; OpsNorm.cpp).
 mlir::Value rmsNormalize(Compose &c, mlir::Value x, int64_t axis, double eps, mlir::Type stash);

@@ -31,6 +31,8 @@ OpRegistry &OpRegistry::get() {
     registerControlFlowOps(*reg);
     registerDynamicOps(*reg);
     registerSequenceOps(*reg);
+    registerDeformConvOps(*reg);
+    registerRandomOps(*reg);
     return reg;
   }();
   return *r;

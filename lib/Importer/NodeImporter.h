@@ -96,6 +96,8 @@ void registerRecurrentOps(OpRegistry &r);
 void registerControlFlowOps(OpRegistry &r);
 void registerDynamicOps(OpRegistry &r);
 void registerSequenceOps(OpRegistry &r);
+void registerDeformConvOps(OpRegistry &r);
+void registerRandomOps(OpRegistry &r);
 
 /// The next data dim (SymShape.h) no host op of the function being built uses
 /// (OpsDynamic.cpp).

@@ -1,5 +1,5 @@
 //===- OpsElementwise.cpp - Import of elementwise ONNX ops ----------------===//
-#include "NodeImporter.h"
+#include "Compose.h"
 
 using namespace mlir;
 
@@ -81,9 +81,30 @@ LogicalResult importDropout(NodeImporter &n) {
         return failure();
       ratio = *r;
     }
-    if (*training != 0 && !n.training && ratio != 0)
-      return n.error() << "training-mode Dropout (ratio " << ratio
-                       << ") is not supported for inference";
+    if (*training != 0 && !n.training && ratio != 0) {
+      // Training mode outside dlc train: y = x * mask / (1 - ratio) with a random mask
+      // from the node's seed (OpsRandom.cpp).
+      if (!(ratio > 0 && ratio < 1))
+        return n.error() << "Dropout ratio " << ratio << " is not in [0, 1)";
+      SmallVector<int64_t> shape;
+      for (AffineExpr d : n.shapeOf(n.input(0))) {
+        std::optional<int64_t> c = constDim(d);
+        if (!c)
+          return n.error() << "training-mode Dropout needs a static shape, got "
+                           << shapeToString(n.shapeOf(n.input(0)));
+        shape.push_back(*c);
+      }
+      Compose c{n};
+      Value x = n.input(0);
+      Value keep = randomKeepMask(c, shape, ratio);
+      Value y = c.mul(c.mul(x, c.cast(keep, c.type(x))), c.scalarLike(x, 1.0 / (1.0 - ratio)));
+      if (c.failed)
+        return failure();
+      n.outputs = {y};
+      if (n.wantsOutput(1))
+        n.outputs.push_back(keep);
+      return success();
+    }
   }
   // dlc train: the step replaces dlc.dropout by a random mask (lib/Compiler/Train.cpp).
   if (n.training) {

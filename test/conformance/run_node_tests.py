@@ -240,6 +240,74 @@ def check_outputs(model, data_set, out_dir):
     return ""
 
 
+RANDOM_OPS = {"Bernoulli", "RandomUniform", "RandomUniformLike", "RandomNormal",
+              "RandomNormalLike"}
+
+
+def random_kind(model):
+    """'dropout' for a training-mode Dropout, 'bernoulli' for Bernoulli (or its expanded
+    form: a RandomUniformLike compared with the probabilities), None for deterministic
+    models. Random values cannot match the reference's generator: such tests are
+    checked by the properties and statistics of the values (check_random)."""
+    ops = [n.op_type for n in model.graph.node]
+    if "Dropout" in ops and any(n.op_type == "Dropout" and len(n.input) > 2 and n.input[2]
+                                for n in model.graph.node):
+        return "dropout"
+    if RANDOM_OPS & set(ops):
+        return "bernoulli" if "Bernoulli" in ops or "Greater" in ops else "random"
+    return None
+
+
+def check_random(kind, model, data_set, out_dir):
+    """The checks of a random test: the reference's shapes and dtypes, and
+      bernoulli: values 0 or 1, their mean within 3 sigma (+0.02) of the mean probability;
+      dropout:   each output element 0 or x / (1 - ratio), the mask output (if any)
+                 where it is not 0, the kept fraction within 3 sigma (+0.02) of 1 - ratio."""
+    inputs = {}
+    for path in sorted(glob.glob(os.path.join(data_set, "input_*.pb")), key=by_index):
+        inputs[by_index(path)] = reference_array(onnx.load_tensor(path))
+    outs = []
+    for path in sorted(glob.glob(os.path.join(data_set, "output_*.pb")), key=by_index):
+        i = by_index(path)
+        ref = reference_array(onnx.load_tensor(path))
+        actual_path = os.path.join(out_dir, f"output_{i}.npy")
+        if not os.path.exists(actual_path):
+            return f"output {i}: output_{i}.npy not written"
+        got = np.load(actual_path, allow_pickle=False)
+        if got.shape != ref.shape or got.dtype != ref.dtype:
+            return (f"output {i}: {got.dtype}{list(got.shape)}, the reference is "
+                    f"{ref.dtype}{list(ref.shape)}")
+        outs.append(got)
+
+    def within(mean, p, n):
+        return abs(mean - p) <= 3 * np.sqrt(max(p * (1 - p), 1e-12) / max(n, 1)) + 0.02
+
+    if kind == "bernoulli":
+        y = outs[0].astype(np.float64)
+        if not np.all((y == 0) | (y == 1)):
+            return "output 0: values other than 0 and 1"
+        p = float(np.mean(inputs[0]))
+        if not within(float(np.mean(y)), p, y.size):
+            return f"output 0: mean {np.mean(y):.3f} for a mean probability {p:.3f}"
+        return ""
+    if kind == "dropout":
+        node = next(n for n in model.graph.node if n.op_type == "Dropout")
+        x = inputs[0].astype(np.float64)
+        ratio = float(inputs[1]) if len(node.input) > 1 and node.input[1] and 1 in inputs \
+            else 0.5
+        y = outs[0].astype(np.float64)
+        kept = y != 0
+        scaled = x / (1 - ratio)
+        if not np.allclose(y[kept], scaled[kept], rtol=1e-5, atol=1e-6):
+            return "output 0: kept elements are not x / (1 - ratio)"
+        if len(outs) > 1 and not np.array_equal(outs[1].astype(bool) | (x == 0), kept | (x == 0)):
+            return "output 1: the mask is not where output 0 keeps x"
+        if not within(float(np.mean(kept | (x == 0))), 1 - ratio, x.size):
+            return f"output 0: kept {np.mean(kept):.3f}, expected about {1 - ratio:.3f}"
+        return ""
+    return ""  # Other random ops: shapes and dtypes only.
+
+
 def run_test(folder, dlc, target, timeout):
     """Runs one node test; returns (status, first error line)."""
     model = onnx.load(os.path.join(folder, "model.onnx"), load_external_data=False)
@@ -257,7 +325,9 @@ def run_test(folder, dlc, target, timeout):
                 return "crash", ": ".join(filter(None, (how, first_line(err))))
             if code == 1:
                 return "fail-compile", first_line(err) or "exit 1 with empty stderr"
-            problem = check_outputs(model, data_set, out_dir)
+            kind = random_kind(model)
+            problem = (check_random(kind, model, data_set, out_dir) if kind
+                       else check_outputs(model, data_set, out_dir))
             if problem:
                 return "fail-mismatch", problem
     return "pass", ""

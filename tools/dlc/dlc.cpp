@@ -35,7 +35,9 @@ commands:
       sm_89, sm_90 or sm_90a: the PTX target; the driver JIT-compiles it for the card
       at load, and newer cards run older PTX. --specialize NAME=PATH bakes the value
       of input NAME (.npy or .pb) into nodes that need it at compile time (Reshape's
-      shape, ...), as `dlc run` does: the artifact is then only valid for that value.
+      shape, ...), as `dlc run` does: the artifact is then only valid for that value;
+      for a sequence or optional input (a SequenceProto/OptionalProto .pb) it fixes
+      what the input holds (the artifact takes its tensors as inputs NAME[i]).
       --input-shape NAME=1x3x64x128 fixes the symbolic dims of input NAME (the
       artifact then serves that shape only): for models whose control flow or
       recurrences need static dims (an If on a dim, an LSTM over a symbolic length),
@@ -48,11 +50,14 @@ commands:
       Compiles the model in-process (JIT), or loads an artifact, and runs it.
       --target auto (default) uses a CUDA device when one is found, else the CPU.
       INPUT is a .npy or ONNX TensorProto .pb file; positional inputs bind to the
-      graph's inputs in order. Writes DIR/output_<i>.npy and prints one line per
-      output. Small inputs that feed compile-time parameters (Reshape's shape, Clip's
-      bounds, ...) are specialized to the given values. numpy has no bfloat16: a
-      bfloat16 input takes uint16 data as its bits, and a bfloat16 output is written
-      as uint16 bits.
+      graph's inputs in order; a sequence or optional input takes an ONNX
+      SequenceProto or OptionalProto .pb file. Writes DIR/output_<i>.npy and prints one
+      line per output (sequence and optional outputs flattened: one file per
+      element). Small inputs that feed compile-time parameters (Reshape's shape,
+      Clip's bounds, ...) are specialized to the given values; a model whose symbolic
+      compile fails for want of static dims is compiled for the given input shapes.
+      numpy has no bfloat16: a bfloat16 input takes uint16 data as its bits, and a
+      bfloat16 output is written as uint16 bits.
   inspect ART.dlc [--json]
       Shows an artifact's target, inputs, outputs, kernels and the ONNX nodes each
       covers, launches, weight bytes and arena bytes.
@@ -206,10 +211,34 @@ int compileCommand(int argc, char **argv) {
     return fail("unknown --emit kind '" + emit +
                 "' (expected artifact, import, dlc, linalg, llvm, ptx, dot)");
   options.emit = kind->second;
+  std::vector<dlc::TensorInfo> declared;
+  if (args.values.count("--specialize")) {
+    auto inputs = dlc::modelInputs(model);
+    if (!inputs)
+      return fail(inputs.message());
+    declared = std::move(*inputs);
+  }
   for (auto [it, end] = args.values.equal_range("--specialize"); it != end; ++it) {
     auto named = dlc::cli::parseNamedInput(it->second);
     if (!named)
       return fail(named.message());
+    // A sequence or optional input: its file gives the shapes of what it holds.
+    auto in = std::find_if(declared.begin(), declared.end(),
+                           [&](const dlc::TensorInfo &i) { return i.name == named->first; });
+    if (in != declared.end() && in->kind != dlc::ValueKind::Tensor) {
+      auto list = dlc::readTensorListFile(named->second, in->kind == dlc::ValueKind::Optional);
+      if (!list)
+        return fail(list.message());
+      if (!list->present) {
+        options.absentOptionalInputs.insert(named->first);
+        continue;
+      }
+      std::vector<std::vector<int64_t>> shapes;
+      for (const dlc::Tensor &t : list->tensors)
+        shapes.push_back(t.shape);
+      options.listInputs[named->first] = shapes;
+      continue;
+    }
     auto tensor = dlc::readTensorFile(named->second);
     if (!tensor)
       return fail(tensor.message());
