@@ -618,9 +618,10 @@ LogicalResult ModelImporter::importNodes(const onnx::GraphProto &g) {
     ++done;
     const onnx::NodeProto &node = g.node(i);
     Location loc = nodeLoc(node, i);
-    // com.microsoft contrib ops (onnxruntime's, version 1) and ai.onnx.preview ops have
-    // handlers under "<domain>.<op>"; other domains are unknown.
-    bool contrib = node.domain() == "com.microsoft" || node.domain() == "ai.onnx.preview";
+    // com.microsoft contrib ops (onnxruntime's, version 1), ai.onnx.preview and
+    // ai.onnx.ml ops have handlers under "<domain>.<op>"; other domains are unknown.
+    bool contrib = node.domain() == "com.microsoft" || node.domain() == "ai.onnx.preview" ||
+                   node.domain() == "ai.onnx.ml";
     if (!node.domain().empty() && node.domain() != "ai.onnx" && !contrib)
       return emitError(loc) << "unknown op '" << node.op_type() << "' in domain '" << node.domain()
                             << "'";

@@ -3,8 +3,9 @@
 // The contrib ops that exporters and onnxruntime's transformer optimizer emit, with
 // the semantics of onnxruntime's ContribOperators.md: Gelu, FastGelu, BiasGelu,
 // QuickGelu, FusedMatMul, SkipLayerNormalization and SkipSimplifiedLayerNormalization
-// (domain com.microsoft, version 1). (onnxruntime's default-domain
-// SimplifiedLayerNormalization is RMSNormalization: OpsNorm.cpp.)
+// (domain com.microsoft, version 1), and the ai.onnx.ml ops Binarizer and
+// ArrayFeatureExtractor. (onnxruntime's default-domain SimplifiedLayerNormalization is
+// RMSNormalization: OpsNorm.cpp.)
 //
 //===----------------------------------------------------------------------===//
 #include "Compose.h"
@@ -107,6 +108,31 @@ void registerContribOps(OpRegistry &r) {
     return c.result(c.mul(x, c.unary("dlc.sigmoid", ax)));
   });
   r.add("com.microsoft.FusedMatMul", 1, importFusedMatMul);
+  // ai.onnx.ml: Binarizer (1 where x > threshold, else 0) and ArrayFeatureExtractor
+  // (X[..., indices], a 1-D X read as one row; onnxruntime's shapes).
+  r.add("ai.onnx.ml.Binarizer", 1, [](NodeImporter &n) {
+    Compose c{n};
+    Value x = n.input(0);
+    Value hit =
+        c.op("dlc.greater", n.b.getI1Type(), {x, c.scalarLike(x, n.attrFloat("threshold", 0.0f))});
+    return c.result(c.cast(hit, c.type(x)));
+  });
+  r.add("ai.onnx.ml.ArrayFeatureExtractor", 1, [](NodeImporter &n) -> LogicalResult {
+    Compose c{n};
+    Value x = n.input(0), idx = n.input(1);
+    int64_t rank = n.rankOf(x);
+    if (rank == 0)
+      return n.error() << "X must have rank 1 or more";
+    std::optional<int64_t> count = constDim(productOf(n.ctx(), n.shapeOf(idx)));
+    if (!count)
+      return n.error() << "the indices need a static shape";
+    Value flat = c.reshape(idx, {*count});
+    Value y = c.op("dlc.gather", c.type(x), {x, flat},
+                   {n.named("axis", n.b.getI64IntegerAttr(rank - 1))});
+    if (rank == 1)
+      y = c.reshape(y, {1, *count});
+    return c.result(y);
+  });
   r.add("com.microsoft.SkipLayerNormalization", 1,
         [](NodeImporter &n) { return importSkipNorm(n, false); });
   r.add("com.microsoft.SkipSimplifiedLayerNormalization", 1,

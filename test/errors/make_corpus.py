@@ -17,6 +17,7 @@ import argparse
 import io
 import json
 import os
+import re
 import shlex
 import struct
 
@@ -55,6 +56,19 @@ CASES = [
      "ConstantOfShape of [2^31, 2^31]"),
     ("gather_index_range", "DLC compile gather_oob.onnx", ["gather", "out of range"],
      "Gather of index 7 from a dim of 3"),
+    # Control flow and data-dependent shapes that need what is unknown ahead of time.
+    ("loop_runtime_trip_count", "DLC compile repeat_m.onnx", ["loop", "trip count", "compile time"],
+     "Loop whose trip count is a graph input, compiled ahead of time"),
+    ("loop_too_long", "DLC compile repeat_big.onnx", ["loop", "4096"],
+     "Loop with a constant trip count of 10^9"),
+    ("lstm_symbolic_length", "DLC compile recur_t.onnx", ["lstm", "sequence length", "static"],
+     "LSTM over a symbolic sequence length, compiled ahead of time"),
+    ("if_branch_shapes", "DLC compile branch_mix.onnx", ["if", "equal shapes"],
+     "If on a graph input whose branches give [2] and [3]"),
+    ("sequence_input_aot", "DLC compile seq_len.onnx", ["sequence", "shapes"],
+     "a sequence graph input compiled without its contents"),
+    ("sequence_input_npy", "DLC run seq_len.onnx x.npy", [".pb", "sequenceproto"],
+     "a .npy file for a sequence input"),
     # Initializers and external data.
     ("external_data_escape", "DLC compile ext_escape/model.onnx", ["leaves the model folder"],
      "external data location ../../etc/passwd"),
@@ -150,6 +164,11 @@ SETUP = {"model": "relu.onnx", "artifact": "good.dlc", "truncated": "cut.dlc",
 
 OPSET = 17
 ARTIFACT_MAGIC = b"DLCART\0\1"
+# The artifact format version the runtime reads (kFormatVersion, include/dlc/artifact.h).
+ARTIFACT_VERSION = int(re.search(
+    r"kFormatVersion = (\d+);",
+    open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "include", "dlc",
+                      "artifact.h")).read()).group(1))
 
 
 def model(nodes, inputs, outputs, initializers=(), opset=OPSET):
@@ -181,8 +200,21 @@ def add_external_weight(location, length="64"):
                  [value("x", [4, 4])], [value("y", [4, 4])], [weight])
 
 
+def branch(shape):
+    """An If branch returning a constant float tensor of `shape`."""
+    return helper.make_graph(
+        [helper.make_node("Constant", [], ["v"],
+                          value=numpy_helper.from_array(np.zeros(shape, np.float32)))],
+        "b", [], [value("v", shape)])
+
+
 def model_files(rng):
     """Returns {relative path: ModelProto} for the model cases."""
+    loop_body = helper.make_graph(
+        [helper.make_node("Identity", ["c"], ["c2"]), helper.make_node("Neg", ["a"], ["a2"])],
+        "body", [value("i", [], TensorProto.INT64), value("c", [], TensorProto.BOOL),
+                 value("a", [2])],
+        [value("c2", [], TensorProto.BOOL), value("a2", [2])])
     # (Not LayerNormalization: before opset 17 it is onnxruntime's contrib op in the
     # default domain, which dlc takes.)
     gelu = model([helper.make_node("Gelu", ["x"], ["y"])], [value("x", [2, 3])],
@@ -250,6 +282,28 @@ def model_files(rng):
         "eyelike_huge.onnx": model(
             [helper.make_node("EyeLike", ["x"], ["y"])], [value("x", [100000, 100000])],
             [value("y", None)]),
+        "repeat_m.onnx": model(
+            [helper.make_node("Loop", ["m", "", "x"], ["y"], body=loop_body)],
+            [value("m", [], TensorProto.INT64), value("x", [2])], [value("y", [2])]),
+        "repeat_big.onnx": model(
+            [helper.make_node("Loop", ["m", "", "x"], ["y"], body=loop_body)],
+            [value("x", [2])], [value("y", [2])],
+            [numpy_helper.from_array(np.array(10 ** 9, np.int64), "m")]),
+        "recur_t.onnx": model(
+            [helper.make_node("LSTM", ["x", "w", "r"], ["", "h"], hidden_size=2)],
+            [value("x", ["T", 1, 3])], [value("h", None)],
+            [numpy_helper.from_array(np.ones((1, 8, 3), np.float32), "w"),
+             numpy_helper.from_array(np.ones((1, 8, 2), np.float32), "r")]),
+        "branch_mix.onnx": model(
+            [helper.make_node("If", ["c"], ["y"], then_branch=branch([2]),
+                              else_branch=branch([3]))],
+            [value("c", [], TensorProto.BOOL)], [value("y", None)]),
+        "seq_len.onnx": helper.make_model(
+            helper.make_graph([helper.make_node("SequenceLength", ["s"], ["n"])], "g",
+                              [helper.make_tensor_sequence_value_info("s", TensorProto.FLOAT,
+                                                                      [2])],
+                              [value("n", [], TensorProto.INT64)]),
+            opset_imports=[helper.make_opsetid("", OPSET)]),
         "range_nan.onnx": model(
             [helper.make_node("Range", ["s", "l", "d"], ["y"])], [], [value("y", None)],
             [numpy_helper.from_array(np.array(0, np.float32), "s"),
@@ -298,7 +352,7 @@ def other_files(rng):
         "short_data.npy": npy_bytes(x)[:-16],
         "zero_bytes.dlc": b"",
         "noise.dlc": rng.bytes(512),
-        "bad_body.dlc": ARTIFACT_MAGIC + struct.pack("<IIQ", 2, 256, 0) + rng.bytes(256),
+        "bad_body.dlc": ARTIFACT_MAGIC + struct.pack("<IIQ", ARTIFACT_VERSION, 256, 0) + rng.bytes(256),
     }
 
 

@@ -32,9 +32,16 @@ def graph_inputs(model):
 
 
 def specialize_args(model, input_paths):
-    """`--specialize NAME=PATH` for each input small enough to be a shape tensor."""
+    """`--specialize NAME=PATH` for each input small enough to be a shape tensor, and for
+    every sequence or optional input (its file gives the shapes of what it holds)."""
     args = []
+    inits = {i.name for i in model.graph.initializer}
+    kinds = {i.name: i.type.WhichOneof("value") for i in model.graph.input
+             if i.name not in inits}
     for name, path in zip(graph_inputs(model), input_paths):
+        if kinds.get(name) in ("sequence_type", "optional_type"):
+            args += ["--specialize", f"{name}={path}"]
+            continue
         tensor = onnx.load_tensor(path)
         count = int(np.prod(tensor.dims)) if tensor.dims else 1
         if count <= MAX_SPECIALIZED_ELEMENTS:
