@@ -243,7 +243,7 @@ def make_torch_classes():
     class YoloNms(nn.Module):
         """TinyYolo with its post-processing in the graph, as exported detectors ship:
         boxes to corners, a score per box, torchvision NMS
-        (ONNX NonMaxSuppression) at IoU 0.5; outputs the kept boxes and scores, whose
+        (ONNX NonMaxSuppression) at IoU 0.2; outputs the kept boxes and scores, whose
         count depends on the data. One image (batch 1)."""
         def __init__(self):
             super().__init__()
@@ -261,7 +261,7 @@ def make_torch_classes():
             cells = torch.cat((F.avg_pool2d(x[:, :1], 8).flatten(1),
                                F.avg_pool2d(x[:, :1], 16).flatten(1)), 1)[0]
             scores = torch.sigmoid(20 * (cells - 0.5))
-            keep = self.nms(boxes, scores, 0.5)
+            keep = self.nms(boxes, scores, 0.2)
             return boxes[keep], scores[keep]
 
     class GreedyDecoder(nn.Module):
@@ -404,7 +404,7 @@ ARCHS = {
     "yolo_nms": dict(
         arch="the YOLO-like detector above with corner boxes, scores from the image's mean "
              "over each box's cell (random weights give near-equal objectness) and "
-             "torchvision.ops.nms (ONNX NonMaxSuppression, IoU 0.5) in the graph; one image",
+             "torchvision.ops.nms (ONNX NonMaxSuppression, IoU 0.2) in the graph; one image",
         make=lambda: YoloNms(), code="this repository (NMS: torchvision, BSD-3-Clause)",
         inputs=[Input("images", np.float32, [1, 3, "height", "width"], "uniform",
                       low=0.0, high=1.0)],
