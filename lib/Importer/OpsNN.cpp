@@ -240,8 +240,22 @@ FailureOr<ConvTransposeGeometry> convTransposeGeometry(NodeImporter &n, Value x,
     return n.error() << "strides, dilations, output_padding and pads must match " << s
                      << " spatial dims",
            failure();
+  // Bounds that keep the geometry's arithmetic within int64 (a fuzzed model may hold
+  // any value).
+  constexpr int64_t kMaxParam = int64_t(1) << 31;
+  auto inRange = [&](const std::vector<int64_t> &v, int64_t lo) {
+    return llvm::all_of(v, [&](int64_t x) { return x >= lo && x < kMaxParam; });
+  };
+  if (!inRange(g.strides, 1) || !inRange(g.dil, 1) || !inRange(g.outPad, 0) ||
+      !inRange(g.pads, 0) || !inRange(g.kernel, 1))
+    return n.error() << "strides and dilations must be in [1, 2^31), pads and output_padding "
+                        "in [0, 2^31)",
+           failure();
   std::string autoPad = n.attrString("auto_pad", "NOTSET");
   auto outShape = n.attrInts("output_shape");
+  if (outShape && ((int64_t)outShape->size() < s || !inRange(*outShape, 0)))
+    return n.error() << "output_shape must give the " << s << " spatial dims, each in [0, 2^31)",
+           failure();
   if (outShape || autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
     for (int64_t i = 0; i < s; ++i) {
       // full - target, where full = stride * (in - 1) + output_padding + reach + 1 and

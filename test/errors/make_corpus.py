@@ -56,6 +56,8 @@ CASES = [
      "ConstantOfShape of [2^31, 2^31]"),
     ("gather_index_range", "DLC compile gather_oob.onnx", ["gather", "out of range"],
      "Gather of index 7 from a dim of 3"),
+    ("deconv_short_target", "DLC compile deconv_target.onnx", ["convtranspose", "output_shape"],
+     "ConvTranspose whose output_shape gives 1 of its 2 spatial dims (found by fuzzing)"),
     # Control flow and data-dependent shapes that need what is unknown ahead of time.
     ("loop_runtime_trip_count", "DLC compile repeat_m.onnx", ["loop", "trip count", "compile time"],
      "Loop whose trip count is a graph input, compiled ahead of time"),
@@ -282,6 +284,10 @@ def model_files(rng):
         "eyelike_huge.onnx": model(
             [helper.make_node("EyeLike", ["x"], ["y"])], [value("x", [100000, 100000])],
             [value("y", None)]),
+        "deconv_target.onnx": model(
+            [helper.make_node("ConvTranspose", ["x", "w"], ["y"], output_shape=[10])],
+            [value("x", [1, 1, 3, 3])], [value("y", None)],
+            [numpy_helper.from_array(np.ones((1, 2, 3, 3), np.float32), "w")]),
         "repeat_m.onnx": model(
             [helper.make_node("Loop", ["m", "", "x"], ["y"], body=loop_body)],
             [value("m", [], TensorProto.INT64), value("x", [2])], [value("y", [2])]),
