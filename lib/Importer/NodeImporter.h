@@ -150,6 +150,14 @@ public:
   size_t numInputs() const { return inputs.size(); }
   /// Input `i`, or null when absent or omitted.
   mlir::Value input(size_t i) const { return i < inputs.size() ? inputs[i] : nullptr; }
+  /// Fails with an error naming the first of inputs 0..count-1 that is missing (for
+  /// handlers of ops whose schema libonnx may not know: contrib ops, newer opsets).
+  mlir::LogicalResult requireInputs(size_t count) const {
+    for (size_t i = 0; i < count; ++i)
+      if (!input(i))
+        return error() << "required input " << i << " is missing", mlir::failure();
+    return mlir::success();
+  }
   size_t numOutputs() const { return node.output_size(); }
   /// Whether output `i` exists and is used (named).
   bool wantsOutput(size_t i) const {

@@ -110,7 +110,9 @@ void registerContribOps(OpRegistry &r) {
   r.add("com.microsoft.FusedMatMul", 1, importFusedMatMul);
   // ai.onnx.ml: Binarizer (1 where x > threshold, else 0) and ArrayFeatureExtractor
   // (X[..., indices], a 1-D X read as one row; onnxruntime's shapes).
-  r.add("ai.onnx.ml.Binarizer", 1, [](NodeImporter &n) {
+  r.add("ai.onnx.ml.Binarizer", 1, [](NodeImporter &n) -> LogicalResult {
+    if (failed(n.requireInputs(1)))
+      return failure();
     Compose c{n};
     Value x = n.input(0);
     Value hit =
@@ -118,6 +120,8 @@ void registerContribOps(OpRegistry &r) {
     return c.result(c.cast(hit, c.type(x)));
   });
   r.add("ai.onnx.ml.ArrayFeatureExtractor", 1, [](NodeImporter &n) -> LogicalResult {
+    if (failed(n.requireInputs(2)))
+      return failure();
     Compose c{n};
     Value x = n.input(0), idx = n.input(1);
     int64_t rank = n.rankOf(x);

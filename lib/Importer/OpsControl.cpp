@@ -276,6 +276,8 @@ LogicalResult importScan(NodeImporter &n) {
   std::optional<int64_t> length;
   for (int64_t k = 0; k < numScanInputs; ++k) {
     Value x = n.input(states + k);
+    if (!x)
+      return n.error() << "scan input " << k << " is missing";
     int64_t rank = n.rankOf(x);
     int64_t axis = (*inAxes)[k] < 0 ? (*inAxes)[k] + rank : (*inAxes)[k];
     if (axis < 0 || axis >= rank)
@@ -294,8 +296,11 @@ LogicalResult importScan(NodeImporter &n) {
     return n.error() << "sequence length " << *length << " exceeds the " << kMaxUnrolledIterations
                      << " iterations dlc unrolls";
   SmallVector<Value> state;
-  for (int64_t i = 0; i < states; ++i)
+  for (int64_t i = 0; i < states; ++i) {
+    if (!n.input(i))
+      return n.error() << "state input " << i << " is missing";
     state.push_back(n.input(i));
+  }
   std::vector<SmallVector<Value>> parts(scanOutputs);
   for (int64_t s = 0; s < *length; ++s) {
     SmallVector<Value> ins(state);
@@ -352,7 +357,13 @@ LogicalResult importScan8(NodeImporter &n) {
     for (int64_t d : *dirs)
       if (d)
         return n.error() << "reverse scan directions of opset-8 Scan are not supported";
+  for (int64_t i = 1; i < (int64_t)n.numInputs(); ++i)
+    if (!n.input(i))
+      return n.error() << "input " << i << " is missing";
   Value first = n.input(1 + states);
+  if (n.rankOf(first) < 2)
+    return n.error() << "the scan inputs need a batch and a sequence axis, got "
+                     << shapeToString(n.shapeOf(first));
   std::optional<int64_t> batch = constDim(n.shapeOf(first)[0]);
   std::optional<int64_t> length = constDim(n.shapeOf(first)[1]);
   if (!batch || !length)

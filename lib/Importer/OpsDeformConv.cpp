@@ -17,6 +17,8 @@ namespace dlc::importer {
 namespace {
 
 LogicalResult importDeformConv(NodeImporter &n) {
+  if (failed(n.requireInputs(3)))
+    return failure();
   Compose c{n};
   Value x = n.input(0), w = n.input(1), offset = n.input(2), bias = n.input(3), mask = n.input(4);
   Type et = n.elementType(x);

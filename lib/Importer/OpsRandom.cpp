@@ -90,6 +90,8 @@ LogicalResult importRandom(NodeImporter &n, bool normal) {
 }
 
 LogicalResult importRandomLike(NodeImporter &n, bool normal) {
+  if (failed(n.requireInputs(1)))
+    return failure();
   auto shape = staticShapeOf(n, n.input(0));
   if (failed(shape))
     return failure();
@@ -101,6 +103,8 @@ LogicalResult importRandomLike(NodeImporter &n, bool normal) {
 }
 
 LogicalResult importBernoulli(NodeImporter &n) {
+  if (failed(n.requireInputs(1)))
+    return failure();
   Compose c{n};
   Value p = n.input(0);
   auto shape = staticShapeOf(n, p);

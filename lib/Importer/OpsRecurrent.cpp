@@ -143,6 +143,8 @@ Value stack(Compose &c, ArrayRef<Value> xs, int64_t axis) {
 }
 
 LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op) {
+  if (failed(n.requireInputs(3)))
+    return failure();
   Compose c{n};
   Value x = n.input(0), w = n.input(1), r = n.input(2);
   Type et = n.elementType(x);
@@ -177,6 +179,9 @@ LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op) {
   int64_t gh = op.gates * rec.hidden;
   SymShape ws = n.shapeOf(w), rs = n.shapeOf(r);
   auto expect = [&](const SymShape &s, ArrayRef<int64_t> dims, StringRef what) -> LogicalResult {
+    if (s.size() != dims.size())
+      return n.error() << what << " has shape " << shapeToString(s) << ", expected rank "
+                       << dims.size();
     for (auto [i, d] : llvm::enumerate(dims)) {
       std::optional<int64_t> got = constDim(s[i]);
       if (d >= 0 && got && *got != d)
@@ -411,6 +416,8 @@ LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op) {
 /// and multiplies in integers; computing those products in float differs from it by
 /// about one quantization step of the activations.)
 LogicalResult importDynamicQuantizeLSTM(NodeImporter &n, const RecurrentOp &lstm) {
+  if (failed(n.requireInputs(3)))
+    return failure();
   Compose c{n};
   Type et = n.elementType(n.input(0));
   auto dequantize = [&](Value q, Value scale, Value zero) -> Value {
