@@ -225,13 +225,16 @@ LogicalResult PlanBuilder::addHostLaunch(Operation *op) {
   } else if (auto t = dyn_cast<TopKDynamicOp>(op)) {
     launch.hostOp = "TopK";
     int64_t rank = cast<RankedTensorType>(t.getX().getType()).getRank();
-    int64_t axis = t.getAxis() < 0 ? t.getAxis() + rank : t.getAxis();
+    // The I64Attr getter is unsigned: a negative axis wraps until it is made signed.
+    int64_t axis = static_cast<int64_t>(t.getAxis());
+    if (axis < 0)
+      axis += rank;
     launch.hostInts = {axis, t.getLargest()};
     launch.dataDim = t.getDataDim();
   } else if (auto nms = dyn_cast<NonMaxSuppressionOp>(op)) {
     launch.hostOp = "NonMaxSuppression";
-    launch.hostInts = {nms.getCenterPointBox(), nms.getHasMaxOutput(), nms.getHasIouThreshold(),
-                       nms.getHasScoreThreshold()};
+    launch.hostInts = {static_cast<int64_t>(nms.getCenterPointBox()), nms.getHasMaxOutput(),
+                       nms.getHasIouThreshold(), nms.getHasScoreThreshold()};
     launch.dataDim = nms.getDataDim();
   } else {
     return op->emitOpError("has no host implementation"), failure();
