@@ -84,6 +84,20 @@ TEST(HostOps, NonMaxSuppressionSuppressesOverlaps) {
   EXPECT_EQ(ints(r->outputs[0]), (std::vector<int64_t>{0, 0, 1, 0, 0, 2}));
 }
 
+TEST(HostOps, TopKWithRuntimeK) {
+  Tensor x = tensor<float>(DType::Float, {2, 5}, {3, 1, 4, 1, 5, 2, 7, 7, 1, 8});
+  Tensor k = tensor<int64_t>(DType::Int64, {1}, {3});
+  Expected<HostResult> big = runHostOp(hostLaunch("TopK", {1, 1}, 2, 2), {x, k});
+  ASSERT_TRUE(big) << big.message();
+  EXPECT_EQ(big->dataDim, 3);
+  EXPECT_EQ(ints(big->outputs[1]), (std::vector<int64_t>{4, 2, 0, 4, 1, 2})); // ties: lower first
+  Expected<HostResult> small = runHostOp(hostLaunch("TopK", {1, 0}, 2, 2), {x, k});
+  ASSERT_TRUE(small) << small.message();
+  EXPECT_EQ(ints(small->outputs[1]), (std::vector<int64_t>{1, 3, 0, 3, 0, 1}));
+  Tensor tooMany = tensor<int64_t>(DType::Int64, {1}, {6});
+  EXPECT_FALSE(runHostOp(hostLaunch("TopK", {1, 1}, 2, 2), {x, tooMany}));
+}
+
 TEST(HostOps, ChecksParametersAndBindings) {
   EXPECT_FALSE(checkHostOp(hostLaunch("Sort", {}, 1, 1)));
   EXPECT_FALSE(checkHostOp(hostLaunch("Unique", {1}, 1, 4)));
