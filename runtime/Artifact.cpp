@@ -391,17 +391,9 @@ Status verifyBinding(const Buffer &buffer, const TensorInfo &expected) {
   return Status::ok();
 }
 
-/// A host launch: a known op, valid bindings, intermediates written, a data dim of the
-/// spec's.
-Status verifyHostLaunch(const ArtifactSpec &spec, size_t i) {
-  const Launch &l = spec.launches[i];
-  std::string what = strCat("launch ", i, " (host op '", l.hostOp, "')");
-  if (l.kernel != -1)
-    return fail(strCat(what, " names kernel ", l.kernel));
-  if (Status s = checkHostOp(l); !s)
-    return fail(strCat(what, ": ", s.message()));
-  if (l.dataDim < -1 || l.dataDim >= spec.numDataDims)
-    return fail(strCat(what, " decides data dim ", l.dataDim, " of ", spec.numDataDims));
+/// Every binding of launch `l` names a buffer, and every output binding an
+/// intermediate's bytes.
+Status verifyBindingTargets(const ArtifactSpec &spec, const Launch &l, const std::string &what) {
   for (size_t j = 0; j < l.bindings.size(); ++j) {
     int32_t b = l.bindings[j];
     if (!isValidBuffer(spec, b))
@@ -414,6 +406,20 @@ Status verifyHostLaunch(const ArtifactSpec &spec, size_t i) {
   return Status::ok();
 }
 
+/// A host launch: a known op, valid bindings, intermediates written, a data dim of the
+/// spec's.
+Status verifyHostLaunch(const ArtifactSpec &spec, size_t i) {
+  const Launch &l = spec.launches[i];
+  std::string what = strCat("launch ", i, " (host op '", l.hostOp, "')");
+  if (l.kernel != -1)
+    return fail(strCat(what, " names kernel ", l.kernel));
+  if (Status s = checkHostOp(l); !s)
+    return fail(strCat(what, ": ", s.message()));
+  if (l.dataDim < -1 || l.dataDim >= spec.numDataDims)
+    return fail(strCat(what, " decides data dim ", l.dataDim, " of ", spec.numDataDims));
+  return verifyBindingTargets(spec, l, what);
+}
+
 Status verifyLaunch(const ArtifactSpec &spec, size_t i) {
   const Launch &l = spec.launches[i];
   std::string what = strCat("launch ", i);
@@ -424,22 +430,15 @@ Status verifyLaunch(const ArtifactSpec &spec, size_t i) {
     return verifyHostLaunch(spec, i);
   if (l.kernel < 0 || static_cast<uint64_t>(l.kernel) >= spec.kernels.size())
     return fail(strCat(what, " runs kernel ", l.kernel, " of ", spec.kernels.size()));
-  if (l.numInputs < 0 || static_cast<uint64_t>(l.numInputs) > l.bindings.size())
-    return fail(
-        strCat(what, " has ", l.numInputs, " inputs among ", l.bindings.size(), " bindings"));
   const Kernel &k = spec.kernels[l.kernel];
   if (k.signature.size() != l.bindings.size() || k.numInputs != l.numInputs)
     return fail(strCat(what, " binds ", l.bindings.size(), " buffers (", l.numInputs,
                        " inputs); kernel '", k.name, "' takes ", k.signature.size(), " (",
                        k.numInputs, " inputs)"));
+  if (Status s = verifyBindingTargets(spec, l, what); !s)
+    return s;
   for (size_t j = 0; j < l.bindings.size(); ++j) {
     int32_t b = l.bindings[j];
-    if (!isValidBuffer(spec, b))
-      return fail(strCat(what, " binds buffer ", b, " of ", spec.buffers.size()));
-    if (j >= static_cast<size_t>(l.numInputs) &&
-        spec.buffers[rootBuffer(spec, b)].kind != BufferKind::Intermediate)
-      return fail(strCat(what, " writes buffer ", b, " '", spec.buffers[b].name,
-                         "', which is not an intermediate"));
     if (Status s = verifyBinding(spec.buffers[b], k.signature[j]); !s)
       return fail(strCat(what, " binding ", j, " (buffer ", b, " '", spec.buffers[b].name,
                          "') ", s.message(), " of kernel '", k.name, "'"));

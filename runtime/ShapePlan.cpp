@@ -157,7 +157,6 @@ Expected<ShapePlan> planShapes(const ArtifactSpec &spec_, const InputShapes &sha
   plan.pendingGrid.assign(spec_.launches.size(), false);
   for (size_t i = 0; i < numBuffers; ++i) {
     const artifact::Buffer &b = spec_.buffers[i];
-    std::string what = strCat("buffer ", i, " '", b.name, "'");
     bool pending = false;
     for (int64_t d : b.dims)
       pending |= usesDataDims(spec_, d);
@@ -173,22 +172,11 @@ Expected<ShapePlan> planShapes(const ArtifactSpec &spec_, const InputShapes &sha
       plan.pending[i] = plan.hasPending = true;
       continue;
     }
-    for (size_t d = 0; d < b.dims.size(); ++d) {
-      Expected<int64_t> dim = artifact::resolveDim(spec_, b.dims[d], shapes);
-      if (!dim)
-        return Status::error(strCat(what, " dim ", d, ": ", dim.message()));
-      if (*dim < 0)
-        return Status::error(strCat(what, " dim ", d, " resolves to ", *dim));
-      plan.dims[i].push_back(*dim);
-    }
-    int64_t bytes;
-    if (!denseBytes(plan.dims[i], dtypeSize(b.dtype), bytes))
-      return Status::error(
-          strCat(what, " of shape ", shapeStr(plan.dims[i]), " is too large"));
-    plan.bytes[i] = bytes;
+    if (Status s = resolveBuffer(spec_, plan, shapes, i); !s)
+      return s;
     if (b.kind == BufferKind::Input && plan.dims[i] != shapes[b.index])
-      return Status::error(strCat(what, " has shape ", shapeStr(plan.dims[i]),
-                                  ", but input ", b.index, " has shape ",
+      return Status::error(strCat("buffer ", i, " '", b.name, "' has shape ",
+                                  shapeStr(plan.dims[i]), ", but input ", b.index, " has shape ",
                                   shapeStr(shapes[b.index])));
   }
   // An alias (reshape, squeeze, ...) has exactly the aliased bytes: a kernel reading it

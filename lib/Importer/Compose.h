@@ -58,6 +58,39 @@ struct Compose {
     return op("dlc.reshape", type(v), {v},
               {n.named("shape", n.i64s(shape)), n.named("allowzero", n.b.getBoolAttr(false))});
   }
+  /// v[start:end] along `axis` (static bounds, step 1).
+  mlir::Value slice(mlir::Value v, int64_t axis, int64_t start, int64_t end) {
+    return op("dlc.slice", type(v), {v},
+              {n.named("starts", n.i64s({start})), n.named("ends", n.i64s({end})),
+               n.named("axes", n.i64s({axis})), n.named("steps", n.i64s({1}))});
+  }
+  mlir::Value squeeze(mlir::Value v, int64_t axis) {
+    return op("dlc.squeeze", type(v), {v}, {n.named("axes", n.i64s({axis}))});
+  }
+  mlir::Value unsqueeze(mlir::Value v, int64_t axis) {
+    return op("dlc.unsqueeze", type(v), {v}, {n.named("axes", n.i64s({axis}))});
+  }
+  /// Entry `i` of `axis`, that axis removed.
+  mlir::Value take(mlir::Value v, int64_t axis, int64_t i) {
+    return squeeze(slice(v, axis, i, i + 1), axis);
+  }
+  mlir::Value transpose(mlir::Value v, llvm::ArrayRef<int64_t> perm) {
+    return op("dlc.transpose", type(v), {v}, {n.named("perm", n.i64s(perm))});
+  }
+  /// `vs` joined along `axis` (the value itself when there is one).
+  mlir::Value concat(mlir::ValueRange vs, int64_t axis) {
+    if (vs.size() == 1)
+      return vs[0];
+    return op("dlc.concat", vs.empty() ? mlir::Type() : type(vs[0]), vs,
+              {n.named("axis", n.b.getI64IntegerAttr(axis))});
+  }
+  /// Equally shaped values stacked along a new axis `axis`.
+  mlir::Value stack(mlir::ValueRange vs, int64_t axis) {
+    llvm::SmallVector<mlir::Value> parts;
+    for (mlir::Value v : vs)
+      parts.push_back(unsqueeze(v, axis));
+    return concat(parts, axis);
+  }
   /// A reduction (`kind`: "dlc.reduce_mean", ...) over `axes` (all when empty).
   mlir::Value reduce(llvm::StringRef kind, mlir::Value v, llvm::ArrayRef<int64_t> axes,
                      bool keepdims = true) {

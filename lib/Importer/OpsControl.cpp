@@ -66,15 +66,6 @@ Value asScalar(Compose &c, Value v) {
   return c.reshape(v, {});
 }
 
-Value stackAxis(Compose &c, ArrayRef<Value> parts, int64_t axis) {
-  SmallVector<Value> xs;
-  for (Value p : parts)
-    xs.push_back(c.op("dlc.unsqueeze", c.type(p), {p}, {c.n.named("axes", c.n.i64s({axis}))}));
-  if (xs.size() == 1)
-    return xs[0];
-  return c.op("dlc.concat", c.type(xs[0]), xs, {c.n.named("axis", c.n.b.getI64IntegerAttr(axis))});
-}
-
 const onnx::GraphProto *graphAttr(NodeImporter &n, const char *name) {
   const onnx::AttributeProto *a = n.attr(name);
   if (!a || !a->has_g()) {
@@ -237,11 +228,32 @@ LogicalResult importLoop(NodeImporter &n) {
     if (scanParts[k].empty())
       return n.error() << "the loop runs no iteration and has scan outputs, whose shape dlc "
                           "cannot know";
-    results.push_back({stackAxis(c, scanParts[k], 0), nullptr});
+    results.push_back({c.stack(scanParts[k], 0), nullptr});
   }
   if (c.failed)
     return failure();
   return n.results(results);
+}
+
+/// Scan's inputs split into states and scan inputs, and its scan outputs, checked
+/// against the body (`total` inputs besides opset 8's sequence_lens).
+struct ScanCounts {
+  int64_t numScanInputs, states, scanOutputs;
+};
+FailureOr<ScanCounts> scanCounts(NodeImporter &n, const onnx::GraphProto &body, int64_t total) {
+  ScanCounts k;
+  k.numScanInputs = n.attrInt("num_scan_inputs", 0);
+  k.states = total - k.numScanInputs;
+  if (k.numScanInputs <= 0 || k.states < 0)
+    return n.error() << "num_scan_inputs must be in [1, " << total << "], got " << k.numScanInputs,
+           failure();
+  k.scanOutputs = body.output_size() - k.states;
+  if (body.input_size() != total || k.scanOutputs < 0)
+    return n.error() << "the body takes " << body.input_size() << " inputs and gives "
+                     << body.output_size() << " outputs, expected " << total << " and at least "
+                     << k.states,
+           failure();
+  return k;
 }
 
 /// Scan, opset 9 and newer (no batch axis).
@@ -249,16 +261,11 @@ LogicalResult importScan(NodeImporter &n) {
   const onnx::GraphProto *body = graphAttr(n, "body");
   if (!body || failed(checkTensorOutputs(n, *body)))
     return failure();
-  int64_t numScanInputs = n.attrInt("num_scan_inputs", 0);
-  int64_t total = n.numInputs();
-  int64_t states = total - numScanInputs;
-  if (numScanInputs <= 0 || states < 0)
-    return n.error() << "num_scan_inputs must be in [1, " << total << "], got " << numScanInputs;
-  int64_t scanOutputs = body->output_size() - states;
-  if (body->input_size() != total || scanOutputs < 0)
-    return n.error() << "the body takes " << body->input_size() << " inputs and gives "
-                     << body->output_size() << " outputs, expected " << total << " and at least "
-                     << states;
+  auto counts = scanCounts(n, *body, n.numInputs());
+  if (failed(counts))
+    return failure();
+  int64_t numScanInputs = counts->numScanInputs, states = counts->states,
+          scanOutputs = counts->scanOutputs;
   auto listAttr = [&](const char *name, int64_t count) -> FailureOr<std::vector<int64_t>> {
     std::vector<int64_t> v = n.attrInts(name).value_or(std::vector<int64_t>(count, 0));
     if ((int64_t)v.size() != count)
@@ -307,11 +314,7 @@ LogicalResult importScan(NodeImporter &n) {
     for (int64_t k = 0; k < numScanInputs; ++k) {
       int64_t t = (*inDirs)[k] ? *length - 1 - s : s;
       int64_t axis = (*inAxes)[k];
-      Value x = scanIns[k];
-      Value slice = c.op("dlc.slice", c.type(x), {x},
-                         {n.named("starts", n.i64s({t})), n.named("ends", n.i64s({t + 1})),
-                          n.named("axes", n.i64s({axis})), n.named("steps", n.i64s({1}))});
-      ins.push_back(c.op("dlc.squeeze", c.type(x), {slice}, {n.named("axes", n.i64s({axis}))}));
+      ins.push_back(c.take(scanIns[k], axis, t));
     }
     if (c.failed)
       return failure();
@@ -332,7 +335,7 @@ LogicalResult importScan(NodeImporter &n) {
     int64_t axis = (*outAxes)[k] < 0 ? (*outAxes)[k] + rank : (*outAxes)[k];
     if (axis < 0 || axis >= rank)
       return n.error() << "scan_output_axes[" << k << "] is out of range for rank " << rank;
-    n.outputs.push_back(stackAxis(c, parts[k], axis));
+    n.outputs.push_back(c.stack(parts[k], axis));
   }
   return c.failed ? failure() : success();
 }
@@ -343,16 +346,11 @@ LogicalResult importScan8(NodeImporter &n) {
   const onnx::GraphProto *body = graphAttr(n, "body");
   if (!body || failed(checkTensorOutputs(n, *body)))
     return failure();
-  int64_t numScanInputs = n.attrInt("num_scan_inputs", 0);
-  int64_t total = (int64_t)n.numInputs() - 1;
-  int64_t states = total - numScanInputs;
-  if (numScanInputs <= 0 || states < 0)
-    return n.error() << "num_scan_inputs must be in [1, " << total << "], got " << numScanInputs;
-  int64_t scanOutputs = body->output_size() - states;
-  if (body->input_size() != total || scanOutputs < 0)
-    return n.error() << "the body takes " << body->input_size() << " inputs and gives "
-                     << body->output_size() << " outputs, expected " << total << " and at least "
-                     << states;
+  auto counts = scanCounts(n, *body, (int64_t)n.numInputs() - 1);
+  if (failed(counts))
+    return failure();
+  int64_t numScanInputs = counts->numScanInputs, states = counts->states,
+          scanOutputs = counts->scanOutputs;
   if (std::optional<std::vector<int64_t>> dirs = n.attrInts("directions"))
     for (int64_t d : *dirs)
       if (d)
@@ -382,22 +380,16 @@ LogicalResult importScan8(NodeImporter &n) {
     return n.error() << "the scan runs " << *batch * *length << " iterations, more than the "
                      << kMaxUnrolledIterations << " dlc unrolls";
   Compose c{n};
-  auto take = [&](Value x, int64_t axis, int64_t i) {
-    Value s = c.op("dlc.slice", c.type(x), {x},
-                   {n.named("starts", n.i64s({i})), n.named("ends", n.i64s({i + 1})),
-                    n.named("axes", n.i64s({axis})), n.named("steps", n.i64s({1}))});
-    return c.op("dlc.squeeze", c.type(x), {s}, {n.named("axes", n.i64s({axis}))});
-  };
   std::vector<SmallVector<Value>> finalStates(states), scanned(scanOutputs);
   for (int64_t b = 0; b < *batch; ++b) {
     SmallVector<Value> state;
     for (int64_t i = 0; i < states; ++i)
-      state.push_back(take(n.input(1 + i), 0, b));
+      state.push_back(c.take(n.input(1 + i), 0, b));
     std::vector<SmallVector<Value>> parts(scanOutputs);
     for (int64_t t = 0; t < *length; ++t) {
       SmallVector<Value> ins(state);
       for (int64_t k = 0; k < numScanInputs; ++k)
-        ins.push_back(take(take(n.input(1 + states + k), 0, b), 0, t));
+        ins.push_back(c.take(c.take(n.input(1 + states + k), 0, b), 0, t));
       if (c.failed)
         return failure();
       auto outs = n.inlineGraph(*body, ins);
@@ -410,12 +402,12 @@ LogicalResult importScan8(NodeImporter &n) {
     for (int64_t i = 0; i < states; ++i)
       finalStates[i].push_back(state[i]);
     for (int64_t k = 0; k < scanOutputs; ++k)
-      scanned[k].push_back(stackAxis(c, parts[k], 0));
+      scanned[k].push_back(c.stack(parts[k], 0));
   }
   for (int64_t i = 0; i < states; ++i)
-    n.outputs.push_back(stackAxis(c, finalStates[i], 0));
+    n.outputs.push_back(c.stack(finalStates[i], 0));
   for (int64_t k = 0; k < scanOutputs; ++k)
-    n.outputs.push_back(stackAxis(c, scanned[k], 0));
+    n.outputs.push_back(c.stack(scanned[k], 0));
   return c.failed ? failure() : success();
 }
 

@@ -64,11 +64,6 @@ LogicalResult importDeformConv(NodeImporter &n) {
     }
     return *r;
   };
-  auto slice = [&](Value v, int64_t axis, int64_t start, int64_t end) {
-    return c.op("dlc.slice", c.type(v), {v},
-                {n.named("starts", n.i64s({start})), n.named("ends", n.i64s({end})),
-                 n.named("axes", n.i64s({axis})), n.named("steps", n.i64s({1}))});
-  };
 
   // Each tap's pixel position without offset, in grid order (x, y):
   // base[k, i, j] = (-pad_left + stride_w * j + b * dil_w, -pad_top + stride_h * i + a * dil_h).
@@ -95,33 +90,29 @@ LogicalResult importDeformConv(NodeImporter &n) {
   // Offsets [N, og, k, 2 (y, x), oH, oW] -> [N, og, k, oH, oW, 2 (x, y)].
   Value off = reshape(offset, {batch, cst(og), cst(k), cst(2), cst(oh), cst(ow)});
   off = c.op("dlc.transpose", et, {off}, {n.named("perm", n.i64s({0, 1, 2, 4, 5, 3}))});
-  off = c.op("dlc.concat", et, {slice(off, 5, 1, 2), slice(off, 5, 0, 1)},
-             {n.named("axis", n.b.getI64IntegerAttr(5))});
+  off = c.concat({c.slice(off, 5, 1, 2), c.slice(off, 5, 0, 1)}, 5);
   Value m = mask ? reshape(mask, {batch, cst(og), cst(k), cst(oh), cst(ow)}) : nullptr;
 
   SmallVector<Value> sampled; // per offset group: [N, C/og, k, oH, oW]
   int64_t cg = c0 / og;
   for (int64_t g = 0; g < og; ++g) {
-    Value og1 = c.op("dlc.squeeze", et, {slice(off, 1, g, g + 1)},
-                     {n.named("axes", n.i64s({1}))}); // [N, k, oH, oW, 2]
+    Value og1 = c.take(off, 1, g); // [N, k, oH, oW, 2]
     Value pos = c.add(og1, baseGrid);
     Value grid = c.sub(c.mul(pos, toUnit), c.scalarLike(pos, 1.0));
     grid = reshape(grid, {batch, cst(k * oh), cst(ow), cst(2)});
-    Value xg = og == 1 ? x : slice(x, 1, g * cg, (g + 1) * cg);
+    Value xg = og == 1 ? x : c.slice(x, 1, g * cg, (g + 1) * cg);
     Value s = c.op("dlc.grid_sample", et, {xg, grid},
                    {n.named("mode", n.b.getStringAttr("linear")),
                     n.named("padding_mode", n.b.getStringAttr("zeros")),
                     n.named("align_corners", n.b.getBoolAttr(true))}); // [N, cg, k*oH, oW]
     s = reshape(s, {batch, cst(cg), cst(k), cst(oh), cst(ow)});
     if (m) {
-      Value mg = slice(m, 1, g, g + 1); // [N, 1, k, oH, oW]
+      Value mg = c.slice(m, 1, g, g + 1); // [N, 1, k, oH, oW]
       s = c.mul(s, mg);
     }
     sampled.push_back(s);
   }
-  Value cols = sampled.size() == 1
-                   ? sampled[0]
-                   : c.op("dlc.concat", et, sampled, {n.named("axis", n.b.getI64IntegerAttr(1))});
+  Value cols = c.concat(sampled, 1);
   // [N, group, C/group * k, oH * oW] against W [group, oC/group, C/group * k].
   cols = reshape(cols, {batch, cst(group), cst(cq * k), cst(oh * ow)});
   Value wq = reshape(w, {cst(group), cst(oc / group), cst(cq * k)});

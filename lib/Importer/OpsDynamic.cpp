@@ -61,11 +61,9 @@ LogicalResult importCompress(NodeImporter &n) {
   if (extent && *len > *extent)
     return n.error() << "the condition has " << *len << " entries for an axis of " << *extent;
   if (!extent || *len < *extent)
-    x = c.op("dlc.slice", c.type(x), {x},
-             {n.named("starts", n.i64s({0})), n.named("ends", n.i64s({*len})),
-              n.named("axes", n.i64s({axis})), n.named("steps", n.i64s({1}))});
+    x = c.slice(x, axis, 0, *len);
   Value idx = c.op("dlc.nonzero", n.b.getI64Type(), {cond}, {dataDimAttr(n)});
-  idx = c.op("dlc.squeeze", n.b.getI64Type(), {idx}, {n.named("axes", n.i64s({0}))});
+  idx = c.squeeze(idx, 0);
   return c.result(
       c.op("dlc.gather", c.type(x), {x, idx}, {n.named("axis", n.b.getI64IntegerAttr(axis))}));
 }

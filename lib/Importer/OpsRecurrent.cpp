@@ -106,42 +106,6 @@ struct Recurrence {
   std::vector<Activation> activations; // numActivations per direction
 };
 
-/// x[start:end] along `axis`.
-Value sliceAxis(Compose &c, Value x, int64_t axis, int64_t start, int64_t end) {
-  NodeImporter &n = c.n;
-  return c.op("dlc.slice", c.type(x), {x},
-              {n.named("starts", n.i64s({start})), n.named("ends", n.i64s({end})),
-               n.named("axes", n.i64s({axis})), n.named("steps", n.i64s({1}))});
-}
-
-/// Entry `i` of axis `axis`, that axis removed.
-Value take(Compose &c, Value x, int64_t axis, int64_t i) {
-  return c.op("dlc.squeeze", c.type(x), {sliceAxis(c, x, axis, i, i + 1)},
-              {c.n.named("axes", c.n.i64s({axis}))});
-}
-
-Value unsqueeze(Compose &c, Value x, int64_t axis) {
-  return c.op("dlc.unsqueeze", c.type(x), {x}, {c.n.named("axes", c.n.i64s({axis}))});
-}
-
-Value transpose(Compose &c, Value x, ArrayRef<int64_t> perm) {
-  return c.op("dlc.transpose", c.type(x), {x}, {c.n.named("perm", c.n.i64s(perm))});
-}
-
-Value concat(Compose &c, ArrayRef<Value> xs, int64_t axis) {
-  if (xs.size() == 1)
-    return xs[0];
-  return c.op("dlc.concat", c.type(xs[0]), xs, {c.n.named("axis", c.n.b.getI64IntegerAttr(axis))});
-}
-
-/// Stacks equally shaped values along a new axis `axis`.
-Value stack(Compose &c, ArrayRef<Value> xs, int64_t axis) {
-  SmallVector<Value> parts;
-  for (Value x : xs)
-    parts.push_back(unsqueeze(c, x, axis));
-  return concat(c, parts, axis);
-}
-
 LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op) {
   if (failed(n.requireInputs(3)))
     return failure();
@@ -239,7 +203,7 @@ LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op) {
 
   // Everything in [T, B, ...] order from here on.
   if (rec.layout == 1)
-    x = transpose(c, x, {1, 0, 2});
+    x = c.transpose(x, {1, 0, 2});
   auto stateInput = [&](size_t i) -> Value {
     Value s = n.input(i);
     if (!s)
@@ -248,7 +212,7 @@ LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op) {
       c.fail(Twine("input ") + Twine(i) + " must have rank 3");
       return nullptr;
     }
-    return rec.layout == 1 ? transpose(c, s, {1, 0, 2}) : s; // [D, B, H]
+    return rec.layout == 1 ? c.transpose(s, {1, 0, 2}) : s; // [D, B, H]
   };
   Value initialH = stateInput(5);
   Value initialC = op.cell == Cell::Lstm ? stateInput(6) : nullptr;
@@ -264,42 +228,41 @@ LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op) {
   for (int64_t d = 0; d < rec.directions; ++d) {
     bool reverse = rec.reverseOnly || d == 1;
     const Activation *acts = &rec.activations[d * op.numActivations];
-    Value wd = transpose(c, take(c, w, 0, d), {1, 0});             // [I, GH]
-    Value rd = take(c, r, 0, d);                                   // [GH, H]
-    Value bias = n.input(3) ? take(c, n.input(3), 0, d) : nullptr; // [2GH]
+    Value wd = c.transpose(c.take(w, 0, d), {1, 0});              // [I, GH]
+    Value rd = c.take(r, 0, d);                                   // [GH, H]
+    Value bias = n.input(3) ? c.take(n.input(3), 0, d) : nullptr; // [2GH]
     // The input projection of every step at once, with the biases that do not depend
     // on the state: [T, B, GH].
     Value proj = c.op("dlc.matmul", et, {x, wd});
     Value recBiasH; // GRU with linear_before_reset: Rbh stays inside r * (...)
     if (bias) {
-      Value wb = sliceAxis(c, bias, 0, 0, gh), rb = sliceAxis(c, bias, 0, gh, 2 * gh);
+      Value wb = c.slice(bias, 0, 0, gh), rb = c.slice(bias, 0, gh, 2 * gh);
       if (lbr) {
-        recBiasH = sliceAxis(c, rb, 0, 2 * hid, 3 * hid);
-        rb = concat(c,
-                    {sliceAxis(c, rb, 0, 0, 2 * hid),
-                     n.constant(DenseElementsAttr::get(RankedTensorType::get({hid}, et),
-                                                       n.b.getFloatAttr(et, 0.0)))},
-                    0);
+        recBiasH = c.slice(rb, 0, 2 * hid, 3 * hid);
+        rb = c.concat({c.slice(rb, 0, 0, 2 * hid),
+                       n.constant(DenseElementsAttr::get(RankedTensorType::get({hid}, et),
+                                                         n.b.getFloatAttr(et, 0.0)))},
+                      0);
       }
       proj = c.add(proj, c.add(wb, rb));
     }
     // Recurrence weights, transposed for H * R^T.
-    Value rT = transpose(c, rd, {1, 0}); // [H, GH]
+    Value rT = c.transpose(rd, {1, 0});  // [H, GH]
     Value rZrT, rHT;                     // GRU: [H, 2H] and [H, H]
     if (op.cell == Cell::Gru) {
-      rZrT = sliceAxis(c, rT, 1, 0, 2 * hid);
-      rHT = sliceAxis(c, rT, 1, 2 * hid, 3 * hid);
+      rZrT = c.slice(rT, 1, 0, 2 * hid);
+      rHT = c.slice(rT, 1, 2 * hid, 3 * hid);
     }
     Value pI, pO, pF;
     if (peepholes) {
-      Value p = take(c, peepholes, 0, d);
-      pI = sliceAxis(c, p, 0, 0, hid);
-      pO = sliceAxis(c, p, 0, hid, 2 * hid);
-      pF = sliceAxis(c, p, 0, 2 * hid, 3 * hid);
+      Value p = c.take(peepholes, 0, d);
+      pI = c.slice(p, 0, 0, hid);
+      pO = c.slice(p, 0, hid, 2 * hid);
+      pF = c.slice(p, 0, 2 * hid, 3 * hid);
     }
 
-    Value h = initialH ? take(c, initialH, 0, d) : nullptr;
-    Value cs = initialC ? take(c, initialC, 0, d) : nullptr;
+    Value h = initialH ? c.take(initialH, 0, d) : nullptr;
+    Value cs = initialC ? c.take(initialC, 0, d) : nullptr;
     // A missing initial state is zero: the first step has no recurrence term.
     auto clipped = [&](Value v) {
       if (!rec.clip)
@@ -311,7 +274,7 @@ LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op) {
     std::vector<Value> outs(rec.seqLen);
     for (int64_t s = 0; s < rec.seqLen; ++s) {
       int64_t t = reverse ? rec.seqLen - 1 - s : s;
-      Value xt = take(c, proj, 0, t); // [B, GH]
+      Value xt = c.take(proj, 0, t); // [B, GH]
       Value hNew, cNew;
       switch (op.cell) {
       case Cell::Rnn: {
@@ -320,10 +283,10 @@ LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op) {
         break;
       }
       case Cell::Gru: {
-        Value xzr = sliceAxis(c, xt, 1, 0, 2 * hid), xh = sliceAxis(c, xt, 1, 2 * hid, 3 * hid);
+        Value xzr = c.slice(xt, 1, 0, 2 * hid), xh = c.slice(xt, 1, 2 * hid, 3 * hid);
         Value zr = h ? c.add(xzr, c.op("dlc.matmul", et, {h, rZrT})) : xzr;
         zr = activate(c, acts[0], clipped(zr));
-        Value z = sliceAxis(c, zr, 1, 0, hid), rg = sliceAxis(c, zr, 1, hid, 2 * hid);
+        Value z = c.slice(zr, 1, 0, hid), rg = c.slice(zr, 1, hid, 2 * hid);
         Value hh;
         if (!h) {
           hh = xh;
@@ -348,8 +311,8 @@ LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op) {
       case Cell::Lstm: {
         Value g = h ? c.add(xt, c.op("dlc.matmul", et, {h, rT})) : xt;
         g = clipped(g);
-        Value gi = sliceAxis(c, g, 1, 0, hid), go = sliceAxis(c, g, 1, hid, 2 * hid),
-              gf = sliceAxis(c, g, 1, 2 * hid, 3 * hid), gc = sliceAxis(c, g, 1, 3 * hid, 4 * hid);
+        Value gi = c.slice(g, 1, 0, hid), go = c.slice(g, 1, hid, 2 * hid),
+              gf = c.slice(g, 1, 2 * hid, 3 * hid), gc = c.slice(g, 1, 3 * hid, 4 * hid);
         if (pI && cs) {
           gi = c.add(gi, c.mul(pI, cs));
           gf = c.add(gf, c.mul(pF, cs));
@@ -371,8 +334,8 @@ LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op) {
         return failure();
       if (seqLens) {
         // Entries past their length keep their state and output zeros.
-        Value live = unsqueeze(
-            c, c.op("dlc.less", n.b.getI1Type(), {n.scalar(n.elementType(seqLens), t), seqLens}),
+        Value live = c.unsqueeze(
+            c.op("dlc.less", n.b.getI1Type(), {n.scalar(n.elementType(seqLens), t), seqLens}),
             1); // [B, 1]
         Value zero = c.scalarLike(hNew, 0);
         outs[t] = c.op("dlc.where", et, {live, hNew, zero});
@@ -385,21 +348,21 @@ LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op) {
       h = hNew;
       cs = cNew;
     }
-    ys.push_back(stack(c, outs, 0));
+    ys.push_back(c.stack(outs, 0));
     yhs.push_back(h);
     ycs.push_back(cs);
   }
   if (c.failed)
     return failure();
   // Y: [T, D, B, H]; Y_h, Y_c: [D, B, H] (layout 1: [B, T, D, H] and [B, D, H]).
-  Value y = stack(c, ys, 1);
-  Value yh = stack(c, yhs, 0);
-  Value yc = op.cell == Cell::Lstm ? stack(c, ycs, 0) : nullptr;
+  Value y = c.stack(ys, 1);
+  Value yh = c.stack(yhs, 0);
+  Value yc = op.cell == Cell::Lstm ? c.stack(ycs, 0) : nullptr;
   if (rec.layout == 1) {
-    y = transpose(c, y, {2, 0, 1, 3});
-    yh = transpose(c, yh, {1, 0, 2});
+    y = c.transpose(y, {2, 0, 1, 3});
+    yh = c.transpose(yh, {1, 0, 2});
     if (yc)
-      yc = transpose(c, yc, {1, 0, 2});
+      yc = c.transpose(yc, {1, 0, 2});
   }
   if (c.failed)
     return failure();

@@ -48,13 +48,6 @@ FailureOr<int64_t> positionInput(NodeImporter &n, size_t i, int64_t size, bool a
   return p;
 }
 
-Value sliceAxis(Compose &c, Value x, int64_t axis, int64_t start, int64_t end) {
-  NodeImporter &n = c.n;
-  return c.op("dlc.slice", c.type(x), {x},
-              {n.named("starts", n.i64s({start})), n.named("ends", n.i64s({end})),
-               n.named("axes", n.i64s({axis})), n.named("steps", n.i64s({1}))});
-}
-
 LogicalResult importSequenceConstruct(NodeImporter &n) {
   if (!n.numInputs())
     return n.error() << "SequenceConstruct needs at least one tensor";
@@ -172,9 +165,9 @@ LogicalResult importSplitToSequence(NodeImporter &n) {
   std::vector<Value> elems;
   int64_t at = 0;
   for (int64_t s : sizes) {
-    Value part = sliceAxis(c, x, axis, at, at + s);
+    Value part = c.slice(x, axis, at, at + s);
     if (squeeze)
-      part = c.op("dlc.squeeze", c.type(x), {part}, {n.named("axes", n.i64s({axis}))});
+      part = c.squeeze(part, axis);
     elems.push_back(part);
     at += s;
   }
@@ -198,14 +191,7 @@ LogicalResult importConcatFromSequence(NodeImporter &n) {
     return n.error() << "axis " << axis << " is out of range for rank " << rank;
   if (axis < 0)
     axis += rank;
-  SmallVector<Value> parts;
-  for (Value e : elems)
-    parts.push_back(
-        newAxis ? c.op("dlc.unsqueeze", c.type(e), {e}, {n.named("axes", n.i64s({axis}))}) : e);
-  if (parts.size() == 1)
-    return c.result(parts[0]);
-  return c.result(
-      c.op("dlc.concat", c.type(parts[0]), parts, {n.named("axis", n.b.getI64IntegerAttr(axis))}));
+  return c.result(newAxis ? c.stack(elems, axis) : c.concat(elems, axis));
 }
 
 LogicalResult importSequenceMap(NodeImporter &n) {
