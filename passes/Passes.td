@@ -244,4 +244,23 @@ def DlcDistributeWorkgroups : Pass<"dlc-distribute-workgroups", "mlir::ModuleOp"
   }];
 }
 
+def DlcCpuUkernels : Pass<"dlc-cpu-ukernels", "mlir::ModuleOp"> {
+  let summary = "Replace f32 contractions on buffers by calls to the runtime's micro-kernel";
+  let description = [{
+    On the CPU, after bufferization: every `linalg.generic` of the form
+    `out += in0 * in1` over f32 buffers whose indexing maps are linear in the loops
+    (MatMul, Gemm, batched MatMul, Conv of any stride, dilation and groups, Einsum)
+    and whose output map is a projected permutation becomes a call to
+    `dlc_uk_contract_f32`, the runtime's packed, register-blocked GEMM
+    (runtime/Ukernels.h). The call takes a descriptor built on the stack: the
+    operands' addresses, and per loop its extent, kind and element stride in each
+    operand (from the buffers' strides, so subviews and dynamic shapes work).
+    Contractions with more than 12 loops, other element types or non-linear maps stay
+    loops. The code section lists the micro-kernels it calls (`dlc_ukernels`) and the
+    loader binds them.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
+                           "mlir::func::FuncDialect"];
+}
+
 #endif // DLC_PASSES_TD

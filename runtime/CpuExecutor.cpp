@@ -8,6 +8,7 @@
 #include "ShapePlan.h"
 #include "Support.h"
 #include "ThreadPool.h"
+#include "Ukernels.h"
 
 #include <algorithm>
 #include <atomic>
@@ -127,6 +128,12 @@ void CpuModel::launch(size_t index, const ShapePlan &plan, const std::vector<uin
     args.push_back(descriptors.data() + start);
   KernelFn fn = kernels_[l.kernel];
   int64_t nwg = std::clamp<int64_t>(plan.grids[index], 1, pool_.size());
+  if (nwg == 1) {
+    // One workgroup: the pool is free for the micro-kernels it calls to split work.
+    ukernels::PoolScope scope(pool_.size() > 1 ? &pool_ : nullptr);
+    fn(args.data(), 0, 1);
+    return;
+  }
   pool_.parallelFor(nwg, [&](int64_t wg) { fn(args.data(), wg, nwg); });
 }
 

@@ -2,6 +2,8 @@
 
 #include "KernelLibrary.h"
 
+#include "Ukernels.h"
+
 #include <cerrno>
 #include <cstring>
 #include <dlfcn.h>
@@ -37,7 +39,36 @@ Expected<std::unique_ptr<KernelLibrary>> KernelLibrary::load(const std::vector<u
     return Status::error(std::string("artifact: cannot load the code section: ") +
                          (why ? why : "unknown dlopen error"));
   }
+  if (Status s = lib->bindUkernels(); !s.isOk())
+    return s;
   return lib;
+}
+
+Status KernelLibrary::bindUkernels() {
+  const auto *list = static_cast<const char *>(::dlsym(handle_, "dlc_ukernels"));
+  if (!list)
+    return Status::ok();
+  // "name,name,...": bounded, since the text comes from the artifact.
+  std::string names(list, ::strnlen(list, 4096));
+  for (size_t start = 0; start < names.size();) {
+    size_t end = names.find(',', start);
+    if (end == std::string::npos)
+      end = names.size();
+    std::string name = names.substr(start, end - start);
+    start = end + 1;
+    if (name.empty())
+      continue;
+    void *impl = ukernels::lookup(name.c_str());
+    if (!impl)
+      return Status::error("artifact: the kernels call micro-kernel '" + name +
+                           "', which this runtime does not have (built by a newer dlc?)");
+    auto **slot = static_cast<void **>(::dlsym(handle_, (name + "_ptr").c_str()));
+    if (!slot)
+      return Status::error("artifact: the code section lists micro-kernel '" + name +
+                           "' but has no '" + name + "_ptr' to bind it");
+    *slot = impl;
+  }
+  return Status::ok();
 }
 
 KernelLibrary::~KernelLibrary() {

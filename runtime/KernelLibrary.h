@@ -32,6 +32,9 @@ public:
 
 private:
   KernelLibrary() = default;
+  /// Points every micro-kernel the code section lists (`dlc_ukernels`, Ukernels.h) at
+  /// the runtime's implementation.
+  Status bindUkernels();
   // The memfd stays open while the library is loaded: dlopen matches libraries by path,
   // so a reused "/proc/self/fd/N" would otherwise return a stale library.
   int fd_ = -1;

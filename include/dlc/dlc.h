@@ -63,7 +63,8 @@ struct CompileOptions {
   std::set<std::string> absentOptionalInputs;
 
   // Checks and comparisons of the CUDA code path (the tools set these from
-  // DLC_EMULATE_GPU, DLC_STRICT_GPU_BLOCKS, DLC_GPU_CONTRACTION_TILES, DLC_FOLD_PAD).
+  // DLC_EMULATE_GPU, DLC_STRICT_GPU_BLOCKS, DLC_GPU_CONTRACTION_TILES, DLC_FOLD_PAD,
+  // DLC_CPU_UKERNELS).
 
   /// CPU target: compile the kernels with the CUDA target's tiling and block/thread
   /// mapping, blocks and threads run as loops (a check of that mapping without a GPU).
@@ -78,6 +79,9 @@ struct CompileOptions {
   /// (dlc-fold-pad-into-loads). Unset: on for the CUDA target and emulation, off on
   /// the CPU, where a padded copy per tile vectorizes better.
   std::optional<bool> foldPadIntoLoads;
+  /// CPU target: f32 contractions call the runtime's packed, vectorized micro-kernel
+  /// (dlc-cpu-ukernels, docs/cpu.md); false: they stay loops (for comparisons).
+  bool cpuUkernels = true;
   /// CUDA target: the toolkit folder holding nvvm/libdevice (math functions); empty:
   /// /usr/local/cuda or /usr/lib/cuda. `dlc` takes it from CUDA_HOME/CUDA_PATH.
   std::string cudaToolkit;

@@ -55,6 +55,35 @@ void addEntryPoint(llvm::Module &m, const std::string &name, const std::string &
   b.CreateRetVoid();
 }
 
+/// Calls to the runtime's micro-kernels (declarations named dlc_uk_*, from
+/// dlc-cpu-ukernels) go through pointer globals `NAME_ptr` that the loader binds; the
+/// names are listed in the string `dlc_ukernels` (runtime/Ukernels.h).
+void callUkernelsThroughPointers(llvm::Module &m) {
+  llvm::LLVMContext &ctx = m.getContext();
+  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
+  std::string names;
+  for (llvm::Function &f : llvm::make_early_inc_range(m)) {
+    if (!f.isDeclaration() || !f.getName().starts_with("dlc_uk_"))
+      continue;
+    auto *slot =
+        new llvm::GlobalVariable(m, ptrTy, /*isConstant=*/false, llvm::GlobalValue::ExternalLinkage,
+                                 llvm::ConstantPointerNull::get(ptrTy), f.getName() + "_ptr");
+    for (llvm::User *u : llvm::make_early_inc_range(f.users()))
+      if (auto *call = llvm::dyn_cast<llvm::CallInst>(u); call && call->getCalledOperand() == &f) {
+        llvm::IRBuilder<> b(call);
+        call->setCalledOperand(b.CreateLoad(ptrTy, slot, f.getName() + "_fn"));
+      }
+    names += (names.empty() ? "" : ",") + f.getName().str();
+    if (f.use_empty())
+      f.eraseFromParent();
+  }
+  if (names.empty())
+    return;
+  auto *text = llvm::ConstantDataArray::getString(ctx, names);
+  new llvm::GlobalVariable(m, text->getType(), /*isConstant=*/true,
+                           llvm::GlobalValue::ExternalLinkage, text, "dlc_ukernels");
+}
+
 /// lld keeps global state: one link at a time in this process.
 std::mutex lldMutex;
 
@@ -105,6 +134,7 @@ FailureOr<std::vector<uint8_t>> emitCpuCode(ModuleOp module, const artifact::Art
   std::unique_ptr<llvm::Module> m = translateModuleToLLVMIR(module, llvmCtx, "dlc_kernels");
   if (!m)
     return module.emitError("cannot translate the kernels to LLVM IR"), failure();
+  callUkernelsThroughPointers(*m);
   for (const artifact::Kernel &k : spec.kernels) {
     if (!m->getFunction("_mlir_ciface_" + k.name))
       return module.emitError("kernel ") << k.name << " has no C interface", failure();

@@ -132,6 +132,8 @@ LogicalResult runCpuMappingPipeline(ModuleOp module, const CompileOptions &optio
       pm.addPass(createDlcMapToGpu(map));
     } else {
       pm.addPass(createDlcDistributeWorkgroups());
+      if (options.cpuUkernels)
+        pm.addPass(createDlcCpuUkernels());
     }
   });
 }

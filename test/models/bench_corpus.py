@@ -2,16 +2,19 @@
 """Time the real-model corpus: dlc against onnxruntime, side by side, same thread count.
 
 For every model of CORPUS/corpus.json that is not in --expected-failures (and matches
---filter), at its second size (s1, the larger symbolic dims; s0 when there is one):
-  - dlc compile (ahead of time), timed; its kernel count from `dlc inspect --json`;
+--filter), at its second size (s1, the larger symbolic dims; s0 when there is one), or
+with --batch B its inputs resized to batch B along a symbolic leading dim:
+  - dlc compile (ahead of time), timed, with --input-shape for models whose control
+    flow needs static dims; its kernel count from `dlc inspect --json`;
   - dlc-run ART --repeat N with DLC_NUM_THREADS=T: the median of the warm runs;
   - onnxruntime (this venv's) with intra_op_num_threads=T, inter_op 1, sequential,
     all graph optimizations on: the median of N runs after one warm-up.
-Prints a Markdown table (model, ONNX nodes, op types, dlc kernels, compile s, dlc ms,
-onnxruntime ms, dlc / onnxruntime) for docs/models.md. The machine is shared: the
+Prints a Markdown table (model, batch, ONNX nodes, dlc kernels, compile s, dlc ms,
+onnxruntime ms, onnxruntime / dlc: above 1 dlc is faster) and the ratios' geometric
+mean, for docs/perf.md. The machine is shared: the
 ratio is what the table is for, the times only for scale.
 
-  .venv/bin/python test/models/bench_corpus.py [--threads 2] [--repeat 20]
+  .venv/bin/python test/models/bench_corpus.py [--threads 2] [--repeat 20] [--batch 8]
 """
 
 import argparse
@@ -71,6 +74,40 @@ def time_ort(path, inputs, threads, repeat):
     return statistics.median(times)
 
 
+def with_batch(model, inputs, batch, work):
+    """The inputs resized to `batch` along every dim named like the first input's
+    symbolic leading dim (rows repeat). None when no input has a symbolic leading dim."""
+    shapes = [spec.get("model_shape") or spec.get("shape") or [] for spec in model["inputs"]]
+    symbol = next((s[0] for s in shapes if s and isinstance(s[0], str)), None)
+    if symbol is None:
+        return None
+    out = []
+    for shape, (name, path) in zip(shapes, inputs):
+        x = np.load(path)
+        for axis, dim in enumerate(shape):
+            if dim == symbol and axis < x.ndim and x.shape[axis] > 0:
+                x = np.take(x, np.arange(batch) % x.shape[axis], axis=axis)
+        p = os.path.join(work, f"{model['name']}.b{batch}.{name.replace('/', '_')}.npy")
+        np.save(p, x)
+        out.append((name, p))
+    return out
+
+
+def compile_model(build, path, art, inputs):
+    """dlc compile; models whose control flow needs static dims get --input-shape."""
+    dlc = os.path.join(build, "bin", "dlc")
+    start = time.monotonic()
+    r = subprocess.run([dlc, "compile", path, "-o", art], capture_output=True, text=True)
+    if r.returncode != 0:
+        fixed = []
+        for name, p in inputs:
+            shape = np.load(p, mmap_mode="r").shape
+            fixed += ["--input-shape", f"{name}={'x'.join(map(str, shape))}"]
+        subprocess.run([dlc, "compile", path, *fixed, "-o", art], check=True,
+                       capture_output=True)
+    return time.monotonic() - start
+
+
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -81,7 +118,11 @@ def main():
     parser.add_argument("--filter", default="")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--batch", type=int, default=0,
+                        help="resize inputs with a symbolic leading dim to this batch "
+                             "(default: the corpus' larger size as it is)")
     args = parser.parse_args()
+    ort.set_default_logger_severity(3)
 
     with open(os.path.join(args.corpus, "corpus.json")) as f:
         corpus = json.load(f)
@@ -95,32 +136,39 @@ def main():
                 continue
             path = os.path.join(args.corpus, model["file"])
             art = os.path.join(work, name + ".dlc")
-            start = time.monotonic()
-            subprocess.run([os.path.join(args.build_dir, "bin", "dlc"), "compile", path,
-                            "-o", art], check=True, capture_output=True)
-            compile_s = time.monotonic() - start
+            size = len(model["sizes"]) - 1
+            inputs = inputs_of(args.corpus, model, size)
+            batch = "-"
+            if args.batch:
+                resized = with_batch(model, inputs, args.batch, work)
+                if resized:
+                    inputs, batch = resized, str(args.batch)
+                else:
+                    batch = "fixed"
+            compile_s = compile_model(args.build_dir, path, art, inputs)
             info = json.loads(subprocess.run(
                 [os.path.join(args.build_dir, "bin", "dlc"), "inspect", art, "--json"],
                 check=True, capture_output=True, text=True).stdout)
-            size = len(model["sizes"]) - 1
-            inputs = inputs_of(args.corpus, model, size)
             dlc_ms = time_dlc(args.build_dir, art, inputs, args.threads, args.repeat)
             ort_ms = time_ort(path, inputs, args.threads, args.repeat)
-            rows.append((name, model["node_count"], len(model["op_types"]),
-                         len(info["kernels"]), compile_s, dlc_ms, ort_ms))
+            rows.append((name, batch, model["node_count"], len(info["kernels"]), compile_s,
+                         dlc_ms, ort_ms))
             print(f"{name}: {dlc_ms:.2f} ms vs {ort_ms:.2f} ms", file=sys.stderr, flush=True)
     print(f"onnxruntime {ort.__version__}, {args.threads} threads, median of {args.repeat} "
-          f"warm runs, the larger size of each model's symbolic dims\n")
-    print("| model | ONNX nodes | op types | dlc kernels | compile s | dlc ms | "
-          "onnxruntime ms | dlc / ort |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for name, nodes, ops, kernels, cs, d, o in rows:
-        print(f"| {name} | {nodes} | {ops} | {kernels} | {cs:.1f} | {d:.2f} | {o:.2f} | "
-              f"{d / o:.2f} |")
+          f"warm runs, " + (f"batch {args.batch} where the batch dim is symbolic"
+                            if args.batch else "the larger size of each model's symbolic dims")
+          + "\n")
+    print("| model | batch | ONNX nodes | dlc kernels | compile s | dlc ms | "
+          "onnxruntime ms | onnxruntime / dlc |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for name, batch, nodes, kernels, cs, d, o in rows:
+        print(f"| {name} | {batch} | {nodes} | {kernels} | {cs:.1f} | {d:.2f} | {o:.2f} | "
+              f"{o / d:.2f} |")
     if rows:
-        ratios = [d / o for *_, d, o in rows]
-        print(f"\ngeometric mean dlc / onnxruntime: "
-              f"{float(np.exp(np.mean(np.log(ratios)))):.2f} over {len(rows)} models")
+        ratios = [o / d for *_, d, o in rows]
+        print(f"\ngeometric mean onnxruntime / dlc: "
+              f"{float(np.exp(np.mean(np.log(ratios)))):.2f} over {len(rows)} models "
+              f"(lowest {min(ratios):.2f}, {rows[ratios.index(min(ratios))][0]})")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 //   DLC_STRICT_GPU_BLOCKS=1      strictGpuBlocks
 //   DLC_GPU_CONTRACTION_TILES=0  gpuContractionTiles = false
 //   DLC_FOLD_PAD=0|1             foldPadIntoLoads
+//   DLC_CPU_UKERNELS=0           cpuUkernels = false
 //   CUDA_HOME, CUDA_PATH         cudaToolkit (where nvvm/libdevice is)
 //
 //===----------------------------------------------------------------------===//
@@ -44,6 +45,8 @@ inline void applyEnvironment(CompileOptions &options) {
     options.gpuContractionTiles = *v;
   if (std::optional<bool> v = flag("DLC_FOLD_PAD"))
     options.foldPadIntoLoads = *v;
+  if (std::optional<bool> v = flag("DLC_CPU_UKERNELS"))
+    options.cpuUkernels = *v;
   for (const char *name : {"CUDA_HOME", "CUDA_PATH"})
     if (std::optional<std::string> v = environmentValue(name); v && options.cudaToolkit.empty())
       options.cudaToolkit = *v;

@@ -1,0 +1,199 @@
+//===- ukernel_bench.cpp - CPU micro-kernels against the FMA peak ---------===//
+//
+// Measures the machine's FMA peak (independent vector FMA chains, 1 thread and all
+// threads) and dlc_uk_contract_f32 on a 1024^3 MatMul and on the convolutions of a
+// ResNet, as GFLOP/s and % of that peak, best of N runs.
+//
+//   build/bin/dlc-ukernel-bench [--threads T] [--repeat N] [--filter SUBSTRING]
+//
+//===----------------------------------------------------------------------===//
+#include "ThreadPool.h"
+#include "Ukernels.h"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+using namespace dlc;
+
+namespace {
+
+double now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+#if defined(__x86_64__)
+/// 12 independent 16-wide FMA chains: the core's FMA throughput (Zen 4 double-pumps
+/// AVX-512, so zmm and ymm peaks agree there).
+__attribute__((target("avx512f,fma"))) double fmaLoop512(int64_t iters) {
+  __m512 acc[12];
+  for (int i = 0; i < 12; ++i)
+    acc[i] = _mm512_set1_ps(0.001f * i);
+  const __m512 x = _mm512_set1_ps(0.9999f), y = _mm512_set1_ps(0.0001f);
+  for (int64_t t = 0; t < iters; ++t)
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; ++i)
+      acc[i] = _mm512_fmadd_ps(acc[i], x, y);
+  __m512 s = acc[0];
+  for (int i = 1; i < 12; ++i)
+    s = _mm512_add_ps(s, acc[i]);
+  float out[16];
+  _mm512_storeu_ps(out, s);
+  return out[0] + iters * 12.0 * 16 * 2 * 0; // keep the chains alive
+}
+
+__attribute__((target("avx2,fma"))) double fmaLoop256(int64_t iters) {
+  __m256 acc[12];
+  for (int i = 0; i < 12; ++i)
+    acc[i] = _mm256_set1_ps(0.001f * i);
+  const __m256 x = _mm256_set1_ps(0.9999f), y = _mm256_set1_ps(0.0001f);
+  for (int64_t t = 0; t < iters; ++t)
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; ++i)
+      acc[i] = _mm256_fmadd_ps(acc[i], x, y);
+  __m256 s = acc[0];
+  for (int i = 1; i < 12; ++i)
+    s = _mm256_add_ps(s, acc[i]);
+  float out[8];
+  _mm256_storeu_ps(out, s);
+  return out[0];
+}
+#endif
+
+/// GFLOP/s of `threads` threads each running FMA chains for a while.
+double peakGflops(ThreadPool &pool, unsigned threads) {
+#if defined(__x86_64__)
+  bool avx512 = std::strcmp(ukernels::isaName(), "avx512") == 0;
+  bool avx2 = std::strcmp(ukernels::isaName(), "avx2") == 0;
+  if (!avx512 && !avx2)
+    return 0.0;
+  const int64_t iters = 20'000'000;
+  double flopsPerIter = 12.0 * (avx512 ? 16 : 8) * 2;
+  double best = 0.0;
+  for (int rep = 0; rep < 3; ++rep) {
+    volatile double sink = 0;
+    double t0 = now();
+    pool.parallelFor(threads, [&](int64_t) {
+      double r = avx512 ? fmaLoop512(iters) : fmaLoop256(iters);
+      sink = sink + r;
+    });
+    double dt = now() - t0;
+    best = std::max(best, threads * iters * flopsPerIter / dt / 1e9);
+  }
+  return best;
+#else
+  (void)pool;
+  (void)threads;
+  return 0.0;
+#endif
+}
+
+struct Case {
+  std::string name;
+  std::vector<std::array<int64_t, 5>> loops; // extent, reduction, stride a, b, c
+  int64_t a, b, c;                           // element counts
+};
+
+Case matmul(int64_t m, int64_t n, int64_t k) {
+  return {"matmul " + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k),
+          {{m, 0, k, 0, n}, {n, 0, 0, 1, 1}, {k, 1, 1, n, 0}},
+          m * k,
+          k * n,
+          m * n};
+}
+
+/// One image of an NCHW Conv on an input padded beforehand (as dlc's kernels do).
+Case conv(int64_t c, int64_t f, int64_t hw, int64_t kk, int64_t stride) {
+  int64_t pad = kk / 2, h = hw + 2 * pad, o = (h - kk) / stride + 1;
+  return {"conv " + std::to_string(kk) + "x" + std::to_string(kk) + "/" + std::to_string(stride) +
+              " C" + std::to_string(c) + "->F" + std::to_string(f) + " " + std::to_string(hw) +
+              "^2",
+          {{f, 0, c * kk * kk, 0, o * o},
+           {o, 0, 0, stride * h, o},
+           {o, 0, 0, stride, 1},
+           {c, 1, kk * kk, h * h, 0},
+           {kk, 1, kk, h, 0},
+           {kk, 1, 1, 1, 0}},
+          f * c * kk * kk,
+          c * h * h,
+          f * o * o};
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  unsigned threads = ThreadPool::defaultSize();
+  int repeat = 10;
+  std::string filter;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--threads" && i + 1 < argc)
+      threads = static_cast<unsigned>(std::max(1, std::atoi(argv[++i])));
+    else if (a == "--repeat" && i + 1 < argc)
+      repeat = std::max(1, std::atoi(argv[++i]));
+    else if (a == "--filter" && i + 1 < argc)
+      filter = argv[++i];
+    else {
+      std::fprintf(stderr, "usage: %s [--threads T] [--repeat N] [--filter SUBSTRING]\n", argv[0]);
+      return a == "--help" || a == "-h" ? 0 : 1;
+    }
+  }
+  ThreadPool pool(threads);
+  double peak1 = peakGflops(pool, 1), peakT = peakGflops(pool, threads);
+  std::printf("isa %s; FMA peak %.1f GFLOP/s on 1 thread, %.1f on %u\n", ukernels::isaName(), peak1,
+              peakT, threads);
+  std::vector<Case> cases{matmul(1024, 1024, 1024), matmul(256, 256, 256),
+                          matmul(1, 1000, 512),     conv(64, 64, 56, 3, 1),
+                          conv(256, 64, 56, 1, 1),  conv(64, 128, 56, 3, 2),
+                          conv(128, 128, 28, 3, 1), conv(256, 256, 14, 3, 1),
+                          conv(512, 512, 7, 3, 1),  conv(3, 64, 224, 7, 2)};
+  std::printf("%-34s %10s %10s %8s %10s %10s %8s\n", "case", "ms 1thr", "GFLOP/s", "%peak",
+              "ms Tthr", "GFLOP/s", "%peak");
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  for (const Case &cs : cases) {
+    if (!filter.empty() && cs.name.find(filter) == std::string::npos)
+      continue;
+    std::vector<float> a(cs.a), b(cs.b), c(cs.c);
+    for (float &x : a)
+      x = dist(rng);
+    for (float &x : b)
+      x = dist(rng);
+    std::vector<int64_t> d(ukernels::kDescriptorSlots, 0);
+    d[0] = static_cast<int64_t>(cs.loops.size());
+    d[1] = reinterpret_cast<int64_t>(a.data());
+    d[2] = reinterpret_cast<int64_t>(b.data());
+    d[3] = reinterpret_cast<int64_t>(c.data());
+    double flops = 2;
+    for (size_t i = 0; i < cs.loops.size(); ++i) {
+      for (int j = 0; j < 5; ++j)
+        d[4 + 5 * i + j] = cs.loops[i][j];
+      flops *= static_cast<double>(cs.loops[i][0]);
+    }
+    double best[2] = {1e30, 1e30};
+    for (int t = 0; t < 2; ++t) {
+      ukernels::PoolScope scope(t == 0 ? nullptr : &pool);
+      for (int r = 0; r < repeat + 1; ++r) {
+        double t0 = now();
+        ukernels::contractF32(d.data());
+        double dt = now() - t0;
+        if (r > 0)
+          best[t] = std::min(best[t], dt);
+      }
+    }
+    double g1 = flops / best[0] / 1e9, gT = flops / best[1] / 1e9;
+    std::printf("%-34s %10.3f %10.1f %7.0f%% %10.3f %10.1f %7.0f%%\n", cs.name.c_str(),
+                best[0] * 1e3, g1, peak1 > 0 ? 100 * g1 / peak1 : 0.0, best[1] * 1e3, gT,
+                peakT > 0 ? 100 * gT / peakT : 0.0);
+  }
+  return 0;
+}

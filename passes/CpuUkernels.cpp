@@ -1,0 +1,195 @@
+//===- CpuUkernels.cpp - The dlc-cpu-ukernels pass ------------------------===//
+//
+// f32 contractions on buffers -> calls to the runtime's dlc_uk_contract_f32
+// (runtime/Ukernels.h documents the descriptor this builds).
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Passes.h"
+
+#include "dialects/DlcDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+namespace dlc {
+#define GEN_PASS_DEF_DLCCPUUKERNELS
+#include "passes/Passes.h.inc"
+} // namespace dlc
+
+using namespace mlir;
+
+namespace dlc {
+namespace {
+
+constexpr StringLiteral kContractF32 = "dlc_uk_contract_f32";
+// Must match runtime/Ukernels.h (kMaxLoops, kDescriptorSlots).
+constexpr int64_t kMaxLoops = 12;
+constexpr int64_t kDescriptorSlots = 4 + 5 * kMaxLoops;
+
+/// `e` as sum_i coef[i] * d_i + cst, scaled by `scale`; false if it is not linear.
+bool linearTerms(AffineExpr e, int64_t scale, SmallVectorImpl<int64_t> &coef, int64_t &cst) {
+  if (auto d = dyn_cast<AffineDimExpr>(e)) {
+    coef[d.getPosition()] += scale;
+    return true;
+  }
+  if (auto c = dyn_cast<AffineConstantExpr>(e)) {
+    cst += scale * c.getValue();
+    return true;
+  }
+  auto bin = dyn_cast<AffineBinaryOpExpr>(e);
+  if (!bin)
+    return false;
+  if (e.getKind() == AffineExprKind::Add)
+    return linearTerms(bin.getLHS(), scale, coef, cst) &&
+           linearTerms(bin.getRHS(), scale, coef, cst);
+  if (e.getKind() == AffineExprKind::Mul) {
+    if (auto c = dyn_cast<AffineConstantExpr>(bin.getRHS()))
+      return linearTerms(bin.getLHS(), scale * c.getValue(), coef, cst);
+    if (auto c = dyn_cast<AffineConstantExpr>(bin.getLHS()))
+      return linearTerms(bin.getRHS(), scale * c.getValue(), coef, cst);
+  }
+  return false;
+}
+
+/// Whether the body is `yield out + in0 * in1` (either operand order).
+bool isMulAdd(linalg::GenericOp g) {
+  Block &body = g.getRegion().front();
+  if (body.getOperations().size() != 3)
+    return false;
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add)
+    return false;
+  Value acc = body.getArgument(2);
+  Value other = add.getLhs() == acc ? add.getRhs() : add.getRhs() == acc ? add.getLhs() : Value();
+  auto mul = other ? other.getDefiningOp<arith::MulFOp>() : nullptr;
+  if (!mul)
+    return false;
+  Value x = body.getArgument(0), y = body.getArgument(1);
+  return (mul.getLhs() == x && mul.getRhs() == y) || (mul.getLhs() == y && mul.getRhs() == x);
+}
+
+bool matches(linalg::GenericOp g) {
+  if (!g.hasPureBufferSemantics() || g.getNumDpsInputs() != 2 || g.getNumDpsInits() != 1)
+    return false;
+  for (Value v : g->getOperands()) {
+    auto t = dyn_cast<MemRefType>(v.getType());
+    if (!t || !t.getElementType().isF32())
+      return false;
+  }
+  unsigned loops = g.getNumLoops();
+  if (loops == 0 || loops > kMaxLoops || !isMulAdd(g))
+    return false;
+  // The output is written once per parallel index tuple: its map is a permutation of
+  // exactly the parallel loops.
+  AffineMap out = g.getIndexingMapsArray()[2];
+  if (!out.isProjectedPermutation() || out.getNumSymbols() != 0 ||
+      out.getNumResults() != g.getNumParallelLoops())
+    return false;
+  for (AffineExpr e : out.getResults())
+    if (!(g.getIteratorTypesArray()[cast<AffineDimExpr>(e).getPosition()] ==
+          utils::IteratorType::parallel))
+      return false;
+  for (AffineMap m : g.getIndexingMapsArray()) {
+    if (m.getNumSymbols() != 0)
+      return false;
+    SmallVector<int64_t> coef(loops, 0);
+    int64_t cst = 0;
+    for (AffineExpr e : m.getResults())
+      if (!linearTerms(e, 1, coef, cst))
+        return false;
+  }
+  return true;
+}
+
+struct DlcCpuUkernelsPass : impl::DlcCpuUkernelsBase<DlcCpuUkernelsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<linalg::GenericOp> found;
+    for (auto func : module.getOps<func::FuncOp>())
+      if (func->hasAttr(attrs::kKernel) && !func.isExternal())
+        func.walk([&](linalg::GenericOp g) {
+          if (matches(g))
+            found.push_back(g);
+        });
+    if (found.empty())
+      return;
+    auto descType = MemRefType::get({kDescriptorSlots}, IntegerType::get(&getContext(), 64));
+    if (!module.lookupSymbol<func::FuncOp>(kContractF32)) {
+      OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+      auto decl =
+          func::FuncOp::create(b, module.getLoc(), kContractF32, b.getFunctionType({descType}, {}));
+      decl.setPrivate();
+    }
+    DenseMap<Operation *, Value> descriptors; // one stack slot per kernel function
+    for (linalg::GenericOp g : found) {
+      auto func = g->getParentOfType<func::FuncOp>();
+      Value &desc = descriptors[func];
+      if (!desc) {
+        OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
+        desc = memref::AllocaOp::create(b, g.getLoc(), descType);
+      }
+      rewrite(g, desc);
+    }
+  }
+
+  void rewrite(linalg::GenericOp g, Value desc) {
+    OpBuilder b(g);
+    Location loc = g.getLoc();
+    unsigned loops = g.getNumLoops();
+    auto idx = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
+    auto store = [&](Value v, int64_t slot) {
+      Value i64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), v);
+      memref::StoreOp::create(b, loc, i64, desc, ValueRange{idx(slot)});
+    };
+    auto mulConst = [&](Value v, int64_t c) -> Value {
+      if (c == 1)
+        return v;
+      return arith::MulIOp::create(b, loc, v, idx(c));
+    };
+    auto add = [&](Value x, Value y) -> Value {
+      return x ? arith::AddIOp::create(b, loc, x, y).getResult() : y;
+    };
+    store(idx(loops), 0);
+    SmallVector<AffineMap> maps = g.getIndexingMapsArray();
+    // Per operand: its address, and its element stride along each loop.
+    SmallVector<SmallVector<Value>> strides;
+    for (auto [n, operand] : llvm::enumerate(g->getOperands())) {
+      auto md = memref::ExtractStridedMetadataOp::create(b, loc, operand);
+      SmallVector<Value> perLoop(loops);
+      Value offset = md.getOffset();
+      for (auto [j, e] : llvm::enumerate(maps[n].getResults())) {
+        SmallVector<int64_t> coef(loops, 0);
+        int64_t cst = 0;
+        (void)linearTerms(e, 1, coef, cst);
+        Value stride = md.getStrides()[j];
+        if (cst)
+          offset = add(offset, mulConst(stride, cst));
+        for (unsigned i = 0; i < loops; ++i)
+          if (coef[i])
+            perLoop[i] = add(perLoop[i], mulConst(stride, coef[i]));
+      }
+      Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, operand);
+      store(add(base, mulConst(offset, 4)), 1 + n);
+      strides.push_back(perLoop);
+    }
+    SmallVector<Range> ranges = cast<linalg::LinalgOp>(g.getOperation()).createLoopRanges(b, loc);
+    SmallVector<utils::IteratorType> iters = g.getIteratorTypesArray();
+    Value zero = idx(0);
+    for (unsigned i = 0; i < loops; ++i) {
+      int64_t s = 4 + 5 * i;
+      store(getValueOrCreateConstantIndexOp(b, loc, ranges[i].size), s);
+      store(idx(iters[i] == utils::IteratorType::reduction ? 1 : 0), s + 1);
+      for (int n = 0; n < 3; ++n)
+        store(strides[n][i] ? strides[n][i] : zero, s + 2 + n);
+    }
+    func::CallOp::create(b, loc, kContractF32, TypeRange{}, ValueRange{desc});
+    g.erase();
+  }
+};
+
+} // namespace
+} // namespace dlc

@@ -1,0 +1,543 @@
+//===- Ukernels.cpp - Hand-written CPU micro-kernels -----------------------===//
+//
+// dlc_uk_contract_f32: C += A * B over any contraction whose operands are addressed by
+// linear functions of the loop indices (MatMul, batched MatMul, Gemm, Conv of every
+// stride, dilation and group count, Einsum). The loops fall into four groups:
+// reductions (K), parallel loops only A depends on (M), only B depends on (N) and both
+// depend on (batch). Each group is flattened into a table of element offsets, so the
+// kernel is one blocked GEMM per batch index over "gathered" operands:
+//   - the panels of A (MR rows) and B (NR columns) are packed per KC slice into
+//     contiguous, zero-padded tiles (Goto's scheme; copies run over contiguous runs of
+//     the offset tables, so im2col happens inside the B packing and costs no buffer);
+//   - a register-blocked micro-kernel accumulates an MR x NR tile in vector registers
+//     (AVX-512: 8 x 32 in 16 zmm; AVX2+FMA: 6 x 16 in 12 ymm; portable: 4 x 16) and adds
+//     it to C in place when the tile's rows are contiguous, through a scratch tile if not;
+//   - few rows (M < MR / 2: depthwise convolutions, GEMV) take a direct row-AXPY path and
+//     few columns (N < NR / 4) a dot-product path, instead of padding a tile.
+// Tasks (batch index x MC rows x NC columns) run on the thread pool when the launch
+// runs as a single workgroup (PoolScope).
+//
+// The variants are compiled for their ISA with target attributes and chosen once from
+// cpuid, so the runtime itself stays built for the baseline x86-64 (or any other) CPU.
+//
+//===----------------------------------------------------------------------===//
+#include "Ukernels.h"
+
+#include "ThreadPool.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define DLC_UK_X86 1
+#define DLC_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")))
+#define DLC_AVX2 __attribute__((target("avx2,fma")))
+#endif
+
+#define DLC_INLINE inline __attribute__((always_inline))
+
+namespace dlc::ukernels {
+namespace {
+
+thread_local ThreadPool *tlsPool = nullptr;
+
+constexpr int64_t kKc = 128; // K slice packed at a time
+constexpr int64_t kNc = 256; // columns per task (a multiple of every NR)
+constexpr int64_t kMcRows = 256;
+
+/// The problem after flattening: offsets (in elements) of each flattened index.
+struct Problem {
+  const float *a, *b;
+  float *c;
+  int64_t m = 1, n = 1, k = 1;
+  std::vector<int64_t> mA, mC, nB, nC, kA, kB; // per flattened m, n, k
+  std::vector<int64_t> bA, bB, bC;             // per batch index
+  int64_t mBlock = 0, mBlocks = 1, nBlocks = 1;
+};
+
+/// 64-byte aligned, per-thread scratch that only grows.
+struct Scratch {
+  float *data = nullptr;
+  size_t size = 0;
+  ~Scratch() { std::free(data); }
+  float *get(size_t n) {
+    if (n > size) {
+      std::free(data);
+      size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
+      data = static_cast<float *>(std::aligned_alloc(64, bytes));
+      size = data ? n : 0;
+    }
+    return data;
+  }
+};
+thread_local Scratch packA, packB;
+
+/// Length of the run starting at `i` (< end) over which both offset tables step by 1.
+DLC_INLINE int64_t runLength(const int64_t *x, const int64_t *y, int64_t i, int64_t end) {
+  int64_t len = 1;
+  while (i + len < end && x[i + len] == x[i] + len && (!y || y[i + len] == y[i] + len))
+    ++len;
+  return len;
+}
+
+DLC_INLINE bool stepsByOne(const int64_t *x, int64_t n) {
+  for (int64_t i = 1; i < n; ++i)
+    if (x[i] != x[0] + i)
+      return false;
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Micro-kernels: rows[i][j] += sum_k a[k * MR + i] * b[k * NR + j].
+//===----------------------------------------------------------------------===//
+
+struct Generic {
+  static constexpr int64_t MR = 4, NR = 16;
+  static DLC_INLINE void micro(int64_t kc, const float *a, const float *b, float *const *rows) {
+    float acc[MR][NR] = {};
+    for (int64_t k = 0; k < kc; ++k, a += MR, b += NR)
+      for (int64_t i = 0; i < MR; ++i)
+        for (int64_t j = 0; j < NR; ++j)
+          acc[i][j] += a[i] * b[j];
+    for (int64_t i = 0; i < MR; ++i)
+      for (int64_t j = 0; j < NR; ++j)
+        rows[i][j] += acc[i][j];
+  }
+};
+
+#ifdef DLC_UK_X86
+struct Avx512 {
+  static constexpr int64_t MR = 8, NR = 32;
+  DLC_AVX512 static void micro(int64_t kc, const float *a, const float *b, float *const *rows) {
+    __m512 c0[MR], c1[MR];
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+      c0[i] = c1[i] = _mm512_setzero_ps();
+    for (int64_t k = 0; k < kc; ++k, a += MR, b += NR) {
+      __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+#pragma GCC unroll 8
+      for (int i = 0; i < MR; ++i) {
+        __m512 ai = _mm512_set1_ps(a[i]);
+        c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
+        c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
+      }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      float *r = rows[i];
+      _mm512_storeu_ps(r, _mm512_add_ps(_mm512_loadu_ps(r), c0[i]));
+      _mm512_storeu_ps(r + 16, _mm512_add_ps(_mm512_loadu_ps(r + 16), c1[i]));
+    }
+  }
+};
+
+struct Avx2 {
+  static constexpr int64_t MR = 6, NR = 16;
+  DLC_AVX2 static void micro(int64_t kc, const float *a, const float *b, float *const *rows) {
+    __m256 c0[MR], c1[MR];
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; ++i)
+      c0[i] = c1[i] = _mm256_setzero_ps();
+    for (int64_t k = 0; k < kc; ++k, a += MR, b += NR) {
+      __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+#pragma GCC unroll 6
+      for (int i = 0; i < MR; ++i) {
+        __m256 ai = _mm256_broadcast_ss(a + i);
+        c0[i] = _mm256_fmadd_ps(ai, b0, c0[i]);
+        c1[i] = _mm256_fmadd_ps(ai, b1, c1[i]);
+      }
+    }
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; ++i) {
+      float *r = rows[i];
+      _mm256_storeu_ps(r, _mm256_add_ps(_mm256_loadu_ps(r), c0[i]));
+      _mm256_storeu_ps(r + 8, _mm256_add_ps(_mm256_loadu_ps(r + 8), c1[i]));
+    }
+  }
+};
+#endif
+
+//===----------------------------------------------------------------------===//
+// The driver, instantiated per ISA (always inlined into a function compiled for it,
+// so its copy and AXPY loops vectorize for that ISA too).
+//===----------------------------------------------------------------------===//
+
+/// Packed GEMM over rows [m0, m1) and columns [n0, n1) of batch index `bi`.
+template <class Isa>
+DLC_INLINE void gemmTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, int64_t n0,
+                         int64_t n1) {
+  constexpr int64_t MR = Isa::MR, NR = Isa::NR;
+  const float *A = p.a + p.bA[bi], *B = p.b + p.bB[bi];
+  float *C = p.c + p.bC[bi];
+  constexpr int64_t MC = kMcRows / MR * MR; // rows of A packed at a time
+  int64_t nPanels = (n1 - n0 + NR - 1) / NR;
+  float *ap = packA.get(MC * kKc), *bp = packB.get(nPanels * NR * kKc);
+  if (!ap || !bp)
+    std::abort(); // out of memory for a few hundred KiB: nothing sensible remains
+  bool cRuns[kNc / 4];
+  for (int64_t q = 0; q < nPanels; ++q) {
+    int64_t c0 = n0 + q * NR, nn = std::min(NR, n1 - c0);
+    cRuns[q] = nn == NR && stepsByOne(p.nC.data() + c0, NR);
+  }
+  alignas(64) float tile[MR * NR];
+  for (int64_t k0 = 0; k0 < p.k; k0 += kKc) {
+    int64_t kc = std::min(kKc, p.k - k0);
+    const int64_t *kA = p.kA.data() + k0, *kB = p.kB.data() + k0;
+    // Pack B: panel q is [kc][NR], columns past n1 zero.
+    for (int64_t q = 0; q < nPanels; ++q) {
+      int64_t c0 = n0 + q * NR, nn = std::min(NR, n1 - c0);
+      float *dst = bp + q * kc * NR;
+      const int64_t *nB = p.nB.data() + c0;
+      for (int64_t j = 0; j < nn;) {
+        int64_t len = runLength(nB, nullptr, j, nn), off = nB[j];
+        for (int64_t k = 0; k < kc; ++k) {
+          const float *src = B + kB[k] + off;
+          float *d = dst + k * NR + j;
+          for (int64_t t = 0; t < len; ++t)
+            d[t] = src[t];
+        }
+        j += len;
+      }
+      if (nn < NR)
+        for (int64_t k = 0; k < kc; ++k)
+          for (int64_t j = nn; j < NR; ++j)
+            dst[k * NR + j] = 0.0f;
+    }
+    // The packed B slice serves every MC block of rows of the task.
+    for (int64_t mb0 = m0; mb0 < m1; mb0 += MC) {
+      int64_t mb1 = std::min(m1, mb0 + MC), mPanels = (mb1 - mb0 + MR - 1) / MR;
+      // Pack A: panel r is [kc][MR], rows past mb1 zero.
+      for (int64_t r = 0; r < mPanels; ++r) {
+        int64_t r0 = mb0 + r * MR, mm = std::min(MR, mb1 - r0);
+        float *dst = ap + r * kc * MR;
+        for (int64_t i = 0; i < MR; ++i) {
+          if (i >= mm) {
+            for (int64_t k = 0; k < kc; ++k)
+              dst[k * MR + i] = 0.0f;
+            continue;
+          }
+          const float *row = A + p.mA[r0 + i];
+          for (int64_t k = 0; k < kc; ++k)
+            dst[k * MR + i] = row[kA[k]];
+        }
+      }
+      for (int64_t q = 0; q < nPanels; ++q) {
+        int64_t c0 = n0 + q * NR, nn = std::min(NR, n1 - c0);
+        for (int64_t r = 0; r < mPanels; ++r) {
+          int64_t r0 = mb0 + r * MR, mm = std::min(MR, mb1 - r0);
+          float *rows[MR];
+          bool direct = mm == MR && cRuns[q];
+          if (direct) {
+            for (int64_t i = 0; i < MR; ++i)
+              rows[i] = C + p.mC[r0 + i] + p.nC[c0];
+          } else {
+            std::memset(tile, 0, sizeof(tile));
+            for (int64_t i = 0; i < MR; ++i)
+              rows[i] = tile + i * NR;
+          }
+          Isa::micro(kc, ap + r * kc * MR, bp + q * kc * NR, rows);
+          if (!direct)
+            for (int64_t i = 0; i < mm; ++i) {
+              float *crow = C + p.mC[r0 + i];
+              for (int64_t j = 0; j < nn; ++j)
+                crow[p.nC[c0 + j]] += tile[i * NR + j];
+            }
+        }
+      }
+    }
+  }
+}
+
+/// Few rows: per row, per contiguous run of columns, AXPYs over k.
+DLC_INLINE void fewRowsTask(const Problem &p, int64_t bi, int64_t n0, int64_t n1) {
+  const float *A = p.a + p.bA[bi], *B = p.b + p.bB[bi];
+  float *C = p.c + p.bC[bi];
+  const int64_t *nB = p.nB.data(), *nC = p.nC.data();
+  for (int64_t m = 0; m < p.m; ++m) {
+    const float *arow = A + p.mA[m];
+    float *crow = C + p.mC[m];
+    for (int64_t j = n0; j < n1;) {
+      int64_t len = runLength(nB, nC, j, n1);
+      float *c = crow + nC[j];
+      const float *bcol = B + nB[j];
+      for (int64_t k = 0; k < p.k; ++k) {
+        float a = arow[p.kA[k]];
+        const float *s = bcol + p.kB[k];
+        for (int64_t t = 0; t < len; ++t)
+          c[t] += a * s[t];
+      }
+      j += len;
+    }
+  }
+}
+
+/// Few columns: per (row, column), dot products over contiguous runs of k.
+DLC_INLINE void fewColumnsTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1) {
+  const float *A = p.a + p.bA[bi], *B = p.b + p.bB[bi];
+  float *C = p.c + p.bC[bi];
+  const int64_t *kA = p.kA.data(), *kB = p.kB.data();
+  for (int64_t m = m0; m < m1; ++m) {
+    const float *arow = A + p.mA[m];
+    for (int64_t n = 0; n < p.n; ++n) {
+      const float *bcol = B + p.nB[n];
+      float part[16] = {};
+      for (int64_t k = 0; k < p.k;) {
+        int64_t len = runLength(kA, kB, k, p.k);
+        const float *x = arow + kA[k], *y = bcol + kB[k];
+        int64_t t = 0;
+        for (; t + 16 <= len; t += 16)
+          for (int u = 0; u < 16; ++u)
+            part[u] += x[t + u] * y[t + u];
+        for (; t < len; ++t)
+          part[t & 15] += x[t] * y[t];
+        k += len;
+      }
+      float sum = 0.0f;
+      for (int u = 0; u < 16; ++u)
+        sum += part[u];
+      C[p.mC[m] + p.nC[n]] += sum;
+    }
+  }
+}
+
+enum class Path { Packed, FewRows, FewColumns };
+
+/// The mean length of the runs over which both tables step by one (y may be null).
+double meanRun(const std::vector<int64_t> &x, const std::vector<int64_t> *y) {
+  int64_t runs = 0, n = static_cast<int64_t>(x.size());
+  for (int64_t i = 0; i < n; i += runLength(x.data(), y ? y->data() : nullptr, i, n))
+    ++runs;
+  return runs ? static_cast<double>(n) / runs : 0.0;
+}
+
+/// The direct paths need long contiguous runs to vectorize; the packed one pads
+/// M to MR and N to NR, which few rows or columns would waste.
+template <class Isa> Path choosePath(const Problem &p) {
+  if (p.m < Isa::MR / 2 && meanRun(p.nB, &p.nC) >= 8)
+    return Path::FewRows;
+  if (p.n < Isa::NR / 4 && meanRun(p.kA, &p.kB) >= 16)
+    return Path::FewColumns;
+  return Path::Packed;
+}
+
+template <class Isa> DLC_INLINE void runTask(const Problem &p, Path path, int64_t t) {
+  int64_t perBatch = p.mBlocks * p.nBlocks;
+  int64_t bi = t / perBatch, rest = t % perBatch;
+  int64_t mb = rest / p.nBlocks, nb = rest % p.nBlocks;
+  int64_t m0 = mb * p.mBlock, m1 = std::min(p.m, m0 + p.mBlock);
+  int64_t n0 = nb * kNc, n1 = std::min(p.n, n0 + kNc);
+  switch (path) {
+  case Path::Packed:
+    gemmTask<Isa>(p, bi, m0, m1, n0, n1);
+    break;
+  case Path::FewRows:
+    fewRowsTask(p, bi, n0, n1);
+    break;
+  case Path::FewColumns:
+    fewColumnsTask(p, bi, m0, m1);
+    break;
+  }
+}
+
+using TaskFn = void (*)(const Problem &, Path, int64_t);
+
+struct IsaTable {
+  const char *name;
+  int64_t mr, nr;
+  TaskFn task;
+  Path (*choose)(const Problem &);
+};
+
+void genericTask(const Problem &p, Path path, int64_t t) { runTask<Generic>(p, path, t); }
+Path genericChoose(const Problem &p) { return choosePath<Generic>(p); }
+#ifdef DLC_UK_X86
+DLC_AVX512 void avx512Task(const Problem &p, Path path, int64_t t) { runTask<Avx512>(p, path, t); }
+Path avx512Choose(const Problem &p) { return choosePath<Avx512>(p); }
+DLC_AVX2 void avx2Task(const Problem &p, Path path, int64_t t) { runTask<Avx2>(p, path, t); }
+Path avx2Choose(const Problem &p) { return choosePath<Avx2>(p); }
+#endif
+
+const IsaTable kGenericIsa{"generic", Generic::MR, Generic::NR, genericTask, genericChoose};
+#ifdef DLC_UK_X86
+const IsaTable kAvx512Isa{"avx512", Avx512::MR, Avx512::NR, avx512Task, avx512Choose};
+const IsaTable kAvx2Isa{"avx2", Avx2::MR, Avx2::NR, avx2Task, avx2Choose};
+#endif
+
+const IsaTable *detectIsa() {
+#ifdef DLC_UK_X86
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw"))
+    return &kAvx512Isa;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    return &kAvx2Isa;
+#endif
+  return &kGenericIsa;
+}
+
+const IsaTable *&activeIsa() {
+  static const IsaTable *isa = detectIsa();
+  return isa;
+}
+
+struct Loop {
+  int64_t n, a, b, c;
+};
+
+/// Offsets of the flattened index over `loops` (outermost first) along `stride`.
+/// Built in place from the innermost loop out (the table keeps its capacity between
+/// calls: no allocation once warm).
+void offsets(const std::vector<Loop> &loops, int64_t Loop::*stride, std::vector<int64_t> &out) {
+  size_t total = 1;
+  for (const Loop &l : loops)
+    total *= static_cast<size_t>(l.n);
+  out.resize(total);
+  out[0] = 0;
+  size_t block = 1;
+  for (auto l = loops.rbegin(); l != loops.rend(); ++l) {
+    for (int64_t j = 1; j < l->n; ++j)
+      for (size_t t = 0; t < block; ++t)
+        out[j * block + t] = out[t] + j * ((*l).*stride);
+    block *= static_cast<size_t>(l->n);
+  }
+}
+
+/// Exchanges the roles of A and B (C^T = B^T A^T).
+void swapOperands(Problem &p, std::vector<Loop> &mLoops, std::vector<Loop> &nLoops,
+                  std::vector<Loop> &kLoops, std::vector<Loop> &bLoops) {
+  std::swap(p.a, p.b);
+  std::swap(mLoops, nLoops);
+  for (std::vector<Loop> *g : {&mLoops, &nLoops, &kLoops, &bLoops})
+    for (Loop &l : *g)
+      std::swap(l.a, l.b);
+}
+
+/// The ABI the compiled kernels call: a 1-D memref<kDescriptorSlots x i64>, expanded.
+extern "C" void contractF32Abi(int64_t *, int64_t *aligned, int64_t offset, int64_t, int64_t) {
+  contractF32(aligned + offset);
+}
+
+} // namespace
+
+const char *isaName() { return activeIsa()->name; }
+
+bool setIsaForTesting(const char *name) {
+  const IsaTable *all[] = {
+#ifdef DLC_UK_X86
+      &kAvx512Isa, &kAvx2Isa,
+#endif
+      &kGenericIsa};
+  const IsaTable *best = detectIsa();
+  bool allowed = false;
+  for (const IsaTable *isa : all) {
+    allowed |= isa == best; // only ISAs at or below the detected one
+    if (allowed && std::strcmp(isa->name, name) == 0) {
+      activeIsa() = isa;
+      return true;
+    }
+  }
+  return false;
+}
+
+PoolScope::PoolScope(ThreadPool *pool) : previous_(tlsPool) { tlsPool = pool; }
+PoolScope::~PoolScope() { tlsPool = previous_; }
+
+void *lookup(const char *name) {
+  if (std::strcmp(name, "dlc_uk_contract_f32") == 0)
+    return reinterpret_cast<void *>(&contractF32Abi);
+  return nullptr;
+}
+
+void contractF32(const int64_t *d) {
+  int64_t loops = d[0];
+  if (loops < 0 || loops > kMaxLoops)
+    return;
+  // Per calling thread, reused: a warm call allocates nothing.
+  // (Lambdas below name `p`, a reference: a thread_local named in a lambda would be
+  // the running thread's own.)
+  thread_local Problem problem;
+  Problem &p = problem;
+  thread_local std::vector<Loop> mLoops, nLoops, kLoops, bLoops;
+  p.a = reinterpret_cast<const float *>(d[1]);
+  p.b = reinterpret_cast<const float *>(d[2]);
+  p.c = reinterpret_cast<float *>(d[3]);
+  for (std::vector<Loop> *g : {&mLoops, &nLoops, &kLoops, &bLoops})
+    g->clear();
+  for (int64_t i = 0; i < loops; ++i) {
+    const int64_t *l = d + 4 + 5 * i;
+    Loop loop{l[0], l[2], l[3], l[4]};
+    if (loop.n <= 0)
+      return; // an empty iteration space adds nothing
+    if (loop.n == 1)
+      continue;
+    if (l[1])
+      kLoops.push_back(loop);
+    else if (loop.a && loop.b)
+      bLoops.push_back(loop);
+    else if (loop.a)
+      mLoops.push_back(loop);
+    else if (loop.b)
+      nLoops.push_back(loop);
+    else
+      bLoops.push_back(loop);
+  }
+  // The micro-kernel vectorizes along N: make N the side where C is contiguous.
+  auto unitC = [](const std::vector<Loop> &g) {
+    return std::any_of(g.begin(), g.end(), [](const Loop &l) { return l.c == 1; });
+  };
+  if (unitC(mLoops) && !unitC(nLoops)) {
+    swapOperands(p, mLoops, nLoops, kLoops, bLoops);
+  }
+  // Packed tiles pad M to MR and N to NR: with few columns and many rows, swapping
+  // the operands wastes far less (C is then written through the scratch tile).
+  const IsaTable *isa = activeIsa();
+  auto extent = [](const std::vector<Loop> &g) {
+    int64_t n = 1;
+    for (const Loop &l : g)
+      n *= l.n;
+    return n;
+  };
+  auto padded = [](int64_t x, int64_t tile) { return (x + tile - 1) / tile * tile; };
+  int64_t em = extent(mLoops), en = extent(nLoops);
+  if (padded(em, isa->mr) * padded(en, isa->nr) > 2 * padded(en, isa->mr) * padded(em, isa->nr))
+    swapOperands(p, mLoops, nLoops, kLoops, bLoops);
+  offsets(mLoops, &Loop::a, p.mA);
+  offsets(mLoops, &Loop::c, p.mC);
+  offsets(nLoops, &Loop::b, p.nB);
+  offsets(nLoops, &Loop::c, p.nC);
+  offsets(kLoops, &Loop::a, p.kA);
+  offsets(kLoops, &Loop::b, p.kB);
+  offsets(bLoops, &Loop::a, p.bA);
+  offsets(bLoops, &Loop::b, p.bB);
+  offsets(bLoops, &Loop::c, p.bC);
+  p.m = static_cast<int64_t>(p.mA.size());
+  p.n = static_cast<int64_t>(p.nB.size());
+  p.k = static_cast<int64_t>(p.kA.size());
+  Path path = isa->choose(p);
+  // Tasks: batch index x column block x row chunk. A task packs B once per K slice
+  // for all its rows, so rows are split only as far as the threads need.
+  int64_t batches = static_cast<int64_t>(p.bA.size());
+  p.nBlocks = path == Path::FewColumns ? 1 : (p.n + kNc - 1) / kNc;
+  int64_t chunks = 1;
+  if (tlsPool && path != Path::FewRows) {
+    int64_t want = 2 * static_cast<int64_t>(tlsPool->size()), have = batches * p.nBlocks;
+    if (have < want)
+      chunks = std::min((want + have - 1) / have, (p.m + isa->mr - 1) / isa->mr);
+  }
+  int64_t rows = (p.m + chunks - 1) / chunks;
+  p.mBlock = std::max<int64_t>(1, (rows + isa->mr - 1) / isa->mr * isa->mr);
+  p.mBlocks = (p.m + p.mBlock - 1) / p.mBlock;
+  int64_t tasks = batches * p.mBlocks * p.nBlocks;
+  double flops = 2.0 * static_cast<double>(p.bA.size()) * p.m * p.n * p.k;
+  if (tlsPool && tasks > 1 && flops > 2e5) {
+    tlsPool->parallelFor(tasks, [&](int64_t t) { isa->task(p, path, t); });
+    return;
+  }
+  for (int64_t t = 0; t < tasks; ++t)
+    isa->task(p, path, t);
+}
+
+} // namespace dlc::ukernels

@@ -1,0 +1,112 @@
+// RUN: dlc-opt %s -dlc-cpu-ukernels -canonicalize | FileCheck %s
+
+#mk = affine_map<(m, n, k) -> (m, k)>
+#kn = affine_map<(m, n, k) -> (k, n)>
+#mn = affine_map<(m, n, k) -> (m, n)>
+
+// A MatMul on buffers becomes one call with a descriptor on the stack: loop count,
+// the three addresses, then per loop (extent, reduction, stride in A, B, C).
+// CHECK: func.func private @dlc_uk_contract_f32(memref<64xi64>)
+// CHECK-LABEL: func.func @matmul
+// CHECK-SAME: (%[[A:.*]]: memref<?x?xf32>, %[[B:.*]]: memref<?x?xf32>, %[[C:.*]]: memref<?x?xf32>
+// CHECK: %[[D:.*]] = memref.alloca() : memref<64xi64>
+// CHECK-DAG: memref.store %c3_i64, %[[D]][%c0]
+// CHECK-DAG: memref.extract_aligned_pointer_as_index %[[A]]
+// CHECK-DAG: memref.store %c1_i64, %[[D]][%c15]
+// CHECK-NOT: linalg.generic
+// CHECK: call @dlc_uk_contract_f32(%[[D]])
+func.func @matmul(%a: memref<?x?xf32>, %b: memref<?x?xf32>, %c: memref<?x?xf32>,
+                  %wg: index, %nwg: index) attributes {dlc.kernel} {
+  linalg.generic {indexing_maps = [#mk, #kn, #mn],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<?x?xf32>, memref<?x?xf32>) outs(%c : memref<?x?xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// A Conv (stride 2 on the input's spatial dim): linear maps qualify; the strides of
+// the input along oh and kh are 2 * 10 and 10 elements.
+// CHECK-LABEL: func.func @conv
+// CHECK: memref.store %c20_i64
+// CHECK: call @dlc_uk_contract_f32
+func.func @conv(%x: memref<4x10x10xf32>, %w: memref<8x4x3x3xf32>, %y: memref<8x4x4xf32>,
+                %wg: index, %nwg: index) attributes {dlc.kernel} {
+  linalg.generic {indexing_maps = [
+                    affine_map<(f, oh, ow, c, kh, kw) -> (c, oh * 2 + kh, ow * 2 + kw)>,
+                    affine_map<(f, oh, ow, c, kh, kw) -> (f, c, kh, kw)>,
+                    affine_map<(f, oh, ow, c, kh, kw) -> (f, oh, ow)>],
+                  iterator_types = ["parallel", "parallel", "parallel",
+                                    "reduction", "reduction", "reduction"]}
+      ins(%x, %w : memref<4x10x10xf32>, memref<8x4x3x3xf32>) outs(%y : memref<8x4x4xf32>) {
+  ^bb0(%xv: f32, %wv: f32, %acc: f32):
+    %p = arith.mulf %xv, %wv : f32
+    %s = arith.addf %p, %acc : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// Left as loops: another element type, another body, a non-linear map, and code
+// outside kernels.
+// CHECK-LABEL: func.func @f64
+// CHECK: linalg.generic
+func.func @f64(%a: memref<4x4xf64>, %b: memref<4x4xf64>, %c: memref<4x4xf64>,
+               %wg: index, %nwg: index) attributes {dlc.kernel} {
+  linalg.generic {indexing_maps = [#mk, #kn, #mn],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<4x4xf64>, memref<4x4xf64>) outs(%c : memref<4x4xf64>) {
+  ^bb0(%x: f64, %y: f64, %acc: f64):
+    %p = arith.mulf %x, %y : f64
+    %s = arith.addf %acc, %p : f64
+    linalg.yield %s : f64
+  }
+  return
+}
+
+// CHECK-LABEL: func.func @maxplus
+// CHECK: linalg.generic
+func.func @maxplus(%a: memref<4x4xf32>, %b: memref<4x4xf32>, %c: memref<4x4xf32>,
+                   %wg: index, %nwg: index) attributes {dlc.kernel} {
+  linalg.generic {indexing_maps = [#mk, #kn, #mn],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<4x4xf32>, memref<4x4xf32>) outs(%c : memref<4x4xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.addf %x, %y : f32
+    %s = arith.maximumf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// CHECK-LABEL: func.func @floordiv
+// CHECK: linalg.generic
+func.func @floordiv(%a: memref<4x4xf32>, %b: memref<4x4xf32>, %c: memref<4x4xf32>,
+                    %wg: index, %nwg: index) attributes {dlc.kernel} {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m floordiv 2, k)>, #kn, #mn],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<4x4xf32>, memref<4x4xf32>) outs(%c : memref<4x4xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// CHECK-LABEL: func.func @not_a_kernel
+// CHECK: linalg.generic
+func.func @not_a_kernel(%a: memref<4x4xf32>, %b: memref<4x4xf32>, %c: memref<4x4xf32>) {
+  linalg.generic {indexing_maps = [#mk, #kn, #mn],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<4x4xf32>, memref<4x4xf32>) outs(%c : memref<4x4xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}

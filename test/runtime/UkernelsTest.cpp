@@ -1,0 +1,187 @@
+//===- UkernelsTest.cpp - CPU micro-kernel tests --------------------------===//
+//
+// dlc_uk_contract_f32 against a plain loop nest, for every ISA variant this CPU can
+// run, on the shapes its paths split on: packed tiles with and without edges, few
+// rows, few columns, C contiguous along M (operands swapped), convolutions (im2col in
+// the packing), groups as batch loops, K longer than one packed slice, and threads.
+//
+//===----------------------------------------------------------------------===//
+#include "Ukernels.h"
+#include "ThreadPool.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace dlc;
+
+namespace {
+
+struct L {
+  int64_t n;
+  bool red;
+  int64_t a, b, c;
+};
+
+/// The reference: C[c(i)] += A[a(i)] * B[b(i)] over all index tuples, in double.
+void reference(const std::vector<L> &loops, const float *a, const float *b, float *c) {
+  size_t n = loops.size();
+  std::vector<int64_t> idx(n, 0);
+  int64_t total = 1;
+  for (const L &l : loops)
+    total *= l.n;
+  std::vector<double> acc;
+  for (int64_t t = 0; t < total; ++t) {
+    int64_t oa = 0, ob = 0, oc = 0;
+    for (size_t i = 0; i < n; ++i) {
+      oa += idx[i] * loops[i].a;
+      ob += idx[i] * loops[i].b;
+      oc += idx[i] * loops[i].c;
+    }
+    c[oc] += a[oa] * b[ob];
+    for (size_t i = n; i-- > 0;) {
+      if (++idx[i] < loops[i].n)
+        break;
+      idx[i] = 0;
+    }
+  }
+}
+
+int64_t span(const std::vector<L> &loops, int64_t L::*s) {
+  int64_t m = 0;
+  for (const L &l : loops)
+    m += std::max<int64_t>(l.n - 1, 0) * (l.*s);
+  return m + 1;
+}
+
+void check(const std::vector<L> &loops, ThreadPool *pool = nullptr) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  std::vector<float> a(span(loops, &L::a)), b(span(loops, &L::b)), c(span(loops, &L::c));
+  for (float &x : a)
+    x = dist(rng);
+  for (float &x : b)
+    x = dist(rng);
+  for (float &x : c)
+    x = dist(rng);
+  std::vector<float> want = c;
+  reference(loops, a.data(), b.data(), want.data());
+  int64_t k = 1;
+  for (const L &l : loops)
+    if (l.red)
+      k *= l.n;
+  std::vector<int64_t> d(ukernels::kDescriptorSlots, 0);
+  d[0] = static_cast<int64_t>(loops.size());
+  d[1] = reinterpret_cast<int64_t>(a.data());
+  d[2] = reinterpret_cast<int64_t>(b.data());
+  d[3] = reinterpret_cast<int64_t>(c.data());
+  for (size_t i = 0; i < loops.size(); ++i) {
+    int64_t *s = d.data() + 4 + 5 * i;
+    s[0] = loops[i].n;
+    s[1] = loops[i].red;
+    s[2] = loops[i].a;
+    s[3] = loops[i].b;
+    s[4] = loops[i].c;
+  }
+  {
+    ukernels::PoolScope scope(pool);
+    ukernels::contractF32(d.data());
+  }
+  double tol = 1e-5 * std::sqrt(static_cast<double>(k)) + 1e-5;
+  for (size_t i = 0; i < c.size(); ++i)
+    ASSERT_NEAR(c[i], want[i], tol * (1 + std::fabs(want[i])))
+        << "element " << i << " isa " << ukernels::isaName();
+}
+
+class Ukernels : public ::testing::TestWithParam<std::string> {
+protected:
+  void SetUp() override {
+    if (!ukernels::setIsaForTesting(GetParam().c_str()))
+      GTEST_SKIP() << "this CPU has no " << GetParam();
+  }
+  void TearDown() override {
+    for (const char *isa : {"avx512", "avx2", "generic"})
+      if (ukernels::setIsaForTesting(isa))
+        break;
+  }
+};
+
+/// Row-major MatMul [M, K] x [K, N] -> [M, N] as loops m, n, k.
+std::vector<L> matmul(int64_t m, int64_t n, int64_t k) {
+  return {{m, false, k, 0, n}, {n, false, 0, 1, 1}, {k, true, 1, n, 0}};
+}
+
+TEST_P(Ukernels, MatMulShapes) {
+  for (auto [m, n, k] : std::vector<std::tuple<int, int, int>>{{1, 1, 1},
+                                                               {8, 32, 16},
+                                                               {64, 64, 64},
+                                                               {13, 45, 7},
+                                                               {100, 300, 301},
+                                                               {70, 257, 600},
+                                                               {2, 100, 50},
+                                                               {3, 33, 1},
+                                                               {100, 2, 77},
+                                                               {37, 5, 300}}) {
+    SCOPED_TRACE(std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k));
+    check(matmul(m, n, k));
+  }
+}
+
+TEST_P(Ukernels, ContiguousAlongMSwapsOperands) {
+  // C[n, m] (column-major output): the unit stride of C is on an A-only loop.
+  int64_t m = 40, n = 50, k = 30;
+  check({{m, false, k, 0, 1}, {n, false, 0, 1, m}, {k, true, 1, n, 0}});
+}
+
+TEST_P(Ukernels, TransposedOperandsAndBatch) {
+  // C[b, m, n] += A[b, k, m] * B[n, k] (B shared by the batch).
+  int64_t bt = 3, m = 20, n = 35, k = 17;
+  check(
+      {{bt, false, k * m, 0, m * n}, {m, false, 1, 0, n}, {n, false, 0, k, 1}, {k, true, m, 1, 0}});
+}
+
+TEST_P(Ukernels, Conv3x3StridedDilatedPadded) {
+  // y[f, oh, ow] += w[f, c, kh, kw] * x[c, oh * s + kh * dl, ow * s + kw * dl] (x padded).
+  for (auto [s, dl] : std::vector<std::pair<int, int>>{{1, 1}, {2, 1}, {1, 2}}) {
+    int64_t f = 24, c = 5, kh = 3, kw = 3, oh = 9, ow = 11;
+    int64_t h = (oh - 1) * s + (kh - 1) * dl + 1, w = (ow - 1) * s + (kw - 1) * dl + 1;
+    check({{f, false, c * kh * kw, 0, oh * ow},
+           {oh, false, 0, s * w, ow},
+           {ow, false, 0, s, 1},
+           {c, true, kh * kw, h * w, 0},
+           {kh, true, kw, dl * w, 0},
+           {kw, true, 1, dl, 0}});
+  }
+}
+
+TEST_P(Ukernels, DepthwiseAsBatchOfOneRow) {
+  // Groups of one channel: the group loop reaches w, x and y (batch), M = 1.
+  int64_t g = 16, oh = 7, ow = 12, k = 3, h = oh + 2, w = ow + 2;
+  check({{g, false, k * k, h * w, oh * ow},
+         {1, false, 0, 0, 0},
+         {oh, false, 0, w, ow},
+         {ow, false, 0, 1, 1},
+         {k, true, k, w, 0},
+         {k, true, 1, 1, 0}});
+}
+
+TEST_P(Ukernels, ThreadsSplitTasks) {
+  ThreadPool pool(3);
+  check(matmul(130, 600, 70), &pool);
+  check({{5, false, 9 * 7, 7 * 64, 7 * 64},
+         {300, false, 0, 1, 1},
+         {9, true, 7, 64, 0},
+         {7, true, 1, 1, 0}},
+        &pool);
+}
+
+TEST_P(Ukernels, EmptyLoopAddsNothing) { check(matmul(0, 5, 5)); }
+
+INSTANTIATE_TEST_SUITE_P(Isa, Ukernels, ::testing::Values("avx512", "avx2", "generic"),
+                         [](const auto &info) { return info.param; });
+
+} // namespace
