@@ -150,7 +150,8 @@ LogicalResult DlcDialect::verifyOperationAttribute(Operation *op, NamedAttribute
 
 LogicalResult DlcDialect::verifyRegionArgAttribute(Operation *op, unsigned, unsigned,
                                                    NamedAttribute attr) {
-  if (attr.getName() == attrs::kTrainable && isa<UnitAttr>(attr.getValue()))
+  if ((attr.getName() == attrs::kTrainable || attr.getName() == attrs::kConstant) &&
+      isa<UnitAttr>(attr.getValue()))
     return success();
   return op->emitOpError("has unknown dlc argument attribute '") << attr.getName().strref() << "'";
 }

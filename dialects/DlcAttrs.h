@@ -54,6 +54,9 @@ inline constexpr llvm::StringLiteral kUnsigned = "dlc.unsigned";
 inline constexpr llvm::StringLiteral kUnsignedResult = "dlc.unsigned_result";
 /// Unit, on an argument of @main: a parameter dlc-autodiff differentiates.
 inline constexpr llvm::StringLiteral kTrainable = "dlc.trainable";
+/// Unit, on an argument of a kernel function (dlc-outline-kernels): the buffer bound
+/// to it is a weight, the same bytes in every run (CPU micro-kernels pack it once).
+inline constexpr llvm::StringLiteral kConstant = "dlc.constant";
 /// Integer, on a result of @main (dlc-autodiff): the argument it is the gradient of.
 inline constexpr llvm::StringLiteral kGradientOf = "dlc.gradient_of";
 } // namespace attrs

@@ -13,6 +13,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Dominance.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace dlc {
 #define GEN_PASS_DEF_DLCCPUUKERNELS
@@ -105,6 +107,57 @@ bool matches(linalg::GenericOp g) {
   return true;
 }
 
+/// Whether `v` views a kernel argument bound to a weight (dlc.constant).
+bool viewsWeight(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (!isa<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp, memref::CastOp,
+             memref::ReinterpretCastOp, memref::TransposeOp>(def))
+      return false;
+    v = def->getOperand(0);
+  }
+  auto arg = dyn_cast<BlockArgument>(v);
+  auto func = arg ? dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp()) : nullptr;
+  return func && arg.getOwner()->isEntryBlock() &&
+         func.getArgAttr(arg.getArgNumber(), attrs::kConstant);
+}
+
+/// An input the contraction reads from a temporary that only a linalg.transpose fills
+/// (a weight's transpose, attention's K^T): read the transpose's source through a
+/// permuted view instead, and drop the copy. The micro-kernel takes any strides.
+void readThroughTranspose(linalg::GenericOp g, OpOperand &input, DominanceInfo &dom) {
+  auto alloc = input.get().getDefiningOp<memref::AllocOp>();
+  if (!alloc)
+    return;
+  linalg::TransposeOp transpose;
+  for (Operation *user : alloc->getUsers()) {
+    if (user == g.getOperation() || isa<memref::DeallocOp>(user))
+      continue;
+    auto t = dyn_cast<linalg::TransposeOp>(user);
+    if (!t || t.getInit() != alloc.getResult() || transpose)
+      return;
+    transpose = t;
+  }
+  // The copy must be complete before the contraction and its source unchanged since:
+  // same block, nothing between them writes memory.
+  if (!transpose || transpose->getBlock() != g->getBlock() || !transpose->isBeforeInBlock(g) ||
+      !dom.properlyDominates(transpose.getInput(), g))
+    return;
+  for (Operation *op = transpose->getNextNode(); op != g.getOperation(); op = op->getNextNode())
+    if (!isMemoryEffectFree(op) && !isa<memref::AllocOp, memref::AllocaOp>(op) &&
+        !(isa<linalg::FillOp>(op) &&
+          cast<linalg::FillOp>(op).getDpsInits()[0] == g.getDpsInits()[0]))
+      return;
+  OpBuilder b(g);
+  auto perm =
+      AffineMapAttr::get(AffineMap::getPermutationMap(transpose.getPermutation(), g.getContext()));
+  Value view = memref::TransposeOp::create(b, g.getLoc(), transpose.getInput(), perm);
+  input.set(view);
+  transpose.erase();
+  for (Operation *user : llvm::to_vector(alloc->getUsers()))
+    user->erase();
+  alloc.erase();
+}
+
 struct DlcCpuUkernelsPass : impl::DlcCpuUkernelsBase<DlcCpuUkernelsPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -126,6 +179,9 @@ struct DlcCpuUkernelsPass : impl::DlcCpuUkernelsBase<DlcCpuUkernelsPass> {
     }
     DenseMap<Operation *, Value> descriptors; // one stack slot per kernel function
     for (linalg::GenericOp g : found) {
+      DominanceInfo dom(g->getParentOfType<func::FuncOp>());
+      for (OpOperand *input : g.getDpsInputOperands())
+        readThroughTranspose(g, *input, dom);
       auto func = g->getParentOfType<func::FuncOp>();
       Value &desc = descriptors[func];
       if (!desc) {
@@ -153,7 +209,12 @@ struct DlcCpuUkernelsPass : impl::DlcCpuUkernelsBase<DlcCpuUkernelsPass> {
     auto add = [&](Value x, Value y) -> Value {
       return x ? arith::AddIOp::create(b, loc, x, y).getResult() : y;
     };
-    store(idx(loops), 0);
+    // Slot 0: the loop count, and which inputs are weights (packed once, cached).
+    int64_t head = loops;
+    for (auto [n, input] : llvm::enumerate(g.getDpsInputs()))
+      if (viewsWeight(input))
+        head |= int64_t(1) << (8 + n);
+    store(idx(head), 0);
     SmallVector<AffineMap> maps = g.getIndexingMapsArray();
     // Per operand: its address, and its element stride along each loop.
     SmallVector<SmallVector<Value>> strides;

@@ -21,6 +21,18 @@ MemRefType memrefFor(Type t) {
   return MemRefType::get(rt.getShape(), rt.getElementType());
 }
 
+/// Whether `v` is a weight: a constant, or a view of one (metadata-only ops).
+bool isWeight(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (isa<ConstantOp>(def))
+      return true;
+    if (!isMetadataOnly(def) || def->getNumOperands() == 0)
+      return false;
+    v = def->getOperand(0);
+  }
+  return false;
+}
+
 struct DlcOutlineKernelsPass : impl::DlcOutlineKernelsBase<DlcOutlineKernelsPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -41,6 +53,9 @@ struct DlcOutlineKernelsPass : impl::DlcOutlineKernelsBase<DlcOutlineKernelsPass
       func->setAttr(attrs::kKernel, b.getUnitAttr());
       func->setAttr(attrs::kNodes, kernel.getNodesAttr());
       func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+      for (auto [i, v] : llvm::enumerate(kernel.getInputs()))
+        if (isWeight(v))
+          func.setArgAttr(i, attrs::kConstant, b.getUnitAttr());
       Block *entry = func.addEntryBlock();
       OpBuilder fb = OpBuilder::atBlockBegin(entry);
       IRMapping map;

@@ -112,7 +112,9 @@ def DlcOutlineKernels : Pass<"dlc-outline-kernels", "mlir::ModuleOp"> {
     `func.func @<name>(%in: memref..., %out: memref..., %wg: index, %nwg: index)`
     whose body reads inputs through `bufferization.to_tensor` and writes each result
     with `bufferization.materialize_in_destination` into its output memref, then
-    erases `@main`: the host side of the model is the plan, not code.
+    erases `@main`: the host side of the model is the plan, not code. An input bound
+    to a weight (a `dlc.constant` or a view of one) gets the argument attribute
+    `dlc.constant`.
   }];
   let dependentDialects = ["mlir::bufferization::BufferizationDialect",
                            "mlir::memref::MemRefDialect"];

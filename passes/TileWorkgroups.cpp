@@ -80,6 +80,25 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     auto linalgOp = inner ? dyn_cast<linalg::LinalgOp>(inner.getOperation()) : nullptr;
     if (!linalgOp || linalgOp.getIteratorTypesArray()[0] != utils::IteratorType::parallel)
       return;
+    // A fused contraction whose first output dim is a row of its own (only one
+    // operand reads it, as MatMul's M) would become one GEMV per row: its micro-kernel
+    // wants the rows together. (Batch-like first dims, a Conv's image, still tile.)
+    bool rowsOfContraction = false;
+    forall.getBody()->walk([&](linalg::LinalgOp producer) {
+      if (producer.getNumReductionLoops() == 0 || producer.getNumDpsInputs() != 2 ||
+          producer.getNumDpsInits() != 1)
+        return;
+      AffineMap out = producer.getIndexingMapsArray().back();
+      auto d0 = out.getNumResults() ? dyn_cast<AffineDimExpr>(out.getResult(0)) : nullptr;
+      if (!d0)
+        return;
+      int readers = 0;
+      for (OpOperand *in : producer.getDpsInputOperands())
+        readers += producer.getMatchingIndexingMap(in).isFunctionOfDim(d0.getPosition());
+      rowsOfContraction |= readers == 1;
+    });
+    if (rowsOfContraction)
+      return;
     SmallVector<OpFoldResult> sizes(linalgOp.getNumLoops(), rewriter.getIndexAttr(0));
     sizes[0] = rewriter.getIndexAttr(1);
     scf::SCFTileAndFuseOptions options;

@@ -71,6 +71,7 @@ private:
 
   const ArtifactSpec spec_; // weights and code moved out
   std::unique_ptr<KernelLibrary> library_;
+  ukernels::PackCache packCache_; // weights packed for the micro-kernels
   std::vector<KernelFn> kernels_; // per spec_.kernels entry
   AlignedBuffer weights_;
   ThreadPool pool_;
@@ -130,11 +131,14 @@ void CpuModel::launch(size_t index, const ShapePlan &plan, const std::vector<uin
   int64_t nwg = std::clamp<int64_t>(plan.grids[index], 1, pool_.size());
   if (nwg == 1) {
     // One workgroup: the pool is free for the micro-kernels it calls to split work.
-    ukernels::PoolScope scope(pool_.size() > 1 ? &pool_ : nullptr);
+    ukernels::LaunchScope scope(pool_.size() > 1 ? &pool_ : nullptr, &packCache_);
     fn(args.data(), 0, 1);
     return;
   }
-  pool_.parallelFor(nwg, [&](int64_t wg) { fn(args.data(), wg, nwg); });
+  pool_.parallelFor(nwg, [&](int64_t wg) {
+    ukernels::LaunchScope scope(nullptr, &packCache_);
+    fn(args.data(), wg, nwg);
+  });
 }
 
 Status CpuModel::runHost(const artifact::Launch &l, ShapePlan &plan, InputShapes &known,

@@ -12,8 +12,9 @@
 //   - a register-blocked micro-kernel accumulates an MR x NR tile in vector registers
 //     (AVX-512: 8 x 32 in 16 zmm; AVX2+FMA: 6 x 16 in 12 ymm; portable: 4 x 16) and adds
 //     it to C in place when the tile's rows are contiguous, through a scratch tile if not;
-//   - few rows (M < MR / 2: depthwise convolutions, GEMV) take a direct row-AXPY path and
-//     few columns (N < NR / 4) a dot-product path, instead of padding a tile.
+//   - few rows (M < MR / 2) over contiguous columns (depthwise convolutions, GEMV) take
+//     a direct row-AXPY path, and few rows or columns over contiguous K (GEMV with a
+//     transposed matrix) a dot-product path, instead of padding a tile.
 // Tasks (batch index x MC rows x NC columns) run on the thread pool when the launch
 // runs as a single workgroup (PoolScope).
 //
@@ -28,6 +29,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <vector>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -43,6 +46,7 @@ namespace dlc::ukernels {
 namespace {
 
 thread_local ThreadPool *tlsPool = nullptr;
+thread_local PackCache *tlsCache = nullptr;
 
 constexpr int64_t kKc = 128; // K slice packed at a time
 constexpr int64_t kNc = 256; // columns per task (a multiple of every NR)
@@ -56,6 +60,8 @@ struct Problem {
   std::vector<int64_t> mA, mC, nB, nC, kA, kB; // per flattened m, n, k
   std::vector<int64_t> bA, bB, bC;             // per batch index
   int64_t mBlock = 0, mBlocks = 1, nBlocks = 1;
+  // Per batch index, the whole packed weight when A / B is one (else empty).
+  std::vector<const float *> packedA, packedB;
 };
 
 /// 64-byte aligned, per-thread scratch that only grows.
@@ -73,7 +79,7 @@ struct Scratch {
     return data;
   }
 };
-thread_local Scratch packA, packB;
+thread_local Scratch packA_, packB_;
 
 /// Length of the run starting at `i` (< end) over which both offset tables step by 1.
 DLC_INLINE int64_t runLength(const int64_t *x, const int64_t *y, int64_t i, int64_t end) {
@@ -165,17 +171,83 @@ struct Avx2 {
 // so its copy and AXPY loops vectorize for that ISA too).
 //===----------------------------------------------------------------------===//
 
+/// Packs B's columns [n0, n1) for k in [k0, k0 + kc) as panels [kc][NR], columns past
+/// n1 zero; copies run over the contiguous runs of the column offsets.
+template <class Isa>
+DLC_INLINE void packB(const Problem &p, const float *B, int64_t k0, int64_t kc, int64_t n0,
+                      int64_t n1, float *dst) {
+  constexpr int64_t NR = Isa::NR;
+  const int64_t *kB = p.kB.data() + k0;
+  for (int64_t c0 = n0; c0 < n1; c0 += NR, dst += kc * NR) {
+    int64_t nn = std::min(NR, n1 - c0);
+    const int64_t *nB = p.nB.data() + c0;
+    for (int64_t j = 0; j < nn;) {
+      int64_t len = runLength(nB, nullptr, j, nn), off = nB[j];
+      for (int64_t k = 0; k < kc; ++k) {
+        const float *src = B + kB[k] + off;
+        float *d = dst + k * NR + j;
+        for (int64_t t = 0; t < len; ++t)
+          d[t] = src[t];
+      }
+      j += len;
+    }
+    if (nn < NR)
+      for (int64_t k = 0; k < kc; ++k)
+        for (int64_t j = nn; j < NR; ++j)
+          dst[k * NR + j] = 0.0f;
+  }
+}
+
+/// Packs A's rows [m0, m1) for k in [k0, k0 + kc) as panels [kc][MR], rows past m1 zero.
+template <class Isa>
+DLC_INLINE void packA(const Problem &p, const float *A, int64_t k0, int64_t kc, int64_t m0,
+                      int64_t m1, float *dst) {
+  constexpr int64_t MR = Isa::MR;
+  const int64_t *kA = p.kA.data() + k0;
+  for (int64_t r0 = m0; r0 < m1; r0 += MR, dst += kc * MR) {
+    int64_t mm = std::min(MR, m1 - r0);
+    for (int64_t i = 0; i < MR; ++i) {
+      if (i >= mm) {
+        for (int64_t k = 0; k < kc; ++k)
+          dst[k * MR + i] = 0.0f;
+        continue;
+      }
+      const float *row = A + p.mA[r0 + i];
+      for (int64_t k = 0; k < kc; ++k)
+        dst[k * MR + i] = row[kA[k]];
+    }
+  }
+}
+
+/// A weight packed whole, once: K slice s, panel q at s * kKc * padded + q * kc * R
+/// (R = MR or NR, padded = the extent rounded up to R).
+template <class Isa> void packWhole(const Problem &p, bool sideA, int64_t bi, float *dst) {
+  int64_t r = sideA ? Isa::MR : Isa::NR, extent = sideA ? p.m : p.n;
+  int64_t padded = (extent + r - 1) / r * r;
+  for (int64_t k0 = 0; k0 < p.k; k0 += kKc) {
+    int64_t kc = std::min(kKc, p.k - k0);
+    if (sideA)
+      packA<Isa>(p, p.a + p.bA[bi], k0, kc, 0, p.m, dst + k0 * padded);
+    else
+      packB<Isa>(p, p.b + p.bB[bi], k0, kc, 0, p.n, dst + k0 * padded);
+  }
+}
+
 /// Packed GEMM over rows [m0, m1) and columns [n0, n1) of batch index `bi`.
 template <class Isa>
 DLC_INLINE void gemmTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, int64_t n0,
                          int64_t n1) {
   constexpr int64_t MR = Isa::MR, NR = Isa::NR;
+  constexpr int64_t MC = kMcRows / MR * MR; // rows of A packed at a time
   const float *A = p.a + p.bA[bi], *B = p.b + p.bB[bi];
   float *C = p.c + p.bC[bi];
-  constexpr int64_t MC = kMcRows / MR * MR; // rows of A packed at a time
   int64_t nPanels = (n1 - n0 + NR - 1) / NR;
-  float *ap = packA.get(MC * kKc), *bp = packB.get(nPanels * NR * kKc);
-  if (!ap || !bp)
+  const float *wholeA = p.packedA.empty() ? nullptr : p.packedA[bi];
+  const float *wholeB = p.packedB.empty() ? nullptr : p.packedB[bi];
+  int64_t mPad = (p.m + MR - 1) / MR * MR, nPad = (p.n + NR - 1) / NR * NR;
+  float *ap = wholeA ? nullptr : packA_.get(MC * kKc);
+  float *bp = wholeB ? nullptr : packB_.get(nPanels * NR * kKc);
+  if ((!wholeA && !ap) || (!wholeB && !bp))
     std::abort(); // out of memory for a few hundred KiB: nothing sensible remains
   bool cRuns[kNc / 4];
   for (int64_t q = 0; q < nPanels; ++q) {
@@ -185,45 +257,19 @@ DLC_INLINE void gemmTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, i
   alignas(64) float tile[MR * NR];
   for (int64_t k0 = 0; k0 < p.k; k0 += kKc) {
     int64_t kc = std::min(kKc, p.k - k0);
-    const int64_t *kA = p.kA.data() + k0, *kB = p.kB.data() + k0;
-    // Pack B: panel q is [kc][NR], columns past n1 zero.
-    for (int64_t q = 0; q < nPanels; ++q) {
-      int64_t c0 = n0 + q * NR, nn = std::min(NR, n1 - c0);
-      float *dst = bp + q * kc * NR;
-      const int64_t *nB = p.nB.data() + c0;
-      for (int64_t j = 0; j < nn;) {
-        int64_t len = runLength(nB, nullptr, j, nn), off = nB[j];
-        for (int64_t k = 0; k < kc; ++k) {
-          const float *src = B + kB[k] + off;
-          float *d = dst + k * NR + j;
-          for (int64_t t = 0; t < len; ++t)
-            d[t] = src[t];
-        }
-        j += len;
-      }
-      if (nn < NR)
-        for (int64_t k = 0; k < kc; ++k)
-          for (int64_t j = nn; j < NR; ++j)
-            dst[k * NR + j] = 0.0f;
-    }
-    // The packed B slice serves every MC block of rows of the task.
+    const float *bs = bp;
+    if (wholeB)
+      bs = wholeB + k0 * nPad + (n0 / NR) * kc * NR;
+    else
+      packB<Isa>(p, B, k0, kc, n0, n1, bp);
+    // The B slice serves every MC block of rows of the task.
     for (int64_t mb0 = m0; mb0 < m1; mb0 += MC) {
       int64_t mb1 = std::min(m1, mb0 + MC), mPanels = (mb1 - mb0 + MR - 1) / MR;
-      // Pack A: panel r is [kc][MR], rows past mb1 zero.
-      for (int64_t r = 0; r < mPanels; ++r) {
-        int64_t r0 = mb0 + r * MR, mm = std::min(MR, mb1 - r0);
-        float *dst = ap + r * kc * MR;
-        for (int64_t i = 0; i < MR; ++i) {
-          if (i >= mm) {
-            for (int64_t k = 0; k < kc; ++k)
-              dst[k * MR + i] = 0.0f;
-            continue;
-          }
-          const float *row = A + p.mA[r0 + i];
-          for (int64_t k = 0; k < kc; ++k)
-            dst[k * MR + i] = row[kA[k]];
-        }
-      }
+      const float *as = ap;
+      if (wholeA)
+        as = wholeA + k0 * mPad + (mb0 / MR) * kc * MR;
+      else
+        packA<Isa>(p, A, k0, kc, mb0, mb1, ap);
       for (int64_t q = 0; q < nPanels; ++q) {
         int64_t c0 = n0 + q * NR, nn = std::min(NR, n1 - c0);
         for (int64_t r = 0; r < mPanels; ++r) {
@@ -238,7 +284,7 @@ DLC_INLINE void gemmTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, i
             for (int64_t i = 0; i < MR; ++i)
               rows[i] = tile + i * NR;
           }
-          Isa::micro(kc, ap + r * kc * MR, bp + q * kc * NR, rows);
+          Isa::micro(kc, as + r * kc * MR, bs + q * kc * NR, rows);
           if (!direct)
             for (int64_t i = 0; i < mm; ++i) {
               float *crow = C + p.mC[r0 + i];
@@ -274,14 +320,16 @@ DLC_INLINE void fewRowsTask(const Problem &p, int64_t bi, int64_t n0, int64_t n1
   }
 }
 
-/// Few columns: per (row, column), dot products over contiguous runs of k.
-DLC_INLINE void fewColumnsTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1) {
+/// Few rows or columns over contiguous K (GEMV, a Gemm with transB at batch 1): per
+/// (row, column), a dot product over the runs of k.
+DLC_INLINE void dotTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, int64_t n0,
+                        int64_t n1) {
   const float *A = p.a + p.bA[bi], *B = p.b + p.bB[bi];
   float *C = p.c + p.bC[bi];
   const int64_t *kA = p.kA.data(), *kB = p.kB.data();
   for (int64_t m = m0; m < m1; ++m) {
     const float *arow = A + p.mA[m];
-    for (int64_t n = 0; n < p.n; ++n) {
+    for (int64_t n = n0; n < n1; ++n) {
       const float *bcol = B + p.nB[n];
       float part[16] = {};
       for (int64_t k = 0; k < p.k;) {
@@ -303,7 +351,7 @@ DLC_INLINE void fewColumnsTask(const Problem &p, int64_t bi, int64_t m0, int64_t
   }
 }
 
-enum class Path { Packed, FewRows, FewColumns };
+enum class Path { Packed, FewRows, Dot };
 
 /// The mean length of the runs over which both tables step by one (y may be null).
 double meanRun(const std::vector<int64_t> &x, const std::vector<int64_t> *y) {
@@ -318,8 +366,8 @@ double meanRun(const std::vector<int64_t> &x, const std::vector<int64_t> *y) {
 template <class Isa> Path choosePath(const Problem &p) {
   if (p.m < Isa::MR / 2 && meanRun(p.nB, &p.nC) >= 8)
     return Path::FewRows;
-  if (p.n < Isa::NR / 4 && meanRun(p.kA, &p.kB) >= 16)
-    return Path::FewColumns;
+  if ((p.m < Isa::MR / 2 || p.n < Isa::NR / 4) && meanRun(p.kA, &p.kB) >= 16)
+    return Path::Dot;
   return Path::Packed;
 }
 
@@ -336,8 +384,8 @@ template <class Isa> DLC_INLINE void runTask(const Problem &p, Path path, int64_
   case Path::FewRows:
     fewRowsTask(p, bi, n0, n1);
     break;
-  case Path::FewColumns:
-    fewColumnsTask(p, bi, m0, m1);
+  case Path::Dot:
+    dotTask(p, bi, m0, m1, n0, n1);
     break;
   }
 }
@@ -349,6 +397,7 @@ struct IsaTable {
   int64_t mr, nr;
   TaskFn task;
   Path (*choose)(const Problem &);
+  void (*packWhole)(const Problem &, bool sideA, int64_t bi, float *dst);
 };
 
 void genericTask(const Problem &p, Path path, int64_t t) { runTask<Generic>(p, path, t); }
@@ -356,14 +405,22 @@ Path genericChoose(const Problem &p) { return choosePath<Generic>(p); }
 #ifdef DLC_UK_X86
 DLC_AVX512 void avx512Task(const Problem &p, Path path, int64_t t) { runTask<Avx512>(p, path, t); }
 Path avx512Choose(const Problem &p) { return choosePath<Avx512>(p); }
+DLC_AVX512 void avx512PackWhole(const Problem &p, bool sideA, int64_t bi, float *dst) {
+  packWhole<Avx512>(p, sideA, bi, dst);
+}
 DLC_AVX2 void avx2Task(const Problem &p, Path path, int64_t t) { runTask<Avx2>(p, path, t); }
 Path avx2Choose(const Problem &p) { return choosePath<Avx2>(p); }
+DLC_AVX2 void avx2PackWhole(const Problem &p, bool sideA, int64_t bi, float *dst) {
+  packWhole<Avx2>(p, sideA, bi, dst);
+}
 #endif
 
-const IsaTable kGenericIsa{"generic", Generic::MR, Generic::NR, genericTask, genericChoose};
+const IsaTable kGenericIsa{"generic",   Generic::MR,   Generic::NR,
+                           genericTask, genericChoose, packWhole<Generic>};
 #ifdef DLC_UK_X86
-const IsaTable kAvx512Isa{"avx512", Avx512::MR, Avx512::NR, avx512Task, avx512Choose};
-const IsaTable kAvx2Isa{"avx2", Avx2::MR, Avx2::NR, avx2Task, avx2Choose};
+const IsaTable kAvx512Isa{"avx512",   Avx512::MR,   Avx512::NR,
+                          avx512Task, avx512Choose, avx512PackWhole};
+const IsaTable kAvx2Isa{"avx2", Avx2::MR, Avx2::NR, avx2Task, avx2Choose, avx2PackWhole};
 #endif
 
 const IsaTable *detectIsa() {
@@ -442,8 +499,56 @@ bool setIsaForTesting(const char *name) {
   return false;
 }
 
-PoolScope::PoolScope(ThreadPool *pool) : previous_(tlsPool) { tlsPool = pool; }
-PoolScope::~PoolScope() { tlsPool = previous_; }
+LaunchScope::LaunchScope(ThreadPool *pool, PackCache *cache)
+    : previousPool_(tlsPool), previousCache_(tlsCache) {
+  tlsPool = pool;
+  tlsCache = cache;
+}
+LaunchScope::~LaunchScope() {
+  tlsPool = previousPool_;
+  tlsCache = previousCache_;
+}
+
+struct PackCache::Impl {
+  struct Free {
+    void operator()(float *p) const { std::free(p); }
+  };
+  std::mutex mutex;
+  std::map<std::vector<int64_t>, std::unique_ptr<float, Free>> packed;
+  size_t bytes = 0;
+};
+PackCache::PackCache() : impl_(std::make_unique<Impl>()) {}
+PackCache::~PackCache() = default;
+size_t PackCache::bytes() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->bytes;
+}
+
+namespace {
+/// The packed copy of the weight on side A or B for batch index `bi`, made on first
+/// use; null when memory runs out (the caller then packs per call).
+const float *packedWeight(PackCache &cache, const IsaTable &isa, const Problem &p, bool sideA,
+                          int64_t bi, const std::vector<int64_t> &layout) {
+  const float *base = sideA ? p.a + p.bA[bi] : p.b + p.bB[bi];
+  std::vector<int64_t> key = layout;
+  key.push_back(reinterpret_cast<int64_t>(base));
+  key.push_back(reinterpret_cast<int64_t>(&isa));
+  key.push_back(sideA);
+  PackCache::Impl &c = cache.impl();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  auto it = c.packed.find(key);
+  if (it != c.packed.end())
+    return it->second.get();
+  int64_t r = sideA ? isa.mr : isa.nr, extent = sideA ? p.m : p.n;
+  size_t bytes = static_cast<size_t>((extent + r - 1) / r * r * p.k) * sizeof(float);
+  auto *dst = static_cast<float *>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
+  if (!dst)
+    return nullptr;
+  isa.packWhole(p, sideA, bi, dst);
+  c.bytes += bytes;
+  return c.packed.emplace(std::move(key), dst).first->second.get();
+}
+} // namespace
 
 void *lookup(const char *name) {
   if (std::strcmp(name, "dlc_uk_contract_f32") == 0)
@@ -452,8 +557,9 @@ void *lookup(const char *name) {
 }
 
 void contractF32(const int64_t *d) {
-  int64_t loops = d[0];
-  if (loops < 0 || loops > kMaxLoops)
+  int64_t loops = d[0] & 0xff;
+  bool weightA = (d[0] >> 8) & 1, weightB = (d[0] >> 9) & 1;
+  if (loops > kMaxLoops)
     return;
   // Per calling thread, reused: a warm call allocates nothing.
   // (Lambdas below name `p`, a reference: a thread_local named in a lambda would be
@@ -490,6 +596,7 @@ void contractF32(const int64_t *d) {
   };
   if (unitC(mLoops) && !unitC(nLoops)) {
     swapOperands(p, mLoops, nLoops, kLoops, bLoops);
+    std::swap(weightA, weightB);
   }
   // Packed tiles pad M to MR and N to NR: with few columns and many rows, swapping
   // the operands wastes far less (C is then written through the scratch tile).
@@ -502,8 +609,10 @@ void contractF32(const int64_t *d) {
   };
   auto padded = [](int64_t x, int64_t tile) { return (x + tile - 1) / tile * tile; };
   int64_t em = extent(mLoops), en = extent(nLoops);
-  if (padded(em, isa->mr) * padded(en, isa->nr) > 2 * padded(en, isa->mr) * padded(em, isa->nr))
+  if (padded(em, isa->mr) * padded(en, isa->nr) > 2 * padded(en, isa->mr) * padded(em, isa->nr)) {
     swapOperands(p, mLoops, nLoops, kLoops, bLoops);
+    std::swap(weightA, weightB);
+  }
   offsets(mLoops, &Loop::a, p.mA);
   offsets(mLoops, &Loop::c, p.mC);
   offsets(nLoops, &Loop::b, p.nB);
@@ -517,10 +626,27 @@ void contractF32(const int64_t *d) {
   p.n = static_cast<int64_t>(p.nB.size());
   p.k = static_cast<int64_t>(p.kA.size());
   Path path = isa->choose(p);
+  // Weights are packed whole once per model and reused by every call.
+  p.packedA.clear();
+  p.packedB.clear();
+  if (path == Path::Packed && tlsCache)
+    for (bool sideA : {true, false}) {
+      if (!(sideA ? weightA : weightB))
+        continue;
+      std::vector<int64_t> layout{p.m, p.n, p.k};
+      for (const std::vector<Loop> *g : {sideA ? &mLoops : &nLoops, &kLoops})
+        for (const Loop &l : *g)
+          layout.insert(layout.end(), {l.n, sideA ? l.a : l.b});
+      std::vector<const float *> &packed = sideA ? p.packedA : p.packedB;
+      for (size_t bi = 0; bi < p.bA.size(); ++bi)
+        packed.push_back(packedWeight(*tlsCache, *isa, p, sideA, bi, layout));
+      if (std::find(packed.begin(), packed.end(), nullptr) != packed.end())
+        packed.clear();
+    }
   // Tasks: batch index x column block x row chunk. A task packs B once per K slice
   // for all its rows, so rows are split only as far as the threads need.
   int64_t batches = static_cast<int64_t>(p.bA.size());
-  p.nBlocks = path == Path::FewColumns ? 1 : (p.n + kNc - 1) / kNc;
+  p.nBlocks = (p.n + kNc - 1) / kNc;
   int64_t chunks = 1;
   if (tlsPool && path != Path::FewRows) {
     int64_t want = 2 * static_cast<int64_t>(tlsPool->size()), have = batches * p.nBlocks;

@@ -15,7 +15,9 @@
 #ifndef DLC_RUNTIME_UKERNELS_H
 #define DLC_RUNTIME_UKERNELS_H
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 
 namespace dlc {
 
@@ -26,22 +28,43 @@ namespace ukernels {
 /// The address of ukernel `name`, or null when this runtime has none by that name.
 void *lookup(const char *name);
 
-/// While alive, contraction ukernels called on this thread may split their work
-/// across `pool` (set by the executor around a launch that runs as one workgroup, so
-/// the pool is otherwise idle).
-class PoolScope {
+/// Weights packed for the micro-kernels, once per model (the CPU executor owns one;
+/// it frees them with the model). Thread-safe.
+class PackCache {
 public:
-  explicit PoolScope(ThreadPool *pool);
-  ~PoolScope();
-  PoolScope(const PoolScope &) = delete;
-  PoolScope &operator=(const PoolScope &) = delete;
+  PackCache();
+  ~PackCache();
+  PackCache(const PackCache &) = delete;
+  PackCache &operator=(const PackCache &) = delete;
+  /// Bytes of packed weights held.
+  size_t bytes() const;
+  struct Impl;
+  Impl &impl() { return *impl_; }
 
 private:
-  ThreadPool *previous_;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// The context of the micro-kernels called on this thread while alive: `pool` (may
+/// be null) to split their work across (the executor sets it around a launch that runs
+/// as one workgroup, so the pool is otherwise idle) and `cache` (may be null: weights
+/// are then packed per call) for packed weights.
+class LaunchScope {
+public:
+  LaunchScope(ThreadPool *pool, PackCache *cache);
+  ~LaunchScope();
+  LaunchScope(const LaunchScope &) = delete;
+  LaunchScope &operator=(const LaunchScope &) = delete;
+
+private:
+  ThreadPool *previousPool_;
+  PackCache *previousCache_;
 };
 
 /// The descriptor of `dlc_uk_contract_f32` (int64 slots):
-///   [0] loops L (at most kMaxLoops)   [1] A address   [2] B address   [3] C address
+///   [0] loops L (at most kMaxLoops), plus bit 8 / 9 when A / B is a weight (the same
+///       bytes in every run at this address: packed once, cached in the PackCache)
+///   [1] A address   [2] B address   [3] C address
 ///   then per loop i, at 4 + 5 i: extent, reduction (0/1), stride in A, in B, in C
 /// (element strides; 0 where the operand does not depend on the loop). It computes
 /// C[c(i)] += A[a(i)] * B[b(i)] over the whole iteration space, f32.

@@ -95,11 +95,15 @@ LogicalResult runKernelPipeline(ModuleOp module, const CompileOptions &options) 
     pm.addPass(createConvertDlcToLinalg());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
+    bool gpuTiling = options.target == TargetKind::Cuda || options.emulateGpu;
+    // CPU: chains of elementwise ops (a Conv's bias, activation and residual add) become
+    // one loop nest, without a temporary per op.
+    if (!gpuTiling && options.cpuUkernels)
+      addUpstream(pm, "func.func(linalg-fuse-elementwise-ops),canonicalize,cse");
     pm.addPass(createDlcUntieInits());
     pm.addPass(bufferization::createEmptyTensorEliminationPass());
     // Padded inputs as guarded loads: needed on the GPU (docs/cuda.md); on the CPU a
     // padded copy per tile vectorizes better.
-    bool gpuTiling = options.target == TargetKind::Cuda || options.emulateGpu;
     if (options.foldPadIntoLoads.value_or(gpuTiling)) {
       DlcFoldPadIntoLoadsOptions fold;
       fold.contractionTiles = gpuTiling && options.gpuContractionTiles;

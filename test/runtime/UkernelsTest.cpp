@@ -58,7 +58,9 @@ int64_t span(const std::vector<L> &loops, int64_t L::*s) {
   return m + 1;
 }
 
-void check(const std::vector<L> &loops, ThreadPool *pool = nullptr) {
+/// Runs the contraction (twice with `weights` = bit 8/9 set: the second call takes the
+/// packed copy from the cache) and compares with the reference.
+void check(const std::vector<L> &loops, ThreadPool *pool = nullptr, int weights = 0) {
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> dist(-1, 1);
   std::vector<float> a(span(loops, &L::a)), b(span(loops, &L::b)), c(span(loops, &L::c));
@@ -75,7 +77,7 @@ void check(const std::vector<L> &loops, ThreadPool *pool = nullptr) {
     if (l.red)
       k *= l.n;
   std::vector<int64_t> d(ukernels::kDescriptorSlots, 0);
-  d[0] = static_cast<int64_t>(loops.size());
+  d[0] = static_cast<int64_t>(loops.size()) | (int64_t(weights) << 8);
   d[1] = reinterpret_cast<int64_t>(a.data());
   d[2] = reinterpret_cast<int64_t>(b.data());
   d[3] = reinterpret_cast<int64_t>(c.data());
@@ -87,8 +89,24 @@ void check(const std::vector<L> &loops, ThreadPool *pool = nullptr) {
     s[3] = loops[i].b;
     s[4] = loops[i].c;
   }
+  ukernels::PackCache cache;
   {
-    ukernels::PoolScope scope(pool);
+    ukernels::LaunchScope scope(pool, &cache);
+    if (weights) {
+      // A first run with other activations (in the same buffers): only the weights
+      // may be cached.
+      std::vector<float> first = c, keepA = a, keepB = b;
+      for (auto [bit, x] : {std::pair{1, &a}, std::pair{2, &b}})
+        if (!(weights & bit))
+          for (float &v : *x)
+            v = dist(rng);
+      d[3] = reinterpret_cast<int64_t>(first.data());
+      ukernels::contractF32(d.data());
+      EXPECT_GT(cache.bytes(), 0u);
+      d[3] = reinterpret_cast<int64_t>(c.data());
+      a = keepA;
+      b = keepB;
+    }
     ukernels::contractF32(d.data());
   }
   double tol = 1e-5 * std::sqrt(static_cast<double>(k)) + 1e-5;
@@ -177,6 +195,25 @@ TEST_P(Ukernels, ThreadsSplitTasks) {
          {9, true, 7, 64, 0},
          {7, true, 1, 1, 0}},
         &pool);
+}
+
+TEST_P(Ukernels, GemvWithTransposedMatrix) {
+  // C[m, n] += A[m, k] * B[n, k] with one or two rows: dot products over k.
+  for (int64_t m : {1, 2})
+    check({{m, false, 300, 0, 1000}, {1000, false, 0, 300, 1}, {300, true, 1, 1, 0}});
+}
+
+TEST_P(Ukernels, WeightsPackedOnceAndReused) {
+  ThreadPool pool(2);
+  check(matmul(70, 300, 200), nullptr, 2); // B a weight
+  check(matmul(70, 300, 200), &pool, 1);   // A a weight, tasks on threads
+  check(matmul(100, 3, 40), nullptr, 2);   // swapped operands: the weight moves sides
+  // Grouped: y[g, f, p] += w[g, f, c] * x[g, c, p], a weight per group.
+  check({{3, false, 16 * 8, 8 * 40, 16 * 40},
+         {16, false, 8, 0, 40},
+         {40, false, 0, 1, 1},
+         {8, true, 1, 40, 0}},
+        nullptr, 1);
 }
 
 TEST_P(Ukernels, EmptyLoopAddsNothing) { check(matmul(0, 5, 5)); }

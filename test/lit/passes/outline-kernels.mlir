@@ -1,4 +1,4 @@
-// RUN: dlc-opt %s -dlc-outline-kernels | FileCheck %s
+// RUN: dlc-opt %s -split-input-file -dlc-outline-kernels | FileCheck %s
 
 // A kernel becomes a function over memrefs: inputs read through to_tensor, results
 // written into output memrefs, plus the workgroup id and count. @main is dropped.
@@ -18,5 +18,21 @@ module {
       dlc.yield %r : tensor<?x4xf32>
     }
     return %y : tensor<?x4xf32>
+  }
+}
+
+// -----
+// An input bound to a weight (a constant, or a reshape of one) is marked dlc.constant.
+// CHECK-LABEL: func.func @k1_add
+// CHECK-SAME: (%{{.*}}: memref<2xf32>, %{{.*}}: memref<2xf32> {dlc.constant}, %{{.*}}: memref<2xf32>,
+module {
+  func.func @main(%x: tensor<2xf32>) -> tensor<2xf32> {
+    %w = dlc.constant {value = dense<1.0> : tensor<2xf32>} : () -> tensor<2xf32>
+    %y = dlc.kernel "k1_add" (%x, %w) {nodes = ["Add_0 (Add)"]} : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32> {
+    ^bb0(%a: tensor<2xf32>, %b: tensor<2xf32>):
+      %r = dlc.add %a, %b : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+      dlc.yield %r : tensor<2xf32>
+    }
+    return %y : tensor<2xf32>
   }
 }

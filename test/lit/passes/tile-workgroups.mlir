@@ -37,14 +37,13 @@ func.func @k1(%a: memref<8xf32>, %c: memref<f32>, %wg: index, %nwg: index) attri
   return
 }
 
-// With a producer fused in (the matmul feeding a bias add), each workgroup's slice is
-// tiled once more, sequentially, one row at a time, so the fused temporaries hold one
-// row instead of the whole slice.
+// A MatMul fused into its epilogue keeps its rows together (the CPU micro-kernel
+// wants a GEMM, not one GEMV per row): no row loop inside the workgroup.
 // CHECK-LABEL: func.func @k2
 // CHECK: scf.forall
-// CHECK:   scf.for
-// CHECK:     linalg.matmul
-// CHECK:     linalg.generic
+// CHECK-NOT: scf.for
+// CHECK:   linalg.matmul
+// CHECK:   linalg.generic
 func.func @k2(%a: memref<?x8xf32>, %b: memref<8x16xf32>, %c: memref<?x16xf32>, %wg: index, %nwg: index)
     attributes {dlc.kernel} {
   %cst = arith.constant 0.0 : f32
@@ -64,5 +63,35 @@ func.func @k2(%a: memref<?x8xf32>, %b: memref<8x16xf32>, %c: memref<?x16xf32>, %
     linalg.yield %y : f32
   } -> tensor<?x16xf32>
   bufferization.materialize_in_destination %r in restrict writable %c : (tensor<?x16xf32>, memref<?x16xf32>) -> ()
+  return
+}
+
+// With a producer fused in whose first dim is batch-like (read by both operands), each
+// workgroup's slice is tiled once more, sequentially, one index at a time, so the
+// fused temporaries hold one batch item instead of the whole slice.
+// CHECK-LABEL: func.func @k3
+// CHECK: scf.forall
+// CHECK:   scf.for
+// CHECK:     linalg.batch_matmul
+// CHECK:     linalg.generic
+func.func @k3(%a: memref<?x4x8xf32>, %b: memref<?x8x16xf32>, %c: memref<?x4x16xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %cst = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %ta = bufferization.to_tensor %a restrict : memref<?x4x8xf32> to tensor<?x4x8xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<?x8x16xf32> to tensor<?x8x16xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<?x4x16xf32> to tensor<?x4x16xf32>
+  %n = tensor.dim %ta, %c0 : tensor<?x4x8xf32>
+  %e = tensor.empty(%n) : tensor<?x4x16xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%e : tensor<?x4x16xf32>) -> tensor<?x4x16xf32>
+  %m = linalg.batch_matmul ins(%ta, %tb : tensor<?x4x8xf32>, tensor<?x8x16xf32>) outs(%f : tensor<?x4x16xf32>) -> tensor<?x4x16xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>],
+                       iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%m : tensor<?x4x16xf32>) outs(%tc : tensor<?x4x16xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = math.exp %x : f32
+    linalg.yield %y : f32
+  } -> tensor<?x4x16xf32>
+  bufferization.materialize_in_destination %r in restrict writable %c : (tensor<?x4x16xf32>, memref<?x4x16xf32>) -> ()
   return
 }
