@@ -8,8 +8,12 @@
 #include "dialects/DlcDialect.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 
 #include <cmath>
+#include <cstring>
+#include <optional>
+#include <vector>
 
 using namespace mlir;
 using namespace dlc;
@@ -33,6 +37,60 @@ OpFoldResult foldReshapeLike(Value input, Value result, Attribute operand) {
   if (!d || !t || !t.hasStaticShape())
     return {};
   return d.reshape(t);
+}
+
+/// A constant's elements as raw bytes: a non-splat dense attribute or a resource blob
+/// (how weights are imported), for int and float elements of whole bytes.
+struct RawConstant {
+  ArrayRef<char> data;
+  ShapedType type;
+  size_t width;
+};
+std::optional<RawConstant> rawOf(Attribute a) {
+  ShapedType type;
+  ArrayRef<char> data;
+  if (auto d = dyn_cast_or_null<DenseElementsAttr>(a)) {
+    if (d.isSplat())
+      return std::nullopt;
+    type = d.getType();
+    data = d.getRawData();
+  } else if (auto r = dyn_cast_or_null<DenseResourceElementsAttr>(a)) {
+    AsmResourceBlob *blob = r.getRawHandle().getBlob();
+    if (!blob)
+      return std::nullopt;
+    type = r.getType();
+    data = blob->getData();
+  } else {
+    return std::nullopt;
+  }
+  if (!type.hasStaticShape() || !type.getElementType().isIntOrFloat())
+    return std::nullopt;
+  unsigned bits = type.getElementTypeBitWidth();
+  if (bits == 0 || bits % 8 != 0 ||
+      data.size() != static_cast<size_t>(type.getNumElements()) * (bits / 8))
+    return std::nullopt;
+  return RawConstant{data, type, bits / 8};
+}
+
+/// Weights move (a recurrent op's per-direction slice, a transposed matrix) as raw
+/// bytes up to this many elements, when the result is no larger than the source: the
+/// kernels then read a folded constant instead of copying it on every run.
+constexpr int64_t kRawFoldElementLimit = 1 << 24;
+
+/// Gathers elements of `r` by linear index into the static type `t`, as raw bytes.
+template <typename Fn>
+DenseElementsAttr rebuildRaw(const RawConstant &r, RankedTensorType t, Fn sourceIndex) {
+  int64_t n = t.hasStaticShape() ? t.getNumElements() : -1;
+  if (n < 0 || n > kRawFoldElementLimit || n > r.type.getNumElements())
+    return {};
+  std::vector<char> out(static_cast<size_t>(n) * r.width);
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t s = sourceIndex(i);
+    if (s < 0 || s >= r.type.getNumElements())
+      return {};
+    std::memcpy(out.data() + i * r.width, r.data.data() + s * r.width, r.width);
+  }
+  return DenseElementsAttr::getFromRawBuffer(t, out);
 }
 
 /// Gathers elements of `d` by linear index into the static type `t`.
@@ -143,19 +201,21 @@ OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
     return getX();
   auto d = denseOf(adaptor.getX());
   auto t = dyn_cast<RankedTensorType>(getY().getType());
-  if (!d || !t)
+  std::optional<RawConstant> raw = rawOf(adaptor.getX());
+  if ((!d && !raw) || !t)
     return {};
-  if (d.isSplat())
+  if (d && d.isSplat())
     return d.resizeSplat(t);
-  ArrayRef<int64_t> inShape = d.getType().getShape();
+  ArrayRef<int64_t> inShape = raw ? raw->type.getShape() : d.getType().getShape();
   SmallVector<int64_t> inStrides = strides(inShape);
-  return rebuild(d, t, [&](int64_t i) {
+  auto source = [&](int64_t i) {
     SmallVector<int64_t> idx = unflatten(i, t.getShape());
     int64_t s = 0;
     for (size_t k = 0; k < perm.size(); ++k)
       s += idx[k] * inStrides[perm[k]];
     return s;
-  });
+  };
+  return raw ? rebuildRaw(*raw, t, source) : rebuild(d, t, source);
 }
 
 OpFoldResult ConcatOp::fold(FoldAdaptor adaptor) {
@@ -194,9 +254,10 @@ OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
     return getX();
   auto d = denseOf(adaptor.getX());
   auto t = dyn_cast<RankedTensorType>(getY().getType());
-  if (!d || !t)
+  std::optional<RawConstant> raw = rawOf(adaptor.getX());
+  if ((!d && !raw) || !t)
     return {};
-  ArrayRef<int64_t> inShape = d.getType().getShape();
+  ArrayRef<int64_t> inShape = raw ? raw->type.getShape() : d.getType().getShape();
   int64_t rank = inShape.size();
   SmallVector<int64_t> start(rank, 0), step(rank, 1);
   for (size_t i = 0; i < getStarts().size(); ++i) {
@@ -209,13 +270,14 @@ OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
     step[axis] = st;
   }
   SmallVector<int64_t> inStrides = strides(inShape);
-  return rebuild(d, t, [&](int64_t i) {
+  auto source = [&](int64_t i) {
     SmallVector<int64_t> idx = unflatten(i, t.getShape());
     int64_t s = 0;
     for (int64_t k = 0; k < rank; ++k)
       s += (start[k] + idx[k] * step[k]) * inStrides[k];
     return s;
-  });
+  };
+  return raw ? rebuildRaw(*raw, t, source) : rebuild(d, t, source);
 }
 
 OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {

@@ -265,4 +265,15 @@ def DlcCpuUkernels : Pass<"dlc-cpu-ukernels", "mlir::ModuleOp"> {
                            "mlir::func::FuncDialect"];
 }
 
+def DlcCpuMathApproximation : Pass<"dlc-cpu-math-approximation", "mlir::ModuleOp"> {
+  let summary = "Polynomial approximations of f32 exp, tanh, log and erf in CPU kernels";
+  let description = [{
+    Rewrites `math.exp`, `expm1`, `tanh`, `log`, `log2`, `log1p` and `erf` on f32 in
+    kernel functions into upstream's polynomial approximations (arith ops only), so
+    the loops around them vectorize instead of calling scalar libm functions.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::math::MathDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
 #endif // DLC_PASSES_TD

@@ -306,6 +306,20 @@ Expected<double> CpuModel::copyBandwidth(uint64_t bytes) {
 Expected<std::unique_ptr<Model>> createCpuModel(ArtifactSpec spec, const LoadOptions &options) {
   std::unique_ptr<KernelLibrary> library;
   std::vector<KernelFn> kernels;
+  // targetTriple is "TRIPLE CPU +feature,...": code for vector features this CPU lacks
+  // would die of an illegal instruction.
+  if (size_t plus = spec.targetTriple.find(" +"); plus != std::string::npos) {
+    std::string list = spec.targetTriple.substr(plus + 1);
+    for (size_t start = 0; start < list.size();) {
+      size_t end = std::min(list.find(',', start), list.size());
+      std::string feature = list.substr(start, end - start);
+      start = end + 1;
+      if (feature.size() > 1 && feature[0] == '+' && !ukernels::cpuHasFeature(feature.substr(1)))
+        return Status::error(strCat("the artifact was compiled for a CPU with ", feature.substr(1),
+                                    " (", spec.targetTriple.substr(0, plus),
+                                    "), which this CPU lacks: compile the model on this machine"));
+    }
+  }
   if (!spec.kernels.empty()) {
     Expected<std::unique_ptr<KernelLibrary>> loaded = KernelLibrary::load(spec.code);
     if (!loaded)

@@ -481,6 +481,34 @@ extern "C" void contractF32Abi(int64_t *, int64_t *aligned, int64_t offset, int6
 
 const char *isaName() { return activeIsa()->name; }
 
+bool cpuHasFeature(const std::string &name) {
+#ifdef DLC_UK_X86
+  __builtin_cpu_init();
+  // __builtin_cpu_supports takes string literals only.
+#define DLC_FEATURE(n)                                                                             \
+  if (name == n)                                                                                   \
+    return __builtin_cpu_supports(n);
+  DLC_FEATURE("sse4.2")
+  DLC_FEATURE("popcnt")
+  DLC_FEATURE("avx")
+  DLC_FEATURE("avx2")
+  DLC_FEATURE("fma")
+  DLC_FEATURE("bmi")
+  DLC_FEATURE("bmi2")
+  DLC_FEATURE("avx512f")
+  DLC_FEATURE("avx512bw")
+  DLC_FEATURE("avx512dq")
+  DLC_FEATURE("avx512vl")
+  DLC_FEATURE("avx512cd")
+  DLC_FEATURE("avx512vnni")
+  DLC_FEATURE("avx512vbmi")
+  DLC_FEATURE("avx512bf16")
+#undef DLC_FEATURE
+#endif
+  (void)name;
+  return true;
+}
+
 bool setIsaForTesting(const char *name) {
   const IsaTable *all[] = {
 #ifdef DLC_UK_X86

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 namespace dlc {
 
@@ -71,6 +72,10 @@ private:
 constexpr int kMaxLoops = 12;
 constexpr int kDescriptorSlots = 4 + 5 * kMaxLoops;
 void contractF32(const int64_t *desc);
+
+/// Whether this CPU has the x86 feature `name` (LLVM's spelling: "avx2", "avx512f", ...);
+/// true for names this runtime cannot test.
+bool cpuHasFeature(const std::string &name);
 
 /// The CPU's vector ISA the ukernels use: "avx512", "avx2" or "generic".
 const char *isaName();

@@ -160,7 +160,18 @@ FailureOr<std::vector<uint8_t>> emitCpuCode(ModuleOp module, const artifact::Art
       std::nullopt, llvm::CodeGenOptLevel::Aggressive));
   m->setTargetTriple(triple);
   m->setDataLayout(tm->createDataLayout());
+  // "TRIPLE CPU +feature,...": the loader refuses the code on a CPU without one of
+  // the vector features it was compiled for (the runtime checks those it knows).
   targetTriple = triple.str() + " " + llvm::sys::getHostCPUName().str();
+  std::string used;
+  llvm::StringMap<bool> host = llvm::sys::getHostCPUFeatures();
+  for (const char *f :
+       {"sse4.2", "popcnt", "avx", "avx2", "fma", "bmi", "bmi2", "avx512f", "avx512bw", "avx512dq",
+        "avx512vl", "avx512cd", "avx512vnni", "avx512vbmi", "avx512bf16"})
+    if (host.lookup(f))
+      used += (used.empty() ? "+" : ",+") + std::string(f);
+  if (!used.empty())
+    targetTriple += " " + used;
 
   if (llvm::Error err = makeOptimizingTransformer(3, 0, tm.get())(m.get()))
     return module.emitError("LLVM optimization failed: ") << llvm::toString(std::move(err)),

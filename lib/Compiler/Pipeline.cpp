@@ -138,6 +138,7 @@ LogicalResult runCpuMappingPipeline(ModuleOp module, const CompileOptions &optio
       pm.addPass(createDlcDistributeWorkgroups());
       if (options.cpuUkernels)
         pm.addPass(createDlcCpuUkernels());
+      pm.addPass(createDlcCpuMathApproximation());
     }
   });
 }

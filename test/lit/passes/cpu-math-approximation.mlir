@@ -1,0 +1,26 @@
+// RUN: dlc-opt %s -dlc-cpu-math-approximation | FileCheck %s
+
+// In a kernel, f32 exp, tanh and log become arith ops (vectorizable loops); other
+// math ops, other types and functions that are not kernels keep their math ops.
+// CHECK-LABEL: func.func @k0
+// CHECK-NOT: math.exp
+// CHECK-NOT: math.tanh
+// CHECK-NOT: math.log
+// CHECK: math.sqrt
+// CHECK: math.exp {{.*}} : f64
+// CHECK: return
+func.func @k0(%x: f32, %y: f64) -> (f32, f32, f32, f32, f64) attributes {dlc.kernel} {
+  %e = math.exp %x : f32
+  %t = math.tanh %x : f32
+  %l = math.log %x : f32
+  %s = math.sqrt %x : f32
+  %d = math.exp %y : f64
+  return %e, %t, %l, %s, %d : f32, f32, f32, f32, f64
+}
+
+// CHECK-LABEL: func.func @host
+// CHECK: math.exp
+func.func @host(%x: f32) -> f32 {
+  %e = math.exp %x : f32
+  return %e : f32
+}
