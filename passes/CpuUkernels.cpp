@@ -27,6 +27,7 @@ namespace dlc {
 namespace {
 
 constexpr StringLiteral kContractF32 = "dlc_uk_contract_f32";
+constexpr StringLiteral kContractI32 = "dlc_uk_contract_i32";
 // Must match runtime/Ukernels.h (kMaxLoops, kDescriptorSlots).
 constexpr int64_t kMaxLoops = 12;
 constexpr int64_t kDescriptorSlots = 4 + 5 * kMaxLoops;
@@ -56,55 +57,65 @@ bool linearTerms(AffineExpr e, int64_t scale, SmallVectorImpl<int64_t> &coef, in
   return false;
 }
 
-/// Whether the body is `yield out + in0 * in1` (either operand order).
-bool isMulAdd(linalg::GenericOp g) {
+/// Whether the body is `yield out + in0 * in1` (either operand order), with AddOp and
+/// MulOp the float or the integer ops.
+template <typename AddOp, typename MulOp> bool isMulAdd(linalg::GenericOp g) {
   Block &body = g.getRegion().front();
   if (body.getOperations().size() != 3)
     return false;
   auto yield = cast<linalg::YieldOp>(body.getTerminator());
-  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  auto add = yield.getOperand(0).getDefiningOp<AddOp>();
   if (!add)
     return false;
   Value acc = body.getArgument(2);
   Value other = add.getLhs() == acc ? add.getRhs() : add.getRhs() == acc ? add.getLhs() : Value();
-  auto mul = other ? other.getDefiningOp<arith::MulFOp>() : nullptr;
+  auto mul = other ? other.getDefiningOp<MulOp>() : nullptr;
   if (!mul)
     return false;
   Value x = body.getArgument(0), y = body.getArgument(1);
   return (mul.getLhs() == x && mul.getRhs() == y) || (mul.getLhs() == y && mul.getRhs() == x);
 }
 
-bool matches(linalg::GenericOp g) {
+/// The micro-kernel for `g`, or "" when it is not a contraction one takes: f32 or i32
+/// (wrapping) operands, linear maps, an output written once per parallel index.
+StringRef ukernelFor(linalg::GenericOp g) {
   if (!g.hasPureBufferSemantics() || g.getNumDpsInputs() != 2 || g.getNumDpsInits() != 1)
-    return false;
+    return "";
+  Type et;
   for (Value v : g->getOperands()) {
     auto t = dyn_cast<MemRefType>(v.getType());
-    if (!t || !t.getElementType().isF32())
-      return false;
+    if (!t || (et && t.getElementType() != et))
+      return "";
+    et = t.getElementType();
   }
+  StringRef name;
+  if (et.isF32() && isMulAdd<arith::AddFOp, arith::MulFOp>(g))
+    name = kContractF32;
+  else if (et.isSignlessInteger(32) && isMulAdd<arith::AddIOp, arith::MulIOp>(g))
+    name = kContractI32;
   unsigned loops = g.getNumLoops();
-  if (loops == 0 || loops > kMaxLoops || !isMulAdd(g))
-    return false;
+  if (name.empty() || loops == 0 || loops > kMaxLoops)
+    return "";
   // The output is written once per parallel index tuple: its map is a permutation of
   // exactly the parallel loops.
   AffineMap out = g.getIndexingMapsArray()[2];
   if (!out.isProjectedPermutation() || out.getNumSymbols() != 0 ||
       out.getNumResults() != g.getNumParallelLoops())
-    return false;
+    return "";
   for (AffineExpr e : out.getResults())
     if (!(g.getIteratorTypesArray()[cast<AffineDimExpr>(e).getPosition()] ==
           utils::IteratorType::parallel))
-      return false;
+      return "";
   for (AffineMap m : g.getIndexingMapsArray()) {
     if (m.getNumSymbols() != 0)
-      return false;
+      return "";
     SmallVector<int64_t> coef(loops, 0);
     int64_t cst = 0;
     for (AffineExpr e : m.getResults())
       if (!linearTerms(e, 1, coef, cst))
-        return false;
+        return "";
   }
-  return true;
+  return name;
 }
 
 /// Whether `v` views a kernel argument bound to a weight (dlc.constant).
@@ -161,24 +172,23 @@ void readThroughTranspose(linalg::GenericOp g, OpOperand &input, DominanceInfo &
 struct DlcCpuUkernelsPass : impl::DlcCpuUkernelsBase<DlcCpuUkernelsPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    SmallVector<linalg::GenericOp> found;
+    SmallVector<std::pair<linalg::GenericOp, StringRef>> found;
     for (auto func : module.getOps<func::FuncOp>())
       if (func->hasAttr(attrs::kKernel) && !func.isExternal())
         func.walk([&](linalg::GenericOp g) {
-          if (matches(g))
-            found.push_back(g);
+          if (StringRef name = ukernelFor(g); !name.empty())
+            found.push_back({g, name});
         });
-    if (found.empty())
-      return;
     auto descType = MemRefType::get({kDescriptorSlots}, IntegerType::get(&getContext(), 64));
-    if (!module.lookupSymbol<func::FuncOp>(kContractF32)) {
-      OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-      auto decl =
-          func::FuncOp::create(b, module.getLoc(), kContractF32, b.getFunctionType({descType}, {}));
-      decl.setPrivate();
-    }
+    for (auto [g, name] : found)
+      if (!module.lookupSymbol<func::FuncOp>(name)) {
+        OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+        auto decl =
+            func::FuncOp::create(b, module.getLoc(), name, b.getFunctionType({descType}, {}));
+        decl.setPrivate();
+      }
     DenseMap<Operation *, Value> descriptors; // one stack slot per kernel function
-    for (linalg::GenericOp g : found) {
+    for (auto [g, name] : found) {
       DominanceInfo dom(g->getParentOfType<func::FuncOp>());
       for (OpOperand *input : g.getDpsInputOperands())
         readThroughTranspose(g, *input, dom);
@@ -188,11 +198,11 @@ struct DlcCpuUkernelsPass : impl::DlcCpuUkernelsBase<DlcCpuUkernelsPass> {
         OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
         desc = memref::AllocaOp::create(b, g.getLoc(), descType);
       }
-      rewrite(g, desc);
+      rewrite(g, desc, name);
     }
   }
 
-  void rewrite(linalg::GenericOp g, Value desc) {
+  void rewrite(linalg::GenericOp g, Value desc, StringRef callee) {
     OpBuilder b(g);
     Location loc = g.getLoc();
     unsigned loops = g.getNumLoops();
@@ -247,7 +257,7 @@ struct DlcCpuUkernelsPass : impl::DlcCpuUkernelsBase<DlcCpuUkernelsPass> {
       for (int n = 0; n < 3; ++n)
         store(strides[n][i] ? strides[n][i] : zero, s + 2 + n);
     }
-    func::CallOp::create(b, loc, kContractF32, TypeRange{}, ValueRange{desc});
+    func::CallOp::create(b, loc, callee, TypeRange{}, ValueRange{desc});
     g.erase();
   }
 };

@@ -247,10 +247,11 @@ def DlcDistributeWorkgroups : Pass<"dlc-distribute-workgroups", "mlir::ModuleOp"
 }
 
 def DlcCpuUkernels : Pass<"dlc-cpu-ukernels", "mlir::ModuleOp"> {
-  let summary = "Replace f32 contractions on buffers by calls to the runtime's micro-kernel";
+  let summary = "Replace f32 and i32 contractions on buffers by calls to the runtime's micro-kernels";
   let description = [{
     On the CPU, after bufferization: every `linalg.generic` of the form
-    `out += in0 * in1` over f32 buffers whose indexing maps are linear in the loops
+    `out += in0 * in1` over f32 buffers (or i32 with `arith.muli`/`addi`, calling
+    `dlc_uk_contract_i32`) whose indexing maps are linear in the loops
     (MatMul, Gemm, batched MatMul, Conv of any stride, dilation and groups, Einsum)
     and whose output map is a projected permutation becomes a call to
     `dlc_uk_contract_f32`, the runtime's packed, register-blocked GEMM

@@ -80,9 +80,10 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     auto linalgOp = inner ? dyn_cast<linalg::LinalgOp>(inner.getOperation()) : nullptr;
     if (!linalgOp || linalgOp.getIteratorTypesArray()[0] != utils::IteratorType::parallel)
       return;
-    // A fused contraction whose first output dim is a row of its own (only one
-    // operand reads it, as MatMul's M) would become one GEMV per row: its micro-kernel
-    // wants the rows together. (Batch-like first dims, a Conv's image, still tile.)
+    // A fused contraction whose first output dim only one operand reads (MatMul's M
+    // rows, a Conv's images) would become one small GEMM per row: the CPU micro-kernel
+    // wants the workgroup's rows together (a Conv's images then join its N). Dims both
+    // operands read (a batched MatMul's batch) still tile.
     bool rowsOfContraction = false;
     forall.getBody()->walk([&](linalg::LinalgOp producer) {
       if (producer.getNumReductionLoops() == 0 || producer.getNumDpsInputs() != 2 ||

@@ -52,28 +52,32 @@ constexpr int64_t kKc = 128; // K slice packed at a time
 constexpr int64_t kNc = 256; // columns per task (a multiple of every NR)
 constexpr int64_t kMcRows = 256;
 
+/// A 4-byte element as packing moves it: f32 and i32 alike, and allowed to alias
+/// either (the packed panels are read back as float or uint32_t).
+typedef uint32_t __attribute__((__may_alias__)) Word;
+
 /// The problem after flattening: offsets (in elements) of each flattened index.
 struct Problem {
-  const float *a, *b;
-  float *c;
+  const Word *a, *b;
+  Word *c;
   int64_t m = 1, n = 1, k = 1;
   std::vector<int64_t> mA, mC, nB, nC, kA, kB; // per flattened m, n, k
   std::vector<int64_t> bA, bB, bC;             // per batch index
   int64_t mBlock = 0, mBlocks = 1, nBlocks = 1;
   // Per batch index, the whole packed weight when A / B is one (else empty).
-  std::vector<const float *> packedA, packedB;
+  std::vector<const void *> packedA, packedB;
 };
 
 /// 64-byte aligned, per-thread scratch that only grows.
 struct Scratch {
-  float *data = nullptr;
+  Word *data = nullptr;
   size_t size = 0;
   ~Scratch() { std::free(data); }
-  float *get(size_t n) {
+  Word *get(size_t n) {
     if (n > size) {
       std::free(data);
-      size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
-      data = static_cast<float *>(std::aligned_alloc(64, bytes));
+      size_t bytes = ((n * sizeof(Word) + 63) / 64) * 64;
+      data = static_cast<Word *>(std::aligned_alloc(64, bytes));
       size = data ? n : 0;
     }
     return data;
@@ -166,6 +170,29 @@ struct Avx2 {
 };
 #endif
 
+/// The micro-kernel for element type T: the ISA's for f32; for i32 (as uint32_t,
+/// wrapping like arith.muli/addi) plain loops, vectorized by the compiler for the ISA.
+template <class Isa, class T> struct Micro;
+template <class Isa> struct Micro<Isa, float> {
+  static DLC_INLINE void run(int64_t kc, const float *a, const float *b, float *const *rows) {
+    Isa::micro(kc, a, b, rows);
+  }
+};
+template <class Isa> struct Micro<Isa, uint32_t> {
+  static DLC_INLINE void run(int64_t kc, const uint32_t *a, const uint32_t *b,
+                             uint32_t *const *rows) {
+    constexpr int64_t MR = Isa::MR, NR = Isa::NR;
+    uint32_t acc[MR][NR] = {};
+    for (int64_t k = 0; k < kc; ++k, a += MR, b += NR)
+      for (int64_t i = 0; i < MR; ++i)
+        for (int64_t j = 0; j < NR; ++j)
+          acc[i][j] += a[i] * b[j];
+    for (int64_t i = 0; i < MR; ++i)
+      for (int64_t j = 0; j < NR; ++j)
+        rows[i][j] += acc[i][j];
+  }
+};
+
 //===----------------------------------------------------------------------===//
 // The driver, instantiated per ISA (always inlined into a function compiled for it,
 // so its copy and AXPY loops vectorize for that ISA too).
@@ -174,8 +201,8 @@ struct Avx2 {
 /// Packs B's columns [n0, n1) for k in [k0, k0 + kc) as panels [kc][NR], columns past
 /// n1 zero; copies run over the contiguous runs of the column offsets.
 template <class Isa>
-DLC_INLINE void packB(const Problem &p, const float *B, int64_t k0, int64_t kc, int64_t n0,
-                      int64_t n1, float *dst) {
+DLC_INLINE void packB(const Problem &p, const Word *B, int64_t k0, int64_t kc, int64_t n0,
+                      int64_t n1, Word *dst) {
   constexpr int64_t NR = Isa::NR;
   const int64_t *kB = p.kB.data() + k0;
   for (int64_t c0 = n0; c0 < n1; c0 += NR, dst += kc * NR) {
@@ -184,8 +211,8 @@ DLC_INLINE void packB(const Problem &p, const float *B, int64_t k0, int64_t kc, 
     for (int64_t j = 0; j < nn;) {
       int64_t len = runLength(nB, nullptr, j, nn), off = nB[j];
       for (int64_t k = 0; k < kc; ++k) {
-        const float *src = B + kB[k] + off;
-        float *d = dst + k * NR + j;
+        const Word *src = B + kB[k] + off;
+        Word *d = dst + k * NR + j;
         for (int64_t t = 0; t < len; ++t)
           d[t] = src[t];
       }
@@ -194,14 +221,14 @@ DLC_INLINE void packB(const Problem &p, const float *B, int64_t k0, int64_t kc, 
     if (nn < NR)
       for (int64_t k = 0; k < kc; ++k)
         for (int64_t j = nn; j < NR; ++j)
-          dst[k * NR + j] = 0.0f;
+          dst[k * NR + j] = 0;
   }
 }
 
 /// Packs A's rows [m0, m1) for k in [k0, k0 + kc) as panels [kc][MR], rows past m1 zero.
 template <class Isa>
-DLC_INLINE void packA(const Problem &p, const float *A, int64_t k0, int64_t kc, int64_t m0,
-                      int64_t m1, float *dst) {
+DLC_INLINE void packA(const Problem &p, const Word *A, int64_t k0, int64_t kc, int64_t m0,
+                      int64_t m1, Word *dst) {
   constexpr int64_t MR = Isa::MR;
   const int64_t *kA = p.kA.data() + k0;
   for (int64_t r0 = m0; r0 < m1; r0 += MR, dst += kc * MR) {
@@ -209,10 +236,10 @@ DLC_INLINE void packA(const Problem &p, const float *A, int64_t k0, int64_t kc, 
     for (int64_t i = 0; i < MR; ++i) {
       if (i >= mm) {
         for (int64_t k = 0; k < kc; ++k)
-          dst[k * MR + i] = 0.0f;
+          dst[k * MR + i] = 0;
         continue;
       }
-      const float *row = A + p.mA[r0 + i];
+      const Word *row = A + p.mA[r0 + i];
       for (int64_t k = 0; k < kc; ++k)
         dst[k * MR + i] = row[kA[k]];
     }
@@ -221,7 +248,7 @@ DLC_INLINE void packA(const Problem &p, const float *A, int64_t k0, int64_t kc, 
 
 /// A weight packed whole, once: K slice s, panel q at s * kKc * padded + q * kc * R
 /// (R = MR or NR, padded = the extent rounded up to R).
-template <class Isa> void packWhole(const Problem &p, bool sideA, int64_t bi, float *dst) {
+template <class Isa> void packWhole(const Problem &p, bool sideA, int64_t bi, Word *dst) {
   int64_t r = sideA ? Isa::MR : Isa::NR, extent = sideA ? p.m : p.n;
   int64_t padded = (extent + r - 1) / r * r;
   for (int64_t k0 = 0; k0 < p.k; k0 += kKc) {
@@ -234,19 +261,19 @@ template <class Isa> void packWhole(const Problem &p, bool sideA, int64_t bi, fl
 }
 
 /// Packed GEMM over rows [m0, m1) and columns [n0, n1) of batch index `bi`.
-template <class Isa>
+template <class Isa, class T>
 DLC_INLINE void gemmTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, int64_t n0,
                          int64_t n1) {
   constexpr int64_t MR = Isa::MR, NR = Isa::NR;
   constexpr int64_t MC = kMcRows / MR * MR; // rows of A packed at a time
-  const float *A = p.a + p.bA[bi], *B = p.b + p.bB[bi];
-  float *C = p.c + p.bC[bi];
+  const Word *A = p.a + p.bA[bi], *B = p.b + p.bB[bi];
+  T *C = reinterpret_cast<T *>(p.c + p.bC[bi]);
   int64_t nPanels = (n1 - n0 + NR - 1) / NR;
-  const float *wholeA = p.packedA.empty() ? nullptr : p.packedA[bi];
-  const float *wholeB = p.packedB.empty() ? nullptr : p.packedB[bi];
+  auto *wholeA = static_cast<const Word *>(p.packedA.empty() ? nullptr : p.packedA[bi]);
+  auto *wholeB = static_cast<const Word *>(p.packedB.empty() ? nullptr : p.packedB[bi]);
   int64_t mPad = (p.m + MR - 1) / MR * MR, nPad = (p.n + NR - 1) / NR * NR;
-  float *ap = wholeA ? nullptr : packA_.get(MC * kKc);
-  float *bp = wholeB ? nullptr : packB_.get(nPanels * NR * kKc);
+  Word *ap = wholeA ? nullptr : packA_.get(MC * kKc);
+  Word *bp = wholeB ? nullptr : packB_.get(nPanels * NR * kKc);
   if ((!wholeA && !ap) || (!wholeB && !bp))
     std::abort(); // out of memory for a few hundred KiB: nothing sensible remains
   bool cRuns[kNc / 4];
@@ -254,10 +281,10 @@ DLC_INLINE void gemmTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, i
     int64_t c0 = n0 + q * NR, nn = std::min(NR, n1 - c0);
     cRuns[q] = nn == NR && stepsByOne(p.nC.data() + c0, NR);
   }
-  alignas(64) float tile[MR * NR];
+  alignas(64) T tile[MR * NR];
   for (int64_t k0 = 0; k0 < p.k; k0 += kKc) {
     int64_t kc = std::min(kKc, p.k - k0);
-    const float *bs = bp;
+    const Word *bs = bp;
     if (wholeB)
       bs = wholeB + k0 * nPad + (n0 / NR) * kc * NR;
     else
@@ -265,7 +292,7 @@ DLC_INLINE void gemmTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, i
     // The B slice serves every MC block of rows of the task.
     for (int64_t mb0 = m0; mb0 < m1; mb0 += MC) {
       int64_t mb1 = std::min(m1, mb0 + MC), mPanels = (mb1 - mb0 + MR - 1) / MR;
-      const float *as = ap;
+      const Word *as = ap;
       if (wholeA)
         as = wholeA + k0 * mPad + (mb0 / MR) * kc * MR;
       else
@@ -274,7 +301,7 @@ DLC_INLINE void gemmTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, i
         int64_t c0 = n0 + q * NR, nn = std::min(NR, n1 - c0);
         for (int64_t r = 0; r < mPanels; ++r) {
           int64_t r0 = mb0 + r * MR, mm = std::min(MR, mb1 - r0);
-          float *rows[MR];
+          T *rows[MR];
           bool direct = mm == MR && cRuns[q];
           if (direct) {
             for (int64_t i = 0; i < MR; ++i)
@@ -284,10 +311,11 @@ DLC_INLINE void gemmTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, i
             for (int64_t i = 0; i < MR; ++i)
               rows[i] = tile + i * NR;
           }
-          Isa::micro(kc, as + r * kc * MR, bs + q * kc * NR, rows);
+          Micro<Isa, T>::run(kc, reinterpret_cast<const T *>(as + r * kc * MR),
+                             reinterpret_cast<const T *>(bs + q * kc * NR), rows);
           if (!direct)
             for (int64_t i = 0; i < mm; ++i) {
-              float *crow = C + p.mC[r0 + i];
+              T *crow = C + p.mC[r0 + i];
               for (int64_t j = 0; j < nn; ++j)
                 crow[p.nC[c0 + j]] += tile[i * NR + j];
             }
@@ -298,20 +326,22 @@ DLC_INLINE void gemmTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, i
 }
 
 /// Few rows: per row, per contiguous run of columns, AXPYs over k.
+template <class T>
 DLC_INLINE void fewRowsTask(const Problem &p, int64_t bi, int64_t n0, int64_t n1) {
-  const float *A = p.a + p.bA[bi], *B = p.b + p.bB[bi];
-  float *C = p.c + p.bC[bi];
+  const T *A = reinterpret_cast<const T *>(p.a + p.bA[bi]);
+  const T *B = reinterpret_cast<const T *>(p.b + p.bB[bi]);
+  T *C = reinterpret_cast<T *>(p.c + p.bC[bi]);
   const int64_t *nB = p.nB.data(), *nC = p.nC.data();
   for (int64_t m = 0; m < p.m; ++m) {
-    const float *arow = A + p.mA[m];
-    float *crow = C + p.mC[m];
+    const T *arow = A + p.mA[m];
+    T *crow = C + p.mC[m];
     for (int64_t j = n0; j < n1;) {
       int64_t len = runLength(nB, nC, j, n1);
-      float *c = crow + nC[j];
-      const float *bcol = B + nB[j];
+      T *c = crow + nC[j];
+      const T *bcol = B + nB[j];
       for (int64_t k = 0; k < p.k; ++k) {
-        float a = arow[p.kA[k]];
-        const float *s = bcol + p.kB[k];
+        T a = arow[p.kA[k]];
+        const T *s = bcol + p.kB[k];
         for (int64_t t = 0; t < len; ++t)
           c[t] += a * s[t];
       }
@@ -322,19 +352,21 @@ DLC_INLINE void fewRowsTask(const Problem &p, int64_t bi, int64_t n0, int64_t n1
 
 /// Few rows or columns over contiguous K (GEMV, a Gemm with transB at batch 1): per
 /// (row, column), a dot product over the runs of k.
+template <class T>
 DLC_INLINE void dotTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, int64_t n0,
                         int64_t n1) {
-  const float *A = p.a + p.bA[bi], *B = p.b + p.bB[bi];
-  float *C = p.c + p.bC[bi];
+  const T *A = reinterpret_cast<const T *>(p.a + p.bA[bi]);
+  const T *B = reinterpret_cast<const T *>(p.b + p.bB[bi]);
+  T *C = reinterpret_cast<T *>(p.c + p.bC[bi]);
   const int64_t *kA = p.kA.data(), *kB = p.kB.data();
   for (int64_t m = m0; m < m1; ++m) {
-    const float *arow = A + p.mA[m];
+    const T *arow = A + p.mA[m];
     for (int64_t n = n0; n < n1; ++n) {
-      const float *bcol = B + p.nB[n];
-      float part[16] = {};
+      const T *bcol = B + p.nB[n];
+      T part[16] = {};
       for (int64_t k = 0; k < p.k;) {
         int64_t len = runLength(kA, kB, k, p.k);
-        const float *x = arow + kA[k], *y = bcol + kB[k];
+        const T *x = arow + kA[k], *y = bcol + kB[k];
         int64_t t = 0;
         for (; t + 16 <= len; t += 16)
           for (int u = 0; u < 16; ++u)
@@ -343,7 +375,7 @@ DLC_INLINE void dotTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, in
           part[t & 15] += x[t] * y[t];
         k += len;
       }
-      float sum = 0.0f;
+      T sum = 0;
       for (int u = 0; u < 16; ++u)
         sum += part[u];
       C[p.mC[m] + p.nC[n]] += sum;
@@ -371,7 +403,7 @@ template <class Isa> Path choosePath(const Problem &p) {
   return Path::Packed;
 }
 
-template <class Isa> DLC_INLINE void runTask(const Problem &p, Path path, int64_t t) {
+template <class Isa, class T> DLC_INLINE void runTask(const Problem &p, Path path, int64_t t) {
   int64_t perBatch = p.mBlocks * p.nBlocks;
   int64_t bi = t / perBatch, rest = t % perBatch;
   int64_t mb = rest / p.nBlocks, nb = rest % p.nBlocks;
@@ -379,13 +411,13 @@ template <class Isa> DLC_INLINE void runTask(const Problem &p, Path path, int64_
   int64_t n0 = nb * kNc, n1 = std::min(p.n, n0 + kNc);
   switch (path) {
   case Path::Packed:
-    gemmTask<Isa>(p, bi, m0, m1, n0, n1);
+    gemmTask<Isa, T>(p, bi, m0, m1, n0, n1);
     break;
   case Path::FewRows:
-    fewRowsTask(p, bi, n0, n1);
+    fewRowsTask<T>(p, bi, n0, n1);
     break;
   case Path::Dot:
-    dotTask(p, bi, m0, m1, n0, n1);
+    dotTask<T>(p, bi, m0, m1, n0, n1);
     break;
   }
 }
@@ -395,32 +427,45 @@ using TaskFn = void (*)(const Problem &, Path, int64_t);
 struct IsaTable {
   const char *name;
   int64_t mr, nr;
-  TaskFn task;
+  TaskFn task, taskI32;
   Path (*choose)(const Problem &);
-  void (*packWhole)(const Problem &, bool sideA, int64_t bi, float *dst);
+  void (*packWhole)(const Problem &, bool sideA, int64_t bi, Word *dst);
 };
 
-void genericTask(const Problem &p, Path path, int64_t t) { runTask<Generic>(p, path, t); }
+// uint32_t for i32: the same bits, and wrapping arithmetic as arith.muli/addi.
+void genericTask(const Problem &p, Path path, int64_t t) { runTask<Generic, float>(p, path, t); }
+void genericTaskI32(const Problem &p, Path path, int64_t t) {
+  runTask<Generic, uint32_t>(p, path, t);
+}
 Path genericChoose(const Problem &p) { return choosePath<Generic>(p); }
 #ifdef DLC_UK_X86
-DLC_AVX512 void avx512Task(const Problem &p, Path path, int64_t t) { runTask<Avx512>(p, path, t); }
+DLC_AVX512 void avx512Task(const Problem &p, Path path, int64_t t) {
+  runTask<Avx512, float>(p, path, t);
+}
+DLC_AVX512 void avx512TaskI32(const Problem &p, Path path, int64_t t) {
+  runTask<Avx512, uint32_t>(p, path, t);
+}
 Path avx512Choose(const Problem &p) { return choosePath<Avx512>(p); }
-DLC_AVX512 void avx512PackWhole(const Problem &p, bool sideA, int64_t bi, float *dst) {
+DLC_AVX512 void avx512PackWhole(const Problem &p, bool sideA, int64_t bi, Word *dst) {
   packWhole<Avx512>(p, sideA, bi, dst);
 }
-DLC_AVX2 void avx2Task(const Problem &p, Path path, int64_t t) { runTask<Avx2>(p, path, t); }
+DLC_AVX2 void avx2Task(const Problem &p, Path path, int64_t t) { runTask<Avx2, float>(p, path, t); }
+DLC_AVX2 void avx2TaskI32(const Problem &p, Path path, int64_t t) {
+  runTask<Avx2, uint32_t>(p, path, t);
+}
 Path avx2Choose(const Problem &p) { return choosePath<Avx2>(p); }
-DLC_AVX2 void avx2PackWhole(const Problem &p, bool sideA, int64_t bi, float *dst) {
+DLC_AVX2 void avx2PackWhole(const Problem &p, bool sideA, int64_t bi, Word *dst) {
   packWhole<Avx2>(p, sideA, bi, dst);
 }
 #endif
 
-const IsaTable kGenericIsa{"generic",   Generic::MR,   Generic::NR,
-                           genericTask, genericChoose, packWhole<Generic>};
+const IsaTable kGenericIsa{"generic",      Generic::MR,   Generic::NR,       genericTask,
+                           genericTaskI32, genericChoose, packWhole<Generic>};
 #ifdef DLC_UK_X86
-const IsaTable kAvx512Isa{"avx512",   Avx512::MR,   Avx512::NR,
-                          avx512Task, avx512Choose, avx512PackWhole};
-const IsaTable kAvx2Isa{"avx2", Avx2::MR, Avx2::NR, avx2Task, avx2Choose, avx2PackWhole};
+const IsaTable kAvx512Isa{"avx512",      Avx512::MR,   Avx512::NR,     avx512Task,
+                          avx512TaskI32, avx512Choose, avx512PackWhole};
+const IsaTable kAvx2Isa{"avx2",      Avx2::MR,   Avx2::NR,     avx2Task,
+                        avx2TaskI32, avx2Choose, avx2PackWhole};
 #endif
 
 const IsaTable *detectIsa() {
@@ -475,6 +520,9 @@ void swapOperands(Problem &p, std::vector<Loop> &mLoops, std::vector<Loop> &nLoo
 /// The ABI the compiled kernels call: a 1-D memref<kDescriptorSlots x i64>, expanded.
 extern "C" void contractF32Abi(int64_t *, int64_t *aligned, int64_t offset, int64_t, int64_t) {
   contractF32(aligned + offset);
+}
+extern "C" void contractI32Abi(int64_t *, int64_t *aligned, int64_t offset, int64_t, int64_t) {
+  contractI32(aligned + offset);
 }
 
 } // namespace
@@ -539,10 +587,10 @@ LaunchScope::~LaunchScope() {
 
 struct PackCache::Impl {
   struct Free {
-    void operator()(float *p) const { std::free(p); }
+    void operator()(void *p) const { std::free(p); }
   };
   std::mutex mutex;
-  std::map<std::vector<int64_t>, std::unique_ptr<float, Free>> packed;
+  std::map<std::vector<int64_t>, std::unique_ptr<void, Free>> packed;
   size_t bytes = 0;
 };
 PackCache::PackCache() : impl_(std::make_unique<Impl>()) {}
@@ -555,9 +603,9 @@ size_t PackCache::bytes() const {
 namespace {
 /// The packed copy of the weight on side A or B for batch index `bi`, made on first
 /// use; null when memory runs out (the caller then packs per call).
-const float *packedWeight(PackCache &cache, const IsaTable &isa, const Problem &p, bool sideA,
-                          int64_t bi, const std::vector<int64_t> &layout) {
-  const float *base = sideA ? p.a + p.bA[bi] : p.b + p.bB[bi];
+const Word *packedWeight(PackCache &cache, const IsaTable &isa, const Problem &p, bool sideA,
+                         int64_t bi, const std::vector<int64_t> &layout) {
+  const Word *base = sideA ? p.a + p.bA[bi] : p.b + p.bB[bi];
   std::vector<int64_t> key = layout;
   key.push_back(reinterpret_cast<int64_t>(base));
   key.push_back(reinterpret_cast<int64_t>(&isa));
@@ -566,25 +614,29 @@ const float *packedWeight(PackCache &cache, const IsaTable &isa, const Problem &
   std::lock_guard<std::mutex> lock(c.mutex);
   auto it = c.packed.find(key);
   if (it != c.packed.end())
-    return it->second.get();
+    return static_cast<const Word *>(it->second.get());
   int64_t r = sideA ? isa.mr : isa.nr, extent = sideA ? p.m : p.n;
-  size_t bytes = static_cast<size_t>((extent + r - 1) / r * r * p.k) * sizeof(float);
-  auto *dst = static_cast<float *>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
+  size_t bytes = static_cast<size_t>((extent + r - 1) / r * r * p.k) * sizeof(Word);
+  auto *dst = static_cast<Word *>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
   if (!dst)
     return nullptr;
   isa.packWhole(p, sideA, bi, dst);
   c.bytes += bytes;
-  return c.packed.emplace(std::move(key), dst).first->second.get();
+  c.packed.emplace(std::move(key), std::unique_ptr<void, PackCache::Impl::Free>(dst));
+  return dst;
 }
 } // namespace
 
 void *lookup(const char *name) {
   if (std::strcmp(name, "dlc_uk_contract_f32") == 0)
     return reinterpret_cast<void *>(&contractF32Abi);
+  if (std::strcmp(name, "dlc_uk_contract_i32") == 0)
+    return reinterpret_cast<void *>(&contractI32Abi);
   return nullptr;
 }
 
-void contractF32(const int64_t *d) {
+namespace {
+void contract(const int64_t *d, bool i32) {
   int64_t loops = d[0] & 0xff;
   bool weightA = (d[0] >> 8) & 1, weightB = (d[0] >> 9) & 1;
   if (loops > kMaxLoops)
@@ -595,9 +647,9 @@ void contractF32(const int64_t *d) {
   thread_local Problem problem;
   Problem &p = problem;
   thread_local std::vector<Loop> mLoops, nLoops, kLoops, bLoops;
-  p.a = reinterpret_cast<const float *>(d[1]);
-  p.b = reinterpret_cast<const float *>(d[2]);
-  p.c = reinterpret_cast<float *>(d[3]);
+  p.a = reinterpret_cast<const Word *>(d[1]);
+  p.b = reinterpret_cast<const Word *>(d[2]);
+  p.c = reinterpret_cast<Word *>(d[3]);
   for (std::vector<Loop> *g : {&mLoops, &nLoops, &kLoops, &bLoops})
     g->clear();
   for (int64_t i = 0; i < loops; ++i) {
@@ -665,7 +717,7 @@ void contractF32(const int64_t *d) {
       for (const std::vector<Loop> *g : {sideA ? &mLoops : &nLoops, &kLoops})
         for (const Loop &l : *g)
           layout.insert(layout.end(), {l.n, sideA ? l.a : l.b});
-      std::vector<const float *> &packed = sideA ? p.packedA : p.packedB;
+      std::vector<const void *> &packed = sideA ? p.packedA : p.packedB;
       for (size_t bi = 0; bi < p.bA.size(); ++bi)
         packed.push_back(packedWeight(*tlsCache, *isa, p, sideA, bi, layout));
       if (std::find(packed.begin(), packed.end(), nullptr) != packed.end())
@@ -687,11 +739,17 @@ void contractF32(const int64_t *d) {
   int64_t tasks = batches * p.mBlocks * p.nBlocks;
   double flops = 2.0 * static_cast<double>(p.bA.size()) * p.m * p.n * p.k;
   if (tlsPool && tasks > 1 && flops > 2e5) {
-    tlsPool->parallelFor(tasks, [&](int64_t t) { isa->task(p, path, t); });
+    TaskFn task = i32 ? isa->taskI32 : isa->task;
+    tlsPool->parallelFor(tasks, [&](int64_t t) { task(p, path, t); });
     return;
   }
+  TaskFn task = i32 ? isa->taskI32 : isa->task;
   for (int64_t t = 0; t < tasks; ++t)
-    isa->task(p, path, t);
+    task(p, path, t);
 }
+} // namespace
+
+void contractF32(const int64_t *d) { contract(d, /*i32=*/false); }
+void contractI32(const int64_t *d) { contract(d, /*i32=*/true); }
 
 } // namespace dlc::ukernels

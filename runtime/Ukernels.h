@@ -72,6 +72,9 @@ private:
 constexpr int kMaxLoops = 12;
 constexpr int kDescriptorSlots = 4 + 5 * kMaxLoops;
 void contractF32(const int64_t *desc);
+/// The same over i32, with wrapping arithmetic (`dlc_uk_contract_i32`: MatMulInteger,
+/// ConvInteger and other integer contractions; exact, so any order is the same).
+void contractI32(const int64_t *desc);
 
 /// Whether this CPU has the x86 feature `name` (LLVM's spelling: "avx2", "avx512f", ...);
 /// true for names this runtime cannot test.

@@ -218,6 +218,40 @@ TEST_P(Ukernels, WeightsPackedOnceAndReused) {
 
 TEST_P(Ukernels, EmptyLoopAddsNothing) { check(matmul(0, 5, 5)); }
 
+TEST_P(Ukernels, Int32WrapsExactly) {
+  // C[m, n] += A[m, k] * B[k, n] over i32 with products and sums that overflow:
+  // wrapping arithmetic, as arith.muli/addi, on every path (packed, few rows, dot).
+  std::mt19937 rng(3);
+  std::uniform_int_distribution<int32_t> dist(-2000000000, 2000000000);
+  for (auto [m, n, k] : std::vector<std::tuple<int, int, int>>{
+           {37, 70, 300}, {1, 200, 50}, {2, 3, 100}, {9, 33, 1}}) {
+    std::vector<int32_t> a(m * k), b(k * n), c(m * n);
+    for (int32_t &x : a)
+      x = dist(rng);
+    for (int32_t &x : b)
+      x = dist(rng);
+    for (int32_t &x : c)
+      x = dist(rng);
+    std::vector<uint32_t> want(c.begin(), c.end());
+    for (int i = 0; i < m; ++i)
+      for (int j = 0; j < n; ++j)
+        for (int l = 0; l < k; ++l)
+          want[i * n + j] += uint32_t(a[i * k + l]) * uint32_t(b[l * n + j]);
+    std::vector<int64_t> d(ukernels::kDescriptorSlots, 0);
+    d[0] = 3;
+    d[1] = reinterpret_cast<int64_t>(a.data());
+    d[2] = reinterpret_cast<int64_t>(b.data());
+    d[3] = reinterpret_cast<int64_t>(c.data());
+    int64_t loops[3][5] = {{m, 0, k, 0, n}, {n, 0, 0, 1, 1}, {k, 1, 1, n, 0}};
+    for (int i = 0; i < 3; ++i)
+      for (int j = 0; j < 5; ++j)
+        d[4 + 5 * i + j] = loops[i][j];
+    ukernels::contractI32(d.data());
+    for (int i = 0; i < m * n; ++i)
+      ASSERT_EQ(uint32_t(c[i]), want[i]) << "element " << i << " of " << m << "x" << n << "x" << k;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Isa, Ukernels, ::testing::Values("avx512", "avx2", "generic"),
                          [](const auto &info) { return info.param; });
 

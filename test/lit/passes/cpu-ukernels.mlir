@@ -6,7 +6,8 @@
 
 // A MatMul on buffers becomes one call with a descriptor on the stack: loop count,
 // the three addresses, then per loop (extent, reduction, stride in A, B, C).
-// CHECK: func.func private @dlc_uk_contract_f32(memref<64xi64>)
+// CHECK-DAG: func.func private @dlc_uk_contract_f32(memref<64xi64>)
+// CHECK-DAG: func.func private @dlc_uk_contract_i32(memref<64xi64>)
 // CHECK-LABEL: func.func @matmul
 // CHECK-SAME: (%[[A:.*]]: memref<?x?xf32>, %[[B:.*]]: memref<?x?xf32>, %[[C:.*]]: memref<?x?xf32>
 // CHECK: %[[D:.*]] = memref.alloca() : memref<64xi64>
@@ -46,6 +47,22 @@ func.func @conv(%x: memref<4x10x10xf32>, %w: memref<8x4x3x3xf32>, %y: memref<8x4
     %p = arith.mulf %xv, %wv : f32
     %s = arith.addf %p, %acc : f32
     linalg.yield %s : f32
+  }
+  return
+}
+
+// i32 (MatMulInteger, ConvInteger after widening) calls the i32 micro-kernel.
+// CHECK-LABEL: func.func @i32
+// CHECK: call @dlc_uk_contract_i32
+func.func @i32(%a: memref<4x4xi32>, %b: memref<4x4xi32>, %c: memref<4x4xi32>,
+               %wg: index, %nwg: index) attributes {dlc.kernel} {
+  linalg.generic {indexing_maps = [#mk, #kn, #mn],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<4x4xi32>, memref<4x4xi32>) outs(%c : memref<4x4xi32>) {
+  ^bb0(%x: i32, %y: i32, %acc: i32):
+    %p = arith.muli %x, %y : i32
+    %s = arith.addi %acc, %p : i32
+    linalg.yield %s : i32
   }
   return
 }
