@@ -47,7 +47,8 @@ private:
   std::condition_variable wake_, idle_;
   Job *job_ = nullptr;      // the running job; null once the caller stops sharing it
   uint64_t generation_ = 0; // bumped for every new job
-  unsigned busy_ = 0;       // workers running the current job
+  std::atomic<uint64_t> published_{0}; // generation_, for workers spinning unlocked
+  std::atomic<unsigned> busy_{0};      // workers running the current job (changed locked)
   bool stop_ = false;
 };
 

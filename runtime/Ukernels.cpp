@@ -63,7 +63,7 @@ struct Problem {
   int64_t m = 1, n = 1, k = 1;
   std::vector<int64_t> mA, mC, nB, nC, kA, kB; // per flattened m, n, k
   std::vector<int64_t> bA, bB, bC;             // per batch index
-  int64_t mBlock = 0, mBlocks = 1, nBlocks = 1;
+  int64_t mBlock = 0, mBlocks = 1, nc = kNc, nBlocks = 1; // task rows, columns
   // Per batch index, the whole packed weight when A / B is one (else empty).
   std::vector<const void *> packedA, packedB;
 };
@@ -408,7 +408,7 @@ template <class Isa, class T> DLC_INLINE void runTask(const Problem &p, Path pat
   int64_t bi = t / perBatch, rest = t % perBatch;
   int64_t mb = rest / p.nBlocks, nb = rest % p.nBlocks;
   int64_t m0 = mb * p.mBlock, m1 = std::min(p.m, m0 + p.mBlock);
-  int64_t n0 = nb * kNc, n1 = std::min(p.n, n0 + kNc);
+  int64_t n0 = nb * p.nc, n1 = std::min(p.n, n0 + p.nc);
   switch (path) {
   case Path::Packed:
     gemmTask<Isa, T>(p, bi, m0, m1, n0, n1);
@@ -723,22 +723,35 @@ void contract(const int64_t *d, bool i32) {
       if (std::find(packed.begin(), packed.end(), nullptr) != packed.end())
         packed.clear();
     }
-  // Tasks: batch index x column block x row chunk. A task packs B once per K slice
-  // for all its rows, so rows are split only as far as the threads need.
+  // Tasks: batch index x column block x row chunk. A task packs its columns of B once
+  // per K slice for all its rows and streams its rows of A. For threads, the smaller
+  // operand is the one tasks repeat: columns split first when B is the larger (rows
+  // would pack B twice), rows when A is (late Convs, where columns would stream the
+  // weights twice). Small problems stay on this thread, where waking another costs
+  // more than it saves.
   int64_t batches = static_cast<int64_t>(p.bA.size());
-  p.nBlocks = (p.n + kNc - 1) / kNc;
+  double flops = 2.0 * static_cast<double>(batches) * p.m * p.n * p.k;
+  bool threads = tlsPool && flops > 2e6;
+  p.nc = kNc;
   int64_t chunks = 1;
-  if (tlsPool && path != Path::FewRows) {
-    int64_t want = 2 * static_cast<int64_t>(tlsPool->size()), have = batches * p.nBlocks;
-    if (have < want)
+  if (threads) {
+    int64_t want = 2 * static_cast<int64_t>(tlsPool->size());
+    int64_t have = batches * ((p.n + kNc - 1) / kNc);
+    if (have < want && p.n >= p.m) {
+      int64_t perBatch = (want + batches - 1) / batches;
+      int64_t cols = (p.n + perBatch - 1) / perBatch;
+      p.nc = std::min(kNc, std::max(isa->nr, (cols + isa->nr - 1) / isa->nr * isa->nr));
+      have = batches * ((p.n + p.nc - 1) / p.nc);
+    }
+    if (have < want && path != Path::FewRows)
       chunks = std::min((want + have - 1) / have, (p.m + isa->mr - 1) / isa->mr);
   }
+  p.nBlocks = (p.n + p.nc - 1) / p.nc;
   int64_t rows = (p.m + chunks - 1) / chunks;
   p.mBlock = std::max<int64_t>(1, (rows + isa->mr - 1) / isa->mr * isa->mr);
   p.mBlocks = (p.m + p.mBlock - 1) / p.mBlock;
   int64_t tasks = batches * p.mBlocks * p.nBlocks;
-  double flops = 2.0 * static_cast<double>(p.bA.size()) * p.m * p.n * p.k;
-  if (tlsPool && tasks > 1 && flops > 2e5) {
+  if (threads && tasks > 1) {
     TaskFn task = i32 ? isa->taskI32 : isa->task;
     tlsPool->parallelFor(tasks, [&](int64_t t) { task(p, path, t); });
     return;
