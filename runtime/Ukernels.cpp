@@ -383,7 +383,44 @@ DLC_INLINE void dotTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, in
   }
 }
 
-enum class Path { Packed, FewRows, Dot };
+/// Tiny problems per batch index (a depthwise Conv on a 2x2 map: M = 1, N = 4, K = 25,
+/// once per channel): plain loops, where packing and its tile would cost more.
+template <class T>
+DLC_INLINE void directTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, int64_t n0,
+                           int64_t n1) {
+  const T *A = reinterpret_cast<const T *>(p.a + p.bA[bi]);
+  const T *B = reinterpret_cast<const T *>(p.b + p.bB[bi]);
+  T *C = reinterpret_cast<T *>(p.c + p.bC[bi]);
+  // Eight columns at a time: independent sums, not one chain of dependent FMAs.
+  constexpr int64_t U = 8;
+  for (int64_t m = m0; m < m1; ++m) {
+    const T *arow = A + p.mA[m];
+    for (int64_t n = n0; n < n1; n += U) {
+      int64_t nn = std::min(U, n1 - n);
+      const int64_t *nB = p.nB.data() + n;
+      T acc[U] = {};
+      if (nn == U) {
+        for (int64_t k = 0; k < p.k; ++k) {
+          T a = arow[p.kA[k]];
+          const T *bk = B + p.kB[k];
+          for (int64_t u = 0; u < U; ++u)
+            acc[u] += a * bk[nB[u]];
+        }
+      } else {
+        for (int64_t k = 0; k < p.k; ++k) {
+          T a = arow[p.kA[k]];
+          const T *bk = B + p.kB[k];
+          for (int64_t u = 0; u < nn; ++u)
+            acc[u] += a * bk[nB[u]];
+        }
+      }
+      for (int64_t u = 0; u < nn; ++u)
+        C[p.mC[m] + p.nC[n + u]] += acc[u];
+    }
+  }
+}
+
+enum class Path { Packed, FewRows, Dot, Direct };
 
 /// The mean length of the runs over which both tables step by one (y may be null).
 double meanRun(const std::vector<int64_t> &x, const std::vector<int64_t> *y) {
@@ -396,10 +433,16 @@ double meanRun(const std::vector<int64_t> &x, const std::vector<int64_t> *y) {
 /// The direct paths need long contiguous runs to vectorize; the packed one pads
 /// M to MR and N to NR, which few rows or columns would waste.
 template <class Isa> Path choosePath(const Problem &p) {
+  if (p.m * p.n * p.k <= 2048)
+    return Path::Direct;
   if (p.m < Isa::MR / 2 && meanRun(p.nB, &p.nC) >= 8)
     return Path::FewRows;
   if ((p.m < Isa::MR / 2 || p.n < Isa::NR / 4) && meanRun(p.kA, &p.kB) >= 16)
     return Path::Dot;
+  // Few rows over gathered columns (a strided depthwise Conv): a tile would be mostly
+  // padding.
+  if (p.m < Isa::MR / 2)
+    return Path::Direct;
   return Path::Packed;
 }
 
@@ -418,6 +461,9 @@ template <class Isa, class T> DLC_INLINE void runTask(const Problem &p, Path pat
     break;
   case Path::Dot:
     dotTask<T>(p, bi, m0, m1, n0, n1);
+    break;
+  case Path::Direct:
+    directTask<T>(p, bi, m0, m1, n0, n1);
     break;
   }
 }

@@ -187,6 +187,17 @@ TEST_P(Ukernels, DepthwiseAsBatchOfOneRow) {
          {k, true, 1, 1, 0}});
 }
 
+TEST_P(Ukernels, TinyDepthwiseOnTwoByTwo) {
+  // A 5x5 depthwise Conv on a 2x2 map of 40 channels: tiny per channel (direct loops),
+  // with the weights marked (nothing to cache on that path).
+  int64_t g = 40, o = 2, k = 5, h = o + k - 1;
+  check({{g, false, k * k, h * h, o * o},
+         {o, false, 0, h, o},
+         {o, false, 0, 1, 1},
+         {k, true, k, h, 0},
+         {k, true, 1, 1, 0}});
+}
+
 TEST_P(Ukernels, ThreadsSplitTasks) {
   ThreadPool pool(3);
   check(matmul(130, 600, 70), &pool);
@@ -207,7 +218,7 @@ TEST_P(Ukernels, WeightsPackedOnceAndReused) {
   ThreadPool pool(2);
   check(matmul(70, 300, 200), nullptr, 2); // B a weight
   check(matmul(70, 300, 200), &pool, 1);   // A a weight, tasks on threads
-  check(matmul(100, 3, 40), nullptr, 2);   // swapped operands: the weight moves sides
+  check(matmul(100, 6, 40), nullptr, 2);   // swapped operands: the weight moves sides
   // Grouped: y[g, f, p] += w[g, f, c] * x[g, c, p], a weight per group.
   check({{3, false, 16 * 8, 8 * 40, 16 * 40},
          {16, false, 8, 0, 40},
