@@ -359,13 +359,20 @@ DLC_INLINE void dotTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, in
   const T *B = reinterpret_cast<const T *>(p.b + p.bB[bi]);
   T *C = reinterpret_cast<T *>(p.c + p.bC[bi]);
   const int64_t *kA = p.kA.data(), *kB = p.kB.data();
+  // The runs of k are the same for every (row, column): found once.
+  thread_local std::vector<std::pair<int64_t, int64_t>> runs;
+  runs.clear();
+  for (int64_t k = 0; k < p.k;) {
+    int64_t len = runLength(kA, kB, k, p.k);
+    runs.push_back({k, len});
+    k += len;
+  }
   for (int64_t m = m0; m < m1; ++m) {
     const T *arow = A + p.mA[m];
     for (int64_t n = n0; n < n1; ++n) {
       const T *bcol = B + p.nB[n];
       T part[16] = {};
-      for (int64_t k = 0; k < p.k;) {
-        int64_t len = runLength(kA, kB, k, p.k);
+      for (auto [k, len] : runs) {
         const T *x = arow + kA[k], *y = bcol + kB[k];
         int64_t t = 0;
         for (; t + 16 <= len; t += 16)
@@ -373,7 +380,6 @@ DLC_INLINE void dotTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, in
             part[u] += x[t + u] * y[t + u];
         for (; t < len; ++t)
           part[t & 15] += x[t] * y[t];
-        k += len;
       }
       T sum = 0;
       for (int u = 0; u < 16; ++u)
