@@ -61,8 +61,8 @@ struct Problem {
   const Word *a, *b;
   Word *c;
   int64_t m = 1, n = 1, k = 1;
-  std::vector<int64_t> mA, mC, nB, nC, kA, kB; // per flattened m, n, k
-  std::vector<int64_t> bA, bB, bC;             // per batch index
+  std::vector<int64_t> mA, mC, nB, nC, kA, kB;            // per flattened m, n, k
+  std::vector<int64_t> bA, bB, bC;                        // per batch index
   int64_t mBlock = 0, mBlocks = 1, nc = kNc, nBlocks = 1; // task rows, columns
   // Per batch index, the whole packed weight when A / B is one (else empty).
   std::vector<const void *> packedA, packedB;
@@ -85,6 +85,9 @@ struct Scratch {
 };
 thread_local Scratch packA_, packB_;
 
+constexpr int64_t ceilDiv(int64_t x, int64_t d) { return (x + d - 1) / d; }
+constexpr int64_t roundUp(int64_t x, int64_t d) { return ceilDiv(x, d) * d; }
+
 /// Length of the run starting at `i` (< end) over which both offset tables step by 1.
 DLC_INLINE int64_t runLength(const int64_t *x, const int64_t *y, int64_t i, int64_t end) {
   int64_t len = 1;
@@ -93,28 +96,27 @@ DLC_INLINE int64_t runLength(const int64_t *x, const int64_t *y, int64_t i, int6
   return len;
 }
 
-DLC_INLINE bool stepsByOne(const int64_t *x, int64_t n) {
-  for (int64_t i = 1; i < n; ++i)
-    if (x[i] != x[0] + i)
-      return false;
-  return true;
-}
-
 //===----------------------------------------------------------------------===//
 // Micro-kernels: rows[i][j] += sum_k a[k * MR + i] * b[k * NR + j].
 //===----------------------------------------------------------------------===//
 
+/// Plain loops, vectorized by the compiler for the ISA of the function they inline into.
+template <int64_t MR, int64_t NR, class T>
+DLC_INLINE void loopMicro(int64_t kc, const T *a, const T *b, T *const *rows) {
+  T acc[MR][NR] = {};
+  for (int64_t k = 0; k < kc; ++k, a += MR, b += NR)
+    for (int64_t i = 0; i < MR; ++i)
+      for (int64_t j = 0; j < NR; ++j)
+        acc[i][j] += a[i] * b[j];
+  for (int64_t i = 0; i < MR; ++i)
+    for (int64_t j = 0; j < NR; ++j)
+      rows[i][j] += acc[i][j];
+}
+
 struct Generic {
   static constexpr int64_t MR = 4, NR = 16;
   static DLC_INLINE void micro(int64_t kc, const float *a, const float *b, float *const *rows) {
-    float acc[MR][NR] = {};
-    for (int64_t k = 0; k < kc; ++k, a += MR, b += NR)
-      for (int64_t i = 0; i < MR; ++i)
-        for (int64_t j = 0; j < NR; ++j)
-          acc[i][j] += a[i] * b[j];
-    for (int64_t i = 0; i < MR; ++i)
-      for (int64_t j = 0; j < NR; ++j)
-        rows[i][j] += acc[i][j];
+    loopMicro<MR, NR>(kc, a, b, rows);
   }
 };
 
@@ -181,15 +183,7 @@ template <class Isa> struct Micro<Isa, float> {
 template <class Isa> struct Micro<Isa, uint32_t> {
   static DLC_INLINE void run(int64_t kc, const uint32_t *a, const uint32_t *b,
                              uint32_t *const *rows) {
-    constexpr int64_t MR = Isa::MR, NR = Isa::NR;
-    uint32_t acc[MR][NR] = {};
-    for (int64_t k = 0; k < kc; ++k, a += MR, b += NR)
-      for (int64_t i = 0; i < MR; ++i)
-        for (int64_t j = 0; j < NR; ++j)
-          acc[i][j] += a[i] * b[j];
-    for (int64_t i = 0; i < MR; ++i)
-      for (int64_t j = 0; j < NR; ++j)
-        rows[i][j] += acc[i][j];
+    loopMicro<Isa::MR, Isa::NR>(kc, a, b, rows);
   }
 };
 
@@ -249,8 +243,7 @@ DLC_INLINE void packA(const Problem &p, const Word *A, int64_t k0, int64_t kc, i
 /// A weight packed whole, once: K slice s, panel q at s * kKc * padded + q * kc * R
 /// (R = MR or NR, padded = the extent rounded up to R).
 template <class Isa> void packWhole(const Problem &p, bool sideA, int64_t bi, Word *dst) {
-  int64_t r = sideA ? Isa::MR : Isa::NR, extent = sideA ? p.m : p.n;
-  int64_t padded = (extent + r - 1) / r * r;
+  int64_t padded = sideA ? roundUp(p.m, Isa::MR) : roundUp(p.n, Isa::NR);
   for (int64_t k0 = 0; k0 < p.k; k0 += kKc) {
     int64_t kc = std::min(kKc, p.k - k0);
     if (sideA)
@@ -268,10 +261,10 @@ DLC_INLINE void gemmTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, i
   constexpr int64_t MC = kMcRows / MR * MR; // rows of A packed at a time
   const Word *A = p.a + p.bA[bi], *B = p.b + p.bB[bi];
   T *C = reinterpret_cast<T *>(p.c + p.bC[bi]);
-  int64_t nPanels = (n1 - n0 + NR - 1) / NR;
+  int64_t nPanels = ceilDiv(n1 - n0, NR);
   auto *wholeA = static_cast<const Word *>(p.packedA.empty() ? nullptr : p.packedA[bi]);
   auto *wholeB = static_cast<const Word *>(p.packedB.empty() ? nullptr : p.packedB[bi]);
-  int64_t mPad = (p.m + MR - 1) / MR * MR, nPad = (p.n + NR - 1) / NR * NR;
+  int64_t mPad = roundUp(p.m, MR), nPad = roundUp(p.n, NR);
   Word *ap = wholeA ? nullptr : packA_.get(MC * kKc);
   Word *bp = wholeB ? nullptr : packB_.get(nPanels * NR * kKc);
   if ((!wholeA && !ap) || (!wholeB && !bp))
@@ -279,7 +272,7 @@ DLC_INLINE void gemmTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, i
   bool cRuns[kNc / 4];
   for (int64_t q = 0; q < nPanels; ++q) {
     int64_t c0 = n0 + q * NR, nn = std::min(NR, n1 - c0);
-    cRuns[q] = nn == NR && stepsByOne(p.nC.data() + c0, NR);
+    cRuns[q] = nn == NR && runLength(p.nC.data() + c0, nullptr, 0, NR) == NR;
   }
   alignas(64) T tile[MR * NR];
   for (int64_t k0 = 0; k0 < p.k; k0 += kKc) {
@@ -291,7 +284,7 @@ DLC_INLINE void gemmTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, i
       packB<Isa>(p, B, k0, kc, n0, n1, bp);
     // The B slice serves every MC block of rows of the task.
     for (int64_t mb0 = m0; mb0 < m1; mb0 += MC) {
-      int64_t mb1 = std::min(m1, mb0 + MC), mPanels = (mb1 - mb0 + MR - 1) / MR;
+      int64_t mb1 = std::min(m1, mb0 + MC), mPanels = ceilDiv(mb1 - mb0, MR);
       const Word *as = ap;
       if (wholeA)
         as = wholeA + k0 * mPad + (mb0 / MR) * kc * MR;
@@ -325,12 +318,20 @@ DLC_INLINE void gemmTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, i
   }
 }
 
+/// The operands of batch index `bi`, typed.
+template <class T> struct Operands {
+  const T *a, *b;
+  T *c;
+};
+template <class T> DLC_INLINE Operands<T> operandsOf(const Problem &p, int64_t bi) {
+  return {reinterpret_cast<const T *>(p.a + p.bA[bi]), reinterpret_cast<const T *>(p.b + p.bB[bi]),
+          reinterpret_cast<T *>(p.c + p.bC[bi])};
+}
+
 /// Few rows: per row, per contiguous run of columns, AXPYs over k.
 template <class T>
 DLC_INLINE void fewRowsTask(const Problem &p, int64_t bi, int64_t n0, int64_t n1) {
-  const T *A = reinterpret_cast<const T *>(p.a + p.bA[bi]);
-  const T *B = reinterpret_cast<const T *>(p.b + p.bB[bi]);
-  T *C = reinterpret_cast<T *>(p.c + p.bC[bi]);
+  auto [A, B, C] = operandsOf<T>(p, bi);
   const int64_t *nB = p.nB.data(), *nC = p.nC.data();
   for (int64_t m = 0; m < p.m; ++m) {
     const T *arow = A + p.mA[m];
@@ -355,9 +356,7 @@ DLC_INLINE void fewRowsTask(const Problem &p, int64_t bi, int64_t n0, int64_t n1
 template <class T>
 DLC_INLINE void dotTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, int64_t n0,
                         int64_t n1) {
-  const T *A = reinterpret_cast<const T *>(p.a + p.bA[bi]);
-  const T *B = reinterpret_cast<const T *>(p.b + p.bB[bi]);
-  T *C = reinterpret_cast<T *>(p.c + p.bC[bi]);
+  auto [A, B, C] = operandsOf<T>(p, bi);
   const int64_t *kA = p.kA.data(), *kB = p.kB.data();
   // The runs of k are the same for every (row, column): found once.
   thread_local std::vector<std::pair<int64_t, int64_t>> runs;
@@ -394,9 +393,7 @@ DLC_INLINE void dotTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, in
 template <class T>
 DLC_INLINE void directTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, int64_t n0,
                            int64_t n1) {
-  const T *A = reinterpret_cast<const T *>(p.a + p.bA[bi]);
-  const T *B = reinterpret_cast<const T *>(p.b + p.bB[bi]);
-  T *C = reinterpret_cast<T *>(p.c + p.bC[bi]);
+  auto [A, B, C] = operandsOf<T>(p, bi);
   // Eight columns at a time: independent sums, not one chain of dependent FMAs.
   constexpr int64_t U = 8;
   for (int64_t m = m0; m < m1; ++m) {
@@ -658,23 +655,23 @@ namespace {
 const Word *packedWeight(PackCache &cache, const IsaTable &isa, const Problem &p, bool sideA,
                          int64_t bi, const std::vector<int64_t> &layout) {
   const Word *base = sideA ? p.a + p.bA[bi] : p.b + p.bB[bi];
-  std::vector<int64_t> key = layout;
-  key.push_back(reinterpret_cast<int64_t>(base));
-  key.push_back(reinterpret_cast<int64_t>(&isa));
-  key.push_back(sideA);
+  thread_local std::vector<int64_t> key; // reused: a lookup allocates nothing once warm
+  key.assign(layout.begin(), layout.end());
+  key.insert(key.end(),
+             {reinterpret_cast<int64_t>(base), reinterpret_cast<int64_t>(&isa), int64_t(sideA)});
   PackCache::Impl &c = cache.impl();
   std::lock_guard<std::mutex> lock(c.mutex);
   auto it = c.packed.find(key);
   if (it != c.packed.end())
     return static_cast<const Word *>(it->second.get());
-  int64_t r = sideA ? isa.mr : isa.nr, extent = sideA ? p.m : p.n;
-  size_t bytes = static_cast<size_t>((extent + r - 1) / r * r * p.k) * sizeof(Word);
+  int64_t padded = sideA ? roundUp(p.m, isa.mr) : roundUp(p.n, isa.nr);
+  size_t bytes = static_cast<size_t>(padded * p.k) * sizeof(Word);
   auto *dst = static_cast<Word *>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
   if (!dst)
     return nullptr;
   isa.packWhole(p, sideA, bi, dst);
   c.bytes += bytes;
-  c.packed.emplace(std::move(key), std::unique_ptr<void, PackCache::Impl::Free>(dst));
+  c.packed.emplace(key, std::unique_ptr<void, PackCache::Impl::Free>(dst));
   return dst;
 }
 } // namespace
@@ -739,9 +736,9 @@ void contract(const int64_t *d, bool i32) {
       n *= l.n;
     return n;
   };
-  auto padded = [](int64_t x, int64_t tile) { return (x + tile - 1) / tile * tile; };
   int64_t em = extent(mLoops), en = extent(nLoops);
-  if (padded(em, isa->mr) * padded(en, isa->nr) > 2 * padded(en, isa->mr) * padded(em, isa->nr)) {
+  if (roundUp(em, isa->mr) * roundUp(en, isa->nr) >
+      2 * roundUp(en, isa->mr) * roundUp(em, isa->nr)) {
     swapOperands(p, mLoops, nLoops, kLoops, bLoops);
     std::swap(weightA, weightB);
   }
@@ -765,13 +762,18 @@ void contract(const int64_t *d, bool i32) {
     for (bool sideA : {true, false}) {
       if (!(sideA ? weightA : weightB))
         continue;
-      std::vector<int64_t> layout{p.m, p.n, p.k};
+      thread_local std::vector<int64_t> layout;
+      layout.assign({p.m, p.n, p.k});
       for (const std::vector<Loop> *g : {sideA ? &mLoops : &nLoops, &kLoops})
         for (const Loop &l : *g)
           layout.insert(layout.end(), {l.n, sideA ? l.a : l.b});
       std::vector<const void *> &packed = sideA ? p.packedA : p.packedB;
-      for (size_t bi = 0; bi < p.bA.size(); ++bi)
-        packed.push_back(packedWeight(*tlsCache, *isa, p, sideA, bi, layout));
+      const std::vector<int64_t> &base = sideA ? p.bA : p.bB;
+      for (size_t bi = 0; bi < base.size(); ++bi)
+        // Batch indices that share the weight (a Conv's images) share its lookup.
+        packed.push_back(bi > 0 && base[bi] == base[bi - 1]
+                             ? packed.back()
+                             : packedWeight(*tlsCache, *isa, p, sideA, bi, layout));
       if (std::find(packed.begin(), packed.end(), nullptr) != packed.end())
         packed.clear();
     }
@@ -788,27 +790,24 @@ void contract(const int64_t *d, bool i32) {
   int64_t chunks = 1;
   if (threads) {
     int64_t want = 2 * static_cast<int64_t>(tlsPool->size());
-    int64_t have = batches * ((p.n + kNc - 1) / kNc);
+    int64_t have = batches * ceilDiv(p.n, kNc);
     if (have < want && p.n >= p.m) {
-      int64_t perBatch = (want + batches - 1) / batches;
-      int64_t cols = (p.n + perBatch - 1) / perBatch;
-      p.nc = std::min(kNc, std::max(isa->nr, (cols + isa->nr - 1) / isa->nr * isa->nr));
-      have = batches * ((p.n + p.nc - 1) / p.nc);
+      int64_t cols = ceilDiv(p.n, ceilDiv(want, batches));
+      p.nc = std::min(kNc, std::max(isa->nr, roundUp(cols, isa->nr)));
+      have = batches * ceilDiv(p.n, p.nc);
     }
     if (have < want && path != Path::FewRows)
-      chunks = std::min((want + have - 1) / have, (p.m + isa->mr - 1) / isa->mr);
+      chunks = std::min(ceilDiv(want, have), ceilDiv(p.m, isa->mr));
   }
-  p.nBlocks = (p.n + p.nc - 1) / p.nc;
-  int64_t rows = (p.m + chunks - 1) / chunks;
-  p.mBlock = std::max<int64_t>(1, (rows + isa->mr - 1) / isa->mr * isa->mr);
-  p.mBlocks = (p.m + p.mBlock - 1) / p.mBlock;
+  p.nBlocks = ceilDiv(p.n, p.nc);
+  p.mBlock = std::max<int64_t>(1, roundUp(ceilDiv(p.m, chunks), isa->mr));
+  p.mBlocks = ceilDiv(p.m, p.mBlock);
   int64_t tasks = batches * p.mBlocks * p.nBlocks;
+  TaskFn task = i32 ? isa->taskI32 : isa->task;
   if (threads && tasks > 1) {
-    TaskFn task = i32 ? isa->taskI32 : isa->task;
     tlsPool->parallelFor(tasks, [&](int64_t t) { task(p, path, t); });
     return;
   }
-  TaskFn task = i32 ? isa->taskI32 : isa->task;
   for (int64_t t = 0; t < tasks; ++t)
     task(p, path, t);
 }

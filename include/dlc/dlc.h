@@ -79,8 +79,9 @@ struct CompileOptions {
   /// (dlc-fold-pad-into-loads). Unset: on for the CUDA target and emulation, off on
   /// the CPU, where a padded copy per tile vectorizes better.
   std::optional<bool> foldPadIntoLoads;
-  /// CPU target: f32 contractions call the runtime's packed, vectorized micro-kernel
-  /// (dlc-cpu-ukernels, docs/cpu.md); false: they stay loops (for comparisons).
+  /// CPU target: f32 and i32 contractions call the runtime's packed, vectorized
+  /// micro-kernels and elementwise epilogues merge into one loop nest (docs/cpu.md);
+  /// false: the plain-loop CPU path, for comparisons.
   bool cpuUkernels = true;
   /// CUDA target: the toolkit folder holding nvvm/libdevice (math functions); empty:
   /// /usr/local/cuda or /usr/lib/cuda. `dlc` takes it from CUDA_HOME/CUDA_PATH.

@@ -58,6 +58,25 @@ int64_t span(const std::vector<L> &loops, int64_t L::*s) {
   return m + 1;
 }
 
+/// The descriptor of dlc_uk_contract_* (Ukernels.h) for `loops` over a, b, c.
+std::vector<int64_t> descriptor(const std::vector<L> &loops, const void *a, const void *b, void *c,
+                                int weights = 0) {
+  std::vector<int64_t> d(ukernels::kDescriptorSlots, 0);
+  d[0] = static_cast<int64_t>(loops.size()) | (int64_t(weights) << 8);
+  d[1] = reinterpret_cast<int64_t>(a);
+  d[2] = reinterpret_cast<int64_t>(b);
+  d[3] = reinterpret_cast<int64_t>(c);
+  for (size_t i = 0; i < loops.size(); ++i) {
+    int64_t *s = d.data() + 4 + 5 * i;
+    s[0] = loops[i].n;
+    s[1] = loops[i].red;
+    s[2] = loops[i].a;
+    s[3] = loops[i].b;
+    s[4] = loops[i].c;
+  }
+  return d;
+}
+
 /// Runs the contraction (twice with `weights` = bit 8/9 set: the second call takes the
 /// packed copy from the cache) and compares with the reference.
 void check(const std::vector<L> &loops, ThreadPool *pool = nullptr, int weights = 0) {
@@ -76,19 +95,7 @@ void check(const std::vector<L> &loops, ThreadPool *pool = nullptr, int weights 
   for (const L &l : loops)
     if (l.red)
       k *= l.n;
-  std::vector<int64_t> d(ukernels::kDescriptorSlots, 0);
-  d[0] = static_cast<int64_t>(loops.size()) | (int64_t(weights) << 8);
-  d[1] = reinterpret_cast<int64_t>(a.data());
-  d[2] = reinterpret_cast<int64_t>(b.data());
-  d[3] = reinterpret_cast<int64_t>(c.data());
-  for (size_t i = 0; i < loops.size(); ++i) {
-    int64_t *s = d.data() + 4 + 5 * i;
-    s[0] = loops[i].n;
-    s[1] = loops[i].red;
-    s[2] = loops[i].a;
-    s[3] = loops[i].b;
-    s[4] = loops[i].c;
-  }
+  std::vector<int64_t> d = descriptor(loops, a.data(), b.data(), c.data(), weights);
   ukernels::PackCache cache;
   {
     ukernels::LaunchScope scope(pool, &cache);
@@ -118,6 +125,8 @@ void check(const std::vector<L> &loops, ThreadPool *pool = nullptr, int weights 
 class Ukernels : public ::testing::TestWithParam<std::string> {
 protected:
   void SetUp() override {
+    // A variant whose instructions this CPU lacks cannot run here (an AVX2-only CI
+    // machine skips "avx512"); the CPUs that have it run it.
     if (!ukernels::setIsaForTesting(GetParam().c_str()))
       GTEST_SKIP() << "this CPU has no " << GetParam();
   }
@@ -248,15 +257,7 @@ TEST_P(Ukernels, Int32WrapsExactly) {
       for (int j = 0; j < n; ++j)
         for (int l = 0; l < k; ++l)
           want[i * n + j] += uint32_t(a[i * k + l]) * uint32_t(b[l * n + j]);
-    std::vector<int64_t> d(ukernels::kDescriptorSlots, 0);
-    d[0] = 3;
-    d[1] = reinterpret_cast<int64_t>(a.data());
-    d[2] = reinterpret_cast<int64_t>(b.data());
-    d[3] = reinterpret_cast<int64_t>(c.data());
-    int64_t loops[3][5] = {{m, 0, k, 0, n}, {n, 0, 0, 1, 1}, {k, 1, 1, n, 0}};
-    for (int i = 0; i < 3; ++i)
-      for (int j = 0; j < 5; ++j)
-        d[4 + 5 * i + j] = loops[i][j];
+    std::vector<int64_t> d = descriptor(matmul(m, n, k), a.data(), b.data(), c.data());
     ukernels::contractI32(d.data());
     for (int i = 0; i < m * n; ++i)
       ASSERT_EQ(uint32_t(c[i]), want[i]) << "element " << i << " of " << m << "x" << n << "x" << k;

@@ -99,8 +99,8 @@ code path without a GPU: DLC_EMULATE_GPU=1 compiles for the CPU with the CUDA ti
 and block/thread mapping, run as loops; DLC_STRICT_GPU_BLOCKS=1 makes a cooperative
 block that would run on one thread an error; DLC_GPU_CONTRACTION_TILES=0 computes
 contractions without shared-memory tiles; DLC_FOLD_PAD=0|1 forces guarded loads for
-padded inputs off or on. DLC_CPU_UKERNELS=0 leaves CPU contractions as loops instead
-of calls to the runtime's micro-kernel. CUDA_HOME or CUDA_PATH names the CUDA toolkit (libdevice).
+padded inputs off or on. DLC_CPU_UKERNELS=0 compiles the plain-loop CPU path (no
+micro-kernels, no merged epilogues), for comparisons. CUDA_HOME or CUDA_PATH names the CUDA toolkit (libdevice).
 )";
 
 /// Inputs up to this many elements may be specialized as shape tensors in JIT mode.
