@@ -27,6 +27,7 @@ OpRegistry &OpRegistry::get() {
     registerNormOps(*reg);
     registerAttentionOps(*reg);
     registerContribOps(*reg);
+    registerMLOps(*reg);
     registerRecurrentOps(*reg);
     registerControlFlowOps(*reg);
     registerDynamicOps(*reg);

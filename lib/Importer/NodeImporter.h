@@ -92,6 +92,7 @@ mlir::LogicalResult importAveragePoolCountingPads(NodeImporter &n);
 void registerNormOps(OpRegistry &r);
 void registerAttentionOps(OpRegistry &r);
 void registerContribOps(OpRegistry &r);
+void registerMLOps(OpRegistry &r);
 void registerRecurrentOps(OpRegistry &r);
 void registerControlFlowOps(OpRegistry &r);
 void registerDynamicOps(OpRegistry &r);

@@ -1,4 +1,4 @@
-//===- OpsAttention.cpp - Attention, FlexAttention, RotaryEmbedding, composed ===//
+//===- OpsAttention.cpp - Attention and its relatives, composed -----------===//
 //
 // Scaled dot-product attention as its ONNX function body computes it: 3-D inputs split
 // into heads, past keys and values concatenated (present_key/value), grouped-query
@@ -7,7 +7,8 @@
 // (bottom-right aligned), the sliding window and the non-padded key counts added,
 // softmax (in softmax_precision), fully-masked rows set to zero, and the product with
 // V. The causal and window frontiers are constants, so they need static sequence
-// lengths; everything else follows symbolic dims.
+// lengths; everything else follows symbolic dims. FlexAttention, RotaryEmbedding and
+// LinearAttention (a recurrence over time) are composed here too.
 //
 //===----------------------------------------------------------------------===//
 #include "Compose.h"
@@ -373,10 +374,106 @@ LogicalResult importFlexAttention(NodeImporter &n) {
   return c.result(c.cast(y, n.elementType(n.input(2))));
 }
 
+/// LinearAttention (opset 27) as its recurrence, unrolled over the (static) time axis in
+/// float32: per step the state [B, Hkv, dk, dv] is decayed by exp(g_t) ("gated"), the
+/// value corrected by what the state already retrieves for k_t, times beta_t ("delta"),
+/// k_t (x) v_t added, and the query heads of each kv head read it as one [G, dk] x [dk, dv]
+/// product (grouped-query heads share their kv head's state). A missing past_state is
+/// zero, so the first step skips the decay and the retrieval.
+LogicalResult importLinearAttention(NodeImporter &n) {
+  if (failed(n.requireInputs(3)))
+    return failure();
+  Compose c{n};
+  Value q = n.input(0), k = n.input(1), v = n.input(2), past = n.input(3), decay = n.input(4),
+        beta = n.input(5);
+  std::string rule = n.attrString("update_rule", "gated_delta");
+  bool gating = rule == "gated" || rule == "gated_delta";
+  bool delta = rule == "delta" || rule == "gated_delta";
+  if (!gating && !delta && rule != "linear")
+    return n.error() << "update_rule must be linear, gated, delta or gated_delta, not '" << rule
+                     << "'";
+  if (gating != (bool)decay)
+    return n.error() << "update_rule '" << rule << "' " << (gating ? "needs" : "takes no")
+                     << " decay input";
+  if (delta != (bool)beta)
+    return n.error() << "update_rule '" << rule << "' " << (delta ? "needs" : "takes no")
+                     << " beta input";
+  int64_t hq = n.attrInt("q_num_heads", 0), hkv = n.attrInt("kv_num_heads", 0);
+  if (hq <= 0 || hkv <= 0 || hq % hkv)
+    return n.error() << "q_num_heads must be a positive multiple of kv_num_heads";
+  for (Value x : {q, k, v, decay, beta})
+    if (x && n.rankOf(x) != 3)
+      return n.error() << "query, key, value, decay and beta must be 3-D [B, T, H*D]";
+  auto steps = staticDim(n, q, 1), qh = staticDim(n, q, 2), vh = staticDim(n, v, 2);
+  if (!steps || !qh || !vh)
+    return n.error() << "the sequence length and hidden sizes must be static (the recurrence "
+                        "is unrolled)";
+  if (*qh % hq || *vh % hkv)
+    return n.error() << "the hidden sizes must divide by the head counts";
+  int64_t dk = *qh / hq, dv = *vh / hkv, group = hq / hkv;
+  if (*steps == 0 && !past)
+    return n.error() << "an empty sequence needs past_state";
+
+  Type io = n.elementType(q), f32 = n.b.getF32Type();
+  Type stateType = past ? n.elementType(past) : io;
+  auto heads = [&](Value x, int64_t h, int64_t d) {
+    return c.reshape(c.cast(x, f32), {0, 0, h, d});
+  };
+  Value q4 = heads(q, hq, dk), k4 = heads(k, hkv, dk), v4 = heads(v, hkv, dv);
+  Value gates, rates;
+  if (decay) {
+    auto last = staticDim(n, decay, 2);
+    if (!last || (*last != hkv && *last != hkv * dk))
+      return n.error() << "decay's last dim must be kv_num_heads or kv_num_heads * d_k";
+    gates = c.unary("dlc.exp", heads(decay, hkv, *last / hkv)); // [B, T, Hkv, 1 | dk]
+  }
+  if (beta) {
+    auto last = staticDim(n, beta, 2);
+    if (!last || (*last != hkv && *last != 1))
+      return n.error() << "beta's last dim must be kv_num_heads or 1";
+    rates = heads(beta, *last, 1); // [B, T, Hkv | 1, 1]
+  }
+  double scale = n.attrFloat("scale", 0.0f);
+  if (scale == 0.0)
+    scale = 1.0 / std::sqrt((double)dk);
+
+  Value state = past ? c.cast(past, f32) : Value();
+  SmallVector<Value> outs;
+  for (int64_t i = 0; i < *steps; ++i) {
+    Value kt = c.take(k4, 1, i), vt = c.take(v4, 1, i); // [B, Hkv, dk | dv]
+    if (gating && state)
+      state = c.mul(state, c.unsqueeze(c.take(gates, 1, i), 3));
+    if (delta) {
+      if (state) {
+        Value got = c.op("dlc.matmul", f32, {c.unsqueeze(kt, 2), state}); // [B, Hkv, 1, dv]
+        vt = c.sub(vt, c.squeeze(got, 2));
+      }
+      vt = c.mul(vt, c.take(rates, 1, i));
+    }
+    Value outer = c.mul(c.unsqueeze(kt, 3), c.unsqueeze(vt, 2));
+    state = state ? c.add(state, outer) : outer;
+    Value qt = c.reshape(c.take(q4, 1, i), {0, hkv, group, dk});
+    Value o = c.op("dlc.matmul", f32, {qt, state}); // [B, Hkv, G, dv]
+    outs.push_back(c.mul(c.reshape(o, {0, hq, dv}), n.scalar(f32, scale)));
+  }
+  if (c.failed)
+    return failure();
+  Value y;
+  if (outs.empty()) // T = 0: [B, 0, Hq*dv]
+    y = c.reshape(c.cast(q, f32), {0, 0, hq * dv});
+  else
+    y = c.reshape(c.stack(outs, 1), {0, 0, hq * dv});
+  n.outputs = {c.cast(y, io), c.cast(state, stateType)};
+  if (c.failed)
+    return failure();
+  return success();
+}
+
 void registerAttentionOps(OpRegistry &r) {
   r.add("ai.onnx.preview.FlexAttention", 1, importFlexAttention);
   r.add("Attention", 23, importAttention);
   r.add("RotaryEmbedding", 23, importRotaryEmbedding);
+  r.add("LinearAttention", 27, importLinearAttention);
 }
 
 } // namespace dlc::importer
