@@ -203,8 +203,9 @@ FailureOr<Forest> readForest(NodeImporter &n, int64_t features) {
     f.onTrue[m + j] = f.onFalse[m + j] = m + j, f.weight[m + j] = (*weights)[j],
                  f.target[m + j] = t;
   }
-  // Each root: a node, or (both branches the same leaf) the leaf of the root's index,
-  // as the reference implementation reads it. The depth: the longest path to a leaf.
+  // The depth: the longest path from a root to a leaf. (A tree that is one leaf is a root
+  // whose branches both lead to it, as onnxruntime reads it; onnx's reference
+  // implementation takes the leaf numbered like the root node instead.)
   std::vector<int64_t> depthOf(u, -1), state(u, 0); // state: 0 new, 1 on the path, 2 done
   std::function<std::optional<int64_t>(int64_t)> depthFrom =
       [&](int64_t i) -> std::optional<int64_t> {
@@ -225,13 +226,6 @@ FailureOr<Forest> readForest(NodeImporter &n, int64_t features) {
     int64_t ri = r;
     if (ri < 0 || ri >= m)
       return n.error() << "tree_roots entry " << ri << " is not a node", failure();
-    if ((*trueLeafs)[ri] != 0 && (*falseLeafs)[ri] != 0 && (*trueIds)[ri] == (*falseIds)[ri]) {
-      if (ri >= l)
-        return n.error() << "tree_roots entry " << ri << " is a leaf that does not exist",
-               failure();
-      f.roots.push_back(m + ri);
-      continue;
-    }
     auto d = depthFrom(ri);
     if (!d)
       return n.error() << "the tree at root " << ri << " has a cycle", failure();
@@ -241,15 +235,28 @@ FailureOr<Forest> readForest(NodeImporter &n, int64_t features) {
   return f;
 }
 
-/// ONNX-ML's probit: sqrt(2) * erfinv(2x - 1), erfinv as onnxruntime approximates it.
+/// ONNX-ML's probit, sqrt(2) * erfinv(2x - 1), with erfinv as M. Giles' single-precision
+/// polynomials ("Approximating the erfinv function", GPU Computing Gems, 2011): one in
+/// w = -log(1 - y^2) below 5, one in sqrt(w) above (the tails).
 Value probit(Compose &c, Value x) {
   auto s = [&](double v) { return c.scalarLike(x, v); };
+  auto horner = [&](Value w, std::initializer_list<double> coeffs) {
+    Value p;
+    for (double k : coeffs)
+      p = p ? c.add(c.mul(p, w), s(k)) : s(k);
+    return p;
+  };
   Value y = c.sub(c.mul(x, s(2)), s(1));
-  Value sign = c.unary("dlc.sign", y);
-  Value ln = c.unary("dlc.log", c.mul(c.sub(s(1), y), c.add(s(1), y)));
-  Value v = c.add(s(2 / (M_PI * 0.147)), c.mul(ln, s(0.5)));
-  Value v3 = c.sub(c.unary("dlc.sqrt", c.sub(c.mul(v, v), c.mul(ln, s(1 / 0.147)))), v);
-  return c.mul(c.mul(sign, c.unary("dlc.sqrt", v3)), s(M_SQRT2));
+  Value w = c.unary("dlc.neg", c.unary("dlc.log", c.mul(c.sub(s(1), y), c.add(s(1), y))));
+  Value center = horner(c.sub(w, s(2.5)),
+                        {2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06,
+                         0.00021858087, -0.00125372503, -0.00417768164, 0.246640727, 1.50140941});
+  Value tail = horner(c.sub(c.unary("dlc.sqrt", w), s(3)),
+                      {-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844,
+                       0.00573950773, -0.0076224613, 0.00943887047, 1.00167406, 2.83297682});
+  Value inCenter = c.op("dlc.less", c.n.b.getI1Type(), {w, s(5)});
+  Value p = c.op("dlc.where", c.type(x), {inCenter, center, tail});
+  return c.mul(c.mul(p, y), s(M_SQRT2));
 }
 
 LogicalResult importTreeEnsemble(NodeImporter &n) {
@@ -337,13 +344,6 @@ LogicalResult importTreeEnsemble(NodeImporter &n) {
   }
   if (c.failed)
     return failure();
-  if (n.rankOf(idx) == 1) {        // every tree is a leaf: [T] -> [N, T]
-    Value zero = n.scalar(i64, 0); // [N, 1] zeros, whatever X holds (NaN too)
-    Value zeroRow =
-        c.op("dlc.where", i64, {c.op("dlc.isnan", i1, {c.slice(x, 1, 0, 1)}), zero, zero});
-    idx = c.add(zeroRow, c.unsqueeze(idx, 0));
-  }
-
   // Leaves to targets: [N, T, targets] masks, reduced over the trees.
   Value w = gather(table(n, ct, f.weight), idx), tgt = gather(table(n, i64, f.target), idx);
   int64_t agg = n.attrInt("aggregate_function", 1);

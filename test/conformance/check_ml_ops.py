@@ -62,10 +62,13 @@ def random_forest(rng, features, probabilities):
         return i, 0
 
     for _ in range(trees):
+        # Roots are nodes: a tree that is one leaf (a root whose branches both lead to
+        # it) is read differently by onnx's reference (the leaf numbered like the root
+        # node) and onnxruntime (the leaf it leads to, as dlc does).
         r, leaf = grow(int(rng.integers(1, 6)))
-        if leaf:  # a root must be a node: one whose branches are the same leaf
-            nodes.append((0, 0.0, 0, (r, 1), (r, 1), 0))
-            r = len(nodes) - 1
+        while leaf:
+            leaves.pop()
+            r, leaf = grow(int(rng.integers(1, 6)))
         roots.append(r)
     # membership_values follow the MEMBER nodes in node order
     member_iter = iter(members)
@@ -97,15 +100,21 @@ def post(y, kind):
         e = np.exp(y - y.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True)
     if kind == 2:
-        return 1 / (1 + np.exp(-y))
+        with np.errstate(over="ignore"):  # exp(-y) of a MIN start value is inf: 0
+            return 1 / (1 + np.exp(-y))
     if kind == 3:
         e = np.where(y == 0, 0, np.exp(y - y.max(axis=1, keepdims=True)))
         return e / e.sum(axis=1, keepdims=True)
-    if kind == 4:  # sqrt(2) * erfinv(2y - 1), onnxruntime's approximation of erfinv
+    if kind == 4:  # sqrt(2) * erfinv(2y - 1), erfinv as Giles' polynomials
         x = 2 * y - 1
-        ln = np.log((1 - x) * (1 + x))
-        v = 2 / (math.pi * 0.147) + 0.5 * ln
-        return np.sqrt(2) * np.sign(x) * np.sqrt(-v + np.sqrt(v * v - ln / 0.147))
+        w = -np.log((1 - x) * (1 + x))
+        center = np.polyval([2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06,
+                             0.00021858087, -0.00125372503, -0.00417768164, 0.246640727,
+                             1.50140941], w - 2.5)
+        tail = np.polyval([-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844,
+                           0.00573950773, -0.0076224613, 0.00943887047, 1.00167406,
+                           2.83297682], np.sqrt(w) - 3)
+        return np.sqrt(2) * np.where(w < 5, center, tail) * x
     return y
 
 
