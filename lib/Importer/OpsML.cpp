@@ -1,8 +1,8 @@
 //===- OpsML.cpp - Tree ensembles and n-gram counts, composed -------------===//
 //
-// ai.onnx.ml TreeEnsemble (version 5) and TfIdfVectorizer (opset 9), built from
-// gathers, comparisons and reductions over constant tables, so they compile, fuse and
-// run on every target like any other graph.
+// ai.onnx.ml TreeEnsemble (version 5) and TreeEnsembleRegressor (1, 3), and
+// TfIdfVectorizer (opset 9), built from gathers, comparisons and reductions over
+// constant tables, so they compile, fuse and run on every target like any other graph.
 //
 // A tree ensemble walks all trees of all rows at once: one index per (row, tree) into a
 // table where nodes come first and leaves after them (leaves point at themselves), and
@@ -97,34 +97,74 @@ enum class Mode { Leq, Lt, Gte, Gt, Eq, Neq, Member };
 constexpr const char *kModeOps[] = {"dlc.less_or_equal", "dlc.less",  "dlc.greater_or_equal",
                                     "dlc.greater",       "dlc.equal", "dlc.equal"};
 
-/// The ensemble's attributes, validated, in the unified node+leaf index space.
+/// A tree ensemble, validated, as tables over one index space of nodes and leaves
+/// (a leaf's branches point at itself). Leaves hold a value per target: `value` (the
+/// sum of the leaf's weights for SUM/AVERAGE, their min or max for MIN/MAX) and `has`
+/// (whether the leaf has a weight for the target), both [size x targets].
 struct Forest {
-  int64_t nodes = 0, leaves = 0, targets = 0, depth = 0;
-  std::vector<double> feature, split, mode, onTrue, onFalse, missingTrue, weight, target;
+  int64_t targets = 0, depth = 0;
+  std::vector<double> feature, split, mode, onTrue, onFalse, missingTrue, isLeaf;
+  std::vector<double> value, has;
   std::vector<double> roots;
   std::vector<std::vector<double>> members; // per index: the MEMBER set (empty elsewhere)
+  /// NaN takes the true branch iff missingTrue, whatever the mode (TreeEnsembleRegressor);
+  /// otherwise the comparison's result or missingTrue (TreeEnsemble).
+  bool nanByFlagOnly = false;
+
+  int64_t size() const { return feature.size(); }
+  void resize(int64_t u, int64_t k) {
+    targets = k;
+    feature.assign(u, 0), split.assign(u, 0), mode.assign(u, 0), missingTrue.assign(u, 0);
+    isLeaf.assign(u, 0), members.assign(u, {}), onTrue.assign(u, 0), onFalse.assign(u, 0);
+    value.assign(u * k, 0), has.assign(u * k, 0);
+  }
+  /// Adds weight `w` for target `t` to leaf `i` under aggregation `agg` (0..3).
+  void addWeight(int64_t i, int64_t t, double w, int64_t agg) {
+    double &v = value[i * targets + t];
+    bool first = has[i * targets + t] == 0;
+    v = first ? w : agg == 2 ? std::min(v, w) : agg == 3 ? std::max(v, w) : v + w;
+    has[i * targets + t] = 1;
+  }
+  /// The longest root-to-leaf path, or failure (reported) on a cycle.
+  LogicalResult findDepth(NodeImporter &n) {
+    std::vector<int64_t> depthOf(size(), -1), state(size(), 0); // 0 new, 1 on path, 2 done
+    std::function<std::optional<int64_t>(int64_t)> from = [&](int64_t i) -> std::optional<int64_t> {
+      if (isLeaf[i])
+        return 0;
+      if (state[i] == 2)
+        return depthOf[i];
+      if (state[i] == 1)
+        return std::nullopt;
+      state[i] = 1;
+      auto a = from(onTrue[i]), b = from(onFalse[i]);
+      if (!a || !b)
+        return std::nullopt;
+      state[i] = 2;
+      return depthOf[i] = 1 + std::max(*a, *b);
+    };
+    for (double r : roots) {
+      auto d = from(r);
+      if (!d)
+        return n.error() << "the tree at node " << (int64_t)r << " has a cycle", failure();
+      depth = std::max(depth, *d);
+    }
+    return success();
+  }
 };
 
-FailureOr<Forest> readForest(NodeImporter &n, int64_t features) {
-  Forest f;
-  auto ints = [&](const char *name, bool required) -> std::optional<std::vector<double>> {
-    auto v = n.attrInts(name);
-    if (!v) {
-      if (required)
-        n.error() << "attribute '" << name << "' is required";
-      return required ? std::nullopt : std::optional<std::vector<double>>(std::vector<double>());
-    }
-    return std::vector<double>(v->begin(), v->end());
-  };
-  auto tensor = [&](const char *name, bool required) -> std::optional<std::vector<double>> {
-    const onnx::AttributeProto *a = n.attr(name);
-    if (!a) {
-      if (required)
-        n.error() << "attribute '" << name << "' is required";
-      return required ? std::nullopt : std::optional<std::vector<double>>(std::vector<double>());
-    }
-    if (!a->has_t())
-      return n.error() << "attribute '" << name << "' must be a tensor", std::nullopt;
+/// A repeated attribute of numbers: the ints or floats `name`, or the tensor
+/// `name_as_tensor` (or `name` itself a tensor); empty when absent and not required.
+std::optional<std::vector<double>> numbers(NodeImporter &n, const std::string &name,
+                                           bool required) {
+  const onnx::AttributeProto *a = n.attr(name);
+  if (!a)
+    a = n.attr(name + "_as_tensor");
+  if (!a) {
+    if (required)
+      n.error() << "attribute '" << name << "' is required";
+    return required ? std::nullopt : std::optional<std::vector<double>>(std::vector<double>());
+  }
+  if (a->has_t()) {
     auto e = n.parseTensor(a->t());
     if (failed(e))
       return std::nullopt;
@@ -132,13 +172,22 @@ FailureOr<Forest> readForest(NodeImporter &n, int64_t features) {
     if (!v)
       n.error() << "attribute '" << name << "' must hold numbers";
     return v;
-  };
-  auto featureIds = ints("nodes_featureids", true), trueIds = ints("nodes_truenodeids", true),
-       falseIds = ints("nodes_falsenodeids", true), trueLeafs = ints("nodes_trueleafs", true),
-       falseLeafs = ints("nodes_falseleafs", true), targetIds = ints("leaf_targetids", true),
-       roots = ints("tree_roots", true), missing = ints("nodes_missing_value_tracks_true", false);
-  auto splits = tensor("nodes_splits", true), modes = tensor("nodes_modes", true),
-       weights = tensor("leaf_weights", true), members = tensor("membership_values", false);
+  }
+  if (a->ints_size())
+    return std::vector<double>(a->ints().begin(), a->ints().end());
+  return std::vector<double>(a->floats().begin(), a->floats().end());
+}
+
+FailureOr<Forest> readForest(NodeImporter &n, int64_t features, int64_t agg) {
+  Forest f;
+  auto need = [&](const char *name) { return numbers(n, name, true); };
+  auto featureIds = need("nodes_featureids"), trueIds = need("nodes_truenodeids"),
+       falseIds = need("nodes_falsenodeids"), trueLeafs = need("nodes_trueleafs"),
+       falseLeafs = need("nodes_falseleafs"), targetIds = need("leaf_targetids"),
+       roots = need("tree_roots"), splits = need("nodes_splits"), modes = need("nodes_modes"),
+       weights = need("leaf_weights");
+  auto missing = numbers(n, "nodes_missing_value_tracks_true", false),
+       members = numbers(n, "membership_values", false);
   if (!featureIds || !trueIds || !falseIds || !trueLeafs || !falseLeafs || !targetIds || !roots ||
       !missing || !splits || !modes || !weights || !members)
     return failure();
@@ -152,16 +201,12 @@ FailureOr<Forest> readForest(NodeImporter &n, int64_t features) {
     return n.error() << "leaf_targetids and leaf_weights must have the same length", failure();
   if (roots->empty())
     return n.error() << "tree_roots must not be empty", failure();
-  f.targets = n.attrInt("n_targets", 0);
-  if (f.targets <= 0 || f.targets > (1 << 20))
+  int64_t k = n.attrInt("n_targets", 0);
+  if (k <= 0 || k > (1 << 20))
     return n.error() << "n_targets must be in [1, 2^20]", failure();
-  if (failed(n.checkConstantSize(m + l, "the tree ensemble")))
+  if (failed(n.checkConstantSize((m + l) * k, "the tree ensemble's leaf table")))
     return failure();
-  f.nodes = m, f.leaves = l;
-  int64_t u = m + l;
-  f.feature.assign(u, 0), f.split.assign(u, 0), f.mode.assign(u, 0), f.missingTrue.assign(u, 0);
-  f.weight.assign(u, 0), f.target.assign(u, 0), f.members.assign(u, {});
-  f.onTrue.resize(u), f.onFalse.resize(u);
+  f.resize(m + l, k);
   size_t nextMember = 0;
   for (int64_t i = 0; i < m; ++i) {
     double md = (*modes)[i];
@@ -197,41 +242,114 @@ FailureOr<Forest> readForest(NodeImporter &n, int64_t features) {
   }
   for (int64_t j = 0; j < l; ++j) {
     int64_t t = (*targetIds)[j];
-    if (t < 0 || t >= f.targets)
+    if (t < 0 || t >= k)
       return n.error() << "leaf_targetids[" << j << "] = " << t << " is not below n_targets",
              failure();
-    f.onTrue[m + j] = f.onFalse[m + j] = m + j, f.weight[m + j] = (*weights)[j],
-                 f.target[m + j] = t;
+    f.isLeaf[m + j] = 1, f.onTrue[m + j] = f.onFalse[m + j] = m + j;
+    f.addWeight(m + j, t, (*weights)[j], agg);
   }
-  // The depth: the longest path from a root to a leaf. (A tree that is one leaf is a root
-  // whose branches both lead to it, as onnxruntime reads it; onnx's reference
-  // implementation takes the leaf numbered like the root node instead.)
-  std::vector<int64_t> depthOf(u, -1), state(u, 0); // state: 0 new, 1 on the path, 2 done
-  std::function<std::optional<int64_t>(int64_t)> depthFrom =
-      [&](int64_t i) -> std::optional<int64_t> {
-    if (i >= m)
-      return 0;
-    if (state[i] == 2)
-      return depthOf[i];
-    if (state[i] == 1)
-      return std::nullopt; // a cycle
-    state[i] = 1;
-    auto a = depthFrom(f.onTrue[i]), b = depthFrom(f.onFalse[i]);
-    if (!a || !b)
-      return std::nullopt;
-    state[i] = 2;
-    return depthOf[i] = 1 + std::max(*a, *b);
-  };
+  // A tree that is one leaf is a root whose branches both lead to it: it ends there, as
+  // onnxruntime reads it (onnx's reference takes the leaf numbered like the root node).
   for (double r : *roots) {
-    int64_t ri = r;
-    if (ri < 0 || ri >= m)
-      return n.error() << "tree_roots entry " << ri << " is not a node", failure();
-    auto d = depthFrom(ri);
-    if (!d)
-      return n.error() << "the tree at root " << ri << " has a cycle", failure();
-    f.depth = std::max(f.depth, *d);
-    f.roots.push_back(ri);
+    if (r < 0 || r >= m)
+      return n.error() << "tree_roots entry " << (int64_t)r << " is not a node", failure();
+    f.roots.push_back(r);
   }
+  if (failed(f.findDepth(n)))
+    return failure();
+  return f;
+}
+
+/// TreeEnsembleRegressor/Classifier's nodes (ids per tree, LEAF among the modes) and
+/// their (tree, node, target, weight) entries, as a Forest: `prefix` is "target" or
+/// "class". Each tree's root is its first node, as onnx's reference reads it.
+FailureOr<Forest> readLegacyForest(NodeImporter &n, int64_t features, int64_t targets, int64_t agg,
+                                   llvm::StringRef prefix) {
+  Forest f;
+  f.nanByFlagOnly = true;
+  auto need = [&](const std::string &name) { return numbers(n, name, true); };
+  auto treeIds = need("nodes_treeids"), nodeIds = need("nodes_nodeids"),
+       featureIds = need("nodes_featureids"), values = need("nodes_values"),
+       trueIds = need("nodes_truenodeids"), falseIds = need("nodes_falsenodeids");
+  auto missing = numbers(n, "nodes_missing_value_tracks_true", false);
+  std::string p = prefix.str();
+  auto wTrees = need(p + "_treeids"), wNodes = need(p + "_nodeids"), wIds = need(p + "_ids"),
+       wWeights = need(p + "_weights");
+  const onnx::AttributeProto *modes = n.attr("nodes_modes");
+  if (!treeIds || !nodeIds || !featureIds || !values || !trueIds || !falseIds || !missing ||
+      !wTrees || !wNodes || !wIds || !wWeights)
+    return failure();
+  if (!modes)
+    return n.error() << "attribute 'nodes_modes' is required", failure();
+  int64_t m = treeIds->size();
+  if ((int64_t)nodeIds->size() != m || (int64_t)featureIds->size() != m ||
+      (int64_t)values->size() != m || (int64_t)trueIds->size() != m ||
+      (int64_t)falseIds->size() != m || modes->strings_size() != m ||
+      (!missing->empty() && (int64_t)missing->size() != m))
+    return n.error() << "the nodes_* attributes must all have " << m << " entries", failure();
+  int64_t w = wTrees->size();
+  if ((int64_t)wNodes->size() != w || (int64_t)wIds->size() != w || (int64_t)wWeights->size() != w)
+    return n.error() << "the " << p << "_* attributes must all have " << w << " entries", failure();
+  if (m == 0)
+    return n.error() << "the ensemble has no nodes", failure();
+  if (failed(n.checkConstantSize(m * targets, "the tree ensemble's leaf table")))
+    return failure();
+  f.resize(m, targets);
+  std::map<std::pair<int64_t, int64_t>, int64_t> index; // (tree, node id) -> index
+  std::map<int64_t, int64_t> rootOf;                    // tree -> its first node
+  for (int64_t i = 0; i < m; ++i) {
+    int64_t tree = (*treeIds)[i];
+    if (!index.emplace(std::make_pair(tree, (int64_t)(*nodeIds)[i]), i).second)
+      return n.error() << "node " << (int64_t)(*nodeIds)[i] << " of tree " << tree
+                       << " is defined twice",
+             failure();
+    rootOf.emplace(tree, i);
+  }
+  static const llvm::StringRef kModes[] = {"BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE",
+                                           "BRANCH_GT",  "BRANCH_EQ", "BRANCH_NEQ"};
+  for (int64_t i = 0; i < m; ++i) {
+    llvm::StringRef mode = modes->strings(i);
+    if (mode == "LEAF") {
+      f.isLeaf[i] = 1, f.onTrue[i] = f.onFalse[i] = i;
+      continue;
+    }
+    auto it = llvm::find(kModes, mode);
+    if (it == std::end(kModes))
+      return n.error() << "nodes_modes[" << i << "] = '" << mode << "' is not a mode", failure();
+    int64_t fi = (*featureIds)[i];
+    if (fi < 0 || fi >= features)
+      return n.error() << "nodes_featureids[" << i << "] = " << fi << " is not a feature of X ("
+                       << features << ")",
+             failure();
+    int64_t tree = (*treeIds)[i];
+    auto child = [&](double id) -> std::optional<double> {
+      auto c = index.find({tree, (int64_t)id});
+      if (c == index.end())
+        return n.error() << "node " << (int64_t)(*nodeIds)[i] << " of tree " << tree
+                         << " branches to node " << (int64_t)id << ", which the tree lacks",
+               std::nullopt;
+      return c->second;
+    };
+    auto t = child((*trueIds)[i]), e = child((*falseIds)[i]);
+    if (!t || !e)
+      return failure();
+    f.feature[i] = fi, f.split[i] = (*values)[i], f.mode[i] = it - std::begin(kModes);
+    f.onTrue[i] = *t, f.onFalse[i] = *e;
+    f.missingTrue[i] = missing->empty() ? 0 : (*missing)[i];
+  }
+  for (int64_t j = 0; j < w; ++j) {
+    auto leaf = index.find({(int64_t)(*wTrees)[j], (int64_t)(*wNodes)[j]});
+    int64_t t = (*wIds)[j];
+    if (leaf == index.end() || !f.isLeaf[leaf->second])
+      return n.error() << p << " entry " << j << " names no leaf", failure();
+    if (t < 0 || t >= targets)
+      return n.error() << p << "_ids[" << j << "] = " << t << " is out of range", failure();
+    f.addWeight(leaf->second, t, (*wWeights)[j], agg);
+  }
+  for (auto [tree, root] : rootOf)
+    f.roots.push_back(root);
+  if (failed(f.findDepth(n)))
+    return failure();
   return f;
 }
 
@@ -259,31 +377,20 @@ Value probit(Compose &c, Value x) {
   return c.mul(c.mul(p, y), s(M_SQRT2));
 }
 
-LogicalResult importTreeEnsemble(NodeImporter &n) {
-  if (failed(n.requireInputs(1)))
-    return failure();
-  Compose c{n};
-  Value x = n.input(0);
-  Type io = n.elementType(x);
-  if (!isa<FloatType>(io))
-    return n.error() << "X must be a float tensor";
-  SymShape xs = n.shapeOf(x);
-  if (xs.size() != 2)
-    return n.error() << "X must be 2-D [N, F]";
-  auto features = constDim(xs[1]);
-  if (!features || *features == 0)
-    return n.error() << "X needs a static, nonzero feature count";
-  auto forest = readForest(n, *features);
-  if (failed(forest))
-    return failure();
-  const Forest &f = *forest;
-  Type ct = io.isF64() ? io : n.b.getF32Type(), i64 = n.b.getI64Type(), i1 = n.b.getI1Type();
-  x = c.cast(x, ct);
+/// The ensemble's scores [N, targets] for x [N, F] (in x's type): every (row, tree)
+/// walked level by level, the leaves reduced by `agg` (0 AVERAGE, 1 SUM, 2 MIN, 3 MAX;
+/// a target no leaf reaches keeps `big` or -`big`), `base` added (when given), the
+/// post transform `post` (0..4) applied. Null after a failure.
+Value evaluateForest(Compose &c, const Forest &f, Value x, int64_t agg, int64_t post, double big,
+                     Value base) {
+  NodeImporter &n = c.n;
+  Type ct = c.type(x), i64 = n.b.getI64Type(), i1 = n.b.getI1Type();
 
   // Which comparisons the nodes use; per index a flag for each when several do.
   std::vector<bool> used(7, false);
-  for (int64_t i = 0; i < f.nodes; ++i)
-    used[(int)f.mode[i]] = true;
+  for (int64_t i = 0; i < f.size(); ++i)
+    if (!f.isLeaf[i])
+      used[(int)f.mode[i]] = true;
   int distinct = llvm::count(used, true);
   bool anyMissing = llvm::any_of(f.missingTrue, [](double v) { return v != 0; });
   size_t setSize = 0;
@@ -325,7 +432,11 @@ LogicalResult importTreeEnsemble(NodeImporter &n) {
         hit = c.op("dlc.and", i1, {hit, c.op("dlc.equal", i1, {modeAt, n.scalar(i64, md)})});
       cond = cond ? c.op("dlc.or", i1, {cond, hit}) : hit;
     }
-    if (missingT)
+    if (f.nanByFlagOnly) // NaN: the flag alone decides
+      cond = c.op(
+          "dlc.where", i1,
+          {c.op("dlc.isnan", i1, {xv}), missingT ? gather(missingT, idx) : n.scalar(i1, 0), cond});
+    else if (missingT)
       cond =
           c.op("dlc.or", i1,
                {cond, c.op("dlc.and", i1, {c.op("dlc.isnan", i1, {xv}), gather(missingT, idx)})});
@@ -343,33 +454,32 @@ LogicalResult importTreeEnsemble(NodeImporter &n) {
     idx = condition(idx, xv);
   }
   if (c.failed)
-    return failure();
-  // Leaves to targets: [N, T, targets] masks, reduced over the trees.
-  Value w = gather(table(n, ct, f.weight), idx), tgt = gather(table(n, i64, f.target), idx);
-  int64_t agg = n.attrInt("aggregate_function", 1);
-  if (agg < 0 || agg > 3)
-    return n.error() << "aggregate_function must be 0 (AVERAGE), 1 (SUM), 2 (MIN) or 3 (MAX)";
-  std::vector<double> iota(f.targets);
-  for (int64_t t = 0; t < f.targets; ++t)
-    iota[t] = t;
-  Value mask = c.op("dlc.equal", i1, {c.unsqueeze(tgt, 2), table(n, i64, iota)});
-  Value w3 = c.unsqueeze(w, 2), y;
+    return nullptr;
+  if (n.rankOf(idx) == 1) {        // every tree is a leaf: [T] -> [N, T]
+    Value zero = n.scalar(i64, 0); // [N, 1] zeros, whatever X holds (NaN too)
+    Value zeroRow =
+        c.op("dlc.where", i64, {c.op("dlc.isnan", i1, {c.slice(x, 1, 0, 1)}), zero, zero});
+    idx = c.add(zeroRow, c.unsqueeze(idx, 0));
+  }
+  // Leaves to targets: [N, T, targets] rows of the leaf tables, reduced over the trees.
+  auto leafTable = [&](Type t, const std::vector<double> &v) {
+    return c.reshape(table(n, t, v), {f.size(), f.targets});
+  };
+  Value rows = gather(leafTable(ct, f.value), idx), y;
   if (agg <= 1) {
-    y = c.reduce("dlc.reduce_sum", c.op("dlc.where", ct, {mask, w3, c.scalarLike(w, 0)}), {1},
-                 false);
+    y = c.reduce("dlc.reduce_sum", rows, {1}, false);
     if (agg == 0)
       y = c.div(y, c.scalarLike(y, (double)f.roots.size()));
   } else {
     // Targets no leaf reaches keep the start value: the type's largest (MIN) or lowest (MAX).
-    double big =
-        ct.isF64() ? std::numeric_limits<double>::max() : std::numeric_limits<float>::max();
-    if (io.isF16())
-      big = 65504.0;
-    Value fill = c.scalarLike(w, agg == 2 ? big : -big);
+    Value has = gather(leafTable(i1, f.has), idx);
+    Value fill = c.scalarLike(rows, agg == 2 ? big : -big);
     y = c.reduce(agg == 2 ? "dlc.reduce_min" : "dlc.reduce_max",
-                 c.op("dlc.where", ct, {mask, w3, fill}), {1}, false);
+                 c.op("dlc.where", ct, {has, rows, fill}), {1}, false);
   }
-  switch (n.attrInt("post_transform", 0)) {
+  if (base)
+    y = c.add(y, base);
+  switch (post) {
   case 0:
     break;
   case 1:
@@ -389,11 +499,85 @@ LogicalResult importTreeEnsemble(NodeImporter &n) {
   case 4:
     y = probit(c, y);
     break;
-  default:
+  }
+  return y;
+}
+
+/// aggregate_function / post_transform given as strings (the older ai.onnx.ml ops).
+std::optional<int64_t> enumIndex(llvm::StringRef v, llvm::ArrayRef<llvm::StringRef> names) {
+  auto it = llvm::find(names, v);
+  return it == names.end() ? std::nullopt : std::optional<int64_t>(it - names.begin());
+}
+constexpr llvm::StringRef kAggregates[] = {"AVERAGE", "SUM", "MIN", "MAX"};
+constexpr llvm::StringRef kPosts[] = {"NONE", "SOFTMAX", "LOGISTIC", "SOFTMAX_ZERO", "PROBIT"};
+
+/// X as a validated [N, F] with a static F, or failure (reported).
+FailureOr<int64_t> featureCount(NodeImporter &n, Value x) {
+  SymShape xs = n.shapeOf(x);
+  if (xs.size() != 2)
+    return n.error() << "X must be 2-D [N, F]", failure();
+  auto features = constDim(xs[1]);
+  if (!features || *features == 0)
+    return n.error() << "X needs a static, nonzero feature count", failure();
+  return *features;
+}
+
+LogicalResult importTreeEnsemble(NodeImporter &n) {
+  if (failed(n.requireInputs(1)))
+    return failure();
+  Compose c{n};
+  Value x = n.input(0);
+  Type io = n.elementType(x);
+  if (!isa<FloatType>(io))
+    return n.error() << "X must be a float tensor";
+  auto features = featureCount(n, x);
+  if (failed(features))
+    return failure();
+  int64_t agg = n.attrInt("aggregate_function", 1), post = n.attrInt("post_transform", 0);
+  if (agg < 0 || agg > 3)
+    return n.error() << "aggregate_function must be 0 (AVERAGE), 1 (SUM), 2 (MIN) or 3 (MAX)";
+  if (post < 0 || post > 4)
     return n.error() << "post_transform must be 0..4 (NONE, SOFTMAX, LOGISTIC, SOFTMAX_ZERO, "
                         "PROBIT)";
-  }
+  auto forest = readForest(n, *features, agg);
+  if (failed(forest))
+    return failure();
+  Type ct = io.isF64() ? io : n.b.getF32Type();
+  double big = io.isF64()   ? std::numeric_limits<double>::max()
+               : io.isF16() ? 65504.0
+                            : std::numeric_limits<float>::max();
+  Value y = evaluateForest(c, *forest, c.cast(x, ct), agg, post, big, nullptr);
   return c.result(c.cast(y, io));
+}
+
+/// TreeEnsembleRegressor (ai.onnx.ml 1 and 3): float scores [N, n_targets], computed in
+/// float32 from float, double or integer X; base_values added after the aggregation.
+LogicalResult importTreeEnsembleRegressor(NodeImporter &n) {
+  if (failed(n.requireInputs(1)))
+    return failure();
+  Compose c{n};
+  Value x = n.input(0);
+  auto features = featureCount(n, x);
+  if (failed(features))
+    return failure();
+  auto agg = enumIndex(n.attrString("aggregate_function", "SUM"), kAggregates);
+  auto post = enumIndex(n.attrString("post_transform", "NONE"), kPosts);
+  if (!agg || !post)
+    return n.error() << "aggregate_function must be AVERAGE, SUM, MIN or MAX and post_transform "
+                        "NONE, SOFTMAX, LOGISTIC, SOFTMAX_ZERO or PROBIT";
+  int64_t targets = n.attrInt("n_targets", 0);
+  if (targets <= 0 || targets > (1 << 20))
+    return n.error() << "n_targets must be in [1, 2^20]";
+  auto forest = readLegacyForest(n, *features, targets, *agg, "target");
+  auto baseValues = numbers(n, "base_values", false);
+  if (failed(forest) || !baseValues)
+    return failure();
+  if (!baseValues->empty() && (int64_t)baseValues->size() != targets)
+    return n.error() << "base_values must have n_targets entries";
+  Type f32 = n.b.getF32Type();
+  Value base = baseValues->empty() ? Value() : table(n, f32, *baseValues);
+  return c.result(evaluateForest(c, *forest, c.cast(x, f32), *agg, *post,
+                                 std::numeric_limits<float>::max(), base));
 }
 
 LogicalResult importTfIdfVectorizer(NodeImporter &n) {
@@ -510,6 +694,7 @@ LogicalResult importTfIdfVectorizer(NodeImporter &n) {
 
 void registerMLOps(OpRegistry &r) {
   r.add("ai.onnx.ml.TreeEnsemble", 1, importTreeEnsemble);
+  r.add("ai.onnx.ml.TreeEnsembleRegressor", 1, importTreeEnsembleRegressor);
   r.add("TfIdfVectorizer", 9, importTfIdfVectorizer);
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Randomized checks of the composed TreeEnsemble, TfIdfVectorizer and LinearAttention
+"""Randomized checks of the composed TreeEnsemble(Regressor), TfIdfVectorizer and LinearAttention
 against onnx's reference implementation (onnx 1.23.2, the node-test venv).
 
 The node tests hold two tree ensembles, seven n-gram counts and a dozen linear
@@ -138,6 +138,61 @@ def tree_case(rng):
     return f"tree_ensemble agg={aggregate} post={kind} targets={targets}", m, {"X": x}, [y]
 
 
+def regressor_case(rng):
+    """TreeEnsembleRegressor (ai.onnx.ml 3): per-tree node ids, LEAF nodes, leaves with
+    one or two weighted targets, base values; the reference computes post_transform NONE."""
+    features = int(rng.integers(1, 5))
+    targets = int(rng.integers(1, 4))
+    modes = ["BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT", "BRANCH_EQ", "BRANCH_NEQ"]
+    a = {k: [] for k in ("nodes_treeids", "nodes_nodeids", "nodes_featureids", "nodes_values",
+                         "nodes_modes", "nodes_truenodeids", "nodes_falsenodeids",
+                         "nodes_missing_value_tracks_true", "target_treeids", "target_nodeids",
+                         "target_ids", "target_weights")}
+    for tree in range(int(rng.integers(1, 5))):
+        count = [0]
+
+        def grow(depth):
+            nid = count[0]
+            count[0] += 1
+            pos = len(a["nodes_treeids"])
+            for k in ("nodes_treeids", "nodes_nodeids", "nodes_featureids", "nodes_values",
+                      "nodes_modes", "nodes_truenodeids", "nodes_falsenodeids",
+                      "nodes_missing_value_tracks_true"):
+                a[k].append(0.0 if k == "nodes_values" else 0)
+            a["nodes_treeids"][pos], a["nodes_nodeids"][pos] = tree, nid
+            if depth == 0 or rng.random() < 0.25:
+                a["nodes_modes"][pos] = "LEAF"
+                for t in rng.choice(targets, size=int(rng.integers(1, min(2, targets) + 1)),
+                                    replace=False):
+                    a["target_treeids"].append(tree)
+                    a["target_nodeids"].append(nid)
+                    a["target_ids"].append(int(t))
+                    a["target_weights"].append(float(rng.normal()))
+                return nid
+            a["nodes_modes"][pos] = str(rng.choice(modes))
+            a["nodes_featureids"][pos] = int(rng.integers(0, features))
+            a["nodes_values"][pos] = float(np.round(rng.normal(), 1))
+            a["nodes_missing_value_tracks_true"][pos] = int(rng.random() < 0.5)
+            a["nodes_truenodeids"][pos] = grow(depth - 1)
+            a["nodes_falsenodeids"][pos] = grow(depth - 1)
+            return nid
+
+        grow(int(rng.integers(0, 5)))
+    aggregate = str(rng.choice(["SUM", "AVERAGE", "MIN", "MAX"]))
+    rows = int(rng.integers(1, 7))
+    x = np.round(rng.normal(size=(rows, features)), 1).astype(np.float32)
+    x[rng.random(size=x.shape) < 0.1] = np.nan
+    node = helper.make_node("TreeEnsembleRegressor", ["X"], ["Y"], domain="ai.onnx.ml",
+                            n_targets=targets, aggregate_function=aggregate,
+                            base_values=[float(v) for v in np.round(rng.normal(size=targets), 2)],
+                            **a)
+    m = model(node, [helper.make_tensor_value_info("X", TensorProto.FLOAT, [None, features])],
+              [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)],
+              [("", 21), ("ai.onnx.ml", 3)])
+    (y,) = ReferenceEvaluator(m).run(None, {"X": x})
+    return f"tree_ensemble_regressor agg={aggregate} targets={targets}", m, {"X": x}, [y]
+
+
 def tfidf_case(rng):
     vocab = int(rng.integers(2, 6))
     cols = int(rng.integers(1, 9))
@@ -245,7 +300,7 @@ def main():
     rng = np.random.default_rng(args.seed)
     passed = failed = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for make in (tree_case, tfidf_case, linear_attention_case):
+        for make in (tree_case, regressor_case, tfidf_case, linear_attention_case):
             done = 0
             while done < args.cases:
                 case = make(rng)
