@@ -38,15 +38,16 @@ fi
 cmake --build build
 
 # The node tests of the newest onnx release, generated: its wheel no longer ships them.
-# They need that onnx, so it gets its own venv (.venv-node-tests) beside the pinned one.
+# They need that onnx, so it gets its own venv (.venv-node-tests) beside the pinned one;
+# check_ml_ops.py (ctest ml-ops-random) runs its reference implementation too.
 node_onnx=$(sed -n 's/^onnx==//p' test/conformance/requirements-node-tests.txt)
 node_tests=build/node-tests/onnx-$node_onnx
+if ! .venv-node-tests/bin/python -c "import onnx; assert onnx.__version__ == '$node_onnx'" 2>/dev/null; then
+  echo "setup: creating .venv-node-tests (onnx $node_onnx) for the node-test generator"
+  python3 -m venv .venv-node-tests
+  .venv-node-tests/bin/pip install -q --disable-pip-version-check \
+    -r test/conformance/requirements-node-tests.txt
+fi
 if [ "$(cat "$node_tests/VERSION" 2>/dev/null)" != "$node_onnx" ]; then
-  if ! .venv-node-tests/bin/python -c "import onnx; assert onnx.__version__ == '$node_onnx'" 2>/dev/null; then
-    echo "setup: creating .venv-node-tests (onnx $node_onnx) for the node-test generator"
-    python3 -m venv .venv-node-tests
-    .venv-node-tests/bin/pip install -q --disable-pip-version-check \
-      -r test/conformance/requirements-node-tests.txt
-  fi
   .venv-node-tests/bin/python -W ignore test/conformance/generate_node_tests.py "$node_tests"
 fi
