@@ -71,6 +71,16 @@ std::optional<std::vector<double>> asDoubles(ElementsAttr a) {
   return out;
 }
 
+/// A 1-D constant of integer type `t` (values wrap to its width).
+Value intTable(NodeImporter &n, Type t, llvm::ArrayRef<int64_t> values) {
+  auto type = RankedTensorType::get({(int64_t)values.size()}, t);
+  unsigned bits = t.getIntOrFloatBitWidth();
+  SmallVector<APInt> ints;
+  for (int64_t v : values)
+    ints.push_back(APInt(bits, (uint64_t)v, /*isSigned=*/true, /*implicitTrunc=*/true));
+  return n.constant(DenseElementsAttr::get(type, ints));
+}
+
 /// A 1-D constant of `t` (a float or integer type).
 Value table(NodeImporter &n, Type t, llvm::ArrayRef<double> values) {
   auto type = RankedTensorType::get({(int64_t)values.size()}, t);
@@ -86,11 +96,8 @@ Value table(NodeImporter &n, Type t, llvm::ArrayRef<double> values) {
       b.push_back(v != 0);
     return n.constant(DenseElementsAttr::get(type, ArrayRef(b)));
   }
-  unsigned bits = t.getIntOrFloatBitWidth();
-  SmallVector<APInt> ints;
-  for (double v : values)
-    ints.push_back(APInt(bits, (uint64_t)(int64_t)v, /*isSigned=*/true, /*implicitTrunc=*/true));
-  return n.constant(DenseElementsAttr::get(type, ints));
+  std::vector<int64_t> ints(values.begin(), values.end());
+  return intTable(n, t, ints);
 }
 
 enum class Mode { Leq, Lt, Gte, Gt, Eq, Neq, Member };
@@ -617,6 +624,12 @@ LogicalResult importTfIdfVectorizer(NodeImporter &n) {
     return n.error() << "weights must have one entry per output index (" << outSize << ")";
 
   // The pool's n-grams by length: tuple -> output index (a repeated tuple keeps its last).
+  // The pool holds no n-gram longer than ngram_counts has entries; an n-gram with a value
+  // X's type cannot hold never matches and is left out.
+  maxN = std::min<int64_t>(maxN, counts->size());
+  auto representable = [&](int64_t v) {
+    return et.isInteger(64) || (v >= INT32_MIN && v <= INT32_MAX);
+  };
   std::vector<std::map<std::vector<int64_t>, int64_t>> grams(maxN + 1);
   int64_t id = 0;
   for (size_t i = 0; i < counts->size(); ++i) {
@@ -627,7 +640,8 @@ LogicalResult importTfIdfVectorizer(NodeImporter &n) {
     for (int64_t p = start; p + len <= end; p += len, ++id) {
       if (id >= (int64_t)indexes->size())
         return n.error() << "ngram_indexes has fewer entries than the pool has n-grams";
-      if (len >= minN && len <= maxN)
+      if (len >= minN && len <= maxN &&
+          std::all_of(pool->begin() + p, pool->begin() + p + len, representable))
         grams[len][std::vector<int64_t>(pool->begin() + p, pool->begin() + p + len)] =
             (*indexes)[id];
     }
@@ -640,7 +654,7 @@ LogicalResult importTfIdfVectorizer(NodeImporter &n) {
     if (g.empty())
       continue;
     int64_t p = g.size();
-    std::vector<std::vector<double>> columns(len);
+    std::vector<std::vector<int64_t>> columns(len); // exact: pool ids may pass 2^53
     std::vector<float> onehot(p * outSize, 0.0f);
     int64_t k = 0;
     for (const auto &[tuple, index] : g) {
@@ -656,7 +670,7 @@ LogicalResult importTfIdfVectorizer(NodeImporter &n) {
       Value match;
       for (int64_t j = 0; j < len; ++j) {
         Value col = c.unsqueeze(c.slice(rows, 1, j * d, j * d + windows), 2); // [B, W, 1]
-        Value eq = c.op("dlc.equal", i1, {col, table(n, et, columns[j])});    // [B, W, P]
+        Value eq = c.op("dlc.equal", i1, {col, intTable(n, et, columns[j])}); // [B, W, P]
         match = match ? c.op("dlc.and", i1, {match, eq}) : eq;
       }
       Value sum = c.reduce("dlc.reduce_sum", c.cast(match, f32), {1}, false); // [B, P]
