@@ -437,7 +437,7 @@ LogicalResult importLinearAttention(NodeImporter &n) {
   if (scale == 0.0)
     scale = 1.0 / std::sqrt((double)dk);
 
-  Value state = past ? c.cast(past, f32) : Value();
+  Value state = past ? c.cast(past, f32) : Value(), scaleT = n.scalar(f32, scale);
   SmallVector<Value> outs;
   for (int64_t i = 0; i < *steps; ++i) {
     Value kt = c.take(k4, 1, i), vt = c.take(v4, 1, i); // [B, Hkv, dk | dv]
@@ -454,7 +454,7 @@ LogicalResult importLinearAttention(NodeImporter &n) {
     state = state ? c.add(state, outer) : outer;
     Value qt = c.reshape(c.take(q4, 1, i), {0, hkv, group, dk});
     Value o = c.op("dlc.matmul", f32, {qt, state}); // [B, Hkv, G, dv]
-    outs.push_back(c.mul(c.reshape(o, {0, hq, dv}), n.scalar(f32, scale)));
+    outs.push_back(c.mul(c.reshape(o, {0, hq, dv}), scaleT));
   }
   if (c.failed)
     return failure();
