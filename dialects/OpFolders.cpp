@@ -8,6 +8,7 @@
 #include "dialects/DlcDialect.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
 #include <cmath>
@@ -128,6 +129,296 @@ SmallVector<int64_t> unflatten(int64_t i, ArrayRef<int64_t> shape) {
 
 } // namespace
 
+//===----------------------------------------------------------------------===//
+// Elementwise arithmetic on small constants (shape computations)
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// A scalar of a folded computation: doubles for floats, int64 for integers.
+struct Num {
+  double f = 0;
+  int64_t i = 0;
+};
+
+Num numAt(DenseElementsAttr d, int64_t k, bool isFloat) {
+  Num n;
+  if (d.isSplat())
+    k = 0;
+  if (isFloat)
+    n.f = d.getValues<APFloat>()[k].convertToDouble();
+  else if (d.getElementType().isInteger(1))
+    n.i = d.getValues<bool>()[k];
+  else if (d.getElementType().isUnsignedInteger())
+    n.i = d.getValues<APInt>()[k].getZExtValue(); // below 2^32: exact in int64
+  else
+    n.i = d.getValues<APInt>()[k].getSExtValue();
+  return n;
+}
+
+Attribute numAttr(Type t, Num n, bool isFloat) {
+  if (isFloat)
+    return FloatAttr::get(t, n.f);
+  if (t.isInteger(1))
+    return IntegerAttr::get(t, APInt(1, n.i != 0));
+  return IntegerAttr::get(t, APInt(t.getIntOrFloatBitWidth(), n.i, /*isSigned=*/true));
+}
+
+/// One operand of a folded computation read element by element: a large constant (a
+/// weight) straight from its raw bytes, a small one decoded once.
+class NumReader {
+public:
+  /// Null when `a` is not a constant of whole-byte int or float elements.
+  static std::optional<NumReader> of(Attribute a) {
+    NumReader r;
+    if (auto d = denseOf(a); d && (d.isSplat() || d.getNumElements() <= kFoldElementLimit)) {
+      if (d.getElementType().isUnsignedInteger(64))
+        return std::nullopt;
+      r.isFloat = isa<FloatType>(d.getElementType());
+      r.shape = d.getType().getShape();
+      int64_t n = d.isSplat() ? 1 : d.getNumElements();
+      for (int64_t k = 0; k < n; ++k)
+        r.decoded.push_back(numAt(d, k, r.isFloat));
+      r.splat = d.isSplat();
+      return r;
+    }
+    std::optional<RawConstant> raw = rawOf(a);
+    if (!raw || raw->type.getElementType().isUnsignedInteger(64))
+      return std::nullopt;
+    r.raw = raw;
+    r.isFloat = isa<FloatType>(raw->type.getElementType());
+    r.shape = raw->type.getShape();
+    return r;
+  }
+
+  Num at(int64_t k) const {
+    if (!raw)
+      return decoded[splat ? 0 : k];
+    const char *p = raw->data.data() + k * raw->width;
+    Type et = raw->type.getElementType();
+    uint64_t bits = 0;
+    std::memcpy(&bits, p, raw->width); // little-endian hosts only, as the artifact
+    if (isFloat) {
+      if (et.isF32()) {
+        float v;
+        std::memcpy(&v, p, 4);
+        return Num{v, 0};
+      }
+      if (et.isF64()) {
+        double v;
+        std::memcpy(&v, p, 8);
+        return Num{v, 0};
+      }
+      APFloat v(cast<FloatType>(et).getFloatSemantics(), APInt(raw->width * 8, bits));
+      return Num{v.convertToDouble(), 0};
+    }
+    unsigned w = raw->width * 8;
+    if (w < 64 && !et.isUnsignedInteger() && (bits >> (w - 1)) & 1)
+      bits |= ~uint64_t(0) << w; // sign-extend
+    return Num{0, static_cast<int64_t>(bits)};
+  }
+
+  bool isFloat = false;
+  ArrayRef<int64_t> shape;
+  bool isSplat() const { return !raw && splat; }
+  int64_t numElements() const {
+    int64_t n = 1;
+    for (int64_t d : shape)
+      n *= d;
+    return n;
+  }
+
+private:
+  std::optional<RawConstant> raw;
+  SmallVector<Num> decoded;
+  bool splat = false;
+};
+
+/// Appends `n` as an element of type `t` in little-endian bytes; false for a type the
+/// raw path does not write (i1, whose dense storage packs bits).
+bool appendRaw(std::vector<char> &out, Type t, Num n, bool isFloat) {
+  unsigned w = t.getIntOrFloatBitWidth();
+  if (w % 8 != 0)
+    return false;
+  size_t at = out.size();
+  out.resize(at + w / 8);
+  char *p = out.data() + at;
+  if (isFloat) {
+    if (t.isF32()) {
+      float v = static_cast<float>(n.f);
+      std::memcpy(p, &v, 4);
+    } else if (t.isF64()) {
+      std::memcpy(p, &n.f, 8);
+    } else {
+      APFloat v(n.f);
+      bool lost;
+      v.convert(cast<FloatType>(t).getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+      uint64_t bits = v.bitcastToAPInt().getZExtValue();
+      std::memcpy(p, &bits, w / 8);
+    }
+    return true;
+  }
+  uint64_t bits = static_cast<uint64_t>(n.i); // truncated to the width, as the kernels
+  std::memcpy(p, &bits, w / 8);
+  return true;
+}
+
+/// Weights through elementwise arithmetic: a dequantized int8 weight
+/// ((w - zero_point) * scale), an f16 weight cast to f32. Evaluated from raw bytes up to
+/// kRawFoldElementLimit elements, when no operand grows by broadcasting (the result has
+/// no more elements than the largest operand), so that a kernel reads the finished
+/// weight instead of recomputing it on every run. Same formulas as the small path.
+template <typename Fn>
+Attribute foldElementwiseRaw(RankedTensorType rt, ArrayRef<Attribute> operands, Fn fn) {
+  int64_t n = rt.getNumElements();
+  if (n > kRawFoldElementLimit || rt.getElementTypeBitWidth() % 8 != 0)
+    return {};
+  SmallVector<NumReader> readers;
+  int64_t largest = 0;
+  for (Attribute a : operands) {
+    std::optional<NumReader> r = NumReader::of(a);
+    if (!r)
+      return {};
+    largest = std::max(largest, r->numElements());
+    readers.push_back(std::move(*r));
+  }
+  if (n > largest)
+    return {};
+  if (llvm::all_of(readers, [](const NumReader &r) { return r.isSplat(); })) {
+    SmallVector<Num> args;
+    SmallVector<bool> floats;
+    for (const NumReader &r : readers)
+      args.push_back(r.at(0)), floats.push_back(r.isFloat);
+    std::optional<Num> r = fn(ArrayRef<Num>(args), ArrayRef<bool>(floats));
+    if (!r)
+      return {};
+    return DenseElementsAttr::get(rt, numAttr(rt.getElementType(), *r,
+                                              isa<FloatType>(rt.getElementType())));
+  }
+  ArrayRef<int64_t> shape = rt.getShape();
+  int64_t rank = shape.size();
+  // Per operand, its linear stride along each result dim (0 where it broadcasts).
+  SmallVector<SmallVector<int64_t>> opStrides;
+  for (const NumReader &r : readers) {
+    SmallVector<int64_t> s(rank, 0);
+    int64_t stride = 1;
+    for (int64_t j = (int64_t)r.shape.size() - 1; j >= 0; --j) {
+      int64_t d = rank - (int64_t)r.shape.size() + j;
+      if (r.shape[j] != 1)
+        s[d] = stride;
+      stride *= r.shape[j];
+    }
+    opStrides.push_back(std::move(s));
+  }
+  bool resultFloat = isa<FloatType>(rt.getElementType());
+  std::vector<char> out;
+  out.reserve(static_cast<size_t>(n) * (rt.getElementTypeBitWidth() / 8));
+  SmallVector<int64_t> idx(rank, 0), lin(readers.size(), 0);
+  SmallVector<Num> args(readers.size());
+  SmallVector<bool> floats;
+  for (const NumReader &r : readers)
+    floats.push_back(r.isFloat);
+  for (int64_t k = 0; k < n; ++k) {
+    for (size_t o = 0; o < readers.size(); ++o)
+      args[o] = readers[o].at(lin[o]);
+    std::optional<Num> r = fn(ArrayRef<Num>(args), ArrayRef<bool>(floats));
+    if (!r || !appendRaw(out, rt.getElementType(), *r, resultFloat))
+      return {};
+    // Odometer step over the result's index, moving each operand's position with it.
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      for (size_t o = 0; o < readers.size(); ++o)
+        lin[o] += opStrides[o][d];
+      if (++idx[d] < shape[d])
+        break;
+      for (size_t o = 0; o < readers.size(); ++o)
+        lin[o] -= opStrides[o][d] * shape[d];
+      idx[d] = 0;
+    }
+  }
+  return DenseElementsAttr::getFromRawBuffer(rt, out);
+}
+
+/// Evaluates `fn` over broadcast constant operands into the static `resultType`;
+/// null when an operand is not constant or the result is too large.
+template <typename Fn>
+Attribute foldElementwise(Type resultType, ArrayRef<Attribute> operands, Fn fn) {
+  auto rt = dyn_cast<RankedTensorType>(resultType);
+  if (!rt || !rt.hasStaticShape())
+    return {};
+  if (rt.getNumElements() > kFoldElementLimit)
+    return foldElementwiseRaw(rt, operands, fn);
+  SmallVector<DenseElementsAttr> ds;
+  for (Attribute a : operands) {
+    auto d = denseOf(a);
+    // uint64 does not fit the int64 the formulas compute in: left to the kernels.
+    if (!d || d.getElementType().isUnsignedInteger(64))
+      return {};
+    ds.push_back(d);
+  }
+  ArrayRef<int64_t> shape = rt.getShape();
+  SmallVector<Attribute> out;
+  out.reserve(rt.getNumElements());
+  for (int64_t k = 0; k < rt.getNumElements(); ++k) {
+    SmallVector<int64_t> idx = unflatten(k, shape);
+    SmallVector<Num> args;
+    SmallVector<bool> floats;
+    for (DenseElementsAttr d : ds) {
+      ArrayRef<int64_t> s = d.getType().getShape();
+      int64_t lin = 0;
+      for (size_t j = 0; j < s.size(); ++j) {
+        int64_t i = idx[shape.size() - s.size() + j];
+        lin = lin * s[j] + (s[j] == 1 ? 0 : i);
+      }
+      bool isF = isa<FloatType>(d.getElementType());
+      floats.push_back(isF);
+      args.push_back(numAt(d, lin, isF));
+    }
+    std::optional<Num> r = fn(args, floats);
+    if (!r)
+      return {};
+    out.push_back(numAttr(rt.getElementType(), *r, isa<FloatType>(rt.getElementType())));
+  }
+  return DenseElementsAttr::get(rt, out);
+}
+
+/// Folds a binary op given the float and integer formulas (either may be null).
+template <typename FF, typename IF>
+Attribute foldBinary(Type resultType, ArrayRef<Attribute> operands, FF f, IF i) {
+  return foldElementwise(resultType, operands,
+                         [&](ArrayRef<Num> a, ArrayRef<bool> isF) -> std::optional<Num> {
+                           Num r;
+                           if (isF[0]) {
+                             if constexpr (std::is_same_v<FF, std::nullptr_t>)
+                               return std::nullopt;
+                             else
+                               return f(a[0].f, a[1].f);
+                           }
+                           if constexpr (std::is_same_v<IF, std::nullptr_t>)
+                             return std::nullopt;
+                           else
+                             return i(a[0].i, a[1].i);
+                         });
+}
+
+Num fnum(double v) { return Num{v, 0}; }
+Num inum(int64_t v) { return Num{0, v}; }
+
+// Integer arithmetic as the kernels compute it: two's complement wrapping, and defined
+// results for division (passes/DlcToLinalg/Elementwise.cpp, intDivRem): x / 0 = 0 and
+// MIN / -1 = MIN. (The fold computes in 64 bits; the result is truncated to the type.)
+int64_t wrapAdd(int64_t a, int64_t b) { return int64_t(uint64_t(a) + uint64_t(b)); }
+int64_t wrapSub(int64_t a, int64_t b) { return int64_t(uint64_t(a) - uint64_t(b)); }
+int64_t wrapMul(int64_t a, int64_t b) { return int64_t(uint64_t(a) * uint64_t(b)); }
+int64_t safeDiv(int64_t a, int64_t b) {
+  if (b == 0)
+    return 0;
+  if (b == -1)
+    return wrapSub(0, a);
+  return a / b;
+}
+
+} // namespace
+
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 
 OpFoldResult IdentityOp::fold(FoldAdaptor) {
@@ -137,11 +428,10 @@ OpFoldResult IdentityOp::fold(FoldAdaptor) {
 OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
   if (getX().getType() == getY().getType())
     return getX();
-  auto d = denseOf(adaptor.getX());
   auto t = dyn_cast<RankedTensorType>(getY().getType());
-  if (!d || !t || d.getNumElements() > kFoldElementLimit)
+  if (!t)
     return {};
-  Type from = d.getElementType(), to = t.getElementType();
+  Type from = getElementTypeOrSelf(getX().getType()), to = t.getElementType();
   // float8/float4 rounding and saturation and sub-byte integers are left to the kernel
   // (one implementation of their rules, SmallFloats.cpp).
   auto small = [](Type e) {
@@ -150,6 +440,27 @@ OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
   };
   if (small(from) || small(to))
     return {};
+  auto d = denseOf(adaptor.getX());
+  if (!d || d.getNumElements() > kFoldElementLimit) {
+    // A weight (an int8 one being dequantized, an f16 one widened) from its raw bytes.
+    if (!t.hasStaticShape() || from.isInteger(1) || to.isInteger(1))
+      return {};
+    bool toFloat = isa<FloatType>(to);
+    return foldElementwiseRaw(
+        t, adaptor.getOperands(),
+        [&](ArrayRef<Num> a, ArrayRef<bool> isF) -> std::optional<Num> {
+          if (isF[0] && toFloat)
+            return Num{a[0].f, 0};
+          if (isF[0]) { // as the small path: truncation toward zero, NaN left alone
+            if (std::isnan(a[0].f) || std::fabs(a[0].f) >= 0x1p63)
+              return std::nullopt;
+            return Num{0, static_cast<int64_t>(a[0].f)};
+          }
+          if (toFloat)
+            return Num{static_cast<double>(a[0].i), 0};
+          return a[0];
+        });
+  }
   SmallVector<Attribute> out;
   for (Attribute a : d.getValues<Attribute>()) {
     double f;
@@ -337,119 +648,6 @@ OpFoldResult SizeOp::fold(FoldAdaptor) {
   return DenseElementsAttr::get(t, ArrayRef<int64_t>{in.getNumElements()});
 }
 
-//===----------------------------------------------------------------------===//
-// Elementwise arithmetic on small constants (shape computations)
-//===----------------------------------------------------------------------===//
-
-namespace {
-
-/// A scalar of a folded computation: doubles for floats, int64 for integers.
-struct Num {
-  double f = 0;
-  int64_t i = 0;
-};
-
-Num numAt(DenseElementsAttr d, int64_t k, bool isFloat) {
-  Num n;
-  if (d.isSplat())
-    k = 0;
-  if (isFloat)
-    n.f = d.getValues<APFloat>()[k].convertToDouble();
-  else if (d.getElementType().isInteger(1))
-    n.i = d.getValues<bool>()[k];
-  else if (d.getElementType().isUnsignedInteger())
-    n.i = d.getValues<APInt>()[k].getZExtValue(); // below 2^32: exact in int64
-  else
-    n.i = d.getValues<APInt>()[k].getSExtValue();
-  return n;
-}
-
-Attribute numAttr(Type t, Num n, bool isFloat) {
-  if (isFloat)
-    return FloatAttr::get(t, n.f);
-  if (t.isInteger(1))
-    return IntegerAttr::get(t, APInt(1, n.i != 0));
-  return IntegerAttr::get(t, APInt(t.getIntOrFloatBitWidth(), n.i, /*isSigned=*/true));
-}
-
-/// Evaluates `fn` over broadcast constant operands into the static `resultType`;
-/// null when an operand is not constant or the result is too large.
-template <typename Fn>
-Attribute foldElementwise(Type resultType, ArrayRef<Attribute> operands, Fn fn) {
-  auto rt = dyn_cast<RankedTensorType>(resultType);
-  if (!rt || !rt.hasStaticShape() || rt.getNumElements() > kFoldElementLimit)
-    return {};
-  SmallVector<DenseElementsAttr> ds;
-  for (Attribute a : operands) {
-    auto d = denseOf(a);
-    // uint64 does not fit the int64 the formulas compute in: left to the kernels.
-    if (!d || d.getElementType().isUnsignedInteger(64))
-      return {};
-    ds.push_back(d);
-  }
-  ArrayRef<int64_t> shape = rt.getShape();
-  SmallVector<Attribute> out;
-  out.reserve(rt.getNumElements());
-  for (int64_t k = 0; k < rt.getNumElements(); ++k) {
-    SmallVector<int64_t> idx = unflatten(k, shape);
-    SmallVector<Num> args;
-    SmallVector<bool> floats;
-    for (DenseElementsAttr d : ds) {
-      ArrayRef<int64_t> s = d.getType().getShape();
-      int64_t lin = 0;
-      for (size_t j = 0; j < s.size(); ++j) {
-        int64_t i = idx[shape.size() - s.size() + j];
-        lin = lin * s[j] + (s[j] == 1 ? 0 : i);
-      }
-      bool isF = isa<FloatType>(d.getElementType());
-      floats.push_back(isF);
-      args.push_back(numAt(d, lin, isF));
-    }
-    std::optional<Num> r = fn(args, floats);
-    if (!r)
-      return {};
-    out.push_back(numAttr(rt.getElementType(), *r, isa<FloatType>(rt.getElementType())));
-  }
-  return DenseElementsAttr::get(rt, out);
-}
-
-/// Folds a binary op given the float and integer formulas (either may be null).
-template <typename FF, typename IF>
-Attribute foldBinary(Type resultType, ArrayRef<Attribute> operands, FF f, IF i) {
-  return foldElementwise(resultType, operands,
-                         [&](ArrayRef<Num> a, ArrayRef<bool> isF) -> std::optional<Num> {
-                           Num r;
-                           if (isF[0]) {
-                             if constexpr (std::is_same_v<FF, std::nullptr_t>)
-                               return std::nullopt;
-                             else
-                               return f(a[0].f, a[1].f);
-                           }
-                           if constexpr (std::is_same_v<IF, std::nullptr_t>)
-                             return std::nullopt;
-                           else
-                             return i(a[0].i, a[1].i);
-                         });
-}
-
-Num fnum(double v) { return Num{v, 0}; }
-Num inum(int64_t v) { return Num{0, v}; }
-
-// Integer arithmetic as the kernels compute it: two's complement wrapping, and defined
-// results for division (passes/DlcToLinalg/Elementwise.cpp, intDivRem): x / 0 = 0 and
-// MIN / -1 = MIN. (The fold computes in 64 bits; the result is truncated to the type.)
-int64_t wrapAdd(int64_t a, int64_t b) { return int64_t(uint64_t(a) + uint64_t(b)); }
-int64_t wrapSub(int64_t a, int64_t b) { return int64_t(uint64_t(a) - uint64_t(b)); }
-int64_t wrapMul(int64_t a, int64_t b) { return int64_t(uint64_t(a) * uint64_t(b)); }
-int64_t safeDiv(int64_t a, int64_t b) {
-  if (b == 0)
-    return 0;
-  if (b == -1)
-    return wrapSub(0, a);
-  return a / b;
-}
-
-} // namespace
 
 #define DLC_FOLD_BINARY(OP, FLOAT_EXPR, INT_EXPR)                                \
   OpFoldResult OP::fold(FoldAdaptor adaptor) {                                   \

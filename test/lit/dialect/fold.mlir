@@ -19,12 +19,27 @@ func.func @shape_math() -> tensor<2xi64> {
   return %v : tensor<2xi64>
 }
 
-// Past 65536 elements the op stays: folding would copy large data at compile time.
+// Past 65536 elements an op stays when a constant would grow by broadcasting: folding
+// would make a large constant out of small ones.
 // CHECK-LABEL: func @too_large
 // CHECK: dlc.add
-func.func @too_large() -> tensor<300x300xf32> {
-  %a = dlc.constant {value = dense<1.0> : tensor<300x300xf32>} : () -> tensor<300x300xf32>
-  %r = dlc.add %a, %a : (tensor<300x300xf32>, tensor<300x300xf32>) -> tensor<300x300xf32>
+func.func @too_large() -> tensor<600x300xf32> {
+  %c = dlc.constant {value = dense<2.0> : tensor<600x1xf32>} : () -> tensor<600x1xf32>
+  %d = dlc.constant {value = dense<1.0> : tensor<1x300xf32>} : () -> tensor<1x300xf32>
+  %r = dlc.add %c, %d : (tensor<600x1xf32>, tensor<1x300xf32>) -> tensor<600x300xf32>
+  return %r : tensor<600x300xf32>
+}
+
+// Elementwise arithmetic on large splats folds to a splat (nothing is copied).
+// CHECK-LABEL: func @large_splat
+// CHECK: dlc.constant {value = dense<-3.000000e+00> : tensor<300x300xf32>}
+// CHECK-NOT: dlc.cast
+// CHECK-NOT: dlc.mul
+func.func @large_splat() -> tensor<300x300xf32> {
+  %a = dlc.constant {value = dense<-6> : tensor<300x300xi8>} : () -> tensor<300x300xi8>
+  %f = dlc.cast %a : (tensor<300x300xi8>) -> tensor<300x300xf32>
+  %h = dlc.constant {value = dense<0.5> : tensor<f32>} : () -> tensor<f32>
+  %r = dlc.mul %f, %h : (tensor<300x300xf32>, tensor<f32>) -> tensor<300x300xf32>
   return %r : tensor<300x300xf32>
 }
 
