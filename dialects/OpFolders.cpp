@@ -29,13 +29,22 @@ DenseElementsAttr denseOf(Attribute a) {
   return d;
 }
 
-/// Reshapes a dense constant to the (static) type of `result`.
+/// Reshapes a dense constant to the (static) type of `result`; a resource blob (a
+/// weight) keeps its bytes under the new shape.
 OpFoldResult foldReshapeLike(Value input, Value result, Attribute operand) {
   if (input.getType() == result.getType())
     return input;
-  auto d = denseOf(operand);
   auto t = dyn_cast<RankedTensorType>(result.getType());
-  if (!d || !t || !t.hasStaticShape())
+  if (!t || !t.hasStaticShape())
+    return {};
+  if (auto r = dyn_cast_or_null<DenseResourceElementsAttr>(operand)) {
+    if (r.getType().getElementType() != t.getElementType() ||
+        r.getType().getNumElements() != t.getNumElements())
+      return {};
+    return DenseResourceElementsAttr::get(t, r.getRawHandle());
+  }
+  auto d = denseOf(operand);
+  if (!d)
     return {};
   return d.reshape(t);
 }
@@ -350,6 +359,8 @@ Attribute foldElementwise(Type resultType, ArrayRef<Attribute> operands, Fn fn) 
   SmallVector<DenseElementsAttr> ds;
   for (Attribute a : operands) {
     auto d = denseOf(a);
+    if (!d && rawOf(a)) // a resource blob (a weight's scale): read from its bytes
+      return foldElementwiseRaw(rt, operands, fn);
     // uint64 does not fit the int64 the formulas compute in: left to the kernels.
     if (!d || d.getElementType().isUnsignedInteger(64))
       return {};

@@ -129,6 +129,15 @@ void CpuModel::launch(size_t index, const ShapePlan &plan, const std::vector<uin
     args.push_back(descriptors.data() + start);
   KernelFn fn = kernels_[l.kernel];
   int64_t nwg = std::clamp<int64_t>(plan.grids[index], 1, pool_.size());
+  // A launch over little data runs on this thread: handing a few microseconds of work
+  // to the pool costs more than it saves (a 3 KB select took 11 us as two workgroups,
+  // 0.2 us as one). Contractions still split inside the micro-kernel.
+  constexpr uint64_t kSmallLaunchBytes = 64 << 10;
+  uint64_t bytes = 0;
+  for (int32_t b : l.bindings)
+    bytes += plan.bytes[b];
+  if (bytes < kSmallLaunchBytes)
+    nwg = 1;
   if (nwg == 1) {
     // One workgroup: the pool is free for the micro-kernels it calls to split work.
     ukernels::LaunchScope scope(pool_.size() > 1 ? &pool_ : nullptr, &packCache_);

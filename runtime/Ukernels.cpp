@@ -28,6 +28,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -51,6 +52,9 @@ thread_local PackCache *tlsCache = nullptr;
 constexpr int64_t kKc = 128; // K slice packed at a time
 constexpr int64_t kNc = 256; // columns per task (a multiple of every NR)
 constexpr int64_t kMcRows = 256;
+/// Problems below this many flops stay on the calling thread (measured: splitting a
+/// 1.2 MFLOP ResNet Conv over two threads was slower on this 2-core machine).
+constexpr double kThreadFlops = 2e6;
 
 /// A 4-byte element as packing moves it: f32 and i32 alike, and allowed to alias
 /// either (the packed panels are read back as float or uint32_t).
@@ -192,8 +196,19 @@ template <class Isa> struct Micro<Isa, uint32_t> {
 // so its copy and AXPY loops vectorize for that ISA too).
 //===----------------------------------------------------------------------===//
 
+/// Length of the run starting at `i` (< end) over which `x` steps by one constant
+/// stride, returned in `step` (a strided Conv's columns step by its stride).
+DLC_INLINE int64_t strideRun(const int64_t *x, int64_t i, int64_t end, int64_t &step) {
+  step = i + 1 < end ? x[i + 1] - x[i] : 1;
+  int64_t len = 1;
+  while (i + len < end && x[i + len] == x[i] + len * step)
+    ++len;
+  return len;
+}
+
 /// Packs B's columns [n0, n1) for k in [k0, k0 + kc) as panels [kc][NR], columns past
-/// n1 zero; copies run over the contiguous runs of the column offsets.
+/// n1 zero; copies run over the runs of the column offsets that step by a constant
+/// stride (1: contiguous; 2: a stride-2 Conv, vectorized with shuffles).
 template <class Isa>
 DLC_INLINE void packB(const Problem &p, const Word *B, int64_t k0, int64_t kc, int64_t n0,
                       int64_t n1, Word *dst) {
@@ -203,12 +218,29 @@ DLC_INLINE void packB(const Problem &p, const Word *B, int64_t k0, int64_t kc, i
     int64_t nn = std::min(NR, n1 - c0);
     const int64_t *nB = p.nB.data() + c0;
     for (int64_t j = 0; j < nn;) {
-      int64_t len = runLength(nB, nullptr, j, nn), off = nB[j];
-      for (int64_t k = 0; k < kc; ++k) {
-        const Word *src = B + kB[k] + off;
-        Word *d = dst + k * NR + j;
-        for (int64_t t = 0; t < len; ++t)
-          d[t] = src[t];
+      int64_t step;
+      int64_t len = strideRun(nB, j, nn, step), off = nB[j];
+      if (step == 1) {
+        for (int64_t k = 0; k < kc; ++k) {
+          const Word *src = B + kB[k] + off;
+          Word *d = dst + k * NR + j;
+          for (int64_t t = 0; t < len; ++t)
+            d[t] = src[t];
+        }
+      } else if (step == 2) {
+        for (int64_t k = 0; k < kc; ++k) {
+          const Word *src = B + kB[k] + off;
+          Word *d = dst + k * NR + j;
+          for (int64_t t = 0; t < len; ++t)
+            d[t] = src[2 * t];
+        }
+      } else {
+        for (int64_t k = 0; k < kc; ++k) {
+          const Word *src = B + kB[k] + off;
+          Word *d = dst + k * NR + j;
+          for (int64_t t = 0; t < len; ++t)
+            d[t] = src[t * step];
+        }
       }
       j += len;
     }
@@ -442,10 +474,21 @@ template <class Isa> Path choosePath(const Problem &p) {
     return Path::FewRows;
   if ((p.m < Isa::MR / 2 || p.n < Isa::NR / 4) && meanRun(p.kA, &p.kB) >= 16)
     return Path::Dot;
-  // Few rows over gathered columns (a strided depthwise Conv): a tile would be mostly
-  // padding.
-  if (p.m < Isa::MR / 2)
+  // Few rows over gathered columns: a strided depthwise Conv (one row) stays direct,
+  // where a tile would be mostly padding. With a few rows (a Conv1d over a short
+  // sequence, its operands swapped: M = 2 positions, N = 64 channels) the micro-kernel
+  // wins despite the padding: the direct loop makes about one multiply-add per two
+  // cycles, the tile 16 per cycle, packing one element per cycle.
+  if (p.m == 1)
     return Path::Direct;
+  if (p.m < Isa::MR / 2) {
+    double direct = 2.0 * p.m * p.n * p.k;
+    double packed = roundUp(p.m, Isa::MR) * static_cast<double>(roundUp(p.n, Isa::NR)) * p.k /
+                        16 +
+                    static_cast<double>(p.k) * (roundUp(p.m, Isa::MR) + roundUp(p.n, Isa::NR));
+    if (direct < packed)
+      return Path::Direct;
+  }
   return Path::Packed;
 }
 
@@ -785,7 +828,7 @@ void contract(const int64_t *d, bool i32) {
   // more than it saves.
   int64_t batches = static_cast<int64_t>(p.bA.size());
   double flops = 2.0 * static_cast<double>(batches) * p.m * p.n * p.k;
-  bool threads = tlsPool && flops > 2e6;
+  bool threads = tlsPool && flops > kThreadFlops;
   p.nc = kNc;
   int64_t chunks = 1;
   if (threads) {
@@ -803,6 +846,12 @@ void contract(const int64_t *d, bool i32) {
   p.mBlock = std::max<int64_t>(1, roundUp(ceilDiv(p.m, chunks), isa->mr));
   p.mBlocks = ceilDiv(p.m, p.mBlock);
   int64_t tasks = batches * p.mBlocks * p.nBlocks;
+  static const bool trace = std::getenv("DLC_UK_TRACE") != nullptr;
+  if (trace)
+    std::fprintf(stderr, "dlc-uk: m=%lld n=%lld k=%lld batches=%lld path=%d tasks=%lld%s%s\n",
+                 (long long)p.m, (long long)p.n, (long long)p.k, (long long)batches, int(path),
+                 (long long)tasks, p.packedA.empty() ? "" : " packedA",
+                 p.packedB.empty() ? "" : " packedB");
   TaskFn task = i32 ? isa->taskI32 : isa->task;
   if (threads && tasks > 1) {
     tlsPool->parallelFor(tasks, [&](int64_t t) { task(p, path, t); });
