@@ -8,8 +8,8 @@
 #include "dialects/DlcDialect.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
-#include "mlir/IR/TypeUtilities.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/TypeUtilities.h"
 
 #include <cmath>
 #include <cstring>
@@ -301,8 +301,8 @@ Attribute foldElementwiseRaw(RankedTensorType rt, ArrayRef<Attribute> operands, 
     std::optional<Num> r = fn(ArrayRef<Num>(args), ArrayRef<bool>(floats));
     if (!r)
       return {};
-    return DenseElementsAttr::get(rt, numAttr(rt.getElementType(), *r,
-                                              isa<FloatType>(rt.getElementType())));
+    return DenseElementsAttr::get(
+        rt, numAttr(rt.getElementType(), *r, isa<FloatType>(rt.getElementType())));
   }
   ArrayRef<int64_t> shape = rt.getShape();
   int64_t rank = shape.size();
@@ -458,8 +458,7 @@ OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
       return {};
     bool toFloat = isa<FloatType>(to);
     return foldElementwiseRaw(
-        t, adaptor.getOperands(),
-        [&](ArrayRef<Num> a, ArrayRef<bool> isF) -> std::optional<Num> {
+        t, adaptor.getOperands(), [&](ArrayRef<Num> a, ArrayRef<bool> isF) -> std::optional<Num> {
           if (isF[0] && toFloat)
             return Num{a[0].f, 0};
           if (isF[0]) { // as the small path: truncation toward zero, NaN left alone
@@ -658,7 +657,6 @@ OpFoldResult SizeOp::fold(FoldAdaptor) {
     return {};
   return DenseElementsAttr::get(t, ArrayRef<int64_t>{in.getNumElements()});
 }
-
 
 #define DLC_FOLD_BINARY(OP, FLOAT_EXPR, INT_EXPR)                                \
   OpFoldResult OP::fold(FoldAdaptor adaptor) {                                   \

@@ -27,8 +27,8 @@
 #include "ThreadPool.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -483,8 +483,7 @@ template <class Isa> Path choosePath(const Problem &p) {
     return Path::Direct;
   if (p.m < Isa::MR / 2) {
     double direct = 2.0 * p.m * p.n * p.k;
-    double packed = roundUp(p.m, Isa::MR) * static_cast<double>(roundUp(p.n, Isa::NR)) * p.k /
-                        16 +
+    double packed = roundUp(p.m, Isa::MR) * static_cast<double>(roundUp(p.n, Isa::NR)) * p.k / 16 +
                     static_cast<double>(p.k) * (roundUp(p.m, Isa::MR) + roundUp(p.n, Isa::NR));
     if (direct < packed)
       return Path::Direct;

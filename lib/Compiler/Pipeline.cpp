@@ -120,7 +120,8 @@ LogicalResult runKernelPipeline(ModuleOp module, const CompileOptions &options) 
     }
     // tensor.dim of an op's result in terms of its operands: a padded input fused into
     // each tile would otherwise stay alive (padded whole, on every run) for its dims.
-    addUpstream(pm, "resolve-ranked-shaped-type-result-dims{error-on-pattern-iteration-limit=false}");
+    addUpstream(pm,
+                "resolve-ranked-shaped-type-result-dims{error-on-pattern-iteration-limit=false}");
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   });
