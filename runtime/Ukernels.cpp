@@ -14,7 +14,9 @@
 //     it to C in place when the tile's rows are contiguous, through a scratch tile if not;
 //   - few rows (M < MR / 2) over contiguous columns (depthwise convolutions, GEMV) take
 //     a direct row-AXPY path, and few rows or columns over contiguous K (GEMV with a
-//     transposed matrix) a dot-product path, instead of padding a tile.
+//     transposed matrix) a dot-product path, instead of padding a tile; one row per
+//     batch index over a small window (depthwise convolutions on small maps) runs
+//     vectorized across 16 batch indices (channels).
 // Tasks (batch index x MC rows x NC columns) run on the thread pool when the launch
 // runs as a single workgroup (PoolScope).
 //
@@ -52,9 +54,10 @@ thread_local PackCache *tlsCache = nullptr;
 constexpr int64_t kKc = 128; // K slice packed at a time
 constexpr int64_t kNc = 256; // columns per task (a multiple of every NR)
 constexpr int64_t kMcRows = 256;
-/// Problems below this many flops stay on the calling thread (measured: splitting a
-/// 1.2 MFLOP ResNet Conv over two threads was slower on this 2-core machine).
-constexpr double kThreadFlops = 2e6;
+/// Problems below this many flops stay on the calling thread (measured on this 2-core
+/// machine: a 1.2 MFLOP ResNet Conv and 2.4 MFLOP YOLO Convs were slower split over
+/// two threads, 53 -> 75 us for the latter).
+constexpr double kThreadFlops = 1e7;
 
 /// A 4-byte element as packing moves it: f32 and i32 alike, and allowed to alias
 /// either (the packed panels are read back as float or uint32_t).
@@ -68,6 +71,7 @@ struct Problem {
   std::vector<int64_t> mA, mC, nB, nC, kA, kB;            // per flattened m, n, k
   std::vector<int64_t> bA, bB, bC;                        // per batch index
   int64_t mBlock = 0, mBlocks = 1, nc = kNc, nBlocks = 1; // task rows, columns
+  int64_t spanB = 0; // Path::Channels: elements of B one batch index reads
   // Per batch index, the whole packed weight when A / B is one (else empty).
   std::vector<const void *> packedA, packedB;
 };
@@ -421,7 +425,9 @@ DLC_INLINE void dotTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, in
 }
 
 /// Tiny problems per batch index (a depthwise Conv on a 2x2 map: M = 1, N = 4, K = 25,
-/// once per channel): plain loops, where packing and its tile would cost more.
+/// once per channel): plain loops, where packing and its tile would cost more. (Tried:
+/// gathering the task's columns into rows first, then AXPYs over 16 columns; on a 5x5
+/// depthwise Conv over 4x4 maps the gathering of runs of 4 made it 2.5x slower.)
 template <class T>
 DLC_INLINE void directTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, int64_t n0,
                            int64_t n1) {
@@ -434,7 +440,28 @@ DLC_INLINE void directTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1,
       int64_t nn = std::min(U, n1 - n);
       const int64_t *nB = p.nB.data() + n;
       T acc[U] = {};
-      if (nn == U) {
+      // Columns in runs (a depthwise Conv over 4x4 maps: two rows of 4 per block) are
+      // loaded as vectors; only scattered columns are gathered one by one.
+      bool run8 = nn == U && runLength(nB, nullptr, 0, U) == U;
+      bool runs4 = nn == U && !run8 && runLength(nB, nullptr, 0, 4) == 4 &&
+                   runLength(nB, nullptr, 4, U) == 4;
+      if (run8) {
+        for (int64_t k = 0; k < p.k; ++k) {
+          T a = arow[p.kA[k]];
+          const T *s = B + p.kB[k] + nB[0];
+          for (int64_t u = 0; u < U; ++u)
+            acc[u] += a * s[u];
+        }
+      } else if (runs4) {
+        for (int64_t k = 0; k < p.k; ++k) {
+          T a = arow[p.kA[k]];
+          const T *s0 = B + p.kB[k] + nB[0], *s1 = B + p.kB[k] + nB[4];
+          for (int64_t u = 0; u < 4; ++u)
+            acc[u] += a * s0[u];
+          for (int64_t u = 0; u < 4; ++u)
+            acc[4 + u] += a * s1[u];
+        }
+      } else if (nn == U) {
         for (int64_t k = 0; k < p.k; ++k) {
           T a = arow[p.kA[k]];
           const T *bk = B + p.kB[k];
@@ -455,7 +482,56 @@ DLC_INLINE void directTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1,
   }
 }
 
-enum class Path { Packed, FewRows, Dot, Direct };
+/// One row per batch index over a small window (a depthwise Conv: batch = channel,
+/// N = output pixels, K = the kernel window), kChannels batch indices at a time: each
+/// batch index's B plane is transposed into [offset][lane] and its weights into
+/// [k][lane], so every multiply-add is a vector over channels with contiguous loads,
+/// where the direct loop gathers one column at a time.
+constexpr int64_t kChannels = 16;
+
+template <class T> DLC_INLINE void channelsTask(const Problem &p, int64_t t) {
+  constexpr int64_t V = kChannels;
+  int64_t b0 = t * V;
+  int64_t lanes = std::min<int64_t>(V, static_cast<int64_t>(p.bA.size()) - b0);
+  const T *A = reinterpret_cast<const T *>(p.a), *B = reinterpret_cast<const T *>(p.b);
+  T *C = reinterpret_cast<T *>(p.c);
+  int64_t span = p.spanB;
+  thread_local std::vector<T> planes, weights;
+  if (static_cast<int64_t>(planes.size()) < span * V)
+    planes.resize(span * V);
+  if (static_cast<int64_t>(weights.size()) < p.k * V)
+    weights.resize(p.k * V);
+  T *bt = planes.data(), *wv = weights.data();
+  for (int64_t j = 0; j < V; ++j) {
+    if (j < lanes) {
+      const T *src = B + p.bB[b0 + j];
+      for (int64_t o = 0; o < span; ++o)
+        bt[o * V + j] = src[o];
+      const T *arow = A + p.bA[b0 + j] + p.mA[0];
+      for (int64_t k = 0; k < p.k; ++k)
+        wv[k * V + j] = arow[p.kA[k]];
+    } else {
+      for (int64_t o = 0; o < span; ++o)
+        bt[o * V + j] = 0;
+      for (int64_t k = 0; k < p.k; ++k)
+        wv[k * V + j] = 0;
+    }
+  }
+  for (int64_t n = 0; n < p.n; ++n) {
+    T acc[V] = {};
+    const T *x = bt + p.nB[n] * V;
+    for (int64_t k = 0; k < p.k; ++k) {
+      const T *w = wv + k * V, *xk = x + p.kB[k] * V;
+      for (int64_t j = 0; j < V; ++j)
+        acc[j] += w[j] * xk[j];
+    }
+    int64_t c = p.mC[0] + p.nC[n];
+    for (int64_t j = 0; j < lanes; ++j)
+      C[p.bC[b0 + j] + c] += acc[j];
+  }
+}
+
+enum class Path { Packed, FewRows, Dot, Direct, Channels };
 
 /// The mean length of the runs over which both tables step by one (y may be null).
 double meanRun(const std::vector<int64_t> &x, const std::vector<int64_t> *y) {
@@ -492,6 +568,8 @@ template <class Isa> Path choosePath(const Problem &p) {
 }
 
 template <class Isa, class T> DLC_INLINE void runTask(const Problem &p, Path path, int64_t t) {
+  if (path == Path::Channels) // tasks are blocks of kChannels batch indices
+    return channelsTask<T>(p, t);
   int64_t perBatch = p.mBlocks * p.nBlocks;
   int64_t bi = t / perBatch, rest = t % perBatch;
   int64_t mb = rest / p.nBlocks, nb = rest % p.nBlocks;
@@ -509,6 +587,8 @@ template <class Isa, class T> DLC_INLINE void runTask(const Problem &p, Path pat
     break;
   case Path::Direct:
     directTask<T>(p, bi, m0, m1, n0, n1);
+    break;
+  case Path::Channels: // dispatched above
     break;
   }
 }
@@ -784,6 +864,39 @@ void contract(const int64_t *d, bool i32) {
     swapOperands(p, mLoops, nLoops, kLoops, bLoops);
     std::swap(weightA, weightB);
   }
+  // A depthwise Conv (one row per batch index, a small window, batch loops reaching A,
+  // B and C) runs vectorized over its channels. Outer N loops that stride past the
+  // plane (the images of a batch) become batch loops, so one plane is transposed per
+  // (image, channel).
+  bool channels = false;
+  if (extent(mLoops) == 1 && !bLoops.empty() &&
+      std::all_of(bLoops.begin(), bLoops.end(),
+                  [](const Loop &l) { return l.a > 0 && l.b > 0 && l.c > 0; }) &&
+      std::all_of(nLoops.begin(), nLoops.end(), [](const Loop &l) { return l.b > 0; }) &&
+      std::all_of(kLoops.begin(), kLoops.end(), [](const Loop &l) { return l.b > 0; })) {
+    auto spanOf = [](const std::vector<Loop> &g, size_t from) {
+      int64_t s = 0;
+      for (size_t i = from; i < g.size(); ++i)
+        s += (g[i].n - 1) * g[i].b;
+      return s;
+    };
+    int64_t kSpan = spanOf(kLoops, 0);
+    size_t outer = 0;
+    while (outer < nLoops.size() && nLoops[outer].b > spanOf(nLoops, outer + 1) + kSpan)
+      ++outer;
+    std::vector<Loop> inner(nLoops.begin() + outer, nLoops.end());
+    int64_t span = spanOf(inner, 0) + kSpan + 1;
+    int64_t batches =
+        extent(bLoops) * extent(std::vector<Loop>(nLoops.begin(), nLoops.begin() + outer));
+    int64_t window = extent(kLoops);
+    if (extent(inner) >= 4 && window >= 2 && window <= 64 && batches >= 8 &&
+        span * kChannels <= (int64_t(1) << 16)) {
+      bLoops.insert(bLoops.begin(), nLoops.begin(), nLoops.begin() + outer);
+      nLoops = std::move(inner);
+      p.spanB = span;
+      channels = true;
+    }
+  }
   offsets(mLoops, &Loop::a, p.mA);
   offsets(mLoops, &Loop::c, p.mC);
   offsets(nLoops, &Loop::b, p.nB);
@@ -797,6 +910,8 @@ void contract(const int64_t *d, bool i32) {
   p.n = static_cast<int64_t>(p.nB.size());
   p.k = static_cast<int64_t>(p.kA.size());
   Path path = isa->choose(p);
+  if (channels && path == Path::Direct)
+    path = Path::Channels;
   // Weights are packed whole once per model and reused by every call.
   p.packedA.clear();
   p.packedB.clear();
@@ -844,7 +959,8 @@ void contract(const int64_t *d, bool i32) {
   p.nBlocks = ceilDiv(p.n, p.nc);
   p.mBlock = std::max<int64_t>(1, roundUp(ceilDiv(p.m, chunks), isa->mr));
   p.mBlocks = ceilDiv(p.m, p.mBlock);
-  int64_t tasks = batches * p.mBlocks * p.nBlocks;
+  int64_t tasks =
+      path == Path::Channels ? ceilDiv(batches, kChannels) : batches * p.mBlocks * p.nBlocks;
   static const bool trace = std::getenv("DLC_UK_TRACE") != nullptr;
   if (trace)
     std::fprintf(stderr, "dlc-uk: m=%lld n=%lld k=%lld batches=%lld path=%d tasks=%lld%s%s\n",

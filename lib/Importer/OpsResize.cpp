@@ -77,6 +77,11 @@ LogicalResult importSymbolicSizeResize(NodeImporter &n, ArrayRef<AffineExpr> siz
   std::vector<double> scales(rank, 1.0);
   for (size_t i = 0; i < axes.size(); ++i) {
     int64_t a = axes[i];
+    // A size equal to the input's own dim (an exporter resizing N and C to a skip
+    // connection's N and C) leaves that dim alone: at scale 1 every mode but
+    // tf_half_pixel_for_nn (x + 0.5) samples the input at its own index.
+    if (sizes[i] == in[a] && coord != "tf_half_pixel_for_nn")
+      continue;
     if (so->shape[a] == kSymbolicEntry) {
       outSizes[a] = kSymbolicEntry;
       scales[a] = 0; // computed at run time

@@ -207,6 +207,32 @@ TEST_P(Ukernels, TinyDepthwiseOnTwoByTwo) {
          {k, true, 1, 1, 0}});
 }
 
+TEST_P(Ukernels, DepthwiseOnFourByFourMaps) {
+  // A 5x5 depthwise Conv (pad 2) on 4x4 maps of 24 channels, one and three images: the
+  // direct loop reads each block of eight columns as two runs of four.
+  for (int64_t images : {1, 3}) {
+    int64_t g = 24, o = 4, k = 5, h = o + k - 1;
+    check({{images, false, 0, g * h * h, g * o * o},
+           {g, false, k * k, h * h, o * o},
+           {o, false, 0, h, o},
+           {o, false, 0, 1, 1},
+           {k, true, k, h, 0},
+           {k, true, 1, 1, 0}});
+  }
+}
+
+TEST_P(Ukernels, StridedDepthwiseOverChannels) {
+  // A 3x3 depthwise Conv with stride 2 on 20 channels (a partial block of channels),
+  // two images: vectorized over channels, the images as batch loops.
+  int64_t g = 20, o = 6, k = 3, s = 2, h = s * (o - 1) + k;
+  check({{2, false, 0, g * h * h, g * o * o},
+         {g, false, k * k, h * h, o * o},
+         {o, false, 0, s * h, o},
+         {o, false, 0, s, 1},
+         {k, true, k, h, 0},
+         {k, true, 1, 1, 0}});
+}
+
 TEST_P(Ukernels, ThreadsSplitTasks) {
   ThreadPool pool(3);
   check(matmul(130, 600, 70), &pool);
