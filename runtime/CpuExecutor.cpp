@@ -131,8 +131,9 @@ void CpuModel::launch(size_t index, const ShapePlan &plan, const std::vector<uin
   int64_t nwg = std::clamp<int64_t>(plan.grids[index], 1, pool_.size());
   // A launch over little data runs on this thread: handing a few microseconds of work
   // to the pool costs more than it saves (a 3 KB select took 11 us as two workgroups,
-  // 0.2 us as one). Contractions still split inside the micro-kernel.
-  constexpr uint64_t kSmallLaunchBytes = 64 << 10;
+  // 0.2 us as one). Kept small: a Conv over 22 KB (the e2e CNN's second, 1.2 MFLOP at
+  // batch 8) still pays for two workgroups (40 us on one thread).
+  constexpr uint64_t kSmallLaunchBytes = 16 << 10;
   uint64_t bytes = 0;
   for (int32_t b : l.bindings)
     bytes += plan.bytes[b];
