@@ -2,7 +2,8 @@
 //
 // Translates the kernels to LLVM IR, adds one entry per kernel with the runtime's ABI
 // (`void sym(void **args, int64_t wg, int64_t nwg)`, each args[i] a memref descriptor),
-// optimizes for the host CPU, emits an object file and links it into a shared object
+// splits the kernels into one module per core, optimizes each for the host CPU and
+// emits its object file on its own thread, and links the objects into a shared object
 // with LLD as a library (no external tool runs).
 //
 //===----------------------------------------------------------------------===//
@@ -12,6 +13,8 @@
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
@@ -23,8 +26,10 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
+#include "llvm/Transforms/Utils/SplitModule.h"
 
 #include <mutex>
+#include <thread>
 
 using namespace mlir;
 
@@ -92,18 +97,25 @@ std::mutex lldMutex;
 /// kernels' calls into libc and libm (memcpy, malloc, expf, ...) stay undefined and
 /// bind, when the runtime loads the shared object, to the process's own (every C++
 /// program has both).
-FailureOr<std::vector<uint8_t>> linkSharedObject(ModuleOp module, ArrayRef<char> object) {
-  llvm::SmallString<128> objPath, soPath;
-  int fd;
-  if (llvm::sys::fs::createTemporaryFile("dlc-kernels", "o", fd, objPath) ||
-      llvm::sys::fs::createTemporaryFile("dlc-kernels", "so", soPath))
+FailureOr<std::vector<uint8_t>> linkSharedObject(ModuleOp module,
+                                                 ArrayRef<llvm::SmallVector<char, 0>> objects) {
+  llvm::SmallString<128> soPath;
+  std::vector<llvm::SmallString<128>> objPaths(objects.size());
+  std::vector<std::unique_ptr<llvm::FileRemover>> removers;
+  if (llvm::sys::fs::createTemporaryFile("dlc-kernels", "so", soPath))
     return module.emitError("cannot create temporary files for linking"), failure();
-  llvm::FileRemover removeObj(objPath), removeSo(soPath);
-  {
+  llvm::FileRemover removeSo(soPath);
+  for (size_t i = 0; i < objects.size(); ++i) {
+    int fd;
+    if (llvm::sys::fs::createTemporaryFile("dlc-kernels", "o", fd, objPaths[i]))
+      return module.emitError("cannot create temporary files for linking"), failure();
+    removers.push_back(std::make_unique<llvm::FileRemover>(objPaths[i]));
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-    os.write(object.data(), object.size());
+    os.write(objects[i].data(), objects[i].size());
   }
-  const char *argv[] = {"ld.lld", "-shared", "-o", soPath.c_str(), objPath.c_str()};
+  std::vector<const char *> argv = {"ld.lld", "-shared", "-o", soPath.c_str()};
+  for (llvm::SmallString<128> &path : objPaths)
+    argv.push_back(path.c_str());
   std::string out, err;
   llvm::raw_string_ostream outStream(out), errStream(err);
   lld::Result result;
@@ -173,24 +185,78 @@ FailureOr<std::vector<uint8_t>> emitCpuCode(ModuleOp module, const artifact::Art
   if (!used.empty())
     targetTriple += " " + used;
 
-  if (llvm::Error err = makeOptimizingTransformer(3, 0, tm.get())(m.get()))
-    return module.emitError("LLVM optimization failed: ") << llvm::toString(std::move(err)),
-           failure();
-  if (llvmIR) {
-    llvm::raw_string_ostream os(*llvmIR);
-    m->print(os, nullptr);
-  }
-
-  llvm::SmallVector<char, 0> object;
-  {
+  // Optimizes `part` at O3 and emits its object code; an error message or "".
+  auto compilePart = [](llvm::Module &part, llvm::TargetMachine &machine,
+                        llvm::SmallVector<char, 0> &object) -> std::string {
+    if (llvm::Error err = makeOptimizingTransformer(3, 0, &machine)(&part))
+      return "LLVM optimization failed: " + llvm::toString(std::move(err));
     llvm::raw_svector_ostream os(object);
+    llvm::legacy::PassManager pm;
+    if (machine.addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile))
+      return "the host target cannot emit object files";
+    pm.run(part);
+    return "";
+  };
+
+  // LLVM's optimization and code generation are nearly all of a compile (80% of a
+  // 100-Conv detector's): the kernels are split into one module per core, each
+  // optimized and code-generated on its own thread in its own LLVMContext, and the
+  // objects linked together. --emit llvm keeps the single module it prints.
+  unsigned parts = std::min<unsigned>(std::max(1u, std::thread::hardware_concurrency()), 8);
+  if (llvmIR || parts < 2 || spec.kernels.size() < 4) {
+    llvm::SmallVector<llvm::SmallVector<char, 0>, 1> objects(1);
+    if (llvm::Error err = makeOptimizingTransformer(3, 0, tm.get())(m.get()))
+      return module.emitError("LLVM optimization failed: ") << llvm::toString(std::move(err)),
+             failure();
+    if (llvmIR) {
+      llvm::raw_string_ostream os(*llvmIR);
+      m->print(os, nullptr);
+    }
+    llvm::raw_svector_ostream os(objects[0]);
     llvm::legacy::PassManager pm;
     if (tm->addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile))
       return module.emitError("the host target cannot emit object files"), failure();
     pm.run(*m);
+    return linkSharedObject(module, objects);
   }
-
-  return linkSharedObject(module, object);
+  std::vector<llvm::SmallVector<char, 0>> bitcode;
+  llvm::SplitModule(
+      *m, parts,
+      [&](std::unique_ptr<llvm::Module> part) {
+        llvm::SmallVector<char, 0> bc;
+        llvm::raw_svector_ostream os(bc);
+        llvm::WriteBitcodeToFile(*part, os);
+        bitcode.push_back(std::move(bc));
+      },
+      /*PreserveLocals=*/false, /*RoundRobin=*/false);
+  std::vector<llvm::SmallVector<char, 0>> objects(bitcode.size());
+  std::vector<std::string> errors(bitcode.size());
+  std::string cpu = llvm::sys::getHostCPUName().str(), featureString = features.getString();
+  auto work = [&](size_t i) {
+    llvm::LLVMContext ctx;
+    llvm::Expected<std::unique_ptr<llvm::Module>> part = llvm::parseBitcodeFile(
+        llvm::MemoryBufferRef(llvm::StringRef(bitcode[i].data(), bitcode[i].size()), "part"),
+        ctx);
+    if (!part) {
+      errors[i] = "cannot read a kernel partition: " + llvm::toString(part.takeError());
+      return;
+    }
+    std::unique_ptr<llvm::TargetMachine> machine(
+        target->createTargetMachine(triple, cpu, featureString, options, llvm::Reloc::PIC_,
+                                    std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+    errors[i] = compilePart(**part, *machine, objects[i]);
+  };
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < bitcode.size(); ++i)
+    threads.emplace_back(work, i);
+  if (!bitcode.empty())
+    work(0);
+  for (std::thread &t : threads)
+    t.join();
+  for (const std::string &e : errors)
+    if (!e.empty())
+      return module.emitError(e), failure();
+  return linkSharedObject(module, objects);
 }
 
 } // namespace dlc::compiler
