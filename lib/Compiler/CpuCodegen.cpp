@@ -235,8 +235,7 @@ FailureOr<std::vector<uint8_t>> emitCpuCode(ModuleOp module, const artifact::Art
   auto work = [&](size_t i) {
     llvm::LLVMContext ctx;
     llvm::Expected<std::unique_ptr<llvm::Module>> part = llvm::parseBitcodeFile(
-        llvm::MemoryBufferRef(llvm::StringRef(bitcode[i].data(), bitcode[i].size()), "part"),
-        ctx);
+        llvm::MemoryBufferRef(llvm::StringRef(bitcode[i].data(), bitcode[i].size()), "part"), ctx);
     if (!part) {
       errors[i] = "cannot read a kernel partition: " + llvm::toString(part.takeError());
       return;
