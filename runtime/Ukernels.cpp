@@ -33,6 +33,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <type_traits>
 #include <mutex>
 #include <vector>
 
@@ -224,28 +225,22 @@ DLC_INLINE void packB(const Problem &p, const Word *B, int64_t k0, int64_t kc, i
     for (int64_t j = 0; j < nn;) {
       int64_t step;
       int64_t len = strideRun(nB, j, nn, step), off = nB[j];
-      if (step == 1) {
+      // `stride` a compile-time constant for the common strides, so those copies
+      // vectorize (stride 2 with shuffles).
+      auto copy = [&](auto stride) {
         for (int64_t k = 0; k < kc; ++k) {
           const Word *src = B + kB[k] + off;
           Word *d = dst + k * NR + j;
           for (int64_t t = 0; t < len; ++t)
-            d[t] = src[t];
+            d[t] = src[t * stride];
         }
-      } else if (step == 2) {
-        for (int64_t k = 0; k < kc; ++k) {
-          const Word *src = B + kB[k] + off;
-          Word *d = dst + k * NR + j;
-          for (int64_t t = 0; t < len; ++t)
-            d[t] = src[2 * t];
-        }
-      } else {
-        for (int64_t k = 0; k < kc; ++k) {
-          const Word *src = B + kB[k] + off;
-          Word *d = dst + k * NR + j;
-          for (int64_t t = 0; t < len; ++t)
-            d[t] = src[t * step];
-        }
-      }
+      };
+      if (step == 1)
+        copy(std::integral_constant<int64_t, 1>());
+      else if (step == 2)
+        copy(std::integral_constant<int64_t, 2>());
+      else
+        copy(step);
       j += len;
     }
     if (nn < NR)
@@ -882,17 +877,16 @@ void contract(const int64_t *d, bool i32) {
     };
     int64_t kSpan = spanOf(kLoops, 0);
     size_t outer = 0;
+    int64_t images = 1;
     while (outer < nLoops.size() && nLoops[outer].b > spanOf(nLoops, outer + 1) + kSpan)
-      ++outer;
-    std::vector<Loop> inner(nLoops.begin() + outer, nLoops.end());
-    int64_t span = spanOf(inner, 0) + kSpan + 1;
-    int64_t batches =
-        extent(bLoops) * extent(std::vector<Loop>(nLoops.begin(), nLoops.begin() + outer));
-    int64_t window = extent(kLoops);
-    if (extent(inner) >= 4 && window >= 2 && window <= 64 && batches >= 8 &&
+      images *= nLoops[outer++].n;
+    int64_t span = spanOf(nLoops, outer) + kSpan + 1;
+    int64_t batches = extent(bLoops) * images, window = extent(kLoops);
+    if (extent(nLoops) / images >= 4 && window >= 2 && window <= 64 && batches >= 8 &&
         span * kChannels <= (int64_t(1) << 16)) {
+      // In place: the loop tables keep their capacity (a warm call allocates nothing).
       bLoops.insert(bLoops.begin(), nLoops.begin(), nLoops.begin() + outer);
-      nLoops = std::move(inner);
+      nLoops.erase(nLoops.begin(), nLoops.begin() + outer);
       p.spanB = span;
       channels = true;
     }

@@ -185,11 +185,16 @@ FailureOr<std::vector<uint8_t>> emitCpuCode(ModuleOp module, const artifact::Art
   if (!used.empty())
     targetTriple += " " + used;
 
-  // Optimizes `part` at O3 and emits its object code; an error message or "".
+  // Optimizes `part` at O3 (printing it to `ir` when given) and emits its object code;
+  // an error message or "".
   auto compilePart = [](llvm::Module &part, llvm::TargetMachine &machine,
-                        llvm::SmallVector<char, 0> &object) -> std::string {
+                        llvm::SmallVector<char, 0> &object, std::string *ir) -> std::string {
     if (llvm::Error err = makeOptimizingTransformer(3, 0, &machine)(&part))
       return "LLVM optimization failed: " + llvm::toString(std::move(err));
+    if (ir) {
+      llvm::raw_string_ostream os(*ir);
+      part.print(os, nullptr);
+    }
     llvm::raw_svector_ostream os(object);
     llvm::legacy::PassManager pm;
     if (machine.addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile))
@@ -205,18 +210,8 @@ FailureOr<std::vector<uint8_t>> emitCpuCode(ModuleOp module, const artifact::Art
   unsigned parts = std::min<unsigned>(std::max(1u, std::thread::hardware_concurrency()), 8);
   if (llvmIR || parts < 2 || spec.kernels.size() < 4) {
     llvm::SmallVector<llvm::SmallVector<char, 0>, 1> objects(1);
-    if (llvm::Error err = makeOptimizingTransformer(3, 0, tm.get())(m.get()))
-      return module.emitError("LLVM optimization failed: ") << llvm::toString(std::move(err)),
-             failure();
-    if (llvmIR) {
-      llvm::raw_string_ostream os(*llvmIR);
-      m->print(os, nullptr);
-    }
-    llvm::raw_svector_ostream os(objects[0]);
-    llvm::legacy::PassManager pm;
-    if (tm->addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile))
-      return module.emitError("the host target cannot emit object files"), failure();
-    pm.run(*m);
+    if (std::string e = compilePart(*m, *tm, objects[0], llvmIR); !e.empty())
+      return module.emitError(e), failure();
     return linkSharedObject(module, objects);
   }
   std::vector<llvm::SmallVector<char, 0>> bitcode;
@@ -243,7 +238,7 @@ FailureOr<std::vector<uint8_t>> emitCpuCode(ModuleOp module, const artifact::Art
     std::unique_ptr<llvm::TargetMachine> machine(
         target->createTargetMachine(triple, cpu, featureString, options, llvm::Reloc::PIC_,
                                     std::nullopt, llvm::CodeGenOptLevel::Aggressive));
-    errors[i] = compilePart(**part, *machine, objects[i]);
+    errors[i] = compilePart(**part, *machine, objects[i], nullptr);
   };
   std::vector<std::thread> threads;
   for (size_t i = 1; i < bitcode.size(); ++i)
