@@ -33,8 +33,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
-#include <type_traits>
 #include <mutex>
+#include <type_traits>
 #include <vector>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
