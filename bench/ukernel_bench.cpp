@@ -153,11 +153,13 @@ int main(int argc, char **argv) {
   double peak1 = peakGflops(pool, 1), peakT = peakGflops(pool, threads);
   std::printf("isa %s; FMA peak %.1f GFLOP/s on 1 thread, %.1f on %u\n", ukernels::isaName(), peak1,
               peakT, threads);
-  std::vector<Case> cases{
-      matmul(1024, 1024, 1024), matmul(256, 256, 256),    matmul(1, 1000, 512),
-      conv(64, 64, 56, 3, 1),   conv(256, 64, 56, 1, 1),  conv(64, 128, 56, 3, 2),
-      conv(128, 128, 28, 3, 1), conv(256, 256, 14, 3, 1), conv(512, 512, 7, 3, 1),
-      conv(3, 64, 224, 7, 2),   conv(128, 128, 2, 3, 1)};
+  std::vector<Case> cases{matmul(1024, 1024, 1024), matmul(256, 256, 256), matmul(1, 1000, 512),
+                          conv(64, 64, 56, 3, 1), conv(256, 64, 56, 1, 1), conv(64, 128, 56, 3, 2),
+                          conv(128, 128, 28, 3, 1), conv(256, 256, 14, 3, 1),
+                          conv(512, 512, 7, 3, 1), conv(3, 64, 224, 7, 2), conv(128, 128, 2, 3, 1),
+                          // A small ResNet (the corpus's, 64x64 input): Convs of about 1 MFLOP.
+                          conv(3, 16, 64, 7, 2), conv(16, 16, 16, 3, 1), conv(32, 32, 8, 3, 1),
+                          conv(64, 64, 4, 3, 1)};
   std::printf("%-34s %10s %10s %8s %10s %10s %8s\n", "case", "ms 1thr", "GFLOP/s", "%peak",
               "ms Tthr", "GFLOP/s", "%peak");
   std::mt19937 rng(1);

@@ -55,9 +55,12 @@ thread_local PackCache *tlsCache = nullptr;
 constexpr int64_t kKc = 128; // K slice packed at a time
 constexpr int64_t kNc = 256; // columns per task (a multiple of every NR)
 constexpr int64_t kMcRows = 256;
-/// Problems below this many flops stay on the calling thread (measured on this 2-core
-/// machine: a 1.2 MFLOP ResNet Conv and 2.4 MFLOP YOLO Convs were slower split over
-/// two threads, 53 -> 75 us for the latter).
+/// Problems below kMinThreadFlops stay on the calling thread. Up to kThreadFlops they
+/// split only where no task repeats another's packing (measured on this 2-core machine:
+/// a 1.2 MFLOP ResNet Conv over a 16x16 map 24 -> 14 us over two threads by columns,
+/// with A packed once; the same Conv over a 4x4 map, split by rows, each task packing
+/// all of B, 14 -> 21 us).
+constexpr double kMinThreadFlops = 1e6;
 constexpr double kThreadFlops = 1e7;
 
 /// A 4-byte element as packing moves it: f32 and i32 alike, and allowed to alias
@@ -123,6 +126,7 @@ DLC_INLINE void loopMicro(int64_t kc, const T *a, const T *b, T *const *rows) {
 }
 
 struct Generic {
+  static constexpr bool kRuns = false;
   static constexpr int64_t MR = 4, NR = 16;
   static DLC_INLINE void micro(int64_t kc, const float *a, const float *b, float *const *rows) {
     loopMicro<MR, NR>(kc, a, b, rows);
@@ -130,32 +134,97 @@ struct Generic {
 };
 
 #ifdef DLC_UK_X86
-struct Avx512 {
-  static constexpr int64_t MR = 8, NR = 32;
-  DLC_AVX512 static void micro(int64_t kc, const float *a, const float *b, float *const *rows) {
-    __m512 c0[MR], c1[MR];
+/// MR rows x NV zmm vectors of columns, accumulated in MR * NV registers.
+template <int64_t MR, int NV>
+DLC_AVX512 DLC_INLINE void avx512Micro(int64_t kc, const float *a, const float *b,
+                                       float *const *rows) {
+  constexpr int64_t NR = 16 * NV;
+  __m512 c[MR][NV];
 #pragma GCC unroll 8
-    for (int i = 0; i < MR; ++i)
-      c0[i] = c1[i] = _mm512_setzero_ps();
-    for (int64_t k = 0; k < kc; ++k, a += MR, b += NR) {
-      __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
-#pragma GCC unroll 8
-      for (int i = 0; i < MR; ++i) {
-        __m512 ai = _mm512_set1_ps(a[i]);
-        c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
-        c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
-      }
-    }
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v)
+      c[i][v] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k, a += MR, b += NR) {
+    __m512 bv[NV];
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v)
+      bv[v] = _mm512_load_ps(b + 16 * v);
 #pragma GCC unroll 8
     for (int i = 0; i < MR; ++i) {
-      float *r = rows[i];
-      _mm512_storeu_ps(r, _mm512_add_ps(_mm512_loadu_ps(r), c0[i]));
-      _mm512_storeu_ps(r + 16, _mm512_add_ps(_mm512_loadu_ps(r + 16), c1[i]));
+      __m512 ai = _mm512_set1_ps(a[i]);
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v)
+        c[i][v] = _mm512_fmadd_ps(ai, bv[v], c[i][v]);
     }
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i) {
+    float *r = rows[i];
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v)
+      _mm512_storeu_ps(r + 16 * v, _mm512_add_ps(_mm512_loadu_ps(r + 16 * v), c[i][v]));
+  }
+}
+
+/// d[t] = s[t * S] for t < len (S = 1 or 2), in zmm-wide steps with a masked tail:
+/// a Conv's packing copies one short run (an output row) per K index, where a loop's
+/// set-up and remainder would cost more than the copy.
+template <int S> DLC_AVX512 inline void avx512CopyRun(uint32_t *d, const uint32_t *s, int64_t len) {
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  for (; len > 0; len -= 16, d += 16, s += 16 * S) {
+    __mmask16 m = len >= 16 ? __mmask16(0xffff) : __mmask16((1u << len) - 1);
+    __m512i v;
+    if constexpr (S == 1) {
+      v = _mm512_maskz_loadu_epi32(m, s);
+    } else {
+      // Elements 0..2 * len - 2 of s: the low and high 16 under their masks.
+      int64_t span = 2 * std::min<int64_t>(len, 16) - 1;
+      __mmask16 lo = span >= 16 ? __mmask16(0xffff) : __mmask16((1u << span) - 1);
+      __mmask16 hi = span > 16 ? __mmask16((1u << (span - 16)) - 1) : __mmask16(0);
+      v = _mm512_permutex2var_epi32(_mm512_maskz_loadu_epi32(lo, s), even,
+                                    _mm512_maskz_loadu_epi32(hi, s + 16));
+    }
+    _mm512_mask_storeu_epi32(d, m, v);
+  }
+}
+
+/// The packing copies of the AVX-512 tiles.
+struct Avx512Copy {
+  static constexpr bool kRuns = true;
+  DLC_AVX512 static inline void run1(uint32_t *d, const uint32_t *s, int64_t len) {
+    avx512CopyRun<1>(d, s, len);
+  }
+  DLC_AVX512 static inline void run2(uint32_t *d, const uint32_t *s, int64_t len) {
+    avx512CopyRun<2>(d, s, len);
+  }
+};
+
+struct Avx512 : Avx512Copy {
+  static constexpr int64_t MR = 8, NR = 32;
+  DLC_AVX512 static void micro(int64_t kc, const float *a, const float *b, float *const *rows) {
+    avx512Micro<MR, 2>(kc, a, b, rows);
+  }
+};
+/// The narrow tiles, for a task whose columns fit 16 (a Conv over a 4x4 map) or whose
+/// rows fit 4 (operands swapped over a 2x2 map): the 8 x 32 tile would be half padding.
+/// Each keeps the side a whole-packed weight may take (A's MR = 8, B's NR = 32), so
+/// the weights packed once serve them too.
+struct Avx512Cols16 : Avx512Copy {
+  static constexpr int64_t MR = 8, NR = 16;
+  DLC_AVX512 static void micro(int64_t kc, const float *a, const float *b, float *const *rows) {
+    avx512Micro<MR, 1>(kc, a, b, rows);
+  }
+};
+struct Avx512Rows4 : Avx512Copy {
+  static constexpr int64_t MR = 4, NR = 32;
+  DLC_AVX512 static void micro(int64_t kc, const float *a, const float *b, float *const *rows) {
+    avx512Micro<MR, 2>(kc, a, b, rows);
   }
 };
 
 struct Avx2 {
+  static constexpr bool kRuns = false;
   static constexpr int64_t MR = 6, NR = 16;
   DLC_AVX2 static void micro(int64_t kc, const float *a, const float *b, float *const *rows) {
     __m256 c0[MR], c1[MR];
@@ -235,6 +304,20 @@ DLC_INLINE void packB(const Problem &p, const Word *B, int64_t k0, int64_t kc, i
             d[t] = src[t * stride];
         }
       };
+      if constexpr (Isa::kRuns) {
+        if (step == 1 || step == 2) {
+          for (int64_t k = 0; k < kc; ++k) {
+            const Word *src = B + kB[k] + off;
+            Word *d = dst + k * NR + j;
+            if (step == 1)
+              Isa::run1(d, src, len);
+            else
+              Isa::run2(d, src, len);
+          }
+          j += len;
+          continue;
+        }
+      }
       if (step == 1)
         copy(std::integral_constant<int64_t, 1>());
       else if (step == 2)
@@ -300,14 +383,50 @@ DLC_INLINE void gemmTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, i
   Word *bp = wholeB ? nullptr : packB_.get(nPanels * NR * kKc);
   if ((!wholeA && !ap) || (!wholeB && !bp))
     std::abort(); // out of memory for a few hundred KiB: nothing sensible remains
-  bool cRuns[kNc / 4];
+  bool cRuns[kNc / 4] = {};
   for (int64_t q = 0; q < nPanels; ++q) {
     int64_t c0 = n0 + q * NR, nn = std::min(NR, n1 - c0);
     cRuns[q] = nn == NR && runLength(p.nC.data() + c0, nullptr, 0, NR) == NR;
   }
   alignas(64) T tile[MR * NR];
+  // One MR x NR tile: rows [r0, r0 + mm) of A's panel `as`, columns of B's panel `bs`.
+  auto micro = [&](int64_t kc, const Word *as, const Word *bs, int64_t r0, int64_t mm, int64_t q) {
+    int64_t c0 = n0 + q * NR, nn = std::min(NR, n1 - c0);
+    T *rows[MR];
+    bool direct = mm == MR && cRuns[q];
+    if (direct) {
+      for (int64_t i = 0; i < MR; ++i)
+        rows[i] = C + p.mC[r0 + i] + p.nC[c0];
+    } else {
+      std::memset(tile, 0, sizeof(tile));
+      for (int64_t i = 0; i < MR; ++i)
+        rows[i] = tile + i * NR;
+    }
+    Micro<Isa, T>::run(kc, reinterpret_cast<const T *>(as), reinterpret_cast<const T *>(bs), rows);
+    if (!direct)
+      for (int64_t i = 0; i < mm; ++i) {
+        T *crow = C + p.mC[r0 + i];
+        for (int64_t j = 0; j < nn; ++j)
+          crow[p.nC[c0 + j]] += tile[i * NR + j];
+      }
+  };
   for (int64_t k0 = 0; k0 < p.k; k0 += kKc) {
     int64_t kc = std::min(kKc, p.k - k0);
+    if (wholeA) {
+      // A packed once: each panel of B, packed or not, meets all its rows while in L1
+      // (a small-M Conv reads each packed column only M / MR times).
+      for (int64_t q = 0; q < nPanels; ++q) {
+        int64_t c0 = n0 + q * NR;
+        const Word *bs = bp;
+        if (wholeB)
+          bs = wholeB + k0 * nPad + (c0 / NR) * kc * NR;
+        else
+          packB<Isa>(p, B, k0, kc, c0, std::min(n1, c0 + NR), bp);
+        for (int64_t r0 = m0; r0 < m1; r0 += MR)
+          micro(kc, wholeA + k0 * mPad + (r0 / MR) * kc * MR, bs, r0, std::min(MR, m1 - r0), q);
+      }
+      continue;
+    }
     const Word *bs = bp;
     if (wholeB)
       bs = wholeB + k0 * nPad + (n0 / NR) * kc * NR;
@@ -316,35 +435,12 @@ DLC_INLINE void gemmTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, i
     // The B slice serves every MC block of rows of the task.
     for (int64_t mb0 = m0; mb0 < m1; mb0 += MC) {
       int64_t mb1 = std::min(m1, mb0 + MC), mPanels = ceilDiv(mb1 - mb0, MR);
-      const Word *as = ap;
-      if (wholeA)
-        as = wholeA + k0 * mPad + (mb0 / MR) * kc * MR;
-      else
-        packA<Isa>(p, A, k0, kc, mb0, mb1, ap);
-      for (int64_t q = 0; q < nPanels; ++q) {
-        int64_t c0 = n0 + q * NR, nn = std::min(NR, n1 - c0);
+      packA<Isa>(p, A, k0, kc, mb0, mb1, ap);
+      for (int64_t q = 0; q < nPanels; ++q)
         for (int64_t r = 0; r < mPanels; ++r) {
-          int64_t r0 = mb0 + r * MR, mm = std::min(MR, mb1 - r0);
-          T *rows[MR];
-          bool direct = mm == MR && cRuns[q];
-          if (direct) {
-            for (int64_t i = 0; i < MR; ++i)
-              rows[i] = C + p.mC[r0 + i] + p.nC[c0];
-          } else {
-            std::memset(tile, 0, sizeof(tile));
-            for (int64_t i = 0; i < MR; ++i)
-              rows[i] = tile + i * NR;
-          }
-          Micro<Isa, T>::run(kc, reinterpret_cast<const T *>(as + r * kc * MR),
-                             reinterpret_cast<const T *>(bs + q * kc * NR), rows);
-          if (!direct)
-            for (int64_t i = 0; i < mm; ++i) {
-              T *crow = C + p.mC[r0 + i];
-              for (int64_t j = 0; j < nn; ++j)
-                crow[p.nC[c0 + j]] += tile[i * NR + j];
-            }
+          int64_t r0 = mb0 + r * MR;
+          micro(kc, ap + r * kc * MR, bs + q * kc * NR, r0, std::min(MR, mb1 - r0), q);
         }
-      }
     }
   }
 }
@@ -572,6 +668,16 @@ template <class Isa, class T> DLC_INLINE void runTask(const Problem &p, Path pat
   int64_t n0 = nb * p.nc, n1 = std::min(p.n, n0 + p.nc);
   switch (path) {
   case Path::Packed:
+#ifdef DLC_UK_X86
+    // A narrow tile where the wide one would be half padding, on the side no
+    // whole-packed weight fixes.
+    if constexpr (std::is_same_v<Isa, Avx512> && std::is_same_v<T, float>) {
+      if (n1 - n0 <= Avx512Cols16::NR && p.packedB.empty())
+        return gemmTask<Avx512Cols16, T>(p, bi, m0, m1, n0, n1);
+      if (m1 - m0 <= Avx512Rows4::MR && p.packedA.empty())
+        return gemmTask<Avx512Rows4, T>(p, bi, m0, m1, n0, n1);
+    }
+#endif
     gemmTask<Isa, T>(p, bi, m0, m1, n0, n1);
     break;
   case Path::FewRows:
@@ -936,18 +1042,23 @@ void contract(const int64_t *d, bool i32) {
   // more than it saves.
   int64_t batches = static_cast<int64_t>(p.bA.size());
   double flops = 2.0 * static_cast<double>(batches) * p.m * p.n * p.k;
-  bool threads = tlsPool && flops > kThreadFlops;
+  bool threads = tlsPool && flops > kMinThreadFlops;
+  // A small problem splits only where no task would repeat another's packing: columns
+  // when A is a weight packed once, rows when B is.
+  bool small = flops <= kThreadFlops;
+  bool splitCols = !small || (path == Path::Packed && !p.packedA.empty());
+  bool splitRows = !small || (path == Path::Packed && !p.packedB.empty());
   p.nc = kNc;
   int64_t chunks = 1;
   if (threads) {
     int64_t want = 2 * static_cast<int64_t>(tlsPool->size());
     int64_t have = batches * ceilDiv(p.n, kNc);
-    if (have < want && p.n >= p.m) {
+    if (have < want && p.n >= p.m && splitCols) {
       int64_t cols = ceilDiv(p.n, ceilDiv(want, batches));
       p.nc = std::min(kNc, std::max(isa->nr, roundUp(cols, isa->nr)));
       have = batches * ceilDiv(p.n, p.nc);
     }
-    if (have < want && path != Path::FewRows)
+    if (have < want && path != Path::FewRows && splitRows)
       chunks = std::min(ceilDiv(want, have), ceilDiv(p.m, isa->mr));
   }
   p.nBlocks = ceilDiv(p.n, p.nc);

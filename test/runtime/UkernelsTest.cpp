@@ -262,6 +262,29 @@ TEST_P(Ukernels, WeightsPackedOnceAndReused) {
         nullptr, 1);
 }
 
+TEST_P(Ukernels, NarrowTilesOnSmallMaps) {
+  // 3x3 Convs (weights packed once) over a 4x4 map (N = 16 columns: the 16-wide tile)
+  // and a 2x2 one (swapped: M = 4 positions, the 4-row tile); then the same shapes
+  // with nothing packed ahead, partial panels and threads.
+  ThreadPool pool(2);
+  for (int64_t hw : {4, 2}) {
+    int64_t f = 40, c = 24, h = hw + 2;
+    std::vector<L> conv{{f, false, c * 9, 0, hw * hw}, {hw, false, 0, h, hw}, {hw, false, 0, 1, 1},
+                        {c, true, 9, h * h, 0},        {3, true, 3, h, 0},    {3, true, 1, 1, 0}};
+    SCOPED_TRACE(hw);
+    check(conv, nullptr, 1);
+    check(conv, &pool, 1);
+    check(conv);
+  }
+  for (auto [m, n, k] : std::vector<std::tuple<int, int, int>>{
+           {64, 16, 300}, {37, 12, 50}, {4, 128, 200}, {4, 40, 19}, {5, 70, 33}}) {
+    SCOPED_TRACE(std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k));
+    check(matmul(m, n, k));
+    check(matmul(m, n, k), nullptr, 1);
+    check(matmul(m, n, k), &pool, 2);
+  }
+}
+
 TEST_P(Ukernels, EmptyLoopAddsNothing) { check(matmul(0, 5, 5)); }
 
 TEST_P(Ukernels, Int32WrapsExactly) {
