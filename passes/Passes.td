@@ -266,6 +266,21 @@ def DlcCpuUkernels : Pass<"dlc-cpu-ukernels", "mlir::ModuleOp"> {
                            "mlir::func::FuncDialect"];
 }
 
+def DlcCollapseElementwiseDims : Pass<"dlc-collapse-elementwise-dims", "mlir::ModuleOp"> {
+  let summary = "Merge the short innermost loops of elementwise ops over contiguous buffers";
+  let description = [{
+    In kernel functions after bufferization, an all-parallel `linalg.generic` whose
+    output is in loop order and whose innermost loop is short (static, under 64
+    iterations: a Conv epilogue or quantize-dequantize pair on a 4x4 map) gets its
+    innermost loops merged outward as far as every operand allows: each operand indexes
+    the merged loops by consecutive dimensions whose static strides make them one
+    (H and W of an NCHW buffer), or not at all (a per-channel bias stops the merge at
+    C, a scalar never does). The merged loop is long and vectorizes; the order of the
+    elements is unchanged. CPU only.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::memref::MemRefDialect"];
+}
+
 def DlcCpuMathApproximation : Pass<"dlc-cpu-math-approximation", "mlir::ModuleOp"> {
   let summary = "Polynomial approximations of f32 exp, tanh, log and erf in CPU kernels";
   let description = [{

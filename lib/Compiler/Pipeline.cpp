@@ -142,6 +142,7 @@ LogicalResult runCpuMappingPipeline(ModuleOp module, const CompileOptions &optio
       pm.addPass(createDlcDistributeWorkgroups());
       if (options.cpuUkernels)
         pm.addPass(createDlcCpuUkernels());
+      pm.addPass(createDlcCollapseElementwiseDims());
       pm.addPass(createDlcCpuMathApproximation());
     }
   });

@@ -1,0 +1,163 @@
+//===- CollapseElementwiseDims.cpp - The dlc-collapse-elementwise-dims pass -===//
+//
+// An elementwise loop nest over a small map (a Conv's epilogue on 4x4 maps, a
+// quantize-dequantize pair on 2x2 ones) has an innermost loop of 2-7 iterations,
+// which LLVM leaves scalar. Where every operand is contiguous across adjacent loops
+// (H and W of NCHW buffers, or C, H and W when no operand is per-channel), those loops
+// become one: the innermost loop then runs over the whole plane and vectorizes.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Passes.h"
+
+#include "dialects/DlcDialect.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace dlc {
+#define GEN_PASS_DEF_DLCCOLLAPSEELEMENTWISEDIMS
+#include "passes/Passes.h.inc"
+} // namespace dlc
+
+using namespace mlir;
+
+namespace dlc {
+namespace {
+
+/// Innermost loops at least this long are left alone: they vectorize as they are.
+constexpr int64_t kLongInner = 64;
+
+/// Whether loops `d` and `d + 1` may become one loop for every operand of `op`: each
+/// operand indexes both by consecutive results (or neither), and its buffer steps
+/// over them as over one dimension (statically known strides).
+bool mergeable(linalg::GenericOp op, unsigned d) {
+  ReassociationIndices pair{static_cast<int64_t>(d), static_cast<int64_t>(d + 1)};
+  for (OpOperand &operand : op->getOpOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    if (!linalg::isDimSequencePreserved(map, pair))
+      return false;
+    std::optional<unsigned> r = map.getResultPosition(getAffineDimExpr(d, op.getContext()));
+    if (!r)
+      continue; // broadcast along both
+    auto type = dyn_cast<MemRefType>(operand.get().getType());
+    if (!type)
+      return false;
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (failed(type.getStridesAndOffset(strides, offset)))
+      return false;
+    int64_t inner = type.getDimSize(*r + 1);
+    if (ShapedType::isDynamic(strides[*r]) || ShapedType::isDynamic(strides[*r + 1]) ||
+        ShapedType::isDynamic(inner) || strides[*r] != strides[*r + 1] * inner)
+      return false;
+  }
+  return true;
+}
+
+/// Whether `op` is an elementwise op worth merging loops for: all parallel over
+/// buffers, one output in loop order, a short static innermost loop.
+bool shortElementwise(linalg::GenericOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumLoops() < 2 ||
+      op.getNumParallelLoops() != op.getNumLoops() || op.getNumDpsInits() != 1)
+    return false;
+  AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  if (!out.isMinorIdentity() || out.getNumResults() != op.getNumLoops())
+    return false;
+  int64_t inner = op.getStaticLoopRanges().back();
+  return !ShapedType::isDynamic(inner) && inner < kLongInner;
+}
+
+/// Rewrites each input indexed with constant 0 on unit dimensions (a per-channel bias
+/// [C, 1, 1] broadcast as (c, 0, 0)) as a view without them, indexed by its loop
+/// dimensions alone, so every map is a projected permutation. Whether one changed.
+bool dropUnitBroadcasts(linalg::GenericOp op, RewriterBase &rewriter) {
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  bool changed = false;
+  for (OpOperand *in : op.getDpsInputOperands()) {
+    AffineMap map = maps[in->getOperandNumber()];
+    auto type = dyn_cast<MemRefType>(in->get().getType());
+    if (!type || map.isProjectedPermutation())
+      continue;
+    SmallVector<AffineExpr> kept;
+    ReassociationIndices pending; // unit dims before the first kept one
+    SmallVector<ReassociationIndices> groups;
+    bool ok = true;
+    for (auto [i, e] : llvm::enumerate(map.getResults())) {
+      auto c = dyn_cast<AffineConstantExpr>(e);
+      if (c && c.getValue() == 0 && type.getDimSize(i) == 1) {
+        if (groups.empty())
+          pending.push_back(i);
+        else
+          groups.back().push_back(i);
+        continue;
+      }
+      if (!isa<AffineDimExpr>(e)) {
+        ok = false;
+        break;
+      }
+      kept.push_back(e);
+      ReassociationIndices group = pending;
+      pending.clear();
+      group.push_back(i);
+      groups.push_back(group);
+    }
+    if (!ok || (kept.empty() && type.getRank() == 0))
+      continue;
+    if (!memref::CollapseShapeOp::isGuaranteedCollapsible(type, groups))
+      continue;
+    rewriter.setInsertionPoint(op);
+    Value view = memref::CollapseShapeOp::create(rewriter, op.getLoc(), in->get(), groups);
+    rewriter.modifyOpInPlace(op, [&] { in->set(view); });
+    maps[in->getOperandNumber()] = AffineMap::get(map.getNumDims(), 0, kept, op.getContext());
+    changed = true;
+  }
+  if (changed)
+    rewriter.modifyOpInPlace(op,
+                             [&] { op.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps)); });
+  return changed;
+}
+
+/// The groups of loops to merge: the innermost loops of an all-parallel generic over
+/// buffers whose innermost loop is short, merged outward while every operand allows.
+SmallVector<ReassociationIndices> collapsible(linalg::LinalgOp linalgOp) {
+  auto op = dyn_cast<linalg::GenericOp>(linalgOp.getOperation());
+  if (!op || !shortElementwise(op))
+    return {};
+  for (AffineMap map : op.getIndexingMapsArray())
+    if (!map.isProjectedPermutation())
+      return {};
+  unsigned last = op.getNumLoops() - 1;
+  int64_t first = last;
+  while (first > 0 && mergeable(op, first - 1))
+    --first;
+  if (first == static_cast<int64_t>(last))
+    return {};
+  ReassociationIndices group;
+  for (int64_t d = first; d <= static_cast<int64_t>(last); ++d)
+    group.push_back(d);
+  return {group};
+}
+
+struct DlcCollapseElementwiseDims
+    : impl::DlcCollapseElementwiseDimsBase<DlcCollapseElementwiseDims> {
+  void runOnOperation() override {
+    IRRewriter rewriter(&getContext());
+    for (auto func : getOperation().getOps<func::FuncOp>())
+      if (func->hasAttr(attrs::kKernel))
+        func.walk([&](linalg::GenericOp op) {
+          if (shortElementwise(op))
+            dropUnitBroadcasts(op, rewriter);
+        });
+    RewritePatternSet set(&getContext());
+    linalg::populateCollapseDimensions(set, collapsible);
+    FrozenRewritePatternSet patterns(std::move(set));
+    for (auto func : getOperation().getOps<func::FuncOp>())
+      if (func->hasAttr(attrs::kKernel) && failed(applyPatternsGreedily(func, patterns)))
+        return signalPassFailure();
+  }
+};
+
+} // namespace
+} // namespace dlc

@@ -1,0 +1,105 @@
+// RUN: dlc-opt %s -split-input-file -dlc-collapse-elementwise-dims | FileCheck %s
+
+// A Conv epilogue on 4x4 maps: the per-channel bias [C, 1, 1] becomes a view [C]
+// indexed by the channel loop, and H, W merge into one loop of 16 (the bias stops the
+// merge at C).
+// CHECK-LABEL: func.func @k_bias
+// CHECK-DAG: %[[B:.*]] = memref.collapse_shape %{{.*}} {{\[}}[0, 1, 2]] : memref<120x1x1xf32> into memref<120xf32>
+// CHECK-DAG: %[[X:.*]] = memref.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : memref<?x120x4x4xf32> into memref<?x120x16xf32>
+// CHECK-DAG: %[[Y:.*]] = memref.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : memref<?x120x4x4xf32> into memref<?x120x16xf32>
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel"]{{.*}} ins(%[[X]], %[[B]], %{{.*}} : memref<?x120x16xf32>, memref<120xf32>, memref<f32>) outs(%[[Y]] : memref<?x120x16xf32>)
+#x = affine_map<(n, c, h, w) -> (n, c, h, w)>
+#bias = affine_map<(n, c, h, w) -> (c, 0, 0)>
+#s = affine_map<(n, c, h, w) -> ()>
+func.func @k_bias(%x: memref<?x120x4x4xf32>, %b: memref<120x1x1xf32>, %s: memref<f32>,
+                  %y: memref<?x120x4x4xf32>) attributes {dlc.kernel} {
+  linalg.generic {indexing_maps = [#x, #bias, #s, #x],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x, %b, %s : memref<?x120x4x4xf32>, memref<120x1x1xf32>, memref<f32>)
+      outs(%y : memref<?x120x4x4xf32>) {
+  ^bb0(%a: f32, %bb: f32, %ss: f32, %o: f32):
+    %0 = arith.addf %a, %bb : f32
+    %1 = arith.divf %0, %ss : f32
+    %2 = math.roundeven %1 : f32
+    linalg.yield %2 : f32
+  }
+  return
+}
+
+// -----
+
+// Only scalars besides the plane: every loop merges, the batch's too.
+// CHECK-LABEL: func.func @k_scalar
+// CHECK: memref.collapse_shape %{{.*}} {{\[}}[0, 1, 2, 3]] : memref<?x8x2x2xf32> into memref<?xf32>
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel"]
+#x = affine_map<(n, c, h, w) -> (n, c, h, w)>
+#s = affine_map<(n, c, h, w) -> ()>
+func.func @k_scalar(%x: memref<?x8x2x2xf32>, %s: memref<f32>, %y: memref<?x8x2x2xf32>)
+    attributes {dlc.kernel} {
+  linalg.generic {indexing_maps = [#x, #s, #x],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x, %s : memref<?x8x2x2xf32>, memref<f32>) outs(%y : memref<?x8x2x2xf32>) {
+  ^bb0(%a: f32, %ss: f32, %o: f32):
+    %0 = arith.mulf %a, %ss : f32
+    linalg.yield %0 : f32
+  }
+  return
+}
+
+// -----
+
+// Left alone: a view whose rows are not contiguous (the inside of a padded map), a
+// long innermost loop, a transposing output, a function that is not a kernel.
+// CHECK-LABEL: func.func @k_padded_view
+// CHECK-NOT: collapse_shape
+// CHECK: iterator_types = ["parallel", "parallel"]
+#id = affine_map<(h, w) -> (h, w)>
+func.func @k_padded_view(%x: memref<4x4xf32, strided<[8, 1], offset: 18>>, %y: memref<4x4xf32>)
+    attributes {dlc.kernel} {
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<4x4xf32, strided<[8, 1], offset: 18>>) outs(%y : memref<4x4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %0 = arith.negf %a : f32
+    linalg.yield %0 : f32
+  }
+  return
+}
+
+// CHECK-LABEL: func.func @k_long_rows
+// CHECK-NOT: collapse_shape
+#id2 = affine_map<(h, w) -> (h, w)>
+func.func @k_long_rows(%x: memref<4x64xf32>, %y: memref<4x64xf32>) attributes {dlc.kernel} {
+  linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<4x64xf32>) outs(%y : memref<4x64xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %0 = arith.negf %a : f32
+    linalg.yield %0 : f32
+  }
+  return
+}
+
+// CHECK-LABEL: func.func @k_transpose
+// CHECK-NOT: collapse_shape
+#in = affine_map<(h, w) -> (h, w)>
+#out = affine_map<(h, w) -> (w, h)>
+func.func @k_transpose(%x: memref<4x4xf32>, %y: memref<4x4xf32>) attributes {dlc.kernel} {
+  linalg.generic {indexing_maps = [#in, #out], iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<4x4xf32>) outs(%y : memref<4x4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  }
+  return
+}
+
+// CHECK-LABEL: func.func @host
+// CHECK-NOT: collapse_shape
+#id3 = affine_map<(h, w) -> (h, w)>
+func.func @host(%x: memref<4x4xf32>, %y: memref<4x4xf32>) {
+  linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<4x4xf32>) outs(%y : memref<4x4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %0 = arith.negf %a : f32
+    linalg.yield %0 : f32
+  }
+  return
+}
