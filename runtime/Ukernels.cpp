@@ -52,7 +52,10 @@ namespace {
 thread_local ThreadPool *tlsPool = nullptr;
 thread_local PackCache *tlsCache = nullptr;
 
-constexpr int64_t kKc = 128; // K slice packed at a time
+/// K is packed in equal slices of at most kKc: 3x3 Convs' K = 9 * C (144, 288, 576)
+/// in slices of 144, not 128 and a short tail whose tiles cost their C traffic for few
+/// multiply-adds.
+constexpr int64_t kKc = 160;
 constexpr int64_t kNc = 256; // columns per task (a multiple of every NR)
 constexpr int64_t kMcRows = 256;
 /// Problems below kMinThreadFlops stay on the calling thread. Up to kThreadFlops they
@@ -354,12 +357,15 @@ DLC_INLINE void packA(const Problem &p, const Word *A, int64_t k0, int64_t kc, i
   }
 }
 
-/// A weight packed whole, once: K slice s, panel q at s * kKc * padded + q * kc * R
+/// The K slice: K in equal slices of at most kKc.
+constexpr int64_t sliceK(int64_t k) { return ceilDiv(k, ceilDiv(k, kKc)); }
+
+/// A weight packed whole, once: the slice at k0, panel q at k0 * padded + q * kc * R
 /// (R = MR or NR, padded = the extent rounded up to R).
 template <class Isa> void packWhole(const Problem &p, bool sideA, int64_t bi, Word *dst) {
   int64_t padded = sideA ? roundUp(p.m, Isa::MR) : roundUp(p.n, Isa::NR);
-  for (int64_t k0 = 0; k0 < p.k; k0 += kKc) {
-    int64_t kc = std::min(kKc, p.k - k0);
+  for (int64_t k0 = 0, step = sliceK(p.k); k0 < p.k; k0 += step) {
+    int64_t kc = std::min(step, p.k - k0);
     if (sideA)
       packA<Isa>(p, p.a + p.bA[bi], k0, kc, 0, p.m, dst + k0 * padded);
     else
@@ -410,8 +416,8 @@ DLC_INLINE void gemmTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, i
           crow[p.nC[c0 + j]] += tile[i * NR + j];
       }
   };
-  for (int64_t k0 = 0; k0 < p.k; k0 += kKc) {
-    int64_t kc = std::min(kKc, p.k - k0);
+  for (int64_t k0 = 0, step = sliceK(p.k); k0 < p.k; k0 += step) {
+    int64_t kc = std::min(step, p.k - k0);
     if (wholeA) {
       // A packed once: each panel of B, packed or not, meets all its rows while in L1
       // (a small-M Conv reads each packed column only M / MR times).
