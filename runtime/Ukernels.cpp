@@ -283,6 +283,12 @@ DLC_INLINE int64_t strideRun(const int64_t *x, int64_t i, int64_t end, int64_t &
   return len;
 }
 
+/// A vector of L elements of T (GCC/Clang vector extensions): zmm, ymm or pairs of
+/// them, whichever the ISA of the function it inlines into has.
+template <class T, int64_t L> struct VecOf {
+  typedef T type __attribute__((vector_size(L * sizeof(T))));
+};
+
 /// Packs B's columns [n0, n1) for k in [k0, k0 + kc) as panels [kc][NR], columns past
 /// n1 zero; copies run over the runs of the column offsets that step by a constant
 /// stride (1: contiguous; 2: a stride-2 Conv, vectorized with shuffles).
@@ -473,10 +479,41 @@ DLC_INLINE void fewRowsTask(const Problem &p, int64_t bi, int64_t n0, int64_t n1
       int64_t len = runLength(nB, nC, j, n1);
       T *c = crow + nC[j];
       const T *bcol = B + nB[j];
-      for (int64_t k = 0; k < p.k; ++k) {
+      // Blocks of NV x L columns accumulate over all of K in vector registers, then
+      // add to C once: a depthwise 7x7 Conv's rows are 8-16 long, and a pass over C
+      // per tap (or scalar accumulators, which is what plain loops became) cost far
+      // more than the multiply-adds.
+      int64_t t0 = 0;
+      auto block = [&](auto lanes, auto vectors) {
+        constexpr int64_t L = decltype(lanes)::value, NV = decltype(vectors)::value;
+        using V = typename VecOf<T, L>::type;
+        for (; t0 + L * NV <= len; t0 += L * NV) {
+          V acc[NV] = {};
+          for (int64_t k = 0; k < p.k; ++k) {
+            T a = arow[p.kA[k]];
+            const T *src = bcol + p.kB[k] + t0;
+            for (int64_t v = 0; v < NV; ++v) {
+              V x;
+              std::memcpy(&x, src + v * L, sizeof(V));
+              acc[v] += a * x;
+            }
+          }
+          for (int64_t v = 0; v < NV; ++v) {
+            V x;
+            std::memcpy(&x, c + t0 + v * L, sizeof(V));
+            x += acc[v];
+            std::memcpy(c + t0 + v * L, &x, sizeof(V));
+          }
+        }
+      };
+      using std::integral_constant;
+      block(integral_constant<int64_t, 16>(), integral_constant<int64_t, 4>());
+      block(integral_constant<int64_t, 16>(), integral_constant<int64_t, 1>());
+      block(integral_constant<int64_t, 8>(), integral_constant<int64_t, 1>());
+      for (int64_t k = 0; k < p.k && t0 < len; ++k) {
         T a = arow[p.kA[k]];
         const T *s = bcol + p.kB[k];
-        for (int64_t t = 0; t < len; ++t)
+        for (int64_t t = t0; t < len; ++t)
           c[t] += a * s[t];
       }
       j += len;

@@ -186,14 +186,18 @@ TEST_P(Ukernels, Conv3x3StridedDilatedPadded) {
 }
 
 TEST_P(Ukernels, DepthwiseAsBatchOfOneRow) {
-  // Groups of one channel: the group loop reaches w, x and y (batch), M = 1.
-  int64_t g = 16, oh = 7, ow = 12, k = 3, h = oh + 2, w = ow + 2;
-  check({{g, false, k * k, h * w, oh * ow},
-         {1, false, 0, 0, 0},
-         {oh, false, 0, w, ow},
-         {ow, false, 0, 1, 1},
-         {k, true, k, w, 0},
-         {k, true, 1, 1, 0}});
+  // Groups of one channel: the group loop reaches w, x and y (batch), M = 1. Rows of
+  // 12 and of 91 (the row-AXPY path's blocks of 64, 16 and 8 columns and a tail), a
+  // 3x3 and a 7x7 window.
+  for (auto [ow, k] : std::vector<std::pair<int64_t, int64_t>>{{12, 3}, {91, 7}}) {
+    int64_t g = 16, oh = 7, h = oh + k - 1, w = ow + k - 1;
+    check({{g, false, k * k, h * w, oh * ow},
+           {1, false, 0, 0, 0},
+           {oh, false, 0, w, ow},
+           {ow, false, 0, 1, 1},
+           {k, true, k, w, 0},
+           {k, true, 1, 1, 0}});
+  }
 }
 
 TEST_P(Ukernels, TinyDepthwiseOnTwoByTwo) {
