@@ -197,6 +197,9 @@ def Dlc_PowOp : Dlc_Op<"pow", [Dlc_Elementwise, Dlc_Broadcasting]> {
   }];
   let arguments = (ins AnyTensor:$lhs, AnyTensor:$rhs);
   let results = (outs AnyTensor:$result);
+  // A constant exponent of 1, 2 or 3 on a float base becomes multiplies (GELU's
+  // x ** 3 had been a libm powf call per element).
+  let hasCanonicalizer = 1;
 }
 def Dlc_MinOp : Dlc_FoldableBinaryOp<"min", "Min", [Commutative]>;
 def Dlc_MaxOp : Dlc_FoldableBinaryOp<"max", "Max", [Commutative]>;

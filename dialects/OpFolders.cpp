@@ -9,6 +9,8 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/TypeUtilities.h"
 
 #include <cmath>
@@ -717,4 +719,40 @@ OpFoldResult WhereOp::fold(FoldAdaptor adaptor) {
                          [](ArrayRef<Num> a, ArrayRef<bool>) -> std::optional<Num> {
                            return a[0].i ? a[1] : a[2];
                          });
+}
+
+namespace {
+/// x ** c for a constant c of 1, 2 or 3 (any element type) and a float base whose
+/// shape is the result's: x, x * x or x * x * x. Multiplies vectorize where powf is
+/// a libm call per element; they round at most twice, within what Pow's users expect.
+struct PowByConstant : OpRewritePattern<PowOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(PowOp op, PatternRewriter &rewriter) const override {
+    Value x = op.getLhs();
+    auto xt = dyn_cast<ShapedType>(x.getType());
+    if (!xt || !isa<FloatType>(xt.getElementType()) || x.getType() != op.getType())
+      return failure();
+    DenseElementsAttr e;
+    if (!matchPattern(op.getRhs(), m_Constant(&e)) || !e.isSplat())
+      return failure();
+    double c;
+    if (isa<FloatType>(e.getElementType()))
+      c = e.getSplatValue<APFloat>().convertToDouble();
+    else if (e.getElementType().isInteger() && e.getElementType().getIntOrFloatBitWidth() > 1)
+      c = static_cast<double>(e.getSplatValue<APInt>().getSExtValue());
+    else
+      return failure();
+    if (c != 1 && c != 2 && c != 3)
+      return failure();
+    Value r = x;
+    for (int i = 1; i < static_cast<int>(c); ++i)
+      r = MulOp::create(rewriter, op.getLoc(), op.getType(), r, x);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+} // namespace
+
+void PowOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext *context) {
+  results.add<PowByConstant>(context);
 }

@@ -52,3 +52,30 @@ func.func @reshape_const() -> tensor<4x2xf32> {
   %r = dlc.reshape %a {shape = array<i64: 4, 2>, allowzero = false} : (tensor<2x4xf32>) -> tensor<4x2xf32>
   return %r : tensor<4x2xf32>
 }
+
+// Pow by a constant 3 (f32) or 2 (i64) on a float base: multiplies. Left alone: an
+// exponent of 0.5, a base that broadcasts to the exponent's shape, an integer base.
+// CHECK-LABEL: func @pow_by_constant
+// CHECK-SAME: (%[[X:.*]]: tensor<4x8xf32>, %[[N:.*]]: tensor<4xi32>)
+// CHECK: %[[X2:.*]] = dlc.mul %[[X]], %[[X]]
+// CHECK: %[[X3:.*]] = dlc.mul %[[X2]], %[[X]]
+// CHECK: %[[S:.*]] = dlc.mul %[[X]], %[[X]]
+// CHECK: dlc.pow %[[X]], %{{.*}} : (tensor<4x8xf32>, tensor<f32>)
+// CHECK: dlc.pow %{{.*}}, %{{.*}} : (tensor<8xf32>, tensor<4x8xf32>)
+// CHECK: dlc.pow %[[N]], %{{.*}} : (tensor<4xi32>, tensor<i32>)
+func.func @pow_by_constant(%x: tensor<4x8xf32>, %n: tensor<4xi32>)
+    -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4xi32>) {
+  %three = dlc.constant {value = dense<3.0> : tensor<f32>} : () -> tensor<f32>
+  %cube = dlc.pow %x, %three : (tensor<4x8xf32>, tensor<f32>) -> tensor<4x8xf32>
+  %two = dlc.constant {value = dense<2> : tensor<1xi64>} : () -> tensor<1xi64>
+  %square = dlc.pow %x, %two : (tensor<4x8xf32>, tensor<1xi64>) -> tensor<4x8xf32>
+  %half = dlc.constant {value = dense<0.5> : tensor<f32>} : () -> tensor<f32>
+  %root = dlc.pow %x, %half : (tensor<4x8xf32>, tensor<f32>) -> tensor<4x8xf32>
+  %row = dlc.constant {value = dense<1.5> : tensor<8xf32>} : () -> tensor<8xf32>
+  %three48 = dlc.constant {value = dense<3.0> : tensor<4x8xf32>} : () -> tensor<4x8xf32>
+  %wide = dlc.pow %row, %three48 : (tensor<8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+  %i3 = dlc.constant {value = dense<3> : tensor<i32>} : () -> tensor<i32>
+  %icube = dlc.pow %n, %i3 : (tensor<4xi32>, tensor<i32>) -> tensor<4xi32>
+  return %cube, %square, %root, %wide, %icube
+      : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4xi32>
+}
