@@ -195,6 +195,38 @@ template <int S> DLC_AVX512 inline void avx512CopyRun(uint32_t *d, const uint32_
 /// The packing copies of the AVX-512 tiles.
 struct Avx512Copy {
   static constexpr bool kRuns = true;
+  /// dst[o * 16 + j] = src[j][o0 + o] for o, j < 16: a 16x16 transpose in registers.
+  /// (GCC's unpack intrinsics start from an undefined vector, which -Wmaybe-uninitialized
+  /// reports.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+  DLC_AVX512 static inline void transpose16(const uint32_t *const *src, int64_t o0, uint32_t *dst) {
+    __m512i r[16], t[16];
+    for (int j = 0; j < 16; ++j)
+      r[j] = _mm512_loadu_si512(src[j] + o0);
+    for (int j = 0; j < 16; j += 2) {
+      t[j] = _mm512_unpacklo_epi32(r[j], r[j + 1]);
+      t[j + 1] = _mm512_unpackhi_epi32(r[j], r[j + 1]);
+    }
+    for (int j = 0; j < 16; j += 4) {
+      r[j] = _mm512_unpacklo_epi64(t[j], t[j + 2]);
+      r[j + 1] = _mm512_unpackhi_epi64(t[j], t[j + 2]);
+      r[j + 2] = _mm512_unpacklo_epi64(t[j + 1], t[j + 3]);
+      r[j + 3] = _mm512_unpackhi_epi64(t[j + 1], t[j + 3]);
+    }
+    for (int h = 0; h < 16; h += 8)
+      for (int j = 0; j < 4; ++j) {
+        t[h + j] = _mm512_shuffle_i32x4(r[h + j], r[h + j + 4], 0x88);
+        t[h + j + 4] = _mm512_shuffle_i32x4(r[h + j], r[h + j + 4], 0xdd);
+      }
+    for (int j = 0; j < 8; ++j) {
+      r[j] = _mm512_shuffle_i32x4(t[j], t[j + 8], 0x88);
+      r[j + 8] = _mm512_shuffle_i32x4(t[j], t[j + 8], 0xdd);
+    }
+    for (int o = 0; o < 16; ++o)
+      _mm512_storeu_si512(dst + o * 16, r[o]);
+  }
+#pragma GCC diagnostic pop
   DLC_AVX512 static inline void run1(uint32_t *d, const uint32_t *s, int64_t len) {
     avx512CopyRun<1>(d, s, len);
   }
@@ -623,7 +655,7 @@ DLC_INLINE void directTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1,
 /// where the direct loop gathers one column at a time.
 constexpr int64_t kChannels = 16;
 
-template <class T> DLC_INLINE void channelsTask(const Problem &p, int64_t t) {
+template <class Isa, class T> DLC_INLINE void channelsTask(const Problem &p, int64_t t) {
   constexpr int64_t V = kChannels;
   int64_t b0 = t * V;
   int64_t lanes = std::min<int64_t>(V, static_cast<int64_t>(p.bA.size()) - b0);
@@ -636,22 +668,62 @@ template <class T> DLC_INLINE void channelsTask(const Problem &p, int64_t t) {
   if (static_cast<int64_t>(weights.size()) < p.k * V)
     weights.resize(p.k * V);
   T *bt = planes.data(), *wv = weights.data();
-  for (int64_t j = 0; j < V; ++j) {
-    if (j < lanes) {
-      const T *src = B + p.bB[b0 + j];
-      for (int64_t o = 0; o < span; ++o)
-        bt[o * V + j] = src[o];
-      const T *arow = A + p.bA[b0 + j] + p.mA[0];
-      for (int64_t k = 0; k < p.k; ++k)
-        wv[k * V + j] = arow[p.kA[k]];
-    } else {
-      for (int64_t o = 0; o < span; ++o)
-        bt[o * V + j] = 0;
-      for (int64_t k = 0; k < p.k; ++k)
-        wv[k * V + j] = 0;
+  // The planes transposed to [offset][channel]: 16x16 blocks in registers where the ISA
+  // has them, element by element for the rest.
+  int64_t done = 0;
+  if constexpr (Isa::kRuns && sizeof(T) == 4) {
+    if (lanes == V) {
+      const T *src[V];
+      for (int64_t j = 0; j < V; ++j)
+        src[j] = B + p.bB[b0 + j];
+      for (; done + V <= span; done += V)
+        Isa::transpose16(reinterpret_cast<const uint32_t *const *>(src), done,
+                         reinterpret_cast<uint32_t *>(bt + done * V));
     }
   }
-  for (int64_t n = 0; n < p.n; ++n) {
+  for (int64_t j = 0; j < V; ++j) {
+    const T *src = j < lanes ? B + p.bB[b0 + j] : nullptr;
+    for (int64_t o = done; o < span; ++o)
+      bt[o * V + j] = src ? src[o] : T(0);
+    const T *arow = j < lanes ? A + p.bA[b0 + j] + p.mA[0] : nullptr;
+    for (int64_t k = 0; k < p.k; ++k)
+      wv[k * V + j] = arow ? arow[p.kA[k]] : T(0);
+  }
+  // Outputs in groups of four: four independent accumulator chains share each tap's
+  // weights (one chain stalls on the multiply-add latency).
+  auto finish = [&](int64_t n, const T *acc) {
+    int64_t c = p.mC[0] + p.nC[n];
+    for (int64_t j = 0; j < lanes; ++j)
+      C[p.bC[b0 + j] + c] += acc[j];
+  };
+  using Vec = typename VecOf<T, V>::type;
+  // Loads through memcpy into a named vector (a lambda returning one would change the
+  // ABI of the baseline instantiation, which GCC warns about).
+  Vec w, y0, y1, y2, y3;
+  int64_t n = 0;
+  for (; n + 4 <= p.n; n += 4) {
+    Vec acc[4] = {};
+    const T *x0 = bt + p.nB[n] * V, *x1 = bt + p.nB[n + 1] * V, *x2 = bt + p.nB[n + 2] * V,
+            *x3 = bt + p.nB[n + 3] * V;
+    for (int64_t k = 0; k < p.k; ++k) {
+      int64_t o = p.kB[k] * V;
+      std::memcpy(&w, wv + k * V, sizeof(Vec));
+      std::memcpy(&y0, x0 + o, sizeof(Vec));
+      std::memcpy(&y1, x1 + o, sizeof(Vec));
+      std::memcpy(&y2, x2 + o, sizeof(Vec));
+      std::memcpy(&y3, x3 + o, sizeof(Vec));
+      acc[0] += w * y0;
+      acc[1] += w * y1;
+      acc[2] += w * y2;
+      acc[3] += w * y3;
+    }
+    for (int64_t i = 0; i < 4; ++i) {
+      T lanesOf[V];
+      std::memcpy(lanesOf, &acc[i], sizeof(Vec));
+      finish(n + i, lanesOf);
+    }
+  }
+  for (; n < p.n; ++n) {
     T acc[V] = {};
     const T *x = bt + p.nB[n] * V;
     for (int64_t k = 0; k < p.k; ++k) {
@@ -659,9 +731,7 @@ template <class T> DLC_INLINE void channelsTask(const Problem &p, int64_t t) {
       for (int64_t j = 0; j < V; ++j)
         acc[j] += w[j] * xk[j];
     }
-    int64_t c = p.mC[0] + p.nC[n];
-    for (int64_t j = 0; j < lanes; ++j)
-      C[p.bC[b0 + j] + c] += acc[j];
+    finish(n, acc);
   }
 }
 
@@ -703,7 +773,7 @@ template <class Isa> Path choosePath(const Problem &p) {
 
 template <class Isa, class T> DLC_INLINE void runTask(const Problem &p, Path path, int64_t t) {
   if (path == Path::Channels) // tasks are blocks of kChannels batch indices
-    return channelsTask<T>(p, t);
+    return channelsTask<Isa, T>(p, t);
   int64_t perBatch = p.mBlocks * p.nBlocks;
   int64_t bi = t / perBatch, rest = t % perBatch;
   int64_t mb = rest / p.nBlocks, nb = rest % p.nBlocks;
