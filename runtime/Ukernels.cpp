@@ -500,6 +500,58 @@ template <class T> DLC_INLINE Operands<T> operandsOf(const Problem &p, int64_t b
 }
 
 /// Few rows: per row, per contiguous run of columns, AXPYs over k.
+/// Row-AXPY over R runs of `len` columns (at starts[r]) of one row of A: blocks of
+/// NV x L columns of every run accumulate over all of K in vector registers, then add
+/// to C once (a pass over C per tap, or scalar accumulators, which plain loops became,
+/// cost far more than the multiply-adds on a depthwise Conv's 8-32 wide rows).
+template <int R, class T>
+DLC_INLINE void fewRowsRuns(const Problem &p, const T *arow, const T *B, T *crow,
+                            const int64_t *starts, int64_t len) {
+  const T *bcol[R];
+  T *c[R];
+  for (int r = 0; r < R; ++r) {
+    bcol[r] = B + p.nB[starts[r]];
+    c[r] = crow + p.nC[starts[r]];
+  }
+  int64_t t0 = 0;
+  auto block = [&](auto lanes, auto vectors) {
+    constexpr int64_t L = decltype(lanes)::value, NV = decltype(vectors)::value;
+    using V = typename VecOf<T, L>::type;
+    for (; t0 + L * NV <= len; t0 += L * NV) {
+      V acc[R][NV] = {};
+      for (int64_t k = 0; k < p.k; ++k) {
+        T a = arow[p.kA[k]];
+        int64_t off = p.kB[k] + t0;
+        for (int r = 0; r < R; ++r)
+          for (int64_t v = 0; v < NV; ++v) {
+            V x;
+            std::memcpy(&x, bcol[r] + off + v * L, sizeof(V));
+            acc[r][v] += a * x;
+          }
+      }
+      for (int r = 0; r < R; ++r)
+        for (int64_t v = 0; v < NV; ++v) {
+          V x;
+          std::memcpy(&x, c[r] + t0 + v * L, sizeof(V));
+          x += acc[r][v];
+          std::memcpy(c[r] + t0 + v * L, &x, sizeof(V));
+        }
+    }
+  };
+  using std::integral_constant;
+  if constexpr (R == 1)
+    block(integral_constant<int64_t, 16>(), integral_constant<int64_t, 4>());
+  block(integral_constant<int64_t, 16>(), integral_constant<int64_t, 1>());
+  block(integral_constant<int64_t, 8>(), integral_constant<int64_t, 1>());
+  for (int r = 0; r < R; ++r)
+    for (int64_t k = 0; k < p.k && t0 < len; ++k) {
+      T a = arow[p.kA[k]];
+      const T *src = bcol[r] + p.kB[k];
+      for (int64_t t = t0; t < len; ++t)
+        c[r][t] += a * src[t];
+    }
+}
+
 template <class T>
 DLC_INLINE void fewRowsTask(const Problem &p, int64_t bi, int64_t n0, int64_t n1) {
   auto [A, B, C] = operandsOf<T>(p, bi);
@@ -509,46 +561,31 @@ DLC_INLINE void fewRowsTask(const Problem &p, int64_t bi, int64_t n0, int64_t n1
     T *crow = C + p.mC[m];
     for (int64_t j = n0; j < n1;) {
       int64_t len = runLength(nB, nC, j, n1);
-      T *c = crow + nC[j];
-      const T *bcol = B + nB[j];
-      // Blocks of NV x L columns accumulate over all of K in vector registers, then
-      // add to C once: a depthwise 7x7 Conv's rows are 8-16 long, and a pass over C
-      // per tap (or scalar accumulators, which is what plain loops became) cost far
-      // more than the multiply-adds.
-      int64_t t0 = 0;
-      auto block = [&](auto lanes, auto vectors) {
-        constexpr int64_t L = decltype(lanes)::value, NV = decltype(vectors)::value;
-        using V = typename VecOf<T, L>::type;
-        for (; t0 + L * NV <= len; t0 += L * NV) {
-          V acc[NV] = {};
-          for (int64_t k = 0; k < p.k; ++k) {
-            T a = arow[p.kA[k]];
-            const T *src = bcol + p.kB[k] + t0;
-            for (int64_t v = 0; v < NV; ++v) {
-              V x;
-              std::memcpy(&x, src + v * L, sizeof(V));
-              acc[v] += a * x;
-            }
-          }
-          for (int64_t v = 0; v < NV; ++v) {
-            V x;
-            std::memcpy(&x, c + t0 + v * L, sizeof(V));
-            x += acc[v];
-            std::memcpy(c + t0 + v * L, &x, sizeof(V));
-          }
+      // Up to four short runs of one length (output rows of a small map) go together:
+      // each is one accumulator chain per block, and one chain waits on the
+      // multiply-add latency at every tap.
+      int64_t starts[4] = {j, 0, 0, 0};
+      int rows = 1;
+      int64_t next = j + len;
+      if (len < 64)
+        while (rows < 4 && next < n1 && runLength(nB, nC, next, n1) == len) {
+          starts[rows++] = next;
+          next += len;
         }
-      };
-      using std::integral_constant;
-      block(integral_constant<int64_t, 16>(), integral_constant<int64_t, 4>());
-      block(integral_constant<int64_t, 16>(), integral_constant<int64_t, 1>());
-      block(integral_constant<int64_t, 8>(), integral_constant<int64_t, 1>());
-      for (int64_t k = 0; k < p.k && t0 < len; ++k) {
-        T a = arow[p.kA[k]];
-        const T *s = bcol + p.kB[k];
-        for (int64_t t = t0; t < len; ++t)
-          c[t] += a * s[t];
+      switch (rows) {
+      case 4:
+        fewRowsRuns<4, T>(p, arow, B, crow, starts, len);
+        break;
+      case 3:
+        fewRowsRuns<3, T>(p, arow, B, crow, starts, len);
+        break;
+      case 2:
+        fewRowsRuns<2, T>(p, arow, B, crow, starts, len);
+        break;
+      default:
+        fewRowsRuns<1, T>(p, arow, B, crow, starts, len);
       }
-      j += len;
+      j = next;
     }
   }
 }

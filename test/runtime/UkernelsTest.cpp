@@ -187,9 +187,10 @@ TEST_P(Ukernels, Conv3x3StridedDilatedPadded) {
 
 TEST_P(Ukernels, DepthwiseAsBatchOfOneRow) {
   // Groups of one channel: the group loop reaches w, x and y (batch), M = 1. Rows of
-  // 12 and of 91 (the row-AXPY path's blocks of 64, 16 and 8 columns and a tail), a
-  // 3x3 and a 7x7 window.
-  for (auto [ow, k] : std::vector<std::pair<int64_t, int64_t>>{{12, 3}, {91, 7}}) {
+  // 12, of 24 and 40 (the row-AXPY path takes 4 and then 3 rows together) and of 91 (its
+  // blocks of 64, 16 and 8 columns and a tail), 3x3, 5x5 and 7x7 windows.
+  for (auto [ow, k] :
+       std::vector<std::pair<int64_t, int64_t>>{{12, 3}, {24, 7}, {40, 5}, {91, 7}}) {
     int64_t g = 16, oh = 7, h = oh + k - 1, w = ow + k - 1;
     check({{g, false, k * k, h * w, oh * ow},
            {1, false, 0, 0, 0},
