@@ -71,8 +71,8 @@ bool shortElementwise(linalg::GenericOp op) {
 
 /// Rewrites each input indexed with constant 0 on unit dimensions (a per-channel bias
 /// [C, 1, 1] broadcast as (c, 0, 0)) as a view without them, indexed by its loop
-/// dimensions alone, so every map is a projected permutation. Whether one changed.
-bool dropUnitBroadcasts(linalg::GenericOp op, RewriterBase &rewriter) {
+/// dimensions alone, so every map is a projected permutation.
+void dropUnitBroadcasts(linalg::GenericOp op, RewriterBase &rewriter) {
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   bool changed = false;
   for (OpOperand *in : op.getDpsInputOperands()) {
@@ -103,9 +103,7 @@ bool dropUnitBroadcasts(linalg::GenericOp op, RewriterBase &rewriter) {
       group.push_back(i);
       groups.push_back(group);
     }
-    if (!ok || (kept.empty() && type.getRank() == 0))
-      continue;
-    if (!memref::CollapseShapeOp::isGuaranteedCollapsible(type, groups))
+    if (!ok || !memref::CollapseShapeOp::isGuaranteedCollapsible(type, groups))
       continue;
     rewriter.setInsertionPoint(op);
     Value view = memref::CollapseShapeOp::create(rewriter, op.getLoc(), in->get(), groups);
@@ -116,7 +114,6 @@ bool dropUnitBroadcasts(linalg::GenericOp op, RewriterBase &rewriter) {
   if (changed)
     rewriter.modifyOpInPlace(op,
                              [&] { op.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps)); });
-  return changed;
 }
 
 /// The groups of loops to merge: the innermost loops of an all-parallel generic over
@@ -128,34 +125,31 @@ SmallVector<ReassociationIndices> collapsible(linalg::LinalgOp linalgOp) {
   for (AffineMap map : op.getIndexingMapsArray())
     if (!map.isProjectedPermutation())
       return {};
-  unsigned last = op.getNumLoops() - 1;
-  int64_t first = last;
+  int64_t last = op.getNumLoops() - 1, first = last;
   while (first > 0 && mergeable(op, first - 1))
     --first;
-  if (first == static_cast<int64_t>(last))
+  if (first == last)
     return {};
-  ReassociationIndices group;
-  for (int64_t d = first; d <= static_cast<int64_t>(last); ++d)
-    group.push_back(d);
-  return {group};
+  return {llvm::to_vector<2>(llvm::seq<int64_t>(first, last + 1))};
 }
 
 struct DlcCollapseElementwiseDims
     : impl::DlcCollapseElementwiseDimsBase<DlcCollapseElementwiseDims> {
   void runOnOperation() override {
-    IRRewriter rewriter(&getContext());
-    for (auto func : getOperation().getOps<func::FuncOp>())
-      if (func->hasAttr(attrs::kKernel))
-        func.walk([&](linalg::GenericOp op) {
-          if (shortElementwise(op))
-            dropUnitBroadcasts(op, rewriter);
-        });
     RewritePatternSet set(&getContext());
     linalg::populateCollapseDimensions(set, collapsible);
     FrozenRewritePatternSet patterns(std::move(set));
-    for (auto func : getOperation().getOps<func::FuncOp>())
-      if (func->hasAttr(attrs::kKernel) && failed(applyPatternsGreedily(func, patterns)))
+    IRRewriter rewriter(&getContext());
+    for (auto func : getOperation().getOps<func::FuncOp>()) {
+      if (!func->hasAttr(attrs::kKernel))
+        continue;
+      func.walk([&](linalg::GenericOp op) {
+        if (shortElementwise(op))
+          dropUnitBroadcasts(op, rewriter);
+      });
+      if (failed(applyPatternsGreedily(func, patterns)))
         return signalPassFailure();
+    }
   }
 };
 

@@ -129,7 +129,7 @@ DLC_INLINE void loopMicro(int64_t kc, const T *a, const T *b, T *const *rows) {
 }
 
 struct Generic {
-  static constexpr bool kRuns = false;
+  static constexpr bool kZmmCopies = false;
   static constexpr int64_t MR = 4, NR = 16;
   static DLC_INLINE void micro(int64_t kc, const float *a, const float *b, float *const *rows) {
     loopMicro<MR, NR>(kc, a, b, rows);
@@ -192,9 +192,10 @@ template <int S> DLC_AVX512 inline void avx512CopyRun(uint32_t *d, const uint32_
   }
 }
 
-/// The packing copies of the AVX-512 tiles.
+/// The packing copies of the AVX-512 tiles (kZmmCopies: an ISA with run1, run2 and
+/// transpose16; the others copy with plain loops).
 struct Avx512Copy {
-  static constexpr bool kRuns = true;
+  static constexpr bool kZmmCopies = true;
   /// dst[o * 16 + j] = src[j][o0 + o] for o, j < 16: a 16x16 transpose in registers.
   /// (GCC's unpack intrinsics start from an undefined vector, which -Wmaybe-uninitialized
   /// reports.)
@@ -259,7 +260,7 @@ struct Avx512Rows4 : Avx512Copy {
 };
 
 struct Avx2 {
-  static constexpr bool kRuns = false;
+  static constexpr bool kZmmCopies = false;
   static constexpr int64_t MR = 6, NR = 16;
   DLC_AVX2 static void micro(int64_t kc, const float *a, const float *b, float *const *rows) {
     __m256 c0[MR], c1[MR];
@@ -345,7 +346,7 @@ DLC_INLINE void packB(const Problem &p, const Word *B, int64_t k0, int64_t kc, i
             d[t] = src[t * stride];
         }
       };
-      if constexpr (Isa::kRuns) {
+      if constexpr (Isa::kZmmCopies) {
         if (step == 1 || step == 2) {
           for (int64_t k = 0; k < kc; ++k) {
             const Word *src = B + kB[k] + off;
@@ -499,7 +500,6 @@ template <class T> DLC_INLINE Operands<T> operandsOf(const Problem &p, int64_t b
           reinterpret_cast<T *>(p.c + p.bC[bi])};
 }
 
-/// Few rows: per row, per contiguous run of columns, AXPYs over k.
 /// Row-AXPY over R runs of `len` columns (at starts[r]) of one row of A: blocks of
 /// NV x L columns of every run accumulate over all of K in vector registers, then add
 /// to C once (a pass over C per tap, or scalar accumulators, which plain loops became,
@@ -552,6 +552,8 @@ DLC_INLINE void fewRowsRuns(const Problem &p, const T *arow, const T *B, T *crow
     }
 }
 
+/// Few rows: per row, per contiguous run of columns (short runs of one length taken
+/// together), AXPYs over k.
 template <class T>
 DLC_INLINE void fewRowsTask(const Problem &p, int64_t bi, int64_t n0, int64_t n1) {
   auto [A, B, C] = operandsOf<T>(p, bi);
@@ -708,7 +710,7 @@ template <class Isa, class T> DLC_INLINE void channelsTask(const Problem &p, int
   // The planes transposed to [offset][channel]: 16x16 blocks in registers where the ISA
   // has them, element by element for the rest.
   int64_t done = 0;
-  if constexpr (Isa::kRuns && sizeof(T) == 4) {
+  if constexpr (Isa::kZmmCopies && sizeof(T) == 4) {
     if (lanes == V) {
       const T *src[V];
       for (int64_t j = 0; j < V; ++j)
@@ -726,50 +728,34 @@ template <class Isa, class T> DLC_INLINE void channelsTask(const Problem &p, int
     for (int64_t k = 0; k < p.k; ++k)
       wv[k * V + j] = arow ? arow[p.kA[k]] : T(0);
   }
-  // Outputs in groups of four: four independent accumulator chains share each tap's
-  // weights (one chain stalls on the multiply-add latency).
-  auto finish = [&](int64_t n, const T *acc) {
-    int64_t c = p.mC[0] + p.nC[n];
-    for (int64_t j = 0; j < lanes; ++j)
-      C[p.bC[b0 + j] + c] += acc[j];
-  };
+  // G outputs at a time: G independent accumulator chains share each tap's weights (one
+  // chain stalls on the multiply-add latency). Vectors load through memcpy into named
+  // locals (a lambda returning one would change the ABI of the baseline instantiation).
   using Vec = typename VecOf<T, V>::type;
-  // Loads through memcpy into a named vector (a lambda returning one would change the
-  // ABI of the baseline instantiation, which GCC warns about).
-  Vec w, y0, y1, y2, y3;
   int64_t n = 0;
-  for (; n + 4 <= p.n; n += 4) {
-    Vec acc[4] = {};
-    const T *x0 = bt + p.nB[n] * V, *x1 = bt + p.nB[n + 1] * V, *x2 = bt + p.nB[n + 2] * V,
-            *x3 = bt + p.nB[n + 3] * V;
-    for (int64_t k = 0; k < p.k; ++k) {
-      int64_t o = p.kB[k] * V;
-      std::memcpy(&w, wv + k * V, sizeof(Vec));
-      std::memcpy(&y0, x0 + o, sizeof(Vec));
-      std::memcpy(&y1, x1 + o, sizeof(Vec));
-      std::memcpy(&y2, x2 + o, sizeof(Vec));
-      std::memcpy(&y3, x3 + o, sizeof(Vec));
-      acc[0] += w * y0;
-      acc[1] += w * y1;
-      acc[2] += w * y2;
-      acc[3] += w * y3;
+  auto outputs = [&](auto group) {
+    constexpr int64_t G = decltype(group)::value;
+    for (; n + G <= p.n; n += G) {
+      Vec acc[G] = {}, w, x;
+      for (int64_t k = 0; k < p.k; ++k) {
+        int64_t o = p.kB[k] * V;
+        std::memcpy(&w, wv + k * V, sizeof(Vec));
+        for (int64_t g = 0; g < G; ++g) {
+          std::memcpy(&x, bt + p.nB[n + g] * V + o, sizeof(Vec));
+          acc[g] += w * x;
+        }
+      }
+      for (int64_t g = 0; g < G; ++g) {
+        T sum[V];
+        std::memcpy(sum, &acc[g], sizeof(Vec));
+        int64_t c = p.mC[0] + p.nC[n + g];
+        for (int64_t j = 0; j < lanes; ++j)
+          C[p.bC[b0 + j] + c] += sum[j];
+      }
     }
-    for (int64_t i = 0; i < 4; ++i) {
-      T lanesOf[V];
-      std::memcpy(lanesOf, &acc[i], sizeof(Vec));
-      finish(n + i, lanesOf);
-    }
-  }
-  for (; n < p.n; ++n) {
-    T acc[V] = {};
-    const T *x = bt + p.nB[n] * V;
-    for (int64_t k = 0; k < p.k; ++k) {
-      const T *w = wv + k * V, *xk = x + p.kB[k] * V;
-      for (int64_t j = 0; j < V; ++j)
-        acc[j] += w[j] * xk[j];
-    }
-    finish(n, acc);
-  }
+  };
+  outputs(std::integral_constant<int64_t, 4>());
+  outputs(std::integral_constant<int64_t, 1>());
 }
 
 enum class Path { Packed, FewRows, Dot, Direct, Channels };
