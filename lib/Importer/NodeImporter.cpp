@@ -43,6 +43,14 @@ void OpRegistry::add(const std::string &opType, int sinceVersion, Handler h) {
   handlers_[opType][sinceVersion] = std::move(h);
 }
 
+void OpRegistry::addContrib(const std::string &opType, size_t requiredInputs, Handler h) {
+  add(opType, 1, [requiredInputs, h = std::move(h)](NodeImporter &n) -> mlir::LogicalResult {
+    if (mlir::failed(n.requireInputs(requiredInputs)))
+      return mlir::failure();
+    return h(n);
+  });
+}
+
 const Handler *OpRegistry::lookup(const std::string &opType, int opset) const {
   auto it = handlers_.find(opType);
   if (it == handlers_.end())

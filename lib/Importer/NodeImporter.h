@@ -53,6 +53,10 @@ class OpRegistry {
 public:
   static OpRegistry &get();
   void add(const std::string &opType, int sinceVersion, Handler h);
+  /// A handler for "<domain>.<op>" of a contrib domain (version 1), whose nodes no ONNX
+  /// schema checks: the node fails with an error naming the missing input unless inputs
+  /// 0..requiredInputs-1 are present.
+  void addContrib(const std::string &opType, size_t requiredInputs, Handler h);
   /// The handler for `opType` at `opset`, or null when none applies.
   const Handler *lookup(const std::string &opType, int opset) const;
   /// Oldest opset any handler of `opType` supports; 0 if the op is unknown.

@@ -470,7 +470,7 @@ LogicalResult importLinearAttention(NodeImporter &n) {
 }
 
 void registerAttentionOps(OpRegistry &r) {
-  r.add("ai.onnx.preview.FlexAttention", 1, importFlexAttention);
+  r.addContrib("ai.onnx.preview.FlexAttention", 3, importFlexAttention);
   r.add("Attention", 23, importAttention);
   r.add("RotaryEmbedding", 23, importRotaryEmbedding);
   r.add("LinearAttention", 27, importLinearAttention);

@@ -86,42 +86,38 @@ LogicalResult importSkipNorm(NodeImporter &n, bool simplified) {
 } // namespace
 
 void registerContribOps(OpRegistry &r) {
-  r.add("com.microsoft.Gelu", 1, [](NodeImporter &n) {
+  r.addContrib("com.microsoft.Gelu", 1, [](NodeImporter &n) {
     Compose c{n};
     return c.result(gelu(c, n.input(0), false));
   });
-  r.add("com.microsoft.BiasGelu", 1, [](NodeImporter &n) {
+  r.addContrib("com.microsoft.BiasGelu", 2, [](NodeImporter &n) {
     Compose c{n};
     return c.result(gelu(c, c.add(n.input(0), n.input(1)), false));
   });
-  r.add("com.microsoft.FastGelu", 1, [](NodeImporter &n) {
+  r.addContrib("com.microsoft.FastGelu", 1, [](NodeImporter &n) {
     Compose c{n};
     Value x = n.input(0);
     if (n.input(1))
       x = c.add(x, n.input(1));
     return c.result(gelu(c, x, true));
   });
-  r.add("com.microsoft.QuickGelu", 1, [](NodeImporter &n) {
+  r.addContrib("com.microsoft.QuickGelu", 1, [](NodeImporter &n) {
     Compose c{n};
     Value x = n.input(0);
     Value ax = c.mul(x, c.scalarLike(x, n.attrFloat("alpha", 1.702f)));
     return c.result(c.mul(x, c.unary("dlc.sigmoid", ax)));
   });
-  r.add("com.microsoft.FusedMatMul", 1, importFusedMatMul);
+  r.addContrib("com.microsoft.FusedMatMul", 2, importFusedMatMul);
   // ai.onnx.ml: Binarizer (1 where x > threshold, else 0) and ArrayFeatureExtractor
   // (X[..., indices], a 1-D X read as one row; onnxruntime's shapes).
-  r.add("ai.onnx.ml.Binarizer", 1, [](NodeImporter &n) -> LogicalResult {
-    if (failed(n.requireInputs(1)))
-      return failure();
+  r.addContrib("ai.onnx.ml.Binarizer", 1, [](NodeImporter &n) -> LogicalResult {
     Compose c{n};
     Value x = n.input(0);
     Value hit =
         c.op("dlc.greater", n.b.getI1Type(), {x, c.scalarLike(x, n.attrFloat("threshold", 0.0f))});
     return c.result(c.cast(hit, c.type(x)));
   });
-  r.add("ai.onnx.ml.ArrayFeatureExtractor", 1, [](NodeImporter &n) -> LogicalResult {
-    if (failed(n.requireInputs(2)))
-      return failure();
+  r.addContrib("ai.onnx.ml.ArrayFeatureExtractor", 2, [](NodeImporter &n) -> LogicalResult {
     Compose c{n};
     Value x = n.input(0), idx = n.input(1);
     int64_t rank = n.rankOf(x);
@@ -137,10 +133,10 @@ void registerContribOps(OpRegistry &r) {
       y = c.reshape(y, {1, *count});
     return c.result(y);
   });
-  r.add("com.microsoft.SkipLayerNormalization", 1,
-        [](NodeImporter &n) { return importSkipNorm(n, false); });
-  r.add("com.microsoft.SkipSimplifiedLayerNormalization", 1,
-        [](NodeImporter &n) { return importSkipNorm(n, true); });
+  r.addContrib("com.microsoft.SkipLayerNormalization", 3,
+               [](NodeImporter &n) { return importSkipNorm(n, false); });
+  r.addContrib("com.microsoft.SkipSimplifiedLayerNormalization", 3,
+               [](NodeImporter &n) { return importSkipNorm(n, true); });
 }
 
 } // namespace dlc::importer

@@ -707,8 +707,8 @@ LogicalResult importTfIdfVectorizer(NodeImporter &n) {
 } // namespace
 
 void registerMLOps(OpRegistry &r) {
-  r.add("ai.onnx.ml.TreeEnsemble", 1, importTreeEnsemble);
-  r.add("ai.onnx.ml.TreeEnsembleRegressor", 1, importTreeEnsembleRegressor);
+  r.addContrib("ai.onnx.ml.TreeEnsemble", 1, importTreeEnsemble);
+  r.addContrib("ai.onnx.ml.TreeEnsembleRegressor", 1, importTreeEnsembleRegressor);
   r.add("TfIdfVectorizer", 9, importTfIdfVectorizer);
 }
 

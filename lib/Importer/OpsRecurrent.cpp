@@ -416,8 +416,8 @@ void registerRecurrentOps(OpRegistry &r) {
   r.add("RNN", 7, [](NodeImporter &n) { return importRecurrent(n, rnn); });
   r.add("GRU", 7, [](NodeImporter &n) { return importRecurrent(n, gru); });
   r.add("LSTM", 7, [](NodeImporter &n) { return importRecurrent(n, lstm); });
-  r.add("com.microsoft.DynamicQuantizeLSTM", 1,
-        [](NodeImporter &n) { return importDynamicQuantizeLSTM(n, lstm); });
+  r.addContrib("com.microsoft.DynamicQuantizeLSTM", 3,
+               [](NodeImporter &n) { return importDynamicQuantizeLSTM(n, lstm); });
 }
 
 } // namespace dlc::importer

@@ -89,6 +89,9 @@ CASES = [
      "Add with one input"),
     ("node_empty_input", "DLC compile conv_unnamed_weight.onnx", ["conv", "required input 1"],
      "Conv whose weight input is the empty name"),
+    ("contrib_missing_input", "DLC compile skipnorm_no_gamma.onnx",
+     ["skiplayernormalization", "required input 2"],
+     "com.microsoft SkipLayerNormalization whose gamma is the empty name (no schema checks it)"),
     ("node_no_inputs", "DLC compile relu_no_input.onnx", ["relu", "required input 0"],
      "Relu without inputs"),
     ("node_variadic_empty", "DLC compile concat_nothing.onnx", ["concat", "at least 1"],
@@ -178,6 +181,12 @@ def model(nodes, inputs, outputs, initializers=(), opset=OPSET):
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
 
 
+def contrib_model(nodes, inputs, outputs):
+    graph = helper.make_graph(nodes, "corpus", inputs, outputs)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET),
+                                                   helper.make_opsetid("com.microsoft", 1)])
+
+
 def value(name, shape, dtype=TensorProto.FLOAT):
     return helper.make_tensor_value_info(name, dtype, shape)
 
@@ -263,6 +272,9 @@ def model_files(rng):
                                     [value("y", [2])]),
         "conv_unnamed_weight.onnx": model([helper.make_node("Conv", ["x", ""], ["y"])],
                                           [value("x", [1, 1, 4, 4])], [value("y", None)]),
+        "skipnorm_no_gamma.onnx": contrib_model(
+            [helper.make_node("SkipLayerNormalization", ["x", "x", ""], ["y"],
+                              domain="com.microsoft")], [value("x", [2, 4])], [value("y", None)]),
         "relu_no_input.onnx": model([helper.make_node("Relu", [], ["y"])], [value("x", [2])],
                                     [value("y", None)]),
         "concat_nothing.onnx": model([helper.make_node("Concat", [], ["y"], axis=0)],
