@@ -32,6 +32,27 @@ int newestKnownOpset() {
   return newest;
 }
 
+/// The default-domain ops first defined after opset 17 (Debian's libonnx 1.12 has no
+/// schema for them) and how many leading inputs each requires, from onnx 1.23.2's
+/// schemas (opset 28).
+const std::map<std::string, int> &requiredInputsOfNewerOps() {
+  static const std::map<std::string, int> table = {
+      {"AffineGrid", 2},     {"Attention", 3},
+      {"BitCast", 1},        {"BitwiseAnd", 2},
+      {"BitwiseNot", 1},     {"BitwiseOr", 2},
+      {"BitwiseXor", 2},     {"CausalConvWithState", 2},
+      {"CenterCropPad", 2},  {"Col2Im", 3},
+      {"CumProd", 2},        {"DeformConv", 3},
+      {"Gelu", 1},           {"GroupNormalization", 3},
+      {"ImageDecoder", 1},   {"LinearAttention", 3},
+      {"Mish", 1},           {"RMSNormalization", 2},
+      {"RegexFullMatch", 1}, {"RotaryEmbedding", 3},
+      {"StringConcat", 2},   {"StringSplit", 1},
+      {"SwiGLU", 2},         {"Swish", 1},
+      {"TensorScatter", 2}};
+  return table;
+}
+
 const char *attributeTypeName(onnx::AttributeProto::AttributeType t) {
   return onnx::AttributeProto_AttributeType_Name(t).c_str();
 }
@@ -107,8 +128,15 @@ bool unchangedSince(const std::string &opType, int opset, int newer) {
 LogicalResult validateNode(const onnx::NodeProto &node, int opset, Location loc) {
   const onnx::OpSchema *schema =
       onnx::OpSchemaRegistry::Schema(node.op_type(), opset, onnx::ONNX_DOMAIN);
-  if (!schema)
-    return success(); // An op newer than libonnx: its handler checks what it reads.
+  if (!schema) {
+    // An op newer than libonnx: its required inputs from this table; its handler
+    // checks the rest of what it reads.
+    auto it = requiredInputsOfNewerOps().find(node.op_type());
+    for (int i = 0; it != requiredInputsOfNewerOps().end() && i < it->second; ++i)
+      if (i >= node.input_size() || node.input(i).empty())
+        return emitError(loc) << "required input " << i << " is missing";
+    return success();
+  }
   // Versions that made required inputs optional, newer than some libonnx releases know:
   // their handlers check what they read.
   static const std::map<std::string, int> relaxedSince = {{"OptionalHasElement", 18},

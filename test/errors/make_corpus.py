@@ -92,6 +92,9 @@ CASES = [
     ("contrib_missing_input", "DLC compile skipnorm_no_gamma.onnx",
      ["skiplayernormalization", "required input 2"],
      "com.microsoft SkipLayerNormalization whose gamma is the empty name (no schema checks it)"),
+    ("newer_op_missing_input", "DLC compile causalconv_no_weight.onnx",
+     ["causalconvwithstate", "required input 1"],
+     "CausalConvWithState (opset 27, newer than libonnx's schemas) without its weight"),
     ("node_no_inputs", "DLC compile relu_no_input.onnx", ["relu", "required input 0"],
      "Relu without inputs"),
     ("node_variadic_empty", "DLC compile concat_nothing.onnx", ["concat", "at least 1"],
@@ -275,6 +278,9 @@ def model_files(rng):
         "skipnorm_no_gamma.onnx": contrib_model(
             [helper.make_node("SkipLayerNormalization", ["x", "x", ""], ["y"],
                               domain="com.microsoft")], [value("x", [2, 4])], [value("y", None)]),
+        "causalconv_no_weight.onnx": model(
+            [helper.make_node("CausalConvWithState", ["x", ""], ["y"])],
+            [value("x", [1, 4, 8])], [value("y", None)], opset=27),
         "relu_no_input.onnx": model([helper.make_node("Relu", [], ["y"])], [value("x", [2])],
                                     [value("y", None)]),
         "concat_nothing.onnx": model([helper.make_node("Concat", [], ["y"], axis=0)],
