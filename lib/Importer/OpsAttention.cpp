@@ -23,7 +23,7 @@ namespace {
 
 std::optional<int64_t> staticDim(NodeImporter &n, Value v, int64_t d) {
   SymShape s = n.shapeOf(v);
-  return d < (int64_t)s.size() ? constDim(s[d]) : std::nullopt;
+  return d >= 0 && d < (int64_t)s.size() ? constDim(s[d]) : std::nullopt;
 }
 
 /// [B, S, H*D] -> [B, H, S, D].
@@ -84,6 +84,9 @@ Value attentionBias(Compose &c, Value q, Value k, Value mask, Value nonpad, int6
   auto addBias = [&](Value b) { bias = bias ? c.add(bias, b) : b; };
   if (mask) {
     Value m = mask;
+    if (n.rankOf(m) < 2)
+      return c.fail("attn_mask must have rank 2 or more ([.., q_sequence_length, "
+                    "total_sequence_length])");
     if (n.elementType(m).isInteger(1))
       m = c.op("dlc.where", t, {m, n.scalar(t, 0), n.scalar(t, -INFINITY)});
     else
