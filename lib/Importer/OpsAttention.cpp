@@ -84,9 +84,6 @@ Value attentionBias(Compose &c, Value q, Value k, Value mask, Value nonpad, int6
   auto addBias = [&](Value b) { bias = bias ? c.add(bias, b) : b; };
   if (mask) {
     Value m = mask;
-    if (n.rankOf(m) < 2)
-      return c.fail("attn_mask must have rank 2 or more ([.., q_sequence_length, "
-                    "total_sequence_length])");
     if (n.elementType(m).isInteger(1))
       m = c.op("dlc.where", t, {m, n.scalar(t, 0), n.scalar(t, -INFINITY)});
     else

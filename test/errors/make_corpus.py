@@ -95,8 +95,6 @@ CASES = [
     ("newer_op_missing_input", "DLC compile causalconv_no_weight.onnx",
      ["causalconvwithstate", "required input 1"],
      "CausalConvWithState (opset 27, newer than libonnx's schemas) without its weight"),
-    ("attention_scalar_mask", "DLC compile attention_scalar_mask.onnx",
-     ["attention", "attn_mask", "rank 2"], "Attention (opset 23) whose mask is a scalar"),
     ("node_no_inputs", "DLC compile relu_no_input.onnx", ["relu", "required input 0"],
      "Relu without inputs"),
     ("node_variadic_empty", "DLC compile concat_nothing.onnx", ["concat", "at least 1"],
@@ -283,10 +281,6 @@ def model_files(rng):
         "causalconv_no_weight.onnx": model(
             [helper.make_node("CausalConvWithState", ["x", ""], ["y"])],
             [value("x", [1, 4, 8])], [value("y", None)], opset=27),
-        "attention_scalar_mask.onnx": model(
-            [helper.make_node("Attention", ["q", "q", "q", "m"], ["y"])],
-            [value("q", [1, 2, 3, 4]), value("m", [], TensorProto.BOOL)], [value("y", None)],
-            opset=23),
         "relu_no_input.onnx": model([helper.make_node("Relu", [], ["y"])], [value("x", [2])],
                                     [value("y", None)]),
         "concat_nothing.onnx": model([helper.make_node("Concat", [], ["y"], axis=0)],
