@@ -123,13 +123,18 @@ def DlcOutlineKernels : Pass<"dlc-outline-kernels", "mlir::ModuleOp"> {
 def DlcTileWorkgroups : Pass<"dlc-tile-workgroups", "mlir::ModuleOp"> {
   let summary = "Tile each kernel's root op over workgroups (scf.forall)";
   let description = [{
-    Tiles the root (last) linalg op of every kernel function into `%nwg` slices of its
-    first parallel loop with `scf.forall`, fusing its producers into the tile. The
-    kernel gets `dlc.grid = #dlc.grid<[#dlc.grid_dim<binding = B, dims = [D], tile =
-    1>]>`: one workgroup per index of the output dim that loop walks (dim D of buffer
-    argument B), from which the runtime computes the useful workgroup count. When producers were fused, each
-    workgroup's slice is tiled once more with `scf.for`, one index of the first loop
-    at a time, so the fused temporaries hold one row rather than the whole slice.
+    Tiles the root (last) linalg op of every kernel function into `%nwg` slices of one
+    parallel loop with `scf.forall`, fusing its producers into the tile. The loop is
+    the first, or the second where the first's extent is not known to be 8 or more (a
+    symbolic batch, 1 at inference), the second is parallel, walks an output dim, is not
+    the innermost loop, is symbolic or 8 or more, and no op of the kernel reduces
+    products of two inputs (a contraction's micro-kernel splits one workgroup's work
+    over the cores itself). The kernel gets `dlc.grid = #dlc.grid<[#dlc.grid_dim<binding
+    = B, dims = [D], tile = 1>]>`: one workgroup per index of the output dim that loop
+    walks (dim D of buffer argument B), from which the runtime computes the useful
+    workgroup count. When producers were fused, each workgroup's slice is tiled once
+    more with `scf.for`, one index of the first loop at a time, so the fused temporaries
+    hold one row rather than the whole slice.
   }];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::affine::AffineDialect"];
 }

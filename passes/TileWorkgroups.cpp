@@ -4,10 +4,12 @@
 #include "dialects/DlcDialect.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Interfaces/CastInterfaces.h"
 
 namespace dlc {
 #define GEN_PASS_DEF_DLCTILEWORKGROUPS
@@ -39,13 +41,21 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     if (root.getIteratorTypesArray()[0] != utils::IteratorType::parallel ||
         kr.outputDimOfLoop[0] < 0)
       return failure();
-    // One workgroup per index of the output dims the first loop walks.
+    // One workgroup per index of the output dims the split loop walks: the first, or
+    // the second where the first is a batch that is often 1 (see splitLoop).
+    int64_t split = splitLoop(func, root, kr);
     SmallVector<int64_t> tiles(root.getNumLoops(), 0);
-    tiles[0] = 1;
+    tiles[split] = 1;
     std::optional<LaunchGridAttr> grid = launchGridOverOutput(func, kr, tiles);
+    if (split != 0 && !grid) {
+      tiles[split] = 0;
+      split = 0;
+      tiles[split] = 1;
+      grid = launchGridOverOutput(func, kr, tiles);
+    }
     Value nwg = func.getArgument(func.getNumArguments() - 1);
     SmallVector<OpFoldResult> numThreads(root.getNumLoops(), b.getIndexAttr(0));
-    numThreads[0] = nwg;
+    numThreads[split] = nwg;
     scf::SCFTileAndFuseOptions options;
     options.tilingOptions.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp)
         .setNumThreads(numThreads);
@@ -63,6 +73,52 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     if (!tiled->fusedProducers.empty() && !tiled->loops.empty())
       tileRowsInWorkgroup(rewriter, tiled->loops.front().getOperation());
     return success();
+  }
+
+  /// Whether `op` reduces products of two of its inputs (perhaps cast): a MatMul, a
+  /// Conv (a variance's square of one value is not).
+  static bool multipliesInputs(linalg::LinalgOp op) {
+    if (op.getNumReductionLoops() == 0 || op.getNumDpsInputs() < 2)
+      return false;
+    int64_t inputs = op.getNumDpsInputs();
+    auto input = [&](Value v) -> BlockArgument {
+      if (Operation *def = v.getDefiningOp(); def && isa<CastOpInterface>(def))
+        v = def->getOperand(0);
+      auto arg = dyn_cast<BlockArgument>(v);
+      return arg && arg.getOwner() == op.getBlock() && arg.getArgNumber() < inputs ? arg : nullptr;
+    };
+    WalkResult r = op.getBlock()->walk([&](Operation *mul) {
+      if (!isa<arith::MulFOp, arith::MulIOp>(mul))
+        return WalkResult::advance();
+      BlockArgument a = input(mul->getOperand(0)), b = input(mul->getOperand(1));
+      return a && b && a != b ? WalkResult::interrupt() : WalkResult::advance();
+    });
+    return r.wasInterrupted();
+  }
+
+  /// The loop whose slices the workgroups take: the first; or the second (a Conv
+  /// epilogue's channels, a pool's, an attention's heads) where the first's extent is
+  /// not known to be 8 or more (a batch, 1 at inference, would leave one workgroup and
+  /// the other cores idle), the second is parallel, walks an output dim, is not the
+  /// innermost loop (whose slices would cut the vectorized rows) and is symbolic or 8
+  /// or more; and no op of the kernel multiplies in a reduction: a contraction's
+  /// micro-kernel splits its work over the cores itself when its launch has one
+  /// workgroup, and keeps weights packed once whole.
+  int64_t splitLoop(func::FuncOp func, linalg::LinalgOp root, const KernelRoot &kr) {
+    if (root.getNumLoops() < 3 ||
+        root.getIteratorTypesArray()[1] != utils::IteratorType::parallel ||
+        kr.outputDimOfLoop[1] < 0)
+      return 0;
+    SmallVector<int64_t> extents = root.getStaticLoopRanges();
+    auto atLeast8 = [](int64_t e) { return ShapedType::isDynamic(e) || e >= 8; };
+    if ((!ShapedType::isDynamic(extents[0]) && extents[0] >= 8) || !atLeast8(extents[1]))
+      return 0;
+    bool contraction = false;
+    func.walk([&](linalg::LinalgOp op) {
+      contraction |= multipliesInputs(op);
+      return contraction ? WalkResult::interrupt() : WalkResult::advance();
+    });
+    return contraction ? 0 : 1;
   }
 
   /// With producers fused in, a workgroup's slice computes their values into

@@ -95,3 +95,70 @@ func.func @k3(%a: memref<?x4x8xf32>, %b: memref<?x8x16xf32>, %c: memref<?x4x16xf
   bufferization.materialize_in_destination %r in restrict writable %c : (tensor<?x4x16xf32>, memref<?x4x16xf32>) -> ()
   return
 }
+
+// A root without a contraction whose first loop is a symbolic batch (1 at inference)
+// and whose second walks 8 or more output indices: the workgroups take slices of the
+// second loop (a pool's channels), so a batch of one still uses every core.
+// CHECK-LABEL: func.func @k4
+// CHECK-SAME: dlc.grid = #dlc.grid<[#dlc.grid_dim<binding = 1, dims = [1], tile = 1>]>
+// CHECK: scf.forall (%{{.*}}) in (%{{.*}})
+// CHECK:   tensor.extract_slice %{{.*}}[0, %{{.*}}, 0, 0] [%{{.*}}, %{{.*}}, 8, 8]
+// CHECK:   linalg.generic
+func.func @k4(%a: memref<?x16x8x8xf32>, %c: memref<?x16x8x8xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %ta = bufferization.to_tensor %a restrict : memref<?x16x8x8xf32> to tensor<?x16x8x8xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<?x16x8x8xf32> to tensor<?x16x8x8xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%ta : tensor<?x16x8x8xf32>) outs(%tc : tensor<?x16x8x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = math.exp %x : f32
+    linalg.yield %y : f32
+  } -> tensor<?x16x8x8xf32>
+  bufferization.materialize_in_destination %r in restrict writable %c : (tensor<?x16x8x8xf32>, memref<?x16x8x8xf32>) -> ()
+  return
+}
+
+// A static batch of 8 or more keeps the split over the first loop.
+// CHECK-LABEL: func.func @k5
+// CHECK-SAME: dlc.grid = #dlc.grid<[#dlc.grid_dim<binding = 1, dims = [0], tile = 1>]>
+func.func @k5(%a: memref<8x16x8x8xf32>, %c: memref<8x16x8x8xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %ta = bufferization.to_tensor %a restrict : memref<8x16x8x8xf32> to tensor<8x16x8x8xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<8x16x8x8xf32> to tensor<8x16x8x8xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%ta : tensor<8x16x8x8xf32>) outs(%tc : tensor<8x16x8x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = math.exp %x : f32
+    linalg.yield %y : f32
+  } -> tensor<8x16x8x8xf32>
+  bufferization.materialize_in_destination %r in restrict writable %c : (tensor<8x16x8x8xf32>, memref<8x16x8x8xf32>) -> ()
+  return
+}
+
+// A kernel with a contraction keeps the split over the first loop: the micro-kernel
+// splits a single workgroup's GEMM over the cores itself.
+// CHECK-LABEL: func.func @k6
+// CHECK-SAME: dlc.grid = #dlc.grid<[#dlc.grid_dim<binding = 2, dims = [0], tile = 1>]>
+func.func @k6(%a: memref<?x16x8xf32>, %b: memref<?x8x16xf32>, %c: memref<?x16x16xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %cst = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %ta = bufferization.to_tensor %a restrict : memref<?x16x8xf32> to tensor<?x16x8xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<?x8x16xf32> to tensor<?x8x16xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<?x16x16xf32> to tensor<?x16x16xf32>
+  %n = tensor.dim %ta, %c0 : tensor<?x16x8xf32>
+  %e = tensor.empty(%n) : tensor<?x16x16xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%e : tensor<?x16x16xf32>) -> tensor<?x16x16xf32>
+  %m = linalg.batch_matmul ins(%ta, %tb : tensor<?x16x8xf32>, tensor<?x8x16xf32>) outs(%f : tensor<?x16x16xf32>) -> tensor<?x16x16xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>],
+                       iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%m : tensor<?x16x16xf32>) outs(%tc : tensor<?x16x16xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = math.exp %x : f32
+    linalg.yield %y : f32
+  } -> tensor<?x16x16xf32>
+  bufferization.materialize_in_destination %r in restrict writable %c : (tensor<?x16x16xf32>, memref<?x16x16xf32>) -> ()
+  return
+}
