@@ -112,22 +112,29 @@ Case matmul(int64_t m, int64_t n, int64_t k) {
           m * n};
 }
 
-/// One image of an NCHW Conv on an input padded beforehand (as dlc's kernels do).
-Case conv(int64_t c, int64_t f, int64_t hw, int64_t kk, int64_t stride) {
-  int64_t pad = kk / 2, h = hw + 2 * pad, o = (h - kk) / stride + 1;
+/// One image of an NCHW Conv on an input padded beforehand (as dlc's kernels do), over
+/// an h x w map.
+Case conv(int64_t c, int64_t f, int64_t hgt, int64_t wid, int64_t kk, int64_t stride) {
+  int64_t pad = kk / 2, h = hgt + 2 * pad, w = wid + 2 * pad;
+  int64_t oh = (h - kk) / stride + 1, ow = (w - kk) / stride + 1;
+  std::string map =
+      hgt == wid ? std::to_string(hgt) + "^2" : std::to_string(hgt) + "x" + std::to_string(wid);
   return {"conv " + std::to_string(kk) + "x" + std::to_string(kk) + "/" + std::to_string(stride) +
-              " C" + std::to_string(c) + "->F" + std::to_string(f) + " " + std::to_string(hw) +
-              "^2",
-          {{f, 0, c * kk * kk, 0, o * o},
-           {o, 0, 0, stride * h, o},
-           {o, 0, 0, stride, 1},
-           {c, 1, kk * kk, h * h, 0},
-           {kk, 1, kk, h, 0},
+              " C" + std::to_string(c) + "->F" + std::to_string(f) + " " + map,
+          {{f, 0, c * kk * kk, 0, oh * ow},
+           {oh, 0, 0, stride * w, ow},
+           {ow, 0, 0, stride, 1},
+           {c, 1, kk * kk, h * w, 0},
+           {kk, 1, kk, w, 0},
            {kk, 1, 1, 1, 0}},
           f * c * kk * kk,
-          c * h * h,
-          f * o * o,
+          c * h * w,
+          f * oh * ow,
           true};
+}
+
+Case conv(int64_t c, int64_t f, int64_t hw, int64_t kk, int64_t stride) {
+  return conv(c, f, hw, hw, kk, stride);
 }
 
 } // namespace
@@ -153,13 +160,16 @@ int main(int argc, char **argv) {
   double peak1 = peakGflops(pool, 1), peakT = peakGflops(pool, threads);
   std::printf("isa %s; FMA peak %.1f GFLOP/s on 1 thread, %.1f on %u\n", ukernels::isaName(), peak1,
               peakT, threads);
-  std::vector<Case> cases{matmul(1024, 1024, 1024), matmul(256, 256, 256), matmul(1, 1000, 512),
-                          conv(64, 64, 56, 3, 1), conv(256, 64, 56, 1, 1), conv(64, 128, 56, 3, 2),
-                          conv(128, 128, 28, 3, 1), conv(256, 256, 14, 3, 1),
-                          conv(512, 512, 7, 3, 1), conv(3, 64, 224, 7, 2), conv(128, 128, 2, 3, 1),
-                          // A small ResNet (the corpus's, 64x64 input): Convs of about 1 MFLOP.
-                          conv(3, 16, 64, 7, 2), conv(16, 16, 16, 3, 1), conv(32, 32, 8, 3, 1),
-                          conv(64, 64, 4, 3, 1)};
+  std::vector<Case> cases{
+      matmul(1024, 1024, 1024), matmul(256, 256, 256), matmul(1, 1000, 512), conv(64, 64, 56, 3, 1),
+      conv(256, 64, 56, 1, 1), conv(64, 128, 56, 3, 2), conv(128, 128, 28, 3, 1),
+      conv(256, 256, 14, 3, 1), conv(512, 512, 7, 3, 1), conv(3, 64, 224, 7, 2),
+      conv(128, 128, 2, 3, 1),
+      // A small ResNet (the corpus's, 64x64 input): Convs of about 1 MFLOP.
+      conv(3, 16, 64, 7, 2), conv(16, 16, 16, 3, 1), conv(32, 32, 8, 3, 1), conv(64, 64, 4, 3, 1),
+      // The corpus's small UNet (48x80 input): few output channels
+      // over wide maps.
+      conv(16, 16, 48, 80, 3, 1), conv(32, 16, 48, 80, 3, 1), conv(64, 32, 24, 40, 3, 1)};
   std::printf("%-34s %10s %10s %8s %10s %10s %8s\n", "case", "ms 1thr", "GFLOP/s", "%peak",
               "ms Tthr", "GFLOP/s", "%peak");
   std::mt19937 rng(1);

@@ -58,6 +58,9 @@ thread_local PackCache *tlsCache = nullptr;
 constexpr int64_t kKc = 160;
 constexpr int64_t kNc = 256; // columns per task (a multiple of every NR)
 constexpr int64_t kMcRows = 256;
+/// Tasks of at most this many rows read B in place rather than packing it, when A is
+/// a weight packed once (see avx512MicroInPlace).
+constexpr int64_t kInPlaceRows = 32;
 /// Problems below kMinThreadFlops stay on the calling thread. Up to kThreadFlops they
 /// split only where no task repeats another's packing (measured on this 2-core machine:
 /// a 1.2 MFLOP ResNet Conv over a 16x16 map 24 -> 14 us over two threads by columns,
@@ -170,6 +173,58 @@ DLC_AVX512 DLC_INLINE void avx512Micro(int64_t kc, const float *a, const float *
   }
 }
 
+/// Where each zmm vector of a tile's columns lies in an unpacked B, relative to a K
+/// index's offset: lanes [0, split) at lo, lanes [split, 16) at hi + split (a vector
+/// that crosses from one output row's run of the input to the next: two masked
+/// loads); lanes past the tile's columns are zero.
+template <int NV> struct InPlaceCols {
+  int64_t lo[NV], hi[NV];
+  __mmask16 mlo[NV], mhi[NV];
+  bool plain; // every vector 16 lanes of one run: plain loads
+};
+
+/// avx512Micro with B read where it lies instead of from a packed panel: column
+/// vector v of K index k at b + kOff[k] + cols.lo[v] (and .hi[v]). A Conv's B panel is
+/// a copy of its input rows; with few rows of weights to meet it (M <= 32) the copy
+/// cost about as much as the multiply-adds.
+template <int64_t MR, int NV, bool Plain>
+DLC_AVX512 DLC_INLINE void avx512MicroInPlace(int64_t kc, const float *a, const float *b,
+                                              const int64_t *kOff, const InPlaceCols<NV> &cols,
+                                              float *const *rows) {
+  __m512 c[MR][NV];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v)
+      c[i][v] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k, a += MR) {
+    const float *bk = b + kOff[k];
+    __m512 bv[NV];
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) {
+      if constexpr (Plain)
+        bv[v] = _mm512_loadu_ps(bk + cols.lo[v]);
+      else
+        bv[v] = _mm512_mask_loadu_ps(_mm512_maskz_loadu_ps(cols.mlo[v], bk + cols.lo[v]),
+                                     cols.mhi[v], bk + cols.hi[v]);
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      __m512 ai = _mm512_set1_ps(a[i]);
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v)
+        c[i][v] = _mm512_fmadd_ps(ai, bv[v], c[i][v]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i) {
+    float *r = rows[i];
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v)
+      _mm512_storeu_ps(r + 16 * v, _mm512_add_ps(_mm512_loadu_ps(r + 16 * v), c[i][v]));
+  }
+}
+
 /// d[t] = s[t * S] for t < len (S = 1 or 2), in zmm-wide steps with a masked tail:
 /// a Conv's packing copies one short run (an output row) per K index, where a loop's
 /// set-up and remainder would cost more than the copy.
@@ -241,6 +296,14 @@ struct Avx512 : Avx512Copy {
   DLC_AVX512 static void micro(int64_t kc, const float *a, const float *b, float *const *rows) {
     avx512Micro<MR, 2>(kc, a, b, rows);
   }
+  DLC_AVX512 static void microInPlace(int64_t kc, const float *a, const float *b,
+                                      const int64_t *kOff, const InPlaceCols<2> &cols,
+                                      float *const *rows) {
+    if (cols.plain)
+      avx512MicroInPlace<MR, 2, true>(kc, a, b, kOff, cols, rows);
+    else
+      avx512MicroInPlace<MR, 2, false>(kc, a, b, kOff, cols, rows);
+  }
 };
 /// The narrow tiles, for a task whose columns fit 16 (a Conv over a 4x4 map) or whose
 /// rows fit 4 (operands swapped over a 2x2 map): the 8 x 32 tile would be half padding.
@@ -250,6 +313,14 @@ struct Avx512Cols16 : Avx512Copy {
   static constexpr int64_t MR = 8, NR = 16;
   DLC_AVX512 static void micro(int64_t kc, const float *a, const float *b, float *const *rows) {
     avx512Micro<MR, 1>(kc, a, b, rows);
+  }
+  DLC_AVX512 static void microInPlace(int64_t kc, const float *a, const float *b,
+                                      const int64_t *kOff, const InPlaceCols<1> &cols,
+                                      float *const *rows) {
+    if (cols.plain)
+      avx512MicroInPlace<MR, 1, true>(kc, a, b, kOff, cols, rows);
+    else
+      avx512MicroInPlace<MR, 1, false>(kc, a, b, kOff, cols, rows);
   }
 };
 struct Avx512Rows4 : Avx512Copy {
@@ -412,6 +483,41 @@ template <class Isa> void packWhole(const Problem &p, bool sideA, int64_t bi, Wo
   }
 }
 
+/// Whether the ISA's tile can read B in place (microInPlace), for element type T.
+template <class Isa, class T, class = void> struct HasInPlaceB : std::false_type {};
+#ifdef DLC_UK_X86
+template <class Isa>
+struct HasInPlaceB<Isa, float, std::void_t<decltype(&Isa::microInPlace)>> : std::true_type {};
+
+/// The in-place columns of the tile at column c0 (nn of them), or false when a vector
+/// would span more than two runs of B's column offsets or a run steps by other than 1.
+template <int NV>
+bool inPlaceCols(const Problem &p, int64_t c0, int64_t nn, InPlaceCols<NV> &cols) {
+  cols.plain = true;
+  for (int v = 0; v < NV; ++v) {
+    int64_t start = c0 + 16 * v, lanes = std::clamp<int64_t>(nn - 16 * v, 0, 16);
+    cols.lo[v] = cols.hi[v] = 0;
+    cols.mlo[v] = cols.mhi[v] = 0;
+    if (lanes == 0) {
+      cols.plain = false;
+      continue;
+    }
+    const int64_t *nb = p.nB.data();
+    int64_t split = runLength(nb, nullptr, start, start + lanes);
+    cols.lo[v] = nb[start];
+    cols.mlo[v] = static_cast<__mmask16>((1u << split) - 1);
+    if (split < lanes) {
+      if (runLength(nb, nullptr, start + split, start + lanes) < lanes - split)
+        return false;
+      cols.hi[v] = nb[start + split] - split;
+      cols.mhi[v] = static_cast<__mmask16>(((1u << lanes) - 1) & ~((1u << split) - 1));
+    }
+    cols.plain &= split == 16;
+  }
+  return true;
+}
+#endif
+
 /// Packed GEMM over rows [m0, m1) and columns [n0, n1) of batch index `bi`.
 template <class Isa, class T>
 DLC_INLINE void gemmTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, int64_t n0,
@@ -455,6 +561,43 @@ DLC_INLINE void gemmTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, i
           crow[p.nC[c0 + j]] += tile[i * NR + j];
       }
   };
+#ifdef DLC_UK_X86
+  // With weights packed once and few rows of them (M <= 32), the tiles read B in
+  // place where each of their column vectors lies on at most two runs of the input.
+  constexpr int kNV = HasInPlaceB<Isa, T>::value ? static_cast<int>(NR / 16) : 1;
+  InPlaceCols<kNV> inPlaceOf[kNc / 16];
+  bool inPlace[kNc / 16] = {};
+  if constexpr (HasInPlaceB<Isa, T>::value) {
+    if (wholeA && !wholeB && m1 - m0 <= kInPlaceRows)
+      for (int64_t q = 0; q < nPanels; ++q)
+        inPlace[q] = inPlaceCols(p, n0 + q * NR, std::min(NR, n1 - n0 - q * NR), inPlaceOf[q]);
+  }
+  // microInPlace's tile: as `micro`, B from the in-place columns of panel q.
+  auto microInPlace = [&](int64_t kc, const Word *as, const int64_t *kOff, int64_t r0, int64_t mm,
+                          int64_t q) {
+    if constexpr (HasInPlaceB<Isa, T>::value) {
+      int64_t c0 = n0 + q * NR, nn = std::min(NR, n1 - c0);
+      T *rows[MR];
+      bool direct = mm == MR && cRuns[q];
+      if (direct) {
+        for (int64_t i = 0; i < MR; ++i)
+          rows[i] = C + p.mC[r0 + i] + p.nC[c0];
+      } else {
+        std::memset(tile, 0, sizeof(tile));
+        for (int64_t i = 0; i < MR; ++i)
+          rows[i] = tile + i * NR;
+      }
+      Isa::microInPlace(kc, reinterpret_cast<const float *>(as), reinterpret_cast<const float *>(B),
+                        kOff, inPlaceOf[q], rows);
+      if (!direct)
+        for (int64_t i = 0; i < mm; ++i) {
+          T *crow = C + p.mC[r0 + i];
+          for (int64_t j = 0; j < nn; ++j)
+            crow[p.nC[c0 + j]] += tile[i * NR + j];
+        }
+    }
+  };
+#endif
   for (int64_t k0 = 0, step = sliceK(p.k); k0 < p.k; k0 += step) {
     int64_t kc = std::min(step, p.k - k0);
     if (wholeA) {
@@ -462,6 +605,17 @@ DLC_INLINE void gemmTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, i
       // (a small-M Conv reads each packed column only M / MR times).
       for (int64_t q = 0; q < nPanels; ++q) {
         int64_t c0 = n0 + q * NR;
+#ifdef DLC_UK_X86
+        if constexpr (HasInPlaceB<Isa, T>::value) {
+          if (inPlace[q]) {
+            const int64_t *kOff = p.kB.data() + k0;
+            for (int64_t r0 = m0; r0 < m1; r0 += MR)
+              microInPlace(kc, wholeA + k0 * mPad + (r0 / MR) * kc * MR, kOff, r0,
+                           std::min(MR, m1 - r0), q);
+            continue;
+          }
+        }
+#endif
         const Word *bs = bp;
         if (wholeB)
           bs = wholeB + k0 * nPad + (c0 / NR) * kc * NR;

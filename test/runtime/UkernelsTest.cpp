@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <random>
 #include <string>
@@ -288,6 +289,30 @@ TEST_P(Ukernels, NarrowTilesOnSmallMaps) {
     check(matmul(m, n, k), nullptr, 1);
     check(matmul(m, n, k), &pool, 2);
   }
+}
+
+TEST_P(Ukernels, FewWeightRowsReadActivationsInPlace) {
+  // Weights packed once with at most 32 rows: the tiles read the input where it lies.
+  // Output rows of 80 (column vectors crossing from one input row to the next), 20,
+  // and 7 (vectors over three rows: packed instead), stride 2 (packed), a 1x1 Conv, a
+  // MatMul; partial row panels (24, 5) and threads.
+  ThreadPool pool(2);
+  for (auto [f, c, hw, wd, kk, st] : std::vector<std::array<int64_t, 6>>{{16, 8, 6, 80, 3, 1},
+                                                                         {24, 5, 9, 20, 3, 1},
+                                                                         {32, 3, 7, 7, 3, 1},
+                                                                         {16, 4, 9, 20, 3, 2},
+                                                                         {5, 12, 10, 30, 1, 1}}) {
+    int64_t oh = hw, ow = wd, h = (oh - 1) * st + kk, w = (ow - 1) * st + kk;
+    std::vector<L> conv{
+        {f, false, c * kk * kk, 0, oh * ow}, {oh, false, 0, st * w, ow}, {ow, false, 0, st, 1},
+        {c, true, kk * kk, h * w, 0},        {kk, true, kk, w, 0},       {kk, true, 1, 1, 0}};
+    SCOPED_TRACE(std::to_string(f) + " rows, " + std::to_string(ow) + " wide, stride " +
+                 std::to_string(st));
+    check(conv, nullptr, 1);
+    check(conv, &pool, 1);
+  }
+  check(matmul(16, 300, 200), nullptr, 1);
+  check(matmul(16, 300, 200), &pool, 1);
 }
 
 TEST_P(Ukernels, EmptyLoopAddsNothing) { check(matmul(0, 5, 5)); }
