@@ -125,11 +125,16 @@ def DlcTileWorkgroups : Pass<"dlc-tile-workgroups", "mlir::ModuleOp"> {
   let description = [{
     Tiles the root (last) linalg op of every kernel function into `%nwg` slices of one
     parallel loop with `scf.forall`, fusing its producers into the tile. The loop is
-    the first, or the second where the first's extent is not known to be 8 or more (a
-    symbolic batch, 1 at inference), the second is parallel, walks an output dim, is not
-    the innermost loop, is symbolic or 8 or more, and no op of the kernel reduces
-    products of two inputs (a contraction's micro-kernel splits one workgroup's work
-    over the cores itself). The kernel gets `dlc.grid = #dlc.grid<[#dlc.grid_dim<binding
+    the first, unless the first's extent is not known to be 8 or more (a symbolic
+    batch, 1 at inference) and the root has 3 or more loops; then, for a kernel without
+    a contraction (no op reduces products of two inputs), the second (channels, heads)
+    if it is parallel, walks an output dim and is symbolic or 8 or more; for a kernel
+    whose contraction is a 2-D Conv (3 reduction loops, 2 or more input channels a
+    group, a million flops or more at batch 1), the third (output rows) if the root has
+    4 or more loops and it is parallel, walks an output dim and is symbolic or 4 or more:
+    each workgroup computes its rows' bias, Conv and epilogue where it writes them.
+    Other contractions keep the first: their micro-kernel splits one workgroup's work
+    over the cores itself. The kernel gets `dlc.grid = #dlc.grid<[#dlc.grid_dim<binding
     = B, dims = [D], tile = 1>]>`: one workgroup per index of the output dim that loop
     walks (dim D of buffer argument B), from which the runtime computes the useful
     workgroup count. When producers were fused, each workgroup's slice is tiled once

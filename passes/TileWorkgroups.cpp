@@ -96,29 +96,48 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     return r.wasInterrupted();
   }
 
-  /// The loop whose slices the workgroups take: the first; or the second (a Conv
-  /// epilogue's channels, a pool's, an attention's heads) where the first's extent is
-  /// not known to be 8 or more (a batch, 1 at inference, would leave one workgroup and
-  /// the other cores idle), the second is parallel, walks an output dim, is not the
-  /// innermost loop (whose slices would cut the vectorized rows) and is symbolic or 8
-  /// or more; and no op of the kernel multiplies in a reduction: a contraction's
-  /// micro-kernel splits its work over the cores itself when its launch has one
-  /// workgroup, and keeps weights packed once whole.
+  /// The loop whose slices the workgroups take (see the pass description): the first;
+  /// where the first is a batch not known to be 8 or more (1 at inference leaves one
+  /// workgroup and the other cores idle), the second for kernels without a contraction
+  /// (a pool's channels, an attention's heads), the third (output rows) for a 2-D
+  /// Conv's kernel, whose workgroups then write their rows' bias, Conv and epilogue on
+  /// one core instead of handing the Conv's tiles to another core and back. Other
+  /// contractions keep the first: their micro-kernel splits the work itself.
   int64_t splitLoop(func::FuncOp func, linalg::LinalgOp root, const KernelRoot &kr) {
-    if (root.getNumLoops() < 3 ||
-        root.getIteratorTypesArray()[1] != utils::IteratorType::parallel ||
-        kr.outputDimOfLoop[1] < 0)
-      return 0;
     SmallVector<int64_t> extents = root.getStaticLoopRanges();
-    auto atLeast8 = [](int64_t e) { return ShapedType::isDynamic(e) || e >= 8; };
-    if ((!ShapedType::isDynamic(extents[0]) && extents[0] >= 8) || !atLeast8(extents[1]))
+    auto atLeast = [&](int64_t l, int64_t n) {
+      return ShapedType::isDynamic(extents[l]) || extents[l] >= n;
+    };
+    auto parallelOutput = [&](int64_t l) {
+      return root.getIteratorTypesArray()[l] == utils::IteratorType::parallel &&
+             kr.outputDimOfLoop[l] >= 0;
+    };
+    if (root.getNumLoops() < 3 || (!ShapedType::isDynamic(extents[0]) && extents[0] >= 8))
       return 0;
-    bool contraction = false;
+    linalg::LinalgOp contraction;
     func.walk([&](linalg::LinalgOp op) {
-      contraction |= multipliesInputs(op);
+      if (multipliesInputs(op))
+        contraction = op;
       return contraction ? WalkResult::interrupt() : WalkResult::advance();
     });
-    return contraction ? 0 : 1;
+    if (!contraction)
+      return parallelOutput(1) && atLeast(1, 8) ? 1 : 0;
+    // A 2-D Conv over 2 or more input channels a group (its channel and window
+    // reduction loops): workgroups over output rows, each computing its rows' bias,
+    // Conv and epilogue where it writes them. (A depthwise Conv's micro-kernel splits
+    // its channels over the cores better.)
+    // Below a million multiply-adds and -adds (a pointwise Conv over a 4x4 map), two
+    // workgroups cost more than they save: the micro-kernel's own split, if any, stays.
+    SmallVector<unsigned> reductions;
+    contraction.getReductionDims(reductions);
+    SmallVector<int64_t> ranges = contraction.getStaticLoopRanges();
+    double flops = 2;
+    for (int64_t e : ranges)
+      flops *= ShapedType::isDynamic(e) ? 1 : e; // a symbolic batch counts as 1
+    bool conv2d = reductions.size() >= 3 && contraction.getNumParallelLoops() >= 4 &&
+                  !ShapedType::isDynamic(ranges[reductions[0]]) && ranges[reductions[0]] >= 2 &&
+                  flops >= 1e6;
+    return conv2d && root.getNumLoops() >= 4 && parallelOutput(2) && atLeast(2, 4) ? 2 : 0;
   }
 
   /// With producers fused in, a workgroup's slice computes their values into

@@ -162,3 +162,32 @@ func.func @k6(%a: memref<?x16x8xf32>, %b: memref<?x8x16xf32>, %c: memref<?x16x16
   bufferization.materialize_in_destination %r in restrict writable %c : (tensor<?x16x16xf32>, memref<?x16x16xf32>) -> ()
   return
 }
+
+// A 2-D Conv (3 reduction loops, 16 input channels, 4.7 million flops) at a symbolic
+// batch: workgroups over its output rows (loop 2), each computing its rows where it
+// writes them.
+// CHECK-LABEL: func.func @k7
+// CHECK-SAME: dlc.grid = #dlc.grid<[#dlc.grid_dim<binding = 2, dims = [2], tile = 1>]>
+// CHECK: scf.forall (%{{.*}}) in (%{{.*}})
+// CHECK:   linalg.fill
+// CHECK:   linalg.generic
+func.func @k7(%x: memref<?x16x34x34xf32>, %w: memref<16x16x3x3xf32>, %y: memref<?x16x32x32xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %cst = arith.constant 0.0 : f32
+  %tx = bufferization.to_tensor %x restrict : memref<?x16x34x34xf32> to tensor<?x16x34x34xf32>
+  %tw = bufferization.to_tensor %w restrict : memref<16x16x3x3xf32> to tensor<16x16x3x3xf32>
+  %ty = bufferization.to_tensor %y restrict writable : memref<?x16x32x32xf32> to tensor<?x16x32x32xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%ty : tensor<?x16x32x32xf32>) -> tensor<?x16x32x32xf32>
+  %c = linalg.generic {indexing_maps = [affine_map<(n, f, h, w, c, kh, kw) -> (n, c, h + kh, w + kw)>,
+                                        affine_map<(n, f, h, w, c, kh, kw) -> (f, c, kh, kw)>,
+                                        affine_map<(n, f, h, w, c, kh, kw) -> (n, f, h, w)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%tx, %tw : tensor<?x16x34x34xf32>, tensor<16x16x3x3xf32>) outs(%f : tensor<?x16x32x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<?x16x32x32xf32>
+  bufferization.materialize_in_destination %c in restrict writable %y : (tensor<?x16x32x32xf32>, memref<?x16x32x32xf32>) -> ()
+  return
+}
