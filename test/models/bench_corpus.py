@@ -8,7 +8,10 @@ with --batch B its inputs resized to batch B along a symbolic leading dim:
     flow needs static dims; its kernel count from `dlc inspect --json`;
   - dlc-run ART --repeat N with DLC_NUM_THREADS=T: the median of the warm runs;
   - onnxruntime (this venv's) with intra_op_num_threads=T, inter_op 1, sequential,
-    all graph optimizations on: the median of N runs after one warm-up.
+    all graph optimizations on: the median of N runs after one warm-up;
+  - the two alternately, --rounds R times (default 3), each engine's time the median
+    of its rounds: a neighbour that takes a core for a while slows both alike instead
+    of the one that happened to run then.
 Prints a Markdown table (model, batch, ONNX nodes, dlc kernels, compile s, dlc ms,
 onnxruntime ms, onnxruntime / dlc: above 1 dlc is faster) and the ratios' geometric
 mean, for docs/perf.md. The machine is shared: the
@@ -58,7 +61,7 @@ def time_dlc(build, art, inputs, threads, repeat):
     return float(m.group(1))
 
 
-def time_ort(path, inputs, threads, repeat):
+def ort_session(path, inputs, threads):
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
@@ -66,6 +69,10 @@ def time_ort(path, inputs, threads, repeat):
     session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
     feed = {name: np.load(p) for name, p in inputs}
     session.run(None, feed)
+    return session, feed
+
+
+def time_ort(session, feed, repeat):
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -118,6 +125,8 @@ def main():
     parser.add_argument("--filter", default="")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternate dlc and onnxruntime this many times (default 3)")
     parser.add_argument("--batch", type=int, default=0,
                         help="resize inputs with a symbolic leading dim to this batch "
                              "(default: the corpus' larger size as it is)")
@@ -149,13 +158,18 @@ def main():
             info = json.loads(subprocess.run(
                 [os.path.join(args.build_dir, "bin", "dlc"), "inspect", art, "--json"],
                 check=True, capture_output=True, text=True).stdout)
-            dlc_ms = time_dlc(args.build_dir, art, inputs, args.threads, args.repeat)
-            ort_ms = time_ort(path, inputs, args.threads, args.repeat)
+            session, feed = ort_session(path, inputs, args.threads)
+            dlc_times, ort_times = [], []
+            for _ in range(max(1, args.rounds)):
+                dlc_times.append(time_dlc(args.build_dir, art, inputs, args.threads, args.repeat))
+                ort_times.append(time_ort(session, feed, args.repeat))
+            dlc_ms, ort_ms = statistics.median(dlc_times), statistics.median(ort_times)
+            del session
             rows.append((name, batch, model["node_count"], len(info["kernels"]), compile_s,
                          dlc_ms, ort_ms))
             print(f"{name}: {dlc_ms:.2f} ms vs {ort_ms:.2f} ms", file=sys.stderr, flush=True)
     print(f"onnxruntime {ort.__version__}, {args.threads} threads, median of {args.repeat} "
-          f"warm runs, " + (f"batch {args.batch} where the batch dim is symbolic"
+          f"warm runs (the median of {args.rounds} alternating rounds), " + (f"batch {args.batch} where the batch dim is symbolic"
                             if args.batch else "the larger size of each model's symbolic dims")
           + "\n")
     print("| model | batch | ONNX nodes | dlc kernels | compile s | dlc ms | "
