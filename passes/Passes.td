@@ -130,9 +130,10 @@ def DlcTileWorkgroups : Pass<"dlc-tile-workgroups", "mlir::ModuleOp"> {
     a contraction (no op reduces products of two inputs), the second (channels, heads)
     if it is parallel, walks an output dim and is symbolic or 8 or more; for a kernel
     whose contraction is a 2-D Conv (3 reduction loops, 2 or more input channels a
-    group, a million flops or more at batch 1), the third (output rows) if the root has
-    4 or more loops and it is parallel, walks an output dim and is symbolic or 4 or more:
-    each workgroup computes its rows' bias, Conv and epilogue where it writes them.
+    group, a million flops or more at batch 1, a symbolic image dim counted as 16), the
+    third (output rows) if the root has 4 or more loops and it is parallel, walks an
+    output dim and is symbolic or 4 or more: each workgroup computes its rows' bias,
+    Conv and epilogue where it writes them.
     Other contractions keep the first: their micro-kernel splits one workgroup's work
     over the cores itself. The kernel gets `dlc.grid = #dlc.grid<[#dlc.grid_dim<binding
     = B, dims = [D], tile = 1>]>`: one workgroup per index of the output dim that loop

@@ -131,9 +131,10 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     SmallVector<unsigned> reductions;
     contraction.getReductionDims(reductions);
     SmallVector<int64_t> ranges = contraction.getStaticLoopRanges();
+    // A symbolic batch counts as 1, other symbolic dims (an image's) as 16.
     double flops = 2;
-    for (int64_t e : ranges)
-      flops *= ShapedType::isDynamic(e) ? 1 : e; // a symbolic batch counts as 1
+    for (auto [l, e] : llvm::enumerate(ranges))
+      flops *= !ShapedType::isDynamic(e) ? e : l == 0 ? 1 : 16;
     bool conv2d = reductions.size() >= 3 && contraction.getNumParallelLoops() >= 4 &&
                   !ShapedType::isDynamic(ranges[reductions[0]]) && ranges[reductions[0]] >= 2 &&
                   flops >= 1e6;
