@@ -140,22 +140,22 @@ struct Generic {
 };
 
 #ifdef DLC_UK_X86
-/// MR rows x NV zmm vectors of columns, accumulated in MR * NV registers.
-template <int64_t MR, int NV>
-DLC_AVX512 DLC_INLINE void avx512Micro(int64_t kc, const float *a, const float *b,
-                                       float *const *rows) {
-  constexpr int64_t NR = 16 * NV;
+/// MR rows x NV zmm vectors of columns, accumulated in MR * NV registers; B's vector v
+/// of K index k from `loadB(k, v)`.
+template <int64_t MR, int NV, class LoadB>
+DLC_AVX512 DLC_INLINE void avx512Tile(int64_t kc, const float *a, const LoadB &loadB,
+                                      float *const *rows) {
   __m512 c[MR][NV];
 #pragma GCC unroll 8
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v)
       c[i][v] = _mm512_setzero_ps();
-  for (int64_t k = 0; k < kc; ++k, a += MR, b += NR) {
+  for (int64_t k = 0; k < kc; ++k, a += MR) {
     __m512 bv[NV];
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v)
-      bv[v] = _mm512_load_ps(b + 16 * v);
+      bv[v] = loadB(k, v);
 #pragma GCC unroll 8
     for (int i = 0; i < MR; ++i) {
       __m512 ai = _mm512_set1_ps(a[i]);
@@ -173,6 +173,14 @@ DLC_AVX512 DLC_INLINE void avx512Micro(int64_t kc, const float *a, const float *
   }
 }
 
+/// B from a packed panel [kc][16 * NV].
+template <int NV> struct PackedPanel {
+  const float *b;
+  DLC_AVX512 DLC_INLINE __m512 operator()(int64_t k, int v) const {
+    return _mm512_load_ps(b + k * 16 * NV + 16 * v);
+  }
+};
+
 /// Where each zmm vector of a tile's columns lies in an unpacked B, relative to a K
 /// index's offset: lanes [0, split) at lo, lanes [split, 16) at hi + split (a vector
 /// that crosses from one output row's run of the input to the next: two masked
@@ -183,46 +191,38 @@ template <int NV> struct InPlaceCols {
   bool plain; // every vector 16 lanes of one run: plain loads
 };
 
-/// avx512Micro with B read where it lies instead of from a packed panel: column
-/// vector v of K index k at b + kOff[k] + cols.lo[v] (and .hi[v]). A Conv's B panel is
-/// a copy of its input rows; with few rows of weights to meet it (M <= 32) the copy
-/// cost about as much as the multiply-adds.
-template <int64_t MR, int NV, bool Plain>
+/// B read where it lies instead of from a packed panel: vector v of K index k at
+/// b + kOff[k] + cols.lo[v] (and .hi[v]). A Conv's B panel is a copy of its input rows;
+/// with few rows of weights to meet it (M <= 32) the copy cost about as much as the
+/// multiply-adds.
+template <int NV, bool Plain> struct InPlace {
+  const float *b;
+  const int64_t *kOff;
+  const InPlaceCols<NV> &cols;
+  DLC_AVX512 DLC_INLINE __m512 operator()(int64_t k, int v) const {
+    const float *bk = b + kOff[k];
+    if constexpr (Plain)
+      return _mm512_loadu_ps(bk + cols.lo[v]);
+    else
+      return _mm512_mask_loadu_ps(_mm512_maskz_loadu_ps(cols.mlo[v], bk + cols.lo[v]), cols.mhi[v],
+                                  bk + cols.hi[v]);
+  }
+};
+
+template <int64_t MR, int NV>
+DLC_AVX512 DLC_INLINE void avx512Micro(int64_t kc, const float *a, const float *b,
+                                       float *const *rows) {
+  avx512Tile<MR, NV>(kc, a, PackedPanel<NV>{b}, rows);
+}
+
+template <int64_t MR, int NV>
 DLC_AVX512 DLC_INLINE void avx512MicroInPlace(int64_t kc, const float *a, const float *b,
                                               const int64_t *kOff, const InPlaceCols<NV> &cols,
                                               float *const *rows) {
-  __m512 c[MR][NV];
-#pragma GCC unroll 8
-  for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 2
-    for (int v = 0; v < NV; ++v)
-      c[i][v] = _mm512_setzero_ps();
-  for (int64_t k = 0; k < kc; ++k, a += MR) {
-    const float *bk = b + kOff[k];
-    __m512 bv[NV];
-#pragma GCC unroll 2
-    for (int v = 0; v < NV; ++v) {
-      if constexpr (Plain)
-        bv[v] = _mm512_loadu_ps(bk + cols.lo[v]);
-      else
-        bv[v] = _mm512_mask_loadu_ps(_mm512_maskz_loadu_ps(cols.mlo[v], bk + cols.lo[v]),
-                                     cols.mhi[v], bk + cols.hi[v]);
-    }
-#pragma GCC unroll 8
-    for (int i = 0; i < MR; ++i) {
-      __m512 ai = _mm512_set1_ps(a[i]);
-#pragma GCC unroll 2
-      for (int v = 0; v < NV; ++v)
-        c[i][v] = _mm512_fmadd_ps(ai, bv[v], c[i][v]);
-    }
-  }
-#pragma GCC unroll 8
-  for (int i = 0; i < MR; ++i) {
-    float *r = rows[i];
-#pragma GCC unroll 2
-    for (int v = 0; v < NV; ++v)
-      _mm512_storeu_ps(r + 16 * v, _mm512_add_ps(_mm512_loadu_ps(r + 16 * v), c[i][v]));
-  }
+  if (cols.plain)
+    avx512Tile<MR, NV>(kc, a, InPlace<NV, true>{b, kOff, cols}, rows);
+  else
+    avx512Tile<MR, NV>(kc, a, InPlace<NV, false>{b, kOff, cols}, rows);
 }
 
 /// d[t] = s[t * S] for t < len (S = 1 or 2), in zmm-wide steps with a masked tail:
@@ -299,10 +299,7 @@ struct Avx512 : Avx512Copy {
   DLC_AVX512 static void microInPlace(int64_t kc, const float *a, const float *b,
                                       const int64_t *kOff, const InPlaceCols<2> &cols,
                                       float *const *rows) {
-    if (cols.plain)
-      avx512MicroInPlace<MR, 2, true>(kc, a, b, kOff, cols, rows);
-    else
-      avx512MicroInPlace<MR, 2, false>(kc, a, b, kOff, cols, rows);
+    avx512MicroInPlace<MR, 2>(kc, a, b, kOff, cols, rows);
   }
 };
 /// The narrow tiles, for a task whose columns fit 16 (a Conv over a 4x4 map) or whose
@@ -317,10 +314,7 @@ struct Avx512Cols16 : Avx512Copy {
   DLC_AVX512 static void microInPlace(int64_t kc, const float *a, const float *b,
                                       const int64_t *kOff, const InPlaceCols<1> &cols,
                                       float *const *rows) {
-    if (cols.plain)
-      avx512MicroInPlace<MR, 1, true>(kc, a, b, kOff, cols, rows);
-    else
-      avx512MicroInPlace<MR, 1, false>(kc, a, b, kOff, cols, rows);
+    avx512MicroInPlace<MR, 1>(kc, a, b, kOff, cols, rows);
   }
 };
 struct Avx512Rows4 : Avx512Copy {
