@@ -534,8 +534,9 @@ DLC_INLINE void gemmTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, i
     cRuns[q] = nn == NR && runLength(p.nC.data() + c0, nullptr, 0, NR) == NR;
   }
   alignas(64) T tile[MR * NR];
-  // One MR x NR tile: rows [r0, r0 + mm) of A's panel `as`, columns of B's panel `bs`.
-  auto micro = [&](int64_t kc, const Word *as, const Word *bs, int64_t r0, int64_t mm, int64_t q) {
+  // One MR x NR tile over rows [r0, r0 + mm) and panel q's columns: `compute(rows)`
+  // adds it to C's rows in place, or through the scratch tile at C's edges.
+  auto tileAt = [&](int64_t r0, int64_t mm, int64_t q, auto &&compute) {
     int64_t c0 = n0 + q * NR, nn = std::min(NR, n1 - c0);
     T *rows[MR];
     bool direct = mm == MR && cRuns[q];
@@ -547,13 +548,20 @@ DLC_INLINE void gemmTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, i
       for (int64_t i = 0; i < MR; ++i)
         rows[i] = tile + i * NR;
     }
-    Micro<Isa, T>::run(kc, reinterpret_cast<const T *>(as), reinterpret_cast<const T *>(bs), rows);
+    compute(rows);
     if (!direct)
       for (int64_t i = 0; i < mm; ++i) {
         T *crow = C + p.mC[r0 + i];
         for (int64_t j = 0; j < nn; ++j)
           crow[p.nC[c0 + j]] += tile[i * NR + j];
       }
+  };
+  // The tile from A's panel `as` and B's packed panel `bs`.
+  auto micro = [&](int64_t kc, const Word *as, const Word *bs, int64_t r0, int64_t mm, int64_t q) {
+    tileAt(r0, mm, q, [&](T **rows) {
+      Micro<Isa, T>::run(kc, reinterpret_cast<const T *>(as), reinterpret_cast<const T *>(bs),
+                         rows);
+    });
   };
 #ifdef DLC_UK_X86
   // With weights packed once and few rows of them (M <= 32), the tiles read B in
@@ -566,30 +574,14 @@ DLC_INLINE void gemmTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1, i
       for (int64_t q = 0; q < nPanels; ++q)
         inPlace[q] = inPlaceCols(p, n0 + q * NR, std::min(NR, n1 - n0 - q * NR), inPlaceOf[q]);
   }
-  // microInPlace's tile: as `micro`, B from the in-place columns of panel q.
+  // The tile from A's panel `as` and B in place (panel q's columns, K offsets kOff).
   auto microInPlace = [&](int64_t kc, const Word *as, const int64_t *kOff, int64_t r0, int64_t mm,
                           int64_t q) {
-    if constexpr (HasInPlaceB<Isa, T>::value) {
-      int64_t c0 = n0 + q * NR, nn = std::min(NR, n1 - c0);
-      T *rows[MR];
-      bool direct = mm == MR && cRuns[q];
-      if (direct) {
-        for (int64_t i = 0; i < MR; ++i)
-          rows[i] = C + p.mC[r0 + i] + p.nC[c0];
-      } else {
-        std::memset(tile, 0, sizeof(tile));
-        for (int64_t i = 0; i < MR; ++i)
-          rows[i] = tile + i * NR;
-      }
-      Isa::microInPlace(kc, reinterpret_cast<const float *>(as), reinterpret_cast<const float *>(B),
-                        kOff, inPlaceOf[q], rows);
-      if (!direct)
-        for (int64_t i = 0; i < mm; ++i) {
-          T *crow = C + p.mC[r0 + i];
-          for (int64_t j = 0; j < nn; ++j)
-            crow[p.nC[c0 + j]] += tile[i * NR + j];
-        }
-    }
+    if constexpr (HasInPlaceB<Isa, T>::value)
+      tileAt(r0, mm, q, [&](T **rows) {
+        Isa::microInPlace(kc, reinterpret_cast<const float *>(as),
+                          reinterpret_cast<const float *>(B), kOff, inPlaceOf[q], rows);
+      });
   };
 #endif
   for (int64_t k0 = 0, step = sliceK(p.k); k0 < p.k; k0 += step) {
