@@ -11,7 +11,9 @@ with --batch B its inputs resized to batch B along a symbolic leading dim:
     all graph optimizations on: the median of N runs after one warm-up;
   - the two alternately, --rounds R times (default 3), each engine's time the median
     of its rounds: a neighbour that takes a core for a while slows both alike instead
-    of the one that happened to run then.
+    of the one that happened to run then; dlc-run starts 0.5 s after onnxruntime's last
+    run, once onnxruntime's spinning workers have gone to sleep (without the pause they
+    took dlc's cores: the small ResNet at batch 8 measured 3.7 ms instead of 1.8).
 Prints a Markdown table (model, batch, ONNX nodes, dlc kernels, compile s, dlc ms,
 onnxruntime ms, onnxruntime / dlc: above 1 dlc is faster) and the ratios' geometric
 mean, for docs/perf.md. The machine is shared: the
@@ -59,6 +61,9 @@ def time_dlc(build, art, inputs, threads, repeat):
     if not m:
         raise RuntimeError(f"no median in dlc-run output: {out[-300:]}")
     return float(m.group(1))
+
+
+ORT_SETTLE_S = 0.5
 
 
 def ort_session(path, inputs, threads):
@@ -161,6 +166,9 @@ def main():
             session, feed = ort_session(path, inputs, args.threads)
             dlc_times, ort_times = [], []
             for _ in range(max(1, args.rounds)):
+                # onnxruntime's workers spin for a while after a run (its warm-up one
+                # too): let them sleep before dlc-run starts, or they take its cores.
+                time.sleep(ORT_SETTLE_S)
                 dlc_times.append(time_dlc(args.build_dir, art, inputs, args.threads, args.repeat))
                 ort_times.append(time_ort(session, feed, args.repeat))
             dlc_ms, ort_ms = statistics.median(dlc_times), statistics.median(ort_times)
