@@ -40,6 +40,8 @@ Value repeatHeads(Compose &c, Value x, int64_t group) {
   if (group == 1 || !x)
     return x;
   SymShape s = c.n.shapeOf(x);
+  if (s.size() != 4)
+    return c.fail("K and V must be 4-D [batch, heads, sequence, head size]");
   auto h = constDim(s[1]), t = constDim(s[2]), d = constDim(s[3]);
   if (!h || !t || !d)
     return c.fail("grouped-query attention needs static heads, sequence and head size");
@@ -161,6 +163,10 @@ LogicalResult importAttention(NodeImporter &n) {
   int64_t rank = n.rankOf(q);
   if (rank != 3 && rank != 4)
     return n.error() << "Q must be 3-D or 4-D";
+  if (n.rankOf(k) != rank || n.rankOf(v) != rank)
+    return n.error() << "Q, K and V must have the same rank (3 or 4)";
+  if ((pastK && n.rankOf(pastK) != 4) || (pastV && n.rankOf(pastV) != 4))
+    return n.error() << "past_key and past_value must be 4-D";
   if ((bool)pastK != (bool)pastV)
     return n.error() << "past_key and past_value go together";
   if (rank == 3) {

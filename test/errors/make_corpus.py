@@ -95,6 +95,8 @@ CASES = [
     ("newer_op_missing_input", "DLC compile causalconv_no_weight.onnx",
      ["causalconvwithstate", "required input 1"],
      "CausalConvWithState (opset 27, newer than libonnx's schemas) without its weight"),
+    ("attention_rank_mismatch", "DLC compile attention_kv_3d.onnx",
+     ["attention", "same rank"], "Attention (opset 23) with a 4-D Q and 3-D K and V (fuzz)"),
     ("node_no_inputs", "DLC compile relu_no_input.onnx", ["relu", "required input 0"],
      "Relu without inputs"),
     ("node_variadic_empty", "DLC compile concat_nothing.onnx", ["concat", "at least 1"],
@@ -281,6 +283,9 @@ def model_files(rng):
         "causalconv_no_weight.onnx": model(
             [helper.make_node("CausalConvWithState", ["x", ""], ["y"])],
             [value("x", [1, 4, 8])], [value("y", None)], opset=27),
+        "attention_kv_3d.onnx": model(
+            [helper.make_node("Attention", ["q", "k", "k"], ["y"])],
+            [value("q", [1, 2, 3, 4]), value("k", [1, 3, 8])], [value("y", None)], opset=23),
         "relu_no_input.onnx": model([helper.make_node("Relu", [], ["y"])], [value("x", [2])],
                                     [value("y", None)]),
         "concat_nothing.onnx": model([helper.make_node("Concat", [], ["y"], axis=0)],
