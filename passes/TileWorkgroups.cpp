@@ -122,16 +122,15 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     });
     if (!contraction)
       return parallelOutput(1) && atLeast(1, 8) ? 1 : 0;
-    // A 2-D Conv over 2 or more input channels a group (its channel and window
-    // reduction loops): workgroups over output rows, each computing its rows' bias,
-    // Conv and epilogue where it writes them. (A depthwise Conv's micro-kernel splits
-    // its channels over the cores better.)
-    // Below a million multiply-adds and -adds (a pointwise Conv over a 4x4 map), two
-    // workgroups cost more than they save: the micro-kernel's own split, if any, stays.
+    // A 2-D Conv (channel and window reduction loops) over 2 or more input channels a
+    // group, of a million flops or more: workgroups over output rows. A depthwise
+    // Conv's micro-kernel splits its channels over the cores better, and below a
+    // million flops (a pointwise Conv over a 4x4 map) two workgroups cost more than
+    // they save. A symbolic batch counts as 1 in the flops, other symbolic dims (an
+    // image's) as 16.
     SmallVector<unsigned> reductions;
     contraction.getReductionDims(reductions);
     SmallVector<int64_t> ranges = contraction.getStaticLoopRanges();
-    // A symbolic batch counts as 1, other symbolic dims (an image's) as 16.
     double flops = 2;
     for (auto [l, e] : llvm::enumerate(ranges))
       flops *= !ShapedType::isDynamic(e) ? e : l == 0 ? 1 : 16;
