@@ -270,8 +270,11 @@ FailureOr<ConvTransposeGeometry> convTransposeGeometry(NodeImporter &n, Value x,
       } else {
         total = reachPlus - g.strides[i];
       }
-      bool upper = autoPad != "SAME_LOWER";
-      g.pads[i] = upper ? total / 2 : total - total / 2;
+      // SAME_UPPER crops the smaller half at the start; SAME_LOWER and output_shape
+      // without auto_pad the larger (the spec; onnxruntime alike). An output longer
+      // than the full one (total < 0) grows at the end, as output_padding would.
+      bool upper = autoPad == "SAME_UPPER";
+      g.pads[i] = total < 0 ? 0 : upper ? total / 2 : total - total / 2;
       g.pads[i + s] = total - g.pads[i];
     }
   } else if (autoPad == "VALID") {
@@ -393,14 +396,118 @@ FailureOr<Value> flippedWeight(NodeImporter &n, Value w, const ConvTransposeGeom
                    n.named("axes", n.i64s(axes)), n.named("steps", n.i64s(flipSteps))});
 }
 
+/// ConvTranspose whose kernel equals its stride, undilated (the upsampling layer of
+/// U-Nets and FPNs): neighbouring inputs' windows do not overlap, so every output
+/// element is one input pixel's channels times one kernel position. That is a 1x1 Conv
+/// to M * prod(K) channels, then each channel's kernel position moved into the spatial
+/// dims (a pixel shuffle), then output_padding and pads as padding and crops. Against
+/// the zero-inserted convolution: prod(K) fewer multiply-adds per output (4 for the
+/// common 2x2, stride 2) and no kernels that insert zeros and pad.
+FailureOr<Value> nonOverlappingConvTranspose(NodeImporter &n, Value x, Value w,
+                                             const ConvTransposeGeometry &g, int64_t group) {
+  Compose k{n};
+  Type t = n.elementType(x);
+  int64_t s = g.spatial;
+  SymShape xs = n.shapeOf(x), ws = n.shapeOf(w);
+  int64_t c = *constDim(xs[1]), mg = *constDim(ws[1]), taps = 1;
+  std::optional<int64_t> w0 = constDim(ws[0]);
+  if (!w0 || *w0 != c || c % group)
+    return n.error() << "the weight's first dim must equal the input channels, which the "
+                        "group count divides",
+           failure();
+  for (int64_t kd : g.kernel)
+    taps *= kd;
+  // [C, M/g, K...] as [g, C/g, M/g, K...] -> [g, M/g, K..., C/g] -> [M * P, C/g, 1...].
+  std::vector<int64_t> split{group, c / group, mg}, perm{0, 2},
+      merged{group * mg * taps, c / group};
+  for (int64_t i = 0; i < s; ++i) {
+    split.push_back(g.kernel[i]);
+    perm.push_back(3 + i);
+    merged.push_back(1);
+  }
+  perm.push_back(1);
+  Value wk = k.reshape(k.transpose(k.reshape(w, split), perm), merged);
+  Value y = k.op("dlc.conv", t, {x, wk},
+                 {n.named("strides", n.i64s(std::vector<int64_t>(s, 1))),
+                  n.named("pads", n.i64s(std::vector<int64_t>(2 * s, 0))),
+                  n.named("dilations", n.i64s(std::vector<int64_t>(s, 1))),
+                  n.named("group", n.b.getI64IntegerAttr(group))});
+  if (k.failed)
+    return failure();
+  // [N, M * P, S...] -> [N, M, K..., S...] -> [N, M, S0, K0, S1, K1, ...] -> [N, M, S*K...].
+  AffineExpr m = getAffineConstantExpr(group * mg, n.ctx());
+  SymShape byTap{xs[0], m}, shuffled{xs[0], m};
+  std::vector<int64_t> interleave{0, 1};
+  for (int64_t i = 0; i < s; ++i)
+    byTap.push_back(getAffineConstantExpr(g.kernel[i], n.ctx()));
+  for (int64_t i = 0; i < s; ++i) {
+    byTap.push_back(xs[i + 2]);
+    shuffled.push_back(xs[i + 2] * g.kernel[i]);
+    interleave.push_back(2 + s + i);
+    interleave.push_back(2 + i);
+  }
+  auto split2 = n.reshapeTo(y, byTap);
+  if (failed(split2))
+    return failure();
+  y = k.transpose(*split2, interleave);
+  if (k.failed)
+    return failure();
+  auto out = n.reshapeTo(y, shuffled);
+  if (failed(out))
+    return failure();
+  // The full output is S * K + output_padding long; pads crop it (negative ones,
+  // from output_shape, pad it).
+  std::vector<int64_t> padAll(2 * g.rank, 0), front(s), back(s);
+  bool pad = false;
+  for (int64_t i = 0; i < s; ++i) {
+    front[i] = -g.pads[i];
+    back[i] = g.outPad[i] - g.pads[i + s];
+    padAll[i + 2] = std::max<int64_t>(front[i], 0);
+    padAll[g.rank + i + 2] = std::max<int64_t>(back[i], 0);
+    pad |= front[i] > 0 || back[i] > 0;
+  }
+  Value v = *out;
+  if (pad) {
+    auto padded =
+        n.build1("dlc.pad", t, {v},
+                 {n.named("pads", n.i64s(padAll)), n.named("mode", n.b.getStringAttr("constant")),
+                  n.named("value", n.b.getF64FloatAttr(0))});
+    if (failed(padded))
+      return failure();
+    v = *padded;
+  }
+  for (int64_t i = 0; i < s; ++i) {
+    if (front[i] >= 0 && back[i] >= 0)
+      continue;
+    AffineExpr len = n.shapeOf(v)[i + 2];
+    auto cropped =
+        n.sliceTo(v, i + 2, getAffineConstantExpr(std::max<int64_t>(-front[i], 0), n.ctx()),
+                  back[i] < 0 ? len + back[i] : len);
+    if (failed(cropped))
+      return failure();
+    v = *cropped;
+  }
+  if (Value b = n.input(2)) {
+    std::vector<int64_t> bshape(s + 1, 1);
+    bshape[0] = group * mg;
+    v = k.add(v, k.reshape(b, bshape));
+    if (k.failed)
+      return failure();
+  }
+  return v;
+}
+
 /// ConvTranspose as a convolution: insert stride-1 zeros between input elements, pad
 /// by the kernel's reach minus the given pads, and convolve with the weight transposed
 /// ([C, M, K...] -> [M, C, K...], per group) and flipped along each spatial dim.
+/// Kernels equal to their strides take nonOverlappingConvTranspose instead.
 LogicalResult importConvTranspose(NodeImporter &n) {
   Value x = n.input(0), w = n.input(1);
   FailureOr<ConvTransposeGeometry> g = convTransposeGeometry(n, x, w);
   if (failed(g))
     return failure();
+  if (g->kernel == g->strides && llvm::all_of(g->dil, [](int64_t d) { return d == 1; }))
+    return n.result(nonOverlappingConvTranspose(n, x, w, *g, n.attrInt("group", 1)));
   FailureOr<Value> zeros = insertStrideZeros(n, x, *g);
   if (failed(zeros))
     return failure();

@@ -3,7 +3,8 @@
 
 Each case is a one-node model and its inputs: NaN through Relu, Max, Min, Clip and the
 reductions; empty tensors (Concat with an empty input, a Slice or Split giving an empty
-dim, ConvTranspose over zero channels); windows larger than their unpadded input;
+dim, ConvTranspose over zero channels, and with its kernel equal to its stride, in many
+shapes); windows larger than their unpadded input;
 MatMul of 1-D operands. dlc runs each with `dlc run` (JIT) and, compiled ahead of time,
 with `dlc-run`; outputs must equal onnxruntime's (NaN where it has NaN, floats within
 1e-5); for ReduceMax/ReduceMin over NaN, numpy's (the ONNX reference), as onnxruntime
@@ -34,7 +35,9 @@ NAN = np.float32(np.nan)
 
 
 def model(node, inputs, inits=(), opset=17):
-    ins = [helper.make_tensor_value_info(n, dtype, a.shape) for n, (a, dtype) in inputs.items()]
+    # An input is (array, dtype) or (array, dtype, declared shape with symbolic dims).
+    ins = [helper.make_tensor_value_info(n, v[1], v[2] if len(v) > 2 else v[0].shape)
+           for n, v in inputs.items()]
     out_type = next(iter(inputs.values()))[1]
     graph = helper.make_graph([node], "edge", ins,
                               [helper.make_tensor_value_info(o, out_type, None)
@@ -139,6 +142,53 @@ def contrib_cases():
            {"x": x}, [("g", gamma)], None)
 
 
+def convtranspose_cases():
+    """ConvTranspose whose kernel equals its stride (a 1x1 Conv and a pixel shuffle in
+    dlc), with bias, groups, pads, output_padding, output_shape, SAME padding, 1-D and
+    3-D, a symbolic batch and image, and a weight given at run time."""
+    rng = np.random.default_rng(11)
+
+    def arr(*shape):
+        return rng.standard_normal(shape).astype(np.float32)
+
+    def ct(name, x, w, b=None, w_input=False, x_shape=None, **attrs):
+        ins = ["x", "w"] + (["b"] if b is not None else [])
+        inputs = {"x": (x, F) if x_shape is None else (x, F, x_shape)}
+        inits = [] if w_input else [("w", w)]
+        if w_input:
+            inputs["w"] = (w, F)
+        if b is not None:
+            inits.append(("b", b))
+        return (name, helper.make_node("ConvTranspose", ins, ["y"], **attrs), inputs, inits, None)
+
+    yield ct("convtranspose_k2s2_bias", arr(2, 6, 5, 7), arr(6, 4, 2, 2), arr(4),
+             kernel_shape=[2, 2], strides=[2, 2])
+    yield ct("convtranspose_k2s2_symbolic", arr(3, 6, 5, 7), arr(6, 4, 2, 2), arr(4),
+             x_shape=["N", 6, "H", "W"], strides=[2, 2])
+    yield ct("convtranspose_k2x3_group2", arr(1, 4, 3, 4), arr(4, 3, 2, 3), arr(6),
+             strides=[2, 3], group=2)
+    yield ct("convtranspose_k2s2_pads_outpad", arr(1, 3, 4, 4), arr(3, 2, 2, 2), arr(2),
+             strides=[2, 2], pads=[1, 0, 0, 1], output_padding=[1, 1])
+    yield ct("convtranspose_k2s2_output_shape", arr(1, 3, 4, 4), arr(3, 2, 2, 2), None,
+             strides=[2, 2], output_shape=[7, 8])
+    # An odd total padding from output_shape: the larger half cropped at the start.
+    yield ct("convtranspose_k3s2_output_shape_odd", arr(1, 2, 4, 4), arr(2, 2, 3, 3), arr(2),
+             strides=[2, 2], output_shape=[8, 9])
+    # Longer than the full output along H (it grows at the end), shorter along W.
+    yield ct("convtranspose_k2s2_output_shape_longer", arr(1, 3, 4, 4), arr(3, 2, 2, 2), arr(2),
+             strides=[2, 2], output_shape=[9, 7])
+    yield ct("convtranspose_k3s2_same_lower", arr(1, 2, 4, 4), arr(2, 2, 3, 3), arr(2),
+             strides=[2, 2], auto_pad="SAME_LOWER")
+    yield ct("convtranspose_k3s3_same", arr(1, 2, 4, 5), arr(2, 3, 3, 3), arr(3),
+             strides=[3, 3], auto_pad="SAME_UPPER")
+    yield ct("convtranspose_k4s4_1d", arr(2, 5, 6), arr(5, 3, 4), arr(3), strides=[4])
+    yield ct("convtranspose_k2s2_3d", arr(1, 3, 2, 3, 4), arr(3, 2, 2, 2, 2), arr(2),
+             strides=[2, 2, 2])
+    yield ct("convtranspose_k2s2_weight_input", arr(1, 3, 4, 4), arr(3, 5, 2, 2), None,
+             w_input=True, strides=[2, 2])
+    yield ct("convtranspose_k1s1", arr(1, 3, 4, 4), arr(3, 5, 1, 1), arr(5))
+
+
 def same(actual, expected):
     if actual.shape != expected.shape or actual.dtype != expected.dtype:
         return f"shape/dtype {actual.shape} {actual.dtype}, expected {expected.shape} {expected.dtype}"
@@ -164,12 +214,12 @@ def check(case, work, dlc, dlc_run, env):
     path = os.path.join(work, name + ".onnx")
     onnx.save(m, path)
     files = []
-    for i, (k, (a, _)) in enumerate(inputs.items()):
+    for i, (k, v) in enumerate(inputs.items()):
         files.append(os.path.join(work, f"{name}.{i}.npy"))
-        np.save(files[-1], a)
+        np.save(files[-1], v[0])
     if expected is None:
         sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-        expected = sess.run(None, {k: a for k, (a, _) in inputs.items()})
+        expected = sess.run(None, {k: v[0] for k, v in inputs.items()})
     problems = []
     artifact = os.path.join(work, name + ".dlc")
     for mode, argv in (("jit", [dlc, "run", path, *files]),
@@ -205,7 +255,7 @@ def main():
                               if args.emulate_gpu else {}))
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="dlc-edge-") as work:
-        for case in (*cases(), *contrib_cases()):
+        for case in (*cases(), *convtranspose_cases(), *contrib_cases()):
             problems = check(case, work, dlc, dlc_run, env)
             print(f"{'ok  ' if not problems else 'FAIL'} {case[0]}"
                   + ("" if not problems else ": " + "; ".join(problems)), flush=True)
