@@ -137,6 +137,29 @@ Case conv(int64_t c, int64_t f, int64_t hw, int64_t kk, int64_t stride) {
   return conv(c, f, hw, hw, kk, stride);
 }
 
+/// `n` images of a depthwise NCHW Conv (one channel a group) on a padded input, loops
+/// as dlc's grouped Conv has them: image, group, output channel of the group (1), rows,
+/// columns, input channel of the group (1), window.
+Case dwconv(int64_t n, int64_t c, int64_t hgt, int64_t wid, int64_t kk, int64_t stride) {
+  int64_t pad = kk / 2, h = hgt + 2 * pad, w = wid + 2 * pad;
+  int64_t oh = (h - kk) / stride + 1, ow = (w - kk) / stride + 1;
+  return {"dwconv " + std::to_string(kk) + "x" + std::to_string(kk) + "/" + std::to_string(stride) +
+              " " + std::to_string(n) + "xC" + std::to_string(c) + " " + std::to_string(hgt) + "x" +
+              std::to_string(wid),
+          {{n, 0, 0, c * h * w, c * oh * ow},
+           {c, 0, kk * kk, h * w, oh * ow},
+           {1, 0, kk * kk, 0, oh * ow},
+           {oh, 0, 0, stride * w, ow},
+           {ow, 0, 0, stride, 1},
+           {1, 1, kk * kk, h * w, 0},
+           {kk, 1, kk, w, 0},
+           {kk, 1, 1, 1, 0}},
+          c * kk * kk,
+          n * c * h * w,
+          n * c * oh * ow,
+          true};
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -169,7 +192,14 @@ int main(int argc, char **argv) {
       conv(3, 16, 64, 7, 2), conv(16, 16, 16, 3, 1), conv(32, 32, 8, 3, 1), conv(64, 64, 4, 3, 1),
       // The corpus's small UNet (48x80 input): few output channels
       // over wide maps.
-      conv(16, 16, 48, 80, 3, 1), conv(32, 16, 48, 80, 3, 1), conv(64, 32, 24, 40, 3, 1)};
+      conv(16, 16, 48, 80, 3, 1), conv(32, 16, 48, 80, 3, 1), conv(64, 32, 24, 40, 3, 1),
+      // Depthwise: PP-OCR's 7x7 at 1/8 of a 96x128 input, MobileNet's 3x3 and 5x5.
+      dwconv(8, 96, 24, 32, 7, 1), dwconv(1, 96, 24, 32, 7, 1), dwconv(8, 96, 12, 16, 7, 1),
+      dwconv(8, 72, 28, 28, 3, 1), dwconv(1, 72, 28, 28, 3, 1), dwconv(8, 120, 14, 14, 5, 1),
+      dwconv(1, 120, 14, 14, 5, 1), dwconv(8, 96, 28, 28, 3, 2),
+      // The corpus's MobileNetV3 (64x64 input) at batch 8: 8x8, 4x4 and 2x2 maps.
+      dwconv(8, 72, 8, 8, 3, 1), dwconv(8, 40, 16, 16, 3, 2), dwconv(8, 120, 4, 4, 5, 1),
+      dwconv(8, 72, 12, 12, 3, 1)};
   std::printf("%-34s %10s %10s %8s %10s %10s %8s\n", "case", "ms 1thr", "GFLOP/s", "%peak",
               "ms Tthr", "GFLOP/s", "%peak");
   std::mt19937 rng(1);

@@ -12,11 +12,13 @@
 //   - a register-blocked micro-kernel accumulates an MR x NR tile in vector registers
 //     (AVX-512: 8 x 32 in 16 zmm; AVX2+FMA: 6 x 16 in 12 ymm; portable: 4 x 16) and adds
 //     it to C in place when the tile's rows are contiguous, through a scratch tile if not;
+//   - depthwise convolutions over maps 8 or more wide (3x3, 5x5, 7x7; stride 1 or 2) run
+//     per plane on AVX-512, four output rows at a time sharing their input rows' loads;
 //   - few rows (M < MR / 2) over contiguous columns (depthwise convolutions, GEMV) take
 //     a direct row-AXPY path, and few rows or columns over contiguous K (GEMV with a
 //     transposed matrix) a dot-product path, instead of padding a tile; one row per
 //     batch index over a small window (depthwise convolutions on small maps) runs
-//     vectorized across 16 batch indices (channels).
+//     vectorized across 16 batch indices (channels), the weights transposed once.
 // Tasks (batch index x MC rows x NC columns) run on the thread pool when the launch
 // runs as a single workgroup (PoolScope).
 //
@@ -82,6 +84,15 @@ struct Problem {
   std::vector<int64_t> bA, bB, bC;                        // per batch index
   int64_t mBlock = 0, mBlocks = 1, nc = kNc, nBlocks = 1; // task rows, columns
   int64_t spanB = 0; // Path::Channels: elements of B one batch index reads
+  // Path::Channels: A (a weight) as [block of kChannels batch indices][k][lane], made
+  // once per model (else null: each task transposes its block).
+  const Word *chanW = nullptr;
+  // Path::Plane: per plane (batch index x image) the offsets of its weights, input and
+  // output; the window (K x K, stride S), the output plane (oh x ow, rows rowC apart),
+  // the input's row stride, the weights' strides along the window, rows per task.
+  std::vector<int64_t> plA, plB, plC;
+  int64_t plK = 0, plS = 1, plOh = 0, plOw = 0, plRowB = 0, plRowC = 0, plAkh = 0, plAkw = 0,
+          plRows = 0, plChunks = 1;
   // Per batch index, the whole packed weight when A / B is one (else empty).
   std::vector<const void *> packedA, packedB;
 };
@@ -834,11 +845,25 @@ DLC_INLINE void directTask(const Problem &p, int64_t bi, int64_t m0, int64_t m1,
 /// where the direct loop gathers one column at a time.
 constexpr int64_t kChannels = 16;
 
+/// The weights of block `t` of kChannels batch indices as [k][lane] (zeros past the
+/// last batch index).
+template <class T> void channelWeights(const Problem &p, int64_t t, T *wv) {
+  constexpr int64_t V = kChannels;
+  int64_t b0 = t * V;
+  int64_t lanes = std::min<int64_t>(V, static_cast<int64_t>(p.bA.size()) - b0);
+  const T *A = reinterpret_cast<const T *>(p.a);
+  for (int64_t j = 0; j < V; ++j) {
+    const T *arow = j < lanes ? A + p.bA[b0 + j] + p.mA[0] : nullptr;
+    for (int64_t k = 0; k < p.k; ++k)
+      wv[k * V + j] = arow ? arow[p.kA[k]] : T(0);
+  }
+}
+
 template <class Isa, class T> DLC_INLINE void channelsTask(const Problem &p, int64_t t) {
   constexpr int64_t V = kChannels;
   int64_t b0 = t * V;
   int64_t lanes = std::min<int64_t>(V, static_cast<int64_t>(p.bA.size()) - b0);
-  const T *A = reinterpret_cast<const T *>(p.a), *B = reinterpret_cast<const T *>(p.b);
+  const T *B = reinterpret_cast<const T *>(p.b);
   T *C = reinterpret_cast<T *>(p.c);
   int64_t span = p.spanB;
   thread_local std::vector<T> planes, weights;
@@ -846,7 +871,10 @@ template <class Isa, class T> DLC_INLINE void channelsTask(const Problem &p, int
     planes.resize(span * V);
   if (static_cast<int64_t>(weights.size()) < p.k * V)
     weights.resize(p.k * V);
-  T *bt = planes.data(), *wv = weights.data();
+  T *bt = planes.data();
+  const T *wv = p.chanW ? reinterpret_cast<const T *>(p.chanW) + t * p.k * V : weights.data();
+  if (!p.chanW)
+    channelWeights<T>(p, t, weights.data());
   // The planes transposed to [offset][channel]: 16x16 blocks in registers where the ISA
   // has them, element by element for the rest.
   int64_t done = 0;
@@ -864,9 +892,6 @@ template <class Isa, class T> DLC_INLINE void channelsTask(const Problem &p, int
     const T *src = j < lanes ? B + p.bB[b0 + j] : nullptr;
     for (int64_t o = done; o < span; ++o)
       bt[o * V + j] = src ? src[o] : T(0);
-    const T *arow = j < lanes ? A + p.bA[b0 + j] + p.mA[0] : nullptr;
-    for (int64_t k = 0; k < p.k; ++k)
-      wv[k * V + j] = arow ? arow[p.kA[k]] : T(0);
   }
   // G outputs at a time: G independent accumulator chains share each tap's weights (one
   // chain stalls on the multiply-add latency). Vectors load through memcpy into named
@@ -898,7 +923,95 @@ template <class Isa, class T> DLC_INLINE void channelsTask(const Problem &p, int
   outputs(std::integral_constant<int64_t, 1>());
 }
 
-enum class Path { Packed, FewRows, Dot, Direct, Channels };
+#ifdef DLC_UK_X86
+/// R output rows of one plane of a depthwise Conv, K x K window, stride S, 16 columns
+/// a vector (the last masked): every input row the R rows read is loaded once per
+/// window column and multiply-added into each output row that uses it, so a 3x3 Conv
+/// makes 18 loads for 36 multiply-adds at R = 4, where the row-AXPY path loads for
+/// every multiply-add and runs the tail of each row scalar. Stride 2 picks the even
+/// elements of two loads with one permute. C += the result.
+template <int K, int S, int R>
+DLC_AVX512 DLC_INLINE void planeRows(const float *w, const float *in, int64_t rowB, float *out,
+                                     int64_t rowC, int64_t ow) {
+  constexpr int IR = (R - 1) * S + K; // input rows the R output rows read
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  for (int64_t c0 = 0; c0 < ow; c0 += 16) {
+    int64_t lanes = std::min<int64_t>(16, ow - c0);
+    __mmask16 mask = static_cast<__mmask16>((1u << lanes) - 1);
+    // Stride 2: lane l reads element kx + 2l, so the two loads need 2 * lanes - 1.
+    int64_t span = 2 * lanes - 1;
+    __mmask16 lo = static_cast<__mmask16>((1u << std::min<int64_t>(16, span)) - 1);
+    __mmask16 hi = static_cast<__mmask16>(span > 16 ? (1u << (span - 16)) - 1 : 0);
+    __m512 acc[R];
+    for (int r = 0; r < R; ++r)
+      acc[r] = _mm512_setzero_ps();
+    for (int j = 0; j < IR; ++j) {
+      const float *row = in + j * rowB + c0 * S;
+      for (int kx = 0; kx < K; ++kx) {
+        __m512 x;
+        if constexpr (S == 1) {
+          x = _mm512_maskz_loadu_ps(mask, row + kx);
+        } else {
+          __m512 a = _mm512_maskz_loadu_ps(lo, row + kx);
+          __m512 b = _mm512_maskz_loadu_ps(hi, row + kx + 16);
+          x = _mm512_permutex2var_ps(a, even, b);
+        }
+        for (int r = 0; r < R; ++r) {
+          int ky = j - r * S;
+          if (ky >= 0 && ky < K)
+            acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(w[ky * K + kx]), x, acc[r]);
+        }
+      }
+    }
+    for (int r = 0; r < R; ++r) {
+      float *o = out + r * rowC + c0;
+      _mm512_mask_storeu_ps(o, mask, _mm512_add_ps(_mm512_maskz_loadu_ps(mask, o), acc[r]));
+    }
+  }
+}
+
+template <int K, int S>
+DLC_AVX512 DLC_INLINE void planeTaskFor(const Problem &p, const float *w, const float *in,
+                                        float *out, int64_t r0, int64_t r1) {
+  constexpr int R = 4;
+  int64_t r = r0;
+  for (; r + R <= r1; r += R)
+    planeRows<K, S, R>(w, in + r * S * p.plRowB, p.plRowB, out + r * p.plRowC, p.plRowC, p.plOw);
+  for (; r < r1; ++r)
+    planeRows<K, S, 1>(w, in + r * S * p.plRowB, p.plRowB, out + r * p.plRowC, p.plRowC, p.plOw);
+}
+
+/// One task of Path::Plane: a chunk of rows of one plane.
+DLC_AVX512 void planeTask(const Problem &p, int64_t t) {
+  int64_t plane = t / p.plChunks, chunk = t % p.plChunks;
+  int64_t r0 = chunk * p.plRows, r1 = std::min(p.plOh, r0 + p.plRows);
+  const float *A = reinterpret_cast<const float *>(p.a) + p.plA[plane];
+  const float *in = reinterpret_cast<const float *>(p.b) + p.plB[plane];
+  float *out = reinterpret_cast<float *>(p.c) + p.plC[plane];
+  float w[49];
+  for (int64_t ky = 0; ky < p.plK; ++ky)
+    for (int64_t kx = 0; kx < p.plK; ++kx)
+      w[ky * p.plK + kx] = A[ky * p.plAkh + kx * p.plAkw];
+  switch (p.plK * 4 + p.plS) {
+  case 3 * 4 + 1:
+    return planeTaskFor<3, 1>(p, w, in, out, r0, r1);
+  case 3 * 4 + 2:
+    return planeTaskFor<3, 2>(p, w, in, out, r0, r1);
+  case 5 * 4 + 1:
+    return planeTaskFor<5, 1>(p, w, in, out, r0, r1);
+  case 5 * 4 + 2:
+    return planeTaskFor<5, 2>(p, w, in, out, r0, r1);
+  case 7 * 4 + 1:
+    return planeTaskFor<7, 1>(p, w, in, out, r0, r1);
+  case 7 * 4 + 2:
+    return planeTaskFor<7, 2>(p, w, in, out, r0, r1);
+  default:
+    return;
+  }
+}
+#endif
+
+enum class Path { Packed, FewRows, Dot, Direct, Channels, Plane };
 
 /// The mean length of the runs over which both tables step by one (y may be null).
 double meanRun(const std::vector<int64_t> &x, const std::vector<int64_t> *y) {
@@ -937,6 +1050,11 @@ template <class Isa> Path choosePath(const Problem &p) {
 template <class Isa, class T> DLC_INLINE void runTask(const Problem &p, Path path, int64_t t) {
   if (path == Path::Channels) // tasks are blocks of kChannels batch indices
     return channelsTask<Isa, T>(p, t);
+#ifdef DLC_UK_X86
+  if constexpr (std::is_same_v<Isa, Avx512> && std::is_same_v<T, float>)
+    if (path == Path::Plane) // tasks are chunks of rows of planes
+      return planeTask(p, t);
+#endif
   int64_t perBatch = p.mBlocks * p.nBlocks;
   int64_t bi = t / perBatch, rest = t % perBatch;
   int64_t mb = rest / p.nBlocks, nb = rest % p.nBlocks;
@@ -966,6 +1084,7 @@ template <class Isa, class T> DLC_INLINE void runTask(const Problem &p, Path pat
     directTask<T>(p, bi, m0, m1, n0, n1);
     break;
   case Path::Channels: // dispatched above
+  case Path::Plane:
     break;
   }
 }
@@ -1151,6 +1270,26 @@ size_t PackCache::bytes() const {
 namespace {
 /// The packed copy of the weight on side A or B for batch index `bi`, made on first
 /// use; null when memory runs out (the caller then packs per call).
+/// The cache's buffer for `key` of `words` elements, filled by `fill` on first use;
+/// null when memory runs out.
+template <class Fill>
+const Word *cachedBuffer(PackCache &cache, const std::vector<int64_t> &key, size_t words,
+                         Fill fill) {
+  PackCache::Impl &c = cache.impl();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  auto it = c.packed.find(key);
+  if (it != c.packed.end())
+    return static_cast<const Word *>(it->second.get());
+  size_t bytes = words * sizeof(Word);
+  auto *dst = static_cast<Word *>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
+  if (!dst)
+    return nullptr;
+  fill(dst);
+  c.bytes += bytes;
+  c.packed.emplace(key, std::unique_ptr<void, PackCache::Impl::Free>(dst));
+  return dst;
+}
+
 const Word *packedWeight(PackCache &cache, const IsaTable &isa, const Problem &p, bool sideA,
                          int64_t bi, const std::vector<int64_t> &layout) {
   const Word *base = sideA ? p.a + p.bA[bi] : p.b + p.bB[bi];
@@ -1158,20 +1297,25 @@ const Word *packedWeight(PackCache &cache, const IsaTable &isa, const Problem &p
   key.assign(layout.begin(), layout.end());
   key.insert(key.end(),
              {reinterpret_cast<int64_t>(base), reinterpret_cast<int64_t>(&isa), int64_t(sideA)});
-  PackCache::Impl &c = cache.impl();
-  std::lock_guard<std::mutex> lock(c.mutex);
-  auto it = c.packed.find(key);
-  if (it != c.packed.end())
-    return static_cast<const Word *>(it->second.get());
   int64_t padded = sideA ? roundUp(p.m, isa.mr) : roundUp(p.n, isa.nr);
-  size_t bytes = static_cast<size_t>(padded * p.k) * sizeof(Word);
-  auto *dst = static_cast<Word *>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
-  if (!dst)
-    return nullptr;
-  isa.packWhole(p, sideA, bi, dst);
-  c.bytes += bytes;
-  c.packed.emplace(key, std::unique_ptr<void, PackCache::Impl::Free>(dst));
-  return dst;
+  return cachedBuffer(cache, key, static_cast<size_t>(padded * p.k),
+                      [&](Word *dst) { isa.packWhole(p, sideA, bi, dst); });
+}
+
+/// Path::Channels' weights for every block of batch indices, made once per model: the
+/// key is A's address and how the batch and window loops walk it.
+const Word *channelWeightsOnce(PackCache &cache, const Problem &p, const std::vector<Loop> &bLoops,
+                               const std::vector<Loop> &kLoops) {
+  thread_local std::vector<int64_t> key;
+  key.assign({-1, reinterpret_cast<int64_t>(p.a), p.mA[0]});
+  for (const std::vector<Loop> *g : {&bLoops, &kLoops})
+    for (const Loop &l : *g)
+      key.insert(key.end(), {l.n, l.a});
+  int64_t blocks = ceilDiv(static_cast<int64_t>(p.bA.size()), kChannels);
+  return cachedBuffer(cache, key, static_cast<size_t>(blocks * p.k * kChannels), [&](Word *dst) {
+    for (int64_t t = 0; t < blocks; ++t)
+      channelWeights<Word>(p, t, dst + t * p.k * kChannels);
+  });
 }
 } // namespace
 
@@ -1241,6 +1385,68 @@ void contract(const int64_t *d, bool i32) {
     swapOperands(p, mLoops, nLoops, kLoops, bLoops);
     std::swap(weightA, weightB);
   }
+#ifdef DLC_UK_X86
+  // A depthwise Conv over maps 8 or more columns wide (no rows of weights; a 3x3, 5x5
+  // or 7x7 window, undilated, stride 1 or 2; rows of C contiguous): Path::Plane, each
+  // plane (batch index x image) in row chunks. Narrower maps take the channels path
+  // below, whose vectors run across channels instead of along a row.
+  if (!i32 && isa == &kAvx512Isa && mLoops.empty() && kLoops.size() == 2 && nLoops.size() >= 2) {
+    const Loop &kh = kLoops[0], &kw = kLoops[1];
+    const Loop &oh = nLoops[nLoops.size() - 2], &ow = nLoops.back();
+    int64_t K = kh.n, S = ow.b;
+    if ((K == 3 || K == 5 || K == 7) && kw.n == K && kw.b == 1 && (S == 1 || S == 2) &&
+        oh.b == S * kh.b && ow.c == 1 && oh.c >= ow.n && ow.n >= 8) {
+      thread_local std::vector<Loop> outer;
+      thread_local std::vector<int64_t> oB, oC;
+      outer.assign(nLoops.begin(), nLoops.end() - 2);
+      offsets(outer, &Loop::b, oB);
+      offsets(outer, &Loop::c, oC);
+      offsets(bLoops, &Loop::a, p.bA);
+      offsets(bLoops, &Loop::b, p.bB);
+      offsets(bLoops, &Loop::c, p.bC);
+      size_t planes = p.bA.size() * oB.size();
+      p.plA.resize(planes);
+      p.plB.resize(planes);
+      p.plC.resize(planes);
+      for (size_t bi = 0, i = 0; bi < p.bA.size(); ++bi)
+        for (size_t o = 0; o < oB.size(); ++o, ++i) {
+          p.plA[i] = p.bA[bi];
+          p.plB[i] = p.bB[bi] + oB[o];
+          p.plC[i] = p.bC[bi] + oC[o];
+        }
+      p.plK = K;
+      p.plS = S;
+      p.plOh = oh.n;
+      p.plOw = ow.n;
+      p.plRowB = kh.b;
+      p.plRowC = oh.c;
+      p.plAkh = kh.a;
+      p.plAkw = kw.a;
+      double flops = 2.0 * static_cast<double>(planes) * oh.n * ow.n * K * K;
+      bool threads = tlsPool && flops > kMinThreadFlops;
+      int64_t want = threads ? 2 * static_cast<int64_t>(tlsPool->size()) : 1;
+      int64_t chunks =
+          static_cast<int64_t>(planes) >= want
+              ? 1
+              : std::min(ceilDiv(want, static_cast<int64_t>(planes)), ceilDiv(oh.n, 4));
+      p.plRows = roundUp(ceilDiv(oh.n, chunks), 4);
+      p.plChunks = ceilDiv(oh.n, p.plRows);
+      int64_t tasks = static_cast<int64_t>(planes) * p.plChunks;
+      static const bool trace = std::getenv("DLC_UK_TRACE") != nullptr;
+      if (trace)
+        std::fprintf(stderr, "dlc-uk: plane %lldx%lld k=%lld s=%lld planes=%lld tasks=%lld\n",
+                     (long long)oh.n, (long long)ow.n, (long long)K, (long long)S,
+                     (long long)planes, (long long)tasks);
+      if (threads && tasks > 1) {
+        tlsPool->parallelFor(tasks, [&](int64_t t) { isa->task(p, Path::Plane, t); });
+        return;
+      }
+      for (int64_t t = 0; t < tasks; ++t)
+        isa->task(p, Path::Plane, t);
+      return;
+    }
+  }
+#endif
   // A depthwise Conv (one row per batch index, a small window, batch loops reaching A,
   // B and C) runs vectorized over its channels. Outer N loops that stride past the
   // plane (the images of a batch) become batch loops, so one plane is transposed per
@@ -1288,6 +1494,9 @@ void contract(const int64_t *d, bool i32) {
   Path path = isa->choose(p);
   if (channels && path == Path::Direct)
     path = Path::Channels;
+  p.chanW = path == Path::Channels && weightA && tlsCache
+                ? channelWeightsOnce(*tlsCache, p, bLoops, kLoops)
+                : nullptr;
   // Weights are packed whole once per model and reused by every call.
   p.packedA.clear();
   p.packedB.clear();

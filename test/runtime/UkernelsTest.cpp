@@ -239,6 +239,31 @@ TEST_P(Ukernels, StridedDepthwiseOverChannels) {
          {k, true, 1, 1, 0}});
 }
 
+TEST_P(Ukernels, DepthwisePlanes) {
+  // Depthwise Convs over maps 8 or more wide (on AVX-512 Path::Plane: four output rows
+  // at a time, 16 columns a vector, the last masked): every window and stride it
+  // takes, rows that are not a multiple of four, C rows wider than the map, two
+  // images, and on three threads a single plane split into chunks of rows.
+  ThreadPool pool(3);
+  for (int64_t k : {3, 5, 7})
+    for (int64_t s : {1, 2})
+      for (auto [oh, ow] : std::vector<std::pair<int64_t, int64_t>>{{1, 8}, {5, 13}, {9, 33}}) {
+        int64_t g = 3, h = s * (oh - 1) + k, w = s * (ow - 1) + k + 2, rowC = ow + 3;
+        SCOPED_TRACE("k " + std::to_string(k) + " s " + std::to_string(s) + " " +
+                     std::to_string(oh) + "x" + std::to_string(ow));
+        check({{2, false, 0, g * h * w, g * oh * rowC},
+               {g, false, k * k, h * w, oh * rowC},
+               {oh, false, 0, s * w, rowC},
+               {ow, false, 0, s, 1},
+               {k, true, k, w, 0},
+               {k, true, 1, 1, 0}});
+      }
+  int64_t oh = 203, ow = 64, k = 7, h = oh + k - 1, w = ow + k - 1;
+  (void)h;
+  check({{oh, false, 0, w, ow}, {ow, false, 0, 1, 1}, {k, true, k, w, 0}, {k, true, 1, 1, 0}},
+        &pool);
+}
+
 TEST_P(Ukernels, ThreadsSplitTasks) {
   ThreadPool pool(3);
   check(matmul(130, 600, 70), &pool);
