@@ -188,8 +188,13 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
     Value x = paddedInput(rewriter, op);
     auto pType = cast<RankedTensorType>(x.getType());
     // Grouped: x as [N, G, Cg, S...], w as [G, Mg, Cg, K...], y as [N, G, Mg, O...].
-    // Ungrouped (G == 1) skips the group dim, so no reshapes surround the contraction.
-    bool grouped = G > 1;
+    // Ungrouped (G == 1) skips the group dim, so no reshapes surround the contraction;
+    // so does one output channel a group (Mg == 1: depthwise Convs), whose loop over
+    // the group takes the output channel's place and reads input channel g * Cg + c.
+    // (A collapse of the result would keep tiling from fusing the Conv into its
+    // epilogue's workgroups: it ran whole before them, its padded input copied whole.)
+    bool grouped = G > 1 && Mg > 1;
+    int64_t cgStride = G > 1 && !grouped ? Cg : 0; // Mg == 1: x's channel = g * Cg + c
     int64_t gd = grouped ? 1 : 0; // extra leading dims for the group
     // Sizes of the padded input from the unpadded one, so that nothing but the
     // contraction reads the pad (which tiling then fuses per tile).
@@ -228,7 +233,7 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
       wE.push_back(d(1));
       yE.push_back(d(1));
     }
-    xE.push_back(c);
+    xE.push_back(cgStride ? m * cgStride + c : c);
     wE.append({m, c});
     yE.push_back(m);
     SmallVector<int64_t> ygShape{pType.getDimSize(0)};
@@ -237,8 +242,8 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
       ygShape.push_back(G);
       ygDims.push_back(rewriter.getIndexAttr(G));
     }
-    ygShape.push_back(Mg);
-    ygDims.push_back(rewriter.getIndexAttr(Mg));
+    ygShape.push_back(grouped ? Mg : M);
+    ygDims.push_back(rewriter.getIndexAttr(grouped ? Mg : M));
     for (int64_t i = 0; i < s; ++i) {
       xE.push_back(d(outer + i) * strides[i] + d(outer + s + 1 + i) * dilations[i]);
       wE.push_back(d(outer + s + 1 + i));

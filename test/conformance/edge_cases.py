@@ -4,7 +4,7 @@
 Each case is a one-node model and its inputs: NaN through Relu, Max, Min, Clip and the
 reductions; empty tensors (Concat with an empty input, a Slice or Split giving an empty
 dim, ConvTranspose over zero channels, and with its kernel equal to its stride, in many
-shapes); windows larger than their unpadded input;
+shapes); grouped and depthwise Convs; windows larger than their unpadded input;
 MatMul of 1-D operands. dlc runs each with `dlc run` (JIT) and, compiled ahead of time,
 with `dlc-run`; outputs must equal onnxruntime's (NaN where it has NaN, floats within
 1e-5); for ReduceMax/ReduceMin over NaN, numpy's (the ONNX reference), as onnxruntime
@@ -189,6 +189,35 @@ def convtranspose_cases():
     yield ct("convtranspose_k1s1", arr(1, 3, 4, 4), arr(3, 5, 1, 1), arr(5))
 
 
+def grouped_conv_cases():
+    """Grouped and depthwise Convs (the CPU micro-kernel's plane and channel paths, the
+    Conv's loops without a group dim when each group has one output channel)."""
+    rng = np.random.default_rng(13)
+
+    def arr(*shape):
+        return rng.standard_normal(shape).astype(np.float32)
+
+    def conv(name, x, w, b=None, **attrs):
+        ins = ["x", "w"] + (["b"] if b is not None else [])
+        inits = [("w", w)] + ([("b", b)] if b is not None else [])
+        return (name, helper.make_node("Conv", ins, ["y"], **attrs), {"x": (x, F)}, inits, None)
+
+    yield conv("conv_depthwise_3x3_13x13", arr(1, 8, 13, 13), arr(8, 1, 3, 3), arr(8), group=8,
+               pads=[1, 1, 1, 1])
+    yield conv("conv_depthwise_5x5_s2", arr(2, 4, 17, 19), arr(4, 1, 5, 5), arr(4), group=4,
+               pads=[2, 2, 2, 2], strides=[2, 2])
+    yield conv("conv_depthwise_7x7_narrow", arr(1, 3, 20, 9), arr(3, 1, 7, 7), None, group=3,
+               pads=[3, 3, 3, 3])
+    yield conv("conv_depthwise_dilated", arr(1, 5, 12, 12), arr(5, 1, 3, 3), arr(5), group=5,
+               pads=[2, 2, 2, 2], dilations=[2, 2])
+    yield conv("conv_depthwise_4x4_maps", arr(2, 24, 4, 4), arr(24, 1, 5, 5), arr(24), group=24,
+               pads=[2, 2, 2, 2])
+    yield conv("conv_groups_two_inputs_one_output", arr(1, 8, 9, 9), arr(4, 2, 3, 3), arr(4),
+               group=4)
+    yield conv("conv_groups_three_outputs", arr(1, 4, 9, 9), arr(6, 2, 3, 3), arr(6), group=2,
+               pads=[1, 1, 1, 1])
+
+
 def same(actual, expected):
     if actual.shape != expected.shape or actual.dtype != expected.dtype:
         return f"shape/dtype {actual.shape} {actual.dtype}, expected {expected.shape} {expected.dtype}"
@@ -255,7 +284,7 @@ def main():
                               if args.emulate_gpu else {}))
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="dlc-edge-") as work:
-        for case in (*cases(), *convtranspose_cases(), *contrib_cases()):
+        for case in (*cases(), *convtranspose_cases(), *grouped_conv_cases(), *contrib_cases()):
             problems = check(case, work, dlc, dlc_run, env)
             print(f"{'ok  ' if not problems else 'FAIL'} {case[0]}"
                   + ("" if not problems else ": " + "; ".join(problems)), flush=True)
