@@ -277,6 +277,24 @@ def DlcCpuUkernels : Pass<"dlc-cpu-ukernels", "mlir::ModuleOp"> {
                            "mlir::func::FuncDialect"];
 }
 
+def DlcSplitReductions : Pass<"dlc-split-reductions", "mlir::ModuleOp"> {
+  let summary = "Reduce whole buffers through 16 partial results that vectorize";
+  let description = [{
+    In kernel functions after bufferization, a `linalg.generic` that reduces a whole
+    buffer (identity layout, read in loop order) to a rank-0 result through a
+    combiner with a neutral element (`yield op(in, out)`: addf, minimumf, maxnumf,
+    addi, ...) and 256 or more elements (or a symbolic count) becomes three: the first
+    rows * 16 elements reduced into 16 partials that start at the neutral element
+    (the inner loop over independent lanes vectorizes, where the single chain of the
+    original waits on each result), the partials folded into the result, then the
+    last count mod 16 elements. The combination order changes (float sums may round
+    differently); min and max are exact. CPU only (DynamicQuantizeLinear's min and max,
+    losses).
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
 def DlcCollapseElementwiseDims : Pass<"dlc-collapse-elementwise-dims", "mlir::ModuleOp"> {
   let summary = "Merge the short innermost loops of elementwise ops over contiguous buffers";
   let description = [{

@@ -143,6 +143,7 @@ LogicalResult runCpuMappingPipeline(ModuleOp module, const CompileOptions &optio
       if (options.cpuUkernels)
         pm.addPass(createDlcCpuUkernels());
       pm.addPass(createDlcCollapseElementwiseDims());
+      pm.addPass(createDlcSplitReductions());
       pm.addPass(createDlcCpuMathApproximation());
     }
   });

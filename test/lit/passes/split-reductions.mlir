@@ -1,0 +1,91 @@
+// RUN: dlc-opt %s -split-input-file -dlc-split-reductions | FileCheck %s
+
+// DynamicQuantizeLinear's min over a whole activation: 16 partials starting at +inf
+// (minimumf's neutral element), the rows of 16 reduced into them with the lanes
+// parallel and innermost, then the partials and the last 9 elements (3 * 9 * 11 =
+// 297 = 18 * 16 + 9) folded into the result.
+// CHECK-LABEL: func.func @k_min
+// CHECK: %[[P:.*]] = memref.alloca() : memref<16xf32>
+// CHECK: %[[FLAT:.*]] = memref.collapse_shape %{{.*}} {{\[}}[0, 1, 2]] : memref<3x9x11xf32> into memref<297xf32>
+// CHECK: %[[GRID:.*]] = memref.reinterpret_cast %[[FLAT]] to offset: [0], sizes: [%{{.*}}, 16], strides: [16, 1]
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%[[P]] : memref<16xf32>)
+// CHECK: linalg.generic {{.*}}iterator_types = ["reduction", "parallel"]{{.*}} ins(%[[GRID]] : memref<?x16xf32>) outs(%[[P]] : memref<16xf32>)
+// CHECK: arith.minimumf
+// CHECK: linalg.generic {{.*}}iterator_types = ["reduction"]{{.*}} ins(%[[P]] : memref<16xf32>) outs(%[[OUT:.*]] : memref<f32>)
+// CHECK: arith.minimumf
+// CHECK: %[[REST:.*]] = memref.subview %[[FLAT]]
+// CHECK: linalg.generic {{.*}}iterator_types = ["reduction"]{{.*}} ins(%[[REST]] : {{.*}}) outs(%[[OUT]] : memref<f32>)
+// CHECK-NOT: linalg.generic
+#all = affine_map<(a, b, c) -> (a, b, c)>
+#none = affine_map<(a, b, c) -> ()>
+func.func @k_min(%x: memref<3x9x11xf32>, %y: memref<f32>) attributes {dlc.kernel} {
+  linalg.generic {indexing_maps = [#all, #none], iterator_types = ["reduction", "reduction", "reduction"]}
+      ins(%x : memref<3x9x11xf32>) outs(%y : memref<f32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.minimumf %out, %in : f32
+    linalg.yield %0 : f32
+  }
+  return
+}
+
+// -----
+
+// A symbolic count is split too; an integer sum's partials start at 0.
+// CHECK-LABEL: func.func @k_sum_dynamic
+// CHECK: arith.constant 0 : i32
+// CHECK: iterator_types = ["reduction", "parallel"]
+// CHECK: arith.addi
+#m = affine_map<(a, b) -> (a, b)>
+#s = affine_map<(a, b) -> ()>
+func.func @k_sum_dynamic(%x: memref<?x5xi32>, %y: memref<i32>) attributes {dlc.kernel} {
+  linalg.generic {indexing_maps = [#m, #s], iterator_types = ["reduction", "reduction"]}
+      ins(%x : memref<?x5xi32>) outs(%y : memref<i32>) {
+  ^bb0(%in: i32, %out: i32):
+    %0 = arith.addi %in, %out : i32
+    linalg.yield %0 : i32
+  }
+  return
+}
+
+// -----
+
+// Left alone: fewer than 256 elements; a body that is not a combiner (a sum of
+// squares); a row reduction (a parallel loop).
+// CHECK-LABEL: func.func @k_small
+// CHECK-NOT: memref.alloca
+// CHECK-LABEL: func.func @k_squares
+// CHECK-NOT: memref.alloca
+// CHECK-LABEL: func.func @k_rows
+// CHECK-NOT: memref.alloca
+#v = affine_map<(a) -> (a)>
+#o = affine_map<(a) -> ()>
+func.func @k_small(%x: memref<100xf32>, %y: memref<f32>) attributes {dlc.kernel} {
+  linalg.generic {indexing_maps = [#v, #o], iterator_types = ["reduction"]}
+      ins(%x : memref<100xf32>) outs(%y : memref<f32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.addf %in, %out : f32
+    linalg.yield %0 : f32
+  }
+  return
+}
+func.func @k_squares(%x: memref<1000xf32>, %y: memref<f32>) attributes {dlc.kernel} {
+  linalg.generic {indexing_maps = [#v, #o], iterator_types = ["reduction"]}
+      ins(%x : memref<1000xf32>) outs(%y : memref<f32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.mulf %in, %in : f32
+    %1 = arith.addf %0, %out : f32
+    linalg.yield %1 : f32
+  }
+  return
+}
+#r = affine_map<(a, b) -> (a, b)>
+#ro = affine_map<(a, b) -> (a)>
+func.func @k_rows(%x: memref<8x1000xf32>, %y: memref<8xf32>) attributes {dlc.kernel} {
+  linalg.generic {indexing_maps = [#r, #ro], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<8x1000xf32>) outs(%y : memref<8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.maximumf %in, %out : f32
+    linalg.yield %0 : f32
+  }
+  return
+}
