@@ -1319,6 +1319,314 @@ const Word *channelWeightsOnce(PackCache &cache, const Problem &p, const std::ve
 }
 } // namespace
 
+#ifdef DLC_UK_X86
+//===----------------------------------------------------------------------===//
+// i32 contractions of 8-bit data with AVX-512 VNNI (MatMulInteger, ConvInteger after
+// their operands were widened and their zero points subtracted). A weight whose values
+// all fit int8 is packed once as int8 with each row's (or column's) sum over K; the
+// other operand, if its values at this call span at most 255, is shifted by -min into
+// uint8: sum (x + s) w = sum x w + s * sum w, so the result is the VNNI dot product
+// minus s times the weight's sum, exact in wrapping i32 arithmetic. Each
+// vpdpbusd multiply-adds 4 byte pairs into each of 16 i32 lanes.
+//===----------------------------------------------------------------------===//
+#define DLC_VNNI __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx512vnni,avx2,fma")))
+
+constexpr int64_t kVnniMR = 8, kVnniNR = 32;
+
+bool vnniAvailable() {
+  static const bool cpu = __builtin_cpu_supports("avx512vnni");
+  return cpu && activeIsa() == &kAvx512Isa;
+}
+
+/// Index `i` (< count) of the side with `rows` / `cols` tables, K index `k` (< K):
+/// the element's offset. Side A: rows mA, K kA; side B: columns nB, K kB.
+struct Side {
+  const Word *base;
+  const int64_t *idx, *kOff;
+  int64_t count, panel;
+};
+
+/// Packs panels [p0, p1) of `side` in VNNI layout ([K/4][panel][4] bytes each, zeros
+/// past count and K), each value plus `shift`; false if one falls outside [lo, hi].
+/// `sums` (if given) receives each index's sum over K (unshifted values).
+bool packVnni(const Side &side, int64_t k, int64_t p0, int64_t p1, int32_t shift, int32_t lo,
+              int32_t hi, uint8_t *dst, int32_t *sums) {
+  int64_t k4 = ceilDiv(k, 4), panel = side.panel;
+  for (int64_t pi = p0; pi < p1; ++pi) {
+    uint8_t *d = dst + (pi - p0) * k4 * panel * 4;
+    for (int64_t j = 0; j < panel; ++j) {
+      int64_t i = pi * panel + j;
+      int32_t sum = 0;
+      if (i < side.count) {
+        const int32_t *src = reinterpret_cast<const int32_t *>(side.base + side.idx[i]);
+        for (int64_t kk = 0; kk < k; ++kk) {
+          int32_t v = src[side.kOff[kk]];
+          if (v < lo || v > hi)
+            return false;
+          sum += v;
+          d[((kk >> 2) * panel + j) * 4 + (kk & 3)] = static_cast<uint8_t>(v + shift);
+        }
+      }
+      for (int64_t kk = i < side.count ? k : 0; kk < k4 * 4; ++kk)
+        d[((kk >> 2) * panel + j) * 4 + (kk & 3)] = 0;
+      if (sums && i < side.count)
+        sums[i] = sum;
+    }
+  }
+  return true;
+}
+
+/// packVnni for one panel of 32 columns of side B that are one contiguous run in
+/// memory (a Conv's output row, a MatMul's columns): per K quadruple, four rows of 32
+/// values loaded, shifted, narrowed to bytes and interleaved into [32][4]; the
+/// columns' sums (unshifted) into `sums`.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized" // GCC's pmovdb intrinsic
+DLC_VNNI void packVnniRunB(const Side &side, int64_t k, int64_t pi, int32_t shift, uint8_t *d,
+                           int32_t *sums) {
+  const int32_t *col0 = reinterpret_cast<const int32_t *>(side.base + side.idx[pi * kVnniNR]);
+  __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+  __m512i sh = _mm512_set1_epi32(shift);
+  int64_t k4 = ceilDiv(k, 4);
+  for (int64_t q = 0; q < k4; ++q, d += kVnniNR * 4) {
+    __m128i r[4][2];
+    for (int t = 0; t < 4; ++t) {
+      int64_t kk = q * 4 + t;
+      if (kk >= k) {
+        r[t][0] = r[t][1] = _mm_setzero_si128();
+        continue;
+      }
+      const int32_t *row = col0 + side.kOff[kk];
+      __m512i v0 = _mm512_loadu_si512(row), v1 = _mm512_loadu_si512(row + 16);
+      s0 = _mm512_add_epi32(s0, v0);
+      s1 = _mm512_add_epi32(s1, v1);
+      r[t][0] = _mm512_cvtepi32_epi8(_mm512_add_epi32(v0, sh));
+      r[t][1] = _mm512_cvtepi32_epi8(_mm512_add_epi32(v1, sh));
+    }
+    for (int h = 0; h < 2; ++h) {
+      __m128i t0 = _mm_unpacklo_epi8(r[0][h], r[1][h]), t1 = _mm_unpackhi_epi8(r[0][h], r[1][h]);
+      __m128i t2 = _mm_unpacklo_epi8(r[2][h], r[3][h]), t3 = _mm_unpackhi_epi8(r[2][h], r[3][h]);
+      uint8_t *o = d + h * 64;
+      _mm_storeu_si128(reinterpret_cast<__m128i *>(o), _mm_unpacklo_epi16(t0, t2));
+      _mm_storeu_si128(reinterpret_cast<__m128i *>(o + 16), _mm_unpackhi_epi16(t0, t2));
+      _mm_storeu_si128(reinterpret_cast<__m128i *>(o + 32), _mm_unpacklo_epi16(t1, t3));
+      _mm_storeu_si128(reinterpret_cast<__m128i *>(o + 48), _mm_unpackhi_epi16(t1, t3));
+    }
+  }
+  _mm512_storeu_si512(sums + pi * kVnniNR, s0);
+  _mm512_storeu_si512(sums + pi * kVnniNR + 16, s1);
+}
+#pragma GCC diagnostic pop
+
+/// Whether panel `pi` of a side's 32 indices is one contiguous run in memory.
+bool contiguousPanel(const Side &side, int64_t pi) {
+  int64_t i0 = pi * kVnniNR;
+  if (i0 + kVnniNR > side.count)
+    return false;
+  for (int64_t j = 1; j < kVnniNR; ++j)
+    if (side.idx[i0 + j] != side.idx[i0] + j)
+      return false;
+  return true;
+}
+
+/// acc[i][j] = sum over K of a[i] . b[j] in byte quadruples: rows of A broadcast, 32
+/// columns of B in two vectors; which of the two is unsigned is `AUnsigned`.
+template <bool AUnsigned>
+DLC_VNNI void vnniTile(int64_t k4, const uint8_t *a, const uint8_t *b, int32_t *acc) {
+  __m512i c[kVnniMR][2];
+  for (int i = 0; i < kVnniMR; ++i)
+    c[i][0] = c[i][1] = _mm512_setzero_si512();
+  for (int64_t q = 0; q < k4; ++q, a += kVnniMR * 4, b += kVnniNR * 4) {
+    __m512i b0 = _mm512_loadu_si512(b), b1 = _mm512_loadu_si512(b + 64);
+    for (int i = 0; i < kVnniMR; ++i) {
+      int32_t quad;
+      std::memcpy(&quad, a + i * 4, 4);
+      __m512i x = _mm512_set1_epi32(quad);
+      if constexpr (AUnsigned) {
+        c[i][0] = _mm512_dpbusd_epi32(c[i][0], x, b0);
+        c[i][1] = _mm512_dpbusd_epi32(c[i][1], x, b1);
+      } else {
+        c[i][0] = _mm512_dpbusd_epi32(c[i][0], b0, x);
+        c[i][1] = _mm512_dpbusd_epi32(c[i][1], b1, x);
+      }
+    }
+  }
+  for (int i = 0; i < kVnniMR; ++i) {
+    _mm512_storeu_si512(acc + i * kVnniNR, c[i][0]);
+    _mm512_storeu_si512(acc + i * kVnniNR + 16, c[i][1]);
+  }
+}
+
+/// The weight side packed once per model: [0] 1 if its values span at most 255, [1]
+/// the constant c subtracted to make them int8, then the sums over K of its count
+/// indices (before subtracting c), then its panels.
+const Word *vnniWeight(PackCache &cache, const Side &side, int64_t k) {
+  thread_local std::vector<int64_t> key;
+  key.assign({-2, reinterpret_cast<int64_t>(side.base), side.count, k, side.panel});
+  key.insert(key.end(), side.idx, side.idx + side.count);
+  key.insert(key.end(), side.kOff, side.kOff + k);
+  int64_t panels = ceilDiv(side.count, side.panel), k4 = ceilDiv(k, 4);
+  size_t words = 2 + side.count + panels * k4 * side.panel;
+  return cachedBuffer(cache, key, words, [&](Word *dst) {
+    int32_t mn = INT32_MAX, mx = INT32_MIN;
+    for (int64_t i = 0; i < side.count; ++i)
+      for (int64_t kk = 0; kk < k; ++kk) {
+        int32_t v = reinterpret_cast<const int32_t *>(side.base + side.idx[i])[side.kOff[kk]];
+        mn = std::min(mn, v);
+        mx = std::max(mx, v);
+      }
+    int32_t c = mn + 128;
+    dst[0] = static_cast<int64_t>(mx) - mn <= 255 &&
+             packVnni(side, k, 0, panels, -c, c - 128, c + 127,
+                      reinterpret_cast<uint8_t *>(dst + 2 + side.count),
+                      reinterpret_cast<int32_t *>(dst + 2));
+    dst[1] = static_cast<Word>(c);
+  });
+}
+
+/// The smallest and largest value of the i32 elements a side addresses (scanning the
+/// buffer's span between its lowest and highest addressed offset).
+void spanRange(const Word *base, int64_t lo, int64_t hi, int32_t &mn, int32_t &mx) {
+  const int32_t *v = reinterpret_cast<const int32_t *>(base);
+  int32_t a = INT32_MAX, b = INT32_MIN;
+  for (int64_t i = lo; i <= hi; ++i) {
+    a = std::min(a, v[i]);
+    b = std::max(b, v[i]);
+  }
+  mn = a;
+  mx = b;
+}
+
+int64_t tableMin(const std::vector<int64_t> &t) { return *std::min_element(t.begin(), t.end()); }
+int64_t tableMax(const std::vector<int64_t> &t) { return *std::max_element(t.begin(), t.end()); }
+
+/// The VNNI path for an i32 contraction whose side A (weightA) or B is a weight;
+/// false (nothing written) when its values or the other side's span more than 255.
+/// With u = x + s (uint8) and v = w - c (int8):
+///   sum x w = sum u v + c * sum u - s * sum w.
+bool vnniContract(Problem &p, bool weightA) {
+  if (p.k < 4 || p.k > 65536 || !tlsCache)
+    return false;
+  int64_t batches = static_cast<int64_t>(p.bA.size());
+  // The activation's values over everything it addresses.
+  const Word *xBase = weightA ? p.b : p.a;
+  const std::vector<int64_t> &xb = weightA ? p.bB : p.bA, &xi = weightA ? p.nB : p.mA,
+                             &xk = weightA ? p.kB : p.kA;
+  int32_t mn, mx;
+  spanRange(xBase, tableMin(xb) + tableMin(xi) + tableMin(xk),
+            tableMax(xb) + tableMax(xi) + tableMax(xk), mn, mx);
+  if (static_cast<int64_t>(mx) - mn > 255)
+    return false;
+  int32_t shift = -mn;
+  // The weight, per batch index (batch indices sharing it share the lookup).
+  // (A reference: the tasks below run on other threads, whose own thread_local
+  // would be empty.)
+  thread_local std::vector<const void *> weightsOfThread;
+  std::vector<const void *> &weights = weightsOfThread;
+  weights.assign(batches, nullptr);
+  for (int64_t bi = 0; bi < batches; ++bi) {
+    if (bi > 0 && (weightA ? p.bA : p.bB)[bi] == (weightA ? p.bA : p.bB)[bi - 1]) {
+      weights[bi] = weights[bi - 1];
+      continue;
+    }
+    Side w = weightA ? Side{p.a + p.bA[bi], p.mA.data(), p.kA.data(), p.m, kVnniMR}
+                     : Side{p.b + p.bB[bi], p.nB.data(), p.kB.data(), p.n, kVnniNR};
+    const Word *packed = vnniWeight(*tlsCache, w, p.k);
+    if (!packed || packed[0] != 1)
+      return false;
+    weights[bi] = packed;
+  }
+  int64_t k4 = ceilDiv(p.k, 4);
+  int64_t mPanels = ceilDiv(p.m, kVnniMR), nPanels = ceilDiv(p.n, kVnniNR);
+  // An activation on side A (a classifier's few rows) is packed once per batch index
+  // here, for every task.
+  thread_local std::vector<std::vector<uint8_t>> aPackedOfThread;
+  thread_local std::vector<std::vector<int32_t>> aSumsOfThread;
+  std::vector<std::vector<uint8_t>> &aPacked = aPackedOfThread;
+  std::vector<std::vector<int32_t>> &aSums = aSumsOfThread;
+  if (!weightA) {
+    aPacked.resize(batches);
+    aSums.resize(batches);
+    for (int64_t bi = 0; bi < batches; ++bi) {
+      aPacked[bi].resize(mPanels * k4 * kVnniMR * 4);
+      aSums[bi].resize(p.m);
+      packVnni(Side{p.a + p.bA[bi], p.mA.data(), p.kA.data(), p.m, kVnniMR}, p.k, 0, mPanels, shift,
+               INT32_MIN, INT32_MAX, aPacked[bi].data(), aSums[bi].data());
+    }
+  }
+  constexpr int64_t kPanelsPerTask = 4;
+  int64_t nTasks = ceilDiv(nPanels, kPanelsPerTask), tasks = batches * nTasks;
+  auto task = [&](int64_t t) {
+    int64_t bi = t / nTasks, np0 = (t % nTasks) * kPanelsPerTask,
+            np1 = std::min(nPanels, np0 + kPanelsPerTask);
+    const Word *w = static_cast<const Word *>(weights[bi]);
+    uint32_t c = w[1];
+    const int32_t *wSums = reinterpret_cast<const int32_t *>(w + 2);
+    const uint8_t *wPanels = reinterpret_cast<const uint8_t *>(w + 2 + (weightA ? p.m : p.n));
+    thread_local std::vector<uint8_t> xPackOfThread;
+    thread_local std::vector<int32_t> acc, xSumsOfThread;
+    acc.resize(kVnniMR * kVnniNR);
+    const uint8_t *aPanels, *bPanels;
+    const int32_t *xSums; // indexed by the activation's row (A) or column (B)
+    if (weightA) {        // the activation is B: this task's column panels
+      xPackOfThread.resize((np1 - np0) * k4 * kVnniNR * 4);
+      xSumsOfThread.resize(p.n);
+      Side x{p.b + p.bB[bi], p.nB.data(), p.kB.data(), p.n, kVnniNR};
+      for (int64_t np = np0; np < np1; ++np) {
+        uint8_t *d = xPackOfThread.data() + (np - np0) * k4 * kVnniNR * 4;
+        if (contiguousPanel(x, np))
+          packVnniRunB(x, p.k, np, shift, d, xSumsOfThread.data());
+        else
+          packVnni(x, p.k, np, np + 1, shift, INT32_MIN, INT32_MAX, d, xSumsOfThread.data());
+      }
+      xSums = xSumsOfThread.data();
+      aPanels = wPanels;
+      bPanels = xPackOfThread.data();
+    } else { // the activation is A, packed once for all tasks
+      xSums = aSums[bi].data();
+      aPanels = aPacked[bi].data();
+      bPanels = wPanels + np0 * k4 * kVnniNR * 4;
+    }
+    uint32_t ks = static_cast<uint32_t>(p.k) * static_cast<uint32_t>(shift);
+    int32_t *C = reinterpret_cast<int32_t *>(p.c + p.bC[bi]);
+    for (int64_t np = np0; np < np1; ++np) {
+      const uint8_t *bp = bPanels + (np - np0) * k4 * kVnniNR * 4;
+      int64_t n0 = np * kVnniNR, nn = std::min(kVnniNR, p.n - n0);
+      for (int64_t mp = 0; mp < mPanels; ++mp) {
+        const uint8_t *ap = aPanels + mp * k4 * kVnniMR * 4;
+        if (weightA)
+          vnniTile<false>(k4, ap, bp, acc.data());
+        else
+          vnniTile<true>(k4, ap, bp, acc.data());
+        int64_t m0 = mp * kVnniMR, mm = std::min(kVnniMR, p.m - m0);
+        for (int64_t i = 0; i < mm; ++i) {
+          int32_t *crow = C + p.mC[m0 + i];
+          for (int64_t j = 0; j < nn; ++j) {
+            uint32_t sw = static_cast<uint32_t>(weightA ? wSums[m0 + i] : wSums[n0 + j]);
+            uint32_t su = static_cast<uint32_t>(weightA ? xSums[n0 + j] : xSums[m0 + i]) + ks;
+            uint32_t &out = reinterpret_cast<uint32_t &>(crow[p.nC[n0 + j]]);
+            out += static_cast<uint32_t>(acc[i * kVnniNR + j]) + c * su -
+                   static_cast<uint32_t>(shift) * sw;
+          }
+        }
+      }
+    }
+  };
+  double flops = 2.0 * batches * p.m * p.n * p.k;
+  static const bool trace = std::getenv("DLC_UK_TRACE") != nullptr;
+  if (trace)
+    std::fprintf(stderr, "dlc-uk: vnni m=%lld n=%lld k=%lld batches=%lld shift=%d tasks=%lld\n",
+                 (long long)p.m, (long long)p.n, (long long)p.k, (long long)batches, shift,
+                 (long long)tasks);
+  if (tlsPool && flops > kMinThreadFlops && tasks > 1)
+    tlsPool->parallelFor(tasks, task);
+  else
+    for (int64_t t = 0; t < tasks; ++t)
+      task(t);
+  return true;
+}
+#endif
+
 void *lookup(const char *name) {
   if (std::strcmp(name, "dlc_uk_contract_f32") == 0)
     return reinterpret_cast<void *>(&contractF32Abi);
@@ -1497,6 +1805,12 @@ void contract(const int64_t *d, bool i32) {
   p.chanW = path == Path::Channels && weightA && tlsCache
                 ? channelWeightsOnce(*tlsCache, p, bLoops, kLoops)
                 : nullptr;
+#ifdef DLC_UK_X86
+  // 8-bit data in i32 with one weight side: VNNI, where the values fit.
+  if (i32 && path == Path::Packed && weightA != weightB && vnniAvailable() &&
+      vnniContract(p, weightA))
+    return;
+#endif
   // Weights are packed whole once per model and reused by every call.
   p.packedA.clear();
   p.packedB.clear();

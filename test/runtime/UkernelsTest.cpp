@@ -368,6 +368,99 @@ TEST_P(Ukernels, Int32WrapsExactly) {
   }
 }
 
+TEST_P(Ukernels, Int32OfEightBitDataExactly) {
+  // i32 contractions of 8-bit data with a weight (MatMulInteger, ConvInteger after
+  // their zero points are subtracted): on AVX-512 VNNI the weight is packed once as
+  // int8 minus a constant and the activations shifted into uint8, where each spans at
+  // most 255 values. Weight as B (a classifier) and as A (a Conv, im2col in the
+  // packing), ragged M, N and K, activations that span more (the i32 path), two calls
+  // (the second from the pack cache), on two threads.
+  ThreadPool pool(2);
+  std::mt19937 rng(5);
+  struct Case {
+    std::vector<L> loops;
+    int weights;
+    int32_t xLo, xSpan, wLo, wSpan;
+  };
+  int64_t c = 5, h = 9, w = 11, f = 13, kk = 3, oh = h - 2, ow = w - 2;
+  // A Conv whose output rows (40 wide) hold contiguous panels of 32 columns and panels
+  // that straddle two rows.
+  int64_t c2 = 3, h2 = 6, w2 = 42, oh2 = h2 - 2, ow2 = w2 - 2;
+  std::vector<Case> cases{
+      {{{10, false, c2 * kk * kk, 0, oh2 * ow2},
+        {oh2, false, 0, w2, ow2},
+        {ow2, false, 0, 1, 1},
+        {c2, true, kk * kk, h2 * w2, 0},
+        {kk, true, kk, w2, 0},
+        {kk, true, 1, 1, 0}},
+       1,
+       7,
+       255,
+       -128,
+       255},
+      {matmul(16, 70, 1024), 2, -120, 255, -103, 255},
+      {matmul(9, 33, 7), 2, 0, 255, -128, 255},
+      {matmul(16, 600, 256), 2, -60, 255, -128, 200}, // tasks on both threads
+      {matmul(9, 33, 30), 2, -300, 600, -128, 255},   // activations too wide: i32 path
+      {matmul(12, 40, 50), 2, -5, 20, 90, 255},       // a weight that needs its shift
+      {{{f, false, c * kk * kk, 0, oh * ow},
+        {oh, false, 0, w, ow},
+        {ow, false, 0, 1, 1},
+        {c, true, kk * kk, h * w, 0},
+        {kk, true, kk, w, 0},
+        {kk, true, 1, 1, 0}},
+       1,
+       -100,
+       255,
+       -130,
+       255}};
+  for (const Case &cs : cases) {
+    std::vector<int32_t> a(span(cs.loops, &L::a)), b(span(cs.loops, &L::b)),
+        out(span(cs.loops, &L::c));
+    auto fill = [&](std::vector<int32_t> &v, int32_t lo, int32_t width) {
+      std::uniform_int_distribution<int32_t> dist(lo, lo + width);
+      for (int32_t &x : v)
+        x = dist(rng);
+    };
+    bool weightA = cs.weights == 1;
+    fill(weightA ? a : b, cs.wLo, cs.wSpan);
+    fill(weightA ? b : a, cs.xLo, cs.xSpan);
+    std::uniform_int_distribution<int32_t> any(-1000, 1000);
+    for (int32_t &x : out)
+      x = any(rng);
+    // The reference in wrapping uint32 arithmetic over the loops.
+    std::vector<uint32_t> want(out.begin(), out.end());
+    size_t n = cs.loops.size();
+    std::vector<int64_t> idx(n, 0);
+    int64_t total = 1;
+    for (const L &l : cs.loops)
+      total *= l.n;
+    for (int64_t t = 0; t < total; ++t) {
+      int64_t oa = 0, ob = 0, oc = 0;
+      for (size_t i = 0; i < n; ++i) {
+        oa += idx[i] * cs.loops[i].a;
+        ob += idx[i] * cs.loops[i].b;
+        oc += idx[i] * cs.loops[i].c;
+      }
+      want[oc] += uint32_t(a[oa]) * uint32_t(b[ob]);
+      for (size_t i = n; i-- > 0;) {
+        if (++idx[i] < cs.loops[i].n)
+          break;
+        idx[i] = 0;
+      }
+    }
+    ukernels::PackCache cache;
+    ukernels::LaunchScope scope(&pool, &cache);
+    for (int call = 0; call < 2; ++call) {
+      std::vector<int32_t> got = out;
+      std::vector<int64_t> d = descriptor(cs.loops, a.data(), b.data(), got.data(), cs.weights);
+      ukernels::contractI32(d.data());
+      for (size_t i = 0; i < got.size(); ++i)
+        ASSERT_EQ(uint32_t(got[i]), want[i]) << "element " << i << ", call " << call;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Isa, Ukernels, ::testing::Values("avx512", "avx2", "generic"),
                          [](const auto &info) { return info.param; });
 
