@@ -278,18 +278,23 @@ def DlcCpuUkernels : Pass<"dlc-cpu-ukernels", "mlir::ModuleOp"> {
 }
 
 def DlcSplitReductions : Pass<"dlc-split-reductions", "mlir::ModuleOp"> {
-  let summary = "Reduce whole buffers through 16 partial results that vectorize";
+  let summary = "Reduce whole buffers and long rows through 16 partials that vectorize";
   let description = [{
-    In kernel functions after bufferization, a `linalg.generic` that reduces a whole
-    buffer (identity layout, read in loop order) to a rank-0 result through a
+    In kernel functions after bufferization, a `linalg.generic` that reduces through a
     combiner with a neutral element (`yield op(in, out)`: addf, minimumf, maxnumf,
-    addi, ...) and 256 or more elements (or a symbolic count) becomes three: the first
-    rows * 16 elements reduced into 16 partials that start at the neutral element
-    (the inner loop over independent lanes vectorizes, where the single chain of the
-    original waits on each result), the partials folded into the result, then the
-    last count mod 16 elements. The combination order changes (float sums may round
-    differently); min and max are exact. CPU only (DynamicQuantizeLinear's min and max,
-    losses).
+    addi, ...) and reads its one input in loop order becomes three:
+    - a whole buffer (identity layout) to a rank-0 result, 256 or more elements or a
+      symbolic count: the first rows * 16 elements reduced into 16 partials that
+      start at the neutral element (the inner loop over independent lanes
+      vectorizes, where the single chain of the original waits on each result), the
+      partials folded into the result, then the last count mod 16 elements;
+    - rows (parallel loops, then reduction loops over dims the input has contiguous,
+      the output indexed by the parallel loops in order) of a static 256 or more
+      elements: the same per row, the partials `[P..., 16]` on the stack when static
+      and at most 4096 elements, else on the heap (Softmax over 18710 classes, a
+      global average pool over a 16x16 map).
+    The combination order changes (float sums may round differently); min and max are
+    exact. CPU only.
   }];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
                            "mlir::memref::MemRefDialect"];

@@ -72,6 +72,42 @@ bool splittable(linalg::GenericOp g) {
   return elements >= kMinElements;
 }
 
+/// A row reduction this pass splits: over buffers, one input read in loop order,
+/// parallel loops then reduction loops, the output indexed by the parallel loops in
+/// order, the reduced dims contiguous in the input, a combiner body, and rows of a
+/// static kMinElements elements or more (Softmax over 18710 classes, a global average
+/// pool over a map).
+bool splittableRows(linalg::GenericOp g) {
+  if (!g.hasPureBufferSemantics() || g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1 ||
+      g.getNumParallelLoops() == 0 || g.getNumReductionLoops() == 0 || !combiner(g))
+    return false;
+  int64_t parallel = g.getNumParallelLoops(), loops = g.getNumLoops();
+  SmallVector<utils::IteratorType> iters = g.getIteratorTypesArray();
+  for (int64_t l = 0; l < loops; ++l)
+    if ((l < parallel) != (iters[l] == utils::IteratorType::parallel))
+      return false;
+  auto in = dyn_cast<MemRefType>(g.getDpsInputOperand(0)->get().getType());
+  auto out = dyn_cast<MemRefType>(g.getDpsInitOperand(0)->get().getType());
+  AffineMap outMap = g.getMatchingIndexingMap(g.getDpsInitOperand(0));
+  if (!in || !out || !g.getMatchingIndexingMap(g.getDpsInputOperand(0)).isIdentity() ||
+      outMap.getNumResults() != parallel)
+    return false;
+  for (int64_t l = 0; l < parallel; ++l)
+    if (outMap.getResult(l) != getAffineDimExpr(l, g.getContext()))
+      return false;
+  int64_t row = 1;
+  for (int64_t l = parallel; l < loops; ++l) {
+    if (in.isDynamicDim(l))
+      return false;
+    row *= in.getDimSize(l);
+  }
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t l = 0; l < parallel; ++l)
+    groups.push_back({l});
+  groups.push_back(llvm::to_vector(llvm::seq<int64_t>(parallel, loops)));
+  return row >= kMinElements && memref::CollapseShapeOp::isGuaranteedCollapsible(in, groups);
+}
+
 /// A generic over `ins` into `out` with `maps` and `iters` whose body is `g`'s.
 void cloneBody(OpBuilder &b, linalg::GenericOp g, Value in, Value out, ArrayRef<AffineMap> maps,
                ArrayRef<utils::IteratorType> iters) {
@@ -135,17 +171,111 @@ void split(linalg::GenericOp g) {
   g.erase();
 }
 
+/// splitRows: each row's first rows * kLanes elements into kLanes partials per row
+/// ([P..., kLanes], on the heap unless small and static), then the partials and the
+/// row's last elements into the output.
+void splitRows(linalg::GenericOp g) {
+  OpBuilder b(g);
+  Location loc = g.getLoc();
+  MLIRContext *ctx = g.getContext();
+  Value in = g.getDpsInputOperand(0)->get(), out = g.getDpsInitOperand(0)->get();
+  auto inType = cast<MemRefType>(in.getType());
+  Type et = inType.getElementType();
+  int64_t parallel = g.getNumParallelLoops(), loops = g.getNumLoops();
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t l = 0; l < parallel; ++l)
+    groups.push_back({l});
+  groups.push_back(llvm::to_vector(llvm::seq<int64_t>(parallel, loops)));
+  Value flat = in;
+  if (loops - parallel > 1)
+    flat = memref::CollapseShapeOp::create(b, loc, in, groups);
+  auto flatType = cast<MemRefType>(flat.getType());
+  int64_t row = flatType.getDimSize(parallel), rows = row / kLanes, full = rows * kLanes,
+          rest = row - full;
+  // Sizes and views: [P..., full] as [P..., rows, kLanes]; [P..., rest] after it.
+  SmallVector<OpFoldResult> pSizes;
+  SmallVector<Value> pDynamic;
+  for (int64_t l = 0; l < parallel; ++l) {
+    if (flatType.isDynamicDim(l)) {
+      Value d = memref::DimOp::create(b, loc, flat, l);
+      pSizes.push_back(d);
+      pDynamic.push_back(d);
+    } else {
+      pSizes.push_back(b.getIndexAttr(flatType.getDimSize(l)));
+    }
+  }
+  auto view = [&](int64_t offset, int64_t size) -> Value {
+    SmallVector<OpFoldResult> offsets(parallel + 1, b.getIndexAttr(0)), sizes(pSizes),
+        strides(parallel + 1, b.getIndexAttr(1));
+    offsets[parallel] = b.getIndexAttr(offset);
+    sizes.push_back(b.getIndexAttr(size));
+    return memref::SubViewOp::create(b, loc, flat, offsets, sizes, strides);
+  };
+  Value head = view(0, full);
+  SmallVector<ReassociationIndices> expand;
+  for (int64_t l = 0; l < parallel; ++l)
+    expand.push_back({l});
+  expand.push_back({parallel, parallel + 1});
+  SmallVector<OpFoldResult> gridSizes(pSizes);
+  gridSizes.push_back(b.getIndexAttr(rows));
+  gridSizes.push_back(b.getIndexAttr(kLanes));
+  SmallVector<int64_t> gridShape(flatType.getShape().take_front(parallel));
+  gridShape.append({rows, kLanes});
+  auto headType = cast<MemRefType>(head.getType());
+  FailureOr<MemRefType> gridType =
+      memref::ExpandShapeOp::computeExpandedType(headType, gridShape, expand);
+  if (failed(gridType))
+    return;
+  Value grid = memref::ExpandShapeOp::create(b, loc, *gridType, head, expand, gridSizes);
+  // The partials.
+  SmallVector<int64_t> partShape(flatType.getShape().take_front(parallel));
+  partShape.push_back(kLanes);
+  auto partType = MemRefType::get(partShape, et);
+  int64_t partElements = pDynamic.empty() ? partType.getNumElements() : -1;
+  bool onStack = partElements >= 0 && partElements <= 4096;
+  Value part = onStack ? memref::AllocaOp::create(b, loc, partType).getResult()
+                       : memref::AllocOp::create(b, loc, partType, pDynamic).getResult();
+  Operation *comb = combiner(g);
+  auto neutral = cast<TypedAttr>(*arith::getNeutralElement(comb));
+  Value init = arith::ConstantOp::create(b, loc, neutral);
+  linalg::FillOp::create(b, loc, ValueRange{init}, ValueRange{part});
+  using IT = utils::IteratorType;
+  SmallVector<AffineExpr> pDims;
+  for (int64_t l = 0; l < parallel; ++l)
+    pDims.push_back(getAffineDimExpr(l, ctx));
+  auto dims = [&](int64_t n) { return AffineMap::getMultiDimIdentityMap(n, ctx); };
+  SmallVector<AffineExpr> partOut(pDims);
+  partOut.push_back(getAffineDimExpr(parallel + 1, ctx));
+  SmallVector<IT> it1(parallel, IT::parallel);
+  it1.append({IT::reduction, IT::parallel});
+  cloneBody(b, g, grid, part, {dims(parallel + 2), AffineMap::get(parallel + 2, 0, partOut, ctx)},
+            it1);
+  SmallVector<IT> it2(parallel, IT::parallel);
+  it2.push_back(IT::reduction);
+  AffineMap rowOut = AffineMap::get(parallel + 1, 0, pDims, ctx);
+  cloneBody(b, g, part, out, {dims(parallel + 1), rowOut}, it2);
+  if (rest)
+    cloneBody(b, g, view(full, rest), out, {dims(parallel + 1), rowOut}, it2);
+  if (!onStack)
+    memref::DeallocOp::create(b, loc, part);
+  g.erase();
+}
+
 struct DlcSplitReductionsPass : impl::DlcSplitReductionsBase<DlcSplitReductionsPass> {
   void runOnOperation() override {
     SmallVector<linalg::GenericOp> found;
     for (auto func : getOperation().getOps<func::FuncOp>())
       if (func->hasAttr(attrs::kKernel) && !func.isExternal())
         func.walk([&](linalg::GenericOp g) {
-          if (splittable(g))
+          if (splittable(g) || splittableRows(g))
             found.push_back(g);
         });
-    for (linalg::GenericOp g : found)
-      split(g);
+    for (linalg::GenericOp g : found) {
+      if (g.getNumParallelLoops() == 0)
+        split(g);
+      else
+        splitRows(g);
+    }
   }
 };
 

@@ -49,13 +49,64 @@ func.func @k_sum_dynamic(%x: memref<?x5xi32>, %y: memref<i32>) attributes {dlc.k
 
 // -----
 
+// A Softmax's row max over 1000 classes: per row 16 partials ([8, 16] on the stack),
+// rows of 62 x 16 into them, then the partials and the last 8 elements of each row.
+// CHECK-LABEL: func.func @k_rows
+// CHECK: %[[HEAD:.*]] = memref.subview %[[X:.*]][0, 0] [8, 992] [1, 1]
+// CHECK: %[[GRID:.*]] = memref.expand_shape %[[HEAD]] {{\[}}[0], [1, 2]] output_shape [8, 62, 16]
+// CHECK: %[[P:.*]] = memref.alloca() : memref<8x16xf32>
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%[[P]] : memref<8x16xf32>)
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction", "parallel"]{{.*}} ins(%[[GRID]] : {{.*}}) outs(%[[P]] : memref<8x16xf32>)
+// CHECK: arith.maximumf
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]{{.*}} ins(%[[P]] : memref<8x16xf32>) outs(%[[OUT:.*]] : memref<8xf32>)
+// CHECK: %[[REST:.*]] = memref.subview %[[X]][0, 992] [8, 8] [1, 1]
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]{{.*}} ins(%[[REST]] : {{.*}}) outs(%[[OUT]] : memref<8xf32>)
+// CHECK-NOT: linalg.generic
+#r = affine_map<(a, b) -> (a, b)>
+#ro = affine_map<(a, b) -> (a)>
+func.func @k_rows(%x: memref<8x1000xf32>, %y: memref<8xf32>) attributes {dlc.kernel} {
+  linalg.generic {indexing_maps = [#r, #ro], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<8x1000xf32>) outs(%y : memref<8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.maximumf %in, %out : f32
+    linalg.yield %0 : f32
+  }
+  return
+}
+
+// -----
+
+// A global average pool's sums over 16x16 maps of a symbolic batch: the map's two
+// dims collapse into rows of 256, the partials [?, 8, 16] on the heap.
+// CHECK-LABEL: func.func @k_pool
+// CHECK: memref.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : memref<?x8x16x16xf32> into memref<?x8x256xf32>
+// CHECK: %[[P:.*]] = memref.alloc(%{{.*}}) : memref<?x8x16xf32>
+// CHECK: iterator_types = ["parallel", "parallel", "reduction", "parallel"]
+// CHECK: iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: memref.dealloc %[[P]]
+#p = affine_map<(n, c, h, w) -> (n, c, h, w)>
+#po = affine_map<(n, c, h, w) -> (n, c)>
+func.func @k_pool(%x: memref<?x8x16x16xf32>, %y: memref<?x8xf32>) attributes {dlc.kernel} {
+  linalg.generic {indexing_maps = [#p, #po], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%x : memref<?x8x16x16xf32>) outs(%y : memref<?x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.addf %in, %out : f32
+    linalg.yield %0 : f32
+  }
+  return
+}
+
+// -----
+
 // Left alone: fewer than 256 elements; a body that is not a combiner (a sum of
-// squares); a row reduction (a parallel loop).
+// squares); rows of 100; a reduction over the first dim (a column reduction).
 // CHECK-LABEL: func.func @k_small
 // CHECK-NOT: memref.alloca
 // CHECK-LABEL: func.func @k_squares
 // CHECK-NOT: memref.alloca
-// CHECK-LABEL: func.func @k_rows
+// CHECK-LABEL: func.func @k_short_rows
+// CHECK-NOT: memref.alloca
+// CHECK-LABEL: func.func @k_columns
 // CHECK-NOT: memref.alloca
 #v = affine_map<(a) -> (a)>
 #o = affine_map<(a) -> ()>
@@ -80,9 +131,19 @@ func.func @k_squares(%x: memref<1000xf32>, %y: memref<f32>) attributes {dlc.kern
 }
 #r = affine_map<(a, b) -> (a, b)>
 #ro = affine_map<(a, b) -> (a)>
-func.func @k_rows(%x: memref<8x1000xf32>, %y: memref<8xf32>) attributes {dlc.kernel} {
+#rc = affine_map<(a, b) -> (b, a)>
+func.func @k_short_rows(%x: memref<8x100xf32>, %y: memref<8xf32>) attributes {dlc.kernel} {
   linalg.generic {indexing_maps = [#r, #ro], iterator_types = ["parallel", "reduction"]}
-      ins(%x : memref<8x1000xf32>) outs(%y : memref<8xf32>) {
+      ins(%x : memref<8x100xf32>) outs(%y : memref<8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.maximumf %in, %out : f32
+    linalg.yield %0 : f32
+  }
+  return
+}
+func.func @k_columns(%x: memref<1000x8xf32>, %y: memref<8xf32>) attributes {dlc.kernel} {
+  linalg.generic {indexing_maps = [#rc, #ro], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<1000x8xf32>) outs(%y : memref<8xf32>) {
   ^bb0(%in: f32, %out: f32):
     %0 = arith.maximumf %in, %out : f32
     linalg.yield %0 : f32
