@@ -415,8 +415,16 @@ FailureOr<Value> nonOverlappingConvTranspose(NodeImporter &n, Value x, Value w,
     return n.error() << "the weight's first dim must equal the input channels, which the "
                         "group count divides",
            failure();
-  for (int64_t kd : g.kernel)
+  // Kernel and channel products bounded (a fuzzed model may hold any kernel size).
+  constexpr int64_t kMaxChannels = int64_t(1) << 31;
+  for (int64_t kd : g.kernel) {
     taps *= kd;
+    if (taps > kMaxChannels)
+      return n.error() << "ConvTranspose kernel of more than 2^31 elements", failure();
+  }
+  if (mg > kMaxChannels / taps || group > kMaxChannels / (mg * taps))
+    return n.error() << "ConvTranspose output channels times kernel elements exceed 2^31",
+           failure();
   // [C, M/g, K...] as [g, C/g, M/g, K...] -> [g, M/g, K..., C/g] -> [M * P, C/g, 1...].
   std::vector<int64_t> split{group, c / group, mg}, perm{0, 2},
       merged{group * mg * taps, c / group};
@@ -506,7 +514,9 @@ LogicalResult importConvTranspose(NodeImporter &n) {
   FailureOr<ConvTransposeGeometry> g = convTransposeGeometry(n, x, w);
   if (failed(g))
     return failure();
-  if (g->kernel == g->strides && llvm::all_of(g->dil, [](int64_t d) { return d == 1; }))
+  std::optional<int64_t> perGroup = constDim(n.shapeOf(w)[1]); // static (geometry)
+  if (g->kernel == g->strides && llvm::all_of(g->dil, [](int64_t d) { return d == 1; }) &&
+      perGroup && *perGroup >= 1)
     return n.result(nonOverlappingConvTranspose(n, x, w, *g, n.attrInt("group", 1)));
   FailureOr<Value> zeros = insertStrideZeros(n, x, *g);
   if (failed(zeros))

@@ -107,6 +107,9 @@ CASES = [
      "MaxPool with a 2-D kernel and auto_pad SAME_UPPER on a rank-2 input"),
     ("window_zero_stride", "DLC compile conv_zero_stride.onnx", ["conv", "strides"],
      "Conv with strides [0, 1]"),
+    ("convtranspose_channels_overflow", "DLC compile convtranspose_huge_channels.onnx",
+     ["convtranspose", "exceed 2^31"],
+     "ConvTranspose (kernel = stride) whose output channels times kernel exceed 2^31"),
     # Compile-time constants that would be materialized element by element.
     ("onehot_huge_depth", "DLC compile onehot_huge.onnx", ["onehot", "depth", "range"],
      "OneHot of constant depth 2^40"),
@@ -300,6 +303,9 @@ def model_files(rng):
             [helper.make_node("Conv", ["x", "w"], ["y"], strides=[0, 1])],
             [value("x", [1, 1, 4, 4])], [value("y", None)],
             [numpy_helper.from_array(np.ones((1, 1, 2, 2), np.float32), "w")]),
+        "convtranspose_huge_channels.onnx": model(
+            [helper.make_node("ConvTranspose", ["x", "w"], ["y"], strides=[4, 4])],
+            [value("x", [1, 2, 4, 4]), value("w", [2, 1 << 30, 4, 4])], [value("y", None)]),
         "onehot_huge.onnx": model(
             [helper.make_node("OneHot", ["i", "d", "v"], ["y"])], [value("i", [2], TensorProto.INT64)],
             [value("y", None)], [numpy_helper.from_array(np.array(1 << 40, np.int64), "d"),
