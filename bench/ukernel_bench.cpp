@@ -1,8 +1,9 @@
 //===- ukernel_bench.cpp - CPU micro-kernels against the FMA peak ---------===//
 //
 // Measures the machine's FMA peak (independent vector FMA chains, 1 thread and all
-// threads) and dlc_uk_contract_f32 on a 1024^3 MatMul and on the convolutions of a
-// ResNet, as GFLOP/s and % of that peak, best of N runs.
+// threads) and dlc_uk_contract_f32 on a 1024^3 MatMul, the convolutions of a ResNet,
+// a small ResNet and a UNet, and depthwise convolutions (PP-OCR's, MobileNet's,
+// EfficientNet's), as GFLOP/s and % of that peak, best of N runs.
 //
 //   build/bin/dlc-ukernel-bench [--threads T] [--repeat N] [--filter SUBSTRING]
 //
