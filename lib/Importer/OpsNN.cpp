@@ -320,36 +320,51 @@ FailureOr<Value> insertStrideZeros(NodeImporter &n, Value x, const ConvTranspose
   return cur;
 }
 
-/// Step 2 of ConvTranspose: pad by the kernel's reach minus the pads (negative: crop).
-FailureOr<Value> padToReach(NodeImporter &n, Value cur, const ConvTransposeGeometry &g) {
-  Type t = n.elementType(cur);
-  int64_t rank = g.rank, s = g.spatial;
-  std::vector<int64_t> padAll(2 * rank, 0), begins(s), ends(s);
+/// `v` grown along each spatial dim i by begins[i] zeros at the start and ends[i] at
+/// the end, a negative count cropping instead.
+FailureOr<Value> padOrCrop(NodeImporter &n, Value v, ArrayRef<int64_t> begins,
+                           ArrayRef<int64_t> ends) {
+  int64_t s = begins.size(), rank = s + 2;
+  std::vector<int64_t> padAll(2 * rank, 0);
+  bool pad = false;
   for (int64_t i = 0; i < s; ++i) {
-    int64_t reach = g.dil[i] * (g.kernel[i] - 1);
-    begins[i] = reach - g.pads[i];
-    ends[i] = reach - g.pads[i + s] + g.outPad[i];
     padAll[i + 2] = std::max<int64_t>(begins[i], 0);
     padAll[rank + i + 2] = std::max<int64_t>(ends[i], 0);
+    pad |= begins[i] > 0 || ends[i] > 0;
   }
-  auto padded =
-      n.build1("dlc.pad", t, {cur},
-               {n.named("pads", n.i64s(padAll)), n.named("mode", n.b.getStringAttr("constant")),
-                n.named("value", n.b.getF64FloatAttr(0))});
-  if (failed(padded))
-    return failure();
-  Value v = *padded;
+  if (pad) {
+    auto padded =
+        n.build1("dlc.pad", n.elementType(v), {v},
+                 {n.named("pads", n.i64s(padAll)), n.named("mode", n.b.getStringAttr("constant")),
+                  n.named("value", n.b.getF64FloatAttr(0))});
+    if (failed(padded))
+      return failure();
+    v = *padded;
+  }
   for (int64_t i = 0; i < s; ++i) {
     if (begins[i] >= 0 && ends[i] >= 0)
       continue;
     AffineExpr len = n.shapeOf(v)[i + 2];
-    auto cropped = n.sliceTo(v, i + 2, getAffineConstantExpr(std::max<int64_t>(-begins[i], 0), n.ctx()),
-                             ends[i] < 0 ? len + ends[i] : len);
+    auto cropped =
+        n.sliceTo(v, i + 2, getAffineConstantExpr(std::max<int64_t>(-begins[i], 0), n.ctx()),
+                  ends[i] < 0 ? len + ends[i] : len);
     if (failed(cropped))
       return failure();
     v = *cropped;
   }
   return v;
+}
+
+/// Step 2 of ConvTranspose: pad by the kernel's reach minus the pads (negative: crop).
+FailureOr<Value> padToReach(NodeImporter &n, Value cur, const ConvTransposeGeometry &g) {
+  int64_t s = g.spatial;
+  std::vector<int64_t> begins(s), ends(s);
+  for (int64_t i = 0; i < s; ++i) {
+    int64_t reach = g.dil[i] * (g.kernel[i] - 1);
+    begins[i] = reach - g.pads[i];
+    ends[i] = reach - g.pads[i + s] + g.outPad[i];
+  }
+  return padOrCrop(n, cur, begins, ends);
 }
 
 /// Step 3 of ConvTranspose: the weight [C, M, K...] as [M, C, K...], flipped spatially.
@@ -465,36 +480,15 @@ FailureOr<Value> nonOverlappingConvTranspose(NodeImporter &n, Value x, Value w,
     return failure();
   // The full output is S * K + output_padding long; pads crop it (negative ones,
   // from output_shape, pad it).
-  std::vector<int64_t> padAll(2 * g.rank, 0), front(s), back(s);
-  bool pad = false;
+  std::vector<int64_t> front(s), back(s);
   for (int64_t i = 0; i < s; ++i) {
     front[i] = -g.pads[i];
     back[i] = g.outPad[i] - g.pads[i + s];
-    padAll[i + 2] = std::max<int64_t>(front[i], 0);
-    padAll[g.rank + i + 2] = std::max<int64_t>(back[i], 0);
-    pad |= front[i] > 0 || back[i] > 0;
   }
-  Value v = *out;
-  if (pad) {
-    auto padded =
-        n.build1("dlc.pad", t, {v},
-                 {n.named("pads", n.i64s(padAll)), n.named("mode", n.b.getStringAttr("constant")),
-                  n.named("value", n.b.getF64FloatAttr(0))});
-    if (failed(padded))
-      return failure();
-    v = *padded;
-  }
-  for (int64_t i = 0; i < s; ++i) {
-    if (front[i] >= 0 && back[i] >= 0)
-      continue;
-    AffineExpr len = n.shapeOf(v)[i + 2];
-    auto cropped =
-        n.sliceTo(v, i + 2, getAffineConstantExpr(std::max<int64_t>(-front[i], 0), n.ctx()),
-                  back[i] < 0 ? len + back[i] : len);
-    if (failed(cropped))
-      return failure();
-    v = *cropped;
-  }
+  auto cropped = padOrCrop(n, *out, front, back);
+  if (failed(cropped))
+    return failure();
+  Value v = *cropped;
   if (Value b = n.input(2)) {
     std::vector<int64_t> bshape(s + 1, 1);
     bshape[0] = group * mg;
