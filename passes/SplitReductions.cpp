@@ -72,6 +72,15 @@ bool splittable(linalg::GenericOp g) {
   return elements >= kMinElements;
 }
 
+/// The input's dims as its `parallel` leading dims, one each, then the rest as one.
+SmallVector<ReassociationIndices> rowGroups(int64_t parallel, int64_t loops) {
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t l = 0; l < parallel; ++l)
+    groups.push_back({l});
+  groups.push_back(llvm::to_vector(llvm::seq<int64_t>(parallel, loops)));
+  return groups;
+}
+
 /// A row reduction this pass splits: over buffers, one input read in loop order,
 /// parallel loops then reduction loops, the output indexed by the parallel loops in
 /// order, the reduced dims contiguous in the input, a combiner body, and rows of a
@@ -101,11 +110,8 @@ bool splittableRows(linalg::GenericOp g) {
       return false;
     row *= in.getDimSize(l);
   }
-  SmallVector<ReassociationIndices> groups;
-  for (int64_t l = 0; l < parallel; ++l)
-    groups.push_back({l});
-  groups.push_back(llvm::to_vector(llvm::seq<int64_t>(parallel, loops)));
-  return row >= kMinElements && memref::CollapseShapeOp::isGuaranteedCollapsible(in, groups);
+  return row >= kMinElements &&
+         memref::CollapseShapeOp::isGuaranteedCollapsible(in, rowGroups(parallel, loops));
 }
 
 /// A generic over `ins` into `out` with `maps` and `iters` whose body is `g`'s.
@@ -117,10 +123,39 @@ void cloneBody(OpBuilder &b, linalg::GenericOp g, Value in, Value out, ArrayRef<
   g.getRegion().cloneInto(&r.getRegion(), map);
 }
 
+/// Over `parallel` leading (row) dims: `part` ([P..., kLanes]) filled with the
+/// combiner's neutral element, the rows of `grid` ([P..., rows, kLanes]) reduced into
+/// it lane by lane, then the lanes and `rest()` ([P..., r]; a null value: none) into
+/// `out` ([P...]).
+void reduceThroughPartials(OpBuilder &b, linalg::GenericOp g, int64_t parallel, Value grid,
+                           Value part, llvm::function_ref<Value()> rest, Value out) {
+  Location loc = g.getLoc();
+  MLIRContext *ctx = g.getContext();
+  auto neutral = cast<TypedAttr>(*arith::getNeutralElement(combiner(g)));
+  Value init = arith::ConstantOp::create(b, loc, neutral);
+  linalg::FillOp::create(b, loc, ValueRange{init}, ValueRange{part});
+  using IT = utils::IteratorType;
+  SmallVector<AffineExpr> rowDims;
+  for (int64_t l = 0; l < parallel; ++l)
+    rowDims.push_back(getAffineDimExpr(l, ctx));
+  auto all = [&](int64_t n) { return AffineMap::getMultiDimIdentityMap(n, ctx); };
+  SmallVector<AffineExpr> lane(rowDims);
+  lane.push_back(getAffineDimExpr(parallel + 1, ctx));
+  SmallVector<IT> rowsThenLanes(parallel, IT::parallel);
+  rowsThenLanes.append({IT::reduction, IT::parallel});
+  cloneBody(b, g, grid, part, {all(parallel + 2), AffineMap::get(parallel + 2, 0, lane, ctx)},
+            rowsThenLanes);
+  SmallVector<IT> reduceLast(parallel, IT::parallel);
+  reduceLast.push_back(IT::reduction);
+  AffineMap row = AffineMap::get(parallel + 1, 0, rowDims, ctx);
+  cloneBody(b, g, part, out, {all(parallel + 1), row}, reduceLast);
+  if (Value r = rest())
+    cloneBody(b, g, r, out, {all(parallel + 1), row}, reduceLast);
+}
+
 void split(linalg::GenericOp g) {
   OpBuilder b(g);
   Location loc = g.getLoc();
-  MLIRContext *ctx = g.getContext();
   Value in = g.getDpsInputOperand(0)->get(), out = g.getDpsInitOperand(0)->get();
   auto inType = cast<MemRefType>(in.getType());
   Type et = inType.getElementType();
@@ -147,27 +182,14 @@ void split(linalg::GenericOp g) {
       b, loc, gridType, flat, OpFoldResult(b.getIndexAttr(0)),
       ArrayRef<OpFoldResult>{rows, b.getIndexAttr(kLanes)},
       ArrayRef<OpFoldResult>{b.getIndexAttr(kLanes), b.getIndexAttr(1)});
-  // The partials start at the combiner's neutral element.
-  Operation *comb = combiner(g);
-  auto neutral = cast<TypedAttr>(*arith::getNeutralElement(comb));
-  auto partType = MemRefType::get({kLanes}, et);
   Value part;
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&g->getParentOfType<func::FuncOp>().getBody().front());
-    part = memref::AllocaOp::create(b, loc, partType);
+    part = memref::AllocaOp::create(b, loc, MemRefType::get({kLanes}, et));
   }
-  Value init = arith::ConstantOp::create(b, loc, neutral);
-  linalg::FillOp::create(b, loc, ValueRange{init}, ValueRange{part});
-  auto d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx);
-  using IT = utils::IteratorType;
-  cloneBody(b, g, grid, part,
-            {AffineMap::get(2, 0, {d0, d1}, ctx), AffineMap::get(2, 0, {d1}, ctx)},
-            {IT::reduction, IT::parallel});
-  // The lanes, then the elements past the last full row, into the result.
-  AffineMap all1 = AffineMap::get(1, 0, {d0}, ctx), none1 = AffineMap::get(1, 0, {}, ctx);
-  cloneBody(b, g, part, out, {all1, none1}, {IT::reduction});
-  cloneBody(b, g, strided1(full, rest), out, {all1, none1}, {IT::reduction});
+  reduceThroughPartials(
+      b, g, /*parallel=*/0, grid, part, [&] { return strided1(full, rest); }, out);
   g.erase();
 }
 
@@ -177,18 +199,13 @@ void split(linalg::GenericOp g) {
 void splitRows(linalg::GenericOp g) {
   OpBuilder b(g);
   Location loc = g.getLoc();
-  MLIRContext *ctx = g.getContext();
   Value in = g.getDpsInputOperand(0)->get(), out = g.getDpsInitOperand(0)->get();
   auto inType = cast<MemRefType>(in.getType());
   Type et = inType.getElementType();
   int64_t parallel = g.getNumParallelLoops(), loops = g.getNumLoops();
-  SmallVector<ReassociationIndices> groups;
-  for (int64_t l = 0; l < parallel; ++l)
-    groups.push_back({l});
-  groups.push_back(llvm::to_vector(llvm::seq<int64_t>(parallel, loops)));
   Value flat = in;
   if (loops - parallel > 1)
-    flat = memref::CollapseShapeOp::create(b, loc, in, groups);
+    flat = memref::CollapseShapeOp::create(b, loc, in, rowGroups(parallel, loops));
   auto flatType = cast<MemRefType>(flat.getType());
   int64_t row = flatType.getDimSize(parallel), rows = row / kLanes, full = rows * kLanes,
           rest = row - full;
@@ -235,27 +252,8 @@ void splitRows(linalg::GenericOp g) {
   bool onStack = partElements >= 0 && partElements <= 4096;
   Value part = onStack ? memref::AllocaOp::create(b, loc, partType).getResult()
                        : memref::AllocOp::create(b, loc, partType, pDynamic).getResult();
-  Operation *comb = combiner(g);
-  auto neutral = cast<TypedAttr>(*arith::getNeutralElement(comb));
-  Value init = arith::ConstantOp::create(b, loc, neutral);
-  linalg::FillOp::create(b, loc, ValueRange{init}, ValueRange{part});
-  using IT = utils::IteratorType;
-  SmallVector<AffineExpr> pDims;
-  for (int64_t l = 0; l < parallel; ++l)
-    pDims.push_back(getAffineDimExpr(l, ctx));
-  auto dims = [&](int64_t n) { return AffineMap::getMultiDimIdentityMap(n, ctx); };
-  SmallVector<AffineExpr> partOut(pDims);
-  partOut.push_back(getAffineDimExpr(parallel + 1, ctx));
-  SmallVector<IT> it1(parallel, IT::parallel);
-  it1.append({IT::reduction, IT::parallel});
-  cloneBody(b, g, grid, part, {dims(parallel + 2), AffineMap::get(parallel + 2, 0, partOut, ctx)},
-            it1);
-  SmallVector<IT> it2(parallel, IT::parallel);
-  it2.push_back(IT::reduction);
-  AffineMap rowOut = AffineMap::get(parallel + 1, 0, pDims, ctx);
-  cloneBody(b, g, part, out, {dims(parallel + 1), rowOut}, it2);
-  if (rest)
-    cloneBody(b, g, view(full, rest), out, {dims(parallel + 1), rowOut}, it2);
+  reduceThroughPartials(
+      b, g, parallel, grid, part, [&] { return rest ? view(full, rest) : Value(); }, out);
   if (!onStack)
     memref::DeallocOp::create(b, loc, part);
   g.erase();

@@ -117,6 +117,23 @@ thread_local Scratch packA_, packB_;
 constexpr int64_t ceilDiv(int64_t x, int64_t d) { return (x + d - 1) / d; }
 constexpr int64_t roundUp(int64_t x, int64_t d) { return ceilDiv(x, d) * d; }
 
+/// Whether DLC_UK_TRACE asks for one line per micro-kernel call on stderr.
+bool traceCalls() {
+  static const bool trace = std::getenv("DLC_UK_TRACE") != nullptr;
+  return trace;
+}
+
+/// Runs tasks 0..tasks-1: on the launch's pool when `threads` and there are several,
+/// else on this thread.
+template <class Task> void runTasks(int64_t tasks, bool threads, const Task &task) {
+  if (threads && tlsPool && tasks > 1) {
+    tlsPool->parallelFor(tasks, task);
+    return;
+  }
+  for (int64_t t = 0; t < tasks; ++t)
+    task(t);
+}
+
 /// Length of the run starting at `i` (< end) over which both offset tables step by 1.
 DLC_INLINE int64_t runLength(const int64_t *x, const int64_t *y, int64_t i, int64_t end) {
   int64_t len = 1;
@@ -1323,11 +1340,11 @@ const Word *channelWeightsOnce(PackCache &cache, const Problem &p, const std::ve
 //===----------------------------------------------------------------------===//
 // i32 contractions of 8-bit data with AVX-512 VNNI (MatMulInteger, ConvInteger after
 // their operands were widened and their zero points subtracted). A weight whose values
-// all fit int8 is packed once as int8 with each row's (or column's) sum over K; the
-// other operand, if its values at this call span at most 255, is shifted by -min into
-// uint8: sum (x + s) w = sum x w + s * sum w, so the result is the VNNI dot product
-// minus s times the weight's sum, exact in wrapping i32 arithmetic. Each
-// vpdpbusd multiply-adds 4 byte pairs into each of 16 i32 lanes.
+// span at most 255 is packed once as int8 v = w - c with each row's (or column's) sum
+// over K; the other operand, if its values at this call span at most 255 too, is
+// shifted into uint8 u = x + s, and sum x w = sum u v + c * sum u - s * sum w, exact in
+// wrapping i32 arithmetic. Each vpdpbusd multiply-adds 4 byte pairs into each of 16 i32
+// lanes.
 //===----------------------------------------------------------------------===//
 #define DLC_VNNI __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx512vnni,avx2,fma")))
 
@@ -1613,16 +1630,11 @@ bool vnniContract(Problem &p, bool weightA) {
     }
   };
   double flops = 2.0 * batches * p.m * p.n * p.k;
-  static const bool trace = std::getenv("DLC_UK_TRACE") != nullptr;
-  if (trace)
+  if (traceCalls())
     std::fprintf(stderr, "dlc-uk: vnni m=%lld n=%lld k=%lld batches=%lld shift=%d tasks=%lld\n",
                  (long long)p.m, (long long)p.n, (long long)p.k, (long long)batches, shift,
                  (long long)tasks);
-  if (tlsPool && flops > kMinThreadFlops && tasks > 1)
-    tlsPool->parallelFor(tasks, task);
-  else
-    for (int64_t t = 0; t < tasks; ++t)
-      task(t);
+  runTasks(tasks, flops > kMinThreadFlops, task);
   return true;
 }
 #endif
@@ -1636,6 +1648,52 @@ void *lookup(const char *name) {
 }
 
 namespace {
+#ifdef DLC_UK_X86
+/// Fills Path::Plane's fields of `p` when the contraction is a depthwise Conv over maps
+/// 8 or more columns wide: no rows of weights (M), a 3x3, 5x5 or 7x7 window (K) read
+/// undilated, stride 1 or 2, rows of C contiguous; each plane is a batch index x an
+/// image (N loops outside the map). Narrower maps take the channels path, whose
+/// vectors run across channels instead of along a row.
+bool planeProblem(Problem &p, const std::vector<Loop> &nLoops, const std::vector<Loop> &kLoops,
+                  const std::vector<Loop> &bLoops, const std::vector<Loop> &mLoops) {
+  if (!mLoops.empty() || kLoops.size() != 2 || nLoops.size() < 2)
+    return false;
+  const Loop &kh = kLoops[0], &kw = kLoops[1];
+  const Loop &oh = nLoops[nLoops.size() - 2], &ow = nLoops.back();
+  int64_t K = kh.n, S = ow.b;
+  if (!((K == 3 || K == 5 || K == 7) && kw.n == K && kw.b == 1 && (S == 1 || S == 2) &&
+        oh.b == S * kh.b && ow.c == 1 && oh.c >= ow.n && ow.n >= 8))
+    return false;
+  thread_local std::vector<Loop> outer;
+  thread_local std::vector<int64_t> oB, oC;
+  outer.assign(nLoops.begin(), nLoops.end() - 2);
+  offsets(outer, &Loop::b, oB);
+  offsets(outer, &Loop::c, oC);
+  offsets(bLoops, &Loop::a, p.bA);
+  offsets(bLoops, &Loop::b, p.bB);
+  offsets(bLoops, &Loop::c, p.bC);
+  size_t planes = p.bA.size() * oB.size();
+  p.plA.resize(planes);
+  p.plB.resize(planes);
+  p.plC.resize(planes);
+  for (size_t bi = 0, i = 0; bi < p.bA.size(); ++bi)
+    for (size_t o = 0; o < oB.size(); ++o, ++i) {
+      p.plA[i] = p.bA[bi];
+      p.plB[i] = p.bB[bi] + oB[o];
+      p.plC[i] = p.bC[bi] + oC[o];
+    }
+  p.plK = K;
+  p.plS = S;
+  p.plOh = oh.n;
+  p.plOw = ow.n;
+  p.plRowB = kh.b;
+  p.plRowC = oh.c;
+  p.plAkh = kh.a;
+  p.plAkw = kw.a;
+  return true;
+}
+#endif
+
 void contract(const int64_t *d, bool i32) {
   int64_t loops = d[0] & 0xff;
   bool weightA = (d[0] >> 8) & 1, weightB = (d[0] >> 9) & 1;
@@ -1694,65 +1752,22 @@ void contract(const int64_t *d, bool i32) {
     std::swap(weightA, weightB);
   }
 #ifdef DLC_UK_X86
-  // A depthwise Conv over maps 8 or more columns wide (no rows of weights; a 3x3, 5x5
-  // or 7x7 window, undilated, stride 1 or 2; rows of C contiguous): Path::Plane, each
-  // plane (batch index x image) in row chunks. Narrower maps take the channels path
-  // below, whose vectors run across channels instead of along a row.
-  if (!i32 && isa == &kAvx512Isa && mLoops.empty() && kLoops.size() == 2 && nLoops.size() >= 2) {
-    const Loop &kh = kLoops[0], &kw = kLoops[1];
-    const Loop &oh = nLoops[nLoops.size() - 2], &ow = nLoops.back();
-    int64_t K = kh.n, S = ow.b;
-    if ((K == 3 || K == 5 || K == 7) && kw.n == K && kw.b == 1 && (S == 1 || S == 2) &&
-        oh.b == S * kh.b && ow.c == 1 && oh.c >= ow.n && ow.n >= 8) {
-      thread_local std::vector<Loop> outer;
-      thread_local std::vector<int64_t> oB, oC;
-      outer.assign(nLoops.begin(), nLoops.end() - 2);
-      offsets(outer, &Loop::b, oB);
-      offsets(outer, &Loop::c, oC);
-      offsets(bLoops, &Loop::a, p.bA);
-      offsets(bLoops, &Loop::b, p.bB);
-      offsets(bLoops, &Loop::c, p.bC);
-      size_t planes = p.bA.size() * oB.size();
-      p.plA.resize(planes);
-      p.plB.resize(planes);
-      p.plC.resize(planes);
-      for (size_t bi = 0, i = 0; bi < p.bA.size(); ++bi)
-        for (size_t o = 0; o < oB.size(); ++o, ++i) {
-          p.plA[i] = p.bA[bi];
-          p.plB[i] = p.bB[bi] + oB[o];
-          p.plC[i] = p.bC[bi] + oC[o];
-        }
-      p.plK = K;
-      p.plS = S;
-      p.plOh = oh.n;
-      p.plOw = ow.n;
-      p.plRowB = kh.b;
-      p.plRowC = oh.c;
-      p.plAkh = kh.a;
-      p.plAkw = kw.a;
-      double flops = 2.0 * static_cast<double>(planes) * oh.n * ow.n * K * K;
-      bool threads = tlsPool && flops > kMinThreadFlops;
-      int64_t want = threads ? 2 * static_cast<int64_t>(tlsPool->size()) : 1;
-      int64_t chunks =
-          static_cast<int64_t>(planes) >= want
-              ? 1
-              : std::min(ceilDiv(want, static_cast<int64_t>(planes)), ceilDiv(oh.n, 4));
-      p.plRows = roundUp(ceilDiv(oh.n, chunks), 4);
-      p.plChunks = ceilDiv(oh.n, p.plRows);
-      int64_t tasks = static_cast<int64_t>(planes) * p.plChunks;
-      static const bool trace = std::getenv("DLC_UK_TRACE") != nullptr;
-      if (trace)
-        std::fprintf(stderr, "dlc-uk: plane %lldx%lld k=%lld s=%lld planes=%lld tasks=%lld\n",
-                     (long long)oh.n, (long long)ow.n, (long long)K, (long long)S,
-                     (long long)planes, (long long)tasks);
-      if (threads && tasks > 1) {
-        tlsPool->parallelFor(tasks, [&](int64_t t) { isa->task(p, Path::Plane, t); });
-        return;
-      }
-      for (int64_t t = 0; t < tasks; ++t)
-        isa->task(p, Path::Plane, t);
-      return;
-    }
+  // A depthwise Conv over maps 8 or more wide: Path::Plane (see planeProblem).
+  if (!i32 && isa == &kAvx512Isa && planeProblem(p, nLoops, kLoops, bLoops, mLoops)) {
+    double flops = 2.0 * static_cast<double>(p.plA.size()) * p.plOh * p.plOw * p.plK * p.plK;
+    bool threads = tlsPool && flops > kMinThreadFlops;
+    int64_t planes = static_cast<int64_t>(p.plA.size());
+    int64_t want = threads ? 2 * static_cast<int64_t>(tlsPool->size()) : 1;
+    int64_t chunks = planes >= want ? 1 : std::min(ceilDiv(want, planes), ceilDiv(p.plOh, 4));
+    p.plRows = roundUp(ceilDiv(p.plOh, chunks), 4);
+    p.plChunks = ceilDiv(p.plOh, p.plRows);
+    int64_t tasks = planes * p.plChunks;
+    if (traceCalls())
+      std::fprintf(stderr, "dlc-uk: plane %lldx%lld k=%lld s=%lld planes=%lld tasks=%lld\n",
+                   (long long)p.plOh, (long long)p.plOw, (long long)p.plK, (long long)p.plS,
+                   (long long)planes, (long long)tasks);
+    runTasks(tasks, threads, [&](int64_t t) { isa->task(p, Path::Plane, t); });
+    return;
   }
 #endif
   // A depthwise Conv (one row per batch index, a small window, batch loops reaching A,
@@ -1865,19 +1880,13 @@ void contract(const int64_t *d, bool i32) {
   p.mBlocks = ceilDiv(p.m, p.mBlock);
   int64_t tasks =
       path == Path::Channels ? ceilDiv(batches, kChannels) : batches * p.mBlocks * p.nBlocks;
-  static const bool trace = std::getenv("DLC_UK_TRACE") != nullptr;
-  if (trace)
+  if (traceCalls())
     std::fprintf(stderr, "dlc-uk: m=%lld n=%lld k=%lld batches=%lld path=%d tasks=%lld%s%s\n",
                  (long long)p.m, (long long)p.n, (long long)p.k, (long long)batches, int(path),
                  (long long)tasks, p.packedA.empty() ? "" : " packedA",
                  p.packedB.empty() ? "" : " packedB");
   TaskFn task = i32 ? isa->taskI32 : isa->task;
-  if (threads && tasks > 1) {
-    tlsPool->parallelFor(tasks, [&](int64_t t) { task(p, path, t); });
-    return;
-  }
-  for (int64_t t = 0; t < tasks; ++t)
-    task(p, path, t);
+  runTasks(tasks, threads, [&](int64_t t) { task(p, path, t); });
 }
 } // namespace
 
