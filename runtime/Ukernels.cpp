@@ -1474,14 +1474,15 @@ DLC_VNNI void vnniTile(int64_t k4, const uint8_t *a, const uint8_t *b, int32_t *
   }
 }
 
-/// The weight side packed once per model: [0] 1 if its values span at most 255, [1]
+/// The weight side packed once per model, keyed by its address and `layout` (its loops'
+/// extents and strides, as for packedWeight): [0] 1 if its values span at most 255, [1]
 /// the constant c subtracted to make them int8, then the sums over K of its count
 /// indices (before subtracting c), then its panels.
-const Word *vnniWeight(PackCache &cache, const Side &side, int64_t k) {
-  thread_local std::vector<int64_t> key;
-  key.assign({-2, reinterpret_cast<int64_t>(side.base), side.count, k, side.panel});
-  key.insert(key.end(), side.idx, side.idx + side.count);
-  key.insert(key.end(), side.kOff, side.kOff + k);
+const Word *vnniWeight(PackCache &cache, const Side &side, int64_t k,
+                       const std::vector<int64_t> &layout) {
+  thread_local std::vector<int64_t> key; // reused: a lookup allocates nothing once warm
+  key.assign({-2, reinterpret_cast<int64_t>(side.base), side.panel});
+  key.insert(key.end(), layout.begin(), layout.end());
   int64_t panels = ceilDiv(side.count, side.panel), k4 = ceilDiv(k, 4);
   size_t words = 2 + side.count + panels * k4 * side.panel;
   return cachedBuffer(cache, key, words, [&](Word *dst) {
@@ -1521,7 +1522,7 @@ int64_t tableMax(const std::vector<int64_t> &t) { return *std::max_element(t.beg
 /// false (nothing written) when its values or the other side's span more than 255.
 /// With u = x + s (uint8) and v = w - c (int8):
 ///   sum x w = sum u v + c * sum u - s * sum w.
-bool vnniContract(Problem &p, bool weightA) {
+bool vnniContract(Problem &p, bool weightA, const std::vector<int64_t> &layout) {
   if (p.k < 4 || p.k > 65536 || !tlsCache)
     return false;
   int64_t batches = static_cast<int64_t>(p.bA.size());
@@ -1548,7 +1549,7 @@ bool vnniContract(Problem &p, bool weightA) {
     }
     Side w = weightA ? Side{p.a + p.bA[bi], p.mA.data(), p.kA.data(), p.m, kVnniMR}
                      : Side{p.b + p.bB[bi], p.nB.data(), p.kB.data(), p.n, kVnniNR};
-    const Word *packed = vnniWeight(*tlsCache, w, p.k);
+    const Word *packed = vnniWeight(*tlsCache, w, p.k, layout);
     if (!packed || packed[0] != 1)
       return false;
     weights[bi] = packed;
@@ -1820,11 +1821,22 @@ void contract(const int64_t *d, bool i32) {
   p.chanW = path == Path::Channels && weightA && tlsCache
                 ? channelWeightsOnce(*tlsCache, p, bLoops, kLoops)
                 : nullptr;
+  // A weight's key in the pack cache: the extents and its side's loops (extent,
+  // stride). Runs on this thread only (it names the thread_local loop tables).
+  thread_local std::vector<int64_t> layout;
+  auto weightLayout = [&](bool sideA) {
+    layout.assign({p.m, p.n, p.k});
+    for (const std::vector<Loop> *g : {sideA ? &mLoops : &nLoops, &kLoops})
+      for (const Loop &l : *g)
+        layout.insert(layout.end(), {l.n, sideA ? l.a : l.b});
+  };
 #ifdef DLC_UK_X86
   // 8-bit data in i32 with one weight side: VNNI, where the values fit.
-  if (i32 && path == Path::Packed && weightA != weightB && vnniAvailable() &&
-      vnniContract(p, weightA))
-    return;
+  if (i32 && path == Path::Packed && weightA != weightB && vnniAvailable()) {
+    weightLayout(weightA);
+    if (vnniContract(p, weightA, layout))
+      return;
+  }
 #endif
   // Weights are packed whole once per model and reused by every call.
   p.packedA.clear();
@@ -1833,11 +1845,7 @@ void contract(const int64_t *d, bool i32) {
     for (bool sideA : {true, false}) {
       if (!(sideA ? weightA : weightB))
         continue;
-      thread_local std::vector<int64_t> layout;
-      layout.assign({p.m, p.n, p.k});
-      for (const std::vector<Loop> *g : {sideA ? &mLoops : &nLoops, &kLoops})
-        for (const Loop &l : *g)
-          layout.insert(layout.end(), {l.n, sideA ? l.a : l.b});
+      weightLayout(sideA);
       std::vector<const void *> &packed = sideA ? p.packedA : p.packedB;
       const std::vector<int64_t> &base = sideA ? p.bA : p.bB;
       for (size_t bi = 0; bi < base.size(); ++bi)
