@@ -12,6 +12,8 @@
 //   - a register-blocked micro-kernel accumulates an MR x NR tile in vector registers
 //     (AVX-512: 8 x 32 in 16 zmm; AVX2+FMA: 6 x 16 in 12 ymm; portable: 4 x 16) and adds
 //     it to C in place when the tile's rows are contiguous, through a scratch tile if not;
+//   - the operands are swapped where that pads far less (a Conv over a 7x7 map: its 49
+//     pixels as rows, in tiles of seven), C then through a contiguous temporary;
 //   - depthwise convolutions over maps 8 or more wide (3x3, 5x5, 7x7; stride 1 or 2) run
 //     per plane on AVX-512, four output rows at a time sharing their input rows' loads;
 //   - few rows (M < MR / 2) over contiguous columns (depthwise convolutions, GEMV) take
@@ -31,6 +33,7 @@
 #include "ThreadPool.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -70,6 +73,8 @@ constexpr int64_t kInPlaceRows = 32;
 /// all of B, 14 -> 21 us).
 constexpr double kMinThreadFlops = 1e6;
 constexpr double kThreadFlops = 1e7;
+/// The most elements of C a packed contraction writes through a contiguous temporary.
+constexpr double kContiguousCMax = 1 << 22;
 
 /// A 4-byte element as packing moves it: f32 and i32 alike, and allowed to alias
 /// either (the packed panels are read back as float or uint32_t).
@@ -175,10 +180,15 @@ DLC_AVX512 DLC_INLINE void avx512Tile(int64_t kc, const float *a, const LoadB &l
                                       float *const *rows) {
   __m512 c[MR][NV];
 #pragma GCC unroll 8
-  for (int i = 0; i < MR; ++i)
+  for (int i = 0; i < MR; ++i) {
+    // C's lines are read once, after all of K: fetched now, they arrive meanwhile
+    // (a Conv's output rows lie a whole plane apart, each line a miss).
+    _mm_prefetch(reinterpret_cast<const char *>(rows[i]), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char *>(rows[i] + 16 * NV - 1), _MM_HINT_T0);
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v)
       c[i][v] = _mm512_setzero_ps();
+  }
   for (int64_t k = 0; k < kc; ++k, a += MR) {
     __m512 bv[NV];
 #pragma GCC unroll 2
@@ -351,6 +361,14 @@ struct Avx512Rows4 : Avx512Copy {
     avx512Micro<MR, 2>(kc, a, b, rows);
   }
 };
+/// Rows in sevens, for a task whose rows 8 would pad far more (a Conv over a 7x7 or
+/// 14x7 map with its operands swapped: 49 pixels pad to 56 rows of 8).
+struct Avx512Rows7 : Avx512Copy {
+  static constexpr int64_t MR = 7, NR = 32;
+  DLC_AVX512 static void micro(int64_t kc, const float *a, const float *b, float *const *rows) {
+    avx512Micro<MR, 2>(kc, a, b, rows);
+  }
+};
 
 struct Avx2 {
   static constexpr bool kZmmCopies = false;
@@ -476,15 +494,33 @@ DLC_INLINE void packA(const Problem &p, const Word *A, int64_t k0, int64_t kc, i
   const int64_t *kA = p.kA.data() + k0;
   for (int64_t r0 = m0; r0 < m1; r0 += MR, dst += kc * MR) {
     int64_t mm = std::min(MR, m1 - r0);
-    for (int64_t i = 0; i < MR; ++i) {
+    for (int64_t i = 0; i < MR;) {
       if (i >= mm) {
         for (int64_t k = 0; k < kc; ++k)
           dst[k * MR + i] = 0;
+        ++i;
         continue;
+      }
+      // Rows that step by 1 or 2 through A (an activation's pixels, its operands
+      // swapped): one short vector copy per K index.
+      if constexpr (Isa::kZmmCopies) {
+        int64_t step, len = strideRun(p.mA.data() + r0, i, mm, step);
+        if (len >= 2 && (step == 1 || step == 2)) {
+          const Word *src = A + p.mA[r0 + i];
+          for (int64_t k = 0; k < kc; ++k) {
+            if (step == 1)
+              Isa::run1(dst + k * MR + i, src + kA[k], len);
+            else
+              Isa::run2(dst + k * MR + i, src + kA[k], len);
+          }
+          i += len;
+          continue;
+        }
       }
       const Word *row = A + p.mA[r0 + i];
       for (int64_t k = 0; k < kc; ++k)
         dst[k * MR + i] = row[kA[k]];
+      ++i;
     }
   }
 }
@@ -1087,6 +1123,9 @@ template <class Isa, class T> DLC_INLINE void runTask(const Problem &p, Path pat
         return gemmTask<Avx512Cols16, T>(p, bi, m0, m1, n0, n1);
       if (m1 - m0 <= Avx512Rows4::MR && p.packedA.empty())
         return gemmTask<Avx512Rows4, T>(p, bi, m0, m1, n0, n1);
+      // Seven rows a tile make about 6% fewer multiply-adds per B load than eight.
+      if (p.packedA.empty() && roundUp(m1 - m0, 7) * 17 < roundUp(m1 - m0, 8) * 16)
+        return gemmTask<Avx512Rows7, T>(p, bi, m0, m1, n0, n1);
     }
 #endif
     gemmTask<Isa, T>(p, bi, m0, m1, n0, n1);
@@ -1695,6 +1734,46 @@ bool planeProblem(Problem &p, const std::vector<Loop> &nLoops, const std::vector
 }
 #endif
 
+/// C through a contiguous temporary [batch][m][n], zeroed, added into C's own places
+/// afterwards: for a packed problem whose columns do not step through C by one (its
+/// operands swapped, see contract), so that every tile adds to its rows in place
+/// instead of through the scratch tile once per K slice.
+struct ContiguousC {
+  Word *c = nullptr;
+  std::vector<int64_t> mC, nC, bC; // C's own offset tables
+  std::vector<Word> temp;
+
+  void begin(Problem &p) {
+    c = p.c;
+    mC.swap(p.mC);
+    nC.swap(p.nC);
+    bC.swap(p.bC);
+    int64_t batches = static_cast<int64_t>(bC.size());
+    p.mC.resize(p.m);
+    p.nC.resize(p.n);
+    p.bC.resize(batches);
+    for (int64_t i = 0; i < p.m; ++i)
+      p.mC[i] = i * p.n;
+    for (int64_t j = 0; j < p.n; ++j)
+      p.nC[j] = j;
+    for (int64_t bi = 0; bi < batches; ++bi)
+      p.bC[bi] = bi * p.m * p.n;
+    temp.assign(static_cast<size_t>(batches * p.m * p.n), 0);
+    p.c = temp.data();
+  }
+
+  /// Adds the temporary into C (f32 or wrapping i32 adds).
+  template <class T> void finish(const Problem &p) const {
+    const T *src = reinterpret_cast<const T *>(temp.data());
+    for (size_t bi = 0; bi < bC.size(); ++bi)
+      for (int64_t i = 0; i < p.m; ++i, src += p.n) {
+        T *row = reinterpret_cast<T *>(c + bC[bi] + mC[i]);
+        for (int64_t j = 0; j < p.n; ++j)
+          row[nC[j]] += src[j];
+      }
+  }
+};
+
 void contract(const int64_t *d, bool i32) {
   int64_t loops = d[0] & 0xff;
   bool weightA = (d[0] >> 8) & 1, weightB = (d[0] >> 9) & 1;
@@ -1737,8 +1816,10 @@ void contract(const int64_t *d, bool i32) {
     swapOperands(p, mLoops, nLoops, kLoops, bLoops);
     std::swap(weightA, weightB);
   }
-  // Packed tiles pad M to MR and N to NR: with few columns and many rows, swapping
-  // the operands wastes far less (C is then written through the scratch tile).
+  // Packed tiles pad M to MR and N to NR: swapping the operands may waste far less (a
+  // Conv over a 7x7 map: its 49 pixels pad to 64 columns, or to 56 rows). Its columns
+  // then do not step through C by one; C goes through a contiguous temporary
+  // (ContiguousC), which costs a pass over C.
   const IsaTable *isa = activeIsa();
   auto extent = [](const std::vector<Loop> &g) {
     int64_t n = 1;
@@ -1746,11 +1827,22 @@ void contract(const int64_t *d, bool i32) {
       n *= l.n;
     return n;
   };
-  int64_t em = extent(mLoops), en = extent(nLoops);
-  if (roundUp(em, isa->mr) * roundUp(en, isa->nr) >
-      2 * roundUp(en, isa->mr) * roundUp(em, isa->nr)) {
-    swapOperands(p, mLoops, nLoops, kLoops, bLoops);
-    std::swap(weightA, weightB);
+  {
+    double em = static_cast<double>(extent(mLoops)), en = static_cast<double>(extent(nLoops));
+    double ek = static_cast<double>(extent(kLoops)), eb = static_cast<double>(extent(bLoops));
+    auto padded = [&](double rows, double cols) {
+      return std::ceil(rows / isa->mr) * isa->mr * std::ceil(cols / isa->nr) * isa->nr;
+    };
+    // In multiply-add lanes: a tile makes 16 a cycle, the pass over C about one element.
+    double keep = eb * ek * padded(em, en);
+    double swapped = eb * ek * padded(en, em);
+    bool viaTemporary = !unitC(mLoops) && eb * em * en <= kContiguousCMax;
+    if (viaTemporary)
+      swapped += 32 * eb * em * en;
+    if (viaTemporary ? swapped < 0.9 * keep : 2 * swapped < keep) {
+      swapOperands(p, mLoops, nLoops, kLoops, bLoops);
+      std::swap(weightA, weightB);
+    }
   }
 #ifdef DLC_UK_X86
   // A depthwise Conv over maps 8 or more wide: Path::Plane (see planeProblem).
@@ -1818,6 +1910,19 @@ void contract(const int64_t *d, bool i32) {
   Path path = isa->choose(p);
   if (channels && path == Path::Direct)
     path = Path::Channels;
+  thread_local ContiguousC contiguousC;
+  bool viaTemporary = path == Path::Packed && !unitC(nLoops) &&
+                      static_cast<double>(p.bA.size()) * p.m * p.n <= kContiguousCMax;
+  if (viaTemporary)
+    contiguousC.begin(p);
+  auto finishC = [&] {
+    if (!viaTemporary)
+      return;
+    if (i32)
+      contiguousC.finish<uint32_t>(p);
+    else
+      contiguousC.finish<float>(p);
+  };
   p.chanW = path == Path::Channels && weightA && tlsCache
                 ? channelWeightsOnce(*tlsCache, p, bLoops, kLoops)
                 : nullptr;
@@ -1835,7 +1940,7 @@ void contract(const int64_t *d, bool i32) {
   if (i32 && path == Path::Packed && weightA != weightB && vnniAvailable()) {
     weightLayout(weightA);
     if (vnniContract(p, weightA, layout))
-      return;
+      return finishC();
   }
 #endif
   // Weights are packed whole once per model and reused by every call.
@@ -1895,6 +2000,7 @@ void contract(const int64_t *d, bool i32) {
                  p.packedB.empty() ? "" : " packedB");
   TaskFn task = i32 ? isa->taskI32 : isa->task;
   runTasks(tasks, threads, [&](int64_t t) { task(p, path, t); });
+  finishC();
 }
 } // namespace
 

@@ -316,6 +316,55 @@ TEST_P(Ukernels, NarrowTilesOnSmallMaps) {
   }
 }
 
+TEST_P(Ukernels, SwappedOperandsOnSevenBySevenMaps) {
+  // Late ResNet Convs: 128 filters over a 7x7 map (49 columns would pad to 64; swapped,
+  // 49 rows pad to 56, or to 49 in tiles of seven rows), C then through a contiguous
+  // temporary. Stride 1 and 2 (the swapped activation packs rows stepping by 2), two
+  // images, weights packed once or not, one and two threads; then the same in i32.
+  ThreadPool pool(2);
+  for (auto [images, st] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {2, 2}}) {
+    int64_t f = 128, c = 128, kk = 3, oh = 7, ow = 7;
+    int64_t h = (oh - 1) * st + kk, w = (ow - 1) * st + kk;
+    std::vector<L> conv{{images, false, 0, c * h * w, f * oh * ow},
+                        {f, false, c * kk * kk, 0, oh * ow},
+                        {oh, false, 0, st * w, ow},
+                        {ow, false, 0, st, 1},
+                        {c, true, kk * kk, h * w, 0},
+                        {kk, true, kk, w, 0},
+                        {kk, true, 1, 1, 0}};
+    SCOPED_TRACE(std::to_string(images) + " images, stride " + std::to_string(st));
+    check(conv, nullptr, 1);
+    check(conv, &pool, 1);
+    check(conv);
+    check(conv, &pool);
+  }
+  int64_t f = 128, c = 128, kk = 3, oh = 7, ow = 7, h = 9, w = 9;
+  std::vector<L> conv{
+      {f, false, c * kk * kk, 0, oh * ow}, {oh, false, 0, w, ow}, {ow, false, 0, 1, 1},
+      {c, true, kk * kk, h * w, 0},        {kk, true, kk, w, 0},  {kk, true, 1, 1, 0}};
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int32_t> dist(-2000000000, 2000000000);
+  std::vector<int32_t> a(span(conv, &L::a)), b(span(conv, &L::b)), out(span(conv, &L::c));
+  for (auto *v : {&a, &b, &out})
+    for (int32_t &x : *v)
+      x = dist(rng);
+  std::vector<uint32_t> want(out.begin(), out.end());
+  for (int64_t o = 0; o < f; ++o)
+    for (int64_t y = 0; y < oh; ++y)
+      for (int64_t x = 0; x < ow; ++x)
+        for (int64_t i = 0; i < c; ++i)
+          for (int64_t dy = 0; dy < kk; ++dy)
+            for (int64_t dx = 0; dx < kk; ++dx)
+              want[o * oh * ow + y * ow + x] +=
+                  uint32_t(a[o * c * kk * kk + i * kk * kk + dy * kk + dx]) *
+                  uint32_t(b[i * h * w + (y + dy) * w + x + dx]);
+  std::vector<int64_t> d = descriptor(conv, a.data(), b.data(), out.data());
+  ukernels::LaunchScope scope(&pool, nullptr);
+  ukernels::contractI32(d.data());
+  for (size_t i = 0; i < want.size(); ++i)
+    ASSERT_EQ(uint32_t(out[i]), want[i]) << "element " << i;
+}
+
 TEST_P(Ukernels, FewWeightRowsReadActivationsInPlace) {
   // Weights packed once with at most 32 rows: the tiles read the input where it lies.
   // Output rows of 80 (column vectors crossing from one input row to the next), 20,
