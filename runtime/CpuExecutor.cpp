@@ -45,7 +45,13 @@ public:
   std::string target() const override { return "cpu"; }
   const std::vector<TensorInfo> &inputs() const override { return spec_.inputs; }
   const std::vector<TensorInfo> &outputs() const override { return spec_.outputs; }
-  Expected<std::vector<Tensor>> run(const std::vector<Tensor> &inputs) override;
+  Expected<std::vector<Tensor>> run(const std::vector<Tensor> &inputs) override {
+    std::vector<Tensor> outputs;
+    if (Status s = runInto(inputs, outputs); !s)
+      return s;
+    return outputs;
+  }
+  Status runInto(const std::vector<Tensor> &inputs, std::vector<Tensor> &outputs) override;
   MemoryStats memoryStats() const override {
     std::lock_guard<std::mutex> lock(mutex_);
     return stats_;
@@ -184,7 +190,7 @@ Status CpuModel::runHost(const artifact::Launch &l, ShapePlan &plan, InputShapes
   return Status::ok();
 }
 
-Expected<std::vector<Tensor>> CpuModel::run(const std::vector<Tensor> &inputs) {
+Status CpuModel::runInto(const std::vector<Tensor> &inputs, std::vector<Tensor> &outputs) {
   if (Status s = checkInputs(spec_, inputs); !s)
     return s;
   InputShapes shapes;
@@ -240,7 +246,40 @@ Expected<std::vector<Tensor>> CpuModel::run(const std::vector<Tensor> &inputs) {
     }
     return Status::ok();
   };
-  auto fail = [&](Status s) -> Expected<std::vector<Tensor>> {
+  // Outputs written in place: each whose buffer (or the buffer it views) is an
+  // intermediate of its own, sized by the plan already, is placed in its tensor,
+  // together with every view of that buffer. The others are copied at the end.
+  size_t numBuffers = spec_.buffers.size();
+  std::vector<int32_t> root(numBuffers);
+  for (size_t i = 0; i < numBuffers; ++i) {
+    size_t r = i;
+    while (spec_.buffers[r].kind == BufferKind::Alias)
+      r = spec_.buffers[r].index;
+    root[i] = static_cast<int32_t>(r);
+  }
+  outputs.resize(spec_.outputBuffers.size());
+  auto fit = [&](Tensor &t, int32_t b) {
+    if (t.dtype != spec_.buffers[b].dtype || t.shape != plan.dims[b] ||
+        t.data.size() != plan.bytes[b])
+      t = Tensor(spec_.buffers[b].dtype, plan.dims[b]);
+  };
+  std::vector<bool> inPlace(outputs.size(), false);
+  for (size_t o = 0; o < outputs.size(); ++o) {
+    int32_t b = spec_.outputBuffers[o], r = root[b];
+    bool pending = ownPlan && (ownPlan->pending[b] || ownPlan->pending[r]);
+    if (pending || spec_.buffers[r].kind != BufferKind::Intermediate || plan.bytes[b] == 0 ||
+        plan.bytes[r] != plan.bytes[b] ||
+        std::count_if(spec_.outputBuffers.begin(), spec_.outputBuffers.end(),
+                      [&](int32_t other) { return root[other] == r; }) != 1)
+      continue;
+    fit(outputs[o], b);
+    uint64_t at = pointer(outputs[o].data.data());
+    for (size_t i = 0; i < numBuffers; ++i)
+      if (root[i] == r)
+        words[i] = at;
+    inPlace[o] = true;
+  }
+  auto fail = [&](Status s) -> Status {
     giveBack(std::move(arena));
     return s;
   };
@@ -273,21 +312,22 @@ Expected<std::vector<Tensor>> CpuModel::run(const std::vector<Tensor> &inputs) {
          ms.count(), bytes});
   }
 
-  std::vector<Tensor> outputs;
   for (int32_t b : spec_.outputBuffers)
     if (Status s = resolve(b); !s)
       return fail(s);
-  for (int32_t b : spec_.outputBuffers) {
-    Tensor t(spec_.buffers[b].dtype, plan.dims[b]);
+  for (size_t o = 0; o < outputs.size(); ++o) {
+    if (inPlace[o])
+      continue;
+    int32_t b = spec_.outputBuffers[o];
+    fit(outputs[o], b);
     std::copy_n(reinterpret_cast<const uint8_t *>(static_cast<uintptr_t>(words[b])), plan.bytes[b],
-                t.data.begin());
-    outputs.push_back(std::move(t));
+                outputs[o].data.begin());
   }
   giveBack(std::move(arena));
   std::lock_guard<std::mutex> lock(mutex_);
   stats_ = {plan.memory.arenaBytes, plan.memory.naiveBytes};
   profile_ = std::move(profile);
-  return outputs;
+  return Status::ok();
 }
 
 Expected<double> CpuModel::copyBandwidth(uint64_t bytes) {

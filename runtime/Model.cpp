@@ -77,6 +77,14 @@ Expected<std::vector<Tensor>> Model::runResident(const std::vector<Tensor> &othe
   return rest;
 }
 
+Status Model::runInto(const std::vector<Tensor> &inputs, std::vector<Tensor> &outputs) {
+  Expected<std::vector<Tensor>> all = run(inputs);
+  if (!all)
+    return all.status();
+  outputs = std::move(all).value();
+  return Status::ok();
+}
+
 Expected<std::map<std::string, Tensor>> Model::residentValues() {
   std::lock_guard<std::mutex> lock(residentMutex_);
   return resident_;

@@ -58,6 +58,41 @@ TEST(CpuExecutor, RunsAtSeveralSizes) {
     expectAddScale(*model, n);
 }
 
+// runInto writes each output whose buffer is an intermediate (t, read by the next
+// kernel too) or a view of one (z) in its tensor in place: a second run at the same
+// size keeps the tensors' storage; another size replaces them. Outputs that view an
+// input or a weight are copied.
+TEST(CpuExecutor, RunIntoKeepsOutputStorage) {
+  std::unique_ptr<Model> model = load(addScaleSpec());
+  ASSERT_TRUE(model);
+  std::vector<Tensor> out;
+  for (int64_t n : {1000, 1000, 7, 7}) {
+    SCOPED_TRACE("N = " + std::to_string(n));
+    std::vector<const uint8_t *> before;
+    for (const Tensor &t : out)
+      before.push_back(t.data.data());
+    bool sameSize = !out.empty() && out[1].shape == std::vector<int64_t>{n};
+    ASSERT_TRUE(model->runInto({floats({n}, 1, 2), floats({n}, 0.5f, -1)}, out));
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0].shape, (std::vector<int64_t>{1, n}));
+    if (sameSize)
+      for (size_t o = 0; o < out.size(); ++o)
+        EXPECT_EQ(out[o].data.data(), before[o]) << "output " << o;
+    for (int64_t i = 0; i < n; ++i) {
+      float sum = (1 + 2.0f * i) + (0.5f - i);
+      ASSERT_EQ(out[1].as<float>()[i], sum) << "t[" << i << "]";
+      ASSERT_EQ(out[0].as<float>()[i], sum * kScale) << "z[" << i << "]";
+    }
+  }
+  // A tensor of the wrong dtype or shape in `outputs` is replaced, not written into.
+  // (A default Tensor, float of shape [] without bytes, for a scalar output: the edge
+  // cases' matmul_1d_1d and reduce*_nan through dlc-run.)
+  out = {Tensor(DType::Int32, {1, 7}), Tensor(DType::Float, {8})};
+  ASSERT_TRUE(model->runInto({floats({7}, 1, 2), floats({7}, 0.5f, -1)}, out));
+  EXPECT_EQ(out[0].dtype, DType::Float);
+  EXPECT_EQ(out[1].shape, std::vector<int64_t>{7});
+}
+
 /// The add/scale artifact loaded with a pool of `threads`.
 Expected<std::unique_ptr<Model>> loadAddScale(int threads) {
   LoadOptions options;
@@ -161,6 +196,10 @@ TEST(CpuExecutor, RunsWithoutKernels) {
   EXPECT_EQ((*out)[0].data, x.data);
   EXPECT_EQ((*out)[1].as<int64_t>()[0], -4);
   EXPECT_EQ((*out)[1].as<int64_t>()[1], 1ll << 40);
+  std::vector<Tensor> into(2, Tensor(DType::Int32, {6}));
+  ASSERT_TRUE(model->runInto({x}, into));
+  EXPECT_EQ(into[0].data, x.data);
+  EXPECT_EQ(into[1].as<int64_t>()[1], 1ll << 40);
 }
 
 TEST(CpuExecutor, ChecksInputs) {
