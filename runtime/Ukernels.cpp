@@ -1684,6 +1684,10 @@ void *lookup(const char *name) {
     return reinterpret_cast<void *>(&contractF32Abi);
   if (std::strcmp(name, "dlc_uk_contract_i32") == 0)
     return reinterpret_cast<void *>(&contractI32Abi);
+  if (std::strcmp(name, "dlc_uk_alloc") == 0)
+    return reinterpret_cast<void *>(&scratchAlloc);
+  if (std::strcmp(name, "dlc_uk_free") == 0)
+    return reinterpret_cast<void *>(&scratchFree);
   return nullptr;
 }
 

@@ -29,6 +29,11 @@ namespace ukernels {
 /// The address of ukernel `name`, or null when this runtime has none by that name.
 void *lookup(const char *name);
 
+/// dlc_uk_alloc / dlc_uk_free: the buffers compiled kernels allocate for themselves,
+/// from a per-thread cache of freed blocks (ScratchHeap.cpp). Null when out of memory.
+void *scratchAlloc(int64_t bytes);
+void scratchFree(void *p);
+
 /// Weights packed for the micro-kernels, once per model (the CPU executor owns one;
 /// it frees them with the model). Thread-safe.
 class PackCache {

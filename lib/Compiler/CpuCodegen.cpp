@@ -60,6 +60,28 @@ void addEntryPoint(llvm::Module &m, const std::string &name, const std::string &
   b.CreateRetVoid();
 }
 
+/// The kernels' own buffers (memref.alloc, lowered to malloc and free) come from the
+/// runtime's scratch heap, dlc_uk_alloc and dlc_uk_free (runtime/ScratchHeap.cpp),
+/// which keeps freed blocks: from malloc, a large block is fresh pages every run. The
+/// calls keep malloc's noalias result, which the vectorizer relies on.
+void allocateFromScratchHeap(llvm::Module &m) {
+  for (auto [from, to] : {std::pair{"malloc", "dlc_uk_alloc"}, std::pair{"free", "dlc_uk_free"}}) {
+    llvm::Function *f = m.getFunction(from);
+    if (!f || !f->isDeclaration())
+      continue;
+    llvm::Function *g =
+        llvm::Function::Create(f->getFunctionType(), llvm::GlobalValue::ExternalLinkage, to, m);
+    for (llvm::User *u : llvm::make_early_inc_range(f->users()))
+      if (auto *call = llvm::dyn_cast<llvm::CallInst>(u); call && call->getCalledOperand() == f) {
+        call->setCalledFunction(g);
+        if (f->getName() == "malloc")
+          call->addRetAttr(llvm::Attribute::NoAlias);
+      }
+    if (f->use_empty())
+      f->eraseFromParent();
+  }
+}
+
 /// Calls to the runtime's micro-kernels (declarations named dlc_uk_*, from
 /// dlc-cpu-ukernels) go through pointer globals `NAME_ptr` that the loader binds; the
 /// names are listed in the string `dlc_ukernels` (runtime/Ukernels.h).
@@ -146,6 +168,7 @@ FailureOr<std::vector<uint8_t>> emitCpuCode(ModuleOp module, const artifact::Art
   std::unique_ptr<llvm::Module> m = translateModuleToLLVMIR(module, llvmCtx, "dlc_kernels");
   if (!m)
     return module.emitError("cannot translate the kernels to LLVM IR"), failure();
+  allocateFromScratchHeap(*m);
   callUkernelsThroughPointers(*m);
   for (const artifact::Kernel &k : spec.kernels) {
     if (!m->getFunction("_mlir_ciface_" + k.name))

@@ -391,6 +391,12 @@ TEST_P(Ukernels, FewWeightRowsReadActivationsInPlace) {
 
 TEST_P(Ukernels, EmptyLoopAddsNothing) { check(matmul(0, 5, 5)); }
 
+TEST_P(Ukernels, DotProductOfVectors) {
+  // MatMul of two 1-D tensors: every parallel loop has extent 1.
+  check({{5, true, 1, 1, 0}});
+  check({{1, false, 0, 0, 1}, {300, true, 1, 1, 0}});
+}
+
 TEST_P(Ukernels, Int32WrapsExactly) {
   // C[m, n] += A[m, k] * B[k, n] over i32 with products and sums that overflow:
   // wrapping arithmetic, as arith.muli/addi, on every path (packed, few rows, dot).
