@@ -133,6 +133,41 @@ SmallVector<ReassociationIndices> collapsible(linalg::LinalgOp linalgOp) {
   return {llvm::to_vector<2>(llvm::seq<int64_t>(first, last + 1))};
 }
 
+/// The value a fill of a whole buffer writes: linalg.fill's, or that of a linalg.map
+/// without inputs that yields a value from outside its body (a padded copy's border,
+/// as bufferization lowers tensor.pad); null otherwise.
+Value filledValue(Operation *op) {
+  if (auto fill = dyn_cast<linalg::FillOp>(op))
+    return fill.value();
+  auto map = dyn_cast<linalg::MapOp>(op);
+  if (!map || !map.getInputs().empty())
+    return {};
+  Block &body = map.getMapper().front();
+  if (!llvm::hasSingleElement(body))
+    return {};
+  Value v = body.getTerminator()->getOperand(0);
+  return v.getParentBlock() == &body ? Value() : v;
+}
+
+/// A fill of a contiguous buffer of rank 2 or more becomes one fill of the buffer
+/// collapsed to 1-D: as nested loops, LLVM vectorized a 64x65x65 padded copy's fill
+/// across rows, with scatters.
+void collapseFill(Operation *op, RewriterBase &rewriter) {
+  Value value = filledValue(op);
+  if (!value || op->getNumOperands() == 0)
+    return;
+  Value out = isa<linalg::FillOp>(op) ? cast<linalg::FillOp>(op).output()
+                                      : cast<linalg::MapOp>(op).getInit();
+  auto type = dyn_cast<MemRefType>(out.getType());
+  if (!type || type.getRank() < 2 || !type.getLayout().isIdentity())
+    return;
+  rewriter.setInsertionPoint(op);
+  ReassociationIndices all = llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()));
+  Value flat = memref::CollapseShapeOp::create(rewriter, op->getLoc(), out,
+                                               ArrayRef<ReassociationIndices>{all});
+  rewriter.replaceOpWithNewOp<linalg::FillOp>(op, value, flat);
+}
+
 struct DlcCollapseElementwiseDims
     : impl::DlcCollapseElementwiseDimsBase<DlcCollapseElementwiseDims> {
   void runOnOperation() override {
@@ -147,6 +182,13 @@ struct DlcCollapseElementwiseDims
         if (shortElementwise(op))
           dropUnitBroadcasts(op, rewriter);
       });
+      SmallVector<Operation *> fills;
+      func.walk([&](Operation *op) {
+        if (filledValue(op))
+          fills.push_back(op);
+      });
+      for (Operation *op : fills)
+        collapseFill(op, rewriter);
       if (failed(applyPatternsGreedily(func, patterns)))
         return signalPassFailure();
     }

@@ -300,6 +300,21 @@ def DlcSplitReductions : Pass<"dlc-split-reductions", "mlir::ModuleOp"> {
                            "mlir::memref::MemRefDialect"];
 }
 
+def DlcInterchangeWindows : Pass<"dlc-interchange-windows", "mlir::ModuleOp"> {
+  let summary = "Move a row of the output inside a small window's loops, so it vectorizes";
+  let description = [{
+    In kernel functions after bufferization, a `linalg.generic` whose last loops are
+    reductions over a window of at most 64 static points (a pool, a Conv that no
+    micro-kernel takes, a reduction over a short axis) and whose one output is
+    contiguous along its last dim, indexed there by a parallel loop of 4 or more (or a
+    dynamic count): that loop becomes the innermost. Lowered to loops, each iteration
+    of the innermost then combines one input with a different output element, along a
+    row, which LLVM vectorizes; before, each output element waited on its window's
+    previous point. The combination order per element is unchanged. CPU only.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
 def DlcCollapseElementwiseDims : Pass<"dlc-collapse-elementwise-dims", "mlir::ModuleOp"> {
   let summary = "Merge the short innermost loops of elementwise ops over contiguous buffers";
   let description = [{
@@ -310,7 +325,10 @@ def DlcCollapseElementwiseDims : Pass<"dlc-collapse-elementwise-dims", "mlir::Mo
     the merged loops by consecutive dimensions whose static strides make them one
     (H and W of an NCHW buffer), or not at all (a per-channel bias stops the merge at
     C, a scalar never does). The merged loop is long and vectorizes; the order of the
-    elements is unchanged. CPU only.
+    elements is unchanged. A fill of a whole contiguous buffer (identity layout, rank
+    2 or more: `linalg.fill`, or a `linalg.map` without inputs yielding a value from
+    outside, as bufferization lowers a pad's border) becomes one `linalg.fill` of the
+    buffer collapsed to 1-D. CPU only.
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::memref::MemRefDialect"];
 }

@@ -144,6 +144,7 @@ LogicalResult runCpuMappingPipeline(ModuleOp module, const CompileOptions &optio
         pm.addPass(createDlcCpuUkernels());
       pm.addPass(createDlcCollapseElementwiseDims());
       pm.addPass(createDlcSplitReductions());
+      pm.addPass(createDlcInterchangeWindows());
       pm.addPass(createDlcCpuMathApproximation());
     }
   });

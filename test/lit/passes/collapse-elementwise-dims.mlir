@@ -103,3 +103,29 @@ func.func @host(%x: memref<4x4xf32>, %y: memref<4x4xf32>) {
   }
   return
 }
+
+// -----
+
+// A padded copy's border fill (a linalg.map without inputs, as tensor.pad bufferizes)
+// and a linalg.fill of whole contiguous buffers: one fill each over the buffer
+// collapsed to 1-D. A fill of a strided view stays.
+// CHECK-LABEL: func.func @k_fills
+// CHECK: %[[A:.*]] = memref.collapse_shape %{{.*}} {{\[}}[0, 1, 2, 3]] : memref<?x4x9x9xf32> into memref<?xf32>
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%[[A]] : memref<?xf32>)
+// CHECK: %[[B:.*]] = memref.collapse_shape %{{.*}} {{\[}}[0, 1]] : memref<8x7xf32> into memref<56xf32>
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%[[B]] : memref<56xf32>)
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : memref<4x4xf32, strided<[7, 1]>>)
+func.func @k_fills(%n: index, %b: memref<8x7xf32>) attributes {dlc.kernel} {
+  %ninf = arith.constant 0xFF800000 : f32
+  %zero = arith.constant 0.0 : f32
+  %a = memref.alloc(%n) : memref<?x4x9x9xf32>
+  linalg.map outs(%a : memref<?x4x9x9xf32>)
+    (%init: f32) {
+      linalg.yield %ninf : f32
+    }
+  linalg.fill ins(%zero : f32) outs(%b : memref<8x7xf32>)
+  %v = memref.subview %b[0, 0] [4, 4] [1, 1] : memref<8x7xf32> to memref<4x4xf32, strided<[7, 1]>>
+  linalg.fill ins(%zero : f32) outs(%v : memref<4x4xf32, strided<[7, 1]>>)
+  memref.dealloc %a : memref<?x4x9x9xf32>
+  return
+}

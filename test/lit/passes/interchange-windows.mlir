@@ -1,0 +1,78 @@
+// RUN: dlc-opt %s -split-input-file -dlc-interchange-windows | FileCheck %s
+
+// MaxPool 3x3/2 over a padded input: the output's last loop (ow, d3) moves inside the
+// window loops (d4, d5), so the innermost loop runs along an output row.
+// CHECK-DAG: #[[X:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 * 2 + d3, d5 * 2 + d4)>
+// CHECK-DAG: #[[W:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d4)>
+// CHECK-DAG: #[[Y:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d5)>
+// CHECK-LABEL: func.func @k_max_pool
+// CHECK: linalg.generic {indexing_maps = [#[[X]], #[[W]], #[[Y]]], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "parallel"]}
+// CHECK: arith.maximumf
+#x = affine_map<(n, c, oh, ow, kh, kw) -> (n, c, oh * 2 + kh, ow * 2 + kw)>
+#w = affine_map<(n, c, oh, ow, kh, kw) -> (kh, kw)>
+#y = affine_map<(n, c, oh, ow, kh, kw) -> (n, c, oh, ow)>
+func.func @k_max_pool(%x: memref<2x8x17x17xf32>, %y: memref<2x8x8x8xf32>) attributes {dlc.kernel} {
+  %w = memref.alloc() : memref<3x3xf32>
+  linalg.generic {indexing_maps = [#x, #w, #y], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : memref<2x8x17x17xf32>, memref<3x3xf32>) outs(%y : memref<2x8x8x8xf32>) {
+  ^bb0(%in: f32, %unused: f32, %out: f32):
+    %0 = arith.maximumf %out, %in : f32
+    linalg.yield %0 : f32
+  }
+  memref.dealloc %w : memref<3x3xf32>
+  return
+}
+
+// -----
+
+// Left alone: a reduction over 1024 points (a row sum), an output row of 2, an
+// output that is not contiguous along its last dim, and a function that is not a
+// kernel.
+// CHECK-LABEL: func.func @k_row_sum
+// CHECK: iterator_types = ["parallel", "reduction"]
+// CHECK-LABEL: func.func @k_short_row
+// CHECK: iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK-LABEL: func.func @k_strided_output
+// CHECK: iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK-LABEL: func.func @not_a_kernel
+// CHECK: iterator_types = ["parallel", "parallel", "reduction"]
+#in2 = affine_map<(i, k) -> (i, k)>
+#out2 = affine_map<(i, k) -> (i)>
+func.func @k_row_sum(%x: memref<8x1024xf32>, %y: memref<8xf32>) attributes {dlc.kernel} {
+  linalg.generic {indexing_maps = [#in2, #out2], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<8x1024xf32>) outs(%y : memref<8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.addf %out, %in : f32
+    linalg.yield %0 : f32
+  }
+  return
+}
+#in3 = affine_map<(i, j, k) -> (i, j, k)>
+#out3 = affine_map<(i, j, k) -> (i, j)>
+func.func @k_short_row(%x: memref<64x2x3xf32>, %y: memref<64x2xf32>) attributes {dlc.kernel} {
+  linalg.generic {indexing_maps = [#in3, #out3], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x : memref<64x2x3xf32>) outs(%y : memref<64x2xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.addf %out, %in : f32
+    linalg.yield %0 : f32
+  }
+  return
+}
+func.func @k_strided_output(%x: memref<8x16x3xf32>, %y: memref<8x16xf32, strided<[1, 8]>>) attributes {dlc.kernel} {
+  linalg.generic {indexing_maps = [#in3, #out3], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x : memref<8x16x3xf32>) outs(%y : memref<8x16xf32, strided<[1, 8]>>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.addf %out, %in : f32
+    linalg.yield %0 : f32
+  }
+  return
+}
+func.func @not_a_kernel(%x: memref<8x16x3xf32>, %y: memref<8x16xf32>) {
+  linalg.generic {indexing_maps = [#in3, #out3], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x : memref<8x16x3xf32>) outs(%y : memref<8x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.addf %out, %in : f32
+    linalg.yield %0 : f32
+  }
+  return
+}
