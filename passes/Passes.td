@@ -281,8 +281,10 @@ def DlcSplitReductions : Pass<"dlc-split-reductions", "mlir::ModuleOp"> {
   let summary = "Reduce whole buffers and long rows through 16 partials that vectorize";
   let description = [{
     In kernel functions after bufferization, a `linalg.generic` that reduces through a
-    combiner with a neutral element (`yield op(in, out)`: addf, minimumf, maxnumf,
-    addi, ...) and reads its one input in loop order becomes three:
+    combiner with a neutral element (`yield op(f(in), out)`: addf, minimumf, maxnumf,
+    addi, ..., with f pure ops of the input alone or nothing, as LayerNorm's variance
+    sums squares) and reads its one input in loop order becomes three (the partials
+    fold with the combiner alone):
     - a whole buffer (identity layout) to a rank-0 result, 256 or more elements or a
       symbolic count: the first rows * 16 elements reduced into 16 partials that
       start at the neutral element (the inner loop over independent lanes

@@ -33,21 +33,25 @@ constexpr int64_t kLanes = 16;
 /// Smaller reductions are left alone.
 constexpr int64_t kMinElements = 256;
 
-/// The combiner of `g` when its body is `yield op(in, out)` (either order) for an op
-/// with a neutral element; null otherwise.
+/// The combiner of `g` when its body is `yield op(f(in), out)` (either order) for an
+/// op with a neutral element, where f (maybe nothing: `in` itself) is computed from
+/// the input alone (LayerNorm's variance sums (x - mean)^2); null otherwise.
 Operation *combiner(linalg::GenericOp g) {
   Block &body = g.getRegion().front();
-  if (body.getNumArguments() != 2 || !llvm::hasSingleElement(body.without_terminator()))
+  if (body.getNumArguments() != 2)
     return nullptr;
-  Operation *op = &body.front();
   auto yield = cast<linalg::YieldOp>(body.getTerminator());
-  if (op->getNumOperands() != 2 || op->getNumResults() != 1 || op->getNumRegions() ||
-      yield.getNumOperands() != 1 || yield.getOperand(0) != op->getResult(0))
+  if (yield.getNumOperands() != 1)
     return nullptr;
-  Value in = body.getArgument(0), out = body.getArgument(1);
-  if (!((op->getOperand(0) == in && op->getOperand(1) == out) ||
-        (op->getOperand(0) == out && op->getOperand(1) == in)))
+  Operation *op = yield.getOperand(0).getDefiningOp();
+  Value out = body.getArgument(1);
+  if (!op || op->getBlock() != &body || op->getNumOperands() != 2 || op->getNumResults() != 1 ||
+      op->getNumRegions() || !out.hasOneUse() ||
+      (op->getOperand(0) != out && op->getOperand(1) != out))
     return nullptr;
+  for (Operation &other : body.without_terminator())
+    if (&other != op && (other.getNumRegions() || !isPure(&other)))
+      return nullptr;
   return arith::getNeutralElement(op) ? op : nullptr;
 }
 
@@ -123,6 +127,22 @@ void cloneBody(OpBuilder &b, linalg::GenericOp g, Value in, Value out, ArrayRef<
   g.getRegion().cloneInto(&r.getRegion(), map);
 }
 
+/// A generic over `in` into `out` with `maps` and `iters` whose body is `g`'s combiner
+/// alone, `yield op(in, out)`: it folds partial results, which `g`'s f already made.
+void combineBody(OpBuilder &b, linalg::GenericOp g, Value in, Value out, ArrayRef<AffineMap> maps,
+                 ArrayRef<utils::IteratorType> iters) {
+  Operation *op = combiner(g);
+  Value gOut = g.getRegion().front().getArgument(1);
+  linalg::GenericOp::create(b, g.getLoc(), TypeRange{}, ValueRange{in}, ValueRange{out}, maps,
+                            iters, [&](OpBuilder &nb, Location loc, ValueRange args) {
+                              IRMapping map;
+                              bool outFirst = op->getOperand(0) == gOut;
+                              map.map(op->getOperand(outFirst ? 0 : 1), args[1]);
+                              map.map(op->getOperand(outFirst ? 1 : 0), args[0]);
+                              linalg::YieldOp::create(nb, loc, nb.clone(*op, map)->getResult(0));
+                            });
+}
+
 /// Over `parallel` leading (row) dims: `part` ([P..., kLanes]) filled with the
 /// combiner's neutral element, the rows of `grid` ([P..., rows, kLanes]) reduced into
 /// it lane by lane, then the lanes and `rest()` ([P..., r]; a null value: none) into
@@ -148,7 +168,7 @@ void reduceThroughPartials(OpBuilder &b, linalg::GenericOp g, int64_t parallel, 
   SmallVector<IT> reduceLast(parallel, IT::parallel);
   reduceLast.push_back(IT::reduction);
   AffineMap row = AffineMap::get(parallel + 1, 0, rowDims, ctx);
-  cloneBody(b, g, part, out, {all(parallel + 1), row}, reduceLast);
+  combineBody(b, g, part, out, {all(parallel + 1), row}, reduceLast);
   if (Value r = rest())
     cloneBody(b, g, r, out, {all(parallel + 1), row}, reduceLast);
 }

@@ -98,11 +98,12 @@ func.func @k_pool(%x: memref<?x8x16x16xf32>, %y: memref<?x8xf32>) attributes {dl
 
 // -----
 
-// Left alone: fewer than 256 elements; a body that is not a combiner (a sum of
-// squares); rows of 100; a reduction over the first dim (a column reduction).
+// Left alone: fewer than 256 elements; a body that is not op(f(in), out) (it reads
+// the accumulator twice); rows of 100; a reduction over the first dim (a column
+// reduction).
 // CHECK-LABEL: func.func @k_small
 // CHECK-NOT: memref.alloca
-// CHECK-LABEL: func.func @k_squares
+// CHECK-LABEL: func.func @k_reads_out_twice
 // CHECK-NOT: memref.alloca
 // CHECK-LABEL: func.func @k_short_rows
 // CHECK-NOT: memref.alloca
@@ -119,11 +120,11 @@ func.func @k_small(%x: memref<100xf32>, %y: memref<f32>) attributes {dlc.kernel}
   }
   return
 }
-func.func @k_squares(%x: memref<1000xf32>, %y: memref<f32>) attributes {dlc.kernel} {
+func.func @k_reads_out_twice(%x: memref<1000xf32>, %y: memref<f32>) attributes {dlc.kernel} {
   linalg.generic {indexing_maps = [#v, #o], iterator_types = ["reduction"]}
       ins(%x : memref<1000xf32>) outs(%y : memref<f32>) {
   ^bb0(%in: f32, %out: f32):
-    %0 = arith.mulf %in, %in : f32
+    %0 = arith.mulf %in, %out : f32
     %1 = arith.addf %0, %out : f32
     linalg.yield %1 : f32
   }
@@ -147,6 +148,34 @@ func.func @k_columns(%x: memref<1000x8xf32>, %y: memref<8xf32>) attributes {dlc.
   ^bb0(%in: f32, %out: f32):
     %0 = arith.maximumf %in, %out : f32
     linalg.yield %0 : f32
+  }
+  return
+}
+
+// -----
+
+// LayerNorm's variance: rows of 1024 summing the squares of the input. The rows go
+// into 16 partials per row through the whole body (the square, then the sum); the
+// partials fold with the sum alone, not squared again.
+// CHECK-LABEL: func.func @k_sum_of_squares
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction", "parallel"]
+// CHECK-NEXT: ^bb0(%[[IN:[a-z0-9_]+]]: f32, %[[OUT:[a-z0-9_]+]]: f32):
+// CHECK-NEXT: %[[SQ:[0-9]+]] = arith.mulf %[[IN]], %[[IN]] : f32
+// CHECK-NEXT: arith.addf %[[OUT]], %[[SQ]] : f32
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]
+// CHECK-NEXT: ^bb0(%[[P:[a-z0-9_]+]]: f32, %[[ACC:[a-z0-9_]+]]: f32):
+// CHECK-NEXT: %[[S:[0-9]+]] = arith.addf %[[ACC]], %[[P]] : f32
+// CHECK-NEXT: linalg.yield %[[S]] : f32
+// CHECK-NOT: linalg.generic
+#rows = affine_map<(i, k) -> (i, k)>
+#row = affine_map<(i, k) -> (i)>
+func.func @k_sum_of_squares(%x: memref<4x1024xf32>, %y: memref<4xf32>) attributes {dlc.kernel} {
+  linalg.generic {indexing_maps = [#rows, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x1024xf32>) outs(%y : memref<4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.mulf %in, %in : f32
+    %1 = arith.addf %out, %0 : f32
+    linalg.yield %1 : f32
   }
   return
 }
