@@ -40,7 +40,17 @@ public:
   CpuModel(ArtifactSpec spec, std::unique_ptr<KernelLibrary> library, std::vector<KernelFn> kernels,
            AlignedBuffer weights, unsigned threads)
       : spec_(std::move(spec)), library_(std::move(library)), kernels_(std::move(kernels)),
-        weights_(std::move(weights)), pool_(threads ? threads : ThreadPool::defaultSize()) {}
+        weights_(std::move(weights)), pool_(threads ? threads : ThreadPool::defaultSize()),
+        roots_(aliasRoots(spec_)) {
+    // An output can be written in place when its root is an intermediate that no other
+    // output shares.
+    for (int32_t b : spec_.outputBuffers) {
+      int32_t r = roots_[b];
+      ownRoot_.push_back(spec_.buffers[r].kind == BufferKind::Intermediate &&
+                         std::count_if(spec_.outputBuffers.begin(), spec_.outputBuffers.end(),
+                                       [&](int32_t o) { return roots_[o] == r; }) == 1);
+    }
+  }
 
   std::string target() const override { return "cpu"; }
   const std::vector<TensorInfo> &inputs() const override { return spec_.inputs; }
@@ -87,6 +97,8 @@ private:
   MemoryStats stats_;
   std::atomic<bool> profiling_{false};
   std::vector<KernelTiming> profile_;
+  const std::vector<int32_t> roots_; // aliasRoots(spec_)
+  std::vector<bool> ownRoot_;        // per output: see the constructor
 };
 
 Expected<std::shared_ptr<const ShapePlan>> CpuModel::cachedPlan(const InputShapes &shapes) {
@@ -249,14 +261,6 @@ Status CpuModel::runInto(const std::vector<Tensor> &inputs, std::vector<Tensor> 
   // Outputs written in place: each whose buffer (or the buffer it views) is an
   // intermediate of its own, sized by the plan already, is placed in its tensor,
   // together with every view of that buffer. The others are copied at the end.
-  size_t numBuffers = spec_.buffers.size();
-  std::vector<int32_t> root(numBuffers);
-  for (size_t i = 0; i < numBuffers; ++i) {
-    size_t r = i;
-    while (spec_.buffers[r].kind == BufferKind::Alias)
-      r = spec_.buffers[r].index;
-    root[i] = static_cast<int32_t>(r);
-  }
   outputs.resize(spec_.outputBuffers.size());
   auto fit = [&](Tensor &t, int32_t b) {
     if (t.dtype != spec_.buffers[b].dtype || t.shape != plan.dims[b] ||
@@ -265,17 +269,14 @@ Status CpuModel::runInto(const std::vector<Tensor> &inputs, std::vector<Tensor> 
   };
   std::vector<bool> inPlace(outputs.size(), false);
   for (size_t o = 0; o < outputs.size(); ++o) {
-    int32_t b = spec_.outputBuffers[o], r = root[b];
+    int32_t b = spec_.outputBuffers[o], r = roots_[b];
     bool pending = ownPlan && (ownPlan->pending[b] || ownPlan->pending[r]);
-    if (pending || spec_.buffers[r].kind != BufferKind::Intermediate || plan.bytes[b] == 0 ||
-        plan.bytes[r] != plan.bytes[b] ||
-        std::count_if(spec_.outputBuffers.begin(), spec_.outputBuffers.end(),
-                      [&](int32_t other) { return root[other] == r; }) != 1)
+    if (pending || !ownRoot_[o] || plan.bytes[b] == 0 || plan.bytes[r] != plan.bytes[b])
       continue;
     fit(outputs[o], b);
     uint64_t at = pointer(outputs[o].data.data());
-    for (size_t i = 0; i < numBuffers; ++i)
-      if (root[i] == r)
+    for (size_t i = 0; i < roots_.size(); ++i)
+      if (roots_[i] == r)
         words[i] = at;
     inPlace[o] = true;
   }

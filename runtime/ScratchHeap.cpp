@@ -22,13 +22,24 @@ constexpr size_t kMinCached = 64 << 10;    // below: malloc
 constexpr size_t kCachedBytes = 256 << 20; // most bytes of free blocks a thread keeps
 constexpr int kClasses = 4 * 64;
 
-/// Class (> 0) of a block of at least `bytes` (>= kMinCached) and its size.
-int classOf(size_t bytes, size_t &size) {
+/// The size of the blocks of class `cls` (> 0): 2^e plus q quarters of it.
+size_t sizeOf(int cls) {
+  int e = cls / 4;
+  return (size_t(1) << e) + (cls % 4) * (size_t(1) << (e - 2));
+}
+
+/// The smallest class (> 0) whose blocks hold `bytes` (>= kMinCached).
+int classOf(size_t bytes) {
   int e = 63 - __builtin_clzll(bytes); // 2^e <= bytes < 2^(e+1)
   size_t quarter = size_t(1) << (e - 2);
-  size_t q = (bytes - (size_t(1) << e) + quarter - 1) / quarter; // 0..4
-  size = (size_t(1) << e) + q * quarter;
+  size_t q = (bytes - (size_t(1) << e) + quarter - 1) / quarter; // 0..4 (4: the next power)
   return 4 * e + static_cast<int>(q);
+}
+
+/// A block's header: its class, then (while free) the next free block of its class.
+int64_t &classAt(void *block) { return *static_cast<int64_t *>(block); }
+void *&nextAt(void *block) {
+  return *reinterpret_cast<void **>(static_cast<char *>(block) + sizeof(int64_t));
 }
 
 struct FreeBlocks {
@@ -37,7 +48,7 @@ struct FreeBlocks {
   ~FreeBlocks() {
     for (void *&h : head)
       while (h) {
-        void *next = *reinterpret_cast<void **>(static_cast<char *>(h) + sizeof(int64_t));
+        void *next = nextAt(h);
         std::free(h);
         h = next;
       }
@@ -46,20 +57,14 @@ struct FreeBlocks {
 
 thread_local FreeBlocks freeBlocks;
 
-int64_t &classAt(void *block) { return *static_cast<int64_t *>(block); }
-void *&nextAt(void *block) {
-  return *reinterpret_cast<void **>(static_cast<char *>(block) + sizeof(int64_t));
-}
-
 } // namespace
 
 void *scratchAlloc(int64_t bytes) {
   if (bytes < 0)
     return nullptr;
-  size_t need = static_cast<size_t>(bytes) + kHeader, size = need;
-  int cls = 0;
-  if (need >= kMinCached)
-    cls = classOf(need, size);
+  size_t need = static_cast<size_t>(bytes) + kHeader;
+  int cls = need >= kMinCached ? classOf(need) : 0;
+  size_t size = cls > 0 ? sizeOf(cls) : need;
   void *block = nullptr;
   if (cls > 0 && cls <= kClasses && freeBlocks.head[cls]) {
     block = freeBlocks.head[cls];
@@ -79,11 +84,7 @@ void scratchFree(void *p) {
     return;
   void *block = static_cast<char *>(p) - kHeader;
   int cls = static_cast<int>(classAt(block));
-  size_t size = 0;
-  if (cls > 0) {
-    int e = cls / 4;
-    size = (size_t(1) << e) + (cls % 4) * (size_t(1) << (e - 2));
-  }
+  size_t size = cls > 0 ? sizeOf(cls) : 0;
   if (cls == 0 || freeBlocks.bytes + size > kCachedBytes) {
     std::free(block);
     return;

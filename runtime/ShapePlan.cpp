@@ -208,6 +208,17 @@ Expected<ShapePlan> planShapes(const ArtifactSpec &spec_, const InputShapes &sha
   return plan;
 }
 
+std::vector<int32_t> aliasRoots(const ArtifactSpec &spec) {
+  std::vector<int32_t> roots(spec.buffers.size());
+  for (size_t i = 0; i < roots.size(); ++i) {
+    size_t root = i;
+    while (spec.buffers[root].kind == BufferKind::Alias)
+      root = spec.buffers[root].index;
+    roots[i] = static_cast<int32_t>(root);
+  }
+  return roots;
+}
+
 std::vector<uint64_t> bufferAddresses(const ArtifactSpec &spec,
                                       const artifact::MemoryPlan &memory,
                                       const std::function<uint64_t(size_t)> &inputAddress,
@@ -230,12 +241,9 @@ std::vector<uint64_t> bufferAddresses(const ArtifactSpec &spec,
       break;
     }
   }
-  for (size_t i = 0; i < n; ++i) {
-    size_t root = i;
-    while (spec.buffers[root].kind == BufferKind::Alias)
-      root = spec.buffers[root].index;
-    address[i] = address[root];
-  }
+  std::vector<int32_t> roots = aliasRoots(spec);
+  for (size_t i = 0; i < n; ++i)
+    address[i] = address[roots[i]];
   return address;
 }
 

@@ -49,6 +49,9 @@ Status resolvePending(const artifact::ArtifactSpec &spec, ShapePlan &plan, const
 Status resolvePendingGrid(const artifact::ArtifactSpec &spec, ShapePlan &plan,
                           const InputShapes &known, size_t l);
 
+/// Per buffer, the buffer its chain of aliases ends at (itself when not an alias).
+std::vector<int32_t> aliasRoots(const artifact::ArtifactSpec &spec);
+
 /// The address of every buffer of a run: inputs at `inputAddress(buffer)`, weights at
 /// `weights` + their offset, intermediates at `arena` + their planned offset, aliases
 /// at the address of the buffer they alias. Addresses are host or device pointers.

@@ -1840,10 +1840,10 @@ void contract(const int64_t *d, bool i32) {
     // In multiply-add lanes: a tile makes 16 a cycle, the pass over C about one element.
     double keep = eb * ek * padded(em, en);
     double swapped = eb * ek * padded(en, em);
-    bool viaTemporary = !unitC(mLoops) && eb * em * en <= kContiguousCMax;
-    if (viaTemporary)
+    bool swappedViaTemporary = !unitC(mLoops) && eb * em * en <= kContiguousCMax;
+    if (swappedViaTemporary)
       swapped += 32 * eb * em * en;
-    if (viaTemporary ? swapped < 0.9 * keep : 2 * swapped < keep) {
+    if (swappedViaTemporary ? swapped < 0.9 * keep : 2 * swapped < keep) {
       swapOperands(p, mLoops, nLoops, kLoops, bLoops);
       std::swap(weightA, weightB);
     }
