@@ -1,7 +1,8 @@
 //===- CpuUkernels.cpp - The dlc-cpu-ukernels pass ------------------------===//
 //
-// f32 contractions on buffers -> calls to the runtime's dlc_uk_contract_f32
-// (runtime/Ukernels.h documents the descriptor this builds).
+// f32 contractions on buffers -> calls to the runtime's dlc_uk_contract_f32, copies
+// that transpose the innermost dimension -> dlc_uk_transpose (runtime/Ukernels.h
+// documents the descriptors this builds).
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
@@ -28,6 +29,7 @@ namespace {
 
 constexpr StringLiteral kContractF32 = "dlc_uk_contract_f32";
 constexpr StringLiteral kContractI32 = "dlc_uk_contract_i32";
+constexpr StringLiteral kTranspose = "dlc_uk_transpose";
 // Must match runtime/Ukernels.h (kMaxLoops, kDescriptorSlots).
 constexpr int64_t kMaxLoops = 12;
 constexpr int64_t kDescriptorSlots = 4 + 5 * kMaxLoops;
@@ -118,6 +120,46 @@ StringRef ukernelFor(linalg::GenericOp g) {
   return name;
 }
 
+/// Whether `op` copies one buffer into another through a permutation of its
+/// dimensions that moves the innermost one (a `linalg.transpose`, or a generic
+/// yielding its input under permutation maps), with elements of 1, 2, 4 or 8 bytes and
+/// static strides of 1 on the last dimension of both: the copy LLVM's loops do
+/// element by element with one side strided, which a blocked micro-kernel does at
+/// close to the copy bandwidth.
+bool isTransposeCopy(linalg::LinalgOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
+      op.getNumLoops() < 2 || op.getNumLoops() > kMaxLoops ||
+      op.getNumParallelLoops() != op.getNumLoops())
+    return false;
+  if (auto g = dyn_cast<linalg::GenericOp>(op.getOperation())) {
+    auto yield = cast<linalg::YieldOp>(g.getBody()->getTerminator());
+    if (yield.getNumOperands() != 1 || yield.getOperand(0) != g.getBody()->getArgument(0))
+      return false;
+  } else if (!isa<linalg::TransposeOp>(op.getOperation())) {
+    return false;
+  }
+  auto in = dyn_cast<MemRefType>(op.getDpsInputOperand(0)->get().getType());
+  auto out = dyn_cast<MemRefType>(op.getDpsInitOperand(0)->get().getType());
+  if (!in || !out || in.getElementType() != out.getElementType() ||
+      !in.getElementType().isIntOrFloat() || in.getRank() != out.getRank())
+    return false;
+  unsigned bits = in.getElementTypeBitWidth();
+  if (bits != 8 && bits != 16 && bits != 32 && bits != 64)
+    return false;
+  for (MemRefType t : {in, out}) {
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (failed(t.getStridesAndOffset(strides, offset)) || strides.back() != 1)
+      return false;
+  }
+  AffineMap inMap = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
+  AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  if (!inMap.isPermutation() || !outMap.isPermutation())
+    return false;
+  // The loop along the input's last dimension must not be the output's last.
+  return inMap.getResults().back() != outMap.getResults().back();
+}
+
 /// Whether `v` views a kernel argument bound to a weight (dlc.constant).
 bool viewsWeight(Value v) {
   while (Operation *def = v.getDefiningOp()) {
@@ -188,18 +230,71 @@ struct DlcCpuUkernelsPass : impl::DlcCpuUkernelsBase<DlcCpuUkernelsPass> {
         decl.setPrivate();
       }
     DenseMap<Operation *, Value> descriptors; // one stack slot per kernel function
+    auto descriptorFor = [&](Operation *op) {
+      auto func = op->getParentOfType<func::FuncOp>();
+      Value &desc = descriptors[func];
+      if (!desc) {
+        OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
+        desc = memref::AllocaOp::create(b, op->getLoc(), descType);
+      }
+      return desc;
+    };
     for (auto [g, name] : found) {
       DominanceInfo dom(g->getParentOfType<func::FuncOp>());
       for (OpOperand *input : g.getDpsInputOperands())
         readThroughTranspose(g, *input, dom);
-      auto func = g->getParentOfType<func::FuncOp>();
-      Value &desc = descriptors[func];
-      if (!desc) {
-        OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
-        desc = memref::AllocaOp::create(b, g.getLoc(), descType);
-      }
-      rewrite(g, desc, name);
+      rewrite(g, descriptorFor(g), name);
     }
+    // Transposing copies, after the contractions have read through theirs.
+    SmallVector<linalg::LinalgOp> copies;
+    for (auto func : module.getOps<func::FuncOp>())
+      if (func->hasAttr(attrs::kKernel) && !func.isExternal())
+        func.walk([&](linalg::LinalgOp op) {
+          if (isTransposeCopy(op))
+            copies.push_back(op);
+        });
+    if (!copies.empty() && !module.lookupSymbol<func::FuncOp>(kTranspose)) {
+      OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+      auto decl =
+          func::FuncOp::create(b, module.getLoc(), kTranspose, b.getFunctionType({descType}, {}));
+      decl.setPrivate();
+    }
+    for (linalg::LinalgOp op : copies)
+      rewriteTranspose(op, descriptorFor(op));
+  }
+
+  /// Descriptor of dlc_uk_transpose: [0] loops | element bytes << 8, [1] input and
+  /// [2] output address, then per loop i at 3 + 3 i: extent, stride in the input, in
+  /// the output (elements).
+  void rewriteTranspose(linalg::LinalgOp op, Value desc) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    unsigned loops = op.getNumLoops();
+    auto idx = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
+    auto store = [&](Value v, int64_t slot) {
+      Value i64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), v);
+      memref::StoreOp::create(b, loc, i64, desc, ValueRange{idx(slot)});
+    };
+    auto memrefType = cast<MemRefType>(op.getDpsInitOperand(0)->get().getType());
+    int64_t bytes = memrefType.getElementTypeBitWidth() / 8;
+    store(idx(loops | (bytes << 8)), 0);
+    SmallVector<Range> ranges = op.createLoopRanges(b, loc);
+    OpOperand *operands[] = {op.getDpsInputOperand(0), op.getDpsInitOperand(0)};
+    for (auto [n, operand] : llvm::enumerate(operands)) {
+      auto md = memref::ExtractStridedMetadataOp::create(b, loc, operand->get());
+      Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, operand->get());
+      Value offset = md.getOffset();
+      if (bytes != 1)
+        offset = arith::MulIOp::create(b, loc, offset, idx(bytes));
+      store(arith::AddIOp::create(b, loc, base, offset), 1 + n);
+      AffineMap map = op.getMatchingIndexingMap(operand);
+      for (auto [j, e] : llvm::enumerate(map.getResults()))
+        store(md.getStrides()[j], 3 + 3 * cast<AffineDimExpr>(e).getPosition() + 1 + n);
+    }
+    for (unsigned i = 0; i < loops; ++i)
+      store(getValueOrCreateConstantIndexOp(b, loc, ranges[i].size), 3 + 3 * i);
+    func::CallOp::create(b, loc, kTranspose, TypeRange{}, ValueRange{desc});
+    op->erase();
   }
 
   void rewrite(linalg::GenericOp g, Value desc, StringRef callee) {

@@ -140,7 +140,9 @@ def DlcTileWorkgroups : Pass<"dlc-tile-workgroups", "mlir::ModuleOp"> {
     walks (dim D of buffer argument B), from which the runtime computes the useful
     workgroup count. When producers were fused, each workgroup's slice is tiled once
     more with `scf.for`, one index of the first loop at a time, so the fused temporaries
-    hold one row rather than the whole slice.
+    hold one row rather than the whole slice; without a contraction among them, and
+    when a row's parallel loops still cover more than 128 KiB of f32 output (a
+    MaxPool's image), one index of the second loop (if parallel) at a time as well.
   }];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::affine::AffineDialect"];
 }
@@ -258,7 +260,7 @@ def DlcDistributeWorkgroups : Pass<"dlc-distribute-workgroups", "mlir::ModuleOp"
 }
 
 def DlcCpuUkernels : Pass<"dlc-cpu-ukernels", "mlir::ModuleOp"> {
-  let summary = "Replace f32 and i32 contractions on buffers by calls to the runtime's micro-kernels";
+  let summary = "Replace f32 and i32 contractions and transposing copies on buffers by calls to the runtime's micro-kernels";
   let description = [{
     On the CPU, after bufferization: every `linalg.generic` of the form
     `out += in0 * in1` over f32 buffers (or i32 with `arith.muli`/`addi`, calling
@@ -270,8 +272,13 @@ def DlcCpuUkernels : Pass<"dlc-cpu-ukernels", "mlir::ModuleOp"> {
     operands' addresses, and per loop its extent, kind and element stride in each
     operand (from the buffers' strides, so subviews and dynamic shapes work).
     Contractions with more than 12 loops, other element types or non-linear maps stay
-    loops. The code section lists the micro-kernels it calls (`dlc_ukernels`) and the
-    loader binds them.
+    loops. A copy that permutes dimensions and moves the innermost one (a
+    `linalg.transpose`, or a generic yielding its input under permutation maps; 1-,
+    2-, 4- or 8-byte elements, both buffers contiguous along their last dim) becomes
+    a call to `dlc_uk_transpose`, a blocked transpose, with a descriptor of the
+    element size, both addresses and per loop its extent and strides. The code
+    section lists the micro-kernels it calls (`dlc_ukernels`) and the loader binds
+    them.
   }];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
                            "mlir::func::FuncDialect"];
@@ -315,6 +322,21 @@ def DlcInterchangeWindows : Pass<"dlc-interchange-windows", "mlir::ModuleOp"> {
     previous point. The combination order per element is unchanged. CPU only.
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
+def DlcHoistBuffers : Pass<"dlc-hoist-buffers", "mlir::ModuleOp"> {
+  let summary = "Move a kernel's per-iteration temporaries out of its loops";
+  let description = [{
+    In kernel functions after bufferization, a `memref.alloc` inside `scf.for` loops
+    whose one `memref.dealloc` is in its own block (the buffer dies within the
+    iteration) and whose sizes are defined outside the loops moves before the
+    outermost such loop, its deallocation after it: every iteration reuses one
+    buffer. A moved allocation of static size up to 16 KiB becomes a `memref.alloca`
+    in the entry block instead (while the function's static stack memory stays under
+    64 KiB), without deallocation. Static `memref.alloca`s inside loops (not yielded)
+    move to the entry block too. CPU only.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect"];
 }
 
 def DlcCollapseElementwiseDims : Pass<"dlc-collapse-elementwise-dims", "mlir::ModuleOp"> {

@@ -10,6 +10,7 @@
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Interfaces/CastInterfaces.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace dlc {
 #define GEN_PASS_DEF_DLCTILEWORKGROUPS
@@ -70,8 +71,17 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
         rewriter.replaceAllUsesWith(r, v);
     if (grid)
       func->setAttr(attrs::kGrid, *grid);
-    if (!tiled->fusedProducers.empty() && !tiled->loops.empty())
-      tileRowsInWorkgroup(rewriter, tiled->loops.front().getOperation());
+    if (!tiled->fusedProducers.empty() && !tiled->loops.empty()) {
+      // A fused pad's slice comes guarded by `scf.if` (empty slice or not), which
+      // no producer fusion sees through; with static sizes the guard folds, leaving
+      // the pad, which the rows' tiling then fuses too.
+      Operation *loop = tiled->loops.front().getOperation();
+      RewritePatternSet patterns(&getContext());
+      for (RegisteredOperationName name : getContext().getRegisteredOperations())
+        name.getCanonicalizationPatterns(patterns, &getContext());
+      (void)applyPatternsGreedily(loop, std::move(patterns));
+      tileRowsInWorkgroup(rewriter, loop);
+    }
     return success();
   }
 
@@ -140,6 +150,19 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     return conv2d && root.getNumLoops() >= 4 && parallelOutput(2) && atLeast(2, 4) ? 2 : 0;
   }
 
+  /// A row of the first loop past this many bytes of output (f32) is tiled further.
+  static constexpr int64_t kMaxRowBytes = 128 * 1024;
+
+  /// Whether `op` contains a contraction (see multipliesInputs).
+  static bool containsContraction(Operation *op) {
+    bool found = false;
+    op->walk([&](linalg::LinalgOp l) {
+      found |= multipliesInputs(l);
+      return found ? WalkResult::interrupt() : WalkResult::advance();
+    });
+    return found;
+  }
+
   /// With producers fused in, a workgroup's slice computes their values into
   /// temporaries of the slice's size, which for big slices spill from the caches (and
   /// are fresh pages every run). One more, sequential, level of tiling over the first
@@ -161,8 +184,8 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     // operands read (a batched MatMul's batch) still tile.
     bool rowsOfContraction = false;
     forall.getBody()->walk([&](linalg::LinalgOp producer) {
-      if (producer.getNumReductionLoops() == 0 || producer.getNumDpsInputs() != 2 ||
-          producer.getNumDpsInits() != 1)
+      if (producer.getNumDpsInputs() != 2 || producer.getNumDpsInits() != 1 ||
+          !multipliesInputs(producer)) // a pool's window operand multiplies nothing
         return;
       AffineMap out = producer.getIndexingMapsArray().back();
       auto d0 = out.getNumResults() ? dyn_cast<AffineDimExpr>(out.getResult(0)) : nullptr;
@@ -177,6 +200,20 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
       return;
     SmallVector<OpFoldResult> sizes(linalgOp.getNumLoops(), rewriter.getIndexAttr(0));
     sizes[0] = rewriter.getIndexAttr(1);
+    // Without a contraction among the producers (a pool's padded image, a resize's
+    // source), a row of the first loop can still be large (a MaxPool's image: 64
+    // channels of 65x65 padded, 1 MiB, past L2): the second loop too then goes one
+    // index at a time, so each temporary is one plane that stays in the caches.
+    if (!containsContraction(forall) && linalgOp.getNumLoops() >= 3 &&
+        linalgOp.getIteratorTypesArray()[1] == utils::IteratorType::parallel) {
+      SmallVector<int64_t> ranges = linalgOp.getStaticLoopRanges();
+      int64_t rowBytes = 4;
+      for (auto [l, e] : llvm::enumerate(ranges))
+        if (l > 0 && linalgOp.getIteratorTypesArray()[l] == utils::IteratorType::parallel)
+          rowBytes = ShapedType::isDynamic(e) ? INT64_MAX / 2 : rowBytes * e;
+      if (!ShapedType::isDynamic(ranges[1]) && ranges[1] > 1 && rowBytes > kMaxRowBytes)
+        sizes[1] = rewriter.getIndexAttr(1);
+    }
     scf::SCFTileAndFuseOptions options;
     options.tilingOptions.setLoopType(scf::SCFTilingOptions::LoopType::ForOp).setTileSizes(sizes);
     rewriter.setInsertionPoint(inner);

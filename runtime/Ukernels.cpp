@@ -1247,6 +1247,9 @@ extern "C" void contractF32Abi(int64_t *, int64_t *aligned, int64_t offset, int6
 extern "C" void contractI32Abi(int64_t *, int64_t *aligned, int64_t offset, int64_t, int64_t) {
   contractI32(aligned + offset);
 }
+extern "C" void transposeAbi(int64_t *, int64_t *aligned, int64_t offset, int64_t, int64_t) {
+  transpose(aligned + offset);
+}
 
 } // namespace
 
@@ -1684,6 +1687,8 @@ void *lookup(const char *name) {
     return reinterpret_cast<void *>(&contractF32Abi);
   if (std::strcmp(name, "dlc_uk_contract_i32") == 0)
     return reinterpret_cast<void *>(&contractI32Abi);
+  if (std::strcmp(name, "dlc_uk_transpose") == 0)
+    return reinterpret_cast<void *>(&transposeAbi);
   if (std::strcmp(name, "dlc_uk_alloc") == 0)
     return reinterpret_cast<void *>(&scratchAlloc);
   if (std::strcmp(name, "dlc_uk_free") == 0)

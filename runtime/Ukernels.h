@@ -81,6 +81,15 @@ void contractF32(const int64_t *desc);
 /// ConvInteger and other integer contractions; exact, so any order is the same).
 void contractI32(const int64_t *desc);
 
+/// The descriptor of `dlc_uk_transpose` (int64 slots):
+///   [0] loops L (at most kMaxLoops) | element bytes (1, 2, 4 or 8) << 8
+///   [1] input address   [2] output address
+///   then per loop i, at 3 + 3 i: extent, stride in the input, in the output
+/// (element strides). It copies out[o(i)] = in[in(i)] over the whole iteration space:
+/// a transposition, blocked where one loop is contiguous in the input and another in
+/// the output (Transpose.cpp).
+void transpose(const int64_t *desc);
+
 /// Whether this CPU has the x86 feature `name` (LLVM's spelling: "avx2", "avx512f", ...);
 /// true for names this runtime cannot test.
 bool cpuHasFeature(const std::string &name);

@@ -145,6 +145,7 @@ LogicalResult runCpuMappingPipeline(ModuleOp module, const CompileOptions &optio
       pm.addPass(createDlcCollapseElementwiseDims());
       pm.addPass(createDlcSplitReductions());
       pm.addPass(createDlcInterchangeWindows());
+      pm.addPass(createDlcHoistBuffers());
       pm.addPass(createDlcCpuMathApproximation());
     }
   });

@@ -516,6 +516,64 @@ TEST_P(Ukernels, Int32OfEightBitDataExactly) {
   }
 }
 
+/// dlc_uk_transpose of a [n0, n1, ...] row-major input by `perm` (output dim i is
+/// input dim perm[i]), against the plain index arithmetic, for element type T.
+template <typename T> void checkTranspose(std::vector<int64_t> shape, std::vector<int> perm) {
+  size_t rank = shape.size();
+  std::vector<int64_t> inStride(rank, 1), outShape(rank), outStride(rank, 1);
+  for (size_t i = rank - 1; i > 0; --i)
+    inStride[i - 1] = inStride[i] * shape[i];
+  for (size_t i = 0; i < rank; ++i)
+    outShape[i] = shape[perm[i]];
+  for (size_t i = rank - 1; i > 0; --i)
+    outStride[i - 1] = outStride[i] * outShape[i];
+  int64_t total = 1;
+  for (int64_t n : shape)
+    total *= n;
+  std::vector<T> in(total), out(total, T(0)), want(total);
+  for (int64_t i = 0; i < total; ++i)
+    in[i] = static_cast<T>(i * 7 + 3);
+  // Loops in the output's order: loop i runs output dim i, input dim perm[i].
+  std::vector<int64_t> desc(ukernels::kDescriptorSlots, 0);
+  desc[0] = static_cast<int64_t>(rank) | (static_cast<int64_t>(sizeof(T)) << 8);
+  desc[1] = reinterpret_cast<int64_t>(in.data());
+  desc[2] = reinterpret_cast<int64_t>(out.data());
+  for (size_t i = 0; i < rank; ++i) {
+    desc[3 + 3 * i] = outShape[i];
+    desc[4 + 3 * i] = inStride[perm[i]];
+    desc[5 + 3 * i] = outStride[i];
+  }
+  for (int64_t o = 0; o < total; ++o) {
+    int64_t rest = o, src = 0;
+    for (size_t i = 0; i < rank; ++i) {
+      src += rest / outStride[i] * inStride[perm[i]];
+      rest %= outStride[i];
+    }
+    want[o] = in[src];
+  }
+  ukernels::transpose(desc.data());
+  for (int64_t o = 0; o < total; ++o)
+    ASSERT_EQ(out[o], want[o]) << "element " << o << " of " << sizeof(T) << "-byte transpose";
+}
+
+TEST_P(Ukernels, TransposeNchwToNhwc) {
+  checkTranspose<float>({2, 64, 9, 11}, {0, 2, 3, 1});  // 8x8 tiles and scalar edges
+  checkTranspose<float>({1, 3, 70, 130}, {0, 2, 3, 1}); // 3 channels: the scalar rows
+  checkTranspose<float>({2, 130, 5, 67}, {0, 3, 1, 2}); // NHWC -> NCHW, blocks of 64
+}
+
+TEST_P(Ukernels, TransposeEveryElementSize) {
+  checkTranspose<uint8_t>({33, 17, 9}, {2, 0, 1});
+  checkTranspose<uint16_t>({4, 19, 23}, {0, 2, 1});
+  checkTranspose<uint64_t>({5, 12, 3, 8}, {3, 1, 0, 2});
+  checkTranspose<int32_t>({129, 65}, {1, 0});
+}
+
+TEST_P(Ukernels, TransposeKeepingTheInnermostCopiesRows) {
+  checkTranspose<float>({6, 5, 17}, {1, 0, 2}); // innermost stays: row copies
+  checkTranspose<float>({1, 1, 1}, {2, 1, 0});  // one element
+}
+
 INSTANTIATE_TEST_SUITE_P(Isa, Ukernels, ::testing::Values("avx512", "avx2", "generic"),
                          [](const auto &info) { return info.param; });
 

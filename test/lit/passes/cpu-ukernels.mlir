@@ -8,6 +8,7 @@
 // the three addresses, then per loop (extent, reduction, stride in A, B, C).
 // CHECK-DAG: func.func private @dlc_uk_contract_f32(memref<64xi64>)
 // CHECK-DAG: func.func private @dlc_uk_contract_i32(memref<64xi64>)
+// CHECK-DAG: func.func private @dlc_uk_transpose(memref<64xi64>)
 // CHECK-LABEL: func.func @matmul
 // CHECK-SAME: (%[[A:.*]]: memref<?x?xf32>, %[[B:.*]]: memref<?x?xf32>, %[[C:.*]]: memref<?x?xf32>
 // CHECK: %[[D:.*]] = memref.alloca() : memref<64xi64>
@@ -110,6 +111,39 @@ func.func @floordiv(%a: memref<4x4xf32>, %b: memref<4x4xf32>, %c: memref<4x4xf32
     %p = arith.mulf %x, %y : f32
     %s = arith.addf %acc, %p : f32
     linalg.yield %s : f32
+  }
+  return
+}
+
+// A transpose that moves the innermost dimension (NCHW -> NHWC) becomes a call to
+// dlc_uk_transpose: loops | element bytes << 8 (4 | 4 << 8 = 1028), the two addresses,
+// then per loop (extent, input stride, output stride); loop 3 walks C, input stride
+// H * W = 20. One that keeps the innermost dimension, and a generic that computes,
+// stay loops.
+// CHECK-LABEL: func.func @nchw_to_nhwc
+// CHECK-DAG: memref.store %c1028_i64, %[[T:.*]][%c0]
+// CHECK-DAG: memref.store %c20_i64, %[[T]][%c13]
+// CHECK: call @dlc_uk_transpose(%[[T]])
+// CHECK-NOT: linalg.transpose
+// CHECK-LABEL: func.func @keeps_inner
+// CHECK: linalg.transpose
+// CHECK-LABEL: func.func @computes
+// CHECK: linalg.generic
+func.func @nchw_to_nhwc(%x: memref<2x8x4x5xf32>, %y: memref<2x4x5x8xf32>) attributes {dlc.kernel} {
+  linalg.transpose ins(%x : memref<2x8x4x5xf32>) outs(%y : memref<2x4x5x8xf32>) permutation = [0, 2, 3, 1]
+  return
+}
+func.func @keeps_inner(%x: memref<8x4x5xf32>, %y: memref<4x8x5xf32>) attributes {dlc.kernel} {
+  linalg.transpose ins(%x : memref<8x4x5xf32>) outs(%y : memref<4x8x5xf32>) permutation = [1, 0, 2]
+  return
+}
+func.func @computes(%x: memref<8x4xf32>, %y: memref<4x8xf32>) attributes {dlc.kernel} {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (j, i)>, affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<8x4xf32>) outs(%y : memref<4x8xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %n = arith.negf %a : f32
+    linalg.yield %n : f32
   }
   return
 }

@@ -191,3 +191,39 @@ func.func @k7(%x: memref<?x16x34x34xf32>, %w: memref<16x16x3x3xf32>, %y: memref<
   bufferization.materialize_in_destination %c in restrict writable %y : (tensor<?x16x32x32xf32>, memref<?x16x32x32xf32>) -> ()
   return
 }
+
+// A MaxPool 3x3/2 with pad 1 over 64 images of 64 channels: the padded input fuses
+// into each workgroup's slice of images, and since a row (an image's 64x32x32 output,
+// 256 KiB) is large and no contraction is fused, each workgroup walks its images and
+// their channels one plane at a time, the pad fused into that loop: the padded
+// temporary is one 65x65 plane, not the slice's images.
+// CHECK-LABEL: func.func @k8
+// CHECK: scf.forall (%{{.*}}) in (%{{.*}})
+// CHECK:   scf.for
+// CHECK:     scf.for
+// CHECK:       tensor.pad %{{.*}} low[0, 0, 1, 1] high[0, 0, 0, 0]
+// CHECK:       } : tensor<1x1x64x64xf32> to tensor<1x1x65x65xf32>
+// CHECK:       linalg.generic
+func.func @k8(%x: memref<64x64x64x64xf32>, %y: memref<64x64x32x32xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %ninf = arith.constant 0xFF800000 : f32
+  %tx = bufferization.to_tensor %x restrict : memref<64x64x64x64xf32> to tensor<64x64x64x64xf32>
+  %ty = bufferization.to_tensor %y restrict writable : memref<64x64x32x32xf32> to tensor<64x64x32x32xf32>
+  %p = tensor.pad %tx low[0, 0, 1, 1] high[0, 0, 1, 1] {
+  ^bb0(%i: index, %j: index, %k: index, %l: index):
+    tensor.yield %ninf : f32
+  } : tensor<64x64x64x64xf32> to tensor<64x64x66x66xf32>
+  %f = linalg.fill ins(%ninf : f32) outs(%ty : tensor<64x64x32x32xf32>) -> tensor<64x64x32x32xf32>
+  %w = tensor.empty() : tensor<3x3xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(n, c, h, w, kh, kw) -> (n, c, h * 2 + kh, w * 2 + kw)>,
+                                        affine_map<(n, c, h, w, kh, kw) -> (kh, kw)>,
+                                        affine_map<(n, c, h, w, kh, kw) -> (n, c, h, w)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%p, %w : tensor<64x64x66x66xf32>, tensor<3x3xf32>) outs(%f : tensor<64x64x32x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.maximumf %o, %a : f32
+    linalg.yield %m : f32
+  } -> tensor<64x64x32x32xf32>
+  bufferization.materialize_in_destination %r in restrict writable %y : (tensor<64x64x32x32xf32>, memref<64x64x32x32xf32>) -> ()
+  return
+}
