@@ -33,18 +33,19 @@ constexpr int64_t kLanes = 16;
 /// Smaller reductions are left alone.
 constexpr int64_t kMinElements = 256;
 
-/// The combiner of `g` when its body is `yield op(f(in), out)` (either order) for an
-/// op with a neutral element, where f (maybe nothing: `in` itself) is computed from
-/// the input alone (LayerNorm's variance sums (x - mean)^2); null otherwise.
+/// The combiner of `g` when its body is `yield op(f(in, ...), out)` (either order) for
+/// an op with a neutral element, where f (maybe nothing: `in` itself) is pure and
+/// computed from the inputs (LayerNorm's variance sums (x - mean)^2; a global max pool
+/// over a GELU with a per-channel bias); null otherwise.
 Operation *combiner(linalg::GenericOp g) {
   Block &body = g.getRegion().front();
-  if (body.getNumArguments() != 2)
+  if (g.getNumDpsInits() != 1 || body.getNumArguments() != g.getNumDpsInputs() + 1)
     return nullptr;
   auto yield = cast<linalg::YieldOp>(body.getTerminator());
   if (yield.getNumOperands() != 1)
     return nullptr;
   Operation *op = yield.getOperand(0).getDefiningOp();
-  Value out = body.getArgument(1);
+  Value out = body.getArgument(g.getNumDpsInputs());
   if (!op || op->getBlock() != &body || op->getNumOperands() != 2 || op->getNumResults() != 1 ||
       op->getNumRegions() || !out.hasOneUse() ||
       (op->getOperand(0) != out && op->getOperand(1) != out))
@@ -85,16 +86,30 @@ SmallVector<ReassociationIndices> rowGroups(int64_t parallel, int64_t loops) {
   return groups;
 }
 
-/// A row reduction this pass splits: over buffers, one input read in loop order,
-/// parallel loops then reduction loops, the output indexed by the parallel loops in
-/// order, the reduced dims contiguous in the input, a combiner body, and rows of a
-/// static kMinElements elements or more (Softmax over 18710 classes, a global average
-/// pool over a map).
+/// Whether `map` reads no loop from `first` on: the operand is the same along a row.
+bool invariantFrom(AffineMap map, int64_t first) {
+  for (int64_t l = first, e = map.getNumDims(); l < e; ++l)
+    if (map.isFunctionOfDim(l))
+      return false;
+  return map.getNumSymbols() == 0;
+}
+
+/// A row reduction this pass splits: over buffers, the first input read in loop
+/// order, any others the same along a row (a per-channel bias, a scalar), parallel
+/// loops then reduction loops, the output indexed by the parallel loops in order, the
+/// reduced dims contiguous in the first input, a combiner body, and rows of a static
+/// kMinElements elements or more (Softmax over 18710 classes, a global pool over a
+/// map).
 bool splittableRows(linalg::GenericOp g) {
-  if (!g.hasPureBufferSemantics() || g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1 ||
+  if (!g.hasPureBufferSemantics() || g.getNumDpsInputs() == 0 || g.getNumDpsInits() != 1 ||
       g.getNumParallelLoops() == 0 || g.getNumReductionLoops() == 0 || !combiner(g))
     return false;
   int64_t parallel = g.getNumParallelLoops(), loops = g.getNumLoops();
+  SmallVector<OpOperand *> inputs = g.getDpsInputOperands();
+  for (OpOperand *extra : llvm::drop_begin(inputs))
+    if (!isa<MemRefType>(extra->get().getType()) ||
+        !invariantFrom(g.getMatchingIndexingMap(extra), parallel))
+      return false;
   SmallVector<utils::IteratorType> iters = g.getIteratorTypesArray();
   for (int64_t l = 0; l < loops; ++l)
     if ((l < parallel) != (iters[l] == utils::IteratorType::parallel))
@@ -118,11 +133,22 @@ bool splittableRows(linalg::GenericOp g) {
          memref::CollapseShapeOp::isGuaranteedCollapsible(in, rowGroups(parallel, loops));
 }
 
-/// A generic over `ins` into `out` with `maps` and `iters` whose body is `g`'s.
+/// A generic over `in` (then `g`'s other inputs, which read only its leading parallel
+/// loops, as they are) into `out` with `maps` (`in`'s, `out`'s) and `iters` whose body
+/// is `g`'s.
 void cloneBody(OpBuilder &b, linalg::GenericOp g, Value in, Value out, ArrayRef<AffineMap> maps,
                ArrayRef<utils::IteratorType> iters) {
-  auto r = linalg::GenericOp::create(b, g.getLoc(), TypeRange{}, ValueRange{in}, ValueRange{out},
-                                     maps, iters);
+  SmallVector<Value> ins{in};
+  SmallVector<AffineMap> allMaps{maps.front()};
+  SmallVector<OpOperand *> inputs = g.getDpsInputOperands();
+  for (OpOperand *extra : llvm::drop_begin(inputs)) {
+    ins.push_back(extra->get());
+    allMaps.push_back(AffineMap::get(iters.size(), 0, g.getMatchingIndexingMap(extra).getResults(),
+                                     g.getContext()));
+  }
+  allMaps.push_back(maps.back());
+  auto r =
+      linalg::GenericOp::create(b, g.getLoc(), TypeRange{}, ins, ValueRange{out}, allMaps, iters);
   IRMapping map;
   g.getRegion().cloneInto(&r.getRegion(), map);
 }
@@ -132,7 +158,7 @@ void cloneBody(OpBuilder &b, linalg::GenericOp g, Value in, Value out, ArrayRef<
 void combineBody(OpBuilder &b, linalg::GenericOp g, Value in, Value out, ArrayRef<AffineMap> maps,
                  ArrayRef<utils::IteratorType> iters) {
   Operation *op = combiner(g);
-  Value gOut = g.getRegion().front().getArgument(1);
+  Value gOut = g.getRegion().front().getArgument(g.getNumDpsInputs());
   linalg::GenericOp::create(b, g.getLoc(), TypeRange{}, ValueRange{in}, ValueRange{out}, maps,
                             iters, [&](OpBuilder &nb, Location loc, ValueRange args) {
                               IRMapping map;

@@ -203,6 +203,10 @@ Status CpuModel::runHost(const artifact::Launch &l, ShapePlan &plan, InputShapes
 }
 
 Status CpuModel::runInto(const std::vector<Tensor> &inputs, std::vector<Tensor> &outputs) {
+  // Outputs are written in place, and the compiled kernels take their buffers as
+  // noalias pointers (CpuCodegen): an output may not be an input's storage.
+  if (&inputs == &outputs)
+    return Status::error("runInto: the outputs must be another vector than the inputs");
   if (Status s = checkInputs(spec_, inputs); !s)
     return s;
   InputShapes shapes;

@@ -193,8 +193,9 @@ public:
   /// Runs the model into `outputs` (resized to outputs().size()): a tensor that already
   /// has an output's dtype and shape keeps its storage, and on the CPU the kernels write
   /// that output there in place (no allocation, no copy: pass the same vector to every
-  /// run, as onnxruntime's IOBinding binds outputs); the others are replaced. On error
-  /// the contents of `outputs` are unspecified.
+  /// run, as onnxruntime's IOBinding binds outputs); the others are replaced. `outputs`
+  /// must not be `inputs` (an error). On error the contents of `outputs` are
+  /// unspecified.
   virtual Status runInto(const std::vector<Tensor> &inputs, std::vector<Tensor> &outputs);
   /// Memory of the last run (zero before the first).
   virtual MemoryStats memoryStats() const = 0;

@@ -82,6 +82,21 @@ void allocateFromScratchHeap(llvm::Module &m) {
   }
 }
 
+/// A kernel's buffers never overlap where it writes: the plan gives every kernel
+/// result a buffer of its own, live ranges that share a launch never share bytes, and
+/// Model::runInto, which writes outputs in the caller's tensors, refuses the inputs'
+/// own vector as its outputs (CpuExecutor.cpp). So
+/// each pointer a kernel takes is noalias (two views of one buffer that it only reads
+/// are allowed by noalias' definition), and LLVM may keep an index it loaded in a
+/// register across the stores of a row (a Gather's) and vectorize without checks.
+void markBuffersNoAlias(llvm::Module &m, const artifact::ArtifactSpec &spec) {
+  for (const artifact::Kernel &k : spec.kernels)
+    if (llvm::Function *f = m.getFunction(k.name); f && !f->isDeclaration())
+      for (llvm::Argument &arg : f->args())
+        if (arg.getType()->isPointerTy())
+          arg.addAttr(llvm::Attribute::NoAlias);
+}
+
 /// Calls to the runtime's micro-kernels (declarations named dlc_uk_*, from
 /// dlc-cpu-ukernels) go through pointer globals `NAME_ptr` that the loader binds; the
 /// names are listed in the string `dlc_ukernels` (runtime/Ukernels.h).
@@ -169,6 +184,7 @@ FailureOr<std::vector<uint8_t>> emitCpuCode(ModuleOp module, const artifact::Art
   if (!m)
     return module.emitError("cannot translate the kernels to LLVM IR"), failure();
   allocateFromScratchHeap(*m);
+  markBuffersNoAlias(*m, spec);
   callUkernelsThroughPointers(*m);
   for (const artifact::Kernel &k : spec.kernels) {
     if (!m->getFunction("_mlir_ciface_" + k.name))

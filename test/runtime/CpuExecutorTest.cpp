@@ -93,6 +93,18 @@ TEST(CpuExecutor, RunIntoKeepsOutputStorage) {
   EXPECT_EQ(out[1].shape, std::vector<int64_t>{7});
 }
 
+// The kernels write outputs in place and take their buffers as noalias pointers: the
+// inputs' own vector as `outputs` is refused, not overwritten while read.
+TEST(CpuExecutor, RunIntoRefusesItsInputsAsOutputs) {
+  std::unique_ptr<Model> model = load(addScaleSpec());
+  ASSERT_TRUE(model);
+  std::vector<Tensor> io = {floats({7}, 1, 2), floats({7}, 0.5f, -1)};
+  Status s = model->runInto(io, io);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find("another vector"), std::string::npos) << s.message();
+  EXPECT_EQ(io[0].as<float>()[3], 7.0f); // untouched
+}
+
 /// The add/scale artifact loaded with a pool of `threads`.
 Expected<std::unique_ptr<Model>> loadAddScale(int threads) {
   LoadOptions options;

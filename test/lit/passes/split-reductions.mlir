@@ -179,3 +179,38 @@ func.func @k_sum_of_squares(%x: memref<4x1024xf32>, %y: memref<4xf32>) attribute
   }
   return
 }
+
+// -----
+
+// A global max pool over a GELU-like function of the map plus a per-channel bias
+// (magika's last Conv): the bias and the scalar, read by the parallel loops alone,
+// join every split generic with their maps on the new loops.
+// CHECK-DAG: #[[BIAS3:.*]] = affine_map<(d0, d1, d2) -> (d0, 0)>
+// CHECK-DAG: #[[BIAS2:.*]] = affine_map<(d0, d1) -> (d0, 0)>
+// CHECK-DAG: #[[SCALAR3:.*]] = affine_map<(d0, d1, d2) -> ()>
+// CHECK-LABEL: func.func @k_rows_bias
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[BIAS3]], #[[SCALAR3]], #{{.*}}], iterator_types = ["parallel", "reduction", "parallel"]}
+// CHECK-SAME: ins(%{{.*}}, %[[B:.*]], %[[S:.*]] : memref<4x31x16xf32{{.*}}>, memref<4x1xf32>, memref<f32>)
+// CHECK: math.tanh
+// CHECK: arith.maximumf
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]{{.*}} ins(%{{.*}} : memref<4x16xf32>)
+// CHECK-NOT: math.tanh
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[BIAS2]], #{{.*}}, #{{.*}}], iterator_types = ["parallel", "reduction"]}
+// CHECK-SAME: ins(%{{.*}}, %[[B]], %[[S]] : memref<4x12xf32{{.*}}>, memref<4x1xf32>, memref<f32>)
+// CHECK: math.tanh
+#x2 = affine_map<(c, h) -> (c, h)>
+#b2 = affine_map<(c, h) -> (c, 0)>
+#s2 = affine_map<(c, h) -> ()>
+#y2 = affine_map<(c, h) -> (c)>
+func.func @k_rows_bias(%x: memref<4x508xf32>, %b: memref<4x1xf32>, %s: memref<f32>, %y: memref<4xf32>) attributes {dlc.kernel} {
+  linalg.generic {indexing_maps = [#x2, #b2, #s2, #y2], iterator_types = ["parallel", "reduction"]}
+      ins(%x, %b, %s : memref<4x508xf32>, memref<4x1xf32>, memref<f32>) outs(%y : memref<4xf32>) {
+  ^bb0(%in: f32, %bias: f32, %scale: f32, %out: f32):
+    %0 = arith.addf %in, %bias : f32
+    %1 = arith.mulf %0, %scale : f32
+    %2 = math.tanh %1 : f32
+    %3 = arith.maximumf %out, %2 : f32
+    linalg.yield %3 : f32
+  }
+  return
+}
