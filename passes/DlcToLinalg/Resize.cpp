@@ -11,7 +11,9 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
 
 using namespace mlir;
 using namespace dlc::lowering;
@@ -99,6 +101,55 @@ private:
       return add(c(start * (in - 1)), mul(of, c((end - start) * (in - 1) / (outF - 1))));
     }
     return halfPixel; // half_pixel (the default)
+  }
+
+  /// coordinate() and the nearest rounding of taps() evaluated in double for output
+  /// index `o` of a static dim (the same operations in the same order, so the same
+  /// values), clamped to the input; nullopt for modes this does not evaluate.
+  static std::optional<int64_t> nearestIndex(ResizeOp op, int64_t dim, int64_t o, double in,
+                                             double out) {
+    double s = op.getScales()[dim], of = static_cast<double>(o), xs;
+    StringRef mode = op.getCoordinateTransformationMode();
+    double halfPixel = (of + 0.5) * (1.0 / s) + -0.5;
+    double outF = s * in;
+    if (mode == "asymmetric")
+      xs = of * (1.0 / s);
+    else if (mode == "tf_half_pixel_for_nn")
+      xs = (of + 0.5) * (1.0 / s);
+    else if (mode == "align_corners")
+      xs = outF <= 1 ? 0 : of * ((in - 1) / (outF - 1));
+    else if (mode == "pytorch_half_pixel")
+      xs = outF <= 1 ? 0 : halfPixel;
+    else if (mode == "half_pixel")
+      xs = halfPixel;
+    else
+      return std::nullopt;
+    StringRef nm = op.getNearestMode();
+    double r = nm == "floor"               ? std::floor(xs)
+               : nm == "ceil"              ? std::ceil(xs)
+               : nm == "round_prefer_ceil" ? std::floor(xs + 0.5)
+                                           : std::ceil(xs + -0.5);
+    // fptosi of a value past i64 is poison in the IR; such sizes are not divisions.
+    if (!(std::fabs(r) < 9e18))
+      return std::nullopt;
+    return std::clamp<int64_t>(static_cast<int64_t>(r), 0, static_cast<int64_t>(in) - 1);
+  }
+
+  /// The integer s when nearest resizing of static dim `dim` (`in` -> `out`, out a
+  /// multiple of in) reads input index o / s for every output index o (a 2x nearest
+  /// upsample in any of the usual modes; s = 1: the identity), checked against
+  /// nearestIndex at every o; nullopt otherwise.
+  static std::optional<int64_t> nearestIsDivision(ResizeOp op, int64_t dim, int64_t in,
+                                                  int64_t out) {
+    if (op.getMode() != "nearest" || in <= 0 || out <= 0 || out % in != 0 || out > (1 << 20))
+      return std::nullopt;
+    int64_t s = out / in;
+    for (int64_t o = 0; o < out; ++o) {
+      std::optional<int64_t> i = nearestIndex(op, dim, o, in, out);
+      if (!i || *i != o / s)
+        return std::nullopt;
+    }
+    return s;
   }
 
   /// The source coordinate (f64) of output index `o` when the extents are known only at
@@ -297,6 +348,15 @@ private:
         continue;
       }
       int64_t in = xt.getDimSize(d), out = op.getSizes()[d];
+      if (std::optional<int64_t> s = nearestIsDivision(op, d, in, out)) {
+        // Each output index o reads o / s: integer work instead of f64 coordinates.
+        Value idx =
+            *s == 1
+                ? o
+                : (Value)arith::DivUIOp::create(b, l, o, arith::ConstantIndexOp::create(b, l, *s));
+        perDim.push_back({{idx, scalarConst(b, l, f64, 1)}});
+        continue;
+      }
       Value xs = coordinate(op, b, l, d, o, in, out);
       if (op.getCoordinateTransformationMode() == "tf_crop_and_resize") {
         Value lo = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, xs,

@@ -15,9 +15,11 @@ func.func @linear(%x: tensor<?x3x4x4xf32>) -> tensor<?x3x8x8xf32> {
   return %y : tensor<?x3x8x8xf32>
 }
 
-// Nearest with floor rounding reads one element.
+// Nearest 2x (asymmetric, floor) reads one element at o / 2 along each resized dim:
+// integer division, no float coordinates.
 // CHECK-LABEL: func @nearest
-// CHECK: math.floor
+// CHECK-NOT: math.floor
+// CHECK-COUNT-2: arith.divui %{{.*}}, %c2
 // CHECK-COUNT-1: tensor.extract
 // CHECK-NOT: tensor.extract
 func.func @nearest(%x: tensor<1x1x2x2xf32>) -> tensor<1x1x4x4xf32> {
@@ -27,6 +29,20 @@ func.func @nearest(%x: tensor<1x1x2x2xf32>) -> tensor<1x1x4x4xf32> {
          exclude_outside = false, extrapolation_value = 0.0 : f32}
       : (tensor<1x1x2x2xf32>) -> tensor<1x1x4x4xf32>
   return %y : tensor<1x1x4x4xf32>
+}
+
+// Nearest 2 -> 3 (no integer scale) and 2x asymmetric with ceil rounding (which
+// reads 0, 1, 1, 2, 2, 3, 3, 3: not o / 2) keep the float coordinates.
+// CHECK-LABEL: func @nearest_not_division
+// CHECK-NOT: arith.divui
+// CHECK-COUNT-2: math.ceil
+func.func @nearest_not_division(%x: tensor<1x1x2x4xf32>) -> tensor<1x1x3x8xf32> {
+  %y = dlc.resize %x {sizes = array<i64: 1, 1, 3, 8>, scales = array<f64: 1.0, 1.0, 1.5, 2.0>,
+         roi = array<f64>, mode = "nearest", coordinate_transformation_mode = "asymmetric",
+         nearest_mode = "ceil", cubic_coeff_a = -0.75 : f32,
+         exclude_outside = false, extrapolation_value = 0.0 : f32}
+      : (tensor<1x1x2x4xf32>) -> tensor<1x1x3x8xf32>
+  return %y : tensor<1x1x3x8xf32>
 }
 
 // A dynamic dim upsampled by 2 (YOLO): the output extent is twice the input's, and the
