@@ -143,6 +143,12 @@ def DlcTileWorkgroups : Pass<"dlc-tile-workgroups", "mlir::ModuleOp"> {
     hold one row rather than the whole slice; without a contraction among them, and
     when a row's parallel loops still cover more than 128 KiB of f32 output (a
     MaxPool's image), one index of the second loop (if parallel) at a time as well.
+    A kernel whose output is a chain of `tensor.insert_slice`s (a Concat) of copied
+    kernel arguments into an empty tensor or the output itself has no linalg root:
+    when every insert spans some dim of the output whole (static, 2 or more; the
+    innermost only from 256), the first such dim is split over `%nwg` workgroups, each
+    copying its range of every input (`scf.forall` with one `parallel_insert_slice`
+    per input).
   }];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::affine::AffineDialect"];
 }

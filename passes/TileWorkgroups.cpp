@@ -3,12 +3,16 @@
 
 #include "dialects/DlcDialect.h"
 
+#include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Interfaces/CastInterfaces.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -35,6 +39,8 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     OpBuilder b(func);
     MLIRContext *ctx = func.getContext();
     func->setAttr(attrs::kGrid, LaunchGridAttr::get(ctx, {}));
+    if (succeeded(tileInsertChain(func)))
+      return success();
     KernelRoot kr = findKernelRoot(func);
     if (!kr)
       return failure();
@@ -82,6 +88,122 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
       (void)applyPatternsGreedily(loop, std::move(patterns));
       tileRowsInWorkgroup(rewriter, loop);
     }
+    return success();
+  }
+
+  /// Whether computing `v` needs no linalg op (a kernel argument, its slices and
+  /// reshapes): slicing it per workgroup repeats no work.
+  static bool isCopyOfArgument(Value v) {
+    SetVector<Operation *> slice;
+    BackwardSliceOptions options;
+    options.omitBlockArguments = true;
+    options.inclusive = true;
+    if (Operation *def = v.getDefiningOp())
+      (void)getBackwardSlice(def, &slice, options);
+    return llvm::all_of(slice, [](Operation *op) {
+      return isa<bufferization::ToTensorOp, tensor::ExtractSliceOp, tensor::ExpandShapeOp,
+                 tensor::CollapseShapeOp, tensor::CastOp, tensor::DimOp, memref::DimOp>(op) ||
+             isa<arith::ArithDialect, affine::AffineDialect>(op->getDialect());
+    });
+  }
+
+  /// The innermost dim splits over workgroups only from this extent on.
+  static constexpr int64_t kMinInnerSplit = 256;
+
+  /// A Concat's kernel: the output is a chain of `tensor.insert_slice`s of copied
+  /// kernel arguments into a `tensor.empty`, which no linalg op roots, so it ran as
+  /// one workgroup on one core. When every insert spans a dim of the output whole
+  /// (the rows of a Concat along columns, the H of a channel Concat at batch 1), the
+  /// workgroups split that dim: each copies its rows of every input. Failure (nothing
+  /// changed) for any other kernel.
+  LogicalResult tileInsertChain(func::FuncOp func) {
+    auto outs = llvm::to_vector(func.getOps<bufferization::MaterializeInDestinationOp>());
+    if (outs.size() != 1)
+      return failure();
+    bufferization::MaterializeInDestinationOp out = outs[0];
+    auto dest = dyn_cast<BlockArgument>(out.getDest());
+    if (!dest || !isa<MemRefType>(dest.getType()))
+      return failure();
+    SmallVector<tensor::InsertSliceOp> inserts;
+    Value v = out.getSource();
+    while (auto insert = v.getDefiningOp<tensor::InsertSliceOp>()) {
+      if (!insert->hasOneUse() || !insert.hasUnitStride() || !isCopyOfArgument(insert.getSource()))
+        return failure();
+      inserts.push_back(insert);
+      v = insert.getDest();
+    }
+    // The base: an empty tensor, or (after empty-tensor elimination) the output
+    // itself, which the inserts then write in place.
+    auto base = v.getDefiningOp<bufferization::ToTensorOp>();
+    if (inserts.empty() || (!v.getDefiningOp<tensor::EmptyOp>() &&
+                            !(base && base.getBuffer() == out.getDest() && base.getWritable())))
+      return failure();
+    auto type = cast<RankedTensorType>(out.getSource().getType());
+    // The split dim: the first of a static 2 or more that every insert (none
+    // rank-reducing) spans whole; the innermost only if its pieces stay long.
+    int64_t split = -1;
+    for (int64_t d = 0, e = type.getRank(); d < e && split < 0; ++d) {
+      if (type.isDynamicDim(d) || type.getDimSize(d) < (d + 1 == e ? kMinInnerSplit : 2))
+        continue;
+      if (llvm::all_of(inserts, [&](tensor::InsertSliceOp insert) {
+            std::optional<int64_t> offset = getConstantIntValue(insert.getMixedOffsets()[d]);
+            return insert.getSourceType().getRank() == type.getRank() && offset && *offset == 0 &&
+                   insert.getStaticSizes()[d] == type.getDimSize(d);
+          }))
+        split = d;
+    }
+    if (split < 0)
+      return failure();
+    MLIRContext *ctx = func.getContext();
+    OpBuilder b(out);
+    Location loc = out.getLoc();
+    Value nwg = func.getArgument(func.getNumArguments() - 1);
+    Value init = base ? base.getResult()
+                      : bufferization::ToTensorOp::create(b, loc, type, dest, /*restrict=*/true,
+                                                          /*writable=*/true)
+                            .getResult();
+    int64_t extent = type.getDimSize(split);
+    auto forall = scf::ForallOp::create(
+        b, loc, ArrayRef<OpFoldResult>{OpFoldResult(nwg)}, ValueRange{init}, std::nullopt,
+        [&](OpBuilder &nb, Location l, ValueRange args) {
+          // Rows [lo, lo + size) of `extent` in chunks of ceil(extent / nwg).
+          AffineExpr wg = getAffineDimExpr(0, ctx), n = getAffineSymbolExpr(0, ctx);
+          AffineExpr chunk = (extent + n - 1).floorDiv(n);
+          Value lo = affine::AffineApplyOp::create(nb, l, AffineMap::get(1, 1, wg * chunk),
+                                                   ValueRange{args[0], nwg});
+          Value rest = affine::AffineMinOp::create(
+              nb, l, AffineMap::get(1, 1, {extent - wg * chunk, chunk}, ctx),
+              ValueRange{args[0], nwg});
+          Value size = affine::AffineMaxOp::create(
+              nb, l, AffineMap::get(1, 0, {getAffineConstantExpr(0, ctx), wg}, ctx), rest);
+          SmallVector<std::tuple<Value, SmallVector<OpFoldResult>, SmallVector<OpFoldResult>>>
+              parts;
+          for (tensor::InsertSliceOp insert : inserts) {
+            SmallVector<OpFoldResult> offsets(type.getRank(), nb.getIndexAttr(0));
+            SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(nb, l, insert.getSource());
+            SmallVector<OpFoldResult> strides(offsets.size(), nb.getIndexAttr(1));
+            offsets[split] = lo;
+            sizes[split] = size;
+            Value part =
+                tensor::ExtractSliceOp::create(nb, l, insert.getSource(), offsets, sizes, strides);
+            SmallVector<OpFoldResult> at = insert.getMixedOffsets();
+            at[split] = lo;
+            parts.push_back({part, at, sizes});
+          }
+          auto inParallel = scf::InParallelOp::create(nb, l);
+          nb.setInsertionPointToStart(inParallel.getBody());
+          for (auto &[part, at, sizes] : parts)
+            tensor::ParallelInsertSliceOp::create(
+                nb, l, part, args[1], at, sizes,
+                SmallVector<OpFoldResult>(type.getRank(), nb.getIndexAttr(1)));
+        });
+    out.getSourceMutable().assign(forall.getResult(0));
+    for (tensor::InsertSliceOp insert : inserts)
+      insert->erase();
+    func->setAttr(
+        attrs::kGrid,
+        LaunchGridAttr::get(ctx, {GridDimAttr::get(ctx, dest.getArgNumber(),
+                                                   DenseI64ArrayAttr::get(ctx, {split}), 1)}));
     return success();
   }
 

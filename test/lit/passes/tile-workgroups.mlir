@@ -227,3 +227,54 @@ func.func @k8(%x: memref<64x64x64x64xf32>, %y: memref<64x64x32x32xf32>, %wg: ind
   bufferization.materialize_in_destination %r in restrict writable %y : (tensor<64x64x32x32xf32>, memref<64x64x32x32xf32>) -> ()
   return
 }
+
+// A Concat along columns: a chain of insert_slices of the inputs into an empty
+// tensor, no linalg root. Every insert spans the rows (dim 0) whole, so the workgroups
+// split the rows: each copies its rows of both inputs.
+// CHECK-LABEL: func.func @k9
+// CHECK-SAME: dlc.grid = #dlc.grid<[#dlc.grid_dim<binding = 2, dims = [0], tile = 1>]>
+// CHECK: scf.forall (%[[WG:.*]]) in (%{{.*}}) shared_outs(%[[O:.*]] = %{{.*}})
+// CHECK-DAG: %[[A:.*]] = tensor.extract_slice %{{.*}}[%[[LO:.*]], 0] [%[[N:.*]], 16] [1, 1] : tensor<64x16xf32> to tensor<?x16xf32>
+// CHECK-DAG: %[[B:.*]] = tensor.extract_slice %{{.*}}[%[[LO]], 0] [%[[N]], 48] [1, 1] : tensor<64x48xf32> to tensor<?x48xf32>
+// CHECK: scf.forall.in_parallel
+// CHECK-DAG: tensor.parallel_insert_slice %[[A]] into %[[O]][%[[LO]], 0] [%[[N]], 16] [1, 1]
+// CHECK-DAG: tensor.parallel_insert_slice %[[B]] into %[[O]][%[[LO]], 16] [%[[N]], 48] [1, 1]
+func.func @k9(%a: memref<64x16xf32>, %b: memref<64x48xf32>, %c: memref<64x64xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %ta = bufferization.to_tensor %a restrict : memref<64x16xf32> to tensor<64x16xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<64x48xf32> to tensor<64x48xf32>
+  %e = tensor.empty() : tensor<64x64xf32>
+  %0 = tensor.insert_slice %ta into %e[0, 0] [64, 16] [1, 1] : tensor<64x16xf32> into tensor<64x64xf32>
+  %1 = tensor.insert_slice %tb into %0[0, 16] [64, 48] [1, 1] : tensor<64x48xf32> into tensor<64x64xf32>
+  bufferization.materialize_in_destination %1 in restrict writable %c : (tensor<64x64xf32>, memref<64x64xf32>) -> ()
+  return
+}
+
+// A channel Concat at batch 1: the first dim both inserts span whole and longer than
+// 1 is H (dim 2), so each workgroup copies whole rows of its H range. A Concat whose
+// only such dim is a short innermost one (columns of 8) stays one workgroup.
+// CHECK-LABEL: func.func @k10
+// CHECK-SAME: dlc.grid = #dlc.grid<[#dlc.grid_dim<binding = 2, dims = [2], tile = 1>]>
+// CHECK-LABEL: func.func @k11
+// CHECK-SAME: dlc.grid = #dlc.grid<[]>
+// CHECK-NOT: scf.forall
+func.func @k10(%a: memref<1x3x8x32xf32>, %b: memref<1x5x8x32xf32>, %c: memref<1x8x8x32xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %ta = bufferization.to_tensor %a restrict : memref<1x3x8x32xf32> to tensor<1x3x8x32xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<1x5x8x32xf32> to tensor<1x5x8x32xf32>
+  %e = tensor.empty() : tensor<1x8x8x32xf32>
+  %0 = tensor.insert_slice %ta into %e[0, 0, 0, 0] [1, 3, 8, 32] [1, 1, 1, 1] : tensor<1x3x8x32xf32> into tensor<1x8x8x32xf32>
+  %1 = tensor.insert_slice %tb into %0[0, 3, 0, 0] [1, 5, 8, 32] [1, 1, 1, 1] : tensor<1x5x8x32xf32> into tensor<1x8x8x32xf32>
+  bufferization.materialize_in_destination %1 in restrict writable %c : (tensor<1x8x8x32xf32>, memref<1x8x8x32xf32>) -> ()
+  return
+}
+func.func @k11(%a: memref<1x3x8xf32>, %b: memref<1x5x8xf32>, %c: memref<1x8x8xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %ta = bufferization.to_tensor %a restrict : memref<1x3x8xf32> to tensor<1x3x8xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<1x5x8xf32> to tensor<1x5x8xf32>
+  %e = tensor.empty() : tensor<1x8x8xf32>
+  %0 = tensor.insert_slice %ta into %e[0, 0, 0] [1, 3, 8] [1, 1, 1] : tensor<1x3x8xf32> into tensor<1x8x8xf32>
+  %1 = tensor.insert_slice %tb into %0[0, 3, 0] [1, 5, 8] [1, 1, 1] : tensor<1x5x8xf32> into tensor<1x8x8xf32>
+  bufferization.materialize_in_destination %1 in restrict writable %c : (tensor<1x8x8xf32>, memref<1x8x8xf32>) -> ()
+  return
+}
