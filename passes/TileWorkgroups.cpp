@@ -329,10 +329,12 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     if (!containsContraction(forall) && linalgOp.getNumLoops() >= 3 &&
         linalgOp.getIteratorTypesArray()[1] == utils::IteratorType::parallel) {
       SmallVector<int64_t> ranges = linalgOp.getStaticLoopRanges();
+      // Bytes of a row's output, up to just past the bound (a symbolic extent: past).
       int64_t rowBytes = 4;
       for (auto [l, e] : llvm::enumerate(ranges))
-        if (l > 0 && linalgOp.getIteratorTypesArray()[l] == utils::IteratorType::parallel)
-          rowBytes = ShapedType::isDynamic(e) ? INT64_MAX / 2 : rowBytes * e;
+        if (l > 0 && rowBytes <= kMaxRowBytes &&
+            linalgOp.getIteratorTypesArray()[l] == utils::IteratorType::parallel)
+          rowBytes = ShapedType::isDynamic(e) || e > kMaxRowBytes ? kMaxRowBytes + 1 : rowBytes * e;
       if (!ShapedType::isDynamic(ranges[1]) && ranges[1] > 1 && rowBytes > kMaxRowBytes)
         sizes[1] = rewriter.getIndexAttr(1);
     }
