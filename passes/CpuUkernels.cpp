@@ -211,6 +211,19 @@ void readThroughTranspose(linalg::GenericOp g, OpOperand &input, DominanceInfo &
   alloc.erase();
 }
 
+/// Stores into a micro-kernel's descriptor (memref<kDescriptorSlots x i64>) before `op`.
+struct DescriptorWriter {
+  DescriptorWriter(Operation *op, Value desc) : b(op), loc(op->getLoc()), desc(desc) {}
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); }
+  void store(Value v, int64_t slot) {
+    Value i64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), v);
+    memref::StoreOp::create(b, loc, i64, desc, ValueRange{idx(slot)});
+  }
+  OpBuilder b;
+  Location loc;
+  Value desc;
+};
+
 struct DlcCpuUkernelsPass : impl::DlcCpuUkernelsBase<DlcCpuUkernelsPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -267,17 +280,13 @@ struct DlcCpuUkernelsPass : impl::DlcCpuUkernelsBase<DlcCpuUkernelsPass> {
   /// [2] output address, then per loop i at 3 + 3 i: extent, stride in the input, in
   /// the output (elements).
   void rewriteTranspose(linalg::LinalgOp op, Value desc) {
-    OpBuilder b(op);
-    Location loc = op.getLoc();
+    DescriptorWriter w(op, desc);
+    OpBuilder &b = w.b;
+    Location loc = w.loc;
     unsigned loops = op.getNumLoops();
-    auto idx = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
-    auto store = [&](Value v, int64_t slot) {
-      Value i64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), v);
-      memref::StoreOp::create(b, loc, i64, desc, ValueRange{idx(slot)});
-    };
     auto memrefType = cast<MemRefType>(op.getDpsInitOperand(0)->get().getType());
     int64_t bytes = memrefType.getElementTypeBitWidth() / 8;
-    store(idx(loops | (bytes << 8)), 0);
+    w.store(w.idx(loops | (bytes << 8)), 0);
     SmallVector<Range> ranges = op.createLoopRanges(b, loc);
     OpOperand *operands[] = {op.getDpsInputOperand(0), op.getDpsInitOperand(0)};
     for (auto [n, operand] : llvm::enumerate(operands)) {
@@ -285,31 +294,27 @@ struct DlcCpuUkernelsPass : impl::DlcCpuUkernelsBase<DlcCpuUkernelsPass> {
       Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, operand->get());
       Value offset = md.getOffset();
       if (bytes != 1)
-        offset = arith::MulIOp::create(b, loc, offset, idx(bytes));
-      store(arith::AddIOp::create(b, loc, base, offset), 1 + n);
+        offset = arith::MulIOp::create(b, loc, offset, w.idx(bytes));
+      w.store(arith::AddIOp::create(b, loc, base, offset), 1 + n);
       AffineMap map = op.getMatchingIndexingMap(operand);
       for (auto [j, e] : llvm::enumerate(map.getResults()))
-        store(md.getStrides()[j], 3 + 3 * cast<AffineDimExpr>(e).getPosition() + 1 + n);
+        w.store(md.getStrides()[j], 3 + 3 * cast<AffineDimExpr>(e).getPosition() + 1 + n);
     }
     for (unsigned i = 0; i < loops; ++i)
-      store(getValueOrCreateConstantIndexOp(b, loc, ranges[i].size), 3 + 3 * i);
+      w.store(getValueOrCreateConstantIndexOp(b, loc, ranges[i].size), 3 + 3 * i);
     func::CallOp::create(b, loc, kTranspose, TypeRange{}, ValueRange{desc});
     op->erase();
   }
 
   void rewrite(linalg::GenericOp g, Value desc, StringRef callee) {
-    OpBuilder b(g);
-    Location loc = g.getLoc();
+    DescriptorWriter w(g, desc);
+    OpBuilder &b = w.b;
+    Location loc = w.loc;
     unsigned loops = g.getNumLoops();
-    auto idx = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
-    auto store = [&](Value v, int64_t slot) {
-      Value i64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), v);
-      memref::StoreOp::create(b, loc, i64, desc, ValueRange{idx(slot)});
-    };
     auto mulConst = [&](Value v, int64_t c) -> Value {
       if (c == 1)
         return v;
-      return arith::MulIOp::create(b, loc, v, idx(c));
+      return arith::MulIOp::create(b, loc, v, w.idx(c));
     };
     auto add = [&](Value x, Value y) -> Value {
       return x ? arith::AddIOp::create(b, loc, x, y).getResult() : y;
@@ -319,7 +324,7 @@ struct DlcCpuUkernelsPass : impl::DlcCpuUkernelsBase<DlcCpuUkernelsPass> {
     for (auto [n, input] : llvm::enumerate(g.getDpsInputs()))
       if (viewsWeight(input))
         head |= int64_t(1) << (8 + n);
-    store(idx(head), 0);
+    w.store(w.idx(head), 0);
     SmallVector<AffineMap> maps = g.getIndexingMapsArray();
     // Per operand: its address, and its element stride along each loop.
     SmallVector<SmallVector<Value>> strides;
@@ -339,18 +344,18 @@ struct DlcCpuUkernelsPass : impl::DlcCpuUkernelsBase<DlcCpuUkernelsPass> {
             perLoop[i] = add(perLoop[i], mulConst(stride, coef[i]));
       }
       Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, operand);
-      store(add(base, mulConst(offset, 4)), 1 + n);
+      w.store(add(base, mulConst(offset, 4)), 1 + n);
       strides.push_back(perLoop);
     }
     SmallVector<Range> ranges = cast<linalg::LinalgOp>(g.getOperation()).createLoopRanges(b, loc);
     SmallVector<utils::IteratorType> iters = g.getIteratorTypesArray();
-    Value zero = idx(0);
+    Value zero = w.idx(0);
     for (unsigned i = 0; i < loops; ++i) {
       int64_t s = 4 + 5 * i;
-      store(getValueOrCreateConstantIndexOp(b, loc, ranges[i].size), s);
-      store(idx(iters[i] == utils::IteratorType::reduction ? 1 : 0), s + 1);
+      w.store(getValueOrCreateConstantIndexOp(b, loc, ranges[i].size), s);
+      w.store(w.idx(iters[i] == utils::IteratorType::reduction ? 1 : 0), s + 1);
       for (int n = 0; n < 3; ++n)
-        store(strides[n][i] ? strides[n][i] : zero, s + 2 + n);
+        w.store(strides[n][i] ? strides[n][i] : zero, s + 2 + n);
     }
     func::CallOp::create(b, loc, callee, TypeRange{}, ValueRange{desc});
     g.erase();

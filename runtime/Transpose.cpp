@@ -109,12 +109,11 @@ void transpose2d(const T *in, T *out, int64_t rows, int64_t cols, int64_t inStri
     }
 }
 
-/// Any strided copy, element by element, the output's smallest stride innermost.
-template <typename T> void copyLoops(const T *in, T *out, std::vector<Dim> dims) {
+/// Calls f(input offset, output offset) at every index of `dims`, in the output's
+/// order (its largest stride outermost: its writes go forward).
+template <typename F> void forEachOffset(std::vector<Dim> dims, F f) {
   std::sort(dims.begin(), dims.end(),
             [](const Dim &a, const Dim &b) { return std::abs(a.out) > std::abs(b.out); });
-  Dim inner = dims.back();
-  dims.pop_back();
   std::vector<int64_t> at(dims.size(), 0);
   while (true) {
     int64_t i = 0, o = 0;
@@ -122,14 +121,26 @@ template <typename T> void copyLoops(const T *in, T *out, std::vector<Dim> dims)
       i += at[d] * dims[d].in;
       o += at[d] * dims[d].out;
     }
-    for (int64_t k = 0; k < inner.n; ++k)
-      out[o + k * inner.out] = in[i + k * inner.in];
+    f(i, o);
     size_t d = dims.size();
     while (d > 0 && ++at[d - 1] == dims[d - 1].n)
       at[--d] = 0;
     if (d == 0)
       return;
   }
+}
+
+/// Any strided copy, element by element, the output's smallest stride innermost.
+template <typename T> void copyLoops(const T *in, T *out, std::vector<Dim> dims) {
+  auto inner = std::min_element(dims.begin(), dims.end(), [](const Dim &a, const Dim &b) {
+    return std::abs(a.out) < std::abs(b.out);
+  });
+  Dim row = *inner;
+  dims.erase(inner);
+  forEachOffset(std::move(dims), [&](int64_t i, int64_t o) {
+    for (int64_t k = 0; k < row.n; ++k)
+      out[o + k * row.out] = in[i + k * row.in];
+  });
 }
 
 template <typename T> void transposeTyped(const T *in, T *out, std::vector<Dim> dims) {
@@ -142,24 +153,10 @@ template <typename T> void transposeTyped(const T *in, T *out, std::vector<Dim> 
   for (auto it = dims.begin(); it != dims.end(); ++it)
     if (it != rowIt && it != colIt)
       outer.push_back(*it);
-  // The outer loops in the output's order: its writes go forward.
-  std::sort(outer.begin(), outer.end(),
-            [](const Dim &a, const Dim &b) { return std::abs(a.out) > std::abs(b.out); });
   bool avx2 = std::strcmp(isaName(), "generic") != 0;
-  std::vector<int64_t> at(outer.size(), 0);
-  while (true) {
-    int64_t i = 0, o = 0;
-    for (size_t d = 0; d < outer.size(); ++d) {
-      i += at[d] * outer[d].in;
-      o += at[d] * outer[d].out;
-    }
+  forEachOffset(std::move(outer), [&](int64_t i, int64_t o) {
     transpose2d(in + i, out + o, row.n, col.n, col.in, row.out, avx2);
-    size_t d = outer.size();
-    while (d > 0 && ++at[d - 1] == outer[d - 1].n)
-      at[--d] = 0;
-    if (d == 0)
-      return;
-  }
+  });
 }
 
 } // namespace
