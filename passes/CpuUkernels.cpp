@@ -219,6 +219,13 @@ struct DescriptorWriter {
     Value i64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), v);
     memref::StoreOp::create(b, loc, i64, desc, ValueRange{idx(slot)});
   }
+  /// The address of element `offset` (elements of `bytes` bytes) of `buffer`.
+  void storeAddress(Value buffer, Value offset, int64_t bytes, int64_t slot) {
+    Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
+    if (bytes != 1)
+      offset = arith::MulIOp::create(b, loc, offset, idx(bytes));
+    store(arith::AddIOp::create(b, loc, base, offset), slot);
+  }
   OpBuilder b;
   Location loc;
   Value desc;
@@ -291,11 +298,7 @@ struct DlcCpuUkernelsPass : impl::DlcCpuUkernelsBase<DlcCpuUkernelsPass> {
     OpOperand *operands[] = {op.getDpsInputOperand(0), op.getDpsInitOperand(0)};
     for (auto [n, operand] : llvm::enumerate(operands)) {
       auto md = memref::ExtractStridedMetadataOp::create(b, loc, operand->get());
-      Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, operand->get());
-      Value offset = md.getOffset();
-      if (bytes != 1)
-        offset = arith::MulIOp::create(b, loc, offset, w.idx(bytes));
-      w.store(arith::AddIOp::create(b, loc, base, offset), 1 + n);
+      w.storeAddress(operand->get(), md.getOffset(), bytes, 1 + n);
       AffineMap map = op.getMatchingIndexingMap(operand);
       for (auto [j, e] : llvm::enumerate(map.getResults()))
         w.store(md.getStrides()[j], 3 + 3 * cast<AffineDimExpr>(e).getPosition() + 1 + n);
@@ -343,8 +346,7 @@ struct DlcCpuUkernelsPass : impl::DlcCpuUkernelsBase<DlcCpuUkernelsPass> {
           if (coef[i])
             perLoop[i] = add(perLoop[i], mulConst(stride, coef[i]));
       }
-      Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, operand);
-      w.store(add(base, mulConst(offset, 4)), 1 + n);
+      w.storeAddress(operand, offset, 4, 1 + n);
       strides.push_back(perLoop);
     }
     SmallVector<Range> ranges = cast<linalg::LinalgOp>(g.getOperation()).createLoopRanges(b, loc);

@@ -27,6 +27,16 @@ namespace dlc {
 namespace {
 
 struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass> {
+  /// Every op's canonicalization patterns, frozen once per pass rather than per kernel.
+  LogicalResult initialize(MLIRContext *ctx) override {
+    RewritePatternSet patterns(ctx);
+    for (RegisteredOperationName name : ctx->getRegisteredOperations())
+      name.getCanonicalizationPatterns(patterns, ctx);
+    canonicalization_ = FrozenRewritePatternSet(std::move(patterns));
+    return success();
+  }
+  FrozenRewritePatternSet canonicalization_;
+
   void runOnOperation() override {
     for (auto func : getOperation().getOps<func::FuncOp>()) {
       if (!func->hasAttr(attrs::kKernel) || failed(tileKernel(func)))
@@ -82,10 +92,7 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
       // no producer fusion sees through; with static sizes the guard folds, leaving
       // the pad, which the rows' tiling then fuses too.
       Operation *loop = tiled->loops.front().getOperation();
-      RewritePatternSet patterns(&getContext());
-      for (RegisteredOperationName name : getContext().getRegisteredOperations())
-        name.getCanonicalizationPatterns(patterns, &getContext());
-      (void)applyPatternsGreedily(loop, std::move(patterns));
+      (void)applyPatternsGreedily(loop, canonicalization_);
       tileRowsInWorkgroup(rewriter, loop);
     }
     return success();
@@ -228,6 +235,17 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     return r.wasInterrupted();
   }
 
+  /// The first contraction (see multipliesInputs) inside `op`, or null.
+  static linalg::LinalgOp findContraction(Operation *op) {
+    linalg::LinalgOp found;
+    op->walk([&](linalg::LinalgOp l) {
+      if (multipliesInputs(l))
+        found = l;
+      return found ? WalkResult::interrupt() : WalkResult::advance();
+    });
+    return found;
+  }
+
   /// The loop whose slices the workgroups take (see the pass description): the first;
   /// where the first is a batch not known to be 8 or more (1 at inference leaves one
   /// workgroup and the other cores idle), the second for kernels without a contraction
@@ -246,12 +264,7 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     };
     if (root.getNumLoops() < 3 || (!ShapedType::isDynamic(extents[0]) && extents[0] >= 8))
       return 0;
-    linalg::LinalgOp contraction;
-    func.walk([&](linalg::LinalgOp op) {
-      if (multipliesInputs(op))
-        contraction = op;
-      return contraction ? WalkResult::interrupt() : WalkResult::advance();
-    });
+    linalg::LinalgOp contraction = findContraction(func);
     if (!contraction)
       return parallelOutput(1) && atLeast(1, 8) ? 1 : 0;
     // A 2-D Conv (channel and window reduction loops) over 2 or more input channels a
@@ -274,16 +287,6 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
 
   /// A row of the first loop past this many bytes of output (f32) is tiled further.
   static constexpr int64_t kMaxRowBytes = 128 * 1024;
-
-  /// Whether `op` contains a contraction (see multipliesInputs).
-  static bool containsContraction(Operation *op) {
-    bool found = false;
-    op->walk([&](linalg::LinalgOp l) {
-      found |= multipliesInputs(l);
-      return found ? WalkResult::interrupt() : WalkResult::advance();
-    });
-    return found;
-  }
 
   /// With producers fused in, a workgroup's slice computes their values into
   /// temporaries of the slice's size, which for big slices spill from the caches (and
@@ -326,7 +329,7 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     // source), a row of the first loop can still be large (a MaxPool's image: 64
     // channels of 65x65 padded, 1 MiB, past L2): the second loop too then goes one
     // index at a time, so each temporary is one plane that stays in the caches.
-    if (!containsContraction(forall) && linalgOp.getNumLoops() >= 3 &&
+    if (!findContraction(forall) && linalgOp.getNumLoops() >= 3 &&
         linalgOp.getIteratorTypesArray()[1] == utils::IteratorType::parallel) {
       SmallVector<int64_t> ranges = linalgOp.getStaticLoopRanges();
       // Bytes of a row's output, up to just past the bound (a symbolic extent: past).
