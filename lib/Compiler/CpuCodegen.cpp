@@ -11,14 +11,15 @@
 
 #include "lld/Common/Driver.h"
 
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/Bitcode/BitcodeReader.h"
 #include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/IR/Verifier.h"
 #include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -26,6 +27,7 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
+#include "llvm/Transforms/Utils/Cloning.h"
 #include "llvm/Transforms/Utils/SplitModule.h"
 
 #include <mutex>
@@ -173,6 +175,44 @@ FailureOr<std::vector<uint8_t>> linkSharedObject(ModuleOp module,
   return std::vector<uint8_t>((*so)->getBufferStart(), (*so)->getBufferEnd());
 }
 
+/// LLVM's O3 pipeline for the host (as mlir::makeOptimizingTransformer builds it), with
+/// or without the SLP vectorizer.
+void optimizeModule(llvm::Module &m, llvm::TargetMachine &machine, bool slpVectorize) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopUnrolling = true;
+  tuning.LoopInterleaving = true;
+  tuning.LoopVectorization = true;
+  tuning.SLPVectorization = slpVectorize;
+  llvm::PassBuilder pb(&machine, tuning);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+  mpm.run(m, mam);
+}
+
+/// Emits the object code of optimized `m` (printing it to `ir` when given); an error
+/// message or "".
+std::string compileOptimized(llvm::Module &m, llvm::TargetMachine &machine,
+                             llvm::SmallVector<char, 0> &object, std::string *ir) {
+  if (ir) {
+    llvm::raw_string_ostream os(*ir);
+    m.print(os, nullptr);
+  }
+  llvm::raw_svector_ostream os(object);
+  llvm::legacy::PassManager pm;
+  if (machine.addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile))
+    return "the host target cannot emit object files";
+  pm.run(m);
+  return "";
+}
+
 } // namespace
 
 FailureOr<std::vector<uint8_t>> emitCpuCode(ModuleOp module, const artifact::ArtifactSpec &spec,
@@ -225,21 +265,23 @@ FailureOr<std::vector<uint8_t>> emitCpuCode(ModuleOp module, const artifact::Art
     targetTriple += " " + used;
 
   // Optimizes `part` at O3 (printing it to `ir` when given) and emits its object code;
-  // an error message or "".
+  // an error message or "". LLVM's optimizer has miscompiled kernels into invalid IR
+  // (LLVM 22.1.8 on an Emerald Rapids host: an SLP-vectorized shuffle that does not
+  // dominate its use, in the FlexAttention node tests), which code generation then
+  // crashes on: the result is verified, and a broken one is optimized again from a
+  // copy of the input without the SLP vectorizer.
   auto compilePart = [](llvm::Module &part, llvm::TargetMachine &machine,
                         llvm::SmallVector<char, 0> &object, std::string *ir) -> std::string {
-    if (llvm::Error err = makeOptimizingTransformer(3, 0, &machine)(&part))
-      return "LLVM optimization failed: " + llvm::toString(std::move(err));
-    if (ir) {
-      llvm::raw_string_ostream os(*ir);
-      part.print(os, nullptr);
+    std::unique_ptr<llvm::Module> input = llvm::CloneModule(part);
+    optimizeModule(part, machine, /*slpVectorize=*/true);
+    if (llvm::verifyModule(part)) {
+      llvm::Module &retry = *input;
+      optimizeModule(retry, machine, /*slpVectorize=*/false);
+      if (llvm::verifyModule(retry, &llvm::errs()))
+        return "LLVM's optimizer produced invalid IR";
+      return compileOptimized(retry, machine, object, ir);
     }
-    llvm::raw_svector_ostream os(object);
-    llvm::legacy::PassManager pm;
-    if (machine.addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile))
-      return "the host target cannot emit object files";
-    pm.run(part);
-    return "";
+    return compileOptimized(part, machine, object, ir);
   };
 
   // LLVM's optimization and code generation are nearly all of a compile (80% of a
