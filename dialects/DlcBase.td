@@ -65,7 +65,7 @@ def Dlc_MetadataOnly : Dlc_KindTrait<"MetadataOnlyKind">;
 /// Its output size depends on the data (NonZero, Unique, NonMaxSuppression, TopK with a
 /// runtime k): no kernel, a host launch the runtime runs between kernels
 /// (runtime/HostOps.cpp). Its `data_dim` attribute numbers the data dim (SymShape.h)
-/// its result shapes use.
+/// its result shapes use (`data_dims`, a list, for dlc.loop).
 def Dlc_Host : Dlc_KindTrait<"HostKind">;
 
 /// Base of every dlc op: pure, shape-inferable, printed generically. `shapeRule` is

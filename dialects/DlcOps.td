@@ -529,6 +529,59 @@ def Dlc_TopKDynamicOp : Dlc_Op<"topk_dynamic", [Dlc_Host]> {
   let results = (outs AnyTensor:$values, AnyTensor:$indices);
 }
 
+def Dlc_LoopOp : Dlc_Op<"loop", [Dlc_Host]> {
+  let summary = "ONNX Loop run by the runtime, its body a nested model compiled once";
+  let description = [{
+    Operands: the trip count M (int64, one element), the condition (i1, one element),
+    the loop-carried values, then the outer-scope values the body reads. `body` names
+    the func.func of the body (arguments: iteration number, condition, loop-carried
+    values, outer-scope values; results: condition, loop-carried values, scan parts);
+    the compiler makes it a nested artifact and the runtime runs it once per iteration
+    (runtime/HostOps.cpp). Results: the final loop-carried values, then the scan outputs
+    (each iteration's part stacked on a new axis 0).
+
+    `result_dims` gives every result's dims in order (`result_ranks` per result) over
+    symbols `j * 32 + d`, dim `d` of operand `j`, where `j` below the operand count;
+    symbol `(num_operands + k) * 32` is data dim `data_dims[k]`, decided by the run: the
+    number of iterations, or an extent of a loop-carried value that changes.
+    ```mlir
+    %h, %ys = dlc.loop %m, %c, %h0, %w {body = @dlc_body_0, num_carried = 1 : i64,
+        result_ranks = array<i64: 2, 3>, result_dims = affine_map<()[s0, ..., s159] ->
+        (s64, s65, s128, s64, s65)>, data_dims = array<i64: 0>}
+        : (tensor<i64>, tensor<i1>, tensor<?x8xf32>, tensor<8x8xf32>)
+        -> (tensor<?x8xf32>, tensor<?x?x8xf32>)
+    ```
+  }];
+  let arguments = (ins Variadic<AnyTensor>:$inputs, FlatSymbolRefAttr:$body,
+                       I64Attr:$num_carried, DenseI64ArrayAttr:$result_ranks,
+                       AffineMapAttr:$result_dims, DenseI64ArrayAttr:$data_dims);
+  let results = (outs Variadic<AnyTensor>:$outputs);
+}
+
+def Dlc_IfOp : Dlc_Op<"if", [Dlc_Host]> {
+  let summary = "ONNX If on a runtime condition whose branches differ in shape";
+  let description = [{
+    Operands: the condition (i1, one element), then the outer-scope values the branches
+    read. `then_branch` and `else_branch` name the branches' func.funcs, which the
+    compiler makes nested artifacts; argument `i` of a branch is operand
+    `then_inputs[i]` (`else_inputs[i]`). The runtime runs the branch the condition
+    picks (runtime/HostOps.cpp). `result_dims`, `result_ranks` and `data_dims` are as
+    dlc.loop's: an extent on which the branches agree stays an expression of the
+    operands' dims, the others are data dims decided by the run.
+    ```mlir
+    %y = dlc.if %c, %x {then_branch = @dlc_body_0, else_branch = @dlc_body_1,
+        then_inputs = array<i64: 1>, else_inputs = array<i64: 1>, result_ranks =
+        array<i64: 1>, result_dims = affine_map<()[s0, ..., s95] -> (s64)>,
+        data_dims = array<i64: 0>} : (tensor<i1>, tensor<4xf32>) -> tensor<?xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<AnyTensor>:$inputs, FlatSymbolRefAttr:$then_branch,
+                       FlatSymbolRefAttr:$else_branch, DenseI64ArrayAttr:$then_inputs,
+                       DenseI64ArrayAttr:$else_inputs, DenseI64ArrayAttr:$result_ranks,
+                       AffineMapAttr:$result_dims, DenseI64ArrayAttr:$data_dims);
+  let results = (outs Variadic<AnyTensor>:$outputs);
+}
+
 def Dlc_ArgMaxOp : Dlc_Op<"arg_max"> {
   let summary = "ONNX ArgMax: int64 indices of the maxima along `axis`";
   let description = [{

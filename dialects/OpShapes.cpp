@@ -841,6 +841,52 @@ LogicalResult TopKDynamicOp::inferResultShapes(ArrayRef<SymShape> ops,
   return success();
 }
 
+/// The result shapes of a host op that runs nested models (dlc.loop, dlc.if): `dims`
+/// lists every result's dims (`ranks` per result) over the operands' dims and the
+/// data dims after them.
+static LogicalResult nestedResultShapes(Operation *op, ArrayRef<SymShape> ops, AffineMap dims,
+                                        ArrayRef<int64_t> ranks, ArrayRef<int64_t> dataDims,
+                                        SmallVectorImpl<SymShape> &results) {
+  SmallVector<SymShape> dimsOf(ops.begin(), ops.end());
+  for (int64_t d : dataDims)
+    dimsOf.push_back({dataDimSymbol(op->getContext(), d)});
+  std::optional<SymShape> flat = resolveDimsOf(dims, dimsOf);
+  int64_t total = 0;
+  for (int64_t r : ranks) {
+    if (r < 0)
+      return op->emitOpError("has a negative result rank");
+    total += r;
+  }
+  if (!flat || dims.getNumDims() != 0 || (int64_t)flat->size() != total ||
+      ranks.size() != op->getNumResults())
+    return op->emitOpError("result_dims does not give the ")
+           << op->getNumResults() << " results' dims over the operands";
+  size_t at = 0;
+  for (int64_t r : ranks) {
+    results.push_back(SymShape(flat->begin() + at, flat->begin() + at + r));
+    at += r;
+  }
+  return success();
+}
+
+LogicalResult LoopOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                        SmallVectorImpl<SymShape> &results) {
+  int64_t carried = getNumCarried();
+  if (ops.size() < 2 || carried < 0 || carried > (int64_t)ops.size() - 2 ||
+      carried > (int64_t)getNumResults())
+    return emitOpError("takes ") << ops.size() << " operands and " << carried
+                                 << " loop-carried values: expected M, cond and them";
+  return nestedResultShapes(*this, ops, getResultDims(), getResultRanks(), getDataDims(), results);
+}
+
+LogicalResult IfOp::inferResultShapes(ArrayRef<SymShape> ops, SmallVectorImpl<SymShape> &results) {
+  for (ArrayRef<int64_t> list : {getThenInputs(), getElseInputs()})
+    for (int64_t i : list)
+      if (i < 1 || i >= (int64_t)ops.size())
+        return emitOpError("branch input ") << i << " is not an operand after the condition";
+  return nestedResultShapes(*this, ops, getResultDims(), getResultRanks(), getDataDims(), results);
+}
+
 LogicalResult TopKOp::inferResultShapes(ArrayRef<SymShape> ops,
                                         SmallVectorImpl<SymShape> &results) {
   auto axis = normalizeAxis(getAxis(), ops[0].size());

@@ -95,10 +95,10 @@ fbs::Offset<fb::Kernel> writeKernel(fbs::FlatBufferBuilder &fbb, const Kernel &k
 }
 
 fbs::Offset<fb::Launch> writeLaunch(fbs::FlatBufferBuilder &fbb, const Launch &l) {
-  return fb::CreateLaunch(fbb, l.kernel, fbb.CreateVector(l.bindings), l.numInputs, l.grid,
-                          fbb.CreateVector(l.block), l.sharedMemory, l.staticSharedMemory,
-                          l.hostOp.empty() ? 0 : fbb.CreateString(l.hostOp),
-                          fbb.CreateVector(l.hostInts), fbb.CreateVector(l.hostFloats), l.dataDim);
+  return fb::CreateLaunch(
+      fbb, l.kernel, fbb.CreateVector(l.bindings), l.numInputs, l.grid, fbb.CreateVector(l.block),
+      l.sharedMemory, l.staticSharedMemory, l.hostOp.empty() ? 0 : fbb.CreateString(l.hostOp),
+      fbb.CreateVector(l.hostInts), fbb.CreateVector(l.hostFloats), fbb.CreateVector(l.dataDims));
 }
 
 //===----------------------------------------------------------------------===//
@@ -178,7 +178,7 @@ Launch readLaunch(const fb::Launch *l) {
   launch.hostOp = readString(l->host_op());
   launch.hostInts = readVector(l->host_ints());
   launch.hostFloats = readVector(l->host_floats());
-  launch.dataDim = l->data_dim();
+  launch.dataDims = readVector(l->data_dims());
   return launch;
 }
 
@@ -415,8 +415,12 @@ Status verifyHostLaunch(const ArtifactSpec &spec, size_t i) {
     return fail(strCat(what, " names kernel ", l.kernel));
   if (Status s = checkHostOp(l); !s)
     return fail(strCat(what, ": ", s.message()));
-  if (l.dataDim < -1 || l.dataDim >= spec.numDataDims)
-    return fail(strCat(what, " decides data dim ", l.dataDim, " of ", spec.numDataDims));
+  for (int32_t d : l.dataDims)
+    if (d < 0 || d >= spec.numDataDims)
+      return fail(strCat(what, " decides data dim ", d, " of ", spec.numDataDims));
+  for (int k = 0; k < (l.hostOp == "Loop" ? 1 : l.hostOp == "If" ? 2 : 0); ++k)
+    if (static_cast<uint64_t>(l.hostInts[k]) >= spec.subModels.size())
+      return fail(strCat(what, " runs body ", l.hostInts[k], " of ", spec.subModels.size()));
   return verifyBindingTargets(spec, l, what);
 }
 
@@ -557,6 +561,10 @@ std::vector<uint8_t> serialize(const ArtifactSpec &spec) {
   auto exprs = writeTables(fbb, spec.exprs, writeExpr);
   auto kernels = writeTables(fbb, spec.kernels, writeKernel);
   auto launches = writeTables(fbb, spec.launches, writeLaunch);
+  auto subModels = writeTables(fbb, spec.subModels,
+                               [](fbs::FlatBufferBuilder &fbb, const std::vector<uint8_t> &bytes) {
+                                 return fb::CreateSubModel(fbb, fbb.CreateVector(bytes));
+                               });
   fbs::Offset<fb::TrainStep> step;
   if (!spec.step.empty()) {
     auto roles = [&](const std::vector<StepRole> &r) {
@@ -568,12 +576,12 @@ std::vector<uint8_t> serialize(const ArtifactSpec &spec) {
     auto in = roles(spec.step.inputs), out = roles(spec.step.outputs);
     step = fb::CreateTrainStep(fbb, in, out);
   }
-  auto model = fb::CreateModel(fbb, kFormatVersion, static_cast<fb::Target>(spec.target),
-                               fbb.CreateString(spec.targetTriple), fbb.CreateString(spec.producer),
-                               inputs, outputs, fbb.CreateVector(spec.inputBuffers),
-                               fbb.CreateVector(spec.outputBuffers), buffers, exprs, kernels,
-                               launches, /*weights_offset=*/0, /*weights_size=*/0,
-                               /*code_offset=*/0, /*code_size=*/0, step, spec.numDataDims);
+  auto model = fb::CreateModel(
+      fbb, kFormatVersion, static_cast<fb::Target>(spec.target),
+      fbb.CreateString(spec.targetTriple), fbb.CreateString(spec.producer), inputs, outputs,
+      fbb.CreateVector(spec.inputBuffers), fbb.CreateVector(spec.outputBuffers), buffers, exprs,
+      kernels, launches, /*weights_offset=*/0, /*weights_size=*/0,
+      /*code_offset=*/0, /*code_size=*/0, step, spec.numDataDims, subModels);
   fb::FinishModelBuffer(fbb, model);
 
   uint64_t weightsOffset = alignUp(kHeaderSize + fbb.GetSize(), kAlign);
@@ -639,6 +647,10 @@ Expected<ArtifactSpec> parse(const uint8_t *data, size_t size) {
   spec.kernels = readTables(m->kernels(), readKernel);
   spec.launches = readTables(m->launches(), readLaunch);
   spec.numDataDims = m->data_dims();
+  spec.subModels = readTables(m->sub_models(), [](const fb::SubModel *s) {
+    const fbs::Vector<uint8_t> *a = s->artifact();
+    return a ? std::vector<uint8_t>(a->begin(), a->end()) : std::vector<uint8_t>();
+  });
   if (const fb::TrainStep *step = m->train_step()) {
     spec.step.inputs = readRoles(step->input_roles());
     spec.step.outputs = readRoles(step->output_roles());

@@ -38,10 +38,10 @@ alignas(64) uint8_t emptyBytes[64];
 class CpuModel final : public Model {
 public:
   CpuModel(ArtifactSpec spec, std::unique_ptr<KernelLibrary> library, std::vector<KernelFn> kernels,
-           AlignedBuffer weights, unsigned threads)
+           AlignedBuffer weights, std::vector<std::unique_ptr<Model>> subModels, unsigned threads)
       : spec_(std::move(spec)), library_(std::move(library)), kernels_(std::move(kernels)),
-        weights_(std::move(weights)), pool_(threads ? threads : ThreadPool::defaultSize()),
-        roots_(aliasRoots(spec_)) {
+        weights_(std::move(weights)), subModels_(std::move(subModels)),
+        pool_(threads ? threads : ThreadPool::defaultSize()), roots_(aliasRoots(spec_)) {
     // An output can be written in place when its root is an intermediate that no other
     // output shares.
     for (int32_t b : spec_.outputBuffers) {
@@ -90,6 +90,7 @@ private:
   ukernels::PackCache packCache_; // weights packed for the micro-kernels
   std::vector<KernelFn> kernels_; // per spec_.kernels entry
   AlignedBuffer weights_;
+  std::vector<std::unique_ptr<Model>> subModels_; // loop bodies (HostOps.h)
   ThreadPool pool_;
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<AlignedBuffer>> arenas_; // free ones
@@ -184,11 +185,14 @@ Status CpuModel::runHost(const artifact::Launch &l, ShapePlan &plan, InputShapes
     std::copy_n(bytesAt(b), plan.bytes[b], t.data.begin());
     inputs.push_back(std::move(t));
   }
-  Expected<HostResult> result = runHostOp(l, inputs);
+  Expected<HostResult> result = runHostOp(l, inputs, subModels_);
   if (!result)
     return result.status();
-  if (l.dataDim >= 0)
-    known[spec_.inputs.size() + l.dataDim] = {result->dataDim};
+  if (result->dataDims.size() != l.dataDims.size())
+    return Status::error(strCat(l.hostOp, " decided ", result->dataDims.size(), " data dims, not ",
+                                l.dataDims.size()));
+  for (size_t k = 0; k < l.dataDims.size(); ++k)
+    known[spec_.inputs.size() + l.dataDims[k]] = {result->dataDims[k]};
   for (size_t k = 0; k < result->outputs.size(); ++k) {
     int32_t b = l.bindings[l.numInputs + k];
     if (Status s = resolve(b); !s)
@@ -393,9 +397,12 @@ Expected<std::unique_ptr<Model>> createCpuModel(ArtifactSpec spec, const LoadOpt
   std::copy(spec.weights.begin(), spec.weights.end(), weights.data());
   spec.weights = {};
   spec.code = {};
+  Expected<std::vector<std::unique_ptr<Model>>> subModels = loadSubModels(spec.subModels, options);
+  if (!subModels)
+    return subModels.status();
   return std::unique_ptr<Model>(new CpuModel(std::move(spec), std::move(library),
                                              std::move(kernels), std::move(weights),
-                                             options.threads));
+                                             std::move(subModels).value(), options.threads));
 }
 
 } // namespace dlc

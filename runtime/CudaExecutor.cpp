@@ -82,6 +82,9 @@ struct CudaPlan {
 class CudaModel final : public Model {
 public:
   explicit CudaModel(const CudaDriver &cu) : cu_(cu) {}
+  /// The loop bodies (HostOps.h): CUDA models of their own, run through Model::run, so
+  /// each iteration's values pass through the host.
+  void setSubModels(std::vector<std::unique_ptr<Model>> m) { subModels_ = std::move(m); }
   ~CudaModel() override;
 
   Status load(ArtifactSpec spec);
@@ -142,6 +145,7 @@ private:
   void dropGraphs();
 
   const CudaDriver &cu_;
+  std::vector<std::unique_ptr<Model>> subModels_;
   /// Every public entry point holds it: runs take turns on the one stream, arena and
   /// set of graphs (recursive: runResident runs through runWith).
   mutable std::recursive_mutex mutex_;
@@ -525,11 +529,14 @@ Expected<std::vector<Tensor>> CudaModel::runWithHostOps(const CudaPlan &plan,
           return s;
       if (Status s = check(cu_.cuStreamSynchronize(stream_), "cuStreamSynchronize"); !s)
         return s;
-      Expected<HostResult> result = runHostOp(launch, ins);
+      Expected<HostResult> result = runHostOp(launch, ins, subModels_);
       if (!result)
         return result.status();
-      if (launch.dataDim >= 0)
-        known[spec_.inputs.size() + launch.dataDim] = {result->dataDim};
+      if (result->dataDims.size() != launch.dataDims.size())
+        return Status::error(strCat(launch.hostOp, " decided ", result->dataDims.size(),
+                                    " data dims, not ", launch.dataDims.size()));
+      for (size_t k = 0; k < launch.dataDims.size(); ++k)
+        known[spec_.inputs.size() + launch.dataDims[k]] = {result->dataDims[k]};
       for (size_t k = 0; k < result->outputs.size(); ++k) {
         int32_t b = launch.bindings[launch.numInputs + k];
         if (Status s = resolve(b); !s)
@@ -805,6 +812,10 @@ Expected<std::unique_ptr<Model>> createCudaModel(artifact::ArtifactSpec spec,
     return driver.status();
   auto model = std::make_unique<CudaModel>(**driver);
   model->setGraphs(options.cudaGraphs);
+  Expected<std::vector<std::unique_ptr<Model>>> subModels = loadSubModels(spec.subModels, options);
+  if (!subModels)
+    return subModels.status();
+  model->setSubModels(std::move(subModels).value());
   if (Status s = model->load(std::move(spec)); !s)
     return s;
   return std::unique_ptr<Model>(std::move(model));

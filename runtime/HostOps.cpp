@@ -7,7 +7,15 @@
 //   NonMaxSuppression boxes, scores[, max_output_boxes_per_class][, iou_threshold]
 //                     [, score_threshold] -> selected [n, 3];        ints: center_point_box,
 //                     has_max_output, has_iou_threshold, has_score_threshold
-// Each decides one data dim, n. The semantics are the ONNX spec's, with onnxruntime's
+//   Loop              M, cond, carried..., captured... -> carried..., scans...;
+//                     ints: body (sub-model index), #carried, #scans, then per data dim
+//                     the output and dim whose extent it is
+//   If                cond, captured... -> outputs; ints: then and else sub-models, the
+//                     then branch's input count and input indices, the else branch's,
+//                     then per data dim the output and dim whose extent it is
+// The first four decide one data dim, n; Loop decides the scan length and any
+// extent of a loop-carried value that changes across iterations; If the extents on
+// which its branches disagree. The semantics are the ONNX spec's, with onnxruntime's
 // choices where it leaves room (NonMaxSuppression's tie order and IoU rule).
 //
 //===----------------------------------------------------------------------===//
@@ -17,8 +25,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <numeric>
+#include <optional>
 
 namespace dlc {
 namespace {
@@ -144,7 +154,7 @@ Expected<HostResult> nonZero(const Tensor &x) {
       rem /= x.shape[d];
     }
   }
-  return HostResult{{std::move(out)}, count};
+  return HostResult{{std::move(out)}, {count}};
 }
 
 Expected<HostResult> unique(const Tensor &x, bool sorted, bool hasAxis, int64_t axis) {
@@ -215,7 +225,7 @@ Expected<HostResult> unique(const Tensor &x, bool sorted, bool hasAxis, int64_t 
   }
   for (int64_t i = 0; i < items; ++i)
     inv.as<int64_t>()[i] = position[groupOf[i]];
-  return HostResult{{std::move(y), std::move(indices), std::move(inv), std::move(cnt)}, n};
+  return HostResult{{std::move(y), std::move(indices), std::move(inv), std::move(cnt)}, {n}};
 }
 
 template <typename T>
@@ -292,7 +302,7 @@ Expected<HostResult> nms(const Tensor &boxes, const Tensor &scores, int64_t maxO
   int64_t n = out.size() / 3;
   Tensor t(DType::Int64, {n, 3});
   std::copy(out.begin(), out.end(), t.as<int64_t>());
-  return HostResult{{std::move(t)}, n};
+  return HostResult{{std::move(t)}, {n}};
 }
 
 Expected<HostResult> topK(const Tensor &x, const Tensor &kt, int64_t axis, bool largest) {
@@ -333,7 +343,141 @@ Expected<HostResult> topK(const Tensor &x, const Tensor &kt, int64_t axis, bool 
         indices.as<int64_t>()[out] = order[j];
       }
     }
-  return HostResult{{std::move(values), std::move(indices)}, k};
+  return HostResult{{std::move(values), std::move(indices)}, {k}};
+}
+
+/// The integer in one-element tensor `t` (a trip count or condition).
+int64_t scalarInt(const Tensor &t) {
+  if (t.numElements() < 1)
+    return 0;
+  if (t.dtype == DType::Int64)
+    return t.as<int64_t>()[0];
+  if (t.dtype == DType::UInt64)
+    return (int64_t)std::min<uint64_t>(t.as<uint64_t>()[0], INT64_MAX);
+  return (int64_t)valueAt(t, 0);
+}
+
+/// A one-element tensor of `dtype` holding `v`, shaped as the body declares its input.
+Tensor bodyScalar(const TensorInfo &info, int64_t v) {
+  Tensor t(info.dtype, info.shape.empty() ? std::vector<int64_t>{} : std::vector<int64_t>{1});
+  if (info.dtype == DType::Bool)
+    t.data[0] = v != 0;
+  else
+    std::memcpy(t.data.data(), &v, std::min<size_t>(8, t.data.size()));
+  return t;
+}
+
+/// Appends to `result` the data dims that parameters from `at` on name as (output, dim)
+/// pairs of its outputs.
+Status readDataDims(const artifact::Launch &l, size_t at, HostResult &result) {
+  for (size_t i = at; i + 1 < l.hostInts.size(); i += 2) {
+    const std::vector<int64_t> &shape = result.outputs[l.hostInts[i]].shape;
+    if (static_cast<uint64_t>(l.hostInts[i + 1]) >= shape.size())
+      return Status::error(strCat(l.hostOp, ": output ", l.hostInts[i], " has rank ", shape.size(),
+                                  ", no dim ", l.hostInts[i + 1]));
+    result.dataDims.push_back(shape[l.hostInts[i + 1]]);
+  }
+  return Status::ok();
+}
+
+/// ONNX Loop, running the body `body` (a compiled sub-model) once per iteration:
+/// while iter < M and cond, (cond, carried..., scan parts...) = body(iter, cond,
+/// carried..., captured...). Scan outputs stack each iteration's part on a new axis 0.
+Expected<HostResult> loop(const artifact::Launch &l, const std::vector<Tensor> &in, Model &body) {
+  int64_t carried = l.hostInts[1], scans = l.hostInts[2];
+  const std::vector<TensorInfo> &bodyIn = body.inputs(), &bodyOut = body.outputs();
+  if (bodyIn.size() != in.size() || bodyOut.size() != size_t(1 + carried + scans) ||
+      bodyIn[0].dtype != DType::Int64 || bodyIn[0].shape.size() > 1 ||
+      bodyIn[1].dtype != DType::Bool || bodyIn[1].shape.size() > 1)
+    return Status::error(strCat("Loop: the body takes ", bodyIn.size(), " inputs and gives ",
+                                bodyOut.size(), " outputs; the launch binds ", in.size(),
+                                " inputs, ", carried, " loop-carried values and ", scans,
+                                " scan outputs"));
+  int64_t tripCount = scalarInt(in[0]);
+  bool cond = in[1].numElements() == 0 || scalarInt(in[1]) != 0;
+  std::vector<Tensor> args(in.begin(), in.end());
+  std::vector<Tensor> outs;
+  std::vector<std::vector<uint8_t>> scanBytes(scans);
+  std::vector<std::vector<int64_t>> scanShapes(scans);
+  int64_t iter = 0;
+  for (; iter < tripCount && cond; ++iter) {
+    args[0] = bodyScalar(bodyIn[0], iter);
+    args[1] = bodyScalar(bodyIn[1], 1);
+    if (Status s = body.runInto(args, outs); !s)
+      return Status::error(strCat("Loop iteration ", iter, ": ", s.message()));
+    cond = scalarInt(outs[0]) != 0;
+    for (int64_t k = 0; k < carried; ++k) {
+      if (outs[1 + k].dtype != args[2 + k].dtype)
+        return Status::error(strCat("Loop: loop-carried value ", k, " changes dtype"));
+      std::swap(args[2 + k], outs[1 + k]);
+    }
+    for (int64_t k = 0; k < scans; ++k) {
+      const Tensor &part = outs[1 + carried + k];
+      if (iter == 0)
+        scanShapes[k] = part.shape;
+      else if (part.shape != scanShapes[k])
+        return Status::error(strCat("Loop: scan output ", k, " has shape ", shapeStr(part.shape),
+                                    " in iteration ", iter, " and ", shapeStr(scanShapes[k]),
+                                    " before"));
+      scanBytes[k].insert(scanBytes[k].end(), part.data.begin(), part.data.end());
+    }
+  }
+  HostResult result;
+  for (int64_t k = 0; k < carried; ++k)
+    result.outputs.push_back(std::move(args[2 + k]));
+  for (int64_t k = 0; k < scans; ++k) {
+    const TensorInfo &info = bodyOut[1 + carried + k];
+    std::vector<int64_t> shape{iter};
+    if (iter == 0)
+      for (int64_t d : info.shape)
+        shape.push_back(std::max<int64_t>(d, 0)); // an unknown extent of no parts: 0
+    else
+      shape.insert(shape.end(), scanShapes[k].begin(), scanShapes[k].end());
+    Tensor t(info.dtype, shape);
+    if (t.data.size() != scanBytes[k].size())
+      return Status::error(strCat("Loop: scan output ", k, " has ", scanBytes[k].size(),
+                                  " bytes for shape ", shapeStr(shape)));
+    t.data = std::move(scanBytes[k]);
+    result.outputs.push_back(std::move(t));
+  }
+  if (Status s = readDataDims(l, 3, result); !s)
+    return s;
+  return result;
+}
+
+/// The positions of an If's parameters: the then and else branches' input lists (a
+/// count, then operand indices) and where the data dims' (output, dim) pairs start.
+struct IfLayout {
+  size_t thenAt, elseAt, pairsAt;
+};
+std::optional<IfLayout> ifLayout(const std::vector<int64_t> &p) {
+  if (p.size() < 4 || p[2] < 0 || size_t(p[2]) > p.size() - 4)
+    return std::nullopt;
+  size_t elseCount = 3 + p[2];
+  if (p[elseCount] < 0 || size_t(p[elseCount]) > p.size() - elseCount - 1)
+    return std::nullopt;
+  return IfLayout{3, elseCount + 1, elseCount + 1 + size_t(p[elseCount])};
+}
+
+/// ONNX If: runs the branch the condition picks on the operands it reads.
+Expected<HostResult> runIf(const artifact::Launch &l, const std::vector<Tensor> &in,
+                           const std::vector<std::unique_ptr<Model>> &subModels) {
+  IfLayout at = *ifLayout(l.hostInts); // checkHostOp verified it
+  bool cond = scalarInt(in[0]) != 0;
+  Model &branch = *subModels[l.hostInts[cond ? 0 : 1]];
+  size_t first = cond ? at.thenAt : at.elseAt, count = l.hostInts[first - 1];
+  std::vector<Tensor> args;
+  for (size_t i = 0; i < count; ++i)
+    args.push_back(in[l.hostInts[first + i]]);
+  HostResult result;
+  if (Status s = branch.runInto(args, result.outputs); !s)
+    return Status::error(strCat("If (", cond ? "then" : "else", " branch): ", s.message()));
+  if (result.outputs.size() != l.bindings.size() - l.numInputs)
+    return Status::error(strCat("If: the branch gives ", result.outputs.size(),
+                                " outputs, the launch binds ", l.bindings.size() - l.numInputs));
+  if (Status s = readDataDims(l, at.pairsAt, result); !s)
+    return s;
+  return result;
 }
 
 struct HostOpInfo {
@@ -343,10 +487,9 @@ struct HostOpInfo {
 };
 
 constexpr HostOpInfo kHostOps[] = {
-    {"NonZero", 0, 1, 1, 1},
-    {"Unique", 3, 1, 1, 4},
-    {"NonMaxSuppression", 4, 2, 5, 1},
-    {"TopK", 2, 2, 2, 2},
+    {"NonZero", 0, 1, 1, 1},   {"Unique", 3, 1, 1, 4},      {"NonMaxSuppression", 4, 2, 5, 1},
+    {"TopK", 2, 2, 2, 2},      {"Loop", 3, 2, SIZE_MAX, 0}, // variable counts: checkHostOp
+    {"If", 4, 1, SIZE_MAX, 0},
 };
 
 const HostOpInfo *findHostOp(const std::string &name) {
@@ -363,6 +506,35 @@ Status checkHostOp(const artifact::Launch &l) {
   if (!op)
     return Status::error("unknown host op");
   size_t inputs = l.numInputs, outputs = l.bindings.size() - l.numInputs;
+  if (l.hostOp == "Loop") {
+    const std::vector<int64_t> &p = l.hostInts;
+    if (p.size() < 3 || p.size() != 3 + 2 * l.dataDims.size() || p[1] < 0 || p[2] < 0 ||
+        size_t(p[1]) > inputs - std::min<size_t>(inputs, 2) ||
+        outputs != size_t(p[1]) + size_t(p[2]) || inputs < 2 || p[0] < 0)
+      return Status::error(strCat("has ", p.size(), " parameters, ", l.dataDims.size(),
+                                  " data dims, ", inputs, " inputs and ", outputs, " outputs"));
+    for (size_t i = 3; i < p.size(); i += 2)
+      if (p[i] < 0 || size_t(p[i]) >= outputs || p[i + 1] < 0)
+        return Status::error(strCat("decides a data dim from output ", p[i], " dim ", p[i + 1]));
+    return Status::ok();
+  }
+  if (l.hostOp == "If") {
+    std::optional<IfLayout> at = ifLayout(l.hostInts);
+    if (!at || l.hostInts.size() != at->pairsAt + 2 * l.dataDims.size() || inputs < 1 ||
+        l.hostInts[0] < 0 || l.hostInts[1] < 0)
+      return Status::error(
+          strCat("has ", l.hostInts.size(), " parameters for ", l.dataDims.size(), " data dims"));
+    for (size_t i = at->thenAt; i < at->pairsAt; ++i)
+      if (i != at->elseAt - 1 && (l.hostInts[i] < 1 || size_t(l.hostInts[i]) >= inputs))
+        return Status::error(strCat("reads input ", l.hostInts[i], " of ", inputs));
+    for (size_t i = at->pairsAt; i < l.hostInts.size(); i += 2)
+      if (l.hostInts[i] < 0 || size_t(l.hostInts[i]) >= outputs || l.hostInts[i + 1] < 0)
+        return Status::error(
+            strCat("decides a data dim from output ", l.hostInts[i], " dim ", l.hostInts[i + 1]));
+    return Status::ok();
+  }
+  if (l.dataDims.size() != 1)
+    return Status::error(strCat("decides ", l.dataDims.size(), " data dims, not 1"));
   if (l.hostInts.size() != op->ints || inputs < op->minInputs || inputs > op->maxInputs ||
       outputs != op->outputs)
     return Status::error(strCat("has ", l.hostInts.size(), " parameters, ", inputs, " inputs and ",
@@ -374,7 +546,19 @@ Status checkHostOp(const artifact::Launch &l) {
   return Status::ok();
 }
 
-Expected<HostResult> runHostOp(const artifact::Launch &l, const std::vector<Tensor> &in) {
+Expected<HostResult> runHostOp(const artifact::Launch &l, const std::vector<Tensor> &in,
+                               const std::vector<std::unique_ptr<Model>> &subModels) {
+  if (l.hostOp == "Loop") {
+    if (static_cast<uint64_t>(l.hostInts[0]) >= subModels.size())
+      return Status::error(strCat("Loop: no body ", l.hostInts[0], " among ", subModels.size()));
+    return loop(l, in, *subModels[l.hostInts[0]]);
+  }
+  if (l.hostOp == "If") {
+    for (int k : {0, 1})
+      if (static_cast<uint64_t>(l.hostInts[k]) >= subModels.size())
+        return Status::error(strCat("If: no branch ", l.hostInts[k], " among ", subModels.size()));
+    return runIf(l, in, subModels);
+  }
   if (l.hostOp == "NonZero")
     return nonZero(in[0]);
   if (l.hostOp == "Unique")
@@ -406,6 +590,21 @@ Expected<HostResult> runHostOp(const artifact::Launch &l, const std::vector<Tens
   if (in[0].dtype == DType::Double)
     return nms<double>(in[0], in[1], maxOut, iou, scoreThreshold, center);
   return Status::error(strCat("NonMaxSuppression: unsupported dtype ", dtypeName(in[0].dtype)));
+}
+
+Expected<std::vector<std::unique_ptr<Model>>>
+loadSubModels(std::vector<std::vector<uint8_t>> &bytes, const LoadOptions &options) {
+  std::vector<std::unique_ptr<Model>> models;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    Expected<std::unique_ptr<Model>> m =
+        Model::loadBytes(bytes[i].data(), bytes[i].size(), options);
+    if (!m)
+      return Status::error(strCat("loop body ", i, ": ", m.message()));
+    models.push_back(std::move(m).value());
+    bytes[i] = {};
+  }
+  bytes.clear();
+  return models;
 }
 
 } // namespace dlc

@@ -17,7 +17,7 @@
 
 namespace dlc::artifact {
 
-constexpr uint32_t kFormatVersion = 3;
+constexpr uint32_t kFormatVersion = 4;
 
 enum class Target : int8_t { Cpu = 0, Cuda = 1 };
 enum class BufferKind : int8_t { Input = 0, Weight = 1, Intermediate = 2, Alias = 3 };
@@ -71,8 +71,9 @@ struct Launch {
   std::string hostOp;
   std::vector<int64_t> hostInts;
   std::vector<double> hostFloats;
-  /// The data-dependent dim the host op decides, or -1.
-  int32_t dataDim = -1;
+  /// The data-dependent dims the host op decides, in the order its HostResult gives
+  /// their values.
+  std::vector<int32_t> dataDims;
 
   bool isHost() const { return !hostOp.empty(); }
 };
@@ -97,6 +98,9 @@ struct ArtifactSpec {
   /// dim 0 of input `inputs.size() + k` (InputDim opcode), so a run evaluates them over
   /// the input shapes followed by one [value] entry per data dim known so far.
   int32_t numDataDims = 0;
+  /// Nested artifacts, complete .dlc files of the same target: the bodies of runtime
+  /// loops (host op "Loop", whose first parameter indexes them), each compiled once.
+  std::vector<std::vector<uint8_t>> subModels;
 };
 
 /// Serializes a spec into the bytes of a .dlc file.

@@ -92,6 +92,10 @@ struct CompileOptions {
   /// The most bytes the model file may have (protobuf's own limit is 2 GiB); a larger
   /// file is refused before it is read. External data is bounded by its tensors.
   uint64_t maxModelBytes = uint64_t(2) << 30;
+  /// Loop and Scan are unrolled when their iteration count is known at compile time and
+  /// the unrolled copies of the body have at most this many nodes in all; otherwise the
+  /// runtime runs them, the body compiled once as a nested model (0: always).
+  int64_t unrollLimit = 4096;
 };
 
 struct CompileResult {

@@ -1,8 +1,12 @@
 //===- Compile.cpp - The public compiler API (include/dlc/dlc.h) ----------===//
 #include "Compiler.h"
 
+#include "dialects/DlcDialect.h"
 #include "lib/Importer/Importer.h"
 #include "passes/GpuTarget.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/StringMap.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
@@ -79,7 +83,63 @@ Attribute tensorAttr(MLIRContext &ctx, const Tensor &t) {
 
 Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
                                       const CompileOptions &options,
-                                      const StepSignature *step = nullptr) {
+                                      const StepSignature *step = nullptr);
+
+/// The bodies of @main's runtime loops (dlc.loop) and branches (dlc.if), each compiled
+/// on its own into a nested artifact of the same target (`bodies`, indexed by `bodyIndex`); then
+/// every function but @main leaves the module. A body keeps the other functions, for the loops
+/// nested in it. With an emit kind other than an artifact the bodies are dropped uncompiled: the IR
+/// shown is @main's.
+LogicalResult compileLoopBodies(MLIRContext &ctx, ModuleOp module, const CompileOptions &options,
+                                std::vector<std::vector<uint8_t>> &bodies,
+                                llvm::StringMap<int64_t> &bodyIndex) {
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  SmallVector<func::FuncOp> others;
+  for (auto f : module.getOps<func::FuncOp>())
+    if (f != main)
+      others.push_back(f);
+  if (main && options.emit == EmitKind::Artifact) {
+    SmallVector<std::pair<Operation *, StringRef>> uses;
+    main.walk([&](Operation *op) {
+      if (auto loop = dyn_cast<LoopOp>(op))
+        uses.push_back({op, loop.getBody()});
+      if (auto branch = dyn_cast<IfOp>(op)) {
+        uses.push_back({op, branch.getThenBranch()});
+        uses.push_back({op, branch.getElseBranch()});
+      }
+    });
+    for (auto [loop, name] : uses) {
+      if (bodyIndex.count(name))
+        continue;
+      auto body = module.lookupSymbol<func::FuncOp>(name);
+      if (!body)
+        return loop->emitOpError("names no function '") << name << "'", failure();
+      OwningOpRef<ModuleOp> sub = ModuleOp::create(module.getLoc());
+      OpBuilder b(sub->getBody(), sub->getBody()->end());
+      for (func::FuncOp f : others) {
+        auto copy = cast<func::FuncOp>(b.clone(*f));
+        if (f == body) {
+          copy.setName("main");
+          copy.setPublic();
+        }
+      }
+      CompileOptions bodyOptions = options;
+      Expected<CompileResult> compiled = compileModule(ctx, *sub, bodyOptions);
+      if (!compiled)
+        return loop->emitError("the ") << (isa<LoopOp>(loop) ? "loop body" : "branch")
+                                       << " does not compile: " << compiled.message(),
+               failure();
+      bodyIndex[name] = bodies.size();
+      bodies.push_back(std::move(compiled->bytes));
+    }
+  }
+  for (func::FuncOp f : others)
+    f.erase();
+  return success();
+}
+
+Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
+                                      const CompileOptions &options, const StepSignature *step) {
   using namespace compiler;
   ErrorCollector errors(ctx, options.remarks);
   CompileResult result;
@@ -87,6 +147,10 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
     result.bytes = printed(module);
     return result;
   }
+  std::vector<std::vector<uint8_t>> bodies;
+  llvm::StringMap<int64_t> bodyIndex;
+  if (failed(compileLoopBodies(ctx, module, options, bodies, bodyIndex)))
+    return errors.status("cannot compile a loop body");
   if (failed(runGraphPipeline(module, options)))
     return errors.status("graph passes failed");
   if (options.emit == EmitKind::Dlc) {
@@ -98,9 +162,10 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
     result.bytes.assign(dot.begin(), dot.end());
     return result;
   }
-  auto spec = buildPlan(module);
+  auto spec = buildPlan(module, bodyIndex);
   if (failed(spec))
     return errors.status("cannot build the launch plan");
+  spec->subModels = std::move(bodies);
   if (failed(runKernelPipeline(module, options)))
     return errors.status("lowering kernels to linalg failed");
   if (options.emit == EmitKind::Linalg) {
@@ -199,6 +264,7 @@ Expected<CompileResult> compileFile(const std::string &path, const CompileOption
   ErrorCollector errors(*ctx);
   importer::ImportOptions importOptions;
   importOptions.maxModelBytes = options.maxModelBytes;
+  importOptions.unrollLimit = options.unrollLimit;
   importOptions.inputShapes = options.inputShapes;
   importOptions.listInputs = options.listInputs;
   importOptions.absentOptionalInputs = options.absentOptionalInputs;
@@ -221,7 +287,10 @@ Expected<CompileResult> compileBytes(const std::string &bytes, const CompileOpti
     return s;
   auto ctx = compiler::makeContext();
   ErrorCollector errors(*ctx);
-  OwningOpRef<ModuleOp> module = importer::importModelBytes(*ctx, bytes, "", "<memory>");
+  importer::ImportOptions importOptions;
+  importOptions.unrollLimit = options.unrollLimit;
+  OwningOpRef<ModuleOp> module =
+      importer::importModelBytes(*ctx, bytes, "", "<memory>", importOptions);
   if (!module)
     return errors.status("cannot import the model");
   return compileModule(*ctx, *module, options);

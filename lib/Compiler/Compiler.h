@@ -14,6 +14,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/StringMap.h"
 
 #include <string>
 #include <vector>
@@ -87,7 +88,9 @@ mlir::LogicalResult runGraphPipeline(mlir::ModuleOp module, const CompileOptions
 std::string kernelGraphDot(mlir::ModuleOp module);
 
 /// Buffers, launches, shape expressions and weights of the kernel-formed @main.
-mlir::FailureOr<artifact::ArtifactSpec> buildPlan(mlir::ModuleOp module);
+/// `bodies` numbers the functions of runtime loops (dlc.loop) as nested artifacts.
+mlir::FailureOr<artifact::ArtifactSpec> buildPlan(mlir::ModuleOp module,
+                                                  const llvm::StringMap<int64_t> &bodies = {});
 
 /// Outlines kernels and lowers them to linalg, tiled over workgroups (on tensors).
 mlir::LogicalResult runKernelPipeline(mlir::ModuleOp module, const CompileOptions &options);

@@ -140,7 +140,8 @@ std::vector<uint8_t> constantBytes(ElementsAttr attr) {
 
 class PlanBuilder {
 public:
-  explicit PlanBuilder(func::FuncOp main) : main(main) {}
+  PlanBuilder(func::FuncOp main, const llvm::StringMap<int64_t> &bodies)
+      : main(main), bodies(bodies) {}
 
   FailureOr<artifact::ArtifactSpec> build();
 
@@ -151,6 +152,7 @@ private:
   LogicalResult addHostLaunch(Operation *op);
 
   func::FuncOp main;
+  const llvm::StringMap<int64_t> &bodies;
   artifact::ArtifactSpec spec;
   DenseMap<Value, SymShape> shapes;
   DenseMap<Value, int32_t> bufferOf;
@@ -214,14 +216,14 @@ LogicalResult PlanBuilder::addHostLaunch(Operation *op) {
   }
   if (auto nz = dyn_cast<NonZeroOp>(op)) {
     launch.hostOp = "NonZero";
-    launch.dataDim = nz.getDataDim();
+    launch.dataDims = {(int32_t)nz.getDataDim()};
   } else if (auto u = dyn_cast<UniqueOp>(op)) {
     launch.hostOp = "Unique";
     int64_t axis = u.getAxis().value_or(0);
     if (axis < 0)
       axis += cast<RankedTensorType>(u.getX().getType()).getRank();
     launch.hostInts = {u.getSorted(), u.getAxis().has_value(), axis};
-    launch.dataDim = u.getDataDim();
+    launch.dataDims = {(int32_t)u.getDataDim()};
   } else if (auto t = dyn_cast<TopKDynamicOp>(op)) {
     launch.hostOp = "TopK";
     int64_t rank = cast<RankedTensorType>(t.getX().getType()).getRank();
@@ -230,16 +232,66 @@ LogicalResult PlanBuilder::addHostLaunch(Operation *op) {
     if (axis < 0)
       axis += rank;
     launch.hostInts = {axis, t.getLargest()};
-    launch.dataDim = t.getDataDim();
+    launch.dataDims = {(int32_t)t.getDataDim()};
   } else if (auto nms = dyn_cast<NonMaxSuppressionOp>(op)) {
     launch.hostOp = "NonMaxSuppression";
     launch.hostInts = {static_cast<int64_t>(nms.getCenterPointBox()), nms.getHasMaxOutput(),
                        nms.getHasIouThreshold(), nms.getHasScoreThreshold()};
-    launch.dataDim = nms.getDataDim();
+    launch.dataDims = {(int32_t)nms.getDataDim()};
+  } else if (isa<LoopOp, IfOp>(op)) {
+    auto indexOf = [&](StringRef name) -> FailureOr<int64_t> {
+      auto body = bodies.find(name);
+      if (body == bodies.end())
+        return op->emitOpError("runs a body that was not compiled"), failure();
+      return body->second;
+    };
+    ArrayRef<int64_t> ranks, dataDims;
+    AffineMap dims;
+    if (auto loop = dyn_cast<LoopOp>(op)) {
+      auto body = indexOf(loop.getBody());
+      if (failed(body))
+        return failure();
+      launch.hostOp = "Loop";
+      int64_t carried = loop.getNumCarried();
+      launch.hostInts = {*body, carried, (int64_t)op->getNumResults() - carried};
+      ranks = loop.getResultRanks();
+      dims = loop.getResultDims();
+      dataDims = loop.getDataDims();
+    } else {
+      auto branch = cast<IfOp>(op);
+      auto thenBody = indexOf(branch.getThenBranch());
+      auto elseBody = indexOf(branch.getElseBranch());
+      if (failed(thenBody) || failed(elseBody))
+        return failure();
+      launch.hostOp = "If";
+      launch.hostInts = {*thenBody, *elseBody};
+      for (ArrayRef<int64_t> inputs : {branch.getThenInputs(), branch.getElseInputs()}) {
+        launch.hostInts.push_back(inputs.size());
+        launch.hostInts.insert(launch.hostInts.end(), inputs.begin(), inputs.end());
+      }
+      ranks = branch.getResultRanks();
+      dims = branch.getResultDims();
+      dataDims = branch.getDataDims();
+    }
+    // Each data dim's value is the extent of the result dim that is that data dim alone.
+    int64_t numOperands = op->getNumOperands();
+    ArrayRef<AffineExpr> flat = dims.getResults();
+    for (auto [k, d] : llvm::enumerate(dataDims)) {
+      AffineExpr sym = getAffineSymbolExpr((numOperands + k) * kMaxRank, op->getContext());
+      auto at = llvm::find(flat, sym);
+      if (at == flat.end())
+        return op->emitOpError("has data dim ") << d << " in no result dim", failure();
+      int64_t pos = at - flat.begin(), result = 0;
+      while (pos >= ranks[result])
+        pos -= ranks[result++];
+      launch.hostInts.insert(launch.hostInts.end(), {result, pos});
+      launch.dataDims.push_back(d);
+    }
   } else {
     return op->emitOpError("has no host implementation"), failure();
   }
-  spec.numDataDims = std::max<int32_t>(spec.numDataDims, launch.dataDim + 1);
+  for (int32_t d : launch.dataDims)
+    spec.numDataDims = std::max<int32_t>(spec.numDataDims, d + 1);
   spec.launches.push_back(std::move(launch));
   return success();
 }
@@ -346,11 +398,12 @@ FailureOr<artifact::ArtifactSpec> PlanBuilder::build() {
 
 } // namespace
 
-FailureOr<artifact::ArtifactSpec> buildPlan(ModuleOp module) {
+FailureOr<artifact::ArtifactSpec> buildPlan(ModuleOp module,
+                                            const llvm::StringMap<int64_t> &bodies) {
   auto main = module.lookupSymbol<func::FuncOp>("main");
   if (!main)
     return module.emitError("no @main function"), failure();
-  return PlanBuilder(main).build();
+  return PlanBuilder(main, bodies).build();
 }
 
 namespace {

@@ -154,6 +154,11 @@ private:
   /// inlineGraph for inputs and outputs that may be sequences or optionals.
   FailureOr<SmallVector<Item>> inlineItems(const onnx::GraphProto &g, ArrayRef<Item> inputs,
                                            Location loc);
+  /// Imports subgraph `g` as a private function of the module (NodeImporter.h).
+  FailureOr<BodyFunction> importBody(const onnx::GraphProto &g, ArrayRef<Type> inputTypes,
+                                     Location loc);
+  /// Erases a function importBody made, with what the importer knew of its values.
+  void discardBody(Operation *func);
   /// "node 'NAME' (OpType)", naming unnamed nodes OpType_<index>.
   Location nodeLoc(const onnx::NodeProto &node, size_t index) {
     std::string name =
@@ -174,6 +179,7 @@ private:
   DenseSet<Value> usedArgConstants;
   DenseMap<Value, DenseElementsAttr> argConstants;
   int blobCounter = 0;
+  int bodyCounter = 0;
 };
 
 FailureOr<std::string> ModelImporter::readExternal(const onnx::TensorProto &t,
@@ -527,6 +533,133 @@ FailureOr<SmallVector<Item>> ModelImporter::inlineItems(const onnx::GraphProto &
   return outs;
 }
 
+static void outerScopeNames(const onnx::GraphProto &g, std::set<std::string> &names);
+
+FailureOr<BodyFunction> ModelImporter::importBody(const onnx::GraphProto &g,
+                                                  ArrayRef<Type> inputTypes, Location loc) {
+  if ((size_t)g.input_size() != inputTypes.size())
+    return emitError(loc) << "subgraph '" << g.name() << "' takes " << g.input_size()
+                          << " inputs, given " << inputTypes.size(),
+           failure();
+  std::set<std::string> outer;
+  outerScopeNames(g, outer);
+  auto module = b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(module.getBody());
+  std::string name = "dlc_body_" + std::to_string(bodyCounter++);
+  auto func = func::FuncOp::create(b, loc, name, b.getFunctionType(inputTypes, {}));
+  func.setPrivate();
+  Block *entry = func.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  // The body sees its own names, and the outer values it reads as arguments (constants
+  // are copied in, so that what needs them at compile time still folds).
+  std::unordered_map<std::string, Value> outerValues = std::move(values);
+  std::unordered_map<std::string, AggregatePtr> outerAggregates = std::move(aggregates);
+  values.clear();
+  aggregates.clear();
+  auto restore = [&] {
+    values = std::move(outerValues);
+    aggregates = std::move(outerAggregates);
+  };
+  auto argShape = [&](BlockArgument arg) {
+    SymShape s;
+    auto t = cast<RankedTensorType>(arg.getType());
+    for (int64_t d = 0; d < t.getRank(); ++d)
+      s.push_back(t.isDynamicDim(d) ? inputDimSymbol(&ctx, arg.getArgNumber(), d)
+                                    : getAffineConstantExpr(t.getDimSize(d), &ctx));
+    shapes[arg] = s;
+  };
+  SmallVector<Attribute> inputNames;
+  for (auto [vi, arg] : llvm::zip(g.input(), entry->getArguments())) {
+    argShape(arg);
+    values[vi.name()] = arg;
+    inputNames.push_back(b.getStringAttr(vi.name()));
+  }
+  BodyFunction result;
+  result.func = func;
+  for (const std::string &o : outer) {
+    if (values.count(o))
+      continue;
+    if (outerAggregates.count(o)) {
+      restore();
+      func.erase();
+      return emitError(loc) << "the loop body reads the sequence or optional '" << o
+                            << "' of the enclosing graph, which a loop run by the runtime "
+                               "cannot take",
+             failure();
+    }
+    auto it = outerValues.find(o);
+    if (it == outerValues.end())
+      continue; // importNodes reports it
+    Value v = it->second;
+    if (Operation *def = v.getDefiningOp(); def && isa<ConstantOp>(def)) {
+      Value copy = b.clone(*def)->getResult(0);
+      shapes[copy] = shapes.lookup(v);
+      values[o] = copy;
+      continue;
+    }
+    auto t = cast<RankedTensorType>(v.getType());
+    SmallVector<int64_t> dims;
+    for (AffineExpr d : shapes.lookup(v))
+      dims.push_back(constDim(d).value_or(ShapedType::kDynamic));
+    BlockArgument arg = entry->addArgument(RankedTensorType::get(dims, t.getElementType()), loc);
+    argShape(arg);
+    values[o] = arg;
+    inputNames.push_back(b.getStringAttr(o));
+    result.captures.push_back(v);
+  }
+  bool ok = true;
+  for (const auto &t : g.initializer())
+    ok = ok && succeeded(importInitializer(t));
+  ok = ok && succeeded(importNodes(g));
+  SmallVector<Attribute> outputNames;
+  for (const auto &o : g.output()) {
+    if (!ok)
+      break;
+    auto it = values.find(o.name());
+    if (it == values.end()) {
+      if (aggregates.count(o.name()))
+        emitError(loc) << "subgraph output '" << o.name()
+                       << "' is a sequence or optional, which a loop run by the runtime "
+                          "cannot carry";
+      else
+        emitError(loc) << "subgraph output '" << o.name() << "' is not computed";
+      ok = false;
+      break;
+    }
+    result.outputs.push_back(it->second);
+    outputNames.push_back(b.getStringAttr(o.name()));
+  }
+  restore();
+  if (!ok) {
+    discardBody(func);
+    return failure();
+  }
+  func::ReturnOp::create(b, loc, result.outputs);
+  func.setFunctionType(
+      b.getFunctionType(entry->getArgumentTypes(), ValueRange(result.outputs).getTypes()));
+  func->setAttr(attrs::kInputNames, b.getArrayAttr(inputNames));
+  func->setAttr(attrs::kOutputNames, b.getArrayAttr(outputNames));
+  func->setAttr(attrs::kOpset, b.getI64IntegerAttr(opset));
+  return result;
+}
+
+void ModelImporter::discardBody(Operation *func) {
+  func->walk([&](Operation *op) {
+    for (Value r : op->getResults()) {
+      shapes.erase(r);
+      symValues.erase(r);
+    }
+    for (Region &region : op->getRegions())
+      for (Block &block : region)
+        for (BlockArgument a : block.getArguments()) {
+          shapes.erase(a);
+          symValues.erase(a);
+        }
+  });
+  func->erase();
+}
+
 /// Ops whose handlers take sequences and optionals (the rest refuse them by name).
 static bool isSequenceOp(const std::string &op) {
   static const std::set<std::string> ops = {"If",
@@ -663,6 +796,11 @@ LogicalResult ModelImporter::importNodes(const onnx::GraphProto &g) {
     ni.inlineItems = [&, loc](const onnx::GraphProto &sub, ArrayRef<Item> in) {
       return inlineItems(sub, in, loc);
     };
+    ni.importBody = [&, loc](const onnx::GraphProto &sub, ArrayRef<Type> types) {
+      return importBody(sub, types, loc);
+    };
+    ni.discardBody = [&](Operation *f) { discardBody(f); };
+    ni.unrollLimit = options.unrollLimit;
     // Identity passes a sequence or optional on; other handlers that do not take them
     // would see a missing input: say what it is.
     if (node.op_type() == "Identity" && ni.aggregate(0) && node.output_size() == 1) {

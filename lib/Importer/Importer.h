@@ -41,6 +41,11 @@ struct ImportOptions {
   int64_t dynamicDimValue = 0;
   /// Import for training: Dropout becomes dlc.dropout (else the identity).
   bool training = false;
+  /// Loop and Scan are unrolled at import when their iteration count is known and the
+  /// unrolled body has at most this many nodes (count x body nodes); otherwise the
+  /// runtime runs them, their body compiled once (0: never unroll).
+  int64_t unrollLimit = kDefaultUnrollLimit;
+  static constexpr int64_t kDefaultUnrollLimit = 4096;
   /// The most bytes the model file may have (external data is bounded by its tensors).
   uint64_t maxModelBytes = kDefaultMaxModelBytes;
 

@@ -48,6 +48,15 @@ struct Item {
   AggregatePtr agg;
 };
 
+/// A subgraph imported as a function of its own (a runtime loop's body): its
+/// arguments are the graph's inputs followed by the outer-scope values it reads
+/// (`captures`, values of the enclosing function); constants it reads are copied in.
+struct BodyFunction {
+  mlir::Operation *func = nullptr; // func.func, private, in the module
+  llvm::SmallVector<mlir::Value> captures;
+  llvm::SmallVector<mlir::Value> outputs; // the values it returns
+};
+
 /// The registry of op handlers: op type -> since-opset -> handler.
 class OpRegistry {
 public:
@@ -282,6 +291,14 @@ public:
   std::function<mlir::FailureOr<llvm::SmallVector<Item>>(const onnx::GraphProto &,
                                                          llvm::ArrayRef<Item>)>
       inlineItems;
+  /// Imports a subgraph as a function (BodyFunction) whose graph inputs have the types
+  /// `inputTypes` (a `?` dim takes any extent at run time).
+  std::function<mlir::FailureOr<BodyFunction>(const onnx::GraphProto &, llvm::ArrayRef<mlir::Type>)>
+      importBody;
+  /// Erases a function importBody made (to import the subgraph again, differently typed).
+  std::function<void(mlir::Operation *)> discardBody;
+  /// The most copies of a subgraph's nodes Loop and Scan unroll to (ImportOptions).
+  int64_t unrollLimit = 0;
 
 private:
   std::optional<llvm::SmallVector<mlir::AffineExpr>> computeSymValue(mlir::Value v);

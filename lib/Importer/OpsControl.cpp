@@ -1,25 +1,33 @@
-//===- OpsControl.cpp - If, Loop and Scan, resolved at import ------------===//
+//===- OpsControl.cpp - If, Loop and Scan ---------------------------------===//
 //
 // Control flow whose decisions are known when the graph is compiled is resolved there,
-// as XLA and TensorRT do for static conditions and trip counts:
+// as XLA and TensorRT do for static conditions and trip counts; the rest runs in the
+// runtime, over bodies compiled once:
 //   - If with a condition known at compile time (a constant, a value computed from
 //     static shapes, or an input the JIT specialized) imports the taken branch only.
 //     With a runtime condition both branches are imported and each output is selected
-//     with dlc.where; that needs branches whose outputs agree in type and shape.
-//   - Loop with a known trip count is unrolled. A condition that stays known is
-//     followed exactly; one that depends on data is carried as a flag, and iterations
-//     after it turns false leave the loop-carried values unchanged (possible when the
-//     loop has no scan outputs, whose length would depend on data).
-//   - Scan is unrolled over its static sequence length.
+//     with dlc.where when the branches' outputs agree in shape; otherwise dlc.if runs
+//     the branch the condition picks (each branch a function, compiled into a nested
+//     artifact), and the extents the branches disagree on become data dims.
+//   - Loop with a known trip count whose unrolled body stays within the unroll limit
+//     (ImportOptions::unrollLimit) is unrolled. A condition that stays known is followed
+//     exactly; one that depends on data is carried as a flag, and iterations after it
+//     turns false leave the loop-carried values unchanged (when the loop has no scan
+//     outputs). Any other Loop is a dlc.loop: the body imported once as a function with
+//     the outer-scope values it reads as arguments, compiled into a nested artifact and
+//     run by the runtime per iteration. An extent of a loop-carried value that the body
+//     changes, and the length of the scan outputs, are data dims.
+//   - Scan is unrolled over a static length within the limit; otherwise it is a
+//     dlc.loop whose body gathers one slice of each scan input (scanAsLoopBody).
 // Subgraphs read outer-scope values by name (ModelImporter::inlineGraph) and may nest.
-// The unrolled body is imported once per iteration: each copy folds and fuses with its
-// neighbours like any other graph, at the cost of compile time for long loops, which
-// kMaxUnrolledIterations bounds.
+// An unrolled body is imported once per iteration: each copy folds and fuses with its
+// neighbours like any other graph, at the cost of compile time, which the limit bounds.
 //
 //===----------------------------------------------------------------------===//
 #include "Compose.h"
 
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/SymbolTable.h"
 
 using namespace mlir;
 
@@ -85,6 +93,251 @@ LogicalResult checkTensorOutputs(NodeImporter &n, const onnx::GraphProto &g) {
   return success();
 }
 
+/// Nodes of `g`, those of its nested subgraphs included (the unroll budget's unit).
+int64_t countNodes(const onnx::GraphProto &g) {
+  int64_t count = 0;
+  for (const auto &node : g.node()) {
+    ++count;
+    for (const auto &a : node.attribute()) {
+      if (a.has_g())
+        count += countNodes(a.g());
+      for (const auto &sub : a.graphs())
+        count += countNodes(sub);
+    }
+  }
+  return count;
+}
+
+/// Whether a Loop or Scan of `iterations` known iterations over `body` is unrolled.
+bool unrolls(NodeImporter &n, const onnx::GraphProto &body, int64_t iterations) {
+  return iterations <= kMaxUnrolledIterations &&
+         iterations <= n.unrollLimit / std::max<int64_t>(1, countNodes(body));
+}
+
+/// The type of a runtime loop's iteration number or condition: one element of `t`, of
+/// rank 1 where the body declares [1], else rank 0.
+Type loopScalarType(const onnx::ValueInfoProto &vi, Type t) {
+  if (vi.type().tensor_type().has_shape() && vi.type().tensor_type().shape().dim_size() == 1)
+    return RankedTensorType::get({1}, t);
+  return RankedTensorType::get({}, t);
+}
+
+/// Loop run by the runtime (dlc.loop): the body imported once as a function, which the
+/// compiler makes a nested model. Loop-carried values keep the extents the body keeps;
+/// an extent it changes becomes a data dim (as does the number of iterations, the
+/// length of the scan outputs). `ins` are the body's extra inputs before the
+/// loop-carried values in the order of `body` (Loop: none), `carried` the initial
+/// loop-carried values.
+LogicalResult importRuntimeLoop(NodeImporter &n, const onnx::GraphProto &body, Value m, Value cond,
+                                ArrayRef<Value> carriedInit, int64_t scans) {
+  Compose c{n};
+  MLIRContext *ctx = n.ctx();
+  Type i64 = n.b.getI64Type(), i1 = n.b.getI1Type();
+  auto scalar = [&](Type t, int64_t v) {
+    auto type = RankedTensorType::get({}, t);
+    return n.constant(DenseElementsAttr::get(
+        type, n.b.getIntegerAttr(t, APInt(t.getIntOrFloatBitWidth(), v, true))));
+  };
+  m = m ? asScalar(c, m) : scalar(i64, INT64_MAX);
+  cond = cond ? asScalar(c, cond) : scalar(i1, 1);
+  if (c.failed)
+    return failure();
+  if (n.elementType(m) != i64)
+    m = c.cast(m, i64);
+  if (n.elementType(cond) != i1)
+    cond = c.cast(cond, i1);
+  int64_t carried = carriedInit.size();
+  std::vector<std::vector<bool>> varying;
+  for (Value v : carriedInit)
+    varying.emplace_back(n.rankOf(v), false);
+  BodyFunction fn;
+  for (;;) {
+    SmallVector<Type> types{loopScalarType(body.input(0), i64), loopScalarType(body.input(1), i1)};
+    for (auto [k, v] : llvm::enumerate(carriedInit)) {
+      SmallVector<int64_t> dims;
+      for (auto [d, e] : llvm::enumerate(n.shapeOf(v)))
+        dims.push_back(varying[k][d] ? ShapedType::kDynamic
+                                     : constDim(e).value_or(ShapedType::kDynamic));
+      types.push_back(RankedTensorType::get(dims, n.elementType(v)));
+    }
+    auto f = n.importBody(body, types);
+    if (failed(f))
+      return failure();
+    fn = *f;
+    auto fail = [&]() {
+      n.discardBody(fn.func);
+      return n.error();
+    };
+    if ((int64_t)fn.outputs.size() != 1 + carried + scans)
+      return fail() << "the body gives " << fn.outputs.size() << " outputs, expected "
+                    << 1 + carried + scans;
+    bool changed = false;
+    Block &entry = fn.func->getRegion(0).front();
+    for (int64_t k = 0; k < carried; ++k) {
+      Value in = entry.getArgument(2 + k), out = fn.outputs[1 + k];
+      if (n.elementType(in) != n.elementType(out))
+        return fail() << "loop-carried value " << k << " enters the body as " << n.elementType(in)
+                      << " and leaves it as " << n.elementType(out);
+      SymShape si = n.shapeOf(in), so = n.shapeOf(out);
+      if (si.size() != so.size())
+        return fail() << "loop-carried value " << k << " changes rank from " << si.size() << " to "
+                      << so.size() << " in the body";
+      for (size_t d = 0; d < si.size(); ++d)
+        if (si[d] != so[d] && !varying[k][d])
+          varying[k][d] = changed = true;
+    }
+    if (!changed)
+      break;
+    n.discardBody(fn.func); // import again with the extents that change left open
+  }
+
+  // The results' dims over the operands' dims (symbol j * kMaxRank + d, as in the body,
+  // whose arguments are the operands of dlc.loop) and the data dims after them.
+  int64_t numOperands = 2 + carried + fn.captures.size();
+  int64_t firstDataDim = nextHostDataDim(n);
+  SmallVector<int64_t> dataDims, ranks;
+  SmallVector<AffineExpr> flat;
+  auto newDataDim = [&] {
+    int64_t k = dataDims.size();
+    dataDims.push_back(firstDataDim + k);
+    return getAffineSymbolExpr((numOperands + k) * kMaxRank, ctx);
+  };
+  auto outside = [&](AffineExpr e) {
+    bool ok = true;
+    e.walk([&](AffineExpr s) {
+      auto sym = dyn_cast<AffineSymbolExpr>(s);
+      if (!sym)
+        return;
+      unsigned j = sym.getPosition() / kMaxRank, d = sym.getPosition() % kMaxRank;
+      if (sym.getPosition() >= (1u << 30) || j >= (unsigned)numOperands ||
+          (j >= 2 && j < 2 + carried && varying[j - 2][d]))
+        ok = false;
+    });
+    return ok;
+  };
+  SmallVector<Type> resultTypes;
+  for (int64_t k = 0; k < carried; ++k) {
+    SymShape so = n.shapeOf(fn.outputs[1 + k]);
+    for (size_t d = 0; d < so.size(); ++d)
+      flat.push_back(varying[k][d] ? newDataDim() : so[d]);
+    ranks.push_back(so.size());
+    resultTypes.push_back(n.elementType(carriedInit[k]));
+  }
+  for (int64_t k = 0; k < scans; ++k) {
+    Value part = fn.outputs[1 + carried + k];
+    flat.push_back(newDataDim());
+    for (AffineExpr e : n.shapeOf(part))
+      flat.push_back(outside(e) ? e : newDataDim());
+    ranks.push_back(n.rankOf(part) + 1);
+    resultTypes.push_back(n.elementType(part));
+  }
+  auto map = AffineMap::get(0, (numOperands + dataDims.size()) * kMaxRank, flat, ctx);
+  SmallVector<Value> operands{m, cond};
+  operands.append(carriedInit.begin(), carriedInit.end());
+  operands.append(fn.captures.begin(), fn.captures.end());
+  auto name = fn.func->getAttrOfType<StringAttr>(SymbolTable::getSymbolAttrName());
+  auto results = n.build("dlc.loop", resultTypes, operands,
+                         {n.named("body", FlatSymbolRefAttr::get(name)),
+                          n.named("num_carried", n.b.getI64IntegerAttr(carried)),
+                          n.named("result_ranks", n.i64s(ranks)),
+                          n.named("result_dims", AffineMapAttr::get(map)),
+                          n.named("data_dims", n.i64s(dataDims))});
+  if (failed(results))
+    return failure();
+  n.outputs.assign(results->begin(), results->end());
+  return success();
+}
+
+/// If on a runtime condition whose branches give outputs of different shapes
+/// (dlc.if): each branch imported as a function, the runtime runs the one the condition
+/// picks. An extent on which both branches agree stays symbolic in the operands' dims;
+/// the others become data dims.
+LogicalResult importRuntimeIf(NodeImporter &n, const onnx::GraphProto &thenG,
+                              const onnx::GraphProto &elseG, Value cond) {
+  MLIRContext *ctx = n.ctx();
+  auto thenFn = n.importBody(thenG, {});
+  if (failed(thenFn))
+    return failure();
+  auto elseFn = n.importBody(elseG, {});
+  if (failed(elseFn)) {
+    n.discardBody(thenFn->func);
+    return failure();
+  }
+  // The operands: the condition, then each value either branch reads, once.
+  SmallVector<Value> operands{cond};
+  auto operandOf = [&](Value v) {
+    auto it = llvm::find(operands, v);
+    if (it != operands.end())
+      return (int64_t)(it - operands.begin());
+    operands.push_back(v);
+    return (int64_t)operands.size() - 1;
+  };
+  SmallVector<int64_t> thenInputs, elseInputs;
+  for (Value v : thenFn->captures)
+    thenInputs.push_back(operandOf(v));
+  for (Value v : elseFn->captures)
+    elseInputs.push_back(operandOf(v));
+  int64_t numOperands = operands.size();
+  // A branch's dims over the operands': its argument j is operand inputs[j].
+  auto remap = [&](AffineExpr e, ArrayRef<int64_t> inputs) -> std::optional<AffineExpr> {
+    DenseMap<AffineExpr, AffineExpr> map;
+    bool ok = true;
+    e.walk([&](AffineExpr s) {
+      auto sym = dyn_cast<AffineSymbolExpr>(s);
+      if (!sym)
+        return;
+      unsigned j = sym.getPosition() / kMaxRank, d = sym.getPosition() % kMaxRank;
+      if (sym.getPosition() >= (1u << 30) || j >= inputs.size())
+        ok = false;
+      else
+        map[s] = getAffineSymbolExpr(inputs[j] * kMaxRank + d, ctx);
+    });
+    if (!ok)
+      return std::nullopt;
+    return e.replace(map);
+  };
+  int64_t firstDataDim = nextHostDataDim(n);
+  SmallVector<int64_t> dataDims, ranks;
+  SmallVector<AffineExpr> flat;
+  SmallVector<Type> resultTypes;
+  for (auto [k, a, b] : llvm::enumerate(thenFn->outputs, elseFn->outputs)) {
+    if (n.elementType(a) != n.elementType(b) || n.rankOf(a) != n.rankOf(b)) {
+      n.discardBody(thenFn->func);
+      n.discardBody(elseFn->func);
+      return n.error() << "output " << k << " is " << n.elementType(a) << " of rank " << n.rankOf(a)
+                       << " in then_branch and " << n.elementType(b) << " of rank " << n.rankOf(b)
+                       << " in else_branch";
+    }
+    SymShape sa = n.shapeOf(a), sb = n.shapeOf(b);
+    for (size_t d = 0; d < sa.size(); ++d) {
+      std::optional<AffineExpr> ea = remap(sa[d], thenInputs), eb = remap(sb[d], elseInputs);
+      if (ea && eb && *ea == *eb) {
+        flat.push_back(*ea);
+        continue;
+      }
+      flat.push_back(getAffineSymbolExpr((numOperands + dataDims.size()) * kMaxRank, ctx));
+      dataDims.push_back(firstDataDim + dataDims.size());
+    }
+    ranks.push_back(sa.size());
+    resultTypes.push_back(n.elementType(a));
+  }
+  auto map = AffineMap::get(0, (numOperands + dataDims.size()) * kMaxRank, flat, ctx);
+  auto symbol = [](const BodyFunction &f) {
+    return FlatSymbolRefAttr::get(
+        f.func->getAttrOfType<StringAttr>(SymbolTable::getSymbolAttrName()));
+  };
+  auto results = n.build(
+      "dlc.if", resultTypes, operands,
+      {n.named("then_branch", symbol(*thenFn)), n.named("else_branch", symbol(*elseFn)),
+       n.named("then_inputs", n.i64s(thenInputs)), n.named("else_inputs", n.i64s(elseInputs)),
+       n.named("result_ranks", n.i64s(ranks)), n.named("result_dims", AffineMapAttr::get(map)),
+       n.named("data_dims", n.i64s(dataDims))});
+  if (failed(results))
+    return failure();
+  n.outputs.assign(results->begin(), results->end());
+  return success();
+}
+
 LogicalResult importIf(NodeImporter &n) {
   const onnx::GraphProto *thenG = graphAttr(n, "then_branch");
   const onnx::GraphProto *elseG = graphAttr(n, "else_branch");
@@ -109,20 +362,18 @@ LogicalResult importIf(NodeImporter &n) {
     return failure();
   Compose c{n};
   Value cond = asScalar(c, n.input(0));
-  for (auto [k, a, b] : llvm::enumerate(*thenOuts, *elseOuts)) {
-    if (n.elementType(a) != n.elementType(b))
-      return n.error() << "output " << k << " has element type " << n.elementType(a)
-                       << " in then_branch and " << n.elementType(b) << " in else_branch";
-    SymShape sa = n.shapeOf(a), sb = n.shapeOf(b);
-    if (sa != sb)
-      return n.error() << "the condition is only known at run time and output " << k
-                       << " has shape " << shapeToString(sa) << " in then_branch but "
-                       << shapeToString(sb)
-                       << " in else_branch: dlc selects between both branches, which "
-                          "needs equal shapes (dlc run specializes a condition computed "
-                          "from small inputs)";
+  if (c.failed)
+    return failure();
+  if (n.elementType(cond) != n.b.getI1Type())
+    cond = c.cast(cond, n.b.getI1Type());
+  // Both branches computed and each output selected, where the shapes agree (the
+  // branches fuse with the rest); else the runtime runs the branch the condition picks
+  // (the inlined copies are then dead code).
+  for (auto [a, b] : llvm::zip(*thenOuts, *elseOuts))
+    if (n.elementType(a) != n.elementType(b) || n.shapeOf(a) != n.shapeOf(b))
+      return importRuntimeIf(n, *thenG, *elseG, cond);
+  for (auto [a, b] : llvm::zip(*thenOuts, *elseOuts))
     n.outputs.push_back(c.op("dlc.where", n.elementType(a), {cond, a, b}));
-  }
   return c.failed ? failure() : success();
 }
 
@@ -145,14 +396,29 @@ LogicalResult importLoop(NodeImporter &n) {
     if (!n.input(2 + i) && !n.aggregate(2 + i))
       return n.error() << "loop-carried input " << 2 + i << " is missing";
 
+  // Unrolled when the trip count is known and small (or the loop ends on a condition
+  // known at compile time); otherwise, or where unrolling cannot follow the condition,
+  // run by the runtime.
+  auto runtimeLoop = [&]() -> LogicalResult {
+    for (int64_t i = 0; i < carried; ++i)
+      if (n.aggregate(2 + i))
+        return n.error() << "loop-carried input " << 2 + i
+                         << " is a sequence or optional: a Loop dlc cannot unroll carries "
+                            "tensors only";
+    SmallVector<Value> init;
+    for (int64_t i = 0; i < carried; ++i)
+      init.push_back(n.input(2 + i));
+    return importRuntimeLoop(n, *body, n.input(0), n.input(1), init, scans);
+  };
   std::optional<int64_t> tripCount;
   if (n.input(0)) {
     tripCount = knownScalar(n, n.input(0));
     if (!tripCount)
-      return n.error() << "the trip count M must be known at compile time: dlc unrolls Loop "
-                          "(dlc run specializes small inputs)";
+      return runtimeLoop();
     if (*tripCount < 0)
       tripCount = 0;
+    if (!unrolls(n, *body, *tripCount))
+      return runtimeLoop();
   }
   Compose c{n};
   // The condition: known (true/false) or a runtime flag (`live`).
@@ -163,12 +429,9 @@ LogicalResult importLoop(NodeImporter &n) {
     if (!cond)
       live = asScalar(c, c0);
   }
-  if (!tripCount && !cond)
-    return n.error() << "a Loop without trip count must have a condition known at compile time";
+  if ((!tripCount && !cond) || (live && scans))
+    return runtimeLoop();
   int64_t limit = tripCount.value_or(kMaxUnrolledIterations + 1);
-  if (tripCount && *tripCount > kMaxUnrolledIterations)
-    return n.error() << "trip count " << *tripCount << " exceeds the " << kMaxUnrolledIterations
-                     << " iterations dlc unrolls";
 
   SmallVector<Item> state; // tensors, or sequences and optionals
   for (int64_t i = 0; i < carried; ++i)
@@ -177,9 +440,8 @@ LogicalResult importLoop(NodeImporter &n) {
   Type i64 = n.b.getI64Type(), i1 = n.b.getI1Type();
   int64_t iter = 0;
   for (; iter < limit && (!cond || *cond); ++iter) {
-    if (iter == kMaxUnrolledIterations)
-      return n.error() << "the loop runs more than " << kMaxUnrolledIterations
-                       << " iterations, the most dlc unrolls";
+    if (!tripCount && !unrolls(n, *body, iter + 1))
+      return runtimeLoop(); // what was unrolled so far is dead code
     SmallVector<Item> ins{{scalarFor(n, body->input(0), i64, iter), nullptr},
                           {live ? live : scalarFor(n, body->input(1), i1, *cond), nullptr}};
     ins.append(state.begin(), state.end());
@@ -197,15 +459,12 @@ LogicalResult importLoop(NodeImporter &n) {
     if (live) {
       // Iterations after the condition turned false change nothing.
       if (scans || aggregateState)
-        return n.error() << "the loop condition depends on data and the body has scan "
-                            "outputs or carries a sequence, whose length would too: not "
-                            "supported";
+        return runtimeLoop();
+      for (size_t k = 0; k < next.size(); ++k)
+        if (n.shapeOf(next[k].value) != n.shapeOf(state[k].value))
+          return runtimeLoop();
       for (size_t k = 0; k < next.size(); ++k) {
         Value nv = next[k].value, sv = state[k].value;
-        if (n.shapeOf(nv) != n.shapeOf(sv))
-          return n.error() << "loop-carried value " << k << " changes shape from "
-                           << shapeToString(n.shapeOf(sv)) << " to " << shapeToString(n.shapeOf(nv))
-                           << " under a condition that depends on data";
         next[k].value = c.op("dlc.where", n.elementType(nv), {live, nv, sv});
       }
       live = c.op("dlc.and", i1, {live, asScalar(c, condOut)});
@@ -214,8 +473,7 @@ LogicalResult importLoop(NodeImporter &n) {
     } else if (scans == 0 && tripCount && !aggregateState) {
       live = asScalar(c, condOut);
     } else {
-      return n.error() << "the loop condition depends on data: dlc unrolls Loop, which needs "
-                          "it known at compile time, or a trip count and no scan outputs";
+      return runtimeLoop();
     }
     if (c.failed)
       return failure();
@@ -226,8 +484,7 @@ LogicalResult importLoop(NodeImporter &n) {
   SmallVector<Item> results(state);
   for (int64_t k = 0; k < scans; ++k) {
     if (scanParts[k].empty())
-      return n.error() << "the loop runs no iteration and has scan outputs, whose shape dlc "
-                          "cannot know";
+      return runtimeLoop(); // the parts' shape is the body's, known once it is compiled
     results.push_back({c.stack(scanParts[k], 0), nullptr});
   }
   if (c.failed)
@@ -256,6 +513,126 @@ FailureOr<ScanCounts> scanCounts(NodeImporter &n, const onnx::GraphProto &body, 
   return k;
 }
 
+/// A Loop body that runs the Scan body `body` on iteration i of each scan input:
+/// Gather at i along its axis (at T-1-i when it is scanned backwards). The scan inputs
+/// are read by name from the enclosing graph (`inputNames`).
+onnx::GraphProto scanAsLoopBody(const onnx::GraphProto &body, int64_t states,
+                                ArrayRef<std::string> inputNames, ArrayRef<int64_t> axes,
+                                ArrayRef<int64_t> dirs) {
+  const std::string p = "__dlc_scan_";
+  onnx::GraphProto w;
+  w.set_name(body.name());
+  auto input = [&](const std::string &name, int elemType) {
+    onnx::ValueInfoProto *vi = w.add_input();
+    vi->set_name(name);
+    if (elemType) {
+      vi->mutable_type()->mutable_tensor_type()->set_elem_type(elemType);
+      vi->mutable_type()->mutable_tensor_type()->mutable_shape();
+    }
+  };
+  auto node = [&](const char *op, std::vector<std::string> ins, std::string out) {
+    onnx::NodeProto *nd = w.add_node();
+    nd->set_op_type(op);
+    nd->set_name(p + op + "_" + std::to_string(w.node_size()));
+    for (std::string &in : ins)
+      nd->add_input(in);
+    nd->add_output(out);
+    return nd;
+  };
+  auto intAttr = [](onnx::NodeProto *nd, const char *name, int64_t v) {
+    onnx::AttributeProto *a = nd->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(v);
+  };
+  auto constant = [&](const std::string &name, int64_t v) {
+    onnx::NodeProto *nd = node("Constant", {}, name);
+    onnx::AttributeProto *a = nd->add_attribute();
+    a->set_name("value");
+    a->set_type(onnx::AttributeProto::TENSOR);
+    a->mutable_t()->set_data_type(onnx::TensorProto::INT64);
+    a->mutable_t()->add_int64_data(v);
+  };
+  input(p + "iter", onnx::TensorProto::INT64);
+  input(p + "cond", onnx::TensorProto::BOOL);
+  for (int64_t i = 0; i < states; ++i) {
+    input(p + "state" + std::to_string(i), 0);
+    node("Identity", {p + "state" + std::to_string(i)}, body.input(i).name());
+  }
+  for (size_t k = 0; k < inputNames.size(); ++k) {
+    std::string idx = p + "iter", tag = std::to_string(k);
+    if (dirs[k]) {
+      constant(p + "axis" + tag, axes[k]);
+      if (k == 0 || !llvm::any_of(dirs.take_front(k), [](int64_t d) { return d != 0; }))
+        constant(p + "one", 1);
+      node("Shape", {inputNames[k]}, p + "shape" + tag);
+      intAttr(node("Gather", {p + "shape" + tag, p + "axis" + tag}, p + "len" + tag), "axis", 0);
+      node("Sub", {p + "len" + tag, p + "one"}, p + "last" + tag);
+      node("Sub", {p + "last" + tag, p + "iter"}, p + "back" + tag);
+      idx = p + "back" + tag;
+    }
+    intAttr(node("Gather", {inputNames[k], idx}, body.input(states + k).name()), "axis", axes[k]);
+  }
+  for (const auto &t : body.initializer())
+    *w.add_initializer() = t;
+  for (const auto &nd : body.node())
+    *w.add_node() = nd;
+  node("Identity", {p + "cond"}, p + "cond_out");
+  onnx::ValueInfoProto *condOut = w.add_output();
+  condOut->set_name(p + "cond_out");
+  for (const auto &o : body.output())
+    *w.add_output() = o;
+  return w;
+}
+
+/// Scan (opset 9+) run by the runtime: a Loop over the scan length whose body takes
+/// one slice of each scan input; the stacked scan outputs are then reversed and moved
+/// to their axes as the attributes ask.
+LogicalResult importRuntimeScan(NodeImporter &n, const onnx::GraphProto &body, int64_t states,
+                                ArrayRef<Value> scanIns, ArrayRef<int64_t> inAxes,
+                                ArrayRef<int64_t> inDirs, ArrayRef<int64_t> outAxes,
+                                ArrayRef<int64_t> outDirs) {
+  std::vector<std::string> names;
+  for (size_t k = 0; k < scanIns.size(); ++k)
+    names.push_back(n.node.input(states + k));
+  onnx::GraphProto loopBody = scanAsLoopBody(body, states, names, inAxes, inDirs);
+  Compose c{n};
+  Value m = c.op("dlc.shape", n.b.getI64Type(), {scanIns[0]},
+                 {n.named("start", n.b.getI64IntegerAttr(inAxes[0])),
+                  n.named("end", n.b.getI64IntegerAttr(inAxes[0] + 1))});
+  if (c.failed)
+    return failure();
+  SmallVector<Value> init;
+  for (int64_t i = 0; i < states; ++i)
+    init.push_back(n.input(i));
+  if (failed(importRuntimeLoop(n, loopBody, m, nullptr, init, outAxes.size())))
+    return failure();
+  for (size_t k = 0; k < outAxes.size(); ++k) {
+    Value &y = n.outputs[states + k];
+    int64_t rank = n.rankOf(y);
+    int64_t axis = outAxes[k] < 0 ? outAxes[k] + rank : outAxes[k];
+    if (axis < 0 || axis >= rank)
+      return n.error() << "scan_output_axes[" << k << "] is out of range for rank " << rank;
+    if (outDirs[k]) {
+      AffineExpr len = getAffineSymbolExpr(0, n.ctx());
+      auto range =
+          AffineMap::get(0, 1, {len - 1, getAffineConstantExpr(-1, n.ctx()), len}, n.ctx());
+      Value idx =
+          c.op("dlc.range", n.b.getI64Type(), {y}, {n.named("range", AffineMapAttr::get(range))});
+      y = c.op("dlc.gather", n.elementType(y), {y, idx},
+               {n.named("axis", n.b.getI64IntegerAttr(0))});
+    }
+    if (axis != 0) {
+      // Output dim j takes dim perm[j]: the stacked axis 0 moves to `axis`.
+      SmallVector<int64_t> perm;
+      for (int64_t j = 0; j < rank; ++j)
+        perm.push_back(j < axis ? j + 1 : j == axis ? 0 : j);
+      y = c.transpose(y, perm);
+    }
+  }
+  return c.failed ? failure() : success();
+}
+
 /// Scan, opset 9 and newer (no batch axis).
 LogicalResult importScan(NodeImporter &n) {
   const onnx::GraphProto *body = graphAttr(n, "body");
@@ -281,6 +658,7 @@ LogicalResult importScan(NodeImporter &n) {
   Compose c{n};
   SmallVector<Value> scanIns;
   std::optional<int64_t> length;
+  bool symbolicLength = false;
   for (int64_t k = 0; k < numScanInputs; ++k) {
     Value x = n.input(states + k);
     if (!x)
@@ -291,17 +669,15 @@ LogicalResult importScan(NodeImporter &n) {
       return n.error() << "scan_input_axes[" << k << "] is out of range for rank " << rank;
     (*inAxes)[k] = axis;
     std::optional<int64_t> len = constDim(n.shapeOf(x)[axis]);
-    if (!len)
-      return n.error() << "scan input " << k << " has a symbolic sequence length (shape "
-                       << shapeToString(n.shapeOf(x)) << "): dlc unrolls Scan";
-    if (length && *length != *len)
+    if (len && length && *length != *len)
       return n.error() << "the scan inputs have sequence lengths " << *length << " and " << *len;
-    length = len;
+    if (len)
+      length = len;
+    symbolicLength |= !len;
     scanIns.push_back(x);
   }
-  if (*length > kMaxUnrolledIterations)
-    return n.error() << "sequence length " << *length << " exceeds the " << kMaxUnrolledIterations
-                     << " iterations dlc unrolls";
+  if (symbolicLength || !unrolls(n, *body, *length))
+    return importRuntimeScan(n, *body, states, scanIns, *inAxes, *inDirs, *outAxes, *outDirs);
   SmallVector<Value> state;
   for (int64_t i = 0; i < states; ++i) {
     if (!n.input(i))

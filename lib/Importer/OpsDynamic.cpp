@@ -20,6 +20,9 @@ int64_t nextHostDataDim(NodeImporter &n) {
     if (op->hasTrait<OpTrait::HostKind>())
       if (auto a = op->getAttrOfType<IntegerAttr>("data_dim"))
         next = std::max<int64_t>(next, a.getInt() + 1);
+      else if (auto list = op->getAttrOfType<DenseI64ArrayAttr>("data_dims"))
+        for (int64_t d : list.asArrayRef())
+          next = std::max<int64_t>(next, d + 1);
   });
   return next;
 }

@@ -59,14 +59,14 @@ CASES = [
     ("deconv_short_target", "DLC compile deconv_target.onnx", ["convtranspose", "output_shape"],
      "ConvTranspose whose output_shape gives 1 of its 2 spatial dims (found by fuzzing)"),
     # Control flow and data-dependent shapes that need what is unknown ahead of time.
-    ("loop_runtime_trip_count", "DLC compile repeat_m.onnx", ["loop", "trip count", "compile time"],
-     "Loop whose trip count is a graph input, compiled ahead of time"),
-    ("loop_too_long", "DLC compile repeat_big.onnx", ["loop", "4096"],
-     "Loop with a constant trip count of 10^9"),
+    ("loop_runtime_sequence", "DLC compile repeat_seq.onnx", ["loop", "sequence", "tensors only"],
+     "Loop with a runtime trip count that carries a sequence"),
+    ("loop_changes_rank", "DLC compile repeat_rank.onnx", ["loop", "changes rank"],
+     "Loop with a runtime trip count whose body adds a dim to a loop-carried value"),
     ("lstm_symbolic_length", "DLC compile recur_t.onnx", ["lstm", "sequence length", "static"],
      "LSTM over a symbolic sequence length, compiled ahead of time"),
-    ("if_branch_shapes", "DLC compile branch_mix.onnx", ["if", "equal shapes"],
-     "If on a graph input whose branches give [2] and [3]"),
+    ("if_branch_ranks", "DLC compile branch_mix.onnx", ["if", "rank 1", "rank 2"],
+     "If on a graph input whose branches give [2] and [2, 3]"),
     ("sequence_input_aot", "DLC compile seq_len.onnx", ["sequence", "shapes"],
      "a sequence graph input compiled without its contents"),
     ("sequence_input_npy", "DLC run seq_len.onnx x.npy", [".pb", "sequenceproto"],
@@ -229,11 +229,21 @@ def branch(shape):
 
 def model_files(rng):
     """Returns {relative path: ModelProto} for the model cases."""
-    loop_body = helper.make_graph(
-        [helper.make_node("Identity", ["c"], ["c2"]), helper.make_node("Neg", ["a"], ["a2"])],
+    seq_body = helper.make_graph(
+        [helper.make_node("Identity", ["c"], ["c2"]),
+         helper.make_node("SequenceInsert", ["q", "x"], ["q2"])],
         "body", [value("i", [], TensorProto.INT64), value("c", [], TensorProto.BOOL),
-                 value("a", [2])],
-        [value("c2", [], TensorProto.BOOL), value("a2", [2])])
+                 helper.make_tensor_sequence_value_info("q", TensorProto.FLOAT, None)],
+        [value("c2", [], TensorProto.BOOL),
+         helper.make_tensor_sequence_value_info("q2", TensorProto.FLOAT, None)])
+    rank_body = helper.make_graph(
+        [helper.make_node("Identity", ["c"], ["c2"]),
+         helper.make_node("Constant", [], ["zero"],
+                          value=numpy_helper.from_array(np.array([0], np.int64))),
+         helper.make_node("Unsqueeze", ["a", "zero"], ["a2"])],
+        "body", [value("i", [], TensorProto.INT64), value("c", [], TensorProto.BOOL),
+                 value("a", None)],
+        [value("c2", [], TensorProto.BOOL), value("a2", None)])
     # (Not LayerNormalization: before opset 17 it is onnxruntime's contrib op in the
     # default domain, which dlc takes.)
     gelu = model([helper.make_node("Gelu", ["x"], ["y"])], [value("x", [2, 3])],
@@ -317,13 +327,15 @@ def model_files(rng):
             [helper.make_node("ConvTranspose", ["x", "w"], ["y"], output_shape=[10])],
             [value("x", [1, 1, 3, 3])], [value("y", None)],
             [numpy_helper.from_array(np.ones((1, 2, 3, 3), np.float32), "w")]),
-        "repeat_m.onnx": model(
-            [helper.make_node("Loop", ["m", "", "x"], ["y"], body=loop_body)],
-            [value("m", [], TensorProto.INT64), value("x", [2])], [value("y", [2])]),
-        "repeat_big.onnx": model(
-            [helper.make_node("Loop", ["m", "", "x"], ["y"], body=loop_body)],
-            [value("x", [2])], [value("y", [2])],
-            [numpy_helper.from_array(np.array(10 ** 9, np.int64), "m")]),
+        "repeat_seq.onnx": model(
+            [helper.make_node("SequenceEmpty", [], ["s0"]),
+             helper.make_node("Loop", ["m", "", "s0"], ["s"], body=seq_body),
+             helper.make_node("SequenceLength", ["s"], ["n"])],
+            [value("m", [], TensorProto.INT64), value("x", [2])],
+            [value("n", [], TensorProto.INT64)]),
+        "repeat_rank.onnx": model(
+            [helper.make_node("Loop", ["m", "", "x"], ["y"], body=rank_body)],
+            [value("m", [], TensorProto.INT64), value("x", [2])], [value("y", None)]),
         "recur_t.onnx": model(
             [helper.make_node("LSTM", ["x", "w", "r"], ["", "h"], hidden_size=2)],
             [value("x", ["T", 1, 3])], [value("h", None)],
@@ -331,7 +343,7 @@ def model_files(rng):
              numpy_helper.from_array(np.ones((1, 8, 2), np.float32), "r")]),
         "branch_mix.onnx": model(
             [helper.make_node("If", ["c"], ["y"], then_branch=branch([2]),
-                              else_branch=branch([3]))],
+                              else_branch=branch([2, 3]))],
             [value("c", [], TensorProto.BOOL)], [value("y", None)]),
         "seq_len.onnx": helper.make_model(
             helper.make_graph([helper.make_node("SequenceLength", ["s"], ["n"])], "g",

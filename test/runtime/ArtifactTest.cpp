@@ -234,7 +234,7 @@ TEST(Artifact, RejectsBadVersion) {
   std::vector<uint8_t> bytes = serialize(makeSpec());
   bytes[8] = 7;
   EXPECT_EQ(parse(bytes.data(), bytes.size()).message(),
-            "artifact format version 7 is not supported (this runtime reads version 3)");
+            "artifact format version 7 is not supported (this runtime reads version 4)");
 }
 
 TEST(Artifact, RejectsOversizedTable) {
@@ -291,7 +291,7 @@ ArtifactSpec hostSpec() {
   host.hostOp = "NonZero";
   host.bindings = {0, 4};
   host.numInputs = 1;
-  host.dataDim = 0;
+  host.dataDims = {0};
   spec.launches.insert(spec.launches.begin(), host);
   spec.outputs.push_back({"idx", DType::Int64, {2, -1}, {"", ""}});
   spec.outputBuffers.push_back(4);
@@ -305,7 +305,7 @@ TEST(Artifact, HostLaunches) {
   ASSERT_TRUE(back) << back.message();
   EXPECT_EQ(back->numDataDims, 1);
   EXPECT_EQ(back->launches[0].hostOp, "NonZero");
-  EXPECT_EQ(back->launches[0].dataDim, 0);
+  EXPECT_EQ(back->launches[0].dataDims, (std::vector<int32_t>{0}));
   EXPECT_EQ(back->launches[0].kernel, -1);
 
   spec = hostSpec();
@@ -315,15 +315,34 @@ TEST(Artifact, HostLaunches) {
   spec.launches[0].kernel = 0;
   EXPECT_EQ(parseError(spec), "artifact: launch 0 (host op 'NonZero') names kernel 0");
   spec = hostSpec();
-  spec.launches[0].dataDim = 1;
+  spec.launches[0].dataDims = {1};
   EXPECT_EQ(parseError(spec), "artifact: launch 0 (host op 'NonZero') decides data dim 1 of 1");
   spec = hostSpec();
   spec.launches[0].bindings = {0, 1};
   EXPECT_EQ(parseError(spec), "artifact: launch 0 (host op 'NonZero') writes buffer 1 'w', "
                               "which is not an intermediate");
+  // A runtime loop: its body must be one of the nested artifacts, its parameters must
+  // name outputs for the data dims.
+  spec = hostSpec();
+  spec.launches[0].hostOp = "Loop";
+  spec.launches[0].hostInts = {0, 0, 1, 0, 1};
+  spec.launches[0].bindings = {0, 0, 4};
+  spec.launches[0].numInputs = 2;
+  EXPECT_EQ(parseError(spec), "artifact: launch 0 (host op 'Loop') runs body 0 of 0");
+  spec.subModels.push_back({1, 2, 3});
+  bytes = serialize(spec);
+  back = parse(bytes.data(), bytes.size());
+  ASSERT_TRUE(back) << back.message();
+  EXPECT_EQ(back->subModels, spec.subModels);
+  spec.launches[0].hostInts = {0, 0, 1, 1, 1};
+  EXPECT_EQ(parseError(spec), "artifact: launch 0 (host op 'Loop'): decides a data dim from "
+                              "output 1 dim 1");
+  spec.launches[0].hostInts = {0, 0, 1};
+  EXPECT_EQ(parseError(spec), "artifact: launch 0 (host op 'Loop'): has 3 parameters, 1 data "
+                              "dims, 2 inputs and 1 outputs");
   spec = hostSpec();
   spec.numDataDims = 0;
-  spec.launches[0].dataDim = -1;
+  spec.launches[0].dataDims = {};
   EXPECT_EQ(parseError(spec), "artifact: expression 2 refers to input 1 of 1");
 }
 

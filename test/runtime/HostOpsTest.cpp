@@ -31,30 +31,30 @@ Launch hostLaunch(std::string op, std::vector<int64_t> params, int32_t inputs, i
   l.numInputs = inputs;
   for (int32_t i = 0; i < inputs + outputs; ++i)
     l.bindings.push_back(i);
-  l.dataDim = 0;
+  l.dataDims = {0};
   return l;
 }
 
 TEST(HostOps, NonZeroListsIndicesPerDim) {
   // -0.0 is zero, NaN is not.
   Tensor x = tensor<float>(DType::Float, {2, 3}, {0, 1, -0.0f, NAN, 0, 2});
-  Expected<HostResult> r = runHostOp(hostLaunch("NonZero", {}, 1, 1), {x});
+  Expected<HostResult> r = runHostOp(hostLaunch("NonZero", {}, 1, 1), {x}, {});
   ASSERT_TRUE(r) << r.message();
-  EXPECT_EQ(r->dataDim, 3);
+  EXPECT_EQ(r->dataDims, (std::vector<int64_t>{3}));
   EXPECT_EQ(r->outputs[0].shape, (std::vector<int64_t>{2, 3}));
   EXPECT_EQ(ints(r->outputs[0]), (std::vector<int64_t>{0, 1, 1, 1, 0, 2}));
 }
 
 TEST(HostOps, UniqueSortedAndInOrder) {
   Tensor x = tensor<int64_t>(DType::Int64, {6}, {2, 1, 1, 3, 4, 3});
-  Expected<HostResult> s = runHostOp(hostLaunch("Unique", {1, 0, 0}, 1, 4), {x});
+  Expected<HostResult> s = runHostOp(hostLaunch("Unique", {1, 0, 0}, 1, 4), {x}, {});
   ASSERT_TRUE(s) << s.message();
-  EXPECT_EQ(s->dataDim, 4);
+  EXPECT_EQ(s->dataDims, (std::vector<int64_t>{4}));
   EXPECT_EQ(ints(s->outputs[0]), (std::vector<int64_t>{1, 2, 3, 4}));
   EXPECT_EQ(ints(s->outputs[1]), (std::vector<int64_t>{1, 0, 3, 4}));
   EXPECT_EQ(ints(s->outputs[2]), (std::vector<int64_t>{1, 0, 0, 2, 3, 2}));
   EXPECT_EQ(ints(s->outputs[3]), (std::vector<int64_t>{2, 1, 2, 1}));
-  Expected<HostResult> u = runHostOp(hostLaunch("Unique", {0, 0, 0}, 1, 4), {x});
+  Expected<HostResult> u = runHostOp(hostLaunch("Unique", {0, 0, 0}, 1, 4), {x}, {});
   ASSERT_TRUE(u) << u.message();
   EXPECT_EQ(ints(u->outputs[0]), (std::vector<int64_t>{2, 1, 3, 4}));
   EXPECT_EQ(ints(u->outputs[2]), (std::vector<int64_t>{0, 1, 1, 2, 3, 2}));
@@ -62,7 +62,7 @@ TEST(HostOps, UniqueSortedAndInOrder) {
 
 TEST(HostOps, UniqueRowsAlongAxis) {
   Tensor x = tensor<float>(DType::Float, {3, 2}, {1, 2, 0, 1, 1, 2});
-  Expected<HostResult> r = runHostOp(hostLaunch("Unique", {1, 1, 0}, 1, 4), {x});
+  Expected<HostResult> r = runHostOp(hostLaunch("Unique", {1, 1, 0}, 1, 4), {x}, {});
   ASSERT_TRUE(r) << r.message();
   EXPECT_EQ(r->outputs[0].shape, (std::vector<int64_t>{2, 2}));
   const float *y = r->outputs[0].as<float>();
@@ -77,25 +77,25 @@ TEST(HostOps, NonMaxSuppressionSuppressesOverlaps) {
   Tensor scores = tensor<float>(DType::Float, {1, 1, 3}, {0.9f, 0.95f, 0.5f});
   Tensor maxOut = tensor<int64_t>(DType::Int64, {1}, {3});
   Tensor iou = tensor<float>(DType::Float, {1}, {0.5f});
-  Expected<HostResult> r =
-      runHostOp(hostLaunch("NonMaxSuppression", {0, 1, 1, 0}, 4, 1), {boxes, scores, maxOut, iou});
+  Expected<HostResult> r = runHostOp(hostLaunch("NonMaxSuppression", {0, 1, 1, 0}, 4, 1),
+                                     {boxes, scores, maxOut, iou}, {});
   ASSERT_TRUE(r) << r.message();
-  EXPECT_EQ(r->dataDim, 2);
+  EXPECT_EQ(r->dataDims, (std::vector<int64_t>{2}));
   EXPECT_EQ(ints(r->outputs[0]), (std::vector<int64_t>{0, 0, 1, 0, 0, 2}));
 }
 
 TEST(HostOps, TopKWithRuntimeK) {
   Tensor x = tensor<float>(DType::Float, {2, 5}, {3, 1, 4, 1, 5, 2, 7, 7, 1, 8});
   Tensor k = tensor<int64_t>(DType::Int64, {1}, {3});
-  Expected<HostResult> big = runHostOp(hostLaunch("TopK", {1, 1}, 2, 2), {x, k});
+  Expected<HostResult> big = runHostOp(hostLaunch("TopK", {1, 1}, 2, 2), {x, k}, {});
   ASSERT_TRUE(big) << big.message();
-  EXPECT_EQ(big->dataDim, 3);
+  EXPECT_EQ(big->dataDims, (std::vector<int64_t>{3}));
   EXPECT_EQ(ints(big->outputs[1]), (std::vector<int64_t>{4, 2, 0, 4, 1, 2})); // ties: lower first
-  Expected<HostResult> small = runHostOp(hostLaunch("TopK", {1, 0}, 2, 2), {x, k});
+  Expected<HostResult> small = runHostOp(hostLaunch("TopK", {1, 0}, 2, 2), {x, k}, {});
   ASSERT_TRUE(small) << small.message();
   EXPECT_EQ(ints(small->outputs[1]), (std::vector<int64_t>{1, 3, 0, 3, 0, 1}));
   Tensor tooMany = tensor<int64_t>(DType::Int64, {1}, {6});
-  EXPECT_FALSE(runHostOp(hostLaunch("TopK", {1, 1}, 2, 2), {x, tooMany}));
+  EXPECT_FALSE(runHostOp(hostLaunch("TopK", {1, 1}, 2, 2), {x, tooMany}, {}));
 }
 
 TEST(HostOps, ChecksParametersAndBindings) {

@@ -8,6 +8,7 @@
 //   DLC_GPU_CONTRACTION_TILES=0  gpuContractionTiles = false
 //   DLC_FOLD_PAD=0|1             foldPadIntoLoads
 //   DLC_CPU_UKERNELS=0           cpuUkernels = false
+//   DLC_UNROLL_LIMIT=N           unrollLimit (0: every Loop and Scan runs in the runtime)
 //   CUDA_HOME, CUDA_PATH         cudaToolkit (where nvvm/libdevice is)
 //
 //===----------------------------------------------------------------------===//
@@ -47,6 +48,12 @@ inline void applyEnvironment(CompileOptions &options) {
     options.foldPadIntoLoads = *v;
   if (std::optional<bool> v = flag("DLC_CPU_UKERNELS"))
     options.cpuUkernels = *v;
+  if (std::optional<std::string> v = environmentValue("DLC_UNROLL_LIMIT")) {
+    char *end = nullptr;
+    long long n = std::strtoll(v->c_str(), &end, 10);
+    if (!*end && n >= 0)
+      options.unrollLimit = n;
+  }
   for (const char *name : {"CUDA_HOME", "CUDA_PATH"})
     if (std::optional<std::string> v = environmentValue(name); v && options.cudaToolkit.empty())
       options.cudaToolkit = *v;

@@ -134,8 +134,12 @@ Status inspect(const std::string &path, bool json, std::ostream &os) {
     for (size_t i = 0; i < spec.launches.size(); ++i) {
       const artifact::Launch &l = spec.launches[i];
       os << (i ? ",\n    " : "\n    ") << "{\"kernel\": " << l.kernel;
-      if (l.isHost())
-        os << ", \"host_op\": " << jsonString(l.hostOp) << ", \"data_dim\": " << l.dataDim;
+      if (l.isHost()) {
+        os << ", \"host_op\": " << jsonString(l.hostOp) << ", \"data_dims\": [";
+        for (size_t k = 0; k < l.dataDims.size(); ++k)
+          os << (k ? ", " : "") << l.dataDims[k];
+        os << "]";
+      }
       os << ", \"grid\": "
          << jsonString(l.grid < 0 ? exprText(spec, spec.exprs[-(l.grid + 1)])
                                   : std::to_string(l.grid))
@@ -168,7 +172,10 @@ Status inspect(const std::string &path, bool json, std::ostream &os) {
   bool cuda = spec.target == artifact::Target::Cuda;
   for (const artifact::Launch &l : spec.launches) {
     if (l.isHost()) {
-      os << "  host " << l.hostOp << " (decides data dim " << l.dataDim << ") buffers";
+      os << "  host " << l.hostOp << " (decides data dims";
+      for (int32_t d : l.dataDims)
+        os << " " << d;
+      os << ") buffers";
       for (int32_t b : l.bindings)
         os << " " << b;
       os << "\n";

@@ -100,7 +100,10 @@ and block/thread mapping, run as loops; DLC_STRICT_GPU_BLOCKS=1 makes a cooperat
 block that would run on one thread an error; DLC_GPU_CONTRACTION_TILES=0 computes
 contractions without shared-memory tiles; DLC_FOLD_PAD=0|1 forces guarded loads for
 padded inputs off or on. DLC_CPU_UKERNELS=0 compiles the plain-loop CPU path (no
-micro-kernels, no merged epilogues), for comparisons. CUDA_HOME or CUDA_PATH names the CUDA toolkit (libdevice).
+micro-kernels, no merged epilogues), for comparisons. DLC_UNROLL_LIMIT=N unrolls a Loop
+or Scan whose iteration count is known only while the unrolled copies of its body have
+at most N nodes (default 4096); the others run in the runtime, their body compiled once
+(0: every Loop and Scan). CUDA_HOME or CUDA_PATH names the CUDA toolkit (libdevice).
 )";
 
 /// Inputs up to this many elements may be specialized as shape tensors in JIT mode.

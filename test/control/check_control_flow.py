@@ -1,0 +1,277 @@
+#!/usr/bin/env python3
+"""Control flow the runtime runs (dlc.loop, dlc.if), compared with onnxruntime.
+
+Each case is an ONNX Loop or Scan that dlc cannot or should not unroll at compile
+time (a trip count that comes from data, a condition that depends on data together
+with scan outputs, a loop-carried value that grows every iteration, a body that reads
+values of the enclosing graph, a loop nested in a loop's body, zero iterations, Scan
+over a symbolic length, with reversed inputs and outputs on other axes), or an If on a
+runtime condition whose branches give different shapes. Each model is compiled ahead
+of time (`dlc compile`, whose artifact holds each body or branch as a nested artifact
+compiled once) and run by `dlc-run` on several sets of inputs, which must match
+onnxruntime's outputs (floats within 1e-5 relative, integers exactly). Each artifact
+must hold the host launch (`dlc inspect`): the loop is not unrolled, the branches are
+not both computed.
+
+  check_control_flow.py --build-dir build [--emulate-gpu] [--filter TEXT]
+
+Prints one line per case and `P passed, F failed`; exit status 1 when anything fails.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+
+F, I64, B = TensorProto.FLOAT, TensorProto.INT64, TensorProto.BOOL
+
+
+def vi(name, dtype, shape):
+    return helper.make_tensor_value_info(name, dtype, shape)
+
+
+def const(name, value):
+    return helper.make_node("Constant", [], [name], value=numpy_helper.from_array(value, name))
+
+
+def make(nodes, inputs, outputs, inits=(), opset=17):
+    graph = helper.make_graph(nodes, "loops", inputs, outputs,
+                              initializer=[numpy_helper.from_array(v, k) for k, v in inits])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def runtime_trip_count():
+    """M from data (the first element of an input), a captured weight, a scan output."""
+    body = helper.make_graph(
+        [helper.make_node("MatMul", ["h", "w"], ["hw"]),
+         helper.make_node("Add", ["hw", "x"], ["s"]),
+         helper.make_node("Tanh", ["s"], ["h_out"]),
+         helper.make_node("Identity", ["cond_in"], ["cond_out"]),
+         helper.make_node("ReduceSum", ["h_out"], ["part"], keepdims=0)],
+        "body", [vi("i", I64, []), vi("cond_in", B, []), vi("h", F, None)],
+        [vi("cond_out", B, []), vi("h_out", F, None), vi("part", F, None)])
+    nodes = [helper.make_node("ReduceMax", ["steps"], ["m"], keepdims=0),
+             helper.make_node("Loop", ["m", "", "h0"], ["h", "parts"], body=body)]
+    rng = np.random.default_rng(0)
+    w = (rng.standard_normal((4, 4)) * 0.5).astype(np.float32)
+    m = make(nodes, [vi("steps", I64, [None]), vi("h0", F, ["N", 4]), vi("x", F, ["N", 4])],
+             [vi("h", F, None), vi("parts", F, None)], inits=[("w", w)])
+    feeds = []
+    for steps, n in ((5, 3), (0, 2), (12, 1)):
+        feeds.append({"steps": np.array([steps, 1], np.int64),
+                      "h0": rng.standard_normal((n, 4)).astype(np.float32),
+                      "x": rng.standard_normal((n, 4)).astype(np.float32)})
+    return m, feeds
+
+
+def data_condition_with_scans():
+    """while sum(y) < limit: y = 2 y + 1, scanning y: the count depends on data."""
+    body = helper.make_graph(
+        [const("two", np.float32(2)), const("one", np.float32(1)),
+         helper.make_node("Mul", ["y", "two"], ["y2"]),
+         helper.make_node("Add", ["y2", "one"], ["y_out"]),
+         helper.make_node("ReduceSum", ["y_out"], ["total"], keepdims=0),
+         helper.make_node("Less", ["total", "limit"], ["cond_out"]),
+         helper.make_node("Identity", ["y_out"], ["scan"])],
+        "body", [vi("i", I64, []), vi("c", B, []), vi("y", F, [3])],
+        [vi("cond_out", B, []), vi("y_out", F, [3]), vi("scan", F, [3])])
+    nodes = [const("big", np.int64(100)), const("yes", np.array(True)),
+             helper.make_node("Loop", ["big", "yes", "y0"], ["y", "ys"], body=body)]
+    m = make(nodes, [vi("y0", F, [3]), vi("limit", F, [])],
+             [vi("y", F, [3]), vi("ys", F, None)])
+    feeds = [{"y0": np.array([0.5, -1, 2], np.float32), "limit": np.array(300, np.float32)},
+             {"y0": np.array([1, 1, 1], np.float32), "limit": np.array(2, np.float32)}]
+    return m, feeds
+
+
+def growing_carried():
+    """A sequence grown by one row per iteration (Concat) and an iteration counter."""
+    body = helper.make_graph(
+        [helper.make_node("Cast", ["i"], ["fi"], to=F),
+         helper.make_node("Mul", ["row", "fi"], ["r"]),
+         helper.make_node("Unsqueeze", ["r", "zero"], ["r2"]),
+         helper.make_node("Concat", ["acc", "r2"], ["acc_out"], axis=0),
+         helper.make_node("Identity", ["c"], ["c_out"])],
+        "body", [vi("i", I64, []), vi("c", B, []), vi("acc", F, None)],
+        [vi("c_out", B, []), vi("acc_out", F, None)])
+    nodes = [const("zero", np.array([0], np.int64)),
+             helper.make_node("Loop", ["m", "", "acc0"], ["acc"], body=body)]
+    m = make(nodes, [vi("m", I64, []), vi("acc0", F, [1, "K"]), vi("row", F, ["K"])],
+             [vi("acc", F, None)])
+    rng = np.random.default_rng(1)
+    feeds = [{"m": np.array(4, np.int64), "acc0": rng.standard_normal((1, 5)).astype(np.float32),
+              "row": rng.standard_normal(5).astype(np.float32)},
+             {"m": np.array(0, np.int64), "acc0": rng.standard_normal((1, 2)).astype(np.float32),
+              "row": rng.standard_normal(2).astype(np.float32)}]
+    return m, feeds
+
+
+def nested_loops():
+    """A loop over rows whose body runs a loop over a data-dependent count."""
+    inner = helper.make_graph(
+        [helper.make_node("Add", ["v", "step"], ["v_out"]),
+         helper.make_node("Identity", ["ci"], ["ci_out"])],
+        "inner", [vi("j", I64, []), vi("ci", B, []), vi("v", F, None)],
+        [vi("ci_out", B, []), vi("v_out", F, None)])
+    outer = helper.make_graph(
+        [helper.make_node("Gather", ["counts", "i"], ["k"], axis=0),
+         helper.make_node("Loop", ["k", "", "acc"], ["acc_out"], body=inner),
+         helper.make_node("Identity", ["c"], ["c_out"]),
+         helper.make_node("Identity", ["acc_out"], ["snap"])],
+        "outer", [vi("i", I64, []), vi("c", B, []), vi("acc", F, None)],
+        [vi("c_out", B, []), vi("acc_out", F, None), vi("snap", F, None)])
+    nodes = [helper.make_node("Shape", ["counts"], ["n"]),
+             helper.make_node("Squeeze", ["n"], ["m"]),
+             helper.make_node("Loop", ["m", "", "acc0"], ["acc", "snaps"], body=outer)]
+    m = make(nodes, [vi("counts", I64, ["T"]), vi("acc0", F, [2]), vi("step", F, [2])],
+             [vi("acc", F, None), vi("snaps", F, None)])
+    feeds = [{"counts": np.array([2, 0, 3], np.int64), "acc0": np.array([1, -1], np.float32),
+              "step": np.array([0.5, 2], np.float32)}]
+    return m, feeds
+
+
+def scan_symbolic_length():
+    """A running sum (Scan) over a sequence of symbolic length, reversed output."""
+    body = helper.make_graph(
+        [helper.make_node("Add", ["s", "x"], ["s_out"]),
+         helper.make_node("Mul", ["s_out", "x"], ["y"])],
+        "body", [vi("s", F, [3]), vi("x", F, [3])], [vi("s_out", F, [3]), vi("y", F, [3])])
+    nodes = [helper.make_node("Scan", ["s0", "xs"], ["s", "ys"], body=body, num_scan_inputs=1,
+                              scan_output_directions=[1])]
+    m = make(nodes, [vi("s0", F, [3]), vi("xs", F, ["T", 3])], [vi("s", F, [3]), vi("ys", F, None)])
+    rng = np.random.default_rng(2)
+    feeds = [{"s0": rng.standard_normal(3).astype(np.float32),
+              "xs": rng.standard_normal((t, 3)).astype(np.float32)} for t in (4, 1)]
+    return m, feeds
+
+
+def scan_axes():
+    """Scan over axis 1 of one input and backwards over another; output on axis 1."""
+    body = helper.make_graph(
+        [helper.make_node("Mul", ["a", "b"], ["ab"]),
+         helper.make_node("Add", ["s", "ab"], ["s_out"]),
+         helper.make_node("Identity", ["s_out"], ["y"])],
+        "body", [vi("s", F, [2]), vi("a", F, [2]), vi("b", F, [2])],
+        [vi("s_out", F, [2]), vi("y", F, [2])])
+    nodes = [helper.make_node("Scan", ["s0", "as", "bs"], ["s", "ys"], body=body,
+                              num_scan_inputs=2, scan_input_axes=[1, 0],
+                              scan_input_directions=[0, 1], scan_output_axes=[1])]
+    m = make(nodes, [vi("s0", F, [2]), vi("as", F, [2, "T"]), vi("bs", F, ["T", 2])],
+             [vi("s", F, [2]), vi("ys", F, None)])
+    rng = np.random.default_rng(3)
+    feeds = [{"s0": rng.standard_normal(2).astype(np.float32),
+              "as": rng.standard_normal((2, t)).astype(np.float32),
+              "bs": rng.standard_normal((t, 2)).astype(np.float32)} for t in (5, 2)]
+    return m, feeds
+
+
+def if_shapes_differ():
+    """If on an input: [2N, 4] or [N, 4]; a second output of [N, 4] either way."""
+    then_g = helper.make_graph(
+        [helper.make_node("Concat", ["x", "x"], ["a"], axis=0),
+         helper.make_node("Relu", ["x"], ["b"])],
+        "then", [], [vi("a", F, None), vi("b", F, None)])
+    else_g = helper.make_graph(
+        [helper.make_node("Neg", ["x"], ["a2"]),
+         helper.make_node("Sigmoid", ["x"], ["b2"])],
+        "else", [], [vi("a2", F, None), vi("b2", F, None)])
+    nodes = [helper.make_node("If", ["c"], ["a", "b"], then_branch=then_g, else_branch=else_g),
+             helper.make_node("Shape", ["a"], ["s"])]
+    m = make(nodes, [vi("c", B, []), vi("x", F, ["N", 4])],
+             [vi("a", F, None), vi("b", F, None), vi("s", I64, None)])
+    rng = np.random.default_rng(4)
+    feeds = [{"c": np.array(flag), "x": rng.standard_normal((n, 4)).astype(np.float32)}
+             for flag, n in ((True, 3), (False, 3), (True, 1))]
+    return m, feeds
+
+
+CASES = {
+    "runtime_trip_count": runtime_trip_count,
+    "data_condition_with_scans": data_condition_with_scans,
+    "growing_carried": growing_carried,
+    "nested_loops": nested_loops,
+    "scan_symbolic_length": scan_symbolic_length,
+    "scan_axes": scan_axes,
+    "if_shapes_differ": if_shapes_differ,
+}
+
+
+def same(actual, expected):
+    if actual.shape != expected.shape or actual.dtype != expected.dtype:
+        return f"shape/dtype {actual.shape} {actual.dtype}, expected {expected.shape} {expected.dtype}"
+    if expected.dtype.kind == "f":
+        ok = np.allclose(actual, expected, rtol=1e-5, atol=1e-6)
+    else:
+        ok = np.array_equal(actual, expected)
+    return "" if ok else f"{actual.ravel()[:6]} vs {expected.ravel()[:6]}"
+
+
+def run(argv, env):
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=env)
+    return p.returncode, (p.stderr.strip().splitlines() or [""])[0]
+
+
+def check(name, work, dlc, dlc_run, env):
+    m, feeds = CASES[name]()
+    path = os.path.join(work, name + ".onnx")
+    onnx.save(m, path)
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    artifact = os.path.join(work, name + ".dlc")
+    code, err = run([dlc, "compile", path, "-o", artifact], env)
+    if code != 0:
+        return [f"compile: exit {code}: {err}"]
+    shown = subprocess.run([dlc, "inspect", artifact], capture_output=True, text=True, env=env)
+    host = "host If" if name.startswith("if_") else "host Loop"
+    problems = [] if host in shown.stdout else [f"the artifact has no {host} launch"]
+    for k, feed in enumerate(feeds):
+        files = []
+        for i, (key, v) in enumerate(feed.items()):
+            files.append(os.path.join(work, f"{name}.{k}.{i}.npy"))
+            np.save(files[-1], v)
+        expected = sess.run(None, feed)
+        out = os.path.join(work, f"{name}.{k}.out")
+        code, err = run([dlc_run, artifact, *files, "--output-dir", out], env)
+        if code != 0:
+            problems.append(f"inputs {k}: exit {code}: {err}")
+            continue
+        for i, e in enumerate(expected):
+            problem = same(np.load(os.path.join(out, f"output_{i}.npy")), np.asarray(e))
+            if problem:
+                problems.append(f"inputs {k} output {i}: {problem}")
+    return problems
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build-dir", default="build")
+    parser.add_argument("--emulate-gpu", action="store_true",
+                        help="compile with the CUDA tiling and mapping, run on the CPU")
+    parser.add_argument("--filter", default="", help="run the cases whose name contains this")
+    args = parser.parse_args()
+    dlc = os.path.join(args.build_dir, "bin", "dlc")
+    dlc_run = os.path.join(args.build_dir, "bin", "dlc-run")
+    env = dict(os.environ, **({"DLC_EMULATE_GPU": "1", "DLC_STRICT_GPU_BLOCKS": "1"}
+                              if args.emulate_gpu else {}))
+    passed = failed = 0
+    with tempfile.TemporaryDirectory(prefix="dlc-control-") as work:
+        for name in CASES:
+            if args.filter not in name:
+                continue
+            problems = check(name, work, dlc, dlc_run, env)
+            print(f"{'ok  ' if not problems else 'FAIL'} {name}"
+                  + ("" if not problems else ": " + "; ".join(problems)), flush=True)
+            passed += not problems
+            failed += bool(problems)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
