@@ -125,11 +125,11 @@ Type loopScalarType(const onnx::ValueInfoProto &vi, Type t) {
 /// Loop run by the runtime (dlc.loop): the body imported once as a function, which the
 /// compiler makes a nested model. Loop-carried values keep the extents the body keeps;
 /// an extent it changes becomes a data dim (as does the number of iterations, the
-/// length of the scan outputs). `ins` are the body's extra inputs before the
-/// loop-carried values in the order of `body` (Loop: none), `carried` the initial
-/// loop-carried values.
+/// length of the scan outputs, unless `lengthOf` names a value and axis whose extent it
+/// is). `carriedInit` are the initial loop-carried values.
 LogicalResult importRuntimeLoop(NodeImporter &n, const onnx::GraphProto &body, Value m, Value cond,
-                                ArrayRef<Value> carriedInit, int64_t scans) {
+                                ArrayRef<Value> carriedInit, int64_t scans,
+                                std::optional<std::pair<Value, int64_t>> lengthOf = {}) {
   Compose c{n};
   MLIRContext *ctx = n.ctx();
   Type i64 = n.b.getI64Type(), i1 = n.b.getI1Type();
@@ -174,10 +174,12 @@ LogicalResult importRuntimeLoop(NodeImporter &n, const onnx::GraphProto &body, V
     bool changed = false;
     Block &entry = fn.func->getRegion(0).front();
     for (int64_t k = 0; k < carried; ++k) {
+      // (Types and shapes are read before fail() erases the body.)
       Value in = entry.getArgument(2 + k), out = fn.outputs[1 + k];
-      if (n.elementType(in) != n.elementType(out))
-        return fail() << "loop-carried value " << k << " enters the body as " << n.elementType(in)
-                      << " and leaves it as " << n.elementType(out);
+      Type typeIn = n.elementType(in), typeOut = n.elementType(out);
+      if (typeIn != typeOut)
+        return fail() << "loop-carried value " << k << " enters the body as " << typeIn
+                      << " and leaves it as " << typeOut;
       SymShape si = n.shapeOf(in), so = n.shapeOf(out);
       if (si.size() != so.size())
         return fail() << "loop-carried value " << k << " changes rank from " << si.size() << " to "
@@ -223,9 +225,23 @@ LogicalResult importRuntimeLoop(NodeImporter &n, const onnx::GraphProto &body, V
     ranks.push_back(so.size());
     resultTypes.push_back(n.elementType(carriedInit[k]));
   }
+  // The number of iterations: an extent of `lengthOf` when given (Scan's length), as a
+  // constant or a dim of the operand that value is; else decided by the run.
+  auto iterations = [&]() -> AffineExpr {
+    if (lengthOf) {
+      AffineExpr e = n.shapeOf(lengthOf->first)[lengthOf->second];
+      if (constDim(e))
+        return e;
+      auto it = llvm::find(fn.captures, lengthOf->first);
+      if (it != fn.captures.end())
+        return getAffineSymbolExpr(
+            (2 + carried + (it - fn.captures.begin())) * kMaxRank + lengthOf->second, ctx);
+    }
+    return newDataDim();
+  };
   for (int64_t k = 0; k < scans; ++k) {
     Value part = fn.outputs[1 + carried + k];
-    flat.push_back(newDataDim());
+    flat.push_back(iterations());
     for (AffineExpr e : n.shapeOf(part))
       flat.push_back(outside(e) ? e : newDataDim());
     ranks.push_back(n.rankOf(part) + 1);
@@ -301,12 +317,13 @@ LogicalResult importRuntimeIf(NodeImporter &n, const onnx::GraphProto &thenG,
   SmallVector<AffineExpr> flat;
   SmallVector<Type> resultTypes;
   for (auto [k, a, b] : llvm::enumerate(thenFn->outputs, elseFn->outputs)) {
-    if (n.elementType(a) != n.elementType(b) || n.rankOf(a) != n.rankOf(b)) {
+    Type ta = n.elementType(a), tb = n.elementType(b);
+    int64_t ra = n.rankOf(a), rb = n.rankOf(b);
+    if (ta != tb || ra != rb) {
       n.discardBody(thenFn->func);
       n.discardBody(elseFn->func);
-      return n.error() << "output " << k << " is " << n.elementType(a) << " of rank " << n.rankOf(a)
-                       << " in then_branch and " << n.elementType(b) << " of rank " << n.rankOf(b)
-                       << " in else_branch";
+      return n.error() << "output " << k << " is " << ta << " of rank " << ra
+                       << " in then_branch and " << tb << " of rank " << rb << " in else_branch";
     }
     SymShape sa = n.shapeOf(a), sb = n.shapeOf(b);
     for (size_t d = 0; d < sa.size(); ++d) {
@@ -605,7 +622,8 @@ LogicalResult importRuntimeScan(NodeImporter &n, const onnx::GraphProto &body, i
   SmallVector<Value> init;
   for (int64_t i = 0; i < states; ++i)
     init.push_back(n.input(i));
-  if (failed(importRuntimeLoop(n, loopBody, m, nullptr, init, outAxes.size())))
+  if (failed(importRuntimeLoop(n, loopBody, m, nullptr, init, outAxes.size(),
+                               std::pair(scanIns[0], inAxes[0]))))
     return failure();
   for (size_t k = 0; k < outAxes.size(); ++k) {
     Value &y = n.outputs[states + k];

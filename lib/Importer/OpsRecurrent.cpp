@@ -3,9 +3,10 @@
 // The recurrent ops become, per direction, one contraction for the input projection of
 // every time step (X * W^T plus the biases that do not depend on the state), then per
 // step a contraction with the recurrence weights and the cell's elementwise formula,
-// which fusion turns into one kernel. The time axis is unrolled at import, so the
-// sequence length must be static (as in the exported models and the node tests); a
-// symbolic one is a clear error.
+// which fusion turns into one kernel. The time axis is unrolled at import when the
+// sequence length is static and within the unroll limit; otherwise the op becomes a Scan
+// over time (one step of the op per iteration) that the runtime runs, its body compiled
+// once (importRecurrentAsScan).
 //
 // Every attribute of the spec is honoured: direction (forward, reverse,
 // bidirectional), activations with activation_alpha/beta, clip, input_forget,
@@ -106,6 +107,273 @@ struct Recurrence {
   std::vector<Activation> activations; // numActivations per direction
 };
 
+/// ONNX's TensorProto.DataType of a float element type (for ConstantOfShape's value).
+std::optional<int> onnxFloatType(Type t) {
+  if (t.isF32())
+    return onnx::TensorProto::FLOAT;
+  if (t.isF64())
+    return onnx::TensorProto::DOUBLE;
+  if (t.isF16())
+    return onnx::TensorProto::FLOAT16;
+  if (t.isBF16())
+    return onnx::TensorProto::BFLOAT16;
+  return std::nullopt;
+}
+
+/// Builds ONNX nodes into a graph under fresh names (the recurrence over a symbolic
+/// length, below), in the node's opset.
+struct GraphWriter {
+  onnx::GraphProto &g;
+  int opset;
+  std::string prefix;
+  int counter = 0;
+
+  std::string fresh(const std::string &what) { return prefix + what + std::to_string(counter++); }
+  onnx::NodeProto *node(const char *op, std::vector<std::string> ins,
+                        std::vector<std::string> outs) {
+    onnx::NodeProto *nd = g.add_node();
+    nd->set_op_type(op);
+    nd->set_name(prefix + op + std::to_string(counter++));
+    for (std::string &in : ins)
+      nd->add_input(in);
+    for (std::string &out : outs)
+      nd->add_output(out);
+    return nd;
+  }
+  std::string op(const char *type, std::vector<std::string> ins) {
+    std::string out = fresh(type);
+    node(type, std::move(ins), {out});
+    return out;
+  }
+  static onnx::AttributeProto *attr(onnx::NodeProto *nd, const std::string &name) {
+    onnx::AttributeProto *a = nd->add_attribute();
+    a->set_name(name);
+    return a;
+  }
+  static void intAttr(onnx::NodeProto *nd, const std::string &name, int64_t v) {
+    onnx::AttributeProto *a = attr(nd, name);
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(v);
+  }
+  static void intsAttr(onnx::NodeProto *nd, const std::string &name, ArrayRef<int64_t> v) {
+    onnx::AttributeProto *a = attr(nd, name);
+    a->set_type(onnx::AttributeProto::INTS);
+    for (int64_t x : v)
+      a->add_ints(x);
+  }
+  /// An int64 constant of shape [v.size()], or a scalar.
+  std::string ints(ArrayRef<int64_t> v, bool scalar = false) {
+    std::string out = fresh("c");
+    onnx::AttributeProto *a = attr(node("Constant", {}, {out}), "value");
+    a->set_type(onnx::AttributeProto::TENSOR);
+    a->mutable_t()->set_data_type(onnx::TensorProto::INT64);
+    if (!scalar)
+      a->mutable_t()->add_dims(v.size());
+    for (int64_t x : v)
+      a->mutable_t()->add_int64_data(x);
+    return out;
+  }
+  std::string unsqueeze(const std::string &x, int64_t axis) {
+    if (opset >= 13)
+      return op("Unsqueeze", {x, ints({axis})});
+    std::string out = fresh("Unsqueeze");
+    intsAttr(node("Unsqueeze", {x}, {out}), "axes", {axis});
+    return out;
+  }
+  std::string squeeze(const std::string &x, int64_t axis) {
+    if (opset >= 13)
+      return op("Squeeze", {x, ints({axis})});
+    std::string out = fresh("Squeeze");
+    intsAttr(node("Squeeze", {x}, {out}), "axes", {axis});
+    return out;
+  }
+  std::string transpose(const std::string &x, ArrayRef<int64_t> perm) {
+    std::string out = fresh("Transpose");
+    intsAttr(node("Transpose", {x}, {out}), "perm", perm);
+    return out;
+  }
+  /// Entry `i` of `x` along axis 0, keeping the axis.
+  std::string entry(const std::string &x, int64_t i) {
+    std::string out = fresh("Gather");
+    intAttr(node("Gather", {x, ints({i})}, {out}), "axis", 0);
+    return out;
+  }
+};
+
+/// A recurrent op over a symbolic sequence length (or one too long to unroll): per
+/// direction an ONNX Scan over time whose body runs the same op over one step (T = 1,
+/// imported as usual), on the direction's weights and its activations. sequence_lens
+/// becomes a 0/1 length per step (steps past an entry's length keep its state and
+/// output zeros, as the op does). The Scan runs in the runtime (OpsControl.cpp), so the
+/// body is compiled once.
+LogicalResult importRecurrentAsScan(NodeImporter &n, const RecurrentOp &op, const Recurrence &rec) {
+  if (n.opset < 11)
+    return n.error() << "the sequence length of X is symbolic: dlc runs it as a Scan, which "
+                        "needs opset 11 or newer (the model has "
+                     << n.opset << ")";
+  std::optional<int> dtype = onnxFloatType(n.elementType(n.input(0)));
+  if (!dtype)
+    return n.error() << "X must be float, double, float16 or bfloat16";
+  onnx::GraphProto g;
+  g.set_name("recurrence");
+  GraphWriter w{g, n.opset, "__dlc_rec_"};
+  auto name = [&](size_t i) {
+    return i < (size_t)n.node.input_size() ? n.node.input(i) : std::string();
+  };
+  bool lstm = op.cell == Cell::Lstm;
+  std::string x = name(0), initialH = name(5), initialC = lstm ? name(6) : "";
+  if (rec.layout == 1) {
+    x = w.transpose(x, {1, 0, 2});
+    if (!initialH.empty())
+      initialH = w.transpose(initialH, {1, 0, 2});
+    if (!initialC.empty())
+      initialC = w.transpose(initialC, {1, 0, 2});
+  }
+  std::string shapeX = w.op("Shape", {x});
+  std::string mask;
+  if (!name(4).empty()) {
+    std::string t = w.op("Gather", {shapeX, w.ints({0}, true)});
+    std::string steps = w.unsqueeze(w.op("Range", {w.ints({0}, true), t, w.ints({1}, true)}), 1);
+    std::string lens = w.fresh("Cast");
+    GraphWriter::intAttr(w.node("Cast", {name(4)}, {lens}), "to", onnx::TensorProto::INT64);
+    std::string live = w.op("Less", {steps, w.unsqueeze(lens, 0)}); // [T, B]
+    mask = w.fresh("Cast");
+    GraphWriter::intAttr(w.node("Cast", {live}, {mask}), "to", onnx::TensorProto::INT32);
+  }
+  // A zero state [1, B, H] where the op has no initial one.
+  auto zeroState = [&]() {
+    std::string b = w.op("Gather", {shapeX, w.ints({1})});
+    std::string shape = w.fresh("Concat");
+    GraphWriter::intAttr(w.node("Concat", {w.ints({1}), b, w.ints({rec.hidden})}, {shape}), "axis",
+                         0);
+    std::string out = w.fresh("ConstantOfShape");
+    onnx::AttributeProto *a = GraphWriter::attr(w.node("ConstantOfShape", {shape}, {out}), "value");
+    a->set_type(onnx::AttributeProto::TENSOR);
+    a->mutable_t()->set_data_type(*dtype);
+    a->mutable_t()->add_dims(1);
+    a->mutable_t()->set_raw_data(std::string(*dtype == onnx::TensorProto::DOUBLE  ? 8
+                                             : *dtype == onnx::TensorProto::FLOAT ? 4
+                                                                                  : 2,
+                                             '\0'));
+    return out;
+  };
+  std::vector<std::string> ys, yhs, ycs;
+  for (int64_t d = 0; d < rec.directions; ++d) {
+    bool reverse = rec.reverseOnly || d == 1;
+    std::string h = initialH.empty() ? zeroState() : w.entry(initialH, d);
+    std::string c = !lstm ? "" : initialC.empty() ? zeroState() : w.entry(initialC, d);
+    // The body: one step of the op on this direction.
+    onnx::GraphProto body;
+    body.set_name("step");
+    GraphWriter b{body, n.opset, "__dlc_step_"};
+    auto input = [&](const std::string &nm) { body.add_input()->set_name(nm); };
+    input("__dlc_h");
+    if (lstm)
+      input("__dlc_c");
+    input("__dlc_x");
+    if (!mask.empty())
+      input("__dlc_len");
+    std::vector<std::string> ins{b.unsqueeze("__dlc_x", 0),
+                                 w.entry(name(1), d),
+                                 w.entry(name(2), d),
+                                 name(3).empty() ? "" : w.entry(name(3), d),
+                                 mask.empty() ? "" : "__dlc_len",
+                                 "__dlc_h"};
+    if (lstm) {
+      ins.push_back("__dlc_c");
+      ins.push_back(name(7).empty() ? "" : w.entry(name(7), d));
+    }
+    onnx::NodeProto *step =
+        b.node(n.node.op_type().c_str(), ins,
+               lstm ? std::vector<std::string>{"__dlc_y", "__dlc_yh", "__dlc_yc"}
+                    : std::vector<std::string>{"__dlc_y", "__dlc_yh"});
+    GraphWriter::intAttr(step, "hidden_size", rec.hidden);
+    onnx::AttributeProto *acts = GraphWriter::attr(step, "activations");
+    acts->set_type(onnx::AttributeProto::STRINGS);
+    onnx::AttributeProto *alphas = nullptr, *betas = nullptr;
+    for (int64_t k = 0; k < op.numActivations; ++k) {
+      const Activation &a = rec.activations[d * op.numActivations + k];
+      acts->add_strings(a.name);
+      auto arity = activationArity(a.name);
+      if (arity->first) {
+        if (!alphas) {
+          alphas = GraphWriter::attr(step, "activation_alpha");
+          alphas->set_type(onnx::AttributeProto::FLOATS);
+        }
+        alphas->add_floats(a.alpha);
+      }
+      if (arity->second) {
+        if (!betas) {
+          betas = GraphWriter::attr(step, "activation_beta");
+          betas->set_type(onnx::AttributeProto::FLOATS);
+        }
+        betas->add_floats(a.beta);
+      }
+    }
+    if (rec.clip) {
+      onnx::AttributeProto *a = GraphWriter::attr(step, "clip");
+      a->set_type(onnx::AttributeProto::FLOAT);
+      a->set_f(*rec.clip);
+    }
+    if (lstm && n.attrInt("input_forget", 0))
+      GraphWriter::intAttr(step, "input_forget", 1);
+    if (op.cell == Cell::Gru && n.attrInt("linear_before_reset", 0))
+      GraphWriter::intAttr(step, "linear_before_reset", 1);
+    body.add_output()->set_name("__dlc_yh");
+    if (lstm)
+      body.add_output()->set_name("__dlc_yc");
+    std::string ySteps = b.squeeze("__dlc_y", 0); // [1, B, H]
+    body.add_output()->set_name(ySteps);
+
+    std::vector<std::string> scanIns{h};
+    if (lstm)
+      scanIns.push_back(c);
+    scanIns.push_back(x);
+    if (!mask.empty())
+      scanIns.push_back(mask);
+    std::string hOut = w.fresh("h"), cOut = w.fresh("c"), yOut = w.fresh("y");
+    std::vector<std::string> scanOuts{hOut};
+    if (lstm)
+      scanOuts.push_back(cOut);
+    scanOuts.push_back(yOut);
+    onnx::NodeProto *scan = w.node("Scan", scanIns, scanOuts);
+    onnx::AttributeProto *ba = GraphWriter::attr(scan, "body");
+    ba->set_type(onnx::AttributeProto::GRAPH);
+    *ba->mutable_g() = body;
+    int64_t scanned = mask.empty() ? 1 : 2;
+    GraphWriter::intAttr(scan, "num_scan_inputs", scanned);
+    GraphWriter::intsAttr(scan, "scan_input_directions",
+                          SmallVector<int64_t>(scanned, reverse ? 1 : 0));
+    GraphWriter::intsAttr(scan, "scan_output_directions", {reverse ? 1 : 0});
+    ys.push_back(yOut); // [T, 1, B, H]
+    yhs.push_back(hOut);
+    ycs.push_back(cOut);
+  }
+  auto concat = [&](const std::vector<std::string> &parts, int64_t axis) {
+    if (parts.size() == 1)
+      return parts[0];
+    std::string out = w.fresh("Concat");
+    GraphWriter::intAttr(w.node("Concat", parts, {out}), "axis", axis);
+    return out;
+  };
+  std::string y = concat(ys, 1), yh = concat(yhs, 0), yc = lstm ? concat(ycs, 0) : "";
+  if (rec.layout == 1) {
+    y = w.transpose(y, {2, 0, 1, 3});
+    yh = w.transpose(yh, {1, 0, 2});
+    if (lstm)
+      yc = w.transpose(yc, {1, 0, 2});
+  }
+  g.add_output()->set_name(y);
+  g.add_output()->set_name(yh);
+  if (lstm)
+    g.add_output()->set_name(yc);
+  auto outs = n.inlineGraph(g, {});
+  if (failed(outs))
+    return failure();
+  n.outputs.assign(outs->begin(), outs->end());
+  return success();
+}
+
 LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op) {
   if (failed(n.requireInputs(3)))
     return failure();
@@ -131,11 +399,7 @@ LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op) {
   SymShape xs = n.shapeOf(x);
   int64_t timeAxis = rec.layout == 0 ? 0 : 1;
   std::optional<int64_t> seq = constDim(xs[timeAxis]);
-  if (!seq)
-    return n.error() << "the sequence length (dim " << timeAxis << " of X, shape "
-                     << shapeToString(xs)
-                     << ") must be static: dlc unrolls recurrent ops over time";
-  rec.seqLen = *seq;
+  rec.seqLen = seq.value_or(-1);
   std::optional<int64_t> hiddenR = constDim(n.shapeOf(r)[2]);
   rec.hidden = n.attrInt("hidden_size", hiddenR.value_or(-1));
   if (rec.hidden <= 0)
@@ -199,6 +463,16 @@ LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op) {
     if (arity->second && nextBeta < betas.size())
       act.beta = betas[nextBeta++];
     rec.activations.push_back(act);
+  }
+
+  // A symbolic length, or one whose unrolled steps would exceed the unroll limit (each
+  // step is about ten nodes): a Scan over time that the runtime runs.
+  if (!seq || (*seq > 1 && *seq > n.unrollLimit / 10)) {
+    if (n.node.domain() == "com.microsoft")
+      return n.error() << "the sequence length of X (shape " << shapeToString(xs)
+                       << ") must be static for " << n.node.op_type()
+                       << ": dlc unrolls it over time";
+    return importRecurrentAsScan(n, op, rec);
   }
 
   // Everything in [T, B, ...] order from here on.

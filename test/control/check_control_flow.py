@@ -191,6 +191,47 @@ def if_shapes_differ():
     return m, feeds
 
 
+def recurrent(op, gates, direction, layout, seq_lens, states):
+    """An RNN/GRU/LSTM over a symbolic sequence length: a Scan of one step of the op."""
+    def case():
+        rng = np.random.default_rng(5)
+        dirs, hidden, inputs, batch = (2 if direction == "bidirectional" else 1), 3, 4, 2
+        w = (rng.standard_normal((dirs, gates * hidden, inputs)) * 0.5).astype(np.float32)
+        r = (rng.standard_normal((dirs, gates * hidden, hidden)) * 0.5).astype(np.float32)
+        b = (rng.standard_normal((dirs, 2 * gates * hidden)) * 0.1).astype(np.float32)
+        names = ["x", "w", "r", "b", "lens" if seq_lens else ""]
+        graph_inputs = [vi("x", F, ["T", batch, inputs] if layout == 0 else [batch, "T", inputs])]
+        state_shape = [dirs, batch, hidden] if layout == 0 else [batch, dirs, hidden]
+        if seq_lens:
+            graph_inputs.append(vi("lens", TensorProto.INT32, [batch]))
+        if states:
+            names.append("h0")
+            graph_inputs.append(vi("h0", F, state_shape))
+            if op == "LSTM":
+                names.append("c0")
+                graph_inputs.append(vi("c0", F, state_shape))
+        outputs = ["y", "yh"] + (["yc"] if op == "LSTM" else [])
+        attrs = dict(hidden_size=hidden, direction=direction, layout=layout)
+        if op == "GRU":
+            attrs["linear_before_reset"] = 1
+        node = helper.make_node(op, names, outputs, **attrs)
+        m = make([node], graph_inputs, [vi(o, F, None) for o in outputs],
+                 inits=[("w", w), ("r", r), ("b", b)])
+        feeds = []
+        for t in (5, 1):
+            x = rng.standard_normal((t, batch, inputs) if layout == 0 else (batch, t, inputs))
+            feed = {"x": x.astype(np.float32)}
+            if seq_lens:
+                feed["lens"] = np.array([t, max(t - 2, 1)], np.int32)
+            if states:
+                feed["h0"] = rng.standard_normal(state_shape).astype(np.float32)
+                if op == "LSTM":
+                    feed["c0"] = rng.standard_normal(state_shape).astype(np.float32)
+            feeds.append(feed)
+        return m, feeds
+    return case
+
+
 CASES = {
     "runtime_trip_count": runtime_trip_count,
     "data_condition_with_scans": data_condition_with_scans,
@@ -199,6 +240,9 @@ CASES = {
     "scan_symbolic_length": scan_symbolic_length,
     "scan_axes": scan_axes,
     "if_shapes_differ": if_shapes_differ,
+    "lstm_bidirectional_symbolic_length": recurrent("LSTM", 4, "bidirectional", 0, True, True),
+    "gru_reverse_symbolic_length": recurrent("GRU", 3, "reverse", 0, False, True),
+    "rnn_forward_lengths": recurrent("RNN", 1, "forward", 0, True, False),
 }
 
 

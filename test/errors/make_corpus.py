@@ -63,8 +63,10 @@ CASES = [
      "Loop with a runtime trip count that carries a sequence"),
     ("loop_changes_rank", "DLC compile repeat_rank.onnx", ["loop", "changes rank"],
      "Loop with a runtime trip count whose body adds a dim to a loop-carried value"),
-    ("lstm_symbolic_length", "DLC compile recur_t.onnx", ["lstm", "sequence length", "static"],
-     "LSTM over a symbolic sequence length, compiled ahead of time"),
+    ("loop_changes_dtype", "DLC compile repeat_cast.onnx", ["loop", "enters the body", "i64"],
+     "Loop with a runtime trip count whose body casts a loop-carried float to int64"),
+    ("lstm_symbolic_length_opset10", "DLC compile recur_t.onnx", ["lstm", "symbolic", "opset 11"],
+     "LSTM over a symbolic sequence length in an opset-10 model (no Range to mask steps)"),
     ("if_branch_ranks", "DLC compile branch_mix.onnx", ["if", "rank 1", "rank 2"],
      "If on a graph input whose branches give [2] and [2, 3]"),
     ("sequence_input_aot", "DLC compile seq_len.onnx", ["sequence", "shapes"],
@@ -244,6 +246,12 @@ def model_files(rng):
         "body", [value("i", [], TensorProto.INT64), value("c", [], TensorProto.BOOL),
                  value("a", None)],
         [value("c2", [], TensorProto.BOOL), value("a2", None)])
+    cast_body = helper.make_graph(
+        [helper.make_node("Identity", ["c"], ["c2"]),
+         helper.make_node("Cast", ["a"], ["a2"], to=TensorProto.INT64)],
+        "body", [value("i", [], TensorProto.INT64), value("c", [], TensorProto.BOOL),
+                 value("a", [2])],
+        [value("c2", [], TensorProto.BOOL), value("a2", None, TensorProto.INT64)])
     # (Not LayerNormalization: before opset 17 it is onnxruntime's contrib op in the
     # default domain, which dlc takes.)
     gelu = model([helper.make_node("Gelu", ["x"], ["y"])], [value("x", [2, 3])],
@@ -333,6 +341,9 @@ def model_files(rng):
              helper.make_node("SequenceLength", ["s"], ["n"])],
             [value("m", [], TensorProto.INT64), value("x", [2])],
             [value("n", [], TensorProto.INT64)]),
+        "repeat_cast.onnx": model(
+            [helper.make_node("Loop", ["m", "", "x"], ["y"], body=cast_body)],
+            [value("m", [], TensorProto.INT64), value("x", [2])], [value("y", None)]),
         "repeat_rank.onnx": model(
             [helper.make_node("Loop", ["m", "", "x"], ["y"], body=rank_body)],
             [value("m", [], TensorProto.INT64), value("x", [2])], [value("y", None)]),
@@ -340,7 +351,7 @@ def model_files(rng):
             [helper.make_node("LSTM", ["x", "w", "r"], ["", "h"], hidden_size=2)],
             [value("x", ["T", 1, 3])], [value("h", None)],
             [numpy_helper.from_array(np.ones((1, 8, 3), np.float32), "w"),
-             numpy_helper.from_array(np.ones((1, 8, 2), np.float32), "r")]),
+             numpy_helper.from_array(np.ones((1, 8, 2), np.float32), "r")], opset=10),
         "branch_mix.onnx": model(
             [helper.make_node("If", ["c"], ["y"], then_branch=branch([2]),
                               else_branch=branch([2, 3]))],
