@@ -754,7 +754,7 @@ LogicalResult ModelImporter::importNodes(const onnx::GraphProto &g) {
     // com.microsoft contrib ops (onnxruntime's, version 1), ai.onnx.preview and
     // ai.onnx.ml ops have handlers under "<domain>.<op>"; other domains are unknown.
     bool contrib = node.domain() == "com.microsoft" || node.domain() == "ai.onnx.preview" ||
-                   node.domain() == "ai.onnx.ml";
+                   node.domain() == "ai.onnx.ml" || node.domain() == kStepDomain;
     if (!node.domain().empty() && node.domain() != "ai.onnx" && !contrib)
       return emitError(loc) << "unknown op '" << node.op_type() << "' in domain '" << node.domain()
                             << "'";

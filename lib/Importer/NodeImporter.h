@@ -113,6 +113,10 @@ void registerSequenceOps(OpRegistry &r);
 void registerDeformConvOps(OpRegistry &r);
 void registerRandomOps(OpRegistry &r);
 
+/// The domain of the one-step recurrences that importRecurrentAsScan writes into the
+/// Scans it makes (their X projected already); not for models.
+inline constexpr char kStepDomain[] = "dlc.internal.step";
+
 /// The next data dim (SymShape.h) no host op of the function being built uses
 /// (OpsDynamic.cpp).
 int64_t nextHostDataDim(NodeImporter &n);

@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 #include "Compose.h"
 
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/StringExtras.h"
 
 using namespace mlir;
@@ -38,6 +39,10 @@ struct RecurrentOp {
   int64_t gates;          // 1, 3, 4
   int64_t numActivations; // per direction: 1, 2, 3
   const char *defaults[3];
+  /// The steps of a recurrence run as a Scan (importRecurrentAsScan): X is the input
+  /// projection already ([T, B, gates * H], with the biases that do not depend on the
+  /// state), W is absent, and B serves only GRU's linear_before_reset.
+  bool projected = false;
 };
 
 /// Whether the activation takes alpha / beta, and their defaults.
@@ -201,8 +206,10 @@ struct GraphWriter {
 };
 
 /// A recurrent op over a symbolic sequence length (or one too long to unroll): per
-/// direction an ONNX Scan over time whose body runs the same op over one step (T = 1,
-/// imported as usual), on the direction's weights and its activations. sequence_lens
+/// direction the input projection of every step at once, then an ONNX Scan over time
+/// whose body runs one step of the op on the projected input (T = 1: the op in domain
+/// kStepDomain, imported as usual), with the direction's recurrence weights (constants
+/// where the model's are) and activations. sequence_lens
 /// becomes a 0/1 length per step (steps past an entry's length keep its state and
 /// output zeros, as the op does). The Scan runs in the runtime (OpsControl.cpp), so the
 /// body is compiled once.
@@ -221,6 +228,41 @@ LogicalResult importRecurrentAsScan(NodeImporter &n, const RecurrentOp &op, cons
     return i < (size_t)n.node.input_size() ? n.node.input(i) : std::string();
   };
   bool lstm = op.cell == Cell::Lstm;
+  // Entry d of weight input i along its direction axis, as a constant when the input is
+  // one (an initializer of the synthesized graph: the body then holds the weight as a
+  // constant, which the micro-kernels pack once), else a Gather.
+  auto weightEntry = [&](size_t i, int64_t d) -> std::string {
+    Value v = n.input(i);
+    if (rec.directions == 1)
+      return name(i);
+    auto cst = v.getDefiningOp<ConstantOp>();
+    ArrayRef<char> raw;
+    if (cst) {
+      if (auto r = dyn_cast<DenseResourceElementsAttr>(cst.getValue())) {
+        if (AsmResourceBlob *blob = r.getRawHandle().getBlob())
+          raw = blob->getData();
+      } else if (auto dense = dyn_cast<DenseElementsAttr>(cst.getValue());
+                 dense && !dense.isSplat()) {
+        raw = dense.getRawData();
+      }
+    }
+    std::optional<int> type = onnxFloatType(n.elementType(v));
+    SymShape shape = n.shapeOf(v);
+    int64_t elements = 1;
+    for (AffineExpr e : shape)
+      elements *= constDim(e).value_or(-1);
+    if (raw.empty() || !type || elements <= 0 || raw.size() % rec.directions != 0)
+      return w.entry(name(i), d);
+    size_t part = raw.size() / rec.directions;
+    onnx::TensorProto *t = g.add_initializer();
+    t->set_name(w.fresh("weight"));
+    t->set_data_type(*type);
+    t->add_dims(1);
+    for (size_t k = 1; k < shape.size(); ++k)
+      t->add_dims(*constDim(shape[k]));
+    t->set_raw_data(std::string(raw.data() + d * part, part));
+    return t->name();
+  };
   std::string x = name(0), initialH = name(5), initialC = lstm ? name(6) : "";
   if (rec.layout == 1) {
     x = w.transpose(x, {1, 0, 2});
@@ -273,20 +315,51 @@ LogicalResult importRecurrentAsScan(NodeImporter &n, const RecurrentOp &op, cons
     input("__dlc_x");
     if (!mask.empty())
       input("__dlc_len");
+    // The input projection of every step at once, outside the loop, with the biases
+    // that do not depend on the state (GRU with linear_before_reset keeps Rbh in the
+    // step): X [T, B, I] * W_d^T [1, I, GH] + Wb + Rb.
+    bool lbr = op.cell == Cell::Gru && n.attrInt("linear_before_reset", 0);
+    int64_t gh = op.gates * rec.hidden;
+    std::string proj = w.op("MatMul", {x, w.transpose(weightEntry(1, d), {0, 2, 1})});
+    std::string bias = name(3).empty() ? "" : weightEntry(3, d); // [1, 2GH]
+    if (!bias.empty()) {
+      auto slice = [&](const std::string &v, int64_t from, int64_t to) {
+        return w.op("Slice", {v, w.ints({from}), w.ints({to}), w.ints({1})});
+      };
+      std::string wb = slice(bias, 0, gh), rb = slice(bias, gh, 2 * gh);
+      if (lbr) {
+        std::string zeros = w.fresh("zeros");
+        onnx::AttributeProto *a = GraphWriter::attr(w.node("Constant", {}, {zeros}), "value");
+        a->set_type(onnx::AttributeProto::TENSOR);
+        a->mutable_t()->set_data_type(*dtype);
+        a->mutable_t()->add_dims(1);
+        a->mutable_t()->add_dims(rec.hidden);
+        size_t bytes = *dtype == onnx::TensorProto::DOUBLE  ? 8
+                       : *dtype == onnx::TensorProto::FLOAT ? 4
+                                                            : 2;
+        a->mutable_t()->set_raw_data(std::string(rec.hidden * bytes, '\0'));
+        std::string parts = w.fresh("Concat");
+        GraphWriter::intAttr(w.node("Concat", {slice(rb, 0, 2 * rec.hidden), zeros}, {parts}),
+                             "axis", 1);
+        rb = parts;
+      }
+      proj = w.op("Add", {proj, w.op("Add", {wb, rb})});
+    }
     std::vector<std::string> ins{b.unsqueeze("__dlc_x", 0),
-                                 w.entry(name(1), d),
-                                 w.entry(name(2), d),
-                                 name(3).empty() ? "" : w.entry(name(3), d),
+                                 "",
+                                 weightEntry(2, d),
+                                 lbr && !bias.empty() ? bias : "",
                                  mask.empty() ? "" : "__dlc_len",
                                  "__dlc_h"};
     if (lstm) {
       ins.push_back("__dlc_c");
-      ins.push_back(name(7).empty() ? "" : w.entry(name(7), d));
+      ins.push_back(name(7).empty() ? "" : weightEntry(7, d));
     }
     onnx::NodeProto *step =
         b.node(n.node.op_type().c_str(), ins,
                lstm ? std::vector<std::string>{"__dlc_y", "__dlc_yh", "__dlc_yc"}
                     : std::vector<std::string>{"__dlc_y", "__dlc_yh"});
+    step->set_domain(kStepDomain);
     GraphWriter::intAttr(step, "hidden_size", rec.hidden);
     onnx::AttributeProto *acts = GraphWriter::attr(step, "activations");
     acts->set_type(onnx::AttributeProto::STRINGS);
@@ -328,7 +401,7 @@ LogicalResult importRecurrentAsScan(NodeImporter &n, const RecurrentOp &op, cons
     std::vector<std::string> scanIns{h};
     if (lstm)
       scanIns.push_back(c);
-    scanIns.push_back(x);
+    scanIns.push_back(proj);
     if (!mask.empty())
       scanIns.push_back(mask);
     std::string hOut = w.fresh("h"), cOut = w.fresh("c"), yOut = w.fresh("y");
@@ -375,14 +448,14 @@ LogicalResult importRecurrentAsScan(NodeImporter &n, const RecurrentOp &op, cons
 }
 
 LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op) {
-  if (failed(n.requireInputs(3)))
-    return failure();
+  if (failed(n.requireInputs(op.projected ? 1 : 3)) || (op.projected && !n.input(2)))
+    return n.error() << "X, W and R are required", failure();
   Compose c{n};
   Value x = n.input(0), w = n.input(1), r = n.input(2);
   Type et = n.elementType(x);
   if (!isa<FloatType>(et))
     return n.error() << "X must be a float tensor";
-  if (n.rankOf(x) != 3 || n.rankOf(w) != 3 || n.rankOf(r) != 3)
+  if (n.rankOf(x) != 3 || (!op.projected && n.rankOf(w) != 3) || n.rankOf(r) != 3)
     return n.error() << "X, W and R must have rank 3";
   Recurrence rec;
   rec.layout = n.attrInt("layout", 0);
@@ -405,7 +478,7 @@ LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op) {
   if (rec.hidden <= 0)
     return n.error() << "hidden_size must be positive and static";
   int64_t gh = op.gates * rec.hidden;
-  SymShape ws = n.shapeOf(w), rs = n.shapeOf(r);
+  SymShape ws = w ? n.shapeOf(w) : SymShape(), rs = n.shapeOf(r);
   auto expect = [&](const SymShape &s, ArrayRef<int64_t> dims, StringRef what) -> LogicalResult {
     if (s.size() != dims.size())
       return n.error() << what << " has shape " << shapeToString(s) << ", expected rank "
@@ -418,7 +491,7 @@ LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op) {
     }
     return success();
   };
-  if (failed(expect(ws, {rec.directions, gh, -1}, "W")) ||
+  if ((!op.projected && failed(expect(ws, {rec.directions, gh, -1}, "W"))) ||
       failed(expect(rs, {rec.directions, gh, rec.hidden}, "R")))
     return failure();
   if (Value bias = n.input(3);
@@ -467,7 +540,7 @@ LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op) {
 
   // A symbolic length, or one whose unrolled steps would exceed the unroll limit (each
   // step is about ten nodes): a Scan over time that the runtime runs.
-  if (!seq || (*seq > 1 && *seq > n.unrollLimit / 10)) {
+  if (!op.projected && (!seq || (*seq > 1 && *seq > n.unrollLimit / 10))) {
     if (n.node.domain() == "com.microsoft")
       return n.error() << "the sequence length of X (shape " << shapeToString(xs)
                        << ") must be static for " << n.node.op_type()
@@ -502,14 +575,17 @@ LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op) {
   for (int64_t d = 0; d < rec.directions; ++d) {
     bool reverse = rec.reverseOnly || d == 1;
     const Activation *acts = &rec.activations[d * op.numActivations];
-    Value wd = c.transpose(c.take(w, 0, d), {1, 0});              // [I, GH]
     Value rd = c.take(r, 0, d);                                   // [GH, H]
     Value bias = n.input(3) ? c.take(n.input(3), 0, d) : nullptr; // [2GH]
     // The input projection of every step at once, with the biases that do not depend
-    // on the state: [T, B, GH].
-    Value proj = c.op("dlc.matmul", et, {x, wd});
+    // on the state: [T, B, GH] (given as X when projected).
+    Value proj =
+        op.projected ? x : c.op("dlc.matmul", et, {x, c.transpose(c.take(w, 0, d), {1, 0})});
     Value recBiasH; // GRU with linear_before_reset: Rbh stays inside r * (...)
-    if (bias) {
+    if (bias && op.projected) {
+      if (lbr)
+        recBiasH = c.slice(bias, 0, gh + 2 * hid, gh + 3 * hid);
+    } else if (bias) {
       Value wb = c.slice(bias, 0, 0, gh), rb = c.slice(bias, 0, gh, 2 * gh);
       if (lbr) {
         recBiasH = c.slice(rb, 0, 2 * hid, 3 * hid);
@@ -692,6 +768,16 @@ void registerRecurrentOps(OpRegistry &r) {
   r.add("LSTM", 7, [](NodeImporter &n) { return importRecurrent(n, lstm); });
   r.addContrib("com.microsoft.DynamicQuantizeLSTM", 3,
                [](NodeImporter &n) { return importDynamicQuantizeLSTM(n, lstm); });
+  // The steps importRecurrentAsScan writes (domain kStepDomain, X projected already).
+  static const RecurrentOp rnnStep{Cell::Rnn, 1, 1, {"Tanh", "", ""}, true};
+  static const RecurrentOp gruStep{Cell::Gru, 3, 2, {"Sigmoid", "Tanh", ""}, true};
+  static const RecurrentOp lstmStep{Cell::Lstm, 4, 3, {"Sigmoid", "Tanh", "Tanh"}, true};
+  r.addContrib(std::string(kStepDomain) + ".RNN", 1,
+               [](NodeImporter &n) { return importRecurrent(n, rnnStep); });
+  r.addContrib(std::string(kStepDomain) + ".GRU", 1,
+               [](NodeImporter &n) { return importRecurrent(n, gruStep); });
+  r.addContrib(std::string(kStepDomain) + ".LSTM", 1,
+               [](NodeImporter &n) { return importRecurrent(n, lstmStep); });
 }
 
 } // namespace dlc::importer
