@@ -149,10 +149,10 @@ Status inspect(const std::string &path, bool json, std::ostream &os) {
     }
     os << "\n  ]"
        << ",\n  \"weight_bytes\": " << spec.weights.size()
-       << ",\n  \"code_bytes\": " << spec.code.size() << ",\n  \"arena_bytes\": "
-       << (arena < 0 ? "null" : std::to_string(arena))
-       << ",\n  \"naive_bytes\": " << (arena < 0 ? "null" : std::to_string(naive))
-       << "\n}\n";
+       << ",\n  \"code_bytes\": " << spec.code.size()
+       << ",\n  \"nested_artifacts\": " << spec.subModels.size()
+       << ",\n  \"arena_bytes\": " << (arena < 0 ? "null" : std::to_string(arena))
+       << ",\n  \"naive_bytes\": " << (arena < 0 ? "null" : std::to_string(naive)) << "\n}\n";
     return Status::ok();
   }
   os << "artifact: " << path << " (" << data.size() << " bytes, " << spec.producer << ")\n"
@@ -194,6 +194,12 @@ Status inspect(const std::string &path, bool json, std::ostream &os) {
   os << "code: " << (cuda ? "PTX" : "shared object") << ", " << spec.code.size()
      << " bytes\n";
   os << "weight bytes: " << spec.weights.size() << "\n";
+  if (!spec.subModels.empty()) {
+    os << "nested artifacts (loop bodies, branches): " << spec.subModels.size() << ",";
+    for (const std::vector<uint8_t> &m : spec.subModels)
+      os << " " << m.size();
+    os << " bytes\n";
+  }
   if (arena < 0)
     os << "arena bytes: depends on input shapes\n";
   else
