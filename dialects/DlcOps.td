@@ -582,6 +582,25 @@ def Dlc_IfOp : Dlc_Op<"if", [Dlc_Host]> {
   let results = (outs Variadic<AnyTensor>:$outputs);
 }
 
+def Dlc_DataSliceOp : Dlc_Op<"data_slice", [Dlc_Host]> {
+  let summary = "ONNX Slice whose starts or ends come from tensor data";
+  let description = [{
+    `starts` and `ends` are 1-D integer tensors read at run time (with ONNX's
+    negative and clamped bounds); `axes` (normalized) and `steps` are constants. The
+    extent of each sliced axis is data dim `data_dims[i]`, decided by the run
+    (runtime/HostOps.cpp).
+    ```mlir
+    %y = dlc.data_slice %x, %s, %e {axes = array<i64: 0>, steps = array<i64: 1>,
+           data_dims = array<i64: 0>} : (tensor<10x4xf32>, tensor<1xi64>, tensor<1xi64>)
+           -> tensor<?x4xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$x, AnyTensor:$starts, AnyTensor:$ends,
+                       DenseI64ArrayAttr:$axes, DenseI64ArrayAttr:$steps,
+                       DenseI64ArrayAttr:$data_dims);
+  let results = (outs AnyTensor:$y);
+}
+
 def Dlc_ArgMaxOp : Dlc_Op<"arg_max"> {
   let summary = "ONNX ArgMax: int64 indices of the maxima along `axis`";
   let description = [{

@@ -887,6 +887,22 @@ LogicalResult IfOp::inferResultShapes(ArrayRef<SymShape> ops, SmallVectorImpl<Sy
   return nestedResultShapes(*this, ops, getResultDims(), getResultRanks(), getDataDims(), results);
 }
 
+LogicalResult DataSliceOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                             SmallVectorImpl<SymShape> &results) {
+  ArrayRef<int64_t> axes = getAxes(), steps = getSteps(), dims = getDataDims();
+  if (axes.size() != steps.size() || axes.size() != dims.size() || ops[1].size() != 1 ||
+      ops[2].size() != 1)
+    return emitOpError("needs 1-D starts and ends and one step and data dim per axis");
+  SymShape out = ops[0];
+  for (auto [axis, step, dim] : llvm::zip(axes, steps, dims)) {
+    if (axis < 0 || axis >= (int64_t)out.size() || step == 0)
+      return emitOpError("axis ") << axis << " or step " << step << " is invalid";
+    out[axis] = dataDimSymbol(getContext(), dim);
+  }
+  results.push_back(out);
+  return success();
+}
+
 LogicalResult TopKOp::inferResultShapes(ArrayRef<SymShape> ops,
                                         SmallVectorImpl<SymShape> &results) {
   auto axis = normalizeAxis(getAxis(), ops[0].size());

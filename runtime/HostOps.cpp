@@ -10,6 +10,8 @@
 //   Loop              M, cond, carried..., captured... -> carried..., scans...;
 //                     ints: body (sub-model index), #carried, #scans, then per data dim
 //                     the output and dim whose extent it is
+//   Slice             x, starts, ends -> y; ints: count n, n axes, n steps (one data
+//                     dim per axis: its extent)
 //   If                cond, captured... -> outputs; ints: then and else sub-models, the
 //                     then branch's input count and input indices, the else branch's,
 //                     then per data dim the output and dim whose extent it is
@@ -346,6 +348,83 @@ Expected<HostResult> topK(const Tensor &x, const Tensor &kt, int64_t axis, bool 
   return HostResult{{std::move(values), std::move(indices)}, {k}};
 }
 
+/// Element `i` of integer tensor `t`, exactly (INT64_MAX and its kin included).
+int64_t intAt(const Tensor &t, int64_t i) {
+  const uint8_t *p = t.data.data() + i * dtypeSize(t.dtype);
+  auto load = [&](auto v) {
+    std::memcpy(&v, p, sizeof(v));
+    return v;
+  };
+  switch (t.dtype) {
+  case DType::Int64:
+    return load(int64_t());
+  case DType::UInt64:
+    return (int64_t)std::min<uint64_t>(load(uint64_t()), INT64_MAX);
+  case DType::Int32:
+    return load(int32_t());
+  case DType::UInt32:
+    return load(uint32_t());
+  default:
+    return (int64_t)valueAt(t, i);
+  }
+}
+
+/// ONNX Slice with starts and ends read from `starts` and `ends` (negative counts from
+/// the end, out-of-range clamps), on constant `axes` and `steps`.
+Expected<HostResult> slice(const Tensor &x, const Tensor &starts, const Tensor &ends,
+                           const std::vector<int64_t> &axes, const std::vector<int64_t> &steps) {
+  size_t rank = x.shape.size();
+  if (starts.numElements() != (int64_t)axes.size() || ends.numElements() != (int64_t)axes.size())
+    return Status::error(strCat("Slice: ", axes.size(), " axes, ", starts.numElements(),
+                                " starts and ", ends.numElements(), " ends"));
+  std::vector<int64_t> first(rank, 0), step(rank, 1), shape = x.shape;
+  HostResult result;
+  for (size_t i = 0; i < axes.size(); ++i) {
+    int64_t axis = axes[i], dim = x.shape[axis], st = steps[i];
+    int64_t s = intAt(starts, i), e = intAt(ends, i);
+    if (s < 0)
+      s = s < -dim ? 0 : s + dim;
+    if (e < 0)
+      e = e < -dim ? -1 : e + dim;
+    int64_t count;
+    if (st > 0) {
+      s = std::clamp<int64_t>(s, 0, dim);
+      e = std::clamp<int64_t>(e, 0, dim);
+      count = e > s ? (e - s + st - 1) / st : 0;
+    } else {
+      s = std::clamp<int64_t>(s, 0, dim - 1);
+      e = std::clamp<int64_t>(e, -1, dim - 1);
+      count = s > e ? (s - e + (-st) - 1) / (-st) : 0;
+    }
+    if (dim == 0)
+      count = 0;
+    first[axis] = s;
+    step[axis] = st;
+    shape[axis] = count;
+    result.dataDims.push_back(count);
+  }
+  Tensor y(x.dtype, shape);
+  int64_t n = y.numElements();
+  size_t bytes = dtypeSize(x.dtype);
+  std::vector<int64_t> stride(rank, 1);
+  for (size_t d = rank; d-- > 1;)
+    stride[d - 1] = stride[d] * x.shape[d];
+  std::vector<int64_t> idx(rank, 0);
+  for (int64_t k = 0; k < n; ++k) {
+    int64_t at = 0;
+    for (size_t d = 0; d < rank; ++d)
+      at += (first[d] + idx[d] * step[d]) * stride[d];
+    std::memcpy(y.data.data() + k * bytes, x.data.data() + at * bytes, bytes);
+    for (size_t d = rank; d-- > 0;) {
+      if (++idx[d] < shape[d])
+        break;
+      idx[d] = 0;
+    }
+  }
+  result.outputs.push_back(std::move(y));
+  return result;
+}
+
 /// The integer in one-element tensor `t` (a trip count or condition).
 int64_t scalarInt(const Tensor &t) {
   if (t.numElements() < 1)
@@ -489,7 +568,7 @@ struct HostOpInfo {
 constexpr HostOpInfo kHostOps[] = {
     {"NonZero", 0, 1, 1, 1},   {"Unique", 3, 1, 1, 4},      {"NonMaxSuppression", 4, 2, 5, 1},
     {"TopK", 2, 2, 2, 2},      {"Loop", 3, 2, SIZE_MAX, 0}, // variable counts: checkHostOp
-    {"If", 4, 1, SIZE_MAX, 0},
+    {"If", 4, 1, SIZE_MAX, 0}, {"Slice", 1, 3, 3, 1},
 };
 
 const HostOpInfo *findHostOp(const std::string &name) {
@@ -533,6 +612,17 @@ Status checkHostOp(const artifact::Launch &l) {
             strCat("decides a data dim from output ", l.hostInts[i], " dim ", l.hostInts[i + 1]));
     return Status::ok();
   }
+  if (l.hostOp == "Slice") {
+    const std::vector<int64_t> &p = l.hostInts;
+    if (p.empty() || p[0] < 1 || p[0] > 32 || p.size() != size_t(1 + 2 * p[0]) ||
+        l.dataDims.size() != size_t(p[0]) || inputs != 3 || outputs != 1)
+      return Status::error(strCat("has ", p.size(), " parameters, ", l.dataDims.size(),
+                                  " data dims, ", inputs, " inputs and ", outputs, " outputs"));
+    for (int64_t i = 1; i <= p[0]; ++i)
+      if (p[i] < 0 || p[i] >= 32 || p[p[0] + i] == 0)
+        return Status::error(strCat("slices axis ", p[i], " by step ", p[p[0] + i]));
+    return Status::ok();
+  }
   if (l.dataDims.size() != 1)
     return Status::error(strCat("decides ", l.dataDims.size(), " data dims, not 1"));
   if (l.hostInts.size() != op->ints || inputs < op->minInputs || inputs > op->maxInputs ||
@@ -563,6 +653,16 @@ Expected<HostResult> runHostOp(const artifact::Launch &l, const std::vector<Tens
     return nonZero(in[0]);
   if (l.hostOp == "Unique")
     return unique(in[0], l.hostInts[0] != 0, l.hostInts[1] != 0, l.hostInts[2]);
+  if (l.hostOp == "Slice") {
+    size_t count = l.hostInts[0];
+    std::vector<int64_t> axes(l.hostInts.begin() + 1, l.hostInts.begin() + 1 + count),
+        steps(l.hostInts.begin() + 1 + count, l.hostInts.end());
+    for (int64_t a : axes)
+      if (static_cast<uint64_t>(a) >= in[0].shape.size())
+        return Status::error(
+            strCat("Slice: axis ", a, " of a rank-", in[0].shape.size(), " input"));
+    return slice(in[0], in[1], in[2], axes, steps);
+  }
   if (l.hostOp == "TopK")
     return topK(in[0], in[1], l.hostInts[0], l.hostInts[1] != 0);
   // NonMaxSuppression

@@ -238,6 +238,13 @@ LogicalResult PlanBuilder::addHostLaunch(Operation *op) {
     launch.hostInts = {static_cast<int64_t>(nms.getCenterPointBox()), nms.getHasMaxOutput(),
                        nms.getHasIouThreshold(), nms.getHasScoreThreshold()};
     launch.dataDims = {(int32_t)nms.getDataDim()};
+  } else if (auto slice = dyn_cast<DataSliceOp>(op)) {
+    launch.hostOp = "Slice";
+    launch.hostInts = {(int64_t)slice.getAxes().size()};
+    launch.hostInts.insert(launch.hostInts.end(), slice.getAxes().begin(), slice.getAxes().end());
+    launch.hostInts.insert(launch.hostInts.end(), slice.getSteps().begin(), slice.getSteps().end());
+    for (int64_t d : slice.getDataDims())
+      launch.dataDims.push_back(d);
   } else if (isa<LoopOp, IfOp>(op)) {
     auto indexOf = [&](StringRef name) -> FailureOr<int64_t> {
       auto body = bodies.find(name);

@@ -152,6 +152,55 @@ LogicalResult importSlice(NodeImporter &n, std::vector<int64_t> starts, std::vec
                             n.named("axes", n.i64s(*axes)), n.named("steps", n.i64s(*steps))}));
 }
 
+/// Slice whose starts or ends come from tensor data (an index computed by the model, a
+/// loop's iteration number): a host op whose sliced extents are data dims, so what
+/// follows stays compiled with dynamic dims. Axes and steps must be constants.
+LogicalResult importDataSlice(NodeImporter &n) {
+  Value x = n.input(0);
+  int64_t rank = n.rankOf(x);
+  for (size_t i : {1, 2})
+    if (n.rankOf(n.input(i)) != 1 || !isa<IntegerType>(n.elementType(n.input(i))))
+      return n.error() << "input " << i << " (" << (i == 1 ? "starts" : "ends")
+                       << ") must be a 1-D integer tensor";
+  std::optional<int64_t> count = constDim(n.shapeOf(n.input(1))[0]);
+  if (!count || constDim(n.shapeOf(n.input(2))[0]) != count)
+    return n.error() << "starts and ends must have the same static length";
+  std::vector<int64_t> axes, steps(*count, 1);
+  if (n.input(3)) {
+    auto a = n.constInts(3, "axes");
+    if (failed(a))
+      return failure();
+    axes = *a;
+  } else {
+    for (int64_t i = 0; i < *count; ++i)
+      axes.push_back(i);
+  }
+  if (n.input(4)) {
+    auto s = n.constInts(4, "steps");
+    if (failed(s))
+      return failure();
+    steps = *s;
+  }
+  if ((int64_t)axes.size() != *count || (int64_t)steps.size() != *count)
+    return n.error() << "starts, ends, axes and steps must have equal length";
+  for (int64_t &a : axes) {
+    auto axis = normalizeAxis(a, rank);
+    if (!axis)
+      return n.error() << "axis " << a << " is out of range for rank " << rank;
+    a = *axis;
+  }
+  for (int64_t st : steps)
+    if (st == 0)
+      return n.error() << "steps must not be 0";
+  int64_t first = nextHostDataDim(n);
+  std::vector<int64_t> dims;
+  for (int64_t i = 0; i < *count; ++i)
+    dims.push_back(first + i);
+  return n.result(n.build1("dlc.data_slice", n.elementType(x), {x, n.input(1), n.input(2)},
+                           {n.named("axes", n.i64s(axes)), n.named("steps", n.i64s(steps)),
+                            n.named("data_dims", n.i64s(dims))}));
+}
+
 /// Slice whose starts and ends may be computed from shapes, or whose sliced dims are
 /// symbolic with bounds dlc.slice cannot express (a negative start, a closed end):
 /// dlc.slice where it can, else dlc.symbolic_slice with bounds normalized against the
@@ -334,6 +383,8 @@ void registerReshapeOps(OpRegistry &r) {
     return importSlice(n, *starts, *ends, n.attrInts("axes"), std::nullopt);
   });
   r.add("Slice", 10, [](NodeImporter &n) -> LogicalResult {
+    if (n.input(1) && n.input(2) && (!n.symValue(n.input(1)) || !n.symValue(n.input(2))))
+      return importDataSlice(n);
     auto symStarts = n.symInts(1, "starts");
     if (failed(symStarts))
       return failure();

@@ -6,7 +6,8 @@ time (a trip count that comes from data, a condition that depends on data togeth
 with scan outputs, a loop-carried value that grows every iteration, a body that reads
 values of the enclosing graph, a loop nested in a loop's body, zero iterations, Scan
 over a symbolic length, with reversed inputs and outputs on other axes), or an If on a
-runtime condition whose branches give different shapes. Each model is compiled ahead
+runtime condition whose branches give different shapes, or a Slice whose bounds come
+from data (alone, and inside a loop's body). Each model is compiled ahead
 of time (`dlc compile`, whose artifact holds each body or branch as a nested artifact
 compiled once) and run by `dlc-run` on several sets of inputs, which must match
 onnxruntime's outputs (floats within 1e-5 relative, integers exactly). Each artifact
@@ -232,6 +233,44 @@ def recurrent(op, gates, direction, layout, seq_lens, states):
     return case
 
 
+def data_slice():
+    """Slice from the argmax of the data to the end (a host op), then Relu."""
+    nodes = [helper.make_node("ArgMax", ["v"], ["start"], keepdims=1),
+             const("big", np.array([1 << 40], np.int64)),
+             const("axes", np.array([1], np.int64)),
+             helper.make_node("Slice", ["x", "start", "big", "axes"], ["s"]),
+             helper.make_node("Relu", ["s"], ["y"])]
+    m = make(nodes, [vi("v", F, [5]), vi("x", F, [2, 5])], [vi("y", F, None)])
+    rng = np.random.default_rng(6)
+    feeds = [{"v": rng.standard_normal(5).astype(np.float32),
+              "x": rng.standard_normal((2, 5)).astype(np.float32)} for _ in range(3)]
+    return m, feeds
+
+
+def loop_slice_by_iteration():
+    """A runtime loop whose body slices row i (bounds from the iteration number)."""
+    body = helper.make_graph(
+        [const("one", np.array([1], np.int64)), const("zero", np.array([0], np.int64)),
+         helper.make_node("Unsqueeze", ["i", "zero"], ["start"]),
+         helper.make_node("Add", ["start", "one"], ["end"]),
+         helper.make_node("Slice", ["x", "start", "end", "zero"], ["row"]),
+         helper.make_node("Add", ["acc", "row"], ["acc_out"]),
+         helper.make_node("Identity", ["c"], ["c_out"])],
+        "body", [vi("i", I64, []), vi("c", B, []), vi("acc", F, None)],
+        [vi("c_out", B, []), vi("acc_out", F, None), vi("row", F, None)])
+    nodes = [helper.make_node("Loop", ["m", "", "acc0"], ["acc", "rows"], body=body)]
+    m = make(nodes, [vi("m", I64, []), vi("x", F, [5, 3]), vi("acc0", F, [1, 3])],
+             [vi("acc", F, None), vi("rows", F, None)])
+    rng = np.random.default_rng(7)
+    feeds = [{"m": np.array(k, np.int64), "x": rng.standard_normal((5, 3)).astype(np.float32),
+              "acc0": rng.standard_normal((1, 3)).astype(np.float32)} for k in (4, 2)]
+    return m, feeds
+
+
+# The host launch each case's artifact must hold (default: a runtime Loop).
+HOST = {"if_shapes_differ": "host If", "data_slice": "host Slice"}
+
+
 CASES = {
     "runtime_trip_count": runtime_trip_count,
     "data_condition_with_scans": data_condition_with_scans,
@@ -243,6 +282,8 @@ CASES = {
     "lstm_bidirectional_symbolic_length": recurrent("LSTM", 4, "bidirectional", 0, True, True),
     "gru_reverse_symbolic_length": recurrent("GRU", 3, "reverse", 0, False, True),
     "rnn_forward_lengths": recurrent("RNN", 1, "forward", 0, True, False),
+    "data_slice": data_slice,
+    "loop_slice_by_iteration": loop_slice_by_iteration,
 }
 
 
@@ -271,7 +312,7 @@ def check(name, work, dlc, dlc_run, env):
     if code != 0:
         return [f"compile: exit {code}: {err}"]
     shown = subprocess.run([dlc, "inspect", artifact], capture_output=True, text=True, env=env)
-    host = "host If" if name.startswith("if_") else "host Loop"
+    host = HOST.get(name, "host Loop")
     problems = [] if host in shown.stdout else [f"the artifact has no {host} launch"]
     for k, feed in enumerate(feeds):
         files = []

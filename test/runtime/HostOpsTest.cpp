@@ -98,6 +98,40 @@ TEST(HostOps, TopKWithRuntimeK) {
   EXPECT_FALSE(runHostOp(hostLaunch("TopK", {1, 1}, 2, 2), {x, tooMany}, {}));
 }
 
+TEST(HostOps, SliceWithBoundsFromData) {
+  // x [2, 5] = 0..9. Axis 1 from -3 to INT64_MAX: columns 2..4; backwards from 10
+  // (clamped to 4) to -6 (before the start): columns 4..0 by -2.
+  std::vector<float> v(10);
+  for (int i = 0; i < 10; ++i)
+    v[i] = i;
+  Tensor x = tensor<float>(DType::Float, {2, 5}, v);
+  Launch l = hostLaunch("Slice", {1, 1, 1}, 3, 1);
+  Expected<HostResult> r = runHostOp(l,
+                                     {x, tensor<int64_t>(DType::Int64, {1}, {-3}),
+                                      tensor<int64_t>(DType::Int64, {1}, {INT64_MAX})},
+                                     {});
+  ASSERT_TRUE(r) << r.message();
+  EXPECT_EQ(r->dataDims, (std::vector<int64_t>{3}));
+  const float *y = r->outputs[0].as<float>();
+  EXPECT_EQ(std::vector<float>(y, y + 6), (std::vector<float>{2, 3, 4, 7, 8, 9}));
+  Launch back = hostLaunch("Slice", {1, 1, -2}, 3, 1);
+  r = runHostOp(
+      back, {x, tensor<int32_t>(DType::Int32, {1}, {10}), tensor<int32_t>(DType::Int32, {1}, {-6})},
+      {});
+  ASSERT_TRUE(r) << r.message();
+  EXPECT_EQ(r->outputs[0].shape, (std::vector<int64_t>{2, 3}));
+  y = r->outputs[0].as<float>();
+  EXPECT_EQ(std::vector<float>(y, y + 6), (std::vector<float>{4, 2, 0, 9, 7, 5}));
+  // Empty: start past the end.
+  r = runHostOp(
+      l, {x, tensor<int64_t>(DType::Int64, {1}, {7}), tensor<int64_t>(DType::Int64, {1}, {9})}, {});
+  ASSERT_TRUE(r) << r.message();
+  EXPECT_EQ(r->outputs[0].shape, (std::vector<int64_t>{2, 0}));
+  EXPECT_TRUE(checkHostOp(l));
+  EXPECT_FALSE(checkHostOp(hostLaunch("Slice", {1, 1, 0}, 3, 1))); // step 0
+  EXPECT_FALSE(checkHostOp(hostLaunch("Slice", {2, 1, 1}, 3, 1))); // 2 axes, 1 parameter pair
+}
+
 TEST(HostOps, ChecksParametersAndBindings) {
   EXPECT_FALSE(checkHostOp(hostLaunch("Sort", {}, 1, 1)));
   EXPECT_FALSE(checkHostOp(hostLaunch("Unique", {1}, 1, 4)));
