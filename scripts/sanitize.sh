@@ -3,8 +3,9 @@
 #
 #   scripts/sanitize.sh asan        ASan + UBSan build of the compiler, runtime, tests and
 #                                   fuzz targets (clang-22, build-asan/); runs the unit
-#                                   tests, lit, the malformed-input corpus, the edge cases
-#                                   and a sample of the ONNX node tests
+#                                   tests, lit, the malformed-input corpus, the edge cases,
+#                                   the runtime control flow and a sample of the ONNX
+#                                   node tests
 #   scripts/sanitize.sh tsan        TSan build of the runtime and its tests
 #                                   (build-tsan/); runs the runtime tests, the 8-thread
 #                                   run test among them
@@ -62,6 +63,7 @@ case $mode in
     suite lit /usr/lib/llvm-22/bin/lit -sv build-asan/test/lit
     suite error-corpus env DLC_PYTHON=$py test/errors/run.sh "$PWD/build-asan"
     suite edge-cases $py test/conformance/edge_cases.py --build-dir build-asan
+    suite control-flow $py test/control/check_control_flow.py --build-dir build-asan
     # A sample of the node tests: every op family, about one test in six.
     suite node-tests $py test/conformance/run_node_tests.py --build-dir build-asan \
       --suite all --jobs 2 --timeout 300 --filter 'onnx/test_[a-e]|debian/test_[m-z]' \

@@ -14,7 +14,10 @@ onnxruntime's outputs (floats within 1e-5 relative, integers exactly). Each arti
 must hold the host launch (`dlc inspect`): the loop is not unrolled, the branches are
 not both computed.
 
-  check_control_flow.py --build-dir build [--emulate-gpu] [--filter TEXT]
+  check_control_flow.py --build-dir build [--emulate-gpu | --target cuda] [--filter TEXT]
+
+--target cuda compiles for the GPU (the nested artifacts too) and runs on it: for a
+machine with an NVIDIA GPU.
 
 Prints one line per case and `P passed, F failed`; exit status 1 when anything fails.
 """
@@ -302,13 +305,13 @@ def run(argv, env):
     return p.returncode, (p.stderr.strip().splitlines() or [""])[0]
 
 
-def check(name, work, dlc, dlc_run, env):
+def check(name, work, dlc, dlc_run, env, target):
     m, feeds = CASES[name]()
     path = os.path.join(work, name + ".onnx")
     onnx.save(m, path)
     sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     artifact = os.path.join(work, name + ".dlc")
-    code, err = run([dlc, "compile", path, "-o", artifact], env)
+    code, err = run([dlc, "compile", path, "--target", target, "-o", artifact], env)
     if code != 0:
         return [f"compile: exit {code}: {err}"]
     shown = subprocess.run([dlc, "inspect", artifact], capture_output=True, text=True, env=env)
@@ -339,6 +342,7 @@ def main():
     parser.add_argument("--emulate-gpu", action="store_true",
                         help="compile with the CUDA tiling and mapping, run on the CPU")
     parser.add_argument("--filter", default="", help="run the cases whose name contains this")
+    parser.add_argument("--target", default="cpu", choices=["cpu", "cuda"])
     args = parser.parse_args()
     dlc = os.path.join(args.build_dir, "bin", "dlc")
     dlc_run = os.path.join(args.build_dir, "bin", "dlc-run")
@@ -349,7 +353,7 @@ def main():
         for name in CASES:
             if args.filter not in name:
                 continue
-            problems = check(name, work, dlc, dlc_run, env)
+            problems = check(name, work, dlc, dlc_run, env, args.target)
             print(f"{'ok  ' if not problems else 'FAIL'} {name}"
                   + ("" if not problems else ": " + "; ".join(problems)), flush=True)
             passed += not problems
