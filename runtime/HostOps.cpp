@@ -426,15 +426,7 @@ Expected<HostResult> slice(const Tensor &x, const Tensor &starts, const Tensor &
 }
 
 /// The integer in one-element tensor `t` (a trip count or condition).
-int64_t scalarInt(const Tensor &t) {
-  if (t.numElements() < 1)
-    return 0;
-  if (t.dtype == DType::Int64)
-    return t.as<int64_t>()[0];
-  if (t.dtype == DType::UInt64)
-    return (int64_t)std::min<uint64_t>(t.as<uint64_t>()[0], INT64_MAX);
-  return (int64_t)valueAt(t, 0);
-}
+int64_t scalarInt(const Tensor &t) { return t.numElements() < 1 ? 0 : intAt(t, 0); }
 
 /// A one-element tensor of `dtype` holding `v`, shaped as the body declares its input.
 Tensor bodyScalar(const TensorInfo &info, int64_t v) {

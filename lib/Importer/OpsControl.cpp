@@ -108,6 +108,20 @@ int64_t countNodes(const onnx::GraphProto &g) {
   return count;
 }
 
+/// Calls `f(j, d)` for each symbol of `e` that stands for dim d of a body's argument j
+/// (SymShape.h); false, without more calls, at a symbol that is no argument's dim.
+bool forEachArgDim(AffineExpr e, llvm::function_ref<bool(unsigned, unsigned)> f) {
+  bool ok = true;
+  e.walk([&](AffineExpr s) {
+    auto sym = dyn_cast<AffineSymbolExpr>(s);
+    if (!ok || !sym)
+      return;
+    unsigned pos = sym.getPosition();
+    ok = pos < (1u << 30) && f(pos / kMaxRank, pos % kMaxRank);
+  });
+  return ok;
+}
+
 /// Whether a Loop or Scan of `iterations` known iterations over `body` is unrolled.
 bool unrolls(NodeImporter &n, const onnx::GraphProto &body, int64_t iterations) {
   return iterations <= kMaxUnrolledIterations &&
@@ -205,17 +219,9 @@ LogicalResult importRuntimeLoop(NodeImporter &n, const onnx::GraphProto &body, V
     return getAffineSymbolExpr((numOperands + k) * kMaxRank, ctx);
   };
   auto outside = [&](AffineExpr e) {
-    bool ok = true;
-    e.walk([&](AffineExpr s) {
-      auto sym = dyn_cast<AffineSymbolExpr>(s);
-      if (!sym)
-        return;
-      unsigned j = sym.getPosition() / kMaxRank, d = sym.getPosition() % kMaxRank;
-      if (sym.getPosition() >= (1u << 30) || j >= (unsigned)numOperands ||
-          (j >= 2 && j < 2 + carried && varying[j - 2][d]))
-        ok = false;
+    return forEachArgDim(e, [&](unsigned j, unsigned d) {
+      return j < (unsigned)numOperands && !(j >= 2 && j < 2 + carried && varying[j - 2][d]);
     });
-    return ok;
   };
   SmallVector<Type> resultTypes;
   for (int64_t k = 0; k < carried; ++k) {
@@ -297,16 +303,12 @@ LogicalResult importRuntimeIf(NodeImporter &n, const onnx::GraphProto &thenG,
   // A branch's dims over the operands': its argument j is operand inputs[j].
   auto remap = [&](AffineExpr e, ArrayRef<int64_t> inputs) -> std::optional<AffineExpr> {
     DenseMap<AffineExpr, AffineExpr> map;
-    bool ok = true;
-    e.walk([&](AffineExpr s) {
-      auto sym = dyn_cast<AffineSymbolExpr>(s);
-      if (!sym)
-        return;
-      unsigned j = sym.getPosition() / kMaxRank, d = sym.getPosition() % kMaxRank;
-      if (sym.getPosition() >= (1u << 30) || j >= inputs.size())
-        ok = false;
-      else
-        map[s] = getAffineSymbolExpr(inputs[j] * kMaxRank + d, ctx);
+    bool ok = forEachArgDim(e, [&](unsigned j, unsigned d) {
+      if (j >= inputs.size())
+        return false;
+      map[getAffineSymbolExpr(j * kMaxRank + d, ctx)] =
+          getAffineSymbolExpr(inputs[j] * kMaxRank + d, ctx);
+      return true;
     });
     if (!ok)
       return std::nullopt;
