@@ -686,6 +686,16 @@ Expected<HostResult> runHostOp(const artifact::Launch &l, const std::vector<Tens
 
 Expected<std::vector<std::unique_ptr<Model>>>
 loadSubModels(std::vector<std::vector<uint8_t>> &bytes, const LoadOptions &options) {
+  // Loops nest a few levels in real models; a file nesting artifacts without end would
+  // otherwise recurse until the stack runs out.
+  constexpr int kMaxNesting = 16;
+  thread_local int depth = 0;
+  if (!bytes.empty() && depth >= kMaxNesting)
+    return Status::error(strCat("nested artifacts deeper than ", kMaxNesting, " levels"));
+  struct Nest {
+    Nest() { ++depth; }
+    ~Nest() { --depth; }
+  } nest;
   std::vector<std::unique_ptr<Model>> models;
   for (size_t i = 0; i < bytes.size(); ++i) {
     Expected<std::unique_ptr<Model>> m =

@@ -180,6 +180,7 @@ private:
   DenseMap<Value, DenseElementsAttr> argConstants;
   int blobCounter = 0;
   int bodyCounter = 0;
+  int64_t unrolledNodes = 0; // NodeImporter::unrolledNodes
 };
 
 FailureOr<std::string> ModelImporter::readExternal(const onnx::TensorProto &t,
@@ -801,6 +802,7 @@ LogicalResult ModelImporter::importNodes(const onnx::GraphProto &g) {
     };
     ni.discardBody = [&](Operation *f) { discardBody(f); };
     ni.unrollLimit = options.unrollLimit;
+    ni.unrolledNodes = &unrolledNodes;
     // Identity passes a sequence or optional on; other handlers that do not take them
     // would see a missing input: say what it is.
     if (node.op_type() == "Identity" && ni.aggregate(0) && node.output_size() == 1) {

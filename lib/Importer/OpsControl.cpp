@@ -123,9 +123,22 @@ bool forEachArgDim(AffineExpr e, llvm::function_ref<bool(unsigned, unsigned)> f)
 }
 
 /// Whether a Loop or Scan of `iterations` known iterations over `body` is unrolled.
+/// Loops unrolled inside unrolled loops multiply: all the copies a model's unrolling
+/// makes stay within this many times the unroll limit, later loops run in the runtime.
+constexpr int64_t kUnrollBudgetFactor = 16;
+
 bool unrolls(NodeImporter &n, const onnx::GraphProto &body, int64_t iterations) {
-  return iterations <= kMaxUnrolledIterations &&
-         iterations <= n.unrollLimit / std::max<int64_t>(1, countNodes(body));
+  int64_t nodes = std::max<int64_t>(1, countNodes(body));
+  if (iterations > kMaxUnrolledIterations || iterations > n.unrollLimit / nodes)
+    return false;
+  return !n.unrolledNodes ||
+         *n.unrolledNodes + iterations * nodes <= kUnrollBudgetFactor * n.unrollLimit;
+}
+
+/// Counts `iterations` unrolled copies of `body` against the model's budget.
+void countUnrolled(NodeImporter &n, const onnx::GraphProto &body, int64_t iterations) {
+  if (n.unrolledNodes)
+    *n.unrolledNodes += iterations * std::max<int64_t>(1, countNodes(body));
 }
 
 /// The type of a runtime loop's iteration number or condition: one element of `t`, of
@@ -438,6 +451,7 @@ LogicalResult importLoop(NodeImporter &n) {
       tripCount = 0;
     if (!unrolls(n, *body, *tripCount))
       return runtimeLoop();
+    countUnrolled(n, *body, *tripCount);
   }
   Compose c{n};
   // The condition: known (true/false) or a runtime flag (`live`).
@@ -461,6 +475,8 @@ LogicalResult importLoop(NodeImporter &n) {
   for (; iter < limit && (!cond || *cond); ++iter) {
     if (!tripCount && !unrolls(n, *body, iter + 1))
       return runtimeLoop(); // what was unrolled so far is dead code
+    if (!tripCount)
+      countUnrolled(n, *body, 1);
     SmallVector<Item> ins{{scalarFor(n, body->input(0), i64, iter), nullptr},
                           {live ? live : scalarFor(n, body->input(1), i1, *cond), nullptr}};
     ins.append(state.begin(), state.end());
@@ -698,6 +714,7 @@ LogicalResult importScan(NodeImporter &n) {
   }
   if (symbolicLength || !unrolls(n, *body, *length))
     return importRuntimeScan(n, *body, states, scanIns, *inAxes, *inDirs, *outAxes, *outDirs);
+  countUnrolled(n, *body, *length);
   SmallVector<Value> state;
   for (int64_t i = 0; i < states; ++i) {
     if (!n.input(i))

@@ -63,6 +63,8 @@ CASES = [
      "Loop with a runtime trip count that carries a sequence"),
     ("loop_changes_rank", "DLC compile repeat_rank.onnx", ["loop", "changes rank"],
      "Loop with a runtime trip count whose body adds a dim to a loop-carried value"),
+    ("loop_nesting_too_deep", "DLC run nest_deep.onnx two.npy y4.npy", ["nested", "16 levels"],
+     "Loops nested 20 deep with a runtime trip count: more nested artifacts than the runtime loads"),
     ("loop_changes_dtype", "DLC compile repeat_cast.onnx", ["loop", "enters the body", "i64"],
      "Loop with a runtime trip count whose body casts a loop-carried float to int64"),
     ("lstm_symbolic_length_opset10", "DLC compile recur_t.onnx", ["lstm", "symbolic", "opset 11"],
@@ -229,6 +231,18 @@ def branch(shape):
         "b", [], [value("v", shape)])
 
 
+def nested_body(level):
+    """A Loop body holding a Loop `level` deep (trip count `m` of the outer graph)."""
+    inner = (helper.make_node("Neg", [f"y{level}"], [f"yo{level}"]) if level == 0 else
+             helper.make_node("Loop", ["m", "", f"y{level}"], [f"yo{level}"],
+                              body=nested_body(level - 1)))
+    return helper.make_graph(
+        [helper.make_node("Identity", [f"c{level}"], [f"co{level}"]), inner], f"b{level}",
+        [value(f"i{level}", [], TensorProto.INT64), value(f"c{level}", [], TensorProto.BOOL),
+         value(f"y{level}", [4])],
+        [value(f"co{level}", [], TensorProto.BOOL), value(f"yo{level}", [4])])
+
+
 def model_files(rng):
     """Returns {relative path: ModelProto} for the model cases."""
     seq_body = helper.make_graph(
@@ -344,6 +358,9 @@ def model_files(rng):
         "repeat_cast.onnx": model(
             [helper.make_node("Loop", ["m", "", "x"], ["y"], body=cast_body)],
             [value("m", [], TensorProto.INT64), value("x", [2])], [value("y", None)]),
+        "nest_deep.onnx": model(
+            [helper.make_node("Loop", ["m", "", "y0"], ["y"], body=nested_body(20))],
+            [value("m", [], TensorProto.INT64), value("y0", [4])], [value("y", [4])]),
         "repeat_rank.onnx": model(
             [helper.make_node("Loop", ["m", "", "x"], ["y"], body=rank_body)],
             [value("m", [], TensorProto.INT64), value("x", [2])], [value("y", None)]),
@@ -404,6 +421,8 @@ def other_files(rng):
         "zero_bytes.onnx": b"",
         "noise.onnx": noise_model,
         "x.npy": npy_bytes(x),
+        "two.npy": npy_bytes(np.array(2, np.int64)),
+        "y4.npy": npy_bytes(np.zeros(4, np.float32)),
         "x_int64.npy": npy_bytes(np.arange(6, dtype=np.int64).reshape(2, 3)),
         "x_3x2.npy": npy_bytes(x.reshape(3, 2)),
         "noise.npy": rng.bytes(64),
