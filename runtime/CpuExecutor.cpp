@@ -185,7 +185,7 @@ Status CpuModel::runHost(const artifact::Launch &l, ShapePlan &plan, InputShapes
     std::copy_n(bytesAt(b), plan.bytes[b], t.data.begin());
     inputs.push_back(std::move(t));
   }
-  Expected<HostResult> result = runHostOp(l, inputs, subModels_);
+  Expected<HostResult> result = runHostOp(l, std::move(inputs), subModels_);
   if (!result)
     return result.status();
   if (result->dataDims.size() != l.dataDims.size())

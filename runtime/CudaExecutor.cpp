@@ -529,7 +529,7 @@ Expected<std::vector<Tensor>> CudaModel::runWithHostOps(const CudaPlan &plan,
           return s;
       if (Status s = check(cu_.cuStreamSynchronize(stream_), "cuStreamSynchronize"); !s)
         return s;
-      Expected<HostResult> result = runHostOp(launch, ins, subModels_);
+      Expected<HostResult> result = runHostOp(launch, std::move(ins), subModels_);
       if (!result)
         return result.status();
       if (result->dataDims.size() != launch.dataDims.size())

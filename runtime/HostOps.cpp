@@ -454,19 +454,18 @@ Status readDataDims(const artifact::Launch &l, size_t at, HostResult &result) {
 /// ONNX Loop, running the body `body` (a compiled sub-model) once per iteration:
 /// while iter < M and cond, (cond, carried..., scan parts...) = body(iter, cond,
 /// carried..., captured...). Scan outputs stack each iteration's part on a new axis 0.
-Expected<HostResult> loop(const artifact::Launch &l, const std::vector<Tensor> &in, Model &body) {
+Expected<HostResult> loop(const artifact::Launch &l, std::vector<Tensor> args, Model &body) {
   int64_t carried = l.hostInts[1], scans = l.hostInts[2];
   const std::vector<TensorInfo> &bodyIn = body.inputs(), &bodyOut = body.outputs();
-  if (bodyIn.size() != in.size() || bodyOut.size() != size_t(1 + carried + scans) ||
+  if (bodyIn.size() != args.size() || bodyOut.size() != size_t(1 + carried + scans) ||
       bodyIn[0].dtype != DType::Int64 || bodyIn[0].shape.size() > 1 ||
       bodyIn[1].dtype != DType::Bool || bodyIn[1].shape.size() > 1)
     return Status::error(strCat("Loop: the body takes ", bodyIn.size(), " inputs and gives ",
-                                bodyOut.size(), " outputs; the launch binds ", in.size(),
+                                bodyOut.size(), " outputs; the launch binds ", args.size(),
                                 " inputs, ", carried, " loop-carried values and ", scans,
                                 " scan outputs"));
-  int64_t tripCount = scalarInt(in[0]);
-  bool cond = in[1].numElements() == 0 || scalarInt(in[1]) != 0;
-  std::vector<Tensor> args(in.begin(), in.end());
+  int64_t tripCount = scalarInt(args[0]);
+  bool cond = args[1].numElements() == 0 || scalarInt(args[1]) != 0;
   std::vector<Tensor> outs;
   std::vector<std::vector<uint8_t>> scanBytes(scans);
   std::vector<std::vector<int64_t>> scanShapes(scans);
@@ -531,7 +530,7 @@ std::optional<IfLayout> ifLayout(const std::vector<int64_t> &p) {
 }
 
 /// ONNX If: runs the branch the condition picks on the operands it reads.
-Expected<HostResult> runIf(const artifact::Launch &l, const std::vector<Tensor> &in,
+Expected<HostResult> runIf(const artifact::Launch &l, std::vector<Tensor> in,
                            const std::vector<std::unique_ptr<Model>> &subModels) {
   IfLayout at = *ifLayout(l.hostInts); // checkHostOp verified it
   bool cond = scalarInt(in[0]) != 0;
@@ -539,7 +538,7 @@ Expected<HostResult> runIf(const artifact::Launch &l, const std::vector<Tensor> 
   size_t first = cond ? at.thenAt : at.elseAt, count = l.hostInts[first - 1];
   std::vector<Tensor> args;
   for (size_t i = 0; i < count; ++i)
-    args.push_back(in[l.hostInts[first + i]]);
+    args.push_back(std::move(in[l.hostInts[first + i]])); // distinct within a branch
   HostResult result;
   if (Status s = branch.runInto(args, result.outputs); !s)
     return Status::error(strCat("If (", cond ? "then" : "else", " branch): ", s.message()));
@@ -628,18 +627,18 @@ Status checkHostOp(const artifact::Launch &l) {
   return Status::ok();
 }
 
-Expected<HostResult> runHostOp(const artifact::Launch &l, const std::vector<Tensor> &in,
+Expected<HostResult> runHostOp(const artifact::Launch &l, std::vector<Tensor> in,
                                const std::vector<std::unique_ptr<Model>> &subModels) {
   if (l.hostOp == "Loop") {
     if (static_cast<uint64_t>(l.hostInts[0]) >= subModels.size())
       return Status::error(strCat("Loop: no body ", l.hostInts[0], " among ", subModels.size()));
-    return loop(l, in, *subModels[l.hostInts[0]]);
+    return loop(l, std::move(in), *subModels[l.hostInts[0]]);
   }
   if (l.hostOp == "If") {
     for (int k : {0, 1})
       if (static_cast<uint64_t>(l.hostInts[k]) >= subModels.size())
         return Status::error(strCat("If: no branch ", l.hostInts[k], " among ", subModels.size()));
-    return runIf(l, in, subModels);
+    return runIf(l, std::move(in), subModels);
   }
   if (l.hostOp == "NonZero")
     return nonZero(in[0]);

@@ -31,7 +31,7 @@ struct HostResult {
 
 /// Runs the host op of `launch` on its inputs (absent optional inputs are not bound).
 /// `subModels` are the model's loaded nested artifacts (the bodies of "Loop").
-Expected<HostResult> runHostOp(const artifact::Launch &launch, const std::vector<Tensor> &inputs,
+Expected<HostResult> runHostOp(const artifact::Launch &launch, std::vector<Tensor> inputs,
                                const std::vector<std::unique_ptr<Model>> &subModels);
 
 /// Loads the nested artifacts of a model (Loop bodies), emptying `bytes`.

@@ -90,41 +90,49 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
 /// every function but @main leaves the module. A body keeps the other functions, for the loops
 /// nested in it. With an emit kind other than an artifact the bodies are dropped uncompiled: the IR
 /// shown is @main's.
+/// The runtime loops (dlc.loop) and branches (dlc.if) in `scope`, with the function
+/// each runs (both functions of an If).
+SmallVector<std::pair<Operation *, StringRef>> bodyUses(Operation *scope) {
+  SmallVector<std::pair<Operation *, StringRef>> uses;
+  scope->walk([&](Operation *op) {
+    if (auto loop = dyn_cast<LoopOp>(op))
+      uses.push_back({op, loop.getBody()});
+    if (auto branch = dyn_cast<IfOp>(op)) {
+      uses.push_back({op, branch.getThenBranch()});
+      uses.push_back({op, branch.getElseBranch()});
+    }
+  });
+  return uses;
+}
+
 LogicalResult compileLoopBodies(MLIRContext &ctx, ModuleOp module, const CompileOptions &options,
                                 std::vector<std::vector<uint8_t>> &bodies,
                                 llvm::StringMap<int64_t> &bodyIndex) {
   auto main = module.lookupSymbol<func::FuncOp>("main");
-  SmallVector<func::FuncOp> others;
-  for (auto f : module.getOps<func::FuncOp>())
-    if (f != main)
-      others.push_back(f);
   if (main && options.emit == EmitKind::Artifact) {
-    SmallVector<std::pair<Operation *, StringRef>> uses;
-    main.walk([&](Operation *op) {
-      if (auto loop = dyn_cast<LoopOp>(op))
-        uses.push_back({op, loop.getBody()});
-      if (auto branch = dyn_cast<IfOp>(op)) {
-        uses.push_back({op, branch.getThenBranch()});
-        uses.push_back({op, branch.getElseBranch()});
-      }
-    });
-    for (auto [loop, name] : uses) {
+    for (auto [loop, name] : bodyUses(main)) {
       if (bodyIndex.count(name))
         continue;
       auto body = module.lookupSymbol<func::FuncOp>(name);
       if (!body)
         return loop->emitOpError("names no function '") << name << "'", failure();
+      // The body as @main of a module of its own, with the functions of the loops
+      // nested in it.
       OwningOpRef<ModuleOp> sub = ModuleOp::create(module.getLoc());
       OpBuilder b(sub->getBody(), sub->getBody()->end());
-      for (func::FuncOp f : others) {
-        auto copy = cast<func::FuncOp>(b.clone(*f));
-        if (f == body) {
+      SmallVector<func::FuncOp> reached{body};
+      for (size_t i = 0; i < reached.size(); ++i) {
+        auto copy = cast<func::FuncOp>(b.clone(*reached[i]));
+        if (i == 0) {
           copy.setName("main");
           copy.setPublic();
         }
+        for (auto [use, nested] : bodyUses(reached[i]))
+          if (auto f = module.lookupSymbol<func::FuncOp>(nested);
+              f && !llvm::is_contained(reached, f))
+            reached.push_back(f);
       }
-      CompileOptions bodyOptions = options;
-      Expected<CompileResult> compiled = compileModule(ctx, *sub, bodyOptions);
+      Expected<CompileResult> compiled = compileModule(ctx, *sub, options);
       if (!compiled)
         return loop->emitError("the ") << (isa<LoopOp>(loop) ? "loop body" : "branch")
                                        << " does not compile: " << compiled.message(),
@@ -133,8 +141,9 @@ LogicalResult compileLoopBodies(MLIRContext &ctx, ModuleOp module, const Compile
       bodies.push_back(std::move(compiled->bytes));
     }
   }
-  for (func::FuncOp f : others)
-    f.erase();
+  for (auto f : llvm::make_early_inc_range(module.getOps<func::FuncOp>()))
+    if (f != main)
+      f.erase();
   return success();
 }
 

@@ -25,6 +25,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Compose.h"
+#include "GraphWriter.h"
 
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
@@ -553,68 +554,35 @@ FailureOr<ScanCounts> scanCounts(NodeImporter &n, const onnx::GraphProto &body, 
 /// are read by name from the enclosing graph (`inputNames`).
 onnx::GraphProto scanAsLoopBody(const onnx::GraphProto &body, int64_t states,
                                 ArrayRef<std::string> inputNames, ArrayRef<int64_t> axes,
-                                ArrayRef<int64_t> dirs) {
+                                ArrayRef<int64_t> dirs, int opset) {
   const std::string p = "__dlc_scan_";
   onnx::GraphProto w;
   w.set_name(body.name());
-  auto input = [&](const std::string &name, int elemType) {
-    onnx::ValueInfoProto *vi = w.add_input();
-    vi->set_name(name);
-    if (elemType) {
-      vi->mutable_type()->mutable_tensor_type()->set_elem_type(elemType);
-      vi->mutable_type()->mutable_tensor_type()->mutable_shape();
-    }
-  };
-  auto node = [&](const char *op, std::vector<std::string> ins, std::string out) {
-    onnx::NodeProto *nd = w.add_node();
-    nd->set_op_type(op);
-    nd->set_name(p + op + "_" + std::to_string(w.node_size()));
-    for (std::string &in : ins)
-      nd->add_input(in);
-    nd->add_output(out);
-    return nd;
-  };
-  auto intAttr = [](onnx::NodeProto *nd, const char *name, int64_t v) {
-    onnx::AttributeProto *a = nd->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INT);
-    a->set_i(v);
-  };
-  auto constant = [&](const std::string &name, int64_t v) {
-    onnx::NodeProto *nd = node("Constant", {}, name);
-    onnx::AttributeProto *a = nd->add_attribute();
-    a->set_name("value");
-    a->set_type(onnx::AttributeProto::TENSOR);
-    a->mutable_t()->set_data_type(onnx::TensorProto::INT64);
-    a->mutable_t()->add_int64_data(v);
-  };
-  input(p + "iter", onnx::TensorProto::INT64);
-  input(p + "cond", onnx::TensorProto::BOOL);
+  GraphWriter g{w, opset, p};
+  g.input(p + "iter", onnx::TensorProto::INT64);
+  g.input(p + "cond", onnx::TensorProto::BOOL);
   for (int64_t i = 0; i < states; ++i) {
-    input(p + "state" + std::to_string(i), 0);
-    node("Identity", {p + "state" + std::to_string(i)}, body.input(i).name());
+    g.input(p + "state" + std::to_string(i), 0);
+    g.node("Identity", {p + "state" + std::to_string(i)}, {body.input(i).name()});
   }
+  std::string one; // made once, for the backwards inputs
   for (size_t k = 0; k < inputNames.size(); ++k) {
-    std::string idx = p + "iter", tag = std::to_string(k);
+    std::string idx = p + "iter";
     if (dirs[k]) {
-      constant(p + "axis" + tag, axes[k]);
-      if (k == 0 || !llvm::any_of(dirs.take_front(k), [](int64_t d) { return d != 0; }))
-        constant(p + "one", 1);
-      node("Shape", {inputNames[k]}, p + "shape" + tag);
-      intAttr(node("Gather", {p + "shape" + tag, p + "axis" + tag}, p + "len" + tag), "axis", 0);
-      node("Sub", {p + "len" + tag, p + "one"}, p + "last" + tag);
-      node("Sub", {p + "last" + tag, p + "iter"}, p + "back" + tag);
-      idx = p + "back" + tag;
+      if (one.empty())
+        one = g.ints({1}, /*scalar=*/true);
+      std::string len = g.op("Gather", {g.op("Shape", {inputNames[k]}), g.ints({axes[k]}, true)});
+      idx = g.op("Sub", {g.op("Sub", {len, one}), p + "iter"});
     }
-    intAttr(node("Gather", {inputNames[k], idx}, body.input(states + k).name()), "axis", axes[k]);
+    GraphWriter::intAttr(g.node("Gather", {inputNames[k], idx}, {body.input(states + k).name()}),
+                         "axis", axes[k]);
   }
   for (const auto &t : body.initializer())
     *w.add_initializer() = t;
   for (const auto &nd : body.node())
     *w.add_node() = nd;
-  node("Identity", {p + "cond"}, p + "cond_out");
-  onnx::ValueInfoProto *condOut = w.add_output();
-  condOut->set_name(p + "cond_out");
+  g.node("Identity", {p + "cond"}, {p + "cond_out"});
+  w.add_output()->set_name(p + "cond_out");
   for (const auto &o : body.output())
     *w.add_output() = o;
   return w;
@@ -630,7 +598,7 @@ LogicalResult importRuntimeScan(NodeImporter &n, const onnx::GraphProto &body, i
   std::vector<std::string> names;
   for (size_t k = 0; k < scanIns.size(); ++k)
     names.push_back(n.node.input(states + k));
-  onnx::GraphProto loopBody = scanAsLoopBody(body, states, names, inAxes, inDirs);
+  onnx::GraphProto loopBody = scanAsLoopBody(body, states, names, inAxes, inDirs, n.opset);
   Compose c{n};
   Value m = c.op("dlc.shape", n.b.getI64Type(), {scanIns[0]},
                  {n.named("start", n.b.getI64IntegerAttr(inAxes[0])),

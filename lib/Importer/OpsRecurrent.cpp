@@ -17,6 +17,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Compose.h"
+#include "GraphWriter.h"
 
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/StringExtras.h"
@@ -125,86 +126,6 @@ std::optional<int> onnxFloatType(Type t) {
   return std::nullopt;
 }
 
-/// Builds ONNX nodes into a graph under fresh names (the recurrence over a symbolic
-/// length, below), in the node's opset.
-struct GraphWriter {
-  onnx::GraphProto &g;
-  int opset;
-  std::string prefix;
-  int counter = 0;
-
-  std::string fresh(const std::string &what) { return prefix + what + std::to_string(counter++); }
-  onnx::NodeProto *node(const char *op, std::vector<std::string> ins,
-                        std::vector<std::string> outs) {
-    onnx::NodeProto *nd = g.add_node();
-    nd->set_op_type(op);
-    nd->set_name(prefix + op + std::to_string(counter++));
-    for (std::string &in : ins)
-      nd->add_input(in);
-    for (std::string &out : outs)
-      nd->add_output(out);
-    return nd;
-  }
-  std::string op(const char *type, std::vector<std::string> ins) {
-    std::string out = fresh(type);
-    node(type, std::move(ins), {out});
-    return out;
-  }
-  static onnx::AttributeProto *attr(onnx::NodeProto *nd, const std::string &name) {
-    onnx::AttributeProto *a = nd->add_attribute();
-    a->set_name(name);
-    return a;
-  }
-  static void intAttr(onnx::NodeProto *nd, const std::string &name, int64_t v) {
-    onnx::AttributeProto *a = attr(nd, name);
-    a->set_type(onnx::AttributeProto::INT);
-    a->set_i(v);
-  }
-  static void intsAttr(onnx::NodeProto *nd, const std::string &name, ArrayRef<int64_t> v) {
-    onnx::AttributeProto *a = attr(nd, name);
-    a->set_type(onnx::AttributeProto::INTS);
-    for (int64_t x : v)
-      a->add_ints(x);
-  }
-  /// An int64 constant of shape [v.size()], or a scalar.
-  std::string ints(ArrayRef<int64_t> v, bool scalar = false) {
-    std::string out = fresh("c");
-    onnx::AttributeProto *a = attr(node("Constant", {}, {out}), "value");
-    a->set_type(onnx::AttributeProto::TENSOR);
-    a->mutable_t()->set_data_type(onnx::TensorProto::INT64);
-    if (!scalar)
-      a->mutable_t()->add_dims(v.size());
-    for (int64_t x : v)
-      a->mutable_t()->add_int64_data(x);
-    return out;
-  }
-  std::string unsqueeze(const std::string &x, int64_t axis) {
-    if (opset >= 13)
-      return op("Unsqueeze", {x, ints({axis})});
-    std::string out = fresh("Unsqueeze");
-    intsAttr(node("Unsqueeze", {x}, {out}), "axes", {axis});
-    return out;
-  }
-  std::string squeeze(const std::string &x, int64_t axis) {
-    if (opset >= 13)
-      return op("Squeeze", {x, ints({axis})});
-    std::string out = fresh("Squeeze");
-    intsAttr(node("Squeeze", {x}, {out}), "axes", {axis});
-    return out;
-  }
-  std::string transpose(const std::string &x, ArrayRef<int64_t> perm) {
-    std::string out = fresh("Transpose");
-    intsAttr(node("Transpose", {x}, {out}), "perm", perm);
-    return out;
-  }
-  /// Entry `i` of `x` along axis 0, keeping the axis.
-  std::string entry(const std::string &x, int64_t i) {
-    std::string out = fresh("Gather");
-    intAttr(node("Gather", {x, ints({i})}, {out}), "axis", 0);
-    return out;
-  }
-};
-
 /// A recurrent op over a symbolic sequence length (or one too long to unroll): per
 /// direction the input projection of every step at once, then an ONNX Scan over time
 /// whose body runs one step of the op on the projected input (T = 1: the op in domain
@@ -308,13 +229,12 @@ LogicalResult importRecurrentAsScan(NodeImporter &n, const RecurrentOp &op, cons
     onnx::GraphProto body;
     body.set_name("step");
     GraphWriter b{body, n.opset, "__dlc_step_"};
-    auto input = [&](const std::string &nm) { body.add_input()->set_name(nm); };
-    input("__dlc_h");
+    b.input("__dlc_h", 0);
     if (lstm)
-      input("__dlc_c");
-    input("__dlc_x");
+      b.input("__dlc_c", 0);
+    b.input("__dlc_x", 0);
     if (!mask.empty())
-      input("__dlc_len");
+      b.input("__dlc_len", 0);
     // The input projection of every step at once, outside the loop, with the biases
     // that do not depend on the state (GRU with linear_before_reset keeps Rbh in the
     // step): X [T, B, I] * W_d^T [1, I, GH] + Wb + Rb.

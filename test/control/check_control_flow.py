@@ -33,6 +33,12 @@ import onnx
 import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 
+# Outputs are compared as the edge cases compare them (same shape and dtype; floats
+# within rtol 1e-5, atol 1e-6, float32 summation order may differ from onnxruntime's;
+# integers exactly).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "conformance"))
+from edge_cases import same  # noqa: E402
+
 F, I64, B = TensorProto.FLOAT, TensorProto.INT64, TensorProto.BOOL
 
 
@@ -288,16 +294,6 @@ CASES = {
     "data_slice": data_slice,
     "loop_slice_by_iteration": loop_slice_by_iteration,
 }
-
-
-def same(actual, expected):
-    if actual.shape != expected.shape or actual.dtype != expected.dtype:
-        return f"shape/dtype {actual.shape} {actual.dtype}, expected {expected.shape} {expected.dtype}"
-    if expected.dtype.kind == "f":
-        ok = np.allclose(actual, expected, rtol=1e-5, atol=1e-6)
-    else:
-        ok = np.array_equal(actual, expected)
-    return "" if ok else f"{actual.ravel()[:6]} vs {expected.ravel()[:6]}"
 
 
 def run(argv, env):
