@@ -61,6 +61,8 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     // One workgroup per index of the output dims the split loop walks: the first, or
     // the second where the first is a batch that is often 1 (see splitLoop).
     int64_t split = splitLoop(func, root, kr);
+    if (split == 0 && streamsWeight(func, root))
+      return failure();
     SmallVector<int64_t> tiles(root.getNumLoops(), 0);
     tiles[split] = 1;
     std::optional<LaunchGridAttr> grid = launchGridOverOutput(func, kr, tiles);
@@ -283,6 +285,36 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
                   !ShapedType::isDynamic(ranges[reductions[0]]) && ranges[reductions[0]] >= 2 &&
                   flops >= 1e6;
     return conv2d && root.getNumLoops() >= 4 && parallelOutput(2) && atLeast(2, 4) ? 2 : 0;
+  }
+
+  /// A contraction over at most this many rows (its first loop)...
+  static constexpr int64_t kFewRows = 32;
+  /// ...whose other operand has at least this many bytes stays one workgroup.
+  static constexpr int64_t kBigOperand = 1 << 20;
+
+  /// Whether the kernel's contraction has few rows (a static first loop of at most
+  /// kFewRows, the root's too) and an operand that does not depend on them of
+  /// kBigOperand bytes or more: a classifier's or a recurrence's weight at a small
+  /// batch. Split by rows, every workgroup would stream the whole weight through its
+  /// core's caches (twice the memory traffic on two cores); as one workgroup, the
+  /// micro-kernel splits the weight's columns over the cores instead.
+  static bool streamsWeight(func::FuncOp func, linalg::LinalgOp root) {
+    auto few = [](linalg::LinalgOp op) {
+      SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+      return !ranges.empty() && !ShapedType::isDynamic(ranges[0]) && ranges[0] <= kFewRows &&
+             op.getIteratorTypesArray()[0] == utils::IteratorType::parallel;
+    };
+    linalg::LinalgOp contraction = findContraction(func);
+    if (!contraction || !few(root) || !few(contraction))
+      return false;
+    return llvm::any_of(contraction.getDpsInputOperands(), [&](OpOperand *in) {
+      auto type = dyn_cast<RankedTensorType>(in->get().getType());
+      if (!type || !type.hasStaticShape() || !type.getElementType().isIntOrFloat() ||
+          contraction.getMatchingIndexingMap(in).isFunctionOfDim(0))
+        return false;
+      int64_t bits = type.getNumElements() * type.getElementTypeBitWidth();
+      return bits / 8 >= kBigOperand;
+    });
   }
 
   /// A row of the first loop past this many bytes of output (f32) is tiled further.

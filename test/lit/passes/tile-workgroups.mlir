@@ -278,3 +278,37 @@ func.func @k11(%a: memref<1x3x8xf32>, %b: memref<1x5x8xf32>, %c: memref<1x8x8xf3
   bufferization.materialize_in_destination %1 in restrict writable %c : (tensor<1x8x8xf32>, memref<1x8x8xf32>) -> ()
   return
 }
+
+// Sixteen rows against a 4 MiB weight (a classifier at a small batch): one workgroup,
+// whose micro-kernel splits the weight's columns over the cores; split by rows, each
+// workgroup would read the whole weight.
+// CHECK-LABEL: func.func @few_rows_big_weight
+// CHECK-SAME: dlc.grid = #dlc.grid<[]>
+// CHECK-NOT: scf.forall
+func.func @few_rows_big_weight(%a: memref<16x512xf32>, %b: memref<512x2048xf32>, %c: memref<16x2048xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %cst = arith.constant 0.0 : f32
+  %ta = bufferization.to_tensor %a restrict : memref<16x512xf32> to tensor<16x512xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<512x2048xf32> to tensor<512x2048xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<16x2048xf32> to tensor<16x2048xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%tc : tensor<16x2048xf32>) -> tensor<16x2048xf32>
+  %m = linalg.matmul ins(%ta, %tb : tensor<16x512xf32>, tensor<512x2048xf32>) outs(%f : tensor<16x2048xf32>) -> tensor<16x2048xf32>
+  bufferization.materialize_in_destination %m in restrict writable %c : (tensor<16x2048xf32>, memref<16x2048xf32>) -> ()
+  return
+}
+
+// The same weight against 64 rows: tiled by rows as usual (each row block reuses the
+// weight enough to pay for reading it per core).
+// CHECK-LABEL: func.func @many_rows_big_weight
+// CHECK: scf.forall
+func.func @many_rows_big_weight(%a: memref<64x512xf32>, %b: memref<512x2048xf32>, %c: memref<64x2048xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %cst = arith.constant 0.0 : f32
+  %ta = bufferization.to_tensor %a restrict : memref<64x512xf32> to tensor<64x512xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<512x2048xf32> to tensor<512x2048xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<64x2048xf32> to tensor<64x2048xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%tc : tensor<64x2048xf32>) -> tensor<64x2048xf32>
+  %m = linalg.matmul ins(%ta, %tb : tensor<64x512xf32>, tensor<512x2048xf32>) outs(%f : tensor<64x2048xf32>) -> tensor<64x2048xf32>
+  bufferization.materialize_in_destination %m in restrict writable %c : (tensor<64x2048xf32>, memref<64x2048xf32>) -> ()
+  return
+}
