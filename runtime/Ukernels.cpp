@@ -1488,16 +1488,17 @@ bool contiguousPanel(const Side &side, int64_t pi) {
   return true;
 }
 
-/// acc[i][j] = sum over K of a[i] . b[j] in byte quadruples: rows of A broadcast, 32
-/// columns of B in two vectors; which of the two is unsigned is `AUnsigned`.
-template <bool AUnsigned>
+/// acc[i][j] = sum over K of a[i] . b[j] in byte quadruples for the first `Rows` rows
+/// of an A panel: rows of A broadcast, 32 columns of B in two vectors; which of the two
+/// is unsigned is `AUnsigned`. (Fewer rows: a GEMV's one row does not pay for eight.)
+template <bool AUnsigned, int Rows = kVnniMR>
 DLC_VNNI void vnniTile(int64_t k4, const uint8_t *a, const uint8_t *b, int32_t *acc) {
-  __m512i c[kVnniMR][2];
-  for (int i = 0; i < kVnniMR; ++i)
+  __m512i c[Rows][2];
+  for (int i = 0; i < Rows; ++i)
     c[i][0] = c[i][1] = _mm512_setzero_si512();
   for (int64_t q = 0; q < k4; ++q, a += kVnniMR * 4, b += kVnniNR * 4) {
     __m512i b0 = _mm512_loadu_si512(b), b1 = _mm512_loadu_si512(b + 64);
-    for (int i = 0; i < kVnniMR; ++i) {
+    for (int i = 0; i < Rows; ++i) {
       int32_t quad;
       std::memcpy(&quad, a + i * 4, 4);
       __m512i x = _mm512_set1_epi32(quad);
@@ -1510,9 +1511,25 @@ DLC_VNNI void vnniTile(int64_t k4, const uint8_t *a, const uint8_t *b, int32_t *
       }
     }
   }
-  for (int i = 0; i < kVnniMR; ++i) {
+  for (int i = 0; i < Rows; ++i) {
     _mm512_storeu_si512(acc + i * kVnniNR, c[i][0]);
     _mm512_storeu_si512(acc + i * kVnniNR + 16, c[i][1]);
+  }
+}
+
+/// vnniTile for an activation on side A with `rows` (1..kVnniMR) rows in its panel.
+DLC_VNNI void vnniTileRowsA(int64_t rows, int64_t k4, const uint8_t *a, const uint8_t *b,
+                            int32_t *acc) {
+  switch (rows) {
+  case 1:
+    return vnniTile<true, 1>(k4, a, b, acc);
+  case 2:
+    return vnniTile<true, 2>(k4, a, b, acc);
+  case 3:
+  case 4:
+    return vnniTile<true, 4>(k4, a, b, acc);
+  default:
+    return vnniTile<true>(k4, a, b, acc);
   }
 }
 
@@ -1654,11 +1671,11 @@ bool vnniContract(Problem &p, bool weightA, const std::vector<int64_t> &layout) 
       int64_t n0 = np * kVnniNR, nn = std::min(kVnniNR, p.n - n0);
       for (int64_t mp = 0; mp < mPanels; ++mp) {
         const uint8_t *ap = aPanels + mp * k4 * kVnniMR * 4;
+        int64_t m0 = mp * kVnniMR, mm = std::min(kVnniMR, p.m - m0);
         if (weightA)
           vnniTile<false>(k4, ap, bp, acc.data());
         else
-          vnniTile<true>(k4, ap, bp, acc.data());
-        int64_t m0 = mp * kVnniMR, mm = std::min(kVnniMR, p.m - m0);
+          vnniTileRowsA(mm, k4, ap, bp, acc.data());
         for (int64_t i = 0; i < mm; ++i) {
           int32_t *crow = C + p.mC[m0 + i];
           for (int64_t j = 0; j < nn; ++j) {
@@ -1945,8 +1962,11 @@ void contract(const int64_t *d, bool i32) {
         layout.insert(layout.end(), {l.n, sideA ? l.a : l.b});
   };
 #ifdef DLC_UK_X86
-  // 8-bit data in i32 with one weight side: VNNI, where the values fit.
-  if (i32 && path == Path::Packed && weightA != weightB && vnniAvailable()) {
+  // 8-bit data in i32 with one weight side: VNNI, where the values fit, whatever the
+  // float path would be (a recurrence's GEMV reads a quarter of the bytes), except for
+  // problems too small to pay for a call's packing.
+  if (i32 && weightA != weightB && path != Path::Channels && p.m * p.n * p.k > 2048 &&
+      vnniAvailable()) {
     weightLayout(weightA);
     if (vnniContract(p, weightA, layout))
       return finishC();

@@ -428,8 +428,9 @@ TEST_P(Ukernels, Int32OfEightBitDataExactly) {
   // their zero points are subtracted): on AVX-512 VNNI the weight is packed once as
   // int8 minus a constant and the activations shifted into uint8, where each spans at
   // most 255 values. Weight as B (a classifier) and as A (a Conv, im2col in the
-  // packing), ragged M, N and K, activations that span more (the i32 path), two calls
-  // (the second from the pack cache), on two threads.
+  // packing), ragged M, N and K, one to a few rows (GEMVs; their tiles skip the
+  // panel's empty rows), activations that span more (the i32 path), two calls (the
+  // second from the pack cache), on two threads.
   ThreadPool pool(2);
   std::mt19937 rng(5);
   struct Case {
@@ -458,6 +459,10 @@ TEST_P(Ukernels, Int32OfEightBitDataExactly) {
       {matmul(16, 600, 256), 2, -60, 255, -128, 200}, // tasks on both threads
       {matmul(9, 33, 30), 2, -300, 600, -128, 255},   // activations too wide: i32 path
       {matmul(12, 40, 50), 2, -5, 20, 90, 255},       // a weight that needs its shift
+      {matmul(1, 2048, 512), 2, 0, 255, -128, 255},   // a recurrence's GEMV: one row
+      {matmul(2, 70, 100), 2, -3, 255, -128, 255},    // two rows
+      {matmul(3, 33, 64), 2, 10, 255, -128, 255},     // three rows (a four-row tile)
+      {matmul(13, 40, 36), 2, -7, 255, -128, 255},    // a full panel and five rows
       {{{f, false, c * kk * kk, 0, oh * ow},
         {oh, false, 0, w, ow},
         {ow, false, 0, 1, 1},
