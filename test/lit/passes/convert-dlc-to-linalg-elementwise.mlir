@@ -118,3 +118,27 @@ func.func @float_to_int4(%a: tensor<4xf32>) -> tensor<4xi4> {
   %c = dlc.cast %a : (tensor<4xf32>) -> tensor<4xi4>
   return %c : tensor<4xi4>
 }
+
+// Sigmoid on f32 is the clamped rational of Eigen and onnxruntime's MLAS: an odd
+// polynomial over an even one in fused multiply-adds, no exp; f64 keeps 1/(1+exp(-x)).
+// CHECK-LABEL: func @sigmoid_f32
+// CHECK: arith.maximumf %{{.*}}, %cst{{.*}} : f32
+// CHECK: arith.minimumf
+// CHECK-COUNT-4: math.fma
+// CHECK: arith.mulf
+// CHECK-COUNT-5: math.fma
+// CHECK: arith.divf
+// CHECK: arith.addf
+// CHECK: arith.maximumf
+// CHECK: arith.minimumf
+// CHECK-NOT: math.exp
+// CHECK-LABEL: func @sigmoid_f64
+// CHECK: math.exp
+func.func @sigmoid_f32(%a: tensor<3xf32>) -> tensor<3xf32> {
+  %c = dlc.sigmoid %a : (tensor<3xf32>) -> tensor<3xf32>
+  return %c : tensor<3xf32>
+}
+func.func @sigmoid_f64(%a: tensor<3xf64>) -> tensor<3xf64> {
+  %c = dlc.sigmoid %a : (tensor<3xf64>) -> tensor<3xf64>
+  return %c : tensor<3xf64>
+}
