@@ -113,6 +113,14 @@ mlir::Value randomKeepMask(Compose &c, llvm::ArrayRef<int64_t> shape, double rat
 /// type (RMSNormalization without its scale; OpsNorm.cpp).
 mlir::Value rmsNormalize(Compose &c, mlir::Value x, int64_t axis, double eps, mlir::Type stash);
 
+/// `a` (float, [..., K]) times an 8-bit weight `w` [K, N] with its `scale` and zero
+/// point `zp` (scalars, or one per column [N]) as onnxruntime's quantized GEMMs compute
+/// it: `a` quantized to uint8 over all its elements (DynamicQuantizeLinear's range with
+/// 0 in it; scale 1 when `a` is all zeros), the centred integers multiplied in int32,
+/// the sums scaled by a's scale times the weight's (OpsQuant.cpp; DynamicQuantizeLSTM).
+mlir::Value dynamicQuantizedMatMul(Compose &c, mlir::Value a, mlir::Value w, mlir::Value scale,
+                                   mlir::Value zp);
+
 } // namespace dlc::importer
 
 #endif // DLC_LIB_IMPORTER_COMPOSE_H

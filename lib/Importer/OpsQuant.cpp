@@ -227,6 +227,24 @@ Value weightZeroPoint(Compose &c, Value zp, Value w) {
 
 } // namespace
 
+Value dynamicQuantizedMatMul(Compose &c, Value a, Value w, Value scale, Value zp) {
+  NodeImporter &n = c.n;
+  Type ft = c.type(a);
+  Type u8 = n.b.getIntegerType(8, /*isSigned=*/false);
+  auto all = [&](StringRef op) { return c.reduce(op, a, {}, /*keepdims=*/false); };
+  Value zero = c.scalarLike(a, 0);
+  Value lo = c.binary("dlc.min", all("dlc.reduce_min"), zero);
+  Value hi = c.binary("dlc.max", all("dlc.reduce_max"), zero);
+  Value range = c.sub(hi, lo);
+  Value flat = c.op("dlc.equal", n.b.getI1Type(), {range, zero});
+  Value aScale =
+      c.op("dlc.where", ft, {flat, c.scalarLike(a, 1), c.div(range, c.scalarLike(a, 255))});
+  Value aZero = quantize(c, c.op("dlc.neg", ft, {lo}), aScale, Value(), u8);
+  Value q = quantize(c, a, aScale, aZero, u8);
+  Value acc = integerMatMul(c, q, aZero, w, zp);
+  return c.mul(c.cast(acc, ft), c.mul(aScale, c.cast(scale, ft)));
+}
+
 void registerQuantOps(OpRegistry &r) {
   r.add("QuantizeLinear", 10, importQuantizeLinear);
   r.add("DequantizeLinear", 10, importDequantizeLinear);

@@ -367,7 +367,17 @@ LogicalResult importRecurrentAsScan(NodeImporter &n, const RecurrentOp &op, cons
   return success();
 }
 
-LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op) {
+/// DynamicQuantizeLSTM's 8-bit weights, per direction along dim 0: W [D, I, 4H] and R
+/// [D, H, 4H] with their scales and zero points ([D] or [D, 4H]).
+struct QuantizedWeights {
+  Value w, wScale, wZero, r, rScale, rZero;
+};
+
+/// With `quant`, the LSTM's two contractions (the input projection, the recurrence)
+/// are onnxruntime's quantized GEMMs over those weights (dynamicQuantizedMatMul); the
+/// float W and R inputs then serve only to check shapes.
+LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op,
+                              const QuantizedWeights *quant = nullptr) {
   if (failed(n.requireInputs(op.projected ? 1 : 3)) || (op.projected && !n.input(2)))
     return n.error() << "X, W and R are required", failure();
   Compose c{n};
@@ -499,8 +509,13 @@ LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op) {
     Value bias = n.input(3) ? c.take(n.input(3), 0, d) : nullptr; // [2GH]
     // The input projection of every step at once, with the biases that do not depend
     // on the state: [T, B, GH] (given as X when projected).
-    Value proj =
-        op.projected ? x : c.op("dlc.matmul", et, {x, c.transpose(c.take(w, 0, d), {1, 0})});
+    // With quantized weights, x * w (w [I or H, GH]) as onnxruntime computes it.
+    auto quantized = [&](Value a, Value q, Value scale, Value zero) {
+      return dynamicQuantizedMatMul(c, a, c.take(q, 0, d), c.take(scale, 0, d), c.take(zero, 0, d));
+    };
+    Value proj = op.projected ? x
+                 : quant      ? quantized(x, quant->w, quant->wScale, quant->wZero)
+                              : c.op("dlc.matmul", et, {x, c.transpose(c.take(w, 0, d), {1, 0})});
     Value recBiasH; // GRU with linear_before_reset: Rbh stays inside r * (...)
     if (bias && op.projected) {
       if (lbr)
@@ -579,7 +594,9 @@ LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op) {
         break;
       }
       case Cell::Lstm: {
-        Value g = h ? c.add(xt, c.op("dlc.matmul", et, {h, rT})) : xt;
+        Value g = !h      ? xt
+                  : quant ? c.add(xt, quantized(h, quant->r, quant->rScale, quant->rZero))
+                          : c.add(xt, c.op("dlc.matmul", et, {h, rT}));
         g = clipped(g);
         Value gi = c.slice(g, 1, 0, hid), go = c.slice(g, 1, hid, 2 * hid),
               gf = c.slice(g, 1, 2 * hid, 3 * hid), gc = c.slice(g, 1, 3 * hid, 4 * hid);
@@ -644,10 +661,10 @@ LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op) {
 
 /// onnxruntime's com.microsoft DynamicQuantizeLSTM: an LSTM whose W [D, I, 4H] and R
 /// [D, H, 4H] are int8/uint8 with per-direction or per-column scales and zero points
-/// (inputs 8..11). They are dequantized to X's type and transposed to the LSTM layout;
-/// the rest is the float LSTM. (onnxruntime also quantizes X and the state per step
-/// and multiplies in integers; computing those products in float differs from it by
-/// about one quantization step of the activations.)
+/// (inputs 8..11). As onnxruntime computes it: X (all steps at once) and each step's
+/// state are quantized to uint8 over their elements and multiplied with the 8-bit
+/// weights in int32 (the micro-kernels' VNNI path, reading a quarter of the float
+/// weights' bytes), the sums scaled back to float; the rest is the float LSTM.
 LogicalResult importDynamicQuantizeLSTM(NodeImporter &n, const RecurrentOp &lstm) {
   if (failed(n.requireInputs(3)))
     return failure();
@@ -667,14 +684,16 @@ LogicalResult importDynamicQuantizeLSTM(NodeImporter &n, const RecurrentOp &lstm
     Value w = c.mul(c.sub(c.cast(q, et), c.cast(expand(zero), et)), c.cast(expand(scale), et));
     return c.op("dlc.transpose", et, {w}, {n.named("perm", n.i64s({0, 2, 1}))});
   };
+  // Dequantized (dead once imported) only for importRecurrent's checks of the shapes.
   Value w = dequantize(n.input(1), n.input(8), n.input(9));
   Value r = dequantize(n.input(2), n.input(10), n.input(11));
   if (c.failed)
     return failure();
+  QuantizedWeights quant{n.input(1), n.input(8), n.input(9), n.input(2), n.input(10), n.input(11)};
   n.inputs.resize(8);
   n.inputs[1] = w;
   n.inputs[2] = r;
-  return importRecurrent(n, lstm);
+  return importRecurrent(n, lstm, &quant);
 }
 
 } // namespace
