@@ -274,6 +274,7 @@ Expected<CompileResult> compileFile(const std::string &path, const CompileOption
   importer::ImportOptions importOptions;
   importOptions.maxModelBytes = options.maxModelBytes;
   importOptions.unrollLimit = options.unrollLimit;
+  importOptions.branchesAtRunTime = options.target != TargetKind::Cuda && !options.emulateGpu;
   importOptions.inputShapes = options.inputShapes;
   importOptions.listInputs = options.listInputs;
   importOptions.absentOptionalInputs = options.absentOptionalInputs;
@@ -298,6 +299,7 @@ Expected<CompileResult> compileBytes(const std::string &bytes, const CompileOpti
   ErrorCollector errors(*ctx);
   importer::ImportOptions importOptions;
   importOptions.unrollLimit = options.unrollLimit;
+  importOptions.branchesAtRunTime = options.target != TargetKind::Cuda && !options.emulateGpu;
   OwningOpRef<ModuleOp> module =
       importer::importModelBytes(*ctx, bytes, "", "<memory>", importOptions);
   if (!module)

@@ -802,6 +802,7 @@ LogicalResult ModelImporter::importNodes(const onnx::GraphProto &g) {
     };
     ni.discardBody = [&](Operation *f) { discardBody(f); };
     ni.unrollLimit = options.unrollLimit;
+    ni.branchesAtRunTime = options.branchesAtRunTime;
     ni.unrolledNodes = &unrolledNodes;
     // Identity passes a sequence or optional on; other handlers that do not take them
     // would see a missing input: say what it is.

@@ -46,6 +46,13 @@ struct ImportOptions {
   /// runtime runs them, their body compiled once (0: never unroll).
   int64_t unrollLimit = kDefaultUnrollLimit;
   static constexpr int64_t kDefaultUnrollLimit = 4096;
+  /// An If on a runtime condition whose branches agree in shape is imported with both
+  /// branches computed and each output selected (they fuse with the graph, and on
+  /// CUDA stay in one graph of launches); with this set, one whose branches hold a
+  /// contraction (a Conv, a MatMul, a recurrence, a loop) runs only the branch taken
+  /// (dlc.if), as the CPU target does: a branch's convolutions cost far more than the
+  /// runtime's call into a nested artifact.
+  bool branchesAtRunTime = false;
   /// The most bytes the model file may have (external data is bounded by its tensors).
   uint64_t maxModelBytes = kDefaultMaxModelBytes;
 

@@ -303,6 +303,8 @@ public:
   std::function<void(mlir::Operation *)> discardBody;
   /// The most copies of a subgraph's nodes Loop and Scan unroll to (ImportOptions).
   int64_t unrollLimit = 0;
+  /// ImportOptions::branchesAtRunTime.
+  bool branchesAtRunTime = false;
   /// The body nodes the model's unrolled loops have copied so far (owned by the model
   /// importer; OpsControl.cpp bounds it).
   int64_t *unrolledNodes = nullptr;

@@ -6,8 +6,9 @@
 //   - If with a condition known at compile time (a constant, a value computed from
 //     static shapes, or an input the JIT specialized) imports the taken branch only.
 //     With a runtime condition both branches are imported and each output is selected
-//     with dlc.where when the branches' outputs agree in shape; otherwise dlc.if runs
-//     the branch the condition picks (each branch a function, compiled into a nested
+//     with dlc.where when the branches' outputs agree in shape (and, on the CPU, hold
+//     no contraction: ImportOptions::branchesAtRunTime); otherwise dlc.if runs the
+//     branch the condition picks (each branch a function, compiled into a nested
 //     artifact), and the extents the branches disagree on become data dims.
 //   - Loop with a known trip count whose unrolled body stays within the unroll limit
 //     (ImportOptions::unrollLimit) is unrolled. A condition that stays known is followed
@@ -29,6 +30,7 @@
 
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/StringSet.h"
 
 using namespace mlir;
 
@@ -371,6 +373,43 @@ LogicalResult importRuntimeIf(NodeImporter &n, const onnx::GraphProto &thenG,
   return success();
 }
 
+/// Whether the graph (or a subgraph of it) has a node that multiplies matrices or
+/// loops: work that computing a branch only to discard it would waste.
+bool hasContraction(const onnx::GraphProto &g) {
+  static const llvm::StringSet<> heavy{"Conv",
+                                       "ConvTranspose",
+                                       "ConvInteger",
+                                       "QLinearConv",
+                                       "MatMul",
+                                       "Gemm",
+                                       "MatMulInteger",
+                                       "QLinearMatMul",
+                                       "LSTM",
+                                       "GRU",
+                                       "RNN",
+                                       "Loop",
+                                       "Scan",
+                                       "Attention",
+                                       "DeformConv",
+                                       "Einsum",
+                                       "DynamicQuantizeLSTM",
+                                       "MultiHeadAttention",
+                                       "FusedConv",
+                                       "FusedMatMul"};
+  for (const onnx::NodeProto &node : g.node()) {
+    if (heavy.contains(node.op_type()))
+      return true;
+    for (const onnx::AttributeProto &a : node.attribute()) {
+      if (a.has_g() && hasContraction(a.g()))
+        return true;
+      for (const onnx::GraphProto &sub : a.graphs())
+        if (hasContraction(sub))
+          return true;
+    }
+  }
+  return false;
+}
+
 LogicalResult importIf(NodeImporter &n) {
   const onnx::GraphProto *thenG = graphAttr(n, "then_branch");
   const onnx::GraphProto *elseG = graphAttr(n, "else_branch");
@@ -400,8 +439,10 @@ LogicalResult importIf(NodeImporter &n) {
   if (n.elementType(cond) != n.b.getI1Type())
     cond = c.cast(cond, n.b.getI1Type());
   // Both branches computed and each output selected, where the shapes agree (the
-  // branches fuse with the rest); else the runtime runs the branch the condition picks
-  // (the inlined copies are then dead code).
+  // branches fuse with the rest) and computing both costs little; else the runtime
+  // runs the branch the condition picks (the inlined copies are then dead code).
+  if (n.branchesAtRunTime && (hasContraction(*thenG) || hasContraction(*elseG)))
+    return importRuntimeIf(n, *thenG, *elseG, cond);
   for (auto [a, b] : llvm::zip(*thenOuts, *elseOuts))
     if (n.elementType(a) != n.elementType(b) || n.shapeOf(a) != n.shapeOf(b))
       return importRuntimeIf(n, *thenG, *elseG, cond);

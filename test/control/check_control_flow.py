@@ -6,7 +6,8 @@ time (a trip count that comes from data, a condition that depends on data togeth
 with scan outputs, a loop-carried value that grows every iteration, a body that reads
 values of the enclosing graph, a loop nested in a loop's body, zero iterations, Scan
 over a symbolic length, with reversed inputs and outputs on other axes), or an If on a
-runtime condition whose branches give different shapes, or a Slice whose bounds come
+runtime condition whose branches give different shapes or (on the CPU) hold a MatMul
+each, or a Slice whose bounds come
 from data (alone, and inside a loop's body). Each model is compiled ahead
 of time (`dlc compile`, whose artifact holds each body or branch as a nested artifact
 compiled once) and run by `dlc-run` on several sets of inputs, which must match
@@ -201,6 +202,26 @@ def if_shapes_differ():
     return m, feeds
 
 
+def if_heavy_branches():
+    """If on an input whose branches agree in shape but each multiply by a weight: on
+    the CPU only the branch taken runs (on CUDA both run and the outputs are selected)."""
+    rng = np.random.default_rng(6)
+    w1 = rng.standard_normal((8, 16)).astype(np.float32)
+    w2 = rng.standard_normal((8, 16)).astype(np.float32)
+    then_g = helper.make_graph([helper.make_node("MatMul", ["x", "w1"], ["a"])],
+                               "then", [], [vi("a", F, None)])
+    else_g = helper.make_graph([helper.make_node("MatMul", ["x", "w2"], ["a2"]),
+                                helper.make_node("Relu", ["a2"], ["b2"])],
+                               "else", [], [vi("b2", F, None)])
+    nodes = [helper.make_node("If", ["c"], ["y"], then_branch=then_g, else_branch=else_g),
+             helper.make_node("Sigmoid", ["y"], ["z"])]
+    m = make(nodes, [vi("c", B, []), vi("x", F, ["N", 8])], [vi("z", F, None)],
+             inits=[("w1", w1), ("w2", w2)])
+    feeds = [{"c": np.array(flag), "x": rng.standard_normal((n, 8)).astype(np.float32)}
+             for flag, n in ((True, 3), (False, 5), (False, 1))]
+    return m, feeds
+
+
 def recurrent(op, gates, direction, layout, seq_lens, states):
     """An RNN/GRU/LSTM over a symbolic sequence length: a Scan of one step of the op."""
     def case():
@@ -277,7 +298,9 @@ def loop_slice_by_iteration():
 
 
 # The host launch each case's artifact must hold (default: a runtime Loop).
-HOST = {"if_shapes_differ": "host If", "data_slice": "host Slice"}
+HOST = {"if_shapes_differ": "host If", "if_heavy_branches": "host If", "data_slice": "host Slice"}
+# Cases whose host launch is for the CPU target only (CUDA and its emulation select).
+CPU_ONLY_HOST = {"if_heavy_branches"}
 
 
 CASES = {
@@ -288,6 +311,7 @@ CASES = {
     "scan_symbolic_length": scan_symbolic_length,
     "scan_axes": scan_axes,
     "if_shapes_differ": if_shapes_differ,
+    "if_heavy_branches": if_heavy_branches,
     "lstm_bidirectional_symbolic_length": recurrent("LSTM", 4, "bidirectional", 0, True, True),
     "gru_reverse_symbolic_length": recurrent("GRU", 3, "reverse", 0, False, True),
     "rnn_forward_lengths": recurrent("RNN", 1, "forward", 0, True, False),
@@ -313,6 +337,8 @@ def check(name, work, dlc, dlc_run, env, target):
     shown = subprocess.run([dlc, "inspect", artifact], capture_output=True, text=True, env=env)
     host = HOST.get(name, "host Loop")
     problems = [] if host in shown.stdout else [f"the artifact has no {host} launch"]
+    if name in CPU_ONLY_HOST and (target != "cpu" or env.get("DLC_EMULATE_GPU") == "1"):
+        problems = [] if host not in shown.stdout else [f"the artifact has a {host} launch"]
     for k, feed in enumerate(feeds):
         files = []
         for i, (key, v) in enumerate(feed.items()):
