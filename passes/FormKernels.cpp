@@ -128,9 +128,24 @@ bool onlyKind(const Group &g, Kind kind) {
   return llvm::all_of(g.ops, [&](Operation *op) { return kindOf(op) == kind; });
 }
 
+/// The longest row (in elements) a reduction joins its contraction's kernel over: the
+/// kernel keeps all of a workgroup's contraction rows in one temporary, which rows of a
+/// classifier's thousands of classes (ppocr's 18710) push out of the caches.
+constexpr int64_t kMaxFusedReductionRow = 4096;
+
+/// Whether the reduction `op` reduces static rows of more than kMaxFusedReductionRow
+/// elements (a symbolic row, an attention's sequence, keeps its fusion).
+bool longRows(Operation *op) {
+  auto t = dyn_cast<RankedTensorType>(op->getOperand(0).getType());
+  if (!t || t.getRank() == 0)
+    return false;
+  int64_t row = t.getShape().back();
+  return !ShapedType::isDynamic(row) && row > kMaxFusedReductionRow;
+}
+
 /// Whether `consumer` (of kind `kind`) may join `g`, a group producing one of its
 /// operands.
-bool canJoin(const Group &g, Kind kind) {
+bool canJoin(const Group &g, Operation *consumer, Kind kind) {
   if (g.ops.size() >= kMaxKernelOps)
     return false;
   switch (kind) {
@@ -146,7 +161,8 @@ bool canJoin(const Group &g, Kind kind) {
   case Kind::Reduction:
     // A row reduction with its producers: elementwise work, or a contraction whose
     // output rows it reduces (scores then Softmax), each row computed once.
-    return !g.reduction && (g.kind == Kind::Elementwise || g.kind == Kind::Contraction);
+    return !g.reduction &&
+           (g.kind == Kind::Elementwise || (g.kind == Kind::Contraction && !longRows(consumer)));
   default:
     return false;
   }
@@ -200,7 +216,7 @@ struct DlcFormKernelsPass : impl::DlcFormKernelsBase<DlcFormKernelsPass> {
             absorbed.push_back(g);
             continue;
           }
-          if (!target && canJoin(groups[g], kind))
+          if (!target && canJoin(groups[g], op, kind))
             target = g;
         }
       }

@@ -49,8 +49,10 @@ def DlcFormKernels : Pass<"dlc-form-kernels", "mlir::func::FuncOp"> {
     elementwise chains and trees become one kernel; a contraction (MatMul, Gemm,
     Conv) or window op (MaxPool, AveragePool) takes its elementwise epilogue; a
     reduction over trailing dims (Softmax, LogSoftmax, LayerNorm, ReduceX, global
-    pooling) takes its elementwise producers and, when its result drops the reduced
-    dims, its elementwise consumers; transposes, slices and expands join
+    pooling) takes its elementwise producers (or a contraction whose output rows it
+    reduces, unless they are static and longer than 4096: a classifier's thousands of
+    classes, whose scores for a workgroup's rows would leave the caches) and, when its
+    result drops the reduced dims, its elementwise consumers; transposes, slices and expands join
     data-parallel kernels. An op joins a group only through the group's last op, and
     only when that op's result has no other use, so every kernel has one output and
     no cycle can form; kernels hold at most 24 ops. Constants stay outside (they
@@ -146,7 +148,10 @@ def DlcTileWorkgroups : Pass<"dlc-tile-workgroups", "mlir::ModuleOp"> {
     more with `scf.for`, one index of the first loop at a time, so the fused temporaries
     hold one row rather than the whole slice; without a contraction among them, and
     when a row's parallel loops still cover more than 128 KiB of f32 output (a
-    MaxPool's image), one index of the second loop (if parallel) at a time as well.
+    MaxPool's image), one index of the second loop (if parallel) at a time as well; a
+    second loop the workgroups split (its slice then symbolic) goes one index at a
+    time when the static parallel loops after it cover 16 KiB or more (a Softmax's
+    long rows at a symbolic batch).
     A kernel whose output is a chain of `tensor.insert_slice`s (a Concat) of copied
     kernel arguments into an empty tensor or the output itself has no linalg root:
     when every insert spans some dim of the output whole (static, 2 or more; the

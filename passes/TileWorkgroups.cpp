@@ -319,6 +319,9 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
 
   /// A row of the first loop past this many bytes of output (f32) is tiled further.
   static constexpr int64_t kMaxRowBytes = 128 * 1024;
+  /// A symbolic second loop is tiled one index at a time when the static loops after
+  /// it cover this many bytes of output (f32).
+  static constexpr int64_t kMinInnerRowBytes = 16 * 1024;
 
   /// With producers fused in, a workgroup's slice computes their values into
   /// temporaries of the slice's size, which for big slices spill from the caches (and
@@ -370,7 +373,16 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
         if (l > 0 && rowBytes <= kMaxRowBytes &&
             linalgOp.getIteratorTypesArray()[l] == utils::IteratorType::parallel)
           rowBytes = ShapedType::isDynamic(e) || e > kMaxRowBytes ? kMaxRowBytes + 1 : rowBytes * e;
-      if (!ShapedType::isDynamic(ranges[1]) && ranges[1] > 1 && rowBytes > kMaxRowBytes)
+      // A second loop the workgroups split (a Softmax's rows at a symbolic batch) has a
+      // symbolic slice: one index of it at a time where what is left of a row, the
+      // static loops after it, is long enough that the loop costs nothing.
+      int64_t innerBytes = 4;
+      for (auto [l, e] : llvm::enumerate(ranges))
+        if (l > 1 && innerBytes < kMinInnerRowBytes &&
+            linalgOp.getIteratorTypesArray()[l] == utils::IteratorType::parallel)
+          innerBytes = ShapedType::isDynamic(e) ? 0 : innerBytes * e;
+      if (ShapedType::isDynamic(ranges[1]) ? innerBytes >= kMinInnerRowBytes
+                                           : ranges[1] > 1 && rowBytes > kMaxRowBytes)
         sizes[1] = rewriter.getIndexAttr(1);
     }
     scf::SCFTileAndFuseOptions options;

@@ -85,3 +85,19 @@ func.func @leading_reduction(%x: tensor<8x16xf32>) -> tensor<16xf32> {
   %e = dlc.exp %r : (tensor<16xf32>) -> tensor<16xf32>
   return %e : tensor<16xf32>
 }
+
+// -----
+
+// A Softmax over rows of more than 4096 classes (a classifier's) does not join its
+// MatMul: the kernel would hold all of a workgroup's rows of scores at once.
+// CHECK-LABEL: func @classifier_softmax
+// CHECK: dlc.kernel "k0_matmul_add"
+// CHECK: dlc.kernel "k1_softmax"
+func.func @classifier_softmax(%x: tensor<?x20x120xf32>) -> tensor<?x20x8000xf32> {
+  %w = dlc.constant {value = dense<0.5> : tensor<120x8000xf32>} : () -> tensor<120x8000xf32>
+  %b = dlc.constant {value = dense<0.5> : tensor<8000xf32>} : () -> tensor<8000xf32>
+  %m = dlc.matmul %x, %w : (tensor<?x20x120xf32>, tensor<120x8000xf32>) -> tensor<?x20x8000xf32>
+  %a = dlc.add %m, %b : (tensor<?x20x8000xf32>, tensor<8000xf32>) -> tensor<?x20x8000xf32>
+  %p = dlc.softmax %a {axis = -1 : i64} : (tensor<?x20x8000xf32>) -> tensor<?x20x8000xf32>
+  return %p : tensor<?x20x8000xf32>
+}

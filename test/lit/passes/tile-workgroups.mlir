@@ -312,3 +312,45 @@ func.func @many_rows_big_weight(%a: memref<64x512xf32>, %b: memref<512x2048xf32>
   bufferization.materialize_in_destination %m in restrict writable %c : (tensor<64x2048xf32>, memref<64x2048xf32>) -> ()
   return
 }
+
+// A Softmax at a symbolic batch splits its rows over the workgroups (the second loop,
+// a symbolic slice then); rows of 18710 floats go one at a time, so the exponentials'
+// temporary is one row, not the workgroup's 10.
+// CHECK-LABEL: func.func @softmax_long_rows
+// CHECK: scf.forall
+// CHECK:   scf.for
+// CHECK:     scf.for
+// CHECK:       linalg.generic
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#row3 = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @softmax_long_rows(%arg0: memref<?x20x18710xf32>, %arg1: memref<?x20x18710xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %one = arith.constant 1.000000e+00 : f32
+  %zero = arith.constant 0.000000e+00 : f32
+  %c0 = arith.constant 0 : index
+  %ninf = arith.constant 0xFF800000 : f32
+  %0 = bufferization.to_tensor %arg0 restrict : memref<?x20x18710xf32> to tensor<?x20x18710xf32>
+  %dim = memref.dim %arg0, %c0 : memref<?x20x18710xf32>
+  %1 = tensor.empty(%dim) : tensor<?x20xf32>
+  %3 = linalg.fill ins(%ninf : f32) outs(%1 : tensor<?x20xf32>) -> tensor<?x20xf32>
+  %4 = linalg.generic {indexing_maps = [#id3, #row3], iterator_types = ["parallel", "parallel", "reduction"]} ins(%0 : tensor<?x20x18710xf32>) outs(%3 : tensor<?x20xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %11 = arith.maximumf %out, %in : f32
+    linalg.yield %11 : f32
+  } -> tensor<?x20xf32>
+  %5 = tensor.empty(%dim) : tensor<?x20x18710xf32>
+  %7 = linalg.generic {indexing_maps = [#id3, #row3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%0, %4 : tensor<?x20x18710xf32>, tensor<?x20xf32>) outs(%5 : tensor<?x20x18710xf32>) {
+  ^bb0(%in: f32, %m: f32, %out: f32):
+    %11 = arith.subf %in, %m : f32
+    %12 = math.exp %11 : f32
+    linalg.yield %12 : f32
+  } -> tensor<?x20x18710xf32>
+  %r = bufferization.to_tensor %arg1 restrict writable : memref<?x20x18710xf32> to tensor<?x20x18710xf32>
+  %10 = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%7 : tensor<?x20x18710xf32>) outs(%r : tensor<?x20x18710xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %12 = arith.mulf %in, %one : f32
+    linalg.yield %12 : f32
+  } -> tensor<?x20x18710xf32>
+  bufferization.materialize_in_destination %10 in restrict writable %arg1 : (tensor<?x20x18710xf32>, memref<?x20x18710xf32>) -> ()
+  return
+}
