@@ -3,7 +3,8 @@
 // Measures the machine's FMA peak (independent vector FMA chains, 1 thread and all
 // threads) and dlc_uk_contract_f32 on a 1024^3 MatMul, the convolutions of a ResNet,
 // a small ResNet and a UNet, and depthwise convolutions (PP-OCR's, MobileNet's,
-// EfficientNet's), as GFLOP/s and % of that peak, best of N runs.
+// EfficientNet's), as GFLOP/s and % of that peak, best of N runs; the ResNet Convs
+// also with NHWC and NCHW16c activations (their rows end in "nhwc" / "nchw16c").
 //
 //   build/bin/dlc-ukernel-bench [--threads T] [--repeat N] [--filter SUBSTRING]
 //
@@ -138,6 +139,47 @@ Case conv(int64_t c, int64_t f, int64_t hw, int64_t kk, int64_t stride) {
   return conv(c, f, hw, hw, kk, stride);
 }
 
+/// The layouts of item 2 of the CPU-speed issue, for the same Conv as conv(): the
+/// activations (padded input and output) channels-last (NHWC) or in blocks of 16
+/// channels (NCHW16c, input [C/16][H][W][16], output [F/16][OH][OW][16]); the weights
+/// stay OIHW (packed once either way). The micro-kernel takes any strides, so this
+/// measures what each layout costs or saves it: the packing's gathers and the stores.
+enum class Layout { Nhwc, Nchw16c };
+
+Case convIn(Layout layout, int64_t c, int64_t f, int64_t hw, int64_t kk, int64_t stride) {
+  int64_t pad = kk / 2, h = hw + 2 * pad, w = hw + 2 * pad;
+  int64_t oh = (h - kk) / stride + 1, ow = (w - kk) / stride + 1;
+  std::string name = "conv " + std::to_string(kk) + "x" + std::to_string(kk) + "/" +
+                     std::to_string(stride) + " C" + std::to_string(c) + "->F" + std::to_string(f) +
+                     " " + std::to_string(hw) + "^2";
+  if (layout == Layout::Nhwc)
+    return {name + " nhwc",
+            {{f, 0, c * kk * kk, 0, 1},
+             {oh, 0, 0, stride * w * c, ow * f},
+             {ow, 0, 0, stride * c, f},
+             {c, 1, kk * kk, 1, 0},
+             {kk, 1, kk, w * c, 0},
+             {kk, 1, 1, c, 0}},
+            f * c * kk * kk,
+            h * w * c,
+            oh * ow * f,
+            true};
+  constexpr int64_t B = 16;
+  return {name + " nchw16c",
+          {{f / B, 0, B * c * kk * kk, 0, oh * ow * B},
+           {B, 0, c * kk * kk, 0, 1},
+           {oh, 0, 0, stride * w * B, ow * B},
+           {ow, 0, 0, stride * B, B},
+           {c / B, 1, B * kk * kk, h * w * B, 0},
+           {B, 1, kk * kk, 1, 0},
+           {kk, 1, kk, w * B, 0},
+           {kk, 1, 1, B, 0}},
+          f * c * kk * kk,
+          h * w * c,
+          oh * ow * f,
+          true};
+}
+
 /// `n` images of a depthwise NCHW Conv (one channel a group) on a padded input, loops
 /// as dlc's grouped Conv has them: image, group, output channel of the group (1), rows,
 /// columns, input channel of the group (1), window.
@@ -201,6 +243,19 @@ int main(int argc, char **argv) {
       // The corpus's MobileNetV3 (64x64 input) at batch 8: 8x8, 4x4 and 2x2 maps.
       dwconv(8, 72, 8, 8, 3, 1), dwconv(8, 40, 16, 16, 3, 2), dwconv(8, 120, 4, 4, 5, 1),
       dwconv(8, 72, 12, 12, 3, 1)};
+  // ResNet-50's and the small ResNet's Convs (channels divisible by 16) in the other
+  // layouts, beside their NCHW rows above.
+  for (Layout l : {Layout::Nhwc, Layout::Nchw16c})
+    for (auto [c, f, hw, kk, st] : std::vector<std::array<int64_t, 5>>{{64, 64, 56, 3, 1},
+                                                                       {256, 64, 56, 1, 1},
+                                                                       {64, 128, 56, 3, 2},
+                                                                       {128, 128, 28, 3, 1},
+                                                                       {256, 256, 14, 3, 1},
+                                                                       {512, 512, 7, 3, 1},
+                                                                       {16, 16, 16, 3, 1},
+                                                                       {32, 32, 8, 3, 1},
+                                                                       {64, 64, 4, 3, 1}})
+      cases.push_back(convIn(l, c, f, hw, kk, st));
   std::printf("%-34s %10s %10s %8s %10s %10s %8s\n", "case", "ms 1thr", "GFLOP/s", "%peak",
               "ms Tthr", "GFLOP/s", "%peak");
   std::mt19937 rng(1);
