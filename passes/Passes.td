@@ -137,11 +137,11 @@ def DlcTileWorkgroups : Pass<"dlc-tile-workgroups", "mlir::ModuleOp"> {
     output dim and is symbolic or 4 or more: each workgroup computes its rows' bias,
     Conv and epilogue where it writes them.
     Other contractions keep the first: their micro-kernel splits one workgroup's work
-    over the cores itself. A contraction of few rows (a static first loop of at most
-    32, the root's too) with an operand of 1 MiB or more that does not depend on them
-    (a classifier's weight at a small batch) is not tiled: one workgroup, whose
-    micro-kernel splits the weight's columns over the cores, instead of every
-    workgroup streaming the whole weight. The kernel gets `dlc.grid = #dlc.grid<[#dlc.grid_dim<binding
+    over the cores itself. A contraction of few rows (at most 32: the product of the
+    parallel loops an operand of 1 MiB or more does not read, a symbolic first loop
+    counting as one) against that operand (a classifier's weight at a small batch) is
+    not tiled: one workgroup, whose micro-kernel splits the weight's columns over the
+    cores, instead of every workgroup streaming the whole weight. The kernel gets `dlc.grid = #dlc.grid<[#dlc.grid_dim<binding
     = B, dims = [D], tile = 1>]>`: one workgroup per index of the output dim that loop
     walks (dim D of buffer argument B), from which the runtime computes the useful
     workgroup count. When producers were fused, each workgroup's slice is tiled once

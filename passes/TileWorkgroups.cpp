@@ -287,33 +287,47 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     return conv2d && root.getNumLoops() >= 4 && parallelOutput(2) && atLeast(2, 4) ? 2 : 0;
   }
 
-  /// A contraction over at most this many rows (its first loop)...
+  /// A contraction over at most this many rows...
   static constexpr int64_t kFewRows = 32;
-  /// ...whose other operand has at least this many bytes stays one workgroup.
+  /// ...against an operand of at least this many bytes stays one workgroup.
   static constexpr int64_t kBigOperand = 1 << 20;
 
-  /// Whether the kernel's contraction has few rows (a static first loop of at most
-  /// kFewRows, the root's too) and an operand that does not depend on them of
-  /// kBigOperand bytes or more: a classifier's or a recurrence's weight at a small
-  /// batch. Split by rows, every workgroup would stream the whole weight through its
-  /// core's caches (twice the memory traffic on two cores); as one workgroup, the
-  /// micro-kernel splits the weight's columns over the cores instead.
+  /// Whether the kernel's contraction multiplies few rows by a big operand that does
+  /// not depend on them: an operand of kBigOperand bytes or more that does not read
+  /// the first loop, and at most kFewRows rows, the product of the parallel loops it
+  /// does not read (a symbolic first loop, a batch, counting as one): a classifier's
+  /// or a recurrence's weight at a small batch. Split by rows, every workgroup would
+  /// stream the whole weight through its core's caches (twice the memory traffic on
+  /// two cores, for a handful of rows each); as one workgroup, the micro-kernel takes
+  /// all the rows at once and splits the weight's columns over the cores instead.
   static bool streamsWeight(func::FuncOp func, linalg::LinalgOp root) {
-    auto few = [](linalg::LinalgOp op) {
-      SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-      return !ranges.empty() && !ShapedType::isDynamic(ranges[0]) && ranges[0] <= kFewRows &&
-             op.getIteratorTypesArray()[0] == utils::IteratorType::parallel;
-    };
     linalg::LinalgOp contraction = findContraction(func);
-    if (!contraction || !few(root) || !few(contraction))
+    if (!contraction || root.getNumLoops() == 0 || contraction.getNumLoops() == 0 ||
+        contraction.getIteratorTypesArray()[0] != utils::IteratorType::parallel)
       return false;
+    SmallVector<int64_t> ranges = contraction.getStaticLoopRanges();
+    SmallVector<utils::IteratorType> iterators = contraction.getIteratorTypesArray();
     return llvm::any_of(contraction.getDpsInputOperands(), [&](OpOperand *in) {
       auto type = dyn_cast<RankedTensorType>(in->get().getType());
+      AffineMap map = contraction.getMatchingIndexingMap(in);
       if (!type || !type.hasStaticShape() || !type.getElementType().isIntOrFloat() ||
-          contraction.getMatchingIndexingMap(in).isFunctionOfDim(0))
+          map.isFunctionOfDim(0) ||
+          type.getNumElements() * type.getElementTypeBitWidth() / 8 < kBigOperand)
         return false;
-      int64_t bits = type.getNumElements() * type.getElementTypeBitWidth();
-      return bits / 8 >= kBigOperand;
+      int64_t rows = 1;
+      for (auto [l, e] : llvm::enumerate(ranges)) {
+        if (iterators[l] != utils::IteratorType::parallel || map.isFunctionOfDim(l))
+          continue;
+        if (ShapedType::isDynamic(e)) {
+          if (l != 0)
+            return false;
+          continue;
+        }
+        rows *= e;
+        if (rows > kFewRows)
+          return false;
+      }
+      return true;
     });
   }
 

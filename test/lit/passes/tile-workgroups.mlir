@@ -354,3 +354,51 @@ func.func @softmax_long_rows(%arg0: memref<?x20x18710xf32>, %arg1: memref<?x20x1
   bufferization.materialize_in_destination %10 in restrict writable %arg1 : (tensor<?x20x18710xf32>, memref<?x20x18710xf32>) -> ()
   return
 }
+
+// A symbolic batch of 20-row items against a 4 MiB weight (a text recognizer's
+// classifier): the batch counts as one, so 20 rows, one workgroup.
+// CHECK-LABEL: func.func @batch_of_few_rows_big_weight
+// CHECK-SAME: dlc.grid = #dlc.grid<[]>
+// CHECK-NOT: scf.forall
+#bmA = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+#bmB = affine_map<(d0, d1, d2, d3) -> (d3, d2)>
+#bmC = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+func.func @batch_of_few_rows_big_weight(%a: memref<?x20x128xf32>, %b: memref<128x8192xf32>, %c: memref<?x20x8192xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %cst = arith.constant 0.0 : f32
+  %ta = bufferization.to_tensor %a restrict : memref<?x20x128xf32> to tensor<?x20x128xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<128x8192xf32> to tensor<128x8192xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<?x20x8192xf32> to tensor<?x20x8192xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%tc : tensor<?x20x8192xf32>) -> tensor<?x20x8192xf32>
+  %m = linalg.generic {indexing_maps = [#bmA, #bmB, #bmC], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%ta, %tb : tensor<?x20x128xf32>, tensor<128x8192xf32>) outs(%f : tensor<?x20x8192xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<?x20x8192xf32>
+  bufferization.materialize_in_destination %m in restrict writable %c : (tensor<?x20x8192xf32>, memref<?x20x8192xf32>) -> ()
+  return
+}
+
+// Symbolic batch and sequence (a transformer's projection): the rows are unknown,
+// tiled as usual.
+// CHECK-LABEL: func.func @symbolic_rows_big_weight
+// CHECK: scf.forall
+func.func @symbolic_rows_big_weight(%a: memref<?x?x128xf32>, %b: memref<128x8192xf32>, %c: memref<?x?x8192xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %cst = arith.constant 0.0 : f32
+  %ta = bufferization.to_tensor %a restrict : memref<?x?x128xf32> to tensor<?x?x128xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<128x8192xf32> to tensor<128x8192xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<?x?x8192xf32> to tensor<?x?x8192xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%tc : tensor<?x?x8192xf32>) -> tensor<?x?x8192xf32>
+  %m = linalg.generic {indexing_maps = [#bmA, #bmB, #bmC], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%ta, %tb : tensor<?x?x128xf32>, tensor<128x8192xf32>) outs(%f : tensor<?x?x8192xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<?x?x8192xf32>
+  bufferization.materialize_in_destination %m in restrict writable %c : (tensor<?x?x8192xf32>, memref<?x?x8192xf32>) -> ()
+  return
+}
