@@ -90,17 +90,30 @@ std::optional<RawConstant> rawOf(Attribute a) {
 constexpr int64_t kRawFoldElementLimit = 1 << 24;
 
 /// Gathers elements of `r` by linear index into the static type `t`, as raw bytes.
+/// `sourceIndex` must be affine in the index of each of t's dims (a slice, a
+/// transpose): each innermost row is then read with one stride (a copy where it is 1),
+/// from the source indices of its first two elements.
 template <typename Fn>
 DenseElementsAttr rebuildRaw(const RawConstant &r, RankedTensorType t, Fn sourceIndex) {
   int64_t n = t.hasStaticShape() ? t.getNumElements() : -1;
   if (n < 0 || n > kRawFoldElementLimit || n > r.type.getNumElements())
     return {};
   std::vector<char> out(static_cast<size_t>(n) * r.width);
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t s = sourceIndex(i);
-    if (s < 0 || s >= r.type.getNumElements())
+  int64_t row = t.getRank() ? t.getShape().back() : 1, total = r.type.getNumElements();
+  size_t w = r.width;
+  for (int64_t i = 0; row > 0 && i < n; i += row) {
+    int64_t s = sourceIndex(i), stride = row > 1 ? sourceIndex(i + 1) - s : 0;
+    int64_t last = s + (row - 1) * stride;
+    if (s < 0 || s >= total || last < 0 || last >= total)
       return {};
-    std::memcpy(out.data() + i * r.width, r.data.data() + s * r.width, r.width);
+    char *dst = out.data() + i * w;
+    const char *src = r.data.data() + s * w;
+    if (stride == 1) {
+      std::memcpy(dst, src, row * w);
+      continue;
+    }
+    for (int64_t j = 0; j < row; ++j)
+      std::memcpy(dst + j * w, src + j * stride * w, w);
   }
   return DenseElementsAttr::getFromRawBuffer(t, out);
 }
@@ -197,8 +210,15 @@ public:
     if (!raw || raw->type.getElementType().isUnsignedInteger(64))
       return std::nullopt;
     r.raw = raw;
-    r.isFloat = isa<FloatType>(raw->type.getElementType());
+    Type et = raw->type.getElementType();
+    r.isFloat = isa<FloatType>(et);
     r.shape = raw->type.getShape();
+    // The element's decoding, decided once (a weight has millions of elements).
+    r.kind = et.isF32()                                  ? Kind::F32
+             : et.isF64()                                ? Kind::F64
+             : r.isFloat                                 ? Kind::OtherFloat
+             : et.isUnsignedInteger() || raw->width == 8 ? Kind::UnsignedInt
+                                                         : Kind::SignedInt;
     return r;
   }
 
@@ -206,25 +226,41 @@ public:
     if (!raw)
       return decoded[splat ? 0 : k];
     const char *p = raw->data.data() + k * raw->width;
-    Type et = raw->type.getElementType();
-    uint64_t bits = 0;
-    std::memcpy(&bits, p, raw->width); // little-endian hosts only, as the artifact
-    if (isFloat) {
-      if (et.isF32()) {
-        float v;
-        std::memcpy(&v, p, 4);
-        return Num{v, 0};
-      }
-      if (et.isF64()) {
-        double v;
-        std::memcpy(&v, p, 8);
-        return Num{v, 0};
-      }
-      APFloat v(cast<FloatType>(et).getFloatSemantics(), APInt(raw->width * 8, bits));
+    switch (kind) {
+    case Kind::F32: {
+      float v;
+      std::memcpy(&v, p, 4);
+      return Num{v, 0};
+    }
+    case Kind::F64: {
+      double v;
+      std::memcpy(&v, p, 8);
+      return Num{v, 0};
+    }
+    default:
+      break;
+    }
+    uint64_t bits = 0; // little-endian hosts only, as the artifact
+    switch (raw->width) {
+    case 1:
+      bits = static_cast<uint8_t>(*p);
+      break;
+    case 2:
+      std::memcpy(&bits, p, 2);
+      break;
+    case 4:
+      std::memcpy(&bits, p, 4);
+      break;
+    default:
+      std::memcpy(&bits, p, raw->width);
+    }
+    if (kind == Kind::OtherFloat) {
+      APFloat v(cast<FloatType>(raw->type.getElementType()).getFloatSemantics(),
+                APInt(raw->width * 8, bits));
       return Num{v.convertToDouble(), 0};
     }
     unsigned w = raw->width * 8;
-    if (w < 64 && !et.isUnsignedInteger() && (bits >> (w - 1)) & 1)
+    if (kind == Kind::SignedInt && (bits >> (w - 1)) & 1)
       bits |= ~uint64_t(0) << w; // sign-extend
     return Num{0, static_cast<int64_t>(bits)};
   }
@@ -240,39 +276,46 @@ public:
   }
 
 private:
+  /// How `at` decodes a raw element (UnsignedInt: also 64-bit, where nothing extends).
+  enum class Kind { F32, F64, OtherFloat, SignedInt, UnsignedInt };
   std::optional<RawConstant> raw;
+  Kind kind = Kind::F32;
   SmallVector<Num> decoded;
   bool splat = false;
 };
 
-/// Appends `n` as an element of type `t` in little-endian bytes; false for a type the
-/// raw path does not write (i1, whose dense storage packs bits).
-bool appendRaw(std::vector<char> &out, Type t, Num n, bool isFloat) {
-  unsigned w = t.getIntOrFloatBitWidth();
-  if (w % 8 != 0)
-    return false;
-  size_t at = out.size();
-  out.resize(at + w / 8);
-  char *p = out.data() + at;
-  if (isFloat) {
-    if (t.isF32()) {
+/// Writes elements of type `t` as little-endian bytes, its encoding decided once.
+class RawWriter {
+public:
+  explicit RawWriter(Type t)
+      : type(t), bytes(t.getIntOrFloatBitWidth() / 8), isF32(t.isF32()), isF64(t.isF64()),
+        isFloat(isa<FloatType>(t)) {}
+  /// Bytes an element takes; 0 for a type the raw path does not write (i1, whose
+  /// dense storage packs bits).
+  unsigned width() const { return type.getIntOrFloatBitWidth() % 8 ? 0 : bytes; }
+  void write(char *p, Num n) const {
+    if (isF32) {
       float v = static_cast<float>(n.f);
       std::memcpy(p, &v, 4);
-    } else if (t.isF64()) {
+    } else if (isF64) {
       std::memcpy(p, &n.f, 8);
-    } else {
+    } else if (isFloat) {
       APFloat v(n.f);
       bool lost;
-      v.convert(cast<FloatType>(t).getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+      v.convert(cast<FloatType>(type).getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
       uint64_t bits = v.bitcastToAPInt().getZExtValue();
-      std::memcpy(p, &bits, w / 8);
+      std::memcpy(p, &bits, bytes);
+    } else {
+      uint64_t bits = static_cast<uint64_t>(n.i); // truncated to the width, as the kernels
+      std::memcpy(p, &bits, bytes);
     }
-    return true;
   }
-  uint64_t bits = static_cast<uint64_t>(n.i); // truncated to the width, as the kernels
-  std::memcpy(p, &bits, w / 8);
-  return true;
-}
+
+private:
+  Type type;
+  unsigned bytes;
+  bool isF32, isF64, isFloat;
+};
 
 /// Weights through elementwise arithmetic: a dequantized int8 weight
 /// ((w - zero_point) * scale), an f16 weight cast to f32. Evaluated from raw bytes up to
@@ -321,9 +364,11 @@ Attribute foldElementwiseRaw(RankedTensorType rt, ArrayRef<Attribute> operands, 
     }
     opStrides.push_back(std::move(s));
   }
-  bool resultFloat = isa<FloatType>(rt.getElementType());
-  std::vector<char> out;
-  out.reserve(static_cast<size_t>(n) * (rt.getElementTypeBitWidth() / 8));
+  RawWriter writer(rt.getElementType());
+  size_t width = writer.width();
+  if (!width)
+    return {};
+  std::vector<char> out(static_cast<size_t>(n) * width);
   SmallVector<int64_t> idx(rank, 0), lin(readers.size(), 0);
   SmallVector<Num> args(readers.size());
   SmallVector<bool> floats;
@@ -333,8 +378,9 @@ Attribute foldElementwiseRaw(RankedTensorType rt, ArrayRef<Attribute> operands, 
     for (size_t o = 0; o < readers.size(); ++o)
       args[o] = readers[o].at(lin[o]);
     std::optional<Num> r = fn(ArrayRef<Num>(args), ArrayRef<bool>(floats));
-    if (!r || !appendRaw(out, rt.getElementType(), *r, resultFloat))
+    if (!r)
       return {};
+    writer.write(out.data() + k * width, *r);
     // Odometer step over the result's index, moving each operand's position with it.
     for (int64_t d = rank - 1; d >= 0; --d) {
       for (size_t o = 0; o < readers.size(); ++o)
