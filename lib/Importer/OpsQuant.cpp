@@ -162,16 +162,21 @@ LogicalResult importDequantizeLinear(NodeImporter &n) {
   return c.result(y);
 }
 
+/// The smallest and largest element of `x`, widened to include 0 (so that 0 is exact
+/// when quantized): DynamicQuantizeLinear's range.
+std::pair<Value, Value> rangeWithZero(Compose &c, Value x) {
+  auto all = [&](StringRef op) { return c.reduce(op, x, {}, /*keepdims=*/false); };
+  Value zero = c.scalarLike(x, 0);
+  return {c.binary("dlc.min", all("dlc.reduce_min"), zero),
+          c.binary("dlc.max", all("dlc.reduce_max"), zero)};
+}
+
 LogicalResult importDynamicQuantizeLinear(NodeImporter &n) {
   Compose c{n};
   Value x = n.input(0);
   Type ft = n.elementType(x);
   Type u8 = n.b.getIntegerType(8, /*isSigned=*/false);
-  auto all = [&](StringRef op) { return c.reduce(op, x, {}, /*keepdims=*/false); };
-  Value zero = n.scalar(ft, 0);
-  // The range includes 0 so that 0 is exact.
-  Value lo = c.binary("dlc.min", all("dlc.reduce_min"), zero);
-  Value hi = c.binary("dlc.max", all("dlc.reduce_max"), zero);
+  auto [lo, hi] = rangeWithZero(c, x);
   Value scale = c.div(c.sub(hi, lo), n.scalar(ft, 255));
   Value zp = quantize(c, c.op("dlc.neg", ft, {lo}), scale, Value(), u8);
   Value y = quantize(c, x, scale, zp, u8);
@@ -231,10 +236,8 @@ Value dynamicQuantizedMatMul(Compose &c, Value a, Value w, Value scale, Value zp
   NodeImporter &n = c.n;
   Type ft = c.type(a);
   Type u8 = n.b.getIntegerType(8, /*isSigned=*/false);
-  auto all = [&](StringRef op) { return c.reduce(op, a, {}, /*keepdims=*/false); };
+  auto [lo, hi] = rangeWithZero(c, a);
   Value zero = c.scalarLike(a, 0);
-  Value lo = c.binary("dlc.min", all("dlc.reduce_min"), zero);
-  Value hi = c.binary("dlc.max", all("dlc.reduce_max"), zero);
   Value range = c.sub(hi, lo);
   Value flat = c.op("dlc.equal", n.b.getI1Type(), {range, zero});
   Value aScale =
