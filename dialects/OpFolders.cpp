@@ -100,7 +100,7 @@ DenseElementsAttr rebuildRaw(const RawConstant &r, RankedTensorType t, Fn source
     return {};
   std::vector<char> out(static_cast<size_t>(n) * r.width);
   int64_t row = t.getRank() ? t.getShape().back() : 1, total = r.type.getNumElements();
-  size_t w = r.width;
+  int64_t w = r.width; // signed: a reversing slice (ConvTranspose's flip) steps back
   for (int64_t i = 0; row > 0 && i < n; i += row) {
     int64_t s = sourceIndex(i), stride = row > 1 ? sourceIndex(i + 1) - s : 0;
     int64_t last = s + (row - 1) * stride;

@@ -11,6 +11,9 @@
 // CHECK-LABEL: func @transpose_corner
 // CHECK: dlc.constant {value = dense<{{\[}}[-1.280000e+02, -3.600000e+01], [-9.100000e+01, 1.000000e+00], [-5.400000e+01, 3.800000e+01]]> : tensor<3x2xf32>}
 // CHECK-NOT: dlc.transpose
+// Row 0, columns 2, 1, 0 (a step of -1).
+// CHECK-LABEL: func @reversed
+// CHECK: dlc.constant {value = dense<{{\[}}[-54, -91, -128]]> : tensor<1x3xi8>}
 // Row 1, columns 0, 2, 4: k = 300, 302, 304.
 // CHECK-LABEL: func @strided
 // CHECK: dlc.constant {value = dense<{{\[}}[-36, 38, 112]]> : tensor<1x3xi8>}
