@@ -85,11 +85,6 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
                                       const CompileOptions &options,
                                       const StepSignature *step = nullptr);
 
-/// The bodies of @main's runtime loops (dlc.loop) and branches (dlc.if), each compiled
-/// on its own into a nested artifact of the same target (`bodies`, indexed by `bodyIndex`); then
-/// every function but @main leaves the module. A body keeps the other functions, for the loops
-/// nested in it. With an emit kind other than an artifact the bodies are dropped uncompiled: the IR
-/// shown is @main's.
 /// The runtime loops (dlc.loop) and branches (dlc.if) in `scope`, with the function
 /// each runs (both functions of an If).
 SmallVector<std::pair<Operation *, StringRef>> bodyUses(Operation *scope) {
@@ -105,6 +100,11 @@ SmallVector<std::pair<Operation *, StringRef>> bodyUses(Operation *scope) {
   return uses;
 }
 
+/// The bodies of @main's runtime loops (dlc.loop) and branches (dlc.if), each compiled
+/// on its own into a nested artifact of the same target (`bodies`, indexed by `bodyIndex`); then
+/// every function but @main leaves the module. A body takes along the functions of the loops
+/// nested in it. With an emit kind other than an artifact the bodies are dropped uncompiled: the
+/// IR shown is @main's.
 LogicalResult compileLoopBodies(MLIRContext &ctx, ModuleOp module, const CompileOptions &options,
                                 std::vector<std::vector<uint8_t>> &bodies,
                                 llvm::StringMap<int64_t> &bodyIndex) {
@@ -266,15 +266,22 @@ Status compiler::checkTarget(const CompileOptions &options) {
   return Status::ok();
 }
 
+/// What importing a model for `options` takes from them: the unroll limit, and runtime
+/// branches on the CPU (on CUDA and its emulation both branches run, in one graph).
+static importer::ImportOptions importOptionsFor(const CompileOptions &options) {
+  importer::ImportOptions io;
+  io.unrollLimit = options.unrollLimit;
+  io.branchesAtRunTime = options.target != TargetKind::Cuda && !options.emulateGpu;
+  return io;
+}
+
 Expected<CompileResult> compileFile(const std::string &path, const CompileOptions &options) {
   if (Status s = compiler::checkTarget(options); !s)
     return s;
   auto ctx = compiler::makeContext();
   ErrorCollector errors(*ctx);
-  importer::ImportOptions importOptions;
+  importer::ImportOptions importOptions = importOptionsFor(options);
   importOptions.maxModelBytes = options.maxModelBytes;
-  importOptions.unrollLimit = options.unrollLimit;
-  importOptions.branchesAtRunTime = options.target != TargetKind::Cuda && !options.emulateGpu;
   importOptions.inputShapes = options.inputShapes;
   importOptions.listInputs = options.listInputs;
   importOptions.absentOptionalInputs = options.absentOptionalInputs;
@@ -297,9 +304,7 @@ Expected<CompileResult> compileBytes(const std::string &bytes, const CompileOpti
     return s;
   auto ctx = compiler::makeContext();
   ErrorCollector errors(*ctx);
-  importer::ImportOptions importOptions;
-  importOptions.unrollLimit = options.unrollLimit;
-  importOptions.branchesAtRunTime = options.target != TargetKind::Cuda && !options.emulateGpu;
+  importer::ImportOptions importOptions = importOptionsFor(options);
   OwningOpRef<ModuleOp> module =
       importer::importModelBytes(*ctx, bytes, "", "<memory>", importOptions);
   if (!module)

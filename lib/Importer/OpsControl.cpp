@@ -30,7 +30,6 @@
 
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
-#include "llvm/ADT/StringSet.h"
 
 using namespace mlir;
 
@@ -373,43 +372,6 @@ LogicalResult importRuntimeIf(NodeImporter &n, const onnx::GraphProto &thenG,
   return success();
 }
 
-/// Whether the graph (or a subgraph of it) has a node that multiplies matrices or
-/// loops: work that computing a branch only to discard it would waste.
-bool hasContraction(const onnx::GraphProto &g) {
-  static const llvm::StringSet<> heavy{"Conv",
-                                       "ConvTranspose",
-                                       "ConvInteger",
-                                       "QLinearConv",
-                                       "MatMul",
-                                       "Gemm",
-                                       "MatMulInteger",
-                                       "QLinearMatMul",
-                                       "LSTM",
-                                       "GRU",
-                                       "RNN",
-                                       "Loop",
-                                       "Scan",
-                                       "Attention",
-                                       "DeformConv",
-                                       "Einsum",
-                                       "DynamicQuantizeLSTM",
-                                       "MultiHeadAttention",
-                                       "FusedConv",
-                                       "FusedMatMul"};
-  for (const onnx::NodeProto &node : g.node()) {
-    if (heavy.contains(node.op_type()))
-      return true;
-    for (const onnx::AttributeProto &a : node.attribute()) {
-      if (a.has_g() && hasContraction(a.g()))
-        return true;
-      for (const onnx::GraphProto &sub : a.graphs())
-        if (hasContraction(sub))
-          return true;
-    }
-  }
-  return false;
-}
-
 LogicalResult importIf(NodeImporter &n) {
   const onnx::GraphProto *thenG = graphAttr(n, "then_branch");
   const onnx::GraphProto *elseG = graphAttr(n, "else_branch");
@@ -426,12 +388,23 @@ LogicalResult importIf(NodeImporter &n) {
   }
   if (failed(checkTensorOutputs(n, *thenG)) || failed(checkTensorOutputs(n, *elseG)))
     return failure();
+  // The ops the branches import to follow `before` in the block (the first op of the
+  // block when it was empty).
+  Block *block = n.b.getInsertionBlock();
+  Block::iterator at = n.b.getInsertionPoint();
+  Operation *before = at == block->begin() ? nullptr : &*std::prev(at);
   auto thenOuts = n.inlineGraph(*thenG, {});
   if (failed(thenOuts))
     return failure();
   auto elseOuts = n.inlineGraph(*elseG, {});
   if (failed(elseOuts))
     return failure();
+  // Whether a branch multiplies matrices or loops (the dialect's contraction kind, a
+  // runtime loop or branch): work that computing a branch only to discard it wastes.
+  bool heavy = false;
+  for (Block::iterator it = before ? std::next(before->getIterator()) : block->begin();
+       it != n.b.getInsertionPoint() && !heavy; ++it)
+    heavy = it->hasTrait<OpTrait::ContractionKind>() || isa<LoopOp, IfOp>(*it);
   Compose c{n};
   Value cond = asScalar(c, n.input(0));
   if (c.failed)
@@ -441,7 +414,7 @@ LogicalResult importIf(NodeImporter &n) {
   // Both branches computed and each output selected, where the shapes agree (the
   // branches fuse with the rest) and computing both costs little; else the runtime
   // runs the branch the condition picks (the inlined copies are then dead code).
-  if (n.branchesAtRunTime && (hasContraction(*thenG) || hasContraction(*elseG)))
+  if (n.branchesAtRunTime && heavy)
     return importRuntimeIf(n, *thenG, *elseG, cond);
   for (auto [a, b] : llvm::zip(*thenOuts, *elseOuts))
     if (n.elementType(a) != n.elementType(b) || n.shapeOf(a) != n.shapeOf(b))

@@ -374,8 +374,8 @@ struct QuantizedWeights {
 };
 
 /// With `quant`, the LSTM's two contractions (the input projection, the recurrence)
-/// are onnxruntime's quantized GEMMs over those weights (dynamicQuantizedMatMul); the
-/// float W and R inputs then serve only to check shapes.
+/// are onnxruntime's quantized GEMMs over those weights (dynamicQuantizedMatMul), which
+/// are then also inputs 1 and 2.
 LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op,
                               const QuantizedWeights *quant = nullptr) {
   if (failed(n.requireInputs(op.projected ? 1 : 3)) || (op.projected && !n.input(2)))
@@ -403,12 +403,19 @@ LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op,
   int64_t timeAxis = rec.layout == 0 ? 0 : 1;
   std::optional<int64_t> seq = constDim(xs[timeAxis]);
   rec.seqLen = seq.value_or(-1);
-  std::optional<int64_t> hiddenR = constDim(n.shapeOf(r)[2]);
+  // Quantized W and R are laid out [D, I or H, GH]: their shapes read as the LSTM's.
+  auto shapeOf = [&](Value v) {
+    SymShape s = n.shapeOf(v);
+    if (quant && s.size() == 3)
+      std::swap(s[1], s[2]);
+    return s;
+  };
+  std::optional<int64_t> hiddenR = constDim(shapeOf(r)[2]);
   rec.hidden = n.attrInt("hidden_size", hiddenR.value_or(-1));
   if (rec.hidden <= 0)
     return n.error() << "hidden_size must be positive and static";
   int64_t gh = op.gates * rec.hidden;
-  SymShape ws = w ? n.shapeOf(w) : SymShape(), rs = n.shapeOf(r);
+  SymShape ws = w ? shapeOf(w) : SymShape(), rs = shapeOf(r);
   auto expect = [&](const SymShape &s, ArrayRef<int64_t> dims, StringRef what) -> LogicalResult {
     if (s.size() != dims.size())
       return n.error() << what << " has shape " << shapeToString(s) << ", expected rank "
@@ -505,7 +512,6 @@ LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op,
   for (int64_t d = 0; d < rec.directions; ++d) {
     bool reverse = rec.reverseOnly || d == 1;
     const Activation *acts = &rec.activations[d * op.numActivations];
-    Value rd = c.take(r, 0, d);                                   // [GH, H]
     Value bias = n.input(3) ? c.take(n.input(3), 0, d) : nullptr; // [2GH]
     // The input projection of every step at once, with the biases that do not depend
     // on the state: [T, B, GH] (given as X when projected).
@@ -531,8 +537,9 @@ LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op,
       }
       proj = c.add(proj, c.add(wb, rb));
     }
-    // Recurrence weights, transposed for H * R^T.
-    Value rT = c.transpose(rd, {1, 0});  // [H, GH]
+    // Recurrence weights, transposed for H * R^T (quantized ones are multiplied as
+    // they are laid out).
+    Value rT = quant ? Value() : c.transpose(c.take(r, 0, d), {1, 0}); // [H, GH]
     Value rZrT, rHT;                     // GRU: [H, 2H] and [H, H]
     if (op.cell == Cell::Gru) {
       rZrT = c.slice(rT, 1, 0, 2 * hid);
@@ -668,31 +675,15 @@ LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op,
 LogicalResult importDynamicQuantizeLSTM(NodeImporter &n, const RecurrentOp &lstm) {
   if (failed(n.requireInputs(3)))
     return failure();
-  Compose c{n};
-  Type et = n.elementType(n.input(0));
-  auto dequantize = [&](Value q, Value scale, Value zero) -> Value {
-    if (!q || !scale || !zero)
-      return c.fail("W, R and their scales and zero points are required");
-    if (n.rankOf(q) != 3 || n.rankOf(scale) > 2 || n.rankOf(scale) != n.rankOf(zero))
-      return c.fail("W and R must have rank 3, their scales and zero points rank 1 or 2");
-    // [D] -> [D, 1, 1]; [D, 4H] -> [D, 1, 4H]: broadcast over the input dim.
-    auto expand = [&](Value v) {
-      return c.op("dlc.unsqueeze", c.type(v), {v},
-                  {n.named("axes", n.i64s(n.rankOf(v) == 1 ? ArrayRef<int64_t>{1, 2}
-                                                           : ArrayRef<int64_t>{1}))});
-    };
-    Value w = c.mul(c.sub(c.cast(q, et), c.cast(expand(zero), et)), c.cast(expand(scale), et));
-    return c.op("dlc.transpose", et, {w}, {n.named("perm", n.i64s({0, 2, 1}))});
-  };
-  // Dequantized (dead once imported) only for importRecurrent's checks of the shapes.
-  Value w = dequantize(n.input(1), n.input(8), n.input(9));
-  Value r = dequantize(n.input(2), n.input(10), n.input(11));
-  if (c.failed)
-    return failure();
   QuantizedWeights quant{n.input(1), n.input(8), n.input(9), n.input(2), n.input(10), n.input(11)};
+  for (auto [q, scale, zero] : {std::tuple{quant.w, quant.wScale, quant.wZero},
+                                std::tuple{quant.r, quant.rScale, quant.rZero}}) {
+    if (!q || !scale || !zero)
+      return n.error() << "W, R and their scales and zero points are required";
+    if (n.rankOf(q) != 3 || n.rankOf(scale) > 2 || n.rankOf(scale) != n.rankOf(zero))
+      return n.error() << "W and R must have rank 3, their scales and zero points rank 1 or 2";
+  }
   n.inputs.resize(8);
-  n.inputs[1] = w;
-  n.inputs[2] = r;
   return importRecurrent(n, lstm, &quant);
 }
 
