@@ -290,10 +290,11 @@ template <int S> DLC_AVX512 inline void avx512CopyRun(uint32_t *d, const uint32_
 struct Avx512Copy {
   static constexpr bool kZmmCopies = true;
   /// dst[o * 16 + j] = src[j][o0 + o] for o, j < 16: a 16x16 transpose in registers.
-  /// (GCC's unpack intrinsics start from an undefined vector, which -Wmaybe-uninitialized
+  /// (GCC's unpack intrinsics start from an undefined vector, which -W(maybe-)uninitialized
   /// reports.)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
   DLC_AVX512 static inline void transpose16(const uint32_t *const *src, int64_t o0, uint32_t *dst) {
     __m512i r[16], t[16];
     for (int j = 0; j < 16; ++j)
@@ -319,6 +320,39 @@ struct Avx512Copy {
     }
     for (int o = 0; o < 16; ++o)
       _mm512_storeu_si512(dst + o * 16, r[o]);
+  }
+  /// dst[k * 8 + i] = src[i][k] for i < 8, k < 16 (rows i >= rows zero): an A panel's
+  /// 16 K indices from 8 rows that run along K (a MatMul's activation), in registers
+  /// instead of 128 scalar copies.
+  DLC_AVX512 static inline void transpose8x16(const uint32_t *const *src, int64_t rows,
+                                              uint32_t *dst) {
+    __m512i r[8], t[8], u[8];
+    for (int i = 0; i < 8; ++i)
+      r[i] = i < rows ? _mm512_loadu_si512(src[i]) : _mm512_setzero_si512();
+    // Per 128-bit lane l (K indices 4l..4l+3): t[2j] = rows 2j, 2j+1 at K 4l, 4l+1
+    // interleaved, t[2j+1] at 4l+2, 4l+3.
+    for (int j = 0; j < 8; j += 2) {
+      t[j] = _mm512_unpacklo_epi32(r[j], r[j + 1]);
+      t[j + 1] = _mm512_unpackhi_epi32(r[j], r[j + 1]);
+    }
+    // u[4h + d]: rows 4h..4h+3 at K 4l + d, per lane l.
+    for (int h = 0; h < 8; h += 4) {
+      u[h] = _mm512_unpacklo_epi64(t[h], t[h + 2]);
+      u[h + 1] = _mm512_unpackhi_epi64(t[h], t[h + 2]);
+      u[h + 2] = _mm512_unpacklo_epi64(t[h + 1], t[h + 3]);
+      u[h + 3] = _mm512_unpackhi_epi64(t[h + 1], t[h + 3]);
+    }
+    // K indices 4l + d and 4l + d + 1 (d = 0, 2): [rows 0-3, rows 4-7] of each.
+    for (int d = 0; d < 4; d += 2) {
+      __m512i lo0 = _mm512_shuffle_i32x4(u[d], u[4 + d], 0x44);
+      __m512i lo1 = _mm512_shuffle_i32x4(u[d + 1], u[4 + d + 1], 0x44);
+      __m512i hi0 = _mm512_shuffle_i32x4(u[d], u[4 + d], 0xee);
+      __m512i hi1 = _mm512_shuffle_i32x4(u[d + 1], u[4 + d + 1], 0xee);
+      _mm512_storeu_si512(dst + (0 + d) * 8, _mm512_shuffle_i32x4(lo0, lo1, 0x88));
+      _mm512_storeu_si512(dst + (4 + d) * 8, _mm512_shuffle_i32x4(lo0, lo1, 0xdd));
+      _mm512_storeu_si512(dst + (8 + d) * 8, _mm512_shuffle_i32x4(hi0, hi1, 0x88));
+      _mm512_storeu_si512(dst + (12 + d) * 8, _mm512_shuffle_i32x4(hi0, hi1, 0xdd));
+    }
   }
 #pragma GCC diagnostic pop
   DLC_AVX512 static inline void run1(uint32_t *d, const uint32_t *s, int64_t len) {
@@ -494,6 +528,31 @@ DLC_INLINE void packA(const Problem &p, const Word *A, int64_t k0, int64_t kc, i
   const int64_t *kA = p.kA.data() + k0;
   for (int64_t r0 = m0; r0 < m1; r0 += MR, dst += kc * MR) {
     int64_t mm = std::min(MR, m1 - r0);
+    if constexpr (Isa::kZmmCopies && MR == 8) {
+      // Rows that run along K (a MatMul's activation): 16 K indices of the 8 rows per
+      // register transpose where K's offsets run by one, the rest copied one by one.
+      int64_t step, len = strideRun(p.mA.data() + r0, 0, mm, step);
+      if (kc >= 16 && !(len >= 2 && (step == 1 || step == 2))) {
+        const Word *rows[MR];
+        for (int64_t i = 0; i < MR; ++i)
+          rows[i] = A + p.mA[r0 + std::min(i, mm - 1)];
+        for (int64_t k = 0; k < kc;) {
+          if (k + 16 <= kc && runLength(kA, nullptr, k, k + 16) == 16) {
+            const Word *src[MR];
+            for (int64_t i = 0; i < MR; ++i)
+              src[i] = rows[i] + kA[k];
+            Isa::transpose8x16(reinterpret_cast<const uint32_t *const *>(src), mm,
+                               reinterpret_cast<uint32_t *>(dst + k * MR));
+            k += 16;
+            continue;
+          }
+          for (int64_t i = 0; i < MR; ++i)
+            dst[k * MR + i] = i < mm ? rows[i][kA[k]] : 0;
+          ++k;
+        }
+        continue;
+      }
+    }
     for (int64_t i = 0; i < MR;) {
       if (i >= mm) {
         for (int64_t k = 0; k < kc; ++k)

@@ -159,6 +159,22 @@ TEST_P(Ukernels, MatMulShapes) {
   }
 }
 
+TEST_P(Ukernels, RowsAlongKInRunsOfEveryLength) {
+  // A[m][k1][k2] with rows padded apart: K's offsets run by one for k2 elements, then
+  // jump. Packing A transposes 16 K indices of 8 rows at a time where the run allows
+  // and copies the rest, for full and partial panels of rows (m = 8, 13) and runs
+  // shorter than, equal to and longer than 16 (k2 = 5, 16, 21, 40).
+  for (int64_t m : {8, 13})
+    for (int64_t k2 : {5, 16, 21, 40}) {
+      SCOPED_TRACE(std::to_string(m) + " rows, runs of " + std::to_string(k2));
+      int64_t n = 40, k1 = 3, rowA = k1 * (k2 + 3) + 1;
+      check({{m, false, rowA, 0, n},
+             {n, false, 0, 1, 1},
+             {k1, true, k2 + 3, k2 * n, 0},
+             {k2, true, 1, n, 0}});
+    }
+}
+
 TEST_P(Ukernels, ContiguousAlongMSwapsOperands) {
   // C[n, m] (column-major output): the unit stride of C is on an A-only loop.
   int64_t m = 40, n = 50, k = 30;
