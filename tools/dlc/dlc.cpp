@@ -31,9 +31,10 @@ commands:
       produces, before any pass; --emit dlc|linalg prints the IR after that stage,
       --emit llvm (CPU) the kernels' LLVM IR, --emit ptx (CUDA) one PTX module with
       every kernel and --emit dot a Graphviz picture of the graph with ops clustered
-      and coloured by kernel (to OUT, or stdout). --cuda-arch sm_80 (default), sm_86,
-      sm_89, sm_90 or sm_90a: the PTX target; the driver JIT-compiles it for the card
-      at load, and newer cards run older PTX. --specialize NAME=PATH bakes the value
+      and coloured by kernel (to OUT, or stdout; -o - writes any kind to stdout).
+      --cuda-arch sm_80 (default), sm_86, sm_89, sm_90 or sm_90a: the PTX target;
+      the driver JIT-compiles it for the card at load, and newer cards run older
+      PTX. --specialize NAME=PATH bakes the value
       of input NAME (.npy or .pb) into nodes that need it at compile time (Reshape's
       shape, ...), as `dlc run` does: the artifact is then only valid for that value;
       for a sequence or optional input (a SequenceProto/OptionalProto .pb) it fixes
@@ -280,7 +281,8 @@ int compileCommand(int argc, char **argv) {
     return fail(result.message());
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::string out = args.get("-o");
-  if (options.emit != dlc::EmitKind::Artifact && out.empty()) {
+  // `-o -` is stdout, for any kind (an artifact piped on).
+  if ((options.emit != dlc::EmitKind::Artifact && out.empty()) || out == "-") {
     std::cout.write(reinterpret_cast<const char *>(result->bytes.data()), result->bytes.size());
     return 0;
   }
