@@ -5,8 +5,10 @@
 // a small ResNet and a UNet, and depthwise convolutions (PP-OCR's, MobileNet's,
 // EfficientNet's), as GFLOP/s and % of that peak, best of N runs; the ResNet Convs
 // also with NHWC and NCHW16c activations (their rows end in "nhwc" / "nchw16c").
+// --rounds R runs the peak and every case R times, interleaved, and keeps the best of
+// each: on a shared machine a neighbour's burst slows one round, not all of them.
 //
-//   build/bin/dlc-ukernel-bench [--threads T] [--repeat N] [--filter SUBSTRING]
+//   build/bin/dlc-ukernel-bench [--threads T] [--repeat N] [--rounds R] [--filter SUBSTRING]
 //
 //===----------------------------------------------------------------------===//
 #include "ThreadPool.h"
@@ -207,7 +209,7 @@ Case dwconv(int64_t n, int64_t c, int64_t hgt, int64_t wid, int64_t kk, int64_t 
 
 int main(int argc, char **argv) {
   unsigned threads = ThreadPool::defaultSize();
-  int repeat = 10;
+  int repeat = 10, rounds = 1;
   std::string filter;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -215,17 +217,18 @@ int main(int argc, char **argv) {
       threads = static_cast<unsigned>(std::max(1, std::atoi(argv[++i])));
     else if (a == "--repeat" && i + 1 < argc)
       repeat = std::max(1, std::atoi(argv[++i]));
+    else if (a == "--rounds" && i + 1 < argc)
+      rounds = std::max(1, std::atoi(argv[++i]));
     else if (a == "--filter" && i + 1 < argc)
       filter = argv[++i];
     else {
-      std::fprintf(stderr, "usage: %s [--threads T] [--repeat N] [--filter SUBSTRING]\n", argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--threads T] [--repeat N] [--rounds R] [--filter SUBSTRING]\n",
+                   argv[0]);
       return a == "--help" || a == "-h" ? 0 : 1;
     }
   }
   ThreadPool pool(threads);
-  double peak1 = peakGflops(pool, 1), peakT = peakGflops(pool, threads);
-  std::printf("isa %s; FMA peak %.1f GFLOP/s on 1 thread, %.1f on %u\n", ukernels::isaName(), peak1,
-              peakT, threads);
   std::vector<Case> cases{
       matmul(1024, 1024, 1024), matmul(256, 256, 256), matmul(1, 1000, 512), conv(64, 64, 56, 3, 1),
       conv(256, 64, 56, 1, 1), conv(64, 128, 56, 3, 2), conv(128, 128, 28, 3, 1),
@@ -256,45 +259,61 @@ int main(int argc, char **argv) {
                                                                        {32, 32, 8, 3, 1},
                                                                        {64, 64, 4, 3, 1}})
       cases.push_back(convIn(l, c, f, hw, kk, st));
-  std::printf("%-34s %10s %10s %8s %10s %10s %8s\n", "case", "ms 1thr", "GFLOP/s", "%peak",
-              "ms Tthr", "GFLOP/s", "%peak");
+  std::vector<const Case *> chosen;
+  for (const Case &cs : cases)
+    if (filter.empty() || cs.name.find(filter) != std::string::npos)
+      chosen.push_back(&cs);
+  // Per chosen case the best time on 1 and on T threads, and its FLOPs.
+  std::vector<std::array<double, 3>> best(chosen.size(), {1e30, 1e30, 0});
+  double peak1 = 0, peakT = 0;
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> dist(-1, 1);
-  for (const Case &cs : cases) {
-    if (!filter.empty() && cs.name.find(filter) == std::string::npos)
-      continue;
-    std::vector<float> a(cs.a), b(cs.b), c(cs.c);
-    for (float &x : a)
-      x = dist(rng);
-    for (float &x : b)
-      x = dist(rng);
-    std::vector<int64_t> d(ukernels::kDescriptorSlots, 0);
-    // Conv weights (A) are constants: packed once, as in a model.
-    d[0] = static_cast<int64_t>(cs.loops.size()) | (cs.weightA ? int64_t(1) << 8 : 0);
-    ukernels::PackCache cache;
-    d[1] = reinterpret_cast<int64_t>(a.data());
-    d[2] = reinterpret_cast<int64_t>(b.data());
-    d[3] = reinterpret_cast<int64_t>(c.data());
-    double flops = 2;
-    for (size_t i = 0; i < cs.loops.size(); ++i) {
-      for (int j = 0; j < 5; ++j)
-        d[4 + 5 * i + j] = cs.loops[i][j];
-      flops *= static_cast<double>(cs.loops[i][0]);
-    }
-    double best[2] = {1e30, 1e30};
-    for (int t = 0; t < 2; ++t) {
-      ukernels::LaunchScope scope(t == 0 ? nullptr : &pool, &cache);
-      for (int r = 0; r < repeat + 1; ++r) {
-        double t0 = now();
-        ukernels::contractF32(d.data());
-        double dt = now() - t0;
-        if (r > 0)
-          best[t] = std::min(best[t], dt);
+  for (int round = 0; round < rounds; ++round) {
+    if (rounds > 1)
+      std::fprintf(stderr, "round %d of %d\n", round + 1, rounds);
+    peak1 = std::max(peak1, peakGflops(pool, 1));
+    peakT = std::max(peakT, peakGflops(pool, threads));
+    for (size_t ci = 0; ci < chosen.size(); ++ci) {
+      const Case &cs = *chosen[ci];
+      std::vector<float> a(cs.a), b(cs.b), c(cs.c);
+      for (float &x : a)
+        x = dist(rng);
+      for (float &x : b)
+        x = dist(rng);
+      std::vector<int64_t> d(ukernels::kDescriptorSlots, 0);
+      // Conv weights (A) are constants: packed once, as in a model.
+      d[0] = static_cast<int64_t>(cs.loops.size()) | (cs.weightA ? int64_t(1) << 8 : 0);
+      ukernels::PackCache cache;
+      d[1] = reinterpret_cast<int64_t>(a.data());
+      d[2] = reinterpret_cast<int64_t>(b.data());
+      d[3] = reinterpret_cast<int64_t>(c.data());
+      double flops = 2;
+      for (size_t i = 0; i < cs.loops.size(); ++i) {
+        for (int j = 0; j < 5; ++j)
+          d[4 + 5 * i + j] = cs.loops[i][j];
+        flops *= static_cast<double>(cs.loops[i][0]);
+      }
+      best[ci][2] = flops;
+      for (int t = 0; t < 2; ++t) {
+        ukernels::LaunchScope scope(t == 0 ? nullptr : &pool, &cache);
+        for (int r = 0; r < repeat + 1; ++r) {
+          double t0 = now();
+          ukernels::contractF32(d.data());
+          double dt = now() - t0;
+          if (r > 0)
+            best[ci][t] = std::min(best[ci][t], dt);
+        }
       }
     }
-    double g1 = flops / best[0] / 1e9, gT = flops / best[1] / 1e9;
-    std::printf("%-34s %10.3f %10.1f %7.0f%% %10.3f %10.1f %7.0f%%\n", cs.name.c_str(),
-                best[0] * 1e3, g1, peak1 > 0 ? 100 * g1 / peak1 : 0.0, best[1] * 1e3, gT,
+  }
+  std::printf("isa %s; FMA peak %.1f GFLOP/s on 1 thread, %.1f on %u\n", ukernels::isaName(), peak1,
+              peakT, threads);
+  std::printf("%-34s %10s %10s %8s %10s %10s %8s\n", "case", "ms 1thr", "GFLOP/s", "%peak",
+              "ms Tthr", "GFLOP/s", "%peak");
+  for (size_t ci = 0; ci < chosen.size(); ++ci) {
+    double flops = best[ci][2], g1 = flops / best[ci][0] / 1e9, gT = flops / best[ci][1] / 1e9;
+    std::printf("%-34s %10.3f %10.1f %7.0f%% %10.3f %10.1f %7.0f%%\n", chosen[ci]->name.c_str(),
+                best[ci][0] * 1e3, g1, peak1 > 0 ? 100 * g1 / peak1 : 0.0, best[ci][1] * 1e3, gT,
                 peakT > 0 ? 100 * gT / peakT : 0.0);
   }
   return 0;
