@@ -36,29 +36,29 @@ Status checkInputs(const ArtifactSpec &spec_, const std::vector<Tensor> &inputs)
   for (size_t i = 0; i < inputs.size(); ++i) {
     const TensorInfo &info = spec_.inputs[i];
     const Tensor &t = inputs[i];
-    std::string what = strCat("input ", i, " '", info.name, "'");
+    // Built only for an error: a loop body's run checks its inputs every iteration.
+    auto what = [&] { return strCat("input ", i, " '", info.name, "'"); };
     if (t.dtype != info.dtype)
-      return Status::error(strCat(what, ": wrong dtype: expected ", dtypeName(info.dtype),
+      return Status::error(strCat(what(), ": wrong dtype: expected ", dtypeName(info.dtype),
                                   ", got ", dtypeName(t.dtype)));
     bool shapeOk = t.shape.size() == info.shape.size();
     for (size_t d = 0; shapeOk && d < t.shape.size(); ++d)
       shapeOk = t.shape[d] >= 0 && (info.shape[d] < 0 || t.shape[d] == info.shape[d]);
     if (!shapeOk)
-      return Status::error(strCat(what, ": expected shape ", declaredShape(info),
-                                  ", got ", shapeStr(t.shape)));
+      return Status::error(
+          strCat(what(), ": expected shape ", declaredShape(info), ", got ", shapeStr(t.shape)));
     int64_t bytes;
     if (!denseBytes(t.shape, dtypeSize(t.dtype), bytes) ||
         static_cast<uint64_t>(bytes) != t.data.size())
-      return Status::error(strCat(what, ": holds ", t.data.size(),
-                                  " bytes, which does not match its shape ",
-                                  shapeStr(t.shape)));
+      return Status::error(strCat(what(), ": holds ", t.data.size(),
+                                  " bytes, which does not match its shape ", shapeStr(t.shape)));
     // Dims that share a name are one symbol: kernels were compiled assuming so.
     for (size_t d = 0; d < t.shape.size(); ++d) {
       if (info.shape[d] >= 0 || info.dimNames[d].empty())
         continue;
       auto [it, fresh] = named.try_emplace(info.dimNames[d], i, t.shape[d]);
       if (!fresh && it->second.second != t.shape[d])
-        return Status::error(strCat(what, ": dim ", d, " ('", info.dimNames[d], "') is ",
+        return Status::error(strCat(what(), ": dim ", d, " ('", info.dimNames[d], "') is ",
                                     t.shape[d], ", but input ", it->second.first, " has ",
                                     info.dimNames[d], " = ", it->second.second));
     }
@@ -92,19 +92,19 @@ bool usesDataDims(const ArtifactSpec &spec, int64_t encoded) {
 Status resolveBuffer(const ArtifactSpec &spec, ShapePlan &plan, const InputShapes &known,
                      size_t i) {
   const artifact::Buffer &b = spec.buffers[i];
-  std::string what = strCat("buffer ", i, " '", b.name, "'");
+  auto what = [&] { return strCat("buffer ", i, " '", b.name, "'"); };
   plan.dims[i].clear();
   for (size_t d = 0; d < b.dims.size(); ++d) {
     Expected<int64_t> dim = artifact::resolveDim(spec, b.dims[d], known);
     if (!dim)
-      return Status::error(strCat(what, " dim ", d, ": ", dim.message()));
+      return Status::error(strCat(what(), " dim ", d, ": ", dim.message()));
     if (*dim < 0)
-      return Status::error(strCat(what, " dim ", d, " resolves to ", *dim));
+      return Status::error(strCat(what(), " dim ", d, " resolves to ", *dim));
     plan.dims[i].push_back(*dim);
   }
   int64_t bytes;
   if (!denseBytes(plan.dims[i], dtypeSize(b.dtype), bytes))
-    return Status::error(strCat(what, " of shape ", shapeStr(plan.dims[i]), " is too large"));
+    return Status::error(strCat(what(), " of shape ", shapeStr(plan.dims[i]), " is too large"));
   plan.bytes[i] = bytes;
   return Status::ok();
 }
