@@ -163,8 +163,8 @@ CASES = [
      "flag nobody defines"),
     ("unknown_target", "DLC compile relu.onnx --target tpu", ["tpu"], "target nobody supports"),
     ("compile_no_model", "DLC compile", ["model"], "dlc compile without a model"),
-    ("cuda_unknown_arch", "DLC compile relu.onnx --target cuda --cuda-arch sm_70",
-     ["sm_70", "sm_80"], "a CUDA architecture dlc does not target"),
+    ("cuda_unknown_arch", "DLC compile relu.onnx --target cuda --cuda-arch sm_60",
+     ["sm_60", "sm_70", "sm_80"], "a CUDA architecture dlc does not target"),
     ("ptx_for_cpu", "DLC compile relu.onnx --emit ptx", ["ptx", "cuda"],
      "PTX requested from the CPU target"),
 ]

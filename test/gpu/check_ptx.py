@@ -1,13 +1,20 @@
 #!/usr/bin/env python3
 """Compile the e2e models and the CPU-passing ONNX node tests for CUDA; check the PTX.
 
-For each model: `dlc compile --target cuda --emit ptx` (node tests with their small
-inputs specialized, data set 0), then `ptxas --gpu-name ARCH` for every --arch (default
-sm_80 and sm_90: the PTX targets sm_80, which newer cards JIT). A model of metadata
-ops only (Reshape, ...) has no kernels and an empty PTX. The compile runs with
+For each model: `dlc compile --target cuda --cuda-arch FAMILY --emit ptx` (node tests with
+their small inputs specialized, data set 0), then `ptxas --gpu-name ARCH` for every
+--arch of that family. dlc generates the same kernels for the architectures of a family,
+and the driver JIT-compiles a family's PTX for its newer cards, so each model compiles
+once per family, for the family's oldest architecture:
+  sm_70 (Volta, Turing):  ptxas sm_70, sm_75
+  sm_80 (Ampere on):      ptxas sm_80, sm_86, sm_90, sm_90a
+(default: all six). CUDA 13's ptxas no longer accepts sm_70: that one runs CUDA 12's, the
+ptxas of PyPI's nvidia-cuda-nvcc-cu12 (requirements.txt installs it into the venv;
+--ptxas-cuda12 names another); asking for sm_70 without it is an error. A model of
+metadata ops only (Reshape, ...) has no kernels and an empty PTX. The compile runs with
 DLC_STRICT_GPU_BLOCKS=1: a cooperative block (a row reduction's, a contraction tile's)
-that would fall back to one thread fails it. Runs without a GPU. If
-ptxas is missing the check is skipped with a message (exit 77, ctest's skip code).
+that would fall back to one thread fails it. Runs without a GPU. If CUDA 13's ptxas is
+missing the check is skipped with a message (exit 77, ctest's skip code).
 
 Prints per-failure lines, then `compiled C/T, ptxas ARCH A/C ...` and `P passed, F failed`;
 exit status 1 when anything fails to compile or is refused by ptxas.
@@ -18,6 +25,7 @@ import concurrent.futures
 import os
 import re
 import shutil
+import site
 import sys
 import tempfile
 import time
@@ -25,25 +33,45 @@ import time
 import cases
 
 
+# Architecture -> the family (the --cuda-arch) whose PTX it assembles.
+FAMILY = {"sm_70": "sm_70", "sm_75": "sm_70",
+          "sm_80": "sm_80", "sm_86": "sm_80", "sm_90": "sm_80", "sm_90a": "sm_80"}
+# Architectures CUDA 13's ptxas dropped: assembled by CUDA 12's.
+CUDA12_ONLY = {"sm_70"}
+
+
+def cuda12_ptxas():
+    """The ptxas of PyPI's nvidia-cuda-nvcc-cu12 in this interpreter's site-packages."""
+    for d in site.getsitepackages():
+        p = os.path.join(d, "nvidia", "cuda_nvcc", "bin", "ptxas")
+        if os.access(p, os.X_OK):
+            return p
+    return None
+
+
 def check(item, dlc, ptxas, archs, work, timeout):
     """Returns (name, compile problem or "", {arch: problem or ""})."""
     name, model, extra = item
-    ptx = os.path.join(work, re.sub(r"[^A-Za-z0-9_.-]", "_", name) + ".ptx")
-    # A cooperative block (rows, contraction tile) that falls back to one thread is a
-    # failure here: correct, but slow enough to be a bug.
-    code, err = cases.run([dlc, "compile", model, "--target", "cuda", "--emit", "ptx",
-                           "-o", ptx, *extra], timeout, {"DLC_STRICT_GPU_BLOCKS": "1"})
-    if code != 0:
-        how = "timeout" if code is None else f"exit {code}"
-        return name, f"{how}: {err}", {}
     results = {}
-    if os.path.getsize(ptx) == 0:  # only metadata ops (Reshape, ...): no kernels
+    for family in sorted({FAMILY[a] for a in archs}):
+        ptx = os.path.join(work, re.sub(r"[^A-Za-z0-9_.-]", "_", name) + f".{family}.ptx")
+        # A cooperative block (rows, contraction tile) that falls back to one thread is
+        # a failure here: correct, but slow enough to be a bug.
+        code, err = cases.run([dlc, "compile", model, "--target", "cuda", "--cuda-arch", family,
+                               "--emit", "ptx", "-o", ptx, *extra], timeout,
+                              {"DLC_STRICT_GPU_BLOCKS": "1"})
+        if code != 0:
+            how = "timeout" if code is None else f"exit {code}"
+            return name, f"{family}: {how}: {err}", {}
+        empty = os.path.getsize(ptx) == 0  # only metadata ops (Reshape, ...): no kernels
+        for arch in (a for a in archs if FAMILY[a] == family):
+            if empty:
+                results[arch] = ""
+                continue
+            code, err = cases.run([ptxas[arch], "--gpu-name", arch, ptx, "-o", os.devnull],
+                                  timeout)
+            results[arch] = "" if code == 0 else (err or f"exit {code}")
         os.remove(ptx)
-        return name, "", {arch: "" for arch in archs}
-    for arch in archs:
-        code, err = cases.run([ptxas, "--gpu-name", arch, ptx, "-o", os.devnull], timeout)
-        results[arch] = "" if code == 0 else (err or f"exit {code}")
-    os.remove(ptx)
     return name, "", results
 
 
@@ -53,17 +81,26 @@ def main():
     parser.add_argument("--build-dir", default=os.path.join(cases.ROOT, "build"))
     parser.add_argument("--ptxas", default=os.path.join(
         os.environ.get("CUDA_HOME", "/usr/local/cuda"), "bin", "ptxas"))
-    parser.add_argument("--arch", action="append", help="ptxas --gpu-name (repeatable)")
+    parser.add_argument("--ptxas-cuda12", default=None,
+                        help="CUDA 12's ptxas, for sm_70 (default: the venv's "
+                             "nvidia-cuda-nvcc-cu12)")
+    parser.add_argument("--arch", action="append", choices=sorted(FAMILY),
+                        help="ptxas --gpu-name (repeatable; default all)")
     parser.add_argument("--filter", default="", help="regex on node-test names")
     parser.add_argument("--no-node-tests", action="store_true")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--timeout", type=int, default=300)
     args = parser.parse_args()
-    archs = args.arch or ["sm_80", "sm_90"]
-    ptxas = args.ptxas if os.access(args.ptxas, os.X_OK) else shutil.which("ptxas")
-    if not ptxas:
+    archs = args.arch or list(FAMILY)
+    ptxas13 = args.ptxas if os.access(args.ptxas, os.X_OK) else shutil.which("ptxas")
+    if not ptxas13:
         print(f"skipped: ptxas not found ({args.ptxas}); set CUDA_HOME")
         return 77
+    ptxas12 = args.ptxas_cuda12 or cuda12_ptxas()
+    if any(a in CUDA12_ONLY for a in archs) and not (ptxas12 and os.access(ptxas12, os.X_OK)):
+        parser.error("sm_70 needs CUDA 12's ptxas: pip install -r requirements.txt "
+                     "(nvidia-cuda-nvcc-cu12), pass --ptxas-cuda12, or leave sm_70 out")
+    ptxas = {a: ptxas12 if a in CUDA12_ONLY else ptxas13 for a in archs}
     dlc = os.path.join(args.build_dir, "bin", "dlc")
     if not os.access(dlc, os.X_OK):
         parser.error(f"{dlc} not found (build dlc first or pass --build-dir)")
@@ -76,8 +113,8 @@ def main():
             for name, folder, sets in cases.node_cases(re.compile(args.filter)):
                 extra = sets[0][2] if sets else []
                 items.append((name, os.path.join(folder, "model.onnx"), extra))
-        print(f"checking {len(items)} models with {ptxas} for {', '.join(archs)}",
-              flush=True)
+        print(f"checking {len(items)} models for {', '.join(archs)} with "
+              f"{', '.join(sorted(set(ptxas.values())))}", flush=True)
         results = []
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
             futures = [pool.submit(check, item, dlc, ptxas, archs, work, args.timeout)

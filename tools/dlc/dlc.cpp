@@ -32,11 +32,11 @@ commands:
       --emit llvm (CPU) the kernels' LLVM IR, --emit ptx (CUDA) one PTX module with
       every kernel and --emit dot a Graphviz picture of the graph with ops clustered
       and coloured by kernel (to OUT, or stdout; -o - writes any kind to stdout).
-      --cuda-arch sm_80 (default), sm_86, sm_89, sm_90 or sm_90a: the PTX target;
-      the driver JIT-compiles it for the card at load, and newer cards run older
-      PTX. --specialize NAME=PATH bakes the value
-      of input NAME (.npy or .pb) into nodes that need it at compile time (Reshape's
-      shape, ...), as `dlc run` does: the artifact is then only valid for that value;
+      --cuda-arch sm_70, sm_75, sm_80 (default), sm_86, sm_89, sm_90 or sm_90a: the
+      PTX target; the driver JIT-compiles it for the card at load, and newer cards
+      run older PTX. --specialize NAME=PATH bakes the value of input NAME (.npy or
+      .pb) into nodes that need it at compile time (Reshape's shape, ...), as
+      `dlc run` does: the artifact is then only valid for that value;
       for a sequence or optional input (a SequenceProto/OptionalProto .pb) it fixes
       what the input holds (the artifact takes its tensors as inputs NAME[i]).
       --input-shape NAME=1x3x64x128 fixes the symbolic dims of input NAME (the
