@@ -147,10 +147,17 @@ TEST(Api, CudaTargetEmitsPtxAndArtifact) {
     EXPECT_TRUE(model) << model.message();
   else
     EXPECT_EQ(model.message(), dlc::cudaAvailable().message());
-  options.cudaArch = "sm_70";
+  // Volta and Turing are targets; Pascal is not.
+  options.emit = dlc::EmitKind::Ptx;
+  options.cudaArch = "sm_75";
+  auto turing = dlc::compileFile(kInputs + "/add_relu.onnxtxt", options);
+  ASSERT_TRUE(turing) << turing.message();
+  EXPECT_NE(std::string(turing->bytes.begin(), turing->bytes.end()).find(".target sm_75"),
+            std::string::npos);
+  options.cudaArch = "sm_60";
   auto bad = dlc::compileFile(kInputs + "/add_relu.onnxtxt", options);
   ASSERT_FALSE(bad);
-  EXPECT_NE(bad.message().find("unknown CUDA architecture 'sm_70'"), std::string::npos);
+  EXPECT_NE(bad.message().find("unknown CUDA architecture 'sm_60'"), std::string::npos);
 }
 
 TEST(Api, BadModelsAreErrorValues) {
