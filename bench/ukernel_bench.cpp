@@ -105,7 +105,7 @@ struct Case {
   std::string name;
   std::vector<std::array<int64_t, 5>> loops; // extent, reduction, stride a, b, c
   int64_t a, b, c;                           // element counts
-  bool weightA = false;
+  bool weightA = false, weightB = false;
 };
 
 Case matmul(int64_t m, int64_t n, int64_t k) {
@@ -114,6 +114,15 @@ Case matmul(int64_t m, int64_t n, int64_t k) {
           m * k,
           k * n,
           m * n};
+}
+
+/// A MatMul against a constant B (a classifier's weight, packed once): few rows stream
+/// the whole weight from memory.
+Case matmulWeight(int64_t m, int64_t n, int64_t k) {
+  Case c = matmul(m, n, k);
+  c.name += " weight";
+  c.weightB = true;
+  return c;
 }
 
 /// One image of an NCHW Conv on an input padded beforehand (as dlc's kernels do), over
@@ -230,10 +239,11 @@ int main(int argc, char **argv) {
   }
   ThreadPool pool(threads);
   std::vector<Case> cases{
-      matmul(1024, 1024, 1024), matmul(256, 256, 256), matmul(1, 1000, 512), conv(64, 64, 56, 3, 1),
-      conv(256, 64, 56, 1, 1), conv(64, 128, 56, 3, 2), conv(128, 128, 28, 3, 1),
-      conv(256, 256, 14, 3, 1), conv(512, 512, 7, 3, 1), conv(3, 64, 224, 7, 2),
-      conv(128, 128, 2, 3, 1),
+      matmul(1024, 1024, 1024), matmul(256, 256, 256), matmul(1, 1000, 512),
+      // ddddocr's classifier: 16 time steps against a 1024 x 8210 weight (34 MB).
+      matmulWeight(16, 8210, 1024), conv(64, 64, 56, 3, 1), conv(256, 64, 56, 1, 1),
+      conv(64, 128, 56, 3, 2), conv(128, 128, 28, 3, 1), conv(256, 256, 14, 3, 1),
+      conv(512, 512, 7, 3, 1), conv(3, 64, 224, 7, 2), conv(128, 128, 2, 3, 1),
       // A small ResNet (the corpus's, 64x64 input): Convs of about 1 MFLOP.
       conv(3, 16, 64, 7, 2), conv(16, 16, 16, 3, 1), conv(32, 32, 8, 3, 1), conv(64, 64, 4, 3, 1),
       // The corpus's small UNet (48x80 input): few output channels
@@ -281,8 +291,9 @@ int main(int argc, char **argv) {
       for (float &x : b)
         x = dist(rng);
       std::vector<int64_t> d(ukernels::kDescriptorSlots, 0);
-      // Conv weights (A) are constants: packed once, as in a model.
-      d[0] = static_cast<int64_t>(cs.loops.size()) | (cs.weightA ? int64_t(1) << 8 : 0);
+      // Conv weights (A) and weight cases' B are constants: packed once, as in a model.
+      d[0] = static_cast<int64_t>(cs.loops.size()) | (cs.weightA ? int64_t(1) << 8 : 0) |
+             (cs.weightB ? int64_t(1) << 9 : 0);
       ukernels::PackCache cache;
       d[1] = reinterpret_cast<int64_t>(a.data());
       d[2] = reinterpret_cast<int64_t>(b.data());

@@ -173,8 +173,12 @@ struct Generic {
 };
 
 #ifdef DLC_UK_X86
+/// K steps ahead that a packed B panel is prefetched: the panels of a K slice lie one
+/// after another, so this reaches into the next panel near a panel's end.
+constexpr int64_t kPrefetchK = 64;
+
 /// MR rows x NV zmm vectors of columns, accumulated in MR * NV registers; B's vector v
-/// of K index k from `loadB(k, v)`.
+/// of K index k from `loadB(k, v)` (and `loadB.prefetch(k)` each step).
 template <int64_t MR, int NV, class LoadB>
 DLC_AVX512 DLC_INLINE void avx512Tile(int64_t kc, const float *a, const LoadB &loadB,
                                       float *const *rows) {
@@ -190,6 +194,7 @@ DLC_AVX512 DLC_INLINE void avx512Tile(int64_t kc, const float *a, const LoadB &l
       c[i][v] = _mm512_setzero_ps();
   }
   for (int64_t k = 0; k < kc; ++k, a += MR) {
+    loadB.prefetch(k);
     __m512 bv[NV];
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v)
@@ -217,6 +222,12 @@ template <int NV> struct PackedPanel {
   DLC_AVX512 DLC_INLINE __m512 operator()(int64_t k, int v) const {
     return _mm512_load_ps(b + k * 16 * NV + 16 * v);
   }
+  DLC_AVX512 DLC_INLINE void prefetch(int64_t k) const {
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v)
+      _mm_prefetch(reinterpret_cast<const char *>(b + (k + kPrefetchK) * 16 * NV + 16 * v),
+                   _MM_HINT_T0);
+  }
 };
 
 /// Where each zmm vector of a tile's columns lies in an unpacked B, relative to a K
@@ -237,6 +248,7 @@ template <int NV, bool Plain> struct InPlace {
   const float *b;
   const int64_t *kOff;
   const InPlaceCols<NV> &cols;
+  DLC_INLINE void prefetch(int64_t) const {}
   DLC_AVX512 DLC_INLINE __m512 operator()(int64_t k, int v) const {
     const float *bk = b + kOff[k];
     if constexpr (Plain)
