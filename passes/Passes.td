@@ -141,8 +141,8 @@ def DlcTileWorkgroups : Pass<"dlc-tile-workgroups", "mlir::ModuleOp"> {
     parallel loops an operand of 1 MiB or more does not read, a symbolic first loop
     counting as one) against that operand (a classifier's weight at a small batch) is
     not tiled: one workgroup, whose micro-kernel splits the weight's columns over the
-    cores, instead of every workgroup streaming the whole weight. The kernel gets `dlc.grid = #dlc.grid<[#dlc.grid_dim<binding
-    = B, dims = [D], tile = 1>]>`: one workgroup per index of the output dim that loop
+    cores, instead of every workgroup streaming the whole weight. The kernel gets
+    `dlc.grid = #dlc.grid<[#dlc.grid_dim<binding = B, dims = [D], tile = 1>]>`: one workgroup per index of the output dim that loop
     walks (dim D of buffer argument B), from which the runtime computes the useful
     workgroup count. When producers were fused, each workgroup's slice is tiled once
     more with `scf.for`, one index of the first loop at a time, so the fused temporaries
