@@ -66,7 +66,8 @@ LogicalResult GpuConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError
                                     DenseI64ArrayAttr blockTile, DenseI64ArrayAttr threads,
                                     DenseI64ArrayAttr rowTile, DenseI64ArrayAttr threadTile,
                                     DenseI64ArrayAttr reductionTile,
-                                    DenseI64ArrayAttr contractionBound, int64_t sharedMemory) {
+                                    DenseI64ArrayAttr contractionBound, int64_t sharedMemory,
+                                    GpuMma mma) {
   if (!grid)
     return emitError() << "gpu_config needs a grid";
   if (blockThreads < 1)
@@ -92,6 +93,8 @@ LogicalResult GpuConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError
                           "'contraction'";
   if (mapping == GpuMapping::Serial && blockThreads != 1)
     return emitError() << "gpu_config mapping 'serial' runs one thread";
+  if (mma != GpuMma::None && (!contraction || blockThreads % 32 != 0))
+    return emitError() << "gpu_config mma needs mapping 'contraction' and whole warps";
   if (mapping == GpuMapping::Threads) {
     int64_t product = 1;
     for (int64_t t : threads.asArrayRef())
@@ -128,6 +131,8 @@ LogicalResult DlcDialect::verifyOperationAttribute(Operation *op, NamedAttribute
     return isa<LaunchGridAttr>(value) ? success() : fail("a #dlc.grid");
   if (name == attrs::kGpuConfig)
     return isa<GpuConfigAttr>(value) ? success() : fail("a #dlc.gpu_config");
+  if (name == attrs::kMma)
+    return isa<GpuMmaAttr>(value) ? success() : fail("a #dlc.gpu_mma");
   if (name == attrs::kBlock) {
     auto block = dyn_cast<DenseI64ArrayAttr>(value);
     return block && block.size() == 1 && block[0] >= 1

@@ -36,6 +36,9 @@ inline constexpr llvm::StringLiteral kNodes = "dlc.nodes";
 inline constexpr llvm::StringLiteral kGrid = "dlc.grid";
 /// GpuConfigAttr, on a kernel function: the CUDA tiling dlc-gpu-select-tiling chose.
 inline constexpr llvm::StringLiteral kGpuConfig = "dlc.gpu_config";
+/// GpuMmaAttr, on a warp-level contraction (dlc-tile-gpu): the tensor-core instruction
+/// dlc-gpu-mma lowers it to; in emulation it runs as the loops it is.
+inline constexpr llvm::StringLiteral kMma = "dlc.mma";
 /// DenseI64ArrayAttr [threads], on a mapped CUDA kernel (dlc-map-to-gpu): the threads
 /// per block its launch runs.
 inline constexpr llvm::StringLiteral kBlock = "dlc.block";

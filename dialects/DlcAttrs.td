@@ -63,6 +63,27 @@ def Dlc_GpuMapping : I32EnumAttr<"GpuMapping", "How a CUDA kernel's block comput
   let genSpecializedAttr = 0;
 }
 
+def Dlc_GpuMma : I32EnumAttr<"GpuMma",
+    "The tensor-core instruction of a contraction tile's warps", [
+  I32EnumAttrCase<"None", 0, "none">,
+  I32EnumAttrCase<"Tf32K8", 1, "tf32_k8">,
+  I32EnumAttrCase<"F16K16", 2, "f16_k16">,
+  I32EnumAttrCase<"F16K8", 3, "f16_k8">,
+  I32EnumAttrCase<"Bf16K16", 4, "bf16_k16">
+]> {
+  let cppNamespace = "::dlc";
+  let genSpecializedAttr = 0;
+}
+
+def Dlc_GpuMmaAttr : EnumAttr<Dlc_Dialect, Dlc_GpuMma, "gpu_mma"> {
+  let summary = "A tensor-core instruction (mma.sync m16n8kK) of a warp-level contraction";
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def Dlc_DefaultGpuMma : EnumParameter<Dlc_GpuMma> {
+  let defaultValue = "::dlc::GpuMma::None";
+}
+
 def Dlc_GpuConfigAttr : Dlc_Attr<"GpuConfig", "gpu_config"> {
   let summary = "The CUDA tiling of a kernel, chosen by dlc-gpu-select-tiling";
   let description = [{
@@ -84,6 +105,11 @@ def Dlc_GpuConfigAttr : Dlc_Attr<"GpuConfig", "gpu_config"> {
       contraction (`contraction` only; empty otherwise).
     - `shared_memory`: the most static shared memory a block may use (bytes; the
       target's limit).
+    - `mma` (`contraction` only; omitted when `none`): the contraction runs on tensor
+      cores, one `mma.sync.m16n8kK` at a time (`tf32_k8`, `f16_k16`, `f16_k8` on
+      sm_75, `bf16_k16`), its operands rounded to that type as they are staged in
+      shared memory, accumulating in f32. `thread_tile` is then each warp's tile
+      (`block_threads` / 32 warps).
 
     ```mlir
     #dlc.gpu_config<mapping = threads, grid = #dlc.grid<[...]>, block_threads = 256,
@@ -100,7 +126,8 @@ def Dlc_GpuConfigAttr : Dlc_Attr<"GpuConfig", "gpu_config"> {
                         "::mlir::DenseI64ArrayAttr":$threadTile,
                         "::mlir::DenseI64ArrayAttr":$reductionTile,
                         "::mlir::DenseI64ArrayAttr":$contractionBound,
-                        "int64_t":$sharedMemory);
+                        "int64_t":$sharedMemory,
+                        Dlc_DefaultGpuMma:$mma);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
 }

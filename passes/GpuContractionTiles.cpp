@@ -26,9 +26,47 @@ namespace {
 struct Steps {
   linalg::FillOp fill;
   linalg::LinalgOp step;
-  SmallVector<linalg::CopyOp> copies;
+  /// The copies of the inputs' slices (linalg.copy, or a generic that rounds them to
+  /// a tensor-core type), and the zero fills of their buffers before them.
+  SmallVector<linalg::LinalgOp> copies;
+  SmallVector<linalg::FillOp> zeroFills;
   linalg::CopyOp writeBack;
 };
+
+/// The element type a tensor-core instruction reads its operands in (f32 for tf32,
+/// rounded by roundForMma).
+Type mmaOperandType(MLIRContext *ctx, GpuMma mma) {
+  switch (mma) {
+  case GpuMma::F16K16:
+  case GpuMma::F16K8:
+    return Float16Type::get(ctx);
+  case GpuMma::Bf16K16:
+    return BFloat16Type::get(ctx);
+  default:
+    return Float32Type::get(ctx);
+  }
+}
+
+/// `x` (f32) rounded as the instruction `mma` reads it: truncf to f16/bf16 (to nearest
+/// even), or to TF32's 10 mantissa bits, to nearest with ties away from zero as
+/// `cvt.rna.tf32.f32` does (infinities and NaNs unchanged).
+Value roundForMma(OpBuilder &b, Location loc, Value x, GpuMma mma) {
+  Type to = mmaOperandType(b.getContext(), mma);
+  if (!to.isF32())
+    return arith::TruncFOp::create(b, loc, to, x);
+  Type i32 = b.getI32Type();
+  auto constant = [&](uint32_t v) {
+    return arith::ConstantOp::create(b, loc, b.getIntegerAttr(i32, static_cast<int32_t>(v)));
+  };
+  Value bits = arith::BitcastOp::create(b, loc, i32, x);
+  Value up = arith::AddIOp::create(b, loc, bits, constant(0x1000));
+  Value rounded = arith::AndIOp::create(b, loc, up, constant(0xFFFFE000u));
+  Value exponent = arith::AndIOp::create(b, loc, bits, constant(0x7F800000u));
+  Value finite =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, exponent, constant(0x7F800000u));
+  Value result = arith::SelectOp::create(b, loc, finite, rounded, bits);
+  return arith::BitcastOp::create(b, loc, b.getF32Type(), result);
+}
 
 /// Whether the block-level contraction `c` can run on static block buffers: it reads
 /// its inputs through projected permutations (MatMul, BatchMatMul, Gemm, not Conv)
@@ -51,7 +89,7 @@ bool staticStepsApply(linalg::LinalgOp c) {
 /// compute values no output reads. Only a last partial step is dynamic, along its
 /// reduction loops alone.
 Steps buildStaticSteps(RewriterBase &rewriter, linalg::LinalgOp c, const GpuTileSizes &t,
-                       bool isRoot) {
+                       bool isRoot, GpuMma mma) {
   Location loc = c.getLoc();
   auto fill = c.getDpsInitOperand(0)->get().getDefiningOp<linalg::FillOp>();
   auto iters = c.getIteratorTypesArray();
@@ -106,9 +144,14 @@ Steps buildStaticSteps(RewriterBase &rewriter, linalg::LinalgOp c, const GpuTile
                 AffineMap::get(1, 1, {b.getAffineConstantExpr(t.reductionTile[l]), s0 - d0},
                                b.getContext()),
                 {ivs[i], ubs[i]});
-          use[l] = size[l];
+          // Tensor cores take the whole step: a partial one's buffers are zero past
+          // its end.
+          use[l] = mma == GpuMma::None ? size[l] : b.getIndexAttr(t.reductionTile[l]);
           extent[l] = t.reductionTile[l];
         }
+        bool partial = llvm::any_of(reductionLoops, [&](unsigned l) {
+          return getConstantIntValue(size[l]) != std::optional<int64_t>(t.reductionTile[l]);
+        });
         SmallVector<Value> operands;
         for (OpOperand *in : c.getDpsInputOperands()) {
           AffineMap map = c.getMatchingIndexingMap(in);
@@ -124,17 +167,55 @@ Steps buildStaticSteps(RewriterBase &rewriter, linalg::LinalgOp c, const GpuTile
             ones.push_back(b.getIndexAttr(1));
           }
           Value slice = tensor::ExtractSliceOp::create(b, loc, in->get(), inOffset, inSize, ones);
-          Value buffer =
-              tensor::EmptyOp::create(b, loc, inExtent, getElementTypeOrSelf(in->get().getType()));
+          Type bufferType = mma == GpuMma::None ? getElementTypeOrSelf(in->get().getType())
+                                                : mmaOperandType(b.getContext(), mma);
+          Value buffer = tensor::EmptyOp::create(b, loc, inExtent, bufferType);
+          if (mma != GpuMma::None && partial) {
+            Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(bufferType));
+            auto fill = linalg::FillOp::create(b, loc, zero, buffer);
+            steps.zeroFills.push_back(fill);
+            buffer = fill.getResult(0);
+          }
           Value part = tensor::ExtractSliceOp::create(b, loc, buffer, zeros, inSize, ones);
-          auto copy = linalg::CopyOp::create(b, loc, slice, part);
+          linalg::LinalgOp copy;
+          if (mma == GpuMma::None) {
+            copy = linalg::CopyOp::create(b, loc, slice, part);
+          } else {
+            unsigned rank = inExtent.size();
+            SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(rank));
+            SmallVector<utils::IteratorType> parallel(rank, utils::IteratorType::parallel);
+            copy = linalg::GenericOp::create(b, loc, part.getType(), slice, part, maps, parallel,
+                                             [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                                               linalg::YieldOp::create(
+                                                   nb, nloc, roundForMma(nb, nloc, args[0], mma));
+                                             });
+          }
           steps.copies.push_back(copy);
-          Value filled =
-              tensor::InsertSliceOp::create(b, loc, copy.getResult(0), buffer, zeros, inSize, ones);
+          Value filled = tensor::InsertSliceOp::create(b, loc, copy->getResult(0), buffer, zeros,
+                                                       inSize, ones);
           operands.push_back(tensor::ExtractSliceOp::create(b, loc, filled, zeros, inUse, ones));
         }
         operands.push_back(iterArgs[0]);
-        steps.step = cast<linalg::LinalgOp>(mlir::clone(b, c, TypeRange{accType}, operands));
+        if (mma == GpuMma::None) {
+          steps.step = cast<linalg::LinalgOp>(mlir::clone(b, c, TypeRange{accType}, operands));
+        } else {
+          // acc += ext(a) * ext(b): exact products of the rounded operands, summed in f32.
+          auto generic = linalg::GenericOp::create(
+              b, loc, TypeRange{accType}, ValueRange{operands[0], operands[1]},
+              ValueRange{operands[2]}, c.getIndexingMapsArray(), c.getIteratorTypesArray(),
+              [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                auto ext = [&](Value v) {
+                  return v.getType().isF32()
+                             ? v
+                             : arith::ExtFOp::create(nb, nloc, nb.getF32Type(), v).getResult();
+                };
+                Value product = arith::MulFOp::create(nb, nloc, ext(args[0]), ext(args[1]));
+                linalg::YieldOp::create(
+                    nb, nloc, arith::AddFOp::create(nb, nloc, args[2], product).getResult());
+              });
+          generic->setAttr(attrs::kMma, GpuMmaAttr::get(b.getContext(), mma));
+          steps.step = generic;
+        }
         return scf::ValueVector{steps.step->getResult(0)};
       });
   rewriter.setInsertionPointAfter(nest.loops.front());
@@ -208,6 +289,68 @@ FailureOr<Steps> buildDynamicSteps(RewriterBase &rewriter, linalg::LinalgOp c,
 
 } // namespace
 
+std::optional<MmaLoops> matchMmaLoops(linalg::LinalgOp c, ArrayRef<int64_t> bounds) {
+  if (c.getNumDpsInputs() != 2 || c.getNumDpsInits() != 1 || c->getNumResults() > 1)
+    return std::nullopt;
+  // The body: out + ext(a) * ext(b), floats.
+  Block &body = c->getRegion(0).front();
+  auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
+  auto add = yield && yield->getNumOperands() == 1
+                 ? yield->getOperand(0).getDefiningOp<arith::AddFOp>()
+                 : nullptr;
+  if (!add)
+    return std::nullopt;
+  Value out = body.getArgument(2);
+  Value other = add.getLhs() == out ? add.getRhs() : add.getRhs() == out ? add.getLhs() : Value();
+  auto mul = other ? other.getDefiningOp<arith::MulFOp>() : nullptr;
+  if (!mul)
+    return std::nullopt;
+  auto fromArg = [&](Value v, unsigned arg) {
+    if (auto ext = v.getDefiningOp<arith::ExtFOp>())
+      v = ext.getIn();
+    return v == body.getArgument(arg);
+  };
+  if (!((fromArg(mul.getLhs(), 0) && fromArg(mul.getRhs(), 1)) ||
+        (fromArg(mul.getLhs(), 1) && fromArg(mul.getRhs(), 0))))
+    return std::nullopt;
+  AffineMap a = c.getMatchingIndexingMap(c.getDpsInputOperand(0));
+  AffineMap b = c.getMatchingIndexingMap(c.getDpsInputOperand(1));
+  AffineMap o = c.getMatchingIndexingMap(c.getDpsInitOperand(0));
+  if (!a.isProjectedPermutation() || !b.isProjectedPermutation() || !o.isProjectedPermutation())
+    return std::nullopt;
+  auto iters = c.getIteratorTypesArray();
+  MmaLoops loops;
+  bool m = false, n = false, k = false;
+  if (bounds.size() != iters.size())
+    return std::nullopt;
+  for (unsigned l = 0; l < iters.size(); ++l) {
+    bool inA = a.isFunctionOfDim(l), inB = b.isFunctionOfDim(l), inC = o.isFunctionOfDim(l);
+    if (iters[l] == utils::IteratorType::parallel && bounds[l] == 1) {
+      loops.batch.push_back(l); // One index: whatever reads it.
+      continue;
+    }
+    if (iters[l] == utils::IteratorType::reduction) {
+      if (k || !inA || !inB || inC)
+        return std::nullopt;
+      k = true;
+      loops.k = l;
+    } else if (inA && inB && inC) {
+      loops.batch.push_back(l);
+    } else if (inA && !inB && inC && !m) {
+      m = true;
+      loops.m = l;
+    } else if (!inA && inB && inC && !n) {
+      n = true;
+      loops.n = l;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (!m || !n || !k)
+    return std::nullopt;
+  return loops;
+}
+
 /// The thread level of a shared-memory contraction tile (block tile `blocks`, see
 /// chooseContractionTiling). The contraction's reduction becomes loops of steps; in
 /// each step the slices of its inputs are copied into block buffers (shared memory
@@ -218,7 +361,8 @@ FailureOr<Steps> buildDynamicSteps(RewriterBase &rewriter, linalg::LinalgOp c,
 /// the micro-tile). The accumulator's fill and an elementwise root (or the copy of
 /// the result into the output) after the steps go over the threads element by
 /// element.
-LogicalResult tileContraction(RewriterBase &rewriter, scf::ForallOp blocks, const GpuTileSizes &t) {
+LogicalResult tileContraction(RewriterBase &rewriter, scf::ForallOp blocks, const GpuTileSizes &t,
+                              GpuMma mma) {
   linalg::LinalgOp c;
   for (Operation &op : blocks.getBody()->without_terminator())
     if (auto l = dyn_cast<linalg::LinalgOp>(op); l && l.getNumReductionLoops() != 0) {
@@ -230,8 +374,10 @@ LogicalResult tileContraction(RewriterBase &rewriter, scf::ForallOp blocks, cons
     return failure();
   bool isRoot = tiledRootIn(blocks).getOperation() == c.getOperation();
   Steps steps;
+  if (mma != GpuMma::None && (!staticStepsApply(c) || !matchMmaLoops(c, t.contractionBound)))
+    return failure();
   if (staticStepsApply(c)) {
-    steps = buildStaticSteps(rewriter, c, t, isRoot);
+    steps = buildStaticSteps(rewriter, c, t, isRoot, mma);
   } else {
     FailureOr<Steps> dynamic = buildDynamicSteps(rewriter, c, t);
     if (failed(dynamic))
@@ -253,6 +399,25 @@ LogicalResult tileContraction(RewriterBase &rewriter, scf::ForallOp blocks, cons
              root && failed(tileAndFuse(rewriter, root, t.rowTile, /*asNumThreads=*/false,
                                         /*threadLevel=*/true, Fuse::NoReductions))) {
     return failure();
+  }
+  if (mma != GpuMma::None) {
+    // Each warp's tile, for dlc-gpu-mma (in emulation: loops over it, by one lane).
+    FailureOr<scf::ForallOp> warps =
+        tileAndFuse(rewriter, cast<TilingInterface>(steps.step.getOperation()), t.threadTile,
+                    /*asNumThreads=*/false, /*threadLevel=*/true, Fuse::None, /*warpLevel=*/true);
+    if (failed(warps))
+      return failure();
+    Operation *tile = tiledRootIn(*warps).getOperation();
+    if (!tile)
+      return failure();
+    tile->setAttr(attrs::kMma, GpuMmaAttr::get(rewriter.getContext(), mma));
+    for (linalg::FillOp fill : steps.zeroFills)
+      if (failed(elementwise(fill, Fuse::None)))
+        return failure();
+    for (linalg::LinalgOp copy : steps.copies)
+      if (failed(elementwise(copy, Fuse::NoReductions)))
+        return failure();
+    return success();
   }
   // Each thread's micro-tile, its reduction loops outermost.
   FailureOr<scf::ForallOp> strips =
@@ -292,7 +457,7 @@ LogicalResult tileContraction(RewriterBase &rewriter, scf::ForallOp blocks, cons
       });
     });
   }
-  for (linalg::CopyOp copy : steps.copies)
+  for (linalg::LinalgOp copy : steps.copies)
     if (failed(elementwise(copy, Fuse::NoReductions)))
       return failure();
   return success();

@@ -23,13 +23,18 @@
 // Contraction tiles (mapping `contraction`): a kernel whose only reduction is a
 // contraction (findSharedContraction) gets block tiles of up to kMaxContractionTileDim
 // per output dim (kContractionTileElements in all), a micro-tile per thread and the
-// reduction staged through shared memory kReductionTile elements at a time.
+// reduction staged through shared memory kReductionTile elements at a time. Below fp32
+// (option `precision`), a tile whose contraction is C[m, n] += A[m, k] * B[k, n] (with
+// batch loops) and whose block tile has at least 16 rows and 8 columns runs on tensor
+// cores where the architecture has the instruction (chooseMma): each warp computes a
+// warp tile instead of each thread a micro-tile.
 //
 // A kernel without a tileable root, or whose output view the launch grid cannot
 // describe, gets mapping `serial` (one thread) and a remark saying why.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/GpuTarget.h"
+#include "passes/GpuTiling.h"
 #include "passes/Passes.h"
 
 #include "dialects/DlcDialect.h"
@@ -93,7 +98,67 @@ struct GpuTiling {
   SmallVector<int64_t> reductionTile;
   /// The block tile of each parallel contraction loop (0 on reduction loops).
   SmallVector<int64_t> contractionBound;
+  /// Tensor cores: the instruction, and threadTile is each warp's tile.
+  GpuMma mma = GpuMma::None;
 };
+
+/// The tensor-core instruction for `precision` on `target`: mma.sync m16n8k8 tf32,
+/// m16n8k16 f16/bf16 from sm_80; sm_75 has f16 only, as m16n8k8; sm_70 none here (its
+/// m8n8k4 is not used).
+GpuMma mmaFor(const GpuTarget &target, StringRef precision) {
+  int64_t cc = target.computeCapability;
+  if (precision == "tf32")
+    return cc >= 80 ? GpuMma::Tf32K8 : GpuMma::None;
+  if (precision == "fp16")
+    return cc >= 80 ? GpuMma::F16K16 : cc >= 75 ? GpuMma::F16K8 : GpuMma::None;
+  if (precision == "bf16")
+    return cc >= 80 ? GpuMma::Bf16K16 : GpuMma::None;
+  return GpuMma::None;
+}
+
+/// The K of the instruction `mma` (m16n8kK).
+int64_t mmaK(GpuMma mma) { return mma == GpuMma::F16K16 || mma == GpuMma::Bf16K16 ? 16 : 8; }
+
+/// Makes `t`, a contraction tiling of `c`, a tensor-core tiling with instruction `mma`
+/// when its shape allows: an f32 contraction of the form matchMmaLoops takes, a block
+/// tile of at least 16 rows (m) and 8 columns (n) and one batch element, and a
+/// reduction step that is a multiple of the instruction's K. The block tile is split
+/// into warp tiles (the larger side halved first, down to 16 x 8), one per warp, up
+/// to kContractionThreads / 32 warps. Returns whether it did.
+bool applyMma(linalg::LinalgOp c, GpuTiling &t, GpuMma mma) {
+  if (mma == GpuMma::None)
+    return false;
+  std::optional<MmaLoops> loops = matchMmaLoops(c, t.contractionBound);
+  if (!loops || !llvm::all_of(c->getOperandTypes(),
+                              [](Type type) { return getElementTypeOrSelf(type).isF32(); }))
+    return false;
+  if (llvm::any_of(loops->batch, [&](unsigned l) { return t.contractionBound[l] != 1; }))
+    return false;
+  int64_t bm = t.contractionBound[loops->m], bn = t.contractionBound[loops->n];
+  int64_t kStep = t.reductionTile[loops->k];
+  if (bm < 16 || bm % 16 || bn < 8 || bn % 8 || kStep % mmaK(mma))
+    return false;
+  int64_t wm = bm, wn = bn, warps = 1;
+  while (warps < kContractionThreads / 32) {
+    if (wm >= wn * 2 && wm >= 32)
+      wm /= 2;
+    else if (wn >= 16)
+      wn /= 2;
+    else if (wm >= 32)
+      wm /= 2;
+    else
+      break;
+    warps *= 2;
+  }
+  std::fill(t.threadTile.begin(), t.threadTile.end(), 0);
+  for (unsigned l : loops->batch)
+    t.threadTile[l] = 1;
+  t.threadTile[loops->m] = wm;
+  t.threadTile[loops->n] = wn;
+  t.blockThreads = warps * 32;
+  t.mma = mma;
+  return true;
+}
 
 /// How many trailing output dims of `root` a fused reduction reduces away: a reduction
 /// feeding the root inside the kernel whose result has fewer dims than the root's
@@ -244,7 +309,7 @@ int64_t contractionSharedBytes(linalg::LinalgOp c, const GpuTiling &t) {
 }
 
 std::optional<GpuTiling> chooseContractionTiling(linalg::LinalgOp root, const KernelRoot &kr,
-                                                 int64_t maxSharedBytes) {
+                                                 int64_t maxSharedBytes, GpuMma mma) {
   // Dims below are the contraction's result dims; outputDim[d] is the root's output
   // dim that dim d becomes (a transpose may follow the contraction).
   SmallVector<int64_t> outputDim;
@@ -281,19 +346,32 @@ std::optional<GpuTiling> chooseContractionTiling(linalg::LinalgOp root, const Ke
   for (int64_t d = rank - 1; d >= 0; --d)
     if (d != inner && d != partner)
       order.push_back(d);
-  // Per output dim: the block tile (powers of two).
-  SmallVector<int64_t> blockDim(rank, 1);
-  int64_t budget = kContractionTileElements, elements = 1;
-  for (int64_t d : order) {
-    if (budget <= 1)
-      break;
-    int64_t size = std::min(budget, kMaxContractionTileDim);
-    if (!ShapedType::isDynamic(extent[d]))
-      size = std::min<int64_t>(size, llvm::PowerOf2Ceil(extent[d]));
-    blockDim[d] = size;
-    budget /= size;
-    elements *= size;
-  }
+  // A contraction tensor cores may take (no sliding window: each input read through a
+  // projected permutation).
+  bool mmaShaped = mma != GpuMma::None && llvm::all_of(c.getDpsInputOperands(), [&](OpOperand *in) {
+                     return c.getMatchingIndexingMap(in).isProjectedPermutation();
+                   });
+  // Per output dim: the block tile (powers of two). Tensor cores tile two dims (m and
+  // n), the others keep one index per block (chooseTiling tiles for FMAs instead when
+  // the tile does not suit tensor cores after all).
+  SmallVector<int64_t> blockDim;
+  int64_t elements = 1;
+  auto chooseBlock = [&](bool twoDims) {
+    blockDim.assign(rank, 1);
+    int64_t budget = kContractionTileElements;
+    elements = 1;
+    for (int64_t d : order) {
+      if (budget <= 1 || (twoDims && d != inner && d != partner))
+        break;
+      int64_t size = std::min(budget, kMaxContractionTileDim);
+      if (!ShapedType::isDynamic(extent[d]))
+        size = std::min<int64_t>(size, llvm::PowerOf2Ceil(extent[d]));
+      blockDim[d] = size;
+      budget /= size;
+      elements *= size;
+    }
+  };
+  chooseBlock(mmaShaped);
   // Each thread computes a micro-tile of elements / kContractionThreads outputs, grown
   // alternately along the two dims (4x4 of a 64x64 tile): per reduction step it reads
   // each input's slice of its micro-tile once for all its outputs.
@@ -353,13 +431,19 @@ std::optional<GpuTiling> chooseContractionTiling(linalg::LinalgOp root, const Ke
       return std::nullopt;
     *largest /= 2;
   }
+  (void)applyMma(c, t, mma);
   return t;
 }
 
 GpuTiling chooseTiling(linalg::LinalgOp root, const KernelRoot &kr, bool contractionTiles,
-                       int64_t maxSharedBytes) {
+                       int64_t maxSharedBytes, GpuMma mma) {
+  if (contractionTiles && mma != GpuMma::None)
+    if (std::optional<GpuTiling> c = chooseContractionTiling(root, kr, maxSharedBytes, mma);
+        c && c->mma != GpuMma::None)
+      return *c;
   if (std::optional<GpuTiling> c =
-          contractionTiles ? chooseContractionTiling(root, kr, maxSharedBytes) : std::nullopt)
+          contractionTiles ? chooseContractionTiling(root, kr, maxSharedBytes, GpuMma::None)
+                           : std::nullopt)
     return *c;
   unsigned n = root.getNumLoops();
   GpuTiling t(GpuMapping::Threads, n);
@@ -406,17 +490,19 @@ GpuConfigAttr toAttr(MLIRContext *ctx, const GpuTiling &t, LaunchGridAttr grid,
   return GpuConfigAttr::get(ctx, t.mapping, grid, blockThreads, array(t.blockTile),
                             array(t.threads), array(t.rowTile), array(t.threadTile),
                             array(t.reductionTile), array(t.contractionBound),
-                            target.maxStaticSharedBytes);
+                            target.maxStaticSharedBytes, t.mma);
 }
 
 GpuConfigAttr serial(MLIRContext *ctx, const GpuTarget &target) {
   auto none = DenseI64ArrayAttr::get(ctx, {});
   return GpuConfigAttr::get(ctx, GpuMapping::Serial, LaunchGridAttr::get(ctx, {}), 1, none, none,
-                            none, none, none, none, target.maxStaticSharedBytes);
+                            none, none, none, none, target.maxStaticSharedBytes, GpuMma::None);
 }
 
 struct DlcGpuSelectTilingPass : impl::DlcGpuSelectTilingBase<DlcGpuSelectTilingPass> {
   using DlcGpuSelectTilingBase::DlcGpuSelectTilingBase;
+
+  GpuMma mma = GpuMma::None;
 
   void runOnOperation() override {
     const GpuTarget *target = lookupGpuTarget(arch);
@@ -424,6 +510,12 @@ struct DlcGpuSelectTilingPass : impl::DlcGpuSelectTilingBase<DlcGpuSelectTilingP
       getOperation().emitError("unknown CUDA architecture '") << arch << "'";
       return signalPassFailure();
     }
+    if (!llvm::is_contained({"fp32", "tf32", "fp16", "bf16"}, StringRef(precision))) {
+      getOperation().emitError("unknown precision '")
+          << precision << "' (expected fp32, tf32, fp16 or bf16)";
+      return signalPassFailure();
+    }
+    mma = mmaFor(*target, precision);
     for (auto func : getOperation().getOps<func::FuncOp>()) {
       if (!func->hasAttr(attrs::kKernel) || func.isExternal())
         continue;
@@ -445,7 +537,7 @@ struct DlcGpuSelectTilingPass : impl::DlcGpuSelectTilingBase<DlcGpuSelectTilingP
       return serial(ctx, target);
     }
     auto root = cast<linalg::LinalgOp>(kr.op);
-    GpuTiling t = chooseTiling(root, kr, contractionTiles, target.maxStaticSharedBytes);
+    GpuTiling t = chooseTiling(root, kr, contractionTiles, target.maxStaticSharedBytes, mma);
     if (llvm::all_of(t.blockTile, [](int64_t s) { return s == 0; })) {
       remark("its root has no parallel loop over the output");
       return serial(ctx, target);

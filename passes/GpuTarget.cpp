@@ -9,7 +9,7 @@ llvm::ArrayRef<GpuTarget> gpuTargets() {
   // The CUDA C Programming Guide's "Technical Specifications per Compute Capability".
   // sm_70 (V100) and sm_75 (Titan RTX, T4) have the same limits as the others here.
   static const GpuTarget targets[] = {
-      {"sm_70", 70, 1024, 48 * 1024, 255, 32},  {"sm_75", 75, 1024, 48 * 1024, 255, 32},
+      {"sm_70", 70, 1024, 48 * 1024, 255, 32},  {"sm_75", 75, 1024, 48 * 1024, 255, 32, 65},
       {"sm_80", 80, 1024, 48 * 1024, 255, 32},  {"sm_86", 86, 1024, 48 * 1024, 255, 32},
       {"sm_89", 89, 1024, 48 * 1024, 255, 32},  {"sm_90", 90, 1024, 48 * 1024, 255, 32},
       {"sm_90a", 90, 1024, 48 * 1024, 255, 32},

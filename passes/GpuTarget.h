@@ -29,6 +29,10 @@ struct GpuTarget {
   int64_t maxRegistersPerThread;
   /// Threads of a warp.
   int64_t warpSize;
+  /// The PTX ISA version its PTX declares, times ten, when the instructions dlc emits
+  /// need more than the architecture's first one (0: that one): sm_75's f16 mma.sync
+  /// m16n8k8 needs PTX 6.5, where sm_75 starts at 6.3.
+  int64_t ptxVersion = 0;
 };
 
 /// Every architecture dlc compiles for, oldest first.

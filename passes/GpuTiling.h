@@ -10,6 +10,7 @@
 
 #include "dialects/DlcDialect.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -24,11 +25,13 @@ struct GpuTileSizes {
       : blockTile(c.getBlockTile().asArrayRef()), threads(c.getThreads().asArrayRef()),
         rowTile(c.getRowTile().asArrayRef()), threadTile(c.getThreadTile().asArrayRef()),
         reductionTile(c.getReductionTile().asArrayRef()),
-        contractionBound(c.getContractionBound().asArrayRef()), blockThreads(c.getBlockThreads()) {}
+        contractionBound(c.getContractionBound().asArrayRef()), blockThreads(c.getBlockThreads()),
+        mma(c.getMma()) {}
 
   llvm::ArrayRef<int64_t> blockTile, threads, rowTile;
   llvm::ArrayRef<int64_t> threadTile, reductionTile, contractionBound;
   int64_t blockThreads;
+  GpuMma mma;
 };
 
 /// The tiled root inside `forall`: the op whose result the forall inserts.
@@ -48,21 +51,39 @@ enum class Fuse {
 /// level for dlc-map-to-gpu and keeps canonicalization from folding a loop of one
 /// iteration away, which would leave the thread loop looking like the block loop.
 /// `threadLevel` picks the mapping when the sizes are tile sizes (cooperative blocks).
+/// `warpLevel`: `#gpu.warp<linear_dim_i>` instead (a tensor-core contraction's warp
+/// tiles).
 mlir::FailureOr<mlir::scf::ForallOp> tileAndFuse(mlir::RewriterBase &rewriter,
                                                  mlir::TilingInterface root,
                                                  llvm::ArrayRef<int64_t> sizes, bool asNumThreads,
-                                                 bool threadLevel = false, Fuse fuse = Fuse::All);
+                                                 bool threadLevel = false, Fuse fuse = Fuse::All,
+                                                 bool warpLevel = false);
 
 /// Fusion control: only producers that neither reduce nor fill (elementwise ops, and
 /// gathers of the padded inputs) are fused into a tile.
 std::optional<mlir::scf::SCFTileAndFuseOptions::ControlFnResult>
 fuseElementwiseOnly(mlir::tensor::ExtractSliceOp, mlir::OpResult producer, bool);
 
+/// The loops of a contraction C[b.., m, n] += A[b.., m, k] * B[b.., k, n], each operand
+/// read through a projected permutation in any dim order: its body a multiply-add (of
+/// floats, maybe extended first), one reduction loop `k` read by both inputs, one
+/// parallel loop `m` read by the first input and not the second, one `n` read by the
+/// second and not the first; the other (`batch`) loops are parallel loops read by all
+/// three or of extent 1 in `bounds` (per loop: the tile's extent). What tensor cores
+/// compute (dlc-gpu-select-tiling, dlc-tile-gpu, dlc-gpu-mma).
+struct MmaLoops {
+  unsigned m = 0, n = 0, k = 0;
+  llvm::SmallVector<unsigned> batch;
+};
+std::optional<MmaLoops> matchMmaLoops(mlir::linalg::LinalgOp c, llvm::ArrayRef<int64_t> bounds);
+
 /// The thread level of a shared-memory contraction tile (block tile `blocks`, sizes
 /// `t`): the contraction's reduction in steps through block buffers, each thread's
 /// micro-tile, and the elementwise work around them over the threads.
+/// With `mma`, each warp computes a warp tile (t.threadTile) on tensor cores instead,
+/// the inputs rounded to its type as they are copied (see dlc-gpu-mma).
 mlir::LogicalResult tileContraction(mlir::RewriterBase &rewriter, mlir::scf::ForallOp blocks,
-                                    const GpuTileSizes &t);
+                                    const GpuTileSizes &t, GpuMma mma = GpuMma::None);
 
 } // namespace dlc
 

@@ -382,7 +382,8 @@ struct BlockPlan {
 bool collectThreadLoops(Block &block, BlockPlan &plan) {
   for (Operation &op : block) {
     if (auto f = dyn_cast<scf::ForallOp>(op)) {
-      if (!isLevel<gpu::GPUThreadMappingAttr>(f) || f.getNumResults() != 0)
+      if ((!isLevel<gpu::GPUThreadMappingAttr>(f) && !isLevel<gpu::GPUWarpMappingAttr>(f)) ||
+          f.getNumResults() != 0)
         return false;
       plan.foralls.push_back(f);
       continue;
@@ -625,19 +626,23 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
     Block &body = *blocks.getBody();
     rewriter.setInsertionPointToStart(&body);
     Value count = arith::ConstantIndexOp::create(rewriter, loc, plan.threads);
+    Value warps =
+        arith::ConstantIndexOp::create(rewriter, loc, std::max<int64_t>(1, plan.threads / 32));
     if (emulate) {
       Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
       Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
       for (scf::ForallOp f : plan.foralls) {
         rewriter.setInsertionPoint(f);
-        auto loop = scf::ForOp::create(rewriter, loc, zero, count, one);
+        // A warp-level forall (a tensor-core tile) runs once per warp, not per thread.
+        Value ids = isLevel<gpu::GPUWarpMappingAttr>(f) ? warps : count;
+        auto loop = scf::ForOp::create(rewriter, loc, zero, ids, one);
         rewriter.setInsertionPointToStart(loop.getBody());
         auto scope = memref::AllocaScopeOp::create(rewriter, loc, TypeRange{});
         Block *scopeBody = rewriter.createBlock(&scope.getBodyRegion());
         rewriter.setInsertionPointToStart(scopeBody);
         auto ret = memref::AllocaScopeReturnOp::create(rewriter, loc, ValueRange{});
         rewriter.moveOpBefore(f, ret);
-        mapForallCyclic(rewriter, f, loop.getInductionVar(), count);
+        mapForallCyclic(rewriter, f, loop.getInductionVar(), ids);
       }
       return;
     }
@@ -651,8 +656,21 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
       auto ifOp = scf::IfOp::create(rewriter, loc, first, /*withElseRegion=*/false);
       rewriter.moveOpBefore(op, ifOp.thenBlock()->getTerminator());
     }
-    for (scf::ForallOp f : plan.foralls)
-      mapForallCyclic(rewriter, f, tid, count);
+    Value warp;
+    for (scf::ForallOp f : plan.foralls) {
+      if (!isLevel<gpu::GPUWarpMappingAttr>(f)) {
+        mapForallCyclic(rewriter, f, tid, count);
+        continue;
+      }
+      // All 32 lanes of a warp run its iterations together (mma.sync needs the whole warp).
+      if (!warp) {
+        rewriter.setInsertionPointAfterValue(tid);
+        warp = arith::DivUIOp::create(rewriter, loc, tid,
+                                      arith::ConstantIndexOp::create(rewriter, loc, 32));
+      }
+      rewriter.setInsertionPoint(f);
+      mapForallCyclic(rewriter, f, warp, warps);
+    }
   }
 
   /// Puts a barrier before each phase of `block` (a thread loop, or a block-level op

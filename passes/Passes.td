@@ -203,6 +203,10 @@ def DlcGpuSelectTiling : Pass<"dlc-gpu-select-tiling", "mlir::ModuleOp"> {
            "false: one thread per output element, from global memory">,
     Option<"arch", "arch", "std::string", /*default=*/"\"sm_80\"",
            "The CUDA architecture whose limits the tiling respects">,
+    Option<"precision", "precision", "std::string", /*default=*/"\"fp32\"",
+           "fp32, tf32, fp16 or bf16: below fp32, a contraction tile whose shape and "
+           "architecture allow it runs on tensor cores (mma.sync), its operands rounded "
+           "to that precision, accumulating in f32 (the config's `mma`)">,
   ];
 }
 
@@ -223,6 +227,24 @@ def DlcTileGpu : Pass<"dlc-tile-gpu", "mlir::ModuleOp"> {
   }];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::affine::AffineDialect",
                            "mlir::gpu::GPUDialect", "mlir::arith::ArithDialect"];
+}
+
+def DlcGpuMma : Pass<"dlc-gpu-mma", "mlir::gpu::GPUModuleOp"> {
+  let summary = "Lower warp-level contractions marked dlc.mma to nvvm.mma.sync";
+  let description = [{
+    In the kernels of a gpu.module (after dlc-map-to-gpu), each linalg contraction
+    that dlc-tile-gpu marked `dlc.mma = #dlc.gpu_mma<...>` is computed by one warp: its
+    32 lanes load their fragments of the A and B tiles and of the accumulator from
+    (shared) memory, by the PTX ISA's fragment layout of `mma.sync.m16n8kK`, run the
+    tensor-core instructions over the tile's 16 x 8 pieces and K steps, and store the
+    accumulator's fragments back. The tile must be static, its M a multiple of 16, N
+    of 8 and K of the instruction's K; anything else is an error (dlc-gpu-select-tiling
+    only marks tiles that fit). The GPU emulation never runs this pass: there the
+    contraction runs as loops on the same rounded operands.
+  }];
+  let dependentDialects = ["mlir::NVVM::NVVMDialect", "mlir::LLVM::LLVMDialect",
+                           "mlir::vector::VectorDialect", "mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect"];
 }
 
 def DlcMapToGpu : Pass<"dlc-map-to-gpu", "mlir::ModuleOp"> {

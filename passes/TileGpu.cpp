@@ -47,7 +47,7 @@ TilingInterface tiledRootIn(scf::ForallOp forall) {
 /// `threadLevel` picks the mapping when the sizes are tile sizes (cooperative blocks).
 FailureOr<scf::ForallOp> tileAndFuse(RewriterBase &rewriter, TilingInterface root,
                                      ArrayRef<int64_t> sizes, bool asNumThreads, bool threadLevel,
-                                     Fuse fuse) {
+                                     Fuse fuse, bool warpLevel) {
   threadLevel |= asNumThreads;
   SmallVector<OpFoldResult> values;
   SmallVector<Attribute> mapping;
@@ -58,7 +58,9 @@ FailureOr<scf::ForallOp> tileAndFuse(RewriterBase &rewriter, TilingInterface roo
       continue;
     auto id = static_cast<gpu::MappingId>(static_cast<unsigned>(gpu::MappingId::LinearDim0) +
                                           mapping.size());
-    if (threadLevel)
+    if (warpLevel)
+      mapping.push_back(gpu::GPUWarpMappingAttr::get(ctx, id));
+    else if (threadLevel)
       mapping.push_back(gpu::GPUThreadMappingAttr::get(ctx, id));
     else
       mapping.push_back(gpu::GPUBlockMappingAttr::get(ctx, id));
@@ -267,7 +269,7 @@ struct DlcTileGpuPass : impl::DlcTileGpuBase<DlcTileGpuPass> {
       return remark("block tiling");
     switch (config.getMapping()) {
     case GpuMapping::Contraction:
-      if (failed(tileContraction(rewriter, *blocks, t))) {
+      if (failed(tileContraction(rewriter, *blocks, t, t.mma))) {
         func->emitError("shared-memory contraction tiling failed");
         return signalPassFailure();
       }
@@ -282,7 +284,7 @@ struct DlcTileGpuPass : impl::DlcTileGpuBase<DlcTileGpuPass> {
                                        config.getBlockTile(), zeros(config.getThreads()),
                                        config.getRowTile(), config.getThreadTile(),
                                        config.getReductionTile(), config.getContractionBound(),
-                                       config.getSharedMemory()));
+                                       config.getSharedMemory(), GpuMma::None));
       return;
     case GpuMapping::Threads: {
       if (llvm::all_of(t.threads, [](int64_t s) { return s == 0; }))

@@ -34,12 +34,30 @@ enum class EmitKind {
 /// The CUDA architectures `--cuda-arch` accepts, oldest first.
 std::vector<std::string> cudaArchitectures();
 
+/// The arithmetic of contractions on the CUDA target (`--precision`, docs/cuda.md).
+enum class Precision {
+  Fp32, ///< f32 FMAs: results as the reference
+  Tf32, ///< operands rounded to TF32, tensor cores (sm_80+), f32 accumulation
+  Fp16, ///< operands rounded to f16, tensor cores (sm_75+), f32 accumulation
+  Bf16, ///< operands rounded to bf16, tensor cores (sm_80+), f32 accumulation
+};
+/// "fp32", "tf32", "fp16", "bf16".
+const char *precisionName(Precision precision);
+/// The precision named `name`, or nothing.
+std::optional<Precision> parsePrecision(const std::string &name);
+
 struct CompileOptions {
   TargetKind target = TargetKind::Cpu;
   EmitKind emit = EmitKind::Artifact;
   /// CUDA target: the PTX target architecture (one of cudaArchitectures()). PTX for an
   /// older architecture runs on newer cards, JIT-compiled by the driver at load.
   std::string cudaArch = "sm_80";
+  /// CUDA target and its emulation: the arithmetic of contractions. Below fp32, a
+  /// MatMul/Gemm/BatchMatMul tile runs on tensor cores where the architecture has the
+  /// instruction, its operands rounded to the precision, accumulating in f32; other
+  /// ops (and contractions that do not fit) compute in f32. The CPU target computes in
+  /// f32 and refuses anything else.
+  Precision precision = Precision::Fp32;
   /// Fuse ops into shared kernels (docs/fusion.md); false: one kernel per op, the
   /// reference that fused results are checked against.
   bool fusion = true;

@@ -263,6 +263,11 @@ Status compiler::checkTarget(const CompileOptions &options) {
   } else if (options.emit == EmitKind::Ptx) {
     return Status::error("--emit ptx needs --target cuda");
   }
+  if (options.precision != Precision::Fp32 && options.target != TargetKind::Cuda &&
+      !options.emulateGpu)
+    return Status::error(std::string("--precision ") + precisionName(options.precision) +
+                         " is for the CUDA target (and its emulation); the CPU target "
+                         "computes in fp32");
   return Status::ok();
 }
 
@@ -426,6 +431,27 @@ size_t JitModel::compiles() const {
 std::vector<std::string> JitModel::specializedInputs() const {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   return impl_->specialized;
+}
+
+const char *precisionName(Precision precision) {
+  switch (precision) {
+  case Precision::Fp32:
+    return "fp32";
+  case Precision::Tf32:
+    return "tf32";
+  case Precision::Fp16:
+    return "fp16";
+  case Precision::Bf16:
+    return "bf16";
+  }
+  return "fp32";
+}
+
+std::optional<Precision> parsePrecision(const std::string &name) {
+  for (Precision p : {Precision::Fp32, Precision::Tf32, Precision::Fp16, Precision::Bf16})
+    if (name == precisionName(p))
+      return p;
+  return std::nullopt;
 }
 
 std::vector<std::string> cudaArchitectures() {

@@ -2,6 +2,7 @@
 #include "Compiler.h"
 
 #include "dialects/DlcDialect.h"
+#include "passes/GpuTarget.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
@@ -113,6 +114,7 @@ LogicalResult runKernelPipeline(ModuleOp module, const CompileOptions &options) 
       DlcGpuSelectTilingOptions select;
       select.contractionTiles = options.gpuContractionTiles;
       select.arch = options.target == TargetKind::Cuda ? options.cudaArch : "sm_80";
+      select.precision = precisionName(options.precision);
       pm.addPass(createDlcGpuSelectTiling(select));
       pm.addPass(createDlcTileGpu());
     } else {
@@ -180,12 +182,15 @@ LogicalResult runCudaMappingPipeline(ModuleOp module, const CompileOptions &opti
 LogicalResult runCudaCodegenPipeline(ModuleOp module, const CompileOptions &options,
                                      StringRef toolkitPath) {
   return runPipeline(module, options, [&](PassManager &pm) {
-    addUpstream(pm, "gpu.module(convert-linalg-to-loops,lower-affine,convert-scf-to-cf,"
+    addUpstream(pm, "gpu.module(dlc-gpu-mma,convert-linalg-to-loops,lower-affine,convert-scf-to-cf,"
                     "expand-strided-metadata,lower-affine,arith-expand,"
                     "math-extend-to-supported-types,canonicalize,cse,"
                     "convert-gpu-to-nvvm{index-bitwidth=64},canonicalize,cse,"
                     "reconcile-unrealized-casts)");
-    std::string attach = "nvvm-attach-target{O=3 chip=" + options.cudaArch + "}";
+    std::string attach = "nvvm-attach-target{O=3 chip=" + options.cudaArch;
+    if (const GpuTarget *target = lookupGpuTarget(options.cudaArch); target && target->ptxVersion)
+      attach += " features=+ptx" + std::to_string(target->ptxVersion);
+    attach += "}";
     addUpstream(pm, attach);
     std::string toBinary = "gpu-module-to-binary{format=isa";
     if (!toolkitPath.empty())

@@ -160,6 +160,43 @@ TEST(Api, CudaTargetEmitsPtxAndArtifact) {
   EXPECT_NE(bad.message().find("unknown CUDA architecture 'sm_60'"), std::string::npos);
 }
 
+// Below fp32 a MatMul tile runs on tensor cores: mma.sync of the precision's type from
+// sm_80, f16 only (m16n8k8) on sm_75, none on sm_70; the CPU target refuses it.
+TEST(Api, PrecisionModesUseTensorCores) {
+  dlc::CompileOptions options;
+  options.target = dlc::TargetKind::Cuda;
+  options.emit = dlc::EmitKind::Ptx;
+  auto ptxFor = [&](dlc::Precision p, const std::string &arch) {
+    options.precision = p;
+    options.cudaArch = arch;
+    auto ptx = dlc::compileFile(kInputs + "/matmul.onnxtxt", options);
+    EXPECT_TRUE(ptx) << ptx.message();
+    return ptx ? std::string(ptx->bytes.begin(), ptx->bytes.end()) : std::string();
+  };
+  EXPECT_EQ(ptxFor(dlc::Precision::Fp32, "sm_80").find("mma.sync"), std::string::npos);
+  EXPECT_NE(ptxFor(dlc::Precision::Fp16, "sm_80")
+                .find("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32"),
+            std::string::npos);
+  EXPECT_NE(ptxFor(dlc::Precision::Bf16, "sm_90")
+                .find("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32"),
+            std::string::npos);
+  EXPECT_NE(ptxFor(dlc::Precision::Tf32, "sm_86")
+                .find("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32"),
+            std::string::npos);
+  EXPECT_NE(ptxFor(dlc::Precision::Fp16, "sm_75")
+                .find("mma.sync.aligned.m16n8k8.row.col.f32.f16.f16.f32"),
+            std::string::npos);
+  EXPECT_EQ(ptxFor(dlc::Precision::Bf16, "sm_75").find("mma.sync"), std::string::npos);
+  EXPECT_EQ(ptxFor(dlc::Precision::Fp16, "sm_70").find("mma.sync"), std::string::npos);
+  EXPECT_EQ(dlc::parsePrecision("bf16"), dlc::Precision::Bf16);
+  EXPECT_FALSE(dlc::parsePrecision("fp8"));
+  dlc::CompileOptions cpu;
+  cpu.precision = dlc::Precision::Fp16;
+  auto refused = dlc::compileFile(kInputs + "/matmul.onnxtxt", cpu);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.message().find("--precision fp16 is for the CUDA target"), std::string::npos);
+}
+
 TEST(Api, BadModelsAreErrorValues) {
   auto garbage = dlc::compileBytes("this is not a protobuf");
   ASSERT_FALSE(garbage);

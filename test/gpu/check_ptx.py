@@ -16,6 +16,12 @@ DLC_STRICT_GPU_BLOCKS=1: a cooperative block (a row reduction's, a contraction t
 that would fall back to one thread fails it. Runs without a GPU. If CUDA 13's ptxas is
 missing the check is skipped with a message (exit 77, ctest's skip code).
 
+With --precision tf32|fp16|bf16 the contractions that fit run on tensor cores, whose
+instructions differ per architecture (none on sm_70, f16 m16n8k8 only on sm_75), so the
+families are sm_70, sm_75 and sm_80 (the rest); the summary counts the models whose PTX
+has mma.sync, and the e2e models with MatMul tiles of 16 rows or more (`contractions`, `mlp`) must
+have it on sm_80 and up.
+
 Prints per-failure lines, then `compiled C/T, ptxas ARCH A/C ...` and `P passed, F failed`;
 exit status 1 when anything fails to compile or is refused by ptxas.
 """
@@ -36,8 +42,12 @@ import cases
 # Architecture -> the family (the --cuda-arch) whose PTX it assembles.
 FAMILY = {"sm_70": "sm_70", "sm_75": "sm_70",
           "sm_80": "sm_80", "sm_86": "sm_80", "sm_90": "sm_80", "sm_90a": "sm_80"}
+# Below fp32 sm_75 has its own tensor-core instructions (f16 m16n8k8), sm_70 none.
+FAMILY_BELOW_FP32 = {**FAMILY, "sm_75": "sm_75"}
 # Architectures CUDA 13's ptxas dropped: assembled by CUDA 12's.
 CUDA12_ONLY = {"sm_70"}
+# e2e models with a MatMul tile that tensor cores take below fp32.
+E2E_WITH_MMA = {"e2e/contractions", "e2e/mlp"}
 
 
 def cuda12_ptxas():
@@ -49,22 +59,27 @@ def cuda12_ptxas():
     return None
 
 
-def check(item, dlc, ptxas, archs, work, timeout):
-    """Returns (name, compile problem or "", {arch: problem or ""})."""
+def check(item, dlc, ptxas, archs, work, timeout, precision):
+    """Returns (name, compile problem or "", {arch: problem or ""}, families with mma.sync)."""
     name, model, extra = item
     results = {}
-    for family in sorted({FAMILY[a] for a in archs}):
+    family_of = FAMILY if precision == "fp32" else FAMILY_BELOW_FP32
+    with_mma = set()
+    for family in sorted({family_of[a] for a in archs}):
         ptx = os.path.join(work, re.sub(r"[^A-Za-z0-9_.-]", "_", name) + f".{family}.ptx")
         # A cooperative block (rows, contraction tile) that falls back to one thread is
         # a failure here: correct, but slow enough to be a bug.
         code, err = cases.run([dlc, "compile", model, "--target", "cuda", "--cuda-arch", family,
-                               "--emit", "ptx", "-o", ptx, *extra], timeout,
-                              {"DLC_STRICT_GPU_BLOCKS": "1"})
+                               "--precision", precision, "--emit", "ptx", "-o", ptx, *extra],
+                              timeout, {"DLC_STRICT_GPU_BLOCKS": "1"})
         if code != 0:
             how = "timeout" if code is None else f"exit {code}"
-            return name, f"{family}: {how}: {err}", {}
+            return name, f"{family}: {how}: {err}", {}, with_mma
         empty = os.path.getsize(ptx) == 0  # only metadata ops (Reshape, ...): no kernels
-        for arch in (a for a in archs if FAMILY[a] == family):
+        with open(ptx, errors="replace") as f:
+            if "mma.sync" in f.read():
+                with_mma.add(family)
+        for arch in (a for a in archs if family_of[a] == family):
             if empty:
                 results[arch] = ""
                 continue
@@ -72,7 +87,7 @@ def check(item, dlc, ptxas, archs, work, timeout):
                                   timeout)
             results[arch] = "" if code == 0 else (err or f"exit {code}")
         os.remove(ptx)
-    return name, "", results
+    return name, "", results, with_mma
 
 
 def main():
@@ -90,6 +105,8 @@ def main():
     parser.add_argument("--no-node-tests", action="store_true")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--timeout", type=int, default=300)
+    parser.add_argument("--precision", choices=("fp32", "tf32", "fp16", "bf16"), default="fp32",
+                        help="dlc compile --precision (default: %(default)s)")
     args = parser.parse_args()
     archs = args.arch or list(FAMILY)
     ptxas13 = args.ptxas if os.access(args.ptxas, os.X_OK) else shutil.which("ptxas")
@@ -117,8 +134,8 @@ def main():
               f"{', '.join(sorted(set(ptxas.values())))}", flush=True)
         results = []
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-            futures = [pool.submit(check, item, dlc, ptxas, archs, work, args.timeout)
-                       for item in items]
+            futures = [pool.submit(check, item, dlc, ptxas, archs, work, args.timeout,
+                                   args.precision) for item in items]
             for i, future in enumerate(concurrent.futures.as_completed(futures), 1):
                 results.append(future.result())
                 if i % 200 == 0:
@@ -126,7 +143,12 @@ def main():
 
     results.sort()
     failed = 0
-    for name, problem, per_arch in results:
+    for name, problem, per_arch, with_mma in results:
+        if (args.precision != "fp32" and name in E2E_WITH_MMA and not problem
+                and "sm_80" in {FAMILY[a] for a in archs} and "sm_80" not in with_mma):
+            failed += 1
+            print(f"FAIL {name}: no mma.sync in its sm_80 PTX with --precision {args.precision}")
+            continue
         if problem:
             failed += 1
             print(f"FAIL compile {name}: {problem}")
@@ -136,13 +158,18 @@ def main():
             failed += 1
             for arch, p in bad.items():
                 print(f"FAIL ptxas {arch} {name}: {p}")
-    compiled = sum(1 for _, p, _ in results if not p)
+    compiled = sum(1 for _, p, _, _ in results if not p)
     counts = ", ".join(
-        f"ptxas {a} {sum(1 for _, p, r in results if not p and not r.get(a))}/{compiled}"
+        f"ptxas {a} {sum(1 for _, p, r, _ in results if not p and not r.get(a))}/{compiled}"
         for a in archs)
     e2e = [r for r in results if r[0].startswith("e2e/")]
-    e2e_ok = sum(1 for _, p, r in e2e if not p and not any(r.values()))
+    e2e_ok = sum(1 for _, p, r, _ in e2e if not p and not any(r.values()))
     print(f"e2e models: {e2e_ok}/{len(e2e)} compiled and accepted")
+    if args.precision != "fp32":
+        families = sorted({m for _, _, _, with_mma in results for m in with_mma})
+        print(f"precision {args.precision}: mma.sync in " + ", ".join(
+            f"{f} {sum(1 for r in results if f in r[3])}" for f in families or ["none"]) +
+            f" of {len(results)} models")
     print(f"compiled {compiled}/{len(results)}, {counts} "
           f"({time.monotonic() - start:.0f} s)")
     print(f"{len(results) - failed} passed, {failed} failed")

@@ -9,6 +9,8 @@
 //   DLC_FOLD_PAD=0|1             foldPadIntoLoads
 //   DLC_CPU_UKERNELS=0           cpuUkernels = false
 //   DLC_UNROLL_LIMIT=N           unrollLimit (0: every Loop and Scan runs in the runtime)
+//   DLC_PRECISION=fp32|tf32|fp16|bf16  precision (as --precision; checkPrecisionEnvironment
+//                                tells an unknown value)
 //   CUDA_HOME, CUDA_PATH         cudaToolkit (where nvvm/libdevice is)
 //
 //===----------------------------------------------------------------------===//
@@ -54,9 +56,25 @@ inline void applyEnvironment(CompileOptions &options) {
     if (!*end && n >= 0)
       options.unrollLimit = n;
   }
+  if (std::optional<std::string> v = environmentValue("DLC_PRECISION"))
+    if (std::optional<Precision> p = parsePrecision(*v))
+      options.precision = *p;
   for (const char *name : {"CUDA_HOME", "CUDA_PATH"})
     if (std::optional<std::string> v = environmentValue(name); v && options.cudaToolkit.empty())
       options.cudaToolkit = *v;
+}
+
+/// Sets `options.precision` from `flag` (a --precision value; empty: none given), else
+/// from DLC_PRECISION; an unknown name is an error.
+inline Status applyPrecision(CompileOptions &options, const std::string &flag) {
+  std::optional<std::string> name = flag.empty() ? environmentValue("DLC_PRECISION") : flag;
+  if (!name)
+    return Status::ok();
+  std::optional<Precision> p = parsePrecision(*name);
+  if (!p)
+    return Status::error("unknown precision '" + *name + "' (expected fp32, tf32, fp16 or bf16)");
+  options.precision = *p;
+  return Status::ok();
 }
 
 } // namespace dlc::tools

@@ -105,9 +105,9 @@ int trainCommand(int argc, char **argv) {
   std::vector<std::string> positional;
   bool nesterov = false, noFusion = false;
   const std::vector<std::string> valueFlags = {
-      "--data",      "--eval",         "--loss",       "--optimizer", "--lr",       "--momentum",
-      "--dampening", "--weight-decay", "--batch-size", "--epochs",    "--seed",     "--target",
-      "--cuda-arch", "--freeze",       "--label-key",  "-o",          "--emit-step"};
+      "--data",      "--eval",         "--loss",       "--optimizer", "--lr",        "--momentum",
+      "--dampening", "--weight-decay", "--batch-size", "--epochs",    "--seed",      "--target",
+      "--cuda-arch", "--freeze",       "--label-key",  "-o",          "--emit-step", "--precision"};
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
     std::string flag = a.substr(0, a.find('='));
@@ -198,6 +198,12 @@ int trainCommand(int argc, char **argv) {
       return fail(s.message());
   if (v.count("--cuda-arch"))
     o.compile.cudaArch = v["--cuda-arch"];
+  if (Status s = applyPrecision(o.compile, v.count("--precision") ? v["--precision"] : ""); !s)
+    return fail(s.message());
+  // fp16 gradients underflow without loss scaling, which the step does not do yet.
+  if (o.compile.precision == Precision::Fp16)
+    return fail("train --precision fp16 needs loss scaling, which dlc does not do yet; "
+                "use bf16 or tf32 (the weights and the optimizer stay f32 in every mode)");
   if (v.count("--freeze"))
     o.freeze = splitList(v["--freeze"]);
   std::string labelKey = v.count("--label-key") ? v["--label-key"] : "label";

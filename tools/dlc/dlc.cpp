@@ -23,7 +23,8 @@ dlc compiles ONNX models into fused, tiled kernels and runs them.
 
 commands:
   compile MODEL.onnx [-o OUT] [--target cpu|cuda] [--cuda-arch ARCH] [--emit KIND]
-          [--specialize NAME=PATH]... [--input-shape NAME=DxDx...]... [--no-fusion]
+          [--precision P] [--specialize NAME=PATH]... [--input-shape NAME=DxDx...]...
+          [--no-fusion]
           [--print-ir-after-all]
           [--print-ir-after=PASS] [--remarks]
       Compiles a model. --emit artifact (default) writes a .dlc artifact (default
@@ -34,7 +35,11 @@ commands:
       and coloured by kernel (to OUT, or stdout; -o - writes any kind to stdout).
       --cuda-arch sm_70, sm_75, sm_80 (default), sm_86, sm_89, sm_90 or sm_90a: the
       PTX target; the driver JIT-compiles it for the card at load, and newer cards
-      run older PTX. --specialize NAME=PATH bakes the value of input NAME (.npy or
+      run older PTX. --precision fp32 (default), tf32, fp16 or bf16 (CUDA target and
+      its emulation): below fp32, MatMul/Gemm/BatchMatMul tiles run on tensor cores
+      (mma.sync; tf32 and bf16 from sm_80, fp16 from sm_75) with their operands
+      rounded to that precision and f32 accumulation; everything else stays f32
+      (docs/cuda.md). --specialize NAME=PATH bakes the value of input NAME (.npy or
       .pb) into nodes that need it at compile time (Reshape's shape, ...), as
       `dlc run` does: the artifact is then only valid for that value;
       for a sequence or optional input (a SequenceProto/OptionalProto .pb) it fixes
@@ -47,7 +52,8 @@ commands:
       the named pass (e.g. dlc-form-kernels) to stderr. --remarks prints the
       compiler's remarks (a CUDA kernel that runs on one thread, and why) to stderr.
   run MODEL.onnx|ART.dlc [INPUT...] [--input NAME=PATH]... [--output-dir DIR]
-          [--target auto|cpu|cuda] [--cuda-arch ARCH] [--no-fusion] [--remarks]
+          [--target auto|cpu|cuda] [--cuda-arch ARCH] [--precision P] [--no-fusion]
+          [--remarks]
       Compiles the model in-process (JIT), or loads an artifact, and runs it.
       --target auto (default) uses a CUDA device when one is found, else the CPU.
       INPUT is a .npy or ONNX TensorProto .pb file; positional inputs bind to the
@@ -66,7 +72,8 @@ commands:
           --optimizer sgd|adam|adamw [--lr X] [--momentum X] [--dampening X]
           [--nesterov] [--weight-decay X] [--batch-size N] [--epochs N] [--seed N]
           [--freeze NAME,...] [--label-key KEY] [--target auto|cpu|cuda]
-          [--cuda-arch ARCH] [--no-fusion] [--emit-step KIND] -o TRAINED.onnx
+          [--cuda-arch ARCH] [--precision fp32|tf32|bf16] [--no-fusion]
+          [--emit-step KIND] -o TRAINED.onnx
       Trains the model's float initializers (all but --freeze and BatchNorm running
       statistics) and writes the same graph with the trained values. The forward
       pass, the loss, the backward pass (dlc-autodiff) and the optimizer update are
@@ -104,7 +111,7 @@ padded inputs off or on. DLC_CPU_UKERNELS=0 compiles the plain-loop CPU path (no
 micro-kernels, no merged epilogues), for comparisons. DLC_UNROLL_LIMIT=N unrolls a Loop
 or Scan whose iteration count is known only while the unrolled copies of its body have
 at most N nodes (default 4096); the others run in the runtime, their body compiled once
-(0: every Loop and Scan). CUDA_HOME or CUDA_PATH names the CUDA toolkit (libdevice).
+(0: every Loop and Scan). DLC_PRECISION=P is --precision P where none is given. CUDA_HOME or CUDA_PATH names the CUDA toolkit (libdevice).
 )";
 
 /// Inputs up to this many elements may be specialized as shape tensors in JIT mode.
@@ -187,7 +194,7 @@ int compileCommand(int argc, char **argv) {
   Args args;
   if (dlc::Status s = parseArgs(argc, argv,
                                 {"-o", "--target", "--cuda-arch", "--emit", "--print-ir-after",
-                                 "--specialize", "--input-shape"},
+                                 "--specialize", "--input-shape", "--precision"},
                                 {"--no-fusion", "--print-ir-after-all", "--remarks"}, args);
       !s)
     return fail(s.message());
@@ -201,6 +208,8 @@ int compileCommand(int argc, char **argv) {
     return fail(target.message());
   options.target = *target;
   options.cudaArch = args.get("--cuda-arch", options.cudaArch);
+  if (dlc::Status s = dlc::tools::applyPrecision(options, args.get("--precision", "")); !s)
+    return fail(s.message());
   options.fusion = !args.has("--no-fusion");
   options.remarks = args.has("--remarks");
   std::string emit = args.get("--emit", "artifact");
@@ -303,8 +312,9 @@ int compileCommand(int argc, char **argv) {
 
 int runCommand(int argc, char **argv) {
   Args args;
-  if (dlc::Status s = parseArgs(argc, argv, {"--input", "--output-dir", "--target", "--cuda-arch"},
-                                {"--no-fusion", "--remarks"}, args);
+  if (dlc::Status s = parseArgs(
+          argc, argv, {"--input", "--output-dir", "--target", "--cuda-arch", "--precision"},
+          {"--no-fusion", "--remarks"}, args);
       !s)
     return fail(s.message());
   if (args.positional.empty())
@@ -327,6 +337,9 @@ int runCommand(int argc, char **argv) {
   std::unique_ptr<dlc::Model> model;
   std::vector<dlc::Tensor> inputs;
   if (isArtifact(path)) {
+    if (args.values.count("--precision"))
+      return fail("--precision applies when compiling; an artifact keeps the precision it "
+                  "was compiled with");
     auto loaded = dlc::Model::loadFile(path);
     if (!loaded)
       return fail(loaded.message());
@@ -366,6 +379,8 @@ int runCommand(int argc, char **argv) {
     dlc::tools::applyEnvironment(options);
     options.target = *target;
     options.cudaArch = args.get("--cuda-arch", options.cudaArch);
+    if (dlc::Status s = dlc::tools::applyPrecision(options, args.get("--precision", "")); !s)
+      return fail(s.message());
     options.fusion = !args.has("--no-fusion");
     options.remarks = args.has("--remarks");
     for (const auto &[name, tensor] : tensorInputs)

@@ -1,0 +1,94 @@
+//===- MmaLayoutTest.cpp - mma.sync fragment layouts against the PTX ISA ---===//
+//
+// passes/MmaLayout.h says, per lane and register element, which tile element a lane
+// holds (what dlc-gpu-mma loads and stores). The PTX ISA's figures read the other way:
+// which lane and element hold tile element (r, c). Both must agree on every element,
+// so that each element is held exactly once.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/MmaLayout.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <set>
+
+using dlc::mma::Position;
+using dlc::mma::Shape;
+
+namespace {
+
+/// (lane, element) holding tile element (r, c), from the ISA's figures.
+using Holder = std::function<std::pair<int64_t, int64_t>(int64_t r, int64_t c)>;
+
+void checkFragment(const char *what, int64_t rows, int64_t cols, int64_t elements,
+                   const std::function<Position(int64_t)> &position, const Holder &holder) {
+  SCOPED_TRACE(what);
+  std::set<std::pair<int64_t, int64_t>> held;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) {
+      auto [lane, i] = holder(r, c);
+      ASSERT_GE(lane, 0);
+      ASSERT_LT(lane, 32);
+      ASSERT_GE(i, 0);
+      ASSERT_LT(i, elements);
+      EXPECT_TRUE(held.insert({lane, i}).second) << "(" << r << ", " << c << ") held twice";
+      Position p = position(i);
+      EXPECT_EQ(p.first.at(lane), r) << "row of lane " << lane << " element " << i;
+      EXPECT_EQ(p.second.at(lane), c) << "col of lane " << lane << " element " << i;
+    }
+  EXPECT_EQ(static_cast<int64_t>(held.size()), 32 * elements);
+}
+
+TEST(MmaLayout, F16K16) {
+  Shape s = Shape::F16K16;
+  EXPECT_EQ(dlc::mma::kOf(s), 16);
+  checkFragment(
+      "A 16x16", 16, 16, dlc::mma::aElements(s),
+      [&](int64_t i) { return dlc::mma::aPosition(s, i); },
+      [](int64_t r, int64_t c) {
+        return std::pair<int64_t, int64_t>{(r % 8) * 4 + (c % 8) / 2,
+                                           c % 2 + 2 * (r / 8) + 4 * (c / 8)};
+      });
+  checkFragment(
+      "B 16x8", 16, 8, dlc::mma::bElements(s), [&](int64_t i) { return dlc::mma::bPosition(s, i); },
+      [](int64_t r, int64_t c) {
+        return std::pair<int64_t, int64_t>{c * 4 + (r % 8) / 2, r % 2 + 2 * (r / 8)};
+      });
+}
+
+TEST(MmaLayout, F16K8) {
+  Shape s = Shape::F16K8;
+  EXPECT_EQ(dlc::mma::kOf(s), 8);
+  checkFragment(
+      "A 16x8", 16, 8, dlc::mma::aElements(s), [&](int64_t i) { return dlc::mma::aPosition(s, i); },
+      [](int64_t r, int64_t c) {
+        return std::pair<int64_t, int64_t>{(r % 8) * 4 + c / 2, c % 2 + 2 * (r / 8)};
+      });
+  checkFragment(
+      "B 8x8", 8, 8, dlc::mma::bElements(s), [&](int64_t i) { return dlc::mma::bPosition(s, i); },
+      [](int64_t r, int64_t c) { return std::pair<int64_t, int64_t>{c * 4 + r / 2, r % 2}; });
+}
+
+TEST(MmaLayout, Tf32K8) {
+  Shape s = Shape::Tf32K8;
+  EXPECT_EQ(dlc::mma::perRegister(s), 1);
+  checkFragment(
+      "A 16x8", 16, 8, dlc::mma::aElements(s), [&](int64_t i) { return dlc::mma::aPosition(s, i); },
+      [](int64_t r, int64_t c) {
+        return std::pair<int64_t, int64_t>{(r % 8) * 4 + c % 4, r / 8 + 2 * (c / 4)};
+      });
+  checkFragment(
+      "B 8x8", 8, 8, dlc::mma::bElements(s), [&](int64_t i) { return dlc::mma::bPosition(s, i); },
+      [](int64_t r, int64_t c) { return std::pair<int64_t, int64_t>{c * 4 + r % 4, r / 4}; });
+}
+
+TEST(MmaLayout, Accumulator) {
+  checkFragment(
+      "C 16x8", 16, 8, 4, [](int64_t i) { return dlc::mma::cPosition(i); },
+      [](int64_t r, int64_t c) {
+        return std::pair<int64_t, int64_t>{(r % 8) * 4 + c / 2, c % 2 + 2 * (r / 8)};
+      });
+}
+
+} // namespace

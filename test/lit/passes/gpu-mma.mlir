@@ -1,0 +1,72 @@
+// RUN: dlc-opt %s -dlc-gpu-select-tiling=precision=fp16 | FileCheck %s --check-prefix=SELECT
+// RUN: dlc-opt %s -dlc-gpu-select-tiling="precision=bf16 arch=sm_75" | FileCheck %s --check-prefix=TURING
+// RUN: dlc-opt %s -dlc-gpu-select-tiling=precision=tf32 -dlc-tile-gpu -canonicalize -cse | FileCheck %s --check-prefix=TILE
+// RUN: dlc-opt %s -dlc-gpu-select-tiling=precision=fp16 -dlc-tile-gpu -canonicalize -cse | FileCheck %s --check-prefix=F16
+
+// Tensor-core tiles (--precision below fp32). A 64x64 tile of a matmul over 100 with a
+// bias and Relu: 8 warps of 32x16 (f16: m16n8k16), the reduction in steps of 16.
+// SELECT-LABEL: func.func @mm
+// SELECT-SAME: blockThreads = 256, blockTile = [64, 64], threads = [0, 0], rowTile = [1, 1], threadTile = [32, 16, 0], reductionTile = [0, 0, 16], contractionBound = [64, 64, 0], sharedMemory = 49152, mma = f16_k16
+// sm_75 has no bf16 mma: the FMA micro-tiles (4x4 per thread), no `mma`.
+// TURING-LABEL: func.func @mm
+// TURING-SAME: threadTile = [4, 4, 0], reductionTile = [0, 0, 16], contractionBound = [64, 64, 0], sharedMemory = 49152>
+// A MatMul over 8 elements has no shared-memory tile, hence no tensor cores.
+// SELECT-LABEL: func.func @short
+// SELECT-SAME: mapping = threads
+// SELECT-NOT: mma =
+
+// The steps: each input slice rounded into its buffer as it is copied (tf32: to 10
+// mantissa bits, ties away), zero past the end of the last, partial step (100 = 6 x 16
+// + 4); the warps' tiles (#gpu.warp) each a contraction marked for dlc-gpu-mma.
+// TILE-LABEL: func.func @mm
+// TILE: scf.for {{.*}} to %c100 step %c16
+// TILE: scf.forall (%{{.*}}, %{{.*}}) in (64, 16)
+// TILE: linalg.fill
+// TILE: #gpu.thread
+// TILE: arith.addi %{{.*}}, %c4096_i32 : i32
+// TILE: arith.andi %{{.*}}, %c-8192_i32 : i32
+// TILE: scf.forall {{.*}} to (64, 64) step (32, 16)
+// TILE: linalg.generic {{.*}} ins({{.*}} : tensor<32x16xf32>, tensor<16x16xf32>) outs({{.*}} : tensor<32x16xf32>) attrs = {dlc.mma = #dlc.gpu_mma<tf32_k8>}
+// TILE: mapping = [#gpu.warp<linear_dim_1>, #gpu.warp<linear_dim_0>]
+// f16: the buffers are f16 (truncf in the copies); the warp tile extends them.
+// F16-LABEL: func.func @mm
+// F16: arith.truncf {{.*}} : f32 to f16
+// F16: linalg.generic {{.*}} ins({{.*}} : tensor<32x16xf16>, tensor<16x16xf16>) outs({{.*}} : tensor<32x16xf32>) attrs = {dlc.mma = #dlc.gpu_mma<f16_k16>}
+// F16: arith.extf
+// F16: #gpu.warp<linear_dim_1>
+func.func @mm(%a: memref<?x100xf32>, %b: memref<100x130xf32>, %bias: memref<130xf32>,
+              %c: memref<?x130xf32>, %wg: index, %nwg: index) attributes {dlc.kernel} {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %ta = bufferization.to_tensor %a restrict : memref<?x100xf32> to tensor<?x100xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<100x130xf32> to tensor<100x130xf32>
+  %tbias = bufferization.to_tensor %bias restrict : memref<130xf32> to tensor<130xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<?x130xf32> to tensor<?x130xf32>
+  %n = tensor.dim %ta, %c0 : tensor<?x100xf32>
+  %e = tensor.empty(%n) : tensor<?x130xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<?x130xf32>) -> tensor<?x130xf32>
+  %m = linalg.matmul ins(%ta, %tb : tensor<?x100xf32>, tensor<100x130xf32>) outs(%f : tensor<?x130xf32>) -> tensor<?x130xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>,
+                                        affine_map<(d0, d1) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%m, %tbias : tensor<?x130xf32>, tensor<130xf32>) outs(%tc : tensor<?x130xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %s = arith.addf %x, %y : f32
+    %z = arith.maximumf %s, %zero : f32
+    linalg.yield %z : f32
+  } -> tensor<?x130xf32>
+  bufferization.materialize_in_destination %r in restrict writable %c : (tensor<?x130xf32>, memref<?x130xf32>) -> ()
+  return
+}
+
+func.func @short(%a: memref<?x8xf32>, %b: memref<8x16xf32>, %c: memref<?x16xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %cst = arith.constant 0.0 : f32
+  %ta = bufferization.to_tensor %a restrict : memref<?x8xf32> to tensor<?x8xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<8x16xf32> to tensor<8x16xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<?x16xf32> to tensor<?x16xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%tc : tensor<?x16xf32>) -> tensor<?x16xf32>
+  %m = linalg.matmul ins(%ta, %tb : tensor<?x8xf32>, tensor<8x16xf32>) outs(%f : tensor<?x16xf32>) -> tensor<?x16xf32>
+  bufferization.materialize_in_destination %m in restrict writable %c : (tensor<?x16xf32>, memref<?x16xf32>) -> ()
+  return
+}
