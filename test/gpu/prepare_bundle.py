@@ -3,10 +3,12 @@
 
 Writes --bundle (default: bundle/, git-ignored) and packs it into --tar (default:
 bundle.tar.gz, git-ignored), which the device tool carries:
-  e2e/       the e2e models' CUDA artifacts, inputs and onnxruntime references
+  e2e/       the e2e models' CUDA artifacts (fp32, and NAME.tf32/.fp16/.bf16 with
+             --precision), inputs and onnxruntime references
   bandwidth/ memory-bound fused kernels (ten-op elementwise chain, Softmax, LayerNorm
              over x[N, 1024]) and a compute-bound one (MatMul by a 1024x1024 weight,
-             also compiled without shared-memory contraction tiles); their 64 MiB
+             also compiled without shared-memory contraction tiles, and on tensor
+             cores with --precision tf32, fp16 and bf16); their 64 MiB
              inputs are generated on the device
   node/      per CPU-passing ONNX node test: model.onnx, its data sets, and the CUDA
              artifact of each (compiled with small inputs specialized)
@@ -32,6 +34,10 @@ import cases
 import make_bandwidth_models
 
 TAR_LIMIT = 60 << 20  # the device tool carries 64 MiB a call
+# --precision modes of the e2e artifacts and compute models, with the e2e tolerance of
+# each (test/e2e/check_models.py's: 8 unit roundoffs below fp32).
+PRECISIONS = ["fp32", "tf32", "fp16", "bf16"]
+PRECISION_TOLERANCE = {"fp32": 1e-4, "tf32": 8 * 2**-11, "fp16": 8 * 2**-11, "bf16": 8 * 2**-8}
 TARGET = ["cuda"]  # --target: cpu makes a bundle to try run_bundle.py out without a GPU
 
 
@@ -167,17 +173,27 @@ def main():
     manifest = {"e2e": [], "node": [], "problems": []}
     e2e_dir = os.path.join(args.bundle, "e2e")
     for model in cases.e2e_models(e2e_dir):
-        name, artifact = compile_model(dlc, model, "e2e", manifest, args.timeout)
-        if not artifact:
-            continue
-        for stem in sorted({re.sub(r"\.input_\d+\.npy$", "", p) for p in
-                            glob.glob(os.path.join(e2e_dir, f"{name}.b*.input_*.npy"))}):
-            rel = lambda paths: [os.path.relpath(p, args.bundle) for p in sorted(paths)]
-            manifest["e2e"].append({
-                "name": name, "batch": int(stem.rsplit(".b", 1)[1]),
-                "artifact": os.path.relpath(artifact, args.bundle),
-                "inputs": rel(glob.glob(f"{stem}.input_*.npy")),
-                "refs": rel(glob.glob(f"{stem}.ref_*.npy"))})
+        model_name = os.path.splitext(os.path.basename(model))[0]
+        # fp32, then each lower precision (tensor-core MatMul tiles), same inputs; the
+        # CPU target has fp32 only.
+        precisions = PRECISIONS if TARGET[0] == "cuda" else ["fp32"]
+        for precision in precisions:
+            last = precision == precisions[-1]
+            name, artifact = compile_model(
+                dlc, model, "e2e", manifest, args.timeout,
+                name=model_name if precision == "fp32" else f"{model_name}.{precision}",
+                env={"DLC_PRECISION": precision}, keep=not last)
+            if not artifact:
+                continue
+            for stem in sorted({re.sub(r"\.input_\d+\.npy$", "", p) for p in glob.glob(
+                    os.path.join(e2e_dir, f"{model_name}.b*.input_*.npy"))}):
+                rel = lambda paths: [os.path.relpath(p, args.bundle) for p in sorted(paths)]
+                manifest["e2e"].append({
+                    "name": name, "batch": int(stem.rsplit(".b", 1)[1]),
+                    "precision": precision, "tolerance": PRECISION_TOLERANCE[precision],
+                    "artifact": os.path.relpath(artifact, args.bundle),
+                    "inputs": rel(glob.glob(f"{stem}.input_*.npy")),
+                    "refs": rel(glob.glob(f"{stem}.ref_*.npy"))})
 
     bw_dir = os.path.join(args.bundle, "bandwidth")
     subprocess.run([sys.executable, os.path.join(cases.HERE, "make_bandwidth_models.py"),
@@ -195,7 +211,11 @@ def main():
             continue
         # A compute model also without shared-memory contraction tiles (one thread per
         # output element, from global memory), for the comparison.
-        for name, env in ((stem, None), (stem + "-noshared", {"DLC_GPU_CONTRACTION_TILES": "0"})):
+        # And on tensor cores in each lower precision.
+        variants = [(stem, None), (stem + "-noshared", {"DLC_GPU_CONTRACTION_TILES": "0"})]
+        if TARGET[0] == "cuda":
+            variants += [(f"{stem}-{p}", {"DLC_PRECISION": p}) for p in PRECISIONS[1:]]
+        for name, env in variants:
             name, artifact = compile_model(dlc, model, "compute", manifest, args.timeout,
                                            name=name, env=env, keep=True)
             if artifact:

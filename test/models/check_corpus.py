@@ -35,6 +35,9 @@ a listed model that passes is reported as newly passing (remove it from the list
 Closes with `N passed, M failed` (M: unexpected failures); exit status 1 when M > 0.
 --emulate-gpu sets DLC_EMULATE_GPU=1 for the dlc commands (the CUDA tiling and
 block/thread mapping run on the CPU; --strict-gpu-blocks adds DLC_STRICT_GPU_BLOCKS=1).
+--precision tf32|fp16|bf16 (CUDA target or emulation) sets DLC_PRECISION and replaces the
+float bound's 1e-4 by 8 unit roundoffs of the precision (8 * 2^-11 for tf32 and fp16,
+8 * 2^-8 for bf16): MatMul tiles then round their operands (docs/cuda.md, "Precision").
 
 Needs only numpy: run it with the main venv, e.g.
   .venv/bin/python test/models/check_corpus.py [--corpus build/corpus] [--filter RE]
@@ -55,6 +58,8 @@ import numpy as np
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RTOL, ATOL = 1e-3, 1e-4
+# The atol term per --precision (8 unit roundoffs of the operands' type below fp32).
+ATOL_FOR = {"fp32": ATOL, "tf32": 8 * 2**-11, "fp16": 8 * 2**-11, "bf16": 8 * 2**-8}
 FAILURES = ("fail-compile", "fail-run", "mismatch", "crash", "timeout")
 
 
@@ -116,7 +121,8 @@ def compare(out, ref, quant_atol):
         o, r = o[finite], r[finite]
         if r.size == 0:
             return 0.0, ""
-        bound = RTOL * np.abs(r) + ATOL * max(1.0, float(np.max(np.abs(r)))) + (quant_atol or 0.0)
+        atol = ATOL_FOR[os.environ.get("DLC_PRECISION", "fp32")]
+        bound = RTOL * np.abs(r) + atol * max(1.0, float(np.max(np.abs(r)))) + (quant_atol or 0.0)
         ratio = float(np.max(np.abs(o - r) / bound))
         if ratio > 1.0:
             i = int(np.argmax(np.abs(o - r) / bound))
@@ -224,6 +230,8 @@ def main():
                         help="dlc compile --target (default: %(default)s)")
     parser.add_argument("--emulate-gpu", action="store_true",
                         help="set DLC_EMULATE_GPU=1 for the dlc commands")
+    parser.add_argument("--precision", choices=tuple(ATOL_FOR), default="fp32",
+                        help="DLC_PRECISION for the dlc commands, and its bound")
     parser.add_argument("--strict-gpu-blocks", action="store_true",
                         help="with --emulate-gpu, also set DLC_STRICT_GPU_BLOCKS=1")
     parser.add_argument("--expected-failures", metavar="FILE",
@@ -250,13 +258,15 @@ def main():
     if not models:
         parser.error("no model selected")
     expected = read_expected(args.expected_failures) if args.expected_failures else {}
+    os.environ["DLC_PRECISION"] = args.precision
     env = dict(os.environ)
     if args.emulate_gpu:
         env["DLC_EMULATE_GPU"] = "1"
         if args.strict_gpu_blocks:
             env["DLC_STRICT_GPU_BLOCKS"] = "1"
 
-    mode = args.target + (" (DLC_EMULATE_GPU=1)" if args.emulate_gpu else "")
+    mode = (args.target + (" (DLC_EMULATE_GPU=1)" if args.emulate_gpu else "") +
+            (f", precision {args.precision}" if args.precision != "fp32" else ""))
     print(f"checking {len(models)} models on {mode} with {args.jobs} jobs; references: "
           f"onnxruntime {index.get('versions', {}).get('onnxruntime', '?')}", flush=True)
     results = {}
