@@ -49,7 +49,9 @@ class LaunchGridAttr;
 
 /// Patterns lowering dlc ops to linalg/tensor/arith/math, one set per op family.
 void populateElementwiseToLinalgPatterns(mlir::RewritePatternSet &patterns);
-void populateContractionToLinalgPatterns(mlir::RewritePatternSet &patterns);
+/// `unitConvsAsContractions`: see convert-dlc-to-linalg's option.
+void populateContractionToLinalgPatterns(mlir::RewritePatternSet &patterns,
+                                         bool unitConvsAsContractions = false);
 void populateReductionToLinalgPatterns(mlir::RewritePatternSet &patterns);
 void populatePoolingToLinalgPatterns(mlir::RewritePatternSet &patterns);
 void populateDataMovementToLinalgPatterns(mlir::RewritePatternSet &patterns);

@@ -74,7 +74,18 @@ def ConvertDlcToLinalg : Pass<"convert-dlc-to-linalg"> {
     dynamic sizes are computed from the operands' dims. A kernel result that is a
     reshape of the computed tensor is written as that tensor into a reshaped view of
     the output memref, so the computing op is the one that gets tiled.
+
+    With `unit-convs-as-contractions`, an ungrouped Conv whose kernel is 1 x ... x 1,
+    with stride 1 and no pads, becomes the contraction y[n, m, o...] += x[n, c, o...] *
+    w[m, c] (the weight collapsed to 2-D), whose operands are read through projected
+    permutations like a MatMul's: tensor cores take its tiles (`--precision` below
+    fp32 on the CUDA target).
   }];
+  let options = [
+    Option<"unitConvsAsContractions", "unit-convs-as-contractions", "bool",
+           /*default=*/"false",
+           "Lower 1x1, stride-1, unpadded, ungrouped Convs as MatMul-like contractions">,
+  ];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
                            "mlir::arith::ArithDialect", "mlir::math::MathDialect",
                            "mlir::affine::AffineDialect", "mlir::memref::MemRefDialect"];

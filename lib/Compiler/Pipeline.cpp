@@ -93,10 +93,13 @@ LogicalResult runKernelPipeline(ModuleOp module, const CompileOptions &options) 
   return runPipeline(module, options, [&](PassManager &pm) {
     pm.addPass(createDlcOutlineKernels());
     pm.addPass(createDlcSignlessIntegers());
-    pm.addPass(createConvertDlcToLinalg());
+    bool gpuTiling = options.target == TargetKind::Cuda || options.emulateGpu;
+    // Below fp32, 1x1 Convs as MatMul-like contractions, which tensor cores take.
+    ConvertDlcToLinalgOptions toLinalg;
+    toLinalg.unitConvsAsContractions = gpuTiling && options.precision != Precision::Fp32;
+    pm.addPass(createConvertDlcToLinalg(toLinalg));
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
-    bool gpuTiling = options.target == TargetKind::Cuda || options.emulateGpu;
     // CPU: chains of elementwise ops (a Conv's bias, activation and residual add) become
     // one loop nest, without a temporary per op.
     if (!gpuTiling && options.cpuUkernels)

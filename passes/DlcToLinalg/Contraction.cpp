@@ -172,13 +172,75 @@ struct GemmLowering : OpRewritePattern<GemmOp> {
 };
 
 struct ConvLowering : OpRewritePattern<ConvOp> {
-  using OpRewritePattern::OpRewritePattern;
+  ConvLowering(MLIRContext *ctx, bool unitConvsAsContractions)
+      : OpRewritePattern(ctx), unitConvsAsContractions(unitConvsAsContractions) {}
+  bool unitConvsAsContractions;
+
+  /// An ungrouped Conv with a 1 x ... x 1 kernel, stride 1 and no pads:
+  /// y[n, m, o...] = sum_c x[n, c, o...] * w[m, c] (+ bias), every operand read through
+  /// a projected permutation (the weight collapsed to [M, C]).
+  static bool isUnitConv(ConvOp op, RankedTensorType wType) {
+    return op.getGroup() == 1 &&
+           llvm::all_of(wType.getShape().drop_front(2), [](int64_t k) { return k == 1; }) &&
+           llvm::all_of(op.getPads(), [](int64_t p) { return p == 0; }) &&
+           llvm::all_of(op.getStrides(), [](int64_t s) { return s == 1; });
+  }
+
+  LogicalResult lowerUnitConv(ConvOp op, RankedTensorType resultType, RankedTensorType xType,
+                              RankedTensorType wType, PatternRewriter &rewriter) const {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = getContext();
+    Type et = resultType.getElementType();
+    int64_t s = xType.getRank() - 2, M = wType.getDimSize(0), C = wType.getDimSize(1);
+    SmallVector<ReassociationIndices> wReassoc{{0}};
+    wReassoc.push_back(llvm::to_vector(llvm::seq<int64_t>(1, 2 + s)));
+    Value w = tensor::CollapseShapeOp::create(
+        rewriter, loc, RankedTensorType::get({M, C}, wType.getElementType()), op.getW(), wReassoc);
+    // Loops: n, m, o..., c.
+    int64_t loops = 3 + s;
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    SmallVector<AffineExpr> xE{d(0), d(2 + s)}, wE{d(1), d(2 + s)}, yE{d(0), d(1)};
+    SmallVector<OpFoldResult> yDims{tensor::getMixedSize(rewriter, loc, op.getX(), 0),
+                                    rewriter.getIndexAttr(M)};
+    SmallVector<int64_t> yShape{xType.getDimSize(0), M};
+    for (int64_t i = 0; i < s; ++i) {
+      xE.push_back(d(2 + i));
+      yE.push_back(d(2 + i));
+      yDims.push_back(tensor::getMixedSize(rewriter, loc, op.getX(), 2 + i));
+      yShape.push_back(xType.getDimSize(2 + i));
+    }
+    Type at = accumulatorType(et);
+    Value acc = filledTensor(rewriter, loc, RankedTensorType::get(yShape, at), yDims,
+                             scalarConst(rewriter, loc, at, 0));
+    SmallVector<utils::IteratorType> iters(2 + s, utils::IteratorType::parallel);
+    iters.push_back(utils::IteratorType::reduction);
+    Value y =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{acc.getType()}, ValueRange{op.getX(), w}, ValueRange{acc},
+            SmallVector<AffineMap>{AffineMap::get(loops, 0, xE, ctx),
+                                   AffineMap::get(loops, 0, wE, ctx),
+                                   AffineMap::get(loops, 0, yE, ctx)},
+            iters,
+            [&](OpBuilder &b, Location nl, ValueRange args) {
+              linalg::YieldOp::create(b, nl, addOrMul(b, nl, args[2], args[0], args[1]));
+            })
+            .getResult(0);
+    y = convertElements(rewriter, loc, y, et);
+    y = castTo(rewriter, loc, y, resultType);
+    if (op.getB())
+      y = addBias(rewriter, op, y);
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+
   LogicalResult matchAndRewrite(ConvOp op, PatternRewriter &rewriter) const override {
     auto resultType = dyn_cast<RankedTensorType>(op.getType());
     auto xType = dyn_cast<RankedTensorType>(op.getX().getType());
     auto wType = dyn_cast<RankedTensorType>(op.getW().getType());
     if (!resultType || !xType || !wType || !wType.hasStaticShape() || xType.isDynamicDim(1))
       return rewriter.notifyMatchFailure(op, "needs ranked types and static weights");
+    if (unitConvsAsContractions && isUnitConv(op, wType))
+      return lowerUnitConv(op, resultType, xType, wType, rewriter);
     Location loc = op.getLoc();
     MLIRContext *ctx = getContext();
     Type et = resultType.getElementType();
@@ -396,8 +458,10 @@ struct EinsumLowering : OpRewritePattern<EinsumOp> {
 
 } // namespace
 
-void populateContractionToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<MatMulLowering, GemmLowering, ConvLowering, EinsumLowering>(patterns.getContext());
+void populateContractionToLinalgPatterns(RewritePatternSet &patterns,
+                                         bool unitConvsAsContractions) {
+  patterns.add<MatMulLowering, GemmLowering, EinsumLowering>(patterns.getContext());
+  patterns.add<ConvLowering>(patterns.getContext(), unitConvsAsContractions);
 }
 
 } // namespace dlc

@@ -21,11 +21,13 @@ namespace dlc {
 namespace {
 
 struct ConvertDlcToLinalgPass : impl::ConvertDlcToLinalgBase<ConvertDlcToLinalgPass> {
+  using ConvertDlcToLinalgBase::ConvertDlcToLinalgBase;
+
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     RewritePatternSet patterns(ctx);
     populateElementwiseToLinalgPatterns(patterns);
-    populateContractionToLinalgPatterns(patterns);
+    populateContractionToLinalgPatterns(patterns, unitConvsAsContractions);
     populateReductionToLinalgPatterns(patterns);
     populatePoolingToLinalgPatterns(patterns);
     populateDataMovementToLinalgPatterns(patterns);

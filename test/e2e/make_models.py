@@ -17,8 +17,8 @@ Writes six opset-17 models, each with a symbolic batch dim "N", into OUTDIR:
   contractions.onnx  x[N,70,96]: the contractions a GPU block computes through shared
                 memory — MatMuls with tiles at the tensors' edges, as the kernel's
                 root, with a transposed weight, with a partial last reduction step,
-                of activations with a transposed result, and a padded and a strided
-                unpadded Conv; seven outputs
+                of activations with a transposed result, a padded and a strided
+                unpadded Conv, and a 1x1 Conv; eight outputs
   shapes.onnx   x[N,8,16]: shapes computed in the graph from the symbolic batch, as
                 exporters write them (Shape -> Gather -> Unsqueeze -> Concat -> Reshape,
                 Expand and ConstantOfShape to such shapes, Mul/Div/Slice of shape
@@ -208,9 +208,12 @@ def make_contractions(rows=70, k=96):
     y6 = g.op("Relu", [g.op("Conv", [img, w("c1.w", (16, 6, 3, 3)), w("c1.b", (16,))],
                             kernel_shape=[3, 3], pads=[1, 1, 1, 1])])
     y7 = g.op("Conv", [img, w("c2.w", (8, 6, 3, 3))], kernel_shape=[3, 3], strides=[1, 2])
+    # A 1x1 Conv over 96 channels (a MatMul-like contraction below fp32: tensor cores).
+    img96 = g.op("Reshape", [xt, g.constant("img96_shape", np.array([0, k, 2, 35], np.int64))])
+    y8 = g.op("Conv", [img96, w("c3.w", (24, k, 1, 1)), w("c3.b", (24,))], kernel_shape=[1, 1])
     shapes = [["N", rows, 130], ["N", rows, 33], ["N", rows, 40], ["N", rows, 20],
-              ["N", rows, rows], ["N", 16, 35, 32], ["N", 8, 33, 15]]
-    return g.model("contractions", ["N", rows, k], [y1, y2, y3, y4, y5, y6, y7], shapes)
+              ["N", rows, rows], ["N", 16, 35, 32], ["N", 8, 33, 15], ["N", 24, 2, 35]]
+    return g.model("contractions", ["N", rows, k], [y1, y2, y3, y4, y5, y6, y7, y8], shapes)
 
 
 def make_shapes():

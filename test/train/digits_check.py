@@ -12,9 +12,12 @@ on both targets must give the same per-epoch training losses within 1e-3 relativ
 (the SGD runs over all epochs; the Adam CNN over its first, see RUNS);
 cuda is skipped with a message (exit status 77) when no CUDA device is usable. The
 target gpu-emulated is the CPU running the CUDA kernels' tiling, block/thread mapping
-and launch grids (DLC_EMULATE_GPU=1), which checks them without a GPU.
+and launch grids (DLC_EMULATE_GPU=1), which checks them without a GPU. TARGET:P (cuda:bf16,
+gpu-emulated:tf32) trains with --precision P (tensor-core MatMul tiles, f32 weights):
+the accuracy must be reached; its losses differ from fp32's by design and are not
+compared.
 
-  digits_check.py --dlc build/bin/dlc [--targets cpu[,cuda][,gpu-emulated]]
+  digits_check.py --dlc build/bin/dlc [--targets cpu[,cuda][,gpu-emulated][,T:P]]
 """
 import argparse
 import csv
@@ -60,12 +63,16 @@ def main():
         losses = {}
         for name, model, suffix, flags, threshold, compared in RUNS:
             for target in targets:
-                out = os.path.join(work, f"{name}_{target}.onnx")
+                target, _, precision = target.partition(":")
+                label = f"{target}:{precision}" if precision else target
+                out = os.path.join(work, f"{name}_{target}_{precision or 'fp32'}.onnx")
                 argv = [args.dlc, "train", os.path.join(work, model), "--data",
                         os.path.join(work, f"train{suffix}.npz"), "--eval",
                         os.path.join(work, f"eval{suffix}.npz"), "--loss", "cross_entropy",
                         *flags, "--seed", "0", "--target",
                         "cpu" if target == "gpu-emulated" else target, "-o", out]
+                if precision:
+                    argv += ["--precision", precision]
                 env = dict(os.environ)
                 if target == "gpu-emulated":
                     env["DLC_EMULATE_GPU"] = "1"
@@ -77,7 +84,7 @@ def main():
                         print(f"skip {name} on cuda: {p.stderr.strip()}")
                         skipped += 1
                         continue
-                    print(f"FAIL {name} on {target}: {p.stderr.strip()}")
+                    print(f"FAIL {name} on {label}: {p.stderr.strip()}")
                     failures += 1
                     continue
                 ev = np.load(os.path.join(work, f"eval{suffix}.npz"))
@@ -85,16 +92,17 @@ def main():
                 acc = float(np.mean(logits.argmax(1) == ev["label"]))
                 with open(out[:-5] + ".loss.csv") as f:
                     rows = list(csv.DictReader(f))
-                losses[(name, target)] = [float(r["train_loss"]) for r in rows]
+                losses[(name, label)] = [float(r["train_loss"]) for r in rows]
                 summary = re.search(r"in ([0-9.]+) s, ([0-9]+) samples/s", p.stdout)
                 ok = acc >= threshold
                 failures += not ok
-                print(f"{'ok  ' if ok else 'FAIL'} {name} on {target}: held-out accuracy "
+                print(f"{'ok  ' if ok else 'FAIL'} {name} on {label}: held-out accuracy "
                       f"{100 * acc:.2f}% (onnxruntime; needs {100 * threshold:.0f}%), "
                       f"{len(rows)} epochs, training {summary.group(1)} s at "
                       f"{summary.group(2)} samples/s, {wall:.1f} s with compilation")
             for other in targets:
-                if other == "cpu" or (name, other) not in losses or (name, "cpu") not in losses:
+                if (other == "cpu" or ":" in other or (name, other) not in losses
+                        or (name, "cpu") not in losses):
                     continue
                 a, b = np.array(losses[(name, "cpu")]), np.array(losses[(name, other)])
                 a, b = a[:compared], b[:compared]
@@ -108,7 +116,8 @@ def main():
     if failures:
         return 1
     # Exit 77 (ctest: skipped) when the cuda runs asked for could not run.
-    return 77 if "cuda" in targets and skipped == len(RUNS) else 0
+    cuda = [t for t in targets if t.partition(":")[0] == "cuda"]
+    return 77 if cuda and skipped == len(RUNS) * len(cuda) else 0
 
 
 if __name__ == "__main__":
