@@ -52,6 +52,8 @@ Type mmaOperandType(MLIRContext *ctx, GpuMma mma) {
 /// `cvt.rna.tf32.f32` does (infinities and NaNs unchanged).
 Value roundForMma(OpBuilder &b, Location loc, Value x, GpuMma mma) {
   Type to = mmaOperandType(b.getContext(), mma);
+  if (x.getType() == to && !to.isF32())
+    return x; // Already of the instruction's type (a model in f16 or bf16).
   if (!to.isF32())
     return arith::TruncFOp::create(b, loc, to, x);
   Type i32 = b.getI32Type();

@@ -26,8 +26,9 @@
 // reduction staged through shared memory kReductionTile elements at a time. Below fp32
 // (option `precision`), a tile whose contraction is C[m, n] += A[m, k] * B[k, n] (with
 // batch loops) and whose block tile has at least 16 rows and 8 columns runs on tensor
-// cores where the architecture has the instruction (chooseMma): each warp computes a
-// warp tile instead of each thread a micro-tile.
+// cores where the architecture has the instruction (mmaForContraction, applyMma): each
+// warp computes a warp tile instead of each thread a micro-tile. f16 and bf16 operands
+// (models in half precision) take them in every precision: their products are exact.
 //
 // A kernel without a tileable root, or whose output view the launch grid cannot
 // describe, gets mapping `serial` (one thread) and a remark saying why.
@@ -116,11 +117,30 @@ GpuMma mmaFor(const GpuTarget &target, StringRef precision) {
   return GpuMma::None;
 }
 
+/// The tensor-core instruction for contraction `c` (f32 results only): its operands'
+/// own type when they are f16 or bf16 (exact products: tensor cores in every
+/// precision), else `precision`'s for f32 operands.
+GpuMma mmaForContraction(linalg::LinalgOp c, const GpuTarget &target, StringRef precision) {
+  if (c.getNumDpsInputs() != 2 || c.getNumDpsInits() != 1)
+    return GpuMma::None;
+  Type a = getElementTypeOrSelf(c.getDpsInputOperand(0)->get().getType());
+  Type b = getElementTypeOrSelf(c.getDpsInputOperand(1)->get().getType());
+  if (!getElementTypeOrSelf(c.getDpsInitOperand(0)->get().getType()).isF32())
+    return GpuMma::None;
+  if (a.isF16() && b.isF16())
+    return mmaFor(target, "fp16");
+  if (a.isBF16() && b.isBF16())
+    return mmaFor(target, "bf16");
+  if (a.isF32() && b.isF32())
+    return mmaFor(target, precision);
+  return GpuMma::None;
+}
+
 /// The K of the instruction `mma` (m16n8kK).
 int64_t mmaK(GpuMma mma) { return mma == GpuMma::F16K16 || mma == GpuMma::Bf16K16 ? 16 : 8; }
 
 /// Makes `t`, a contraction tiling of `c`, a tensor-core tiling with instruction `mma`
-/// when its shape allows: an f32 contraction of the form matchMmaLoops takes, a block
+/// when its shape allows: a contraction of the form matchMmaLoops takes, a block
 /// tile of at least 16 rows (m) and 8 columns (n) and one batch element, and a
 /// reduction step that is a multiple of the instruction's K. The block tile is split
 /// into warp tiles (the larger side halved first, down to 16 x 8), one per warp, up
@@ -129,8 +149,7 @@ bool applyMma(linalg::LinalgOp c, GpuTiling &t, GpuMma mma) {
   if (mma == GpuMma::None)
     return false;
   std::optional<MmaLoops> loops = matchMmaLoops(c, t.contractionBound);
-  if (!loops || !llvm::all_of(c->getOperandTypes(),
-                              [](Type type) { return getElementTypeOrSelf(type).isF32(); }))
+  if (!loops)
     return false;
   if (llvm::any_of(loops->batch, [&](unsigned l) { return t.contractionBound[l] != 1; }))
     return false;
@@ -308,13 +327,20 @@ int64_t contractionSharedBytes(linalg::LinalgOp c, const GpuTiling &t) {
   return elements * std::max<int64_t>(1, et.getIntOrFloatBitWidth() / 8);
 }
 
+/// With `mmaTarget`, only a tensor-core tiling (for that target and `precision`), or
+/// nothing.
 std::optional<GpuTiling> chooseContractionTiling(linalg::LinalgOp root, const KernelRoot &kr,
-                                                 int64_t maxSharedBytes, GpuMma mma) {
+                                                 int64_t maxSharedBytes,
+                                                 const GpuTarget *mmaTarget = nullptr,
+                                                 StringRef precision = "fp32") {
   // Dims below are the contraction's result dims; outputDim[d] is the root's output
   // dim that dim d becomes (a transpose may follow the contraction).
   SmallVector<int64_t> outputDim;
   auto c = dyn_cast_or_null<linalg::LinalgOp>(findSharedContraction(root, &outputDim));
   if (!c)
+    return std::nullopt;
+  GpuMma mma = mmaTarget ? mmaForContraction(c, *mmaTarget, precision) : GpuMma::None;
+  if (mmaTarget && mma == GpuMma::None)
     return std::nullopt;
   int64_t rank = root.getRank(root.getDpsInitOperand(0));
   SmallVector<int64_t> extent(rank, ShapedType::kDynamic);
@@ -436,14 +462,15 @@ std::optional<GpuTiling> chooseContractionTiling(linalg::LinalgOp root, const Ke
 }
 
 GpuTiling chooseTiling(linalg::LinalgOp root, const KernelRoot &kr, bool contractionTiles,
-                       int64_t maxSharedBytes, GpuMma mma) {
-  if (contractionTiles && mma != GpuMma::None)
-    if (std::optional<GpuTiling> c = chooseContractionTiling(root, kr, maxSharedBytes, mma);
+                       const GpuTarget &target, StringRef precision) {
+  int64_t maxSharedBytes = target.maxStaticSharedBytes;
+  if (contractionTiles)
+    if (std::optional<GpuTiling> c =
+            chooseContractionTiling(root, kr, maxSharedBytes, &target, precision);
         c && c->mma != GpuMma::None)
       return *c;
   if (std::optional<GpuTiling> c =
-          contractionTiles ? chooseContractionTiling(root, kr, maxSharedBytes, GpuMma::None)
-                           : std::nullopt)
+          contractionTiles ? chooseContractionTiling(root, kr, maxSharedBytes) : std::nullopt)
     return *c;
   unsigned n = root.getNumLoops();
   GpuTiling t(GpuMapping::Threads, n);
@@ -502,8 +529,6 @@ GpuConfigAttr serial(MLIRContext *ctx, const GpuTarget &target) {
 struct DlcGpuSelectTilingPass : impl::DlcGpuSelectTilingBase<DlcGpuSelectTilingPass> {
   using DlcGpuSelectTilingBase::DlcGpuSelectTilingBase;
 
-  GpuMma mma = GpuMma::None;
-
   void runOnOperation() override {
     const GpuTarget *target = lookupGpuTarget(arch);
     if (!target) {
@@ -515,7 +540,6 @@ struct DlcGpuSelectTilingPass : impl::DlcGpuSelectTilingBase<DlcGpuSelectTilingP
           << precision << "' (expected fp32, tf32, fp16 or bf16)";
       return signalPassFailure();
     }
-    mma = mmaFor(*target, precision);
     for (auto func : getOperation().getOps<func::FuncOp>()) {
       if (!func->hasAttr(attrs::kKernel) || func.isExternal())
         continue;
@@ -537,7 +561,7 @@ struct DlcGpuSelectTilingPass : impl::DlcGpuSelectTilingBase<DlcGpuSelectTilingP
       return serial(ctx, target);
     }
     auto root = cast<linalg::LinalgOp>(kr.op);
-    GpuTiling t = chooseTiling(root, kr, contractionTiles, target.maxStaticSharedBytes, mma);
+    GpuTiling t = chooseTiling(root, kr, contractionTiles, target, precision);
     if (llvm::all_of(t.blockTile, [](int64_t s) { return s == 0; })) {
       remark("its root has no parallel loop over the output");
       return serial(ctx, target);

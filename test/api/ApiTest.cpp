@@ -188,6 +188,14 @@ TEST(Api, PrecisionModesUseTensorCores) {
             std::string::npos);
   EXPECT_EQ(ptxFor(dlc::Precision::Bf16, "sm_75").find("mma.sync"), std::string::npos);
   EXPECT_EQ(ptxFor(dlc::Precision::Fp16, "sm_70").find("mma.sync"), std::string::npos);
+  // A model in f16 takes f16 tensor cores in fp32 too (exact products).
+  options.precision = dlc::Precision::Fp32;
+  options.cudaArch = "sm_80";
+  auto half = dlc::compileFile(kInputs + "/matmul_f16.onnxtxt", options);
+  ASSERT_TRUE(half) << half.message();
+  EXPECT_NE(std::string(half->bytes.begin(), half->bytes.end())
+                .find("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32"),
+            std::string::npos);
   EXPECT_EQ(dlc::parsePrecision("bf16"), dlc::Precision::Bf16);
   EXPECT_FALSE(dlc::parsePrecision("fp8"));
   dlc::CompileOptions cpu;

@@ -2,6 +2,8 @@
 // RUN: dlc-opt %s -dlc-gpu-select-tiling="precision=bf16 arch=sm_75" | FileCheck %s --check-prefix=TURING
 // RUN: dlc-opt %s -dlc-gpu-select-tiling=precision=tf32 -dlc-tile-gpu -canonicalize -cse | FileCheck %s --check-prefix=TILE
 // RUN: dlc-opt %s -dlc-gpu-select-tiling=precision=fp16 -dlc-tile-gpu -canonicalize -cse | FileCheck %s --check-prefix=F16
+// RUN: dlc-opt %s -dlc-gpu-select-tiling | FileCheck %s --check-prefix=NATIVE
+// RUN: dlc-opt %s -dlc-gpu-select-tiling -dlc-tile-gpu -canonicalize -cse | FileCheck %s --check-prefix=NATIVETILE
 
 // Tensor-core tiles (--precision below fp32). A 64x64 tile of a matmul over 100 with a
 // bias and Relu: 8 warps of 32x16 (f16: m16n8k16), the reduction in steps of 16.
@@ -14,6 +16,7 @@
 // SELECT-LABEL: func.func @short
 // SELECT-SAME: mapping = threads
 // SELECT-NOT: mma =
+// SELECT-LABEL: func.func @half
 
 // The steps: each input slice rounded into its buffer as it is copied (tf32: to 10
 // mantissa bits, ties away), zero past the end of the last, partial step (100 = 6 x 16
@@ -68,5 +71,47 @@ func.func @short(%a: memref<?x8xf32>, %b: memref<8x16xf32>, %c: memref<?x16xf32>
   %f = linalg.fill ins(%cst : f32) outs(%tc : tensor<?x16xf32>) -> tensor<?x16xf32>
   %m = linalg.matmul ins(%ta, %tb : tensor<?x8xf32>, tensor<8x16xf32>) outs(%f : tensor<?x16xf32>) -> tensor<?x16xf32>
   bufferization.materialize_in_destination %m in restrict writable %c : (tensor<?x16xf32>, memref<?x16xf32>) -> ()
+  return
+}
+
+// A model in f16 (f32 accumulation, as the MatMul lowering writes it) takes f16 tensor
+// cores in every precision, fp32 included: the products are exact. Its f16 operands
+// go into the f16 buffers unchanged.
+// NATIVE-LABEL: func.func @mm
+// NATIVE-NOT: mma =
+// NATIVE-LABEL: func.func @half
+// NATIVE-SAME: threadTile = [16, 16, 0], reductionTile = [0, 0, 16], contractionBound = [64, 32, 0], sharedMemory = 49152, mma = f16_k16
+// NATIVETILE-LABEL: func.func @half
+// NATIVETILE-NOT: arith.truncf %{{.*}} : f32 to f16
+// NATIVETILE: dlc.mma = #dlc.gpu_mma<f16_k16>
+func.func @half(%a: memref<?x64xf16>, %b: memref<64x32xf16>, %c: memref<?x32xf16>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %cst = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %ta = bufferization.to_tensor %a restrict : memref<?x64xf16> to tensor<?x64xf16>
+  %tb = bufferization.to_tensor %b restrict : memref<64x32xf16> to tensor<64x32xf16>
+  %tc = bufferization.to_tensor %c restrict writable : memref<?x32xf16> to tensor<?x32xf16>
+  %n = tensor.dim %ta, %c0 : tensor<?x64xf16>
+  %e = tensor.empty(%n) : tensor<?x32xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%e : tensor<?x32xf32>) -> tensor<?x32xf32>
+  %m = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d2, d1)>,
+                                        affine_map<(d0, d1, d2) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%ta, %tb : tensor<?x64xf16>, tensor<64x32xf16>) outs(%f : tensor<?x32xf32>) {
+  ^bb0(%x: f16, %y: f16, %o: f32):
+    %xe = arith.extf %x : f16 to f32
+    %ye = arith.extf %y : f16 to f32
+    %p = arith.mulf %xe, %ye : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<?x32xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%m : tensor<?x32xf32>) outs(%tc : tensor<?x32xf16>) {
+  ^bb0(%x: f32, %o: f16):
+    %t = arith.truncf %x : f32 to f16
+    linalg.yield %t : f16
+  } -> tensor<?x32xf16>
+  bufferization.materialize_in_destination %r in restrict writable %c : (tensor<?x32xf16>, memref<?x32xf16>) -> ()
   return
 }
