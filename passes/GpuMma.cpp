@@ -58,6 +58,8 @@ std::optional<Layout> layoutOf(GpuMma kind) {
 }
 
 struct LaneCode {
+  LaneCode(RewriterBase &rw, Location loc) : rw(rw), loc(loc) {}
+
   RewriterBase &rw;
   Location loc;
   Value group, inGroup;
@@ -98,7 +100,7 @@ LogicalResult lowerWarpTile(linalg::GenericOp op, GpuMma kind) {
   IRRewriter rw(op.getContext());
   rw.setInsertionPoint(op);
   Location loc = op.getLoc();
-  LaneCode lc{rw, loc, {}, {}, {}};
+  LaneCode lc(rw, loc);
   Value lane = gpu::LaneIdOp::create(rw, loc, /*upper_bound=*/nullptr);
   lc.group = arith::DivUIOp::create(rw, loc, lane, lc.constant(4));
   lc.inGroup = arith::RemUIOp::create(rw, loc, lane, lc.constant(4));
