@@ -581,7 +581,9 @@ std::vector<uint8_t> serialize(const ArtifactSpec &spec) {
       fbb.CreateString(spec.targetTriple), fbb.CreateString(spec.producer), inputs, outputs,
       fbb.CreateVector(spec.inputBuffers), fbb.CreateVector(spec.outputBuffers), buffers, exprs,
       kernels, launches, /*weights_offset=*/0, /*weights_size=*/0,
-      /*code_offset=*/0, /*code_size=*/0, step, spec.numDataDims, subModels);
+      /*code_offset=*/0, /*code_size=*/0, step, spec.numDataDims, subModels,
+      spec.precision.empty() ? flatbuffers::Offset<flatbuffers::String>()
+                             : fbb.CreateString(spec.precision));
   fb::FinishModelBuffer(fbb, model);
 
   uint64_t weightsOffset = alignUp(kHeaderSize + fbb.GetSize(), kAlign);
@@ -638,6 +640,7 @@ Expected<ArtifactSpec> parse(const uint8_t *data, size_t size) {
   spec.target = static_cast<Target>(m->target());
   spec.targetTriple = readString(m->target_triple());
   spec.producer = readString(m->producer());
+  spec.precision = readString(m->precision());
   spec.inputs = readTables(m->inputs(), readTensorInfo);
   spec.outputs = readTables(m->outputs(), readTensorInfo);
   spec.inputBuffers = readVector(m->input_buffers());

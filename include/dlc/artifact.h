@@ -82,6 +82,9 @@ struct ArtifactSpec {
   Target target = Target::Cpu;
   std::string targetTriple;
   std::string producer;
+  /// The arithmetic of its contractions (--precision: "fp32", "tf32", "fp16", "bf16");
+  /// empty for the CPU target.
+  std::string precision;
   std::vector<TensorInfo> inputs;
   std::vector<TensorInfo> outputs;
   std::vector<int32_t> inputBuffers;

@@ -198,6 +198,7 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
     }
     spec->target = artifact::Target::Cuda;
     spec->targetTriple = options.cudaArch;
+    spec->precision = precisionName(options.precision);
     for (artifact::Kernel &k : spec->kernels)
       k.symbol = k.name;
     spec->code.assign(ptx->begin(), ptx->end());
@@ -212,6 +213,8 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
     // min(blocks, threads) workgroups, each looping over its share of blocks.
     if (options.emulateGpu && failed(assignGpuLaunches(module, *spec)))
       return errors.status("mapping kernels to the GPU failed");
+    if (options.emulateGpu)
+      spec->precision = precisionName(options.precision);
     if (failed(runCpuLlvmPipeline(module, options)))
       return errors.status("lowering kernels to LLVM failed");
     std::string llvmIR;

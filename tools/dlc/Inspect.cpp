@@ -107,6 +107,8 @@ Status inspect(const std::string &path, bool json, std::ostream &os) {
   if (json) {
     os << "{\n  \"target\": " << jsonString(target)
        << ",\n  \"target_triple\": " << jsonString(spec.targetTriple);
+    if (!spec.precision.empty())
+      os << ",\n  \"precision\": " << jsonString(spec.precision);
     for (auto [key, list] : {std::pair{"inputs", &spec.inputs}, std::pair{"outputs", &spec.outputs}}) {
       os << ",\n  \"" << key << "\": [";
       for (size_t i = 0; i < list->size(); ++i) {
@@ -157,6 +159,8 @@ Status inspect(const std::string &path, bool json, std::ostream &os) {
   }
   os << "artifact: " << path << " (" << data.size() << " bytes, " << spec.producer << ")\n"
      << "target: " << target << " (" << spec.targetTriple << ")\n";
+  if (!spec.precision.empty())
+    os << "precision: " << spec.precision << "\n";
   for (const TensorInfo &t : spec.inputs)
     os << "input  " << t.name << ": " << shapeText(t) << " " << dtypeName(t.dtype) << "\n";
   for (const TensorInfo &t : spec.outputs)
