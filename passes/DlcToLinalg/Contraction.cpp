@@ -176,6 +176,23 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
       : OpRewritePattern(ctx), unitConvsAsContractions(unitConvsAsContractions) {}
   bool unitConvsAsContractions;
 
+  /// acc[yE] += x[xE] * w[wE] over `loops` loops (of kinds `iters`).
+  static Value contract(PatternRewriter &rewriter, Location loc, Value x, Value w, Value acc,
+                        int64_t loops, ArrayRef<AffineExpr> xE, ArrayRef<AffineExpr> wE,
+                        ArrayRef<AffineExpr> yE, ArrayRef<utils::IteratorType> iters) {
+    MLIRContext *ctx = rewriter.getContext();
+    return linalg::GenericOp::create(
+               rewriter, loc, TypeRange{acc.getType()}, ValueRange{x, w}, ValueRange{acc},
+               SmallVector<AffineMap>{AffineMap::get(loops, 0, xE, ctx),
+                                      AffineMap::get(loops, 0, wE, ctx),
+                                      AffineMap::get(loops, 0, yE, ctx)},
+               iters,
+               [&](OpBuilder &b, Location nl, ValueRange args) {
+                 linalg::YieldOp::create(b, nl, addOrMul(b, nl, args[2], args[0], args[1]));
+               })
+        .getResult(0);
+  }
+
   /// An ungrouped Conv with a 1 x ... x 1 kernel, stride 1 and no pads:
   /// y[n, m, o...] = sum_c x[n, c, o...] * w[m, c] (+ bias), every operand read through
   /// a projected permutation (the weight collapsed to [M, C]).
@@ -214,17 +231,7 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
                              scalarConst(rewriter, loc, at, 0));
     SmallVector<utils::IteratorType> iters(2 + s, utils::IteratorType::parallel);
     iters.push_back(utils::IteratorType::reduction);
-    Value y =
-        linalg::GenericOp::create(
-            rewriter, loc, TypeRange{acc.getType()}, ValueRange{op.getX(), w}, ValueRange{acc},
-            SmallVector<AffineMap>{AffineMap::get(loops, 0, xE, ctx),
-                                   AffineMap::get(loops, 0, wE, ctx),
-                                   AffineMap::get(loops, 0, yE, ctx)},
-            iters,
-            [&](OpBuilder &b, Location nl, ValueRange args) {
-              linalg::YieldOp::create(b, nl, addOrMul(b, nl, args[2], args[0], args[1]));
-            })
-            .getResult(0);
+    Value y = contract(rewriter, loc, op.getX(), w, acc, loops, xE, wE, yE, iters);
     y = convertElements(rewriter, loc, y, et);
     y = castTo(rewriter, loc, y, resultType);
     if (op.getB())
@@ -321,16 +328,7 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
     Value acc = filledTensor(rewriter, loc, ygType, ygDims, scalarConst(rewriter, loc, at, 0));
     SmallVector<utils::IteratorType> iters(outer + s, utils::IteratorType::parallel);
     iters.append(1 + s, utils::IteratorType::reduction);
-    Value y = linalg::GenericOp::create(
-                  rewriter, loc, TypeRange{ygType}, ValueRange{xg, wg}, ValueRange{acc},
-                  SmallVector<AffineMap>{AffineMap::get(loops, 0, xE, ctx),
-                                         AffineMap::get(loops, 0, wE, ctx),
-                                         AffineMap::get(loops, 0, yE, ctx)},
-                  iters,
-                  [&](OpBuilder &b, Location nl, ValueRange args) {
-                    linalg::YieldOp::create(b, nl, addOrMul(b, nl, args[2], args[0], args[1]));
-                  })
-                  .getResult(0);
+    Value y = contract(rewriter, loc, xg, wg, acc, loops, xE, wE, yE, iters);
     y = convertElements(rewriter, loc, y, et);
     if (grouped) {
       SmallVector<ReassociationIndices> yReassoc{{0}, {1, 2}};
