@@ -149,9 +149,11 @@ Value filledValue(Operation *op) {
   return v.getParentBlock() == &body ? Value() : v;
 }
 
-/// A fill of a contiguous buffer of rank 2 or more becomes one fill of the buffer
-/// collapsed to 1-D: as nested loops, LLVM vectorized a 64x65x65 padded copy's fill
-/// across rows, with scatters.
+/// A fill of a buffer of rank 2 or more becomes a fill of the buffer with its
+/// innermost contiguous dims collapsed into one (all of them for a contiguous
+/// buffer): as nested loops, LLVM vectorized a 64x65x65 padded copy's fill across
+/// rows, and a pool's 1x1x32x32 output tile in a strided view of its output, with
+/// scatters.
 void collapseFill(Operation *op, RewriterBase &rewriter) {
   Value value = filledValue(op);
   if (!value || op->getNumOperands() == 0)
@@ -159,12 +161,23 @@ void collapseFill(Operation *op, RewriterBase &rewriter) {
   Value out = isa<linalg::FillOp>(op) ? cast<linalg::FillOp>(op).output()
                                       : cast<linalg::MapOp>(op).getInit();
   auto type = dyn_cast<MemRefType>(out.getType());
-  if (!type || type.getRank() < 2 || !type.getLayout().isIdentity())
+  if (!type || type.getRank() < 2)
+    return;
+  // The outermost first dim of the collapsible innermost group.
+  auto groupsFrom = [&](int64_t first) {
+    SmallVector<ReassociationIndices> groups;
+    for (int64_t d = 0; d < first; ++d)
+      groups.push_back({d});
+    groups.push_back(llvm::to_vector(llvm::seq<int64_t>(first, type.getRank())));
+    return groups;
+  };
+  int64_t first = type.getRank() - 1;
+  while (first > 0 && memref::CollapseShapeOp::isGuaranteedCollapsible(type, groupsFrom(first - 1)))
+    --first;
+  if (first == type.getRank() - 1)
     return;
   rewriter.setInsertionPoint(op);
-  ReassociationIndices all = llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()));
-  Value flat = memref::CollapseShapeOp::create(rewriter, op->getLoc(), out,
-                                               ArrayRef<ReassociationIndices>{all});
+  Value flat = memref::CollapseShapeOp::create(rewriter, op->getLoc(), out, groupsFrom(first));
   rewriter.replaceOpWithNewOp<linalg::FillOp>(op, value, flat);
 }
 

@@ -29,7 +29,7 @@ namespace dlc {
 namespace {
 
 /// A hoisted allocation of static size up to this many bytes becomes stack memory...
-constexpr int64_t kMaxStackBytes = 16 * 1024;
+constexpr int64_t kMaxStackBytes = 32 * 1024;
 /// ...while the kernel's stack memory stays under this (a worker has 8 MiB, but the
 /// calling thread of an embedding application may have far less).
 constexpr int64_t kMaxFrameBytes = 64 * 1024;

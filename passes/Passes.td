@@ -379,7 +379,7 @@ def DlcHoistBuffers : Pass<"dlc-hoist-buffers", "mlir::ModuleOp"> {
     whose one `memref.dealloc` is in its own block (the buffer dies within the
     iteration) and whose sizes are defined outside the loops moves before the
     outermost such loop, its deallocation after it: every iteration reuses one
-    buffer. A moved allocation of static size up to 16 KiB becomes a `memref.alloca`
+    buffer. A moved allocation of static size up to 32 KiB becomes a `memref.alloca`
     in the entry block instead (while the function's static stack memory stays under
     64 KiB), without deallocation. Static `memref.alloca`s inside loops (not yielded)
     move to the entry block too. CPU only.

@@ -123,12 +123,26 @@ LogicalResult lowerPool(OpTy op, PatternRewriter &rewriter, bool isMax, bool cou
   for (int64_t i = 0; i < s; ++i)
     outDims[i + 2] = dynamicOut[i] ? dynamicOut[i] : rewriter.getIndexAttr(w.out[i]);
   Value acc = filledTensor(rewriter, loc, rt, outDims, init);
+  // A float window's max is the largest of its numbers (NaN inputs ignored, as in
+  // onnxruntime's vmaxps-based kernels where a NaN is not last): `in > acc ? in :
+  // acc` from an accumulator that starts at -inf, which is one vmaxps a point on
+  // x86. NaN-propagating maximumf took two compares, a mask or and a blend, a chain
+  // whose latency bounded MaxPool (docs/cpu.md, "Window loops").
   auto combine = [isMax, uns](OpBuilder &b, Location l, ValueRange v) -> Value {
+    if (isMax && isFloat(v[0].getType())) {
+      Value more = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, v[1], v[0]);
+      return arith::SelectOp::create(b, l, more, v[1], v[0]);
+    }
     return isMax ? maxScalar(b, l, v[0], v[1], uns) : addScalar(b, l, v[0], v[1]);
   };
   Value y = windowReduce(rewriter, loc, xp, 2, w, acc, combine);
-  if (!isMax && llvm::any_of(dynamicOut, [](OpFoldResult d) { return (bool)d; })) {
-    // Unpadded, floor mode: every window holds the whole kernel.
+  // Every window counts the whole kernel when no window reaches past the padded
+  // input (floor mode, or a ceil mode that adds no positions) and pads count or there
+  // are none: then the count is a constant, not a tensor reduced at run time.
+  bool fullWindows = llvm::all_of(w.extra, [](int64_t e) { return e == 0; }) &&
+                     (countPad || llvm::all_of(w.pads, [](int64_t p) { return p == 0; }));
+  if (!isMax && (fullWindows || llvm::any_of(dynamicOut, [](OpFoldResult d) { return (bool)d; }))) {
+    // Unpadded (or pads counted), floor mode: every window holds the whole kernel.
     int64_t size = 1;
     for (int64_t k : w.kernel)
       size *= k;

@@ -108,14 +108,18 @@ func.func @host(%x: memref<4x4xf32>, %y: memref<4x4xf32>) {
 
 // A padded copy's border fill (a linalg.map without inputs, as tensor.pad bufferizes)
 // and a linalg.fill of whole contiguous buffers: one fill each over the buffer
-// collapsed to 1-D. A fill of a strided view stays.
+// collapsed to 1-D. A fill of a strided view stays, but for its innermost dims that
+// are contiguous (a pool's 1x1x4x4 output tile in a view of its output: one fill of
+// 16; rows of 3 in rows of 7: kept).
 // CHECK-LABEL: func.func @k_fills
 // CHECK: %[[A:.*]] = memref.collapse_shape %{{.*}} {{\[}}[0, 1, 2, 3]] : memref<?x4x9x9xf32> into memref<?xf32>
 // CHECK: linalg.fill ins(%{{.*}} : f32) outs(%[[A]] : memref<?xf32>)
 // CHECK: %[[B:.*]] = memref.collapse_shape %{{.*}} {{\[}}[0, 1]] : memref<8x7xf32> into memref<56xf32>
 // CHECK: linalg.fill ins(%{{.*}} : f32) outs(%[[B]] : memref<56xf32>)
 // CHECK: linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : memref<4x4xf32, strided<[7, 1]>>)
-func.func @k_fills(%n: index, %b: memref<8x7xf32>) attributes {dlc.kernel} {
+// CHECK: %[[C:.*]] = memref.collapse_shape %{{.*}} {{\[}}[0], [1, 2, 3]] : memref<2x1x4x4xf32, strided<[64, 16, 4, 1], offset: ?>> into memref<2x16xf32, strided<[64, 1], offset: ?>>
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%[[C]] : memref<2x16xf32, strided<[64, 1], offset: ?>>)
+func.func @k_fills(%n: index, %b: memref<8x7xf32>, %o: memref<2x4x4x4xf32>, %c: index) attributes {dlc.kernel} {
   %ninf = arith.constant 0xFF800000 : f32
   %zero = arith.constant 0.0 : f32
   %a = memref.alloc(%n) : memref<?x4x9x9xf32>
@@ -126,6 +130,8 @@ func.func @k_fills(%n: index, %b: memref<8x7xf32>) attributes {dlc.kernel} {
   linalg.fill ins(%zero : f32) outs(%b : memref<8x7xf32>)
   %v = memref.subview %b[0, 0] [4, 4] [1, 1] : memref<8x7xf32> to memref<4x4xf32, strided<[7, 1]>>
   linalg.fill ins(%zero : f32) outs(%v : memref<4x4xf32, strided<[7, 1]>>)
+  %t = memref.subview %o[0, %c, 0, 0] [2, 1, 4, 4] [1, 1, 1, 1] : memref<2x4x4x4xf32> to memref<2x1x4x4xf32, strided<[64, 16, 4, 1], offset: ?>>
+  linalg.fill ins(%ninf : f32) outs(%t : memref<2x1x4x4xf32, strided<[64, 16, 4, 1], offset: ?>>)
   memref.dealloc %a : memref<?x4x9x9xf32>
   return
 }

@@ -76,3 +76,62 @@ func.func @not_a_kernel(%x: memref<8x16x3xf32>, %y: memref<8x16xf32>) {
   }
   return
 }
+
+// -----
+
+// A row of 40 outputs from a local padded copy: split into 32 (two tiles of 16,
+// each a generic with the window loops outside its 16 points) and a remainder of 8.
+// CHECK-LABEL: func.func @k_tiled_row
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "parallel"]
+// CHECK-SAME: outs(%{{.*}} : memref<1x1x40x16xf32
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "parallel"]
+// CHECK-SAME: outs(%{{.*}} : memref<1x1x40x8xf32
+// A stride-2 row read straight from a kernel argument stays one row.
+// CHECK-LABEL: func.func @k_strided_argument
+// CHECK-NOT: scf.for
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "parallel"]
+// CHECK-SAME: outs(%{{.*}} : memref<1x1x40x40xf32>)
+// A stride-1 row from an argument is tiled.
+// CHECK-LABEL: func.func @k_unit_stride_argument
+// CHECK: scf.for
+// CHECK: outs(%{{.*}} : memref<1x1x32x16xf32
+#x = affine_map<(n, c, oh, ow, kh, kw) -> (n, c, oh * 2 + kh, ow * 2 + kw)>
+#x1 = affine_map<(n, c, oh, ow, kh, kw) -> (n, c, oh + kh, ow + kw)>
+#w = affine_map<(n, c, oh, ow, kh, kw) -> (kh, kw)>
+#y = affine_map<(n, c, oh, ow, kh, kw) -> (n, c, oh, ow)>
+func.func @k_tiled_row(%y: memref<1x1x40x40xf32>) attributes {dlc.kernel} {
+  %x = memref.alloc() : memref<1x1x81x81xf32>
+  %w = memref.alloc() : memref<3x3xf32>
+  linalg.generic {indexing_maps = [#x, #w, #y], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : memref<1x1x81x81xf32>, memref<3x3xf32>) outs(%y : memref<1x1x40x40xf32>) {
+  ^bb0(%in: f32, %unused: f32, %out: f32):
+    %0 = arith.maximumf %out, %in : f32
+    linalg.yield %0 : f32
+  }
+  memref.dealloc %w : memref<3x3xf32>
+  memref.dealloc %x : memref<1x1x81x81xf32>
+  return
+}
+func.func @k_strided_argument(%x: memref<1x1x81x81xf32>, %y: memref<1x1x40x40xf32>) attributes {dlc.kernel} {
+  %w = memref.alloc() : memref<3x3xf32>
+  linalg.generic {indexing_maps = [#x, #w, #y], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : memref<1x1x81x81xf32>, memref<3x3xf32>) outs(%y : memref<1x1x40x40xf32>) {
+  ^bb0(%in: f32, %unused: f32, %out: f32):
+    %0 = arith.maximumf %out, %in : f32
+    linalg.yield %0 : f32
+  }
+  memref.dealloc %w : memref<3x3xf32>
+  return
+}
+func.func @k_unit_stride_argument(%x: memref<1x1x34x34xf32>, %y: memref<1x1x32x32xf32>) attributes {dlc.kernel} {
+  %w = memref.alloc() : memref<3x3xf32>
+  linalg.generic {indexing_maps = [#x1, #w, #y], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : memref<1x1x34x34xf32>, memref<3x3xf32>) outs(%y : memref<1x1x32x32xf32>) {
+  ^bb0(%in: f32, %unused: f32, %out: f32):
+    %0 = arith.maximumf %out, %in : f32
+    linalg.yield %0 : f32
+  }
+  memref.dealloc %w : memref<3x3xf32>
+  return
+}
