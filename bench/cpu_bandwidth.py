@@ -7,7 +7,10 @@ Builds one-op ONNX models over tensors well past the caches (--mib, 64 MiB by de
 compiles each with dlc, runs `dlc-run --profile` with DLC_NUM_THREADS=T and prints
 each kernel's bandwidth: the bytes of every buffer it binds (read + written) over its
 median time, and that against the copy ceiling dlc-run measures in the same process (a
-memcpy of 256 MiB on the same threads, read + write). Next to it, the whole run's warm
+memcpy of 256 MiB on the same threads, read + write), timed again after every run: the %
+of copy is the median over runs of the kernel's bandwidth against that run's copy
+(`--paired-ceiling`), as this shared machine's rate moves by 2x from one second to the
+next. Next to it, the whole run's warm
 median and onnxruntime's on the same inputs and thread count (each run of either
 allocates its outputs, so their ratio is the user's, not the kernel's).
 
@@ -115,7 +118,8 @@ PROFILE_ROW = re.compile(r"^\s+\d+\s+(\S+)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)\s
 
 
 def profile_dlc(build, art, inputs, threads, repeat):
-    argv = [os.path.join(build, "bin", "dlc-run"), art, "--repeat", str(repeat), "--profile"]
+    argv = [os.path.join(build, "bin", "dlc-run"), art, "--repeat", str(repeat), "--profile",
+            "--paired-ceiling"]
     for name, path in inputs:
         argv += ["--input", f"{name}={path}"]
     env = dict(os.environ, DLC_NUM_THREADS=str(threads))

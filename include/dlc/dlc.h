@@ -101,6 +101,10 @@ struct CompileOptions {
   /// micro-kernels and elementwise epilogues merge into one loop nest (docs/cpu.md);
   /// false: the plain-loop CPU path, for comparisons.
   bool cpuUkernels = true;
+  /// CPU target: kernel outputs past the caches (16 MiB a returned output, 32 MiB one
+  /// that later kernels read) are written with non-temporal stores (docs/cpu.md);
+  /// false: cached stores everywhere, for comparisons.
+  bool cpuStreamStores = true;
   /// CUDA target: the toolkit folder holding nvvm/libdevice (math functions); empty:
   /// /usr/local/cuda or /usr/lib/cuda. `dlc` takes it from CUDA_HOME/CUDA_PATH.
   std::string cudaToolkit;

@@ -219,7 +219,7 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
       return errors.status("lowering kernels to LLVM failed");
     std::string llvmIR;
     auto code = emitCpuCode(module, *spec, options.emit == EmitKind::Llvm ? &llvmIR : nullptr,
-                            spec->targetTriple);
+                            spec->targetTriple, options.cpuStreamStores);
     if (failed(code))
       return errors.status("CPU code generation failed");
     if (options.emit == EmitKind::Llvm) {

@@ -127,9 +127,11 @@ mlir::LogicalResult assignGrids(mlir::ModuleOp module, artifact::ArtifactSpec &s
 
 /// Translates the LLVM-dialect kernels to native code for the host: LLVM IR text (when
 /// `llvmIR` is non-null) and the bytes of a shared object exporting each kernel's entry.
+/// `streamStores`: large outputs are written with non-temporal stores (docs/cpu.md).
 mlir::FailureOr<std::vector<uint8_t>> emitCpuCode(mlir::ModuleOp module,
                                                   const artifact::ArtifactSpec &spec,
-                                                  std::string *llvmIR, std::string &targetTriple);
+                                                  std::string *llvmIR, std::string &targetTriple,
+                                                  bool streamStores);
 
 } // namespace dlc::compiler
 

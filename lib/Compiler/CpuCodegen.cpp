@@ -12,9 +12,12 @@
 #include "lld/Common/Driver.h"
 
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/Analysis/ValueTracking.h"
 #include "llvm/Bitcode/BitcodeReader.h"
 #include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/InstIterator.h"
+#include "llvm/IR/IntrinsicsX86.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
@@ -97,6 +100,117 @@ void markBuffersNoAlias(llvm::Module &m, const artifact::ArtifactSpec &spec) {
       for (llvm::Argument &arg : f->args())
         if (arg.getType()->isPointerTy())
           arg.addAttr(llvm::Attribute::NoAlias);
+}
+
+/// The argument attribute naming a kernel buffer whose stores stream past the caches.
+constexpr const char *kStreamAttr = "dlc-nontemporal";
+/// A kernel output of at least this many bytes that the model returns (no kernel of
+/// the run reads it), or that the next kernels read, is written with non-temporal
+/// stores: where they beat cached stores for the producer alone, and for the producer
+/// and a consumer together, on the 2-core Emerald Rapids host (260 MiB shared L3;
+/// build/bin/dlc-stream-bench, docs/cpu.md "Streaming stores").
+constexpr uint64_t kStreamOutputBytes = 16ull << 20;
+constexpr uint64_t kStreamIntermediateBytes = 32ull << 20;
+
+/// Marks the LLVM argument of each kernel output (the descriptor's aligned pointer)
+/// that is large enough to stream (kStreamAttr, kept through module splitting), and
+/// keeps such kernels out of their C-interface wrappers (noinline), where the
+/// argument would be lost. After optimization, markStreamingStores turns the
+/// kernel's vector stores through that pointer non-temporal. Not before: LLVM's loop
+/// vectorizer refuses non-temporal stores it cannot prove aligned, and kernel buffers
+/// are only element-aligned (a caller's output tensor).
+void markStreamingOutputs(llvm::Module &m, const artifact::ArtifactSpec &spec) {
+  // Buffers the model returns, through aliases.
+  auto resolve = [&](int32_t b) {
+    for (int hops = 0; b >= 0 && b < (int32_t)spec.buffers.size() &&
+                       spec.buffers[b].kind == artifact::BufferKind::Alias && hops < 64;
+         ++hops)
+      b = spec.buffers[b].index;
+    return b;
+  };
+  llvm::DenseSet<int32_t> returned;
+  for (int32_t b : spec.outputBuffers)
+    returned.insert(resolve(b));
+  for (auto [ki, k] : llvm::enumerate(spec.kernels)) {
+    llvm::Function *f = m.getFunction(k.name);
+    if (!f || f->isDeclaration())
+      continue;
+    // Each binding of rank r is 3 + 2r arguments (allocated and aligned pointers,
+    // offset, sizes, strides), then the workgroup index and count.
+    unsigned next = 0;
+    for (const TensorInfo &t : k.signature)
+      next += 3 + 2 * t.shape.size();
+    if (next + 2 != f->arg_size())
+      continue;
+    bool streams = false;
+    unsigned arg = 0;
+    for (auto [j, t] : llvm::enumerate(k.signature)) {
+      unsigned aligned = arg + 1;
+      arg += 3 + 2 * t.shape.size();
+      if ((int32_t)j < k.numInputs)
+        continue;
+      uint64_t bytes = dtypeSize(t.dtype);
+      for (int64_t d : t.shape)
+        bytes = d < 0 ? 0 : bytes * d;
+      // The threshold its launches' buffers call for: a returned output's, unless one
+      // of them is read by later kernels.
+      bool anyLaunch = false, allReturned = true;
+      for (const artifact::Launch &l : spec.launches)
+        if (!l.isHost() && l.kernel == (int32_t)ki && j < l.bindings.size()) {
+          anyLaunch = true;
+          allReturned &= returned.contains(resolve(l.bindings[j]));
+        }
+      uint64_t threshold = anyLaunch && allReturned ? kStreamOutputBytes : kStreamIntermediateBytes;
+      if (bytes == 0 || bytes < threshold)
+        continue;
+      f->getArg(aligned)->addAttr(llvm::Attribute::get(m.getContext(), kStreamAttr));
+      streams = true;
+    }
+    if (streams) {
+      f->removeFnAttr(llvm::Attribute::AlwaysInline);
+      f->addFnAttr(llvm::Attribute::NoInline);
+    }
+  }
+}
+
+/// Sets !nontemporal on every vector store through an argument marked by
+/// markStreamingOutputs (x86 writes them with MOVNT, bypassing the caches and the read
+/// for ownership of each line; unaligned ones as MOVNTI pieces), and ends such a
+/// kernel with an SFENCE: non-temporal stores are weakly ordered, and the thread that
+/// joins the workgroups must see them before it runs the next kernel. x86 only (the
+/// only host measured; elsewhere the stores stay as they are).
+void markStreamingStores(llvm::Module &m) {
+  if (!m.getTargetTriple().isX86())
+    return;
+  llvm::LLVMContext &ctx = m.getContext();
+  llvm::MDNode *one = llvm::MDNode::get(
+      ctx, llvm::ConstantAsMetadata::get(llvm::ConstantInt::get(llvm::Type::getInt32Ty(ctx), 1)));
+  for (llvm::Function &f : m) {
+    llvm::SmallPtrSet<const llvm::Value *, 4> streamed;
+    for (llvm::Argument &a : f.args())
+      if (a.hasAttribute(kStreamAttr))
+        streamed.insert(&a);
+    if (streamed.empty())
+      continue;
+    bool marked = false;
+    llvm::SmallVector<llvm::ReturnInst *> returns;
+    for (llvm::Instruction &i : llvm::instructions(f)) {
+      if (auto *ret = llvm::dyn_cast<llvm::ReturnInst>(&i))
+        returns.push_back(ret);
+      auto *store = llvm::dyn_cast<llvm::StoreInst>(&i);
+      if (store && store->getValueOperand()->getType()->isVectorTy() &&
+          streamed.contains(llvm::getUnderlyingObject(store->getPointerOperand(), 12))) {
+        store->setMetadata(llvm::LLVMContext::MD_nontemporal, one);
+        marked = true;
+      }
+    }
+    if (!marked)
+      continue;
+    llvm::FunctionCallee sfence =
+        llvm::Intrinsic::getOrInsertDeclaration(&m, llvm::Intrinsic::x86_sse_sfence);
+    for (llvm::ReturnInst *ret : returns)
+      llvm::IRBuilder<>(ret).CreateCall(sfence);
+  }
 }
 
 /// Calls to the runtime's micro-kernels (declarations named dlc_uk_*, from
@@ -201,6 +315,7 @@ void optimizeModule(llvm::Module &m, llvm::TargetMachine &machine, bool slpVecto
 /// message or "".
 std::string compileOptimized(llvm::Module &m, llvm::TargetMachine &machine,
                              llvm::SmallVector<char, 0> &object, std::string *ir) {
+  markStreamingStores(m);
   if (ir) {
     llvm::raw_string_ostream os(*ir);
     m.print(os, nullptr);
@@ -216,7 +331,8 @@ std::string compileOptimized(llvm::Module &m, llvm::TargetMachine &machine,
 } // namespace
 
 FailureOr<std::vector<uint8_t>> emitCpuCode(ModuleOp module, const artifact::ArtifactSpec &spec,
-                                            std::string *llvmIR, std::string &targetTriple) {
+                                            std::string *llvmIR, std::string &targetTriple,
+                                            bool streamStores) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   llvm::LLVMContext llvmCtx;
@@ -225,6 +341,8 @@ FailureOr<std::vector<uint8_t>> emitCpuCode(ModuleOp module, const artifact::Art
     return module.emitError("cannot translate the kernels to LLVM IR"), failure();
   allocateFromScratchHeap(*m);
   markBuffersNoAlias(*m, spec);
+  if (streamStores)
+    markStreamingOutputs(*m, spec);
   callUkernelsThroughPointers(*m);
   for (const artifact::Kernel &k : spec.kernels) {
     if (!m->getFunction("_mlir_ciface_" + k.name))

@@ -129,6 +129,31 @@ TEST(Api, EmitsIRStages) {
   EXPECT_NE(text.find("scf.forall"), std::string::npos);
 }
 
+// A returned output of 16 MiB is written with non-temporal stores; a 1 MiB one, or
+// any with cpuStreamStores off, with cached ones.
+TEST(Api, LargeOutputsStreamPastTheCaches) {
+  dlc::CompileOptions options;
+  options.emit = dlc::EmitKind::Llvm;
+  options.fusion = false;
+  auto kernelOf = [&](const std::string &name) {
+    auto ir = dlc::compileFile(kInputs + "/stream_outputs.onnxtxt", options);
+    EXPECT_TRUE(ir) << ir.message();
+    std::string text = ir ? std::string(ir->bytes.begin(), ir->bytes.end()) : "";
+    size_t begin = text.find("define void @" + name + "(");
+    EXPECT_NE(begin, std::string::npos) << name;
+    return begin == std::string::npos ? "" : text.substr(begin, text.find("\n}\n", begin) - begin);
+  };
+  std::string relu = kernelOf("k0_relu"), sigmoid = kernelOf("k1_sigmoid");
+  EXPECT_NE(relu.find("\"dlc-nontemporal\""), std::string::npos);
+#if defined(__x86_64__)
+  EXPECT_NE(relu.find("!nontemporal"), std::string::npos);
+  EXPECT_NE(relu.find("call void @llvm.x86.sse.sfence()"), std::string::npos);
+#endif
+  EXPECT_EQ(sigmoid.find("!nontemporal"), std::string::npos);
+  options.cpuStreamStores = false;
+  EXPECT_EQ(kernelOf("k0_relu").find("!nontemporal"), std::string::npos);
+}
+
 TEST(Api, CudaTargetEmitsPtxAndArtifact) {
   dlc::CompileOptions options;
   options.target = dlc::TargetKind::Cuda;

@@ -84,9 +84,25 @@ TEST_F(DlcRun, ErrorsAreOneLine) {
   expectError("x.npy", "x.npy: not a dlc artifact (bad magic)");
   expectError("model.dlc --verbose", "unknown option '--verbose' (see --help)");
   expectError("model.dlc x.npy --input", "--input needs a value");
+  expectError("model.dlc x.npy y.npy --paired-ceiling", "--paired-ceiling needs --profile");
   expectError("model.dlc x.npy --input y", "--input expects NAME=PATH, got 'y'");
   expectError("model.dlc x.npy model.dlc", "model.dlc: unknown tensor file type "
                                            "(expected .npy or .pb)");
+}
+
+// --paired-ceiling times a copy of the largest launch's bytes (at least 1 MiB) after
+// every warm run and pairs each run's kernels with it.
+TEST_F(DlcRun, ProfilesAgainstPairedCopies) {
+  Result r = run("model.dlc x.npy y.npy --repeat 3 --profile --paired-ceiling");
+  EXPECT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.out.find("profile: median of 10 warm runs; copy ceiling "), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find(" GB/s (1 MiB copied, read + write; median of a copy after each run, % "
+                       "paired per run)\n"),
+            std::string::npos)
+      << r.out;
+  r = run("model.dlc x.npy y.npy --profile");
+  EXPECT_NE(r.out.find(" GB/s (256 MiB copied, read + write)\n"), std::string::npos) << r.out;
 }
 
 TEST_F(DlcRun, Help) {

@@ -8,6 +8,7 @@
 //   DLC_GPU_CONTRACTION_TILES=0  gpuContractionTiles = false
 //   DLC_FOLD_PAD=0|1             foldPadIntoLoads
 //   DLC_CPU_UKERNELS=0           cpuUkernels = false
+//   DLC_CPU_STREAM_STORES=0      cpuStreamStores = false
 //   DLC_UNROLL_LIMIT=N           unrollLimit (0: every Loop and Scan runs in the runtime)
 //   DLC_PRECISION=fp32|tf32|fp16|bf16  precision (as --precision; checkPrecisionEnvironment
 //                                tells an unknown value)
@@ -50,6 +51,8 @@ inline void applyEnvironment(CompileOptions &options) {
     options.foldPadIntoLoads = *v;
   if (std::optional<bool> v = flag("DLC_CPU_UKERNELS"))
     options.cpuUkernels = *v;
+  if (std::optional<bool> v = flag("DLC_CPU_STREAM_STORES"))
+    options.cpuStreamStores = *v;
   if (std::optional<std::string> v = environmentValue("DLC_UNROLL_LIMIT")) {
     char *end = nullptr;
     long long n = std::strtoll(v->c_str(), &end, 10);
