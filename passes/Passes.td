@@ -350,11 +350,18 @@ def DlcSplitReductions : Pass<"dlc-split-reductions", "mlir::ModuleOp"> {
       elements: the same per row, the partials `[P..., 16]` on the stack when static
       and at most 4096 elements, else on the heap (Softmax over 18710 classes, a
       global average pool over a 16x16 map).
-    The combination order changes (float sums may round differently); min and max are
-    exact. CPU only.
+    Where the body maps onto vectors (elementwise arith and math ops) the rows of 16
+    are reduced as `vector<16xT>` values: four accumulators a row carried by an
+    `scf.for` (four rows a step, then one), the body applied to whole vectors (other
+    inputs, the same along a row, loaded once and broadcast), the accumulators
+    combined and their lanes folded with the result by a `vector.reduction`
+    (`fastmath<reassoc>` for float sums): no partials buffer. Other bodies keep the
+    partials of linalg generics. The combination order changes (float sums may round
+    differently); min and max are exact. CPU only.
   }];
-  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
-                           "mlir::memref::MemRefDialect"];
+  let dependentDialects = ["mlir::affine::AffineDialect", "mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect", "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect", "mlir::vector::VectorDialect"];
 }
 
 def DlcInterchangeWindows : Pass<"dlc-interchange-windows", "mlir::ModuleOp"> {

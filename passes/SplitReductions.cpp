@@ -12,11 +12,15 @@
 
 #include "dialects/DlcDialect.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 namespace dlc {
 #define GEN_PASS_DEF_DLCSPLITREDUCTIONS
@@ -169,17 +173,147 @@ void combineBody(OpBuilder &b, linalg::GenericOp g, Value in, Value out, ArrayRe
                             });
 }
 
-/// Over `parallel` leading (row) dims: `part` ([P..., kLanes]) filled with the
-/// combiner's neutral element, the rows of `grid` ([P..., rows, kLanes]) reduced into
-/// it lane by lane, then the lanes and `rest()` ([P..., r]; a null value: none) into
-/// `out` ([P...]).
+/// Whether `g`'s body maps onto vectors of kLanes lanes: every op elementwise-mappable
+/// with one result, over int or float scalars.
+bool vectorizableBody(linalg::GenericOp g) {
+  for (Operation &op : g.getRegion().front().without_terminator())
+    if (!mlir::OpTrait::hasElementwiseMappableTraits(&op) || op.getNumResults() != 1 ||
+        op.getNumRegions() || !op.getResult(0).getType().isIntOrFloat())
+      return false;
+  for (BlockArgument arg : g.getRegion().front().getArguments())
+    if (!arg.getType().isIntOrFloat())
+      return false;
+  return true;
+}
+
+/// The vector.reduction kind of a combiner op, if it has one.
+std::optional<vector::CombiningKind> kindOf(Operation *op) {
+  using K = vector::CombiningKind;
+  return llvm::TypeSwitch<Operation *, std::optional<K>>(op)
+      .Case<arith::AddFOp, arith::AddIOp>([](auto) { return K::ADD; })
+      .Case<arith::MulFOp, arith::MulIOp>([](auto) { return K::MUL; })
+      .Case<arith::MaximumFOp>([](auto) { return K::MAXIMUMF; })
+      .Case<arith::MinimumFOp>([](auto) { return K::MINIMUMF; })
+      .Case<arith::MaxNumFOp>([](auto) { return K::MAXNUMF; })
+      .Case<arith::MinNumFOp>([](auto) { return K::MINNUMF; })
+      .Case<arith::MaxSIOp>([](auto) { return K::MAXSI; })
+      .Case<arith::MinSIOp>([](auto) { return K::MINSI; })
+      .Case<arith::MaxUIOp>([](auto) { return K::MAXUI; })
+      .Case<arith::MinUIOp>([](auto) { return K::MINUI; })
+      .Case<arith::AndIOp>([](auto) { return K::AND; })
+      .Case<arith::OrIOp>([](auto) { return K::OR; })
+      .Case<arith::XOrIOp>([](auto) { return K::XOR; })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
+/// Independent vector accumulators per row: the combiner's latency (a NaN-propagating
+/// max is two compares, a mask or and a blend) no longer bounds the loop.
+constexpr int64_t kAccumulators = 4;
+
+/// The rows of `grid` ([P..., rows, kLanes], contiguous lanes) reduced into `out`
+/// (indexed by the P leading dims) as vectors: per row, kAccumulators vectors of kLanes
+/// that start at the neutral element, each a loop-carried value, `g`'s body applied
+/// to whole vectors (its other inputs, the same along a row, broadcast); then the
+/// accumulators combined, and the lanes with out's value by one vector.reduction. LLVM
+/// had unrolled the lanes of the generic form and vectorized them only in part (a
+/// Softmax row's max over 1024 ran mostly scalar) and folded the 16 lanes one by one.
+void reduceRowsAsVectors(OpBuilder &b, linalg::GenericOp g, int64_t parallel, Value grid,
+                         Value out) {
+  Location loc = g.getLoc();
+  Block &body = g.getRegion().front();
+  Operation *comb = combiner(g);
+  Value gOut = body.getArgument(g.getNumDpsInputs());
+  Type et = gOut.getType();
+  auto vec = [&](Type t) { return VectorType::get({kLanes}, t); };
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  OpBuilder::InsertionGuard guard(b);
+  SmallVector<Value> ivs;
+  for (int64_t l = 0; l < parallel; ++l) {
+    Value n = memref::DimOp::create(b, loc, grid, l);
+    auto loop = scf::ForOp::create(b, loc, zero, n, one);
+    ivs.push_back(loop.getInductionVar());
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+  }
+  // The other inputs at this row, as vectors; scalars from outside the body likewise.
+  IRMapping rowMap;
+  SmallVector<OpOperand *> inputs = g.getDpsInputOperands();
+  for (OpOperand *extra : llvm::drop_begin(inputs)) {
+    SmallVector<Value> at;
+    for (AffineExpr e : g.getMatchingIndexingMap(extra).getResults())
+      at.push_back(affine::AffineApplyOp::create(
+          b, loc, AffineMap::get(parallel, 0, e, b.getContext()), ivs));
+    Value scalar = memref::LoadOp::create(b, loc, extra->get(), at);
+    rowMap.map(body.getArgument(extra->getOperandNumber()),
+               vector::BroadcastOp::create(b, loc, vec(scalar.getType()), scalar));
+  }
+  for (Operation &op : body.without_terminator())
+    for (Value operand : op.getOperands())
+      if (operand.getParentBlock() != &body && !rowMap.contains(operand))
+        rowMap.map(operand, vector::BroadcastOp::create(b, loc, vec(operand.getType()), operand));
+  // acc = body(in, acc) on vectors.
+  auto step = [&](OpBuilder &nb, Value in, Value acc) {
+    IRMapping map = rowMap;
+    map.map(body.getArgument(0), in);
+    map.map(gOut, acc);
+    for (Operation &op : body.without_terminator()) {
+      Operation *clone = nb.clone(op, map);
+      clone->getResult(0).setType(vec(op.getResult(0).getType()));
+    }
+    return map.lookup(body.getTerminator()->getOperand(0));
+  };
+  auto combine = [&](OpBuilder &nb, Value x, Value y) {
+    IRMapping map;
+    map.map(comb->getOperand(0), x);
+    map.map(comb->getOperand(1), y);
+    Operation *clone = nb.clone(*comb, map);
+    clone->getResult(0).setType(vec(et));
+    return clone->getResult(0);
+  };
+  auto load = [&](OpBuilder &nb, Value row) {
+    SmallVector<Value> at(ivs);
+    at.append({row, zero});
+    return vector::LoadOp::create(nb, loc, vec(cast<MemRefType>(grid.getType()).getElementType()),
+                                  grid, at);
+  };
+  auto neutral = cast<TypedAttr>(*arith::getNeutralElement(comb));
+  Value init = arith::ConstantOp::create(
+      b, loc, SplatElementsAttr::get(vec(et), ArrayRef<Attribute>{neutral}));
+  Value rows = memref::DimOp::create(b, loc, grid, parallel);
+  Value k = arith::ConstantIndexOp::create(b, loc, kAccumulators);
+  Value whole = arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, rows, k), k);
+  SmallVector<Value> inits(kAccumulators, init);
+  auto unrolled = scf::ForOp::create(
+      b, loc, zero, whole, k, inits, [&](OpBuilder &nb, Location, Value r, ValueRange accs) {
+        SmallVector<Value> next;
+        for (int64_t a = 0; a < kAccumulators; ++a) {
+          Value row = arith::AddIOp::create(nb, loc, r, arith::ConstantIndexOp::create(nb, loc, a));
+          next.push_back(step(nb, load(nb, row), accs[a]));
+        }
+        scf::YieldOp::create(nb, loc, next);
+      });
+  auto tail = scf::ForOp::create(b, loc, whole, rows, one, ValueRange{unrolled.getResult(0)},
+                                 [&](OpBuilder &nb, Location, Value r, ValueRange accs) {
+                                   scf::YieldOp::create(nb, loc, step(nb, load(nb, r), accs[0]));
+                                 });
+  Value acc = combine(b, combine(b, tail.getResult(0), unrolled.getResult(1)),
+                      combine(b, unrolled.getResult(2), unrolled.getResult(3)));
+  Value current = memref::LoadOp::create(b, loc, out, ivs);
+  auto flags = isa<FloatType>(et) ? arith::FastMathFlags::reassoc : arith::FastMathFlags::none;
+  Value total = vector::ReductionOp::create(b, loc, *kindOf(comb), acc, current, flags);
+  memref::StoreOp::create(b, loc, total, out, ivs);
+}
+
+/// Over `parallel` leading (row) dims: the rows of `grid` ([P..., rows, kLanes])
+/// reduced into `out` ([P...]) as vectors (reduceRowsAsVectors) where the body maps
+/// onto them, else into `makePart()` ([P..., kLanes], filled with the combiner's
+/// neutral element) lane by lane and the lanes into `out`; then `rest()` ([P..., r];
+/// a null value: none) into `out`.
 void reduceThroughPartials(OpBuilder &b, linalg::GenericOp g, int64_t parallel, Value grid,
-                           Value part, llvm::function_ref<Value()> rest, Value out) {
+                           llvm::function_ref<Value()> makePart, llvm::function_ref<Value()> rest,
+                           Value out) {
   Location loc = g.getLoc();
   MLIRContext *ctx = g.getContext();
-  auto neutral = cast<TypedAttr>(*arith::getNeutralElement(combiner(g)));
-  Value init = arith::ConstantOp::create(b, loc, neutral);
-  linalg::FillOp::create(b, loc, ValueRange{init}, ValueRange{part});
   using IT = utils::IteratorType;
   SmallVector<AffineExpr> rowDims;
   for (int64_t l = 0; l < parallel; ++l)
@@ -189,12 +323,21 @@ void reduceThroughPartials(OpBuilder &b, linalg::GenericOp g, int64_t parallel, 
   lane.push_back(getAffineDimExpr(parallel + 1, ctx));
   SmallVector<IT> rowsThenLanes(parallel, IT::parallel);
   rowsThenLanes.append({IT::reduction, IT::parallel});
-  cloneBody(b, g, grid, part, {all(parallel + 2), AffineMap::get(parallel + 2, 0, lane, ctx)},
-            rowsThenLanes);
   SmallVector<IT> reduceLast(parallel, IT::parallel);
   reduceLast.push_back(IT::reduction);
   AffineMap row = AffineMap::get(parallel + 1, 0, rowDims, ctx);
-  combineBody(b, g, part, out, {all(parallel + 1), row}, reduceLast);
+  auto gridType = cast<MemRefType>(grid.getType());
+  if (vectorizableBody(g) && kindOf(combiner(g)) && gridType.isLastDimUnitStride()) {
+    reduceRowsAsVectors(b, g, parallel, grid, out);
+  } else {
+    Value part = makePart();
+    auto neutral = cast<TypedAttr>(*arith::getNeutralElement(combiner(g)));
+    Value init = arith::ConstantOp::create(b, loc, neutral);
+    linalg::FillOp::create(b, loc, ValueRange{init}, ValueRange{part});
+    cloneBody(b, g, grid, part, {all(parallel + 2), AffineMap::get(parallel + 2, 0, lane, ctx)},
+              rowsThenLanes);
+    combineBody(b, g, part, out, {all(parallel + 1), row}, reduceLast);
+  }
   if (Value r = rest())
     cloneBody(b, g, r, out, {all(parallel + 1), row}, reduceLast);
 }
@@ -228,14 +371,13 @@ void split(linalg::GenericOp g) {
       b, loc, gridType, flat, OpFoldResult(b.getIndexAttr(0)),
       ArrayRef<OpFoldResult>{rows, b.getIndexAttr(kLanes)},
       ArrayRef<OpFoldResult>{b.getIndexAttr(kLanes), b.getIndexAttr(1)});
-  Value part;
-  {
+  auto makePart = [&]() -> Value {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&g->getParentOfType<func::FuncOp>().getBody().front());
-    part = memref::AllocaOp::create(b, loc, MemRefType::get({kLanes}, et));
-  }
+    return memref::AllocaOp::create(b, loc, MemRefType::get({kLanes}, et));
+  };
   reduceThroughPartials(
-      b, g, /*parallel=*/0, grid, part, [&] { return strided1(full, rest); }, out);
+      b, g, /*parallel=*/0, grid, makePart, [&] { return strided1(full, rest); }, out);
   g.erase();
 }
 
@@ -296,12 +438,16 @@ void splitRows(linalg::GenericOp g) {
   auto partType = MemRefType::get(partShape, et);
   int64_t partElements = pDynamic.empty() ? partType.getNumElements() : -1;
   bool onStack = partElements >= 0 && partElements <= 4096;
-  Value part = onStack ? memref::AllocaOp::create(b, loc, partType).getResult()
-                       : memref::AllocOp::create(b, loc, partType, pDynamic).getResult();
+  Value heapPart;
+  auto makePart = [&]() -> Value {
+    if (onStack)
+      return memref::AllocaOp::create(b, loc, partType);
+    return heapPart = memref::AllocOp::create(b, loc, partType, pDynamic);
+  };
   reduceThroughPartials(
-      b, g, parallel, grid, part, [&] { return rest ? view(full, rest) : Value(); }, out);
-  if (!onStack)
-    memref::DeallocOp::create(b, loc, part);
+      b, g, parallel, grid, makePart, [&] { return rest ? view(full, rest) : Value(); }, out);
+  if (heapPart)
+    memref::DeallocOp::create(b, loc, heapPart);
   g.erase();
 }
 

@@ -163,7 +163,7 @@ LogicalResult runCpuLlvmPipeline(ModuleOp module, const CompileOptions &options)
     addUpstream(pm, "func.func(convert-linalg-to-loops),lower-affine,"
                     "convert-scf-to-cf,expand-strided-metadata,lower-affine,"
                     "func.func(arith-expand,math-extend-to-supported-types),"
-                    "finalize-memref-to-llvm,convert-math-to-llvm,"
+                    "convert-vector-to-llvm,finalize-memref-to-llvm,convert-math-to-llvm,"
                     "convert-math-to-libm,convert-arith-to-llvm,"
                     "convert-index-to-llvm,convert-cf-to-llvm,"
                     "convert-func-to-llvm,reconcile-unrealized-casts");

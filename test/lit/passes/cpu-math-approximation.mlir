@@ -1,8 +1,11 @@
 // RUN: dlc-opt %s -dlc-cpu-math-approximation | FileCheck %s
 
 // In a kernel, f32 exp, tanh and log become arith ops (vectorizable loops); other
-// math ops, other types and functions that are not kernels keep their math ops.
+// math ops, other types and functions that are not kernels keep their math ops. A
+// kernel with such polynomials asks LLVM for 512-bit vectors (compute-bound now); one
+// without keeps LLVM's preference.
 // CHECK-LABEL: func.func @k0
+// CHECK-SAME: passthrough = {{\[\[}}"prefer-vector-width", "512"]]
 // CHECK-NOT: math.exp
 // CHECK-NOT: math.tanh
 // CHECK-NOT: math.log
@@ -23,4 +26,12 @@ func.func @k0(%x: f32, %y: f64) -> (f32, f32, f32, f32, f64) attributes {dlc.ker
 func.func @host(%x: f32) -> f32 {
   %e = math.exp %x : f32
   return %e : f32
+}
+
+// CHECK-LABEL: func.func @k1
+// CHECK-NOT: passthrough
+// CHECK: math.sqrt
+func.func @k1(%x: f32) -> f32 attributes {dlc.kernel} {
+  %s = math.sqrt %x : f32
+  return %s : f32
 }
