@@ -187,8 +187,11 @@ void markStreamingStores(llvm::Module &m) {
       ctx, llvm::ConstantAsMetadata::get(llvm::ConstantInt::get(llvm::Type::getInt32Ty(ctx), 1)));
   for (llvm::Function &f : m) {
     llvm::SmallPtrSet<const llvm::Value *, 4> streamed;
+    // Only outputs the kernel never reads (LLVM inferred writeonly): a pool that
+    // fills its output tile and then accumulates into it would read every line back
+    // from memory.
     for (llvm::Argument &a : f.args())
-      if (a.hasAttribute(kStreamAttr))
+      if (a.hasAttribute(kStreamAttr) && a.hasAttribute(llvm::Attribute::WriteOnly))
         streamed.insert(&a);
     if (streamed.empty())
       continue;

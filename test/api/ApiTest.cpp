@@ -129,8 +129,9 @@ TEST(Api, EmitsIRStages) {
   EXPECT_NE(text.find("scf.forall"), std::string::npos);
 }
 
-// A returned output of 16 MiB is written with non-temporal stores; a 1 MiB one, or
-// any with cpuStreamStores off, with cached ones.
+// A returned output of 16 MiB is written with non-temporal stores; a 1 MiB one, one
+// the kernel reads back (a pool accumulates into its output tile), or any with
+// cpuStreamStores off, with cached ones.
 TEST(Api, LargeOutputsStreamPastTheCaches) {
   dlc::CompileOptions options;
   options.emit = dlc::EmitKind::Llvm;
@@ -150,6 +151,9 @@ TEST(Api, LargeOutputsStreamPastTheCaches) {
   EXPECT_NE(relu.find("call void @llvm.x86.sse.sfence()"), std::string::npos);
 #endif
   EXPECT_EQ(sigmoid.find("!nontemporal"), std::string::npos);
+  std::string pool = kernelOf("k2_max_pool");
+  EXPECT_NE(pool.find("\"dlc-nontemporal\""), std::string::npos);
+  EXPECT_EQ(pool.find("!nontemporal"), std::string::npos);
   options.cpuStreamStores = false;
   EXPECT_EQ(kernelOf("k0_relu").find("!nontemporal"), std::string::npos);
 }
