@@ -55,17 +55,26 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     if (!kr)
       return failure();
     auto root = cast<linalg::LinalgOp>(kr.op);
-    if (root.getIteratorTypesArray()[0] != utils::IteratorType::parallel ||
-        kr.outputDimOfLoop[0] < 0)
+    int64_t split;
+    bool column = false;
+    if (root.getIteratorTypesArray()[0] == utils::IteratorType::parallel &&
+        kr.outputDimOfLoop[0] >= 0) {
+      // One workgroup per index of the output dims the split loop walks: the first, or
+      // the second where the first is a batch that is often 1 (see splitLoop).
+      split = splitLoop(func, root, kr);
+    } else if (std::optional<int64_t> l = columnLoop(root, kr)) {
+      split = *l;
+      column = true;
+    } else {
       return failure();
-    // One workgroup per index of the output dims the split loop walks: the first, or
-    // the second where the first is a batch that is often 1 (see splitLoop).
-    int64_t split = splitLoop(func, root, kr);
+    }
     if (split == 0 && streamsWeight(func, root))
       return failure();
     SmallVector<int64_t> tiles(root.getNumLoops(), 0);
     tiles[split] = 1;
     std::optional<LaunchGridAttr> grid = launchGridOverOutput(func, kr, tiles);
+    if (column && !grid)
+      return failure(); // loop 0 is a reduction: no fallback to it
     if (split != 0 && !grid) {
       tiles[split] = 0;
       split = 0;
@@ -285,6 +294,21 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
                   !ShapedType::isDynamic(ranges[reductions[0]]) && ranges[reductions[0]] >= 2 &&
                   flops >= 1e6;
     return conv2d && root.getNumLoops() >= 4 && parallelOutput(2) && atLeast(2, 4) ? 2 : 0;
+  }
+
+  /// For a root whose first loop is a reduction (a column reduction: ReduceSum over
+  /// the rows of x[16384, 1024]), the first parallel loop that indexes the output
+  /// and spans kMinInnerSplit or more (or a symbolic extent): the workgroups split
+  /// the columns, each reading its part of every row. It had run as one workgroup on
+  /// one core.
+  static std::optional<int64_t> columnLoop(linalg::LinalgOp root, const KernelRoot &kr) {
+    SmallVector<int64_t> extents = root.getStaticLoopRanges();
+    SmallVector<utils::IteratorType> iters = root.getIteratorTypesArray();
+    for (int64_t l = 1, e = root.getNumLoops(); l < e; ++l)
+      if (iters[l] == utils::IteratorType::parallel && kr.outputDimOfLoop[l] >= 0 &&
+          (ShapedType::isDynamic(extents[l]) || extents[l] >= kMinInnerSplit))
+        return l;
+    return std::nullopt;
   }
 
   /// A contraction over at most this many rows...

@@ -37,6 +37,42 @@ func.func @k1(%a: memref<8xf32>, %c: memref<f32>, %wg: index, %nwg: index) attri
   return
 }
 
+// A column reduction (the first loop reduces the rows) splits its 1024 columns over
+// the workgroups, each reading its part of every row; 64 columns stay one workgroup.
+// CHECK-LABEL: func.func @k_columns
+// CHECK-SAME: dlc.grid = #dlc.grid<[#dlc.grid_dim<binding = 1, dims = [0], tile = 1>]>
+// CHECK: scf.forall (%{{.*}}) in (%{{.*}})
+// CHECK: linalg.generic {{.*}}iterator_types = ["reduction", "parallel"]{{.*}} ins(%{{.*}} : tensor<16384x?xf32>)
+// CHECK-LABEL: func.func @k_few_columns
+// CHECK-SAME: dlc.grid = #dlc.grid<[]>
+// CHECK-NOT: scf.forall
+#cin = affine_map<(r, c) -> (r, c)>
+#cout = affine_map<(r, c) -> (c)>
+func.func @k_columns(%a: memref<16384x1024xf32>, %c: memref<1024xf32>, %wg: index, %nwg: index) attributes {dlc.kernel} {
+  %ta = bufferization.to_tensor %a restrict : memref<16384x1024xf32> to tensor<16384x1024xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<1024xf32> to tensor<1024xf32>
+  %r = linalg.generic {indexing_maps = [#cin, #cout], iterator_types = ["reduction", "parallel"]}
+      ins(%ta : tensor<16384x1024xf32>) outs(%tc : tensor<1024xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %acc, %x : f32
+    linalg.yield %s : f32
+  } -> tensor<1024xf32>
+  bufferization.materialize_in_destination %r in restrict writable %c : (tensor<1024xf32>, memref<1024xf32>) -> ()
+  return
+}
+func.func @k_few_columns(%a: memref<16384x64xf32>, %c: memref<64xf32>, %wg: index, %nwg: index) attributes {dlc.kernel} {
+  %ta = bufferization.to_tensor %a restrict : memref<16384x64xf32> to tensor<16384x64xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<64xf32> to tensor<64xf32>
+  %r = linalg.generic {indexing_maps = [#cin, #cout], iterator_types = ["reduction", "parallel"]}
+      ins(%ta : tensor<16384x64xf32>) outs(%tc : tensor<64xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %acc, %x : f32
+    linalg.yield %s : f32
+  } -> tensor<64xf32>
+  bufferization.materialize_in_destination %r in restrict writable %c : (tensor<64xf32>, memref<64xf32>) -> ()
+  return
+}
+
 // A MatMul fused into its epilogue keeps its rows together (the CPU micro-kernel
 // wants a GEMM, not one GEMV per row): no row loop inside the workgroup.
 // CHECK-LABEL: func.func @k2
