@@ -35,3 +35,14 @@ func.func @k1(%x: f32) -> f32 attributes {dlc.kernel} {
   %s = math.sqrt %x : f32
   return %s : f32
 }
+
+// Nor one whose work is a micro-kernel call (a Conv with a SiLU epilogue).
+// CHECK-LABEL: func.func @k2
+// CHECK-NOT: passthrough
+// CHECK: call @dlc_uk_contract_f32
+func.func private @dlc_uk_contract_f32(memref<8xi64>)
+func.func @k2(%x: f32, %d: memref<8xi64>) -> f32 attributes {dlc.kernel} {
+  call @dlc_uk_contract_f32(%d) : (memref<8xi64>) -> ()
+  %e = math.exp %x : f32
+  return %e : f32
+}
