@@ -296,8 +296,10 @@ void reduceRowsAsVectors(OpBuilder &b, linalg::GenericOp g, int64_t parallel, Va
                                  [&](OpBuilder &nb, Location, Value r, ValueRange accs) {
                                    scf::YieldOp::create(nb, loc, step(nb, load(nb, r), accs[0]));
                                  });
-  Value acc = combine(b, combine(b, tail.getResult(0), unrolled.getResult(1)),
-                      combine(b, unrolled.getResult(2), unrolled.getResult(3)));
+  // Sequenced: argument evaluation order would make the IR differ between compilers.
+  Value low = combine(b, tail.getResult(0), unrolled.getResult(1));
+  Value high = combine(b, unrolled.getResult(2), unrolled.getResult(3));
+  Value acc = combine(b, low, high);
   Value current = memref::LoadOp::create(b, loc, out, ivs);
   auto flags = isa<FloatType>(et) ? arith::FastMathFlags::reassoc : arith::FastMathFlags::none;
   Value total = vector::ReductionOp::create(b, loc, *kindOf(comb), acc, current, flags);

@@ -14,8 +14,8 @@
 // CHECK: %[[V:.*]] = vector.load %[[GRID]][%{{.*}}, %{{.*}}] : memref<?x16xf32>, vector<16xf32>
 // CHECK: arith.minimumf %[[A0]], %[[V]] : vector<16xf32>
 // CHECK: %[[TAIL:.*]] = scf.for %{{.*}} iter_args(%{{.*}} = %[[ACC]]#0) -> (vector<16xf32>)
-// CHECK: %[[C23:.*]] = arith.minimumf %[[ACC]]#2, %[[ACC]]#3 : vector<16xf32>
 // CHECK: %[[C01:.*]] = arith.minimumf %[[TAIL]], %[[ACC]]#1 : vector<16xf32>
+// CHECK: %[[C23:.*]] = arith.minimumf %[[ACC]]#2, %[[ACC]]#3 : vector<16xf32>
 // CHECK: %[[ALL:.*]] = arith.minimumf %[[C01]], %[[C23]] : vector<16xf32>
 // CHECK: %[[OLD:.*]] = memref.load %[[OUT:.*]][] : memref<f32>
 // CHECK: %[[NEW:.*]] = vector.reduction <minimumf>, %[[ALL]], %[[OLD]] fastmath<reassoc> : vector<16xf32> into f32
