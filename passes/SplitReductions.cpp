@@ -16,11 +16,11 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
-#include "llvm/ADT/TypeSwitch.h"
 
 namespace dlc {
 #define GEN_PASS_DEF_DLCSPLITREDUCTIONS
@@ -186,26 +186,6 @@ bool vectorizableBody(linalg::GenericOp g) {
   return true;
 }
 
-/// The vector.reduction kind of a combiner op, if it has one.
-std::optional<vector::CombiningKind> kindOf(Operation *op) {
-  using K = vector::CombiningKind;
-  return llvm::TypeSwitch<Operation *, std::optional<K>>(op)
-      .Case<arith::AddFOp, arith::AddIOp>([](auto) { return K::ADD; })
-      .Case<arith::MulFOp, arith::MulIOp>([](auto) { return K::MUL; })
-      .Case<arith::MaximumFOp>([](auto) { return K::MAXIMUMF; })
-      .Case<arith::MinimumFOp>([](auto) { return K::MINIMUMF; })
-      .Case<arith::MaxNumFOp>([](auto) { return K::MAXNUMF; })
-      .Case<arith::MinNumFOp>([](auto) { return K::MINNUMF; })
-      .Case<arith::MaxSIOp>([](auto) { return K::MAXSI; })
-      .Case<arith::MinSIOp>([](auto) { return K::MINSI; })
-      .Case<arith::MaxUIOp>([](auto) { return K::MAXUI; })
-      .Case<arith::MinUIOp>([](auto) { return K::MINUI; })
-      .Case<arith::AndIOp>([](auto) { return K::AND; })
-      .Case<arith::OrIOp>([](auto) { return K::OR; })
-      .Case<arith::XOrIOp>([](auto) { return K::XOR; })
-      .Default([](Operation *) { return std::nullopt; });
-}
-
 /// Independent vector accumulators per row: the combiner's latency (a NaN-propagating
 /// max is two compares, a mask or and a blend) no longer bounds the loop.
 constexpr int64_t kAccumulators = 4;
@@ -302,7 +282,8 @@ void reduceRowsAsVectors(OpBuilder &b, linalg::GenericOp g, int64_t parallel, Va
   Value acc = combine(b, low, high);
   Value current = memref::LoadOp::create(b, loc, out, ivs);
   auto flags = isa<FloatType>(et) ? arith::FastMathFlags::reassoc : arith::FastMathFlags::none;
-  Value total = vector::ReductionOp::create(b, loc, *kindOf(comb), acc, current, flags);
+  Value total =
+      vector::ReductionOp::create(b, loc, *linalg::getCombinerOpKind(comb), acc, current, flags);
   memref::StoreOp::create(b, loc, total, out, ivs);
 }
 
@@ -329,7 +310,8 @@ void reduceThroughPartials(OpBuilder &b, linalg::GenericOp g, int64_t parallel, 
   reduceLast.push_back(IT::reduction);
   AffineMap row = AffineMap::get(parallel + 1, 0, rowDims, ctx);
   auto gridType = cast<MemRefType>(grid.getType());
-  if (vectorizableBody(g) && kindOf(combiner(g)) && gridType.isLastDimUnitStride()) {
+  if (vectorizableBody(g) && linalg::getCombinerOpKind(combiner(g)) &&
+      gridType.isLastDimUnitStride()) {
     reduceRowsAsVectors(b, g, parallel, grid, out);
   } else {
     Value part = makePart();
