@@ -139,6 +139,13 @@ LogicalResult DlcDialect::verifyOperationAttribute(Operation *op, NamedAttribute
                ? success()
                : fail("an array of one positive i64 (threads per block)");
   }
+  if (name == attrs::kTransposeOutputs) {
+    auto outputs = dyn_cast<DenseI64ArrayAttr>(value);
+    return outputs && isa<FunctionOpInterface>(op) &&
+                   llvm::all_of(outputs.asArrayRef(), [](int64_t a) { return a >= -1; })
+               ? success()
+               : fail("an array of i64 (argument numbers or -1) on a function");
+  }
   if (name == attrs::kInputNames || name == attrs::kOutputNames)
     return isStringArray(value) ? success() : fail("an array of strings");
   if (name == attrs::kInputDimNames) {

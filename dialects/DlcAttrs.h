@@ -42,6 +42,11 @@ inline constexpr llvm::StringLiteral kMma = "dlc.mma";
 /// DenseI64ArrayAttr [threads], on a mapped CUDA kernel (dlc-map-to-gpu): the threads
 /// per block its launch runs.
 inline constexpr llvm::StringLiteral kBlock = "dlc.block";
+/// DenseI64ArrayAttr, on a CPU kernel function (dlc-cpu-ukernels): for each of its
+/// dlc_uk_transpose calls, the kernel argument the call's output views, or -1 for a
+/// temporary. The CPU codegen calls dlc_uk_transpose_nt (non-temporal stores) instead
+/// when every one of them is an output it streams.
+inline constexpr llvm::StringLiteral kTransposeOutputs = "dlc.transpose_outputs";
 /// Arrays of strings, on @main (importer): graph input and output names, in order.
 inline constexpr llvm::StringLiteral kInputNames = "dlc.input_names";
 inline constexpr llvm::StringLiteral kOutputNames = "dlc.output_names";

@@ -160,6 +160,19 @@ bool isTransposeCopy(linalg::LinalgOp op) {
   return inMap.getResults().back() != outMap.getResults().back();
 }
 
+/// The number of the kernel argument `v` views, or -1.
+int64_t viewedArgument(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (!isa<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp, memref::CastOp,
+             memref::ReinterpretCastOp, memref::TransposeOp>(def))
+      return -1;
+    v = def->getOperand(0);
+  }
+  auto arg = dyn_cast<BlockArgument>(v);
+  auto func = arg ? dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp()) : nullptr;
+  return func && arg.getOwner()->isEntryBlock() ? arg.getArgNumber() : -1;
+}
+
 /// Whether `v` views a kernel argument bound to a weight (dlc.constant).
 bool viewsWeight(Value v) {
   while (Operation *def = v.getDefiningOp()) {
@@ -279,8 +292,14 @@ struct DlcCpuUkernelsPass : impl::DlcCpuUkernelsBase<DlcCpuUkernelsPass> {
           func::FuncOp::create(b, module.getLoc(), kTranspose, b.getFunctionType({descType}, {}));
       decl.setPrivate();
     }
-    for (linalg::LinalgOp op : copies)
+    DenseMap<Operation *, SmallVector<int64_t>> outputs;
+    for (linalg::LinalgOp op : copies) {
+      outputs[op->getParentOfType<func::FuncOp>()].push_back(
+          viewedArgument(op.getDpsInitOperand(0)->get()));
       rewriteTranspose(op, descriptorFor(op));
+    }
+    for (auto &[func, args] : outputs)
+      func->setAttr(attrs::kTransposeOutputs, DenseI64ArrayAttr::get(func->getContext(), args));
   }
 
   /// Descriptor of dlc_uk_transpose: [0] loops | element bytes << 8, [1] input and

@@ -29,6 +29,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Ukernels.h"
+#include "RegisterTranspose.h"
 
 #include "ThreadPool.h"
 
@@ -308,28 +309,10 @@ struct Avx512Copy {
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
   DLC_AVX512 static inline void transpose16(const uint32_t *const *src, int64_t o0, uint32_t *dst) {
-    __m512i r[16], t[16];
+    __m512i r[16];
     for (int j = 0; j < 16; ++j)
       r[j] = _mm512_loadu_si512(src[j] + o0);
-    for (int j = 0; j < 16; j += 2) {
-      t[j] = _mm512_unpacklo_epi32(r[j], r[j + 1]);
-      t[j + 1] = _mm512_unpackhi_epi32(r[j], r[j + 1]);
-    }
-    for (int j = 0; j < 16; j += 4) {
-      r[j] = _mm512_unpacklo_epi64(t[j], t[j + 2]);
-      r[j + 1] = _mm512_unpackhi_epi64(t[j], t[j + 2]);
-      r[j + 2] = _mm512_unpacklo_epi64(t[j + 1], t[j + 3]);
-      r[j + 3] = _mm512_unpackhi_epi64(t[j + 1], t[j + 3]);
-    }
-    for (int h = 0; h < 16; h += 8)
-      for (int j = 0; j < 4; ++j) {
-        t[h + j] = _mm512_shuffle_i32x4(r[h + j], r[h + j + 4], 0x88);
-        t[h + j + 4] = _mm512_shuffle_i32x4(r[h + j], r[h + j + 4], 0xdd);
-      }
-    for (int j = 0; j < 8; ++j) {
-      r[j] = _mm512_shuffle_i32x4(t[j], t[j + 8], 0x88);
-      r[j + 8] = _mm512_shuffle_i32x4(t[j], t[j + 8], 0xdd);
-    }
+    transpose16x16(r);
     for (int o = 0; o < 16; ++o)
       _mm512_storeu_si512(dst + o * 16, r[o]);
   }
@@ -1321,6 +1304,9 @@ extern "C" void contractI32Abi(int64_t *, int64_t *aligned, int64_t offset, int6
 extern "C" void transposeAbi(int64_t *, int64_t *aligned, int64_t offset, int64_t, int64_t) {
   transpose(aligned + offset);
 }
+extern "C" void transposeStreamAbi(int64_t *, int64_t *aligned, int64_t offset, int64_t, int64_t) {
+  transpose(aligned + offset, /*stream=*/true);
+}
 
 } // namespace
 
@@ -1777,6 +1763,8 @@ void *lookup(const char *name) {
     return reinterpret_cast<void *>(&contractI32Abi);
   if (std::strcmp(name, "dlc_uk_transpose") == 0)
     return reinterpret_cast<void *>(&transposeAbi);
+  if (std::strcmp(name, "dlc_uk_transpose_nt") == 0)
+    return reinterpret_cast<void *>(&transposeStreamAbi);
   if (std::strcmp(name, "dlc_uk_alloc") == 0)
     return reinterpret_cast<void *>(&scratchAlloc);
   if (std::strcmp(name, "dlc_uk_free") == 0)

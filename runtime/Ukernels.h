@@ -87,8 +87,10 @@ void contractI32(const int64_t *desc);
 ///   then per loop i, at 3 + 3 i: extent, stride in the input, in the output
 /// (element strides). It copies out[o(i)] = in[in(i)] over the whole iteration space:
 /// a transposition, blocked where one loop is contiguous in the input and another in
-/// the output (Transpose.cpp).
-void transpose(const int64_t *desc);
+/// the output (Transpose.cpp). `stream` (`dlc_uk_transpose_nt`, which the CPU codegen
+/// calls instead for an output it streams) writes whole output lines with
+/// non-temporal stores where it can.
+void transpose(const int64_t *desc, bool stream = false);
 
 /// Whether this CPU has the x86 feature `name` (LLVM's spelling: "avx2", "avx512f", ...);
 /// true for names this runtime cannot test.

@@ -9,7 +9,9 @@
 //===----------------------------------------------------------------------===//
 #include "Compiler.h"
 
+#include "dialects/DlcAttrs.h"
 #include "lld/Common/Driver.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/Analysis/ValueTracking.h"
@@ -119,7 +121,12 @@ constexpr uint64_t kStreamIntermediateBytes = 32ull << 20;
 /// kernel's vector stores through that pointer non-temporal. Not before: LLVM's loop
 /// vectorizer refuses non-temporal stores it cannot prove aligned, and kernel buffers
 /// are only element-aligned (a caller's output tensor).
-void markStreamingOutputs(llvm::Module &m, const artifact::ArtifactSpec &spec) {
+///
+/// A kernel whose dlc_uk_transpose calls (`transposeOutputs`: per kernel, the argument
+/// each call writes, attrs::kTransposeOutputs) all write outputs that stream calls
+/// dlc_uk_transpose_nt instead, which streams what it can itself.
+void markStreamingOutputs(llvm::Module &m, const artifact::ArtifactSpec &spec,
+                          const llvm::StringMap<std::vector<int64_t>> &transposeOutputs) {
   // Buffers the model returns, through aliases.
   auto resolve = [&](int32_t b) {
     for (int hops = 0; b >= 0 && b < (int32_t)spec.buffers.size() &&
@@ -143,6 +150,7 @@ void markStreamingOutputs(llvm::Module &m, const artifact::ArtifactSpec &spec) {
     if (next + 2 != f->arg_size())
       continue;
     bool streams = false;
+    llvm::DenseSet<int64_t> streamed;
     unsigned arg = 0;
     for (auto [j, t] : llvm::enumerate(k.signature)) {
       unsigned aligned = arg + 1;
@@ -165,7 +173,21 @@ void markStreamingOutputs(llvm::Module &m, const artifact::ArtifactSpec &spec) {
         continue;
       f->getArg(aligned)->addAttr(llvm::Attribute::get(m.getContext(), kStreamAttr));
       streams = true;
+      streamed.insert(j);
     }
+    auto transposes = transposeOutputs.find(k.name);
+    if (transposes != transposeOutputs.end() &&
+        llvm::all_of(transposes->second, [&](int64_t a) { return streamed.contains(a); }))
+      if (llvm::Function *cached = m.getFunction("dlc_uk_transpose")) {
+        llvm::FunctionCallee nt =
+            m.getOrInsertFunction("dlc_uk_transpose_nt", cached->getFunctionType());
+        for (llvm::User *u : llvm::make_early_inc_range(cached->users()))
+          if (auto *call = llvm::dyn_cast<llvm::CallInst>(u);
+              call && call->getFunction() == f && call->getCalledOperand() == cached)
+            call->setCalledFunction(nt);
+        if (cached->use_empty())
+          cached->eraseFromParent();
+      }
     if (streams) {
       f->removeFnAttr(llvm::Attribute::AlwaysInline);
       f->addFnAttr(llvm::Attribute::NoInline);
@@ -338,6 +360,12 @@ FailureOr<std::vector<uint8_t>> emitCpuCode(ModuleOp module, const artifact::Art
                                             bool streamStores) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
+  llvm::StringMap<std::vector<int64_t>> transposeOutputs;
+  module.walk([&](LLVM::LLVMFuncOp f) {
+    if (auto outputs = f->getAttrOfType<DenseI64ArrayAttr>(attrs::kTransposeOutputs))
+      transposeOutputs[f.getName()] =
+          std::vector<int64_t>(outputs.asArrayRef().begin(), outputs.asArrayRef().end());
+  });
   llvm::LLVMContext llvmCtx;
   std::unique_ptr<llvm::Module> m = translateModuleToLLVMIR(module, llvmCtx, "dlc_kernels");
   if (!m)
@@ -345,7 +373,7 @@ FailureOr<std::vector<uint8_t>> emitCpuCode(ModuleOp module, const artifact::Art
   allocateFromScratchHeap(*m);
   markBuffersNoAlias(*m, spec);
   if (streamStores)
-    markStreamingOutputs(*m, spec);
+    markStreamingOutputs(*m, spec, transposeOutputs);
   callUkernelsThroughPointers(*m);
   for (const artifact::Kernel &k : spec.kernels) {
     if (!m->getFunction("_mlir_ciface_" + k.name))

@@ -537,9 +537,12 @@ TEST_P(Ukernels, Int32OfEightBitDataExactly) {
   }
 }
 
-/// dlc_uk_transpose of a [n0, n1, ...] row-major input by `perm` (output dim i is
-/// input dim perm[i]), against the plain index arithmetic, for element type T.
-template <typename T> void checkTranspose(std::vector<int64_t> shape, std::vector<int> perm) {
+/// dlc_uk_transpose (`stream`: dlc_uk_transpose_nt) of a [n0, n1, ...] row-major input
+/// by `perm` (output dim i is input dim perm[i]), against the plain index arithmetic,
+/// for element type T; the output starts `skew` elements past a 64-byte boundary.
+template <typename T>
+void checkTranspose(std::vector<int64_t> shape, std::vector<int> perm, bool stream = false,
+                    int64_t skew = 0) {
   size_t rank = shape.size();
   std::vector<int64_t> inStride(rank, 1), outShape(rank), outStride(rank, 1);
   for (size_t i = rank - 1; i > 0; --i)
@@ -551,14 +554,19 @@ template <typename T> void checkTranspose(std::vector<int64_t> shape, std::vecto
   int64_t total = 1;
   for (int64_t n : shape)
     total *= n;
-  std::vector<T> in(total), out(total, T(0)), want(total);
+  std::vector<T> in(total), want(total);
+  std::vector<T> storage(total + 64 / sizeof(T) + skew, T(0));
+  T *out = storage.data();
+  while (reinterpret_cast<uintptr_t>(out) % 64 != 0)
+    ++out;
+  out += skew;
   for (int64_t i = 0; i < total; ++i)
     in[i] = static_cast<T>(i * 7 + 3);
   // Loops in the output's order: loop i runs output dim i, input dim perm[i].
   std::vector<int64_t> desc(ukernels::kDescriptorSlots, 0);
   desc[0] = static_cast<int64_t>(rank) | (static_cast<int64_t>(sizeof(T)) << 8);
   desc[1] = reinterpret_cast<int64_t>(in.data());
-  desc[2] = reinterpret_cast<int64_t>(out.data());
+  desc[2] = reinterpret_cast<int64_t>(out);
   for (size_t i = 0; i < rank; ++i) {
     desc[3 + 3 * i] = outShape[i];
     desc[4 + 3 * i] = inStride[perm[i]];
@@ -572,7 +580,7 @@ template <typename T> void checkTranspose(std::vector<int64_t> shape, std::vecto
     }
     want[o] = in[src];
   }
-  ukernels::transpose(desc.data());
+  ukernels::transpose(desc.data(), stream);
   for (int64_t o = 0; o < total; ++o)
     ASSERT_EQ(out[o], want[o]) << "element " << o << " of " << sizeof(T) << "-byte transpose";
 }
@@ -581,6 +589,24 @@ TEST_P(Ukernels, TransposeNchwToNhwc) {
   checkTranspose<float>({2, 64, 9, 11}, {0, 2, 3, 1});  // 8x8 tiles and scalar edges
   checkTranspose<float>({1, 3, 70, 130}, {0, 2, 3, 1}); // 3 channels: the scalar rows
   checkTranspose<float>({2, 130, 5, 67}, {0, 3, 1, 2}); // NHWC -> NCHW, blocks of 64
+}
+
+TEST_P(Ukernels, TransposeStreaming) {
+  // 16x16 tiles with non-temporal stores (AVX-512, rows of 64 bytes), and their edges.
+  checkTranspose<float>({2, 64, 9, 11}, {0, 2, 3, 1}, /*stream=*/true);
+  checkTranspose<float>({1, 48, 37, 19}, {0, 2, 3, 1}, /*stream=*/true);
+  checkTranspose<int32_t>({80, 130}, {1, 0}, /*stream=*/true);           // 130 rows: an edge of 2
+  checkTranspose<float>({2, 130, 5, 67}, {0, 3, 1, 2}, /*stream=*/true); // 5 columns: no tile
+  // Outputs off a line boundary, other element sizes: blocks through a buffer, rows
+  // that follow each other as one run, others in column blocks cut at lines.
+  checkTranspose<float>({2, 64, 9, 11}, {0, 2, 3, 1}, /*stream=*/true, /*skew=*/3);
+  checkTranspose<float>({2, 3, 50, 41}, {0, 2, 3, 1}, /*stream=*/true, /*skew=*/1);
+  checkTranspose<float>({2, 130, 5, 67}, {0, 3, 1, 2}, /*stream=*/true, /*skew=*/7);
+  checkTranspose<float>({1, 300, 40}, {0, 2, 1}, /*stream=*/true, /*skew=*/5);
+  checkTranspose<uint8_t>({33, 17, 90}, {2, 0, 1}, /*stream=*/true, /*skew=*/9);
+  checkTranspose<uint16_t>({4, 32, 23}, {0, 2, 1}, /*stream=*/true, /*skew=*/1);
+  checkTranspose<uint64_t>({5, 16, 3, 8}, {3, 1, 0, 2}, /*stream=*/true);
+  checkTranspose<uint64_t>({70, 33}, {1, 0}, /*stream=*/true, /*skew=*/3);
 }
 
 TEST_P(Ukernels, TransposeEveryElementSize) {

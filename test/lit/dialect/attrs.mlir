@@ -72,6 +72,13 @@ func.func @block() attributes {dlc.block = array<i64: 0>} {
 
 // -----
 
+// expected-error @+1 {{attribute 'dlc.transpose_outputs' must be an array of i64 (argument numbers or -1) on a function}}
+func.func @transpose_outputs() attributes {dlc.transpose_outputs = array<i64: 0, -2>} {
+  return
+}
+
+// -----
+
 // expected-error @+1 {{has unknown dlc argument attribute 'dlc.trainabel'}}
 func.func @arg(%x: tensor<2xf32> {dlc.trainabel}) {
   return

@@ -119,18 +119,33 @@ func.func @floordiv(%a: memref<4x4xf32>, %b: memref<4x4xf32>, %c: memref<4x4xf32
 // dlc_uk_transpose: loops | element bytes << 8 (4 | 4 << 8 = 1028), the two addresses,
 // then per loop (extent, input stride, output stride); loop 3 walks C, input stride
 // H * W = 20. One that keeps the innermost dimension, and a generic that computes,
-// stay loops.
+// stay loops. The kernel lists the argument each call writes (dlc.transpose_outputs:
+// the CPU codegen streams those it streams), -1 for a temporary.
 // CHECK-LABEL: func.func @nchw_to_nhwc
+// CHECK-SAME: dlc.transpose_outputs = array<i64: 1>
 // CHECK-DAG: memref.store %c1028_i64, %[[T:.*]][%c0]
 // CHECK-DAG: memref.store %c20_i64, %[[T]][%c13]
 // CHECK: call @dlc_uk_transpose(%[[T]])
 // CHECK-NOT: linalg.transpose
+// CHECK-LABEL: func.func @into_temporary
+// CHECK-SAME: dlc.transpose_outputs = array<i64: -1, 1, 2>
+// CHECK-COUNT-3: call @dlc_uk_transpose
 // CHECK-LABEL: func.func @keeps_inner
 // CHECK: linalg.transpose
 // CHECK-LABEL: func.func @computes
 // CHECK: linalg.generic
 func.func @nchw_to_nhwc(%x: memref<2x8x4x5xf32>, %y: memref<2x4x5x8xf32>) attributes {dlc.kernel} {
   linalg.transpose ins(%x : memref<2x8x4x5xf32>) outs(%y : memref<2x4x5x8xf32>) permutation = [0, 2, 3, 1]
+  return
+}
+func.func @into_temporary(%x: memref<8x16xf32>, %y: memref<8x16xf32>, %z: memref<16x8xf32>) attributes {dlc.kernel} {
+  %t = memref.alloc() : memref<16x8xf32>
+  linalg.transpose ins(%x : memref<8x16xf32>) outs(%t : memref<16x8xf32>) permutation = [1, 0]
+  linalg.transpose ins(%t : memref<16x8xf32>) outs(%y : memref<8x16xf32>) permutation = [1, 0]
+  %s = memref.subview %z[0, 0] [16, 4] [1, 1] : memref<16x8xf32> to memref<16x4xf32, strided<[8, 1]>>
+  %u = memref.subview %x[0, 0] [4, 16] [1, 1] : memref<8x16xf32> to memref<4x16xf32, strided<[16, 1]>>
+  linalg.transpose ins(%u : memref<4x16xf32, strided<[16, 1]>>) outs(%s : memref<16x4xf32, strided<[8, 1]>>) permutation = [1, 0]
+  memref.dealloc %t : memref<16x8xf32>
   return
 }
 func.func @keeps_inner(%x: memref<8x4x5xf32>, %y: memref<4x8x5xf32>) attributes {dlc.kernel} {
