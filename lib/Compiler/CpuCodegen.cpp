@@ -32,6 +32,7 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
+#include "llvm/Transforms/Utils/BasicBlockUtils.h"
 #include "llvm/Transforms/Utils/Cloning.h"
 #include "llvm/Transforms/Utils/SplitModule.h"
 
@@ -195,6 +196,41 @@ void markStreamingOutputs(llvm::Module &m, const artifact::ArtifactSpec &spec,
   }
 }
 
+/// Versions a non-temporal vector `store` LLVM cannot prove aligned by its address:
+/// one whole aligned store (MOVNTPS zmm) where the address is a multiple of the
+/// vector's size, 16-byte pieces (MOVNTPS xmm) where it is a multiple of 16 (a
+/// caller's output tensor: malloc's alignment), and LLVM's MOVNTI pieces (8 bytes
+/// through a general register, two instructions each) otherwise. Softmax over rows of
+/// 1024 into a model output wrote each 64-byte vector as 8 extracts and 8 MOVNTIs.
+void versionStreamingStore(llvm::StoreInst *store) {
+  const llvm::DataLayout &layout = store->getModule()->getDataLayout();
+  uint64_t bytes = layout.getTypeStoreSize(store->getValueOperand()->getType()).getFixedValue();
+  if (!llvm::isPowerOf2_64(bytes) || bytes <= 16 || store->getAlign().value() >= bytes)
+    return;
+  llvm::IRBuilder<> b(store);
+  llvm::Value *address = b.CreatePtrToInt(store->getPointerOperand(), b.getInt64Ty());
+  auto alignedTo = [&](llvm::IRBuilder<> &at, uint64_t n) {
+    return at.CreateICmpEQ(at.CreateAnd(address, n - 1), at.getInt64(0));
+  };
+  auto storeAt = [&](llvm::Instruction *before, uint64_t align) {
+    llvm::Instruction *copy = store->clone();
+    copy->insertBefore(before->getIterator());
+    llvm::cast<llvm::StoreInst>(copy)->setAlignment(llvm::Align(align));
+  };
+  llvm::Instruction *whole, *other;
+  llvm::SplitBlockAndInsertIfThenElse(alignedTo(b, bytes), store->getIterator(), &whole, &other);
+  storeAt(whole, bytes);
+  if (store->getAlign().value() < 16) {
+    llvm::IRBuilder<> o(other);
+    llvm::Instruction *pieces, *rest;
+    llvm::SplitBlockAndInsertIfThenElse(alignedTo(o, 16), other->getIterator(), &pieces, &rest);
+    storeAt(pieces, 16);
+    other = rest;
+  }
+  storeAt(other, store->getAlign().value());
+  store->eraseFromParent();
+}
+
 /// Sets !nontemporal on every vector store through an argument marked by
 /// markStreamingOutputs (x86 writes them with MOVNT, bypassing the caches and the read
 /// for ownership of each line; unaligned ones as MOVNTI pieces), and ends such a
@@ -217,7 +253,7 @@ void markStreamingStores(llvm::Module &m) {
         streamed.insert(&a);
     if (streamed.empty())
       continue;
-    bool marked = false;
+    llvm::SmallVector<llvm::StoreInst *> marked;
     llvm::SmallVector<llvm::ReturnInst *> returns;
     for (llvm::Instruction &i : llvm::instructions(f)) {
       if (auto *ret = llvm::dyn_cast<llvm::ReturnInst>(&i))
@@ -226,11 +262,13 @@ void markStreamingStores(llvm::Module &m) {
       if (store && store->getValueOperand()->getType()->isVectorTy() &&
           streamed.contains(llvm::getUnderlyingObject(store->getPointerOperand(), 12))) {
         store->setMetadata(llvm::LLVMContext::MD_nontemporal, one);
-        marked = true;
+        marked.push_back(store);
       }
     }
-    if (!marked)
+    if (marked.empty())
       continue;
+    for (llvm::StoreInst *store : marked)
+      versionStreamingStore(store);
     llvm::FunctionCallee sfence =
         llvm::Intrinsic::getOrInsertDeclaration(&m, llvm::Intrinsic::x86_sse_sfence);
     for (llvm::ReturnInst *ret : returns)
