@@ -38,10 +38,12 @@ alignas(64) uint8_t emptyBytes[64];
 class CpuModel final : public Model {
 public:
   CpuModel(ArtifactSpec spec, std::unique_ptr<KernelLibrary> library, std::vector<KernelFn> kernels,
-           AlignedBuffer weights, std::vector<std::unique_ptr<Model>> subModels, unsigned threads)
+           AlignedBuffer weights, std::vector<std::unique_ptr<Model>> subModels, unsigned threads,
+           bool flushDenormals)
       : spec_(std::move(spec)), library_(std::move(library)), kernels_(std::move(kernels)),
         weights_(std::move(weights)), subModels_(std::move(subModels)),
-        pool_(threads ? threads : ThreadPool::defaultSize()), roots_(aliasRoots(spec_)) {
+        pool_(threads ? threads : ThreadPool::defaultSize()), roots_(aliasRoots(spec_)),
+        flushDenormals_(flushDenormals) {
     // An output can be written in place when its root is an intermediate that no other
     // output shares.
     for (int32_t b : spec_.outputBuffers) {
@@ -100,6 +102,7 @@ private:
   std::vector<KernelTiming> profile_;
   const std::vector<int32_t> roots_; // aliasRoots(spec_)
   std::vector<bool> ownRoot_;        // per output: see the constructor
+  const bool flushDenormals_;        // LoadOptions::flushDenormals
 };
 
 Expected<std::shared_ptr<const ShapePlan>> CpuModel::cachedPlan(const InputShapes &shapes) {
@@ -160,12 +163,12 @@ void CpuModel::launch(size_t index, const ShapePlan &plan, const std::vector<uin
     nwg = 1;
   if (nwg == 1) {
     // One workgroup: the pool is free for the micro-kernels it calls to split work.
-    ukernels::LaunchScope scope(pool_.size() > 1 ? &pool_ : nullptr, &packCache_);
+    ukernels::LaunchScope scope(pool_.size() > 1 ? &pool_ : nullptr, &packCache_, flushDenormals_);
     fn(args.data(), 0, 1);
     return;
   }
   pool_.parallelFor(nwg, [&](int64_t wg) {
-    ukernels::LaunchScope scope(nullptr, &packCache_);
+    ukernels::LaunchScope scope(nullptr, &packCache_, flushDenormals_);
     fn(args.data(), wg, nwg);
   });
 }
@@ -360,6 +363,15 @@ Expected<double> CpuModel::copyBandwidth(uint64_t bytes) {
   return best;
 }
 
+/// LoadOptions::flushDenormals, else $DLC_CPU_DENORMALS ("keep" or "flush"; on unless
+/// "keep").
+bool flushDenormals(const LoadOptions &options) {
+  if (options.flushDenormals)
+    return *options.flushDenormals;
+  const char *env = std::getenv("DLC_CPU_DENORMALS");
+  return !(env && std::strcmp(env, "keep") == 0);
+}
+
 } // namespace
 
 Expected<std::unique_ptr<Model>> createCpuModel(ArtifactSpec spec, const LoadOptions &options) {
@@ -400,9 +412,9 @@ Expected<std::unique_ptr<Model>> createCpuModel(ArtifactSpec spec, const LoadOpt
   Expected<std::vector<std::unique_ptr<Model>>> subModels = loadSubModels(spec.subModels, options);
   if (!subModels)
     return subModels.status();
-  return std::unique_ptr<Model>(new CpuModel(std::move(spec), std::move(library),
-                                             std::move(kernels), std::move(weights),
-                                             std::move(subModels).value(), options.threads));
+  return std::unique_ptr<Model>(
+      new CpuModel(std::move(spec), std::move(library), std::move(kernels), std::move(weights),
+                   std::move(subModels).value(), options.threads, flushDenormals(options)));
 }
 
 } // namespace dlc

@@ -140,6 +140,41 @@ template <class Task> void runTasks(int64_t tasks, bool threads, const Task &tas
     task(t);
 }
 
+/// This thread's float mode (x86: MXCSR; 0 elsewhere) and setting it.
+unsigned floatMode() {
+#ifdef DLC_UK_X86
+  return _mm_getcsr();
+#else
+  return 0;
+#endif
+}
+void setFloatMode([[maybe_unused]] unsigned mode) {
+#ifdef DLC_UK_X86
+  _mm_setcsr(mode);
+#endif
+}
+/// MXCSR's denormals-are-zero and flush-to-zero bits.
+constexpr unsigned kFlushDenormals = 0x8040;
+
+/// While alive, this thread computes in `mode` (a task of a micro-kernel call, in the
+/// calling thread's mode: LaunchScope's flushDenormals), restored after.
+class ScopedFloatMode {
+public:
+  explicit ScopedFloatMode(unsigned mode) : saved_(floatMode()) {
+    if (mode != saved_)
+      setFloatMode(mode);
+  }
+  ~ScopedFloatMode() {
+    if (floatMode() != saved_)
+      setFloatMode(saved_);
+  }
+  ScopedFloatMode(const ScopedFloatMode &) = delete;
+  ScopedFloatMode &operator=(const ScopedFloatMode &) = delete;
+
+private:
+  unsigned saved_;
+};
+
 /// Length of the run starting at `i` (< end) over which both offset tables step by 1.
 DLC_INLINE int64_t runLength(const int64_t *x, const int64_t *y, int64_t i, int64_t end) {
   int64_t len = 1;
@@ -1358,14 +1393,18 @@ bool setIsaForTesting(const char *name) {
   return false;
 }
 
-LaunchScope::LaunchScope(ThreadPool *pool, PackCache *cache)
-    : previousPool_(tlsPool), previousCache_(tlsCache) {
+LaunchScope::LaunchScope(ThreadPool *pool, PackCache *cache, bool flushDenormals)
+    : previousPool_(tlsPool), previousCache_(tlsCache), previousFloatMode_(floatMode()) {
   tlsPool = pool;
   tlsCache = cache;
+  if (flushDenormals)
+    setFloatMode(previousFloatMode_ | kFlushDenormals);
 }
 LaunchScope::~LaunchScope() {
   tlsPool = previousPool_;
   tlsCache = previousCache_;
+  if (floatMode() != previousFloatMode_)
+    setFloatMode(previousFloatMode_);
 }
 
 struct PackCache::Impl {
@@ -1944,7 +1983,11 @@ void contract(const int64_t *d, bool i32) {
       std::fprintf(stderr, "dlc-uk: plane %lldx%lld k=%lld s=%lld planes=%lld tasks=%lld\n",
                    (long long)p.plOh, (long long)p.plOw, (long long)p.plK, (long long)p.plS,
                    (long long)planes, (long long)tasks);
-    runTasks(tasks, threads, [&](int64_t t) { isa->task(p, Path::Plane, t); });
+    unsigned mode = floatMode();
+    runTasks(tasks, threads, [&](int64_t t) {
+      ScopedFloatMode scope(mode);
+      isa->task(p, Path::Plane, t);
+    });
     return;
   }
 #endif
@@ -2092,7 +2135,11 @@ void contract(const int64_t *d, bool i32) {
                  (long long)tasks, p.packedA.empty() ? "" : " packedA",
                  p.packedB.empty() ? "" : " packedB");
   TaskFn task = i32 ? isa->taskI32 : isa->task;
-  runTasks(tasks, threads, [&](int64_t t) { task(p, path, t); });
+  unsigned mode = floatMode();
+  runTasks(tasks, threads, [&](int64_t t) {
+    ScopedFloatMode scope(mode);
+    task(p, path, t);
+  });
   finishC();
 }
 } // namespace

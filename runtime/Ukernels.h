@@ -54,10 +54,13 @@ private:
 /// The context of the micro-kernels called on this thread while alive: `pool` (may
 /// be null) to split their work across (the executor sets it around a launch that runs
 /// as one workgroup, so the pool is otherwise idle) and `cache` (may be null: weights
-/// are then packed per call) for packed weights.
+/// are then packed per call) for packed weights. With `flushDenormals` (x86), this
+/// thread's float arithmetic reads denormal operands as zero and writes denormal
+/// results as zero meanwhile (MXCSR DAZ and FTZ; the micro-kernels' tasks on other
+/// threads take the calling thread's mode); the previous mode is restored after.
 class LaunchScope {
 public:
-  LaunchScope(ThreadPool *pool, PackCache *cache);
+  LaunchScope(ThreadPool *pool, PackCache *cache, bool flushDenormals = false);
   ~LaunchScope();
   LaunchScope(const LaunchScope &) = delete;
   LaunchScope &operator=(const LaunchScope &) = delete;
@@ -65,6 +68,7 @@ public:
 private:
   ThreadPool *previousPool_;
   PackCache *previousCache_;
+  unsigned previousFloatMode_;
 };
 
 /// The descriptor of `dlc_uk_contract_f32` (int64 slots):

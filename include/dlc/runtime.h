@@ -156,7 +156,8 @@ const char *stepRoleName(StepRole role);
 Status cudaAvailable();
 
 /// How a model is loaded and run. Each setting a tool takes from the environment
-/// (DLC_NUM_THREADS, DLC_CUDA_GRAPHS) is a field here; unset fields fall back to it.
+/// (DLC_NUM_THREADS, DLC_CUDA_GRAPHS, DLC_CPU_DENORMALS) is a field here; unset fields
+/// fall back to it.
 struct LoadOptions {
   /// CPU: threads that run a launch's workgroups, the caller's included (0:
   /// $DLC_NUM_THREADS when it is a positive number, else the hardware concurrency).
@@ -164,6 +165,13 @@ struct LoadOptions {
   /// CUDA: capture repeated runs of one input shape into a CUDA Graph (unset: on,
   /// unless $DLC_CUDA_GRAPHS=0).
   std::optional<bool> cudaGraphs;
+  /// CPU (x86): run the kernels with denormal floats read and written as zero (MXCSR
+  /// DAZ and FTZ, set around each launch and restored after), as TensorFlow and XLA do
+  /// on the CPU and onnxruntime's session.set_denormal_as_zero: exported weights full
+  /// of denormals (a PaddleOCR detector's 1x1 Convs) made every multiply-add a
+  /// microcode assist, 30-60x slower. A value below 1.2e-38 in magnitude becomes 0.
+  /// Unset: on, unless $DLC_CPU_DENORMALS=keep.
+  std::optional<bool> flushDenormals;
   /// The most bytes an artifact file may have (loadFile).
   uint64_t maxArtifactBytes = uint64_t(64) << 30;
 };

@@ -132,6 +132,38 @@ TEST(Api, EmitsIRStages) {
 // A returned output of 16 MiB is written with non-temporal stores; a 1 MiB one, one
 // the kernel reads back (a pool accumulates into its output tile), or any with
 // cpuStreamStores off, with cached ones.
+// Denormal floats (below 1.2e-38) read and computed as zero by default on x86
+// (LoadOptions::flushDenormals), kept on request; the caller's float mode is left as
+// it was.
+TEST(Api, DenormalsFlushedUnlessKept) {
+  auto compiled = dlc::compileFile(kInputs + "/add_relu.onnxtxt");
+  ASSERT_TRUE(compiled) << compiled.message();
+  for (bool keep : {false, true}) {
+    dlc::LoadOptions options;
+    if (keep)
+      options.flushDenormals = false;
+    auto model = dlc::Model::loadBytes(compiled->bytes.data(), compiled->bytes.size(), options);
+    ASSERT_TRUE(model) << model.message();
+#if defined(__x86_64__)
+    unsigned before = __builtin_ia32_stmxcsr() & ~0x3fu; // the mode, not the flags
+#endif
+    auto out =
+        (*model)->run({floats({1, 4}, {1e-39f, 2e-39f, 1.0f, -1e-39f}), floats({4}, {0, 0, 0, 0})});
+    ASSERT_TRUE(out) << out.message();
+    const float *y = (*out)[0].as<float>();
+#if defined(__x86_64__)
+    float tiny = keep ? 1e-39f : 0.0f;
+#else
+    float tiny = 1e-39f;
+#endif
+    EXPECT_EQ(std::vector<float>(y, y + 4), (std::vector<float>{tiny, 2 * tiny, 1.0f, 0.0f}))
+        << (keep ? "kept" : "flushed");
+#if defined(__x86_64__)
+    EXPECT_EQ(__builtin_ia32_stmxcsr() & ~0x3fu, before) << "float mode changed";
+#endif
+  }
+}
+
 TEST(Api, LargeOutputsStreamPastTheCaches) {
   dlc::CompileOptions options;
   options.emit = dlc::EmitKind::Llvm;

@@ -290,6 +290,29 @@ TEST_P(Ukernels, ThreadsSplitTasks) {
         &pool);
 }
 
+#if defined(__x86_64__)
+/// A MatMul whose weights are denormal (1e-39) times activations of 1e30: 1e-9 each
+/// product, or 0 where the launch flushes denormals, on the tasks of every thread.
+TEST_P(Ukernels, FlushedDenormalsOnEveryTask) {
+  ThreadPool pool(3);
+  std::vector<L> loops = matmul(64, 300, 40);
+  std::vector<float> a(64 * 40, 1e30f), b(40 * 300, 1e-39f);
+  for (bool flush : {false, true}) {
+    std::vector<float> c(64 * 300, 0.0f);
+    std::vector<int64_t> d = descriptor(loops, a.data(), b.data(), c.data());
+    unsigned before = __builtin_ia32_stmxcsr();
+    {
+      ukernels::LaunchScope scope(&pool, nullptr, flush);
+      EXPECT_EQ((__builtin_ia32_stmxcsr() & 0x8040) == 0x8040, flush);
+      ukernels::contractF32(d.data());
+    }
+    EXPECT_EQ(__builtin_ia32_stmxcsr(), before) << "the float mode is restored";
+    for (size_t i = 0; i < c.size(); ++i)
+      ASSERT_NEAR(c[i], flush ? 0.0f : 40e-9f, 1e-12f) << "element " << i << " flush " << flush;
+  }
+}
+#endif
+
 TEST_P(Ukernels, GemvWithTransposedMatrix) {
   // C[m, n] += A[m, k] * B[n, k] with one or two rows: dot products over k.
   for (int64_t m : {1, 2})

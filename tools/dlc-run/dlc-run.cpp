@@ -63,7 +63,8 @@ Runs a compiled dlc artifact on input tensors and reports its outputs.
 
 Every model input must be bound. Prints one line per output, such as
 "output 0 y: shape [2, 3] float32", then the run's wall time. DLC_NUM_THREADS sets
-the number of threads (default: the hardware concurrency).
+the number of threads (default: the hardware concurrency); DLC_CPU_DENORMALS=keep
+computes with denormal floats (below 1.2e-38) instead of as zero (the default, x86).
 )";
 
 struct Options {

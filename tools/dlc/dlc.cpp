@@ -102,7 +102,8 @@ Options common to compile and run:
 Errors are one line on stderr with exit code 1. CPU kernels are linked in-process: no
 compiler or linker is needed at run time.
 
-Environment: DLC_NUM_THREADS sets the number of CPU threads. For checks of the CUDA
+Environment: DLC_NUM_THREADS sets the number of CPU threads; DLC_CPU_DENORMALS=keep
+computes with denormal floats instead of reading and writing them as zero (x86). For checks of the CUDA
 code path without a GPU: DLC_EMULATE_GPU=1 compiles for the CPU with the CUDA tiling
 and block/thread mapping, run as loops; DLC_STRICT_GPU_BLOCKS=1 makes a cooperative
 block that would run on one thread an error; DLC_GPU_CONTRACTION_TILES=0 computes
