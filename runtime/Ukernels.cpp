@@ -2130,9 +2130,11 @@ void contract(const int64_t *d, bool i32) {
   int64_t tasks =
       path == Path::Channels ? ceilDiv(batches, kChannels) : batches * p.mBlocks * p.nBlocks;
   if (traceCalls())
-    std::fprintf(stderr, "dlc-uk: m=%lld n=%lld k=%lld batches=%lld path=%d tasks=%lld%s%s\n",
+    std::fprintf(stderr,
+                 "dlc-uk: m=%lld n=%lld k=%lld batches=%lld path=%d tasks=%lld threads=%u%s%s\n",
                  (long long)p.m, (long long)p.n, (long long)p.k, (long long)batches, int(path),
-                 (long long)tasks, p.packedA.empty() ? "" : " packedA",
+                 (long long)tasks, threads ? tlsPool->size() : 1u,
+                 p.packedA.empty() ? "" : " packedA",
                  p.packedB.empty() ? "" : " packedB");
   TaskFn task = i32 ? isa->taskI32 : isa->task;
   unsigned mode = floatMode();
