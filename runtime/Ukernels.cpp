@@ -1677,6 +1677,21 @@ int64_t tableMax(const std::vector<int64_t> &t) { return *std::max_element(t.beg
 /// false (nothing written) when its values or the other side's span more than 255.
 /// With u = x + s (uint8) and v = w - c (int8):
 ///   sum x w = sum u v + c * sum u - s * sum w.
+/// One row of a VNNI tile into C where its columns are contiguous, with the
+/// zero-point corrections (wrapping): out[j] += acc[j] + c * (xSums[j] + ks) - shiftSw
+/// (the weight on side A: its row sum is the same along the row).
+DLC_VNNI void vnniFinishRow(uint32_t *out, const int32_t *acc, const int32_t *xSums, uint32_t c,
+                            uint32_t ks, uint32_t shiftSw, int64_t n) {
+  for (int64_t j = 0; j < n; ++j)
+    out[j] += static_cast<uint32_t>(acc[j]) + c * (static_cast<uint32_t>(xSums[j]) + ks) - shiftSw;
+}
+/// The same with the weight on side B: out[j] += acc[j] + cSu - shift * wSums[j].
+DLC_VNNI void vnniFinishRowOfWeights(uint32_t *out, const int32_t *acc, const int32_t *wSums,
+                                     uint32_t cSu, uint32_t shift, int64_t n) {
+  for (int64_t j = 0; j < n; ++j)
+    out[j] += static_cast<uint32_t>(acc[j]) + cSu - shift * static_cast<uint32_t>(wSums[j]);
+}
+
 bool vnniContract(Problem &p, bool weightA, const std::vector<int64_t> &layout) {
   if (p.k < 4 || p.k > 65536 || !tlsCache)
     return false;
@@ -1727,11 +1742,23 @@ bool vnniContract(Problem &p, bool weightA, const std::vector<int64_t> &layout) 
                INT32_MIN, INT32_MAX, aPacked[bi].data(), aSums[bi].data());
     }
   }
+  // Tasks: batch index x four column panels x chunk of row panels. Rows split only
+  // where the columns leave threads idle (a Conv over an 8x8 map: 256 channels x 64
+  // pixels is two column panels, one task), each chunk packing its columns again.
   constexpr int64_t kPanelsPerTask = 4;
-  int64_t nTasks = ceilDiv(nPanels, kPanelsPerTask), tasks = batches * nTasks;
+  double flops = 2.0 * batches * p.m * p.n * p.k;
+  bool threads = tlsPool && flops > kMinThreadFlops;
+  int64_t nTasks = ceilDiv(nPanels, kPanelsPerTask), mChunks = 1;
+  if (threads && batches * nTasks < 2 * static_cast<int64_t>(tlsPool->size()))
+    mChunks =
+        std::min(mPanels, ceilDiv(2 * static_cast<int64_t>(tlsPool->size()), batches * nTasks));
+  int64_t mPerChunk = std::max<int64_t>(1, ceilDiv(mPanels, mChunks));
+  mChunks = std::max<int64_t>(1, ceilDiv(mPanels, mPerChunk));
+  int64_t tasks = batches * nTasks * mChunks;
   auto task = [&](int64_t t) {
-    int64_t bi = t / nTasks, np0 = (t % nTasks) * kPanelsPerTask,
-            np1 = std::min(nPanels, np0 + kPanelsPerTask);
+    int64_t bi = t / (nTasks * mChunks), rest = t % (nTasks * mChunks);
+    int64_t np0 = rest / mChunks * kPanelsPerTask, np1 = std::min(nPanels, np0 + kPanelsPerTask);
+    int64_t mp0 = rest % mChunks * mPerChunk, mp1 = std::min(mPanels, mp0 + mPerChunk);
     const Word *w = static_cast<const Word *>(weights[bi]);
     uint32_t c = w[1];
     const int32_t *wSums = reinterpret_cast<const int32_t *>(w + 2);
@@ -1765,15 +1792,30 @@ bool vnniContract(Problem &p, bool weightA, const std::vector<int64_t> &layout) 
     for (int64_t np = np0; np < np1; ++np) {
       const uint8_t *bp = bPanels + (np - np0) * k4 * kVnniNR * 4;
       int64_t n0 = np * kVnniNR, nn = std::min(kVnniNR, p.n - n0);
-      for (int64_t mp = 0; mp < mPanels; ++mp) {
+      for (int64_t mp = mp0; mp < mp1; ++mp) {
         const uint8_t *ap = aPanels + mp * k4 * kVnniMR * 4;
         int64_t m0 = mp * kVnniMR, mm = std::min(kVnniMR, p.m - m0);
         if (weightA)
           vnniTile<false>(k4, ap, bp, acc.data());
         else
           vnniTileRowsA(mm, k4, ap, bp, acc.data());
+        bool runOfColumns = p.nC[n0 + nn - 1] - p.nC[n0] == nn - 1;
+        for (int64_t j = 1; runOfColumns && j < nn; ++j)
+          runOfColumns = p.nC[n0 + j] == p.nC[n0] + j;
         for (int64_t i = 0; i < mm; ++i) {
           int32_t *crow = C + p.mC[m0 + i];
+          if (runOfColumns) {
+            uint32_t *out = reinterpret_cast<uint32_t *>(crow + p.nC[n0]);
+            if (weightA)
+              vnniFinishRow(out, acc.data() + i * kVnniNR, xSums + n0, c, ks,
+                            static_cast<uint32_t>(shift) * static_cast<uint32_t>(wSums[m0 + i]),
+                            nn);
+            else
+              vnniFinishRowOfWeights(out, acc.data() + i * kVnniNR, wSums + n0,
+                                     c * (static_cast<uint32_t>(xSums[m0 + i]) + ks),
+                                     static_cast<uint32_t>(shift), nn);
+            continue;
+          }
           for (int64_t j = 0; j < nn; ++j) {
             uint32_t sw = static_cast<uint32_t>(weightA ? wSums[m0 + i] : wSums[n0 + j]);
             uint32_t su = static_cast<uint32_t>(weightA ? xSums[n0 + j] : xSums[m0 + i]) + ks;
@@ -1785,12 +1827,11 @@ bool vnniContract(Problem &p, bool weightA, const std::vector<int64_t> &layout) 
       }
     }
   };
-  double flops = 2.0 * batches * p.m * p.n * p.k;
   if (traceCalls())
     std::fprintf(stderr, "dlc-uk: vnni m=%lld n=%lld k=%lld batches=%lld shift=%d tasks=%lld\n",
                  (long long)p.m, (long long)p.n, (long long)p.k, (long long)batches, shift,
                  (long long)tasks);
-  runTasks(tasks, flops > kMinThreadFlops, task);
+  runTasks(tasks, threads, task);
   return true;
 }
 #endif

@@ -481,7 +481,21 @@ TEST_P(Ukernels, Int32OfEightBitDataExactly) {
   // A Conv whose output rows (40 wide) hold contiguous panels of 32 columns and panels
   // that straddle two rows.
   int64_t c2 = 3, h2 = 6, w2 = 42, oh2 = h2 - 2, ow2 = w2 - 2;
+  // A Conv of many filters over an 8x8 map: two column panels, the rows split into
+  // chunks across the threads (each packing the columns again).
+  int64_t c3 = 16, h3 = 10, w3 = 10, f3 = 100, oh3 = h3 - 2, ow3 = w3 - 2;
   std::vector<Case> cases{
+      {{{f3, false, c3 * kk * kk, 0, oh3 * ow3},
+        {oh3, false, 0, w3, ow3},
+        {ow3, false, 0, 1, 1},
+        {c3, true, kk * kk, h3 * w3, 0},
+        {kk, true, kk, w3, 0},
+        {kk, true, 1, 1, 0}},
+       1,
+       -20,
+       255,
+       -128,
+       255},
       {{{10, false, c2 * kk * kk, 0, oh2 * ow2},
         {oh2, false, 0, w2, ow2},
         {ow2, false, 0, 1, 1},
