@@ -22,6 +22,7 @@
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/TilingInterface.h"
 
@@ -42,6 +43,9 @@ constexpr int64_t kMaxWindow = 64;
 constexpr int64_t kMinRow = 4;
 /// Rows of at least this many points are tiled by it (16 f32 lanes of AVX-512).
 constexpr int64_t kVector = 16;
+/// Rows of a symbolic length are tiled by this many points (8: a row of an 8-wide map,
+/// YOLO's SPPF pools at 1/32, is one whole tile), the last partial tile peeled off.
+constexpr int64_t kDynamicVector = 8;
 
 /// The loop to move innermost, or -1: `g` ends in reduction loops of at most
 /// kMaxWindow static points in all, has one output whose last index is a parallel
@@ -142,6 +146,28 @@ struct DlcInterchangeWindows : impl::DlcInterchangeWindowsBase<DlcInterchangeWin
           return signalPassFailure();
         rewriter.eraseOp(whole);
         g = cast<linalg::GenericOp>(tiled->op.getOperation());
+      } else if (ShapedType::isDynamic(length) && tileable(g, row)) {
+        // Tiles of kDynamicVector; the loop's whole tiles then have a static extent
+        // (its partial last tile is peeled into a loop of its own, left as a row).
+        SmallVector<int64_t> sizes(g.getNumLoops(), 0);
+        sizes[row] = kDynamicVector;
+        rewriter.setInsertionPoint(g);
+        FailureOr<linalg::TiledLinalgOp> tiled =
+            linalg::tileLinalgOp(rewriter, g, linalg::LinalgTilingOptions().setTileSizes(sizes));
+        if (failed(tiled) || tiled->loops.size() != 1)
+          return signalPassFailure();
+        rewriter.eraseOp(g);
+        g = cast<linalg::GenericOp>(tiled->op.getOperation());
+        scf::ForOp partial;
+        if (auto loop = dyn_cast<scf::ForOp>(tiled->loops.front());
+            loop && succeeded(scf::peelForLoopAndSimplifyBounds(rewriter, loop, partial)) &&
+            partial) {
+          SmallVector<linalg::GenericOp> rest;
+          partial.walk([&](linalg::GenericOp op) { rest.push_back(op); });
+          for (linalg::GenericOp op : rest)
+            if (failed(interchange(rewriter, op, row)))
+              return signalPassFailure();
+        }
       }
       if (failed(interchange(rewriter, g, row)))
         return signalPassFailure();

@@ -135,3 +135,35 @@ func.func @k_unit_stride_argument(%x: memref<1x1x34x34xf32>, %y: memref<1x1x32x3
   memref.dealloc %w : memref<3x3xf32>
   return
 }
+
+// -----
+
+// A row of a symbolic length (a pool over a map whose width is a graph dim): tiles of
+// 8 points with the window loops inside each, in a loop of whole tiles whose extent is
+// static, and the partial last tile peeled into a loop of its own.
+// CHECK-LABEL: func.func @k_dynamic_row
+// CHECK: %[[WHOLE:.*]] = affine.apply
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[WHOLE]] step %[[C8:.*]] {
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction", "reduction", "parallel"]
+// CHECK: scf.for %{{.*}} = %[[WHOLE]] to
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction", "reduction", "parallel"]
+#xd = affine_map<(oh, ow, kh, kw) -> (oh + kh, ow + kw)>
+#wd = affine_map<(oh, ow, kh, kw) -> (kh, kw)>
+#yd = affine_map<(oh, ow, kh, kw) -> (oh, ow)>
+func.func @k_dynamic_row(%y: memref<4x?xf32>) attributes {dlc.kernel} {
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %ow = memref.dim %y, %c1 : memref<4x?xf32>
+  %iw = arith.addi %ow, %c4 : index
+  %x = memref.alloc(%iw) : memref<8x?xf32>
+  %w = memref.alloc() : memref<5x5xf32>
+  linalg.generic {indexing_maps = [#xd, #wd, #yd], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : memref<8x?xf32>, memref<5x5xf32>) outs(%y : memref<4x?xf32>) {
+  ^bb0(%in: f32, %unused: f32, %out: f32):
+    %0 = arith.maximumf %out, %in : f32
+    linalg.yield %0 : f32
+  }
+  memref.dealloc %w : memref<5x5xf32>
+  memref.dealloc %x : memref<8x?xf32>
+  return
+}
