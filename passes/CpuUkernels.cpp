@@ -160,7 +160,8 @@ bool isTransposeCopy(linalg::LinalgOp op) {
   return inMap.getResults().back() != outMap.getResults().back();
 }
 
-/// The number of the kernel argument `v` views, or -1.
+/// The number of the kernel argument `v` views (through subviews, reshapes, casts and
+/// transposes), or -1.
 int64_t viewedArgument(Value v) {
   while (Operation *def = v.getDefiningOp()) {
     if (!isa<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp, memref::CastOp,
@@ -175,16 +176,9 @@ int64_t viewedArgument(Value v) {
 
 /// Whether `v` views a kernel argument bound to a weight (dlc.constant).
 bool viewsWeight(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (!isa<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp, memref::CastOp,
-             memref::ReinterpretCastOp, memref::TransposeOp>(def))
-      return false;
-    v = def->getOperand(0);
-  }
-  auto arg = dyn_cast<BlockArgument>(v);
-  auto func = arg ? dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp()) : nullptr;
-  return func && arg.getOwner()->isEntryBlock() &&
-         func.getArgAttr(arg.getArgNumber(), attrs::kConstant);
+  int64_t arg = viewedArgument(v);
+  auto func = v.getParentRegion()->getParentOfType<func::FuncOp>();
+  return arg >= 0 && func && func.getArgAttr(arg, attrs::kConstant);
 }
 
 /// An input the contraction reads from a temporary that only a linalg.transpose fills

@@ -51,6 +51,19 @@ void tileScalar(const T *in, T *out, int64_t rows, int64_t cols, int64_t inStrid
       out[i * outStride + j] = in[i + j * inStride];
 }
 
+/// The rows past `fullRows` and the columns past `fullCols` of a block whose
+/// [fullRows, fullCols] corner went through register tiles, as tileScalar.
+template <typename T>
+void scalarEdges(const T *in, T *out, int64_t rows, int64_t cols, int64_t fullRows,
+                 int64_t fullCols, int64_t inStride, int64_t outStride) {
+  if (fullRows < rows)
+    tileScalar(in + fullRows, out + fullRows * outStride, rows - fullRows, cols, inStride,
+               outStride);
+  if (fullCols < cols)
+    tileScalar(in + fullCols * inStride, out + fullCols, fullRows, cols - fullCols, inStride,
+               outStride);
+}
+
 #ifdef DLC_TRANSPOSE_X86
 __attribute__((target("avx2"))) inline void tile8x8(const float *in, float *out, int64_t inStride,
                                                     int64_t outStride) {
@@ -102,12 +115,7 @@ __attribute__((target("avx512f"))) void blockStream(const float *in, float *out,
   for (int64_t j = 0; j < fullCols; j += tile)
     for (int64_t i = 0; i < fullRows; i += tile)
       tile16x16Stream(in + i + j * inStride, out + i * outStride + j, inStride, outStride);
-  if (fullRows < rows)
-    tileScalar(in + fullRows, out + fullRows * outStride, rows - fullRows, cols, inStride,
-               outStride);
-  if (fullCols < cols)
-    tileScalar(in + fullCols * inStride, out + fullCols, fullRows, cols - fullCols, inStride,
-               outStride);
+  scalarEdges(in, out, rows, cols, fullRows, fullCols, inStride, outStride);
 }
 
 /// The block (rows, cols <= kBlock) as tileScalar, 8x8 tiles in registers.
@@ -117,12 +125,7 @@ __attribute__((target("avx2"))) void blockAvx2(const float *in, float *out, int6
   for (int64_t j = 0; j < fullCols; j += kTile)
     for (int64_t i = 0; i < fullRows; i += kTile)
       tile8x8(in + i + j * inStride, out + i * outStride + j, inStride, outStride);
-  if (fullRows < rows)
-    tileScalar(in + fullRows, out + fullRows * outStride, rows - fullRows, cols, inStride,
-               outStride);
-  if (fullCols < cols)
-    tileScalar(in + fullCols * inStride, out + fullCols, fullRows, cols - fullCols, inStride,
-               outStride);
+  scalarEdges(in, out, rows, cols, fullRows, fullCols, inStride, outStride);
 }
 #endif
 

@@ -477,36 +477,21 @@ TEST_P(Ukernels, Int32OfEightBitDataExactly) {
     int weights;
     int32_t xLo, xSpan, wLo, wSpan;
   };
-  int64_t c = 5, h = 9, w = 11, f = 13, kk = 3, oh = h - 2, ow = w - 2;
-  // A Conv whose output rows (40 wide) hold contiguous panels of 32 columns and panels
-  // that straddle two rows.
-  int64_t c2 = 3, h2 = 6, w2 = 42, oh2 = h2 - 2, ow2 = w2 - 2;
-  // A Conv of many filters over an 8x8 map: two column panels, the rows split into
-  // chunks across the threads (each packing the columns again).
-  int64_t c3 = 16, h3 = 10, w3 = 10, f3 = 100, oh3 = h3 - 2, ow3 = w3 - 2;
+  constexpr int64_t kk = 3;
+  // A 3x3 Conv of `f` filters over `c` channels of h x w (no padding), weight on A.
+  auto conv3x3 = [](int64_t f, int64_t c, int64_t h, int64_t w) {
+    int64_t oh = h - 2, ow = w - 2;
+    return std::vector<L>{
+        {f, false, c * kk * kk, 0, oh * ow}, {oh, false, 0, w, ow}, {ow, false, 0, 1, 1},
+        {c, true, kk * kk, h * w, 0},        {kk, true, kk, w, 0},  {kk, true, 1, 1, 0}};
+  };
   std::vector<Case> cases{
-      {{{f3, false, c3 * kk * kk, 0, oh3 * ow3},
-        {oh3, false, 0, w3, ow3},
-        {ow3, false, 0, 1, 1},
-        {c3, true, kk * kk, h3 * w3, 0},
-        {kk, true, kk, w3, 0},
-        {kk, true, 1, 1, 0}},
-       1,
-       -20,
-       255,
-       -128,
-       255},
-      {{{10, false, c2 * kk * kk, 0, oh2 * ow2},
-        {oh2, false, 0, w2, ow2},
-        {ow2, false, 0, 1, 1},
-        {c2, true, kk * kk, h2 * w2, 0},
-        {kk, true, kk, w2, 0},
-        {kk, true, 1, 1, 0}},
-       1,
-       7,
-       255,
-       -128,
-       255},
+      // Many filters over an 8x8 map: two column panels, the rows split into chunks
+      // across the threads (each packing the columns again).
+      {conv3x3(100, 16, 10, 10), 1, -20, 255, -128, 255},
+      // Output rows 40 wide: contiguous panels of 32 columns and panels that straddle
+      // two rows.
+      {conv3x3(10, 3, 6, 42), 1, 7, 255, -128, 255},
       {matmul(16, 70, 1024), 2, -120, 255, -103, 255},
       {matmul(9, 33, 7), 2, 0, 255, -128, 255},
       {matmul(16, 600, 256), 2, -60, 255, -128, 200}, // tasks on both threads
@@ -516,17 +501,7 @@ TEST_P(Ukernels, Int32OfEightBitDataExactly) {
       {matmul(2, 70, 100), 2, -3, 255, -128, 255},    // two rows
       {matmul(3, 33, 64), 2, 10, 255, -128, 255},     // three rows (a four-row tile)
       {matmul(13, 40, 36), 2, -7, 255, -128, 255},    // a full panel and five rows
-      {{{f, false, c * kk * kk, 0, oh * ow},
-        {oh, false, 0, w, ow},
-        {ow, false, 0, 1, 1},
-        {c, true, kk * kk, h * w, 0},
-        {kk, true, kk, w, 0},
-        {kk, true, 1, 1, 0}},
-       1,
-       -100,
-       255,
-       -130,
-       255}};
+      {conv3x3(13, 5, 9, 11), 1, -100, 255, -130, 255}};
   for (const Case &cs : cases) {
     std::vector<int32_t> a(span(cs.loops, &L::a)), b(span(cs.loops, &L::b)),
         out(span(cs.loops, &L::c));
