@@ -249,6 +249,8 @@ int main(int argc, char **argv) {
       // The corpus's small UNet (48x80 input): few output channels
       // over wide maps.
       conv(16, 16, 48, 80, 3, 1), conv(32, 16, 48, 80, 3, 1), conv(64, 32, 24, 40, 3, 1),
+      // PP-OCRv6's recognizer (48x160 input): 1x1 Convs over 6x40 and 3x40 maps.
+      conv(192, 384, 6, 40, 1, 1), conv(384, 768, 3, 40, 1, 1), conv(768, 384, 3, 40, 1, 1),
       // Depthwise: PP-OCR's 7x7 at 1/8 of a 96x128 input, MobileNet's 3x3 and 5x5.
       dwconv(8, 96, 24, 32, 7, 1), dwconv(1, 96, 24, 32, 7, 1), dwconv(8, 96, 12, 16, 7, 1),
       dwconv(8, 72, 28, 28, 3, 1), dwconv(1, 72, 28, 28, 3, 1), dwconv(8, 120, 14, 14, 5, 1),

@@ -293,8 +293,19 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     bool conv2d = reductions.size() >= 3 && contraction.getNumParallelLoops() >= 4 &&
                   !ShapedType::isDynamic(ranges[reductions[0]]) && ranges[reductions[0]] >= 2 &&
                   flops >= 1e6;
-    return conv2d && root.getNumLoops() >= 4 && parallelOutput(2) && atLeast(2, 4) ? 2 : 0;
+    if (!conv2d || root.getNumLoops() < 4)
+      return 0;
+    if (parallelOutput(2) && atLeast(2, 4))
+      return 2;
+    // Fewer rows than that (a recognizer's 3x40 map): workgroups over output channels.
+    // As one workgroup, the micro-kernel would split the Conv but its epilogue (a
+    // GELU's erf over every output) would run on one core.
+    return parallelOutput(1) && atLeast(1, kMinChannelSplit) ? 1 : 0;
   }
+
+  /// Output channels a Conv needs for workgroups over them: each then packs and
+  /// multiplies whole micro-kernel panels (16 rows of weights) or more.
+  static constexpr int64_t kMinChannelSplit = 64;
 
   /// For a root whose first loop is a reduction (a column reduction: ReduceSum over
   /// the rows of x[16384, 1024]), the first parallel loop that indexes the output

@@ -228,6 +228,36 @@ func.func @k7(%x: memref<?x16x34x34xf32>, %w: memref<16x16x3x3xf32>, %y: memref<
   return
 }
 
+// A 1x1 Conv from 384 to 768 channels over a 3x40 map (a text recognizer's) at a
+// symbolic batch: too few rows for workgroups over them, so over output channels
+// (loop 1), each computing its channels' Conv and epilogue; as one workgroup the
+// epilogue ran on one core.
+// CHECK-LABEL: func.func @conv_few_rows
+// CHECK-SAME: dlc.grid = #dlc.grid<[#dlc.grid_dim<binding = 2, dims = [1], tile = 1>]>
+// CHECK: scf.forall (%{{.*}}) in (%{{.*}})
+// CHECK:   linalg.fill
+// CHECK:   linalg.generic
+func.func @conv_few_rows(%x: memref<?x384x3x40xf32>, %w: memref<768x384x1x1xf32>, %y: memref<?x768x3x40xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %cst = arith.constant 0.0 : f32
+  %tx = bufferization.to_tensor %x restrict : memref<?x384x3x40xf32> to tensor<?x384x3x40xf32>
+  %tw = bufferization.to_tensor %w restrict : memref<768x384x1x1xf32> to tensor<768x384x1x1xf32>
+  %ty = bufferization.to_tensor %y restrict writable : memref<?x768x3x40xf32> to tensor<?x768x3x40xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%ty : tensor<?x768x3x40xf32>) -> tensor<?x768x3x40xf32>
+  %c = linalg.generic {indexing_maps = [affine_map<(n, f, h, w, c, kh, kw) -> (n, c, h + kh, w + kw)>,
+                                        affine_map<(n, f, h, w, c, kh, kw) -> (f, c, kh, kw)>,
+                                        affine_map<(n, f, h, w, c, kh, kw) -> (n, f, h, w)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%tx, %tw : tensor<?x384x3x40xf32>, tensor<768x384x1x1xf32>) outs(%f : tensor<?x768x3x40xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<?x768x3x40xf32>
+  bufferization.materialize_in_destination %c in restrict writable %y : (tensor<?x768x3x40xf32>, memref<?x768x3x40xf32>) -> ()
+  return
+}
+
 // A MaxPool 3x3/2 with pad 1 over 64 images of 64 channels: the padded input fuses
 // into each workgroup's slice of images, and since a row (an image's 64x32x32 output,
 // 256 KiB) is large and no contraction is fused, each workgroup walks its images and
