@@ -20,6 +20,7 @@ Prints one line per case and `P passed, F failed`; exit status 1 when anything f
 """
 
 import argparse
+import math
 import os
 import subprocess
 import sys
@@ -61,6 +62,13 @@ def cases():
     ia = (np.array([7, imin, 5, -7, 0], np.int32), I32)
     ib = (np.array([0, -1, 2, 2, 0], np.int32), I32)
     yield "relu_nan", helper.make_node("Relu", ["x"], ["y"]), {"x": nan4}, (), None
+    # Erf over [-6, 6], the ends of the CPU polynomial's ranges (1.1, 3.91), tiny,
+    # signed zero, infinities and NaN, against double erf rounded to float32.
+    xe = np.concatenate([np.linspace(-6, 6, 24001, dtype=np.float32),
+                         f32(NAN, np.inf, -np.inf, 0.0, -0.0, 1e-30, -1e-30, 1.1, -1.1,
+                             np.nextafter(np.float32(1.1), np.float32(0)), 3.91, -3.91)])
+    yield ("erf_range", helper.make_node("Erf", ["x"], ["y"]), {"x": (xe, F)}, (),
+           [np.array([math.erf(v) for v in xe.astype(np.float64)], np.float32)])
     yield "max_nan", helper.make_node("Max", ["x", "z"], ["y"]), {"x": nan4, "z": other}, (), None
     yield "min_nan", helper.make_node("Min", ["x", "z"], ["y"]), {"x": nan4, "z": other}, (), None
     yield ("clip_nan", helper.make_node("Clip", ["x", "lo", "hi"], ["y"]), {"x": nan4},

@@ -46,3 +46,20 @@ func.func @k2(%x: f32, %d: memref<8xi64>) -> f32 attributes {dlc.kernel} {
   %e = math.exp %x : f32
   return %e : f32
 }
+
+// f32 erf, scalar or vector, becomes fused multiply-adds on two ranges and a select:
+// no division, no exp.
+// CHECK-LABEL: func.func @k_erf
+// CHECK-NOT: math.erf
+// CHECK-NOT: arith.divf
+// CHECK-NOT: math.exp
+// CHECK: math.fma {{.*}} : vector<8xf32>
+// CHECK: math.copysign {{.*}} : vector<8xf32>
+// CHECK: arith.select {{.*}} : vector<8xi1>, vector<8xf32>
+// CHECK: math.erf {{.*}} : f64
+func.func @k_erf(%x: f32, %v: vector<8xf32>, %d: f64) -> (f32, vector<8xf32>, f64) attributes {dlc.kernel} {
+  %e = math.erf %x : f32
+  %ev = math.erf %v : vector<8xf32>
+  %ed = math.erf %d : f64
+  return %e, %ev, %ed : f32, vector<8xf32>, f64
+}
