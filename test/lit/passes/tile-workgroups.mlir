@@ -258,6 +258,31 @@ func.func @conv_few_rows(%x: memref<?x384x3x40xf32>, %w: memref<768x384x1x1xf32>
   return
 }
 
+// The same over a 2x2 map (a small ResNet's last stage): too few pixels for channel
+// slices over every image; the workgroups take the images.
+// CHECK-LABEL: func.func @conv_few_pixels
+// CHECK-SAME: dlc.grid = #dlc.grid<[#dlc.grid_dim<binding = 2, dims = [0], tile = 1>]>
+func.func @conv_few_pixels(%x: memref<?x128x4x4xf32>, %w: memref<128x128x3x3xf32>, %y: memref<?x128x2x2xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %cst = arith.constant 0.0 : f32
+  %tx = bufferization.to_tensor %x restrict : memref<?x128x4x4xf32> to tensor<?x128x4x4xf32>
+  %tw = bufferization.to_tensor %w restrict : memref<128x128x3x3xf32> to tensor<128x128x3x3xf32>
+  %ty = bufferization.to_tensor %y restrict writable : memref<?x128x2x2xf32> to tensor<?x128x2x2xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%ty : tensor<?x128x2x2xf32>) -> tensor<?x128x2x2xf32>
+  %c = linalg.generic {indexing_maps = [affine_map<(n, f, h, w, c, kh, kw) -> (n, c, h + kh, w + kw)>,
+                                        affine_map<(n, f, h, w, c, kh, kw) -> (f, c, kh, kw)>,
+                                        affine_map<(n, f, h, w, c, kh, kw) -> (n, f, h, w)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%tx, %tw : tensor<?x128x4x4xf32>, tensor<128x128x3x3xf32>) outs(%f : tensor<?x128x2x2xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<?x128x2x2xf32>
+  bufferization.materialize_in_destination %c in restrict writable %y : (tensor<?x128x2x2xf32>, memref<?x128x2x2xf32>) -> ()
+  return
+}
+
 // A MaxPool 3x3/2 with pad 1 over 64 images of 64 channels: the padded input fuses
 // into each workgroup's slice of images, and since a row (an image's 64x32x32 output,
 // 256 KiB) is large and no contraction is fused, each workgroup walks its images and
