@@ -388,6 +388,34 @@ struct Avx512Copy {
   DLC_AVX512 static inline void run1(uint32_t *d, const uint32_t *s, int64_t len) {
     avx512CopyRun<1>(d, s, len);
   }
+  /// d[k * dstride + t] = s[kOff[k] + t] for k < kc, t < len: one contiguous run of
+  /// `len` columns at every K index (a Conv's output row in a B panel: 20 columns of a
+  /// 12x20 map, at each of 576 channel-tap offsets). Out of line, its masks computed
+  /// once: inlined into the task, the per-K copies recomputed them and spilled.
+  DLC_AVX512 __attribute__((noinline)) static void run1AtEveryK(uint32_t *d, int64_t dstride,
+                                                                const uint32_t *s,
+                                                                const int64_t *kOff, int64_t kc,
+                                                                int64_t len) {
+    if (len > 32) {
+      for (int64_t k = 0; k < kc; ++k)
+        avx512CopyRun<1>(d + k * dstride, s + kOff[k], len);
+      return;
+    }
+    auto mask = [](int64_t n) {
+      return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1);
+    };
+    __mmask16 m0 = mask(len), m1 = mask(len - 16);
+    if (len <= 16) {
+      for (int64_t k = 0; k < kc; ++k, d += dstride)
+        _mm512_mask_storeu_epi32(d, m0, _mm512_maskz_loadu_epi32(m0, s + kOff[k]));
+      return;
+    }
+    for (int64_t k = 0; k < kc; ++k, d += dstride) {
+      const uint32_t *src = s + kOff[k];
+      _mm512_storeu_si512(d, _mm512_loadu_si512(src));
+      _mm512_mask_storeu_epi32(d + 16, m1, _mm512_maskz_loadu_epi32(m1, src + 16));
+    }
+  }
   DLC_AVX512 static inline void run2(uint32_t *d, const uint32_t *s, int64_t len) {
     avx512CopyRun<2>(d, s, len);
   }
@@ -522,15 +550,14 @@ DLC_INLINE void packB(const Problem &p, const Word *B, int64_t k0, int64_t kc, i
         }
       };
       if constexpr (Isa::kZmmCopies) {
-        if (step == 1 || step == 2) {
-          for (int64_t k = 0; k < kc; ++k) {
-            const Word *src = B + kB[k] + off;
-            Word *d = dst + k * NR + j;
-            if (step == 1)
-              Isa::run1(d, src, len);
-            else
-              Isa::run2(d, src, len);
-          }
+        if (step == 1) {
+          Isa::run1AtEveryK(dst + j, NR, B + off, kB, kc, len);
+          j += len;
+          continue;
+        }
+        if (step == 2) {
+          for (int64_t k = 0; k < kc; ++k)
+            Isa::run2(dst + k * NR + j, B + kB[k] + off, len);
           j += len;
           continue;
         }

@@ -355,6 +355,22 @@ TEST_P(Ukernels, NarrowTilesOnSmallMaps) {
   }
 }
 
+TEST_P(Ukernels, ConvRowsOfEveryRunLength) {
+  // 3x3 Convs over 3-row maps 7, 20 and 40 wide: the B panels (32 columns) gather runs
+  // of one output row at every channel-tap offset, up to 16, 17 to 32 and over 32
+  // columns long (the 20-wide map's runs are 20 and 12). One and two threads.
+  ThreadPool pool(2);
+  for (int64_t ow : {7, 20, 40}) {
+    int64_t f = 24, c = 8, oh = 3, h = oh + 2, w = ow + 2;
+    std::vector<L> conv{{f, false, c * 9, 0, oh * ow}, {oh, false, 0, w, ow}, {ow, false, 0, 1, 1},
+                        {c, true, 9, h * w, 0},        {3, true, 3, w, 0},    {3, true, 1, 1, 0}};
+    SCOPED_TRACE(ow);
+    check(conv, nullptr, 1);
+    check(conv, &pool, 1);
+    check(conv);
+  }
+}
+
 TEST_P(Ukernels, SwappedOperandsOnSevenBySevenMaps) {
   // Late ResNet Convs: 128 filters over a 7x7 map (49 columns would pad to 64; swapped,
   // 49 rows pad to 56, or to 49 in tiles of seven rows), C then through a contiguous
