@@ -37,8 +37,11 @@ namespace dlc {
 namespace {
 
 /// Windows of at most this many points; longer reductions are left to
-/// dlc-split-reductions (rows) or stay as they are.
+/// dlc-split-reductions (rows) or stay as they are...
 constexpr int64_t kMaxWindow = 64;
+/// ...unless the window slides along the output row (see slides): a pool's window of
+/// up to this many points (SPP's 13x13 MaxPool: 169).
+constexpr int64_t kMaxSlidingWindow = 1024;
 /// An output row shorter than this gains little from vectors.
 constexpr int64_t kMinRow = 4;
 /// Rows of at least this many points are tiled by it (16 f32 lanes of AVX-512).
@@ -47,9 +50,34 @@ constexpr int64_t kVector = 16;
 /// YOLO's SPPF pools at 1/32, is one whole tile), the last partial tile peeled off.
 constexpr int64_t kDynamicVector = 8;
 
+/// Whether an input of `g` is indexed along its last dim by loop `row` plus a
+/// reduction loop: a window sliding along the output row (a pool's x[.., ow + kw]),
+/// not a reduction of rows (ReduceSum's x[r, c], which the interchange would walk
+/// across rows).
+bool slides(linalg::GenericOp g, int64_t row) {
+  SmallVector<utils::IteratorType> iters = g.getIteratorTypesArray();
+  return llvm::any_of(g.getDpsInputOperands(), [&](OpOperand *in) {
+    AffineMap map = g.getMatchingIndexingMap(in);
+    if (map.getNumResults() == 0)
+      return false;
+    auto sum = dyn_cast<AffineBinaryOpExpr>(map.getResults().back());
+    if (!sum || sum.getKind() != AffineExprKind::Add)
+      return false;
+    bool rowTerm = false, windowTerm = false;
+    sum.walk([&](AffineExpr e) {
+      if (auto d = dyn_cast<AffineDimExpr>(e)) {
+        rowTerm |= d.getPosition() == row;
+        windowTerm |= iters[d.getPosition()] == utils::IteratorType::reduction;
+      }
+    });
+    return rowTerm && windowTerm;
+  });
+}
+
 /// The loop to move innermost, or -1: `g` ends in reduction loops of at most
-/// kMaxWindow static points in all, has one output whose last index is a parallel
-/// loop (kMinRow or more long, or dynamic) over a dim it has contiguous.
+/// kMaxWindow static points in all (kMaxSlidingWindow where they slide), has one
+/// output whose last index is a parallel loop (kMinRow or more long, or dynamic) over
+/// a dim it has contiguous.
 int64_t rowLoop(linalg::GenericOp g) {
   if (g.getNumDpsInits() != 1 || g.getNumReductionLoops() == 0)
     return -1;
@@ -65,7 +93,7 @@ int64_t rowLoop(linalg::GenericOp g) {
       return -1;
     window *= range;
   }
-  if (window > kMaxWindow)
+  if (window > kMaxSlidingWindow)
     return -1;
   OpOperand *init = g.getDpsInitOperand(0);
   auto type = dyn_cast<MemRefType>(init->get().getType());
@@ -81,6 +109,8 @@ int64_t rowLoop(linalg::GenericOp g) {
     return -1;
   int64_t row = ranges[dim.getPosition()];
   if (!ShapedType::isDynamic(row) && row < kMinRow)
+    return -1;
+  if (window > kMaxWindow && !slides(g, dim.getPosition()))
     return -1;
   return dim.getPosition();
 }

@@ -25,6 +25,42 @@ func.func @k_max_pool(%x: memref<2x8x17x17xf32>, %y: memref<2x8x8x8xf32>) attrib
 
 // -----
 
+// SPP's MaxPool 13x13/1 over a padded 13x13 map: 169 window points, more than a
+// reduction may have to be interchanged, but the window slides along the row
+// (ow + kw), so the row still moves inside. A reduction of 200 points that does not
+// slide (a sum over the last dim of x[64, 8, 200]) is left alone.
+// CHECK-LABEL: func.func @k_spp_pool
+// CHECK: iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "parallel"]
+// CHECK-LABEL: func.func @k_long_sum
+// CHECK: iterator_types = ["parallel", "parallel", "reduction"]
+#xs = affine_map<(n, c, oh, ow, kh, kw) -> (n, c, oh + kh, ow + kw)>
+#ws = affine_map<(n, c, oh, ow, kh, kw) -> (kh, kw)>
+#ys = affine_map<(n, c, oh, ow, kh, kw) -> (n, c, oh, ow)>
+func.func @k_spp_pool(%x: memref<1x4x25x25xf32>, %y: memref<1x4x13x13xf32>) attributes {dlc.kernel} {
+  %w = memref.alloc() : memref<13x13xf32>
+  linalg.generic {indexing_maps = [#xs, #ws, #ys], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : memref<1x4x25x25xf32>, memref<13x13xf32>) outs(%y : memref<1x4x13x13xf32>) {
+  ^bb0(%in: f32, %unused: f32, %out: f32):
+    %0 = arith.maximumf %out, %in : f32
+    linalg.yield %0 : f32
+  }
+  memref.dealloc %w : memref<13x13xf32>
+  return
+}
+#inl = affine_map<(i, j, k) -> (i, j, k)>
+#outl = affine_map<(i, j, k) -> (i, j)>
+func.func @k_long_sum(%x: memref<64x8x200xf32>, %y: memref<64x8xf32>) attributes {dlc.kernel} {
+  linalg.generic {indexing_maps = [#inl, #outl], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x : memref<64x8x200xf32>) outs(%y : memref<64x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.addf %out, %in : f32
+    linalg.yield %0 : f32
+  }
+  return
+}
+
+// -----
+
 // Left alone: a reduction over 1024 points (a row sum), an output row of 2, an
 // output that is not contiguous along its last dim, and a function that is not a
 // kernel.
