@@ -364,6 +364,25 @@ def DlcSplitReductions : Pass<"dlc-split-reductions", "mlir::ModuleOp"> {
                            "mlir::scf::SCFDialect", "mlir::vector::VectorDialect"];
 }
 
+def DlcPrefetchNextRow : Pass<"dlc-prefetch-next-row", "mlir::ModuleOp"> {
+  let summary = "Vectorize a row's elementwise pass with a prefetch of the next row";
+  let description = [{
+    In kernel functions after bufferization, a `linalg.generic` inside an `scf.for`
+    over rows whose first input is that loop's row of a bigger buffer
+    (`memref.subview %src[.., %iv, ..]` of size 1 there, f32, all its elements along
+    the last dim, 256 or more), every loop parallel, first input and output in loop
+    order, other inputs the same along the row or 1-D along it, and a body of
+    elementwise ops (Softmax's exponentials): becomes an `scf.for` over whole
+    `vector<16xf32>` of the row that applies the body to vectors and issues a
+    `memref.prefetch` (read, locality 3) of the same line of the input's next row
+    (the row at %iv + 1, this one at the last), then the generic on the last
+    elements. The next row's lines then arrive while this row computes, where a
+    reduction at the start of each row had waited on memory. CPU only.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect", "mlir::vector::VectorDialect"];
+}
+
 def DlcInterchangeWindows : Pass<"dlc-interchange-windows", "mlir::ModuleOp"> {
   let summary = "Move a row of the output inside a small window's loops, so it vectorizes";
   let description = [{

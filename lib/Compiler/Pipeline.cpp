@@ -149,6 +149,7 @@ LogicalResult runCpuMappingPipeline(ModuleOp module, const CompileOptions &optio
         pm.addPass(createDlcCpuUkernels());
       pm.addPass(createDlcCollapseElementwiseDims());
       pm.addPass(createDlcSplitReductions());
+      pm.addPass(createDlcPrefetchNextRow());
       pm.addPass(createDlcInterchangeWindows());
       pm.addPass(createDlcHoistBuffers());
       pm.addPass(createDlcCpuMathApproximation());
