@@ -40,8 +40,9 @@ constexpr int64_t kMinRow = 256;
 
 /// The row `g` reads: its first input when that is a one-row view of a bigger buffer
 /// taken at the induction variable of the loop around `g` (`memref.subview %src[..,
-/// %iv, ..] [.., 1, ..]`), of static f32 elements all along its last dim, kMinRow or
-/// more; null otherwise.
+/// %iv, ..] [.., 1, ..]`, other offsets static or from outside the loop: a Softmax's
+/// image at a symbolic batch), of static f32 elements all along its last dim, kMinRow
+/// or more; null otherwise.
 memref::SubViewOp rowView(linalg::GenericOp g, scf::ForOp loop, int64_t &dim) {
   auto view = g.getDpsInputOperand(0)->get().getDefiningOp<memref::SubViewOp>();
   if (!view || !view.hasUnitStride())
@@ -58,8 +59,8 @@ memref::SubViewOp rowView(linalg::GenericOp g, scf::ForOp loop, int64_t &dim) {
   SmallVector<OpFoldResult> sizes = view.getMixedSizes();
   for (auto [d, offset] : llvm::enumerate(offsets)) {
     auto value = dyn_cast<Value>(offset);
-    if (!value)
-      continue;
+    if (!value || (value != loop.getInductionVar() && loop.isDefinedOutsideOfLoop(value)))
+      continue; // static, or the same in every row (an outer loop's image)
     if (value != loop.getInductionVar() || dim >= 0 || getConstantIntValue(sizes[d]) != 1)
       return nullptr;
     dim = static_cast<int64_t>(d);

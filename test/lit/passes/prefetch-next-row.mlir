@@ -72,6 +72,37 @@ func.func @k_tail(%x: memref<64x1000xf32>, %g: memref<1000xf32>, %y: memref<64x1
 
 // -----
 
+// Rows of 18710 within images (a Softmax at a symbolic batch): the image's offset
+// comes from the outer loop, the row's from this one; the next row is in this image.
+// CHECK-LABEL: func.func @k_rows_of_images
+// CHECK: scf.for %[[B:.*]] = 
+// CHECK:   scf.for %[[R:.*]] = 
+// CHECK:     %[[NEXT:.*]] = arith.addi %[[R]], %{{.*}} : index
+// CHECK:     %[[AT:.*]] = arith.select %{{.*}}, %[[NEXT]], %[[R]] : index
+// CHECK:     memref.subview %{{.*}}[%[[B]], %[[AT]], 0] [1, 1, 18710] [1, 1, 1]
+// CHECK:     memref.prefetch
+func.func @k_rows_of_images(%x: memref<?x20x18710xf32>, %t: memref<1x1x18710xf32>) attributes {dlc.kernel} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c20 = arith.constant 20 : index
+  %n = memref.dim %x, %c0 : memref<?x20x18710xf32>
+  scf.for %b = %c0 to %n step %c1 {
+    scf.for %r = %c0 to %c20 step %c1 {
+      %row = memref.subview %x[%b, %r, 0] [1, 1, 18710] [1, 1, 1] : memref<?x20x18710xf32> to memref<1x1x18710xf32, strided<[374200, 18710, 1], offset: ?>>
+      linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>],
+                      iterator_types = ["parallel", "parallel", "parallel"]}
+          ins(%row : memref<1x1x18710xf32, strided<[374200, 18710, 1], offset: ?>>) outs(%t : memref<1x1x18710xf32>) {
+      ^bb0(%in: f32, %o: f32):
+        %e = math.exp %in : f32
+        linalg.yield %e : f32
+      }
+    }
+  }
+  return
+}
+
+// -----
+
 // Left alone: a row of 128 (LLVM's vectorizer does as well), a row not taken at the
 // loop's induction variable, a body that reads the output, and a function that is
 // not a kernel.
