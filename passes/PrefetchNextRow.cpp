@@ -70,9 +70,9 @@ memref::SubViewOp rowView(linalg::GenericOp g, scf::ForOp loop, int64_t &dim) {
 
 /// Whether `g` is elementwise over its row: every loop parallel, its first input and
 /// its output read in loop order, the output not read by the body, every other input
-/// either the same along the row (reading only loops of extent 1) or a 1-D contiguous
-/// buffer along the last loop (LayerNorm's gamma), and a body of elementwise
-/// single-result ops on scalars.
+/// either the same along the row (each index a loop of extent 1, or 0) or a 1-D
+/// contiguous buffer along the last loop (LayerNorm's gamma), and a body of
+/// elementwise single-result ops on scalars.
 bool elementwiseOverRow(linalg::GenericOp g) {
   if (!g.hasPureBufferSemantics() || g.getNumDpsInits() != 1 ||
       g.getNumParallelLoops() != g.getNumLoops() || g.getNumLoops() == 0)
@@ -102,9 +102,14 @@ bool elementwiseOverRow(linalg::GenericOp g) {
         return false;
       continue;
     }
-    for (int64_t l = 0; l <= last; ++l)
-      if (map.isFunctionOfDim(l) && ranges[l] != 1)
+    // The same along the row: each index a loop of extent 1 or 0, so the row reads
+    // the element at 0 (vectorizeWithPrefetch loads it there once).
+    for (AffineExpr e : map.getResults()) {
+      auto d = dyn_cast<AffineDimExpr>(e);
+      auto c = dyn_cast<AffineConstantExpr>(e);
+      if (!(d && ranges[d.getPosition()] == 1) && !(c && c.getValue() == 0))
         return false;
+    }
   }
   for (Operation &op : body.without_terminator())
     if (!mlir::OpTrait::hasElementwiseMappableTraits(&op) || op.getNumResults() != 1 ||

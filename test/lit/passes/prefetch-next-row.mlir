@@ -104,8 +104,8 @@ func.func @k_rows_of_images(%x: memref<?x20x18710xf32>, %t: memref<1x1x18710xf32
 // -----
 
 // Left alone: a row of 128 (LLVM's vectorizer does as well), a row not taken at the
-// loop's induction variable, a body that reads the output, and a function that is
-// not a kernel.
+// loop's induction variable, a body that reads the output, a scalar input read at
+// an offset (d0 + 2), and a function that is not a kernel.
 // CHECK-LABEL: func.func @k_short
 // CHECK-NOT: memref.prefetch
 // CHECK: linalg.generic
@@ -113,6 +113,9 @@ func.func @k_rows_of_images(%x: memref<?x20x18710xf32>, %t: memref<1x1x18710xf32
 // CHECK-NOT: memref.prefetch
 // CHECK: linalg.generic
 // CHECK-LABEL: func.func @k_accumulates
+// CHECK-NOT: memref.prefetch
+// CHECK: linalg.generic
+// CHECK-LABEL: func.func @k_scalar_at_offset
 // CHECK-NOT: memref.prefetch
 // CHECK: linalg.generic
 // CHECK-LABEL: func.func @host
@@ -160,6 +163,21 @@ func.func @k_accumulates(%x: memref<8x1024xf32>, %t: memref<1x1024xf32>) attribu
     ^bb0(%in: f32, %o: f32):
       %s = arith.addf %in, %o : f32
       linalg.yield %s : f32
+    }
+  }
+  return
+}
+func.func @k_scalar_at_offset(%x: memref<8x1024xf32>, %s: memref<4xf32>, %t: memref<1x1024xf32>) attributes {dlc.kernel} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  scf.for %iv = %c0 to %c8 step %c1 {
+    %row = memref.subview %x[%iv, 0] [1, 1024] [1, 1] : memref<8x1024xf32> to memref<1x1024xf32, strided<[1024, 1], offset: ?>>
+    linalg.generic {indexing_maps = [#id, affine_map<(d0, d1) -> (d0 + 2)>, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%row, %s : memref<1x1024xf32, strided<[1024, 1], offset: ?>>, memref<4xf32>) outs(%t : memref<1x1024xf32>) {
+    ^bb0(%in: f32, %sc: f32, %o: f32):
+      %e = arith.mulf %in, %sc : f32
+      linalg.yield %e : f32
     }
   }
   return
