@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
+#include "passes/VectorBody.h"
 
 #include "dialects/DlcDialect.h"
 
@@ -68,6 +69,14 @@ memref::SubViewOp rowView(linalg::GenericOp g, scf::ForOp loop, int64_t &dim) {
   return dim >= 0 ? view : nullptr;
 }
 
+/// Whether `g` reads `in` along its last loop alone (`(d0, .., dn) -> (dn)`: LayerNorm's
+/// gamma), element by element with the row.
+bool readsAlongRow(linalg::GenericOp g, OpOperand *in) {
+  AffineMap map = g.getMatchingIndexingMap(in);
+  return map.getNumResults() == 1 &&
+         map.getResult(0) == getAffineDimExpr(g.getNumLoops() - 1, g.getContext());
+}
+
 /// Whether `g` is elementwise over its row: every loop parallel, its first input and
 /// its output read in loop order, the output not read by the body, every other input
 /// either the same along the row (each index a loop of extent 1, or 0) or a 1-D
@@ -88,16 +97,13 @@ bool elementwiseOverRow(linalg::GenericOp g) {
   Block &body = g.getRegion().front();
   if (!body.getArgument(g.getNumDpsInputs()).use_empty())
     return false;
-  int64_t last = g.getNumLoops() - 1;
   SmallVector<int64_t> ranges = g.getStaticLoopRanges();
   for (OpOperand *in : llvm::drop_begin(g.getDpsInputOperands())) {
     AffineMap map = g.getMatchingIndexingMap(in);
     auto type = dyn_cast<MemRefType>(in->get().getType());
     if (!type || map.getNumSymbols())
       return false;
-    bool alongRow =
-        map.getNumResults() == 1 && map.getResult(0) == getAffineDimExpr(last, g.getContext());
-    if (alongRow) {
+    if (readsAlongRow(g, in)) {
       if (type.getRank() != 1 || !type.isLastDimUnitStride())
         return false;
       continue;
@@ -111,12 +117,7 @@ bool elementwiseOverRow(linalg::GenericOp g) {
         return false;
     }
   }
-  for (Operation &op : body.without_terminator())
-    if (!mlir::OpTrait::hasElementwiseMappableTraits(&op) || op.getNumResults() != 1 ||
-        op.getNumRegions() || !op.getResult(0).getType().isIntOrFloat())
-      return false;
-  return llvm::all_of(body.getArguments(),
-                      [](BlockArgument arg) { return arg.getType().isIntOrFloat(); });
+  return isElementwiseScalarBody(body);
 }
 
 /// `buffer` as one dim (it is contiguous).
@@ -138,7 +139,6 @@ void vectorizeWithPrefetch(linalg::GenericOp g, scf::ForOp loop, memref::SubView
   OpBuilder b(g);
   Block &body = g.getRegion().front();
   auto vec = [](Type t) { return VectorType::get({kLanes}, t); };
-  int64_t rank = view.getType().getRank();
   int64_t n = view.getType().getShape().back();
   int64_t whole = n / kLanes * kLanes;
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
@@ -162,20 +162,15 @@ void vectorizeWithPrefetch(linalg::GenericOp g, scf::ForOp loop, memref::SubView
   SmallVector<std::pair<BlockArgument, Value>> alongRow;
   for (OpOperand *extra : llvm::drop_begin(g.getDpsInputOperands())) {
     BlockArgument arg = body.getArgument(extra->getOperandNumber());
-    AffineMap map = g.getMatchingIndexingMap(extra);
-    if (map.getNumResults() == 1 &&
-        map.getResult(0) == getAffineDimExpr(rank - 1, g.getContext())) {
+    if (readsAlongRow(g, extra)) {
       alongRow.push_back({arg, extra->get()});
       continue;
     }
-    SmallVector<Value> at(map.getNumResults(), zero);
+    SmallVector<Value> at(g.getMatchingIndexingMap(extra).getNumResults(), zero);
     Value scalar = memref::LoadOp::create(b, loc, extra->get(), at);
     rowMap.map(arg, vector::BroadcastOp::create(b, loc, vec(scalar.getType()), scalar));
   }
-  for (Operation &op : body.without_terminator())
-    for (Value operand : op.getOperands())
-      if (operand.getParentBlock() != &body && !rowMap.contains(operand))
-        rowMap.map(operand, vector::BroadcastOp::create(b, loc, vec(operand.getType()), operand));
+  broadcastOutsideValues(b, loc, body, kLanes, rowMap);
 
   Value end = arith::ConstantIndexOp::create(b, loc, whole);
   Value step = arith::ConstantIndexOp::create(b, loc, kLanes);
@@ -185,11 +180,7 @@ void vectorizeWithPrefetch(linalg::GenericOp g, scf::ForOp loop, memref::SubView
         map.map(body.getArgument(0), vector::LoadOp::create(nb, loc, vec(nb.getF32Type()), in, j));
         for (auto [arg, buffer] : alongRow)
           map.map(arg, vector::LoadOp::create(nb, loc, vec(arg.getType()), buffer, j));
-        for (Operation &op : body.without_terminator()) {
-          Operation *clone = nb.clone(op, map);
-          clone->getResult(0).setType(vec(op.getResult(0).getType()));
-        }
-        vector::StoreOp::create(nb, loc, map.lookup(body.getTerminator()->getOperand(0)), out, j);
+        vector::StoreOp::create(nb, loc, cloneBodyOnVectors(nb, body, kLanes, map), out, j);
         memref::PrefetchOp::create(nb, loc, ahead, ValueRange{j}, /*isWrite=*/false,
                                    /*localityHint=*/3, /*isDataCache=*/true);
         scf::YieldOp::create(nb, loc);
@@ -210,11 +201,9 @@ void vectorizeWithPrefetch(linalg::GenericOp g, scf::ForOp loop, memref::SubView
   };
   tail(g.getDpsInputOperand(0));
   tail(g.getDpsInitOperand(0));
-  for (OpOperand *extra : llvm::drop_begin(g.getDpsInputOperands())) {
-    AffineMap map = g.getMatchingIndexingMap(extra);
-    if (map.getNumResults() == 1 && map.getResult(0) == getAffineDimExpr(rank - 1, g.getContext()))
+  for (OpOperand *extra : llvm::drop_begin(g.getDpsInputOperands()))
+    if (readsAlongRow(g, extra))
       tail(extra);
-  }
 }
 
 struct DlcPrefetchNextRowPass : impl::DlcPrefetchNextRowBase<DlcPrefetchNextRowPass> {

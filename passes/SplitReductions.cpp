@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
+#include "passes/VectorBody.h"
 
 #include "dialects/DlcDialect.h"
 
@@ -173,19 +174,6 @@ void combineBody(OpBuilder &b, linalg::GenericOp g, Value in, Value out, ArrayRe
                             });
 }
 
-/// Whether `g`'s body maps onto vectors of kLanes lanes: every op elementwise-mappable
-/// with one result, over int or float scalars.
-bool vectorizableBody(linalg::GenericOp g) {
-  for (Operation &op : g.getRegion().front().without_terminator())
-    if (!mlir::OpTrait::hasElementwiseMappableTraits(&op) || op.getNumResults() != 1 ||
-        op.getNumRegions() || !op.getResult(0).getType().isIntOrFloat())
-      return false;
-  for (BlockArgument arg : g.getRegion().front().getArguments())
-    if (!arg.getType().isIntOrFloat())
-      return false;
-  return true;
-}
-
 /// Independent vector accumulators per row: the combiner's latency (a NaN-propagating
 /// max is two compares, a mask or and a blend) no longer bounds the loop.
 constexpr int64_t kAccumulators = 4;
@@ -227,20 +215,13 @@ void reduceRowsAsVectors(OpBuilder &b, linalg::GenericOp g, int64_t parallel, Va
     rowMap.map(body.getArgument(extra->getOperandNumber()),
                vector::BroadcastOp::create(b, loc, vec(scalar.getType()), scalar));
   }
-  for (Operation &op : body.without_terminator())
-    for (Value operand : op.getOperands())
-      if (operand.getParentBlock() != &body && !rowMap.contains(operand))
-        rowMap.map(operand, vector::BroadcastOp::create(b, loc, vec(operand.getType()), operand));
+  broadcastOutsideValues(b, loc, body, kLanes, rowMap);
   // acc = body(in, acc) on vectors.
   auto step = [&](OpBuilder &nb, Value in, Value acc) {
     IRMapping map = rowMap;
     map.map(body.getArgument(0), in);
     map.map(gOut, acc);
-    for (Operation &op : body.without_terminator()) {
-      Operation *clone = nb.clone(op, map);
-      clone->getResult(0).setType(vec(op.getResult(0).getType()));
-    }
-    return map.lookup(body.getTerminator()->getOperand(0));
+    return cloneBodyOnVectors(nb, body, kLanes, map);
   };
   auto combine = [&](OpBuilder &nb, Value x, Value y) {
     IRMapping map;
@@ -310,7 +291,7 @@ void reduceThroughPartials(OpBuilder &b, linalg::GenericOp g, int64_t parallel, 
   reduceLast.push_back(IT::reduction);
   AffineMap row = AffineMap::get(parallel + 1, 0, rowDims, ctx);
   auto gridType = cast<MemRefType>(grid.getType());
-  if (vectorizableBody(g) && linalg::getCombinerOpKind(combiner(g)) &&
+  if (isElementwiseScalarBody(g.getRegion().front()) && linalg::getCombinerOpKind(combiner(g)) &&
       gridType.isLastDimUnitStride()) {
     reduceRowsAsVectors(b, g, parallel, grid, out);
   } else {

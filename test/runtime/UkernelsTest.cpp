@@ -143,6 +143,14 @@ std::vector<L> matmul(int64_t m, int64_t n, int64_t k) {
   return {{m, false, k, 0, n}, {n, false, 0, 1, 1}, {k, true, 1, n, 0}};
 }
 
+/// A 3x3 Conv of `f` filters over `c` channels of h x w (no padding: an input padded
+/// beforehand), stride 1, weight on A.
+std::vector<L> conv3x3(int64_t f, int64_t c, int64_t h, int64_t w) {
+  int64_t oh = h - 2, ow = w - 2;
+  return {{f, false, c * 9, 0, oh * ow}, {oh, false, 0, w, ow}, {ow, false, 0, 1, 1},
+          {c, true, 9, h * w, 0},        {3, true, 3, w, 0},    {3, true, 1, 1, 0}};
+}
+
 TEST_P(Ukernels, MatMulShapes) {
   for (auto [m, n, k] : std::vector<std::tuple<int, int, int>>{{1, 1, 1},
                                                                {8, 32, 16},
@@ -338,9 +346,7 @@ TEST_P(Ukernels, NarrowTilesOnSmallMaps) {
   // with nothing packed ahead, partial panels and threads.
   ThreadPool pool(2);
   for (int64_t hw : {4, 2}) {
-    int64_t f = 40, c = 24, h = hw + 2;
-    std::vector<L> conv{{f, false, c * 9, 0, hw * hw}, {hw, false, 0, h, hw}, {hw, false, 0, 1, 1},
-                        {c, true, 9, h * h, 0},        {3, true, 3, h, 0},    {3, true, 1, 1, 0}};
+    std::vector<L> conv = conv3x3(40, 24, hw + 2, hw + 2);
     SCOPED_TRACE(hw);
     check(conv, nullptr, 1);
     check(conv, &pool, 1);
@@ -361,9 +367,7 @@ TEST_P(Ukernels, ConvRowsOfEveryRunLength) {
   // columns long (the 20-wide map's runs are 20 and 12). One and two threads.
   ThreadPool pool(2);
   for (int64_t ow : {7, 20, 40}) {
-    int64_t f = 24, c = 8, oh = 3, h = oh + 2, w = ow + 2;
-    std::vector<L> conv{{f, false, c * 9, 0, oh * ow}, {oh, false, 0, w, ow}, {ow, false, 0, 1, 1},
-                        {c, true, 9, h * w, 0},        {3, true, 3, w, 0},    {3, true, 1, 1, 0}};
+    std::vector<L> conv = conv3x3(24, 8, 3 + 2, ow + 2);
     SCOPED_TRACE(ow);
     check(conv, nullptr, 1);
     check(conv, &pool, 1);
@@ -492,14 +496,6 @@ TEST_P(Ukernels, Int32OfEightBitDataExactly) {
     std::vector<L> loops;
     int weights;
     int32_t xLo, xSpan, wLo, wSpan;
-  };
-  constexpr int64_t kk = 3;
-  // A 3x3 Conv of `f` filters over `c` channels of h x w (no padding), weight on A.
-  auto conv3x3 = [](int64_t f, int64_t c, int64_t h, int64_t w) {
-    int64_t oh = h - 2, ow = w - 2;
-    return std::vector<L>{
-        {f, false, c * kk * kk, 0, oh * ow}, {oh, false, 0, w, ow}, {ow, false, 0, 1, 1},
-        {c, true, kk * kk, h * w, 0},        {kk, true, kk, w, 0},  {kk, true, 1, 1, 0}};
   };
   std::vector<Case> cases{
       // Many filters over an 8x8 map: two column panels, the rows split into chunks

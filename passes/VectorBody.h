@@ -1,0 +1,31 @@
+//===- VectorBody.h - A linalg generic's scalar body applied to vectors -----===//
+//
+// Shared by the CPU passes that vectorize a generic's body themselves
+// (dlc-split-reductions' rows, dlc-prefetch-next-row's elementwise row).
+//
+//===----------------------------------------------------------------------===//
+#ifndef DLC_PASSES_VECTORBODY_H
+#define DLC_PASSES_VECTORBODY_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+
+namespace dlc {
+
+/// Whether `body` is elementwise single-result ops without regions on int or float
+/// scalars, its arguments int or float scalars: it maps onto vectors lane by lane.
+bool isElementwiseScalarBody(mlir::Block &body);
+
+/// Maps each value from outside `body` that its ops use, and `map` does not map yet,
+/// to a `vector<lanes>` broadcast of it built at `b`.
+void broadcastOutsideValues(mlir::OpBuilder &b, mlir::Location loc, mlir::Block &body,
+                            int64_t lanes, mlir::IRMapping &map);
+
+/// Clones `body`'s ops at `b` through `map` (its arguments and outside values mapped to
+/// vectors), each result a `vector<lanes>` of its type; returns what the body yields.
+mlir::Value cloneBodyOnVectors(mlir::OpBuilder &b, mlir::Block &body, int64_t lanes,
+                               mlir::IRMapping &map);
+
+} // namespace dlc
+
+#endif // DLC_PASSES_VECTORBODY_H
