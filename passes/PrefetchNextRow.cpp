@@ -98,7 +98,8 @@ bool elementwiseOverRow(linalg::GenericOp g) {
   if (!body.getArgument(g.getNumDpsInputs()).use_empty())
     return false;
   SmallVector<int64_t> ranges = g.getStaticLoopRanges();
-  for (OpOperand *in : llvm::drop_begin(g.getDpsInputOperands())) {
+  SmallVector<OpOperand *> inputs = g.getDpsInputOperands(); // owned: drop_begin is a view
+  for (OpOperand *in : llvm::drop_begin(inputs)) {
     AffineMap map = g.getMatchingIndexingMap(in);
     auto type = dyn_cast<MemRefType>(in->get().getType());
     if (!type || map.getNumSymbols())
@@ -160,7 +161,8 @@ void vectorizeWithPrefetch(linalg::GenericOp g, scf::ForOp loop, memref::SubView
   // Inputs the same along the row, and values from outside the body, broadcast once.
   IRMapping rowMap;
   SmallVector<std::pair<BlockArgument, Value>> alongRow;
-  for (OpOperand *extra : llvm::drop_begin(g.getDpsInputOperands())) {
+  SmallVector<OpOperand *> inputs = g.getDpsInputOperands();
+  for (OpOperand *extra : llvm::drop_begin(inputs)) {
     BlockArgument arg = body.getArgument(extra->getOperandNumber());
     if (readsAlongRow(g, extra)) {
       alongRow.push_back({arg, extra->get()});
@@ -201,7 +203,7 @@ void vectorizeWithPrefetch(linalg::GenericOp g, scf::ForOp loop, memref::SubView
   };
   tail(g.getDpsInputOperand(0));
   tail(g.getDpsInitOperand(0));
-  for (OpOperand *extra : llvm::drop_begin(g.getDpsInputOperands()))
+  for (OpOperand *extra : llvm::drop_begin(inputs))
     if (readsAlongRow(g, extra))
       tail(extra);
 }
