@@ -752,10 +752,12 @@ LogicalResult ModelImporter::importNodes(const onnx::GraphProto &g) {
     ++done;
     const onnx::NodeProto &node = g.node(i);
     Location loc = nodeLoc(node, i);
-    // com.microsoft contrib ops (onnxruntime's, version 1), ai.onnx.preview and
-    // ai.onnx.ml ops have handlers under "<domain>.<op>"; other domains are unknown.
+    // com.microsoft contrib ops (onnxruntime's, version 1), ai.onnx.preview,
+    // ai.onnx.preview.training and ai.onnx.ml ops have handlers under "<domain>.<op>";
+    // other domains are unknown.
     bool contrib = node.domain() == "com.microsoft" || node.domain() == "ai.onnx.preview" ||
-                   node.domain() == "ai.onnx.ml" || node.domain() == kStepDomain;
+                   node.domain() == "ai.onnx.preview.training" || node.domain() == "ai.onnx.ml" ||
+                   node.domain() == kStepDomain;
     if (!node.domain().empty() && node.domain() != "ai.onnx" && !contrib)
       return emitError(loc) << "unknown op '" << node.op_type() << "' in domain '" << node.domain()
                             << "'";

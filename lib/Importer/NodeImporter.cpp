@@ -34,6 +34,7 @@ OpRegistry &OpRegistry::get() {
     registerSequenceOps(*reg);
     registerDeformConvOps(*reg);
     registerRandomOps(*reg);
+    registerTrainingOps(*reg);
     return reg;
   }();
   return *r;

@@ -112,6 +112,7 @@ void registerDynamicOps(OpRegistry &r);
 void registerSequenceOps(OpRegistry &r);
 void registerDeformConvOps(OpRegistry &r);
 void registerRandomOps(OpRegistry &r);
+void registerTrainingOps(OpRegistry &r);
 
 /// The domain of the one-step recurrences that importRecurrentAsScan writes into the
 /// Scans it makes (their X projected already); not for models.
