@@ -41,6 +41,36 @@ def DlcFoldBatchNorm : Pass<"dlc-fold-batch-norm", "mlir::func::FuncOp"> {
   }];
 }
 
+def DlcSplitColumnReductions : Pass<"dlc-split-column-reductions", "mlir::func::FuncOp"> {
+  let summary = "Split a big reduction over leading dims into row blocks (CPU)";
+  let description = [{
+    A ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceProd, ReduceL1 or
+    ReduceSumSquare whose first reduced dim has only dims of extent 1 before it and
+    whose last dim is kept (a column reduction: ReduceSum over the rows of
+    x[16384, 1024]), over a static input of 2^18 elements or more, becomes a reduction
+    of P equal blocks of that dim (x reshaped to [.., P, n / P, ..]) to P partials,
+    then a reduction of the partials over P:
+
+    ```mlir
+    %y = dlc.reduce_sum %x {axes = array<i64: 0>, keepdims = true}
+           : (tensor<16384x1024xf32>) -> tensor<1x1024xf32>
+    // becomes
+    %b = dlc.reshape %x {shape = array<i64: 16, 1024, 1024>, allowzero = false}
+    %p = dlc.reduce_sum %b {axes = array<i64: 1>, keepdims = true}
+           : (tensor<16x1024x1024xf32>) -> tensor<16x1x1024xf32>
+    %y = dlc.reduce_sum %p {axes = array<i64: 0>, keepdims = false}
+           : (tensor<16x1x1024xf32>) -> tensor<1x1024xf32>
+    ```
+
+    The blocks are the first parallel loop of the partial reduction, so the
+    workgroups split them and each core reads whole rows in order, where a split of
+    the columns had each core read a piece of every row (a new page each time, which
+    the hardware prefetchers restart on). P is 16, or 8, 4 or 2, whichever first
+    divides n (64 or more) into blocks of 8 or more rows. A float sum adds in another
+    order; integer means stay as they are (a mean of block means truncates twice).
+  }];
+}
+
 def DlcFormKernels : Pass<"dlc-form-kernels", "mlir::func::FuncOp"> {
   let summary = "Partition the graph into dlc.kernel regions (one launch each)";
   let description = [{
@@ -378,6 +408,26 @@ def DlcPrefetchNextRow : Pass<"dlc-prefetch-next-row", "mlir::ModuleOp"> {
     (the row at %iv + 1, this one at the last), then the generic on the last
     elements. The next row's lines then arrive while this row computes, where a
     reduction at the start of each row had waited on memory. CPU only.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect", "mlir::vector::VectorDialect"];
+}
+
+def DlcVectorizeColumnReductions
+    : Pass<"dlc-vectorize-column-reductions", "mlir::ModuleOp"> {
+  let summary = "Write a column reduction's loops as vectors, four rows a step (CPU)";
+  let description = [{
+    A generic on buffers that reduces its second-to-last loop into an output indexed
+    by its parallel loops, its last loop parallel and contiguous (a column reduction:
+    `out[c] = out[c] + x[r, c]`), one input read in loop order and a combiner body of
+    elementwise scalar ops, becomes `scf.for` loops: the loops before the reduced one,
+    the reduced one in steps of four rows, and inside a loop over the row in
+    `vector<16>` that loads the output vector once, applies the body to the four rows'
+    vectors in row order and stores it once; the columns past the last whole vector
+    and the rows past the last group of four with scalars. The body's operations run
+    in the scalar loops' order, so results are the same bit for bit. LLVM had
+    unrolled a static row fully and kept the output row in (spilled) registers across
+    the rows.
   }];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
                            "mlir::scf::SCFDialect", "mlir::vector::VectorDialect"];

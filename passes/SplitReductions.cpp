@@ -38,35 +38,12 @@ constexpr int64_t kLanes = 16;
 /// Smaller reductions are left alone.
 constexpr int64_t kMinElements = 256;
 
-/// The combiner of `g` when its body is `yield op(f(in, ...), out)` (either order) for
-/// an op with a neutral element, where f (maybe nothing: `in` itself) is pure and
-/// computed from the inputs (LayerNorm's variance sums (x - mean)^2; a global max pool
-/// over a GELU with a per-channel bias); null otherwise.
-Operation *combiner(linalg::GenericOp g) {
-  Block &body = g.getRegion().front();
-  if (g.getNumDpsInits() != 1 || body.getNumArguments() != g.getNumDpsInputs() + 1)
-    return nullptr;
-  auto yield = cast<linalg::YieldOp>(body.getTerminator());
-  if (yield.getNumOperands() != 1)
-    return nullptr;
-  Operation *op = yield.getOperand(0).getDefiningOp();
-  Value out = body.getArgument(g.getNumDpsInputs());
-  if (!op || op->getBlock() != &body || op->getNumOperands() != 2 || op->getNumResults() != 1 ||
-      op->getNumRegions() || !out.hasOneUse() ||
-      (op->getOperand(0) != out && op->getOperand(1) != out))
-    return nullptr;
-  for (Operation &other : body.without_terminator())
-    if (&other != op && (other.getNumRegions() || !isPure(&other)))
-      return nullptr;
-  return arith::getNeutralElement(op) ? op : nullptr;
-}
-
 /// A whole-buffer reduction this pass splits: over buffers, one input read in loop
 /// order from a buffer with the identity layout, a rank-0 output, every loop a
 /// reduction, a combiner body, and kMinElements or more (or a symbolic count).
 bool splittable(linalg::GenericOp g) {
   if (!g.hasPureBufferSemantics() || g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1 ||
-      g.getNumLoops() == 0 || g.getNumReductionLoops() != g.getNumLoops() || !combiner(g))
+      g.getNumLoops() == 0 || g.getNumReductionLoops() != g.getNumLoops() || !reductionCombiner(g))
     return false;
   auto in = dyn_cast<MemRefType>(g.getDpsInputOperand(0)->get().getType());
   auto out = dyn_cast<MemRefType>(g.getDpsInitOperand(0)->get().getType());
@@ -107,7 +84,7 @@ bool invariantFrom(AffineMap map, int64_t first) {
 /// map).
 bool splittableRows(linalg::GenericOp g) {
   if (!g.hasPureBufferSemantics() || g.getNumDpsInputs() == 0 || g.getNumDpsInits() != 1 ||
-      g.getNumParallelLoops() == 0 || g.getNumReductionLoops() == 0 || !combiner(g))
+      g.getNumParallelLoops() == 0 || g.getNumReductionLoops() == 0 || !reductionCombiner(g))
     return false;
   int64_t parallel = g.getNumParallelLoops(), loops = g.getNumLoops();
   SmallVector<OpOperand *> inputs = g.getDpsInputOperands();
@@ -162,7 +139,7 @@ void cloneBody(OpBuilder &b, linalg::GenericOp g, Value in, Value out, ArrayRef<
 /// alone, `yield op(in, out)`: it folds partial results, which `g`'s f already made.
 void combineBody(OpBuilder &b, linalg::GenericOp g, Value in, Value out, ArrayRef<AffineMap> maps,
                  ArrayRef<utils::IteratorType> iters) {
-  Operation *op = combiner(g);
+  Operation *op = reductionCombiner(g);
   Value gOut = g.getRegion().front().getArgument(g.getNumDpsInputs());
   linalg::GenericOp::create(b, g.getLoc(), TypeRange{}, ValueRange{in}, ValueRange{out}, maps,
                             iters, [&](OpBuilder &nb, Location loc, ValueRange args) {
@@ -189,7 +166,7 @@ void reduceRowsAsVectors(OpBuilder &b, linalg::GenericOp g, int64_t parallel, Va
                          Value out) {
   Location loc = g.getLoc();
   Block &body = g.getRegion().front();
-  Operation *comb = combiner(g);
+  Operation *comb = reductionCombiner(g);
   Value gOut = body.getArgument(g.getNumDpsInputs());
   Type et = gOut.getType();
   auto vec = [&](Type t) { return VectorType::get({kLanes}, t); };
@@ -291,12 +268,12 @@ void reduceThroughPartials(OpBuilder &b, linalg::GenericOp g, int64_t parallel, 
   reduceLast.push_back(IT::reduction);
   AffineMap row = AffineMap::get(parallel + 1, 0, rowDims, ctx);
   auto gridType = cast<MemRefType>(grid.getType());
-  if (isElementwiseScalarBody(g.getRegion().front()) && linalg::getCombinerOpKind(combiner(g)) &&
-      gridType.isLastDimUnitStride()) {
+  if (isElementwiseScalarBody(g.getRegion().front()) &&
+      linalg::getCombinerOpKind(reductionCombiner(g)) && gridType.isLastDimUnitStride()) {
     reduceRowsAsVectors(b, g, parallel, grid, out);
   } else {
     Value part = makePart();
-    auto neutral = cast<TypedAttr>(*arith::getNeutralElement(combiner(g)));
+    auto neutral = cast<TypedAttr>(*arith::getNeutralElement(reductionCombiner(g)));
     Value init = arith::ConstantOp::create(b, loc, neutral);
     linalg::FillOp::create(b, loc, ValueRange{init}, ValueRange{part});
     cloneBody(b, g, grid, part, {all(parallel + 2), AffineMap::get(parallel + 2, 0, lane, ctx)},

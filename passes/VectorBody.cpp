@@ -1,12 +1,34 @@
 //===- VectorBody.cpp - A linalg generic's scalar body applied to vectors ---===//
 #include "passes/VectorBody.h"
 
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 using namespace mlir;
 
 namespace dlc {
+
+Operation *reductionCombiner(linalg::GenericOp g) {
+  Block &body = g.getRegion().front();
+  if (g.getNumDpsInits() != 1 || body.getNumArguments() != g.getNumDpsInputs() + 1)
+    return nullptr;
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  if (yield.getNumOperands() != 1)
+    return nullptr;
+  Operation *op = yield.getOperand(0).getDefiningOp();
+  Value out = body.getArgument(g.getNumDpsInputs());
+  if (!op || op->getBlock() != &body || op->getNumOperands() != 2 || op->getNumResults() != 1 ||
+      op->getNumRegions() || !out.hasOneUse() ||
+      (op->getOperand(0) != out && op->getOperand(1) != out))
+    return nullptr;
+  for (Operation &other : body.without_terminator())
+    if (&other != op && (other.getNumRegions() || !isPure(&other)))
+      return nullptr;
+  return arith::getNeutralElement(op) ? op : nullptr;
+}
 
 bool isElementwiseScalarBody(Block &body) {
   for (Operation &op : body.without_terminator())

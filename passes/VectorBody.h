@@ -1,7 +1,8 @@
 //===- VectorBody.h - A linalg generic's scalar body applied to vectors -----===//
 //
 // Shared by the CPU passes that vectorize a generic's body themselves
-// (dlc-split-reductions' rows, dlc-prefetch-next-row's elementwise row).
+// (dlc-split-reductions' rows, dlc-prefetch-next-row's elementwise row,
+// dlc-vectorize-column-reductions' columns).
 //
 //===----------------------------------------------------------------------===//
 #ifndef DLC_PASSES_VECTORBODY_H
@@ -10,7 +11,17 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 
+namespace mlir::linalg {
+class GenericOp;
+} // namespace mlir::linalg
+
 namespace dlc {
+
+/// The combiner of `g` when its body is `yield op(f(in, ...), out)` (either order) for
+/// an op with a neutral element, where f (maybe nothing: `in` itself) is pure and
+/// computed from the inputs (LayerNorm's variance sums (x - mean)^2; a global max pool
+/// over a GELU with a per-channel bias); null otherwise.
+mlir::Operation *reductionCombiner(mlir::linalg::GenericOp g);
 
 /// Whether `body` is elementwise single-result ops without regions on int or float
 /// scalars, its arguments int or float scalars: it maps onto vectors lane by lane.

@@ -83,6 +83,8 @@ LogicalResult runGraphPipeline(ModuleOp module, const CompileOptions &options) {
     f.addPass(createCanonicalizerPass());
     f.addPass(createCSEPass());
     f.addPass(createDlcFoldBatchNorm());
+    if (options.target == TargetKind::Cpu && !options.emulateGpu)
+      f.addPass(createDlcSplitColumnReductions());
     DlcFormKernelsOptions formKernels;
     formKernels.fuse = options.fusion;
     f.addPass(createDlcFormKernels(formKernels));
@@ -150,6 +152,7 @@ LogicalResult runCpuMappingPipeline(ModuleOp module, const CompileOptions &optio
       pm.addPass(createDlcCollapseElementwiseDims());
       pm.addPass(createDlcSplitReductions());
       pm.addPass(createDlcPrefetchNextRow());
+      pm.addPass(createDlcVectorizeColumnReductions());
       pm.addPass(createDlcInterchangeWindows());
       pm.addPass(createDlcHoistBuffers());
       pm.addPass(createDlcCpuMathApproximation());

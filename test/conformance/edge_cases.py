@@ -83,6 +83,29 @@ def cases():
     for op in ("ReduceSum", "ReduceMean"):
         yield (f"{op.lower()}_nan", helper.make_node(op, ["x"], ["y"], keepdims=0),
                {"x": (x22, F)}, (), None)
+    # Column reductions (dlc-split-column-reductions splits the rows of those of 2^18
+    # elements or more into blocks; dlc-vectorize-column-reductions writes their loops):
+    # rows split into 16, 8 and 2 blocks or not at all (4099 is prime), rows past the
+    # last group of four, columns past the last vector. Integer-valued floats, so that
+    # any summation order gives numpy's exact sums.
+    rng = np.random.default_rng(7)
+    ints = lambda *shape: rng.integers(-8, 9, shape).astype(np.float32)
+    for name, op, x, axes, keep in (
+            ("reducesum_columns_16_blocks", "ReduceSum", ints(4096, 96), [0], 1),
+            ("reducemax_columns_8_blocks_tail", "ReduceMax", ints(1000, 300), [0], 0),
+            ("reducemean_middle_2_blocks", "ReduceMean", ints(1, 2050, 3, 50), [1, 2], 0),
+            ("reducesumsquare_columns", "ReduceSumSquare", ints(2048, 128), [0], 1),
+            ("reducesum_columns_prime_rows_int32", "ReduceSum",
+             ints(4099, 70).astype(np.int32), [0], 0)):
+        fn = {"ReduceSum": np.sum, "ReduceMax": np.max, "ReduceMean": np.mean,
+              "ReduceSumSquare": lambda v, **k: np.sum(v * v, **k)}[op]
+        want = fn(x, axis=tuple(axes), keepdims=bool(keep)).astype(x.dtype)
+        # Opset 17: ReduceSum takes its axes as an input, the others as an attribute.
+        axes_input = op == "ReduceSum"
+        node = (helper.make_node(op, ["x", "ax"], ["y"], keepdims=keep) if axes_input else
+                helper.make_node(op, ["x"], ["y"], keepdims=keep, axes=axes))
+        yield (name, node, {"x": (x, I32 if x.dtype == np.int32 else F)},
+               [("ax", np.array(axes, np.int64))] if axes_input else [], [want])
     yield ("concat_empty_input", helper.make_node("Concat", ["a", "b"], ["y"], axis=0),
            {"a": (np.ones((0, 3), np.float32), F), "b": (np.ones((2, 3), np.float32), F)}, (), None)
     yield ("slice_to_empty", helper.make_node("Slice", ["x", "s", "e"], ["y"]),
