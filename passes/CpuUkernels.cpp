@@ -202,10 +202,16 @@ void readThroughTranspose(linalg::GenericOp g, OpOperand &input, DominanceInfo &
   if (!transpose || transpose->getBlock() != g->getBlock() || !transpose->isBeforeInBlock(g) ||
       !dom.properlyDominates(transpose.getInput(), g))
     return;
+  // What starts the accumulator (a fill, dlc-bias-into-accumulator's bias) writes only
+  // the contraction's output, which no input of the kernel aliases.
+  auto startsAccumulator = [&](Operation *op) {
+    auto l = dyn_cast<linalg::LinalgOp>(op);
+    return l && l.hasPureBufferSemantics() && l.getNumDpsInits() == 1 &&
+           l.getDpsInits()[0] == g.getDpsInits()[0];
+  };
   for (Operation *op = transpose->getNextNode(); op != g.getOperation(); op = op->getNextNode())
     if (!isMemoryEffectFree(op) && !isa<memref::AllocOp, memref::AllocaOp>(op) &&
-        !(isa<linalg::FillOp>(op) &&
-          cast<linalg::FillOp>(op).getDpsInits()[0] == g.getDpsInits()[0]))
+        !startsAccumulator(op))
       return;
   OpBuilder b(g);
   auto perm =

@@ -337,6 +337,32 @@ def DlcDistributeWorkgroups : Pass<"dlc-distribute-workgroups", "mlir::ModuleOp"
   }];
 }
 
+def DlcBiasIntoAccumulator : Pass<"dlc-bias-into-accumulator", "mlir::ModuleOp"> {
+  let summary = "Start a contraction's accumulator at its bias (CPU)";
+  let description = [{
+    A contraction into a zero-filled scratch buffer whose only other reader is an
+    epilogue `out = acc + bias` (float add, `acc` read in loop order, the bias read
+    with any map) becomes a broadcast of the bias into `out` and the contraction
+    accumulating into `out`; the scratch buffer, its fill and the epilogue go:
+
+    ```mlir
+    %acc = memref.alloc() : memref<20x18710xf32>
+    linalg.fill ins(%zero : f32) outs(%acc : memref<20x18710xf32>)
+    linalg.matmul ins(%a, %w : ...) outs(%acc : memref<20x18710xf32>)
+    linalg.generic {..} ins(%acc, %bias : ...) outs(%out : ...) { addf }
+    // becomes
+    linalg.generic {..} ins(%bias : memref<18710xf32>) outs(%out : ...) { yield }
+    linalg.matmul ins(%a, %w : ...) outs(%out : ...)
+    ```
+
+    Only where nothing between the contraction and the epilogue touches memory (the
+    contraction moves down to the epilogue) and the contraction reads neither `out`
+    nor the bias from `out`'s buffer. The sum adds the bias first (another rounding
+    order).
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
 def DlcCpuUkernels : Pass<"dlc-cpu-ukernels", "mlir::ModuleOp"> {
   let summary = "Replace f32 and i32 contractions and transposing copies on buffers by calls to the runtime's micro-kernels";
   let description = [{

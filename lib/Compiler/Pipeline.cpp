@@ -147,6 +147,7 @@ LogicalResult runCpuMappingPipeline(ModuleOp module, const CompileOptions &optio
       pm.addPass(createDlcMapToGpu(map));
     } else {
       pm.addPass(createDlcDistributeWorkgroups());
+      pm.addPass(createDlcBiasIntoAccumulator());
       if (options.cpuUkernels)
         pm.addPass(createDlcCpuUkernels());
       pm.addPass(createDlcCollapseElementwiseDims());
