@@ -459,6 +459,22 @@ def DlcVectorizeColumnReductions
                            "mlir::scf::SCFDialect", "mlir::vector::VectorDialect"];
 }
 
+def DlcVectorizeNearestRows : Pass<"dlc-vectorize-nearest-rows", "mlir::ModuleOp"> {
+  let summary = "Write a nearest upsampling's rows as loads and shuffles (CPU)";
+  let description = [{
+    A generic on buffers with no inputs, every loop parallel, its output of 32-bit
+    elements written in loop order, whose body yields one `memref.load` of an outside
+    buffer at `[.., index(last) / s]` (s a constant 2, 4, 8 or 16; the other indices
+    free of the last loop's index; a unit-stride last dim), as nearest Resize by an
+    integer factor lowers, becomes loops: per 16 outputs a `vector.load` of 16 / s
+    inputs and a `vector.shuffle` that repeats each s times, stored as one vector
+    (while the input row lasts); the rest of the row element by element. LLVM had
+    gathered each output vector, about a cycle an element.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect", "mlir::vector::VectorDialect"];
+}
+
 def DlcInterchangeWindows : Pass<"dlc-interchange-windows", "mlir::ModuleOp"> {
   let summary = "Move a row of the output inside a small window's loops, so it vectorizes";
   let description = [{

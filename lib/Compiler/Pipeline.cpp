@@ -154,6 +154,7 @@ LogicalResult runCpuMappingPipeline(ModuleOp module, const CompileOptions &optio
       pm.addPass(createDlcSplitReductions());
       pm.addPass(createDlcPrefetchNextRow());
       pm.addPass(createDlcVectorizeColumnReductions());
+      pm.addPass(createDlcVectorizeNearestRows());
       pm.addPass(createDlcInterchangeWindows());
       pm.addPass(createDlcHoistBuffers());
       pm.addPass(createDlcCpuMathApproximation());

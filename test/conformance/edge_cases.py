@@ -106,6 +106,18 @@ def cases():
                 helper.make_node(op, ["x"], ["y"], keepdims=keep, axes=axes))
         yield (name, node, {"x": (x, I32 if x.dtype == np.int32 else F)},
                [("ax", np.array(axes, np.int64))] if axes_input else [], [want])
+    # Nearest Resize by 2 and 4 (dlc-vectorize-nearest-rows: whole vectors of 16 outputs
+    # from 8 or 4 inputs, then the row's tail), static, and with symbolic dims in
+    # PyTorch's export form (asymmetric, floor: a float index formula, clamped).
+    for name, shape, scales, declared, attrs in (
+            ("resize_nearest_2x_tail", (1, 3, 5, 36), (1, 1, 2, 2), None, {}),
+            ("resize_nearest_4x_width", (1, 2, 3, 20), (1, 1, 1, 4), None, {}),
+            ("resize_nearest_2x_symbolic", (2, 3, 6, 44), (1, 1, 2, 2), ["N", 3, "H", "W"],
+             {"coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"})):
+        x = rng.standard_normal(shape).astype(np.float32)
+        inp = (x, F) if declared is None else (x, F, declared)
+        yield (name, helper.make_node("Resize", ["x", "", "sc"], ["y"], mode="nearest", **attrs),
+               {"x": inp}, [("sc", np.array(scales, np.float32))], None)
     yield ("concat_empty_input", helper.make_node("Concat", ["a", "b"], ["y"], axis=0),
            {"a": (np.ones((0, 3), np.float32), F), "b": (np.ones((2, 3), np.float32), F)}, (), None)
     yield ("slice_to_empty", helper.make_node("Slice", ["x", "s", "e"], ["y"]),
