@@ -78,6 +78,16 @@ OpOperand *biasOperand(linalg::GenericOp epilogue, Value acc) {
   return nullptr;
 }
 
+/// Whether `op` adds its terms to its output (`yield out + f(..)`, float add): what
+/// it computes from a start of 0 plus the bias equals it from a start of the bias (a
+/// max or a product would not).
+bool sumsIntoOutput(linalg::LinalgOp op) {
+  Block *body = op.getBlock();
+  BlockArgument out = op.getMatchingBlockArgument(op.getDpsInitOperand(0));
+  auto add = body->getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
+  return add && out.hasOneUse() && (add.getLhs() == out || add.getRhs() == out);
+}
+
 std::optional<Match> match(memref::AllocOp alloc) {
   Match m;
   m.alloc = alloc;
@@ -105,7 +115,7 @@ std::optional<Match> match(memref::AllocOp alloc) {
     if (!linalgOp || !linalgOp.hasPureBufferSemantics())
       return std::nullopt;
     if (linalgOp.getNumDpsInits() == 1 && linalgOp.getDpsInitOperand(0)->get() == acc &&
-        linalgOp.getNumReductionLoops() > 0 &&
+        linalgOp.getNumReductionLoops() > 0 && sumsIntoOutput(linalgOp) &&
         llvm::none_of(linalgOp.getDpsInputs(), [&](Value v) { return v == acc; })) {
       if (m.contraction)
         return std::nullopt;

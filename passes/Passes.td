@@ -67,7 +67,8 @@ def DlcSplitColumnReductions : Pass<"dlc-split-column-reductions", "mlir::func::
     the columns had each core read a piece of every row (a new page each time, which
     the hardware prefetchers restart on). P is 16, or 8, 4 or 2, whichever first
     divides n (64 or more) into blocks of 8 or more rows. A float sum adds in another
-    order; integer means stay as they are (a mean of block means truncates twice).
+    order; integer means stay as they are (a mean of block means truncates twice), and
+    so do float16 and bfloat16 inputs (their partials would round to 11 or 8 bits).
   }];
 }
 
@@ -340,7 +341,8 @@ def DlcDistributeWorkgroups : Pass<"dlc-distribute-workgroups", "mlir::ModuleOp"
 def DlcBiasIntoAccumulator : Pass<"dlc-bias-into-accumulator", "mlir::ModuleOp"> {
   let summary = "Start a contraction's accumulator at its bias (CPU)";
   let description = [{
-    A contraction into a zero-filled scratch buffer whose only other reader is an
+    A contraction (any linalg op that adds its terms to its output: `out + f(..)`,
+    float) into a zero-filled scratch buffer whose only other reader is an
     epilogue `out = acc + bias` (float add, `acc` read in loop order, the bias read
     with any map) becomes a broadcast of the bias into `out` and the contraction
     accumulating into `out`; the scratch buffer, its fill and the epilogue go:

@@ -65,6 +65,11 @@ template <typename First, typename Second> struct SplitColumnReduction : OpRewri
     if (!type || !type.hasStaticShape() || !resultType || type.getRank() < 2 ||
         type.getNumElements() < kMinElements)
       return rewriter.notifyMatchFailure(op, "not a static input of 2^18 elements or more");
+    // Partials round to the element type: only where that is f32, f64 or an integer
+    // (a float16 sum would round 16 partial sums to 11 bits).
+    Type element = type.getElementType();
+    if (!element.isF32() && !element.isF64() && !isa<IntegerType>(element))
+      return rewriter.notifyMatchFailure(op, "a float type narrower than f32");
     // A mean of integer block means truncates twice.
     if (isa<ReduceMeanOp>(op.getOperation()) && !isa<FloatType>(type.getElementType()))
       return rewriter.notifyMatchFailure(op, "an integer mean");

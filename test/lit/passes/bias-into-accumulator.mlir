@@ -86,3 +86,30 @@ func.func @k_left(%a: memref<8x32xf32>, %w: memref<32x64xf32>, %b: memref<64xf32
   }
   return
 }
+
+// -----
+
+// A max-reduction from 0 plus a bias is not a max-reduction from the bias: left alone.
+// CHECK-LABEL: func.func @k_max
+// CHECK: memref.alloc
+// CHECK: linalg.fill
+func.func @k_max(%x: memref<8x64xf32>, %b: memref<8xf32>, %y: memref<8xf32>) attributes {dlc.kernel} {
+  %zero = arith.constant 0.0 : f32
+  %acc = memref.alloc() : memref<8xf32>
+  linalg.fill ins(%zero : f32) outs(%acc : memref<8xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<8x64xf32>) outs(%acc : memref<8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %out, %in : f32
+    linalg.yield %m : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>],
+                  iterator_types = ["parallel"]}
+      ins(%acc, %b : memref<8xf32>, memref<8xf32>) outs(%y : memref<8xf32>) {
+  ^bb0(%c: f32, %bias: f32, %out: f32):
+    %s = arith.addf %c, %bias : f32
+    linalg.yield %s : f32
+  }
+  return
+}

@@ -59,3 +59,13 @@ func.func @integers(%x: tensor<4096x1024xi32>) -> (tensor<1024xi32>, tensor<1024
   %1 = dlc.reduce_sum %x {axes = array<i64: 0>, keepdims = false} : (tensor<4096x1024xi32>) -> tensor<1024xi32>
   return %0, %1 : tensor<1024xi32>, tensor<1024xi32>
 }
+
+// -----
+
+// A float16 sum stays: its partials would round to 11 bits.
+// CHECK-LABEL: func @half
+// CHECK-NOT: dlc.reshape
+func.func @half(%x: tensor<4096x1024xf16>) -> tensor<1024xf16> {
+  %0 = dlc.reduce_sum %x {axes = array<i64: 0>, keepdims = false} : (tensor<4096x1024xf16>) -> tensor<1024xf16>
+  return %0 : tensor<1024xf16>
+}
