@@ -173,13 +173,7 @@ void reduceRowsAsVectors(OpBuilder &b, linalg::GenericOp g, int64_t parallel, Va
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
   OpBuilder::InsertionGuard guard(b);
-  SmallVector<Value> ivs;
-  for (int64_t l = 0; l < parallel; ++l) {
-    Value n = memref::DimOp::create(b, loc, grid, l);
-    auto loop = scf::ForOp::create(b, loc, zero, n, one);
-    ivs.push_back(loop.getInductionVar());
-    b.setInsertionPoint(loop.getBody()->getTerminator());
-  }
+  SmallVector<Value> ivs = openLoopsOverDims(b, loc, grid, parallel);
   // The other inputs at this row, as vectors; scalars from outside the body likewise.
   IRMapping rowMap;
   SmallVector<OpOperand *> inputs = g.getDpsInputOperands();
@@ -219,7 +213,7 @@ void reduceRowsAsVectors(OpBuilder &b, linalg::GenericOp g, int64_t parallel, Va
       b, loc, SplatElementsAttr::get(vec(et), ArrayRef<Attribute>{neutral}));
   Value rows = memref::DimOp::create(b, loc, grid, parallel);
   Value k = arith::ConstantIndexOp::create(b, loc, kAccumulators);
-  Value whole = arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, rows, k), k);
+  Value whole = roundDown(b, loc, rows, k);
   SmallVector<Value> inits(kAccumulators, init);
   auto unrolled = scf::ForOp::create(
       b, loc, zero, whole, k, inits, [&](OpBuilder &nb, Location, Value r, ValueRange accs) {

@@ -3,6 +3,8 @@
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -54,6 +56,22 @@ Value cloneBodyOnVectors(OpBuilder &b, Block &body, int64_t lanes, IRMapping &ma
     clone->getResult(0).setType(VectorType::get({lanes}, op.getResult(0).getType()));
   }
   return map.lookup(body.getTerminator()->getOperand(0));
+}
+
+SmallVector<Value> openLoopsOverDims(OpBuilder &b, Location loc, Value buffer, int64_t count) {
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  SmallVector<Value> ivs;
+  for (int64_t d = 0; d < count; ++d) {
+    auto loop = scf::ForOp::create(b, loc, zero, memref::DimOp::create(b, loc, buffer, d), one);
+    ivs.push_back(loop.getInductionVar());
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+  }
+  return ivs;
+}
+
+Value roundDown(OpBuilder &b, Location loc, Value v, Value step) {
+  return arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, v, step), step);
 }
 
 } // namespace dlc

@@ -37,6 +37,15 @@ void broadcastOutsideValues(mlir::OpBuilder &b, mlir::Location loc, mlir::Block 
 mlir::Value cloneBodyOnVectors(mlir::OpBuilder &b, mlir::Block &body, int64_t lanes,
                                mlir::IRMapping &map);
 
+/// Opens `scf.for` loops over dims 0..count-1 of `buffer` (each from 0 to its extent,
+/// step 1), outermost first, leaves `b` inside the innermost and returns their
+/// induction variables.
+llvm::SmallVector<mlir::Value> openLoopsOverDims(mlir::OpBuilder &b, mlir::Location loc,
+                                                 mlir::Value buffer, int64_t count);
+
+/// The index `v` rounded down to a multiple of `step` (the end of the whole steps).
+mlir::Value roundDown(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v, mlir::Value step);
+
 } // namespace dlc
 
 #endif // DLC_PASSES_VECTORBODY_H

@@ -97,8 +97,7 @@ void writeLoops(linalg::GenericOp g) {
   broadcastOutsideValues(b, loc, body, kLanes, vectorMap);
   Value columns = extent(b, loops - 1);
   Value lanes = arith::ConstantIndexOp::create(b, loc, kLanes);
-  Value wholeColumns =
-      arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, columns, lanes), lanes);
+  Value wholeColumns = roundDown(b, loc, columns, lanes);
 
   // The output's indices at loop indices `ivs` (all loops).
   auto outAt = [&](ArrayRef<Value> ivs) {
@@ -158,14 +157,10 @@ void writeLoops(linalg::GenericOp g) {
   // The loops before the reduced one, in order, then the rows in groups and alone.
   SmallVector<Value> ivs(loops, zero);
   OpBuilder::InsertionGuard guard(b);
-  for (int64_t l = 0; l < loops - 2; ++l) {
-    auto loop = scf::ForOp::create(b, loc, zero, extent(b, l), one);
-    ivs[l] = loop.getInductionVar();
-    b.setInsertionPoint(loop.getBody()->getTerminator());
-  }
+  llvm::copy(openLoopsOverDims(b, loc, in, loops - 2), ivs.begin());
   Value rows = extent(b, loops - 2);
   Value step = arith::ConstantIndexOp::create(b, loc, kRowsPerStep);
-  Value wholeRows = arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, rows, step), step);
+  Value wholeRows = roundDown(b, loc, rows, step);
   scf::ForOp::create(b, loc, zero, wholeRows, step, ValueRange{},
                      [&](OpBuilder &nb, Location, Value r, ValueRange) {
                        SmallVector<Value> group;

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
+#include "passes/VectorBody.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -163,12 +164,7 @@ void writeLoops(linalg::GenericOp g, NearestRow row) {
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
   Value lanes = arith::ConstantIndexOp::create(b, loc, kLanes);
   OpBuilder::InsertionGuard guard(b);
-  SmallVector<Value> ivs;
-  for (int64_t l = 0; l + 1 < loops; ++l) {
-    auto loop = scf::ForOp::create(b, loc, zero, memref::DimOp::create(b, loc, out, l), one);
-    ivs.push_back(loop.getInductionVar());
-    b.setInsertionPoint(loop.getBody()->getTerminator());
-  }
+  SmallVector<Value> ivs = openLoopsOverDims(b, loc, out, loops - 1);
   // Whole vectors while the row and the input's row (s outputs an input) last.
   Value columns = memref::DimOp::create(b, loc, out, loops - 1);
   auto inRank = cast<MemRefType>(row.load.getMemRef().getType()).getRank();
@@ -176,7 +172,7 @@ void writeLoops(linalg::GenericOp g, NearestRow row) {
       arith::MulIOp::create(b, loc, memref::DimOp::create(b, loc, row.load.getMemRef(), inRank - 1),
                             arith::ConstantIndexOp::create(b, loc, row.factor));
   Value bound = arith::MinUIOp::create(b, loc, columns, covered);
-  Value whole = arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, bound, lanes), lanes);
+  Value whole = roundDown(b, loc, bound, lanes);
   // The body's ops at column `w`, all but the load (`vector`) or with it.
   auto cloneBody = [&](OpBuilder &nb, Value w, bool vector, IRMapping &map) {
     for (Operation &op : body.without_terminator()) {
