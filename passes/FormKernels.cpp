@@ -144,8 +144,8 @@ bool longRows(Operation *op) {
 }
 
 /// Whether `consumer` (of kind `kind`) may join `g`, a group producing one of its
-/// operands.
-bool canJoin(const Group &g, Operation *consumer, Kind kind) {
+/// operands; `takeContractions`: the pass's reductions-take-contractions.
+bool canJoin(const Group &g, Operation *consumer, Kind kind, bool takeContractions) {
   if (g.ops.size() >= kMaxKernelOps)
     return false;
   switch (kind) {
@@ -162,7 +162,8 @@ bool canJoin(const Group &g, Operation *consumer, Kind kind) {
     // A row reduction with its producers: elementwise work, or a contraction whose
     // output rows it reduces (scores then Softmax), each row computed once.
     return !g.reduction &&
-           (g.kind == Kind::Elementwise || (g.kind == Kind::Contraction && !longRows(consumer)));
+           (g.kind == Kind::Elementwise ||
+            (g.kind == Kind::Contraction && takeContractions && !longRows(consumer)));
   default:
     return false;
   }
@@ -216,7 +217,7 @@ struct DlcFormKernelsPass : impl::DlcFormKernelsBase<DlcFormKernelsPass> {
             absorbed.push_back(g);
             continue;
           }
-          if (!target && canJoin(groups[g], op, kind))
+          if (!target && canJoin(groups[g], op, kind, reductionsTakeContractions))
             target = g;
         }
       }

@@ -82,7 +82,8 @@ def DlcFormKernels : Pass<"dlc-form-kernels", "mlir::func::FuncOp"> {
     reduction over trailing dims (Softmax, LogSoftmax, LayerNorm, ReduceX, global
     pooling) takes its elementwise producers (or a contraction whose output rows it
     reduces, unless they are static and longer than 4096: a classifier's thousands of
-    classes, whose scores for a workgroup's rows would leave the caches) and, when its
+    classes, whose scores for a workgroup's rows would leave the caches; never with
+    `reductions-take-contractions=false`, as for the GPU) and, when its
     result drops the reduced dims, its elementwise consumers; transposes, slices and expands join
     data-parallel kernels. An op joins a group only through the group's last op, and
     only when that op's result has no other use, so every kernel has one output and
@@ -94,6 +95,11 @@ def DlcFormKernels : Pass<"dlc-form-kernels", "mlir::func::FuncOp"> {
   }];
   let options = [
     Option<"fuse", "fuse", "bool", /*default=*/"true", "Fuse ops into shared kernels">,
+    Option<"reductionsTakeContractions", "reductions-take-contractions", "bool",
+           /*default=*/"true",
+           "A row reduction joins the kernel of the contraction whose output rows it "
+           "reduces (false for the GPU, whose kernels compute a contraction through "
+           "shared-memory tiles or a row cooperatively, not both)">,
   ];
 }
 
@@ -224,6 +230,22 @@ def DlcFoldPadIntoLoads : Pass<"dlc-fold-pad-into-loads", "mlir::ModuleOp"> {
   ];
   let dependentDialects = ["mlir::affine::AffineDialect", "mlir::arith::ArithDialect",
                            "mlir::tensor::TensorDialect", "mlir::linalg::LinalgDialect"];
+}
+
+def DlcFoldTransposesIntoOperands
+    : Pass<"dlc-fold-transposes-into-operands", "mlir::ModuleOp"> {
+  let summary = "Read transposed linalg.generic inputs through their indexing maps";
+  let description = [{
+    A `linalg.transpose` (on tensors) feeding an input of a `linalg.generic` is replaced
+    by its source, with the input's indexing map permuted so that the generic reads the
+    same elements: element r of transpose(x, perm) is x[s] with s[perm[i]] = r[i]. The
+    transpose is left for the canonicalizer to delete when nothing else reads it.
+
+    The CUDA pipeline runs it before dlc-gpu-select-tiling: a transpose fused into a
+    contraction's block tile (an attention's `softmax(QK^T) x V` reading V transposed)
+    would be copied whole by every thread of the block, on the device heap when a dim
+    is symbolic, before the shared-memory tiles read it.
+  }];
 }
 
 def DlcGpuSelectTiling : Pass<"dlc-gpu-select-tiling", "mlir::ModuleOp"> {

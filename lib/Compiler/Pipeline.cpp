@@ -87,6 +87,11 @@ LogicalResult runGraphPipeline(ModuleOp module, const CompileOptions &options) {
       f.addPass(createDlcSplitColumnReductions());
     DlcFormKernelsOptions formKernels;
     formKernels.fuse = options.fusion;
+    // The GPU tiles a contraction through shared memory and a long row reduction
+    // cooperatively (a block per row), but not both in one kernel: together they
+    // would run one thread per row, with the row's scores in a per-thread temporary.
+    formKernels.reductionsTakeContractions =
+        options.target == TargetKind::Cpu && !options.emulateGpu;
     f.addPass(createDlcFormKernels(formKernels));
   });
 }
@@ -116,6 +121,7 @@ LogicalResult runKernelPipeline(ModuleOp module, const CompileOptions &options) 
       pm.addPass(createDlcFoldPadIntoLoads(fold));
     }
     if (gpuTiling) {
+      pm.addPass(createDlcFoldTransposesIntoOperands());
       DlcGpuSelectTilingOptions select;
       select.contractionTiles = options.gpuContractionTiles;
       select.arch = options.target == TargetKind::Cuda ? options.cudaArch : "sm_80";

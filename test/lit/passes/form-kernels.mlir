@@ -1,5 +1,6 @@
 // RUN: dlc-opt %s -split-input-file -dlc-form-kernels | FileCheck %s
 // RUN: dlc-opt %s -split-input-file -dlc-form-kernels=fuse=false | FileCheck %s --check-prefix=NOFUSE
+// RUN: dlc-opt %s -split-input-file -dlc-form-kernels=reductions-take-contractions=false | FileCheck %s --check-prefix=GPU
 
 // A contraction takes its elementwise epilogue; constants and metadata-only ops stay
 // outside kernels. Without fusion each compute op is a kernel.
@@ -55,7 +56,14 @@ func.func @escape(%x: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) {
 // -----
 
 // Softmax (a row reduction) takes the scaled scores from the matmul, whose transposed
-// operands are read through its indexing: one kernel.
+// operands are read through its indexing: one kernel. For the GPU the Softmax starts
+// its own kernel (the scaling stays the MatMul's epilogue).
+// GPU-LABEL: func @attention_scores
+// GPU: dlc.kernel "k0_transpose_transpose_matmul_etc"
+// GPU:   dlc.matmul
+// GPU:   dlc.mul
+// GPU-NOT: dlc.softmax
+// GPU: dlc.kernel "k1_softmax"
 // CHECK-LABEL: func @attention_scores
 // CHECK: dlc.kernel "k0_transpose_transpose_matmul_etc"
 // CHECK:   dlc.transpose

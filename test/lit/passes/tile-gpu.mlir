@@ -146,6 +146,55 @@ func.func @k4(%a: memref<?x1024xf32>, %c: memref<?x1024xf32>, %wg: index, %nwg: 
   return
 }
 
+// The same over a row of symbolic length, the sum over exp(x) (Softmax's over an
+// attention's sequence): each thread walks its chunk 4 elements at a time, the exp
+// fused into each step, so no temporary is as long as the chunk (the device heap).
+// ROWS-LABEL: func.func @k4s
+// ROWS:   scf.forall (%[[T:.*]]) in (256)
+// ROWS:     %[[N:.*]] = affine.max
+// ROWS:     scf.for %{{.*}} = %{{.*}} to %[[N]] step %c4 iter_args
+// ROWS:       math.exp
+// ROWS:       arith.addf
+// ROWS:       scf.yield
+// ROWS:   } {mapping = [#gpu.thread<linear_dim_0>]}
+func.func @k4s(%a: memref<?x?xf32>, %c: memref<?x?xf32>, %wg: index, %nwg: index) attributes {dlc.kernel,
+    dlc.gpu_config = #dlc.gpu_config<mapping = rows, grid = <[#dlc.grid_dim<binding = 1, dims = [0], tile = 1>]>, blockThreads = 256, blockTile = [1, 0], threads = [0, 0], rowTile = [0, 1], threadTile = [], reductionTile = [], contractionBound = [], sharedMemory = 49152>} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  %ta = bufferization.to_tensor %a restrict : memref<?x?xf32> to tensor<?x?xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<?x?xf32> to tensor<?x?xf32>
+  %n = tensor.dim %ta, %c0 : tensor<?x?xf32>
+  %m = tensor.dim %ta, %c1 : tensor<?x?xf32>
+  %ee = tensor.empty(%n, %m) : tensor<?x?xf32>
+  %ex = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                        iterator_types = ["parallel", "parallel"]}
+      ins(%ta : tensor<?x?xf32>) outs(%ee : tensor<?x?xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = math.exp %x : f32
+    linalg.yield %y : f32
+  } -> tensor<?x?xf32>
+  %e = tensor.empty(%n) : tensor<?xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<?xf32>) -> tensor<?xf32>
+  %sum = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                         iterator_types = ["parallel", "reduction"]}
+      ins(%ex : tensor<?x?xf32>) outs(%f : tensor<?xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %x, %acc : f32
+    linalg.yield %s : f32
+  } -> tensor<?xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>,
+                                        affine_map<(d0, d1) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%ex, %sum : tensor<?x?xf32>, tensor<?xf32>) outs(%tc : tensor<?x?xf32>) {
+  ^bb0(%x: f32, %s: f32, %o: f32):
+    %d = arith.divf %x, %s : f32
+    linalg.yield %d : f32
+  } -> tensor<?x?xf32>
+  bufferization.materialize_in_destination %r in restrict writable %c : (tensor<?x?xf32>, memref<?x?xf32>) -> ()
+  return
+}
+
 // The root writes a collapsed view of the output (a mean over dims 0, 2 and 3 kept as
 // [1, 16, 1, 1]): one block per channel, so the grid factor spans the whole
 // reassociation group, dims 0..3 of the output multiplied, not dim 0 alone, which is 1.
