@@ -129,6 +129,15 @@ private:
   /// are not returned.
   Expected<std::vector<Tensor>> runWith(const std::vector<Tensor> &inputs, bool resident);
   Status check(CUresult r, const char *call) const { return cu_.check(r, call); }
+  /// Copies host memory to the device in stream order and waits for it: a plain
+  /// cuMemcpyHtoD goes through the legacy stream, which does not order against the
+  /// non-blocking stream the kernels run on, and from pageable memory it may return
+  /// before its DMA is done (the kernels, or a later read-back, then see old data).
+  Status upload(CUdeviceptr dst, const void *src, size_t bytes, const char *what) {
+    if (Status s = check(cu_.cuMemcpyHtoDAsync_v2(dst, src, bytes, stream_), what); !s)
+      return s;
+    return check(cu_.cuStreamSynchronize(stream_), what);
+  }
   Expected<CudaPlan *> cachedPlan(const InputShapes &shapes);
   Status reserve(CUdeviceptr &ptr, uint64_t &capacity, uint64_t bytes, const char *what);
   /// Launch `l` (a kernel) with the dims and grid of `shapes`.
@@ -240,9 +249,8 @@ Status CudaModel::setResident(const std::map<std::string, Tensor> &values) {
   }
   for (const Resident &r : residents_)
     if (r.bytes)
-      if (Status s = check(cu_.cuMemcpyHtoD_v2(residentMem_ + r.offset,
-                                               residentArgs_[r.input].data.data(), r.bytes),
-                           "cuMemcpyHtoD_v2 (resident inputs)");
+      if (Status s = upload(residentMem_ + r.offset, residentArgs_[r.input].data.data(), r.bytes,
+                            "cuMemcpyHtoDAsync_v2 (resident inputs)");
           !s) {
         residents_.clear();
         return s;
@@ -389,9 +397,8 @@ Status CudaModel::load(ArtifactSpec spec) {
                          "cuMemAlloc_v2 (weights)");
         !s)
       return s;
-    if (Status s = check(cu_.cuMemcpyHtoD_v2(weights_, spec_.weights.data(),
-                                             spec_.weights.size()),
-                         "cuMemcpyHtoD_v2 (weights)");
+    if (Status s = upload(weights_, spec_.weights.data(), spec_.weights.size(),
+                          "cuMemcpyHtoDAsync_v2 (weights)");
         !s)
       return s;
   }
@@ -547,8 +554,8 @@ Expected<std::vector<Tensor>> CudaModel::runWithHostOps(const CudaPlan &plan,
                                       shapeStr(t.shape), "; the plan expects ",
                                       shapeStr(shapes.dims[b])));
         if (!t.data.empty())
-          if (Status s = check(cu_.cuMemcpyHtoD_v2(address[b], t.data.data(), t.data.size()),
-                               "cuMemcpyHtoD_v2 (host op output)");
+          if (Status s = upload(address[b], t.data.data(), t.data.size(),
+                                "cuMemcpyHtoDAsync_v2 (host op output)");
               !s)
             return s;
       }
