@@ -30,8 +30,11 @@ import sys
 import tarfile
 import time
 
+import onnx
+
 import cases
 import make_bandwidth_models
+from cases import run_node_tests
 
 TAR_LIMIT = 60 << 20  # the device tool carries 64 MiB a call
 # --precision modes of the e2e artifacts and compute models, with the e2e tolerance of
@@ -57,10 +60,31 @@ def compile_model(dlc, model, kind, manifest, timeout, name=None, env=None, keep
     return name, artifact
 
 
+def flat_inputs(model, ds_dest, inputs):
+    """The input files of a data set as an artifact takes them: a sequence or optional
+    input (compiled with its contents specialized) is one input per element tensor, so
+    its SequenceProto / OptionalProto file becomes a TensorProto file per element (none
+    for an empty one)."""
+    types = [i.type for i in model.graph.input
+             if i.name not in {t.name for t in model.graph.initializer}]
+    out = []
+    for k, path in enumerate(inputs):
+        dest = os.path.join(ds_dest, os.path.basename(path))
+        if k >= len(types) or types[k].WhichOneof("value") == "tensor_type":
+            out.append(dest)
+            continue
+        for j, tensor in enumerate(run_node_tests.expected_tensors(dest, types[k])):
+            element = dest[:-len(".pb")] + f"_{j}.pb"
+            onnx.save_tensor(tensor, element)
+            out.append(element)
+    return out
+
+
 def compile_node(item, dlc, bundle, timeout):
     """Copies one node test into the bundle and compiles its artifacts; returns
     (manifest entry or None, problem or "")."""
     name, folder, sets = item
+    model = onnx.load(os.path.join(folder, "model.onnx"), load_external_data=False)
     dest = os.path.join(bundle, "node", name.replace("/", "__"))
     os.makedirs(dest, exist_ok=True)
     shutil.copy(os.path.join(folder, "model.onnx"), dest)
@@ -84,8 +108,7 @@ def compile_node(item, dlc, bundle, timeout):
         entry["data_sets"].append({
             "folder": os.path.relpath(ds_dest, bundle),
             "artifact": os.path.relpath(artifact, bundle),
-            "inputs": [os.path.relpath(os.path.join(ds_dest, os.path.basename(p)), bundle)
-                       for p in inputs]})
+            "inputs": [os.path.relpath(p, bundle) for p in flat_inputs(model, ds_dest, inputs)]})
     return entry, ""
 
 

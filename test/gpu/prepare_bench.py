@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Adds the GPU benchmark against PyTorch to a bundle of prepare_bundle.py.
+
+Writes BUNDLE/bench/ and bench.json there:
+  models   the torch-exported architectures of the real-model corpus (build/corpus,
+           scripts/corpus.sh: the *_ts exports of ResNet, MobileNetV3, EfficientNet,
+           ViT, BERT, GPT-2, YOLO and U-Net), compiled for CUDA in fp32 and fp16
+           (--precision), with the ONNX file; batch 1 and 32 (sequences of 128 and
+           images of the corpus's first size), inputs drawn on the device;
+           test/gpu/torch_bench.py rebuilds the same architectures in PyTorch on the
+           device (test/models/build_corpus.py's ARCHS, the same seeded weights) and
+           times them on the same input files in eager mode and with torch.compile
+  gemm     C = A x B with A and B [4096, 4096] graph inputs (drawn on the device) in
+           tf32, fp16 and bf16 (--precision) and fp32, timed in TFLOP/s against
+           torch.matmul (cuBLAS)
+Then packs the bundle into --tar again. Needs dlc (build/bin) and numpy and onnx.
+"""
+
+import argparse
+import concurrent.futures
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+ARCHS = ["resnet", "mobilenet_v3", "efficientnet", "vit", "bert", "gpt2", "yolo", "unet"]
+BATCHES = [1, 32]
+SEQ = 128
+PRECISIONS = ["fp32", "fp16"]
+GEMM = 4096
+GEMM_PRECISIONS = ["fp32", "tf32", "fp16", "bf16"]
+
+
+def load_corpus_module():
+    """test/models/build_corpus.py for its ARCHS and Input specifications (no torch)."""
+    spec = importlib.util.spec_from_file_location(
+        "build_corpus", os.path.join(ROOT, "test", "models", "build_corpus.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def compile_cuda(dlc, model, artifact, precision, timeout=900):
+    p = subprocess.run([dlc, "compile", model, "--target", "cuda", "-o", artifact],
+                       capture_output=True, text=True, timeout=timeout,
+                       env=dict(os.environ, DLC_PRECISION=precision))
+    if p.returncode != 0:
+        return (p.stderr.strip().splitlines() or ["?"])[0]
+    return ""
+
+
+def dims_for(spec, batch):
+    """Concrete values of an architecture's symbolic dims at `batch`."""
+    dims = {}
+    for d, sizes in spec["dims"].items():
+        dims[d] = batch if d == "batch" else SEQ if d == "seq" else sizes[0]
+    return dims
+
+
+def prepare_model(arch, corpus, dlc, out, problems):
+    spec = corpus.ARCHS[arch]
+    source = os.path.join(ROOT, "build", "corpus", f"{arch}_ts.onnx")
+    if not os.path.exists(source):
+        problems.append(f"{arch}: {source} missing (run scripts/corpus.sh)")
+        return None
+    entry = {"arch": arch, "artifacts": {}, "runs": []}
+    for precision in PRECISIONS:
+        artifact = os.path.join(out, f"{arch}.{precision}.dlc")
+        err = compile_cuda(dlc, source, artifact, precision)
+        if err:
+            problems.append(f"{arch} {precision}: dlc compile: {err}")
+            continue
+        entry["artifacts"][precision] = os.path.basename(artifact)
+    shutil.copy(source, os.path.join(out, f"{arch}.onnx"))
+    entry["onnx"] = f"{arch}.onnx"
+    # The inputs (seeded) and onnxruntime's outputs are made on the device by
+    # torch_bench.py's compile phase: they would not fit the 64 MiB the tool carries.
+    for batch in BATCHES:
+        entry["runs"].append({
+            "batch": batch, "dims": dims_for(spec, batch), "seed": f"gpu-bench:{arch}:{batch}",
+            "names": [i.name for i in spec["inputs"]],
+            "inputs": [f"{arch}.b{batch}.input_{k}.npy" for k in range(len(spec["inputs"]))],
+            "refs": [f"{arch}.b{batch}.ref_{k}.npy" for k in range(len(spec["outputs"]))]})
+    return entry
+
+
+def prepare_gemm(dlc, out, problems):
+    a = helper.make_tensor_value_info("a", TensorProto.FLOAT, [GEMM, GEMM])
+    b = helper.make_tensor_value_info("b", TensorProto.FLOAT, [GEMM, GEMM])
+    c = helper.make_tensor_value_info("c", TensorProto.FLOAT, [GEMM, GEMM])
+    graph = helper.make_graph([helper.make_node("MatMul", ["a", "b"], ["c"])], "gemm",
+                              [a, b], [c])
+    path = os.path.join(out, "gemm.onnx")
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    entries = []
+    for precision in GEMM_PRECISIONS:
+        artifact = os.path.join(out, f"gemm.{precision}.dlc")
+        err = compile_cuda(dlc, path, artifact, precision)
+        if err:
+            problems.append(f"gemm {precision}: dlc compile: {err}")
+            continue
+        entries.append({"precision": precision, "artifact": os.path.basename(artifact),
+                        "n": GEMM})
+    os.remove(path)
+    return entries
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
+    parser.add_argument("--bundle", default=os.path.join(ROOT, "bundle"))
+    parser.add_argument("--tar", default=os.path.join(ROOT, "bundle.tar.gz"))
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--filter", default="", help="substring of architecture names")
+    args = parser.parse_args()
+    dlc = os.path.join(args.build_dir, "bin", "dlc")
+    out = os.path.join(args.bundle, "bench")
+    os.makedirs(out, exist_ok=True)
+    corpus = load_corpus_module()
+    problems = []
+    archs = [a for a in ARCHS if args.filter in a]
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        models = [m for m in pool.map(
+            lambda a: prepare_model(a, corpus, dlc, out, problems), archs) if m]
+    gemm = prepare_gemm(dlc, out, problems)
+    with open(os.path.join(args.bundle, "bench.json"), "w") as f:
+        json.dump({"models": models, "gemm": gemm, "problems": problems}, f, indent=1)
+    with tarfile.open(args.tar, "w:gz") as tar:
+        tar.add(args.bundle, arcname="bundle")
+    for p in problems:
+        print(f"FAIL {p}")
+    print(f"bench: {len(models)} models, {len(gemm)} GEMMs; "
+          f"{args.tar}: {os.path.getsize(args.tar) / 2**20:.1f} MiB")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
