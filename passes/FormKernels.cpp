@@ -133,19 +133,21 @@ bool onlyKind(const Group &g, Kind kind) {
 /// classifier's thousands of classes (ppocr's 18710) push out of the caches.
 constexpr int64_t kMaxFusedReductionRow = 4096;
 
-/// Whether the reduction `op` reduces static rows of more than kMaxFusedReductionRow
-/// elements (a symbolic row, an attention's sequence, keeps its fusion).
-bool longRows(Operation *op) {
+/// Whether the reduction `op` reduces rows of more than `limit` elements; a symbolic
+/// row (an attention's sequence) is long only below the CPU's kMaxFusedReductionRow.
+bool longRows(Operation *op, int64_t limit) {
   auto t = dyn_cast<RankedTensorType>(op->getOperand(0).getType());
   if (!t || t.getRank() == 0)
     return false;
   int64_t row = t.getShape().back();
-  return !ShapedType::isDynamic(row) && row > kMaxFusedReductionRow;
+  if (ShapedType::isDynamic(row))
+    return limit < kMaxFusedReductionRow;
+  return row > limit;
 }
 
 /// Whether `consumer` (of kind `kind`) may join `g`, a group producing one of its
-/// operands; `takeContractions`: the pass's reductions-take-contractions.
-bool canJoin(const Group &g, Operation *consumer, Kind kind, bool takeContractions) {
+/// operands; `maxFusedRow`: the pass's max-fused-row.
+bool canJoin(const Group &g, Operation *consumer, Kind kind, int64_t maxFusedRow) {
   if (g.ops.size() >= kMaxKernelOps)
     return false;
   switch (kind) {
@@ -161,9 +163,8 @@ bool canJoin(const Group &g, Operation *consumer, Kind kind, bool takeContractio
   case Kind::Reduction:
     // A row reduction with its producers: elementwise work, or a contraction whose
     // output rows it reduces (scores then Softmax), each row computed once.
-    return !g.reduction &&
-           (g.kind == Kind::Elementwise ||
-            (g.kind == Kind::Contraction && takeContractions && !longRows(consumer)));
+    return !g.reduction && (g.kind == Kind::Elementwise ||
+                            (g.kind == Kind::Contraction && !longRows(consumer, maxFusedRow)));
   default:
     return false;
   }
@@ -217,7 +218,7 @@ struct DlcFormKernelsPass : impl::DlcFormKernelsBase<DlcFormKernelsPass> {
             absorbed.push_back(g);
             continue;
           }
-          if (!target && canJoin(groups[g], op, kind, reductionsTakeContractions))
+          if (!target && canJoin(groups[g], op, kind, maxFusedRow))
             target = g;
         }
       }

@@ -41,6 +41,17 @@ def DlcFoldBatchNorm : Pass<"dlc-fold-batch-norm", "mlir::func::FuncOp"> {
   }];
 }
 
+def DlcSplitToSlices : Pass<"dlc-split-to-slices", "mlir::func::FuncOp"> {
+  let summary = "Rewrite a Split along a static axis into one Slice per piece (GPU)";
+  let description = [{
+    `dlc.split` becomes a `dlc.slice` per result (start and end along the axis, step 1).
+    The CUDA pipeline runs it before dlc-form-kernels: a kernel with several outputs has
+    no single root for the GPU tiling to distribute and ran on one thread, where each
+    Slice is injective, read through its consumer's kernel or copied by a kernel of its
+    own. A Split along a symbolic dim is left alone.
+  }];
+}
+
 def DlcSplitColumnReductions : Pass<"dlc-split-column-reductions", "mlir::func::FuncOp"> {
   let summary = "Split a big reduction over leading dims into row blocks (CPU)";
   let description = [{
@@ -81,9 +92,9 @@ def DlcFormKernels : Pass<"dlc-form-kernels", "mlir::func::FuncOp"> {
     Conv) or window op (MaxPool, AveragePool) takes its elementwise epilogue; a
     reduction over trailing dims (Softmax, LogSoftmax, LayerNorm, ReduceX, global
     pooling) takes its elementwise producers (or a contraction whose output rows it
-    reduces, unless they are static and longer than 4096: a classifier's thousands of
-    classes, whose scores for a workgroup's rows would leave the caches; never with
-    `reductions-take-contractions=false`, as for the GPU) and, when its
+    reduces, unless they are static and longer than `max-fused-row` (4096: a
+    classifier's thousands of classes, whose scores for a workgroup's rows would leave
+    the caches; the GPU's 32, where symbolic rows do not join either) and, when its
     result drops the reduced dims, its elementwise consumers; transposes, slices and expands join
     data-parallel kernels. An op joins a group only through the group's last op, and
     only when that op's result has no other use, so every kernel has one output and
@@ -95,11 +106,11 @@ def DlcFormKernels : Pass<"dlc-form-kernels", "mlir::func::FuncOp"> {
   }];
   let options = [
     Option<"fuse", "fuse", "bool", /*default=*/"true", "Fuse ops into shared kernels">,
-    Option<"reductionsTakeContractions", "reductions-take-contractions", "bool",
-           /*default=*/"true",
-           "A row reduction joins the kernel of the contraction whose output rows it "
-           "reduces (false for the GPU, whose kernels compute a contraction through "
-           "shared-memory tiles or a row cooperatively, not both)">,
+    Option<"maxFusedRow", "max-fused-row", "int64_t", /*default=*/"4096",
+           "The longest row a reduction reduces inside the kernel of the contraction "
+           "whose output rows it reduces; a symbolic row joins only at the default. The "
+           "GPU's is 32: its kernels compute a contraction through shared-memory tiles "
+           "or a long row cooperatively, not both">,
   ];
 }
 
@@ -232,6 +243,23 @@ def DlcFoldPadIntoLoads : Pass<"dlc-fold-pad-into-loads", "mlir::ModuleOp"> {
                            "mlir::tensor::TensorDialect", "mlir::linalg::LinalgDialect"];
 }
 
+def DlcCopiesAsGenerics : Pass<"dlc-copies-as-generics", "mlir::ModuleOp"> {
+  let summary = "Give data-movement kernels (Slice, Concat) a linalg root to distribute";
+  let description = [{
+    A kernel function without linalg ops whose output is an `extract_slice` of an input
+    (a Slice) or a chain of `insert_slice`s of inputs along one axis (a Concat) has
+    nothing the GPU tiling distributes over threads, so it ran on one thread. Its output
+    becomes one elementwise `linalg.generic`: a copy of the slice, or, for the Concat, a
+    generic over the output whose body reads the one input holding each element
+    (`scf.if` on the index along the axis, `tensor.extract` at the input's index). The
+    CUDA pipeline runs it before the empty-tensor elimination (which then gives the
+    generic the output as its init); the CPU tiles insert chains itself
+    (dlc-tile-workgroups).
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
+                           "mlir::arith::ArithDialect", "mlir::tensor::TensorDialect"];
+}
+
 def DlcFoldTransposesIntoOperands
     : Pass<"dlc-fold-transposes-into-operands", "mlir::ModuleOp"> {
   let summary = "Read transposed linalg.generic inputs through their indexing maps";
@@ -246,6 +274,20 @@ def DlcFoldTransposesIntoOperands
     would be copied whole by every thread of the block, on the device heap when a dim
     is symbolic, before the shared-memory tiles read it.
   }];
+}
+
+def DlcMergeEpilogueDags : Pass<"dlc-merge-epilogue-dags", "mlir::ModuleOp"> {
+  let summary = "Merge a contraction's elementwise epilogue DAG into one generic";
+  let description = [{
+    When the elementwise ops after a contraction (a linalg op with reduction loops and
+    one use) use a value more than once before their last op (GELU over MatMul + bias:
+    the sum feeds both the Erf branch and the final product), they are fused into one
+    elementwise `linalg.generic` with upstream elementwise fusion. A chain of ops is
+    left alone. The CUDA pipeline runs it before dlc-gpu-select-tiling, whose
+    shared-memory contraction tiles take a chain of epilogue ops only (tiling a DAG
+    would fuse the contraction into each use).
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
 def DlcGpuSelectTiling : Pass<"dlc-gpu-select-tiling", "mlir::ModuleOp"> {

@@ -85,13 +85,16 @@ LogicalResult runGraphPipeline(ModuleOp module, const CompileOptions &options) {
     f.addPass(createDlcFoldBatchNorm());
     if (options.target == TargetKind::Cpu && !options.emulateGpu)
       f.addPass(createDlcSplitColumnReductions());
+    else
+      f.addPass(createDlcSplitToSlices());
     DlcFormKernelsOptions formKernels;
     formKernels.fuse = options.fusion;
     // The GPU tiles a contraction through shared memory and a long row reduction
     // cooperatively (a block per row), but not both in one kernel: together they
-    // would run one thread per row, with the row's scores in a per-thread temporary.
-    formKernels.reductionsTakeContractions =
-        options.target == TargetKind::Cpu && !options.emulateGpu;
+    // run one thread per row, with the row's scores in a per-thread temporary, which
+    // only short rows afford.
+    if (options.target != TargetKind::Cpu || options.emulateGpu)
+      formKernels.maxFusedRow = 32;
     f.addPass(createDlcFormKernels(formKernels));
   });
 }
@@ -111,6 +114,10 @@ LogicalResult runKernelPipeline(ModuleOp module, const CompileOptions &options) 
     // one loop nest, without a temporary per op.
     if (!gpuTiling && options.cpuUkernels)
       addUpstream(pm, "func.func(linalg-fuse-elementwise-ops),canonicalize,cse");
+    // GPU: Slice and Concat kernels get a linalg root (before the empty tensors of their
+    // results are turned into the outputs).
+    if (gpuTiling)
+      pm.addPass(createDlcCopiesAsGenerics());
     pm.addPass(createDlcUntieInits());
     pm.addPass(bufferization::createEmptyTensorEliminationPass());
     // Padded inputs as guarded loads: needed on the GPU (docs/cuda.md); on the CPU a
@@ -122,6 +129,7 @@ LogicalResult runKernelPipeline(ModuleOp module, const CompileOptions &options) 
     }
     if (gpuTiling) {
       pm.addPass(createDlcFoldTransposesIntoOperands());
+      pm.addPass(createDlcMergeEpilogueDags());
       DlcGpuSelectTilingOptions select;
       select.contractionTiles = options.gpuContractionTiles;
       select.arch = options.target == TargetKind::Cuda ? options.cudaArch : "sm_80";

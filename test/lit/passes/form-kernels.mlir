@@ -1,6 +1,6 @@
 // RUN: dlc-opt %s -split-input-file -dlc-form-kernels | FileCheck %s
 // RUN: dlc-opt %s -split-input-file -dlc-form-kernels=fuse=false | FileCheck %s --check-prefix=NOFUSE
-// RUN: dlc-opt %s -split-input-file -dlc-form-kernels=reductions-take-contractions=false | FileCheck %s --check-prefix=GPU
+// RUN: dlc-opt %s -split-input-file -dlc-form-kernels=max-fused-row=32 | FileCheck %s --check-prefix=GPU
 
 // A contraction takes its elementwise epilogue; constants and metadata-only ops stay
 // outside kernels. Without fusion each compute op is a kernel.
@@ -56,14 +56,10 @@ func.func @escape(%x: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) {
 // -----
 
 // Softmax (a row reduction) takes the scaled scores from the matmul, whose transposed
-// operands are read through its indexing: one kernel. For the GPU the Softmax starts
-// its own kernel (the scaling stays the MatMul's epilogue).
+// operands are read through its indexing: one kernel (rows of 8: also on the GPU).
 // GPU-LABEL: func @attention_scores
 // GPU: dlc.kernel "k0_transpose_transpose_matmul_etc"
-// GPU:   dlc.matmul
-// GPU:   dlc.mul
-// GPU-NOT: dlc.softmax
-// GPU: dlc.kernel "k1_softmax"
+// GPU:   dlc.softmax
 // CHECK-LABEL: func @attention_scores
 // CHECK: dlc.kernel "k0_transpose_transpose_matmul_etc"
 // CHECK:   dlc.transpose
@@ -108,4 +104,22 @@ func.func @classifier_softmax(%x: tensor<?x20x120xf32>) -> tensor<?x20x8000xf32>
   %a = dlc.add %m, %b : (tensor<?x20x8000xf32>, tensor<8000xf32>) -> tensor<?x20x8000xf32>
   %p = dlc.softmax %a {axis = -1 : i64} : (tensor<?x20x8000xf32>) -> tensor<?x20x8000xf32>
   return %p : tensor<?x20x8000xf32>
+}
+
+// -----
+
+// Over a symbolic sequence the Softmax joins its MatMul on the CPU; for the GPU it
+// starts its own kernel (the scaling stays the MatMul's epilogue).
+// CHECK-LABEL: func @attention_symbolic
+// CHECK: dlc.kernel "k0_matmul_mul_softmax"
+// GPU-LABEL: func @attention_symbolic
+// GPU: dlc.kernel "k0_matmul_mul"
+// GPU-NOT: dlc.softmax
+// GPU: dlc.kernel "k1_softmax"
+func.func @attention_symbolic(%q: tensor<2x?x4xf32>, %k: tensor<2x4x?xf32>) -> tensor<2x?x?xf32> {
+  %s = dlc.constant {value = dense<0.5> : tensor<f32>} : () -> tensor<f32>
+  %m = dlc.matmul %q, %k : (tensor<2x?x4xf32>, tensor<2x4x?xf32>) -> tensor<2x?x?xf32>
+  %m2 = dlc.mul %m, %s : (tensor<2x?x?xf32>, tensor<f32>) -> tensor<2x?x?xf32>
+  %p = dlc.softmax %m2 {axis = -1 : i64} : (tensor<2x?x?xf32>) -> tensor<2x?x?xf32>
+  return %p : tensor<2x?x?xf32>
 }

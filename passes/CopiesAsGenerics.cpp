@@ -1,0 +1,170 @@
+//===- CopiesAsGenerics.cpp - The dlc-copies-as-generics pass -------------===//
+//
+// A kernel that only moves data (a Slice's extract_slice, a Concat's chain of
+// insert_slices) has no linalg op for the GPU tiling to distribute: it ran on one
+// thread. Its result becomes one elementwise linalg.generic over the output instead:
+// a copy of the slice, or for the Concat a read of the input that holds each output
+// element (scf.if on the index along the axis, tensor.extract at the input's index).
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Passes.h"
+
+#include "dialects/DlcDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+namespace dlc {
+#define GEN_PASS_DEF_DLCCOPIESASGENERICS
+#include "passes/Passes.h.inc"
+} // namespace dlc
+
+using namespace mlir;
+
+namespace dlc {
+namespace {
+
+/// An identity generic copying `src` into a fresh tensor of its shape.
+Value copyOf(OpBuilder &b, Location loc, Value src) {
+  auto t = cast<RankedTensorType>(src.getType());
+  SmallVector<OpFoldResult> dims = tensor::getMixedSizes(b, loc, src);
+  Value init = tensor::EmptyOp::create(b, loc, dims, t.getElementType());
+  AffineMap id = b.getMultiDimIdentityMap(t.getRank());
+  SmallVector<utils::IteratorType> iters(t.getRank(), utils::IteratorType::parallel);
+  return linalg::GenericOp::create(b, loc, t, ValueRange{src}, ValueRange{init},
+                                   ArrayRef<AffineMap>{id, id}, iters,
+                                   [](OpBuilder &b, Location l, ValueRange args) {
+                                     linalg::YieldOp::create(b, l, args[0]);
+                                   })
+      .getResult(0);
+}
+
+/// The insert_slices of a Concat chain ending at `last` (first to last), over an empty
+/// or destination tensor, each inserting a whole source at an offset along one axis
+/// with unit strides; empty when `last` is not such a chain.
+SmallVector<tensor::InsertSliceOp> concatChain(tensor::InsertSliceOp last, int64_t &axis) {
+  SmallVector<tensor::InsertSliceOp> chain;
+  for (auto op = last; op; op = op.getDest().getDefiningOp<tensor::InsertSliceOp>())
+    chain.push_back(op);
+  std::reverse(chain.begin(), chain.end());
+  axis = -1;
+  for (tensor::InsertSliceOp op : chain) {
+    if (!op.hasUnitStride() || op.getSourceType().getRank() != op.getDestType().getRank())
+      return {};
+    for (auto [d, off] : llvm::enumerate(op.getMixedOffsets())) {
+      if (isConstantIntValue(off, 0))
+        continue;
+      if (axis != -1 && axis != static_cast<int64_t>(d))
+        return {};
+      axis = d;
+    }
+  }
+  if (axis == -1)
+    axis = 0;
+  // A Concat's chain (ConvertDlcToLinalg's): into a fresh tensor or the kernel's output,
+  // from offset 0 along the axis, each source after the one before.
+  Value base = chain.front().getDest();
+  auto toTensor = base.getDefiningOp<bufferization::ToTensorOp>();
+  if (!base.getDefiningOp<tensor::EmptyOp>() && !(toTensor && toTensor.getWritable()))
+    return {};
+  if (!isConstantIntValue(chain.front().getMixedOffsets()[axis], 0))
+    return {};
+  // The sizes off the axis are the output's (the Concat's verifier).
+  return chain;
+}
+
+/// Source k's element at `idx` (shifted along `axis`) when idx[axis] is before source
+/// k + 1's offset, else the next source's: each element reads one source only.
+Value readIn(OpBuilder &b, Location l, ArrayRef<Value> idx, int64_t axis, ArrayRef<Value> offsets,
+             ArrayRef<Value> sources, size_t k) {
+  auto extract = [&](OpBuilder &b) {
+    SmallVector<Value> at(idx);
+    at[axis] = arith::SubIOp::create(b, l, idx[axis], offsets[k]);
+    return tensor::ExtractOp::create(b, l, sources[k], at).getResult();
+  };
+  if (k + 1 == sources.size())
+    return extract(b);
+  Value before = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, idx[axis], offsets[k + 1]);
+  auto ifOp = scf::IfOp::create(
+      b, l, before, [&](OpBuilder &b, Location l) { scf::YieldOp::create(b, l, extract(b)); },
+      [&](OpBuilder &b, Location l) {
+        scf::YieldOp::create(b, l, readIn(b, l, idx, axis, offsets, sources, k + 1));
+      });
+  return ifOp.getResult(0);
+}
+
+/// One generic over the Concat's output: element i reads source k where
+/// offset_k <= i[axis] < offset_k+1.
+Value concatAsGeneric(OpBuilder &b, ArrayRef<tensor::InsertSliceOp> chain, int64_t axis) {
+  tensor::InsertSliceOp last = chain.back();
+  Location loc = last.getLoc();
+  auto t = cast<RankedTensorType>(last.getType());
+  // The output's sizes, from the tensor the chain inserts into (not its result, which
+  // then stays alive).
+  SmallVector<OpFoldResult> dims =
+      tensor::getMixedSizes(b, loc, tensor::InsertSliceOp(chain.front()).getDest());
+  Value init = tensor::EmptyOp::create(b, loc, dims, t.getElementType());
+  SmallVector<Value> offsets, sources;
+  for (tensor::InsertSliceOp op : chain) {
+    offsets.push_back(getValueOrCreateConstantIndexOp(b, loc, op.getMixedOffsets()[axis]));
+    sources.push_back(op.getSource());
+  }
+  AffineMap id = b.getMultiDimIdentityMap(t.getRank());
+  SmallVector<utils::IteratorType> iters(t.getRank(), utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, t, ValueRange{}, ValueRange{init}, ArrayRef<AffineMap>{id}, iters,
+             [&](OpBuilder &b, Location l, ValueRange) {
+               SmallVector<Value> idx;
+               for (int64_t d = 0; d < t.getRank(); ++d)
+                 idx.push_back(linalg::IndexOp::create(b, l, d));
+               linalg::YieldOp::create(b, l, readIn(b, l, idx, axis, offsets, sources, 0));
+             })
+      .getResult(0);
+}
+
+/// Whether `v` is defined outside the kernel's computation: a function argument's
+/// tensor (the data-movement kernel reads its inputs directly).
+bool isKernelInput(Value v) { return v.getDefiningOp<bufferization::ToTensorOp>() != nullptr; }
+
+struct DlcCopiesAsGenericsPass : impl::DlcCopiesAsGenericsBase<DlcCopiesAsGenericsPass> {
+  void runOnOperation() override {
+    for (auto func : getOperation().getOps<func::FuncOp>()) {
+      if (!func->hasAttr(attrs::kKernel))
+        continue;
+      // Only kernels without a linalg op: data movement alone.
+      bool computes = false;
+      func.walk([&](linalg::LinalgOp) { computes = true; });
+      if (computes)
+        continue;
+      for (auto out :
+           llvm::make_early_inc_range(func.getOps<bufferization::MaterializeInDestinationOp>())) {
+        Value v = out.getSource();
+        OpBuilder b(out);
+        if (auto slice = v.getDefiningOp<tensor::ExtractSliceOp>();
+            slice && isKernelInput(slice.getSource())) {
+          out.getSourceMutable().assign(copyOf(b, slice.getLoc(), slice.getResult()));
+          continue;
+        }
+        auto last = v.getDefiningOp<tensor::InsertSliceOp>();
+        if (!last)
+          continue;
+        int64_t axis;
+        SmallVector<tensor::InsertSliceOp> chain = concatChain(last, axis);
+        if (chain.size() < 2 ||
+            !llvm::all_of(chain, [](auto op) { return isKernelInput(op.getSource()); }))
+          continue;
+        out.getSourceMutable().assign(concatAsGeneric(b, chain, axis));
+        for (tensor::InsertSliceOp op : llvm::reverse(chain))
+          if (op->use_empty())
+            op->erase();
+      }
+    }
+  }
+};
+
+} // namespace
+} // namespace dlc

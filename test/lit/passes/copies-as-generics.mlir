@@ -1,0 +1,84 @@
+// RUN: dlc-opt %s -split-input-file -dlc-copies-as-generics | FileCheck %s
+
+// A Slice kernel: its output is a copy generic of the slice.
+// CHECK-LABEL: func.func @slice
+// CHECK: %[[S:.*]] = tensor.extract_slice
+// CHECK: %[[C:.*]] = linalg.generic {{.*}} ins(%[[S]] : tensor<?x16xf32>)
+// CHECK: bufferization.materialize_in_destination %[[C]]
+func.func @slice(%arg0: memref<?x32xf32>, %arg1: memref<?x16xf32>) attributes {dlc.kernel} {
+  %c0 = arith.constant 0 : index
+  %0 = bufferization.to_tensor %arg0 restrict : memref<?x32xf32> to tensor<?x32xf32>
+  %n = memref.dim %arg0, %c0 : memref<?x32xf32>
+  %s = tensor.extract_slice %0[0, 8] [%n, 16] [1, 1] : tensor<?x32xf32> to tensor<?x16xf32>
+  bufferization.materialize_in_destination %s in restrict writable %arg1 : (tensor<?x16xf32>, memref<?x16xf32>) -> ()
+  return
+}
+
+// -----
+
+// A Concat of three inputs along axis 1: one generic over the output; an element reads
+// the input its index along the axis falls in, shifted by that input's offset.
+// CHECK-LABEL: func.func @concat
+// CHECK-NOT: tensor.insert_slice
+// CHECK: %[[G:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<?x12xf32>)
+// CHECK:   %[[I:.*]] = linalg.index 1
+// CHECK:   %[[LT:.*]] = arith.cmpi slt, %[[I]], %c4
+// CHECK:   scf.if %[[LT]]
+// CHECK:     tensor.extract %{{.*}} : tensor<?x4xf32>
+// CHECK:   } else {
+// CHECK:     arith.cmpi slt, %[[I]], %c6
+// CHECK:     scf.if
+// CHECK:       arith.subi %[[I]], %c4
+// CHECK:       tensor.extract %{{.*}} : tensor<?x2xf32>
+// CHECK:     } else {
+// CHECK:       arith.subi %[[I]], %c6
+// CHECK:       tensor.extract %{{.*}} : tensor<?x6xf32>
+// CHECK: bufferization.materialize_in_destination %[[G]]
+func.func @concat(%a: memref<?x4xf32>, %b: memref<?x2xf32>, %c: memref<?x6xf32>, %out: memref<?x12xf32>) attributes {dlc.kernel} {
+  %c0 = arith.constant 0 : index
+  %0 = bufferization.to_tensor %a restrict : memref<?x4xf32> to tensor<?x4xf32>
+  %1 = bufferization.to_tensor %b restrict : memref<?x2xf32> to tensor<?x2xf32>
+  %2 = bufferization.to_tensor %c restrict : memref<?x6xf32> to tensor<?x6xf32>
+  %n = memref.dim %a, %c0 : memref<?x4xf32>
+  %3 = bufferization.to_tensor %out restrict writable : memref<?x12xf32> to tensor<?x12xf32>
+  %i0 = tensor.insert_slice %0 into %3[0, 0] [%n, 4] [1, 1] : tensor<?x4xf32> into tensor<?x12xf32>
+  %i1 = tensor.insert_slice %1 into %i0[0, 4] [%n, 2] [1, 1] : tensor<?x2xf32> into tensor<?x12xf32>
+  %i2 = tensor.insert_slice %2 into %i1[0, 6] [%n, 6] [1, 1] : tensor<?x6xf32> into tensor<?x12xf32>
+  bufferization.materialize_in_destination %i2 in writable %out : (tensor<?x12xf32>, memref<?x12xf32>) -> ()
+  return
+}
+
+// -----
+
+// A kernel that computes (a Concat of a transposed input) is left as it is.
+// CHECK-LABEL: func.func @computes
+// CHECK: tensor.insert_slice
+// CHECK: tensor.insert_slice
+func.func @computes(%a: memref<4x2xf32>, %b: memref<2x4xf32>, %out: memref<4x4xf32>) attributes {dlc.kernel} {
+  %0 = bufferization.to_tensor %a restrict : memref<4x2xf32> to tensor<4x2xf32>
+  %1 = bufferization.to_tensor %b restrict : memref<2x4xf32> to tensor<2x4xf32>
+  %e = tensor.empty() : tensor<4x2xf32>
+  %t = linalg.transpose ins(%1 : tensor<2x4xf32>) outs(%e : tensor<4x2xf32>) permutation = [1, 0]
+  %3 = bufferization.to_tensor %out restrict writable : memref<4x4xf32> to tensor<4x4xf32>
+  %i0 = tensor.insert_slice %0 into %3[0, 0] [4, 2] [1, 1] : tensor<4x2xf32> into tensor<4x4xf32>
+  %i1 = tensor.insert_slice %t into %i0[0, 2] [4, 2] [1, 1] : tensor<4x2xf32> into tensor<4x4xf32>
+  bufferization.materialize_in_destination %i1 in writable %out : (tensor<4x4xf32>, memref<4x4xf32>) -> ()
+  return
+}
+
+// -----
+
+// Inserts into an input (not a fresh tensor nor the output) are not a Concat: the
+// elements they leave keep the input's values.
+// CHECK-LABEL: func.func @update
+// CHECK-NOT: linalg.generic
+// CHECK: tensor.insert_slice
+// CHECK: tensor.insert_slice
+func.func @update(%a: memref<4x8xf32>, %b: memref<4x2xf32>, %out: memref<4x8xf32>) attributes {dlc.kernel} {
+  %0 = bufferization.to_tensor %a restrict : memref<4x8xf32> to tensor<4x8xf32>
+  %1 = bufferization.to_tensor %b restrict : memref<4x2xf32> to tensor<4x2xf32>
+  %i0 = tensor.insert_slice %1 into %0[0, 0] [4, 2] [1, 1] : tensor<4x2xf32> into tensor<4x8xf32>
+  %i1 = tensor.insert_slice %1 into %i0[0, 4] [4, 2] [1, 1] : tensor<4x2xf32> into tensor<4x8xf32>
+  bufferization.materialize_in_destination %i1 in writable %out : (tensor<4x8xf32>, memref<4x8xf32>) -> ()
+  return
+}
