@@ -7,7 +7,8 @@
 #  2. the runtime builds (CMake, no LLVM) and the node tests run (correctness only);
 #  3. then, alone on the machine: e2e models, trainings, bandwidth and compute tables
 #     (run_bundle.py) and dlc against PyTorch eager and torch.compile (torch_bench.py).
-# JSON reports and logs.tgz go to $OUT. DLC_NODE_DEADLINE: seconds for the node tests (150).
+# JSON reports and logs.tgz go to $OUT. DLC_NODE_DEADLINE: seconds for the node tests
+# (150); DLC_REPEAT: runs per timing (30); DLC_BENCH_TIMEOUT: seconds for torch_bench (300).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=/tmp/dlc-gpu
@@ -49,11 +50,11 @@ wait
 grep -h "compile" "$out"/compile-*.log | grep -v "^compiled" | head -5
 echo "torch.compile warm-up done at $(($(date +%s) - t0)) s"
 timeout 200 "$py" "$root/test/gpu/run_bundle.py" --bundle "$work/bundle" --dlc-run "$dlc_run" --jobs 8 \
-  --only e2e,train,bandwidth,compute --report "$out/bundle.json" > "$out/bundle.log" 2>&1
+  --only e2e,train,bandwidth,compute --repeat "${DLC_REPEAT:-30}" --report "$out/bundle.json" > "$out/bundle.log" 2>&1
 finish
 sed -n '/^model /,$p' "$out/bundle.log" | grep -v '^\s*$' | grep -v "^  node\|^node" | head -70
-timeout 300 "$py" "$root/test/gpu/torch_bench.py" --bundle "$work/bundle" --dlc-run "$dlc_run" \
-  --report "$final/torch_bench.json" > "$out/torch_bench.log" 2>&1
+timeout "${DLC_BENCH_TIMEOUT:-300}" "$py" "$root/test/gpu/torch_bench.py" --bundle "$work/bundle" \
+  --dlc-run "$dlc_run" --repeat "${DLC_REPEAT:-30}" --report "$final/torch_bench.json" > "$out/torch_bench.log" 2>&1
 sed -n '/^NVIDIA\|^gemm 4096/,$p' "$out/torch_bench.log" | grep -v '^\s*$'
 tail -3 "$out/torch_bench.log"
 finish

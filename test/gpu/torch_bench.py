@@ -35,7 +35,9 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-COMPILED = [(32, "fp16"), (32, "fp32"), (1, "fp16")]  # torch.compile configurations
+COMPILED = [(32, "fp16"), (32, "fp32")]  # torch.compile configurations (batch, precision)
+# A launch of `dlc-run --profile`'s table: index, kernel, ms, MB, GB/s, % of copy.
+KERNEL_ROW = r"^\s+\d+\s+(\S+)\s+([0-9.]+)\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+$"
 torch = None
 
 
@@ -68,7 +70,11 @@ def torch_inputs(bench, run, precision, device):
 
 
 def build(corpus, arch, precision):
-    model = corpus.torch_model(arch).cuda()
+    # Built on the CPU (the corpus's seeded weights come from the CPU generator), run on
+    # the GPU with CUDA as the default device (YOLO makes its grids in forward).
+    with torch.device("cpu"):
+        model = corpus.torch_model(arch)
+    model = model.cuda()
     return model.half() if precision == "fp16" else model
 
 
@@ -133,6 +139,7 @@ def max_err(outs, bench, run):
 
 def phase_compile(args, spec):
     corpus = load_corpus_module()
+    torch.set_default_device("cuda")
     bench = os.path.join(args.bundle, "bench")
     m = next(m for m in spec["models"] if m["arch"] == args.arch)
     import onnxruntime as ort
@@ -148,6 +155,7 @@ def phase_compile(args, spec):
         for path, ref in zip(run["refs"], session.run(None, feeds)):
             np.save(os.path.join(bench, path), ref)
     print(f"onnxruntime {ort.__version__}: references of {args.arch} written", flush=True)
+    compiled_ok = []
     for batch, precision in COMPILED:
         run = next(r for r in m["runs"] if r["batch"] == batch)
         model = build(corpus, args.arch, precision)
@@ -160,9 +168,13 @@ def phase_compile(args, spec):
             torch.cuda.synchronize()
             print(f"compiled {args.arch} b{batch} {precision} in {time.perf_counter() - t0:.1f} s",
                   flush=True)
+            compiled_ok.append([batch, precision])
         except Exception as e:  # noqa: BLE001 (reported, the timing phase retries)
             print(f"compile {args.arch} b{batch} {precision}: {type(e).__name__}: "
                   f"{str(e).splitlines()[0] if str(e) else ''}", flush=True)
+    # The timing phase compiles only what compiled here.
+    with open(os.path.join(bench, f"{args.arch}.compiled.json"), "w") as f:
+        json.dump(compiled_ok, f)
     return 0
 
 
@@ -176,6 +188,7 @@ def run_dlc(dlc_run, artifact, inputs, out_dir, repeat, extra=()):
 
 def phase_time(args, spec):
     corpus = load_corpus_module()
+    torch.set_default_device("cuda")
     bench = os.path.join(args.bundle, "bench")
     work = os.path.join(args.work, "bench-out")
     os.makedirs(work, exist_ok=True)
@@ -216,8 +229,7 @@ def phase_time(args, spec):
         if out is None:
             row["problem"] = err
         else:
-            kernels = re.findall(r"^\s+\d+\s+(\S+)\s+([0-9.]+)\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+$",
-                                 out, re.M)
+            kernels = re.findall(KERNEL_ROW, out, re.M)
             row["dlc_ms"] = sum(float(k[1]) for k in kernels)
             row["dlc_tflops"] = flops / row["dlc_ms"] / 1e9 if row["dlc_ms"] else None
             c = torch.from_numpy(np.load(os.path.join(out_dir, "output_0.npy"))).double().cuda()
@@ -230,6 +242,11 @@ def phase_time(args, spec):
 
     for m in spec["models"]:
         arch = m["arch"]
+        marker = os.path.join(bench, f"{arch}.compiled.json")
+        compiled_ok = COMPILED
+        if os.path.exists(marker):
+            with open(marker) as f:
+                compiled_ok = [tuple(c) for c in json.load(f)]
         for run in m["runs"]:
             for precision in ("fp32", "fp16"):
                 row = {"arch": arch, "batch": run["batch"], "precision": precision}
@@ -247,6 +264,18 @@ def phase_time(args, spec):
                         outs = [np.load(os.path.join(out_dir, f"output_{k}.npy"))
                                 for k in range(len(run["refs"]))]
                         row["dlc_err"] = max_err(outs, bench, run)
+                        # Where the time goes at batch 32: the slowest launches.
+                        prof = None
+                        if run["batch"] == 32:
+                            prof, _ = run_dlc(args.dlc_run, os.path.join(bench, artifact),
+                                              [os.path.join(bench, p) for p in run["inputs"]],
+                                              out_dir, 11, ["--profile"])
+                        if prof:
+                            ks = re.findall(KERNEL_ROW, prof, re.M)
+                            row["dlc_kernels_ms"] = sum(float(k[1]) for k in ks)
+                            row["dlc_launches"] = len(ks)
+                            row["dlc_slowest"] = sorted(((k[0], float(k[1])) for k in ks),
+                                                        key=lambda k: -k[1])[:8]
                 try:
                     model = build(corpus, arch, precision)
                     arrays, ins = torch_inputs(bench, run, precision, "cuda")
@@ -254,7 +283,11 @@ def phase_time(args, spec):
                         row["eager_err"] = max_err(flatten(model(*ins)), bench, run)
                     row["eager_dev_ms"] = time_device(model, ins, args.repeat)
                     row["eager_host_ms"] = time_host(model, arrays, precision, args.repeat)
-                    if (run["batch"], precision) in COMPILED:
+                    if (run["batch"], precision) not in COMPILED:
+                        pass
+                    elif (run["batch"], precision) not in compiled_ok:
+                        row["compile_problem"] = "torch.compile failed (compile phase log)"
+                    else:
                         compiled = torch.compile(model)
                         with torch.no_grad():
                             compiled(*ins)
@@ -305,7 +338,8 @@ def print_table(report):
               f"{f(r.get('dlc_err'), '.1e'):>9}{f(e, '.3f'):>8}"
               f"{f(r.get('eager_dev_ms'), '.3f'):>8}{f(c, '.3f'):>8}"
               f"{f(r.get('compile_dev_ms'), '.3f'):>8}{f(re_, '.2f'):>8}{f(rc, '.2f'):>8}"
-              f"  {r.get('dlc_problem', '')}{r.get('torch_problem', '')}")
+              f"  {r.get('dlc_problem', '')}{r.get('torch_problem', '')}"
+              f"{r.get('compile_problem', '')}")
     for key, values in sorted(ratios.items()):
         g = float(np.exp(np.mean(np.log(values))))
         print(f"geomean {key[2]}/dlc at batch {key[0]} {key[1]}: {g:.2f} over {len(values)}")
