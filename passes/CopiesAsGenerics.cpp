@@ -77,6 +77,53 @@ SmallVector<tensor::InsertSliceOp> concatChain(tensor::InsertSliceOp last, int64
   return chain;
 }
 
+/// Whether `v` is defined outside the kernel's computation: a function argument's
+/// tensor (the data-movement kernel reads its inputs directly).
+bool isKernelInput(Value v) { return v.getDefiningOp<bufferization::ToTensorOp>() != nullptr; }
+
+/// Whether `g` only moves its one input's elements: a transpose, or a generic yielding
+/// its input through a projected permutation (a copy or a broadcast, as Expand).
+bool isRemap(Operation *op) {
+  if (isa<linalg::TransposeOp>(op))
+    return true;
+  auto g = dyn_cast<linalg::GenericOp>(op);
+  if (!g || g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1 || g.getNumReductionLoops() != 0 ||
+      !g.hasPureTensorSemantics())
+    return false;
+  SmallVector<AffineMap> maps = g.getIndexingMapsArray();
+  auto yield = cast<linalg::YieldOp>(g.getBody()->getTerminator());
+  return maps[1].isIdentity() && maps[0].isProjectedPermutation(/*allowZeroInResults=*/true) &&
+         yield->getNumOperands() == 1 && yield->getOperand(0) == g.getBody()->getArgument(0);
+}
+
+/// Whether `v` is a kernel input or a remap of one (element i read by index
+/// arithmetic alone).
+bool readable(Value v) {
+  if (isKernelInput(v))
+    return true;
+  Operation *def = v.getDefiningOp();
+  return def && isRemap(def) && readable(cast<linalg::LinalgOp>(def).getDpsInputOperand(0)->get());
+}
+
+/// Element `idx` of a readable value, read from the kernel input behind its remaps.
+Value extractAt(OpBuilder &b, Location l, Value v, SmallVector<Value> idx) {
+  if (auto t = v.getDefiningOp<linalg::TransposeOp>()) {
+    // Element r of transpose(x, perm) is x[s] with s[perm[i]] = r[i].
+    SmallVector<Value> at(idx.size());
+    for (auto [i, p] : llvm::enumerate(t.getPermutation()))
+      at[p] = idx[i];
+    return extractAt(b, l, t.getInput(), at);
+  }
+  if (auto g = v.getDefiningOp<linalg::GenericOp>()) {
+    SmallVector<Value> at;
+    for (AffineExpr e : g.getIndexingMapsArray()[0].getResults())
+      at.push_back(isa<AffineDimExpr>(e) ? idx[cast<AffineDimExpr>(e).getPosition()]
+                                         : arith::ConstantIndexOp::create(b, l, 0).getResult());
+    return extractAt(b, l, g.getDpsInputOperand(0)->get(), at);
+  }
+  return tensor::ExtractOp::create(b, l, v, idx);
+}
+
 /// Source k's element at `idx` (shifted along `axis`) when idx[axis] is before source
 /// k + 1's offset, else the next source's: each element reads one source only.
 Value readIn(OpBuilder &b, Location l, ArrayRef<Value> idx, int64_t axis, ArrayRef<Value> offsets,
@@ -84,7 +131,7 @@ Value readIn(OpBuilder &b, Location l, ArrayRef<Value> idx, int64_t axis, ArrayR
   auto extract = [&](OpBuilder &b) {
     SmallVector<Value> at(idx);
     at[axis] = arith::SubIOp::create(b, l, idx[axis], offsets[k]);
-    return tensor::ExtractOp::create(b, l, sources[k], at).getResult();
+    return extractAt(b, l, sources[k], at);
   };
   if (k + 1 == sources.size())
     return extract(b);
@@ -126,18 +173,20 @@ Value concatAsGeneric(OpBuilder &b, ArrayRef<tensor::InsertSliceOp> chain, int64
       .getResult(0);
 }
 
-/// Whether `v` is defined outside the kernel's computation: a function argument's
-/// tensor (the data-movement kernel reads its inputs directly).
-bool isKernelInput(Value v) { return v.getDefiningOp<bufferization::ToTensorOp>() != nullptr; }
-
 struct DlcCopiesAsGenericsPass : impl::DlcCopiesAsGenericsBase<DlcCopiesAsGenericsPass> {
   void runOnOperation() override {
     for (auto func : getOperation().getOps<func::FuncOp>()) {
       if (!func->hasAttr(attrs::kKernel))
         continue;
-      // Only kernels without a linalg op: data movement alone.
+      // Only kernels that move data alone (remaps of inputs at most).
       bool computes = false;
-      func.walk([&](linalg::LinalgOp) { computes = true; });
+      SmallVector<Operation *> remaps;
+      func.walk([&](linalg::LinalgOp op) {
+        if (isRemap(op))
+          remaps.push_back(op);
+        else
+          computes = true;
+      });
       if (computes)
         continue;
       for (auto out :
@@ -155,13 +204,17 @@ struct DlcCopiesAsGenericsPass : impl::DlcCopiesAsGenericsBase<DlcCopiesAsGeneri
         int64_t axis;
         SmallVector<tensor::InsertSliceOp> chain = concatChain(last, axis);
         if (chain.size() < 2 ||
-            !llvm::all_of(chain, [](auto op) { return isKernelInput(op.getSource()); }))
+            !llvm::all_of(chain, [](auto op) { return readable(op.getSource()); }))
           continue;
         out.getSourceMutable().assign(concatAsGeneric(b, chain, axis));
         for (tensor::InsertSliceOp op : llvm::reverse(chain))
           if (op->use_empty())
             op->erase();
       }
+      // The remaps the generics read through.
+      for (Operation *op : llvm::reverse(remaps))
+        if (op->use_empty())
+          op->erase();
     }
   }
 };

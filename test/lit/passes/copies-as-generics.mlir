@@ -50,18 +50,62 @@ func.func @concat(%a: memref<?x4xf32>, %b: memref<?x2xf32>, %c: memref<?x6xf32>,
 
 // -----
 
-// A kernel that computes (a Concat of a transposed input) is left as it is.
+// ViT's class token: a Concat of an Expand (a broadcast generic) of a weight and a
+// Transpose of an input. The generic reads through both remaps (the transposed
+// element [b, i, c] at [b, c, i], the broadcast one at [0, i, c]), which go.
+// CHECK-LABEL: func.func @class_token
+// CHECK-NOT: linalg.transpose
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<?x17x64xf32>)
+// CHECK:   %[[B:.*]] = linalg.index 0
+// CHECK:   %[[I:.*]] = linalg.index 1
+// CHECK:   %[[C:.*]] = linalg.index 2
+// CHECK:   scf.if
+// CHECK:     tensor.extract %{{.*}}[%c0{{.*}}, %{{.*}}, %[[C]]] : tensor<1x1x64xf32>
+// CHECK:   } else {
+// CHECK:     %[[J:.*]] = arith.subi %[[I]], %c1
+// CHECK:     tensor.extract %{{.*}}[%[[B]], %[[C]], %[[J]]] : tensor<?x64x16xf32>
+// CHECK-NOT: linalg.transpose
+func.func @class_token(%x: memref<?x64x16xf32>, %cls: memref<1x1x64xf32>, %out: memref<?x17x64xf32>) attributes {dlc.kernel} {
+  %c0 = arith.constant 0 : index
+  %0 = bufferization.to_tensor %x restrict : memref<?x64x16xf32> to tensor<?x64x16xf32>
+  %1 = bufferization.to_tensor %cls restrict : memref<1x1x64xf32> to tensor<1x1x64xf32>
+  %n = memref.dim %x, %c0 : memref<?x64x16xf32>
+  %e = tensor.empty(%n) : tensor<?x16x64xf32>
+  %t = linalg.transpose ins(%0 : tensor<?x64x16xf32>) outs(%e : tensor<?x16x64xf32>) permutation = [0, 2, 1]
+  %e2 = tensor.empty(%n) : tensor<?x1x64xf32>
+  %x2 = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>],
+                        iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%1 : tensor<1x1x64xf32>) outs(%e2 : tensor<?x1x64xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  } -> tensor<?x1x64xf32>
+  %e3 = tensor.empty(%n) : tensor<?x17x64xf32>
+  %i0 = tensor.insert_slice %x2 into %e3[0, 0, 0] [%n, 1, 64] [1, 1, 1] : tensor<?x1x64xf32> into tensor<?x17x64xf32>
+  %i1 = tensor.insert_slice %t into %i0[0, 1, 0] [%n, 16, 64] [1, 1, 1] : tensor<?x16x64xf32> into tensor<?x17x64xf32>
+  bufferization.materialize_in_destination %i1 in restrict writable %out : (tensor<?x17x64xf32>, memref<?x17x64xf32>) -> ()
+  return
+}
+
+// -----
+
+// A kernel that computes (a Concat of a negated input) is left as it is.
 // CHECK-LABEL: func.func @computes
 // CHECK: tensor.insert_slice
 // CHECK: tensor.insert_slice
-func.func @computes(%a: memref<4x2xf32>, %b: memref<2x4xf32>, %out: memref<4x4xf32>) attributes {dlc.kernel} {
+func.func @computes(%a: memref<4x2xf32>, %b: memref<4x2xf32>, %out: memref<4x4xf32>) attributes {dlc.kernel} {
   %0 = bufferization.to_tensor %a restrict : memref<4x2xf32> to tensor<4x2xf32>
-  %1 = bufferization.to_tensor %b restrict : memref<2x4xf32> to tensor<2x4xf32>
+  %1 = bufferization.to_tensor %b restrict : memref<4x2xf32> to tensor<4x2xf32>
   %e = tensor.empty() : tensor<4x2xf32>
-  %t = linalg.transpose ins(%1 : tensor<2x4xf32>) outs(%e : tensor<4x2xf32>) permutation = [1, 0]
+  %n = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%1 : tensor<4x2xf32>) outs(%e : tensor<4x2xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %v = arith.negf %in : f32
+    linalg.yield %v : f32
+  } -> tensor<4x2xf32>
   %3 = bufferization.to_tensor %out restrict writable : memref<4x4xf32> to tensor<4x4xf32>
   %i0 = tensor.insert_slice %0 into %3[0, 0] [4, 2] [1, 1] : tensor<4x2xf32> into tensor<4x4xf32>
-  %i1 = tensor.insert_slice %t into %i0[0, 2] [4, 2] [1, 1] : tensor<4x2xf32> into tensor<4x4xf32>
+  %i1 = tensor.insert_slice %n into %i0[0, 2] [4, 2] [1, 1] : tensor<4x2xf32> into tensor<4x4xf32>
   bufferization.materialize_in_destination %i1 in writable %out : (tensor<4x4xf32>, memref<4x4xf32>) -> ()
   return
 }
