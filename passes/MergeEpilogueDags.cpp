@@ -71,7 +71,6 @@ struct DlcMergeEpilogueDagsPass : impl::DlcMergeEpilogueDagsBase<DlcMergeEpilogu
         contractions.push_back(l);
     });
     IRRewriter rewriter(&getContext());
-    bool changed = false;
     RewritePatternSet dedupPatterns(&getContext());
     linalg::populateEraseUnusedOperandsAndResultsPatterns(dedupPatterns);
     FrozenRewritePatternSet dedup(std::move(dedupPatterns));
@@ -115,10 +114,8 @@ struct DlcMergeEpilogueDagsPass : impl::DlcMergeEpilogueDagsBase<DlcMergeEpilogu
         dag.remove(def);
         rewriter.eraseOp(def);
         last = fused->fusedOp;
-        changed = true;
       }
     }
-    (void)changed;
   }
 };
 

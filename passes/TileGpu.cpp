@@ -113,6 +113,38 @@ constexpr int64_t kMergeThreads = 16;
 /// Elements a thread's partial reduction over a chunk of symbolic length takes per step.
 constexpr int64_t kChunkStep = 4;
 
+/// A thread's chunk of symbolic length (a Softmax over an attention's sequence): the
+/// producers fused into it would each need a temporary of that length per thread, on
+/// the device heap. The partial reduction of `op` in `tiled` walks its chunk (over the
+/// threaded reduction loops `dims`) kChunkStep elements of loop `inner` at a time
+/// instead, the producers fused into each step.
+LogicalResult stepChunks(RewriterBase &rewriter, const scf::SCFTileAndFuseResult &tiled,
+                         linalg::LinalgOp op, ArrayRef<unsigned> dims, unsigned inner) {
+  auto it = llvm::find_if(tiled.tiledAndFusedOps, [&](Operation *t) {
+    auto l = dyn_cast<linalg::LinalgOp>(t);
+    return l && l->getName() == op->getName() && l.getNumReductionLoops() != 0;
+  });
+  if (it == tiled.tiledAndFusedOps.end())
+    return success();
+  auto partial = cast<linalg::LinalgOp>(*it);
+  SmallVector<OpFoldResult> steps(partial.getNumLoops(), rewriter.getIndexAttr(0));
+  for (unsigned l : dims)
+    steps[l] = rewriter.getIndexAttr(l == inner ? kChunkStep : 1);
+  scf::SCFTileAndFuseOptions serial;
+  serial.tilingOptions.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+  serial.tilingOptions.setTileSizes(steps);
+  serial.setFusionControlFn(fuseElementwiseOnly);
+  rewriter.setInsertionPoint(partial);
+  auto stepped = scf::tileConsumerAndFuseProducersUsingSCF(
+      rewriter, cast<TilingInterface>(partial.getOperation()), serial);
+  if (failed(stepped))
+    return failure();
+  for (OpResult r : partial->getResults())
+    if (Value v = stepped->replacements.lookup(r))
+      rewriter.replaceAllUsesWith(r, v);
+  return success();
+}
+
 /// Splits the reduction `op` (inside a block's tile) into up to `threads` partial
 /// reductions in a thread-level scf.forall, each over a contiguous chunk of its
 /// reduction loops with its elementwise producers fused in, and a merge of the
@@ -170,32 +202,9 @@ FailureOr<linalg::LinalgOp> tilePartialReduction(RewriterBase &rewriter, linalg:
       rewriter, cast<TilingInterface>(op.getOperation()), options);
   if (failed(tiled))
     return failure();
-  // A chunk of symbolic length (a Softmax over an attention's sequence): the producers
-  // fused into it would each need a temporary of that length per thread, on the device
-  // heap. The thread walks its chunk kChunkStep elements at a time instead, the
-  // producers fused into each step.
-  if (llvm::any_of(dims, [&](unsigned l) { return ShapedType::isDynamic(ranges[l]); }))
-    for (Operation *t : tiled->tiledAndFusedOps) {
-      auto partial = dyn_cast<linalg::LinalgOp>(t);
-      if (!partial || partial->getName() != op->getName() || partial.getNumReductionLoops() == 0)
-        continue;
-      SmallVector<OpFoldResult> steps(partial.getNumLoops(), rewriter.getIndexAttr(0));
-      for (unsigned l : dims)
-        steps[l] = rewriter.getIndexAttr(l == order.front() ? kChunkStep : 1);
-      scf::SCFTileAndFuseOptions serial;
-      serial.tilingOptions.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
-      serial.tilingOptions.setTileSizes(steps);
-      serial.setFusionControlFn(fuseElementwiseOnly);
-      rewriter.setInsertionPoint(partial);
-      auto stepped = scf::tileConsumerAndFuseProducersUsingSCF(
-          rewriter, cast<TilingInterface>(partial.getOperation()), serial);
-      if (failed(stepped))
-        return failure();
-      for (OpResult r : partial->getResults())
-        if (Value v = stepped->replacements.lookup(r))
-          rewriter.replaceAllUsesWith(r, v);
-      break;
-    }
+  if (llvm::any_of(dims, [&](unsigned l) { return ShapedType::isDynamic(ranges[l]); }) &&
+      failed(stepChunks(rewriter, *tiled, op, dims, order.front())))
+    return failure();
   linalg::LinalgOp merge;
   for (OpResult r : op->getResults())
     if (Value v = tiled->replacements.lookup(r)) {

@@ -22,13 +22,13 @@ import importlib.util
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tarfile
 
-import numpy as np
 import onnx
 from onnx import TensorProto, helper
+
+import cases
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -49,13 +49,19 @@ def load_corpus_module():
     return module
 
 
-def compile_cuda(dlc, model, artifact, precision, timeout=900):
-    p = subprocess.run([dlc, "compile", model, "--target", "cuda", "-o", artifact],
-                       capture_output=True, text=True, timeout=timeout,
-                       env=dict(os.environ, DLC_PRECISION=precision))
-    if p.returncode != 0:
-        return (p.stderr.strip().splitlines() or ["?"])[0]
-    return ""
+def compile_precisions(dlc, model, out, stem, precisions, problems):
+    """Compiles `model` for CUDA to OUT/STEM.PRECISION.dlc in each precision; returns
+    {precision: artifact file name}, the failures added to `problems`."""
+    artifacts = {}
+    for precision in precisions:
+        artifact = os.path.join(out, f"{stem}.{precision}.dlc")
+        code, err = cases.run([dlc, "compile", model, "--target", "cuda", "-o", artifact],
+                              900, {"DLC_PRECISION": precision})
+        if code != 0:
+            problems.append(f"{stem} {precision}: dlc compile: {err}")
+            continue
+        artifacts[precision] = os.path.basename(artifact)
+    return artifacts
 
 
 def dims_for(spec, batch):
@@ -72,14 +78,8 @@ def prepare_model(arch, corpus, dlc, out, problems):
     if not os.path.exists(source):
         problems.append(f"{arch}: {source} missing (run scripts/corpus.sh)")
         return None
-    entry = {"arch": arch, "artifacts": {}, "runs": []}
-    for precision in PRECISIONS:
-        artifact = os.path.join(out, f"{arch}.{precision}.dlc")
-        err = compile_cuda(dlc, source, artifact, precision)
-        if err:
-            problems.append(f"{arch} {precision}: dlc compile: {err}")
-            continue
-        entry["artifacts"][precision] = os.path.basename(artifact)
+    entry = {"arch": arch, "runs": [],
+             "artifacts": compile_precisions(dlc, source, out, arch, PRECISIONS, problems)}
     shutil.copy(source, os.path.join(out, f"{arch}.onnx"))
     entry["onnx"] = f"{arch}.onnx"
     # The inputs (seeded) and onnxruntime's outputs are made on the device by
@@ -101,17 +101,9 @@ def prepare_gemm(dlc, out, problems):
                               [a, b], [c])
     path = os.path.join(out, "gemm.onnx")
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
-    entries = []
-    for precision in GEMM_PRECISIONS:
-        artifact = os.path.join(out, f"gemm.{precision}.dlc")
-        err = compile_cuda(dlc, path, artifact, precision)
-        if err:
-            problems.append(f"gemm {precision}: dlc compile: {err}")
-            continue
-        entries.append({"precision": precision, "artifact": os.path.basename(artifact),
-                        "n": GEMM})
+    artifacts = compile_precisions(dlc, path, out, "gemm", GEMM_PRECISIONS, problems)
     os.remove(path)
-    return entries
+    return [{"precision": p, "artifact": a, "n": GEMM} for p, a in artifacts.items()]
 
 
 def main():

@@ -65,8 +65,8 @@ def flat_inputs(model, ds_dest, inputs):
     input (compiled with its contents specialized) is one input per element tensor, so
     its SequenceProto / OptionalProto file becomes a TensorProto file per element (none
     for an empty one)."""
-    types = [i.type for i in model.graph.input
-             if i.name not in {t.name for t in model.graph.initializer}]
+    inits = {t.name for t in model.graph.initializer}
+    types = [i.type for i in model.graph.input if i.name not in inits]
     out = []
     for k, path in enumerate(inputs):
         dest = os.path.join(ds_dest, os.path.basename(path))

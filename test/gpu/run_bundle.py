@@ -185,6 +185,10 @@ def node_status(entry, bundle, work, results):
     """(name, status, detail) with the conformance runner's statuses."""
     model = onnx.load(os.path.join(bundle, entry["folder"], "model.onnx"),
                       load_external_data=False)
+    # Random ops are checked by their distribution, as the conformance runner does.
+    kind = run_node_tests.random_kind(model)
+    check = (lambda *a: run_node_tests.check_random(kind, *a)) if kind \
+        else run_node_tests.check_outputs
     for i, ds in enumerate(entry["data_sets"]):
         code, err = results.get((entry["name"], i), (None, "not run"))
         if code is None:
@@ -193,10 +197,6 @@ def node_status(entry, bundle, work, results):
             return entry["name"], "crash", f"exit {code}: {err}"
         if code == 1:
             return entry["name"], "fail-run", err
-        # Random ops are checked by their distribution, as the conformance runner does.
-        kind = run_node_tests.random_kind(model)
-        check = (lambda *a: run_node_tests.check_random(kind, *a)) if kind \
-            else run_node_tests.check_outputs
         problem = check(model, os.path.join(bundle, ds["folder"]),
                         os.path.join(work, entry["name"].replace("/", "__"),
                                      os.path.basename(ds["folder"])))

@@ -21,17 +21,19 @@ parallel processes first, so that the timing phase finds Inductor's caches warm)
 """
 
 import argparse
-import importlib.util
 import json
 import os
 import re
 import statistics
-import subprocess
 import sys
 import time
 import warnings
 
 import numpy as np
+
+import prepare_bench
+import run_bundle
+from run_bundle import run_node_tests
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -45,10 +47,7 @@ def load_corpus_module():
     global torch
     import torch as torch_
     torch = torch_
-    spec = importlib.util.spec_from_file_location(
-        "build_corpus", os.path.join(ROOT, "test", "models", "build_corpus.py"))
-    m = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(m)
+    m = prepare_bench.load_corpus_module()
     m.torch, m.nn, m.F = torch, torch.nn, torch.nn.functional
     m.make_torch_classes()
     torch.backends.mha.set_fastpath_enabled(False)
@@ -179,11 +178,11 @@ def phase_compile(args, spec):
 
 
 def run_dlc(dlc_run, artifact, inputs, out_dir, repeat, extra=()):
-    p = subprocess.run([dlc_run, artifact, *inputs, "--output-dir", out_dir, "--repeat",
-                        str(repeat), *extra], capture_output=True, text=True, timeout=120)
-    if p.returncode != 0:
-        return None, (p.stderr.strip().splitlines() or ["?"])[0]
-    return p.stdout, ""
+    code, out, err = run_bundle.run([dlc_run, artifact, *inputs, "--output-dir", out_dir,
+                                     "--repeat", str(repeat), *extra], 120)
+    if code != 0:
+        return None, run_node_tests.first_line(err)
+    return out, ""
 
 
 def phase_time(args, spec):
