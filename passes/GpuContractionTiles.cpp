@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "passes/GpuTiling.h"
+#include "passes/MmaLayout.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -70,6 +71,18 @@ Value roundForMma(OpBuilder &b, Location loc, Value x, GpuMma mma) {
   return arith::BitcastOp::create(b, loc, b.getF32Type(), result);
 }
 
+/// The fragment layouts of the instruction `mma`.
+mma::Shape shapeOf(GpuMma kind) {
+  switch (kind) {
+  case GpuMma::F16K8:
+    return mma::Shape::F16K8;
+  case GpuMma::Tf32K8:
+    return mma::Shape::Tf32K8;
+  default:
+    return mma::Shape::F16K16;
+  }
+}
+
 /// Whether the block-level contraction `c` can run on static block buffers: it reads
 /// its inputs through projected permutations (MatMul, BatchMatMul, Gemm, not Conv)
 /// and its accumulator starts as a fill.
@@ -105,6 +118,9 @@ Steps buildStaticSteps(RewriterBase &rewriter, linalg::LinalgOp c, const GpuTile
     accShape.push_back(t.contractionBound[cast<AffineDimExpr>(e).getPosition()]);
   auto accType = RankedTensorType::get(accShape, elementType);
   Steps steps;
+  std::optional<MmaLoops> mmaLoops;
+  if (mma != GpuMma::None)
+    mmaLoops = matchMmaLoops(c, t.contractionBound);
   Value accEmpty = tensor::EmptyOp::create(rewriter, loc, accShape, elementType);
   steps.fill = linalg::FillOp::create(rewriter, loc, fill.value(), accEmpty);
   SmallVector<Value> lbs, ubs, stepSizes;
@@ -171,7 +187,17 @@ Steps buildStaticSteps(RewriterBase &rewriter, linalg::LinalgOp c, const GpuTile
           Value slice = tensor::ExtractSliceOp::create(b, loc, in->get(), inOffset, inSize, ones);
           Type bufferType = mma == GpuMma::None ? getElementTypeOrSelf(in->get().getType())
                                                 : mmaOperandType(b.getContext(), mma);
-          Value buffer = tensor::EmptyOp::create(b, loc, inExtent, bufferType);
+          // Tensor cores read the buffer's rows padded so that a warp's fragment
+          // loads do not collide in shared-memory banks.
+          SmallVector<int64_t> bufferShape = inExtent;
+          if (mmaLoops && !bufferShape.empty()) {
+            bool isA = in->getOperandNumber() == 0;
+            unsigned kLoop = mmaLoops->k;
+            bool kInner = map.getDimPosition(map.getNumResults() - 1) == kLoop;
+            bufferShape.back() += mma::rowPadding(shapeOf(mma), isA, kInner, bufferShape.back(),
+                                                  bufferType.getIntOrFloatBitWidth() / 8);
+          }
+          Value buffer = tensor::EmptyOp::create(b, loc, bufferShape, bufferType);
           if (mma != GpuMma::None && partial) {
             Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(bufferType));
             auto fill = linalg::FillOp::create(b, loc, zero, buffer);

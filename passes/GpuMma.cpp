@@ -10,6 +10,11 @@
 // loaded element by element (no ldmatrix yet), so any operand layout in shared memory
 // works: each operand is indexed through its own indexing map.
 //
+// When each warp runs its tile exactly once per step of the block's K loop (one warp
+// tile per warp, as dlc-gpu-select-tiling plans them) and nothing else in that loop
+// touches the accumulator's buffer, the fragments stay in registers over the whole
+// loop: loaded before it, carried as its iteration values, stored after it.
+//
 //===----------------------------------------------------------------------===//
 #include "passes/GpuTiling.h"
 #include "passes/MmaLayout.h"
@@ -23,7 +28,12 @@
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace dlc {
 #define GEN_PASS_DEF_DLCGPUMMA
@@ -83,54 +93,349 @@ struct LaneCode {
   }
 };
 
-LogicalResult lowerWarpTile(linalg::GenericOp op, GpuMma kind) {
-  std::optional<Layout> layout = layoutOf(kind);
-  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  if (llvm::any_of(ranges, ShapedType::isDynamic))
-    return op.emitOpError("is marked dlc.mma but has a dynamic shape");
-  std::optional<MmaLoops> loops = matchMmaLoops(op, ranges);
-  if (!layout || !loops || !op.hasPureBufferSemantics())
-    return op.emitOpError("is marked dlc.mma but is not a contraction on buffers");
-  int64_t m = ranges[loops->m], n = ranges[loops->n], k = ranges[loops->k];
-  int64_t instrK = mma::kOf(layout->shape);
-  if (m % 16 || n % 8 || k % instrK ||
-      llvm::any_of(loops->batch, [&](unsigned l) { return ranges[l] != 1; }))
-    return op.emitOpError("is marked dlc.mma but its tile ")
-           << m << " x " << n << " x " << k << " is not made of m16n8k" << instrK << " pieces";
-  IRRewriter rw(op.getContext());
-  rw.setInsertionPoint(op);
-  Location loc = op.getLoc();
-  LaneCode lc(rw, loc);
-  Value lane = gpu::LaneIdOp::create(rw, loc, /*upper_bound=*/nullptr);
-  lc.group = arith::DivUIOp::create(rw, loc, lane, lc.constant(4));
-  lc.inGroup = arith::RemUIOp::create(rw, loc, lane, lc.constant(4));
-  Value a = op.getDpsInputOperand(0)->get(), b = op.getDpsInputOperand(1)->get();
+/// The buffer `v` views (through subviews and casts).
+Value viewedBuffer(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (auto cast = dyn_cast<memref::MemorySpaceCastOp>(def))
+      v = cast.getSource();
+    else if (auto cast = dyn_cast<memref::CastOp>(def))
+      v = cast.getSource();
+    else if (auto view = dyn_cast<ViewLikeOpInterface>(def))
+      v = view.getViewSource();
+    else
+      break;
+  }
+  return v;
+}
+
+/// Whether `v` is defined outside `loop`, is `iv`, or is computed in it by pure ops
+/// from such values only.
+bool hoistable(Value v, scf::ForOp loop, Value iv) {
+  if (v == iv)
+    return true;
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return !loop->isAncestor(cast<BlockArgument>(v).getOwner()->getParentOp());
+  if (!loop->isAncestor(def))
+    return true;
+  return isPure(def) && def->getNumRegions() == 0 &&
+         llvm::all_of(def->getOperands(), [&](Value o) { return hoistable(o, loop, iv); });
+}
+
+/// A clone before `loop` of what computes `v` in it (see hoistable).
+Value hoist(RewriterBase &rw, Value v, scf::ForOp loop, IRMapping &map) {
+  if (Value mapped = map.lookupOrNull(v))
+    return mapped;
+  Operation *def = v.getDefiningOp();
+  if (!def || !loop->isAncestor(def))
+    return v;
+  for (Value o : def->getOperands())
+    hoist(rw, o, loop, map);
+  rw.clone(*def, map);
+  return map.lookup(v);
+}
+
+/// The loops around a warp tile `op` whose accumulator may stay in registers: the
+/// block's K-step loop, and in it the loop that deals the block's warp tiles to its
+/// warps, when that runs each warp exactly once (it starts at thread_id.x / 32 and
+/// steps by as many tiles as the block has warps) and nothing else in the K loop
+/// touches the accumulator's workgroup buffer.
+struct RegisterLoops {
+  scf::ForOp kLoop, warpLoop;
+};
+
+std::optional<RegisterLoops> registerLoops(linalg::GenericOp op) {
+  auto warpLoop = dyn_cast<scf::ForOp>(op->getParentOp());
+  auto kLoop = warpLoop ? dyn_cast<scf::ForOp>(warpLoop->getParentOp()) : nullptr;
+  auto func = op->getParentOfType<gpu::GPUFuncOp>();
+  if (!kLoop || !func || kLoop.getNumRegionIterArgs() != 0 || warpLoop.getNumRegionIterArgs())
+    return std::nullopt;
+  auto block = func->getAttrOfType<DenseI64ArrayAttr>(attrs::kBlock);
+  std::optional<int64_t> ub = getConstantIntValue(warpLoop.getUpperBound());
+  std::optional<int64_t> step = getConstantIntValue(warpLoop.getStep());
+  auto div = warpLoop.getLowerBound().getDefiningOp<arith::DivUIOp>();
+  auto tid = div ? div.getLhs().getDefiningOp<gpu::ThreadIdOp>() : nullptr;
+  if (!block || block.empty() || !ub || !step || *ub != *step || !tid ||
+      tid.getDimension() != gpu::Dimension::x || getConstantIntValue(div.getRhs()) != 32 ||
+      block[0] != *ub * 32 ||
+      llvm::any_of(block.asArrayRef().drop_front(), [](int64_t d) { return d != 1; }))
+    return std::nullopt;
   Value c = op.getDpsInitOperand(0)->get();
-  AffineMap aMap = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
-  AffineMap bMap = op.getMatchingIndexingMap(op.getDpsInputOperand(1));
-  AffineMap cMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
-  unsigned numLoops = ranges.size();
-  // Loads (or stores) the element of `buffer` (indexing map `map`) at loop values
-  // m, n, k (Values; batch loops are 0).
-  auto indices = [&](AffineMap map, Value mv, Value nv, Value kv) {
-    SmallVector<Value> loopValues(numLoops, lc.constant(0));
-    loopValues[loops->m] = mv;
-    loopValues[loops->n] = nv;
-    loopValues[loops->k] = kv;
+  Value buffer = viewedBuffer(c);
+  if (!hoistable(c, kLoop, warpLoop.getInductionVar()) ||
+      !llvm::is_contained(func.getWorkgroupAttributions(), buffer))
+    return std::nullopt;
+  // The views from the buffer to the tile's accumulator.
+  SmallPtrSet<Operation *, 4> views;
+  for (Value v = c; v != buffer; v = v.getDefiningOp()->getOperand(0))
+    views.insert(v.getDefiningOp());
+  WalkResult other = kLoop.walk([&](Operation *user) {
+    if (user == op || views.contains(user))
+      return WalkResult::advance();
+    for (Value o : user->getOperands())
+      if (isa<BaseMemRefType>(o.getType()) && viewedBuffer(o) == buffer)
+        return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  if (other.wasInterrupted())
+    return std::nullopt;
+  return RegisterLoops{kLoop, warpLoop};
+}
+
+/// The lane code of one warp tile `op` (a contraction of static shape on buffers):
+/// its fragments' loads and stores and its mma.sync instructions.
+class WarpTile {
+public:
+  WarpTile(linalg::GenericOp op, Layout layout, MmaLoops loops, IRRewriter &rw)
+      : op(op), layout(layout), loops(loops), ranges(op.getStaticLoopRanges()), rw(rw),
+        lc(rw, op.getLoc()) {
+    aMap = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
+    bMap = op.getMatchingIndexingMap(op.getDpsInputOperand(1));
+    cMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+    instrK = mma::kOf(layout.shape);
+    mTiles = ranges[loops.m] / 16;
+    nTiles = ranges[loops.n] / 8;
+    kSteps = ranges[loops.k] / instrK;
+  }
+
+  /// The lane's coordinates, at the rewriter's insertion point.
+  void setUpLane() {
+    Value lane = gpu::LaneIdOp::create(rw, lc.loc, /*upper_bound=*/nullptr);
+    lc.group = arith::DivUIOp::create(rw, lc.loc, lane, lc.constant(4));
+    lc.inGroup = arith::RemUIOp::create(rw, lc.loc, lane, lc.constant(4));
+  }
+
+  /// The accumulator's fragments: 4 f32 per 16 x 8 piece, loaded from `c`.
+  SmallVector<Value> loadAccumulator(Value c) {
+    SmallVector<Value> acc;
+    Value zero = lc.constant(0);
+    for (int64_t mi = 0; mi < mTiles; ++mi)
+      for (int64_t ni = 0; ni < nTiles; ++ni)
+        for (int64_t i = 0; i < 4; ++i) {
+          auto [row, col] = mma::cPosition(i);
+          acc.push_back(memref::LoadOp::create(
+              rw, lc.loc, c, indices(cMap, lc.at(row, mi * 16), lc.at(col, ni * 8), zero)));
+        }
+    return acc;
+  }
+
+  void storeAccumulator(Value c, ValueRange acc) {
+    Value zero = lc.constant(0);
+    for (int64_t mi = 0; mi < mTiles; ++mi)
+      for (int64_t ni = 0; ni < nTiles; ++ni)
+        for (int64_t i = 0; i < 4; ++i) {
+          auto [row, col] = mma::cPosition(i);
+          memref::StoreOp::create(rw, lc.loc, acc[(mi * nTiles + ni) * 4 + i], c,
+                                  indices(cMap, lc.at(row, mi * 16), lc.at(col, ni * 8), zero));
+        }
+  }
+
+  /// acc += A x B over the tile's K, one mma.sync per 16 x 8 piece and K step.
+  void multiply(Value a, Value b, SmallVector<Value> &acc) {
+    Value zero = lc.constant(0);
+    Type f32 = rw.getF32Type();
+    auto resultType = LLVM::LLVMStructType::getLiteral(rw.getContext(), {f32, f32, f32, f32});
+    std::optional<MatrixSource> aSource = matrixSource(a, aMap, loops.m);
+    std::optional<MatrixSource> bSource = matrixSource(b, bMap, loops.n);
+    for (int64_t ks = 0; ks < kSteps; ++ks) {
+      SmallVector<SmallVector<Value>> aRegs =
+          aSource ? matrixRegisters(*aSource, /*isA=*/true, ks) : SmallVector<SmallVector<Value>>();
+      SmallVector<SmallVector<Value>> bRegs = bSource ? matrixRegisters(*bSource, /*isA=*/false, ks)
+                                                      : SmallVector<SmallVector<Value>>();
+      for (int64_t mi = 0; !aSource && mi < mTiles; ++mi) {
+        SmallVector<Value> elements;
+        for (int64_t i = 0; i < mma::aElements(layout.shape); ++i) {
+          auto [row, col] = mma::aPosition(layout.shape, i);
+          elements.push_back(memref::LoadOp::create(
+              rw, lc.loc, a, indices(aMap, lc.at(row, mi * 16), zero, lc.at(col, ks * instrK))));
+        }
+        aRegs.push_back(registers(elements));
+      }
+      for (int64_t ni = 0; !bSource && ni < nTiles; ++ni) {
+        SmallVector<Value> elements;
+        for (int64_t i = 0; i < mma::bElements(layout.shape); ++i) {
+          auto [row, col] = mma::bPosition(layout.shape, i);
+          elements.push_back(memref::LoadOp::create(
+              rw, lc.loc, b, indices(bMap, zero, lc.at(col, ni * 8), lc.at(row, ks * instrK))));
+        }
+        bRegs.push_back(registers(elements));
+      }
+      for (int64_t mi = 0; mi < mTiles; ++mi)
+        for (int64_t ni = 0; ni < nTiles; ++ni) {
+          MutableArrayRef<Value> frag(acc.data() + (mi * nTiles + ni) * 4, 4);
+          Value d = NVVM::MmaOp::create(
+              rw, lc.loc, resultType, aRegs[mi], bRegs[ni], SmallVector<Value>(frag),
+              {16, 8, instrK},
+              /*b1Op=*/std::nullopt, /*intOverflow=*/std::nullopt,
+              std::array<NVVM::MMATypes, 2>{layout.ptxType, layout.ptxType},
+              std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row, NVVM::MMALayout::col});
+          for (int64_t i = 0; i < 4; ++i)
+            frag[i] = LLVM::ExtractValueOp::create(rw, lc.loc, d, i);
+        }
+    }
+  }
+
+  LaneCode &lane() { return lc; }
+
+private:
+  /// A 16-bit operand that ldmatrix can read: its workgroup buffer seen flat, its
+  /// offset in it, its strides along its row dim (m for A, n for B) and along k, and
+  /// whether k is the contiguous one.
+  struct MatrixSource {
+    Value flat, offset;
+    int64_t rowStride, kStride;
+    bool kInner;
+  };
+
+  /// `x` (indexing map `map`, row loop `rowLoop`) as an ldmatrix source, if it is:
+  /// 16-bit elements in a workgroup buffer, one of its two dims contiguous and the
+  /// other's stride a multiple of 16 bytes (dlc's block buffers, 16-byte aligned).
+  std::optional<MatrixSource> matrixSource(Value x, AffineMap map, unsigned rowLoop) {
+    auto type = dyn_cast<MemRefType>(x.getType());
+    auto func = op->getParentOfType<gpu::GPUFuncOp>();
+    if (!type || layout.ptxType == NVVM::MMATypes::tf32 || !func ||
+        type.getElementTypeBitWidth() != 16)
+      return std::nullopt;
+    auto buffer = dyn_cast<BlockArgument>(viewedBuffer(x));
+    if (!buffer || !llvm::is_contained(func.getWorkgroupAttributions(), buffer))
+      return std::nullopt;
+    auto bufferType = cast<MemRefType>(buffer.getType());
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (!bufferType.getLayout().isIdentity() || failed(type.getStridesAndOffset(strides, offset)))
+      return std::nullopt;
+    std::optional<unsigned> rowDim = map.getResultPosition(rw.getAffineDimExpr(rowLoop));
+    std::optional<unsigned> kDim = map.getResultPosition(rw.getAffineDimExpr(loops.k));
+    if (!rowDim || !kDim)
+      return std::nullopt;
+    int64_t rowStride = strides[*rowDim], kStride = strides[*kDim];
+    if (ShapedType::isDynamic(rowStride) || ShapedType::isDynamic(kStride))
+      return std::nullopt;
+    // The stored matrix's rows: 8 contiguous elements, 16-byte aligned.
+    int64_t storedRowStride = kStride == 1 ? rowStride : kStride;
+    if ((kStride != 1 && rowStride != 1) || (storedRowStride * 2) % 16)
+      return std::nullopt;
+    MatrixSource source;
+    source.rowStride = rowStride;
+    source.kStride = kStride;
+    source.kInner = kStride == 1;
+    source.flat = buffer;
+    if (bufferType.getRank() > 1) {
+      SmallVector<ReassociationIndices> all(1);
+      for (int64_t d = 0; d < bufferType.getRank(); ++d)
+        all[0].push_back(d);
+      source.flat = memref::CollapseShapeOp::create(rw, lc.loc, buffer, all);
+    }
+    source.offset = memref::ExtractStridedMetadataOp::create(rw, lc.loc, x).getOffset();
+    return source;
+  }
+
+  /// The registers of every tile of an operand for K step `ks`, read with ldmatrix
+  /// four 8 x 8 matrices at a time (the last one or two of an operand fewer). Lane L
+  /// addresses row L % 8 of matrix L / 8; from rows along k (.trans) when the row dim
+  /// is the contiguous one.
+  SmallVector<SmallVector<Value>> matrixRegisters(const MatrixSource &source, bool isA,
+                                                  int64_t ks) {
+    int64_t tiles = isA ? mTiles : nTiles, tileRows = isA ? 16 : 8;
+    int64_t perTile = isA ? mma::aRegisters(layout.shape) : mma::bRegisters(layout.shape);
+    // Every register's matrix: {tile, row offset, k offset}.
+    SmallVector<std::array<int64_t, 3>> matrices;
+    for (int64_t tile = 0; tile < tiles; ++tile)
+      for (int64_t r = 0; r < perTile; ++r) {
+        auto [row, k] = isA ? mma::aMatrix(layout.shape, r) : mma::bMatrix(layout.shape, r);
+        matrices.push_back({tile, tile * tileRows + row, ks * instrK + k});
+      }
+    SmallVector<SmallVector<Value>> regs(tiles);
+    Type element = cast<MemRefType>(source.flat.getType()).getElementType();
+    for (size_t first = 0; first < matrices.size();) {
+      size_t left = matrices.size() - first;
+      int64_t num = left >= 4 ? 4 : left >= 2 ? 2 : 1;
+      ArrayRef<std::array<int64_t, 3>> group(matrices.data() + first, num);
+      // This lane's row: the matrix's offsets relative to the group's first, plus the
+      // row within the matrix (constant tables chosen by select).
+      SmallVector<int64_t> rowDelta, kDelta;
+      for (const auto &m : group) {
+        rowDelta.push_back(m[1] - group[0][1]);
+        kDelta.push_back(m[2] - group[0][2]);
+      }
+      Value laneOffset = matrixLaneOffset(source, rowDelta, kDelta);
+      int64_t constOffset = group[0][1] * source.rowStride + group[0][2] * source.kStride;
+      Value index = arith::AddIOp::create(rw, lc.loc, source.offset, laneOffset);
+      index = arith::AddIOp::create(rw, lc.loc, index, lc.constant(constOffset));
+      auto resultType = VectorType::get({num, 2}, element);
+      Value loaded =
+          nvgpu::LdMatrixOp::create(rw, lc.loc, resultType, source.flat, ValueRange{index},
+                                    /*transpose=*/!source.kInner, num);
+      for (int64_t j = 0; j < num; ++j) {
+        Value pair = vector::ExtractOp::create(rw, lc.loc, loaded, ArrayRef<int64_t>{j});
+        if (layout.ptxType == NVVM::MMATypes::bf16) {
+          Value word =
+              vector::BitCastOp::create(rw, lc.loc, VectorType::get({1}, rw.getI32Type()), pair);
+          pair = vector::ExtractOp::create(rw, lc.loc, word, ArrayRef<int64_t>{0});
+        }
+        regs[group[j][0]].push_back(pair);
+      }
+      first += num;
+    }
+    return regs;
+  }
+
+  /// The lane's offset in an ldmatrix group whose matrices lie at (rowDelta[j],
+  /// kDelta[j]) from the first: matrix j = lane / 8 % num, its row lane % 8.
+  Value matrixLaneOffset(const MatrixSource &source, ArrayRef<int64_t> rowDelta,
+                         ArrayRef<int64_t> kDelta) {
+    SmallVector<int64_t> key = {source.rowStride, source.kStride, source.kInner};
+    llvm::append_range(key, rowDelta);
+    llvm::append_range(key, kDelta);
+    auto [it, inserted] = laneOffsets.try_emplace(key);
+    if (!inserted)
+      return it->second;
+    Location loc = lc.loc;
+    int64_t num = rowDelta.size();
+    Value lane = gpu::LaneIdOp::create(rw, loc, /*upper_bound=*/nullptr);
+    Value j = arith::RemUIOp::create(rw, loc, arith::DivUIOp::create(rw, loc, lane, lc.constant(8)),
+                                     lc.constant(num));
+    Value r = arith::RemUIOp::create(rw, loc, lane, lc.constant(8));
+    SmallVector<int64_t> deltas;
+    for (int64_t m = 0; m < num; ++m)
+      deltas.push_back(rowDelta[m] * source.rowStride + kDelta[m] * source.kStride);
+    Value delta = lc.constant(deltas[0]);
+    for (int64_t m = 1; m < num; ++m) {
+      Value is = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::eq, j, lc.constant(m));
+      delta = arith::SelectOp::create(rw, loc, is, lc.constant(deltas[m]), delta);
+    }
+    // Rows of the stored matrix: along the row dim, or along k when transposed.
+    Value rowOffset = arith::MulIOp::create(
+        rw, loc, r, lc.constant(source.kInner ? source.rowStride : source.kStride));
+    Value offset = arith::AddIOp::create(rw, loc, delta, rowOffset);
+    it->second = offset;
+    return offset;
+  }
+
+  std::map<SmallVector<int64_t>, Value> laneOffsets;
+
+  /// The indices into a buffer (indexing map `map`) at loop values m, n, k (batch
+  /// loops are 0).
+  SmallVector<Value> indices(AffineMap map, Value mv, Value nv, Value kv) {
+    SmallVector<Value> loopValues(ranges.size(), lc.constant(0));
+    loopValues[loops.m] = mv;
+    loopValues[loops.n] = nv;
+    loopValues[loops.k] = kv;
     SmallVector<Value> result;
     for (unsigned j = 0; j < map.getNumResults(); ++j)
       result.push_back(loopValues[map.getDimPosition(j)]);
     return result;
-  };
-  Value zero = lc.constant(0);
-  Type f32 = rw.getF32Type(), i32 = rw.getI32Type();
-  // Packs a fragment's elements into the instruction's registers.
-  auto registers = [&](ArrayRef<Value> elements) {
+  }
+
+  /// A fragment's elements packed into the instruction's registers.
+  SmallVector<Value> registers(ArrayRef<Value> elements) {
+    Location loc = lc.loc;
+    Type i32 = rw.getI32Type();
     SmallVector<Value> regs;
-    for (size_t r = 0; r < elements.size(); r += mma::perRegister(layout->shape)) {
-      if (layout->ptxType == NVVM::MMATypes::tf32) {
+    for (size_t r = 0; r < elements.size(); r += mma::perRegister(layout.shape)) {
+      if (layout.ptxType == NVVM::MMATypes::tf32) {
         regs.push_back(arith::BitcastOp::create(rw, loc, i32, elements[r]));
-      } else if (layout->ptxType == NVVM::MMATypes::f16) {
+      } else if (layout.ptxType == NVVM::MMATypes::f16) {
         regs.push_back(vector::FromElementsOp::create(
             rw, loc, VectorType::get({2}, rw.getF16Type()), elements.slice(r, 2)));
       } else {
@@ -146,58 +451,87 @@ LogicalResult lowerWarpTile(linalg::GenericOp op, GpuMma kind) {
       }
     }
     return regs;
-  };
-  int64_t mTiles = m / 16, nTiles = n / 8, kSteps = k / instrK;
-  // The accumulator's fragments, kept in registers over the K steps.
-  SmallVector<SmallVector<Value>> acc(mTiles * nTiles);
-  for (int64_t mi = 0; mi < mTiles; ++mi)
-    for (int64_t ni = 0; ni < nTiles; ++ni)
-      for (int64_t i = 0; i < 4; ++i) {
-        auto [row, col] = mma::cPosition(i);
-        acc[mi * nTiles + ni].push_back(memref::LoadOp::create(
-            rw, loc, c, indices(cMap, lc.at(row, mi * 16), lc.at(col, ni * 8), zero)));
-      }
-  auto resultType = LLVM::LLVMStructType::getLiteral(rw.getContext(), {f32, f32, f32, f32});
-  for (int64_t ks = 0; ks < kSteps; ++ks) {
-    SmallVector<SmallVector<Value>> aRegs, bRegs;
-    for (int64_t mi = 0; mi < mTiles; ++mi) {
-      SmallVector<Value> elements;
-      for (int64_t i = 0; i < mma::aElements(layout->shape); ++i) {
-        auto [row, col] = mma::aPosition(layout->shape, i);
-        elements.push_back(memref::LoadOp::create(
-            rw, loc, a, indices(aMap, lc.at(row, mi * 16), zero, lc.at(col, ks * instrK))));
-      }
-      aRegs.push_back(registers(elements));
-    }
-    for (int64_t ni = 0; ni < nTiles; ++ni) {
-      SmallVector<Value> elements;
-      for (int64_t i = 0; i < mma::bElements(layout->shape); ++i) {
-        auto [row, col] = mma::bPosition(layout->shape, i);
-        elements.push_back(memref::LoadOp::create(
-            rw, loc, b, indices(bMap, zero, lc.at(col, ni * 8), lc.at(row, ks * instrK))));
-      }
-      bRegs.push_back(registers(elements));
-    }
-    for (int64_t mi = 0; mi < mTiles; ++mi)
-      for (int64_t ni = 0; ni < nTiles; ++ni) {
-        SmallVector<Value> &frag = acc[mi * nTiles + ni];
-        Value d = NVVM::MmaOp::create(
-            rw, loc, resultType, aRegs[mi], bRegs[ni], frag, {16, 8, instrK},
-            /*b1Op=*/std::nullopt, /*intOverflow=*/std::nullopt,
-            std::array<NVVM::MMATypes, 2>{layout->ptxType, layout->ptxType},
-            std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row, NVVM::MMALayout::col});
-        for (int64_t i = 0; i < 4; ++i)
-          frag[i] = LLVM::ExtractValueOp::create(rw, loc, d, i);
-      }
   }
-  for (int64_t mi = 0; mi < mTiles; ++mi)
-    for (int64_t ni = 0; ni < nTiles; ++ni)
-      for (int64_t i = 0; i < 4; ++i) {
-        auto [row, col] = mma::cPosition(i);
-        memref::StoreOp::create(rw, loc, acc[mi * nTiles + ni][i], c,
-                                indices(cMap, lc.at(row, mi * 16), lc.at(col, ni * 8), zero));
-      }
+
+  linalg::GenericOp op;
+  Layout layout;
+  MmaLoops loops;
+  SmallVector<int64_t> ranges;
+  IRRewriter &rw;
+  LaneCode lc;
+  AffineMap aMap, bMap, cMap;
+  int64_t instrK, mTiles, nTiles, kSteps;
+};
+
+LogicalResult lowerWarpTile(linalg::GenericOp op, GpuMma kind) {
+  std::optional<Layout> layout = layoutOf(kind);
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (llvm::any_of(ranges, ShapedType::isDynamic))
+    return op.emitOpError("is marked dlc.mma but has a dynamic shape");
+  std::optional<MmaLoops> loops = matchMmaLoops(op, ranges);
+  if (!layout || !loops || !op.hasPureBufferSemantics())
+    return op.emitOpError("is marked dlc.mma but is not a contraction on buffers");
+  int64_t m = ranges[loops->m], n = ranges[loops->n], k = ranges[loops->k];
+  int64_t instrK = mma::kOf(layout->shape);
+  if (m % 16 || n % 8 || k % instrK ||
+      llvm::any_of(loops->batch, [&](unsigned l) { return ranges[l] != 1; }))
+    return op.emitOpError("is marked dlc.mma but its tile ")
+           << m << " x " << n << " x " << k << " is not made of m16n8k" << instrK << " pieces";
+  IRRewriter rw(op.getContext());
+  Location loc = op.getLoc();
+  WarpTile tile(op, *layout, *loops, rw);
+  Value a = op.getDpsInputOperand(0)->get(), b = op.getDpsInputOperand(1)->get();
+  Value c = op.getDpsInitOperand(0)->get();
+  std::optional<RegisterLoops> around = registerLoops(op);
+  if (!around) {
+    // The accumulator through its buffer at each step.
+    rw.setInsertionPoint(op);
+    tile.setUpLane();
+    SmallVector<Value> acc = tile.loadAccumulator(c);
+    tile.multiply(a, b, acc);
+    tile.storeAccumulator(c, acc);
+    rw.eraseOp(op);
+    return success();
+  }
+  // The warp loop runs once: its body in its place, at this warp's index.
+  scf::ForOp warpLoop = around->warpLoop, kLoop = around->kLoop;
+  rw.eraseOp(warpLoop.getBody()->getTerminator());
+  rw.inlineBlockBefore(warpLoop.getBody(), warpLoop, warpLoop.getLowerBound());
+  rw.eraseOp(warpLoop);
+  // Before the K loop: the accumulator's view and its fragments, once the block's
+  // threads have initialized it.
+  bool synced = isa_and_nonnull<gpu::BarrierOp>(kLoop->getPrevNode());
+  rw.setInsertionPoint(kLoop);
+  IRMapping map;
+  Value hoisted = hoist(rw, c, kLoop, map);
+  tile.setUpLane();
+  if (!synced)
+    gpu::BarrierOp::create(rw, loc);
+  SmallVector<Value> init = tile.loadAccumulator(hoisted);
+  auto withAcc = [](OpBuilder &, Location, ArrayRef<BlockArgument> args) {
+    return SmallVector<Value>(args.begin(), args.end());
+  };
+  FailureOr<LoopLikeOpInterface> replaced =
+      kLoop.replaceWithAdditionalYields(rw, init, /*replaceInitOperandUsesInLoop=*/false, withAcc);
+  if (failed(replaced))
+    return op.emitOpError("could not carry its accumulator through the K loop");
+  auto loop = cast<scf::ForOp>(replaced->getOperation());
+  // In the loop: the products, on the carried fragments (constants made in it are not
+  // reused after it).
+  DenseMap<int64_t, Value> outside = tile.lane().constants;
+  rw.setInsertionPoint(op);
+  SmallVector<Value> acc(loop.getRegionIterArgs().begin(), loop.getRegionIterArgs().end());
+  tile.multiply(a, b, acc);
+  auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
+  rw.modifyOpInPlace(yield, [&] { yield->setOperands(acc); });
   rw.eraseOp(op);
+  // After it: the fragments back into the buffer, before the block's threads read it.
+  tile.lane().constants = outside;
+  rw.setInsertionPointAfter(loop);
+  Operation *next = loop->getNextNode();
+  tile.storeAccumulator(hoisted, loop.getResults());
+  if (!isa_and_nonnull<gpu::BarrierOp>(next))
+    gpu::BarrierOp::create(rw, loc);
   return success();
 }
 

@@ -36,6 +36,7 @@
 //===----------------------------------------------------------------------===//
 #include "passes/GpuTarget.h"
 #include "passes/GpuTiling.h"
+#include "passes/MmaLayout.h"
 #include "passes/Passes.h"
 
 #include "dialects/DlcDialect.h"
@@ -78,6 +79,16 @@ constexpr int64_t kMaxContractionTileDim = 64;
 constexpr int64_t kContractionThreads = 256;
 /// Reduction elements staged in shared memory per step.
 constexpr int64_t kReductionTile = 16;
+/// Tensor-core tiles of a contraction large enough to fill the card with them: up to
+/// kMmaTileElements per block, kMaxMmaTileDim along a dim, kMmaReductionTile per step
+/// (each warp's accumulators stay in registers over the steps, dlc-gpu-mma, so a
+/// larger tile means more instructions per shared-memory load and barrier).
+constexpr int64_t kMmaTileElements = 8192;
+constexpr int64_t kMaxMmaTileDim = 128;
+constexpr int64_t kMmaReductionTile = 32;
+/// Blocks a launch needs before its tiles grow to the tensor-core size: one wave on
+/// the largest cards (132 SMs on an H100/H200).
+constexpr int64_t kMinBlocksForMmaTiles = 132;
 
 /// Block tile and thread count per loop of the root (0: loop not tiled at that level):
 /// the configuration being chosen, written out as a GpuConfigAttr.
@@ -300,7 +311,7 @@ std::optional<GpuTiling> chooseRowTiling(linalg::LinalgOp root,
 /// Bytes of shared memory a contraction tiling of `c` stages: each input's slice for one
 /// reduction step (its indexing map's extent over the block and reduction tiles) and
 /// the block's accumulator tile.
-int64_t contractionSharedBytes(linalg::LinalgOp c, const GpuTiling &t) {
+int64_t contractionSharedBytes(linalg::LinalgOp c, const GpuTiling &t, int64_t mmaInputBytes = 0) {
   unsigned n = c.getNumLoops();
   SmallVector<int64_t> ranges = c.getStaticLoopRanges();
   SmallVector<int64_t> last(n, 0);
@@ -312,7 +323,9 @@ int64_t contractionSharedBytes(linalg::LinalgOp c, const GpuTiling &t) {
     last[l] = tile - 1;
   }
   SmallVector<int64_t> zero(n, 0);
-  int64_t elements = 0;
+  Type et = getElementTypeOrSelf(c->getOperand(0).getType());
+  int64_t elementBytes = std::max<int64_t>(1, et.getIntOrFloatBitWidth() / 8);
+  int64_t bytes = 0;
   for (OpOperand &operand : c->getOpOperands()) {
     AffineMap m = c.getMatchingIndexingMap(&operand);
     if (m.getNumSymbols())
@@ -321,10 +334,14 @@ int64_t contractionSharedBytes(linalg::LinalgOp c, const GpuTiling &t) {
     int64_t count = 1;
     for (auto [h, o] : llvm::zip(hi, lo))
       count *= std::abs(h - o) + 1;
-    elements += count;
+    // Tensor cores stage their inputs in the instruction's type, rows padded (at most
+    // mma::kMaxRowPaddingBytes each), the accumulator in f32.
+    bool input = c.isDpsInput(&operand);
+    bytes += count * (mmaInputBytes == 0 ? elementBytes : input ? mmaInputBytes : 4);
+    if (mmaInputBytes && input && !hi.empty())
+      bytes += count / (std::abs(hi.back() - lo.back()) + 1) * mma::kMaxRowPaddingBytes;
   }
-  Type et = getElementTypeOrSelf(c->getOperand(0).getType());
-  return elements * std::max<int64_t>(1, et.getIntOrFloatBitWidth() / 8);
+  return bytes;
 }
 
 /// With `mmaTarget`, only a tensor-core tiling (for that target and `precision`), or
@@ -382,14 +399,14 @@ std::optional<GpuTiling> chooseContractionTiling(linalg::LinalgOp root, const Ke
   // the tile does not suit tensor cores after all).
   SmallVector<int64_t> blockDim;
   int64_t elements = 1;
-  auto chooseBlock = [&](bool twoDims) {
+  auto chooseBlock = [&](bool twoDims, int64_t tileElements, int64_t maxTileDim) {
     blockDim.assign(rank, 1);
-    int64_t budget = kContractionTileElements;
+    int64_t budget = tileElements;
     elements = 1;
     for (int64_t d : order) {
       if (budget <= 1 || (twoDims && d != inner && d != partner))
         break;
-      int64_t size = std::min(budget, kMaxContractionTileDim);
+      int64_t size = std::min(budget, maxTileDim);
       if (!ShapedType::isDynamic(extent[d]))
         size = std::min<int64_t>(size, llvm::PowerOf2Ceil(extent[d]));
       blockDim[d] = size;
@@ -397,7 +414,18 @@ std::optional<GpuTiling> chooseContractionTiling(linalg::LinalgOp root, const Ke
       elements *= size;
     }
   };
-  chooseBlock(mmaShaped);
+  chooseBlock(mmaShaped, kContractionTileElements, kMaxContractionTileDim);
+  // Tensor cores take larger tiles where the launch still fills the card.
+  bool mmaTiles = false;
+  if (mmaShaped && llvm::none_of(extent, ShapedType::isDynamic)) {
+    chooseBlock(true, kMmaTileElements, kMaxMmaTileDim);
+    int64_t blocks = 1;
+    for (int64_t d = 0; d < rank; ++d)
+      blocks *= llvm::divideCeil(extent[d], blockDim[d]);
+    mmaTiles = blocks >= kMinBlocksForMmaTiles;
+    if (!mmaTiles)
+      chooseBlock(true, kContractionTileElements, kMaxContractionTileDim);
+  }
   // Each thread computes a micro-tile of elements / kContractionThreads outputs, grown
   // alternately along the two dims (4x4 of a 64x64 tile): per reduction step it reads
   // each input's slice of its micro-tile once for all its outputs.
@@ -438,20 +466,23 @@ std::optional<GpuTiling> chooseContractionTiling(linalg::LinalgOp root, const Ke
   }
   SmallVector<int64_t> cRanges = c.getStaticLoopRanges();
   auto cIters = c.getIteratorTypesArray();
-  int64_t kBudget = kReductionTile;
+  int64_t kBudget = mmaTiles ? kMmaReductionTile : kReductionTile;
   for (unsigned l = cn; l-- > 0;) {
     if (cIters[l] != utils::IteratorType::reduction)
       continue;
     int64_t size = kBudget;
     if (!ShapedType::isDynamic(cRanges[l]))
       size = std::min(size, cRanges[l]);
+    if (mmaTiles && size > mmaK(mma))
+      size -= size % mmaK(mma); // Whole instruction steps (K = 24 takes 16 then 8).
     t.reductionTile[l] = std::max<int64_t>(size, 1);
     kBudget = std::max<int64_t>(kBudget / std::max<int64_t>(size, 1), 1);
   }
   // Within the shared memory: the reduction steps shrink first (a Conv over dynamic
   // spatial dims stages its whole spatial tile per input channel); a tiling that still
   // does not fit is not taken (the kernel maps threads instead).
-  while (contractionSharedBytes(c, t) > maxSharedBytes) {
+  int64_t mmaInputBytes = !mmaShaped ? 0 : mma == GpuMma::Tf32K8 ? 4 : 2;
+  while (contractionSharedBytes(c, t, mmaInputBytes) > maxSharedBytes) {
     auto largest = std::max_element(t.reductionTile.begin(), t.reductionTile.end());
     if (largest == t.reductionTile.end() || *largest <= 1)
       return std::nullopt;

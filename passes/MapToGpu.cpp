@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
@@ -831,6 +832,10 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
       BlockArgument buffer = kernel.addWorkgroupAttribution(
           MemRefType::get(shape, type.getElementType(), MemRefLayoutAttrInterface{}, space),
           alloc.getLoc());
+      // 16-byte aligned: ldmatrix rows and vector accesses need it.
+      kernel.setWorkgroupAttributionAttr(kernel.getNumWorkgroupAttributions() - 1,
+                                         LLVM::LLVMDialect::getAlignAttrName(),
+                                         rewriter.getI64IntegerAttr(16));
       for (Operation *user : llvm::to_vector(alloc->getUsers()))
         if (isa<memref::DeallocOp>(user))
           rewriter.eraseOp(user);

@@ -11,6 +11,8 @@
 #define DLC_PASSES_MMALAYOUT_H
 
 #include <cstdint>
+#include <limits>
+#include <map>
 #include <utility>
 
 namespace dlc::mma {
@@ -70,6 +72,70 @@ inline Position bPosition(Shape s, int64_t i) {
 /// Element i (0..3) of a lane's f32 C/D fragment, every shape: c0,c1 on row g, c2,c3
 /// on row g+8; col 2t + (i & 1).
 inline Position cPosition(int64_t i) { return {{1, 0, (i / 2) * 8}, {0, 2, i % 2}}; }
+
+/// The 8 x 8 matrices of 16-bit elements whose rows (8 contiguous elements) one
+/// `ldmatrix` reads, one per register of a fragment: {row offset, k offset} of each
+/// in the tile, rows along m for A and along n for B (B read as its transpose). Each
+/// lane holds the element pair (lane / 4, 2 * (lane % 4) + {0, 1}) of each matrix,
+/// which is the fragment layout of the 16-bit shapes.
+inline std::pair<int64_t, int64_t> aMatrix(Shape s, int64_t reg) {
+  // F16K16: a0a1 (g), a2a3 (g + 8), a4a5 (g, k + 8), a6a7 (g + 8, k + 8); F16K8: two.
+  (void)s;
+  return {(reg % 2) * 8, (reg / 2) * 8};
+}
+inline std::pair<int64_t, int64_t> bMatrix(Shape s, int64_t reg) {
+  (void)s; // F16K16: b0b1 (k 0..7), b2b3 (k 8..15); F16K8: one.
+  return {0, reg * 8};
+}
+/// Registers of A and B per instruction.
+inline int64_t aRegisters(Shape s) { return aElements(s) / perRegister(s); }
+inline int64_t bRegisters(Shape s) { return bElements(s) / perRegister(s); }
+
+/// Elements to add to each row of the shared buffer an operand's fragments are read
+/// from (`rowElements` elements of `elementBytes` bytes per row; `kInner`: k is the
+/// buffer's contiguous dim) so that one instruction's reads hit distinct banks: the
+/// eight 16-byte rows of an ldmatrix phase (16-bit types) distinct 16-byte bank
+/// groups, the 32 lanes' scalar loads (tf32) distinct 4-byte banks. Rows stay a
+/// multiple of 16 bytes, padded by at most 32 (kMaxRowPaddingBytes).
+inline constexpr int64_t kMaxRowPaddingBytes = 32;
+inline int64_t rowPadding(Shape s, bool isA, bool kInner, int64_t rowElements,
+                          int64_t elementBytes) {
+  int64_t best = 0, bestCost = std::numeric_limits<int64_t>::max();
+  for (int64_t pad = 0; pad <= kMaxRowPaddingBytes; pad += 16) {
+    int64_t strideBytes = rowElements * elementBytes + pad;
+    if (strideBytes % 16)
+      continue;
+    int64_t cost = 0;
+    if (elementBytes == 2) {
+      std::map<int64_t, int64_t> groups;
+      for (int64_t r = 0; r < 8; ++r)
+        cost = std::max(cost, ++groups[(r * strideBytes / 16) % 8]);
+    } else {
+      int64_t elements = isA ? aElements(s) : bElements(s);
+      for (int64_t i = 0; i < elements; ++i) {
+        std::map<int64_t, std::map<int64_t, bool>> banks;
+        for (int64_t lane = 0; lane < 32; ++lane) {
+          Position p = isA ? aPosition(s, i) : bPosition(s, i);
+          // Tile coordinates (A: m, k; B: k, n) to the buffer's (row, column).
+          int64_t k = isA ? p.second.at(lane) : p.first.at(lane);
+          int64_t other = isA ? p.first.at(lane) : p.second.at(lane);
+          int64_t row = kInner ? other : k, col = kInner ? k : other;
+          int64_t word = (row * strideBytes + col * elementBytes) / 4;
+          banks[word % 32][word] = true;
+        }
+        int64_t worst = 0;
+        for (auto &[bank, words] : banks)
+          worst = std::max<int64_t>(worst, words.size());
+        cost += worst;
+      }
+    }
+    if (cost < bestCost) {
+      bestCost = cost;
+      best = pad / elementBytes;
+    }
+  }
+  return best;
+}
 
 } // namespace dlc::mma
 

@@ -350,7 +350,38 @@ def DlcGpuMma : Pass<"dlc-gpu-mma", "mlir::gpu::GPUModuleOp"> {
   }];
   let dependentDialects = ["mlir::NVVM::NVVMDialect", "mlir::LLVM::LLVMDialect",
                            "mlir::vector::VectorDialect", "mlir::arith::ArithDialect",
-                           "mlir::memref::MemRefDialect"];
+                           "mlir::memref::MemRefDialect", "mlir::nvgpu::NVGPUDialect",
+                           "mlir::scf::SCFDialect"];
+}
+
+def DlcUnrollThreadLoops : Pass<"dlc-unroll-thread-loops", "mlir::gpu::GPUModuleOp"> {
+  let summary = "Unroll the loops that deal a block's iterations to its threads";
+  let description = [{
+    In the kernels of a gpu.module (after dlc-map-to-gpu and canonicalization), a
+    loop `scf.for %i = thread_id.x to N step T` with constants N and T, T the block's
+    threads (`dlc.block`, one-dimensional), becomes a loop over the thread's N / T
+    whole iterations, `%i = thread_id.x + j * T`, and a copy of the body guarded by
+    `%i < N` for the last when T does not divide N; up to 16 whole iterations the
+    loop is unrolled, so that the
+    loads of all of them issue before their values are used (a contraction step's
+    copies into shared memory waited one memory latency per element).
+  }];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::arith::ArithDialect"];
+}
+
+def DlcPipelineSteps : Pass<"dlc-pipeline-steps", "mlir::gpu::GPUModuleOp"> {
+  let summary = "Issue a contraction step's global loads during the previous step";
+  let description = [{
+    In the kernels of a gpu.module (after dlc-unroll-thread-loops, linalg-to-loops
+    and loop-invariant code motion), a loop with a static trip count of two or more,
+    with a barrier, whose global loads (of kernel arguments) are all at its top level
+    and which writes no global memory (a contraction tile's reduction steps) is
+    software-pipelined in two stages with scf::pipelineForLoop: the global loads and
+    their address arithmetic of iteration i + 1 run first in iteration i (before its
+    first barrier), their values carried into the next iteration; the first
+    iteration's loads before the loop, the last iteration's rest after it.
+  }];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::arith::ArithDialect"];
 }
 
 def DlcMapToGpu : Pass<"dlc-map-to-gpu", "mlir::ModuleOp"> {

@@ -92,3 +92,46 @@ TEST(MmaLayout, Accumulator) {
 }
 
 } // namespace
+
+/// ldmatrix gives lane L of each 8 x 8 matrix the pair (L / 4, 2 * (L % 4) + e); the
+/// matrices aMatrix / bMatrix name must put there what the fragment layout wants in
+/// register `reg` (elements 2 reg and 2 reg + 1). B's matrices are of its transpose
+/// (rows along n).
+TEST(MmaLayout, LdmatrixMatrices) {
+  for (Shape s : {Shape::F16K16, Shape::F16K8}) {
+    for (int64_t reg = 0; reg < dlc::mma::aRegisters(s); ++reg)
+      for (int64_t lane = 0; lane < 32; ++lane)
+        for (int64_t e = 0; e < 2; ++e) {
+          auto [row, k] = dlc::mma::aMatrix(s, reg);
+          Position p = dlc::mma::aPosition(s, 2 * reg + e);
+          EXPECT_EQ(p.first.at(lane), row + lane / 4) << "A reg " << reg << " lane " << lane;
+          EXPECT_EQ(p.second.at(lane), k + 2 * (lane % 4) + e) << "A reg " << reg;
+        }
+    for (int64_t reg = 0; reg < dlc::mma::bRegisters(s); ++reg)
+      for (int64_t lane = 0; lane < 32; ++lane)
+        for (int64_t e = 0; e < 2; ++e) {
+          auto [col, k] = dlc::mma::bMatrix(s, reg);
+          Position p = dlc::mma::bPosition(s, 2 * reg + e);
+          EXPECT_EQ(p.second.at(lane), col + lane / 4) << "B reg " << reg << " lane " << lane;
+          EXPECT_EQ(p.first.at(lane), k + 2 * (lane % 4) + e) << "B reg " << reg;
+        }
+  }
+}
+
+/// Row padding: ldmatrix rows (16-bit) at an odd number of 16-byte units apart, the
+/// tf32 scalar loads on 32 distinct banks.
+TEST(MmaLayout, RowPadding) {
+  using dlc::mma::rowPadding;
+  // f16 A 64 x 32 (k inner, 64-byte rows): + 8 elements (80 bytes, 5 units).
+  EXPECT_EQ(rowPadding(Shape::F16K16, true, true, 32, 2), 8);
+  // f16 B 32 x 128 (n inner, 256-byte rows): + 8 (272 bytes, 17 units).
+  EXPECT_EQ(rowPadding(Shape::F16K16, false, false, 128, 2), 8);
+  // 48 elements (96 bytes, 6 units): + 8 (7 units).
+  EXPECT_EQ(rowPadding(Shape::F16K16, true, true, 48, 2), 8);
+  // Already odd: 40 elements (80 bytes).
+  EXPECT_EQ(rowPadding(Shape::F16K16, true, true, 40, 2), 0);
+  // tf32 A 64 x 16 (k inner): rows of 20 words put lanes (g, t) on 32 banks.
+  EXPECT_EQ(rowPadding(Shape::Tf32K8, true, true, 16, 4), 4);
+  // tf32 B 16 x 128 (n inner): rows of 136 words (8 t + g distinct).
+  EXPECT_EQ(rowPadding(Shape::Tf32K8, false, false, 128, 4), 8);
+}

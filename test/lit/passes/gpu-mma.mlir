@@ -20,10 +20,12 @@
 
 // The steps: each input slice rounded into its buffer as it is copied (tf32: to 10
 // mantissa bits, ties away), zero past the end of the last, partial step (100 = 6 x 16
-// + 4); the warps' tiles (#gpu.warp) each a contraction marked for dlc-gpu-mma.
+// + 4), its rows padded (16 -> 20 f32 for A) so that the warps' fragment loads do not
+// collide in shared-memory banks; the warps' tiles (#gpu.warp) each a contraction
+// marked for dlc-gpu-mma.
 // TILE-LABEL: func.func @mm
 // TILE: scf.for {{.*}} to %c100 step %c16
-// TILE: scf.forall (%{{.*}}, %{{.*}}) in (64, 16)
+// TILE: scf.forall (%{{.*}}, %{{.*}}) in (64, 20)
 // TILE: linalg.fill
 // TILE: #gpu.thread
 // TILE: arith.addi %{{.*}}, %c4096_i32 : i32

@@ -132,7 +132,7 @@ func.func @k2(%c: memref<4xf32>, %wg: index, %nwg: index) attributes {dlc.kernel
 // forall runs cyclically over the 256 threads, a barrier separates the partial sums
 // from their merge, and every thread merges them into its own copy of the row sum.
 // CHECK-LABEL: gpu.func @k5
-// CHECK-SAME: workgroup(%[[SH:.*]] : memref<1x256xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME: workgroup(%[[SH:.*]] : memref<1x256xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK-SAME: dlc.block = array<i64: 256>
 // CHECK: %[[BID:.*]] = gpu.block_id x
 // CHECK: %[[TID:.*]] = gpu.thread_id x
@@ -281,7 +281,7 @@ func.func @k6(%a: memref<?x1024xf32>, %c: memref<?xf32>, %wg: index, %nwg: index
 // follow the fill of the accumulator), one between the copies and the strips; none
 // between the two copies, which touch different buffers, and none after the loop.
 // CHECK-LABEL: gpu.func @k7
-// CHECK-SAME: workgroup(%[[SA:.*]] : memref<256xf32, #gpu.address_space<workgroup>>, %[[SB:.*]] : memref<16x32xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME: workgroup(%[[SA:.*]] : memref<256xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[SB:.*]] : memref<16x32xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK-SAME: dlc.block = array<i64: 256>
 // CHECK: %[[TID:.*]] = gpu.thread_id x
 // CHECK: scf.for %{{.*}} = %[[TID]] to
@@ -367,7 +367,7 @@ func.func @k7(%a: memref<?x64xf32>, %b: memref<64x32xf32>, %c: memref<?x32xf32>,
 // tensor.empty when one block tile covers the whole tensor), becomes the block's own
 // and so its shared memory; the deallocation outside goes.
 // CHECK-LABEL: gpu.func @k8
-// CHECK-SAME: workgroup(%[[ACC:.*]] : memref<4x4xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME: workgroup(%[[ACC:.*]] : memref<4x4xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK-SAME: dlc.block = array<i64: 16>
 // CHECK: memref.memory_space_cast %[[ACC]]
 // CHECK: gpu.barrier

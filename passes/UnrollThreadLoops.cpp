@@ -1,0 +1,146 @@
+//===- UnrollThreadLoops.cpp - The dlc-unroll-thread-loops pass -----------===//
+//
+// dlc-map-to-gpu deals a block's iterations to its threads cyclically: `scf.for %i =
+// thread_id.x to N step T` for a block of T threads. Each thread's trip count is not
+// a constant to LLVM (it does not know thread_id.x < T), so such a loop stays a loop,
+// and a loop whose body loads from global memory and stores the value into shared
+// memory (a contraction step's operand copy) waits a whole memory latency per
+// iteration. With N and T constants each thread runs N / T whole iterations, and one
+// more when thread_id.x + (N / T) * T < N: the loop becomes one over the whole ones,
+// fully unrolled up to kMaxUnrolled so that the loads of all iterations are issued
+// before their values are used, and a guarded copy of the body for the last.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Passes.h"
+
+#include "dialects/DlcDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace dlc {
+#define GEN_PASS_DEF_DLCUNROLLTHREADLOOPS
+#include "passes/Passes.h.inc"
+} // namespace dlc
+
+using namespace mlir;
+
+namespace dlc {
+namespace {
+
+/// Iterations per thread up to which the loop is unrolled.
+constexpr int64_t kMaxUnrolled = 16;
+
+/// The threads of `func`'s block when it is one-dimensional (dlc.block), or 0.
+int64_t blockThreads(gpu::GPUFuncOp func) {
+  auto block = func->getAttrOfType<DenseI64ArrayAttr>(attrs::kBlock);
+  if (!block || block.empty() ||
+      llvm::any_of(block.asArrayRef().drop_front(), [](int64_t d) { return d != 1; }))
+    return 0;
+  return block[0];
+}
+
+/// Rewrites `loop` (thread_id.x to `ub` step the block's threads) as a loop over the
+/// thread's whole iterations, unrolled when short, and a last iteration guarded by
+/// `< ub` when the step does not divide `ub`.
+void unroll(IRRewriter &rw, scf::ForOp loop, Value tid, int64_t ub, int64_t step) {
+  Location loc = loop.getLoc();
+  int64_t whole = ub / step;
+  rw.setInsertionPoint(loop);
+  auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(rw, loc, v).getResult(); };
+  // thread_id.x + j * T does not wrap: nuw lets the index arithmetic of the body
+  // split off the constant (see DivRemOfConstantOffset).
+  auto iteration = [&](Value j) {
+    return arith::AddIOp::create(rw, loc, tid, arith::MulIOp::create(rw, loc, j, index(step)),
+                                 arith::IntegerOverflowFlags::nuw)
+        .getResult();
+  };
+  Block *body = loop.getBody();
+  rw.eraseOp(body->getTerminator());
+  if (ub % step) {
+    // The last iteration, for the threads it still has elements for: a copy of the body.
+    Value iv = iteration(index(whole));
+    Value inside = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, iv, index(ub));
+    auto guard = scf::IfOp::create(rw, loc, inside, /*withElseRegion=*/false);
+    rw.setInsertionPoint(guard.thenBlock()->getTerminator());
+    IRMapping map;
+    map.map(loop.getInductionVar(), iv);
+    for (Operation &op : *body)
+      rw.clone(op, map);
+    rw.setInsertionPoint(guard);
+  }
+  if (whole == 0) {
+    rw.eraseOp(loop);
+    return;
+  }
+  auto perThread = scf::ForOp::create(rw, loc, index(0), index(whole), index(1));
+  rw.setInsertionPointToStart(perThread.getBody());
+  Value iv = iteration(perThread.getInductionVar());
+  rw.inlineBlockBefore(body, perThread.getBody()->getTerminator(), ValueRange{iv});
+  rw.eraseOp(loop);
+  if (whole <= kMaxUnrolled)
+    (void)loopUnrollFull(perThread);
+}
+
+/// (x +nuw c) / d = x / d +nuw c / d and (x +nuw c) % d = x % d when d divides c: an
+/// unrolled iteration's delinearized indices become the first iteration's plus
+/// constants, so that its loads and stores share one address register with
+/// immediate offsets.
+template <typename OpTy> struct DivRemOfConstantOffset : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rw) const override {
+    auto add = op.getLhs().template getDefiningOp<arith::AddIOp>();
+    std::optional<int64_t> d = getConstantIntValue(op.getRhs());
+    if (!add || !d || *d <= 0 ||
+        !bitEnumContainsAll(add.getOverflowFlags(), arith::IntegerOverflowFlags::nuw))
+      return failure();
+    Value x = add.getLhs();
+    std::optional<int64_t> c = getConstantIntValue(add.getRhs());
+    if (!c) {
+      x = add.getRhs();
+      c = getConstantIntValue(add.getLhs());
+    }
+    if (!c || *c < 0 || *c % *d)
+      return failure();
+    Location loc = op.getLoc();
+    Value quotient = OpTy::create(rw, loc, x, op.getRhs());
+    if (std::is_same_v<OpTy, arith::RemUIOp>) {
+      rw.replaceOp(op, quotient);
+      return success();
+    }
+    Value offset = arith::ConstantIndexOp::create(rw, loc, *c / *d);
+    rw.replaceOpWithNewOp<arith::AddIOp>(op, quotient, offset, arith::IntegerOverflowFlags::nuw);
+    return success();
+  }
+};
+
+struct DlcUnrollThreadLoopsPass : impl::DlcUnrollThreadLoopsBase<DlcUnrollThreadLoopsPass> {
+  void runOnOperation() override {
+    SmallVector<scf::ForOp> loops;
+    getOperation().walk([&](scf::ForOp loop) { loops.push_back(loop); });
+    IRRewriter rw(&getContext());
+    for (scf::ForOp loop : loops) {
+      auto tid = loop.getLowerBound().getDefiningOp<gpu::ThreadIdOp>();
+      auto func = loop->getParentOfType<gpu::GPUFuncOp>();
+      std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound());
+      std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+      if (!tid || tid.getDimension() != gpu::Dimension::x || !func || !ub || !step ||
+          loop.getNumRegionIterArgs() || *step != blockThreads(func) || *step <= 0)
+        continue;
+      unroll(rw, loop, tid, *ub, *step);
+    }
+    RewritePatternSet patterns(&getContext());
+    patterns.add<DivRemOfConstantOffset<arith::DivUIOp>, DivRemOfConstantOffset<arith::RemUIOp>>(
+        &getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
+} // namespace dlc

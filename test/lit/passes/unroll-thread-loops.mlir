@@ -1,0 +1,102 @@
+// RUN: dlc-opt %s -pass-pipeline='builtin.module(gpu.module(dlc-unroll-thread-loops,canonicalize,cse))' | FileCheck %s
+
+// A block of 256 threads dealt 1024 elements: each thread takes 4, at thread_id.x +
+// 0, 256, 512 and 768, unrolled.
+// CHECK-LABEL: gpu.func @exact
+// CHECK: %[[TID:.*]] = gpu.thread_id x
+// CHECK-NOT: scf.for
+// CHECK: memref.store %{{.*}}, %{{.*}}[%[[TID]]]
+// CHECK: %[[I1:.*]] = arith.addi %[[TID]], %c256
+// CHECK: memref.store %{{.*}}, %{{.*}}[%[[I1]]]
+// CHECK: arith.addi %[[TID]], %c512
+// CHECK: arith.addi %[[TID]], %c768
+// CHECK-COUNT-1: memref.store
+// CHECK-NOT: scf.if
+
+// 1000 elements: three whole iterations, and a fourth for the threads below 232.
+// CHECK-LABEL: gpu.func @ragged
+// CHECK: %[[TID:.*]] = gpu.thread_id x
+// CHECK-NOT: scf.for
+// CHECK: %[[LAST:.*]] = arith.addi %[[TID]], %c768
+// CHECK: %[[IN:.*]] = arith.cmpi ult, %[[LAST]], %c1000
+// CHECK-COUNT-3: memref.store
+// CHECK: scf.if %[[IN]]
+// CHECK-NEXT: memref.store %{{.*}}, %{{.*}}[%[[LAST]]]
+// CHECK-NEXT: }
+
+// 64 iterations each: a loop over them, not unrolled.
+// CHECK-LABEL: gpu.func @long
+// CHECK: scf.for %[[J:.*]] = %c0 to %c64 step %c1
+// CHECK: arith.muli %[[J]], %c256
+
+// A 2-D tile of 32 columns: the unrolled iterations' rows and columns are the first
+// iteration's plus constants ((tid + 256) / 32 = tid / 32 + 8, (tid + 256) % 32 =
+// tid % 32).
+// CHECK-LABEL: gpu.func @rows
+// CHECK-DAG: %[[ROW:.*]] = arith.divui %[[TID:.*]], %c32
+// CHECK-DAG: %[[COL:.*]] = arith.remui %[[TID]], %c32
+// CHECK: memref.store %{{.*}}, %{{.*}}[%[[ROW]], %[[COL]]]
+// CHECK: %[[ROW1:.*]] = arith.addi %[[ROW]], %c8 overflow<nuw>
+// CHECK: memref.store %{{.*}}, %{{.*}}[%[[ROW1]], %[[COL]]]
+// CHECK-NOT: arith.divui
+
+// A step that is not the block's thread count: left alone.
+// CHECK-LABEL: gpu.func @other_step
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c1024 step %c128
+module attributes {gpu.container_module} {
+gpu.module @dlc_kernels {
+  gpu.func @exact(%out: memref<1024xf32>) kernel attributes {dlc.block = array<i64: 256>} {
+    %c1024 = arith.constant 1024 : index
+    %c256 = arith.constant 256 : index
+    %one = arith.constant 1.0 : f32
+    %tid = gpu.thread_id x
+    scf.for %i = %tid to %c1024 step %c256 {
+      memref.store %one, %out[%i] : memref<1024xf32>
+    }
+    gpu.return
+  }
+  gpu.func @ragged(%out: memref<1000xf32>) kernel attributes {dlc.block = array<i64: 256>} {
+    %c1000 = arith.constant 1000 : index
+    %c256 = arith.constant 256 : index
+    %one = arith.constant 1.0 : f32
+    %tid = gpu.thread_id x
+    scf.for %i = %tid to %c1000 step %c256 {
+      memref.store %one, %out[%i] : memref<1000xf32>
+    }
+    gpu.return
+  }
+  gpu.func @long(%out: memref<16384xf32>) kernel attributes {dlc.block = array<i64: 256>} {
+    %c16384 = arith.constant 16384 : index
+    %c256 = arith.constant 256 : index
+    %one = arith.constant 1.0 : f32
+    %tid = gpu.thread_id x
+    scf.for %i = %tid to %c16384 step %c256 {
+      memref.store %one, %out[%i] : memref<16384xf32>
+    }
+    gpu.return
+  }
+  gpu.func @rows(%out: memref<16x32xf32>) kernel attributes {dlc.block = array<i64: 256>} {
+    %c512 = arith.constant 512 : index
+    %c256 = arith.constant 256 : index
+    %c32 = arith.constant 32 : index
+    %one = arith.constant 1.0 : f32
+    %tid = gpu.thread_id x
+    scf.for %i = %tid to %c512 step %c256 {
+      %r = arith.divui %i, %c32 : index
+      %c = arith.remui %i, %c32 : index
+      memref.store %one, %out[%r, %c] : memref<16x32xf32>
+    }
+    gpu.return
+  }
+  gpu.func @other_step(%out: memref<1024xf32>) kernel attributes {dlc.block = array<i64: 256>} {
+    %c1024 = arith.constant 1024 : index
+    %c128 = arith.constant 128 : index
+    %one = arith.constant 1.0 : f32
+    %tid = gpu.thread_id x
+    scf.for %i = %tid to %c1024 step %c128 {
+      memref.store %one, %out[%i] : memref<1024xf32>
+    }
+    gpu.return
+  }
+}
+}
