@@ -11,7 +11,8 @@ Writes BUNDLE/bench/ and bench.json there:
            device (test/models/build_corpus.py's ARCHS, the same seeded weights) and
            times them on the same input files in eager mode and with torch.compile
   gemm     C = A x B with A and B [4096, 4096] graph inputs (drawn on the device) in
-           tf32, fp16 and bf16 (--precision) and fp32, timed in TFLOP/s against
+           tf32, fp16 and bf16 (--precision) and fp32, and a model whose A, B and C
+           are fp16 (fp16-native: what torch.matmul gets), timed in TFLOP/s against
            torch.matmul (cuBLAS)
 Then packs the bundle into --tar again. Needs dlc (build/bin) and numpy and onnx.
 """
@@ -93,17 +94,28 @@ def prepare_model(arch, corpus, dlc, out, problems):
     return entry
 
 
-def prepare_gemm(dlc, out, problems):
-    a = helper.make_tensor_value_info("a", TensorProto.FLOAT, [GEMM, GEMM])
-    b = helper.make_tensor_value_info("b", TensorProto.FLOAT, [GEMM, GEMM])
-    c = helper.make_tensor_value_info("c", TensorProto.FLOAT, [GEMM, GEMM])
+def gemm_model(path, dtype):
+    a = helper.make_tensor_value_info("a", dtype, [GEMM, GEMM])
+    b = helper.make_tensor_value_info("b", dtype, [GEMM, GEMM])
+    c = helper.make_tensor_value_info("c", dtype, [GEMM, GEMM])
     graph = helper.make_graph([helper.make_node("MatMul", ["a", "b"], ["c"])], "gemm",
                               [a, b], [c])
-    path = os.path.join(out, "gemm.onnx")
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+
+
+def prepare_gemm(dlc, out, problems):
+    path = os.path.join(out, "gemm.onnx")
+    gemm_model(path, TensorProto.FLOAT)
     artifacts = compile_precisions(dlc, path, out, "gemm", GEMM_PRECISIONS, problems)
+    gemm = [{"precision": p, "artifact": a, "n": GEMM, "dtype": "float32"}
+            for p, a in artifacts.items()]
+    # fp16 tensors in the model: no conversion in the kernel, half the bytes read.
+    gemm_model(path, TensorProto.FLOAT16)
+    native = compile_precisions(dlc, path, out, "gemm_f16", ["fp32"], problems)
+    gemm += [{"precision": "fp16-native", "artifact": a, "n": GEMM, "dtype": "float16"}
+             for a in native.values()]
     os.remove(path)
-    return [{"precision": p, "artifact": a, "n": GEMM} for p, a in artifacts.items()]
+    return gemm
 
 
 def main():
@@ -114,6 +126,10 @@ def main():
     parser.add_argument("--tar", default=os.path.join(ROOT, "bundle.tar.gz"))
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--filter", default="", help="substring of architecture names")
+    parser.add_argument("--extra-gemm", action="append", default=[], metavar="ART:LABEL[:f16]",
+                        help="also time this GEMM artifact (compiled elsewhere, e.g. by an "
+                             "older dlc for an A/B) under LABEL, its base precision "
+                             "before the first '-' (fp16-old); ':f16' for fp16 inputs")
     args = parser.parse_args()
     dlc = os.path.join(args.build_dir, "bin", "dlc")
     out = os.path.join(args.bundle, "bench")
@@ -125,6 +141,11 @@ def main():
         models = [m for m in pool.map(
             lambda a: prepare_model(a, corpus, dlc, out, problems), archs) if m]
     gemm = prepare_gemm(dlc, out, problems)
+    for extra in args.extra_gemm:
+        path, label, *f16 = extra.split(":")
+        shutil.copy(path, os.path.join(out, os.path.basename(path)))
+        gemm.append({"precision": label, "artifact": os.path.basename(path), "n": GEMM,
+                     "dtype": "float16" if f16 else "float32"})
     with open(os.path.join(args.bundle, "bench.json"), "w") as f:
         json.dump({"models": models, "gemm": gemm, "problems": problems}, f, indent=1)
     with tarfile.open(args.tar, "w:gz") as tar:

@@ -212,10 +212,14 @@ def phase_time(args, spec):
     np.save(pb, b)
     ref = torch.from_numpy(a).double().cuda() @ torch.from_numpy(b).double().cuda()
     flops = 2 * n ** 3
+    pa16, pb16 = os.path.join(work, "gemm_a16.npy"), os.path.join(work, "gemm_b16.npy")
+    np.save(pa16, a.astype(np.float16))
+    np.save(pb16, b.astype(np.float16))
     for g in spec["gemm"]:
         precision = g["precision"]
-        dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(precision, torch.float32)
-        torch.backends.cuda.matmul.allow_tf32 = precision == "tf32"
+        base = precision.split("-")[0]  # fp16-native, fp16-old: torch in fp16
+        dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(base, torch.float32)
+        torch.backends.cuda.matmul.allow_tf32 = base == "tf32"
         ta, tb = torch.from_numpy(a).cuda().to(dtype), torch.from_numpy(b).cuda().to(dtype)
         t_ms = time_device(torch.matmul, (ta, tb), 20)
         t_err = float((torch.matmul(ta, tb).double() - ref).norm() / ref.norm())
@@ -223,7 +227,8 @@ def phase_time(args, spec):
                "torch_rel_err": t_err, "dlc_ms": None, "dlc_tflops": None,
                "dlc_rel_err": None, "problem": ""}
         out_dir = os.path.join(work, f"gemm-{precision}")
-        out, err = run_dlc(args.dlc_run, os.path.join(bench, g["artifact"]), [pa, pb],
+        inputs = [pa16, pb16] if g.get("dtype") == "float16" else [pa, pb]
+        out, err = run_dlc(args.dlc_run, os.path.join(bench, g["artifact"]), inputs,
                            out_dir, 11, ["--profile"])
         if out is None:
             row["problem"] = err
@@ -239,7 +244,7 @@ def phase_time(args, spec):
     torch.backends.cuda.matmul.allow_tf32 = False
     del ref
 
-    for m in spec["models"]:
+    for m in [] if args.gemm_only else spec["models"]:
         arch = m["arch"]
         marker = os.path.join(bench, f"{arch}.compiled.json")
         compiled_ok = COMPILED
@@ -354,6 +359,8 @@ def main():
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--work", default="/tmp/dlc-gpu")
     parser.add_argument("--report", default="torch_bench.json")
+    parser.add_argument("--gemm-only", action="store_true",
+                        help="time the GEMMs and the copy rate only, no models")
     args = parser.parse_args()
     with open(os.path.join(args.bundle, "bench.json")) as f:
         spec = json.load(f)
