@@ -500,7 +500,7 @@ Expected<HostResult> loop(const artifact::Launch &l, std::vector<Tensor> args, M
     std::vector<int64_t> shape{iter};
     if (iter == 0)
       for (int64_t d : info.shape)
-        shape.push_back(std::max<int64_t>(d, 0)); // an unknown extent of no parts: 0
+        shape.push_back(std::max<int64_t>(d, 0)); // unknown: 0 (the plan has the rest)
     else
       shape.insert(shape.end(), scanShapes[k].begin(), scanShapes[k].end());
     Tensor t(info.dtype, shape);

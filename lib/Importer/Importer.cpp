@@ -1033,6 +1033,12 @@ OwningOpRef<ModuleOp> ModelImporter::run(const onnx::ModelProto &model) {
     if (auto agg = aggregates.find(vi.name()); agg != aggregates.end()) {
       // Flattened: a result per tensor it holds; none for an absent optional.
       const Aggregate &a = *agg->second;
+      if (a.stacked) {
+        fileError() << "graph output '" << vi.name()
+                    << "' is a sequence a runtime Loop appended to, whose length is known "
+                       "only at run time: dlc returns sequences of a known length only";
+        return nullptr;
+      }
       bool named = a.kind == Aggregate::Sequence || a.ofSequence;
       for (auto [k, v] : llvm::enumerate(a.elems)) {
         results.push_back(v);

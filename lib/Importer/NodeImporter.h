@@ -39,6 +39,10 @@ struct Aggregate {
   std::vector<mlir::Value> elems;
   /// The element type (for empty sequences and absent optionals), may be null.
   mlir::Type elemType;
+  /// A sequence a runtime Loop appended to: its elements after `elems` are the
+  /// slices along dim 0 of this tensor, how many known only at run time. Only
+  /// ConcatFromSequence, SequenceLength and SequenceAt read such a sequence.
+  mlir::Value stacked;
 };
 using AggregatePtr = std::shared_ptr<const Aggregate>;
 

@@ -30,6 +30,7 @@
 
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/DenseSet.h"
 
 using namespace mlir;
 
@@ -424,6 +425,82 @@ LogicalResult importIf(NodeImporter &n) {
   return c.failed ? failure() : success();
 }
 
+/// How many times `name` is read in `g`, its nested subgraphs included.
+int64_t usesOf(const onnx::GraphProto &g, const std::string &name) {
+  int64_t count = 0;
+  for (const onnx::NodeProto &node : g.node()) {
+    for (const std::string &in : node.input())
+      count += in == name;
+    for (const onnx::AttributeProto &attr : node.attribute()) {
+      if (attr.has_g())
+        count += usesOf(attr.g(), name);
+      for (const onnx::GraphProto &sub : attr.graphs())
+        count += usesOf(sub, name);
+    }
+  }
+  for (const onnx::ValueInfoProto &out : g.output())
+    count += out.name() == name;
+  return count;
+}
+
+/// The node of a Loop body that appends to loop-carried sequence `k`, when that is all
+/// the body does with it (what torch.onnx makes of a list appended to in a loop): the
+/// sequence's input is read by one SequenceInsert without a position, whose output is
+/// the body's matching output and read nowhere else. Null otherwise.
+const onnx::NodeProto *appendingNode(const onnx::GraphProto &body, int64_t k) {
+  const std::string &in = body.input(2 + k).name(), &out = body.output(1 + k).name();
+  if (usesOf(body, in) != 1 || usesOf(body, out) != 1)
+    return nullptr;
+  for (const onnx::NodeProto &node : body.node())
+    if (node.op_type() == "SequenceInsert" && node.input_size() >= 2 && node.input(0) == in &&
+        !node.input(1).empty() && node.input(1) != in &&
+        (node.input_size() == 2 || node.input(2).empty()) && node.output_size() == 1 &&
+        node.output(0) == out)
+      return &node;
+  return nullptr;
+}
+
+/// `body` with the loop-carried sequences `appended` (see appendingNode) turned into
+/// scan outputs after the others: their inputs and SequenceInsert nodes go, the
+/// appended tensor becomes the scan output.
+onnx::GraphProto appendsAsScans(const onnx::GraphProto &body, ArrayRef<int64_t> appended) {
+  onnx::GraphProto g = body;
+  SmallVector<std::string> inserted;
+  llvm::DenseSet<const onnx::NodeProto *> drop;
+  for (int64_t k : appended) {
+    const onnx::NodeProto *node = appendingNode(body, k);
+    drop.insert(node);
+    inserted.push_back(node->input(1));
+  }
+  g.clear_node();
+  for (const onnx::NodeProto &node : body.node())
+    if (!drop.contains(&node))
+      *g.add_node() = node;
+  g.clear_input();
+  for (int i = 0; i < body.input_size(); ++i)
+    if (i < 2 || !llvm::is_contained(appended, i - 2))
+      *g.add_input() = body.input(i);
+  int64_t carried = body.input_size() - 2;
+  g.clear_output();
+  for (int i = 0; i < body.output_size(); ++i)
+    if (i == 0 || i > carried || !llvm::is_contained(appended, i - 1))
+      *g.add_output() = body.output(i);
+  for (auto [k, t] : llvm::zip(appended, inserted)) {
+    // A fresh name: the tensor may be a body output already (the carried state).
+    onnx::NodeProto *copy = g.add_node();
+    copy->set_op_type("Identity");
+    copy->add_input(t);
+    std::string name = body.output(1 + k).name() + ".appended";
+    copy->add_output(name);
+    onnx::ValueInfoProto *out = g.add_output();
+    out->set_name(name);
+    const onnx::TypeProto &seqType = body.output(1 + k).type();
+    if (seqType.has_sequence_type() && seqType.sequence_type().has_elem_type())
+      *out->mutable_type() = seqType.sequence_type().elem_type();
+  }
+  return g;
+}
+
 LogicalResult importLoop(NodeImporter &n) {
   const onnx::GraphProto *body = graphAttr(n, "body");
   if (!body)
@@ -447,15 +524,51 @@ LogicalResult importLoop(NodeImporter &n) {
   // known at compile time); otherwise, or where unrolling cannot follow the condition,
   // run by the runtime.
   auto runtimeLoop = [&]() -> LogicalResult {
-    for (int64_t i = 0; i < carried; ++i)
-      if (n.aggregate(2 + i))
+    // Loop-carried sequences the body only appends to become scan outputs, the
+    // sequence after the loop its initial elements and the stacked scan.
+    SmallVector<int64_t> appended;
+    for (int64_t i = 0; i < carried; ++i) {
+      AggregatePtr a = n.aggregate(2 + i);
+      if (!a)
+        continue;
+      if (a->kind != Aggregate::Sequence || a->stacked || !appendingNode(*body, i))
         return n.error() << "loop-carried input " << 2 + i
                          << " is a sequence or optional: a Loop dlc cannot unroll carries "
-                            "tensors only";
+                            "tensors, and sequences its body only appends to (one "
+                            "SequenceInsert at the end)";
+      appended.push_back(i);
+    }
+    onnx::GraphProto rewritten;
+    if (!appended.empty())
+      rewritten = appendsAsScans(*body, appended);
     SmallVector<Value> init;
     for (int64_t i = 0; i < carried; ++i)
-      init.push_back(n.input(2 + i));
-    return importRuntimeLoop(n, *body, n.input(0), n.input(1), init, scans);
+      if (!llvm::is_contained(appended, i))
+        init.push_back(n.input(2 + i));
+    if (failed(importRuntimeLoop(n, appended.empty() ? *body : rewritten, n.input(0), n.input(1),
+                                 init, scans + appended.size())))
+      return failure();
+    if (appended.empty())
+      return success();
+    // dlc.loop's results: the tensors carried, the scans, the appended scans.
+    std::vector<Value> outs = n.outputs;
+    int64_t kept = carried - appended.size(), next = 0;
+    SmallVector<Item> items;
+    for (int64_t i = 0; i < carried; ++i) {
+      auto it = llvm::find(appended, i);
+      if (it == appended.end()) {
+        items.push_back({outs[next++], nullptr});
+        continue;
+      }
+      auto a = std::make_shared<Aggregate>(*n.aggregate(2 + i));
+      a->stacked = outs[kept + scans + (it - appended.begin())];
+      if (!a->elemType)
+        a->elemType = n.elementType(a->stacked);
+      items.push_back({Value(), a});
+    }
+    for (int64_t k = 0; k < scans; ++k)
+      items.push_back({outs[kept + k], nullptr});
+    return n.results(items);
   };
   std::optional<int64_t> tripCount;
   if (n.input(0)) {

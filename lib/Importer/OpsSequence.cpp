@@ -24,11 +24,27 @@ AggregatePtr sequenceOf(std::vector<Value> elems, Type elemType) {
 }
 
 /// Input `i` as a sequence (an error when it is not one).
-FailureOr<AggregatePtr> sequenceInput(NodeImporter &n, size_t i) {
+FailureOr<AggregatePtr> sequenceInput(NodeImporter &n, size_t i, bool allowStacked = false) {
   AggregatePtr a = n.aggregate(i);
   if (!a || a->kind != Aggregate::Sequence)
     return n.error() << "input " << i << " must be a sequence", failure();
+  if (a->stacked && !allowStacked)
+    return n.error() << "input " << i
+                     << " is a sequence a runtime Loop appended to, whose length is known only "
+                        "at run time: only ConcatFromSequence, SequenceLength and SequenceAt "
+                        "read it",
+           failure();
   return a;
+}
+
+/// The elements of a sequence a runtime Loop appended to, stacked along a new dim 0:
+/// its initial elements before the loop's.
+Value stackedElements(Compose &c, const Aggregate &a) {
+  SmallVector<Value> parts;
+  for (Value e : a.elems)
+    parts.push_back(c.unsqueeze(e, 0));
+  parts.push_back(a.stacked);
+  return c.concat(parts, 0);
 }
 
 /// A position input (SequenceAt, SequenceInsert, SequenceErase) as an index in
@@ -66,9 +82,19 @@ LogicalResult importSequenceEmpty(NodeImporter &n) {
 }
 
 LogicalResult importSequenceAt(NodeImporter &n) {
-  auto seq = sequenceInput(n, 0);
+  auto seq = sequenceInput(n, 0, /*allowStacked=*/true);
   if (failed(seq))
     return failure();
+  if ((*seq)->stacked) {
+    // Gather's index: negative counts from the end.
+    Compose c{n};
+    Value pos = n.input(1);
+    if (!pos || n.rankOf(pos) != 0)
+      return n.error() << "position must be a scalar tensor";
+    return c.result(c.op("dlc.gather", n.elementType((*seq)->stacked),
+                         {stackedElements(c, **seq), pos},
+                         {n.named("axis", n.b.getI64IntegerAttr(0))}));
+  }
   auto p = positionInput(n, 1, (*seq)->elems.size(), false);
   if (failed(p))
     return failure();
@@ -116,9 +142,17 @@ LogicalResult importSequenceErase(NodeImporter &n) {
 }
 
 LogicalResult importSequenceLength(NodeImporter &n) {
-  auto seq = sequenceInput(n, 0);
+  auto seq = sequenceInput(n, 0, /*allowStacked=*/true);
   if (failed(seq))
     return failure();
+  if ((*seq)->stacked) {
+    Compose c{n};
+    Value loopLength = c.squeeze(c.op("dlc.shape", n.b.getI64Type(), {(*seq)->stacked},
+                                      {n.named("start", n.b.getI64IntegerAttr(0)),
+                                       n.named("end", n.b.getI64IntegerAttr(1))}),
+                                 0);
+    return c.result(c.add(loopLength, n.scalar(n.b.getI64Type(), (*seq)->elems.size())));
+  }
   return n.result(n.scalar(n.b.getI64Type(), (*seq)->elems.size()));
 }
 
@@ -176,11 +210,57 @@ LogicalResult importSplitToSequence(NodeImporter &n) {
   return n.results({{Value(), sequenceOf(elems, n.elementType(x))}});
 }
 
+/// ConcatFromSequence of a sequence a runtime Loop appended to: its elements stacked
+/// along dim 0, that dim moved to `axis` (new_axis), or merged into the dim at `axis`.
+LogicalResult concatStacked(NodeImporter &n, const Aggregate &a) {
+  Compose c{n};
+  Value all = stackedElements(c, a);
+  if (c.failed)
+    return failure();
+  bool newAxis = n.attrInt("new_axis", 0);
+  int64_t rank = n.rankOf(all) - 1 + (newAxis ? 1 : 0);
+  int64_t axis = n.attrInt("axis", 0);
+  if (axis < -rank || axis >= rank)
+    return n.error() << "axis " << axis << " is out of range for rank " << rank;
+  if (axis < 0)
+    axis += rank;
+  // Dim 0 (the elements) moved to just before the element dim `axis`.
+  SmallVector<int64_t> perm;
+  for (int64_t d = 1; d <= axis; ++d)
+    perm.push_back(d);
+  perm.push_back(0);
+  for (int64_t d = axis + 1; d < n.rankOf(all); ++d)
+    perm.push_back(d);
+  Value moved = axis == 0 ? all : c.transpose(all, perm);
+  if (newAxis)
+    return c.result(moved);
+  // Merged with the element dim after it: the dims before are copied (0), the dims
+  // after must be static.
+  SymShape shape = n.shapeOf(moved);
+  SmallVector<int64_t> target;
+  for (int64_t d = 0; d < (int64_t)shape.size(); ++d) {
+    if (d < axis) {
+      target.push_back(0);
+    } else if (d == axis) {
+      target.push_back(-1);
+      ++d;
+    } else if (std::optional<int64_t> e = constDim(shape[d])) {
+      target.push_back(*e);
+    } else {
+      return n.error() << "concatenating a sequence a runtime Loop appended to along axis " << axis
+                       << " needs the elements' later dims static";
+    }
+  }
+  return c.result(c.reshape(moved, target));
+}
+
 LogicalResult importConcatFromSequence(NodeImporter &n) {
   Compose c{n};
-  auto seq = sequenceInput(n, 0);
+  auto seq = sequenceInput(n, 0, /*allowStacked=*/true);
   if (failed(seq))
     return failure();
+  if ((*seq)->stacked)
+    return concatStacked(n, **seq);
   const std::vector<Value> &elems = (*seq)->elems;
   if (elems.empty())
     return n.error() << "cannot concatenate an empty sequence";
@@ -245,6 +325,7 @@ LogicalResult importOptional(NodeImporter &n) {
     a->ofSequence = true;
     a->elems = in->elems;
     a->elemType = in->elemType;
+    a->stacked = in->stacked;
   } else if (Value v = n.input(0)) {
     a->elems = {v};
     a->elemType = n.elementType(v);
@@ -281,8 +362,12 @@ LogicalResult importOptionalGetElement(NodeImporter &n) {
     return n.results({{Value(), a}});
   if (!a->present)
     return n.error() << "the optional holds no value";
-  if (a->ofSequence)
-    return n.results({{Value(), sequenceOf(a->elems, a->elemType)}});
+  if (a->ofSequence) {
+    auto seq = std::make_shared<Aggregate>(*a);
+    seq->kind = Aggregate::Sequence;
+    seq->ofSequence = false;
+    return n.results({{Value(), seq}});
+  }
   return n.result(a->elems[0]);
 }
 

@@ -297,6 +297,57 @@ def loop_slice_by_iteration():
     return m, feeds
 
 
+def appended_sequence():
+    """A list appended to in a loop, as torch.onnx exports `outs.append(h)`: a sequence
+    (starting with x) carried through a runtime Loop whose body only SequenceInserts
+    into it; after the loop stacked along axis 1, concatenated along axis 0, its last
+    element (SequenceAt -1) and its length."""
+    body = helper.make_graph(
+        [const("k", np.float32(0.9)),
+         helper.make_node("Mul", ["h", "k"], ["hk"]),
+         helper.make_node("Sin", ["h"], ["sh"]),
+         helper.make_node("Add", ["hk", "sh"], ["h_out"]),
+         helper.make_node("SequenceInsert", ["seq", "h_out"], ["seq_out"]),
+         helper.make_node("Identity", ["c"], ["c_out"])],
+        "body", [vi("i", I64, []), vi("c", B, []), vi("h", F, None),
+                 helper.make_tensor_sequence_value_info("seq", F, None)],
+        [vi("c_out", B, []), vi("h_out", F, None),
+         helper.make_tensor_sequence_value_info("seq_out", F, None)])
+    nodes = [const("yes", np.array(True)), const("minus1", np.int64(-1)),
+             helper.make_node("SequenceConstruct", ["x"], ["seq0"]),
+             helper.make_node("Loop", ["m", "yes", "x", "seq0"], ["h", "seq"], body=body),
+             helper.make_node("ConcatFromSequence", ["seq"], ["stacked"], axis=1, new_axis=1),
+             helper.make_node("ConcatFromSequence", ["seq"], ["joined"], axis=0),
+             helper.make_node("SequenceAt", ["seq", "minus1"], ["last"]),
+             helper.make_node("SequenceLength", ["seq"], ["length"])]
+    m = make(nodes, [vi("m", I64, []), vi("x", F, ["N", 3])],
+             [vi("stacked", F, None), vi("joined", F, None), vi("last", F, None),
+              vi("length", I64, []), vi("h", F, None)])
+    rng = np.random.default_rng(2)
+    feeds = [{"m": np.array(m_, np.int64), "x": rng.standard_normal((n, 3)).astype(np.float32)}
+             for m_, n in ((4, 2), (0, 3), (9, 1))]
+    return m, feeds
+
+
+def appended_sequence_erased():
+    """appended_sequence with a SequenceErase after the loop: a one-line error."""
+    m, _ = appended_sequence()
+    graph = m.graph
+    for node in graph.node:
+        if node.op_type == "SequenceAt":
+            node.input[0] = "erased"
+    graph.node.insert(len(graph.node) - 4, helper.make_node("SequenceErase", ["seq"], ["erased"]))
+    return m
+
+
+# Models dlc must refuse with exit code 1 and a one-line error holding the text.
+ERROR_CASES = {
+    "appended_sequence_erased": (appended_sequence_erased,
+                                 "(SequenceErase): input 0 is a sequence a runtime Loop appended "
+                                 "to, whose length is known only at run time"),
+}
+
+
 # The host launch each case's artifact must hold (default: a runtime Loop).
 HOST = {"if_shapes_differ": "host If", "if_heavy_branches": "host If", "data_slice": "host Slice"}
 # Cases whose host launch is for the CPU target only (CUDA and its emulation select).
@@ -317,6 +368,7 @@ CASES = {
     "rnn_forward_lengths": recurrent("RNN", 1, "forward", 0, True, False),
     "data_slice": data_slice,
     "loop_slice_by_iteration": loop_slice_by_iteration,
+    "appended_sequence": appended_sequence,
 }
 
 
@@ -380,6 +432,18 @@ def main():
                   + ("" if not problems else ": " + "; ".join(problems)), flush=True)
             passed += not problems
             failed += bool(problems)
+        for name, (build, text) in ERROR_CASES.items():
+            if args.filter not in name:
+                continue
+            path = os.path.join(work, name + ".onnx")
+            onnx.save(build(), path)
+            code, err = run([dlc, "compile", path, "--target", args.target, "-o",
+                             os.path.join(work, name + ".dlc")], env)
+            ok = code == 1 and text in err
+            print(f"{'ok  ' if ok else 'FAIL'} {name}"
+                  + ("" if ok else f": exit {code}: {err}"), flush=True)
+            passed += ok
+            failed += not ok
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -59,8 +59,8 @@ CASES = [
     ("deconv_short_target", "DLC compile deconv_target.onnx", ["convtranspose", "output_shape"],
      "ConvTranspose whose output_shape gives 1 of its 2 spatial dims (found by fuzzing)"),
     # Control flow and data-dependent shapes that need what is unknown ahead of time.
-    ("loop_runtime_sequence", "DLC compile repeat_seq.onnx", ["loop", "sequence", "tensors only"],
-     "Loop with a runtime trip count that carries a sequence"),
+    ("loop_runtime_sequence", "DLC compile repeat_seq.onnx", ["loop", "sequence", "only appends"],
+     "Loop with a runtime trip count that carries a sequence its body reads"),
     ("loop_changes_rank", "DLC compile repeat_rank.onnx", ["loop", "changes rank"],
      "Loop with a runtime trip count whose body adds a dim to a loop-carried value"),
     ("loop_nesting_too_deep", "DLC run nest_deep.onnx two.npy y4.npy", ["nested", "16 levels"],
@@ -245,9 +245,13 @@ def nested_body(level):
 
 def model_files(rng):
     """Returns {relative path: ModelProto} for the model cases."""
+    # Reads the sequence (its length) besides appending to it: not a scan in disguise.
     seq_body = helper.make_graph(
-        [helper.make_node("Identity", ["c"], ["c2"]),
-         helper.make_node("SequenceInsert", ["q", "x"], ["q2"])],
+        [helper.make_node("SequenceLength", ["q"], ["qn"]),
+         helper.make_node("Cast", ["qn"], ["qf"], to=TensorProto.FLOAT),
+         helper.make_node("Mul", ["x", "qf"], ["xq"]),
+         helper.make_node("Identity", ["c"], ["c2"]),
+         helper.make_node("SequenceInsert", ["q", "xq"], ["q2"])],
         "body", [value("i", [], TensorProto.INT64), value("c", [], TensorProto.BOOL),
                  helper.make_tensor_sequence_value_info("q", TensorProto.FLOAT, None)],
         [value("c2", [], TensorProto.BOOL),
