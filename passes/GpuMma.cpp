@@ -19,6 +19,7 @@
 #include "passes/GpuTiling.h"
 #include "passes/MmaLayout.h"
 #include "passes/Passes.h"
+#include "passes/ViewedBuffer.h"
 
 #include "dialects/DlcDialect.h"
 
@@ -92,21 +93,6 @@ struct LaneCode {
     return v;
   }
 };
-
-/// The buffer `v` views (through subviews and casts).
-Value viewedBuffer(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (auto cast = dyn_cast<memref::MemorySpaceCastOp>(def))
-      v = cast.getSource();
-    else if (auto cast = dyn_cast<memref::CastOp>(def))
-      v = cast.getSource();
-    else if (auto view = dyn_cast<ViewLikeOpInterface>(def))
-      v = view.getViewSource();
-    else
-      break;
-  }
-  return v;
-}
 
 /// Whether `v` is defined outside `loop`, is `iv`, or is computed in it by pure ops
 /// from such values only.

@@ -17,6 +17,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
+#include "passes/ViewedBuffer.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
@@ -36,21 +37,6 @@ using namespace mlir;
 
 namespace dlc {
 namespace {
-
-/// The buffer `v` views (through subviews and casts).
-Value viewedBuffer(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (auto cast = dyn_cast<memref::MemorySpaceCastOp>(def))
-      v = cast.getSource();
-    else if (auto cast = dyn_cast<memref::CastOp>(def))
-      v = cast.getSource();
-    else if (auto view = dyn_cast<ViewLikeOpInterface>(def))
-      v = view.getViewSource();
-    else
-      break;
-  }
-  return v;
-}
 
 /// Whether `memref` views one of `func`'s arguments (global memory).
 bool isGlobal(Value memref, gpu::GPUFuncOp func) {
