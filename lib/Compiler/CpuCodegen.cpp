@@ -19,6 +19,7 @@
 #include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/InstIterator.h"
+#include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/IntrinsicsX86.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
@@ -114,6 +115,8 @@ constexpr const char *kStreamAttr = "dlc-nontemporal";
 /// build/bin/dlc-stream-bench, docs/cpu.md "Streaming stores").
 constexpr uint64_t kStreamOutputBytes = 16ull << 20;
 constexpr uint64_t kStreamIntermediateBytes = 32ull << 20;
+/// A memcpy into a streamed buffer shorter than this stays a call (a few lines).
+constexpr uint64_t kMinStreamedCopyBytes = 256;
 
 /// Marks the LLVM argument of each kernel output (the descriptor's aligned pointer)
 /// that is large enough to stream (kStreamAttr, kept through module splitting), and
@@ -231,6 +234,33 @@ void versionStreamingStore(llvm::StoreInst *store) {
   store->eraseFromParent();
 }
 
+/// Rewrites `copy`, an llvm.memcpy into a streamed buffer (LLVM's idiom recognition makes
+/// one of a row copy: Concat, Slice, Gather rows; the backend then calls libc's memcpy,
+/// whose cached stores first read every line they write), as a loop of 64-byte vector
+/// loads and stores, which markStreamingStores then streams; the bytes past the last
+/// whole 64 stay a memcpy.
+void expandStreamedMemcpy(llvm::MemCpyInst *copy) {
+  llvm::IRBuilder<> b(copy);
+  llvm::Value *len = b.CreateZExtOrTrunc(copy->getLength(), b.getInt64Ty());
+  llvm::Value *chunks = b.CreateLShr(len, 6);
+  llvm::Value *dst = copy->getRawDest(), *src = copy->getRawSource();
+  llvm::Align dstAlign = copy->getDestAlign().valueOrOne();
+  llvm::Align srcAlign = copy->getSourceAlign().valueOrOne();
+  llvm::Instruction *then = llvm::SplitBlockAndInsertIfThen(
+      b.CreateICmpNE(chunks, b.getInt64(0)), copy->getIterator(), /*Unreachable=*/false);
+  auto [body, index] = llvm::SplitBlockAndInsertSimpleForLoop(chunks, then->getIterator());
+  llvm::IRBuilder<> lb(body);
+  llvm::Value *offset = lb.CreateShl(index, 6);
+  auto *vec = llvm::FixedVectorType::get(lb.getInt32Ty(), 16);
+  llvm::Value *v = lb.CreateAlignedLoad(vec, lb.CreateGEP(lb.getInt8Ty(), src, offset), srcAlign);
+  lb.CreateAlignedStore(v, lb.CreateGEP(lb.getInt8Ty(), dst, offset), dstAlign);
+  b.SetInsertPoint(copy);
+  llvm::Value *done = b.CreateShl(chunks, 6);
+  b.CreateMemCpy(b.CreateGEP(b.getInt8Ty(), dst, done), dstAlign,
+                 b.CreateGEP(b.getInt8Ty(), src, done), srcAlign, b.CreateSub(len, done));
+  copy->eraseFromParent();
+}
+
 /// Sets !nontemporal on every vector store through an argument marked by
 /// markStreamingOutputs (x86 writes them with MOVNT, bypassing the caches and the read
 /// for ownership of each line; unaligned ones as MOVNTI pieces), and ends such a
@@ -253,6 +283,18 @@ void markStreamingStores(llvm::Module &m) {
         streamed.insert(&a);
     if (streamed.empty())
       continue;
+    // Row copies LLVM made memcpys of, when they are long enough to stream.
+    llvm::SmallVector<llvm::MemCpyInst *> copies;
+    for (llvm::Instruction &i : llvm::instructions(f))
+      if (auto *copy = llvm::dyn_cast<llvm::MemCpyInst>(&i);
+          copy && !copy->isVolatile() &&
+          streamed.contains(llvm::getUnderlyingObject(copy->getRawDest(), 12))) {
+        auto *n = llvm::dyn_cast<llvm::ConstantInt>(copy->getLength());
+        if (!n || n->getZExtValue() >= kMinStreamedCopyBytes)
+          copies.push_back(copy);
+      }
+    for (llvm::MemCpyInst *copy : copies)
+      expandStreamedMemcpy(copy);
     llvm::SmallVector<llvm::StoreInst *> marked;
     llvm::SmallVector<llvm::ReturnInst *> returns;
     for (llvm::Instruction &i : llvm::instructions(f)) {
