@@ -98,24 +98,23 @@ TEST(MmaLayout, Accumulator) {
 /// register `reg` (elements 2 reg and 2 reg + 1). B's matrices are of its transpose
 /// (rows along n).
 TEST(MmaLayout, LdmatrixMatrices) {
-  for (Shape s : {Shape::F16K16, Shape::F16K8}) {
-    for (int64_t reg = 0; reg < dlc::mma::aRegisters(s); ++reg)
-      for (int64_t lane = 0; lane < 32; ++lane)
-        for (int64_t e = 0; e < 2; ++e) {
-          auto [row, k] = dlc::mma::aMatrix(s, reg);
-          Position p = dlc::mma::aPosition(s, 2 * reg + e);
-          EXPECT_EQ(p.first.at(lane), row + lane / 4) << "A reg " << reg << " lane " << lane;
-          EXPECT_EQ(p.second.at(lane), k + 2 * (lane % 4) + e) << "A reg " << reg;
-        }
-    for (int64_t reg = 0; reg < dlc::mma::bRegisters(s); ++reg)
-      for (int64_t lane = 0; lane < 32; ++lane)
-        for (int64_t e = 0; e < 2; ++e) {
-          auto [col, k] = dlc::mma::bMatrix(s, reg);
-          Position p = dlc::mma::bPosition(s, 2 * reg + e);
-          EXPECT_EQ(p.second.at(lane), col + lane / 4) << "B reg " << reg << " lane " << lane;
-          EXPECT_EQ(p.first.at(lane), k + 2 * (lane % 4) + e) << "B reg " << reg;
-        }
-  }
+  for (Shape s : {Shape::F16K16, Shape::F16K8})
+    for (bool isA : {true, false}) {
+      int64_t regs = isA ? dlc::mma::aRegisters(s) : dlc::mma::bRegisters(s);
+      for (int64_t reg = 0; reg < regs; ++reg)
+        for (int64_t lane = 0; lane < 32; ++lane)
+          for (int64_t e = 0; e < 2; ++e) {
+            auto [row, k] = isA ? dlc::mma::aMatrix(s, reg) : dlc::mma::bMatrix(s, reg);
+            Position p =
+                isA ? dlc::mma::aPosition(s, 2 * reg + e) : dlc::mma::bPosition(s, 2 * reg + e);
+            // A's positions are (m, k), B's (k, n).
+            int64_t rowAt = isA ? p.first.at(lane) : p.second.at(lane);
+            int64_t kAt = isA ? p.second.at(lane) : p.first.at(lane);
+            EXPECT_EQ(rowAt, row + lane / 4)
+                << (isA ? "A" : "B") << " reg " << reg << " lane " << lane;
+            EXPECT_EQ(kAt, k + 2 * (lane % 4) + e) << (isA ? "A" : "B") << " reg " << reg;
+          }
+    }
 }
 
 /// Row padding: ldmatrix rows (16-bit) at an odd number of 16-byte units apart, the
