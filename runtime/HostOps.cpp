@@ -488,7 +488,8 @@ Expected<HostResult> loop(const artifact::Launch &l, std::vector<Tensor> args, M
       else if (part.shape != scanShapes[k])
         return Status::error(strCat("Loop: scan output ", k, " has shape ", shapeStr(part.shape),
                                     " in iteration ", iter, " and ", shapeStr(scanShapes[k]),
-                                    " before"));
+                                    " before (a scan output, and a sequence a runtime loop "
+                                    "appends to, takes one shape in every iteration)"));
       scanBytes[k].insert(scanBytes[k].end(), part.data.begin(), part.data.end());
     }
   }
