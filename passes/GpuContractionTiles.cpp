@@ -275,14 +275,9 @@ FailureOr<Steps> buildDynamicSteps(RewriterBase &rewriter, linalg::LinalgOp c,
   options.tilingOptions.setTileSizes(
       getAsIndexOpFoldResult(rewriter.getContext(), t.reductionTile));
   options.setFusionControlFn(fuseElementwiseOnly);
-  rewriter.setInsertionPoint(c);
-  auto tiled = scf::tileConsumerAndFuseProducersUsingSCF(
-      rewriter, cast<TilingInterface>(c.getOperation()), options);
+  auto tiled = tileAndFuseInPlace(rewriter, cast<TilingInterface>(c.getOperation()), options);
   if (failed(tiled) || tiled->loops.empty())
     return failure();
-  for (OpResult r : c->getResults())
-    if (Value v = tiled->replacements.lookup(r))
-      rewriter.replaceAllUsesWith(r, v);
   if (c->use_empty())
     rewriter.eraseOp(c);
   auto outer = dyn_cast<scf::ForOp>(tiled->loops.front().getOperation());

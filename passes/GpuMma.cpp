@@ -73,7 +73,7 @@ struct LaneCode {
 
   RewriterBase &rw;
   Location loc;
-  Value group, inGroup;
+  Value lane, group, inGroup;
   DenseMap<int64_t, Value> constants;
 
   Value constant(int64_t v) {
@@ -186,9 +186,9 @@ public:
 
   /// The lane's coordinates, at the rewriter's insertion point.
   void setUpLane() {
-    Value lane = gpu::LaneIdOp::create(rw, lc.loc, /*upper_bound=*/nullptr);
-    lc.group = arith::DivUIOp::create(rw, lc.loc, lane, lc.constant(4));
-    lc.inGroup = arith::RemUIOp::create(rw, lc.loc, lane, lc.constant(4));
+    lc.lane = gpu::LaneIdOp::create(rw, lc.loc, /*upper_bound=*/nullptr);
+    lc.group = arith::DivUIOp::create(rw, lc.loc, lc.lane, lc.constant(4));
+    lc.inGroup = arith::RemUIOp::create(rw, lc.loc, lc.lane, lc.constant(4));
   }
 
   /// The accumulator's fragments: 4 f32 per 16 x 8 piece, loaded from `c`.
@@ -378,10 +378,9 @@ private:
       return it->second;
     Location loc = lc.loc;
     int64_t num = rowDelta.size();
-    Value lane = gpu::LaneIdOp::create(rw, loc, /*upper_bound=*/nullptr);
-    Value j = arith::RemUIOp::create(rw, loc, arith::DivUIOp::create(rw, loc, lane, lc.constant(8)),
-                                     lc.constant(num));
-    Value r = arith::RemUIOp::create(rw, loc, lane, lc.constant(8));
+    Value j = arith::RemUIOp::create(
+        rw, loc, arith::DivUIOp::create(rw, loc, lc.lane, lc.constant(8)), lc.constant(num));
+    Value r = arith::RemUIOp::create(rw, loc, lc.lane, lc.constant(8));
     SmallVector<int64_t> deltas;
     for (int64_t m = 0; m < num; ++m)
       deltas.push_back(rowDelta[m] * source.rowStride + kDelta[m] * source.kStride);

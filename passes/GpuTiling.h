@@ -59,6 +59,12 @@ mlir::FailureOr<mlir::scf::ForallOp> tileAndFuse(mlir::RewriterBase &rewriter,
                                                  bool threadLevel = false, Fuse fuse = Fuse::All,
                                                  bool warpLevel = false);
 
+/// Tiles `root` with `options` (producers fused as they say) at its place and
+/// replaces its uses with the tiled results.
+mlir::FailureOr<mlir::scf::SCFTileAndFuseResult>
+tileAndFuseInPlace(mlir::RewriterBase &rewriter, mlir::TilingInterface root,
+                   const mlir::scf::SCFTileAndFuseOptions &options);
+
 /// Fusion control: only producers that neither reduce nor fill (elementwise ops, and
 /// gathers of the padded inputs) are fused into a tile.
 std::optional<mlir::scf::SCFTileAndFuseOptions::ControlFnResult>

@@ -83,17 +83,26 @@ FailureOr<scf::ForallOp> tileAndFuse(RewriterBase &rewriter, TilingInterface roo
             return std::nullopt;
           return scf::SCFTileAndFuseOptions::ControlFnResult{};
         });
-  rewriter.setInsertionPoint(root);
-  auto tiled = scf::tileConsumerAndFuseProducersUsingSCF(rewriter, root, options);
+  auto tiled = tileAndFuseInPlace(rewriter, root, options);
   if (failed(tiled) || tiled->loops.size() != 1)
     return failure();
-  for (OpResult r : root->getResults())
-    if (Value v = tiled->replacements.lookup(r))
-      rewriter.replaceAllUsesWith(r, v);
   auto forall = dyn_cast<scf::ForallOp>(tiled->loops[0].getOperation());
   if (!forall)
     return failure();
   return forall;
+}
+
+FailureOr<scf::SCFTileAndFuseResult> tileAndFuseInPlace(RewriterBase &rewriter,
+                                                        TilingInterface root,
+                                                        const scf::SCFTileAndFuseOptions &options) {
+  rewriter.setInsertionPoint(root);
+  auto tiled = scf::tileConsumerAndFuseProducersUsingSCF(rewriter, root, options);
+  if (failed(tiled))
+    return failure();
+  for (OpResult r : root->getResults())
+    if (Value v = tiled->replacements.lookup(r))
+      rewriter.replaceAllUsesWith(r, v);
+  return tiled;
 }
 
 /// Fusion control: only producers that neither reduce nor fill (elementwise ops, and
@@ -134,15 +143,7 @@ LogicalResult stepChunks(RewriterBase &rewriter, const scf::SCFTileAndFuseResult
   serial.tilingOptions.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
   serial.tilingOptions.setTileSizes(steps);
   serial.setFusionControlFn(fuseElementwiseOnly);
-  rewriter.setInsertionPoint(partial);
-  auto stepped = scf::tileConsumerAndFuseProducersUsingSCF(
-      rewriter, cast<TilingInterface>(partial.getOperation()), serial);
-  if (failed(stepped))
-    return failure();
-  for (OpResult r : partial->getResults())
-    if (Value v = stepped->replacements.lookup(r))
-      rewriter.replaceAllUsesWith(r, v);
-  return success();
+  return tileAndFuseInPlace(rewriter, cast<TilingInterface>(partial.getOperation()), serial);
 }
 
 /// Splits the reduction `op` (inside a block's tile) into up to `threads` partial
@@ -197,9 +198,7 @@ FailureOr<linalg::LinalgOp> tilePartialReduction(RewriterBase &rewriter, linalg:
   options.tilingOptions.setReductionDims(dims);
   options.tilingOptions.setMapping(mapping);
   options.setFusionControlFn(fuseElementwiseOnly);
-  rewriter.setInsertionPoint(op);
-  auto tiled = scf::tileConsumerAndFuseProducersUsingSCF(
-      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  auto tiled = tileAndFuseInPlace(rewriter, cast<TilingInterface>(op.getOperation()), options);
   if (failed(tiled))
     return failure();
   if (llvm::any_of(dims, [&](unsigned l) { return ShapedType::isDynamic(ranges[l]); }) &&
@@ -207,10 +206,8 @@ FailureOr<linalg::LinalgOp> tilePartialReduction(RewriterBase &rewriter, linalg:
     return failure();
   linalg::LinalgOp merge;
   for (OpResult r : op->getResults())
-    if (Value v = tiled->replacements.lookup(r)) {
-      rewriter.replaceAllUsesWith(r, v);
+    if (Value v = tiled->replacements.lookup(r))
       merge = v.getDefiningOp<linalg::LinalgOp>();
-    }
   return merge;
 }
 
