@@ -572,6 +572,28 @@ def DlcVectorizeNearestRows : Pass<"dlc-vectorize-nearest-rows", "mlir::ModuleOp
                            "mlir::scf::SCFDialect", "mlir::vector::VectorDialect"];
 }
 
+def DlcVectorizePoolRows : Pass<"dlc-vectorize-pool-rows", "mlir::ModuleOp"> {
+  let summary = "Write a 2-D pool separably: window rows into a row buffer, then the row (CPU)";
+  let description = [{
+    In kernel functions after bufferization, a `linalg.generic` with one f32 output
+    (static last two dims, unit-stride rows) filled with a constant c by the
+    `linalg.fill` right before it, two reduction loops (kh, kw) after the output's
+    loops, one input read at `[.., sh * oh + dh * i, sw * ow + dw * j]` (sw at most
+    4, kw at most 16) and a body that folds it into the output idempotently (max/min
+    forms, or a sum from 0): the input either the source itself or a local buffer
+    filled whole with c and then given a copy of the source at static offsets (a
+    pool's padded copy). Per output row, the window's rows that lie inside the source
+    are folded 16 columns a vector into a row buffer (its padding columns hold c),
+    then each 16 outputs are folded from kw loads of that buffer (a load of 16 * sw
+    elements and a shuffle keeping every sw-th) and stored once, the last partial
+    vector masked. The generic, the output's fill and the padded copy are removed;
+    the kernel no longer reads its output, so its stores stream.
+  }];
+  let dependentDialects = ["mlir::affine::AffineDialect", "mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
 def DlcInterchangeWindows : Pass<"dlc-interchange-windows", "mlir::ModuleOp"> {
   let summary = "Move a row of the output inside a small window's loops, so it vectorizes";
   let description = [{

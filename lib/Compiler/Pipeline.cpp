@@ -169,6 +169,7 @@ LogicalResult runCpuMappingPipeline(ModuleOp module, const CompileOptions &optio
       pm.addPass(createDlcPrefetchNextRow());
       pm.addPass(createDlcVectorizeColumnReductions());
       pm.addPass(createDlcVectorizeNearestRows());
+      pm.addPass(createDlcVectorizePoolRows());
       pm.addPass(createDlcInterchangeWindows());
       pm.addPass(createDlcHoistBuffers());
       pm.addPass(createDlcCpuMathApproximation());

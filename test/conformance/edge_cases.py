@@ -269,6 +269,45 @@ def grouped_conv_cases():
                pads=[1, 1, 1, 1])
 
 
+def pool_rows_cases():
+    """2-D pools written row by row (dlc-vectorize-pool-rows): rows and outputs that
+    end in partial vectors, strides 1-4 (5 falls back), dilations, asymmetric and
+    ceil-mode padding, sums with and without the padding counted; all-negative inputs,
+    so a pad of 0 instead of -inf would show."""
+    rng = np.random.default_rng(17)
+
+    def arr(*shape):
+        return rng.standard_normal(shape).astype(np.float32) - 10
+
+    def pool(name, op, x, **attrs):
+        return (name, helper.make_node(op, ["x"], ["y"], **attrs), {"x": (x, F)}, (), None)
+
+    yield pool("pool_rows_max_3x3_s2_tails", "MaxPool", arr(2, 3, 37, 41), kernel_shape=[3, 3],
+               strides=[2, 2], pads=[1, 1, 1, 1])
+    yield pool("pool_rows_max_3x3_s1", "MaxPool", arr(1, 2, 20, 33), kernel_shape=[3, 3],
+               pads=[1, 1, 1, 1])
+    yield pool("pool_rows_max_5x5_sppf", "MaxPool", arr(1, 4, 20, 20), kernel_shape=[5, 5],
+               pads=[2, 2, 2, 2])
+    yield pool("pool_rows_max_2x2_s2", "MaxPool", arr(1, 3, 34, 50), kernel_shape=[2, 2],
+               strides=[2, 2])
+    yield pool("pool_rows_max_s3_asymmetric", "MaxPool", arr(1, 2, 31, 47), kernel_shape=[3, 3],
+               strides=[3, 3], pads=[0, 1, 2, 0])
+    yield pool("pool_rows_max_dilated_ceil", "MaxPool", arr(1, 2, 33, 35), kernel_shape=[3, 3],
+               strides=[2, 2], pads=[2, 2, 2, 2], dilations=[2, 2], ceil_mode=1)
+    yield pool("pool_rows_max_s4", "MaxPool", arr(1, 1, 40, 70), kernel_shape=[3, 4],
+               strides=[4, 4], pads=[1, 1, 1, 1])
+    yield pool("pool_rows_max_s5_fallback", "MaxPool", arr(1, 1, 23, 90), kernel_shape=[5, 5],
+               strides=[5, 5])
+    yield pool("pool_rows_max_13x13", "MaxPool", arr(1, 2, 16, 16), kernel_shape=[13, 13],
+               pads=[6, 6, 6, 6])
+    yield pool("pool_rows_avg_3x3_exclude_pad", "AveragePool", arr(1, 3, 19, 37),
+               kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    yield pool("pool_rows_avg_3x3_include_pad", "AveragePool", arr(1, 3, 19, 37),
+               kernel_shape=[3, 3], pads=[1, 1, 1, 1], count_include_pad=1)
+    yield pool("pool_rows_avg_2x2_s2", "AveragePool", arr(2, 2, 32, 64), kernel_shape=[2, 2],
+               strides=[2, 2])
+
+
 def same(actual, expected):
     if actual.shape != expected.shape or actual.dtype != expected.dtype:
         return f"shape/dtype {actual.shape} {actual.dtype}, expected {expected.shape} {expected.dtype}"
@@ -335,7 +374,8 @@ def main():
                               if args.emulate_gpu else {}))
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="dlc-edge-") as work:
-        for case in (*cases(), *convtranspose_cases(), *grouped_conv_cases(), *contrib_cases()):
+        for case in (*cases(), *convtranspose_cases(), *grouped_conv_cases(), *pool_rows_cases(),
+                     *contrib_cases()):
             problems = check(case, work, dlc, dlc_run, env)
             print(f"{'ok  ' if not problems else 'FAIL'} {case[0]}"
                   + ("" if not problems else ": " + "; ".join(problems)), flush=True)
