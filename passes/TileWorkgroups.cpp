@@ -125,6 +125,30 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     });
   }
 
+  /// Whether some dim has every insert at a static offset with a static size, the
+  /// intervals pairwise disjoint (a Concat's axis): the inserts write distinct elements.
+  static bool disjointAlongStaticDim(ArrayRef<tensor::InsertSliceOp> inserts, int64_t rank) {
+    for (int64_t d = 0; d < rank; ++d) {
+      SmallVector<std::pair<int64_t, int64_t>> spans;
+      for (tensor::InsertSliceOp insert : inserts) {
+        std::optional<int64_t> offset = getConstantIntValue(insert.getMixedOffsets()[d]);
+        int64_t size = insert.getStaticSizes()[d];
+        if (!offset || ShapedType::isDynamic(size))
+          break;
+        spans.push_back({*offset, *offset + size});
+      }
+      if (spans.size() != inserts.size())
+        continue;
+      llvm::sort(spans);
+      bool disjoint = true;
+      for (size_t i = 1; i < spans.size(); ++i)
+        disjoint &= spans[i - 1].second <= spans[i].first;
+      if (disjoint)
+        return true;
+    }
+    return false;
+  }
+
   /// The innermost dim splits over workgroups only from this extent on.
   static constexpr int64_t kMinInnerSplit = 256;
 
@@ -157,19 +181,39 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
                             !(base && base.getBuffer() == out.getDest() && base.getWritable())))
       return failure();
     auto type = cast<RankedTensorType>(out.getSource().getType());
-    // The split dim: the first of a static 2 or more that every insert (none
-    // rank-reducing) spans whole; the innermost only if its pieces stay long.
+    int64_t rank = type.getRank();
+    if (llvm::any_of(inserts, [&](tensor::InsertSliceOp insert) {
+          return insert.getSourceType().getRank() != rank;
+        }))
+      return failure();
+    auto startsAtZero = [&](int64_t d) {
+      return llvm::all_of(inserts, [&](tensor::InsertSliceOp insert) {
+        std::optional<int64_t> offset = getConstantIntValue(insert.getMixedOffsets()[d]);
+        return offset && *offset == 0;
+      });
+    };
+    // The split dim: the first of a static 2 or more that every insert spans whole;
+    // the innermost only if its pieces stay long.
     int64_t split = -1;
-    for (int64_t d = 0, e = type.getRank(); d < e && split < 0; ++d) {
-      if (type.isDynamicDim(d) || type.getDimSize(d) < (d + 1 == e ? kMinInnerSplit : 2))
+    for (int64_t d = 0; d < rank && split < 0; ++d) {
+      if (type.isDynamicDim(d) || type.getDimSize(d) < (d + 1 == rank ? kMinInnerSplit : 2))
         continue;
-      if (llvm::all_of(inserts, [&](tensor::InsertSliceOp insert) {
-            std::optional<int64_t> offset = getConstantIntValue(insert.getMixedOffsets()[d]);
-            return insert.getSourceType().getRank() == type.getRank() && offset && *offset == 0 &&
-                   insert.getStaticSizes()[d] == type.getDimSize(d);
+      if (startsAtZero(d) && llvm::all_of(inserts, [&](tensor::InsertSliceOp insert) {
+            return insert.getStaticSizes()[d] == type.getDimSize(d);
           }))
         split = d;
     }
+    // Over symbolic dims (a channel Concat of feature maps with a symbolic batch and
+    // size: every FPN and U-Net), a symbolic dim every insert starts at 0 in, but
+    // not the innermost, the one nearest it (a channel Concat's H: each workgroup
+    // copies a contiguous part of every plane). Each insert's rows are then split by
+    // its own extent; that takes inserts that provably do not overlap (static,
+    // disjoint intervals along another dim: the Concat's axis), so that no two
+    // workgroups write one element.
+    if (split < 0 && disjointAlongStaticDim(inserts, rank))
+      for (int64_t d = rank - 2; d >= 0 && split < 0; --d)
+        if (type.isDynamicDim(d) && startsAtZero(d))
+          split = d;
     if (split < 0)
       return failure();
     MLIRContext *ctx = func.getContext();
@@ -180,26 +224,42 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
                       : bufferization::ToTensorOp::create(b, loc, type, dest, /*restrict=*/true,
                                                           /*writable=*/true)
                             .getResult();
-    int64_t extent = type.getDimSize(split);
     auto forall = scf::ForallOp::create(
         b, loc, ArrayRef<OpFoldResult>{OpFoldResult(nwg)}, ValueRange{init}, std::nullopt,
         [&](OpBuilder &nb, Location l, ValueRange args) {
-          // Rows [lo, lo + size) of `extent` in chunks of ceil(extent / nwg).
+          // Each insert's rows [lo, lo + size) of its `extent` along the split dim, in
+          // chunks of ceil(extent / nwg).
           AffineExpr wg = getAffineDimExpr(0, ctx), n = getAffineSymbolExpr(0, ctx);
-          AffineExpr chunk = (extent + n - 1).floorDiv(n);
-          Value lo = affine::AffineApplyOp::create(nb, l, AffineMap::get(1, 1, wg * chunk),
-                                                   ValueRange{args[0], nwg});
-          Value rest = affine::AffineMinOp::create(
-              nb, l, AffineMap::get(1, 1, {extent - wg * chunk, chunk}, ctx),
-              ValueRange{args[0], nwg});
-          Value size = affine::AffineMaxOp::create(
-              nb, l, AffineMap::get(1, 0, {getAffineConstantExpr(0, ctx), wg}, ctx), rest);
           SmallVector<std::tuple<Value, SmallVector<OpFoldResult>, SmallVector<OpFoldResult>>>
               parts;
+          llvm::DenseMap<std::pair<int64_t, Value>, std::pair<Value, Value>> ranges;
           for (tensor::InsertSliceOp insert : inserts) {
             SmallVector<OpFoldResult> offsets(type.getRank(), nb.getIndexAttr(0));
             SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(nb, l, insert.getSource());
             SmallVector<OpFoldResult> strides(offsets.size(), nb.getIndexAttr(1));
+            // The extent: a constant in the maps, or their second symbol; inserts of
+            // one extent share their rows.
+            std::optional<int64_t> rows = getConstantIntValue(sizes[split]);
+            std::pair<int64_t, Value> key{rows.value_or(ShapedType::kDynamic),
+                                          rows ? Value() : cast<Value>(sizes[split])};
+            auto [it, fresh] = ranges.try_emplace(key);
+            if (fresh) {
+              AffineExpr extent =
+                  rows ? getAffineConstantExpr(*rows, ctx) : getAffineSymbolExpr(1, ctx);
+              SmallVector<Value> operands{args[0], nwg};
+              if (!rows)
+                operands.push_back(key.second);
+              unsigned symbols = operands.size() - 1;
+              AffineExpr chunk = (extent + n - 1).floorDiv(n);
+              Value lo = affine::AffineApplyOp::create(
+                  nb, l, AffineMap::get(1, symbols, wg * chunk), operands);
+              Value rest = affine::AffineMinOp::create(
+                  nb, l, AffineMap::get(1, symbols, {extent - wg * chunk, chunk}, ctx), operands);
+              Value size = affine::AffineMaxOp::create(
+                  nb, l, AffineMap::get(1, 0, {getAffineConstantExpr(0, ctx), wg}, ctx), rest);
+              it->second = {lo, size};
+            }
+            auto [lo, size] = it->second;
             offsets[split] = lo;
             sizes[split] = size;
             Value part =

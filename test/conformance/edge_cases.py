@@ -308,6 +308,24 @@ def pool_rows_cases():
                strides=[2, 2])
 
 
+def symbolic_concat_cases():
+    """Channel Concats over symbolic dims (dlc-tile-workgroups splits each input's rows
+    over the workgroups): an odd H, an H of 1 (a workgroup without rows), three inputs."""
+    rng = np.random.default_rng(19)
+
+    def arr(*shape):
+        return rng.standard_normal(shape).astype(np.float32)
+
+    def concat(name, shapes, axis=1):
+        names = [f"x{i}" for i in range(len(shapes))]
+        ins = {n: (arr(*sh), F, ["n", sh[1], "h", "w"]) for n, sh in zip(names, shapes)}
+        return (name, helper.make_node("Concat", names, ["y"], axis=axis), ins, (), None)
+
+    yield concat("concat_channels_symbolic", [(2, 3, 5, 7), (2, 4, 5, 7)])
+    yield concat("concat_channels_symbolic_one_row", [(1, 2, 1, 33), (1, 5, 1, 33)])
+    yield concat("concat_channels_symbolic_three", [(3, 1, 9, 16), (3, 6, 9, 16), (3, 2, 9, 16)])
+
+
 def same(actual, expected):
     if actual.shape != expected.shape or actual.dtype != expected.dtype:
         return f"shape/dtype {actual.shape} {actual.dtype}, expected {expected.shape} {expected.dtype}"
@@ -375,6 +393,7 @@ def main():
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="dlc-edge-") as work:
         for case in (*cases(), *convtranspose_cases(), *grouped_conv_cases(), *pool_rows_cases(),
+                     *symbolic_concat_cases(),
                      *contrib_cases()):
             problems = check(case, work, dlc, dlc_run, env)
             print(f"{'ok  ' if not problems else 'FAIL'} {case[0]}"

@@ -370,6 +370,60 @@ func.func @k11(%a: memref<1x3x8xf32>, %b: memref<1x5x8xf32>, %c: memref<1x8x8xf3
   return
 }
 
+// A channel Concat over symbolic batch and size (an FPN's or a U-Net's): no static
+// dim to split, so the symbolic one nearest the innermost that both inserts start at
+// 0 in, H; each input's rows split by its own extent (the inserts are disjoint along
+// the channels). With the channel offset symbolic too, nothing proves the inserts
+// disjoint: one workgroup.
+// CHECK-LABEL: func.func @k_channels_symbolic
+// CHECK-SAME: dlc.grid = #dlc.grid<[#dlc.grid_dim<binding = 2, dims = [2], tile = 1>]>
+// CHECK: scf.forall (%[[WG:.*]]) in (%{{.*}}) shared_outs(%[[O:.*]] = %{{.*}})
+// CHECK-DAG: tensor.extract_slice %{{.*}}[0, 0, %{{.*}}, 0] [%{{.*}}, 3, %{{.*}}, %{{.*}}] [1, 1, 1, 1] : tensor<?x3x?x?xf32> to tensor<?x3x?x?xf32>
+// CHECK-DAG: tensor.extract_slice %{{.*}}[0, 0, %{{.*}}, 0] [%{{.*}}, 5, %{{.*}}, %{{.*}}] [1, 1, 1, 1] : tensor<?x5x?x?xf32> to tensor<?x5x?x?xf32>
+// CHECK: scf.forall.in_parallel
+// CHECK-DAG: tensor.parallel_insert_slice %{{.*}} into %[[O]][0, 0, %{{.*}}, 0]
+// CHECK-DAG: tensor.parallel_insert_slice %{{.*}} into %[[O]][0, 3, %{{.*}}, 0]
+// CHECK-LABEL: func.func @k_axis_symbolic
+// CHECK-SAME: dlc.grid = #dlc.grid<[]>
+// CHECK-NOT: scf.forall
+func.func @k_channels_symbolic(%a: memref<?x3x?x?xf32>, %b: memref<?x5x?x?xf32>, %c: memref<?x8x?x?xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %c0 = arith.constant 0 : index
+  %c2 = arith.constant 2 : index
+  %c3 = arith.constant 3 : index
+  %ta = bufferization.to_tensor %a restrict : memref<?x3x?x?xf32> to tensor<?x3x?x?xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<?x5x?x?xf32> to tensor<?x5x?x?xf32>
+  %n = tensor.dim %ta, %c0 : tensor<?x3x?x?xf32>
+  %h = tensor.dim %ta, %c2 : tensor<?x3x?x?xf32>
+  %w = tensor.dim %ta, %c3 : tensor<?x3x?x?xf32>
+  %e = tensor.empty(%n, %h, %w) : tensor<?x8x?x?xf32>
+  %0 = tensor.insert_slice %ta into %e[0, 0, 0, 0] [%n, 3, %h, %w] [1, 1, 1, 1] : tensor<?x3x?x?xf32> into tensor<?x8x?x?xf32>
+  %nb = tensor.dim %tb, %c0 : tensor<?x5x?x?xf32>
+  %hb = tensor.dim %tb, %c2 : tensor<?x5x?x?xf32>
+  %wb = tensor.dim %tb, %c3 : tensor<?x5x?x?xf32>
+  %1 = tensor.insert_slice %tb into %0[0, 3, 0, 0] [%nb, 5, %hb, %wb] [1, 1, 1, 1] : tensor<?x5x?x?xf32> into tensor<?x8x?x?xf32>
+  bufferization.materialize_in_destination %1 in restrict writable %c : (tensor<?x8x?x?xf32>, memref<?x8x?x?xf32>) -> ()
+  return
+}
+func.func @k_axis_symbolic(%a: memref<?x?x?xf32>, %b: memref<?x?x?xf32>, %c: memref<?x?x?xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %ta = bufferization.to_tensor %a restrict : memref<?x?x?xf32> to tensor<?x?x?xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<?x?x?xf32> to tensor<?x?x?xf32>
+  %n = tensor.dim %ta, %c0 : tensor<?x?x?xf32>
+  %ka = tensor.dim %ta, %c1 : tensor<?x?x?xf32>
+  %kb = tensor.dim %tb, %c1 : tensor<?x?x?xf32>
+  %w = tensor.dim %ta, %c2 : tensor<?x?x?xf32>
+  %k = arith.addi %ka, %kb : index
+  %e = tensor.empty(%n, %k, %w) : tensor<?x?x?xf32>
+  %0 = tensor.insert_slice %ta into %e[0, 0, 0] [%n, %ka, %w] [1, 1, 1] : tensor<?x?x?xf32> into tensor<?x?x?xf32>
+  %1 = tensor.insert_slice %tb into %0[0, %ka, 0] [%n, %kb, %w] [1, 1, 1] : tensor<?x?x?xf32> into tensor<?x?x?xf32>
+  bufferization.materialize_in_destination %1 in restrict writable %c : (tensor<?x?x?xf32>, memref<?x?x?xf32>) -> ()
+  return
+}
+
 // Sixteen rows against a 4 MiB weight (a classifier at a small batch): one workgroup,
 // whose micro-kernel splits the weight's columns over the cores; split by rows, each
 // workgroup would read the whole weight.
