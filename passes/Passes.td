@@ -576,7 +576,7 @@ def DlcVectorizePoolRows : Pass<"dlc-vectorize-pool-rows", "mlir::ModuleOp"> {
   let summary = "Write a 2-D pool separably: window rows into a row buffer, then the row (CPU)";
   let description = [{
     In kernel functions after bufferization, a `linalg.generic` with one f32 output
-    (static last two dims, unit-stride rows) filled with a constant c by the
+    (unit-stride rows, static or symbolic extents) filled with a constant c by the
     `linalg.fill` right before it, two reduction loops (kh, kw) after the output's
     loops, one input read at `[.., sh * oh + dh * i, sw * ow + dw * j]` (sw at most
     4, kw at most 16) and a body that folds it into the output idempotently (max/min
@@ -586,8 +586,10 @@ def DlcVectorizePoolRows : Pass<"dlc-vectorize-pool-rows", "mlir::ModuleOp"> {
     are folded 16 columns a vector into a row buffer (its padding columns hold c),
     then each 16 outputs are folded from kw loads of that buffer (a load of 16 * sw
     elements and a shuffle keeping every sw-th) and stored once, the last partial
-    vector masked. The generic, the output's fill and the padded copy are removed;
-    the kernel no longer reads its output, so its stores stream.
+    vector masked. The row buffer is on the stack for static widths, from the heap
+    for symbolic ones (its length computed at run time). The generic, the output's
+    fill and the padded copy are removed; the kernel no longer reads its output, so
+    its stores stream.
   }];
   let dependentDialects = ["mlir::affine::AffineDialect", "mlir::arith::ArithDialect",
                            "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",

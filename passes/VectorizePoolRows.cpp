@@ -250,8 +250,7 @@ std::optional<PoolRows> matchPool(linalg::GenericOp g) {
   unsigned rank = outType.getRank();
   unsigned loops = g.getNumLoops();
   if (rank < 2 || loops != rank + 2 || !outType.getElementType().isF32() ||
-      !outType.isLastDimUnitStride() || outType.isDynamicDim(rank - 1) ||
-      outType.isDynamicDim(rank - 2))
+      !outType.isLastDimUnitStride())
     return std::nullopt;
   SmallVector<utils::IteratorType> iters = g.getIteratorTypesArray();
   for (unsigned i = 0; i < loops; ++i)
@@ -325,8 +324,7 @@ std::optional<PoolRows> matchPool(linalg::GenericOp g) {
   }
   auto srcType = dyn_cast<MemRefType>(rows.source.getType());
   if (!srcType || srcType.getRank() != rank ||
-      srcType.getElementType() != outType.getElementType() || !srcType.isLastDimUnitStride() ||
-      srcType.isDynamicDim(rank - 1) || srcType.isDynamicDim(rank - 2))
+      srcType.getElementType() != outType.getElementType() || !srcType.isLastDimUnitStride())
     return std::nullopt;
   // The output is written row by row while the source is read: they must not overlap.
   if (rootOf(rows.source) == rootOf(out))
@@ -351,54 +349,97 @@ void writeRows(PoolRows &rows) {
       inArg = body.getArgument(in->getOperandNumber());
 
   int64_t sw = rows.strideW, dw = rows.dilationW;
-  int64_t wholeOut = rows.outWidth / kLanes * kLanes;
-  int64_t vecOut = llvm::divideCeil(rows.outWidth, kLanes) * kLanes;
-  int64_t vecIn = llvm::divideCeil(rows.width, kLanes) * kLanes;
+  MLIRContext *ctx = g.getContext();
+  AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx);
+  AffineExpr s0 = getAffineSymbolExpr(0, ctx), s1 = getAffineSymbolExpr(1, ctx);
   // The row buffer, in padded columns: the widest reach of the horizontal loads (a
   // whole vector of outputs past the row's end, each load 16 * s long) and of the
-  // vertical stores (whole vectors from padLeft).
-  int64_t length =
-      std::max({rows.padLeft + vecIn, sw * (vecOut - kLanes) + dw * (rows.kw - 1) + kLanes * sw});
-  length = llvm::divideCeil(length, kLanes) * kLanes;
-
+  // vertical stores (whole vectors from padLeft). s0: the input's width, s1: the
+  // output's.
+  AffineMap reach =
+      AffineMap::get(0, 2,
+                     {s0.ceilDiv(kLanes) * kLanes + rows.padLeft,
+                      (s1.ceilDiv(kLanes) - 1) * (sw * kLanes) + dw * (rows.kw - 1) + kLanes * sw},
+                     ctx);
+  bool staticWidths = !ShapedType::isDynamic(rows.width) && !ShapedType::isDynamic(rows.outWidth);
+  Value init;
+  Value buffer;
   auto func = g->getParentOfType<func::FuncOp>();
-  OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
-  auto bufType = MemRefType::get({length}, elem);
-  Value buffer = memref::AllocaOp::create(b, loc, bufType, IntegerAttr::get(b.getI64Type(), 64));
-  Value init = arith::ConstantOp::create(b, loc, rows.init);
-  linalg::FillOp::create(b, loc, init, buffer);
+  OpBuilder b(g);
+  if (staticWidths) {
+    // A static buffer on the stack, filled once per call.
+    int64_t length = std::max(llvm::divideCeil(rows.width, kLanes) * kLanes + rows.padLeft,
+                              (llvm::divideCeil(rows.outWidth, kLanes) - 1) * (sw * kLanes) +
+                                  dw * (rows.kw - 1) + kLanes * sw);
+    length = llvm::divideCeil(length, kLanes) * kLanes;
+    b.setInsertionPointToStart(&func.getBody().front());
+    buffer = memref::AllocaOp::create(b, loc, MemRefType::get({length}, elem),
+                                      IntegerAttr::get(b.getI64Type(), 64));
+    init = arith::ConstantOp::create(b, loc, rows.init);
+    linalg::FillOp::create(b, loc, init, buffer);
+    b.setInsertionPoint(g);
+  } else {
+    // Symbolic widths: from the heap (a row of any length), around the rewrite.
+    init = arith::ConstantOp::create(b, loc, rows.init);
+    int64_t r = cast<MemRefType>(rows.source.getType()).getRank();
+    Value width = memref::DimOp::create(b, loc, rows.source, r - 1);
+    Value outWidth = memref::DimOp::create(b, loc, out, rank - 1);
+    Value length = affine::AffineMaxOp::create(b, loc, reach, ValueRange{width, outWidth});
+    buffer = memref::AllocOp::create(b, loc, MemRefType::get({ShapedType::kDynamic}, elem),
+                                     ValueRange{length}, IntegerAttr::get(b.getI64Type(), 64));
+    linalg::FillOp::create(b, loc, init, buffer);
+    OpBuilder after(g->getContext());
+    after.setInsertionPointAfter(g);
+    memref::DeallocOp::create(after, loc, buffer);
+  }
+  auto dimOf = [&](Value memref, int64_t d, int64_t known) -> Value {
+    if (!ShapedType::isDynamic(known))
+      return arith::ConstantIndexOp::create(b, loc, known);
+    return memref::DimOp::create(b, loc, memref, d);
+  };
+  int64_t srcRank = cast<MemRefType>(rows.source.getType()).getRank();
+  Value height = dimOf(rows.source, srcRank - 2, rows.height);
+  Value width = dimOf(rows.source, srcRank - 1, rows.width);
+  Value outHeight = dimOf(out, rank - 2, rows.outHeight);
+  Value outWidth = dimOf(out, rank - 1, rows.outWidth);
 
-  b.setInsertionPoint(g);
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
   Value lanes = arith::ConstantIndexOp::create(b, loc, kLanes);
   Value splat = vector::BroadcastOp::create(b, loc, vecType, init);
-  // The body folding `value` into `acc`, on vectors or scalars.
-  auto fold = [&](OpBuilder &nb, Value value, Value acc, bool vector) {
+  // The body folding the vector `value` into `acc`.
+  auto fold = [&](OpBuilder &nb, Value value, Value acc) {
     IRMapping map;
     map.map(inArg, value);
     map.map(outArg, acc);
-    if (!vector) {
-      for (Operation &op : body.without_terminator())
-        nb.clone(op, map);
-      return map.lookup(body.getTerminator()->getOperand(0));
-    }
     return cloneBodyOnVectors(nb, body, kLanes, map);
   };
-  auto mask = [&](OpBuilder &nb, int64_t count) {
+  auto mask = [&](OpBuilder &nb, Value count) {
     return vector::CreateMaskOp::create(nb, loc, VectorType::get({kLanes}, nb.getI1Type()),
-                                        ValueRange{arith::ConstantIndexOp::create(nb, loc, count)});
+                                        ValueRange{count});
+  };
+  // Whole vectors of a row of `extent`, then the rest (if any) as one masked vector.
+  auto overRow = [&](Value extent, llvm::function_ref<void(OpBuilder &, Value, Value)> step) {
+    Value whole = roundDown(b, loc, extent, lanes);
+    scf::ForOp::create(b, loc, zero, whole, lanes, ValueRange{},
+                       [&](OpBuilder &nb, Location, Value w, ValueRange) {
+                         step(nb, w, Value());
+                         scf::YieldOp::create(nb, loc);
+                       });
+    Value rest = arith::SubIOp::create(b, loc, extent, whole);
+    Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, rest, zero);
+    scf::IfOp::create(b, loc, any, [&](OpBuilder &nb, Location) {
+      step(nb, whole, rest);
+      scf::YieldOp::create(nb, loc);
+    });
   };
 
   OpBuilder::InsertionGuard guard(b);
   SmallVector<Value> ivs = openLoopsOverDims(b, loc, out, rank - 2);
-  auto oh =
-      scf::ForOp::create(b, loc, zero, arith::ConstantIndexOp::create(b, loc, rows.outHeight), one);
+  auto oh = scf::ForOp::create(b, loc, zero, outHeight, one);
   b.setInsertionPoint(oh.getBody()->getTerminator());
   Value row = oh.getInductionVar();
-  MLIRContext *ctx = b.getContext();
-  AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx);
-  // The window rows inside the input: padTop <= sh * oh + dh * i < padTop + H.
+  // The window rows inside the input: padTop <= sh * oh + dh * i < padTop + H (s0).
   Value first = affine::AffineMaxOp::create(
       b, loc,
       AffineMap::get(1, 0,
@@ -408,12 +449,11 @@ void writeRows(PoolRows &rows) {
       ValueRange{row});
   Value last = affine::AffineMinOp::create(
       b, loc,
-      AffineMap::get(
-          1, 0,
-          {getAffineConstantExpr(rows.kh, ctx),
-           (rows.padTop + rows.height - 1 - rows.strideH * d0).floorDiv(rows.dilationH) + 1},
-          ctx),
-      ValueRange{row});
+      AffineMap::get(1, 1,
+                     {getAffineConstantExpr(rows.kh, ctx),
+                      (rows.padTop + s0 - 1 - rows.strideH * d0).floorDiv(rows.dilationH) + 1},
+                     ctx),
+      ValueRange{row, height});
   AffineMap inputRow =
       AffineMap::get(2, 0, rows.strideH * d0 + rows.dilationH * d1 - rows.padTop, ctx);
   auto sourceAt = [&](Value r, Value w) {
@@ -425,32 +465,24 @@ void writeRows(PoolRows &rows) {
   // Vertical: each vector of input columns folded over the window's rows into the
   // row buffer at padLeft + w (a masked load past the row's end: its lanes stay the
   // fill value, which the buffer holds there).
-  auto vertical = [&](OpBuilder &nb, Value w, std::optional<int64_t> count) {
+  overRow(width, [&](OpBuilder &nb, Value w, Value count) {
     auto rowsLoop = scf::ForOp::create(
         nb, loc, first, last, one, ValueRange{splat},
         [&](OpBuilder &lb, Location, Value i, ValueRange acc) {
           Value r = affine::AffineApplyOp::create(lb, loc, inputRow, ValueRange{row, i});
           Value v = count ? vector::MaskedLoadOp::create(lb, loc, vecType, rows.source,
-                                                         sourceAt(r, w), mask(lb, *count), splat)
+                                                         sourceAt(r, w), mask(lb, count), splat)
                                 .getResult()
                           : vector::LoadOp::create(lb, loc, vecType, rows.source, sourceAt(r, w))
                                 .getResult();
-          scf::YieldOp::create(lb, loc, fold(lb, v, acc[0], /*vector=*/true));
+          scf::YieldOp::create(lb, loc, fold(lb, v, acc[0]));
         });
     Value at =
         arith::AddIOp::create(nb, loc, w, arith::ConstantIndexOp::create(nb, loc, rows.padLeft));
     vector::StoreOp::create(nb, loc, rowsLoop.getResult(0), buffer, ValueRange{at});
-  };
-  int64_t wholeIn = rows.width / kLanes * kLanes;
-  scf::ForOp::create(b, loc, zero, arith::ConstantIndexOp::create(b, loc, wholeIn), lanes,
-                     ValueRange{}, [&](OpBuilder &nb, Location, Value w, ValueRange) {
-                       vertical(nb, w, std::nullopt);
-                       scf::YieldOp::create(nb, loc);
-                     });
-  if (wholeIn < rows.width)
-    vertical(b, arith::ConstantIndexOp::create(b, loc, wholeIn), rows.width - wholeIn);
+  });
   // Horizontal: each output vector folded from kw loads of the row buffer.
-  auto horizontal = [&](OpBuilder &nb, Value ow, std::optional<int64_t> count) {
+  overRow(outWidth, [&](OpBuilder &nb, Value ow, Value count) {
     Value acc = splat;
     for (int64_t j = 0; j < rows.kw; ++j) {
       Value at = affine::AffineApplyOp::create(nb, loc, AffineMap::get(1, 0, sw * d0 + dw * j, ctx),
@@ -466,23 +498,16 @@ void writeRows(PoolRows &rows) {
           every.push_back(l * sw);
         v = vector::ShuffleOp::create(nb, loc, wide, wide, every);
       }
-      acc = fold(nb, v, acc, /*vector=*/true);
+      acc = fold(nb, v, acc);
     }
     SmallVector<Value> at(ivs);
     at.push_back(row);
     at.push_back(ow);
     if (count)
-      vector::MaskedStoreOp::create(nb, loc, out, at, mask(nb, *count), acc);
+      vector::MaskedStoreOp::create(nb, loc, out, at, mask(nb, count), acc);
     else
       vector::StoreOp::create(nb, loc, acc, out, at);
-  };
-  scf::ForOp::create(b, loc, zero, arith::ConstantIndexOp::create(b, loc, wholeOut), lanes,
-                     ValueRange{}, [&](OpBuilder &nb, Location, Value ow, ValueRange) {
-                       horizontal(nb, ow, std::nullopt);
-                       scf::YieldOp::create(nb, loc);
-                     });
-  if (wholeOut < rows.outWidth)
-    horizontal(b, arith::ConstantIndexOp::create(b, loc, wholeOut), rows.outWidth - wholeOut);
+  });
 
   // The generic, the output's fill and the padded copy go.
   g.erase();

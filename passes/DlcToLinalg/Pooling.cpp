@@ -92,9 +92,10 @@ LogicalResult lowerPool(OpTy op, PatternRewriter &rewriter, bool isMax, bool cou
   for (int64_t i = 0; i < s; ++i) {
     int64_t in = xt.getDimSize(i + 2), out = rt.getDimSize(i + 2);
     if (ShapedType::isDynamic(in) || ShapedType::isDynamic(out)) {
-      // An average of dynamic dims needs no count tensor only without padding.
-      bool unpadded = llvm::all_of(w.pads, [](int64_t p) { return p == 0; });
-      if ((!isMax && !unpadded) || op.getCeilMode())
+      // Floor mode only: a ceil-mode window past the padding needs the extra end
+      // padding of static extents. (An average over padding it does not count divides
+      // by counts computed from each output position, below.)
+      if (op.getCeilMode())
         return rewriter.notifyMatchFailure(op, "dynamic spatial dims");
       int64_t span = w.dilations[i] * (w.kernel[i] - 1) + 1;
       AffineExpr e = getAffineSymbolExpr(0, rewriter.getContext());
@@ -141,7 +142,8 @@ LogicalResult lowerPool(OpTy op, PatternRewriter &rewriter, bool isMax, bool cou
   // are none: then the count is a constant, not a tensor reduced at run time.
   bool fullWindows = llvm::all_of(w.extra, [](int64_t e) { return e == 0; }) &&
                      (countPad || llvm::all_of(w.pads, [](int64_t p) { return p == 0; }));
-  if (!isMax && (fullWindows || llvm::any_of(dynamicOut, [](OpFoldResult d) { return (bool)d; }))) {
+  bool anyDynamic = llvm::any_of(dynamicOut, [](OpFoldResult d) { return (bool)d; });
+  if (!isMax && fullWindows) {
     // Unpadded (or pads counted), floor mode: every window holds the whole kernel.
     int64_t size = 1;
     for (int64_t k : w.kernel)
@@ -151,6 +153,38 @@ LogicalResult lowerPool(OpTy op, PatternRewriter &rewriter, bool isMax, bool cou
                          [count](OpBuilder &b, Location l, ValueRange v) -> Value {
                            return arith::DivFOp::create(b, l, v[0], count);
                          });
+  } else if (!isMax && anyDynamic) {
+    // Padding not counted over dynamic dims (floor mode): each output position's
+    // count is a product over the spatial dims of the window points inside the input,
+    // from its index: with p = o * stride + k * dilation in padded coordinates, the k
+    // in [0, kernel) with pad <= p < pad + in.
+    SmallVector<Value> extents;
+    for (int64_t i = 0; i < s; ++i)
+      extents.push_back(getValueOrCreateConstantIndexOp(
+          rewriter, loc, tensor::getMixedSize(rewriter, loc, x, i + 2)));
+    y = buildElementwise(
+        rewriter, loc, rt, {y}, [&](OpBuilder &b, Location l, ValueRange v) -> Value {
+          auto c = [&](int64_t n) { return (Value)arith::ConstantIndexOp::create(b, l, n); };
+          Value count = c(1);
+          for (int64_t i = 0; i < s; ++i) {
+            Value o = linalg::IndexOp::create(b, l, i + 2);
+            Value start = arith::MulIOp::create(b, l, o, c(w.strides[i]));
+            // First k: ceil((pad - start) / dilation), at least 0.
+            Value lo = arith::CeilDivSIOp::create(
+                b, l, arith::SubIOp::create(b, l, c(w.pads[i]), start), c(w.dilations[i]));
+            lo = arith::MaxSIOp::create(b, l, lo, c(0));
+            // Past the last k: floor((pad + in - 1 - start) / dilation) + 1, at most kernel.
+            Value end = arith::SubIOp::create(
+                b, l, arith::AddIOp::create(b, l, extents[i], c(w.pads[i] - 1)), start);
+            Value hi = arith::AddIOp::create(
+                b, l, arith::FloorDivSIOp::create(b, l, end, c(w.dilations[i])), c(1));
+            hi = arith::MinSIOp::create(b, l, hi, c(w.kernel[i]));
+            Value n = arith::MaxSIOp::create(b, l, arith::SubIOp::create(b, l, hi, lo), c(0));
+            count = arith::MulIOp::create(b, l, count, n);
+          }
+          Value n = arith::IndexCastOp::create(b, l, b.getI64Type(), count);
+          return arith::DivFOp::create(b, l, v[0], arith::SIToFPOp::create(b, l, et, n));
+        });
   } else if (!isMax) {
     // Count of the elements each window averages over.
     auto spatial = RankedTensorType::get(w.in, et);

@@ -306,6 +306,32 @@ def pool_rows_cases():
                kernel_shape=[3, 3], pads=[1, 1, 1, 1], count_include_pad=1)
     yield pool("pool_rows_avg_2x2_s2", "AveragePool", arr(2, 2, 32, 64), kernel_shape=[2, 2],
                strides=[2, 2])
+    # Over symbolic dims (compiled ahead of time with them open): the row buffer from
+    # the heap, the row ends masked at run time.
+    sym = ["n", "c", "h", "w"]
+
+    def pool_sym(name, op, x, **attrs):
+        return (name, helper.make_node(op, ["x"], ["y"], **attrs), {"x": (x, F, sym)}, (), None)
+
+    yield pool_sym("pool_rows_sym_max_2x2_s2", "MaxPool", arr(2, 3, 22, 37), kernel_shape=[2, 2],
+                   strides=[2, 2])
+    yield pool_sym("pool_rows_sym_max_5x5_sppf", "MaxPool", arr(1, 2, 13, 20), kernel_shape=[5, 5],
+                   pads=[2, 2, 2, 2])
+    yield pool_sym("pool_rows_sym_max_3x3_s2_pad", "MaxPool", arr(2, 2, 31, 47),
+                   kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+    yield pool_sym("pool_rows_sym_avg_3x3_exclude_pad", "AveragePool", arr(1, 3, 9, 18),
+                   kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    yield pool_sym("pool_rows_sym_max_narrow", "MaxPool", arr(1, 1, 7, 5), kernel_shape=[2, 2])
+    # Averages over symbolic dims that do not count the padding: each position's
+    # count from its index (asymmetric pads and strides; 1-D and 3-D).
+    yield pool_sym("pool_sym_avg_asymmetric_s2", "AveragePool", arr(2, 2, 11, 14),
+                   kernel_shape=[3, 2], strides=[2, 1], pads=[1, 0, 2, 1])
+    yield ("pool_sym_avg_1d", helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[5],
+                                                pads=[2, 2]),
+           {"x": (arr(2, 3, 13), F, ["n", "c", "w"])}, (), None)
+    yield ("pool_sym_avg_3d", helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[3, 3, 2],
+                                                strides=[1, 2, 1], pads=[1, 1, 0, 1, 1, 1]),
+           {"x": (arr(1, 2, 5, 7, 6), F, ["n", "c", "d", "h", "w"])}, (), None)
 
 
 def symbolic_concat_cases():

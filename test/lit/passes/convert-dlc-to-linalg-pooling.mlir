@@ -38,3 +38,22 @@ func.func @average_pool_full_windows(%x: tensor<1x2x8x8xf32>) -> tensor<1x2x4x4x
       : (tensor<1x2x8x8xf32>) -> tensor<1x2x4x4xf32>
   return %y : tensor<1x2x4x4xf32>
 }
+
+// Over symbolic spatial dims, padding not counted: the sum is divided by each
+// position's count, computed from its output index (window points inside the input
+// per spatial dim, multiplied), with no count tensor.
+// CHECK-LABEL: func @average_pool_symbolic_exclude_pad
+// CHECK: tensor.pad
+// CHECK: linalg.generic
+// CHECK: linalg.generic
+// CHECK: linalg.index 2 : index
+// CHECK: arith.ceildivsi
+// CHECK: arith.floordivsi
+// CHECK: linalg.index 3 : index
+// CHECK: arith.sitofp
+// CHECK: arith.divf
+func.func @average_pool_symbolic_exclude_pad(%x: tensor<?x2x?x?xf32>) -> tensor<?x2x?x?xf32> {
+  %y = dlc.average_pool %x {kernel_shape = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, ceil_mode = false, count_include_pad = false}
+      : (tensor<?x2x?x?xf32>) -> tensor<?x2x?x?xf32>
+  return %y : tensor<?x2x?x?xf32>
+}
