@@ -52,6 +52,8 @@ constexpr int64_t kLanes = 16;
 constexpr int64_t kMaxStride = 4;
 /// Windows of at most this many columns (each a load and a fold per output vector).
 constexpr int64_t kMaxWindowColumns = 16;
+/// Row buffers of at most this many elements go on the stack (64 KiB of f32).
+constexpr int64_t kMaxStackRow = 16384;
 
 /// A pool the pass rewrites (see the file comment).
 struct PoolRows {
@@ -362,16 +364,19 @@ void writeRows(PoolRows &rows) {
                       (s1.ceilDiv(kLanes) - 1) * (sw * kLanes) + dw * (rows.kw - 1) + kLanes * sw},
                      ctx);
   bool staticWidths = !ShapedType::isDynamic(rows.width) && !ShapedType::isDynamic(rows.outWidth);
+  int64_t length = 0;
+  if (staticWidths) {
+    length = std::max(llvm::divideCeil(rows.width, kLanes) * kLanes + rows.padLeft,
+                      (llvm::divideCeil(rows.outWidth, kLanes) - 1) * (sw * kLanes) +
+                          dw * (rows.kw - 1) + kLanes * sw);
+    length = llvm::divideCeil(length, kLanes) * kLanes;
+  }
   Value init;
   Value buffer;
   auto func = g->getParentOfType<func::FuncOp>();
   OpBuilder b(g);
-  if (staticWidths) {
+  if (staticWidths && length <= kMaxStackRow) {
     // A static buffer on the stack, filled once per call.
-    int64_t length = std::max(llvm::divideCeil(rows.width, kLanes) * kLanes + rows.padLeft,
-                              (llvm::divideCeil(rows.outWidth, kLanes) - 1) * (sw * kLanes) +
-                                  dw * (rows.kw - 1) + kLanes * sw);
-    length = llvm::divideCeil(length, kLanes) * kLanes;
     b.setInsertionPointToStart(&func.getBody().front());
     buffer = memref::AllocaOp::create(b, loc, MemRefType::get({length}, elem),
                                       IntegerAttr::get(b.getI64Type(), 64));
@@ -379,7 +384,7 @@ void writeRows(PoolRows &rows) {
     linalg::FillOp::create(b, loc, init, buffer);
     b.setInsertionPoint(g);
   } else {
-    // Symbolic widths: from the heap (a row of any length), around the rewrite.
+    // Symbolic or long rows: from the heap (a row of any length), around the rewrite.
     init = arith::ConstantOp::create(b, loc, rows.init);
     int64_t r = cast<MemRefType>(rows.source.getType()).getRank();
     Value width = memref::DimOp::create(b, loc, rows.source, r - 1);

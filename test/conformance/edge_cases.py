@@ -306,6 +306,9 @@ def pool_rows_cases():
                kernel_shape=[3, 3], pads=[1, 1, 1, 1], count_include_pad=1)
     yield pool("pool_rows_avg_2x2_s2", "AveragePool", arr(2, 2, 32, 64), kernel_shape=[2, 2],
                strides=[2, 2])
+    # A static row too long for the stack (its row buffer from the heap).
+    yield pool("pool_rows_max_long_row", "MaxPool", arr(1, 1, 3, 40001), kernel_shape=[2, 3],
+               strides=[1, 2], pads=[0, 1, 0, 1])
     # Over symbolic dims (compiled ahead of time with them open): the row buffer from
     # the heap, the row ends masked at run time.
     sym = ["n", "c", "h", "w"]
