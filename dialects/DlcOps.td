@@ -203,8 +203,8 @@ def Dlc_PowOp : Dlc_Op<"pow", [Dlc_Elementwise, Dlc_Broadcasting]> {
 }
 def Dlc_MinOp : Dlc_FoldableBinaryOp<"min", "Min", [Commutative]>;
 def Dlc_MaxOp : Dlc_FoldableBinaryOp<"max", "Max", [Commutative]>;
-def Dlc_ModOp : Dlc_BinaryOp<"mod", "Mod with fmod=0 (sign of divisor)">;
-def Dlc_FModOp : Dlc_BinaryOp<"fmod", "Mod with fmod=1 (sign of dividend)">;
+def Dlc_ModOp : Dlc_FoldableBinaryOp<"mod", "Mod with fmod=0 (sign of divisor)">;
+def Dlc_FModOp : Dlc_FoldableBinaryOp<"fmod", "Mod with fmod=1 (sign of dividend)">;
 def Dlc_PReluOp : Dlc_BinaryOp<"prelu", "PRelu">;
 def Dlc_EqualOp : Dlc_FoldableBinaryOp<"equal", "Equal", [Commutative]>;
 def Dlc_LessOp : Dlc_FoldableBinaryOp<"less", "Less">;

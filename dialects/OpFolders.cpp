@@ -729,6 +729,29 @@ DLC_FOLD_BINARY(OrOp, std::nullopt, inum(a || b))
 DLC_FOLD_BINARY(XorOp, std::nullopt, inum((a != 0) != (b != 0)))
 #undef DLC_FOLD_BINARY
 
+// Integer remainders as the kernels compute them (intDivRem): 0 for a zero divisor and
+// for MIN % -1. Shape arithmetic (Swin's pads: (w - W % w) % w) folds through them;
+// floats and unsigned types are left to the kernels.
+static int64_t safeRem(int64_t a, int64_t b) { return b == 0 || b == -1 ? 0 : a % b; }
+static bool unsignedElements(Type t) {
+  auto it = dyn_cast<IntegerType>(getElementTypeOrSelf(t));
+  return it && it.isUnsigned();
+}
+OpFoldResult ModOp::fold(FoldAdaptor adaptor) {
+  if (unsignedElements(getType()))
+    return {};
+  return foldBinary(getType(), adaptor.getOperands(), nullptr,
+                    [](int64_t a, int64_t b) -> std::optional<Num> {
+                      int64_t r = safeRem(a, b);
+                      return inum(r != 0 && (r < 0) != (b < 0) ? wrapAdd(r, b) : r);
+                    });
+}
+OpFoldResult FModOp::fold(FoldAdaptor adaptor) {
+  if (unsignedElements(getType()))
+    return {};
+  return foldBinary(getType(), adaptor.getOperands(), nullptr,
+                    [](int64_t a, int64_t b) -> std::optional<Num> { return inum(safeRem(a, b)); });
+}
 
 OpFoldResult NegOp::fold(FoldAdaptor adaptor) {
   return foldElementwise(getType(), adaptor.getOperands(),

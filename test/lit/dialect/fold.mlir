@@ -79,3 +79,22 @@ func.func @pow_by_constant(%x: tensor<4x8xf32>, %n: tensor<4xi32>)
   return %cube, %square, %root, %wide, %icube
       : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4xi32>
 }
+
+// Integer remainders fold (Swin's window padding, (w - W % w) % w, exported through
+// Mod): mod takes the divisor's sign, fmod the dividend's; 0 for a zero divisor, as
+// the kernels. Floats are left to the kernels.
+// CHECK-LABEL: func @remainders
+// CHECK-DAG: dlc.constant {value = dense<[1, 1, -1, 0]> : tensor<4xi64>}
+// CHECK-DAG: dlc.constant {value = dense<[1, -3, 2, 0]> : tensor<4xi64>}
+// CHECK: dlc.mod %{{.*}} : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+func.func @remainders() -> (tensor<4xi64>, tensor<4xi64>, tensor<2xf32>) {
+  %a = dlc.constant {value = dense<[7, 7, -7, 5]> : tensor<4xi64>} : () -> tensor<4xi64>
+  %b = dlc.constant {value = dense<[3, -3, 3, 0]> : tensor<4xi64>} : () -> tensor<4xi64>
+  %b2 = dlc.constant {value = dense<[3, -5, 3, 0]> : tensor<4xi64>} : () -> tensor<4xi64>
+  %f = dlc.fmod %a, %b : (tensor<4xi64>, tensor<4xi64>) -> tensor<4xi64>
+  %m = dlc.mod %a, %b2 : (tensor<4xi64>, tensor<4xi64>) -> tensor<4xi64>
+  %x = dlc.constant {value = dense<[7.5, -1.0]> : tensor<2xf32>} : () -> tensor<2xf32>
+  %y = dlc.constant {value = dense<[2.0, 3.0]> : tensor<2xf32>} : () -> tensor<2xf32>
+  %z = dlc.mod %x, %y : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  return %f, %m, %z : tensor<4xi64>, tensor<4xi64>, tensor<2xf32>
+}
