@@ -148,6 +148,15 @@ LogicalResult windowShapes(Operation *op, const SymShape &x, ArrayRef<int64_t> k
     if (kernel[i] <= 0 || strides[i] <= 0 || dilations[i] <= 0 || pads[i] < 0 || pads[i + n] < 0)
       return op->emitOpError("kernel, strides and dilations must be positive and pads "
                              "non-negative");
+    // Over a symbolic extent the ceil-mode drop cannot be decided, unless no last window
+    // can start in the end padding: ceil((in + pads - span) / s) * s < in + padBegin for
+    // every in, which holds when padEnd + s <= span (PyTorch's ceil-mode pools without
+    // padding: GoogLeNet's, SqueezeNet's).
+    int64_t span = dilations[i] * (kernel[i] - 1) + 1;
+    if (ceilMode && !constDim(x[i + 2]) && pads[i + n] + strides[i] > span)
+      return op->emitOpError("ceil_mode over symbolic dim ")
+             << i + 2 << ": whether its last window starts in the end padding depends on "
+             << "the size; give static shapes (dlc compile --input-shape)";
     AffineExpr o = windowOut(x[i + 2], pads[i], pads[i] + pads[i + n], kernel[i], strides[i],
                              dilations[i], ceilMode);
     if (auto c = constDim(o); c && *c <= 0)

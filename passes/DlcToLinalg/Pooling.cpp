@@ -92,20 +92,21 @@ LogicalResult lowerPool(OpTy op, PatternRewriter &rewriter, bool isMax, bool cou
   for (int64_t i = 0; i < s; ++i) {
     int64_t in = xt.getDimSize(i + 2), out = rt.getDimSize(i + 2);
     if (ShapedType::isDynamic(in) || ShapedType::isDynamic(out)) {
-      // Floor mode only: a ceil-mode window past the padding needs the extra end
-      // padding of static extents. (An average over padding it does not count divides
-      // by counts computed from each output position, below.)
-      if (op.getCeilMode())
-        return rewriter.notifyMatchFailure(op, "dynamic spatial dims");
+      // The output extent from the input's (shape inference refused the ceil-mode
+      // pools whose last window could start in the end padding). A ceil-mode window
+      // may reach past the padding by up to stride - 1: that much extra end padding,
+      // and averages divide by counts from each output position (below).
       int64_t span = w.dilations[i] * (w.kernel[i] - 1) + 1;
       AffineExpr e = getAffineSymbolExpr(0, rewriter.getContext());
-      dynamicOut[i] = affine::makeComposedFoldedAffineApply(
-          rewriter, loc,
-          AffineMap::get(0, 1, (e + (w.pads[i] + w.pads[i + s] - span)).floorDiv(w.strides[i]) + 1),
-          {tensor::getMixedSize(rewriter, loc, x, i + 2)});
+      AffineExpr positions = e + (w.pads[i] + w.pads[i + s] - span);
+      AffineExpr extent = op.getCeilMode() ? positions.ceilDiv(w.strides[i]) + 1
+                                           : positions.floorDiv(w.strides[i]) + 1;
+      dynamicOut[i] =
+          affine::makeComposedFoldedAffineApply(rewriter, loc, AffineMap::get(0, 1, extent),
+                                                {tensor::getMixedSize(rewriter, loc, x, i + 2)});
       w.in.push_back(in);
       w.out.push_back(out);
-      w.extra.push_back(0);
+      w.extra.push_back(op.getCeilMode() ? w.strides[i] - 1 : 0);
       continue;
     }
     int64_t padded = in + w.pads[i] + w.pads[i + s];
@@ -154,10 +155,11 @@ LogicalResult lowerPool(OpTy op, PatternRewriter &rewriter, bool isMax, bool cou
                            return arith::DivFOp::create(b, l, v[0], count);
                          });
   } else if (!isMax && anyDynamic) {
-    // Padding not counted over dynamic dims (floor mode): each output position's
-    // count is a product over the spatial dims of the window points inside the input,
-    // from its index: with p = o * stride + k * dilation in padded coordinates, the k
-    // in [0, kernel) with pad <= p < pad + in.
+    // Over dynamic dims, padding not counted or ceil-mode windows past the padding:
+    // each output position's count is a product over the spatial dims of the window
+    // points it averages, from its index: with p = o * stride + k * dilation in padded
+    // coordinates, the k in [0, kernel) with pad <= p < pad + in (the padding not
+    // counted), or 0 <= p < pad + in + padEnd (counted).
     SmallVector<Value> extents;
     for (int64_t i = 0; i < s; ++i)
       extents.push_back(getValueOrCreateConstantIndexOp(
@@ -169,13 +171,16 @@ LogicalResult lowerPool(OpTy op, PatternRewriter &rewriter, bool isMax, bool cou
           for (int64_t i = 0; i < s; ++i) {
             Value o = linalg::IndexOp::create(b, l, i + 2);
             Value start = arith::MulIOp::create(b, l, o, c(w.strides[i]));
-            // First k: ceil((pad - start) / dilation), at least 0.
+            int64_t first = countPad ? 0 : w.pads[i];
+            int64_t past = w.pads[i] + (countPad ? w.pads[i + s] : 0);
+            // First k: ceil((first - start) / dilation), at least 0.
             Value lo = arith::CeilDivSIOp::create(
-                b, l, arith::SubIOp::create(b, l, c(w.pads[i]), start), c(w.dilations[i]));
+                b, l, arith::SubIOp::create(b, l, c(first), start), c(w.dilations[i]));
             lo = arith::MaxSIOp::create(b, l, lo, c(0));
-            // Past the last k: floor((pad + in - 1 - start) / dilation) + 1, at most kernel.
+            // Past the last k: floor((past + in - 1 - start) / dilation) + 1, at most
+            // kernel.
             Value end = arith::SubIOp::create(
-                b, l, arith::AddIOp::create(b, l, extents[i], c(w.pads[i] - 1)), start);
+                b, l, arith::AddIOp::create(b, l, extents[i], c(past - 1)), start);
             Value hi = arith::AddIOp::create(
                 b, l, arith::FloorDivSIOp::create(b, l, end, c(w.dilations[i])), c(1));
             hi = arith::MinSIOp::create(b, l, hi, c(w.kernel[i]));

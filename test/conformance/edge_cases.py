@@ -329,6 +329,14 @@ def pool_rows_cases():
     # count from its index (asymmetric pads and strides; 1-D and 3-D).
     yield pool_sym("pool_sym_avg_asymmetric_s2", "AveragePool", arr(2, 2, 11, 14),
                    kernel_shape=[3, 2], strides=[2, 1], pads=[1, 0, 2, 1])
+    # Ceil mode over symbolic dims, where no last window can start in the end padding
+    # (PyTorch's ceil-mode pools: GoogLeNet, SqueezeNet).
+    yield pool_sym("pool_sym_max_ceil_3x3_s2", "MaxPool", arr(2, 2, 20, 37), kernel_shape=[3, 3],
+                   strides=[2, 2], ceil_mode=1)
+    yield pool_sym("pool_sym_max_ceil_2x2_s2", "MaxPool", arr(1, 3, 21, 19), kernel_shape=[2, 2],
+                   strides=[2, 2], ceil_mode=1)
+    yield pool_sym("pool_sym_avg_ceil_exclude", "AveragePool", arr(1, 2, 12, 17),
+                   kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], ceil_mode=1)
     yield ("pool_sym_avg_1d", helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[5],
                                                 pads=[2, 2]),
            {"x": (arr(2, 3, 13), F, ["n", "c", "w"])}, (), None)
