@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""Exports one architecture beyond the corpus for the probe (test/models/probe/run.sh).
+
+  .venv-corpus/bin/python test/models/probe/export.py NAME ts|dynamo
+
+writes $DLC_PROBE_DIR/m/NAME_EXP.onnx (default build/probe/m; seeded random weights,
+small configs, dynamic batch and spatial/sequence axes; TorchScript exporter at opset
+17 or dynamo at opset 18), its inputs for two sizes (s0: batch 1, s1: batch 2) and
+onnxruntime's outputs for them. NAME is a key of MODELS (torchvision classifiers and
+segmenters, transformers encoders and decoders with tiny configs)."""
+import os, sys, time, warnings, json
+import numpy as np
+import torch, torch.nn as nn
+
+OUT = os.path.join(os.environ.get("DLC_PROBE_DIR", "build/probe"), "m")
+os.makedirs(OUT, exist_ok=True)
+V = 100  # vocab
+
+
+def randomize(model):
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                m.running_mean.normal_(0.0, 0.2)
+                m.running_var.uniform_(0.5, 1.5)
+        for p in model.parameters():
+            if p.is_floating_point() and p.numel() > 0 and bool((p == p.flatten()[0]).all()):
+                p.add_(torch.randn_like(p) * 0.1)
+    return model.eval()
+
+
+class TupleOut(nn.Module):
+    """Wraps an HF model: forward(*inputs) -> tuple of chosen output tensors."""
+    def __init__(self, m, names, keys):
+        super().__init__()
+        self.m, self.names, self.keys = m, names, keys
+
+    def forward(self, *args):
+        o = self.m(**dict(zip(self.names, args)))
+        return tuple(o[k] for k in self.keys)
+
+
+class SegOut(nn.Module):
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, x):
+        return self.m(x)["out"]
+
+
+def img(h=64, w=64, spatial=True):
+    return [("pixel_values", np.float32, ["batch", 3, "height" if spatial else h, "width" if spatial else w],
+             {"height": h, "width": w})]
+
+
+def tv(name, h=64, spatial=True, seg=False, **kw):
+    def build():
+        import torchvision.models as tvm
+        import torchvision.models.segmentation as seg_m
+        if seg:
+            m = getattr(seg_m, name)(weights=None, weights_backbone=None, **kw)
+            m.aux_classifier = None
+            m = SegOut(m)
+        else:
+            m = getattr(tvm, name)(weights=None, **kw)
+        return m
+    return build, img(h, h, spatial), ["out"]
+
+
+def hf(model_cls, cfg_cls, cfg, inputs, keys, sub=None):
+    def build():
+        import transformers
+        c = getattr(transformers, cfg_cls)(**cfg)
+        m = getattr(transformers, model_cls)(c)
+        if sub:
+            m = getattr(m, sub)()
+        m.eval()
+        return TupleOut(m, [i[0] for i in inputs], keys)
+    return build, inputs, keys
+
+
+TOK = lambda: [("input_ids", np.int64, ["batch", "seq"], {"seq": 16}),
+               ("attention_mask", np.int64, ["batch", "seq"], {"seq": 16})]
+BERTCFG = dict(vocab_size=V, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+               intermediate_size=64, max_position_embeddings=64)
+LLMCFG = dict(vocab_size=V, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+              num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64, use_cache=False)
+
+MODELS = {
+    "squeezenet1_1": tv("squeezenet1_1"),
+    "shufflenet_v2_x0_5": tv("shufflenet_v2_x0_5"),
+    "mnasnet0_5": tv("mnasnet0_5"),
+    "densenet121": tv("densenet121"),
+    "regnet_y_400mf": tv("regnet_y_400mf"),
+    "convnext_tiny": tv("convnext_tiny"),
+    "googlenet": tv("googlenet", aux_logits=False, init_weights=True),
+    "swin_t": tv("swin_t", spatial=False),
+    "mobilenet_v2": tv("mobilenet_v2"),
+    "resnext50_32x4d": tv("resnext50_32x4d"),
+    "vgg11_bn": tv("vgg11_bn"),
+    "alexnet": tv("alexnet"),
+    "deeplabv3_mobilenet_v3_large": tv("deeplabv3_mobilenet_v3_large", seg=True, aux_loss=False),
+    "lraspp_mobilenet_v3_large": tv("lraspp_mobilenet_v3_large", seg=True),
+    "fcn_resnet50": tv("fcn_resnet50", seg=True, aux_loss=False),
+    "distilbert": hf("DistilBertModel", "DistilBertConfig",
+                     dict(vocab_size=V, dim=32, n_layers=2, n_heads=2, hidden_dim=64,
+                          max_position_embeddings=64), TOK(), ["last_hidden_state"]),
+    "roberta": hf("RobertaModel", "RobertaConfig", dict(BERTCFG, max_position_embeddings=66),
+                  TOK(), ["last_hidden_state", "pooler_output"]),
+    "t5_encoder": hf("T5EncoderModel", "T5Config",
+                     dict(vocab_size=V, d_model=32, d_kv=16, d_ff=64, num_layers=2, num_heads=2),
+                     TOK(), ["last_hidden_state"]),
+    "whisper_encoder": hf("WhisperModel", "WhisperConfig",
+                          dict(vocab_size=V, d_model=32, encoder_layers=2, decoder_layers=2,
+                               encoder_attention_heads=2, decoder_attention_heads=2,
+                               encoder_ffn_dim=64, decoder_ffn_dim=64, num_mel_bins=16,
+                               max_source_positions=32, max_target_positions=32, pad_token_id=1,
+                               bos_token_id=2, eos_token_id=3, decoder_start_token_id=2),
+                          [("input_features", np.float32, ["batch", 16, 64], {})],
+                          ["last_hidden_state"], sub="get_encoder"),
+    "llama": hf("LlamaModel", "LlamaConfig", LLMCFG, TOK(), ["last_hidden_state"]),
+    "qwen2": hf("Qwen2Model", "Qwen2Config", LLMCFG, TOK(), ["last_hidden_state"]),
+    "mistral": hf("MistralModel", "MistralConfig", dict(LLMCFG, head_dim=8), TOK(), ["last_hidden_state"]),
+    "deit": hf("DeiTModel", "DeiTConfig",
+               dict(image_size=32, patch_size=8, hidden_size=32, num_hidden_layers=2,
+                    num_attention_heads=2, intermediate_size=64),
+               img(32, 32, spatial=False), ["last_hidden_state", "pooler_output"]),
+    "wav2vec2": hf("Wav2Vec2Model", "Wav2Vec2Config",
+                   dict(vocab_size=V, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, conv_dim=(16, 16), conv_stride=(5, 2),
+                        conv_kernel=(10, 3), num_conv_pos_embeddings=16,
+                        num_conv_pos_embedding_groups=2, mask_time_prob=0.0),
+                   [("input_values", np.float32, ["batch", "samples"], {"samples": 1600})],
+                   ["last_hidden_state", "extract_features"]),
+    "clip": hf("CLIPModel", "CLIPConfig",
+               dict(text_config=dict(vocab_size=V, hidden_size=32, intermediate_size=64,
+                                     num_hidden_layers=2, num_attention_heads=2,
+                                     max_position_embeddings=32, eos_token_id=2),
+                    vision_config=dict(image_size=32, patch_size=8, hidden_size=32,
+                                       intermediate_size=64, num_hidden_layers=2,
+                                       num_attention_heads=2),
+                    projection_dim=16),
+               [("input_ids", np.int64, ["batch", "seq"], {"seq": 16}),
+                ("pixel_values", np.float32, ["batch", 3, 32, 32], {}),
+                ("attention_mask", np.int64, ["batch", "seq"], {"seq": 16})],
+               ["logits_per_image", "text_embeds", "image_embeds"]),
+    "swin_hf": hf("SwinModel", "SwinConfig",
+                  dict(image_size=32, patch_size=4, embed_dim=16, depths=[1, 1],
+                       num_heads=[1, 2], window_size=4),
+                  img(32, 32, spatial=False), ["last_hidden_state", "pooler_output"]),
+}
+
+
+def make_inputs(spec, seed, batch):
+    rng = np.random.default_rng(seed)
+    arrs = []
+    for name, dt, shape, dims in spec:
+        shp = tuple(batch if d == "batch" else (dims[d] if isinstance(d, str) else d) for d in shape)
+        if dt == np.int64 and name == "attention_mask":
+            a = np.ones(shp, np.int64)
+        elif dt == np.int64:
+            a = rng.integers(0, V, shp).astype(np.int64)
+        else:
+            a = rng.standard_normal(shp).astype(np.float32)
+        arrs.append(a)
+    return arrs
+
+
+def main():
+    name, exp = sys.argv[1], sys.argv[2]
+    build, spec, outs = MODELS[name]
+    tag = f"{name}_{exp}" + os.environ.get("SUFFIX", "")
+    if os.environ.get("STATIC"):
+        spec = [(n, dt, [d if d in ("batch", "seq") or not isinstance(d, str) else dims[d] for d in shp], dims)
+                for n, dt, shp, dims in spec]
+    path = f"{OUT}/{tag}.onnx"
+    torch.manual_seed(0)
+    model = randomize(build())
+    ins = make_inputs(spec, 1, int(os.environ.get("EXB", "1")))
+    targs = tuple(torch.from_numpy(a) for a in ins)
+    names = [s[0] for s in spec]
+    with torch.no_grad():
+        res = model(*targs)
+    nouts = len(res) if isinstance(res, tuple) else 1
+    outs = [f"out_{i}" for i in range(nouts)]
+    t0 = time.time()
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if exp == "ts":
+            dyn = {s[0]: {k: d for k, d in enumerate(s[2]) if isinstance(d, str)} for s in spec}
+            torch.onnx.export(model, targs, path, dynamo=False, opset_version=17,
+                              input_names=names, output_names=outs, dynamic_axes=dyn,
+                              do_constant_folding=True)
+        else:
+            Dim = torch.export.Dim
+            dims = {}
+            dyn = []
+            for s in spec:
+                dd = {}
+                for k, d in enumerate(s[2]):
+                    if isinstance(d, str):
+                        if d not in dims:
+                            dims[d] = (Dim(d, min=1, max=1024) if d in ("batch", "seq") and not os.environ.get("DYNAUTO") else Dim.AUTO)
+                        dd[k] = dims[d]
+                dyn.append(dd)
+            prog = torch.onnx.export(model, targs, dynamo=True, verbose=False, input_names=names,
+                                     output_names=outs, dynamic_shapes=(tuple(dyn),) if isinstance(model, TupleOut) else tuple(dyn),
+                                     external_data=False, opset_version=18)
+            prog.save(path)
+    print(f"export {tag}: {time.time()-t0:.1f}s")
+    import onnx, onnxruntime as ort
+    mo = onnx.load(path)
+    onnx.checker.check_model(mo)
+    ops = sorted({n.op_type for n in mo.graph.node})
+    print("ops:", " ".join(ops))
+    print("inputs:", [(i.name, [d.dim_param or d.dim_value for d in i.type.tensor_type.shape.dim]) for i in mo.graph.input])
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    gin = [i.name for i in sess.get_inputs()]
+    for k, batch in ((0, 1), (1, 2)):
+        arrs = make_inputs(spec, 10 + k, batch)
+        feed = dict(zip(names, arrs))
+        feed = {n: feed[n] for n in gin}  # exporter may drop unused inputs
+        try:
+            refs = sess.run(None, feed)
+        except Exception as e:
+            print(f"ort s{k} failed: {str(e).splitlines()[0][:300]}")
+            continue
+        for i, n in enumerate(gin):
+            np.save(f"{OUT}/{tag}.s{k}.input_{i}.npy", feed[n])
+        for i, r in enumerate(refs):
+            np.save(f"{OUT}/{tag}.s{k}.ref_{i}.npy", r)
+        if k == 0:
+            with torch.no_grad():
+                tr = model(*[torch.from_numpy(feed[n]) if n in feed else None for n in names])
+            tr = tr if isinstance(tr, tuple) else (tr,)
+            d = max(float(np.abs(t.numpy() - r).max()) for t, r in zip(tr, refs))
+            print(f"torch-vs-ort s0 maxdiff {d:.2e}")
+    print("OK", tag)
+
+
+if __name__ == "__main__":
+    main()
