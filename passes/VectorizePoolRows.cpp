@@ -523,13 +523,17 @@ void writeRows(PoolRows &rows) {
       collapse && collapse->use_empty())
     collapse.erase();
   if (rows.padded) {
-    // Users before their views (copies and fills, then subviews and collapses).
-    for (Operation *op : rows.paddedOps)
-      if (!isa<memref::SubViewOp, memref::CollapseShapeOp>(op))
-        op->erase();
-    for (Operation *op : rows.paddedOps)
+    // Users before their views (copies and fills, then subviews and collapses),
+    // sorted before anything is erased.
+    SmallVector<Operation *> views;
+    for (Operation *op : rows.paddedOps) {
       if (isa<memref::SubViewOp, memref::CollapseShapeOp>(op))
+        views.push_back(op);
+      else
         op->erase();
+    }
+    for (Operation *op : views)
+      op->erase();
     rows.padded.getDefiningOp()->erase();
   }
 }
