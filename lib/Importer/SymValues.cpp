@@ -15,6 +15,7 @@
 #include "mlir/IR/Matchers.h"
 
 #include <algorithm>
+#include <functional>
 #include <set>
 
 using namespace mlir;
@@ -183,7 +184,9 @@ std::optional<SmallVector<AffineExpr>> NodeImporter::symValue(Value v) {
   if (!v)
     return std::nullopt;
   auto t = dyn_cast<RankedTensorType>(v.getType());
-  if (!t || !t.hasStaticShape() || t.getRank() > 1 || t.getNumElements() > kMaxSymElements ||
+  // Values of any rank, as flat lists in row-major order: the handlers that care about
+  // the shape (Concat, Slice, Transpose, Split, reductions) read it from the types.
+  if (!t || !t.hasStaticShape() || t.getNumElements() > kMaxSymElements ||
       !isa<IntegerType>(t.getElementType()))
     return std::nullopt;
   if (symCache) {
@@ -315,6 +318,11 @@ std::optional<SmallVector<AffineExpr>> NodeImporter::structuralSymValue(Operatio
                                                                          Value v) {
   MLIRContext *ctx = v.getContext();
   if (auto c = dyn_cast<ConcatOp>(op)) {
+    // Row-major flat lists concatenate only along the first axis.
+    int64_t rank = cast<ShapedType>(v.getType()).getRank();
+    int64_t axis = static_cast<int64_t>(c.getAxis());
+    if (rank > 1 && axis != 0 && axis != -rank)
+      return std::nullopt;
     SymVec out;
     for (Value in : c.getInputs()) {
       auto part = symValue(in);
@@ -339,29 +347,76 @@ std::optional<SmallVector<AffineExpr>> NodeImporter::structuralSymValue(Operatio
     return out;
   }
   if (auto s = dyn_cast<SliceOp>(op)) {
+    // Any rank with a static shape (exporters reverse a [-1, 2] view of Pad's pads:
+    // Reshape, Slice(step -1) along axis 0): the flat indices the slice selects.
     auto data = symValue(s.getX());
-    if (!data || s.getAxes().size() != 1 || s.getAxes()[0] != 0)
+    auto type = dyn_cast<RankedTensorType>(s.getX().getType());
+    if (!data || !type || !type.hasStaticShape())
       return std::nullopt;
-    int64_t start = s.getStarts()[0], end = s.getEnds()[0], step = s.getSteps()[0];
-    int64_t n = data->size();
-    if (step == 0)
-      return std::nullopt;
-    // ONNX's normalization: negative counts from the end, then clamped.
-    auto norm = [&](int64_t v, int64_t lo, int64_t hi) {
-      if (v < 0)
-        v += n;
-      return std::clamp(v, lo, hi);
-    };
-    start = step > 0 ? norm(start, 0, n) : norm(start, -1, n - 1);
-    end = step > 0 ? norm(end, 0, n) : norm(end, -1, n - 1);
+    int64_t rank = type.getRank();
+    SmallVector<SmallVector<int64_t>> picks;
+    for (int64_t d = 0; d < rank; ++d) {
+      SmallVector<int64_t> all;
+      for (int64_t i = 0; i < type.getDimSize(d); ++i)
+        all.push_back(i);
+      picks.push_back(all);
+    }
+    for (auto [k, axis] : llvm::enumerate(s.getAxes())) {
+      int64_t a = axis < 0 ? axis + rank : axis;
+      int64_t step = s.getSteps()[k], n = type.getDimSize(a);
+      if (a < 0 || a >= rank || step == 0)
+        return std::nullopt;
+      // ONNX's normalization: negative counts from the end, then clamped.
+      auto norm = [&](int64_t v, int64_t lo, int64_t hi) {
+        if (v < 0)
+          v += n;
+        return std::clamp(v, lo, hi);
+      };
+      int64_t start = step > 0 ? norm(s.getStarts()[k], 0, n) : norm(s.getStarts()[k], -1, n - 1);
+      int64_t end = step > 0 ? norm(s.getEnds()[k], 0, n) : norm(s.getEnds()[k], -1, n - 1);
+      picks[a].clear();
+      for (int64_t i = start; step > 0 ? i < end : i > end; i += step)
+        picks[a].push_back(i);
+    }
     SymVec out;
-    for (int64_t i = start; step > 0 ? i < end : i > end; i += step)
-      out.push_back((*data)[i]);
+    SmallVector<int64_t> at(rank, 0);
+    std::function<void(int64_t, int64_t)> walk = [&](int64_t d, int64_t flat) {
+      if (d == rank) {
+        out.push_back((*data)[flat]);
+        return;
+      }
+      for (int64_t i : picks[d])
+        walk(d + 1, flat * type.getDimSize(d) + i);
+    };
+    walk(0, 0);
+    return out;
+  }
+  if (auto t = dyn_cast<TransposeOp>(op)) {
+    // Static shapes: output element (i_0, ..) is input element i at perm.
+    auto data = symValue(t.getX());
+    auto in = dyn_cast<RankedTensorType>(t.getX().getType());
+    if (!data || !in || !in.hasStaticShape() || (int64_t)t.getPerm().size() != in.getRank())
+      return std::nullopt;
+    int64_t rank = in.getRank();
+    ArrayRef<int64_t> perm = t.getPerm();
+    SmallVector<int64_t> strides(rank, 1);
+    for (int64_t d = rank - 2; d >= 0; --d)
+      strides[d] = strides[d + 1] * in.getDimSize(d + 1);
+    SymVec out;
+    std::function<void(int64_t, int64_t)> walk = [&](int64_t d, int64_t flat) {
+      if (d == rank) {
+        out.push_back((*data)[flat]);
+        return;
+      }
+      for (int64_t i = 0; i < in.getDimSize(perm[d]); ++i)
+        walk(d + 1, flat + i * strides[perm[d]]);
+    };
+    walk(0, 0);
     return out;
   }
   if (auto s = dyn_cast<SplitOp>(op)) {
     auto data = symValue(s.getX());
-    if (!data || s.getAxis() != 0)
+    if (!data || s.getAxis() != 0 || cast<ShapedType>(s.getX().getType()).getRank() != 1)
       return std::nullopt;
     unsigned k = cast<OpResult>(v).getResultNumber();
     int64_t start = 0;
@@ -373,7 +428,7 @@ std::optional<SmallVector<AffineExpr>> NodeImporter::structuralSymValue(Operatio
   }
   if (isa<ReduceSumOp, ReduceProdOp>(op)) {
     auto in = symValue(op->getOperand(0));
-    if (!in)
+    if (!in || cast<ShapedType>(op->getOperand(0).getType()).getRank() > 1)
       return std::nullopt;
     AffineExpr acc = cstExpr(ctx, isa<ReduceSumOp>(op) ? 0 : 1);
     for (AffineExpr e : *in)
