@@ -18,6 +18,7 @@ V = 100  # vocab
 
 
 def randomize(model):
+    """build_corpus.randomize, repeated: that module binds torch only inside its main()."""
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, nn.modules.batchnorm._BatchNorm):
