@@ -25,6 +25,7 @@
 
 #include "dialects/DlcDialect.h"
 
+#include "mlir/Analysis/FlatLinearValueConstraints.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -71,30 +72,15 @@ struct PoolRows {
   TypedAttr init;
 };
 
-/// `expr` as sum_i coeffs[i] * d_i with no constant term, or nullopt.
+/// `expr` as sum_i coeffs[i] * d_i with no constant term (no mod, division or
+/// symbols), or nullopt.
 std::optional<SmallVector<int64_t>> linearInDims(AffineExpr expr, unsigned numDims) {
-  SmallVector<int64_t> coeffs(numDims, 0);
-  std::function<bool(AffineExpr, int64_t)> walk = [&](AffineExpr e, int64_t scale) {
-    if (auto d = dyn_cast<AffineDimExpr>(e)) {
-      coeffs[d.getPosition()] += scale;
-      return true;
-    }
-    auto bin = dyn_cast<AffineBinaryOpExpr>(e);
-    if (!bin)
-      return false;
-    if (bin.getKind() == AffineExprKind::Add)
-      return walk(bin.getLHS(), scale) && walk(bin.getRHS(), scale);
-    if (bin.getKind() == AffineExprKind::Mul) {
-      if (auto c = dyn_cast<AffineConstantExpr>(bin.getRHS()))
-        return walk(bin.getLHS(), scale * c.getValue());
-      if (auto c = dyn_cast<AffineConstantExpr>(bin.getLHS()))
-        return walk(bin.getRHS(), scale * c.getValue());
-    }
-    return false;
-  };
-  if (!walk(expr, 1))
+  SmallVector<int64_t> flat; // dims, then the constant (locals would come between)
+  if (failed(getFlattenedAffineExpr(expr, numDims, /*numSymbols=*/0, &flat)) ||
+      flat.size() != numDims + 1 || flat.back() != 0)
     return std::nullopt;
-  return coeffs;
+  flat.pop_back();
+  return flat;
 }
 
 /// The constant `v` is, through a linalg.fill's scalar operand.
@@ -353,60 +339,52 @@ void writeRows(PoolRows &rows) {
   int64_t sw = rows.strideW, dw = rows.dilationW;
   MLIRContext *ctx = g.getContext();
   AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx);
-  AffineExpr s0 = getAffineSymbolExpr(0, ctx), s1 = getAffineSymbolExpr(1, ctx);
-  // The row buffer, in padded columns: the widest reach of the horizontal loads (a
-  // whole vector of outputs past the row's end, each load 16 * s long) and of the
-  // vertical stores (whole vectors from padLeft). s0: the input's width, s1: the
-  // output's.
-  AffineMap reach =
-      AffineMap::get(0, 2,
-                     {s0.ceilDiv(kLanes) * kLanes + rows.padLeft,
-                      (s1.ceilDiv(kLanes) - 1) * (sw * kLanes) + dw * (rows.kw - 1) + kLanes * sw},
-                     ctx);
-  bool staticWidths = !ShapedType::isDynamic(rows.width) && !ShapedType::isDynamic(rows.outWidth);
-  int64_t length = 0;
-  if (staticWidths) {
-    length = std::max(llvm::divideCeil(rows.width, kLanes) * kLanes + rows.padLeft,
-                      (llvm::divideCeil(rows.outWidth, kLanes) - 1) * (sw * kLanes) +
-                          dw * (rows.kw - 1) + kLanes * sw);
-    length = llvm::divideCeil(length, kLanes) * kLanes;
-  }
-  Value init;
-  Value buffer;
-  auto func = g->getParentOfType<func::FuncOp>();
+  AffineExpr s0 = getAffineSymbolExpr(0, ctx);
   OpBuilder b(g);
-  if (staticWidths && length <= kMaxStackRow) {
-    // A static buffer on the stack, filled once per call.
-    b.setInsertionPointToStart(&func.getBody().front());
-    buffer = memref::AllocaOp::create(b, loc, MemRefType::get({length}, elem),
-                                      IntegerAttr::get(b.getI64Type(), 64));
-    init = arith::ConstantOp::create(b, loc, rows.init);
-    linalg::FillOp::create(b, loc, init, buffer);
-    b.setInsertionPoint(g);
-  } else {
-    // Symbolic or long rows: from the heap (a row of any length), around the rewrite.
-    init = arith::ConstantOp::create(b, loc, rows.init);
-    int64_t r = cast<MemRefType>(rows.source.getType()).getRank();
-    Value width = memref::DimOp::create(b, loc, rows.source, r - 1);
-    Value outWidth = memref::DimOp::create(b, loc, out, rank - 1);
-    Value length = affine::AffineMaxOp::create(b, loc, reach, ValueRange{width, outWidth});
-    buffer = memref::AllocOp::create(b, loc, MemRefType::get({ShapedType::kDynamic}, elem),
-                                     ValueRange{length}, IntegerAttr::get(b.getI64Type(), 64));
-    linalg::FillOp::create(b, loc, init, buffer);
-    OpBuilder after(g->getContext());
-    after.setInsertionPointAfter(g);
-    memref::DeallocOp::create(after, loc, buffer);
-  }
+  int64_t srcRank = cast<MemRefType>(rows.source.getType()).getRank();
   auto dimOf = [&](Value memref, int64_t d, int64_t known) -> Value {
     if (!ShapedType::isDynamic(known))
       return arith::ConstantIndexOp::create(b, loc, known);
     return memref::DimOp::create(b, loc, memref, d);
   };
-  int64_t srcRank = cast<MemRefType>(rows.source.getType()).getRank();
   Value height = dimOf(rows.source, srcRank - 2, rows.height);
   Value width = dimOf(rows.source, srcRank - 1, rows.width);
   Value outHeight = dimOf(out, rank - 2, rows.outHeight);
   Value outWidth = dimOf(out, rank - 1, rows.outWidth);
+  // The row buffer, in padded columns: the widest reach of the horizontal loads (a
+  // whole vector of outputs past the row's end, each load 16 * s long) and of the
+  // vertical stores (whole vectors from padLeft). d0: the input's width, d1: the
+  // output's.
+  AffineMap reach =
+      AffineMap::get(2, 0,
+                     {d0.ceilDiv(kLanes) * kLanes + rows.padLeft,
+                      (d1.ceilDiv(kLanes) - 1) * (sw * kLanes) + dw * (rows.kw - 1) + kLanes * sw},
+                     ctx);
+  int64_t length = ShapedType::kDynamic;
+  if (!ShapedType::isDynamic(rows.width) && !ShapedType::isDynamic(rows.outWidth)) {
+    SmallVector<int64_t> reaches = reach.compose({rows.width, rows.outWidth});
+    length = llvm::divideCeil(std::max(reaches[0], reaches[1]), kLanes) * kLanes;
+  }
+  Value init = arith::ConstantOp::create(b, loc, rows.init);
+  Value buffer;
+  if (!ShapedType::isDynamic(length) && length <= kMaxStackRow) {
+    // A static buffer on the stack, filled once per call.
+    OpBuilder entry =
+        OpBuilder::atBlockBegin(&g->getParentOfType<func::FuncOp>().getBody().front());
+    buffer = memref::AllocaOp::create(entry, loc, MemRefType::get({length}, elem),
+                                      IntegerAttr::get(entry.getI64Type(), 64));
+    linalg::FillOp::create(entry, loc, arith::ConstantOp::create(entry, loc, rows.init).getResult(),
+                           buffer);
+  } else {
+    // Symbolic or long rows: from the heap (a row of any length), around the rewrite.
+    Value size = affine::AffineMaxOp::create(b, loc, reach, ValueRange{width, outWidth});
+    buffer = memref::AllocOp::create(b, loc, MemRefType::get({ShapedType::kDynamic}, elem),
+                                     ValueRange{size}, IntegerAttr::get(b.getI64Type(), 64));
+    linalg::FillOp::create(b, loc, init, buffer);
+    OpBuilder after(g->getContext());
+    after.setInsertionPointAfter(g);
+    memref::DeallocOp::create(after, loc, buffer);
+  }
 
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
