@@ -40,8 +40,12 @@ def Dlc_AbsOp : Dlc_UnaryOp<"abs", "Abs"> {
 }
 def Dlc_ExpOp : Dlc_UnaryOp<"exp", "Exp">;
 def Dlc_LogOp : Dlc_UnaryOp<"log", "Log">;
-def Dlc_SqrtOp : Dlc_UnaryOp<"sqrt", "Sqrt">;
-def Dlc_ReciprocalOp : Dlc_UnaryOp<"reciprocal", "Reciprocal">;
+def Dlc_SqrtOp : Dlc_UnaryOp<"sqrt", "Sqrt"> {
+  let hasFolder = 1;
+}
+def Dlc_ReciprocalOp : Dlc_UnaryOp<"reciprocal", "Reciprocal"> {
+  let hasFolder = 1;
+}
 def Dlc_TanhOp : Dlc_UnaryOp<"tanh", "Tanh">;
 def Dlc_SigmoidOp : Dlc_UnaryOp<"sigmoid", "Sigmoid">;
 def Dlc_ReluOp : Dlc_UnaryOp<"relu", "Relu"> {
@@ -429,11 +433,19 @@ def Dlc_LogSoftmaxOp : Dlc_Op<"log_softmax", [Dlc_Reduction]> {
 // Reductions
 //===----------------------------------------------------------------------===//
 
-def Dlc_ReduceSumOp : Dlc_ReduceOp<"reduce_sum", "ReduceSum">;
+def Dlc_ReduceSumOp : Dlc_ReduceOp<"reduce_sum", "ReduceSum"> {
+  let hasFolder = 1;
+}
 def Dlc_ReduceMeanOp : Dlc_ReduceOp<"reduce_mean", "ReduceMean">;
-def Dlc_ReduceMaxOp : Dlc_ReduceOp<"reduce_max", "ReduceMax">;
-def Dlc_ReduceMinOp : Dlc_ReduceOp<"reduce_min", "ReduceMin">;
-def Dlc_ReduceProdOp : Dlc_ReduceOp<"reduce_prod", "ReduceProd">;
+def Dlc_ReduceMaxOp : Dlc_ReduceOp<"reduce_max", "ReduceMax"> {
+  let hasFolder = 1;
+}
+def Dlc_ReduceMinOp : Dlc_ReduceOp<"reduce_min", "ReduceMin"> {
+  let hasFolder = 1;
+}
+def Dlc_ReduceProdOp : Dlc_ReduceOp<"reduce_prod", "ReduceProd"> {
+  let hasFolder = 1;
+}
 def Dlc_ReduceL1Op : Dlc_ReduceOp<"reduce_l1", "ReduceL1">;
 def Dlc_ReduceL2Op : Dlc_ReduceOp<"reduce_l2", "ReduceL2">;
 def Dlc_ReduceLogSumOp : Dlc_ReduceOp<"reduce_log_sum", "ReduceLogSum">;

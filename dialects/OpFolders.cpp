@@ -781,7 +781,87 @@ DLC_FOLD_UNARY(FloorOp, fnum(std::floor(f)), std::nullopt)
 DLC_FOLD_UNARY(CeilOp, fnum(std::ceil(f)), std::nullopt)
 DLC_FOLD_UNARY(RoundOp, fnum(std::nearbyint(f)), std::nullopt) // half to even
 DLC_FOLD_UNARY(SignOp, fnum(std::isnan(f) ? f : (f > 0) - (f < 0)), inum((i > 0) - (i < 0)))
+// Correctly rounded in double, so correctly rounded in any narrower float once the
+// result is rounded to it (GeneralizedRCNNTransform's scale: 320 * (1 / min(H, W))).
+DLC_FOLD_UNARY(ReciprocalOp, fnum(1.0 / f), std::nullopt)
+DLC_FOLD_UNARY(SqrtOp, fnum(std::sqrt(f)), std::nullopt)
 #undef DLC_FOLD_UNARY
+
+namespace {
+/// Reduces a small constant over `axes` (all when empty) with `step`, starting from
+/// the first element of each group; the result's elements come in row-major order of
+/// the kept dims, whatever `keepdims` says. Shape arithmetic (min(H, W) of a Shape
+/// Slice) folds through it.
+template <typename Step>
+Attribute foldReduce(Type resultType, Attribute operand, ArrayRef<int64_t> axes, Step step) {
+  auto rt = dyn_cast<RankedTensorType>(resultType);
+  DenseElementsAttr d = denseOf(operand);
+  if (!rt || !rt.hasStaticShape() || !d || d.getNumElements() == 0 ||
+      d.getNumElements() > kFoldElementLimit || d.getElementType().isUnsignedInteger(64))
+    return {};
+  ArrayRef<int64_t> shape = d.getType().getShape();
+  int64_t rank = shape.size();
+  SmallVector<bool> reduced(rank, axes.empty());
+  for (int64_t a : axes) {
+    if (a < -rank || a >= rank)
+      return {};
+    reduced[a < 0 ? a + rank : a] = true;
+  }
+  SmallVector<int64_t> keptShape;
+  for (int64_t j = 0; j < rank; ++j)
+    if (!reduced[j])
+      keptShape.push_back(shape[j]);
+  int64_t outCount = rt.getNumElements(), keptCount = 1;
+  for (int64_t e : keptShape)
+    keptCount *= e;
+  if (outCount != keptCount)
+    return {};
+  bool isF = isa<FloatType>(d.getElementType());
+  SmallVector<std::optional<Num>> acc(outCount);
+  for (int64_t k = 0; k < d.getNumElements(); ++k) {
+    SmallVector<int64_t> idx = unflatten(k, shape);
+    int64_t o = 0;
+    for (int64_t j = 0; j < rank; ++j)
+      if (!reduced[j])
+        o = o * shape[j] + idx[j];
+    Num x = numAt(d, k, isF);
+    if (!acc[o]) {
+      acc[o] = x;
+      continue;
+    }
+    std::optional<Num> r = step(*acc[o], x, isF);
+    if (!r)
+      return {};
+    acc[o] = *r;
+  }
+  SmallVector<Attribute> out;
+  for (const std::optional<Num> &n : acc)
+    out.push_back(numAttr(rt.getElementType(), *n, isF));
+  return DenseElementsAttr::get(rt, out);
+}
+} // namespace
+
+// Min and max propagate NaN; sums and products fold for integers only (a float sum's
+// rounding depends on the kernels' order).
+#define DLC_FOLD_REDUCE(OP, FLOAT_EXPR, INT_EXPR)                                                  \
+  OpFoldResult OP::fold(FoldAdaptor adaptor) {                                                     \
+    return foldReduce(getType(), adaptor.getX(), getAxes(),                                        \
+                      [](Num x, Num y, bool isF) -> std::optional<Num> {                           \
+                        double a = x.f, b = y.f;                                                   \
+                        int64_t i = x.i, j = y.i;                                                  \
+                        (void)a, (void)b, (void)i, (void)j;                                        \
+                        if (isF)                                                                   \
+                          return FLOAT_EXPR;                                                       \
+                        return INT_EXPR;                                                           \
+                      });                                                                          \
+  }
+DLC_FOLD_REDUCE(ReduceMinOp, fnum(std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b)),
+                inum(std::min(i, j)))
+DLC_FOLD_REDUCE(ReduceMaxOp, fnum(std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b)),
+                inum(std::max(i, j)))
+DLC_FOLD_REDUCE(ReduceSumOp, std::nullopt, inum(wrapAdd(i, j)))
+DLC_FOLD_REDUCE(ReduceProdOp, std::nullopt, inum(wrapMul(i, j)))
+#undef DLC_FOLD_REDUCE
 
 OpFoldResult WhereOp::fold(FoldAdaptor adaptor) {
   return foldElementwise(getType(), adaptor.getOperands(),

@@ -98,3 +98,27 @@ func.func @remainders() -> (tensor<4xi64>, tensor<4xi64>, tensor<2xf32>) {
   %z = dlc.mod %x, %y : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
   return %f, %m, %z : tensor<4xi64>, tensor<4xi64>, tensor<2xf32>
 }
+
+// Reductions of small constants (min(H, W) of a Shape slice) and correctly rounded
+// float unaries fold; float sums stay (their rounding is the kernels' order).
+// CHECK-LABEL: func @reductions
+// CHECK-DAG: dlc.constant {value = dense<[2, 3]> : tensor<2xi64>}
+// CHECK-DAG: dlc.constant {value = dense<[4, 3]> : tensor<2xi64>}
+// CHECK-DAG: dlc.constant {value = dense<{{\[\[}}2], [1]]> : tensor<2x1xi64>}
+// CHECK-DAG: dlc.constant {value = dense<[5, 3]> : tensor<2xi64>}
+// CHECK-DAG: dlc.constant {value = dense<[2.500000e-01, 3.000000e+00]> : tensor<2xf32>}
+// CHECK: dlc.reduce_sum %{{.*}} {axes = array<i64>, keepdims = false} : (tensor<2xf32>)
+func.func @reductions() -> (tensor<2xi64>, tensor<2xi64>, tensor<2x1xi64>, tensor<2xi64>, tensor<2xf32>, tensor<f32>) {
+  %a = dlc.constant {value = dense<[[2, 3], [2, 1]]> : tensor<2x2xi64>} : () -> tensor<2x2xi64>
+  %mx = dlc.reduce_max %a {axes = array<i64: 0>, keepdims = false} : (tensor<2x2xi64>) -> tensor<2xi64>
+  %pr = dlc.reduce_prod %a {axes = array<i64: 0>, keepdims = false} : (tensor<2x2xi64>) -> tensor<2xi64>
+  %mn = dlc.reduce_min %a {axes = array<i64: -1>, keepdims = true} : (tensor<2x2xi64>) -> tensor<2x1xi64>
+  %sm = dlc.reduce_sum %a {axes = array<i64: 1>, keepdims = false} : (tensor<2x2xi64>) -> tensor<2xi64>
+  %f = dlc.constant {value = dense<[4.0, 9.0]> : tensor<2xf32>} : () -> tensor<2xf32>
+  %r = dlc.reciprocal %f : (tensor<2xf32>) -> tensor<2xf32>
+  %q = dlc.sqrt %f : (tensor<2xf32>) -> tensor<2xf32>
+  %cond = dlc.constant {value = dense<[true, false]> : tensor<2xi1>} : () -> tensor<2xi1>
+  %rq = dlc.where %cond, %r, %q : (tensor<2xi1>, tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  %fs = dlc.reduce_sum %f {axes = array<i64>, keepdims = false} : (tensor<2xf32>) -> tensor<f32>
+  return %mx, %pr, %mn, %sm, %rq, %fs : tensor<2xi64>, tensor<2xi64>, tensor<2x1xi64>, tensor<2xi64>, tensor<2xf32>, tensor<f32>
+}
