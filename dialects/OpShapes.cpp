@@ -56,6 +56,16 @@ FailureOr<SymShape> broadcast(Operation *op, ArrayRef<SymShape> shapes) {
   return out;
 }
 
+/// Whether shapes of one rank differ in a dim static in both. Dims left symbolic may
+/// differ in name only (a data dim reached two ways, or the verifier's fresh symbols):
+/// like broadcasting, dlc assumes they agree at run time.
+bool constantsClash(ArrayRef<AffineExpr> a, ArrayRef<AffineExpr> b) {
+  return llvm::any_of(llvm::zip(a, b), [](auto p) {
+    auto x = constDim(std::get<0>(p)), y = constDim(std::get<1>(p));
+    return x && y && *x != *y;
+  });
+}
+
 LogicalResult sameElementTypes(Operation *op, ValueRange values) {
   for (Value v : values.drop_front())
     if (elementTypeOf(v) != elementTypeOf(values.front()))
@@ -934,7 +944,7 @@ LogicalResult ScatterElementsOp::inferResultShapes(ArrayRef<SymShape> ops,
     return emitOpError("data ") << shapeToString(ops[0]) << ", indices " << shapeToString(ops[1])
                                 << " and updates " << shapeToString(ops[2])
                                 << " must have the same rank";
-  if (ops[1] != ops[2])
+  if (constantsClash(ops[1], ops[2]))
     return emitOpError("indices ") << shapeToString(ops[1]) << " and updates "
                                    << shapeToString(ops[2]) << " must have the same shape";
   if (!normalizeAxis(getAxis(), ops[0].size()))
@@ -956,7 +966,7 @@ LogicalResult ScatterNDOp::inferResultShapes(ArrayRef<SymShape> ops,
            << data.size();
   SymShape want(ind.begin(), ind.end() - 1);
   want.append(data.begin() + *k, data.end());
-  if (upd != want)
+  if (upd.size() != want.size() || constantsClash(upd, want))
     return emitOpError("updates ")
            << shapeToString(upd) << " must have shape " << shapeToString(want);
   Type it = elementTypeOf(getIndices());

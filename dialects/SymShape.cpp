@@ -14,6 +14,22 @@ AffineExpr dataDimSymbol(MLIRContext *ctx, unsigned k) {
   return inputDimSymbol(ctx, kDataDimInput + k, 0);
 }
 
+std::optional<unsigned> dataDimOf(AffineExpr e) {
+  auto sym = dyn_cast<AffineSymbolExpr>(e);
+  if (!sym)
+    return std::nullopt;
+  unsigned pos = sym.getPosition();
+  if (pos % kMaxRank != 0 || pos / kMaxRank < kDataDimInput || pos >= (1u << 30))
+    return std::nullopt;
+  return pos / kMaxRank - kDataDimInput;
+}
+
+bool usesDataDim(AffineExpr e) {
+  bool uses = false;
+  e.walk([&](AffineExpr s) { uses |= dataDimOf(s).has_value(); });
+  return uses;
+}
+
 AffineExpr inputDimSymbol(MLIRContext *ctx, unsigned input, unsigned dim) {
   return getAffineSymbolExpr(input * kMaxRank + dim, ctx);
 }

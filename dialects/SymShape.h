@@ -32,6 +32,10 @@ mlir::AffineExpr inputDimSymbol(mlir::MLIRContext *ctx, unsigned input, unsigned
 /// kDataDimInput + k; the plan renumbers it after the graph inputs (artifact.h).
 constexpr unsigned kDataDimInput = 1u << 20;
 mlir::AffineExpr dataDimSymbol(mlir::MLIRContext *ctx, unsigned k);
+/// The data dim `e` is the symbol of, if it is one.
+std::optional<unsigned> dataDimOf(mlir::AffineExpr e);
+/// Whether `e` uses a data dim's symbol.
+bool usesDataDim(mlir::AffineExpr e);
 
 /// The static value of `e`, if it is a constant.
 std::optional<int64_t> constDim(mlir::AffineExpr e);

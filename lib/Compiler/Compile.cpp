@@ -109,7 +109,11 @@ LogicalResult compileLoopBodies(MLIRContext &ctx, ModuleOp module, const Compile
                                 std::vector<std::vector<uint8_t>> &bodies,
                                 llvm::StringMap<int64_t> &bodyIndex) {
   auto main = module.lookupSymbol<func::FuncOp>("main");
-  if (main && options.emit == EmitKind::Artifact) {
+  if (main && options.emit != EmitKind::Artifact) {
+    // The plan still names each body (the IR printed is @main's alone).
+    for (auto [loop, name] : bodyUses(main))
+      bodyIndex.try_emplace(name, bodyIndex.size());
+  } else if (main) {
     for (auto [loop, name] : bodyUses(main)) {
       if (bodyIndex.count(name))
         continue;
@@ -401,14 +405,15 @@ Expected<std::vector<Tensor>> JitModel::run(const std::vector<Tensor> &values) {
       auto compiled = compileFile(impl_->path, o);
       if (!compiled && !impl_->shapeSpecialized && !impl_->compiles) {
         // Control flow or a recurrence that needs static dims: specialize the shapes,
-        // as torch.compile guards on them. The symbolic error stands if that fails too.
+        // as torch.compile guards on them. If that fails too, its error is the one
+        // that stops this run (it got past what the shapes decide).
         CompileOptions fixed = o;
         for (size_t i = 0; i < values.size() && i < impl_->inputs.size(); ++i)
           fixed.inputShapes[impl_->inputs[i].name] = values[i].shape;
-        if (auto retry = compileFile(impl_->path, fixed)) {
+        auto retry = compileFile(impl_->path, fixed);
+        if (retry)
           impl_->shapeSpecialized = true;
-          compiled = std::move(retry);
-        }
+        compiled = std::move(retry);
       }
       if (!compiled)
         return compiled.status();

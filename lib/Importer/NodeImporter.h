@@ -122,8 +122,10 @@ void registerTrainingOps(OpRegistry &r);
 /// Scans it makes (their X projected already); not for models.
 inline constexpr char kStepDomain[] = "dlc.internal.step";
 
-/// The next data dim (SymShape.h) no host op of the function being built uses
-/// (OpsDynamic.cpp).
+/// The data dims (SymShape.h) host op `op` decides: its `data_dim` or `data_dims`
+/// attribute (none for other ops).
+llvm::SmallVector<int64_t> decidedDataDims(mlir::Operation *op);
+/// The next data dim no host op of the function being built uses (OpsDynamic.cpp).
 int64_t nextHostDataDim(NodeImporter &n);
 
 /// Everything a handler needs for one node: inputs, attributes, a builder and the
@@ -320,8 +322,11 @@ private:
                                                                         mlir::Value v);
   /// symValue(input(i)) when every element is a constant.
   std::optional<std::vector<int64_t>> symConstInts(size_t i);
-  /// Whether `e` only uses symbols of graph-input dims.
+  /// Whether `e` only uses symbols of graph-input dims and data dims that a host op of
+  /// the function being built decides (known at run time before any later op runs).
   bool isInputDimExpr(mlir::AffineExpr e) const;
+  /// A result of the host op deciding data dim `k`, and its dim that is that data dim.
+  std::optional<std::pair<mlir::Value, unsigned>> dataDimCarrier(unsigned k) const;
 
   llvm::DenseMap<mlir::Value, SymShape> &shapes;
   const llvm::DenseMap<mlir::Value, mlir::DenseElementsAttr> &argConstants;

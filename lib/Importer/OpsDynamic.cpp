@@ -13,16 +13,22 @@ using namespace mlir;
 
 namespace dlc::importer {
 
+SmallVector<int64_t> decidedDataDims(Operation *op) {
+  if (!op->hasTrait<OpTrait::HostKind>())
+    return {};
+  if (auto a = op->getAttrOfType<IntegerAttr>("data_dim"))
+    return {a.getInt()};
+  if (auto list = op->getAttrOfType<DenseI64ArrayAttr>("data_dims"))
+    return SmallVector<int64_t>(list.asArrayRef());
+  return {};
+}
+
 int64_t nextHostDataDim(NodeImporter &n) {
   Operation *scope = n.b.getInsertionBlock()->getParentOp();
   int64_t next = 0;
   scope->walk([&](Operation *op) {
-    if (op->hasTrait<OpTrait::HostKind>())
-      if (auto a = op->getAttrOfType<IntegerAttr>("data_dim"))
-        next = std::max<int64_t>(next, a.getInt() + 1);
-      else if (auto list = op->getAttrOfType<DenseI64ArrayAttr>("data_dims"))
-        for (int64_t d : list.asArrayRef())
-          next = std::max<int64_t>(next, d + 1);
+    for (int64_t d : decidedDataDims(op))
+      next = std::max<int64_t>(next, d + 1);
   });
   return next;
 }

@@ -201,6 +201,10 @@ LogicalResult importDataSlice(NodeImporter &n) {
                             n.named("data_dims", n.i64s(dims))}));
 }
 
+/// Exporters write "to the end" as INT64_MAX, INT32_MAX or 1e9 (tf2onnx): on a
+/// symbolic dim, a constant end of at least 2^24 is taken to mean the end.
+constexpr int64_t kLikelyOpen = int64_t(1) << 24;
+
 /// Slice whose starts and ends may be computed from shapes, or whose sliced dims are
 /// symbolic with bounds dlc.slice cannot express (a negative start, a closed end):
 /// dlc.slice where it can, else dlc.symbolic_slice with bounds normalized against the
@@ -223,9 +227,6 @@ LogicalResult importSliceSymbolic(NodeImporter &n, ArrayRef<AffineExpr> starts,
     return n.error() << "starts, ends, axes and steps must have equal length";
   SymShape shape = n.shapeOf(n.input(0));
   constexpr int64_t kOpen = int64_t(1) << 31;
-  // Exporters write "to the end" as INT64_MAX, INT32_MAX or 1e9 (tf2onnx): on a
-  // symbolic dim, a constant end of at least 2^24 is taken to mean the end.
-  constexpr int64_t kLikelyOpen = int64_t(1) << 24;
   SmallVector<AffineExpr> endsNorm(ends);
   for (size_t i = 0; i < ends.size() && i < axes->size(); ++i) {
     auto axis = normalizeAxis((*axes)[i], shape.size());
@@ -403,6 +404,20 @@ void registerReshapeOps(OpRegistry &r) {
       if (failed(s))
         return failure();
       steps = *s;
+    }
+    // A data dim (the boxes an NMS kept) sliced by bounds that may fall outside it
+    // (torchvision's keep[:post_nms_top_n]): only the run knows the clamped extent.
+    // (An input dim is assumed to cover such bounds, as importSliceSymbolic says.)
+    SymShape shape = n.shapeOf(n.input(0));
+    for (size_t i = 0; i < symStarts->size() && i < symEnds->size(); ++i) {
+      int64_t a = axes && i < axes->size() ? (*axes)[i] : (int64_t)i;
+      auto axis = normalizeAxis(a, shape.size());
+      if (!axis || !usesDataDim(shape[*axis]))
+        continue;
+      auto s = constDim((*symStarts)[i]), e = constDim((*symEnds)[i]);
+      int64_t step = steps && i < steps->size() ? (*steps)[i] : 1;
+      if (step != 1 || !s || !e || *s != 0 || *e < kLikelyOpen)
+        return importDataSlice(n);
     }
     return importSliceSymbolic(n, *symStarts, *symEnds, axes, steps);
   });

@@ -165,6 +165,21 @@ std::optional<AffineExpr> binary(Operation *op, AffineExpr a, AffineExpr b) {
 
 } // namespace
 
+std::optional<std::pair<Value, unsigned>> NodeImporter::dataDimCarrier(unsigned k) const {
+  AffineExpr sym = dataDimSymbol(b.getContext(), k);
+  for (Operation &op : *b.getInsertionBlock()) {
+    if (!llvm::is_contained(decidedDataDims(&op), (int64_t)k))
+      continue;
+    for (Value r : op.getResults()) {
+      SymShape shape = shapeOf(r);
+      for (unsigned d = 0; d < shape.size(); ++d)
+        if (shape[d] == sym)
+          return std::make_pair(r, d);
+    }
+  }
+  return std::nullopt;
+}
+
 bool NodeImporter::isInputDimExpr(AffineExpr e) const {
   auto func = dyn_cast<func::FuncOp>(b.getInsertionBlock()->getParentOp());
   if (!func)
@@ -172,10 +187,14 @@ bool NodeImporter::isInputDimExpr(AffineExpr e) const {
   unsigned limit = func.getNumArguments() * kMaxRank;
   bool ok = true;
   e.walk([&](AffineExpr s) {
-    if (auto sym = dyn_cast<AffineSymbolExpr>(s))
-      ok &= sym.getPosition() < limit;
-    else if (isa<AffineDimExpr>(s))
+    if (auto sym = dyn_cast<AffineSymbolExpr>(s)) {
+      if (sym.getPosition() < limit)
+        return;
+      std::optional<unsigned> k = dataDimOf(sym);
+      ok &= k && dataDimCarrier(*k).has_value();
+    } else if (isa<AffineDimExpr>(s)) {
       ok = false;
+    }
   });
   return ok;
 }
@@ -480,29 +499,40 @@ FailureOr<NodeImporter::SymOperands> NodeImporter::symOperands(ArrayRef<AffineEx
                         "inputs' dims",
              failure();
   auto func = cast<func::FuncOp>(b.getInsertionBlock()->getParentOp());
-  std::set<unsigned> inputs;
+  unsigned limit = func.getNumArguments() * kMaxRank;
+  // Each graph input and each data dim's carrier (a result of the host op that decides
+  // it) whose dims the expressions read becomes one operand, in order of first use.
+  std::set<unsigned> inputs, dataDims;
   for (AffineExpr e : exprs)
     e.walk([&](AffineExpr s) {
-      if (auto sym = dyn_cast<AffineSymbolExpr>(s))
-        inputs.insert(sym.getPosition() / kMaxRank);
+      if (auto sym = dyn_cast<AffineSymbolExpr>(s)) {
+        if (sym.getPosition() < limit)
+          inputs.insert(sym.getPosition() / kMaxRank);
+        else
+          dataDims.insert(*dataDimOf(sym));
+      }
     });
   SymOperands out;
-  SmallVector<AffineExpr> repl(func.getNumArguments() * kMaxRank);
+  DenseMap<AffineExpr, AffineExpr> repl;
   for (unsigned input : inputs) {
     unsigned j = out.dimsOf.size();
     out.dimsOf.push_back(func.getArgument(input));
     for (unsigned d = 0; d < kMaxRank; ++d)
-      repl[input * kMaxRank + d] = getAffineSymbolExpr(j * kMaxRank + d, ctx());
+      repl[getAffineSymbolExpr(input * kMaxRank + d, ctx())] =
+          getAffineSymbolExpr(j * kMaxRank + d, ctx());
   }
-  for (unsigned k = 0; k < repl.size(); ++k)
-    if (!repl[k])
-      repl[k] = getAffineSymbolExpr(0, ctx()); // unused symbol
+  for (unsigned k : dataDims) {
+    auto [carrier, d] = *dataDimCarrier(k);
+    unsigned j = out.dimsOf.size();
+    out.dimsOf.push_back(carrier);
+    repl[dataDimSymbol(ctx(), k)] = getAffineSymbolExpr(j * kMaxRank + d, ctx());
+  }
   SmallVector<int64_t> shape;
   SmallVector<AffineExpr> results;
   for (AffineExpr e : exprs) {
     auto k = constDim(e);
     shape.push_back(k ? *k : kSymbolicEntry);
-    results.push_back(e.replaceSymbols(repl));
+    results.push_back(e.replace(repl));
   }
   out.shape = shape;
   if (!llvm::is_contained(shape, kSymbolicEntry))

@@ -277,6 +277,32 @@ def data_slice():
     return m, feeds
 
 
+def data_dim_shapes():
+    """Shapes computed from a data dim (torchvision's detectors): the boxes above a
+    threshold (NonZero), zeros of their count's shape (Shape -> ConstantOfShape), and
+    the first 3 of them (keep[:3], fewer when fewer pass), scattered into the zeros."""
+    nodes = [const("t", np.array(0.0, np.float32)),
+             helper.make_node("Greater", ["s", "t"], ["m"]),
+             helper.make_node("NonZero", ["m"], ["nz"]),
+             const("zero", np.array([0], np.int64)),
+             helper.make_node("Squeeze", ["nz", "zero"], ["idx"]),
+             helper.make_node("Gather", ["b", "idx"], ["kept"], axis=0),
+             helper.make_node("Shape", ["kept"], ["shp"]),
+             helper.make_node("ConstantOfShape", ["shp"], ["zeros"]),
+             helper.make_node("Add", ["zeros", "kept"], ["sum"]),
+             const("three", np.array([3], np.int64)),
+             helper.make_node("Slice", ["kept", "zero", "three", "zero"], ["head"]),
+             helper.make_node("Relu", ["head"], ["y"])]
+    m = make(nodes, [vi("s", F, [6]), vi("b", F, [6, 4])],
+             [vi("sum", F, None), vi("y", F, None)])
+    rng = np.random.default_rng(9)
+    feeds = []
+    for scores in ([1, -1, 2, 3, -1, 4], [-1, 2, -1, -1, -1, -1], [-1] * 6):
+        feeds.append({"s": np.array(scores, np.float32),
+                      "b": rng.standard_normal((6, 4)).astype(np.float32)})
+    return m, feeds
+
+
 def loop_slice_by_iteration():
     """A runtime loop whose body slices row i (bounds from the iteration number)."""
     body = helper.make_graph(
@@ -349,7 +375,8 @@ ERROR_CASES = {
 
 
 # The host launch each case's artifact must hold (default: a runtime Loop).
-HOST = {"if_shapes_differ": "host If", "if_heavy_branches": "host If", "data_slice": "host Slice"}
+HOST = {"if_shapes_differ": "host If", "if_heavy_branches": "host If", "data_slice": "host Slice",
+        "data_dim_shapes": "host Slice"}
 # Cases whose host launch is for the CPU target only (CUDA and its emulation select).
 CPU_ONLY_HOST = {"if_heavy_branches"}
 
@@ -367,6 +394,7 @@ CASES = {
     "gru_reverse_symbolic_length": recurrent("GRU", 3, "reverse", 0, False, True),
     "rnn_forward_lengths": recurrent("RNN", 1, "forward", 0, True, False),
     "data_slice": data_slice,
+    "data_dim_shapes": data_dim_shapes,
     "loop_slice_by_iteration": loop_slice_by_iteration,
     "appended_sequence": appended_sequence,
 }

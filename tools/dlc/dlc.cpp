@@ -390,11 +390,11 @@ int runCommand(int argc, char **argv) {
     auto jit = dlc::jitFile(path, options);
     if (!jit) {
       // Control flow or a recurrence that needs static dims: compile for these shapes
-      // (as dlc::JitModel does). The symbolic compile's error stands if that fails too.
+      // (as dlc::JitModel does). If that fails too, its error is the one that stops
+      // this run (it got past what the shapes decide).
       for (const auto &[name, tensor] : tensorInputs)
         options.inputShapes[name] = tensor->shape;
-      if (auto fixed = dlc::jitFile(path, options))
-        jit = std::move(fixed);
+      jit = dlc::jitFile(path, options);
     }
     if (!jit)
       return fail(jit.message());
