@@ -230,32 +230,36 @@ Expected<HostResult> unique(const Tensor &x, bool sorted, bool hasAxis, int64_t 
   return HostResult{{std::move(y), std::move(indices), std::move(inv), std::move(cnt)}, {n}};
 }
 
-template <typename T>
-bool suppressByIou(const T *b1, const T *b2, bool centerPointBox, T iouThreshold) {
-  T x1Min, x1Max, x2Min, x2Max, y1Min, y1Max, y2Min, y2Max;
+/// A box as NonMaxSuppression compares it: its corners ordered, and its area.
+template <typename T> struct NmsBox {
+  T xMin, xMax, yMin, yMax, area;
+};
+
+template <typename T> NmsBox<T> nmsBox(const T *b, bool centerPointBox) {
+  NmsBox<T> r;
   if (!centerPointBox) {
-    x1Min = std::min(b1[1], b1[3]), x1Max = std::max(b1[1], b1[3]);
-    x2Min = std::min(b2[1], b2[3]), x2Max = std::max(b2[1], b2[3]);
-    y1Min = std::min(b1[0], b1[2]), y1Max = std::max(b1[0], b1[2]);
-    y2Min = std::min(b2[0], b2[2]), y2Max = std::max(b2[0], b2[2]);
+    r.xMin = std::min(b[1], b[3]), r.xMax = std::max(b[1], b[3]);
+    r.yMin = std::min(b[0], b[2]), r.yMax = std::max(b[0], b[2]);
   } else {
-    x1Min = b1[0] - b1[2] / 2, x1Max = b1[0] + b1[2] / 2;
-    x2Min = b2[0] - b2[2] / 2, x2Max = b2[0] + b2[2] / 2;
-    y1Min = b1[1] - b1[3] / 2, y1Max = b1[1] + b1[3] / 2;
-    y2Min = b2[1] - b2[3] / 2, y2Max = b2[1] + b2[3] / 2;
+    r.xMin = b[0] - b[2] / 2, r.xMax = b[0] + b[2] / 2;
+    r.yMin = b[1] - b[3] / 2, r.yMax = b[1] + b[3] / 2;
   }
-  T ixMin = std::max(x1Min, x2Min), ixMax = std::min(x1Max, x2Max);
+  r.area = (r.xMax - r.xMin) * (r.yMax - r.yMin);
+  return r;
+}
+
+template <typename T> bool suppressByIou(const NmsBox<T> &b1, const NmsBox<T> &b2, T iouThreshold) {
+  T ixMin = std::max(b1.xMin, b2.xMin), ixMax = std::min(b1.xMax, b2.xMax);
   if (ixMax <= ixMin)
     return false;
-  T iyMin = std::max(y1Min, y2Min), iyMax = std::min(y1Max, y2Max);
+  T iyMin = std::max(b1.yMin, b2.yMin), iyMax = std::min(b1.yMax, b2.yMax);
   if (iyMax <= iyMin)
     return false;
   T inter = (ixMax - ixMin) * (iyMax - iyMin);
   if (inter <= 0)
     return false;
-  T area1 = (x1Max - x1Min) * (y1Max - y1Min), area2 = (x2Max - x2Min) * (y2Max - y2Min);
-  T uni = area1 + area2 - inter;
-  if (area1 <= 0 || area2 <= 0 || uni <= 0)
+  T uni = b1.area + b2.area - inter;
+  if (b1.area <= 0 || b2.area <= 0 || uni <= 0)
     return false;
   return inter / uni > iouThreshold;
 }
@@ -273,8 +277,14 @@ Expected<HostResult> nms(const Tensor &boxes, const Tensor &scores, int64_t maxO
   const T *bx = boxes.as<T>(), *sc = scores.as<T>();
   T iou = static_cast<T>(iouThreshold);
   std::vector<int64_t> out;
-  std::vector<int64_t> candidates, selected;
-  for (int64_t b = 0; b < batches; ++b)
+  std::vector<int64_t> candidates;
+  // Each box's corners and area once per batch, and the kept boxes side by side: a
+  // detector's batched NMS (torchvision offsets each class's boxes apart) compares
+  // tens of thousands of candidates with thousands of kept boxes.
+  std::vector<NmsBox<T>> canon(numBoxes), selected;
+  for (int64_t b = 0; b < batches; ++b) {
+    for (int64_t i = 0; i < numBoxes; ++i)
+      canon[i] = nmsBox(bx + (b * numBoxes + i) * 4, centerPointBox);
     for (int64_t c = 0; c < classes; ++c) {
       const T *s = sc + (b * classes + c) * numBoxes;
       candidates.clear();
@@ -289,18 +299,18 @@ Expected<HostResult> nms(const Tensor &boxes, const Tensor &scores, int64_t maxO
         if ((int64_t)selected.size() >= maxOut)
           break;
         bool keep = true;
-        for (int64_t j : selected)
-          if (suppressByIou(bx + (b * numBoxes + i) * 4, bx + (b * numBoxes + j) * 4,
-                            centerPointBox, iou)) {
+        for (const NmsBox<T> &k : selected)
+          if (suppressByIou(canon[i], k, iou)) {
             keep = false;
             break;
           }
         if (keep) {
-          selected.push_back(i);
+          selected.push_back(canon[i]);
           out.insert(out.end(), {b, c, i});
         }
       }
     }
+  }
   int64_t n = out.size() / 3;
   Tensor t(DType::Int64, {n, 3});
   std::copy(out.begin(), out.end(), t.as<int64_t>());
@@ -331,13 +341,16 @@ Expected<HostResult> topK(const Tensor &x, const Tensor &kt, int64_t axis, bool 
       auto at = [&](int64_t j) { return (o * n + j) * inner + i; };
       std::iota(order.begin(), order.end(), 0);
       // Ties keep the lower index first (the ONNX rule); NaN counts as the largest.
-      std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+      // Only the first k are ordered (RetinaNet keeps 1000 of 2 million scores).
+      std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int64_t a, int64_t b) {
         double va = valueAt(x, at(a)), vb = valueAt(x, at(b));
         bool na = std::isnan(va), nb = std::isnan(vb);
-        if (na || nb)
-          return largest ? (na && !nb) : (!na && nb);
-        int c = compareAt(x, at(a), at(b));
-        return largest ? c > 0 : c < 0;
+        if (na != nb)
+          return largest ? na : nb;
+        int c = na ? 0 : compareAt(x, at(a), at(b));
+        if (c != 0)
+          return largest ? c > 0 : c < 0;
+        return a < b;
       });
       for (int64_t j = 0; j < k; ++j) {
         int64_t out = (o * k + j) * inner + i;

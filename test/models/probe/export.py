@@ -69,6 +69,51 @@ def tv(name, h=64, spatial=True, seg=False, **kw):
     return build, img(h, h, spatial), ["out"]
 
 
+class DetOut(nn.Module):
+    """A torchvision detector on one image: forward(images[1, 3, H, W]) -> its
+    detections' (boxes, labels, scores[, masks]) in the dict's sorted key order."""
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, x):
+        o = self.m([x[0]])[0]
+        return tuple(o[k] for k in sorted(o))
+
+
+def det(name, **kw):
+    """A torchvision detector with seeded weights and a low score threshold (random
+    weights score every class alike, so the default keeps nothing). Its images have
+    a dynamic height and width (batch 1: the model takes a list of images), and the
+    second size is a different image shape, not batch 2."""
+    DETECTORS.add(name)
+
+    def build():
+        import re
+        import torchvision.models.detection as D
+        m = getattr(D, name)(weights=None, weights_backbone=None, **kw)
+        # Random class scores are all alike (about 1 / classes): spread the logits of
+        # the last classifier layers so that some classes win. Which of many close
+        # boxes survive still rests on float rounding (PyTorch and onnxruntime keep
+        # different ones), so check.py compares detections as sets, against
+        # PyTorch's agreement with onnxruntime as the baseline.
+        last = re.compile(r"(cls_logits|cls_score|classification_head\.module_list\.\d+\.1)$")
+        with torch.no_grad():
+            for n, mod in m.named_modules():
+                if last.search(n) and isinstance(mod, (nn.Conv2d, nn.Linear)):
+                    mod.weight.mul_(4.0)
+        return DetOut(m)
+    return build, [("images", np.float32, [1, 3, "height", "width"],
+                    {"height": 240, "width": 320})], ["out"]
+
+
+# The detectors' keys in MODELS (check.py compares their detections as sets).
+DETECTORS = set()
+
+# The sizes of a detector's second input set (s1): height, width.
+DET_S1 = {"height": 300, "width": 200}
+
+
 def hf(model_cls, cfg_cls, cfg, inputs, keys, sub=None):
     def build():
         import transformers
@@ -104,6 +149,17 @@ MODELS = {
     "deeplabv3_mobilenet_v3_large": tv("deeplabv3_mobilenet_v3_large", seg=True, aux_loss=False),
     "lraspp_mobilenet_v3_large": tv("lraspp_mobilenet_v3_large", seg=True),
     "fcn_resnet50": tv("fcn_resnet50", seg=True, aux_loss=False),
+    # Detectors (issue 15's detector with NonMaxSuppression in the graph): If, TopK,
+    # NonZero, NonMaxSuppression, RoiAlign, shapes computed from the kept boxes.
+    "ssdlite320_mobilenet_v3_large": det("ssdlite320_mobilenet_v3_large", score_thresh=0.005),
+    "fasterrcnn_mobilenet_v3_large_320_fpn": det("fasterrcnn_mobilenet_v3_large_320_fpn",
+                                                 box_score_thresh=0.005),
+    "retinanet_resnet50_fpn": det("retinanet_resnet50_fpn", min_size=320, max_size=320,
+                                  score_thresh=0.02),
+    "fcos_resnet50_fpn": det("fcos_resnet50_fpn", min_size=320, max_size=320,
+                             score_thresh=0.02),
+    "maskrcnn_resnet50_fpn": det("maskrcnn_resnet50_fpn", min_size=320, max_size=320,
+                                 box_score_thresh=0.005),
     "distilbert": hf("DistilBertModel", "DistilBertConfig",
                      dict(vocab_size=V, dim=32, n_layers=2, n_heads=2, hidden_dim=64,
                           max_position_embeddings=64), TOK(), ["last_hidden_state"]),
@@ -157,11 +213,21 @@ def make_inputs(spec, seed, batch):
     rng = np.random.default_rng(seed)
     arrs = []
     for name, dt, shape, dims in spec:
+        if name == "images" and batch > 1:  # a detector's second size: another image shape
+            dims = DET_S1
         shp = tuple(batch if d == "batch" else (dims[d] if isinstance(d, str) else d) for d in shape)
         if dt == np.int64 and name == "attention_mask":
             a = np.ones(shp, np.int64)
         elif dt == np.int64:
             a = rng.integers(0, V, shp).astype(np.int64)
+        elif name == "images":
+            # Pixels in [0, 1], as torchvision's detectors expect, in blocks of 24: on
+            # white noise a random network's deep features (and so its scores) are
+            # alike everywhere, and which of the tied boxes survive is float rounding.
+            n_, c_, h_, w_ = shp
+            blocks = rng.random((n_, c_, h_ // 24 + 1, w_ // 24 + 1))
+            a = np.kron(blocks, np.ones((1, 1, 24, 24)))[:, :, :h_, :w_]
+            a = (0.9 * a + 0.1 * rng.random(shp)).astype(np.float32)
         else:
             a = rng.standard_normal(shp).astype(np.float32)
         arrs.append(a)
@@ -233,12 +299,16 @@ def main():
             np.save(f"{OUT}/{tag}.s{k}.input_{i}.npy", feed[n])
         for i, r in enumerate(refs):
             np.save(f"{OUT}/{tag}.s{k}.ref_{i}.npy", r)
-        if k == 0:
+        if k == 0 or name in DETECTORS:
             with torch.no_grad():
                 tr = model(*[torch.from_numpy(feed[n]) if n in feed else None for n in names])
             tr = tr if isinstance(tr, tuple) else (tr,)
-            d = max(float(np.abs(t.numpy() - r).max()) for t, r in zip(tr, refs))
-            print(f"torch-vs-ort s0 maxdiff {d:.2e}")
+            if name in DETECTORS:  # PyTorch's own detections: check.py's baseline
+                for i, t in enumerate(tr):
+                    np.save(f"{OUT}/{tag}.s{k}.torch_{i}.npy", t.numpy())
+            else:
+                d = max(float(np.abs(t.numpy() - r).max()) for t, r in zip(tr, refs))
+                print(f"torch-vs-ort s0 maxdiff {d:.2e}")
     print("OK", tag)
 
 
