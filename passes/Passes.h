@@ -59,7 +59,8 @@ void populateReductionToLinalgPatterns(mlir::RewritePatternSet &patterns);
 void populatePoolingToLinalgPatterns(mlir::RewritePatternSet &patterns);
 void populateDataMovementToLinalgPatterns(mlir::RewritePatternSet &patterns);
 void populateResizeToLinalgPatterns(mlir::RewritePatternSet &patterns);
-void populateScatterToLinalgPatterns(mlir::RewritePatternSet &patterns);
+/// `sequential`: see convert-dlc-to-linalg's option.
+void populateScatterToLinalgPatterns(mlir::RewritePatternSet &patterns, bool sequential = false);
 void populateGridSampleToLinalgPatterns(mlir::RewritePatternSet &patterns);
 void populateSpectralToLinalgPatterns(mlir::RewritePatternSet &patterns);
 

@@ -128,13 +128,23 @@ def ConvertDlcToLinalg : Pass<"convert-dlc-to-linalg"> {
     w[m, c] (the weight collapsed to 2-D), whose operands are read through projected
     permutations like a MatMul's: tensor cores take its tiles (`--precision` below
     fp32 on the CUDA target).
+
+    With `sequential-scatters` (the CPU target), ScatterElements and ScatterND become
+    a loop nest over the updates, in order, that combines each update into a copy of
+    data at its computed address (`tensor.extract`/`tensor.insert` carried through
+    `scf.for`): O(updates) work on one thread. Without it a scatter is a generic
+    parallel over the output that reduces over the candidate updates (no writes to
+    computed addresses, so it tiles and maps to the GPU like any reduction).
   }];
   let options = [
     Option<"unitConvsAsContractions", "unit-convs-as-contractions", "bool",
            /*default=*/"false",
            "Lower 1x1, stride-1, unpadded, ungrouped Convs as MatMul-like contractions">,
+    Option<"sequentialScatters", "sequential-scatters", "bool", /*default=*/"false",
+           "Lower scatters as loops over the updates writing computed addresses">,
   ];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
+                           "mlir::scf::SCFDialect",
                            "mlir::arith::ArithDialect", "mlir::math::MathDialect",
                            "mlir::affine::AffineDialect", "mlir::memref::MemRefDialect"];
 }

@@ -107,6 +107,8 @@ LogicalResult runKernelPipeline(ModuleOp module, const CompileOptions &options) 
     // Below fp32, 1x1 Convs as MatMul-like contractions, which tensor cores take.
     ConvertDlcToLinalgOptions toLinalg;
     toLinalg.unitConvsAsContractions = gpuTiling && options.precision != Precision::Fp32;
+    // CPU: scatters write computed addresses in a loop over the updates.
+    toLinalg.sequentialScatters = !gpuTiling;
     pm.addPass(createConvertDlcToLinalg(toLinalg));
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());

@@ -7,6 +7,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -32,12 +33,12 @@ struct ConvertDlcToLinalgPass : impl::ConvertDlcToLinalgBase<ConvertDlcToLinalgP
     populatePoolingToLinalgPatterns(patterns);
     populateDataMovementToLinalgPatterns(patterns);
     populateResizeToLinalgPatterns(patterns);
-    populateScatterToLinalgPatterns(patterns);
+    populateScatterToLinalgPatterns(patterns, sequentialScatters);
     populateGridSampleToLinalgPatterns(patterns);
     populateSpectralToLinalgPatterns(patterns);
     ConversionTarget target(*ctx);
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect, arith::ArithDialect,
-                           math::MathDialect, affine::AffineDialect>();
+                           math::MathDialect, affine::AffineDialect, scf::SCFDialect>();
     target.addIllegalDialect<DlcDialect>();
     target.addLegalOp<KernelOp, YieldOp>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });

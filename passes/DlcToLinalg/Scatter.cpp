@@ -7,12 +7,20 @@
 // each (output, update) pair that could match: the updates' extent along the axis
 // (ScatterElements with indices shaped as the data off the axis), else all updates.
 //
+// With `sequential` (the CPU target's form), a scatter is instead a loop nest over the
+// updates in order that combines each into a copy of data at the address its index
+// gives: O(updates) work instead of O(outputs x candidates), but one thread (the kernel
+// has no linalg root to tile). A torchvision detector merging its RoI levels scatters
+// 1000 x 256 x 7 x 7 rows this way in milliseconds, where the gather form compared
+// every output row with every candidate row.
+//
 //===----------------------------------------------------------------------===//
 #include "passes/DlcToLinalg/Common.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
@@ -80,6 +88,46 @@ Value scatterGeneric(OpBuilder &b, Location loc, Operation *op, Value data, Stri
       .getResult(0);
 }
 
+/// A copy of data into which a loop nest over `extents` (the update positions, in
+/// order) combines each update: `target` gives, for the induction variables, the output
+/// coordinates and whether they lie inside data (else the update is dropped, as the
+/// gather form drops it); `update` gives the update element.
+Value sequentialScatter(
+    OpBuilder &b, Location loc, Operation *op, Value data, StringRef reduction,
+    ArrayRef<Value> extents,
+    function_ref<std::pair<SmallVector<Value>, Value>(OpBuilder &, Location, ValueRange)> target,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> update) {
+  auto dt = cast<RankedTensorType>(data.getType());
+  Value empty = emptyTensor(b, loc, dt, dimsOf(b, loc, data));
+  Value init = linalg::CopyOp::create(b, loc, data, empty).getResult(0);
+  bool isUnsigned = hasUnsignedOperands(op);
+  SmallVector<Value> lbs(extents.size(), index(b, loc, 0));
+  SmallVector<Value> steps(extents.size(), index(b, loc, 1));
+  scf::LoopNest nest = scf::buildLoopNest(
+      b, loc, lbs, extents, steps, ValueRange{init},
+      [&](OpBuilder &nb, Location l, ValueRange ivs, ValueRange args) -> scf::ValueVector {
+        auto [coords, inside] = target(nb, l, ivs);
+        Value value = update(nb, l, ivs);
+        Value acc = args[0];
+        auto store = scf::IfOp::create(
+            nb, l, inside,
+            [&](OpBuilder &tb, Location tl) {
+              Value old = tensor::ExtractOp::create(tb, tl, acc, coords);
+              Value next = combine(tb, tl, reduction, old, value, isUnsigned);
+              scf::YieldOp::create(tb, tl,
+                                   tensor::InsertOp::create(tb, tl, next, acc, coords).getResult());
+            },
+            [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, acc); });
+        return {store.getResult(0)};
+      });
+  return nest.results[0];
+}
+
+/// Whether `i` (an index wrapped by `wrap`) lies in [0, dim).
+Value inside(OpBuilder &b, Location l, Value i, Value dim) {
+  return arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, i, dim);
+}
+
 Value allOf(OpBuilder &b, Location l, ArrayRef<Value> conds) {
   Value r = arith::ConstantIntOp::create(b, l, b.getI1Type(), 1);
   for (Value c : conds)
@@ -92,7 +140,9 @@ Value equal(OpBuilder &b, Location l, Value x, Value y) {
 }
 
 struct ScatterElementsLowering : OpRewritePattern<ScatterElementsOp> {
-  using OpRewritePattern::OpRewritePattern;
+  ScatterElementsLowering(MLIRContext *ctx, bool sequential)
+      : OpRewritePattern(ctx), sequential(sequential) {}
+  bool sequential;
   LogicalResult matchAndRewrite(ScatterElementsOp op, PatternRewriter &rewriter) const override {
     auto dt = dyn_cast<RankedTensorType>(op.getData().getType());
     auto it = dyn_cast<RankedTensorType>(op.getIndices().getType());
@@ -109,7 +159,23 @@ struct ScatterElementsLowering : OpRewritePattern<ScatterElementsOp> {
     for (int64_t d = 0; d < rank; ++d)
       aligned &= d == axis || (!dt.isDynamicDim(d) && it.getDimSize(d) == dt.getDimSize(d));
     Value result;
-    if (aligned) {
+    if (sequential) {
+      // updates[p] into output p with p[axis] replaced by indices[p].
+      SmallVector<Value> extents;
+      for (OpFoldResult d : dimsOf(rewriter, loc, op.getIndices()))
+        extents.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, d));
+      Value indices = op.getIndices(), updates = op.getUpdates();
+      result = sequentialScatter(
+          rewriter, loc, op, op.getData(), op.getReduction(), extents,
+          [&](OpBuilder &b, Location l, ValueRange ivs) {
+            SmallVector<Value> coords(ivs.begin(), ivs.end());
+            coords[axis] = wrap(b, l, tensor::ExtractOp::create(b, l, indices, ivs), axisDim);
+            return std::make_pair(coords, inside(b, l, coords[axis], axisDim));
+          },
+          [&](OpBuilder &b, Location l, ValueRange ivs) -> Value {
+            return tensor::ExtractOp::create(b, l, updates, ivs);
+          });
+    } else if (aligned) {
       SmallVector<AffineExpr> e;
       for (int64_t d = 0; d < rank; ++d)
         e.push_back(getAffineDimExpr(d == axis ? rank : d, ctx));
@@ -146,7 +212,9 @@ struct ScatterElementsLowering : OpRewritePattern<ScatterElementsOp> {
 };
 
 struct ScatterNDLowering : OpRewritePattern<ScatterNDOp> {
-  using OpRewritePattern::OpRewritePattern;
+  ScatterNDLowering(MLIRContext *ctx, bool sequential)
+      : OpRewritePattern(ctx), sequential(sequential) {}
+  bool sequential;
   LogicalResult matchAndRewrite(ScatterNDOp op, PatternRewriter &rewriter) const override {
     auto dt = dyn_cast<RankedTensorType>(op.getData().getType());
     auto it = dyn_cast<RankedTensorType>(op.getIndices().getType());
@@ -159,6 +227,33 @@ struct ScatterNDLowering : OpRewritePattern<ScatterNDOp> {
     SmallVector<Value> dims;
     for (OpFoldResult d : dimsOf(rewriter, loc, op.getData()))
       dims.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, d));
+    if (sequential) {
+      // updates[j..., q...] into output (indices[j..., :], q...).
+      SmallVector<Value> extents;
+      for (OpFoldResult d : ArrayRef(dimsOf(rewriter, loc, indices)).drop_back())
+        extents.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, d));
+      extents.append(dims.begin() + k, dims.end());
+      Value updates = op.getUpdates();
+      Value result = sequentialScatter(
+          rewriter, loc, op, op.getData(), op.getReduction(), extents,
+          [&](OpBuilder &b, Location l, ValueRange ivs) {
+            SmallVector<Value> at(ivs.take_front(m)), coords, conds;
+            for (int64_t t = 0; t < k; ++t) {
+              at.push_back(index(b, l, t));
+              Value raw = tensor::ExtractOp::create(b, l, indices, at);
+              at.pop_back();
+              coords.push_back(wrap(b, l, raw, dims[t]));
+              conds.push_back(inside(b, l, coords.back(), dims[t]));
+            }
+            coords.append(ivs.begin() + m, ivs.end());
+            return std::make_pair(coords, allOf(b, l, conds));
+          },
+          [&](OpBuilder &b, Location l, ValueRange ivs) -> Value {
+            return tensor::ExtractOp::create(b, l, updates, ivs);
+          });
+      rewriter.replaceOp(op, result);
+      return success();
+    }
     // updates[j..., q_k...] against output q, for the index tuple indices[j..., :].
     SmallVector<AffineExpr> e;
     for (int64_t j = 0; j < m; ++j)
@@ -189,8 +284,8 @@ struct ScatterNDLowering : OpRewritePattern<ScatterNDOp> {
 
 } // namespace
 
-void populateScatterToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<ScatterElementsLowering, ScatterNDLowering>(patterns.getContext());
+void populateScatterToLinalgPatterns(RewritePatternSet &patterns, bool sequential) {
+  patterns.add<ScatterElementsLowering, ScatterNDLowering>(patterns.getContext(), sequential);
 }
 
 } // namespace dlc

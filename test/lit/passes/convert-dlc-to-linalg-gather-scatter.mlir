@@ -1,6 +1,8 @@
 // RUN: dlc-opt %s -convert-dlc-to-linalg | FileCheck %s
+// RUN: dlc-opt %s -convert-dlc-to-linalg=sequential-scatters | FileCheck %s --check-prefix=SEQ
 // Scatters, TopK, GridSample, DFT and Col2Im lower to generics that read with computed
-// indices or reduce over the candidates; none writes to a computed address.
+// indices or reduce over the candidates; none writes to a computed address (the CPU
+// target's sequential scatters, checked with prefix SEQ, do).
 
 // ScatterND: the output starts as a copy of data (a linalg.copy, which tiling fuses per
 // tile) and reduces over the index tuples; an update counts where its tuple (negative
@@ -13,6 +15,21 @@
 // CHECK:   arith.cmpi eq
 // CHECK:   arith.addf
 // CHECK:   arith.select
+// Sequential (the CPU target): a loop over the index tuples (2) and the slice (3) in order;
+// each update combines into the copy at its wrapped tuple when that lies inside data.
+// SEQ-LABEL: func @scatter_nd
+// SEQ: %[[COPY:.*]] = linalg.copy ins(%arg0 : tensor<4x3xf32>)
+// SEQ: scf.for %[[J:.*]] = %c0 to %c2 step %c1 iter_args(%[[A0:.*]] = %[[COPY]])
+// SEQ:   scf.for %[[Q:.*]] = %c0 to %c3 step %c1 iter_args(%[[A:.*]] = %[[A0]])
+// SEQ:     %[[RAW:.*]] = tensor.extract %arg1[%[[J]], %{{.*}}]
+// SEQ:     arith.cmpi ult
+// SEQ:     %[[UPD:.*]] = tensor.extract %arg2[%[[J]], %[[Q]]]
+// SEQ:     scf.if
+// SEQ:       %[[OLD:.*]] = tensor.extract %[[A]]
+// SEQ:       %[[SUM:.*]] = arith.addf %[[OLD]], %[[UPD]]
+// SEQ:       tensor.insert %[[SUM]] into %[[A]]
+// SEQ:     } else {
+// SEQ:       scf.yield %[[A]]
 func.func @scatter_nd(%d: tensor<4x3xf32>, %i: tensor<2x1xi64>, %u: tensor<2x3xf32>) -> tensor<4x3xf32> {
   %r = dlc.scatter_nd %d, %i, %u {reduction = "add"} : (tensor<4x3xf32>, tensor<2x1xi64>, tensor<2x3xf32>) -> tensor<4x3xf32>
   return %r : tensor<4x3xf32>
@@ -23,6 +40,15 @@ func.func @scatter_nd(%d: tensor<4x3xf32>, %i: tensor<2x1xi64>, %u: tensor<2x3xf
 // CHECK-LABEL: func @scatter_elements
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]}
 // CHECK-SAME: ins(%arg1, %arg2 : tensor<3x2xi64>, tensor<3x2xf32>)
+// Sequential: one loop per dim of the updates; the axis coordinate comes from indices.
+// SEQ-LABEL: func @scatter_elements
+// SEQ: scf.for %[[I:.*]] = %c0 to %c3
+// SEQ:   scf.for %[[J:.*]] = %c0 to %c2
+// SEQ:     %[[RAW:.*]] = tensor.extract %arg1[%[[I]], %[[J]]]
+// SEQ:     arith.index_cast %[[RAW]]
+// SEQ:     %[[UPD:.*]] = tensor.extract %arg2[%[[I]], %[[J]]]
+// SEQ:     scf.if
+// SEQ:       tensor.insert %[[UPD]] into %{{.*}}[%[[I]], %{{.*}}]
 func.func @scatter_elements(%d: tensor<3x5xf32>, %i: tensor<3x2xi64>, %u: tensor<3x2xf32>) -> tensor<3x5xf32> {
   %r = dlc.scatter_elements %d, %i, %u {axis = 1 : i64, reduction = "none"} : (tensor<3x5xf32>, tensor<3x2xi64>, tensor<3x2xf32>) -> tensor<3x5xf32>
   return %r : tensor<3x5xf32>
