@@ -613,6 +613,25 @@ def Dlc_DataSliceOp : Dlc_Op<"data_slice", [Dlc_Host]> {
   let results = (outs AnyTensor:$y);
 }
 
+def Dlc_DataDimsOp : Dlc_Op<"data_dims", [Dlc_Host]> {
+  let summary = "Data dims read from the entries of a small integer tensor";
+  let description = [{
+    `values` is a 1-D integer tensor of n entries (n < 32) computed at run time: a
+    size an exporter computed with float arithmetic (`floor(H * scale)`), which no
+    shape expression holds. The run reads it and entry i becomes data dim
+    `data_dims[i]` (runtime/HostOps.cpp; a negative entry, or one that does not fit in
+    32 bits, is an error). The result carries the data dims: its shape is
+    `[v0, ..., v(n-1), 0]`, zero bytes, and the ops whose shapes use them take it as an
+    operand as they take any data dim's carrier.
+    ```mlir
+    %d = dlc.data_dims %sizes {data_dims = array<i64: 0, 1>}
+           : (tensor<2xi64>) -> tensor<?x?x0xi8>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$values, DenseI64ArrayAttr:$data_dims);
+  let results = (outs AnyTensor:$carrier);
+}
+
 def Dlc_ArgMaxOp : Dlc_Op<"arg_max"> {
   let summary = "ONNX ArgMax: int64 indices of the maxima along `axis`";
   let description = [{
@@ -1000,7 +1019,8 @@ def Dlc_ResizeOp : Dlc_Op<"resize"> {
       A size computed from shapes (Resize to a skip connection's size) is symbolic: the
     `sizes` entry INT64_MIN takes the result of `sym_sizes` over the dims of `dims_of`
     (as dlc.reshape's `sym_shape`), and the kernel computes that dim's scale as
-    output / input extent.
+    output / input extent. So it does for a constant size of a dim known only at run
+    time (SSD's transform resizes any image to 320 x 320), whose `scales` entry is 0.
   }];
   let arguments = (ins AnyTensor:$x, Variadic<AnyTensor>:$dims_of,
                        DenseI64ArrayAttr:$sizes, DenseF64ArrayAttr:$scales,

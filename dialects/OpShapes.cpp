@@ -922,6 +922,21 @@ LogicalResult DataSliceOp::inferResultShapes(ArrayRef<SymShape> ops,
   return success();
 }
 
+LogicalResult DataDimsOp::inferResultShapes(ArrayRef<SymShape> ops,
+                                            SmallVectorImpl<SymShape> &results) {
+  ArrayRef<int64_t> dims = getDataDims();
+  std::optional<int64_t> n = ops[0].size() == 1 ? constDim(ops[0][0]) : std::nullopt;
+  if (!n || *n != (int64_t)dims.size() || *n >= kMaxRank)
+    return emitOpError("needs a 1-D tensor of fewer than ")
+           << kMaxRank << " entries, one per data dim, got " << shapeToString(ops[0]);
+  SymShape out;
+  for (int64_t d : dims)
+    out.push_back(dataDimSymbol(getContext(), d));
+  out.push_back(getAffineConstantExpr(0, getContext()));
+  results.push_back(out);
+  return success();
+}
+
 LogicalResult TopKOp::inferResultShapes(ArrayRef<SymShape> ops,
                                         SmallVectorImpl<SymShape> &results) {
   auto axis = normalizeAxis(getAxis(), ops[0].size());
@@ -1106,9 +1121,10 @@ LogicalResult ResizeOp::inferResultShapes(ArrayRef<SymShape> ops,
     }
     if (s < -1)
       return emitOpError("invalid output size ") << s;
-    if (s >= 0 && !constDim(ops[0][i]))
-      return emitOpError("resized dim ") << i << " must be static";
     double scale = getScales()[i];
+    // A constant size of a dynamic dim has its scale computed at run time (0 here).
+    if (s >= 0 && !constDim(ops[0][i]) && scale != 0)
+      return emitOpError("resized dim ") << i << " must be static";
     if (s < 0 && !constDim(ops[0][i]) && scale != 1.0) {
       // A dynamic dim resized by an integer factor k (k * in) or its reciprocal (in / k).
       auto extent = scaledExtent(ops[0][i], scale);

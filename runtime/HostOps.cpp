@@ -15,10 +15,12 @@
 //   If                cond, captured... -> outputs; ints: then and else sub-models, the
 //                     then branch's input count and input indices, the else branch's,
 //                     then per data dim the output and dim whose extent it is
-// The first four decide one data dim, n; Loop decides the scan length and any
-// extent of a loop-carried value that changes across iterations; If the extents on
-// which its branches disagree. The semantics are the ONNX spec's, with onnxruntime's
-// choices where it leaves room (NonMaxSuppression's tie order and IoU rule).
+//   DataDims          values [n] -> carrier [v0, ..., v(n-1), 0] (no bytes); ints: none
+//                     (one data dim per entry: its value)
+// The first four decide one data dim, n; DataDims one per entry; Loop decides the scan length and
+// any extent of a loop-carried value that changes across iterations; If the extents on which its
+// branches disagree. The semantics are the ONNX spec's, with onnxruntime's choices where it leaves
+// room (NonMaxSuppression's tie order and IoU rule).
 //
 //===----------------------------------------------------------------------===//
 #include "HostOps.h"
@@ -382,6 +384,27 @@ int64_t intAt(const Tensor &t, int64_t i) {
   }
 }
 
+/// The entries of `values` as data dims, and the zero-byte tensor that carries them.
+Expected<HostResult> dataDims(const Tensor &values) {
+  bool integer = values.dtype == DType::Int64 || values.dtype == DType::Int32 ||
+                 values.dtype == DType::UInt64 || values.dtype == DType::UInt32;
+  if (!integer || values.shape.size() != 1)
+    return Status::error(strCat("DataDims: reads a 1-D integer tensor, not ",
+                                dtypeName(values.dtype), " ", shapeStr(values.shape)));
+  HostResult result;
+  for (int64_t i = 0; i < values.numElements(); ++i) {
+    int64_t v = intAt(values, i);
+    if (v < 0 || v > INT32_MAX)
+      return Status::error(strCat("DataDims: a computed extent is ", v, " (entry ", i, " of ",
+                                  shapeStr(values.shape), ")"));
+    result.dataDims.push_back(v);
+  }
+  std::vector<int64_t> shape = result.dataDims;
+  shape.push_back(0);
+  result.outputs.push_back(Tensor(DType::Int8, shape));
+  return result;
+}
+
 /// ONNX Slice with starts and ends read from `starts` and `ends` (negative counts from
 /// the end, out-of-range clamps), on constant `axes` and `steps`.
 Expected<HostResult> slice(const Tensor &x, const Tensor &starts, const Tensor &ends,
@@ -573,7 +596,7 @@ struct HostOpInfo {
 constexpr HostOpInfo kHostOps[] = {
     {"NonZero", 0, 1, 1, 1},   {"Unique", 3, 1, 1, 4},      {"NonMaxSuppression", 4, 2, 5, 1},
     {"TopK", 2, 2, 2, 2},      {"Loop", 3, 2, SIZE_MAX, 0}, // variable counts: checkHostOp
-    {"If", 4, 1, SIZE_MAX, 0}, {"Slice", 1, 3, 3, 1},
+    {"If", 4, 1, SIZE_MAX, 0}, {"Slice", 1, 3, 3, 1},       {"DataDims", 0, 1, 1, 1},
 };
 
 const HostOpInfo *findHostOp(const std::string &name) {
@@ -628,6 +651,13 @@ Status checkHostOp(const artifact::Launch &l) {
         return Status::error(strCat("slices axis ", p[i], " by step ", p[p[0] + i]));
     return Status::ok();
   }
+  if (l.hostOp == "DataDims") {
+    if (!l.hostInts.empty() || l.dataDims.empty() || l.dataDims.size() >= 32 || inputs != 1 ||
+        outputs != 1)
+      return Status::error(strCat("has ", l.hostInts.size(), " parameters, ", l.dataDims.size(),
+                                  " data dims, ", inputs, " inputs and ", outputs, " outputs"));
+    return Status::ok();
+  }
   if (l.dataDims.size() != 1)
     return Status::error(strCat("decides ", l.dataDims.size(), " data dims, not 1"));
   if (l.hostInts.size() != op->ints || inputs < op->minInputs || inputs > op->maxInputs ||
@@ -667,6 +697,12 @@ Expected<HostResult> runHostOp(const artifact::Launch &l, std::vector<Tensor> in
         return Status::error(
             strCat("Slice: axis ", a, " of a rank-", in[0].shape.size(), " input"));
     return slice(in[0], in[1], in[2], axes, steps);
+  }
+  if (l.hostOp == "DataDims") {
+    if (in[0].numElements() != (int64_t)l.dataDims.size())
+      return Status::error(strCat("DataDims: ", in[0].numElements(), " entries for ",
+                                  l.dataDims.size(), " data dims"));
+    return dataDims(in[0]);
   }
   if (l.hostOp == "TopK")
     return topK(in[0], in[1], l.hostInts[0], l.hostInts[1] != 0);

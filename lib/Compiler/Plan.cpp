@@ -245,6 +245,10 @@ LogicalResult PlanBuilder::addHostLaunch(Operation *op) {
     launch.hostInts.insert(launch.hostInts.end(), slice.getSteps().begin(), slice.getSteps().end());
     for (int64_t d : slice.getDataDims())
       launch.dataDims.push_back(d);
+  } else if (auto dims = dyn_cast<DataDimsOp>(op)) {
+    launch.hostOp = "DataDims";
+    for (int64_t d : dims.getDataDims())
+      launch.dataDims.push_back(d);
   } else if (isa<LoopOp, IfOp>(op)) {
     auto indexOf = [&](StringRef name) -> FailureOr<int64_t> {
       auto body = bodies.find(name);

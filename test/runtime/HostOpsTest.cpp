@@ -132,6 +132,29 @@ TEST(HostOps, SliceWithBoundsFromData) {
   EXPECT_FALSE(checkHostOp(hostLaunch("Slice", {2, 1, 1}, 3, 1))); // 2 axes, 1 parameter pair
 }
 
+TEST(HostOps, DataDimsReadExtentsFromData) {
+  // Two computed extents: two data dims and a zero-byte [h, w, 0] carrier.
+  Launch l = hostLaunch("DataDims", {}, 1, 1);
+  l.dataDims = {0, 1};
+  ASSERT_TRUE(checkHostOp(l));
+  Expected<HostResult> r = runHostOp(l, {tensor<int64_t>(DType::Int64, {2}, {213, 320})}, {});
+  ASSERT_TRUE(r) << r.message();
+  EXPECT_EQ(r->dataDims, (std::vector<int64_t>{213, 320}));
+  EXPECT_EQ(r->outputs[0].shape, (std::vector<int64_t>{213, 320, 0}));
+  EXPECT_TRUE(r->outputs[0].data.empty());
+  // A negative extent, or one past 32 bits, is an error; so is a count that is not
+  // the launch's number of data dims.
+  r = runHostOp(l, {tensor<int64_t>(DType::Int64, {2}, {4, -1})}, {});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.message().find("computed extent is -1"), std::string::npos) << r.message();
+  EXPECT_FALSE(runHostOp(l, {tensor<int64_t>(DType::Int64, {2}, {4, int64_t(1) << 40})}, {}));
+  EXPECT_FALSE(runHostOp(l, {tensor<int64_t>(DType::Int64, {3}, {1, 2, 3})}, {}));
+  EXPECT_FALSE(runHostOp(l, {tensor<float>(DType::Float, {2}, {1, 2})}, {}));
+  l.dataDims.clear();
+  EXPECT_FALSE(checkHostOp(l));
+  EXPECT_FALSE(checkHostOp(hostLaunch("DataDims", {1}, 1, 1)));
+}
+
 TEST(HostOps, ChecksParametersAndBindings) {
   EXPECT_FALSE(checkHostOp(hostLaunch("Sort", {}, 1, 1)));
   EXPECT_FALSE(checkHostOp(hostLaunch("Unique", {1}, 1, 4)));

@@ -135,3 +135,11 @@ func.func @bitcast_width(%a: tensor<3xf32>) -> tensor<3xi64> {
   %c = dlc.bitcast %a : (tensor<3xf32>) -> tensor<3xi64>
   return %c : tensor<3xi64>
 }
+
+// -----
+
+func.func @data_dims_count(%v: tensor<2xi64>) -> tensor<?x?x?x0xi8> {
+  // expected-error @+1 {{'dlc.data_dims' op needs a 1-D tensor of fewer than 32 entries, one per data dim, got [2]}}
+  %d = dlc.data_dims %v {data_dims = array<i64: 0, 1, 2>} : (tensor<2xi64>) -> tensor<?x?x?x0xi8>
+  return %d : tensor<?x?x?x0xi8>
+}
