@@ -214,6 +214,17 @@ public:
   /// Input `i` as such expressions; emits "input N (what) must be ... computed from
   /// input shapes" and fails when it depends on tensor data.
   mlir::FailureOr<llvm::SmallVector<mlir::AffineExpr>> symInts(size_t i, const char *what);
+  /// Input `i` as extents or pads (not shape entries with Reshape's 0 and -1): as
+  /// symInts, except that what is computed from tensor data (a size an exporter
+  /// computed with float arithmetic, floor(H * scale)) is read at run time
+  /// (materializeDataDims).
+  mlir::FailureOr<llvm::SmallVector<mlir::AffineExpr>> extentsOrDataDims(size_t i,
+                                                                         const char *what);
+  /// Makes small integer tensor `v` a shape value over data dims where symValue cannot
+  /// express it: through the ops symValue evaluates over their operands, each leaf that
+  /// no expression holds becomes a dlc.data_dims (one data dim per element, read by the
+  /// run, which rejects a negative one). Whether `v` is an expression now.
+  bool materializeDataDims(mlir::Value v, int depth = 0);
   /// A symbolic shape as op operands and attributes: `shape` with kSymbolicEntry where
   /// an entry is not constant, `symShape` (null if all are constant) over the dims of
   /// the graph inputs in `dimsOf`.
@@ -318,6 +329,10 @@ public:
 
 private:
   std::optional<llvm::SmallVector<mlir::AffineExpr>> computeSymValue(mlir::Value v);
+  /// A small float tensor whose elements are exactly integer expressions: shape
+  /// arithmetic an exporter did in float (Cast, ReduceMax of one element, Mul, Add,
+  /// Floor/Ceil of a Div by a constant), valid for extents below 2^24.
+  std::optional<llvm::SmallVector<mlir::AffineExpr>> floatSymValue(mlir::Value v, int depth = 0);
   std::optional<llvm::SmallVector<mlir::AffineExpr>> structuralSymValue(mlir::Operation *op,
                                                                         mlir::Value v);
   /// symValue(input(i)) when every element is a constant.

@@ -136,7 +136,7 @@ LogicalResult importResize(NodeImporter &n, bool v10) {
     scales = *sc;
     // Sizes may be computed from shapes (Resize to a skip connection's size).
     if (n.input(3) && !n.constInput(3)) {
-      auto sz = n.symInts(3, "sizes");
+      auto sz = n.extentsOrDataDims(3, "sizes");
       if (failed(sz))
         return failure();
       for (AffineExpr e : *sz) {
@@ -181,8 +181,25 @@ LogicalResult importResize(NodeImporter &n, bool v10) {
       if (policy != "not_larger" && policy != "not_smaller")
         return n.error() << "unknown keep_aspect_ratio_policy '" << policy << "'";
     }
+    std::string coord =
+        v10 ? "asymmetric" : n.attrString("coordinate_transformation_mode", "half_pixel");
     for (size_t i = 0; i < k; ++i) {
       auto in = inDim(axes[i]);
+      if (!in && !common) {
+        // A fixed size for a dim known at run time (SSD's transform resizes any image
+        // to 320 x 320): the kernel computes the scale, size / extent (scale 0 here),
+        // for the coordinate modes that need only it.
+        if (coord != "half_pixel" && coord != "pytorch_half_pixel" && coord != "asymmetric" &&
+            coord != "align_corners" && coord != "tf_half_pixel_for_nn")
+          return n.error() << "a fixed size for a dynamic dim needs coordinate_transformation_mode "
+                              "half_pixel, pytorch_half_pixel, asymmetric, align_corners or "
+                              "tf_half_pixel_for_nn";
+        if (n.attrInt("antialias", 0))
+          return n.error() << "antialias to a fixed size of a dynamic dim is not supported";
+        fullScale[axes[i]] = 0;
+        outSizes[axes[i]] = (int64_t)sizes[i];
+        continue;
+      }
       if (!in)
         return n.error() << "resized dims must be static";
       fullScale[axes[i]] = common ? *common : sizes[i] / *in;

@@ -291,6 +291,69 @@ LogicalResult importPad(NodeImporter &n, std::vector<int64_t> pads, double value
                             n.named("value", n.b.getF64FloatAttr(value))}));
 }
 
+/// Pad (constant mode) whose pads are shape values: computed from the input dims, or
+/// read at run time as data dims (torchvision pads the resized image to a multiple of
+/// 32, its size computed in float). The constant pads stay one dlc.pad; along each
+/// axis with a symbolic pad the input is concatenated with blocks of the value
+/// broadcast to the pads' extents (a negative one fails at run time).
+LogicalResult importSymbolicPad(NodeImporter &n, ArrayRef<AffineExpr> pads, double value) {
+  if (n.attrString("mode", "constant") != "constant")
+    return n.error() << "pads computed at run time need mode constant";
+  Compose c{n};
+  Value x = n.input(0);
+  int64_t rank = n.rankOf(x);
+  if ((int64_t)pads.size() != 2 * rank)
+    return n.error() << "pads must have " << 2 * rank << " entries, got " << pads.size();
+  std::vector<int64_t> fixed(2 * rank, 0);
+  bool anyFixed = false;
+  for (int64_t a = 0; a < rank; ++a) {
+    auto lo = constDim(pads[a]), hi = constDim(pads[a + rank]);
+    if (!lo || !hi)
+      continue;
+    fixed[a] = *lo;
+    fixed[a + rank] = *hi;
+    anyFixed |= *lo || *hi;
+  }
+  Type et = n.elementType(x);
+  if (anyFixed)
+    x = c.op("dlc.pad", et, {x},
+             {n.named("pads", n.i64s(fixed)), n.named("mode", n.b.getStringAttr("constant")),
+              n.named("value", n.b.getF64FloatAttr(value))});
+  Value scalar = n.constant(denseFrom(RankedTensorType::get({}, et), {value}));
+  // The value broadcast to x's shape with `pad` along axis `a` (none for a zero pad).
+  auto block = [&](int64_t a, AffineExpr pad) -> FailureOr<Value> {
+    if (pad == getAffineConstantExpr(0, n.ctx()))
+      return Value();
+    SymShape shape = n.shapeOf(x);
+    shape[a] = pad;
+    auto so = n.symOperands(shape);
+    if (failed(so))
+      return failure();
+    SmallVector<NamedAttribute> attrs{n.named("shape", n.i64s(so->shape))};
+    SmallVector<Value> operands{scalar};
+    if (so->symShape) {
+      attrs.push_back(n.named("sym_shape", so->symShape));
+      operands.append(so->dimsOf);
+    }
+    return c.op("dlc.expand", et, operands, attrs);
+  };
+  for (int64_t a = 0; a < rank && x; ++a) {
+    if (constDim(pads[a]) && constDim(pads[a + rank]))
+      continue;
+    auto begin = block(a, pads[a]), end = block(a, pads[a + rank]);
+    if (failed(begin) || failed(end))
+      return failure();
+    SmallVector<Value> parts;
+    if (*begin)
+      parts.push_back(*begin);
+    parts.push_back(x);
+    if (*end)
+      parts.push_back(*end);
+    x = c.concat(parts, a);
+  }
+  return c.result(x);
+}
+
 /// A dense constant of `type` from doubles, converted to its element type.
 DenseElementsAttr denseFrom(RankedTensorType type, ArrayRef<double> values) {
   Type et = type.getElementType();
@@ -512,9 +575,6 @@ void registerExpandPadOps(OpRegistry &r) {
     return importPad(n, *pads, n.attrFloat("value", 0.0f));
   });
   r.add("Pad", 11, [](NodeImporter &n) -> LogicalResult {
-    auto pads = n.constInts(1, "pads");
-    if (failed(pads))
-      return failure();
     double value = 0;
     if (n.input(2)) {
       auto v = n.constScalar(2, "constant_value");
@@ -522,6 +582,17 @@ void registerExpandPadOps(OpRegistry &r) {
         return failure();
       value = *v;
     }
+    if (!n.constInput(1) && !n.input(3)) {
+      // Pads computed from shapes, or at run time.
+      auto sym = n.extentsOrDataDims(1, "pads");
+      if (failed(sym))
+        return failure();
+      if (llvm::any_of(*sym, [](AffineExpr e) { return !constDim(e); }))
+        return importSymbolicPad(n, *sym, value);
+    }
+    auto pads = n.constInts(1, "pads");
+    if (failed(pads))
+      return failure();
     if (n.input(3)) {
       // Pads given for some axes only: spread them over the full rank.
       auto axes = n.constInts(3, "axes");
@@ -941,7 +1012,7 @@ void registerShapeOps(OpRegistry &r) {
   });
   r.add("Constant", 1, importConstant);
   r.add("ConstantOfShape", 9, [](NodeImporter &n) -> LogicalResult {
-    auto symShape = n.symInts(0, "shape");
+    auto symShape = n.extentsOrDataDims(0, "shape");
     if (failed(symShape))
       return failure();
     bool symbolic = llvm::any_of(*symShape, [](AffineExpr e) { return !constDim(e); });

@@ -262,7 +262,9 @@ std::optional<SmallVector<AffineExpr>> NodeImporter::computeSymValue(Value v) {
   if (isa<IdentityOp, ReshapeOp, SqueezeOp, UnsqueezeOp, FlattenOp>(op))
     return symValue(op->getOperand(0));
   if (auto c = dyn_cast<CastOp>(op)) {
-    auto in = symValue(c.getX());
+    auto in = isa<FloatType>(cast<ShapedType>(c.getX().getType()).getElementType())
+                  ? floatSymValue(c.getX())
+                  : symValue(c.getX());
     if (!in)
       return std::nullopt;
     if (elementType.getWidth() != 1)
@@ -330,6 +332,74 @@ std::optional<SmallVector<AffineExpr>> NodeImporter::computeSymValue(Value v) {
     return out;
   }
   return structuralSymValue(op, v);
+}
+
+std::optional<SmallVector<AffineExpr>> NodeImporter::floatSymValue(Value v, int depth) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  // f32 and f64 hold the integers below 2^24 exactly, and floor(a / c) of them is
+  // floor of the rounded quotient (its error is below 1/c); f16 and bf16 do not.
+  if (!t || !t.hasStaticShape() || t.getNumElements() > kMaxSymElements ||
+      !(t.getElementType().isF32() || t.getElementType().isF64()) || depth > 16)
+    return std::nullopt;
+  MLIRContext *ctx = v.getContext();
+  DenseElementsAttr dense;
+  if (matchPattern(v, m_Constant(&dense))) {
+    SymVec out;
+    for (const APFloat &x : dense.getValues<APFloat>()) {
+      double d = x.convertToDouble();
+      if (d != std::floor(d) || std::abs(d) > (1 << 24))
+        return std::nullopt;
+      out.push_back(cstExpr(ctx, (int64_t)d));
+    }
+    return out;
+  }
+  Operation *op = v.getDefiningOp();
+  if (!op)
+    return std::nullopt;
+  auto operand = [&](unsigned i) { return floatSymValue(op->getOperand(i), depth + 1); };
+  if (auto c = dyn_cast<CastOp>(op))
+    return isa<IntegerType>(cast<ShapedType>(c.getX().getType()).getElementType())
+               ? symValue(c.getX())
+               : operand(0);
+  if (isa<IdentityOp, ReshapeOp, SqueezeOp, UnsqueezeOp, FlattenOp>(op))
+    return operand(0);
+  // The max or min of one element (torchvision's max over a batch of one image).
+  if (isa<ReduceMaxOp, ReduceMinOp>(op)) {
+    auto in = operand(0);
+    if (!in || in->size() != 1)
+      return std::nullopt;
+    return in;
+  }
+  if (isa<FloorOp, CeilOp>(op)) {
+    auto div = op->getOperand(0).getDefiningOp<DivOp>();
+    if (!div)
+      return operand(0); // an integer already
+    auto num = floatSymValue(div.getLhs(), depth + 1), den = floatSymValue(div.getRhs(), depth + 1);
+    if (!num || !den || den->size() != 1 || constDim((*den)[0]).value_or(0) <= 0)
+      return std::nullopt;
+    int64_t d = *constDim((*den)[0]);
+    for (AffineExpr &e : *num)
+      e = isa<FloorOp>(op) ? e.floorDiv(d) : e.ceilDiv(d);
+    return num;
+  }
+  if (isa<AddOp, SubOp, MulOp>(op)) {
+    auto a = operand(0), c = operand(1);
+    if (!a || !c)
+      return std::nullopt;
+    auto n = broadcastLength({&*a, &*c});
+    if (!n)
+      return std::nullopt;
+    SymVec out;
+    for (size_t i = 0; i < *n; ++i) {
+      AffineExpr x = at(*a, i), y = at(*c, i);
+      AffineExpr e = isa<AddOp>(op) ? x + y : isa<SubOp>(op) ? x - y : x * y;
+      if (!isInputDimExpr(e))
+        return std::nullopt;
+      out.push_back(e);
+    }
+    return out;
+  }
+  return std::nullopt;
 }
 
 /// Ops that move shape values around: Concat, Gather, Slice, ReduceSum/Prod, Expand.
@@ -476,6 +546,69 @@ FailureOr<SmallVector<AffineExpr>> NodeImporter::symInts(size_t i, const char *w
           << "' must be a compile-time constant or computed from input shapes; it depends "
              "on tensor data";
   return failure();
+}
+
+bool NodeImporter::materializeDataDims(Value v, int depth) {
+  if (symValue(v))
+    return true;
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  if (!symCache || !t || !t.hasStaticShape() || !isa<IntegerType>(t.getElementType()) ||
+      t.getNumElements() > kMaxSymElements || depth > 32)
+    return false;
+  // Through the ops symValue evaluates over their (integer) operands: the leaves
+  // become data dims, so that what is computed from them stays an expression (the
+  // padding max_size - shape of torchvision's batch_images reads max_size).
+  Operation *op = v.getDefiningOp();
+  bool through = op &&
+                 isa<ConcatOp, GatherOp, SliceOp, TransposeOp, SplitOp, IdentityOp, ReshapeOp,
+                     SqueezeOp, UnsqueezeOp, FlattenOp, NegOp, AddOp, SubOp, MulOp, MaxOp, MinOp,
+                     ExpandOp, ReduceSumOp, WhereOp, CastOp>(op) &&
+                 llvm::all_of(op->getOperandTypes(), [](Type type) {
+                   auto st = dyn_cast<ShapedType>(type);
+                   return st && isa<IntegerType>(st.getElementType());
+                 });
+  if (through) {
+    bool all = true;
+    for (Value operand : op->getOperands())
+      all &= materializeDataDims(operand, depth + 1);
+    // Values that failed before the leaves were data dims may be expressions now.
+    SmallVector<Value> stale;
+    for (auto &[key, value] : *symCache)
+      if (!value)
+        stale.push_back(key);
+    for (Value key : stale)
+      symCache->erase(key);
+    if (all && symValue(v))
+      return true;
+  }
+  int64_t count = t.getNumElements();
+  if (count == 0 || count >= kMaxRank)
+    return false;
+  Value flat = v;
+  if (t.getRank() != 1) {
+    auto r = reshapeTo(v, {getAffineConstantExpr(count, ctx())});
+    if (failed(r))
+      return false;
+    flat = *r;
+  }
+  int64_t first = nextHostDataDim(*this);
+  SmallVector<int64_t> ids;
+  SmallVector<AffineExpr> symbols;
+  for (int64_t k = 0; k < count; ++k) {
+    ids.push_back(first + k);
+    symbols.push_back(dataDimSymbol(ctx(), first + k));
+  }
+  if (failed(build1("dlc.data_dims", b.getI8Type(), {flat},
+                    {named("data_dims", b.getDenseI64ArrayAttr(ids))})))
+    return false;
+  (*symCache)[v] = symbols;
+  return true;
+}
+
+FailureOr<SmallVector<AffineExpr>> NodeImporter::extentsOrDataDims(size_t i, const char *what) {
+  if (!constInput(i) && !symValue(input(i)))
+    (void)materializeDataDims(input(i));
+  return symInts(i, what);
 }
 
 std::optional<std::vector<int64_t>> NodeImporter::symConstInts(size_t i) {

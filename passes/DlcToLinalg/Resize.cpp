@@ -315,16 +315,20 @@ private:
       Value o = linalg::IndexOp::create(b, l, d);
       ArrayRef<double> roi = op.getRoi();
       bool identityRoi = roi.empty() || (roi[d] == 0.0 && roi[d + rank] == 1.0);
-      if (op.getSizes()[d] == kSymbolicEntry && op.getSymSizes()) {
-        // A size computed from shapes: the scale is output / input, at run time.
+      bool symbolicSize = op.getSizes()[d] == kSymbolicEntry && op.getSymSizes();
+      // A constant size for a dim known at run time (scale 0: computed then).
+      bool constantSize = op.getSizes()[d] >= 0 && xt.isDynamicDim(d) && op.getScales()[d] == 0;
+      if (symbolicSize || constantSize) {
+        // The scale is output / input, at run time.
         Type i64 = b.getI64Type();
         auto toF64 = [&](Value index) -> Value {
           return arith::SIToFPOp::create(b, l, f64, arith::IndexCastOp::create(b, l, i64, index));
         };
         Value inIdx = tensor::DimOp::create(b, l, x, d);
         Value inF = toF64(inIdx);
-        Value outF =
-            toF64(symbolicDim(b, l, op.getSymSizes()->getResult(d), op.getDimsOf()));
+        Value outF = symbolicSize
+                         ? toF64(symbolicDim(b, l, op.getSymSizes()->getResult(d), op.getDimsOf()))
+                         : scalarConst(b, l, f64, (double)op.getSizes()[d]);
         Value last = arith::SubIOp::create(b, l, arith::IndexCastOp::create(b, l, i64, inIdx),
                                            scalarConst(b, l, i64, 1));
         perDim.push_back(taps(op, b, l, dynamicCoordinate(op, b, l, o, inF, outF), last));

@@ -303,6 +303,56 @@ def data_dim_shapes():
     return m, feeds
 
 
+def resize_computed_sizes():
+    """torchvision's GeneralizedRCNNTransform ahead of time: the image resized to
+    floor(H * scale), W likewise, with scale = min(16 / min(H, W), 24 / max(H, W))
+    computed in float from the symbolic H and W. No shape expression holds those sizes:
+    the run reads them (a DataDims host op), and the kernels after it use them. Then
+    zeros up to a multiple of 8, computed in float too but an expression of them."""
+    nodes = [helper.make_node("Shape", ["x"], ["shp"]),
+             const("two", np.array([2], np.int64)), const("four", np.array([4], np.int64)),
+             const("zero", np.array([0], np.int64)),
+             helper.make_node("Slice", ["shp", "two", "four"], ["hw"]),
+             helper.make_node("Slice", ["shp", "zero", "two"], ["nc"]),
+             helper.make_node("Cast", ["hw"], ["hwf"], to=F),
+             helper.make_node("ReduceMin", ["hwf"], ["lo"], keepdims=0),
+             helper.make_node("ReduceMax", ["hwf"], ["hi"], keepdims=0),
+             const("small", np.array(16.0, np.float32)), const("big", np.array(24.0, np.float32)),
+             helper.make_node("Div", ["small", "lo"], ["s1"]),
+             helper.make_node("Div", ["big", "hi"], ["s2"]),
+             helper.make_node("Min", ["s1", "s2"], ["scale"]),
+             helper.make_node("Mul", ["hwf", "scale"], ["scaled"]),
+             helper.make_node("Floor", ["scaled"], ["floored"]),
+             helper.make_node("Cast", ["floored"], ["size"], to=I64),
+             helper.make_node("Concat", ["nc", "size"], ["sizes"], axis=0),
+             helper.make_node("Resize", ["x", "", "", "sizes"], ["r"], mode="linear",
+                              coordinate_transformation_mode="pytorch_half_pixel"),
+             # batch_images: zeros up to a multiple of 8, ceil(h / 8) * 8 - h in float.
+             helper.make_node("Shape", ["r"], ["rshp"]),
+             helper.make_node("Slice", ["rshp", "two", "four"], ["rhw"]),
+             helper.make_node("Cast", ["rhw"], ["rhwf"], to=F),
+             const("eight", np.array(8.0, np.float32)),
+             helper.make_node("Div", ["rhwf", "eight"], ["blocks"]),
+             helper.make_node("Ceil", ["blocks"], ["up"]),
+             helper.make_node("Mul", ["up", "eight"], ["padded"]),
+             helper.make_node("Cast", ["padded"], ["padi"], to=I64),
+             helper.make_node("Sub", ["padi", "rhw"], ["extra"]),
+             const("zeros", np.zeros(6, np.int64)),
+             helper.make_node("Concat", ["zeros", "extra"], ["pads"], axis=0),
+             helper.make_node("Pad", ["r", "pads"], ["p"]),
+             helper.make_node("Conv", ["p", "w"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["c"], ["y"])]
+    # Positive inputs and weights: dlc computes the resize coordinates in f64 and
+    # onnxruntime in f32 (a few ulps apart), which a Conv summing terms of both signs
+    # would turn into large relative errors near zero.
+    rng = np.random.default_rng(11)
+    m = make(nodes, [vi("x", F, [1, 3, "H", "W"])], [vi("y", F, None)],
+             inits=[("w", rng.uniform(0, 1, (4, 3, 3, 3)).astype(np.float32))])
+    feeds = [{"x": np.abs(rng.standard_normal((1, 3, h, w))).astype(np.float32)}
+             for h, w in ((10, 14), (20, 9), (16, 16))]
+    return m, feeds
+
+
 def loop_slice_by_iteration():
     """A runtime loop whose body slices row i (bounds from the iteration number)."""
     body = helper.make_graph(
@@ -376,7 +426,7 @@ ERROR_CASES = {
 
 # The host launch each case's artifact must hold (default: a runtime Loop).
 HOST = {"if_shapes_differ": "host If", "if_heavy_branches": "host If", "data_slice": "host Slice",
-        "data_dim_shapes": "host Slice"}
+        "data_dim_shapes": "host Slice", "resize_computed_sizes": "host DataDims"}
 # Cases whose host launch is for the CPU target only (CUDA and its emulation select).
 CPU_ONLY_HOST = {"if_heavy_branches"}
 
@@ -395,6 +445,7 @@ CASES = {
     "rnn_forward_lengths": recurrent("RNN", 1, "forward", 0, True, False),
     "data_slice": data_slice,
     "data_dim_shapes": data_dim_shapes,
+    "resize_computed_sizes": resize_computed_sizes,
     "loop_slice_by_iteration": loop_slice_by_iteration,
     "appended_sequence": appended_sequence,
 }
