@@ -4,7 +4,7 @@
   .venv/bin/python test/models/probe/bench.py MODEL.onnx ARTIFACT.dlc INPUT.npy [--rounds 3]
 
 ARTIFACT comes from `dlc compile MODEL.onnx --input-shape NAME=DIMS -o ARTIFACT` for the
-input's shape (a detector cannot be compiled with its image size symbolic yet). Each
+input's shape, or with its dims symbolic (one artifact for every image size). Each
 round alternates the engines: onnxruntime (default graph optimizations, 2 intra-op
 threads) median of 10 warm runs, then `dlc-run --repeat 10` (DLC_NUM_THREADS=2) warm
 median; prints both and onnxruntime_ms / dlc_ms."""
