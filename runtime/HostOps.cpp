@@ -280,10 +280,20 @@ Expected<HostResult> nms(const Tensor &boxes, const Tensor &scores, int64_t maxO
   T iou = static_cast<T>(iouThreshold);
   std::vector<int64_t> out;
   std::vector<int64_t> candidates;
-  // Each box's corners and area once per batch, and the kept boxes side by side: a
-  // detector's batched NMS (torchvision offsets each class's boxes apart) compares
-  // tens of thousands of candidates with thousands of kept boxes.
+  // Each box's corners and area once per batch: a detector's batched NMS
+  // (torchvision offsets each class's boxes apart) compares tens of thousands of
+  // candidates with thousands of kept boxes.
   std::vector<NmsBox<T>> canon(numBoxes), selected;
+  // The kept boxes ordered by xMin. A kept box whose x range does not overlap the
+  // candidate's never suppresses it (suppressByIou), and those that overlap start
+  // within the widest kept box's width to the candidate's left: with torchvision's
+  // class offsets, a candidate meets its own class's boxes only. Boxes with a NaN
+  // coordinate or area never suppress (every comparison fails) and stay out.
+  std::vector<std::pair<double, size_t>> byX;
+  auto hasNan = [](const NmsBox<T> &x) {
+    return std::isnan(x.xMin) || std::isnan(x.xMax) || std::isnan(x.yMin) || std::isnan(x.yMax) ||
+           std::isnan(x.area);
+  };
   for (int64_t b = 0; b < batches; ++b) {
     for (int64_t i = 0; i < numBoxes; ++i)
       canon[i] = nmsBox(bx + (b * numBoxes + i) * 4, centerPointBox);
@@ -297,17 +307,31 @@ Expected<HostResult> nms(const Tensor &boxes, const Tensor &scores, int64_t maxO
       std::stable_sort(candidates.begin(), candidates.end(),
                        [&](int64_t x, int64_t y) { return s[x] > s[y]; });
       selected.clear();
+      byX.clear();
+      double maxWidth = 0;
       for (int64_t i : candidates) {
         if ((int64_t)selected.size() >= maxOut)
           break;
+        const NmsBox<T> &box = canon[i];
         bool keep = true;
-        for (const NmsBox<T> &k : selected)
-          if (suppressByIou(canon[i], k, iou)) {
-            keep = false;
-            break;
-          }
+        if (!std::isnan(box.xMin) && !std::isnan(box.xMax)) {
+          // Widened by a relative 1e-9: the bound is a rounded difference.
+          double lo = (double)box.xMin - maxWidth;
+          lo -= 1e-9 * (std::abs((double)box.xMin) + maxWidth);
+          auto at = std::lower_bound(byX.begin(), byX.end(), std::make_pair(lo, size_t(0)));
+          for (; at != byX.end() && at->first < (double)box.xMax; ++at)
+            if (suppressByIou(box, selected[at->second], iou)) {
+              keep = false;
+              break;
+            }
+        }
         if (keep) {
-          selected.push_back(canon[i]);
+          if (!hasNan(box)) {
+            std::pair<double, size_t> entry{(double)box.xMin, selected.size()};
+            byX.insert(std::upper_bound(byX.begin(), byX.end(), entry), entry);
+            maxWidth = std::max(maxWidth, (double)box.xMax - (double)box.xMin);
+          }
+          selected.push_back(box);
           out.insert(out.end(), {b, c, i});
         }
       }

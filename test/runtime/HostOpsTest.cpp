@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -82,6 +83,78 @@ TEST(HostOps, NonMaxSuppressionSuppressesOverlaps) {
   ASSERT_TRUE(r) << r.message();
   EXPECT_EQ(r->dataDims, (std::vector<int64_t>{2}));
   EXPECT_EQ(ints(r->outputs[0]), (std::vector<int64_t>{0, 0, 1, 0, 0, 2}));
+}
+
+/// NonMaxSuppression of one batch and class as the spec writes it: every candidate
+/// against every kept box ([y1, x1, y2, x2] corners in any order).
+std::vector<int64_t> bruteForceNms(const std::vector<float> &b, const std::vector<float> &s,
+                                   float iou) {
+  auto corner = [&](int64_t i, int k) { return b[i * 4 + k]; };
+  auto suppresses = [&](int64_t i, int64_t j) {
+    float ax0 = std::min(corner(i, 1), corner(i, 3)), ax1 = std::max(corner(i, 1), corner(i, 3));
+    float ay0 = std::min(corner(i, 0), corner(i, 2)), ay1 = std::max(corner(i, 0), corner(i, 2));
+    float bx0 = std::min(corner(j, 1), corner(j, 3)), bx1 = std::max(corner(j, 1), corner(j, 3));
+    float by0 = std::min(corner(j, 0), corner(j, 2)), by1 = std::max(corner(j, 0), corner(j, 2));
+    float ix = std::min(ax1, bx1) - std::max(ax0, bx0),
+          iy = std::min(ay1, by1) - std::max(ay0, by0);
+    if (!(ix > 0) || !(iy > 0))
+      return false;
+    float inter = ix * iy, a = (ax1 - ax0) * (ay1 - ay0), c = (bx1 - bx0) * (by1 - by0);
+    float uni = a + c - inter;
+    if (!(a > 0) || !(c > 0) || !(uni > 0))
+      return false;
+    return inter / uni > iou;
+  };
+  std::vector<int64_t> order(s.size()), kept;
+  for (size_t i = 0; i < s.size(); ++i)
+    order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) { return s[x] > s[y]; });
+  for (int64_t i : order) {
+    bool keep = true;
+    for (int64_t k : kept)
+      keep &= !suppresses(i, k);
+    if (keep)
+      kept.push_back(i);
+  }
+  return kept;
+}
+
+TEST(HostOps, NonMaxSuppressionMatchesEveryPairCompared) {
+  // Boxes in clusters far apart (torchvision's class offsets), of every width, some
+  // with flipped corners, a NaN or an infinite edge: the kept boxes are those of
+  // comparing every candidate with every kept box.
+  uint32_t seed = 7;
+  auto uniform = [&] {
+    seed = seed * 1664525u + 1013904223u;
+    return (seed >> 8) / float(1 << 24);
+  };
+  for (int round = 0; round < 20; ++round) {
+    int64_t n = 300;
+    std::vector<float> b(n * 4), s(n);
+    for (int64_t i = 0; i < n; ++i) {
+      float x = 1000.0f * (int)(uniform() * 8) + 100 * uniform(), y = 100 * uniform();
+      float w = round % 2 ? 30 * uniform() : 300 * uniform() * uniform(), h = 30 * uniform();
+      b[i * 4 + 0] = y, b[i * 4 + 1] = x, b[i * 4 + 2] = y + h, b[i * 4 + 3] = x + w;
+      if (uniform() < 0.1f)
+        std::swap(b[i * 4 + 1], b[i * 4 + 3]);
+      if (uniform() < 0.02f)
+        b[i * 4 + (int)(uniform() * 4)] = uniform() < 0.5f ? NAN : INFINITY;
+      s[i] = (int)(uniform() * 50) / 50.0f; // ties
+    }
+    float iou = round % 4 == 3 ? 0.0f : 0.1f + 0.8f * uniform();
+    Tensor boxes = tensor<float>(DType::Float, {1, n, 4}, b);
+    Tensor scores = tensor<float>(DType::Float, {1, 1, n}, s);
+    Tensor maxOut = tensor<int64_t>(DType::Int64, {1}, {n});
+    Tensor thr = tensor<float>(DType::Float, {1}, {iou});
+    Expected<HostResult> r = runHostOp(hostLaunch("NonMaxSuppression", {0, 1, 1, 0}, 4, 1),
+                                       {boxes, scores, maxOut, thr}, {});
+    ASSERT_TRUE(r) << r.message();
+    std::vector<int64_t> got;
+    const int64_t *sel = r->outputs[0].as<int64_t>();
+    for (int64_t k = 0; k < r->dataDims[0]; ++k)
+      got.push_back(sel[k * 3 + 2]);
+    EXPECT_EQ(got, bruteForceNms(b, s, iou)) << "round " << round;
+  }
 }
 
 TEST(HostOps, TopKWithRuntimeK) {
