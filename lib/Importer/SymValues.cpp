@@ -163,6 +163,23 @@ std::optional<AffineExpr> binary(Operation *op, AffineExpr a, AffineExpr b) {
   return std::nullopt;
 }
 
+/// `binary` of `op` elementwise on broadcast values; nullopt where an element is not an
+/// expression or not `valid`.
+std::optional<SymVec> binaryOnValues(Operation *op, const SymVec &a, const SymVec &c,
+                                     function_ref<bool(AffineExpr)> valid) {
+  auto n = broadcastLength({&a, &c});
+  if (!n)
+    return std::nullopt;
+  SymVec out;
+  for (size_t i = 0; i < *n; ++i) {
+    auto e = binary(op, at(a, i), at(c, i));
+    if (!e || !valid(*e))
+      return std::nullopt;
+    out.push_back(*e);
+  }
+  return out;
+}
+
 } // namespace
 
 std::optional<std::pair<Value, unsigned>> NodeImporter::dataDimCarrier(unsigned k) const {
@@ -262,9 +279,20 @@ std::optional<SmallVector<AffineExpr>> NodeImporter::computeSymValue(Value v) {
   if (isa<IdentityOp, ReshapeOp, SqueezeOp, UnsqueezeOp, FlattenOp>(op))
     return symValue(op->getOperand(0));
   if (auto c = dyn_cast<CastOp>(op)) {
-    auto in = isa<FloatType>(cast<ShapedType>(c.getX().getType()).getElementType())
-                  ? floatSymValue(c.getX())
-                  : symValue(c.getX());
+    bool fromFloat = isa<FloatType>(cast<ShapedType>(c.getX().getType()).getElementType());
+    auto in = fromFloat ? floatSymValue(c.getX()) : symValue(c.getX());
+    // The cast truncates: a non-negative quotient by a positive constant is floor
+    // division (Python's int(h / 2)).
+    if (!in && fromFloat && c.getX().getDefiningOp<DivOp>()) {
+      auto div = c.getX().getDefiningOp<DivOp>();
+      auto num = floatSymValue(div.getLhs()), den = floatSymValue(div.getRhs());
+      int64_t d = den && den->size() == 1 ? constDim((*den)[0]).value_or(0) : 0;
+      if (num && d > 0 && llvm::all_of(*num, nonNegative)) {
+        for (AffineExpr &e : *num)
+          e = e.floorDiv(d);
+        in = num;
+      }
+    }
     if (!in)
       return std::nullopt;
     if (elementType.getWidth() != 1)
@@ -303,17 +331,7 @@ std::optional<SmallVector<AffineExpr>> NodeImporter::computeSymValue(Value v) {
     auto a = symValue(op->getOperand(0)), c = symValue(op->getOperand(1));
     if (!a || !c)
       return std::nullopt;
-    auto n = broadcastLength({&*a, &*c});
-    if (!n)
-      return std::nullopt;
-    SymVec out;
-    for (size_t i = 0; i < *n; ++i) {
-      auto e = binary(op, at(*a, i), at(*c, i));
-      if (!e || !isInputDimExpr(*e))
-        return std::nullopt;
-      out.push_back(*e);
-    }
-    return out;
+    return binaryOnValues(op, *a, *c, [&](AffineExpr e) { return isInputDimExpr(e); });
   }
   if (auto w = dyn_cast<WhereOp>(op)) {
     auto cond = symValue(w.getCondition()), x = symValue(w.getX()), y = symValue(w.getY());
@@ -386,18 +404,7 @@ std::optional<SmallVector<AffineExpr>> NodeImporter::floatSymValue(Value v, int 
     auto a = operand(0), c = operand(1);
     if (!a || !c)
       return std::nullopt;
-    auto n = broadcastLength({&*a, &*c});
-    if (!n)
-      return std::nullopt;
-    SymVec out;
-    for (size_t i = 0; i < *n; ++i) {
-      AffineExpr x = at(*a, i), y = at(*c, i);
-      AffineExpr e = isa<AddOp>(op) ? x + y : isa<SubOp>(op) ? x - y : x * y;
-      if (!isInputDimExpr(e))
-        return std::nullopt;
-      out.push_back(e);
-    }
-    return out;
+    return binaryOnValues(op, *a, *c, [&](AffineExpr e) { return isInputDimExpr(e); });
   }
   return std::nullopt;
 }
