@@ -230,7 +230,8 @@ struct ScatterNDLowering : OpRewritePattern<ScatterNDOp> {
     if (sequential) {
       // updates[j..., q...] into output (indices[j..., :], q...).
       SmallVector<Value> extents;
-      for (OpFoldResult d : ArrayRef(dimsOf(rewriter, loc, indices)).drop_back())
+      SmallVector<OpFoldResult> indexDims = dimsOf(rewriter, loc, indices);
+      for (OpFoldResult d : ArrayRef(indexDims).drop_back())
         extents.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, d));
       extents.append(dims.begin() + k, dims.end());
       Value updates = op.getUpdates();
