@@ -1,7 +1,8 @@
 //===- HostOps.h - Ops the runtime runs between kernels ---------*- C++ -*-===//
 //
 // Ops whose output size depends on the data (NonZero, Unique, NonMaxSuppression, TopK
-// with a k known only at run time) and runtime loops (Loop, whose body is a nested
+// with a k known only at run time, Slice with bounds from data, DataDims: extents an
+// exporter computed in float) and runtime loops (Loop, whose body is a nested
 // artifact run once per iteration) are host launches in the plan: the executor hands the
 // op its inputs as host tensors, runs it here and learns the size of the output from it. The plan
 // continues from there: shape expressions read the size as a data dim (artifact.h), and buffers
