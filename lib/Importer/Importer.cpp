@@ -159,6 +159,9 @@ private:
                                      Location loc);
   /// Erases a function importBody made, with what the importer knew of its values.
   void discardBody(Operation *func);
+  /// `v` (an i32/i64 tensor of static shape) as a constant where every element is one
+  /// (NodeImporter::symValue: computed from static shapes); else nullopt.
+  std::optional<DenseElementsAttr> constantShapeValue(Value v, Location loc);
   /// "node 'NAME' (OpType)", naming unnamed nodes OpType_<index>.
   Location nodeLoc(const onnx::NodeProto &node, size_t index) {
     std::string name =
@@ -536,6 +539,32 @@ FailureOr<SmallVector<Item>> ModelImporter::inlineItems(const onnx::GraphProto &
 
 static void outerScopeNames(const onnx::GraphProto &g, std::set<std::string> &names);
 
+std::optional<DenseElementsAttr> ModelImporter::constantShapeValue(Value v, Location loc) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  if (!t || !t.hasStaticShape() ||
+      !(t.getElementType().isSignlessInteger(64) || t.getElementType().isSignlessInteger(32)))
+    return std::nullopt;
+  // Asked where v is defined: its symbols are its own function's.
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointAfterValue(v);
+  onnx::NodeProto query;
+  NodeImporter ni(query, opset, b, loc, {}, shapes, argConstants);
+  ni.symCache = &symValues;
+  ni.usedArgConstants = &usedArgConstants;
+  std::optional<SmallVector<AffineExpr>> sym = ni.symValue(v);
+  if (!sym)
+    return std::nullopt;
+  SmallVector<APInt> elements;
+  for (AffineExpr e : *sym) {
+    std::optional<int64_t> c = constDim(e);
+    unsigned width = t.getElementTypeBitWidth();
+    if (!c || (width == 32 && (*c < INT32_MIN || *c > INT32_MAX)))
+      return std::nullopt;
+    elements.push_back(APInt(width, *c, /*isSigned=*/true));
+  }
+  return DenseElementsAttr::get(t, elements);
+}
+
 FailureOr<BodyFunction> ModelImporter::importBody(const onnx::GraphProto &g,
                                                   ArrayRef<Type> inputTypes, Location loc) {
   if ((size_t)g.input_size() != inputTypes.size())
@@ -595,6 +624,14 @@ FailureOr<BodyFunction> ModelImporter::importBody(const onnx::GraphProto &g,
     Value v = it->second;
     if (Operation *def = v.getDefiningOp(); def && isa<ConstantOp>(def)) {
       Value copy = b.clone(*def)->getResult(0);
+      shapes[copy] = shapes.lookup(v);
+      values[o] = copy;
+      continue;
+    }
+    // So is a small integer value the enclosing graph computes from static shapes
+    // (keypoint R-CNN's loop reads num_keypoints = Cast(Gather(Shape(heatmaps), 1))).
+    if (std::optional<DenseElementsAttr> folded = constantShapeValue(v, loc)) {
+      Value copy = ConstantOp::create(b, loc, folded->getType(), *folded);
       shapes[copy] = shapes.lookup(v);
       values[o] = copy;
       continue;

@@ -353,6 +353,29 @@ def resize_computed_sizes():
     return m, feeds
 
 
+def loop_reads_shape_value():
+    """A runtime loop whose body builds a Range up to a count the enclosing graph takes
+    from the static dim of a tensor whose other dim is symbolic (keypoint R-CNN's
+    num_keypoints = Shape(heatmaps)[1]): the body sees that count as a constant."""
+    body = helper.make_graph(
+        [const("zero", np.array(0, np.int64)), const("one", np.array(1, np.int64)),
+         helper.make_node("Range", ["zero", "count", "one"], ["r"]),
+         helper.make_node("Cast", ["r"], ["rf"], to=F),
+         helper.make_node("Add", ["acc", "rf"], ["acc_out"]),
+         helper.make_node("Identity", ["c"], ["c_out"])],
+        "body", [vi("i", I64, []), vi("c", B, []), vi("acc", F, None)],
+        [vi("c_out", B, []), vi("acc_out", F, None)])
+    nodes = [helper.make_node("Shape", ["x"], ["shp"]),
+             const("idx", np.array(1, np.int64)),
+             helper.make_node("Gather", ["shp", "idx"], ["count"], axis=0),
+             helper.make_node("Loop", ["m", "", "x0"], ["acc"], body=body)]
+    m = make(nodes, [vi("m", I64, []), vi("x", F, ["N", 5]), vi("x0", F, [5])],
+             [vi("acc", F, None)])
+    feeds = [{"m": np.array(t, np.int64), "x": np.zeros((2, 5), np.float32),
+              "x0": np.arange(5, dtype=np.float32)} for t in (0, 3)]
+    return m, feeds
+
+
 def loop_slice_by_iteration():
     """A runtime loop whose body slices row i (bounds from the iteration number)."""
     body = helper.make_graph(
@@ -447,6 +470,7 @@ CASES = {
     "data_dim_shapes": data_dim_shapes,
     "resize_computed_sizes": resize_computed_sizes,
     "loop_slice_by_iteration": loop_slice_by_iteration,
+    "loop_reads_shape_value": loop_reads_shape_value,
     "appended_sequence": appended_sequence,
 }
 

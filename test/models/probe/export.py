@@ -160,6 +160,8 @@ MODELS = {
                              score_thresh=0.02),
     "maskrcnn_resnet50_fpn": det("maskrcnn_resnet50_fpn", min_size=320, max_size=320,
                                  box_score_thresh=0.005),
+    "keypointrcnn_resnet50_fpn": det("keypointrcnn_resnet50_fpn", min_size=320, max_size=320,
+                                     box_score_thresh=0.005),
     "distilbert": hf("DistilBertModel", "DistilBertConfig",
                      dict(vocab_size=V, dim=32, n_layers=2, n_heads=2, hidden_dim=64,
                           max_position_embeddings=64), TOK(), ["last_hidden_state"]),
