@@ -333,6 +333,10 @@ private:
   /// arithmetic an exporter did in float (Cast, ReduceMax of one element, Mul, Add,
   /// Floor/Ceil of a Div by a constant), valid for extents below 2^24.
   std::optional<llvm::SmallVector<mlir::AffineExpr>> floatSymValue(mlir::Value v, int depth = 0);
+  /// floatSymValue of `div` (a Div by a positive constant) floored, or ceiled; with
+  /// `nonNegativeOnly` only where every numerator is provably >= 0 (a truncating Cast).
+  std::optional<llvm::SmallVector<mlir::AffineExpr>> floatQuotient(DivOp div, bool floor,
+                                                                   bool nonNegativeOnly, int depth);
   std::optional<llvm::SmallVector<mlir::AffineExpr>> structuralSymValue(mlir::Operation *op,
                                                                         mlir::Value v);
   /// symValue(input(i)) when every element is a constant.

@@ -46,6 +46,13 @@ FailureOr<std::vector<int64_t>> resizeAxes(NodeImporter &n, int64_t rank) {
   return axes;
 }
 
+/// Whether the kernel can compute coordinate mode `coord` from the scale output / input
+/// alone (and align_corners' extents), as it must for a size known only at run time.
+bool scaleAtRunTime(StringRef coord) {
+  return coord == "half_pixel" || coord == "pytorch_half_pixel" || coord == "asymmetric" ||
+         coord == "align_corners" || coord == "tf_half_pixel_for_nn";
+}
+
 /// Resize (opset 11+) to sizes computed from shapes: each symbolic size's dim gets the
 /// scale output / input at run time; the coordinate mode must be one that needs only
 /// that scale (and align_corners).
@@ -61,8 +68,7 @@ LogicalResult importSymbolicSizeResize(NodeImporter &n, ArrayRef<AffineExpr> siz
   if (n.attrString("keep_aspect_ratio_policy", "stretch") != "stretch")
     return n.error() << "keep_aspect_ratio_policy needs constant sizes";
   std::string coord = n.attrString("coordinate_transformation_mode", "half_pixel");
-  if (coord != "half_pixel" && coord != "pytorch_half_pixel" && coord != "asymmetric" &&
-      coord != "align_corners" && coord != "tf_half_pixel_for_nn")
+  if (!scaleAtRunTime(coord))
     return n.error() << "sizes computed from shapes need coordinate_transformation_mode "
                         "half_pixel, pytorch_half_pixel, asymmetric, align_corners or "
                         "tf_half_pixel_for_nn";
@@ -189,8 +195,7 @@ LogicalResult importResize(NodeImporter &n, bool v10) {
         // A fixed size for a dim known at run time (SSD's transform resizes any image
         // to 320 x 320): the kernel computes the scale, size / extent (scale 0 here),
         // for the coordinate modes that need only it.
-        if (coord != "half_pixel" && coord != "pytorch_half_pixel" && coord != "asymmetric" &&
-            coord != "align_corners" && coord != "tf_half_pixel_for_nn")
+        if (!scaleAtRunTime(coord))
           return n.error() << "a fixed size for a dynamic dim needs coordinate_transformation_mode "
                               "half_pixel, pytorch_half_pixel, asymmetric, align_corners or "
                               "tf_half_pixel_for_nn";

@@ -13,8 +13,8 @@ LogicalResult reshapeLike(NodeImporter &n, const char *op, ArrayRef<NamedAttribu
 }
 
 /// dlc.reshape or dlc.expand of `x` to `shape`, whose entries may be symbolic.
-LogicalResult symbolicShapeOp(NodeImporter &n, const char *op, Value x,
-                              ArrayRef<AffineExpr> shape, ArrayRef<NamedAttribute> attrs) {
+FailureOr<Value> symbolicShapeValue(NodeImporter &n, const char *op, Value x,
+                                    ArrayRef<AffineExpr> shape, ArrayRef<NamedAttribute> attrs) {
   auto so = n.symOperands(shape);
   if (failed(so))
     return failure();
@@ -26,7 +26,13 @@ LogicalResult symbolicShapeOp(NodeImporter &n, const char *op, Value x,
     all.push_back(n.named("sym_shape", s.symShape));
     operands.append(s.dimsOf);
   }
-  return n.result(n.build1(op, n.elementType(x), operands, all));
+  return n.build1(op, n.elementType(x), operands, all);
+}
+
+/// symbolicShapeValue as the node's result.
+LogicalResult symbolicShapeOp(NodeImporter &n, const char *op, Value x, ArrayRef<AffineExpr> shape,
+                              ArrayRef<NamedAttribute> attrs) {
+  return n.result(symbolicShapeValue(n, op, x, shape, attrs));
 }
 
 DenseElementsAttr denseFrom(RankedTensorType type, ArrayRef<double> values);
@@ -326,16 +332,7 @@ LogicalResult importSymbolicPad(NodeImporter &n, ArrayRef<AffineExpr> pads, doub
       return Value();
     SymShape shape = n.shapeOf(x);
     shape[a] = pad;
-    auto so = n.symOperands(shape);
-    if (failed(so))
-      return failure();
-    SmallVector<NamedAttribute> attrs{n.named("shape", n.i64s(so->shape))};
-    SmallVector<Value> operands{scalar};
-    if (so->symShape) {
-      attrs.push_back(n.named("sym_shape", so->symShape));
-      operands.append(so->dimsOf);
-    }
-    return c.op("dlc.expand", et, operands, attrs);
+    return symbolicShapeValue(n, "dlc.expand", scalar, shape, {});
   };
   for (int64_t a = 0; a < rank && x; ++a) {
     if (constDim(pads[a]) && constDim(pads[a + rank]))

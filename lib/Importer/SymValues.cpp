@@ -283,16 +283,9 @@ std::optional<SmallVector<AffineExpr>> NodeImporter::computeSymValue(Value v) {
     auto in = fromFloat ? floatSymValue(c.getX()) : symValue(c.getX());
     // The cast truncates: a non-negative quotient by a positive constant is floor
     // division (Python's int(h / 2)).
-    if (!in && fromFloat && c.getX().getDefiningOp<DivOp>()) {
-      auto div = c.getX().getDefiningOp<DivOp>();
-      auto num = floatSymValue(div.getLhs()), den = floatSymValue(div.getRhs());
-      int64_t d = den && den->size() == 1 ? constDim((*den)[0]).value_or(0) : 0;
-      if (num && d > 0 && llvm::all_of(*num, nonNegative)) {
-        for (AffineExpr &e : *num)
-          e = e.floorDiv(d);
-        in = num;
-      }
-    }
+    if (!in && fromFloat)
+      if (auto div = c.getX().getDefiningOp<DivOp>())
+        in = floatQuotient(div, /*floor=*/true, /*nonNegative=*/true, 0);
     if (!in)
       return std::nullopt;
     if (elementType.getWidth() != 1)
@@ -392,13 +385,7 @@ std::optional<SmallVector<AffineExpr>> NodeImporter::floatSymValue(Value v, int 
     auto div = op->getOperand(0).getDefiningOp<DivOp>();
     if (!div)
       return operand(0); // an integer already
-    auto num = floatSymValue(div.getLhs(), depth + 1), den = floatSymValue(div.getRhs(), depth + 1);
-    if (!num || !den || den->size() != 1 || constDim((*den)[0]).value_or(0) <= 0)
-      return std::nullopt;
-    int64_t d = *constDim((*den)[0]);
-    for (AffineExpr &e : *num)
-      e = isa<FloorOp>(op) ? e.floorDiv(d) : e.ceilDiv(d);
-    return num;
+    return floatQuotient(div, isa<FloorOp>(op), /*nonNegative=*/false, depth + 1);
   }
   if (isa<AddOp, SubOp, MulOp>(op)) {
     auto a = operand(0), c = operand(1);
@@ -407,6 +394,17 @@ std::optional<SmallVector<AffineExpr>> NodeImporter::floatSymValue(Value v, int 
     return binaryOnValues(op, *a, *c, [&](AffineExpr e) { return isInputDimExpr(e); });
   }
   return std::nullopt;
+}
+
+std::optional<SmallVector<AffineExpr>>
+NodeImporter::floatQuotient(DivOp div, bool floor, bool nonNegativeOnly, int depth) {
+  auto num = floatSymValue(div.getLhs(), depth), den = floatSymValue(div.getRhs(), depth);
+  int64_t d = den && den->size() == 1 ? constDim((*den)[0]).value_or(0) : 0;
+  if (!num || d <= 0 || (nonNegativeOnly && !llvm::all_of(*num, nonNegative)))
+    return std::nullopt;
+  for (AffineExpr &e : *num)
+    e = floor ? e.floorDiv(d) : e.ceilDiv(d);
+  return num;
 }
 
 /// Ops that move shape values around: Concat, Gather, Slice, ReduceSum/Prod, Expand.
@@ -578,13 +576,6 @@ bool NodeImporter::materializeDataDims(Value v, int depth) {
     bool all = true;
     for (Value operand : op->getOperands())
       all &= materializeDataDims(operand, depth + 1);
-    // Values that failed before the leaves were data dims may be expressions now.
-    SmallVector<Value> stale;
-    for (auto &[key, value] : *symCache)
-      if (!value)
-        stale.push_back(key);
-    for (Value key : stale)
-      symCache->erase(key);
     if (all && symValue(v))
       return true;
   }
@@ -608,12 +599,19 @@ bool NodeImporter::materializeDataDims(Value v, int depth) {
   if (failed(build1("dlc.data_dims", b.getI8Type(), {flat},
                     {named("data_dims", b.getDenseI64ArrayAttr(ids))})))
     return false;
+  // Values that failed before these data dims existed may be expressions now.
+  SmallVector<Value> stale;
+  for (auto &[key, value] : *symCache)
+    if (!value)
+      stale.push_back(key);
+  for (Value key : stale)
+    symCache->erase(key);
   (*symCache)[v] = symbols;
   return true;
 }
 
 FailureOr<SmallVector<AffineExpr>> NodeImporter::extentsOrDataDims(size_t i, const char *what) {
-  if (!constInput(i) && !symValue(input(i)))
+  if (!constInput(i))
     (void)materializeDataDims(input(i));
   return symInts(i, what);
 }
