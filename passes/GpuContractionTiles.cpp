@@ -95,6 +95,25 @@ bool staticStepsApply(linalg::LinalgOp c) {
   });
 }
 
+/// The slice [offset, offset + size) of `input`, a step's part of a contraction's
+/// input. An elementwise producer of `input` (implicit GEMM's columns, a padded input)
+/// computes just that slice, so that the thread-level copy of the slice into shared
+/// memory fuses it: a slice of its whole block tile would be one tensor computed by
+/// every thread before the steps.
+Value stepSlice(OpBuilder &b, Location loc, Value input, ArrayRef<OpFoldResult> offset,
+                ArrayRef<OpFoldResult> size) {
+  auto producer = input.getDefiningOp<linalg::LinalgOp>();
+  if (producer && producer.getNumReductionLoops() == 0 && !isa<linalg::FillOp>(producer)) {
+    FailureOr<TilingResult> tile =
+        cast<TilingInterface>(producer.getOperation())
+            .generateResultTileValue(b, cast<OpResult>(input).getResultNumber(), offset, size);
+    if (succeeded(tile) && tile->tiledValues.size() == 1)
+      return tile->tiledValues[0];
+  }
+  SmallVector<OpFoldResult> ones(offset.size(), b.getIndexAttr(1));
+  return tensor::ExtractSliceOp::create(b, loc, input, offset, size, ones);
+}
+
 /// Builds the reduction steps of the block-level contraction `c` (the root when
 /// `isRoot`) on static buffers: the accumulator spans the whole block tile (the
 /// bound of each parallel loop), and each step copies its input slices into
@@ -184,7 +203,7 @@ Steps buildStaticSteps(RewriterBase &rewriter, linalg::LinalgOp c, const GpuTile
             zeros.push_back(b.getIndexAttr(0));
             ones.push_back(b.getIndexAttr(1));
           }
-          Value slice = tensor::ExtractSliceOp::create(b, loc, in->get(), inOffset, inSize, ones);
+          Value slice = stepSlice(b, loc, in->get(), inOffset, inSize);
           Type bufferType = mma == GpuMma::None ? getElementTypeOrSelf(in->get().getType())
                                                 : mmaOperandType(b.getContext(), mma);
           // Tensor cores read the buffer's rows padded so that a warp's fragment
@@ -257,10 +276,18 @@ Steps buildStaticSteps(RewriterBase &rewriter, linalg::LinalgOp c, const GpuTile
     steps.writeBack = linalg::CopyOp::create(rewriter, loc, result, fill.getOutputs()[0]);
     result = steps.writeBack.getResult(0);
   }
+  SetVector<Operation *> producers;
+  for (OpOperand *in : c.getDpsInputOperands())
+    if (Operation *p = in->get().getDefiningOp())
+      producers.insert(p);
   rewriter.replaceAllUsesWith(c->getResult(0), result);
   rewriter.eraseOp(c);
   if (fill->use_empty())
     rewriter.eraseOp(fill);
+  // Producers whose step slices replaced their block tile.
+  for (Operation *p : producers)
+    if (isa<linalg::LinalgOp>(p) && p->use_empty())
+      rewriter.eraseOp(p);
   return steps;
 }
 

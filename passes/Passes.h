@@ -54,7 +54,8 @@ class LaunchGridAttr;
 void populateElementwiseToLinalgPatterns(mlir::RewritePatternSet &patterns);
 /// `unitConvsAsContractions`: see convert-dlc-to-linalg's option.
 void populateContractionToLinalgPatterns(mlir::RewritePatternSet &patterns,
-                                         bool unitConvsAsContractions = false);
+                                         bool unitConvsAsContractions = false,
+                                         bool im2colConvs = false);
 void populateReductionToLinalgPatterns(mlir::RewritePatternSet &patterns);
 void populatePoolingToLinalgPatterns(mlir::RewritePatternSet &patterns);
 void populateDataMovementToLinalgPatterns(mlir::RewritePatternSet &patterns);

@@ -129,6 +129,14 @@ def ConvertDlcToLinalg : Pass<"convert-dlc-to-linalg"> {
     permutations like a MatMul's: tensor cores take its tiles (`--precision` below
     fp32 on the CUDA target).
 
+    With `im2col-convs`, every other ungrouped Conv becomes implicit GEMM: the
+    contraction y[n, m, o...] += cols[n, k, o...] * w[m, k] over k = (c, kernel
+    offsets), the weight collapsed to 2-D, where cols is an elementwise producer that
+    reads the input element under kernel offset k at output position o (guarded
+    loads for the pads). Tiling fuses it into the copies of each reduction step's
+    slice into shared memory, so the columns are never stored whole; tensor cores
+    take the contraction's tiles.
+
     With `sequential-scatters` (the CPU target), ScatterElements and ScatterND become
     a loop nest over the updates, in order, that combines each update into a copy of
     data at its computed address (`tensor.extract`/`tensor.insert` carried through
@@ -140,6 +148,8 @@ def ConvertDlcToLinalg : Pass<"convert-dlc-to-linalg"> {
     Option<"unitConvsAsContractions", "unit-convs-as-contractions", "bool",
            /*default=*/"false",
            "Lower 1x1, stride-1, unpadded, ungrouped Convs as MatMul-like contractions">,
+    Option<"im2colConvs", "im2col-convs", "bool", /*default=*/"false",
+           "Lower other ungrouped Convs as implicit GEMM over their input's columns">,
     Option<"sequentialScatters", "sequential-scatters", "bool", /*default=*/"false",
            "Lower scatters as loops over the updates writing computed addresses">,
   ];

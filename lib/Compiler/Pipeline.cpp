@@ -104,9 +104,11 @@ LogicalResult runKernelPipeline(ModuleOp module, const CompileOptions &options) 
     pm.addPass(createDlcOutlineKernels());
     pm.addPass(createDlcSignlessIntegers());
     bool gpuTiling = options.target == TargetKind::Cuda || options.emulateGpu;
-    // Below fp32, 1x1 Convs as MatMul-like contractions, which tensor cores take.
+    // Below fp32, ungrouped Convs as MatMul-like contractions, which tensor cores take:
+    // 1x1 Convs directly, the others as implicit GEMM over their input's columns.
     ConvertDlcToLinalgOptions toLinalg;
     toLinalg.unitConvsAsContractions = gpuTiling && options.precision != Precision::Fp32;
+    toLinalg.im2colConvs = toLinalg.unitConvsAsContractions;
     // CPU: scatters write computed addresses in a loop over the updates.
     toLinalg.sequentialScatters = !gpuTiling;
     pm.addPass(createConvertDlcToLinalg(toLinalg));

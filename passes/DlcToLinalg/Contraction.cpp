@@ -172,9 +172,10 @@ struct GemmLowering : OpRewritePattern<GemmOp> {
 };
 
 struct ConvLowering : OpRewritePattern<ConvOp> {
-  ConvLowering(MLIRContext *ctx, bool unitConvsAsContractions)
-      : OpRewritePattern(ctx), unitConvsAsContractions(unitConvsAsContractions) {}
-  bool unitConvsAsContractions;
+  ConvLowering(MLIRContext *ctx, bool unitConvsAsContractions, bool im2colConvs)
+      : OpRewritePattern(ctx), unitConvsAsContractions(unitConvsAsContractions),
+        im2colConvs(im2colConvs) {}
+  bool unitConvsAsContractions, im2colConvs;
 
   /// acc[yE] += x[xE] * w[wE] over `loops` loops (of kinds `iters`).
   static Value contract(PatternRewriter &rewriter, Location loc, Value x, Value w, Value acc,
@@ -203,41 +204,140 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
            llvm::all_of(op.getStrides(), [](int64_t s) { return s == 1; });
   }
 
-  LogicalResult lowerUnitConv(ConvOp op, RankedTensorType resultType, RankedTensorType xType,
-                              RankedTensorType wType, PatternRewriter &rewriter) const {
+  /// y[n, m, o...] = sum_k cols[n, k, o...] * w2[m, k] (+ bias): the Conv as a
+  /// contraction whose operands are read through projected permutations like a
+  /// MatMul's (`cols`: the input itself for a unit Conv, its columns otherwise).
+  LogicalResult lowerAsContraction(ConvOp op, RankedTensorType resultType, Value cols, Value w2,
+                                   ArrayRef<OpFoldResult> outDims,
+                                   PatternRewriter &rewriter) const {
     Location loc = op.getLoc();
     MLIRContext *ctx = getContext();
     Type et = resultType.getElementType();
-    int64_t s = xType.getRank() - 2, M = wType.getDimSize(0), C = wType.getDimSize(1);
-    SmallVector<ReassociationIndices> wReassoc{{0}};
-    wReassoc.push_back(llvm::to_vector(llvm::seq<int64_t>(1, 2 + s)));
-    Value w = tensor::CollapseShapeOp::create(
-        rewriter, loc, RankedTensorType::get({M, C}, wType.getElementType()), op.getW(), wReassoc);
-    // Loops: n, m, o..., c.
+    int64_t s = resultType.getRank() - 2;
+    // Loops: n, m, o..., k.
     int64_t loops = 3 + s;
     auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
     SmallVector<AffineExpr> xE{d(0), d(2 + s)}, wE{d(1), d(2 + s)}, yE{d(0), d(1)};
-    SmallVector<OpFoldResult> yDims{tensor::getMixedSize(rewriter, loc, op.getX(), 0),
-                                    rewriter.getIndexAttr(M)};
-    SmallVector<int64_t> yShape{xType.getDimSize(0), M};
     for (int64_t i = 0; i < s; ++i) {
       xE.push_back(d(2 + i));
       yE.push_back(d(2 + i));
-      yDims.push_back(tensor::getMixedSize(rewriter, loc, op.getX(), 2 + i));
-      yShape.push_back(xType.getDimSize(2 + i));
     }
     Type at = accumulatorType(et);
-    Value acc = filledTensor(rewriter, loc, RankedTensorType::get(yShape, at), yDims,
+    Value acc = filledTensor(rewriter, loc, resultType.clone(at), outDims,
                              scalarConst(rewriter, loc, at, 0));
     SmallVector<utils::IteratorType> iters(2 + s, utils::IteratorType::parallel);
     iters.push_back(utils::IteratorType::reduction);
-    Value y = contract(rewriter, loc, op.getX(), w, acc, loops, xE, wE, yE, iters);
+    Value y = contract(rewriter, loc, cols, w2, acc, loops, xE, wE, yE, iters);
     y = convertElements(rewriter, loc, y, et);
     y = castTo(rewriter, loc, y, resultType);
     if (op.getB())
       y = addBias(rewriter, op, y);
     rewriter.replaceOp(op, y);
     return success();
+  }
+
+  /// The weight [M, C, K...] as [M, C * prod(K)], row-major over (c, k...).
+  static Value collapsedWeight(PatternRewriter &rewriter, ConvOp op, RankedTensorType wType) {
+    int64_t M = wType.getDimSize(0);
+    SmallVector<ReassociationIndices> reassoc{{0}};
+    reassoc.push_back(llvm::to_vector(llvm::seq<int64_t>(1, wType.getRank())));
+    return tensor::CollapseShapeOp::create(
+        rewriter, op.getLoc(),
+        RankedTensorType::get({M, wType.getNumElements() / M}, wType.getElementType()), op.getW(),
+        reassoc);
+  }
+
+  LogicalResult lowerUnitConv(ConvOp op, RankedTensorType resultType, RankedTensorType xType,
+                              RankedTensorType wType, PatternRewriter &rewriter) const {
+    SmallVector<OpFoldResult> yDims{tensor::getMixedSize(rewriter, op.getLoc(), op.getX(), 0),
+                                    rewriter.getIndexAttr(wType.getDimSize(0))};
+    for (int64_t i = 2; i < xType.getRank(); ++i)
+      yDims.push_back(tensor::getMixedSize(rewriter, op.getLoc(), op.getX(), i));
+    return lowerAsContraction(op, resultType, op.getX(), collapsedWeight(rewriter, op, wType),
+                              yDims, rewriter);
+  }
+
+  /// An ungrouped Conv as implicit GEMM: the contraction over k = (c, k...) of the
+  /// weight [M, C * prod(K)] and the input's columns cols[n, k, o...] = the padded
+  /// input's element under kernel offset k... of output position o... An elementwise
+  /// producer computes each column element from the input at computed, guarded
+  /// indices, so tiling fuses it into whatever reads cols (the copies of a step's
+  /// slice into shared memory): the columns are never stored whole.
+  LogicalResult lowerIm2colConv(ConvOp op, RankedTensorType resultType, RankedTensorType xType,
+                                RankedTensorType wType, PatternRewriter &rewriter) const {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = getContext();
+    Type et = xType.getElementType();
+    int64_t s = xType.getRank() - 2, M = wType.getDimSize(0);
+    int64_t K = wType.getNumElements() / M;
+    ArrayRef<int64_t> pads = op.getPads(), strides = op.getStrides(), dilations = op.getDilations();
+    SmallVector<OpFoldResult> xDims = dimsOf(rewriter, loc, op.getX());
+    SmallVector<OpFoldResult> yDims{xDims[0], rewriter.getIndexAttr(M)};
+    SmallVector<OpFoldResult> colDims{xDims[0], rewriter.getIndexAttr(K)};
+    SmallVector<int64_t> colShape{xType.getDimSize(0), K};
+    for (int64_t i = 0; i < s; ++i) {
+      int64_t span = dilations[i] * (wType.getDimSize(i + 2) - 1) + 1;
+      AffineExpr e =
+          (getAffineSymbolExpr(0, ctx) + pads[i] + pads[i + s] - span).floorDiv(strides[i]) + 1;
+      OpFoldResult o = affine::makeComposedFoldedAffineApply(rewriter, loc, AffineMap::get(0, 1, e),
+                                                             {xDims[i + 2]});
+      yDims.push_back(o);
+      colDims.push_back(o);
+      colShape.push_back(resultType.getDimSize(i + 2));
+    }
+    Value x = op.getX();
+    SmallVector<Value> xSizes;
+    for (int64_t i = 0; i < s; ++i)
+      xSizes.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, xDims[i + 2]));
+    Value empty = tensor::EmptyOp::create(rewriter, loc, colDims, et);
+    auto colType = RankedTensorType::get(colShape, et);
+    AffineMap id = rewriter.getMultiDimIdentityMap(2 + s);
+    Value zero = scalarConst(rewriter, loc, et, 0);
+    Value cols =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{colType}, ValueRange{}, ValueRange{empty},
+            ArrayRef<AffineMap>{id},
+            SmallVector<utils::IteratorType>(2 + s, utils::IteratorType::parallel),
+            [&](OpBuilder &b, Location l, ValueRange) {
+              SmallVector<Value> ivs;
+              for (int64_t i = 0; i < 2 + s; ++i)
+                ivs.push_back(linalg::IndexOp::create(b, l, i));
+              // k = (c, k_0, ..., k_{s-1}) row-major; the input index along spatial
+              // dim i is o_i * stride + k_i * dilation - pad.
+              AffineExpr k = getAffineDimExpr(0, ctx), o = getAffineDimExpr(1, ctx);
+              int64_t inner = 1;
+              SmallVector<AffineExpr> kernelOffsets(s);
+              for (int64_t i = s; i-- > 0;) {
+                kernelOffsets[i] = k.floorDiv(inner) % wType.getDimSize(i + 2);
+                inner *= wType.getDimSize(i + 2);
+              }
+              Value c = affine::AffineApplyOp::create(b, l, AffineMap::get(1, 0, k.floorDiv(inner)),
+                                                      ValueRange{ivs[1]});
+              SmallVector<Value> idx{ivs[0], c};
+              Value inBounds;
+              Value c0 = arith::ConstantIndexOp::create(b, l, 0);
+              for (int64_t i = 0; i < s; ++i) {
+                AffineExpr e = o * strides[i] + kernelOffsets[i] * dilations[i] - pads[i];
+                Value at = affine::AffineApplyOp::create(b, l, AffineMap::get(2, 0, e),
+                                                         ValueRange{ivs[1], ivs[2 + i]});
+                if (pads[i] == 0 && pads[i + s] == 0) {
+                  idx.push_back(at);
+                  continue;
+                }
+                Value ge = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, at, c0);
+                Value lt = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, at, xSizes[i]);
+                Value ok = arith::AndIOp::create(b, l, ge, lt);
+                inBounds = inBounds ? arith::AndIOp::create(b, l, inBounds, ok) : ok;
+                idx.push_back(arith::SelectOp::create(b, l, ok, at, c0));
+              }
+              Value v = tensor::ExtractOp::create(b, l, x, idx);
+              if (inBounds)
+                v = arith::SelectOp::create(b, l, inBounds, v, zero);
+              linalg::YieldOp::create(b, l, v);
+            })
+            .getResult(0);
+    return lowerAsContraction(op, resultType, cols, collapsedWeight(rewriter, op, wType), yDims,
+                              rewriter);
   }
 
   LogicalResult matchAndRewrite(ConvOp op, PatternRewriter &rewriter) const override {
@@ -248,6 +348,8 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
       return rewriter.notifyMatchFailure(op, "needs ranked types and static weights");
     if (unitConvsAsContractions && isUnitConv(op, wType))
       return lowerUnitConv(op, resultType, xType, wType, rewriter);
+    if (im2colConvs && op.getGroup() == 1)
+      return lowerIm2colConv(op, resultType, xType, wType, rewriter);
     Location loc = op.getLoc();
     MLIRContext *ctx = getContext();
     Type et = resultType.getElementType();
@@ -456,10 +558,10 @@ struct EinsumLowering : OpRewritePattern<EinsumOp> {
 
 } // namespace
 
-void populateContractionToLinalgPatterns(RewritePatternSet &patterns,
-                                         bool unitConvsAsContractions) {
+void populateContractionToLinalgPatterns(RewritePatternSet &patterns, bool unitConvsAsContractions,
+                                         bool im2colConvs) {
   patterns.add<MatMulLowering, GemmLowering, EinsumLowering>(patterns.getContext());
-  patterns.add<ConvLowering>(patterns.getContext(), unitConvsAsContractions);
+  patterns.add<ConvLowering>(patterns.getContext(), unitConvsAsContractions, im2colConvs);
 }
 
 } // namespace dlc

@@ -28,7 +28,7 @@ struct ConvertDlcToLinalgPass : impl::ConvertDlcToLinalgBase<ConvertDlcToLinalgP
     MLIRContext *ctx = &getContext();
     RewritePatternSet patterns(ctx);
     populateElementwiseToLinalgPatterns(patterns);
-    populateContractionToLinalgPatterns(patterns, unitConvsAsContractions);
+    populateContractionToLinalgPatterns(patterns, unitConvsAsContractions, im2colConvs);
     populateReductionToLinalgPatterns(patterns);
     populatePoolingToLinalgPatterns(patterns);
     populateDataMovementToLinalgPatterns(patterns);

@@ -36,7 +36,7 @@ commands:
       --cuda-arch sm_70, sm_75, sm_80 (default), sm_86, sm_89, sm_90 or sm_90a: the
       PTX target; the driver JIT-compiles it for the card at load, and newer cards
       run older PTX. --precision fp32 (default), tf32, fp16 or bf16 (CUDA target and
-      its emulation): below fp32, MatMul/Gemm/BatchMatMul tiles run on tensor cores
+      its emulation): below fp32, MatMul/Gemm/BatchMatMul/Conv tiles run on tensor cores
       (mma.sync; tf32 and bf16 from sm_80, fp16 from sm_75) with their operands
       rounded to that precision and f32 accumulation; everything else stays f32
       (docs/cuda.md). --specialize NAME=PATH bakes the value of input NAME (.npy or

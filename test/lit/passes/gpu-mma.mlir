@@ -117,3 +117,64 @@ func.func @half(%a: memref<?x64xf16>, %b: memref<64x32xf16>, %c: memref<?x32xf16
   bufferization.materialize_in_destination %r in restrict writable %c : (tensor<?x32xf16>, memref<?x32xf16>) -> ()
   return
 }
+
+// Implicit GEMM (a 3x3 Conv below fp32, convert-dlc-to-linalg{im2col-convs}): the
+// columns' producer is computed per step slice, so each thread's copy into the f16
+// buffer reads its own input element (the guarded tensor.extract inside the copy's
+// thread loop); no tensor of the block's columns is computed before the steps.
+// F16-LABEL: func.func @conv
+// F16-NOT: tensor.extract %
+// F16: scf.for %{{.*}} = %c0 to %c144 step %c16
+// F16: scf.forall
+// F16: tensor.extract %{{.*}} : tensor<1x16x16x16xf32>
+// F16: arith.truncf {{.*}} : f32 to f16
+// F16: #gpu.thread
+// F16: attrs = {dlc.mma = #dlc.gpu_mma<f16_k16>}
+// F16: #gpu.warp
+func.func @conv(%x: memref<1x16x16x16xf32>, %w: memref<32x144xf32>, %y: memref<1x32x16x16xf32>,
+                %wg: index, %nwg: index) attributes {dlc.kernel} {
+  %c0 = arith.constant 0 : index
+  %c16 = arith.constant 16 : index
+  %zero = arith.constant 0.0 : f32
+  %tx = bufferization.to_tensor %x restrict : memref<1x16x16x16xf32> to tensor<1x16x16x16xf32>
+  %tw = bufferization.to_tensor %w restrict : memref<32x144xf32> to tensor<32x144xf32>
+  %ce = tensor.empty() : tensor<1x144x16x16xf32>
+  %cols = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>],
+                          iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      outs(%ce : tensor<1x144x16x16xf32>) {
+  ^bb0(%out: f32):
+    %n = linalg.index 0 : index
+    %k = linalg.index 1 : index
+    %oh = linalg.index 2 : index
+    %ow = linalg.index 3 : index
+    %c = affine.apply affine_map<()[s0] -> (s0 floordiv 9)>()[%k]
+    %ih = affine.apply affine_map<()[s0, s1] -> (s1 + (s0 floordiv 3) mod 3 - 1)>()[%k, %oh]
+    %iw = affine.apply affine_map<()[s0, s1] -> (s1 + s0 mod 3 - 1)>()[%k, %ow]
+    %h0 = arith.cmpi sge, %ih, %c0 : index
+    %h1 = arith.cmpi slt, %ih, %c16 : index
+    %hok = arith.andi %h0, %h1 : i1
+    %w0 = arith.cmpi sge, %iw, %c0 : index
+    %w1 = arith.cmpi slt, %iw, %c16 : index
+    %wok = arith.andi %w0, %w1 : i1
+    %ok = arith.andi %hok, %wok : i1
+    %hi = arith.select %hok, %ih, %c0 : index
+    %wi = arith.select %wok, %iw, %c0 : index
+    %v = tensor.extract %tx[%n, %c, %hi, %wi] : tensor<1x16x16x16xf32>
+    %r = arith.select %ok, %v, %zero : f32
+    linalg.yield %r : f32
+  } -> tensor<1x144x16x16xf32>
+  %e = tensor.empty() : tensor<1x32x16x16xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<1x32x16x16xf32>) -> tensor<1x32x16x16xf32>
+  %m = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d4, d2, d3)>,
+                                        affine_map<(d0, d1, d2, d3, d4) -> (d1, d4)>,
+                                        affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%cols, %tw : tensor<1x144x16x16xf32>, tensor<32x144xf32>) outs(%f : tensor<1x32x16x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<1x32x16x16xf32>
+  bufferization.materialize_in_destination %m in restrict writable %y : (tensor<1x32x16x16xf32>, memref<1x32x16x16xf32>) -> ()
+  return
+}

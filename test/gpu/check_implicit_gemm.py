@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Implicit-GEMM Convs on tensor cores, checked exactly under GPU emulation.
+
+Below fp32 an ungrouped Conv becomes the contraction y[n, m, o...] += cols[n, k, o...] *
+w[m, k] over k = (c, kernel offsets), with cols computed from the input at computed,
+guarded indices (convert-dlc-to-linalg{im2col-convs}, docs/cuda.md). A wrong index
+(stride, dilation, asymmetric pads, the order of (c, kernel offsets) in k) would move
+outputs by far less than the precision's tolerance on random data, so this check uses
+small integer inputs, weights and biases: every operand is exact in tf32, fp16 and
+bf16 and every partial sum exact in f32, so dlc's output must equal onnxruntime's
+bit for bit in each mode. Each case's PTX (sm_80) must also hold mma.sync, so that the
+case really takes the tensor-core path.
+
+Usage: check_implicit_gemm.py --build-dir BUILD [--precision P ...]
+Exit status 1 when any case differs, fails to run or lacks mma.sync.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+import onnx.helper as oh
+import onnxruntime as ort
+
+# (input shape, weight shape, pads, strides, dilations): each with an output width of 9
+# or more, which tensor cores take (m is the output width).
+CASES = [
+    ((2, 5, 13, 11), (24, 5, 3, 3), [1, 1, 1, 1], [1, 1], [1, 1]),
+    ((1, 7, 17, 47), (16, 7, 3, 5), [2, 0, 1, 3], [2, 3], [1, 1]),
+    ((1, 3, 33, 31), (32, 3, 7, 7), [3, 3, 3, 3], [2, 2], [1, 1]),
+    ((1, 8, 20, 20), (16, 8, 3, 3), [2, 2, 2, 2], [1, 1], [2, 2]),
+    ((3, 6, 40), (20, 6, 5), [2, 1], [2], [3]),
+    ((1, 4, 6, 7, 18), (16, 4, 3, 3, 3), [1, 1, 1, 1, 1, 1], [1, 2, 1], [1, 1, 1]),
+    ((1, 64, 14, 14), (64, 64, 3, 3), [1, 1, 1, 1], [1, 1], [1, 1]),
+    ((1, 16, 12, 40), (32, 16, 1, 1), [0, 0, 0, 0], [1, 1], [1, 1]),
+]
+
+
+def make_case(folder, i, case, rng):
+    xs, ws, pads, strides, dilations = case
+    x = rng.integers(-3, 4, xs).astype(np.float32)
+    w = rng.integers(-2, 3, ws).astype(np.float32)
+    b = rng.integers(-5, 6, (ws[0],)).astype(np.float32)
+    node = oh.make_node("Conv", ["x", "w", "b"], ["y"], pads=pads, strides=strides,
+                        dilations=dilations)
+    graph = oh.make_graph(
+        [node], f"conv{i}", [oh.make_tensor_value_info("x", onnx.TensorProto.FLOAT, xs)],
+        [oh.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)],
+        [onnx.numpy_helper.from_array(w, "w"), onnx.numpy_helper.from_array(b, "b")])
+    model = oh.make_model(graph, opset_imports=[oh.make_opsetid("", 17)])
+    model.ir_version = 8
+    path = os.path.join(folder, f"conv{i}.onnx")
+    onnx.save(model, path)
+    np.save(os.path.join(folder, f"conv{i}.x.npy"), x)
+    ref = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    return path, ref
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build-dir", required=True)
+    parser.add_argument("--precision", nargs="+", default=["tf32", "fp16", "bf16"],
+                        choices=["tf32", "fp16", "bf16"])
+    args = parser.parse_args()
+    dlc = os.path.join(args.build_dir, "bin", "dlc")
+    env = dict(os.environ, DLC_EMULATE_GPU="1", DLC_STRICT_GPU_BLOCKS="1")
+    rng = np.random.default_rng(0)
+    failures = 0
+    with tempfile.TemporaryDirectory() as folder:
+        for i, case in enumerate(CASES):
+            path, ref = make_case(folder, i, case, rng)
+            for p in args.precision:
+                label = f"conv{i} x{case[0]} w{case[1]} {p}"
+                ptx = subprocess.run([dlc, "compile", path, "--target", "cuda", "--precision", p,
+                                      "--emit", "ptx", "-o", "-"], capture_output=True, text=True)
+                if ptx.returncode or "mma.sync" not in ptx.stdout:
+                    print(f"FAIL {label}: no mma.sync in its PTX {ptx.stderr.strip()}")
+                    failures += 1
+                    continue
+                out_dir = os.path.join(folder, f"out{i}{p}")
+                run = subprocess.run([dlc, "run", path, path[:-5] + ".x.npy", "--output-dir",
+                                      out_dir, "--precision", p], capture_output=True, text=True,
+                                     env=env)
+                if run.returncode:
+                    print(f"FAIL {label}: {run.stderr.strip()}")
+                    failures += 1
+                    continue
+                out = np.load(os.path.join(out_dir, "output_0.npy"))
+                if out.shape != ref.shape or not np.array_equal(out, ref):
+                    diff = np.abs(out - ref).max() if out.shape == ref.shape else "shape"
+                    print(f"FAIL {label}: differs from onnxruntime (max |diff| {diff})")
+                    failures += 1
+                    continue
+                print(f"ok   {label}")
+    total = len(CASES) * len(args.precision)
+    print(f"{total - failures} passed, {failures} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
