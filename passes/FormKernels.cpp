@@ -128,6 +128,22 @@ bool onlyKind(const Group &g, Kind kind) {
   return llvm::all_of(g.ops, [&](Operation *op) { return kindOf(op) == kind; });
 }
 
+/// Whether `op` converts a constant: a weight stored in half precision and widened
+/// where it is read (dlc-half-weights).
+bool convertsConstant(Operation *op) {
+  auto cast = dyn_cast<CastOp>(op);
+  if (!cast || !cast.getX().getDefiningOp<ConstantOp>())
+    return false;
+  Type from = getElementTypeOrSelf(cast.getX().getType());
+  return (from.isF16() || from.isBF16()) && getElementTypeOrSelf(cast.getType()).isF32();
+}
+
+/// Whether `g` only converts constants: its consumer's kernel reads them through the
+/// conversion, whatever that kernel's kind.
+bool convertsConstants(const Group &g) {
+  return !g.ops.empty() && llvm::all_of(g.ops, convertsConstant);
+}
+
 /// The longest row (in elements) a reduction joins its contraction's kernel over: the
 /// kernel keeps all of a workgroup's contraction rows in one temporary, which rows of a
 /// classifier's thousands of classes (ppocr's 18710) push out of the caches.
@@ -213,8 +229,9 @@ struct DlcFormKernelsPass : impl::DlcFormKernelsBase<DlcFormKernelsPass> {
       if (fuse && op->getNumResults() == 1) {
         for (size_t g : producers) {
           // Transposes, slices and expands feeding only this op are read through its
-          // indexing, whatever its kind.
-          if (onlyKind(groups[g], Kind::Injective) && usedOnlyBy(groups[g], op)) {
+          // indexing, whatever its kind; so are widened half-precision weights.
+          if ((onlyKind(groups[g], Kind::Injective) || convertsConstants(groups[g])) &&
+              usedOnlyBy(groups[g], op)) {
             absorbed.push_back(g);
             continue;
           }
@@ -289,14 +306,19 @@ struct DlcFormKernelsPass : impl::DlcFormKernelsBase<DlcFormKernelsPass> {
         if ((!v.getDefiningOp() || !members.contains(v.getDefiningOp())) &&
             !llvm::is_contained(inputs, v))
           inputs.push_back(v);
+    // Named after its ONNX nodes' ops; a weight's widening is no node of the model.
+    SmallVector<Operation *> named;
+    for (Operation *op : ops)
+      if (!convertsConstant(op) || ops.size() == 1)
+        named.push_back(op);
     std::string name = "k" + std::to_string(index);
     SmallVector<std::string> nodes;
-    for (auto [i, op] : llvm::enumerate(ops)) {
+    for (auto [i, op] : llvm::enumerate(named)) {
       if (i < 3)
         name += "_" + op->getName().getStringRef().drop_front(4).str();
       nodes.append(nodeLabels(op));
     }
-    if (ops.size() > 3)
+    if (named.size() > 3)
       name += "_etc";
     OpBuilder b(last);
     SmallVector<StringRef> nodeRefs(nodes.begin(), nodes.end());

@@ -41,6 +41,23 @@ def DlcFoldBatchNorm : Pass<"dlc-fold-batch-norm", "mlir::func::FuncOp"> {
   }];
 }
 
+def DlcHalfWeights : Pass<"dlc-half-weights", "mlir::func::FuncOp"> {
+  let summary = "Store contraction weights in half precision (GPU, --precision fp16|bf16)";
+  let description = [{
+    Each f32 constant that is a Conv's weight or a MatMul's or Gemm's factor becomes
+    `dlc.cast` of the constant rounded to f16 (`precision=fp16`) or bf16
+    (`precision=bf16`), to nearest even, back to f32: the artifact stores the weight in
+    half precision and the kernel widens it where it reads it (dlc-form-kernels puts
+    the cast in the contraction's kernel). Tensor cores round their operands to the
+    same type as they copy them, so their tiles compute what they computed from the
+    f32 weight. fp32 and tf32 leave the graph alone.
+  }];
+  let options = [
+    Option<"precision", "precision", "std::string", /*default=*/"\"fp32\"",
+           "fp32, tf32, fp16 or bf16: the contractions' precision">,
+  ];
+}
+
 def DlcSplitToSlices : Pass<"dlc-split-to-slices", "mlir::func::FuncOp"> {
   let summary = "Rewrite a Split along a static axis into one Slice per piece (GPU)";
   let description = [{

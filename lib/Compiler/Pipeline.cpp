@@ -87,6 +87,12 @@ LogicalResult runGraphPipeline(ModuleOp module, const CompileOptions &options) {
       f.addPass(createDlcSplitColumnReductions());
     else
       f.addPass(createDlcSplitToSlices());
+    // GPU below fp32: contraction weights stored in half precision.
+    if (options.target == TargetKind::Cuda || options.emulateGpu) {
+      DlcHalfWeightsOptions half;
+      half.precision = precisionName(options.precision);
+      f.addPass(createDlcHalfWeights(half));
+    }
     DlcFormKernelsOptions formKernels;
     formKernels.fuse = options.fusion;
     // The GPU tiles a contraction through shared memory and a long row reduction

@@ -236,15 +236,44 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
     return success();
   }
 
-  /// The weight [M, C, K...] as [M, C * prod(K)], row-major over (c, k...).
+  /// The half-precision tensor `w` is widened from (dlc-half-weights' dlc.cast, or
+  /// the generic it became), if it is.
+  static Value widenedFrom(Value w) {
+    Value source;
+    if (auto cast = w.getDefiningOp<CastOp>()) {
+      source = cast.getX();
+    } else if (auto g = w.getDefiningOp<linalg::GenericOp>();
+               g && g.getNumDpsInputs() == 1 && g.getNumDpsInits() == 1 &&
+               g.getNumParallelLoops() == g.getNumLoops() &&
+               llvm::all_of(g.getIndexingMapsArray(), [](AffineMap m) { return m.isIdentity(); })) {
+      Block &body = g.getRegion().front();
+      auto ext = dyn_cast<arith::ExtFOp>(body.front());
+      if (ext && ext.getIn() == body.getArgument(0) &&
+          body.getTerminator()->getOperand(0) == ext.getResult())
+        source = g.getDpsInputOperand(0)->get();
+    }
+    Type et = source ? getElementTypeOrSelf(source.getType()) : Type();
+    return et && (et.isF16() || et.isBF16()) ? source : Value();
+  }
+
+  /// The weight [M, C, K...] as [M, C * prod(K)], row-major over (c, k...). A weight
+  /// widened from half precision is collapsed before it is widened, so that the
+  /// widening stays an elementwise producer of the contraction (fused into the
+  /// copies of its steps; a collapse between them would stop the fusion).
   static Value collapsedWeight(PatternRewriter &rewriter, ConvOp op, RankedTensorType wType) {
     int64_t M = wType.getDimSize(0);
     SmallVector<ReassociationIndices> reassoc{{0}};
     reassoc.push_back(llvm::to_vector(llvm::seq<int64_t>(1, wType.getRank())));
-    return tensor::CollapseShapeOp::create(
+    Value w = op.getW();
+    Value half = widenedFrom(w);
+    Value source = half ? half : w;
+    Value collapsed = tensor::CollapseShapeOp::create(
         rewriter, op.getLoc(),
-        RankedTensorType::get({M, wType.getNumElements() / M}, wType.getElementType()), op.getW(),
-        reassoc);
+        RankedTensorType::get({M, wType.getNumElements() / M},
+                              getElementTypeOrSelf(source.getType())),
+        source, reassoc);
+    return half ? convertElements(rewriter, op.getLoc(), collapsed, wType.getElementType())
+                : collapsed;
   }
 
   LogicalResult lowerUnitConv(ConvOp op, RankedTensorType resultType, RankedTensorType xType,

@@ -9,12 +9,17 @@ outputs by far less than the precision's tolerance on random data, so this check
 small integer inputs, weights and biases: every operand is exact in tf32, fp16 and
 bf16 and every partial sum exact in f32, so dlc's output must equal onnxruntime's
 bit for bit in each mode. Each case's PTX (sm_80) must also hold mma.sync, so that the
-case really takes the tensor-core path.
+case really takes the tensor-core path, and in fp16 and bf16 the artifact must store the
+filter in half precision (dlc-half-weights: weight bytes = 2 per filter element + 4 per
+bias element, plus under 64 bytes of alignment between the two; in f32 the filter
+alone would take twice as much). The exact outputs then also show that the widened
+weight is read right.
 
 Usage: check_implicit_gemm.py --build-dir BUILD [--precision P ...]
 Exit status 1 when any case differs, fails to run or lacks mma.sync.
 """
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -81,6 +86,18 @@ def main():
                     print(f"FAIL {label}: no mma.sync in its PTX {ptx.stderr.strip()}")
                     failures += 1
                     continue
+                if p != "tf32":
+                    art = os.path.join(folder, f"conv{i}{p}.dlc")
+                    subprocess.run([dlc, "compile", path, "--target", "cuda", "--precision", p,
+                                    "-o", art], capture_output=True, check=True)
+                    info = json.loads(subprocess.run([dlc, "inspect", art, "--json"],
+                                                     capture_output=True, text=True).stdout)
+                    want = 2 * int(np.prod(case[1])) + 4 * case[1][0]
+                    if not want <= info["weight_bytes"] < want + 64:
+                        print(f"FAIL {label}: {info['weight_bytes']} weight bytes, not {want} "
+                              "(+ alignment)")
+                        failures += 1
+                        continue
                 out_dir = os.path.join(folder, f"out{i}{p}")
                 run = subprocess.run([dlc, "run", path, path[:-5] + ".x.npy", "--output-dir",
                                       out_dir, "--precision", p], capture_output=True, text=True,
