@@ -207,6 +207,10 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
   /// y[n, m, o...] = sum_k cols[n, k, o...] * w2[m, k] (+ bias): the Conv as a
   /// contraction whose operands are read through projected permutations like a
   /// MatMul's (`cols`: the input itself for a unit Conv, its columns otherwise).
+  /// Tensor cores take the first operand's parallel loop as the instruction's m (16
+  /// rows a piece) and the second's as its n (8 columns): cols comes first, its
+  /// output width as m, unless that width is under 16 (a 7x7 or 14x14 map) and there
+  /// are 16 output channels or more; then the weight does, the channels as m.
   LogicalResult lowerAsContraction(ConvOp op, RankedTensorType resultType, Value cols, Value w2,
                                    ArrayRef<OpFoldResult> outDims,
                                    PatternRewriter &rewriter) const {
@@ -227,7 +231,11 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
                              scalarConst(rewriter, loc, at, 0));
     SmallVector<utils::IteratorType> iters(2 + s, utils::IteratorType::parallel);
     iters.push_back(utils::IteratorType::reduction);
-    Value y = contract(rewriter, loc, cols, w2, acc, loops, xE, wE, yE, iters);
+    int64_t width = resultType.getDimSize(resultType.getRank() - 1);
+    bool weightFirst =
+        !ShapedType::isDynamic(width) && width < 16 && resultType.getDimSize(1) >= 16;
+    Value y = weightFirst ? contract(rewriter, loc, w2, cols, acc, loops, wE, xE, yE, iters)
+                          : contract(rewriter, loc, cols, w2, acc, loops, xE, wE, yE, iters);
     y = convertElements(rewriter, loc, y, et);
     y = castTo(rewriter, loc, y, resultType);
     if (op.getB())

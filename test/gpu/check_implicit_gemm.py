@@ -31,7 +31,8 @@ import onnx.helper as oh
 import onnxruntime as ort
 
 # (input shape, weight shape, pads, strides, dilations): each with an output width of 9
-# or more, which tensor cores take (m is the output width).
+# or more (the instruction's m, 16 rows) or 16 output channels or more (its m where the
+# width is under 16), which tensor cores take.
 CASES = [
     ((2, 5, 13, 11), (24, 5, 3, 3), [1, 1, 1, 1], [1, 1], [1, 1]),
     ((1, 7, 17, 47), (16, 7, 3, 5), [2, 0, 1, 3], [2, 3], [1, 1]),
@@ -41,6 +42,10 @@ CASES = [
     ((1, 4, 6, 7, 18), (16, 4, 3, 3, 3), [1, 1, 1, 1, 1, 1], [1, 2, 1], [1, 1, 1]),
     ((1, 64, 14, 14), (64, 64, 3, 3), [1, 1, 1, 1], [1, 1], [1, 1]),
     ((1, 16, 12, 40), (32, 16, 1, 1), [0, 0, 0, 0], [1, 1], [1, 1]),
+    # Widths under 16 with 16 channels or more: the weight is the first operand.
+    ((2, 32, 7, 7), (48, 32, 3, 3), [1, 1, 1, 1], [1, 1], [1, 1]),
+    ((1, 24, 9, 9), (32, 24, 1, 1), [0, 0, 0, 0], [1, 1], [1, 1]),
+    ((1, 8, 15, 15), (16, 8, 3, 3), [0, 1, 2, 0], [2, 2], [1, 1]),
 ]
 
 

@@ -12,7 +12,7 @@
 // CHECK-DAG: #[[X:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d4, d2, d3)>
 // CHECK-DAG: #[[W:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d1, d4)>
 // CHECK-LABEL: func @padded
-// CHECK: %[[E:.*]] = tensor.empty(%{{.*}}) : tensor<?x144x5x6xf32>
+// CHECK: %[[E:.*]] = tensor.empty(%{{.*}}) : tensor<?x144x5x20xf32>
 // CHECK: %[[COLS:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel"]} outs(%[[E]]
 // CHECK: %[[K:.*]] = linalg.index 1
 // CHECK: affine.apply #[[C]]()[%[[K]]]
@@ -22,14 +22,14 @@
 // CHECK: tensor.extract %arg0
 // CHECK: arith.select
 // CHECK: tensor.collapse_shape %arg1 {{\[}}[0], [1, 2, 3]] : tensor<32x16x3x3xf32> into tensor<32x144xf32>
-// CHECK: linalg.generic {indexing_maps = [#[[X]], #[[W]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[COLS]], %{{.*}} : tensor<?x144x5x6xf32>, tensor<32x144xf32>)
+// CHECK: linalg.generic {indexing_maps = [#[[X]], #[[W]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[COLS]], %{{.*}} : tensor<?x144x5x20xf32>, tensor<32x144xf32>)
 // CONV-LABEL: func @padded
 // CONV: tensor.pad
 // CONV: iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
-func.func @padded(%x: tensor<?x16x10x12xf32>, %w: tensor<32x16x3x3xf32>, %b: tensor<32xf32>) -> tensor<?x32x5x6xf32> {
+func.func @padded(%x: tensor<?x16x10x40xf32>, %w: tensor<32x16x3x3xf32>, %b: tensor<32xf32>) -> tensor<?x32x5x20xf32> {
   %y = dlc.conv %x, %w, %b {pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, group = 1 : i64}
-      : (tensor<?x16x10x12xf32>, tensor<32x16x3x3xf32>, tensor<32xf32>) -> tensor<?x32x5x6xf32>
-  return %y : tensor<?x32x5x6xf32>
+      : (tensor<?x16x10x40xf32>, tensor<32x16x3x3xf32>, tensor<32xf32>) -> tensor<?x32x5x20xf32>
+  return %y : tensor<?x32x5x20xf32>
 }
 
 // Without pads no load is guarded; a dilation scales the kernel offset (#D: iw =
@@ -55,4 +55,17 @@ func.func @grouped(%x: tensor<1x8x6x6xf32>, %w: tensor<8x1x3x3xf32>) -> tensor<1
   %y = dlc.conv %x, %w {pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, group = 8 : i64}
       : (tensor<1x8x6x6xf32>, tensor<8x1x3x3xf32>) -> tensor<1x8x4x4xf32>
   return %y : tensor<1x8x4x4xf32>
+}
+
+// An output width under 16 with 16 channels or more: the weight is the first operand
+// (tensor cores' m, 16 rows a piece, is then the output channels; the 7-wide output
+// rows are their n, 8 columns).
+// CHECK-LABEL: func @narrow
+// CHECK: %[[COLS7:.*]] = linalg.generic
+// CHECK: %[[W2:.*]] = tensor.collapse_shape %arg1
+// CHECK: linalg.generic {indexing_maps = [#[[W]], #[[X]], #{{.*}}], {{.*}} ins(%[[W2]], %[[COLS7]] : tensor<32x72xf32>, tensor<1x72x7x7xf32>)
+func.func @narrow(%x: tensor<1x8x7x7xf32>, %w: tensor<32x8x3x3xf32>) -> tensor<1x32x7x7xf32> {
+  %y = dlc.conv %x, %w {pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64}
+      : (tensor<1x8x7x7xf32>, tensor<32x8x3x3xf32>) -> tensor<1x32x7x7xf32>
+  return %y : tensor<1x32x7x7xf32>
 }
