@@ -38,9 +38,10 @@ commands:
       run older PTX. --precision fp32 (default), tf32, fp16 or bf16 (CUDA target and
       its emulation): below fp32, MatMul/Gemm/BatchMatMul/Conv tiles run on tensor cores
       (mma.sync; tf32 and bf16 from sm_80, fp16 from sm_75) with their operands
-      rounded to that precision and f32 accumulation; everything else stays f32
-      (docs/cuda.md). --specialize NAME=PATH bakes the value of input NAME (.npy or
-      .pb) into nodes that need it at compile time (Reshape's shape, ...), as
+      rounded to that precision and f32 accumulation, and fp16/bf16 store their
+      weights in that type; everything else stays f32 (docs/cuda.md).
+      --specialize NAME=PATH bakes the value of input NAME (.npy or .pb) into
+      nodes that need it at compile time (Reshape's shape, ...), as
       `dlc run` does: the artifact is then only valid for that value;
       for a sequence or optional input (a SequenceProto/OptionalProto .pb) it fixes
       what the input holds (the artifact takes its tensors as inputs NAME[i]).
