@@ -76,7 +76,6 @@ struct DlcHalfWeightsPass : impl::DlcHalfWeightsBase<DlcHalfWeightsPass> {
             // The rounding did not fold (it always does for f32 constants): keep f32.
             h.getDefiningOp()->erase();
             h = constant;
-            continue;
           }
         }
         if (h == constant.getResult())

@@ -244,24 +244,24 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
     return success();
   }
 
-  /// The half-precision tensor `w` is widened from (dlc-half-weights' dlc.cast, or
-  /// the generic it became), if it is.
+  /// The output extent along spatial dim `i` of an input extent `in` with `pads`
+  /// elements of padding: (in + pads - span) floordiv stride + 1.
+  static OpFoldResult outputExtent(PatternRewriter &rewriter, ConvOp op, RankedTensorType wType,
+                                   int64_t i, OpFoldResult in, int64_t pads) {
+    int64_t span = op.getDilations()[i] * (wType.getDimSize(i + 2) - 1) + 1;
+    AffineExpr e =
+        (getAffineSymbolExpr(0, op.getContext()) + pads - span).floorDiv(op.getStrides()[i]) + 1;
+    return affine::makeComposedFoldedAffineApply(rewriter, op.getLoc(), AffineMap::get(0, 1, e),
+                                                 {in});
+  }
+
+  /// The half-precision tensor `w` is widened from by dlc-half-weights' dlc.cast, if
+  /// it is (the conversion has not replaced the cast's uses yet when the Conv is
+  /// rewritten).
   static Value widenedFrom(Value w) {
-    Value source;
-    if (auto cast = w.getDefiningOp<CastOp>()) {
-      source = cast.getX();
-    } else if (auto g = w.getDefiningOp<linalg::GenericOp>();
-               g && g.getNumDpsInputs() == 1 && g.getNumDpsInits() == 1 &&
-               g.getNumParallelLoops() == g.getNumLoops() &&
-               llvm::all_of(g.getIndexingMapsArray(), [](AffineMap m) { return m.isIdentity(); })) {
-      Block &body = g.getRegion().front();
-      auto ext = dyn_cast<arith::ExtFOp>(body.front());
-      if (ext && ext.getIn() == body.getArgument(0) &&
-          body.getTerminator()->getOperand(0) == ext.getResult())
-        source = g.getDpsInputOperand(0)->get();
-    }
-    Type et = source ? getElementTypeOrSelf(source.getType()) : Type();
-    return et && (et.isF16() || et.isBF16()) ? source : Value();
+    auto cast = w.getDefiningOp<CastOp>();
+    Type et = cast ? getElementTypeOrSelf(cast.getX().getType()) : Type();
+    return et && (et.isF16() || et.isBF16()) ? cast.getX() : Value();
   }
 
   /// The weight [M, C, K...] as [M, C * prod(K)], row-major over (c, k...). A weight
@@ -313,11 +313,7 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
     SmallVector<OpFoldResult> colDims{xDims[0], rewriter.getIndexAttr(K)};
     SmallVector<int64_t> colShape{xType.getDimSize(0), K};
     for (int64_t i = 0; i < s; ++i) {
-      int64_t span = dilations[i] * (wType.getDimSize(i + 2) - 1) + 1;
-      AffineExpr e =
-          (getAffineSymbolExpr(0, ctx) + pads[i] + pads[i + s] - span).floorDiv(strides[i]) + 1;
-      OpFoldResult o = affine::makeComposedFoldedAffineApply(rewriter, loc, AffineMap::get(0, 1, e),
-                                                             {xDims[i + 2]});
+      OpFoldResult o = outputExtent(rewriter, op, wType, i, xDims[i + 2], pads[i] + pads[i + s]);
       yDims.push_back(o);
       colDims.push_back(o);
       colShape.push_back(resultType.getDimSize(i + 2));
@@ -456,11 +452,8 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
       xE.push_back(d(outer + i) * strides[i] + d(outer + s + 1 + i) * dilations[i]);
       wE.push_back(d(outer + s + 1 + i));
       yE.push_back(d(outer + i));
-      int64_t span = dilations[i] * (wType.getDimSize(i + 2) - 1) + 1;
       ygShape.push_back(resultType.getDimSize(i + 2));
-      AffineExpr e = (getAffineSymbolExpr(0, ctx) - span).floorDiv(strides[i]) + 1;
-      ygDims.push_back(affine::makeComposedFoldedAffineApply(rewriter, loc, AffineMap::get(0, 1, e),
-                                                             {pDims[i + 2]}));
+      ygDims.push_back(outputExtent(rewriter, op, wType, i, pDims[i + 2], 0));
     }
     Type at = accumulatorType(et);
     auto ygType = RankedTensorType::get(ygShape, at);
