@@ -351,13 +351,14 @@ Status verifyStep(const ArtifactSpec &spec) {
     return fail(strCat("the training step has ", step.inputs.size(), " input and ",
                        step.outputs.size(), " output roles for ", spec.inputs.size(),
                        " inputs and ", spec.outputs.size(), " outputs"));
-  auto known = [](StepRole r) { return static_cast<int8_t>(r) >= 0 && r <= StepRole::Loss; };
-  size_t labels = 0;
+  auto known = [](StepRole r) { return static_cast<int8_t>(r) >= 0 && r <= StepRole::NonFinite; };
+  size_t labels = 0, scales = 0, counts = 0;
   for (size_t i = 0; i < step.inputs.size(); ++i) {
     StepRole r = step.inputs[i];
-    if (!known(r) || r == StepRole::Loss)
+    if (!known(r) || r == StepRole::Loss || r == StepRole::NonFinite)
       return fail(strCat("training step input ", i, " has no valid role"));
     labels += r == StepRole::Label;
+    scales += r == StepRole::LossScale;
   }
   if (labels != 1)
     return fail(strCat("the training step has ", labels, " label inputs, not one"));
@@ -367,6 +368,10 @@ Status verifyStep(const ArtifactSpec &spec) {
       return fail("a training step's first output, and only it, is the loss");
     if (o == 0)
       continue;
+    if (r == StepRole::NonFinite) {
+      ++counts;
+      continue;
+    }
     if (r != StepRole::Parameter && r != StepRole::Buffer && r != StepRole::OptimizerState)
       return fail(strCat("training step output ", o, " has no valid role"));
     bool matched = false;
@@ -376,6 +381,9 @@ Status verifyStep(const ArtifactSpec &spec) {
       return fail(strCat("training step output '", spec.outputs[o].name,
                          "' updates no input of its name and role"));
   }
+  if (scales > 1 || scales != counts)
+    return fail(strCat("the training step has ", scales, " loss-scale inputs and ", counts,
+                       " non-finite-gradient outputs; a loss-scaled step has one of each"));
   return Status::ok();
 }
 

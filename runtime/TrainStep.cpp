@@ -61,6 +61,10 @@ const char *stepRoleName(StepRole role) {
     return "decoupled_decay";
   case StepRole::Loss:
     return "loss";
+  case StepRole::LossScale:
+    return "loss_scale";
+  case StepRole::NonFinite:
+    return "non_finite_gradients";
   }
   return "unknown";
 }
@@ -85,10 +89,19 @@ double stepScalar(StepRole role, const OptimizerOptions &opt, double lr, int64_t
 
 Expected<double> runTrainingStep(Model &step, const std::vector<Tensor> &inputs,
                                  const Tensor &labels, const OptimizerOptions &opt, double lr,
-                                 int64_t t, std::map<std::string, Tensor> &state) {
+                                 int64_t t, std::map<std::string, Tensor> &state,
+                                 LossScaler *scaler) {
   const StepSignature *sig = step.stepSignature();
   if (!sig)
     return Status::error("the artifact is not a training step (it has no step signature)");
+  bool scaled = false;
+  for (StepRole r : sig->inputs)
+    scaled |= r == StepRole::LossScale;
+  if (scaled && !scaler)
+    return Status::error("the training step scales its loss (fp16): it needs a LossScaler");
+  if (scaled && !(scaler->scale > 0 && std::isfinite(scaler->scale)))
+    return Status::error("the loss scale must be a positive finite number, got " +
+                         std::to_string(scaler->scale));
   const std::vector<TensorInfo> &in = step.inputs();
   size_t batch = 0;
   for (StepRole r : sig->inputs)
@@ -131,6 +144,8 @@ Expected<double> runTrainingStep(Model &step, const std::vector<Tensor> &inputs,
       Tensor seed(DType::Int64, {});
       *seed.as<int64_t>() = t;
       args.push_back(std::move(seed));
+    } else if (r == StepRole::LossScale) {
+      args.push_back(scalarTensor(scaler->scale));
     } else if (isScalarRole(r)) {
       args.push_back(scalarTensor(stepScalar(r, opt, lr, t)));
     } else if (!isUpdated(r)) {
@@ -146,6 +161,28 @@ Expected<double> runTrainingStep(Model &step, const std::vector<Tensor> &inputs,
   if (out->empty())
     return Status::error("the training step has no loss output");
   const Tensor &loss = (*out)[0];
+  if (scaled) {
+    // The outputs that are not resident, in order: the loss, then the count.
+    size_t k = 0;
+    double nonFinite = -1;
+    for (size_t o = 0; o < sig->outputs.size(); ++o) {
+      if (sig->outputs[o] == StepRole::NonFinite && k < out->size() &&
+          (*out)[k].dtype == DType::Float && (*out)[k].numElements() == 1)
+        nonFinite = *(*out)[k].as<float>();
+      k += !isUpdated(sig->outputs[o]);
+    }
+    if (nonFinite < 0)
+      return Status::error("the loss-scaled training step has no count of non-finite gradients");
+    scaler->lastSkipped = nonFinite != 0;
+    if (scaler->lastSkipped) {
+      scaler->scale *= scaler->backoffFactor;
+      scaler->goodSteps = 0;
+      ++scaler->skippedSteps;
+    } else if (++scaler->goodSteps >= scaler->growthInterval) {
+      scaler->scale *= scaler->growthFactor;
+      scaler->goodSteps = 0;
+    }
+  }
   return loss.dtype == DType::Double ? *loss.as<double>() : double(*loss.as<float>());
 }
 

@@ -136,6 +136,11 @@ enum class StepRole : int8_t {
   InvSqrtBiasCorrection = 10, ///< input: Adam, AdamW: 1 / sqrt(1 - beta2^t)
   DecoupledDecay = 11,        ///< input: AdamW: 1 - lr * weight decay
   Loss = 12,                  ///< output: the loss, the step's first output
+  LossScale = 13,             ///< input: fp16 loss scaling: the factor the loss is
+                              ///< multiplied by before the backward pass (LossScaler)
+  NonFinite = 14,             ///< output: fp16 loss scaling: how many gradient elements
+                              ///< were inf or NaN; when any were, the step left the
+                              ///< parameters and optimizer state as they were
 };
 
 /// The roles of a training step's inputs and outputs, one per Model::inputs() and
@@ -261,6 +266,24 @@ struct OptimizerOptions {
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8; ///< Adam, AdamW
 };
 
+/// Dynamic loss scaling for fp16 training, with torch.amp.GradScaler's rule and
+/// defaults. A step compiled with loss scaling (TrainOptions::lossScaling) multiplies
+/// the loss by `scale` before the backward pass, so that small gradients survive
+/// fp16's range in the tensor-core contractions, divides the gradients by it before
+/// the optimizer, and skips the update (parameters and optimizer state unchanged) when
+/// a gradient is inf or NaN. runTrainingStep then multiplies `scale` by
+/// `backoffFactor`; after `growthInterval` steps in a row without one, by
+/// `growthFactor`.
+struct LossScaler {
+  double scale = 65536.0;
+  double growthFactor = 2.0;
+  double backoffFactor = 0.5;
+  int64_t growthInterval = 2000;
+  int64_t goodSteps = 0;    ///< steps since the last skipped step or growth
+  int64_t skippedSteps = 0; ///< steps skipped so far
+  bool lastSkipped = false; ///< whether the last step was skipped
+};
+
 /// The value of the scalar input `role` (StepSize, MomentumInit, MomentumKeep,
 /// InvSqrtBiasCorrection, DecoupledDecay) in step `t` (1-based) with learning rate `lr`.
 double stepScalar(StepRole role, const OptimizerOptions &optimizer, double lr, int64_t t);
@@ -275,9 +298,15 @@ double stepScalar(StepRole role, const OptimizerOptions &optimizer, double lr, i
 /// on the device from then on), and later calls leave `state` as it was: call
 /// fetchTrainingState() to read the current values, and step.setResident({}) after
 /// changing `state`, so that the next step takes it anew.
+///
+/// A step with loss scaling (a LossScale input) needs `scaler`: its scale is bound to
+/// that input, and it is updated from the step's NonFinite output. A skipped step
+/// (scaler->lastSkipped) did not update: do not count it in `t`, as torch's optimizer
+/// does not count a step GradScaler skips.
 Expected<double> runTrainingStep(Model &step, const std::vector<Tensor> &inputs,
                                  const Tensor &labels, const OptimizerOptions &optimizer, double lr,
-                                 int64_t t, std::map<std::string, Tensor> &state);
+                                 int64_t t, std::map<std::string, Tensor> &state,
+                                 LossScaler *scaler = nullptr);
 
 /// Copies the current values of `step`'s resident state into `state` (no-op when
 /// it has none).

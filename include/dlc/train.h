@@ -14,6 +14,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,12 @@ struct TrainOptions {
   /// BatchNormalization in training mode: batch statistics, running statistics
   /// updated as torch does (momentum 0.1, unbiased variance).
   double batchNormMomentum = 0.1;
+  /// Dynamic loss scaling (see LossScaler): unset, on exactly when compile.precision is
+  /// fp16, whose small gradients would otherwise flush to zero (and large ones
+  /// overflow) where the backward contractions round their operands to fp16.
+  std::optional<bool> lossScaling;
+  /// The initial scale and the rule of loss scaling (torch.amp.GradScaler's defaults).
+  LossScaler lossScaler;
 };
 
 /// Loss (and, for cross-entropy, accuracy) of the model on a set of samples.
@@ -87,8 +94,10 @@ public:
 
   void setLearningRate(double lr);
   double learningRate() const;
-  /// Steps taken so far.
+  /// Optimizer steps taken so far (steps skipped by loss scaling do not count).
   int64_t stepCount() const;
+  /// The loss scaler's state (scale, skipped steps); null without loss scaling.
+  const LossScaler *lossScaler() const;
 
   /// Writes the ONNX model with its initializers replaced by the current values.
   Status exportOnnx(const std::string &path) const;

@@ -7,11 +7,15 @@
 //   3. the loss of the first output against a label argument;
 //   4. dlc-autodiff's gradients of the trained parameters;
 //   5. the optimizer update (torch.optim's formulas), with the learning rate and the
-//      step-dependent factors computed on the host (stepScalar) as scalar arguments.
-// Arguments: batch, label, parameters, [seed,] step size and two optimizer factors,
-// optimizer state. Results: loss, trained parameters, optimizer state, running
-// statistics. The StepSignature records each one's role, and the artifact carries it.
-// The step compiles like any model (fusion, tiling, codegen).
+//      step-dependent factors computed on the host (stepScalar) as scalar arguments;
+//   6. with loss scaling (fp16): the loss multiplied by a scale argument before step 4,
+//      the gradients divided by it, and the update skipped when one is inf or NaN
+//      (torch.amp.GradScaler's unscale and skip; the host adjusts the scale).
+// Arguments: batch, label, parameters, [seed,] [loss scale,] step size and two
+// optimizer factors, optimizer state. Results: loss, trained parameters, optimizer
+// state, running statistics, [count of non-finite gradient elements]. The StepSignature records
+// each one's role, and the artifact carries it. The step compiles like any model (fusion, tiling,
+// codegen).
 //
 //===----------------------------------------------------------------------===//
 #include "TrainStep.h"
@@ -89,7 +93,17 @@ public:
     FailureOr<Value> loss = addLoss(func, g, ret, numGraphInputs);
     if (failed(loss))
       return failure();
-    FailureOr<SmallVector<Value>> grads = differentiateTrained(func, *loss, newBuffers);
+    // With loss scaling the backward pass starts from loss * scale: every gradient,
+    // and every contraction operand of the backward pass, is scaled by it.
+    Value objective = *loss;
+    if (o.lossScaling.value_or(o.compile.precision == Precision::Fp16)) {
+      lossScale = body.addArgument(RankedTensorType::get({}, b.getF32Type()), func.getLoc());
+      argNames.push_back(stepRoleName(StepRole::LossScale));
+      func.setFunctionType(b.getFunctionType(body.getArgumentTypes(), func.getResultTypes()));
+      Type et = cast<ShapedType>(objective.getType()).getElementType();
+      objective = g.mul(objective, g.castTo(lossScale, et));
+    }
+    FailureOr<SmallVector<Value>> grads = differentiateTrained(func, objective, newBuffers);
     if (failed(grads))
       return failure();
     addOptimizer(func, g, *loss, *grads, newBuffers);
@@ -287,14 +301,47 @@ private:
     Value lr = body.addArgument(scalarType, func.getLoc());
     Value s1 = body.addArgument(scalarType, func.getLoc());
     Value s2 = body.addArgument(scalarType, func.getLoc());
+    SmallVector<Value> unscaled(grads);
+    Value nonFinite;
+    if (lossScale) {
+      // torch.amp.GradScaler's unscale_: the gradients divided by the scale, and the
+      // number of their elements that are inf or NaN (then the update is skipped).
+      Type i1 = g.b.getI1Type(), f32 = g.b.getF32Type();
+      BoolAttr yes = g.b.getBoolAttr(true);
+      for (Value grad : grads) {
+        Value bad =
+            g.make<OrOp>(i1, g.make<IsNaNOp>(i1, grad), g.make<IsInfOp>(i1, grad, yes, yes));
+        Value count = g.reduceSum(g.castTo(bad, f32), {}, false);
+        nonFinite = nonFinite ? g.add(nonFinite, count) : count;
+      }
+      // Built before the updates, so that each update's kernel takes in its where:
+      // dlc-form-kernels joins an op to the kernel of its latest producer.
+      skip = g.make<GreaterOp>(i1, nonFinite, g.scalar(0, f32));
+      Value inv = g.div(g.scalar(1, f32), lossScale);
+      for (Value &grad : unscaled)
+        grad = g.mul(grad, g.castTo(inv, cast<ShapedType>(grad.getType()).getElementType()));
+    }
     SmallVector<Value> newParams, newState;
-    for (auto [n, grad] : llvm::zip(layout.trained, grads))
+    for (auto [n, grad] : llvm::zip(layout.trained, unscaled))
       updateParameter(func, g, n, grad, lr, s1, s2, newParams, newState);
+    if (skip) {
+      // A skipped step keeps every parameter and its optimizer state.
+      auto keep = [&](Value old, Value updated) {
+        return g.make<WhereOp>(cast<ShapedType>(old.getType()).getElementType(), skip, old,
+                               updated);
+      };
+      for (auto [n, v] : llvm::zip(layout.trained, newParams))
+        v = keep(paramArg[n], v);
+      for (auto [old, v] : llvm::zip(stateArgs, newState))
+        v = keep(old, v);
+    }
     SmallVector<Value> results{loss};
     results.append(newParams);
     results.append(newState);
     for (auto &[n, v] : newBuffers)
       results.push_back(v);
+    if (nonFinite)
+      results.push_back(nonFinite);
     func::ReturnOp::create(g.b, ret.getLoc(), results);
     ret.erase();
     func.setFunctionType(
@@ -318,7 +365,8 @@ private:
     auto c = [&](double v) { return g.scalar(v, pt); };
     auto addState = [&](const std::string &slot) {
       layout.state.push_back(n + "." + slot);
-      return body.addArgument(ptype, func.getLoc());
+      stateArgs.push_back(body.addArgument(ptype, func.getLoc()));
+      return stateArgs.back();
     };
     if (opt.kind == OptimizerKind::Sgd) {
       Value d = opt.weightDecay ? g.add(grad, g.mul(p, c(opt.weightDecay))) : grad;
@@ -366,6 +414,8 @@ private:
                                               : StepRole::Frozen);
     if (seed)
       sig.inputs.push_back(StepRole::Seed);
+    if (lossScale)
+      sig.inputs.push_back(StepRole::LossScale);
     // The scalar arguments follow the parameters (and seed); argNames holds the names
     // of the arguments before them so far.
     auto [first, second] = factorRoles(o.optimizer.kind);
@@ -392,6 +442,10 @@ private:
       outNames.push_back(b.getStringAttr(n));
       sig.outputs.push_back(StepRole::Buffer);
     }
+    if (lossScale) {
+      outNames.push_back(b.getStringAttr(stepRoleName(StepRole::NonFinite)));
+      sig.outputs.push_back(StepRole::NonFinite);
+    }
     SmallVector<Attribute> dimNames;
     for (BlockArgument a : body.getArguments())
       dimNames.push_back(b.getArrayAttr(SmallVector<Attribute>(
@@ -411,6 +465,10 @@ private:
   /// The argument names so far, in argument order.
   std::vector<std::string> argNames;
   Value seed;
+  /// Loss scaling: the scale argument, and whether the step skips its update.
+  Value lossScale, skip;
+  /// The optimizer state arguments, in layout.state's order.
+  SmallVector<Value> stateArgs;
 };
 
 /// What a first step reads besides the batch: the initializers' values and zero

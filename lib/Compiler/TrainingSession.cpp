@@ -35,6 +35,8 @@ struct TrainingSession::Impl {
   bool stale = false;
   int64_t steps = 0;
   double lr = 0;
+  /// Loss scaling's state, when the step has a LossScale input.
+  std::optional<LossScaler> scaler;
 
   Status sync() {
     if (!stale)
@@ -71,7 +73,14 @@ Expected<std::unique_ptr<TrainingSession>> TrainingSession::create(const std::st
       impl->inputs.push_back(impl->stepModel->inputs()[i]);
     if (sig.inputs[i] == StepRole::Label)
       impl->labels = impl->stepModel->inputs()[i];
+    if (sig.inputs[i] == StepRole::LossScale)
+      impl->scaler = options.lossScaler;
   }
+  if (impl->scaler && !(impl->scaler->scale > 0 && std::isfinite(impl->scaler->scale) &&
+                        impl->scaler->growthFactor >= 1 && impl->scaler->backoffFactor > 0 &&
+                        impl->scaler->backoffFactor < 1 && impl->scaler->growthInterval >= 1))
+    return Status::error("the loss scaler needs a positive finite scale, a growth factor of at "
+                         "least 1, a backoff factor in (0, 1) and a growth interval of at least 1");
   CompileOptions copts = compiler::compileOptionsFor(options);
   // The forward pass for evaluation, any batch size, parameters as inputs.
   {
@@ -124,9 +133,9 @@ Expected<double> TrainingSession::step(const std::vector<Tensor> &inputs, const 
     }
   }
   Expected<double> loss = runTrainingStep(*m.stepModel, inputs, labels, m.options.optimizer, m.lr,
-                                          m.steps + 1, m.values);
+                                          m.steps + 1, m.values, m.scaler ? &*m.scaler : nullptr);
   m.stale = true;
-  if (loss)
+  if (loss && !(m.scaler && m.scaler->lastSkipped))
     ++m.steps;
   return loss;
 }
@@ -198,6 +207,9 @@ Expected<EvalResult> TrainingSession::evaluate(const std::vector<Tensor> &inputs
 void TrainingSession::setLearningRate(double lr) { impl_->lr = lr; }
 double TrainingSession::learningRate() const { return impl_->lr; }
 int64_t TrainingSession::stepCount() const { return impl_->steps; }
+const LossScaler *TrainingSession::lossScaler() const {
+  return impl_->scaler ? &*impl_->scaler : nullptr;
+}
 
 Status TrainingSession::exportOnnx(const std::string &path) const {
   onnx::ModelProto model;
@@ -231,18 +243,45 @@ Status TrainingSession::exportOnnx(const std::string &path) const {
   return Status::ok();
 }
 
+namespace {
+/// The checkpoint entry of the loss scaler's state: scale, good steps, skipped steps.
+constexpr const char *kScalerEntry = "dlc:loss_scaler";
+
+Tensor scalerEntry(const LossScaler &s) {
+  Tensor t(DType::Double, {3});
+  double *d = t.as<double>();
+  d[0] = s.scale, d[1] = double(s.goodSteps), d[2] = double(s.skippedSteps);
+  return t;
+}
+} // namespace
+
 Status TrainingSession::saveCheckpoint(const std::string &path) const {
   if (Status s = impl_->sync(); !s)
     return s;
-  return compiler::writeCheckpoint(path, {impl_->steps, impl_->lr, impl_->values});
+  compiler::Checkpoint c{impl_->steps, impl_->lr, impl_->values};
+  if (impl_->scaler)
+    c.values[kScalerEntry] = scalerEntry(*impl_->scaler);
+  return compiler::writeCheckpoint(path, c);
 }
 
 Status TrainingSession::loadCheckpoint(const std::string &path) {
   if (Status s = impl_->sync(); !s) // The names, shapes and dtypes to check against.
     return s;
-  Expected<compiler::Checkpoint> c = compiler::readCheckpoint(path, impl_->values);
+  std::map<std::string, Tensor> like = impl_->values;
+  if (impl_->scaler)
+    like[kScalerEntry] = scalerEntry(*impl_->scaler);
+  Expected<compiler::Checkpoint> c = compiler::readCheckpoint(path, like);
   if (!c)
     return c.status();
+  if (impl_->scaler) {
+    const double *d = c->values[kScalerEntry].as<double>();
+    if (!(d[0] > 0 && std::isfinite(d[0]) && d[1] >= 0 && d[2] >= 0))
+      return Status::error(path + ": the loss scaler's state is corrupt");
+    impl_->scaler->scale = d[0];
+    impl_->scaler->goodSteps = int64_t(d[1]);
+    impl_->scaler->skippedSteps = int64_t(d[2]);
+    c->values.erase(kScalerEntry);
+  }
   impl_->values = std::move(c->values);
   // The next step takes the loaded values to the step model.
   if (Status s = impl_->stepModel->setResident({}); !s)

@@ -149,6 +149,75 @@ TEST(Train, FrozenParametersStay) {
   EXPECT_NE(values(param(**s, "w2")), values(w2));
 }
 
+// Loss scaling multiplies the loss by the scale and the gradients by its inverse: with
+// a power of two, every value in between is scaled exactly, so the steps equal those
+// without scaling bit for bit (in fp32; in fp16 the scale also keeps small gradients).
+TEST(Train, LossScalingByAPowerOfTwoIsExact) {
+  // SGD with momentum: unlike Adam's, its update is not invariant to the gradients'
+  // scale, so a missing or wrong unscale shows.
+  auto o = options(dlc::OptimizerKind::Sgd);
+  o.optimizer.momentum = 0.9;
+  auto plain = dlc::TrainingSession::create(kModel, o);
+  o.lossScaling = true;
+  o.lossScaler.scale = 1024;
+  auto scaled = dlc::TrainingSession::create(kModel, o);
+  ASSERT_TRUE(plain && scaled) << plain.message() << scaled.message();
+  EXPECT_EQ((*plain)->lossScaler(), nullptr);
+  ASSERT_NE((*scaled)->lossScaler(), nullptr);
+  for (int i = 0; i < 5; ++i) {
+    auto a = (*plain)->step({batchX()}, batchLabels());
+    auto b = (*scaled)->step({batchX()}, batchLabels());
+    ASSERT_TRUE(a && b) << a.message() << b.message();
+    EXPECT_EQ(*a, *b) << "step " << i + 1;
+  }
+  for (const std::string &p : (*plain)->trainedParameters())
+    EXPECT_EQ(values(param(**plain, p)), values(param(**scaled, p))) << p;
+  EXPECT_EQ((*scaled)->lossScaler()->scale, 1024);
+  EXPECT_EQ((*scaled)->lossScaler()->skippedSteps, 0);
+  EXPECT_EQ((*scaled)->stepCount(), 5);
+}
+
+// A batch whose gradients are not finite (a NaN input here; an overflow of the scaled
+// gradients in fp16) leaves the parameters and the optimizer state as they were and
+// halves the scale; `growthInterval` good steps in a row double it. The scaler's
+// state survives a checkpoint.
+TEST(Train, LossScalingSkipsNonFiniteSteps) {
+  auto o = options(dlc::OptimizerKind::Adam);
+  o.lossScaling = true;
+  o.lossScaler.scale = 1024;
+  o.lossScaler.growthInterval = 2;
+  auto s = dlc::TrainingSession::create(kModel, o);
+  ASSERT_TRUE(s) << s.message();
+  dlc::Tensor w1 = param(**s, "w1");
+  dlc::Tensor bad = batchX();
+  bad.as<float>()[4] = NAN;
+  auto l = (*s)->step({bad}, batchLabels());
+  ASSERT_TRUE(l) << l.message();
+  const dlc::LossScaler *ls = (*s)->lossScaler();
+  EXPECT_TRUE(ls->lastSkipped);
+  EXPECT_EQ(ls->skippedSteps, 1);
+  EXPECT_EQ(ls->scale, 512);
+  EXPECT_EQ((*s)->stepCount(), 0);
+  EXPECT_EQ(values(param(**s, "w1")), values(w1));
+  // The skipped step changed no Adam moment: the next step is the first of a fresh run.
+  auto fresh = dlc::TrainingSession::create(kModel, options(dlc::OptimizerKind::Adam));
+  ASSERT_TRUE(fresh);
+  ASSERT_TRUE((*fresh)->step({batchX()}, batchLabels()));
+  ASSERT_TRUE((*s)->step({batchX()}, batchLabels()));
+  EXPECT_FALSE(ls->lastSkipped);
+  EXPECT_EQ((*s)->stepCount(), 1);
+  EXPECT_EQ(values(param(**s, "w1")), values(param(**fresh, "w1")));
+  std::string path = ::testing::TempDir() + "/train_scaler.ckpt";
+  ASSERT_TRUE((*s)->saveCheckpoint(path));
+  ASSERT_TRUE((*s)->step({batchX()}, batchLabels()));
+  EXPECT_EQ(ls->scale, 1024); // two good steps in a row
+  ASSERT_TRUE((*s)->loadCheckpoint(path));
+  EXPECT_EQ(ls->scale, 512);
+  EXPECT_EQ(ls->goodSteps, 1);
+  EXPECT_EQ(ls->skippedSteps, 1);
+  std::remove(path.c_str());
+}
+
 } // namespace
 
 namespace {

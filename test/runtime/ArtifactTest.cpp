@@ -136,6 +136,21 @@ TEST(Artifact, StepSignature) {
   bad = spec;
   bad.step.inputs[0] = static_cast<StepRole>(42);
   EXPECT_NE(parseError(bad).find("input 0 has no valid role"), std::string::npos);
+  // Loss scaling: a LossScale input comes with a NonFinite output, and neither alone.
+  bad = spec;
+  bad.step.outputs[1] = StepRole::NonFinite;
+  EXPECT_NE(parseError(bad).find("0 loss-scale inputs and 1 non-finite-gradient outputs"),
+            std::string::npos);
+  bad = spec;
+  bad.step.inputs[0] = StepRole::NonFinite;
+  EXPECT_NE(parseError(bad).find("input 0 has no valid role"), std::string::npos);
+  ArtifactSpec scaled = spec;
+  scaled.step.inputs[0] = StepRole::LossScale;
+  scaled.step.outputs[1] = StepRole::NonFinite;
+  bytes = serialize(scaled);
+  parsed = parse(bytes.data(), bytes.size());
+  ASSERT_TRUE(parsed) << parsed.message();
+  EXPECT_EQ(parsed->step.inputs, scaled.step.inputs);
 }
 
 TEST(Artifact, FileLayout) {

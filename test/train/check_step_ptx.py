@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The training steps of the digits MLP and CNN and of the transformer encoder block
 compiled for CUDA (`dlc train --target cuda --emit-step ptx`, no GPU needed) must be
-accepted by ptxas for sm_80 and sm_90. Exit 77 (skipped) without ptxas.
+accepted by ptxas for sm_80 and sm_90, in fp32 and in fp16 (tensor-core contractions:
+the PTX must hold mma.sync; dynamic loss scaling). Exit 77 (skipped) without ptxas.
 
   check_step_ptx.py --dlc build/bin/dlc
 """
@@ -36,24 +37,29 @@ def main():
                 ("cnn", "cnn.onnx", ["--loss", "cross_entropy", "--optimizer", "adam"]),
                 ("encoder", "encoder.onnx", ["--loss", "mse", "--optimizer", "adamw",
                                              "--batch-size", "16"])]
-        for name, model, flags in runs:
-            ptx = os.path.join(work, f"{name}.step.ptx")
+        for (name, model, flags), precision in [(r, p) for r in runs for p in ("fp32", "fp16")]:
+            ptx = os.path.join(work, f"{name}.{precision}.step.ptx")
             p = subprocess.run([args.dlc, "train", os.path.join(work, model), *flags,
-                                "--target", "cuda", "--emit-step", "ptx", "-o", ptx],
-                               capture_output=True, text=True)
+                                "--target", "cuda", "--precision", precision, "--emit-step",
+                                "ptx", "-o", ptx], capture_output=True, text=True)
             if p.returncode != 0:
-                print(f"FAIL {name}: {p.stderr.strip()}")
+                print(f"FAIL {name} {precision}: {p.stderr.strip()}")
                 failures += 1
                 continue
             with open(ptx) as f:
-                kernels = f"{sum(1 for line in f if '.entry' in line)} kernels"
+                text = f.read()
+            kernels = f"{text.count('.entry')} kernels, {text.count('mma.sync')} mma.sync"
+            # The encoder's MatMuls have 8-row tiles (8 tokens): they keep the FMA tiles.
+            if precision == "fp16" and name != "encoder" and "mma.sync" not in text:
+                print(f"FAIL {name} {precision} training step: no mma.sync in its PTX")
+                failures += 1
             for arch in ("sm_80", "sm_90"):
                 q = subprocess.run([ptxas, "--gpu-name", arch, ptx, "-o", os.devnull],
                                    capture_output=True, text=True)
                 ok = q.returncode == 0
                 failures += not ok
-                print(f"{'ok  ' if ok else 'FAIL'} {name} training step ({kernels}): ptxas "
-                      f"{arch}{'' if ok else ': ' + q.stderr.strip()[:300]}")
+                print(f"{'ok  ' if ok else 'FAIL'} {name} {precision} training step "
+                      f"({kernels}): ptxas {arch}{'' if ok else ': ' + q.stderr.strip()[:300]}")
     print(f"training step PTX: {'all accepted' if not failures else f'{failures} failed'}")
     return 1 if failures else 0
 

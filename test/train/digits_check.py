@@ -13,9 +13,9 @@ on both targets must give the same per-epoch training losses within 1e-3 relativ
 cuda is skipped with a message (exit status 77) when no CUDA device is usable. The
 target gpu-emulated is the CPU running the CUDA kernels' tiling, block/thread mapping
 and launch grids (DLC_EMULATE_GPU=1), which checks them without a GPU. TARGET:P (cuda:bf16,
-gpu-emulated:tf32) trains with --precision P (tensor-core MatMul tiles, f32 weights):
-the accuracy must be reached; its losses differ from fp32's by design and are not
-compared.
+gpu-emulated:tf32, gpu-emulated:fp16) trains with --precision P (tensor-core MatMul
+tiles, f32 weights; fp16 with dynamic loss scaling): the accuracy must be reached; its
+losses differ from fp32's by design and are not compared.
 
   digits_check.py --dlc build/bin/dlc [--targets cpu[,cuda][,gpu-emulated][,T:P]]
 """

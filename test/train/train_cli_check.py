@@ -4,8 +4,10 @@ LayerNorm, Erf, Transpose, Reshape) trained with MSE and AdamW must lower its lo
 small LSTM language model (Embedding, LSTM over 6 steps, a vocabulary projection)
 trained with cross-entropy must learn to predict the next token, the
 run must be reproducible for a seed, the runtime's loop (`dlc-run --train` on the step
-from `dlc train --emit-step artifact`) must give dlc train's losses, and bad input of every kind must give one line on
-stderr and exit status 1.
+from `dlc train --emit-step artifact`) must give dlc train's losses, also for an fp16
+step with dynamic loss scaling (the CUDA kernels emulated) that starts from a scale
+fp16 cannot hold, and bad input of every kind must give one line on stderr and exit
+status 1.
 
   train_cli_check.py --dlc build/bin/dlc
 """
@@ -143,6 +145,41 @@ def main():
                                                 "fc1.bias.exp_avg_sq"]
                    and saved["fc1.weight"].shape == (64, 64),
                    f"dlc-run --train --save writes a .npz numpy reads: {sorted(saved.keys())}")
+        # fp16 with dynamic loss scaling, the CUDA kernels emulated: a scale of 1e30
+        # overflows fp16 in the backward contractions, so the first steps are skipped
+        # (the scale halves each time) until it fits; then the MLP learns. dlc-run
+        # --train takes the scaler's settings from the .init.npz and gives the same
+        # losses and skipped steps.
+        emulated = dict(os.environ, DLC_EMULATE_GPU="1")
+        flags = ["--loss", "cross_entropy", "--optimizer", "sgd", "--lr", "0.1",
+                 "--momentum", "0.9", "--target", "cpu", "--precision", "fp16",
+                 "--loss-scale", "1e30"]
+        step = os.path.join(work, "mlp16.step.dlc")
+        p1 = subprocess.run([args.dlc, "train", mlp, *flags, "--emit-step", "artifact",
+                             "-o", step], capture_output=True, text=True, env=emulated)
+        p2 = subprocess.run([dlc_run, "--train", step, step[:-4] + ".init.npz", train,
+                             "--epochs", "4", "--seed", "5"], capture_output=True, text=True,
+                            env=emulated)
+        p3 = subprocess.run([args.dlc, "train", mlp, *flags, "--data", train, "--epochs", "4",
+                             "--seed", "5", "-o", os.path.join(work, "mlp16.onnx")],
+                            capture_output=True, text=True, env=emulated)
+        if p1.returncode or p2.returncode or p3.returncode:
+            report(False, "fp16 loss scaling: " + (p1.stderr + p2.stderr + p3.stderr).strip())
+        else:
+            got = [float(x) for x in re.findall(r"train loss ([0-9.eE+-]+),", p2.stdout)]
+            with open(os.path.join(work, "mlp16.loss.csv")) as f:
+                ref = [float(r["train_loss"]) for r in csv.DictReader(f)]
+            skipped = re.findall(r"loss scale ([0-9.e+]+) \(([0-9]+) steps skipped\)", p3.stdout)
+            skipped_run = re.findall(r"loss scale ([0-9.e+]+) \(([0-9]+) steps skipped\)",
+                                     p2.stdout)
+            final = float(skipped[-1][0]) if skipped else 0
+            halved = 1e30 * 0.5 ** int(skipped[-1][1]) if skipped else 0
+            report(len(skipped) == 4 and int(skipped[-1][1]) > 0
+                   and abs(final - halved) <= 1e-5 * halved and ref[-1] < 0.5 * ref[0],
+                   f"fp16 loss scaling from 1e30: {skipped[-1] if skipped else None} "
+                   f"(scale, skipped steps) after 4 epochs, loss {ref[0]:.3f} -> {ref[-1]:.3f}")
+            report(got == ref and [n for _, n in skipped_run] == [n for _, n in skipped],
+                   f"dlc-run --train with loss scaling matches dlc train: {got} vs {ref}")
         bad_labels = os.path.join(work, "bad_labels.npz")
         np.savez(bad_labels, x=np.zeros((40, 64), np.float32), y=np.zeros(40, np.int64))
         compressed = os.path.join(work, "compressed.npz")
@@ -178,6 +215,10 @@ def main():
             ("missing model", [os.path.join(work, "none.onnx"), "--data", train, *base],
              "cannot open"),
             ("no --data", [mlp, *base], "train needs --data"),
+            ("negative loss scale", [mlp, "--data", train, "--loss-scale", "-2", *base],
+             "--loss-scale needs a positive number or off"),
+            ("loss scale not a number", [mlp, "--data", train, "--loss-scale", "big", *base],
+             "--loss-scale needs a positive number or off"),
         ]
         for what, argv, expected in cases:
             p = subprocess.run([args.dlc, "train", *argv], capture_output=True, text=True)

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <exception>
 #include <fstream>
@@ -285,6 +286,18 @@ int runTrain(const Options &opts) {
   opt.lr = c[1], opt.momentum = c[2], opt.dampening = c[3], opt.nesterov = c[4] != 0;
   opt.weightDecay = c[5], opt.beta1 = c[6], opt.beta2 = c[7], opt.eps = c[8];
   state.erase(config);
+  // A loss-scaled (fp16) step: the scaler's settings, written beside the optimizer's.
+  std::optional<dlc::LossScaler> scaler;
+  if (auto it = state.find("loss_scaler"); it != state.end()) {
+    const dlc::Tensor &ls = it->second;
+    if (ls.dtype != dlc::DType::Double || ls.numElements() != 4)
+      return fail(opts.positional[0] + ": loss_scaler must hold 4 float64 values");
+    const double *d = ls.as<double>();
+    if (!(d[0] > 0 && std::isfinite(d[0]) && d[1] >= 1 && d[2] > 0 && d[2] < 1 && d[3] >= 1))
+      return fail(opts.positional[0] + ": the loss scaler's settings are invalid");
+    scaler = dlc::LossScaler{d[0], d[1], d[2], static_cast<int64_t>(d[3])};
+    state.erase(it);
+  }
   const dlc::StepSignature *sig = step.stepSignature();
   if (!sig)
     return fail(opts.artifact + " is not a training step (dlc train --emit-step artifact)");
@@ -318,8 +331,11 @@ int runTrain(const Options &opts) {
     auto mean =
         dlc::cli::runEpoch(*data, batch, order, rng,
                            [&](const std::vector<dlc::Tensor> &x, const dlc::Tensor &labels) {
-                             auto loss =
-                                 dlc::runTrainingStep(step, x, labels, opt, opt.lr, ++t, state);
+                             auto loss = dlc::runTrainingStep(step, x, labels, opt, opt.lr, t + 1,
+                                                              state, scaler ? &*scaler : nullptr);
+                             // A step skipped by loss scaling is not an optimizer step.
+                             if (loss && !(scaler && scaler->lastSkipped))
+                               ++t;
                              if (profile)
                                profiles.push_back(step.lastProfile());
                              return loss;
@@ -331,8 +347,12 @@ int runTrain(const Options &opts) {
     std::cout << "epoch " << epoch << "/" << opts.epochs << ": train loss " << std::setprecision(8)
               << *mean << ", " << std::fixed << std::setprecision(3) << 1e3 * secs / steps
               << " ms/step, " << std::setprecision(0) << steps * batch / std::max(secs, 1e-9)
-              << " samples/s" << std::endl;
+              << " samples/s";
     std::cout.unsetf(std::ios::fixed);
+    if (scaler)
+      std::cout << ", loss scale " << std::setprecision(6) << scaler->scale << " ("
+                << scaler->skippedSteps << " steps skipped)";
+    std::cout << std::endl;
   }
   if (opts.profile) {
     constexpr uint64_t kCopyBytes = 256ull << 20;

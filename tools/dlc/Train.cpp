@@ -105,9 +105,10 @@ int trainCommand(int argc, char **argv) {
   std::vector<std::string> positional;
   bool nesterov = false, noFusion = false;
   const std::vector<std::string> valueFlags = {
-      "--data",      "--eval",         "--loss",       "--optimizer", "--lr",        "--momentum",
-      "--dampening", "--weight-decay", "--batch-size", "--epochs",    "--seed",      "--target",
-      "--cuda-arch", "--freeze",       "--label-key",  "-o",          "--emit-step", "--precision"};
+      "--data",     "--eval",      "--loss",         "--optimizer",  "--lr",
+      "--momentum", "--dampening", "--weight-decay", "--batch-size", "--epochs",
+      "--seed",     "--target",    "--cuda-arch",    "--freeze",     "--label-key",
+      "-o",         "--emit-step", "--precision",    "--loss-scale"};
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
     std::string flag = a.substr(0, a.find('='));
@@ -200,10 +201,19 @@ int trainCommand(int argc, char **argv) {
     o.compile.cudaArch = v["--cuda-arch"];
   if (Status s = applyPrecision(o.compile, v.count("--precision") ? v["--precision"] : ""); !s)
     return fail(s.message());
-  // fp16 gradients underflow without loss scaling, which the step does not do yet.
-  if (o.compile.precision == Precision::Fp16)
-    return fail("train --precision fp16 needs loss scaling, which dlc does not do yet; "
-                "use bf16 or tf32 (the weights and the optimizer stay f32 in every mode)");
+  // Dynamic loss scaling: on by default in fp16; --loss-scale S starts it at S (in any
+  // precision), --loss-scale off turns it off.
+  if (v.count("--loss-scale")) {
+    if (v["--loss-scale"] == "off") {
+      o.lossScaling = false;
+    } else {
+      auto d = number("--loss-scale", v["--loss-scale"]);
+      if (!d || *d <= 0)
+        return fail("--loss-scale needs a positive number or off, got '" + v["--loss-scale"] + "'");
+      o.lossScaling = true;
+      o.lossScaler.scale = *d;
+    }
+  }
   if (v.count("--freeze"))
     o.freeze = splitList(v["--freeze"]);
   std::string labelKey = v.count("--label-key") ? v["--label-key"] : "label";
@@ -239,6 +249,14 @@ int trainCommand(int argc, char **argv) {
                           op.eps};
       std::memcpy(config.data.data(), values, sizeof(values));
       arrays.emplace_back("optimizer", std::move(config));
+      if (o.lossScaling.value_or(o.compile.precision == Precision::Fp16)) {
+        // The loss scaler's initial scale, growth and backoff factors, growth interval.
+        Tensor scaler(DType::Double, {4});
+        const LossScaler &ls = o.lossScaler;
+        double sv[4] = {ls.scale, ls.growthFactor, ls.backoffFactor, double(ls.growthInterval)};
+        std::memcpy(scaler.data.data(), sv, sizeof(sv));
+        arrays.emplace_back("loss_scaler", std::move(scaler));
+      }
       std::string init =
           (out.size() > 4 && out.substr(out.size() - 4) == ".dlc" ? out.substr(0, out.size() - 4)
                                                                   : out) +
@@ -317,6 +335,9 @@ int trainCommand(int argc, char **argv) {
       if (o.loss == LossKind::CrossEntropy)
         std::cout << ", eval accuracy " << std::setprecision(2) << 100 * r->accuracy << "%";
     }
+    if (const LossScaler *ls = s.lossScaler())
+      std::cout << ", loss scale " << std::defaultfloat << std::setprecision(6) << ls->scale
+                << std::fixed << " (" << ls->skippedSteps << " steps skipped)";
     std::cout << ", " << std::setprecision(0) << row.samplesPerSecond << " samples/s" << std::endl;
     rows.push_back(row);
   }
@@ -326,12 +347,13 @@ int trainCommand(int argc, char **argv) {
       out.size() > 5 && out.substr(out.size() - 5) == ".onnx" ? out.substr(0, out.size() - 5) : out;
   writeCsv(stem + ".loss.csv", rows, evalData.has_value());
   writeSvg(stem + ".loss.svg", rows, evalData.has_value());
-  std::cout << "trained " << s.stepCount() << " steps (" << epochs << " epochs of " << batches
+  int64_t steps = epochs * batches;
+  std::cout << "trained " << steps << " steps (" << epochs << " epochs of " << batches
             << " batches; the last " << train->count % o.batchSize
             << " samples of each shuffled epoch are left out) in " << std::setprecision(2)
             << totalSeconds << " s, " << std::setprecision(0)
-            << s.stepCount() * o.batchSize / std::max(totalSeconds, 1e-9) << " samples/s; wrote "
-            << out << ", " << stem << ".loss.csv and " << stem << ".loss.svg" << std::endl;
+            << steps * o.batchSize / std::max(totalSeconds, 1e-9) << " samples/s; wrote " << out
+            << ", " << stem << ".loss.csv and " << stem << ".loss.svg" << std::endl;
   return 0;
 }
 

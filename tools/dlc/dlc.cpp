@@ -73,7 +73,7 @@ commands:
           --optimizer sgd|adam|adamw [--lr X] [--momentum X] [--dampening X]
           [--nesterov] [--weight-decay X] [--batch-size N] [--epochs N] [--seed N]
           [--freeze NAME,...] [--label-key KEY] [--target auto|cpu|cuda]
-          [--cuda-arch ARCH] [--precision fp32|tf32|bf16] [--no-fusion]
+          [--cuda-arch ARCH] [--precision P] [--loss-scale S|off] [--no-fusion]
           [--emit-step KIND] -o TRAINED.onnx
       Trains the model's float initializers (all but --freeze and BatchNorm running
       statistics) and writes the same graph with the trained values. The forward
@@ -88,7 +88,14 @@ commands:
       drops the last partial batch; BatchNorm uses batch statistics and updates its
       running statistics with momentum 0.1. Prints one line per epoch (train loss,
       eval loss and accuracy, samples/s) and writes the loss curve beside the
-      output as OUT.loss.csv and OUT.loss.svg. Default 10 epochs. --emit-step
+      output as OUT.loss.csv and OUT.loss.svg. Default 10 epochs. --precision P
+      (CUDA) runs the contractions of the forward and backward passes on tensor
+      cores as compile does; parameters, gradients and the optimizer stay f32. fp16
+      scales the loss dynamically (torch.amp.GradScaler's rule): the loss is
+      multiplied by a scale (--loss-scale, default 65536) before the backward pass
+      and the gradients divided by it; a step with an inf or NaN gradient is
+      skipped and halves the scale, 2000 steps in a row without one double it.
+      --loss-scale S|off sets the initial scale or turns it off. --emit-step
       artifact|dlc|linalg|llvm|ptx|dot writes only the compiled step function (that
       stage, as --emit of compile) to -o and stops: no data or device needed. With
       artifact it also writes OUT.init.npz (initial parameters, zero optimizer state,
