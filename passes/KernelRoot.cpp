@@ -229,6 +229,11 @@ std::optional<LaunchGridAttr> launchGridOverOutput(func::FuncOp func, const Kern
     if (size == 0)
       continue;
     int64_t d = kr.outputDimOfLoop[l];
+    // A unit dim of the root's result that the output does not have (a reduction to
+    // a scalar written through its [1] result): one block along it.
+    if (d >= 0 && dims[d].empty() &&
+        cast<ShapedType>(kr.op->getResult(0).getType()).getDimSize(d) == 1)
+      continue;
     if (d < 0 || dims[d].empty())
       return std::nullopt;
     factors.push_back(GridDimAttr::get(ctx, output.getArgNumber(),

@@ -69,6 +69,36 @@ def DlcSplitToSlices : Pass<"dlc-split-to-slices", "mlir::func::FuncOp"> {
   }];
 }
 
+def DlcSplitScalarReductions : Pass<"dlc-split-scalar-reductions", "mlir::func::FuncOp"> {
+  let summary = "Split a big reduction to a scalar into rows, then their partials (GPU)";
+  let description = [{
+    A ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceProd, ReduceL1 or
+    ReduceSumSquare over every dim of a static input of 2^14 elements or more (f32,
+    f64 or an integer; no integer mean) becomes a reduction over its trailing dims,
+    the fewest that hold 256 elements or more, into partials over the leading dims,
+    then a reduction of the partials (ReduceL1 and ReduceSumSquare partials are
+    summed):
+
+    ```mlir
+    %y = dlc.reduce_sum %x {axes = array<i64>, keepdims = false}
+           : (tensor<64x4096xf32>) -> tensor<f32>
+    // becomes
+    %p = dlc.reduce_sum %x {axes = array<i64: 1>, keepdims = false}
+           : (tensor<64x4096xf32>) -> tensor<64xf32>
+    %y = dlc.reduce_sum %p {axes = array<i64>, keepdims = false}
+           : (tensor<64xf32>) -> tensor<f32>
+    ```
+
+    The CUDA pipeline runs it before dlc-form-kernels. The first reduction is a row
+    reduction: one block per row, its elementwise producers in its kernel. The
+    second reduces the partials in one block (a cooperative row over the unit loop of
+    convert-dlc-to-linalg{full-reductions-over-unit-loop}); alone, the whole input
+    went through that one block. A float sum adds in another order. An input of one
+    dim, or whose trailing dims have fewer than 256 elements before the first, is
+    left alone.
+  }];
+}
+
 def DlcSplitColumnReductions : Pass<"dlc-split-column-reductions", "mlir::func::FuncOp"> {
   let summary = "Split a big reduction over leading dims into row blocks (CPU)";
   let description = [{
@@ -160,6 +190,12 @@ def ConvertDlcToLinalg : Pass<"convert-dlc-to-linalg"> {
     `scf.for`): O(updates) work on one thread. Without it a scatter is a generic
     parallel over the output that reduces over the candidate updates (no writes to
     computed addresses, so it tiles and maps to the GPU like any reduction).
+
+    With `full-reductions-over-unit-loop` (the GPU), a Reduce* over every dim of its
+    input gets a leading parallel loop of extent 1: its generic writes a `[1]` tensor,
+    reshaped to the op's result. dlc-gpu-select-tiling then has a loop to give the
+    block and maps the reduction as a cooperative row (a block of threads with partial
+    reductions and a merge) instead of one thread.
   }];
   let options = [
     Option<"unitConvsAsContractions", "unit-convs-as-contractions", "bool",
@@ -169,6 +205,9 @@ def ConvertDlcToLinalg : Pass<"convert-dlc-to-linalg"> {
            "Lower other ungrouped Convs as implicit GEMM over their input's columns">,
     Option<"sequentialScatters", "sequential-scatters", "bool", /*default=*/"false",
            "Lower scatters as loops over the updates writing computed addresses">,
+    Option<"fullReductionsOverUnitLoop", "full-reductions-over-unit-loop", "bool",
+           /*default=*/"false",
+           "Give reductions over all dims a leading parallel loop of extent 1">,
   ];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
                            "mlir::scf::SCFDialect",

@@ -87,6 +87,9 @@ LogicalResult runGraphPipeline(ModuleOp module, const CompileOptions &options) {
       f.addPass(createDlcSplitColumnReductions());
     else
       f.addPass(createDlcSplitToSlices());
+    // GPU: a big reduction to a scalar as rows (a block each), then their partials.
+    if (options.target == TargetKind::Cuda || options.emulateGpu)
+      f.addPass(createDlcSplitScalarReductions());
     // GPU below fp32: contraction weights stored in half precision.
     if (options.target == TargetKind::Cuda || options.emulateGpu) {
       DlcHalfWeightsOptions half;
@@ -117,6 +120,8 @@ LogicalResult runKernelPipeline(ModuleOp module, const CompileOptions &options) 
     toLinalg.im2colConvs = toLinalg.unitConvsAsContractions;
     // CPU: scatters write computed addresses in a loop over the updates.
     toLinalg.sequentialScatters = !gpuTiling;
+    // GPU: a reduction to a scalar maps onto a block (a cooperative row), not a thread.
+    toLinalg.fullReductionsOverUnitLoop = gpuTiling;
     pm.addPass(createConvertDlcToLinalg(toLinalg));
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());

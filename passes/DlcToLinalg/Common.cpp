@@ -236,29 +236,38 @@ Value minScalar(OpBuilder &b, Location loc, Value a, Value c, bool isUnsigned) {
                     : (Value)arith::MinSIOp::create(b, loc, a, c);
 }
 
-Value buildReduction(OpBuilder &b, Location loc, Value input, ArrayRef<bool> reduced,
-                     Value init, const ScalarFn &combine, const ScalarFn &mapInput) {
+Value buildReduction(OpBuilder &b, Location loc, Value input, ArrayRef<bool> reduced, Value init,
+                     const ScalarFn &combine, const ScalarFn &mapInput, bool unitLoop) {
   auto inType = cast<RankedTensorType>(input.getType());
   int64_t rank = inType.getRank();
   MLIRContext *ctx = b.getContext();
   SmallVector<int64_t> outShape;
   SmallVector<OpFoldResult> outDims;
-  SmallVector<AffineExpr> outExprs;
+  SmallVector<AffineExpr> outExprs, inExprs;
   SmallVector<OpFoldResult> inDims = dimsOf(b, loc, input);
   SmallVector<utils::IteratorType> iters;
+  // The unit loop (d0) walks the [1] result; the input's dims follow it.
+  int64_t unit = unitLoop && rank > 0 && llvm::all_of(reduced, [](bool r) { return r; });
+  if (unit) {
+    iters.push_back(utils::IteratorType::parallel);
+    outShape.push_back(1);
+    outDims.push_back(b.getIndexAttr(1));
+    outExprs.push_back(getAffineDimExpr(0, ctx));
+  }
   for (int64_t i = 0; i < rank; ++i) {
+    inExprs.push_back(getAffineDimExpr(i + unit, ctx));
     iters.push_back(reduced[i] ? utils::IteratorType::reduction
                                : utils::IteratorType::parallel);
     if (reduced[i])
       continue;
     outShape.push_back(inType.getDimSize(i));
     outDims.push_back(inDims[i]);
-    outExprs.push_back(getAffineDimExpr(i, ctx));
+    outExprs.push_back(getAffineDimExpr(i + unit, ctx));
   }
   auto outType = RankedTensorType::get(outShape, init.getType());
   Value acc = filledTensor(b, loc, outType, outDims, init);
-  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank),
-                              AffineMap::get(rank, 0, outExprs, ctx)};
+  SmallVector<AffineMap> maps{AffineMap::get(rank + unit, 0, inExprs, ctx),
+                              AffineMap::get(rank + unit, 0, outExprs, ctx)};
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{outType}, ValueRange{input}, ValueRange{acc}, maps, iters,
       [&](OpBuilder &nb, Location nl, ValueRange args) {

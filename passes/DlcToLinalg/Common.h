@@ -84,10 +84,12 @@ inline bool hasUnsignedOperands(mlir::Operation *op) {
 
 /// A reduction linalg.generic: reduces `input` over the dims in `reduced` into a tensor
 /// of the kept dims (no keepdims), combining with `combine(acc, element)` from `init`.
-/// `mapInput` optionally transforms each element first.
+/// `mapInput` optionally transforms each element first. With `unitLoop` and every dim
+/// reduced, the generic has a leading parallel loop of extent 1 and writes a [1]
+/// tensor.
 mlir::Value buildReduction(mlir::OpBuilder &b, mlir::Location loc, mlir::Value input,
-                           llvm::ArrayRef<bool> reduced, mlir::Value init,
-                           const ScalarFn &combine, const ScalarFn &mapInput = nullptr);
+                           llvm::ArrayRef<bool> reduced, mlir::Value init, const ScalarFn &combine,
+                           const ScalarFn &mapInput = nullptr, bool unitLoop = false);
 
 /// Reshapes `v` to `type` where only unit dims differ (adds/removes 1s), via
 /// tensor.expand_shape/collapse_shape.

@@ -29,7 +29,7 @@ struct ConvertDlcToLinalgPass : impl::ConvertDlcToLinalgBase<ConvertDlcToLinalgP
     RewritePatternSet patterns(ctx);
     populateElementwiseToLinalgPatterns(patterns);
     populateContractionToLinalgPatterns(patterns, unitConvsAsContractions, im2colConvs);
-    populateReductionToLinalgPatterns(patterns);
+    populateReductionToLinalgPatterns(patterns, fullReductionsOverUnitLoop);
     populatePoolingToLinalgPatterns(patterns);
     populateDataMovementToLinalgPatterns(patterns);
     populateResizeToLinalgPatterns(patterns);

@@ -75,11 +75,10 @@ ScalarFn combineFn(StringRef kind, bool isUnsigned = false) {
 }
 
 Value reduce(OpBuilder &b, Location loc, Value x, ArrayRef<bool> reduced, StringRef kind,
-             const ScalarFn &mapInput = nullptr, bool isUnsigned = false) {
+             const ScalarFn &mapInput = nullptr, bool isUnsigned = false, bool unitLoop = false) {
   Type t = cast<ShapedType>(x.getType()).getElementType();
   return buildReduction(b, loc, x, reduced, reductionInit(b, loc, t, kind, isUnsigned),
-                        combineFn(kind, isUnsigned),
-                        mapInput);
+                        combineFn(kind, isUnsigned), mapInput, unitLoop);
 }
 
 Value square(OpBuilder &b, Location loc, ValueRange v) {
@@ -92,7 +91,12 @@ Value mapEach(OpBuilder &b, Location loc, Value v, const ScalarFn &fn) {
 }
 
 struct ReduceLowering : RewritePattern {
-  ReduceLowering(MLIRContext *ctx) : RewritePattern(MatchAnyOpTypeTag(), 1, ctx) {}
+  /// `unitLoop`: reductions over every dim get a leading unit parallel loop (the GPU
+  /// maps them onto a block; ConvertDlcToLinalg's full-reductions-over-unit-loop).
+  ReduceLowering(MLIRContext *ctx, bool unitLoop)
+      : RewritePattern(MatchAnyOpTypeTag(), 1, ctx), unitLoop(unitLoop) {}
+  bool unitLoop;
+
   LogicalResult matchAndRewrite(Operation *op, PatternRewriter &rewriter) const override {
     if (!isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ReduceMinOp, ReduceProdOp, ReduceL1Op,
              ReduceL2Op, ReduceLogSumOp, ReduceLogSumExpOp, ReduceSumSquareOp>(op))
@@ -108,6 +112,12 @@ struct ReduceLowering : RewritePattern {
     Type t = xt.getElementType();
     bool uns = hasUnsignedOperands(op);
     auto post = [&](Value r, const ScalarFn &fn) { return mapEach(rewriter, loc, r, fn); };
+    // Every reduction below but LogSumExp's (whose max feeds a map over x) may write
+    // [1] through the unit loop: the maps after it are elementwise.
+    auto reduce = [&](OpBuilder &b, Location l, Value v, ArrayRef<bool> m, StringRef kind,
+                      const ScalarFn &mapInput = nullptr, bool isUnsigned = false) {
+      return dlc::reduce(b, l, v, m, kind, mapInput, isUnsigned, unitLoop);
+    };
     Value r = llvm::TypeSwitch<Operation *, Value>(op)
                   .Case([&](ReduceSumOp) { return reduce(rewriter, loc, x, mask, "add"); })
                   .Case([&](ReduceMaxOp) {
@@ -142,13 +152,13 @@ struct ReduceLowering : RewritePattern {
                   })
                   .Case([&](ReduceLogSumExpOp) {
                     // log(sum(exp(x - m))) + m with m the max, for stability.
-                    Value m = reduce(rewriter, loc, x, mask, "max");
+                    Value m = dlc::reduce(rewriter, loc, x, mask, "max");
                     Value e = mapWithRows(rewriter, loc, x, {m}, mask,
                                           [](OpBuilder &b, Location l, ValueRange v) -> Value {
                                             return math::ExpOp::create(
                                                 b, l, arith::SubFOp::create(b, l, v[0], v[1]));
                                           });
-                    Value s = reduce(rewriter, loc, e, mask, "add");
+                    Value s = dlc::reduce(rewriter, loc, e, mask, "add");
                     auto st = cast<RankedTensorType>(s.getType());
                     return buildElementwise(
                         rewriter, loc, st, {s, m}, [](OpBuilder &b, Location l, ValueRange v) {
@@ -493,9 +503,11 @@ struct GlobalPoolLowering : OpRewritePattern<OpTy> {
 
 } // namespace
 
-void populateReductionToLinalgPatterns(RewritePatternSet &patterns) {
+void populateReductionToLinalgPatterns(RewritePatternSet &patterns,
+                                       bool fullReductionsOverUnitLoop) {
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<ReduceLowering, ScanLowering<CumSumOp>, ScanLowering<CumProdOp>, TopKLowering,
+  patterns.add<ReduceLowering>(ctx, fullReductionsOverUnitLoop);
+  patterns.add<ScanLowering<CumSumOp>, ScanLowering<CumProdOp>, TopKLowering,
                ArgReduceLowering<ArgMaxOp>, ArgReduceLowering<ArgMinOp>,
                SoftmaxLowering<SoftmaxOp, false>, SoftmaxLowering<LogSoftmaxOp, true>,
                LayerNormLowering, GlobalPoolLowering<GlobalAveragePoolOp, false>,

@@ -276,3 +276,25 @@ func.func @k_conv_dynamic(%x: memref<?x24x?x?xf32>, %w: memref<8x24x1x1xf32>, %y
   bufferization.materialize_in_destination %r in restrict writable %y : (tensor<?x8x?x?xf32>, memref<?x8x?x?xf32>) -> ()
   return
 }
+
+// A reduction to a scalar (convert-dlc-to-linalg{full-reductions-over-unit-loop}: a
+// leading unit parallel loop, written through a [1] view of the rank-0 output) is a
+// cooperative row: one block of 256 threads, an empty grid (one block).
+// CHECK-LABEL: func.func @scalar_sum
+// CHECK-SAME: mapping = rows, grid = <[]>, blockThreads = 256, blockTile = [1, 0, 0]
+func.func @scalar_sum(%a: memref<64x4096xf32>, %c: memref<f32>, %wg: index, %nwg: index) attributes {dlc.kernel} {
+  %ta = bufferization.to_tensor %a restrict : memref<64x4096xf32> to tensor<64x4096xf32>
+  %cv = memref.expand_shape %c [] output_shape [1] : memref<f32> into memref<1xf32>
+  %tc = bufferization.to_tensor %cv restrict writable : memref<1xf32> to tensor<1xf32>
+  %zero = arith.constant 0.0 : f32
+  %init = linalg.fill ins(%zero : f32) outs(%tc : tensor<1xf32>) -> tensor<1xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0)>],
+                       iterator_types = ["parallel", "reduction", "reduction"]}
+      ins(%ta : tensor<64x4096xf32>) outs(%init : tensor<1xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %s = arith.addf %o, %x : f32
+    linalg.yield %s : f32
+  } -> tensor<1xf32>
+  bufferization.materialize_in_destination %r in restrict writable %cv : (tensor<1xf32>, memref<1xf32>) -> ()
+  return
+}
