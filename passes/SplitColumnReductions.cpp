@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
+#include "passes/TwoStepReductions.h"
 
 #include "dialects/DlcDialect.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -65,14 +66,8 @@ template <typename First, typename Second> struct SplitColumnReduction : OpRewri
     if (!type || !type.hasStaticShape() || !resultType || type.getRank() < 2 ||
         type.getNumElements() < kMinElements)
       return rewriter.notifyMatchFailure(op, "not a static input of 2^18 elements or more");
-    // Partials round to the element type: only where that is f32, f64 or an integer
-    // (a float16 sum would round 16 partial sums to 11 bits).
-    Type element = type.getElementType();
-    if (!element.isF32() && !element.isF64() && !isa<IntegerType>(element))
-      return rewriter.notifyMatchFailure(op, "a float type narrower than f32");
-    // A mean of integer block means truncates twice.
-    if (isa<ReduceMeanOp>(op.getOperation()) && !isa<FloatType>(type.getElementType()))
-      return rewriter.notifyMatchFailure(op, "an integer mean");
+    if (const char *why = twoStepRefusal(op, type.getElementType()))
+      return rewriter.notifyMatchFailure(op, why);
     int64_t rank = type.getRank();
     SmallVector<int64_t> axes;
     for (int64_t a : op.getAxes())
@@ -121,13 +116,7 @@ struct DlcSplitColumnReductionsPass
     : impl::DlcSplitColumnReductionsBase<DlcSplitColumnReductionsPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<SplitColumnReduction<ReduceSumOp, ReduceSumOp>,
-                 SplitColumnReduction<ReduceMeanOp, ReduceMeanOp>,
-                 SplitColumnReduction<ReduceMaxOp, ReduceMaxOp>,
-                 SplitColumnReduction<ReduceMinOp, ReduceMinOp>,
-                 SplitColumnReduction<ReduceProdOp, ReduceProdOp>,
-                 SplitColumnReduction<ReduceL1Op, ReduceSumOp>,
-                 SplitColumnReduction<ReduceSumSquareOp, ReduceSumOp>>(&getContext());
+    addTwoStepReductionPatterns<SplitColumnReduction>(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
+#include "passes/TwoStepReductions.h"
 
 #include "dialects/DlcDialect.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -57,13 +58,8 @@ template <typename First, typename Second> struct SplitScalarReduction : OpRewri
     if (!type || !type.hasStaticShape() || !resultType || type.getRank() < 2 ||
         type.getNumElements() < kMinElements)
       return rewriter.notifyMatchFailure(op, "not a static input of 2^14 elements or more");
-    // Partials round to the element type: only where that is f32, f64 or an integer.
-    Type element = type.getElementType();
-    if (!element.isF32() && !element.isF64() && !isa<IntegerType>(element))
-      return rewriter.notifyMatchFailure(op, "a float type narrower than f32");
-    // A mean of integer row means truncates twice.
-    if (isa<ReduceMeanOp>(op.getOperation()) && !isa<FloatType>(element))
-      return rewriter.notifyMatchFailure(op, "an integer mean");
+    if (const char *why = twoStepRefusal(op, type.getElementType()))
+      return rewriter.notifyMatchFailure(op, why);
     int64_t rank = type.getRank();
     llvm::SmallBitVector reduced(rank, op.getAxes().empty());
     for (int64_t a : op.getAxes())
@@ -100,13 +96,7 @@ struct DlcSplitScalarReductionsPass
     : impl::DlcSplitScalarReductionsBase<DlcSplitScalarReductionsPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<SplitScalarReduction<ReduceSumOp, ReduceSumOp>,
-                 SplitScalarReduction<ReduceMeanOp, ReduceMeanOp>,
-                 SplitScalarReduction<ReduceMaxOp, ReduceMaxOp>,
-                 SplitScalarReduction<ReduceMinOp, ReduceMinOp>,
-                 SplitScalarReduction<ReduceProdOp, ReduceProdOp>,
-                 SplitScalarReduction<ReduceL1Op, ReduceSumOp>,
-                 SplitScalarReduction<ReduceSumSquareOp, ReduceSumOp>>(&getContext());
+    addTwoStepReductionPatterns<SplitScalarReduction>(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
