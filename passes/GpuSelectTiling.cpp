@@ -86,6 +86,10 @@ constexpr int64_t kReductionTile = 16;
 constexpr int64_t kMmaTileElements = 8192;
 constexpr int64_t kMaxMmaTileDim = 128;
 constexpr int64_t kMmaReductionTile = 32;
+/// Elements a thread of an elementwise kernel takes along the innermost output dim:
+/// 128 bits of 32-bit values, which dlc-vectorize-thread-tiles reads and writes as
+/// one vector access per operand.
+constexpr int64_t kVectorElements = 4;
 /// Blocks a launch needs before its tiles grow to the tensor-core size: one wave on
 /// the largest cards (132 SMs on an H100/H200).
 constexpr int64_t kMinBlocksForMmaTiles = 132;
@@ -492,6 +496,43 @@ std::optional<GpuTiling> chooseContractionTiling(linalg::LinalgOp root, const Ke
   return t;
 }
 
+/// Whether `g` reads and writes contiguous vectors along its innermost loop: 32-bit
+/// operands, no reduction, no gather, and every operand that the innermost loop
+/// indexes walks its innermost dim with it (the others it broadcasts along).
+bool vectorizesAlongInnermost(linalg::GenericOp g) {
+  if (g.getNumReductionLoops() != 0 || g.getNumLoops() == 0)
+    return false;
+  bool gathers = false;
+  g->walk([&](tensor::ExtractOp) { gathers = true; });
+  if (gathers)
+    return false;
+  unsigned inner = g.getNumLoops() - 1;
+  for (OpOperand &o : g->getOpOperands()) {
+    Type et = getElementTypeOrSelf(o.get().getType());
+    if (!et.isIntOrFloat() || et.getIntOrFloatBitWidth() != 32)
+      return false;
+    AffineMap m = g.getMatchingIndexingMap(&o);
+    for (auto [i, e] : llvm::enumerate(m.getResults()))
+      if (e.isFunctionOfDim(inner) && (i + 1 != m.getNumResults() || !isa<AffineDimExpr>(e)))
+        return false;
+  }
+  return true;
+}
+
+/// Whether every op of `root`'s kernel is a generic that vectorizesAlongInnermost, and
+/// the root's innermost loop walks the innermost output dim.
+bool vectorizableKernel(linalg::LinalgOp root) {
+  auto func = root->getParentOfType<func::FuncOp>();
+  bool ok = func && isa<linalg::GenericOp>(root.getOperation()) && root.getNumDpsInits() == 1 &&
+            root.getMatchingIndexingMap(root.getDpsInitOperand(0)).isIdentity();
+  if (ok)
+    func.walk([&](linalg::LinalgOp op) {
+      auto g = dyn_cast<linalg::GenericOp>(op.getOperation());
+      ok &= g && vectorizesAlongInnermost(g);
+    });
+  return ok;
+}
+
 GpuTiling chooseTiling(linalg::LinalgOp root, const KernelRoot &kr, bool contractionTiles,
                        const GpuTarget &target, StringRef precision) {
   int64_t maxSharedBytes = target.maxStaticSharedBytes;
@@ -519,6 +560,21 @@ GpuTiling chooseTiling(linalg::LinalgOp root, const KernelRoot &kr, bool contrac
     return *rows;
   byOutDim.erase(byOutDim.begin(), byOutDim.begin() + keepWhole);
   int64_t budget = kBlockThreads;
+  // An elementwise kernel over a static innermost dim of a multiple of kVectorElements:
+  // each thread takes kVectorElements neighbours along it (a 128-bit access), with as
+  // many threads as make the block tile divide the dim (the thread tiles stay whole).
+  if (keepWhole == 0 && !byOutDim.empty() && vectorizableKernel(root)) {
+    unsigned l = byOutDim.front().second;
+    if (l + 1 == n && !ShapedType::isDynamic(ranges[l]) && ranges[l] % kVectorElements == 0) {
+      int64_t threads = budget;
+      while (threads > 1 && ranges[l] % (kVectorElements * threads) != 0)
+        threads /= 2;
+      t.threads[l] = threads;
+      t.blockTile[l] = kVectorElements * threads;
+      budget /= threads;
+      byOutDim.erase(byOutDim.begin());
+    }
+  }
   for (auto [outDim, l] : byOutDim) {
     (void)outDim;
     if (budget == 1) {

@@ -29,6 +29,9 @@ class MathDialect;
 namespace memref {
 class MemRefDialect;
 }
+namespace cf {
+class ControlFlowDialect;
+}
 namespace scf {
 class SCFDialect;
 }

@@ -430,6 +430,49 @@ def DlcGpuMma : Pass<"dlc-gpu-mma", "mlir::gpu::GPUModuleOp"> {
                            "mlir::scf::SCFDialect"];
 }
 
+def DlcVectorizeThreadTiles : Pass<"dlc-vectorize-thread-tiles"> {
+  let summary = "A thread's elementwise tile of 2-8 neighbours as vector accesses (GPU)";
+  let description = [{
+    After dlc-map-to-gpu, each linalg.generic on memrefs whose loops are all parallel,
+    whose innermost loop has a static extent V of 2 to 8 (a power of two) and whose
+    outer loops have at most 4 iterations (a thread's tile of an elementwise kernel:
+    dlc-gpu-select-tiling gives each thread 4 neighbours along the innermost output dim),
+    with an elementwise scalar body and one output, becomes vector code:
+
+    ```mlir
+    linalg.generic ins(%a, %bias : memref<1x4xf32, strided<[1024, 1], offset: ?>>,
+                                   memref<4xf32, strided<[1], offset: ?>>)
+                   outs(%y : memref<1x4xf32, strided<[1024, 1], offset: ?>>) {addf}
+    // becomes
+    %0 = vector.load %a[%c0, %c0] {alignment = 16 : i64} : ..., vector<4xf32>
+    %1 = vector.load %bias[%c0] {alignment = 16 : i64} : ..., vector<4xf32>
+    %2 = arith.addf %0, %1 : vector<4xf32>
+    vector.store %2, %y[%c0, %c0] {alignment = 16 : i64} : ..., vector<4xf32>
+    ```
+
+    An operand whose innermost dim (of stride 1) the innermost loop walks is a
+    vector.load or vector.store; an operand it does not index, a scalar load and a
+    broadcast; any other operand leaves the generic alone. An access carries
+    `alignment` (V times the element's bytes, at most 16) when its first element's
+    offset is a known multiple of that from a kernel argument (every buffer the
+    runtimes bind is aligned to 16 bytes or more: 64 on the GPU, 16 for the CPU's
+    inputs) or an alloca aligned to 16 or more: the
+    subview offsets times their static strides, and the access's indices, are
+    constants, sums and products of multiples (`tile_id * 4`), or affine maps of
+    them. NVPTX then emits 128-bit ld.global.v4 / st.global.v4.
+
+    With `verify-alignment` (the GPU emulation) each aligned access is preceded by a
+    `cf.assert` that its address is a multiple of the alignment claimed, so the
+    emulated suites check the proof on every kernel they run.
+  }];
+  let options = [
+    Option<"verifyAlignment", "verify-alignment", "bool", /*default=*/"false",
+           "Assert at run time that each aligned access is aligned">,
+  ];
+  let dependentDialects = ["mlir::vector::VectorDialect", "mlir::memref::MemRefDialect",
+                           "mlir::arith::ArithDialect", "mlir::cf::ControlFlowDialect"];
+}
+
 def DlcUnrollThreadLoops : Pass<"dlc-unroll-thread-loops", "mlir::gpu::GPUModuleOp"> {
   let summary = "Unroll the loops that deal a block's iterations to its threads";
   let description = [{

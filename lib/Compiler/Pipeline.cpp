@@ -174,6 +174,12 @@ LogicalResult runCpuMappingPipeline(ModuleOp module, const CompileOptions &optio
       map.emulate = true;
       map.strictBlocks = options.strictGpuBlocks;
       pm.addPass(createDlcMapToGpu(map));
+      // The threads' vector accesses, as on the GPU, each asserting the alignment it
+      // claims (which the GPU would fault on).
+      pm.addPass(createCanonicalizerPass());
+      DlcVectorizeThreadTilesOptions vectorize;
+      vectorize.verifyAlignment = true;
+      pm.addPass(createDlcVectorizeThreadTiles(vectorize));
     } else {
       pm.addPass(createDlcDistributeWorkgroups());
       pm.addPass(createDlcBiasIntoAccumulator());
@@ -200,7 +206,7 @@ LogicalResult runCpuLlvmPipeline(ModuleOp module, const CompileOptions &options)
                     "convert-scf-to-cf,expand-strided-metadata,lower-affine,"
                     "func.func(arith-expand,math-extend-to-supported-types),"
                     "convert-vector-to-llvm,finalize-memref-to-llvm,convert-math-to-llvm,"
-                    "convert-math-to-libm,convert-arith-to-llvm,"
+                    "convert-math-to-libm,convert-vector-to-llvm,convert-arith-to-llvm,"
                     "convert-index-to-llvm,convert-cf-to-llvm,"
                     "convert-func-to-llvm,reconcile-unrealized-casts");
   });
@@ -223,7 +229,8 @@ LogicalResult runCudaCodegenPipeline(ModuleOp module, const CompileOptions &opti
   return runPipeline(module, options, [&](PassManager &pm) {
     addUpstream(
         pm,
-        "gpu.module(canonicalize,dlc-gpu-mma,dlc-unroll-thread-loops,convert-linalg-to-loops,"
+        "gpu.module(canonicalize,dlc-gpu-mma,dlc-vectorize-thread-tiles,dlc-unroll-thread-loops,"
+        "convert-linalg-to-loops,"
         "canonicalize,loop-invariant-code-motion,dlc-pipeline-steps,lower-affine,convert-scf-to-cf,"
         "expand-strided-metadata,lower-affine,arith-expand,"
         "math-extend-to-supported-types,canonicalize,cse,convert-nvgpu-to-nvvm,"

@@ -298,3 +298,73 @@ func.func @scalar_sum(%a: memref<64x4096xf32>, %c: memref<f32>, %wg: index, %nwg
   bufferization.materialize_in_destination %r in restrict writable %cv : (tensor<1xf32>, memref<1xf32>) -> ()
   return
 }
+
+// Elementwise over [?, 1024] with a broadcast bias: 32-bit operands read along the
+// innermost dim, a static multiple of 4, so each thread takes 4 neighbours (128-bit
+// accesses, dlc-vectorize-thread-tiles): 256 threads x 4 cover a row.
+// CHECK-LABEL: func.func @vector4
+// CHECK-SAME: mapping = threads, grid = <[#dlc.grid_dim<binding = 2, dims = [0], tile = 1>, #dlc.grid_dim<binding = 2, dims = [1], tile = 1024>]>, blockThreads = 256, blockTile = [1, 1024], threads = [0, 256]
+func.func @vector4(%a: memref<?x1024xf32>, %b: memref<1024xf32>, %c: memref<?x1024xf32>, %wg: index, %nwg: index) attributes {dlc.kernel} {
+  %ta = bufferization.to_tensor %a restrict : memref<?x1024xf32> to tensor<?x1024xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<1024xf32> to tensor<1024xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<?x1024xf32> to tensor<?x1024xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%ta, %tb : tensor<?x1024xf32>, tensor<1024xf32>) outs(%tc : tensor<?x1024xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %s = arith.addf %x, %y : f32
+    linalg.yield %s : f32
+  } -> tensor<?x1024xf32>
+  bufferization.materialize_in_destination %r in restrict writable %c : (tensor<?x1024xf32>, memref<?x1024xf32>) -> ()
+  return
+}
+
+// The same over [?, 12]: 4 x 1 threads divide 12 (4 x 2 do not); the rows take the
+// 256 threads left. Over [?, 12] of i1 (a mask) or through a transposed read, one
+// element per thread.
+// CHECK-LABEL: func.func @vector4_short
+// CHECK-SAME: blockTile = [256, 4], threads = [256, 1]
+// CHECK-LABEL: func.func @mask_stays_scalar
+// CHECK-SAME: blockTile = [16, 16], threads = [16, 16]
+// CHECK-LABEL: func.func @transpose_stays_scalar
+// CHECK-SAME: blockTile = [16, 16], threads = [16, 16]
+func.func @vector4_short(%a: memref<?x12xf32>, %c: memref<?x12xf32>, %wg: index, %nwg: index) attributes {dlc.kernel} {
+  %ta = bufferization.to_tensor %a restrict : memref<?x12xf32> to tensor<?x12xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<?x12xf32> to tensor<?x12xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%ta : tensor<?x12xf32>) outs(%tc : tensor<?x12xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %e = math.exp %x : f32
+    linalg.yield %e : f32
+  } -> tensor<?x12xf32>
+  bufferization.materialize_in_destination %r in restrict writable %c : (tensor<?x12xf32>, memref<?x12xf32>) -> ()
+  return
+}
+func.func @mask_stays_scalar(%a: memref<?x12xf32>, %c: memref<?x12xi1>, %wg: index, %nwg: index) attributes {dlc.kernel} {
+  %ta = bufferization.to_tensor %a restrict : memref<?x12xf32> to tensor<?x12xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<?x12xi1> to tensor<?x12xi1>
+  %zero = arith.constant 0.0 : f32
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%ta : tensor<?x12xf32>) outs(%tc : tensor<?x12xi1>) {
+  ^bb0(%x: f32, %o: i1):
+    %e = arith.cmpf ogt, %x, %zero : f32
+    linalg.yield %e : i1
+  } -> tensor<?x12xi1>
+  bufferization.materialize_in_destination %r in restrict writable %c : (tensor<?x12xi1>, memref<?x12xi1>) -> ()
+  return
+}
+func.func @transpose_stays_scalar(%a: memref<12x?xf32>, %c: memref<?x12xf32>, %wg: index, %nwg: index) attributes {dlc.kernel} {
+  %ta = bufferization.to_tensor %a restrict : memref<12x?xf32> to tensor<12x?xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<?x12xf32> to tensor<?x12xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1, d0)>, affine_map<(d0, d1) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%ta : tensor<12x?xf32>) outs(%tc : tensor<?x12xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %e = math.exp %x : f32
+    linalg.yield %e : f32
+  } -> tensor<?x12xf32>
+  bufferization.materialize_in_destination %r in restrict writable %c : (tensor<?x12xf32>, memref<?x12xf32>) -> ()
+  return
+}

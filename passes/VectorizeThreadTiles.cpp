@@ -1,0 +1,321 @@
+//===- VectorizeThreadTiles.cpp - The dlc-vectorize-thread-tiles pass -----===//
+//
+// A thread of an elementwise GPU kernel computes kVectorElements neighbours along the
+// innermost output dim (dlc-gpu-select-tiling), so after dlc-map-to-gpu its generics
+// work on memrefs of static shape [1, ..., 1, V]. Each becomes vector code: an operand
+// that walks its innermost dim with the generic's innermost loop is one vector.load or
+// vector.store of V elements, any other operand a scalar load broadcast, and the body
+// is applied lane by lane (passes/VectorBody.h).
+//
+// An access whose address is provably a multiple of its V elements' bytes carries that
+// alignment, so NVPTX emits one ld.global.v4.f32 / st.global.v4.f32 (128 bits) instead
+// of four scalar accesses (without it LLVM may only assume the element's alignment).
+// The proof (`offsetDivisor`): the buffer is a kernel argument (the runtimes align
+// every buffer to 16 bytes or more: weights, the arena and inputs; 64 on the GPU) or
+// an alloca aligned to 16 or more, and every offset added on the way (subview
+// offsets times static strides, the access's own indices) is a known multiple of the
+// alignment claimed (at most 16 bytes): constants, products and sums of such, tile
+// offsets `id * 4`.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Passes.h"
+#include "passes/VectorBody.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <numeric>
+
+namespace dlc {
+#define GEN_PASS_DEF_DLCVECTORIZETHREADTILES
+#include "passes/Passes.h.inc"
+} // namespace dlc
+
+using namespace mlir;
+
+namespace dlc {
+namespace {
+
+/// The largest power of two this analysis tracks (more than any alignment it claims).
+constexpr int64_t kMaxDivisor = 64;
+/// The most alignment an access claims (a 128-bit access; the runtimes align every
+/// buffer to 16 bytes or more: 64 on the GPU).
+constexpr int64_t kMaxAlignBytes = 16;
+/// The most unrolled iterations of a generic's outer loops.
+constexpr int64_t kMaxOuterIterations = 4;
+
+/// A power of two that is known to divide `v` (an index), 1 when nothing is known.
+int64_t knownDivisor(Value v, int depth = 0);
+
+int64_t divisorOfConstant(int64_t c) {
+  if (c == 0)
+    return kMaxDivisor;
+  return std::min<int64_t>(kMaxDivisor, int64_t(1) << llvm::countr_zero(uint64_t(c)));
+}
+
+/// `e` over dims and symbols of known divisors.
+int64_t exprDivisor(AffineExpr e, ArrayRef<int64_t> dims, ArrayRef<int64_t> syms) {
+  if (auto c = dyn_cast<AffineConstantExpr>(e))
+    return divisorOfConstant(c.getValue());
+  if (auto d = dyn_cast<AffineDimExpr>(e))
+    return dims[d.getPosition()];
+  if (auto s = dyn_cast<AffineSymbolExpr>(e))
+    return syms[s.getPosition()];
+  auto bin = cast<AffineBinaryOpExpr>(e);
+  int64_t l = exprDivisor(bin.getLHS(), dims, syms), r = exprDivisor(bin.getRHS(), dims, syms);
+  switch (e.getKind()) {
+  case AffineExprKind::Add:
+    return std::min(l, r);
+  case AffineExprKind::Mul:
+    return std::min(kMaxDivisor, l * r);
+  case AffineExprKind::Mod:
+    // x mod c: a multiple of what divides both.
+    return std::min(l, r);
+  default:
+    return 1;
+  }
+}
+
+int64_t knownDivisor(Value v, int depth) {
+  if (depth > 16)
+    return 1;
+  if (std::optional<int64_t> c = getConstantIntValue(v))
+    return divisorOfConstant(*c);
+  Operation *def = v.getDefiningOp();
+  if (!def) {
+    // An scf.for induction variable: its lower bound plus multiples of its step.
+    auto arg = cast<BlockArgument>(v);
+    if (auto loop = dyn_cast<scf::ForOp>(arg.getOwner()->getParentOp());
+        loop && loop.getInductionVar() == arg)
+      return std::min(knownDivisor(loop.getLowerBound(), depth + 1),
+                      knownDivisor(loop.getStep(), depth + 1));
+    return 1;
+  }
+  auto of = [&](Value x) { return knownDivisor(x, depth + 1); };
+  if (isa<arith::AddIOp, arith::SubIOp>(def))
+    return std::min(of(def->getOperand(0)), of(def->getOperand(1)));
+  if (isa<arith::MulIOp>(def))
+    return std::min(kMaxDivisor, of(def->getOperand(0)) * of(def->getOperand(1)));
+  if (isa<arith::RemUIOp, arith::RemSIOp>(def))
+    return std::min(of(def->getOperand(0)), of(def->getOperand(1)));
+  if (isa<arith::IndexCastOp, arith::IndexCastUIOp>(def))
+    return of(def->getOperand(0));
+  auto affine = [&](AffineMap map, ValueRange operands) {
+    SmallVector<int64_t> dims, syms;
+    for (Value d : operands.take_front(map.getNumDims()))
+      dims.push_back(of(d));
+    for (Value s : operands.drop_front(map.getNumDims()))
+      syms.push_back(of(s));
+    int64_t divisor = kMaxDivisor;
+    for (AffineExpr e : map.getResults())
+      divisor = std::min(divisor, exprDivisor(e, dims, syms));
+    return divisor;
+  };
+  if (auto apply = dyn_cast<affine::AffineApplyOp>(def))
+    return affine(apply.getAffineMap(), apply.getMapOperands());
+  if (auto min = dyn_cast<affine::AffineMinOp>(def))
+    return affine(min.getAffineMap(), min.getMapOperands());
+  if (auto max = dyn_cast<affine::AffineMaxOp>(def))
+    return affine(max.getAffineMap(), max.getMapOperands());
+  return 1;
+}
+
+/// A power of two known to divide the element offset of `m`'s first element from an
+/// address aligned to 16 bytes or more; 1 when nothing is known.
+int64_t offsetDivisor(Value m, int depth = 0) {
+  if (depth > 16)
+    return 1;
+  if (auto arg = dyn_cast<BlockArgument>(m)) {
+    // A kernel argument (or a workgroup attribution, aligned to 16 bytes).
+    Operation *owner = arg.getOwner()->getParentOp();
+    bool entry = arg.getOwner()->isEntryBlock() && isa<gpu::GPUFuncOp, func::FuncOp>(owner);
+    auto type = dyn_cast<MemRefType>(m.getType());
+    return entry && type && type.getLayout().isIdentity() ? kMaxDivisor : 1;
+  }
+  Operation *def = m.getDefiningOp();
+  if (auto alloca = dyn_cast_or_null<memref::AllocaOp>(def))
+    return alloca.getAlignment().value_or(0) >= 16 && alloca.getType().getLayout().isIdentity()
+               ? kMaxDivisor
+               : 1;
+  if (isa_and_nonnull<memref::CollapseShapeOp, memref::ExpandShapeOp, memref::CastOp>(def))
+    return offsetDivisor(def->getOperand(0), depth + 1);
+  auto view = dyn_cast_or_null<memref::SubViewOp>(def);
+  if (!view)
+    return 1;
+  auto [strides, offset] = view.getSourceType().getStridesAndOffset();
+  (void)offset;
+  int64_t divisor = offsetDivisor(view.getSource(), depth + 1);
+  for (auto [o, stride] : llvm::zip(view.getMixedOffsets(), strides)) {
+    int64_t d = isa<Attribute>(o) ? divisorOfConstant(*getConstantIntValue(o))
+                                  : knownDivisor(cast<Value>(o));
+    int64_t s = ShapedType::isDynamic(stride) ? 1 : divisorOfConstant(stride);
+    divisor = std::min(divisor, std::min(kMaxDivisor, d * s));
+  }
+  return divisor;
+}
+
+/// Asserts at run time that the element `idx` of `m` lies at a multiple of `align`
+/// bytes.
+void assertAligned(OpBuilder &b, Location loc, Value m, ValueRange idx, llvm::Align align) {
+  auto type = cast<MemRefType>(m.getType());
+  auto md = memref::ExtractStridedMetadataOp::create(b, loc, m);
+  Value offset = md.getOffset();
+  for (auto [i, stride] : llvm::zip(idx, md.getStrides()))
+    offset = arith::AddIOp::create(b, loc, offset, arith::MulIOp::create(b, loc, i, stride));
+  Value bytes = arith::ConstantIndexOp::create(b, loc, type.getElementTypeBitWidth() / 8);
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, m);
+  Value addr = arith::AddIOp::create(b, loc, base, arith::MulIOp::create(b, loc, offset, bytes));
+  Value rem =
+      arith::RemUIOp::create(b, loc, addr, arith::ConstantIndexOp::create(b, loc, align.value()));
+  Value ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rem,
+                                   arith::ConstantIndexOp::create(b, loc, 0));
+  cf::AssertOp::create(b, loc, ok, "dlc-vectorize-thread-tiles: a vector access is not aligned");
+}
+
+/// Rewrites `g` into vector code (see the file comment); false when it does not apply.
+bool vectorize(linalg::GenericOp g, bool verifyAlignment) {
+  if (!g.hasPureBufferSemantics() || g.getNumReductionLoops() != 0 || g.getNumDpsInits() != 1 ||
+      g.getNumDpsInputs() == 0 || g.getNumLoops() == 0 || !isElementwiseScalarBody(*g.getBlock()))
+    return false;
+  SmallVector<int64_t> ranges = g.getStaticLoopRanges();
+  unsigned inner = g.getNumLoops() - 1;
+  int64_t lanes = ranges[inner];
+  if (ShapedType::isDynamic(lanes) || lanes < 2 || lanes > 8 || !llvm::isPowerOf2_64(lanes))
+    return false;
+  // Small static outer loops are unrolled; others (a thread's rows of a block tile at
+  // a dynamic edge: 0 or 1 of them) become loops.
+  bool unroll = true;
+  int64_t outer = 1;
+  for (int64_t r : ArrayRef(ranges).drop_back()) {
+    unroll &= !ShapedType::isDynamic(r);
+    outer *= ShapedType::isDynamic(r) ? 1 : r;
+  }
+  unroll &= outer <= kMaxOuterIterations;
+  // Each operand: a vector access along its innermost (unit-stride) dim, or a scalar.
+  SmallVector<bool> vectorAccess;
+  for (OpOperand &o : g->getOpOperands()) {
+    auto type = dyn_cast<MemRefType>(o.get().getType());
+    AffineMap map = g.getMatchingIndexingMap(&o);
+    // Whole bytes only: a vector of i1 is packed bits in memory, a memref of i1 bytes.
+    if (!type || !type.getElementType().isIntOrFloat() || type.getElementTypeBitWidth() % 8 != 0 ||
+        llvm::any_of(map.getResults(),
+                     [](AffineExpr e) { return !isa<AffineDimExpr, AffineConstantExpr>(e); }))
+      return false;
+    bool walks =
+        llvm::any_of(map.getResults(), [&](AffineExpr e) { return e.isFunctionOfDim(inner); });
+    if (walks) {
+      auto [strides, offset] = type.getStridesAndOffset();
+      (void)offset;
+      if (map.getResults().back() != getAffineDimExpr(inner, g.getContext()) || strides.back() != 1)
+        return false;
+    } else if (g.isDpsInit(&o)) {
+      return false;
+    }
+    vectorAccess.push_back(walks);
+  }
+  // The output's element is not read (an elementwise body ignores it).
+  Block &body = *g.getBlock();
+  if (!body.getArguments().back().use_empty())
+    return false;
+
+  OpBuilder b(g);
+  Location loc = g.getLoc();
+  auto index = [&](int64_t i) { return arith::ConstantIndexOp::create(b, loc, i).getResult(); };
+  // The vector code at the loop point `point` (the innermost loop at 0).
+  auto emit = [&](ArrayRef<Value> point) {
+    IRMapping map;
+    Value result;
+    for (auto [o, vec] : llvm::zip(g->getOpOperands(), vectorAccess)) {
+      auto type = cast<MemRefType>(o.get().getType());
+      SmallVector<Value> idx;
+      for (AffineExpr e : g.getMatchingIndexingMap(&o).getResults())
+        idx.push_back(isa<AffineDimExpr>(e) ? point[cast<AffineDimExpr>(e).getPosition()]
+                                            : index(cast<AffineConstantExpr>(e).getValue()));
+      // Alignment: the first element's offset and each index times its stride.
+      auto [strides, offset] = type.getStridesAndOffset();
+      (void)offset;
+      int64_t divisor = offsetDivisor(o.get());
+      for (auto [i, stride] : llvm::zip(idx, strides)) {
+        int64_t d = knownDivisor(i);
+        if (d < kMaxDivisor)
+          d = ShapedType::isDynamic(stride) ? d : d * divisorOfConstant(stride);
+        divisor = std::min(divisor, std::min(kMaxDivisor, d));
+      }
+      // At most 16 bytes: the widest access (128 bits; 8 lanes of f32 are two), and
+      // what every buffer is aligned to on the GPU and in its emulation on the CPU.
+      int64_t bytes = std::min<int64_t>(kMaxAlignBytes, lanes * type.getElementTypeBitWidth() / 8);
+      int64_t elementBytes = type.getElementTypeBitWidth() / 8;
+      llvm::MaybeAlign align;
+      if (elementBytes > 0 && llvm::isPowerOf2_64(bytes) && bytes % elementBytes == 0 &&
+          divisor >= bytes / elementBytes)
+        align = llvm::Align(bytes);
+      auto vt = VectorType::get({lanes}, type.getElementType());
+      if (align && verifyAlignment && (vec || g.isDpsInit(&o)))
+        assertAligned(b, loc, o.get(), idx, *align);
+      if (g.isDpsInit(&o)) {
+        vector::StoreOp::create(b, loc, result, o.get(), idx, /*nontemporal=*/false, align);
+        continue;
+      }
+      Value v = vec ? vector::LoadOp::create(b, loc, vt, o.get(), idx, /*nontemporal=*/false, align)
+                          .getResult()
+                    : vector::BroadcastOp::create(b, loc, vt,
+                                                  memref::LoadOp::create(b, loc, o.get(), idx))
+                          .getResult();
+      map.map(body.getArgument(o.getOperandNumber()), v);
+      if (o.getOperandNumber() + 1 == g.getNumDpsInputs()) {
+        broadcastOutsideValues(b, loc, body, lanes, map);
+        result = cloneBodyOnVectors(b, body, lanes, map);
+      }
+    }
+  };
+  SmallVector<Value> point(ranges.size(), index(0));
+  if (unroll) {
+    for (int64_t it = 0; it < outer; ++it) {
+      // The outer loops' point for iteration `it`, innermost outer loop fastest.
+      int64_t rest = it;
+      for (unsigned l = inner; l-- > 0;) {
+        point[l] = index(rest % ranges[l]);
+        rest /= ranges[l];
+      }
+      emit(point);
+    }
+  } else {
+    SmallVector<Range, 4> loopRanges =
+        cast<linalg::LinalgOp>(g.getOperation()).createLoopRanges(b, loc);
+    Value one = index(1);
+    for (unsigned l = 0; l < inner; ++l) {
+      auto loop = scf::ForOp::create(
+          b, loc, index(0), getValueOrCreateConstantIndexOp(b, loc, loopRanges[l].size), one);
+      point[l] = loop.getInductionVar();
+      b.setInsertionPoint(loop.getBody()->getTerminator());
+    }
+    emit(point);
+  }
+  g->erase();
+  return true;
+}
+
+struct DlcVectorizeThreadTilesPass
+    : impl::DlcVectorizeThreadTilesBase<DlcVectorizeThreadTilesPass> {
+  using DlcVectorizeThreadTilesBase::DlcVectorizeThreadTilesBase;
+
+  void runOnOperation() override {
+    SmallVector<linalg::GenericOp> generics;
+    getOperation()->walk([&](linalg::GenericOp g) { generics.push_back(g); });
+    for (linalg::GenericOp g : generics)
+      (void)vectorize(g, verifyAlignment);
+  }
+};
+
+} // namespace
+} // namespace dlc

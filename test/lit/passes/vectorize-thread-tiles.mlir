@@ -1,0 +1,97 @@
+// RUN: dlc-opt %s -dlc-vectorize-thread-tiles | FileCheck %s
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#col = affine_map<(d0, d1) -> (d1)>
+#scalar = affine_map<(d0, d1) -> ()>
+#tr = affine_map<(d0, d1) -> (d1, d0)>
+
+// A thread's tile of 4 at column t * 4 of a row: x, the bias and y are 128-bit
+// accesses aligned to 16 bytes; the scalar is loaded once and broadcast.
+// CHECK-LABEL: func @aligned
+// CHECK-DAG: %[[X:.*]] = vector.load %{{.*}} {alignment = 16 : i64} : memref<1x4xf32, strided<[1024, 1], offset: ?>>, vector<4xf32>
+// CHECK-DAG: %[[B:.*]] = vector.load %{{.*}} {alignment = 16 : i64} : memref<4xf32, strided<[1], offset: ?>>, vector<4xf32>
+// CHECK-DAG: %[[S:.*]] = memref.load %{{.*}}[] : memref<f32>
+// CHECK-DAG: %[[SB:.*]] = vector.broadcast %[[S]] : f32 to vector<4xf32>
+// CHECK: %[[ADD:.*]] = arith.addf %[[X]], %[[B]] : vector<4xf32>
+// CHECK: %[[MUL:.*]] = arith.mulf %[[ADD]], %[[SB]] : vector<4xf32>
+// CHECK: vector.store %[[MUL]], %{{.*}} {alignment = 16 : i64} : memref<1x4xf32, strided<[1024, 1], offset: ?>>, vector<4xf32>
+// CHECK-NOT: linalg.generic
+func.func @aligned(%x: memref<?x1024xf32>, %bias: memref<1024xf32>, %s: memref<f32>,
+                   %y: memref<?x1024xf32>, %row: index, %t: index) {
+  %c4 = arith.constant 4 : index
+  %col = arith.muli %t, %c4 : index
+  %xv = memref.subview %x[%row, %col] [1, 4] [1, 1] : memref<?x1024xf32> to memref<1x4xf32, strided<[1024, 1], offset: ?>>
+  %bv = memref.subview %bias[%col] [4] [1] : memref<1024xf32> to memref<4xf32, strided<[1], offset: ?>>
+  %yv = memref.subview %y[%row, %col] [1, 4] [1, 1] : memref<?x1024xf32> to memref<1x4xf32, strided<[1024, 1], offset: ?>>
+  linalg.generic {indexing_maps = [#id, #col, #scalar, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%xv, %bv, %s : memref<1x4xf32, strided<[1024, 1], offset: ?>>, memref<4xf32, strided<[1], offset: ?>>, memref<f32>)
+      outs(%yv : memref<1x4xf32, strided<[1024, 1], offset: ?>>) {
+  ^bb0(%a: f32, %b: f32, %c: f32, %o: f32):
+    %0 = arith.addf %a, %b : f32
+    %1 = arith.mulf %0, %c : f32
+    linalg.yield %1 : f32
+  }
+  return
+}
+
+// Columns at t * 2 of rows of 1022: no alignment is known, so the vectors keep the
+// element's; through an alloca aligned to 64 the intermediate is aligned.
+// CHECK-LABEL: func @unaligned
+// CHECK: %[[X:.*]] = vector.load %{{.*}} : memref<1x4xf32, strided<[1022, 1], offset: ?>>, vector<4xf32>
+// CHECK: vector.store %{{.*}}, %{{.*}} {alignment = 16 : i64} : memref<1x4xf32>, vector<4xf32>
+// CHECK: %[[T:.*]] = vector.load %{{.*}} {alignment = 16 : i64} : memref<1x4xf32>, vector<4xf32>
+// CHECK: vector.store %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}] : memref<1x4xf32, strided<[1022, 1], offset: ?>>, vector<4xf32>
+func.func @unaligned(%x: memref<?x1022xf32>, %y: memref<?x1022xf32>, %row: index, %t: index) {
+  %c2 = arith.constant 2 : index
+  %col = arith.muli %t, %c2 : index
+  %xv = memref.subview %x[%row, %col] [1, 4] [1, 1] : memref<?x1022xf32> to memref<1x4xf32, strided<[1022, 1], offset: ?>>
+  %yv = memref.subview %y[%row, %col] [1, 4] [1, 1] : memref<?x1022xf32> to memref<1x4xf32, strided<[1022, 1], offset: ?>>
+  %tmp = memref.alloca() {alignment = 64 : i64} : memref<1x4xf32>
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%xv : memref<1x4xf32, strided<[1022, 1], offset: ?>>) outs(%tmp : memref<1x4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %0 = math.exp %a : f32
+    linalg.yield %0 : f32
+  }
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%tmp : memref<1x4xf32>) outs(%yv : memref<1x4xf32, strided<[1022, 1], offset: ?>>) {
+  ^bb0(%a: f32, %o: f32):
+    %0 = arith.negf %a : f32
+    linalg.yield %0 : f32
+  }
+  return
+}
+
+// Left alone: an input read across its rows (a transpose), a reduction, an innermost
+// extent of 3, a mask of i1 (bytes in a memref, packed bits in a vector).
+// CHECK-LABEL: func @left_alone
+// CHECK-COUNT-4: linalg.generic
+// CHECK-NOT: vector.
+func.func @left_alone(%a: memref<4x4xf32>, %b: memref<4x4xf32>, %c: memref<4xf32>,
+                      %d: memref<2x3xf32>, %e: memref<2x3xf32>, %m: memref<1x4xi1>,
+                      %f: memref<1x4xf32>, %g: memref<1x4xf32>) {
+  linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%m, %f : memref<1x4xi1>, memref<1x4xf32>) outs(%g : memref<1x4xf32>) {
+  ^bb0(%k: i1, %x: f32, %o: f32):
+    %0 = arith.select %k, %x, %x : f32
+    linalg.yield %0 : f32
+  }
+  linalg.generic {indexing_maps = [#tr, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%a : memref<4x4xf32>) outs(%b : memref<4x4xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    linalg.yield %x : f32
+  }
+  linalg.generic {indexing_maps = [#id, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]}
+      ins(%a : memref<4x4xf32>) outs(%c : memref<4xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %0 = arith.addf %x, %o : f32
+    linalg.yield %0 : f32
+  }
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%d : memref<2x3xf32>) outs(%e : memref<2x3xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %0 = arith.negf %x : f32
+    linalg.yield %0 : f32
+  }
+  return
+}
