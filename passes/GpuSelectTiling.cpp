@@ -86,10 +86,10 @@ constexpr int64_t kReductionTile = 16;
 constexpr int64_t kMmaTileElements = 8192;
 constexpr int64_t kMaxMmaTileDim = 128;
 constexpr int64_t kMmaReductionTile = 32;
-/// Elements a thread of an elementwise kernel takes along the innermost output dim:
-/// 128 bits of 32-bit values, which dlc-vectorize-thread-tiles reads and writes as
-/// one vector access per operand.
-constexpr int64_t kVectorElements = 4;
+/// Bits a thread of an elementwise kernel takes along the innermost output dim (4
+/// elements of 32 bits, 8 of 16), which dlc-vectorize-thread-tiles reads and writes
+/// as one vector access per operand.
+constexpr int64_t kVectorBits = 128;
 /// Blocks a launch needs before its tiles grow to the tensor-core size: one wave on
 /// the largest cards (132 SMs on an H100/H200).
 constexpr int64_t kMinBlocksForMmaTiles = 132;
@@ -496,10 +496,11 @@ std::optional<GpuTiling> chooseContractionTiling(linalg::LinalgOp root, const Ke
   return t;
 }
 
-/// Whether `g` reads and writes contiguous vectors along its innermost loop: 32-bit
-/// operands, no reduction, no gather, and every operand that the innermost loop
-/// indexes walks its innermost dim with it (the others it broadcasts along).
-bool vectorizesAlongInnermost(linalg::GenericOp g) {
+/// Whether `g` reads and writes contiguous vectors along its innermost loop: operands
+/// of `bits` bits (32 or 16; 0: the first operand's), no reduction, no gather, and
+/// every operand that the innermost loop indexes walks its innermost dim with it (the
+/// others it broadcasts along).
+bool vectorizesAlongInnermost(linalg::GenericOp g, unsigned &bits) {
   if (g.getNumReductionLoops() != 0 || g.getNumLoops() == 0)
     return false;
   bool gathers = false;
@@ -509,7 +510,11 @@ bool vectorizesAlongInnermost(linalg::GenericOp g) {
   unsigned inner = g.getNumLoops() - 1;
   for (OpOperand &o : g->getOpOperands()) {
     Type et = getElementTypeOrSelf(o.get().getType());
-    if (!et.isIntOrFloat() || et.getIntOrFloatBitWidth() != 32)
+    if (!et.isIntOrFloat())
+      return false;
+    if (bits == 0)
+      bits = et.getIntOrFloatBitWidth();
+    if ((bits != 32 && bits != 16) || et.getIntOrFloatBitWidth() != bits)
       return false;
     AffineMap m = g.getMatchingIndexingMap(&o);
     for (auto [i, e] : llvm::enumerate(m.getResults()))
@@ -519,18 +524,20 @@ bool vectorizesAlongInnermost(linalg::GenericOp g) {
   return true;
 }
 
-/// Whether every op of `root`'s kernel is a generic that vectorizesAlongInnermost, and
-/// the root's innermost loop walks the innermost output dim.
-bool vectorizableKernel(linalg::LinalgOp root) {
+/// The elements a thread takes (kVectorBits of the kernel's operands) when every op of
+/// `root`'s kernel is a generic that vectorizesAlongInnermost over operands of one
+/// width, and the root's innermost loop walks the innermost output dim; 0 otherwise.
+int64_t vectorElements(linalg::LinalgOp root) {
   auto func = root->getParentOfType<func::FuncOp>();
   bool ok = func && isa<linalg::GenericOp>(root.getOperation()) && root.getNumDpsInits() == 1 &&
             root.getMatchingIndexingMap(root.getDpsInitOperand(0)).isIdentity();
+  unsigned bits = 0;
   if (ok)
     func.walk([&](linalg::LinalgOp op) {
       auto g = dyn_cast<linalg::GenericOp>(op.getOperation());
-      ok &= g && vectorizesAlongInnermost(g);
+      ok &= g && vectorizesAlongInnermost(g, bits);
     });
-  return ok;
+  return ok && bits ? kVectorBits / bits : 0;
 }
 
 GpuTiling chooseTiling(linalg::LinalgOp root, const KernelRoot &kr, bool contractionTiles,
@@ -560,17 +567,18 @@ GpuTiling chooseTiling(linalg::LinalgOp root, const KernelRoot &kr, bool contrac
     return *rows;
   byOutDim.erase(byOutDim.begin(), byOutDim.begin() + keepWhole);
   int64_t budget = kBlockThreads;
-  // An elementwise kernel over a static innermost dim of a multiple of kVectorElements:
-  // each thread takes kVectorElements neighbours along it (a 128-bit access), with as
-  // many threads as make the block tile divide the dim (the thread tiles stay whole).
-  if (keepWhole == 0 && !byOutDim.empty() && vectorizableKernel(root)) {
+  // An elementwise kernel over a static innermost dim of a multiple of V (the elements
+  // of a 128-bit access): each thread takes V neighbours along it, with as many threads
+  // as make the block tile divide the dim (the thread tiles stay whole).
+  int64_t lanes = keepWhole == 0 && !byOutDim.empty() ? vectorElements(root) : 0;
+  if (lanes) {
     unsigned l = byOutDim.front().second;
-    if (l + 1 == n && !ShapedType::isDynamic(ranges[l]) && ranges[l] % kVectorElements == 0) {
+    if (l + 1 == n && !ShapedType::isDynamic(ranges[l]) && ranges[l] % lanes == 0) {
       int64_t threads = budget;
-      while (threads > 1 && ranges[l] % (kVectorElements * threads) != 0)
+      while (threads > 1 && ranges[l] % (lanes * threads) != 0)
         threads /= 2;
       t.threads[l] = threads;
-      t.blockTile[l] = kVectorElements * threads;
+      t.blockTile[l] = lanes * threads;
       budget /= threads;
       byOutDim.erase(byOutDim.begin());
     }

@@ -319,6 +319,23 @@ func.func @vector4(%a: memref<?x1024xf32>, %b: memref<1024xf32>, %c: memref<?x10
   return
 }
 
+// f16 over [?, 1024]: 8 neighbours a thread (128 bits), 128 threads a row, 2 rows.
+// CHECK-LABEL: func.func @vector8_f16
+// CHECK-SAME: blockTile = [2, 1024], threads = [2, 128]
+func.func @vector8_f16(%a: memref<?x1024xf16>, %c: memref<?x1024xf16>, %wg: index, %nwg: index) attributes {dlc.kernel} {
+  %ta = bufferization.to_tensor %a restrict : memref<?x1024xf16> to tensor<?x1024xf16>
+  %tc = bufferization.to_tensor %c restrict writable : memref<?x1024xf16> to tensor<?x1024xf16>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%ta : tensor<?x1024xf16>) outs(%tc : tensor<?x1024xf16>) {
+  ^bb0(%x: f16, %o: f16):
+    %e = math.exp %x : f16
+    linalg.yield %e : f16
+  } -> tensor<?x1024xf16>
+  bufferization.materialize_in_destination %r in restrict writable %c : (tensor<?x1024xf16>, memref<?x1024xf16>) -> ()
+  return
+}
+
 // The same over [?, 12]: 4 x 1 threads divide 12 (4 x 2 do not); the rows take the
 // 256 threads left. Over [?, 12] of i1 (a mask) or through a transposed read, one
 // element per thread.
