@@ -1,15 +1,17 @@
 //===- VectorizeThreadTiles.cpp - The dlc-vectorize-thread-tiles pass -----===//
 //
-// A thread of an elementwise GPU kernel computes kVectorElements neighbours along the
-// innermost output dim (dlc-gpu-select-tiling), so after dlc-map-to-gpu its generics
-// work on memrefs of static shape [1, ..., 1, V]. Each becomes vector code: an operand
-// that walks its innermost dim with the generic's innermost loop is one vector.load or
-// vector.store of V elements, any other operand a scalar load broadcast, and the body
-// is applied lane by lane (passes/VectorBody.h).
+// A thread of an elementwise GPU kernel computes V neighbours along the innermost
+// output dim, 128 bits of them (dlc-gpu-select-tiling: 4 of 32 bits, 8 of 16), so
+// after dlc-map-to-gpu its generics work on memrefs of static shape [1, ..., 1, V].
+// Each becomes vector code: an operand that walks its innermost dim with the
+// generic's innermost loop is one vector.load or vector.store of V elements, any
+// other operand a scalar load broadcast, and the body is applied lane by lane
+// (passes/VectorBody.h).
 //
-// An access whose address is provably a multiple of its V elements' bytes carries that
-// alignment, so NVPTX emits one ld.global.v4.f32 / st.global.v4.f32 (128 bits) instead
-// of four scalar accesses (without it LLVM may only assume the element's alignment).
+// An access whose address is provably a multiple of 16 bytes (or of its V elements'
+// bytes, if fewer) carries that alignment, so NVPTX emits one ld.global.v4.b32 /
+// st.global.v4.b32 (128 bits) instead of scalar accesses (without it LLVM may only
+// assume the element's alignment).
 // The proof (`offsetDivisor`): the buffer is a kernel argument (the runtimes align
 // every buffer to 16 bytes or more: weights, the arena and inputs; 64 on the GPU) or
 // an alloca aligned to 16 or more, and every offset added on the way (subview
