@@ -99,8 +99,8 @@ commands:
       artifact|dlc|linalg|llvm|ptx|dot writes only the compiled step function (that
       stage, as --emit of compile) to -o and stops: no data or device needed. With
       artifact it also writes OUT.init.npz (initial parameters, zero optimizer state,
-      the optimizer settings), which `dlc-run --train` takes on a machine without
-      the compiler.
+      the optimizer settings and, with loss scaling, the scaler's), which
+      `dlc-run --train` takes on a machine without the compiler.
   ops
       Lists the ONNX op types dlc imports.
 
