@@ -69,6 +69,16 @@ const char *stepRoleName(StepRole role) {
   return "unknown";
 }
 
+Status checkLossScaler(const LossScaler &s) {
+  if (!(s.scale > 0 && std::isfinite(s.scale) && s.growthFactor >= 1 && s.backoffFactor > 0 &&
+        s.backoffFactor < 1 && s.growthInterval >= 1))
+    return Status::error("the loss scaler needs a positive finite scale (got " +
+                         std::to_string(s.scale) +
+                         "), a growth factor of at least 1, a backoff "
+                         "factor in (0, 1) and a growth interval of at least 1");
+  return Status::ok();
+}
+
 double stepScalar(StepRole role, const OptimizerOptions &opt, double lr, int64_t t) {
   bool adam = opt.kind != OptimizerKind::Sgd;
   switch (role) {
@@ -99,9 +109,9 @@ Expected<double> runTrainingStep(Model &step, const std::vector<Tensor> &inputs,
     scaled |= r == StepRole::LossScale;
   if (scaled && !scaler)
     return Status::error("the training step scales its loss (fp16): it needs a LossScaler");
-  if (scaled && !(scaler->scale > 0 && std::isfinite(scaler->scale)))
-    return Status::error("the loss scale must be a positive finite number, got " +
-                         std::to_string(scaler->scale));
+  if (scaled)
+    if (Status s = checkLossScaler(*scaler); !s)
+      return s;
   const std::vector<TensorInfo> &in = step.inputs();
   size_t batch = 0;
   for (StepRole r : sig->inputs)

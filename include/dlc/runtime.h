@@ -284,6 +284,10 @@ struct LossScaler {
   bool lastSkipped = false; ///< whether the last step was skipped
 };
 
+/// OK when `scaler` can drive a step: a positive finite scale, a growth factor of at
+/// least 1, a backoff factor in (0, 1), a growth interval of at least 1.
+Status checkLossScaler(const LossScaler &scaler);
+
 /// The value of the scalar input `role` (StepSize, MomentumInit, MomentumKeep,
 /// InvSqrtBiasCorrection, DecoupledDecay) in step `t` (1-based) with learning rate `lr`.
 double stepScalar(StepRole role, const OptimizerOptions &optimizer, double lr, int64_t t);

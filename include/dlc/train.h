@@ -46,6 +46,9 @@ struct TrainOptions {
   std::optional<bool> lossScaling;
   /// The initial scale and the rule of loss scaling (torch.amp.GradScaler's defaults).
   LossScaler lossScaler;
+
+  /// Whether the step scales its loss: `lossScaling`, or else fp16.
+  bool scalesLoss() const { return lossScaling.value_or(compile.precision == Precision::Fp16); }
 };
 
 /// Loss (and, for cross-entropy, accuracy) of the model on a set of samples.

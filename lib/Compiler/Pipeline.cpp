@@ -83,15 +83,13 @@ LogicalResult runGraphPipeline(ModuleOp module, const CompileOptions &options) {
     f.addPass(createCanonicalizerPass());
     f.addPass(createCSEPass());
     f.addPass(createDlcFoldBatchNorm());
-    if (options.target == TargetKind::Cpu && !options.emulateGpu)
+    if (options.target == TargetKind::Cpu && !options.emulateGpu) {
       f.addPass(createDlcSplitColumnReductions());
-    else
+    } else {
       f.addPass(createDlcSplitToSlices());
-    // GPU: a big reduction to a scalar as rows (a block each), then their partials.
-    if (options.target == TargetKind::Cuda || options.emulateGpu)
+      // A big reduction to a scalar as rows (a block each), then their partials.
       f.addPass(createDlcSplitScalarReductions());
-    // GPU below fp32: contraction weights stored in half precision.
-    if (options.target == TargetKind::Cuda || options.emulateGpu) {
+      // Below fp32: contraction weights stored in half precision.
       DlcHalfWeightsOptions half;
       half.precision = precisionName(options.precision);
       f.addPass(createDlcHalfWeights(half));

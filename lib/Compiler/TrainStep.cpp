@@ -13,9 +13,9 @@
 //      (torch.amp.GradScaler's unscale and skip; the host adjusts the scale).
 // Arguments: batch, label, parameters, [seed,] [loss scale,] step size and two
 // optimizer factors, optimizer state. Results: loss, trained parameters, optimizer
-// state, running statistics, [count of non-finite gradient elements]. The StepSignature records
-// each one's role, and the artifact carries it. The step compiles like any model (fusion, tiling,
-// codegen).
+// state, running statistics, [count of non-finite gradient elements]. The
+// StepSignature records each one's role, and the artifact carries it. The step
+// compiles like any model (fusion, tiling, codegen).
 //
 //===----------------------------------------------------------------------===//
 #include "TrainStep.h"
@@ -96,7 +96,7 @@ public:
     // With loss scaling the backward pass starts from loss * scale: every gradient,
     // and every contraction operand of the backward pass, is scaled by it.
     Value objective = *loss;
-    if (o.lossScaling.value_or(o.compile.precision == Precision::Fp16)) {
+    if (o.scalesLoss()) {
       lossScale = body.addArgument(RankedTensorType::get({}, b.getF32Type()), func.getLoc());
       argNames.push_back(stepRoleName(StepRole::LossScale));
       func.setFunctionType(b.getFunctionType(body.getArgumentTypes(), func.getResultTypes()));

@@ -76,11 +76,9 @@ Expected<std::unique_ptr<TrainingSession>> TrainingSession::create(const std::st
     if (sig.inputs[i] == StepRole::LossScale)
       impl->scaler = options.lossScaler;
   }
-  if (impl->scaler && !(impl->scaler->scale > 0 && std::isfinite(impl->scaler->scale) &&
-                        impl->scaler->growthFactor >= 1 && impl->scaler->backoffFactor > 0 &&
-                        impl->scaler->backoffFactor < 1 && impl->scaler->growthInterval >= 1))
-    return Status::error("the loss scaler needs a positive finite scale, a growth factor of at "
-                         "least 1, a backoff factor in (0, 1) and a growth interval of at least 1");
+  if (impl->scaler)
+    if (Status s = checkLossScaler(*impl->scaler); !s)
+      return s;
   CompileOptions copts = compiler::compileOptionsFor(options);
   // The forward pass for evaluation, any batch size, parameters as inputs.
   {

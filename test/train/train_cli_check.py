@@ -121,23 +121,35 @@ def main():
         # The runtime's training loop (dlc-run --train, no compiler) on the compiled step
         # gives dlc train's losses exactly, for the same seed.
         dlc_run = os.path.join(os.path.dirname(args.dlc), "dlc-run")
+
+        def run_both(name, flags, epochs, run_flags=(), env=None):
+            """The step of `flags` (dlc train --emit-step artifact) trained by dlc-run
+            --train and the same training by dlc train, seed 5: (error, dlc-run's
+            stdout, its per-epoch losses, dlc train's stdout, its losses)."""
+            step = os.path.join(work, f"{name}.step.dlc")
+            p1 = subprocess.run([args.dlc, "train", mlp, *flags, "--emit-step", "artifact",
+                                 "-o", step], capture_output=True, text=True, env=env)
+            p2 = subprocess.run([dlc_run, "--train", step, step[:-4] + ".init.npz", train,
+                                 "--epochs", str(epochs), "--seed", "5", *run_flags],
+                                capture_output=True, text=True, env=env)
+            p3 = subprocess.run([args.dlc, "train", mlp, *flags, "--data", train, "--epochs",
+                                 str(epochs), "--seed", "5", "-o",
+                                 os.path.join(work, f"{name}.onnx")],
+                                capture_output=True, text=True, env=env)
+            if p1.returncode or p2.returncode or p3.returncode:
+                return (p1.stderr + p2.stderr + p3.stderr).strip(), "", [], "", []
+            got = [float(x) for x in re.findall(r"train loss ([0-9.eE+-]+),", p2.stdout)]
+            with open(os.path.join(work, f"{name}.loss.csv")) as f:
+                ref = [float(r["train_loss"]) for r in csv.DictReader(f)]
+            return None, p2.stdout, got, p3.stdout, ref
+
         flags = ["--loss", "cross_entropy", "--optimizer", "adamw", "--lr", "0.01",
                  "--target", "cpu"]
-        step = os.path.join(work, "mlp.step.dlc")
-        p1 = subprocess.run([args.dlc, "train", mlp, *flags, "--emit-step", "artifact",
-                             "-o", step], capture_output=True, text=True)
-        p2 = subprocess.run([dlc_run, "--train", step, step[:-4] + ".init.npz", train,
-                             "--epochs", "3", "--seed", "5", "--save",
-                             os.path.join(work, "state.npz")], capture_output=True, text=True)
-        p3 = subprocess.run([args.dlc, "train", mlp, *flags, "--data", train, "--epochs", "3",
-                             "--seed", "5", "-o", os.path.join(work, "mlp_ref.onnx")],
-                            capture_output=True, text=True)
-        if p1.returncode or p2.returncode or p3.returncode:
-            report(False, "dlc-run --train: " + (p1.stderr + p2.stderr + p3.stderr).strip())
+        err, _, got, _, ref = run_both("mlp_adamw", flags, 3,
+                                       ["--save", os.path.join(work, "state.npz")])
+        if err:
+            report(False, "dlc-run --train: " + err)
         else:
-            got = [float(x) for x in re.findall(r"train loss ([0-9.eE+-]+),", p2.stdout)]
-            with open(os.path.join(work, "mlp_ref.loss.csv")) as f:
-                ref = [float(r["train_loss"]) for r in csv.DictReader(f)]
             report(got == ref, f"dlc-run --train matches dlc train: {got} vs {ref}")
             # The saved state is a .npz numpy reads: parameters and Adam moments.
             saved = np.load(os.path.join(work, "state.npz"))
@@ -154,24 +166,13 @@ def main():
         flags = ["--loss", "cross_entropy", "--optimizer", "sgd", "--lr", "0.1",
                  "--momentum", "0.9", "--target", "cpu", "--precision", "fp16",
                  "--loss-scale", "1e30"]
-        step = os.path.join(work, "mlp16.step.dlc")
-        p1 = subprocess.run([args.dlc, "train", mlp, *flags, "--emit-step", "artifact",
-                             "-o", step], capture_output=True, text=True, env=emulated)
-        p2 = subprocess.run([dlc_run, "--train", step, step[:-4] + ".init.npz", train,
-                             "--epochs", "4", "--seed", "5"], capture_output=True, text=True,
-                            env=emulated)
-        p3 = subprocess.run([args.dlc, "train", mlp, *flags, "--data", train, "--epochs", "4",
-                             "--seed", "5", "-o", os.path.join(work, "mlp16.onnx")],
-                            capture_output=True, text=True, env=emulated)
-        if p1.returncode or p2.returncode or p3.returncode:
-            report(False, "fp16 loss scaling: " + (p1.stderr + p2.stderr + p3.stderr).strip())
+        err, run_out, got, train_out, ref = run_both("mlp_fp16", flags, 4, env=emulated)
+        if err:
+            report(False, "fp16 loss scaling: " + err)
         else:
-            got = [float(x) for x in re.findall(r"train loss ([0-9.eE+-]+),", p2.stdout)]
-            with open(os.path.join(work, "mlp16.loss.csv")) as f:
-                ref = [float(r["train_loss"]) for r in csv.DictReader(f)]
-            skipped = re.findall(r"loss scale ([0-9.e+]+) \(([0-9]+) steps skipped\)", p3.stdout)
-            skipped_run = re.findall(r"loss scale ([0-9.e+]+) \(([0-9]+) steps skipped\)",
-                                     p2.stdout)
+            scale_re = r"loss scale ([0-9.e+]+) \(([0-9]+) steps skipped\)"
+            skipped = re.findall(scale_re, train_out)
+            skipped_run = re.findall(scale_re, run_out)
             final = float(skipped[-1][0]) if skipped else 0
             halved = 1e30 * 0.5 ** int(skipped[-1][1]) if skipped else 0
             report(len(skipped) == 4 and int(skipped[-1][1]) > 0

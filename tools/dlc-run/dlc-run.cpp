@@ -293,9 +293,9 @@ int runTrain(const Options &opts) {
     if (ls.dtype != dlc::DType::Double || ls.numElements() != 4)
       return fail(opts.positional[0] + ": loss_scaler must hold 4 float64 values");
     const double *d = ls.as<double>();
-    if (!(d[0] > 0 && std::isfinite(d[0]) && d[1] >= 1 && d[2] > 0 && d[2] < 1 && d[3] >= 1))
-      return fail(opts.positional[0] + ": the loss scaler's settings are invalid");
     scaler = dlc::LossScaler{d[0], d[1], d[2], static_cast<int64_t>(d[3])};
+    if (dlc::Status s = dlc::checkLossScaler(*scaler); !s)
+      return fail(opts.positional[0] + ": " + s.message());
     state.erase(it);
   }
   const dlc::StepSignature *sig = step.stepSignature();

@@ -249,7 +249,7 @@ int trainCommand(int argc, char **argv) {
                           op.eps};
       std::memcpy(config.data.data(), values, sizeof(values));
       arrays.emplace_back("optimizer", std::move(config));
-      if (o.lossScaling.value_or(o.compile.precision == Precision::Fp16)) {
+      if (o.scalesLoss()) {
         // The loss scaler's initial scale, growth and backoff factors, growth interval.
         Tensor scaler(DType::Double, {4});
         const LossScaler &ls = o.lossScaler;
