@@ -118,6 +118,14 @@ bool takesConsumers(Operation *reduction) {
   return isa<SoftmaxOp, LogSoftmaxOp, LayerNormOp>(reduction);
 }
 
+/// Whether `a` and `b` have the same shape (a symbolic dim taken as equal to a
+/// symbolic dim): an elementwise chain producing `a` does no more work in the kernel of
+/// `b`'s op than in its own.
+bool sameShape(Value a, Value b) {
+  auto ta = dyn_cast<RankedTensorType>(a.getType()), tb = dyn_cast<RankedTensorType>(b.getType());
+  return ta && tb && ta.getShape() == tb.getShape();
+}
+
 struct Group {
   SmallVector<Operation *> ops;
   Kind kind;
@@ -184,6 +192,21 @@ bool canJoin(const Group &g, Operation *consumer, Kind kind, int64_t maxFusedRow
   default:
     return false;
   }
+}
+
+/// Most kernels an elementwise kernel's value is recomputed in, and most ops such a
+/// kernel may have (mergeIntoConsumers).
+constexpr size_t kMaxDuplicatedConsumers = 4;
+constexpr size_t kMaxDuplicatedOps = 8;
+
+/// Whether recomputing `op` per element costs less than writing and reading its
+/// value: arithmetic, comparisons, selects, casts and data movement by index, not
+/// transcendental functions.
+bool isCheap(Operation *op) {
+  return kindOf(op) == Kind::Injective ||
+         isa<AddOp, SubOp, MulOp, DivOp, NegOp, AbsOp, SqrtOp, ReciprocalOp, ReluOp, ClipOp, MinOp,
+             MaxOp, SignOp, FloorOp, CeilOp, CastOp, WhereOp, EqualOp, LessOp, LessOrEqualOp,
+             GreaterOp, GreaterOrEqualOp, AndOp, OrOp, XorOp, NotOp, IsInfOp, IsNaNOp>(op);
 }
 
 struct DlcFormKernelsPass : impl::DlcFormKernelsBase<DlcFormKernelsPass> {
@@ -269,6 +292,8 @@ struct DlcFormKernelsPass : impl::DlcFormKernelsBase<DlcFormKernelsPass> {
       if (!g.ops.empty())
         split(g.ops, kernels);
     llvm::sort(kernels, [&](auto &a, auto &b) { return position[a.back()] < position[b.back()]; });
+    if (fuse)
+      mergeIntoConsumers(kernels, position);
     for (auto [i, k] : llvm::enumerate(kernels)) {
       LLVM_DEBUG({
         llvm::dbgs() << "kernel " << i << ":";
@@ -278,6 +303,99 @@ struct DlcFormKernelsPass : impl::DlcFormKernelsBase<DlcFormKernelsPass> {
       });
       buildKernel(k, i);
     }
+  }
+
+  /// Merges each elementwise kernel whose value other kernels read, by elementwise ops
+  /// of the value's shape, into them, from the last kernel back (consumer-driven, as
+  /// XLA's producer-consumer fusion): into its one consumer kernel, or, when it is
+  /// cheap (isCheap ops, at most kMaxDuplicatedOps of them) and has a few consumer
+  /// kernels, a copy into each (XLA duplicates cheap producers likewise). The greedy
+  /// grouping joins an op to a producer's group without seeing where the op's
+  /// consumers end up: an optimizer's scaled gradient joins the contraction computing
+  /// the gradient, which is then cut off after the gradient (read by other kernels
+  /// too), and a kernel has one output, so a value two kernels read was written out
+  /// between them. Copies are bounded by the ops' count (chains of such kernels would
+  /// multiply them). Emptied kernels are removed; `kernels` stays in the order of their
+  /// last ops.
+  void mergeIntoConsumers(std::vector<SmallVector<Operation *>> &kernels,
+                          DenseMap<Operation *, size_t> &position) {
+    DenseMap<Operation *, size_t> kernelOf;
+    size_t budget = 0;
+    for (auto [i, k] : llvm::enumerate(kernels)) {
+      budget += k.size();
+      for (Operation *op : k)
+        kernelOf[op] = i;
+    }
+    for (size_t p = kernels.size(); p-- > 0;) {
+      SmallVector<Operation *> &producer = kernels[p];
+      if (producer.empty() || !llvm::all_of(producer, [](Operation *op) {
+            return kindOf(op) == Kind::Elementwise || kindOf(op) == Kind::Injective;
+          }))
+        continue;
+      // Transposes, slices and expands alone are read through the indexing of one op
+      // of any kind in each consumer kernel (rule 3 of the grouping, which misses them
+      // when they joined an elementwise group first: the weight gradient's transposed
+      // input of a Conv).
+      bool dataMovement =
+          llvm::all_of(producer, [](Operation *op) { return kindOf(op) == Kind::Injective; });
+      Operation *last = producer.back();
+      if (last->getNumResults() != 1 || last->getResult(0).use_empty())
+        continue;
+      Value value = last->getResult(0);
+      // The consumer kernels, in order, with the ops in each that read the value.
+      SmallVector<std::pair<size_t, SmallVector<Operation *>>> consumers;
+      bool ok = true;
+      for (Operation *user : value.getUsers()) {
+        auto it = kernelOf.find(user);
+        if (it == kernelOf.end() || it->second == p ||
+            (!dataMovement && (kindOf(user) != Kind::Elementwise || user->getNumResults() != 1 ||
+                               !sameShape(value, user->getResult(0))))) {
+          ok = false;
+          break;
+        }
+        auto c = llvm::find_if(consumers, [&](auto &e) { return e.first == it->second; });
+        if (c == consumers.end())
+          consumers.push_back({it->second, {user}});
+        else if (!llvm::is_contained(c->second, user))
+          c->second.push_back(user);
+      }
+      size_t copies = consumers.size() - 1;
+      if (!ok || consumers.empty() ||
+          (dataMovement && llvm::any_of(consumers, [](auto &c) { return c.second.size() != 1; })) ||
+          llvm::any_of(
+              consumers,
+              [&](auto &c) { return kernels[c.first].size() + producer.size() > kMaxKernelOps; }) ||
+          (copies > 0 &&
+           (consumers.size() > kMaxDuplicatedConsumers || producer.size() > kMaxDuplicatedOps ||
+            !llvm::all_of(producer, isCheap) || copies * producer.size() > budget)))
+        continue;
+      llvm::sort(consumers, [](auto &a, auto &b) { return a.first < b.first; });
+      auto append = [&](size_t c, Operation *op) {
+        kernels[c].push_back(op);
+        kernelOf[op] = c;
+      };
+      // A copy for each consumer but the last, right after the original.
+      OpBuilder b(last->getContext());
+      b.setInsertionPointAfter(last);
+      for (auto &[c, users] : ArrayRef(consumers).drop_back()) {
+        IRMapping map;
+        for (Operation *op : producer) {
+          Operation *copy = b.clone(*op, map);
+          position[copy] = position[op];
+          append(c, copy);
+        }
+        for (Operation *user : users)
+          user->replaceUsesOfWith(value, map.lookup(value));
+        budget -= producer.size();
+      }
+      for (Operation *op : producer)
+        append(consumers.back().first, op);
+      for (auto &[c, users] : consumers)
+        llvm::sort(kernels[c],
+                   [&](Operation *x, Operation *y) { return position[x] < position[y]; });
+      producer.clear();
+    }
+    llvm::erase_if(kernels, [](const SmallVector<Operation *> &k) { return k.empty(); });
   }
 
   /// Appends `ops` to `out` as one kernel if only its last op's values escape, else

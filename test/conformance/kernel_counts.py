@@ -3,10 +3,14 @@
 
   chain of ten elementwise ops -> 1; Softmax -> 1; LayerNormalization -> 1
   MLP <= 3; CNN <= 5; transformer encoder block <= 10
+and the digits training steps (`dlc train --emit-step artifact`, CUDA; docs/fusion.md,
+rule 7): MLP with SGD and momentum <= 21 (fp16 with loss scaling <= 31), CNN with Adam
+<= 50 (fp16 <= 61).
 Prints each count with its bound and `P passed, F failed`; exit status 1 on a miss.
 """
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -16,6 +20,20 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 BOUNDS = {"chain10": 1, "softmax": 1, "layernorm": 1, "mlp": 3, "cnn": 5, "encoder": 10}
+# (model of make_digits.py, precision) -> (dlc train flags, bound)
+STEP_BOUNDS = {
+    ("mlp", "fp32"): (["--loss", "cross_entropy", "--optimizer", "sgd", "--momentum", "0.9"], 21),
+    ("mlp", "fp16"): (["--loss", "cross_entropy", "--optimizer", "sgd", "--momentum", "0.9"], 31),
+    ("cnn", "fp32"): (["--loss", "cross_entropy", "--optimizer", "adam"], 50),
+    ("cnn", "fp16"): (["--loss", "cross_entropy", "--optimizer", "adam"], 61),
+}
+
+
+def report(name, count, bound, err):
+    ok = count is not None and count <= bound
+    print(f"{name:<10} {count if count is not None else 'error'} kernels "
+          f"(bound {bound}) {'ok' if ok else 'FAIL ' + err.strip()}")
+    return ok
 
 
 def main():
@@ -37,12 +55,25 @@ def main():
                                   "--target", args.target, "-o", os.devnull],
                                  capture_output=True, text=True)
             m = re.search(r"(\d+) kernels?,", out.stdout)
-            count = int(m.group(1)) if m else None
-            ok = count is not None and count <= bound
-            failed += not ok
-            print(f"{name:<10} {count if count is not None else 'error'} kernels "
-                  f"(bound {bound}) {'ok' if ok else 'FAIL ' + out.stderr.strip()}")
-    print(f"{len(BOUNDS) - failed} passed, {failed} failed")
+            failed += not report(name, int(m.group(1)) if m else None, bound, out.stderr)
+        digits = os.path.join(work, "digits")
+        subprocess.run([sys.executable, os.path.join(ROOT, "test", "train", "make_digits.py"),
+                        digits], check=True, stdout=subprocess.DEVNULL)
+        for (model, precision), (flags, bound) in STEP_BOUNDS.items():
+            art = os.path.join(work, f"{model}.{precision}.step.dlc")
+            out = subprocess.run([dlc, "train", os.path.join(digits, f"{model}.onnx"), *flags,
+                                  "--data", os.path.join(digits, "train.npz"), "--target",
+                                  "cuda", "--precision", precision, "--emit-step", "artifact",
+                                  "-o", art], capture_output=True, text=True)
+            count = None
+            if out.returncode == 0:
+                info = subprocess.run([dlc, "inspect", art, "--json"], capture_output=True,
+                                      text=True)
+                if info.returncode == 0:
+                    count = len(json.loads(info.stdout)["kernels"])
+            failed += not report(f"{model} step {precision}", count, bound, out.stderr)
+    total = len(BOUNDS) + len(STEP_BOUNDS)
+    print(f"{total - failed} passed, {failed} failed")
     return 1 if failed else 0
 
 

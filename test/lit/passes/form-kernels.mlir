@@ -123,3 +123,81 @@ func.func @attention_symbolic(%q: tensor<2x?x4xf32>, %k: tensor<2x4x?xf32>) -> t
   %p = dlc.softmax %m2 {axis = -1 : i64} : (tensor<2x?x?xf32>) -> tensor<2x?x?xf32>
   return %p : tensor<2x?x?xf32>
 }
+
+// -----
+
+// An elementwise kernel whose value only one other kernel reads joins that kernel:
+// exp(x) starts a group of its own (the add joins exp(y)'s, the later producer), and
+// is merged into the add's kernel afterwards.
+// CHECK-LABEL: func @merge_into_consumer
+// CHECK: dlc.kernel "k0_exp_exp_add"
+// CHECK-NOT: dlc.kernel
+// NOFUSE-LABEL: func @merge_into_consumer
+// NOFUSE-COUNT-3: dlc.kernel
+func.func @merge_into_consumer(%x: tensor<8x16xf32>, %y: tensor<8x16xf32>) -> tensor<8x16xf32> {
+  %a = dlc.exp %x : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  %b = dlc.exp %y : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  %c = dlc.add %a, %b : (tensor<8x16xf32>, tensor<8x16xf32>) -> tensor<8x16xf32>
+  return %c : tensor<8x16xf32>
+}
+
+// -----
+
+// A cheap elementwise value read by two kernels (a loss-scaled gradient g * s, read by
+// two outputs' kernels) is recomputed in each rather than written out by a kernel of
+// its own. Neither is merged into a consumer that broadcasts it (more work there).
+// CHECK-LABEL: func @duplicate_cheap
+// CHECK: dlc.kernel "k0_mul_exp"(%{{.*}}, %{{.*}})
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: dlc.mul
+// CHECK-NEXT: dlc.exp
+// CHECK: dlc.kernel "k1_mul_tanh"
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: dlc.mul
+// CHECK-NEXT: dlc.tanh
+// CHECK-NOT: dlc.kernel
+func.func @duplicate_cheap(%g: tensor<8x16xf32>, %s: tensor<f32>) -> (tensor<8x16xf32>, tensor<8x16xf32>) {
+  %gs = dlc.mul %g, %s : (tensor<8x16xf32>, tensor<f32>) -> tensor<8x16xf32>
+  %a = dlc.exp %gs : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  %b = dlc.tanh %gs : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  return %a, %b : tensor<8x16xf32>, tensor<8x16xf32>
+}
+
+// -----
+
+// An expensive one (exp) is computed once, in a kernel of its own; so is a cheap one
+// read by an op that broadcasts it (a row vector added to every row).
+// CHECK-LABEL: func @no_duplicate
+// CHECK: dlc.kernel "k0_exp"
+// CHECK: dlc.kernel "k1_mul"
+// CHECK: dlc.kernel "k2_tanh"
+// CHECK: dlc.kernel "k3_mul"
+// CHECK: dlc.kernel "k4_add"
+// CHECK: dlc.kernel "k5_sub"
+// CHECK-NOT: dlc.kernel
+func.func @no_duplicate(%x: tensor<8x16xf32>, %r: tensor<16xf32>, %m: tensor<8x16xf32>)
+    -> (tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>) {
+  %e = dlc.exp %x : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  %a = dlc.mul %e, %e : (tensor<8x16xf32>, tensor<8x16xf32>) -> tensor<8x16xf32>
+  %b = dlc.tanh %e : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  %rs = dlc.mul %r, %r : (tensor<16xf32>, tensor<16xf32>) -> tensor<16xf32>
+  %c = dlc.add %m, %rs : (tensor<8x16xf32>, tensor<16xf32>) -> tensor<8x16xf32>
+  %d = dlc.sub %m, %rs : (tensor<8x16xf32>, tensor<16xf32>) -> tensor<8x16xf32>
+  return %a, %b, %c, %d : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>
+}
+
+// -----
+
+// A transpose that joined an elementwise group and was cut off from it (the exp is
+// an output too) is merged into the one op that reads it, whatever that op's kind (a
+// MatMul reads it through its indexing), as rule 3 does for one the grouping sees.
+// CHECK-LABEL: func @transpose_into_consumer
+// CHECK: dlc.kernel "k0_exp"
+// CHECK: dlc.kernel "k1_transpose_matmul"
+// CHECK-NOT: dlc.kernel
+func.func @transpose_into_consumer(%x: tensor<8x16xf32>, %w: tensor<8x4xf32>) -> (tensor<8x16xf32>, tensor<16x4xf32>) {
+  %e = dlc.exp %x : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  %t = dlc.transpose %e {perm = array<i64: 1, 0>} : (tensor<8x16xf32>) -> tensor<16x8xf32>
+  %m = dlc.matmul %t, %w : (tensor<16x8xf32>, tensor<8x4xf32>) -> tensor<16x4xf32>
+  return %e, %m : tensor<8x16xf32>, tensor<16x4xf32>
+}
