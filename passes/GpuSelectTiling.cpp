@@ -18,7 +18,10 @@
 // Cooperative rows (mapping `rows`): when such a row is long (kMinCooperativeRow
 // elements or more, or dynamic), or the root itself reduces a long innermost input dim,
 // one block takes one row instead; each reduction in the row becomes partial reductions
-// per thread and a merge.
+// per thread and a merge. An elementwise root writes the row V elements an iteration
+// (128 bits of its output's 32- or 16-bit type) when its innermost loop walks the
+// innermost dim over a static multiple of V, which dlc-vectorize-thread-tiles makes
+// vector accesses; else one element.
 //
 // Contraction tiles (mapping `contraction`): a kernel whose only reduction is a
 // contraction (findSharedContraction) gets block tiles of up to kMaxContractionTileDim
@@ -290,11 +293,22 @@ std::optional<GpuTiling> chooseRowTiling(linalg::LinalgOp root,
     return std::nullopt; // A reducing root that reads across rows.
   unsigned n = root.getNumLoops();
   GpuTiling t(GpuMapping::Rows, n, kRowThreads);
-  if (root.getNumReductionLoops() == 0)
+  if (root.getNumReductionLoops() == 0) {
     for (auto [outDim, l] : byOutDim.take_front(keepWhole)) {
       (void)outDim;
       t.rowTile[l] = 1;
     }
+    // 128 bits an iteration along the innermost dim (a static multiple of them).
+    SmallVector<int64_t> ranges = root.getStaticLoopRanges();
+    int64_t lanes =
+        vectorAccessElements(getElementTypeOrSelf(root.getDpsInitOperand(0)->get().getType()));
+    if (keepWhole > 0 && lanes && isa<linalg::GenericOp>(root) &&
+        root.getMatchingIndexingMap(root.getDpsInitOperand(0)).isIdentity()) {
+      unsigned l = byOutDim.front().second;
+      if (l + 1 == n && !ShapedType::isDynamic(ranges[l]) && ranges[l] % lanes == 0)
+        t.rowTile[l] = lanes;
+    }
+  }
   // One block per row: block tile 1 on every other output loop.
   for (auto [outDim, l] : byOutDim.drop_front(keepWhole)) {
     (void)outDim;

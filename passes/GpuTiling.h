@@ -70,6 +70,22 @@ tileAndFuseInPlace(mlir::RewriterBase &rewriter, mlir::TilingInterface root,
 std::optional<mlir::scf::SCFTileAndFuseOptions::ControlFnResult>
 fuseElementwiseOnly(mlir::tensor::ExtractSliceOp, mlir::OpResult producer, bool);
 
+/// The elements of `t` (an element type) one 128-bit access takes: 4 of 32 bits, 8 of
+/// 16; 0 for other types. What a thread takes along an innermost dim for
+/// dlc-vectorize-thread-tiles to read or write with one vector access.
+int64_t vectorAccessElements(mlir::Type t);
+
+/// Lanes of a warp: a merge of this many partials is one warp's shuffles.
+constexpr int64_t kWarpSize = 32;
+
+/// The extent of the one reduction loop of `op` when `op` is a merge of partial
+/// reductions that a warp can do with shuffles (dlc-tile-gpu gives each warp 32
+/// partials, dlc-map-to-gpu rewrites them as xor shuffles): one input and one init
+/// read through projected permutations, a 32-bit integer or float accumulator, every
+/// other loop of extent 1 and a payload without memory effects that combines its two
+/// arguments. Nothing for any other op or a dynamic extent.
+std::optional<int64_t> shuffleMergeExtent(mlir::linalg::LinalgOp op);
+
 /// The loops of a contraction C[b.., m, n] += A[b.., m, k] * B[b.., k, n], each operand
 /// read through a projected permutation in any dim order: its body a multiply-add (of
 /// floats, maybe extended first), one reduction loop `k` read by both inputs, one

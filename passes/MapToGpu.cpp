@@ -8,6 +8,7 @@
 // loops on one block (or one thread), which is slow but always correct.
 //
 //===----------------------------------------------------------------------===//
+#include "passes/GpuTiling.h"
 #include "passes/Passes.h"
 
 #include "dialects/DlcDialect.h"
@@ -361,6 +362,52 @@ void privatizeIntoBlock(RewriterBase &rewriter, scf::ForallOp blocks) {
   }
 }
 
+/// Rewrites `merge`, a warp's merge of 32 partials (shuffleMergeExtent), for the 32
+/// lanes that run it together: lane l loads partial l, five xor shuffles combine the
+/// lanes' values with the merge's payload, and lane 0 combines the result into the
+/// output. `tid` is the thread id.
+void shuffleMerge(RewriterBase &rewriter, linalg::LinalgOp merge, Value tid) {
+  Location loc = merge.getLoc();
+  rewriter.setInsertionPoint(merge);
+  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  Value lane = arith::RemUIOp::create(rewriter, loc, tid,
+                                      arith::ConstantIndexOp::create(rewriter, loc, kWarpSize));
+  unsigned reduced = 0;
+  for (auto [l, iter] : llvm::enumerate(merge.getIteratorTypesArray()))
+    if (iter == utils::IteratorType::reduction)
+      reduced = l;
+  auto indices = [&](OpOperand *operand) {
+    SmallVector<Value> idx;
+    for (AffineExpr e : merge.getMatchingIndexingMap(operand).getResults())
+      idx.push_back(cast<AffineDimExpr>(e).getPosition() == reduced ? lane : zero);
+    return idx;
+  };
+  Block &payload = merge->getRegion(0).front();
+  auto combine = [&](Value in, Value acc) {
+    IRMapping map;
+    map.map(payload.getArgument(0), in);
+    map.map(payload.getArgument(1), acc);
+    for (Operation &op : payload.without_terminator())
+      rewriter.clone(op, map);
+    return map.lookup(payload.getTerminator()->getOperand(0));
+  };
+  OpOperand *in = merge.getDpsInputOperand(0);
+  Value v = memref::LoadOp::create(rewriter, loc, in->get(), indices(in));
+  for (int32_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
+    auto shuffle =
+        gpu::ShuffleOp::create(rewriter, loc, v, offset, kWarpSize, gpu::ShuffleMode::XOR);
+    v = combine(shuffle.getShuffleResult(), v);
+  }
+  Value first = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, lane, zero);
+  auto ifOp = scf::IfOp::create(rewriter, loc, first, /*withElseRegion=*/false);
+  rewriter.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  OpOperand *out = merge.getDpsInitOperand(0);
+  SmallVector<Value> at(cast<MemRefType>(out->get().getType()).getRank(), zero);
+  Value acc = memref::LoadOp::create(rewriter, loc, out->get(), at);
+  memref::StoreOp::create(rewriter, loc, combine(v, acc), out->get(), at);
+  rewriter.eraseOp(merge);
+}
+
 /// How a cooperative block (dlc-tile-gpu's `dlc.gpu_block_threads`: rows, or a
 /// shared-memory contraction tile) runs: its thread-level foralls, directly in the
 /// block or inside sequential loops there (the contraction's reduction steps: the
@@ -663,7 +710,15 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
         mapForallCyclic(rewriter, f, tid, count);
         continue;
       }
-      // All 32 lanes of a warp run its iterations together (mma.sync needs the whole warp).
+      // All 32 lanes of a warp run its iterations together (mma.sync and shuffles need
+      // the whole warp).
+      SmallVector<linalg::LinalgOp> merges;
+      f.walk([&](linalg::LinalgOp l) {
+        if (shuffleMergeExtent(l) == kWarpSize && l.hasPureBufferSemantics())
+          merges.push_back(l);
+      });
+      for (linalg::LinalgOp m : merges)
+        shuffleMerge(rewriter, m, tid);
       if (!warp) {
         rewriter.setInsertionPointAfterValue(tid);
         warp = arith::DivUIOp::create(rewriter, loc, tid,

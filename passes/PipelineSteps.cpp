@@ -38,16 +38,9 @@ using namespace mlir;
 namespace dlc {
 namespace {
 
-/// Whether `memref` views one of `func`'s arguments (global memory).
-bool isGlobal(Value memref, gpu::GPUFuncOp func) {
-  auto arg = dyn_cast<BlockArgument>(viewedBuffer(memref));
-  return arg && arg.getOwner() == &func.getBody().front() &&
-         arg.getArgNumber() < func.getNumArguments();
-}
-
 /// The ops of `loop`'s body that make up stage 0 (its global loads and what computes
 /// their operands in the body), or nothing when the loop does not qualify.
-std::optional<llvm::SetVector<Operation *>> loadStage(scf::ForOp loop, gpu::GPUFuncOp func) {
+std::optional<llvm::SetVector<Operation *>> loadStage(scf::ForOp loop) {
   Block *body = loop.getBody();
   llvm::SetVector<Operation *> stage;
   bool ok = true, barrier = false;
@@ -72,10 +65,10 @@ std::optional<llvm::SetVector<Operation *>> loadStage(scf::ForOp loop, gpu::GPUF
     for (const MemoryEffects::EffectInstance &e : list) {
       Value v = e.getValue();
       if (isa<MemoryEffects::Write>(e.getEffect()) &&
-          (!v || !isa<BaseMemRefType>(v.getType()) || isGlobal(v, func)))
+          (!v || !isa<BaseMemRefType>(v.getType()) || viewsKernelArgument(v)))
         ok = false; // A global write, or one to unknown memory.
       if (isa<MemoryEffects::Read>(e.getEffect()) && v && isa<BaseMemRefType>(v.getType()) &&
-          isGlobal(v, func)) {
+          viewsKernelArgument(v)) {
         if (op->getBlock() != body || !isa<memref::LoadOp>(op))
           ok = false; // A global read inside a nested region: not split off.
         else
@@ -111,7 +104,7 @@ struct DlcPipelineStepsPass : impl::DlcPipelineStepsBase<DlcPipelineStepsPass> {
       std::optional<int64_t> step = getConstantIntValue(loop.getStep());
       if (!func || !lb || !ub || !step || *step <= 0 || llvm::divideCeil(*ub - *lb, *step) < 2)
         return;
-      if (std::optional<llvm::SetVector<Operation *>> stage = loadStage(loop, func))
+      if (std::optional<llvm::SetVector<Operation *>> stage = loadStage(loop))
         loops.push_back({loop, std::move(*stage)});
     });
     IRRewriter rw(&getContext());

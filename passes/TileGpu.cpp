@@ -10,8 +10,9 @@
 // - `rows`: an elementwise root's row goes element by element over the threads
 //   (coalesced); each reduction in the block becomes partial reductions per thread
 //   over contiguous chunks (with their elementwise producers fused in) and a merge,
-//   itself split over kMergeThreads threads first. dlc-map-to-gpu puts the partials in
-//   shared memory and separates the phases with barriers.
+//   itself split first: over the warps, 32 partials each, which dlc-map-to-gpu turns
+//   into shuffles, or else over kMergeThreads threads. dlc-map-to-gpu puts the
+//   partials in shared memory and separates the phases with barriers.
 // - `contraction`: shared-memory steps and micro-tiles (GpuContractionTiles.cpp).
 //
 //===----------------------------------------------------------------------===//
@@ -22,6 +23,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace dlc {
 #define GEN_PASS_DEF_DLCTILEGPU
@@ -115,6 +117,39 @@ fuseElementwiseOnly(tensor::ExtractSliceOp, OpResult producer, bool) {
   return scf::SCFTileAndFuseOptions::ControlFnResult{};
 }
 
+int64_t vectorAccessElements(Type t) {
+  unsigned bits = t.isIntOrFloat() ? t.getIntOrFloatBitWidth() : 0;
+  return bits == 32 || bits == 16 ? 128 / bits : 0;
+}
+
+std::optional<int64_t> shuffleMergeExtent(linalg::LinalgOp op) {
+  if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 || op.getNumReductionLoops() != 1)
+    return std::nullopt;
+  Type acc = getElementTypeOrSelf(op.getDpsInitOperand(0)->get().getType());
+  if (!acc.isIntOrFloat() || acc.getIntOrFloatBitWidth() != 32 ||
+      getElementTypeOrSelf(op.getDpsInputOperand(0)->get().getType()) != acc ||
+      !op.getMatchingIndexingMap(op.getDpsInputOperand(0)).isProjectedPermutation() ||
+      !op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isProjectedPermutation())
+    return std::nullopt;
+  std::optional<int64_t> extent;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  for (auto [iter, range] : llvm::zip(op.getIteratorTypesArray(), ranges)) {
+    if (ShapedType::isDynamic(range))
+      return std::nullopt;
+    if (iter == utils::IteratorType::reduction)
+      extent = range;
+    else if (range != 1)
+      return std::nullopt;
+  }
+  Block &body = op->getRegion(0).front();
+  if (body.getNumArguments() != 2 || body.getTerminator()->getNumOperands() != 1)
+    return std::nullopt;
+  for (Operation &o : body.without_terminator())
+    if (o.getNumRegions() != 0 || !isMemoryEffectFree(&o) || isa<linalg::IndexOp>(o))
+      return std::nullopt;
+  return extent;
+}
+
 namespace {
 
 /// Threads that merge a row's partial reductions in a first step.
@@ -147,11 +182,11 @@ LogicalResult stepChunks(RewriterBase &rewriter, const scf::SCFTileAndFuseResult
 }
 
 /// Splits the reduction `op` (inside a block's tile) into up to `threads` partial
-/// reductions in a thread-level scf.forall, each over a contiguous chunk of its
-/// reduction loops with its elementwise producers fused in, and a merge of the
-/// partials after the loop.
+/// reductions in a thread-level scf.forall (`warpLevel`: one per warp), each over a
+/// contiguous chunk of its reduction loops with its elementwise producers fused in,
+/// and a merge of the partials after the loop.
 FailureOr<linalg::LinalgOp> tilePartialReduction(RewriterBase &rewriter, linalg::LinalgOp op,
-                                                 int64_t threads) {
+                                                 int64_t threads, bool warpLevel = false) {
   // The threads are dealt over the reduction loops from the one walking the first
   // input's innermost dim outwards, as chooseTiling deals them over output dims.
   auto iters = op.getIteratorTypesArray();
@@ -169,12 +204,23 @@ FailureOr<linalg::LinalgOp> tilePartialReduction(RewriterBase &rewriter, linalg:
   SmallVector<OpFoldResult> numThreads(op.getNumLoops(), rewriter.getIndexAttr(0));
   SmallVector<unsigned> dims;
   int64_t budget = threads;
+  // Chunks of 128 bits of the first input (4 floats; dlc-vectorize-thread-tiles reads
+  // each with one access) when its innermost dim, reduced, has a static multiple of
+  // them that the threads cover: a 768-wide LayerNorm row gives 192 threads chunks of
+  // 4 rather than 256 threads chunks of 3.
+  int64_t lanes =
+      vectorAccessElements(getElementTypeOrSelf(op.getDpsInputOperand(0)->get().getType()));
   for (unsigned l : order) {
     if (budget == 1)
       break;
     int64_t n = ShapedType::isDynamic(ranges[l])
                     ? budget
                     : std::min<int64_t>(budget, llvm::PowerOf2Ceil(ranges[l]));
+    if (!warpLevel && lanes && l == order.front() && !first.getResults().empty() &&
+        first.getResults().back() == getAffineDimExpr(l, op.getContext()) &&
+        !ShapedType::isDynamic(ranges[l]) && ranges[l] % lanes == 0 &&
+        ranges[l] / lanes <= budget && ranges[l] / lanes > 1)
+      n = ranges[l] / lanes;
     if (n <= 1)
       continue;
     numThreads[l] = rewriter.getIndexAttr(n);
@@ -185,11 +231,14 @@ FailureOr<linalg::LinalgOp> tilePartialReduction(RewriterBase &rewriter, linalg:
     return failure();
   llvm::sort(dims);
   SmallVector<Attribute> mapping;
-  for (size_t i = 0; i < dims.size(); ++i)
-    mapping.push_back(gpu::GPUThreadMappingAttr::get(
-        rewriter.getContext(),
-        static_cast<gpu::MappingId>(static_cast<unsigned>(gpu::MappingId::LinearDim0) +
-                                    dims.size() - 1 - i)));
+  for (size_t i = 0; i < dims.size(); ++i) {
+    auto id = static_cast<gpu::MappingId>(static_cast<unsigned>(gpu::MappingId::LinearDim0) +
+                                          dims.size() - 1 - i);
+    if (warpLevel)
+      mapping.push_back(gpu::GPUWarpMappingAttr::get(rewriter.getContext(), id));
+    else
+      mapping.push_back(gpu::GPUThreadMappingAttr::get(rewriter.getContext(), id));
+  }
   scf::SCFTileAndFuseOptions options;
   options.tilingOptions.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
   options.tilingOptions.setNumThreads(numThreads);
@@ -240,11 +289,17 @@ struct DlcTileGpuPass : impl::DlcTileGpuBase<DlcTileGpuPass> {
       FailureOr<linalg::LinalgOp> merge = tilePartialReduction(rewriter, r, t.blockThreads);
       if (failed(merge))
         return failure();
-      // The partials are merged in two steps, kMergeThreads threads each reducing a
-      // chunk of them, then every thread the kMergeThreads results, rather than every
-      // thread looping over all of them.
-      if (*merge && t.blockThreads > kMergeThreads &&
-          failed(tilePartialReduction(rewriter, *merge, kMergeThreads)))
+      // The partials are merged in two steps rather than every thread looping over
+      // all of them: each warp combines 32 of them with shuffles (dlc-map-to-gpu) when
+      // they come in whole warps, else kMergeThreads threads each reduce a chunk; then
+      // every thread merges those results.
+      if (!*merge || t.blockThreads <= kMergeThreads)
+        continue;
+      std::optional<int64_t> partials = shuffleMergeExtent(*merge);
+      bool warps = partials && *partials >= 2 * kWarpSize && *partials % kWarpSize == 0;
+      if (failed(tilePartialReduction(rewriter, *merge,
+                                      warps ? *partials / kWarpSize : kMergeThreads,
+                                      /*warpLevel=*/warps)))
         return failure();
     }
     for (auto f : llvm::to_vector(blocks.getBody()->getOps<scf::ForallOp>()))

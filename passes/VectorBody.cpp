@@ -50,11 +50,18 @@ void broadcastOutsideValues(OpBuilder &b, Location loc, Block &body, int64_t lan
                              b, loc, VectorType::get({lanes}, operand.getType()), operand));
 }
 
-Value cloneBodyOnVectors(OpBuilder &b, Block &body, int64_t lanes, IRMapping &map) {
+void cloneOpsOnVectors(OpBuilder &b, Block &body, int64_t lanes, IRMapping &map,
+                       Operation *except) {
   for (Operation &op : body.without_terminator()) {
+    if (&op == except)
+      continue;
     Operation *clone = b.clone(op, map);
     clone->getResult(0).setType(VectorType::get({lanes}, op.getResult(0).getType()));
   }
+}
+
+Value cloneBodyOnVectors(OpBuilder &b, Block &body, int64_t lanes, IRMapping &map) {
+  cloneOpsOnVectors(b, body, lanes, map);
   return map.lookup(body.getTerminator()->getOperand(0));
 }
 

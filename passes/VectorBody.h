@@ -32,6 +32,11 @@ bool isElementwiseScalarBody(mlir::Block &body);
 void broadcastOutsideValues(mlir::OpBuilder &b, mlir::Location loc, mlir::Block &body,
                             int64_t lanes, mlir::IRMapping &map);
 
+/// Clones `body`'s ops but `except` at `b` through `map` (its arguments and outside
+/// values mapped to vectors), each result a `vector<lanes>` of its type.
+void cloneOpsOnVectors(mlir::OpBuilder &b, mlir::Block &body, int64_t lanes, mlir::IRMapping &map,
+                       mlir::Operation *except = nullptr);
+
 /// Clones `body`'s ops at `b` through `map` (its arguments and outside values mapped to
 /// vectors), each result a `vector<lanes>` of its type; returns what the body yields.
 mlir::Value cloneBodyOnVectors(mlir::OpBuilder &b, mlir::Block &body, int64_t lanes,

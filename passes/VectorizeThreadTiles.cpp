@@ -6,7 +6,11 @@
 // Each becomes vector code: an operand that walks its innermost dim with the
 // generic's innermost loop is one vector.load or vector.store of V elements, any
 // other operand a scalar load broadcast, and the body is applied lane by lane
-// (passes/VectorBody.h).
+// (passes/VectorBody.h). A thread's partial reduction over a static chunk of 2 to 8
+// (a cooperative row's first phase: 1024 columns over 256 threads give chunks of 4)
+// is vectorized likewise, its lanes folded onto the output element by an ordered
+// vector.reduction (the loop's order). A thread's linalg.copy between global buffers
+// (a Slice) is made a generic first and vectorized likewise.
 //
 // An access whose address is provably a multiple of 16 bytes (or of its V elements'
 // bytes, if fewer) carries that alignment, so NVPTX emits one ld.global.v4.b32 /
@@ -22,6 +26,7 @@
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 #include "passes/VectorBody.h"
+#include "passes/ViewedBuffer.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -30,10 +35,12 @@
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <numeric>
@@ -186,11 +193,22 @@ void assertAligned(OpBuilder &b, Location loc, Value m, ValueRange idx, llvm::Al
 
 /// Rewrites `g` into vector code (see the file comment); false when it does not apply.
 bool vectorize(linalg::GenericOp g, bool verifyAlignment) {
-  if (!g.hasPureBufferSemantics() || g.getNumReductionLoops() != 0 || g.getNumDpsInits() != 1 ||
-      g.getNumDpsInputs() == 0 || g.getNumLoops() == 0 || !isElementwiseScalarBody(*g.getBlock()))
+  if (!g.hasPureBufferSemantics() || g.getNumDpsInits() != 1 || g.getNumDpsInputs() == 0 ||
+      g.getNumLoops() == 0 || !isElementwiseScalarBody(*g.getBlock()))
     return false;
-  SmallVector<int64_t> ranges = g.getStaticLoopRanges();
   unsigned inner = g.getNumLoops() - 1;
+  // A thread's partial reduction over its chunk (a cooperative row's first phase): the
+  // innermost loop alone reduces, with a combiner vector.reduction has.
+  Operation *combiner = nullptr;
+  std::optional<vector::CombiningKind> kind;
+  if (g.getNumReductionLoops() != 0) {
+    combiner = reductionCombiner(g);
+    kind = combiner ? linalg::getCombinerOpKind(combiner) : std::nullopt;
+    if (!kind || g.getNumReductionLoops() != 1 ||
+        g.getIteratorTypesArray()[inner] != utils::IteratorType::reduction)
+      return false;
+  }
+  SmallVector<int64_t> ranges = g.getStaticLoopRanges();
   int64_t lanes = ranges[inner];
   if (ShapedType::isDynamic(lanes) || lanes < 2 || lanes > 8 || !llvm::isPowerOf2_64(lanes))
     return false;
@@ -220,14 +238,15 @@ bool vectorize(linalg::GenericOp g, bool verifyAlignment) {
       (void)offset;
       if (map.getResults().back() != getAffineDimExpr(inner, g.getContext()) || strides.back() != 1)
         return false;
-    } else if (g.isDpsInit(&o)) {
+    } else if (g.isDpsInit(&o) && !combiner) {
       return false;
     }
     vectorAccess.push_back(walks);
   }
-  // The output's element is not read (an elementwise body ignores it).
+  // The output's element is not read (an elementwise body ignores it), or only by the
+  // combiner (reductionCombiner checks).
   Block &body = *g.getBlock();
-  if (!body.getArguments().back().use_empty())
+  if (!combiner && !body.getArguments().back().use_empty())
     return false;
 
   OpBuilder b(g);
@@ -262,8 +281,16 @@ bool vectorize(linalg::GenericOp g, bool verifyAlignment) {
           divisor >= bytes / elementBytes)
         align = llvm::Align(bytes);
       auto vt = VectorType::get({lanes}, type.getElementType());
-      if (align && verifyAlignment && (vec || g.isDpsInit(&o)))
+      if (align && verifyAlignment && (vec || (g.isDpsInit(&o) && !combiner)))
         assertAligned(b, loc, o.get(), idx, *align);
+      if (g.isDpsInit(&o) && combiner) {
+        // The lanes reduce in order onto the element (as the loop did: an ordered
+        // vector.reduction, no reassociation).
+        Value acc = memref::LoadOp::create(b, loc, o.get(), idx);
+        Value r = vector::ReductionOp::create(b, loc, *kind, result, acc);
+        memref::StoreOp::create(b, loc, r, o.get(), idx);
+        continue;
+      }
       if (g.isDpsInit(&o)) {
         vector::StoreOp::create(b, loc, result, o.get(), idx, /*nontemporal=*/false, align);
         continue;
@@ -276,7 +303,14 @@ bool vectorize(linalg::GenericOp g, bool verifyAlignment) {
       map.map(body.getArgument(o.getOperandNumber()), v);
       if (o.getOperandNumber() + 1 == g.getNumDpsInputs()) {
         broadcastOutsideValues(b, loc, body, lanes, map);
-        result = cloneBodyOnVectors(b, body, lanes, map);
+        if (combiner) {
+          // The vector the combiner folds into the output.
+          cloneOpsOnVectors(b, body, lanes, map, combiner);
+          Value out = body.getArguments().back();
+          result = map.lookup(combiner->getOperand(combiner->getOperand(0) == out ? 1 : 0));
+        } else {
+          result = cloneBodyOnVectors(b, body, lanes, map);
+        }
       }
     }
   };
@@ -312,6 +346,20 @@ struct DlcVectorizeThreadTilesPass
   using DlcVectorizeThreadTilesBase::DlcVectorizeThreadTilesBase;
 
   void runOnOperation() override {
+    // A thread's copy between buffers in global memory (a Slice's tile; canonicalization
+    // made the copy generic a linalg.copy) as a generic, which vectorizes as any. Copies
+    // into shared memory stay: the contraction steps' copies are dlc-pipeline-steps'.
+    SmallVector<linalg::CopyOp> copies;
+    getOperation()->walk([&](linalg::CopyOp c) {
+      if (c.hasPureBufferSemantics() && viewsKernelArgument(c.getInputs()[0]) &&
+          viewsKernelArgument(c.getOutputs()[0]))
+        copies.push_back(c);
+    });
+    IRRewriter rewriter(&getContext());
+    for (linalg::CopyOp c : copies) {
+      rewriter.setInsertionPoint(c);
+      (void)linalg::generalizeNamedOp(rewriter, c);
+    }
     SmallVector<linalg::GenericOp> generics;
     getOperation()->walk([&](linalg::GenericOp g) { generics.push_back(g); });
     for (linalg::GenericOp g : generics)

@@ -1,6 +1,7 @@
 //===- ViewedBuffer.h - The buffer a memref value views ---------*- C++ -*-===//
 //
-// Shared by the GPU kernel-code passes (GpuMma.cpp, PipelineSteps.cpp), which tell
+// Shared by the GPU kernel-code passes (GpuMma.cpp, PipelineSteps.cpp,
+// VectorizeThreadTiles.cpp), which tell
 // shared memory (a gpu.func's workgroup attribution) from global memory (its
 // arguments) by the buffer a memref views.
 //
@@ -9,6 +10,7 @@
 #define DLC_PASSES_VIEWEDBUFFER_H
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace dlc {
@@ -27,6 +29,17 @@ inline mlir::Value viewedBuffer(mlir::Value v) {
       break;
   }
   return v;
+}
+
+/// Whether `memref` views an argument of the function it is in (a kernel's global
+/// memory; not a workgroup attribution, which follows the arguments, nor an
+/// allocation).
+inline bool viewsKernelArgument(mlir::Value memref) {
+  auto arg = llvm::dyn_cast<mlir::BlockArgument>(viewedBuffer(memref));
+  if (!arg || !arg.getOwner()->isEntryBlock())
+    return false;
+  auto func = llvm::dyn_cast<mlir::FunctionOpInterface>(arg.getOwner()->getParentOp());
+  return func && arg.getArgNumber() < func.getNumArguments();
 }
 
 } // namespace dlc

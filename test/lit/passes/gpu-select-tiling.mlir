@@ -87,9 +87,10 @@ func.func @k3(%a: memref<?x16xf32>, %c: memref<?x16xf32>, %wg: index, %nwg: inde
 }
 
 // A long row (1024) reduced and broadcast back (Softmax): a block of 256 threads per
-// row; the elementwise root's row goes over them (row_tile 1 on the column loop).
+// row; the elementwise root's row goes over them 4 floats (128 bits) an iteration
+// (row_tile 4 on the column loop: 1024 is a multiple of 4).
 // CHECK-LABEL: func.func @k4
-// CHECK-SAME: mapping = rows, grid = <[#dlc.grid_dim<binding = 1, dims = [0], tile = 1>]>, blockThreads = 256, blockTile = [1, 0], threads = [0, 0], rowTile = [0, 1]
+// CHECK-SAME: mapping = rows, grid = <[#dlc.grid_dim<binding = 1, dims = [0], tile = 1>]>, blockThreads = 256, blockTile = [1, 0], threads = [0, 0], rowTile = [0, 4]
 func.func @k4(%a: memref<?x1024xf32>, %c: memref<?x1024xf32>, %wg: index, %nwg: index) attributes {dlc.kernel} {
   %c0 = arith.constant 0 : index
   %zero = arith.constant 0.0 : f32

@@ -397,3 +397,91 @@ func.func @k8(%a: memref<4x4xf32>, %c: memref<4x4xf32>, %wg: index, %nwg: index)
   memref.dealloc %acc : memref<4x4xf32>
   return
 }
+
+// A merge split over the warps (dlc-tile-gpu's #gpu.warp forall, 32 partials each):
+// on the GPU each warp's lanes load one partial each and combine them with five xor
+// shuffles and the merge's own payload; lane 0 combines the result into the warp's
+// slot. Emulation keeps the merge (each warp's iteration runs once).
+// CHECK-LABEL: gpu.func @k9
+// CHECK: %[[TID:.*]] = gpu.thread_id x
+// CHECK: %[[WARP:.*]] = arith.divui %[[TID]], %[[C32:.*]] : index
+// CHECK: gpu.barrier
+// CHECK: scf.for %{{.*}} = %[[WARP]] to %{{.*}} step %{{.*}} {
+// CHECK:   %[[CHUNK:.*]] = memref.subview %{{.*}}[0, %{{.*}}] [1, 32] [1, 1]
+// CHECK:   %[[SLOT:.*]] = memref.subview %{{.*}}[0, %{{.*}}] [1, 1] [1, 1] : memref<1x8xf32>
+// CHECK:   linalg.fill
+// CHECK:   %[[LANE:.*]] = arith.remui %[[TID]], %{{.*}} : index
+// CHECK:   %[[V0:.*]] = memref.load %[[CHUNK]][%[[ZERO:.*]], %[[LANE]]]
+// CHECK:   %[[S0:.*]], %{{.*}} = gpu.shuffle xor %[[V0]], %{{.*}}, %{{.*}} : f32
+// CHECK:   %[[V1:.*]] = arith.maxnumf %[[S0]], %[[V0]] : f32
+// CHECK-COUNT-3: gpu.shuffle xor
+// CHECK:   %[[S4:.*]], %{{.*}} = gpu.shuffle xor %[[V4:.*]], %{{.*}}, %{{.*}} : f32
+// CHECK:   %[[V5:.*]] = arith.maxnumf %[[S4]], %[[V4]] : f32
+// CHECK:   %[[FIRST:.*]] = arith.cmpi eq, %[[LANE]], %[[ZERO]] : index
+// CHECK:   scf.if %[[FIRST]] {
+// CHECK:     %[[OLD:.*]] = memref.load %[[SLOT]][%[[ZERO]]]
+// CHECK:     %[[NEW:.*]] = arith.maxnumf %[[V5]], %[[OLD]] : f32
+// CHECK:     memref.store %[[NEW]], %[[SLOT]][%[[ZERO]]]
+// CHECK-NOT: linalg.reduce ins(%{{.*}} : memref<1x32xf32
+// CHECK: gpu.barrier
+// CHECK: scf.if
+// CHECK-NEXT: linalg.reduce ins(%{{.*}} : memref<1x8xf32>)
+// EMU-LABEL: func.func @k9(
+// EMU: linalg.reduce ins(%{{.*}} : memref<1x32xf32, strided<[256, 1], offset: ?>>)
+// EMU-NOT: gpu.shuffle
+// EMU: linalg.reduce ins(%{{.*}} : memref<1x8xf32>)
+func.func @k9(%a: memref<?x1024xf32>, %c: memref<?xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel,
+                dlc.gpu_config = #dlc.gpu_config<mapping = rows, grid = <[#dlc.grid_dim<binding = 1, dims = [0], tile = 1>]>,
+                  blockThreads = 256, blockTile = [1, 0], threads = [0, 0], rowTile = [0, 0],
+                  threadTile = [], reductionTile = [], contractionBound = [],
+                  sharedMemory = 49152>} {
+  %c0 = arith.constant 0 : index
+  %ninf = arith.constant 0xFF800000 : f32
+  %n = memref.dim %a, %c0 : memref<?x1024xf32>
+  scf.forall (%r) in (%n) {
+    %row = memref.subview %a[%r, 0] [1, 1024] [1, 1]
+        : memref<?x1024xf32> to memref<1x1024xf32, strided<[1024, 1], offset: ?>>
+    %out = memref.subview %c[%r] [1] [1] : memref<?xf32> to memref<1xf32, strided<[1], offset: ?>>
+    %p = memref.alloc() : memref<1x256xf32>
+    scf.forall (%t) in (256) {
+      %off = affine.apply affine_map<(d0) -> (d0 * 4)>(%t)
+      %chunk = memref.subview %row[0, %off] [1, 4] [1, 1]
+          : memref<1x1024xf32, strided<[1024, 1], offset: ?>> to memref<1x4xf32, strided<[1024, 1], offset: ?>>
+      %slot = memref.subview %p[0, %t] [1, 1] [1, 1]
+          : memref<1x256xf32> to memref<1xf32, strided<[256], offset: ?>>
+      linalg.fill ins(%ninf : f32) outs(%slot : memref<1xf32, strided<[256], offset: ?>>)
+      linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                      iterator_types = ["parallel", "reduction"]}
+          ins(%chunk : memref<1x4xf32, strided<[1024, 1], offset: ?>>)
+          outs(%slot : memref<1xf32, strided<[256], offset: ?>>) {
+      ^bb0(%x: f32, %acc: f32):
+        %s = arith.maxnumf %x, %acc : f32
+        linalg.yield %s : f32
+      }
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+    %q = memref.alloc() : memref<1x8xf32>
+    scf.forall (%w) in (8) {
+      %off = affine.apply affine_map<(d0) -> (d0 * 32)>(%w)
+      %chunk = memref.subview %p[0, %off] [1, 32] [1, 1]
+          : memref<1x256xf32> to memref<1x32xf32, strided<[256, 1], offset: ?>>
+      %slot = memref.subview %q[0, %w] [1, 1] [1, 1]
+          : memref<1x8xf32> to memref<1xf32, strided<[8], offset: ?>>
+      linalg.fill ins(%ninf : f32) outs(%slot : memref<1xf32, strided<[8], offset: ?>>)
+      linalg.reduce ins(%chunk : memref<1x32xf32, strided<[256, 1], offset: ?>>)
+          outs(%slot : memref<1xf32, strided<[8], offset: ?>>) dimensions = [1]
+        (%x: f32, %acc: f32) {
+          %s = arith.maxnumf %x, %acc : f32
+          linalg.yield %s : f32
+        }
+    } {mapping = [#gpu.warp<linear_dim_0>]}
+    linalg.reduce ins(%q : memref<1x8xf32>) outs(%out : memref<1xf32, strided<[1], offset: ?>>) dimensions = [1]
+      (%x: f32, %acc: f32) {
+        %s = arith.maxnumf %x, %acc : f32
+        linalg.yield %s : f32
+      }
+    memref.dealloc %q : memref<1x8xf32>
+    memref.dealloc %p : memref<1x256xf32>
+  } {mapping = [#gpu.block<linear_dim_0>]}
+  return
+}

@@ -108,12 +108,13 @@ func.func @k3(%a: memref<?x16xf32>, %c: memref<?x16xf32>, %wg: index, %nwg: inde
 // ROWS:     %[[ZERO:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[SLOT]] : tensor<1xf32>)
 // ROWS:     linalg.generic {{.*}} ins(%{{.*}} : tensor<1x4xf32>) outs(%[[ZERO]] : tensor<1xf32>)
 // ROWS:   } {mapping = [#gpu.thread<linear_dim_0>]}
-// The 256 partials are merged by 16 threads (16 each), then the 16 results by all.
-// ROWS:   %[[P2:.*]] = scf.forall (%[[T2:.*]]) in (16)
-// ROWS:     %[[CHUNK:.*]] = tensor.extract_slice %[[PARTIAL]][0, %{{.*}}] [1, 16] [1, 1]
-// ROWS:     linalg.reduce ins(%[[CHUNK]] : tensor<1x16xf32>)
-// ROWS:   } {mapping = [#gpu.thread<linear_dim_0>]}
-// ROWS:   %[[SUM:.*]] = linalg.reduce ins(%[[P2]] : tensor<1x16xf32>)
+// The 256 partials are merged by the 8 warps (32 each: dlc-map-to-gpu makes that
+// shuffles), then the 8 results by all.
+// ROWS:   %[[P2:.*]] = scf.forall (%[[T2:.*]]) in (8)
+// ROWS:     %[[CHUNK:.*]] = tensor.extract_slice %[[PARTIAL]][0, %{{.*}}] [1, 32] [1, 1]
+// ROWS:     linalg.reduce ins(%[[CHUNK]] : tensor<1x32xf32>)
+// ROWS:   } {mapping = [#gpu.warp<linear_dim_0>]}
+// ROWS:   %[[SUM:.*]] = linalg.reduce ins(%[[P2]] : tensor<1x8xf32>)
 // ROWS:   scf.forall (%{{.*}}) in (1024)
 // ROWS:     linalg.generic {{.*}} ins(%{{.*}}, %[[SUM]] : tensor<1x1xf32>, tensor<1xf32>)
 // ROWS:   } {mapping = [#gpu.thread<linear_dim_0>]}
@@ -198,9 +199,11 @@ func.func @k4s(%a: memref<?x?xf32>, %c: memref<?x?xf32>, %wg: index, %nwg: index
 // The root writes a collapsed view of the output (a mean over dims 0, 2 and 3 kept as
 // [1, 16, 1, 1]): one block per channel, so the grid factor spans the whole
 // reassociation group, dims 0..3 of the output multiplied, not dim 0 alone, which is 1.
+// The threads take chunks of 4 along the innermost dim (128 bits: 2 threads over 8),
+// then 8 along the next and 16 along the batch.
 // ROWS-LABEL: func.func @k5
-// ROWS: %[[BN:.*]] = scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (4, 8, 8)
-// ROWS: scf.forall (%{{.*}}, %{{.*}}) in (2, 8)
+// ROWS: %[[BN:.*]] = scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (16, 8, 2)
+// ROWS: scf.forall (%{{.*}}, %{{.*}}) in (8, 2)
 // ROWS:   tensor.extract_slice %[[BN]]
 func.func @k5(%a: memref<32x16x8x8xf32>, %c: memref<1x16x1x1xf32>, %wg: index, %nwg: index) attributes {dlc.kernel,
     dlc.gpu_config = #dlc.gpu_config<mapping = rows, grid = <[#dlc.grid_dim<binding = 1, dims = [0, 1, 2, 3], tile = 1>]>, blockThreads = 256, blockTile = [1], threads = [0], rowTile = [0], threadTile = [], reductionTile = [], contractionBound = [], sharedMemory = 49152>} {

@@ -62,8 +62,9 @@ func.func @unaligned(%x: memref<?x1022xf32>, %y: memref<?x1022xf32>, %row: index
   return
 }
 
-// Left alone: an input read across its rows (a transpose), a reduction, an innermost
-// extent of 3, a mask of i1 (bytes in a memref, packed bits in a vector).
+// Left alone: an input read across its rows (a transpose), a reduction over the outer
+// loop (column sums), an innermost extent of 3, a mask of i1 (bytes in a memref,
+// packed bits in a vector).
 // CHECK-LABEL: func @left_alone
 // CHECK-COUNT-4: linalg.generic
 // CHECK-NOT: vector.
@@ -81,7 +82,7 @@ func.func @left_alone(%a: memref<4x4xf32>, %b: memref<4x4xf32>, %c: memref<4xf32
   ^bb0(%x: f32, %o: f32):
     linalg.yield %x : f32
   }
-  linalg.generic {indexing_maps = [#id, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]}
+  linalg.generic {indexing_maps = [#id, affine_map<(d0, d1) -> (d1)>], iterator_types = ["reduction", "parallel"]}
       ins(%a : memref<4x4xf32>) outs(%c : memref<4xf32>) {
   ^bb0(%x: f32, %o: f32):
     %0 = arith.addf %x, %o : f32
@@ -93,5 +94,70 @@ func.func @left_alone(%a: memref<4x4xf32>, %b: memref<4x4xf32>, %c: memref<4xf32
     %0 = arith.negf %x : f32
     linalg.yield %0 : f32
   }
+  return
+}
+
+// A thread's partial reduction over its chunk of 4 at column t * 4 (a cooperative
+// row's first phase): the chunk is one 128-bit load, the body's producer runs on
+// the vector, and its lanes fold onto the thread's slot in order.
+// CHECK-LABEL: func @partial_sum
+// CHECK: %[[X:.*]] = vector.load %{{.*}} {alignment = 16 : i64} : memref<1x4xf32, strided<[1024, 1], offset: ?>>, vector<4xf32>
+// CHECK: %[[SQ:.*]] = arith.mulf %[[X]], %[[X]] : vector<4xf32>
+// CHECK: %[[ACC:.*]] = memref.load %[[SLOT:.*]][%{{.*}}] : memref<1xf32, strided<[256], offset: ?>>
+// CHECK: %[[R:.*]] = vector.reduction <add>, %[[SQ]], %[[ACC]] : vector<4xf32> into f32
+// CHECK: memref.store %[[R]], %[[SLOT]][%{{.*}}]
+// CHECK-NOT: linalg.generic
+func.func @partial_sum(%x: memref<?x1024xf32>, %p: memref<1x256xf32>, %row: index, %t: index) {
+  %c4 = arith.constant 4 : index
+  %col = arith.muli %t, %c4 : index
+  %xv = memref.subview %x[%row, %col] [1, 4] [1, 1] : memref<?x1024xf32> to memref<1x4xf32, strided<[1024, 1], offset: ?>>
+  %slot = memref.subview %p[0, %t] [1, 1] [1, 1] : memref<1x256xf32> to memref<1xf32, strided<[256], offset: ?>>
+  linalg.generic {indexing_maps = [#id, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]}
+      ins(%xv : memref<1x4xf32, strided<[1024, 1], offset: ?>>)
+      outs(%slot : memref<1xf32, strided<[256], offset: ?>>) {
+  ^bb0(%a: f32, %o: f32):
+    %0 = arith.mulf %a, %a : f32
+    %1 = arith.addf %o, %0 : f32
+    linalg.yield %1 : f32
+  }
+  return
+}
+
+// A reduction whose payload is not a plain combiner (o * 0.5 + a) stays scalar.
+// CHECK-LABEL: func @not_a_combiner
+// CHECK: linalg.generic
+func.func @not_a_combiner(%x: memref<1x4xf32>, %o: memref<1xf32>) {
+  %h = arith.constant 0.5 : f32
+  linalg.generic {indexing_maps = [#id, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<1x4xf32>) outs(%o : memref<1xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %0 = arith.mulf %acc, %h : f32
+    %1 = arith.addf %0, %a : f32
+    linalg.yield %1 : f32
+  }
+  return
+}
+
+// A thread's copy of 4 between global buffers (a Slice's tile at column 256 + t * 4)
+// becomes 128-bit accesses; a copy into shared memory (a workgroup buffer) stays.
+// CHECK-LABEL: func @global_copy
+// CHECK: %[[V:.*]] = vector.load %{{.*}} {alignment = 16 : i64} : memref<1x4xf32, strided<[1024, 1], offset: ?>>, vector<4xf32>
+// CHECK: vector.store %[[V]], %{{.*}} {alignment = 16 : i64} : memref<1x4xf32, strided<[512, 1], offset: ?>>, vector<4xf32>
+// CHECK-NOT: linalg.copy
+func.func @global_copy(%x: memref<?x1024xf32>, %y: memref<?x512xf32>, %row: index, %t: index) {
+  %c4 = arith.constant 4 : index
+  %col = arith.muli %t, %c4 : index
+  %src = memref.subview %x[0, 256] [%row, 512] [1, 1] : memref<?x1024xf32> to memref<?x512xf32, strided<[1024, 1], offset: 256>>
+  %xv = memref.subview %src[%row, %col] [1, 4] [1, 1] : memref<?x512xf32, strided<[1024, 1], offset: 256>> to memref<1x4xf32, strided<[1024, 1], offset: ?>>
+  %yv = memref.subview %y[%row, %col] [1, 4] [1, 1] : memref<?x512xf32> to memref<1x4xf32, strided<[512, 1], offset: ?>>
+  linalg.copy ins(%xv : memref<1x4xf32, strided<[1024, 1], offset: ?>>) outs(%yv : memref<1x4xf32, strided<[512, 1], offset: ?>>)
+  return
+}
+
+// CHECK-LABEL: func @shared_copy
+// CHECK: linalg.copy
+func.func @shared_copy(%x: memref<1x4xf32>) {
+  %s = memref.alloc() : memref<1x4xf32>
+  linalg.copy ins(%x : memref<1x4xf32>) outs(%s : memref<1x4xf32>)
   return
 }
