@@ -15,6 +15,11 @@
 // touches the accumulator's buffer, the fragments stay in registers over the whole
 // loop: loaded before it, carried as its iteration values, stored after it.
 //
+// With `wgmma` (sm_90a) such a block whose tile has 64 rows or a multiple computes
+// warpgroup tiles on `wgmma.mma_async` instead: A and B are read from shared memory
+// through matrix descriptors, their buffers moved to the instruction's K-major layout
+// without swizzling (WgmmaOperand, relayout), the accumulator carried as above.
+//
 //===----------------------------------------------------------------------===//
 #include "passes/GpuTiling.h"
 #include "passes/MmaLayout.h"
@@ -24,14 +29,18 @@
 #include "dialects/DlcDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
@@ -448,7 +457,460 @@ private:
   int64_t instrK, mTiles, nTiles, kSteps;
 };
 
-LogicalResult lowerWarpTile(linalg::GenericOp op, GpuMma kind) {
+/// A workgroup buffer that warpgroup tiles read through wgmma matrix descriptors: its
+/// row (m for A, n for B) and k dims, its extents along them, the block tile's offset
+/// in it, and what views and writes it.
+struct WgmmaOperand {
+  BlockArgument buffer;
+  unsigned rowDim = 0, kDim = 0;
+  int64_t rows = 0, ks = 0, rowOffset = 0, kOffset = 0;
+  SmallVector<Operation *> views, writers;
+};
+
+/// The elements of one 16-byte row of a core matrix (8 rows of 16 bytes).
+int64_t chunkElements(Type element) { return 128 / element.getIntOrFloatBitWidth(); }
+
+/// `x` (a warp tile's operand, indexing map `map`, row loop `rowLoop`) as a wgmma
+/// operand: a subview in `warpLoop` of a block view outside it, a static workgroup
+/// buffer under it whose dims other than the row and k dims are 1, read through views
+/// (subviews of the source's rank, address-space casts) only by the warp tile and
+/// written only by linalg ops that do not read it, memref.copy and memref.store.
+std::optional<WgmmaOperand> wgmmaOperand(Value x, AffineMap map, unsigned rowLoop, unsigned kLoop,
+                                         int64_t tileK, scf::ForOp warpLoop) {
+  auto warpView = x.getDefiningOp<memref::SubViewOp>();
+  auto func = warpLoop->getParentOfType<gpu::GPUFuncOp>();
+  if (!warpView || !warpLoop->isAncestor(warpView) || !func)
+    return std::nullopt;
+  WgmmaOperand o;
+  o.buffer = dyn_cast<BlockArgument>(viewedBuffer(warpView.getSource()));
+  if (!o.buffer || !llvm::is_contained(func.getWorkgroupAttributions(), o.buffer))
+    return std::nullopt;
+  auto bufferType = cast<MemRefType>(o.buffer.getType());
+  std::optional<unsigned> rowDim =
+      map.getResultPosition(getAffineDimExpr(rowLoop, map.getContext()));
+  std::optional<unsigned> kDim = map.getResultPosition(getAffineDimExpr(kLoop, map.getContext()));
+  if (!rowDim || !kDim || !bufferType.hasStaticShape() || !bufferType.getLayout().isIdentity() ||
+      bufferType.getRank() != map.getNumResults())
+    return std::nullopt;
+  o.rowDim = *rowDim;
+  o.kDim = *kDim;
+  for (auto [d, size] : llvm::enumerate(bufferType.getShape()))
+    if (d != o.rowDim && d != o.kDim && size != 1)
+      return std::nullopt;
+  o.rows = bufferType.getDimSize(o.rowDim);
+  o.ks = bufferType.getDimSize(o.kDim);
+  // The block view: static offsets in the buffer, the whole K of the warp tile.
+  Value block = warpView.getSource();
+  auto blockType = dyn_cast<MemRefType>(block.getType());
+  if (!blockType || blockType.getRank() != bufferType.getRank() ||
+      blockType.getDimSize(o.kDim) != tileK ||
+      (block.getDefiningOp() && warpLoop->isAncestor(block.getDefiningOp())))
+    return std::nullopt;
+  for (Value v = block; v != o.buffer; v = v.getDefiningOp()->getOperand(0)) {
+    if (auto sv = v.getDefiningOp<memref::SubViewOp>()) {
+      if (sv.getType().getRank() != sv.getSourceType().getRank() ||
+          ShapedType::isDynamic(sv.getStaticOffsets()[o.rowDim]) ||
+          ShapedType::isDynamic(sv.getStaticOffsets()[o.kDim]))
+        return std::nullopt;
+      o.rowOffset += sv.getStaticOffsets()[o.rowDim];
+      o.kOffset += sv.getStaticOffsets()[o.kDim];
+    } else if (!v.getDefiningOp<memref::MemorySpaceCastOp>()) {
+      return std::nullopt;
+    }
+  }
+  if (o.kOffset % chunkElements(bufferType.getElementType()))
+    return std::nullopt;
+  // Everything that uses the buffer.
+  SmallVector<Value> work = {o.buffer};
+  while (!work.empty()) {
+    Value v = work.pop_back_val();
+    for (Operation *user : v.getUsers()) {
+      // In the warp loop, only the tile's own view (erased with the loop).
+      if (warpLoop->isAncestor(user)) {
+        if (user != warpView.getOperation())
+          return std::nullopt;
+        continue;
+      }
+      if (isa<memref::MemorySpaceCastOp>(user) ||
+          (isa<memref::SubViewOp>(user) && cast<memref::SubViewOp>(user).getType().getRank() ==
+                                               cast<MemRefType>(v.getType()).getRank())) {
+        o.views.push_back(user);
+        work.push_back(user->getResult(0));
+        continue;
+      }
+      if (auto store = dyn_cast<memref::StoreOp>(user);
+          store && store.getMemRef() == v && store.getValueToStore() != v) {
+        o.writers.push_back(user);
+        continue;
+      }
+      if (auto copy = dyn_cast<memref::CopyOp>(user);
+          copy && copy.getTarget() == v && copy.getSource() != v) {
+        o.writers.push_back(user);
+        continue;
+      }
+      auto linalgOp = dyn_cast<linalg::LinalgOp>(user);
+      if (!linalgOp || !linalgOp.hasPureBufferSemantics())
+        return std::nullopt;
+      for (OpOperand &operand : user->getOpOperands()) {
+        if (operand.get() != v)
+          continue;
+        if (!linalgOp.isDpsInit(&operand) || linalgOp.payloadUsesValueFromOperand(&operand))
+          return std::nullopt;
+      }
+      o.writers.push_back(user);
+    }
+  }
+  return o;
+}
+
+/// The warpgroup tiles of a block: its M x N tile as warpgroups of 64 x n (wgmma's
+/// m64nNkK), dealt to the block's warpgroups.
+struct WgmmaPlan {
+  NVVM::WGMMATypes type;
+  int64_t instrK, m, n, k, groupsN, tileN;
+  WgmmaOperand a, b;
+  Value cBlock;
+  unsigned cRowDim, cColDim;
+};
+
+std::optional<WgmmaPlan> planWgmma(linalg::GenericOp op, GpuMma kind, RegisterLoops around) {
+  WgmmaPlan plan;
+  switch (kind) {
+  case GpuMma::F16K16:
+    plan.type = NVVM::WGMMATypes::f16;
+    plan.instrK = 16;
+    break;
+  case GpuMma::Bf16K16:
+    plan.type = NVVM::WGMMATypes::bf16;
+    plan.instrK = 16;
+    break;
+  case GpuMma::Tf32K8:
+    plan.type = NVVM::WGMMATypes::tf32;
+    plan.instrK = 8;
+    break;
+  default:
+    return std::nullopt;
+  }
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  std::optional<MmaLoops> loops = matchMmaLoops(op, ranges);
+  if (!loops)
+    return std::nullopt;
+  int64_t tileK = ranges[loops->k];
+  std::optional<WgmmaOperand> a = wgmmaOperand(op.getDpsInputOperand(0)->get(),
+                                               op.getMatchingIndexingMap(op.getDpsInputOperand(0)),
+                                               loops->m, loops->k, tileK, around.warpLoop);
+  std::optional<WgmmaOperand> b = wgmmaOperand(op.getDpsInputOperand(1)->get(),
+                                               op.getMatchingIndexingMap(op.getDpsInputOperand(1)),
+                                               loops->n, loops->k, tileK, around.warpLoop);
+  if (!a || !b || a->buffer == b->buffer)
+    return std::nullopt;
+  plan.a = std::move(*a);
+  plan.b = std::move(*b);
+  // The accumulator's block view and the block's extents.
+  auto cView = op.getDpsInitOperand(0)->get().getDefiningOp<memref::SubViewOp>();
+  if (!cView || !around.warpLoop->isAncestor(cView))
+    return std::nullopt;
+  plan.cBlock = cView.getSource();
+  auto cType = cast<MemRefType>(plan.cBlock.getType());
+  AffineMap cMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  std::optional<unsigned> cRow =
+      cMap.getResultPosition(getAffineDimExpr(loops->m, op.getContext()));
+  std::optional<unsigned> cCol =
+      cMap.getResultPosition(getAffineDimExpr(loops->n, op.getContext()));
+  if (!cRow || !cCol || !cType.hasStaticShape() || cType.getRank() != cMap.getNumResults())
+    return std::nullopt;
+  plan.cRowDim = *cRow;
+  plan.cColDim = *cCol;
+  for (auto [d, size] : llvm::enumerate(cType.getShape()))
+    if (d != *cRow && d != *cCol && size != 1)
+      return std::nullopt;
+  plan.m = cType.getDimSize(*cRow);
+  plan.n = cType.getDimSize(*cCol);
+  plan.k = tileK;
+  // The block view of each operand covers the block: m x k and n x k.
+  auto aBlock = cast<MemRefType>(
+      op.getDpsInputOperand(0)->get().getDefiningOp<memref::SubViewOp>().getSource().getType());
+  auto bBlock = cast<MemRefType>(
+      op.getDpsInputOperand(1)->get().getDefiningOp<memref::SubViewOp>().getSource().getType());
+  if (aBlock.getDimSize(plan.a.rowDim) != plan.m || bBlock.getDimSize(plan.b.rowDim) != plan.n)
+    return std::nullopt;
+  // The warps' tiles cover the block; four warps make a warpgroup.
+  int64_t warps = *getConstantIntValue(around.warpLoop.getUpperBound());
+  if (warps % 4 || ranges[loops->m] * ranges[loops->n] * warps != plan.m * plan.n || plan.m % 64 ||
+      plan.k % plan.instrK)
+    return std::nullopt;
+  int64_t groups = warps / 4, groupsM = plan.m / 64;
+  if (groups % groupsM)
+    return std::nullopt;
+  plan.groupsN = groups / groupsM;
+  if (plan.n % plan.groupsN)
+    return std::nullopt;
+  plan.tileN = plan.n / plan.groupsN;
+  if (plan.tileN % 8 || plan.tileN > 256)
+    return std::nullopt;
+  // A barrier in the K loop before the tiles: the copies' writes reach the async proxy
+  // (wgmma's reads) by a fence each thread runs before it.
+  for (Operation *prev = around.warpLoop->getPrevNode(); prev; prev = prev->getPrevNode())
+    if (isa<gpu::BarrierOp>(prev))
+      return plan;
+  return std::nullopt;
+}
+
+/// `v` at the view chain's root: the indices `indices` into view `view` of `buffer`,
+/// as indices into `buffer`.
+SmallVector<Value> bufferIndices(RewriterBase &rw, Location loc, Value view, Value buffer,
+                                 SmallVector<Value> indices) {
+  for (Value v = view; v != buffer; v = v.getDefiningOp()->getOperand(0)) {
+    auto sv = v.getDefiningOp<memref::SubViewOp>();
+    if (!sv)
+      continue;
+    SmallVector<OpFoldResult> offsets = sv.getMixedOffsets(), strides = sv.getMixedStrides();
+    for (auto [i, index] : llvm::enumerate(indices)) {
+      std::optional<int64_t> stride = getConstantIntValue(strides[i]);
+      if (stride != 1)
+        index = arith::MulIOp::create(rw, loc, index,
+                                      getValueOrCreateConstantIndexOp(rw, loc, strides[i]));
+      if (!isZeroInteger(offsets[i]))
+        index = arith::AddIOp::create(rw, loc, index,
+                                      getValueOrCreateConstantIndexOp(rw, loc, offsets[i]));
+    }
+  }
+  return indices;
+}
+
+/// Moves `o`'s buffer to wgmma's K-major layout without swizzling: core matrices of
+/// 8 rows x 16 bytes (`t` elements along k) stored as 128 contiguous bytes, the row
+/// groups of one 16-byte column of k one after the other (8-row stride 128 bytes),
+/// the columns `rows * 16` bytes apart: element (r, k) at ((k / t) * rows + r) * t +
+/// k % t. Its writers become loops of stores at those places; `flat` stands for the
+/// buffer in its new type until the old views are gone.
+LogicalResult relayout(IRRewriter &rw, WgmmaOperand &o, Value flat) {
+  Type element = cast<MemRefType>(o.buffer.getType()).getElementType();
+  int64_t t = chunkElements(element);
+  // Copies and linalg ops as loops of stores.
+  SmallVector<memref::StoreOp> stores;
+  for (Operation *writer : o.writers) {
+    rw.setInsertionPoint(writer);
+    if (auto copy = dyn_cast<memref::CopyOp>(writer)) {
+      auto linalgCopy =
+          linalg::CopyOp::create(rw, writer->getLoc(), copy.getSource(), copy.getTarget());
+      rw.eraseOp(copy);
+      writer = linalgCopy;
+    }
+    if (auto linalgOp = dyn_cast<linalg::LinalgOp>(writer)) {
+      if (failed(linalg::linalgOpToLoops(rw, linalgOp)))
+        return writer->emitOpError("could not be lowered to loops for wgmma's layout");
+      rw.eraseOp(writer);
+    }
+  }
+  SmallPtrSet<Value, 8> viewValues;
+  viewValues.insert(o.buffer);
+  for (Operation *view : o.views)
+    viewValues.insert(view->getResult(0));
+  // (The loops load every operand, the unused output too.)
+  SmallVector<Operation *> unusedLoads;
+  for (Value v : viewValues)
+    for (Operation *user : v.getUsers()) {
+      if (auto store = dyn_cast<memref::StoreOp>(user); store && store.getMemRef() == v)
+        stores.push_back(store);
+      if (isa<memref::LoadOp>(user) && user->use_empty())
+        unusedLoads.push_back(user);
+    }
+  for (Operation *load : unusedLoads)
+    rw.eraseOp(load);
+  for (memref::StoreOp store : stores) {
+    Location loc = store.getLoc();
+    rw.setInsertionPoint(store);
+    SmallVector<Value> at =
+        bufferIndices(rw, loc, store.getMemRef(), o.buffer, llvm::to_vector(store.getIndices()));
+    Value r = at[o.rowDim], k = at[o.kDim];
+    auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(rw, loc, v); };
+    Value column = arith::DivUIOp::create(rw, loc, k, c(t));
+    Value index =
+        arith::AddIOp::create(rw, loc, arith::MulIOp::create(rw, loc, column, c(o.rows)), r);
+    index = arith::AddIOp::create(rw, loc, arith::MulIOp::create(rw, loc, index, c(t)),
+                                  arith::RemUIOp::create(rw, loc, k, c(t)));
+    rw.replaceOpWithNewOp<memref::StoreOp>(store, store.getValueToStore(), flat, ValueRange{index});
+  }
+  // The old views, now unused.
+  for (bool erased = true; erased;) {
+    erased = false;
+    for (Operation *&view : o.views)
+      if (view && view->use_empty()) {
+        rw.eraseOp(view);
+        view = nullptr;
+        erased = true;
+      }
+  }
+  if (!o.buffer.hasOneUse()) {
+    InFlightDiagnostic diag =
+        emitError(o.buffer.getLoc(), "a wgmma operand's buffer is still read in its old layout");
+    for (Operation *user : o.buffer.getUsers())
+      diag.attachNote(user->getLoc()) << "by " << user->getName();
+    return diag;
+  }
+  return success();
+}
+
+/// The 64-bit matrix descriptor of `o` (in `flat`) without its start address's row
+/// and column: the address field (bits 0-13, in 16-byte units) of the buffer's start,
+/// the 16-byte columns' distance (leading byte offset, bits 16-29) and the 8-row
+/// groups' (stride byte offset, bits 32-45); no swizzling (bits 62-63 zero).
+Value descriptorBase(RewriterBase &rw, Location loc, const WgmmaOperand &o, Value flat) {
+  Type i64 = rw.getI64Type();
+  auto c = [&](int64_t v) { return arith::ConstantOp::create(rw, loc, rw.getI64IntegerAttr(v)); };
+  Value address = memref::ExtractAlignedPointerAsIndexOp::create(rw, loc, flat);
+  address = arith::IndexCastUIOp::create(rw, loc, i64, address);
+  Value field =
+      arith::ShRUIOp::create(rw, loc, arith::AndIOp::create(rw, loc, address, c(0x3FFFF)), c(4));
+  int64_t leading = o.rows * 16 >> 4, stride = 128 >> 4;
+  return arith::OrIOp::create(rw, loc, field, c(leading << 16 | stride << 32));
+}
+
+/// Lowers the block's warp tiles (one `op` per warp in `around`'s warp loop) to
+/// warpgroup tiles on wgmma (sm_90a): the operands' buffers moved to wgmma's layout,
+/// the accumulator's fragments in registers over the K loop, each K step's
+/// instructions issued after a proxy fence and the step's barrier, then waited for.
+LogicalResult lowerWarpgroupTiles(linalg::GenericOp op, WgmmaPlan &plan, RegisterLoops around) {
+  IRRewriter rw(op.getContext());
+  Location loc = op.getLoc();
+  auto func = op->getParentOfType<gpu::GPUFuncOp>();
+  scf::ForOp kLoop = around.kLoop, warpLoop = around.warpLoop;
+  // The operands' buffers, flat.
+  SmallVector<std::pair<WgmmaOperand *, Value>> flats;
+  for (WgmmaOperand *o : {&plan.a, &plan.b}) {
+    auto type = cast<MemRefType>(o->buffer.getType());
+    int64_t t = chunkElements(type.getElementType());
+    int64_t size = o->rows * static_cast<int64_t>(llvm::divideCeil(o->ks, t)) * t;
+    auto flatType = MemRefType::get({size}, type.getElementType(), MemRefLayoutAttrInterface(),
+                                    type.getMemorySpace());
+    rw.setInsertionPointToStart(&func.getBody().front());
+    Value flat =
+        UnrealizedConversionCastOp::create(rw, loc, TypeRange{flatType}, ValueRange{o->buffer})
+            .getResult(0);
+    flats.push_back({o, flat});
+  }
+  // The lane's place: warpgroup g's tile at rows 64 * (g / groupsN), columns tileN *
+  // (g % groupsN); warp w of it holds rows 16 * w + lane / 4 (+ 8) of it.
+  rw.setInsertionPoint(kLoop);
+  LaneCode lc(rw, loc);
+  Value tid = gpu::ThreadIdOp::create(rw, loc, gpu::Dimension::x);
+  Value group = arith::DivUIOp::create(rw, loc, tid, lc.constant(128));
+  Value warp = arith::RemUIOp::create(
+      rw, loc, arith::DivUIOp::create(rw, loc, tid, lc.constant(32)), lc.constant(4));
+  lc.lane = gpu::LaneIdOp::create(rw, loc, /*upper_bound=*/nullptr);
+  lc.group = arith::DivUIOp::create(rw, loc, lc.lane, lc.constant(4));
+  lc.inGroup = arith::RemUIOp::create(rw, loc, lc.lane, lc.constant(4));
+  Value row0 = arith::MulIOp::create(
+      rw, loc, arith::DivUIOp::create(rw, loc, group, lc.constant(plan.groupsN)), lc.constant(64));
+  Value col0 = arith::MulIOp::create(
+      rw, loc, arith::RemUIOp::create(rw, loc, group, lc.constant(plan.groupsN)),
+      lc.constant(plan.tileN));
+  Value fragmentRow =
+      arith::AddIOp::create(rw, loc, row0, arith::MulIOp::create(rw, loc, warp, lc.constant(16)));
+  IRMapping map;
+  Value c = hoist(rw, plan.cBlock, kLoop, map);
+  auto cType = cast<MemRefType>(c.getType());
+  // Accumulator element i of 8-column piece j: row fragmentRow + lane / 4 + 8 * (i / 2),
+  // column col0 + 8 * j + 2 * (lane % 4) + i % 2 (mma.sync's C layout, per warp).
+  auto cIndices = [&](int64_t j, int64_t i) {
+    auto [row, col] = mma::cPosition(i);
+    Value r = arith::AddIOp::create(rw, loc, fragmentRow, lc.at(row, 0));
+    Value n = arith::AddIOp::create(rw, loc, col0, lc.at(col, j * 8));
+    SmallVector<Value> indices(cType.getRank(), lc.constant(0));
+    indices[plan.cRowDim] = r;
+    indices[plan.cColDim] = n;
+    return indices;
+  };
+  int64_t pieces = plan.tileN / 8;
+  if (!isa_and_nonnull<gpu::BarrierOp>(kLoop->getPrevNode()))
+    gpu::BarrierOp::create(rw, loc);
+  SmallVector<Value> init;
+  for (int64_t j = 0; j < pieces; ++j)
+    for (int64_t i = 0; i < 4; ++i)
+      init.push_back(memref::LoadOp::create(rw, loc, c, cIndices(j, i)));
+  // The descriptors' bases, and this warpgroup's rows in A and B (16 bytes a row).
+  SmallVector<Value> bases;
+  for (auto [o, flat] : flats)
+    bases.push_back(descriptorBase(rw, loc, *o, flat));
+  Type i64 = rw.getI64Type();
+  auto c64 = [&](int64_t v) { return arith::ConstantOp::create(rw, loc, rw.getI64IntegerAttr(v)); };
+  Value aBase = arith::AddIOp::create(
+      rw, loc, bases[0],
+      arith::IndexCastUIOp::create(
+          rw, loc, i64, arith::AddIOp::create(rw, loc, row0, lc.constant(plan.a.rowOffset))));
+  Value bBase = arith::AddIOp::create(
+      rw, loc, bases[1],
+      arith::IndexCastUIOp::create(
+          rw, loc, i64, arith::AddIOp::create(rw, loc, col0, lc.constant(plan.b.rowOffset))));
+  auto withAcc = [](OpBuilder &, Location, ArrayRef<BlockArgument> args) {
+    return SmallVector<Value>(args.begin(), args.end());
+  };
+  FailureOr<LoopLikeOpInterface> replaced =
+      kLoop.replaceWithAdditionalYields(rw, init, /*replaceInitOperandUsesInLoop=*/false, withAcc);
+  auto loop = cast<scf::ForOp>(replaced->getOperation());
+  // The fence before the step's barrier.
+  Operation *barrier = warpLoop->getPrevNode();
+  while (!isa<gpu::BarrierOp>(barrier))
+    barrier = barrier->getPrevNode();
+  rw.setInsertionPoint(barrier);
+  NVVM::FenceProxyOp::create(
+      rw, loc, NVVM::ProxyKind::async_shared,
+      NVVM::SharedSpaceAttr::get(rw.getContext(), NVVM::SharedSpace::shared_cta));
+  // The step: the accumulator as wgmma's struct, one instruction per K of it.
+  rw.setInsertionPoint(warpLoop);
+  Type f32 = rw.getF32Type();
+  auto accType =
+      LLVM::LLVMStructType::getLiteral(rw.getContext(), SmallVector<Type>(pieces * 4, f32));
+  Value acc = LLVM::PoisonOp::create(rw, loc, accType);
+  for (auto [i, v] : llvm::enumerate(loop.getRegionIterArgs()))
+    acc = LLVM::InsertValueOp::create(rw, loc, acc, v, i);
+  NVVM::WgmmaFenceAlignedOp::create(rw, loc);
+  int64_t ta = chunkElements(cast<MemRefType>(plan.a.buffer.getType()).getElementType());
+  int64_t tb = chunkElements(cast<MemRefType>(plan.b.buffer.getType()).getElementType());
+  for (int64_t ks = 0; ks < plan.k / plan.instrK; ++ks) {
+    int64_t kA = plan.a.kOffset + ks * plan.instrK, kB = plan.b.kOffset + ks * plan.instrK;
+    auto plus = [&](Value base, int64_t units) -> Value {
+      return units ? arith::AddIOp::create(rw, loc, base, c64(units)).getResult() : base;
+    };
+    Value descA = plus(aBase, kA / ta * plan.a.rows);
+    Value descB = plus(bBase, kB / tb * plan.b.rows);
+    acc = NVVM::WgmmaMmaAsyncOp::create(
+        rw, loc, accType, acc, descA, descB,
+        NVVM::MMAShapeAttr::get(rw.getContext(), 64, plan.tileN, plan.instrK), plan.type, plan.type,
+        NVVM::WGMMATypes::f32, NVVM::WGMMAScaleOut::one, NVVM::WGMMAScaleIn::one,
+        NVVM::WGMMAScaleIn::one, NVVM::MMALayout::row, NVVM::MMALayout::col,
+        /*satfinite=*/nullptr);
+  }
+  NVVM::WgmmaGroupSyncAlignedOp::create(rw, loc);
+  NVVM::WgmmaWaitGroupSyncOp::create(rw, loc, rw.getI64IntegerAttr(0));
+  SmallVector<Value> results;
+  for (int64_t i = 0; i < pieces * 4; ++i)
+    results.push_back(LLVM::ExtractValueOp::create(rw, loc, acc, i));
+  auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
+  rw.modifyOpInPlace(yield, [&] { yield->setOperands(results); });
+  rw.eraseOp(warpLoop);
+  // After the loop: the fragments back into the accumulator's buffer.
+  rw.setInsertionPointAfter(loop);
+  Operation *next = loop->getNextNode();
+  for (int64_t j = 0; j < pieces; ++j)
+    for (int64_t i = 0; i < 4; ++i)
+      memref::StoreOp::create(rw, loc, loop.getResult(j * 4 + i), c, cIndices(j, i));
+  if (!isa_and_nonnull<gpu::BarrierOp>(next))
+    gpu::BarrierOp::create(rw, loc);
+  // The operands' buffers in wgmma's layout.
+  for (auto [o, flat] : flats) {
+    if (failed(relayout(rw, *o, flat)))
+      return failure();
+    auto cast = flat.getDefiningOp<UnrealizedConversionCastOp>();
+    o->buffer.setType(flat.getType());
+    rw.replaceAllUsesWith(flat, o->buffer);
+    rw.eraseOp(cast);
+  }
+  return success();
+}
+
+LogicalResult lowerWarpTile(linalg::GenericOp op, GpuMma kind, bool wgmma) {
   std::optional<Layout> layout = layoutOf(kind);
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (llvm::any_of(ranges, ShapedType::isDynamic))
@@ -468,6 +930,9 @@ LogicalResult lowerWarpTile(linalg::GenericOp op, GpuMma kind) {
   Value a = op.getDpsInputOperand(0)->get(), b = op.getDpsInputOperand(1)->get();
   Value c = op.getDpsInitOperand(0)->get();
   std::optional<RegisterLoops> around = registerLoops(op);
+  if (wgmma && around)
+    if (std::optional<WgmmaPlan> plan = planWgmma(op, kind, *around))
+      return lowerWarpgroupTiles(op, *plan, *around);
   if (!around) {
     // The accumulator through its buffer at each step.
     rw.setInsertionPoint(op);
@@ -521,6 +986,8 @@ LogicalResult lowerWarpTile(linalg::GenericOp op, GpuMma kind) {
 }
 
 struct DlcGpuMmaPass : impl::DlcGpuMmaBase<DlcGpuMmaPass> {
+  using DlcGpuMmaBase::DlcGpuMmaBase;
+
   void runOnOperation() override {
     SmallVector<std::pair<linalg::GenericOp, GpuMma>> tiles;
     getOperation().walk([&](linalg::GenericOp op) {
@@ -528,7 +995,7 @@ struct DlcGpuMmaPass : impl::DlcGpuMmaBase<DlcGpuMmaPass> {
         tiles.push_back({op, mma.getValue()});
     });
     for (auto [op, kind] : tiles)
-      if (failed(lowerWarpTile(op, kind)))
+      if (failed(lowerWarpTile(op, kind, wgmma)))
         return signalPassFailure();
   }
 };

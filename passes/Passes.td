@@ -423,7 +423,19 @@ def DlcGpuMma : Pass<"dlc-gpu-mma", "mlir::gpu::GPUModuleOp"> {
     of 8 and K of the instruction's K; anything else is an error (dlc-gpu-select-tiling
     only marks tiles that fit). The GPU emulation never runs this pass: there the
     contraction runs as loops on the same rounded operands.
+
+    With `wgmma` (sm_90a), a block whose warps' tiles cover its M x N tile, M a
+    multiple of 64, with its accumulator in registers over the K loop, computes
+    warpgroup tiles of 64 x N' with `wgmma.mma_async` instead (f16, bf16: k16; tf32:
+    k8): A and B are read by the instruction from shared memory through matrix
+    descriptors, their buffers stored in its K-major layout without swizzling (the
+    copies into them become loops of stores at those places), a `fence.proxy.async`
+    before the step's barrier, one commit and wait per K step.
   }];
+  let options = [
+    Option<"wgmma", "wgmma", "bool", /*default=*/"false",
+           "Warpgroup tiles on wgmma.mma_async where a block's tile allows (sm_90a)">,
+  ];
   let dependentDialects = ["mlir::NVVM::NVVMDialect", "mlir::LLVM::LLVMDialect",
                            "mlir::vector::VectorDialect", "mlir::arith::ArithDialect",
                            "mlir::memref::MemRefDialect", "mlir::nvgpu::NVGPUDialect",

@@ -225,15 +225,19 @@ LogicalResult runCudaMappingPipeline(ModuleOp module, const CompileOptions &opti
 LogicalResult runCudaCodegenPipeline(ModuleOp module, const CompileOptions &options,
                                      StringRef toolkitPath) {
   return runPipeline(module, options, [&](PassManager &pm) {
-    addUpstream(
-        pm,
-        "gpu.module(canonicalize,dlc-gpu-mma,dlc-vectorize-thread-tiles,dlc-unroll-thread-loops,"
-        "convert-linalg-to-loops,"
-        "canonicalize,loop-invariant-code-motion,dlc-pipeline-steps,lower-affine,convert-scf-to-cf,"
-        "expand-strided-metadata,lower-affine,arith-expand,"
-        "math-extend-to-supported-types,canonicalize,cse,convert-nvgpu-to-nvvm,"
-        "convert-gpu-to-nvvm{index-bitwidth=64},canonicalize,cse,"
-        "reconcile-unrealized-casts)");
+    // wgmma.mma_async exists on sm_90a only (the arch-specific features of sm_90); it
+    // becomes inline PTX in convert-nvvm-to-llvm.
+    std::string mma = options.cudaArch == "sm_90a" ? "dlc-gpu-mma{wgmma=true}" : "dlc-gpu-mma";
+    addUpstream(pm,
+                "gpu.module(canonicalize," + mma +
+                    ",dlc-vectorize-thread-tiles,dlc-unroll-thread-loops,"
+                    "convert-linalg-to-loops,"
+                    "canonicalize,loop-invariant-code-motion,dlc-pipeline-steps,lower-affine,"
+                    "convert-scf-to-cf,"
+                    "expand-strided-metadata,lower-affine,arith-expand,"
+                    "math-extend-to-supported-types,canonicalize,cse,convert-nvgpu-to-nvvm,"
+                    "convert-gpu-to-nvvm{index-bitwidth=64},convert-nvvm-to-llvm,canonicalize,cse,"
+                    "reconcile-unrealized-casts)");
     std::string attach = "nvvm-attach-target{O=3 chip=" + options.cudaArch;
     if (const GpuTarget *target = lookupGpuTarget(options.cudaArch); target && target->ptxVersion)
       attach += " features=+ptx" + std::to_string(target->ptxVersion);

@@ -8,7 +8,9 @@ and the driver JIT-compiles a family's PTX for its newer cards, so each model co
 once per family, for the family's oldest architecture:
   sm_70 (Volta, Turing):  ptxas sm_70, sm_75
   sm_80 (Ampere on):      ptxas sm_80, sm_86, sm_90, sm_90a
-(default: all six). CUDA 13's ptxas no longer accepts sm_70: that one runs CUDA 12's, the
+(default: all six). A model whose sm_80 PTX has mma.sync compiles again for sm_90a,
+whose tensor-core tiles may be warpgroup tiles (wgmma.mma_async), and ptxas checks that
+PTX for sm_90a. CUDA 13's ptxas no longer accepts sm_70: that one runs CUDA 12's, the
 ptxas of PyPI's nvidia-cuda-nvcc-cu12 (requirements.txt installs it into the venv;
 --ptxas-cuda12 names another); asking for sm_70 without it is an error. A model of
 metadata ops only (Reshape, ...) has no kernels and an empty PTX. The compile runs with
@@ -19,8 +21,9 @@ missing the check is skipped with a message (exit 77, ctest's skip code).
 With --precision tf32|fp16|bf16 the contractions that fit run on tensor cores, whose
 instructions differ per architecture (none on sm_70, f16 m16n8k8 only on sm_75), so the
 families are sm_70, sm_75 and sm_80 (the rest); the summary counts the models whose PTX
-has mma.sync, and the e2e models with MatMul tiles of 16 rows or more (`contractions`, `mlp`) must
-have it on sm_80 and up.
+has mma.sync (and wgmma.mma_async on sm_90a), and the e2e models with MatMul tiles of 16
+rows or more (`contractions`, `mlp`) must have mma.sync on sm_80 and up, `contractions`
+(blocks of 64 rows) wgmma on sm_90a.
 
 Prints per-failure lines, then `compiled C/T, ptxas ARCH A/C ...` and `P passed, F failed`;
 exit status 1 when anything fails to compile or is refused by ptxas.
@@ -48,6 +51,8 @@ FAMILY_BELOW_FP32 = {**FAMILY, "sm_75": "sm_75"}
 CUDA12_ONLY = {"sm_70"}
 # e2e models with a MatMul tile that tensor cores take below fp32.
 E2E_WITH_MMA = {"e2e/contractions", "e2e/mlp"}
+# ... and whose blocks of 64 rows or more take sm_90a's warpgroup tiles (wgmma).
+E2E_WITH_WGMMA = {"e2e/contractions"}
 
 
 def cuda12_ptxas():
@@ -79,14 +84,31 @@ def check(item, dlc, ptxas, archs, work, timeout, precision):
         with open(ptx, errors="replace") as f:
             if "mma.sync" in f.read():
                 with_mma.add(family)
-        for arch in (a for a in archs if family_of[a] == family):
+        ptx_of = {a: ptx for a in archs if family_of[a] == family}
+        # sm_90a's tensor-core tiles may be warpgroup tiles (wgmma), so a model with
+        # mma.sync in its sm_80 PTX compiles again for sm_90a.
+        if family == "sm_80" and family in with_mma and "sm_90a" in ptx_of:
+            ptx_of["sm_90a"] = ptx[:-len(".sm_80.ptx")] + ".sm_90a.ptx"
+            code, err = cases.run([dlc, "compile", model, "--target", "cuda", "--cuda-arch",
+                                   "sm_90a", "--precision", precision, "--emit", "ptx",
+                                   "-o", ptx_of["sm_90a"], *extra],
+                                  timeout, {"DLC_STRICT_GPU_BLOCKS": "1"})
+            if code != 0:
+                how = "timeout" if code is None else f"exit {code}"
+                return name, f"sm_90a: {how}: {err}", {}, with_mma
+            with open(ptx_of["sm_90a"], errors="replace") as f:
+                if "wgmma.mma_async" in f.read():
+                    with_mma.add("sm_90a wgmma")
+        for arch, arch_ptx in ptx_of.items():
             if empty:
                 results[arch] = ""
                 continue
-            code, err = cases.run([ptxas[arch], "--gpu-name", arch, ptx, "-o", os.devnull],
+            code, err = cases.run([ptxas[arch], "--gpu-name", arch, arch_ptx, "-o", os.devnull],
                                   timeout)
             results[arch] = "" if code == 0 else (err or f"exit {code}")
-        os.remove(ptx)
+        for path in set(ptx_of.values()) | {ptx}:
+            if os.path.exists(path):
+                os.remove(path)
     return name, "", results, with_mma
 
 
@@ -148,6 +170,12 @@ def main():
                 and "sm_80" in {FAMILY[a] for a in archs} and "sm_80" not in with_mma):
             failed += 1
             print(f"FAIL {name}: no mma.sync in its sm_80 PTX with --precision {args.precision}")
+            continue
+        if (args.precision != "fp32" and name in E2E_WITH_WGMMA and not problem
+                and "sm_90a" in archs and "sm_90a wgmma" not in with_mma):
+            failed += 1
+            print(f"FAIL {name}: no wgmma.mma_async in its sm_90a PTX with "
+                  f"--precision {args.precision}")
             continue
         if problem:
             failed += 1

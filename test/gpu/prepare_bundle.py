@@ -4,11 +4,12 @@
 Writes --bundle (default: bundle/, git-ignored) and packs it into --tar (default:
 bundle.tar.gz, git-ignored), which the device tool carries:
   e2e/       the e2e models' CUDA artifacts (fp32, and NAME.tf32/.fp16/.bf16 with
-             --precision), inputs and onnxruntime references
+             --precision, for sm_80 and as NAME.P.sm_90a for sm_90a's warpgroup
+             tiles), inputs and onnxruntime references
   bandwidth/ memory-bound fused kernels (ten-op elementwise chain, Softmax, LayerNorm
              over x[N, 1024]) and a compute-bound one (MatMul by a 1024x1024 weight,
              also compiled without shared-memory contraction tiles, and on tensor
-             cores with --precision tf32, fp16 and bf16); their 64 MiB
+             cores with --precision tf32, fp16 and bf16, for sm_80 and sm_90a); their 64 MiB
              inputs are generated on the device
   node/      per CPU-passing ONNX node test: model.onnx, its data sets, and the CUDA
              artifact of each (compiled with small inputs specialized)
@@ -41,17 +42,20 @@ TAR_LIMIT = 60 << 20  # the device tool carries 64 MiB a call
 # each (test/e2e/check_models.py's: 8 unit roundoffs below fp32).
 PRECISIONS = ["fp32", "tf32", "fp16", "bf16"]
 PRECISION_TOLERANCE = {"fp32": 1e-4, "tf32": 8 * 2**-11, "fp16": 8 * 2**-11, "bf16": 8 * 2**-8}
+# The architecture of Hopper's warpgroup tiles (wgmma), compiled beside sm_80's.
+SM90A = ("--cuda-arch", "sm_90a")
 TARGET = ["cuda"]  # --target: cpu makes a bundle to try run_bundle.py out without a GPU
 
 
-def compile_model(dlc, model, kind, manifest, timeout, name=None, env=None, keep=False):
-    """Compiles MODEL.onnx for CUDA to NAME.dlc beside it (NAME: the model's) and
-    deletes the model unless `keep` (the artifact is what runs there); returns (name,
-    artifact path or None on failure)."""
+def compile_model(dlc, model, kind, manifest, timeout, name=None, env=None, keep=False,
+                  extra=()):
+    """Compiles MODEL.onnx for CUDA to NAME.dlc beside it (NAME: the model's; `extra`
+    more dlc compile flags) and deletes the model unless `keep` (the artifact is what
+    runs there); returns (name, artifact path or None on failure)."""
     name = name or os.path.splitext(os.path.basename(model))[0]
     artifact = os.path.join(os.path.dirname(model), f"{name}.dlc")
-    code, err = cases.run([dlc, "compile", model, "--target", TARGET[0], "-o", artifact],
-                          timeout, env)
+    code, err = cases.run([dlc, "compile", model, "--target", TARGET[0], "-o", artifact,
+                           *extra], timeout, env)
     if code != 0:
         manifest["problems"].append(f"{kind}/{name}: dlc compile: {err}")
         return name, None
@@ -197,15 +201,18 @@ def main():
     e2e_dir = os.path.join(args.bundle, "e2e")
     for model in cases.e2e_models(e2e_dir):
         model_name = os.path.splitext(os.path.basename(model))[0]
-        # fp32, then each lower precision (tensor-core MatMul tiles), same inputs; the
-        # CPU target has fp32 only.
-        precisions = PRECISIONS if TARGET[0] == "cuda" else ["fp32"]
-        for precision in precisions:
-            last = precision == precisions[-1]
+        # fp32, then each lower precision (tensor-core MatMul tiles), same inputs, and
+        # those again for sm_90a (warpgroup tiles on wgmma where a block allows; the
+        # device must be sm_90); the CPU target has fp32 only.
+        variants = [("fp32", model_name, ())]
+        if TARGET[0] == "cuda":
+            variants += [(p, f"{model_name}.{p}", ()) for p in PRECISIONS[1:]]
+            variants += [(p, f"{model_name}.{p}.sm_90a", SM90A) for p in PRECISIONS[1:]]
+        for precision, variant, extra in variants:
+            last = variant == variants[-1][1]
             name, artifact = compile_model(
-                dlc, model, "e2e", manifest, args.timeout,
-                name=model_name if precision == "fp32" else f"{model_name}.{precision}",
-                env={"DLC_PRECISION": precision}, keep=not last)
+                dlc, model, "e2e", manifest, args.timeout, name=variant,
+                env={"DLC_PRECISION": precision}, keep=not last, extra=extra)
             if not artifact:
                 continue
             for stem in sorted({re.sub(r"\.input_\d+\.npy$", "", p) for p in glob.glob(
@@ -234,13 +241,16 @@ def main():
             continue
         # A compute model also without shared-memory contraction tiles (one thread per
         # output element, from global memory), for the comparison.
-        # And on tensor cores in each lower precision.
-        variants = [(stem, None), (stem + "-noshared", {"DLC_GPU_CONTRACTION_TILES": "0"})]
+        # And on tensor cores in each lower precision, also as sm_90a's warpgroup tiles.
+        variants = [(stem, None, ()),
+                    (stem + "-noshared", {"DLC_GPU_CONTRACTION_TILES": "0"}, ())]
         if TARGET[0] == "cuda":
-            variants += [(f"{stem}-{p}", {"DLC_PRECISION": p}) for p in PRECISIONS[1:]]
-        for name, env in variants:
+            variants += [(f"{stem}-{p}", {"DLC_PRECISION": p}, ()) for p in PRECISIONS[1:]]
+            variants += [(f"{stem}-{p}-sm_90a", {"DLC_PRECISION": p}, SM90A)
+                         for p in PRECISIONS[1:]]
+        for name, env, extra in variants:
             name, artifact = compile_model(dlc, model, "compute", manifest, args.timeout,
-                                           name=name, env=env, keep=True)
+                                           name=name, env=env, keep=True, extra=extra)
             if artifact:
                 manifest["compute"].append({"name": name, "flops_per_row": flops,
                                             "artifact": os.path.relpath(artifact, args.bundle)})
