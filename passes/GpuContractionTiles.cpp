@@ -439,6 +439,21 @@ LogicalResult tileContraction(RewriterBase &rewriter, scf::ForallOp blocks, cons
     return tileAndFuse(rewriter, cast<TilingInterface>(op), ones, /*asNumThreads=*/false,
                        /*threadLevel=*/true, fuse);
   };
+  // A copy into a block buffer: each thread takes 128 bits (of its input's type) of
+  // the innermost dim where the copy's extent along it is a static multiple of them,
+  // which dlc-vectorize-thread-tiles then loads and stores with one vector access
+  // each; else one element.
+  auto copyIntoBuffer = [&](linalg::LinalgOp copy) {
+    SmallVector<int64_t> sizes(copy.getNumLoops(), 1);
+    SmallVector<int64_t> ranges = copy.getStaticLoopRanges();
+    int64_t lanes =
+        vectorAccessElements(getElementTypeOrSelf(copy.getDpsInputOperand(0)->get().getType()));
+    if (!sizes.empty() && lanes && !ShapedType::isDynamic(ranges.back()) &&
+        ranges.back() % lanes == 0)
+      sizes.back() = lanes;
+    return tileAndFuse(rewriter, cast<TilingInterface>(copy.getOperation()), sizes,
+                       /*asNumThreads=*/false, /*threadLevel=*/true, Fuse::NoReductions);
+  };
   if (steps.fill && failed(elementwise(steps.fill, Fuse::None)))
     return failure();
   // An elementwise root after the steps (bias, activation), or the result's copy.
@@ -465,7 +480,7 @@ LogicalResult tileContraction(RewriterBase &rewriter, scf::ForallOp blocks, cons
       if (failed(elementwise(fill, Fuse::None)))
         return failure();
     for (linalg::LinalgOp copy : steps.copies)
-      if (failed(elementwise(copy, Fuse::NoReductions)))
+      if (failed(copyIntoBuffer(copy)))
         return failure();
     return success();
   }
@@ -508,7 +523,7 @@ LogicalResult tileContraction(RewriterBase &rewriter, scf::ForallOp blocks, cons
     });
   }
   for (linalg::LinalgOp copy : steps.copies)
-    if (failed(elementwise(copy, Fuse::NoReductions)))
+    if (failed(copyIntoBuffer(copy)))
       return failure();
   return success();
 }

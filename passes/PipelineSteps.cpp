@@ -11,9 +11,9 @@
 // first step's loads go before the loop, the last step's products after it.
 //
 // It applies to a loop (after dlc-unroll-thread-loops, linalg-to-loops and LICM) with
-// a static trip count of two or more whose global loads are all at its top level, read
-// kernel arguments, and whose body writes no global memory: the loads of step i + 1
-// then cannot see anything step i writes.
+// a static trip count of two or more whose global loads (scalar, or 128-bit vector
+// loads) are all at its top level, read kernel arguments, and whose body writes no
+// global memory: the loads of step i + 1 then cannot see anything step i writes.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
@@ -25,6 +25,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
@@ -52,8 +53,11 @@ std::optional<llvm::SetVector<Operation *>> loadStage(scf::ForOp loop) {
       barrier = true;
       return;
     }
-    if (isa<NVVM::MmaOp>(op))
-      return; // Registers only (declares no effects).
+    // Registers only (declaring no effects), or ordering shared memory only: wgmma's
+    // instructions read shared memory the step's barrier made ready.
+    if (isa<NVVM::MmaOp, NVVM::WgmmaMmaAsyncOp, NVVM::WgmmaFenceAlignedOp,
+            NVVM::WgmmaGroupSyncAlignedOp, NVVM::WgmmaWaitGroupSyncOp, NVVM::FenceProxyOp>(op))
+      return;
     auto effects = dyn_cast<MemoryEffectOpInterface>(op);
     if (!effects) {
       if (!op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() && !isPure(op))
@@ -69,7 +73,7 @@ std::optional<llvm::SetVector<Operation *>> loadStage(scf::ForOp loop) {
         ok = false; // A global write, or one to unknown memory.
       if (isa<MemoryEffects::Read>(e.getEffect()) && v && isa<BaseMemRefType>(v.getType()) &&
           viewsKernelArgument(v)) {
-        if (op->getBlock() != body || !isa<memref::LoadOp>(op))
+        if (op->getBlock() != body || !isa<memref::LoadOp, vector::LoadOp>(op))
           ok = false; // A global read inside a nested region: not split off.
         else
           worklist.push_back(op);

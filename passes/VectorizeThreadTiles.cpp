@@ -9,8 +9,9 @@
 // (passes/VectorBody.h). A thread's partial reduction over a static chunk of 2 to 8
 // (a cooperative row's first phase: 1024 columns over 256 threads give chunks of 4)
 // is vectorized likewise, its lanes folded onto the output element by an ordered
-// vector.reduction (the loop's order). A thread's linalg.copy between global buffers
-// (a Slice) is made a generic first and vectorized likewise.
+// vector.reduction (the loop's order). A thread's linalg.copy from a global buffer
+// (a Slice; a contraction step's slice into shared memory, 128 bits a thread) is made
+// a generic first and vectorized likewise.
 //
 // An access whose address is provably a multiple of 16 bytes (or of its V elements'
 // bytes, if fewer) carries that alignment, so NVPTX emits one ld.global.v4.b32 /
@@ -156,7 +157,8 @@ int64_t offsetDivisor(Value m, int depth = 0) {
     return alloca.getAlignment().value_or(0) >= 16 && alloca.getType().getLayout().isIdentity()
                ? kMaxDivisor
                : 1;
-  if (isa_and_nonnull<memref::CollapseShapeOp, memref::ExpandShapeOp, memref::CastOp>(def))
+  if (isa_and_nonnull<memref::CollapseShapeOp, memref::ExpandShapeOp, memref::CastOp,
+                      memref::MemorySpaceCastOp>(def))
     return offsetDivisor(def->getOperand(0), depth + 1);
   auto view = dyn_cast_or_null<memref::SubViewOp>(def);
   if (!view)
@@ -346,13 +348,13 @@ struct DlcVectorizeThreadTilesPass
   using DlcVectorizeThreadTilesBase::DlcVectorizeThreadTilesBase;
 
   void runOnOperation() override {
-    // A thread's copy between buffers in global memory (a Slice's tile; canonicalization
-    // made the copy generic a linalg.copy) as a generic, which vectorizes as any. Copies
-    // into shared memory stay: the contraction steps' copies are dlc-pipeline-steps'.
+    // A thread's copy from global memory (a Slice's tile, a contraction step's slice
+    // into shared memory; canonicalization made the copy generic a linalg.copy) as a
+    // generic, which vectorizes as any (dlc-pipeline-steps pipelines its vector loads
+    // as it does scalar ones).
     SmallVector<linalg::CopyOp> copies;
     getOperation()->walk([&](linalg::CopyOp c) {
-      if (c.hasPureBufferSemantics() && viewsKernelArgument(c.getInputs()[0]) &&
-          viewsKernelArgument(c.getOutputs()[0]))
+      if (c.hasPureBufferSemantics() && viewsKernelArgument(c.getInputs()[0]))
         copies.push_back(c);
     });
     IRRewriter rewriter(&getContext());

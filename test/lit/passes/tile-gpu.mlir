@@ -239,7 +239,8 @@ func.func @k5(%a: memref<32x16x8x8xf32>, %c: memref<1x16x1x1xf32>, %wg: index, %
 // edge) and its fill goes over the threads element by element; the reduction runs in
 // steps of 16 (whole steps: 16 divides 96), each copying the step's slices of A and B
 // (as many rows/columns as the edge tile has) into static 64x16 and 16x64 block
-// buffers, element by element; the threads then compute their micro-tiles from them,
+// buffers, 128 bits a thread along a static innermost extent (A's 16: 4 elements),
+// else element by element (B's edge columns); the threads then compute their micro-tiles from them,
 // the reduction loop outermost, multiply-adds contractible into FMAs. The bias and
 // Relu go over the threads element by element, reading the accumulator's valid part.
 // MM-LABEL: func.func @k6
@@ -252,8 +253,8 @@ func.func @k5(%a: memref<32x16x8x8xf32>, %c: memref<1x16x1x1xf32>, %wg: index, %
 // MM:   %[[ACC:.*]] = scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %[[C16:.*]] iter_args(%[[IT:.*]] = %[[FILL]]) -> (tensor<64x64xf32>)
 // MM:     %[[EA:.*]] = tensor.empty() : tensor<64x16xf32>
 // MM:     %[[PA:.*]] = tensor.extract_slice %[[EA]][0, 0] [%[[M]], 16]
-// MM:     %[[CA:.*]] = scf.forall ({{.*}}) in (%[[M]], 16) shared_outs(%{{.*}} = %[[PA]])
-// MM:       linalg.copy {{.*}} -> tensor<1x1xf32>
+// MM:     %[[CA:.*]] = scf.forall ({{.*}}) = (0, 0) to (%[[M]], 16) step (1, 4) shared_outs(%{{.*}} = %[[PA]])
+// MM:       linalg.copy {{.*}} -> tensor<1x4xf32>
 // MM:     %[[SA:.*]] = tensor.insert_slice %[[CA]] into %[[EA]][0, 0] [%[[M]], 16]
 // MM:     %[[EB:.*]] = tensor.empty() : tensor<16x64xf32>
 // MM:     %[[PB:.*]] = tensor.extract_slice %[[EB]][0, 0] [16, %[[N]]]

@@ -139,7 +139,7 @@ func.func @not_a_combiner(%x: memref<1x4xf32>, %o: memref<1xf32>) {
 }
 
 // A thread's copy of 4 between global buffers (a Slice's tile at column 256 + t * 4)
-// becomes 128-bit accesses; a copy into shared memory (a workgroup buffer) stays.
+// becomes 128-bit accesses.
 // CHECK-LABEL: func @global_copy
 // CHECK: %[[V:.*]] = vector.load %{{.*}} {alignment = 16 : i64} : memref<1x4xf32, strided<[1024, 1], offset: ?>>, vector<4xf32>
 // CHECK: vector.store %[[V]], %{{.*}} {alignment = 16 : i64} : memref<1x4xf32, strided<[512, 1], offset: ?>>, vector<4xf32>
@@ -154,10 +154,27 @@ func.func @global_copy(%x: memref<?x1024xf32>, %y: memref<?x512xf32>, %row: inde
   return
 }
 
-// CHECK-LABEL: func @shared_copy
-// CHECK: linalg.copy
-func.func @shared_copy(%x: memref<1x4xf32>) {
-  %s = memref.alloc() : memref<1x4xf32>
-  linalg.copy ins(%x : memref<1x4xf32>) outs(%s : memref<1x4xf32>)
-  return
+// So does one from global memory into a workgroup buffer (a contraction step's slice
+// of A, at k step * 16 + 4 (t % 4), through the address-space cast dlc-map-to-gpu
+// leaves; the buffer's rows of 20 floats keep every fourth column 16-byte aligned).
+// CHECK-LABEL: gpu.func @shared_copy
+// CHECK: %[[V:.*]] = vector.load %{{.*}} {alignment = 16 : i64} : memref<1x4xf32, strided<[96, 1], offset: ?>>, vector<4xf32>
+// CHECK: vector.store %[[V]], %{{.*}} {alignment = 16 : i64} : memref<1x4xf32, strided<[20, 1], offset: ?>>, vector<4xf32>
+// CHECK-NOT: linalg.copy
+gpu.module @shared {
+  gpu.func @shared_copy(%a: memref<64x96xf32>, %step: index, %t: index)
+      workgroup(%buf : memref<64x20xf32, #gpu.address_space<workgroup>>) kernel {
+    %c4 = arith.constant 4 : index
+    %c16 = arith.constant 16 : index
+    %row = arith.divui %t, %c4 : index
+    %q = arith.remui %t, %c4 : index
+    %col = arith.muli %q, %c4 : index
+    %k0 = arith.muli %step, %c16 : index
+    %k = arith.addi %k0, %col : index
+    %src = memref.subview %a[%row, %k] [1, 4] [1, 1] : memref<64x96xf32> to memref<1x4xf32, strided<[96, 1], offset: ?>>
+    %generic = memref.memory_space_cast %buf : memref<64x20xf32, #gpu.address_space<workgroup>> to memref<64x20xf32>
+    %dst = memref.subview %generic[%row, %col] [1, 4] [1, 1] : memref<64x20xf32> to memref<1x4xf32, strided<[20, 1], offset: ?>>
+    linalg.copy ins(%src : memref<1x4xf32, strided<[96, 1], offset: ?>>) outs(%dst : memref<1x4xf32, strided<[20, 1], offset: ?>>)
+    gpu.return
+  }
 }
