@@ -464,7 +464,8 @@ struct WgmmaOperand {
   BlockArgument buffer;
   unsigned rowDim = 0, kDim = 0;
   int64_t rows = 0, ks = 0, rowOffset = 0, kOffset = 0;
-  SmallVector<Operation *> views, writers;
+  SmallVector<Operation *> views;
+  llvm::SetVector<Operation *> writers;
 };
 
 /// The elements of one 16-byte row of a core matrix (8 rows of 16 bytes).
@@ -540,12 +541,12 @@ std::optional<WgmmaOperand> wgmmaOperand(Value x, AffineMap map, unsigned rowLoo
       }
       if (auto store = dyn_cast<memref::StoreOp>(user);
           store && store.getMemRef() == v && store.getValueToStore() != v) {
-        o.writers.push_back(user);
+        o.writers.insert(user);
         continue;
       }
       if (auto copy = dyn_cast<memref::CopyOp>(user);
           copy && copy.getTarget() == v && copy.getSource() != v) {
-        o.writers.push_back(user);
+        o.writers.insert(user);
         continue;
       }
       auto linalgOp = dyn_cast<linalg::LinalgOp>(user);
@@ -557,7 +558,7 @@ std::optional<WgmmaOperand> wgmmaOperand(Value x, AffineMap map, unsigned rowLoo
         if (!linalgOp.isDpsInit(&operand) || linalgOp.payloadUsesValueFromOperand(&operand))
           return std::nullopt;
       }
-      o.writers.push_back(user);
+      o.writers.insert(user);
     }
   }
   return o;
@@ -602,7 +603,8 @@ std::optional<WgmmaPlan> planWgmma(linalg::GenericOp op, GpuMma kind, RegisterLo
   std::optional<WgmmaOperand> b = wgmmaOperand(op.getDpsInputOperand(1)->get(),
                                                op.getMatchingIndexingMap(op.getDpsInputOperand(1)),
                                                loops->n, loops->k, tileK, around.warpLoop);
-  if (!a || !b || a->buffer == b->buffer)
+  if (!a || !b || a->buffer == b->buffer ||
+      llvm::any_of(a->writers, [&](Operation *w) { return b->writers.contains(w); }))
     return std::nullopt;
   plan.a = std::move(*a);
   plan.b = std::move(*b);
