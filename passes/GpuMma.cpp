@@ -658,8 +658,8 @@ std::optional<WgmmaPlan> planWgmma(linalg::GenericOp op, GpuMma kind, RegisterLo
   return std::nullopt;
 }
 
-/// `v` at the view chain's root: the indices `indices` into view `view` of `buffer`,
-/// as indices into `buffer`.
+/// The indices into `buffer` of the element at `indices` of `view`, a chain of
+/// subviews (of the source's rank) and address-space casts over `buffer`.
 SmallVector<Value> bufferIndices(RewriterBase &rw, Location loc, Value view, Value buffer,
                                  SmallVector<Value> indices) {
   for (Value v = view; v != buffer; v = v.getDefiningOp()->getOperand(0)) {
