@@ -680,12 +680,72 @@ SmallVector<Value> bufferIndices(RewriterBase &rw, Location loc, Value view, Val
   return indices;
 }
 
+/// The flat index of buffer element (r, k) in wgmma's layout (see relayout).
+Value flatIndex(RewriterBase &rw, Location loc, const WgmmaOperand &o, int64_t t, Value r,
+                Value k) {
+  auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(rw, loc, v); };
+  Value column = arith::DivUIOp::create(rw, loc, k, c(t));
+  Value index =
+      arith::AddIOp::create(rw, loc, arith::MulIOp::create(rw, loc, column, c(o.rows)), r);
+  return arith::AddIOp::create(rw, loc, arith::MulIOp::create(rw, loc, index, c(t)),
+                               arith::RemUIOp::create(rw, loc, k, c(t)));
+}
+
+/// A thread's writer of `w` neighbours along k (its one output a view of static shape
+/// [1, ..., 1, w] whose last dim is the buffer's k dim, w dividing the core matrices'
+/// `t`): where its first k is a multiple of w they are w contiguous elements of one
+/// core-matrix row, so the same op writes them there (scf.if; a view of `flat`), which
+/// dlc-vectorize-thread-tiles makes vector accesses (the 128-bit global load of a
+/// step's copy); else it becomes loops of stores. False when `writer` is not such an op.
+bool writeContiguousRun(IRRewriter &rw, linalg::LinalgOp writer, const WgmmaOperand &o, int64_t t,
+                        Value flat) {
+  if (writer.getNumDpsInits() != 1 || writer->getNumResults() != 0)
+    return false;
+  Value out = writer.getDpsInitOperand(0)->get();
+  auto type = dyn_cast<MemRefType>(out.getType());
+  int64_t rank = type ? type.getRank() : 0;
+  if (!type || !type.hasStaticShape() || rank != cast<MemRefType>(o.buffer.getType()).getRank() ||
+      rank - 1 != static_cast<int64_t>(o.kDim))
+    return false;
+  int64_t w = type.getShape().back();
+  if (w < 2 || t % w || llvm::any_of(type.getShape().drop_back(), [](int64_t d) { return d != 1; }))
+    return false;
+  Location loc = writer.getLoc();
+  rw.setInsertionPoint(writer);
+  Value zero = arith::ConstantIndexOp::create(rw, loc, 0);
+  SmallVector<Value> origin = bufferIndices(rw, loc, out, o.buffer, SmallVector<Value>(rank, zero));
+  Value r = origin[o.rowDim], k = origin[o.kDim];
+  Value aligned = arith::CmpIOp::create(
+      rw, loc, arith::CmpIPredicate::eq,
+      arith::RemUIOp::create(rw, loc, k, arith::ConstantIndexOp::create(rw, loc, w)), zero);
+  auto branch = scf::IfOp::create(rw, loc, aligned, /*withElseRegion=*/true);
+  rw.setInsertionPointToStart(branch.thenBlock());
+  Value run = memref::SubViewOp::create(
+      rw, loc, flat, ArrayRef<OpFoldResult>{flatIndex(rw, loc, o, t, r, k)},
+      ArrayRef<OpFoldResult>{rw.getIndexAttr(w)}, ArrayRef<OpFoldResult>{rw.getIndexAttr(1)});
+  SmallVector<ReassociationIndices> all(1);
+  for (int64_t d = 0; d < rank; ++d)
+    all[0].push_back(d);
+  Value place = memref::ExpandShapeOp::create(rw, loc, type.getShape(), run, all);
+  IRMapping toRun;
+  toRun.map(out, place);
+  rw.clone(*writer, toRun);
+  rw.setInsertionPointToStart(branch.elseBlock());
+  auto elementwise = cast<linalg::LinalgOp>(rw.clone(*writer));
+  rw.eraseOp(writer);
+  rw.setInsertionPoint(elementwise);
+  if (succeeded(linalg::linalgOpToLoops(rw, elementwise)))
+    rw.eraseOp(elementwise);
+  return true;
+}
+
 /// Moves `o`'s buffer to wgmma's K-major layout without swizzling: core matrices of
 /// 8 rows x 16 bytes (`t` elements along k) stored as 128 contiguous bytes, the row
 /// groups of one 16-byte column of k one after the other (8-row stride 128 bytes),
 /// the columns `rows * 16` bytes apart: element (r, k) at ((k / t) * rows + r) * t +
-/// k % t. Its writers become loops of stores at those places; `flat` stands for the
-/// buffer in its new type until the old views are gone.
+/// k % t. Its writers become loops of stores at those places (a thread's run along k
+/// stays one op, writeContiguousRun); `flat` stands for the buffer in its new type
+/// until the old views are gone.
 LogicalResult relayout(IRRewriter &rw, WgmmaOperand &o, Value flat) {
   Type element = cast<MemRefType>(o.buffer.getType()).getElementType();
   int64_t t = chunkElements(element);
@@ -700,6 +760,8 @@ LogicalResult relayout(IRRewriter &rw, WgmmaOperand &o, Value flat) {
       writer = linalgCopy;
     }
     if (auto linalgOp = dyn_cast<linalg::LinalgOp>(writer)) {
+      if (writeContiguousRun(rw, linalgOp, o, t, flat))
+        continue;
       if (failed(linalg::linalgOpToLoops(rw, linalgOp)))
         return writer->emitOpError("could not be lowered to loops for wgmma's layout");
       rw.eraseOp(writer);
@@ -725,13 +787,7 @@ LogicalResult relayout(IRRewriter &rw, WgmmaOperand &o, Value flat) {
     rw.setInsertionPoint(store);
     SmallVector<Value> at =
         bufferIndices(rw, loc, store.getMemRef(), o.buffer, llvm::to_vector(store.getIndices()));
-    Value r = at[o.rowDim], k = at[o.kDim];
-    auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(rw, loc, v); };
-    Value column = arith::DivUIOp::create(rw, loc, k, c(t));
-    Value index =
-        arith::AddIOp::create(rw, loc, arith::MulIOp::create(rw, loc, column, c(o.rows)), r);
-    index = arith::AddIOp::create(rw, loc, arith::MulIOp::create(rw, loc, index, c(t)),
-                                  arith::RemUIOp::create(rw, loc, k, c(t)));
+    Value index = flatIndex(rw, loc, o, t, at[o.rowDim], at[o.kDim]);
     rw.replaceOpWithNewOp<memref::StoreOp>(store, store.getValueToStore(), flat, ValueRange{index});
   }
   // The old views, now unused.

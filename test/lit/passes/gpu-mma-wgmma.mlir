@@ -43,6 +43,20 @@
 // SYNC-NOT: wgmma
 // SYNC: nvvm.mma.sync
 
+// A thread's copy of 8 neighbours along k (128 bits, as dlc-tile-gpu deals a step's
+// copies) stays one op where its first k is a multiple of 8: the 8 elements are one
+// core-matrix row, a contiguous run of the flat buffer (a subview expanded to the
+// copy's shape); otherwise (never, here) loops of stores.
+// CHECK-LABEL: gpu.func @runs
+// CHECK-SAME: %[[RA:[a-z0-9]+]] : memref<1536xf16, #gpu.address_space<workgroup>>
+// CHECK: scf.if
+// CHECK: %[[SEG:.*]] = memref.subview %[[RA]][%{{.*}}] [8] [1]
+// CHECK: %[[PLACE:.*]] = memref.expand_shape %[[SEG]] {{\[\[}}0, 1]] output_shape [1, 8]
+// CHECK: linalg.copy ins(%{{.*}} : memref<1x8xf16, strided<[32, 1], offset: ?>>) outs(%[[PLACE]]
+// CHECK: } else {
+// CHECK: memref.store %{{.*}}, %[[RA]][%{{.*}}] : memref<1536xf16, #gpu.address_space<workgroup>>
+// CHECK: nvvm.wgmma.mma_async
+
 // A block of 32 rows has no warpgroup tile (wgmma's m is 64): mma.sync.
 // CHECK-LABEL: gpu.func @rows32
 // CHECK-NOT: wgmma
@@ -82,6 +96,75 @@ gpu.module @dlc_kernels {
       %sa = memref.subview %sa0[0, 0] [64, 16] [1, 1] : memref<64x24xf16> to memref<64x16xf16, strided<[24, 1]>>
       gpu.barrier
       memref.copy %ga, %sa : memref<64x16xf16, strided<[32, 1], offset: ?>> to memref<64x16xf16, strided<[24, 1]>>
+      %gb = memref.subview %arg1[%k, 0] [16, 64] [1, 1] : memref<32x64xf16> to memref<16x64xf16, strided<[64, 1], offset: ?>>
+      %sb0 = memref.memory_space_cast %arg5 : memref<16x72xf16, #gpu.address_space<workgroup>> to memref<16x72xf16>
+      %sb = memref.subview %sb0[0, 0] [16, 64] [1, 1] : memref<16x72xf16> to memref<16x64xf16, strided<[72, 1]>>
+      memref.copy %gb, %sb : memref<16x64xf16, strided<[64, 1], offset: ?>> to memref<16x64xf16, strided<[72, 1]>>
+      gpu.barrier
+      scf.for %w = %1 to %c8 step %c8 {
+        %2 = arith.remui %w, %c4 : index
+        %3 = arith.divui %w, %c4 : index
+        %4 = arith.muli %2, %c16 : index
+        %5 = arith.muli %3, %c32 : index
+        %ta = memref.subview %sa[%5, 0] [32, 16] [1, 1] : memref<64x16xf16, strided<[24, 1]>> to memref<32x16xf16, strided<[24, 1], offset: ?>>
+        %tb = memref.subview %sb[0, %4] [16, 16] [1, 1] : memref<16x64xf16, strided<[72, 1]>> to memref<16x16xf16, strided<[72, 1], offset: ?>>
+        %tc = memref.subview %acc[%5, %4] [32, 16] [1, 1] : memref<64x64xf32> to memref<32x16xf32, strided<[64, 1], offset: ?>>
+        linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+            ins(%ta, %tb : memref<32x16xf16, strided<[24, 1], offset: ?>>, memref<16x16xf16, strided<[72, 1], offset: ?>>)
+            outs(%tc : memref<32x16xf32, strided<[64, 1], offset: ?>>) attrs = {dlc.mma = #dlc.gpu_mma<f16_k16>} {
+        ^bb0(%x: f16, %y: f16, %o: f32):
+          %xe = arith.extf %x : f16 to f32
+          %ye = arith.extf %y : f16 to f32
+          %p = arith.mulf %xe, %ye : f32
+          %s = arith.addf %o, %p : f32
+          linalg.yield %s : f32
+        }
+      }
+    }
+    gpu.barrier
+    linalg.copy ins(%acc : memref<64x64xf32>) outs(%arg2 : memref<64x64xf32>)
+    gpu.return
+  }
+
+  gpu.func @runs(%arg0: memref<64x32xf16>, %arg1: memref<32x64xf16>, %arg2: memref<64x64xf32>)
+      workgroup(%arg3 : memref<64x64xf32, #gpu.address_space<workgroup>>,
+                %arg4 : memref<64x24xf16, #gpu.address_space<workgroup>>,
+                %arg5 : memref<16x72xf16, #gpu.address_space<workgroup>>)
+      kernel attributes {dlc.block = array<i64: 256>} {
+    %c4 = arith.constant 4 : index
+    %c2 = arith.constant 2 : index
+    %c128 = arith.constant 128 : index
+    %c1024 = arith.constant 1024 : index
+    %c4096 = arith.constant 4096 : index
+    %c8 = arith.constant 8 : index
+    %c256 = arith.constant 256 : index
+    %c64 = arith.constant 64 : index
+    %c0 = arith.constant 0 : index
+    %c16 = arith.constant 16 : index
+    %c32 = arith.constant 32 : index
+    %cst = arith.constant 0.000000e+00 : f32
+    %thread_id_x = gpu.thread_id x
+    %1 = arith.divui %thread_id_x, %c32 : index
+    %acc = memref.memory_space_cast %arg3 : memref<64x64xf32, #gpu.address_space<workgroup>> to memref<64x64xf32>
+    scf.for %i = %thread_id_x to %c4096 step %c256 {
+      %2 = arith.remui %i, %c64 : index
+      %3 = arith.divui %i, %c64 : index
+      %e = memref.subview %acc[%3, %2] [1, 1] [1, 1] : memref<64x64xf32> to memref<1x1xf32, strided<[64, 1], offset: ?>>
+      linalg.fill ins(%cst : f32) outs(%e : memref<1x1xf32, strided<[64, 1], offset: ?>>)
+    }
+    scf.for %k = %c0 to %c32 step %c16 {
+      %ga = memref.subview %arg0[0, %k] [64, 16] [1, 1] : memref<64x32xf16> to memref<64x16xf16, strided<[32, 1], offset: ?>>
+      %sa0 = memref.memory_space_cast %arg4 : memref<64x24xf16, #gpu.address_space<workgroup>> to memref<64x24xf16>
+      %sa = memref.subview %sa0[0, 0] [64, 16] [1, 1] : memref<64x24xf16> to memref<64x16xf16, strided<[24, 1]>>
+      gpu.barrier
+      scf.for %i = %thread_id_x to %c128 step %c256 {
+        %r = arith.divui %i, %c2 : index
+        %q = arith.remui %i, %c2 : index
+        %kc = arith.muli %q, %c8 : index
+        %src = memref.subview %ga[%r, %kc] [1, 8] [1, 1] : memref<64x16xf16, strided<[32, 1], offset: ?>> to memref<1x8xf16, strided<[32, 1], offset: ?>>
+        %dst = memref.subview %sa[%r, %kc] [1, 8] [1, 1] : memref<64x16xf16, strided<[24, 1]>> to memref<1x8xf16, strided<[24, 1], offset: ?>>
+        linalg.copy ins(%src : memref<1x8xf16, strided<[32, 1], offset: ?>>) outs(%dst : memref<1x8xf16, strided<[24, 1], offset: ?>>)
+      }
       %gb = memref.subview %arg1[%k, 0] [16, 64] [1, 1] : memref<32x64xf16> to memref<16x64xf16, strided<[64, 1], offset: ?>>
       %sb0 = memref.memory_space_cast %arg5 : memref<16x72xf16, #gpu.address_space<workgroup>> to memref<16x72xf16>
       %sb = memref.subview %sb0[0, 0] [16, 64] [1, 1] : memref<16x72xf16> to memref<16x64xf16, strided<[72, 1]>>
