@@ -28,8 +28,9 @@
 
 #include "dialects/DlcDialect.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Affine/ViewLikeInterfaceUtils.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
@@ -38,7 +39,6 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
@@ -175,6 +175,19 @@ std::optional<RegisterLoops> registerLoops(linalg::GenericOp op) {
   if (other.wasInterrupted())
     return std::nullopt;
   return RegisterLoops{kLoop, warpLoop};
+}
+
+/// `kLoop` with `init` as additional iteration values, its body yielding them unchanged
+/// (the caller sets what it yields), or failure.
+FailureOr<scf::ForOp> carryThrough(IRRewriter &rw, scf::ForOp kLoop, ValueRange init) {
+  auto unchanged = [](OpBuilder &, Location, ArrayRef<BlockArgument> args) {
+    return SmallVector<Value>(args.begin(), args.end());
+  };
+  FailureOr<LoopLikeOpInterface> replaced = kLoop.replaceWithAdditionalYields(
+      rw, init, /*replaceInitOperandUsesInLoop=*/false, unchanged);
+  if (failed(replaced))
+    return failure();
+  return cast<scf::ForOp>(replaced->getOperation());
 }
 
 /// The lane code of one warp tile `op` (a contraction of static shape on buffers):
@@ -463,7 +476,9 @@ private:
 struct WgmmaOperand {
   BlockArgument buffer;
   unsigned rowDim = 0, kDim = 0;
-  int64_t rows = 0, ks = 0, rowOffset = 0, kOffset = 0;
+  /// `t`: the elements of one 16-byte core-matrix row; `blockRows`: the block
+  /// view's extent along the row dim.
+  int64_t rows = 0, ks = 0, rowOffset = 0, kOffset = 0, t = 0, blockRows = 0;
   SmallVector<Operation *> views;
   llvm::SetVector<Operation *> writers;
 };
@@ -500,6 +515,7 @@ std::optional<WgmmaOperand> wgmmaOperand(Value x, AffineMap map, unsigned rowLoo
       return std::nullopt;
   o.rows = bufferType.getDimSize(o.rowDim);
   o.ks = bufferType.getDimSize(o.kDim);
+  o.t = chunkElements(bufferType.getElementType());
   // The block view: static offsets in the buffer, the whole K of the warp tile.
   Value block = warpView.getSource();
   auto blockType = dyn_cast<MemRefType>(block.getType());
@@ -507,6 +523,7 @@ std::optional<WgmmaOperand> wgmmaOperand(Value x, AffineMap map, unsigned rowLoo
       blockType.getDimSize(o.kDim) != tileK ||
       (block.getDefiningOp() && warpLoop->isAncestor(block.getDefiningOp())))
     return std::nullopt;
+  o.blockRows = blockType.getDimSize(o.rowDim);
   for (Value v = block; v != o.buffer; v = v.getDefiningOp()->getOperand(0)) {
     if (auto sv = v.getDefiningOp<memref::SubViewOp>()) {
       if (sv.getType().getRank() != sv.getSourceType().getRank() ||
@@ -519,7 +536,7 @@ std::optional<WgmmaOperand> wgmmaOperand(Value x, AffineMap map, unsigned rowLoo
       return std::nullopt;
     }
   }
-  if (o.kOffset % chunkElements(bufferType.getElementType()))
+  if (o.kOffset % o.t)
     return std::nullopt;
   // Everything that uses the buffer.
   SmallVector<Value> work = {o.buffer};
@@ -630,11 +647,7 @@ std::optional<WgmmaPlan> planWgmma(linalg::GenericOp op, GpuMma kind, RegisterLo
   plan.n = cType.getDimSize(*cCol);
   plan.k = tileK;
   // The block view of each operand covers the block: m x k and n x k.
-  auto aBlock = cast<MemRefType>(
-      op.getDpsInputOperand(0)->get().getDefiningOp<memref::SubViewOp>().getSource().getType());
-  auto bBlock = cast<MemRefType>(
-      op.getDpsInputOperand(1)->get().getDefiningOp<memref::SubViewOp>().getSource().getType());
-  if (aBlock.getDimSize(plan.a.rowDim) != plan.m || bBlock.getDimSize(plan.b.rowDim) != plan.n)
+  if (plan.a.blockRows != plan.m || plan.b.blockRows != plan.n)
     return std::nullopt;
   // The warps' tiles cover the block; four warps make a warpgroup.
   int64_t warps = *getConstantIntValue(around.warpLoop.getUpperBound());
@@ -666,23 +679,18 @@ SmallVector<Value> bufferIndices(RewriterBase &rw, Location loc, Value view, Val
     auto sv = v.getDefiningOp<memref::SubViewOp>();
     if (!sv)
       continue;
-    SmallVector<OpFoldResult> offsets = sv.getMixedOffsets(), strides = sv.getMixedStrides();
-    for (auto [i, index] : llvm::enumerate(indices)) {
-      std::optional<int64_t> stride = getConstantIntValue(strides[i]);
-      if (stride != 1)
-        index = arith::MulIOp::create(rw, loc, index,
-                                      getValueOrCreateConstantIndexOp(rw, loc, strides[i]));
-      if (!isZeroInteger(offsets[i]))
-        index = arith::AddIOp::create(rw, loc, index,
-                                      getValueOrCreateConstantIndexOp(rw, loc, offsets[i]));
-    }
+    SmallVector<Value> resolved;
+    affine::resolveIndicesIntoOpWithOffsetsAndStrides(rw, loc, sv.getMixedOffsets(),
+                                                      sv.getMixedStrides(), sv.getDroppedDims(),
+                                                      indices, resolved);
+    indices = std::move(resolved);
   }
   return indices;
 }
 
 /// The flat index of buffer element (r, k) in wgmma's layout (see relayout).
-Value flatIndex(RewriterBase &rw, Location loc, const WgmmaOperand &o, int64_t t, Value r,
-                Value k) {
+Value flatIndex(RewriterBase &rw, Location loc, const WgmmaOperand &o, Value r, Value k) {
+  int64_t t = o.t;
   auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(rw, loc, v); };
   Value column = arith::DivUIOp::create(rw, loc, k, c(t));
   Value index =
@@ -693,11 +701,11 @@ Value flatIndex(RewriterBase &rw, Location loc, const WgmmaOperand &o, int64_t t
 
 /// A thread's writer of `w` neighbours along k (its one output a view of static shape
 /// [1, ..., 1, w] whose last dim is the buffer's k dim, w dividing the core matrices'
-/// `t`): where its first k is a multiple of w they are w contiguous elements of one
+/// `o.t`): where its first k is a multiple of w they are w contiguous elements of one
 /// core-matrix row, so the same op writes them there (scf.if; a view of `flat`), which
 /// dlc-vectorize-thread-tiles makes vector accesses (the 128-bit global load of a
 /// step's copy); else it becomes loops of stores. False when `writer` is not such an op.
-bool writeContiguousRun(IRRewriter &rw, linalg::LinalgOp writer, const WgmmaOperand &o, int64_t t,
+bool writeContiguousRun(IRRewriter &rw, linalg::LinalgOp writer, const WgmmaOperand &o,
                         Value flat) {
   if (writer.getNumDpsInits() != 1 || writer->getNumResults() != 0)
     return false;
@@ -708,7 +716,8 @@ bool writeContiguousRun(IRRewriter &rw, linalg::LinalgOp writer, const WgmmaOper
       rank - 1 != static_cast<int64_t>(o.kDim))
     return false;
   int64_t w = type.getShape().back();
-  if (w < 2 || t % w || llvm::any_of(type.getShape().drop_back(), [](int64_t d) { return d != 1; }))
+  if (w < 2 || o.t % w ||
+      llvm::any_of(type.getShape().drop_back(), [](int64_t d) { return d != 1; }))
     return false;
   Location loc = writer.getLoc();
   rw.setInsertionPoint(writer);
@@ -721,7 +730,7 @@ bool writeContiguousRun(IRRewriter &rw, linalg::LinalgOp writer, const WgmmaOper
   auto branch = scf::IfOp::create(rw, loc, aligned, /*withElseRegion=*/true);
   rw.setInsertionPointToStart(branch.thenBlock());
   Value run = memref::SubViewOp::create(
-      rw, loc, flat, ArrayRef<OpFoldResult>{flatIndex(rw, loc, o, t, r, k)},
+      rw, loc, flat, ArrayRef<OpFoldResult>{flatIndex(rw, loc, o, r, k)},
       ArrayRef<OpFoldResult>{rw.getIndexAttr(w)}, ArrayRef<OpFoldResult>{rw.getIndexAttr(1)});
   SmallVector<ReassociationIndices> all(1);
   for (int64_t d = 0; d < rank; ++d)
@@ -747,8 +756,6 @@ bool writeContiguousRun(IRRewriter &rw, linalg::LinalgOp writer, const WgmmaOper
 /// stays one op, writeContiguousRun); `flat` stands for the buffer in its new type
 /// until the old views are gone.
 LogicalResult relayout(IRRewriter &rw, WgmmaOperand &o, Value flat) {
-  Type element = cast<MemRefType>(o.buffer.getType()).getElementType();
-  int64_t t = chunkElements(element);
   // Copies and linalg ops as loops of stores.
   SmallVector<memref::StoreOp> stores;
   for (Operation *writer : o.writers) {
@@ -760,7 +767,7 @@ LogicalResult relayout(IRRewriter &rw, WgmmaOperand &o, Value flat) {
       writer = linalgCopy;
     }
     if (auto linalgOp = dyn_cast<linalg::LinalgOp>(writer)) {
-      if (writeContiguousRun(rw, linalgOp, o, t, flat))
+      if (writeContiguousRun(rw, linalgOp, o, flat))
         continue;
       if (failed(linalg::linalgOpToLoops(rw, linalgOp)))
         return writer->emitOpError("could not be lowered to loops for wgmma's layout");
@@ -787,7 +794,7 @@ LogicalResult relayout(IRRewriter &rw, WgmmaOperand &o, Value flat) {
     rw.setInsertionPoint(store);
     SmallVector<Value> at =
         bufferIndices(rw, loc, store.getMemRef(), o.buffer, llvm::to_vector(store.getIndices()));
-    Value index = flatIndex(rw, loc, o, t, at[o.rowDim], at[o.kDim]);
+    Value index = flatIndex(rw, loc, o, at[o.rowDim], at[o.kDim]);
     rw.replaceOpWithNewOp<memref::StoreOp>(store, store.getValueToStore(), flat, ValueRange{index});
   }
   // The old views, now unused.
@@ -838,8 +845,7 @@ LogicalResult lowerWarpgroupTiles(linalg::GenericOp op, WgmmaPlan &plan, Registe
   SmallVector<std::pair<WgmmaOperand *, Value>> flats;
   for (WgmmaOperand *o : {&plan.a, &plan.b}) {
     auto type = cast<MemRefType>(o->buffer.getType());
-    int64_t t = chunkElements(type.getElementType());
-    int64_t size = o->rows * static_cast<int64_t>(llvm::divideCeil(o->ks, t)) * t;
+    int64_t size = o->rows * static_cast<int64_t>(llvm::divideCeil(o->ks, o->t)) * o->t;
     auto flatType = MemRefType::get({size}, type.getElementType(), MemRefLayoutAttrInterface(),
                                     type.getMemorySpace());
     rw.setInsertionPointToStart(&func.getBody().front());
@@ -901,12 +907,10 @@ LogicalResult lowerWarpgroupTiles(linalg::GenericOp op, WgmmaPlan &plan, Registe
       rw, loc, bases[1],
       arith::IndexCastUIOp::create(
           rw, loc, i64, arith::AddIOp::create(rw, loc, col0, lc.constant(plan.b.rowOffset))));
-  auto withAcc = [](OpBuilder &, Location, ArrayRef<BlockArgument> args) {
-    return SmallVector<Value>(args.begin(), args.end());
-  };
-  FailureOr<LoopLikeOpInterface> replaced =
-      kLoop.replaceWithAdditionalYields(rw, init, /*replaceInitOperandUsesInLoop=*/false, withAcc);
-  auto loop = cast<scf::ForOp>(replaced->getOperation());
+  FailureOr<scf::ForOp> carried = carryThrough(rw, kLoop, init);
+  if (failed(carried))
+    return op.emitOpError("could not carry its accumulator through the K loop");
+  scf::ForOp loop = *carried;
   // The fence before the step's barrier.
   Operation *barrier = warpLoop->getPrevNode();
   while (!isa<gpu::BarrierOp>(barrier))
@@ -924,15 +928,14 @@ LogicalResult lowerWarpgroupTiles(linalg::GenericOp op, WgmmaPlan &plan, Registe
   for (auto [i, v] : llvm::enumerate(loop.getRegionIterArgs()))
     acc = LLVM::InsertValueOp::create(rw, loc, acc, v, i);
   NVVM::WgmmaFenceAlignedOp::create(rw, loc);
-  int64_t ta = chunkElements(cast<MemRefType>(plan.a.buffer.getType()).getElementType());
-  int64_t tb = chunkElements(cast<MemRefType>(plan.b.buffer.getType()).getElementType());
+  // A step's columns of 16 bytes: `rows` 16-byte units further each.
+  auto atK = [&](Value base, const WgmmaOperand &o, int64_t k) -> Value {
+    int64_t units = (o.kOffset + k) / o.t * o.rows;
+    return units ? arith::AddIOp::create(rw, loc, base, c64(units)).getResult() : base;
+  };
   for (int64_t ks = 0; ks < plan.k / plan.instrK; ++ks) {
-    int64_t kA = plan.a.kOffset + ks * plan.instrK, kB = plan.b.kOffset + ks * plan.instrK;
-    auto plus = [&](Value base, int64_t units) -> Value {
-      return units ? arith::AddIOp::create(rw, loc, base, c64(units)).getResult() : base;
-    };
-    Value descA = plus(aBase, kA / ta * plan.a.rows);
-    Value descB = plus(bBase, kB / tb * plan.b.rows);
+    Value descA = atK(aBase, plan.a, ks * plan.instrK);
+    Value descB = atK(bBase, plan.b, ks * plan.instrK);
     acc = NVVM::WgmmaMmaAsyncOp::create(
         rw, loc, accType, acc, descA, descB,
         NVVM::MMAShapeAttr::get(rw.getContext(), 64, plan.tileN, plan.instrK), plan.type, plan.type,
@@ -1016,14 +1019,10 @@ LogicalResult lowerWarpTile(linalg::GenericOp op, GpuMma kind, bool wgmma) {
   if (!synced)
     gpu::BarrierOp::create(rw, loc);
   SmallVector<Value> init = tile.loadAccumulator(hoisted);
-  auto withAcc = [](OpBuilder &, Location, ArrayRef<BlockArgument> args) {
-    return SmallVector<Value>(args.begin(), args.end());
-  };
-  FailureOr<LoopLikeOpInterface> replaced =
-      kLoop.replaceWithAdditionalYields(rw, init, /*replaceInitOperandUsesInLoop=*/false, withAcc);
-  if (failed(replaced))
+  FailureOr<scf::ForOp> carried = carryThrough(rw, kLoop, init);
+  if (failed(carried))
     return op.emitOpError("could not carry its accumulator through the K loop");
-  auto loop = cast<scf::ForOp>(replaced->getOperation());
+  scf::ForOp loop = *carried;
   // In the loop: the products, on the carried fragments (constants made in it are not
   // reused after it).
   DenseMap<int64_t, Value> outside = tile.lane().constants;

@@ -436,7 +436,7 @@ def DlcGpuMma : Pass<"dlc-gpu-mma", "mlir::gpu::GPUModuleOp"> {
     Option<"wgmma", "wgmma", "bool", /*default=*/"false",
            "Warpgroup tiles on wgmma.mma_async where a block's tile allows (sm_90a)">,
   ];
-  let dependentDialects = ["mlir::NVVM::NVVMDialect", "mlir::LLVM::LLVMDialect",
+  let dependentDialects = ["mlir::affine::AffineDialect", "mlir::NVVM::NVVMDialect", "mlir::LLVM::LLVMDialect",
                            "mlir::vector::VectorDialect", "mlir::arith::ArithDialect",
                            "mlir::memref::MemRefDialect", "mlir::nvgpu::NVGPUDialect",
                            "mlir::scf::SCFDialect"];

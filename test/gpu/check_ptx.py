@@ -70,16 +70,23 @@ def check(item, dlc, ptxas, archs, work, timeout, precision):
     results = {}
     family_of = FAMILY if precision == "fp32" else FAMILY_BELOW_FP32
     with_mma = set()
-    for family in sorted({family_of[a] for a in archs}):
-        ptx = os.path.join(work, re.sub(r"[^A-Za-z0-9_.-]", "_", name) + f".{family}.ptx")
+    def compile_ptx(arch):
+        """The model's PTX for `arch` (its path), or a problem string."""
+        ptx = os.path.join(work, re.sub(r"[^A-Za-z0-9_.-]", "_", name) + f".{arch}.ptx")
         # A cooperative block (rows, contraction tile) that falls back to one thread is
         # a failure here: correct, but slow enough to be a bug.
-        code, err = cases.run([dlc, "compile", model, "--target", "cuda", "--cuda-arch", family,
+        code, err = cases.run([dlc, "compile", model, "--target", "cuda", "--cuda-arch", arch,
                                "--precision", precision, "--emit", "ptx", "-o", ptx, *extra],
                               timeout, {"DLC_STRICT_GPU_BLOCKS": "1"})
         if code != 0:
             how = "timeout" if code is None else f"exit {code}"
-            return name, f"{family}: {how}: {err}", {}, with_mma
+            return None, f"{arch}: {how}: {err}"
+        return ptx, ""
+
+    for family in sorted({family_of[a] for a in archs}):
+        ptx, problem = compile_ptx(family)
+        if problem:
+            return name, problem, {}, with_mma
         empty = os.path.getsize(ptx) == 0  # only metadata ops (Reshape, ...): no kernels
         with open(ptx, errors="replace") as f:
             if "mma.sync" in f.read():
@@ -88,14 +95,9 @@ def check(item, dlc, ptxas, archs, work, timeout, precision):
         # sm_90a's tensor-core tiles may be warpgroup tiles (wgmma), so a model with
         # mma.sync in its sm_80 PTX compiles again for sm_90a.
         if family == "sm_80" and family in with_mma and "sm_90a" in ptx_of:
-            ptx_of["sm_90a"] = ptx[:-len(".sm_80.ptx")] + ".sm_90a.ptx"
-            code, err = cases.run([dlc, "compile", model, "--target", "cuda", "--cuda-arch",
-                                   "sm_90a", "--precision", precision, "--emit", "ptx",
-                                   "-o", ptx_of["sm_90a"], *extra],
-                                  timeout, {"DLC_STRICT_GPU_BLOCKS": "1"})
-            if code != 0:
-                how = "timeout" if code is None else f"exit {code}"
-                return name, f"sm_90a: {how}: {err}", {}, with_mma
+            ptx_of["sm_90a"], problem = compile_ptx("sm_90a")
+            if problem:
+                return name, problem, {}, with_mma
             with open(ptx_of["sm_90a"], errors="replace") as f:
                 if "wgmma.mma_async" in f.read():
                     with_mma.add("sm_90a wgmma")
