@@ -96,11 +96,19 @@ bool isRemap(Operation *op) {
          yield->getNumOperands() == 1 && yield->getOperand(0) == g.getBody()->getArgument(0);
 }
 
-/// Whether `v` is a kernel input or a remap of one (element i read by index
-/// arithmetic alone).
+/// Whether `slice` keeps its source's rank (element i of it is element
+/// offset + i * stride of the source).
+bool isBoxSlice(tensor::ExtractSliceOp slice) {
+  return slice.getSourceType().getRank() == slice.getType().getRank();
+}
+
+/// Whether `v` is a kernel input, or a remap or slice of a readable value (element i
+/// read by index arithmetic alone).
 bool readable(Value v) {
   if (isKernelInput(v))
     return true;
+  if (auto slice = v.getDefiningOp<tensor::ExtractSliceOp>())
+    return isBoxSlice(slice) && readable(slice.getSource());
   Operation *def = v.getDefiningOp();
   return def && isRemap(def) && readable(cast<linalg::LinalgOp>(def).getDpsInputOperand(0)->get());
 }
@@ -113,6 +121,20 @@ Value extractAt(OpBuilder &b, Location l, Value v, SmallVector<Value> idx) {
     for (auto [i, p] : llvm::enumerate(t.getPermutation()))
       at[p] = idx[i];
     return extractAt(b, l, t.getInput(), at);
+  }
+  if (auto slice = v.getDefiningOp<tensor::ExtractSliceOp>()) {
+    // Element i of the slice is element offset + i * stride of its source.
+    SmallVector<Value> at;
+    for (auto [i, off, stride] :
+         llvm::zip_equal(idx, slice.getMixedOffsets(), slice.getMixedStrides())) {
+      Value x = i;
+      if (!isConstantIntValue(stride, 1))
+        x = arith::MulIOp::create(b, l, x, getValueOrCreateConstantIndexOp(b, l, stride));
+      if (!isConstantIntValue(off, 0))
+        x = arith::AddIOp::create(b, l, x, getValueOrCreateConstantIndexOp(b, l, off));
+      at.push_back(x);
+    }
+    return extractAt(b, l, slice.getSource(), at);
   }
   if (auto g = v.getDefiningOp<linalg::GenericOp>()) {
     SmallVector<Value> at;
@@ -142,6 +164,25 @@ Value readIn(OpBuilder &b, Location l, ArrayRef<Value> idx, int64_t axis, ArrayR
         scf::YieldOp::create(b, l, readIn(b, l, idx, axis, offsets, sources, k + 1));
       });
   return ifOp.getResult(0);
+}
+
+/// One generic over `v`'s shape whose element i is read from the kernel input behind
+/// `v`'s remaps and slices.
+Value readAsGeneric(OpBuilder &b, Location loc, Value v) {
+  auto t = cast<RankedTensorType>(v.getType());
+  SmallVector<OpFoldResult> dims = tensor::getMixedSizes(b, loc, v);
+  Value init = tensor::EmptyOp::create(b, loc, dims, t.getElementType());
+  AffineMap id = b.getMultiDimIdentityMap(t.getRank());
+  SmallVector<utils::IteratorType> iters(t.getRank(), utils::IteratorType::parallel);
+  return linalg::GenericOp::create(b, loc, t, ValueRange{}, ValueRange{init},
+                                   ArrayRef<AffineMap>{id}, iters,
+                                   [&](OpBuilder &b, Location l, ValueRange) {
+                                     SmallVector<Value> idx;
+                                     for (int64_t d = 0; d < t.getRank(); ++d)
+                                       idx.push_back(linalg::IndexOp::create(b, l, d));
+                                     linalg::YieldOp::create(b, l, extractAt(b, l, v, idx));
+                                   })
+      .getResult(0);
 }
 
 /// One generic over the Concat's output: element i reads source k where
@@ -193,9 +234,13 @@ struct DlcCopiesAsGenericsPass : impl::DlcCopiesAsGenericsBase<DlcCopiesAsGeneri
            llvm::make_early_inc_range(func.getOps<bufferization::MaterializeInDestinationOp>())) {
         Value v = out.getSource();
         OpBuilder b(out);
-        if (auto slice = v.getDefiningOp<tensor::ExtractSliceOp>();
-            slice && isKernelInput(slice.getSource())) {
-          out.getSourceMutable().assign(copyOf(b, slice.getLoc(), slice.getResult()));
+        if (auto slice = v.getDefiningOp<tensor::ExtractSliceOp>()) {
+          // A slice of an input is copied through the generic's indexing map; one of a
+          // remap or of another slice is read element by element behind them.
+          if (isKernelInput(slice.getSource()))
+            out.getSourceMutable().assign(copyOf(b, slice.getLoc(), slice.getResult()));
+          else if (readable(v))
+            out.getSourceMutable().assign(readAsGeneric(b, slice.getLoc(), v));
           continue;
         }
         auto last = v.getDefiningOp<tensor::InsertSliceOp>();
@@ -211,7 +256,11 @@ struct DlcCopiesAsGenericsPass : impl::DlcCopiesAsGenericsBase<DlcCopiesAsGeneri
           if (op->use_empty())
             op->erase();
       }
-      // The remaps the generics read through.
+      // The slices and remaps the generics read through.
+      SmallVector<tensor::ExtractSliceOp> slices(func.getOps<tensor::ExtractSliceOp>());
+      for (tensor::ExtractSliceOp op : llvm::reverse(slices))
+        if (op->use_empty())
+          op->erase();
       for (Operation *op : llvm::reverse(remaps))
         if (op->use_empty())
           op->erase();

@@ -322,18 +322,38 @@ def DlcFoldPadIntoLoads : Pass<"dlc-fold-pad-into-loads", "mlir::ModuleOp"> {
 def DlcCopiesAsGenerics : Pass<"dlc-copies-as-generics", "mlir::ModuleOp"> {
   let summary = "Give data-movement kernels (Slice, Concat) a linalg root to distribute";
   let description = [{
-    A kernel function without linalg ops whose output is an `extract_slice` of an input
-    (a Slice) or a chain of `insert_slice`s of inputs along one axis (a Concat) has
-    nothing the GPU tiling distributes over threads, so it ran on one thread. Its output
-    becomes one elementwise `linalg.generic`: a copy of the slice, or, for the Concat, a
-    generic over the output whose body reads the one input holding each element
-    (`scf.if` on the index along the axis, `tensor.extract` at the input's index). The
+    A kernel function without linalg ops (but transposes and copies) whose output is an
+    `extract_slice` (a Slice) or a chain of `insert_slice`s along one axis (a Concat) of
+    inputs, or of transposes, broadcasts and slices of inputs, has nothing the GPU
+    tiling distributes over threads, so it ran on one thread. Its output becomes one
+    elementwise `linalg.generic`: a copy of the slice of an input, or a generic over the
+    output whose body reads each element from the input behind the remaps and slices
+    (for the Concat, the one input holding it: `scf.if` on the index along the axis,
+    `tensor.extract` at the input's index). The
     CUDA pipeline runs it before the empty-tensor elimination (which then gives the
     generic the output as its init); the CPU tiles insert chains itself
     (dlc-tile-workgroups).
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
                            "mlir::arith::ArithDialect", "mlir::tensor::TensorDialect"];
+}
+
+def DlcBubbleUpSlices : Pass<"dlc-bubble-up-slices", "mlir::ModuleOp"> {
+  let summary = "Compute a sliced producer's slices alone, so the GPU tiles fuse it";
+  let description = [{
+    A `tensor.extract_slice` (unit strides) of a linalg op on tensors whose results
+    are read by such slices only is replaced by the op computing that slice alone
+    (`TilingInterface::generateResultTileValue`: the tiles of its operands the slice
+    needs, its `linalg.index` ops offset), and the op goes. Applied to a fixpoint, the
+    slices move up through chains of producers to the kernel's inputs.
+
+    The CUDA pipeline runs it before dlc-fold-transposes-into-operands: the fusion
+    into block and thread tiles finds the producer of a tile slice's source only, so a
+    producer behind a slice (a Split of a Conv's or Gemm's result, a Slice of a
+    transposed detector head) stayed outside the tiles, computed whole by one thread.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
+                           "mlir::affine::AffineDialect", "mlir::arith::ArithDialect"];
 }
 
 def DlcFoldTransposesIntoOperands

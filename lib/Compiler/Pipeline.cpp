@@ -141,6 +141,7 @@ LogicalResult runKernelPipeline(ModuleOp module, const CompileOptions &options) 
       pm.addPass(createDlcFoldPadIntoLoads(fold));
     }
     if (gpuTiling) {
+      pm.addPass(createDlcBubbleUpSlices());
       pm.addPass(createDlcFoldTransposesIntoOperands());
       pm.addPass(createDlcMergeEpilogueDags());
       DlcGpuSelectTilingOptions select;

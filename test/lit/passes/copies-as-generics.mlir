@@ -126,3 +126,63 @@ func.func @update(%a: memref<4x8xf32>, %b: memref<4x2xf32>, %out: memref<4x8xf32
   bufferization.materialize_in_destination %i1 in writable %out : (tensor<4x8xf32>, memref<4x8xf32>) -> ()
   return
 }
+
+// -----
+
+// A YOLO C2f block's Concat: the two halves of a Split of one input (slices of it) and
+// a second input. Every element is read from the input behind its slice, shifted by the
+// slice's offset (channel 16 + c of %a for the second half).
+// CHECK-LABEL: func.func @concat_of_slices
+// CHECK-NOT: tensor.insert_slice
+// CHECK: %[[G:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<?x48x4xf32>)
+// CHECK:   %[[C:.*]] = linalg.index 1
+// CHECK:   scf.if
+// CHECK:     tensor.extract %{{.*}} : tensor<?x32x4xf32>
+// CHECK:   } else {
+// CHECK:     scf.if
+// CHECK:       %[[K:.*]] = arith.subi %[[C]], %c16
+// CHECK:       %[[K2:.*]] = arith.addi %[[K]], %c16
+// CHECK:       tensor.extract %{{.*}}[%{{.*}}, %[[K2]], %{{.*}}] : tensor<?x32x4xf32>
+// CHECK:     } else {
+// CHECK:       tensor.extract %{{.*}} : tensor<?x16x4xf32>
+// CHECK: bufferization.materialize_in_destination %[[G]]
+func.func @concat_of_slices(%a: memref<?x32x4xf32>, %b: memref<?x16x4xf32>, %out: memref<?x48x4xf32>) attributes {dlc.kernel} {
+  %c0 = arith.constant 0 : index
+  %0 = bufferization.to_tensor %a restrict : memref<?x32x4xf32> to tensor<?x32x4xf32>
+  %1 = bufferization.to_tensor %b restrict : memref<?x16x4xf32> to tensor<?x16x4xf32>
+  %n = memref.dim %a, %c0 : memref<?x32x4xf32>
+  %s0 = tensor.extract_slice %0[0, 0, 0] [%n, 16, 4] [1, 1, 1] : tensor<?x32x4xf32> to tensor<?x16x4xf32>
+  %s1 = tensor.extract_slice %0[0, 16, 0] [%n, 16, 4] [1, 1, 1] : tensor<?x32x4xf32> to tensor<?x16x4xf32>
+  %2 = bufferization.to_tensor %out restrict writable : memref<?x48x4xf32> to tensor<?x48x4xf32>
+  %i0 = tensor.insert_slice %s0 into %2[0, 0, 0] [%n, 16, 4] [1, 1, 1] : tensor<?x16x4xf32> into tensor<?x48x4xf32>
+  %i1 = tensor.insert_slice %s1 into %i0[0, 16, 0] [%n, 16, 4] [1, 1, 1] : tensor<?x16x4xf32> into tensor<?x48x4xf32>
+  %i2 = tensor.insert_slice %1 into %i1[0, 32, 0] [%n, 16, 4] [1, 1, 1] : tensor<?x16x4xf32> into tensor<?x48x4xf32>
+  bufferization.materialize_in_destination %i2 in restrict writable %out : (tensor<?x48x4xf32>, memref<?x48x4xf32>) -> ()
+  return
+}
+
+// -----
+
+// A Slice of a transposed input (a detector head's columns, on its own): one generic
+// over the slice, each element read at the transposed, shifted index of the input.
+// CHECK-LABEL: func.func @slice_of_transpose
+// CHECK-NOT: linalg.transpose
+// CHECK: %[[G:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<?x?x5xf32>)
+// CHECK:   %[[I0:.*]] = linalg.index 0
+// CHECK:   %[[I1:.*]] = linalg.index 1
+// CHECK:   %[[I2:.*]] = linalg.index 2
+// CHECK:   %[[C:.*]] = arith.addi %[[I2]], %c4
+// CHECK:   tensor.extract %{{.*}}[%[[I0]], %[[C]], %[[I1]]] : tensor<?x9x?xf32>
+// CHECK: bufferization.materialize_in_destination %[[G]]
+func.func @slice_of_transpose(%x: memref<?x9x?xf32>, %out: memref<?x?x5xf32>) attributes {dlc.kernel} {
+  %c0 = arith.constant 0 : index
+  %c2 = arith.constant 2 : index
+  %0 = bufferization.to_tensor %x restrict : memref<?x9x?xf32> to tensor<?x9x?xf32>
+  %b = memref.dim %x, %c0 : memref<?x9x?xf32>
+  %n = memref.dim %x, %c2 : memref<?x9x?xf32>
+  %e = tensor.empty(%b, %n) : tensor<?x?x9xf32>
+  %t = linalg.transpose ins(%0 : tensor<?x9x?xf32>) outs(%e : tensor<?x?x9xf32>) permutation = [0, 2, 1]
+  %s = tensor.extract_slice %t[0, 0, 4] [%b, %n, 5] [1, 1, 1] : tensor<?x?x9xf32> to tensor<?x?x5xf32>
+  bufferization.materialize_in_destination %s in restrict writable %out : (tensor<?x?x5xf32>, memref<?x?x5xf32>) -> ()
+  return
+}
