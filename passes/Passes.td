@@ -338,6 +338,23 @@ def DlcCopiesAsGenerics : Pass<"dlc-copies-as-generics", "mlir::ModuleOp"> {
                            "mlir::arith::ArithDialect", "mlir::tensor::TensorDialect"];
 }
 
+def DlcFuseScalarProducers : Pass<"dlc-fuse-scalar-producers", "mlir::ModuleOp"> {
+  let summary = "Fuse elementwise producers of rank-0 values into elementwise consumers";
+  let description = [{
+    An elementwise `linalg.generic` producing a rank-0 tensor is fused into each
+    elementwise `linalg.generic` reading it (upstream's elementwise-op fusion, with a
+    control that accepts rank-0 operands between all-parallel generics only): every
+    element recomputes the scalar from the kernel's rank-0 inputs.
+
+    The CUDA pipeline runs it before dlc-bubble-up-slices: the block and thread tiles
+    fuse producers through the slices of their operands, and a rank-0 operand has
+    none, so a scalar computed in the kernel (a DynamicQuantizeLinear's zero point
+    subtracted from every element) stayed outside the tiles, and its write made the
+    whole kernel run on one thread.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];
+}
+
 def DlcBubbleUpSlices : Pass<"dlc-bubble-up-slices", "mlir::ModuleOp"> {
   let summary = "Compute a sliced producer's slices alone, so the GPU tiles fuse it";
   let description = [{

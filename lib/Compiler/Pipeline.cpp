@@ -141,7 +141,11 @@ LogicalResult runKernelPipeline(ModuleOp module, const CompileOptions &options) 
       pm.addPass(createDlcFoldPadIntoLoads(fold));
     }
     if (gpuTiling) {
+      // A producer that computes a kernel's output once its slices are bubbled up (a
+      // Gemm behind a whole-tensor Slice) gets the output as its init too.
+      pm.addPass(createDlcFuseScalarProducers());
       pm.addPass(createDlcBubbleUpSlices());
+      pm.addPass(bufferization::createEmptyTensorEliminationPass());
       pm.addPass(createDlcFoldTransposesIntoOperands());
       pm.addPass(createDlcMergeEpilogueDags());
       DlcGpuSelectTilingOptions select;
