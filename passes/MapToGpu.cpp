@@ -795,9 +795,13 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
       if (coop) {
         mapBlock(rewriter, blocks, *coop);
         blockThreads = coop->threads;
+        // In program order, not the set's (pointer) order: the workgroup buffers'
+        // names follow it, and the PTX must not change from one compile to the next.
         if (shared)
-          for (Operation *a : keep)
-            shared->push_back(cast<memref::AllocOp>(a));
+          func.walk([&](memref::AllocOp a) {
+            if (keep.contains(a))
+              shared->push_back(a);
+          });
       } else {
         scf::ForallOp threads = soleForall(*blocks.getBody());
         if (threads && !isLevel<gpu::GPUThreadMappingAttr>(threads))
