@@ -60,7 +60,8 @@ void populateContractionToLinalgPatterns(mlir::RewritePatternSet &patterns,
                                          bool unitConvsAsContractions = false,
                                          bool im2colConvs = false);
 void populateReductionToLinalgPatterns(mlir::RewritePatternSet &patterns,
-                                       bool fullReductionsOverUnitLoop = false);
+                                       bool fullReductionsOverUnitLoop = false,
+                                       bool argReductionsInTwoPasses = false);
 void populatePoolingToLinalgPatterns(mlir::RewritePatternSet &patterns);
 void populateDataMovementToLinalgPatterns(mlir::RewritePatternSet &patterns);
 void populateResizeToLinalgPatterns(mlir::RewritePatternSet &patterns);

@@ -196,6 +196,18 @@ def ConvertDlcToLinalg : Pass<"convert-dlc-to-linalg"> {
     reshaped to the op's result. dlc-gpu-select-tiling then has a loop to give the
     block and maps the reduction as a cooperative row (a block of threads with partial
     reductions and a merge) instead of one thread.
+
+    With `arg-reductions-in-two-passes` (the GPU), ArgMax/ArgMin become reductions of
+    one result each instead of one reduction carrying the best value and its index
+    (the GPU tiles roots of one result only; the one of two ran on one thread). Over
+    f16, bf16, f32 or integers of up to 32 bits along a static axis shorter than 2^32:
+    a `maxui` reduction of 64-bit keys, the value's bits mapped to an unsigned order
+    (ArgMin: complemented) above the index (complemented for the first index, so that
+    the smaller one wins a tie), -0 keyed as +0, a NaN keyed largest as the first
+    element and 0 elsewhere (the one-pass reduction's ties and NaNs); then the index
+    from the key's low half. A recognized combiner, so long rows map to cooperative
+    blocks. Otherwise two reductions: the best value, then the first (last) index
+    holding it (0 when the best is the first element's NaN).
   }];
   let options = [
     Option<"unitConvsAsContractions", "unit-convs-as-contractions", "bool",
@@ -208,6 +220,9 @@ def ConvertDlcToLinalg : Pass<"convert-dlc-to-linalg"> {
     Option<"fullReductionsOverUnitLoop", "full-reductions-over-unit-loop", "bool",
            /*default=*/"false",
            "Give reductions over all dims a leading parallel loop of extent 1">,
+    Option<"argReductionsInTwoPasses", "arg-reductions-in-two-passes", "bool",
+           /*default=*/"false",
+           "Lower ArgMax/ArgMin as two one-result reductions (value, then index)">,
   ];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
                            "mlir::scf::SCFDialect",

@@ -23,6 +23,8 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Utils/Utils.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace dlc {
@@ -185,6 +187,42 @@ LogicalResult stepChunks(RewriterBase &rewriter, const scf::SCFTileAndFuseResult
 /// reductions in a thread-level scf.forall (`warpLevel`: one per warp), each over a
 /// contiguous chunk of its reduction loops with its elementwise producers fused in,
 /// and a merge of the partials after the loop.
+/// Upstream's partial-reduction tiling leaves a `linalg.index` of a tiled reduction loop
+/// counting from the thread's chunk, not from the row (an ArgMax's element index): adds
+/// the chunk's offset, read off an input slice that the loop indexes directly.
+LogicalResult offsetChunkIndices(RewriterBase &rewriter, linalg::LinalgOp partial,
+                                 ArrayRef<unsigned> dims) {
+  SmallVector<OpFoldResult> offsets(partial.getNumLoops(), rewriter.getIndexAttr(0));
+  bool any = false;
+  for (unsigned l : dims) {
+    bool used = false;
+    partial.getBlock()->walk([&](linalg::IndexOp i) { used |= i.getDim() == l; });
+    if (!used)
+      continue;
+    std::optional<OpFoldResult> offset;
+    for (OpOperand *in : partial.getDpsInputOperands()) {
+      auto slice = in->get().getDefiningOp<tensor::ExtractSliceOp>();
+      if (!slice || slice.getSourceType().getRank() != slice.getType().getRank())
+        continue;
+      AffineMap map = partial.getMatchingIndexingMap(in);
+      if (std::optional<unsigned> p =
+              map.getResultPosition(getAffineDimExpr(l, rewriter.getContext()))) {
+        offset = slice.getMixedOffsets()[*p];
+        break;
+      }
+    }
+    if (!offset)
+      return failure();
+    offsets[l] = *offset;
+    any = true;
+  }
+  if (any) {
+    OpBuilder::InsertionGuard guard(rewriter);
+    linalg::offsetIndices(rewriter, partial, offsets);
+  }
+  return success();
+}
+
 FailureOr<linalg::LinalgOp> tilePartialReduction(RewriterBase &rewriter, linalg::LinalgOp op,
                                                  int64_t threads, bool warpLevel = false) {
   // The threads are dealt over the reduction loops from the one walking the first
@@ -250,6 +288,10 @@ FailureOr<linalg::LinalgOp> tilePartialReduction(RewriterBase &rewriter, linalg:
   auto tiled = tileAndFuseInPlace(rewriter, cast<TilingInterface>(op.getOperation()), options);
   if (failed(tiled))
     return failure();
+  for (Operation *t : tiled->tiledAndFusedOps)
+    if (auto l = dyn_cast<linalg::LinalgOp>(t);
+        l && l.getNumReductionLoops() != 0 && failed(offsetChunkIndices(rewriter, l, dims)))
+      return failure();
   if (llvm::any_of(dims, [&](unsigned l) { return ShapedType::isDynamic(ranges[l]); }) &&
       failed(stepChunks(rewriter, *tiled, op, dims, order.front())))
     return failure();

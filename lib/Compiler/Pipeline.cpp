@@ -120,6 +120,8 @@ LogicalResult runKernelPipeline(ModuleOp module, const CompileOptions &options) 
     toLinalg.sequentialScatters = !gpuTiling;
     // GPU: a reduction to a scalar maps onto a block (a cooperative row), not a thread.
     toLinalg.fullReductionsOverUnitLoop = gpuTiling;
+    // GPU: tiles take a root of one result (ArgMax's value-and-index reduction has two).
+    toLinalg.argReductionsInTwoPasses = gpuTiling;
     pm.addPass(createConvertDlcToLinalg(toLinalg));
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());

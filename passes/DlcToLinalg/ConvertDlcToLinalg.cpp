@@ -29,7 +29,8 @@ struct ConvertDlcToLinalgPass : impl::ConvertDlcToLinalgBase<ConvertDlcToLinalgP
     RewritePatternSet patterns(ctx);
     populateElementwiseToLinalgPatterns(patterns);
     populateContractionToLinalgPatterns(patterns, unitConvsAsContractions, im2colConvs);
-    populateReductionToLinalgPatterns(patterns, fullReductionsOverUnitLoop);
+    populateReductionToLinalgPatterns(patterns, fullReductionsOverUnitLoop,
+                                      argReductionsInTwoPasses);
     populatePoolingToLinalgPatterns(patterns);
     populateDataMovementToLinalgPatterns(patterns);
     populateResizeToLinalgPatterns(patterns);

@@ -183,9 +183,22 @@ struct ReduceLowering : RewritePattern {
   }
 };
 
+/// Whether index `idx` (i64) is the first along the reduced axis.
+Value isFirst(OpBuilder &b, Location l, Value idx) {
+  return arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, idx,
+                               scalarConst(b, l, b.getI64Type(), 0));
+}
+
+/// ArgMax/ArgMin as one reduction carrying the best value and its index (two results),
+/// or, with `twoPasses` (the GPU tiles a root of one result only; the one of two ran on
+/// one thread), as reductions of one result: a max of packed (value, index) keys where
+/// they fit 64 bits, else the best value, then the first (last) index holding it.
 template <typename OpTy>
 struct ArgReduceLowering : OpRewritePattern<OpTy> {
-  using OpRewritePattern<OpTy>::OpRewritePattern;
+  ArgReduceLowering(MLIRContext *ctx, bool twoPasses)
+      : OpRewritePattern<OpTy>(ctx), twoPasses(twoPasses) {}
+  bool twoPasses;
+
   LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rewriter) const override {
     Value x = op.getX();
     auto xt = dyn_cast<RankedTensorType>(x.getType());
@@ -213,38 +226,163 @@ struct ArgReduceLowering : OpRewritePattern<OpTy> {
     auto iType = RankedTensorType::get(outShape, rewriter.getI64Type());
     Value vInit = filledTensor(rewriter, loc, vType, outDims,
                                reductionInit(rewriter, loc, t, isMax ? "max" : "min", uns));
-    Value iInit = filledTensor(rewriter, loc, iType, outDims,
-                               scalarConst(rewriter, loc, rewriter.getI64Type(), 0));
+
     AffineMap outMap = AffineMap::get(rank, 0, kept, ctx);
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
     SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
     iters[axis] = utils::IteratorType::reduction;
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{vType, iType}, ValueRange{x}, ValueRange{vInit, iInit},
-        SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(rank), outMap, outMap}, iters,
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          Value v = args[0], best = args[1], bestI = args[2];
-          Value idx = arith::IndexCastOp::create(b, l, b.getI64Type(),
-                                                 linalg::IndexOp::create(b, l, axis));
-          Value better;
-          if (isFloat(t)) {
-            auto pred = isMax ? (last ? arith::CmpFPredicate::OGE : arith::CmpFPredicate::OGT)
-                              : (last ? arith::CmpFPredicate::OLE : arith::CmpFPredicate::OLT);
-            better = arith::CmpFOp::create(b, l, pred, v, best);
-          } else {
-            using P = arith::CmpIPredicate;
-            auto pred = isMax ? (last ? (uns ? P::uge : P::sge) : (uns ? P::ugt : P::sgt))
-                              : (last ? (uns ? P::ule : P::sle) : (uns ? P::ult : P::slt));
-            better = arith::CmpIOp::create(b, l, pred, v, best);
-          }
-          // The first element always wins, so an all-(-inf) row still yields index 0.
-          Value first = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, idx,
-                                              scalarConst(b, l, b.getI64Type(), 0));
-          better = arith::OrIOp::create(b, l, better, first);
-          linalg::YieldOp::create(b, l,
-                                  ValueRange{arith::SelectOp::create(b, l, better, v, best),
-                                             arith::SelectOp::create(b, l, better, idx, bestI)});
-        });
-    Value r = reshapeUnitDims(rewriter, loc, generic.getResult(1), rt);
+    // Whether element `v` (at index `idx`) replaces the running `best`.
+    auto replaces = [&](OpBuilder &b, Location l, Value v, Value best, Value idx) {
+      Value better;
+      if (isFloat(t)) {
+        auto pred = isMax ? (last ? arith::CmpFPredicate::OGE : arith::CmpFPredicate::OGT)
+                          : (last ? arith::CmpFPredicate::OLE : arith::CmpFPredicate::OLT);
+        better = arith::CmpFOp::create(b, l, pred, v, best);
+      } else {
+        using P = arith::CmpIPredicate;
+        auto pred = isMax ? (last ? (uns ? P::uge : P::sge) : (uns ? P::ugt : P::sgt))
+                          : (last ? (uns ? P::ule : P::sle) : (uns ? P::ult : P::slt));
+        better = arith::CmpIOp::create(b, l, pred, v, best);
+      }
+      // The first element always wins, so an all-(-inf) row still yields index 0.
+      return arith::OrIOp::create(b, l, better, isFirst(b, l, idx)).getResult();
+    };
+    auto indexOf = [&](OpBuilder &b, Location l) -> Value {
+      return arith::IndexCastOp::create(b, l, b.getI64Type(), linalg::IndexOp::create(b, l, axis));
+    };
+    Value index;
+    int64_t extent = xt.getDimSize(axis);
+    unsigned width = t.getIntOrFloatBitWidth();
+    bool packable = (isa<Float16Type, BFloat16Type, Float32Type>(t) ||
+                     (isa<IntegerType>(t) && width > 1 && width <= 32)) &&
+                    !ShapedType::isDynamic(extent) && extent < (int64_t{1} << 32);
+    if (twoPasses && packable) {
+      // One reduction of one result, a max of 64-bit keys: the element's value mapped
+      // to 32 bits that order as unsigned integers the way the values compare (ArgMin:
+      // complemented), above its index (first index: complemented, so that the smaller
+      // wins a tie). Ties and NaNs as the one-pass reduction: -0 equals +0; a NaN wins
+      // only as the first element (then the key is the largest), else it never does.
+      Type i32 = rewriter.getI32Type(), i64 = rewriter.getI64Type();
+      auto c32 = [&](OpBuilder &b, Location l, int64_t v) {
+        return arith::ConstantIntOp::create(b, l, i32, v).getResult();
+      };
+      auto c64 = [&](OpBuilder &b, Location l, int64_t v) {
+        return arith::ConstantIntOp::create(b, l, i64, v).getResult();
+      };
+      Value zeros = filledTensor(rewriter, loc, iType, outDims, c64(rewriter, loc, 0));
+      Value keys =
+          linalg::GenericOp::create(
+              rewriter, loc, TypeRange{iType}, ValueRange{x}, ValueRange{zeros},
+              SmallVector<AffineMap>{id, outMap}, iters,
+              [&](OpBuilder &b, Location l, ValueRange args) {
+                Value v = args[0], idx = indexOf(b, l), ord, nan;
+                if (isFloat(t)) {
+                  Value f = t.isF32() ? v : arith::ExtFOp::create(b, l, b.getF32Type(), v);
+                  // -0 + 0 = +0: the two zeros get one key.
+                  f = arith::AddFOp::create(b, l, f, scalarConst(b, l, b.getF32Type(), 0.0));
+                  nan = arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, f, f);
+                  Value bits = arith::BitcastOp::create(b, l, i32, f);
+                  Value neg =
+                      arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, bits, c32(b, l, 0));
+                  ord = arith::SelectOp::create(
+                      b, l, neg, arith::XOrIOp::create(b, l, bits, c32(b, l, -1)),
+                      arith::OrIOp::create(b, l, bits, c32(b, l, INT32_MIN)));
+                } else {
+                  Value e = v;
+                  if (width < 32)
+                    e = uns ? arith::ExtUIOp::create(b, l, i32, v).getResult()
+                            : arith::ExtSIOp::create(b, l, i32, v).getResult();
+                  ord = uns ? e : arith::XOrIOp::create(b, l, e, c32(b, l, INT32_MIN)).getResult();
+                }
+                if (!isMax)
+                  ord = arith::XOrIOp::create(b, l, ord, c32(b, l, -1));
+                Value high = arith::ShLIOp::create(b, l, arith::ExtUIOp::create(b, l, i64, ord),
+                                                   c64(b, l, 32));
+                Value low = last ? idx : arith::SubIOp::create(b, l, c64(b, l, 0xFFFFFFFF), idx);
+                Value key = arith::OrIOp::create(b, l, high, low);
+                if (nan) {
+                  Value firstKey = c64(b, l, last ? int64_t(0xFFFFFFFF00000000ull) : -1);
+                  key = arith::SelectOp::create(
+                      b, l, nan,
+                      arith::SelectOp::create(b, l, isFirst(b, l, idx), firstKey, c64(b, l, 0)),
+                      key);
+                }
+                linalg::YieldOp::create(b, l,
+                                        ValueRange{arith::MaxUIOp::create(b, l, key, args[1])});
+              })
+              .getResult(0);
+      // The index back from the key's low half.
+      AffineMap outId = rewriter.getMultiDimIdentityMap(outShape.size());
+      Value empty = tensor::EmptyOp::create(rewriter, loc, outDims, i64);
+      index = linalg::GenericOp::create(
+                  rewriter, loc, TypeRange{iType}, ValueRange{keys}, ValueRange{empty},
+                  SmallVector<AffineMap>{outId, outId},
+                  SmallVector<utils::IteratorType>(outShape.size(), utils::IteratorType::parallel),
+                  [&](OpBuilder &b, Location l, ValueRange args) {
+                    Value low = arith::AndIOp::create(b, l, args[0], c64(b, l, 0xFFFFFFFF));
+                    if (!last)
+                      low = arith::SubIOp::create(b, l, c64(b, l, 0xFFFFFFFF), low);
+                    linalg::YieldOp::create(b, l, ValueRange{low});
+                  })
+                  .getResult(0);
+    } else if (!twoPasses) {
+      auto generic = linalg::GenericOp::create(
+          rewriter, loc, TypeRange{vType, iType}, ValueRange{x},
+          ValueRange{vInit, filledTensor(rewriter, loc, iType, outDims,
+                                         scalarConst(rewriter, loc, rewriter.getI64Type(), 0))},
+          SmallVector<AffineMap>{id, outMap, outMap}, iters,
+          [&](OpBuilder &b, Location l, ValueRange args) {
+            Value v = args[0], best = args[1], bestI = args[2];
+            Value idx = indexOf(b, l);
+            Value better = replaces(b, l, v, best, idx);
+            linalg::YieldOp::create(b, l,
+                                    ValueRange{arith::SelectOp::create(b, l, better, v, best),
+                                               arith::SelectOp::create(b, l, better, idx, bestI)});
+          });
+      index = generic.getResult(1);
+    } else {
+      // The best value as the one-result reduction would carry it: the first element,
+      // replaced by every better one (a NaN only when first).
+      Value best =
+          linalg::GenericOp::create(
+              rewriter, loc, TypeRange{vType}, ValueRange{x}, ValueRange{vInit},
+              SmallVector<AffineMap>{id, outMap}, iters,
+              [&](OpBuilder &b, Location l, ValueRange args) {
+                Value better = replaces(b, l, args[0], args[1], indexOf(b, l));
+                linalg::YieldOp::create(
+                    b, l, ValueRange{arith::SelectOp::create(b, l, better, args[0], args[1])});
+              })
+              .getResult(0);
+      // Its index: the first (last) element equal to it, or 0 when it is the first
+      // element's NaN (which the one-pass reduction keeps at index 0).
+      int64_t none = last ? -1 : std::numeric_limits<int64_t>::max();
+      Value iNone =
+          filledTensor(rewriter, loc, iType, outDims,
+                       arith::ConstantIntOp::create(rewriter, loc, rewriter.getI64Type(), none));
+      index = linalg::GenericOp::create(
+                  rewriter, loc, TypeRange{iType}, ValueRange{x, best}, ValueRange{iNone},
+                  SmallVector<AffineMap>{id, outMap, outMap}, iters,
+                  [&](OpBuilder &b, Location l, ValueRange args) {
+                    Value v = args[0], bestV = args[1], acc = args[2];
+                    Value idx = indexOf(b, l);
+                    Value match;
+                    if (isFloat(t)) {
+                      match = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, v, bestV);
+                      Value nan =
+                          arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, bestV, bestV);
+                      match = arith::OrIOp::create(
+                          b, l, match, arith::AndIOp::create(b, l, nan, isFirst(b, l, idx)));
+                    } else {
+                      match = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, v, bestV);
+                    }
+                    Value pick = last ? arith::MaxSIOp::create(b, l, acc, idx).getResult()
+                                      : arith::MinSIOp::create(b, l, acc, idx).getResult();
+                    linalg::YieldOp::create(
+                        b, l, ValueRange{arith::SelectOp::create(b, l, match, pick, acc)});
+                  })
+                  .getResult(0);
+    }
+    Value r = reshapeUnitDims(rewriter, loc, index, rt);
     if (!r)
       return rewriter.notifyMatchFailure(op, "cannot restore kept dims");
     rewriter.replaceOp(op, r);
@@ -503,12 +641,13 @@ struct GlobalPoolLowering : OpRewritePattern<OpTy> {
 
 } // namespace
 
-void populateReductionToLinalgPatterns(RewritePatternSet &patterns,
-                                       bool fullReductionsOverUnitLoop) {
+void populateReductionToLinalgPatterns(RewritePatternSet &patterns, bool fullReductionsOverUnitLoop,
+                                       bool argReductionsInTwoPasses) {
   MLIRContext *ctx = patterns.getContext();
   patterns.add<ReduceLowering>(ctx, fullReductionsOverUnitLoop);
+  patterns.add<ArgReduceLowering<ArgMaxOp>, ArgReduceLowering<ArgMinOp>>(ctx,
+                                                                         argReductionsInTwoPasses);
   patterns.add<ScanLowering<CumSumOp>, ScanLowering<CumProdOp>, TopKLowering,
-               ArgReduceLowering<ArgMaxOp>, ArgReduceLowering<ArgMinOp>,
                SoftmaxLowering<SoftmaxOp, false>, SoftmaxLowering<LogSoftmaxOp, true>,
                LayerNormLowering, GlobalPoolLowering<GlobalAveragePoolOp, false>,
                GlobalPoolLowering<GlobalMaxPoolOp, true>>(ctx);

@@ -1,5 +1,6 @@
 // RUN: dlc-opt %s -convert-dlc-to-linalg | FileCheck %s
 // RUN: dlc-opt %s -convert-dlc-to-linalg=full-reductions-over-unit-loop | FileCheck %s --check-prefix=UNIT
+// RUN: dlc-opt %s -convert-dlc-to-linalg=arg-reductions-in-two-passes | FileCheck %s --check-prefix=TWO
 
 // Softmax: max, exp(x - max), sum, divide; the row values are read through a
 // projected map.
@@ -32,8 +33,52 @@ func.func @reduce_mean_keepdims(%x: tensor<2x3xf32>) -> tensor<2x1xf32> {
 // CHECK-LABEL: func @argmax
 // CHECK: linalg.generic {{.*}} outs(%{{.*}}, %{{.*}} : tensor<2xf32>, tensor<2xi64>)
 // CHECK:   linalg.index 1
+// For the GPU, one reduction of one result: a max of 64-bit keys, the value's bits
+// mapped to an unsigned order above the complemented index (a tie goes to the first),
+// a NaN's key the largest when first, else 0; then the index from the key's low half.
+// TWO-LABEL: func @argmax
+// TWO: %[[K:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%arg0 : tensor<2x3xf32>) outs(%{{.*}} : tensor<2xi64>)
+// TWO:   arith.cmpf uno
+// TWO:   arith.bitcast %{{.*}} : f32 to i32
+// TWO:   arith.shli
+// TWO:   arith.subi %c4294967295_i64
+// TWO:   arith.maxui %{{.*}}, %out : i64
+// TWO: linalg.generic {{.*}} iterator_types = ["parallel"]} ins(%[[K]] : tensor<2xi64>)
+// TWO:   arith.andi %{{.*}}, %c4294967295_i64
+// TWO:   arith.subi %c4294967295_i64
+// TWO-NOT: linalg.generic
 func.func @argmax(%x: tensor<2x3xf32>) -> tensor<2xi64> {
   %y = dlc.arg_max %x {axis = 1 : i64, keepdims = false, select_last_index = false} : (tensor<2x3xf32>) -> tensor<2xi64>
+  return %y : tensor<2xi64>
+}
+
+// ArgMin over i32, the last index: the complemented order above the index itself.
+// TWO-LABEL: func @argmin_last
+// TWO: linalg.generic
+// TWO:   arith.xori %{{.*}}, %c-2147483648_i32
+// TWO:   arith.xori %{{.*}}, %c-1_i32
+// TWO-NOT: arith.subi
+// TWO:   arith.maxui
+// TWO: linalg.generic
+// TWO:   arith.andi
+// TWO-NOT: arith.subi
+// TWO: tensor.expand_shape
+func.func @argmin_last(%x: tensor<2x3xi32>) -> tensor<2x1xi64> {
+  %y = dlc.arg_min %x {axis = 1 : i64, keepdims = true, select_last_index = true} : (tensor<2x3xi32>) -> tensor<2x1xi64>
+  return %y : tensor<2x1xi64>
+}
+
+// 64-bit values leave no room for the index: the best value, then the first index
+// holding it (a min from INT64_MAX over the matching indices).
+// TWO-LABEL: func @argmax_i64
+// TWO: %[[V:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<2xi64>)
+// TWO:   arith.cmpi sgt
+// TWO: %[[NONE:.*]] = linalg.fill ins(%c9223372036854775807_i64 : i64)
+// TWO: linalg.generic {{.*}} ins(%arg0, %[[V]] : tensor<2x3xi64>, tensor<2xi64>) outs(%[[NONE]] : tensor<2xi64>)
+// TWO:   arith.cmpi eq
+// TWO:   arith.minsi
+func.func @argmax_i64(%x: tensor<2x3xi64>) -> tensor<2xi64> {
+  %y = dlc.arg_max %x {axis = 1 : i64, keepdims = false, select_last_index = false} : (tensor<2x3xi64>) -> tensor<2xi64>
   return %y : tensor<2xi64>
 }
 

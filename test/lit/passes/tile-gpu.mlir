@@ -233,6 +233,45 @@ func.func @k5(%a: memref<32x16x8x8xf32>, %c: memref<1x16x1x1xf32>, %wg: index, %
   return
 }
 
+// A reduction reading its element's index along the row (an ArgMax's packed key): each
+// thread's partial reduction over its chunk of 2048 counts the index from the row's
+// start, its linalg.index plus the chunk's offset, thread * 2048 (upstream's
+// partial-reduction tiling leaves it counting from the chunk).
+// ROWS-LABEL: func.func @row_index
+// ROWS: scf.forall (%[[T:.*]]) in (256)
+// ROWS:   linalg.generic
+// ROWS:     %[[I:.*]] = linalg.index 1
+// ROWS:     affine.apply #{{.*}}(%[[T]])[%[[I]]]
+// ROWS:     arith.maxui
+func.func @row_index(%a: memref<4x524288xi64>, %c: memref<4xi64>, %wg: index, %nwg: index) attributes {dlc.kernel,
+    dlc.gpu_config = #dlc.gpu_config<mapping = rows, grid = <[#dlc.grid_dim<binding = 1, dims = [0], tile = 1>]>, blockThreads = 256, blockTile = [1], threads = [0], rowTile = [0], threadTile = [], reductionTile = [], contractionBound = [], sharedMemory = 49152>} {
+  %zero = arith.constant 0 : i64
+  %ta = bufferization.to_tensor %a restrict : memref<4x524288xi64> to tensor<4x524288xi64>
+  %e = tensor.empty() : tensor<4xi64>
+  %f = linalg.fill ins(%zero : i64) outs(%e : tensor<4xi64>) -> tensor<4xi64>
+  %m = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                       iterator_types = ["parallel", "reduction"]}
+      ins(%ta : tensor<4x524288xi64>) outs(%f : tensor<4xi64>) {
+  ^bb0(%x: i64, %acc: i64):
+    %i = linalg.index 1 : index
+    %ii = arith.index_cast %i : index to i64
+    %k = arith.addi %x, %ii : i64
+    %r = arith.maxui %k, %acc : i64
+    linalg.yield %r : i64
+  } -> tensor<4xi64>
+  %tc = bufferization.to_tensor %c restrict writable : memref<4xi64> to tensor<4xi64>
+  %low = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>],
+                         iterator_types = ["parallel"]}
+      ins(%m : tensor<4xi64>) outs(%tc : tensor<4xi64>) {
+  ^bb0(%x: i64, %o: i64):
+    %mask = arith.constant 4294967295 : i64
+    %y = arith.andi %x, %mask : i64
+    linalg.yield %y : i64
+  } -> tensor<4xi64>
+  bufferization.materialize_in_destination %low in writable %c : (tensor<4xi64>, memref<4xi64>) -> ()
+  return
+}
+
 // A contraction (a matmul over 96 elements with a bias and Relu after it) takes a
 // shared-memory tile: a 64x64 block tile of 256 threads, each computing a 4x4
 // micro-tile. The accumulator spans the whole tile (static, also at the tensor's
