@@ -248,7 +248,10 @@ struct DlcCopiesAsGenericsPass : impl::DlcCopiesAsGenericsBase<DlcCopiesAsGeneri
           continue;
         int64_t axis;
         SmallVector<tensor::InsertSliceOp> chain = concatChain(last, axis);
-        if (chain.size() < 2 ||
+        // One insert is a Concat whose other inputs were empty (folded away): into an
+        // empty tensor it covers the whole output (nothing else defines it).
+        bool whole = chain.size() == 1 && chain.front().getDest().getDefiningOp<tensor::EmptyOp>();
+        if ((chain.size() < 2 && !whole) ||
             !llvm::all_of(chain, [](auto op) { return readable(op.getSource()); }))
           continue;
         out.getSourceMutable().assign(concatAsGeneric(b, chain, axis));

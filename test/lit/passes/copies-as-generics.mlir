@@ -186,3 +186,23 @@ func.func @slice_of_transpose(%x: memref<?x9x?xf32>, %out: memref<?x?x5xf32>) at
   bufferization.materialize_in_destination %s in restrict writable %out : (tensor<?x?x5xf32>, memref<?x?x5xf32>) -> ()
   return
 }
+
+// -----
+
+// A Concat whose other input was empty (a [?, 0] slice, folded away): one insert of the
+// whole input into an empty tensor, read element by element as any Concat.
+// CHECK-LABEL: func.func @concat_of_one
+// CHECK-NOT: tensor.insert_slice
+// CHECK: %[[G:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<?x1xi64>)
+// CHECK:   tensor.extract %{{.*}} : tensor<?x1xi64>
+// CHECK: bufferization.materialize_in_destination %[[G]]
+func.func @concat_of_one(%a: memref<?x1xi64>, %b: memref<?x1xi64>, %out: memref<?x1xi64>) attributes {dlc.kernel} {
+  %c0 = arith.constant 0 : index
+  %0 = bufferization.to_tensor %b restrict : memref<?x1xi64> to tensor<?x1xi64>
+  %n = memref.dim %a, %c0 : memref<?x1xi64>
+  %e = tensor.empty(%n) : tensor<?x1xi64>
+  %m = memref.dim %b, %c0 : memref<?x1xi64>
+  %i = tensor.insert_slice %0 into %e[0, 0] [%m, 1] [1, 1] : tensor<?x1xi64> into tensor<?x1xi64>
+  bufferization.materialize_in_destination %i in restrict writable %out : (tensor<?x1xi64>, memref<?x1xi64>) -> ()
+  return
+}
