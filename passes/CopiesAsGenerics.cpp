@@ -96,6 +96,20 @@ bool isRemap(Operation *op) {
          yield->getNumOperands() == 1 && yield->getOperand(0) == g.getBody()->getArgument(0);
 }
 
+/// Whether `op` computes each element of its one result from its inputs' elements at
+/// that index (an elementwise generic, broadcasts allowed): element i can be
+/// recomputed alone, its body inlined where it is read.
+bool isElementwise(Operation *op) {
+  auto g = dyn_cast<linalg::GenericOp>(op);
+  if (!g || isRemap(op) || g.getNumDpsInits() != 1 || g.getNumReductionLoops() != 0 ||
+      !g.hasPureTensorSemantics() || g.payloadUsesValueFromOperand(g.getDpsInitOperand(0)) ||
+      !g.getMatchingIndexingMap(g.getDpsInitOperand(0)).isIdentity())
+    return false;
+  return llvm::all_of(g.getDpsInputOperands(), [&](OpOperand *in) {
+    return g.getMatchingIndexingMap(in).isProjectedPermutation(/*allowZeroInResults=*/true);
+  });
+}
+
 /// Whether `slice` keeps its source's rank (element i of it is element
 /// offset + i * stride of the source).
 bool isBoxSlice(tensor::ExtractSliceOp slice) {
@@ -110,7 +124,20 @@ bool readable(Value v) {
   if (auto slice = v.getDefiningOp<tensor::ExtractSliceOp>())
     return isBoxSlice(slice) && readable(slice.getSource());
   Operation *def = v.getDefiningOp();
+  if (def && isElementwise(def))
+    return llvm::all_of(cast<linalg::GenericOp>(def).getDpsInputOperands(),
+                        [](OpOperand *in) { return readable(in->get()); });
   return def && isRemap(def) && readable(cast<linalg::LinalgOp>(def).getDpsInputOperand(0)->get());
+}
+
+/// The indices of `g`'s operand read through `map` at iteration `idx` (a broadcast
+/// dim, a 0 in the map, reads index 0).
+SmallVector<Value> operandIndices(OpBuilder &b, Location l, AffineMap map, ArrayRef<Value> idx) {
+  SmallVector<Value> at;
+  for (AffineExpr e : map.getResults())
+    at.push_back(isa<AffineDimExpr>(e) ? idx[cast<AffineDimExpr>(e).getPosition()]
+                                       : arith::ConstantIndexOp::create(b, l, 0).getResult());
+  return at;
 }
 
 /// Element `idx` of a readable value, read from the kernel input behind its remaps.
@@ -136,13 +163,25 @@ Value extractAt(OpBuilder &b, Location l, Value v, SmallVector<Value> idx) {
     }
     return extractAt(b, l, slice.getSource(), at);
   }
-  if (auto g = v.getDefiningOp<linalg::GenericOp>()) {
-    SmallVector<Value> at;
-    for (AffineExpr e : g.getIndexingMapsArray()[0].getResults())
-      at.push_back(isa<AffineDimExpr>(e) ? idx[cast<AffineDimExpr>(e).getPosition()]
-                                         : arith::ConstantIndexOp::create(b, l, 0).getResult());
-    return extractAt(b, l, g.getDpsInputOperand(0)->get(), at);
+  if (auto g = v.getDefiningOp<linalg::GenericOp>(); g && isElementwise(g)) {
+    // The body at this element: its inputs read at their indices, its index ops the
+    // element's own.
+    IRMapping map;
+    for (OpOperand *in : g.getDpsInputOperands())
+      map.map(g.getMatchingBlockArgument(in),
+              extractAt(b, l, in->get(), operandIndices(b, l, g.getMatchingIndexingMap(in), idx)));
+    for (Operation &op : g.getBody()->without_terminator()) {
+      if (auto index = dyn_cast<linalg::IndexOp>(op)) {
+        map.map(index.getResult(), idx[index.getDim()]);
+        continue;
+      }
+      b.clone(op, map);
+    }
+    return map.lookupOrDefault(g.getBody()->getTerminator()->getOperand(0));
   }
+  if (auto g = v.getDefiningOp<linalg::GenericOp>())
+    return extractAt(b, l, g.getDpsInputOperand(0)->get(),
+                     operandIndices(b, l, g.getIndexingMapsArray()[0], idx));
   return tensor::ExtractOp::create(b, l, v, idx);
 }
 
@@ -219,11 +258,12 @@ struct DlcCopiesAsGenericsPass : impl::DlcCopiesAsGenericsBase<DlcCopiesAsGeneri
     for (auto func : getOperation().getOps<func::FuncOp>()) {
       if (!func->hasAttr(attrs::kKernel))
         continue;
-      // Only kernels that move data alone (remaps of inputs at most).
+      // Only kernels that move data and compute elementwise (each element of a Concat's
+      // or Slice's output then recomputed where it is read).
       bool computes = false;
       SmallVector<Operation *> remaps;
       func.walk([&](linalg::LinalgOp op) {
-        if (isRemap(op))
+        if (isRemap(op) || isElementwise(op))
           remaps.push_back(op);
         else
           computes = true;
@@ -259,7 +299,7 @@ struct DlcCopiesAsGenericsPass : impl::DlcCopiesAsGenericsBase<DlcCopiesAsGeneri
           if (op->use_empty())
             op->erase();
       }
-      // The slices and remaps the generics read through.
+      // The slices, remaps and elementwise ops the generics read through.
       SmallVector<tensor::ExtractSliceOp> slices(func.getOps<tensor::ExtractSliceOp>());
       for (tensor::ExtractSliceOp op : llvm::reverse(slices))
         if (op->use_empty())

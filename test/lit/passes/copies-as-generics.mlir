@@ -88,10 +88,17 @@ func.func @class_token(%x: memref<?x64x16xf32>, %cls: memref<1x1x64xf32>, %out: 
 
 // -----
 
-// A kernel that computes (a Concat of a negated input) is left as it is.
+// A Concat of a value computed elementwise (a negated input): the negation is inlined
+// where the output reads its elements, from the input's element at that index.
 // CHECK-LABEL: func.func @computes
-// CHECK: tensor.insert_slice
-// CHECK: tensor.insert_slice
+// CHECK-NOT: tensor.insert_slice
+// CHECK: %[[G:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<4x4xf32>)
+// CHECK:   scf.if
+// CHECK:     tensor.extract %{{.*}} : tensor<4x2xf32>
+// CHECK:   } else {
+// CHECK:     %[[X:.*]] = tensor.extract %{{.*}} : tensor<4x2xf32>
+// CHECK:     arith.negf %[[X]]
+// CHECK: bufferization.materialize_in_destination %[[G]]
 func.func @computes(%a: memref<4x2xf32>, %b: memref<4x2xf32>, %out: memref<4x4xf32>) attributes {dlc.kernel} {
   %0 = bufferization.to_tensor %a restrict : memref<4x2xf32> to tensor<4x2xf32>
   %1 = bufferization.to_tensor %b restrict : memref<4x2xf32> to tensor<4x2xf32>
@@ -204,5 +211,33 @@ func.func @concat_of_one(%a: memref<?x1xi64>, %b: memref<?x1xi64>, %out: memref<
   %m = memref.dim %b, %c0 : memref<?x1xi64>
   %i = tensor.insert_slice %0 into %e[0, 0] [%m, 1] [1, 1] : tensor<?x1xi64> into tensor<?x1xi64>
   bufferization.materialize_in_destination %i in restrict writable %out : (tensor<?x1xi64>, memref<?x1xi64>) -> ()
+  return
+}
+
+// -----
+
+// A kernel that reduces (a Concat of a row sum) is left as it is: an element of the
+// sum is no elementwise recomputation.
+// CHECK-LABEL: func.func @reduces
+// CHECK: linalg.generic
+// CHECK: tensor.insert_slice
+// CHECK: tensor.insert_slice
+func.func @reduces(%a: memref<4x1xf32>, %b: memref<4x8xf32>, %out: memref<4x2xf32>) attributes {dlc.kernel} {
+  %zero = arith.constant 0.0 : f32
+  %0 = bufferization.to_tensor %a restrict : memref<4x1xf32> to tensor<4x1xf32>
+  %1 = bufferization.to_tensor %b restrict : memref<4x8xf32> to tensor<4x8xf32>
+  %e = tensor.empty() : tensor<4x1xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<4x1xf32>) -> tensor<4x1xf32>
+  %sum = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>],
+                         iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%1 : tensor<4x8xf32>) outs(%f : tensor<4x1xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %v = arith.addf %in, %o : f32
+    linalg.yield %v : f32
+  } -> tensor<4x1xf32>
+  %3 = tensor.empty() : tensor<4x2xf32>
+  %i0 = tensor.insert_slice %0 into %3[0, 0] [4, 1] [1, 1] : tensor<4x1xf32> into tensor<4x2xf32>
+  %i1 = tensor.insert_slice %sum into %i0[0, 1] [4, 1] [1, 1] : tensor<4x1xf32> into tensor<4x2xf32>
+  bufferization.materialize_in_destination %i1 in restrict writable %out : (tensor<4x2xf32>, memref<4x2xf32>) -> ()
   return
 }
