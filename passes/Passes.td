@@ -337,14 +337,16 @@ def DlcFoldPadIntoLoads : Pass<"dlc-fold-pad-into-loads", "mlir::ModuleOp"> {
 def DlcCopiesAsGenerics : Pass<"dlc-copies-as-generics", "mlir::ModuleOp"> {
   let summary = "Give data-movement kernels (Slice, Concat) a linalg root to distribute";
   let description = [{
-    A kernel function without linalg ops (but transposes and copies) whose output is an
-    `extract_slice` (a Slice) or a chain of `insert_slice`s along one axis (a Concat) of
-    inputs, or of transposes, broadcasts and slices of inputs, has nothing the GPU
-    tiling distributes over threads, so it ran on one thread. Its output becomes one
-    elementwise `linalg.generic`: a copy of the slice of an input, or a generic over the
-    output whose body reads each element from the input behind the remaps and slices
-    (for the Concat, the one input holding it: `scf.if` on the index along the axis,
-    `tensor.extract` at the input's index). The
+    A kernel function whose linalg ops are transposes, copies and elementwise generics
+    only and whose output is an `extract_slice` (a Slice) or a chain of `insert_slice`s
+    along one axis (a Concat; one insert into an empty tensor: a Concat whose other
+    inputs were empty) of inputs, or of transposes, broadcasts, slices and elementwise
+    generics of them, has nothing the GPU tiling distributes over threads, so it ran on
+    one thread. Its output becomes one elementwise `linalg.generic`: a copy of the
+    slice of an input, or a generic over the output whose body reads each element from
+    the inputs behind the remaps and slices, an elementwise generic's body inlined at
+    that index (for the Concat, the one input holding it: `scf.if` on the index along
+    the axis, `tensor.extract` at the input's index). The
     CUDA pipeline runs it before the empty-tensor elimination (which then gives the
     generic the output as its init); the CPU tiles insert chains itself
     (dlc-tile-workgroups).
