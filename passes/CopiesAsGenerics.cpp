@@ -205,11 +205,10 @@ Value readIn(OpBuilder &b, Location l, ArrayRef<Value> idx, int64_t axis, ArrayR
   return ifOp.getResult(0);
 }
 
-/// One generic over `v`'s shape whose element i is read from the kernel input behind
-/// `v`'s remaps and slices.
-Value readAsGeneric(OpBuilder &b, Location loc, Value v) {
-  auto t = cast<RankedTensorType>(v.getType());
-  SmallVector<OpFoldResult> dims = tensor::getMixedSizes(b, loc, v);
+/// A generic without inputs over a fresh tensor of type `t` and sizes `dims`, whose
+/// element idx is `element(idx)`.
+Value generateOver(OpBuilder &b, Location loc, RankedTensorType t, ArrayRef<OpFoldResult> dims,
+                   function_ref<Value(OpBuilder &, Location, ArrayRef<Value>)> element) {
   Value init = tensor::EmptyOp::create(b, loc, dims, t.getElementType());
   AffineMap id = b.getMultiDimIdentityMap(t.getRank());
   SmallVector<utils::IteratorType> iters(t.getRank(), utils::IteratorType::parallel);
@@ -219,9 +218,18 @@ Value readAsGeneric(OpBuilder &b, Location loc, Value v) {
                                      SmallVector<Value> idx;
                                      for (int64_t d = 0; d < t.getRank(); ++d)
                                        idx.push_back(linalg::IndexOp::create(b, l, d));
-                                     linalg::YieldOp::create(b, l, extractAt(b, l, v, idx));
+                                     linalg::YieldOp::create(b, l, element(b, l, idx));
                                    })
       .getResult(0);
+}
+
+/// One generic over `v`'s shape whose element i is read from the kernel inputs behind
+/// `v`'s remaps, slices and elementwise ops.
+Value readAsGeneric(OpBuilder &b, Location loc, Value v) {
+  return generateOver(b, loc, cast<RankedTensorType>(v.getType()), tensor::getMixedSizes(b, loc, v),
+                      [&](OpBuilder &b, Location l, ArrayRef<Value> idx) {
+                        return extractAt(b, l, v, SmallVector<Value>(idx));
+                      });
 }
 
 /// One generic over the Concat's output: element i reads source k where
@@ -234,23 +242,14 @@ Value concatAsGeneric(OpBuilder &b, ArrayRef<tensor::InsertSliceOp> chain, int64
   // then stays alive).
   SmallVector<OpFoldResult> dims =
       tensor::getMixedSizes(b, loc, tensor::InsertSliceOp(chain.front()).getDest());
-  Value init = tensor::EmptyOp::create(b, loc, dims, t.getElementType());
   SmallVector<Value> offsets, sources;
   for (tensor::InsertSliceOp op : chain) {
     offsets.push_back(getValueOrCreateConstantIndexOp(b, loc, op.getMixedOffsets()[axis]));
     sources.push_back(op.getSource());
   }
-  AffineMap id = b.getMultiDimIdentityMap(t.getRank());
-  SmallVector<utils::IteratorType> iters(t.getRank(), utils::IteratorType::parallel);
-  return linalg::GenericOp::create(
-             b, loc, t, ValueRange{}, ValueRange{init}, ArrayRef<AffineMap>{id}, iters,
-             [&](OpBuilder &b, Location l, ValueRange) {
-               SmallVector<Value> idx;
-               for (int64_t d = 0; d < t.getRank(); ++d)
-                 idx.push_back(linalg::IndexOp::create(b, l, d));
-               linalg::YieldOp::create(b, l, readIn(b, l, idx, axis, offsets, sources, 0));
-             })
-      .getResult(0);
+  return generateOver(b, loc, t, dims, [&](OpBuilder &b, Location l, ArrayRef<Value> idx) {
+    return readIn(b, l, idx, axis, offsets, sources, 0);
+  });
 }
 
 struct DlcCopiesAsGenericsPass : impl::DlcCopiesAsGenericsBase<DlcCopiesAsGenericsPass> {
