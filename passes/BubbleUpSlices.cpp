@@ -35,8 +35,8 @@ using namespace mlir;
 namespace dlc {
 namespace {
 
-/// Whether `slice` reads a box of its source (unit strides) that a producer can
-/// compute as a tile.
+/// Whether `user` is a slice reading a box of its source (unit strides) that a
+/// producer can compute as a tile.
 bool isTileSlice(Operation *user) {
   auto slice = dyn_cast<tensor::ExtractSliceOp>(user);
   return slice && slice.hasUnitStride();
@@ -58,14 +58,19 @@ struct BubbleUpSlices : OpInterfaceRewritePattern<linalg::LinalgOp> {
       if (!op.getMatchingIndexingMap(&init).isProjectedPermutation())
         return rewriter.notifyMatchFailure(op, "an output map is not a projected permutation");
     auto tiling = cast<TilingInterface>(op.getOperation());
+    bool changed = false;
     for (Operation *user : llvm::to_vector(op->getUsers())) {
       auto slice = cast<tensor::ExtractSliceOp>(user);
       unsigned result = cast<OpResult>(slice.getSource()).getResultNumber();
       rewriter.setInsertionPoint(slice);
       FailureOr<TilingResult> tile = tiling.generateResultTileValue(
           rewriter, result, slice.getMixedOffsets(), slice.getMixedSizes());
-      if (failed(tile))
+      if (failed(tile)) {
+        // The slices replaced so far stay replaced (the op stays for the others).
+        if (changed)
+          return success();
         return rewriter.notifyMatchFailure(op, "no tile for a slice");
+      }
       Value value = tile->tiledValues.front();
       if (value.getType() != slice.getType()) {
         // A rank-reducing slice: the tile, its unit dims dropped.
@@ -76,6 +81,7 @@ struct BubbleUpSlices : OpInterfaceRewritePattern<linalg::LinalgOp> {
                                                zeros, slice.getMixedSizes(), ones);
       }
       rewriter.replaceOp(slice, value);
+      changed = true;
     }
     rewriter.eraseOp(op);
     return success();
