@@ -224,8 +224,11 @@ struct ArgReduceLowering : OpRewritePattern<OpTy> {
       }
     auto vType = RankedTensorType::get(outShape, t);
     auto iType = RankedTensorType::get(outShape, rewriter.getI64Type());
-    Value vInit = filledTensor(rewriter, loc, vType, outDims,
-                               reductionInit(rewriter, loc, t, isMax ? "max" : "min", uns));
+    // The running best's start (the reductions that carry the value).
+    auto bestInit = [&] {
+      return filledTensor(rewriter, loc, vType, outDims,
+                          reductionInit(rewriter, loc, t, isMax ? "max" : "min", uns));
+    };
 
     AffineMap outMap = AffineMap::get(rank, 0, kept, ctx);
     AffineMap id = rewriter.getMultiDimIdentityMap(rank);
@@ -328,8 +331,9 @@ struct ArgReduceLowering : OpRewritePattern<OpTy> {
     } else if (!twoPasses) {
       auto generic = linalg::GenericOp::create(
           rewriter, loc, TypeRange{vType, iType}, ValueRange{x},
-          ValueRange{vInit, filledTensor(rewriter, loc, iType, outDims,
-                                         scalarConst(rewriter, loc, rewriter.getI64Type(), 0))},
+          ValueRange{bestInit(),
+                     filledTensor(rewriter, loc, iType, outDims,
+                                  scalarConst(rewriter, loc, rewriter.getI64Type(), 0))},
           SmallVector<AffineMap>{id, outMap, outMap}, iters,
           [&](OpBuilder &b, Location l, ValueRange args) {
             Value v = args[0], best = args[1], bestI = args[2];
@@ -345,7 +349,7 @@ struct ArgReduceLowering : OpRewritePattern<OpTy> {
       // replaced by every better one (a NaN only when first).
       Value best =
           linalg::GenericOp::create(
-              rewriter, loc, TypeRange{vType}, ValueRange{x}, ValueRange{vInit},
+              rewriter, loc, TypeRange{vType}, ValueRange{x}, ValueRange{bestInit()},
               SmallVector<AffineMap>{id, outMap}, iters,
               [&](OpBuilder &b, Location l, ValueRange args) {
                 Value better = replaces(b, l, args[0], args[1], indexOf(b, l));

@@ -22,7 +22,6 @@ Usage: check_arg_reductions.py --build-dir BUILD
 Exit status 1 when a case differs or fails.
 """
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -32,6 +31,7 @@ import numpy as np
 import onnx
 import onnx.helper as oh
 import onnxruntime as ort
+from check_distributed import one_thread_kernels
 
 NP = {onnx.TensorProto.FLOAT: np.float32, onnx.TensorProto.FLOAT16: np.float16,
       onnx.TensorProto.INT32: np.int32, onnx.TensorProto.UINT8: np.uint8,
@@ -107,14 +107,9 @@ def main():
                 continue
             note = ""
             if coop:
-                art = os.path.join(work, f"case{i}.dlc")
-                c = subprocess.run([dlc, "compile", path, "--target", "cuda", "-o", art],
-                                   capture_output=True, text=True, timeout=600)
-                info = json.loads(subprocess.run([dlc, "inspect", art, "--json"], capture_output=True,
-                                                 text=True, timeout=60).stdout or "{}") if c.returncode == 0 else {}
-                blocks = [str(l.get("block")) for l in info.get("launches", [])]
-                if c.returncode != 0 or not blocks or any(b == "1" for b in blocks):
-                    print(f"FAIL {tag}: CUDA launches {blocks} (a block of one thread per row)")
+                serial, blocks = one_thread_kernels(dlc, path, os.path.join(work, f"case{i}.dlc"))
+                if serial is None or serial or not blocks:
+                    print(f"FAIL {tag}: {blocks if serial is None else f'CUDA launches {blocks}, one-thread kernels {serial}'}")
                     failed += 1
                     continue
                 note = f" (CUDA blocks of {', '.join(blocks)} threads)"

@@ -112,6 +112,20 @@ def cases():
                 {"x": (arr(4, 30000), ["n", 30000])}, [("y", I64)])
 
 
+def one_thread_kernels(dlc, model_path, artifact):
+    """The kernels of `model_path` compiled for CUDA whose launches are one-thread blocks
+    (host ops aside), or an error line when it does not compile."""
+    c = subprocess.run([dlc, "compile", model_path, "--target", "cuda", "-o", artifact],
+                       capture_output=True, text=True, timeout=600)
+    if c.returncode != 0:
+        return None, "cuda compile: " + " ".join(c.stderr.strip().splitlines()[-1:])
+    info = json.loads(subprocess.run([dlc, "inspect", artifact, "--json"], capture_output=True,
+                                     text=True, timeout=60).stdout)
+    blocks = [l for l in info["launches"] if l.get("kernel", -1) >= 0]
+    return [info["kernels"][l["kernel"]]["name"] for l in blocks if str(l["block"]) == "1"], \
+        sorted({str(l["block"]) for l in blocks})
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build-dir", default="build")
@@ -125,18 +139,11 @@ def main():
             path = os.path.join(work, name + ".onnx")
             onnx.save(model, path)
             problems = []
-            art = os.path.join(work, name + ".dlc")
-            c = subprocess.run([dlc, "compile", path, "--target", "cuda", "-o", art],
-                               capture_output=True, text=True, timeout=600)
-            if c.returncode != 0:
-                problems.append("cuda compile: " + " ".join(c.stderr.strip().splitlines()[-1:]))
-            else:
-                info = json.loads(subprocess.run([dlc, "inspect", art, "--json"], capture_output=True,
-                                                 text=True, timeout=60).stdout)
-                serial = [info["kernels"][l["kernel"]]["name"] for l in info["launches"]
-                          if l.get("kernel", -1) >= 0 and str(l["block"]) == "1"]
-                if serial:
-                    problems.append(f"one-thread kernels {serial}")
+            serial, detail = one_thread_kernels(dlc, path, os.path.join(work, name + ".dlc"))
+            if serial is None:
+                problems.append(detail)
+            elif serial:
+                problems.append(f"one-thread kernels {serial}")
             files = []
             for k, a in inputs.items():
                 files.append(f"{k}={os.path.join(work, f'{name}.{k}.npy')}")
@@ -151,6 +158,9 @@ def main():
             else:
                 for i, e in enumerate(ref):
                     got = np.load(os.path.join(out, f"output_{i}.npy"))
+                    # The GPU tiles sum a Conv's or Gemm's products in another order
+                    # than onnxruntime (partial sums per thread, then merged): float
+                    # results differ in the last bits, as in edge_cases.py's bound.
                     ok = got.shape == e.shape and (np.allclose(got, e, rtol=1e-5, atol=1e-6)
                                                    if e.dtype.kind == "f" else np.array_equal(got, e))
                     if not ok:
