@@ -306,17 +306,16 @@ struct DlcFormKernelsPass : impl::DlcFormKernelsBase<DlcFormKernelsPass> {
   }
 
   /// Merges each elementwise kernel whose value other kernels read, by elementwise ops
-  /// of the value's shape, into them, from the last kernel back (consumer-driven, as
-  /// XLA's producer-consumer fusion): into its one consumer kernel, or, when it is
-  /// cheap (isCheap ops, at most kMaxDuplicatedOps of them) and has a few consumer
-  /// kernels, a copy into each (XLA duplicates cheap producers likewise). The greedy
-  /// grouping joins an op to a producer's group without seeing where the op's
-  /// consumers end up: an optimizer's scaled gradient joins the contraction computing
-  /// the gradient, which is then cut off after the gradient (read by other kernels
-  /// too), and a kernel has one output, so a value two kernels read was written out
-  /// between them. Copies are bounded by the ops' count (chains of such kernels would
-  /// multiply them). Emptied kernels are removed; `kernels` stays in the order of their
-  /// last ops.
+  /// of the value's shape (of any shape for a rank-0 value), into them, from the last kernel back
+  /// (consumer-driven, as XLA's producer-consumer fusion): into its one consumer kernel, or, when
+  /// it is cheap (isCheap ops, at most kMaxDuplicatedOps of them) and has a few consumer kernels, a
+  /// copy into each (XLA duplicates cheap producers likewise). The greedy grouping joins an op to a
+  /// producer's group without seeing where the op's consumers end up: an optimizer's scaled
+  /// gradient joins the contraction computing the gradient, which is then cut off after the
+  /// gradient (read by other kernels too), and a kernel has one output, so a value two kernels read
+  /// was written out between them. Copies are bounded by the ops' count (chains of such kernels
+  /// would multiply them). Emptied kernels are removed; `kernels` stays in the order of their last
+  /// ops.
   void mergeIntoConsumers(std::vector<SmallVector<Operation *>> &kernels,
                           DenseMap<Operation *, size_t> &position) {
     DenseMap<Operation *, size_t> kernelOf;
@@ -342,6 +341,12 @@ struct DlcFormKernelsPass : impl::DlcFormKernelsBase<DlcFormKernelsPass> {
       if (last->getNumResults() != 1 || last->getResult(0).use_empty())
         continue;
       Value value = last->getResult(0);
+      // A scalar (a quantization's scale, the product of two scales) costs its readers
+      // a few operations per element at most, where a kernel of its own costs a launch
+      // and, on a GPU, runs on one thread: it merges into readers of any shape. The CPU
+      // kernel computes it once in front of its tiles; the CUDA one per element
+      // (dlc-fuse-scalar-producers).
+      bool scalar = rankOf(value) == 0;
       // The consumer kernels, in order, with the ops in each that read the value.
       SmallVector<std::pair<size_t, SmallVector<Operation *>>> consumers;
       bool ok = true;
@@ -349,7 +354,7 @@ struct DlcFormKernelsPass : impl::DlcFormKernelsBase<DlcFormKernelsPass> {
         auto it = kernelOf.find(user);
         if (it == kernelOf.end() || it->second == p ||
             (!dataMovement && (kindOf(user) != Kind::Elementwise || user->getNumResults() != 1 ||
-                               !sameShape(value, user->getResult(0))))) {
+                               !(scalar || sameShape(value, user->getResult(0)))))) {
           ok = false;
           break;
         }

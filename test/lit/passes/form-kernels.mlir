@@ -201,3 +201,40 @@ func.func @transpose_into_consumer(%x: tensor<8x16xf32>, %w: tensor<8x4xf32>) ->
   %m = dlc.matmul %t, %w : (tensor<16x8xf32>, tensor<8x4xf32>) -> tensor<16x4xf32>
   return %e, %m : tensor<8x16xf32>, tensor<16x4xf32>
 }
+
+// -----
+
+// A scalar computed from scalars (a dynamic quantization's scale, (max - min) / 255,
+// and its product with a weight's scale) is merged into every kernel that reads it,
+// whatever their shape: a kernel of its own would cost a launch for a few operations
+// (on a GPU, one thread). The reductions to scalars stay kernels of their own.
+// CHECK-LABEL: func @scalar_into_consumers
+// CHECK: dlc.kernel "k0_reduce_min"
+// CHECK: dlc.kernel "k1_reduce_max"
+// CHECK: dlc.kernel "k2_sub_div_div"(
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: dlc.sub {{.*}} -> tensor<f32>
+// CHECK-NEXT: dlc.div {{.*}} -> tensor<f32>
+// CHECK-NEXT: dlc.div {{.*}} -> tensor<8x16xf32>
+// CHECK: dlc.kernel "k3_sub_div_mul_etc"
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: dlc.sub {{.*}} -> tensor<f32>
+// CHECK-NEXT: dlc.div {{.*}} -> tensor<f32>
+// CHECK-NEXT: dlc.mul {{.*}} -> tensor<f32>
+// CHECK-NEXT: dlc.matmul
+// CHECK-NOT: dlc.kernel
+// NOFUSE-LABEL: func @scalar_into_consumers
+// NOFUSE-COUNT-8: dlc.kernel
+func.func @scalar_into_consumers(%x: tensor<8x16xf32>, %w: tensor<16x4xf32>, %ws: tensor<f32>)
+    -> (tensor<8x16xf32>, tensor<8x4xf32>) {
+  %c255 = dlc.constant {value = dense<2.550000e+02> : tensor<f32>} : () -> tensor<f32>
+  %lo = dlc.reduce_min %x {axes = array<i64>, keepdims = false} : (tensor<8x16xf32>) -> tensor<f32>
+  %hi = dlc.reduce_max %x {axes = array<i64>, keepdims = false} : (tensor<8x16xf32>) -> tensor<f32>
+  %range = dlc.sub %hi, %lo : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %scale = dlc.div %range, %c255 : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %q = dlc.div %x, %scale : (tensor<8x16xf32>, tensor<f32>) -> tensor<8x16xf32>
+  %s = dlc.mul %scale, %ws : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %m = dlc.matmul %x, %w : (tensor<8x16xf32>, tensor<16x4xf32>) -> tensor<8x4xf32>
+  %y = dlc.mul %m, %s : (tensor<8x4xf32>, tensor<f32>) -> tensor<8x4xf32>
+  return %q, %y : tensor<8x16xf32>, tensor<8x4xf32>
+}
