@@ -176,13 +176,23 @@ def ConvertDlcToLinalg : Pass<"convert-dlc-to-linalg"> {
     permutations like a MatMul's: tensor cores take its tiles (`--precision` below
     fp32 on the CUDA target).
 
-    With `im2col-convs`, every other ungrouped Conv becomes implicit GEMM: the
-    contraction y[n, m, o...] += cols[n, k, o...] * w[m, k] over k = (c, kernel
+    With `im2col-convs`, every other Conv but a depthwise one becomes implicit GEMM:
+    the contraction y[n, m, o...] += cols[n, k, o...] * w[m, k] over k = (c, kernel
     offsets), the weight collapsed to 2-D, where cols is an elementwise producer that
     reads the input element under kernel offset k at output position o (guarded
     loads for the pads). Tiling fuses it into the copies of each reduction step's
     slice into shared memory, so the columns are never stored whole; tensor cores
-    take the contraction's tiles.
+    take the contraction's tiles. A grouped Conv gets a group dim that all three
+    operands read, as a batch: y[n, g, m, o...] += cols[n, g, k, o...] * w[g, m, k]
+    (cols reading input channel g * Cg + c), collapsed to [N, M, O...] after.
+
+    With `expand-epilogues` (the GPU), a reshape collapsing dims of a computed result
+    (a grouped Conv's [N, G, Mg, ...] to [N, M, ...]) moves past the elementwise ops
+    that read it, each computed over the uncollapsed shape instead (upstream's
+    reshape propagation by expansion; their other operands expanded alike), up to
+    the kernel's output, written through a view of it: the GPU tiling then fuses the
+    op into its epilogue's tiles. With the reshape between them, the kernel ran on one
+    thread.
 
     With `sequential-scatters` (the CPU target), ScatterElements and ScatterND become
     a loop nest over the updates, in order, that combines each update into a copy of
@@ -215,6 +225,8 @@ def ConvertDlcToLinalg : Pass<"convert-dlc-to-linalg"> {
            "Lower 1x1, stride-1, unpadded, ungrouped Convs as MatMul-like contractions">,
     Option<"im2colConvs", "im2col-convs", "bool", /*default=*/"false",
            "Lower other ungrouped Convs as implicit GEMM over their input's columns">,
+    Option<"expandEpilogues", "expand-epilogues", "bool", /*default=*/"false",
+           "Move collapses of computed results past the elementwise ops reading them">,
     Option<"sequentialScatters", "sequential-scatters", "bool", /*default=*/"false",
            "Lower scatters as loops over the updates writing computed addresses">,
     Option<"fullReductionsOverUnitLoop", "full-reductions-over-unit-loop", "bool",

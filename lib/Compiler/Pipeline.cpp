@@ -116,6 +116,8 @@ LogicalResult runKernelPipeline(ModuleOp module, const CompileOptions &options) 
     ConvertDlcToLinalgOptions toLinalg;
     toLinalg.unitConvsAsContractions = gpuTiling && options.precision != Precision::Fp32;
     toLinalg.im2colConvs = toLinalg.unitConvsAsContractions;
+    // GPU: a grouped Conv's collapse of its groups after its epilogue, not between.
+    toLinalg.expandEpilogues = gpuTiling;
     // CPU: scatters write computed addresses in a loop over the updates.
     toLinalg.sequentialScatters = !gpuTiling;
     // GPU: a reduction to a scalar maps onto a block (a cooperative row), not a thread.

@@ -211,32 +211,61 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
   /// rows a piece) and the second's as its n (8 columns): cols comes first, its
   /// output width as m, unless that width is under 16 (a 7x7 or 14x14 map) and there
   /// are 16 output channels or more; then the weight does, the channels as m.
+  /// A grouped Conv (`groups` > 1) has a group dim after n in cols [N, G, K, O...]
+  /// and first in w2 [G, Mg, K]: y[n, g, m, o...] += cols[n, g, k, o...] * w2[g, m, k],
+  /// a loop that all three read, as a batch's; the result is collapsed to [N, M, O...]
+  /// (expand-epilogues moves the collapse past the epilogue).
   LogicalResult lowerAsContraction(ConvOp op, RankedTensorType resultType, Value cols, Value w2,
-                                   ArrayRef<OpFoldResult> outDims,
-                                   PatternRewriter &rewriter) const {
+                                   ArrayRef<OpFoldResult> outDims, PatternRewriter &rewriter,
+                                   int64_t groups = 1) const {
     Location loc = op.getLoc();
     MLIRContext *ctx = getContext();
     Type et = resultType.getElementType();
-    int64_t s = resultType.getRank() - 2;
-    // Loops: n, m, o..., k.
-    int64_t loops = 3 + s;
+    int64_t s = resultType.getRank() - 2, gd = groups > 1 ? 1 : 0;
+    // Loops: n, [g,] m, o..., k.
+    int64_t loops = 3 + gd + s;
     auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
-    SmallVector<AffineExpr> xE{d(0), d(2 + s)}, wE{d(1), d(2 + s)}, yE{d(0), d(1)};
+    AffineExpr m = d(1 + gd), k = d(2 + gd + s);
+    SmallVector<AffineExpr> xE{d(0)}, wE, yE{d(0)};
+    if (gd) {
+      xE.push_back(d(1));
+      wE.push_back(d(1));
+      yE.push_back(d(1));
+    }
+    xE.push_back(k);
+    wE.append({m, k});
+    yE.push_back(m);
+    int64_t Mg = resultType.getDimSize(1) / groups;
+    SmallVector<int64_t> accShape{resultType.getDimSize(0)};
+    SmallVector<OpFoldResult> accDims{outDims[0]};
+    if (gd) {
+      accShape.push_back(groups);
+      accDims.push_back(rewriter.getIndexAttr(groups));
+    }
+    accShape.push_back(Mg);
+    accDims.push_back(rewriter.getIndexAttr(Mg));
     for (int64_t i = 0; i < s; ++i) {
-      xE.push_back(d(2 + i));
-      yE.push_back(d(2 + i));
+      xE.push_back(d(2 + gd + i));
+      yE.push_back(d(2 + gd + i));
+      accShape.push_back(resultType.getDimSize(2 + i));
+      accDims.push_back(outDims[2 + i]);
     }
     Type at = accumulatorType(et);
-    Value acc = filledTensor(rewriter, loc, resultType.clone(at), outDims,
+    Value acc = filledTensor(rewriter, loc, RankedTensorType::get(accShape, at), accDims,
                              scalarConst(rewriter, loc, at, 0));
-    SmallVector<utils::IteratorType> iters(2 + s, utils::IteratorType::parallel);
+    SmallVector<utils::IteratorType> iters(2 + gd + s, utils::IteratorType::parallel);
     iters.push_back(utils::IteratorType::reduction);
     int64_t width = resultType.getDimSize(resultType.getRank() - 1);
-    bool weightFirst =
-        !ShapedType::isDynamic(width) && width < 16 && resultType.getDimSize(1) >= 16;
+    bool weightFirst = !ShapedType::isDynamic(width) && width < 16 && Mg >= 16;
     Value y = weightFirst ? contract(rewriter, loc, w2, cols, acc, loops, wE, xE, yE, iters)
                           : contract(rewriter, loc, cols, w2, acc, loops, xE, wE, yE, iters);
     y = convertElements(rewriter, loc, y, et);
+    if (gd) {
+      SmallVector<ReassociationIndices> reassoc{{0}, {1, 2}};
+      for (int64_t i = 0; i < s; ++i)
+        reassoc.push_back({3 + i});
+      y = tensor::CollapseShapeOp::create(rewriter, loc, y, reassoc);
+    }
     y = castTo(rewriter, loc, y, resultType);
     if (op.getB())
       y = addBias(rewriter, op, y);
@@ -264,22 +293,26 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
     return et && (et.isF16() || et.isBF16()) ? cast.getX() : Value();
   }
 
-  /// The weight [M, C, K...] as [M, C * prod(K)], row-major over (c, k...). A weight
-  /// widened from half precision is collapsed before it is widened, so that the
-  /// widening stays an elementwise producer of the contraction (fused into the
-  /// copies of its steps; a collapse between them would stop the fusion).
-  static Value collapsedWeight(PatternRewriter &rewriter, ConvOp op, RankedTensorType wType) {
-    int64_t M = wType.getDimSize(0);
+  /// The weight [M, C, K...] as [M, C * prod(K)], row-major over (c, k...), or for
+  /// `groups` > 1 as [G, M / G, C * prod(K)]. A weight widened from half precision is
+  /// reshaped before it is widened, so that the widening stays an elementwise producer
+  /// of the contraction (fused into the copies of its steps; a reshape between them
+  /// would stop the fusion).
+  static Value collapsedWeight(PatternRewriter &rewriter, ConvOp op, RankedTensorType wType,
+                               int64_t groups = 1) {
+    int64_t M = wType.getDimSize(0), K = wType.getNumElements() / M;
     SmallVector<ReassociationIndices> reassoc{{0}};
     reassoc.push_back(llvm::to_vector(llvm::seq<int64_t>(1, wType.getRank())));
     Value w = op.getW();
     Value half = widenedFrom(w);
     Value source = half ? half : w;
+    Type st = getElementTypeOrSelf(source.getType());
     Value collapsed = tensor::CollapseShapeOp::create(
-        rewriter, op.getLoc(),
-        RankedTensorType::get({M, wType.getNumElements() / M},
-                              getElementTypeOrSelf(source.getType())),
-        source, reassoc);
+        rewriter, op.getLoc(), RankedTensorType::get({M, K}, st), source, reassoc);
+    if (groups > 1)
+      collapsed = tensor::ExpandShapeOp::create(
+          rewriter, op.getLoc(), RankedTensorType::get({groups, M / groups, K}, st), collapsed,
+          SmallVector<ReassociationIndices>{{0, 1}, {2}});
     return half ? convertElements(rewriter, op.getLoc(), collapsed, wType.getElementType())
                 : collapsed;
   }
@@ -294,24 +327,32 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
                               yDims, rewriter);
   }
 
-  /// An ungrouped Conv as implicit GEMM: the contraction over k = (c, k...) of the
-  /// weight [M, C * prod(K)] and the input's columns cols[n, k, o...] = the padded
-  /// input's element under kernel offset k... of output position o... An elementwise
-  /// producer computes each column element from the input at computed, guarded
-  /// indices, so tiling fuses it into whatever reads cols (the copies of a step's
-  /// slice into shared memory): the columns are never stored whole.
+  /// A Conv as implicit GEMM: the contraction over k = (c, k...) of the weight
+  /// [M, C * prod(K)] and the input's columns cols[n, k, o...] = the padded input's
+  /// element under kernel offset k... of output position o... An elementwise producer
+  /// computes each column element from the input at computed, guarded indices, so
+  /// tiling fuses it into whatever reads cols (the copies of a step's slice into shared
+  /// memory): the columns are never stored whole. A grouped one (G groups of Cg input
+  /// channels) has a group dim: cols[n, g, k, o...] reads input channel g * Cg + c and
+  /// the weight is [G, M / G, Cg * prod(K)] (lowerAsContraction).
   LogicalResult lowerIm2colConv(ConvOp op, RankedTensorType resultType, RankedTensorType xType,
                                 RankedTensorType wType, PatternRewriter &rewriter) const {
     Location loc = op.getLoc();
     MLIRContext *ctx = getContext();
     Type et = xType.getElementType();
-    int64_t s = xType.getRank() - 2, M = wType.getDimSize(0);
-    int64_t K = wType.getNumElements() / M;
+    int64_t s = xType.getRank() - 2, M = wType.getDimSize(0), G = op.getGroup();
+    int64_t K = wType.getNumElements() / M, Cg = wType.getDimSize(1), gd = G > 1 ? 1 : 0;
     ArrayRef<int64_t> pads = op.getPads(), strides = op.getStrides(), dilations = op.getDilations();
     SmallVector<OpFoldResult> xDims = dimsOf(rewriter, loc, op.getX());
     SmallVector<OpFoldResult> yDims{xDims[0], rewriter.getIndexAttr(M)};
-    SmallVector<OpFoldResult> colDims{xDims[0], rewriter.getIndexAttr(K)};
-    SmallVector<int64_t> colShape{xType.getDimSize(0), K};
+    SmallVector<OpFoldResult> colDims{xDims[0]};
+    SmallVector<int64_t> colShape{xType.getDimSize(0)};
+    if (gd) {
+      colDims.push_back(rewriter.getIndexAttr(G));
+      colShape.push_back(G);
+    }
+    colDims.push_back(rewriter.getIndexAttr(K));
+    colShape.push_back(K);
     for (int64_t i = 0; i < s; ++i) {
       OpFoldResult o = outputExtent(rewriter, op, wType, i, xDims[i + 2], pads[i] + pads[i + s]);
       yDims.push_back(o);
@@ -324,17 +365,24 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
       xSizes.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, xDims[i + 2]));
     Value empty = tensor::EmptyOp::create(rewriter, loc, colDims, et);
     auto colType = RankedTensorType::get(colShape, et);
-    AffineMap id = rewriter.getMultiDimIdentityMap(2 + s);
+    AffineMap id = rewriter.getMultiDimIdentityMap(2 + gd + s);
     Value zero = scalarConst(rewriter, loc, et, 0);
     Value cols =
         linalg::GenericOp::create(
             rewriter, loc, TypeRange{colType}, ValueRange{}, ValueRange{empty},
             ArrayRef<AffineMap>{id},
-            SmallVector<utils::IteratorType>(2 + s, utils::IteratorType::parallel),
+            SmallVector<utils::IteratorType>(2 + gd + s, utils::IteratorType::parallel),
             [&](OpBuilder &b, Location l, ValueRange) {
+              // ivs: n, k, o... (the group's index aside).
               SmallVector<Value> ivs;
-              for (int64_t i = 0; i < 2 + s; ++i)
-                ivs.push_back(linalg::IndexOp::create(b, l, i));
+              Value group;
+              for (int64_t i = 0; i < 2 + gd + s; ++i) {
+                Value iv = linalg::IndexOp::create(b, l, i);
+                if (gd && i == 1)
+                  group = iv;
+                else
+                  ivs.push_back(iv);
+              }
               // k = (c, k_0, ..., k_{s-1}) row-major; the input index along spatial
               // dim i is o_i * stride + k_i * dilation - pad.
               AffineExpr k = getAffineDimExpr(0, ctx), o = getAffineDimExpr(1, ctx);
@@ -344,8 +392,12 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
                 kernelOffsets[i] = k.floorDiv(inner) % wType.getDimSize(i + 2);
                 inner *= wType.getDimSize(i + 2);
               }
-              Value c = affine::AffineApplyOp::create(b, l, AffineMap::get(1, 0, k.floorDiv(inner)),
-                                                      ValueRange{ivs[1]});
+              Value c =
+                  group ? affine::AffineApplyOp::create(
+                              b, l, AffineMap::get(2, 0, k.floorDiv(inner) + o * Cg),
+                              ValueRange{ivs[1], group})
+                        : affine::AffineApplyOp::create(
+                              b, l, AffineMap::get(1, 0, k.floorDiv(inner)), ValueRange{ivs[1]});
               SmallVector<Value> idx{ivs[0], c};
               Value inBounds;
               Value c0 = arith::ConstantIndexOp::create(b, l, 0);
@@ -369,8 +421,8 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
               linalg::YieldOp::create(b, l, v);
             })
             .getResult(0);
-    return lowerAsContraction(op, resultType, cols, collapsedWeight(rewriter, op, wType), yDims,
-                              rewriter);
+    return lowerAsContraction(op, resultType, cols, collapsedWeight(rewriter, op, wType, G), yDims,
+                              rewriter, G);
   }
 
   LogicalResult matchAndRewrite(ConvOp op, PatternRewriter &rewriter) const override {
@@ -381,7 +433,9 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
       return rewriter.notifyMatchFailure(op, "needs ranked types and static weights");
     if (unitConvsAsContractions && isUnitConv(op, wType))
       return lowerUnitConv(op, resultType, xType, wType, rewriter);
-    if (im2colConvs && op.getGroup() == 1)
+    // Depthwise Convs (one output channel a group) are no contraction a tensor core
+    // takes: they keep the direct form below.
+    if (im2colConvs && (op.getGroup() == 1 || wType.getDimSize(0) > op.getGroup()))
       return lowerIm2colConv(op, resultType, xType, wType, rewriter);
     Location loc = op.getLoc();
     MLIRContext *ctx = getContext();
@@ -389,8 +443,6 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
     int64_t s = xType.getRank() - 2, G = op.getGroup();
     int64_t C = xType.getDimSize(1), M = wType.getDimSize(0), Cg = C / G, Mg = M / G;
     ArrayRef<int64_t> pads = op.getPads(), strides = op.getStrides(), dilations = op.getDilations();
-    Value x = paddedInput(rewriter, op);
-    auto pType = cast<RankedTensorType>(x.getType());
     // Grouped: x as [N, G, Cg, S...], w as [G, Mg, Cg, K...], y as [N, G, Mg, O...].
     // Ungrouped (G == 1) skips the group dim, so no reshapes surround the contraction;
     // so does one output channel a group (Mg == 1: depthwise Convs), whose loop over
@@ -398,6 +450,11 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
     // (A collapse of the result would keep tiling from fusing the Conv into its
     // epilogue's workgroups: it ran whole before them, its padded input copied whole.)
     bool grouped = G > 1 && Mg > 1;
+    // The input is padded after its channels are split into groups: the pad then reads
+    // the input directly, so tiling fuses it per tile (padded before, it was computed
+    // whole in front of the tiles).
+    Value x = grouped ? op.getX() : paddedInput(rewriter, op, op.getX(), 2);
+    auto pType = cast<RankedTensorType>(x.getType());
     int64_t cgStride = G > 1 && !grouped ? Cg : 0; // Mg == 1: x's channel = g * Cg + c
     int64_t gd = grouped ? 1 : 0; // extra leading dims for the group
     // Sizes of the padded input from the unpadded one, so that nothing but the
@@ -411,19 +468,21 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
     if (grouped) {
       SmallVector<int64_t> xgShape{pType.getDimSize(0), G, Cg};
       SmallVector<ReassociationIndices> xReassoc{{0}, {1, 2}};
-      SmallVector<OpFoldResult> xgDims{pDims[0], rewriter.getIndexAttr(G),
+      SmallVector<OpFoldResult> xDims = dimsOf(rewriter, loc, op.getX());
+      SmallVector<OpFoldResult> xgDims{xDims[0], rewriter.getIndexAttr(G),
                                        rewriter.getIndexAttr(Cg)};
       SmallVector<int64_t> wgShape{G, Mg, Cg};
       SmallVector<ReassociationIndices> wReassoc{{0, 1}, {2}};
       for (int64_t i = 0; i < s; ++i) {
         xgShape.push_back(pType.getDimSize(i + 2));
         xReassoc.push_back({i + 3});
-        xgDims.push_back(pDims[i + 2]);
+        xgDims.push_back(xDims[i + 2]);
         wgShape.push_back(wType.getDimSize(i + 2));
         wReassoc.push_back({i + 3});
       }
       xg = tensor::ExpandShapeOp::create(rewriter, loc, RankedTensorType::get(xgShape, et), x,
                                          xReassoc, xgDims);
+      xg = paddedInput(rewriter, op, xg, 3);
       wg = tensor::ExpandShapeOp::create(rewriter, loc, RankedTensorType::get(wgShape, et),
                                          op.getW(), wReassoc);
     }
@@ -475,21 +534,22 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
     return success();
   }
 
-  /// The Conv's input with its pads (zeros), or the input itself without pads.
-  static Value paddedInput(PatternRewriter &rewriter, ConvOp op) {
-    Value x = op.getX();
+  /// `x` (the Conv's input, or a reshape of it with `leading` dims before its spatial
+  /// ones) with the Conv's pads (zeros), or `x` itself without pads.
+  static Value paddedInput(PatternRewriter &rewriter, ConvOp op, Value x, int64_t leading) {
     ArrayRef<int64_t> pads = op.getPads();
     if (llvm::all_of(pads, [](int64_t p) { return p == 0; }))
       return x;
     auto xType = cast<RankedTensorType>(x.getType());
     Type et = xType.getElementType();
-    int64_t s = xType.getRank() - 2;
-    SmallVector<OpFoldResult> low(2, rewriter.getIndexAttr(0)), high(2, rewriter.getIndexAttr(0));
-    SmallVector<int64_t> padded{xType.getDimSize(0), xType.getDimSize(1)};
+    int64_t s = xType.getRank() - leading;
+    SmallVector<OpFoldResult> low(leading, rewriter.getIndexAttr(0)),
+        high(leading, rewriter.getIndexAttr(0));
+    SmallVector<int64_t> padded(xType.getShape().take_front(leading));
     for (int64_t i = 0; i < s; ++i) {
       low.push_back(rewriter.getIndexAttr(pads[i]));
       high.push_back(rewriter.getIndexAttr(pads[i + s]));
-      int64_t dsz = xType.getDimSize(i + 2);
+      int64_t dsz = xType.getDimSize(i + leading);
       padded.push_back(ShapedType::isDynamic(dsz) ? dsz : dsz + pads[i] + pads[i + s]);
     }
     return tensor::PadOp::create(rewriter, op.getLoc(), RankedTensorType::get(padded, et), x, low,

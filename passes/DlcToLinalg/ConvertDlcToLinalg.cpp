@@ -5,11 +5,14 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace dlc {
 #define GEN_PASS_DEF_CONVERTDLCTOLINALG
@@ -20,6 +23,85 @@ using namespace mlir;
 
 namespace dlc {
 namespace {
+
+/// Whether `operand` of an elementwise generic is a collapse that merges dims of a
+/// computed result (a grouped Conv's groups and their channels), not only unit dims.
+bool expandsEpilogue(OpOperand *operand) {
+  auto collapse = operand->get().getDefiningOp<tensor::CollapseShapeOp>();
+  auto consumer = dyn_cast<linalg::GenericOp>(operand->getOwner());
+  if (!collapse || !consumer || consumer.getNumLoops() != consumer.getNumParallelLoops() ||
+      !collapse.getSrc().getDefiningOp<linalg::LinalgOp>())
+    return false;
+  ArrayRef<int64_t> shape = collapse.getSrcType().getShape();
+  return llvm::any_of(collapse.getReassociationIndices(), [&](const ReassociationIndices &g) {
+    return llvm::count_if(g, [&](int64_t d) { return shape[d] != 1; }) > 1;
+  });
+}
+
+/// Reads each input of the elementwise generic `op` that it broadcasts along unit dims
+/// (a per-channel bias [C, 1, 1], read at (c, 0, 0)) through a collapse of those dims
+/// instead (read at (c)): reshape propagation takes projected permutations only.
+void collapseBroadcastUnitDims(linalg::GenericOp op, RewriterBase &rewriter) {
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  bool changed = false;
+  for (OpOperand *in : op.getDpsInputOperands()) {
+    auto type = dyn_cast<RankedTensorType>(in->get().getType());
+    AffineMap map = maps[in->getOperandNumber()];
+    if (!type || map.isProjectedPermutation())
+      continue;
+    SmallVector<AffineExpr> kept;
+    SmallVector<ReassociationIndices> groups;
+    ReassociationIndices pending;
+    bool ok = true;
+    for (auto [d, e] : llvm::enumerate(map.getResults())) {
+      pending.push_back(d);
+      if (isa<AffineDimExpr>(e)) {
+        kept.push_back(e);
+        groups.push_back(pending);
+        pending.clear();
+      } else if (!isa<AffineConstantExpr>(e) || cast<AffineConstantExpr>(e).getValue() != 0 ||
+                 type.getDimSize(d) != 1) {
+        ok = false;
+      }
+    }
+    if (!ok)
+      continue;
+    if (!pending.empty() && !groups.empty())
+      groups.back().append(pending.begin(), pending.end());
+    SmallVector<int64_t> shape;
+    for (AffineExpr e : kept)
+      shape.push_back(type.getDimSize(llvm::find(map.getResults(), e) - map.getResults().begin()));
+    rewriter.setInsertionPoint(op);
+    Value collapsed = tensor::CollapseShapeOp::create(
+        rewriter, op.getLoc(), RankedTensorType::get(shape, type.getElementType()), in->get(),
+        groups);
+    rewriter.modifyOpInPlace(op, [&] { in->set(collapsed); });
+    maps[in->getOperandNumber()] =
+        AffineMap::get(map.getNumDims(), map.getNumSymbols(), kept, op.getContext());
+    changed = true;
+  }
+  if (changed)
+    rewriter.modifyOpInPlace(op,
+                             [&] { op.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps)); });
+}
+
+/// Moves collapses of computed results in `kernel` past the elementwise ops reading
+/// them (see the pass's expand-epilogues).
+void expandEpiloguesIn(func::FuncOp kernel, const FrozenRewritePatternSet &patterns) {
+  bool any = false;
+  kernel.walk([&](linalg::GenericOp op) {
+    for (OpOperand &operand : op->getOpOperands())
+      any |= expandsEpilogue(&operand);
+  });
+  if (!any)
+    return;
+  IRRewriter rewriter(kernel.getContext());
+  kernel.walk([&](linalg::GenericOp op) {
+    if (op.getNumLoops() == op.getNumParallelLoops())
+      collapseBroadcastUnitDims(op, rewriter);
+  });
+  (void)applyPatternsGreedily(kernel, patterns);
+}
 
 struct ConvertDlcToLinalgPass : impl::ConvertDlcToLinalgBase<ConvertDlcToLinalgPass> {
   using ConvertDlcToLinalgBase::ConvertDlcToLinalgBase;
@@ -45,6 +127,18 @@ struct ConvertDlcToLinalgPass : impl::ConvertDlcToLinalgBase<ConvertDlcToLinalgP
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     if (failed(applyPartialConversion(getOperation(), target, std::move(patterns))))
       return signalPassFailure();
+    if (expandEpilogues) {
+      RewritePatternSet expand(ctx);
+      linalg::populateFoldReshapeOpsByExpansionPatterns(expand, expandsEpilogue);
+      // The sizes of the collapses' results from their sources' (a tensor.dim of a
+      // collapse would keep the op before it alive: a second use).
+      memref::populateResolveRankedShapedTypeResultDimsPatterns(expand);
+      FrozenRewritePatternSet frozen(std::move(expand));
+      getOperation()->walk([&](func::FuncOp f) {
+        if (f->hasAttr(attrs::kKernel))
+          expandEpiloguesIn(f, frozen);
+      });
+    }
     getOperation()->walk([](func::FuncOp f) {
       if (f->hasAttr(attrs::kKernel))
         sinkResultReshapes(f);

@@ -15,6 +15,11 @@ exporters give the patterns that did (docs/cuda.md, step 0; docs/perf.md, sessio
   concat_computed       a Concat of a Sigmoid, a product and a Slice
   concat_with_empty     a Concat with an empty [?, 0] input
   argmax_rows           an ArgMax over a vocabulary of 30000
+  grouped_conv_relu     a ResNeXt block's grouped 3x3 Conv (8 groups of 4 -> 8
+                        channels) with bias and Relu
+  grouped_conv_strided_residual
+                        a strided grouped Conv whose output a residual is added to
+  depthwise_multiplier  a dilated 1-D depthwise Conv with two output channels a group
 
 For each: the CUDA artifact (`dlc compile --target cuda`, `dlc inspect --json`) must
 have no device launch of a one-thread block, and the model compiled the CUDA way and
@@ -43,6 +48,12 @@ rng = np.random.default_rng(11)
 
 def arr(*shape):
     return rng.standard_normal(shape).astype(np.float32)
+
+
+def ints(*shape):
+    """Small integers as floats: a Conv's sums of them are exact in any order, so its
+    result is compared exactly, whatever order the GPU tiles add the products in."""
+    return rng.integers(-4, 5, shape).astype(np.float32)
 
 
 def const(name, value):
@@ -108,6 +119,20 @@ def cases():
                 {"a": (arr(5, 3), ["n", 3]), "b": (arr(5, 7), ["n", 7])}, [("y", F)],
                 [const("st", np.array([0], np.int64)), const("en", np.array([0], np.int64)),
                  const("ax", np.array([1], np.int64))])
+    yield graph("grouped_conv_relu",
+                [oh.make_node("Conv", ["x", "w", "b"], ["c"], group=8, pads=[1, 1, 1, 1]),
+                 oh.make_node("Relu", ["c"], ["y"])],
+                {"x": (ints(2, 32, 14, 14), ["n", 32, "h", "w"])}, [("y", F)],
+                [const("w", ints(64, 4, 3, 3)), const("b", ints(64))])
+    yield graph("grouped_conv_strided_residual",
+                [oh.make_node("Conv", ["x", "w"], ["c"], group=4, strides=[2, 2], pads=[1, 1, 1, 1]),
+                 oh.make_node("Add", ["c", "r"], ["y"])],
+                {"x": (ints(1, 24, 15, 15), ["n", 24, 15, 15]), "r": (ints(1, 36, 8, 8), ["n", 36, 8, 8])},
+                [("y", F)], [const("w", ints(36, 6, 3, 3))])
+    yield graph("depthwise_multiplier",
+                [oh.make_node("Conv", ["x", "w"], ["c"], group=16, pads=[2, 2], dilations=[2]),
+                 oh.make_node("Sigmoid", ["c"], ["y"])],
+                {"x": (ints(3, 16, 50), ["n", 16, "l"])}, [("y", F)], [const("w", ints(32, 1, 3))])
     yield graph("argmax_rows", [oh.make_node("ArgMax", ["x"], ["y"], axis=1, keepdims=0)],
                 {"x": (arr(4, 30000), ["n", 30000])}, [("y", I64)])
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Implicit-GEMM Convs on tensor cores, checked exactly under GPU emulation.
 
-Below fp32 an ungrouped Conv becomes the contraction y[n, m, o...] += cols[n, k, o...] *
-w[m, k] over k = (c, kernel offsets), with cols computed from the input at computed,
+Below fp32 a Conv (but a depthwise one) becomes the contraction y[n, m, o...] +=
+cols[n, k, o...] * w[m, k] over k = (c, kernel offsets) (grouped: y[n, g, m, o...] +=
+cols[n, g, k, o...] * w[g, m, k]), with cols computed from the input at computed,
 guarded indices (convert-dlc-to-linalg{im2col-convs}, docs/cuda.md). A wrong index
 (stride, dilation, asymmetric pads, the order of (c, kernel offsets) in k) would move
 outputs by far less than the precision's tolerance on random data, so this check uses
@@ -46,16 +47,25 @@ CASES = [
     ((2, 32, 7, 7), (48, 32, 3, 3), [1, 1, 1, 1], [1, 1], [1, 1]),
     ((1, 24, 9, 9), (32, 24, 1, 1), [0, 0, 0, 0], [1, 1], [1, 1]),
     ((1, 8, 15, 15), (16, 8, 3, 3), [0, 1, 2, 0], [2, 2], [1, 1]),
+    # Grouped (a sixth entry, the group count): cols and the weight get a group dim
+    # that all three operands read, as a batch's. ResNeXt-like (8 groups, 8 -> 16
+    # channels each), strided with 4 groups, a grouped 1x1 (ShuffleNet), and 32
+    # channels a group on a 7x7 map (the weight first).
+    ((2, 64, 14, 14), (128, 8, 3, 3), [1, 1, 1, 1], [1, 1], [1, 1], 8),
+    ((1, 24, 19, 17), (32, 6, 3, 3), [1, 0, 1, 2], [2, 2], [1, 1], 4),
+    ((1, 48, 10, 20), (48, 16, 1, 1), [0, 0, 0, 0], [1, 1], [1, 1], 3),
+    ((1, 64, 7, 7), (64, 32, 3, 3), [1, 1, 1, 1], [1, 1], [1, 1], 2),
 ]
 
 
 def make_case(folder, i, case, rng):
-    xs, ws, pads, strides, dilations = case
+    xs, ws, pads, strides, dilations = case[:5]
+    group = case[5] if len(case) > 5 else 1
     x = rng.integers(-3, 4, xs).astype(np.float32)
     w = rng.integers(-2, 3, ws).astype(np.float32)
     b = rng.integers(-5, 6, (ws[0],)).astype(np.float32)
     node = oh.make_node("Conv", ["x", "w", "b"], ["y"], pads=pads, strides=strides,
-                        dilations=dilations)
+                        dilations=dilations, group=group)
     graph = oh.make_graph(
         [node], f"conv{i}", [oh.make_tensor_value_info("x", onnx.TensorProto.FLOAT, xs)],
         [oh.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)],
