@@ -227,6 +227,13 @@ Value maxScalar(OpBuilder &b, Location loc, Value a, Value c, bool isUnsigned) {
                     : (Value)arith::MaxSIOp::create(b, loc, a, c);
 }
 
+Value absScalar(OpBuilder &b, Location loc, Value a) {
+  if (isFloat(a.getType()))
+    return math::AbsFOp::create(b, loc, a);
+  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(a.getType()));
+  return arith::MaxSIOp::create(b, loc, a, arith::SubIOp::create(b, loc, zero, a));
+}
+
 Value minScalar(OpBuilder &b, Location loc, Value a, Value c, bool isUnsigned) {
   if (a.getType().isInteger(1))
     return arith::AndIOp::create(b, loc, a, c);

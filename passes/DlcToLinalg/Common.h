@@ -77,6 +77,9 @@ mlir::Value maxScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a, mli
                       bool isUnsigned = false);
 mlir::Value minScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a, mlir::Value c,
                       bool isUnsigned = false);
+/// |a| of a float or signed integer scalar; an integer's as max(a, 0 - a) in arith
+/// (math.absi has no lowering to NVVM; the most negative value stays itself, as there).
+mlir::Value absScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a);
 /// Whether `op`'s integer operands are unsigned (dlc.unsigned, dlc-signless-integers).
 inline bool hasUnsignedOperands(mlir::Operation *op) {
   return op->hasAttr(dlc::attrs::kUnsigned);

@@ -245,8 +245,7 @@ Value unaryMathFormula(Operation *op, OpBuilder &b, Location loc, ValueRange arg
       .Case([&](AbsOp) -> Value {
         if (s.uns)
           return x;
-        return s.fp() ? (Value)math::AbsFOp::create(b, loc, x)
-                      : (Value)math::AbsIOp::create(b, loc, x);
+        return absScalar(b, loc, x);
       })
       .Case([&](ExpOp) { return s.exp(x); })
       .Case([&](LogOp) { return (Value)math::LogOp::create(b, loc, x); })

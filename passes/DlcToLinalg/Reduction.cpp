@@ -133,9 +133,7 @@ struct ReduceLowering : RewritePattern {
                   .Case([&](ReduceL1Op) {
                     return reduce(rewriter, loc, x, mask, "add",
                                   [](OpBuilder &b, Location l, ValueRange v) -> Value {
-                                    return isFloat(v[0].getType())
-                                               ? (Value)math::AbsFOp::create(b, l, v[0])
-                                               : (Value)math::AbsIOp::create(b, l, v[0]);
+                                    return absScalar(b, l, v[0]);
                                   });
                   })
                   .Case([&](ReduceL2Op) {
