@@ -1,10 +1,12 @@
 //===- CopiesAsGenerics.cpp - The dlc-copies-as-generics pass -------------===//
 //
 // A kernel that only moves data (a Slice's extract_slice, a Concat's chain of
-// insert_slices) has no linalg op for the GPU tiling to distribute: it ran on one
-// thread. Its result becomes one elementwise linalg.generic over the output instead:
+// insert_slices, a Pad's tensor.pad) has no linalg op for the GPU tiling to
+// distribute: it ran on one thread. Its result becomes one elementwise
+// linalg.generic over the output instead:
 // a copy of the slice, or for the Concat a read of the input that holds each output
-// element (scf.if on the index along the axis, tensor.extract at the input's index).
+// element (scf.if on the index along the axis, tensor.extract at the input's index),
+// for the Pad a copy of the padded tensor (the pad folded into its reads later).
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
@@ -17,6 +19,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
 
 namespace dlc {
 #define GEN_PASS_DEF_DLCCOPIESASGENERICS
@@ -28,10 +31,12 @@ using namespace mlir;
 namespace dlc {
 namespace {
 
-/// An identity generic copying `src` into a fresh tensor of its shape.
-Value copyOf(OpBuilder &b, Location loc, Value src) {
+/// An identity generic copying `src` into a fresh tensor of its shape (its sizes
+/// `dims`, else read from `src`).
+Value copyOf(OpBuilder &b, Location loc, Value src, ArrayRef<OpFoldResult> sizes = {}) {
   auto t = cast<RankedTensorType>(src.getType());
-  SmallVector<OpFoldResult> dims = tensor::getMixedSizes(b, loc, src);
+  SmallVector<OpFoldResult> dims =
+      sizes.empty() ? tensor::getMixedSizes(b, loc, src) : llvm::to_vector(sizes);
   Value init = tensor::EmptyOp::create(b, loc, dims, t.getElementType());
   AffineMap id = b.getMultiDimIdentityMap(t.getRank());
   SmallVector<utils::IteratorType> iters(t.getRank(), utils::IteratorType::parallel);
@@ -280,6 +285,17 @@ struct DlcCopiesAsGenericsPass : impl::DlcCopiesAsGenericsBase<DlcCopiesAsGeneri
             out.getSourceMutable().assign(copyOf(b, slice.getLoc(), slice.getResult()));
           else if (readable(v))
             out.getSourceMutable().assign(readAsGeneric(b, slice.getLoc(), v));
+          continue;
+        }
+        if (auto pad = v.getDefiningOp<tensor::PadOp>()) {
+          // A Pad alone (Swin's feature map padded to whole windows): a copy of the
+          // padded tensor, into whose reads dlc-fold-pad-into-loads folds the pad. Its
+          // sizes from the pad's source's (a tensor.dim of the pad would keep it: the
+          // whole padded tensor written before the tiles).
+          ReifiedRankedShapedTypeDims sizes;
+          if (pad.getConstantPaddingValue() && !pad.getNofold() &&
+              succeeded(reifyResultShapes(b, pad, sizes)))
+            out.getSourceMutable().assign(copyOf(b, pad.getLoc(), pad.getResult(), sizes[0]));
           continue;
         }
         auto last = v.getDefiningOp<tensor::InsertSliceOp>();

@@ -20,6 +20,8 @@ exporters give the patterns that did (docs/cuda.md, step 0; docs/perf.md, sessio
   grouped_conv_strided_residual
                         a strided grouped Conv whose output a residual is added to
   depthwise_multiplier  a dilated 1-D depthwise Conv with two output channels a group
+  pad_to_windows        Swin's feature map padded to whole windows, then partitioned
+  relative_positions    T5's relative positions: |i - j| of int64 ids, capped
 
 For each: the CUDA artifact (`dlc compile --target cuda`, `dlc inspect --json`) must
 have no device launch of a one-thread block, and the model compiled the CUDA way and
@@ -63,7 +65,8 @@ def const(name, value):
 def graph(name, nodes, inputs, outputs, inits=()):
     """inputs: {name: (array, symbolic shape)}; outputs: [(name, dtype)]."""
     g = oh.make_graph(nodes, name,
-                      [oh.make_tensor_value_info(n, F, shape) for n, (_, shape) in inputs.items()],
+                      [oh.make_tensor_value_info(n, oh.np_dtype_to_tensor_dtype(a.dtype), shape)
+                       for n, (a, shape) in inputs.items()],
                       [oh.make_tensor_value_info(n, t, None) for n, t in outputs],
                       initializer=list(inits))
     return name, oh.make_model(g, opset_imports=[oh.make_opsetid("", 17)]), {n: a for n, (a, _) in inputs.items()}
@@ -133,6 +136,19 @@ def cases():
                 [oh.make_node("Conv", ["x", "w"], ["c"], group=16, pads=[2, 2], dilations=[2]),
                  oh.make_node("Sigmoid", ["c"], ["y"])],
                 {"x": (ints(3, 16, 50), ["n", 16, "l"])}, [("y", F)], [const("w", ints(32, 1, 3))])
+    yield graph("pad_to_windows",
+                [oh.make_node("Pad", ["x", "pads"], ["p"]),
+                 oh.make_node("Reshape", ["p", "shape"], ["r"]),
+                 oh.make_node("Transpose", ["r"], ["y"], perm=[0, 1, 3, 2, 4, 5])],
+                {"x": (arr(2, 16, 16, 8), ["n", 16, 16, 8])}, [("y", F)],
+                [const("pads", np.array([0, 0, 0, 0, 0, 5, 5, 0], np.int64)),
+                 const("shape", np.array([-1, 3, 7, 3, 7, 8], np.int64))])
+    yield graph("relative_positions",
+                [oh.make_node("Sub", ["i", "j"], ["d"]), oh.make_node("Abs", ["d"], ["a"]),
+                 oh.make_node("Min", ["a", "cap"], ["y"])],
+                {"i": (rng.integers(-40, 40, (6, 1)).astype(np.int64), ["n", 1]),
+                 "j": (rng.integers(-40, 40, (1, 9)).astype(np.int64), [1, "m"])},
+                [("y", I64)], [const("cap", np.int64(31))])
     yield graph("argmax_rows", [oh.make_node("ArgMax", ["x"], ["y"], axis=1, keepdims=0)],
                 {"x": (arr(4, 30000), ["n", 30000])}, [("y", I64)])
 

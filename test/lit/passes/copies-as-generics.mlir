@@ -241,3 +241,24 @@ func.func @reduces(%a: memref<4x1xf32>, %b: memref<4x8xf32>, %out: memref<4x2xf3
   bufferization.materialize_in_destination %i1 in restrict writable %out : (tensor<4x2xf32>, memref<4x2xf32>) -> ()
   return
 }
+
+// -----
+
+// A Pad kernel (Swin's feature map padded to whole windows): a copy generic of the
+// padded tensor, its sizes from the input's (no tensor.dim of the pad), into whose
+// reads dlc-fold-pad-into-loads then folds the pad.
+// CHECK-LABEL: func.func @pad
+// CHECK: %[[P:.*]] = tensor.pad
+// CHECK-NOT: tensor.dim %[[P]]
+// CHECK: %[[C:.*]] = linalg.generic {{.*}} ins(%[[P]] : tensor<?x21x21x96xf32>)
+// CHECK: bufferization.materialize_in_destination %[[C]]
+func.func @pad(%arg0: memref<?x16x16x96xf32>, %arg1: memref<?x21x21x96xf32>) attributes {dlc.kernel} {
+  %cst = arith.constant 0.000000e+00 : f32
+  %0 = bufferization.to_tensor %arg0 restrict : memref<?x16x16x96xf32> to tensor<?x16x16x96xf32>
+  %p = tensor.pad %0 low[0, 0, 0, 0] high[0, 5, 5, 0] {
+  ^bb0(%i: index, %j: index, %k: index, %l: index):
+    tensor.yield %cst : f32
+  } : tensor<?x16x16x96xf32> to tensor<?x21x21x96xf32>
+  bufferization.materialize_in_destination %p in restrict writable %arg1 : (tensor<?x21x21x96xf32>, memref<?x21x21x96xf32>) -> ()
+  return
+}
