@@ -366,7 +366,16 @@ struct DlcFormKernelsPass : impl::DlcFormKernelsBase<DlcFormKernelsPass> {
       }
       size_t copies = consumers.size() - 1;
       if (!ok || consumers.empty() ||
-          (dataMovement && llvm::any_of(consumers, [](auto &c) { return c.second.size() != 1; })) ||
+          (dataMovement && llvm::any_of(consumers,
+                                        [](auto &c) {
+                                          // Several readers: slices and transposes of it
+                                          // (Swin's patch merging: the even and odd rows'
+                                          // even and odd columns), read through theirs.
+                                          return c.second.size() != 1 &&
+                                                 !llvm::all_of(c.second, [](Operation *u) {
+                                                   return kindOf(u) == Kind::Injective;
+                                                 });
+                                        })) ||
           llvm::any_of(
               consumers,
               [&](auto &c) { return kernels[c.first].size() + producer.size() > kMaxKernelOps; }) ||

@@ -291,6 +291,10 @@ LogicalResult importSliceSymbolic(NodeImporter &n, ArrayRef<AffineExpr> starts,
 }
 
 LogicalResult importPad(NodeImporter &n, std::vector<int64_t> pads, double value) {
+  // No padding in any mode (Swin pads its feature maps to whole windows, by zero for
+  // the sizes it was exported at): the input itself, with no kernel copying it.
+  if (llvm::all_of(pads, [](int64_t p) { return p == 0; }))
+    return n.result(n.build1("dlc.identity", n.elementType(n.input(0)), {n.input(0)}, {}));
   std::string mode = n.attrString("mode", "constant");
   return n.result(n.build1("dlc.pad", n.elementType(n.input(0)), {n.input(0)},
                            {n.named("pads", n.i64s(pads)), n.named("mode", n.b.getStringAttr(mode)),

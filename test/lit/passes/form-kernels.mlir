@@ -238,3 +238,22 @@ func.func @scalar_into_consumers(%x: tensor<8x16xf32>, %w: tensor<16x4xf32>, %ws
   %y = dlc.mul %m, %s : (tensor<8x4xf32>, tensor<f32>) -> tensor<8x4xf32>
   return %q, %y : tensor<8x16xf32>, tensor<8x4xf32>
 }
+
+// -----
+
+// Swin's patch merging: the even rows of a value another kernel also reads (cut off
+// from the exp's group), then their even and odd columns, Concatenated. The rows'
+// slice is read by two slices, both in the Concat's kernel: it is merged into that
+// kernel and read through them, not written out by a kernel of its own.
+// CHECK-LABEL: func @slice_read_by_slices
+// CHECK: dlc.kernel "k0_exp"
+// CHECK: dlc.kernel "k1_slice_slice_slice_etc"
+// CHECK-NOT: dlc.kernel
+func.func @slice_read_by_slices(%x: tensor<8x8x4xf32>) -> (tensor<8x8x4xf32>, tensor<4x4x8xf32>) {
+  %e = dlc.exp %x : (tensor<8x8x4xf32>) -> tensor<8x8x4xf32>
+  %r = dlc.slice %e {axes = array<i64: 0>, ends = array<i64: 9223372036854775807>, starts = array<i64: 0>, steps = array<i64: 2>} : (tensor<8x8x4xf32>) -> tensor<4x8x4xf32>
+  %a = dlc.slice %r {axes = array<i64: 1>, ends = array<i64: 9223372036854775807>, starts = array<i64: 0>, steps = array<i64: 2>} : (tensor<4x8x4xf32>) -> tensor<4x4x4xf32>
+  %b = dlc.slice %r {axes = array<i64: 1>, ends = array<i64: 9223372036854775807>, starts = array<i64: 1>, steps = array<i64: 2>} : (tensor<4x8x4xf32>) -> tensor<4x4x4xf32>
+  %c = dlc.concat %a, %b {axis = 2 : i64} : (tensor<4x4x4xf32>, tensor<4x4x4xf32>) -> tensor<4x4x8xf32>
+  return %e, %c : tensor<8x8x4xf32>, tensor<4x4x8xf32>
+}
