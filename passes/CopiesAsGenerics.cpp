@@ -287,6 +287,11 @@ struct DlcCopiesAsGenericsPass : impl::DlcCopiesAsGenericsBase<DlcCopiesAsGeneri
             out.getSourceMutable().assign(readAsGeneric(b, slice.getLoc(), v));
           continue;
         }
+        if (isKernelInput(v)) {
+          // A kernel that copies its input (an Expand to the input's own shape).
+          out.getSourceMutable().assign(copyOf(b, out.getLoc(), v));
+          continue;
+        }
         if (auto pad = v.getDefiningOp<tensor::PadOp>()) {
           // A Pad alone (Swin's feature map padded to whole windows): a copy of the
           // padded tensor, into whose reads dlc-fold-pad-into-loads folds the pad. Its

@@ -436,6 +436,14 @@ void registerReshapeOps(OpRegistry &r) {
     if (!n.hasAttr("axis"))
       return n.error() << "axis is required";
     SmallVector<Value> ins(n.inputs.begin(), n.inputs.end());
+    if (ins.size() == 1 && ins[0]) {
+      // One input (torchvision batches its one image with torch.cat): that input, with
+      // no kernel copying it.
+      int64_t axis = n.attrInt("axis", 0), rank = n.rankOf(ins[0]);
+      if (!normalizeAxis(axis, rank))
+        return n.error() << "axis " << axis << " out of range for rank " << rank;
+      return n.result(n.build1("dlc.identity", n.elementType(ins[0]), {ins[0]}, {}));
+    }
     return n.result(n.build1("dlc.concat", n.elementType(ins[0]), ins,
                              {n.named("axis", n.b.getI64IntegerAttr(n.attrInt("axis", 0)))}));
   });

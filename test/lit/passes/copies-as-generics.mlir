@@ -262,3 +262,16 @@ func.func @pad(%arg0: memref<?x16x16x96xf32>, %arg1: memref<?x21x21x96xf32>) att
   bufferization.materialize_in_destination %p in restrict writable %arg1 : (tensor<?x21x21x96xf32>, memref<?x21x21x96xf32>) -> ()
   return
 }
+
+// -----
+
+// A kernel that copies its input (an Expand to the input's own shape): a copy generic.
+// CHECK-LABEL: func.func @copy
+// CHECK: %[[X:.*]] = bufferization.to_tensor
+// CHECK: %[[C:.*]] = linalg.generic {{.*}} ins(%[[X]] : tensor<?x3xf32>)
+// CHECK: bufferization.materialize_in_destination %[[C]]
+func.func @copy(%arg0: memref<?x3xf32>, %arg1: memref<?x3xf32>) attributes {dlc.kernel} {
+  %0 = bufferization.to_tensor %arg0 restrict : memref<?x3xf32> to tensor<?x3xf32>
+  bufferization.materialize_in_destination %0 in restrict writable %arg1 : (tensor<?x3xf32>, memref<?x3xf32>) -> ()
+  return
+}
