@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace dlc {
@@ -67,53 +68,6 @@ bool shortElementwise(linalg::GenericOp op) {
     return false;
   int64_t inner = op.getStaticLoopRanges().back();
   return !ShapedType::isDynamic(inner) && inner < kLongInner;
-}
-
-/// Rewrites each input indexed with constant 0 on unit dimensions (a per-channel bias
-/// [C, 1, 1] broadcast as (c, 0, 0)) as a view without them, indexed by its loop
-/// dimensions alone, so every map is a projected permutation.
-void dropUnitBroadcasts(linalg::GenericOp op, RewriterBase &rewriter) {
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  bool changed = false;
-  for (OpOperand *in : op.getDpsInputOperands()) {
-    AffineMap map = maps[in->getOperandNumber()];
-    auto type = dyn_cast<MemRefType>(in->get().getType());
-    if (!type || map.isProjectedPermutation())
-      continue;
-    SmallVector<AffineExpr> kept;
-    ReassociationIndices pending; // unit dims before the first kept one
-    SmallVector<ReassociationIndices> groups;
-    bool ok = true;
-    for (auto [i, e] : llvm::enumerate(map.getResults())) {
-      auto c = dyn_cast<AffineConstantExpr>(e);
-      if (c && c.getValue() == 0 && type.getDimSize(i) == 1) {
-        if (groups.empty())
-          pending.push_back(i);
-        else
-          groups.back().push_back(i);
-        continue;
-      }
-      if (!isa<AffineDimExpr>(e)) {
-        ok = false;
-        break;
-      }
-      kept.push_back(e);
-      ReassociationIndices group = pending;
-      pending.clear();
-      group.push_back(i);
-      groups.push_back(group);
-    }
-    if (!ok || !memref::CollapseShapeOp::isGuaranteedCollapsible(type, groups))
-      continue;
-    rewriter.setInsertionPoint(op);
-    Value view = memref::CollapseShapeOp::create(rewriter, op.getLoc(), in->get(), groups);
-    rewriter.modifyOpInPlace(op, [&] { in->set(view); });
-    maps[in->getOperandNumber()] = AffineMap::get(map.getNumDims(), 0, kept, op.getContext());
-    changed = true;
-  }
-  if (changed)
-    rewriter.modifyOpInPlace(op,
-                             [&] { op.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps)); });
 }
 
 /// The groups of loops to merge: the innermost loops of an all-parallel generic over
@@ -209,4 +163,54 @@ struct DlcCollapseElementwiseDims
 };
 
 } // namespace
+
+void dropUnitBroadcasts(linalg::GenericOp op, RewriterBase &rewriter) {
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  bool changed = false;
+  for (OpOperand *in : op.getDpsInputOperands()) {
+    AffineMap map = maps[in->getOperandNumber()];
+    auto type = dyn_cast<ShapedType>(in->get().getType());
+    if (!type || !isa<MemRefType, RankedTensorType>(type) || map.isProjectedPermutation())
+      continue;
+    SmallVector<AffineExpr> kept;
+    ReassociationIndices pending; // unit dims before the first kept one
+    SmallVector<ReassociationIndices> groups;
+    bool ok = true;
+    for (auto [i, e] : llvm::enumerate(map.getResults())) {
+      auto c = dyn_cast<AffineConstantExpr>(e);
+      if (c && c.getValue() == 0 && type.getDimSize(i) == 1) {
+        if (groups.empty())
+          pending.push_back(i);
+        else
+          groups.back().push_back(i);
+        continue;
+      }
+      if (!isa<AffineDimExpr>(e)) {
+        ok = false;
+        break;
+      }
+      kept.push_back(e);
+      ReassociationIndices group = pending;
+      pending.clear();
+      group.push_back(i);
+      groups.push_back(group);
+    }
+    auto memrefType = dyn_cast<MemRefType>(type);
+    if (!ok ||
+        (memrefType && !memref::CollapseShapeOp::isGuaranteedCollapsible(memrefType, groups)))
+      continue;
+    rewriter.setInsertionPoint(op);
+    Value view =
+        memrefType
+            ? (Value)memref::CollapseShapeOp::create(rewriter, op.getLoc(), in->get(), groups)
+            : (Value)tensor::CollapseShapeOp::create(rewriter, op.getLoc(), in->get(), groups);
+    rewriter.modifyOpInPlace(op, [&] { in->set(view); });
+    maps[in->getOperandNumber()] = AffineMap::get(map.getNumDims(), 0, kept, op.getContext());
+    changed = true;
+  }
+  if (changed)
+    rewriter.modifyOpInPlace(op,
+                             [&] { op.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps)); });
+}
+
 } // namespace dlc

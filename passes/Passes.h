@@ -22,6 +22,7 @@ class GPUDialect;
 }
 namespace linalg {
 class LinalgDialect;
+class GenericOp;
 }
 namespace math {
 class MathDialect;
@@ -103,6 +104,13 @@ std::optional<LaunchGridAttr> launchGridOverOutput(mlir::func::FuncOp kernel,
 /// Writes each `reshape(x)` result of a kernel as `x` into the inverse view of its
 /// output memref, so that the op computing `x` is the one written out (and tiled).
 void sinkResultReshapes(mlir::func::FuncOp kernel);
+
+/// Reads each input of the all-parallel generic `op` indexed with constant 0 on unit
+/// dims (a per-channel bias [C, 1, 1] broadcast as (c, 0, 0)) through a collapse
+/// without those dims (tensor or memref), indexed by its loop dims alone, so that every
+/// such map is a projected permutation (dlc-collapse-elementwise-dims; the reshape
+/// propagation of convert-dlc-to-linalg{expand-epilogues}).
+void dropUnitBroadcasts(mlir::linalg::GenericOp op, mlir::RewriterBase &rewriter);
 
 /// The ONNX nodes an op stands for, as "Name (OpType)": one, or several after a
 /// compile-time fold (its location is then fused); the op name when none is known.

@@ -38,53 +38,6 @@ bool expandsEpilogue(OpOperand *operand) {
   });
 }
 
-/// Reads each input of the elementwise generic `op` that it broadcasts along unit dims
-/// (a per-channel bias [C, 1, 1], read at (c, 0, 0)) through a collapse of those dims
-/// instead (read at (c)): reshape propagation takes projected permutations only.
-void collapseBroadcastUnitDims(linalg::GenericOp op, RewriterBase &rewriter) {
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  bool changed = false;
-  for (OpOperand *in : op.getDpsInputOperands()) {
-    auto type = dyn_cast<RankedTensorType>(in->get().getType());
-    AffineMap map = maps[in->getOperandNumber()];
-    if (!type || map.isProjectedPermutation())
-      continue;
-    SmallVector<AffineExpr> kept;
-    SmallVector<ReassociationIndices> groups;
-    ReassociationIndices pending;
-    bool ok = true;
-    for (auto [d, e] : llvm::enumerate(map.getResults())) {
-      pending.push_back(d);
-      if (isa<AffineDimExpr>(e)) {
-        kept.push_back(e);
-        groups.push_back(pending);
-        pending.clear();
-      } else if (!isa<AffineConstantExpr>(e) || cast<AffineConstantExpr>(e).getValue() != 0 ||
-                 type.getDimSize(d) != 1) {
-        ok = false;
-      }
-    }
-    if (!ok)
-      continue;
-    if (!pending.empty() && !groups.empty())
-      groups.back().append(pending.begin(), pending.end());
-    SmallVector<int64_t> shape;
-    for (AffineExpr e : kept)
-      shape.push_back(type.getDimSize(llvm::find(map.getResults(), e) - map.getResults().begin()));
-    rewriter.setInsertionPoint(op);
-    Value collapsed = tensor::CollapseShapeOp::create(
-        rewriter, op.getLoc(), RankedTensorType::get(shape, type.getElementType()), in->get(),
-        groups);
-    rewriter.modifyOpInPlace(op, [&] { in->set(collapsed); });
-    maps[in->getOperandNumber()] =
-        AffineMap::get(map.getNumDims(), map.getNumSymbols(), kept, op.getContext());
-    changed = true;
-  }
-  if (changed)
-    rewriter.modifyOpInPlace(op,
-                             [&] { op.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps)); });
-}
-
 /// Moves collapses of computed results in `kernel` past the elementwise ops reading
 /// them (see the pass's expand-epilogues).
 void expandEpiloguesIn(func::FuncOp kernel, const FrozenRewritePatternSet &patterns) {
@@ -96,9 +49,10 @@ void expandEpiloguesIn(func::FuncOp kernel, const FrozenRewritePatternSet &patte
   if (!any)
     return;
   IRRewriter rewriter(kernel.getContext());
+  // Reshape propagation takes projected permutations only.
   kernel.walk([&](linalg::GenericOp op) {
     if (op.getNumLoops() == op.getNumParallelLoops())
-      collapseBroadcastUnitDims(op, rewriter);
+      dropUnitBroadcasts(op, rewriter);
   });
   (void)applyPatternsGreedily(kernel, patterns);
 }
