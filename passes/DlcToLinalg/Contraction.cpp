@@ -459,7 +459,7 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
     int64_t gd = grouped ? 1 : 0; // extra leading dims for the group
     // Sizes of the padded input from the unpadded one, so that nothing but the
     // contraction reads the pad (which tiling then fuses per tile).
-    SmallVector<OpFoldResult> pDims = dimsOf(rewriter, loc, op.getX());
+    SmallVector<OpFoldResult> xDims = dimsOf(rewriter, loc, op.getX()), pDims = xDims;
     for (int64_t i = 0; i < s; ++i)
       if (int64_t extra = pads[i] + pads[i + s])
         pDims[i + 2] = affine::makeComposedFoldedAffineApply(
@@ -468,7 +468,6 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
     if (grouped) {
       SmallVector<int64_t> xgShape{pType.getDimSize(0), G, Cg};
       SmallVector<ReassociationIndices> xReassoc{{0}, {1, 2}};
-      SmallVector<OpFoldResult> xDims = dimsOf(rewriter, loc, op.getX());
       SmallVector<OpFoldResult> xgDims{xDims[0], rewriter.getIndexAttr(G),
                                        rewriter.getIndexAttr(Cg)};
       SmallVector<int64_t> wgShape{G, Mg, Cg};
