@@ -73,11 +73,13 @@ def DlcSplitScalarReductions : Pass<"dlc-split-scalar-reductions", "mlir::func::
   let summary = "Split a big reduction to a scalar into rows, then their partials (GPU)";
   let description = [{
     A ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceProd, ReduceL1 or
-    ReduceSumSquare over every dim of a static input of 2^14 elements or more (f32,
-    f64 or an integer; no integer mean) becomes a reduction over its trailing dims,
-    the fewest that hold 256 elements or more, into partials over the leading dims,
-    then a reduction of the partials (ReduceL1 and ReduceSumSquare partials are
-    summed):
+    ReduceSumSquare over every dim of an input of 2^14 elements or more (f32, f64 or
+    an integer; no integer mean) becomes a reduction over its trailing dims, the
+    fewest that hold 256 elements or more, all static, into partials over the leading
+    dims, then a reduction of the partials (ReduceL1 and ReduceSumSquare partials are
+    summed). Leading dims may be symbolic (activations of [batch, seq, 768]: the
+    element count is then taken to be large); the rows then end at the last symbolic
+    dim if 256 elements take more, given 32 or more:
 
     ```mlir
     %y = dlc.reduce_sum %x {axes = array<i64>, keepdims = false}
@@ -94,8 +96,8 @@ def DlcSplitScalarReductions : Pass<"dlc-split-scalar-reductions", "mlir::func::
     second reduces the partials in one block (a cooperative row over the unit loop of
     convert-dlc-to-linalg{full-reductions-over-unit-loop}); alone, the whole input
     went through that one block. A float sum adds in another order. An input of one
-    dim, or whose trailing dims have fewer than 256 elements before the first, is
-    left alone.
+    dim, or whose trailing dims have fewer than 256 elements (or a symbolic dim)
+    before the first, is left alone.
   }];
 }
 

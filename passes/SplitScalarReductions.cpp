@@ -7,7 +7,10 @@
 // input is split in two, the way a column reduction is on the CPU
 // (dlc-split-column-reductions): a reduction over trailing dims into partials, one
 // block per row of them, with the elementwise producers fused into that kernel as
-// before, then the reduction of the partials in one block.
+// before, then the reduction of the partials in one block. So is one whose leading
+// dims are symbolic and whose trailing dims are static (a dynamic quantization's min
+// and max of [batch, seq, 768] activations): its size is known only at run time, and
+// a batch of sequences went through one multiprocessor.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
@@ -34,12 +37,21 @@ constexpr int64_t kMinElements = int64_t(1) << 14;
 /// one each).
 constexpr int64_t kMinRow = 256;
 
-/// The first dim of the trailing dims the first step reduces (the rows: at least
-/// kMinRow elements, as few as that allows, so the most rows), or 0 when none has at
-/// least two rows.
+/// Rows of a symbolic number (behind a symbolic dim) may be this short: each a thread's
+/// or a block's, the partials a 32nd of the input or less.
+constexpr int64_t kMinSymbolicRow = 32;
+
+/// The first dim of the trailing dims the first step reduces, all of them static (the
+/// rows: at least kMinRow elements, as few as that allows, so the most rows; or, right
+/// after a symbolic dim, kMinSymbolicRow), or 0 when there are no such rows or fewer
+/// than two.
 int64_t splitDim(ArrayRef<int64_t> shape) {
   int64_t row = 1;
-  for (int64_t k = shape.size() - 1; k >= 1; --k) {
+  for (int64_t k = shape.size() - 1; k >= 0; --k) {
+    if (ShapedType::isDynamic(shape[k]))
+      return row >= kMinSymbolicRow ? k + 1 : 0;
+    if (k == 0)
+      return 0;
     row *= shape[k];
     if (row >= kMinRow)
       return k;
@@ -55,9 +67,9 @@ template <typename First, typename Second> struct SplitScalarReduction : OpRewri
   LogicalResult matchAndRewrite(First op, PatternRewriter &rewriter) const override {
     auto type = dyn_cast<RankedTensorType>(op.getX().getType());
     auto resultType = dyn_cast<RankedTensorType>(op.getY().getType());
-    if (!type || !type.hasStaticShape() || !resultType || type.getRank() < 2 ||
-        type.getNumElements() < kMinElements)
-      return rewriter.notifyMatchFailure(op, "not a static input of 2^14 elements or more");
+    if (!type || !resultType || type.getRank() < 2 ||
+        (type.hasStaticShape() && type.getNumElements() < kMinElements))
+      return rewriter.notifyMatchFailure(op, "not an input of 2^14 elements or more");
     if (const char *why = twoStepRefusal(op, type.getElementType()))
       return rewriter.notifyMatchFailure(op, why);
     int64_t rank = type.getRank();
@@ -70,7 +82,8 @@ template <typename First, typename Second> struct SplitScalarReduction : OpRewri
     ArrayRef<int64_t> shape = type.getShape();
     int64_t k = splitDim(shape);
     if (k == 0)
-      return rewriter.notifyMatchFailure(op, "no trailing dims of 256 elements and two rows");
+      return rewriter.notifyMatchFailure(
+          op, "no static trailing dims of 256 elements (32 after a symbolic dim) and two rows");
 
     Location loc = op.getLoc();
     SmallVector<int64_t> rowAxes;

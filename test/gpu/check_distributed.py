@@ -22,11 +22,18 @@ exporters give the patterns that did (docs/cuda.md, step 0; docs/perf.md, sessio
   depthwise_multiplier  a dilated 1-D depthwise Conv with two output channels a group
   pad_to_windows        Swin's feature map padded to whole windows, then partitioned
   relative_positions    T5's relative positions: |i - j| of int64 ids, capped
+  dynamic_quantize      DynamicQuantizeLinear of [batch, seq, 64] activations, then
+                        DequantizeLinear: its min and max over a size known at run
+                        time, which went through one block of one multiprocessor
+                        (must spread: a grid over the rows)
 
 For each: the CUDA artifact (`dlc compile --target cuda`, `dlc inspect --json`) must
-have no device launch of a one-thread block, and the model compiled the CUDA way and
-run on the CPU (DLC_EMULATE_GPU=1 DLC_STRICT_GPU_BLOCKS=1, `dlc run`) must match
-onnxruntime (floats within 1e-5 relative, 1e-6 absolute; integers exactly).
+have no device launch of a one-thread block, the kernels a case names as `spread` no
+launch of a one-block grid, and the model compiled the CUDA way and run on the CPU
+(DLC_EMULATE_GPU=1 DLC_STRICT_GPU_BLOCKS=1), JIT (`dlc run MODEL`, its dims those of
+the inputs) and ahead of time (`dlc compile`, symbolic dims kept, then `dlc run ART`),
+must match onnxruntime (floats within 1e-5 relative, 1e-6 absolute; integers
+exactly).
 
 Usage: check_distributed.py --build-dir BUILD
 Exit status 1 when a case fails.
@@ -62,14 +69,16 @@ def const(name, value):
     return nh.from_array(np.asarray(value), name)
 
 
-def graph(name, nodes, inputs, outputs, inits=()):
-    """inputs: {name: (array, symbolic shape)}; outputs: [(name, dtype)]."""
+def graph(name, nodes, inputs, outputs, inits=(), spread=()):
+    """inputs: {name: (array, symbolic shape)}; outputs: [(name, dtype)]; spread: kernel
+    name prefixes that must launch more than one block."""
     g = oh.make_graph(nodes, name,
                       [oh.make_tensor_value_info(n, oh.np_dtype_to_tensor_dtype(a.dtype), shape)
                        for n, (a, shape) in inputs.items()],
                       [oh.make_tensor_value_info(n, t, None) for n, t in outputs],
                       initializer=list(inits))
-    return name, oh.make_model(g, opset_imports=[oh.make_opsetid("", 17)]), {n: a for n, (a, _) in inputs.items()}
+    return (name, oh.make_model(g, opset_imports=[oh.make_opsetid("", 17)]),
+            {n: a for n, (a, _) in inputs.items()}, spread)
 
 
 def cases():
@@ -149,13 +158,19 @@ def cases():
                 {"i": (rng.integers(-40, 40, (6, 1)).astype(np.int64), ["n", 1]),
                  "j": (rng.integers(-40, 40, (1, 9)).astype(np.int64), [1, "m"])},
                 [("y", I64)], [const("cap", np.int64(31))])
+    yield graph("dynamic_quantize",
+                [oh.make_node("DynamicQuantizeLinear", ["x"], ["q", "s", "z"]),
+                 oh.make_node("DequantizeLinear", ["q", "s", "z"], ["y"])],
+                {"x": (arr(3, 7, 64) * 4, ["b", "s", 64])}, [("y", F)],
+                spread=["reduce_min", "reduce_max"])
     yield graph("argmax_rows", [oh.make_node("ArgMax", ["x"], ["y"], axis=1, keepdims=0)],
                 {"x": (arr(4, 30000), ["n", 30000])}, [("y", I64)])
 
 
-def one_thread_kernels(dlc, model_path, artifact):
+def one_thread_kernels(dlc, model_path, artifact, spread):
     """The kernels of `model_path` compiled for CUDA whose launches are one-thread blocks
-    (host ops aside), or an error line when it does not compile."""
+    (host ops aside), and those named by a prefix in `spread` launched as one block; or
+    an error line when it does not compile."""
     c = subprocess.run([dlc, "compile", model_path, "--target", "cuda", "-o", artifact],
                        capture_output=True, text=True, timeout=600)
     if c.returncode != 0:
@@ -163,8 +178,11 @@ def one_thread_kernels(dlc, model_path, artifact):
     info = json.loads(subprocess.run([dlc, "inspect", artifact, "--json"], capture_output=True,
                                      text=True, timeout=60).stdout)
     blocks = [l for l in info["launches"] if l.get("kernel", -1) >= 0]
-    return [info["kernels"][l["kernel"]]["name"] for l in blocks if str(l["block"]) == "1"], \
-        sorted({str(l["block"]) for l in blocks})
+    name = lambda l: info["kernels"][l["kernel"]]["name"]
+    single = {p: [str(l["grid"]) == "1" for l in blocks if name(l).split("_", 1)[-1].startswith(p)]
+              for p in spread}
+    return [name(l) for l in blocks if str(l["block"]) == "1"] + \
+        [f"{p} (one block)" for p, grids in single.items() if not grids or all(grids)], None
 
 
 def main():
@@ -175,28 +193,36 @@ def main():
     emulate = dict(os.environ, DLC_EMULATE_GPU="1", DLC_STRICT_GPU_BLOCKS="1")
     failed = total = 0
     with tempfile.TemporaryDirectory() as work:
-        for name, model, inputs in cases():
+        for name, model, inputs, spread in cases():
             total += 1
             path = os.path.join(work, name + ".onnx")
             onnx.save(model, path)
             problems = []
-            serial, detail = one_thread_kernels(dlc, path, os.path.join(work, name + ".dlc"))
+            serial, detail = one_thread_kernels(dlc, path, os.path.join(work, name + ".dlc"), spread)
             if serial is None:
                 problems.append(detail)
             elif serial:
-                problems.append(f"one-thread kernels {serial}")
+                problems.append(f"undistributed kernels {serial}")
             files = []
             for k, a in inputs.items():
                 files.append(f"{k}={os.path.join(work, f'{name}.{k}.npy')}")
                 np.save(files[-1].split("=", 1)[1], a)
             ref = ort.InferenceSession(model.SerializeToString()).run(None, inputs)
-            out = os.path.join(work, name + ".out")
-            r = subprocess.run([dlc, "run", path, *[x for f in files for x in ("--input", f)],
-                                "--output-dir", out], env=emulate, capture_output=True, text=True,
-                               timeout=600)
-            if r.returncode != 0:
-                problems.append("emulated run: " + " ".join(r.stderr.strip().splitlines()[-1:]))
-            else:
+            art = os.path.join(work, name + ".emulated.dlc")
+            c = subprocess.run([dlc, "compile", path, "-o", art], env=emulate, capture_output=True,
+                               text=True, timeout=600)
+            if c.returncode != 0:
+                problems.append("emulated compile: " + " ".join(c.stderr.strip().splitlines()[-1:]))
+            for how, src in (("jit", path), ("aot", art)):
+                if how == "aot" and c.returncode != 0:
+                    continue
+                out = os.path.join(work, f"{name}.{how}.out")
+                r = subprocess.run([dlc, "run", src, *[x for f in files for x in ("--input", f)],
+                                    "--output-dir", out], env=emulate, capture_output=True,
+                                   text=True, timeout=600)
+                if r.returncode != 0:
+                    problems.append(f"emulated {how} run: " + " ".join(r.stderr.strip().splitlines()[-1:]))
+                    continue
                 for i, e in enumerate(ref):
                     got = np.load(os.path.join(out, f"output_{i}.npy"))
                     # The GPU tiles sum a Conv's or Gemm's products in another order
@@ -205,7 +231,7 @@ def main():
                     ok = got.shape == e.shape and (np.allclose(got, e, rtol=1e-5, atol=1e-6)
                                                    if e.dtype.kind == "f" else np.array_equal(got, e))
                     if not ok:
-                        problems.append(f"output {i} differs from onnxruntime")
+                        problems.append(f"output {i} ({how}) differs from onnxruntime")
             failed += bool(problems)
             print(f"{'ok  ' if not problems else 'FAIL'} {name}" + (": " + "; ".join(problems) if problems else ""),
                   flush=True)

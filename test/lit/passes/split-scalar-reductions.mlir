@@ -34,18 +34,41 @@ func.func @mean_and_max(%x: tensor<8x16x512xf32>) -> (tensor<f32>, tensor<f32>) 
   return %m, %y : tensor<f32>, tensor<f32>
 }
 
-// Left alone: small inputs, one dim, a dynamic dim, a kept dim, an integer mean, f16,
-// and trailing dims that hold 256 elements only with the first (one row).
+// Symbolic leading dims (a dynamic quantization's min of [batch, seq, 768]
+// activations): rows of the static trailing dims, partials of the symbolic shape;
+// rows of 32 to 255 elements after a symbolic dim (a tiny model's hidden size), not
+// fewer.
+// CHECK-LABEL: func @symbolic_leading
+// CHECK: %[[P:.*]] = dlc.reduce_min %arg0 {axes = array<i64: 2>, keepdims = false} : (tensor<?x?x768xf32>) -> tensor<?x?xf32>
+// CHECK: %[[Y:.*]] = dlc.reduce_min %[[P]] {axes = array<i64>, keepdims = false} : (tensor<?x?xf32>) -> tensor<f32>
+// CHECK: %[[Q:.*]] = dlc.reduce_sum %arg1 {axes = array<i64: 1, 2>, keepdims = false} : (tensor<?x8x64xf32>) -> tensor<?xf32>
+// CHECK: dlc.reduce_sum %[[Q]] {axes = array<i64>, keepdims = false} : (tensor<?xf32>) -> tensor<f32>
+// CHECK: %[[R:.*]] = dlc.reduce_max %arg2 {axes = array<i64: 2>, keepdims = false} : (tensor<?x?x32xf32>) -> tensor<?x?xf32>
+// CHECK: dlc.reduce_max %[[R]] {axes = array<i64>, keepdims = false} : (tensor<?x?xf32>) -> tensor<f32>
+// CHECK: dlc.reduce_sum %arg3 {axes = array<i64>, keepdims = false} : (tensor<?x16xf32>) -> tensor<f32>
+// CHECK-NOT: dlc.reduce
+func.func @symbolic_leading(%x: tensor<?x?x768xf32>, %z: tensor<?x8x64xf32>, %w: tensor<?x?x32xf32>,
+                            %v: tensor<?x16xf32>) -> (tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>) {
+  %y = dlc.reduce_min %x {axes = array<i64>, keepdims = false} : (tensor<?x?x768xf32>) -> tensor<f32>
+  %s = dlc.reduce_sum %z {axes = array<i64>, keepdims = false} : (tensor<?x8x64xf32>) -> tensor<f32>
+  %m = dlc.reduce_max %w {axes = array<i64>, keepdims = false} : (tensor<?x?x32xf32>) -> tensor<f32>
+  %t = dlc.reduce_sum %v {axes = array<i64>, keepdims = false} : (tensor<?x16xf32>) -> tensor<f32>
+  return %y, %s, %m, %t : tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>
+}
+
+// Left alone: small inputs, one dim, a symbolic dim among the trailing 256 elements,
+// a kept dim, an integer mean, f16, and trailing dims that hold 256 elements only
+// with the first (one row).
 // CHECK-LABEL: func @left_alone
 // CHECK-COUNT-7: dlc.reduce_{{[a-z_]+}} %arg{{[0-9]}} {axes = array<i64{{[:0-9, ]*}}>, keepdims = false}
 // CHECK-NOT: dlc.reduce
-func.func @left_alone(%a: tensor<16x512xf32>, %b: tensor<65536xf32>, %c: tensor<?x4096xf32>,
+func.func @left_alone(%a: tensor<16x512xf32>, %b: tensor<65536xf32>, %c: tensor<4096x?xf32>,
                       %d: tensor<64x4096xf32>, %e: tensor<64x4096xi32>, %f: tensor<64x4096xf16>,
                       %g: tensor<65536x4xf32>)
     -> (tensor<f32>, tensor<f32>, tensor<f32>, tensor<64xf32>, tensor<i32>, tensor<f16>, tensor<f32>) {
   %0 = dlc.reduce_sum %a {axes = array<i64>, keepdims = false} : (tensor<16x512xf32>) -> tensor<f32>
   %1 = dlc.reduce_sum %b {axes = array<i64>, keepdims = false} : (tensor<65536xf32>) -> tensor<f32>
-  %2 = dlc.reduce_sum %c {axes = array<i64>, keepdims = false} : (tensor<?x4096xf32>) -> tensor<f32>
+  %2 = dlc.reduce_sum %c {axes = array<i64>, keepdims = false} : (tensor<4096x?xf32>) -> tensor<f32>
   %3 = dlc.reduce_sum %d {axes = array<i64: 1>, keepdims = false} : (tensor<64x4096xf32>) -> tensor<64xf32>
   %4 = dlc.reduce_mean %e {axes = array<i64>, keepdims = false} : (tensor<64x4096xi32>) -> tensor<i32>
   %5 = dlc.reduce_sum %f {axes = array<i64>, keepdims = false} : (tensor<64x4096xf16>) -> tensor<f16>
