@@ -510,6 +510,51 @@ def DlcGpuMma : Pass<"dlc-gpu-mma", "mlir::gpu::GPUModuleOp"> {
                            "mlir::scf::SCFDialect"];
 }
 
+def DlcGpuRegisterEpilogue : Pass<"dlc-gpu-register-epilogue", "mlir::gpu::GPUModuleOp"> {
+  let summary = "Apply a tensor-core tile's epilogue to its fragments in registers";
+  let description = [{
+    Runs after dlc-gpu-mma. Where a tile's accumulator fragments stay in registers
+    over the K loop, its workgroup accumulator buffer was still filled, loaded from
+    before the loop, stored to after it and read by the block's threads for the
+    epilogue (bias, activation, the copy to the output). Here every lane applies the
+    epilogue to its own fragments: the epilogue loop's body is cloned per stored
+    fragment, with the fragment's coordinates for the ones the loop derived from its
+    induction variable and the fragment's value (in a one-element local buffer) for
+    the shared element; the initial fragments become the fill's value; the fill, the
+    stores, the barriers between the stores and the epilogue, the epilogue loop and
+    the buffer go.
+
+    ```mlir
+    scf.for %i = %tid to %c4096 step %c256 {   // fill
+      ... linalg.fill ins(%zero) outs(%acc[%i / 64, %i % 64])
+    }
+    %a0 = memref.load %tile[%r, %c]            // ... 16 fragments
+    %f:16 = scf.for %k ... iter_args(%a0, ...) // nvvm.mma.sync
+    memref.store %f#0, %tile[%r, %c]           // ...
+    gpu.barrier
+    scf.for %i = %tid to %c4096 step %c256 {   // epilogue
+      %e = memref.subview %acc[%i / 64, %i % 64] [1, 1] [1, 1]
+      linalg.generic ins(%e, %bias[%i % 64]) outs(%out[%i / 64, %i % 64]) { addf }
+    }
+    // becomes
+    %f:16 = scf.for %k ... iter_args(%zero, ...)
+    %e = memref.alloca() : memref<1x1xf32>     // ... per fragment
+    memref.store %f#0, %e[0, 0]
+    linalg.generic ins(%e, %bias[%c0]) outs(%out[%r0, %c0]) { addf }
+    ```
+
+    A fragment outside the epilogue's view of the buffer (a tile's padding past the
+    output's edge) or past the loop's end is skipped, as the loop skipped it (scf.if).
+    The buffer must be used only that way: a thread loop filling it with one value,
+    fragment loads and stores outside loops in the epilogue loop's block, and a thread
+    loop (from thread_id.x by the block's threads) whose one-element view of it is
+    indexed by the mixed-radix digits of its induction variable, reading no other
+    shared memory; anything else leaves the kernel as it is.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect"];
+}
+
 def DlcVectorizeThreadTiles : Pass<"dlc-vectorize-thread-tiles"> {
   let summary = "A thread's elementwise tile of 2-8 neighbours as vector accesses (GPU)";
   let description = [{

@@ -205,6 +205,7 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
     spec->precision = precisionName(options.precision);
     for (artifact::Kernel &k : spec->kernels)
       k.symbol = k.name;
+    sharedMemoryFromPtx(*ptx, *spec);
     spec->code.assign(ptx->begin(), ptx->end());
     if (!spec->code.empty())
       spec->code.push_back(0); // cuModuleLoadData takes a C string.

@@ -116,6 +116,11 @@ mlir::LogicalResult assignGpuLaunches(mlir::ModuleOp module, artifact::ArtifactS
 /// The PTX text of the module's gpu.binary after runCudaCodegenPipeline.
 mlir::FailureOr<std::string> extractPtx(mlir::ModuleOp module);
 
+/// Sets each launch's static shared memory to the bytes of its kernel's workgroup
+/// buffers in `ptx` (the kernel-code passes may drop buffers that assignGpuLaunches
+/// counted: dlc-gpu-register-epilogue's accumulators).
+void sharedMemoryFromPtx(llvm::StringRef ptx, artifact::ArtifactSpec &spec);
+
 /// The CUDA toolkit folder holding nvvm/libdevice (for math functions): the options',
 /// else /usr/local/cuda or /usr/lib/cuda when they hold it; "" when none does.
 std::string findCudaToolkit(const CompileOptions &options);

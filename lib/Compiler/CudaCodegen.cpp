@@ -5,6 +5,7 @@
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 
@@ -37,6 +38,33 @@ LogicalResult assignGpuLaunches(ModuleOp module, artifact::ArtifactSpec &spec) {
       }
   }
   return assignGrids(module, spec);
+}
+
+void sharedMemoryFromPtx(StringRef ptx, artifact::ArtifactSpec &spec) {
+  // The workgroup buffers as the NVVM lowering names them: `.shared .align A .b8
+  // __wg_KERNEL_I[BYTES];` at module scope.
+  llvm::StringMap<int32_t> bytes;
+  StringRef rest = ptx;
+  while (!rest.empty()) {
+    auto [line, next] = rest.split('\n');
+    rest = next;
+    line = line.trim();
+    if (!line.consume_front(".shared") || !line.consume_back("];"))
+      continue;
+    size_t name = line.find("__wg_"), open = line.rfind('[');
+    if (name == StringRef::npos || open == StringRef::npos || open < name)
+      continue;
+    StringRef symbol = line.slice(name + 5, open);
+    int32_t n = 0;
+    if (line.substr(open + 1).getAsInteger(10, n))
+      continue;
+    // KERNEL_I: the kernel's name is all but the last `_I`.
+    StringRef kernel = symbol.rsplit('_').first;
+    bytes[kernel] += n;
+  }
+  for (artifact::Launch &launch : spec.launches)
+    if (!launch.isHost())
+      launch.staticSharedMemory = bytes.lookup(spec.kernels[launch.kernel].name);
 }
 
 FailureOr<std::string> extractPtx(ModuleOp module) {

@@ -239,7 +239,7 @@ LogicalResult runCudaCodegenPipeline(ModuleOp module, const CompileOptions &opti
     std::string mma = options.cudaArch == "sm_90a" ? "dlc-gpu-mma{wgmma=true}" : "dlc-gpu-mma";
     addUpstream(pm,
                 "gpu.module(canonicalize," + mma +
-                    ",dlc-vectorize-thread-tiles,dlc-unroll-thread-loops,"
+                    ",dlc-gpu-register-epilogue,dlc-vectorize-thread-tiles,dlc-unroll-thread-loops,"
                     "convert-linalg-to-loops,"
                     "canonicalize,loop-invariant-code-motion,dlc-pipeline-steps,lower-affine,"
                     "convert-scf-to-cf,"
