@@ -11,6 +11,7 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
@@ -216,7 +217,12 @@ Steps buildStaticSteps(RewriterBase &rewriter, linalg::LinalgOp c, const GpuTile
             bufferShape.back() += mma::rowPadding(shapeOf(mma), isA, kInner, bufferShape.back(),
                                                   bufferType.getIntOrFloatBitWidth() / 8);
           }
-          Value buffer = tensor::EmptyOp::create(b, loc, bufferShape, bufferType);
+          // An allocation of its own: two operands' buffers of one type (a Gemm's A
+          // and transposed B tiles, both [64, 16]) made as tensor.empty were merged by
+          // CSE, and bufferization then copied one into per-thread memory (each
+          // thread the whole tile, every step) to keep them apart.
+          Value buffer = bufferization::AllocTensorOp::create(
+              b, loc, RankedTensorType::get(bufferShape, bufferType), ValueRange{});
           if (mma != GpuMma::None && partial) {
             Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(bufferType));
             auto fill = linalg::FillOp::create(b, loc, zero, buffer);

@@ -476,7 +476,8 @@ def DlcTileGpu : Pass<"dlc-tile-gpu", "mlir::ModuleOp"> {
     error.
   }];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::affine::AffineDialect",
-                           "mlir::gpu::GPUDialect", "mlir::arith::ArithDialect"];
+                           "mlir::gpu::GPUDialect", "mlir::arith::ArithDialect",
+                           "mlir::bufferization::BufferizationDialect"];
 }
 
 def DlcGpuMma : Pass<"dlc-gpu-mma", "mlir::gpu::GPUModuleOp"> {

@@ -167,10 +167,10 @@ def cases():
                 {"x": (arr(4, 30000), ["n", 30000])}, [("y", I64)])
 
 
-def one_thread_kernels(dlc, model_path, artifact, spread):
+def one_thread_kernels(dlc, model_path, artifact, spread=()):
     """The kernels of `model_path` compiled for CUDA whose launches are one-thread blocks
-    (host ops aside), and those named by a prefix in `spread` launched as one block; or
-    an error line when it does not compile."""
+    (host ops aside), and those named by a prefix in `spread` launched as one block, with
+    the launches' block sizes; or None and an error line when it does not compile."""
     c = subprocess.run([dlc, "compile", model_path, "--target", "cuda", "-o", artifact],
                        capture_output=True, text=True, timeout=600)
     if c.returncode != 0:
@@ -182,7 +182,8 @@ def one_thread_kernels(dlc, model_path, artifact, spread):
     single = {p: [str(l["grid"]) == "1" for l in blocks if name(l).split("_", 1)[-1].startswith(p)]
               for p in spread}
     return [name(l) for l in blocks if str(l["block"]) == "1"] + \
-        [f"{p} (one block)" for p, grids in single.items() if not grids or all(grids)], None
+        [f"{p} (one block)" for p, grids in single.items() if not grids or all(grids)], \
+        sorted({str(l["block"]) for l in blocks})
 
 
 def main():

@@ -290,12 +290,12 @@ func.func @row_index(%a: memref<4x524288xi64>, %c: memref<4xi64>, %wg: index, %n
 // MM:   %[[FILL:.*]] = scf.forall (%{{.*}}, %{{.*}}) in (64, 64) shared_outs(%{{.*}} = %[[E]])
 // MM:     linalg.fill {{.*}} -> tensor<1x1xf32>
 // MM:   %[[ACC:.*]] = scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %[[C16:.*]] iter_args(%[[IT:.*]] = %[[FILL]]) -> (tensor<64x64xf32>)
-// MM:     %[[EA:.*]] = tensor.empty() : tensor<64x16xf32>
+// MM:     %[[EA:.*]] = bufferization.alloc_tensor() : tensor<64x16xf32>
 // MM:     %[[PA:.*]] = tensor.extract_slice %[[EA]][0, 0] [%[[M]], 16]
 // MM:     %[[CA:.*]] = scf.forall ({{.*}}) = (0, 0) to (%[[M]], 16) step (1, 4) shared_outs(%{{.*}} = %[[PA]])
 // MM:       linalg.copy {{.*}} -> tensor<1x4xf32>
 // MM:     %[[SA:.*]] = tensor.insert_slice %[[CA]] into %[[EA]][0, 0] [%[[M]], 16]
-// MM:     %[[EB:.*]] = tensor.empty() : tensor<16x64xf32>
+// MM:     %[[EB:.*]] = bufferization.alloc_tensor() : tensor<16x64xf32>
 // MM:     %[[PB:.*]] = tensor.extract_slice %[[EB]][0, 0] [16, %[[N]]]
 // MM:     %[[CB:.*]] = scf.forall ({{.*}}) in (16, %[[N]]) shared_outs(%{{.*}} = %[[PB]])
 // MM:       linalg.copy {{.*}} -> tensor<1x1xf32>
@@ -337,6 +337,46 @@ func.func @k6(%a: memref<?x96xf32>, %b: memref<96x130xf32>, %bias: memref<130xf3
     linalg.yield %z : f32
   } -> tensor<?x130xf32>
   bufferization.materialize_in_destination %r in restrict writable %c : (tensor<?x130xf32>, memref<?x130xf32>) -> ()
+  return
+}
+
+// A Gemm with B transposed (a Linear layer's [N, K] weight): A's and B's step
+// buffers are both 64x16 and stay two allocations after CSE (as tensor.empty they
+// were merged, and bufferization copied one into every thread's local memory).
+// MM-LABEL: func.func @gemm_transposed_b
+// MM:   scf.for
+// MM:     %[[EA:.*]] = bufferization.alloc_tensor() : tensor<64x16xf32>
+// MM:     tensor.insert_slice %{{.*}} into %[[EA]]
+// MM:     %[[EB:.*]] = bufferization.alloc_tensor() : tensor<64x16xf32>
+// MM:     scf.forall {{.*}} shared_outs(%{{.*}} = %[[EB]])
+func.func @gemm_transposed_b(%a: memref<?x96xf32>, %b: memref<64x96xf32>, %c: memref<?x64xf32>,
+                             %wg: index, %nwg: index) attributes {dlc.kernel,
+    dlc.gpu_config = #dlc.gpu_config<mapping = contraction, grid = <[#dlc.grid_dim<binding = 2, dims = [0], tile = 64>, #dlc.grid_dim<binding = 2, dims = [1], tile = 64>]>, blockThreads = 256, blockTile = [64, 64], threads = [0, 0], rowTile = [1, 1], threadTile = [4, 4, 0], reductionTile = [0, 0, 16], contractionBound = [64, 64, 0], sharedMemory = 49152>} {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %ta = bufferization.to_tensor %a restrict : memref<?x96xf32> to tensor<?x96xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<64x96xf32> to tensor<64x96xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<?x64xf32> to tensor<?x64xf32>
+  %n = tensor.dim %ta, %c0 : tensor<?x96xf32>
+  %e = tensor.empty(%n) : tensor<?x64xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<?x64xf32>) -> tensor<?x64xf32>
+  %m = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>,
+                                        affine_map<(d0, d1, d2) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%ta, %tb : tensor<?x96xf32>, tensor<64x96xf32>) outs(%f : tensor<?x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<?x64xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%m : tensor<?x64xf32>) outs(%tc : tensor<?x64xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %z = arith.maximumf %x, %zero : f32
+    linalg.yield %z : f32
+  } -> tensor<?x64xf32>
+  bufferization.materialize_in_destination %r in restrict writable %c : (tensor<?x64xf32>, memref<?x64xf32>) -> ()
   return
 }
 
