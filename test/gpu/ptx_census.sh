@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Per corpus model and precision: the CUDA kernels whose PTX touches local (per-thread)
+# memory, and the shared memory all kernels declare (bytes of `__wg_*` buffers).
+# Without a GPU, what the kernel-code passes leave in shared and local memory is
+# checked here (docs/cuda.md). Run it on two builds to compare them:
+#   test/gpu/ptx_census.sh [BUILD_DIR] [CORPUS_DIR]
+# (defaults build, build/corpus). Models that need --input-shape print "no PTX".
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+build=${1:-build}
+corpus=${2:-build/corpus}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for m in "$corpus"/*.onnx; do
+  n=$(basename "$m" .onnx)
+  for p in fp32 fp16; do
+    if ! "$build/bin/dlc" compile "$m" --target cuda --precision "$p" --emit ptx -o "$work/k.ptx" \
+        > "$work/log" 2>&1; then
+      echo "PTX $n $p: no PTX ($(tail -n1 "$work/log" | cut -c1-120))"
+      continue
+    fi
+    local=$(awk '/^.visible .entry/{name=$3} /ld.local|st.local/{print name}' "$work/k.ptx" | sort -u | wc -l)
+    kernels=$(grep -c '^.visible .entry' "$work/k.ptx")
+    shared=$(grep -o '__wg_[A-Za-z0-9_]*\[[0-9]*\]' "$work/k.ptx" | sed 's/.*\[\([0-9]*\)\]/\1/' |
+      awk '{s += $1} END {print s + 0}')
+    echo "PTX $n $p: $kernels kernels, $local with local memory, $shared bytes of shared memory"
+  done
+done
