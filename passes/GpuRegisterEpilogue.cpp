@@ -90,19 +90,6 @@ Value bufferIndex(OpBuilder &b, Location loc, ArrayRef<memref::SubViewOp> chain,
   return index;
 }
 
-/// Whether `v` is the index `size` (a constant or the same value).
-bool sameIndex(Value v, OpFoldResult size) {
-  if (auto attr = dyn_cast<Attribute>(size)) {
-    std::optional<int64_t> c = getConstantIntValue(v);
-    return c && *c == cast<IntegerAttr>(attr).getInt();
-  }
-  Value s = cast<Value>(size);
-  if (v == s)
-    return true;
-  std::optional<int64_t> a = getConstantIntValue(v), b = getConstantIntValue(s);
-  return a && b && *a == *b;
-}
-
 /// Whether `indices` (a one-element view's offsets in a view of `sizes`) are the
 /// mixed-radix digits of `iv`, innermost fastest: for each dim from the last, a
 /// constant 0 where the size is 1, else `q % size` with `q` then `q / size`, the
@@ -125,14 +112,16 @@ bool digitsOf(Value iv, ArrayRef<OpFoldResult> indices, ArrayRef<OpFoldResult> s
     if (d == outer && index == q)
       return true;
     auto rem = index.getDefiningOp<arith::RemUIOp>();
-    if (!rem || rem.getLhs() != q || !sameIndex(rem.getRhs(), sizes[d]))
+    if (!rem || rem.getLhs() != q ||
+        !isEqualConstantIntOrValue(getAsOpFoldResult(rem.getRhs()), sizes[d]))
       return false;
     if (d == outer)
       return true;
     Value next;
     for (Operation *user : q.getUsers())
       if (auto div = dyn_cast<arith::DivUIOp>(user))
-        if (div.getLhs() == q && sameIndex(div.getRhs(), sizes[d]))
+        if (div.getLhs() == q &&
+            isEqualConstantIntOrValue(getAsOpFoldResult(div.getRhs()), sizes[d]))
           next = div;
     if (!next)
       return false;
@@ -147,10 +136,14 @@ struct AccumulatorUses {
   scf::ForOp fillLoop, epilogue;
   SmallVector<memref::LoadOp> loads;
   SmallVector<memref::StoreOp> stores;
-  /// The epilogue's one-element view and the chain of the view it indexes.
+  /// Each store's chain of subviews from the buffer.
+  SmallVector<SmallVector<memref::SubViewOp>> storeChains;
+  /// The epilogue's one-element view, the chain of the view it indexes and that
+  /// view's sizes.
   memref::SubViewOp element;
   SmallVector<memref::SubViewOp> epilogueChain;
-  /// Views of the buffer outside the loops.
+  SmallVector<OpFoldResult> viewSizes;
+  /// Every view of the buffer, outer views before the views of them.
   SmallVector<Operation *> views;
 };
 
@@ -188,7 +181,6 @@ std::optional<AccumulatorUses> accumulatorUses(BlockArgument buffer, int64_t blo
       users.push_back(user);
     }
   }
-  Block *top = nullptr;
   for (Operation *user : users) {
     if (auto fill = dyn_cast<linalg::FillOp>(user)) {
       auto loop = dyn_cast<scf::ForOp>(fill->getParentOp());
@@ -228,7 +220,7 @@ std::optional<AccumulatorUses> accumulatorUses(BlockArgument buffer, int64_t blo
   if (!u.fillLoop || !u.epilogue || !u.element || u.stores.empty() ||
       !threadLoop(u.epilogue, blockThreads))
     return std::nullopt;
-  top = u.epilogue->getBlock();
+  Block *top = u.epilogue->getBlock();
   if (u.fillLoop->getBlock() != top ||
       llvm::any_of(u.stores, [&](memref::StoreOp s) { return s->getBlock() != top; }))
     return std::nullopt;
@@ -256,15 +248,19 @@ std::optional<AccumulatorUses> accumulatorUses(BlockArgument buffer, int64_t blo
   if (!chain)
     return std::nullopt;
   u.epilogueChain = *chain;
-  SmallVector<OpFoldResult> sizes =
-      chain->empty() ? getAsIndexOpFoldResult(buffer.getContext(),
-                                              cast<MemRefType>(buffer.getType()).getShape())
-                     : chain->back().getMixedSizes();
-  if (!digitsOf(u.epilogue.getInductionVar(), u.element.getMixedOffsets(), sizes))
+  u.viewSizes = chain->empty()
+                    ? getAsIndexOpFoldResult(buffer.getContext(),
+                                             cast<MemRefType>(buffer.getType()).getShape())
+                    : chain->back().getMixedSizes();
+  if (!digitsOf(u.epilogue.getInductionVar(), u.element.getMixedOffsets(), u.viewSizes))
     return std::nullopt;
-  for (memref::StoreOp store : u.stores)
-    if (!subviewChain(store.getMemRef(), buffer))
+  for (memref::StoreOp store : u.stores) {
+    std::optional<SmallVector<memref::SubViewOp>> storeChain =
+        subviewChain(store.getMemRef(), buffer);
+    if (!storeChain)
       return std::nullopt;
+    u.storeChains.push_back(std::move(*storeChain));
+  }
   // The epilogue reads no other shared memory (what other threads wrote there would
   // need the barriers that go) and writes none.
   WalkResult other = u.epilogue.getBody()->walk([&](Operation *op) {
@@ -288,9 +284,7 @@ void rewrite(IRRewriter &rw, BlockArgument buffer, AccumulatorUses &u) {
   Location loc = loop.getLoc();
   auto bufferType = cast<MemRefType>(buffer.getType());
   int64_t rank = bufferType.getRank();
-  SmallVector<OpFoldResult> sizes =
-      u.epilogueChain.empty() ? getAsIndexOpFoldResult(rw.getContext(), bufferType.getShape())
-                              : u.epilogueChain.back().getMixedSizes();
+  ArrayRef<OpFoldResult> sizes = u.viewSizes;
   // The view's dims where a fragment may fall outside it, and whether the loop may end
   // before its last element.
   bool origin = atOrigin(u.epilogueChain);
@@ -315,23 +309,25 @@ void rewrite(IRRewriter &rw, BlockArgument buffer, AccumulatorUses &u) {
   for (Operation *op = first; op != loop.getOperation() && quiet; op = op->getNextNode()) {
     if (isa<gpu::BarrierOp>(op))
       barriers.push_back(op);
-    else if (!isa<memref::StoreOp>(op) && !isPure(op) && !isa<memref::SubViewOp>(op))
-      quiet = false;
-    else if (auto s = dyn_cast<memref::StoreOp>(op); s && !llvm::is_contained(u.stores, s))
-      quiet = false;
+    else if (auto s = dyn_cast<memref::StoreOp>(op))
+      quiet = llvm::is_contained(u.stores, s);
+    else
+      quiet = isPure(op);
   }
   rw.setInsertionPoint(loop);
   Type element = bufferType.getElementType();
   auto local = MemRefType::get(SmallVector<int64_t>(rank, 1), element);
   Value zero = arith::ConstantIndexOp::create(rw, loc, 0);
   SmallVector<Value> zeros(rank, zero);
-  for (memref::StoreOp store : u.stores) {
-    std::optional<SmallVector<memref::SubViewOp>> chain = subviewChain(store.getMemRef(), buffer);
+  for (auto [store, chain] : llvm::zip(u.stores, u.storeChains)) {
     // The fragment's place in the epilogue's view, and its ordinal there.
     SmallVector<Value> at;
     Value lin = zero, cond;
+    auto require = [&](Value in) {
+      cond = cond ? arith::AndIOp::create(rw, loc, cond, in).getResult() : in;
+    };
     for (int64_t d = 0; d < rank; ++d) {
-      Value w = bufferIndex(rw, loc, *chain, d, store.getIndices()[d]);
+      Value w = bufferIndex(rw, loc, chain, d, store.getIndices()[d]);
       for (memref::SubViewOp s : u.epilogueChain) {
         OpFoldResult o = s.getMixedOffsets()[d];
         if (!isZeroInteger(o))
@@ -340,16 +336,11 @@ void rewrite(IRRewriter &rw, BlockArgument buffer, AccumulatorUses &u) {
       at.push_back(w);
       Value size = getValueOrCreateConstantIndexOp(rw, loc, sizes[d]);
       lin = arith::AddIOp::create(rw, loc, arith::MulIOp::create(rw, loc, lin, size), w);
-      if (guardDim[d]) {
-        Value in = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, w, size);
-        cond = cond ? arith::AndIOp::create(rw, loc, cond, in).getResult() : in;
-      }
+      if (guardDim[d])
+        require(arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, w, size));
     }
-    if (guardEnd) {
-      Value in =
-          arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, lin, loop.getUpperBound());
-      cond = cond ? arith::AndIOp::create(rw, loc, cond, in).getResult() : in;
-    }
+    if (guardEnd)
+      require(arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, lin, loop.getUpperBound()));
     OpBuilder::InsertionGuard guard(rw);
     if (cond) {
       auto ifOp = scf::IfOp::create(rw, loc, cond, /*withElseRegion=*/false);

@@ -109,16 +109,17 @@ mlir::LogicalResult runCudaMappingPipeline(mlir::ModuleOp module, const CompileO
 mlir::LogicalResult runCudaCodegenPipeline(mlir::ModuleOp module, const CompileOptions &options,
                                            llvm::StringRef toolkitPath);
 
-/// Fills each launch's block size and static shared memory from the mapped gpu.func
-/// kernels' `dlc.block` and workgroup attributions, and its grid (assignGrids).
+/// Fills each launch's block size from the mapped gpu.func kernels' `dlc.block` and
+/// its grid (assignGrids); its static shared memory comes from the PTX
+/// (sharedMemoryFromPtx).
 mlir::LogicalResult assignGpuLaunches(mlir::ModuleOp module, artifact::ArtifactSpec &spec);
 
 /// The PTX text of the module's gpu.binary after runCudaCodegenPipeline.
 mlir::FailureOr<std::string> extractPtx(mlir::ModuleOp module);
 
 /// Sets each launch's static shared memory to the bytes of its kernel's workgroup
-/// buffers in `ptx` (the kernel-code passes may drop buffers that assignGpuLaunches
-/// counted: dlc-gpu-register-epilogue's accumulators).
+/// buffers in `ptx` (what the kernel-code passes leave: dlc-gpu-register-epilogue
+/// drops accumulators).
 void sharedMemoryFromPtx(llvm::StringRef ptx, artifact::ArtifactSpec &spec);
 
 /// The CUDA toolkit folder holding nvvm/libdevice (for math functions): the options',

@@ -29,13 +29,7 @@ LogicalResult assignGpuLaunches(ModuleOp module, artifact::ArtifactSpec &spec) {
     auto block = func->getAttrOfType<DenseI64ArrayAttr>(attrs::kBlock);
     launch.block = {static_cast<int32_t>(block && block.size() == 1 ? block[0] : 1), 1, 1};
     launch.sharedMemory = 0;
-    launch.staticSharedMemory = 0;
-    if (auto gpuFunc = dyn_cast<gpu::GPUFuncOp>(func))
-      for (BlockArgument b : gpuFunc.getWorkgroupAttributions()) {
-        auto type = cast<MemRefType>(b.getType());
-        launch.staticSharedMemory += static_cast<int32_t>(
-            type.getNumElements() * std::max<int64_t>(1, type.getElementTypeBitWidth() / 8));
-      }
+    launch.staticSharedMemory = 0; // sharedMemoryFromPtx, once the PTX is made
   }
   return assignGrids(module, spec);
 }
