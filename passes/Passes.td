@@ -856,7 +856,7 @@ def DlcInterchangeWindows : Pass<"dlc-interchange-windows", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
-def DlcHoistBuffers : Pass<"dlc-hoist-buffers", "mlir::ModuleOp"> {
+def DlcHoistBuffers : Pass<"dlc-hoist-buffers"> {
   let summary = "Move a kernel's per-iteration temporaries out of its loops";
   let description = [{
     In kernel functions after bufferization, a `memref.alloc` inside `scf.for` loops
@@ -866,7 +866,13 @@ def DlcHoistBuffers : Pass<"dlc-hoist-buffers", "mlir::ModuleOp"> {
     buffer. A moved allocation of static size up to 32 KiB becomes a `memref.alloca`
     in the entry block instead (while the function's static stack memory stays under
     64 KiB), without deallocation. Static `memref.alloca`s inside loops (not yielded)
-    move to the entry block too. CPU only.
+    move to the entry block too.
+
+    In `gpu.func` kernels (the pass nested in `gpu.module`, after the thread mapping)
+    every static `memref.alloca` not yielded moves to the entry block, out of loops
+    and branches alike: a thread's small buffers (a vector staged element by element,
+    a scalar's round trip) live in registers only when LLVM's SROA promotes them, and
+    SROA looks at the entry block's allocas only; the others stay in local memory.
   }];
   let dependentDialects = ["mlir::memref::MemRefDialect"];
 }

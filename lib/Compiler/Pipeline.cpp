@@ -241,7 +241,8 @@ LogicalResult runCudaCodegenPipeline(ModuleOp module, const CompileOptions &opti
                 "gpu.module(canonicalize," + mma +
                     ",dlc-gpu-register-epilogue,dlc-vectorize-thread-tiles,dlc-unroll-thread-loops,"
                     "convert-linalg-to-loops,"
-                    "canonicalize,loop-invariant-code-motion,dlc-pipeline-steps,lower-affine,"
+                    "canonicalize,loop-invariant-code-motion,dlc-pipeline-steps,dlc-hoist-buffers,"
+                    "lower-affine,"
                     "convert-scf-to-cf,"
                     "expand-strided-metadata,lower-affine,arith-expand,"
                     "math-extend-to-supported-types,canonicalize,cse,convert-nvgpu-to-nvvm,"

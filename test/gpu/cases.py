@@ -9,6 +9,7 @@ when the conformance runner runs it on the CPU; such a test is compiled per data
 import glob
 import hashlib
 import os
+import re
 import subprocess
 import sys
 
@@ -101,3 +102,16 @@ def run(argv, timeout=300, env=None):
     except subprocess.TimeoutExpired:
         return None, f"no exit within {timeout} s"
     return proc.returncode, run_node_tests.first_line(proc.stderr)
+
+
+def tensor_core_kernels_with_local_memory(ptx):
+    """The kernels of the PTX text `ptx` that run on tensor cores (mma.sync, wgmma) and
+    touch local (per-thread) memory: a fragment or staged vector LLVM could not keep in
+    registers, read from memory as slow as global on every step."""
+    found = []
+    for body in re.split(r"^\.visible \.entry ", ptx, flags=re.M)[1:]:
+        name = body.split("(", 1)[0].strip()
+        if (("mma.sync" in body or "wgmma.mma_async" in body)
+                and re.search(r"\b(ld|st)\.local\b", body)):
+            found.append(name)
+    return found

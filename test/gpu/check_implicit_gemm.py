@@ -10,14 +10,16 @@ outputs by far less than the precision's tolerance on random data, so this check
 small integer inputs, weights and biases: every operand is exact in tf32, fp16 and
 bf16 and every partial sum exact in f32, so dlc's output must equal onnxruntime's
 bit for bit in each mode. Each case's PTX (sm_80) must also hold mma.sync, so that the
-case really takes the tensor-core path, and in fp16 and bf16 the artifact must store the
+case really takes the tensor-core path, and no tensor-core kernel may touch local
+(per-thread) memory, and in fp16 and bf16 the artifact must store the
 filter in half precision (dlc-half-weights: weight bytes = 2 per filter element + 4 per
 bias element, plus under 64 bytes of alignment between the two; in f32 the filter
 alone would take twice as much). The exact outputs then also show that the widened
 weight is read right.
 
 Usage: check_implicit_gemm.py --build-dir BUILD [--precision P ...]
-Exit status 1 when any case differs, fails to run or lacks mma.sync.
+Exit status 1 when any case differs, fails to run, lacks mma.sync or uses local memory
+in a tensor-core kernel.
 """
 import argparse
 import json
@@ -30,6 +32,9 @@ import numpy as np
 import onnx
 import onnx.helper as oh
 import onnxruntime as ort
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cases  # noqa: E402  (tensor_core_kernels_with_local_memory)
 
 # (input shape, weight shape, pads, strides, dilations): each with an output width of 9
 # or more (the instruction's m, 16 rows) or 16 output channels or more (its m where the
@@ -99,6 +104,12 @@ def main():
                                       "--emit", "ptx", "-o", "-"], capture_output=True, text=True)
                 if ptx.returncode or "mma.sync" not in ptx.stdout:
                     print(f"FAIL {label}: no mma.sync in its PTX {ptx.stderr.strip()}")
+                    failures += 1
+                    continue
+                slow = cases.tensor_core_kernels_with_local_memory(ptx.stdout)
+                if slow:
+                    print(f"FAIL {label}: tensor-core kernels with local memory: "
+                          f"{', '.join(slow)}")
                     failures += 1
                     continue
                 if p != "tf32":

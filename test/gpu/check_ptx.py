@@ -23,7 +23,8 @@ instructions differ per architecture (none on sm_70, f16 m16n8k8 only on sm_75),
 families are sm_70, sm_75 and sm_80 (the rest); the summary counts the models whose PTX
 has mma.sync (and wgmma.mma_async on sm_90a), and the e2e models with MatMul tiles of 16
 rows or more (`contractions`, `mlp`) must have mma.sync on sm_80 and up, `contractions`
-(blocks of 64 rows) wgmma on sm_90a.
+(blocks of 64 rows) wgmma on sm_90a. A kernel on tensor cores must not touch local
+(per-thread) memory: its fragments and staged vectors belong in registers.
 
 Prints per-failure lines, then `compiled C/T, ptxas ARCH A/C ...` and `P passed, F failed`;
 exit status 1 when anything fails to compile or is refused by ptxas.
@@ -65,7 +66,8 @@ def cuda12_ptxas():
 
 
 def check(item, dlc, ptxas, archs, work, timeout, precision):
-    """Returns (name, compile problem or "", {arch: problem or ""}, families with mma.sync)."""
+    """Returns (name, compile problem or "", {arch: problem or ""}, families with mma.sync).
+    A tensor-core kernel that touches local memory is a compile problem."""
     name, model, extra = item
     results = {}
     family_of = FAMILY if precision == "fp32" else FAMILY_BELOW_FP32
@@ -89,8 +91,13 @@ def check(item, dlc, ptxas, archs, work, timeout, precision):
             return name, problem, {}, with_mma
         empty = os.path.getsize(ptx) == 0  # only metadata ops (Reshape, ...): no kernels
         with open(ptx, errors="replace") as f:
-            if "mma.sync" in f.read():
-                with_mma.add(family)
+            text = f.read()
+        if "mma.sync" in text:
+            with_mma.add(family)
+        slow = cases.tensor_core_kernels_with_local_memory(text)
+        if slow:
+            return name, f"{family}: tensor-core kernels with local memory: {', '.join(slow)}", \
+                {}, with_mma
         ptx_of = {a: ptx for a in archs if family_of[a] == family}
         # sm_90a's tensor-core tiles may be warpgroup tiles (wgmma), so a model with
         # mma.sync in its sm_80 PTX compiles again for sm_90a.
@@ -99,8 +106,13 @@ def check(item, dlc, ptxas, archs, work, timeout, precision):
             if problem:
                 return name, problem, {}, with_mma
             with open(ptx_of["sm_90a"], errors="replace") as f:
-                if "wgmma.mma_async" in f.read():
-                    with_mma.add("sm_90a wgmma")
+                text = f.read()
+            if "wgmma.mma_async" in text:
+                with_mma.add("sm_90a wgmma")
+            slow = cases.tensor_core_kernels_with_local_memory(text)
+            if slow:
+                return name, f"sm_90a: tensor-core kernels with local memory: " \
+                    f"{', '.join(slow)}", {}, with_mma
         for arch, arch_ptx in ptx_of.items():
             if empty:
                 results[arch] = ""

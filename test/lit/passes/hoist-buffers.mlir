@@ -76,3 +76,54 @@ func.func @not_a_kernel(%n: index) {
   }
   return
 }
+
+// -----
+
+// A GPU thread's staged vector (filled element by element in a copy loop, read as a
+// vector) and a scalar in a branch move to the kernel's entry block, where LLVM's SROA
+// keeps them in registers; a dynamic alloca and one yielded out of its branch stay.
+// CHECK-LABEL: gpu.func @k_thread
+// CHECK-NEXT: memref.alloca() {alignment = 64 : i64} : memref<1x4xf32>
+// CHECK-NEXT: memref.alloca() : memref<1xf32>
+// CHECK-NEXT: arith.constant
+// CHECK: scf.for
+// CHECK-NOT: memref.alloca() {alignment
+// CHECK: scf.if
+// CHECK-NEXT: memref.alloca(%{{.*}}) : memref<?xf32>
+// CHECK: scf.if
+// CHECK-NEXT: memref.alloca() : memref<2xf32>
+// CHECK-NEXT: scf.yield
+gpu.module @kernels {
+  gpu.func @k_thread(%x: memref<64xf32>, %y: memref<64xf32>, %n: index, %c: i1) kernel {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c4 = arith.constant 4 : index
+    %tid = gpu.thread_id x
+    scf.for %i = %tid to %n step %c4 {
+      %stage = memref.alloca() {alignment = 64 : i64} : memref<1x4xf32>
+      scf.for %j = %c0 to %c4 step %c1 {
+        %v = memref.load %x[%j] : memref<64xf32>
+        memref.store %v, %stage[%c0, %j] : memref<1x4xf32>
+      }
+      %w = vector.load %stage[%c0, %c0] : memref<1x4xf32>, vector<4xf32>
+      vector.store %w, %y[%i] : memref<64xf32>, vector<4xf32>
+    }
+    scf.if %c {
+      %s = memref.alloca() : memref<1xf32>
+      %d = memref.alloca(%n) : memref<?xf32>
+      %v = memref.load %x[%c0] : memref<64xf32>
+      memref.store %v, %s[%c0] : memref<1xf32>
+      %u = memref.load %s[%c0] : memref<1xf32>
+      memref.store %u, %d[%c0] : memref<?xf32>
+      memref.store %u, %y[%c0] : memref<64xf32>
+    }
+    %r = scf.if %c -> memref<2xf32> {
+      %a = memref.alloca() : memref<2xf32>
+      scf.yield %a : memref<2xf32>
+    } else {
+      %b = memref.alloca() : memref<2xf32>
+      scf.yield %b : memref<2xf32>
+    }
+    gpu.return
+  }
+}
