@@ -629,6 +629,31 @@ def DlcPipelineSteps : Pass<"dlc-pipeline-steps", "mlir::gpu::GPUModuleOp"> {
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::arith::ArithDialect"];
 }
 
+def DlcSimtKernels : Pass<"dlc-simt-kernels", "mlir::ModuleOp"> {
+  let summary = "The gpu.module's kernels as CPU functions of one GPU thread (SIMT emulation)";
+  let description = [{
+    For DLC_EMULATE_GPU=simt, after the kernel-code passes: each `gpu.func` kernel
+    becomes a `func.func` CPU kernel (`dlc.kernel`, C interface) over the same buffers
+    plus the workgroup index and count, which the runtime's SIMT emulator
+    (runtime/Simt.cpp) calls once per GPU thread with the block id and the grid size,
+    each thread on its own fiber. In its body:
+    - `gpu.block_id x` is the workgroup index, `gpu.grid_dim x` the count,
+      `gpu.block_dim x` the block size (`dlc.block`), `gpu.thread_id x` a call to
+      `dlc_uk_simt_thread`, `gpu.lane_id` the thread id modulo 32 (y and z: 0, dims 1);
+    - workgroup attributions are private thread-local globals `dlc_simt_shared_*` (one
+      copy per worker thread, whose blocks run one at a time), private ones allocas;
+      every GPU address space is dropped from memref types;
+    - `gpu.barrier`, `gpu.shuffle` (32-bit values), `nvgpu.ldmatrix` (16-bit elements)
+      and `nvvm.mma.sync` (m16n8k16 f16/bf16, m16n8k8 f16/tf32, f32 accumulators) are
+      calls to the emulator (`dlc_uk_simt_*`), operands and results passed through
+      small per-thread buffers.
+    Any other GPU operation (sm_90a's wgmma, say) is an error naming it.
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect", "mlir::memref::MemRefDialect",
+                           "mlir::arith::ArithDialect", "mlir::vector::VectorDialect",
+                           "mlir::LLVM::LLVMDialect"];
+}
+
 def DlcMapToGpu : Pass<"dlc-map-to-gpu", "mlir::ModuleOp"> {
   let summary = "Move bufferized kernels into a gpu.module, foralls onto block/thread ids";
   let description = [{

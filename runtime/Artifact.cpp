@@ -591,7 +591,8 @@ std::vector<uint8_t> serialize(const ArtifactSpec &spec) {
       kernels, launches, /*weights_offset=*/0, /*weights_size=*/0,
       /*code_offset=*/0, /*code_size=*/0, step, spec.numDataDims, subModels,
       spec.precision.empty() ? flatbuffers::Offset<flatbuffers::String>()
-                             : fbb.CreateString(spec.precision));
+                             : fbb.CreateString(spec.precision),
+      spec.simt);
   fb::FinishModelBuffer(fbb, model);
 
   uint64_t weightsOffset = alignUp(kHeaderSize + fbb.GetSize(), kAlign);
@@ -649,6 +650,7 @@ Expected<ArtifactSpec> parse(const uint8_t *data, size_t size) {
   spec.targetTriple = readString(m->target_triple());
   spec.producer = readString(m->producer());
   spec.precision = readString(m->precision());
+  spec.simt = m->simt();
   spec.inputs = readTables(m->inputs(), readTensorInfo);
   spec.outputs = readTables(m->outputs(), readTensorInfo);
   spec.inputBuffers = readVector(m->input_buffers());

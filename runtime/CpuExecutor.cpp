@@ -6,6 +6,7 @@
 #include "HostOps.h"
 #include "KernelLibrary.h"
 #include "ShapePlan.h"
+#include "Simt.h"
 #include "Support.h"
 #include "ThreadPool.h"
 #include "Ukernels.h"
@@ -78,6 +79,9 @@ public:
 private:
   Expected<std::shared_ptr<const ShapePlan>> cachedPlan(const InputShapes &shapes);
   void launch(size_t index, const ShapePlan &plan, const std::vector<uint64_t> &address);
+  /// A SIMT kernel's launch (ArtifactSpec::simt): its blocks dealt out to the pool,
+  /// each run by the SIMT emulator.
+  Status launchSimt(size_t index, const ShapePlan &plan, const std::vector<uint64_t> &address);
   /// Runs host launch `l` on the bytes at `address`: sets the data dim it decides in
   /// `known`, resolves its outputs with `resolve` and writes them.
   Status runHost(const artifact::Launch &l, ShapePlan &plan, InputShapes &known,
@@ -171,6 +175,31 @@ void CpuModel::launch(size_t index, const ShapePlan &plan, const std::vector<uin
     ukernels::LaunchScope scope(nullptr, &packCache_, flushDenormals_);
     fn(args.data(), wg, nwg);
   });
+}
+
+Status CpuModel::launchSimt(size_t index, const ShapePlan &plan,
+                            const std::vector<uint64_t> &address) {
+  const artifact::Launch &l = spec_.launches[index];
+  std::vector<size_t> starts;
+  std::vector<int64_t> descriptors = packDescriptors(l, plan, address, starts);
+  std::vector<void *> args;
+  for (size_t start : starts)
+    args.push_back(descriptors.data() + start);
+  KernelFn fn = kernels_[l.kernel];
+  int64_t grid = plan.grids[index];
+  int64_t threads = l.block.empty() ? 1 : l.block[0];
+  if (grid <= 0)
+    return Status::ok();
+  int64_t workers = std::clamp<int64_t>(grid, 1, pool_.size());
+  std::vector<Status> status(workers, Status::ok());
+  pool_.parallelFor(workers, [&](int64_t w) {
+    for (int64_t b = w; b < grid && status[w]; b += workers)
+      status[w] = simt::runBlock(fn, args.data(), b, grid, threads);
+  });
+  for (Status &s : status)
+    if (!s)
+      return Status::error("kernel '" + spec_.kernels[l.kernel].name + "': " + s.message());
+  return Status::ok();
 }
 
 Status CpuModel::runHost(const artifact::Launch &l, ShapePlan &plan, InputShapes &known,
@@ -314,7 +343,11 @@ Status CpuModel::runInto(const std::vector<Tensor> &inputs, std::vector<Tensor> 
         if (Status s = resolvePendingGrid(spec_, *ownPlan, known, l); !s)
           return fail(s);
       }
-      launch(l, plan, words);
+      if (!spec_.simt) {
+        launch(l, plan, words);
+      } else if (Status s = launchSimt(l, plan, words); !s) {
+        return fail(s);
+      }
     }
     if (!profiling)
       continue;

@@ -30,6 +30,7 @@
 //===----------------------------------------------------------------------===//
 #include "Ukernels.h"
 #include "RegisterTranspose.h"
+#include "Simt.h"
 
 #include "ThreadPool.h"
 
@@ -1883,7 +1884,7 @@ void *lookup(const char *name) {
     return reinterpret_cast<void *>(&scratchAlloc);
   if (std::strcmp(name, "dlc_uk_free") == 0)
     return reinterpret_cast<void *>(&scratchFree);
-  return nullptr;
+  return simt::lookup(name);
 }
 
 namespace {

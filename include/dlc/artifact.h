@@ -85,6 +85,10 @@ struct ArtifactSpec {
   /// The arithmetic of its contractions (--precision: "fp32", "tf32", "fp16", "bf16");
   /// empty for the CPU target.
   std::string precision;
+  /// CPU target: the kernels are CUDA kernels (one call per GPU thread, wg = block id,
+  /// nwg = grid) that the runtime's SIMT emulator runs, a fiber per thread of a block
+  /// (DLC_EMULATE_GPU=simt, docs/cuda.md).
+  bool simt = false;
   std::vector<TensorInfo> inputs;
   std::vector<TensorInfo> outputs;
   std::vector<int32_t> inputBuffers;

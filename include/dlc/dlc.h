@@ -87,6 +87,11 @@ struct CompileOptions {
   /// CPU target: compile the kernels with the CUDA target's tiling and block/thread
   /// mapping, blocks and threads run as loops (a check of that mapping without a GPU).
   bool emulateGpu = false;
+  /// With emulateGpu: the CUDA kernel code itself (after the kernel-code passes:
+  /// tensor-core lane code, register epilogues, unrolled thread loops, pipelined steps),
+  /// compiled for the CPU and run by the runtime's SIMT emulator, a fiber per GPU thread,
+  /// barriers and warp operations (shuffles, ldmatrix, mma.sync) exchanged between them.
+  bool emulateSimt = false;
   /// CUDA target and emulation: a cooperative block (a row reduction's, a contraction
   /// tile's) that cannot be mapped and would run on one thread is an error.
   bool strictGpuBlocks = false;

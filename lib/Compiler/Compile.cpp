@@ -210,14 +210,25 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
     if (!spec->code.empty())
       spec->code.push_back(0); // cuModuleLoadData takes a C string.
   } else {
-    if (!options.emulateGpu && failed(assignGrids(module, *spec)))
-      return errors.status("cannot assign the launch grids");
-    if (failed(runCpuMappingPipeline(module, options)))
-      return errors.status("lowering kernels to LLVM failed");
-    // With GPU emulation the grid is the GPU's block count; the CPU runs
-    // min(blocks, threads) workgroups, each looping over its share of blocks.
-    if (options.emulateGpu && failed(assignGpuLaunches(module, *spec)))
-      return errors.status("mapping kernels to the GPU failed");
+    if (options.emulateGpu && options.emulateSimt) {
+      // The CUDA kernel code, each kernel a function of one GPU thread that the
+      // runtime's SIMT emulator calls per thread of each block (wg = block id).
+      if (failed(runCudaMappingPipeline(module, options)) ||
+          failed(assignGpuLaunches(module, *spec)))
+        return errors.status("mapping kernels to the GPU failed");
+      if (failed(runSimtKernelPipeline(module, options)))
+        return errors.status("the kernels' CUDA code cannot run in the SIMT emulation");
+      spec->simt = true;
+    } else {
+      if (!options.emulateGpu && failed(assignGrids(module, *spec)))
+        return errors.status("cannot assign the launch grids");
+      if (failed(runCpuMappingPipeline(module, options)))
+        return errors.status("lowering kernels to LLVM failed");
+      // With GPU emulation the grid is the GPU's block count; the CPU runs
+      // min(blocks, threads) workgroups, each looping over its share of blocks.
+      if (options.emulateGpu && failed(assignGpuLaunches(module, *spec)))
+        return errors.status("mapping kernels to the GPU failed");
+    }
     if (options.emulateGpu)
       spec->precision = precisionName(options.precision);
     if (failed(runCpuLlvmPipeline(module, options)))

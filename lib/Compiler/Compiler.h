@@ -105,6 +105,11 @@ mlir::LogicalResult runCpuLlvmPipeline(mlir::ModuleOp module, const CompileOptio
 /// Bufferizes the kernels and maps them onto a gpu.module of CUDA kernels.
 mlir::LogicalResult runCudaMappingPipeline(mlir::ModuleOp module, const CompileOptions &options);
 
+/// GPU emulation with emulateSimt: the gpu.module's kernel code as the CUDA target makes
+/// it (runCudaCodegenPipeline's kernel-code passes, for sm_80), then its kernels as CPU
+/// kernel functions for the runtime's SIMT emulator (dlc-simt-kernels).
+mlir::LogicalResult runSimtKernelPipeline(mlir::ModuleOp module, const CompileOptions &options);
+
 /// Lowers the gpu.module to NVVM and PTX (a gpu.binary holding the PTX text).
 mlir::LogicalResult runCudaCodegenPipeline(mlir::ModuleOp module, const CompileOptions &options,
                                            llvm::StringRef toolkitPath);

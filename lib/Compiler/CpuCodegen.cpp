@@ -450,6 +450,11 @@ FailureOr<std::vector<uint8_t>> emitCpuCode(ModuleOp module, const artifact::Art
   std::unique_ptr<llvm::Module> m = translateModuleToLLVMIR(module, llvmCtx, "dlc_kernels");
   if (!m)
     return module.emitError("cannot translate the kernels to LLVM IR"), failure();
+  // SIMT emulation (dlc-simt-kernels): a block's shared memory is per worker thread,
+  // whose blocks run one at a time.
+  for (llvm::GlobalVariable &g : m->globals())
+    if (g.getName().starts_with("dlc_simt_shared_"))
+      g.setThreadLocal(true);
   allocateFromScratchHeap(*m);
   markBuffersNoAlias(*m, spec);
   if (streamStores)

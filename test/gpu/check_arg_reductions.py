@@ -51,6 +51,12 @@ CASES = [
 ]
 
 
+
+def emulation():
+    """DLC_EMULATE_GPU for dlc: "simt" when the caller's environment asks for the SIMT
+    emulation (the CUDA kernel code itself), else "1" (blocks and threads as loops)."""
+    return "simt" if os.environ.get("DLC_EMULATE_GPU") == "simt" else "1"
+
 def make_input(dtype, shape, rng):
     t = NP[dtype]
     if t in (np.float32, np.float16):
@@ -80,7 +86,7 @@ def main():
     ap.add_argument("--build-dir", default="build")
     args = ap.parse_args()
     dlc = os.path.join(args.build_dir, "bin", "dlc")
-    env = dict(os.environ, DLC_EMULATE_GPU="1", DLC_STRICT_GPU_BLOCKS="1")
+    env = dict(os.environ, DLC_EMULATE_GPU=emulation(), DLC_STRICT_GPU_BLOCKS="1")
     rng = np.random.default_rng(7)
     failed = 0
     with tempfile.TemporaryDirectory() as work:

@@ -63,6 +63,12 @@ CASES = [
 ]
 
 
+
+def emulation():
+    """DLC_EMULATE_GPU for dlc: "simt" when the caller's environment asks for the SIMT
+    emulation (the CUDA kernel code itself), else "1" (blocks and threads as loops)."""
+    return "simt" if os.environ.get("DLC_EMULATE_GPU") == "simt" else "1"
+
 def make_case(folder, i, case, rng):
     xs, ws, pads, strides, dilations = case[:5]
     group = case[5] if len(case) > 5 else 1
@@ -92,7 +98,7 @@ def main():
                         choices=["tf32", "fp16", "bf16"])
     args = parser.parse_args()
     dlc = os.path.join(args.build_dir, "bin", "dlc")
-    env = dict(os.environ, DLC_EMULATE_GPU="1", DLC_STRICT_GPU_BLOCKS="1")
+    env = dict(os.environ, DLC_EMULATE_GPU=emulation(), DLC_STRICT_GPU_BLOCKS="1")
     rng = np.random.default_rng(0)
     failures = 0
     with tempfile.TemporaryDirectory() as folder:

@@ -33,7 +33,7 @@ A listed model that fails is reported as an expected failure and does not fail t
 a listed model that passes is reported as newly passing (remove it from the list).
 
 Closes with `N passed, M failed` (M: unexpected failures); exit status 1 when M > 0.
---emulate-gpu sets DLC_EMULATE_GPU=1 for the dlc commands (the CUDA tiling and
+--emulate-gpu [simt] sets DLC_EMULATE_GPU=1 (or simt) for the dlc commands (the CUDA tiling and
 block/thread mapping run on the CPU; --strict-gpu-blocks adds DLC_STRICT_GPU_BLOCKS=1).
 --precision tf32|fp16|bf16 (CUDA target or emulation) sets DLC_PRECISION and replaces the
 float bound's 1e-4 by 8 unit roundoffs of the precision (8 * 2^-11 for tf32 and fp16,
@@ -228,8 +228,9 @@ def main():
                         help="models checked at once (default: CPU count, %(default)s)")
     parser.add_argument("--target", choices=("cpu", "cuda"), default="cpu",
                         help="dlc compile --target (default: %(default)s)")
-    parser.add_argument("--emulate-gpu", action="store_true",
-                        help="set DLC_EMULATE_GPU=1 for the dlc commands")
+    parser.add_argument("--emulate-gpu", nargs="?", const="1", choices=("1", "simt"),
+                        help="set DLC_EMULATE_GPU=1 for the dlc commands (blocks and threads "
+                             "as loops), or =simt (the CUDA kernel code, threads as fibers)")
     parser.add_argument("--precision", choices=tuple(ATOL_FOR), default="fp32",
                         help="DLC_PRECISION for the dlc commands, and its bound")
     parser.add_argument("--strict-gpu-blocks", action="store_true",
@@ -261,11 +262,11 @@ def main():
     os.environ["DLC_PRECISION"] = args.precision
     env = dict(os.environ)
     if args.emulate_gpu:
-        env["DLC_EMULATE_GPU"] = "1"
+        env["DLC_EMULATE_GPU"] = args.emulate_gpu
         if args.strict_gpu_blocks:
             env["DLC_STRICT_GPU_BLOCKS"] = "1"
 
-    mode = (args.target + (" (DLC_EMULATE_GPU=1)" if args.emulate_gpu else "") +
+    mode = (args.target + (f" (DLC_EMULATE_GPU={args.emulate_gpu})" if args.emulate_gpu else "") +
             (f", precision {args.precision}" if args.precision != "fp32" else ""))
     print(f"checking {len(models)} models on {mode} with {args.jobs} jobs; references: "
           f"onnxruntime {index.get('versions', {}).get('onnxruntime', '?')}", flush=True)

@@ -12,12 +12,14 @@ on both targets must give the same per-epoch training losses within 1e-3 relativ
 (the SGD runs over all epochs; the Adam CNN over its first, see RUNS);
 cuda is skipped with a message (exit status 77) when no CUDA device is usable. The
 target gpu-emulated is the CPU running the CUDA kernels' tiling, block/thread mapping
-and launch grids (DLC_EMULATE_GPU=1), which checks them without a GPU. TARGET:P (cuda:bf16,
+and launch grids (DLC_EMULATE_GPU=1), which checks them without a GPU; gpu-simt runs the
+CUDA kernel code itself, its threads emulated (DLC_EMULATE_GPU=simt). TARGET:P (cuda:bf16,
 gpu-emulated:tf32, gpu-emulated:fp16) trains with --precision P (tensor-core MatMul
 tiles, f32 weights; fp16 with dynamic loss scaling): the accuracy must be reached; its
 losses differ from fp32's by design and are not compared.
 
-  digits_check.py --dlc build/bin/dlc [--targets cpu[,cuda][,gpu-emulated][,T:P]]
+  digits_check.py --dlc build/bin/dlc [--targets cpu[,cuda][,gpu-emulated][,gpu-simt][,T:P]]
+                  [--runs mlp,cnn,mlp-dropout]
 """
 import argparse
 import csv
@@ -32,6 +34,9 @@ import numpy as np
 import onnxruntime as ort
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The CPU targets that emulate the CUDA target: DLC_EMULATE_GPU for each.
+EMULATION = {"gpu-emulated": "1", "gpu-simt": "simt"}
+
 # (name, model, data suffix, flags, accuracy needed, epochs whose losses the targets
 # must share). Adam turns rounding differences into different trajectories: its step
 # is about lr * sign(gradient) where gradients are near zero, so once the targets sum
@@ -54,14 +59,19 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dlc", required=True)
     parser.add_argument("--targets", default="cpu")
+    parser.add_argument("--runs", default=",".join(r[0] for r in RUNS),
+                        help="the trainings to run, by name (default: %(default)s)")
     args = parser.parse_args()
     targets = args.targets.split(",")
+    runs = [r for r in RUNS if r[0] in args.runs.split(",")]
+    if not runs:
+        parser.error(f"no training named in --runs {args.runs}")
     failures = skipped = 0
     with tempfile.TemporaryDirectory() as work:
         subprocess.run([sys.executable, os.path.join(HERE, "make_digits.py"), work],
                        check=True, stdout=subprocess.DEVNULL)
         losses = {}
-        for name, model, suffix, flags, threshold, compared in RUNS:
+        for name, model, suffix, flags, threshold, compared in runs:
             for target in targets:
                 target, _, precision = target.partition(":")
                 label = f"{target}:{precision}" if precision else target
@@ -70,12 +80,12 @@ def main():
                         os.path.join(work, f"train{suffix}.npz"), "--eval",
                         os.path.join(work, f"eval{suffix}.npz"), "--loss", "cross_entropy",
                         *flags, "--seed", "0", "--target",
-                        "cpu" if target == "gpu-emulated" else target, "-o", out]
+                        "cpu" if target in EMULATION else target, "-o", out]
                 if precision:
                     argv += ["--precision", precision]
                 env = dict(os.environ)
-                if target == "gpu-emulated":
-                    env["DLC_EMULATE_GPU"] = "1"
+                if target in EMULATION:
+                    env["DLC_EMULATE_GPU"] = EMULATION[target]
                 t0 = time.monotonic()
                 p = subprocess.run(argv, capture_output=True, text=True, env=env)
                 wall = time.monotonic() - t0
@@ -117,7 +127,7 @@ def main():
         return 1
     # Exit 77 (ctest: skipped) when the cuda runs asked for could not run.
     cuda = [t for t in targets if t.partition(":")[0] == "cuda"]
-    return 77 if cuda and skipped == len(RUNS) * len(cuda) else 0
+    return 77 if cuda and skipped == len(runs) * len(cuda) else 0
 
 
 if __name__ == "__main__":

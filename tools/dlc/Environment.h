@@ -4,6 +4,8 @@
 // CompileOptions fields for the checks and comparisons that set them:
 //
 //   DLC_EMULATE_GPU=1            emulateGpu (CPU target with the CUDA tiling and mapping)
+//   DLC_EMULATE_GPU=simt         emulateGpu and emulateSimt (the CUDA kernel code, its
+//                                threads run by the runtime's SIMT emulator)
 //   DLC_STRICT_GPU_BLOCKS=1      strictGpuBlocks
 //   DLC_GPU_CONTRACTION_TILES=0  gpuContractionTiles = false
 //   DLC_FOLD_PAD=0|1             foldPadIntoLoads
@@ -41,8 +43,10 @@ inline void applyEnvironment(CompileOptions &options) {
       return std::nullopt;
     return *v != "0";
   };
-  if (std::optional<bool> v = flag("DLC_EMULATE_GPU"))
+  if (std::optional<bool> v = flag("DLC_EMULATE_GPU")) {
     options.emulateGpu = *v;
+    options.emulateSimt = environmentValue("DLC_EMULATE_GPU") == "simt";
+  }
   if (std::optional<bool> v = flag("DLC_STRICT_GPU_BLOCKS"))
     options.strictGpuBlocks = *v;
   if (std::optional<bool> v = flag("DLC_GPU_CONTRACTION_TILES"))

@@ -109,6 +109,8 @@ Status inspect(const std::string &path, bool json, std::ostream &os) {
        << ",\n  \"target_triple\": " << jsonString(spec.targetTriple);
     if (!spec.precision.empty())
       os << ",\n  \"precision\": " << jsonString(spec.precision);
+    if (spec.simt)
+      os << ",\n  \"simt\": true";
     for (auto [key, list] : {std::pair{"inputs", &spec.inputs}, std::pair{"outputs", &spec.outputs}}) {
       os << ",\n  \"" << key << "\": [";
       for (size_t i = 0; i < list->size(); ++i) {
@@ -161,6 +163,8 @@ Status inspect(const std::string &path, bool json, std::ostream &os) {
      << "target: " << target << " (" << spec.targetTriple << ")\n";
   if (!spec.precision.empty())
     os << "precision: " << spec.precision << "\n";
+  if (spec.simt)
+    os << "kernels: CUDA kernel code, run by the SIMT emulator\n";
   for (const TensorInfo &t : spec.inputs)
     os << "input  " << t.name << ": " << shapeText(t) << " " << dtypeName(t.dtype) << "\n";
   for (const TensorInfo &t : spec.outputs)

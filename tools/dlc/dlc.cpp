@@ -113,7 +113,9 @@ compiler or linker is needed at run time.
 Environment: DLC_NUM_THREADS sets the number of CPU threads; DLC_CPU_DENORMALS=keep
 computes with denormal floats instead of reading and writing them as zero (x86). For checks of the CUDA
 code path without a GPU: DLC_EMULATE_GPU=1 compiles for the CPU with the CUDA tiling
-and block/thread mapping, run as loops; DLC_STRICT_GPU_BLOCKS=1 makes a cooperative
+and block/thread mapping, run as loops; DLC_EMULATE_GPU=simt compiles the CUDA kernel
+code itself for the CPU and runs each GPU thread as a fiber (barriers, warp shuffles,
+ldmatrix and mma.sync emulated); DLC_STRICT_GPU_BLOCKS=1 makes a cooperative
 block that would run on one thread an error; DLC_GPU_CONTRACTION_TILES=0 computes
 contractions without shared-memory tiles; DLC_FOLD_PAD=0|1 forces guarded loads for
 padded inputs off or on. DLC_CPU_UKERNELS=0 compiles the plain-loop CPU path (no

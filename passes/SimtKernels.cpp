@@ -1,0 +1,375 @@
+//===- SimtKernels.cpp - The dlc-simt-kernels pass ------------------------===//
+//
+// The GPU emulation of DLC_EMULATE_GPU=1 runs a kernel's blocks and threads as loops,
+// mapped before the kernel-code passes: the tensor-core lane code, the register
+// epilogues, the unrolled thread loops and the pipelined steps that the GPU runs are
+// not in it. DLC_EMULATE_GPU=simt runs that code: this pass turns each gpu.func
+// into a CPU kernel of one GPU thread, with calls to the runtime's SIMT emulator
+// (runtime/Simt.cpp) where threads meet (barriers) or exchange data (warp shuffles,
+// ldmatrix, mma.sync). The emulator calls it per thread of each block, each thread on
+// its own fiber.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Passes.h"
+
+#include "dialects/DlcDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/AttrTypeSubElements.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace dlc {
+#define GEN_PASS_DEF_DLCSIMTKERNELS
+#include "passes/Passes.h.inc"
+} // namespace dlc
+
+using namespace mlir;
+
+namespace dlc {
+namespace {
+
+/// The emulator's entry points (runtime/Simt.cpp), as the code section declares them.
+struct Entry {
+  StringRef name;
+  SmallVector<Type> inputs, results;
+};
+
+/// The kinds of mma.sync the emulator computes (runtime/Simt.cpp, MmaKind).
+std::optional<int64_t> mmaKind(NVVM::MmaOp op) {
+  NVVM::MMAShapeAttr shape = op.getShape();
+  std::optional<NVVM::MMATypes> type = op.getMultiplicandAPtxType();
+  if (!type || shape.getM() != 16 || shape.getN() != 8 || op.getLayoutA() != NVVM::MMALayout::row ||
+      op.getLayoutB() != NVVM::MMALayout::col)
+    return std::nullopt;
+  if (shape.getK() == 16 && *type == NVVM::MMATypes::f16)
+    return 0;
+  if (shape.getK() == 16 && *type == NVVM::MMATypes::bf16)
+    return 1;
+  if (shape.getK() == 8 && *type == NVVM::MMATypes::f16)
+    return 2;
+  if (shape.getK() == 8 && *type == NVVM::MMATypes::tf32)
+    return 3;
+  return std::nullopt;
+}
+
+class KernelConverter {
+public:
+  KernelConverter(ModuleOp module, gpu::GPUFuncOp gpuFunc)
+      : module(module), gpuFunc(gpuFunc), rw(module.getContext()), loc(gpuFunc.getLoc()) {}
+
+  LogicalResult convert() {
+    if (!gpuFunc.isKernel())
+      return gpuFunc.emitOpError("is not a kernel: the SIMT emulation runs kernels only");
+    MLIRContext *ctx = module.getContext();
+    Type index = rw.getIndexType();
+    SmallVector<Type> inputs(gpuFunc.getArgumentTypes());
+    inputs.append({index, index});
+    rw.setInsertionPointToEnd(module.getBody());
+    func = func::FuncOp::create(rw, loc, gpuFunc.getName(), FunctionType::get(ctx, inputs, {}));
+    for (NamedAttribute a : gpuFunc->getDiscardableAttrs())
+      if (a.getName().strref().starts_with("dlc."))
+        func->setAttr(a.getName(), a.getValue());
+    func->setAttr(attrs::kKernel, rw.getUnitAttr());
+    func->setAttr("llvm.emit_c_interface", rw.getUnitAttr());
+    unsigned numArgs = gpuFunc.getNumArguments();
+    unsigned numWorkgroup = gpuFunc.getNumWorkgroupAttributions();
+    unsigned numPrivate = gpuFunc.getNumPrivateAttributions(); // counts the body's arguments
+    func.getBody().takeBody(gpuFunc.getBody());
+    Block &entry = func.getBody().front();
+    Value wg = entry.addArgument(index, loc), nwg = entry.addArgument(index, loc);
+
+    // Attributions: shared memory as a thread-local global per buffer, private memory
+    // as allocas. Block arguments numArgs.. are the workgroup, then private ones.
+    rw.setInsertionPointToStart(&entry);
+    for (unsigned i = 0; i < numWorkgroup; ++i) {
+      BlockArgument arg = entry.getArgument(numArgs + i);
+      auto type = stripped(cast<MemRefType>(arg.getType()));
+      std::string name = ("dlc_simt_shared_" + gpuFunc.getName() + "_" + Twine(i)).str();
+      {
+        OpBuilder::InsertionGuard guard(rw);
+        rw.setInsertionPoint(func);
+        memref::GlobalOp::create(rw, loc, name, rw.getStringAttr("private"), type,
+                                 /*initial_value=*/rw.getUnitAttr(), /*constant=*/false,
+                                 rw.getI64IntegerAttr(16));
+      }
+      arg.replaceAllUsesWith(memref::GetGlobalOp::create(rw, loc, type, name));
+    }
+    for (unsigned i = 0; i < numPrivate; ++i) {
+      BlockArgument arg = entry.getArgument(numArgs + numWorkgroup + i);
+      auto type = stripped(cast<MemRefType>(arg.getType()));
+      arg.replaceAllUsesWith(memref::AllocaOp::create(rw, loc, type));
+    }
+    entry.eraseArguments(numArgs, entry.getNumArguments() - numArgs - 2);
+
+    // No GPU address spaces: every memref in the body is plain host memory.
+    AttrTypeReplacer replacer;
+    replacer.addReplacement([&](MemRefType t) -> std::optional<Type> {
+      if (isa_and_nonnull<gpu::AddressSpaceAttr>(t.getMemorySpace()))
+        return stripped(t);
+      return std::nullopt;
+    });
+    replacer.recursivelyReplaceElementsIn(func, /*replaceAttrs=*/true, /*replaceLocs=*/false,
+                                          /*replaceTypes=*/true);
+
+    threadValue = {};
+    SmallVector<Operation *> ops;
+    func.walk([&](Operation *op) { ops.push_back(op); });
+    for (Operation *op : ops)
+      if (failed(lower(op, wg, nwg)))
+        return failure();
+    return success();
+  }
+
+private:
+  static MemRefType stripped(MemRefType t) {
+    return MemRefType::get(t.getShape(), t.getElementType(), t.getLayout(), Attribute());
+  }
+
+  /// Declares the emulator's function `name` (once) and calls it.
+  ValueRange call(StringRef name, TypeRange results, ValueRange operands) {
+    if (!module.lookupSymbol(name)) {
+      OpBuilder::InsertionGuard guard(rw);
+      rw.setInsertionPointToStart(module.getBody());
+      auto decl = func::FuncOp::create(
+          rw, loc, name, FunctionType::get(module.getContext(), operands.getTypes(), results));
+      decl.setPrivate();
+    }
+    return func::CallOp::create(rw, loc, name, results, operands).getResults();
+  }
+
+  Value i64(Value v) {
+    if (v.getType().isIndex())
+      return arith::IndexCastOp::create(rw, loc, rw.getI64Type(), v);
+    return v;
+  }
+  Value constantI64(int64_t v) { return arith::ConstantIntOp::create(rw, loc, v, 64); }
+  Value constantIndex(int64_t v) { return arith::ConstantIndexOp::create(rw, loc, v); }
+
+  /// The thread id (index), computed once in the entry block.
+  Value thread() {
+    if (threadValue)
+      return threadValue;
+    OpBuilder::InsertionGuard guard(rw);
+    rw.setInsertionPointToStart(&func.getBody().front());
+    Value id = call("dlc_uk_simt_thread", rw.getI64Type(), {})[0];
+    threadValue = arith::IndexCastOp::create(rw, loc, rw.getIndexType(), id);
+    return threadValue;
+  }
+
+  /// A per-thread buffer of `n` 32-bit words (one per purpose), in the entry block.
+  Value words(StringRef purpose, int64_t n) {
+    Value &buffer = scratch[purpose];
+    if (buffer)
+      return buffer;
+    OpBuilder::InsertionGuard guard(rw);
+    rw.setInsertionPointToStart(&func.getBody().front());
+    buffer = memref::AllocaOp::create(rw, loc, MemRefType::get({n}, rw.getI32Type()),
+                                      rw.getI64IntegerAttr(16));
+    return buffer;
+  }
+
+  /// The address of `buffer` (identity layout, offset 0) as i64.
+  Value address(Value buffer) {
+    return i64(memref::ExtractAlignedPointerAsIndexOp::create(rw, loc, buffer));
+  }
+
+  /// The address of element `indices` of `memref`, as i64.
+  Value elementAddress(Value memref, ValueRange indices) {
+    auto type = cast<MemRefType>(memref.getType());
+    auto meta = memref::ExtractStridedMetadataOp::create(rw, loc, memref);
+    Value linear = meta.getOffset();
+    for (auto [i, idx] : llvm::enumerate(indices))
+      linear = arith::AddIOp::create(rw, loc, linear,
+                                     arith::MulIOp::create(rw, loc, idx, meta.getStrides()[i]));
+    Value bytes =
+        arith::MulIOp::create(rw, loc, linear, constantIndex(type.getElementTypeBitWidth() / 8));
+    Value base = memref::ExtractAlignedPointerAsIndexOp::create(rw, loc, memref);
+    return i64(arith::AddIOp::create(rw, loc, base, bytes));
+  }
+
+  /// A 32-bit word of `v` (i32, f32 or a vector of two 16-bit elements), or null.
+  Value word(Value v) {
+    Type i32 = rw.getI32Type();
+    Type t = v.getType();
+    if (t == i32)
+      return v;
+    if (t.isF32())
+      return arith::BitcastOp::create(rw, loc, i32, v);
+    auto vt = dyn_cast<VectorType>(t);
+    if (vt && vt.getRank() == 1 && vt.getNumElements() * vt.getElementTypeBitWidth() == 32) {
+      Value one = vector::BitCastOp::create(rw, loc, VectorType::get({1}, i32), v);
+      return vector::ExtractOp::create(rw, loc, one, ArrayRef<int64_t>{0});
+    }
+    return {};
+  }
+
+  LogicalResult storeWords(Operation *op, ValueRange values, Value buffer) {
+    for (auto [i, v] : llvm::enumerate(values)) {
+      Value w = word(v);
+      if (!w)
+        return op->emitOpError("has an operand the SIMT emulation cannot pass: ") << v.getType(),
+               failure();
+      memref::StoreOp::create(rw, loc, w, buffer, ValueRange{constantIndex(i)});
+    }
+    return success();
+  }
+
+  LogicalResult lower(Operation *op, Value wg, Value nwg) {
+    rw.setInsertionPoint(op);
+    loc = op->getLoc();
+    auto dimValue = [&](gpu::Dimension d, Value x, int64_t other) -> Value {
+      return d == gpu::Dimension::x ? x : constantIndex(other);
+    };
+    if (auto t = dyn_cast<gpu::ThreadIdOp>(op)) {
+      Value v = t.getDimension() == gpu::Dimension::x ? thread() : constantIndex(0);
+      rw.replaceOp(op, v);
+      return success();
+    }
+    if (auto b = dyn_cast<gpu::BlockIdOp>(op))
+      return rw.replaceOp(op, dimValue(b.getDimension(), wg, 0)), success();
+    if (auto g = dyn_cast<gpu::GridDimOp>(op))
+      return rw.replaceOp(op, dimValue(g.getDimension(), nwg, 1)), success();
+    if (auto b = dyn_cast<gpu::BlockDimOp>(op)) {
+      auto block = func->getAttrOfType<DenseI64ArrayAttr>(attrs::kBlock);
+      int64_t threads = block && block.size() == 1 ? block[0] : 1;
+      Value x = b.getDimension() == gpu::Dimension::x ? constantIndex(threads) : Value();
+      return rw.replaceOp(op, dimValue(b.getDimension(), x, 1)), success();
+    }
+    if (isa<gpu::LaneIdOp>(op)) {
+      rw.replaceOp(op, arith::RemUIOp::create(rw, loc, thread(), constantIndex(32)));
+      return success();
+    }
+    if (isa<gpu::BarrierOp>(op)) {
+      call("dlc_uk_simt_barrier", {}, {});
+      rw.eraseOp(op);
+      return success();
+    }
+    if (auto r = dyn_cast<gpu::ReturnOp>(op)) {
+      rw.replaceOpWithNewOp<func::ReturnOp>(op);
+      return success();
+    }
+    if (auto s = dyn_cast<gpu::ShuffleOp>(op))
+      return lowerShuffle(s);
+    if (auto l = dyn_cast<nvgpu::LdMatrixOp>(op))
+      return lowerLdMatrix(l);
+    if (auto m = dyn_cast<NVVM::MmaOp>(op))
+      return lowerMma(m);
+    if (isa<memref::MemorySpaceCastOp>(op) &&
+        op->getOperand(0).getType() == op->getResult(0).getType()) {
+      rw.replaceOp(op, op->getOperand(0));
+      return success();
+    }
+    StringRef dialect = op->getDialect() ? op->getDialect()->getNamespace() : "";
+    if (dialect == "gpu" || dialect == "nvgpu" || dialect == "nvvm")
+      return op->emitOpError("is not run by the SIMT emulation"), failure();
+    return success();
+  }
+
+  LogicalResult lowerShuffle(gpu::ShuffleOp s) {
+    Type type = s.getShuffleResult().getType();
+    Type i32 = rw.getI32Type();
+    if (type != i32 && !type.isF32())
+      return s.emitOpError("of ") << type << " is not run by the SIMT emulation (32-bit only)",
+             failure();
+    int64_t mode = 0;
+    switch (s.getMode()) {
+    case gpu::ShuffleMode::XOR:
+      mode = 0;
+      break;
+    case gpu::ShuffleMode::UP:
+      mode = 1;
+      break;
+    case gpu::ShuffleMode::DOWN:
+      mode = 2;
+      break;
+    case gpu::ShuffleMode::IDX:
+      mode = 3;
+      break;
+    }
+    Value value = word(s.getValue());
+    Value r = call(
+        "dlc_uk_simt_shuffle", rw.getI64Type(),
+        {value, s.getOffset(), s.getWidth(), arith::ConstantIntOp::create(rw, loc, mode, 32)})[0];
+    Value result = arith::TruncIOp::create(rw, loc, i32, r);
+    if (type.isF32())
+      result = arith::BitcastOp::create(rw, loc, type, result);
+    Value valid = arith::TruncIOp::create(rw, loc, rw.getI1Type(),
+                                          arith::ShRUIOp::create(rw, loc, r, constantI64(32)));
+    rw.replaceOp(s, ValueRange{result, valid});
+    return success();
+  }
+
+  LogicalResult lowerLdMatrix(nvgpu::LdMatrixOp l) {
+    auto result = cast<VectorType>(l.getRes().getType());
+    int64_t matrices = l.getNumTiles();
+    if (result.getRank() != 2 || result.getDimSize(0) != matrices || result.getDimSize(1) != 2 ||
+        result.getElementTypeBitWidth() != 16)
+      return l.emitOpError("of ") << result << " is not run by the SIMT emulation", failure();
+    Value out = words("ldmatrix", 4);
+    call("dlc_uk_simt_ldmatrix", {},
+         {elementAddress(l.getSrcMemref(), l.getIndices()), constantI64(matrices),
+          constantI64(l.getTranspose()), address(out)});
+    Value regs = vector::LoadOp::create(rw, loc, VectorType::get({matrices}, rw.getI32Type()), out,
+                                        ValueRange{constantIndex(0)});
+    Value pairs = vector::BitCastOp::create(
+        rw, loc, VectorType::get({2 * matrices}, result.getElementType()), regs);
+    rw.replaceOp(l, vector::ShapeCastOp::create(rw, loc, result, pairs));
+    return success();
+  }
+
+  LogicalResult lowerMma(NVVM::MmaOp m) {
+    std::optional<int64_t> kind = mmaKind(m);
+    auto resultType = dyn_cast<LLVM::LLVMStructType>(m.getRes().getType());
+    if (!kind || !resultType || resultType.getBody().size() != 4 ||
+        !llvm::all_of(resultType.getBody(), [](Type t) { return t.isF32(); }) ||
+        m.getOperandA().size() > 4 || m.getOperandB().size() > 2 || m.getOperandC().size() != 4)
+      return m.emitOpError("is not run by the SIMT emulation (m16n8k16 f16/bf16, m16n8k8 "
+                           "f16/tf32, row.col, f32 accumulators)"),
+             failure();
+    Value a = words("mma.a", 4), b = words("mma.b", 2), c = words("mma.c", 4),
+          d = words("mma.d", 4);
+    if (failed(storeWords(m, m.getOperandA(), a)) || failed(storeWords(m, m.getOperandB(), b)) ||
+        failed(storeWords(m, m.getOperandC(), c)))
+      return failure();
+    call("dlc_uk_simt_mma", {},
+         {constantI64(*kind), address(a), address(b), address(c), address(d)});
+    Value s = LLVM::PoisonOp::create(rw, loc, resultType);
+    for (int64_t i = 0; i < 4; ++i) {
+      Value w = memref::LoadOp::create(rw, loc, d, ValueRange{constantIndex(i)});
+      Value f = arith::BitcastOp::create(rw, loc, rw.getF32Type(), w);
+      s = LLVM::InsertValueOp::create(rw, loc, s, f, i);
+    }
+    rw.replaceOp(m, s);
+    return success();
+  }
+
+  ModuleOp module;
+  gpu::GPUFuncOp gpuFunc;
+  IRRewriter rw;
+  Location loc;
+  func::FuncOp func;
+  Value threadValue;
+  llvm::StringMap<Value> scratch;
+};
+
+struct SimtKernels : impl::DlcSimtKernelsBase<SimtKernels> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    for (auto gpuModule : llvm::make_early_inc_range(module.getOps<gpu::GPUModuleOp>())) {
+      for (auto f : llvm::make_early_inc_range(gpuModule.getOps<gpu::GPUFuncOp>()))
+        if (failed(KernelConverter(module, f).convert()))
+          return signalPassFailure();
+      gpuModule.erase();
+    }
+    module->removeAttr(gpu::GPUDialect::getContainerModuleAttrName());
+  }
+};
+
+} // namespace
+} // namespace dlc

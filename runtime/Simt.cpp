@@ -1,0 +1,503 @@
+//===- Simt.cpp - The SIMT emulator of CUDA kernel code -------------------===//
+//
+// A block's threads are fibers on the calling thread (on x86-64 a switch of the
+// callee-saved registers and the stack pointer, which is 20 times faster than
+// swapcontext's signal-mask system call; elsewhere ucontext), each with its own
+// stack (a GPU thread's local memory), all sharing the block's shared memory (the
+// code section's thread-local globals, one set per worker thread: its blocks run one
+// at a time). The scheduler runs every ready fiber until it finishes or waits:
+//  - at a barrier, until every thread that has not finished is at one;
+//  - at a warp operation, until every lane of its warp is at one. The scheduler then
+//    checks that the lanes agree (the same operation, the same parameters) and computes
+//    the operation for the whole warp from what each lane posted, as the hardware does
+//    at once; each lane takes its result when it resumes.
+// Warp operations come first: a warp's lanes at a shuffle while others wait at a
+// barrier are released before the barrier is. If no fiber can run and neither
+// releases anything, the kernel would hang on the GPU: an error says where the
+// threads are.
+//
+// The warp operations follow the PTX ISA: shfl.sync (modes up, down, bfly, idx, with
+// segments of `width` lanes), ldmatrix.sync.aligned.m8n8.x{1,2,4}[.trans].b16 and
+// mma.sync.aligned.m16n8k{8,16}.row.col with f32 accumulators (f16, bf16, tf32: the
+// fragment layouts of "Matrix Fragments for mma.m16n8k8 / mma.m16n8k16", written here
+// from the ISA, independently of the compiler's MmaLayout.h). tf32 operands keep the
+// upper 19 bits of their f32 word, as the tensor cores read them.
+//
+//===----------------------------------------------------------------------===//
+#include "Simt.h"
+
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace dlc::simt {
+namespace {
+
+#if defined(__x86_64__)
+// dlc_simt_switch(save, to): saves the callee-saved registers, MXCSR and the x87
+// control word on this stack, its pointer in *save, and resumes the stack `to` saved
+// the same way (System V ABI: every other register is the caller's to save).
+extern "C" void dlc_simt_switch(void **save, void *to);
+asm(R"(
+  .text
+  .p2align 4
+  .hidden dlc_simt_switch
+  .type dlc_simt_switch,@function
+dlc_simt_switch:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  subq $8, %rsp
+  stmxcsr (%rsp)
+  fnstcw 4(%rsp)
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  ldmxcsr (%rsp)
+  fldcw 4(%rsp)
+  addq $8, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+  .size dlc_simt_switch,.-dlc_simt_switch
+)");
+
+/// A suspended fiber: its saved stack pointer.
+struct Context {
+  void *sp = nullptr;
+};
+
+/// A context that starts `entry` (which never returns) on `stack`.
+void makeContext(Context &c, char *stack, size_t bytes, void (*entry)()) {
+  auto *top =
+      reinterpret_cast<uint64_t *>((reinterpret_cast<uintptr_t>(stack) + bytes) & ~uintptr_t(15));
+  uint32_t controls[2];
+  asm volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(controls[0]), "=m"(controls[1]));
+  top[-1] = 0;                                 // entry's return address: none
+  top[-2] = reinterpret_cast<uint64_t>(entry); // where the switch returns to
+  for (int r = 3; r <= 8; ++r)                 // rbp, rbx, r12..r15
+    top[-r] = 0;
+  top[-9] = controls[0] | uint64_t(controls[1] & 0xffff) << 32;
+  c.sp = top - 9;
+}
+
+void switchTo(Context &from, Context &to) { dlc_simt_switch(&from.sp, to.sp); }
+#else
+struct Context {
+  ucontext_t context;
+};
+
+void makeContext(Context &c, char *stack, size_t bytes, void (*entry)()) {
+  ::getcontext(&c.context);
+  c.context.uc_stack.ss_sp = stack;
+  c.context.uc_stack.ss_size = bytes;
+  c.context.uc_link = nullptr;
+  ::makecontext(&c.context, entry, 0);
+}
+
+void switchTo(Context &from, Context &to) { ::swapcontext(&from.context, &to.context); }
+#endif
+
+constexpr int64_t kWarp = 32;
+constexpr size_t kStackBytes = 256 << 10;
+
+enum class State : uint8_t { Ready, AtBarrier, AtWarp, Done };
+enum class WarpOp : int32_t { Shuffle = 1, LdMatrix = 2, Mma = 3 };
+
+/// Mma kinds (the code section's numbering, dlc-simt-kernels).
+enum MmaKind : int64_t { F16K16 = 0, Bf16K16 = 1, F16K8 = 2, Tf32K8 = 3 };
+
+/// What a lane posts for a warp operation, and its result.
+struct Slot {
+  WarpOp op;
+  int64_t agreed[2]; // parameters every lane must give alike
+  uint32_t in[12];   // the lane's values
+  int64_t address;   // ldmatrix: the row this lane supplies
+  uint32_t out[8];
+};
+
+/// The fibers' stacks of this thread, each above a guard page; made once.
+class Stacks {
+public:
+  ~Stacks() {
+    if (base_)
+      ::munmap(base_, bytes_);
+  }
+  /// The stack of fiber i, or null when the memory cannot be had.
+  char *stack(int64_t i) {
+    if (!base_ && !reserve())
+      return nullptr;
+    return base_ + i * (page_ + kStackBytes) + page_;
+  }
+
+private:
+  bool reserve() {
+    page_ = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+    bytes_ = kMaxThreads * (page_ + kStackBytes);
+    void *p = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+      return false;
+    base_ = static_cast<char *>(p);
+    for (int64_t i = 0; i < kMaxThreads; ++i)
+      ::mprotect(base_ + i * (page_ + kStackBytes), page_, PROT_NONE);
+    return true;
+  }
+  char *base_ = nullptr;
+  size_t bytes_ = 0, page_ = 0;
+};
+
+float halfToFloat(uint16_t h) {
+  uint32_t sign = (h >> 15) & 1, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
+  float magnitude;
+  if (exponent == 0)
+    magnitude = static_cast<float>(mantissa) * 0x1p-24f;
+  else if (exponent == 31)
+    magnitude = mantissa ? __builtin_nanf("") : __builtin_inff();
+  else
+    magnitude = (1.0f + static_cast<float>(mantissa) * 0x1p-10f) *
+                __builtin_ldexpf(1.0f, static_cast<int>(exponent) - 15);
+  return sign ? -magnitude : magnitude;
+}
+
+float bitsToFloat(uint32_t bits) {
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+uint32_t floatToBits(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  return bits;
+}
+
+class Scheduler;
+thread_local Scheduler *active = nullptr;
+thread_local Stacks stacks;
+
+class Scheduler {
+public:
+  Status run(KernelFn fn, void **args, int64_t block, int64_t grid, int64_t threads) {
+    fn_ = fn;
+    args_ = args;
+    block_ = block;
+    grid_ = grid;
+    threads_ = threads;
+    fibers_.assign(threads, Fiber{});
+    slots_.assign(threads, Slot{});
+    for (int64_t i = 0; i < threads; ++i) {
+      char *stack = stacks.stack(i);
+      if (!stack)
+        return Status::error("SIMT emulation: no memory for the threads' stacks");
+      makeContext(fibers_[i].context, stack, kStackBytes, &Scheduler::fiberMain);
+    }
+    Scheduler *outer = active;
+    active = this;
+    Status status = schedule();
+    active = outer;
+    return status;
+  }
+
+  int64_t current() const { return current_; }
+
+  /// The running fiber waits at a block barrier.
+  void barrier() { suspend(State::AtBarrier); }
+
+  /// The running lane's slot for warp operation `op`.
+  Slot &post(WarpOp op) {
+    Slot &s = slots_[current_];
+    s.op = op;
+    return s;
+  }
+  /// The running lane waits for its warp, then finds its result in its slot.
+  Slot &warpSync() {
+    suspend(State::AtWarp);
+    return slots_[current_];
+  }
+
+private:
+  struct Fiber {
+    Context context;
+    State state = State::Ready;
+  };
+
+  /// A fiber's start; it never returns: once done, the scheduler does not resume it.
+  [[noreturn]] static void fiberMain() {
+    Scheduler *s = active;
+    s->fn_(s->args_, s->block_, s->grid_);
+    s->suspend(State::Done);
+    __builtin_unreachable();
+  }
+
+  void suspend(State state) {
+    Fiber &f = fibers_[current_];
+    f.state = state;
+    switchTo(f.context, main_);
+  }
+
+  Status schedule() {
+    for (;;) {
+      for (int64_t i = 0; i < threads_; ++i) {
+        if (fibers_[i].state != State::Ready)
+          continue;
+        current_ = i;
+        switchTo(main_, fibers_[i].context);
+      }
+      int64_t done = 0, atBarrier = 0, atWarp = 0;
+      for (const Fiber &f : fibers_) {
+        done += f.state == State::Done;
+        atBarrier += f.state == State::AtBarrier;
+        atWarp += f.state == State::AtWarp;
+      }
+      if (done == threads_)
+        return Status::ok();
+      bool released = false;
+      for (int64_t first = 0; first < threads_; first += kWarp) {
+        int64_t lanes = std::min(kWarp, threads_ - first), waiting = 0, exited = 0;
+        for (int64_t l = 0; l < lanes; ++l) {
+          waiting += fibers_[first + l].state == State::AtWarp;
+          exited += fibers_[first + l].state == State::Done;
+        }
+        if (waiting == 0 || waiting + exited != lanes)
+          continue;
+        if (exited)
+          return blockError("warp " + std::to_string(first / kWarp) + ": " +
+                            std::to_string(exited) +
+                            " lanes exited before a warp operation the others wait at");
+        if (Status s = computeWarp(first, lanes); !s)
+          return s;
+        for (int64_t l = 0; l < lanes; ++l)
+          fibers_[first + l].state = State::Ready;
+        released = true;
+      }
+      if (released)
+        continue;
+      if (atBarrier > 0 && atBarrier + done == threads_) {
+        for (Fiber &f : fibers_)
+          if (f.state == State::AtBarrier)
+            f.state = State::Ready;
+        continue;
+      }
+      return blockError("the threads cannot go on (a barrier or warp operation that not all "
+                        "of them reach): " +
+                        std::to_string(atBarrier) + " at a barrier, " + std::to_string(atWarp) +
+                        " at a warp operation, " + std::to_string(done) + " finished");
+    }
+  }
+
+  Status blockError(const std::string &what) const {
+    return Status::error("SIMT emulation, block " + std::to_string(block_) + " of " +
+                         std::to_string(grid_) + ": " + what);
+  }
+
+  Status computeWarp(int64_t first, int64_t lanes) {
+    const Slot &lead = slots_[first];
+    for (int64_t l = 1; l < lanes; ++l) {
+      const Slot &s = slots_[first + l];
+      if (s.op != lead.op || s.agreed[0] != lead.agreed[0] || s.agreed[1] != lead.agreed[1])
+        return blockError("the lanes of warp " + std::to_string(first / kWarp) +
+                          " are at different warp operations");
+    }
+    switch (lead.op) {
+    case WarpOp::Shuffle:
+      shuffle(first, lanes);
+      return Status::ok();
+    case WarpOp::LdMatrix:
+      return ldmatrix(first, lanes);
+    case WarpOp::Mma:
+      return mma(first, lanes);
+    }
+    return blockError("unknown warp operation");
+  }
+
+  /// shfl.sync: agreed {width, mode (0 bfly, 1 up, 2 down, 3 idx)}, in {value, offset};
+  /// out {value, valid}. An invalid source gives the lane its own value.
+  void shuffle(int64_t first, int64_t lanes) {
+    int64_t width = slots_[first].agreed[0], mode = slots_[first].agreed[1];
+    for (int64_t lane = 0; lane < lanes; ++lane) {
+      Slot &s = slots_[first + lane];
+      int64_t offset = s.in[1];
+      int64_t start = width > 0 ? lane / width * width : 0, end = start + width - 1;
+      int64_t from = mode == 0   ? lane ^ offset
+                     : mode == 1 ? lane - offset
+                     : mode == 2 ? lane + offset
+                                 : start + offset;
+      bool valid = width > 0 && from >= start && from <= end && from < lanes;
+      s.out[0] = slots_[first + (valid ? from : lane)].in[0];
+      s.out[1] = valid;
+    }
+  }
+
+  /// ldmatrix .m8n8 .b16: agreed {matrices, transposed}; lane 8i + r gives row r of
+  /// matrix i. Each lane receives, per matrix, the pair of row lane / 4 at columns
+  /// 2 (lane % 4) + {0, 1} (transposed: of column lane / 4 at those rows), the first
+  /// in the low half.
+  Status ldmatrix(int64_t first, int64_t lanes) {
+    int64_t matrices = slots_[first].agreed[0];
+    bool transposed = slots_[first].agreed[1];
+    if (!(matrices == 1 || matrices == 2 || matrices == 4) || lanes < 8 * matrices)
+      return blockError("ldmatrix of " + std::to_string(matrices) + " matrices by " +
+                        std::to_string(lanes) + " lanes");
+    for (int64_t l = 0; l < 8 * matrices; ++l)
+      if (slots_[first + l].address % 16 != 0)
+        return blockError("ldmatrix row address not 16-byte aligned (lane " + std::to_string(l) +
+                          ")");
+    auto at = [&](int64_t m, int64_t row, int64_t col) {
+      uint16_t v;
+      std::memcpy(&v, reinterpret_cast<const char *>(slots_[first + 8 * m + row].address) + 2 * col,
+                  2);
+      return static_cast<uint32_t>(v);
+    };
+    for (int64_t lane = 0; lane < lanes; ++lane) {
+      int64_t g = lane / 4, t = lane % 4;
+      for (int64_t m = 0; m < matrices; ++m) {
+        uint32_t lo = transposed ? at(m, 2 * t, g) : at(m, g, 2 * t);
+        uint32_t hi = transposed ? at(m, 2 * t + 1, g) : at(m, g, 2 * t + 1);
+        slots_[first + lane].out[m] = lo | hi << 16;
+      }
+    }
+    return Status::ok();
+  }
+
+  /// mma.sync.m16n8kK.row.col, f32 accumulators: agreed {kind}; in: A's registers
+  /// (0..3), B's (4, 5), C (6..9); out: D. g = lane / 4, t = lane % 4.
+  Status mma(int64_t first, int64_t lanes) {
+    int64_t kind = slots_[first].agreed[0];
+    if (lanes != kWarp || kind < F16K16 || kind > Tf32K8)
+      return blockError("mma.sync of kind " + std::to_string(kind) + " by " +
+                        std::to_string(lanes) + " lanes");
+    int64_t k = kind == F16K16 || kind == Bf16K16 ? 16 : 8;
+    float a[16][16], b[16][8], c[16][8];
+    auto value = [&](uint32_t reg, int64_t half) -> float {
+      switch (kind) {
+      case Tf32K8:
+        return bitsToFloat(reg & 0xffffe000u);
+      case Bf16K16:
+        return bitsToFloat((half ? reg >> 16 : reg & 0xffff) << 16);
+      default:
+        return halfToFloat(static_cast<uint16_t>(half ? reg >> 16 : reg));
+      }
+    };
+    for (int64_t lane = 0; lane < kWarp; ++lane) {
+      const uint32_t *in = slots_[first + lane].in;
+      int64_t g = lane / 4, t = lane % 4;
+      if (kind == Tf32K8) {
+        // a0 (g, t), a1 (g + 8, t), a2 (g, t + 4), a3 (g + 8, t + 4); b0 (t, g), b1 (t + 4, g).
+        for (int64_t r = 0; r < 4; ++r)
+          a[g + 8 * (r % 2)][t + 4 * (r / 2)] = value(in[r], 0);
+        for (int64_t r = 0; r < 2; ++r)
+          b[t + 4 * r][g] = value(in[4 + r], 0);
+      } else if (kind == F16K8) {
+        // Register r of A: row g + 8r, columns 2t, 2t + 1; of B: rows 2t, 2t + 1, column g.
+        for (int64_t r = 0; r < 2; ++r)
+          for (int64_t h = 0; h < 2; ++h)
+            a[g + 8 * r][2 * t + h] = value(in[r], h);
+        for (int64_t h = 0; h < 2; ++h)
+          b[2 * t + h][g] = value(in[4], h);
+      } else {
+        // A: a0,a1 (g, 2t + h), a2,a3 (g + 8, ...), a4,a5 (g, 2t + 8 + h), a6,a7 (g + 8, ...);
+        // B: b0,b1 (2t + h, g), b2,b3 (2t + 8 + h, g).
+        for (int64_t r = 0; r < 4; ++r)
+          for (int64_t h = 0; h < 2; ++h)
+            a[g + 8 * (r % 2)][2 * t + h + 8 * (r / 2)] = value(in[r], h);
+        for (int64_t r = 0; r < 2; ++r)
+          for (int64_t h = 0; h < 2; ++h)
+            b[2 * t + h + 8 * r][g] = value(in[4 + r], h);
+      }
+      // C and D: c0,c1 (g, 2t + h), c2,c3 (g + 8, 2t + h).
+      for (int64_t r = 0; r < 4; ++r)
+        c[g + 8 * (r / 2)][2 * t + r % 2] = bitsToFloat(in[6 + r]);
+    }
+    for (int64_t lane = 0; lane < kWarp; ++lane) {
+      int64_t g = lane / 4, t = lane % 4;
+      for (int64_t r = 0; r < 4; ++r) {
+        int64_t row = g + 8 * (r / 2), col = 2 * t + r % 2;
+        float d = c[row][col];
+        for (int64_t i = 0; i < k; ++i)
+          d += a[row][i] * b[i][col];
+        slots_[first + lane].out[r] = floatToBits(d);
+      }
+    }
+    return Status::ok();
+  }
+
+  KernelFn fn_ = nullptr;
+  void **args_ = nullptr;
+  int64_t block_ = 0, grid_ = 0, threads_ = 0, current_ = 0;
+  std::vector<Fiber> fibers_;
+  std::vector<Slot> slots_;
+  Context main_;
+};
+
+// The code section's entry points (dlc-simt-kernels emits the calls).
+
+int64_t simtThread() { return active->current(); }
+
+void simtBarrier() { active->barrier(); }
+
+/// Returns the value in the low 32 bits, whether its source lane was valid in bit 32.
+int64_t simtShuffle(int32_t value, int32_t offset, int32_t width, int32_t mode) {
+  Slot &s = active->post(WarpOp::Shuffle);
+  s.agreed[0] = width;
+  s.agreed[1] = mode;
+  s.in[0] = static_cast<uint32_t>(value);
+  s.in[1] = static_cast<uint32_t>(offset);
+  Slot &r = active->warpSync();
+  return static_cast<int64_t>(r.out[0]) | static_cast<int64_t>(r.out[1] != 0) << 32;
+}
+
+void simtLdmatrix(int64_t address, int64_t matrices, int64_t transposed, int64_t out) {
+  Slot &s = active->post(WarpOp::LdMatrix);
+  s.agreed[0] = matrices;
+  s.agreed[1] = transposed;
+  s.address = address;
+  Slot &r = active->warpSync();
+  std::memcpy(reinterpret_cast<void *>(out), r.out, 4 * matrices);
+}
+
+void simtMma(int64_t kind, int64_t a, int64_t b, int64_t c, int64_t d) {
+  Slot &s = active->post(WarpOp::Mma);
+  s.agreed[0] = kind;
+  s.agreed[1] = 0;
+  std::memcpy(s.in, reinterpret_cast<const void *>(a), 16);
+  std::memcpy(s.in + 4, reinterpret_cast<const void *>(b), 8);
+  std::memcpy(s.in + 6, reinterpret_cast<const void *>(c), 16);
+  Slot &r = active->warpSync();
+  std::memcpy(reinterpret_cast<void *>(d), r.out, 16);
+}
+
+} // namespace
+
+Status runBlock(KernelFn fn, void **args, int64_t block, int64_t grid, int64_t threads) {
+  if (threads < 1 || threads > kMaxThreads)
+    return Status::error("SIMT emulation: a block of " + std::to_string(threads) + " threads");
+  thread_local Scheduler scheduler;
+  return scheduler.run(fn, args, block, grid, threads);
+}
+
+void *lookup(const char *name) {
+  if (std::strcmp(name, "dlc_uk_simt_thread") == 0)
+    return reinterpret_cast<void *>(&simtThread);
+  if (std::strcmp(name, "dlc_uk_simt_barrier") == 0)
+    return reinterpret_cast<void *>(&simtBarrier);
+  if (std::strcmp(name, "dlc_uk_simt_shuffle") == 0)
+    return reinterpret_cast<void *>(&simtShuffle);
+  if (std::strcmp(name, "dlc_uk_simt_ldmatrix") == 0)
+    return reinterpret_cast<void *>(&simtLdmatrix);
+  if (std::strcmp(name, "dlc_uk_simt_mma") == 0)
+    return reinterpret_cast<void *>(&simtMma);
+  return nullptr;
+}
+
+} // namespace dlc::simt

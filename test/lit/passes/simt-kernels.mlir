@@ -1,0 +1,64 @@
+// RUN: dlc-opt %s -dlc-simt-kernels | FileCheck %s
+// RUN: dlc-opt %s -dlc-simt-kernels -convert-scf-to-cf -expand-strided-metadata -finalize-memref-to-llvm -convert-vector-to-llvm -convert-arith-to-llvm -convert-func-to-llvm -reconcile-unrealized-casts | FileCheck %s --check-prefix=LLVM
+
+// A kernel of one GPU thread for the SIMT emulator: its shared buffer a thread-local
+// global, its ids the workgroup arguments and a call, its barrier, shuffle, ldmatrix
+// and mma.sync calls into the emulator through per-thread word buffers.
+// CHECK-DAG: func.func private @dlc_uk_simt_thread() -> i64
+// CHECK-DAG: func.func private @dlc_uk_simt_barrier()
+// CHECK-DAG: func.func private @dlc_uk_simt_shuffle(i32, i32, i32, i32) -> i64
+// CHECK-DAG: func.func private @dlc_uk_simt_ldmatrix(i64, i64, i64, i64)
+// CHECK-DAG: func.func private @dlc_uk_simt_mma(i64, i64, i64, i64, i64)
+// CHECK-DAG: memref.global "private" @dlc_simt_shared_k_0 : memref<256xf16> = uninitialized {alignment = 16 : i64}
+// CHECK-LABEL: func.func @k(
+// CHECK-SAME: %[[X:.*]]: memref<64xf32>, %[[WG:.*]]: index, %[[NWG:.*]]: index)
+// CHECK-SAME: dlc.block = array<i64: 64>
+// CHECK-SAME: dlc.kernel
+// CHECK-SAME: llvm.emit_c_interface
+// CHECK-DAG: %[[T:.*]] = call @dlc_uk_simt_thread() : () -> i64
+// CHECK-DAG: %[[TID:.*]] = arith.index_cast %[[T]] : i64 to index
+// CHECK-DAG: %[[SH:.*]] = memref.get_global @dlc_simt_shared_k_0 : memref<256xf16>
+// CHECK: %[[LANE:.*]] = arith.remui %[[TID]], %{{.*}} : index
+// CHECK: arith.addi %[[WG]], %[[LANE]]
+// CHECK: call @dlc_uk_simt_barrier() : () -> ()
+// CHECK: %[[R:.*]] = call @dlc_uk_simt_shuffle(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (i32, i32, i32, i32) -> i64
+// CHECK: arith.trunci %[[R]] : i64 to i32
+// CHECK: memref.extract_strided_metadata %[[SH]]
+// CHECK: call @dlc_uk_simt_ldmatrix(
+// CHECK: vector.load %{{.*}} : memref<4xi32>, vector<4xi32>
+// CHECK: vector.bitcast %{{.*}} : vector<4xi32> to vector<8xf16>
+// CHECK: vector.shape_cast %{{.*}} : vector<8xf16> to vector<4x2xf16>
+// CHECK: call @dlc_uk_simt_mma(
+// CHECK: llvm.insertvalue
+// CHECK-NOT: gpu.
+// CHECK-NOT: nvgpu.
+// CHECK-NOT: nvvm.
+// CHECK: return
+// LLVM: llvm.mlir.global private @dlc_simt_shared_k_0
+// LLVM: llvm.func @_mlir_ciface_k(
+gpu.module @dlc_kernels {
+  gpu.func @k(%x: memref<64xf32>) workgroup(%sh : memref<256xf16, #gpu.address_space<workgroup>>) kernel attributes {dlc.block = array<i64: 64>} {
+    %c0 = arith.constant 0 : index
+    %c32 = arith.constant 32 : i32
+    %c1 = arith.constant 1 : i32
+    %tid = gpu.thread_id x
+    %bid = gpu.block_id x
+    %lane = gpu.lane_id
+    %i = arith.addi %bid, %lane : index
+    %v = memref.load %x[%i] : memref<64xf32>
+    %h = arith.truncf %v : f32 to f16
+    memref.store %h, %sh[%tid] : memref<256xf16, #gpu.address_space<workgroup>>
+    gpu.barrier
+    %s, %valid = gpu.shuffle xor %v, %c1, %c32 : f32
+    %m = nvgpu.ldmatrix %sh[%c0] {numTiles = 4 : i32, transpose = false} : memref<256xf16, #gpu.address_space<workgroup>> -> vector<4x2xf16>
+    %a0 = vector.extract %m[0] : vector<2xf16> from vector<4x2xf16>
+    %a1 = vector.extract %m[1] : vector<2xf16> from vector<4x2xf16>
+    %a2 = vector.extract %m[2] : vector<2xf16> from vector<4x2xf16>
+    %a3 = vector.extract %m[3] : vector<2xf16> from vector<4x2xf16>
+    %d = nvvm.mma.sync A[%a0, %a1, %a2, %a3] B[%a0, %a1] C[%s, %s, %s, %s] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+    %d0 = llvm.extractvalue %d[0] : !llvm.struct<(f32, f32, f32, f32)>
+    memref.store %d0, %x[%tid] : memref<64xf32>
+    gpu.return
+  }
+}
+
