@@ -26,11 +26,33 @@
 //===----------------------------------------------------------------------===//
 #include "Simt.h"
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DLC_SIMT_ASAN 1
+#endif
+#if __has_feature(thread_sanitizer)
+#define DLC_SIMT_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define DLC_SIMT_ASAN 1
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define DLC_SIMT_TSAN 1
+#endif
+#ifdef DLC_SIMT_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+#ifdef DLC_SIMT_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
 #include <sys/mman.h>
 #include <ucontext.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -182,6 +204,68 @@ uint32_t floatToBits(float f) {
   return bits;
 }
 
+/// What the sanitizers must be told of a switch between stacks (the fibers API of ASan
+/// and TSan); nothing in other builds.
+struct SanitizerFiber {
+#ifdef DLC_SIMT_ASAN
+  const void *bottom = nullptr; // the stack's lowest address and size
+  size_t size = 0;
+  void *fakeStack = nullptr;
+#endif
+#ifdef DLC_SIMT_TSAN
+  void *tsan = nullptr;
+  bool owned = false;
+#endif
+  void initMain() {
+#ifdef DLC_SIMT_TSAN
+    tsan = __tsan_get_current_fiber();
+#endif
+  }
+  void initFiber([[maybe_unused]] char *stack, [[maybe_unused]] size_t bytes) {
+#ifdef DLC_SIMT_ASAN
+    bottom = stack;
+    size = bytes;
+#endif
+#ifdef DLC_SIMT_TSAN
+    if (!tsan) {
+      tsan = __tsan_create_fiber(0);
+      owned = true;
+    }
+#endif
+  }
+  void release() {
+#ifdef DLC_SIMT_TSAN
+    if (owned)
+      __tsan_destroy_fiber(tsan);
+    tsan = nullptr;
+    owned = false;
+#endif
+  }
+};
+
+/// Switches from `from` to `to`, telling the sanitizers; `finished`: `from` is never
+/// resumed. Returns when `from` is resumed.
+void switchFiber(Context &fromContext, [[maybe_unused]] SanitizerFiber &from, Context &toContext,
+                 [[maybe_unused]] SanitizerFiber &to, [[maybe_unused]] bool finished) {
+#ifdef DLC_SIMT_ASAN
+  __sanitizer_start_switch_fiber(finished ? nullptr : &from.fakeStack, to.bottom, to.size);
+#endif
+#ifdef DLC_SIMT_TSAN
+  __tsan_switch_to_fiber(to.tsan, 0);
+#endif
+  switchTo(fromContext, toContext);
+#ifdef DLC_SIMT_ASAN
+  __sanitizer_finish_switch_fiber(from.fakeStack, &to.bottom, &to.size);
+#endif
+}
+
+/// A new fiber's first words to the sanitizers: it came from `from`.
+void startedFiber([[maybe_unused]] SanitizerFiber &from) {
+#ifdef DLC_SIMT_ASAN
+  __sanitizer_finish_switch_fiber(nullptr, &from.bottom, &from.size);
+#endif
+}
+
 class Scheduler;
 thread_local Scheduler *active = nullptr;
 thread_local Stacks stacks;
@@ -194,12 +278,16 @@ public:
     block_ = block;
     grid_ = grid;
     threads_ = threads;
-    fibers_.assign(threads, Fiber{});
+    if (!fibers_)
+      fibers_ = std::make_unique<Fiber[]>(kMaxThreads);
     slots_.assign(threads, Slot{});
+    mainSanitizer_.initMain();
     for (int64_t i = 0; i < threads; ++i) {
       char *stack = stacks.stack(i);
       if (!stack)
         return Status::error("SIMT emulation: no memory for the threads' stacks");
+      fibers_[i].state = State::Ready;
+      fibers_[i].sanitizer.initFiber(stack, kStackBytes);
       makeContext(fibers_[i].context, stack, kStackBytes, &Scheduler::fiberMain);
     }
     Scheduler *outer = active;
@@ -230,11 +318,14 @@ private:
   struct Fiber {
     Context context;
     State state = State::Ready;
+    SanitizerFiber sanitizer; // kept across blocks (TSan's fiber is made once)
+    ~Fiber() { sanitizer.release(); }
   };
 
   /// A fiber's start; it never returns: once done, the scheduler does not resume it.
   [[noreturn]] static void fiberMain() {
     Scheduler *s = active;
+    startedFiber(s->mainSanitizer_);
     s->fn_(s->args_, s->block_, s->grid_);
     s->suspend(State::Done);
     __builtin_unreachable();
@@ -243,7 +334,7 @@ private:
   void suspend(State state) {
     Fiber &f = fibers_[current_];
     f.state = state;
-    switchTo(f.context, main_);
+    switchFiber(f.context, f.sanitizer, main_, mainSanitizer_, state == State::Done);
   }
 
   Status schedule() {
@@ -252,10 +343,11 @@ private:
         if (fibers_[i].state != State::Ready)
           continue;
         current_ = i;
-        switchTo(main_, fibers_[i].context);
+        switchFiber(main_, mainSanitizer_, fibers_[i].context, fibers_[i].sanitizer, false);
       }
       int64_t done = 0, atBarrier = 0, atWarp = 0;
-      for (const Fiber &f : fibers_) {
+      for (int64_t i = 0; i < threads_; ++i) {
+        const Fiber &f = fibers_[i];
         done += f.state == State::Done;
         atBarrier += f.state == State::AtBarrier;
         atWarp += f.state == State::AtWarp;
@@ -284,9 +376,9 @@ private:
       if (released)
         continue;
       if (atBarrier > 0 && atBarrier + done == threads_) {
-        for (Fiber &f : fibers_)
-          if (f.state == State::AtBarrier)
-            f.state = State::Ready;
+        for (int64_t i = 0; i < threads_; ++i)
+          if (fibers_[i].state == State::AtBarrier)
+            fibers_[i].state = State::Ready;
         continue;
       }
       return blockError("the threads cannot go on (a barrier or warp operation that not all "
@@ -435,9 +527,10 @@ private:
   KernelFn fn_ = nullptr;
   void **args_ = nullptr;
   int64_t block_ = 0, grid_ = 0, threads_ = 0, current_ = 0;
-  std::vector<Fiber> fibers_;
+  std::unique_ptr<Fiber[]> fibers_; // kMaxThreads, made once: TSan's fibers live on
   std::vector<Slot> slots_;
   Context main_;
+  SanitizerFiber mainSanitizer_;
 };
 
 // The code section's entry points (dlc-simt-kernels emits the calls).
