@@ -614,6 +614,27 @@ def DlcUnrollThreadLoops : Pass<"dlc-unroll-thread-loops", "mlir::gpu::GPUModule
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::arith::ArithDialect"];
 }
 
+def DlcGpuRegisterAccumulators
+    : Pass<"dlc-gpu-register-accumulators", "mlir::gpu::GPUModuleOp"> {
+  let summary = "Carry an FMA contraction tile's accumulators in registers across its steps";
+  let description = [{
+    In the kernels of a gpu.module (after dlc-unroll-thread-loops and loop-invariant
+    code motion), a thread's micro-tile of an FMA contraction tile: a linalg.generic
+    with a reduction, directly in a loop with a barrier (the tile's steps), with static
+    loop ranges (at most 64 accumulator elements and 4096 iteration points), whose
+    output is a view defined outside the loop of a buffer no other op of the loop
+    uses. Its accumulator elements become values the loop carries (iter_args): loaded
+    from the view before the loop, after a barrier (the block's threads filled the
+    buffer), and stored to it after the loop, where the epilogue reads them. In the
+    loop the generic is unrolled point by point in its loop order, each element's
+    updates in the order the loop made them (the same sums), each operand element
+    loaded once. Before, each step loaded and stored the accumulator in shared memory
+    once per k.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect", "mlir::gpu::GPUDialect"];
+}
+
 def DlcPipelineSteps : Pass<"dlc-pipeline-steps", "mlir::gpu::GPUModuleOp"> {
   let summary = "Issue a contraction step's global loads during the previous step";
   let description = [{
@@ -647,9 +668,13 @@ def DlcSimtKernels : Pass<"dlc-simt-kernels", "mlir::ModuleOp"> {
       and `nvvm.mma.sync` (m16n8k16 f16/bf16, m16n8k8 f16/tf32, f32 accumulators) are
       calls to the emulator (`dlc_uk_simt_*`), operands and results passed through
       small per-thread buffers.
-    Any other GPU operation (sm_90a's wgmma, say) is an error naming it.
+    Any other GPU operation (sm_90a's wgmma, say) is an error naming it. Each vector
+    load and store with an alignment (a 128-bit PTX access, which faults on the GPU
+    when misaligned) asserts it (`cf.assert`), after all kernel-code passes: the
+    emulated code is the code the GPU runs.
   }];
   let dependentDialects = ["mlir::func::FuncDialect", "mlir::memref::MemRefDialect",
+                           "mlir::cf::ControlFlowDialect",
                            "mlir::arith::ArithDialect", "mlir::vector::VectorDialect",
                            "mlir::LLVM::LLVMDialect"];
 }

@@ -15,6 +15,7 @@
 #include "dialects/DlcDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
@@ -254,6 +255,10 @@ private:
       rw.replaceOpWithNewOp<func::ReturnOp>(op);
       return success();
     }
+    if (auto l = dyn_cast<vector::LoadOp>(op))
+      return assertAligned(l.getBase(), l.getIndices(), l.getAlignment());
+    if (auto s = dyn_cast<vector::StoreOp>(op))
+      return assertAligned(s.getBase(), s.getIndices(), s.getAlignment());
     if (auto s = dyn_cast<gpu::ShuffleOp>(op))
       return lowerShuffle(s);
     if (auto l = dyn_cast<nvgpu::LdMatrixOp>(op))
@@ -268,6 +273,21 @@ private:
     StringRef dialect = op->getDialect() ? op->getDialect()->getNamespace() : "";
     if (dialect == "gpu" || dialect == "nvgpu" || dialect == "nvvm")
       return op->emitOpError("is not run by the SIMT emulation"), failure();
+    return success();
+  }
+
+  /// A vector access the kernel code claims `alignment` bytes for (a 128-bit PTX access
+  /// the GPU faults on when misaligned, where the CPU would not) asserts it.
+  LogicalResult assertAligned(Value memref, ValueRange indices, std::optional<uint64_t> alignment) {
+    if (!alignment || *alignment <= 1)
+      return success();
+    Value at = elementAddress(memref, indices);
+    Value rest = arith::RemUIOp::create(rw, loc, at, constantI64(*alignment));
+    Value ok = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::eq, rest, constantI64(0));
+    cf::AssertOp::create(rw, loc, ok,
+                         "SIMT emulation: a vector access the GPU would fault on (not " +
+                             std::to_string(*alignment) + "-byte aligned), in " +
+                             func.getName().str());
     return success();
   }
 

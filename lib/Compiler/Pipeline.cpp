@@ -232,21 +232,21 @@ LogicalResult runCudaMappingPipeline(ModuleOp module, const CompileOptions &opti
 }
 
 /// The kernel-code passes, nested in the gpu.module: tensor-core lane code, register
-/// epilogues, vector accesses, unrolled thread loops, pipelined steps. `wgmma`: sm_90a's
-/// warpgroup tiles; `verifyAlignment`: each aligned vector access asserts its
-/// alignment (the SIMT emulation, where a misaligned access does not fault).
-static std::string kernelCodePasses(bool wgmma, bool verifyAlignment) {
+/// epilogues and accumulators, vector accesses, unrolled thread loops, pipelined steps.
+/// `wgmma`: sm_90a's warpgroup tiles. The SIMT emulation runs the same passes (its
+/// alignment checks come after them, in dlc-simt-kernels), so that it runs the code
+/// the GPU runs.
+static std::string kernelCodePasses(bool wgmma) {
   return std::string("canonicalize,") + (wgmma ? "dlc-gpu-mma{wgmma=true}" : "dlc-gpu-mma") +
-         ",dlc-gpu-register-epilogue,dlc-vectorize-thread-tiles" +
-         (verifyAlignment ? "{verify-alignment=true}" : "") +
-         ",dlc-unroll-thread-loops,convert-linalg-to-loops,"
+         ",dlc-gpu-register-epilogue,dlc-vectorize-thread-tiles,dlc-unroll-thread-loops,"
+         "canonicalize,loop-invariant-code-motion,dlc-gpu-register-accumulators,"
+         "convert-linalg-to-loops,"
          "canonicalize,loop-invariant-code-motion,dlc-pipeline-steps,dlc-hoist-buffers";
 }
 
 LogicalResult runSimtKernelPipeline(ModuleOp module, const CompileOptions &options) {
   return runPipeline(module, options, [&](PassManager &pm) {
-    addUpstream(pm, "gpu.module(" + kernelCodePasses(/*wgmma=*/false, /*verifyAlignment=*/true) +
-                        "),dlc-simt-kernels");
+    addUpstream(pm, "gpu.module(" + kernelCodePasses(/*wgmma=*/false) + "),dlc-simt-kernels");
   });
 }
 
@@ -256,7 +256,7 @@ LogicalResult runCudaCodegenPipeline(ModuleOp module, const CompileOptions &opti
     // wgmma.mma_async exists on sm_90a only (the arch-specific features of sm_90); it
     // becomes inline PTX in convert-nvvm-to-llvm.
     addUpstream(pm,
-                "gpu.module(" + kernelCodePasses(options.cudaArch == "sm_90a", false) +
+                "gpu.module(" + kernelCodePasses(options.cudaArch == "sm_90a") +
                     ",lower-affine,"
                     "convert-scf-to-cf,"
                     "expand-strided-metadata,lower-affine,arith-expand,"
