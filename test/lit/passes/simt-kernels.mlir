@@ -3,7 +3,8 @@
 
 // A kernel of one GPU thread for the SIMT emulator: its shared buffer a thread-local
 // global, its ids the workgroup arguments and a call, its barrier, shuffle, ldmatrix
-// and mma.sync calls into the emulator through per-thread word buffers.
+// and mma.sync calls into the emulator through per-thread word buffers; an aligned
+// vector store asserts its alignment.
 // CHECK-DAG: func.func private @dlc_uk_simt_thread() -> i64
 // CHECK-DAG: func.func private @dlc_uk_simt_barrier()
 // CHECK-DAG: func.func private @dlc_uk_simt_shuffle(i32, i32, i32, i32) -> i64
@@ -20,6 +21,10 @@
 // CHECK-DAG: %[[SH:.*]] = memref.get_global @dlc_simt_shared_k_0 : memref<256xf16>
 // CHECK: %[[LANE:.*]] = arith.remui %[[TID]], %{{.*}} : index
 // CHECK: arith.addi %[[WG]], %[[LANE]]
+// CHECK: %[[REM:.*]] = arith.remui %{{.*}}, %{{.*}} : i64
+// CHECK: %[[OK:.*]] = arith.cmpi eq, %[[REM]]
+// CHECK: cf.assert %[[OK]], "SIMT emulation: a vector access the GPU would fault on (not 16-byte aligned), in k"
+// CHECK: vector.store
 // CHECK: call @dlc_uk_simt_barrier() : () -> ()
 // CHECK: %[[R:.*]] = call @dlc_uk_simt_shuffle(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (i32, i32, i32, i32) -> i64
 // CHECK: arith.trunci %[[R]] : i64 to i32
@@ -48,6 +53,8 @@ gpu.module @dlc_kernels {
     %v = memref.load %x[%i] : memref<64xf32>
     %h = arith.truncf %v : f32 to f16
     memref.store %h, %sh[%tid] : memref<256xf16, #gpu.address_space<workgroup>>
+    %w = vector.broadcast %v : f32 to vector<4xf32>
+    vector.store %w, %x[%c0] {alignment = 16 : i64} : memref<64xf32>, vector<4xf32>
     gpu.barrier
     %s, %valid = gpu.shuffle xor %v, %c1, %c32 : f32
     %m = nvgpu.ldmatrix %sh[%c0] {numTiles = 4 : i32, transpose = false} : memref<256xf16, #gpu.address_space<workgroup>> -> vector<4x2xf16>
