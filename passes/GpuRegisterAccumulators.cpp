@@ -15,7 +15,12 @@
 // threads filled the buffer, each its own elements, which are not this thread's), the
 // generic unrolled point by point in its loop order (each element's updates in the
 // order the loop made them, so the sums are the same), its operands loaded once per
-// element, and stored to the view after the loop, where the epilogue reads them.
+// element, and stored to the view after the loop, where the epilogue reads them;
+// dlc-gpu-register-epilogue, run again after this pass, then applies the epilogue to
+// those values, and the tile's shared accumulator goes. The micro-tile is found before
+// the thread loops are unrolled: a thread loop of one iteration (`thread_id.x to T step
+// T`, a block of T threads) is inlined first and loop-invariant code hoisted, so that
+// its view, made from the thread id, leaves the step loop.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
@@ -26,8 +31,12 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
+
+#include "dialects/DlcDialect.h"
 
 #include <map>
 
@@ -217,9 +226,34 @@ void carryInRegisters(IRRewriter &rw, scf::ForOp loop, linalg::GenericOp g,
     memref::StoreOp::create(rw, loc, carried.getResult(first + i), init, after.indices(at));
 }
 
+/// Inlines each loop `for i = thread_id.x to T step T` of a kernel of T threads (one
+/// iteration, i = thread_id.x), so that a micro-tile's view, made from i, can leave the
+/// step loop (loop-invariant code motion follows).
+void inlineOneIterationThreadLoops(IRRewriter &rw, gpu::GPUFuncOp func) {
+  auto block = func->getAttrOfType<DenseI64ArrayAttr>(attrs::kBlock);
+  if (!block || block.size() != 1)
+    return;
+  int64_t threads = block[0];
+  SmallVector<scf::ForOp> loops;
+  func.walk([&](scf::ForOp loop) {
+    if (loop.getLowerBound().getDefiningOp<gpu::ThreadIdOp>() && loop.getNumResults() == 0 &&
+        getConstantIntValue(loop.getStep()) == threads &&
+        getConstantIntValue(loop.getUpperBound()) == threads)
+      loops.push_back(loop);
+  });
+  for (scf::ForOp loop : loops) {
+    Block *body = loop.getBody();
+    rw.eraseOp(body->getTerminator());
+    rw.inlineBlockBefore(body, loop, ValueRange{loop.getLowerBound()});
+    rw.eraseOp(loop);
+  }
+  func.walk([&](scf::ForOp loop) { moveLoopInvariantCode(loop); });
+}
+
 struct GpuRegisterAccumulators : impl::DlcGpuRegisterAccumulatorsBase<GpuRegisterAccumulators> {
   void runOnOperation() override {
     IRRewriter rw(&getContext());
+    getOperation()->walk([&](gpu::GPUFuncOp f) { inlineOneIterationThreadLoops(rw, f); });
     SmallVector<std::pair<scf::ForOp, linalg::GenericOp>> tiles;
     getOperation()->walk([&](linalg::GenericOp g) {
       auto loop = dyn_cast<scf::ForOp>(g->getParentOp());

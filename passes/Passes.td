@@ -618,8 +618,8 @@ def DlcGpuRegisterAccumulators
     : Pass<"dlc-gpu-register-accumulators", "mlir::gpu::GPUModuleOp"> {
   let summary = "Carry an FMA contraction tile's accumulators in registers across its steps";
   let description = [{
-    In the kernels of a gpu.module (after dlc-unroll-thread-loops and loop-invariant
-    code motion), a thread's micro-tile of an FMA contraction tile: a linalg.generic
+    In the kernels of a gpu.module (after dlc-gpu-mma and dlc-gpu-register-epilogue),
+    a thread's micro-tile of an FMA contraction tile: a linalg.generic
     with a reduction, directly in a loop with a barrier (the tile's steps), with static
     loop ranges (at most 64 accumulator elements and 4096 iteration points), whose
     output is a view defined outside the loop of a buffer no other op of the loop
@@ -629,7 +629,11 @@ def DlcGpuRegisterAccumulators
     loop the generic is unrolled point by point in its loop order, each element's
     updates in the order the loop made them (the same sums), each operand element
     loaded once. Before, each step loaded and stored the accumulator in shared memory
-    once per k.
+    once per k. Runs before dlc-vectorize-thread-tiles and dlc-unroll-thread-loops: a
+    thread loop of one iteration (`thread_id.x to T step T` in a block of T threads)
+    is inlined first and loop-invariant code hoisted, so that the micro-tile's view
+    leaves the step loop; dlc-gpu-register-epilogue then runs again and applies the
+    epilogue to the values stored after the loop.
   }];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
                            "mlir::scf::SCFDialect", "mlir::gpu::GPUDialect"];

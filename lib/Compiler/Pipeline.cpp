@@ -238,9 +238,8 @@ LogicalResult runCudaMappingPipeline(ModuleOp module, const CompileOptions &opti
 /// the GPU runs.
 static std::string kernelCodePasses(bool wgmma) {
   return std::string("canonicalize,") + (wgmma ? "dlc-gpu-mma{wgmma=true}" : "dlc-gpu-mma") +
-         ",dlc-gpu-register-epilogue,dlc-vectorize-thread-tiles,dlc-unroll-thread-loops,"
-         "canonicalize,loop-invariant-code-motion,dlc-gpu-register-accumulators,"
-         "convert-linalg-to-loops,"
+         ",dlc-gpu-register-epilogue,dlc-gpu-register-accumulators,dlc-gpu-register-epilogue,"
+         "dlc-vectorize-thread-tiles,dlc-unroll-thread-loops,convert-linalg-to-loops,"
          "canonicalize,loop-invariant-code-motion,dlc-pipeline-steps,dlc-hoist-buffers";
 }
 

@@ -103,3 +103,41 @@ gpu.module @kernels {
     gpu.return
   }
 }
+
+// -----
+
+// The micro-tile in a thread loop of one iteration (thread_id.x to 64 step 64 in a
+// block of 64 threads), its view made from the loop's value: the loop is inlined, the
+// view hoisted out of the step loop, and the accumulators carried.
+// CHECK-LABEL: gpu.func @k_thread_loop
+// CHECK: %[[TID:.*]] = gpu.thread_id x
+// CHECK: memref.subview %{{.*}}[%[[TID]], 0] [2, 2]
+// CHECK: scf.for %{{.*}} iter_args(
+// CHECK-NOT: linalg.generic
+// CHECK: scf.yield
+#a = affine_map<(k, i, j) -> (i, k)>
+#b = affine_map<(k, i, j) -> (k, j)>
+#c = affine_map<(k, i, j) -> (i, j)>
+gpu.module @kernels {
+  gpu.func @k_thread_loop(%y: memref<2x4xf32>, %z: memref<4x2xf32>) workgroup(%acc: memref<128x2xf32, #gpu.address_space<workgroup>>) kernel attributes {dlc.block = array<i64: 64>} {
+    %c0 = arith.constant 0 : index
+    %c4 = arith.constant 4 : index
+    %c64 = arith.constant 64 : index
+    %tid = gpu.thread_id x
+    %acc_g = memref.memory_space_cast %acc : memref<128x2xf32, #gpu.address_space<workgroup>> to memref<128x2xf32>
+    scf.for %k = %c0 to %c64 step %c4 {
+      gpu.barrier
+      scf.for %t = %tid to %c64 step %c64 {
+        %mine = memref.subview %acc_g[%t, 0] [2, 2] [1, 1] : memref<128x2xf32> to memref<2x2xf32, strided<[2, 1], offset: ?>>
+        linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["reduction", "parallel", "parallel"]}
+            ins(%y, %z : memref<2x4xf32>, memref<4x2xf32>) outs(%mine : memref<2x2xf32, strided<[2, 1], offset: ?>>) {
+        ^bb0(%va: f32, %vb: f32, %vc: f32):
+          %m = arith.mulf %va, %vb : f32
+          %s = arith.addf %vc, %m : f32
+          linalg.yield %s : f32
+        }
+      }
+    }
+    gpu.return
+  }
+}
