@@ -146,13 +146,25 @@ void CpuModel::giveBack(std::unique_ptr<AlignedBuffer> arena) {
   arenas_.push_back(std::move(arena));
 }
 
+namespace {
+/// A launch's kernel arguments: its bindings' memref descriptors, and a pointer to each
+/// (the kernel entry point's `args`).
+struct KernelArguments {
+  KernelArguments(const artifact::Launch &l, const ShapePlan &plan,
+                  const std::vector<uint64_t> &address) {
+    std::vector<size_t> starts;
+    descriptors = packDescriptors(l, plan, address, starts);
+    for (size_t start : starts)
+      pointers.push_back(descriptors.data() + start);
+  }
+  std::vector<int64_t> descriptors;
+  std::vector<void *> pointers;
+};
+} // namespace
+
 void CpuModel::launch(size_t index, const ShapePlan &plan, const std::vector<uint64_t> &address) {
   const artifact::Launch &l = spec_.launches[index];
-  std::vector<size_t> starts;
-  std::vector<int64_t> descriptors = packDescriptors(l, plan, address, starts);
-  std::vector<void *> args;
-  for (size_t start : starts)
-    args.push_back(descriptors.data() + start);
+  KernelArguments args(l, plan, address);
   KernelFn fn = kernels_[l.kernel];
   int64_t nwg = std::clamp<int64_t>(plan.grids[index], 1, pool_.size());
   // A launch over little data runs on this thread: handing a few microseconds of work
@@ -168,23 +180,19 @@ void CpuModel::launch(size_t index, const ShapePlan &plan, const std::vector<uin
   if (nwg == 1) {
     // One workgroup: the pool is free for the micro-kernels it calls to split work.
     ukernels::LaunchScope scope(pool_.size() > 1 ? &pool_ : nullptr, &packCache_, flushDenormals_);
-    fn(args.data(), 0, 1);
+    fn(args.pointers.data(), 0, 1);
     return;
   }
   pool_.parallelFor(nwg, [&](int64_t wg) {
     ukernels::LaunchScope scope(nullptr, &packCache_, flushDenormals_);
-    fn(args.data(), wg, nwg);
+    fn(args.pointers.data(), wg, nwg);
   });
 }
 
 Status CpuModel::launchSimt(size_t index, const ShapePlan &plan,
                             const std::vector<uint64_t> &address) {
   const artifact::Launch &l = spec_.launches[index];
-  std::vector<size_t> starts;
-  std::vector<int64_t> descriptors = packDescriptors(l, plan, address, starts);
-  std::vector<void *> args;
-  for (size_t start : starts)
-    args.push_back(descriptors.data() + start);
+  KernelArguments args(l, plan, address);
   KernelFn fn = kernels_[l.kernel];
   int64_t grid = plan.grids[index];
   int64_t threads = l.block.empty() ? 1 : l.block[0];
@@ -194,7 +202,7 @@ Status CpuModel::launchSimt(size_t index, const ShapePlan &plan,
   std::vector<Status> status(workers, Status::ok());
   pool_.parallelFor(workers, [&](int64_t w) {
     for (int64_t b = w; b < grid && status[w]; b += workers)
-      status[w] = simt::runBlock(fn, args.data(), b, grid, threads);
+      status[w] = simt::runBlock(fn, args.pointers.data(), b, grid, threads);
   });
   for (Status &s : status)
     if (!s)
