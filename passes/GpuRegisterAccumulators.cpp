@@ -254,19 +254,18 @@ struct GpuRegisterAccumulators : impl::DlcGpuRegisterAccumulatorsBase<GpuRegiste
   void runOnOperation() override {
     IRRewriter rw(&getContext());
     getOperation()->walk([&](gpu::GPUFuncOp f) { inlineOneIterationThreadLoops(rw, f); });
-    SmallVector<std::pair<scf::ForOp, linalg::GenericOp>> tiles;
+    // Collected first: carrying one tile's accumulators replaces its loop, so each is
+    // checked against its loop as it is then.
+    SmallVector<linalg::GenericOp> generics;
     getOperation()->walk([&](linalg::GenericOp g) {
-      auto loop = dyn_cast<scf::ForOp>(g->getParentOp());
-      SmallVector<int64_t> ranges;
-      if (loop && eligible(loop, g, ranges))
-        tiles.push_back({loop, g});
+      if (isa<scf::ForOp>(g->getParentOp()))
+        generics.push_back(g);
     });
-    for (auto [loop, g] : tiles) {
-      // An earlier tile of the same loop replaced it: find the loop again.
-      auto current = cast<scf::ForOp>(g->getParentOp());
+    for (linalg::GenericOp g : generics) {
+      auto loop = cast<scf::ForOp>(g->getParentOp());
       SmallVector<int64_t> ranges;
-      if (eligible(current, g, ranges))
-        carryInRegisters(rw, current, g, ranges);
+      if (eligible(loop, g, ranges))
+        carryInRegisters(rw, loop, g, ranges);
     }
   }
 };

@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
+#include "passes/ViewedBuffer.h"
 
 #include "dialects/DlcDialect.h"
 
@@ -182,16 +183,7 @@ private:
 
   /// The address of element `indices` of `memref`, as i64.
   Value elementAddress(Value memref, ValueRange indices) {
-    auto type = cast<MemRefType>(memref.getType());
-    auto meta = memref::ExtractStridedMetadataOp::create(rw, loc, memref);
-    Value linear = meta.getOffset();
-    for (auto [i, idx] : llvm::enumerate(indices))
-      linear = arith::AddIOp::create(rw, loc, linear,
-                                     arith::MulIOp::create(rw, loc, idx, meta.getStrides()[i]));
-    Value bytes =
-        arith::MulIOp::create(rw, loc, linear, constantIndex(type.getElementTypeBitWidth() / 8));
-    Value base = memref::ExtractAlignedPointerAsIndexOp::create(rw, loc, memref);
-    return i64(arith::AddIOp::create(rw, loc, base, bytes));
+    return i64(dlc::elementAddress(rw, loc, memref, indices));
   }
 
   /// A 32-bit word of `v` (i32, f32 or a vector of two 16-bit elements), or null.
@@ -251,7 +243,7 @@ private:
       rw.eraseOp(op);
       return success();
     }
-    if (auto r = dyn_cast<gpu::ReturnOp>(op)) {
+    if (isa<gpu::ReturnOp>(op)) {
       rw.replaceOpWithNewOp<func::ReturnOp>(op);
       return success();
     }

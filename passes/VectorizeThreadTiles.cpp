@@ -178,14 +178,7 @@ int64_t offsetDivisor(Value m, int depth = 0) {
 /// Asserts at run time that the element `idx` of `m` lies at a multiple of `align`
 /// bytes.
 void assertAligned(OpBuilder &b, Location loc, Value m, ValueRange idx, llvm::Align align) {
-  auto type = cast<MemRefType>(m.getType());
-  auto md = memref::ExtractStridedMetadataOp::create(b, loc, m);
-  Value offset = md.getOffset();
-  for (auto [i, stride] : llvm::zip(idx, md.getStrides()))
-    offset = arith::AddIOp::create(b, loc, offset, arith::MulIOp::create(b, loc, i, stride));
-  Value bytes = arith::ConstantIndexOp::create(b, loc, type.getElementTypeBitWidth() / 8);
-  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, m);
-  Value addr = arith::AddIOp::create(b, loc, base, arith::MulIOp::create(b, loc, offset, bytes));
+  Value addr = elementAddress(b, loc, m, idx);
   Value rem =
       arith::RemUIOp::create(b, loc, addr, arith::ConstantIndexOp::create(b, loc, align.value()));
   Value ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rem,

@@ -3,12 +3,14 @@
 // Shared by the GPU kernel-code passes (GpuMma.cpp, PipelineSteps.cpp,
 // VectorizeThreadTiles.cpp), which tell
 // shared memory (a gpu.func's workgroup attribution) from global memory (its
-// arguments) by the buffer a memref views.
+// arguments) by the buffer a memref views; and the byte address of an element, which
+// the alignment checks of VectorizeThreadTiles.cpp and SimtKernels.cpp test.
 //
 //===----------------------------------------------------------------------===//
 #ifndef DLC_PASSES_VIEWEDBUFFER_H
 #define DLC_PASSES_VIEWEDBUFFER_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
@@ -40,6 +42,22 @@ inline bool viewsKernelArgument(mlir::Value memref) {
     return false;
   auto func = llvm::dyn_cast<mlir::FunctionOpInterface>(arg.getOwner()->getParentOp());
   return func && arg.getArgNumber() < func.getNumArguments();
+}
+
+/// The byte address (an index) of element `indices` of `memref`: its aligned pointer
+/// plus (offset + indices . strides) elements.
+inline mlir::Value elementAddress(mlir::OpBuilder &b, mlir::Location loc, mlir::Value memref,
+                                  mlir::ValueRange indices) {
+  using namespace mlir;
+  auto type = llvm::cast<MemRefType>(memref.getType());
+  auto meta = memref::ExtractStridedMetadataOp::create(b, loc, memref);
+  Value linear = meta.getOffset();
+  for (auto [i, stride] : llvm::zip(indices, meta.getStrides()))
+    linear = arith::AddIOp::create(b, loc, linear, arith::MulIOp::create(b, loc, i, stride));
+  Value bytes = arith::MulIOp::create(
+      b, loc, linear, arith::ConstantIndexOp::create(b, loc, type.getElementTypeBitWidth() / 8));
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
+  return arith::AddIOp::create(b, loc, base, bytes);
 }
 
 } // namespace dlc

@@ -48,8 +48,10 @@
 #endif
 
 #include <sys/mman.h>
-#include <ucontext.h>
 #include <unistd.h>
+#if !defined(__x86_64__)
+#include <ucontext.h>
+#endif
 
 #include <cstring>
 #include <memory>
