@@ -140,6 +140,55 @@ int64_t knownDivisor(Value v, int depth) {
   return 1;
 }
 
+/// Per dimension of `m`, a power of two known to divide its stride (in elements): a
+/// static stride's, else what the views it comes from say (a dynamic stride of a
+/// buffer of identity layout is the product of the sizes inside it: of
+/// memref<?x?x64xf32>'s first dimension, a multiple of 64).
+SmallVector<int64_t> strideDivisors(Value m, int depth = 0) {
+  auto type = cast<MemRefType>(m.getType());
+  auto [strides, offset] = type.getStridesAndOffset();
+  (void)offset;
+  SmallVector<int64_t> divisors;
+  for (int64_t stride : strides)
+    divisors.push_back(ShapedType::isDynamic(stride) ? 1 : divisorOfConstant(stride));
+  if (llvm::all_of(strides, [](int64_t s) { return !ShapedType::isDynamic(s); }) || depth > 16)
+    return divisors;
+  if (type.getLayout().isIdentity()) {
+    int64_t inner = 1;
+    for (int64_t d = type.getRank() - 1; d >= 0; --d) {
+      divisors[d] = std::max(divisors[d], inner);
+      int64_t size = type.getDimSize(d);
+      inner = std::min(kMaxDivisor,
+                       inner * (ShapedType::isDynamic(size) ? 1 : divisorOfConstant(size)));
+    }
+    return divisors;
+  }
+  Operation *def = m.getDefiningOp();
+  if (isa_and_nonnull<memref::CastOp, memref::MemorySpaceCastOp>(def)) {
+    SmallVector<int64_t> source = strideDivisors(def->getOperand(0), depth + 1);
+    if (source.size() == divisors.size())
+      for (auto [d, s] : llvm::zip(divisors, source))
+        d = std::max(d, s);
+    return divisors;
+  }
+  auto view = dyn_cast_or_null<memref::SubViewOp>(def);
+  if (!view)
+    return divisors;
+  SmallVector<int64_t> source = strideDivisors(view.getSource(), depth + 1);
+  llvm::SmallBitVector dropped = view.getDroppedDims();
+  int64_t r = 0;
+  for (auto [d, step] : llvm::enumerate(view.getMixedStrides())) {
+    if (dropped.test(d))
+      continue;
+    int64_t s = isa<Attribute>(step) ? divisorOfConstant(*getConstantIntValue(step))
+                                     : knownDivisor(cast<Value>(step));
+    if (r < int64_t(divisors.size()))
+      divisors[r] = std::max(divisors[r], std::min(kMaxDivisor, source[d] * s));
+    ++r;
+  }
+  return divisors;
+}
+
 /// A power of two known to divide the element offset of `m`'s first element from an
 /// address aligned to 16 bytes or more; 1 when nothing is known.
 int64_t offsetDivisor(Value m, int depth = 0) {
@@ -163,13 +212,10 @@ int64_t offsetDivisor(Value m, int depth = 0) {
   auto view = dyn_cast_or_null<memref::SubViewOp>(def);
   if (!view)
     return 1;
-  auto [strides, offset] = view.getSourceType().getStridesAndOffset();
-  (void)offset;
   int64_t divisor = offsetDivisor(view.getSource(), depth + 1);
-  for (auto [o, stride] : llvm::zip(view.getMixedOffsets(), strides)) {
+  for (auto [o, s] : llvm::zip(view.getMixedOffsets(), strideDivisors(view.getSource()))) {
     int64_t d = isa<Attribute>(o) ? divisorOfConstant(*getConstantIntValue(o))
                                   : knownDivisor(cast<Value>(o));
-    int64_t s = ShapedType::isDynamic(stride) ? 1 : divisorOfConstant(stride);
     divisor = std::min(divisor, std::min(kMaxDivisor, d * s));
   }
   return divisor;
@@ -258,13 +304,11 @@ bool vectorize(linalg::GenericOp g, bool verifyAlignment) {
         idx.push_back(isa<AffineDimExpr>(e) ? point[cast<AffineDimExpr>(e).getPosition()]
                                             : index(cast<AffineConstantExpr>(e).getValue()));
       // Alignment: the first element's offset and each index times its stride.
-      auto [strides, offset] = type.getStridesAndOffset();
-      (void)offset;
       int64_t divisor = offsetDivisor(o.get());
-      for (auto [i, stride] : llvm::zip(idx, strides)) {
+      for (auto [i, s] : llvm::zip(idx, strideDivisors(o.get()))) {
         int64_t d = knownDivisor(i);
         if (d < kMaxDivisor)
-          d = ShapedType::isDynamic(stride) ? d : d * divisorOfConstant(stride);
+          d *= s;
         divisor = std::min(divisor, std::min(kMaxDivisor, d));
       }
       // At most 16 bytes: the widest access (128 bits; 8 lanes of f32 are two), and

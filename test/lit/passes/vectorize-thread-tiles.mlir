@@ -34,6 +34,34 @@ func.func @aligned(%x: memref<?x1024xf32>, %bias: memref<1024xf32>, %s: memref<f
   return
 }
 
+// A [?, ?, 64] activation's row: the dynamic stride of its first dimension is a
+// multiple of 64 elements (the sizes inside it), so the tile at column t * 4 of row
+// (b, r) is aligned to 16 bytes though the view's strides are [?, 64, 1]. With rows of
+// 62 nothing is known.
+// CHECK-LABEL: func @dynamic_stride
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<1x1x4xf32, strided<[?, 64, 1], offset: ?>>, vector<4xf32>
+// CHECK: vector.load %{{.*}} : memref<1x1x4xf32, strided<[?, 62, 1], offset: ?>>, vector<4xf32>
+func.func @dynamic_stride(%x: memref<?x?x64xf32>, %z: memref<?x?x62xf32>, %y: memref<64xf32>,
+                          %w: memref<64xf32>, %b: index, %r: index, %t: index) {
+  %c4 = arith.constant 4 : index
+  %col = arith.muli %t, %c4 : index
+  %xv = memref.subview %x[%b, %r, %col] [1, 1, 4] [1, 1, 1] : memref<?x?x64xf32> to memref<1x1x4xf32, strided<[?, 64, 1], offset: ?>>
+  %yv = memref.subview %y[%col] [4] [1] : memref<64xf32> to memref<4xf32, strided<[1], offset: ?>>
+  linalg.generic {indexing_maps = [affine_map<(d0) -> (0, 0, d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}
+      ins(%xv : memref<1x1x4xf32, strided<[?, 64, 1], offset: ?>>) outs(%yv : memref<4xf32, strided<[1], offset: ?>>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  }
+  %zv = memref.subview %z[%b, %r, %col] [1, 1, 4] [1, 1, 1] : memref<?x?x62xf32> to memref<1x1x4xf32, strided<[?, 62, 1], offset: ?>>
+  %wv = memref.subview %w[%col] [4] [1] : memref<64xf32> to memref<4xf32, strided<[1], offset: ?>>
+  linalg.generic {indexing_maps = [affine_map<(d0) -> (0, 0, d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}
+      ins(%zv : memref<1x1x4xf32, strided<[?, 62, 1], offset: ?>>) outs(%wv : memref<4xf32, strided<[1], offset: ?>>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  }
+  return
+}
+
 // Columns at t * 2 of rows of 1022: no alignment is known, so the vectors keep the
 // element's; through an alloca aligned to 64 the intermediate is aligned.
 // CHECK-LABEL: func @unaligned
