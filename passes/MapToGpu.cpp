@@ -8,6 +8,7 @@
 // loops on one block (or one thread), which is slow but always correct.
 //
 //===----------------------------------------------------------------------===//
+#include "passes/Bounds.h"
 #include "passes/GpuTiling.h"
 #include "passes/Passes.h"
 
@@ -160,28 +161,6 @@ LogicalResult serializeForalls(RewriterBase &rewriter, Operation *root) {
       return f.emitOpError("cannot be turned into loops"), failure();
   }
   return success();
-}
-
-/// A constant upper bound of the index `v` (inclusive). The value-bounds analysis gives
-/// affine.max only lower bounds; the tile sizes tiling makes are max(0, min(...)), so
-/// a max is bounded by the largest bound of its results.
-FailureOr<int64_t> constantUpperBound(Value v) {
-  using VB = ValueBoundsConstraintSet;
-  if (auto max = v.getDefiningOp<affine::AffineMaxOp>()) {
-    int64_t best = std::numeric_limits<int64_t>::min();
-    AffineMap map = max.getAffineMap();
-    for (unsigned i = 0; i < map.getNumResults(); ++i) {
-      FailureOr<int64_t> ub = VB::computeConstantBound(
-          presburger::BoundType::UB, VB::Variable(map.getSubMap({i}), max.getMapOperands()),
-          /*stopCondition=*/nullptr, /*closedUB=*/true);
-      if (failed(ub))
-        return failure();
-      best = std::max(best, *ub);
-    }
-    return best;
-  }
-  return VB::computeConstantBound(presburger::BoundType::UB, VB::Variable(v),
-                                  /*stopCondition=*/nullptr, /*closedUB=*/true);
 }
 
 /// The static bound of each dim of `alloc` (a dynamic size counts at its constant

@@ -609,7 +609,9 @@ def DlcUnrollThreadLoops : Pass<"dlc-unroll-thread-loops", "mlir::gpu::GPUModule
     `%i < N` for the last when T does not divide N; up to 16 whole iterations the
     loop is unrolled, so that the
     loads of all of them issue before their values are used (a contraction step's
-    copies into shared memory waited one memory latency per element).
+    copies into shared memory waited one memory latency per element). With N dynamic
+    and a constant upper bound B (value bounds: an edge tile's `min(64, rows) * 4`),
+    up to ceil(B / T) <= 16 copies of the body, each guarded by `%i < N`.
   }];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::arith::ArithDialect"];
 }

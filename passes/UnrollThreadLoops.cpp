@@ -8,9 +8,13 @@
 // iteration. With N and T constants each thread runs N / T whole iterations, and one
 // more when thread_id.x + (N / T) * T < N: the loop becomes one over the whole ones,
 // fully unrolled up to kMaxUnrolled so that the loads of all iterations are issued
-// before their values are used, and a guarded copy of the body for the last.
+// before their values are used, and a guarded copy of the body for the last. With N
+// dynamic but bounded by a constant B (an edge tile's rows: min(64, rows left) x 4),
+// each thread runs at most ceil(B / T) iterations: up to kMaxUnrolled of them, each a
+// guarded copy of the body.
 //
 //===----------------------------------------------------------------------===//
+#include "passes/Bounds.h"
 #include "passes/Passes.h"
 
 #include "dialects/DlcDialect.h"
@@ -87,6 +91,29 @@ void unroll(IRRewriter &rw, scf::ForOp loop, Value tid, int64_t ub, int64_t step
     (void)loopUnrollFull(perThread);
 }
 
+/// Rewrites `loop` (thread_id.x to `ub` step the block's threads, `ub` dynamic and at
+/// most `bound`) as a guarded copy of its body per iteration a thread can have.
+void unrollBounded(IRRewriter &rw, scf::ForOp loop, Value tid, int64_t bound, int64_t step) {
+  Location loc = loop.getLoc();
+  rw.setInsertionPoint(loop);
+  auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(rw, loc, v).getResult(); };
+  Block *body = loop.getBody();
+  for (int64_t j = 0; j * step < bound; ++j) {
+    Value iv =
+        arith::AddIOp::create(rw, loc, tid, index(j * step), arith::IntegerOverflowFlags::nuw);
+    Value inside =
+        arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, iv, loop.getUpperBound());
+    auto guard = scf::IfOp::create(rw, loc, inside, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard g(rw);
+    rw.setInsertionPoint(guard.thenBlock()->getTerminator());
+    IRMapping map;
+    map.map(loop.getInductionVar(), iv);
+    for (Operation &op : body->without_terminator())
+      rw.clone(op, map);
+  }
+  rw.eraseOp(loop);
+}
+
 /// (x +nuw c) / d = x / d +nuw c / d and (x +nuw c) % d = x % d when d divides c: an
 /// unrolled iteration's delinearized indices become the first iteration's plus
 /// constants, so that its loads and stores share one address register with
@@ -129,10 +156,16 @@ struct DlcUnrollThreadLoopsPass : impl::DlcUnrollThreadLoopsBase<DlcUnrollThread
       auto func = loop->getParentOfType<gpu::GPUFuncOp>();
       std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound());
       std::optional<int64_t> step = getConstantIntValue(loop.getStep());
-      if (!tid || tid.getDimension() != gpu::Dimension::x || !func || !ub || !step ||
+      if (!tid || tid.getDimension() != gpu::Dimension::x || !func || !step ||
           loop.getNumRegionIterArgs() || *step != blockThreads(func) || *step <= 0)
         continue;
-      unroll(rw, loop, tid, *ub, *step);
+      if (ub) {
+        unroll(rw, loop, tid, *ub, *step);
+        continue;
+      }
+      FailureOr<int64_t> bound = constantUpperBound(loop.getUpperBound());
+      if (succeeded(bound) && *bound > 0 && llvm::divideCeil(*bound, *step) <= kMaxUnrolled)
+        unrollBounded(rw, loop, tid, *bound, *step);
     }
     RewritePatternSet patterns(&getContext());
     patterns.add<DivRemOfConstantOffset<arith::DivUIOp>, DivRemOfConstantOffset<arith::RemUIOp>>(

@@ -40,6 +40,16 @@
 // CHECK: memref.store %{{.*}}, %{{.*}}[%[[ROW1]], %[[COL]]]
 // CHECK-NOT: arith.divui
 
+// An edge tile's rows: min(64, n - row) x 4 elements, at most 256: one guarded copy of
+// the body per thread (at most ceil(256 / 256) iterations).
+// CHECK-LABEL: gpu.func @bounded
+// CHECK: %[[N:.*]] = arith.muli %{{.*}}, %c4
+// CHECK-NOT: scf.for
+// CHECK: %[[IN:.*]] = arith.cmpi ult, %[[TID:.*]], %[[N]]
+// CHECK-NEXT: scf.if %[[IN]] {
+// CHECK-NEXT: memref.store %{{.*}}, %{{.*}}[%[[TID]]]
+// CHECK-NOT: memref.store
+
 // A step that is not the block's thread count: left alone.
 // CHECK-LABEL: gpu.func @other_step
 // CHECK: scf.for %{{.*}} = %{{.*}} to %c1024 step %c128
@@ -85,6 +95,18 @@ gpu.module @dlc_kernels {
       %r = arith.divui %i, %c32 : index
       %c = arith.remui %i, %c32 : index
       memref.store %one, %out[%r, %c] : memref<16x32xf32>
+    }
+    gpu.return
+  }
+  gpu.func @bounded(%out: memref<256xf32>, %n: index, %row: index) kernel attributes {dlc.block = array<i64: 256>} {
+    %c4 = arith.constant 4 : index
+    %c256 = arith.constant 256 : index
+    %one = arith.constant 1.0 : f32
+    %tid = gpu.thread_id x
+    %rows = affine.min affine_map<()[s0, s1] -> (64, s0 - s1)>()[%n, %row]
+    %elements = arith.muli %rows, %c4 : index
+    scf.for %i = %tid to %elements step %c256 {
+      memref.store %one, %out[%i] : memref<256xf32>
     }
     gpu.return
   }
