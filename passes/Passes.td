@@ -641,6 +641,40 @@ def DlcGpuRegisterAccumulators
                            "mlir::scf::SCFDialect", "mlir::gpu::GPUDialect"];
 }
 
+def DlcGpuAsyncCopies : Pass<"dlc-gpu-async-copies", "mlir::gpu::GPUModuleOp"> {
+  let summary = "Copy a contraction's steps into shared memory ahead of its products (cp.async)";
+  let description = [{
+    In the kernels of a gpu.module (after dlc-unroll-thread-loops, linalg-to-loops and
+    loop-invariant code motion): a reduction-step loop of a shared-memory contraction
+    tile (a static trip count of two or more; its body: address arithmetic, a barrier,
+    copies of the step's operand slices from global into shared memory, a barrier,
+    products from shared memory) gets `stages` shared buffers per operand. Its plain
+    copies of 4, 8 or 16 aligned bytes become `nvgpu.device_async_copy` (cp.async,
+    sm_80 on; 16-byte ones bypass L1), issued `stages - 1` steps ahead: the first
+    `stages - 1` steps' before the loop, then per step: wait for its group
+    (`nvvm.cp.async.wait.group`), one barrier, issue the copies of the step
+    `stages - 1` ahead into the buffer the previous step read and commit them, compute.
+    Copies that convert on the way (or every copy before sm_80) are staged through
+    registers: loaded where the cp.async ones are issued, converted and stored after
+    the products (two buffers suffice then). The loop is unrolled by the number of
+    stages so that each step names its buffers statically; steps past the last
+    multiple follow the loop. The stages shrink to what the architecture's static
+    shared memory holds and to the trip count. Loops that do not qualify (zero-filled
+    partial steps, converting copies inside loops, wgmma products) keep their
+    register-staged copies (dlc-pipeline-steps).
+  }];
+  let options = [
+    Option<"arch", "arch", "std::string", /*default=*/"\"sm_80\"",
+           "The CUDA architecture (cp.async needs sm_80 or later)">,
+    Option<"stages", "stages", "int64_t", /*default=*/"3",
+           "Shared buffers per operand (copies in flight plus the one computed on); "
+           "1: the loops are left to dlc-pipeline-steps">,
+  ];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect", "mlir::nvgpu::NVGPUDialect",
+                           "mlir::NVVM::NVVMDialect"];
+}
+
 def DlcPipelineSteps : Pass<"dlc-pipeline-steps", "mlir::gpu::GPUModuleOp"> {
   let summary = "Issue a contraction step's global loads during the previous step";
   let description = [{
@@ -673,7 +707,10 @@ def DlcSimtKernels : Pass<"dlc-simt-kernels", "mlir::ModuleOp"> {
     - `gpu.barrier`, `gpu.shuffle` (32-bit values), `nvgpu.ldmatrix` (16-bit elements)
       and `nvvm.mma.sync` (m16n8k16 f16/bf16, m16n8k8 f16/tf32, f32 accumulators) are
       calls to the emulator (`dlc_uk_simt_*`), operands and results passed through
-      small per-thread buffers.
+      small per-thread buffers;
+    - `nvgpu.device_async_copy` (its token unused), `nvvm.cp.async.commit.group` and
+      `nvvm.cp.async.wait.group` are calls too: the emulator lands a thread's copies in
+      shared memory when it waits for their group, as late as the ISA allows.
     Any other GPU operation (sm_90a's wgmma, say) is an error naming it. Each vector
     load and store with an alignment (a 128-bit PTX access, which faults on the GPU
     when misaligned) asserts it (`cf.assert`), after all kernel-code passes: the

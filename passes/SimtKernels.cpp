@@ -257,6 +257,18 @@ private:
       return lowerLdMatrix(l);
     if (auto m = dyn_cast<NVVM::MmaOp>(op))
       return lowerMma(m);
+    if (auto c = dyn_cast<nvgpu::DeviceAsyncCopyOp>(op))
+      return lowerAsyncCopy(c);
+    if (isa<NVVM::CpAsyncCommitGroupOp>(op)) {
+      call("dlc_uk_simt_async_commit", {}, {});
+      rw.eraseOp(op);
+      return success();
+    }
+    if (auto w = dyn_cast<NVVM::CpAsyncWaitGroupOp>(op)) {
+      call("dlc_uk_simt_async_wait", {}, {constantI64(w.getN())});
+      rw.eraseOp(op);
+      return success();
+    }
     if (isa<memref::MemorySpaceCastOp>(op) &&
         op->getOperand(0).getType() == op->getResult(0).getType()) {
       rw.replaceOp(op, op->getOperand(0));
@@ -332,6 +344,25 @@ private:
     Value pairs = vector::BitCastOp::create(
         rw, loc, VectorType::get({2 * matrices}, result.getElementType()), regs);
     rw.replaceOp(l, vector::ShapeCastOp::create(rw, loc, result, pairs));
+    return success();
+  }
+
+  /// cp.async: the emulator lands the copy when its thread waits for its group.
+  LogicalResult lowerAsyncCopy(nvgpu::DeviceAsyncCopyOp c) {
+    if (!c.getAsyncToken().use_empty())
+      return c.emitOpError("with a used token is not run by the SIMT emulation (groups are "
+                           "committed and waited for with nvvm.cp.async.*)"),
+             failure();
+    int64_t elementBytes = cast<MemRefType>(c.getDst().getType()).getElementTypeBitWidth() / 8;
+    int64_t elements = c.getDstElements().getZExtValue();
+    Value bytes = constantI64(elements * elementBytes);
+    Value srcBytes = bytes;
+    if (Value n = c.getSrcElements())
+      srcBytes = arith::MulIOp::create(rw, loc, i64(n), constantI64(elementBytes));
+    call("dlc_uk_simt_async_copy", {},
+         {elementAddress(c.getDst(), c.getDstIndices()),
+          elementAddress(c.getSrc(), c.getSrcIndices()), bytes, srcBytes});
+    rw.eraseOp(c);
     return success();
   }
 

@@ -16,6 +16,11 @@
 // releases anything, the kernel would hang on the GPU: an error says where the
 // threads are.
 //
+// cp.async (dlc-gpu-async-copies) is asynchronous as the ISA allows at the most: a
+// thread's copies land in shared memory only when it waits for their group
+// (cp.async.wait_group N: every committed group but the newest N), or when it exits,
+// so that code reading a buffer before its wait and barrier reads stale data here too.
+//
 // The warp operations follow the PTX ISA: shfl.sync (modes up, down, bfly, idx, with
 // segments of `width` lanes), ldmatrix.sync.aligned.m8n8.x{1,2,4}[.trans].b16 and
 // mma.sync.aligned.m16n8k{8,16}.row.col with f32 accumulators (f16, bf16, tf32: the
@@ -54,6 +59,7 @@
 #endif
 
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -148,6 +154,38 @@ struct Slot {
   uint32_t in[12];   // the lane's values
   int64_t address;   // ldmatrix: the row this lane supplies
   uint32_t out[8];
+};
+
+/// One cp.async of a thread, read from global memory when issued (the kernel does not
+/// write what it copies from), written to shared memory when its group is waited for.
+struct AsyncCopy {
+  char *dst;
+  int64_t bytes;
+  unsigned char data[16]; // the source bytes, zero past its size
+};
+
+/// A thread's cp.async groups: those committed, oldest first, and the open one.
+struct AsyncGroups {
+  std::deque<std::vector<AsyncCopy>> committed;
+  std::vector<AsyncCopy> open;
+
+  static void land(std::vector<AsyncCopy> &group) {
+    for (const AsyncCopy &c : group)
+      std::memcpy(c.dst, c.data, c.bytes);
+    group.clear();
+  }
+  /// cp.async.wait_group n.
+  void wait(size_t n) {
+    while (committed.size() > n) {
+      land(committed.front());
+      committed.pop_front();
+    }
+  }
+  /// Everything still in flight, when the thread exits.
+  void drain() {
+    wait(0);
+    land(open);
+  }
 };
 
 /// The fibers' stacks of this thread, each above a guard page; made once.
@@ -283,6 +321,8 @@ public:
     if (!fibers_)
       fibers_ = std::make_unique<Fiber[]>(kMaxThreads);
     slots_.assign(threads, Slot{});
+    async_.assign(threads, AsyncGroups{});
+    error_.clear();
     mainSanitizer_.initMain();
     for (int64_t i = 0; i < threads; ++i) {
       char *stack = stacks.stack(i);
@@ -310,6 +350,16 @@ public:
     s.op = op;
     return s;
   }
+  /// The running thread's cp.async groups.
+  AsyncGroups &async() { return async_[current_]; }
+
+  /// Records an error of the running thread; the block stops with it once the thread
+  /// waits or exits.
+  void fail(std::string what) {
+    if (error_.empty())
+      error_ = "thread " + std::to_string(current_) + ": " + std::move(what);
+  }
+
   /// The running lane waits for its warp, then finds its result in its slot.
   Slot &warpSync() {
     suspend(State::AtWarp);
@@ -329,6 +379,7 @@ private:
     Scheduler *s = active;
     startedFiber(s->mainSanitizer_);
     s->fn_(s->args_, s->block_, s->grid_);
+    s->async_[s->current_].drain();
     s->suspend(State::Done);
     __builtin_unreachable();
   }
@@ -346,6 +397,8 @@ private:
           continue;
         current_ = i;
         switchFiber(main_, mainSanitizer_, fibers_[i].context, fibers_[i].sanitizer, false);
+        if (!error_.empty())
+          return blockError(error_);
       }
       int64_t done = 0, atBarrier = 0, atWarp = 0;
       for (int64_t i = 0; i < threads_; ++i) {
@@ -531,6 +584,8 @@ private:
   int64_t block_ = 0, grid_ = 0, threads_ = 0, current_ = 0;
   std::unique_ptr<Fiber[]> fibers_; // kMaxThreads, made once: TSan's fibers live on
   std::vector<Slot> slots_;
+  std::vector<AsyncGroups> async_;
+  std::string error_;
   Context main_;
   SanitizerFiber mainSanitizer_;
 };
@@ -572,6 +627,35 @@ void simtMma(int64_t kind, int64_t a, int64_t b, int64_t c, int64_t d) {
   std::memcpy(reinterpret_cast<void *>(d), r.out, 16);
 }
 
+/// cp.async.{ca,cg}.shared.global [dst], [src], bytes, srcBytes: the bytes past
+/// srcBytes are zeros.
+void simtAsyncCopy(int64_t dst, int64_t src, int64_t bytes, int64_t srcBytes) {
+  if ((bytes != 4 && bytes != 8 && bytes != 16) || srcBytes < 0 || srcBytes > bytes)
+    return active->fail("cp.async of " + std::to_string(bytes) + " bytes (source " +
+                        std::to_string(srcBytes) + ")");
+  if (dst % bytes || (srcBytes && src % bytes))
+    return active->fail("cp.async of " + std::to_string(bytes) +
+                        " bytes from or to an address not aligned to them");
+  AsyncCopy c{reinterpret_cast<char *>(dst), bytes, {}};
+  if (srcBytes)
+    std::memcpy(c.data, reinterpret_cast<const void *>(src), srcBytes);
+  active->async().open.push_back(c);
+}
+
+/// cp.async.commit_group.
+void simtAsyncCommit() {
+  AsyncGroups &a = active->async();
+  a.committed.push_back(std::move(a.open));
+  a.open.clear();
+}
+
+/// cp.async.wait_group n.
+void simtAsyncWait(int64_t n) {
+  if (n < 0)
+    return active->fail("cp.async.wait_group " + std::to_string(n));
+  active->async().wait(static_cast<size_t>(n));
+}
+
 } // namespace
 
 Status runBlock(KernelFn fn, void **args, int64_t block, int64_t grid, int64_t threads) {
@@ -592,6 +676,12 @@ void *lookup(const char *name) {
     return reinterpret_cast<void *>(&simtLdmatrix);
   if (std::strcmp(name, "dlc_uk_simt_mma") == 0)
     return reinterpret_cast<void *>(&simtMma);
+  if (std::strcmp(name, "dlc_uk_simt_async_copy") == 0)
+    return reinterpret_cast<void *>(&simtAsyncCopy);
+  if (std::strcmp(name, "dlc_uk_simt_async_commit") == 0)
+    return reinterpret_cast<void *>(&simtAsyncCommit);
+  if (std::strcmp(name, "dlc_uk_simt_async_wait") == 0)
+    return reinterpret_cast<void *>(&simtAsyncWait);
   return nullptr;
 }
 

@@ -81,8 +81,8 @@ struct CompileOptions {
   std::set<std::string> absentOptionalInputs;
 
   // Checks and comparisons of the CUDA code path (the tools set these from
-  // DLC_EMULATE_GPU, DLC_STRICT_GPU_BLOCKS, DLC_GPU_CONTRACTION_TILES, DLC_FOLD_PAD,
-  // DLC_CPU_UKERNELS).
+  // DLC_EMULATE_GPU, DLC_STRICT_GPU_BLOCKS, DLC_GPU_CONTRACTION_TILES, DLC_GPU_COPY_STAGES,
+  // DLC_FOLD_PAD, DLC_CPU_UKERNELS).
 
   /// CPU target: compile the kernels with the CUDA target's tiling and block/thread
   /// mapping, blocks and threads run as loops (a check of that mapping without a GPU).
@@ -98,6 +98,11 @@ struct CompileOptions {
   /// CUDA target and emulation: contractions through shared-memory tiles; false: one
   /// thread per output element, from global memory (for comparisons).
   bool gpuContractionTiles = true;
+  /// CUDA target and SIMT emulation, sm_80 on: shared buffers per operand of a
+  /// contraction tile's reduction steps, copied from global memory with cp.async up to
+  /// this many steps minus one ahead (dlc-gpu-async-copies); fewer where shared memory
+  /// runs out. 1: copies staged in registers one step ahead instead.
+  int64_t gpuCopyStages = 3;
   /// Read padded inputs (Conv, pooling) with guarded loads instead of a padded copy
   /// (dlc-fold-pad-into-loads). Unset: on for the CUDA target and emulation, off on
   /// the CPU, where a padded copy per tile vectorizes better.

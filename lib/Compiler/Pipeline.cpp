@@ -233,19 +233,22 @@ LogicalResult runCudaMappingPipeline(ModuleOp module, const CompileOptions &opti
 
 /// The kernel-code passes, nested in the gpu.module: tensor-core lane code, register
 /// epilogues and accumulators, vector accesses, unrolled thread loops, pipelined steps.
-/// `wgmma`: sm_90a's warpgroup tiles. The SIMT emulation runs the same passes (its
-/// alignment checks come after them, in dlc-simt-kernels), so that it runs the code
-/// the GPU runs.
-static std::string kernelCodePasses(bool wgmma) {
-  return std::string("canonicalize,") + (wgmma ? "dlc-gpu-mma{wgmma=true}" : "dlc-gpu-mma") +
+/// `arch`: the architecture (sm_90a: warpgroup tiles; sm_80 on: asynchronous copies).
+/// The SIMT emulation runs the same passes for sm_80 (its alignment checks come after
+/// them, in dlc-simt-kernels), so that it runs the code the GPU runs.
+static std::string kernelCodePasses(const std::string &arch, const CompileOptions &options) {
+  return std::string("canonicalize,") +
+         (arch == "sm_90a" ? "dlc-gpu-mma{wgmma=true}" : "dlc-gpu-mma") +
          ",dlc-gpu-register-epilogue,dlc-gpu-register-accumulators,dlc-gpu-register-epilogue,"
          "dlc-vectorize-thread-tiles,dlc-unroll-thread-loops,convert-linalg-to-loops,"
-         "canonicalize,loop-invariant-code-motion,dlc-pipeline-steps,dlc-hoist-buffers";
+         "canonicalize,loop-invariant-code-motion,dlc-gpu-async-copies{arch=" +
+         arch + " stages=" + std::to_string(options.gpuCopyStages) +
+         "},dlc-pipeline-steps,dlc-hoist-buffers";
 }
 
 LogicalResult runSimtKernelPipeline(ModuleOp module, const CompileOptions &options) {
   return runPipeline(module, options, [&](PassManager &pm) {
-    addUpstream(pm, "gpu.module(" + kernelCodePasses(/*wgmma=*/false) + "),dlc-simt-kernels");
+    addUpstream(pm, "gpu.module(" + kernelCodePasses("sm_80", options) + "),dlc-simt-kernels");
   });
 }
 
@@ -255,7 +258,7 @@ LogicalResult runCudaCodegenPipeline(ModuleOp module, const CompileOptions &opti
     // wgmma.mma_async exists on sm_90a only (the arch-specific features of sm_90); it
     // becomes inline PTX in convert-nvvm-to-llvm.
     addUpstream(pm,
-                "gpu.module(" + kernelCodePasses(options.cudaArch == "sm_90a") +
+                "gpu.module(" + kernelCodePasses(options.cudaArch, options) +
                     ",lower-affine,"
                     "convert-scf-to-cf,"
                     "expand-strided-metadata,lower-affine,arith-expand,"

@@ -13,7 +13,8 @@ Writes BUNDLE/bench/ and bench.json there:
   gemm     C = A x B with A and B [4096, 4096] graph inputs (drawn on the device) in
            tf32, fp16 and bf16 (--precision) and fp32, and a model whose A, B and C
            are fp16 (fp16-native: what torch.matmul gets), timed in TFLOP/s against
-           torch.matmul (cuBLAS)
+           torch.matmul (cuBLAS); tf32 and fp16-native also with
+           DLC_GPU_COPY_STAGES=1 (*-regstaged: no multi-stage cp.async copies)
 Then packs the bundle into --tar again. Needs dlc (build/bin) and numpy and onnx.
 """
 
@@ -50,14 +51,15 @@ def load_corpus_module():
     return module
 
 
-def compile_precisions(dlc, model, out, stem, precisions, problems):
-    """Compiles `model` for CUDA to OUT/STEM.PRECISION.dlc in each precision; returns
-    {precision: artifact file name}, the failures added to `problems`."""
+def compile_precisions(dlc, model, out, stem, precisions, problems, env=None):
+    """Compiles `model` for CUDA to OUT/STEM.PRECISION.dlc in each precision (with the
+    environment `env` added); returns {precision: artifact file name}, the failures
+    added to `problems`."""
     artifacts = {}
     for precision in precisions:
         artifact = os.path.join(out, f"{stem}.{precision}.dlc")
         code, err = cases.run([dlc, "compile", model, "--target", "cuda", "-o", artifact],
-                              900, {"DLC_PRECISION": precision})
+                              900, {"DLC_PRECISION": precision, **(env or {})})
         if code != 0:
             problems.append(f"{stem} {precision}: dlc compile: {err}")
             continue
@@ -114,6 +116,17 @@ def prepare_gemm(dlc, out, problems):
     native = compile_precisions(dlc, path, out, "gemm_f16", ["fp32"], problems)
     gemm += [{"precision": "fp16-native", "artifact": a, "n": GEMM, "dtype": "float16"}
              for a in native.values()]
+    # The same without the multi-stage cp.async copies (DLC_GPU_COPY_STAGES=1: one step
+    # of register-staged copies), to measure what the stages give.
+    old = compile_precisions(dlc, path, out, "gemm_f16_regstaged", ["fp32"], problems,
+                             {"DLC_GPU_COPY_STAGES": "1"})
+    gemm += [{"precision": "fp16-native-regstaged", "artifact": a, "n": GEMM,
+              "dtype": "float16"} for a in old.values()]
+    gemm_model(path, TensorProto.FLOAT)
+    old = compile_precisions(dlc, path, out, "gemm_regstaged", ["tf32"], problems,
+                             {"DLC_GPU_COPY_STAGES": "1"})
+    gemm += [{"precision": "tf32-regstaged", "artifact": a, "n": GEMM, "dtype": "float32"}
+             for a in old.values()]
     os.remove(path)
     return gemm
 

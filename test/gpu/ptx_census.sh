@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Per corpus model and precision: the CUDA kernels whose PTX touches local (per-thread)
-# memory, and the shared memory all kernels declare (bytes of `__wg_*` buffers).
+# memory, the shared memory all kernels declare (bytes of `__wg_*` buffers), and the
+# kernels with shared-memory steps (bar.sync) that copy them with cp.async.
 # Without a GPU, what the kernel-code passes leave in shared and local memory is
 # checked here (docs/cuda.md). Run it on two builds to compare them:
 #   test/gpu/ptx_census.sh [BUILD_DIR] [CORPUS_DIR]
@@ -23,6 +24,9 @@ for m in "$corpus"/*.onnx; do
     kernels=$(grep -c '^.visible .entry' "$work/k.ptx")
     shared=$(grep -o '__wg_[A-Za-z0-9_]*\[[0-9]*\]' "$work/k.ptx" | sed 's/.*\[\([0-9]*\)\]/\1/' |
       awk '{s += $1} END {print s + 0}')
-    echo "PTX $n $p: $kernels kernels, $local with local memory, $shared bytes of shared memory"
+    stepped=$(awk '/^.visible .entry/{name=$3} /bar.sync/{print name}' "$work/k.ptx" | sort -u | wc -l)
+    async=$(awk '/^.visible .entry/{name=$3} /cp.async.c[ag]/{print name}' "$work/k.ptx" | sort -u | wc -l)
+    echo "PTX $n $p: $kernels kernels, $local with local memory, $shared bytes of shared memory," \
+      "$async of $stepped with barriers copy with cp.async"
   done
 done

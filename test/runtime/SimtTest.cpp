@@ -3,8 +3,8 @@
 // Kernels written here in C++ call the emulator's entry points as compiled SIMT kernels
 // do (through simt::lookup): barriers order a block's phases, shuffles follow
 // shfl.sync's modes, ldmatrix and mma.sync together compute a GEMM tile (the
-// composition must be right whatever each fragment layout is), and threads that would
-// hang on a GPU give an error.
+// composition must be right whatever each fragment layout is), cp.async lands at the
+// wait for its group, and threads that would hang on a GPU give an error.
 //
 //===----------------------------------------------------------------------===//
 #include "Simt.h"
@@ -25,6 +25,9 @@ using BarrierFn = void (*)();
 using ShuffleFn = int64_t (*)(int32_t, int32_t, int32_t, int32_t);
 using LdMatrixFn = void (*)(int64_t, int64_t, int64_t, int64_t);
 using MmaFn = void (*)(int64_t, int64_t, int64_t, int64_t, int64_t);
+using AsyncCopyFn = void (*)(int64_t, int64_t, int64_t, int64_t);
+using AsyncCommitFn = void (*)();
+using AsyncWaitFn = void (*)(int64_t);
 
 template <typename F> F entry(const char *name) {
   void *p = simt::lookup(name);
@@ -260,6 +263,70 @@ TEST(Simt, ThreadsThatWouldHangAreAnError) {
   ASSERT_TRUE(simt::runBlock(&earlyExitKernel, args, 0, 1, 64));
   EXPECT_EQ(count, 40);
   EXPECT_FALSE(simt::runBlock(&earlyExitKernel, args, 0, 1, simt::kMaxThreads + 1));
+}
+
+struct AsyncCopies {
+  std::vector<float> global;       // 3 steps of 64 floats
+  alignas(16) float shared[3][64]; // a buffer per step
+  std::vector<float> seen;         // per step and thread: before and after its wait
+  int64_t srcBytes = 16;
+};
+
+/// Three steps of four floats per thread (16 threads x 4 = 64 per step), each in a
+/// group: a copy is not in shared memory before its group is waited for (the wait for
+/// all but the newest group lands the oldest), it is after; the last group lands when
+/// the thread exits; a short source fills with zeros.
+void asyncKernel(void **args, int64_t, int64_t) {
+  auto *p = static_cast<AsyncCopies *>(args[0]);
+  auto copy = entry<AsyncCopyFn>("dlc_uk_simt_async_copy");
+  auto commit = entry<AsyncCommitFn>("dlc_uk_simt_async_commit");
+  auto wait = entry<AsyncWaitFn>("dlc_uk_simt_async_wait");
+  int64_t t = thread()();
+  for (int64_t step = 0; step < 3; ++step) {
+    copy(address(&p->shared[step][4 * t]), address(&p->global[64 * step + 4 * t]), 16,
+         step == 2 ? p->srcBytes : 16);
+    commit();
+  }
+  p->seen[t * 4 + 0] = p->shared[0][4 * t];
+  wait(2); // groups 1 and 2 may still be pending: group 0 lands
+  p->seen[t * 4 + 1] = p->shared[0][4 * t];
+  p->seen[t * 4 + 2] = p->shared[1][4 * t];
+  wait(1);
+  p->seen[t * 4 + 3] = p->shared[1][4 * t];
+}
+
+void misalignedAsyncKernel(void **args, int64_t, int64_t) {
+  auto *p = static_cast<AsyncCopies *>(args[0]);
+  entry<AsyncCopyFn>("dlc_uk_simt_async_copy")(address(&p->shared[0][1]), address(p->global.data()),
+                                               16, 16);
+  barrier()();
+}
+
+TEST(Simt, AsyncCopiesLandAtTheirWait) {
+  AsyncCopies p;
+  p.global.resize(3 * 64);
+  for (size_t i = 0; i < p.global.size(); ++i)
+    p.global[i] = static_cast<float>(i + 1);
+  std::fill(&p.shared[0][0], &p.shared[0][0] + 3 * 64, -1.0f);
+  p.seen.assign(16 * 4, 0.0f);
+  p.srcBytes = 8;
+  void *args[] = {&p};
+  ASSERT_TRUE(simt::runBlock(&asyncKernel, args, 0, 1, 16));
+  for (int64_t t = 0; t < 16; ++t) {
+    EXPECT_EQ(p.seen[t * 4 + 0], -1.0f) << t;        // in flight
+    EXPECT_EQ(p.seen[t * 4 + 1], 4 * t + 1.0f) << t; // landed at wait(2)
+    EXPECT_EQ(p.seen[t * 4 + 2], -1.0f) << t;        // group 1 still pending
+    EXPECT_EQ(p.seen[t * 4 + 3], 64 + 4 * t + 1.0f) << t;
+    // Group 2 landed when the thread exited, its last 8 bytes zeros.
+    EXPECT_EQ(p.shared[2][4 * t], 128 + 4 * t + 1.0f) << t;
+    EXPECT_EQ(p.shared[2][4 * t + 1], 128 + 4 * t + 2.0f) << t;
+    EXPECT_EQ(p.shared[2][4 * t + 2], 0.0f) << t;
+    EXPECT_EQ(p.shared[2][4 * t + 3], 0.0f) << t;
+  }
+  Status s = simt::runBlock(&misalignedAsyncKernel, args, 1, 2, 32);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find("block 1 of 2: thread 0: cp.async of 16 bytes"), std::string::npos)
+      << s.message();
 }
 
 } // namespace

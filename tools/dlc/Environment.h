@@ -8,6 +8,7 @@
 //                                threads run by the runtime's SIMT emulator)
 //   DLC_STRICT_GPU_BLOCKS=1      strictGpuBlocks
 //   DLC_GPU_CONTRACTION_TILES=0  gpuContractionTiles = false
+//   DLC_GPU_COPY_STAGES=N        gpuCopyStages (1: no cp.async; for comparisons)
 //   DLC_FOLD_PAD=0|1             foldPadIntoLoads
 //   DLC_CPU_UKERNELS=0           cpuUkernels = false
 //   DLC_CPU_STREAM_STORES=0      cpuStreamStores = false
@@ -57,6 +58,12 @@ inline void applyEnvironment(CompileOptions &options) {
     options.cpuUkernels = *v;
   if (std::optional<bool> v = flag("DLC_CPU_STREAM_STORES"))
     options.cpuStreamStores = *v;
+  if (std::optional<std::string> v = environmentValue("DLC_GPU_COPY_STAGES")) {
+    char *end = nullptr;
+    long long n = std::strtoll(v->c_str(), &end, 10);
+    if (!*end && n >= 1 && n <= 8)
+      options.gpuCopyStages = n;
+  }
   if (std::optional<std::string> v = environmentValue("DLC_UNROLL_LIMIT")) {
     char *end = nullptr;
     long long n = std::strtoll(v->c_str(), &end, 10);

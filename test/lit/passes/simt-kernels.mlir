@@ -4,7 +4,8 @@
 // A kernel of one GPU thread for the SIMT emulator: its shared buffer a thread-local
 // global, its ids the workgroup arguments and a call, its barrier, shuffle, ldmatrix
 // and mma.sync calls into the emulator through per-thread word buffers; an aligned
-// vector store asserts its alignment.
+// vector store asserts its alignment; cp.async, its group's commit and wait are calls
+// too (the emulator lands the copy at the wait).
 // CHECK-DAG: func.func private @dlc_uk_simt_thread() -> i64
 // CHECK-DAG: func.func private @dlc_uk_simt_barrier()
 // CHECK-DAG: func.func private @dlc_uk_simt_shuffle(i32, i32, i32, i32) -> i64
@@ -35,6 +36,13 @@
 // CHECK: vector.shape_cast %{{.*}} : vector<8xf16> to vector<4x2xf16>
 // CHECK: call @dlc_uk_simt_mma(
 // CHECK: llvm.insertvalue
+// CHECK: %[[SIXTEEN:.*]] = arith.constant 16 : i64
+// CHECK: %[[DST:.*]] = arith.index_cast %{{.*}} : index to i64
+// CHECK: %[[SRC:.*]] = arith.index_cast %{{.*}} : index to i64
+// CHECK: call @dlc_uk_simt_async_copy(%[[DST]], %[[SRC]], %[[SIXTEEN]], %[[SIXTEEN]]) : (i64, i64, i64, i64) -> ()
+// CHECK: call @dlc_uk_simt_async_commit() : () -> ()
+// CHECK: %[[ZERO:.*]] = arith.constant 0 : i64
+// CHECK: call @dlc_uk_simt_async_wait(%[[ZERO]]) : (i64) -> ()
 // CHECK-NOT: gpu.
 // CHECK-NOT: nvgpu.
 // CHECK-NOT: nvvm.
@@ -42,7 +50,7 @@
 // LLVM: llvm.mlir.global private @dlc_simt_shared_k_0
 // LLVM: llvm.func @_mlir_ciface_k(
 gpu.module @dlc_kernels {
-  gpu.func @k(%x: memref<64xf32>) workgroup(%sh : memref<256xf16, #gpu.address_space<workgroup>>) kernel attributes {dlc.block = array<i64: 64>} {
+  gpu.func @k(%x: memref<64xf32>) workgroup(%sh : memref<256xf16, #gpu.address_space<workgroup>>, %sf : memref<64xf32, #gpu.address_space<workgroup>>) kernel attributes {dlc.block = array<i64: 64>} {
     %c0 = arith.constant 0 : index
     %c32 = arith.constant 32 : i32
     %c1 = arith.constant 1 : i32
@@ -65,6 +73,9 @@ gpu.module @dlc_kernels {
     %d = nvvm.mma.sync A[%a0, %a1, %a2, %a3] B[%a0, %a1] C[%s, %s, %s, %s] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
     %d0 = llvm.extractvalue %d[0] : !llvm.struct<(f32, f32, f32, f32)>
     memref.store %d0, %x[%tid] : memref<64xf32>
+    %t = nvgpu.device_async_copy %x[%c0], %sf[%c0], 4 {bypassL1} : memref<64xf32> to memref<64xf32, #gpu.address_space<workgroup>>
+    nvvm.cp.async.commit.group
+    nvvm.cp.async.wait.group 0
     gpu.return
   }
 }

@@ -1,0 +1,792 @@
+//===- GpuAsyncCopies.cpp - The dlc-gpu-async-copies pass -----------------===//
+//
+// A shared-memory contraction tile walks its reduction in steps: barrier, every thread
+// copies its elements of the step's operand slices from global into shared memory,
+// barrier, the products from shared memory. dlc-pipeline-steps hides the global
+// latency by loading step i + 1 into registers during step i; here, on sm_80 and
+// later, the copies go straight from global to shared memory with cp.async
+// (`nvgpu.device_async_copy`) into one of `stages` buffers per operand, `stages - 1`
+// steps ahead of the products, as CUTLASS's multi-stage main loop does:
+//
+//   copies of steps 0 .. S-2 into buffers 0 .. S-2, each group committed
+//   for step i:  wait until at most S-2 groups are pending (step i's copies are in)
+//                barrier (everyone's are; everyone is done with step i-1's buffer)
+//                copies of step i+S-1 (if any) into buffer (i+S-1) mod S, committed
+//                products of step i from buffer i mod S
+//
+// One barrier per step instead of two, no registers for data in flight, and S-1 steps
+// of copies in flight. The loop is unrolled by S so that each step's buffers are
+// fixed (no dynamic indexing of shared memory); the steps past the last multiple of S
+// follow the loop. A group is committed every step, empty once the copies run out,
+// so that "at most S-2 pending" always means "step i's have landed".
+//
+// The step buffers are workgroup attributions; the S-1 extra ones are new attributions
+// of the same type, and whatever the loop reads of a buffer through views computed
+// before it (LICM hoisted them) is recomputed from the extra buffer for the steps
+// that use it.
+//
+// A copy that converts on the way (f32 activations rounded to f16 for the tensor
+// cores) cannot be a cp.async: it is staged through registers instead, loaded where
+// the cp.async copies are issued and converted and stored after the step's products
+// (into the buffer of a step that no thread reads before the next barrier), so that
+// its latency hides behind the products too. A loop with staged copies only needs two
+// buffers; before sm_80 every copy is staged. Either way each step has one barrier.
+//
+// A loop qualifies when its body is [address arithmetic] barrier [copies] barrier
+// [products], each of its copies is a load of a kernel argument whose only use is a
+// store into a workgroup buffer (directly: a cp.async of 4, 8 or 16 aligned bytes; or
+// through a chain of pure ops, all at the top level of the loop: staged), the
+// products write no step buffer, and the step buffers are touched nowhere else.
+// Others (zero-filled partial steps, converting copies inside loops, wgmma products)
+// keep their register-staged copies of dlc-pipeline-steps.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/GpuTarget.h"
+#include "passes/Passes.h"
+#include "passes/ViewedBuffer.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+namespace dlc {
+#define GEN_PASS_DEF_DLCGPUASYNCCOPIES
+#include "passes/Passes.h.inc"
+} // namespace dlc
+
+using namespace mlir;
+
+namespace dlc {
+namespace {
+
+/// One global-to-shared element copy of a step: a load of a kernel argument whose only
+/// use is a store of the value into a workgroup buffer (`chain` empty), or, staged
+/// through registers, of a value computed from it by `chain` (a conversion: f32 to f16,
+/// say), each op the only use of the one before.
+struct ElementCopy {
+  Operation *load;
+  SmallVector<Operation *> chain;
+  Operation *store;
+  bool async; // cp.async (a plain copy); else loaded early, stored late
+};
+
+/// A reduction-step loop that qualifies, cut into its phases.
+struct StepLoop {
+  scf::ForOp loop;
+  int64_t lb = 0, ub = 0, step = 0, trips = 0;
+  /// The body's top-level ops before the first barrier, between the two, after the
+  /// second (the terminator not included).
+  SmallVector<Operation *> pre, copy, compute;
+  SmallVector<ElementCopy> copies;
+  bool anyAsync = false, anyStaged = false;
+  /// The workgroup attributions the copies write.
+  SmallVector<BlockArgument> buffers;
+};
+
+Value baseOf(Operation *op) {
+  if (auto l = dyn_cast<vector::LoadOp>(op))
+    return l.getBase();
+  if (auto l = dyn_cast<memref::LoadOp>(op))
+    return l.getMemref();
+  if (auto s = dyn_cast<vector::StoreOp>(op))
+    return s.getBase();
+  if (auto s = dyn_cast<memref::StoreOp>(op))
+    return s.getMemref();
+  return {};
+}
+
+ValueRange indicesOf(Operation *op) {
+  if (auto l = dyn_cast<vector::LoadOp>(op))
+    return l.getIndices();
+  if (auto l = dyn_cast<memref::LoadOp>(op))
+    return l.getIndices();
+  if (auto s = dyn_cast<vector::StoreOp>(op))
+    return s.getIndices();
+  return cast<memref::StoreOp>(op).getIndices();
+}
+
+/// The workgroup attribution of `func` that `memref` views, or null.
+BlockArgument workgroupBuffer(gpu::GPUFuncOp func, Value memref) {
+  auto arg = dyn_cast<BlockArgument>(viewedBuffer(memref));
+  if (!arg || !llvm::is_contained(func.getWorkgroupAttributions(), arg))
+    return {};
+  return arg;
+}
+
+/// The bytes `load` -> `store` copies when they form a copy cp.async can make (4, 8 or
+/// 16 bytes, aligned to that, contiguous), else 0.
+int64_t copyBytes(Operation *load, Operation *store) {
+  Type type = load->getResult(0).getType();
+  int64_t bytes = 0;
+  if (auto vt = dyn_cast<VectorType>(type)) {
+    if (vt.getRank() != 1 || vt.isScalable())
+      return 0;
+    bytes = vt.getNumElements() * vt.getElementTypeBitWidth() / 8;
+    auto l = cast<vector::LoadOp>(load);
+    auto s = dyn_cast<vector::StoreOp>(store);
+    if (!s || l.getAlignment().value_or(0) < uint64_t(bytes) ||
+        s.getAlignment().value_or(0) < uint64_t(bytes))
+      return 0;
+  } else if (type.isIntOrFloat() && isa<memref::StoreOp>(store)) {
+    bytes = type.getIntOrFloatBitWidth() / 8; // scalars are naturally aligned
+  }
+  // cp.async copies along the innermost dimension: both sides contiguous there.
+  for (Value m : {baseOf(load), baseOf(store)}) {
+    auto mt = cast<MemRefType>(m.getType());
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (failed(mt.getStridesAndOffset(strides, offset)) || strides.empty() || strides.back() != 1)
+      return 0;
+  }
+  return bytes == 4 || bytes == 8 || bytes == 16 ? bytes : 0;
+}
+
+/// Whether `op` (or an op nested in it) reads a region argument of `loop` that is
+/// loop-carried (an accumulator): copies must not depend on the products.
+bool usesCarried(Operation *op, scf::ForOp loop) {
+  bool uses = false;
+  op->walk([&](Operation *nested) {
+    for (Value v : nested->getOperands())
+      if (llvm::is_contained(loop.getRegionIterArgs(), v))
+        uses = true;
+  });
+  return uses;
+}
+
+/// The memref values `op`'s write effects name; false when one names none (unknown
+/// memory) or the op declares no effects and is not known to touch registers only.
+bool writtenMemrefs(Operation *op, SmallVectorImpl<Value> &written) {
+  if (isa<NVVM::MmaOp>(op)) // registers only, declaring no effects
+    return true;
+  auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+  if (!effects)
+    return op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() || isMemoryEffectFree(op);
+  SmallVector<MemoryEffects::EffectInstance> list;
+  effects.getEffects(list);
+  for (const MemoryEffects::EffectInstance &e : list) {
+    if (!isa<MemoryEffects::Write>(e.getEffect()))
+      continue;
+    Value v = e.getValue();
+    if (!v || !isa<BaseMemRefType>(v.getType()))
+      return false;
+    written.push_back(v);
+  }
+  return true;
+}
+
+class Analysis {
+public:
+  Analysis(gpu::GPUFuncOp func, scf::ForOp loop, bool asyncAllowed)
+      : func(func), loop(loop), asyncAllowed(asyncAllowed) {}
+
+  std::optional<StepLoop> run() {
+    StepLoop s;
+    s.loop = loop;
+    std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
+    std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound());
+    std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+    if (!lb || !ub || !step || *step <= 0)
+      return std::nullopt;
+    s.lb = *lb;
+    s.ub = *ub;
+    s.step = *step;
+    s.trips = llvm::divideCeil(*ub - *lb, *step);
+    if (s.trips < 2)
+      return std::nullopt;
+
+    int barriers = 0;
+    for (Operation &op : loop.getBody()->without_terminator()) {
+      if (isa<gpu::BarrierOp>(op)) {
+        ++barriers;
+        continue;
+      }
+      (barriers == 0 ? s.pre : barriers == 1 ? s.copy : s.compute).push_back(&op);
+    }
+    if (barriers != 2)
+      return std::nullopt;
+    bool other = false;
+    loop.getBody()->walk([&](Operation *op) {
+      // Barriers inside the phases, products that read shared memory through another
+      // proxy (wgmma), copies that are asynchronous already.
+      if ((isa<gpu::BarrierOp>(op) && op->getParentOp() != loop) ||
+          isa<NVVM::WgmmaMmaAsyncOp, nvgpu::DeviceAsyncCopyOp, NVVM::CpAsyncWaitGroupOp>(op))
+        other = true;
+    });
+    if (other)
+      return std::nullopt;
+
+    for (Operation *op : s.pre)
+      if (!isMemoryEffectFree(op) || usesCarried(op, loop))
+        return std::nullopt;
+    if (!copyPhase(s) || !computePhase(s) || !buffersOnlyHere(s) || !remappable(s))
+      return std::nullopt;
+    return s;
+  }
+
+private:
+  bool copyPhase(StepLoop &s) {
+    llvm::SmallPtrSet<Operation *, 8> claimed; // the copies' loads, chains and stores
+    bool ok = true;
+    for (Operation *top : s.copy) {
+      if (usesCarried(top, loop))
+        return false;
+      top->walk<WalkOrder::PreOrder>([&](Operation *op) {
+        if (ok && isa<vector::LoadOp, memref::LoadOp>(op) && viewsKernelArgument(baseOf(op)))
+          ok = classify(op, s, claimed);
+      });
+      if (!ok)
+        return false;
+      WalkResult r = top->walk([&](Operation *op) {
+        if (claimed.contains(op) || isa<scf::ForOp, scf::IfOp, scf::YieldOp>(op) ||
+            isMemoryEffectFree(op))
+          return WalkResult::advance();
+        return WalkResult::interrupt(); // a fill, a read of shared memory, another effect
+      });
+      if (r.wasInterrupted())
+        return false;
+    }
+    // What the address arithmetic of the copy phase takes from it is recomputed with
+    // the stores and the products: it may read only values recomputed alike.
+    for (Operation *top : s.copy) {
+      if (!isMemoryEffectFree(top) || top->getNumRegions())
+        continue;
+      for (Value v : top->getOperands())
+        if (Operation *def = v.getDefiningOp(); def && def->getBlock() == loop.getBody() &&
+                                                llvm::is_contained(s.copy, def) &&
+                                                !isMemoryEffectFree(def) && !claimed.contains(def))
+          return false;
+    }
+    return !s.copies.empty();
+  }
+
+  /// Whether `block` is the loop's body or the then-block of an scf.if at its top
+  /// level without results or else-block (a guarded copy's).
+  bool topOrGuarded(Block *block) {
+    if (block == loop.getBody())
+      return true;
+    auto guard = dyn_cast<scf::IfOp>(block->getParentOp());
+    return guard && guard->getBlock() == loop.getBody() && !guard.getNumResults() &&
+           guard.getElseRegion().empty() && block == guard.thenBlock();
+  }
+
+  /// Classifies the load `op` of a kernel argument as a copy's, false when it is none
+  /// that can go ahead of the products: a load whose only use is a store (a cp.async
+  /// where it can be, anywhere in the copy phase), else a load at the top level, or
+  /// yielded by a top-level scf.if (splitGuardedCopies), whose value goes through a
+  /// chain of pure ops to a store, at the top level or in a top-level guard (staged).
+  bool classify(Operation *op, StepLoop &s, llvm::SmallPtrSetImpl<Operation *> &claimed) {
+    Operation *load = op;
+    Value v = op->getResult(0);
+    if (v.hasOneUse() && isa<scf::YieldOp>(*v.user_begin())) {
+      auto guarded = dyn_cast<scf::IfOp>(op->getParentOp());
+      if (!guarded || guarded->getBlock() != loop.getBody() || guarded.getNumResults() != 1 ||
+          guarded.thenYield().getOperand(0) != v)
+        return false;
+      op = guarded;
+      v = guarded.getResult(0);
+    }
+    ElementCopy c{op, {}, nullptr, false};
+    bool top = op->getBlock() == loop.getBody();
+    Operation *first = v.hasOneUse() ? *v.user_begin() : nullptr;
+    if (!first)
+      return false;
+    Block *block = first->getBlock();
+    // Through a chain of pure ops in one block, at the top level or in a guard (staged
+    // copies only).
+    SmallVector<Operation *> chain;
+    while (v.hasOneUse() && top && topOrGuarded(block)) {
+      Operation *user = *v.user_begin();
+      if (user->getBlock() != block || !isMemoryEffectFree(user) || user->getNumRegions() ||
+          user->getNumResults() != 1)
+        break;
+      chain.push_back(user);
+      v = user->getResult(0);
+    }
+    if (!v.hasOneUse())
+      return false;
+    Operation *store = *v.user_begin();
+    if (!isa<vector::StoreOp, memref::StoreOp>(store) || store->getOperand(0) != v ||
+        store->getBlock() != (chain.empty() ? first->getBlock() : block))
+      return false;
+    BlockArgument buffer = workgroupBuffer(func, baseOf(store));
+    if (!buffer || !cast<MemRefType>(buffer.getType()).getLayout().isIdentity())
+      return false;
+    c.async = asyncAllowed && op == load && chain.empty() && store->getBlock() == op->getBlock() &&
+              copyBytes(op, store);
+    if (!c.async) {
+      if (!top || !topOrGuarded(store->getBlock()))
+        return false; // inside a loop of the copy phase: no registers to stage it in
+      if (store->getBlock() == loop.getBody()) {
+        c.chain = chain;
+        c.store = store;
+      } else {
+        c.store = store->getParentOp(); // the guard, stored whole
+      }
+    } else {
+      c.store = store;
+    }
+    s.anyAsync |= c.async;
+    s.anyStaged |= !c.async;
+    claimed.insert(load);
+    claimed.insert(op);
+    claimed.insert(chain.begin(), chain.end());
+    claimed.insert(store);
+    claimed.insert(c.store);
+    s.copies.push_back(std::move(c));
+    if (!llvm::is_contained(s.buffers, buffer))
+      s.buffers.push_back(buffer);
+    return true;
+  }
+
+  bool computePhase(const StepLoop &s) {
+    llvm::SmallPtrSet<Operation *, 16> copyOps(s.copy.begin(), s.copy.end());
+    for (Operation *top : s.compute) {
+      WalkResult r = top->walk([&](Operation *op) {
+        SmallVector<Value> written;
+        if (!writtenMemrefs(op, written))
+          return WalkResult::interrupt();
+        for (Value w : written)
+          if (llvm::is_contained(s.buffers, workgroupBuffer(func, w)))
+            return WalkResult::interrupt();
+        // What the products take from the copy phase is recomputed with them: address
+        // arithmetic only.
+        for (Value v : op->getOperands())
+          if (Operation *def = v.getDefiningOp();
+              def && copyOps.contains(def) && (!isMemoryEffectFree(def) || def->getNumRegions()))
+            return WalkResult::interrupt();
+        return WalkResult::advance();
+      });
+      if (r.wasInterrupted())
+        return false;
+    }
+    return true;
+  }
+
+  /// Whether no op outside the loop touches a step buffer (a later phase reading what
+  /// the last step left in "its" buffer would find another stage's).
+  bool buffersOnlyHere(const StepLoop &s) {
+    WalkResult r = func.walk([&](Operation *op) {
+      if (loop->isAncestor(op))
+        return WalkResult::advance();
+      auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+      if (!effects) {
+        for (Value v : op->getOperands())
+          if (isa<BaseMemRefType>(v.getType()) && !isMemoryEffectFree(op) &&
+              !op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() &&
+              llvm::is_contained(s.buffers, workgroupBuffer(func, v)))
+            return WalkResult::interrupt();
+        return WalkResult::advance();
+      }
+      SmallVector<MemoryEffects::EffectInstance> list;
+      effects.getEffects(list);
+      for (const MemoryEffects::EffectInstance &e : list) {
+        Value v = e.getValue();
+        if (v && isa<BaseMemRefType>(v.getType()) &&
+            llvm::is_contained(s.buffers, workgroupBuffer(func, v)))
+          return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    return !r.wasInterrupted();
+  }
+
+  /// Whether every value the loop takes from outside that derives from a step buffer
+  /// is computed without side effects (so that it can be recomputed from another).
+  bool remappable(const StepLoop &s) {
+    bool ok = true;
+    loop.getBody()->walk([&](Operation *op) {
+      for (Value v : op->getOperands())
+        if (!loop->isAncestor(v.getParentBlock()->getParentOp()))
+          ok &= derivable(v, s);
+    });
+    return ok;
+  }
+
+  /// Whether `v` derives from a step buffer; sets `failed` where one derives through
+  /// an op with effects or regions.
+  bool derivable(Value v, const StepLoop &s) {
+    derives(v, s);
+    return !failed;
+  }
+  bool derives(Value v, const StepLoop &s) {
+    if (auto it = memo.find(v); it != memo.end())
+      return it->second;
+    bool result = false;
+    if (auto arg = dyn_cast<BlockArgument>(v)) {
+      result = llvm::is_contained(s.buffers, arg);
+    } else {
+      Operation *def = v.getDefiningOp();
+      for (Value o : def->getOperands())
+        result |= derives(o, s);
+      if (result && (!isMemoryEffectFree(def) || def->getNumRegions()))
+        failed = true;
+    }
+    memo[v] = result;
+    return result;
+  }
+
+  gpu::GPUFuncOp func;
+  scf::ForOp loop;
+  bool asyncAllowed;
+  DenseMap<Value, bool> memo;
+  bool failed = false;
+};
+
+/// Splits each scf.if at the top level of `loop`'s copy phase (between its two top-level
+/// barriers) that guards one copy which cannot be a cp.async (dlc-unroll-thread-loops'
+/// guarded iterations of an edge tile's copies) into a guarded load that yields the
+/// value (zero where the guard fails) and the guarded rest, so that the load can be
+/// issued ahead of the products and the rest stored after them.
+void splitGuardedCopies(scf::ForOp loop, bool asyncAllowed) {
+  SmallVector<scf::IfOp> guards;
+  int barriers = 0;
+  for (Operation &op : loop.getBody()->without_terminator()) {
+    if (isa<gpu::BarrierOp>(op))
+      ++barriers;
+    else if (auto guard = dyn_cast<scf::IfOp>(op); guard && barriers == 1)
+      guards.push_back(guard);
+  }
+  if (barriers != 2)
+    return;
+  IRRewriter rw(loop.getContext());
+  for (scf::IfOp guard : guards) {
+    if (guard.getNumResults() || !guard.getElseRegion().empty())
+      continue;
+    Operation *load = nullptr;
+    bool ok = true;
+    for (Operation &op : guard.thenBlock()->without_terminator()) {
+      if (isa<vector::LoadOp, memref::LoadOp>(op) && viewsKernelArgument(baseOf(&op))) {
+        ok &= !load;
+        load = &op;
+      } else if (!isa<vector::StoreOp, memref::StoreOp>(op) &&
+                 (!isMemoryEffectFree(&op) || op.getNumRegions())) {
+        ok = false;
+      }
+    }
+    if (!ok || !load || !load->getResult(0).hasOneUse())
+      continue;
+    Value value = load->getResult(0);
+    Operation *user = *value.user_begin();
+    if (asyncAllowed && isa<vector::StoreOp, memref::StoreOp>(user) && copyBytes(load, user))
+      continue; // a cp.async, guarded as it is
+    Location loc = guard.getLoc();
+    rw.setInsertionPoint(guard);
+    auto loaded = scf::IfOp::create(rw, loc, TypeRange{value.getType()}, guard.getCondition(),
+                                    /*withElseRegion=*/true);
+    rw.setInsertionPointToStart(loaded.thenBlock());
+    IRMapping map;
+    for (Operation &op : guard.thenBlock()->without_terminator()) {
+      if (&op == load)
+        break;
+      if (isMemoryEffectFree(&op))
+        rw.clone(op, map); // the address arithmetic
+    }
+    scf::YieldOp::create(rw, loc, rw.clone(*load, map)->getResult(0));
+    rw.setInsertionPointToStart(loaded.elseBlock());
+    scf::YieldOp::create(
+        rw, loc,
+        arith::ConstantOp::create(rw, loc, cast<TypedAttr>(rw.getZeroAttr(value.getType())))
+            .getResult());
+    rw.replaceAllUsesWith(value, loaded.getResult(0));
+    rw.eraseOp(load);
+  }
+}
+
+int64_t bytesOf(Type type) {
+  auto mt = cast<MemRefType>(type);
+  return mt.getNumElements() * llvm::divideCeil(mt.getElementTypeBitWidth(), 8);
+}
+
+class Rewriter {
+public:
+  Rewriter(gpu::GPUFuncOp func, StepLoop &s, int64_t stages)
+      : func(func), s(s), stages(stages), rw(func.getContext()), loc(s.loop.getLoc()) {
+    for (const ElementCopy &c : s.copies)
+      chainOps.insert(c.chain.begin(), c.chain.end());
+  }
+
+  void run() {
+    scf::ForOp loop = s.loop;
+    // The extra buffers, and each stage's view of what the loop reads from outside.
+    maps.resize(stages);
+    for (BlockArgument buffer : s.buffers) {
+      unsigned index = buffer.getArgNumber() - func.getNumArguments();
+      Attribute align = func.getWorkgroupAttributionAttr(index, "llvm.align");
+      for (int64_t stage = 1; stage < stages; ++stage) {
+        BlockArgument extra = func.addWorkgroupAttribution(buffer.getType(), buffer.getLoc());
+        if (align)
+          func.setWorkgroupAttributionAttr(func.getNumWorkgroupAttributions() - 1, "llvm.align",
+                                           align);
+        maps[stage].map(buffer, extra);
+      }
+    }
+    for (int64_t stage = 1; stage < stages; ++stage)
+      loop.getBody()->walk([&](Operation *op) {
+        for (Value v : op->getOperands())
+          if (!loop->isAncestor(v.getParentBlock()->getParentOp()))
+            remap(v, maps[stage]);
+      });
+
+    rw.setInsertionPoint(loop);
+    for (int64_t stage = 0; stage + 1 < stages; ++stage) {
+      Value iv = constant(s.lb + stage * s.step);
+      SmallVector<Value> loaded = issue(iv, stage);
+      land(iv, stage, loaded);
+      commit();
+    }
+    int64_t groups = s.trips / stages, rest = s.trips % stages;
+    auto main = scf::ForOp::create(
+        rw, loc, constant(s.lb), constant(s.lb + groups * stages * s.step),
+        constant(stages * s.step), loop.getInitArgs(),
+        [&](OpBuilder &b, Location, Value iv, ValueRange args) {
+          OpBuilder::InsertionGuard guard(rw);
+          rw.setInsertionPoint(b.getInsertionBlock(), b.getInsertionPoint());
+          SmallVector<Value> values(args);
+          for (int64_t j = 0; j < stages; ++j) {
+            Value i = j ? arith::AddIOp::create(rw, loc, iv, constant(j * s.step)).getResult() : iv;
+            values = stepAt(i, j, values);
+          }
+          scf::YieldOp::create(rw, loc, values);
+        });
+    rw.setInsertionPointAfter(main);
+    SmallVector<Value> values(main.getResults());
+    for (int64_t j = 0; j < rest; ++j)
+      values = stepAt(constant(s.lb + (groups * stages + j) * s.step), j, values);
+    if (s.anyAsync)
+      NVVM::CpAsyncWaitGroupOp::create(rw, loc, rw.getI32IntegerAttr(0));
+    rw.replaceOp(loop, values);
+  }
+
+private:
+  Value constant(int64_t v) { return arith::ConstantIndexOp::create(rw, loc, v); }
+
+  void commit() {
+    if (s.anyAsync)
+      NVVM::CpAsyncCommitGroupOp::create(rw, loc);
+  }
+
+  /// `v` as stage `map` sees it: recomputed from the stage's buffers when it derives
+  /// from a step buffer (the analysis checked that this takes no side effects).
+  Value remap(Value v, IRMapping &map) {
+    if (Value r = map.lookupOrNull(v))
+      return r;
+    Operation *def = v.getDefiningOp();
+    if (!def) {
+      map.map(v, v);
+      return v;
+    }
+    bool changed = false;
+    for (Value o : def->getOperands())
+      changed |= remap(o, map) != o;
+    if (!changed) {
+      map.map(def->getResults(), def->getResults());
+      return v;
+    }
+    OpBuilder::InsertionGuard guard(rw);
+    rw.setInsertionPointAfter(def);
+    rw.clone(*def, map); // maps the results
+    return map.lookup(v);
+  }
+
+  /// Issues step `iv`'s copies into stage `stage`'s buffers: the plain ones with
+  /// cp.async, the loads of the staged ones; returns the values the staged ones loaded.
+  SmallVector<Value> issue(Value iv, int64_t stage) {
+    IRMapping map = maps[stage];
+    map.map(s.loop.getInductionVar(), iv);
+    for (Operation *op : s.pre)
+      rw.clone(*op, map);
+    llvm::SmallPtrSet<Operation *, 8> later; // the staged copies' chains and stores
+    for (const ElementCopy &c : s.copies)
+      if (!c.async) {
+        later.insert(c.chain.begin(), c.chain.end());
+        later.insert(c.store);
+      }
+    for (Operation *op : s.copy)
+      if (!later.contains(op))
+        rw.clone(*op, map);
+    SmallVector<Value> loaded;
+    OpBuilder::InsertionGuard guard(rw);
+    for (const ElementCopy &c : s.copies) {
+      Value value = map.lookup(c.load->getResult(0));
+      if (!c.async) {
+        loaded.push_back(value);
+        continue;
+      }
+      Operation *load = value.getDefiningOp();
+      Operation *store = *value.user_begin();
+      rw.setInsertionPoint(store);
+      Location l = store->getLoc();
+      Value dst = baseOf(store);
+      auto buffer = cast<TypedValue<MemRefType>>(viewedBuffer(dst));
+      Value flat = buffer;
+      if (buffer.getType().getRank() != 1) {
+        ReassociationIndices all;
+        for (int64_t d = 0; d < buffer.getType().getRank(); ++d)
+          all.push_back(d);
+        flat = memref::CollapseShapeOp::create(rw, l, buffer, ArrayRef<ReassociationIndices>{all});
+      }
+      auto meta = memref::ExtractStridedMetadataOp::create(rw, l, dst);
+      Value linear = meta.getOffset();
+      for (auto [i, stride] : llvm::zip(indicesOf(store), meta.getStrides()))
+        linear = arith::AddIOp::create(rw, l, linear, arith::MulIOp::create(rw, l, i, stride));
+      int64_t elements = 1;
+      if (auto vt = dyn_cast<VectorType>(value.getType()))
+        elements = vt.getNumElements();
+      int64_t bytes = copyBytes(c.load, c.store);
+      nvgpu::DeviceAsyncCopyOp::create(rw, l, nvgpu::DeviceAsyncTokenType::get(rw.getContext()),
+                                       flat, ValueRange{linear}, baseOf(load), indicesOf(load),
+                                       rw.getIndexAttr(elements), Value(),
+                                       bytes == 16 ? rw.getUnitAttr() : UnitAttr());
+      rw.eraseOp(store);
+      rw.eraseOp(load);
+    }
+    return loaded;
+  }
+
+  /// Stores the staged copies of step `iv` (their loaded values `loaded`, converted by
+  /// their chains) into stage `stage`'s buffers.
+  void land(Value iv, int64_t stage, ValueRange loaded) {
+    if (!s.anyStaged)
+      return;
+    IRMapping map = maps[stage];
+    map.map(s.loop.getInductionVar(), iv);
+    size_t k = 0;
+    for (const ElementCopy &c : s.copies)
+      if (!c.async)
+        map.map(c.load->getResult(0), loaded[k++]);
+    for (Operation *op : s.pre)
+      rw.clone(*op, map);
+    for (Operation *op : s.copy)
+      if (isMemoryEffectFree(op) && !op->getNumRegions())
+        rw.clone(*op, map); // address arithmetic and the chains
+    for (const ElementCopy &c : s.copies)
+      if (!c.async)
+        rw.clone(*c.store, map);
+  }
+
+  /// Step `iv` computed from stage `stage`'s buffers, on the loop-carried `values`;
+  /// before it, the copies of the step `stages - 1` ahead are issued (into the buffer
+  /// the step before read), and after it the staged ones stored. Returns the values
+  /// the step carries on.
+  SmallVector<Value> stepAt(Value iv, int64_t stage, ValueRange values) {
+    if (s.anyAsync)
+      NVVM::CpAsyncWaitGroupOp::create(rw, loc, rw.getI32IntegerAttr(stages - 2));
+    gpu::BarrierOp::create(rw, loc);
+    int64_t ahead = (stages - 1) * s.step, next = (stage + stages - 1) % stages;
+    std::optional<int64_t> at = getConstantIntValue(iv);
+    Value nextIv, any;
+    SmallVector<Value> loaded;
+    if (at) {
+      if (*at + ahead < s.ub) {
+        nextIv = constant(*at + ahead);
+        loaded = issue(nextIv, next);
+      }
+    } else {
+      nextIv = arith::AddIOp::create(rw, loc, iv, constant(ahead));
+      any = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::slt, nextIv, constant(s.ub));
+      SmallVector<Type> types;
+      for (const ElementCopy &c : s.copies)
+        if (!c.async)
+          types.push_back(c.load->getResult(0).getType());
+      auto guard = scf::IfOp::create(rw, loc, types, any, /*withElseRegion=*/!types.empty());
+      OpBuilder::InsertionGuard g(rw);
+      rw.setInsertionPointToStart(guard.thenBlock());
+      SmallVector<Value> inside = issue(nextIv, next);
+      if (!types.empty()) {
+        scf::YieldOp::create(rw, loc, inside);
+        rw.setInsertionPointToStart(guard.elseBlock());
+        SmallVector<Value> zeros;
+        for (Type t : types)
+          zeros.push_back(arith::ConstantOp::create(rw, loc, cast<TypedAttr>(rw.getZeroAttr(t))));
+        scf::YieldOp::create(rw, loc, zeros);
+      }
+      loaded = SmallVector<Value>(guard.getResults());
+    }
+    commit();
+
+    IRMapping map = maps[stage];
+    map.map(s.loop.getInductionVar(), iv);
+    map.map(s.loop.getRegionIterArgs(), values);
+    for (Operation *op : s.pre)
+      rw.clone(*op, map);
+    for (Operation *op : s.copy)
+      if (isMemoryEffectFree(op) && !op->getNumRegions() && !chainOps.contains(op))
+        rw.clone(*op, map);
+    for (Operation *op : s.compute)
+      rw.clone(*op, map);
+    auto yield = cast<scf::YieldOp>(s.loop.getBody()->getTerminator());
+    SmallVector<Value> carried =
+        llvm::map_to_vector(yield.getOperands(), [&](Value v) { return map.lookupOrDefault(v); });
+
+    if (s.anyStaged && nextIv) {
+      if (at) {
+        land(nextIv, next, loaded);
+      } else {
+        auto guard = scf::IfOp::create(rw, loc, any, /*withElseRegion=*/false);
+        OpBuilder::InsertionGuard g(rw);
+        rw.setInsertionPointToStart(guard.thenBlock());
+        land(nextIv, next, loaded);
+      }
+    }
+    return carried;
+  }
+
+  gpu::GPUFuncOp func;
+  StepLoop &s;
+  int64_t stages;
+  IRRewriter rw;
+  Location loc;
+  SmallVector<IRMapping> maps;
+  llvm::SmallPtrSet<Operation *, 16> chainOps;
+};
+
+struct DlcGpuAsyncCopiesPass : impl::DlcGpuAsyncCopiesBase<DlcGpuAsyncCopiesPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    const GpuTarget *target = lookupGpuTarget(arch);
+    if (!target) {
+      getOperation().emitError("dlc-gpu-async-copies: unknown architecture '") << arch << "'";
+      return signalPassFailure();
+    }
+    if (stages < 2)
+      return;
+    // cp.async exists from sm_80 on; before, every copy is staged through registers.
+    bool async = target->computeCapability >= 80;
+    SmallVector<scf::ForOp> loops;
+    getOperation().walk([&](scf::ForOp loop) {
+      if (loop->getParentOfType<gpu::GPUFuncOp>())
+        loops.push_back(loop);
+    });
+    for (scf::ForOp loop : loops) {
+      auto func = loop->getParentOfType<gpu::GPUFuncOp>();
+      splitGuardedCopies(loop, async);
+      std::optional<StepLoop> s = Analysis(func, loop, async).run();
+      if (!s)
+        continue;
+      int64_t shared = 0, stepBytes = 0;
+      for (BlockArgument b : func.getWorkgroupAttributions())
+        shared += llvm::alignTo(bytesOf(b.getType()), 16);
+      for (BlockArgument b : s->buffers)
+        stepBytes += llvm::alignTo(bytesOf(b.getType()), 16);
+      // Staged copies land one step ahead whatever the stages: two buffers do.
+      int64_t n = std::min<int64_t>(s->anyAsync ? stages : 2, s->trips);
+      while (n >= 2 && shared + (n - 1) * stepBytes > target->maxStaticSharedBytes)
+        --n;
+      if (n < 2)
+        continue;
+      Rewriter(func, *s, n).run();
+    }
+  }
+};
+
+} // namespace
+} // namespace dlc

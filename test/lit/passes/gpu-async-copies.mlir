@@ -1,0 +1,200 @@
+// RUN: dlc-opt %s -pass-pipeline='builtin.module(gpu.module(dlc-gpu-async-copies,canonicalize))' | FileCheck %s
+// RUN: dlc-opt %s -pass-pipeline='builtin.module(gpu.module(dlc-gpu-async-copies{arch=sm_75}))' | FileCheck %s --check-prefix=SM75
+// RUN: dlc-opt %s -pass-pipeline='builtin.module(gpu.module(dlc-gpu-async-copies{stages=1}))' | FileCheck %s --check-prefix=SM75
+
+// Eight steps of a contraction tile (after unrolling, linalg-to-loops and LICM): each
+// thread copies a 16-byte piece of the step's slice into shared memory between two
+// barriers, the products read it. With three stages: two more buffers; the copies of
+// steps 0 and 1 into buffers 0 and 1 before the loop, each group committed; the loop
+// over three steps at a time, each waiting for its group (at most one pending), one
+// barrier, the copy two steps ahead (if any) into the buffer the step before read,
+// committed, the products from its own buffer; steps 6 and 7 after the loop; then no
+// copy is left in flight.
+// CHECK-LABEL: gpu.func @steps
+// CHECK-SAME: workgroup(%[[B0:.*]] : memref<64xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[B1:.*]] : memref<64xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[B2:.*]] : memref<64xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
+// CHECK: nvgpu.device_async_copy %arg0[%{{.*}}], %[[B0]][%{{.*}}], 4 {bypassL1}
+// CHECK-NEXT: nvvm.cp.async.commit.group
+// CHECK: nvgpu.device_async_copy %arg0[%{{.*}}], %[[B1]][%{{.*}}], 4 {bypassL1}
+// CHECK-NEXT: nvvm.cp.async.commit.group
+// CHECK: %[[MAIN:.*]] = scf.for %[[K:.*]] = %c0 to %c384 step %c192 iter_args(%[[ACC:.*]] = %{{.*}}) -> (f32) {
+// CHECK-NEXT: nvvm.cp.async.wait.group 1
+// CHECK-NEXT: gpu.barrier
+// CHECK: scf.if
+// CHECK: nvgpu.device_async_copy %arg0[%{{.*}}], %[[B2]][%{{.*}}], 4 {bypassL1}
+// CHECK: nvvm.cp.async.commit.group
+// CHECK: vector.load %[[B0]][%c0]
+// CHECK: nvvm.cp.async.wait.group 1
+// CHECK-NEXT: gpu.barrier
+// CHECK: scf.if
+// CHECK: nvgpu.device_async_copy %arg0[%{{.*}}], %[[B0]][%{{.*}}], 4 {bypassL1}
+// CHECK: nvvm.cp.async.commit.group
+// CHECK: vector.load %[[B1]][%c0]
+// CHECK: nvvm.cp.async.wait.group 1
+// CHECK-NEXT: gpu.barrier
+// CHECK: scf.if
+// CHECK: nvgpu.device_async_copy %arg0[%{{.*}}], %[[B1]][%{{.*}}], 4 {bypassL1}
+// CHECK: nvvm.cp.async.commit.group
+// CHECK: vector.load %[[B2]][%c0]
+// CHECK: scf.yield
+// CHECK: nvvm.cp.async.wait.group 1
+// CHECK-NEXT: gpu.barrier
+// CHECK-NEXT: nvvm.cp.async.commit.group
+// CHECK-NEXT: vector.load %[[B0]][%c0]
+// CHECK: nvvm.cp.async.wait.group 1
+// CHECK-NEXT: gpu.barrier
+// CHECK-NEXT: nvvm.cp.async.commit.group
+// CHECK-NEXT: vector.load %[[B1]][%c0]
+// CHECK: nvvm.cp.async.wait.group 0
+// CHECK-NOT: vector.store
+// CHECK: gpu.return
+// Before sm_80 (and with one stage) no cp.async: the copy is staged (sm_75) or left
+// to dlc-pipeline-steps.
+// SM75-LABEL: gpu.func @steps
+// SM75-NOT: nvgpu.device_async_copy
+// SM75: vector.store
+
+// The products read the buffer through views computed before the loop (LICM hoisted
+// them); the steps on the other buffers recompute those views from theirs. Scalar
+// 4-byte copies go through L1 (cp.async.ca). Two steps: two stages.
+// CHECK-LABEL: gpu.func @hoisted_views
+// CHECK-SAME: workgroup(%[[H0:.*]] : memref<4x16xf32, #gpu.address_space<workgroup>>, %[[H1:.*]] : memref<4x16xf32, #gpu.address_space<workgroup>>)
+// CHECK-DAG: memref.memory_space_cast %[[H0]]
+// CHECK-DAG: memref.memory_space_cast %[[H1]]
+// CHECK: nvgpu.device_async_copy %arg0[%{{.*}}], %{{.*}}[%{{.*}}], 1 :
+// CHECK: nvvm.cp.async.wait.group 0
+// CHECK-NOT: scf.for
+
+// A step that converts what it copies (f32 to f16) stages it through registers in two
+// buffers: the first step's copy before the loop; per step one barrier, the load of
+// the next step, the products, then the conversion and the store of the next step
+// into the other buffer. No cp.async.
+// CHECK-LABEL: gpu.func @converting
+// CHECK-SAME: workgroup(%[[C0:.*]] : memref<64xf16, #gpu.address_space<workgroup>>, %[[C1:.*]] : memref<64xf16, #gpu.address_space<workgroup>>)
+// CHECK-NOT: nvvm.cp.async
+// CHECK: %[[L0:.*]] = vector.load %arg0
+// CHECK-NEXT: %[[H0:.*]] = arith.truncf %[[L0]]
+// CHECK-NEXT: vector.store %[[H0]], %[[C0]]
+// CHECK: scf.for
+// CHECK-NEXT: gpu.barrier
+// CHECK: %[[NEXT:.*]] = scf.if %{{.*}} -> (vector<4xf32>) {
+// CHECK-NEXT: arith.addi
+// CHECK-NEXT: %[[L1:.*]] = vector.load %arg0
+// CHECK-NEXT: scf.yield %[[L1]]
+// CHECK: memref.load %[[C0]]
+// CHECK: scf.if
+// CHECK-NEXT: %[[H1:.*]] = arith.truncf %[[NEXT]]
+// CHECK-NEXT: vector.store %[[H1]], %[[C1]]
+// CHECK: gpu.barrier
+// CHECK: memref.load %[[C1]]
+// CHECK: scf.yield
+// CHECK-NOT: nvvm.cp.async
+// CHECK: gpu.return
+// SM75-LABEL: gpu.func @converting
+// SM75: vector.store
+
+// A buffer of 20 KiB: three stages would pass the 48 KiB of static shared memory, two
+// do not (the loop waits for everything before each step).
+// CHECK-LABEL: gpu.func @large_buffer
+// CHECK-SAME: workgroup(%{{.*}} : memref<5120xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<5120xf32, #gpu.address_space<workgroup>>)
+// CHECK: scf.for
+// CHECK-NEXT: nvvm.cp.async.wait.group 0
+module attributes {gpu.container_module} {
+gpu.module @dlc_kernels {
+  gpu.func @steps(%a: memref<512xf32>, %out: memref<16xf32>)
+      workgroup(%shared : memref<64xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
+      kernel attributes {dlc.block = array<i64: 16>} {
+    %c0 = arith.constant 0 : index
+    %c4 = arith.constant 4 : index
+    %c64 = arith.constant 64 : index
+    %c512 = arith.constant 512 : index
+    %zero = arith.constant 0.0 : f32
+    %tid = gpu.thread_id x
+    %t4 = arith.muli %tid, %c4 : index
+    %sum = scf.for %k = %c0 to %c512 step %c64 iter_args(%acc = %zero) -> (f32) {
+      %i = arith.addi %k, %t4 : index
+      gpu.barrier
+      %x = vector.load %a[%i] {alignment = 16 : i64} : memref<512xf32>, vector<4xf32>
+      vector.store %x, %shared[%t4] {alignment = 16 : i64} : memref<64xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+      gpu.barrier
+      %y = vector.load %shared[%c0] : memref<64xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+      %r = vector.reduction <add>, %y : vector<4xf32> into f32
+      %s = arith.addf %acc, %r : f32
+      scf.yield %s : f32
+    }
+    memref.store %sum, %out[%tid] : memref<16xf32>
+    gpu.return
+  }
+
+  gpu.func @hoisted_views(%a: memref<8x16xf32>, %out: memref<16xf32>)
+      workgroup(%shared : memref<4x16xf32, #gpu.address_space<workgroup>>)
+      kernel attributes {dlc.block = array<i64: 16>} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c4 = arith.constant 4 : index
+    %c8 = arith.constant 8 : index
+    %zero = arith.constant 0.0 : f32
+    %tid = gpu.thread_id x
+    %generic = memref.memory_space_cast %shared : memref<4x16xf32, #gpu.address_space<workgroup>> to memref<4x16xf32>
+    %row = memref.subview %generic[1, 0] [1, 16] [1, 1] : memref<4x16xf32> to memref<16xf32, strided<[1], offset: 16>>
+    %sum = scf.for %k = %c0 to %c8 step %c4 iter_args(%acc = %zero) -> (f32) {
+      gpu.barrier
+      %x = memref.load %a[%k, %tid] : memref<8x16xf32>
+      memref.store %x, %generic[%c1, %tid] : memref<4x16xf32>
+      gpu.barrier
+      %y = memref.load %row[%tid] : memref<16xf32, strided<[1], offset: 16>>
+      %s = arith.addf %acc, %y : f32
+      scf.yield %s : f32
+    }
+    memref.store %sum, %out[%tid] : memref<16xf32>
+    gpu.return
+  }
+
+  gpu.func @converting(%a: memref<256xf32>, %out: memref<16xf32>)
+      workgroup(%shared : memref<64xf16, #gpu.address_space<workgroup>>)
+      kernel attributes {dlc.block = array<i64: 16>} {
+    %c0 = arith.constant 0 : index
+    %c4 = arith.constant 4 : index
+    %c64 = arith.constant 64 : index
+    %c256 = arith.constant 256 : index
+    %zero = arith.constant 0.0 : f32
+    %tid = gpu.thread_id x
+    %t4 = arith.muli %tid, %c4 : index
+    %sum = scf.for %k = %c0 to %c256 step %c64 iter_args(%acc = %zero) -> (f32) {
+      %i = arith.addi %k, %t4 : index
+      gpu.barrier
+      %x = vector.load %a[%i] {alignment = 16 : i64} : memref<256xf32>, vector<4xf32>
+      %h = arith.truncf %x : vector<4xf32> to vector<4xf16>
+      vector.store %h, %shared[%t4] {alignment = 8 : i64} : memref<64xf16, #gpu.address_space<workgroup>>, vector<4xf16>
+      gpu.barrier
+      %y = memref.load %shared[%c0] : memref<64xf16, #gpu.address_space<workgroup>>
+      %e = arith.extf %y : f16 to f32
+      %s = arith.addf %acc, %e : f32
+      scf.yield %s : f32
+    }
+    memref.store %sum, %out[%tid] : memref<16xf32>
+    gpu.return
+  }
+
+  gpu.func @large_buffer(%a: memref<40960xf32>, %out: memref<16xf32>)
+      workgroup(%shared : memref<5120xf32, #gpu.address_space<workgroup>>)
+      kernel attributes {dlc.block = array<i64: 16>} {
+    %c0 = arith.constant 0 : index
+    %c5120 = arith.constant 5120 : index
+    %c40960 = arith.constant 40960 : index
+    %zero = arith.constant 0.0 : f32
+    %tid = gpu.thread_id x
+    %sum = scf.for %k = %c0 to %c40960 step %c5120 iter_args(%acc = %zero) -> (f32) {
+      %i = arith.addi %k, %tid : index
+      gpu.barrier
+      %x = memref.load %a[%i] : memref<40960xf32>
+      memref.store %x, %shared[%tid] : memref<5120xf32, #gpu.address_space<workgroup>>
+      gpu.barrier
+      %y = memref.load %shared[%c0] : memref<5120xf32, #gpu.address_space<workgroup>>
+      %s = arith.addf %acc, %y : f32
+      scf.yield %s : f32
+    }
+    memref.store %sum, %out[%tid] : memref<16xf32>
+    gpu.return
+  }
+}
+}
