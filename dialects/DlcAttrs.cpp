@@ -139,6 +139,13 @@ LogicalResult DlcDialect::verifyOperationAttribute(Operation *op, NamedAttribute
                ? success()
                : fail("an array of one positive i64 (threads per block)");
   }
+  if (name == attrs::kCopyStages) {
+    auto stages = dyn_cast<DenseI64ArrayAttr>(value);
+    return stages && isa<FunctionOpInterface>(op) &&
+                   llvm::all_of(stages.asArrayRef(), [](int64_t s) { return s >= 2; })
+               ? success()
+               : fail("an array of i64 of at least 2 (stages) on a function");
+  }
   if (name == attrs::kTransposeOutputs) {
     auto outputs = dyn_cast<DenseI64ArrayAttr>(value);
     return outputs && isa<FunctionOpInterface>(op) &&

@@ -42,6 +42,10 @@ inline constexpr llvm::StringLiteral kMma = "dlc.mma";
 /// DenseI64ArrayAttr [threads], on a mapped CUDA kernel (dlc-map-to-gpu): the threads
 /// per block its launch runs.
 inline constexpr llvm::StringLiteral kBlock = "dlc.block";
+/// DenseI64ArrayAttr, on a CUDA kernel (dlc-gpu-async-copies): for each of its
+/// contraction step loops that copy ahead of their products, the shared buffers per
+/// operand (2 or more); for the record (tests, the PTX census).
+inline constexpr llvm::StringLiteral kCopyStages = "dlc.copy_stages";
 /// DenseI64ArrayAttr, on a CPU kernel function (dlc-cpu-ukernels): for each of its
 /// dlc_uk_transpose calls, the kernel argument the call's output views, or -1 for a
 /// temporary. The CPU codegen calls dlc_uk_transpose_nt (non-temporal stores) instead

@@ -14,11 +14,12 @@
 //                copies of step i+S-1 (if any) into buffer (i+S-1) mod S, committed
 //                products of step i from buffer i mod S
 //
-// One barrier per step instead of two, no registers for data in flight, and S-1 steps
-// of copies in flight. The loop is unrolled by S so that each step's buffers are
-// fixed (no dynamic indexing of shared memory); the steps past the last multiple of S
-// follow the loop. A group is committed every step, empty once the copies run out,
-// so that "at most S-2 pending" always means "step i's have landed".
+// (Inside another loop, a barrier before the first copies: the threads may still be
+// reading the buffers from the loop's previous run.) One barrier per step instead of two, no
+// registers for data in flight, and S-1 steps of copies in flight. The loop is unrolled by S so
+// that each step's buffers are fixed (no dynamic indexing of shared memory); the steps past the
+// last multiple of S follow the loop. A group is committed every step, empty once the copies run
+// out, so that "at most S-2 pending" always means "step i's have landed".
 //
 // The step buffers are workgroup attributions; the S-1 extra ones are new attributions
 // of the same type, and whatever the loop reads of a buffer through views computed
@@ -45,6 +46,8 @@
 #include "passes/Passes.h"
 #include "passes/ViewedBuffer.h"
 
+#include "dialects/DlcDialect.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
@@ -55,6 +58,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace dlc {
@@ -168,7 +172,7 @@ bool writtenMemrefs(Operation *op, SmallVectorImpl<Value> &written) {
     return true;
   auto effects = dyn_cast<MemoryEffectOpInterface>(op);
   if (!effects)
-    return op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() || isMemoryEffectFree(op);
+    return op->hasTrait<mlir::OpTrait::HasRecursiveMemoryEffects>() || isMemoryEffectFree(op);
   SmallVector<MemoryEffects::EffectInstance> list;
   effects.getEffects(list);
   for (const MemoryEffects::EffectInstance &e : list) {
@@ -380,7 +384,7 @@ private:
       if (!effects) {
         for (Value v : op->getOperands())
           if (isa<BaseMemRefType>(v.getType()) && !isMemoryEffectFree(op) &&
-              !op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() &&
+              !op->hasTrait<mlir::OpTrait::HasRecursiveMemoryEffects>() &&
               llvm::is_contained(s.buffers, workgroupBuffer(func, v)))
             return WalkResult::interrupt();
         return WalkResult::advance();
@@ -440,6 +444,60 @@ private:
   bool failed = false;
 };
 
+/// The ops of `loop`'s body between its two top-level barriers (its copy phase), or
+/// nothing when it has not two.
+SmallVector<Operation *> copyPhaseOps(scf::ForOp loop) {
+  SmallVector<Operation *> phase;
+  int barriers = 0;
+  for (Operation &op : loop.getBody()->without_terminator()) {
+    if (isa<gpu::BarrierOp>(op))
+      ++barriers;
+    else if (barriers == 1)
+      phase.push_back(&op);
+  }
+  return barriers == 2 ? phase : SmallVector<Operation *>();
+}
+
+/// Forwards, in `loop`'s copy phase, the value stored into a one-element private buffer
+/// (memref.alloca) to the loads of it that follow in the same block: a scalar's round
+/// trip through memory that bufferization left (a Conv window element's, selected
+/// against its padding). LLVM's SROA would remove it, but here the copy around it
+/// would not be recognized.
+void forwardPrivateScalars(scf::ForOp loop) {
+  SmallVector<memref::AllocaOp> allocas;
+  for (Operation *op : copyPhaseOps(loop))
+    op->walk([&](memref::AllocaOp a) { allocas.push_back(a); });
+  for (memref::AllocaOp alloca : allocas) {
+    if (!alloca.getType().hasStaticShape() || alloca.getType().getNumElements() != 1)
+      continue;
+    memref::StoreOp store;
+    SmallVector<memref::LoadOp> loads;
+    bool ok = true;
+    for (Operation *user : alloca->getUsers()) {
+      if (auto s = dyn_cast<memref::StoreOp>(user); s && s.getMemref() == alloca.getResult() &&
+                                                    s.getValueToStore() != alloca.getResult() &&
+                                                    !store)
+        store = s;
+      else if (auto l = dyn_cast<memref::LoadOp>(user))
+        loads.push_back(l);
+      else
+        ok = false;
+    }
+    if (!ok || !store)
+      continue;
+    for (memref::LoadOp load : loads)
+      ok &= load->getBlock() == store->getBlock() && store->isBeforeInBlock(load);
+    if (!ok)
+      continue;
+    for (memref::LoadOp load : loads) {
+      load.getResult().replaceAllUsesWith(store.getValueToStore());
+      load.erase();
+    }
+    store.erase();
+    alloca.erase();
+  }
+}
+
 /// Splits each scf.if at the top level of `loop`'s copy phase (between its two top-level
 /// barriers) that guards one copy which cannot be a cp.async (dlc-unroll-thread-loops'
 /// guarded iterations of an edge tile's copies) into a guarded load that yields the
@@ -447,15 +505,9 @@ private:
 /// issued ahead of the products and the rest stored after them.
 void splitGuardedCopies(scf::ForOp loop, bool asyncAllowed) {
   SmallVector<scf::IfOp> guards;
-  int barriers = 0;
-  for (Operation &op : loop.getBody()->without_terminator()) {
-    if (isa<gpu::BarrierOp>(op))
-      ++barriers;
-    else if (auto guard = dyn_cast<scf::IfOp>(op); guard && barriers == 1)
+  for (Operation *op : copyPhaseOps(loop))
+    if (auto guard = dyn_cast<scf::IfOp>(op))
       guards.push_back(guard);
-  }
-  if (barriers != 2)
-    return;
   IRRewriter rw(loop.getContext());
   for (scf::IfOp guard : guards) {
     if (guard.getNumResults() || !guard.getElseRegion().empty())
@@ -536,6 +588,11 @@ public:
       });
 
     rw.setInsertionPoint(loop);
+    // Inside another loop the threads may still read the buffers of the last run of
+    // this one (its first barrier kept them out before): the first copies wait for
+    // them.
+    if (loop->getParentOfType<LoopLikeOpInterface>())
+      gpu::BarrierOp::create(rw, loc);
     for (int64_t stage = 0; stage + 1 < stages; ++stage) {
       Value iv = constant(s.lb + stage * s.step);
       SmallVector<Value> loaded = issue(iv, stage);
@@ -768,6 +825,7 @@ struct DlcGpuAsyncCopiesPass : impl::DlcGpuAsyncCopiesBase<DlcGpuAsyncCopiesPass
     });
     for (scf::ForOp loop : loops) {
       auto func = loop->getParentOfType<gpu::GPUFuncOp>();
+      forwardPrivateScalars(loop);
       splitGuardedCopies(loop, async);
       std::optional<StepLoop> s = Analysis(func, loop, async).run();
       if (!s)
@@ -784,6 +842,11 @@ struct DlcGpuAsyncCopiesPass : impl::DlcGpuAsyncCopiesBase<DlcGpuAsyncCopiesPass
       if (n < 2)
         continue;
       Rewriter(func, *s, n).run();
+      SmallVector<int64_t> recorded;
+      if (auto old = func->getAttrOfType<DenseI64ArrayAttr>(attrs::kCopyStages))
+        recorded.assign(old.asArrayRef().begin(), old.asArrayRef().end());
+      recorded.push_back(n);
+      func->setAttr(attrs::kCopyStages, DenseI64ArrayAttr::get(func.getContext(), recorded));
     }
   }
 };

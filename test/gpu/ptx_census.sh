@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Per corpus model and precision: the CUDA kernels whose PTX touches local (per-thread)
-# memory, the shared memory all kernels declare (bytes of `__wg_*` buffers), and the
-# kernels with shared-memory steps (bar.sync) that copy them with cp.async.
+# memory, the shared memory all kernels declare (bytes of `__wg_*` buffers), and of the
+# kernels with barriers (bar.sync), those whose contraction steps are copied ahead of
+# their products (dlc.copy_stages, dlc-gpu-async-copies) and those using cp.async.
 # Without a GPU, what the kernel-code passes leave in shared and local memory is
 # checked here (docs/cuda.md). Run it on two builds to compare them:
 #   test/gpu/ptx_census.sh [BUILD_DIR] [CORPUS_DIR]
@@ -16,8 +17,8 @@ for m in "$corpus"/*.onnx; do
   n=$(basename "$m" .onnx)
   for p in fp32 fp16; do
     if ! "$build/bin/dlc" compile "$m" --target cuda --precision "$p" --emit ptx -o "$work/k.ptx" \
-        > "$work/log" 2>&1; then
-      echo "PTX $n $p: no PTX ($(tail -n1 "$work/log" | cut -c1-120))"
+        --print-ir-after=dlc-gpu-async-copies > "$work/log" 2> "$work/ir"; then
+      echo "PTX $n $p: no PTX ($(tail -n1 "$work/ir" | cut -c1-120))"
       continue
     fi
     local=$(awk '/^.visible .entry/{name=$3} /ld.local|st.local/{print name}' "$work/k.ptx" | sort -u | wc -l)
@@ -26,7 +27,8 @@ for m in "$corpus"/*.onnx; do
       awk '{s += $1} END {print s + 0}')
     stepped=$(awk '/^.visible .entry/{name=$3} /bar.sync/{print name}' "$work/k.ptx" | sort -u | wc -l)
     async=$(awk '/^.visible .entry/{name=$3} /cp.async.c[ag]/{print name}' "$work/k.ptx" | sort -u | wc -l)
+    ahead=$(grep -E '^ *gpu.func .*dlc.copy_stages' "$work/ir" | wc -l)
     echo "PTX $n $p: $kernels kernels, $local with local memory, $shared bytes of shared memory," \
-      "$async of $stepped with barriers copy with cp.async"
+      "$ahead of $stepped with barriers copy ahead of their products, $async with cp.async"
   done
 done

@@ -12,6 +12,7 @@
 // copy is left in flight.
 // CHECK-LABEL: gpu.func @steps
 // CHECK-SAME: workgroup(%[[B0:.*]] : memref<64xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[B1:.*]] : memref<64xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[B2:.*]] : memref<64xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
+// CHECK-SAME: dlc.copy_stages = array<i64: 3>
 // CHECK: nvgpu.device_async_copy %arg0[%{{.*}}], %[[B0]][%{{.*}}], 4 {bypassL1}
 // CHECK-NEXT: nvvm.cp.async.commit.group
 // CHECK: nvgpu.device_async_copy %arg0[%{{.*}}], %[[B1]][%{{.*}}], 4 {bypassL1}
@@ -70,6 +71,7 @@
 // into the other buffer. No cp.async.
 // CHECK-LABEL: gpu.func @converting
 // CHECK-SAME: workgroup(%[[C0:.*]] : memref<64xf16, #gpu.address_space<workgroup>>, %[[C1:.*]] : memref<64xf16, #gpu.address_space<workgroup>>)
+// CHECK-SAME: dlc.copy_stages = array<i64: 2>
 // CHECK-NOT: nvvm.cp.async
 // CHECK: %[[L0:.*]] = vector.load %arg0
 // CHECK-NEXT: %[[H0:.*]] = arith.truncf %[[L0]]
@@ -91,6 +93,35 @@
 // CHECK: gpu.return
 // SM75-LABEL: gpu.func @converting
 // SM75: vector.store
+
+// A step loop inside another loop (a Conv's steps per input channel): before its
+// first copies a barrier, since the threads may still be reading the buffers of its
+// previous run.
+// CHECK-LABEL: gpu.func @nested
+// CHECK: scf.for
+// CHECK-NEXT: gpu.barrier
+// CHECK-NEXT: nvgpu.device_async_copy
+
+// A Conv-like step: an activation element selected against its padding, through a
+// one-element private buffer (bufferization's round trip: forwarded), is staged (its
+// load issued ahead, the select and store after the products); a guarded weight
+// element is a 4-byte cp.async in its guard.
+// CHECK-LABEL: gpu.func @window
+// CHECK-NOT: memref.alloca
+// CHECK: scf.for
+// CHECK-NEXT: nvvm.cp.async.wait.group 1
+// CHECK-NEXT: gpu.barrier
+// CHECK: %[[X:.*]] = scf.if %{{.*}} -> (f32) {
+// CHECK: memref.load %arg0
+// CHECK: scf.if
+// CHECK: nvgpu.device_async_copy %arg1[%{{.*}}], %{{.*}}[%{{.*}}], 1 :
+// CHECK: nvvm.cp.async.commit.group
+// CHECK: arith.mulf
+// CHECK: scf.if
+// CHECK: arith.select %{{.*}}, %[[X]], %{{.*}} : f32
+// CHECK-NEXT: memref.store
+// CHECK-NOT: memref.alloca
+// CHECK: gpu.return
 
 // A buffer of 20 KiB: three stages would pass the 48 KiB of static shared memory, two
 // do not (the loop waits for everything before each step).
@@ -169,6 +200,74 @@ gpu.module @dlc_kernels {
       %y = memref.load %shared[%c0] : memref<64xf16, #gpu.address_space<workgroup>>
       %e = arith.extf %y : f16 to f32
       %s = arith.addf %acc, %e : f32
+      scf.yield %s : f32
+    }
+    memref.store %sum, %out[%tid] : memref<16xf32>
+    gpu.return
+  }
+
+  gpu.func @nested(%a: memref<4x512xf32>, %out: memref<16xf32>)
+      workgroup(%shared : memref<64xf32, #gpu.address_space<workgroup>>)
+      kernel attributes {dlc.block = array<i64: 16>} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c4 = arith.constant 4 : index
+    %c64 = arith.constant 64 : index
+    %c512 = arith.constant 512 : index
+    %zero = arith.constant 0.0 : f32
+    %tid = gpu.thread_id x
+    %t4 = arith.muli %tid, %c4 : index
+    %total = scf.for %c = %c0 to %c4 step %c1 iter_args(%outer = %zero) -> (f32) {
+      %sum = scf.for %k = %c0 to %c512 step %c64 iter_args(%acc = %outer) -> (f32) {
+        %i = arith.addi %k, %t4 : index
+        gpu.barrier
+        %x = vector.load %a[%c, %i] {alignment = 16 : i64} : memref<4x512xf32>, vector<4xf32>
+        vector.store %x, %shared[%t4] {alignment = 16 : i64} : memref<64xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+        gpu.barrier
+        %y = vector.load %shared[%c0] : memref<64xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+        %r = vector.reduction <add>, %y : vector<4xf32> into f32
+        %s = arith.addf %acc, %r : f32
+        scf.yield %s : f32
+      }
+      scf.yield %sum : f32
+    }
+    memref.store %total, %out[%tid] : memref<16xf32>
+    gpu.return
+  }
+
+  gpu.func @window(%x: memref<256xf32>, %w: memref<256xf32>, %out: memref<16xf32>)
+      workgroup(%wa : memref<32xf32, #gpu.address_space<workgroup>>,
+                %wb : memref<32xf32, #gpu.address_space<workgroup>>)
+      kernel attributes {dlc.block = array<i64: 16>} {
+    %c0 = arith.constant 0 : index
+    %c8 = arith.constant 8 : index
+    %c16 = arith.constant 16 : index
+    %c128 = arith.constant 128 : index
+    %c100 = arith.constant 100 : index
+    %zero = arith.constant 0.0 : f32
+    %tid = gpu.thread_id x
+    %sum = scf.for %k = %c0 to %c128 step %c16 iter_args(%acc = %zero) -> (f32) {
+      gpu.barrier
+      %i = arith.addi %k, %tid : index
+      %inside = arith.cmpi ult, %i, %c100 : index
+      %clamped = arith.select %inside, %i, %c0 : index
+      %tmp = memref.alloca() {alignment = 64 : i64} : memref<1xf32>
+      %v = memref.load %x[%clamped] : memref<256xf32>
+      %padded = arith.select %inside, %v, %zero : f32
+      memref.store %padded, %tmp[%c0] : memref<1xf32>
+      %r = memref.load %tmp[%c0] : memref<1xf32>
+      memref.store %r, %wa[%tid] : memref<32xf32, #gpu.address_space<workgroup>>
+      %some = arith.cmpi ult, %tid, %c8 : index
+      scf.if %some {
+        %j = arith.addi %k, %tid : index
+        %wv = memref.load %w[%j] : memref<256xf32>
+        memref.store %wv, %wb[%tid] : memref<32xf32, #gpu.address_space<workgroup>>
+      }
+      gpu.barrier
+      %a = memref.load %wa[%c0] : memref<32xf32, #gpu.address_space<workgroup>>
+      %b = memref.load %wb[%c0] : memref<32xf32, #gpu.address_space<workgroup>>
+      %m = arith.mulf %a, %b : f32
+      %s = arith.addf %acc, %m : f32
       scf.yield %s : f32
     }
     memref.store %sum, %out[%tid] : memref<16xf32>
