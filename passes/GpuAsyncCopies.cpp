@@ -458,43 +458,63 @@ SmallVector<Operation *> copyPhaseOps(scf::ForOp loop) {
   return barriers == 2 ? phase : SmallVector<Operation *>();
 }
 
-/// Forwards, in `loop`'s copy phase, the value stored into a one-element private buffer
-/// (memref.alloca) to the loads of it that follow in the same block: a scalar's round
-/// trip through memory that bufferization left (a Conv window element's, selected
-/// against its padding). LLVM's SROA would remove it, but here the copy around it
-/// would not be recognized.
-void forwardPrivateScalars(scf::ForOp loop) {
+/// Forwards, in `loop`'s copy phase, the value stored into a private buffer
+/// (memref.alloca) to the loads of it that follow in the same block at the same
+/// indices with the same type: a value's round trip through memory that bufferization
+/// left (a Conv window element selected against its padding, a half-precision weight
+/// widened to f32 and rounded back). LLVM's SROA would remove it, but here the copy
+/// around it would not be recognized. Then truncf(extf(x)) of one type is x (exact).
+void forwardPrivateValues(scf::ForOp loop) {
   SmallVector<memref::AllocaOp> allocas;
-  for (Operation *op : copyPhaseOps(loop))
+  SmallVector<Operation *> phase = copyPhaseOps(loop);
+  for (Operation *op : phase)
     op->walk([&](memref::AllocaOp a) { allocas.push_back(a); });
   for (memref::AllocaOp alloca : allocas) {
-    if (!alloca.getType().hasStaticShape() || alloca.getType().getNumElements() != 1)
+    if (!alloca.getType().hasStaticShape())
       continue;
-    memref::StoreOp store;
-    SmallVector<memref::LoadOp> loads;
+    Operation *store = nullptr;
+    SmallVector<Operation *> loads;
     bool ok = true;
     for (Operation *user : alloca->getUsers()) {
-      if (auto s = dyn_cast<memref::StoreOp>(user); s && s.getMemref() == alloca.getResult() &&
-                                                    s.getValueToStore() != alloca.getResult() &&
-                                                    !store)
-        store = s;
-      else if (auto l = dyn_cast<memref::LoadOp>(user))
-        loads.push_back(l);
+      if (isa<memref::StoreOp, vector::StoreOp>(user) && baseOf(user) == alloca.getResult() &&
+          user->getOperand(0) != alloca.getResult() && !store)
+        store = user;
+      else if (isa<memref::LoadOp, vector::LoadOp>(user))
+        loads.push_back(user);
       else
         ok = false;
     }
     if (!ok || !store)
       continue;
-    for (memref::LoadOp load : loads)
-      ok &= load->getBlock() == store->getBlock() && store->isBeforeInBlock(load);
+    Value stored = store->getOperand(0);
+    for (Operation *load : loads) {
+      ok &= load->getBlock() == store->getBlock() && store->isBeforeInBlock(load) &&
+            load->getResult(0).getType() == stored.getType();
+      for (auto [l, s] : llvm::zip_equal(indicesOf(load), indicesOf(store))) {
+        std::optional<int64_t> li = getConstantIntValue(l), si = getConstantIntValue(s);
+        ok &= l == s || (li && si && *li == *si);
+      }
+    }
     if (!ok)
       continue;
-    for (memref::LoadOp load : loads) {
-      load.getResult().replaceAllUsesWith(store.getValueToStore());
-      load.erase();
+    for (Operation *load : loads) {
+      load->getResult(0).replaceAllUsesWith(stored);
+      load->erase();
     }
-    store.erase();
+    store->erase();
     alloca.erase();
+  }
+  SmallVector<arith::TruncFOp> truncs;
+  for (Operation *op : phase)
+    op->walk([&](arith::TruncFOp trunc) { truncs.push_back(trunc); });
+  for (arith::TruncFOp trunc : truncs) {
+    auto ext = trunc.getIn().getDefiningOp<arith::ExtFOp>();
+    if (!ext || ext.getIn().getType() != trunc.getType() || trunc.getRoundingmodeAttr())
+      continue;
+    trunc.getResult().replaceAllUsesWith(ext.getIn());
+    trunc.erase();
+    if (ext->use_empty())
+      ext.erase();
   }
 }
 
@@ -825,7 +845,7 @@ struct DlcGpuAsyncCopiesPass : impl::DlcGpuAsyncCopiesBase<DlcGpuAsyncCopiesPass
     });
     for (scf::ForOp loop : loops) {
       auto func = loop->getParentOfType<gpu::GPUFuncOp>();
-      forwardPrivateScalars(loop);
+      forwardPrivateValues(loop);
       splitGuardedCopies(loop, async);
       std::optional<StepLoop> s = Analysis(func, loop, async).run();
       if (!s)

@@ -123,6 +123,16 @@
 // CHECK-NOT: memref.alloca
 // CHECK: gpu.return
 
+// A half-precision weight widened to f32 through a private vector and rounded back
+// (fp16 mode's copies of f16 weights): the round trip is forwarded and the rounding of
+// an exact widening dropped, so the copy is a plain 8-byte cp.async.
+// CHECK-LABEL: gpu.func @widened
+// CHECK-NOT: memref.alloca
+// CHECK-NOT: arith.extf
+// CHECK: nvgpu.device_async_copy %arg0[%{{.*}}], %{{.*}}[%{{.*}}], 4 : memref<512xf16>
+// CHECK-NOT: arith.truncf
+// CHECK: gpu.return
+
 // A buffer of 20 KiB: three stages would pass the 48 KiB of static shared memory, two
 // do not (the loop waits for everything before each step).
 // CHECK-LABEL: gpu.func @large_buffer
@@ -268,6 +278,36 @@ gpu.module @dlc_kernels {
       %b = memref.load %wb[%c0] : memref<32xf32, #gpu.address_space<workgroup>>
       %m = arith.mulf %a, %b : f32
       %s = arith.addf %acc, %m : f32
+      scf.yield %s : f32
+    }
+    memref.store %sum, %out[%tid] : memref<16xf32>
+    gpu.return
+  }
+
+  gpu.func @widened(%a: memref<512xf16>, %out: memref<16xf32>)
+      workgroup(%shared : memref<64xf16, #gpu.address_space<workgroup>>)
+      kernel attributes {dlc.block = array<i64: 16>} {
+    %c0 = arith.constant 0 : index
+    %c4 = arith.constant 4 : index
+    %c64 = arith.constant 64 : index
+    %c512 = arith.constant 512 : index
+    %zero = arith.constant 0.0 : f32
+    %tid = gpu.thread_id x
+    %t4 = arith.muli %tid, %c4 : index
+    %sum = scf.for %k = %c0 to %c512 step %c64 iter_args(%acc = %zero) -> (f32) {
+      %i = arith.addi %k, %t4 : index
+      gpu.barrier
+      %tmp = memref.alloca() {alignment = 64 : i64} : memref<1x4xf32>
+      %x = vector.load %a[%i] {alignment = 8 : i64} : memref<512xf16>, vector<4xf16>
+      %w = arith.extf %x : vector<4xf16> to vector<4xf32>
+      vector.store %w, %tmp[%c0, %c0] {alignment = 16 : i64} : memref<1x4xf32>, vector<4xf32>
+      %r = vector.load %tmp[%c0, %c0] {alignment = 16 : i64} : memref<1x4xf32>, vector<4xf32>
+      %h = arith.truncf %r : vector<4xf32> to vector<4xf16>
+      vector.store %h, %shared[%t4] {alignment = 8 : i64} : memref<64xf16, #gpu.address_space<workgroup>>, vector<4xf16>
+      gpu.barrier
+      %y = memref.load %shared[%c0] : memref<64xf16, #gpu.address_space<workgroup>>
+      %e = arith.extf %y : f16 to f32
+      %s = arith.addf %acc, %e : f32
       scf.yield %s : f32
     }
     memref.store %sum, %out[%tid] : memref<16xf32>
