@@ -95,27 +95,11 @@ struct StepLoop {
   SmallVector<BlockArgument> buffers;
 };
 
-Value baseOf(Operation *op) {
-  if (auto l = dyn_cast<vector::LoadOp>(op))
-    return l.getBase();
-  if (auto l = dyn_cast<memref::LoadOp>(op))
-    return l.getMemref();
-  if (auto s = dyn_cast<vector::StoreOp>(op))
-    return s.getBase();
-  if (auto s = dyn_cast<memref::StoreOp>(op))
-    return s.getMemref();
-  return {};
-}
-
-ValueRange indicesOf(Operation *op) {
-  if (auto l = dyn_cast<vector::LoadOp>(op))
-    return l.getIndices();
-  if (auto l = dyn_cast<memref::LoadOp>(op))
-    return l.getIndices();
-  if (auto s = dyn_cast<vector::StoreOp>(op))
-    return s.getIndices();
-  return cast<memref::StoreOp>(op).getIndices();
-}
+/// The memref and indices of a load or store (vector or memref): memref.load and
+/// vector.load take (memref, indices...), the stores (value, memref, indices...).
+unsigned memrefPosition(Operation *op) { return isa<vector::StoreOp, memref::StoreOp>(op) ? 1 : 0; }
+Value baseOf(Operation *op) { return op->getOperand(memrefPosition(op)); }
+ValueRange indicesOf(Operation *op) { return op->getOperands().drop_front(memrefPosition(op) + 1); }
 
 /// The workgroup attribution of `func` that `memref` views, or null.
 BlockArgument workgroupBuffer(gpu::GPUFuncOp func, Value memref) {
@@ -151,6 +135,21 @@ int64_t copyBytes(Operation *load, Operation *store) {
       return 0;
   }
   return bytes == 4 || bytes == 8 || bytes == 16 ? bytes : 0;
+}
+
+/// Cuts `loop`'s body (the terminator aside) at its top-level barriers into the ops
+/// before the first, between the two and after the second; false when it has not
+/// exactly two.
+bool splitPhases(scf::ForOp loop, SmallVectorImpl<Operation *> &pre,
+                 SmallVectorImpl<Operation *> &copy, SmallVectorImpl<Operation *> &compute) {
+  int barriers = 0;
+  for (Operation &op : loop.getBody()->without_terminator()) {
+    if (isa<gpu::BarrierOp>(op))
+      ++barriers;
+    else
+      (barriers == 0 ? pre : barriers == 1 ? copy : compute).push_back(&op);
+  }
+  return barriers == 2;
 }
 
 /// Whether `op` (or an op nested in it) reads a region argument of `loop` that is
@@ -206,15 +205,7 @@ public:
     if (s.trips < 2)
       return std::nullopt;
 
-    int barriers = 0;
-    for (Operation &op : loop.getBody()->without_terminator()) {
-      if (isa<gpu::BarrierOp>(op)) {
-        ++barriers;
-        continue;
-      }
-      (barriers == 0 ? s.pre : barriers == 1 ? s.copy : s.compute).push_back(&op);
-    }
-    if (barriers != 2)
+    if (!splitPhases(loop, s.pre, s.copy, s.compute))
       return std::nullopt;
     bool other = false;
     loop.getBody()->walk([&](Operation *op) {
@@ -405,21 +396,16 @@ private:
   /// Whether every value the loop takes from outside that derives from a step buffer
   /// is computed without side effects (so that it can be recomputed from another).
   bool remappable(const StepLoop &s) {
-    bool ok = true;
     loop.getBody()->walk([&](Operation *op) {
       for (Value v : op->getOperands())
         if (!loop->isAncestor(v.getParentBlock()->getParentOp()))
-          ok &= derivable(v, s);
+          derives(v, s);
     });
-    return ok;
+    return !failed;
   }
 
   /// Whether `v` derives from a step buffer; sets `failed` where one derives through
   /// an op with effects or regions.
-  bool derivable(Value v, const StepLoop &s) {
-    derives(v, s);
-    return !failed;
-  }
   bool derives(Value v, const StepLoop &s) {
     if (auto it = memo.find(v); it != memo.end())
       return it->second;
@@ -447,15 +433,10 @@ private:
 /// The ops of `loop`'s body between its two top-level barriers (its copy phase), or
 /// nothing when it has not two.
 SmallVector<Operation *> copyPhaseOps(scf::ForOp loop) {
-  SmallVector<Operation *> phase;
-  int barriers = 0;
-  for (Operation &op : loop.getBody()->without_terminator()) {
-    if (isa<gpu::BarrierOp>(op))
-      ++barriers;
-    else if (barriers == 1)
-      phase.push_back(&op);
-  }
-  return barriers == 2 ? phase : SmallVector<Operation *>();
+  SmallVector<Operation *> pre, copy, compute;
+  if (!splitPhases(loop, pre, copy, compute))
+    return {};
+  return copy;
 }
 
 /// Forwards, in `loop`'s copy phase, the value stored into a private buffer
@@ -702,18 +683,8 @@ private:
       rw.setInsertionPoint(store);
       Location l = store->getLoc();
       Value dst = baseOf(store);
-      auto buffer = cast<TypedValue<MemRefType>>(viewedBuffer(dst));
-      Value flat = buffer;
-      if (buffer.getType().getRank() != 1) {
-        ReassociationIndices all;
-        for (int64_t d = 0; d < buffer.getType().getRank(); ++d)
-          all.push_back(d);
-        flat = memref::CollapseShapeOp::create(rw, l, buffer, ArrayRef<ReassociationIndices>{all});
-      }
-      auto meta = memref::ExtractStridedMetadataOp::create(rw, l, dst);
-      Value linear = meta.getOffset();
-      for (auto [i, stride] : llvm::zip(indicesOf(store), meta.getStrides()))
-        linear = arith::AddIOp::create(rw, l, linear, arith::MulIOp::create(rw, l, i, stride));
+      Value flat = flatBuffer(rw, l, viewedBuffer(dst));
+      Value linear = linearIndex(rw, l, dst, indicesOf(store));
       int64_t elements = 1;
       if (auto vt = dyn_cast<VectorType>(value.getType()))
         elements = vt.getNumElements();

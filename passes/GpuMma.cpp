@@ -327,13 +327,7 @@ private:
     source.rowStride = rowStride;
     source.kStride = kStride;
     source.kInner = kStride == 1;
-    source.flat = buffer;
-    if (bufferType.getRank() > 1) {
-      SmallVector<ReassociationIndices> all(1);
-      for (int64_t d = 0; d < bufferType.getRank(); ++d)
-        all[0].push_back(d);
-      source.flat = memref::CollapseShapeOp::create(rw, lc.loc, buffer, all);
-    }
+    source.flat = flatBuffer(rw, lc.loc, buffer);
     source.offset = memref::ExtractStridedMetadataOp::create(rw, lc.loc, x).getOffset();
     return source;
   }

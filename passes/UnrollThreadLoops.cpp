@@ -49,6 +49,21 @@ int64_t blockThreads(gpu::GPUFuncOp func) {
   return block[0];
 }
 
+/// A copy of `loop`'s body (its terminator aside) for iteration `iv`, guarded by
+/// `iv < ub`, at the insertion point (which stays after it).
+scf::IfOp guardedIteration(IRRewriter &rw, scf::ForOp loop, Value iv, Value ub) {
+  OpBuilder::InsertionGuard g(rw);
+  Location loc = loop.getLoc();
+  Value inside = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, iv, ub);
+  auto guard = scf::IfOp::create(rw, loc, inside, /*withElseRegion=*/false);
+  rw.setInsertionPoint(guard.thenBlock()->getTerminator());
+  IRMapping map;
+  map.map(loop.getInductionVar(), iv);
+  for (Operation &op : loop.getBody()->without_terminator())
+    rw.clone(op, map);
+  return guard;
+}
+
 /// Rewrites `loop` (thread_id.x to `ub` step the block's threads) as a loop over the
 /// thread's whole iterations, unrolled when short, and a last iteration guarded by
 /// `< ub` when the step does not divide `ub`.
@@ -64,20 +79,12 @@ void unroll(IRRewriter &rw, scf::ForOp loop, Value tid, int64_t ub, int64_t step
                                  arith::IntegerOverflowFlags::nuw)
         .getResult();
   };
+  // The last iteration, for the threads it still has elements for: a copy of the body.
+  // The whole iterations go before it.
+  if (ub % step)
+    rw.setInsertionPoint(guardedIteration(rw, loop, iteration(index(whole)), index(ub)));
   Block *body = loop.getBody();
   rw.eraseOp(body->getTerminator());
-  if (ub % step) {
-    // The last iteration, for the threads it still has elements for: a copy of the body.
-    Value iv = iteration(index(whole));
-    Value inside = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, iv, index(ub));
-    auto guard = scf::IfOp::create(rw, loc, inside, /*withElseRegion=*/false);
-    rw.setInsertionPoint(guard.thenBlock()->getTerminator());
-    IRMapping map;
-    map.map(loop.getInductionVar(), iv);
-    for (Operation &op : *body)
-      rw.clone(op, map);
-    rw.setInsertionPoint(guard);
-  }
   if (whole == 0) {
     rw.eraseOp(loop);
     return;
@@ -96,20 +103,10 @@ void unroll(IRRewriter &rw, scf::ForOp loop, Value tid, int64_t ub, int64_t step
 void unrollBounded(IRRewriter &rw, scf::ForOp loop, Value tid, int64_t bound, int64_t step) {
   Location loc = loop.getLoc();
   rw.setInsertionPoint(loop);
-  auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(rw, loc, v).getResult(); };
-  Block *body = loop.getBody();
   for (int64_t j = 0; j * step < bound; ++j) {
-    Value iv =
-        arith::AddIOp::create(rw, loc, tid, index(j * step), arith::IntegerOverflowFlags::nuw);
-    Value inside =
-        arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, iv, loop.getUpperBound());
-    auto guard = scf::IfOp::create(rw, loc, inside, /*withElseRegion=*/false);
-    OpBuilder::InsertionGuard g(rw);
-    rw.setInsertionPoint(guard.thenBlock()->getTerminator());
-    IRMapping map;
-    map.map(loop.getInductionVar(), iv);
-    for (Operation &op : body->without_terminator())
-      rw.clone(op, map);
+    Value offset = arith::ConstantIndexOp::create(rw, loc, j * step);
+    Value iv = arith::AddIOp::create(rw, loc, tid, offset, arith::IntegerOverflowFlags::nuw);
+    guardedIteration(rw, loop, iv, loop.getUpperBound());
   }
   rw.eraseOp(loop);
 }

@@ -3,8 +3,10 @@
 // Shared by the GPU kernel-code passes (GpuMma.cpp, PipelineSteps.cpp,
 // VectorizeThreadTiles.cpp), which tell
 // shared memory (a gpu.func's workgroup attribution) from global memory (its
-// arguments) by the buffer a memref views; and the byte address of an element, which
-// the alignment checks of VectorizeThreadTiles.cpp and SimtKernels.cpp test.
+// arguments) by the buffer a memref views; the byte address of an element, which
+// the alignment checks of VectorizeThreadTiles.cpp and SimtKernels.cpp test; and an
+// element's index in its buffer flattened, which ldmatrix (GpuMma.cpp) and cp.async
+// (GpuAsyncCopies.cpp) address shared memory with.
 //
 //===----------------------------------------------------------------------===//
 #ifndef DLC_PASSES_VIEWEDBUFFER_H
@@ -44,20 +46,42 @@ inline bool viewsKernelArgument(mlir::Value memref) {
   return func && arg.getArgNumber() < func.getNumArguments();
 }
 
-/// The byte address (an index) of element `indices` of `memref`: its aligned pointer
-/// plus (offset + indices . strides) elements.
-inline mlir::Value elementAddress(mlir::OpBuilder &b, mlir::Location loc, mlir::Value memref,
-                                  mlir::ValueRange indices) {
+/// The element index of element `indices` of `memref` from its buffer's aligned base:
+/// its offset plus indices . strides.
+inline mlir::Value linearIndex(mlir::OpBuilder &b, mlir::Location loc, mlir::Value memref,
+                               mlir::ValueRange indices) {
   using namespace mlir;
-  auto type = llvm::cast<MemRefType>(memref.getType());
   auto meta = memref::ExtractStridedMetadataOp::create(b, loc, memref);
   Value linear = meta.getOffset();
   for (auto [i, stride] : llvm::zip(indices, meta.getStrides()))
     linear = arith::AddIOp::create(b, loc, linear, arith::MulIOp::create(b, loc, i, stride));
+  return linear;
+}
+
+/// The byte address (an index) of element `indices` of `memref`: its aligned pointer
+/// plus linearIndex elements.
+inline mlir::Value elementAddress(mlir::OpBuilder &b, mlir::Location loc, mlir::Value memref,
+                                  mlir::ValueRange indices) {
+  using namespace mlir;
+  auto type = llvm::cast<MemRefType>(memref.getType());
   Value bytes = arith::MulIOp::create(
-      b, loc, linear, arith::ConstantIndexOp::create(b, loc, type.getElementTypeBitWidth() / 8));
+      b, loc, linearIndex(b, loc, memref, indices),
+      arith::ConstantIndexOp::create(b, loc, type.getElementTypeBitWidth() / 8));
   Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
   return arith::AddIOp::create(b, loc, base, bytes);
+}
+
+/// `buffer` (identity layout: a workgroup attribution) as one dimension, which
+/// linearIndex indexes.
+inline mlir::Value flatBuffer(mlir::OpBuilder &b, mlir::Location loc, mlir::Value buffer) {
+  using namespace mlir;
+  int64_t rank = llvm::cast<MemRefType>(buffer.getType()).getRank();
+  if (rank <= 1)
+    return buffer;
+  SmallVector<ReassociationIndices> all(1);
+  for (int64_t d = 0; d < rank; ++d)
+    all[0].push_back(d);
+  return memref::CollapseShapeOp::create(b, loc, buffer, all);
 }
 
 } // namespace dlc

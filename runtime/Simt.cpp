@@ -59,7 +59,6 @@
 #endif
 
 #include <cstring>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -161,30 +160,30 @@ struct Slot {
 struct AsyncCopy {
   char *dst;
   int64_t bytes;
+  int64_t group;          // the commit group it joins (the thread's commits before it)
   unsigned char data[16]; // the source bytes, zero past its size
 };
 
-/// A thread's cp.async groups: those committed, oldest first, and the open one.
+/// A thread's cp.async copies not landed yet, in issue order (so by group).
 struct AsyncGroups {
-  std::deque<std::vector<AsyncCopy>> committed;
-  std::vector<AsyncCopy> open;
+  std::vector<AsyncCopy> pending;
+  int64_t committed = 0;
 
-  static void land(std::vector<AsyncCopy> &group) {
-    for (const AsyncCopy &c : group)
-      std::memcpy(c.dst, c.data, c.bytes);
-    group.clear();
+  /// Lands the copies of the groups before `group`.
+  void landBefore(int64_t group) {
+    size_t n = 0;
+    for (; n < pending.size() && pending[n].group < group; ++n)
+      std::memcpy(pending[n].dst, pending[n].data, pending[n].bytes);
+    pending.erase(pending.begin(), pending.begin() + n);
   }
-  /// cp.async.wait_group n.
-  void wait(size_t n) {
-    while (committed.size() > n) {
-      land(committed.front());
-      committed.pop_front();
-    }
-  }
-  /// Everything still in flight, when the thread exits.
-  void drain() {
-    wait(0);
-    land(open);
+  /// cp.async.wait_group n: every committed group but the newest n.
+  void wait(int64_t n) { landBefore(committed - n); }
+  /// Everything still in flight, committed or not, when the thread exits.
+  void drain() { landBefore(committed + 1); }
+  /// A block starts with none (the buffers are kept: blocks run one after another).
+  void reset() {
+    pending.clear();
+    committed = 0;
   }
 };
 
@@ -321,7 +320,10 @@ public:
     if (!fibers_)
       fibers_ = std::make_unique<Fiber[]>(kMaxThreads);
     slots_.assign(threads, Slot{});
-    async_.assign(threads, AsyncGroups{});
+    if (async_.size() < size_t(threads))
+      async_.resize(threads);
+    for (int64_t i = 0; i < threads; ++i)
+      async_[i].reset();
     error_.clear();
     mainSanitizer_.initMain();
     for (int64_t i = 0; i < threads; ++i) {
@@ -636,24 +638,21 @@ void simtAsyncCopy(int64_t dst, int64_t src, int64_t bytes, int64_t srcBytes) {
   if (dst % bytes || (srcBytes && src % bytes))
     return active->fail("cp.async of " + std::to_string(bytes) +
                         " bytes from or to an address not aligned to them");
-  AsyncCopy c{reinterpret_cast<char *>(dst), bytes, {}};
+  AsyncGroups &a = active->async();
+  AsyncCopy c{reinterpret_cast<char *>(dst), bytes, a.committed, {}};
   if (srcBytes)
     std::memcpy(c.data, reinterpret_cast<const void *>(src), srcBytes);
-  active->async().open.push_back(c);
+  a.pending.push_back(c);
 }
 
 /// cp.async.commit_group.
-void simtAsyncCommit() {
-  AsyncGroups &a = active->async();
-  a.committed.push_back(std::move(a.open));
-  a.open.clear();
-}
+void simtAsyncCommit() { ++active->async().committed; }
 
 /// cp.async.wait_group n.
 void simtAsyncWait(int64_t n) {
   if (n < 0)
     return active->fail("cp.async.wait_group " + std::to_string(n));
-  active->async().wait(static_cast<size_t>(n));
+  active->async().wait(n);
 }
 
 } // namespace
