@@ -485,8 +485,9 @@ void forwardPrivateValues(scf::ForOp loop) {
     store->erase();
     alloca.erase();
   }
+  // The erasures above may have removed ops of `phase` (a top-level alloca).
   SmallVector<arith::TruncFOp> truncs;
-  for (Operation *op : phase)
+  for (Operation *op : copyPhaseOps(loop))
     op->walk([&](arith::TruncFOp trunc) { truncs.push_back(trunc); });
   for (arith::TruncFOp trunc : truncs) {
     auto ext = trunc.getIn().getDefiningOp<arith::ExtFOp>();
