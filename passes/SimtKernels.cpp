@@ -6,8 +6,14 @@
 // not in it. DLC_EMULATE_GPU=simt runs that code: this pass turns each gpu.func
 // into a CPU kernel of one GPU thread, with calls to the runtime's SIMT emulator
 // (runtime/Simt.cpp) where threads meet (barriers) or exchange data (warp shuffles,
-// ldmatrix, mma.sync). The emulator calls it per thread of each block, each thread on
-// its own fiber.
+// ldmatrix, mma.sync, sm_90a's warpgroup wgmma). The emulator calls it per thread of
+// each block, each thread on its own fiber.
+//
+// Shared memory has two kinds of address. The threads' loads and stores use the host
+// memory of the buffers; the shared-window address that a kernel computes from a
+// buffer (memref.extract_aligned_pointer_as_index, for wgmma's matrix descriptors) is
+// the buffer's place in a window laid out here (from kSharedWindowBase, each buffer
+// 128-byte aligned), as on the GPU, and wgmma gets the table from window to host.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
@@ -36,6 +42,11 @@ using namespace mlir;
 namespace dlc {
 namespace {
 
+/// Where the emulated shared window puts its first buffer (the GPU reserves its first
+/// KiB too) and the alignment of each.
+constexpr int64_t kSharedWindowBase = 1024;
+constexpr int64_t kSharedWindowAlign = 128;
+
 /// The emulator's entry points (runtime/Simt.cpp), as the code section declares them.
 struct Entry {
   StringRef name;
@@ -57,6 +68,28 @@ std::optional<int64_t> mmaKind(NVVM::MmaOp op) {
     return 2;
   if (shape.getK() == 8 && *type == NVVM::MMATypes::tf32)
     return 3;
+  return std::nullopt;
+}
+
+/// The kinds of wgmma the emulator computes (runtime/Simt.cpp, WgmmaKind): m64nNk16
+/// f16/bf16 and m64nNk8 tf32 from shared memory, f32 accumulators added to; an
+/// f16/bf16 operand may be MN-major (transposed: kTransposedA, kTransposedB added).
+constexpr int64_t kTransposedA = 16, kTransposedB = 32;
+std::optional<int64_t> wgmmaKind(NVVM::WgmmaMmaAsyncOp op) {
+  NVVM::MMAShapeAttr shape = op.getShape();
+  if (shape.getM() != 64 || shape.getN() < 8 || shape.getN() > 256 || shape.getN() % 8 ||
+      op.getTypeA() != op.getTypeB() || op.getTypeD() != NVVM::WGMMATypes::f32 ||
+      op.getScaleD() != NVVM::WGMMAScaleOut::one || op.getScaleA() != NVVM::WGMMAScaleIn::one ||
+      op.getScaleB() != NVVM::WGMMAScaleIn::one)
+    return std::nullopt;
+  int64_t transposed = (op.getLayoutA() == NVVM::MMALayout::col ? kTransposedA : 0) +
+                       (op.getLayoutB() == NVVM::MMALayout::row ? kTransposedB : 0);
+  if (shape.getK() == 16 && op.getTypeA() == NVVM::WGMMATypes::f16)
+    return 0 + transposed;
+  if (shape.getK() == 16 && op.getTypeA() == NVVM::WGMMATypes::bf16)
+    return 1 + transposed;
+  if (shape.getK() == 8 && op.getTypeA() == NVVM::WGMMATypes::tf32 && !transposed)
+    return 2;
   return std::nullopt;
 }
 
@@ -86,9 +119,33 @@ public:
     Block &entry = func.getBody().front();
     Value wg = entry.addArgument(index, loc), nwg = entry.addArgument(index, loc);
 
+    // The shared-window address of a buffer (see the file comment).
+    SmallVector<int64_t> windowAddress;
+    int64_t window = kSharedWindowBase;
+    for (unsigned i = 0; i < numWorkgroup; ++i) {
+      windowAddress.push_back(window);
+      auto type = cast<MemRefType>(entry.getArgument(numArgs + i).getType());
+      int64_t bytes = type.getNumElements() * type.getElementTypeBitWidth() / 8;
+      window = llvm::alignTo(window + bytes, kSharedWindowAlign);
+    }
+    SmallVector<memref::ExtractAlignedPointerAsIndexOp> pointers;
+    func.walk([&](memref::ExtractAlignedPointerAsIndexOp p) { pointers.push_back(p); });
+    for (memref::ExtractAlignedPointerAsIndexOp p : pointers) {
+      Value root = p.getSource();
+      while (auto view = root.getDefiningOp<ViewLikeOpInterface>())
+        root = view.getViewSource();
+      auto arg = dyn_cast<BlockArgument>(root);
+      if (!arg || arg.getOwner() != &entry || arg.getArgNumber() < numArgs ||
+          arg.getArgNumber() >= numArgs + numWorkgroup)
+        continue;
+      rw.setInsertionPoint(p);
+      rw.replaceOp(p, constantIndex(windowAddress[arg.getArgNumber() - numArgs]));
+    }
+
     // Attributions: shared memory as a thread-local global per buffer, private memory
     // as allocas. Block arguments numArgs.. are the workgroup, then private ones.
     rw.setInsertionPointToStart(&entry);
+    SmallVector<Value> sharedBuffers;
     for (unsigned i = 0; i < numWorkgroup; ++i) {
       BlockArgument arg = entry.getArgument(numArgs + i);
       auto type = stripped(cast<MemRefType>(arg.getType()));
@@ -100,7 +157,9 @@ public:
                                  /*initial_value=*/rw.getUnitAttr(), /*constant=*/false,
                                  rw.getI64IntegerAttr(16));
       }
-      arg.replaceAllUsesWith(memref::GetGlobalOp::create(rw, loc, type, name));
+      Value global = memref::GetGlobalOp::create(rw, loc, type, name);
+      arg.replaceAllUsesWith(global);
+      sharedBuffers.push_back(global);
     }
     for (unsigned i = 0; i < numPrivate; ++i) {
       BlockArgument arg = entry.getArgument(numArgs + numWorkgroup + i);
@@ -108,6 +167,22 @@ public:
       arg.replaceAllUsesWith(memref::AllocaOp::create(rw, loc, type));
     }
     entry.eraseArguments(numArgs, entry.getNumArguments() - numArgs - 2);
+
+    // wgmma's table of the shared buffers: (window address, host address, bytes) each.
+    bool wgmma = false;
+    func.walk([&](NVVM::WgmmaMmaAsyncOp) { wgmma = true; });
+    if (wgmma) {
+      sharedTable = memref::AllocaOp::create(
+          rw, loc, MemRefType::get({3 * int64_t(numWorkgroup)}, rw.getI64Type()));
+      for (auto [i, buffer] : llvm::enumerate(sharedBuffers)) {
+        auto type = cast<MemRefType>(buffer.getType());
+        int64_t bytes = type.getNumElements() * type.getElementTypeBitWidth() / 8;
+        for (auto [j, v] : llvm::enumerate(SmallVector<Value>{constantI64(windowAddress[i]),
+                                                              address(buffer), constantI64(bytes)}))
+          memref::StoreOp::create(rw, loc, v, sharedTable, ValueRange{constantIndex(3 * i + j)});
+      }
+      sharedEntries = numWorkgroup;
+    }
 
     // No GPU address spaces: every memref in the body is plain host memory.
     AttrTypeReplacer replacer;
@@ -264,6 +339,16 @@ private:
       rw.eraseOp(op);
       return success();
     }
+    if (auto w = dyn_cast<NVVM::WgmmaMmaAsyncOp>(op))
+      return lowerWgmma(w);
+    // wgmma is computed when its warpgroup arrives (runtime/Simt.cpp): its fence, commit
+    // and wait have nothing left to order, nor has the fence between the generic proxy's
+    // writes and its reads.
+    if (isa<NVVM::WgmmaFenceAlignedOp, NVVM::WgmmaGroupSyncAlignedOp, NVVM::WgmmaWaitGroupSyncOp,
+            NVVM::FenceProxyOp>(op)) {
+      rw.eraseOp(op);
+      return success();
+    }
     if (auto w = dyn_cast<NVVM::CpAsyncWaitGroupOp>(op)) {
       call("dlc_uk_simt_async_wait", {}, {constantI64(w.getN())});
       rw.eraseOp(op);
@@ -392,6 +477,34 @@ private:
     return success();
   }
 
+  LogicalResult lowerWgmma(NVVM::WgmmaMmaAsyncOp w) {
+    std::optional<int64_t> kind = wgmmaKind(w);
+    auto type = dyn_cast<LLVM::LLVMStructType>(w.getInouts().getType());
+    int64_t n = w.getShape().getN();
+    if (!kind || !sharedTable || !type || int64_t(type.getBody().size()) != n / 2 ||
+        !llvm::all_of(type.getBody(), [](Type t) { return t.isF32(); }))
+      return w.emitOpError("is not run by the SIMT emulation (m64nNk16 f16/bf16, m64nNk8 tf32 "
+                           "with K-major operands, f32 accumulators added to)"),
+             failure();
+    Value acc = words("wgmma.d", 128);
+    for (int64_t i = 0; i < n / 2; ++i) {
+      Value f = LLVM::ExtractValueOp::create(rw, loc, w.getInouts(), i);
+      memref::StoreOp::create(rw, loc, arith::BitcastOp::create(rw, loc, rw.getI32Type(), f), acc,
+                              ValueRange{constantIndex(i)});
+    }
+    call("dlc_uk_simt_wgmma", {},
+         {constantI64(*kind), constantI64(n), w.getDescriptorA(), w.getDescriptorB(), address(acc),
+          address(sharedTable), constantI64(sharedEntries)});
+    Value s = LLVM::PoisonOp::create(rw, loc, type);
+    for (int64_t i = 0; i < n / 2; ++i) {
+      Value word = memref::LoadOp::create(rw, loc, acc, ValueRange{constantIndex(i)});
+      s = LLVM::InsertValueOp::create(rw, loc, s,
+                                      arith::BitcastOp::create(rw, loc, rw.getF32Type(), word), i);
+    }
+    rw.replaceOp(w, s);
+    return success();
+  }
+
   ModuleOp module;
   gpu::GPUFuncOp gpuFunc;
   IRRewriter rw;
@@ -399,6 +512,9 @@ private:
   func::FuncOp func;
   Value threadValue;
   llvm::StringMap<Value> scratch;
+  /// wgmma's table of the shared buffers (memref<3 x entries x i64>) and its entries.
+  Value sharedTable;
+  int64_t sharedEntries = 0;
 };
 
 struct SimtKernels : impl::DlcSimtKernelsBase<SimtKernels> {

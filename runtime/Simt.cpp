@@ -28,6 +28,23 @@
 // from the ISA, independently of the compiler's MmaLayout.h). tf32 operands keep the
 // upper 19 bits of their f32 word, as the tensor cores read them.
 //
+// sm_90a's wgmma.mma_async.sync.aligned.m64nNk{16,8} (f16, bf16, tf32; f32
+// accumulators) is a warpgroup operation: it waits for the four warps of its
+// warpgroup. A and B come from shared memory through matrix descriptors ("Matrix
+// Descriptor Format": the start address, the leading and the stride byte offsets in
+// 16-byte units; no swizzling) in the canonical layouts without swizzling ("Canonical
+// Layouts"): K-major ((8,m),(T,2k)):((1T,SBO),(1,LBO)), core matrices of 8 rows of 16
+// bytes along K, adjacent ones in K `leading` bytes apart, in M or N `stride`; MN-major
+// (f16 and bf16 only, the instruction's imm-trans) ((T,1,m),(8,k)):((1,T,SBO),(1T,LBO)),
+// core matrices of 8 K of 16 bytes along M or N, adjacent ones in M or N `stride`
+// bytes apart, in K (groups of 8) `leading` (T: the elements of 16 bytes). The kernel's
+// shared-window addresses are dlc-simt-kernels' (each lane passes the table of its shared buffers);
+// the accumulator fragment is the ISA's ("Register Fragments: D", m64nNk*: warp w holds rows 16w ..
+// 16w + 15, register i of a lane row 16w + lane / 4 + 8 ((i / 2) mod 2), column 8 (i / 4) + 2 (lane
+// mod 4) + i mod 2). The products are computed when the warpgroup arrives, as if wgmma.wait_group
+// came at once: a kernel that wrote its operands before waiting for the wgmma reading them is not
+// caught here.
+//
 //===----------------------------------------------------------------------===//
 #include "Simt.h"
 
@@ -141,17 +158,23 @@ constexpr int64_t kWarp = 32;
 constexpr size_t kStackBytes = 256 << 10;
 
 enum class State : uint8_t { Ready, AtBarrier, AtWarp, Done };
-enum class WarpOp : int32_t { Shuffle = 1, LdMatrix = 2, Mma = 3 };
+enum class WarpOp : int32_t { Shuffle = 1, LdMatrix = 2, Mma = 3, Wgmma = 4 };
+constexpr int64_t kWarpgroup = 4 * kWarp;
 
 /// Mma kinds (the code section's numbering, dlc-simt-kernels).
 enum MmaKind : int64_t { F16K16 = 0, Bf16K16 = 1, F16K8 = 2, Tf32K8 = 3 };
+/// Wgmma kinds (dlc-simt-kernels' numbering): the operands' type, plus the flags of
+/// MN-major (transposed) A and B.
+enum WgmmaKind : int64_t { WgmmaF16 = 0, WgmmaBf16 = 1, WgmmaTf32 = 2 };
+constexpr int64_t kWgmmaTransposedA = 16, kWgmmaTransposedB = 32;
 
 /// What a lane posts for a warp operation, and its result.
 struct Slot {
   WarpOp op;
   int64_t agreed[2]; // parameters every lane must give alike
   uint32_t in[12];   // the lane's values
-  int64_t address;   // ldmatrix: the row this lane supplies
+  int64_t address;   // ldmatrix: the row this lane supplies; wgmma: its accumulators
+  int64_t wide[4];   // wgmma: descriptors of A and B, the shared table and its entries
   uint32_t out[8];
 };
 
@@ -424,6 +447,24 @@ private:
           return blockError("warp " + std::to_string(first / kWarp) + ": " +
                             std::to_string(exited) +
                             " lanes exited before a warp operation the others wait at");
+        if (slots_[first].op == WarpOp::Wgmma) {
+          // A warpgroup operation: released once its four warps are at it.
+          int64_t group = first / kWarpgroup * kWarpgroup;
+          if (threads_ % kWarpgroup)
+            return blockError("wgmma in a block of " + std::to_string(threads_) +
+                              " threads (not whole warpgroups of 128)");
+          bool all = true;
+          for (int64_t t = group; t < group + kWarpgroup; ++t)
+            all &= fibers_[t].state == State::AtWarp && slots_[t].op == WarpOp::Wgmma;
+          if (!all)
+            continue;
+          if (Status s = wgmma(group); !s)
+            return s;
+          for (int64_t t = group; t < group + kWarpgroup; ++t)
+            fibers_[t].state = State::Ready;
+          released = true;
+          continue;
+        }
         if (Status s = computeWarp(first, lanes); !s)
           return s;
         for (int64_t l = 0; l < lanes; ++l)
@@ -466,6 +507,8 @@ private:
       return ldmatrix(first, lanes);
     case WarpOp::Mma:
       return mma(first, lanes);
+    case WarpOp::Wgmma:
+      break; // released per warpgroup (schedule)
     }
     return blockError("unknown warp operation");
   }
@@ -581,6 +624,87 @@ private:
     return Status::ok();
   }
 
+  /// wgmma.mma_async.sync.aligned.m64nNkK.f32 (see the file comment) for the warpgroup
+  /// of threads group .. group + 127: agreed {kind, N}; wide {descriptor A, descriptor
+  /// B, the lane's table of shared buffers (virtual address, host address, bytes), its
+  /// entries}; address: the lane's N / 2 accumulator words, read and written in place.
+  Status wgmma(int64_t group) {
+    const Slot &lead = slots_[group];
+    int64_t kind = lead.agreed[0], n = lead.agreed[1];
+    for (int64_t t = group + 1; t < group + kWarpgroup; ++t) {
+      const Slot &s = slots_[t];
+      if (s.agreed[0] != kind || s.agreed[1] != n || s.wide[0] != lead.wide[0] ||
+          s.wide[1] != lead.wide[1])
+        return blockError("the threads of warpgroup " + std::to_string(group / kWarpgroup) +
+                          " give wgmma different shapes or descriptors");
+    }
+    bool transposedA = kind & kWgmmaTransposedA, transposedB = kind & kWgmmaTransposedB;
+    kind &= ~(kWgmmaTransposedA | kWgmmaTransposedB);
+    if (kind < WgmmaF16 || kind > WgmmaTf32 || n < 8 || n > 256 || n % 8 ||
+        (kind == WgmmaTf32 && (transposedA || transposedB)))
+      return blockError("wgmma of kind " + std::to_string(lead.agreed[0]) + " and N " +
+                        std::to_string(n));
+    int64_t elementBytes = kind == WgmmaTf32 ? 4 : 2, k = 32 / elementBytes;
+    const auto *table = reinterpret_cast<const int64_t *>(lead.wide[2]);
+    int64_t entries = lead.wide[3];
+    // The host address of `bytes` at shared-window address `at`, or null.
+    auto host = [&](int64_t at, int64_t bytes) -> const char * {
+      for (int64_t e = 0; e < entries; ++e)
+        if (at >= table[3 * e] && at + bytes <= table[3 * e] + table[3 * e + 2])
+          return reinterpret_cast<const char *>(table[3 * e + 1]) + (at - table[3 * e]);
+      return nullptr;
+    };
+    // Operand (row, kk) (row: m of A, n of B) in the K-major or the MN-major layout.
+    std::string bad;
+    auto element = [&](int64_t descriptor, bool mnMajor, int64_t row, int64_t kk) -> float {
+      int64_t start = (descriptor & 0x3fff) << 4, leading = (descriptor >> 16 & 0x3fff) << 4,
+              stride = (descriptor >> 32 & 0x3fff) << 4, t = 16 / elementBytes;
+      int64_t at =
+          mnMajor
+              ? start + row / t * stride + kk / 8 * leading + kk % 8 * 16 + row % t * elementBytes
+              : start + row / 8 * stride + kk / t * leading + row % 8 * 16 + kk % t * elementBytes;
+      const char *p = host(at, elementBytes);
+      if (!p) {
+        if (bad.empty())
+          bad = "wgmma reads shared address " + std::to_string(at) + ", in no shared buffer";
+        return 0;
+      }
+      if (kind == WgmmaTf32) {
+        uint32_t w;
+        std::memcpy(&w, p, 4);
+        return bitsToFloat(w & 0xffffe000u);
+      }
+      uint16_t h;
+      std::memcpy(&h, p, 2);
+      return kind == WgmmaBf16 ? bitsToFloat(static_cast<uint32_t>(h) << 16) : halfToFloat(h);
+    };
+    for (int64_t d : {lead.wide[0], lead.wide[1]})
+      if (d >> 62 & 3)
+        return blockError("wgmma with a swizzled operand (not emulated)");
+    std::vector<float> a(64 * k), b(n * k);
+    for (int64_t r = 0; r < 64; ++r)
+      for (int64_t kk = 0; kk < k; ++kk)
+        a[r * k + kk] = element(lead.wide[0], transposedA, r, kk);
+    for (int64_t c = 0; c < n; ++c)
+      for (int64_t kk = 0; kk < k; ++kk)
+        b[c * k + kk] = element(lead.wide[1], transposedB, c, kk);
+    if (!bad.empty())
+      return blockError(bad);
+    for (int64_t t = 0; t < kWarpgroup; ++t) {
+      int64_t warp = t / kWarp, lane = t % kWarp;
+      auto *acc = reinterpret_cast<uint32_t *>(slots_[group + t].address);
+      for (int64_t i = 0; i < n / 2; ++i) {
+        int64_t row = 16 * warp + lane / 4 + 8 * (i / 2 % 2),
+                col = 8 * (i / 4) + 2 * (lane % 4) + i % 2;
+        float d = bitsToFloat(acc[i]);
+        for (int64_t kk = 0; kk < k; ++kk)
+          d += a[row * k + kk] * b[col * k + kk];
+        acc[i] = floatToBits(d);
+      }
+    }
+    return Status::ok();
+  }
+
   KernelFn fn_ = nullptr;
   void **args_ = nullptr;
   int64_t block_ = 0, grid_ = 0, threads_ = 0, current_ = 0;
@@ -629,6 +753,22 @@ void simtMma(int64_t kind, int64_t a, int64_t b, int64_t c, int64_t d) {
   std::memcpy(reinterpret_cast<void *>(d), r.out, 16);
 }
 
+/// wgmma.mma_async m64nNkK (kind: WgmmaKind) with the accumulators at `acc` (N / 2
+/// words, updated in place) and the descriptors of A and B; `table`: `entries` triples
+/// (shared-window address, host address, bytes) of the kernel's shared buffers.
+void simtWgmma(int64_t kind, int64_t n, int64_t descriptorA, int64_t descriptorB, int64_t acc,
+               int64_t table, int64_t entries) {
+  Slot &s = active->post(WarpOp::Wgmma);
+  s.agreed[0] = kind;
+  s.agreed[1] = n;
+  s.address = acc;
+  s.wide[0] = descriptorA;
+  s.wide[1] = descriptorB;
+  s.wide[2] = table;
+  s.wide[3] = entries;
+  active->warpSync();
+}
+
 /// cp.async.{ca,cg}.shared.global [dst], [src], bytes, srcBytes: the bytes past
 /// srcBytes are zeros.
 void simtAsyncCopy(int64_t dst, int64_t src, int64_t bytes, int64_t srcBytes) {
@@ -675,6 +815,8 @@ void *lookup(const char *name) {
     return reinterpret_cast<void *>(&simtLdmatrix);
   if (std::strcmp(name, "dlc_uk_simt_mma") == 0)
     return reinterpret_cast<void *>(&simtMma);
+  if (std::strcmp(name, "dlc_uk_simt_wgmma") == 0)
+    return reinterpret_cast<void *>(&simtWgmma);
   if (std::strcmp(name, "dlc_uk_simt_async_copy") == 0)
     return reinterpret_cast<void *>(&simtAsyncCopy);
   if (std::strcmp(name, "dlc_uk_simt_async_commit") == 0)

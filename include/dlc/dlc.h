@@ -50,7 +50,8 @@ struct CompileOptions {
   TargetKind target = TargetKind::Cpu;
   EmitKind emit = EmitKind::Artifact;
   /// CUDA target: the PTX target architecture (one of cudaArchitectures()). PTX for an
-  /// older architecture runs on newer cards, JIT-compiled by the driver at load.
+  /// older architecture runs on newer cards, JIT-compiled by the driver at load. The
+  /// SIMT emulation (emulateSimt) runs that architecture's kernel code.
   std::string cudaArch = "sm_80";
   /// CUDA target and its emulation: the arithmetic of contractions. Below fp32, a
   /// MatMul/Gemm/BatchMatMul tile runs on tensor cores where the architecture has the
@@ -90,7 +91,8 @@ struct CompileOptions {
   /// With emulateGpu: the CUDA kernel code itself (after the kernel-code passes:
   /// tensor-core lane code, register epilogues, unrolled thread loops, pipelined steps),
   /// compiled for the CPU and run by the runtime's SIMT emulator, a fiber per GPU thread,
-  /// barriers and warp operations (shuffles, ldmatrix, mma.sync) exchanged between them.
+  /// barriers and warp operations (shuffles, ldmatrix, mma.sync; sm_90a's wgmma per
+  /// warpgroup) exchanged between them.
   bool emulateSimt = false;
   /// CUDA target and emulation: a cooperative block (a row reduction's, a contraction
   /// tile's) that cannot be mapped and would run on one thread is an error.

@@ -272,11 +272,13 @@ Expected<CompileResult> compiler::compileImported(MLIRContext &ctx, ModuleOp mod
 }
 
 Status compiler::checkTarget(const CompileOptions &options) {
-  if (options.target == TargetKind::Cuda) {
+  if (options.target == TargetKind::Cuda || options.emulateSimt) {
     std::vector<std::string> archs = cudaArchitectures();
     if (!llvm::is_contained(archs, options.cudaArch))
       return Status::error("unknown CUDA architecture '" + options.cudaArch +
                            "'; expected one of " + llvm::join(archs, ", "));
+  }
+  if (options.target == TargetKind::Cuda) {
     if (options.emit == EmitKind::Llvm)
       return Status::error("--emit llvm is for the CPU target; the CUDA target emits ptx");
   } else if (options.emit == EmitKind::Ptx) {

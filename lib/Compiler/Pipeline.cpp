@@ -154,7 +154,10 @@ LogicalResult runKernelPipeline(ModuleOp module, const CompileOptions &options) 
       pm.addPass(createDlcMergeEpilogueDags());
       DlcGpuSelectTilingOptions select;
       select.contractionTiles = options.gpuContractionTiles;
-      select.arch = options.target == TargetKind::Cuda ? options.cudaArch : "sm_80";
+      // The SIMT emulation runs the code of the architecture asked for (sm_90a's
+      // warpgroup tiles too); the loop emulation tiles as for sm_80.
+      select.arch =
+          options.target == TargetKind::Cuda || options.emulateSimt ? options.cudaArch : "sm_80";
       select.precision = precisionName(options.precision);
       pm.addPass(createDlcGpuSelectTiling(select));
       pm.addPass(createDlcTileGpu());
@@ -234,8 +237,8 @@ LogicalResult runCudaMappingPipeline(ModuleOp module, const CompileOptions &opti
 /// The kernel-code passes, nested in the gpu.module: tensor-core lane code, register
 /// epilogues and accumulators, vector accesses, unrolled thread loops, pipelined steps.
 /// `arch`: the architecture (sm_90a: warpgroup tiles; sm_80 on: asynchronous copies).
-/// The SIMT emulation runs the same passes for sm_80 (its alignment checks come after
-/// them, in dlc-simt-kernels), so that it runs the code the GPU runs.
+/// The SIMT emulation runs the same passes for the same architecture (its alignment
+/// checks come after them, in dlc-simt-kernels), so that it runs the code the GPU runs.
 static std::string kernelCodePasses(const std::string &arch, const CompileOptions &options) {
   return std::string("canonicalize,") +
          (arch == "sm_90a" ? "dlc-gpu-mma{wgmma=true}" : "dlc-gpu-mma") +
@@ -248,7 +251,8 @@ static std::string kernelCodePasses(const std::string &arch, const CompileOption
 
 LogicalResult runSimtKernelPipeline(ModuleOp module, const CompileOptions &options) {
   return runPipeline(module, options, [&](PassManager &pm) {
-    addUpstream(pm, "gpu.module(" + kernelCodePasses("sm_80", options) + "),dlc-simt-kernels");
+    addUpstream(pm,
+                "gpu.module(" + kernelCodePasses(options.cudaArch, options) + "),dlc-simt-kernels");
   });
 }
 

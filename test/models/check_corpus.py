@@ -35,6 +35,8 @@ a listed model that passes is reported as newly passing (remove it from the list
 Closes with `N passed, M failed` (M: unexpected failures); exit status 1 when M > 0.
 --emulate-gpu [simt] sets DLC_EMULATE_GPU=1 (or simt) for the dlc commands (the CUDA tiling and
 block/thread mapping run on the CPU; --strict-gpu-blocks adds DLC_STRICT_GPU_BLOCKS=1).
+--cuda-arch ARCH sets DLC_CUDA_ARCH: the architecture whose kernel code the SIMT emulation
+runs (sm_90a: warpgroup tiles on wgmma) or the CUDA target compiles for.
 --precision tf32|fp16|bf16 (CUDA target or emulation) sets DLC_PRECISION and replaces the
 float bound's 1e-4 by 8 unit roundoffs of the precision (8 * 2^-11 for tf32 and fp16,
 8 * 2^-8 for bf16): MatMul tiles then round their operands (docs/cuda.md, "Precision").
@@ -233,6 +235,8 @@ def main():
                              "as loops), or =simt (the CUDA kernel code, threads as fibers)")
     parser.add_argument("--precision", choices=tuple(ATOL_FOR), default="fp32",
                         help="DLC_PRECISION for the dlc commands, and its bound")
+    parser.add_argument("--cuda-arch", metavar="ARCH",
+                        help="DLC_CUDA_ARCH for the dlc commands (default: dlc's, sm_80)")
     parser.add_argument("--strict-gpu-blocks", action="store_true",
                         help="with --emulate-gpu, also set DLC_STRICT_GPU_BLOCKS=1")
     parser.add_argument("--expected-failures", metavar="FILE",
@@ -261,13 +265,16 @@ def main():
     expected = read_expected(args.expected_failures) if args.expected_failures else {}
     os.environ["DLC_PRECISION"] = args.precision
     env = dict(os.environ)
+    if args.cuda_arch:
+        env["DLC_CUDA_ARCH"] = args.cuda_arch
     if args.emulate_gpu:
         env["DLC_EMULATE_GPU"] = args.emulate_gpu
         if args.strict_gpu_blocks:
             env["DLC_STRICT_GPU_BLOCKS"] = "1"
 
     mode = (args.target + (f" (DLC_EMULATE_GPU={args.emulate_gpu})" if args.emulate_gpu else "") +
-            (f", precision {args.precision}" if args.precision != "fp32" else ""))
+            (f", precision {args.precision}" if args.precision != "fp32" else "") +
+            (f", {args.cuda_arch}" if args.cuda_arch else ""))
     print(f"checking {len(models)} models on {mode} with {args.jobs} jobs; references: "
           f"onnxruntime {index.get('versions', {}).get('onnxruntime', '?')}", flush=True)
     results = {}

@@ -4,7 +4,8 @@
 // do (through simt::lookup): barriers order a block's phases, shuffles follow
 // shfl.sync's modes, ldmatrix and mma.sync together compute a GEMM tile (the
 // composition must be right whatever each fragment layout is), cp.async lands at the
-// wait for its group, and threads that would hang on a GPU give an error.
+// wait for its group, wgmma reads the ISA's canonical shared layouts per warpgroup, and
+// threads that would hang on a GPU give an error.
 //
 //===----------------------------------------------------------------------===//
 #include "Simt.h"
@@ -330,3 +331,109 @@ TEST(Simt, AsyncCopiesLandAtTheirWait) {
 }
 
 } // namespace
+
+/// wgmma m64n32k16 (f16, bf16) and m64n32k8 (tf32) from shared matrices laid out here
+/// as the PTX ISA's canonical no-swizzle layouts give them: K-major, core matrices of 8
+/// rows x 16 bytes along K; MN-major (f16, bf16: kind + 16 for A, + 32 for B), core
+/// matrices of 8 K x 16 bytes along M or N. A's adjacent core matrices are 1024 bytes
+/// apart in K, 128 in M; B's interleaved, 128 apart in K, 256 in N: other strides than
+/// the compiler's. Two buffers at shared-window addresses 1024 and 9216; the accumulator
+/// fragment as the ISA's figure for D gives it.
+using WgmmaFn = void (*)(int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t);
+
+struct Wgmma {
+  int64_t kind = 0; // 0 f16, 1 bf16, 2 tf32
+  alignas(16) unsigned char a[8192], b[4096];
+  std::vector<float> c, d; // 64 x 32
+  int64_t descriptorA = 0, descriptorB = 0;
+};
+
+constexpr int64_t kWgmmaN = 32;
+
+void wgmmaKernel(void **args, int64_t, int64_t) {
+  auto *g = static_cast<Wgmma *>(args[0]);
+  int64_t t = thread()(), warp = t % 128 / 32, lane = t % 32; // the warp in its warpgroup
+  int64_t table[6] = {1024, address(g->a), sizeof(g->a), 9216, address(g->b), sizeof(g->b)};
+  auto at = [&](int64_t i) {
+    int64_t row = 16 * warp + lane / 4 + 8 * (i / 2 % 2),
+            col = 8 * (i / 4) + 2 * (lane % 4) + i % 2;
+    return row * kWgmmaN + col;
+  };
+  alignas(16) float acc[kWgmmaN / 2];
+  for (int64_t i = 0; i < kWgmmaN / 2; ++i)
+    acc[i] = g->c[at(i)];
+  entry<WgmmaFn>("dlc_uk_simt_wgmma")(g->kind, kWgmmaN, g->descriptorA, g->descriptorB,
+                                      address(acc), address(table), 2);
+  for (int64_t i = 0; i < kWgmmaN / 2; ++i)
+    g->d[at(i)] = acc[i];
+}
+
+/// A descriptor: start address, leading and stride byte offsets (16-byte units), no
+/// swizzling.
+int64_t descriptor(int64_t start, int64_t leading, int64_t stride) {
+  return (start >> 4) | (leading >> 4) << 16 | (stride >> 4) << 32;
+}
+
+TEST(Simt, WgmmaReadsCanonicalLayoutsPerWarpgroup) {
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> small(-4, 4);
+  for (int64_t kind : {0, 1, 2, 0 + 16, 1 + 32, 0 + 16 + 32}) {
+    bool mnA = kind & 16, mnB = kind & 32;
+    int64_t type = kind % 16;
+    int64_t bytes = type == 2 ? 4 : 2, k = 32 / bytes, perRow = 16 / bytes, leadingA = 1024;
+    Wgmma g;
+    g.kind = kind;
+    g.c.assign(64 * kWgmmaN, 0.0f);
+    g.d.assign(64 * kWgmmaN, 0.0f);
+    std::vector<float> a(64 * k), b(kWgmmaN * k); // a[m * k + kk], b[n * k + kk]
+    auto put = [&](unsigned char *base, bool mnMajor, int64_t leading, int64_t stride, int64_t row,
+                   int64_t kk, float x) {
+      unsigned char *p = mnMajor ? base + row / perRow * stride + kk / 8 * leading + kk % 8 * 16 +
+                                       row % perRow * bytes
+                                 : base + row / 8 * stride + kk / perRow * leading + row % 8 * 16 +
+                                       kk % perRow * bytes;
+      uint32_t w;
+      std::memcpy(&w, &x, 4);
+      if (type == 2) {
+        w |= 0x1000; // below tf32's mantissa: ignored
+        std::memcpy(p, &w, 4);
+        return;
+      }
+      uint16_t h = type == 1 ? static_cast<uint16_t>(w >> 16) : toHalf(x);
+      std::memcpy(p, &h, 2);
+    };
+    for (int64_t m = 0; m < 64; ++m)
+      for (int64_t kk = 0; kk < k; ++kk)
+        put(g.a + 16, mnA, leadingA, 128, m, kk, a[m * k + kk] = static_cast<float>(small(rng)));
+    for (int64_t n = 0; n < kWgmmaN; ++n)
+      for (int64_t kk = 0; kk < k; ++kk)
+        put(g.b, mnB, 128, 256, n, kk, b[n * k + kk] = static_cast<float>(small(rng)) * 0.5f);
+    for (float &x : g.c)
+      x = static_cast<float>(small(rng));
+    g.descriptorA = descriptor(1024 + 16, leadingA, 128);
+    g.descriptorB = descriptor(9216, 128, 256);
+    void *args[] = {&g};
+    ASSERT_TRUE(simt::runBlock(&wgmmaKernel, args, 0, 1, 256)); // two warpgroups
+    for (int64_t m = 0; m < 64; ++m)
+      for (int64_t n = 0; n < kWgmmaN; ++n) {
+        double want = g.c[m * kWgmmaN + n];
+        for (int64_t kk = 0; kk < k; ++kk)
+          want += static_cast<double>(a[m * k + kk]) * b[n * k + kk];
+        EXPECT_EQ(g.d[m * kWgmmaN + n], want) << "kind " << kind << " (" << m << ", " << n << ")";
+      }
+  }
+  // Reads outside the shared buffers, and a block of partial warpgroups, are errors.
+  Wgmma g;
+  g.c.assign(64 * kWgmmaN, 0.0f);
+  g.d.assign(64 * kWgmmaN, 0.0f);
+  g.descriptorA = descriptor(9216 + 4096 - 512, 1024, 128); // past B
+  g.descriptorB = descriptor(9216, 512, 256);
+  void *args[] = {&g};
+  Status s = simt::runBlock(&wgmmaKernel, args, 0, 1, 128);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find("in no shared buffer"), std::string::npos) << s.message();
+  g.descriptorA = descriptor(1024, 1024, 128);
+  s = simt::runBlock(&wgmmaKernel, args, 0, 1, 96);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find("not whole warpgroups"), std::string::npos) << s.message();
+}

@@ -15,6 +15,8 @@
 //   DLC_UNROLL_LIMIT=N           unrollLimit (0: every Loop and Scan runs in the runtime)
 //   DLC_PRECISION=fp32|tf32|fp16|bf16  precision (as --precision; checkPrecisionEnvironment
 //                                tells an unknown value)
+//   DLC_CUDA_ARCH=ARCH           cudaArch (as --cuda-arch, which wins; for the SIMT
+//                                emulation of an architecture's kernel code)
 //   CUDA_HOME, CUDA_PATH         cudaToolkit (where nvvm/libdevice is)
 //
 //===----------------------------------------------------------------------===//
@@ -70,6 +72,8 @@ inline void applyEnvironment(CompileOptions &options) {
     if (!*end && n >= 0)
       options.unrollLimit = n;
   }
+  if (std::optional<std::string> v = environmentValue("DLC_CUDA_ARCH"))
+    options.cudaArch = *v;
   if (std::optional<std::string> v = environmentValue("DLC_PRECISION"))
     if (std::optional<Precision> p = parsePrecision(*v))
       options.precision = *p;

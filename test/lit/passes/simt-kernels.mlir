@@ -11,6 +11,7 @@
 // CHECK-DAG: func.func private @dlc_uk_simt_shuffle(i32, i32, i32, i32) -> i64
 // CHECK-DAG: func.func private @dlc_uk_simt_ldmatrix(i64, i64, i64, i64)
 // CHECK-DAG: func.func private @dlc_uk_simt_mma(i64, i64, i64, i64, i64)
+// CHECK-DAG: func.func private @dlc_uk_simt_wgmma(i64, i64, i64, i64, i64, i64, i64)
 // CHECK-DAG: memref.global "private" @dlc_simt_shared_k_0 : memref<256xf16> = uninitialized {alignment = 16 : i64}
 // CHECK-LABEL: func.func @k(
 // CHECK-SAME: %[[X:.*]]: memref<64xf32>, %[[WG:.*]]: index, %[[NWG:.*]]: index)
@@ -80,3 +81,59 @@ gpu.module @dlc_kernels {
   }
 }
 
+
+// sm_90a: the shared-window address of a buffer (wgmma's descriptors) is its place in
+// the window the pass lays out (from 1024, 128-byte aligned; a view's is its buffer's);
+// wgmma is a call with the kernel's table of shared buffers (window address, host
+// address, bytes), the accumulators through a word buffer; its fences, commit and
+// wait, and the proxy fence, are gone.
+// CHECK-LABEL: func.func @w(
+// CHECK-DAG: %[[ACC:.*]] = memref.alloca() {alignment = 16 : i64} : memref<128xi32>
+// CHECK-DAG: %[[A:.*]] = memref.get_global @dlc_simt_shared_w_0 : memref<1024xf16>
+// CHECK-DAG: %[[B:.*]] = memref.get_global @dlc_simt_shared_w_1 : memref<8x64xf16>
+// CHECK: %[[TABLE:.*]] = memref.alloca() : memref<6xi64>
+// CHECK: memref.extract_aligned_pointer_as_index %[[A]]
+// CHECK: memref.store %{{.*}}, %[[TABLE]]
+// CHECK: memref.extract_aligned_pointer_as_index %[[B]]
+// CHECK: memref.store %{{.*}}, %[[TABLE]]
+// CHECK: %[[WA:.*]] = arith.constant 1024 : index
+// CHECK: %[[WB:.*]] = arith.constant 3072 : index
+// CHECK: %[[DA:.*]] = arith.index_castui %[[WA]] : index to i64
+// CHECK: %[[DB:.*]] = arith.index_castui %[[WB]] : index to i64
+// CHECK-NOT: nvvm.
+// CHECK: call @dlc_uk_simt_barrier()
+// CHECK-COUNT-4: memref.store %{{.*}}, %[[ACC]]
+// CHECK: %[[KIND:.*]] = arith.constant 0 : i64
+// CHECK: %[[N:.*]] = arith.constant 8 : i64
+// CHECK: %[[ACCP:.*]] = memref.extract_aligned_pointer_as_index %[[ACC]]
+// CHECK: %[[TABLEP:.*]] = memref.extract_aligned_pointer_as_index %[[TABLE]]
+// CHECK: %[[ENTRIES:.*]] = arith.constant 2 : i64
+// CHECK: call @dlc_uk_simt_wgmma(%[[KIND]], %[[N]], %[[DA]], %[[DB]], %{{.*}}, %{{.*}}, %[[ENTRIES]])
+// CHECK-COUNT-4: llvm.insertvalue
+// CHECK-NOT: nvvm.
+// CHECK: return
+gpu.module @dlc_kernels_sm90a {
+  gpu.func @w(%x: memref<512xf32>) workgroup(%a : memref<1024xf16, #gpu.address_space<workgroup>>, %b : memref<8x64xf16, #gpu.address_space<workgroup>>) kernel attributes {dlc.block = array<i64: 128>} {
+    %tid = gpu.thread_id x
+    %pa = memref.extract_aligned_pointer_as_index %a : memref<1024xf16, #gpu.address_space<workgroup>> -> index
+    %flat = memref.collapse_shape %b [[0, 1]] : memref<8x64xf16, #gpu.address_space<workgroup>> into memref<512xf16, #gpu.address_space<workgroup>>
+    %pb = memref.extract_aligned_pointer_as_index %flat : memref<512xf16, #gpu.address_space<workgroup>> -> index
+    %da = arith.index_castui %pa : index to i64
+    %db = arith.index_castui %pb : index to i64
+    %zero = arith.constant 0.0 : f32
+    %p = llvm.mlir.poison : !llvm.struct<(f32, f32, f32, f32)>
+    %p0 = llvm.insertvalue %zero, %p[0] : !llvm.struct<(f32, f32, f32, f32)>
+    %p1 = llvm.insertvalue %zero, %p0[1] : !llvm.struct<(f32, f32, f32, f32)>
+    %p2 = llvm.insertvalue %zero, %p1[2] : !llvm.struct<(f32, f32, f32, f32)>
+    %acc = llvm.insertvalue %zero, %p2[3] : !llvm.struct<(f32, f32, f32, f32)>
+    nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+    gpu.barrier
+    nvvm.wgmma.fence.aligned
+    %r = nvvm.wgmma.mma_async %da, %db, %acc, <m = 64, n = 8, k = 16>, D[<f32>, <one>], A[<f16>, <one>, <row>], B[<f16>, <one>, <col>] : !llvm.struct<(f32, f32, f32, f32)> -> !llvm.struct<(f32, f32, f32, f32)>
+    nvvm.wgmma.commit.group.sync.aligned
+    nvvm.wgmma.wait.group.sync.aligned 0
+    %r0 = llvm.extractvalue %r[0] : !llvm.struct<(f32, f32, f32, f32)>
+    memref.store %r0, %x[%tid] : memref<512xf32>
+    gpu.return
+  }
+}
