@@ -1,13 +1,20 @@
-//===- Bounds.cpp - Constant bounds of index values ----------------------===//
+//===- Bounds.cpp - Constant bounds and divisors of index values ---------===//
 //
 // The value-bounds analysis gives affine.max only lower bounds; the tile sizes tiling
 // makes are max(0, min(...)), so a max is bounded by the largest bound of its results.
+// Divisors come from the ops that compute an index (constants, sums, products,
+// remainders, affine maps, loop induction variables), powers of two only.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Bounds.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Interfaces/ValueBoundsOpInterface.h"
+
+#include "llvm/ADT/bit.h"
 
 #include <limits>
 
@@ -32,6 +39,83 @@ FailureOr<int64_t> constantUpperBound(Value v) {
   }
   return VB::computeConstantBound(presburger::BoundType::UB, VB::Variable(v),
                                   /*stopCondition=*/nullptr, /*closedUB=*/true);
+}
+
+int64_t divisorOfConstant(int64_t c) {
+  if (c == 0)
+    return kMaxKnownDivisor;
+  return std::min<int64_t>(kMaxKnownDivisor, int64_t(1) << llvm::countr_zero(uint64_t(c)));
+}
+
+namespace {
+
+/// `e` over dims and symbols of known divisors.
+int64_t exprDivisor(AffineExpr e, ArrayRef<int64_t> dims, ArrayRef<int64_t> syms) {
+  if (auto c = dyn_cast<AffineConstantExpr>(e))
+    return divisorOfConstant(c.getValue());
+  if (auto d = dyn_cast<AffineDimExpr>(e))
+    return dims[d.getPosition()];
+  if (auto s = dyn_cast<AffineSymbolExpr>(e))
+    return syms[s.getPosition()];
+  auto bin = cast<AffineBinaryOpExpr>(e);
+  int64_t l = exprDivisor(bin.getLHS(), dims, syms), r = exprDivisor(bin.getRHS(), dims, syms);
+  switch (e.getKind()) {
+  case AffineExprKind::Add:
+    return std::min(l, r);
+  case AffineExprKind::Mul:
+    return std::min(kMaxKnownDivisor, l * r);
+  case AffineExprKind::Mod:
+    // x mod c: a multiple of what divides both.
+    return std::min(l, r);
+  default:
+    return 1;
+  }
+}
+
+} // namespace
+
+int64_t knownDivisor(Value v, int depth) {
+  if (depth > 16)
+    return 1;
+  if (std::optional<int64_t> c = getConstantIntValue(v))
+    return divisorOfConstant(*c);
+  Operation *def = v.getDefiningOp();
+  if (!def) {
+    // An scf.for induction variable: its lower bound plus multiples of its step.
+    auto arg = cast<BlockArgument>(v);
+    if (auto loop = dyn_cast<scf::ForOp>(arg.getOwner()->getParentOp());
+        loop && loop.getInductionVar() == arg)
+      return std::min(knownDivisor(loop.getLowerBound(), depth + 1),
+                      knownDivisor(loop.getStep(), depth + 1));
+    return 1;
+  }
+  auto of = [&](Value x) { return knownDivisor(x, depth + 1); };
+  if (isa<arith::AddIOp, arith::SubIOp>(def))
+    return std::min(of(def->getOperand(0)), of(def->getOperand(1)));
+  if (isa<arith::MulIOp>(def))
+    return std::min(kMaxKnownDivisor, of(def->getOperand(0)) * of(def->getOperand(1)));
+  if (isa<arith::RemUIOp, arith::RemSIOp>(def))
+    return std::min(of(def->getOperand(0)), of(def->getOperand(1)));
+  if (isa<arith::IndexCastOp, arith::IndexCastUIOp>(def))
+    return of(def->getOperand(0));
+  auto affine = [&](AffineMap map, ValueRange operands) {
+    SmallVector<int64_t> dims, syms;
+    for (Value d : operands.take_front(map.getNumDims()))
+      dims.push_back(of(d));
+    for (Value s : operands.drop_front(map.getNumDims()))
+      syms.push_back(of(s));
+    int64_t divisor = kMaxKnownDivisor;
+    for (AffineExpr e : map.getResults())
+      divisor = std::min(divisor, exprDivisor(e, dims, syms));
+    return divisor;
+  };
+  if (auto apply = dyn_cast<affine::AffineApplyOp>(def))
+    return affine(apply.getAffineMap(), apply.getMapOperands());
+  if (auto min = dyn_cast<affine::AffineMinOp>(def))
+    return affine(min.getAffineMap(), min.getMapOperands());
+  if (auto max = dyn_cast<affine::AffineMaxOp>(def))
+    return affine(max.getAffineMap(), max.getMapOperands());
+  return 1;
 }
 
 } // namespace dlc

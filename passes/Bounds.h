@@ -1,7 +1,9 @@
-//===- Bounds.h - Constant bounds of index values --------------*- C++ -*-===//
+//===- Bounds.h - Constant bounds and divisors of index values --*- C++ -*-===//
 //
-// Shared by dlc-map-to-gpu (the static extent of a buffer with a dynamic size) and
-// dlc-unroll-thread-loops (the iterations of a thread loop with a dynamic bound).
+// Shared by dlc-map-to-gpu (the static extent of a buffer with a dynamic size),
+// dlc-unroll-thread-loops (the iterations of a thread loop with a dynamic bound),
+// dlc-vectorize-thread-tiles (the alignment of a vector access) and dlc-gpu-mma (a
+// thread's run of a copy that starts on a core-matrix row).
 //
 //===----------------------------------------------------------------------===//
 #ifndef DLC_PASSES_BOUNDS_H
@@ -15,6 +17,16 @@ namespace dlc {
 /// A constant upper bound of the index `v` (inclusive), or failure when the value-bounds
 /// analysis finds none.
 mlir::FailureOr<int64_t> constantUpperBound(mlir::Value v);
+
+/// The largest power of two knownDivisor tracks.
+constexpr int64_t kMaxKnownDivisor = 64;
+
+/// The largest power of two (at most kMaxKnownDivisor) dividing `c`; 0 gives the most.
+int64_t divisorOfConstant(int64_t c);
+
+/// A power of two (at most kMaxKnownDivisor) known to divide the index `v`, 1 when
+/// nothing is known; `depth` bounds the ops it looks through.
+int64_t knownDivisor(mlir::Value v, int depth = 0);
 
 } // namespace dlc
 

@@ -18,9 +18,11 @@
 // With `wgmma` (sm_90a) such a block whose tile has 64 rows or a multiple computes
 // warpgroup tiles on `wgmma.mma_async` instead: A and B are read from shared memory
 // through matrix descriptors, their buffers moved to the instruction's K-major layout
-// without swizzling (WgmmaOperand, relayout), the accumulator carried as above.
+// without swizzling (MN-major for an f16/bf16 operand whose buffer runs along its row
+// dim, B as K x N; WgmmaOperand, relayout), the accumulator carried as above.
 //
 //===----------------------------------------------------------------------===//
+#include "passes/Bounds.h"
 #include "passes/GpuTiling.h"
 #include "passes/MmaLayout.h"
 #include "passes/Passes.h"
@@ -470,6 +472,9 @@ private:
 struct WgmmaOperand {
   BlockArgument buffer;
   unsigned rowDim = 0, kDim = 0;
+  /// The MN-major layout (a transposed operand, f16/bf16 only): 16-byte runs along the
+  /// row dim instead of k (see relayout).
+  bool mnMajor = false;
   /// `t`: the elements of one 16-byte core-matrix row; `blockRows`: the block
   /// view's extent along the row dim.
   int64_t rows = 0, ks = 0, rowOffset = 0, kOffset = 0, t = 0, blockRows = 0;
@@ -619,6 +624,12 @@ std::optional<WgmmaPlan> planWgmma(linalg::GenericOp op, GpuMma kind, RegisterLo
     return std::nullopt;
   plan.a = std::move(*a);
   plan.b = std::move(*b);
+  // An operand whose buffer runs along its row dim (B as K x N, the source's layout)
+  // takes the MN-major layout where wgmma has it (f16, bf16): a thread's copy along
+  // the row dim then stays a 16-byte run.
+  for (WgmmaOperand *o : {&plan.a, &plan.b})
+    o->mnMajor = plan.type != NVVM::WGMMATypes::tf32 && o->rowDim > o->kDim &&
+                 o->rows % o->t == 0 && o->rowOffset % o->t == 0;
   // The accumulator's block view and the block's extents.
   auto cView = op.getDpsInitOperand(0)->get().getDefiningOp<memref::SubViewOp>();
   if (!cView || !around.warpLoop->isAncestor(cView))
@@ -686,6 +697,17 @@ SmallVector<Value> bufferIndices(RewriterBase &rw, Location loc, Value view, Val
 Value flatIndex(RewriterBase &rw, Location loc, const WgmmaOperand &o, Value r, Value k) {
   int64_t t = o.t;
   auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(rw, loc, v); };
+  if (o.mnMajor) {
+    // ((k / 8) * (rows / t) + r / t) * 8t + (k % 8) * t + r % t.
+    Value group = arith::AddIOp::create(
+        rw, loc,
+        arith::MulIOp::create(rw, loc, arith::DivUIOp::create(rw, loc, k, c(8)), c(o.rows / t)),
+        arith::DivUIOp::create(rw, loc, r, c(t)));
+    Value inCore = arith::AddIOp::create(
+        rw, loc, arith::MulIOp::create(rw, loc, arith::RemUIOp::create(rw, loc, k, c(8)), c(t)),
+        arith::RemUIOp::create(rw, loc, r, c(t)));
+    return arith::AddIOp::create(rw, loc, arith::MulIOp::create(rw, loc, group, c(8 * t)), inCore);
+  }
   Value column = arith::DivUIOp::create(rw, loc, k, c(t));
   Value index =
       arith::AddIOp::create(rw, loc, arith::MulIOp::create(rw, loc, column, c(o.rows)), r);
@@ -693,12 +715,14 @@ Value flatIndex(RewriterBase &rw, Location loc, const WgmmaOperand &o, Value r, 
                                arith::RemUIOp::create(rw, loc, k, c(t)));
 }
 
-/// A thread's writer of `w` neighbours along k (its one output a view of static shape
-/// [1, ..., 1, w] whose last dim is the buffer's k dim, w dividing the core matrices'
-/// `o.t`): where its first k is a multiple of w they are w contiguous elements of one
-/// core-matrix row, so the same op writes them there (scf.if; a view of `flat`), which
-/// dlc-vectorize-thread-tiles makes vector accesses (the 128-bit global load of a
-/// step's copy); else it becomes loops of stores. False when `writer` is not such an op.
+/// A thread's writer of `w` neighbours along the dim of the core matrices' 16-byte
+/// rows (k; the row dim when MN-major): its one output a view of static shape [1, ...,
+/// 1, w] whose last dim is that dim, w dividing the core matrices' `o.t`. Where its
+/// first index along that dim is a multiple of w they are w contiguous elements of one
+/// core-matrix row, so the same op writes them there (a view of `flat`; under an scf.if
+/// unless the index is a known multiple), which dlc-vectorize-thread-tiles makes vector
+/// accesses (the 128-bit global load of a step's copy); else it becomes loops of stores.
+/// False when `writer` is not such an op.
 bool writeContiguousRun(IRRewriter &rw, linalg::LinalgOp writer, const WgmmaOperand &o,
                         Value flat) {
   if (writer.getNumDpsInits() != 1 || writer->getNumResults() != 0)
@@ -706,8 +730,9 @@ bool writeContiguousRun(IRRewriter &rw, linalg::LinalgOp writer, const WgmmaOper
   Value out = writer.getDpsInitOperand(0)->get();
   auto type = dyn_cast<MemRefType>(out.getType());
   int64_t rank = type ? type.getRank() : 0;
+  unsigned runDim = o.mnMajor ? o.rowDim : o.kDim;
   if (!type || !type.hasStaticShape() || rank != cast<MemRefType>(o.buffer.getType()).getRank() ||
-      rank - 1 != static_cast<int64_t>(o.kDim))
+      rank - 1 != static_cast<int64_t>(runDim))
     return false;
   int64_t w = type.getShape().back();
   if (w < 2 || o.t % w ||
@@ -717,12 +742,15 @@ bool writeContiguousRun(IRRewriter &rw, linalg::LinalgOp writer, const WgmmaOper
   rw.setInsertionPoint(writer);
   Value zero = arith::ConstantIndexOp::create(rw, loc, 0);
   SmallVector<Value> origin = bufferIndices(rw, loc, out, o.buffer, SmallVector<Value>(rank, zero));
-  Value r = origin[o.rowDim], k = origin[o.kDim];
-  Value aligned = arith::CmpIOp::create(
-      rw, loc, arith::CmpIPredicate::eq,
-      arith::RemUIOp::create(rw, loc, k, arith::ConstantIndexOp::create(rw, loc, w)), zero);
-  auto branch = scf::IfOp::create(rw, loc, aligned, /*withElseRegion=*/true);
-  rw.setInsertionPointToStart(branch.thenBlock());
+  Value r = origin[o.rowDim], k = origin[o.kDim], start = origin[runDim];
+  scf::IfOp branch;
+  if (knownDivisor(start) % w != 0) {
+    Value aligned = arith::CmpIOp::create(
+        rw, loc, arith::CmpIPredicate::eq,
+        arith::RemUIOp::create(rw, loc, start, arith::ConstantIndexOp::create(rw, loc, w)), zero);
+    branch = scf::IfOp::create(rw, loc, aligned, /*withElseRegion=*/true);
+    rw.setInsertionPointToStart(branch.thenBlock());
+  }
   Value run = memref::SubViewOp::create(
       rw, loc, flat, ArrayRef<OpFoldResult>{flatIndex(rw, loc, o, r, k)},
       ArrayRef<OpFoldResult>{rw.getIndexAttr(w)}, ArrayRef<OpFoldResult>{rw.getIndexAttr(1)});
@@ -733,6 +761,10 @@ bool writeContiguousRun(IRRewriter &rw, linalg::LinalgOp writer, const WgmmaOper
   IRMapping toRun;
   toRun.map(out, place);
   rw.clone(*writer, toRun);
+  if (!branch) {
+    rw.eraseOp(writer);
+    return true;
+  }
   rw.setInsertionPointToStart(branch.elseBlock());
   auto elementwise = cast<linalg::LinalgOp>(rw.clone(*writer));
   rw.eraseOp(writer);
@@ -746,9 +778,14 @@ bool writeContiguousRun(IRRewriter &rw, linalg::LinalgOp writer, const WgmmaOper
 /// 8 rows x 16 bytes (`t` elements along k) stored as 128 contiguous bytes, the row
 /// groups of one 16-byte column of k one after the other (8-row stride 128 bytes),
 /// the columns `rows * 16` bytes apart: element (r, k) at ((k / t) * rows + r) * t +
-/// k % t. Its writers become loops of stores at those places (a thread's run along k
-/// stays one op, writeContiguousRun); `flat` stands for the buffer in its new type
-/// until the old views are gone.
+/// k % t. MN-major (the ISA's canonical ((T,1,m),(8,k)):((1,T,SBO),(1T,LBO))): core
+/// matrices of 8 k x 16 bytes (`t` elements along r), those of one group of 8 k one
+/// after the other along r (stride byte offset 128), the groups `rows * 16` bytes apart
+/// (leading byte offset): element (r, k) at ((k / 8) * (rows / t) + r / t) * 8t +
+/// (k % 8) * t + r % t. The descriptor's offsets are the same numbers either way. Its
+/// writers become loops of stores at those places (a thread's run along the 16-byte
+/// rows stays one op, writeContiguousRun); `flat` stands for the buffer in its new
+/// type until the old views are gone.
 LogicalResult relayout(IRRewriter &rw, WgmmaOperand &o, Value flat) {
   // Copies and linalg ops as loops of stores.
   SmallVector<memref::StoreOp> stores;
@@ -922,7 +959,8 @@ LogicalResult lowerWarpgroupTiles(linalg::GenericOp op, WgmmaPlan &plan, Registe
   for (auto [i, v] : llvm::enumerate(loop.getRegionIterArgs()))
     acc = LLVM::InsertValueOp::create(rw, loc, acc, v, i);
   NVVM::WgmmaFenceAlignedOp::create(rw, loc);
-  // A step's columns of 16 bytes: `rows` 16-byte units further each.
+  // A step's columns of 16 bytes (K-major; MN-major: its groups of 8 k, the same for
+  // t = 8): `rows` 16-byte units further each.
   auto atK = [&](Value base, const WgmmaOperand &o, int64_t k) -> Value {
     int64_t units = (o.kOffset + k) / o.t * o.rows;
     return units ? arith::AddIOp::create(rw, loc, base, c64(units)).getResult() : base;
@@ -934,7 +972,9 @@ LogicalResult lowerWarpgroupTiles(linalg::GenericOp op, WgmmaPlan &plan, Registe
         rw, loc, accType, acc, descA, descB,
         NVVM::MMAShapeAttr::get(rw.getContext(), 64, plan.tileN, plan.instrK), plan.type, plan.type,
         NVVM::WGMMATypes::f32, NVVM::WGMMAScaleOut::one, NVVM::WGMMAScaleIn::one,
-        NVVM::WGMMAScaleIn::one, NVVM::MMALayout::row, NVVM::MMALayout::col,
+        NVVM::WGMMAScaleIn::one,
+        plan.a.mnMajor ? NVVM::MMALayout::col : NVVM::MMALayout::row, // imm-trans-a
+        plan.b.mnMajor ? NVVM::MMALayout::row : NVVM::MMALayout::col, // imm-trans-b
         /*satfinite=*/nullptr);
   }
   NVVM::WgmmaGroupSyncAlignedOp::create(rw, loc);

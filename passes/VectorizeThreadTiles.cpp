@@ -25,6 +25,7 @@
 // offsets `id * 4`.
 //
 //===----------------------------------------------------------------------===//
+#include "passes/Bounds.h"
 #include "passes/Passes.h"
 #include "passes/VectorBody.h"
 #include "passes/ViewedBuffer.h"
@@ -57,88 +58,12 @@ namespace dlc {
 namespace {
 
 /// The largest power of two this analysis tracks (more than any alignment it claims).
-constexpr int64_t kMaxDivisor = 64;
+constexpr int64_t kMaxDivisor = kMaxKnownDivisor;
 /// The most alignment an access claims (a 128-bit access; the runtimes align every
 /// buffer to 16 bytes or more: 64 on the GPU).
 constexpr int64_t kMaxAlignBytes = 16;
 /// The most unrolled iterations of a generic's outer loops.
 constexpr int64_t kMaxOuterIterations = 4;
-
-/// A power of two that is known to divide `v` (an index), 1 when nothing is known.
-int64_t knownDivisor(Value v, int depth = 0);
-
-int64_t divisorOfConstant(int64_t c) {
-  if (c == 0)
-    return kMaxDivisor;
-  return std::min<int64_t>(kMaxDivisor, int64_t(1) << llvm::countr_zero(uint64_t(c)));
-}
-
-/// `e` over dims and symbols of known divisors.
-int64_t exprDivisor(AffineExpr e, ArrayRef<int64_t> dims, ArrayRef<int64_t> syms) {
-  if (auto c = dyn_cast<AffineConstantExpr>(e))
-    return divisorOfConstant(c.getValue());
-  if (auto d = dyn_cast<AffineDimExpr>(e))
-    return dims[d.getPosition()];
-  if (auto s = dyn_cast<AffineSymbolExpr>(e))
-    return syms[s.getPosition()];
-  auto bin = cast<AffineBinaryOpExpr>(e);
-  int64_t l = exprDivisor(bin.getLHS(), dims, syms), r = exprDivisor(bin.getRHS(), dims, syms);
-  switch (e.getKind()) {
-  case AffineExprKind::Add:
-    return std::min(l, r);
-  case AffineExprKind::Mul:
-    return std::min(kMaxDivisor, l * r);
-  case AffineExprKind::Mod:
-    // x mod c: a multiple of what divides both.
-    return std::min(l, r);
-  default:
-    return 1;
-  }
-}
-
-int64_t knownDivisor(Value v, int depth) {
-  if (depth > 16)
-    return 1;
-  if (std::optional<int64_t> c = getConstantIntValue(v))
-    return divisorOfConstant(*c);
-  Operation *def = v.getDefiningOp();
-  if (!def) {
-    // An scf.for induction variable: its lower bound plus multiples of its step.
-    auto arg = cast<BlockArgument>(v);
-    if (auto loop = dyn_cast<scf::ForOp>(arg.getOwner()->getParentOp());
-        loop && loop.getInductionVar() == arg)
-      return std::min(knownDivisor(loop.getLowerBound(), depth + 1),
-                      knownDivisor(loop.getStep(), depth + 1));
-    return 1;
-  }
-  auto of = [&](Value x) { return knownDivisor(x, depth + 1); };
-  if (isa<arith::AddIOp, arith::SubIOp>(def))
-    return std::min(of(def->getOperand(0)), of(def->getOperand(1)));
-  if (isa<arith::MulIOp>(def))
-    return std::min(kMaxDivisor, of(def->getOperand(0)) * of(def->getOperand(1)));
-  if (isa<arith::RemUIOp, arith::RemSIOp>(def))
-    return std::min(of(def->getOperand(0)), of(def->getOperand(1)));
-  if (isa<arith::IndexCastOp, arith::IndexCastUIOp>(def))
-    return of(def->getOperand(0));
-  auto affine = [&](AffineMap map, ValueRange operands) {
-    SmallVector<int64_t> dims, syms;
-    for (Value d : operands.take_front(map.getNumDims()))
-      dims.push_back(of(d));
-    for (Value s : operands.drop_front(map.getNumDims()))
-      syms.push_back(of(s));
-    int64_t divisor = kMaxDivisor;
-    for (AffineExpr e : map.getResults())
-      divisor = std::min(divisor, exprDivisor(e, dims, syms));
-    return divisor;
-  };
-  if (auto apply = dyn_cast<affine::AffineApplyOp>(def))
-    return affine(apply.getAffineMap(), apply.getMapOperands());
-  if (auto min = dyn_cast<affine::AffineMinOp>(def))
-    return affine(min.getAffineMap(), min.getMapOperands());
-  if (auto max = dyn_cast<affine::AffineMaxOp>(def))
-    return affine(max.getAffineMap(), max.getMapOperands());
-  return 1;
-}
 
 /// Per dimension of `m`, a power of two known to divide its stride (in elements): a
 /// static stride's, else what the views it comes from say (a dynamic stride of a

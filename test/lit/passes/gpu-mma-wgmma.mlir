@@ -3,11 +3,13 @@
 
 // sm_90a: a block's 64x64 tile, dealt to 8 warps of 32x16 over K steps of 16 (as in
 // gpu-mma-registers.mlir), runs as two warpgroup tiles of 64x32 on wgmma.mma_async
-// (m64n32k16). The operands' buffers take wgmma's K-major layout without swizzling,
-// flat (A: 64 rows x 24 -> 64 x 3 columns of 8; B: 72 rows (n) x 16 -> 72 x 2): the
-// copies become loops of stores at element ((k / 8) * rows + r) * 8 + k % 8. The
-// descriptors count 16 bytes: the leading byte offset rows * 16 (A: 64 << 16, B: 72 <<
-// 16), the 8-row stride 128 (8 << 32). The accumulator's 16 fragments per thread stay
+// (m64n32k16). The operands' buffers take wgmma's layouts without swizzling, flat: A
+// (64 x 24, rows inner to k) K-major, 64 rows x 3 columns of 8, element (r, k) at
+// ((k / 8) * rows + r) * 8 + k % 8; B (16 x 72, k x n: n innermost) MN-major, 2 groups
+// of 8 k x 9 groups of 8 n, element (n, k) at ((k / 8) * 9 + n / 8) * 64 + (k % 8) * 8
+// + n % 8, the instruction's B transposed (layout row: imm-trans-b 1). The copies
+// become loops of stores there. The descriptors count 16 bytes: the leading byte
+// offset rows * 16 (A: 64 << 16, B: 72 << 16), the stride 128 (8 << 32) either way. The accumulator's 16 fragments per thread stay
 // in registers over the K loop (mma.sync's C layout per warp, warp w of a warpgroup at
 // rows 16 w), the proxy fence comes before the step's barrier, and each step waits for
 // its instructions.
@@ -29,7 +31,7 @@
 // CHECK: nvvm.fence.proxy
 // CHECK-NEXT: gpu.barrier
 // CHECK: nvvm.wgmma.fence.aligned
-// CHECK-NEXT: nvvm.wgmma.mma_async %{{.*}}, %{{.*}}, %{{.*}}, <m = 64, n = 32, k = 16>, D[<f32>, <one>], A[<f16>, <one>, <row>], B[<f16>, <one>, <col>]
+// CHECK-NEXT: nvvm.wgmma.mma_async %{{.*}}, %{{.*}}, %{{.*}}, <m = 64, n = 32, k = 16>, D[<f32>, <one>], A[<f16>, <one>, <row>], B[<f16>, <one>, <row>]
 // CHECK-NOT: nvvm.wgmma.mma_async
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
@@ -43,19 +45,25 @@
 // SYNC-NOT: wgmma
 // SYNC: nvvm.mma.sync
 
-// A thread's copy of 8 neighbours along k (128 bits, as dlc-tile-gpu deals a step's
-// copies) stays one op where its first k is a multiple of 8: the 8 elements are one
+// A thread's copy of 8 neighbours along the core matrices' 16-byte rows (128 bits, as
+// dlc-tile-gpu deals a step's copies: along k for A, along n for B, MN-major) stays one
+// op where its first index along them is a multiple of 8: the 8 elements are one
 // core-matrix row, a contiguous run of the flat buffer (a subview expanded to the
-// copy's shape); otherwise (never, here) loops of stores.
+// copy's shape). A's start, (i mod 2) * 8, is a known multiple: no guard. B's, a min
+// the analysis does not follow, is checked (scf.if), else loops of stores.
 // CHECK-LABEL: gpu.func @runs
-// CHECK-SAME: %[[RA:[a-z0-9]+]] : memref<1536xf16, #gpu.address_space<workgroup>>
-// CHECK: scf.if
+// CHECK-SAME: %[[RA:[a-z0-9]+]] : memref<1536xf16, #gpu.address_space<workgroup>>, %[[RB:[a-z0-9]+]] : memref<1152xf16, #gpu.address_space<workgroup>>
+// CHECK-NOT: scf.if
 // CHECK: %[[SEG:.*]] = memref.subview %[[RA]][%{{.*}}] [8] [1]
 // CHECK: %[[PLACE:.*]] = memref.expand_shape %[[SEG]] {{\[\[}}0, 1]] output_shape [1, 8]
 // CHECK: linalg.copy ins(%{{.*}} : memref<1x8xf16, strided<[32, 1], offset: ?>>) outs(%[[PLACE]]
+// CHECK: scf.if
+// CHECK: %[[SEGB:.*]] = memref.subview %[[RB]][%{{.*}}] [8] [1]
+// CHECK: %[[PLACEB:.*]] = memref.expand_shape %[[SEGB]] {{\[\[}}0, 1]] output_shape [1, 8]
+// CHECK: linalg.copy ins(%{{.*}} : memref<1x8xf16, strided<[64, 1], offset: ?>>) outs(%[[PLACEB]]
 // CHECK: } else {
-// CHECK: memref.store %{{.*}}, %[[RA]][%{{.*}}] : memref<1536xf16, #gpu.address_space<workgroup>>
-// CHECK: nvvm.wgmma.mma_async
+// CHECK: memref.store %{{.*}}, %[[RB]][%{{.*}}] : memref<1152xf16, #gpu.address_space<workgroup>>
+// CHECK: nvvm.wgmma.mma_async %{{.*}}, %{{.*}}, %{{.*}}, <m = 64, n = 32, k = 16>, D[<f32>, <one>], A[<f16>, <one>, <row>], B[<f16>, <one>, <row>]
 
 // A block of 32 rows has no warpgroup tile (wgmma's m is 64): mma.sync.
 // CHECK-LABEL: gpu.func @rows32
@@ -142,6 +150,7 @@ gpu.module @dlc_kernels {
     %c0 = arith.constant 0 : index
     %c16 = arith.constant 16 : index
     %c32 = arith.constant 32 : index
+    %c56 = arith.constant 56 : index
     %cst = arith.constant 0.000000e+00 : f32
     %thread_id_x = gpu.thread_id x
     %1 = arith.divui %thread_id_x, %c32 : index
@@ -168,7 +177,15 @@ gpu.module @dlc_kernels {
       %gb = memref.subview %arg1[%k, 0] [16, 64] [1, 1] : memref<32x64xf16> to memref<16x64xf16, strided<[64, 1], offset: ?>>
       %sb0 = memref.memory_space_cast %arg5 : memref<16x72xf16, #gpu.address_space<workgroup>> to memref<16x72xf16>
       %sb = memref.subview %sb0[0, 0] [16, 64] [1, 1] : memref<16x72xf16> to memref<16x64xf16, strided<[72, 1]>>
-      memref.copy %gb, %sb : memref<16x64xf16, strided<[64, 1], offset: ?>> to memref<16x64xf16, strided<[72, 1]>>
+      scf.for %i = %thread_id_x to %c128 step %c256 {
+        %rb = arith.divui %i, %c8 : index
+        %qb = arith.remui %i, %c8 : index
+        %nb0 = arith.muli %qb, %c8 : index
+        %nb = arith.minui %nb0, %c56 : index
+        %srcb = memref.subview %gb[%rb, %nb] [1, 8] [1, 1] : memref<16x64xf16, strided<[64, 1], offset: ?>> to memref<1x8xf16, strided<[64, 1], offset: ?>>
+        %dstb = memref.subview %sb[%rb, %nb] [1, 8] [1, 1] : memref<16x64xf16, strided<[72, 1]>> to memref<1x8xf16, strided<[72, 1], offset: ?>>
+        linalg.copy ins(%srcb : memref<1x8xf16, strided<[64, 1], offset: ?>>) outs(%dstb : memref<1x8xf16, strided<[72, 1], offset: ?>>)
+      }
       gpu.barrier
       scf.for %w = %1 to %c8 step %c8 {
         %2 = arith.remui %w, %c4 : index
