@@ -38,8 +38,14 @@
 // store into a workgroup buffer (directly: a cp.async of 4, 8 or 16 aligned bytes; or
 // through a chain of pure ops, all at the top level of the loop: staged), the
 // products write no step buffer, and the step buffers are touched nowhere else.
-// Others (zero-filled partial steps, converting copies inside loops, wgmma products)
-// keep their register-staged copies of dlc-pipeline-steps.
+// Others (zero-filled partial steps, converting copies inside loops) keep their
+// register-staged copies of dlc-pipeline-steps.
+//
+// Warpgroup products (sm_90a, dlc-gpu-mma's wgmma tiles) read the buffers through the
+// async proxy: the copy phase ends with fence.proxy.async, which each step then runs
+// after its wait for its copies and before its barrier (the copies, cp.async or
+// staged stores, reach the proxy), and the products end with wgmma.wait_group 0, so
+// that the next step's copies overwrite only buffers no wgmma still reads.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/GpuTarget.h"
@@ -93,6 +99,10 @@ struct StepLoop {
   bool anyAsync = false, anyStaged = false;
   /// The workgroup attributions the copies write.
   SmallVector<BlockArgument> buffers;
+  /// Warpgroup products (wgmma reads the buffers through the async proxy): the copy
+  /// phase's closing fence.proxy.async, taken out of `copy`; every step runs it after
+  /// its wait for the copies and before its barrier.
+  Operation *proxyFence = nullptr;
 };
 
 /// The memref and indices of a load or store (vector or memref): memref.load and
@@ -209,13 +219,12 @@ public:
       return std::nullopt;
     bool other = false;
     loop.getBody()->walk([&](Operation *op) {
-      // Barriers inside the phases, products that read shared memory through another
-      // proxy (wgmma), copies that are asynchronous already.
+      // Barriers inside the phases, copies that are asynchronous already.
       if ((isa<gpu::BarrierOp>(op) && op->getParentOp() != loop) ||
-          isa<NVVM::WgmmaMmaAsyncOp, nvgpu::DeviceAsyncCopyOp, NVVM::CpAsyncWaitGroupOp>(op))
+          isa<nvgpu::DeviceAsyncCopyOp, NVVM::CpAsyncWaitGroupOp>(op))
         other = true;
     });
-    if (other)
+    if (other || !warpgroupProducts(s))
       return std::nullopt;
 
     for (Operation *op : s.pre)
@@ -227,6 +236,34 @@ public:
   }
 
 private:
+  /// Products on wgmma (dlc-gpu-mma's warpgroup tiles) read the step buffers through
+  /// the async proxy until their wgmma.wait_group: a step's may overwrite a buffer
+  /// only once every earlier step's products were waited for (wait_group 0 after the
+  /// last wgmma of the compute phase, each step's barrier after it), and the copies
+  /// reach that proxy through the fence.proxy.async that closes the copy phase
+  /// (taken out of it: the rewrite runs it after each step's wait). True also when the
+  /// products are no wgmma.
+  bool warpgroupProducts(StepLoop &s) {
+    Operation *lastWgmma = nullptr, *lastWait = nullptr;
+    for (Operation *top : s.compute)
+      top->walk([&](Operation *op) {
+        if (isa<NVVM::WgmmaMmaAsyncOp>(op))
+          lastWgmma = top;
+        if (auto wait = dyn_cast<NVVM::WgmmaWaitGroupSyncOp>(op); wait && wait.getGroup() == 0)
+          lastWait = top;
+      });
+    auto fence = s.copy.empty() ? nullptr : dyn_cast<NVVM::FenceProxyOp>(s.copy.back());
+    bool asyncShared = fence && fence.getKind() == NVVM::ProxyKind::async_shared;
+    if (!lastWgmma)
+      return !asyncShared; // a proxy fence without wgmma: not a loop made here
+    if (!asyncShared || !lastWait || lastWait->getBlock() != loop.getBody() ||
+        lastWgmma->getBlock() != loop.getBody() || !lastWgmma->isBeforeInBlock(lastWait))
+      return false;
+    s.proxyFence = fence;
+    s.copy.pop_back();
+    return true;
+  }
+
   bool copyPhase(StepLoop &s) {
     llvm::SmallPtrSet<Operation *, 8> claimed; // the copies' loads, chains and stores
     bool ok = true;
@@ -345,6 +382,10 @@ private:
     llvm::SmallPtrSet<Operation *, 16> copyOps(s.copy.begin(), s.copy.end());
     for (Operation *top : s.compute) {
       WalkResult r = top->walk([&](Operation *op) {
+        // The warpgroup products write registers only (warpgroupProducts).
+        if (isa<NVVM::WgmmaFenceAlignedOp, NVVM::WgmmaMmaAsyncOp, NVVM::WgmmaGroupSyncAlignedOp,
+                NVVM::WgmmaWaitGroupSyncOp>(op))
+          return WalkResult::advance();
         SmallVector<Value> written;
         if (!writtenMemrefs(op, written))
           return WalkResult::interrupt();
@@ -728,6 +769,8 @@ private:
   SmallVector<Value> stepAt(Value iv, int64_t stage, ValueRange values) {
     if (s.anyAsync)
       NVVM::CpAsyncWaitGroupOp::create(rw, loc, rw.getI32IntegerAttr(stages - 2));
+    if (s.proxyFence)
+      rw.clone(*s.proxyFence);
     gpu::BarrierOp::create(rw, loc);
     int64_t ahead = (stages - 1) * s.step, next = (stage + stages - 1) % stages;
     std::optional<int64_t> at = getConstantIntValue(iv);

@@ -2,21 +2,23 @@
 # Per corpus model and precision: the CUDA kernels whose PTX touches local (per-thread)
 # memory, the shared memory all kernels declare (bytes of `__wg_*` buffers), and of the
 # kernels with barriers (bar.sync), those whose contraction steps are copied ahead of
-# their products (dlc.copy_stages, dlc-gpu-async-copies) and those using cp.async.
+# their products (dlc.copy_stages, dlc-gpu-async-copies) and those using cp.async, and
+# the kernels on wgmma (sm_90a's warpgroup tiles) with and without cp.async.
 # Without a GPU, what the kernel-code passes leave in shared and local memory is
 # checked here (docs/cuda.md). Run it on two builds to compare them:
-#   test/gpu/ptx_census.sh [BUILD_DIR] [CORPUS_DIR]
-# (defaults build, build/corpus). Models that need --input-shape print "no PTX".
+#   test/gpu/ptx_census.sh [BUILD_DIR] [CORPUS_DIR] [ARCH]
+# (defaults build, build/corpus, sm_80). Models that need --input-shape print "no PTX".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build}
 corpus=${2:-build/corpus}
+arch=${3:-sm_80}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for m in "$corpus"/*.onnx; do
   n=$(basename "$m" .onnx)
   for p in fp32 fp16; do
-    if ! "$build/bin/dlc" compile "$m" --target cuda --precision "$p" --emit ptx -o "$work/k.ptx" \
+    if ! "$build/bin/dlc" compile "$m" --target cuda --precision "$p" --cuda-arch "$arch" --emit ptx -o "$work/k.ptx" \
         --print-ir-after=dlc-gpu-async-copies > "$work/log" 2> "$work/ir"; then
       echo "PTX $n $p: no PTX ($(tail -n1 "$work/ir" | cut -c1-120))"
       continue
@@ -28,7 +30,11 @@ for m in "$corpus"/*.onnx; do
     stepped=$(awk '/^.visible .entry/{name=$3} /bar.sync/{print name}' "$work/k.ptx" | sort -u | wc -l)
     async=$(awk '/^.visible .entry/{name=$3} /cp.async.c[ag]/{print name}' "$work/k.ptx" | sort -u | wc -l)
     ahead=$(grep -E '^ *gpu.func .*dlc.copy_stages' "$work/ir" | wc -l)
+    wgmma=$(awk '/^.visible .entry/{name=$3} /wgmma.mma_async/{print name}' "$work/k.ptx" | sort -u)
+    wgmmaAsync=$(awk '/^.visible .entry/{name=$3} /cp.async.c[ag]/{print name}' "$work/k.ptx" |
+      sort -u | comm -12 - <(echo "$wgmma") | grep -c . || true)
     echo "PTX $n $p: $kernels kernels, $local with local memory, $shared bytes of shared memory," \
-      "$ahead of $stepped with barriers copy ahead of their products, $async with cp.async"
+      "$ahead of $stepped with barriers copy ahead of their products, $async with cp.async," \
+      "$(echo "$wgmma" | grep -c . || true) on wgmma ($wgmmaAsync with cp.async)"
   done
 done

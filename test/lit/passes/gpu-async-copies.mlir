@@ -139,6 +139,33 @@
 // CHECK-SAME: workgroup(%{{.*}} : memref<5120xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<5120xf32, #gpu.address_space<workgroup>>)
 // CHECK: scf.for
 // CHECK-NEXT: nvvm.cp.async.wait.group 0
+
+// Warpgroup products (sm_90a): wgmma reads the buffer through the async proxy. The
+// copy phase's closing fence.proxy.async moves behind each step's wait, before its
+// barrier; each stage's descriptor is recomputed from its own buffer; the steps end
+// with wgmma.wait_group 0 as before. Without that wait the loop is left alone.
+// CHECK-LABEL: gpu.func @warpgroups
+// CHECK-SAME: workgroup(%[[W0:.*]] : memref<512xf16, #gpu.address_space<workgroup>>, %[[W1:.*]] : memref<512xf16, #gpu.address_space<workgroup>>, %[[W2:.*]] : memref<512xf16, #gpu.address_space<workgroup>>)
+// CHECK-DAG: memref.extract_aligned_pointer_as_index %[[W0]]
+// CHECK-DAG: memref.extract_aligned_pointer_as_index %[[W1]]
+// CHECK-DAG: memref.extract_aligned_pointer_as_index %[[W2]]
+// CHECK: nvgpu.device_async_copy %arg0[%{{.*}}], %[[W0]][%{{.*}}], 8 {bypassL1}
+// CHECK: nvgpu.device_async_copy %arg0[%{{.*}}], %[[W1]][%{{.*}}], 8 {bypassL1}
+// CHECK-NOT: nvvm.fence.proxy
+// CHECK: scf.for
+// CHECK-NEXT: nvvm.cp.async.wait.group 1
+// CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// CHECK-NEXT: gpu.barrier
+// CHECK: nvgpu.device_async_copy %arg0[%{{.*}}], %[[W2]][%{{.*}}], 8 {bypassL1}
+// CHECK: nvvm.wgmma.mma_async
+// CHECK-NEXT: nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK: nvvm.cp.async.wait.group 1
+// CHECK-NEXT: nvvm.fence.proxy
+// CHECK-NEXT: gpu.barrier
+// CHECK-LABEL: gpu.func @warpgroups_unwaited
+// CHECK-NOT: nvgpu.device_async_copy
+// CHECK: gpu.return
 module attributes {gpu.container_module} {
 gpu.module @dlc_kernels {
   gpu.func @steps(%a: memref<512xf32>, %out: memref<16xf32>)
@@ -333,6 +360,87 @@ gpu.module @dlc_kernels {
       scf.yield %s : f32
     }
     memref.store %sum, %out[%tid] : memref<16xf32>
+    gpu.return
+  }
+  gpu.func @warpgroups(%a: memref<4096xf16>, %out: memref<512xf32>)
+      workgroup(%shared : memref<512xf16, #gpu.address_space<workgroup>>)
+      kernel attributes {dlc.block = array<i64: 128>} {
+    %c0 = arith.constant 0 : index
+    %c8 = arith.constant 8 : index
+    %c512 = arith.constant 512 : index
+    %c4096 = arith.constant 4096 : index
+    %mask = arith.constant 262143 : i64
+    %c4 = arith.constant 4 : i64
+    %offsets = arith.constant 34363932672 : i64
+    %zero = arith.constant 0.0 : f32
+    %tid = gpu.thread_id x
+    %p = memref.extract_aligned_pointer_as_index %shared : memref<512xf16, #gpu.address_space<workgroup>> -> index
+    %p64 = arith.index_castui %p : index to i64
+    %masked = arith.andi %p64, %mask : i64
+    %field = arith.shrui %masked, %c4 : i64
+    %desc = arith.ori %field, %offsets : i64
+    %t8 = arith.muli %tid, %c8 : index
+    %t4 = arith.remui %t8, %c512 : index
+    %sum = scf.for %k = %c0 to %c4096 step %c512 iter_args(%acc = %zero) -> (f32) {
+      %i = arith.addi %k, %t4 : index
+      gpu.barrier
+      %x = vector.load %a[%i] {alignment = 16 : i64} : memref<4096xf16>, vector<8xf16>
+      vector.store %x, %shared[%t4] {alignment = 16 : i64} : memref<512xf16, #gpu.address_space<workgroup>>, vector<8xf16>
+      nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+      gpu.barrier
+      %s0 = llvm.mlir.poison : !llvm.struct<(f32, f32, f32, f32)>
+      %s1 = llvm.insertvalue %acc, %s0[0] : !llvm.struct<(f32, f32, f32, f32)>
+      %s2 = llvm.insertvalue %acc, %s1[1] : !llvm.struct<(f32, f32, f32, f32)>
+      %s3 = llvm.insertvalue %acc, %s2[2] : !llvm.struct<(f32, f32, f32, f32)>
+      %s4 = llvm.insertvalue %acc, %s3[3] : !llvm.struct<(f32, f32, f32, f32)>
+      nvvm.wgmma.fence.aligned
+      %r = nvvm.wgmma.mma_async %desc, %desc, %s4, <m = 64, n = 8, k = 16>, D[<f32>, <one>], A[<f16>, <one>, <row>], B[<f16>, <one>, <col>] : !llvm.struct<(f32, f32, f32, f32)> -> !llvm.struct<(f32, f32, f32, f32)>
+      nvvm.wgmma.commit.group.sync.aligned
+      nvvm.wgmma.wait.group.sync.aligned 0
+      %d = llvm.extractvalue %r[0] : !llvm.struct<(f32, f32, f32, f32)>
+      scf.yield %d : f32
+    }
+    memref.store %sum, %out[%tid] : memref<512xf32>
+    gpu.return
+  }
+
+  gpu.func @warpgroups_unwaited(%a: memref<4096xf16>, %out: memref<512xf32>)
+      workgroup(%shared : memref<512xf16, #gpu.address_space<workgroup>>)
+      kernel attributes {dlc.block = array<i64: 128>} {
+    %c0 = arith.constant 0 : index
+    %c8 = arith.constant 8 : index
+    %c512 = arith.constant 512 : index
+    %c4096 = arith.constant 4096 : index
+    %mask = arith.constant 262143 : i64
+    %c4 = arith.constant 4 : i64
+    %zero = arith.constant 0.0 : f32
+    %tid = gpu.thread_id x
+    %p = memref.extract_aligned_pointer_as_index %shared : memref<512xf16, #gpu.address_space<workgroup>> -> index
+    %p64 = arith.index_castui %p : index to i64
+    %masked = arith.andi %p64, %mask : i64
+    %desc = arith.shrui %masked, %c4 : i64
+    %t8 = arith.muli %tid, %c8 : index
+    %t4 = arith.remui %t8, %c512 : index
+    %sum = scf.for %k = %c0 to %c4096 step %c512 iter_args(%acc = %zero) -> (f32) {
+      %i = arith.addi %k, %t4 : index
+      gpu.barrier
+      %x = vector.load %a[%i] {alignment = 16 : i64} : memref<4096xf16>, vector<8xf16>
+      vector.store %x, %shared[%t4] {alignment = 16 : i64} : memref<512xf16, #gpu.address_space<workgroup>>, vector<8xf16>
+      nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+      gpu.barrier
+      %s0 = llvm.mlir.poison : !llvm.struct<(f32, f32, f32, f32)>
+      %s1 = llvm.insertvalue %acc, %s0[0] : !llvm.struct<(f32, f32, f32, f32)>
+      %s2 = llvm.insertvalue %acc, %s1[1] : !llvm.struct<(f32, f32, f32, f32)>
+      %s3 = llvm.insertvalue %acc, %s2[2] : !llvm.struct<(f32, f32, f32, f32)>
+      %s4 = llvm.insertvalue %acc, %s3[3] : !llvm.struct<(f32, f32, f32, f32)>
+      nvvm.wgmma.fence.aligned
+      %r = nvvm.wgmma.mma_async %desc, %desc, %s4, <m = 64, n = 8, k = 16>, D[<f32>, <one>], A[<f16>, <one>, <row>], B[<f16>, <one>, <col>] : !llvm.struct<(f32, f32, f32, f32)> -> !llvm.struct<(f32, f32, f32, f32)>
+      nvvm.wgmma.commit.group.sync.aligned
+      %d = llvm.extractvalue %r[0] : !llvm.struct<(f32, f32, f32, f32)>
+      scf.yield %d : f32
+    }
+    nvvm.wgmma.wait.group.sync.aligned 0
+    memref.store %sum, %out[%tid] : memref<512xf32>
     gpu.return
   }
 }
