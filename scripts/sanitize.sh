@@ -4,7 +4,8 @@
 #   scripts/sanitize.sh asan        ASan + UBSan build of the compiler, runtime, tests and
 #                                   fuzz targets (clang-22, build-asan/); runs the unit
 #                                   tests, lit, the malformed-input corpus, the edge cases,
-#                                   the runtime control flow and a sample of the ONNX
+#                                   the runtime control flow, sm_90a's implicit-GEMM Convs
+#                                   under the SIMT emulation and a sample of the ONNX
 #                                   node tests
 #   scripts/sanitize.sh tsan        TSan build of the runtime and its tests
 #                                   (build-tsan/); runs the runtime tests, the 8-thread
@@ -64,6 +65,10 @@ case $mode in
     suite error-corpus env DLC_PYTHON=$py test/errors/run.sh "$PWD/build-asan"
     suite edge-cases $py test/conformance/edge_cases.py --build-dir build-asan
     suite control-flow $py test/control/check_control_flow.py --build-dir build-asan
+    # sm_90a's warpgroup tiles under the SIMT emulation (the compiler's shared-window
+    # addresses, the emulator's wgmma), exactly.
+    suite simt-sm90a env DLC_EMULATE_GPU=simt $py test/gpu/check_implicit_gemm.py \
+      --build-dir build-asan --cuda-arch sm_90a
     # A sample of the node tests: every op family, about one test in six.
     suite node-tests $py test/conformance/run_node_tests.py --build-dir build-asan \
       --suite all --jobs 2 --timeout 300 --filter 'onnx/test_[a-e]|debian/test_[m-z]' \

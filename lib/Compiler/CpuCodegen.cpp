@@ -23,6 +23,7 @@
 #include "llvm/IR/IntrinsicsX86.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/IR/ReplaceConstant.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
@@ -67,6 +68,44 @@ void addEntryPoint(llvm::Module &m, const std::string &name, const std::string &
   args.push_back(entry->getArg(2));
   b.CreateCall(target, args);
   b.CreateRetVoid();
+}
+
+/// SIMT emulation (dlc-simt-kernels): a block's shared memory is per worker thread, whose
+/// blocks run one at a time, so its globals are thread-local. Their address is the
+/// running thread's: every use goes through llvm.threadlocal.address (once per
+/// function, in its entry block; a fiber runs on one thread), never a constant
+/// expression, which the optimizer may fold into a constant vector that the backend
+/// cannot materialize for thread-local storage (a table of shared buffers' addresses
+/// stored as one <4 x i64> held garbage).
+void makeSharedMemoryThreadLocal(llvm::Module &m) {
+  llvm::SmallVector<llvm::GlobalVariable *> shared;
+  for (llvm::GlobalVariable &g : m.globals())
+    if (g.getName().starts_with("dlc_simt_shared_")) {
+      g.setThreadLocal(true);
+      shared.push_back(&g);
+    }
+  if (shared.empty())
+    return;
+  llvm::SmallVector<llvm::Constant *> constants(shared.begin(), shared.end());
+  llvm::convertUsersOfConstantsToInstructions(constants);
+  for (llvm::GlobalVariable *g : shared) {
+    llvm::DenseMap<llvm::Function *, llvm::Value *> address;
+    llvm::SmallVector<llvm::Use *> uses;
+    for (llvm::Use &u : g->uses())
+      uses.push_back(&u);
+    for (llvm::Use *u : uses) {
+      auto *inst = llvm::dyn_cast<llvm::Instruction>(u->getUser());
+      if (!inst)
+        continue;
+      llvm::Function *f = inst->getFunction();
+      llvm::Value *&a = address[f];
+      if (!a) {
+        llvm::IRBuilder<> b(&*f->getEntryBlock().getFirstInsertionPt());
+        a = b.CreateThreadLocalAddress(g);
+      }
+      u->set(a);
+    }
+  }
 }
 
 /// The kernels' own buffers (memref.alloc, lowered to malloc and free) come from the
@@ -450,11 +489,7 @@ FailureOr<std::vector<uint8_t>> emitCpuCode(ModuleOp module, const artifact::Art
   std::unique_ptr<llvm::Module> m = translateModuleToLLVMIR(module, llvmCtx, "dlc_kernels");
   if (!m)
     return module.emitError("cannot translate the kernels to LLVM IR"), failure();
-  // SIMT emulation (dlc-simt-kernels): a block's shared memory is per worker thread,
-  // whose blocks run one at a time.
-  for (llvm::GlobalVariable &g : m->globals())
-    if (g.getName().starts_with("dlc_simt_shared_"))
-      g.setThreadLocal(true);
+  makeSharedMemoryThreadLocal(*m);
   allocateFromScratchHeap(*m);
   markBuffersNoAlias(*m, spec);
   if (streamStores)

@@ -9,15 +9,16 @@ guarded indices (convert-dlc-to-linalg{im2col-convs}, docs/cuda.md). A wrong ind
 outputs by far less than the precision's tolerance on random data, so this check uses
 small integer inputs, weights and biases: every operand is exact in tf32, fp16 and
 bf16 and every partial sum exact in f32, so dlc's output must equal onnxruntime's
-bit for bit in each mode. Each case's PTX (sm_80) must also hold mma.sync, so that the
-case really takes the tensor-core path, and no tensor-core kernel may touch local
+bit for bit in each mode. Each case's PTX (sm_80, or --cuda-arch, which the emulation
+then runs too) must also hold mma.sync (sm_90a: or wgmma.mma_async, the warpgroup
+tiles), so that the case really takes the tensor-core path, and no tensor-core kernel may touch local
 (per-thread) memory, and in fp16 and bf16 the artifact must store the
 filter in half precision (dlc-half-weights: weight bytes = 2 per filter element + 4 per
 bias element, plus under 64 bytes of alignment between the two; in f32 the filter
 alone would take twice as much). The exact outputs then also show that the widened
 weight is read right.
 
-Usage: check_implicit_gemm.py --build-dir BUILD [--precision P ...]
+Usage: check_implicit_gemm.py --build-dir BUILD [--precision P ...] [--cuda-arch ARCH]
 Exit status 1 when any case differs, fails to run, lacks mma.sync or uses local memory
 in a tensor-core kernel.
 """
@@ -96,9 +97,14 @@ def main():
     parser.add_argument("--build-dir", required=True)
     parser.add_argument("--precision", nargs="+", default=["tf32", "fp16", "bf16"],
                         choices=["tf32", "fp16", "bf16"])
+    parser.add_argument("--cuda-arch", default="sm_80",
+                        help="the PTX's architecture and the emulated one (default: %(default)s)")
     args = parser.parse_args()
     dlc = os.path.join(args.build_dir, "bin", "dlc")
-    env = dict(os.environ, DLC_EMULATE_GPU=emulation(), DLC_STRICT_GPU_BLOCKS="1")
+    env = dict(os.environ, DLC_EMULATE_GPU=emulation(), DLC_STRICT_GPU_BLOCKS="1",
+               DLC_CUDA_ARCH=args.cuda_arch)
+    tensor_cores = ("mma.sync", "wgmma.mma_async") if args.cuda_arch == "sm_90a" else ("mma.sync",)
+    warpgroups = 0
     rng = np.random.default_rng(0)
     failures = 0
     with tempfile.TemporaryDirectory() as folder:
@@ -107,11 +113,14 @@ def main():
             for p in args.precision:
                 label = f"conv{i} x{case[0]} w{case[1]} {p}"
                 ptx = subprocess.run([dlc, "compile", path, "--target", "cuda", "--precision", p,
-                                      "--emit", "ptx", "-o", "-"], capture_output=True, text=True)
-                if ptx.returncode or "mma.sync" not in ptx.stdout:
-                    print(f"FAIL {label}: no mma.sync in its PTX {ptx.stderr.strip()}")
+                                      "--cuda-arch", args.cuda_arch, "--emit", "ptx", "-o", "-"],
+                                     capture_output=True, text=True)
+                if ptx.returncode or not any(t in ptx.stdout for t in tensor_cores):
+                    print(f"FAIL {label}: no {' or '.join(tensor_cores)} in its PTX "
+                          f"{ptx.stderr.strip()}")
                     failures += 1
                     continue
+                warpgroups += "wgmma.mma_async" in ptx.stdout
                 slow = cases.tensor_core_kernels_with_local_memory(ptx.stdout)
                 if slow:
                     print(f"FAIL {label}: tensor-core kernels with local memory: "
@@ -121,7 +130,8 @@ def main():
                 if p != "tf32":
                     art = os.path.join(folder, f"conv{i}{p}.dlc")
                     subprocess.run([dlc, "compile", path, "--target", "cuda", "--precision", p,
-                                    "-o", art], capture_output=True, check=True)
+                                    "--cuda-arch", args.cuda_arch, "-o", art],
+                                   capture_output=True, check=True)
                     info = json.loads(subprocess.run([dlc, "inspect", art, "--json"],
                                                      capture_output=True, text=True).stdout)
                     want = 2 * int(np.prod(case[1])) + 4 * case[1][0]
@@ -146,6 +156,8 @@ def main():
                     continue
                 print(f"ok   {label}")
     total = len(CASES) * len(args.precision)
+    if args.cuda_arch == "sm_90a":
+        print(f"{warpgroups} of the cases on warpgroup tiles (wgmma)")
     print(f"{total - failures} passed, {failures} failed")
     return 1 if failures else 0
 
