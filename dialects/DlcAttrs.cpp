@@ -146,6 +146,13 @@ LogicalResult DlcDialect::verifyOperationAttribute(Operation *op, NamedAttribute
                ? success()
                : fail("an array of i64 of at least 2 (stages) on a function");
   }
+  if (name == attrs::kDynamicShared) {
+    auto bytes = dyn_cast<IntegerAttr>(value);
+    return bytes && bytes.getType().isInteger(64) && isa<FunctionOpInterface>(op) &&
+                   bytes.getInt() > 0
+               ? success()
+               : fail("a positive i64 (bytes) on a function");
+  }
   if (name == attrs::kTransposeOutputs) {
     auto outputs = dyn_cast<DenseI64ArrayAttr>(value);
     return outputs && isa<FunctionOpInterface>(op) &&

@@ -46,6 +46,9 @@ inline constexpr llvm::StringLiteral kBlock = "dlc.block";
 /// contraction step loops that copy ahead of their products, the shared buffers per
 /// operand (2 or more); for the record (tests, the PTX census).
 inline constexpr llvm::StringLiteral kCopyStages = "dlc.copy_stages";
+/// IntegerAttr (i64), on a CUDA kernel (dlc-gpu-dynamic-shared): the bytes of dynamic
+/// shared memory its launches pass (its workgroup buffers, past the static limit).
+inline constexpr llvm::StringLiteral kDynamicShared = "dlc.dynamic_shared";
 /// DenseI64ArrayAttr, on a CPU kernel function (dlc-cpu-ukernels): for each of its
 /// dlc_uk_transpose calls, the kernel argument the call's output views, or -1 for a
 /// temporary. The CPU codegen calls dlc_uk_transpose_nt (non-temporal stores) instead

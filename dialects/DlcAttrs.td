@@ -103,8 +103,9 @@ def Dlc_GpuConfigAttr : Dlc_Attr<"GpuConfig", "gpu_config"> {
       tiled at that level).
     - `thread_tile`, `reduction_tile`, `contraction_bound`: per loop of the
       contraction (`contraction` only; empty otherwise).
-    - `shared_memory`: the most static shared memory a block may use (bytes; the
-      target's limit).
+    - `shared_memory`: the most shared memory a block may use (bytes; the target's
+      static limit, or its opt-in one for sm_90a's warpgroup tiles, whose buffers
+      dlc-gpu-dynamic-shared then moves to dynamic shared memory).
     - `mma` (`contraction` only; omitted when `none`): the contraction runs on tensor
       cores, one `mma.sync.m16n8kK` at a time (`tf32_k8`, `f16_k16`, `f16_k8` on
       sm_75, `bf16_k16`), its operands rounded to that type as they are staged in

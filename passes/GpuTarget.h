@@ -25,6 +25,9 @@ struct GpuTarget {
   int64_t maxThreadsPerBlock;
   /// Static shared memory one block may declare (bytes; more needs a dynamic opt-in).
   int64_t maxStaticSharedBytes;
+  /// Shared memory one block may have with the dynamic opt-in (bytes), on every card
+  /// that runs this architecture's PTX (newer ones JIT-compile it): the least of theirs.
+  int64_t maxDynamicSharedBytes;
   /// 32-bit registers one thread may use.
   int64_t maxRegistersPerThread;
   /// Threads of a warp.
@@ -33,6 +36,9 @@ struct GpuTarget {
   /// need more than the architecture's first one (0: that one): sm_75's f16 mma.sync
   /// m16n8k8 needs PTX 6.5, where sm_75 starts at 6.3.
   int64_t ptxVersion = 0;
+  /// Warpgroup tensor-core instructions (wgmma, sm_90a): dlc-gpu-mma's warpgroup tiles
+  /// and the larger block tiles they take.
+  bool warpgroupMma = false;
 };
 
 /// Every architecture dlc compiles for, oldest first.

@@ -659,8 +659,9 @@ def DlcGpuAsyncCopies : Pass<"dlc-gpu-async-copies", "mlir::gpu::GPUModuleOp"> {
     the products (two buffers suffice then). The loop is unrolled by the number of
     stages so that each step names its buffers statically; steps past the last
     multiple follow the loop. The stages shrink to what the architecture's static
-    shared memory holds and to the trip count. Loops that do not qualify (zero-filled
-    partial steps, converting copies inside loops, wgmma products) keep their
+    shared memory holds and to the trip count. wgmma products (sm_90a) take the copy
+    phase's closing fence.proxy.async behind each step's wait. Loops that do not
+    qualify (zero-filled partial steps, converting copies inside loops) keep their
     register-staged copies (dlc-pipeline-steps).
   }];
   let options = [
@@ -947,6 +948,26 @@ def DlcInterchangeWindows : Pass<"dlc-interchange-windows", "mlir::ModuleOp"> {
     previous point. The combination order per element is unchanged. CPU only.
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
+def DlcGpuDynamicShared : Pass<"dlc-gpu-dynamic-shared", "mlir::gpu::GPUModuleOp"> {
+  let summary = "Put a kernel's shared buffers past the static limit into dynamic shared memory";
+  let description = [{
+    In the kernels of a gpu.module (after the kernel-code passes): a kernel whose
+    workgroup attributions take more bytes than the architecture's static shared memory
+    (48 KiB) takes them from dynamic shared memory instead: one
+    `gpu.dynamic_shared_memory` viewed at each buffer's offset (`memref.view`; each
+    offset aligned to its buffer's `llvm.align`, 16 bytes at least), the attributions
+    removed, and the bytes recorded as `dlc.dynamic_shared`, which its launches pass
+    (the runtime opts the kernel in before the first). More than the architecture's
+    opt-in maximum on every card that runs its PTX is an error naming the kernel.
+  }];
+  let options = [
+    Option<"arch", "arch", "std::string", /*default=*/"\"sm_80\"",
+           "The CUDA architecture (its static and opt-in shared memory limits)">,
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
+                           "mlir::gpu::GPUDialect"];
 }
 
 def DlcHoistBuffers : Pass<"dlc-hoist-buffers"> {

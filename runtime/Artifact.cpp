@@ -6,6 +6,7 @@
 #include "Support.h"
 #include "artifact_generated.h"
 
+#include <algorithm>
 #include <cstring>
 
 #define XXH_INLINE_ALL
@@ -449,6 +450,12 @@ Status verifyLaunch(const ArtifactSpec &spec, size_t i) {
                        k.numInputs, " inputs)"));
   if (Status s = verifyBindingTargets(spec, l, what); !s)
     return s;
+  // Shared memory: what any CUDA card allows a block at most (228 KiB on sm_90).
+  constexpr int32_t kMaxSharedMemory = 228 * 1024;
+  if (l.sharedMemory < 0 || l.staticSharedMemory < 0 ||
+      l.sharedMemory > kMaxSharedMemory - std::max(l.staticSharedMemory, 0))
+    return fail(strCat(what, " asks for ", l.sharedMemory, " bytes of dynamic and ",
+                       l.staticSharedMemory, " of static shared memory"));
   for (size_t j = 0; j < l.bindings.size(); ++j) {
     int32_t b = l.bindings[j];
     if (Status s = verifyBinding(spec.buffers[b], k.signature[j]); !s)

@@ -387,6 +387,24 @@ Status CudaModel::load(ArtifactSpec spec) {
         return Status::error(strCat("kernel '", spec_.kernels[l.kernel].symbol,
                                     "' needs blocks of ", block,
                                     " threads, but this device allows ", maxThreads));
+      // Dynamic shared memory past the default 48 KiB needs the kernel's opt-in, up to
+      // the device's maximum (dlc-gpu-dynamic-shared planned within the architecture's).
+      if (l.sharedMemory > 0) {
+        int optIn = 0;
+        cu_.cuDeviceGetAttribute(&optIn, CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
+                                 device_);
+        if (l.sharedMemory + l.staticSharedMemory > optIn)
+          return Status::error(strCat("kernel '", spec_.kernels[l.kernel].symbol, "' needs ",
+                                      l.sharedMemory + l.staticSharedMemory,
+                                      " bytes of shared memory, but this device allows a block ",
+                                      optIn, " (compile for its architecture)"));
+        if (Status s = check(cu_.cuFuncSetAttribute(functions_[l.kernel],
+                                                    CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                                                    l.sharedMemory),
+                             "cuFuncSetAttribute (dynamic shared memory)");
+            !s)
+          return s;
+      }
     }
   }
   spec_.code = {};

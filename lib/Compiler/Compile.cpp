@@ -188,6 +188,9 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
   if (options.target == TargetKind::Cuda) {
     if (failed(runCudaMappingPipeline(module, options)) || failed(assignGpuLaunches(module, *spec)))
       return errors.status("mapping kernels to the GPU failed");
+    if (failed(runCudaKernelCodePipeline(module, options)))
+      return errors.status("CUDA code generation failed");
+    dynamicSharedFromKernels(module, *spec);
     if (failed(runCudaCodegenPipeline(module, options, findCudaToolkit(options))))
       return errors.status("CUDA code generation failed");
     // A model of metadata-only ops has no kernels and no PTX.

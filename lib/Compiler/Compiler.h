@@ -106,18 +106,29 @@ mlir::LogicalResult runCpuLlvmPipeline(mlir::ModuleOp module, const CompileOptio
 mlir::LogicalResult runCudaMappingPipeline(mlir::ModuleOp module, const CompileOptions &options);
 
 /// GPU emulation with emulateSimt: the gpu.module's kernel code as the CUDA target makes
-/// it (runCudaCodegenPipeline's kernel-code passes, for sm_80), then its kernels as CPU
-/// kernel functions for the runtime's SIMT emulator (dlc-simt-kernels).
+/// it (runCudaKernelCodePipeline's kernel-code passes, for cudaArch), then its kernels as
+/// CPU kernel functions for the runtime's SIMT emulator (dlc-simt-kernels).
 mlir::LogicalResult runSimtKernelPipeline(mlir::ModuleOp module, const CompileOptions &options);
 
-/// Lowers the gpu.module to NVVM and PTX (a gpu.binary holding the PTX text).
+/// The gpu.module's kernel code for cudaArch: tensor-core lane code, register epilogues,
+/// vector accesses, unrolled and pipelined loops; shared buffers past the static limit
+/// in dynamic shared memory (dlc-gpu-dynamic-shared).
+mlir::LogicalResult runCudaKernelCodePipeline(mlir::ModuleOp module, const CompileOptions &options);
+
+/// Lowers the gpu.module (after runCudaKernelCodePipeline) to NVVM and PTX (a gpu.binary
+/// holding the PTX text).
 mlir::LogicalResult runCudaCodegenPipeline(mlir::ModuleOp module, const CompileOptions &options,
                                            llvm::StringRef toolkitPath);
 
 /// Fills each launch's block size from the mapped gpu.func kernels' `dlc.block` and
 /// its grid (assignGrids); its static shared memory comes from the PTX
-/// (sharedMemoryFromPtx).
+/// (sharedMemoryFromPtx), its dynamic shared memory from the kernel code
+/// (dynamicSharedFromKernels).
 mlir::LogicalResult assignGpuLaunches(mlir::ModuleOp module, artifact::ArtifactSpec &spec);
+
+/// Sets each launch's dynamic shared memory to its gpu.func kernel's
+/// `dlc.dynamic_shared` (after runCudaKernelCodePipeline).
+void dynamicSharedFromKernels(mlir::ModuleOp module, artifact::ArtifactSpec &spec);
 
 /// The PTX text of the module's gpu.binary after runCudaCodegenPipeline.
 mlir::FailureOr<std::string> extractPtx(mlir::ModuleOp module);

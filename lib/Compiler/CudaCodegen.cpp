@@ -34,6 +34,19 @@ LogicalResult assignGpuLaunches(ModuleOp module, artifact::ArtifactSpec &spec) {
   return assignGrids(module, spec);
 }
 
+void dynamicSharedFromKernels(ModuleOp module, artifact::ArtifactSpec &spec) {
+  auto gpuModule = module.lookupSymbol<gpu::GPUModuleOp>("dlc_kernels");
+  if (!gpuModule)
+    return;
+  for (artifact::Launch &launch : spec.launches) {
+    if (launch.isHost())
+      continue;
+    Operation *func = gpuModule.lookupSymbol(spec.kernels[launch.kernel].name);
+    if (auto bytes = func ? func->getAttrOfType<IntegerAttr>(attrs::kDynamicShared) : nullptr)
+      launch.sharedMemory = static_cast<int32_t>(bytes.getInt());
+  }
+}
+
 void sharedMemoryFromPtx(StringRef ptx, artifact::ArtifactSpec &spec) {
   // The workgroup buffers as the NVVM lowering names them: `.shared .align A .b8
   // __wg_KERNEL_I[BYTES];` at module scope.

@@ -7,6 +7,7 @@
 
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
@@ -256,19 +257,38 @@ LogicalResult runSimtKernelPipeline(ModuleOp module, const CompileOptions &optio
   });
 }
 
+LogicalResult runCudaKernelCodePipeline(ModuleOp module, const CompileOptions &options) {
+  return runPipeline(module, options, [&](PassManager &pm) {
+    addUpstream(pm, "gpu.module(" + kernelCodePasses(options.cudaArch, options) +
+                        ",dlc-gpu-dynamic-shared{arch=" + options.cudaArch + "})");
+  });
+}
+
+/// The dynamic shared memory `convert-gpu-to-nvvm` declares (`__dynamic_shmem__N`,
+/// a zero-length array) as PTX's `.extern .shared` array: the lowering makes it an
+/// internal global, which NVPTX demotes to a one-byte `.shared` variable of the kernel.
+static void externDynamicShared(ModuleOp module) {
+  module.walk([](LLVM::GlobalOp g) {
+    if (g.getSymName().starts_with("__dynamic_shmem__") && g.getAddrSpace() == 3)
+      g.setLinkage(LLVM::Linkage::External);
+  });
+}
+
 LogicalResult runCudaCodegenPipeline(ModuleOp module, const CompileOptions &options,
                                      StringRef toolkitPath) {
+  if (failed(runPipeline(module, options, [&](PassManager &pm) {
+        // wgmma.mma_async exists on sm_90a only (the arch-specific features of sm_90); it
+        // becomes inline PTX in convert-nvvm-to-llvm.
+        addUpstream(pm, "gpu.module(lower-affine,"
+                        "convert-scf-to-cf,"
+                        "expand-strided-metadata,lower-affine,arith-expand,"
+                        "math-extend-to-supported-types,canonicalize,cse,convert-nvgpu-to-nvvm,"
+                        "convert-gpu-to-nvvm{index-bitwidth=64},convert-nvvm-to-llvm,canonicalize,"
+                        "cse,reconcile-unrealized-casts)");
+      })))
+    return failure();
+  externDynamicShared(module);
   return runPipeline(module, options, [&](PassManager &pm) {
-    // wgmma.mma_async exists on sm_90a only (the arch-specific features of sm_90); it
-    // becomes inline PTX in convert-nvvm-to-llvm.
-    addUpstream(pm,
-                "gpu.module(" + kernelCodePasses(options.cudaArch, options) +
-                    ",lower-affine,"
-                    "convert-scf-to-cf,"
-                    "expand-strided-metadata,lower-affine,arith-expand,"
-                    "math-extend-to-supported-types,canonicalize,cse,convert-nvgpu-to-nvvm,"
-                    "convert-gpu-to-nvvm{index-bitwidth=64},convert-nvvm-to-llvm,canonicalize,cse,"
-                    "reconcile-unrealized-casts)");
     std::string attach = "nvvm-attach-target{O=3 chip=" + options.cudaArch;
     if (const GpuTarget *target = lookupGpuTarget(options.cudaArch); target && target->ptxVersion)
       attach += " features=+ptx" + std::to_string(target->ptxVersion);

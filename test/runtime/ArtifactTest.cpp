@@ -292,6 +292,17 @@ TEST(Artifact, RejectsBadLaunch) {
   EXPECT_EQ(parseError(spec), "artifact: launch 0 grid is 0");
   spec.launches[0].grid = -3;
   EXPECT_EQ(parseError(spec), "artifact: launch 0 grid refers to expression 2 of 2");
+  // Shared memory: never negative, never more than any card has for a block.
+  spec = makeSpec();
+  spec.launches[0].sharedMemory = -1;
+  EXPECT_EQ(parseError(spec),
+            "artifact: launch 0 asks for -1 bytes of dynamic and 0 of static shared memory");
+  spec.launches[0].sharedMemory = 200 * 1024;
+  spec.launches[0].staticSharedMemory = 48 * 1024;
+  EXPECT_EQ(parseError(spec), "artifact: launch 0 asks for 204800 bytes of dynamic and 49152 "
+                              "of static shared memory");
+  spec.launches[0].sharedMemory = 56832;
+  EXPECT_EQ(parseError(spec), "");
 }
 
 /// makeSpec() with a host launch first: NonZero of x writes `idx` [2, data0], which the
