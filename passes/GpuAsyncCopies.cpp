@@ -870,9 +870,12 @@ struct DlcGpuAsyncCopiesPass : impl::DlcGpuAsyncCopiesBase<DlcGpuAsyncCopiesPass
         shared += llvm::alignTo(bytesOf(b.getType()), 16);
       for (BlockArgument b : s->buffers)
         stepBytes += llvm::alignTo(bytesOf(b.getType()), 16);
-      // Staged copies land one step ahead whatever the stages: two buffers do.
+      // Staged copies land one step ahead whatever the stages: two buffers do. Warpgroup
+      // tiles' stages may take dynamic shared memory (dlc-gpu-dynamic-shared); the others
+      // stay within the static.
       int64_t n = std::min<int64_t>(s->anyAsync ? stages : 2, s->trips);
-      while (n >= 2 && shared + (n - 1) * stepBytes > target->maxStaticSharedBytes)
+      int64_t limit = s->proxyFence ? target->maxDynamicSharedBytes : target->maxStaticSharedBytes;
+      while (n >= 2 && shared + (n - 1) * stepBytes > limit)
         --n;
       if (n < 2)
         continue;

@@ -32,6 +32,8 @@
 // cores where the architecture has the instruction (mmaForContraction, applyMma): each
 // warp computes a warp tile instead of each thread a micro-tile. f16 and bf16 operands
 // (models in half precision) take them in every precision: their products are exact.
+// Launches with enough blocks take larger tensor-core tiles (kMmaTileElements; on
+// sm_90a kWarpgroupTileElements, within its opt-in dynamic shared memory).
 //
 // A kernel without a tileable root, or whose output view the launch grid cannot
 // describe, gets mapping `serial` (one thread) and a remark saying why.
@@ -88,6 +90,11 @@ constexpr int64_t kReductionTile = 16;
 /// larger tile means more instructions per shared-memory load and barrier).
 constexpr int64_t kMmaTileElements = 8192;
 constexpr int64_t kMaxMmaTileDim = 128;
+/// Warpgroup tiles (sm_90a's wgmma): 128 x 128 blocks, each of two warpgroups an
+/// m64n128 tile, which reads 43 flops per byte of shared memory where a 64 x 64 one
+/// reads 32 (the H100's tensor cores need about 32 to keep up with its shared memory);
+/// their steps' buffers may take dynamic shared memory (dlc-gpu-dynamic-shared).
+constexpr int64_t kWarpgroupTileElements = 16384;
 constexpr int64_t kMmaReductionTile = 32;
 /// Bits a thread of an elementwise kernel takes along the innermost output dim (4
 /// elements of 32 bits, 8 of 16), which dlc-vectorize-thread-tiles reads and writes
@@ -119,6 +126,9 @@ struct GpuTiling {
   SmallVector<int64_t> contractionBound;
   /// Tensor cores: the instruction, and threadTile is each warp's tile.
   GpuMma mma = GpuMma::None;
+  /// The shared memory the block may use (0: the target's static limit; warpgroup
+  /// tiles: its opt-in one).
+  int64_t sharedBytes = 0;
 };
 
 /// The tensor-core instruction for `precision` on `target`: mma.sync m16n8k8 tf32,
@@ -433,14 +443,26 @@ std::optional<GpuTiling> chooseContractionTiling(linalg::LinalgOp root, const Ke
     }
   };
   chooseBlock(mmaShaped, kContractionTileElements, kMaxContractionTileDim);
-  // Tensor cores take larger tiles where the launch still fills the card.
+  // Tensor cores take larger tiles where the launch still fills the card: warpgroup
+  // tiles the largest, within the opt-in shared memory.
   bool mmaTiles = false;
+  int64_t budget = maxSharedBytes;
   if (mmaShaped && llvm::none_of(extent, ShapedType::isDynamic)) {
-    chooseBlock(true, kMmaTileElements, kMaxMmaTileDim);
-    int64_t blocks = 1;
-    for (int64_t d = 0; d < rank; ++d)
-      blocks *= llvm::divideCeil(extent[d], blockDim[d]);
-    mmaTiles = blocks >= kMinBlocksForMmaTiles;
+    SmallVector<int64_t, 2> sizes = {kMmaTileElements};
+    if (mmaTarget->warpgroupMma)
+      sizes.insert(sizes.begin(), kWarpgroupTileElements);
+    for (int64_t size : sizes) {
+      chooseBlock(true, size, kMaxMmaTileDim);
+      int64_t blocks = 1;
+      for (int64_t d = 0; d < rank; ++d)
+        blocks *= llvm::divideCeil(extent[d], blockDim[d]);
+      mmaTiles = blocks >= kMinBlocksForMmaTiles;
+      if (mmaTiles) {
+        if (size == kWarpgroupTileElements)
+          budget = mmaTarget->maxDynamicSharedBytes;
+        break;
+      }
+    }
     if (!mmaTiles)
       chooseBlock(true, kContractionTileElements, kMaxContractionTileDim);
   }
@@ -500,13 +522,15 @@ std::optional<GpuTiling> chooseContractionTiling(linalg::LinalgOp root, const Ke
   // spatial dims stages its whole spatial tile per input channel); a tiling that still
   // does not fit is not taken (the kernel maps threads instead).
   int64_t mmaInputBytes = !mmaShaped ? 0 : mma == GpuMma::Tf32K8 ? 4 : 2;
-  while (contractionSharedBytes(c, t, mmaInputBytes) > maxSharedBytes) {
+  while (contractionSharedBytes(c, t, mmaInputBytes) > budget) {
     auto largest = std::max_element(t.reductionTile.begin(), t.reductionTile.end());
     if (largest == t.reductionTile.end() || *largest <= 1)
       return std::nullopt;
     *largest /= 2;
   }
   (void)applyMma(c, t, mma);
+  if (budget != maxSharedBytes)
+    t.sharedBytes = budget;
   return t;
 }
 
@@ -626,7 +650,7 @@ GpuConfigAttr toAttr(MLIRContext *ctx, const GpuTiling &t, LaunchGridAttr grid,
   return GpuConfigAttr::get(ctx, t.mapping, grid, blockThreads, array(t.blockTile),
                             array(t.threads), array(t.rowTile), array(t.threadTile),
                             array(t.reductionTile), array(t.contractionBound),
-                            target.maxStaticSharedBytes, t.mma);
+                            t.sharedBytes ? t.sharedBytes : target.maxStaticSharedBytes, t.mma);
 }
 
 GpuConfigAttr serial(MLIRContext *ctx, const GpuTarget &target) {
