@@ -3,10 +3,11 @@
 
 // Two buffers of 48 KiB and 32 bytes (the second 64-byte aligned): 49184 bytes, past
 // the static limit of 48 KiB. They become views of dynamic shared memory at offsets 0
-// and 49152, the attributions are gone and the kernel records the bytes its launches
-// pass. A kernel within the limit keeps its attributions.
+// and 49152, the attributions are gone (the private one stays) and the kernel records
+// the bytes its launches pass. A kernel within the limit keeps its attributions.
 // CHECK-LABEL: gpu.func @large
 // CHECK-NOT: workgroup(
+// CHECK-SAME: private(%{{.*}} : memref<4xf32, #gpu.address_space<private>>)
 // CHECK-SAME: dlc.dynamic_shared = 49184 : i64
 // CHECK: %[[BASE:.*]] = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
 // CHECK: %[[O0:.*]] = arith.constant 0 : index
@@ -23,10 +24,13 @@ gpu.module @dlc_kernels {
   gpu.func @large(%x: memref<64xf32>)
       workgroup(%a : memref<12288xf32, #gpu.address_space<workgroup>>,
                 %b : memref<8xf32, #gpu.address_space<workgroup>> {llvm.align = 64 : i64})
+      private(%p : memref<4xf32, #gpu.address_space<private>>)
       kernel attributes {dlc.block = array<i64: 64>} {
     %c0 = arith.constant 0 : index
     %v = memref.load %a[%c0] : memref<12288xf32, #gpu.address_space<workgroup>>
-    memref.store %v, %b[%c0] : memref<8xf32, #gpu.address_space<workgroup>>
+    memref.store %v, %p[%c0] : memref<4xf32, #gpu.address_space<private>>
+    %w = memref.load %p[%c0] : memref<4xf32, #gpu.address_space<private>>
+    memref.store %w, %b[%c0] : memref<8xf32, #gpu.address_space<workgroup>>
     gpu.return
   }
   gpu.func @small(%x: memref<64xf32>)
