@@ -38,8 +38,11 @@
 // store into a workgroup buffer (directly: a cp.async of 4, 8 or 16 aligned bytes; or
 // through a chain of pure ops, all at the top level of the loop: staged), the
 // products write no step buffer, and the step buffers are touched nowhere else.
-// Others (zero-filled partial steps, converting copies inside loops) keep their
-// register-staged copies of dlc-pipeline-steps.
+// Before the analysis, a copy phase's small loop that gathers a vector's lanes into a
+// private buffer (an implicit-GEMM Conv's window) is unrolled and its lanes forwarded
+// into the vector, so that its loads are top-level copies. Others (zero-filled partial
+// steps, converting copies inside loops) keep their register-staged copies of
+// dlc-pipeline-steps.
 //
 // Warpgroup products (sm_90a, dlc-gpu-mma's wgmma tiles) read the buffers through the
 // async proxy: the copy phase ends with fence.proxy.async, which each step then runs
@@ -60,6 +63,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
@@ -480,6 +484,118 @@ SmallVector<Operation *> copyPhaseOps(scf::ForOp loop) {
   return copy;
 }
 
+/// The most iterations of a gather loop unrolled (unrollGathers).
+constexpr int64_t kMaxGatherLanes = 8;
+
+/// Unrolls each loop at the top level of `loop`'s copy phase that gathers a vector's
+/// lanes into a private buffer (an implicit-GEMM Conv's window elements, loaded at
+/// guarded indices one lane at a time): a static trip count of at most
+/// kMaxGatherLanes, no iteration values, loads and pure ops, stores into
+/// memref.alloca buffers only. Unrolled, each lane's load is a top-level load whose
+/// value can be staged ahead of the products (forwardLanes).
+void unrollGathers(scf::ForOp loop) {
+  SmallVector<scf::ForOp> gathers;
+  for (Operation *op : copyPhaseOps(loop)) {
+    auto inner = dyn_cast<scf::ForOp>(op);
+    if (!inner || inner.getNumRegionIterArgs())
+      continue;
+    std::optional<int64_t> lb = getConstantIntValue(inner.getLowerBound());
+    std::optional<int64_t> ub = getConstantIntValue(inner.getUpperBound());
+    std::optional<int64_t> step = getConstantIntValue(inner.getStep());
+    if (!lb || !ub || !step || *step <= 0 || *ub <= *lb ||
+        llvm::divideCeil(*ub - *lb, *step) > kMaxGatherLanes)
+      continue;
+    bool ok = true;
+    inner.getBody()->walk([&](Operation *op) {
+      if (isa<scf::YieldOp>(op) || isMemoryEffectFree(op))
+        return;
+      if (isa<memref::LoadOp, vector::LoadOp>(op) && !op->getNumRegions())
+        return;
+      ok &= isa<memref::StoreOp>(op) &&
+            viewedBuffer(baseOf(op)).getDefiningOp<memref::AllocaOp>() != nullptr;
+    });
+    if (ok)
+      gathers.push_back(inner);
+  }
+  for (scf::ForOp inner : gathers)
+    (void)loopUnrollFull(inner);
+}
+
+/// `v` when sums and products of constants make it one (what a full unroll leaves for
+/// its iterations' induction values), else nothing.
+std::optional<int64_t> foldedIndex(Value v, int depth = 0) {
+  if (std::optional<int64_t> c = getConstantIntValue(v))
+    return c;
+  Operation *def = v.getDefiningOp();
+  if (!def || depth > 8 || !isa<arith::AddIOp, arith::MulIOp, arith::SubIOp>(def))
+    return std::nullopt;
+  std::optional<int64_t> l = foldedIndex(def->getOperand(0), depth + 1);
+  std::optional<int64_t> r = foldedIndex(def->getOperand(1), depth + 1);
+  if (!l || !r)
+    return std::nullopt;
+  return isa<arith::AddIOp>(def) ? *l + *r : isa<arith::MulIOp>(def) ? *l * *r : *l - *r;
+}
+
+/// Forwards, in `loop`'s copy phase, the lanes stored one by one into a private buffer
+/// (memref.alloca, wherever it is) to the vector load of them that follows: the
+/// scalars stored at constant indices along its last dim, in the block of the load,
+/// become the load's vector (vector.from_elements), when the buffer has no other use.
+void forwardLanes(scf::ForOp loop) {
+  SmallVector<vector::LoadOp> loads;
+  for (Operation *op : copyPhaseOps(loop))
+    if (auto l = dyn_cast<vector::LoadOp>(op); l && l.getBase().getDefiningOp<memref::AllocaOp>())
+      loads.push_back(l);
+  for (vector::LoadOp load : loads) {
+    auto alloca = load.getBase().getDefiningOp<memref::AllocaOp>();
+    VectorType vt = load.getVectorType();
+    if (vt.getRank() != 1 || vt.isScalable() || !alloca.getType().hasStaticShape())
+      continue;
+    SmallVector<int64_t> at;
+    for (Value i : load.getIndices()) {
+      std::optional<int64_t> c = foldedIndex(i);
+      if (!c)
+        break;
+      at.push_back(*c);
+    }
+    if (at.size() != load.getIndices().size())
+      continue;
+    int64_t lanes = vt.getNumElements();
+    SmallVector<Operation *> stores(lanes, nullptr);
+    bool ok = true;
+    for (Operation *user : alloca->getUsers()) {
+      if (user == load.getOperation())
+        continue;
+      auto store = dyn_cast<memref::StoreOp>(user);
+      if (!store || store.getMemRef() != alloca.getResult() ||
+          store->getBlock() != load->getBlock() || !store->isBeforeInBlock(load)) {
+        ok = false;
+        break;
+      }
+      SmallVector<int64_t> idx;
+      for (Value i : store.getIndices())
+        if (std::optional<int64_t> c = foldedIndex(i))
+          idx.push_back(*c);
+      if (idx.size() != at.size() || !std::equal(idx.begin(), idx.end() - 1, at.begin()) ||
+          idx.back() < at.back() || idx.back() >= at.back() + lanes ||
+          stores[idx.back() - at.back()]) {
+        ok = false;
+        break;
+      }
+      stores[idx.back() - at.back()] = store;
+    }
+    if (!ok || llvm::is_contained(stores, nullptr))
+      continue;
+    IRRewriter rw(load);
+    SmallVector<Value> values =
+        llvm::map_to_vector(stores, [](Operation *st) { return st->getOperand(0); });
+    rw.replaceOpWithNewOp<vector::FromElementsOp>(load, vt, values);
+    for (Operation *st : stores)
+      rw.eraseOp(st);
+    if (alloca->use_empty())
+      rw.eraseOp(alloca);
+  }
+}
+
 /// Forwards, in `loop`'s copy phase, the value stored into a private buffer
 /// (memref.alloca) to the loads of it that follow in the same block at the same
 /// indices with the same type: a value's round trip through memory that bufferization
@@ -757,8 +873,9 @@ private:
     for (Operation *op : s.copy)
       if (isMemoryEffectFree(op) && !op->getNumRegions())
         rw.clone(*op, map); // address arithmetic and the chains
+    llvm::SmallPtrSet<Operation *, 8> stored; // lanes of one vector share their store
     for (const ElementCopy &c : s.copies)
-      if (!c.async)
+      if (!c.async && stored.insert(c.store).second)
         rw.clone(*c.store, map);
   }
 
@@ -860,6 +977,8 @@ struct DlcGpuAsyncCopiesPass : impl::DlcGpuAsyncCopiesBase<DlcGpuAsyncCopiesPass
     });
     for (scf::ForOp loop : loops) {
       auto func = loop->getParentOfType<gpu::GPUFuncOp>();
+      unrollGathers(loop);
+      forwardLanes(loop);
       forwardPrivateValues(loop);
       splitGuardedCopies(loop, async);
       std::optional<StepLoop> s = Analysis(func, loop, async).run();

@@ -166,6 +166,23 @@
 // CHECK-LABEL: gpu.func @warpgroups_unwaited
 // CHECK-NOT: nvgpu.device_async_copy
 // CHECK: gpu.return
+
+// An implicit-GEMM Conv's step in fp16: each thread gathers its 4 window elements one
+// lane at a time (a guarded index, a select against the padding) into a private
+// vector, then rounds it to f16 into shared memory. The gather loop is unrolled and
+// its lanes forwarded into the vector (vector.from_elements), so the four loads are
+// staged ahead of the products, the select, rounding and store after them.
+// CHECK-LABEL: gpu.func @gather
+// CHECK-NOT: memref.alloca
+// CHECK: scf.for
+// CHECK-NEXT: gpu.barrier
+// CHECK-COUNT-4: memref.load %arg0
+// CHECK: arith.mulf
+// CHECK: vector.from_elements
+// CHECK-NEXT: arith.truncf
+// CHECK-NEXT: vector.store
+// CHECK-NOT: memref.alloca
+// CHECK: gpu.return
 module attributes {gpu.container_module} {
 gpu.module @dlc_kernels {
   gpu.func @steps(%a: memref<512xf32>, %out: memref<16xf32>)
@@ -441,6 +458,43 @@ gpu.module @dlc_kernels {
     }
     nvvm.wgmma.wait.group.sync.aligned 0
     memref.store %sum, %out[%tid] : memref<512xf32>
+    gpu.return
+  }
+  gpu.func @gather(%a: memref<4096xf32>, %out: memref<16xf32>)
+      workgroup(%shared : memref<64xf16, #gpu.address_space<workgroup>>)
+      kernel attributes {dlc.block = array<i64: 16>} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c4 = arith.constant 4 : index
+    %c64 = arith.constant 64 : index
+    %c4000 = arith.constant 4000 : index
+    %c4096 = arith.constant 4096 : index
+    %zero = arith.constant 0.0 : f32
+    %tid = gpu.thread_id x
+    %t4 = arith.muli %tid, %c4 : index
+    %lanes = memref.alloca() {alignment = 16 : i64} : memref<4xf32>
+    %sum = scf.for %k = %c0 to %c4096 step %c64 iter_args(%acc = %zero) -> (f32) {
+      gpu.barrier
+      scf.for %l = %c0 to %c4 step %c1 {
+        %i0 = arith.addi %k, %t4 : index
+        %i = arith.addi %i0, %l : index
+        %in = arith.cmpi slt, %i, %c4000 : index
+        %safe = arith.select %in, %i, %c0 : index
+        %x = memref.load %a[%safe] : memref<4096xf32>
+        %v = arith.select %in, %x, %zero : f32
+        memref.store %v, %lanes[%l] : memref<4xf32>
+      }
+      %vec = vector.load %lanes[%c0] {alignment = 16 : i64} : memref<4xf32>, vector<4xf32>
+      %h = arith.truncf %vec : vector<4xf32> to vector<4xf16>
+      vector.store %h, %shared[%t4] {alignment = 8 : i64} : memref<64xf16, #gpu.address_space<workgroup>>, vector<4xf16>
+      gpu.barrier
+      %y = memref.load %shared[%tid] : memref<64xf16, #gpu.address_space<workgroup>>
+      %ye = arith.extf %y : f16 to f32
+      %p = arith.mulf %ye, %ye : f32
+      %s = arith.addf %acc, %p : f32
+      scf.yield %s : f32
+    }
+    memref.store %sum, %out[%tid] : memref<16xf32>
     gpu.return
   }
 }
