@@ -115,7 +115,8 @@ computes with denormal floats instead of reading and writing them as zero (x86).
 code path without a GPU: DLC_EMULATE_GPU=1 compiles for the CPU with the CUDA tiling
 and block/thread mapping, run as loops; DLC_EMULATE_GPU=simt compiles the CUDA kernel
 code itself for the CPU and runs each GPU thread as a fiber (barriers, warp shuffles,
-ldmatrix and mma.sync emulated); DLC_STRICT_GPU_BLOCKS=1 makes a cooperative
+ldmatrix, mma.sync and cp.async emulated; DLC_CUDA_ARCH=sm_90a, or --cuda-arch, emulates
+that architecture's code, wgmma included); DLC_STRICT_GPU_BLOCKS=1 makes a cooperative
 block that would run on one thread an error; DLC_GPU_CONTRACTION_TILES=0 computes
 contractions without shared-memory tiles; DLC_GPU_COPY_STAGES=N gives a contraction's
 steps N shared buffers (default 3; 1: copies staged in registers one step ahead, no
