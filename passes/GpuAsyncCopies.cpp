@@ -711,11 +711,6 @@ void splitGuardedCopies(scf::ForOp loop, bool asyncAllowed) {
   }
 }
 
-int64_t bytesOf(Type type) {
-  auto mt = cast<MemRefType>(type);
-  return mt.getNumElements() * llvm::divideCeil(mt.getElementTypeBitWidth(), 8);
-}
-
 class Rewriter {
 public:
   Rewriter(gpu::GPUFuncOp func, StepLoop &s, int64_t stages)
@@ -986,9 +981,9 @@ struct DlcGpuAsyncCopiesPass : impl::DlcGpuAsyncCopiesBase<DlcGpuAsyncCopiesPass
         continue;
       int64_t shared = 0, stepBytes = 0;
       for (BlockArgument b : func.getWorkgroupAttributions())
-        shared += llvm::alignTo(bytesOf(b.getType()), 16);
+        shared += llvm::alignTo(staticBytes(cast<MemRefType>(b.getType())), 16);
       for (BlockArgument b : s->buffers)
-        stepBytes += llvm::alignTo(bytesOf(b.getType()), 16);
+        stepBytes += llvm::alignTo(staticBytes(cast<MemRefType>(b.getType())), 16);
       // Staged copies land one step ahead whatever the stages: two buffers do. Warpgroup
       // tiles' stages may take dynamic shared memory (dlc-gpu-dynamic-shared); the others
       // stay within the static.

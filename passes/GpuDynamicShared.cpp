@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 #include "passes/GpuTarget.h"
 #include "passes/Passes.h"
+#include "passes/ViewedBuffer.h"
 
 #include "dialects/DlcDialect.h"
 
@@ -43,13 +44,12 @@ struct Layout {
 Layout layoutOf(gpu::GPUFuncOp func) {
   Layout l;
   for (auto [i, buffer] : llvm::enumerate(func.getWorkgroupAttributions())) {
-    auto type = cast<MemRefType>(buffer.getType());
     int64_t align = kMinAlign;
     if (auto a = dyn_cast_or_null<IntegerAttr>(func.getWorkgroupAttributionAttr(i, "llvm.align")))
       align = std::max(align, a.getInt());
     l.bytes = llvm::alignTo(l.bytes, align);
     l.offsets.push_back(l.bytes);
-    l.bytes += type.getNumElements() * llvm::divideCeil(type.getElementTypeBitWidth(), 8);
+    l.bytes += staticBytes(cast<MemRefType>(buffer.getType()));
   }
   return l;
 }

@@ -120,13 +120,13 @@ public:
     Value wg = entry.addArgument(index, loc), nwg = entry.addArgument(index, loc);
 
     // The shared-window address of a buffer (see the file comment).
-    SmallVector<int64_t> windowAddress;
+    SmallVector<int64_t> windowAddress, bufferBytes;
     int64_t window = kSharedWindowBase;
     for (unsigned i = 0; i < numWorkgroup; ++i) {
       windowAddress.push_back(window);
-      auto type = cast<MemRefType>(entry.getArgument(numArgs + i).getType());
-      int64_t bytes = type.getNumElements() * type.getElementTypeBitWidth() / 8;
-      window = llvm::alignTo(window + bytes, kSharedWindowAlign);
+      bufferBytes.push_back(
+          staticBytes(cast<MemRefType>(entry.getArgument(numArgs + i).getType())));
+      window = llvm::alignTo(window + bufferBytes.back(), kSharedWindowAlign);
     }
     SmallVector<memref::ExtractAlignedPointerAsIndexOp> pointers;
     func.walk([&](memref::ExtractAlignedPointerAsIndexOp p) { pointers.push_back(p); });
@@ -175,10 +175,8 @@ public:
       sharedTable = memref::AllocaOp::create(
           rw, loc, MemRefType::get({3 * int64_t(numWorkgroup)}, rw.getI64Type()));
       for (auto [i, buffer] : llvm::enumerate(sharedBuffers)) {
-        auto type = cast<MemRefType>(buffer.getType());
-        int64_t bytes = type.getNumElements() * type.getElementTypeBitWidth() / 8;
-        for (auto [j, v] : llvm::enumerate(SmallVector<Value>{constantI64(windowAddress[i]),
-                                                              address(buffer), constantI64(bytes)}))
+        for (auto [j, v] : llvm::enumerate(SmallVector<Value>{
+                 constantI64(windowAddress[i]), address(buffer), constantI64(bufferBytes[i])}))
           memref::StoreOp::create(rw, loc, v, sharedTable, ValueRange{constantIndex(3 * i + j)});
       }
       sharedEntries = numWorkgroup;

@@ -71,6 +71,11 @@ inline mlir::Value elementAddress(mlir::OpBuilder &b, mlir::Location loc, mlir::
   return arith::AddIOp::create(b, loc, base, bytes);
 }
 
+/// The bytes a static buffer of type `type` takes (whole bytes per element).
+inline int64_t staticBytes(mlir::MemRefType type) {
+  return type.getNumElements() * llvm::divideCeil(type.getElementTypeBitWidth(), 8);
+}
+
 /// `buffer` (identity layout: a workgroup attribution) as one dimension, which
 /// linearIndex indexes.
 inline mlir::Value flatBuffer(mlir::OpBuilder &b, mlir::Location loc, mlir::Value buffer) {

@@ -654,15 +654,23 @@ private:
           return reinterpret_cast<const char *>(table[3 * e + 1]) + (at - table[3 * e]);
       return nullptr;
     };
+    // A matrix descriptor's fields, in bytes, decoded once per operand.
+    struct Descriptor {
+      int64_t start, leading, stride;
+      bool mnMajor;
+    };
+    auto decode = [](int64_t d, bool mnMajor) {
+      return Descriptor{(d & 0x3fff) << 4, (d >> 16 & 0x3fff) << 4, (d >> 32 & 0x3fff) << 4,
+                        mnMajor};
+    };
     // Operand (row, kk) (row: m of A, n of B) in the K-major or the MN-major layout.
     std::string bad;
-    auto element = [&](int64_t descriptor, bool mnMajor, int64_t row, int64_t kk) -> float {
-      int64_t start = (descriptor & 0x3fff) << 4, leading = (descriptor >> 16 & 0x3fff) << 4,
-              stride = (descriptor >> 32 & 0x3fff) << 4, t = 16 / elementBytes;
-      int64_t at =
-          mnMajor
-              ? start + row / t * stride + kk / 8 * leading + kk % 8 * 16 + row % t * elementBytes
-              : start + row / 8 * stride + kk / t * leading + row % 8 * 16 + kk % t * elementBytes;
+    int64_t t = 16 / elementBytes;
+    auto element = [&](const Descriptor &d, int64_t row, int64_t kk) -> float {
+      int64_t at = d.mnMajor ? d.start + row / t * d.stride + kk / 8 * d.leading + kk % 8 * 16 +
+                                   row % t * elementBytes
+                             : d.start + row / 8 * d.stride + kk / t * d.leading + row % 8 * 16 +
+                                   kk % t * elementBytes;
       const char *p = host(at, elementBytes);
       if (!p) {
         if (bad.empty())
@@ -681,13 +689,14 @@ private:
     for (int64_t d : {lead.wide[0], lead.wide[1]})
       if (d >> 62 & 3)
         return blockError("wgmma with a swizzled operand (not emulated)");
+    Descriptor da = decode(lead.wide[0], transposedA), db = decode(lead.wide[1], transposedB);
     std::vector<float> a(64 * k), b(n * k);
     for (int64_t r = 0; r < 64; ++r)
       for (int64_t kk = 0; kk < k; ++kk)
-        a[r * k + kk] = element(lead.wide[0], transposedA, r, kk);
+        a[r * k + kk] = element(da, r, kk);
     for (int64_t c = 0; c < n; ++c)
       for (int64_t kk = 0; kk < k; ++kk)
-        b[c * k + kk] = element(lead.wide[1], transposedB, c, kk);
+        b[c * k + kk] = element(db, c, kk);
     if (!bad.empty())
       return blockError(bad);
     for (int64_t t = 0; t < kWarpgroup; ++t) {
