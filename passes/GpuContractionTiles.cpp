@@ -214,8 +214,14 @@ Steps buildStaticSteps(RewriterBase &rewriter, linalg::LinalgOp c, const GpuTile
             bool isA = in->getOperandNumber() == 0;
             unsigned kLoop = mmaLoops->k;
             bool kInner = map.getDimPosition(map.getNumResults() - 1) == kLoop;
-            bufferShape.back() += mma::rowPadding(shapeOf(mma), isA, kInner, bufferShape.back(),
-                                                  bufferType.getIntOrFloatBitWidth() / 8);
+            int64_t elementBytes = bufferType.getIntOrFloatBitWidth() / 8;
+            int64_t elements = 1;
+            for (int64_t d : bufferShape)
+              elements *= d;
+            if (!t.swizzleShared || elementBytes != 2 ||
+                !mma::swizzlesRows(bufferShape.back() * elementBytes, elements * elementBytes))
+              bufferShape.back() +=
+                  mma::rowPadding(shapeOf(mma), isA, kInner, bufferShape.back(), elementBytes);
           }
           // An allocation of its own: two operands' buffers of one type (a Gemm's A
           // and transposed B tiles, both [64, 16]) made as tensor.empty were merged by

@@ -32,6 +32,9 @@ struct GpuTileSizes {
   llvm::ArrayRef<int64_t> threadTile, reductionTile, contractionBound;
   int64_t blockThreads;
   GpuMma mma;
+  /// Shared tiles that dlc-gpu-swizzle-shared will permute need no row padding
+  /// (dlc-tile-gpu's `swizzle-shared`).
+  bool swizzleShared = false;
 };
 
 /// The tiled root inside `forall`: the op whose result the forall inserts.

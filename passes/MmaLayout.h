@@ -91,6 +91,14 @@ inline std::pair<int64_t, int64_t> bMatrix(Shape s, int64_t reg) {
 inline int64_t aRegisters(Shape s) { return aElements(s) / perRegister(s); }
 inline int64_t bRegisters(Shape s) { return bElements(s) / perRegister(s); }
 
+/// Whether dlc-gpu-swizzle-shared permutes a 16-bit shared buffer whose rows (its
+/// last dim) take `rowBytes` and the whole `bytes`: rows of 32 or 64 bytes, or of a
+/// power of two from 128, in whole 128-byte lines. Eight consecutive rows then read
+/// eight distinct 16-byte bank groups with no padding.
+inline bool swizzlesRows(int64_t rowBytes, int64_t bytes) {
+  return rowBytes >= 32 && (rowBytes & (rowBytes - 1)) == 0 && bytes % 128 == 0;
+}
+
 /// Elements to add to each row of the shared buffer an operand's fragments are read
 /// from (`rowElements` elements of `elementBytes` bytes per row; `kInner`: k is the
 /// buffer's contiguous dim) so that one instruction's reads hit distinct banks: the

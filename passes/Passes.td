@@ -474,7 +474,17 @@ def DlcTileGpu : Pass<"dlc-tile-gpu", "mlir::ModuleOp"> {
     that cannot be applied is a remark naming the kernel (a `rows` config then becomes
     `threads` with one thread per block); a contraction that cannot be tiled is an
     error.
+
+    A tensor-core contraction's operand buffers get their rows padded so that a
+    warp's fragment reads hit distinct banks, except (`swizzle-shared`) 16-bit
+    buffers whose rows dlc-gpu-swizzle-shared permutes instead (mma::swizzlesRows),
+    which saves the padding's shared memory.
   }];
+  let options = [
+    Option<"swizzleShared", "swizzle-shared", "bool", /*default=*/"false",
+           "Leave unpadded the 16-bit tensor-core operand buffers that "
+           "dlc-gpu-swizzle-shared will swizzle">,
+  ];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::affine::AffineDialect",
                            "mlir::gpu::GPUDialect", "mlir::arith::ArithDialect",
                            "mlir::bufferization::BufferizationDialect"];
@@ -968,6 +978,24 @@ def DlcGpuDynamicShared : Pass<"dlc-gpu-dynamic-shared", "mlir::gpu::GPUModuleOp
   ];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
                            "mlir::gpu::GPUDialect"];
+}
+
+def DlcGpuSwizzleShared : Pass<"dlc-gpu-swizzle-shared", "mlir::gpu::GPUModuleOp"> {
+  let summary = "Permute the 16-byte chunks of ldmatrix-read shared tiles against bank conflicts";
+  let description = [{
+    In the kernels of a gpu.module (after the kernel-code passes): a workgroup buffer
+    that `nvgpu.ldmatrix` reads (a static, identity-layout buffer of 1-, 2- or 4-byte
+    elements whose bytes are a multiple of 128) has every access rewritten to index
+    the buffer seen flat at a permuted element: the 16-byte chunk within each
+    128-byte line XOR-ed with the line's index modulo 8 (CUTLASS's Swizzle<3,4,3>).
+    Eight ldmatrix rows 32, 64 or 128·k bytes apart then read eight different chunks
+    of the banks instead of two to eight times the same. The accesses rewritten:
+    memref.load/store, nvgpu.ldmatrix, nvgpu.device_async_copy, and 1-D vector
+    loads and stores of at most 16 bytes aligned to their size (so none straddles a
+    chunk). A buffer with any other use is left as it is. Swizzled buffers get
+    `llvm.align` 128.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::memref::MemRefDialect"];
 }
 
 def DlcHoistBuffers : Pass<"dlc-hoist-buffers"> {

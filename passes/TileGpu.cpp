@@ -392,6 +392,7 @@ struct DlcTileGpuPass : impl::DlcTileGpuBase<DlcTileGpuPass> {
     if (!kr || cast<linalg::LinalgOp>(kr.op).getNumLoops() != config.getBlockTile().size())
       return remark("finding the root its gpu_config tiles");
     GpuTileSizes t(config);
+    t.swizzleShared = swizzleShared;
     assert(t.threads.size() == t.blockTile.size() && t.rowTile.size() == t.blockTile.size() &&
            "a verified gpu_config has one size per root loop");
     IRRewriter rewriter(&getContext());

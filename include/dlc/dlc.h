@@ -83,6 +83,7 @@ struct CompileOptions {
 
   // Checks and comparisons of the CUDA code path (the tools set these from
   // DLC_EMULATE_GPU, DLC_STRICT_GPU_BLOCKS, DLC_GPU_CONTRACTION_TILES, DLC_GPU_COPY_STAGES,
+  // DLC_GPU_SWIZZLE,
   // DLC_FOLD_PAD, DLC_CPU_UKERNELS).
 
   /// CPU target: compile the kernels with the CUDA target's tiling and block/thread
@@ -105,6 +106,10 @@ struct CompileOptions {
   /// this many steps minus one ahead (dlc-gpu-async-copies); fewer where shared memory
   /// runs out. 1: copies staged in registers one step ahead instead.
   int64_t gpuCopyStages = 3;
+  /// CUDA target and SIMT emulation: the shared tiles ldmatrix reads permute their
+  /// 16-byte chunks against bank conflicts (dlc-gpu-swizzle-shared); false: plain
+  /// row-major tiles, for comparisons.
+  bool gpuSwizzleShared = true;
   /// Read padded inputs (Conv, pooling) with guarded loads instead of a padded copy
   /// (dlc-fold-pad-into-loads). Unset: on for the CUDA target and emulation, off on
   /// the CPU, where a padded copy per tile vectorizes better.

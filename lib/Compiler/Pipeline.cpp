@@ -161,7 +161,10 @@ LogicalResult runKernelPipeline(ModuleOp module, const CompileOptions &options) 
           options.target == TargetKind::Cuda || options.emulateSimt ? options.cudaArch : "sm_80";
       select.precision = precisionName(options.precision);
       pm.addPass(createDlcGpuSelectTiling(select));
-      pm.addPass(createDlcTileGpu());
+      DlcTileGpuOptions tile;
+      tile.swizzleShared =
+          options.gpuSwizzleShared && (options.target == TargetKind::Cuda || options.emulateSimt);
+      pm.addPass(createDlcTileGpu(tile));
     } else {
       pm.addPass(createDlcTileWorkgroups());
     }
@@ -247,7 +250,8 @@ static std::string kernelCodePasses(const std::string &arch, const CompileOption
          "dlc-vectorize-thread-tiles,dlc-unroll-thread-loops,convert-linalg-to-loops,"
          "canonicalize,loop-invariant-code-motion,dlc-gpu-async-copies{arch=" +
          arch + " stages=" + std::to_string(options.gpuCopyStages) +
-         "},dlc-pipeline-steps,dlc-hoist-buffers";
+         "},dlc-pipeline-steps,dlc-hoist-buffers" +
+         (options.gpuSwizzleShared ? ",dlc-gpu-swizzle-shared" : "");
 }
 
 LogicalResult runSimtKernelPipeline(ModuleOp module, const CompileOptions &options) {

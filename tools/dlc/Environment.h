@@ -9,6 +9,7 @@
 //   DLC_STRICT_GPU_BLOCKS=1      strictGpuBlocks
 //   DLC_GPU_CONTRACTION_TILES=0  gpuContractionTiles = false
 //   DLC_GPU_COPY_STAGES=N        gpuCopyStages (1: no cp.async; for comparisons)
+//   DLC_GPU_SWIZZLE=0|1          gpuSwizzleShared (0: plain shared tiles; for comparisons)
 //   DLC_FOLD_PAD=0|1             foldPadIntoLoads
 //   DLC_CPU_UKERNELS=0           cpuUkernels = false
 //   DLC_CPU_STREAM_STORES=0      cpuStreamStores = false
@@ -60,6 +61,8 @@ inline void applyEnvironment(CompileOptions &options) {
     options.cpuUkernels = *v;
   if (std::optional<bool> v = flag("DLC_CPU_STREAM_STORES"))
     options.cpuStreamStores = *v;
+  if (std::optional<bool> v = flag("DLC_GPU_SWIZZLE"))
+    options.gpuSwizzleShared = *v;
   if (std::optional<std::string> v = environmentValue("DLC_GPU_COPY_STAGES")) {
     char *end = nullptr;
     long long n = std::strtoll(v->c_str(), &end, 10);
