@@ -195,8 +195,10 @@ void redirect(const Access &a, Value flat, Value index) {
 /// its line where rows are shorter.
 Value swizzle(OpBuilder &b, Location loc, Value index, int64_t elementBytes, int64_t rowBytes) {
   auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
-  int64_t lineShift = llvm::Log2_64(std::max(rowBytes, kLineBytes) / elementBytes);
-  int64_t chunkShift = llvm::Log2_64(kChunkBytes / elementBytes);
+  // mma::swizzledOffset on byte offsets, here on element indices.
+  int64_t elementShift = llvm::Log2_64(elementBytes);
+  int64_t lineShift = mma::swizzleRowShift(rowBytes) - elementShift;
+  int64_t chunkShift = llvm::Log2_64(kChunkBytes) - elementShift;
   Value line = arith::ShRUIOp::create(b, loc, index, c(lineShift));
   Value bits = arith::AndIOp::create(b, loc, line, c(kLinesPerPeriod - 1));
   Value mask = arith::ShLIOp::create(b, loc, bits, c(chunkShift));

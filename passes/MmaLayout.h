@@ -99,6 +99,22 @@ inline bool swizzlesRows(int64_t rowBytes, int64_t bytes) {
   return rowBytes >= 32 && (rowBytes & (rowBytes - 1)) == 0 && bytes % 128 == 0;
 }
 
+/// The shift of the byte offset whose next 3 bits permute the 16-byte chunks of a
+/// swizzled buffer with rows of `rowBytes`: the row's index, or the 128-byte line's
+/// where rows are shorter.
+inline int64_t swizzleRowShift(int64_t rowBytes) {
+  int64_t shift = 7;
+  while ((int64_t(1) << shift) < rowBytes)
+    ++shift;
+  return shift;
+}
+
+/// Where dlc-gpu-swizzle-shared puts byte `offset` of such a buffer: its 16-byte chunk
+/// within its 128-byte line XOR-ed with bits [shift, shift + 3).
+inline int64_t swizzledOffset(int64_t offset, int64_t rowBytes) {
+  return offset ^ (((offset >> swizzleRowShift(rowBytes)) & 7) << 4);
+}
+
 /// Elements to add to each row of the shared buffer an operand's fragments are read
 /// from (`rowElements` elements of `elementBytes` bytes per row; `kInner`: k is the
 /// buffer's contiguous dim) so that one instruction's reads hit distinct banks: the

@@ -134,3 +134,41 @@ TEST(MmaLayout, RowPadding) {
   // tf32 B 16 x 128 (n inner): rows of 136 words (8 t + g distinct).
   EXPECT_EQ(rowPadding(Shape::Tf32K8, false, false, 128, 4), 8);
 }
+
+// The swizzle that replaces the padding (dlc-gpu-swizzle-shared): for every row length
+// mma::swizzlesRows takes, a bijection on each 128-byte line, and ldmatrix's phases
+// (an 8 x 8 matrix: 8 consecutive rows from a multiple of 8, as the tiles place them,
+// one 16-byte chunk each, at any chunk of the row) hit 8 distinct 16-byte bank groups, where
+// unswizzled rows of 32, 64 and 128 bytes hit 4, 2 and 1.
+TEST(MmaLayout, SwizzledRows) {
+  using dlc::mma::swizzledOffset;
+  using dlc::mma::swizzlesRows;
+  for (int64_t rowBytes : {32, 64, 128, 256, 512, 1024}) {
+    int64_t rows = 64, bytes = rows * rowBytes;
+    ASSERT_TRUE(swizzlesRows(rowBytes, bytes));
+    std::set<int64_t> image;
+    for (int64_t o = 0; o < bytes; ++o) {
+      int64_t s = swizzledOffset(o, rowBytes);
+      EXPECT_EQ(s / 128, o / 128) << "rows of " << rowBytes << ", offset " << o;
+      EXPECT_EQ(s % 16, o % 16);
+      image.insert(s);
+    }
+    EXPECT_EQ(int64_t(image.size()), bytes);
+    for (int64_t first = 0; first + 8 <= rows; first += 8)
+      for (int64_t chunk = 0; chunk < rowBytes / 16; ++chunk) {
+        std::set<int64_t> groups, plain;
+        for (int64_t r = first; r < first + 8; ++r) {
+          int64_t o = r * rowBytes + chunk * 16;
+          groups.insert(swizzledOffset(o, rowBytes) / 16 % 8);
+          plain.insert(o / 16 % 8);
+        }
+        EXPECT_EQ(groups.size(), 8u)
+            << "rows of " << rowBytes << " from row " << first << ", chunk " << chunk;
+        if (rowBytes <= 128)
+          EXPECT_EQ(int64_t(plain.size()), 128 / rowBytes);
+      }
+  }
+  EXPECT_FALSE(swizzlesRows(48, 48 * 64)); // padded instead
+  EXPECT_FALSE(swizzlesRows(16, 16 * 64)); // 8 rows are one line already
+  EXPECT_FALSE(swizzlesRows(64, 64 * 3));  // not whole lines
+}

@@ -14,7 +14,8 @@ Writes BUNDLE/bench/ and bench.json there:
            tf32, fp16 and bf16 (--precision) and fp32, and a model whose A, B and C
            are fp16 (fp16-native: what torch.matmul gets), timed in TFLOP/s against
            torch.matmul (cuBLAS); tf32 and fp16-native also with
-           DLC_GPU_COPY_STAGES=1 (*-regstaged: no multi-stage cp.async copies)
+           DLC_GPU_COPY_STAGES=1 (*-regstaged: no multi-stage cp.async copies);
+           fp16-native also with DLC_GPU_SWIZZLE=0 (*-unswizzled: padded shared rows)
 Then packs the bundle into --tar again. Needs dlc (build/bin) and numpy and onnx.
 """
 
@@ -121,6 +122,12 @@ def prepare_gemm(dlc, out, problems):
     old = compile_precisions(dlc, path, out, "gemm_f16_regstaged", ["fp32"], problems,
                              {"DLC_GPU_COPY_STAGES": "1"})
     gemm += [{"precision": "fp16-native-regstaged", "artifact": a, "n": GEMM,
+              "dtype": "float16"} for a in old.values()]
+    # And with the row-padded shared tiles instead of swizzled ones (DLC_GPU_SWIZZLE=0),
+    # to measure what the swizzle gives.
+    old = compile_precisions(dlc, path, out, "gemm_f16_unswizzled", ["fp32"], problems,
+                             {"DLC_GPU_SWIZZLE": "0"})
+    gemm += [{"precision": "fp16-native-unswizzled", "artifact": a, "n": GEMM,
               "dtype": "float16"} for a in old.values()]
     gemm_model(path, TensorProto.FLOAT)
     old = compile_precisions(dlc, path, out, "gemm_regstaged", ["tf32"], problems,
