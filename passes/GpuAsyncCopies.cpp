@@ -40,9 +40,13 @@
 // products write no step buffer, and the step buffers are touched nowhere else.
 // Before the analysis, a copy phase's small loop that gathers a vector's lanes into a
 // private buffer (an implicit-GEMM Conv's window) is unrolled and its lanes forwarded
-// into the vector, so that its loads are top-level copies. Others (zero-filled partial
-// steps, converting copies inside loops) keep their register-staged copies of
-// dlc-pipeline-steps.
+// into the vector, so that its loads are top-level copies; so is a private buffer that
+// a loop copies lane by lane into shared memory (a converted tile, as bufferization
+// leaves it): its vector, or its lanes, become one vector store there. Both also
+// inside a guard on the threads (a step with fewer elements than the block has
+// threads), whose loads are then split off into a guarded load of every lane. Others
+// (zero-filled partial steps, converting copies inside loops) keep their
+// register-staged copies of dlc-pipeline-steps.
 //
 // Warpgroup products (sm_90a, dlc-gpu-mma's wgmma tiles) read the buffers through the
 // async proxy: the copy phase ends with fence.proxy.async, which each step then runs
@@ -86,7 +90,9 @@ namespace {
 /// through registers, of a value computed from it by `chain` (a conversion: f32 to f16,
 /// say), each op the only use of the one before.
 struct ElementCopy {
+  /// The load, or the scf.if that yields it (splitGuardedCopies) as result `result`.
   Operation *load;
+  unsigned result;
   SmallVector<Operation *> chain;
   Operation *store;
   bool async; // cp.async (a plain copy); else loaded early, stored late
@@ -321,15 +327,18 @@ private:
   bool classify(Operation *op, StepLoop &s, llvm::SmallPtrSetImpl<Operation *> &claimed) {
     Operation *load = op;
     Value v = op->getResult(0);
+    unsigned result = 0;
     if (v.hasOneUse() && isa<scf::YieldOp>(*v.user_begin())) {
       auto guarded = dyn_cast<scf::IfOp>(op->getParentOp());
-      if (!guarded || guarded->getBlock() != loop.getBody() || guarded.getNumResults() != 1 ||
-          guarded.thenYield().getOperand(0) != v)
+      OpOperand &yielded = *v.use_begin();
+      if (!guarded || guarded->getBlock() != loop.getBody() ||
+          yielded.getOwner() != guarded.thenYield().getOperation())
         return false;
+      result = yielded.getOperandNumber();
       op = guarded;
-      v = guarded.getResult(0);
+      v = guarded.getResult(result);
     }
-    ElementCopy c{op, {}, nullptr, false};
+    ElementCopy c{op, result, {}, nullptr, false};
     bool top = op->getBlock() == loop.getBody();
     Operation *first = v.hasOneUse() ? *v.user_begin() : nullptr;
     if (!first)
@@ -484,10 +493,27 @@ SmallVector<Operation *> copyPhaseOps(scf::ForOp loop) {
   return copy;
 }
 
+/// The copy phase's top-level ops and those of the then-blocks of its top-level guards
+/// (scf.if without results or else-block: an edge tile's, or the threads that copy
+/// when a step has fewer elements than the block has threads).
+SmallVector<Operation *> copyPhaseAndGuardOps(scf::ForOp loop) {
+  SmallVector<Operation *> ops;
+  for (Operation *op : copyPhaseOps(loop)) {
+    ops.push_back(op);
+    auto guard = dyn_cast<scf::IfOp>(op);
+    if (!guard || guard.getNumResults() || !guard.getElseRegion().empty())
+      continue;
+    for (Operation &inner : guard.thenBlock()->without_terminator())
+      ops.push_back(&inner);
+  }
+  return ops;
+}
+
 /// The most iterations of a gather loop unrolled (unrollGathers).
 constexpr int64_t kMaxGatherLanes = 8;
 
-/// Unrolls each loop at the top level of `loop`'s copy phase that gathers a vector's
+/// Unrolls each loop at the top level of `loop`'s copy phase (or of a guard there) that
+/// gathers a vector's
 /// lanes into a private buffer (an implicit-GEMM Conv's window elements, loaded at
 /// guarded indices one lane at a time): a static trip count of at most
 /// kMaxGatherLanes, no iteration values, loads and pure ops, stores into
@@ -495,7 +521,7 @@ constexpr int64_t kMaxGatherLanes = 8;
 /// value can be staged ahead of the products (forwardLanes).
 void unrollGathers(scf::ForOp loop) {
   SmallVector<scf::ForOp> gathers;
-  for (Operation *op : copyPhaseOps(loop)) {
+  for (Operation *op : copyPhaseAndGuardOps(loop)) {
     auto inner = dyn_cast<scf::ForOp>(op);
     if (!inner || inner.getNumRegionIterArgs())
       continue;
@@ -536,13 +562,14 @@ std::optional<int64_t> foldedIndex(Value v, int depth = 0) {
   return isa<arith::AddIOp>(def) ? *l + *r : isa<arith::MulIOp>(def) ? *l * *r : *l - *r;
 }
 
-/// Forwards, in `loop`'s copy phase, the lanes stored one by one into a private buffer
-/// (memref.alloca, wherever it is) to the vector load of them that follows: the
+/// Forwards, in `loop`'s copy phase (or a guard there), the lanes stored one by one
+/// into a private buffer (memref.alloca, wherever it is) to the vector load of them
+/// that follows: the
 /// scalars stored at constant indices along its last dim, in the block of the load,
 /// become the load's vector (vector.from_elements), when the buffer has no other use.
 void forwardLanes(scf::ForOp loop) {
   SmallVector<vector::LoadOp> loads;
-  for (Operation *op : copyPhaseOps(loop))
+  for (Operation *op : copyPhaseAndGuardOps(loop))
     if (auto l = dyn_cast<vector::LoadOp>(op); l && l.getBase().getDefiningOp<memref::AllocaOp>())
       loads.push_back(l);
   for (vector::LoadOp load : loads) {
@@ -591,6 +618,99 @@ void forwardLanes(scf::ForOp loop) {
     rw.replaceOpWithNewOp<vector::FromElementsOp>(load, vt, values);
     for (Operation *st : stores)
       rw.eraseOp(st);
+    if (alloca->use_empty())
+      rw.eraseOp(alloca);
+  }
+}
+
+/// Forwards, in `loop`'s copy phase (or a guard there), the lanes of a private buffer
+/// (memref.alloca of shape [1, ..., 1, N]) that a loop then copies element by element
+/// into another buffer (what bufferization leaves of a tile converted on its way into
+/// shared memory: `for i < N: dst[..., i] = private[0, ..., i]`) straight into it: the
+/// vector stored whole into the private buffer, or the N scalars stored into its lanes
+/// at constant indices (an unrolled gather) as a vector, become one vector.store into
+/// `dst` in the loop's place. The copy is then a load whose value, converted, is stored
+/// into shared memory, which can go ahead of the products.
+void forwardPrivateCopies(scf::ForOp loop) {
+  SmallVector<scf::ForOp> copyLoops;
+  for (Operation *op : copyPhaseAndGuardOps(loop))
+    if (auto inner = dyn_cast<scf::ForOp>(op); inner && !inner.getNumRegionIterArgs())
+      copyLoops.push_back(inner);
+  IRRewriter rw(loop.getContext());
+  for (scf::ForOp copy : copyLoops) {
+    std::optional<int64_t> lb = getConstantIntValue(copy.getLowerBound());
+    std::optional<int64_t> ub = getConstantIntValue(copy.getUpperBound());
+    std::optional<int64_t> step = getConstantIntValue(copy.getStep());
+    Block *body = copy.getBody();
+    if (lb != 0 || step != 1 || !ub || *ub < 1 || *ub > kMaxGatherLanes ||
+        body->getOperations().size() != 3)
+      continue;
+    auto load = dyn_cast<memref::LoadOp>(body->front());
+    auto store = dyn_cast<memref::StoreOp>(*std::next(body->begin()));
+    if (!load || !store || store.getValueToStore() != load.getResult() ||
+        !load.getResult().hasOneUse() || load.getIndices().empty() ||
+        load.getIndices().back() != copy.getInductionVar() ||
+        store.getIndices().back() != copy.getInductionVar())
+      continue;
+    auto alloca = load.getMemRef().getDefiningOp<memref::AllocaOp>();
+    auto dstType = cast<MemRefType>(store.getMemRef().getType());
+    SmallVector<int64_t> dstStrides;
+    int64_t dstOffset;
+    if (!alloca || !alloca.getType().hasStaticShape() ||
+        alloca.getType().getShape().back() != *ub || alloca.getType().getNumElements() != *ub ||
+        failed(dstType.getStridesAndOffset(dstStrides, dstOffset)) || dstStrides.back() != 1 ||
+        llvm::any_of(load.getIndices().drop_back(),
+                     [](Value i) { return getConstantIntValue(i) != 0; }) ||
+        llvm::any_of(store.getIndices().drop_back(), [&](Value i) {
+          return copy.getBody()->getParentOp()->isAncestor(i.getParentBlock()->getParentOp());
+        }))
+      continue;
+    // The private buffer's other users: one whole vector store, or a scalar store per
+    // lane, all in the copy loop's block before it.
+    Value vector;
+    SmallVector<Value> lanes(*ub);
+    SmallVector<Operation *> writes;
+    bool ok = true;
+    for (Operation *user : alloca->getUsers()) {
+      if (user == load.getOperation())
+        continue;
+      ok &= user->getBlock() == copy->getBlock() && user->isBeforeInBlock(copy) &&
+            isa<vector::StoreOp, memref::StoreOp>(user) && baseOf(user) == alloca.getResult();
+      if (!ok)
+        break;
+      writes.push_back(user);
+      SmallVector<std::optional<int64_t>> at =
+          llvm::map_to_vector(indicesOf(user), [](Value i) { return foldedIndex(i); });
+      ok &=
+          llvm::all_of(at, [](std::optional<int64_t> i) { return i.has_value(); }) &&
+          llvm::all_of(ArrayRef(at).drop_back(), [](std::optional<int64_t> i) { return *i == 0; });
+      if (!ok)
+        break;
+      if (auto vs = dyn_cast<vector::StoreOp>(user)) {
+        ok &= vs.getVectorType().getRank() == 1 && vs.getVectorType().getNumElements() == *ub &&
+              *at.back() == 0 && !vector;
+        vector = vs.getValueToStore();
+      } else {
+        int64_t k = *at.back();
+        ok &= k >= 0 && k < *ub && !lanes[k];
+        if (ok)
+          lanes[k] = user->getOperand(0);
+      }
+    }
+    bool allLanes = llvm::all_of(lanes, [](Value v) { return v != nullptr; });
+    if (!ok || (vector ? llvm::any_of(lanes, [](Value v) { return v != nullptr; }) : !allLanes))
+      continue;
+    rw.setInsertionPoint(copy);
+    Location loc = copy.getLoc();
+    if (!vector)
+      vector = vector::FromElementsOp::create(
+          rw, loc, VectorType::get({*ub}, alloca.getType().getElementType()), lanes);
+    SmallVector<Value> at(store.getIndices().drop_back());
+    at.push_back(arith::ConstantIndexOp::create(rw, loc, 0));
+    vector::StoreOp::create(rw, loc, vector, store.getMemRef(), at);
+    rw.eraseOp(copy);
+    for (Operation *w : writes)
+      rw.eraseOp(w);
     if (alloca->use_empty())
       rw.eraseOp(alloca);
   }
@@ -658,10 +778,12 @@ void forwardPrivateValues(scf::ForOp loop) {
 }
 
 /// Splits each scf.if at the top level of `loop`'s copy phase (between its two top-level
-/// barriers) that guards one copy which cannot be a cp.async (dlc-unroll-thread-loops'
-/// guarded iterations of an edge tile's copies) into a guarded load that yields the
-/// value (zero where the guard fails) and the guarded rest, so that the load can be
-/// issued ahead of the products and the rest stored after them.
+/// barriers) that guards copies of which one or more cannot be a cp.async
+/// (dlc-unroll-thread-loops' guarded iterations of an edge tile's copies; the threads
+/// that copy a step's lanes when it has fewer than the block has threads) into a
+/// guarded load of each that yields the values (zero where the guard fails) and the
+/// guarded rest, so that the loads can be issued ahead of the products and the rest
+/// stored after them.
 void splitGuardedCopies(scf::ForOp loop, bool asyncAllowed) {
   SmallVector<scf::IfOp> guards;
   for (Operation *op : copyPhaseOps(loop))
@@ -671,43 +793,55 @@ void splitGuardedCopies(scf::ForOp loop, bool asyncAllowed) {
   for (scf::IfOp guard : guards) {
     if (guard.getNumResults() || !guard.getElseRegion().empty())
       continue;
-    Operation *load = nullptr;
-    bool ok = true;
+    SmallVector<Operation *> loads;
+    bool ok = true, allAsync = true;
     for (Operation &op : guard.thenBlock()->without_terminator()) {
       if (isa<vector::LoadOp, memref::LoadOp>(op) && viewsKernelArgument(baseOf(&op))) {
-        ok &= !load;
-        load = &op;
+        loads.push_back(&op);
+        Value value = op.getResult(0);
+        ok &= value.hasOneUse();
+        if (!ok)
+          break;
+        Operation *user = *value.user_begin();
+        allAsync &= asyncAllowed && isa<vector::StoreOp, memref::StoreOp>(user) &&
+                    user->getOperand(0) == value && copyBytes(&op, user);
       } else if (!isa<vector::StoreOp, memref::StoreOp>(op) &&
                  (!isMemoryEffectFree(&op) || op.getNumRegions())) {
         ok = false;
       }
     }
-    if (!ok || !load || !load->getResult(0).hasOneUse())
-      continue;
-    Value value = load->getResult(0);
-    Operation *user = *value.user_begin();
-    if (asyncAllowed && isa<vector::StoreOp, memref::StoreOp>(user) && copyBytes(load, user))
-      continue; // a cp.async, guarded as it is
+    if (!ok || loads.empty() || allAsync)
+      continue; // cp.async copies are guarded as they are
     Location loc = guard.getLoc();
     rw.setInsertionPoint(guard);
-    auto loaded = scf::IfOp::create(rw, loc, TypeRange{value.getType()}, guard.getCondition(),
+    SmallVector<Type> types =
+        llvm::map_to_vector(loads, [](Operation *l) { return l->getResult(0).getType(); });
+    auto loaded = scf::IfOp::create(rw, loc, types, guard.getCondition(),
                                     /*withElseRegion=*/true);
     rw.setInsertionPointToStart(loaded.thenBlock());
+    // The loads and the address arithmetic they read (not what reads their values).
+    llvm::SmallPtrSet<Operation *, 32> needed(loads.begin(), loads.end());
+    for (Operation &op : llvm::reverse(guard.thenBlock()->without_terminator()))
+      if (needed.contains(&op))
+        for (Value v : op.getOperands())
+          if (Operation *def = v.getDefiningOp(); def && def->getBlock() == guard.thenBlock())
+            needed.insert(def);
     IRMapping map;
-    for (Operation &op : guard.thenBlock()->without_terminator()) {
-      if (&op == load)
-        break;
-      if (isMemoryEffectFree(&op))
-        rw.clone(op, map); // the address arithmetic
-    }
-    scf::YieldOp::create(rw, loc, rw.clone(*load, map)->getResult(0));
+    for (Operation &op : guard.thenBlock()->without_terminator())
+      if (needed.contains(&op))
+        rw.clone(op, map);
+    scf::YieldOp::create(rw, loc, llvm::map_to_vector(loads, [&](Operation *l) {
+                           return map.lookup(l->getResult(0));
+                         }));
     rw.setInsertionPointToStart(loaded.elseBlock());
-    scf::YieldOp::create(
-        rw, loc,
-        arith::ConstantOp::create(rw, loc, cast<TypedAttr>(rw.getZeroAttr(value.getType())))
-            .getResult());
-    rw.replaceAllUsesWith(value, loaded.getResult(0));
-    rw.eraseOp(load);
+    SmallVector<Value> zeros;
+    for (Type t : types)
+      zeros.push_back(arith::ConstantOp::create(rw, loc, cast<TypedAttr>(rw.getZeroAttr(t))));
+    scf::YieldOp::create(rw, loc, zeros);
+    for (auto [k, load] : llvm::enumerate(loads)) {
+      rw.replaceAllUsesWith(load->getResult(0), loaded.getResult(k));
+      rw.eraseOp(load);
+    }
   }
 }
 
@@ -826,7 +960,7 @@ private:
     SmallVector<Value> loaded;
     OpBuilder::InsertionGuard guard(rw);
     for (const ElementCopy &c : s.copies) {
-      Value value = map.lookup(c.load->getResult(0));
+      Value value = map.lookup(c.load->getResult(c.result));
       if (!c.async) {
         loaded.push_back(value);
         continue;
@@ -862,7 +996,7 @@ private:
     size_t k = 0;
     for (const ElementCopy &c : s.copies)
       if (!c.async)
-        map.map(c.load->getResult(0), loaded[k++]);
+        map.map(c.load->getResult(c.result), loaded[k++]);
     for (Operation *op : s.pre)
       rw.clone(*op, map);
     for (Operation *op : s.copy)
@@ -899,7 +1033,7 @@ private:
       SmallVector<Type> types;
       for (const ElementCopy &c : s.copies)
         if (!c.async)
-          types.push_back(c.load->getResult(0).getType());
+          types.push_back(c.load->getResult(c.result).getType());
       auto guard = scf::IfOp::create(rw, loc, types, any, /*withElseRegion=*/!types.empty());
       OpBuilder::InsertionGuard g(rw);
       rw.setInsertionPointToStart(guard.thenBlock());
@@ -974,6 +1108,7 @@ struct DlcGpuAsyncCopiesPass : impl::DlcGpuAsyncCopiesBase<DlcGpuAsyncCopiesPass
       auto func = loop->getParentOfType<gpu::GPUFuncOp>();
       unrollGathers(loop);
       forwardLanes(loop);
+      forwardPrivateCopies(loop);
       forwardPrivateValues(loop);
       splitGuardedCopies(loop, async);
       std::optional<StepLoop> s = Analysis(func, loop, async).run();

@@ -183,6 +183,25 @@
 // CHECK-NEXT: vector.store
 // CHECK-NOT: memref.alloca
 // CHECK: gpu.return
+
+// The same gather when only the first 8 threads copy (a guard on the thread id), into
+// a private buffer that a loop then copies lane by lane into shared memory (what
+// bufferization leaves of a converted tile): the lanes go straight into one vector
+// store, and the guard is split into a guarded load of the four lanes (zeros where it
+// fails), issued ahead of the products, and the guarded rest, stored after them.
+// CHECK-LABEL: gpu.func @guarded_gather
+// CHECK-NOT: memref.alloca
+// CHECK: scf.for
+// CHECK-NEXT: gpu.barrier
+// CHECK: scf.if %{{.*}} -> (f32, f32, f32, f32)
+// CHECK-COUNT-4: memref.load %arg0
+// CHECK: scf.yield
+// CHECK: arith.mulf
+// CHECK: scf.if
+// CHECK: vector.from_elements
+// CHECK-NEXT: vector.store
+// CHECK-NOT: memref.alloca
+// CHECK: gpu.return
 module attributes {gpu.container_module} {
 gpu.module @dlc_kernels {
   gpu.func @steps(%a: memref<512xf32>, %out: memref<16xf32>)
@@ -491,6 +510,48 @@ gpu.module @dlc_kernels {
       %y = memref.load %shared[%tid] : memref<64xf16, #gpu.address_space<workgroup>>
       %ye = arith.extf %y : f16 to f32
       %p = arith.mulf %ye, %ye : f32
+      %s = arith.addf %acc, %p : f32
+      scf.yield %s : f32
+    }
+    memref.store %sum, %out[%tid] : memref<16xf32>
+    gpu.return
+  }
+  gpu.func @guarded_gather(%a: memref<4096xf32>, %out: memref<16xf32>)
+      workgroup(%shared : memref<32xf32, #gpu.address_space<workgroup>>)
+      kernel attributes {dlc.block = array<i64: 16>} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c4 = arith.constant 4 : index
+    %c8 = arith.constant 8 : index
+    %c32 = arith.constant 32 : index
+    %c4000 = arith.constant 4000 : index
+    %c4096 = arith.constant 4096 : index
+    %zero = arith.constant 0.0 : f32
+    %tid = gpu.thread_id x
+    %t4 = arith.muli %tid, %c4 : index
+    %copies = arith.cmpi ult, %tid, %c8 : index
+    %sum = scf.for %k = %c0 to %c4096 step %c32 iter_args(%acc = %zero) -> (f32) {
+      gpu.barrier
+      scf.if %copies {
+        %lanes = memref.alloca() {alignment = 16 : i64} : memref<1x4xf32>
+        scf.for %l = %c0 to %c4 step %c1 {
+          %i0 = arith.addi %k, %t4 : index
+          %i = arith.addi %i0, %l : index
+          %in = arith.cmpi slt, %i, %c4000 : index
+          %safe = arith.select %in, %i, %c0 : index
+          %x = memref.load %a[%safe] : memref<4096xf32>
+          %v = arith.select %in, %x, %zero : f32
+          memref.store %v, %lanes[%c0, %l] : memref<1x4xf32>
+        }
+        %dst = memref.subview %shared[%t4] [4] [1] : memref<32xf32, #gpu.address_space<workgroup>> to memref<4xf32, strided<[1], offset: ?>, #gpu.address_space<workgroup>>
+        scf.for %l = %c0 to %c4 step %c1 {
+          %e = memref.load %lanes[%c0, %l] : memref<1x4xf32>
+          memref.store %e, %dst[%l] : memref<4xf32, strided<[1], offset: ?>, #gpu.address_space<workgroup>>
+        }
+      }
+      gpu.barrier
+      %y = memref.load %shared[%tid] : memref<32xf32, #gpu.address_space<workgroup>>
+      %p = arith.mulf %y, %y : f32
       %s = arith.addf %acc, %p : f32
       scf.yield %s : f32
     }
