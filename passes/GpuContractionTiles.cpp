@@ -215,11 +215,9 @@ Steps buildStaticSteps(RewriterBase &rewriter, linalg::LinalgOp c, const GpuTile
             unsigned kLoop = mmaLoops->k;
             bool kInner = map.getDimPosition(map.getNumResults() - 1) == kLoop;
             int64_t elementBytes = bufferType.getIntOrFloatBitWidth() / 8;
-            int64_t elements = 1;
-            for (int64_t d : bufferShape)
-              elements *= d;
             if (!t.swizzleShared || elementBytes != 2 ||
-                !mma::swizzlesRows(bufferShape.back() * elementBytes, elements * elementBytes))
+                !mma::swizzlesRows(bufferShape.back() * elementBytes,
+                                   ShapedType::getNumElements(bufferShape) * elementBytes))
               bufferShape.back() +=
                   mma::rowPadding(shapeOf(mma), isA, kInner, bufferShape.back(), elementBytes);
           }

@@ -141,53 +141,25 @@ Accesses accessesOf(Value buffer) {
   return result;
 }
 
-/// The memref operand of an access and its indices.
-std::pair<Value, SmallVector<Value>> addressOf(const Access &a) {
-  Operation *op = a.op;
-  Value memref = op->getOperand(a.memrefOperand);
-  if (auto copy = dyn_cast<nvgpu::DeviceAsyncCopyOp>(op))
-    return {memref, a.memrefOperand == 0 ? SmallVector<Value>(copy.getDstIndices())
-                                         : SmallVector<Value>(copy.getSrcIndices())};
-  if (auto load = dyn_cast<memref::LoadOp>(op))
-    return {memref, SmallVector<Value>(load.getIndices())};
-  if (auto store = dyn_cast<memref::StoreOp>(op))
-    return {memref, SmallVector<Value>(store.getIndices())};
-  if (auto load = dyn_cast<vector::LoadOp>(op))
-    return {memref, SmallVector<Value>(load.getIndices())};
-  if (auto store = dyn_cast<vector::StoreOp>(op))
-    return {memref, SmallVector<Value>(store.getIndices())};
-  auto ld = cast<nvgpu::LdMatrixOp>(op);
-  return {memref, SmallVector<Value>(ld.getIndices())};
+/// The memref operand of an access and its indices, which follow it in every op
+/// accessesOf takes (one per dim).
+std::pair<Value, ValueRange> addressOf(const Access &a) {
+  Value memref = a.op->getOperand(a.memrefOperand);
+  return {memref, a.op->getOperands().slice(a.memrefOperand + 1,
+                                            cast<MemRefType>(memref.getType()).getRank())};
 }
 
-/// Points the access at element `index` of `flat`.
+/// Points the access at element `index` of `flat`. Only cp.async keeps the sizes of
+/// its operand groups in an attribute, which its accessors update.
 void redirect(const Access &a, Value flat, Value index) {
-  Operation *op = a.op;
-  if (auto copy = dyn_cast<nvgpu::DeviceAsyncCopyOp>(op)) {
-    if (a.memrefOperand == 0) {
-      copy.getDstMutable().assign(flat);
-      copy.getDstIndicesMutable().assign(index);
-    } else {
-      copy.getSrcMutable().assign(flat);
-      copy.getSrcIndicesMutable().assign(index);
-    }
-  } else if (auto load = dyn_cast<memref::LoadOp>(op)) {
-    load.getMemrefMutable().assign(flat);
-    load.getIndicesMutable().assign(index);
-  } else if (auto store = dyn_cast<memref::StoreOp>(op)) {
-    store.getMemrefMutable().assign(flat);
-    store.getIndicesMutable().assign(index);
-  } else if (auto load = dyn_cast<vector::LoadOp>(op)) {
-    load.getBaseMutable().assign(flat);
-    load.getIndicesMutable().assign(index);
-  } else if (auto store = dyn_cast<vector::StoreOp>(op)) {
-    store.getBaseMutable().assign(flat);
-    store.getIndicesMutable().assign(index);
-  } else {
-    auto ld = cast<nvgpu::LdMatrixOp>(op);
-    ld.getSrcMemrefMutable().assign(flat);
-    ld.getIndicesMutable().assign(index);
+  if (auto copy = dyn_cast<nvgpu::DeviceAsyncCopyOp>(a.op)) {
+    (a.memrefOperand == 0 ? copy.getDstMutable() : copy.getSrcMutable()).assign(flat);
+    (a.memrefOperand == 0 ? copy.getDstIndicesMutable() : copy.getSrcIndicesMutable())
+        .assign(index);
+    return;
   }
+  int64_t rank = cast<MemRefType>(a.op->getOperand(a.memrefOperand).getType()).getRank();
+  a.op->setOperands(a.memrefOperand, 1 + rank, ValueRange{flat, index});
 }
 
 /// `index` (elements of `elementBytes` in rows of `rowBytes`) permuted: its 16-byte
