@@ -29,6 +29,25 @@ using namespace mlir;
 namespace dlc {
 namespace {
 
+/// The half-precision tensor that `v` widens elementwise to f32 (an identity generic
+/// whose body is one arith.extf: a lowered widening dlc.cast), or null.
+Value widenedFrom(Value v) {
+  auto g = v.getDefiningOp<linalg::GenericOp>();
+  if (!g || g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1 ||
+      g.getNumParallelLoops() != g.getNumLoops() ||
+      !llvm::all_of(g.getIndexingMapsArray(), [](AffineMap m) { return m.isIdentity(); }))
+    return nullptr;
+  Block &body = g.getRegion().front();
+  if (body.getOperations().size() != 2)
+    return nullptr;
+  auto ext = dyn_cast<arith::ExtFOp>(body.front());
+  if (!ext || ext.getIn() != body.getArgument(0) ||
+      body.getTerminator()->getOperand(0) != ext.getResult() ||
+      !isa<RankedTensorType>(g.getDpsInputs()[0].getType()))
+    return nullptr;
+  return g.getDpsInputs()[0];
+}
+
 /// The first input of `g` produced by a static pad with a constant value.
 std::optional<unsigned> paddedInput(linalg::GenericOp g) {
   for (OpOperand *in : g.getDpsInputOperands()) {
@@ -51,9 +70,18 @@ LogicalResult foldPad(RewriterBase &rewriter, linalg::GenericOp g, unsigned oper
   // A transposed source is read through the transpose: element r of transpose(x) is
   // x[s] with s[perm[i]] = r[i]. Otherwise the transpose would be a whole tensor
   // written before the tiles, which on the GPU serializes the kernel (docs/cuda.md).
+  // So is a source widened from half precision (dlc-half-activations): each element
+  // is read in it and widened as it is read.
   SmallVector<int64_t> toSource = llvm::to_vector(llvm::seq<int64_t>(0, srcType.getRank()));
-  while (auto t = src.getDefiningOp<linalg::TransposeOp>()) {
-    if (!isa<RankedTensorType>(t.getInput().getType()))
+  Type widenTo;
+  while (true) {
+    if (Value narrow = widenedFrom(src)) {
+      widenTo = getElementTypeOrSelf(src.getType());
+      src = narrow;
+      continue;
+    }
+    auto t = src.getDefiningOp<linalg::TransposeOp>();
+    if (!t || !isa<RankedTensorType>(t.getInput().getType()))
       break;
     // toSource[d]: the dim of the current source that padded-source dim d reads; dim i
     // of the transpose is dim perm[i] of its input.
@@ -102,6 +130,8 @@ LogicalResult foldPad(RewriterBase &rewriter, linalg::GenericOp g, unsigned oper
         for (auto [d, i] : llvm::enumerate(idx))
           srcIdx[toSource[d]] = i;
         Value v = tensor::ExtractOp::create(b, l, src, srcIdx);
+        if (widenTo)
+          v = arith::ExtFOp::create(b, l, widenTo, v);
         if (inBounds)
           v = arith::SelectOp::create(b, l, inBounds, v, padValue);
         IRMapping map;

@@ -271,6 +271,26 @@ def DlcUntieInits : Pass<"dlc-untie-inits", "mlir::ModuleOp"> {
   }];
 }
 
+def DlcHalfActivations : Pass<"dlc-half-activations", "mlir::func::FuncOp"> {
+  let summary = "Pass activations that are only read rounded between kernels in half precision (GPU, --precision fp16|bf16)";
+  let description = [{
+    After dlc-form-kernels: an f32 kernel result whose every reader rounds it to f16
+    (`precision=fp16`) or bf16 (`precision=bf16`) first (a Conv's input, a MatMul's or
+    Gemm's factor, directly or through data movement and monotone selections such as
+    Relu and MaxPool, or a result this pass rounded) is rounded by its producer: a
+    `dlc.cast` to the half type before the kernel's yield, the result and the
+    metadata-only reshapes between take the half type, and each reading kernel widens
+    its input back to f32 first thing. Rounding is to nearest even, as tensor cores
+    round their operands, so their tiles compute what they computed from the f32
+    activation, from half the bytes. Model outputs and values any other op reads keep
+    f32. fp32 and tf32 leave the graph alone.
+  }];
+  let options = [
+    Option<"precision", "precision", "std::string", /*default=*/"\"fp32\"",
+           "fp32, tf32, fp16 or bf16: the contractions' precision">,
+  ];
+}
+
 def DlcOutlineKernels : Pass<"dlc-outline-kernels", "mlir::ModuleOp"> {
   let summary = "Turn each dlc.kernel into a function over memrefs";
   let description = [{

@@ -110,6 +110,10 @@ struct CompileOptions {
   /// 16-byte chunks against bank conflicts (dlc-gpu-swizzle-shared); false: plain
   /// row-major tiles, for comparisons.
   bool gpuSwizzleShared = true;
+  /// CUDA target and emulation, --precision fp16|bf16: activations that every reader
+  /// rounds to the precision (contraction factors) pass between kernels in it
+  /// (dlc-half-activations); false: they stay f32, for comparisons.
+  bool gpuHalfActivations = true;
   /// Read padded inputs (Conv, pooling) with guarded loads instead of a padded copy
   /// (dlc-fold-pad-into-loads). Unset: on for the CUDA target and emulation, off on
   /// the CPU, where a padded copy per tile vectorizes better.

@@ -104,6 +104,12 @@ LogicalResult runGraphPipeline(ModuleOp module, const CompileOptions &options) {
     if (options.target != TargetKind::Cpu || options.emulateGpu)
       formKernels.maxFusedRow = 32;
     f.addPass(createDlcFormKernels(formKernels));
+    // Below fp32: activations only contractions read cross kernels in half precision.
+    if ((options.target != TargetKind::Cpu || options.emulateGpu) && options.gpuHalfActivations) {
+      DlcHalfActivationsOptions halfActivations;
+      halfActivations.precision = precisionName(options.precision);
+      f.addPass(createDlcHalfActivations(halfActivations));
+    }
   });
 }
 

@@ -343,7 +343,18 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
     int64_t s = xType.getRank() - 2, M = wType.getDimSize(0), G = op.getGroup();
     int64_t K = wType.getNumElements() / M, Cg = wType.getDimSize(1), gd = G > 1 ? 1 : 0;
     ArrayRef<int64_t> pads = op.getPads(), strides = op.getStrides(), dilations = op.getDilations();
-    SmallVector<OpFoldResult> xDims = dimsOf(rewriter, loc, op.getX());
+    // An input widened from half precision (dlc-half-activations) is read in it, each
+    // element widened as it is read: the columns read no widened copy of the input.
+    Value x = op.getX();
+    bool widen = false;
+    if (auto c = x.getDefiningOp<CastOp>()) {
+      Type from = getElementTypeOrSelf(c.getX().getType());
+      if ((from.isF16() || from.isBF16()) && et.isF32()) {
+        x = c.getX();
+        widen = true;
+      }
+    }
+    SmallVector<OpFoldResult> xDims = dimsOf(rewriter, loc, x);
     SmallVector<OpFoldResult> yDims{xDims[0], rewriter.getIndexAttr(M)};
     SmallVector<OpFoldResult> colDims{xDims[0]};
     SmallVector<int64_t> colShape{xType.getDimSize(0)};
@@ -359,7 +370,6 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
       colDims.push_back(o);
       colShape.push_back(resultType.getDimSize(i + 2));
     }
-    Value x = op.getX();
     SmallVector<Value> xSizes;
     for (int64_t i = 0; i < s; ++i)
       xSizes.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, xDims[i + 2]));
@@ -416,6 +426,8 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
                 idx.push_back(arith::SelectOp::create(b, l, ok, at, c0));
               }
               Value v = tensor::ExtractOp::create(b, l, x, idx);
+              if (widen)
+                v = arith::ExtFOp::create(b, l, et, v);
               if (inBounds)
                 v = arith::SelectOp::create(b, l, inBounds, v, zero);
               linalg::YieldOp::create(b, l, v);

@@ -10,6 +10,7 @@
 //   DLC_GPU_CONTRACTION_TILES=0  gpuContractionTiles = false
 //   DLC_GPU_COPY_STAGES=N        gpuCopyStages (1: no cp.async; for comparisons)
 //   DLC_GPU_SWIZZLE=0|1          gpuSwizzleShared (0: plain shared tiles; for comparisons)
+//   DLC_HALF_ACTIVATIONS=0|1     gpuHalfActivations (0: f32 activations; for comparisons)
 //   DLC_FOLD_PAD=0|1             foldPadIntoLoads
 //   DLC_CPU_UKERNELS=0           cpuUkernels = false
 //   DLC_CPU_STREAM_STORES=0      cpuStreamStores = false
@@ -63,6 +64,8 @@ inline void applyEnvironment(CompileOptions &options) {
     options.cpuStreamStores = *v;
   if (std::optional<bool> v = flag("DLC_GPU_SWIZZLE"))
     options.gpuSwizzleShared = *v;
+  if (std::optional<bool> v = flag("DLC_HALF_ACTIVATIONS"))
+    options.gpuHalfActivations = *v;
   if (std::optional<std::string> v = environmentValue("DLC_GPU_COPY_STAGES")) {
     char *end = nullptr;
     long long n = std::strtoll(v->c_str(), &end, 10);

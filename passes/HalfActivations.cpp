@@ -1,0 +1,192 @@
+//===- HalfActivations.cpp - The dlc-half-activations pass -------------------===//
+//
+// Below fp32 on the GPU (--precision fp16 or bf16) a contraction reads its operands
+// rounded to half precision: tensor cores round them as they copy them into shared
+// memory, and dlc-half-weights stores the weights rounded. An f32 activation whose
+// every reader rounds it first can be rounded once, by the kernel that writes it: it
+// crosses from kernel to kernel in half precision (half the bytes written and read,
+// and a copy into shared memory that converts nothing, which cp.async then takes), and
+// each reader widens it back to f32. The rounding is the same (to nearest even), so a
+// tensor-core tile computes exactly what it computed from the f32 activation; a
+// contraction left on FMA tiles (a GEMV, a depthwise Conv) reads the rounded value, as
+// it reads the rounded weight.
+//
+// A kernel input is read rounded when each of its uses in the kernel body is
+//   - a Conv's input or weight, a MatMul's or Gemm's A or B (not a bias);
+//   - a rounding to the precision (the yield of a result this pass rounded);
+//   - an op whose results are read rounded and which commutes with rounding: data
+//     movement (Transpose, Slice, Split, Concat, Expand, Tile, Pad, Gather's table,
+//     nearest Resize and the metadata-only reshapes) and monotone selections (Relu,
+//     Max, Min, MaxPool), since rounding to nearest even is monotone and idempotent:
+//     max(round(a), b) rounds to max(round(a), round(b)).
+// A kernel result (through the graph's metadata-only reshapes) is rounded when every
+// user is a kernel that reads it rounded or an op that reads its shape alone; the
+// model's outputs, host ops and anything else keep f32. Kernels are visited from the last back, so
+// that a chain (Conv, then MaxPool, then Conv) rounds at its first kernel.
+//
+// The rounded result: `dlc.cast` to f16 (bf16) before the producer's yield; its
+// readers' block arguments take the half type and `dlc.cast` back to f32 first
+// thing. The kernels fuse both casts: the producer's epilogue stores half-precision
+// elements, the consumer's copies load them (folding extend-then-round away).
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Passes.h"
+
+#include "dialects/DlcDialect.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace dlc {
+#define GEN_PASS_DEF_DLCHALFACTIVATIONS
+#include "passes/Passes.h.inc"
+} // namespace dlc
+
+using namespace mlir;
+
+namespace dlc {
+namespace {
+
+/// Whether `op` reads operand `i` as a contraction's factor (rounded below fp32).
+bool isFactor(Operation *op, unsigned i) {
+  if (isa<ConvOp>(op))
+    return i == 0 || i == 1; // x, w (not the bias)
+  if (isa<MatMulOp>(op))
+    return i == 0 || i == 1;
+  if (isa<GemmOp>(op))
+    return i == 0 || i == 1; // A, B (not C)
+  return false;
+}
+
+/// Whether rounding `op`'s results rounds as if its operand `i` were rounded first:
+/// data movement (of operand `i`'s elements, not of shape operands) and monotone
+/// selections.
+bool commutesWithRounding(Operation *op, unsigned i) {
+  if (isa<ConcatOp, MaxOp, MinOp>(op))
+    return true;
+  // A Pad's pad value is rounded either way: round(pad(x, v)) = pad(round(x), round(v)).
+  if (isa<TransposeOp, SliceOp, SplitOp, ExpandOp, TileOp, PadOp, GatherOp, ReluOp, MaxPoolOp,
+          ReshapeOp, FlattenOp, SqueezeOp, UnsqueezeOp, IdentityOp>(op))
+    return i == 0;
+  if (auto resize = dyn_cast<ResizeOp>(op))
+    return i == 0 && resize.getMode() == "nearest";
+  return false;
+}
+
+/// Whether `op` reads only the shape of its operand `i` (whatever its element type).
+bool readsShapeOnly(Operation *op, unsigned i) {
+  return isa<ShapeOp, SizeOp>(op) || (isa<ReshapeOp, ResizeOp>(op) && i > 0);
+}
+
+/// Whether `type` is an f32 tensor.
+bool isF32Tensor(Type type) {
+  auto t = dyn_cast<RankedTensorType>(type);
+  return t && t.getElementType().isF32();
+}
+
+struct DlcHalfActivationsPass : impl::DlcHalfActivationsBase<DlcHalfActivationsPass> {
+  using DlcHalfActivationsBase::DlcHalfActivationsBase;
+
+  Type half;
+
+  /// Whether every read of `v`, a value in a kernel body, rounds it to `half` first.
+  bool readRounded(Value v, unsigned depth = 0) {
+    if (depth > 16)
+      return false;
+    for (OpOperand &use : v.getUses()) {
+      Operation *user = use.getOwner();
+      unsigned i = use.getOperandNumber();
+      if (isFactor(user, i) || readsShapeOnly(user, i))
+        continue;
+      if (auto cast = dyn_cast<CastOp>(user)) {
+        if (getElementTypeOrSelf(cast.getType()) == half)
+          continue;
+        return false;
+      }
+      if (!commutesWithRounding(user, i) || user->getNumResults() == 0)
+        return false;
+      for (Value r : user->getResults())
+        if (!isF32Tensor(r.getType()) || !readRounded(r, depth + 1))
+          return false;
+    }
+    return true;
+  }
+
+  /// Whether every user of `v`, a value of the function body, is a kernel that reads
+  /// it rounded, directly or through metadata-only reshapes.
+  bool usersReadRounded(Value v, unsigned depth = 0) {
+    if (depth > 16 || v.use_empty())
+      return false;
+    for (OpOperand &use : v.getUses()) {
+      Operation *user = use.getOwner();
+      if (auto kernel = dyn_cast<KernelOp>(user)) {
+        if (!readRounded(kernel.getBody().getArgument(use.getOperandNumber())))
+          return false;
+        continue;
+      }
+      if (readsShapeOnly(user, use.getOperandNumber()))
+        continue;
+      if (isMetadataOnly(user) && use.getOperandNumber() == 0 && user->getNumResults() == 1 &&
+          isF32Tensor(user->getResult(0).getType()) &&
+          usersReadRounded(user->getResult(0), depth + 1))
+        continue;
+      return false;
+    }
+    return true;
+  }
+
+  /// Gives `v` (a kernel result or a reshape of one) the half type, and its readers
+  /// the half-precision input widened first thing.
+  void retype(Value v, OpBuilder &b) {
+    auto type = cast<RankedTensorType>(v.getType());
+    v.setType(type.clone(half));
+    for (OpOperand &use : llvm::make_early_inc_range(v.getUses())) {
+      Operation *user = use.getOwner();
+      if (auto kernel = dyn_cast<KernelOp>(user)) {
+        BlockArgument arg = kernel.getBody().getArgument(use.getOperandNumber());
+        if (!isF32Tensor(arg.getType()))
+          continue; // the same value passed twice: widened already
+        arg.setType(type.clone(half));
+        b.setInsertionPointToStart(&kernel.getBody().front());
+        Value wide = CastOp::create(b, kernel.getLoc(), type, arg);
+        arg.replaceAllUsesExcept(wide, wide.getDefiningOp());
+        continue;
+      }
+      if (isMetadataOnly(user) && use.getOperandNumber() == 0)
+        retype(user->getResult(0), b);
+    }
+  }
+
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    if (precision == "fp16")
+      half = Float16Type::get(ctx);
+    else if (precision == "bf16")
+      half = BFloat16Type::get(ctx);
+    else if (precision != "fp32" && precision != "tf32")
+      return (void)(emitError(getOperation().getLoc())
+                    << "dlc-half-activations: unknown precision '" << precision << "'"),
+             signalPassFailure();
+    if (!half)
+      return;
+    SmallVector<KernelOp> kernels;
+    getOperation().walk([&](KernelOp k) { kernels.push_back(k); });
+    OpBuilder b(ctx);
+    for (KernelOp kernel : llvm::reverse(kernels)) {
+      auto yield = cast<YieldOp>(kernel.getBody().front().getTerminator());
+      for (OpResult result : kernel->getResults()) {
+        if (!isF32Tensor(result.getType()) || !usersReadRounded(result))
+          continue;
+        unsigned i = result.getResultNumber();
+        b.setInsertionPoint(yield);
+        Value value = yield.getOperand(i);
+        Value rounded = CastOp::create(b, value.getLoc(),
+                                       cast<RankedTensorType>(value.getType()).clone(half), value);
+        yield.setOperand(i, rounded);
+        retype(result, b);
+      }
+    }
+  }
+};
+
+} // namespace
+} // namespace dlc
