@@ -15,6 +15,7 @@
 #include "mlir/Interfaces/ValueBoundsOpInterface.h"
 
 #include "llvm/ADT/bit.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <limits>
 
@@ -22,8 +23,42 @@ using namespace mlir;
 
 namespace dlc {
 
+namespace {
+
+/// Whether the index `v` is known to be at least 0. The value-bounds analysis gives an
+/// affine.min no lower bound; a tile's size min(T, ub - iv) inside the loop over iv is
+/// one where each of its results has one.
+bool knownNonNegative(Value v) {
+  using VB = ValueBoundsConstraintSet;
+  if (auto min = v.getDefiningOp<affine::AffineMinOp>()) {
+    AffineMap map = min.getAffineMap();
+    for (unsigned i = 0; i < map.getNumResults(); ++i) {
+      FailureOr<int64_t> lb = VB::computeConstantBound(
+          presburger::BoundType::LB, VB::Variable(map.getSubMap({i}), min.getMapOperands()));
+      if (failed(lb) || *lb < 0)
+        return false;
+    }
+    return true;
+  }
+  FailureOr<int64_t> lb = VB::computeConstantBound(presburger::BoundType::LB, VB::Variable(v));
+  return succeeded(lb) && *lb >= 0;
+}
+
+} // namespace
+
 FailureOr<int64_t> constantUpperBound(Value v) {
   using VB = ValueBoundsConstraintSet;
+  // A product of two bounded sizes (an edge tile's rows times a partial step's
+  // columns), which the analysis, linear, does not bound: a * b <= ua * ub when one
+  // factor is at least 0 and both bounds are (the product is at most 0 otherwise).
+  if (auto mul = v.getDefiningOp<arith::MulIOp>()) {
+    Value a = mul.getLhs(), b = mul.getRhs();
+    FailureOr<int64_t> ua = constantUpperBound(a), ub = constantUpperBound(b);
+    int64_t product;
+    if (succeeded(ua) && succeeded(ub) && *ua >= 0 && *ub >= 0 &&
+        (knownNonNegative(a) || knownNonNegative(b)) && !llvm::MulOverflow(*ua, *ub, product))
+      return product;
+  }
   if (auto max = v.getDefiningOp<affine::AffineMaxOp>()) {
     int64_t best = std::numeric_limits<int64_t>::min();
     AffineMap map = max.getAffineMap();

@@ -27,10 +27,7 @@ namespace dlc {
 using namespace mlir;
 
 namespace dlc {
-namespace {
 
-/// The half-precision tensor that `v` widens elementwise to f32 (an identity generic
-/// whose body is one arith.extf: a lowered widening dlc.cast), or null.
 Value widenedFrom(Value v) {
   auto g = v.getDefiningOp<linalg::GenericOp>();
   if (!g || g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1 ||
@@ -43,10 +40,13 @@ Value widenedFrom(Value v) {
   auto ext = dyn_cast<arith::ExtFOp>(body.front());
   if (!ext || ext.getIn() != body.getArgument(0) ||
       body.getTerminator()->getOperand(0) != ext.getResult() ||
-      !isa<RankedTensorType>(g.getDpsInputs()[0].getType()))
+      !isa<RankedTensorType>(g.getDpsInputs()[0].getType()) || !ext.getType().isF32() ||
+      !(ext.getIn().getType().isF16() || ext.getIn().getType().isBF16()))
     return nullptr;
   return g.getDpsInputs()[0];
 }
+
+namespace {
 
 /// The first input of `g` produced by a static pad with a constant value.
 std::optional<unsigned> paddedInput(linalg::GenericOp g) {

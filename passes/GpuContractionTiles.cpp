@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "passes/GpuTiling.h"
 #include "passes/MmaLayout.h"
+#include "passes/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -15,6 +16,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/IR/IRMapping.h"
 
 using namespace mlir;
 
@@ -204,8 +206,18 @@ Steps buildStaticSteps(RewriterBase &rewriter, linalg::LinalgOp c, const GpuTile
             zeros.push_back(b.getIndexAttr(0));
             ones.push_back(b.getIndexAttr(1));
           }
-          Value slice = stepSlice(b, loc, in->get(), inOffset, inSize);
-          Type bufferType = mma == GpuMma::None ? getElementTypeOrSelf(in->get().getType())
+          // FMA tiles copy an input widened from half precision (a weight, an
+          // activation: dlc-half-weights, dlc-half-activations) in it, and widen each
+          // element where the step's contraction reads it: half the shared memory, and
+          // a copy that converts nothing (cp.async).
+          Value source = in->get();
+          Value narrow = mma == GpuMma::None && isa<linalg::GenericOp>(c.getOperation())
+                             ? widenedFrom(source)
+                             : Value();
+          if (narrow)
+            source = narrow;
+          Value slice = stepSlice(b, loc, source, inOffset, inSize);
+          Type bufferType = mma == GpuMma::None ? getElementTypeOrSelf(source.getType())
                                                 : mmaOperandType(b.getContext(), mma);
           // Tensor cores read the buffer's rows padded so that a warp's fragment
           // loads do not collide in shared-memory banks.
@@ -253,7 +265,29 @@ Steps buildStaticSteps(RewriterBase &rewriter, linalg::LinalgOp c, const GpuTile
           operands.push_back(tensor::ExtractSliceOp::create(b, loc, filled, zeros, inUse, ones));
         }
         operands.push_back(iterArgs[0]);
-        if (mma == GpuMma::None) {
+        bool widens = llvm::any_of(c.getDpsInputOperands(), [&](OpOperand *in) {
+          return operands[in->getOperandNumber()].getType() != in->get().getType() &&
+                 getElementTypeOrSelf(operands[in->getOperandNumber()].getType()) !=
+                     getElementTypeOrSelf(in->get().getType());
+        });
+        if (mma == GpuMma::None && widens) {
+          // c's body on the step's buffers, each half-precision element widened first.
+          Block &body = cast<linalg::GenericOp>(c.getOperation()).getRegion().front();
+          auto generic = linalg::GenericOp::create(
+              b, loc, TypeRange{accType}, ArrayRef(operands).drop_back(),
+              ValueRange{operands.back()}, c.getIndexingMapsArray(), c.getIteratorTypesArray(),
+              [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                IRMapping map;
+                for (auto [arg, v] : llvm::zip_equal(body.getArguments(), args))
+                  map.map(arg, v.getType() == arg.getType()
+                                   ? v
+                                   : arith::ExtFOp::create(nb, nloc, arg.getType(), v).getResult());
+                for (Operation &op : body)
+                  nb.clone(op, map);
+              });
+          generic->setDiscardableAttrs(c->getDiscardableAttrDictionary());
+          steps.step = generic;
+        } else if (mma == GpuMma::None) {
           steps.step = cast<linalg::LinalgOp>(mlir::clone(b, c, TypeRange{accType}, operands));
         } else {
           // acc += ext(a) * ext(b): exact products of the rounded operands, summed in f32.

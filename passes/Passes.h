@@ -116,6 +116,11 @@ void dropUnitBroadcasts(mlir::linalg::GenericOp op, mlir::RewriterBase &rewriter
 /// compile-time fold (its location is then fused); the op name when none is known.
 llvm::SmallVector<std::string> nodeLabels(mlir::Operation *op);
 
+/// The f16 or bf16 tensor that `v` widens elementwise to f32 (an identity linalg.generic
+/// whose body is one arith.extf: a lowered widening dlc.cast, of a half-precision weight
+/// or activation), or null.
+mlir::Value widenedFrom(mlir::Value v);
+
 /// Whether `op` only reinterprets its operand's bytes with a new shape (no kernel).
 bool isMetadataOnly(mlir::Operation *op);
 

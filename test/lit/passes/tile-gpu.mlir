@@ -404,3 +404,54 @@ func.func @k7(%a: memref<?x32xf32>, %b: memref<32x16xf32>, %c: memref<16x?xf32>,
   bufferization.materialize_in_destination %t in restrict writable %c : (tensor<16x?xf32>, memref<16x?xf32>) -> ()
   return
 }
+
+// FMA tiles copy a factor widened from half precision (a weight or activation stored
+// in f16: dlc-half-weights, dlc-half-activations) into its step buffer in f16, and the
+// step's contraction widens each element it reads.
+// MM-LABEL: func.func @gemm_half_factor
+// MM:   scf.for
+// MM:     %[[EA:.*]] = bufferization.alloc_tensor() : tensor<64x16xf16>
+// MM:     linalg.copy ins(%{{.*}} : tensor<{{.*}}xf16>{{.*}}) outs(%{{.*}} : tensor<{{.*}}xf16>
+// MM:     %[[EB:.*]] = bufferization.alloc_tensor() : tensor<16x64xf32>
+// MM:     linalg.generic
+// MM:     ^bb0(%[[X:.*]]: f16, %[[Y:.*]]: f32, %[[O:.*]]: f32):
+// MM-NEXT:  %[[W:.*]] = arith.extf %[[X]] {{.*}}: f16 to f32
+// MM-NEXT:  arith.mulf %[[W]], %[[Y]]
+func.func @gemm_half_factor(%a: memref<?x96xf16>, %b: memref<96x64xf32>, %c: memref<?x64xf32>,
+                            %wg: index, %nwg: index) attributes {dlc.kernel,
+    dlc.gpu_config = #dlc.gpu_config<mapping = contraction, grid = <[#dlc.grid_dim<binding = 2, dims = [0], tile = 64>, #dlc.grid_dim<binding = 2, dims = [1], tile = 64>]>, blockThreads = 256, blockTile = [64, 64], threads = [0, 0], rowTile = [1, 1], threadTile = [4, 4, 0], reductionTile = [0, 0, 16], contractionBound = [64, 64, 0], sharedMemory = 49152>} {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %ta = bufferization.to_tensor %a restrict : memref<?x96xf16> to tensor<?x96xf16>
+  %tb = bufferization.to_tensor %b restrict : memref<96x64xf32> to tensor<96x64xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<?x64xf32> to tensor<?x64xf32>
+  %n = tensor.dim %ta, %c0 : tensor<?x96xf16>
+  %ew = tensor.empty(%n) : tensor<?x96xf32>
+  %wa = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                        iterator_types = ["parallel", "parallel"]}
+      ins(%ta : tensor<?x96xf16>) outs(%ew : tensor<?x96xf32>) {
+  ^bb0(%x: f16, %o: f32):
+    %w = arith.extf %x : f16 to f32
+    linalg.yield %w : f32
+  } -> tensor<?x96xf32>
+  %e = tensor.empty(%n) : tensor<?x64xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<?x64xf32>) -> tensor<?x64xf32>
+  %m = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d2, d1)>,
+                                        affine_map<(d0, d1, d2) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%wa, %tb : tensor<?x96xf32>, tensor<96x64xf32>) outs(%f : tensor<?x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<?x64xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%m : tensor<?x64xf32>) outs(%tc : tensor<?x64xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %z = arith.maximumf %x, %zero : f32
+    linalg.yield %z : f32
+  } -> tensor<?x64xf32>
+  bufferization.materialize_in_destination %r in restrict writable %c : (tensor<?x64xf32>, memref<?x64xf32>) -> ()
+  return
+}
