@@ -5,7 +5,9 @@ Writes BUNDLE/bench/ and bench.json there:
   models   the torch-exported architectures of the real-model corpus (build/corpus,
            scripts/corpus.sh: the *_ts exports of ResNet, MobileNetV3, EfficientNet,
            ViT, BERT, GPT-2, YOLO and U-Net), compiled for CUDA in fp32 and fp16
-           (--precision), with the ONNX file; batch 1 and 32 (sequences of 128 and
+           (--precision), with the ONNX file (the CNNs also in fp16 with f32
+           activations between kernels: fp16-f32act, DLC_HALF_ACTIVATIONS=0, timed
+           by dlc alone at batch 32); batch 1 and 32 (sequences of 128 and
            images of the corpus's first size), inputs drawn on the device;
            test/gpu/torch_bench.py rebuilds the same architectures in PyTorch on the
            device (test/models/build_corpus.py's ARCHS, the same seeded weights) and
@@ -41,6 +43,9 @@ SEQ = 128
 PRECISIONS = ["fp32", "fp16"]
 GEMM = 4096
 GEMM_PRECISIONS = ["fp32", "tf32", "fp16", "bf16"]
+# The CNNs, whose Conv -> Conv activations dlc-half-activations passes in f16: also
+# compiled in fp16 with f32 activations (fp16-f32act) for an A/B at batch 32.
+F32_ACTIVATION_ARCHS = ["resnet", "mobilenet_v3", "efficientnet", "unet"]
 
 
 def load_corpus_module():
@@ -84,6 +89,13 @@ def prepare_model(arch, corpus, dlc, out, problems):
         return None
     entry = {"arch": arch, "runs": [],
              "artifacts": compile_precisions(dlc, source, out, arch, PRECISIONS, problems)}
+    if arch in F32_ACTIVATION_ARCHS:
+        # fp16 with the activations between kernels kept f32 (DLC_HALF_ACTIVATIONS=0),
+        # to measure what passing them in f16 gives (dlc only, batch 32).
+        old = compile_precisions(dlc, source, out, f"{arch}_f32act", ["fp16"], problems,
+                                 {"DLC_HALF_ACTIVATIONS": "0"})
+        if "fp16" in old:
+            entry["artifacts"]["fp16-f32act"] = old["fp16"]
     shutil.copy(source, os.path.join(out, f"{arch}.onnx"))
     entry["onnx"] = f"{arch}.onnx"
     # The inputs (seeded) and onnxruntime's outputs are made on the device by

@@ -3,7 +3,9 @@
 # memory, the shared memory all kernels declare (bytes of `__wg_*` buffers), and of the
 # kernels with barriers (bar.sync), those whose contraction steps are copied ahead of
 # their products (dlc.copy_stages, dlc-gpu-async-copies) and those using cp.async, and
-# the kernels on wgmma (sm_90a's warpgroup tiles) with and without cp.async.
+# the kernels on wgmma (sm_90a's warpgroup tiles) with and without cp.async, and the
+# bytes the artifact's launches read and write per run (the weights included; symbolic
+# dims 1: `dlc compile`'s summary; DLC_HALF_ACTIVATIONS=0 compares f32 activations).
 # Without a GPU, what the kernel-code passes leave in shared and local memory is
 # checked here (docs/cuda.md). Run it on two builds to compare them:
 #   test/gpu/ptx_census.sh [BUILD_DIR] [CORPUS_DIR] [ARCH]
@@ -33,7 +35,9 @@ for m in "$corpus"/*.onnx; do
     wgmma=$(awk '/^.visible .entry/{name=$3} /wgmma.mma_async/{print name}' "$work/k.ptx" | sort -u)
     wgmmaAsync=$(awk '/^.visible .entry/{name=$3} /cp.async.c[ag]/{print name}' "$work/k.ptx" |
       sort -u | comm -12 - <(echo "$wgmma") | grep -c . || true)
-    echo "PTX $n $p: $kernels kernels, $local with local memory, $shared bytes of shared memory," \
+    moved=$("$build/bin/dlc" compile "$m" --target cuda --precision "$p" --cuda-arch "$arch" \
+        -o "$work/a.dlc" 2>/dev/null | sed -n 's/.* \([0-9]*\) bytes moved per run.*/\1/p')
+    echo "PTX $n $p: $kernels kernels, ${moved:-?} bytes moved, $local with local memory, $shared bytes of shared memory," \
       "$ahead of $stepped with barriers copy ahead of their products, $async with cp.async," \
       "$(echo "$wgmma" | grep -c . || true) on wgmma ($wgmmaAsync with cp.async)"
   done

@@ -280,6 +280,19 @@ def phase_time(args, spec):
                             row["dlc_launches"] = len(ks)
                             row["dlc_slowest"] = sorted(((k[0], float(k[1])) for k in ks),
                                                         key=lambda k: -k[1])[:8]
+                # The A/B of dlc-half-activations: the same precision with f32
+                # activations between kernels (prepare_bench.py), dlc alone.
+                variant = m["artifacts"].get(f"{precision}-f32act")
+                if variant and run["batch"] == 32 and "dlc_ms" in row:
+                    out_dir = os.path.join(work, f"{arch}-{run['batch']}-{precision}-f32act")
+                    out, err = run_dlc(args.dlc_run, os.path.join(bench, variant),
+                                       [os.path.join(bench, p) for p in run["inputs"]],
+                                       out_dir, args.repeat)
+                    w = re.search(r"^warm median: time: ([0-9.]+) ms", out or "", re.M)
+                    if w:
+                        row["dlc_f32act_ms"] = float(w.group(1))
+                    else:
+                        row["dlc_f32act_problem"] = err
                 try:
                     model = build(corpus, arch, precision)
                     arrays, ins = torch_inputs(bench, run, precision, "cuda")
@@ -347,6 +360,11 @@ def print_table(report):
     for key, values in sorted(ratios.items()):
         g = float(np.exp(np.mean(np.log(values))))
         print(f"geomean {key[2]}/dlc at batch {key[0]} {key[1]}: {g:.2f} over {len(values)}")
+    for r in report["models"]:
+        if r.get("dlc_f32act_ms") and r.get("dlc_ms"):
+            print(f"{r['arch']} batch {r['batch']} {r['precision']}: dlc {r['dlc_ms']:.3f} ms, "
+                  f"with f32 activations {r['dlc_f32act_ms']:.3f} ms "
+                  f"(ratio {r['dlc_f32act_ms'] / r['dlc_ms']:.2f})")
 
 
 def main():
