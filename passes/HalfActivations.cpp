@@ -21,8 +21,8 @@
 //     max(round(a), b) rounds to max(round(a), round(b)).
 // A kernel result (through the graph's metadata-only reshapes) is rounded when every
 // user is a kernel that reads it rounded or an op that reads its shape alone; the
-// model's outputs, host ops and anything else keep f32. Kernels are visited from the last back, so
-// that a chain (Conv, then MaxPool, then Conv) rounds at its first kernel.
+// model's outputs, host ops and anything else keep f32. Kernels are visited from the
+// last back, so that a chain (Conv, then MaxPool, then Conv) rounds at its first kernel.
 //
 // The rounded result: `dlc.cast` to f16 (bf16) before the producer's yield; its
 // readers' block arguments take the half type and `dlc.cast` back to f32 first
@@ -158,14 +158,12 @@ struct DlcHalfActivationsPass : impl::DlcHalfActivationsBase<DlcHalfActivationsP
 
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
-    if (precision == "fp16")
-      half = Float16Type::get(ctx);
-    else if (precision == "bf16")
-      half = BFloat16Type::get(ctx);
-    else if (precision != "fp32" && precision != "tf32")
+    FailureOr<Type> halfType = halfPrecisionType(ctx, precision);
+    if (failed(halfType))
       return (void)(emitError(getOperation().getLoc())
                     << "dlc-half-activations: unknown precision '" << precision << "'"),
              signalPassFailure();
+    half = *halfType;
     if (!half)
       return;
     SmallVector<KernelOp> kernels;

@@ -28,6 +28,17 @@ namespace dlc {
 using namespace mlir;
 
 namespace dlc {
+
+FailureOr<Type> halfPrecisionType(MLIRContext *ctx, StringRef precision) {
+  if (precision == "fp16")
+    return Type(Float16Type::get(ctx));
+  if (precision == "bf16")
+    return Type(BFloat16Type::get(ctx));
+  if (precision == "fp32" || precision == "tf32")
+    return Type();
+  return failure();
+}
+
 namespace {
 
 /// The operands of contraction `op` that are weights: a Conv's filter, a MatMul's or
@@ -48,15 +59,12 @@ struct DlcHalfWeightsPass : impl::DlcHalfWeightsBase<DlcHalfWeightsPass> {
 
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
-    Type half;
-    if (precision == "fp16")
-      half = Float16Type::get(ctx);
-    else if (precision == "bf16")
-      half = BFloat16Type::get(ctx);
-    else if (precision != "fp32" && precision != "tf32")
+    FailureOr<Type> halfType = halfPrecisionType(ctx, precision);
+    if (failed(halfType))
       return (void)(emitError(getOperation().getLoc())
                     << "dlc-half-weights: unknown precision '" << precision << "'"),
              signalPassFailure();
+    Type half = *halfType;
     if (!half)
       return;
     OpBuilder b(ctx);
