@@ -121,8 +121,10 @@ block that would run on one thread an error; DLC_GPU_CONTRACTION_TILES=0 compute
 contractions without shared-memory tiles; DLC_GPU_COPY_STAGES=N gives a contraction's
 steps N shared buffers (default 3; 1: copies staged in registers one step ahead, no
 cp.async); DLC_GPU_SWIZZLE=0 keeps the shared tiles ldmatrix reads unpermuted (by
-default their 16-byte chunks are XOR-swizzled against bank conflicts); DLC_FOLD_PAD=0|1 forces guarded loads for
-padded inputs off or on. DLC_CPU_UKERNELS=0 compiles the plain-loop CPU path (no
+default their 16-byte chunks are XOR-swizzled against bank conflicts);
+DLC_HALF_ACTIVATIONS=0 keeps activations f32 between kernels in fp16/bf16 (by default
+those that only contraction factors read cross in half precision); DLC_FOLD_PAD=0|1
+forces guarded loads for padded inputs off or on. DLC_CPU_UKERNELS=0 compiles the plain-loop CPU path (no
 micro-kernels, no merged epilogues), for comparisons. DLC_UNROLL_LIMIT=N unrolls a Loop
 or Scan whose iteration count is known only while the unrolled copies of its body have
 at most N nodes (default 4096); the others run in the runtime, their body compiled once
