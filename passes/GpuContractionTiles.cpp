@@ -266,9 +266,8 @@ Steps buildStaticSteps(RewriterBase &rewriter, linalg::LinalgOp c, const GpuTile
         }
         operands.push_back(iterArgs[0]);
         bool widens = llvm::any_of(c.getDpsInputOperands(), [&](OpOperand *in) {
-          return operands[in->getOperandNumber()].getType() != in->get().getType() &&
-                 getElementTypeOrSelf(operands[in->getOperandNumber()].getType()) !=
-                     getElementTypeOrSelf(in->get().getType());
+          return getElementTypeOrSelf(operands[in->getOperandNumber()].getType()) !=
+                 getElementTypeOrSelf(in->get().getType());
         });
         if (mma == GpuMma::None && widens) {
           // c's body on the step's buffers, each half-precision element widened first.
