@@ -53,6 +53,21 @@
 // A step that is not the block's thread count: left alone.
 // CHECK-LABEL: gpu.func @other_step
 // CHECK: scf.for %{{.*}} = %{{.*}} to %c1024 step %c128
+// A step's copy at an edge tile and a partial step: min(8, n - row) rows times
+// min(16, 120 - k) columns times 4, at most 512 elements (the product of the bounds:
+// the columns are at least 1 inside the loop over k): two guarded copies per thread.
+// Two sizes neither of which is known to be at least 0 bound no product: a loop.
+// CHECK-LABEL: gpu.func @bounded_product
+// CHECK: scf.for %[[K:.*]] = %c0 to %c120 step %c16 {
+// CHECK-NOT: scf.for
+// CHECK: arith.cmpi ult
+// CHECK-NEXT: scf.if
+// CHECK: arith.cmpi ult
+// CHECK-NEXT: scf.if
+// CHECK-NOT: arith.cmpi ult
+// CHECK: gpu.return
+// CHECK-LABEL: gpu.func @unbounded_product
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c256
 module attributes {gpu.container_module} {
 gpu.module @dlc_kernels {
   gpu.func @exact(%out: memref<1024xf32>) kernel attributes {dlc.block = array<i64: 256>} {
@@ -117,6 +132,37 @@ gpu.module @dlc_kernels {
     %tid = gpu.thread_id x
     scf.for %i = %tid to %c1024 step %c128 {
       memref.store %one, %out[%i] : memref<1024xf32>
+    }
+    gpu.return
+  }
+  gpu.func @bounded_product(%out: memref<512xf32>, %n: index, %row: index) kernel attributes {dlc.block = array<i64: 256>} {
+    %c0 = arith.constant 0 : index
+    %c4 = arith.constant 4 : index
+    %c16 = arith.constant 16 : index
+    %c120 = arith.constant 120 : index
+    %c256 = arith.constant 256 : index
+    %one = arith.constant 1.0 : f32
+    %tid = gpu.thread_id x
+    %rows = affine.min affine_map<()[s0, s1] -> (8, s0 - s1)>()[%n, %row]
+    scf.for %k = %c0 to %c120 step %c16 {
+      %cols = affine.min affine_map<(d0) -> (16, -d0 + 120)>(%k)
+      %rc = arith.muli %rows, %cols : index
+      %elements = arith.muli %rc, %c4 : index
+      scf.for %i = %tid to %elements step %c256 {
+        memref.store %one, %out[%i] : memref<512xf32>
+      }
+    }
+    gpu.return
+  }
+  gpu.func @unbounded_product(%out: memref<512xf32>, %n: index, %row: index, %m: index, %col: index) kernel attributes {dlc.block = array<i64: 256>} {
+    %c256 = arith.constant 256 : index
+    %one = arith.constant 1.0 : f32
+    %tid = gpu.thread_id x
+    %rows = affine.min affine_map<()[s0, s1] -> (8, s0 - s1)>()[%n, %row]
+    %cols = affine.min affine_map<()[s0, s1] -> (16, s0 - s1)>()[%m, %col]
+    %elements = arith.muli %rows, %cols : index
+    scf.for %i = %tid to %elements step %c256 {
+      memref.store %one, %out[%i] : memref<512xf32>
     }
     gpu.return
   }
