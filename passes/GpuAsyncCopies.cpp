@@ -661,9 +661,8 @@ void forwardPrivateCopies(scf::ForOp loop) {
         failed(dstType.getStridesAndOffset(dstStrides, dstOffset)) || dstStrides.back() != 1 ||
         llvm::any_of(load.getIndices().drop_back(),
                      [](Value i) { return getConstantIntValue(i) != 0; }) ||
-        llvm::any_of(store.getIndices().drop_back(), [&](Value i) {
-          return copy.getBody()->getParentOp()->isAncestor(i.getParentBlock()->getParentOp());
-        }))
+        llvm::any_of(store.getIndices().drop_back(),
+                     [&](Value i) { return copy->isAncestor(i.getParentBlock()->getParentOp()); }))
       continue;
     // The private buffer's other users: one whole vector store, or a scalar store per
     // lane, all in the copy loop's block before it.

@@ -46,16 +46,9 @@ using namespace mlir;
 namespace dlc {
 namespace {
 
-/// Whether `op` reads operand `i` as a contraction's factor (rounded below fp32).
-bool isFactor(Operation *op, unsigned i) {
-  if (isa<ConvOp>(op))
-    return i == 0 || i == 1; // x, w (not the bias)
-  if (isa<MatMulOp>(op))
-    return i == 0 || i == 1;
-  if (isa<GemmOp>(op))
-    return i == 0 || i == 1; // A, B (not C)
-  return false;
-}
+/// Whether `op` reads operand `i` as a contraction's factor (rounded below fp32): a
+/// Conv's input or weight, a MatMul's or Gemm's A or B (not a bias).
+bool isFactor(Operation *op, unsigned i) { return isa<ConvOp, MatMulOp, GemmOp>(op) && i < 2; }
 
 /// Whether rounding `op`'s results rounds as if its operand `i` were rounded first:
 /// data movement (of operand `i`'s elements, not of shape operands) and monotone
@@ -157,18 +150,15 @@ struct DlcHalfActivationsPass : impl::DlcHalfActivationsBase<DlcHalfActivationsP
   }
 
   void runOnOperation() override {
-    MLIRContext *ctx = &getContext();
-    FailureOr<Type> halfType = halfPrecisionType(ctx, precision);
+    FailureOr<Type> halfType = halfPrecisionType(getOperation(), getArgument(), precision);
     if (failed(halfType))
-      return (void)(emitError(getOperation().getLoc())
-                    << "dlc-half-activations: unknown precision '" << precision << "'"),
-             signalPassFailure();
+      return signalPassFailure();
     half = *halfType;
     if (!half)
       return;
     SmallVector<KernelOp> kernels;
     getOperation().walk([&](KernelOp k) { kernels.push_back(k); });
-    OpBuilder b(ctx);
+    OpBuilder b(&getContext());
     for (KernelOp kernel : llvm::reverse(kernels)) {
       auto yield = cast<YieldOp>(kernel.getBody().front().getTerminator());
       for (OpResult result : kernel->getResults()) {

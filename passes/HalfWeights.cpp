@@ -29,14 +29,14 @@ using namespace mlir;
 
 namespace dlc {
 
-FailureOr<Type> halfPrecisionType(MLIRContext *ctx, StringRef precision) {
+FailureOr<Type> halfPrecisionType(Operation *op, StringRef pass, StringRef precision) {
   if (precision == "fp16")
-    return Type(Float16Type::get(ctx));
+    return Type(Float16Type::get(op->getContext()));
   if (precision == "bf16")
-    return Type(BFloat16Type::get(ctx));
+    return Type(BFloat16Type::get(op->getContext()));
   if (precision == "fp32" || precision == "tf32")
     return Type();
-  return failure();
+  return emitError(op->getLoc()) << pass << ": unknown precision '" << precision << "'", failure();
 }
 
 namespace {
@@ -59,11 +59,9 @@ struct DlcHalfWeightsPass : impl::DlcHalfWeightsBase<DlcHalfWeightsPass> {
 
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
-    FailureOr<Type> halfType = halfPrecisionType(ctx, precision);
+    FailureOr<Type> halfType = halfPrecisionType(getOperation(), getArgument(), precision);
     if (failed(halfType))
-      return (void)(emitError(getOperation().getLoc())
-                    << "dlc-half-weights: unknown precision '" << precision << "'"),
-             signalPassFailure();
+      return signalPassFailure();
     Type half = *halfType;
     if (!half)
       return;

@@ -118,8 +118,9 @@ llvm::SmallVector<std::string> nodeLabels(mlir::Operation *op);
 
 /// The element type a precision mode (`fp32`, `tf32`, `fp16`, `bf16`) stores weights
 /// and rounded activations in: f16 or bf16 below fp32's 16 bits, null for fp32 and
-/// tf32; failure for an unknown name.
-mlir::FailureOr<mlir::Type> halfPrecisionType(mlir::MLIRContext *ctx, llvm::StringRef precision);
+/// tf32; for an unknown name, "PASS: unknown precision 'NAME'" at `op` and failure.
+mlir::FailureOr<mlir::Type> halfPrecisionType(mlir::Operation *op, llvm::StringRef pass,
+                                              llvm::StringRef precision);
 
 /// The f16 or bf16 tensor that `v` widens elementwise to f32 (an identity linalg.generic
 /// whose body is one arith.extf: a lowered widening dlc.cast, of a half-precision weight
