@@ -26,7 +26,9 @@
 //
 // The rounded result: `dlc.cast` to f16 (bf16) before the producer's yield; its
 // readers' block arguments take the half type and `dlc.cast` back to f32 first
-// thing. The kernels fuse both casts: the producer's epilogue stores half-precision
+// thing. A Concat's result is rounded piece by piece (a piece its kernel widened from
+// half precision is taken as it came): a rounding after the Concat would be a kernel
+// root reading a Concat, which has no GPU tiling (the kernel ran on one thread). The kernels fuse both casts: the producer's epilogue stores half-precision
 // elements, the consumer's copies load them (folding extend-then-round away).
 //
 //===----------------------------------------------------------------------===//
@@ -149,6 +151,34 @@ struct DlcHalfActivationsPass : impl::DlcHalfActivationsBase<DlcHalfActivationsP
     }
   }
 
+  /// `value` rounded to the half type, built before the yield `b` is at. A Concat that
+  /// only the yield reads concatenates its pieces rounded instead (the same elements):
+  /// the kernel's root stays the Concat, which writes the result piece by piece,
+  /// rather than a rounding that reads a Concat it would have to materialize first.
+  Value round(Value value, OpBuilder &b, unsigned depth = 0) {
+    auto type = cast<RankedTensorType>(value.getType()).clone(half);
+    auto concat = value.getDefiningOp<ConcatOp>();
+    if (!concat || !value.hasOneUse() || depth > 16)
+      return CastOp::create(b, value.getLoc(), type, value);
+    if (!llvm::all_of(concat.getInputs().getTypes(), isF32Tensor))
+      return CastOp::create(b, value.getLoc(), type, value);
+    SmallVector<Value> pieces;
+    for (Value piece : concat.getInputs())
+      pieces.push_back(round(piece, b, depth + 1));
+    return ConcatOp::create(b, concat.getLoc(), type, pieces, concat.getAxis());
+  }
+
+  /// Erases `op` if nothing reads it, and then the Concats it alone read.
+  static void eraseIfDead(Operation *op) {
+    if (!op || !op->use_empty())
+      return;
+    SmallVector<Value> operands(op->getOperands());
+    op->erase();
+    for (Value v : operands)
+      if (auto concat = v.getDefiningOp<ConcatOp>())
+        eraseIfDead(concat);
+  }
+
   void runOnOperation() override {
     FailureOr<Type> halfType = halfPrecisionType(getOperation(), getArgument(), precision);
     if (failed(halfType))
@@ -167,12 +197,24 @@ struct DlcHalfActivationsPass : impl::DlcHalfActivationsBase<DlcHalfActivationsP
         unsigned i = result.getResultNumber();
         b.setInsertionPoint(yield);
         Value value = yield.getOperand(i);
-        Value rounded = CastOp::create(b, value.getLoc(),
-                                       cast<RankedTensorType>(value.getType()).clone(half), value);
-        yield.setOperand(i, rounded);
+        yield.setOperand(i, round(value, b));
+        if (auto concat = value.getDefiningOp<ConcatOp>())
+          eraseIfDead(concat);
         retype(result, b);
       }
     }
+    // A reader's widening of a half-precision input that a rounding then reads (a
+    // Concat's piece) is the input itself: extending is exact, rounding it back is too.
+    getOperation().walk([&](CastOp round) {
+      auto widen = round.getX().getDefiningOp<CastOp>();
+      if (!widen || widen.getX().getType() != round.getType() ||
+          getElementTypeOrSelf(round.getType()) != half || !isF32Tensor(widen.getType()))
+        return;
+      round.replaceAllUsesWith(widen.getX());
+      round.erase();
+      if (widen.use_empty())
+        widen.erase();
+    });
   }
 };
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Per corpus model and precision: the CUDA kernels whose PTX touches local (per-thread)
+# Per corpus model and precision: the CUDA kernels, those that run on one thread (no
+# block or grid: `--remarks` says why), those whose PTX touches local (per-thread)
 # memory, the shared memory all kernels declare (bytes of `__wg_*` buffers), and of the
 # kernels with barriers (bar.sync), those whose contraction steps are copied ahead of
 # their products (dlc.copy_stages, dlc-gpu-async-copies) and those using cp.async, and
@@ -21,10 +22,11 @@ for m in "$corpus"/*.onnx; do
   n=$(basename "$m" .onnx)
   for p in fp32 fp16; do
     if ! "$build/bin/dlc" compile "$m" --target cuda --precision "$p" --cuda-arch "$arch" --emit ptx -o "$work/k.ptx" \
-        --print-ir-after=dlc-gpu-async-copies > "$work/log" 2> "$work/ir"; then
+        --print-ir-after=dlc-gpu-async-copies --remarks > "$work/log" 2> "$work/ir"; then
       echo "PTX $n $p: no PTX ($(tail -n1 "$work/ir" | cut -c1-120))"
       continue
     fi
+    serial=$(grep -c "runs on one thread" "$work/ir")
     local=$(awk '/^.visible .entry/{name=$3} /ld.local|st.local/{print name}' "$work/k.ptx" | sort -u | wc -l)
     kernels=$(grep -c '^.visible .entry' "$work/k.ptx")
     shared=$(grep -o '__wg_[A-Za-z0-9_]*\[[0-9]*\]' "$work/k.ptx" | sed 's/.*\[\([0-9]*\)\]/\1/' |
@@ -37,7 +39,7 @@ for m in "$corpus"/*.onnx; do
       sort -u | comm -12 - <(echo "$wgmma") | grep -c . || true)
     moved=$("$build/bin/dlc" compile "$m" --target cuda --precision "$p" --cuda-arch "$arch" \
         -o "$work/a.dlc" 2>/dev/null | sed -n 's/.* \([0-9]*\) bytes moved per run.*/\1/p')
-    echo "PTX $n $p: $kernels kernels, ${moved:-?} bytes moved, $local with local memory, $shared bytes of shared memory," \
+    echo "PTX $n $p: $kernels kernels ($serial on one thread), ${moved:-?} bytes moved, $local with local memory, $shared bytes of shared memory," \
       "$ahead of $stepped with barriers copy ahead of their products, $async with cp.async," \
       "$(echo "$wgmma" | grep -c . || true) on wgmma ($wgmmaAsync with cp.async)"
   done

@@ -24,7 +24,8 @@ dims) is compiled once per size with `--input-shape` for that size's inputs, as 
 does by itself; the table says so. If that fails too, the symbolic error is reported.
 
 Status of a model: pass; fail-compile (dlc compile exited 1: its first error line is
-shown); fail-run (dlc run exited 1); mismatch; crash (a signal, or an exit code other
+shown); fail-run (dlc run exited 1); mismatch; serial (right results, but more kernels
+on one thread than --serial-kernels allows); crash (a signal, or an exit code other
 than 0 and 1); timeout. The compile seconds are the wall time of `dlc compile`; run ms is
 what `dlc run` reports on its `time:` line (the run itself, without loading), per size.
 
@@ -35,6 +36,11 @@ a listed model that passes is reported as newly passing (remove it from the list
 Closes with `N passed, M failed` (M: unexpected failures); exit status 1 when M > 0.
 --emulate-gpu [simt] sets DLC_EMULATE_GPU=1 (or simt) for the dlc commands (the CUDA tiling and
 block/thread mapping run on the CPU; --strict-gpu-blocks adds DLC_STRICT_GPU_BLOCKS=1).
+--serial-kernels FILE (with --emulate-gpu or --target cuda) compiles with --remarks and fails
+a model with more CUDA kernels on one thread (no block or grid: dlc's remark says why)
+than FILE allows it, one a line: `name  count  # reason` (0 for a model not listed): a
+kernel that a change leaves without a grid is as slow on the GPU as a wrong result is
+wrong, and the emulation alone would not notice it.
 --cuda-arch ARCH sets DLC_CUDA_ARCH: the architecture whose kernel code the SIMT emulation
 runs (sm_90a: warpgroup tiles on wgmma) or the CUDA target compiles for.
 --precision tf32|fp16|bf16 (CUDA target or emulation) sets DLC_PRECISION and replaces the
@@ -148,10 +154,12 @@ def check_model(model, args, dlc, env, work):
               "err_tol": None}
     artifact = os.path.join(work, f"{name}.dlc")
     source = os.path.join(args.corpus, model["file"])
+    remarks = ["--remarks"] if args.serial_kernels is not None else []
     code, _, err, seconds = run_tool(
-        [dlc, "compile", source, "--target", args.target, "-o", artifact],
+        [dlc, "compile", source, "--target", args.target, *remarks, "-o", artifact],
         args.compile_timeout, env)
     result["compile_s"] = seconds
+    serial = [line for line in err.splitlines() if "runs on one thread" in line]
     artifacts = {size["tag"]: artifact for size in model["sizes"]}
     if code != 0:
         # A model whose control flow or recurrences need static dims: one artifact per
@@ -162,13 +170,16 @@ def check_model(model, args, dlc, env, work):
                      for a in ("--input-shape", f"{i['name']}={'x'.join(map(str, shape))}")]
             artifacts[size["tag"]] = os.path.join(work, f"{name}.{size['tag']}.dlc")
             code, _, err, seconds = run_tool(
-                [dlc, "compile", source, "--target", args.target, *fixed,
+                [dlc, "compile", source, "--target", args.target, *fixed, *remarks,
                  "-o", artifacts[size["tag"]]], args.compile_timeout, env)
             result["compile_s"] += seconds
             if code != 0:
                 result["status"], result["error"] = first
                 return result
+            serial = [line for line in err.splitlines() if "runs on one thread" in line]
         result["shapes"] = "fixed"
+    if args.serial_kernels is not None:
+        result["serial_kernels"] = len(serial)
     quant = model["compare"]["kind"] == "quantized"
     worst = 0.0
     for size in model["sizes"]:
@@ -204,6 +215,11 @@ def check_model(model, args, dlc, env, work):
                 return result
             worst = max(worst, ratio)
     result["err_tol"] = worst
+    allowed = (args.serial_kernels or {}).get(name, 0)
+    if args.serial_kernels is not None and len(serial) > allowed:
+        result["status"] = "serial"
+        result["error"] = (f"{len(serial)} kernels on one thread ({allowed} allowed): "
+                           f"{first_line(serial[0])}")
     return result
 
 
@@ -216,6 +232,20 @@ def read_expected(path):
             if body.strip():
                 expected[body.strip()] = reason.strip()
     return expected
+
+
+def read_serial_kernels(path):
+    """{name: count} from lines `name  count  # reason`."""
+    allowed = {}
+    with open(path) as f:
+        for number, line in enumerate(f, start=1):
+            body = line.partition("#")[0].split()
+            if not body:
+                continue
+            if len(body) != 2 or not body[1].isdigit():
+                raise SystemExit(f"{path}:{number}: expected `name  count  # reason`")
+            allowed[body[0]] = int(body[1])
+    return allowed
 
 
 def main():
@@ -241,6 +271,9 @@ def main():
                         help="with --emulate-gpu, also set DLC_STRICT_GPU_BLOCKS=1")
     parser.add_argument("--expected-failures", metavar="FILE",
                         help="models expected to fail, one a line: `name  # reason`")
+    parser.add_argument("--serial-kernels", metavar="FILE",
+                        help="fail a model with more kernels on one thread than FILE allows "
+                             "it (lines `name  count  # reason`)")
     parser.add_argument("--compile-timeout", type=float, default=600,
                         help="seconds allowed per dlc compile (default: %(default)s)")
     parser.add_argument("--run-timeout", type=float, default=300,
@@ -263,6 +296,10 @@ def main():
     if not models:
         parser.error("no model selected")
     expected = read_expected(args.expected_failures) if args.expected_failures else {}
+    if args.serial_kernels is not None:
+        if not (args.emulate_gpu or args.target == "cuda"):
+            parser.error("--serial-kernels needs --emulate-gpu or --target cuda")
+        args.serial_kernels = read_serial_kernels(args.serial_kernels)
     os.environ["DLC_PRECISION"] = args.precision
     env = dict(os.environ)
     if args.cuda_arch:

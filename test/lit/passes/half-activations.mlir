@@ -157,3 +157,42 @@ func.func @twice(%x: tensor<4x4xf32>) -> (tensor<4x4xf32>, tensor<4x4xf32>) {
   }
   return %s, %u : tensor<4x4xf32>, tensor<4x4xf32>
 }
+
+// -----
+
+// A Concat whose result is rounded (a Conv reads it) concatenates its pieces rounded:
+// the kernel's root stays the Concat (no rounding that would read the whole Concat,
+// which a GPU kernel runs on one thread). A piece that is a half-precision input the
+// kernel widened is concatenated as it came: widening and rounding back cancel.
+// CHECK-LABEL: func @concat
+// CHECK: %[[A:.*]] = dlc.kernel "k0_relu"{{.*}} -> tensor<1x4x4x4xf16>
+// CHECK: %[[C:.*]] = dlc.kernel "k1_slice_concat"(%arg0, %[[A]]) {{.*}} : (tensor<1x8x4x4xf32>, tensor<1x4x4x4xf16>) -> tensor<1x8x4x4xf16>
+// CHECK-NEXT: ^bb0(%[[X:.*]]: tensor<1x8x4x4xf32>, %[[Y:.*]]: tensor<1x4x4x4xf16>):
+// CHECK-NEXT: %[[S:.*]] = dlc.slice %[[X]]
+// CHECK-NEXT: %[[H:.*]] = dlc.cast %[[S]] {{.*}}(tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf16>
+// CHECK-NEXT: %[[J:.*]] = dlc.concat %[[H]], %[[Y]] {axis = 1 : i64} : (tensor<1x4x4x4xf16>, tensor<1x4x4x4xf16>) -> tensor<1x8x4x4xf16>
+// CHECK-NEXT: dlc.yield %[[J]] : tensor<1x8x4x4xf16>
+// CHECK: dlc.kernel "k2_conv"(%[[C]])
+func.func @concat(%x: tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32> {
+  %a = dlc.kernel "k0_relu"(%x) {nodes = []} : (tensor<1x8x4x4xf32>) -> tensor<1x4x4x4xf32> {
+  ^bb0(%in: tensor<1x8x4x4xf32>):
+    %s = dlc.slice %in {starts = array<i64: 4>, ends = array<i64: 8>, axes = array<i64: 1>, steps = array<i64: 1>} : (tensor<1x8x4x4xf32>) -> tensor<1x4x4x4xf32>
+    %r = dlc.relu %s : (tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+    dlc.yield %r : tensor<1x4x4x4xf32>
+  }
+  %c = dlc.kernel "k1_slice_concat"(%x, %a) {nodes = []} : (tensor<1x8x4x4xf32>, tensor<1x4x4x4xf32>) -> tensor<1x8x4x4xf32> {
+  ^bb0(%in: tensor<1x8x4x4xf32>, %in2: tensor<1x4x4x4xf32>):
+    %s = dlc.slice %in {starts = array<i64: 0>, ends = array<i64: 4>, axes = array<i64: 1>, steps = array<i64: 1>} : (tensor<1x8x4x4xf32>) -> tensor<1x4x4x4xf32>
+    %j = dlc.concat %s, %in2 {axis = 1 : i64} : (tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>) -> tensor<1x8x4x4xf32>
+    dlc.yield %j : tensor<1x8x4x4xf32>
+  }
+  %y = dlc.kernel "k2_conv"(%c) {nodes = []} : (tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32> {
+  ^bb0(%in: tensor<1x8x4x4xf32>):
+    %w = dlc.constant {value = dense<0.5> : tensor<8x8x1x1xf32>} : () -> tensor<8x8x1x1xf32>
+    %b = dlc.constant {value = dense<0.5> : tensor<8xf32>} : () -> tensor<8xf32>
+    %o = dlc.conv %in, %w, %b {pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64}
+        : (tensor<1x8x4x4xf32>, tensor<8x8x1x1xf32>, tensor<8xf32>) -> tensor<1x8x4x4xf32>
+    dlc.yield %o : tensor<1x8x4x4xf32>
+  }
+  return %y : tensor<1x8x4x4xf32>
+}
