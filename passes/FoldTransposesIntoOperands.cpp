@@ -6,7 +6,7 @@
 // same way. On the GPU a transpose fused into a contraction's block tile would
 // otherwise be materialized whole by every thread of the block (on the device heap
 // when a dim is symbolic: an attention's V^T over the sequence), before the
-// shared-memory tiles read it.
+// shared-memory tiles read it. A transpose that no other op reads is erased.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
@@ -38,6 +38,10 @@ bool foldTranspose(linalg::GenericOp g, OpOperand &operand) {
       AffineMap::get(map.getNumDims(), map.getNumSymbols(), results, g.getContext());
   g.setIndexingMapsAttr(Builder(g.getContext()).getAffineMapArrayAttr(maps));
   operand.set(t.getInput());
+  // A transpose left unread is erased now: the GPU tiling follows a contraction's
+  // result through its single use to the kernel's root.
+  if (t->use_empty())
+    t->erase();
   return true;
 }
 

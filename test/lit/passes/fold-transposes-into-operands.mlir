@@ -1,8 +1,14 @@
 // RUN: dlc-opt %s -split-input-file -dlc-fold-transposes-into-operands -canonicalize | FileCheck %s
+// RUN: dlc-opt %s -split-input-file -dlc-fold-transposes-into-operands | FileCheck %s --check-prefix=DEAD
 
 // An attention's P x V^T-shaped product reading V through a transpose: the generic
 // reads V itself, its map permuted as the transpose permutes ([0, 2, 1, 3]: V[b, k, h, n]
-// for element [b, h, k, n]), and the transpose goes.
+// for element [b, h, k, n]), and the transpose goes (the pass erases it itself: the GPU
+// tiling follows a contraction's result through its only reader, and runs before any
+// canonicalization would).
+// DEAD-LABEL: func.func @pv
+// DEAD-NOT: linalg.transpose
+// DEAD: linalg.generic
 // CHECK-DAG: #[[$V:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d4, d1, d3)>
 // CHECK-LABEL: func.func @pv
 // CHECK-NOT: linalg.transpose
