@@ -170,8 +170,9 @@ bool longRows(Operation *op, int64_t limit) {
 }
 
 /// Whether `consumer` (of kind `kind`) may join `g`, a group producing one of its
-/// operands; `maxFusedRow`: the pass's max-fused-row.
-bool canJoin(const Group &g, Operation *consumer, Kind kind, int64_t maxFusedRow) {
+/// operands; `maxFusedRow`, `broadcastEpilogues`: the pass's options.
+bool canJoin(const Group &g, Operation *consumer, Kind kind, int64_t maxFusedRow,
+             bool broadcastEpilogues) {
   if (g.ops.size() >= kMaxKernelOps)
     return false;
   switch (kind) {
@@ -179,6 +180,11 @@ bool canJoin(const Group &g, Operation *consumer, Kind kind, int64_t maxFusedRow
     // Elementwise chains, and epilogues of everything that computes per output element.
     if (g.kind == Kind::Reduction)
       return takesConsumers(g.reduction);
+    // An epilogue whose result is larger than the group's (its value broadcast) would
+    // have the contraction or window computed again for each element it reaches.
+    if ((g.kind == Kind::Contraction || g.kind == Kind::Window) && !broadcastEpilogues &&
+        !sameShape(g.ops.back()->getResult(0), consumer->getResult(0)))
+      return false;
     return g.kind != Kind::Opaque;
   case Kind::Injective:
     // Transposes, slices and expands of data-parallel work read it through their
@@ -258,7 +264,7 @@ struct DlcFormKernelsPass : impl::DlcFormKernelsBase<DlcFormKernelsPass> {
             absorbed.push_back(g);
             continue;
           }
-          if (!target && canJoin(groups[g], op, kind, maxFusedRow))
+          if (!target && canJoin(groups[g], op, kind, maxFusedRow, broadcastEpilogues))
             target = g;
         }
       }

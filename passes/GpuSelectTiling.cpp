@@ -36,7 +36,8 @@
 // sm_90a kWarpgroupTileElements, within its opt-in dynamic shared memory).
 //
 // A kernel without a tileable root, or whose output view the launch grid cannot
-// describe, gets mapping `serial` (one thread) and a remark saying why.
+// describe, gets mapping `serial` (one thread) and a remark saying why; a kernel with
+// a contraction (isContraction) that gets no contraction tile, a remark too.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/GpuTarget.h"
@@ -659,6 +660,29 @@ GpuConfigAttr serial(MLIRContext *ctx, const GpuTarget &target) {
                             none, none, none, none, target.maxStaticSharedBytes, GpuMma::None);
 }
 
+/// Whether `op` is a contraction (isContraction) each of whose reduced inputs is read
+/// again along a parallel loop it does not depend on (a MatMul's A along its columns,
+/// B along its rows): what a shared-memory tile reuses. Not a depthwise Conv, whose
+/// input every output channel reads apart.
+bool reusesBothFactors(Operation *op) {
+  if (!isContraction(op))
+    return false;
+  auto c = cast<linalg::LinalgOp>(op);
+  auto iters = c.getIteratorTypesArray();
+  for (OpOperand *in : c.getDpsInputOperands()) {
+    AffineMap map = c.getMatchingIndexingMap(in);
+    bool reduced = llvm::any_of(llvm::seq<unsigned>(0, iters.size()), [&](unsigned l) {
+      return iters[l] == utils::IteratorType::reduction && map.isFunctionOfDim(l);
+    });
+    bool reused = llvm::any_of(llvm::seq<unsigned>(0, iters.size()), [&](unsigned l) {
+      return iters[l] == utils::IteratorType::parallel && !map.isFunctionOfDim(l);
+    });
+    if (reduced && c.payloadUsesValueFromOperand(in) && !reused)
+      return false;
+  }
+  return true;
+}
+
 struct DlcGpuSelectTilingPass : impl::DlcGpuSelectTilingBase<DlcGpuSelectTilingPass> {
   using DlcGpuSelectTilingBase::DlcGpuSelectTilingBase;
 
@@ -705,6 +729,19 @@ struct DlcGpuSelectTilingPass : impl::DlcGpuSelectTilingBase<DlcGpuSelectTilingP
       remark("the launch grid cannot be expressed over the view of the output its "
              "root writes");
       return serial(ctx, target);
+    }
+    if (contractionTiles && t.mapping != GpuMapping::Contraction) {
+      SetVector<Operation *> slice;
+      BackwardSliceOptions options;
+      options.inclusive = true;
+      options.omitBlockArguments = true;
+      (void)getBackwardSlice(root.getOperation(), &slice, options);
+      if (llvm::any_of(slice, reusesBothFactors))
+        func.emitRemark("kernel '")
+            << func.getSymName()
+            << "' computes a contraction one thread per output element (no shared-memory "
+               "tile: another reduction in the kernel, a gather, or ops other than "
+               "elementwise ones and transposes between the contraction and the output)";
     }
     return toAttr(ctx, t, *grid, target);
   }

@@ -94,6 +94,33 @@ KernelRoot findKernelRoot(func::FuncOp func) {
 /// Reductions shorter than this are not worth staging through shared memory.
 constexpr int64_t kMinSharedContractionReduction = 16;
 
+bool isContraction(Operation *op) {
+  auto c = dyn_cast<linalg::LinalgOp>(op);
+  if (!c || c.getNumReductionLoops() == 0)
+    return false;
+  auto iters = c.getIteratorTypesArray();
+  int64_t reduced = 0;
+  for (OpOperand *in : c.getDpsInputOperands()) {
+    AffineMap map = c.getMatchingIndexingMap(in);
+    // A pooling op's window operand only gives the reduction's shape: its value is
+    // never read.
+    if (c.payloadUsesValueFromOperand(in) &&
+        llvm::any_of(llvm::seq<unsigned>(0, iters.size()), [&](unsigned l) {
+          return iters[l] == utils::IteratorType::reduction && map.isFunctionOfDim(l);
+        }))
+      ++reduced;
+  }
+  if (reduced < 2)
+    return false;
+  SmallVector<int64_t> ranges = c.getStaticLoopRanges();
+  int64_t extent = 1;
+  for (auto [l, it] : llvm::enumerate(iters))
+    if (it == utils::IteratorType::reduction)
+      extent =
+          ShapedType::isDynamic(ranges[l]) ? kMinSharedContractionReduction : extent * ranges[l];
+  return extent >= kMinSharedContractionReduction;
+}
+
 Operation *findSharedContraction(Operation *rootOp,
                                  SmallVectorImpl<int64_t> *outputDimOfResultDim) {
   auto root = dyn_cast<linalg::LinalgOp>(rootOp);
@@ -118,28 +145,7 @@ Operation *findSharedContraction(Operation *rootOp,
     return nullptr;
   bool gathers = false;
   found->walk([&](tensor::ExtractOp) { gathers = true; });
-  if (gathers)
-    return nullptr;
-  auto iters = found.getIteratorTypesArray();
-  int64_t reduced = 0;
-  for (OpOperand *in : found.getDpsInputOperands()) {
-    AffineMap map = found.getMatchingIndexingMap(in);
-    // A pooling op's window operand only gives the reduction's shape: its value is
-    // never read.
-    if (found.payloadUsesValueFromOperand(in) &&
-        llvm::any_of(llvm::seq<unsigned>(0, iters.size()), [&](unsigned l) {
-          return iters[l] == utils::IteratorType::reduction && map.isFunctionOfDim(l);
-        }))
-      ++reduced;
-  }
-  if (reduced < 2)
-    return nullptr;
-  SmallVector<int64_t> ranges = found.getStaticLoopRanges();
-  int64_t extent = 1;
-  for (auto [l, it] : llvm::enumerate(iters))
-    if (it == utils::IteratorType::reduction)
-      extent = ShapedType::isDynamic(ranges[l]) ? kMinSharedContractionReduction : extent * ranges[l];
-  if (extent < kMinSharedContractionReduction)
+  if (gathers || !isContraction(found))
     return nullptr;
   // The output map walks each result dim with one parallel loop.
   AffineMap out = found.getMatchingIndexingMap(found.getDpsInitOperand(0));

@@ -81,6 +81,11 @@ struct KernelRoot {
 };
 KernelRoot findKernelRoot(mlir::func::FuncOp kernel);
 
+/// Whether `op` is a linalg op that reads at least two inputs along its reduction loops
+/// (MatMul, Gemm, BatchMatMul, Conv) over at least 16 elements (a dynamic reduction
+/// counts as 16): a contraction worth a shared-memory tile on the GPU.
+bool isContraction(mlir::Operation *op);
+
 /// The contraction of `root`'s kernel that a GPU block computes through shared memory
 /// (dlc-tile-gpu): the only reducing op the root depends on, reading at least two
 /// inputs along its reduction loops (MatMul, Gemm, BatchMatMul, Conv) without a gather,

@@ -160,6 +160,11 @@ def DlcFormKernels : Pass<"dlc-form-kernels", "mlir::func::FuncOp"> {
            "whose output rows it reduces; a symbolic row joins only at the default. The "
            "GPU's is 32: its kernels compute a contraction through shared-memory tiles "
            "or a long row cooperatively, not both">,
+    Option<"broadcastEpilogues", "broadcast-epilogues", "bool", /*default=*/"true",
+           "A contraction or window op takes an elementwise consumer that broadcasts "
+           "its result (a squeeze-and-excitation's scale times the feature map). Off "
+           "on the GPU, whose kernels map such a consumer one thread per element and "
+           "would compute the contraction again for each element it is broadcast to">,
   ];
 }
 

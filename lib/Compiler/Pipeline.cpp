@@ -101,8 +101,12 @@ LogicalResult runGraphPipeline(ModuleOp module, const CompileOptions &options) {
     // cooperatively (a block per row), but not both in one kernel: together they
     // run one thread per row, with the row's scores in a per-thread temporary, which
     // only short rows afford.
-    if (options.target != TargetKind::Cpu || options.emulateGpu)
+    // A GPU thread per element of a contraction's broadcast epilogue would compute the
+    // contraction again for each.
+    if (options.target != TargetKind::Cpu || options.emulateGpu) {
       formKernels.maxFusedRow = 32;
+      formKernels.broadcastEpilogues = false;
+    }
     f.addPass(createDlcFormKernels(formKernels));
     // Below fp32: activations only contractions read cross kernels in half precision.
     if ((options.target != TargetKind::Cpu || options.emulateGpu) && options.gpuHalfActivations) {

@@ -25,7 +25,7 @@ does by itself; the table says so. If that fails too, the symbolic error is repo
 
 Status of a model: pass; fail-compile (dlc compile exited 1: its first error line is
 shown); fail-run (dlc run exited 1); mismatch; serial (right results, but more kernels
-on one thread than --serial-kernels allows); crash (a signal, or an exit code other
+without a GPU tiling than --serial-kernels allows); crash (a signal, or an exit code other
 than 0 and 1); timeout. The compile seconds are the wall time of `dlc compile`; run ms is
 what `dlc run` reports on its `time:` line (the run itself, without loading), per size.
 
@@ -37,9 +37,10 @@ Closes with `N passed, M failed` (M: unexpected failures); exit status 1 when M 
 --emulate-gpu [simt] sets DLC_EMULATE_GPU=1 (or simt) for the dlc commands (the CUDA tiling and
 block/thread mapping run on the CPU; --strict-gpu-blocks adds DLC_STRICT_GPU_BLOCKS=1).
 --serial-kernels FILE (with --emulate-gpu or --target cuda) compiles with --remarks and fails
-a model with more CUDA kernels on one thread (no block or grid: dlc's remark says why)
-than FILE allows it, one a line: `name  count  # reason` (0 for a model not listed): a
-kernel that a change leaves without a grid is as slow on the GPU as a wrong result is
+a model with more CUDA kernels on one thread (no block or grid: dlc's remark says why),
+or more contractions computed one thread per output element (no shared-memory tile),
+than FILE allows it, one a line: `name  ONE  UNTILED  # reason` (0 0 for a model not
+listed): a kernel that a change leaves without a GPU tiling is as slow on the GPU as a wrong result is
 wrong, and the emulation alone would not notice it.
 --cuda-arch ARCH sets DLC_CUDA_ARCH: the architecture whose kernel code the SIMT emulation
 runs (sm_90a: warpgroup tiles on wgmma) or the CUDA target compiles for.
@@ -159,7 +160,7 @@ def check_model(model, args, dlc, env, work):
         [dlc, "compile", source, "--target", args.target, *remarks, "-o", artifact],
         args.compile_timeout, env)
     result["compile_s"] = seconds
-    serial = [line for line in err.splitlines() if "runs on one thread" in line]
+    serial = untiled_remarks(err)
     artifacts = {size["tag"]: artifact for size in model["sizes"]}
     if code != 0:
         # A model whose control flow or recurrences need static dims: one artifact per
@@ -176,10 +177,10 @@ def check_model(model, args, dlc, env, work):
             if code != 0:
                 result["status"], result["error"] = first
                 return result
-            serial = [line for line in err.splitlines() if "runs on one thread" in line]
+            serial = untiled_remarks(err)
         result["shapes"] = "fixed"
     if args.serial_kernels is not None:
-        result["serial_kernels"] = len(serial)
+        result["serial_kernels"] = [len(serial[0]), len(serial[1])]
     quant = model["compare"]["kind"] == "quantized"
     worst = 0.0
     for size in model["sizes"]:
@@ -215,11 +216,14 @@ def check_model(model, args, dlc, env, work):
                 return result
             worst = max(worst, ratio)
     result["err_tol"] = worst
-    allowed = (args.serial_kernels or {}).get(name, 0)
-    if args.serial_kernels is not None and len(serial) > allowed:
-        result["status"] = "serial"
-        result["error"] = (f"{len(serial)} kernels on one thread ({allowed} allowed): "
-                           f"{first_line(serial[0])}")
+    if args.serial_kernels is not None:
+        allowed = args.serial_kernels.get(name, (0, 0))
+        for found, most, what in zip(serial, allowed, ("kernels on one thread",
+                                                       "contractions one thread per element")):
+            if len(found) > most:
+                result["status"] = "serial"
+                result["error"] = (f"{len(found)} {what} ({most} allowed): "
+                                   f"{first_line(found[0])}")
     return result
 
 
@@ -234,17 +238,25 @@ def read_expected(path):
     return expected
 
 
+def untiled_remarks(stderr):
+    """dlc's remarks on kernels without a GPU tiling: (on one thread, contractions one
+    thread per output element)."""
+    lines = stderr.splitlines()
+    return ([line for line in lines if "runs on one thread" in line],
+            [line for line in lines if "one thread per output element" in line])
+
+
 def read_serial_kernels(path):
-    """{name: count} from lines `name  count  # reason`."""
+    """{name: (one, untiled)} from lines `name  ONE  UNTILED  # reason`."""
     allowed = {}
     with open(path) as f:
         for number, line in enumerate(f, start=1):
             body = line.partition("#")[0].split()
             if not body:
                 continue
-            if len(body) != 2 or not body[1].isdigit():
-                raise SystemExit(f"{path}:{number}: expected `name  count  # reason`")
-            allowed[body[0]] = int(body[1])
+            if len(body) != 3 or not (body[1].isdigit() and body[2].isdigit()):
+                raise SystemExit(f"{path}:{number}: expected `name  ONE  UNTILED  # reason`")
+            allowed[body[0]] = (int(body[1]), int(body[2]))
     return allowed
 
 
@@ -272,8 +284,8 @@ def main():
     parser.add_argument("--expected-failures", metavar="FILE",
                         help="models expected to fail, one a line: `name  # reason`")
     parser.add_argument("--serial-kernels", metavar="FILE",
-                        help="fail a model with more kernels on one thread than FILE allows "
-                             "it (lines `name  count  # reason`)")
+                        help="fail a model with more kernels without a GPU tiling than FILE "
+                             "allows it (lines `name  ONE  UNTILED  # reason`)")
     parser.add_argument("--compile-timeout", type=float, default=600,
                         help="seconds allowed per dlc compile (default: %(default)s)")
     parser.add_argument("--run-timeout", type=float, default=300,

@@ -51,7 +51,8 @@ commands:
       which `dlc run` specializes by itself.
       --print-ir-after-all / --print-ir-after=PASS print the IR after every pass /
       the named pass (e.g. dlc-form-kernels) to stderr. --remarks prints the
-      compiler's remarks (a CUDA kernel that runs on one thread, and why) to stderr.
+      compiler's remarks (a CUDA kernel that runs on one thread, and why; one that
+      computes a contraction one thread per output element) to stderr.
   run MODEL.onnx|ART.dlc [INPUT...] [--input NAME=PATH]... [--output-dir DIR]
           [--target auto|cpu|cuda] [--cuda-arch ARCH] [--precision P] [--no-fusion]
           [--remarks]

@@ -1,6 +1,6 @@
 // RUN: dlc-opt %s -split-input-file -dlc-form-kernels | FileCheck %s
 // RUN: dlc-opt %s -split-input-file -dlc-form-kernels=fuse=false | FileCheck %s --check-prefix=NOFUSE
-// RUN: dlc-opt %s -split-input-file -dlc-form-kernels=max-fused-row=32 | FileCheck %s --check-prefix=GPU
+// RUN: dlc-opt %s -split-input-file -dlc-form-kernels="max-fused-row=32 broadcast-epilogues=false" | FileCheck %s --check-prefix=GPU
 
 // A contraction takes its elementwise epilogue; constants and metadata-only ops stay
 // outside kernels. Without fusion each compute op is a kernel.
@@ -256,4 +256,31 @@ func.func @slice_read_by_slices(%x: tensor<8x8x4xf32>) -> (tensor<8x8x4xf32>, te
   %b = dlc.slice %r {axes = array<i64: 1>, ends = array<i64: 9223372036854775807>, starts = array<i64: 1>, steps = array<i64: 2>} : (tensor<4x8x4xf32>) -> tensor<4x4x4xf32>
   %c = dlc.concat %a, %b {axis = 2 : i64} : (tensor<4x4x4xf32>, tensor<4x4x4xf32>) -> tensor<4x4x8xf32>
   return %e, %c : tensor<8x8x4xf32>, tensor<4x4x8xf32>
+}
+
+// -----
+
+// A squeeze-and-excitation's scale: a 1x1 Conv over the pooled channels, its
+// activation, and a Mul that broadcasts it over the feature map. On the CPU the Mul
+// joins the Conv's kernel; on the GPU, whose kernel would run a thread per element of
+// the feature map and compute the Conv again in each, the Conv keeps its kernel (a
+// contraction tile) and the Mul reads its result. An epilogue of the Conv's own shape
+// (the bias-like Add) joins either way.
+// CHECK-LABEL: func @excitation
+// CHECK: dlc.kernel "k0_conv_add_hard_sigmoid_etc"
+// CHECK-NOT: dlc.kernel
+// CHECK: return
+// GPU-LABEL: func @excitation
+// GPU: dlc.kernel "k0_conv_add_hard_sigmoid"
+// GPU: dlc.kernel "k1_mul"
+func.func @excitation(%s: tensor<?x4x1x1xf32>, %x: tensor<?x8x6x6xf32>, %c: tensor<?x8x1x1xf32>)
+    -> tensor<?x8x6x6xf32> {
+  %w = dlc.constant {value = dense<0.5> : tensor<8x4x1x1xf32>} : () -> tensor<8x4x1x1xf32>
+  %b = dlc.constant {value = dense<0.5> : tensor<8xf32>} : () -> tensor<8xf32>
+  %e = dlc.conv %s, %w, %b {pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64}
+      : (tensor<?x4x1x1xf32>, tensor<8x4x1x1xf32>, tensor<8xf32>) -> tensor<?x8x1x1xf32>
+  %a = dlc.add %e, %c : (tensor<?x8x1x1xf32>, tensor<?x8x1x1xf32>) -> tensor<?x8x1x1xf32>
+  %h = dlc.hard_sigmoid %a {alpha = 0.166666672 : f32, beta = 5.000000e-01 : f32} : (tensor<?x8x1x1xf32>) -> tensor<?x8x1x1xf32>
+  %y = dlc.mul %h, %x : (tensor<?x8x1x1xf32>, tensor<?x8x6x6xf32>) -> tensor<?x8x6x6xf32>
+  return %y : tensor<?x8x6x6xf32>
 }
