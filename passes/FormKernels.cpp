@@ -157,15 +157,39 @@ bool convertsConstants(const Group &g) {
 /// classifier's thousands of classes (ppocr's 18710) push out of the caches.
 constexpr int64_t kMaxFusedReductionRow = 4096;
 
-/// Whether the reduction `op` reduces rows of more than `limit` elements; a symbolic
-/// row (an attention's sequence) is long only below the CPU's kMaxFusedReductionRow.
+/// Whether the reduction `op` reduces rows of more than `limit` elements (a row: all
+/// the dims it reduces, the spatial ones of a global pooling, a ReduceX's axes, a
+/// LayerNorm's from its axis); a symbolic row (an attention's sequence) is long only
+/// below the CPU's kMaxFusedReductionRow.
 bool longRows(Operation *op, int64_t limit) {
   auto t = dyn_cast<RankedTensorType>(op->getOperand(0).getType());
   if (!t || t.getRank() == 0)
     return false;
-  int64_t row = t.getShape().back();
-  if (ShapedType::isDynamic(row))
-    return limit < kMaxFusedReductionRow;
+  int64_t rank = t.getRank();
+  SmallVector<int64_t> dims;
+  if (isa<GlobalAveragePoolOp, GlobalMaxPoolOp>(op)) {
+    for (int64_t d = 2; d < rank; ++d)
+      dims.push_back(d);
+  } else if (auto norm = dyn_cast<LayerNormOp>(op)) {
+    int64_t axis = norm.getAxis() < 0 ? norm.getAxis() + rank : norm.getAxis();
+    for (int64_t d = std::max<int64_t>(axis, 0); d < rank; ++d)
+      dims.push_back(d);
+  } else if (auto axes = op->getAttrOfType<DenseI64ArrayAttr>("axes")) {
+    for (int64_t a : axes.asArrayRef())
+      dims.push_back(a < 0 ? a + rank : a);
+    if (dims.empty())
+      dims = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  } else {
+    dims.push_back(rank - 1);
+  }
+  int64_t row = 1;
+  for (int64_t d : dims) {
+    if (d < 0 || d >= rank)
+      continue;
+    if (t.isDynamicDim(d))
+      return limit < kMaxFusedReductionRow;
+    row *= t.getDimSize(d);
+  }
   return row > limit;
 }
 

@@ -284,3 +284,31 @@ func.func @excitation(%s: tensor<?x4x1x1xf32>, %x: tensor<?x8x6x6xf32>, %c: tens
   %y = dlc.mul %h, %x : (tensor<?x8x1x1xf32>, tensor<?x8x6x6xf32>) -> tensor<?x8x6x6xf32>
   return %y : tensor<?x8x6x6xf32>
 }
+
+// -----
+
+// A global average pool's row is all its spatial dims: 7 x 7 = 49 elements, longer
+// than the GPU's max-fused-row of 32 (each row's last dim, 7, is not), so there the
+// pool keeps a kernel of its own and the Conv gets its contraction tile; the CPU
+// fuses it. A 4 x 4 map joins either way.
+// CHECK-LABEL: func @conv_pool
+// CHECK: dlc.kernel "k0_conv_relu_global_average_pool"
+// CHECK: dlc.kernel "k1_conv_relu_global_average_pool"
+// GPU-LABEL: func @conv_pool
+// GPU: dlc.kernel "k0_conv_relu"
+// GPU: dlc.kernel "k1_global_average_pool"
+// GPU: dlc.kernel "k2_conv_relu_global_average_pool"
+func.func @conv_pool(%x: tensor<?x8x7x7xf32>, %z: tensor<?x8x4x4xf32>)
+    -> (tensor<?x8x1x1xf32>, tensor<?x8x1x1xf32>) {
+  %w = dlc.constant {value = dense<0.5> : tensor<8x8x3x3xf32>} : () -> tensor<8x8x3x3xf32>
+  %b = dlc.constant {value = dense<0.5> : tensor<8xf32>} : () -> tensor<8xf32>
+  %c = dlc.conv %x, %w, %b {pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64}
+      : (tensor<?x8x7x7xf32>, tensor<8x8x3x3xf32>, tensor<8xf32>) -> tensor<?x8x7x7xf32>
+  %r = dlc.relu %c : (tensor<?x8x7x7xf32>) -> tensor<?x8x7x7xf32>
+  %p = dlc.global_average_pool %r : (tensor<?x8x7x7xf32>) -> tensor<?x8x1x1xf32>
+  %c2 = dlc.conv %z, %w, %b {pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64}
+      : (tensor<?x8x4x4xf32>, tensor<8x8x3x3xf32>, tensor<8xf32>) -> tensor<?x8x4x4xf32>
+  %r2 = dlc.relu %c2 : (tensor<?x8x4x4xf32>) -> tensor<?x8x4x4xf32>
+  %p2 = dlc.global_average_pool %r2 : (tensor<?x8x4x4xf32>) -> tensor<?x8x1x1xf32>
+  return %p, %p2 : tensor<?x8x1x1xf32>, tensor<?x8x1x1xf32>
+}
