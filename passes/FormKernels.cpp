@@ -194,9 +194,9 @@ bool longRows(Operation *op, int64_t limit) {
 }
 
 /// Whether `consumer` (of kind `kind`) may join `g`, a group producing one of its
-/// operands; `maxFusedRow`, `broadcastEpilogues`: the pass's options.
+/// operands; `maxFusedRow`, `broadcastEpilogues`, `sharedSlices`: the pass's options.
 bool canJoin(const Group &g, Operation *consumer, Kind kind, int64_t maxFusedRow,
-             bool broadcastEpilogues) {
+             bool broadcastEpilogues, bool sharedSlices) {
   if (g.ops.size() >= kMaxKernelOps)
     return false;
   switch (kind) {
@@ -213,6 +213,8 @@ bool canJoin(const Group &g, Operation *consumer, Kind kind, int64_t maxFusedRow
   case Kind::Injective:
     // Transposes, slices and expands of data-parallel work read it through their
     // indexing instead of copying it.
+    if (g.kind == Kind::Contraction && !sharedSlices && !g.ops.back()->hasOneUse())
+      return false;
     return g.kind == Kind::Elementwise || g.kind == Kind::Injective || g.kind == Kind::Contraction;
   case Kind::Reduction:
     // A row reduction with its producers: elementwise work, or a contraction whose
@@ -288,7 +290,8 @@ struct DlcFormKernelsPass : impl::DlcFormKernelsBase<DlcFormKernelsPass> {
             absorbed.push_back(g);
             continue;
           }
-          if (!target && canJoin(groups[g], op, kind, maxFusedRow, broadcastEpilogues))
+          if (!target &&
+              canJoin(groups[g], op, kind, maxFusedRow, broadcastEpilogues, sharedSlices))
             target = g;
         }
       }

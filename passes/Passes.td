@@ -165,6 +165,12 @@ def DlcFormKernels : Pass<"dlc-form-kernels", "mlir::func::FuncOp"> {
            "its result (a squeeze-and-excitation's scale times the feature map). Off "
            "on the GPU, whose kernels map such a consumer one thread per element and "
            "would compute the contraction again for each element it is broadcast to">,
+    Option<"sharedSlices", "shared-slices", "bool", /*default=*/"true",
+           "A transpose, slice or expand joins a contraction's kernel even when other "
+           "ops read the value it reads too (a GRU's gates sliced out of one Gemm). "
+           "Off on the GPU, whose contraction tiles follow the contraction's result "
+           "along one chain of ops to the kernel's output: with several readers the "
+           "kernel ran one thread per output element">,
   ];
 }
 

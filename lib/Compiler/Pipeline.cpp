@@ -102,10 +102,11 @@ LogicalResult runGraphPipeline(ModuleOp module, const CompileOptions &options) {
     // run one thread per row, with the row's scores in a per-thread temporary, which
     // only short rows afford.
     // A GPU thread per element of a contraction's broadcast epilogue would compute the
-    // contraction again for each.
+    // contraction again for each; slices of a contraction read apart leave it no tile.
     if (options.target != TargetKind::Cpu || options.emulateGpu) {
       formKernels.maxFusedRow = 32;
       formKernels.broadcastEpilogues = false;
+      formKernels.sharedSlices = false;
     }
     f.addPass(createDlcFormKernels(formKernels));
     // Below fp32: activations only contractions read cross kernels in half precision.

@@ -1,6 +1,6 @@
 // RUN: dlc-opt %s -split-input-file -dlc-form-kernels | FileCheck %s
 // RUN: dlc-opt %s -split-input-file -dlc-form-kernels=fuse=false | FileCheck %s --check-prefix=NOFUSE
-// RUN: dlc-opt %s -split-input-file -dlc-form-kernels="max-fused-row=32 broadcast-epilogues=false" | FileCheck %s --check-prefix=GPU
+// RUN: dlc-opt %s -split-input-file -dlc-form-kernels="max-fused-row=32 broadcast-epilogues=false shared-slices=false" | FileCheck %s --check-prefix=GPU
 
 // A contraction takes its elementwise epilogue; constants and metadata-only ops stay
 // outside kernels. Without fusion each compute op is a kernel.
@@ -311,4 +311,32 @@ func.func @conv_pool(%x: tensor<?x8x7x7xf32>, %z: tensor<?x8x4x4xf32>)
   %r2 = dlc.relu %c2 : (tensor<?x8x4x4xf32>) -> tensor<?x8x4x4xf32>
   %p2 = dlc.global_average_pool %r2 : (tensor<?x8x4x4xf32>) -> tensor<?x8x1x1xf32>
   return %p, %p2 : tensor<?x8x1x1xf32>, tensor<?x8x1x1xf32>
+}
+
+// -----
+
+// A GRU's gates sliced out of one Gemm and combined elementwise: on the CPU one kernel;
+// on the GPU the Gemm keeps a kernel of its own (a contraction tile follows its result
+// along one chain of ops, and three Slices read it), the Slices join their readers.
+// CHECK-LABEL: func @gates
+// CHECK: dlc.kernel "k0_gemm_slice_slice_etc"
+// CHECK-NOT: dlc.kernel
+// CHECK: return
+// GPU-LABEL: func @gates
+// GPU: dlc.kernel "k0_gemm"
+// GPU-NOT: dlc.slice
+// GPU: dlc.yield
+// GPU: dlc.kernel "k1_slice_slice_slice_etc"
+func.func @gates(%x: tensor<?x32xf32>) -> tensor<?x32xf32> {
+  %w = dlc.constant {value = dense<0.5> : tensor<96x32xf32>} : () -> tensor<96x32xf32>
+  %b = dlc.constant {value = dense<0.5> : tensor<96xf32>} : () -> tensor<96xf32>
+  %g = dlc.gemm %x, %w, %b {alpha = 1.0 : f32, beta = 1.0 : f32, transA = false, transB = true}
+      : (tensor<?x32xf32>, tensor<96x32xf32>, tensor<96xf32>) -> tensor<?x96xf32>
+  %r = dlc.slice %g {starts = array<i64: 0>, ends = array<i64: 32>, axes = array<i64: 1>, steps = array<i64: 1>} : (tensor<?x96xf32>) -> tensor<?x32xf32>
+  %z = dlc.slice %g {starts = array<i64: 32>, ends = array<i64: 64>, axes = array<i64: 1>, steps = array<i64: 1>} : (tensor<?x96xf32>) -> tensor<?x32xf32>
+  %n = dlc.slice %g {starts = array<i64: 64>, ends = array<i64: 96>, axes = array<i64: 1>, steps = array<i64: 1>} : (tensor<?x96xf32>) -> tensor<?x32xf32>
+  %a = dlc.add %r, %z : (tensor<?x32xf32>, tensor<?x32xf32>) -> tensor<?x32xf32>
+  %s = dlc.sigmoid %a : (tensor<?x32xf32>) -> tensor<?x32xf32>
+  %y = dlc.mul %s, %n : (tensor<?x32xf32>, tensor<?x32xf32>) -> tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
 }
