@@ -11,7 +11,9 @@
 // before their values are used, and a guarded copy of the body for the last. With N
 // dynamic but bounded by a constant B (an edge tile's rows: min(64, rows left) x 4),
 // each thread runs at most ceil(B / T) iterations: up to kMaxUnrolled of them, each a
-// guarded copy of the body.
+// guarded copy of the body. So does a loop over a thread's own tile from a constant
+// with a dynamic extent bounded by a constant (up to kMaxUnrolledPrivate iterations):
+// its private buffers then take constant indices, which LLVM keeps in registers.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Bounds.h"
@@ -21,6 +23,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -39,6 +42,8 @@ namespace {
 
 /// Iterations per thread up to which the loop is unrolled.
 constexpr int64_t kMaxUnrolled = 16;
+/// Iterations of a thread's own bounded tile loop up to which it is unrolled.
+constexpr int64_t kMaxUnrolledPrivate = 4;
 
 /// The threads of `func`'s block when it is one-dimensional (dlc.block), or 0.
 int64_t blockThreads(gpu::GPUFuncOp func) {
@@ -98,14 +103,15 @@ void unroll(IRRewriter &rw, scf::ForOp loop, Value tid, int64_t ub, int64_t step
     (void)loopUnrollFull(perThread);
 }
 
-/// Rewrites `loop` (thread_id.x to `ub` step the block's threads, `ub` dynamic and at
-/// most `bound`) as a guarded copy of its body per iteration a thread can have.
-void unrollBounded(IRRewriter &rw, scf::ForOp loop, Value tid, int64_t bound, int64_t step) {
+/// Rewrites `loop` (`first` to `ub` step `step`, `ub` dynamic and at most `first +
+/// bound`: thread_id.x to an edge tile's extent step the block's threads, or a
+/// thread's own tile) as a guarded copy of its body per iteration it can have.
+void unrollBounded(IRRewriter &rw, scf::ForOp loop, Value first, int64_t bound, int64_t step) {
   Location loc = loop.getLoc();
   rw.setInsertionPoint(loop);
   for (int64_t j = 0; j * step < bound; ++j) {
     Value offset = arith::ConstantIndexOp::create(rw, loc, j * step);
-    Value iv = arith::AddIOp::create(rw, loc, tid, offset, arith::IntegerOverflowFlags::nuw);
+    Value iv = arith::AddIOp::create(rw, loc, first, offset, arith::IntegerOverflowFlags::nuw);
     guardedIteration(rw, loop, iv, loop.getUpperBound());
   }
   rw.eraseOp(loop);
@@ -153,6 +159,27 @@ struct DlcUnrollThreadLoopsPass : impl::DlcUnrollThreadLoopsBase<DlcUnrollThread
       auto func = loop->getParentOfType<gpu::GPUFuncOp>();
       std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound());
       std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+      // A loop over a thread's own tile whose extent is dynamic but bounded (its rows
+      // of an edge block tile: at most 1 of `min(32, rows left)`): each iteration
+      // guarded, so that the private buffers it indexes get constant indices and
+      // LLVM keeps them in registers, not local memory.
+      std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
+      if (func && lb && step && *step > 0 && !ub && !loop.getNumRegionIterArgs()) {
+        // The extent of a view of a private buffer (each op's temporary of the tile)
+        // is the size it was cast to.
+        if (auto dim = loop.getUpperBound().getDefiningOp<memref::DimOp>())
+          if (auto cast = dim.getSource().getDefiningOp<memref::ReinterpretCastOp>())
+            if (std::optional<int64_t> d = dim.getConstantIndex();
+                d && *d >= 0 && *d < int64_t(cast.getMixedSizes().size()))
+              if (auto size = dyn_cast<Value>(cast.getMixedSizes()[*d]))
+                loop.getUpperBoundMutable().assign(size);
+        FailureOr<int64_t> bound = constantUpperBound(loop.getUpperBound());
+        if (succeeded(bound) && *bound > *lb &&
+            llvm::divideCeil(*bound - *lb, *step) <= kMaxUnrolledPrivate) {
+          unrollBounded(rw, loop, loop.getLowerBound(), *bound - *lb, *step);
+          continue;
+        }
+      }
       if (!tid || tid.getDimension() != gpu::Dimension::x || !func || !step ||
           loop.getNumRegionIterArgs() || *step != blockThreads(func) || *step <= 0)
         continue;

@@ -68,6 +68,21 @@
 // CHECK: gpu.return
 // CHECK-LABEL: gpu.func @unbounded_product
 // CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c256
+// A thread's own tile at an edge block tile: max(0, min(1, n - row)) rows of 4, each
+// op's temporary a view of a private buffer of that extent. The loop over the view's
+// rows (at most 1) becomes a guarded iteration at row 0: constant indices, which LLVM
+// keeps in registers (a dynamic loop left the buffer in local memory).
+// CHECK-LABEL: gpu.func @private_tile
+// CHECK-NOT: scf.for
+// CHECK: %[[IN:.*]] = arith.cmpi ugt, %{{.*}}, %c0 : index
+// CHECK-NEXT: scf.if %[[IN]] {
+// CHECK-NEXT: vector.load %{{.*}}[%c0, %c0]
+// CHECK-NEXT: vector.store %{{.*}}, %{{.*}}[%c0, %c0]
+// CHECK-NOT: scf.for
+// CHECK: gpu.return
+// Unbounded: a loop.
+// CHECK-LABEL: gpu.func @private_unbounded
+// CHECK: scf.for
 module attributes {gpu.container_module} {
 gpu.module @dlc_kernels {
   gpu.func @exact(%out: memref<1024xf32>) kernel attributes {dlc.block = array<i64: 256>} {
@@ -163,6 +178,31 @@ gpu.module @dlc_kernels {
     %elements = arith.muli %rows, %cols : index
     scf.for %i = %tid to %elements step %c256 {
       memref.store %one, %out[%i] : memref<512xf32>
+    }
+    gpu.return
+  }
+  gpu.func @private_tile(%in: memref<?x4xf32>, %n: index, %row: index) kernel attributes {dlc.block = array<i64: 256>} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %rows = affine.min affine_map<()[s0, s1] -> (1, s0 - s1)>()[%n, %row]
+    %r = affine.max affine_map<()[s0] -> (0, s0)>()[%rows]
+    %buf = memref.alloca() : memref<4xf32>
+    %view = memref.reinterpret_cast %buf to offset: [0], sizes: [%r, 4], strides: [4, 1] : memref<4xf32> to memref<?x4xf32>
+    %d = memref.dim %view, %c0 : memref<?x4xf32>
+    scf.for %i = %c0 to %d step %c1 {
+      %v = vector.load %in[%i, %c0] : memref<?x4xf32>, vector<4xf32>
+      vector.store %v, %view[%i, %c0] : memref<?x4xf32>, vector<4xf32>
+    }
+    gpu.return
+  }
+  gpu.func @private_unbounded(%in: memref<?x4xf32>, %n: index) kernel attributes {dlc.block = array<i64: 256>} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %buf = memref.alloca() : memref<64xf32>
+    %view = memref.reinterpret_cast %buf to offset: [0], sizes: [%n, 4], strides: [4, 1] : memref<64xf32> to memref<?x4xf32>
+    scf.for %i = %c0 to %n step %c1 {
+      %v = vector.load %in[%i, %c0] : memref<?x4xf32>, vector<4xf32>
+      vector.store %v, %view[%i, %c0] : memref<?x4xf32>, vector<4xf32>
     }
     gpu.return
   }
