@@ -28,8 +28,9 @@
 // readers' block arguments take the half type and `dlc.cast` back to f32 first
 // thing. A Concat's result is rounded piece by piece (a piece its kernel widened from
 // half precision is taken as it came): a rounding after the Concat would be a kernel
-// root reading a Concat, which has no GPU tiling (the kernel ran on one thread). The kernels fuse both casts: the producer's epilogue stores half-precision
-// elements, the consumer's copies load them (folding extend-then-round away).
+// root reading a Concat, which has no GPU tiling (the kernel ran on one thread). The
+// kernels fuse both casts: the producer's epilogue stores half-precision elements, the
+// consumer's copies load them (folding extend-then-round away).
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
@@ -158,9 +159,8 @@ struct DlcHalfActivationsPass : impl::DlcHalfActivationsBase<DlcHalfActivationsP
   Value round(Value value, OpBuilder &b, unsigned depth = 0) {
     auto type = cast<RankedTensorType>(value.getType()).clone(half);
     auto concat = value.getDefiningOp<ConcatOp>();
-    if (!concat || !value.hasOneUse() || depth > 16)
-      return CastOp::create(b, value.getLoc(), type, value);
-    if (!llvm::all_of(concat.getInputs().getTypes(), isF32Tensor))
+    if (!concat || !value.hasOneUse() || depth > 16 ||
+        !llvm::all_of(concat.getInputs().getTypes(), isF32Tensor))
       return CastOp::create(b, value.getLoc(), type, value);
     SmallVector<Value> pieces;
     for (Value piece : concat.getInputs())
