@@ -383,11 +383,22 @@ struct DlcFormKernelsPass : impl::DlcFormKernelsBase<DlcFormKernelsPass> {
       // The consumer kernels, in order, with the ops in each that read the value.
       SmallVector<std::pair<size_t, SmallVector<Operation *>>> consumers;
       bool ok = true;
+      bool prologue = false;
       for (Operation *user : value.getUsers()) {
         auto it = kernelOf.find(user);
-        if (it == kernelOf.end() || it->second == p ||
-            (!dataMovement && (kindOf(user) != Kind::Elementwise || user->getNumResults() != 1 ||
-                               !(scalar || sameShape(value, user->getResult(0)))))) {
+        if (it == kernelOf.end() || it->second == p) {
+          ok = false;
+          break;
+        }
+        // Elementwise work in front of the one reduction of a kernel without a
+        // contraction or window: the reduction's producers (rule 4), split off when
+        // they had joined a contraction's kernel whose result other kernels read.
+        if (!dataMovement && kindOf(user) == Kind::Reduction && user->getOperand(0) == value &&
+            reducesInKernel(kernels[it->second], user)) {
+          prologue = true;
+        } else if (!dataMovement &&
+                   (kindOf(user) != Kind::Elementwise || user->getNumResults() != 1 ||
+                    !(scalar || sameShape(value, user->getResult(0))))) {
           ok = false;
           break;
         }
@@ -398,7 +409,7 @@ struct DlcFormKernelsPass : impl::DlcFormKernelsBase<DlcFormKernelsPass> {
           c->second.push_back(user);
       }
       size_t copies = consumers.size() - 1;
-      if (!ok || consumers.empty() ||
+      if (!ok || consumers.empty() || (prologue && copies > 0) ||
           (dataMovement && llvm::any_of(consumers,
                                         [](auto &c) {
                                           // Several readers: slices and transposes of it
@@ -443,6 +454,16 @@ struct DlcFormKernelsPass : impl::DlcFormKernelsBase<DlcFormKernelsPass> {
       producer.clear();
     }
     llvm::erase_if(kernels, [](const SmallVector<Operation *> &k) { return k.empty(); });
+  }
+
+  /// Whether `reduction` is the one reduction of `kernel` and the kernel has no
+  /// contraction or window whose rows it would reduce.
+  static bool reducesInKernel(ArrayRef<Operation *> kernel, Operation *reduction) {
+    return llvm::all_of(kernel, [&](Operation *op) {
+      Kind k = kindOf(op);
+      return k == Kind::Elementwise || k == Kind::Injective ||
+             (k == Kind::Reduction && op == reduction);
+    });
   }
 
   /// Appends `ops` to `out` as one kernel if only its last op's values escape, else

@@ -340,3 +340,28 @@ func.func @gates(%x: tensor<?x32xf32>) -> tensor<?x32xf32> {
   %y = dlc.mul %s, %n : (tensor<?x32xf32>, tensor<?x32xf32>) -> tensor<?x32xf32>
   return %y : tensor<?x32xf32>
 }
+
+// -----
+
+// A loss-scaled step's gradient check: the gradient (a MatMul) is returned and its
+// elements tested for inf/NaN and counted. The test joins the MatMul's group; on the
+// GPU the count (8 x 16 = 128 elements, over max-fused-row) does not, and the split
+// after the MatMul (its value read outside) leaves the test alone. The test then merges
+// in front of the count it feeds (rule 7): one kernel, not two.
+// CHECK-LABEL: func @grad_check
+// CHECK: dlc.kernel "k0_matmul"
+// CHECK: dlc.kernel "k1_isnan_cast_reduce_sum"
+// CHECK-NOT: dlc.kernel
+// CHECK: return
+// GPU-LABEL: func @grad_check
+// GPU: dlc.kernel "k0_matmul"
+// GPU: dlc.kernel "k1_isnan_cast_reduce_sum"
+// GPU-NOT: dlc.kernel
+// GPU: return
+func.func @grad_check(%a: tensor<8x4xf32>, %b: tensor<4x16xf32>) -> (tensor<8x16xf32>, tensor<f32>) {
+  %g = dlc.matmul %a, %b : (tensor<8x4xf32>, tensor<4x16xf32>) -> tensor<8x16xf32>
+  %n = dlc.isnan %g : (tensor<8x16xf32>) -> tensor<8x16xi1>
+  %f = dlc.cast %n : (tensor<8x16xi1>) -> tensor<8x16xf32>
+  %s = dlc.reduce_sum %f {axes = array<i64>, keepdims = false} : (tensor<8x16xf32>) -> tensor<f32>
+  return %g, %s : tensor<8x16xf32>, tensor<f32>
+}
