@@ -7,6 +7,7 @@
 #include "artifact_generated.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #define XXH_INLINE_ALL
@@ -489,6 +490,104 @@ Status verifyDataflow(const ArtifactSpec &spec) {
   return Status::ok();
 }
 
+// Synthetic weights (`dlc compile --synthetic-weights`).
+
+bool syntheticDType(DType t) {
+  return t == DType::Float || t == DType::Float16 || t == DType::BFloat16 || t == DType::Int8;
+}
+
+float bitsToFloat(uint32_t bits) {
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+uint32_t floatToBits(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  return bits;
+}
+
+float halfToFloat(uint16_t h) {
+  uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
+  uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  if (exp == 0x1f)
+    return bitsToFloat(sign | 0x7f800000 | mant << 13);
+  if (exp == 0) {
+    float v = std::ldexp(static_cast<float>(mant), -24);
+    return sign ? -v : v;
+  }
+  return bitsToFloat(sign | (exp + 112) << 23 | mant << 13);
+}
+
+/// Round to nearest even; finite inputs.
+uint16_t floatToHalf(float value) {
+  uint32_t f = floatToBits(value);
+  uint16_t sign = static_cast<uint16_t>((f >> 16) & 0x8000);
+  f &= 0x7fffffff;
+  if (f >= 0x47800000) // 65536 or more: infinity
+    return sign | 0x7c00;
+  if (f < 0x38800000) // below 2^-14: subnormal
+    return sign | static_cast<uint16_t>(std::nearbyint(bitsToFloat(f) * 16777216.0f));
+  return sign | static_cast<uint16_t>((f + 0xfff + ((f >> 13) & 1) - 0x38000000) >> 13);
+}
+
+uint16_t floatToBf16(float value) {
+  uint32_t f = floatToBits(value);
+  return static_cast<uint16_t>((f + 0x7fff + ((f >> 16) & 1)) >> 16);
+}
+
+/// Element `i` of a synthetic range as a float (SplitMix64 of its position).
+double noise(uint64_t offset, uint64_t i) {
+  uint64_t z = offset * 0x9e3779b97f4a7c15ull + i + 0x632be59bd9b4e019ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) * 0x1.0p-53 * 2.0 - 1.0; // [-1, 1)
+}
+
+void fillSynthetic(ArtifactSpec &spec) {
+  for (const SyntheticRange &r : spec.synthetic) {
+    uint8_t *p = spec.weights.data() + r.offset;
+    uint64_t n = r.size / dtypeSize(r.dtype);
+    for (uint64_t i = 0; i < n; ++i) {
+      double u = noise(r.offset, i);
+      float v = static_cast<float>(u * r.scale);
+      switch (r.dtype) {
+      case DType::Float:
+        std::memcpy(p + 4 * i, &v, 4);
+        break;
+      case DType::Float16:
+      case DType::BFloat16: {
+        uint16_t h = r.dtype == DType::Float16 ? floatToHalf(v) : floatToBf16(v);
+        std::memcpy(p + 2 * i, &h, 2);
+        break;
+      }
+      default: // Int8
+        p[i] = static_cast<uint8_t>(static_cast<int8_t>(std::lround(u * 127.0)));
+        break;
+      }
+    }
+  }
+}
+
+Status verifySynthetic(const ArtifactSpec &spec) {
+  for (size_t i = 0; i < spec.synthetic.size(); ++i) {
+    const SyntheticRange &r = spec.synthetic[i];
+    if (!syntheticDType(r.dtype))
+      return fail(strCat("synthetic weights ", i, " have dtype ", static_cast<int>(r.dtype),
+                         " (float, float16, bfloat16 or int8 expected)"));
+    if (r.offset > spec.weights.size() || r.size > spec.weights.size() - r.offset ||
+        r.size % dtypeSize(r.dtype) != 0)
+      return fail(strCat("synthetic weights ", i, " (", r.size, " bytes at ", r.offset,
+                         ") lie outside the weights section (", spec.weights.size(),
+                         " bytes) or split an element"));
+    if (!std::isfinite(r.scale) || r.scale < 0 || r.scale > 1e30f)
+      return fail(strCat("synthetic weights ", i, " have scale ", r.scale));
+  }
+  return Status::ok();
+}
+
 Status verifySpec(const ArtifactSpec &spec) {
   if (spec.target != Target::Cpu && spec.target != Target::Cuda)
     return fail(strCat("unknown target ", static_cast<int>(spec.target)));
@@ -591,6 +690,11 @@ std::vector<uint8_t> serialize(const ArtifactSpec &spec) {
     auto in = roles(spec.step.inputs), out = roles(spec.step.outputs);
     step = fb::CreateTrainStep(fbb, in, out);
   }
+  auto synthetic =
+      writeTables(fbb, spec.synthetic, [](fbs::FlatBufferBuilder &fbb, const SyntheticRange &r) {
+        return fb::CreateSyntheticRange(fbb, r.offset, r.size, static_cast<int32_t>(r.dtype),
+                                        r.scale);
+      });
   auto model = fb::CreateModel(
       fbb, kFormatVersion, static_cast<fb::Target>(spec.target),
       fbb.CreateString(spec.targetTriple), fbb.CreateString(spec.producer), inputs, outputs,
@@ -599,7 +703,7 @@ std::vector<uint8_t> serialize(const ArtifactSpec &spec) {
       /*code_offset=*/0, /*code_size=*/0, step, spec.numDataDims, subModels,
       spec.precision.empty() ? flatbuffers::Offset<flatbuffers::String>()
                              : fbb.CreateString(spec.precision),
-      spec.simt);
+      spec.simt, synthetic);
   fb::FinishModelBuffer(fbb, model);
 
   uint64_t weightsOffset = alignUp(kHeaderSize + fbb.GetSize(), kAlign);
@@ -685,9 +789,57 @@ Expected<ArtifactSpec> parse(const uint8_t *data, size_t size) {
           readSection("code", m->code_offset(), m->code_size(), tableEnd, data, size, spec.code);
       !s)
     return s;
+  spec.synthetic = readTables(m->synthetic_weights(), [](const fb::SyntheticRange *r) {
+    return SyntheticRange{r->offset(), r->size(), static_cast<DType>(r->dtype()), r->scale()};
+  });
   if (Status s = verifySpec(spec); !s)
     return s;
+  if (Status s = verifySynthetic(spec); !s)
+    return s;
+  fillSynthetic(spec);
   return spec;
+}
+
+void makeSynthetic(ArtifactSpec &spec) {
+  for (const Buffer &b : spec.buffers) {
+    if (b.kind != BufferKind::Weight || !syntheticDType(b.dtype) ||
+        b.weightSize < kMinSyntheticBytes || b.weightOffset > spec.weights.size() ||
+        b.weightSize > spec.weights.size() - b.weightOffset)
+      continue;
+    // Buffers over the bytes of one weight: replaced once.
+    if (std::any_of(spec.synthetic.begin(), spec.synthetic.end(), [&](const SyntheticRange &r) {
+          return r.offset < b.weightOffset + b.weightSize && b.weightOffset < r.offset + r.size;
+        }))
+      continue;
+    uint8_t *p = spec.weights.data() + b.weightOffset;
+    uint64_t n = b.weightSize / dtypeSize(b.dtype);
+    float scale = 0;
+    if (b.dtype != DType::Int8) {
+      // The same root mean square: uniform noise in [-s, s] has s / sqrt(3).
+      double sum = 0;
+      uint64_t finite = 0;
+      for (uint64_t i = 0; i < n; ++i) {
+        float v;
+        if (b.dtype == DType::Float) {
+          std::memcpy(&v, p + 4 * i, 4);
+        } else {
+          uint16_t h;
+          std::memcpy(&h, p + 2 * i, 2);
+          v = b.dtype == DType::Float16 ? halfToFloat(h) : bitsToFloat(uint32_t(h) << 16);
+        }
+        if (std::isfinite(v)) {
+          sum += static_cast<double>(v) * v;
+          ++finite;
+        }
+      }
+      double s = finite ? std::sqrt(3.0 * sum / static_cast<double>(finite)) : 0.0;
+      if (!finite || !std::isfinite(s) || s > 1e30)
+        continue;
+      scale = static_cast<float>(s);
+    }
+    std::fill(p, p + b.weightSize, uint8_t(0));
+    spec.synthetic.push_back({b.weightOffset, b.weightSize, b.dtype, scale});
+  }
 }
 
 } // namespace dlc::artifact

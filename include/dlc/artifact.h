@@ -17,7 +17,7 @@
 
 namespace dlc::artifact {
 
-constexpr uint32_t kFormatVersion = 4;
+constexpr uint32_t kFormatVersion = 5;
 
 enum class Target : int8_t { Cpu = 0, Cuda = 1 };
 enum class BufferKind : int8_t { Input = 0, Weight = 1, Intermediate = 2, Alias = 3 };
@@ -44,6 +44,17 @@ struct Buffer {
   int32_t index = -1;        // Input: graph input index; Alias: aliased buffer
   uint64_t weightOffset = 0; // Weight: offset in weights
   uint64_t weightSize = 0;
+};
+
+/// A range of the weights section that the file holds as zeros and the loader fills
+/// with seeded uniform noise (`dlc compile --synthetic-weights`): `size` bytes at
+/// `offset` of `dtype` (float, float16, bfloat16: uniform in [-scale, scale]; int8: in
+/// [-127, 127]).
+struct SyntheticRange {
+  uint64_t offset = 0;
+  uint64_t size = 0;
+  DType dtype = DType::Float;
+  float scale = 0;
 };
 
 struct Kernel {
@@ -108,7 +119,20 @@ struct ArtifactSpec {
   /// Nested artifacts, complete .dlc files of the same target: the bodies of runtime
   /// loops (host op "Loop", whose first parameter indexes them), each compiled once.
   std::vector<std::vector<uint8_t>> subModels;
+  /// Weights replaced by noise: zeros in the file, filled by parse().
+  std::vector<SyntheticRange> synthetic;
 };
+
+/// The smallest weight `makeSynthetic` replaces (smaller ones, scalars, biases and
+/// normalization parameters, keep their values).
+constexpr uint64_t kMinSyntheticBytes = 64 * 1024;
+
+/// Replaces each float, float16, bfloat16 and int8 weight of kMinSyntheticBytes or more
+/// by a synthetic range: its bytes become zeros and the range records the uniform
+/// noise of the same root mean square that parse() puts there (float weights without
+/// finite values keep theirs). The model's outputs are no longer its own: for timing
+/// models whose weights are too large to ship (the zeros compress away).
+void makeSynthetic(ArtifactSpec &spec);
 
 /// Serializes a spec into the bytes of a .dlc file.
 std::vector<uint8_t> serialize(const ArtifactSpec &spec);

@@ -62,6 +62,9 @@ struct CompileOptions {
   /// Fuse ops into shared kernels (docs/fusion.md); false: one kernel per op, the
   /// reference that fused results are checked against.
   bool fusion = true;
+  /// Store large weights as zeros that the runtime fills with seeded noise at load
+  /// (artifact::makeSynthetic): an artifact for timing only.
+  bool syntheticWeights = false;
   /// Print the IR after every pass (to stderr).
   bool printIRAfterAll = false;
   /// Print the IR after the passes with these command-line names (to stderr).

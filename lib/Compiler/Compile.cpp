@@ -262,6 +262,8 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
       result.bytesMoved += bytes;
     }
   result.weightBytes = spec->weights.size();
+  if (options.syntheticWeights)
+    artifact::makeSynthetic(*spec);
   result.bytes = artifact::serialize(*spec);
   return result;
 }

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <tuple>
@@ -249,7 +251,7 @@ TEST(Artifact, RejectsBadVersion) {
   std::vector<uint8_t> bytes = serialize(makeSpec());
   bytes[8] = 7;
   EXPECT_EQ(parse(bytes.data(), bytes.size()).message(),
-            "artifact format version 7 is not supported (this runtime reads version 4)");
+            "artifact format version 7 is not supported (this runtime reads version 5)");
 }
 
 TEST(Artifact, RejectsOversizedTable) {
@@ -494,3 +496,85 @@ TEST(Artifact, RejectsBadSignature) {
 }
 
 } // namespace
+
+namespace {
+
+float halfValue(uint16_t h) {
+  uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  float v =
+      exp == 0 ? std::ldexp(float(mant), -24) : std::ldexp(float(mant | 0x400), int(exp) - 25);
+  return h & 0x8000 ? -v : v;
+}
+
+/// makeSpec() with a float16 weight of 80000 bytes (every element 0.5: 0x3800) after
+/// its small float one.
+ArtifactSpec specWithLargeWeight() {
+  ArtifactSpec spec = makeSpec();
+  spec.buffers.push_back({"big", BufferKind::Weight, DType::Float16, {40000}, -1, 128, 80000});
+  spec.weights.resize(128 + 80000);
+  for (size_t i = 0; i < 40000; ++i) {
+    spec.weights[128 + 2 * i] = 0x00;
+    spec.weights[128 + 2 * i + 1] = 0x38;
+  }
+  return spec;
+}
+
+} // namespace
+
+/// --synthetic-weights: large weights travel as zeros and come back from parse() as
+/// seeded noise of their root mean square; small ones keep their bytes.
+TEST(Artifact, SyntheticWeights) {
+  ArtifactSpec spec = specWithLargeWeight();
+  std::vector<uint8_t> small(spec.weights.begin() + 64, spec.weights.begin() + 80);
+  makeSynthetic(spec);
+  ASSERT_EQ(spec.synthetic.size(), 1u);
+  EXPECT_EQ(spec.synthetic[0].offset, 128u);
+  EXPECT_EQ(spec.synthetic[0].size, 80000u);
+  EXPECT_NEAR(spec.synthetic[0].scale, 0.5f * std::sqrt(3.0f), 1e-5f);
+  EXPECT_TRUE(std::all_of(spec.weights.begin() + 128, spec.weights.end(),
+                          [](uint8_t b) { return b == 0; }));
+  std::vector<uint8_t> bytes = serialize(spec);
+  Expected<ArtifactSpec> parsed = parse(bytes.data(), bytes.size());
+  ASSERT_TRUE(parsed) << parsed.message();
+  EXPECT_EQ(std::vector<uint8_t>(parsed->weights.begin() + 64, parsed->weights.begin() + 80),
+            small);
+  double sum = 0, sumSq = 0;
+  float lo = 1, hi = -1;
+  for (size_t i = 0; i < 40000; ++i) {
+    float v = halfValue(uint16_t(parsed->weights[128 + 2 * i] | parsed->weights[129 + 2 * i] << 8));
+    sum += v;
+    sumSq += double(v) * v;
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  EXPECT_NEAR(sum / 40000, 0.0, 0.02);
+  EXPECT_NEAR(std::sqrt(sumSq / 40000), 0.5, 0.01);
+  EXPECT_GE(lo, -0.8665f); // the scale rounded to float16
+  EXPECT_LE(hi, 0.8665f);
+  EXPECT_LT(lo, -0.85f);
+  EXPECT_GT(hi, 0.85f);
+  // The same noise on every load.
+  Expected<ArtifactSpec> again = parse(bytes.data(), bytes.size());
+  ASSERT_TRUE(again) << again.message();
+  EXPECT_EQ(again->weights, parsed->weights);
+}
+
+TEST(Artifact, RejectsBadSyntheticWeights) {
+  ArtifactSpec spec = specWithLargeWeight();
+  makeSynthetic(spec);
+  ArtifactSpec bad = spec;
+  bad.synthetic[0].offset = 192;
+  EXPECT_EQ(parseError(bad), "artifact: synthetic weights 0 (80000 bytes at 192) lie outside the "
+                             "weights section (80128 bytes) or split an element");
+  bad = spec;
+  bad.synthetic[0].size = 79999;
+  EXPECT_EQ(parseError(bad), "artifact: synthetic weights 0 (79999 bytes at 128) lie outside the "
+                             "weights section (80128 bytes) or split an element");
+  bad = spec;
+  bad.synthetic[0].dtype = DType::Int64;
+  EXPECT_EQ(parseError(bad), "artifact: synthetic weights 0 have dtype 7 (float, float16, "
+                             "bfloat16 or int8 expected)");
+  bad = spec;
+  bad.synthetic[0].scale = std::nanf("");
+  EXPECT_EQ(parseError(bad), "artifact: synthetic weights 0 have scale nan");
+}

@@ -101,6 +101,9 @@ Status inspect(const std::string &path, bool json, std::ostream &os) {
   if (!parsed)
     return Status::error(path + ": " + parsed.message());
   const artifact::ArtifactSpec &spec = *parsed;
+  uint64_t syntheticBytes = 0;
+  for (const artifact::SyntheticRange &r : spec.synthetic)
+    syntheticBytes += r.size;
   uint64_t naive = 0;
   int64_t arena = staticArenaBytes(spec, naive);
   std::string target = spec.target == artifact::Target::Cpu ? "cpu" : "cuda";
@@ -153,6 +156,7 @@ Status inspect(const std::string &path, bool json, std::ostream &os) {
     }
     os << "\n  ]"
        << ",\n  \"weight_bytes\": " << spec.weights.size()
+       << ",\n  \"synthetic_weight_bytes\": " << syntheticBytes
        << ",\n  \"code_bytes\": " << spec.code.size()
        << ",\n  \"nested_artifacts\": " << spec.subModels.size()
        << ",\n  \"arena_bytes\": " << (arena < 0 ? "null" : std::to_string(arena))
@@ -202,6 +206,10 @@ Status inspect(const std::string &path, bool json, std::ostream &os) {
   os << "code: " << (cuda ? "PTX" : "shared object") << ", " << spec.code.size()
      << " bytes\n";
   os << "weight bytes: " << spec.weights.size() << "\n";
+  if (!spec.synthetic.empty())
+    os << "synthetic weights: " << spec.synthetic.size() << " weights, " << syntheticBytes
+       << " bytes of seeded noise (dlc compile --synthetic-weights: not the model's "
+          "outputs)\n";
   if (!spec.subModels.empty()) {
     os << "nested artifacts (loop bodies, branches): " << spec.subModels.size() << ",";
     for (const std::vector<uint8_t> &m : spec.subModels)

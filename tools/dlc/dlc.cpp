@@ -24,7 +24,7 @@ dlc compiles ONNX models into fused, tiled kernels and runs them.
 commands:
   compile MODEL.onnx [-o OUT] [--target cpu|cuda] [--cuda-arch ARCH] [--emit KIND]
           [--precision P] [--specialize NAME=PATH]... [--input-shape NAME=DxDx...]...
-          [--no-fusion]
+          [--no-fusion] [--synthetic-weights]
           [--print-ir-after-all]
           [--print-ir-after=PASS] [--remarks]
       Compiles a model. --emit artifact (default) writes a .dlc artifact (default
@@ -53,6 +53,11 @@ commands:
       the named pass (e.g. dlc-form-kernels) to stderr. --remarks prints the
       compiler's remarks (a CUDA kernel that runs on one thread, and why; one that
       computes a contraction one thread per output element) to stderr.
+      --synthetic-weights (artifact) stores each float, float16, bfloat16 and int8
+      weight of 64 KiB or more as zeros, which the runtime replaces with seeded
+      uniform noise of the weight's root mean square when it loads the artifact:
+      the outputs are no longer the model's, the file compresses to what the rest
+      of it needs. For timing models whose weights are too large to carry.
   run MODEL.onnx|ART.dlc [INPUT...] [--input NAME=PATH]... [--output-dir DIR]
           [--target auto|cpu|cuda] [--cuda-arch ARCH] [--precision P] [--no-fusion]
           [--remarks]
@@ -210,10 +215,11 @@ std::string stem(const std::string &path) {
 
 int compileCommand(int argc, char **argv) {
   Args args;
-  if (dlc::Status s = parseArgs(argc, argv,
-                                {"-o", "--target", "--cuda-arch", "--emit", "--print-ir-after",
-                                 "--specialize", "--input-shape", "--precision"},
-                                {"--no-fusion", "--print-ir-after-all", "--remarks"}, args);
+  if (dlc::Status s = parseArgs(
+          argc, argv,
+          {"-o", "--target", "--cuda-arch", "--emit", "--print-ir-after", "--specialize",
+           "--input-shape", "--precision"},
+          {"--no-fusion", "--print-ir-after-all", "--remarks", "--synthetic-weights"}, args);
       !s)
     return fail(s.message());
   if (args.positional.size() != 1)
@@ -230,6 +236,7 @@ int compileCommand(int argc, char **argv) {
     return fail(s.message());
   options.fusion = !args.has("--no-fusion");
   options.remarks = args.has("--remarks");
+  options.syntheticWeights = args.has("--synthetic-weights");
   std::string emit = args.get("--emit", "artifact");
   static const std::map<std::string, dlc::EmitKind> kinds{{"artifact", dlc::EmitKind::Artifact},
                                                           {"import", dlc::EmitKind::Import},
