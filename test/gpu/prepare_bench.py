@@ -12,6 +12,14 @@ Writes BUNDLE/bench/ and bench.json there:
            test/gpu/torch_bench.py rebuilds the same architectures in PyTorch on the
            device (test/models/build_corpus.py's ARCHS, the same seeded weights) and
            times them on the same input files in eager mode and with torch.compile
+  large    ResNet-50 and a BERT-base-sized encoder (build_corpus.py's resnet50 and
+           bert_base; their weights, 51 and 220 MB in fp16, do not fit the 64 MiB the
+           device call carries): exported here into build/bench-models/ by the corpus
+           venv (scripts/corpus.sh; --corpus-python), compiled with
+           --synthetic-weights (weights of 64 KiB or more carried as zeros and filled
+           with seeded noise of their RMS when the artifact loads), without the ONNX
+           file: PyTorch runs the same architecture with its own seeded weights, so
+           only the timings compare (no references for these two)
   gemm     C = A x B with A and B [4096, 4096] graph inputs (drawn on the device) in
            tf32, fp16 and bf16 (--precision) and fp32, and a model whose A, B and C
            are fp16 (fp16-native: what torch.matmul gets), timed in TFLOP/s against
@@ -46,6 +54,8 @@ GEMM_PRECISIONS = ["fp32", "tf32", "fp16", "bf16"]
 # The CNNs, whose Conv -> Conv activations dlc-half-activations passes in f16: also
 # compiled in fp16 with f32 activations (fp16-f32act) for an A/B at batch 32.
 F32_ACTIVATION_ARCHS = ["resnet", "mobilenet_v3", "efficientnet", "unet"]
+# Full-size architectures, exported here and compiled with synthetic weights.
+LARGE_ARCHS = ["resnet50", "bert_base"]
 
 
 def load_corpus_module():
@@ -57,15 +67,15 @@ def load_corpus_module():
     return module
 
 
-def compile_precisions(dlc, model, out, stem, precisions, problems, env=None):
+def compile_precisions(dlc, model, out, stem, precisions, problems, env=None, extra=()):
     """Compiles `model` for CUDA to OUT/STEM.PRECISION.dlc in each precision (with the
-    environment `env` added); returns {precision: artifact file name}, the failures
-    added to `problems`."""
+    environment `env` and the arguments `extra` added); returns {precision: artifact
+    file name}, the failures added to `problems`."""
     artifacts = {}
     for precision in precisions:
         artifact = os.path.join(out, f"{stem}.{precision}.dlc")
-        code, err = cases.run([dlc, "compile", model, "--target", "cuda", "-o", artifact],
-                              900, {"DLC_PRECISION": precision, **(env or {})})
+        code, err = cases.run([dlc, "compile", model, "--target", "cuda", "-o", artifact,
+                               *extra], 900, {"DLC_PRECISION": precision, **(env or {})})
         if code != 0:
             problems.append(f"{stem} {precision}: dlc compile: {err}")
             continue
@@ -106,6 +116,33 @@ def prepare_model(arch, corpus, dlc, out, problems):
             "names": [i.name for i in spec["inputs"]],
             "inputs": [f"{arch}.b{batch}.input_{k}.npy" for k in range(len(spec["inputs"]))],
             "refs": [f"{arch}.b{batch}.ref_{k}.npy" for k in range(len(spec["outputs"]))]})
+    return entry
+
+
+def prepare_large(arch, corpus, dlc, out, corpus_python, problems):
+    """A full-size architecture: exported once into build/bench-models/ (the corpus
+    venv has torch), compiled with synthetic weights; no ONNX file in the bundle."""
+    spec = corpus.ARCHS[arch]
+    folder = os.path.join(ROOT, "build", "bench-models")
+    source = os.path.join(folder, f"{arch}.onnx")
+    if not os.path.exists(source):
+        os.makedirs(folder, exist_ok=True)
+        code, err = cases.run([corpus_python, os.path.join(ROOT, "test", "models",
+                                                           "build_corpus.py"),
+                               "--bench-export", arch, source + ".tmp"], 1800)
+        if code != 0:
+            problems.append(f"{arch}: export: {err}")
+            return None
+        os.replace(source + ".tmp", source)
+    entry = {"arch": arch, "runs": [], "synthetic": True,
+             "artifacts": compile_precisions(dlc, source, out, arch, PRECISIONS, problems,
+                                             extra=["--synthetic-weights"])}
+    for batch in BATCHES:
+        entry["runs"].append({
+            "batch": batch, "dims": dims_for(spec, batch), "seed": f"gpu-bench:{arch}:{batch}",
+            "names": [i.name for i in spec["inputs"]],
+            "inputs": [f"{arch}.b{batch}.input_{k}.npy" for k in range(len(spec["inputs"]))],
+            "refs": [], "outputs": len(spec["outputs"])})
     return entry
 
 
@@ -158,6 +195,11 @@ def main():
     parser.add_argument("--tar", default=os.path.join(ROOT, "bundle.tar.gz"))
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--filter", default="", help="substring of architecture names")
+    parser.add_argument("--corpus-python",
+                        default=os.path.join(ROOT, ".venv-corpus", "bin", "python"),
+                        help="Python with torch, torchvision and transformers, for the "
+                             "exports of the large architectures (default: %(default)s, "
+                             "scripts/corpus.sh makes it)")
     parser.add_argument("--extra-gemm", action="append", default=[], metavar="ART:LABEL[:f16]",
                         help="also time this GEMM artifact (compiled elsewhere, e.g. by an "
                              "older dlc for an A/B) under LABEL, its base precision "
@@ -172,6 +214,11 @@ def main():
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         models = [m for m in pool.map(
             lambda a: prepare_model(a, corpus, dlc, out, problems), archs) if m]
+    # One at a time: BERT-base's compile holds its 440 MB of weights several times.
+    for arch in [a for a in LARGE_ARCHS if args.filter in a]:
+        entry = prepare_large(arch, corpus, dlc, out, args.corpus_python, problems)
+        if entry:
+            models.append(entry)
     gemm = prepare_gemm(dlc, out, problems)
     for extra in args.extra_gemm:
         path, label, *f16 = extra.split(":")

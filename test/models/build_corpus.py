@@ -350,6 +350,21 @@ def tiny_bert():
     return BertWrap(BertModel(cfg, add_pooling_layer=True))
 
 
+def resnet50():
+    """torchvision ResNet-50 (Bottleneck, [3, 4, 6, 3]), 1000 classes: the GPU
+    benchmark's full-size CNN."""
+    import torchvision
+    return torchvision.models.resnet50(num_classes=1000)
+
+
+def bert_base():
+    """transformers BertModel at BERT-base's size (BertConfig's defaults: 12 layers,
+    hidden 768, 12 heads, intermediate 3072, vocabulary 30522): the GPU benchmark's
+    full-size encoder."""
+    from transformers import BertConfig, BertModel
+    return BertWrap(BertModel(BertConfig(), add_pooling_layer=True))
+
+
 def tiny_gpt2():
     from transformers import GPT2Config, GPT2LMHeadModel
     cfg = GPT2Config(vocab_size=1000, n_embd=64, n_layer=2, n_head=2, n_positions=128,
@@ -416,6 +431,20 @@ ARCHS = {
         make=lambda: torch.jit.script(GreedyDecoder()), code="this repository",
         inputs=[Input("h", np.float32, ["batch", 32], "normal")],
         outputs=["tokens", "state"], dims={"batch": [1, 3]}, exporters=("ts",)),
+    # Full-size architectures for the GPU benchmark only (test/gpu/prepare_bench.py:
+    # exported with --bench-export, compiled with synthetic weights): not in the corpus.
+    "resnet50": dict(
+        arch="torchvision.models.resnet50(num_classes=1000), 224x224 input", make=resnet50,
+        code=TV, inputs=IMAGE(224), outputs=["logits"], dims={"batch": [1, 2]}, exporters=()),
+    "bert_base": dict(
+        arch="transformers BertModel(BertConfig()) (BERT-base: 12 layers, hidden 768, 12 "
+             "heads, intermediate 3072, vocabulary 30522), default (sdpa) attention",
+        make=bert_base, code=HF,
+        inputs=[Input("input_ids", np.int64, ["batch", "seq"], "int", low=0, high=30522),
+                Input("attention_mask", np.int64, ["batch", "seq"], "mask"),
+                Input("token_type_ids", np.int64, ["batch", "seq"], "int", low=0, high=2)],
+        outputs=["last_hidden_state", "pooler_output"], dims={"batch": [1, 3], "seq": [8, 17]},
+        exporters=()),
     "unet": dict(
         arch="U-Net-like segmenter defined here (3 levels, Conv-BN-ReLU, MaxPool, "
              "ConvTranspose stride 2, bilinear Resize to the skip's size, skip Concat), "
@@ -809,6 +838,9 @@ def main():
                         help="print the full traceback of a model that fails to build")
     parser.add_argument("--threads", type=int, default=2,
                         help="torch CPU threads for the exports (default: %(default)s)")
+    parser.add_argument("--bench-export", nargs=2, metavar=("ARCH", "PATH"),
+                        help="only export architecture ARCH (e.g. the GPU benchmark's "
+                             "resnet50, bert_base) with the TorchScript exporter to PATH")
     args = parser.parse_args()
     entries = models()
     if args.list:
@@ -832,6 +864,16 @@ def main():
     import logging
     logging.getLogger("transformers").setLevel(logging.ERROR)
     logging.getLogger().setLevel(logging.ERROR)  # quantize_*'s "consider pre-processing"
+
+    if args.bench_export:
+        arch, path = args.bench_export
+        if arch not in ARCHS:
+            parser.error(f"--bench-export: unknown architecture {arch!r} "
+                         f"(one of {', '.join(ARCHS)})")
+        start = time.monotonic()
+        print(f"{arch}: {export_torchscript(arch, path)}, {os.path.getsize(path) >> 20} MiB, "
+              f"{time.monotonic() - start:.0f} s")
+        return 0
 
     pattern = re.compile(args.filter)
     selected = [n for n in entries if pattern.search(n)]
