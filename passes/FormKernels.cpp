@@ -193,10 +193,23 @@ bool longRows(Operation *op, int64_t limit) {
   return row > limit;
 }
 
+/// The extent of the reduction of `conv` (its input channels per group times its
+/// window), or nullopt where not static.
+std::optional<int64_t> convDepth(ConvOp conv) {
+  auto t = dyn_cast<RankedTensorType>(conv.getW().getType());
+  if (!t || !t.hasStaticShape() || t.getRank() < 2)
+    return std::nullopt;
+  int64_t n = 1;
+  for (int64_t d = 1; d < t.getRank(); ++d)
+    n *= t.getDimSize(d);
+  return n;
+}
+
 /// Whether `consumer` (of kind `kind`) may join `g`, a group producing one of its
-/// operands; `maxFusedRow`, `broadcastEpilogues`, `sharedSlices`: the pass's options.
+/// operands; `maxFusedRow`, `broadcastEpilogues`, `sharedSlices`, `maxFusedDepth`: the
+/// pass's options.
 bool canJoin(const Group &g, Operation *consumer, Kind kind, int64_t maxFusedRow,
-             bool broadcastEpilogues, bool sharedSlices) {
+             bool broadcastEpilogues, bool sharedSlices, int64_t maxFusedDepth) {
   if (g.ops.size() >= kMaxKernelOps)
     return false;
   switch (kind) {
@@ -219,6 +232,16 @@ bool canJoin(const Group &g, Operation *consumer, Kind kind, int64_t maxFusedRow
   case Kind::Reduction:
     // A row reduction with its producers: elementwise work, or a contraction whose
     // output rows it reduces (scores then Softmax), each row computed once.
+    if (g.kind == Kind::Contraction && maxFusedDepth > 0) {
+      // A deep Conv keeps its tile: a kernel of its own (a depth not known at compile
+      // time counts as deep).
+      auto c = llvm::find_if(g.ops, [](Operation *op) { return isa<ConvOp>(op); });
+      if (c != g.ops.end()) {
+        std::optional<int64_t> depth = convDepth(cast<ConvOp>(*c));
+        if (!depth || *depth > maxFusedDepth)
+          return false;
+      }
+    }
     return !g.reduction && (g.kind == Kind::Elementwise ||
                             (g.kind == Kind::Contraction && !longRows(consumer, maxFusedRow)));
   default:
@@ -290,8 +313,8 @@ struct DlcFormKernelsPass : impl::DlcFormKernelsBase<DlcFormKernelsPass> {
             absorbed.push_back(g);
             continue;
           }
-          if (!target &&
-              canJoin(groups[g], op, kind, maxFusedRow, broadcastEpilogues, sharedSlices))
+          if (!target && canJoin(groups[g], op, kind, maxFusedRow, broadcastEpilogues, sharedSlices,
+                                 maxFusedDepth))
             target = g;
         }
       }

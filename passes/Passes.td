@@ -171,6 +171,13 @@ def DlcFormKernels : Pass<"dlc-form-kernels", "mlir::func::FuncOp"> {
            "Off on the GPU, whose contraction tiles follow the contraction's result "
            "along one chain of ops to the kernel's output: with several readers the "
            "kernel ran one thread per output element">,
+    Option<"maxFusedDepth", "max-fused-depth", "int64_t", /*default=*/"0",
+           "The deepest Conv (input channels per group times its window) whose output "
+           "a reduction (a global pooling) reduces inside its kernel; 0: any. The "
+           "GPU's is 64: such a kernel computes the Conv a thread per row, without its "
+           "shared-memory tile (a CNN's last Conv before its pool, channels x 3 x 3 "
+           "deep). MatMul and Gemm rows (an attention's scores, a classifier's "
+           "Softmax) are not bounded">,
   ];
 }
 

@@ -107,6 +107,7 @@ LogicalResult runGraphPipeline(ModuleOp module, const CompileOptions &options) {
       formKernels.maxFusedRow = 32;
       formKernels.broadcastEpilogues = false;
       formKernels.sharedSlices = false;
+      formKernels.maxFusedDepth = 64;
     }
     f.addPass(createDlcFormKernels(formKernels));
     // Below fp32: activations only contractions read cross kernels in half precision.

@@ -1,6 +1,6 @@
 // RUN: dlc-opt %s -split-input-file -dlc-form-kernels | FileCheck %s
 // RUN: dlc-opt %s -split-input-file -dlc-form-kernels=fuse=false | FileCheck %s --check-prefix=NOFUSE
-// RUN: dlc-opt %s -split-input-file -dlc-form-kernels="max-fused-row=32 broadcast-epilogues=false shared-slices=false" | FileCheck %s --check-prefix=GPU
+// RUN: dlc-opt %s -split-input-file -dlc-form-kernels="max-fused-row=32 broadcast-epilogues=false shared-slices=false max-fused-depth=64" | FileCheck %s --check-prefix=GPU
 
 // A contraction takes its elementwise epilogue; constants and metadata-only ops stay
 // outside kernels. Without fusion each compute op is a kernel.
@@ -290,27 +290,38 @@ func.func @excitation(%s: tensor<?x4x1x1xf32>, %x: tensor<?x8x6x6xf32>, %c: tens
 // A global average pool's row is all its spatial dims: 7 x 7 = 49 elements, longer
 // than the GPU's max-fused-row of 32 (each row's last dim, 7, is not), so there the
 // pool keeps a kernel of its own and the Conv gets its contraction tile; the CPU
-// fuses it. A 4 x 4 map joins either way.
+// fuses it. A 4 x 4 map's row (16) joins, after a 1x1 Conv over 8 channels (depth 8);
+// after a 3x3 Conv over 8 channels, 72 deep, more than the GPU's max-fused-depth of
+// 64, it does not (the kernel would compute the Conv a thread per row, without its
+// tile). The CPU fuses all three.
 // CHECK-LABEL: func @conv_pool
 // CHECK: dlc.kernel "k0_conv_relu_global_average_pool"
 // CHECK: dlc.kernel "k1_conv_relu_global_average_pool"
+// CHECK: dlc.kernel "k2_conv_relu_global_average_pool"
 // GPU-LABEL: func @conv_pool
 // GPU: dlc.kernel "k0_conv_relu"
 // GPU: dlc.kernel "k1_global_average_pool"
 // GPU: dlc.kernel "k2_conv_relu_global_average_pool"
+// GPU: dlc.kernel "k3_conv_relu"
+// GPU: dlc.kernel "k4_global_average_pool"
 func.func @conv_pool(%x: tensor<?x8x7x7xf32>, %z: tensor<?x8x4x4xf32>)
-    -> (tensor<?x8x1x1xf32>, tensor<?x8x1x1xf32>) {
+    -> (tensor<?x8x1x1xf32>, tensor<?x8x1x1xf32>, tensor<?x8x1x1xf32>) {
   %w = dlc.constant {value = dense<0.5> : tensor<8x8x3x3xf32>} : () -> tensor<8x8x3x3xf32>
+  %w1 = dlc.constant {value = dense<0.5> : tensor<8x8x1x1xf32>} : () -> tensor<8x8x1x1xf32>
   %b = dlc.constant {value = dense<0.5> : tensor<8xf32>} : () -> tensor<8xf32>
   %c = dlc.conv %x, %w, %b {pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64}
       : (tensor<?x8x7x7xf32>, tensor<8x8x3x3xf32>, tensor<8xf32>) -> tensor<?x8x7x7xf32>
   %r = dlc.relu %c : (tensor<?x8x7x7xf32>) -> tensor<?x8x7x7xf32>
   %p = dlc.global_average_pool %r : (tensor<?x8x7x7xf32>) -> tensor<?x8x1x1xf32>
-  %c2 = dlc.conv %z, %w, %b {pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64}
-      : (tensor<?x8x4x4xf32>, tensor<8x8x3x3xf32>, tensor<8xf32>) -> tensor<?x8x4x4xf32>
+  %c2 = dlc.conv %z, %w1, %b {pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64}
+      : (tensor<?x8x4x4xf32>, tensor<8x8x1x1xf32>, tensor<8xf32>) -> tensor<?x8x4x4xf32>
   %r2 = dlc.relu %c2 : (tensor<?x8x4x4xf32>) -> tensor<?x8x4x4xf32>
   %p2 = dlc.global_average_pool %r2 : (tensor<?x8x4x4xf32>) -> tensor<?x8x1x1xf32>
-  return %p, %p2 : tensor<?x8x1x1xf32>, tensor<?x8x1x1xf32>
+  %c3 = dlc.conv %z, %w, %b {pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64}
+      : (tensor<?x8x4x4xf32>, tensor<8x8x3x3xf32>, tensor<8xf32>) -> tensor<?x8x4x4xf32>
+  %r3 = dlc.relu %c3 : (tensor<?x8x4x4xf32>) -> tensor<?x8x4x4xf32>
+  %p3 = dlc.global_average_pool %r3 : (tensor<?x8x4x4xf32>) -> tensor<?x8x1x1xf32>
+  return %p, %p2, %p3 : tensor<?x8x1x1xf32>, tensor<?x8x1x1xf32>, tensor<?x8x1x1xf32>
 }
 
 // -----
