@@ -246,7 +246,9 @@ def ConvertDlcToLinalg : Pass<"convert-dlc-to-linalg"> {
     Option<"im2colConvs", "im2col-convs", "bool", /*default=*/"false",
            "Lower other ungrouped Convs as implicit GEMM over their input's columns">,
     Option<"expandEpilogues", "expand-epilogues", "bool", /*default=*/"false",
-           "Move collapses of computed results past the elementwise ops reading them">,
+           "Move collapses of computed results past the elementwise ops reading them, "
+           "and run elementwise ops that read a computed result with unit dims added "
+           "(a keepdims reduction's epilogue) over the result's own dims">,
     Option<"sequentialScatters", "sequential-scatters", "bool", /*default=*/"false",
            "Lower scatters as loops over the updates writing computed addresses">,
     Option<"fullReductionsOverUnitLoop", "full-reductions-over-unit-loop", "bool",

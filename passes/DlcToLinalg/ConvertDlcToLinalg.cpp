@@ -57,6 +57,53 @@ void expandEpiloguesIn(func::FuncOp kernel, const FrozenRewritePatternSet &patte
   (void)applyPatternsGreedily(kernel, patterns);
 }
 
+/// Whether `op` is an elementwise generic that reads a computed result through an
+/// expand that only adds unit dims (a keepdims reduction's [N, C] as [N, C, 1, 1], the
+/// reduction's epilogue: a rounding to f16, a scale).
+bool readsUnitExpansion(linalg::GenericOp op) {
+  if (op.getNumLoops() != op.getNumParallelLoops())
+    return false;
+  return llvm::any_of(op.getDpsInputs(), [](Value in) {
+    auto expand = in.getDefiningOp<tensor::ExpandShapeOp>();
+    if (!expand || !expand.getSrc().getDefiningOp<linalg::LinalgOp>())
+      return false;
+    ArrayRef<int64_t> shape = expand.getResultType().getShape();
+    return llvm::all_of(expand.getReassociationIndices(), [&](const ReassociationIndices &g) {
+      return llvm::count_if(g, [&](int64_t d) { return shape[d] != 1; }) <= 1;
+    });
+  });
+}
+
+/// Runs the elementwise ops of `kernel` that read a computed result with unit dims
+/// added over the result's own dims (linalg::dropUnitDims), so that the reduction and
+/// its epilogue share their parallel loops: the GPU tiles the reduction's epilogue as
+/// its root and fuses the reduction into each thread, where the expand between them
+/// kept the reduction out of the threads' tiles (the kernel ran on one thread).
+void collapseUnitEpiloguesIn(func::FuncOp kernel) {
+  SmallVector<linalg::GenericOp> ops;
+  kernel.walk([&](linalg::GenericOp op) {
+    if (readsUnitExpansion(op))
+      ops.push_back(op);
+  });
+  if (ops.empty())
+    return;
+  IRRewriter rewriter(kernel.getContext());
+  linalg::ControlDropUnitDims options;
+  for (linalg::GenericOp op : ops) {
+    rewriter.setInsertionPoint(op);
+    FailureOr<linalg::DropUnitDimsResult> dropped = linalg::dropUnitDims(rewriter, op, options);
+    if (succeeded(dropped))
+      rewriter.replaceOp(op, dropped->replacements);
+  }
+  // collapse(expand(x)) -> x, and the sizes of the expand's result from its source's
+  // (a tensor.dim of the expand would keep it alive).
+  RewritePatternSet patterns(kernel.getContext());
+  tensor::CollapseShapeOp::getCanonicalizationPatterns(patterns, kernel.getContext());
+  tensor::ExpandShapeOp::getCanonicalizationPatterns(patterns, kernel.getContext());
+  memref::populateResolveRankedShapedTypeResultDimsPatterns(patterns);
+  (void)applyPatternsGreedily(kernel, std::move(patterns));
+}
+
 struct ConvertDlcToLinalgPass : impl::ConvertDlcToLinalgBase<ConvertDlcToLinalgPass> {
   using ConvertDlcToLinalgBase::ConvertDlcToLinalgBase;
 
@@ -89,8 +136,10 @@ struct ConvertDlcToLinalgPass : impl::ConvertDlcToLinalgBase<ConvertDlcToLinalgP
       memref::populateResolveRankedShapedTypeResultDimsPatterns(expand);
       FrozenRewritePatternSet frozen(std::move(expand));
       getOperation()->walk([&](func::FuncOp f) {
-        if (f->hasAttr(attrs::kKernel))
+        if (f->hasAttr(attrs::kKernel)) {
           expandEpiloguesIn(f, frozen);
+          collapseUnitEpiloguesIn(f);
+        }
       });
     }
     getOperation()->walk([](func::FuncOp f) {

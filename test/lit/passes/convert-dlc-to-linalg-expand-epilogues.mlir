@@ -44,3 +44,29 @@ func.func @grouped_conv_relu(%arg0: memref<?x32x28x28xf32>, %arg1: memref<64x8x3
   return
 }
 
+
+// A global average pool rounded to f16 (the classifier reads it in half precision):
+// the pool's [N, C] mean gets its unit dims back by an expand, which the rounding read.
+// With expand-epilogues the rounding runs over [N, C] too and the kernel writes it
+// through a [N, C] view of its output: the GPU tiles the rounding as the root and
+// fuses the pool into each thread (with the expand between them, ResNet-50's pool ran
+// on one thread).
+// CHECK-LABEL: func @pool_round
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "reduction"]{{.*}}outs(%{{.*}} : tensor<?x8xf32>)
+// CHECK: arith.divf
+// CHECK-NOT: tensor.expand_shape
+// CHECK: %[[R:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]{{.*}}outs(%{{.*}} : tensor<?x8xf16>)
+// CHECK: arith.truncf
+// CHECK: %[[V:.*]] = memref.collapse_shape %arg1 {{\[}}[0], [1, 2, 3]] : memref<?x8x1x1xf16> into memref<?x8xf16>
+// CHECK: bufferization.materialize_in_destination %[[R]] in restrict writable %[[V]]
+// OFF-LABEL: func @pool_round
+// OFF: tensor.expand_shape %{{.*}} {{\[}}[0], [1, 2, 3]]
+// OFF: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel"]
+// OFF: arith.truncf
+func.func @pool_round(%arg0: memref<?x8x7x7xf32>, %arg1: memref<?x8x1x1xf16>) attributes {dlc.kernel} {
+  %0 = bufferization.to_tensor %arg0 restrict : memref<?x8x7x7xf32> to tensor<?x8x7x7xf32>
+  %1 = dlc.global_average_pool %0 : (tensor<?x8x7x7xf32>) -> tensor<?x8x1x1xf32>
+  %2 = dlc.cast %1 : (tensor<?x8x1x1xf32>) -> tensor<?x8x1x1xf16>
+  bufferization.materialize_in_destination %2 in restrict writable %arg1 : (tensor<?x8x1x1xf16>, memref<?x8x1x1xf16>) -> ()
+  return
+}
