@@ -38,6 +38,8 @@
 #include "dialects/DlcDialect.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace dlc {
 #define GEN_PASS_DEF_DLCHALFACTIVATIONS
@@ -168,6 +170,47 @@ struct DlcHalfActivationsPass : impl::DlcHalfActivationsBase<DlcHalfActivationsP
     return ConcatOp::create(b, concat.getLoc(), type, pieces, concat.getAxis());
   }
 
+  /// `v` (f32) in the half type without a rounding, where it is a widened half
+  /// value moved by data-movement ops that only it reads (a Gather of a widened
+  /// table: the class token ViT takes from its half-precision sequence; a nearest
+  /// Resize of a widened feature map); the moves are built again on the half value.
+  /// Null otherwise.
+  Value narrowed(Value v, OpBuilder &b, unsigned depth = 0) {
+    if (depth > 16)
+      return {};
+    if (auto widen = v.getDefiningOp<CastOp>())
+      return getElementTypeOrSelf(widen.getX().getType()) == half && isF32Tensor(v.getType())
+                 ? widen.getX()
+                 : Value();
+    Operation *op = v.getDefiningOp();
+    auto resize = dyn_cast_or_null<ResizeOp>(op);
+    if (!op || !v.hasOneUse() || op->getNumResults() != 1 ||
+        !(isa<TransposeOp, SliceOp, ExpandOp, TileOp, GatherOp, ReshapeOp, FlattenOp, SqueezeOp,
+              UnsqueezeOp, IdentityOp>(op) ||
+          (resize && resize.getMode() == "nearest")))
+      return {};
+    Value in = narrowed(op->getOperand(0), b, depth + 1);
+    if (!in)
+      return {};
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(op);
+    IRMapping map;
+    map.map(op->getOperand(0), in);
+    Operation *copy = b.clone(*op, map);
+    copy->getResult(0).setType(cast<RankedTensorType>(v.getType()).clone(half));
+    return copy->getResult(0);
+  }
+
+  /// Erases `op` and then the ops only it read, as long as nothing else reads them.
+  static void eraseDeadChain(Operation *op, unsigned depth = 0) {
+    if (!op || !op->use_empty() || depth > 16 || !isMemoryEffectFree(op))
+      return;
+    SmallVector<Value> operands(op->getOperands());
+    op->erase();
+    for (Value v : operands)
+      eraseDeadChain(v.getDefiningOp(), depth + 1);
+  }
+
   /// Erases `op` if nothing reads it, and then the Concats it alone read.
   static void eraseIfDead(Operation *op) {
     if (!op || !op->use_empty())
@@ -204,17 +247,29 @@ struct DlcHalfActivationsPass : impl::DlcHalfActivationsBase<DlcHalfActivationsP
       }
     }
     // A reader's widening of a half-precision input that a rounding then reads (a
-    // Concat's piece) is the input itself: extending is exact, rounding it back is too.
+    // Concat's piece) is the input itself: extending is exact, rounding it back is too;
+    // so is the widened input moved by data-movement ops before the rounding (a Gather
+    // of it), which then move the half value (the rounding was a kernel root reading a
+    // Gather of a widened copy of the whole table, which had to be made first: the
+    // kernel ran on one thread).
+    SmallVector<CastOp> rounds;
     getOperation().walk([&](CastOp round) {
-      auto widen = round.getX().getDefiningOp<CastOp>();
-      if (!widen || widen.getX().getType() != round.getType() ||
-          getElementTypeOrSelf(round.getType()) != half || !isF32Tensor(widen.getType()))
-        return;
-      round.replaceAllUsesWith(widen.getX());
-      round.erase();
-      if (widen.use_empty())
-        widen.erase();
+      if (getElementTypeOrSelf(round.getType()) == half && isF32Tensor(round.getX().getType()))
+        rounds.push_back(round);
     });
+    for (CastOp round : rounds) {
+      Value n = narrowed(round.getX(), b);
+      if (!n)
+        continue;
+      Operation *moved = round.getX().getDefiningOp();
+      if (n.getType() != round.getType()) {
+        eraseDeadChain(n.getDefiningOp());
+        continue;
+      }
+      round.replaceAllUsesWith(n);
+      round.erase();
+      eraseDeadChain(moved);
+    }
   }
 };
 

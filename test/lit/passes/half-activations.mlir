@@ -196,3 +196,38 @@ func.func @concat(%x: tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32> {
   }
   return %y : tensor<1x8x4x4xf32>
 }
+
+// -----
+
+// ViT's class token: a Gather of one position of the encoder's sequence, which a MatMul
+// reads. Both kernels' results cross in f16; the Gather's kernel then widened its
+// half-precision table and rounded what it gathered: it gathers the half-precision
+// table itself (data movement commutes with the widening), so its root is the Gather,
+// not a rounding that reads a Gather of a widened copy of the whole table (which a GPU
+// kernel made first, on one thread).
+// CHECK-LABEL: func @gather_token
+// CHECK: %[[S:.*]] = dlc.kernel "k0_relu"{{.*}} -> tensor<2x5x8xf16>
+// CHECK: dlc.kernel "k1_gather"(%[[S]], %{{.*}}) {{.*}} : (tensor<2x5x8xf16>, tensor<i64>) -> tensor<2x8xf16>
+// CHECK-NEXT: ^bb0(%[[T:.*]]: tensor<2x5x8xf16>, %[[I:.*]]: tensor<i64>):
+// CHECK-NEXT: %[[G:.*]] = dlc.gather %[[T]], %[[I]] {axis = 1 : i64} : (tensor<2x5x8xf16>, tensor<i64>) -> tensor<2x8xf16>
+// CHECK-NEXT: dlc.yield %[[G]] : tensor<2x8xf16>
+// CHECK: dlc.kernel "k2_matmul"
+func.func @gather_token(%x: tensor<2x5x8xf32>, %i: tensor<i64>) -> tensor<2x4xf32> {
+  %s = dlc.kernel "k0_relu"(%x) {nodes = []} : (tensor<2x5x8xf32>) -> tensor<2x5x8xf32> {
+  ^bb0(%in: tensor<2x5x8xf32>):
+    %r = dlc.relu %in : (tensor<2x5x8xf32>) -> tensor<2x5x8xf32>
+    dlc.yield %r : tensor<2x5x8xf32>
+  }
+  %t = dlc.kernel "k1_gather"(%s, %i) {nodes = []} : (tensor<2x5x8xf32>, tensor<i64>) -> tensor<2x8xf32> {
+  ^bb0(%in: tensor<2x5x8xf32>, %idx: tensor<i64>):
+    %g = dlc.gather %in, %idx {axis = 1 : i64} : (tensor<2x5x8xf32>, tensor<i64>) -> tensor<2x8xf32>
+    dlc.yield %g : tensor<2x8xf32>
+  }
+  %y = dlc.kernel "k2_matmul"(%t) {nodes = []} : (tensor<2x8xf32>) -> tensor<2x4xf32> {
+  ^bb0(%in: tensor<2x8xf32>):
+    %w = dlc.constant {value = dense<0.5> : tensor<8x4xf32>} : () -> tensor<8x4xf32>
+    %o = dlc.matmul %in, %w : (tensor<2x8xf32>, tensor<8x4xf32>) -> tensor<2x4xf32>
+    dlc.yield %o : tensor<2x4xf32>
+  }
+  return %y : tensor<2x4xf32>
+}
