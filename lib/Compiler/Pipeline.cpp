@@ -260,7 +260,8 @@ static std::string kernelCodePasses(const std::string &arch, const CompileOption
          (arch == "sm_90a" ? "dlc-gpu-mma{wgmma=true}" : "dlc-gpu-mma") +
          ",dlc-gpu-register-epilogue,dlc-gpu-register-accumulators,dlc-gpu-register-epilogue,"
          "dlc-vectorize-thread-tiles,dlc-unroll-thread-loops,convert-linalg-to-loops,"
-         "canonicalize,loop-invariant-code-motion,dlc-gpu-async-copies{arch=" +
+         "canonicalize,dlc-unroll-thread-loops,loop-invariant-code-motion,"
+         "dlc-gpu-async-copies{arch=" +
          arch + " stages=" + std::to_string(options.gpuCopyStages) +
          "},dlc-pipeline-steps,dlc-hoist-buffers" +
          (options.gpuSwizzleShared ? ",dlc-gpu-swizzle-shared" : "");
