@@ -26,7 +26,7 @@ for m in "$corpus"/*.onnx; do
       echo "PTX $n $p: no PTX ($(tail -n1 "$work/ir" | cut -c1-120))"
       continue
     fi
-    serial=$(grep -c "runs on one thread" "$work/ir")
+    serial=$(grep -c "runs on one thread\|runs as 1 thread\|runs as one block of 1 thread" "$work/ir")
     local=$(awk '/^.visible .entry/{name=$3} /ld.local|st.local/{print name}' "$work/k.ptx" | sort -u | wc -l)
     kernels=$(grep -c '^.visible .entry' "$work/k.ptx")
     shared=$(grep -o '__wg_[A-Za-z0-9_]*\[[0-9]*\]' "$work/k.ptx" | sed 's/.*\[\([0-9]*\)\]/\1/' |

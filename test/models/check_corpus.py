@@ -242,7 +242,8 @@ def untiled_remarks(stderr):
     """dlc's remarks on kernels without a GPU tiling: (on one thread, contractions one
     thread per output element)."""
     lines = stderr.splitlines()
-    return ([line for line in lines if "runs on one thread" in line],
+    one = ("runs on one thread", "runs as 1 thread", "runs as one block of 1 thread")
+    return ([line for line in lines if any(o in line for o in one)],
             [line for line in lines if "one thread per output element" in line])
 
 

@@ -455,3 +455,39 @@ func.func @gemm_half_factor(%a: memref<?x96xf16>, %b: memref<96x64xf32>, %c: mem
   bufferization.materialize_in_destination %r in restrict writable %c : (tensor<?x64xf32>, memref<?x64xf32>) -> ()
   return
 }
+
+// A value broadcast along the tiled dim (BERT's mask offset per image, [N, 1, 1, 1],
+// added to [1, 1, 1, S]): each thread's slice of it is the whole block slice, and the
+// producer (the Mul) still fuses into the thread loop.
+// ROWS-LABEL: func.func @broadcast_producer
+// ROWS: scf.forall
+// ROWS:   scf.forall (%{{.*}}) in (256)
+// ROWS:     arith.muli
+// ROWS:     arith.addi
+// ROWS:   } {mapping = [#gpu.thread<linear_dim_0>]}
+func.func @broadcast_producer(%arg0: memref<?x1x1x1xi64>, %arg1: memref<1xi64>, %arg2: memref<1x1x1x?xi64>, %arg3: memref<?x1x1x?xi64>, %wg: index, %nwg: index) attributes {dlc.kernel,
+    dlc.gpu_config = #dlc.gpu_config<mapping = threads, grid = <[#dlc.grid_dim<binding = 3, dims = [0], tile = 1>, #dlc.grid_dim<binding = 3, dims = [1], tile = 1>, #dlc.grid_dim<binding = 3, dims = [2], tile = 1>, #dlc.grid_dim<binding = 3, dims = [3], tile = 256>]>, blockThreads = 256, blockTile = [1, 1, 1, 256], threads = [0, 0, 0, 256], rowTile = [0, 0, 0, 0], threadTile = [], reductionTile = [], contractionBound = [], sharedMemory = 49152>} {
+  %c0 = arith.constant 0 : index
+  %0 = bufferization.to_tensor %arg0 restrict : memref<?x1x1x1xi64> to tensor<?x1x1x1xi64>
+  %1 = bufferization.to_tensor %arg1 restrict : memref<1xi64> to tensor<1xi64>
+  %2 = bufferization.to_tensor %arg2 restrict : memref<1x1x1x?xi64> to tensor<1x1x1x?xi64>
+  %dim = memref.dim %arg0, %c0 : memref<?x1x1x1xi64>
+  %3 = tensor.empty(%dim) : tensor<?x1x1x1xi64>
+  %4 = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%0, %1 : tensor<?x1x1x1xi64>, tensor<1xi64>) outs(%3 : tensor<?x1x1x1xi64>) {
+  ^bb0(%in: i64, %in_0: i64, %out: i64):
+    %7 = arith.muli %in, %in_0 : i64
+    linalg.yield %7 : i64
+  } -> tensor<?x1x1x1xi64>
+  %5 = bufferization.to_tensor %arg3 restrict writable : memref<?x1x1x?xi64> to tensor<?x1x1x?xi64>
+  %6 = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, 0)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%2, %4 : tensor<1x1x1x?xi64>, tensor<?x1x1x1xi64>) outs(%5 : tensor<?x1x1x?xi64>) {
+  ^bb0(%in: i64, %in_0: i64, %out: i64):
+    %7 = arith.addi %in, %in_0 : i64
+    linalg.yield %7 : i64
+  } -> tensor<?x1x1x?xi64>
+  bufferization.materialize_in_destination %6 in restrict writable %arg3 : (tensor<?x1x1x?xi64>, memref<?x1x1x?xi64>) -> ()
+  return
+}
