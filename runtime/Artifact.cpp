@@ -496,47 +496,6 @@ bool syntheticDType(DType t) {
   return t == DType::Float || t == DType::Float16 || t == DType::BFloat16 || t == DType::Int8;
 }
 
-float bitsToFloat(uint32_t bits) {
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
-uint32_t floatToBits(float f) {
-  uint32_t bits;
-  std::memcpy(&bits, &f, 4);
-  return bits;
-}
-
-float halfToFloat(uint16_t h) {
-  uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
-  uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
-  if (exp == 0x1f)
-    return bitsToFloat(sign | 0x7f800000 | mant << 13);
-  if (exp == 0) {
-    float v = std::ldexp(static_cast<float>(mant), -24);
-    return sign ? -v : v;
-  }
-  return bitsToFloat(sign | (exp + 112) << 23 | mant << 13);
-}
-
-/// Round to nearest even; finite inputs.
-uint16_t floatToHalf(float value) {
-  uint32_t f = floatToBits(value);
-  uint16_t sign = static_cast<uint16_t>((f >> 16) & 0x8000);
-  f &= 0x7fffffff;
-  if (f >= 0x47800000) // 65536 or more: infinity
-    return sign | 0x7c00;
-  if (f < 0x38800000) // below 2^-14: subnormal
-    return sign | static_cast<uint16_t>(std::nearbyint(bitsToFloat(f) * 16777216.0f));
-  return sign | static_cast<uint16_t>((f + 0xfff + ((f >> 13) & 1) - 0x38000000) >> 13);
-}
-
-uint16_t floatToBf16(float value) {
-  uint32_t f = floatToBits(value);
-  return static_cast<uint16_t>((f + 0x7fff + ((f >> 16) & 1)) >> 16);
-}
-
 /// Element `i` of a synthetic range as a float (SplitMix64 of its position).
 double noise(uint64_t offset, uint64_t i) {
   uint64_t z = offset * 0x9e3779b97f4a7c15ull + i + 0x632be59bd9b4e019ull;

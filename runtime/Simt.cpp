@@ -47,6 +47,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Simt.h"
+#include "Support.h"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -240,31 +241,6 @@ private:
   char *base_ = nullptr;
   size_t bytes_ = 0, page_ = 0;
 };
-
-float halfToFloat(uint16_t h) {
-  uint32_t sign = (h >> 15) & 1, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
-  float magnitude;
-  if (exponent == 0)
-    magnitude = static_cast<float>(mantissa) * 0x1p-24f;
-  else if (exponent == 31)
-    magnitude = mantissa ? __builtin_nanf("") : __builtin_inff();
-  else
-    magnitude = (1.0f + static_cast<float>(mantissa) * 0x1p-10f) *
-                __builtin_ldexpf(1.0f, static_cast<int>(exponent) - 15);
-  return sign ? -magnitude : magnitude;
-}
-
-float bitsToFloat(uint32_t bits) {
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
-uint32_t floatToBits(float f) {
-  uint32_t bits;
-  std::memcpy(&bits, &f, 4);
-  return bits;
-}
 
 /// What the sanitizers must be told of a switch between stacks (the fibers API of ASan
 /// and TSan); nothing in other builds.
