@@ -262,10 +262,6 @@ struct DlcHalfActivationsPass : impl::DlcHalfActivationsBase<DlcHalfActivationsP
       if (!n)
         continue;
       Operation *moved = round.getX().getDefiningOp();
-      if (n.getType() != round.getType()) {
-        eraseDeadChain(n.getDefiningOp());
-        continue;
-      }
       round.replaceAllUsesWith(n);
       round.erase();
       eraseDeadChain(moved);

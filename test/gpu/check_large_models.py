@@ -29,6 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "test", "models"))
 import check_corpus  # noqa: E402
+import prepare_bench  # noqa: E402
 
 
 def feeds_for(name, rng):
@@ -50,16 +51,13 @@ def main():
                         default=os.path.join(ROOT, ".venv-corpus", "bin", "python"))
     args = parser.parse_args()
     dlc = os.path.join(args.build_dir, "bin", "dlc")
-    folder = os.path.join(ROOT, "build", "bench-models")
     failed = passed = 0
-    for name in [n for n in ("resnet50", "bert_base") if re.search(args.filter, n)]:
-        model = os.path.join(folder, f"{name}.onnx")
-        if not os.path.exists(model):
-            os.makedirs(folder, exist_ok=True)
-            subprocess.run([args.corpus_python, os.path.join(ROOT, "test", "models",
-                                                             "build_corpus.py"),
-                            "--bench-export", name, model + ".tmp"], check=True)
-            os.replace(model + ".tmp", model)
+    for name in [n for n in prepare_bench.LARGE_ARCHS if re.search(args.filter, n)]:
+        model, problem = prepare_bench.export_large(name, args.corpus_python)
+        if problem:
+            print(f"FAIL {name}: {problem}")
+            failed += 1
+            continue
         feeds = feeds_for(name, np.random.default_rng(0))
         refs = ort.InferenceSession(model, providers=["CPUExecutionProvider"]).run(None, feeds)
         with tempfile.TemporaryDirectory(prefix="dlc-large-") as work:

@@ -110,19 +110,25 @@ def prepare_model(arch, corpus, dlc, out, problems):
     entry["onnx"] = f"{arch}.onnx"
     # The inputs (seeded) and onnxruntime's outputs are made on the device by
     # torch_bench.py's compile phase: they would not fit the 64 MiB the tool carries.
-    for batch in BATCHES:
-        entry["runs"].append({
-            "batch": batch, "dims": dims_for(spec, batch), "seed": f"gpu-bench:{arch}:{batch}",
-            "names": [i.name for i in spec["inputs"]],
-            "inputs": [f"{arch}.b{batch}.input_{k}.npy" for k in range(len(spec["inputs"]))],
-            "refs": [f"{arch}.b{batch}.ref_{k}.npy" for k in range(len(spec["outputs"]))]})
+    entry["runs"] = runs_for(arch, spec, references=True)
     return entry
 
 
-def prepare_large(arch, corpus, dlc, out, corpus_python, problems):
-    """A full-size architecture: exported once into build/bench-models/ (the corpus
-    venv has torch), compiled with synthetic weights; no ONNX file in the bundle."""
-    spec = corpus.ARCHS[arch]
+def runs_for(arch, spec, references):
+    """The bench.json runs of an architecture: per batch, its dims, input seed and
+    files, and its reference files (none for a model with synthetic weights)."""
+    return [{"batch": batch, "dims": dims_for(spec, batch), "seed": f"gpu-bench:{arch}:{batch}",
+             "names": [i.name for i in spec["inputs"]],
+             "inputs": [f"{arch}.b{batch}.input_{k}.npy" for k in range(len(spec["inputs"]))],
+             "refs": [f"{arch}.b{batch}.ref_{k}.npy" for k in range(len(spec["outputs"]))]
+             if references else [],
+             "outputs": len(spec["outputs"])}
+            for batch in BATCHES]
+
+
+def export_large(arch, corpus_python):
+    """build/bench-models/ARCH.onnx, exported by build_corpus.py --bench-export with
+    `corpus_python` (which has torch) when missing; returns (path, problem or "")."""
     folder = os.path.join(ROOT, "build", "bench-models")
     source = os.path.join(folder, f"{arch}.onnx")
     if not os.path.exists(source):
@@ -131,19 +137,22 @@ def prepare_large(arch, corpus, dlc, out, corpus_python, problems):
                                                            "build_corpus.py"),
                                "--bench-export", arch, source + ".tmp"], 1800)
         if code != 0:
-            problems.append(f"{arch}: export: {err}")
-            return None
+            return source, f"export: {err}"
         os.replace(source + ".tmp", source)
-    entry = {"arch": arch, "runs": [], "synthetic": True,
-             "artifacts": compile_precisions(dlc, source, out, arch, PRECISIONS, problems,
-                                             extra=["--synthetic-weights"])}
-    for batch in BATCHES:
-        entry["runs"].append({
-            "batch": batch, "dims": dims_for(spec, batch), "seed": f"gpu-bench:{arch}:{batch}",
-            "names": [i.name for i in spec["inputs"]],
-            "inputs": [f"{arch}.b{batch}.input_{k}.npy" for k in range(len(spec["inputs"]))],
-            "refs": [], "outputs": len(spec["outputs"])})
-    return entry
+    return source, ""
+
+
+def prepare_large(arch, corpus, dlc, out, corpus_python, problems):
+    """A full-size architecture: exported once into build/bench-models/ (the corpus
+    venv has torch), compiled with synthetic weights; no ONNX file in the bundle."""
+    source, problem = export_large(arch, corpus_python)
+    if problem:
+        problems.append(f"{arch}: {problem}")
+        return None
+    return {"arch": arch, "synthetic": True,
+            "runs": runs_for(arch, corpus.ARCHS[arch], references=False),
+            "artifacts": compile_precisions(dlc, source, out, arch, PRECISIONS, problems,
+                                            extra=["--synthetic-weights"])}
 
 
 def gemm_model(path, dtype):
