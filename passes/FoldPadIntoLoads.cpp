@@ -8,6 +8,7 @@
 // a padded copy of the block's input tile and serialize the block (docs/cuda.md).
 //
 //===----------------------------------------------------------------------===//
+#include "passes/GpuTiling.h"
 #include "passes/Passes.h"
 
 #include "dialects/DlcDialect.h"
@@ -28,11 +29,10 @@ using namespace mlir;
 
 namespace dlc {
 
-Value widenedFrom(Value v) {
-  auto g = v.getDefiningOp<linalg::GenericOp>();
-  if (!g || g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1 ||
-      g.getNumParallelLoops() != g.getNumLoops() ||
-      !llvm::all_of(g.getIndexingMapsArray(), [](AffineMap m) { return m.isIdentity(); }))
+Value widenedFrom(linalg::GenericOp g, AffineMap *inputMap) {
+  if (g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1 || g->getNumResults() != 1 ||
+      g.getNumParallelLoops() != g.getNumLoops() || !g.getIndexingMapsArray()[1].isIdentity() ||
+      !g.getIndexingMapsArray()[0].isProjectedPermutation())
     return nullptr;
   Block &body = g.getRegion().front();
   if (body.getOperations().size() != 2)
@@ -43,7 +43,16 @@ Value widenedFrom(Value v) {
       !isa<RankedTensorType>(g.getDpsInputs()[0].getType()) || !ext.getType().isF32() ||
       !(ext.getIn().getType().isF16() || ext.getIn().getType().isBF16()))
     return nullptr;
+  if (inputMap)
+    *inputMap = g.getIndexingMapsArray()[0];
   return g.getDpsInputs()[0];
+}
+
+Value widenedFrom(Value v) {
+  auto g = v.getDefiningOp<linalg::GenericOp>();
+  if (!g || !llvm::all_of(g.getIndexingMapsArray(), [](AffineMap m) { return m.isIdentity(); }))
+    return nullptr;
+  return widenedFrom(g, nullptr);
 }
 
 namespace {

@@ -253,11 +253,24 @@ Steps buildStaticSteps(RewriterBase &rewriter, linalg::LinalgOp c, const GpuTile
             unsigned rank = inExtent.size();
             SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(rank));
             SmallVector<utils::IteratorType> parallel(rank, utils::IteratorType::parallel);
-            copy = linalg::GenericOp::create(b, loc, part.getType(), slice, part, maps, parallel,
+            // A slice widened from the instruction's own type (a half weight or
+            // activation) is copied from the narrow values: no extf and truncf round
+            // trip through a private buffer, and a plain copy can be a cp.async.
+            Value from = slice;
+            auto widening = slice.getDefiningOp<linalg::GenericOp>();
+            if (Value narrow = widening ? widenedFrom(widening, &maps[0]) : Value();
+                narrow &&
+                getElementTypeOrSelf(narrow.getType()) == mmaOperandType(b.getContext(), mma))
+              from = narrow;
+            else
+              maps[0] = b.getMultiDimIdentityMap(rank);
+            copy = linalg::GenericOp::create(b, loc, part.getType(), from, part, maps, parallel,
                                              [&](OpBuilder &nb, Location nloc, ValueRange args) {
                                                linalg::YieldOp::create(
                                                    nb, nloc, roundForMma(nb, nloc, args[0], mma));
                                              });
+            if (from != slice && widening->use_empty())
+              rewriter.eraseOp(widening);
           }
           steps.copies.push_back(copy);
           Value filled = tensor::InsertSliceOp::create(b, loc, copy->getResult(0), buffer, zeros,

@@ -168,6 +168,24 @@ GpuMma mmaForContraction(linalg::LinalgOp c, const GpuTarget &target, StringRef 
 /// The K of the instruction `mma` (m16n8kK).
 int64_t mmaK(GpuMma mma) { return mma == GpuMma::F16K16 || mma == GpuMma::Bf16K16 ? 16 : 8; }
 
+/// A tensor-core tile's reduction step for a loop of `extent` iterations instead of
+/// `size`: the largest multiple of `unit` (the instruction's K) up to `size`, and at
+/// least a quarter of it, that divides `extent`; `size` when none does. A partial last
+/// step makes every step's size dynamic: the tensor cores read whole steps, so each
+/// step's buffers are zero-filled first (a barrier of its own) and its copies are
+/// guarded element by element and staged through registers, where whole steps copy with
+/// cp.async (K = 48 on 32-deep steps: three steps of 16, not 32 and a partial 16).
+/// FMA tiles keep their step: they read only the step's part of the buffers, and their
+/// guarded copies of a partial step are cp.async too.
+int64_t wholeStep(int64_t extent, int64_t size, int64_t unit) {
+  if (size <= 0 || extent % size == 0)
+    return size;
+  for (int64_t d = size - size % unit; d >= unit && 4 * d >= size; d -= unit)
+    if (extent % d == 0)
+      return d;
+  return size;
+}
+
 /// Makes `t`, a contraction tiling of `c`, a tensor-core tiling with instruction `mma`
 /// when its shape allows: a contraction of the form matchMmaLoops takes, a block
 /// tile of at least 16 rows (m) and 8 columns (n) and one batch element, and a
@@ -516,6 +534,8 @@ std::optional<GpuTiling> chooseContractionTiling(linalg::LinalgOp root, const Ke
       size = std::min(size, cRanges[l]);
     if (mmaTiles && size > mmaK(mma))
       size -= size % mmaK(mma); // Whole instruction steps (K = 24 takes 16 then 8).
+    if (mmaShaped && !ShapedType::isDynamic(cRanges[l]))
+      size = wholeStep(cRanges[l], size, mmaK(mma));
     t.reductionTile[l] = std::max<int64_t>(size, 1);
     kBudget = std::max<int64_t>(kBudget / std::max<int64_t>(size, 1), 1);
   }

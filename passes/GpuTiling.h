@@ -102,6 +102,12 @@ struct MmaLoops {
 };
 std::optional<MmaLoops> matchMmaLoops(mlir::linalg::LinalgOp c, llvm::ArrayRef<int64_t> bounds);
 
+/// The f16 or bf16 tensor that the all-parallel linalg.generic `g` widens to f32 (its
+/// body one arith.extf, its output map the identity), or null; `inputMap`, when given,
+/// receives the map `g` reads it through (a transposed copy's permutation). The
+/// Value overload in Passes.h takes identity maps only.
+mlir::Value widenedFrom(mlir::linalg::GenericOp g, mlir::AffineMap *inputMap);
+
 /// The thread level of a shared-memory contraction tile (block tile `blocks`, sizes
 /// `t`): the contraction's reduction in steps through block buffers, each thread's
 /// micro-tile, and the elementwise work around them over the threads.

@@ -178,3 +178,87 @@ func.func @conv(%x: memref<1x16x16x16xf32>, %w: memref<32x144xf32>, %y: memref<1
   bufferization.materialize_in_destination %m in restrict writable %y : (tensor<1x32x16x16xf32>, memref<1x32x16x16xf32>) -> ()
   return
 }
+
+// Enough blocks for the larger tensor-core tiles, whose steps take up to 32 of the
+// reduction: a step that divides it keeps every step whole (K = 48: three of 16, not
+// 32 and a partial 16, which would zero-fill every step's buffers and stage its copies
+// through registers); K = 40 has no such step (a multiple of 16) and keeps 32.
+// SELECT-LABEL: func.func @whole_steps
+// SELECT-SAME: reductionTile = [0, 0, 16]
+// SELECT-SAME: mma = f16_k16
+// SELECT-LABEL: func.func @no_whole_step
+// SELECT-SAME: reductionTile = [0, 0, 32]
+// SELECT-SAME: mma = f16_k16
+func.func @whole_steps(%a: memref<2048x48xf16>, %b: memref<48x1024xf16>, %c: memref<2048x1024xf32>,
+                       %wg: index, %nwg: index) attributes {dlc.kernel} {
+  %cst = arith.constant 0.0 : f32
+  %ta = bufferization.to_tensor %a restrict : memref<2048x48xf16> to tensor<2048x48xf16>
+  %tb = bufferization.to_tensor %b restrict : memref<48x1024xf16> to tensor<48x1024xf16>
+  %tc = bufferization.to_tensor %c restrict writable : memref<2048x1024xf32> to tensor<2048x1024xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%tc : tensor<2048x1024xf32>) -> tensor<2048x1024xf32>
+  %m = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d2, d1)>,
+                                        affine_map<(d0, d1, d2) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%ta, %tb : tensor<2048x48xf16>, tensor<48x1024xf16>) outs(%f : tensor<2048x1024xf32>) {
+  ^bb0(%x: f16, %y: f16, %o: f32):
+    %xe = arith.extf %x : f16 to f32
+    %ye = arith.extf %y : f16 to f32
+    %p = arith.mulf %xe, %ye : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<2048x1024xf32>
+  bufferization.materialize_in_destination %m in restrict writable %c : (tensor<2048x1024xf32>, memref<2048x1024xf32>) -> ()
+  return
+}
+
+func.func @no_whole_step(%a: memref<2048x40xf16>, %b: memref<40x1024xf16>, %c: memref<2048x1024xf32>,
+                         %wg: index, %nwg: index) attributes {dlc.kernel} {
+  %cst = arith.constant 0.0 : f32
+  %ta = bufferization.to_tensor %a restrict : memref<2048x40xf16> to tensor<2048x40xf16>
+  %tb = bufferization.to_tensor %b restrict : memref<40x1024xf16> to tensor<40x1024xf16>
+  %tc = bufferization.to_tensor %c restrict writable : memref<2048x1024xf32> to tensor<2048x1024xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%tc : tensor<2048x1024xf32>) -> tensor<2048x1024xf32>
+  %m = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d2, d1)>,
+                                        affine_map<(d0, d1, d2) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%ta, %tb : tensor<2048x40xf16>, tensor<40x1024xf16>) outs(%f : tensor<2048x1024xf32>) {
+  ^bb0(%x: f16, %y: f16, %o: f32):
+    %xe = arith.extf %x : f16 to f32
+    %ye = arith.extf %y : f16 to f32
+    %p = arith.mulf %xe, %ye : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<2048x1024xf32>
+  bufferization.materialize_in_destination %m in restrict writable %c : (tensor<2048x1024xf32>, memref<2048x1024xf32>) -> ()
+  return
+}
+
+// A weight widened from f16 (dlc-half-weights) is copied into its f16 buffer as it
+// is: no extf and truncf round trip (through a private buffer once bufferized), so
+// that each thread's copy of 8 f16 is one 16-byte cp.async (dlc-gpu-async-copies).
+// F16-LABEL: func.func @widened_weight
+// F16-NOT: arith.extf
+// F16: scf.forall {{.*}} to (16, 32) step (1, 8)
+// F16-NEXT: tensor.extract_slice %{{.*}} : tensor<16x32xf16> to tensor<1x8xf16>
+// F16-NEXT: scf.forall.in_parallel
+// F16: arith.extf
+func.func @widened_weight(%a: memref<?x64xf32>, %w: memref<64x32xf16>, %c: memref<?x32xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %cst = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %ta = bufferization.to_tensor %a restrict : memref<?x64xf32> to tensor<?x64xf32>
+  %tw = bufferization.to_tensor %w restrict : memref<64x32xf16> to tensor<64x32xf16>
+  %tc = bufferization.to_tensor %c restrict writable : memref<?x32xf32> to tensor<?x32xf32>
+  %ew = tensor.empty() : tensor<64x32xf32>
+  %wide = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                          iterator_types = ["parallel", "parallel"]}
+      ins(%tw : tensor<64x32xf16>) outs(%ew : tensor<64x32xf32>) {
+  ^bb0(%x: f16, %o: f32):
+    %e = arith.extf %x : f16 to f32
+    linalg.yield %e : f32
+  } -> tensor<64x32xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%tc : tensor<?x32xf32>) -> tensor<?x32xf32>
+  %m = linalg.matmul ins(%ta, %wide : tensor<?x64xf32>, tensor<64x32xf32>) outs(%f : tensor<?x32xf32>) -> tensor<?x32xf32>
+  bufferization.materialize_in_destination %m in restrict writable %c : (tensor<?x32xf32>, memref<?x32xf32>) -> ()
+  return
+}
