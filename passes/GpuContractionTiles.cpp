@@ -225,13 +225,14 @@ Steps buildStaticSteps(RewriterBase &rewriter, linalg::LinalgOp c, const GpuTile
           if (mmaLoops && !bufferShape.empty()) {
             bool isA = in->getOperandNumber() == 0;
             unsigned kLoop = mmaLoops->k;
-            bool kInner = map.getDimPosition(map.getNumResults() - 1) == kLoop;
+            size_t row = mma::rowDimOf(bufferShape);
+            bool kInner = map.getDimPosition(row) == kLoop;
             int64_t elementBytes = bufferType.getIntOrFloatBitWidth() / 8;
             if (!t.swizzleShared || elementBytes != 2 ||
-                !mma::swizzlesRows(bufferShape.back() * elementBytes,
+                !mma::swizzlesRows(bufferShape[row] * elementBytes,
                                    ShapedType::getNumElements(bufferShape) * elementBytes))
-              bufferShape.back() +=
-                  mma::rowPadding(shapeOf(mma), isA, kInner, bufferShape.back(), elementBytes);
+              bufferShape[row] +=
+                  mma::rowPadding(shapeOf(mma), isA, kInner, bufferShape[row], elementBytes);
           }
           // An allocation of its own: two operands' buffers of one type (a Gemm's A
           // and transposed B tiles, both [64, 16]) made as tensor.empty were merged by

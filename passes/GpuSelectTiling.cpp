@@ -385,8 +385,12 @@ int64_t contractionSharedBytes(linalg::LinalgOp c, const GpuTiling &t, int64_t m
     // mma::kMaxRowPaddingBytes each), the accumulator in f32.
     bool input = c.isDpsInput(&operand);
     bytes += count * (mmaInputBytes == 0 ? elementBytes : input ? mmaInputBytes : 4);
-    if (mmaInputBytes && input && !hi.empty())
-      bytes += count / (std::abs(hi.back() - lo.back()) + 1) * mma::kMaxRowPaddingBytes;
+    if (mmaInputBytes && input && !hi.empty()) {
+      SmallVector<int64_t> extents;
+      for (auto [h, o] : llvm::zip(hi, lo))
+        extents.push_back(std::abs(h - o) + 1);
+      bytes += count / extents[mma::rowDimOf(extents)] * mma::kMaxRowPaddingBytes;
+    }
   }
   return bytes;
 }
@@ -419,8 +423,13 @@ std::optional<GpuTiling> chooseContractionTiling(linalg::LinalgOp root, const Ke
   // reused along the other, so they take the tile first and share the micro-tile.
   AffineMap outMap = c.getMatchingIndexingMap(c.getDpsInitOperand(0));
   auto loopOf = [&](int64_t d) { return cast<AffineDimExpr>(outMap.getResult(d)).getPosition(); };
-  int64_t inner = rank - 1, partner = rank >= 2 ? rank - 2 : inner;
-  for (int64_t d = rank - 2; d >= 0; --d) {
+  // Trailing dims of one element (a 1-D Conv exported as 2-D, [N, C, L, 1]) are no
+  // tile's dims: the innermost is the innermost longer one.
+  int64_t inner = rank - 1;
+  while (inner > 0 && extent[inner] == 1)
+    --inner;
+  int64_t partner = inner >= 1 ? inner - 1 : inner;
+  for (int64_t d = inner - 1; d >= 0; --d) {
     bool shared = llvm::any_of(c.getDpsInputOperands(), [&](OpOperand *in) {
       AffineMap m = c.getMatchingIndexingMap(in);
       return m.isFunctionOfDim(loopOf(inner)) && m.isFunctionOfDim(loopOf(d));

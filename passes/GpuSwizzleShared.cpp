@@ -193,7 +193,7 @@ struct GpuSwizzleSharedPass : impl::DlcGpuSwizzleSharedBase<GpuSwizzleSharedPass
     if (!type.hasStaticShape() || !type.getLayout().isIdentity() || type.getRank() == 0 ||
         elementBits % 8 || !llvm::isPowerOf2_64(elementBits / 8) || elementBits / 8 > 4)
       return;
-    int64_t rowBytes = type.getShape().back() * elementBits / 8;
+    int64_t rowBytes = type.getShape()[mma::rowDimOf(type.getShape())] * elementBits / 8;
     if (!mma::swizzlesRows(rowBytes, staticBytes(type)))
       return;
     Accesses accesses = accessesOf(buffer);

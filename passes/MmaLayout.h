@@ -10,6 +10,7 @@
 #ifndef DLC_PASSES_MMALAYOUT_H
 #define DLC_PASSES_MMALAYOUT_H
 
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -91,8 +92,19 @@ inline std::pair<int64_t, int64_t> bMatrix(Shape s, int64_t reg) {
 inline int64_t aRegisters(Shape s) { return aElements(s) / perRegister(s); }
 inline int64_t bRegisters(Shape s) { return bElements(s) / perRegister(s); }
 
+/// The dim that the rows of a shared buffer of `shape` run along: its last longer
+/// than one element (trailing dims of one, a 1-D Conv's [N, C, L, 1] tile, leave the
+/// layout as it is), or its last. (A template over the shape's container: this header
+/// stays free of LLVM, for MmaLayoutTest.)
+template <typename Shape> std::size_t rowDimOf(const Shape &shape) {
+  std::size_t d = shape.empty() ? 0 : shape.size() - 1;
+  while (d > 0 && shape[d] == 1)
+    --d;
+  return d;
+}
+
 /// Whether dlc-gpu-swizzle-shared permutes a 16-bit shared buffer whose rows (its
-/// last dim) take `rowBytes` and the whole `bytes`: rows of 32 or 64 bytes, or of a
+/// rowDimOf) take `rowBytes` and the whole `bytes`: rows of 32 or 64 bytes, or of a
 /// power of two from 128, in whole 128-byte lines. Eight consecutive rows then read
 /// eight distinct 16-byte bank groups with no padding.
 inline bool swizzlesRows(int64_t rowBytes, int64_t bytes) {

@@ -69,3 +69,25 @@ func.func @narrow(%x: tensor<1x8x7x7xf32>, %w: tensor<32x8x3x3xf32>) -> tensor<1
       : (tensor<1x8x7x7xf32>, tensor<32x8x3x3xf32>) -> tensor<1x32x7x7xf32>
   return %y : tensor<1x32x7x7xf32>
 }
+
+// The columns read the input through a transpose, a slice of everything and a
+// widening from f16 (a channels-last export's input in fp16, MagikaV2): the element at
+// (n, c, ih, iw) of the transposed input is x[n, ih, c, iw], read in f16 and extended.
+// No transposed or widened copy of the whole input is made (it would be computed
+// outside the kernel's tiles, on one thread).
+// CHECK-LABEL: func @transposed
+// CHECK-NOT: linalg.transpose
+// CHECK: %[[TK:.*]] = linalg.index 1
+// CHECK: %[[TC:.*]] = affine.apply #{{.*}}()[%[[TK]]]
+// CHECK: %[[TV:.*]] = tensor.extract %arg0[%{{.*}}, %{{.*}}, %[[TC]], %{{.*}}] : tensor<?x12x6x1xf16>
+// CHECK: arith.extf %[[TV]] : f16 to f32
+// CHECK-NOT: linalg.transpose
+// CHECK: return
+func.func @transposed(%x: tensor<?x12x6x1xf16>, %w: tensor<4x6x5x1xf32>) -> tensor<?x4x8x1xf32> {
+  %wide = dlc.cast %x : (tensor<?x12x6x1xf16>) -> tensor<?x12x6x1xf32>
+  %all = dlc.slice %wide {axes = array<i64: 0, 2, 1, 3>, ends = array<i64: 9223372036854775807, 1000000000, 1000000000, 1000000000>, starts = array<i64: 0, 0, 0, 0>, steps = array<i64: 1, 1, 1, 1>} : (tensor<?x12x6x1xf32>) -> tensor<?x12x6x1xf32>
+  %t = dlc.transpose %all {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x12x6x1xf32>) -> tensor<?x6x12x1xf32>
+  %y = dlc.conv %t, %w {pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64}
+      : (tensor<?x6x12x1xf32>, tensor<4x6x5x1xf32>) -> tensor<?x4x8x1xf32>
+  return %y : tensor<?x4x8x1xf32>
+}

@@ -262,3 +262,33 @@ func.func @widened_weight(%a: memref<?x64xf32>, %w: memref<64x32xf16>, %c: memre
   bufferization.materialize_in_destination %m in restrict writable %c : (tensor<?x32xf32>, memref<?x32xf32>) -> ()
   return
 }
+
+// A trailing output dim of one element (a 1-D Conv exported as 2-D, [N, C, L, 1]; its
+// implicit GEMM's columns) is no tile dim: the tile's m and n are the channels and L,
+// on tensor cores, and the columns' buffer rows run along L, padded there (72), not
+// along the unit dim.
+// SELECT-LABEL: func.func @trailing_unit
+// SELECT-SAME: threadTile = [1, 32, 16, 1, 0], reductionTile = [0, 0, 0, 0, 16], contractionBound = [1, 64, 64, 1, 0], sharedMemory = 49152, mma = f16_k16
+// F16-LABEL: func.func @trailing_unit
+// F16: bufferization.alloc_tensor() : tensor<64x24xf16>
+// F16: bufferization.alloc_tensor() : tensor<1x16x72x1xf16>
+func.func @trailing_unit(%w: memref<64x128xf32>, %cols: memref<?x128x64x1xf32>, %c: memref<?x64x64x1xf32>,
+                         %wg: index, %nwg: index) attributes {dlc.kernel} {
+  %cst = arith.constant 0.0 : f32
+  %tw = bufferization.to_tensor %w restrict : memref<64x128xf32> to tensor<64x128xf32>
+  %tx = bufferization.to_tensor %cols restrict : memref<?x128x64x1xf32> to tensor<?x128x64x1xf32>
+  %tc = bufferization.to_tensor %c restrict writable : memref<?x64x64x1xf32> to tensor<?x64x64x1xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%tc : tensor<?x64x64x1xf32>) -> tensor<?x64x64x1xf32>
+  %m = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d1, d4)>,
+                                        affine_map<(d0, d1, d2, d3, d4) -> (d0, d4, d2, d3)>,
+                                        affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%tw, %tx : tensor<64x128xf32>, tensor<?x128x64x1xf32>) outs(%f : tensor<?x64x64x1xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<?x64x64x1xf32>
+  bufferization.materialize_in_destination %m in restrict writable %c : (tensor<?x64x64x1xf32>, memref<?x64x64x1xf32>) -> ()
+  return
+}
