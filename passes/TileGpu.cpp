@@ -24,6 +24,7 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Linalg/Utils/Utils.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -373,6 +374,41 @@ struct DlcTileGpuPass : impl::DlcTileGpuBase<DlcTileGpuPass> {
     }
   }
 
+  /// A thread's tile of an input widened from half precision (a fused widening
+  /// generic's tile) is a private buffer of f32 once bufferized, in local memory where
+  /// its size is dynamic (a thread's share of a dynamic extent). The widening moves into
+  /// each generic that reads it instead, extending each element where it is read.
+  static void foldWidenings(RewriterBase &rewriter, scf::ForallOp threads) {
+    SmallVector<linalg::GenericOp> consumers;
+    threads.getBody()->walk([&](linalg::GenericOp g) { consumers.push_back(g); });
+    for (linalg::GenericOp consumer : consumers) {
+      for (bool fused = true; fused;) {
+        fused = false;
+        for (OpOperand *operand : consumer.getDpsInputOperands()) {
+          auto producer = operand->get().getDefiningOp<linalg::GenericOp>();
+          if (!producer || !producer->hasOneUse() || producer->getBlock() != consumer->getBlock() ||
+              !widenedFrom(producer, nullptr) || !linalg::areElementwiseOpsFusable(operand))
+            continue;
+          rewriter.setInsertionPoint(consumer);
+          FailureOr<linalg::ElementwiseOpFusionResult> result =
+              linalg::fuseElementwiseOps(rewriter, operand);
+          if (failed(result))
+            continue;
+          for (auto [from, to] : result->replacements)
+            rewriter.replaceUsesWithIf(from, to, [&](OpOperand &use) {
+              return use.getOwner() != producer.getOperation();
+            });
+          rewriter.eraseOp(consumer);
+          if (producer->use_empty())
+            rewriter.eraseOp(producer);
+          consumer = cast<linalg::GenericOp>(result->fusedOp);
+          fused = true;
+          break;
+        }
+      }
+    }
+  }
+
   static DenseI64ArrayAttr zeros(DenseI64ArrayAttr like) {
     return DenseI64ArrayAttr::get(like.getContext(), SmallVector<int64_t>(like.size(), 0));
   }
@@ -423,8 +459,12 @@ struct DlcTileGpuPass : impl::DlcTileGpuBase<DlcTileGpuPass> {
       if (llvm::all_of(t.threads, [](int64_t s) { return s == 0; }))
         return;
       TilingInterface inner = tiledRootIn(*blocks);
-      if (!inner || failed(tileAndFuse(rewriter, inner, t.threads, /*asNumThreads=*/true)))
-        remark("thread tiling");
+      FailureOr<scf::ForallOp> threads =
+          inner ? tileAndFuse(rewriter, inner, t.threads, /*asNumThreads=*/true)
+                : FailureOr<scf::ForallOp>(failure());
+      if (failed(threads))
+        return remark("thread tiling");
+      foldWidenings(rewriter, *threads);
       return;
     }
     case GpuMapping::Serial:

@@ -491,3 +491,43 @@ func.func @broadcast_producer(%arg0: memref<?x1x1x1xi64>, %arg1: memref<1xi64>, 
   bufferization.materialize_in_destination %6 in restrict writable %arg3 : (tensor<?x1x1x?xi64>, memref<?x1x1x?xi64>) -> ()
   return
 }
+
+// A thread's tile of an input widened from f16 (dlc-half-activations) is no private
+// f32 buffer (in local memory where a thread's share of a dynamic extent sizes it):
+// the widening moves into the generic that reads it, extending each element there.
+// CHECK-LABEL: func.func @widened_rows
+// CHECK: scf.forall
+// CHECK:   scf.forall
+// CHECK-NOT: linalg.generic
+// CHECK:     linalg.generic {{.*}} ins(%{{.*}} : tensor<?x16xf16>)
+// CHECK-NEXT:  ^bb0(%[[IN:.*]]: f16, %[[OUT:.*]]: f32):
+// CHECK-NEXT:    %[[E:.*]] = arith.extf %[[IN]] : f16 to f32
+// CHECK-NEXT:    arith.addf %[[OUT]], %[[E]] : f32
+// CHECK-NOT: linalg.generic
+// CHECK:   } {mapping = [#gpu.thread<linear_dim_0>]}
+func.func @widened_rows(%a: memref<?x16xf16>, %c: memref<?xf32>, %wg: index, %nwg: index) attributes {dlc.kernel,
+    dlc.gpu_config = #dlc.gpu_config<mapping = threads, grid = <[#dlc.grid_dim<binding = 1, dims = [0], tile = 256>]>, blockThreads = 256, blockTile = [256, 0], threads = [256, 0], rowTile = [0, 0], threadTile = [], reductionTile = [], contractionBound = [], sharedMemory = 49152>} {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %ta = bufferization.to_tensor %a restrict : memref<?x16xf16> to tensor<?x16xf16>
+  %tc = bufferization.to_tensor %c restrict writable : memref<?xf32> to tensor<?xf32>
+  %n = tensor.dim %ta, %c0 : tensor<?x16xf16>
+  %e = tensor.empty(%n) : tensor<?x16xf32>
+  %wide = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                          iterator_types = ["parallel", "parallel"]}
+      ins(%ta : tensor<?x16xf16>) outs(%e : tensor<?x16xf32>) {
+  ^bb0(%x: f16, %o: f32):
+    %w = arith.extf %x : f16 to f32
+    linalg.yield %w : f32
+  } -> tensor<?x16xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%tc : tensor<?xf32>) -> tensor<?xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                       iterator_types = ["parallel", "reduction"]}
+      ins(%wide : tensor<?x16xf32>) outs(%f : tensor<?xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %s = arith.addf %o, %x : f32
+    linalg.yield %s : f32
+  } -> tensor<?xf32>
+  bufferization.materialize_in_destination %r in restrict writable %c : (tensor<?xf32>, memref<?xf32>) -> ()
+  return
+}
