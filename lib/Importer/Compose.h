@@ -81,8 +81,11 @@ struct Compose {
   mlir::Value concat(mlir::ValueRange vs, int64_t axis) {
     if (vs.size() == 1)
       return vs[0];
-    return op("dlc.concat", vs.empty() ? mlir::Type() : type(vs[0]), vs,
-              {n.named("axis", n.b.getI64IntegerAttr(axis))});
+    if (vs.empty()) { // nothing to join: no type to give the result (a caller's bug)
+      failed = true;
+      return {};
+    }
+    return op("dlc.concat", type(vs[0]), vs, {n.named("axis", n.b.getI64IntegerAttr(axis))});
   }
   /// Equally shaped values stacked along a new axis `axis`.
   mlir::Value stack(mlir::ValueRange vs, int64_t axis) {

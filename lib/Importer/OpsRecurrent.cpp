@@ -402,6 +402,8 @@ LogicalResult importRecurrent(NodeImporter &n, const RecurrentOp &op,
   SymShape xs = n.shapeOf(x);
   int64_t timeAxis = rec.layout == 0 ? 0 : 1;
   std::optional<int64_t> seq = constDim(xs[timeAxis]);
+  if (seq && *seq <= 0)
+    return n.error() << "the sequence length of X is " << *seq << ": at least one step is needed";
   rec.seqLen = seq.value_or(-1);
   // Quantized W and R are laid out [D, I or H, GH]: their shapes read as the LSTM's.
   auto shapeOf = [&](Value v) {

@@ -69,6 +69,8 @@ CASES = [
      "Loop with a runtime trip count whose body casts a loop-carried float to int64"),
     ("lstm_symbolic_length_opset10", "DLC compile recur_t.onnx", ["lstm", "symbolic", "opset 11"],
      "LSTM over a symbolic sequence length in an opset-10 model (no Range to mask steps)"),
+    ("lstm_empty_sequence", "DLC compile recur_0.onnx", ["sequence length", "is 0"],
+     "LSTM over a sequence of 0 steps (found by fuzzing: a crash joining no outputs)"),
     ("if_branch_ranks", "DLC compile branch_mix.onnx", ["if", "rank 1", "rank 2"],
      "If on a graph input whose branches give [2] and [2, 3]"),
     ("sequence_input_aot", "DLC compile seq_len.onnx", ["sequence", "shapes"],
@@ -373,6 +375,11 @@ def model_files(rng):
             [value("x", ["T", 1, 3])], [value("h", None)],
             [numpy_helper.from_array(np.ones((1, 8, 3), np.float32), "w"),
              numpy_helper.from_array(np.ones((1, 8, 2), np.float32), "r")], opset=10),
+        "recur_0.onnx": model(
+            [helper.make_node("LSTM", ["x", "w", "r"], ["y", "h"], hidden_size=2)],
+            [value("x", [0, 1, 3])], [value("y", None), value("h", None)],
+            [numpy_helper.from_array(np.ones((1, 8, 3), np.float32), "w"),
+             numpy_helper.from_array(np.ones((1, 8, 2), np.float32), "r")]),
         "branch_mix.onnx": model(
             [helper.make_node("If", ["c"], ["y"], then_branch=branch([2]),
                               else_branch=branch([2, 3]))],
