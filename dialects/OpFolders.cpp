@@ -616,10 +616,24 @@ OpFoldResult ConcatOp::fold(FoldAdaptor adaptor) {
   return DenseElementsAttr::get(t, out);
 }
 
+/// Whether `s` takes every element of its input in order: its result type is its
+/// input's and its steps are 1, and it starts each dynamic dim at 0 (the verifier
+/// gives a dynamic dim's slice an open end; a static dim of equal size is whole).
+static bool slicesEverything(SliceOp s) {
+  auto type = dyn_cast<RankedTensorType>(s.getX().getType());
+  if (!type || s.getX().getType() != s.getY().getType() ||
+      !llvm::all_of(s.getSteps(), [](int64_t st) { return st == 1; }))
+    return false;
+  for (auto [axis, start] : llvm::zip_equal(s.getAxes(), s.getStarts())) {
+    std::optional<int64_t> a = normalizeAxis(axis, type.getRank());
+    if (!a || (type.isDynamicDim(*a) && start != 0))
+      return false;
+  }
+  return true;
+}
+
 OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
-  if (getX().getType() == getY().getType() &&
-      llvm::all_of(getSteps(), [](int64_t s) { return s == 1; }) &&
-      cast<RankedTensorType>(getX().getType()).hasStaticShape())
+  if (slicesEverything(*this))
     return getX();
   auto d = denseOf(adaptor.getX());
   auto t = dyn_cast<RankedTensorType>(getY().getType());

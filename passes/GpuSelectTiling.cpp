@@ -425,9 +425,7 @@ std::optional<GpuTiling> chooseContractionTiling(linalg::LinalgOp root, const Ke
   auto loopOf = [&](int64_t d) { return cast<AffineDimExpr>(outMap.getResult(d)).getPosition(); };
   // Trailing dims of one element (a 1-D Conv exported as 2-D, [N, C, L, 1]) are no
   // tile's dims: the innermost is the innermost longer one.
-  int64_t inner = rank - 1;
-  while (inner > 0 && extent[inner] == 1)
-    --inner;
+  int64_t inner = mma::rowDimOf(extent);
   int64_t partner = inner >= 1 ? inner - 1 : inner;
   for (int64_t d = inner - 1; d >= 0; --d) {
     bool shared = llvm::any_of(c.getDpsInputOperands(), [&](OpOperand *in) {

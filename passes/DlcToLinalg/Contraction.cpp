@@ -335,24 +335,6 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
   /// memory): the columns are never stored whole. A grouped one (G groups of Cg input
   /// channels) has a group dim: cols[n, g, k, o...] reads input channel g * Cg + c and
   /// the weight is [G, M / G, Cg * prod(K)] (lowerAsContraction).
-  /// Whether `s` takes every element of its input in order (starts 0, steps 1, ends at
-  /// or past each dim's end), as exporters leave `x[:, :]`.
-  static bool slicesEverything(SliceOp s) {
-    auto type = dyn_cast<RankedTensorType>(s.getX().getType());
-    if (!type || s.getType() != s.getX().getType())
-      return false;
-    for (auto [axis, start, end, step] :
-         llvm::zip_equal(s.getAxes(), s.getStarts(), s.getEnds(), s.getSteps())) {
-      int64_t a = axis < 0 ? axis + type.getRank() : axis;
-      if (a < 0 || a >= type.getRank() || start != 0 || step != 1)
-        return false;
-      int64_t size = type.getDimSize(a);
-      if (ShapedType::isDynamic(size) ? end < std::numeric_limits<int32_t>::max() : end < size)
-        return false;
-    }
-    return true;
-  }
-
   LogicalResult lowerIm2colConv(ConvOp op, RankedTensorType resultType, RankedTensorType xType,
                                 RankedTensorType wType, PatternRewriter &rewriter) const {
     Location loc = op.getLoc();
@@ -361,11 +343,11 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
     int64_t s = xType.getRank() - 2, M = wType.getDimSize(0), G = op.getGroup();
     int64_t K = wType.getNumElements() / M, Cg = wType.getDimSize(1), gd = G > 1 ? 1 : 0;
     ArrayRef<int64_t> pads = op.getPads(), strides = op.getStrides(), dilations = op.getDilations();
-    // The columns read the input through what only moves its elements (a transpose, a
-    // slice of everything), and an input widened from half precision
-    // (dlc-half-activations) in it, each element widened as it is read: no transposed
-    // or widened copy of the whole input, which the kernel would compute outside its
-    // tiles (on one thread). `toSource[d]`: the dim of `x` that the input's dim d is.
+    // The columns read the input through its transposes, and an input widened from
+    // half precision (dlc-half-activations) in it, each element widened as it is read:
+    // no transposed or widened copy of the whole input, which the kernel would compute
+    // outside its tiles (on one thread). (A slice of everything between them folds
+    // away.) `toSource[d]`: the dim of `x` that the input's dim d is.
     Value x = op.getX();
     bool widen = false;
     SmallVector<int64_t> toSource = llvm::to_vector(llvm::seq<int64_t>(0, xType.getRank()));
@@ -374,13 +356,8 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
         for (int64_t &d : toSource)
           d = t.getPerm()[d];
         x = t.getX();
-      } else if (auto sl = x.getDefiningOp<SliceOp>(); sl && slicesEverything(sl)) {
-        x = sl.getX();
-      } else if (auto c = x.getDefiningOp<CastOp>(); c && !widen) {
-        Type from = getElementTypeOrSelf(c.getX().getType());
-        if (!(from.isF16() || from.isBF16()) || !et.isF32())
-          break;
-        x = c.getX();
+      } else if (Value half = widen || !et.isF32() ? Value() : widenedFrom(x)) {
+        x = half;
         widen = true;
       } else {
         break;

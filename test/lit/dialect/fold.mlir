@@ -122,3 +122,19 @@ func.func @reductions() -> (tensor<2xi64>, tensor<2xi64>, tensor<2x1xi64>, tenso
   %fs = dlc.reduce_sum %f {axes = array<i64>, keepdims = false} : (tensor<2xf32>) -> tensor<f32>
   return %mx, %pr, %mn, %sm, %rq, %fs : tensor<2xi64>, tensor<2xi64>, tensor<2x1xi64>, tensor<2xi64>, tensor<2xf32>, tensor<f32>
 }
+
+// A Slice that takes every element folds away, over a dynamic dim too (whose end the
+// verifier makes open); one that starts a dynamic dim past 0 stays.
+// CHECK-LABEL: func @slice_everything
+// CHECK-NOT: dlc.slice
+// CHECK: return %arg0
+func.func @slice_everything(%x: tensor<?x12x6xf32>) -> tensor<?x12x6xf32> {
+  %y = dlc.slice %x {axes = array<i64: 0, 2, -2>, ends = array<i64: 9223372036854775807, 1000000000, 12>, starts = array<i64: 0, 0, 0>, steps = array<i64: 1, 1, 1>} : (tensor<?x12x6xf32>) -> tensor<?x12x6xf32>
+  return %y : tensor<?x12x6xf32>
+}
+// CHECK-LABEL: func @slice_not_everything
+// CHECK: dlc.slice
+func.func @slice_not_everything(%x: tensor<?x12xf32>) -> tensor<?x12xf32> {
+  %b = dlc.slice %x {axes = array<i64: 0>, ends = array<i64: 9223372036854775807>, starts = array<i64: 1>, steps = array<i64: 1>} : (tensor<?x12xf32>) -> tensor<?x12xf32>
+  return %b : tensor<?x12xf32>
+}

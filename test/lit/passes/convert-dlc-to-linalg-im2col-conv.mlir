@@ -1,5 +1,6 @@
 // RUN: dlc-opt %s -convert-dlc-to-linalg=im2col-convs=true -canonicalize -cse | FileCheck %s
 // RUN: dlc-opt %s -convert-dlc-to-linalg | FileCheck %s --check-prefix=CONV
+// RUN: dlc-opt %s -canonicalize -convert-dlc-to-linalg=im2col-convs=true -canonicalize -cse | FileCheck %s --check-prefix=TRANSPOSED
 
 // With im2col-convs (the CUDA target below fp32), an ungrouped Conv is implicit GEMM:
 // cols[n, k, oh, ow], k = (c, kh, kw) row-major, is an elementwise producer reading the
@@ -70,19 +71,20 @@ func.func @narrow(%x: tensor<1x8x7x7xf32>, %w: tensor<32x8x3x3xf32>) -> tensor<1
   return %y : tensor<1x32x7x7xf32>
 }
 
-// The columns read the input through a transpose, a slice of everything and a
-// widening from f16 (a channels-last export's input in fp16, MagikaV2): the element at
-// (n, c, ih, iw) of the transposed input is x[n, ih, c, iw], read in f16 and extended.
-// No transposed or widened copy of the whole input is made (it would be computed
-// outside the kernel's tiles, on one thread).
-// CHECK-LABEL: func @transposed
-// CHECK-NOT: linalg.transpose
-// CHECK: %[[TK:.*]] = linalg.index 1
-// CHECK: %[[TC:.*]] = affine.apply #{{.*}}()[%[[TK]]]
-// CHECK: %[[TV:.*]] = tensor.extract %arg0[%{{.*}}, %{{.*}}, %[[TC]], %{{.*}}] : tensor<?x12x6x1xf16>
-// CHECK: arith.extf %[[TV]] : f16 to f32
-// CHECK-NOT: linalg.transpose
-// CHECK: return
+// The columns read the input through a transpose and a widening from f16 (a
+// channels-last export's input in fp16, MagikaV2; its slice of everything folds away
+// in the canonicalization before): the element at (n, c, ih, iw) of the transposed
+// input is x[n, ih, c, iw], read in f16 and extended. No transposed or widened copy of
+// the whole input is made (it would be computed outside the kernel's tiles, on one
+// thread).
+// TRANSPOSED-LABEL: func @transposed
+// TRANSPOSED-NOT: linalg.transpose
+// TRANSPOSED: %[[TK:.*]] = linalg.index 1
+// TRANSPOSED: %[[TC:.*]] = affine.apply #{{.*}}()[%[[TK]]]
+// TRANSPOSED: %[[TV:.*]] = tensor.extract %arg0[%{{.*}}, %{{.*}}, %[[TC]], %{{.*}}] : tensor<?x12x6x1xf16>
+// TRANSPOSED: arith.extf %[[TV]] : f16 to f32
+// TRANSPOSED-NOT: linalg.transpose
+// TRANSPOSED: return
 func.func @transposed(%x: tensor<?x12x6x1xf16>, %w: tensor<4x6x5x1xf32>) -> tensor<?x4x8x1xf32> {
   %wide = dlc.cast %x : (tensor<?x12x6x1xf16>) -> tensor<?x12x6x1xf32>
   %all = dlc.slice %wide {axes = array<i64: 0, 2, 1, 3>, ends = array<i64: 9223372036854775807, 1000000000, 1000000000, 1000000000>, starts = array<i64: 0, 0, 0, 0>, steps = array<i64: 1, 1, 1, 1>} : (tensor<?x12x6x1xf32>) -> tensor<?x12x6x1xf32>
