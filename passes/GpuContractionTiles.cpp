@@ -124,7 +124,9 @@ Value stepSlice(OpBuilder &b, Location loc, Value input, ArrayRef<OpFoldResult> 
 /// tensor's edge fills only a part. The parallel loops of the step's contraction are
 /// then static, so that each thread's micro-tile is; rows and columns past the edge
 /// compute values no output reads. Only a last partial step is dynamic, along its
-/// reduction loops alone.
+/// reduction loops alone; a tensor-core tile's step copies from a plain slice then
+/// read past the step's end as zero (guarded reads at clamped indices), so that the
+/// copies keep a static extent and need no zero fill.
 Steps buildStaticSteps(RewriterBase &rewriter, linalg::LinalgOp c, const GpuTileSizes &t,
                        bool isRoot, GpuMma mma) {
   Location loc = c.getLoc();
@@ -240,42 +242,108 @@ Steps buildStaticSteps(RewriterBase &rewriter, linalg::LinalgOp c, const GpuTile
           // thread the whole tile, every step) to keep them apart.
           Value buffer = bufferization::AllocTensorOp::create(
               b, loc, RankedTensorType::get(bufferShape, bufferType), ValueRange{});
-          if (mma != GpuMma::None && partial) {
+          // The copy's dims along which a partial step may end short of the buffer.
+          SmallVector<unsigned> shortDims;
+          for (unsigned j = 0; j < inExtent.size(); ++j)
+            if (iters[map.getDimPosition(j)] == utils::IteratorType::reduction &&
+                !getConstantIntValue(inSize[j]))
+              shortDims.push_back(j);
+          Value from = slice;
+          SmallVector<AffineMap> fromMaps(2, b.getMultiDimIdentityMap(inExtent.size()));
+          if (mma != GpuMma::None) {
+            // A slice widened from the instruction's own type (a half weight or
+            // activation) is copied from the narrow values: no extf and truncf round
+            // trip through a private buffer, and a plain copy can be a cp.async.
+            auto widening = slice.getDefiningOp<linalg::GenericOp>();
+            if (Value narrow = widening ? widenedFrom(widening, &fromMaps[0]) : Value();
+                narrow &&
+                getElementTypeOrSelf(narrow.getType()) == mmaOperandType(b.getContext(), mma))
+              from = narrow;
+            else
+              fromMaps[0] = b.getMultiDimIdentityMap(inExtent.size());
+          }
+          // A partial step of a tensor-core tile copies the whole step from a plain
+          // slice, each element past the step's end read as zero (a guarded read at a
+          // clamped index): the copy's extent is static along the reduction, so it
+          // spreads over the threads without dividing by the step's size, and needs no
+          // zero fill of the buffer (and no barrier after one) first.
+          bool guarded = mma != GpuMma::None && !shortDims.empty() &&
+                         from.getDefiningOp<tensor::ExtractSliceOp>();
+          if (mma != GpuMma::None && partial && !guarded) {
             Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(bufferType));
             auto fill = linalg::FillOp::create(b, loc, zero, buffer);
             steps.zeroFills.push_back(fill);
             buffer = fill.getResult(0);
           }
-          Value part = tensor::ExtractSliceOp::create(b, loc, buffer, zeros, inSize, ones);
+          // A guarded copy spans the whole buffer: past the edge of the block's tile
+          // its rows repeat the last one (their products are values no output reads),
+          // past the step's end its elements are zero.
+          SmallVector<OpFoldResult> copySize = inSize;
+          SmallVector<unsigned> edgeDims;
+          if (guarded)
+            for (unsigned j = 0; j < inExtent.size(); ++j) {
+              if (!getConstantIntValue(inSize[j]) && !llvm::is_contained(shortDims, j))
+                edgeDims.push_back(j);
+              copySize[j] = b.getIndexAttr(inExtent[j]);
+            }
+          Value part = tensor::ExtractSliceOp::create(b, loc, buffer, zeros, copySize, ones);
           linalg::LinalgOp copy;
           if (mma == GpuMma::None) {
             copy = linalg::CopyOp::create(b, loc, slice, part);
+          } else if (guarded) {
+            unsigned rank = inExtent.size();
+            SmallVector<Value> shortSizes, edgeSizes;
+            for (unsigned j : shortDims)
+              shortSizes.push_back(getValueOrCreateConstantIndexOp(b, loc, inSize[j]));
+            for (unsigned j : edgeDims)
+              edgeSizes.push_back(getValueOrCreateConstantIndexOp(b, loc, inSize[j]));
+            AffineMap fromMap = fromMaps[0];
+            copy = linalg::GenericOp::create(
+                b, loc, part.getType(), ValueRange{}, part, b.getMultiDimIdentityMap(rank),
+                SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+                [&](OpBuilder &nb, Location nloc, ValueRange) {
+                  SmallVector<Value> index;
+                  for (unsigned j = 0; j < rank; ++j)
+                    index.push_back(linalg::IndexOp::create(nb, nloc, j));
+                  Value inBounds;
+                  Value one = arith::ConstantIndexOp::create(nb, nloc, 1);
+                  for (auto [j, size] : llvm::zip_equal(shortDims, shortSizes)) {
+                    Value in =
+                        arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::ult, index[j], size);
+                    inBounds =
+                        inBounds ? arith::AndIOp::create(nb, nloc, inBounds, in).getResult() : in;
+                    // A step holds one element or more: size - 1 is an index of it.
+                    index[j] = arith::MinUIOp::create(nb, nloc, index[j],
+                                                      arith::SubIOp::create(nb, nloc, size, one));
+                  }
+                  for (auto [j, size] : llvm::zip_equal(edgeDims, edgeSizes))
+                    index[j] = arith::MinUIOp::create(nb, nloc, index[j],
+                                                      arith::SubIOp::create(nb, nloc, size, one));
+                  SmallVector<Value> at;
+                  for (AffineExpr e : fromMap.getResults())
+                    at.push_back(index[cast<AffineDimExpr>(e).getPosition()]);
+                  Value v = roundForMma(
+                      nb, nloc, tensor::ExtractOp::create(nb, nloc, from, at).getResult(), mma);
+                  Value zero = arith::ConstantOp::create(nb, nloc, nb.getZeroAttr(v.getType()));
+                  linalg::YieldOp::create(
+                      nb, nloc, arith::SelectOp::create(nb, nloc, inBounds, v, zero).getResult());
+                });
+            if (from != slice && slice.use_empty())
+              rewriter.eraseOp(slice.getDefiningOp());
           } else {
             unsigned rank = inExtent.size();
-            SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(rank));
             SmallVector<utils::IteratorType> parallel(rank, utils::IteratorType::parallel);
-            // A slice widened from the instruction's own type (a half weight or
-            // activation) is copied from the narrow values: no extf and truncf round
-            // trip through a private buffer, and a plain copy can be a cp.async.
-            Value from = slice;
-            auto widening = slice.getDefiningOp<linalg::GenericOp>();
-            if (Value narrow = widening ? widenedFrom(widening, &maps[0]) : Value();
-                narrow &&
-                getElementTypeOrSelf(narrow.getType()) == mmaOperandType(b.getContext(), mma))
-              from = narrow;
-            else
-              maps[0] = b.getMultiDimIdentityMap(rank);
-            copy = linalg::GenericOp::create(b, loc, part.getType(), from, part, maps, parallel,
+            copy = linalg::GenericOp::create(b, loc, part.getType(), from, part, fromMaps, parallel,
                                              [&](OpBuilder &nb, Location nloc, ValueRange args) {
                                                linalg::YieldOp::create(
                                                    nb, nloc, roundForMma(nb, nloc, args[0], mma));
                                              });
-            if (from != slice && widening->use_empty())
-              rewriter.eraseOp(widening);
+            if (from != slice && slice.use_empty())
+              rewriter.eraseOp(slice.getDefiningOp());
           }
           steps.copies.push_back(copy);
           Value filled = tensor::InsertSliceOp::create(b, loc, copy->getResult(0), buffer, zeros,
-                                                       inSize, ones);
+                                                       copySize, ones);
           operands.push_back(tensor::ExtractSliceOp::create(b, loc, filled, zeros, inUse, ones));
         }
         operands.push_back(iterArgs[0]);
@@ -503,8 +571,11 @@ LogicalResult tileContraction(RewriterBase &rewriter, scf::ForallOp blocks, cons
   auto copyIntoBuffer = [&](linalg::LinalgOp copy) {
     SmallVector<int64_t> sizes(copy.getNumLoops(), 1);
     SmallVector<int64_t> ranges = copy.getStaticLoopRanges();
-    int64_t lanes =
-        vectorAccessElements(getElementTypeOrSelf(copy.getDpsInputOperand(0)->get().getType()));
+    // A guarded copy of a partial step (no operand: it reads its input in its body)
+    // goes element by element.
+    int64_t lanes = copy.getNumDpsInputs() ? vectorAccessElements(getElementTypeOrSelf(
+                                                 copy.getDpsInputOperand(0)->get().getType()))
+                                           : 1;
     if (!sizes.empty() && lanes && !ShapedType::isDynamic(ranges.back()) &&
         ranges.back() % lanes == 0)
       sizes.back() = lanes;
