@@ -19,7 +19,12 @@
 // registers for data in flight, and S-1 steps of copies in flight. The loop is unrolled by S so
 // that each step's buffers are fixed (no dynamic indexing of shared memory); the steps past the
 // last multiple of S follow the loop. A group is committed every step, empty once the copies run
-// out, so that "at most S-2 pending" always means "step i's have landed".
+// out, so that "at most S-2 pending" always means "step i's have landed". A loop whose
+// trip count is known only at run time (a tensor-core tile's reduction over a symbolic
+// length, its steps copied with guarded reads) runs its whole groups of S steps the
+// same way; the first steps' copies and each of the S-1 steps after the last whole
+// group are guarded by the step existing (a condition every thread of the block
+// shares, so its barriers are reached by all threads or none).
 //
 // The step buffers are workgroup attributions; the S-1 extra ones are new attributions
 // of the same type, and whatever the loop reads of a buffer through views computed
@@ -101,7 +106,11 @@ struct ElementCopy {
 /// A reduction-step loop that qualifies, cut into its phases.
 struct StepLoop {
   scf::ForOp loop;
+  /// The bounds; with `dynamicTrips` (a reduction of a length known at run time: an
+  /// attention's P V over a symbolic sequence) `ub` and `trips` are unknown (0) and
+  /// the loop's upper bound value holds the end.
   int64_t lb = 0, ub = 0, step = 0, trips = 0;
+  bool dynamicTrips = false;
   /// The body's top-level ops before the first barrier, between the two, after the
   /// second (the terminator not included).
   SmallVector<Operation *> pre, copy, compute;
@@ -216,14 +225,18 @@ public:
     std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
     std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound());
     std::optional<int64_t> step = getConstantIntValue(loop.getStep());
-    if (!lb || !ub || !step || *step <= 0)
+    if (!lb || !step || *step <= 0)
       return std::nullopt;
     s.lb = *lb;
-    s.ub = *ub;
     s.step = *step;
-    s.trips = llvm::divideCeil(*ub - *lb, *step);
-    if (s.trips < 2)
-      return std::nullopt;
+    if (ub) {
+      s.ub = *ub;
+      s.trips = llvm::divideCeil(*ub - *lb, *step);
+      if (s.trips < 2)
+        return std::nullopt;
+    } else {
+      s.dynamicTrips = true;
+    }
 
     if (!splitPhases(loop, s.pre, s.copy, s.compute))
       return std::nullopt;
@@ -880,16 +893,37 @@ public:
     // them.
     if (loop->getParentOfType<LoopLikeOpInterface>())
       gpu::BarrierOp::create(rw, loc);
+    // (A loop of a length known at run time issues each first step's copies if the
+    // step exists, and commits the group either way.)
     for (int64_t stage = 0; stage + 1 < stages; ++stage) {
       Value iv = constant(s.lb + stage * s.step);
-      SmallVector<Value> loaded = issue(iv, stage);
-      land(iv, stage, loaded);
+      if (s.dynamicTrips) {
+        auto guard = scf::IfOp::create(rw, loc, before(iv), /*withElseRegion=*/false);
+        OpBuilder::InsertionGuard g(rw);
+        rw.setInsertionPoint(guard.thenBlock()->getTerminator());
+        SmallVector<Value> loaded = issue(iv, stage);
+        land(iv, stage, loaded);
+      } else {
+        SmallVector<Value> loaded = issue(iv, stage);
+        land(iv, stage, loaded);
+      }
       commit();
     }
     int64_t groups = s.trips / stages, rest = s.trips % stages;
+    Value mainEnd = constant(s.lb + groups * stages * s.step);
+    if (s.dynamicTrips) {
+      // lb + (trips / stages) * stages * step, trips = max(ceil((ub - lb) / step), 0).
+      Value span = arith::SubIOp::create(rw, loc, s.loop.getUpperBound(), constant(s.lb));
+      Value trips = arith::MaxSIOp::create(
+          rw, loc, arith::CeilDivSIOp::create(rw, loc, span, constant(s.step)), constant(0));
+      Value whole =
+          arith::MulIOp::create(rw, loc, arith::DivSIOp::create(rw, loc, trips, constant(stages)),
+                                constant(stages * s.step));
+      mainEnd = arith::AddIOp::create(rw, loc, whole, constant(s.lb));
+      rest = stages - 1; // each guarded
+    }
     auto main = scf::ForOp::create(
-        rw, loc, constant(s.lb), constant(s.lb + groups * stages * s.step),
-        constant(stages * s.step), loop.getInitArgs(),
+        rw, loc, constant(s.lb), mainEnd, constant(stages * s.step), loop.getInitArgs(),
         [&](OpBuilder &b, Location, Value iv, ValueRange args) {
           OpBuilder::InsertionGuard guard(rw);
           rw.setInsertionPoint(b.getInsertionBlock(), b.getInsertionPoint());
@@ -902,8 +936,34 @@ public:
         });
     rw.setInsertionPointAfter(main);
     SmallVector<Value> values(main.getResults());
-    for (int64_t j = 0; j < rest; ++j)
-      values = stepAt(constant(s.lb + (groups * stages + j) * s.step), j, values);
+    for (int64_t j = 0; j < rest; ++j) {
+      if (!s.dynamicTrips) {
+        values = stepAt(constant(s.lb + (groups * stages + j) * s.step), j, values);
+        continue;
+      }
+      // The steps past the last whole group, each if it exists (the condition is
+      // the same in every thread: their barriers are reached by all or none).
+      Value iv = arith::AddIOp::create(rw, loc, mainEnd, constant(j * s.step));
+      auto guard = scf::IfOp::create(rw, loc, TypeRange(ValueRange(values)), before(iv),
+                                     /*withElseRegion=*/true);
+      {
+        OpBuilder::InsertionGuard g(rw);
+        auto at = [&](Block *block) {
+          if (block->mightHaveTerminator())
+            rw.setInsertionPoint(block->getTerminator());
+          else
+            rw.setInsertionPointToEnd(block);
+        };
+        at(guard.thenBlock());
+        SmallVector<Value> stepped = stepAt(iv, j, values);
+        if (!values.empty())
+          scf::YieldOp::create(rw, loc, stepped);
+        at(guard.elseBlock());
+        if (!values.empty())
+          scf::YieldOp::create(rw, loc, values);
+      }
+      values = SmallVector<Value>(guard.getResults());
+    }
     if (s.anyAsync)
       NVVM::CpAsyncWaitGroupOp::create(rw, loc, rw.getI32IntegerAttr(0));
     rw.replaceOp(loop, values);
@@ -911,6 +971,12 @@ public:
 
 private:
   Value constant(int64_t v) { return arith::ConstantIndexOp::create(rw, loc, v); }
+
+  /// Whether step `iv` exists: iv < the loop's end.
+  Value before(Value iv) {
+    return arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::slt, iv,
+                                 s.dynamicTrips ? s.loop.getUpperBound() : constant(s.ub));
+  }
 
   void commit() {
     if (s.anyAsync)
@@ -1021,14 +1087,14 @@ private:
     std::optional<int64_t> at = getConstantIntValue(iv);
     Value nextIv, any;
     SmallVector<Value> loaded;
-    if (at) {
+    if (at && !s.dynamicTrips) {
       if (*at + ahead < s.ub) {
         nextIv = constant(*at + ahead);
         loaded = issue(nextIv, next);
       }
     } else {
       nextIv = arith::AddIOp::create(rw, loc, iv, constant(ahead));
-      any = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::slt, nextIv, constant(s.ub));
+      any = before(nextIv);
       SmallVector<Type> types;
       for (const ElementCopy &c : s.copies)
         if (!c.async)
@@ -1064,7 +1130,7 @@ private:
         llvm::map_to_vector(yield.getOperands(), [&](Value v) { return map.lookupOrDefault(v); });
 
     if (s.anyStaged && nextIv) {
-      if (at) {
+      if (at && !s.dynamicTrips) {
         land(nextIv, next, loaded);
       } else {
         auto guard = scf::IfOp::create(rw, loc, any, /*withElseRegion=*/false);
@@ -1121,7 +1187,9 @@ struct DlcGpuAsyncCopiesPass : impl::DlcGpuAsyncCopiesBase<DlcGpuAsyncCopiesPass
       // Staged copies land one step ahead whatever the stages: two buffers do. Warpgroup
       // tiles' stages may take dynamic shared memory (dlc-gpu-dynamic-shared); the others
       // stay within the static.
-      int64_t n = std::min<int64_t>(s->anyAsync ? stages : 2, s->trips);
+      int64_t n = s->anyAsync ? stages : 2;
+      if (!s->dynamicTrips)
+        n = std::min<int64_t>(n, s->trips);
       int64_t limit = s->proxyFence ? target->maxDynamicSharedBytes : target->maxStaticSharedBytes;
       while (n >= 2 && shared + (n - 1) * stepBytes > limit)
         --n;

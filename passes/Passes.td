@@ -696,7 +696,8 @@ def DlcGpuAsyncCopies : Pass<"dlc-gpu-async-copies", "mlir::gpu::GPUModuleOp"> {
   let description = [{
     In the kernels of a gpu.module (after dlc-unroll-thread-loops, linalg-to-loops and
     loop-invariant code motion): a reduction-step loop of a shared-memory contraction
-    tile (a static trip count of two or more; its body: address arithmetic, a barrier,
+    tile (a static trip count of two or more, or one known at run time; its body:
+    address arithmetic, a barrier,
     copies of the step's operand slices from global into shared memory, a barrier,
     products from shared memory) gets `stages` shared buffers per operand. Its plain
     copies of 4, 8 or 16 aligned bytes become `nvgpu.device_async_copy` (cp.async,
@@ -708,11 +709,13 @@ def DlcGpuAsyncCopies : Pass<"dlc-gpu-async-copies", "mlir::gpu::GPUModuleOp"> {
     registers: loaded where the cp.async ones are issued, converted and stored after
     the products (two buffers suffice then). The loop is unrolled by the number of
     stages so that each step names its buffers statically; steps past the last
-    multiple follow the loop. The stages shrink to what the architecture's static
-    shared memory holds and to the trip count. wgmma products (sm_90a) take the copy
-    phase's closing fence.proxy.async behind each step's wait. Loops that do not
-    qualify (zero-filled partial steps, converting copies inside loops) keep their
-    register-staged copies (dlc-pipeline-steps).
+    multiple follow the loop. With a trip count known at run time (a reduction over a
+    symbolic length), the first steps' copies and the steps past the last whole
+    multiple are each guarded by the step existing. The stages shrink to what the
+    architecture's static shared memory holds and to a static trip count. wgmma
+    products (sm_90a) take the copy phase's closing fence.proxy.async behind each
+    step's wait. Loops that do not qualify (zero-filled partial steps, converting
+    copies inside loops) keep their register-staged copies (dlc-pipeline-steps).
   }];
   let options = [
     Option<"arch", "arch", "std::string", /*default=*/"\"sm_80\"",

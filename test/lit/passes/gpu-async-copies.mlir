@@ -54,6 +54,43 @@
 // SM75-NOT: nvgpu.device_async_copy
 // SM75: vector.store
 
+// A reduction whose length is known at run time (an attention's P V over a symbolic
+// sequence): the first two steps' copies each in a guard on the step existing (their
+// groups committed either way), the loop over the whole groups of three steps up to
+// (ceil(n / 64) / 3) * 192, each copy ahead in its guard; then the two steps past the
+// last whole group, each in a guard of its own that carries the sum through.
+// CHECK-LABEL: gpu.func @dynamic_trips
+// CHECK-SAME: dlc.copy_stages = array<i64: 3>
+// CHECK: %[[FIRST:.*]] = arith.cmpi sgt, %arg1, %c0 : index
+// CHECK-NEXT: scf.if %[[FIRST]] {
+// CHECK-NEXT: nvgpu.device_async_copy
+// CHECK-NEXT: {{^ *}}}
+// CHECK-NEXT: nvvm.cp.async.commit.group
+// CHECK: scf.if
+// CHECK: nvgpu.device_async_copy
+// CHECK: nvvm.cp.async.commit.group
+// CHECK-NEXT: %[[TRIPS:.*]] = arith.ceildivsi %arg1, %c64 : index
+// CHECK-NEXT: %[[POS:.*]] = arith.maxsi %[[TRIPS]], %c0 : index
+// CHECK-NEXT: %[[GROUPS:.*]] = arith.divsi %[[POS]], %c3 : index
+// CHECK-NEXT: %[[END:.*]] = arith.muli %[[GROUPS]], %c192 : index
+// CHECK-NEXT: %[[MAIN:.*]] = scf.for %{{.*}} = %c0 to %[[END]] step %c192 iter_args(%{{.*}} = %cst) -> (f32) {
+// CHECK: nvvm.cp.async.wait.group 1
+// CHECK-NEXT: gpu.barrier
+// CHECK: scf.yield
+// CHECK: %[[REST0:.*]] = arith.cmpi slt, %[[END]], %arg1 : index
+// CHECK-NEXT: %[[S0:.*]] = scf.if %[[REST0]] -> (f32) {
+// CHECK-NEXT: nvvm.cp.async.wait.group 1
+// CHECK-NEXT: gpu.barrier
+// CHECK: } else {
+// CHECK-NEXT: scf.yield %[[MAIN]] : f32
+// CHECK: %[[NEXT:.*]] = arith.addi %[[END]], %c64 : index
+// CHECK-NEXT: %[[REST1:.*]] = arith.cmpi slt, %[[NEXT]], %arg1 : index
+// CHECK-NEXT: %[[S1:.*]] = scf.if %[[REST1]] -> (f32) {
+// CHECK: } else {
+// CHECK-NEXT: scf.yield %[[S0]] : f32
+// CHECK: nvvm.cp.async.wait.group 0
+// CHECK-NEXT: memref.store %[[S1]]
+
 // The products read the buffer through views computed before the loop (LICM hoisted
 // them); the steps on the other buffers recompute those views from theirs. Scalar
 // 4-byte copies go through L1 (cp.async.ca). Two steps: two stages.
@@ -218,6 +255,30 @@ gpu.module @dlc_kernels {
       %i = arith.addi %k, %t4 : index
       gpu.barrier
       %x = vector.load %a[%i] {alignment = 16 : i64} : memref<512xf32>, vector<4xf32>
+      vector.store %x, %shared[%t4] {alignment = 16 : i64} : memref<64xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+      gpu.barrier
+      %y = vector.load %shared[%c0] : memref<64xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+      %r = vector.reduction <add>, %y : vector<4xf32> into f32
+      %s = arith.addf %acc, %r : f32
+      scf.yield %s : f32
+    }
+    memref.store %sum, %out[%tid] : memref<16xf32>
+    gpu.return
+  }
+
+  gpu.func @dynamic_trips(%a: memref<?xf32>, %n: index, %out: memref<16xf32>)
+      workgroup(%shared : memref<64xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
+      kernel attributes {dlc.block = array<i64: 16>} {
+    %c0 = arith.constant 0 : index
+    %c4 = arith.constant 4 : index
+    %c64 = arith.constant 64 : index
+    %zero = arith.constant 0.0 : f32
+    %tid = gpu.thread_id x
+    %t4 = arith.muli %tid, %c4 : index
+    %sum = scf.for %k = %c0 to %n step %c64 iter_args(%acc = %zero) -> (f32) {
+      %i = arith.addi %k, %t4 : index
+      gpu.barrier
+      %x = vector.load %a[%i] {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
       vector.store %x, %shared[%t4] {alignment = 16 : i64} : memref<64xf32, #gpu.address_space<workgroup>>, vector<4xf32>
       gpu.barrier
       %y = vector.load %shared[%c0] : memref<64xf32, #gpu.address_space<workgroup>>, vector<4xf32>
