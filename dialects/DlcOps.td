@@ -204,6 +204,8 @@ def Dlc_PowOp : Dlc_Op<"pow", [Dlc_Elementwise, Dlc_Broadcasting]> {
   // A constant exponent of 1, 2 or 3 on a float base becomes multiplies (GELU's
   // x ** 3 had been a libm powf call per element).
   let hasCanonicalizer = 1;
+  // Constants fold (DINOv2's torch_int(num_positions ** 0.5) in a Reshape's shape).
+  let hasFolder = 1;
 }
 def Dlc_MinOp : Dlc_FoldableBinaryOp<"min", "Min", [Commutative]>;
 def Dlc_MaxOp : Dlc_FoldableBinaryOp<"max", "Max", [Commutative]>;

@@ -767,6 +767,27 @@ OpFoldResult FModOp::fold(FoldAdaptor adaptor) {
                     [](int64_t a, int64_t b) -> std::optional<Num> { return inum(safeRem(a, b)); });
 }
 
+// Pow of constants (shape arithmetic: DINOv2's int(num_positions ** 0.5)): a float
+// base in double, rounded once to the result's type; a signed integer base by a whole
+// exponent where the power is exact in double (the kernels compute integer powers in
+// double and convert back).
+OpFoldResult PowOp::fold(FoldAdaptor adaptor) {
+  if (unsignedElements(getType()))
+    return {};
+  return foldElementwise(getType(), adaptor.getOperands(),
+                         [](ArrayRef<Num> a, ArrayRef<bool> isF) -> std::optional<Num> {
+                           double e = isF[1] ? a[1].f : double(a[1].i);
+                           if (isF[0])
+                             return fnum(std::pow(a[0].f, e));
+                           if (!(e >= 0 && e < 64 && e == std::floor(e)))
+                             return std::nullopt;
+                           double r = std::pow(double(a[0].i), e);
+                           if (!(std::fabs(r) <= 9007199254740992.0)) // 2^53
+                             return std::nullopt;
+                           return inum(int64_t(r));
+                         });
+}
+
 OpFoldResult NegOp::fold(FoldAdaptor adaptor) {
   return foldElementwise(getType(), adaptor.getOperands(),
                          [](ArrayRef<Num> a, ArrayRef<bool> isF) -> std::optional<Num> {

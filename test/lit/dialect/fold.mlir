@@ -56,14 +56,14 @@ func.func @reshape_const() -> tensor<4x2xf32> {
 // Pow by a constant 3 (f32) or 2 (i64) on a float base: multiplies. Left alone: an
 // exponent of 0.5, a base that broadcasts to the exponent's shape, an integer base.
 // CHECK-LABEL: func @pow_by_constant
-// CHECK-SAME: (%[[X:.*]]: tensor<4x8xf32>, %[[N:.*]]: tensor<4xi32>)
+// CHECK-SAME: (%[[X:.*]]: tensor<4x8xf32>, %[[N:.*]]: tensor<4xi32>, %[[ROW:.*]]: tensor<8xf32>)
 // CHECK: %[[X2:.*]] = dlc.mul %[[X]], %[[X]]
 // CHECK: %[[X3:.*]] = dlc.mul %[[X2]], %[[X]]
 // CHECK: %[[S:.*]] = dlc.mul %[[X]], %[[X]]
 // CHECK: dlc.pow %[[X]], %{{.*}} : (tensor<4x8xf32>, tensor<f32>)
-// CHECK: dlc.pow %{{.*}}, %{{.*}} : (tensor<8xf32>, tensor<4x8xf32>)
+// CHECK: dlc.pow %[[ROW]], %{{.*}} : (tensor<8xf32>, tensor<4x8xf32>)
 // CHECK: dlc.pow %[[N]], %{{.*}} : (tensor<4xi32>, tensor<i32>)
-func.func @pow_by_constant(%x: tensor<4x8xf32>, %n: tensor<4xi32>)
+func.func @pow_by_constant(%x: tensor<4x8xf32>, %n: tensor<4xi32>, %row: tensor<8xf32>)
     -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4xi32>) {
   %three = dlc.constant {value = dense<3.0> : tensor<f32>} : () -> tensor<f32>
   %cube = dlc.pow %x, %three : (tensor<4x8xf32>, tensor<f32>) -> tensor<4x8xf32>
@@ -71,7 +71,6 @@ func.func @pow_by_constant(%x: tensor<4x8xf32>, %n: tensor<4xi32>)
   %square = dlc.pow %x, %two : (tensor<4x8xf32>, tensor<1xi64>) -> tensor<4x8xf32>
   %half = dlc.constant {value = dense<0.5> : tensor<f32>} : () -> tensor<f32>
   %root = dlc.pow %x, %half : (tensor<4x8xf32>, tensor<f32>) -> tensor<4x8xf32>
-  %row = dlc.constant {value = dense<1.5> : tensor<8xf32>} : () -> tensor<8xf32>
   %three48 = dlc.constant {value = dense<3.0> : tensor<4x8xf32>} : () -> tensor<4x8xf32>
   %wide = dlc.pow %row, %three48 : (tensor<8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
   %i3 = dlc.constant {value = dense<3> : tensor<i32>} : () -> tensor<i32>
@@ -137,4 +136,24 @@ func.func @slice_everything(%x: tensor<?x12x6xf32>) -> tensor<?x12x6xf32> {
 func.func @slice_not_everything(%x: tensor<?x12xf32>) -> tensor<?x12xf32> {
   %b = dlc.slice %x {axes = array<i64: 0>, ends = array<i64: 9223372036854775807>, starts = array<i64: 1>, steps = array<i64: 1>} : (tensor<?x12xf32>) -> tensor<?x12xf32>
   return %b : tensor<?x12xf32>
+}
+
+// Pow of constants folds (DINOv2's int(num_positions ** 0.5) in a Reshape's shape): a
+// float base in double, rounded once; an integer base by a whole exponent whose power
+// is exact in double. An integer base by a fractional or negative exponent stays.
+// CHECK-LABEL: func @pow_constants
+// CHECK-DAG: %[[F:.*]] = dlc.constant {value = dense<[4.000000e+00, 8.000000e+00]> : tensor<2xf32>}
+// CHECK-DAG: %[[I:.*]] = dlc.constant {value = dense<[1, -27]> : tensor<2xi64>}
+// CHECK-DAG: %[[KEPT:.*]] = dlc.pow
+// CHECK: return %[[F]], %[[I]], %[[KEPT]]
+func.func @pow_constants() -> (tensor<2xf32>, tensor<2xi64>, tensor<2xi64>) {
+  %f = dlc.constant {value = dense<[16.0, 64.0]> : tensor<2xf32>} : () -> tensor<2xf32>
+  %e = dlc.constant {value = dense<[0.5, 0.5]> : tensor<2xf32>} : () -> tensor<2xf32>
+  %pf = dlc.pow %f, %e : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  %i = dlc.constant {value = dense<[7, -3]> : tensor<2xi64>} : () -> tensor<2xi64>
+  %k = dlc.constant {value = dense<[0, 3]> : tensor<2xi64>} : () -> tensor<2xi64>
+  %pi = dlc.pow %i, %k : (tensor<2xi64>, tensor<2xi64>) -> tensor<2xi64>
+  %n = dlc.constant {value = dense<[2, -1]> : tensor<2xi64>} : () -> tensor<2xi64>
+  %pn = dlc.pow %i, %n : (tensor<2xi64>, tensor<2xi64>) -> tensor<2xi64>
+  return %pf, %pi, %pn : tensor<2xf32>, tensor<2xi64>, tensor<2xi64>
 }
