@@ -572,10 +572,68 @@ void registerExpandPadOps(OpRegistry &r) {
     return symbolicShapeOp(n, "dlc.expand", n.input(0), *shape, {});
   });
   r.add("Tile", 6, [](NodeImporter &n) -> LogicalResult {
-    auto repeats = n.constInts(1, "repeats");
+    if (n.constInput(1)) {
+      auto repeats = n.constInts(1, "repeats");
+      if (failed(repeats))
+        return failure();
+      return reshapeLike(n, "dlc.tile", {n.named("repeats", n.i64s(*repeats))});
+    }
+    // Repeats computed from shapes (`w.repeat(batch, 1, 1)`: DeBERTa's relative
+    // position embeddings, RAFT's coordinate grid): the constant ones tile, then each
+    // symbolic repeat r of an axis of extent d becomes a new axis of r before it,
+    // expanded, and merged with it by a reshape (r * d; just an expand where d is 1).
+    auto repeats = n.symInts(1, "repeats");
     if (failed(repeats))
       return failure();
-    return reshapeLike(n, "dlc.tile", {n.named("repeats", n.i64s(*repeats))});
+    SymShape shape = n.shapeOf(n.input(0));
+    if (repeats->size() != shape.size())
+      return n.error() << "repeats has " << repeats->size() << " entries for an input of rank "
+                       << shape.size();
+    SmallVector<int64_t> constant;
+    for (AffineExpr r : *repeats) {
+      std::optional<int64_t> c = constDim(r);
+      if (c && *c < 0)
+        return n.error() << "repeats must not be negative";
+      constant.push_back(c.value_or(1));
+    }
+    Value x = n.input(0);
+    if (llvm::any_of(constant, [](int64_t c) { return c != 1; })) {
+      auto tiled =
+          n.build1("dlc.tile", n.elementType(x), {x}, {n.named("repeats", n.i64s(constant))});
+      if (failed(tiled))
+        return failure();
+      x = *tiled;
+    }
+    SmallVector<AffineExpr> split, expanded, merged;
+    bool splits = false;
+    for (auto [d, r, c] : llvm::zip_equal(shape, *repeats, constant)) {
+      AffineExpr tiled = d * c;
+      if (constDim(r)) {
+        split.push_back(tiled);
+        expanded.push_back(tiled);
+        merged.push_back(tiled);
+        continue;
+      }
+      if (constDim(tiled) != std::optional<int64_t>(1)) {
+        split.push_back(getAffineConstantExpr(1, n.ctx()));
+        expanded.push_back(r);
+        splits = true;
+      }
+      split.push_back(tiled);
+      expanded.push_back(constDim(tiled) == std::optional<int64_t>(1) ? r : tiled);
+      merged.push_back(r * tiled);
+    }
+    NamedAttribute literal = n.named("allowzero", n.b.getBoolAttr(true));
+    if (splits) {
+      auto y = symbolicShapeValue(n, "dlc.reshape", x, split, {literal});
+      if (failed(y))
+        return failure();
+      x = *y;
+    }
+    auto y = symbolicShapeValue(n, "dlc.expand", x, expanded, {});
+    if (failed(y) || !splits)
+      return n.result(y);
+    return symbolicShapeOp(n, "dlc.reshape", *y, merged, {literal});
   });
   r.add("Pad", 2, [](NodeImporter &n) -> LogicalResult {
     auto pads = n.attrInts("pads");

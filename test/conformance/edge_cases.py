@@ -12,7 +12,9 @@ keeps or drops the NaN depending on the layout. Integer division by zero and MIN
 which ONNX leaves undefined, must give dlc's documented values (x / 0 = 0, x % 0 = 0,
 MIN / -1 = MIN) and not trap. onnxruntime's com.microsoft ops that exporters emit (Gelu,
 BiasGelu, FastGelu, QuickGelu, FusedMatMul, Skip(Simplified)LayerNormalization) and
-SimplifiedLayerNormalization are compared with onnxruntime too.
+SimplifiedLayerNormalization are compared with onnxruntime too, and so are parameters
+computed from shapes in graphs of a few nodes (Tile repeats from a symbolic batch, a
+Reshape's shape through Pow of constants).
 
   edge_cases.py --build-dir build [--emulate-gpu]
 
@@ -37,10 +39,13 @@ NAN = np.float32(np.nan)
 
 def model(node, inputs, inits=(), opset=17):
     # An input is (array, dtype) or (array, dtype, declared shape with symbolic dims).
+    # `node` may be a list of nodes, the last one's outputs the graph's.
+    nodes = node if isinstance(node, list) else [node]
+    node = nodes[-1]
     ins = [helper.make_tensor_value_info(n, v[1], v[2] if len(v) > 2 else v[0].shape)
            for n, v in inputs.items()]
     out_type = next(iter(inputs.values()))[1]
-    graph = helper.make_graph([node], "edge", ins,
+    graph = helper.make_graph(nodes, "edge", ins,
                               [helper.make_tensor_value_info(o, out_type, None)
                                for o in node.output if o],
                               initializer=[numpy_helper.from_array(v, k) for k, v in inits])
@@ -363,6 +368,38 @@ def symbolic_concat_cases():
     yield concat("concat_channels_symbolic_three", [(3, 1, 9, 16), (3, 6, 9, 16), (3, 2, 9, 16)])
 
 
+def shape_arithmetic_cases():
+    """Parameters computed from shapes (graphs of a few nodes): Tile repeats taken from a
+    symbolic batch (DeBERTa's relative position embeddings, RAFT's coordinate grid:
+    `w.repeat(batch, 1, 1)`), over unit and longer axes and beside a constant repeat;
+    a Reshape's shape through Pow of constants (DINOv2's int(positions ** 0.5))."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((2, 4)).astype(np.float32)
+    batch = [helper.make_node("Shape", ["x"], ["n"], start=0, end=1)]
+    for name, w, rep in (
+            ("tile_symbolic_repeats_unit_axis", rng.standard_normal((1, 3, 4)), ["n", "one", "one"]),
+            ("tile_symbolic_repeats_long_axis", rng.standard_normal((3, 2)), ["n", "two"]),
+            ("tile_symbolic_repeats_two_axes", rng.standard_normal((2, 3, 1)), ["two", "n", "n"])):
+        nodes = batch + [helper.make_node("Concat", rep, ["r"], axis=0),
+                         helper.make_node("Tile", ["w", "r"], ["y"])]
+        yield (name, nodes, {"x": (x, F, ["N", 4])},
+               [("w", w.astype(np.float32)), ("one", np.array([1], np.int64)),
+                ("two", np.array([2], np.int64))], None)
+    # A graph input tiled by its own batch along its second axis: [N, 4] -> [N, 4N].
+    nodes = batch + [helper.make_node("Concat", ["one", "n"], ["r"], axis=0),
+                     helper.make_node("Tile", ["x", "r"], ["y"])]
+    yield ("tile_input_by_own_batch", nodes, {"x": (x, F, ["N", 4])},
+           [("one", np.array([1], np.int64))], None)
+    nodes = [helper.make_node("Pow", ["p", "half"], ["f"]),
+             helper.make_node("Cast", ["f"], ["i"], to=I64),
+             helper.make_node("Concat", ["one", "i", "i", "m1"], ["shape"], axis=0),
+             helper.make_node("Reshape", ["x", "shape"], ["y"])]
+    yield ("reshape_shape_through_pow", nodes,
+           {"x": (rng.standard_normal((1, 16, 8)).astype(np.float32), F)},
+           [("p", np.array([16.0], np.float32)), ("half", np.array(0.5, np.float32)),
+            ("one", np.array([1], np.int64)), ("m1", np.array([-1], np.int64))], None)
+
+
 def same(actual, expected):
     if actual.shape != expected.shape or actual.dtype != expected.dtype:
         return f"shape/dtype {actual.shape} {actual.dtype}, expected {expected.shape} {expected.dtype}"
@@ -430,7 +467,7 @@ def main():
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="dlc-edge-") as work:
         for case in (*cases(), *convtranspose_cases(), *grouped_conv_cases(), *pool_rows_cases(),
-                     *symbolic_concat_cases(),
+                     *symbolic_concat_cases(), *shape_arithmetic_cases(),
                      *contrib_cases()):
             problems = check(case, work, dlc, dlc_run, env)
             print(f"{'ok  ' if not problems else 'FAIL'} {case[0]}"
