@@ -2,7 +2,10 @@
 #include "dialects/SymShape.h"
 
 #include "mlir/IR/AffineExpr.h"
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/TypeRange.h"
+#include "llvm/ADT/StringMap.h"
 
 #include <cmath>
 
@@ -32,6 +35,32 @@ bool usesDataDim(AffineExpr e) {
 
 AffineExpr inputDimSymbol(MLIRContext *ctx, unsigned input, unsigned dim) {
   return getAffineSymbolExpr(input * kMaxRank + dim, ctx);
+}
+
+SmallVector<SymShape> graphInputShapes(MLIRContext *ctx, TypeRange types, ArrayAttr dimNames) {
+  SmallVector<SymShape> shapes;
+  llvm::StringMap<AffineExpr> named;
+  for (auto [i, type] : llvm::enumerate(types)) {
+    SymShape s;
+    auto t = dyn_cast<RankedTensorType>(type);
+    auto names = dimNames && i < dimNames.size() ? dyn_cast<ArrayAttr>(dimNames[i]) : ArrayAttr();
+    for (int64_t d = 0; t && d < t.getRank(); ++d) {
+      if (!t.isDynamicDim(d)) {
+        s.push_back(getAffineConstantExpr(t.getDimSize(d), ctx));
+        continue;
+      }
+      AffineExpr own = inputDimSymbol(ctx, i, d);
+      auto name =
+          names && d < (int64_t)names.size() ? dyn_cast<StringAttr>(names[d]) : StringAttr();
+      if (!name || name.getValue().empty()) {
+        s.push_back(own);
+        continue;
+      }
+      s.push_back(named.try_emplace(name.getValue(), own).first->second);
+    }
+    shapes.push_back(std::move(s));
+  }
+  return shapes;
 }
 
 std::optional<int64_t> constDim(AffineExpr e) {

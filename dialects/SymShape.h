@@ -17,6 +17,10 @@
 #include <optional>
 #include <string>
 
+namespace mlir {
+class ArrayAttr;
+} // namespace mlir
+
 namespace dlc {
 
 using SymShape = llvm::SmallVector<mlir::AffineExpr, 4>;
@@ -26,6 +30,14 @@ constexpr unsigned kMaxRank = 32;
 
 /// The symbol for dim `dim` of graph input `input`.
 mlir::AffineExpr inputDimSymbol(mlir::MLIRContext *ctx, unsigned input, unsigned dim);
+
+/// The symbolic shapes of graph inputs of `types` (ranked tensors; others get none).
+/// `dimNames` (the model's ONNX dim_params: an array of strings per input, "" for
+/// none; may be null) makes dims of one name one symbol, the first (input, dim) that
+/// has it: the runtime checks that they agree (ShapePlan.cpp), and shape arithmetic
+/// then relates them (RAFT's two images' batches, halved after a concatenation).
+llvm::SmallVector<SymShape> graphInputShapes(mlir::MLIRContext *ctx, mlir::TypeRange types,
+                                             mlir::ArrayAttr dimNames);
 
 /// Data dims: sizes that ops whose output size depends on data (dlc.nonzero, ...)
 /// decide at run time. Data dim `k` is the symbol of dim 0 of pseudo-input

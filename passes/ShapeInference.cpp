@@ -50,16 +50,12 @@ struct DlcShapeInferencePass
     if (func.isExternal())
       return;
     DenseMap<Value, SymShape> shapes;
-    for (auto [i, arg] : llvm::enumerate(func.getArguments())) {
-      auto t = dyn_cast<RankedTensorType>(arg.getType());
-      if (!t)
-        continue;
-      SymShape s;
-      for (int64_t d = 0; d < t.getRank(); ++d)
-        s.push_back(t.isDynamicDim(d) ? inputDimSymbol(&getContext(), i, d)
-                                      : getAffineConstantExpr(t.getDimSize(d), &getContext()));
-      shapes[arg] = s;
-    }
+    SmallVector<SymShape> argShapes =
+        graphInputShapes(&getContext(), func.getArgumentTypes(),
+                         func->getAttrOfType<ArrayAttr>(attrs::kInputDimNames));
+    for (auto [arg, s] : llvm::zip_equal(func.getArguments(), argShapes))
+      if (isa<RankedTensorType>(arg.getType()))
+        shapes[arg] = s;
     WalkResult r = func.walk<WalkOrder::PreOrder>([&](Operation *op) {
       auto iface = dyn_cast<ShapeInference>(op);
       if (!iface)

@@ -310,15 +310,8 @@ LogicalResult PlanBuilder::addHostLaunch(Operation *op) {
 FailureOr<artifact::ArtifactSpec> PlanBuilder::build() {
   MLIRContext *ctx = main.getContext();
   Block &body = main.getBody().front();
-  SmallVector<SymShape> argShapes;
-  for (auto [i, arg] : llvm::enumerate(body.getArguments())) {
-    auto t = cast<RankedTensorType>(arg.getType());
-    SymShape s;
-    for (int64_t d = 0; d < t.getRank(); ++d)
-      s.push_back(t.isDynamicDim(d) ? inputDimSymbol(ctx, i, d)
-                                    : getAffineConstantExpr(t.getDimSize(d), ctx));
-    argShapes.push_back(s);
-  }
+  SmallVector<SymShape> argShapes = graphInputShapes(
+      ctx, body.getArgumentTypes(), main->getAttrOfType<ArrayAttr>(attrs::kInputDimNames));
   if (failed(inferBlockShapes(body, argShapes, shapes)))
     return failure();
 

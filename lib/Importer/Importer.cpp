@@ -1018,17 +1018,16 @@ OwningOpRef<ModuleOp> ModelImporter::run(const onnx::ModelProto &model) {
     }
     aggregates[list.vi->name()] = agg;
   }
+  // Dims the model names alike are one symbol (graphInputShapes).
+  SmallVector<SymShape> inputShapes = graphInputShapes(
+      &ctx, ArrayRef(argTypes).take_front(graphInputs.size()), b.getArrayAttr(argDimNames));
   for (auto [i, vi] : llvm::enumerate(graphInputs)) {
     Value arg = entry->getArgument(i);
     if (aggregates.count(vi->name()))
       continue;
     values[vi->name()] = arg;
-    SymShape s;
     auto t = cast<RankedTensorType>(arg.getType());
-    for (int64_t d = 0; d < t.getRank(); ++d)
-      s.push_back(t.isDynamicDim(d) ? inputDimSymbol(&ctx, i, d)
-                                    : getAffineConstantExpr(t.getDimSize(d), &ctx));
-    shapes[arg] = s;
+    shapes[arg] = inputShapes[i];
     auto it = options.constantInputs.find(vi->name());
     if (it != options.constantInputs.end())
       if (auto d = dyn_cast<DenseElementsAttr>(it->second); d && d.getType() == t)
