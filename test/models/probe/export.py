@@ -69,6 +69,34 @@ def tv(name, h=64, spatial=True, seg=False, **kw):
     return build, img(h, h, spatial), ["out"]
 
 
+def video(name, frames=8, h=32, **kw):
+    """A torchvision video classifier (Conv3d): clips [batch, 3, frames, H, W]."""
+    def build():
+        import torchvision.models.video as vm
+        return getattr(vm, name)(weights=None, **kw)
+    return build, [("clips", np.float32, ["batch", 3, frames, h, h], {})], ["out"]
+
+
+class FlowOut(nn.Module):
+    """RAFT: forward(image1, image2) -> its last flow estimate [batch, 2, H, W]."""
+    def __init__(self, m, updates):
+        super().__init__()
+        self.m, self.updates = m, updates
+
+    def forward(self, a, b):
+        return self.m(a, b, num_flow_updates=self.updates)[-1]
+
+
+def flow(name, h=128, updates=3):
+    """A torchvision optical flow model (RAFT: a correlation volume, grid_sample
+    lookups, a GRU unrolled over `updates` refinement steps) on two images of H x H
+    (a multiple of 8, at least 128)."""
+    def build():
+        import torchvision.models.optical_flow as fm
+        return FlowOut(getattr(fm, name)(weights=None), updates)
+    return build, [(n, np.float32, ["batch", 3, h, h], {}) for n in ("image1", "image2")], ["out"]
+
+
 class DetOut(nn.Module):
     """A torchvision detector on one image: forward(images[1, 3, H, W]) -> its
     detections' (boxes, labels, scores[, masks]) in the dict's sorted key order."""
@@ -208,6 +236,81 @@ MODELS = {
                   dict(image_size=32, patch_size=4, embed_dim=16, depths=[1, 1],
                        num_heads=[1, 2], window_size=4),
                   img(32, 32, spatial=False), ["last_hidden_state", "pooler_output"]),
+    # Added by the third probe: classifiers with SE blocks, SiLU and hard-swish, a video
+    # (Conv3d) model and optical flow.
+    "efficientnet_b0": tv("efficientnet_b0"),
+    "mobilenet_v3_small": tv("mobilenet_v3_small"),
+    "r3d_18": video("r3d_18"),
+    "raft_small": flow("raft_small"),
+    # Decoders: partial rotary (GPT-NeoX, Phi), ALiBi (Bloom), learned offset positions
+    # (OPT), multi-query parallel attention (Falcon), Gemma's scaled embeddings and
+    # GeGLU, and BART as a whole encoder-decoder (decoder_input_ids of another length).
+    "gpt_neox": hf("GPTNeoXModel", "GPTNeoXConfig",
+                   dict(vocab_size=V, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                        num_attention_heads=4, max_position_embeddings=64, use_cache=False),
+                   TOK(), ["last_hidden_state"]),
+    "bloom": hf("BloomModel", "BloomConfig",
+                dict(vocab_size=V, hidden_size=32, n_layer=2, n_head=4, use_cache=False),
+                TOK(), ["last_hidden_state"]),
+    "opt": hf("OPTModel", "OPTConfig",
+              dict(vocab_size=V, hidden_size=32, ffn_dim=64, num_hidden_layers=2,
+                   num_attention_heads=4, max_position_embeddings=64, word_embed_proj_dim=32,
+                   use_cache=False),
+              TOK(), ["last_hidden_state"]),
+    "falcon": hf("FalconModel", "FalconConfig",
+                 dict(vocab_size=V, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                      max_position_embeddings=64, use_cache=False),
+                 TOK(), ["last_hidden_state"]),
+    "phi": hf("PhiModel", "PhiConfig",
+              dict(vocab_size=V, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                   num_attention_heads=4, max_position_embeddings=64, use_cache=False),
+              TOK(), ["last_hidden_state"]),
+    "gemma": hf("GemmaModel", "GemmaConfig", dict(LLMCFG, head_dim=8), TOK(), ["last_hidden_state"]),
+    "bart": hf("BartModel", "BartConfig",
+               dict(vocab_size=V, d_model=32, encoder_layers=2, decoder_layers=2,
+                    encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=64,
+                    decoder_ffn_dim=64, max_position_embeddings=64, use_cache=False),
+               TOK() + [("decoder_input_ids", np.int64, ["batch", "dseq"], {"dseq": 8})],
+               ["last_hidden_state", "encoder_last_hidden_state"]),
+    # Encoders: factorized embeddings (Electra, ALBERT's shared layers), DeBERTa-v3's
+    # disentangled relative attention (log buckets, gathers of position scores).
+    "electra": hf("ElectraModel", "ElectraConfig", dict(BERTCFG, embedding_size=16),
+                  TOK(), ["last_hidden_state"]),
+    "albert": hf("AlbertModel", "AlbertConfig", dict(BERTCFG, embedding_size=16),
+                 TOK(), ["last_hidden_state", "pooler_output"]),
+    "deberta_v2": hf("DebertaV2Model", "DebertaV2Config",
+                     dict(BERTCFG, relative_attention=True, pos_att_type=["p2c", "c2p"],
+                          position_buckets=16, max_relative_positions=-1, share_att_key=True,
+                          norm_rel_ebd="layer_norm", position_biased_input=False),
+                     TOK(), ["last_hidden_state"]),
+    # Vision transformers: Segformer (efficient attention, a decode head), MobileViT
+    # (unfold into patches), DINOv2 (bicubic interpolation of the position table), BEiT
+    # (relative position bias), and HuBERT (speech, as wav2vec2).
+    "segformer": hf("SegformerForSemanticSegmentation", "SegformerConfig",
+                    dict(num_encoder_blocks=2, depths=[1, 1], sr_ratios=[2, 1],
+                         hidden_sizes=[16, 32], patch_sizes=[7, 3], strides=[4, 2],
+                         num_attention_heads=[1, 2], mlp_ratios=[2, 2],
+                         decoder_hidden_size=32, num_labels=4),
+                    img(64, 64), ["logits"]),
+    "mobilevit": hf("MobileViTModel", "MobileViTConfig",
+                    dict(image_size=64, hidden_sizes=[16, 24, 32],
+                         neck_hidden_sizes=[8, 8, 16, 16, 24, 32, 64], num_attention_heads=2),
+                    img(64, 64, spatial=False), ["last_hidden_state", "pooler_output"]),
+    "dinov2": hf("Dinov2Model", "Dinov2Config",
+                 dict(image_size=32, patch_size=8, hidden_size=32, num_hidden_layers=2,
+                      num_attention_heads=2, mlp_ratio=2),
+                 img(32, 32, spatial=False), ["last_hidden_state", "pooler_output"]),
+    "beit": hf("BeitModel", "BeitConfig",
+               dict(image_size=32, patch_size=8, hidden_size=32, num_hidden_layers=2,
+                    num_attention_heads=2, intermediate_size=64, use_relative_position_bias=True),
+               img(32, 32, spatial=False), ["last_hidden_state", "pooler_output"]),
+    "hubert": hf("HubertModel", "HubertConfig",
+                 dict(vocab_size=V, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                      intermediate_size=64, conv_dim=(16, 16), conv_stride=(5, 2),
+                      conv_kernel=(10, 3), num_conv_pos_embeddings=16,
+                      num_conv_pos_embedding_groups=2, mask_time_prob=0.0),
+                 [("input_values", np.float32, ["batch", "samples"], {"samples": 1600})],
+                 ["last_hidden_state"]),
 }
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A probe beyond the corpus: exports 32 architectures users bring (torchvision
+# A probe beyond the corpus: exports 51 architectures users bring (torchvision
 # classifiers, segmenters and detectors, transformers encoders/decoders with tiny configs) through
 # both torch.onnx exporters and checks dlc against onnxruntime: JIT at batch 1, ahead of
 # time (symbolic dims) at batch 2. Not in CI (it needs .venv-corpus, made by
