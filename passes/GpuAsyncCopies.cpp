@@ -41,11 +41,14 @@
 // A loop qualifies when its body is [address arithmetic] barrier [copies] barrier
 // [products], each of its copies is a load of a kernel argument whose only use is a
 // store into a workgroup buffer (directly: a cp.async of 4, 8 or 16 aligned bytes; or
-// through a chain of pure ops, all at the top level of the loop: staged), the
+// through pure ops, all at the top level of the loop, a chain or a DAG whose values
+// end in the one stored (tf32's rounding reads the loaded bits twice): staged), the
 // products write no step buffer, and the step buffers are touched nowhere else.
 // Before the analysis, a copy phase's small loop that gathers a vector's lanes into a
 // private buffer (an implicit-GEMM Conv's window) is unrolled and its lanes forwarded
-// into the vector, so that its loads are top-level copies; so is a private buffer that
+// into the vector, so that its loads are top-level copies (a small loop that copies a
+// thread's elements into a step buffer one by one, sm_90a's tf32 tiles in wgmma's
+// layout, is unrolled too); so is a private buffer that
 // a loop copies lane by lane into shared memory (a converted tile, as bufferization
 // leaves it): its vector, or its lanes, become one vector store there. Both also
 // inside a guard on the threads (a step with fewer elements than the block has
@@ -332,6 +335,45 @@ private:
            guard.getElseRegion().empty() && block == guard.thenBlock();
   }
 
+  /// Whether the uses of `from` are pure, region-free, single-result ops in `block`
+  /// (`ops`, in block order), all of whose results are used by each other but one,
+  /// `sink`, whose only use is what follows the DAG (a store).
+  static bool pureDag(Value from, Block *block, SmallVectorImpl<Operation *> &ops, Value &sink) {
+    llvm::SmallPtrSet<Operation *, 8> inside;
+    SmallVector<Value> work{from};
+    while (!work.empty()) {
+      Value x = work.pop_back_val();
+      for (Operation *user : x.getUsers()) {
+        if (inside.contains(user) || isa<vector::StoreOp, memref::StoreOp>(user))
+          continue;
+        if (user->getBlock() != block || !isMemoryEffectFree(user) || user->getNumRegions() ||
+            user->getNumResults() != 1 || inside.size() >= 64)
+          return false;
+        inside.insert(user);
+        work.push_back(user->getResult(0));
+      }
+    }
+    // One value leaves the DAG, to one user outside it; every other stays inside.
+    Value out;
+    SmallVector<Value> values{from};
+    for (Operation *op : inside)
+      values.push_back(op->getResult(0));
+    for (Value x : values) {
+      bool leaves = llvm::any_of(x.getUsers(), [&](Operation *u) { return !inside.contains(u); });
+      if (!leaves)
+        continue;
+      if (out || !x.hasOneUse())
+        return false;
+      out = x;
+    }
+    if (!out)
+      return false;
+    ops.assign(inside.begin(), inside.end());
+    llvm::sort(ops, [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+    sink = out;
+    return true;
+  }
+
   /// Classifies the load `op` of a kernel argument as a copy's, false when it is none
   /// that can go ahead of the products: a load whose only use is a store (a cp.async
   /// where it can be, anywhere in the copy phase), else a load at the top level, or
@@ -357,16 +399,13 @@ private:
     if (!first)
       return false;
     Block *block = first->getBlock();
-    // Through a chain of pure ops in one block, at the top level or in a guard (staged
-    // copies only).
+    // Through pure ops in one block, at the top level or in a guard (staged copies
+    // only): a chain, or a DAG whose values all end in one stored value (tf32's
+    // rounding reads the loaded bits twice; a guarded read selects it).
     SmallVector<Operation *> chain;
-    while (v.hasOneUse() && top && topOrGuarded(block)) {
-      Operation *user = *v.user_begin();
-      if (user->getBlock() != block || !isMemoryEffectFree(user) || user->getNumRegions() ||
-          user->getNumResults() != 1)
-        break;
-      chain.push_back(user);
-      v = user->getResult(0);
+    if (!v.hasOneUse() || !isa<vector::StoreOp, memref::StoreOp>(first)) {
+      if (!top || !topOrGuarded(block) || !pureDag(v, block, chain, v))
+        return false;
     }
     if (!v.hasOneUse())
       return false;
@@ -526,13 +565,15 @@ SmallVector<Operation *> copyPhaseAndGuardOps(scf::ForOp loop) {
 constexpr int64_t kMaxGatherLanes = 8;
 
 /// Unrolls each loop at the top level of `loop`'s copy phase (or of a guard there) that
-/// gathers a vector's
-/// lanes into a private buffer (an implicit-GEMM Conv's window elements, loaded at
-/// guarded indices one lane at a time): a static trip count of at most
-/// kMaxGatherLanes, no iteration values, loads and pure ops, stores into
-/// memref.alloca buffers only. Unrolled, each lane's load is a top-level load whose
-/// value can be staged ahead of the products (forwardLanes).
+/// gathers a vector's lanes into a private buffer (an implicit-GEMM Conv's window
+/// elements, loaded at guarded indices one lane at a time) or copies a thread's few
+/// elements into a step buffer one by one (sm_90a's tf32 tiles, rounded into wgmma's
+/// layout): a static trip count of at most kMaxGatherLanes, no iteration values, loads
+/// and pure ops, stores into memref.alloca or workgroup buffers only. Unrolled, each
+/// lane's load is a top-level load whose value can be staged ahead of the products
+/// (forwardLanes).
 void unrollGathers(scf::ForOp loop) {
+  auto func = loop->getParentOfType<gpu::GPUFuncOp>();
   SmallVector<scf::ForOp> gathers;
   for (Operation *op : copyPhaseAndGuardOps(loop)) {
     auto inner = dyn_cast<scf::ForOp>(op);
@@ -544,15 +585,27 @@ void unrollGathers(scf::ForOp loop) {
     if (!lb || !ub || !step || *step <= 0 || *ub <= *lb ||
         llvm::divideCeil(*ub - *lb, *step) > kMaxGatherLanes)
       continue;
-    bool ok = true;
+    // Stores into private buffers, or into step buffers of what it loads from kernel
+    // arguments (a private buffer copied into shared memory lane by lane is
+    // forwardPrivateCopies').
+    bool ok = true, privateStores = false, sharedStores = false, globalLoads = true;
     inner.getBody()->walk([&](Operation *op) {
       if (isa<scf::YieldOp>(op) || isMemoryEffectFree(op))
         return;
-      if (isa<memref::LoadOp, vector::LoadOp>(op) && !op->getNumRegions())
+      if (isa<memref::LoadOp, vector::LoadOp>(op) && !op->getNumRegions()) {
+        auto arg = dyn_cast<BlockArgument>(viewedBuffer(baseOf(op)));
+        globalLoads &= func && arg && arg.getOwner() == &func.getBody().front() &&
+                       arg.getArgNumber() < func.getNumArguments();
         return;
-      ok &= isa<memref::StoreOp>(op) &&
-            viewedBuffer(baseOf(op)).getDefiningOp<memref::AllocaOp>() != nullptr;
+      }
+      bool toPrivate = isa<memref::StoreOp>(op) &&
+                       viewedBuffer(baseOf(op)).getDefiningOp<memref::AllocaOp>() != nullptr;
+      bool toShared = isa<memref::StoreOp>(op) && func && workgroupBuffer(func, baseOf(op));
+      privateStores |= toPrivate;
+      sharedStores |= toShared;
+      ok &= toPrivate || toShared;
     });
+    ok &= !sharedStores || (!privateStores && globalLoads);
     if (ok)
       gathers.push_back(inner);
   }

@@ -131,6 +131,40 @@
 // SM75-LABEL: gpu.func @converting
 // SM75: vector.store
 
+// A converting copy whose values form a DAG, not a chain (tf32's rounding reads the
+// loaded bits twice; a guarded read of a step that may end short selects it), over a
+// run-time trip count: staged all the same, its load issued a step ahead, the whole
+// DAG and the store after the products.
+// CHECK-LABEL: gpu.func @converting_dag
+// CHECK-SAME: dlc.copy_stages = array<i64: 2>
+// CHECK-NOT: nvvm.cp.async
+// CHECK: scf.for
+// CHECK-NEXT: gpu.barrier
+// CHECK: %[[NEXT:.*]] = scf.if %{{.*}} -> (f32) {
+// CHECK: %[[L:.*]] = memref.load %arg0
+// CHECK-NEXT: scf.yield %[[L]]
+// CHECK: memref.load %{{.*}}[%c0] : memref<16xf32, #gpu.address_space<workgroup>>
+// CHECK: scf.if
+// CHECK: %[[BITS:.*]] = arith.bitcast %[[NEXT]] : f32 to i32
+// CHECK: arith.addi %[[BITS]], %c4096_i32
+// CHECK: arith.andi %[[BITS]], %c2139095040_i32
+// CHECK: arith.select %{{.*}}, %{{.*}}, %[[BITS]] : i32
+// CHECK: %[[G:.*]] = arith.select
+// CHECK-NEXT: memref.store %[[G]]
+// CHECK: gpu.return
+
+// A thread's four elements rounded into a step buffer one at a time, at scattered
+// places (sm_90a's tf32 tiles, in wgmma's layout): the loop is unrolled so that each
+// element's load is a top-level copy, staged ahead of the products.
+// CHECK-LABEL: gpu.func @lanes_into_shared
+// CHECK-SAME: dlc.copy_stages = array<i64: 2>
+// CHECK: scf.for
+// CHECK-NEXT: gpu.barrier
+// CHECK-NOT: scf.for
+// CHECK-COUNT-4: memref.load %arg0
+// CHECK-NOT: scf.for
+// CHECK: gpu.return
+
 // A step loop inside another loop (a Conv's steps per input channel): before its
 // first copies a barrier, since the threads may still be reading the buffers of its
 // previous run.
@@ -334,6 +368,79 @@ gpu.module @dlc_kernels {
       %y = memref.load %shared[%c0] : memref<64xf16, #gpu.address_space<workgroup>>
       %e = arith.extf %y : f16 to f32
       %s = arith.addf %acc, %e : f32
+      scf.yield %s : f32
+    }
+    memref.store %sum, %out[%tid] : memref<16xf32>
+    gpu.return
+  }
+
+  gpu.func @converting_dag(%a: memref<?xf32>, %n: index, %out: memref<16xf32>)
+      workgroup(%shared : memref<16xf32, #gpu.address_space<workgroup>>)
+      kernel attributes {dlc.block = array<i64: 16>} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c16 = arith.constant 16 : index
+    %zero = arith.constant 0.0 : f32
+    %half = arith.constant 4096 : i32
+    %mask = arith.constant -8192 : i32
+    %inf = arith.constant 2139095040 : i32
+    %tid = gpu.thread_id x
+    %sum = scf.for %k = %c0 to %n step %c16 iter_args(%acc = %zero) -> (f32) {
+      %i = arith.addi %k, %tid : index
+      %last = arith.subi %n, %c1 : index
+      %in = arith.cmpi ult, %i, %n : index
+      %j = arith.minui %i, %last : index
+      gpu.barrier
+      %x = memref.load %a[%j] : memref<?xf32>
+      %bits = arith.bitcast %x : f32 to i32
+      %up = arith.addi %bits, %half : i32
+      %rounded = arith.andi %up, %mask : i32
+      %exp = arith.andi %bits, %inf : i32
+      %finite = arith.cmpi ne, %exp, %inf : i32
+      %pick = arith.select %finite, %rounded, %bits : i32
+      %r = arith.bitcast %pick : i32 to f32
+      %g = arith.select %in, %r, %zero : f32
+      memref.store %g, %shared[%tid] : memref<16xf32, #gpu.address_space<workgroup>>
+      gpu.barrier
+      %y = memref.load %shared[%c0] : memref<16xf32, #gpu.address_space<workgroup>>
+      %s = arith.addf %acc, %y : f32
+      scf.yield %s : f32
+    }
+    memref.store %sum, %out[%tid] : memref<16xf32>
+    gpu.return
+  }
+
+  gpu.func @lanes_into_shared(%a: memref<1024xf32>, %out: memref<16xf32>)
+      workgroup(%shared : memref<320xf32, #gpu.address_space<workgroup>>)
+      kernel attributes {dlc.block = array<i64: 16>} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c4 = arith.constant 4 : index
+    %c5 = arith.constant 5 : index
+    %c64 = arith.constant 64 : index
+    %c1024 = arith.constant 1024 : index
+    %zero = arith.constant 0.0 : f32
+    %half = arith.constant 4096 : i32
+    %mask = arith.constant -8192 : i32
+    %tid = gpu.thread_id x
+    %t4 = arith.muli %tid, %c4 : index
+    %sum = scf.for %k = %c0 to %c1024 step %c64 iter_args(%acc = %zero) -> (f32) {
+      gpu.barrier
+      scf.for %l = %c0 to %c4 step %c1 {
+        %i0 = arith.addi %k, %t4 : index
+        %i = arith.addi %i0, %l : index
+        %x = memref.load %a[%i] : memref<1024xf32>
+        %bits = arith.bitcast %x : f32 to i32
+        %up = arith.addi %bits, %half : i32
+        %r = arith.andi %up, %mask : i32
+        %f = arith.bitcast %r : i32 to f32
+        %row = arith.muli %l, %c5 : index
+        %j = arith.addi %row, %tid : index
+        memref.store %f, %shared[%j] : memref<320xf32, #gpu.address_space<workgroup>>
+      }
+      gpu.barrier
+      %y = memref.load %shared[%tid] : memref<320xf32, #gpu.address_space<workgroup>>
+      %s = arith.addf %acc, %y : f32
       scf.yield %s : f32
     }
     memref.store %sum, %out[%tid] : memref<16xf32>
