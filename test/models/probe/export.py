@@ -158,6 +158,10 @@ TOK = lambda: [("input_ids", np.int64, ["batch", "seq"], {"seq": 16}),
                ("attention_mask", np.int64, ["batch", "seq"], {"seq": 16})]
 BERTCFG = dict(vocab_size=V, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                intermediate_size=64, max_position_embeddings=64)
+# wav2vec2 and HuBERT: two small feature-extractor Convs, 2 layers of 32.
+W2VCFG = dict(vocab_size=V, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+              intermediate_size=64, conv_dim=(16, 16), conv_stride=(5, 2), conv_kernel=(10, 3),
+              num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2, mask_time_prob=0.0)
 LLMCFG = dict(vocab_size=V, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
               num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64, use_cache=False)
 
@@ -214,10 +218,7 @@ MODELS = {
                     num_attention_heads=2, intermediate_size=64),
                img(32, 32, spatial=False), ["last_hidden_state", "pooler_output"]),
     "wav2vec2": hf("Wav2Vec2Model", "Wav2Vec2Config",
-                   dict(vocab_size=V, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, conv_dim=(16, 16), conv_stride=(5, 2),
-                        conv_kernel=(10, 3), num_conv_pos_embeddings=16,
-                        num_conv_pos_embedding_groups=2, mask_time_prob=0.0),
+                   W2VCFG,
                    [("input_values", np.float32, ["batch", "samples"], {"samples": 1600})],
                    ["last_hidden_state", "extract_features"]),
     "clip": hf("CLIPModel", "CLIPConfig",
@@ -305,10 +306,7 @@ MODELS = {
                     num_attention_heads=2, intermediate_size=64, use_relative_position_bias=True),
                img(32, 32, spatial=False), ["last_hidden_state", "pooler_output"]),
     "hubert": hf("HubertModel", "HubertConfig",
-                 dict(vocab_size=V, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                      intermediate_size=64, conv_dim=(16, 16), conv_stride=(5, 2),
-                      conv_kernel=(10, 3), num_conv_pos_embeddings=16,
-                      num_conv_pos_embedding_groups=2, mask_time_prob=0.0),
+                 W2VCFG,
                  [("input_values", np.float32, ["batch", "samples"], {"samples": 1600})],
                  ["last_hidden_state"]),
 }
