@@ -661,7 +661,12 @@ def DlcUnrollThreadLoops : Pass<"dlc-unroll-thread-loops", "mlir::gpu::GPUModule
     loads of all of them issue before their values are used (a contraction step's
     copies into shared memory waited one memory latency per element). With N dynamic
     and a constant upper bound B (value bounds: an edge tile's `min(64, rows) * 4`),
-    up to ceil(B / T) <= 16 copies of the body, each guarded by `%i < N`.
+    up to ceil(B / T) <= 16 copies of the body, each guarded by `%i < N`. A loop
+    over a thread's own tile with a dynamic extent bounded by 4 becomes guarded copies
+    of its body, and a static loop of up to 32 iterations that indexes a private
+    buffer (memref.alloca) by its induction variable (a thread's row of scores with
+    its Softmax) is unrolled whole (up to 4096 ops), so that the buffers' indices are
+    constants and LLVM keeps them in registers, not local memory.
   }];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::arith::ArithDialect"];
 }

@@ -13,11 +13,15 @@
 // each thread runs at most ceil(B / T) iterations: up to kMaxUnrolled of them, each a
 // guarded copy of the body. So does a loop over a thread's own tile from a constant
 // with a dynamic extent bounded by a constant (up to kMaxUnrolledPrivate iterations):
-// its private buffers then take constant indices, which LLVM keeps in registers.
+// its private buffers then take constant indices, which LLVM keeps in registers. A
+// static loop that indexes a private buffer by its induction variable (a thread's row
+// of scores, one thread per row of a MatMul with its Softmax: ViT's attention) is
+// unrolled whole for the same reason, up to kMaxUnrolledPrivateStatic iterations.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Bounds.h"
 #include "passes/Passes.h"
+#include "passes/ViewedBuffer.h"
 
 #include "dialects/DlcDialect.h"
 
@@ -27,6 +31,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -44,6 +49,52 @@ namespace {
 constexpr int64_t kMaxUnrolled = 16;
 /// Iterations of a thread's own bounded tile loop up to which it is unrolled.
 constexpr int64_t kMaxUnrolledPrivate = 4;
+/// Iterations of a static loop that indexes a private buffer by its induction variable
+/// up to which it is unrolled, and the ops of its body (nested ones included) times
+/// its iterations at most.
+constexpr int64_t kMaxUnrolledPrivateStatic = 32;
+constexpr int64_t kMaxUnrolledPrivateOps = 4096;
+
+/// Whether `v` is computed from `iv` inside `loop` (through at most `depth` ops).
+bool dependsOn(Value v, Value iv, scf::ForOp loop, int depth = 8) {
+  if (v == iv)
+    return true;
+  Operation *def = v.getDefiningOp();
+  if (!def || depth == 0 || !loop->isProperAncestor(def))
+    return false;
+  return llvm::any_of(def->getOperands(),
+                      [&](Value o) { return dependsOn(o, iv, loop, depth - 1); });
+}
+
+/// Whether `loop` reads or writes a private buffer (a memref.alloca, through its
+/// views) at a place that depends on its induction variable: a thread's row of scores
+/// or its chunk of a row, which LLVM keeps in registers only at constant indices.
+bool indexesPrivateBuffer(scf::ForOp loop) {
+  Value iv = loop.getInductionVar();
+  WalkResult r = loop.getBody()->walk([&](Operation *op) {
+    if (!isa<memref::LoadOp, memref::StoreOp, vector::LoadOp, vector::StoreOp>(op))
+      return WalkResult::advance();
+    unsigned at = isa<memref::StoreOp, vector::StoreOp>(op) ? 1 : 0;
+    Value memref = op->getOperand(at);
+    if (!viewedBuffer(memref).getDefiningOp<memref::AllocaOp>())
+      return WalkResult::advance();
+    // The access's indices, and the offsets and sizes of the views on the way.
+    SmallVector<Value> places(op->getOperands().drop_front(at + 1));
+    for (Value v = memref; Operation *def = v.getDefiningOp();) {
+      auto view = dyn_cast<ViewLikeOpInterface>(def);
+      if (!view)
+        break;
+      for (Value o : def->getOperands())
+        if (o != view.getViewSource())
+          places.push_back(o);
+      v = view.getViewSource();
+    }
+    return llvm::any_of(places, [&](Value p) { return dependsOn(p, iv, loop); })
+               ? WalkResult::interrupt()
+               : WalkResult::advance();
+  });
+  return r.wasInterrupted();
+}
 
 /// The threads of `func`'s block when it is one-dimensional (dlc.block), or 0.
 int64_t blockThreads(gpu::GPUFuncOp func) {
@@ -159,6 +210,18 @@ struct DlcUnrollThreadLoopsPass : impl::DlcUnrollThreadLoopsBase<DlcUnrollThread
       auto func = loop->getParentOfType<gpu::GPUFuncOp>();
       std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound());
       std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+      // A static loop over a thread's private buffer (a contraction's row of scores
+      // that its Softmax reads, one thread per row): unrolled, so that the buffer's
+      // indices are constants and it stays in registers instead of local memory.
+      if (std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
+          func && lb && ub && step && *step > 0 && *ub > *lb) {
+        int64_t trips = llvm::divideCeil(*ub - *lb, *step), ops = 0;
+        loop.getBody()->walk([&](Operation *) { ++ops; });
+        if (trips > 1 && trips <= kMaxUnrolledPrivateStatic &&
+            ops * trips <= kMaxUnrolledPrivateOps && indexesPrivateBuffer(loop) &&
+            succeeded(loopUnrollFull(loop)))
+          continue;
+      }
       // A loop over a thread's own tile whose extent is dynamic but bounded (its rows
       // of an edge block tile: at most 1 of `min(32, rows left)`): each iteration
       // guarded, so that the private buffers it indexes get constant indices and

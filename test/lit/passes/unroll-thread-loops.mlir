@@ -83,6 +83,16 @@
 // Unbounded: a loop.
 // CHECK-LABEL: gpu.func @private_unbounded
 // CHECK: scf.for
+// A thread's row of 17 scores in a private buffer (one thread per row: a MatMul with
+// its Softmax), each entry a loop over K: the loop over the row is unrolled, so that
+// the buffer's indices are constants (registers, not local memory); the loop over K,
+// which indexes the buffer by the row's entry only, stays. A row of 64 stays a loop.
+// CHECK-LABEL: gpu.func @private_row
+// CHECK-COUNT-17: scf.for %{{.*}} = %c0 to %c16 step %c1
+// CHECK-NOT: scf.for
+// CHECK: gpu.return
+// CHECK-LABEL: gpu.func @private_row_long
+// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c1
 module attributes {gpu.container_module} {
 gpu.module @dlc_kernels {
   gpu.func @exact(%out: memref<1024xf32>) kernel attributes {dlc.block = array<i64: 256>} {
@@ -204,6 +214,42 @@ gpu.module @dlc_kernels {
       %v = vector.load %in[%i, %c0] : memref<?x4xf32>, vector<4xf32>
       vector.store %v, %view[%i, %c0] : memref<?x4xf32>, vector<4xf32>
     }
+    gpu.return
+  }
+  gpu.func @private_row(%q: memref<16xf32>, %k: memref<17x16xf32>, %out: memref<17xf32>)
+      kernel attributes {dlc.block = array<i64: 256>} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c16 = arith.constant 16 : index
+    %c17 = arith.constant 17 : index
+    %zero = arith.constant 0.0 : f32
+    %row = memref.alloca() : memref<17xf32>
+    scf.for %j = %c0 to %c17 step %c1 {
+      memref.store %zero, %row[%j] : memref<17xf32>
+      scf.for %l = %c0 to %c16 step %c1 {
+        %a = memref.load %q[%l] : memref<16xf32>
+        %b = memref.load %k[%j, %l] : memref<17x16xf32>
+        %p = arith.mulf %a, %b : f32
+        %acc = memref.load %row[%j] : memref<17xf32>
+        %s = arith.addf %acc, %p : f32
+        memref.store %s, %row[%j] : memref<17xf32>
+      }
+    }
+    %first = memref.load %row[%c0] : memref<17xf32>
+    memref.store %first, %out[%c0] : memref<17xf32>
+    gpu.return
+  }
+  gpu.func @private_row_long(%out: memref<64xf32>) kernel attributes {dlc.block = array<i64: 256>} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c64 = arith.constant 64 : index
+    %one = arith.constant 1.0 : f32
+    %row = memref.alloca() : memref<64xf32>
+    scf.for %j = %c0 to %c64 step %c1 {
+      memref.store %one, %row[%j] : memref<64xf32>
+    }
+    %first = memref.load %row[%c0] : memref<64xf32>
+    memref.store %first, %out[%c0] : memref<64xf32>
     gpu.return
   }
 }
