@@ -127,12 +127,6 @@ struct StepLoop {
   Operation *proxyFence = nullptr;
 };
 
-/// The memref and indices of a load or store (vector or memref): memref.load and
-/// vector.load take (memref, indices...), the stores (value, memref, indices...).
-unsigned memrefPosition(Operation *op) { return isa<vector::StoreOp, memref::StoreOp>(op) ? 1 : 0; }
-Value baseOf(Operation *op) { return op->getOperand(memrefPosition(op)); }
-ValueRange indicesOf(Operation *op) { return op->getOperands().drop_front(memrefPosition(op) + 1); }
-
 /// The workgroup attribution of `func` that `memref` views, or null.
 BlockArgument workgroupBuffer(gpu::GPUFuncOp func, Value memref) {
   auto arg = dyn_cast<BlockArgument>(viewedBuffer(memref));

@@ -292,11 +292,6 @@ Steps buildStaticSteps(RewriterBase &rewriter, linalg::LinalgOp c, const GpuTile
             copy = linalg::CopyOp::create(b, loc, slice, part);
           } else if (guarded) {
             unsigned rank = inExtent.size();
-            SmallVector<Value> shortSizes, edgeSizes;
-            for (unsigned j : shortDims)
-              shortSizes.push_back(getValueOrCreateConstantIndexOp(b, loc, inSize[j]));
-            for (unsigned j : edgeDims)
-              edgeSizes.push_back(getValueOrCreateConstantIndexOp(b, loc, inSize[j]));
             AffineMap fromMap = fromMaps[0];
             copy = linalg::GenericOp::create(
                 b, loc, part.getType(), ValueRange{}, part, b.getMultiDimIdentityMap(rank),
@@ -305,20 +300,21 @@ Steps buildStaticSteps(RewriterBase &rewriter, linalg::LinalgOp c, const GpuTile
                   SmallVector<Value> index;
                   for (unsigned j = 0; j < rank; ++j)
                     index.push_back(linalg::IndexOp::create(nb, nloc, j));
+                  // Past the step's end out of bounds; every dynamic extent clamped (a
+                  // step or a tile holds one element or more: size - 1 is an index).
                   Value inBounds;
                   Value one = arith::ConstantIndexOp::create(nb, nloc, 1);
-                  for (auto [j, size] : llvm::zip_equal(shortDims, shortSizes)) {
-                    Value in =
-                        arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::ult, index[j], size);
-                    inBounds =
-                        inBounds ? arith::AndIOp::create(nb, nloc, inBounds, in).getResult() : in;
-                    // A step holds one element or more: size - 1 is an index of it.
+                  for (unsigned j : llvm::concat<unsigned>(shortDims, edgeDims)) {
+                    Value size = getValueOrCreateConstantIndexOp(nb, nloc, inSize[j]);
+                    if (llvm::is_contained(shortDims, j)) {
+                      Value in = arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::ult,
+                                                       index[j], size);
+                      inBounds =
+                          inBounds ? arith::AndIOp::create(nb, nloc, inBounds, in).getResult() : in;
+                    }
                     index[j] = arith::MinUIOp::create(nb, nloc, index[j],
                                                       arith::SubIOp::create(nb, nloc, size, one));
                   }
-                  for (auto [j, size] : llvm::zip_equal(edgeDims, edgeSizes))
-                    index[j] = arith::MinUIOp::create(nb, nloc, index[j],
-                                                      arith::SubIOp::create(nb, nloc, size, one));
                   SmallVector<Value> at;
                   for (AffineExpr e : fromMap.getResults())
                     at.push_back(index[cast<AffineDimExpr>(e).getPosition()]);

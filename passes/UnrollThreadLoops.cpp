@@ -31,7 +31,6 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -74,12 +73,11 @@ bool indexesPrivateBuffer(scf::ForOp loop) {
   WalkResult r = loop.getBody()->walk([&](Operation *op) {
     if (!isa<memref::LoadOp, memref::StoreOp, vector::LoadOp, vector::StoreOp>(op))
       return WalkResult::advance();
-    unsigned at = isa<memref::StoreOp, vector::StoreOp>(op) ? 1 : 0;
-    Value memref = op->getOperand(at);
+    Value memref = baseOf(op);
     if (!viewedBuffer(memref).getDefiningOp<memref::AllocaOp>())
       return WalkResult::advance();
     // The access's indices, and the offsets and sizes of the views on the way.
-    SmallVector<Value> places(op->getOperands().drop_front(at + 1));
+    SmallVector<Value> places(indicesOf(op));
     for (Value v = memref; Operation *def = v.getDefiningOp();) {
       auto view = dyn_cast<ViewLikeOpInterface>(def);
       if (!view)

@@ -14,6 +14,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
@@ -38,6 +39,17 @@ inline mlir::Value viewedBuffer(mlir::Value v) {
 /// Whether `memref` views an argument of the function it is in (a kernel's global
 /// memory; not a workgroup attribution, which follows the arguments, nor an
 /// allocation).
+/// Where the memref is among the operands of a load or store (vector or memref):
+/// memref.load and vector.load take (memref, indices...), the stores (value, memref,
+/// indices...); the memref and the indices.
+inline unsigned memrefPosition(mlir::Operation *op) {
+  return llvm::isa<mlir::vector::StoreOp, mlir::memref::StoreOp>(op) ? 1 : 0;
+}
+inline mlir::Value baseOf(mlir::Operation *op) { return op->getOperand(memrefPosition(op)); }
+inline mlir::ValueRange indicesOf(mlir::Operation *op) {
+  return op->getOperands().drop_front(memrefPosition(op) + 1);
+}
+
 inline bool viewsKernelArgument(mlir::Value memref) {
   auto arg = llvm::dyn_cast<mlir::BlockArgument>(viewedBuffer(memref));
   if (!arg || !arg.getOwner()->isEntryBlock())

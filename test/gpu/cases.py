@@ -115,3 +115,9 @@ def tensor_core_kernels_with_local_memory(ptx):
                 and re.search(r"\b(ld|st)\.local\b", body)):
             found.append(name)
     return found
+
+
+def emulation():
+    """DLC_EMULATE_GPU for dlc: "simt" when the caller's environment asks for the SIMT
+    emulation (the CUDA kernel code itself), else "1" (blocks and threads as loops)."""
+    return "simt" if os.environ.get("DLC_EMULATE_GPU") == "simt" else "1"

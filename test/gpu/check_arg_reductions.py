@@ -33,6 +33,9 @@ import onnx.helper as oh
 import onnxruntime as ort
 from check_distributed import one_thread_kernels
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cases  # noqa: E402  (emulation)
+
 NP = {onnx.TensorProto.FLOAT: np.float32, onnx.TensorProto.FLOAT16: np.float16,
       onnx.TensorProto.INT32: np.int32, onnx.TensorProto.UINT8: np.uint8,
       onnx.TensorProto.INT64: np.int64}
@@ -51,11 +54,6 @@ CASES = [
 ]
 
 
-
-def emulation():
-    """DLC_EMULATE_GPU for dlc: "simt" when the caller's environment asks for the SIMT
-    emulation (the CUDA kernel code itself), else "1" (blocks and threads as loops)."""
-    return "simt" if os.environ.get("DLC_EMULATE_GPU") == "simt" else "1"
 
 def make_input(dtype, shape, rng):
     t = NP[dtype]
@@ -86,7 +84,7 @@ def main():
     ap.add_argument("--build-dir", default="build")
     args = ap.parse_args()
     dlc = os.path.join(args.build_dir, "bin", "dlc")
-    env = dict(os.environ, DLC_EMULATE_GPU=emulation(), DLC_STRICT_GPU_BLOCKS="1")
+    env = dict(os.environ, DLC_EMULATE_GPU=cases.emulation(), DLC_STRICT_GPU_BLOCKS="1")
     rng = np.random.default_rng(7)
     failed = 0
     with tempfile.TemporaryDirectory() as work:

@@ -51,15 +51,13 @@ import onnx.helper as oh
 import onnx.numpy_helper as nh
 import onnxruntime as ort
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cases as gpu_cases  # noqa: E402  (emulation; this script has its own cases())
+
 F, I64 = onnx.TensorProto.FLOAT, onnx.TensorProto.INT64
 rng = np.random.default_rng(11)
 
 
-
-def emulation():
-    """DLC_EMULATE_GPU for dlc: "simt" when the caller's environment asks for the SIMT
-    emulation (the CUDA kernel code itself), else "1" (blocks and threads as loops)."""
-    return "simt" if os.environ.get("DLC_EMULATE_GPU") == "simt" else "1"
 
 def arr(*shape):
     return rng.standard_normal(shape).astype(np.float32)
@@ -197,7 +195,7 @@ def main():
     ap.add_argument("--build-dir", default="build")
     args = ap.parse_args()
     dlc = os.path.join(args.build_dir, "bin", "dlc")
-    emulate = dict(os.environ, DLC_EMULATE_GPU=emulation(), DLC_STRICT_GPU_BLOCKS="1")
+    emulate = dict(os.environ, DLC_EMULATE_GPU=gpu_cases.emulation(), DLC_STRICT_GPU_BLOCKS="1")
     failed = total = 0
     with tempfile.TemporaryDirectory() as work:
         for name, model, inputs, spread in cases():

@@ -35,7 +35,7 @@ import onnx.helper as oh
 import onnxruntime as ort
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import cases  # noqa: E402  (tensor_core_kernels_with_local_memory)
+import cases  # noqa: E402  (emulation, tensor_core_kernels_with_local_memory)
 
 # (input shape, weight shape, pads, strides, dilations): each with an output width of 9
 # or more (the instruction's m, 16 rows) or 16 output channels or more (its m where the
@@ -64,11 +64,6 @@ CASES = [
 ]
 
 
-
-def emulation():
-    """DLC_EMULATE_GPU for dlc: "simt" when the caller's environment asks for the SIMT
-    emulation (the CUDA kernel code itself), else "1" (blocks and threads as loops)."""
-    return "simt" if os.environ.get("DLC_EMULATE_GPU") == "simt" else "1"
 
 def make_case(folder, i, case, rng):
     xs, ws, pads, strides, dilations = case[:5]
@@ -101,7 +96,7 @@ def main():
                         help="the PTX's architecture and the emulated one (default: %(default)s)")
     args = parser.parse_args()
     dlc = os.path.join(args.build_dir, "bin", "dlc")
-    env = dict(os.environ, DLC_EMULATE_GPU=emulation(), DLC_STRICT_GPU_BLOCKS="1",
+    env = dict(os.environ, DLC_EMULATE_GPU=cases.emulation(), DLC_STRICT_GPU_BLOCKS="1",
                DLC_CUDA_ARCH=args.cuda_arch)
     tensor_cores = ("mma.sync", "wgmma.mma_async") if args.cuda_arch == "sm_90a" else ("mma.sync",)
     warpgroups = 0

@@ -31,6 +31,9 @@ import onnx
 import onnx.helper as oh
 import onnxruntime as ort
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cases  # noqa: E402  (emulation)
+
 F = onnx.TensorProto.FLOAT
 
 # (name, A's declared shape, B's declared shape (None: a weight of the given shape),
@@ -45,10 +48,6 @@ CASES = [
     # Large enough for sm_90a's warpgroup tiles (wgmma, 128 x 128).
     ("k_symbolic_large", [512, "k"], ["k", 512], [{"k": k} for k in (1, 70, 129)]),
 ]
-
-
-def emulation():
-    return "simt" if os.environ.get("DLC_EMULATE_GPU") == "simt" else "1"
 
 
 def build(folder, name, a_shape, b_shape):
@@ -85,7 +84,7 @@ def main():
     tensor_cores = ("mma.sync", "wgmma.mma_async") if args.cuda_arch == "sm_90a" else ("mma.sync",)
     dlc = os.path.join(args.build_dir, "bin", "dlc")
     dlc_run = os.path.join(args.build_dir, "bin", "dlc-run")
-    env = dict(os.environ, DLC_EMULATE_GPU=emulation(), DLC_STRICT_GPU_BLOCKS="1",
+    env = dict(os.environ, DLC_EMULATE_GPU=cases.emulation(), DLC_STRICT_GPU_BLOCKS="1",
                DLC_CUDA_ARCH=args.cuda_arch)
     warpgroups = 0
     rng = np.random.default_rng(0)
