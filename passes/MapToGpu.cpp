@@ -191,14 +191,47 @@ int64_t boundedBytes(MemRefType type, ArrayRef<int64_t> shape) {
   return elements * std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
 }
 
-/// Replaces the dynamically sized `alloc` by `flat` (a 1-d buffer of its bound), seen
-/// through a reinterpret_cast with the dynamic sizes and row-major strides.
-void replaceWithFlatView(RewriterBase &rewriter, memref::AllocOp alloc, Value flat) {
+/// Whether every user of `alloc` takes a memref of any layout as it is: structured ops,
+/// loads, stores and dims (not a subview or a copy, whose types follow the layout or
+/// whose lowering wants an identity one).
+bool usersTakeAnyLayout(memref::AllocOp alloc) {
+  return llvm::all_of(alloc->getUsers(), [](Operation *user) {
+    return isa<linalg::LinalgOp, memref::LoadOp, memref::StoreOp, memref::DimOp, memref::DeallocOp>(
+        user);
+  });
+}
+
+/// Replaces the dynamically sized `alloc` by `flat` (a 1-d buffer of `bound`), seen
+/// through a reinterpret_cast with the dynamic sizes. With `boundStrides` (a thread's
+/// private buffer) and users that take any layout, the strides are the bound's (static: a thread's
+/// private tile at a constant index is a constant offset, which keeps it in registers); otherwise
+/// row-major strides of the dynamic sizes, the identity layout the users' types expect.
+void replaceWithFlatView(RewriterBase &rewriter, memref::AllocOp alloc, Value flat,
+                         ArrayRef<int64_t> bound, bool boundStrides) {
   Location loc = alloc.getLoc();
+  MemRefType type = alloc.getType();
   SmallVector<OpFoldResult> sizes = alloc.getMixedSizes();
+  SmallVector<OpFoldResult> strides(sizes.size());
+  if (boundStrides && usersTakeAnyLayout(alloc)) {
+    SmallVector<int64_t> staticStrides(sizes.size());
+    int64_t stride = 1;
+    for (int64_t i = sizes.size() - 1; i >= 0; --i) {
+      staticStrides[i] = stride;
+      strides[i] = rewriter.getIndexAttr(stride);
+      stride *= bound[i];
+    }
+    auto strided =
+        MemRefType::get(type.getShape(), type.getElementType(),
+                        StridedLayoutAttr::get(rewriter.getContext(), /*offset=*/0, staticStrides),
+                        type.getMemorySpace());
+    Value view = memref::ReinterpretCastOp::create(rewriter, loc, strided, flat,
+                                                   rewriter.getIndexAttr(0), sizes, strides);
+    rewriter.replaceAllUsesWith(alloc.getResult(), view);
+    rewriter.eraseOp(alloc);
+    return;
+  }
   // Static where the identity layout's are (the trailing static dims), as the
   // verifier wants them.
-  SmallVector<OpFoldResult> strides(sizes.size());
   OpFoldResult stride = rewriter.getIndexAttr(1);
   for (int64_t i = sizes.size() - 1; i >= 0; --i) {
     strides[i] = stride;
@@ -212,7 +245,7 @@ void replaceWithFlatView(RewriterBase &rewriter, memref::AllocOp alloc, Value fl
                               getValueOrCreateConstantIndexOp(rewriter, loc, sizes[i]))
             .getResult();
   }
-  rewriter.replaceOpWithNewOp<memref::ReinterpretCastOp>(alloc, alloc.getType(), flat,
+  rewriter.replaceOpWithNewOp<memref::ReinterpretCastOp>(alloc, type, flat,
                                                          rewriter.getIndexAttr(0), sizes, strides);
 }
 
@@ -254,7 +287,7 @@ void allocsToAllocas(RewriterBase &rewriter, Operation *root,
                                          MemRefType::get({elements}, type.getElementType()),
                                          alloc.getAlignmentAttr());
     rewriter.setInsertionPoint(alloc);
-    replaceWithFlatView(rewriter, alloc, flat);
+    replaceWithFlatView(rewriter, alloc, flat, *bound, /*boundStrides=*/true);
   }
 }
 
@@ -884,7 +917,7 @@ struct DlcMapToGpuPass : impl::DlcMapToGpuBase<DlcMapToGpuPass> {
       }
       Value flat = memref::MemorySpaceCastOp::create(
           rewriter, alloc.getLoc(), MemRefType::get(shape, type.getElementType()), buffer);
-      replaceWithFlatView(rewriter, alloc, flat);
+      replaceWithFlatView(rewriter, alloc, flat, *bound, /*boundStrides=*/false);
     }
     SmallVector<func::ReturnOp> returns;
     kernel.walk([&](func::ReturnOp r) { returns.push_back(r); });

@@ -127,6 +127,37 @@ func.func @k2(%c: memref<4xf32>, %wg: index, %nwg: index) attributes {dlc.kernel
   return
 }
 
+// A dynamically sized allocation with a constant bound (a thread's tile at the
+// tensor's edge) becomes stack memory of the bound, seen with the bound's static
+// strides where its users take any layout (a constant index stays a constant
+// offset, so the buffer can live in registers), and with row-major strides of its
+// dynamic sizes where a user wants the identity layout (a copy).
+// CHECK-LABEL: gpu.func @bounded_private
+// CHECK: %[[T:.*]] = memref.alloca() {{.*}} : memref<18xf32>
+// CHECK: memref.reinterpret_cast %[[T]] to offset: [0], sizes: [2, %{{.*}}], strides: [9, 1] : memref<18xf32> to memref<2x?xf32, strided<[9, 1]>>
+// CHECK: %[[U:.*]] = memref.alloca() {{.*}} : memref<18xf32>
+// CHECK: memref.reinterpret_cast %[[U]] to offset: [0], sizes: [2, %{{.*}}], strides: [%{{.*}}, 1] : memref<18xf32> to memref<2x?xf32>
+// CHECK: memref.copy
+func.func @bounded_private(%a: memref<2x?xf32>, %c: memref<2x?xf32>, %d: memref<2x?xf32>,
+                           %wg: index, %nwg: index) attributes {dlc.kernel} {
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %a, %c1 : memref<2x?xf32>
+  %sz = affine.min affine_map<()[s0] -> (s0, 9)>()[%n]
+  %sa = memref.subview %a[0, 0] [2, %sz] [1, 1] : memref<2x?xf32> to memref<2x?xf32, strided<[?, 1]>>
+  %sc = memref.subview %c[0, 0] [2, %sz] [1, 1] : memref<2x?xf32> to memref<2x?xf32, strided<[?, 1]>>
+  %t = memref.alloc(%sz) {alignment = 64 : i64} : memref<2x?xf32>
+  linalg.copy ins(%sa : memref<2x?xf32, strided<[?, 1]>>) outs(%t : memref<2x?xf32>)
+  linalg.copy ins(%t : memref<2x?xf32>) outs(%sc : memref<2x?xf32, strided<[?, 1]>>)
+  memref.dealloc %t : memref<2x?xf32>
+  %m = affine.min affine_map<()[s0] -> (s0, 9)>()[%n]
+  %u = memref.alloc(%m) {alignment = 64 : i64} : memref<2x?xf32>
+  %sd = memref.subview %d[0, 0] [2, %m] [1, 1] : memref<2x?xf32> to memref<2x?xf32, strided<[?, 1]>>
+  memref.copy %sd, %u : memref<2x?xf32, strided<[?, 1]>> to memref<2x?xf32>
+  memref.copy %u, %sd : memref<2x?xf32> to memref<2x?xf32, strided<[?, 1]>>
+  memref.dealloc %u : memref<2x?xf32>
+  return
+}
+
 // Cooperative rows (mapping rows): a row's partial sums go to shared memory
 // (a workgroup attribution, cast to the generic address space), each thread-level
 // forall runs cyclically over the 256 threads, a barrier separates the partial sums
