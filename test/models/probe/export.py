@@ -135,6 +135,105 @@ def det(name, **kw):
                     {"height": 240, "width": 320})], ["out"]
 
 
+# Control flow and data-dependent shapes as exporters write them (issue 15): small
+# modules, scripted where the loop or branch must stay in the graph (the TorchScript
+# exporter keeps a scripted loop as Loop and a data-dependent branch as If; dynamo
+# exports the traced path, or fails where torch.export cannot trace the data
+# dependence, which run.sh reports as an export failure, not dlc's).
+class Recurrent(nn.Module):
+    """Embedding, a recurrent stack and a linear head over a token sequence."""
+    def __init__(self, cell, **kw):
+        super().__init__()
+        self.emb = nn.Embedding(V, 16)
+        self.rnn = getattr(nn, cell)(16, 24, batch_first=True, **kw)
+        self.head = nn.Linear(24 * (2 if kw.get("bidirectional") else 1), 8)
+
+    def forward(self, ids):
+        y, _ = self.rnn(self.emb(ids))
+        return self.head(y)
+
+
+class Masked(nn.Module):
+    """Boolean-mask selection (NonZero, GatherND), its positions and a sum over them."""
+    def forward(self, x):
+        m = x > 0.5
+        sel = x[m]
+        return sel * 2.0, torch.nonzero(m), (x * m).sum(dim=1)
+
+
+class TopHalf(nn.Module):
+    """TopK with k from the input's own length, then a gather by the indices."""
+    def forward(self, x):
+        k = x.shape[1] // 2
+        v, i = torch.topk(x, k, dim=1, largest=True, sorted=True)
+        return v, torch.gather(x * 3.0, 1, i), torch.argsort(x, dim=1, descending=True)
+
+
+class Uniq(nn.Module):
+    """Unique of rounded values: sorted values, inverse indices and counts."""
+    def forward(self, x):
+        y = torch.round(x * 2.0)
+        u, inv, cnt = torch.unique(y, sorted=True, return_inverse=True, return_counts=True)
+        return u, inv, cnt
+
+
+class Nms(nn.Module):
+    """torchvision's batched NMS on boxes made from the input, then the kept boxes."""
+    def forward(self, x):
+        import torchvision
+        xy = x[:, :2] * 10.0
+        wh = x[:, 2:4].abs() * 5.0 + 1.0
+        boxes = torch.cat([xy, xy + wh], dim=1)
+        scores = torch.sigmoid(x[:, 4])
+        cls = (x[:, 5] > 0).to(torch.int64)
+        keep = torchvision.ops.batched_nms(boxes, scores, cls, 0.3)
+        return boxes[keep], scores[keep], keep
+
+
+@torch.jit.script
+def _running(x: torch.Tensor, steps: int) -> torch.Tensor:
+    h = torch.zeros_like(x[0])
+    outs = []
+    for t in range(steps):
+        h = torch.tanh(x[t] + 0.5 * h)
+        outs.append(h)
+    return torch.stack(outs)
+
+
+@torch.jit.script
+def _until(x: torch.Tensor) -> torch.Tensor:
+    y = x
+    i = 0
+    while bool(y.abs().sum() > 1.0) and i < 20:
+        y = y * 0.5
+        i += 1
+    return y
+
+
+@torch.jit.script
+def _branch(x: torch.Tensor) -> torch.Tensor:
+    if bool(x.sum() > 0):
+        return x[:, :2] * 2.0
+    return torch.cat([x, x], dim=1)
+
+
+class Scripted(nn.Module):
+    """Scripted loops (a for over a runtime length appending to a list, a while on a
+    data-dependent condition) and a data-dependent branch whose outputs differ in
+    shape."""
+    def forward(self, x):
+        r = _running(x, x.shape[0])
+        return r, _until(x), _branch(x)
+
+
+def custom(make, inputs):
+    return (lambda: make()), inputs, ["out"]
+
+
+SEQ = lambda: [("input_ids", np.int64, ["batch", "seq"], {"seq": 12})]
+ROWS = lambda n=16, c=10: [("x", np.float32, ["batch", "n"] if c is None else ["rows", c],
+                           {"n": n, "rows": n})]
+
 # The detectors' keys in MODELS (check.py compares their detections as sets).
 DETECTORS = set()
 
@@ -305,6 +404,15 @@ MODELS = {
                dict(image_size=32, patch_size=8, hidden_size=32, num_hidden_layers=2,
                     num_attention_heads=2, intermediate_size=64, use_relative_position_bias=True),
                img(32, 32, spatial=False), ["last_hidden_state", "pooler_output"]),
+    # Control flow and data-dependent shapes (issue 15).
+    "lstm_bidir": custom(lambda: Recurrent("LSTM", num_layers=2, bidirectional=True), SEQ()),
+    "gru_stack": custom(lambda: Recurrent("GRU", num_layers=2), SEQ()),
+    "rnn_relu": custom(lambda: Recurrent("RNN", nonlinearity="relu", bidirectional=True), SEQ()),
+    "masked_select": custom(Masked, ROWS(16, None)),
+    "topk_half": custom(TopHalf, ROWS(16, None)),
+    "unique": custom(Uniq, ROWS(16, None)),
+    "batched_nms": custom(Nms, ROWS(40, 6)),
+    "scripted_control": custom(Scripted, ROWS(6, 4)),
     "hubert": hf("HubertModel", "HubertConfig",
                  W2VCFG,
                  [("input_values", np.float32, ["batch", "samples"], {"samples": 1600})],
@@ -318,7 +426,9 @@ def make_inputs(spec, seed, batch):
     for name, dt, shape, dims in spec:
         if name == "images" and batch > 1:  # a detector's second size: another image shape
             dims = DET_S1
-        shp = tuple(batch if d == "batch" else (dims[d] if isinstance(d, str) else d) for d in shape)
+        # "rows": a data-dependent model's dynamic leading dim, longer in the second set.
+        shp = tuple(batch if d == "batch" else dims[d] + 7 * (batch - 1) if d == "rows" else
+                    (dims[d] if isinstance(d, str) else d) for d in shape)
         if dt == np.int64 and name == "attention_mask":
             a = np.ones(shp, np.int64)
         elif dt == np.int64:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# A probe beyond the corpus: exports 51 architectures users bring (torchvision
-# classifiers, segmenters and detectors, transformers encoders/decoders with tiny configs) through
+# A probe beyond the corpus: exports 59 architectures users bring (torchvision
+# classifiers, segmenters and detectors, transformers encoders/decoders with tiny configs,
+# small recurrent, data-dependent and scripted control-flow modules) through
 # both torch.onnx exporters and checks dlc against onnxruntime: JIT at batch 1, ahead of
 # time (symbolic dims) at batch 2. Not in CI (it needs .venv-corpus, made by
 # scripts/corpus.sh, and about 30 minutes on 2 cores); results in $DLC_PROBE_DIR
