@@ -568,10 +568,22 @@ LogicalResult tileContraction(RewriterBase &rewriter, scf::ForallOp blocks, cons
     SmallVector<int64_t> sizes(copy.getNumLoops(), 1);
     SmallVector<int64_t> ranges = copy.getStaticLoopRanges();
     // A guarded copy of a partial step (no operand: it reads its input in its body)
-    // goes element by element.
-    int64_t lanes = copy.getNumDpsInputs() ? vectorAccessElements(getElementTypeOrSelf(
-                                                 copy.getDpsInputOperand(0)->get().getType()))
-                                           : 1;
+    // takes 128 bits a thread where its read walks the innermost dim unclamped (the
+    // clamps and the guard are along outer dims: dlc-vectorize-thread-tiles makes it
+    // one vector load), else goes element by element.
+    int64_t lanes = 1;
+    if (copy.getNumDpsInputs()) {
+      lanes = vectorAccessElements(
+          getElementTypeOrSelf(copy.getDpsInputOperand(0)->get().getType()));
+    } else if (auto generic = dyn_cast<linalg::GenericOp>(copy.getOperation())) {
+      SmallVector<tensor::ExtractOp> reads;
+      generic.getBody()->walk([&](tensor::ExtractOp e) { reads.push_back(e); });
+      auto index = reads.size() == 1 && !reads[0].getIndices().empty()
+                       ? reads[0].getIndices().back().getDefiningOp<linalg::IndexOp>()
+                       : linalg::IndexOp();
+      if (index && index.getDim() == copy.getNumLoops() - 1)
+        lanes = vectorAccessElements(reads[0].getType());
+    }
     if (!sizes.empty() && lanes && !ShapedType::isDynamic(ranges.back()) &&
         ranges.back() % lanes == 0)
       sizes.back() = lanes;

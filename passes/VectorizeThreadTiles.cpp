@@ -305,6 +305,204 @@ bool vectorize(linalg::GenericOp g, bool verifyAlignment) {
   return true;
 }
 
+/// The alignment a `lanes`-element access of `m` at `idx` provably has (at most 16
+/// bytes), or none.
+llvm::MaybeAlign accessAlign(Value m, ArrayRef<Value> idx, int64_t lanes) {
+  auto type = cast<MemRefType>(m.getType());
+  int64_t divisor = offsetDivisor(m);
+  for (auto [i, s] : llvm::zip(idx, strideDivisors(m))) {
+    int64_t d = knownDivisor(i);
+    if (d < kMaxDivisor)
+      d *= s;
+    divisor = std::min(divisor, std::min(kMaxDivisor, d));
+  }
+  int64_t bytes = std::min<int64_t>(kMaxAlignBytes, lanes * type.getElementTypeBitWidth() / 8);
+  int64_t elementBytes = type.getElementTypeBitWidth() / 8;
+  if (elementBytes > 0 && llvm::isPowerOf2_64(bytes) && bytes % elementBytes == 0 &&
+      divisor >= bytes / elementBytes)
+    return llvm::Align(bytes);
+  return std::nullopt;
+}
+
+/// Whether `v` (in `body`) is `index + c` for the innermost loop's linalg.index and a
+/// `c` that does not depend on it (`dependent`): through arith.addi and affine.apply
+/// of coefficient 1. The ops on the way go to `chain`.
+bool contiguousIndex(Value v, Block &body, const llvm::DenseSet<Value> &dependent,
+                     unsigned inner, llvm::SmallPtrSetImpl<Operation *> &chain, int depth = 0) {
+  Operation *def = v.getDefiningOp();
+  if (!def || def->getBlock() != &body || depth > 8)
+    return false;
+  chain.insert(def);
+  if (auto index = dyn_cast<linalg::IndexOp>(def))
+    return index.getDim() == inner;
+  if (auto add = dyn_cast<arith::AddIOp>(def)) {
+    Value a = add.getLhs(), b = add.getRhs();
+    if (dependent.contains(b))
+      std::swap(a, b);
+    return !dependent.contains(b) && contiguousIndex(a, body, dependent, inner, chain, depth + 1);
+  }
+  auto apply = dyn_cast<affine::AffineApplyOp>(def);
+  if (!apply)
+    return false;
+  AffineMap map = apply.getAffineMap();
+  std::optional<unsigned> pos;
+  for (auto [i, o] : llvm::enumerate(apply.getMapOperands())) {
+    if (!dependent.contains(o))
+      continue;
+    if (pos)
+      return false;
+    pos = i;
+  }
+  if (!pos)
+    return false;
+  // The expression less the operand must not involve it: a coefficient of 1.
+  AffineExpr x = *pos < map.getNumDims()
+                     ? getAffineDimExpr(*pos, def->getContext())
+                     : getAffineSymbolExpr(*pos - map.getNumDims(), def->getContext());
+  AffineExpr rest =
+      simplifyAffineExpr(map.getResult(0) - x, map.getNumDims(), map.getNumSymbols());
+  if (*pos < map.getNumDims() ? rest.isFunctionOfDim(*pos)
+                              : rest.isFunctionOfSymbol(*pos - map.getNumDims()))
+    return false;
+  return contiguousIndex(apply.getMapOperands()[*pos], body, dependent, inner, chain, depth + 1);
+}
+
+/// A thread's tile of a generic without inputs that reads what it writes with a load
+/// in its body (a tensor-core step's guarded copy: rows clamped to the tile's edge,
+/// zero past the step's end): [1, ..., 1, V] into a buffer contiguous along its
+/// innermost dim, the load's innermost index the innermost loop's plus a value
+/// independent of it, nothing else in the body depending on that loop. The index
+/// arithmetic and guards are computed once, the load is one vector.load of V elements
+/// and what the body computes from it is applied lane by lane.
+bool vectorizeContiguousRead(linalg::GenericOp g, bool verifyAlignment) {
+  if (!g.hasPureBufferSemantics() || g.getNumDpsInits() != 1 || g.getNumDpsInputs() != 0 ||
+      g.getNumLoops() == 0 || g.getNumReductionLoops() != 0)
+    return false;
+  unsigned inner = g.getNumLoops() - 1;
+  SmallVector<int64_t> ranges = g.getStaticLoopRanges();
+  int64_t lanes = ranges[inner];
+  if (ShapedType::isDynamic(lanes) || lanes < 2 || lanes > 8 || !llvm::isPowerOf2_64(lanes) ||
+      llvm::any_of(ArrayRef(ranges).drop_back(), [](int64_t r) { return r != 1; }))
+    return false;
+  Value out = g.getDpsInitOperand(0)->get();
+  auto outType = dyn_cast<MemRefType>(out.getType());
+  if (!outType || !outType.getElementType().isIntOrFloat() ||
+      outType.getElementTypeBitWidth() % 8 != 0 ||
+      !g.getMatchingIndexingMap(g.getDpsInitOperand(0)).isIdentity())
+    return false;
+  auto [outStrides, outOffset] = outType.getStridesAndOffset();
+  (void)outOffset;
+  if (outStrides.back() != 1)
+    return false;
+  Block &body = *g.getBlock();
+  if (!body.getArgument(0).use_empty())
+    return false;
+  // What depends on the innermost loop's index.
+  llvm::DenseSet<Value> dependent;
+  memref::LoadOp read;
+  for (Operation &op : body.without_terminator()) {
+    if (op.getNumRegions() || (!isMemoryEffectFree(&op) && !isa<memref::LoadOp>(op)))
+      return false;
+    auto index = dyn_cast<linalg::IndexOp>(op);
+    bool dep = (index && index.getDim() == inner) ||
+               llvm::any_of(op.getOperands(), [&](Value o) { return dependent.contains(o); });
+    if (!dep)
+      continue;
+    if (auto load = dyn_cast<memref::LoadOp>(op)) {
+      if (read)
+        return false;
+      read = load;
+    }
+    for (Value r : op.getResults())
+      dependent.insert(r);
+  }
+  if (!read || !read.getType().isIntOrFloat() || read.getType().getIntOrFloatBitWidth() % 8 != 0)
+    return false;
+  auto readType = cast<MemRefType>(read.getMemRef().getType());
+  auto [readStrides, readOffset] = readType.getStridesAndOffset();
+  (void)readOffset;
+  if (readStrides.empty() || readStrides.back() != 1)
+    return false;
+  llvm::SmallPtrSet<Operation *, 8> chain;
+  if (!contiguousIndex(read.getIndices().back(), body, dependent, inner, chain) ||
+      llvm::any_of(read.getIndices().drop_back(),
+                   [&](Value i) { return dependent.contains(i); }))
+    return false;
+  // The chain feeds the load's innermost index alone; everything else that depends
+  // on the loop does so through the loaded value, and is elementwise.
+  llvm::DenseSet<Value> fromRead{read.getResult()};
+  for (Operation &op : body.without_terminator()) {
+    if (&op == read.getOperation())
+      continue;
+    if (chain.contains(&op)) {
+      for (Operation *user : op.getUsers())
+        if (user != read.getOperation() && !chain.contains(user))
+          return false;
+      continue;
+    }
+    bool dep = llvm::any_of(op.getOperands(), [&](Value o) { return dependent.contains(o); });
+    if (!dep)
+      continue;
+    bool viaRead = llvm::any_of(op.getOperands(), [&](Value o) { return fromRead.contains(o); });
+    if (!viaRead || op.getNumResults() != 1 || !op.getResult(0).getType().isIntOrFloat() ||
+        llvm::any_of(op.getOperands(),
+                     [&](Value o) { return dependent.contains(o) && !fromRead.contains(o); }))
+      return false;
+    fromRead.insert(op.getResult(0));
+  }
+  Value yielded = body.getTerminator()->getOperand(0);
+  if (!fromRead.contains(yielded))
+    return false;
+
+  OpBuilder b(g);
+  Location loc = g.getLoc();
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  SmallVector<Value> point(g.getNumLoops(), zero);
+  IRMapping map;
+  for (Operation &op : body.without_terminator()) {
+    if (auto index = dyn_cast<linalg::IndexOp>(op)) {
+      map.map(index.getResult(), zero);
+      continue;
+    }
+    if (&op == read.getOperation()) {
+      SmallVector<Value> idx;
+      for (Value i : read.getIndices())
+        idx.push_back(map.lookupOrDefault(i));
+      llvm::MaybeAlign align = accessAlign(read.getMemRef(), idx, lanes);
+      if (align && verifyAlignment)
+        assertAligned(b, loc, read.getMemRef(), idx, *align);
+      map.map(read.getResult(),
+              vector::LoadOp::create(b, loc, VectorType::get({lanes}, read.getType()),
+                                     read.getMemRef(), idx, /*nontemporal=*/false, align)
+                  .getResult());
+      continue;
+    }
+    if (!fromRead.contains(op.getResult(0))) {
+      b.clone(op, map);
+      continue;
+    }
+    // Lane by lane: scalar operands broadcast (a select's condition stays scalar).
+    for (OpOperand &o : op.getOpOperands()) {
+      Value m = map.lookupOrDefault(o.get());
+      if (isa<VectorType>(m.getType()) ||
+          (isa<arith::SelectOp>(op) && o.getOperandNumber() == 0))
+        continue;
+      map.map(o.get(), vector::BroadcastOp::create(
+                           b, loc, VectorType::get({lanes}, m.getType()), m)
+                           .getResult());
+    }
+    Operation *clone = b.clone(op, map);
+    clone->getResult(0).setType(VectorType::get({lanes}, op.getResult(0).getType()));
+    map.map(op.getResult(0), clone->getResult(0));
+  }
+  llvm::MaybeAlign align = accessAlign(out, point, lanes);
+  if (align && verifyAlignment)
+    assertAligned(b, loc, out, point, *align);
+  vector::StoreOp::create(b, loc, map.lookup(yielded), out, point, /*nontemporal=*/false, align);
+  g->erase();
+  return true;
+}
+
 struct DlcVectorizeThreadTilesPass
     : impl::DlcVectorizeThreadTilesBase<DlcVectorizeThreadTilesPass> {
   using DlcVectorizeThreadTilesBase::DlcVectorizeThreadTilesBase;
@@ -327,7 +525,8 @@ struct DlcVectorizeThreadTilesPass
     SmallVector<linalg::GenericOp> generics;
     getOperation()->walk([&](linalg::GenericOp g) { generics.push_back(g); });
     for (linalg::GenericOp g : generics)
-      (void)vectorize(g, verifyAlignment);
+      if (!vectorize(g, verifyAlignment))
+        (void)vectorizeContiguousRead(g, verifyAlignment);
   }
 };
 

@@ -206,3 +206,60 @@ gpu.module @shared {
     gpu.return
   }
 }
+
+// A tensor-core step's guarded copy (no input: it reads in its body): a thread's 8
+// halves of V's rows, the row clamped to the tile's edge and zero past the step's
+// end. The innermost index is the loop's plus the thread's column, so the clamp and
+// the guard are computed once, the read is one vector load, the select lane-wise.
+// CHECK-LABEL: func @guarded_read
+// CHECK: %[[ROW:.*]] = arith.minui
+// CHECK: %[[V:.*]] = vector.load %{{.*}}[%[[ROW]], %{{.*}}] {alignment = 16 : i64} : memref<?x64xf16>, vector<8xf16>
+// CHECK: %[[Z:.*]] = vector.broadcast %{{.*}} : f16 to vector<8xf16>
+// CHECK: %[[S:.*]] = arith.select %{{.*}}, %[[V]], %[[Z]] : vector<8xf16>
+// CHECK: vector.store %[[S]], %{{.*}} {alignment = 16 : i64} : memref<1x8xf16, strided<[64, 1], offset: ?>>, vector<8xf16>
+// CHECK-NOT: linalg.generic
+func.func @guarded_read(%v: memref<?x64xf16>, %buf: memref<16x64xf16>, %t: index, %size: index) {
+  %c8 = arith.constant 8 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f16
+  %r = arith.divui %t, %c8 : index
+  %q = arith.remui %t, %c8 : index
+  %col = arith.muli %q, %c8 : index
+  %dst = memref.subview %buf[%r, %col] [1, 8] [1, 1] : memref<16x64xf16> to memref<1x8xf16, strided<[64, 1], offset: ?>>
+  linalg.generic {indexing_maps = [#id], iterator_types = ["parallel", "parallel"]} outs(%dst : memref<1x8xf16, strided<[64, 1], offset: ?>>) {
+  ^bb0(%out: f16):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %row = affine.apply affine_map<(d0)[s0] -> (d0 + s0)>(%i)[%r]
+    %c = affine.apply affine_map<(d0)[s0] -> (d0 + s0)>(%j)[%col]
+    %in = arith.cmpi ult, %row, %size : index
+    %last = arith.subi %size, %c1 : index
+    %clamped = arith.minui %row, %last : index
+    %x = memref.load %v[%clamped, %c] : memref<?x64xf16>
+    %s = arith.select %in, %x, %zero : f16
+    linalg.yield %s : f16
+  }
+  return
+}
+
+// A read clamped along the innermost dim (the step ends short there) is no vector
+// load: left alone.
+// CHECK-LABEL: func @clamped_innermost
+// CHECK: linalg.generic
+// CHECK-NOT: vector.load
+func.func @clamped_innermost(%a: memref<64x40xf16>, %buf: memref<64x16xf16>, %t: index, %size: index) {
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f16
+  %dst = memref.subview %buf[%t, 0] [1, 8] [1, 1] : memref<64x16xf16> to memref<1x8xf16, strided<[16, 1], offset: ?>>
+  linalg.generic {indexing_maps = [#id], iterator_types = ["parallel", "parallel"]} outs(%dst : memref<1x8xf16, strided<[16, 1], offset: ?>>) {
+  ^bb0(%out: f16):
+    %j = linalg.index 1 : index
+    %in = arith.cmpi ult, %j, %size : index
+    %last = arith.subi %size, %c1 : index
+    %clamped = arith.minui %j, %last : index
+    %x = memref.load %a[%t, %clamped] : memref<64x40xf16>
+    %s = arith.select %in, %x, %zero : f16
+    linalg.yield %s : f16
+  }
+  return
+}
