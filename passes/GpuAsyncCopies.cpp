@@ -79,6 +79,7 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -104,6 +105,10 @@ struct ElementCopy {
   SmallVector<Operation *> chain;
   Operation *store;
   bool async; // cp.async (a plain copy); else loaded early, stored late
+  /// A cp.async of a guarded copy (`select(guard, load, 0)` stored: a tensor-core
+  /// step's copy zero past the step's end): the select, whose guard picks the bytes
+  /// the copy reads, all or none (cp.async's src-size: the rest is zero-filled).
+  arith::SelectOp zeroFill;
 };
 
 /// A reduction-step loop that qualifies, cut into its phases.
@@ -161,6 +166,48 @@ int64_t copyBytes(Operation *load, Operation *store) {
       return 0;
   }
   return bytes == 4 || bytes == 8 || bytes == 16 ? bytes : 0;
+}
+
+/// Whether `v` is all zero bits (what cp.async's zero fill writes): a constant +0.0
+/// or integer 0, a splat of one, or a broadcast of one.
+bool isZeroBits(Value v) {
+  if (auto broadcast = v.getDefiningOp<vector::BroadcastOp>())
+    v = broadcast.getSource();
+  return matchPattern(v, m_PosZeroFloat()) || matchPattern(v, m_Zero());
+}
+
+/// Whether `v` is computed from `op`'s results in `op`'s block.
+bool dependsOn(Value v, Operation *op) {
+  SmallVector<Value> work{v};
+  llvm::SmallPtrSet<Operation *, 16> seen;
+  while (!work.empty()) {
+    Operation *def = work.pop_back_val().getDefiningOp();
+    if (!def || def->getBlock() != op->getBlock() || !seen.insert(def).second)
+      continue;
+    if (def == op)
+      return true;
+    llvm::append_range(work, def->getOperands());
+  }
+  return false;
+}
+
+/// The select of `load`'s value against zero that is its only use (a guarded read:
+/// zero past a contraction step's end or in a Conv's padding, on a condition not
+/// computed from the value), in its block, stored as it is: a cp.async that reads all
+/// of its bytes or none (src-size 0: the copy is zero-filled). Null otherwise.
+arith::SelectOp zeroFillOf(Operation *load) {
+  Value v = load->getResult(0);
+  if (!v.hasOneUse())
+    return {};
+  auto select = dyn_cast<arith::SelectOp>(*v.user_begin());
+  if (!select || select->getBlock() != load->getBlock() || select.getTrueValue() != v ||
+      isa<VectorType>(select.getCondition().getType()) || !isZeroBits(select.getFalseValue()) ||
+      !select->hasOneUse() || dependsOn(select.getCondition(), load))
+    return {};
+  Operation *store = *select->user_begin();
+  if (!isa<vector::StoreOp, memref::StoreOp>(store) || store->getOperand(0) != select.getResult())
+    return {};
+  return select;
 }
 
 /// Cuts `loop`'s body (the terminator aside) at its top-level barriers into the ops
@@ -397,7 +444,12 @@ private:
     // only): a chain, or a DAG whose values all end in one stored value (tf32's
     // rounding reads the loaded bits twice; a guarded read selects it).
     SmallVector<Operation *> chain;
-    if (!v.hasOneUse() || !isa<vector::StoreOp, memref::StoreOp>(first)) {
+    arith::SelectOp zeroFill = op == load ? zeroFillOf(load) : arith::SelectOp();
+    if (zeroFill) {
+      // Anywhere in the copy phase when it is a cp.async (below), else staged.
+      chain.push_back(zeroFill);
+      v = zeroFill.getResult();
+    } else if (!v.hasOneUse() || !isa<vector::StoreOp, memref::StoreOp>(first)) {
       if (!top || !topOrGuarded(block) || !pureDag(v, block, chain, v))
         return false;
     }
@@ -410,8 +462,12 @@ private:
     BlockArgument buffer = workgroupBuffer(func, baseOf(store));
     if (!buffer || !cast<MemRefType>(buffer.getType()).getLayout().isIdentity())
       return false;
-    c.async = asyncAllowed && op == load && chain.empty() && store->getBlock() == op->getBlock() &&
-              copyBytes(op, store);
+    // A guarded read selected against zero is a cp.async that reads all or none of
+    // its bytes.
+    c.async = asyncAllowed && op == load && (chain.empty() || zeroFill) &&
+              store->getBlock() == op->getBlock() && copyBytes(op, store);
+    if (c.async)
+      c.zeroFill = zeroFill;
     if (!c.async) {
       if (!top || !topOrGuarded(store->getBlock()))
         return false; // inside a loop of the copy phase: no registers to stage it in
@@ -862,6 +918,10 @@ void splitGuardedCopies(scf::ForOp loop, bool asyncAllowed) {
         if (!ok)
           break;
         Operation *user = *value.user_begin();
+        if (arith::SelectOp zeroFill = zeroFillOf(&op)) {
+          value = zeroFill.getResult();
+          user = *value.user_begin();
+        }
         allAsync &= asyncAllowed && isa<vector::StoreOp, memref::StoreOp>(user) &&
                     user->getOperand(0) == value && copyBytes(&op, user);
       } else if (!isa<vector::StoreOp, memref::StoreOp>(op) &&
@@ -908,8 +968,11 @@ class Rewriter {
 public:
   Rewriter(gpu::GPUFuncOp func, StepLoop &s, int64_t stages)
       : func(func), s(s), stages(stages), rw(func.getContext()), loc(s.loop.getLoc()) {
-    for (const ElementCopy &c : s.copies)
+    for (const ElementCopy &c : s.copies) {
       chainOps.insert(c.chain.begin(), c.chain.end());
+      if (c.zeroFill)
+        zeroFills.insert(c.zeroFill);
+    }
   }
 
   void run() {
@@ -1079,6 +1142,9 @@ private:
       }
       Operation *load = value.getDefiningOp();
       Operation *store = *value.user_begin();
+      auto zeroFill = dyn_cast<arith::SelectOp>(store);
+      if (zeroFill)
+        store = *zeroFill->user_begin();
       rw.setInsertionPoint(store);
       Location l = store->getLoc();
       Value dst = baseOf(store);
@@ -1088,11 +1154,19 @@ private:
       if (auto vt = dyn_cast<VectorType>(value.getType()))
         elements = vt.getNumElements();
       int64_t bytes = copyBytes(c.load, c.store);
+      // A guarded read copies all its elements or none (then zero-filled).
+      Value srcElements;
+      if (zeroFill)
+        srcElements = arith::SelectOp::create(rw, l, zeroFill.getCondition(),
+                                              arith::ConstantIndexOp::create(rw, l, elements),
+                                              arith::ConstantIndexOp::create(rw, l, 0));
       nvgpu::DeviceAsyncCopyOp::create(rw, l, nvgpu::DeviceAsyncTokenType::get(rw.getContext()),
                                        flat, ValueRange{linear}, baseOf(load), indicesOf(load),
-                                       rw.getIndexAttr(elements), Value(),
+                                       rw.getIndexAttr(elements), srcElements,
                                        bytes == 16 ? rw.getUnitAttr() : UnitAttr());
       rw.eraseOp(store);
+      if (zeroFill)
+        rw.eraseOp(zeroFill);
       rw.eraseOp(load);
     }
     return loaded;
@@ -1112,7 +1186,7 @@ private:
     for (Operation *op : s.pre)
       rw.clone(*op, map);
     for (Operation *op : s.copy)
-      if (isMemoryEffectFree(op) && !op->getNumRegions())
+      if (isMemoryEffectFree(op) && !op->getNumRegions() && !zeroFills.contains(op))
         rw.clone(*op, map); // address arithmetic and the chains
     llvm::SmallPtrSet<Operation *, 8> stored; // lanes of one vector share their store
     for (const ElementCopy &c : s.copies)
@@ -1168,7 +1242,8 @@ private:
     for (Operation *op : s.pre)
       rw.clone(*op, map);
     for (Operation *op : s.copy)
-      if (isMemoryEffectFree(op) && !op->getNumRegions() && !chainOps.contains(op))
+      if (isMemoryEffectFree(op) && !op->getNumRegions() && !chainOps.contains(op) &&
+          !zeroFills.contains(op))
         rw.clone(*op, map);
     for (Operation *op : s.compute)
       rw.clone(*op, map);
@@ -1196,6 +1271,8 @@ private:
   Location loc;
   SmallVector<IRMapping> maps;
   llvm::SmallPtrSet<Operation *, 16> chainOps;
+  /// The selects of cp.async copies that zero-fill (issue() folds them into the copy).
+  llvm::SmallPtrSet<Operation *, 8> zeroFills;
 };
 
 struct DlcGpuAsyncCopiesPass : impl::DlcGpuAsyncCopiesBase<DlcGpuAsyncCopiesPass> {

@@ -35,6 +35,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cases  # noqa: E402  (emulation)
 
 F = onnx.TensorProto.FLOAT
+# A case whose tensors are float16: its copies need no conversion, so on sm_80 and
+# later (fp16 precision) they must be cp.async.
+# B's last row holds an infinity in its first column: the rows past the step's end
+# (read from the last one, clamped) must be zero in shared memory, or 0 * inf puts a
+# NaN where onnxruntime has an infinity.
+HALF = {"dtype": onnx.TensorProto.FLOAT16, "cp_async": True, "inf_last_row": True}
 
 # (name, A's declared shape, B's declared shape (None: a weight of the given shape),
 # the sizes each symbol takes). A [*, M, K] x [*, K, N]; K symbolic for the P V cases.
@@ -47,20 +53,25 @@ CASES = [
     ("qk_then_v_k_symbolic", [3, 40, "k"], [3, "k", 48], [{"k": k} for k in (7, 16, 50, 97)]),
     # Large enough for sm_90a's warpgroup tiles (wgmma, 128 x 128).
     ("k_symbolic_large", [512, "k"], ["k", 512], [{"k": k} for k in (1, 70, 129)]),
+    # float16 tensors: V's rows (the step's short dim is an outer one) are copied in
+    # 16 bytes a thread with cp.async, zero-filled past the step's end (src-size 0);
+    # P's, short along their innermost dim, element by element.
+    ("pv_symbolic_half", [2, "s", "s"], [2, "s", 64],
+     [{"s": s} for s in (1, 7, 16, 17, 40, 65)], HALF),
 ]
 
 
-def build(folder, name, a_shape, b_shape):
-    inputs = [oh.make_tensor_value_info("a", F, a_shape)]
+def build(folder, name, a_shape, b_shape, dtype=F):
+    inputs = [oh.make_tensor_value_info("a", dtype, a_shape)]
     inits = []
     if isinstance(b_shape, tuple):
         rng = np.random.default_rng(len(name))
         inits.append(onnx.numpy_helper.from_array(
             rng.integers(-2, 3, b_shape).astype(np.float32), "b"))
     else:
-        inputs.append(oh.make_tensor_value_info("b", F, b_shape))
+        inputs.append(oh.make_tensor_value_info("b", dtype, b_shape))
     graph = oh.make_graph([oh.make_node("MatMul", ["a", "b"], ["y"])], name, inputs,
-                          [oh.make_tensor_value_info("y", F, None)], inits)
+                          [oh.make_tensor_value_info("y", dtype, None)], inits)
     model = oh.make_model(graph, opset_imports=[oh.make_opsetid("", 17)])
     model.ir_version = 8
     path = os.path.join(folder, name + ".onnx")
@@ -90,8 +101,10 @@ def main():
     rng = np.random.default_rng(0)
     runs = failures = 0
     with tempfile.TemporaryDirectory() as folder:
-        for name, a_shape, b_shape, sizes in CASES:
-            path = build(folder, name, a_shape, b_shape)
+        for name, a_shape, b_shape, sizes, *extra in CASES:
+            opts = extra[0] if extra else {}
+            dtype = np.float16 if opts.get("dtype") == onnx.TensorProto.FLOAT16 else np.float32
+            path = build(folder, name, a_shape, b_shape, opts.get("dtype", F))
             session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
             for p in args.precision:
                 label = f"{name} {p}"
@@ -105,6 +118,10 @@ def main():
                     failures += 1
                     continue
                 warpgroups += "wgmma.mma_async" in ir.stdout
+                if opts.get("cp_async") and p == "fp16" and "cp.async" not in ir.stdout:
+                    print(f"FAIL {label}: its copies are not cp.async")
+                    failures += 1
+                    continue
                 if "dlc.copy_stages" not in ir.stderr:
                     print(f"FAIL {label}: its step loop is not pipelined (no dlc.copy_stages)")
                     failures += 1
@@ -118,9 +135,11 @@ def main():
                     continue
                 for size in sizes:
                     runs += 1
-                    feeds = {"a": rng.integers(-3, 4, concrete(a_shape, size)).astype(np.float32)}
+                    feeds = {"a": rng.integers(-3, 4, concrete(a_shape, size)).astype(dtype)}
                     if not isinstance(b_shape, tuple):
-                        feeds["b"] = rng.integers(-3, 4, concrete(b_shape, size)).astype(np.float32)
+                        feeds["b"] = rng.integers(-3, 4, concrete(b_shape, size)).astype(dtype)
+                        if opts.get("inf_last_row"):
+                            feeds["b"][..., -1, 0] = np.inf
                     ref = session.run(None, feeds)[0]
                     files = []
                     for k, v in feeds.items():
@@ -135,7 +154,7 @@ def main():
                         failures += 1
                         continue
                     out = np.load(os.path.join(out_dir, "output_0.npy"))
-                    if out.shape != ref.shape or not np.array_equal(out, ref):
+                    if out.shape != ref.shape or not np.array_equal(out, ref, equal_nan=True):
                         diff = np.abs(out - ref).max() if out.shape == ref.shape else "shape"
                         print(f"FAIL {what}: differs from onnxruntime (max |diff| {diff})")
                         failures += 1

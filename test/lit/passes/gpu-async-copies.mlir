@@ -174,23 +174,21 @@
 // CHECK-NEXT: nvgpu.device_async_copy
 
 // A Conv-like step: an activation element selected against its padding, through a
-// one-element private buffer (bufferization's round trip: forwarded), is staged (its
-// load issued ahead, the select and store after the products); a guarded weight
-// element is a 4-byte cp.async in its guard.
+// one-element private buffer (bufferization's round trip: forwarded), is a 4-byte
+// cp.async that reads its element inside the image and none in the padding (src-size
+// 0: zero-filled); a guarded weight element is a 4-byte cp.async in its guard.
 // CHECK-LABEL: gpu.func @window
 // CHECK-NOT: memref.alloca
-// CHECK: scf.for
-// CHECK-NEXT: nvvm.cp.async.wait.group 1
-// CHECK-NEXT: gpu.barrier
-// CHECK: %[[X:.*]] = scf.if %{{.*}} -> (f32) {
-// CHECK: memref.load %arg0
+// CHECK: %[[IN:.*]] = arith.cmpi ult
+// CHECK: %[[N:.*]] = arith.select %[[IN]], %c1, %c0 : index
+// CHECK: nvgpu.device_async_copy %arg0[%{{.*}}], %{{.*}}[%{{.*}}], 1, %[[N]] :
 // CHECK: scf.if
 // CHECK: nvgpu.device_async_copy %arg1[%{{.*}}], %{{.*}}[%{{.*}}], 1 :
 // CHECK: nvvm.cp.async.commit.group
-// CHECK: arith.mulf
-// CHECK: scf.if
-// CHECK: arith.select %{{.*}}, %[[X]], %{{.*}} : f32
-// CHECK-NEXT: memref.store
+// CHECK: scf.for
+// CHECK-NEXT: nvvm.cp.async.wait.group 1
+// CHECK-NEXT: gpu.barrier
+// CHECK-NOT: arith.select %{{.*}} : f32
 // CHECK-NOT: memref.alloca
 // CHECK: gpu.return
 
