@@ -10,8 +10,11 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
 #include "mlir/Interfaces/ValueBoundsOpInterface.h"
 
 #include "llvm/ADT/bit.h"
@@ -122,6 +125,16 @@ int64_t knownDivisor(Value v, int depth) {
         loop && loop.getInductionVar() == arg)
       return std::min(knownDivisor(loop.getLowerBound(), depth + 1),
                       knownDivisor(loop.getStep(), depth + 1));
+    // An scf.forall induction variable likewise (a block's tile offset).
+    if (auto loop = dyn_cast<scf::ForallOp>(arg.getOwner()->getParentOp());
+        loop && arg.getArgNumber() < loop.getRank()) {
+      auto divisorOf = [&](OpFoldResult f) {
+        std::optional<int64_t> c = getConstantIntValue(f);
+        return c ? divisorOfConstant(*c) : knownDivisor(cast<Value>(f), depth + 1);
+      };
+      unsigned d = arg.getArgNumber();
+      return std::min(divisorOf(loop.getMixedLowerBound()[d]), divisorOf(loop.getMixedStep()[d]));
+    }
     return 1;
   }
   auto of = [&](Value x) { return knownDivisor(x, depth + 1); };
@@ -133,6 +146,11 @@ int64_t knownDivisor(Value v, int depth) {
     return std::min(of(def->getOperand(0)), of(def->getOperand(1)));
   if (isa<arith::IndexCastOp, arith::IndexCastUIOp>(def))
     return of(def->getOperand(0));
+  // One of two values: a multiple of what divides both.
+  if (isa<arith::MinUIOp, arith::MinSIOp, arith::MaxUIOp, arith::MaxSIOp>(def))
+    return std::min(of(def->getOperand(0)), of(def->getOperand(1)));
+  if (auto select = dyn_cast<arith::SelectOp>(def))
+    return std::min(of(select.getTrueValue()), of(select.getFalseValue()));
   auto affine = [&](AffineMap map, ValueRange operands) {
     SmallVector<int64_t> dims, syms;
     for (Value d : operands.take_front(map.getNumDims()))
@@ -146,6 +164,40 @@ int64_t knownDivisor(Value v, int depth) {
   };
   if (auto apply = dyn_cast<affine::AffineApplyOp>(def))
     return affine(apply.getAffineMap(), apply.getMapOperands());
+  // The extent of a slice: its size operand (a tile's affine.min).
+  auto sliceSize = [&](Value source, Value dim) -> int64_t {
+    std::optional<int64_t> d = getConstantIntValue(dim);
+    if (!d)
+      return 1;
+    auto type = cast<ShapedType>(source.getType());
+    if (*d < 0 || *d >= type.getRank())
+      return 1;
+    // A destination-style op's result has its init's extents.
+    for (int i = 0; i < 8; ++i) {
+      auto dps = source.getDefiningOp<DestinationStyleOpInterface>();
+      if (!dps)
+        break;
+      source = dps.getTiedOpOperand(cast<OpResult>(source))->get();
+    }
+    if (!type.isDynamicDim(*d))
+      return divisorOfConstant(type.getDimSize(*d));
+    SmallVector<OpFoldResult> sizes;
+    if (auto slice = source.getDefiningOp<tensor::ExtractSliceOp>();
+        slice && !slice.getDroppedDims().any())
+      sizes = slice.getMixedSizes();
+    else if (auto view = source.getDefiningOp<memref::SubViewOp>();
+             view && !view.getDroppedDims().any())
+      sizes = view.getMixedSizes();
+    if (sizes.empty())
+      return 1;
+    OpFoldResult size = sizes[*d];
+    std::optional<int64_t> c = getConstantIntValue(size);
+    return c ? divisorOfConstant(*c) : of(cast<Value>(size));
+  };
+  if (auto dim = dyn_cast<tensor::DimOp>(def))
+    return sliceSize(dim.getSource(), dim.getIndex());
+  if (auto dim = dyn_cast<memref::DimOp>(def))
+    return sliceSize(dim.getSource(), dim.getIndex());
   if (auto min = dyn_cast<affine::AffineMinOp>(def))
     return affine(min.getAffineMap(), min.getMapOperands());
   if (auto max = dyn_cast<affine::AffineMaxOp>(def))

@@ -6,6 +6,7 @@
 // from them. Part of the dlc-tile-gpu pass (TileGpu.cpp).
 //
 //===----------------------------------------------------------------------===//
+#include "passes/Bounds.h"
 #include "passes/GpuTiling.h"
 #include "passes/MmaLayout.h"
 #include "passes/Passes.h"
@@ -17,6 +18,7 @@
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 
@@ -276,8 +278,8 @@ Steps buildStaticSteps(RewriterBase &rewriter, linalg::LinalgOp c, const GpuTile
             buffer = fill.getResult(0);
           }
           // A guarded copy spans the whole buffer: past the edge of the block's tile
-          // its rows repeat the last one (their products are values no output reads),
-          // past the step's end its elements are zero.
+          // (values no output reads) and past the step's end its elements are zero,
+          // read from indices clamped inside.
           SmallVector<OpFoldResult> copySize = inSize;
           SmallVector<unsigned> edgeDims;
           if (guarded)
@@ -306,12 +308,10 @@ Steps buildStaticSteps(RewriterBase &rewriter, linalg::LinalgOp c, const GpuTile
                   Value one = arith::ConstantIndexOp::create(nb, nloc, 1);
                   for (unsigned j : llvm::concat<unsigned>(shortDims, edgeDims)) {
                     Value size = getValueOrCreateConstantIndexOp(nb, nloc, inSize[j]);
-                    if (llvm::is_contained(shortDims, j)) {
-                      Value in = arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::ult,
-                                                       index[j], size);
-                      inBounds =
-                          inBounds ? arith::AndIOp::create(nb, nloc, inBounds, in).getResult() : in;
-                    }
+                    Value in =
+                        arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::ult, index[j], size);
+                    inBounds =
+                        inBounds ? arith::AndIOp::create(nb, nloc, inBounds, in).getResult() : in;
                     index[j] = arith::MinUIOp::create(nb, nloc, index[j],
                                                       arith::SubIOp::create(nb, nloc, size, one));
                   }
@@ -578,11 +578,21 @@ LogicalResult tileContraction(RewriterBase &rewriter, scf::ForallOp blocks, cons
     } else if (auto generic = dyn_cast<linalg::GenericOp>(copy.getOperation())) {
       SmallVector<tensor::ExtractOp> reads;
       generic.getBody()->walk([&](tensor::ExtractOp e) { reads.push_back(e); });
-      auto index = reads.size() == 1 && !reads[0].getIndices().empty()
-                       ? reads[0].getIndices().back().getDefiningOp<linalg::IndexOp>()
-                       : linalg::IndexOp();
+      // The innermost index, or its clamp min(index, S - 1) to a multiple S of 128
+      // bits (the lanes are then all inside S or all past it).
+      Value last = reads.size() == 1 && !reads[0].getIndices().empty()
+                       ? reads[0].getIndices().back()
+                       : Value();
+      int64_t v = reads.size() == 1 ? vectorAccessElements(reads[0].getType()) : 0;
+      if (auto min = last ? last.getDefiningOp<arith::MinUIOp>() : arith::MinUIOp()) {
+        auto bound = min.getRhs().getDefiningOp<arith::SubIOp>();
+        last = bound && matchPattern(bound.getRhs(), m_One()) && knownDivisor(bound.getLhs()) >= v
+                   ? min.getLhs()
+                   : Value();
+      }
+      auto index = last ? last.getDefiningOp<linalg::IndexOp>() : linalg::IndexOp();
       if (index && index.getDim() == copy.getNumLoops() - 1)
-        lanes = vectorAccessElements(reads[0].getType());
+        lanes = v;
     }
     if (!sizes.empty() && lanes && !ShapedType::isDynamic(ranges.back()) &&
         ranges.back() % lanes == 0)

@@ -42,6 +42,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -324,56 +325,35 @@ llvm::MaybeAlign accessAlign(Value m, ArrayRef<Value> idx, int64_t lanes) {
   return std::nullopt;
 }
 
-/// Whether `v` (in `body`) is `index + c` for the innermost loop's linalg.index and a
-/// `c` that does not depend on it (`dependent`): through arith.addi and affine.apply
-/// of coefficient 1. The ops on the way go to `chain`.
-bool contiguousIndex(Value v, Block &body, const llvm::DenseSet<Value> &dependent,
-                     unsigned inner, llvm::SmallPtrSetImpl<Operation *> &chain, int depth = 0) {
-  Operation *def = v.getDefiningOp();
-  if (!def || def->getBlock() != &body || depth > 8)
-    return false;
-  chain.insert(def);
-  if (auto index = dyn_cast<linalg::IndexOp>(def))
-    return index.getDim() == inner;
-  if (auto add = dyn_cast<arith::AddIOp>(def)) {
-    Value a = add.getLhs(), b = add.getRhs();
-    if (dependent.contains(b))
-      std::swap(a, b);
-    return !dependent.contains(b) && contiguousIndex(a, body, dependent, inner, chain, depth + 1);
-  }
-  auto apply = dyn_cast<affine::AffineApplyOp>(def);
-  if (!apply)
-    return false;
-  AffineMap map = apply.getAffineMap();
-  std::optional<unsigned> pos;
-  for (auto [i, o] : llvm::enumerate(apply.getMapOperands())) {
-    if (!dependent.contains(o))
-      continue;
-    if (pos)
-      return false;
-    pos = i;
-  }
-  if (!pos)
-    return false;
-  // The expression less the operand must not involve it: a coefficient of 1.
-  AffineExpr x = *pos < map.getNumDims()
-                     ? getAffineDimExpr(*pos, def->getContext())
-                     : getAffineSymbolExpr(*pos - map.getNumDims(), def->getContext());
-  AffineExpr rest =
-      simplifyAffineExpr(map.getResult(0) - x, map.getNumDims(), map.getNumSymbols());
-  if (*pos < map.getNumDims() ? rest.isFunctionOfDim(*pos)
-                              : rest.isFunctionOfSymbol(*pos - map.getNumDims()))
-    return false;
-  return contiguousIndex(apply.getMapOperands()[*pos], body, dependent, inner, chain, depth + 1);
+/// How a value of a thread tile's body varies along its innermost loop of V lanes
+/// (vectorizeContiguousRead).
+enum class Lanes {
+  Invariant,  // the same in every lane
+  Contiguous, // lane l's is lane 0's + l
+  Uniform,    // the same in every lane of an aligned chunk (a bound compared against)
+  Clamped,    // min(contiguous, S - 1), the index of a read clamped to S elements
+  Read        // computed from the read lane by lane
+};
+
+/// Whether affine `e` is `x + rest` with `rest` free of `x` (operand `pos` of a map
+/// with `numDims` dims and `numSymbols` symbols).
+bool unitCoefficient(AffineExpr e, unsigned pos, unsigned numDims, unsigned numSymbols) {
+  AffineExpr x = pos < numDims ? getAffineDimExpr(pos, e.getContext())
+                               : getAffineSymbolExpr(pos - numDims, e.getContext());
+  AffineExpr rest = simplifyAffineExpr(e - x, numDims, numSymbols);
+  return pos < numDims ? !rest.isFunctionOfDim(pos) : !rest.isFunctionOfSymbol(pos - numDims);
 }
 
 /// A thread's tile of a generic without inputs that reads what it writes with a load
-/// in its body (a tensor-core step's guarded copy: rows clamped to the tile's edge,
-/// zero past the step's end): [1, ..., 1, V] into a buffer contiguous along its
+/// in its body (a tensor-core step's guarded copy: indices clamped to the tile's
+/// edge, zero past the step's end): [1, ..., 1, V] into a buffer contiguous along its
 /// innermost dim, the load's innermost index the innermost loop's plus a value
-/// independent of it, nothing else in the body depending on that loop. The index
-/// arithmetic and guards are computed once, the load is one vector.load of V elements
-/// and what the body computes from it is applied lane by lane.
+/// independent of it. The index arithmetic and guards are computed once, the load is
+/// one vector.load of V elements and what the body computes from it is applied lane
+/// by lane. Along the innermost dim the read may also be guarded (`index < S`) and
+/// clamped (`min(index, S - 1)`) where S and lane 0's index are multiples of V: the V
+/// lanes are all inside or all past S, so the guard is lane 0's and the clamped
+/// vector starts at min(index, S - V), inside the S elements.
 bool vectorizeContiguousRead(linalg::GenericOp g, bool verifyAlignment) {
   if (!g.hasPureBufferSemantics() || g.getNumDpsInits() != 1 || g.getNumDpsInputs() != 0 ||
       g.getNumLoops() == 0 || g.getNumReductionLoops() != 0)
@@ -397,61 +377,147 @@ bool vectorizeContiguousRead(linalg::GenericOp g, bool verifyAlignment) {
   Block &body = *g.getBlock();
   if (!body.getArgument(0).use_empty())
     return false;
-  // What depends on the innermost loop's index.
-  llvm::DenseSet<Value> dependent;
+
+  // Each value's kind, the one read, and what must be a multiple of V: the bounds
+  // the contiguous indices are compared against or clamped to, and those indices.
+  llvm::DenseMap<Value, Lanes> kind;
+  auto kindOf = [&](Value v) {
+    auto it = kind.find(v);
+    return it == kind.end() ? Lanes::Invariant : it->second;
+  };
   memref::LoadOp read;
+  SmallVector<Value> multiples; // body values (or outside ones) that must divide by V
   for (Operation &op : body.without_terminator()) {
     if (op.getNumRegions() || (!isMemoryEffectFree(&op) && !isa<memref::LoadOp>(op)))
       return false;
-    auto index = dyn_cast<linalg::IndexOp>(op);
-    bool dep = (index && index.getDim() == inner) ||
-               llvm::any_of(op.getOperands(), [&](Value o) { return dependent.contains(o); });
-    if (!dep)
+    if (auto index = dyn_cast<linalg::IndexOp>(op)) {
+      if (index.getDim() == inner)
+        kind[index] = Lanes::Contiguous;
       continue;
+    }
+    SmallVector<Lanes> k = llvm::map_to_vector(op.getOperands(), kindOf);
+    if (llvm::all_of(k, [](Lanes l) { return l == Lanes::Invariant; }))
+      continue;
+    if (op.getNumResults() != 1)
+      return false;
+    Value r = op.getResult(0);
+    auto only = [&](std::initializer_list<Lanes> allowed) {
+      return llvm::all_of(k, [&](Lanes l) { return llvm::is_contained(allowed, l); });
+    };
     if (auto load = dyn_cast<memref::LoadOp>(op)) {
-      if (read)
+      // The read: contiguous (or clamped) along the innermost dim only.
+      auto indices = load.getIndices();
+      if (read || !isa<IntegerType, FloatType>(load.getType()) ||
+          load.getType().getIntOrFloatBitWidth() % 8 != 0 ||
+          !llvm::is_contained({Lanes::Contiguous, Lanes::Clamped}, kindOf(indices.back())) ||
+          llvm::any_of(indices.drop_back(), [&](Value i) {
+            return !llvm::is_contained({Lanes::Invariant, Lanes::Uniform}, kindOf(i));
+          }))
         return false;
       read = load;
+      kind[r] = Lanes::Read;
+      continue;
     }
-    for (Value r : op.getResults())
-      dependent.insert(r);
-  }
-  if (!read || !read.getType().isIntOrFloat() || read.getType().getIntOrFloatBitWidth() % 8 != 0)
+    if (llvm::is_contained(k, Lanes::Read)) {
+      // Lane by lane: elementwise on the read and on values shared by the lanes.
+      if (!r.getType().isIntOrFloat() || !only({Lanes::Read, Lanes::Invariant, Lanes::Uniform}))
+        return false;
+      kind[r] = Lanes::Read;
+      continue;
+    }
+    if (auto add = dyn_cast<arith::AddIOp>(op)) {
+      // An offset added to a contiguous or clamped index keeps its kind.
+      if (llvm::count(k, Lanes::Invariant) != 1 ||
+          !only({Lanes::Contiguous, Lanes::Clamped, Lanes::Invariant}))
+        return false;
+      kind[r] = llvm::is_contained(k, Lanes::Clamped) ? Lanes::Clamped : Lanes::Contiguous;
+      continue;
+    }
+    if (auto apply = dyn_cast<affine::AffineApplyOp>(op)) {
+      AffineMap map = apply.getAffineMap();
+      if (!only({Lanes::Contiguous, Lanes::Invariant}) || llvm::count(k, Lanes::Contiguous) != 1)
+        return false;
+      unsigned pos = llvm::find(k, Lanes::Contiguous) - k.begin();
+      if (!unitCoefficient(map.getResult(0), pos, map.getNumDims(), map.getNumSymbols()))
+        return false;
+      kind[r] = Lanes::Contiguous;
+      continue;
+    }
+    if (auto cmp = dyn_cast<arith::CmpIOp>(op)) {
+      // index < S (or >=): the same for a chunk's lanes when both divide by V.
+      using P = arith::CmpIPredicate;
+      if (k[0] != Lanes::Contiguous || k[1] != Lanes::Invariant ||
+          !llvm::is_contained({P::ult, P::slt, P::uge, P::sge}, cmp.getPredicate()))
+        return false;
+      multiples.append({cmp.getLhs(), cmp.getRhs()});
+      kind[r] = Lanes::Uniform;
+      continue;
+    }
+    if (auto min = dyn_cast<arith::MinUIOp>(op)) {
+      // min(index, S - 1): clamped to S elements.
+      auto last = min.getRhs().getDefiningOp<arith::SubIOp>();
+      if (k[0] != Lanes::Contiguous || k[1] != Lanes::Invariant || !last ||
+          !matchPattern(last.getRhs(), m_One()) || kindOf(last.getLhs()) != Lanes::Invariant)
+        return false;
+      multiples.append({min.getLhs(), last.getLhs()});
+      kind[r] = Lanes::Clamped;
+      continue;
+    }
+    if (isa<arith::AndIOp, arith::OrIOp, arith::XOrIOp, arith::SelectOp>(op)) {
+      if (!only({Lanes::Uniform, Lanes::Invariant}))
+        return false;
+      kind[r] = Lanes::Uniform;
+      continue;
+    }
     return false;
+  }
+  // A contiguous or clamped value only indexes the read or feeds the index arithmetic.
+  for (Operation &op : body.without_terminator())
+    for (Value r : op.getResults())
+      if (llvm::is_contained({Lanes::Contiguous, Lanes::Clamped}, kindOf(r)))
+        for (OpOperand &use : r.getUses()) {
+          Operation *user = use.getOwner();
+          if (user == read.getOperation() ? use.getOperandNumber() + 1 != user->getNumOperands()
+              : kindOf(r) == Lanes::Clamped
+                  ? !isa<arith::AddIOp>(user)
+                  : !isa<arith::AddIOp, affine::AffineApplyOp, arith::CmpIOp, arith::MinUIOp>(user))
+            return false;
+        }
+  Value yielded = body.getTerminator()->getOperand(0);
+  if (!read || kindOf(yielded) != Lanes::Read)
+    return false;
+  // A clamped read is guarded by its bound: the body yields zero past it (so where
+  // lane 0 is past it, what the clamped vector reads is never used).
+  if (llvm::any_of(body.without_terminator(), [&](Operation &op) {
+        return op.getNumResults() == 1 && kindOf(op.getResult(0)) == Lanes::Clamped;
+      })) {
+    auto select = yielded.getDefiningOp<arith::SelectOp>();
+    if (!select || !matchPattern(select.getFalseValue(), m_PosZeroFloat()) &&
+                       !matchPattern(select.getFalseValue(), m_Zero()))
+      return false;
+    SmallVector<std::pair<Value, Value>> guards; // (index, bound) of index < bound
+    SmallVector<Value> work{select.getCondition()};
+    while (!work.empty()) {
+      Value c = work.pop_back_val();
+      if (auto a = c.getDefiningOp<arith::AndIOp>())
+        work.append({a.getLhs(), a.getRhs()});
+      else if (auto cmp = c.getDefiningOp<arith::CmpIOp>();
+               cmp && cmp.getPredicate() == arith::CmpIPredicate::ult)
+        guards.push_back({cmp.getLhs(), cmp.getRhs()});
+    }
+    for (Operation &op : body.without_terminator()) {
+      auto min = dyn_cast<arith::MinUIOp>(op);
+      if (!min || kindOf(min.getResult()) != Lanes::Clamped)
+        continue;
+      Value bound = min.getRhs().getDefiningOp<arith::SubIOp>().getLhs();
+      if (!llvm::is_contained(guards, std::make_pair(min.getLhs(), bound)))
+        return false;
+    }
+  }
   auto readType = cast<MemRefType>(read.getMemRef().getType());
   auto [readStrides, readOffset] = readType.getStridesAndOffset();
   (void)readOffset;
   if (readStrides.empty() || readStrides.back() != 1)
-    return false;
-  llvm::SmallPtrSet<Operation *, 8> chain;
-  if (!contiguousIndex(read.getIndices().back(), body, dependent, inner, chain) ||
-      llvm::any_of(read.getIndices().drop_back(),
-                   [&](Value i) { return dependent.contains(i); }))
-    return false;
-  // The chain feeds the load's innermost index alone; everything else that depends
-  // on the loop does so through the loaded value, and is elementwise.
-  llvm::DenseSet<Value> fromRead{read.getResult()};
-  for (Operation &op : body.without_terminator()) {
-    if (&op == read.getOperation())
-      continue;
-    if (chain.contains(&op)) {
-      for (Operation *user : op.getUsers())
-        if (user != read.getOperation() && !chain.contains(user))
-          return false;
-      continue;
-    }
-    bool dep = llvm::any_of(op.getOperands(), [&](Value o) { return dependent.contains(o); });
-    if (!dep)
-      continue;
-    bool viaRead = llvm::any_of(op.getOperands(), [&](Value o) { return fromRead.contains(o); });
-    if (!viaRead || op.getNumResults() != 1 || !op.getResult(0).getType().isIntOrFloat() ||
-        llvm::any_of(op.getOperands(),
-                     [&](Value o) { return dependent.contains(o) && !fromRead.contains(o); }))
-      return false;
-    fromRead.insert(op.getResult(0));
-  }
-  Value yielded = body.getTerminator()->getOperand(0);
-  if (!fromRead.contains(yielded))
     return false;
 
   OpBuilder b(g);
@@ -459,11 +525,40 @@ bool vectorizeContiguousRead(linalg::GenericOp g, bool verifyAlignment) {
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   SmallVector<Value> point(g.getNumLoops(), zero);
   IRMapping map;
+  // Lane 0's index arithmetic and guards, and the clamps at V elements from the end.
+  SmallVector<Operation *> emitted;
+  auto record = [&](Operation *op) {
+    emitted.push_back(op);
+    return op;
+  };
   for (Operation &op : body.without_terminator()) {
     if (auto index = dyn_cast<linalg::IndexOp>(op)) {
       map.map(index.getResult(), zero);
       continue;
     }
+    if (&op == read.getOperation() || kindOf(op.getResult(0)) == Lanes::Read)
+      continue;
+    if (auto min = dyn_cast<arith::MinUIOp>(op); min && kindOf(min.getResult()) == Lanes::Clamped) {
+      Value bound = map.lookupOrDefault(min.getRhs().getDefiningOp<arith::SubIOp>().getLhs());
+      Value v = record(arith::ConstantIndexOp::create(b, loc, lanes))->getResult(0);
+      Value start = record(arith::SubIOp::create(b, loc, bound, v))->getResult(0);
+      map.map(min.getResult(),
+              record(arith::MinUIOp::create(b, loc, map.lookupOrDefault(min.getLhs()), start))
+                  ->getResult(0));
+      continue;
+    }
+    record(b.clone(op, map));
+  }
+  // The chunk argument needs lane 0's indices and the bounds to be multiples of V.
+  for (Value m : multiples)
+    if (knownDivisor(map.lookupOrDefault(m)) < lanes) {
+      for (Operation *op : llvm::reverse(emitted))
+        op->erase();
+      zero.getDefiningOp()->erase();
+      return false;
+    }
+  // The read and what is computed from it, lane by lane.
+  for (Operation &op : body.without_terminator()) {
     if (&op == read.getOperation()) {
       SmallVector<Value> idx;
       for (Value i : read.getIndices())
@@ -477,11 +572,9 @@ bool vectorizeContiguousRead(linalg::GenericOp g, bool verifyAlignment) {
                   .getResult());
       continue;
     }
-    if (!fromRead.contains(op.getResult(0))) {
-      b.clone(op, map);
+    if (isa<linalg::IndexOp>(op) || kindOf(op.getResult(0)) != Lanes::Read)
       continue;
-    }
-    // Lane by lane: scalar operands broadcast (a select's condition stays scalar).
+    // Scalar operands broadcast (a select's condition stays scalar).
     for (OpOperand &o : op.getOpOperands()) {
       Value m = map.lookupOrDefault(o.get());
       if (isa<VectorType>(m.getType()) ||

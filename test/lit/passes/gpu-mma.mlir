@@ -22,24 +22,28 @@
 // mantissa bits, ties away), its rows padded (16 -> 20 f32 for A) so that the warps'
 // fragment loads do not collide in shared-memory banks; the warps' tiles (#gpu.warp)
 // each a contraction marked for dlc-gpu-mma. The steps may end short (100 = 6 x 16 +
-// 4): every step copies the whole [64, 16] step, element by element, reading past the
-// step's end as zero and past the edge of the block's rows the last row (clamped
-// indices), with no zero fill of the buffer first.
+// 4): every step copies the whole [64, 16] step, 128 bits a thread (the step's
+// extent, 16 or 4, is a multiple of 4 f32: the four lanes are all inside it or all
+// past it), reading at indices clamped inside the step and the block's rows, zero
+// past either, with no zero fill of the buffer first.
 // TILE-LABEL: func.func @mm
 // TILE: scf.for %[[K:.*]] = %c0 to %c100 step %c16
 // TILE: %[[STEP:.*]] = affine.min #{{.*}}(%[[K]])
 // TILE-NOT: linalg.fill
-// TILE: scf.forall (%[[R:.*]], %[[C:.*]]) in (64, 16)
-// TILE: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x1xf32>)
-// TILE: %[[IN:.*]] = arith.cmpi ult, %[[C]], %[[STEP]] : index
+// TILE: scf.forall (%[[R:.*]], %[[C:.*]]) = (0, 0) to (64, 16) step (1, 4)
+// TILE: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x4xf32>)
+// TILE: %[[I:.*]] = affine.apply #{{.*}}(%[[C]])
+// TILE: %[[IN:.*]] = arith.cmpi ult, %[[I]], %[[STEP]] : index
 // TILE: %[[LAST:.*]] = arith.subi %[[STEP]], %c1 : index
-// TILE: %[[COL:.*]] = arith.minui %[[C]], %[[LAST]] : index
+// TILE: %[[COL:.*]] = arith.minui %[[I]], %[[LAST]] : index
+// TILE: %[[INROW:.*]] = arith.cmpi ult, %[[R]], %{{.*}} : index
+// TILE: %[[BOTH:.*]] = arith.andi %[[IN]], %[[INROW]] : i1
 // TILE: %[[ROW:.*]] = arith.minui %[[R]], %{{.*}} : index
 // TILE: tensor.extract %{{.*}}[%[[ROW]], %[[COL]]] : tensor<?x?xf32>
 // TILE: arith.addi %{{.*}}, %c4096_i32 : i32
 // TILE: arith.andi %{{.*}}, %c-8192_i32 : i32
 // TILE: %[[V:.*]] = arith.bitcast %{{.*}} : i32 to f32
-// TILE: arith.select %[[IN]], %[[V]], %cst : f32
+// TILE: arith.select %[[BOTH]], %[[V]], %cst : f32
 // TILE: #gpu.thread
 // TILE: scf.forall {{.*}} to (64, 64) step (32, 16)
 // TILE: linalg.generic {{.*}} ins({{.*}} : tensor<32x16xf32>, tensor<16x16xf32>) outs({{.*}} : tensor<32x16xf32>) attrs = {dlc.mma = #dlc.gpu_mma<tf32_k8>}

@@ -242,8 +242,8 @@ func.func @guarded_read(%v: memref<?x64xf16>, %buf: memref<16x64xf16>, %t: index
   return
 }
 
-// A read clamped along the innermost dim (the step ends short there) is no vector
-// load: left alone.
+// A read clamped along the innermost dim (the step ends short there) to a bound not
+// known to be a multiple of the 8 lanes (which may then straddle it): left alone.
 // CHECK-LABEL: func @clamped_innermost
 // CHECK: linalg.generic
 // CHECK-NOT: vector.load
@@ -258,6 +258,44 @@ func.func @clamped_innermost(%a: memref<64x40xf16>, %buf: memref<64x16xf16>, %t:
     %last = arith.subi %size, %c1 : index
     %clamped = arith.minui %j, %last : index
     %x = memref.load %a[%t, %clamped] : memref<64x40xf16>
+    %s = arith.select %in, %x, %zero : f16
+    linalg.yield %s : f16
+  }
+  return
+}
+
+// Clamped along the innermost dim to a bound S that is a multiple of 8 (a step of 16
+// over a length of 40: 16, 16, 8), from a lane-0 index that is one too (the thread's
+// 8 columns): the 8 lanes are all inside S or all past it, so the guard is lane 0's
+// and the vector starts at min(index, S - 8), inside; the guard zeroes it past S.
+// CHECK-LABEL: func @clamped_chunks
+// CHECK: %[[IN:.*]] = arith.cmpi ult, %[[I:.*]], %[[S:.*]] : index
+// CHECK: %[[START:.*]] = arith.subi %[[S]], %c8{{.*}} : index
+// CHECK: %[[AT:.*]] = arith.minui %[[I]], %[[START]] : index
+// CHECK: %[[K:.*]] = arith.addi %{{.*}}, %[[AT]] : index
+// CHECK: %[[V:.*]] = vector.load %{{.*}}[%{{.*}}, %[[K]]] {alignment = 16 : i64} : memref<64x40xf16>, vector<8xf16>
+// CHECK: arith.select %[[IN]], %[[V]], %{{.*}} : vector<8xf16>
+// CHECK-NOT: linalg.generic
+func.func @clamped_chunks(%a: memref<64x40xf16>, %buf: memref<64x16xf16>, %t: index, %k: index) {
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %c16 = arith.constant 16 : index
+  %zero = arith.constant 0.0 : f16
+  %k16 = arith.muli %k, %c16 : index
+  %size = affine.min affine_map<(d0) -> (16, -d0 + 40)>(%k16)
+  %r = arith.divui %t, %c8 : index
+  %q = arith.remui %t, %c8 : index
+  %col = arith.muli %q, %c8 : index
+  %dst = memref.subview %buf[%r, %col] [1, 8] [1, 1] : memref<64x16xf16> to memref<1x8xf16, strided<[16, 1], offset: ?>>
+  linalg.generic {indexing_maps = [#id], iterator_types = ["parallel", "parallel"]} outs(%dst : memref<1x8xf16, strided<[16, 1], offset: ?>>) {
+  ^bb0(%out: f16):
+    %j = linalg.index 1 : index
+    %c = affine.apply affine_map<(d0)[s0] -> (d0 + s0)>(%j)[%col]
+    %in = arith.cmpi ult, %c, %size : index
+    %last = arith.subi %size, %c1 : index
+    %clamped = arith.minui %c, %last : index
+    %kc = arith.addi %k16, %clamped : index
+    %x = memref.load %a[%r, %kc] : memref<64x40xf16>
     %s = arith.select %in, %x, %zero : f16
     linalg.yield %s : f16
   }
