@@ -4,7 +4,9 @@
 # memory, the shared memory all kernels declare (bytes of `__wg_*` buffers), and of the
 # kernels with barriers (bar.sync), those whose contraction steps are copied ahead of
 # their products (dlc.copy_stages, dlc-gpu-async-copies) and those using cp.async, and
-# the kernels on wgmma (sm_90a's warpgroup tiles) with and without cp.async, and the
+# the kernels on wgmma (sm_90a's warpgroup tiles) with and without cp.async, the
+# cp.async lines (those with a src-size: zero-filling guarded copies) and scalar
+# (not vector) ld.global lines, and the
 # bytes the artifact's launches read and write per run (the weights included; symbolic
 # dims 1: `dlc compile`'s summary; DLC_HALF_ACTIVATIONS=0 compares f32 activations).
 # Without a GPU, what the kernel-code passes leave in shared and local memory is
@@ -33,6 +35,9 @@ for m in "$corpus"/*.onnx; do
       awk '{s += $1} END {print s + 0}')
     stepped=$(awk '/^.visible .entry/{name=$3} /bar.sync/{print name}' "$work/k.ptx" | sort -u | wc -l)
     async=$(awk '/^.visible .entry/{name=$3} /cp.async.c[ag]/{print name}' "$work/k.ptx" | sort -u | wc -l)
+    copies=$(grep -cE 'cp\.async\.c[ag]' "$work/k.ptx")
+    zfill=$(grep -cE 'cp\.async\.c[ag].*, [0-9]+, %r' "$work/k.ptx")
+    scalar=$(grep -cE 'ld\.global(\.nc)?\.(b|f|u|s)[0-9]+ ' "$work/k.ptx")
     ahead=$(grep -E '^ *gpu.func .*dlc.copy_stages' "$work/ir" | wc -l)
     wgmma=$(awk '/^.visible .entry/{name=$3} /wgmma.mma_async/{print name}' "$work/k.ptx" | sort -u)
     wgmmaAsync=$(awk '/^.visible .entry/{name=$3} /cp.async.c[ag]/{print name}' "$work/k.ptx" |
@@ -40,7 +45,8 @@ for m in "$corpus"/*.onnx; do
     moved=$("$build/bin/dlc" compile "$m" --target cuda --precision "$p" --cuda-arch "$arch" \
         -o "$work/a.dlc" 2>/dev/null | sed -n 's/.* \([0-9]*\) bytes moved per run.*/\1/p')
     echo "PTX $n $p: $kernels kernels ($serial on one thread), ${moved:-?} bytes moved, $local with local memory, $shared bytes of shared memory," \
-      "$ahead of $stepped with barriers copy ahead of their products, $async with cp.async," \
+      "$ahead of $stepped with barriers copy ahead of their products, $async with cp.async" \
+      "($copies cp.async lines, $zfill zero-filling: a src-size operand), $scalar scalar ld.global lines," \
       "$(echo "$wgmma" | grep -c . || true) on wgmma ($wgmmaAsync with cp.async)"
   done
 done
