@@ -1,7 +1,9 @@
 //===- OpsQuant.cpp - Quantization ops, composed of dlc ops ----------------===//
 //
 // QuantizeLinear, DequantizeLinear (per tensor, per axis, blocked), DynamicQuantizeLinear,
-// MatMulInteger, ConvInteger, QLinearMatMul and QLinearConv. Integer contractions
+// MatMulInteger, ConvInteger, QLinearMatMul and QLinearConv, and onnxruntime's QOperator
+// contrib ops (com.microsoft QLinearAdd/Mul/Sigmoid/LeakyRelu/Softmax/Concat,
+// QLinear(Global)AveragePool, QGemm). Integer contractions
 // accumulate in int32 as ONNX defines them (exact); the requantization scale is
 // applied in float and rounded half to even, as onnxruntime does, then saturated to the
 // output type. Fusion puts a dequantize into the kernel that reads it.
@@ -230,6 +232,60 @@ Value weightZeroPoint(Compose &c, Value zp, Value w) {
   return channelParam(c, zp, c.n.rankOf(w) + 1);
 }
 
+/// x (quantized, with its scale and zero point) as float32.
+Value dequantized(Compose &c, Value x, Value scale, Value zp) {
+  Type f32 = c.n.b.getF32Type();
+  return c.mul(centered(c, x, zp, f32), c.cast(scale, f32));
+}
+
+/// What the handler of ONNX `opType` (at `opset`; the newest by default) makes of
+/// `inputs` with this node's attributes: the float op a quantized contrib op wraps.
+Value viaOnnxOp(Compose &c, const std::string &opType, std::vector<Value> inputs,
+                int opset = 1000) {
+  if (c.failed)
+    return nullptr;
+  NodeImporter &n = c.n;
+  const Handler *h = OpRegistry::get().lookup(opType, opset);
+  if (!h)
+    return c.fail("no import of " + opType);
+  std::vector<Value> saved = n.inputs;
+  n.inputs = std::move(inputs);
+  LogicalResult r = (*h)(n);
+  n.inputs = saved;
+  if (failed(r) || n.outputs.empty())
+    return c.failed = true, nullptr;
+  Value y = n.outputs.front();
+  n.outputs.clear();
+  return y;
+}
+
+/// A unary quantized op of onnxruntime's QOperator format (com.microsoft: X, X_scale,
+/// X_zero_point, Y_scale, Y_zero_point): onnxruntime tabulates the float op over the
+/// 256 input values, dequantized and quantized again, as composed here.
+LogicalResult importQLinearUnary(NodeImporter &n, const std::string &onnxOp, int opset = 1000) {
+  Compose c{n};
+  Value x = dequantized(c, n.input(0), n.input(1), n.input(2));
+  Value y = viaOnnxOp(c, onnxOp, {x}, opset);
+  Type out = n.input(4) ? n.elementType(n.input(4)) : n.elementType(n.input(0));
+  return c.result(quantize(c, y, c.cast(n.input(3), n.b.getF32Type()), n.input(4), out));
+}
+
+/// NHWC -> NCHW (or back) for the quantized pools' channels_last.
+Value channelsFirst(Compose &c, Value x, bool back) {
+  int64_t rank = c.n.rankOf(x);
+  SmallVector<int64_t> perm{0};
+  if (back) {
+    for (int64_t i = 2; i < rank; ++i)
+      perm.push_back(i);
+    perm.push_back(1);
+  } else {
+    perm.push_back(rank - 1);
+    for (int64_t i = 1; i < rank - 1; ++i)
+      perm.push_back(i);
+  }
+  return c.transpose(x, perm);
+}
+
 } // namespace
 
 Value dynamicQuantizedMatMul(Compose &c, Value a, Value w, Value scale, Value zp) {
@@ -269,6 +325,130 @@ void registerQuantOps(OpRegistry &r) {
     Value y = quantize(c, accF, c.cast(n.input(6), n.b.getF32Type()), n.input(7),
                        n.elementType(n.input(7)));
     return c.result(y);
+  });
+  // onnxruntime's QOperator format (quantize_static(quant_format=QOperator), the
+  // ONNX model zoo's int8 models): each op as onnxruntime computes it, rounding half
+  // to even and saturating.
+  // QLinearAdd / QLinearMul (A, A_scale, A_zp, B, B_scale, B_zp, C_scale, C_zp) as
+  // onnxruntime's kernels round: the sum as A * (A_scale / C_scale) + (C_zp -
+  // A_zp * (A_scale / C_scale) - B_zp * (B_scale / C_scale)), plus B * (B_scale /
+  // C_scale); the product as (A - A_zp) * (B - B_zp) * (A_scale * B_scale / C_scale)
+  // plus C_zp, all in float.
+  for (bool add : {true, false})
+    r.addContrib(add ? "com.microsoft.QLinearAdd" : "com.microsoft.QLinearMul", 7,
+                 [add](NodeImporter &n) -> LogicalResult {
+                   Compose c{n};
+                   Type f32 = n.b.getF32Type();
+                   Value as = c.cast(n.input(1), f32), bs = c.cast(n.input(4), f32),
+                         cs = c.cast(n.input(6), f32);
+                   auto zero = [&](Value zp) { return zp ? c.cast(zp, f32) : n.scalar(f32, 0); };
+                   Value y;
+                   if (add) {
+                     Value ra = c.div(as, cs), rb = c.div(bs, cs);
+                     Value fixed = c.sub(zero(n.input(7)), c.add(c.mul(ra, zero(n.input(2))),
+                                                                 c.mul(rb, zero(n.input(5)))));
+                     y = c.add(c.mul(c.cast(n.input(0), f32), ra), fixed);
+                     y = c.add(c.mul(c.cast(n.input(3), f32), rb), y);
+                   } else {
+                     Value a = centered(c, n.input(0), n.input(2), f32);
+                     Value b = centered(c, n.input(3), n.input(5), f32);
+                     y = c.add(c.mul(c.mul(a, b), c.div(c.mul(as, bs), cs)), zero(n.input(7)));
+                   }
+                   Type out = n.input(7) ? n.elementType(n.input(7)) : n.elementType(n.input(0));
+                   return c.result(quantize(c, y, c.scalarLike(y, 1), Value(), out));
+                 });
+  r.addContrib("com.microsoft.QLinearSigmoid", 4,
+               [](NodeImporter &n) { return importQLinearUnary(n, "Sigmoid"); });
+  r.addContrib("com.microsoft.QLinearLeakyRelu", 4,
+               [](NodeImporter &n) { return importQLinearUnary(n, "LeakyRelu"); });
+  // QLinearSoftmax's `opset` picks Softmax's semantics: before 13, over the input
+  // flattened to 2-D at `axis`.
+  r.addContrib("com.microsoft.QLinearSoftmax", 4, [](NodeImporter &n) {
+    return importQLinearUnary(n, "Softmax", n.attrInt("opset", 13) < 13 ? 11 : 13);
+  });
+  // QLinearGlobalAveragePool / QLinearAveragePool (X, x_scale, x_zp, y_scale, y_zp;
+  // channels_last): the pool of X - x_zp, scaled by x_scale / y_scale.
+  for (bool global : {true, false})
+    r.addContrib(
+        global ? "com.microsoft.QLinearGlobalAveragePool" : "com.microsoft.QLinearAveragePool", 4,
+        [global](NodeImporter &n) -> LogicalResult {
+          Compose c{n};
+          Type f32 = n.b.getF32Type();
+          bool last = n.attrInt("channels_last", 0) != 0;
+          Value x = centered(c, n.input(0), n.input(2), f32);
+          if (last)
+            x = channelsFirst(c, x, /*back=*/false);
+          Value scale = c.div(c.cast(n.input(1), f32), c.cast(n.input(3), f32));
+          // The global pool as onnxruntime: the sum times x_scale / (y_scale *
+          // count) (over static spatial dims; else the mean).
+          int64_t rank = x ? n.rankOf(x) : 0, count = 1;
+          SmallVector<int64_t> spatial;
+          for (int64_t d = 2; d < rank; ++d) {
+            spatial.push_back(d);
+            std::optional<int64_t> extent = constDim(n.shapeOf(x)[d]);
+            count = count > 0 && extent ? count * *extent : -1;
+          }
+          Value y;
+          if (global && count > 0) {
+            y = c.reduce("dlc.reduce_sum", x, spatial, /*keepdims=*/true);
+            scale = c.div(c.cast(n.input(1), f32),
+                          c.mul(c.cast(n.input(3), f32), n.scalar(f32, count)));
+          } else {
+            y = viaOnnxOp(c, global ? "GlobalAveragePool" : "AveragePool", {x});
+          }
+          if (last && y)
+            y = channelsFirst(c, y, /*back=*/true);
+          Type out = n.input(4) ? n.elementType(n.input(4)) : n.elementType(n.input(0));
+          return c.result(quantize(c, c.mul(y, scale), c.scalarLike(y, 1), n.input(4), out));
+        });
+  // QLinearConcat (Y_scale, Y_zp, then X, X_scale, X_zp per input; axis): each input
+  // dequantized, the concatenation quantized with Y's parameters.
+  r.addContrib("com.microsoft.QLinearConcat", 5, [](NodeImporter &n) -> LogicalResult {
+    Compose c{n};
+    if (n.inputs.size() < 5 || (n.inputs.size() - 2) % 3 != 0)
+      return n.error() << "QLinearConcat takes Y_scale, Y_zero_point and a triple (X, "
+                          "X_scale, X_zero_point) per input";
+    SmallVector<Value> parts;
+    for (size_t i = 2; i + 2 < n.inputs.size(); i += 3)
+      parts.push_back(dequantized(c, n.input(i), n.input(i + 1), n.input(i + 2)));
+    int64_t rank = n.rankOf(n.input(2));
+    auto axis = normalizeAxis(n.attrInt("axis", 0), rank);
+    if (!axis)
+      return n.error() << "axis out of range";
+    Value y = c.concat(parts, *axis);
+    Type out = n.input(1) ? n.elementType(n.input(1)) : n.elementType(n.input(2));
+    return c.result(quantize(c, y, c.cast(n.input(0), n.b.getF32Type()), n.input(1), out));
+  });
+  // QGemm (A, a_scale, a_zp, B, b_scale, b_zp, C (int32 bias), y_scale, y_zp; alpha,
+  // transA, transB): the int32 product plus C, times alpha * a_scale * b_scale, quantized
+  // with y's parameters, or float without y_scale.
+  r.addContrib("com.microsoft.QGemm", 6, [](NodeImporter &n) -> LogicalResult {
+    Compose c{n};
+    Type f32 = n.b.getF32Type(), i32 = n.b.getI32Type();
+    Value a = n.input(0), b = n.input(3), bzp = n.input(5), bs = c.cast(n.input(4), f32);
+    if (n.rankOf(a) != 2 || n.rankOf(b) != 2)
+      return n.error() << "QGemm takes 2-D A and B";
+    if (n.attrInt("transA", 0))
+      a = c.transpose(a, {1, 0});
+    bool transB = n.attrInt("transB", 0) != 0;
+    // A per-column (per-output-channel) b_zp / b_scale is [N]: a row of the product,
+    // a column of B [N, K] under transB.
+    if (bzp && transB && n.rankOf(bzp) == 1)
+      if (auto count = constDim(n.shapeOf(bzp)[0]))
+        bzp = c.reshape(bzp, {*count, 1});
+    Value bc = centered(c, b, bzp, i32);
+    if (transB)
+      bc = c.transpose(bc, {1, 0});
+    Value acc = c.op("dlc.matmul", i32, {centered(c, a, n.input(2), i32), bc});
+    if (n.input(6))
+      acc = c.add(acc, c.cast(n.input(6), i32));
+    Value scale =
+        c.mul(c.mul(c.cast(n.input(1), f32), bs), c.scalarLike(bs, n.attrFloat("alpha", 1.0f)));
+    Value y = c.mul(c.cast(acc, f32), scale);
+    if (!n.input(7))
+      return c.result(y);
+    Type out = n.input(8) ? n.elementType(n.input(8)) : n.elementType(n.input(0));
+    return c.result(quantize(c, y, c.cast(n.input(7), f32), n.input(8), out));
   });
   r.add("ConvInteger", 10, [](NodeImporter &n) -> LogicalResult {
     Compose c{n};

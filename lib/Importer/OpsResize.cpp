@@ -122,6 +122,9 @@ LogicalResult importSymbolicSizeResize(NodeImporter &n, ArrayRef<AffineExpr> siz
 /// Upsample-7): asymmetric coordinates, nearest rounding down.
 LogicalResult importResize(NodeImporter &n, bool v10) {
   Value x = n.input(0);
+  if (n.attrString("mode", "nearest") == "cubic" && !isa<FloatType>(n.elementType(x)))
+    return n.error() << "cubic interpolation of " << n.elementType(x)
+                     << " is not supported (nearest and linear are)";
   SymShape s = n.shapeOf(x);
   int64_t rank = s.size();
   std::vector<double> roi, scales, sizes;

@@ -35,8 +35,10 @@ struct ResizeLowering : OpRewritePattern<ResizeOp> {
     auto rt = dyn_cast<RankedTensorType>(op.getType());
     if (!xt || !rt)
       return rewriter.notifyMatchFailure(op, "unranked");
-    if (op.getMode() != "nearest" && !isFloat(xt.getElementType()))
-      return rewriter.notifyMatchFailure(op, "interpolation of integers");
+    // Integers interpolate linearly in f64 and convert back toward zero (as the ONNX
+    // reference and onnxruntime: an int8 activation resized in a quantized model).
+    if (op.getMode() == "cubic" && !isFloat(xt.getElementType()))
+      return rewriter.notifyMatchFailure(op, "cubic interpolation of integers");
     Location loc = op.getLoc();
     int64_t rank = xt.getRank();
     Value x = op.getX();
@@ -398,6 +400,11 @@ private:
       if (d < 0)
         break;
     }
+    // An integer result goes through f32 first (as onnxruntime computes it): a value
+    // that is an integer but came out of f64 a hair below it (-81.99999999999) rounds
+    // to it instead of truncating to the next one.
+    if (isa<IntegerType>(et) && acc.getType() == f64)
+      acc = arith::TruncFOp::create(b, l, b.getF32Type(), acc);
     if (acc.getType() != et)
       acc = castScalar(b, l, acc, et, false, uns);
     if (outside)
