@@ -158,6 +158,27 @@ void assertAligned(OpBuilder &b, Location loc, Value m, ValueRange idx, llvm::Al
   cf::AssertOp::create(b, loc, ok, "dlc-vectorize-thread-tiles: a vector access is not aligned");
 }
 
+/// The alignment a `lanes`-element access of `m` at `idx` provably has (at most 16
+/// bytes), or none: the first element's offset and each index times its stride.
+llvm::MaybeAlign accessAlign(Value m, ArrayRef<Value> idx, int64_t lanes) {
+  auto type = cast<MemRefType>(m.getType());
+  int64_t divisor = offsetDivisor(m);
+  for (auto [i, s] : llvm::zip(idx, strideDivisors(m))) {
+    int64_t d = knownDivisor(i);
+    if (d < kMaxDivisor)
+      d *= s;
+    divisor = std::min(divisor, std::min(kMaxDivisor, d));
+  }
+  // At most 16 bytes: the widest access (128 bits; 8 lanes of f32 are two), and
+  // what every buffer is aligned to on the GPU and in its emulation on the CPU.
+  int64_t bytes = std::min<int64_t>(kMaxAlignBytes, lanes * type.getElementTypeBitWidth() / 8);
+  int64_t elementBytes = type.getElementTypeBitWidth() / 8;
+  if (elementBytes > 0 && llvm::isPowerOf2_64(bytes) && bytes % elementBytes == 0 &&
+      divisor >= bytes / elementBytes)
+    return llvm::Align(bytes);
+  return std::nullopt;
+}
+
 /// Rewrites `g` into vector code (see the file comment); false when it does not apply.
 bool vectorize(linalg::GenericOp g, bool verifyAlignment) {
   if (!g.hasPureBufferSemantics() || g.getNumDpsInits() != 1 || g.getNumDpsInputs() == 0 ||
@@ -229,22 +250,7 @@ bool vectorize(linalg::GenericOp g, bool verifyAlignment) {
       for (AffineExpr e : g.getMatchingIndexingMap(&o).getResults())
         idx.push_back(isa<AffineDimExpr>(e) ? point[cast<AffineDimExpr>(e).getPosition()]
                                             : index(cast<AffineConstantExpr>(e).getValue()));
-      // Alignment: the first element's offset and each index times its stride.
-      int64_t divisor = offsetDivisor(o.get());
-      for (auto [i, s] : llvm::zip(idx, strideDivisors(o.get()))) {
-        int64_t d = knownDivisor(i);
-        if (d < kMaxDivisor)
-          d *= s;
-        divisor = std::min(divisor, std::min(kMaxDivisor, d));
-      }
-      // At most 16 bytes: the widest access (128 bits; 8 lanes of f32 are two), and
-      // what every buffer is aligned to on the GPU and in its emulation on the CPU.
-      int64_t bytes = std::min<int64_t>(kMaxAlignBytes, lanes * type.getElementTypeBitWidth() / 8);
-      int64_t elementBytes = type.getElementTypeBitWidth() / 8;
-      llvm::MaybeAlign align;
-      if (elementBytes > 0 && llvm::isPowerOf2_64(bytes) && bytes % elementBytes == 0 &&
-          divisor >= bytes / elementBytes)
-        align = llvm::Align(bytes);
+      llvm::MaybeAlign align = accessAlign(o.get(), idx, lanes);
       auto vt = VectorType::get({lanes}, type.getElementType());
       if (align && verifyAlignment && (vec || (g.isDpsInit(&o) && !combiner)))
         assertAligned(b, loc, o.get(), idx, *align);
@@ -304,25 +310,6 @@ bool vectorize(linalg::GenericOp g, bool verifyAlignment) {
   }
   g->erase();
   return true;
-}
-
-/// The alignment a `lanes`-element access of `m` at `idx` provably has (at most 16
-/// bytes), or none.
-llvm::MaybeAlign accessAlign(Value m, ArrayRef<Value> idx, int64_t lanes) {
-  auto type = cast<MemRefType>(m.getType());
-  int64_t divisor = offsetDivisor(m);
-  for (auto [i, s] : llvm::zip(idx, strideDivisors(m))) {
-    int64_t d = knownDivisor(i);
-    if (d < kMaxDivisor)
-      d *= s;
-    divisor = std::min(divisor, std::min(kMaxDivisor, d));
-  }
-  int64_t bytes = std::min<int64_t>(kMaxAlignBytes, lanes * type.getElementTypeBitWidth() / 8);
-  int64_t elementBytes = type.getElementTypeBitWidth() / 8;
-  if (elementBytes > 0 && llvm::isPowerOf2_64(bytes) && bytes % elementBytes == 0 &&
-      divisor >= bytes / elementBytes)
-    return llvm::Align(bytes);
-  return std::nullopt;
 }
 
 /// How a value of a thread tile's body varies along its innermost loop of V lanes
