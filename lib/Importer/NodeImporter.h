@@ -333,6 +333,11 @@ private:
   /// arithmetic an exporter did in float (Cast, ReduceMax of one element, Mul, Add,
   /// Floor/Ceil of a Div by a constant), valid for extents below 2^24.
   std::optional<llvm::SmallVector<mlir::AffineExpr>> floatSymValue(mlir::Value v, int depth = 0);
+  /// The elements of a small float tensor computed from constants and static shape
+  /// values alone, each op rounded to its element type (f32/f64): what a quantizer's
+  /// QuantizeLinear/DequantizeLinear pair makes of shape arithmetic (Div, Round, Add,
+  /// Clip, Cast, Sub, Mul), which floatSymValue's exact integers cannot hold.
+  std::optional<llvm::SmallVector<double>> floatConstValue(mlir::Value v, int depth = 0);
   /// floatSymValue of `div` (a Div by a positive constant) floored, or ceiled; with
   /// `nonNegativeOnly` only where every numerator is provably >= 0 (a truncating Cast).
   std::optional<llvm::SmallVector<mlir::AffineExpr>> floatQuotient(DivOp div, bool floor,

@@ -15,6 +15,7 @@
 #include "mlir/IR/Matchers.h"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <set>
 
@@ -286,6 +287,18 @@ std::optional<SmallVector<AffineExpr>> NodeImporter::computeSymValue(Value v) {
     if (!in && fromFloat)
       if (auto div = c.getX().getDefiningOp<DivOp>())
         in = floatQuotient(div, /*floor=*/true, /*nonNegative=*/true, 0);
+    // Float arithmetic on constants and static shape values alone (a quantizer's
+    // QuantizeLinear/DequantizeLinear around shape arithmetic), truncated by the cast
+    // (saturated to an unsigned type's range, which Clip already holds it in).
+    if (!in && fromFloat)
+      if (auto values = floatConstValue(c.getX())) {
+        in.emplace();
+        for (double d : *values) {
+          if (!std::isfinite(d) || std::abs(d) > 9.0e18)
+            return std::nullopt;
+          in->push_back(cstExpr(ctx, (int64_t)std::trunc(d)));
+        }
+      }
     if (!in)
       return std::nullopt;
     if (elementType.getWidth() != 1)
@@ -392,6 +405,95 @@ std::optional<SmallVector<AffineExpr>> NodeImporter::floatSymValue(Value v, int 
     if (!a || !c)
       return std::nullopt;
     return binaryOnValues(op, *a, *c, [&](AffineExpr e) { return isInputDimExpr(e); });
+  }
+  return std::nullopt;
+}
+
+std::optional<SmallVector<double>> NodeImporter::floatConstValue(Value v, int depth) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  if (!t || !t.hasStaticShape() || t.getNumElements() > kMaxSymElements || depth > 24)
+    return std::nullopt;
+  Type et = t.getElementType();
+  // Each result rounded to its type, as the kernel computes it.
+  auto rounded = [&](double d) -> double { return et.isF32() ? (double)(float)d : d; };
+  if (isa<IntegerType>(et)) {
+    auto ints = symValue(v);
+    if (!ints)
+      return std::nullopt;
+    SmallVector<double> out;
+    for (AffineExpr e : *ints) {
+      auto k = constDim(e);
+      if (!k)
+        return std::nullopt;
+      out.push_back((double)*k);
+    }
+    return out;
+  }
+  if (!et.isF32() && !et.isF64())
+    return std::nullopt;
+  DenseElementsAttr dense;
+  if (matchPattern(v, m_Constant(&dense))) {
+    SmallVector<double> out;
+    for (const APFloat &x : dense.getValues<APFloat>())
+      out.push_back(x.convertToDouble());
+    return out;
+  }
+  Operation *op = v.getDefiningOp();
+  if (!op)
+    return std::nullopt;
+  auto operand = [&](unsigned i) { return floatConstValue(op->getOperand(i), depth + 1); };
+  if (isa<CastOp, IdentityOp, ReshapeOp, SqueezeOp, UnsqueezeOp, FlattenOp>(op)) {
+    auto in = operand(0);
+    if (in)
+      for (double &d : *in)
+        d = rounded(d);
+    return in;
+  }
+  if (isa<RoundOp, FloorOp, CeilOp, NegOp>(op) || isa<ClipOp>(op)) {
+    auto in = operand(0);
+    if (!in)
+      return std::nullopt;
+    auto clip = dyn_cast<ClipOp>(op);
+    for (double &d : *in) {
+      if (isa<RoundOp>(op))
+        d = std::nearbyint(d); // half to even
+      else if (isa<FloorOp>(op))
+        d = std::floor(d);
+      else if (isa<CeilOp>(op))
+        d = std::ceil(d);
+      else if (isa<NegOp>(op))
+        d = -d;
+      else {
+        if (auto lo = clip.getMin())
+          d = std::max(d, lo->convertToDouble());
+        if (auto hi = clip.getMax())
+          d = std::min(d, hi->convertToDouble());
+      }
+      d = rounded(d);
+    }
+    return in;
+  }
+  if (isa<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp>(op)) {
+    auto a = operand(0), b = operand(1);
+    if (!a || !b)
+      return std::nullopt;
+    size_t n = std::max(a->size(), b->size());
+    if ((a->size() != n && a->size() != 1) || (b->size() != n && b->size() != 1) ||
+        cast<ShapedType>(op->getOperand(0).getType()).getRank() > 1 ||
+        cast<ShapedType>(op->getOperand(1).getType()).getRank() > 1)
+      return std::nullopt;
+    SmallVector<double> out;
+    for (size_t i = 0; i < n; ++i) {
+      double x = (*a)[a->size() == 1 ? 0 : i], y = (*b)[b->size() == 1 ? 0 : i];
+      double r = isa<AddOp>(op)   ? x + y
+                 : isa<SubOp>(op) ? x - y
+                 : isa<MulOp>(op) ? x * y
+                 : isa<DivOp>(op) ? x / y
+                 : isa<MaxOp>(op) ? std::max(x, y)
+                                  : std::min(x, y);
+      out.push_back(rounded(r));
+    }
+    return out;
   }
   return std::nullopt;
 }

@@ -457,7 +457,8 @@ def shape_arithmetic_cases():
     """Parameters computed from shapes (graphs of a few nodes): Tile repeats taken from a
     symbolic batch (DeBERTa's relative position embeddings, RAFT's coordinate grid:
     `w.repeat(batch, 1, 1)`), over unit and longer axes and beside a constant repeat;
-    a Reshape's shape through Pow of constants (DINOv2's int(positions ** 0.5))."""
+    a Reshape's shape through Pow of constants (DINOv2's int(positions ** 0.5)) and through
+    a quantizer's QuantizeLinear/DequantizeLinear."""
     rng = np.random.default_rng(11)
     x = rng.standard_normal((2, 4)).astype(np.float32)
     batch = [helper.make_node("Shape", ["x"], ["n"], start=0, end=1)]
@@ -483,6 +484,22 @@ def shape_arithmetic_cases():
            {"x": (rng.standard_normal((1, 16, 8)).astype(np.float32), F)},
            [("p", np.array([16.0], np.float32)), ("half", np.array(0.5, np.float32)),
             ("one", np.array([1], np.int64)), ("m1", np.array([-1], np.int64))], None)
+    # A Reshape's shape through QuantizeLinear/DequantizeLinear (what onnxruntime's
+    # static quantization makes of float shape arithmetic, MobileViT's ceil(h / p) * p):
+    # 12 / 0.1 -> 120 -> 12.0000002 -> 12, evaluated as the kernels round.
+    nodes = [helper.make_node("Shape", ["x"], ["s"]),
+             helper.make_node("Cast", ["s"], ["sf"], to=F),
+             helper.make_node("Div", ["sf", "two_f"], ["h"]),
+             helper.make_node("Ceil", ["h"], ["c"]),
+             helper.make_node("QuantizeLinear", ["c", "sc", "zp"], ["q"]),
+             helper.make_node("DequantizeLinear", ["q", "sc", "zp"], ["dq"]),
+             helper.make_node("Mul", ["dq", "two_f"], ["m"]),
+             helper.make_node("Cast", ["m"], ["shape"], to=I64),
+             helper.make_node("Reshape", ["x", "shape"], ["y"])]
+    yield ("reshape_shape_through_quantize_dequantize", nodes,
+           {"x": (rng.standard_normal((2, 12)).astype(np.float32), F)},
+           [("two_f", np.array(2.0, np.float32)), ("sc", np.array(0.1, np.float32)),
+            ("zp", np.array(0, np.uint8))], None)
 
 
 def same(actual, expected, int_tolerance=0):
