@@ -14,6 +14,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/DestinationStyleOpInterface.h"
 #include "mlir/Interfaces/ValueBoundsOpInterface.h"
 
@@ -203,6 +205,20 @@ int64_t knownDivisor(Value v, int depth) {
   if (auto max = dyn_cast<affine::AffineMaxOp>(def))
     return affine(max.getAffineMap(), max.getMapOperands());
   return 1;
+}
+
+std::optional<std::pair<Value, Value>> clampedIndex(Value v) {
+  auto min = v.getDefiningOp<arith::MinUIOp>();
+  auto last = min ? min.getRhs().getDefiningOp<arith::SubIOp>() : arith::SubIOp();
+  if (!last || !matchPattern(last.getRhs(), m_One()))
+    return std::nullopt;
+  return std::make_pair(min.getLhs(), last.getLhs());
+}
+
+bool isZeroBits(Value v) {
+  if (auto broadcast = v.getDefiningOp<vector::BroadcastOp>())
+    v = broadcast.getSource();
+  return matchPattern(v, m_PosZeroFloat()) || matchPattern(v, m_Zero());
 }
 
 } // namespace dlc

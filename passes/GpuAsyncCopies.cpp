@@ -63,6 +63,7 @@
 // that the next step's copies overwrite only buffers no wgmma still reads.
 //
 //===----------------------------------------------------------------------===//
+#include "passes/Bounds.h"
 #include "passes/GpuTarget.h"
 #include "passes/Passes.h"
 #include "passes/ViewedBuffer.h"
@@ -79,7 +80,6 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
-#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -166,14 +166,6 @@ int64_t copyBytes(Operation *load, Operation *store) {
       return 0;
   }
   return bytes == 4 || bytes == 8 || bytes == 16 ? bytes : 0;
-}
-
-/// Whether `v` is all zero bits (what cp.async's zero fill writes): a constant +0.0
-/// or integer 0, a splat of one, or a broadcast of one.
-bool isZeroBits(Value v) {
-  if (auto broadcast = v.getDefiningOp<vector::BroadcastOp>())
-    v = broadcast.getSource();
-  return matchPattern(v, m_PosZeroFloat()) || matchPattern(v, m_Zero());
 }
 
 /// Whether `v` is computed from `op`'s results in `op`'s block.

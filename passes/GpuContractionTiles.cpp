@@ -18,7 +18,6 @@
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/IRMapping.h"
-#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 
@@ -584,12 +583,8 @@ LogicalResult tileContraction(RewriterBase &rewriter, scf::ForallOp blocks, cons
                        ? reads[0].getIndices().back()
                        : Value();
       int64_t v = reads.size() == 1 ? vectorAccessElements(reads[0].getType()) : 0;
-      if (auto min = last ? last.getDefiningOp<arith::MinUIOp>() : arith::MinUIOp()) {
-        auto bound = min.getRhs().getDefiningOp<arith::SubIOp>();
-        last = bound && matchPattern(bound.getRhs(), m_One()) && knownDivisor(bound.getLhs()) >= v
-                   ? min.getLhs()
-                   : Value();
-      }
+      if (auto clamp = last ? clampedIndex(last) : std::nullopt)
+        last = knownDivisor(clamp->second) >= v ? clamp->first : Value();
       auto index = last ? last.getDefiningOp<linalg::IndexOp>() : linalg::IndexOp();
       if (index && index.getDim() == copy.getNumLoops() - 1)
         lanes = v;

@@ -203,9 +203,10 @@ bool usersTakeAnyLayout(memref::AllocOp alloc) {
 
 /// Replaces the dynamically sized `alloc` by `flat` (a 1-d buffer of `bound`), seen
 /// through a reinterpret_cast with the dynamic sizes. With `boundStrides` (a thread's
-/// private buffer) and users that take any layout, the strides are the bound's (static: a thread's
-/// private tile at a constant index is a constant offset, which keeps it in registers); otherwise
-/// row-major strides of the dynamic sizes, the identity layout the users' types expect.
+/// private buffer) and users that take any layout, the strides are the bound's
+/// (static: a thread's private tile at a constant index is a constant offset, which
+/// keeps it in registers); otherwise row-major strides of the dynamic sizes, the
+/// identity layout the users' types expect.
 void replaceWithFlatView(RewriterBase &rewriter, memref::AllocOp alloc, Value flat,
                          ArrayRef<int64_t> bound, bool boundStrides) {
   Location loc = alloc.getLoc();

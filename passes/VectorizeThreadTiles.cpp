@@ -42,7 +42,6 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
-#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -374,6 +373,8 @@ bool vectorizeContiguousRead(linalg::GenericOp g, bool verifyAlignment) {
   };
   memref::LoadOp read;
   SmallVector<Value> multiples; // body values (or outside ones) that must divide by V
+  // Each clamp min(index, S - 1) of the innermost index: (index, S).
+  llvm::DenseMap<Operation *, std::pair<Value, Value>> clamps;
   for (Operation &op : body.without_terminator()) {
     if (op.getNumRegions() || (!isMemoryEffectFree(&op) && !isa<memref::LoadOp>(op)))
       return false;
@@ -440,13 +441,14 @@ bool vectorizeContiguousRead(linalg::GenericOp g, bool verifyAlignment) {
       kind[r] = Lanes::Uniform;
       continue;
     }
-    if (auto min = dyn_cast<arith::MinUIOp>(op)) {
+    if (isa<arith::MinUIOp>(op)) {
       // min(index, S - 1): clamped to S elements.
-      auto last = min.getRhs().getDefiningOp<arith::SubIOp>();
-      if (k[0] != Lanes::Contiguous || k[1] != Lanes::Invariant || !last ||
-          !matchPattern(last.getRhs(), m_One()) || kindOf(last.getLhs()) != Lanes::Invariant)
+      auto clamp = clampedIndex(r);
+      if (k[0] != Lanes::Contiguous || k[1] != Lanes::Invariant || !clamp ||
+          kindOf(clamp->second) != Lanes::Invariant)
         return false;
-      multiples.append({min.getLhs(), last.getLhs()});
+      multiples.append({clamp->first, clamp->second});
+      clamps[&op] = *clamp;
       kind[r] = Lanes::Clamped;
       continue;
     }
@@ -475,12 +477,9 @@ bool vectorizeContiguousRead(linalg::GenericOp g, bool verifyAlignment) {
     return false;
   // A clamped read is guarded by its bound: the body yields zero past it (so where
   // lane 0 is past it, what the clamped vector reads is never used).
-  if (llvm::any_of(body.without_terminator(), [&](Operation &op) {
-        return op.getNumResults() == 1 && kindOf(op.getResult(0)) == Lanes::Clamped;
-      })) {
+  if (!clamps.empty()) {
     auto select = yielded.getDefiningOp<arith::SelectOp>();
-    if (!select || !matchPattern(select.getFalseValue(), m_PosZeroFloat()) &&
-                       !matchPattern(select.getFalseValue(), m_Zero()))
+    if (!select || !isZeroBits(select.getFalseValue()))
       return false;
     SmallVector<std::pair<Value, Value>> guards; // (index, bound) of index < bound
     SmallVector<Value> work{select.getCondition()};
@@ -492,14 +491,9 @@ bool vectorizeContiguousRead(linalg::GenericOp g, bool verifyAlignment) {
                cmp && cmp.getPredicate() == arith::CmpIPredicate::ult)
         guards.push_back({cmp.getLhs(), cmp.getRhs()});
     }
-    for (Operation &op : body.without_terminator()) {
-      auto min = dyn_cast<arith::MinUIOp>(op);
-      if (!min || kindOf(min.getResult()) != Lanes::Clamped)
-        continue;
-      Value bound = min.getRhs().getDefiningOp<arith::SubIOp>().getLhs();
-      if (!llvm::is_contained(guards, std::make_pair(min.getLhs(), bound)))
+    for (const auto &[op, clamp] : clamps)
+      if (!llvm::is_contained(guards, clamp))
         return false;
-    }
   }
   auto readType = cast<MemRefType>(read.getMemRef().getType());
   auto [readStrides, readOffset] = readType.getStridesAndOffset();
@@ -525,13 +519,14 @@ bool vectorizeContiguousRead(linalg::GenericOp g, bool verifyAlignment) {
     }
     if (&op == read.getOperation() || kindOf(op.getResult(0)) == Lanes::Read)
       continue;
-    if (auto min = dyn_cast<arith::MinUIOp>(op); min && kindOf(min.getResult()) == Lanes::Clamped) {
-      Value bound = map.lookupOrDefault(min.getRhs().getDefiningOp<arith::SubIOp>().getLhs());
+    if (auto clamp = clamps.find(&op); clamp != clamps.end()) {
+      auto [index, bound] = clamp->second;
       Value v = record(arith::ConstantIndexOp::create(b, loc, lanes))->getResult(0);
-      Value start = record(arith::SubIOp::create(b, loc, bound, v))->getResult(0);
-      map.map(min.getResult(),
-              record(arith::MinUIOp::create(b, loc, map.lookupOrDefault(min.getLhs()), start))
-                  ->getResult(0));
+      Value start =
+          record(arith::SubIOp::create(b, loc, map.lookupOrDefault(bound), v))->getResult(0);
+      map.map(
+          op.getResult(0),
+          record(arith::MinUIOp::create(b, loc, map.lookupOrDefault(index), start))->getResult(0));
       continue;
     }
     record(b.clone(op, map));
