@@ -209,20 +209,38 @@ Value integerMatMul(Compose &c, Value a, Value azp, Value b, Value bzp) {
               {centered(c, a, rowParam(c, azp), i32), centered(c, b, bzp, i32)});
 }
 
-/// Imports the node's Conv (its attributes) over `x` and `w`, with an optional bias.
-Value convOf(Compose &c, Value x, Value w, Value bias) {
-  if (c.failed || !x || !w)
-    return c.failed = true, nullptr;
+/// What `import` makes of `inputs` with this node's attributes (its outputs restored):
+/// an ONNX op a quantized op wraps, imported in the middle of the composition.
+Value viaImport(Compose &c, llvm::function_ref<LogicalResult(NodeImporter &)> import,
+                std::vector<Value> inputs) {
+  if (c.failed)
+    return nullptr;
   NodeImporter &n = c.n;
   std::vector<Value> saved = n.inputs;
-  n.inputs = {x, w, bias};
-  LogicalResult r = importConvNode(n);
+  n.inputs = std::move(inputs);
+  LogicalResult r = import(n);
   n.inputs = saved;
-  if (failed(r))
+  if (failed(r) || n.outputs.empty())
     return c.failed = true, nullptr;
   Value y = n.outputs.front();
   n.outputs.clear();
   return y;
+}
+
+/// viaImport with the handler of ONNX `opType` at `opset` (the newest by default).
+Value viaOnnxOp(Compose &c, const std::string &opType, std::vector<Value> inputs,
+                int opset = 1000) {
+  const Handler *h = OpRegistry::get().lookup(opType, opset);
+  if (!h)
+    return c.fail("no import of " + opType);
+  return viaImport(c, *h, std::move(inputs));
+}
+
+/// Imports the node's Conv (its attributes) over `x` and `w`, with an optional bias.
+Value convOf(Compose &c, Value x, Value w, Value bias) {
+  if (!x || !w)
+    return c.failed = true, nullptr;
+  return viaImport(c, importConvNode, {x, w, bias});
 }
 
 Value weightZeroPoint(Compose &c, Value zp, Value w) {
@@ -236,27 +254,6 @@ Value weightZeroPoint(Compose &c, Value zp, Value w) {
 Value dequantized(Compose &c, Value x, Value scale, Value zp) {
   Type f32 = c.n.b.getF32Type();
   return c.mul(centered(c, x, zp, f32), c.cast(scale, f32));
-}
-
-/// What the handler of ONNX `opType` (at `opset`; the newest by default) makes of
-/// `inputs` with this node's attributes: the float op a quantized contrib op wraps.
-Value viaOnnxOp(Compose &c, const std::string &opType, std::vector<Value> inputs,
-                int opset = 1000) {
-  if (c.failed)
-    return nullptr;
-  NodeImporter &n = c.n;
-  const Handler *h = OpRegistry::get().lookup(opType, opset);
-  if (!h)
-    return c.fail("no import of " + opType);
-  std::vector<Value> saved = n.inputs;
-  n.inputs = std::move(inputs);
-  LogicalResult r = (*h)(n);
-  n.inputs = saved;
-  if (failed(r) || n.outputs.empty())
-    return c.failed = true, nullptr;
-  Value y = n.outputs.front();
-  n.outputs.clear();
-  return y;
 }
 
 /// A unary quantized op of onnxruntime's QOperator format (com.microsoft: X, X_scale,
