@@ -190,6 +190,8 @@ int64_t knownDivisor(Value v, int depth) {
     else if (auto view = source.getDefiningOp<memref::SubViewOp>();
              view && !view.getDroppedDims().any())
       sizes = view.getMixedSizes();
+    else if (auto cast = source.getDefiningOp<memref::ReinterpretCastOp>())
+      sizes = cast.getMixedSizes();
     if (sizes.empty())
       return 1;
     OpFoldResult size = sizes[*d];

@@ -84,6 +84,8 @@
 #include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include <limits>
+
 namespace dlc {
 #define GEN_PASS_DEF_DLCGPUASYNCCOPIES
 #include "passes/Passes.h.inc"
@@ -166,6 +168,38 @@ int64_t copyBytes(Operation *load, Operation *store) {
       return 0;
   }
   return bytes == 4 || bytes == 8 || bytes == 16 ? bytes : 0;
+}
+
+/// The extra stage buffers made for a step buffer, and the block of the loop they
+/// were made for (the rewrite replaces the loop, in the same block).
+struct StageBuffers {
+  Block *block = nullptr;
+  SmallVector<BlockArgument> extra;
+};
+
+/// Whether what runs in `a` never runs with `b`: they lie in different regions of one
+/// scf.if (the two versions of a step loop that dlc-vectorize-thread-tiles makes).
+bool exclusive(Block *a, Operation *b) {
+  for (Region *ra = a->getParent(); ra && ra->getParentOp(); ra = ra->getParentRegion()) {
+    auto branch = dyn_cast<scf::IfOp>(ra->getParentOp());
+    if (!branch || !branch->isProperAncestor(b))
+      continue;
+    Region *rb = b->getParentRegion();
+    while (rb->getParentOp() != branch)
+      rb = rb->getParentOp()->getParentRegion();
+    return ra != rb;
+  }
+  return false;
+}
+
+/// The stage buffers a loop can take over from an earlier one without new shared
+/// memory: those of a loop that never runs with it.
+ArrayRef<BlockArgument> reusable(const llvm::DenseMap<BlockArgument, StageBuffers> &made,
+                                 BlockArgument buffer, Operation *loop) {
+  auto it = made.find(buffer);
+  if (it == made.end() || !exclusive(it->second.block, loop))
+    return {};
+  return it->second.extra;
 }
 
 /// Whether `v` is computed from `op`'s results in `op`'s block.
@@ -517,7 +551,8 @@ private:
   /// the last step left in "its" buffer would find another stage's).
   bool buffersOnlyHere(const StepLoop &s) {
     WalkResult r = func.walk([&](Operation *op) {
-      if (loop->isAncestor(op))
+      // (The other version of the loop never runs with it.)
+      if (loop->isAncestor(op) || exclusive(loop->getBlock(), op))
         return WalkResult::advance();
       auto effects = dyn_cast<MemoryEffectOpInterface>(op);
       if (!effects) {
@@ -958,8 +993,9 @@ void splitGuardedCopies(scf::ForOp loop, bool asyncAllowed) {
 
 class Rewriter {
 public:
-  Rewriter(gpu::GPUFuncOp func, StepLoop &s, int64_t stages)
-      : func(func), s(s), stages(stages), rw(func.getContext()), loc(s.loop.getLoc()) {
+  Rewriter(gpu::GPUFuncOp func, StepLoop &s, int64_t stages,
+           llvm::DenseMap<BlockArgument, StageBuffers> &made)
+      : func(func), s(s), stages(stages), made(made), rw(func.getContext()), loc(s.loop.getLoc()) {
     for (const ElementCopy &c : s.copies) {
       chainOps.insert(c.chain.begin(), c.chain.end());
       if (c.zeroFill)
@@ -974,13 +1010,20 @@ public:
     for (BlockArgument buffer : s.buffers) {
       unsigned index = buffer.getArgNumber() - func.getNumArguments();
       Attribute align = func.getWorkgroupAttributionAttr(index, "llvm.align");
+      // The other version of this loop (never run with it) lends its buffers.
+      SmallVector<BlockArgument> extras(reusable(made, buffer, loop));
       for (int64_t stage = 1; stage < stages; ++stage) {
-        BlockArgument extra = func.addWorkgroupAttribution(buffer.getType(), buffer.getLoc());
-        if (align)
-          func.setWorkgroupAttributionAttr(func.getNumWorkgroupAttributions() - 1, "llvm.align",
-                                           align);
-        maps[stage].map(buffer, extra);
+        if (int64_t(extras.size()) < stage) {
+          extras.push_back(func.addWorkgroupAttribution(buffer.getType(), buffer.getLoc()));
+          if (align)
+            func.setWorkgroupAttributionAttr(func.getNumWorkgroupAttributions() - 1, "llvm.align",
+                                             align);
+        }
+        maps[stage].map(buffer, extras[stage - 1]);
       }
+      StageBuffers &entry = made[buffer];
+      if (entry.extra.size() <= extras.size())
+        entry = {loop->getBlock(), extras};
     }
     for (int64_t stage = 1; stage < stages; ++stage)
       loop.getBody()->walk([&](Operation *op) {
@@ -1259,6 +1302,7 @@ private:
   gpu::GPUFuncOp func;
   StepLoop &s;
   int64_t stages;
+  llvm::DenseMap<BlockArgument, StageBuffers> &made;
   IRRewriter rw;
   Location loc;
   SmallVector<IRMapping> maps;
@@ -1280,6 +1324,7 @@ struct DlcGpuAsyncCopiesPass : impl::DlcGpuAsyncCopiesBase<DlcGpuAsyncCopiesPass
       return;
     // cp.async exists from sm_80 on; before, every copy is staged through registers.
     bool async = target->computeCapability >= 80;
+    llvm::DenseMap<BlockArgument, StageBuffers> made;
     SmallVector<scf::ForOp> loops;
     getOperation().walk([&](scf::ForOp loop) {
       if (loop->getParentOfType<gpu::GPUFuncOp>())
@@ -1298,8 +1343,14 @@ struct DlcGpuAsyncCopiesPass : impl::DlcGpuAsyncCopiesBase<DlcGpuAsyncCopiesPass
       int64_t shared = 0, stepBytes = 0;
       for (BlockArgument b : func.getWorkgroupAttributions())
         shared += llvm::alignTo(staticBytes(cast<MemRefType>(b.getType())), 16);
-      for (BlockArgument b : s->buffers)
+      // Stage buffers another version of this loop made count as this loop's already.
+      int64_t lent = std::numeric_limits<int64_t>::max();
+      for (BlockArgument b : s->buffers) {
         stepBytes += llvm::alignTo(staticBytes(cast<MemRefType>(b.getType())), 16);
+        lent = std::min<int64_t>(lent, reusable(made, b, loop).size());
+      }
+      if (!s->buffers.empty())
+        shared -= lent * stepBytes;
       // Staged copies land one step ahead whatever the stages: two buffers do. Warpgroup
       // tiles' stages may take dynamic shared memory (dlc-gpu-dynamic-shared); the others
       // stay within the static.
@@ -1311,7 +1362,7 @@ struct DlcGpuAsyncCopiesPass : impl::DlcGpuAsyncCopiesBase<DlcGpuAsyncCopiesPass
         --n;
       if (n < 2)
         continue;
-      Rewriter(func, *s, n).run();
+      Rewriter(func, *s, n, made).run();
       SmallVector<int64_t> recorded;
       if (auto old = func->getAttrOfType<DenseI64ArrayAttr>(attrs::kCopyStages))
         recorded.assign(old.asArrayRef().begin(), old.asArrayRef().end());

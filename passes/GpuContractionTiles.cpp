@@ -16,6 +16,8 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/IRMapping.h"
 
@@ -521,6 +523,16 @@ std::optional<MmaLoops> matchMmaLoops(linalg::LinalgOp c, ArrayRef<int64_t> boun
   return loops;
 }
 
+/// Whether `v` is computed from a tensor's extent (a symbolic dim).
+bool dependsOnExtent(Value v, int depth = 0) {
+  Operation *def = v.getDefiningOp();
+  if (!def || depth > 8)
+    return false;
+  if (isa<tensor::DimOp, memref::DimOp>(def))
+    return true;
+  return llvm::any_of(def->getOperands(), [&](Value x) { return dependsOnExtent(x, depth + 1); });
+}
+
 /// The thread level of a shared-memory contraction tile (block tile `blocks`, see
 /// chooseContractionTiling). The contraction's reduction becomes loops of steps; in
 /// each step the slices of its inputs are copied into block buffers (shared memory
@@ -583,8 +595,15 @@ LogicalResult tileContraction(RewriterBase &rewriter, scf::ForallOp blocks, cons
                        ? reads[0].getIndices().back()
                        : Value();
       int64_t v = reads.size() == 1 ? vectorAccessElements(reads[0].getType()) : 0;
-      if (auto clamp = last ? clampedIndex(last) : std::nullopt)
-        last = knownDivisor(clamp->second) >= v ? clamp->first : Value();
+      if (auto clamp = last ? clampedIndex(last) : std::nullopt) {
+        // S a multiple of fewer lanes (K = 100 in f16: 4): that many. S of extents
+        // known at run time: 128 bits, which dlc-vectorize-thread-tiles copies in a
+        // version of the step loop for S a multiple of them (else lane by lane).
+        int64_t d = knownDivisor(clamp->second);
+        if (d < v)
+          v = d >= 2 ? d : dependsOnExtent(clamp->second) ? v : 0;
+        last = v ? clamp->first : Value();
+      }
       auto index = last ? last.getDefiningOp<linalg::IndexOp>() : linalg::IndexOp();
       if (index && index.getDim() == copy.getNumLoops() - 1)
         lanes = v;

@@ -637,6 +637,16 @@ def DlcVectorizeThreadTiles : Pass<"dlc-vectorize-thread-tiles"> {
     constants, sums and products of multiples (`tile_id * 4`), or affine maps of
     them. NVPTX then emits 128-bit ld.global.v4 / st.global.v4.
 
+    A contraction step's guarded copy (no inputs: it reads and clamps in its body)
+    reads a chunk of V lanes with one vector load where the extent it is guarded and
+    clamped to and lane 0's index are multiples of V. Where that rests on values known
+    only at run time (a symbolic K: attention's P V over a symbolic sequence), the step
+    loop (the loop around it with barriers) is versioned:
+    `scf.if (x % V == 0 for each such x)`: the then-copy sees each x as `(x / V) * V`
+    and the buffer it reads, when its innermost extent is dynamic, through a
+    `memref.reinterpret_cast` with that extent so rounded (its rows start at multiples
+    of V elements), and its copies vectorize; the else-copy keeps the generic.
+
     With `verify-alignment` (the GPU emulation) each aligned access is preceded by a
     `cf.assert` that its address is a multiple of the alignment claimed, so the
     emulated suites check the proof on every kernel they run.
@@ -646,7 +656,8 @@ def DlcVectorizeThreadTiles : Pass<"dlc-vectorize-thread-tiles"> {
            "Assert at run time that each aligned access is aligned">,
   ];
   let dependentDialects = ["mlir::vector::VectorDialect", "mlir::memref::MemRefDialect",
-                           "mlir::arith::ArithDialect", "mlir::cf::ControlFlowDialect"];
+                           "mlir::arith::ArithDialect", "mlir::cf::ControlFlowDialect",
+                           "mlir::scf::SCFDialect", "mlir::affine::AffineDialect"];
 }
 
 def DlcUnrollThreadLoops : Pass<"dlc-unroll-thread-loops", "mlir::gpu::GPUModuleOp"> {
@@ -719,8 +730,11 @@ def DlcGpuAsyncCopies : Pass<"dlc-gpu-async-copies", "mlir::gpu::GPUModuleOp"> {
     multiple are each guarded by the step existing. The stages shrink to what the
     architecture's static shared memory holds and to a static trip count. wgmma
     products (sm_90a) take the copy phase's closing fence.proxy.async behind each
-    step's wait. Loops that do not qualify (zero-filled partial steps, converting
-    copies inside loops) keep their register-staged copies (dlc-pipeline-steps).
+    step's wait. The two versions of a step loop in the branches of one scf.if
+    (dlc-vectorize-thread-tiles) share their step buffers and the extra stage buffers
+    too: they never run together. Loops that do not qualify (zero-filled partial
+    steps, converting copies inside loops) keep their register-staged copies
+    (dlc-pipeline-steps).
   }];
   let options = [
     Option<"arch", "arch", "std::string", /*default=*/"\"sm_80\"",

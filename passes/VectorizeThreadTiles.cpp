@@ -43,6 +43,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <numeric>
@@ -89,6 +90,15 @@ SmallVector<int64_t> strideDivisors(Value m, int depth = 0) {
     return divisors;
   }
   Operation *def = m.getDefiningOp();
+  // A buffer seen with strides of known divisors (a versioned loop's, below).
+  if (auto rc = dyn_cast_or_null<memref::ReinterpretCastOp>(def)) {
+    for (auto [d, stride] : llvm::enumerate(rc.getMixedStrides()))
+      if (d < divisors.size())
+        divisors[d] = std::max(divisors[d], isa<Attribute>(stride)
+                                                ? divisorOfConstant(*getConstantIntValue(stride))
+                                                : knownDivisor(cast<Value>(stride)));
+    return divisors;
+  }
   if (isa_and_nonnull<memref::CastOp, memref::MemorySpaceCastOp>(def)) {
     SmallVector<int64_t> source = strideDivisors(def->getOperand(0), depth + 1);
     if (source.size() == divisors.size())
@@ -134,6 +144,15 @@ int64_t offsetDivisor(Value m, int depth = 0) {
   if (isa_and_nonnull<memref::CollapseShapeOp, memref::ExpandShapeOp, memref::CastOp,
                       memref::MemorySpaceCastOp>(def))
     return offsetDivisor(def->getOperand(0), depth + 1);
+  // The source's buffer from a static offset (its aligned base when the source is a
+  // kernel argument or an aligned alloca: identity layouts).
+  if (auto rc = dyn_cast_or_null<memref::ReinterpretCastOp>(def)) {
+    auto source = cast<MemRefType>(rc.getSource().getType());
+    std::optional<int64_t> offset = getConstantIntValue(rc.getMixedOffsets()[0]);
+    if (!offset || !source.getLayout().isIdentity())
+      return 1;
+    return std::min(offsetDivisor(rc.getSource(), depth + 1), divisorOfConstant(*offset));
+  }
   auto view = dyn_cast_or_null<memref::SubViewOp>(def);
   if (!view)
     return 1;
@@ -340,7 +359,8 @@ bool unitCoefficient(AffineExpr e, unsigned pos, unsigned numDims, unsigned numS
 /// clamped (`min(index, S - 1)`) where S and lane 0's index are multiples of V: the V
 /// lanes are all inside or all past S, so the guard is lane 0's and the clamped
 /// vector starts at min(index, S - V), inside the S elements.
-bool vectorizeContiguousRead(linalg::GenericOp g, bool verifyAlignment) {
+bool vectorizeContiguousRead(linalg::GenericOp g, bool verifyAlignment,
+                             SmallVectorImpl<Value> *notMultiples = nullptr) {
   if (!g.hasPureBufferSemantics() || g.getNumDpsInits() != 1 || g.getNumDpsInputs() != 0 ||
       g.getNumLoops() == 0 || g.getNumReductionLoops() != 0)
     return false;
@@ -363,6 +383,25 @@ bool vectorizeContiguousRead(linalg::GenericOp g, bool verifyAlignment) {
   Block &body = *g.getBlock();
   if (!body.getArgument(0).use_empty())
     return false;
+  // A clamp to a constant extent folds to min(index, C - 1) with C - 1 a constant: its
+  // bound is the constant C of the guard index < C, spelled as a clamp again.
+  for (Operation &op : body.without_terminator()) {
+    auto min = dyn_cast<arith::MinUIOp>(op);
+    std::optional<int64_t> last = min ? getConstantIntValue(min.getRhs()) : std::nullopt;
+    if (!last || clampedIndex(min.getResult()))
+      continue;
+    for (Operation &other : body.without_terminator()) {
+      auto cmp = dyn_cast<arith::CmpIOp>(other);
+      if (!cmp || cmp.getPredicate() != arith::CmpIPredicate::ult || cmp.getLhs() != min.getLhs() ||
+          getConstantIntValue(cmp.getRhs()) != *last + 1 ||
+          (cmp.getRhs().getDefiningOp() && cmp.getRhs().getDefiningOp()->getBlock() == &body))
+        continue;
+      OpBuilder b(min);
+      Value one = arith::ConstantIndexOp::create(b, min.getLoc(), 1);
+      min.getRhsMutable().assign(arith::SubIOp::create(b, min.getLoc(), cmp.getRhs(), one));
+      break;
+    }
+  }
 
   // Each value's kind, the one read, and what must be a multiple of V: the bounds
   // the contiguous indices are compared against or clamped to, and those indices.
@@ -532,13 +571,19 @@ bool vectorizeContiguousRead(linalg::GenericOp g, bool verifyAlignment) {
     record(b.clone(op, map));
   }
   // The chunk argument needs lane 0's indices and the bounds to be multiples of V.
+  bool whole = true;
   for (Value m : multiples)
     if (knownDivisor(map.lookupOrDefault(m)) < lanes) {
-      for (Operation *op : llvm::reverse(emitted))
-        op->erase();
-      zero.getDefiningOp()->erase();
-      return false;
+      whole = false;
+      if (notMultiples)
+        notMultiples->push_back(m);
     }
+  if (!whole) {
+    for (Operation *op : llvm::reverse(emitted))
+      op->erase();
+    zero.getDefiningOp()->erase();
+    return false;
+  }
   // The read and what is computed from it, lane by lane.
   for (Operation &op : body.without_terminator()) {
     if (&op == read.getOperation()) {
@@ -578,6 +623,206 @@ bool vectorizeContiguousRead(linalg::GenericOp g, bool verifyAlignment) {
   return true;
 }
 
+/// The values defined outside `scope` that `m` is computed from and whose divisors
+/// fall short of `lanes` (into `roots`): what a version of `scope` may assume are
+/// multiples of `lanes`. A memref.dim of an outside buffer inside the scope counts as
+/// outside (it moves out, into `hoist`). False when `m` depends on a value of the
+/// scope that is no known multiple (an induction variable, a load).
+bool rootsOf(Value m, Operation *scope, int64_t lanes, llvm::SetVector<Value> &roots,
+             llvm::SetVector<Operation *> &hoist, int depth = 0) {
+  if (depth > 16 || !m.getType().isIndex())
+    return false;
+  if (knownDivisor(m) >= lanes)
+    return true;
+  Operation *def = m.getDefiningOp();
+  Operation *owner = def ? def : cast<BlockArgument>(m).getOwner()->getParentOp();
+  if (!scope->isAncestor(owner)) {
+    roots.insert(m);
+    return true;
+  }
+  if (!def)
+    return false;
+  if (auto dim = dyn_cast<memref::DimOp>(def)) {
+    Value source = dim.getSource();
+    Operation *sourceOwner = source.getDefiningOp()
+                                 ? source.getDefiningOp()
+                                 : cast<BlockArgument>(source).getOwner()->getParentOp();
+    if (scope->isAncestor(sourceOwner) || !getConstantIntValue(dim.getIndex()))
+      return false;
+    hoist.insert(dim);
+    roots.insert(m);
+    return true;
+  }
+  if (!isa<arith::AddIOp, arith::SubIOp, arith::MulIOp, arith::MinUIOp, arith::MinSIOp,
+           arith::MaxUIOp, arith::MaxSIOp, arith::IndexCastOp, arith::IndexCastUIOp,
+           affine::AffineApplyOp, affine::AffineMinOp, affine::AffineMaxOp>(def))
+    return false;
+  for (Value operand : def->getOperands())
+    if (!rootsOf(operand, scope, lanes, roots, hoist, depth + 1))
+      return false;
+  return true;
+}
+
+/// The kernel argument a read's buffer views, where it has an identity layout.
+BlockArgument viewedArgument(Value memref) {
+  auto arg = dyn_cast<BlockArgument>(viewedBuffer(memref));
+  if (!arg || !viewsKernelArgument(memref) ||
+      !cast<MemRefType>(arg.getType()).getLayout().isIdentity())
+    return nullptr;
+  return arg;
+}
+
+/// Guarded copies into a step's shared buffer (vectorizeContiguousRead) whose chunks
+/// of V lanes need extents and offsets known only at run time to be multiples of V
+/// (attention's P over a symbolic sequence: K = s) run in two versions of their step
+/// loop, chosen once per block: `scf.if (all of them are multiples of V)`, whose
+/// then-version sees each such value as (x / V) * V and the buffer it reads with
+/// its innermost extent so rounded (a memref.reinterpret_cast: its rows start at
+/// multiples of V elements), so that its copies are 128-bit reads (cp.async after
+/// dlc-gpu-async-copies, which gives both versions the same stage buffers); the
+/// else-version keeps the element-by-element copies. The scf.if, where `g` was
+/// versioned.
+scf::IfOp versionForMultiples(linalg::GenericOp g, bool verifyAlignment) {
+  SmallVector<Value> notMultiples;
+  if (vectorizeContiguousRead(g, verifyAlignment, &notMultiples) || notMultiples.empty())
+    return nullptr;
+  int64_t lanes = g.getStaticLoopRanges().back();
+  // The step loop (the one whose body has the barriers), else the generic alone.
+  Operation *scope = g;
+  for (auto loop = g->getParentOfType<scf::ForOp>(); loop;
+       loop = loop->getParentOfType<scf::ForOp>())
+    if (llvm::any_of(loop.getBody()->getOperations(),
+                     [](Operation &op) { return isa<gpu::BarrierOp>(op); })) {
+      scope = loop;
+      break;
+    }
+  if (!scope->getParentOfType<FunctionOpInterface>())
+    return nullptr;
+  llvm::SetVector<Value> roots;
+  llvm::SetVector<Operation *> hoist;
+  for (Value m : notMultiples)
+    if (!rootsOf(m, scope, lanes, roots, hoist))
+      return nullptr;
+  if (roots.empty())
+    return nullptr; // constant extents: no version makes them multiples
+  // The rows the read starts a chunk in: their start is a multiple of V where the
+  // buffer's innermost extent is.
+  memref::LoadOp read;
+  g.getBlock()->walk([&](memref::LoadOp l) { read = l; });
+  BlockArgument buffer = read ? viewedArgument(read.getMemRef()) : nullptr;
+  auto bufferType = buffer ? cast<MemRefType>(buffer.getType()) : MemRefType();
+  bool roundBuffer = bufferType && bufferType.isDynamicDim(bufferType.getRank() - 1);
+
+  OpBuilder b(scope);
+  Location loc = g.getLoc();
+  for (Operation *op : hoist)
+    op->moveBefore(scope);
+  Value c = arith::ConstantIndexOp::create(b, loc, lanes);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  SmallVector<Value> extents; // the buffer's, its innermost the last root
+  if (roundBuffer) {
+    for (int64_t d = 0; d < bufferType.getRank(); ++d) {
+      // A root that is this extent already, else the extent.
+      auto same = llvm::find_if(roots, [&](Value r) {
+        auto dim = r.getDefiningOp<memref::DimOp>();
+        return dim && dim.getSource() == buffer && getConstantIntValue(dim.getIndex()) == d;
+      });
+      extents.push_back(
+          same != roots.end() ? *same
+          : bufferType.isDynamicDim(d)
+              ? memref::DimOp::create(b, loc, buffer, d).getResult()
+              : arith::ConstantIndexOp::create(b, loc, bufferType.getDimSize(d)).getResult());
+    }
+    roots.insert(extents.back());
+  }
+  Value all;
+  for (Value r : roots) {
+    Value ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                     arith::RemUIOp::create(b, loc, r, c), zero);
+    all = all ? arith::AndIOp::create(b, loc, all, ok).getResult() : ok;
+  }
+  auto version = scf::IfOp::create(b, loc, scope->getResultTypes(), all, /*withElse=*/true);
+  scope->replaceUsesWithIf(version.getResults(),
+                           [&](OpOperand &use) { return !version->isAncestor(use.getOwner()); });
+  // Else: the scope as it is.
+  Block *otherwise = version.elseBlock();
+  if (otherwise->empty()) {
+    scope->moveBefore(otherwise, otherwise->end());
+    b.setInsertionPointToEnd(otherwise);
+    scf::YieldOp::create(b, loc, scope->getResults());
+  } else {
+    scope->moveBefore(&otherwise->back());
+  }
+  // Then: a copy that sees the roots rounded down to multiples of V.
+  Block *then = version.thenBlock();
+  if (then->empty())
+    b.setInsertionPointToEnd(then);
+  else
+    b.setInsertionPoint(&then->back());
+  IRMapping map;
+  for (Value r : roots)
+    map.map(r, arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, r, c), c).getResult());
+  if (roundBuffer) {
+    SmallVector<OpFoldResult> sizes, strides(extents.size());
+    for (auto [d, e] : llvm::enumerate(extents))
+      sizes.push_back(bufferType.isDynamicDim(d)
+                          ? OpFoldResult(map.lookupOrDefault(e))
+                          : OpFoldResult(b.getIndexAttr(bufferType.getDimSize(d))));
+    OpFoldResult stride = b.getIndexAttr(1);
+    for (int64_t d = extents.size() - 1; d >= 0; --d) {
+      strides[d] = stride;
+      if (d > 0)
+        stride = affine::makeComposedFoldedAffineApply(
+            b, loc, b.getAffineSymbolExpr(0) * b.getAffineSymbolExpr(1), {stride, sizes[d]});
+    }
+    SmallVector<int64_t> staticStrides;
+    for (OpFoldResult stride : strides)
+      staticStrides.push_back(getConstantIntValue(stride).value_or(ShapedType::kDynamic));
+    auto type = MemRefType::get(bufferType.getShape(), bufferType.getElementType(),
+                                StridedLayoutAttr::get(b.getContext(), /*offset=*/0, staticStrides),
+                                bufferType.getMemorySpace());
+    map.map(buffer, memref::ReinterpretCastOp::create(b, loc, type, buffer, b.getIndexAttr(0),
+                                                      sizes, strides)
+                        .getResult());
+    // The subviews of it that the scope reads, taken outside it, taken again of that.
+    SmallVector<Operation *> views;
+    scope->walk([&](Operation *op) {
+      for (Value v : op->getOperands()) {
+        SmallVector<Operation *> chain;
+        while (auto view = v.getDefiningOp<memref::SubViewOp>()) {
+          if (scope->isAncestor(view) || map.contains(view.getResult()))
+            break;
+          chain.push_back(view);
+          v = view.getSource();
+        }
+        if (v == buffer || map.contains(v))
+          for (Operation *view : llvm::reverse(chain))
+            if (!map.contains(view->getResult(0)))
+              b.clone(*view, map);
+      }
+    });
+  }
+  Operation *copy = b.clone(*scope, map);
+  if (copy->getNumResults())
+    scf::YieldOp::create(b, loc, copy->getResults());
+  // The copy's generics, vectorized (those before `g` in the scope already are).
+  SmallVector<linalg::GenericOp> generics;
+  copy->walk([&](linalg::GenericOp cg) { generics.push_back(cg); });
+  bool gained = false;
+  for (linalg::GenericOp cg : generics)
+    if (!vectorize(cg, verifyAlignment))
+      gained |= vectorizeContiguousRead(cg, verifyAlignment);
+  if (!gained) {
+    // Nothing gained: the scope back as it was.
+    scope->moveBefore(version);
+    for (auto [from, to] : llvm::zip(version.getResults(), scope->getResults()))
+      from.replaceAllUsesWith(to);
+    version->erase();
+    return nullptr;
+  }
+  return version;
+}
+
 struct DlcVectorizeThreadTilesPass
     : impl::DlcVectorizeThreadTilesBase<DlcVectorizeThreadTilesPass> {
   using DlcVectorizeThreadTilesBase::DlcVectorizeThreadTilesBase;
@@ -599,9 +844,19 @@ struct DlcVectorizeThreadTilesPass
     }
     SmallVector<linalg::GenericOp> generics;
     getOperation()->walk([&](linalg::GenericOp g) { generics.push_back(g); });
-    for (linalg::GenericOp g : generics)
-      if (!vectorize(g, verifyAlignment))
+    // A generic whose step loop was versioned already stays as it is there.
+    llvm::SmallPtrSet<Operation *, 4> versioned;
+    for (linalg::GenericOp g : generics) {
+      if (vectorize(g, verifyAlignment))
+        continue;
+      bool inVersion = false;
+      for (Operation *p = g->getParentOp(); p && !inVersion; p = p->getParentOp())
+        inVersion = versioned.contains(p);
+      if (inVersion)
         (void)vectorizeContiguousRead(g, verifyAlignment);
+      else if (scf::IfOp version = versionForMultiples(g, verifyAlignment))
+        versioned.insert(version);
+    }
   }
 };
 

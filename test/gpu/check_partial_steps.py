@@ -55,9 +55,15 @@ CASES = [
     ("k_symbolic_large", [512, "k"], ["k", 512], [{"k": k} for k in (1, 70, 129)]),
     # float16 tensors: V's rows (the step's short dim is an outer one) are copied in
     # 16 bytes a thread with cp.async, zero-filled past the step's end (src-size 0);
-    # P's, short along their innermost dim, element by element.
+    # P's, short along their innermost dim, 16 bytes a thread too where s is a multiple
+    # of 8 (a version of the step loop for that case: s = 16, 40), else one element
+    # at a time.
     ("pv_symbolic_half", [2, "s", "s"], [2, "s", 64],
-     [{"s": s} for s in (1, 7, 16, 17, 40, 65)], HALF),
+     [{"s": s} for s in (1, 7, 16, 17, 40, 65)], dict(HALF, versioned=True)),
+    # float16 A whose K = 100 (50) steps of 16 end on a multiple of 4 (2) elements:
+    # A's steps copied 8 (4) bytes a thread, cp.async too; no 16-bit global load.
+    ("k100_half", ["m", 100], [100, 64], [{"m": 1}, {"m": 77}], dict(HALF, no_b16=True)),
+    ("k50_half", ["m", 50], [50, 48], [{"m": 3}, {"m": 130}], dict(HALF, no_b16=True)),
 ]
 
 
@@ -120,6 +126,15 @@ def main():
                 warpgroups += "wgmma.mma_async" in ir.stdout
                 if opts.get("cp_async") and p == "fp16" and "cp.async" not in ir.stdout:
                     print(f"FAIL {label}: its copies are not cp.async")
+                    failures += 1
+                    continue
+                if opts.get("no_b16") and p == "fp16" and "ld.global.b16" in ir.stdout:
+                    print(f"FAIL {label}: its copies read 16 bits at a time")
+                    failures += 1
+                    continue
+                if (opts.get("versioned") and p == "fp16" and
+                        "memref.reinterpret_cast" not in ir.stderr):
+                    print(f"FAIL {label}: no version of its step loop for s % 8 == 0")
                     failures += 1
                     continue
                 if "dlc.copy_stages" not in ir.stderr:

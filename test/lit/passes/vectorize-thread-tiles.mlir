@@ -301,3 +301,89 @@ func.func @clamped_chunks(%a: memref<64x40xf16>, %buf: memref<64x16xf16>, %t: in
   }
   return
 }
+
+// A step's guarded copy of chunks of 8 along an extent K known only at run time: the
+// step loop runs in two versions, chosen by K % 8 == 0. The first sees K as (K / 8) * 8
+// and the buffer through a reinterpret_cast with that innermost extent (its rows start
+// at multiples of 16 bytes): one aligned vector load a chunk. The other keeps the
+// generic (a thread's 8 lanes one by one).
+// CHECK-LABEL: func @symbolic_chunks
+// CHECK: %[[K:.*]] = memref.dim %[[A:.*]], %c1 : memref<64x?xf16>
+// CHECK: %[[REM:.*]] = arith.remui %[[K]], %[[C8:.*]] : index
+// CHECK: %[[OK:.*]] = arith.cmpi eq, %[[REM]], %{{.*}} : index
+// CHECK: scf.if %[[OK]] {
+// CHECK:   %[[DIV:.*]] = arith.divui %[[K]], %[[C8]] : index
+// CHECK:   %[[K8:.*]] = arith.muli %[[DIV]], %[[C8]] : index
+// CHECK:   %[[VIEW:.*]] = memref.reinterpret_cast %[[A]] to offset: [0], sizes: [64, %[[K8]]], strides: [%[[K8]], 1]
+// CHECK:   scf.for %{{.*}} = %c0 to %[[K8]] step %c16 {
+// CHECK:     gpu.barrier
+// CHECK:     affine.min #{{.*}}(%{{.*}})[%[[K8]]]
+// CHECK:     vector.load %[[VIEW]][%{{.*}}, %{{.*}}] {alignment = 16 : i64} : memref<64x?xf16, strided<[?, 1]>>, vector<8xf16>
+// CHECK-NOT: linalg.generic
+// CHECK: } else {
+// CHECK:   scf.for %{{.*}} = %c0 to %[[K]] step %c16 {
+// CHECK:     gpu.barrier
+// CHECK:     linalg.generic
+// CHECK-NOT: vector.load
+// CHECK: return
+func.func @symbolic_chunks(%a: memref<64x?xf16>, %buf: memref<64x16xf16>, %t: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %c16 = arith.constant 16 : index
+  %zero = arith.constant 0.0 : f16
+  %kdim = memref.dim %a, %c1 : memref<64x?xf16>
+  %r = arith.divui %t, %c8 : index
+  %q = arith.remui %t, %c8 : index
+  %col = arith.muli %q, %c8 : index
+  %dst = memref.subview %buf[%r, %col] [1, 8] [1, 1] : memref<64x16xf16> to memref<1x8xf16, strided<[16, 1], offset: ?>>
+  scf.for %k = %c0 to %kdim step %c16 {
+    gpu.barrier
+    %size = affine.min affine_map<(d0)[s0] -> (16, s0 - d0)>(%k)[%kdim]
+    linalg.generic {indexing_maps = [#id], iterator_types = ["parallel", "parallel"]} outs(%dst : memref<1x8xf16, strided<[16, 1], offset: ?>>) {
+    ^bb0(%out: f16):
+      %j = linalg.index 1 : index
+      %c = affine.apply affine_map<(d0)[s0] -> (d0 + s0)>(%j)[%col]
+      %in = arith.cmpi ult, %c, %size : index
+      %last = arith.subi %size, %c1 : index
+      %clamped = arith.minui %c, %last : index
+      %kc = arith.addi %k, %clamped : index
+      %x = memref.load %a[%r, %kc] : memref<64x?xf16>
+      %s = arith.select %in, %x, %zero : f16
+      linalg.yield %s : f16
+    }
+    gpu.barrier
+  }
+  return
+}
+
+// A clamp to a constant extent, folded to min(index, 47): its guard index < 48 gives
+// its bound, and the chunk reads from min(index, 40).
+// CHECK-LABEL: func @constant_clamp
+// CHECK: %[[IN:.*]] = arith.cmpi ult, %[[I:.*]], %c48 : index
+// CHECK: %[[START:.*]] = arith.subi %c48, %c8{{.*}} : index
+// CHECK: %[[AT:.*]] = arith.minui %[[I]], %[[START]] : index
+// CHECK: %[[V:.*]] = vector.load %{{.*}}[%{{.*}}, %[[AT]]] {alignment = 16 : i64} : memref<?x48xf16>, vector<8xf16>
+// CHECK: arith.select %[[IN]], %[[V]], %{{.*}} : vector<8xf16>
+// CHECK-NOT: linalg.generic
+func.func @constant_clamp(%b: memref<?x48xf16>, %buf: memref<16x64xf16>, %t: index) {
+  %c8 = arith.constant 8 : index
+  %c47 = arith.constant 47 : index
+  %c48 = arith.constant 48 : index
+  %zero = arith.constant 0.0 : f16
+  %r = arith.divui %t, %c8 : index
+  %q = arith.remui %t, %c8 : index
+  %col = arith.muli %q, %c8 : index
+  %dst = memref.subview %buf[%r, %col] [1, 8] [1, 1] : memref<16x64xf16> to memref<1x8xf16, strided<[64, 1], offset: ?>>
+  linalg.generic {indexing_maps = [#id], iterator_types = ["parallel", "parallel"]} outs(%dst : memref<1x8xf16, strided<[64, 1], offset: ?>>) {
+  ^bb0(%out: f16):
+    %j = linalg.index 1 : index
+    %c = affine.apply affine_map<(d0)[s0] -> (d0 + s0)>(%j)[%col]
+    %in = arith.cmpi ult, %c, %c48 : index
+    %clamped = arith.minui %c, %c47 : index
+    %x = memref.load %b[%r, %clamped] : memref<?x48xf16>
+    %s = arith.select %in, %x, %zero : f16
+    linalg.yield %s : f16
+  }
+  return
+}
