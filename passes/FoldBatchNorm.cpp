@@ -7,10 +7,10 @@
 // and the Conv has no other user; the work is then gone, not merely fused.
 //
 //===----------------------------------------------------------------------===//
+#include "passes/ConstantFloats.h"
 #include "passes/Passes.h"
 
 #include "dialects/DlcDialect.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <cmath>
@@ -24,32 +24,6 @@ using namespace mlir;
 
 namespace dlc {
 namespace {
-
-/// The values of an f32 constant (dense or resource), if `v` is one.
-std::optional<std::vector<float>> constantFloats(Value v) {
-  auto c = v.getDefiningOp<ConstantOp>();
-  if (!c)
-    return std::nullopt;
-  auto type = dyn_cast<RankedTensorType>(c.getValue().getType());
-  if (!type || !type.getElementType().isF32())
-    return std::nullopt;
-  if (auto r = dyn_cast<DenseResourceElementsAttr>(c.getValue())) {
-    AsmResourceBlob *blob = r.getRawHandle().getBlob();
-    if (!blob)
-      return std::nullopt;
-    ArrayRef<char> data = blob->getData();
-    if (data.size() != size_t(type.getNumElements()) * sizeof(float))
-      return std::nullopt;
-    std::vector<float> out(type.getNumElements());
-    std::memcpy(out.data(), data.data(), data.size());
-    return out;
-  }
-  if (auto d = dyn_cast<DenseElementsAttr>(c.getValue())) {
-    auto values = d.getValues<float>();
-    return std::vector<float>(values.begin(), values.end());
-  }
-  return std::nullopt;
-}
 
 struct FoldBatchNormIntoConv : OpRewritePattern<BatchNormOp> {
   using OpRewritePattern::OpRewritePattern;

@@ -41,6 +41,19 @@ def DlcFoldBatchNorm : Pass<"dlc-fold-batch-norm", "mlir::func::FuncOp"> {
   }];
 }
 
+def DlcDropPaddingTaps : Pass<"dlc-drop-padding-taps", "mlir::func::FuncOp"> {
+  let summary = "Cut the kernel taps of a Conv that read only padding";
+  let description = [{
+    A Conv with static input spatial extents and an f32 constant weight whose first or
+    last taps along a spatial dim read padding for every output position (a dilation
+    as wide as the map: DeepLabV3's atrous pyramid) becomes a Conv with those taps cut
+    from the weight and each pad shrunk by the dilation per tap cut, so that the taps
+    left read where they read before and the output is unchanged (their products were
+    zeros; a cut tap's weight must be finite). A 3x3 Conv of dilation 12 over a 4x4
+    map becomes a 1x1 Conv.
+  }];
+}
+
 def DlcHalfWeights : Pass<"dlc-half-weights", "mlir::func::FuncOp"> {
   let summary = "Store contraction weights in half precision (GPU, --precision fp16|bf16)";
   let description = [{

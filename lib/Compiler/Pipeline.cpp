@@ -84,6 +84,7 @@ LogicalResult runGraphPipeline(ModuleOp module, const CompileOptions &options) {
     f.addPass(createCanonicalizerPass());
     f.addPass(createCSEPass());
     f.addPass(createDlcFoldBatchNorm());
+    f.addPass(createDlcDropPaddingTaps());
     if (options.target == TargetKind::Cpu && !options.emulateGpu) {
       f.addPass(createDlcSplitColumnReductions());
     } else {
