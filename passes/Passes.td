@@ -923,10 +923,12 @@ def DlcSplitReductions : Pass<"dlc-split-reductions", "mlir::ModuleOp"> {
       vectorizes, where the single chain of the original waits on each result), the
       partials folded into the result, then the last count mod 16 elements;
     - rows (parallel loops, then reduction loops over dims the input has contiguous,
-      the output indexed by the parallel loops in order) of a static 256 or more
-      elements: the same per row, the partials `[P..., 16]` on the stack when static
-      and at most 4096 elements, else on the heap (Softmax over 18710 classes, a
-      global average pool over a 16x16 map).
+      the output indexed by the parallel loops in order) of a static 64 or more
+      elements, or of a symbolic length (attention's scores over a symbolic
+      sequence: its whole vectors of 16 counted at run time): the same per row, the
+      partials `[P..., 16]` on the stack when static and at most 4096 elements, else
+      on the heap (Softmax over 18710 classes, a global average pool over a 16x16
+      map).
     Where the body maps onto vectors (elementwise arith and math ops) the rows of 16
     are reduced as `vector<16xT>` values: four accumulators a row carried by an
     `scf.for` (four rows a step, then one), the body applied to whole vectors (other

@@ -37,6 +37,8 @@ namespace {
 constexpr int64_t kLanes = 16;
 /// Smaller reductions are left alone.
 constexpr int64_t kMinElements = 256;
+/// Rows shorter than this are left alone (rows of 64 are four vectors of kLanes).
+constexpr int64_t kMinRowElements = 64;
 
 /// A whole-buffer reduction this pass splits: over buffers, one input read in loop
 /// order from a buffer with the identity layout, a rank-0 output, every loop a
@@ -105,13 +107,12 @@ bool splittableRows(linalg::GenericOp g) {
   for (int64_t l = 0; l < parallel; ++l)
     if (outMap.getResult(l) != getAffineDimExpr(l, g.getContext()))
       return false;
+  // A row of a symbolic length (attention's scores over a symbolic sequence) counts
+  // as long enough.
   int64_t row = 1;
-  for (int64_t l = parallel; l < loops; ++l) {
-    if (in.isDynamicDim(l))
-      return false;
-    row *= in.getDimSize(l);
-  }
-  return row >= kMinElements &&
+  for (int64_t l = parallel; l < loops; ++l)
+    row = in.isDynamicDim(l) ? kMinRowElements : row * in.getDimSize(l);
+  return row >= kMinRowElements &&
          memref::CollapseShapeOp::isGuaranteedCollapsible(in, rowGroups(parallel, loops));
 }
 
@@ -331,8 +332,16 @@ void splitRows(linalg::GenericOp g) {
   if (loops - parallel > 1)
     flat = memref::CollapseShapeOp::create(b, loc, in, rowGroups(parallel, loops));
   auto flatType = cast<MemRefType>(flat.getType());
-  int64_t row = flatType.getDimSize(parallel), rows = row / kLanes, full = rows * kLanes,
-          rest = row - full;
+  // The row's length, its whole vectors of kLanes and the rest: constants where the
+  // row is static, else computed.
+  OpFoldResult row = flatType.isDynamicDim(parallel)
+                         ? OpFoldResult(memref::DimOp::create(b, loc, flat, parallel).getResult())
+                         : OpFoldResult(b.getIndexAttr(flatType.getDimSize(parallel)));
+  AffineExpr r = b.getAffineSymbolExpr(0);
+  OpFoldResult rows = affine::makeComposedFoldedAffineApply(b, loc, r.floorDiv(kLanes), {row});
+  OpFoldResult full =
+      affine::makeComposedFoldedAffineApply(b, loc, r.floorDiv(kLanes) * kLanes, {row});
+  OpFoldResult rest = affine::makeComposedFoldedAffineApply(b, loc, r % kLanes, {row});
   // Sizes and views: [P..., full] as [P..., rows, kLanes]; [P..., rest] after it.
   SmallVector<OpFoldResult> pSizes;
   SmallVector<Value> pDynamic;
@@ -345,23 +354,23 @@ void splitRows(linalg::GenericOp g) {
       pSizes.push_back(b.getIndexAttr(flatType.getDimSize(l)));
     }
   }
-  auto view = [&](int64_t offset, int64_t size) -> Value {
+  auto view = [&](OpFoldResult offset, OpFoldResult size) -> Value {
     SmallVector<OpFoldResult> offsets(parallel + 1, b.getIndexAttr(0)), sizes(pSizes),
         strides(parallel + 1, b.getIndexAttr(1));
-    offsets[parallel] = b.getIndexAttr(offset);
-    sizes.push_back(b.getIndexAttr(size));
+    offsets[parallel] = offset;
+    sizes.push_back(size);
     return memref::SubViewOp::create(b, loc, flat, offsets, sizes, strides);
   };
-  Value head = view(0, full);
+  Value head = view(b.getIndexAttr(0), full);
   SmallVector<ReassociationIndices> expand;
   for (int64_t l = 0; l < parallel; ++l)
     expand.push_back({l});
   expand.push_back({parallel, parallel + 1});
   SmallVector<OpFoldResult> gridSizes(pSizes);
-  gridSizes.push_back(b.getIndexAttr(rows));
+  gridSizes.push_back(rows);
   gridSizes.push_back(b.getIndexAttr(kLanes));
   SmallVector<int64_t> gridShape(flatType.getShape().take_front(parallel));
-  gridShape.append({rows, kLanes});
+  gridShape.append({getConstantIntValue(rows).value_or(ShapedType::kDynamic), kLanes});
   auto headType = cast<MemRefType>(head.getType());
   FailureOr<MemRefType> gridType =
       memref::ExpandShapeOp::computeExpandedType(headType, gridShape, expand);
@@ -380,8 +389,10 @@ void splitRows(linalg::GenericOp g) {
       return memref::AllocaOp::create(b, loc, partType);
     return heapPart = memref::AllocOp::create(b, loc, partType, pDynamic);
   };
+  std::optional<int64_t> restCount = getConstantIntValue(rest);
   reduceThroughPartials(
-      b, g, parallel, grid, makePart, [&] { return rest ? view(full, rest) : Value(); }, out);
+      b, g, parallel, grid, makePart, [&] { return restCount == 0 ? Value() : view(full, rest); },
+      out);
   if (heapPart)
     memref::DeallocOp::create(b, loc, heapPart);
   g.erase();

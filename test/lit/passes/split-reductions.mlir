@@ -111,14 +111,14 @@ func.func @k_pool(%x: memref<?x8x16x16xf32>, %y: memref<?x8xf32>) attributes {dl
 // -----
 
 // Left alone: fewer than 256 elements; a body that is not op(f(in), out) (it reads
-// the accumulator twice); rows of 100; a reduction over the first dim (a column
-// reduction).
+// the accumulator twice); rows of 48 (fewer than 64); a reduction over the first dim
+// (a column reduction).
 // CHECK-LABEL: func.func @k_small
 // CHECK-NOT: memref.alloca
 // CHECK-LABEL: func.func @k_reads_out_twice
 // CHECK-NOT: memref.alloca
 // CHECK-LABEL: func.func @k_short_rows
-// CHECK-NOT: memref.alloca
+// CHECK-NOT: vector.reduction
 // CHECK-LABEL: func.func @k_columns
 // CHECK-NOT: memref.alloca
 #v = affine_map<(a) -> (a)>
@@ -145,9 +145,9 @@ func.func @k_reads_out_twice(%x: memref<1000xf32>, %y: memref<f32>) attributes {
 #r = affine_map<(a, b) -> (a, b)>
 #ro = affine_map<(a, b) -> (a)>
 #rc = affine_map<(a, b) -> (b, a)>
-func.func @k_short_rows(%x: memref<8x100xf32>, %y: memref<8xf32>) attributes {dlc.kernel} {
+func.func @k_short_rows(%x: memref<8x48xf32>, %y: memref<8xf32>) attributes {dlc.kernel} {
   linalg.generic {indexing_maps = [#r, #ro], iterator_types = ["parallel", "reduction"]}
-      ins(%x : memref<8x100xf32>) outs(%y : memref<8xf32>) {
+      ins(%x : memref<8x48xf32>) outs(%y : memref<8xf32>) {
   ^bb0(%in: f32, %out: f32):
     %0 = arith.maximumf %in, %out : f32
     linalg.yield %0 : f32
@@ -253,6 +253,34 @@ func.func @k_index_body(%x: memref<1000xf32>, %y: memref<f32>) attributes {dlc.k
     %0 = arith.mulf %in, %f : f32
     %1 = arith.addf %out, %0 : f32
     linalg.yield %1 : f32
+  }
+  return
+}
+
+// -----
+
+// Attention's row max over a symbolic sequence (rows of s): per row, its whole
+// vectors of 16 (s floordiv 16 of them) into the row's result, then its last s mod 16
+// elements.
+// CHECK-LABEL: func.func @k_rows_dynamic
+// CHECK: %[[S:.*]] = memref.dim %[[X:.*]], %c1 : memref<8x?xf32>
+// CHECK: %[[ROWS:.*]] = affine.apply #{{.*}}()[%[[S]]]
+// CHECK: %[[FULL:.*]] = affine.apply #{{.*}}()[%[[S]]]
+// CHECK: %[[REST:.*]] = affine.apply #{{.*}}()[%[[S]]]
+// CHECK: %[[HEAD:.*]] = memref.subview %[[X]][0, 0] [8, %[[FULL]]] [1, 1]
+// CHECK: %[[GRID:.*]] = memref.expand_shape %[[HEAD]] {{\[}}[0], [1, 2]] output_shape [8, %[[ROWS]], 16]
+// CHECK: vector.load %[[GRID]]
+// CHECK: vector.reduction <maximumf>
+// CHECK: %[[TAIL:.*]] = memref.subview %[[X]][0, %[[FULL]]] [8, %[[REST]]] [1, 1]
+// CHECK: linalg.generic {{.*}} ins(%[[TAIL]] : {{.*}})
+#rd = affine_map<(a, b) -> (a, b)>
+#rdo = affine_map<(a, b) -> (a)>
+func.func @k_rows_dynamic(%x: memref<8x?xf32>, %y: memref<8xf32>) attributes {dlc.kernel} {
+  linalg.generic {indexing_maps = [#rd, #rdo], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<8x?xf32>) outs(%y : memref<8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.maximumf %in, %out : f32
+    linalg.yield %0 : f32
   }
   return
 }
