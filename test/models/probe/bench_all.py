@@ -8,7 +8,8 @@ For each TAG (NAME_EXP, default: every `TAG.onnx` in --dir that export.py wrote 
 its s0 inputs) the model is compiled ahead of time for the s0 inputs' shapes
 (`dlc compile --input-shape`, so both engines see static shapes), then each round
 alternates the engines on the same inputs: onnxruntime (default graph optimizations,
-`--threads` intra-op threads) median of 10 warm runs, and `dlc-run --repeat 11`
+`--threads` intra-op threads) median of 10 warm runs, and, 0.5 s later (once
+onnxruntime's spinning workers sleep), `dlc-run --repeat 11`
 (DLC_NUM_THREADS=--threads) warm median. Prints per model both medians (the best
 round of each) and onnxruntime_ms / dlc_ms, then the geometric mean of the ratios and
 the models below 0.85. A model dlc cannot compile or run is reported, not timed.
@@ -23,6 +24,11 @@ import subprocess
 import sys
 import tempfile
 import time
+
+# onnxruntime's intra-op workers spin for a while after a run and would take the
+# cores of the dlc-run that follows (test/models/bench_corpus.py): dlc-run starts
+# this long after onnxruntime's last run.
+ORT_SETTLE_S = 0.5
 
 import numpy as np
 import onnxruntime as ort
@@ -86,6 +92,7 @@ def main():
                     sess.run(None, feed)
                     times.append((time.perf_counter() - t0) * 1e3)
                 best_o = min(best_o, statistics.median(times))
+                time.sleep(ORT_SETTLE_S)
                 r = subprocess.run([os.path.join(a.bin, "dlc-run"), art, *files, "--repeat", "11"],
                                    capture_output=True, text=True, env=env)
                 m = re.search(r"warm median: time: ([0-9.]+) ms", r.stdout + r.stderr)
