@@ -14,22 +14,16 @@ the best round of each. Prints the milliseconds and onnxruntime_ms / dlc_ms, and
 checks dlc's output against onnxruntime's (max |diff|)."""
 import argparse
 import os
-import re
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-
-# onnxruntime's intra-op workers spin for a while after a run and would take the
-# cores of the dlc-run that follows (test/models/bench_corpus.py): dlc-run starts
-# this long after onnxruntime's last run.
-ORT_SETTLE_S = 0.5
 
 import numpy as np
 import onnx
 import onnx.helper as oh
 import onnxruntime as ort
+
+from side_by_side import dlc_run_ms, onnxruntime_ms
 
 F = onnx.TensorProto.FLOAT
 
@@ -88,22 +82,12 @@ def main():
             sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
             ref = sess.run(None, feeds)[0]
             best_o = best_d = float("inf")
+            out_dir = os.path.join(work, "out")
             for _ in range(a.rounds):
-                times = []
-                for _ in range(20):
-                    t0 = time.perf_counter()
-                    sess.run(None, feeds)
-                    times.append((time.perf_counter() - t0) * 1e3)
-                best_o = min(best_o, statistics.median(times))
-                time.sleep(ORT_SETTLE_S)
-                out_dir = os.path.join(work, "out")
-                r = subprocess.run([os.path.join(binary, "dlc-run"), art, *files, "--repeat", "21",
-                                    "--output-dir", out_dir], capture_output=True, text=True,
-                                   env=env)
-                m = re.search(r"warm median: time: ([0-9.]+) ms", r.stdout + r.stderr)
-                if not m:
-                    raise SystemExit(f"{label}: dlc-run failed: {r.stderr.strip()[-300:]}")
-                best_d = min(best_d, float(m.group(1)))
+                best_o = min(best_o, onnxruntime_ms(sess, feeds, runs=20))
+                best_d = min(best_d, dlc_run_ms(os.path.join(binary, "dlc-run"),
+                                                [art, *files, "--output-dir", out_dir], env,
+                                                repeat=21))
             diff = float(np.abs(np.load(os.path.join(out_dir, "output_0.npy")) - ref).max())
             print(f"{label:34s} onnxruntime {best_o:7.3f} ms  dlc {best_d:7.3f} ms  "
                   f"onnxruntime/dlc {best_o / best_d:5.2f}  max|diff| {diff:.2e}", flush=True)

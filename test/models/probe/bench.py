@@ -8,9 +8,13 @@ input's shape, or with its dims symbolic (one artifact for every image size). Ea
 round alternates the engines: onnxruntime (default graph optimizations, 2 intra-op
 threads) median of 10 warm runs, then, 0.5 s later (onnxruntime's spinning workers
 asleep), `dlc-run --repeat 10` (DLC_NUM_THREADS=2) warm median; prints both and onnxruntime_ms / dlc_ms."""
-import argparse, os, re, statistics, subprocess, time
+import argparse, os, sys
 import numpy as np
 import onnxruntime as ort
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
+                                "bench"))
+from side_by_side import DlcRunError, dlc_run_ms, onnxruntime_ms  # noqa: E402
 
 p = argparse.ArgumentParser()
 p.add_argument("model")
@@ -28,19 +32,9 @@ for _ in range(3):
     sess.run(None, feed)
 env = dict(os.environ, DLC_NUM_THREADS="2")
 for r in range(a.rounds):
-    times = []
-    for _ in range(10):
-        t0 = time.perf_counter()
-        sess.run(None, feed)
-        times.append((time.perf_counter() - t0) * 1e3)
-    o = statistics.median(times)
-    # onnxruntime's intra-op workers spin for a while after its runs and would take
-    # dlc-run's cores (test/models/bench_corpus.py waits the same).
-    time.sleep(0.5)
-    out = subprocess.run([dlc_run, a.artifact, a.input, "--repeat", "10"], capture_output=True,
-                         text=True, env=env)
-    m = re.search(r"warm median: time: ([0-9.]+) ms", out.stdout + out.stderr)
-    if not m:
-        raise SystemExit(f"dlc-run failed: {(out.stderr or out.stdout).strip()[:300]}")
-    d = float(m.group(1))
+    o = onnxruntime_ms(sess, feed)
+    try:
+        d = dlc_run_ms(dlc_run, [a.artifact, a.input], env, repeat=10)
+    except DlcRunError as e:
+        raise SystemExit(f"dlc-run failed: {e}")
     print(f"round {r}: onnxruntime {o:.1f} ms, dlc {d:.1f} ms, onnxruntime/dlc {o / d:.2f}")

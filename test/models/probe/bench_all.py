@@ -18,20 +18,16 @@ import argparse
 import glob
 import math
 import os
-import re
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-
-# onnxruntime's intra-op workers spin for a while after a run and would take the
-# cores of the dlc-run that follows (test/models/bench_corpus.py): dlc-run starts
-# this long after onnxruntime's last run.
-ORT_SETTLE_S = 0.5
 
 import numpy as np
 import onnxruntime as ort
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
+                                "bench"))
+from side_by_side import DlcRunError, dlc_run_ms, onnxruntime_ms  # noqa: E402
 
 SKIP = ("rcnn", "retinanet", "fcos", "ssdlite", "masked_select", "unique", "batched_nms",
         "topk_half", "scripted_control")
@@ -86,20 +82,13 @@ def main():
             best_o = best_d = math.inf
             failed = None
             for _ in range(a.rounds):
-                times = []
-                for _ in range(10):
-                    t0 = time.perf_counter()
-                    sess.run(None, feed)
-                    times.append((time.perf_counter() - t0) * 1e3)
-                best_o = min(best_o, statistics.median(times))
-                time.sleep(ORT_SETTLE_S)
-                r = subprocess.run([os.path.join(a.bin, "dlc-run"), art, *files, "--repeat", "11"],
-                                   capture_output=True, text=True, env=env)
-                m = re.search(r"warm median: time: ([0-9.]+) ms", r.stdout + r.stderr)
-                if not m:
-                    failed = (r.stderr or r.stdout).strip()[-160:]
+                best_o = min(best_o, onnxruntime_ms(sess, feed))
+                try:
+                    best_d = min(best_d, dlc_run_ms(os.path.join(a.bin, "dlc-run"), [art, *files],
+                                                    env))
+                except DlcRunError as e:
+                    failed = str(e)[-160:]
                     break
-                best_d = min(best_d, float(m.group(1)))
             if failed:
                 print(f"{tag:32s} dlc-run failed: {failed}")
                 continue
