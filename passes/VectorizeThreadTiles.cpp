@@ -711,7 +711,14 @@ scf::IfOp versionForMultiples(linalg::GenericOp g, bool verifyAlignment) {
   g.getBlock()->walk([&](memref::LoadOp l) { read = l; });
   BlockArgument buffer = read ? viewedArgument(read.getMemRef()) : nullptr;
   auto bufferType = buffer ? cast<MemRefType>(buffer.getType()) : MemRefType();
-  bool roundBuffer = bufferType && bufferType.isDynamicDim(bufferType.getRank() - 1);
+  // (Only where the scope reads the buffer through subviews, loads and dims, which
+  // take the cast's strided layout as they are.)
+  bool roundBuffer =
+      bufferType && bufferType.isDynamicDim(bufferType.getRank() - 1) &&
+      llvm::all_of(buffer.getUsers(), [&](Operation *user) {
+        return !scope->isAncestor(user) ||
+               isa<memref::SubViewOp, memref::LoadOp, memref::DimOp, vector::LoadOp>(user);
+      });
 
   OpBuilder b(scope);
   Location loc = g.getLoc();
@@ -785,7 +792,6 @@ scf::IfOp versionForMultiples(linalg::GenericOp g, bool verifyAlignment) {
                                                       sizes, strides)
                         .getResult());
     // The subviews of it that the scope reads, taken outside it, taken again of that.
-    SmallVector<Operation *> views;
     scope->walk([&](Operation *op) {
       for (Value v : op->getOperands()) {
         SmallVector<Operation *> chain;
