@@ -54,6 +54,20 @@
 // SM75-NOT: nvgpu.device_async_copy
 // SM75: vector.store
 
+// The two versions of a step loop (dlc-vectorize-thread-tiles, for an extent that is
+// or is not a multiple of the copies' lanes) in the branches of one scf.if: each is
+// pipelined, and the second takes the first's extra stage buffers (they never run
+// together): three buffers in all, not five.
+// CHECK-LABEL: gpu.func @versions
+// CHECK-SAME: workgroup(%[[V0:arg[0-9]+]] : memref<64xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[V1:arg[0-9]+]] : memref<64xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[V2:arg[0-9]+]] : memref<64xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}) kernel
+// CHECK-SAME: dlc.copy_stages = array<i64: 3, 3>
+// CHECK: scf.if
+// CHECK: nvgpu.device_async_copy %arg0[%{{.*}}], %[[V0]][%{{.*}}], 4 {bypassL1}
+// CHECK: nvgpu.device_async_copy %arg0[%{{.*}}], %[[V2]][%{{.*}}], 4 {bypassL1}
+// CHECK: } else {
+// CHECK: nvgpu.device_async_copy %arg0[%{{.*}}], %[[V0]][%{{.*}}], 4 {bypassL1}
+// CHECK: nvgpu.device_async_copy %arg0[%{{.*}}], %[[V2]][%{{.*}}], 4 {bypassL1}
+
 // A reduction whose length is known at run time (an attention's P V over a symbolic
 // sequence): the first two steps' copies each in a guard on the step existing (their
 // groups committed either way), the loop over the whole groups of three steps up to
@@ -293,6 +307,47 @@ gpu.module @dlc_kernels {
       %r = vector.reduction <add>, %y : vector<4xf32> into f32
       %s = arith.addf %acc, %r : f32
       scf.yield %s : f32
+    }
+    memref.store %sum, %out[%tid] : memref<16xf32>
+    gpu.return
+  }
+
+  gpu.func @versions(%a: memref<512xf32>, %out: memref<16xf32>, %whole: i1)
+      workgroup(%shared : memref<64xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
+      kernel attributes {dlc.block = array<i64: 16>} {
+    %c0 = arith.constant 0 : index
+    %c4 = arith.constant 4 : index
+    %c64 = arith.constant 64 : index
+    %c512 = arith.constant 512 : index
+    %zero = arith.constant 0.0 : f32
+    %tid = gpu.thread_id x
+    %t4 = arith.muli %tid, %c4 : index
+    %sum = scf.if %whole -> (f32) {
+      %s1 = scf.for %k = %c0 to %c512 step %c64 iter_args(%acc = %zero) -> (f32) {
+        %i = arith.addi %k, %t4 : index
+        gpu.barrier
+        %x = vector.load %a[%i] {alignment = 16 : i64} : memref<512xf32>, vector<4xf32>
+        vector.store %x, %shared[%t4] {alignment = 16 : i64} : memref<64xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+        gpu.barrier
+        %y = vector.load %shared[%c0] : memref<64xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+        %r = vector.reduction <add>, %y : vector<4xf32> into f32
+        %s = arith.addf %acc, %r : f32
+        scf.yield %s : f32
+      }
+      scf.yield %s1 : f32
+    } else {
+      %s2 = scf.for %k = %c0 to %c512 step %c64 iter_args(%acc = %zero) -> (f32) {
+        %i = arith.addi %k, %t4 : index
+        gpu.barrier
+        %x = vector.load %a[%i] {alignment = 16 : i64} : memref<512xf32>, vector<4xf32>
+        vector.store %x, %shared[%t4] {alignment = 16 : i64} : memref<64xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+        gpu.barrier
+        %y = vector.load %shared[%c0] : memref<64xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+        %r = vector.reduction <add>, %y : vector<4xf32> into f32
+        %s = arith.addf %acc, %r : f32
+        scf.yield %s : f32
+      }
+      scf.yield %s2 : f32
     }
     memref.store %sum, %out[%tid] : memref<16xf32>
     gpu.return
