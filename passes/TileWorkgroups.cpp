@@ -354,7 +354,7 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
                   !ShapedType::isDynamic(ranges[reductions[0]]) && ranges[reductions[0]] >= 2 &&
                   flops >= 1e6;
     if (!conv2d && parallelOutput(1) && atLeast(1, 2) &&
-        reducesBatchesAfter(func, contraction, root, kr))
+        splitsBatchesReducedAfter(func, contraction, root, kr))
       return 1;
     if (!conv2d || root.getNumLoops() < 4)
       return 0;
@@ -374,33 +374,39 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
                : 0;
   }
 
-  /// Whether the kernel reduces the batched contraction's result again (attention's
-  /// scores and their Softmax over each row) and the root's loop 1 walks a batch of
-  /// the contraction (a dim of both its inputs and of its result, the heads): a
-  /// workgroup per batch then computes its contraction and reduces its rows while
-  /// they are in cache, on every core, instead of the micro-kernel splitting the
-  /// contraction over the cores and the reductions running on one, over all batches.
-  static bool reducesBatchesAfter(func::FuncOp func, linalg::LinalgOp contraction,
-                                  linalg::LinalgOp root, const KernelRoot &kr) {
+  /// Whether `scope` reduces the contraction's result again (another linalg op with a
+  /// reduction: attention's scores and their Softmax over each row) and its result dim
+  /// `dim` is a batch of the contraction (walked by a parallel loop that both inputs
+  /// read: the heads).
+  static bool reducesBatchesAfter(Operation *scope, linalg::LinalgOp contraction, int64_t dim) {
     bool reduces = false;
-    func.walk(
+    scope->walk(
         [&](linalg::LinalgOp l) { reduces |= l != contraction && l.getNumReductionLoops() > 0; });
-    if (!reduces || contraction.getNumDpsInits() != 1 || contraction.getNumDpsInputs() < 2)
+    if (!reduces || contraction.getNumDpsInits() != 1 || contraction.getNumDpsInputs() < 2 ||
+        dim < 0)
       return false;
-    auto outType = dyn_cast<ShapedType>(contraction.getDpsInitOperand(0)->get().getType());
-    auto rootType = dyn_cast<ShapedType>(root.getDpsInitOperand(0)->get().getType());
-    int64_t dim = kr.outputDimOfLoop[1];
-    if (!outType || !rootType || outType.getShape() != rootType.getShape() || dim < 0)
-      return false;
-    // The contraction's loop that walks that dim of its result: in both inputs.
     AffineMap out = contraction.getMatchingIndexingMap(contraction.getDpsInitOperand(0));
+    if (int64_t(out.getNumResults()) <= dim)
+      return false;
     auto d = dyn_cast<AffineDimExpr>(out.getResult(dim));
     if (!d || contraction.getIteratorTypesArray()[d.getPosition()] != utils::IteratorType::parallel)
       return false;
-    for (OpOperand *in : contraction.getDpsInputOperands())
-      if (!contraction.getMatchingIndexingMap(in).isFunctionOfDim(d.getPosition()))
-        return false;
-    return true;
+    return llvm::all_of(contraction.getDpsInputOperands(), [&](OpOperand *in) {
+      return contraction.getMatchingIndexingMap(in).isFunctionOfDim(d.getPosition());
+    });
+  }
+
+  /// Whether the root's loop 1 walks such a batch (reducesBatchesAfter; the
+  /// contraction's result of the root's shape): a workgroup per batch then computes its
+  /// contraction and reduces its rows while they are in cache, on every core, instead
+  /// of the micro-kernel splitting the contraction over the cores and the reductions
+  /// running on one, over all batches.
+  static bool splitsBatchesReducedAfter(func::FuncOp func, linalg::LinalgOp contraction,
+                                        linalg::LinalgOp root, const KernelRoot &kr) {
+    auto outType = dyn_cast<ShapedType>(contraction.getDpsInitOperand(0)->get().getType());
+    auto rootType = dyn_cast<ShapedType>(root.getDpsInitOperand(0)->get().getType());
+    return outType && rootType && outType.getShape() == rootType.getShape() &&
+           reducesBatchesAfter(func, contraction, kr.outputDimOfLoop[1]);
   }
 
   /// Output channels a Conv needs for workgroups over them: each then packs and
@@ -493,14 +499,8 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     // rows, a Conv's images) would become one small GEMM per row: the CPU micro-kernel
     // wants the workgroup's rows together (a Conv's images then join its N). Dims both
     // operands read (a batched MatMul's batch) still tile.
-    bool rowsOfContraction = false, batchesReducedAfter = false;
+    bool rowsOfContraction = false;
     forall.getBody()->walk([&](linalg::LinalgOp producer) {
-      // A batched contraction whose result a later op reduces again (attention's
-      // scores and their Softmax; the workgroups split its batches, reducesBatchesAfter)
-      // goes one batch at a time: the scores of one head stay in the caches between
-      // the product and each pass of the Softmax.
-      if (producer.getNumReductionLoops() && !multipliesInputs(producer))
-        batchesReducedAfter = true;
       if (producer.getNumDpsInputs() != 2 || producer.getNumDpsInits() != 1 ||
           !multipliesInputs(producer)) // a pool's window operand multiplies nothing
         return;
@@ -517,18 +517,15 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
       return;
     SmallVector<OpFoldResult> sizes(linalgOp.getNumLoops(), rewriter.getIndexAttr(0));
     sizes[0] = rewriter.getIndexAttr(1);
-    if (batchesReducedAfter && linalgOp.getNumLoops() >= 3 &&
-        linalgOp.getIteratorTypesArray()[1] == utils::IteratorType::parallel) {
-      linalg::LinalgOp contraction = findContraction(forall);
-      if (contraction && contraction.getNumDpsInits() == 1) {
-        AffineMap out = contraction.getIndexingMapsArray().back();
-        auto d1 = out.getNumResults() > 1 ? dyn_cast<AffineDimExpr>(out.getResult(1)) : nullptr;
-        if (d1 && llvm::all_of(contraction.getDpsInputOperands(), [&](OpOperand *in) {
-              return contraction.getMatchingIndexingMap(in).isFunctionOfDim(d1.getPosition());
-            }))
-          sizes[1] = rewriter.getIndexAttr(1);
-      }
-    }
+    // A batched contraction whose result a later op reduces again (attention's scores
+    // and their Softmax; the workgroups split its batches) goes one batch at a time:
+    // the scores of one head stay in the caches between the product and each pass of
+    // the Softmax.
+    if (linalgOp.getNumLoops() >= 3 &&
+        linalgOp.getIteratorTypesArray()[1] == utils::IteratorType::parallel)
+      if (linalg::LinalgOp contraction = findContraction(forall);
+          contraction && reducesBatchesAfter(forall, contraction, 1))
+        sizes[1] = rewriter.getIndexAttr(1);
     // Without a contraction among the producers (a pool's padded image, a resize's
     // source), a row of the first loop can still be large (a MaxPool's image: 64
     // channels of 65x65 padded, 1 MiB, past L2): the second loop too then goes one

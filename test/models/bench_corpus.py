@@ -35,6 +35,9 @@ import time
 import numpy as np
 import onnxruntime as ort
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+from side_by_side import ORT_SETTLE_S, onnxruntime_ms  # noqa: E402
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -63,9 +66,6 @@ def time_dlc(build, art, inputs, threads, repeat):
     return float(m.group(1))
 
 
-ORT_SETTLE_S = 0.5
-
-
 def ort_session(path, inputs, threads):
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
@@ -75,15 +75,6 @@ def ort_session(path, inputs, threads):
     feed = {name: np.load(p) for name, p in inputs}
     session.run(None, feed)
     return session, feed
-
-
-def time_ort(session, feed, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        session.run(None, feed)
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
 
 
 def with_batch(model, inputs, batch, work):
@@ -170,7 +161,7 @@ def main():
                 # too): let them sleep before dlc-run starts, or they take its cores.
                 time.sleep(ORT_SETTLE_S)
                 dlc_times.append(time_dlc(args.build_dir, art, inputs, args.threads, args.repeat))
-                ort_times.append(time_ort(session, feed, args.repeat))
+                ort_times.append(onnxruntime_ms(session, feed, args.repeat))
             dlc_ms, ort_ms = statistics.median(dlc_times), statistics.median(ort_times)
             del session
             rows.append((name, batch, model["node_count"], len(info["kernels"]), compile_s,
