@@ -257,7 +257,12 @@ int main(int argc, char **argv) {
       dwconv(1, 120, 14, 14, 5, 1), dwconv(8, 96, 28, 28, 3, 2),
       // The corpus's MobileNetV3 (64x64 input) at batch 8: 8x8, 4x4 and 2x2 maps.
       dwconv(8, 72, 8, 8, 3, 1), dwconv(8, 40, 16, 16, 3, 2), dwconv(8, 120, 4, 4, 5, 1),
-      dwconv(8, 72, 12, 12, 3, 1)};
+      dwconv(8, 72, 12, 12, 3, 1),
+      // MobileNetV2 at 224x224, batch 1: the 3-channel stem, expansions from few
+      // channels over wide maps, projections and expansions over 14x14 and 7x7.
+      conv(3, 32, 224, 3, 2), conv(16, 96, 112, 1, 1), conv(24, 144, 56, 1, 1),
+      conv(144, 24, 56, 1, 1), conv(96, 576, 14, 1, 1), conv(576, 96, 14, 1, 1),
+      conv(160, 960, 7, 1, 1), conv(960, 160, 7, 1, 1)};
   // ResNet-50's and the small ResNet's Convs (channels divisible by 16) in the other
   // layouts, beside their NCHW rows above.
   for (Layout l : {Layout::Nhwc, Layout::Nchw16c})

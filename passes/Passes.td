@@ -352,7 +352,10 @@ def DlcTileWorkgroups : Pass<"dlc-tile-workgroups", "mlir::ModuleOp"> {
     group, a million flops or more at batch 1, a symbolic image dim counted as 16), the
     third (output rows) if the root has 4 or more loops and it is parallel, walks an
     output dim and is symbolic or 4 or more: each workgroup computes its rows' bias,
-    Conv and epilogue where it writes them.
+    Conv and epilogue where it writes them; for a depthwise Conv (the channel
+    reduction spans 1, a million flops or more), the second (channels) if it is
+    parallel, walks an output dim and is symbolic or 2 or more: each workgroup pads,
+    convolves and finishes its own planes.
     Other contractions keep the first: their micro-kernel splits one workgroup's work
     over the cores itself. A contraction of few rows (at most 32: the product of the
     parallel loops an operand of 1 MiB or more does not read, a symbolic first loop
@@ -368,7 +371,12 @@ def DlcTileWorkgroups : Pass<"dlc-tile-workgroups", "mlir::ModuleOp"> {
     MaxPool's image), one index of the second loop (if parallel) at a time as well; a
     second loop the workgroups split (its slice then symbolic) goes one index at a
     time when the static parallel loops after it cover 16 KiB or more (a Softmax's
-    long rows at a symbolic batch).
+    long rows at a symbolic batch). A Conv with an epilogue after it (the root over
+    [N, F, H, W]) goes one image and, for a 2-D Conv, as many output rows at a time
+    as 128 KiB of its result hold but at least 512 output pixels, or, for a depthwise
+    Conv, as many channels as 256 KiB of its padded input and result planes hold (in
+    blocks of 16 from 16 on): the Conv's result stays in L2 between the micro-kernel
+    and the epilogue.
     A kernel whose output is a chain of `tensor.insert_slice`s (a Concat) of copied
     kernel arguments into an empty tensor or the output itself has no linalg root:
     when every insert spans some dim of the output whole (static, 2 or more; the

@@ -356,6 +356,15 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     if (!conv2d && parallelOutput(1) && atLeast(1, 2) &&
         splitsBatchesReducedAfter(func, contraction, root, kr))
       return 1;
+    // A depthwise Conv (one input channel a group: the channel reduction spans 1):
+    // workgroups over its channels, each padding, convolving and finishing the
+    // epilogue of its planes. As one workgroup, the micro-kernel split the Conv over
+    // the cores but the padded copy, the zero fill and the epilogue each went over
+    // every plane on one core.
+    bool depthwise = reductions.size() >= 3 && contraction.getNumParallelLoops() >= 4 &&
+                     ranges[reductions[0]] == 1 && flops >= 1e6;
+    if (depthwise && root.getNumLoops() >= 4 && parallelOutput(1) && atLeast(1, 2))
+      return 1;
     if (!conv2d || root.getNumLoops() < 4)
       return 0;
     if (parallelOutput(2) && atLeast(2, 4))
@@ -480,6 +489,81 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
   /// it cover this many bytes of output (f32).
   static constexpr int64_t kMinInnerRowBytes = 16 * 1024;
 
+  /// A depthwise Conv's planes in L2 at a time: its padded input and its result.
+  static constexpr int64_t kDepthwiseChunkBytes = 256 * 1024;
+
+  /// Channels a workgroup's depthwise Conv (the contraction in `scope`, rooted by
+  /// `root` over [N, C, ...] of the kernel's output, `full` before the workgroups'
+  /// split) goes through at a time: as many planes of its input and its result as
+  /// kDepthwiseChunkBytes hold, in blocks of 16 from 16 on (the micro-kernel
+  /// vectorizes small planes over 16 channels), or none where the Conv is not
+  /// depthwise, its planes are symbolic or all of its channels fit.
+  static std::optional<int64_t> depthwiseChunk(Operation *scope, linalg::LinalgOp root,
+                                               ArrayRef<int64_t> full) {
+    linalg::LinalgOp conv = findContraction(scope);
+    if (!conv || full.size() < 4 || conv.getNumParallelLoops() < 4)
+      return std::nullopt;
+    SmallVector<unsigned> reductions;
+    conv.getReductionDims(reductions);
+    SmallVector<int64_t> ranges = conv.getStaticLoopRanges();
+    if (reductions.size() < 3 || ranges[reductions[0]] != 1)
+      return std::nullopt;
+    auto planeBytes = [](Value v) -> std::optional<int64_t> {
+      auto type = dyn_cast<ShapedType>(v.getType());
+      if (!type || type.getRank() < 3)
+        return std::nullopt;
+      int64_t bytes = 4;
+      for (int64_t d = 2; d < type.getRank(); ++d) {
+        if (type.isDynamicDim(d))
+          return std::nullopt;
+        bytes *= type.getDimSize(d);
+      }
+      return bytes;
+    };
+    std::optional<int64_t> in = planeBytes(conv.getDpsInputOperand(0)->get());
+    std::optional<int64_t> out = planeBytes(conv.getDpsInitOperand(0)->get());
+    if (!in || !out)
+      return std::nullopt;
+    int64_t chunk = std::max<int64_t>(1, kDepthwiseChunkBytes / (*in + *out));
+    if (chunk >= 16)
+      chunk = chunk / 16 * 16;
+    if (!ShapedType::isDynamic(full[1]) && chunk >= full[1])
+      return std::nullopt;
+    return chunk;
+  }
+
+  /// A Conv's output rows whose result a workgroup computes at a time...
+  static constexpr int64_t kConvChunkBytes = 128 * 1024;
+  /// ...but at least this many output pixels: the micro-kernel's columns, fewer of
+  /// which (MobileNetV2's 96 -> 576 expansion over 14x14 in chunks of 4 rows) cost
+  /// more in its per-call packing and edge tiles than the result's trip to memory.
+  static constexpr int64_t kMinConvChunkColumns = 512;
+
+  /// Output rows (loop 2 of the root over [N, F, H, W] of the kernel's output, `full`
+  /// before the workgroups' split) a workgroup's 2-D Conv with an epilogue computes at
+  /// a time: as many as kConvChunkBytes of its result hold, and kMinConvChunkColumns
+  /// pixels, or none where an image's result is no more than that (its images then
+  /// join the micro-kernel's columns) or its channels or row length are symbolic. The
+  /// Conv's result is a temporary between the micro-kernel and the epilogue; whole, it
+  /// went to memory and back (MobileNetV2's 16 -> 96 expansion over 112x112: 4.8 MB).
+  static std::optional<int64_t> convRowsChunk(Operation *scope, linalg::LinalgOp root,
+                                              ArrayRef<int64_t> full) {
+    linalg::LinalgOp conv = findContraction(scope);
+    if (!conv || conv == root || full.size() != 4 || conv.getNumParallelLoops() < 4 ||
+        ShapedType::isDynamic(full[1]) || ShapedType::isDynamic(full[3]))
+      return std::nullopt;
+    SmallVector<unsigned> reductions;
+    conv.getReductionDims(reductions);
+    if (reductions.size() < 3)
+      return std::nullopt;
+    int64_t rowBytes = 4 * full[1] * full[3];
+    int64_t chunk = std::max(kConvChunkBytes / rowBytes,
+                             int64_t(llvm::divideCeil(kMinConvChunkColumns, full[3])));
+    if (!ShapedType::isDynamic(full[2]) && chunk >= full[2])
+      return std::nullopt;
+    return chunk;
+  }
+
   /// With producers fused in, a workgroup's slice computes their values into
   /// temporaries of the slice's size, which for big slices spill from the caches (and
   /// are fresh pages every run). One more, sequential, level of tiling over the first
@@ -489,9 +573,12 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     if (!forall)
       return;
     TilingInterface inner;
+    tensor::ParallelInsertSliceOp innerInsert;
     for (Operation &op : forall.getTerminator().getYieldingOps())
-      if (auto insert = dyn_cast<tensor::ParallelInsertSliceOp>(op))
+      if (auto insert = dyn_cast<tensor::ParallelInsertSliceOp>(op)) {
         inner = insert.getSource().getDefiningOp<TilingInterface>();
+        innerInsert = insert;
+      }
     auto linalgOp = inner ? dyn_cast<linalg::LinalgOp>(inner.getOperation()) : nullptr;
     if (!linalgOp || linalgOp.getIteratorTypesArray()[0] != utils::IteratorType::parallel)
       return;
@@ -513,10 +600,28 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
         readers += producer.getMatchingIndexingMap(in).isFunctionOfDim(d0.getPosition());
       rowsOfContraction |= readers == 1;
     });
-    if (rowsOfContraction)
-      return;
     SmallVector<OpFoldResult> sizes(linalgOp.getNumLoops(), rewriter.getIndexAttr(0));
     sizes[0] = rewriter.getIndexAttr(1);
+    // A depthwise Conv's images and channels are batches of its micro-kernel: a few
+    // planes at a time keep the padded input, the Conv's result and the epilogue's
+    // operands in L2 between the passes.
+    // The root's loops walk the kernel's output, whose shape before the workgroups'
+    // split the insert's destination has.
+    SmallVector<int64_t> full;
+    if (linalgOp.getNumDpsInits() == 1 &&
+        linalgOp.getMatchingIndexingMap(linalgOp.getDpsInitOperand(0)).isIdentity() &&
+        llvm::all_of(linalgOp.getIteratorTypesArray(),
+                     [](utils::IteratorType t) { return t == utils::IteratorType::parallel; }))
+      full = llvm::to_vector(innerInsert.getDestType().getShape());
+    if (std::optional<int64_t> chunk = depthwiseChunk(forall, linalgOp, full)) {
+      sizes[1] = rewriter.getIndexAttr(*chunk);
+      rowsOfContraction = false;
+    } else if (std::optional<int64_t> rows = convRowsChunk(forall, linalgOp, full)) {
+      sizes[2] = rewriter.getIndexAttr(*rows);
+      rowsOfContraction = false;
+    }
+    if (rowsOfContraction)
+      return;
     // A batched contraction whose result a later op reduces again (attention's scores
     // and their Softmax; the workgroups split its batches) goes one batch at a time:
     // the scores of one head stay in the caches between the product and each pass of

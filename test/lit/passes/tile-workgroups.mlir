@@ -1,4 +1,5 @@
 // RUN: dlc-opt %s -dlc-tile-workgroups | FileCheck %s
+// RUN: dlc-opt %s -dlc-tile-workgroups -canonicalize -cse | FileCheck %s --check-prefix=CANON
 
 // The root op is tiled over %nwg workgroups along its first parallel loop and its
 // producers (the fill) are fused into the tile; dlc.grid is one workgroup per index of
@@ -545,5 +546,110 @@ func.func @symbolic_rows_big_weight(%a: memref<?x?x128xf32>, %b: memref<128x8192
     linalg.yield %s : f32
   } -> tensor<?x?x8192xf32>
   bufferization.materialize_in_destination %m in restrict writable %c : (tensor<?x?x8192xf32>, memref<?x?x8192xf32>) -> ()
+  return
+}
+
+// A depthwise Conv (one input channel a group) with its bias and ReLU6 at batch 1:
+// workgroups over its 32 channels, each padding, convolving and finishing its own;
+// a workgroup then goes two channels at a time (two 114x114 padded planes and two
+// 112x112 results fit in 256 KiB), the pad, the fill, the Conv and the epilogue in
+// that loop.
+// CANON-LABEL: func.func @depthwise
+// CANON-SAME: dlc.grid = #dlc.grid<[#dlc.grid_dim<binding = 3, dims = [1], tile = 1>]>
+// CANON: %[[C2:.*]] = arith.constant 2 : index
+// CANON: scf.forall (%{{.*}}) in (%{{.*}})
+// CANON:   scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[C2]] iter_args
+// CANON:     tensor.pad
+// CANON:     linalg.fill
+// CANON:     linalg.generic {{.*}}"reduction"
+// CANON:     linalg.generic
+// CANON-NOT: linalg.{{fill|generic}}
+// CANON:   scf.forall.in_parallel
+func.func @depthwise(%x: memref<1x32x112x112xf32>, %w: memref<32x1x3x3xf32>, %b: memref<32xf32>, %y: memref<1x32x112x112xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %zero = arith.constant 0.0 : f32
+  %six = arith.constant 6.0 : f32
+  %tx = bufferization.to_tensor %x restrict : memref<1x32x112x112xf32> to tensor<1x32x112x112xf32>
+  %tw = bufferization.to_tensor %w restrict : memref<32x1x3x3xf32> to tensor<32x1x3x3xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<32xf32> to tensor<32xf32>
+  %ty = bufferization.to_tensor %y restrict writable : memref<1x32x112x112xf32> to tensor<1x32x112x112xf32>
+  %padded = tensor.pad %tx low[0, 0, 1, 1] high[0, 0, 1, 1] {
+  ^bb0(%i: index, %j: index, %k: index, %l: index):
+    tensor.yield %zero : f32
+  } : tensor<1x32x112x112xf32> to tensor<1x32x114x114xf32>
+  %e = tensor.empty() : tensor<1x32x112x112xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<1x32x112x112xf32>) -> tensor<1x32x112x112xf32>
+  %c = linalg.generic {indexing_maps = [affine_map<(n, g, h, w, c, kh, kw) -> (n, g + c, h + kh, w + kw)>,
+                                        affine_map<(n, g, h, w, c, kh, kw) -> (g, c, kh, kw)>,
+                                        affine_map<(n, g, h, w, c, kh, kw) -> (n, g, h, w)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%padded, %tw : tensor<1x32x114x114xf32>, tensor<32x1x3x3xf32>) outs(%f : tensor<1x32x112x112xf32>) {
+  ^bb0(%a: f32, %bb: f32, %o: f32):
+    %m = arith.mulf %a, %bb : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x32x112x112xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(n, g, h, w) -> (n, g, h, w)>,
+                                        affine_map<(n, g, h, w) -> (g)>,
+                                        affine_map<(n, g, h, w) -> (n, g, h, w)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%c, %tb : tensor<1x32x112x112xf32>, tensor<32xf32>) outs(%ty : tensor<1x32x112x112xf32>) {
+  ^bb0(%v: f32, %bias: f32, %o: f32):
+    %s = arith.addf %v, %bias : f32
+    %lo = arith.maximumf %s, %zero : f32
+    %hi = arith.minimumf %lo, %six : f32
+    linalg.yield %hi : f32
+  } -> tensor<1x32x112x112xf32>
+  bufferization.materialize_in_destination %r in restrict writable %y : (tensor<1x32x112x112xf32>, memref<1x32x112x112xf32>) -> ()
+  return
+}
+
+// A 1x1 Conv from 16 to 96 channels over 112x112 with its bias and ReLU6 at batch 1:
+// workgroups over output rows, and within a workgroup 5 rows at a time (3 rows of the
+// 96-channel result fill 128 KiB, but a call of the micro-kernel wants 512 pixels or
+// more), so that the Conv's result is a temporary of 5 rows, not the workgroup's 4.8
+// MB / nwg, between the micro-kernel and the epilogue.
+// CANON-LABEL: func.func @conv_rows_chunked
+// CANON-SAME: dlc.grid = #dlc.grid<[#dlc.grid_dim<binding = 3, dims = [2], tile = 1>]>
+// CANON: %[[C5:.*]] = arith.constant 5 : index
+// CANON: scf.forall (%{{.*}}) in (%{{.*}})
+// CANON:   scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[C5]] iter_args
+// CANON:     linalg.fill {{.*}} -> tensor<1x96x?x112xf32>
+// CANON:     linalg.generic {{.*}}"reduction"
+// CANON:     linalg.generic
+// CANON-NOT: linalg.{{fill|generic}}
+// CANON:   scf.forall.in_parallel
+func.func @conv_rows_chunked(%x: memref<1x16x112x112xf32>, %w: memref<96x16x1x1xf32>, %b: memref<96xf32>, %y: memref<1x96x112x112xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %zero = arith.constant 0.0 : f32
+  %six = arith.constant 6.0 : f32
+  %tx = bufferization.to_tensor %x restrict : memref<1x16x112x112xf32> to tensor<1x16x112x112xf32>
+  %tw = bufferization.to_tensor %w restrict : memref<96x16x1x1xf32> to tensor<96x16x1x1xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<96xf32> to tensor<96xf32>
+  %ty = bufferization.to_tensor %y restrict writable : memref<1x96x112x112xf32> to tensor<1x96x112x112xf32>
+  %e = tensor.empty() : tensor<1x96x112x112xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<1x96x112x112xf32>) -> tensor<1x96x112x112xf32>
+  %c = linalg.generic {indexing_maps = [affine_map<(n, f, h, w, c, kh, kw) -> (n, c, h + kh, w + kw)>,
+                                        affine_map<(n, f, h, w, c, kh, kw) -> (f, c, kh, kw)>,
+                                        affine_map<(n, f, h, w, c, kh, kw) -> (n, f, h, w)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%tx, %tw : tensor<1x16x112x112xf32>, tensor<96x16x1x1xf32>) outs(%f : tensor<1x96x112x112xf32>) {
+  ^bb0(%a: f32, %bb: f32, %o: f32):
+    %m = arith.mulf %a, %bb : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x96x112x112xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(n, f, h, w) -> (n, f, h, w)>,
+                                        affine_map<(n, f, h, w) -> (f)>,
+                                        affine_map<(n, f, h, w) -> (n, f, h, w)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%c, %tb : tensor<1x96x112x112xf32>, tensor<96xf32>) outs(%ty : tensor<1x96x112x112xf32>) {
+  ^bb0(%v: f32, %bias: f32, %o: f32):
+    %s = arith.addf %v, %bias : f32
+    %lo = arith.maximumf %s, %zero : f32
+    %hi = arith.minimumf %lo, %six : f32
+    linalg.yield %hi : f32
+  } -> tensor<1x96x112x112xf32>
+  bufferization.materialize_in_destination %r in restrict writable %y : (tensor<1x96x112x112xf32>, memref<1x96x112x112xf32>) -> ()
   return
 }

@@ -7,7 +7,8 @@ writes $DLC_PROBE_DIR/m/NAME_EXP.onnx (default build/probe/m; seeded random weig
 small configs, dynamic batch and spatial/sequence axes; TorchScript exporter at opset
 17 or dynamo at opset 18), its inputs for two sizes (s0: batch 1, s1: batch 2) and
 onnxruntime's outputs for them. NAME is a key of MODELS (torchvision classifiers and
-segmenters, transformers encoders and decoders with tiny configs)."""
+segmenters, transformers encoders and decoders with tiny configs). IMAGE_SIZE=N exports
+and feeds the image models with spatial axes at N x N (default 64 x 64)."""
 import os, sys, time, warnings, json
 import numpy as np
 import torch, torch.nn as nn
@@ -51,6 +52,9 @@ class SegOut(nn.Module):
 
 
 def img(h=64, w=64, spatial=True):
+    # IMAGE_SIZE=224 exports and feeds the spatial image models at that size instead.
+    if spatial and os.environ.get("IMAGE_SIZE"):
+        h = w = int(os.environ["IMAGE_SIZE"])
     return [("pixel_values", np.float32, ["batch", 3, "height" if spatial else h, "width" if spatial else w],
              {"height": h, "width": w})]
 
