@@ -352,7 +352,9 @@ def DlcTileWorkgroups : Pass<"dlc-tile-workgroups", "mlir::ModuleOp"> {
     group, a million flops or more at batch 1, a symbolic image dim counted as 16), the
     third (output rows) if the root has 4 or more loops and it is parallel, walks an
     output dim and is symbolic or 4 or more: each workgroup computes its rows' bias,
-    Conv and epilogue where it writes them; for a depthwise Conv (the channel
+    Conv and epilogue where it writes them (the second, output channels, instead where
+    there are fewer rows, or the weight has more elements than the images, and there
+    are 64 channels or more over 32 pixels or more); for a depthwise Conv (the channel
     reduction spans 1, a million flops or more), the second (channels) if it is
     parallel, walks an output dim and is symbolic or 2 or more: each workgroup pads,
     convolves and finishes its own planes.

@@ -367,20 +367,42 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
       return 1;
     if (!conv2d || root.getNumLoops() < 4)
       return 0;
-    if (parallelOutput(2) && atLeast(2, 4))
-      return 2;
-    // Fewer rows than that (a recognizer's 3x40 map): workgroups over output channels.
-    // As one workgroup, the micro-kernel would split the Conv but its epilogue (a
-    // GELU's erf over every output) would run on one core. Not over a map of a few
-    // pixels (a small ResNet's 2x2): at batch 8 its channel slices, each over every
+    // Workgroups over output channels: for fewer rows than 4 (a recognizer's 3x40
+    // map), where as one workgroup the micro-kernel would split the Conv but its
+    // epilogue (a GELU's erf over every output) would run on one core; and for a
+    // weight larger than the images (see weightOutweighsImage). Not over a map of a
+    // few pixels (a small ResNet's 2x2): at batch 8 its channel slices, each over every
     // image, ran 12% slower than the images split over the workgroups.
     int64_t pixels = 1;
     for (int64_t l = 2, e = root.getNumLoops(); l < e; ++l)
       if (parallelOutput(l))
         pixels *= ShapedType::isDynamic(extents[l]) ? 16 : extents[l];
-    return parallelOutput(1) && atLeast(1, kMinChannelSplit) && pixels >= kMinChannelSplitPixels
-               ? 1
-               : 0;
+    bool channels =
+        parallelOutput(1) && atLeast(1, kMinChannelSplit) && pixels >= kMinChannelSplitPixels;
+    if (parallelOutput(2) && atLeast(2, 4) && !(channels && weightOutweighsImage(contraction)))
+      return 2;
+    return channels ? 1 : 0;
+  }
+
+  /// Whether a Conv's weight (operand 1) has more elements than its input images
+  /// (operand 0; a symbolic batch counting as 1, other symbolic dims as 16): split by
+  /// output rows, every workgroup would stream the whole weight through its core's
+  /// caches for a few rows of a small map (ResNeXt-50's 1024 -> 2048 1x1 Convs over
+  /// 7x7: 8 MB of weight for 200 KB of input); split by output channels, each reads
+  /// its part of the weight and the small input.
+  static bool weightOutweighsImage(linalg::LinalgOp conv) {
+    auto elements = [&](Value v) -> std::optional<double> {
+      auto type = dyn_cast<ShapedType>(v.getType());
+      if (!type)
+        return std::nullopt;
+      double n = 1;
+      for (auto [d, e] : llvm::enumerate(type.getShape()))
+        n *= !ShapedType::isDynamic(e) ? e : d == 0 ? 1 : 16;
+      return n;
+    };
+    std::optional<double> image = elements(conv.getDpsInputOperand(0)->get());
+    std::optional<double> weight = elements(conv.getDpsInputOperand(1)->get());
+    return image && weight && *weight > *image;
   }
 
   /// Whether `scope` reduces the contraction's result again (another linalg op with a

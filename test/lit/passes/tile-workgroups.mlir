@@ -259,6 +259,33 @@ func.func @conv_few_rows(%x: memref<?x384x3x40xf32>, %w: memref<768x384x1x1xf32>
   return
 }
 
+// A 1x1 Conv from 1024 to 2048 channels over 7x7 at batch 1 (ResNeXt-50's last
+// stage): enough rows for workgroups over them, but its weight (2M elements)
+// outweighs its image (50K): split by rows, every workgroup would stream the whole
+// weight for three or four rows; over output channels, each reads half of it.
+// CHECK-LABEL: func.func @conv_big_weight
+// CHECK-SAME: dlc.grid = #dlc.grid<[#dlc.grid_dim<binding = 2, dims = [1], tile = 1>]>
+func.func @conv_big_weight(%x: memref<1x1024x7x7xf32>, %w: memref<2048x1024x1x1xf32>, %y: memref<1x2048x7x7xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %cst = arith.constant 0.0 : f32
+  %tx = bufferization.to_tensor %x restrict : memref<1x1024x7x7xf32> to tensor<1x1024x7x7xf32>
+  %tw = bufferization.to_tensor %w restrict : memref<2048x1024x1x1xf32> to tensor<2048x1024x1x1xf32>
+  %ty = bufferization.to_tensor %y restrict writable : memref<1x2048x7x7xf32> to tensor<1x2048x7x7xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%ty : tensor<1x2048x7x7xf32>) -> tensor<1x2048x7x7xf32>
+  %c = linalg.generic {indexing_maps = [affine_map<(n, f, h, w, c, kh, kw) -> (n, c, h + kh, w + kw)>,
+                                        affine_map<(n, f, h, w, c, kh, kw) -> (f, c, kh, kw)>,
+                                        affine_map<(n, f, h, w, c, kh, kw) -> (n, f, h, w)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%tx, %tw : tensor<1x1024x7x7xf32>, tensor<2048x1024x1x1xf32>) outs(%f : tensor<1x2048x7x7xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x2048x7x7xf32>
+  bufferization.materialize_in_destination %c in restrict writable %y : (tensor<1x2048x7x7xf32>, memref<1x2048x7x7xf32>) -> ()
+  return
+}
+
 // The same over a 2x2 map (a small ResNet's last stage): too few pixels for channel
 // slices over every image; the workgroups take the images.
 // CHECK-LABEL: func.func @conv_few_pixels
