@@ -357,7 +357,12 @@ def DlcTileWorkgroups : Pass<"dlc-tile-workgroups", "mlir::ModuleOp"> {
     are 64 channels or more over 32 pixels or more); for a depthwise Conv (the channel
     reduction spans 1, a million flops or more), the second (channels) if it is
     parallel, walks an output dim and is symbolic or 2 or more: each workgroup pads,
-    convolves and finishes its own planes.
+    convolves and finishes its own planes; for a MatMul-like contraction (one
+    reduction loop, 400K flops or more) whose root's loop 1 walks rows that only one
+    input reads (a Linear layer over [1, rows..., K]), that loop, or, where the
+    weight (input 1) has more elements than input 0, the root's last loop (the
+    weight's columns) if it spans 256 or more; neither for few rows against a big
+    weight (below).
     Other contractions keep the first: their micro-kernel splits one workgroup's work
     over the cores itself. A contraction of few rows (at most 32: the product of the
     parallel loops an operand of 1 MiB or more does not read, a symbolic first loop

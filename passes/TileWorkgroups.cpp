@@ -365,6 +365,25 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
                      ranges[reductions[0]] == 1 && flops >= 1e6;
     if (depthwise && root.getNumLoops() >= 4 && parallelOutput(1) && atLeast(1, 2))
       return 1;
+    // A MatMul over [1, rows..., K] (a Linear layer over an image's pixels or a
+    // sequence at batch 1) of a million flops or more: workgroups over the rows, each computing its
+    // rows' product and epilogue. As one workgroup, the micro-kernel split the product over the
+    // cores but the epilogue (a GELU's erf over every output) ran on one. Not for few rows against
+    // a big weight (streamsWeight: then one workgroup whose micro-kernel splits the weight's
+    // columns).
+    if (!conv2d && reductions.size() == 1 && flops >= 4e5 && parallelOutput(1) && atLeast(1, 2) &&
+        splitsRowsOfOneOperand(contraction, root, kr) && !streamsWeight(func, root)) {
+      // Where the weight outweighs the rows (ConvNeXt's 768 -> 3072 Linear over 7x7
+      // pixels), every workgroup would stream all of it for a few rows: workgroups
+      // over its columns instead (the root's last loop, if it walks them and spans
+      // kMinInnerSplit or more).
+      int64_t last = root.getNumLoops() - 1;
+      if (!weightOutweighsImage(contraction))
+        return 1;
+      if (parallelOutput(last) && atLeast(last, kMinInnerSplit) &&
+          splitsRowsOfOneOperand(contraction, root, kr, last))
+        return last;
+    }
     if (!conv2d || root.getNumLoops() < 4)
       return 0;
     // Workgroups over output channels: for fewer rows than 4 (a recognizer's 3x40
@@ -384,8 +403,32 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     return channels ? 1 : 0;
   }
 
-  /// Whether a Conv's weight (operand 1) has more elements than its input images
-  /// (operand 0; a symbolic batch counting as 1, other symbolic dims as 16): split by
+  /// Whether the root's `loop` walks rows (or columns) of the contraction (the
+  /// contraction's result of the root's shape) that one of its inputs alone reads: a
+  /// MatMul's M or N, not a batch both read (attention's heads, see
+  /// splitsBatchesReducedAfter).
+  static bool splitsRowsOfOneOperand(linalg::LinalgOp contraction, linalg::LinalgOp root,
+                                     const KernelRoot &kr, int64_t loop = 1) {
+    auto outType = dyn_cast<ShapedType>(contraction.getDpsInitOperand(0)->get().getType());
+    auto rootType = dyn_cast<ShapedType>(root.getDpsInitOperand(0)->get().getType());
+    int64_t dim = kr.outputDimOfLoop[loop];
+    if (!outType || !rootType || outType.getShape() != rootType.getShape() ||
+        contraction.getNumDpsInits() != 1 || dim < 0)
+      return false;
+    AffineMap out = contraction.getMatchingIndexingMap(contraction.getDpsInitOperand(0));
+    if (int64_t(out.getNumResults()) <= dim)
+      return false;
+    auto d = dyn_cast<AffineDimExpr>(out.getResult(dim));
+    if (!d || contraction.getIteratorTypesArray()[d.getPosition()] != utils::IteratorType::parallel)
+      return false;
+    return llvm::count_if(contraction.getDpsInputOperands(), [&](OpOperand *in) {
+             return contraction.getMatchingIndexingMap(in).isFunctionOfDim(d.getPosition());
+           }) == 1;
+  }
+
+  /// Whether a Conv's or MatMul's weight (operand 1) has more elements than its input
+  /// images or rows (operand 0; a symbolic batch counting as 1, other symbolic dims as
+  /// 16): split by
   /// output rows, every workgroup would stream the whole weight through its core's
   /// caches for a few rows of a small map (ResNeXt-50's 1024 -> 2048 1x1 Convs over
   /// 7x7: 8 MB of weight for 200 KB of input); split by output channels, each reads

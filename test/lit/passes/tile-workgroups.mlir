@@ -286,6 +286,90 @@ func.func @conv_big_weight(%x: memref<1x1024x7x7xf32>, %w: memref<2048x1024x1x1x
   return
 }
 
+// A Linear layer over 56x56 pixels at batch 1 (ConvNeXt's 96 -> 384 with its
+// epilogue): workgroups over the rows (loop 1), each computing its rows' product and
+// epilogue; as one workgroup, the epilogue had run on one core.
+// CHECK-LABEL: func.func @matmul_rows
+// CHECK-SAME: dlc.grid = #dlc.grid<[#dlc.grid_dim<binding = 3, dims = [1], tile = 1>]>
+// CHECK: scf.forall (%{{.*}}) in (%{{.*}})
+// CHECK:   linalg.fill
+// CHECK:   linalg.generic {{.*}}"reduction"
+// CHECK:   linalg.generic
+func.func @matmul_rows(%x: memref<1x56x56x96xf32>, %w: memref<96x384xf32>, %b: memref<384xf32>, %y: memref<1x56x56x384xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %zero = arith.constant 0.0 : f32
+  %tx = bufferization.to_tensor %x restrict : memref<1x56x56x96xf32> to tensor<1x56x56x96xf32>
+  %tw = bufferization.to_tensor %w restrict : memref<96x384xf32> to tensor<96x384xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<384xf32> to tensor<384xf32>
+  %ty = bufferization.to_tensor %y restrict writable : memref<1x56x56x384xf32> to tensor<1x56x56x384xf32>
+  %e = tensor.empty() : tensor<1x56x56x384xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<1x56x56x384xf32>) -> tensor<1x56x56x384xf32>
+  %c = linalg.generic {indexing_maps = [affine_map<(b, i, j, n, k) -> (b, i, j, k)>,
+                                        affine_map<(b, i, j, n, k) -> (k, n)>,
+                                        affine_map<(b, i, j, n, k) -> (b, i, j, n)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%tx, %tw : tensor<1x56x56x96xf32>, tensor<96x384xf32>) outs(%f : tensor<1x56x56x384xf32>) {
+  ^bb0(%a: f32, %bb: f32, %o: f32):
+    %m = arith.mulf %a, %bb : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x56x56x384xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(b, i, j, n) -> (b, i, j, n)>,
+                                        affine_map<(b, i, j, n) -> (n)>,
+                                        affine_map<(b, i, j, n) -> (b, i, j, n)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%c, %tb : tensor<1x56x56x384xf32>, tensor<384xf32>) outs(%ty : tensor<1x56x56x384xf32>) {
+  ^bb0(%v: f32, %bias: f32, %o: f32):
+    %s = arith.addf %v, %bias : f32
+    %t = math.tanh %s : f32
+    linalg.yield %t : f32
+  } -> tensor<1x56x56x384xf32>
+  bufferization.materialize_in_destination %r in restrict writable %y : (tensor<1x56x56x384xf32>, memref<1x56x56x384xf32>) -> ()
+  return
+}
+
+// The same over 7x7 pixels from 768 to 3072 channels: the weight (2.4M elements)
+// outweighs the rows (38K), so the workgroups split the columns (loop 3) instead of
+// each streaming the whole weight for a few rows.
+// CHECK-LABEL: func.func @matmul_columns
+// CHECK-SAME: dlc.grid = #dlc.grid<[#dlc.grid_dim<binding = 3, dims = [3], tile = 1>]>
+// CHECK: scf.forall (%{{.*}}) in (%{{.*}})
+// CHECK:   linalg.fill
+// CHECK:   linalg.generic {{.*}}"reduction"
+// CHECK:   linalg.generic
+func.func @matmul_columns(%x: memref<1x7x7x768xf32>, %w: memref<768x3072xf32>, %b: memref<3072xf32>, %y: memref<1x7x7x3072xf32>, %wg: index, %nwg: index)
+    attributes {dlc.kernel} {
+  %zero = arith.constant 0.0 : f32
+  %tx = bufferization.to_tensor %x restrict : memref<1x7x7x768xf32> to tensor<1x7x7x768xf32>
+  %tw = bufferization.to_tensor %w restrict : memref<768x3072xf32> to tensor<768x3072xf32>
+  %tb = bufferization.to_tensor %b restrict : memref<3072xf32> to tensor<3072xf32>
+  %ty = bufferization.to_tensor %y restrict writable : memref<1x7x7x3072xf32> to tensor<1x7x7x3072xf32>
+  %e = tensor.empty() : tensor<1x7x7x3072xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<1x7x7x3072xf32>) -> tensor<1x7x7x3072xf32>
+  %c = linalg.generic {indexing_maps = [affine_map<(b, i, j, n, k) -> (b, i, j, k)>,
+                                        affine_map<(b, i, j, n, k) -> (k, n)>,
+                                        affine_map<(b, i, j, n, k) -> (b, i, j, n)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%tx, %tw : tensor<1x7x7x768xf32>, tensor<768x3072xf32>) outs(%f : tensor<1x7x7x3072xf32>) {
+  ^bb0(%a: f32, %bb: f32, %o: f32):
+    %m = arith.mulf %a, %bb : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x7x7x3072xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(b, i, j, n) -> (b, i, j, n)>,
+                                        affine_map<(b, i, j, n) -> (n)>,
+                                        affine_map<(b, i, j, n) -> (b, i, j, n)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%c, %tb : tensor<1x7x7x3072xf32>, tensor<3072xf32>) outs(%ty : tensor<1x7x7x3072xf32>) {
+  ^bb0(%v: f32, %bias: f32, %o: f32):
+    %s = arith.addf %v, %bias : f32
+    %t = math.tanh %s : f32
+    linalg.yield %t : f32
+  } -> tensor<1x7x7x3072xf32>
+  bufferization.materialize_in_destination %r in restrict writable %y : (tensor<1x7x7x3072xf32>, memref<1x7x7x3072xf32>) -> ()
+  return
+}
+
 // The same over a 2x2 map (a small ResNet's last stage): too few pixels for channel
 // slices over every image; the workgroups take the images.
 // CHECK-LABEL: func.func @conv_few_pixels
