@@ -78,20 +78,23 @@ Value broadcastParam(Compose &c, Value param, Value x, int64_t axis, int64_t blo
                n.named("axes", n.i64s({*a})), n.named("steps", n.i64s({1}))});
 }
 
-/// round_half_even(x / scale) + zero_point, saturated and cast to `out` (x float). A
+/// round_half_even(x / scale) + zero_point, saturated and cast to `out` (x float; a null
+/// `scale` takes x as already scaled). A
 /// float8/float4 `out` takes x / scale + zero_point as Cast does (rounded to its
 /// precision, clipped to its range when `saturate`).
 Value quantize(Compose &c, Value x, Value scale, Value zp, Type out, bool saturate = true) {
   Type ft = c.type(x);
+  // A null scale: x is already scaled (requantize).
+  Value scaled = scale ? c.div(x, c.cast(scale, ft)) : x;
   if (isa_and_nonnull<FloatType>(out)) {
-    Value q = c.div(x, c.cast(scale, ft));
+    Value q = scaled;
     if (zp)
       q = c.add(q, c.cast(zp, ft));
     if (saturate)
       return c.cast(q, out);
     return c.op("dlc.cast", out, {q}, {c.n.named("saturate", c.n.b.getBoolAttr(false))});
   }
-  Value q = c.op("dlc.round", ft, {c.div(x, c.cast(scale, ft))});
+  Value q = c.op("dlc.round", ft, {scaled});
   if (zp)
     q = c.add(q, c.cast(zp, ft));
   if (saturate && isa_and_nonnull<IntegerType>(out)) {
@@ -101,6 +104,19 @@ Value quantize(Compose &c, Value x, Value scale, Value zp, Type out, bool satura
               c.n.named("max", c.n.b.getF64FloatAttr(hi))});
   }
   return c.cast(q, out);
+}
+
+/// onnxruntime's requantization of an integer contraction (MLAS on x86): the int32
+/// accumulator times one f32 scale, `scale / y_scale` computed first (QLinearConv and
+/// QLinearMatMul: x_scale * w_scale / y_scale; QGemm: alpha * a_scale * b_scale /
+/// y_scale), rounded half to even, plus the zero point, saturated. Dividing the scaled
+/// accumulator by y_scale instead rounds twice, a step away on a few elements
+/// (MobileNetV2's QOperator export: 4 of 451584 outputs of one depthwise QLinearConv).
+Value requantize(Compose &c, Value acc, Value scale, Value yScale, Value zp, Type out) {
+  Type f32 = c.n.b.getF32Type();
+  Value s = c.div(c.cast(scale, f32), c.cast(yScale, f32));
+  Value v = c.mul(c.cast(acc, f32), s);
+  return quantize(c, v, Value(), zp, out);
 }
 
 /// (x - zero_point) as `t`.
@@ -250,6 +266,49 @@ Value weightZeroPoint(Compose &c, Value zp, Value w) {
   return channelParam(c, zp, c.n.rankOf(w) + 1);
 }
 
+/// The most terms an integer contraction of 8-bit operands centered on their zero points
+/// (each term within 255 * 255 in magnitude) may sum for every partial sum to stay
+/// below 2^24 in magnitude: exact in f32.
+constexpr int64_t kExactF32Terms = (int64_t(1) << 24) / (255 * 255);
+
+/// Whether a contraction of `x` and `w` (8-bit integers) over `terms` products (a
+/// static count) runs in f32 exactly (see kExactF32Terms).
+bool exactInF32(Value x, Value w, std::optional<int64_t> terms) {
+  auto narrow = [](Value v) {
+    auto shaped = dyn_cast<ShapedType>(v.getType());
+    auto t = dyn_cast<IntegerType>(shaped ? shaped.getElementType() : v.getType());
+    return t && t.getWidth() <= 8;
+  };
+  return x && w && narrow(x) && narrow(w) && terms && *terms <= kExactF32Terms;
+}
+
+/// The int32 Conv of 8-bit x and w centered on their zero points, plus an int32
+/// `bias`. Where every sum stays below 2^24 (exactInF32: at most kExactF32Terms =
+/// 258 products an output, Cin / group times the kernel's taps: depthwise Convs, a
+/// 3-channel stem, expansions from few channels), the Conv runs in f32, which is exact
+/// there, and the sums are cast to i32 before the bias: the CPU's f32 micro-kernels
+/// (a depthwise Conv's plane kernel, in-place activations) instead of the i32 and
+/// 8-bit ones, which pack a depthwise Conv's every plane as a one-row product.
+Value integerConv(Compose &c, Value x, Value xzp, Value w, Value wzp, Value bias) {
+  NodeImporter &n = c.n;
+  Type i32 = n.b.getI32Type(), f32 = n.b.getF32Type();
+  std::optional<int64_t> terms;
+  if (x && w) {
+    terms = 1;
+    SymShape ws = n.shapeOf(w);
+    for (size_t d = 1; d < ws.size() && terms; ++d)
+      terms = constDim(ws[d]) ? std::optional<int64_t>(*terms * *constDim(ws[d])) : std::nullopt;
+  }
+  Value wzpc = weightZeroPoint(c, wzp, w);
+  if (!exactInF32(x, w, terms))
+    return convOf(c, centered(c, x, xzp, i32), centered(c, w, wzpc, i32),
+                  bias ? c.cast(bias, i32) : Value());
+  Value acc = c.cast(convOf(c, centered(c, x, xzp, f32), centered(c, w, wzpc, f32), Value()), i32);
+  if (!bias || !acc)
+    return acc;
+  return c.add(acc, channelParam(c, c.cast(bias, i32), n.rankOf(acc)));
+}
+
 /// x (quantized, with its scale and zero point) as float32.
 Value dequantized(Compose &c, Value x, Value scale, Value zp) {
   Type f32 = c.n.b.getF32Type();
@@ -314,14 +373,9 @@ void registerQuantOps(OpRegistry &r) {
     Compose c{n};
     Value acc = integerMatMul(c, n.input(0), n.input(2), n.input(3), n.input(5));
     Type ft = n.elementType(n.input(1));
-    // acc * (a_scale * b_scale) quantized with y_scale, y_zero_point.
-    Value scale = c.mul(rowParam(c, c.cast(n.input(1), ft)),
-                           c.cast(n.input(4), ft));
-    Value accF = c.mul(c.cast(acc, n.b.getF32Type()),
-                          c.cast(scale, n.b.getF32Type()));
-    Value y = quantize(c, accF, c.cast(n.input(6), n.b.getF32Type()), n.input(7),
-                       n.elementType(n.input(7)));
-    return c.result(y);
+    // acc * (a_scale * b_scale / y_scale), then y_zero_point.
+    Value scale = c.mul(rowParam(c, c.cast(n.input(1), ft)), c.cast(n.input(4), ft));
+    return c.result(requantize(c, acc, scale, n.input(6), n.input(7), n.elementType(n.input(7))));
   });
   // onnxruntime's QOperator format (quantize_static(quant_format=QOperator), the
   // ONNX model zoo's int8 models): each op as onnxruntime computes it, rounding half
@@ -439,36 +493,27 @@ void registerQuantOps(OpRegistry &r) {
     Value acc = c.op("dlc.matmul", i32, {centered(c, a, n.input(2), i32), bc});
     if (n.input(6))
       acc = c.add(acc, c.cast(n.input(6), i32));
+    // (alpha * a_scale) * b_scale, in onnxruntime's order.
     Value scale =
-        c.mul(c.mul(c.cast(n.input(1), f32), bs), c.scalarLike(bs, n.attrFloat("alpha", 1.0f)));
-    Value y = c.mul(c.cast(acc, f32), scale);
-    if (!n.input(7))
-      return c.result(y);
-    Type out = n.input(8) ? n.elementType(n.input(8)) : n.elementType(n.input(0));
-    return c.result(quantize(c, y, c.cast(n.input(7), f32), n.input(8), out));
+        c.mul(c.mul(c.scalarLike(bs, n.attrFloat("alpha", 1.0f)), c.cast(n.input(1), f32)), bs);
+    if (n.input(7)) {
+      Type out = n.input(8) ? n.elementType(n.input(8)) : n.elementType(n.input(0));
+      return c.result(requantize(c, acc, scale, n.input(7), n.input(8), out));
+    }
+    return c.result(c.mul(c.cast(acc, f32), scale));
   });
   r.add("ConvInteger", 10, [](NodeImporter &n) -> LogicalResult {
     Compose c{n};
-    Type i32 = n.b.getI32Type();
-    Value x = centered(c, n.input(0), n.input(2), i32);
-    Value w = centered(c, n.input(1), weightZeroPoint(c, n.input(3), n.input(1)), i32);
-    Value y = convOf(c, x, w, Value());
-    return c.result(y);
+    return c.result(integerConv(c, n.input(0), n.input(2), n.input(1), n.input(3), Value()));
   });
   r.add("QLinearConv", 10, [](NodeImporter &n) -> LogicalResult {
     // x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, B (int32, scale x_scale*w_scale).
     Compose c{n};
-    Type i32 = n.b.getI32Type(), f32 = n.b.getF32Type();
-    Value x = centered(c, n.input(0), n.input(2), i32);
-    Value w = centered(c, n.input(3), weightZeroPoint(c, n.input(5), n.input(3)), i32);
-    Value acc = convOf(c, x, w, n.input(8) ? c.cast(n.input(8), i32) : Value());
+    Type f32 = n.b.getF32Type();
+    Value acc = integerConv(c, n.input(0), n.input(2), n.input(3), n.input(5), n.input(8));
     int64_t rank = acc ? n.rankOf(acc) : 0;
-    Value scale = c.mul(c.cast(n.input(1), f32),
-                           channelParam(c, c.cast(n.input(4), f32), rank));
-    Value accF = c.mul(c.cast(acc, f32), scale);
-    Value y = quantize(c, accF, c.cast(n.input(6), f32), n.input(7),
-                       n.elementType(n.input(7)));
-    return c.result(y);
+    Value scale = c.mul(c.cast(n.input(1), f32), channelParam(c, c.cast(n.input(4), f32), rank));
+    return c.result(requantize(c, acc, scale, n.input(6), n.input(7), n.elementType(n.input(7))));
   });
 }
 

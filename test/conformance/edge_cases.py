@@ -13,7 +13,8 @@ which ONNX leaves undefined, must give dlc's documented values (x / 0 = 0, x % 0
 MIN / -1 = MIN) and not trap. onnxruntime's com.microsoft ops that exporters emit (Gelu,
 BiasGelu, FastGelu, QuickGelu, FusedMatMul, Skip(Simplified)LayerNormalization) and
 SimplifiedLayerNormalization, and its QOperator ops (QLinearAdd/Mul/Sigmoid/LeakyRelu/
-Softmax/Concat, QLinear(Global)AveragePool, QGemm) bit for bit, are compared with onnxruntime
+Softmax/Concat, QLinear(Global)AveragePool, QGemm) and QLinearConv bit for bit, are compared
+with onnxruntime
 too, and so are parameters
 computed from shapes in graphs of a few nodes (Tile repeats from a symbolic batch, a
 Reshape's shape through Pow of constants).
@@ -264,6 +265,42 @@ def quantized_contrib_cases():
                                 coordinate_transformation_mode=ctm),
                {"x": u8(1, 2, 3, 5) if dt == "u8" else s8(1, 2, 3, 5)},
                [("sc", f32(1, 1, 2, 1.6))], None, 1)
+    # QLinearConv requantizes as onnxruntime does: the int32 sums times one f32 scale,
+    # x_scale * w_scale / y_scale. These sums (a 1x1 Conv over 130 channels, weights of
+    # 127 and one of 1, each pixel's inputs chosen to give one sum) land where dividing
+    # the scaled sum by y_scale instead rounds to the next step: 7 of the 9 pixels.
+    xs_, ws_, ys_ = np.float32(0.021629134), np.float32(0.0010709506), np.float32(0.41519383)
+    targets = [-2070257, -1711771, -941026, -887253, 887253, 941026, 1711771, 12345, -7]
+    k = 130
+    taps = np.zeros((k, len(targets)), np.int64)
+    for j, total in enumerate(targets):
+        q, r = divmod(total, 127)
+        if r > 63:
+            q, r = q + 1, r - 127
+        taps[k - 1, j] = r
+        for t in range(k - 1):
+            taps[t, j] = max(-128, min(127, q))
+            q -= taps[t, j]
+    w = np.full((1, k, 1, 1), 127, np.int8)
+    w[0, k - 1] = 1
+    conv_inputs = ["x", "x_s", "x_z", "w", "w_s", "w_z", "y_s", "y_z"]
+    yield ("qlinearconv_requantize_order", helper.make_node("QLinearConv", conv_inputs, ["y"]),
+           {"x": ((taps + 128).astype(np.uint8).reshape(1, k, 1, len(targets)), U8)},
+           params("x", xs_, np.uint8(128)) + [("w", w), ("w_s", ws_), ("w_z", np.int8(0))] +
+           params("y", ys_, np.uint8(128)), None)
+    # A depthwise QLinearConv (9 products an output: summed in f32, exactly) and a 3x3
+    # one over 64 channels (576 products: in int32), per-channel weight scales, a bias.
+    for name, c, group, f in (("depthwise", 24, 24, 24), ("dense", 64, 1, 16)):
+        yield (f"qlinearconv_{name}",
+               helper.make_node("QLinearConv", conv_inputs + ["b"], ["y"], group=group,
+                                pads=[1, 1, 1, 1], strides=[2, 2] if name == "dense" else [1, 1]),
+               {"x": u8(1, c, 20, 18)},
+               params("x", 0.017, np.uint8(121)) +
+               [("w", rng.integers(-128, 128, (f, c // group, 3, 3)).astype(np.int8)),
+                ("w_s", rng.uniform(0.002, 0.02, f).astype(np.float32)),
+                ("w_z", np.zeros(f, np.int8)),
+                ("b", rng.integers(-3000, 3000, f).astype(np.int32))] +
+               params("y", 0.08 if name == "dense" else 0.03, np.uint8(126)), None)
     # QGemm: B [N, K] transposed, per-column scale and zero point, an int32 bias; then
     # without y's parameters (a float output, a_scale as the first, float, input).
     a = u8(4, 8)
