@@ -403,6 +403,27 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     return channels ? 1 : 0;
   }
 
+  /// The contraction's parallel loop that walks dim `dim` of its one result, if any.
+  static std::optional<unsigned> parallelLoopOfResultDim(linalg::LinalgOp contraction,
+                                                         int64_t dim) {
+    if (contraction.getNumDpsInits() != 1 || dim < 0)
+      return std::nullopt;
+    AffineMap out = contraction.getMatchingIndexingMap(contraction.getDpsInitOperand(0));
+    if (int64_t(out.getNumResults()) <= dim)
+      return std::nullopt;
+    auto d = dyn_cast<AffineDimExpr>(out.getResult(dim));
+    if (!d || contraction.getIteratorTypesArray()[d.getPosition()] != utils::IteratorType::parallel)
+      return std::nullopt;
+    return d.getPosition();
+  }
+
+  /// How many of the contraction's inputs read its loop `l`.
+  static int64_t inputsReading(linalg::LinalgOp contraction, unsigned l) {
+    return llvm::count_if(contraction.getDpsInputOperands(), [&](OpOperand *in) {
+      return contraction.getMatchingIndexingMap(in).isFunctionOfDim(l);
+    });
+  }
+
   /// Whether the root's `loop` walks rows (or columns) of the contraction (the
   /// contraction's result of the root's shape) that one of its inputs alone reads: a
   /// MatMul's M or N, not a batch both read (attention's heads, see
@@ -411,19 +432,10 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
                                      const KernelRoot &kr, int64_t loop = 1) {
     auto outType = dyn_cast<ShapedType>(contraction.getDpsInitOperand(0)->get().getType());
     auto rootType = dyn_cast<ShapedType>(root.getDpsInitOperand(0)->get().getType());
-    int64_t dim = kr.outputDimOfLoop[loop];
-    if (!outType || !rootType || outType.getShape() != rootType.getShape() ||
-        contraction.getNumDpsInits() != 1 || dim < 0)
+    if (!outType || !rootType || outType.getShape() != rootType.getShape())
       return false;
-    AffineMap out = contraction.getMatchingIndexingMap(contraction.getDpsInitOperand(0));
-    if (int64_t(out.getNumResults()) <= dim)
-      return false;
-    auto d = dyn_cast<AffineDimExpr>(out.getResult(dim));
-    if (!d || contraction.getIteratorTypesArray()[d.getPosition()] != utils::IteratorType::parallel)
-      return false;
-    return llvm::count_if(contraction.getDpsInputOperands(), [&](OpOperand *in) {
-             return contraction.getMatchingIndexingMap(in).isFunctionOfDim(d.getPosition());
-           }) == 1;
+    std::optional<unsigned> l = parallelLoopOfResultDim(contraction, kr.outputDimOfLoop[loop]);
+    return l && inputsReading(contraction, *l) == 1;
   }
 
   /// Whether a Conv's or MatMul's weight (operand 1) has more elements than its input
@@ -456,18 +468,10 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     bool reduces = false;
     scope->walk(
         [&](linalg::LinalgOp l) { reduces |= l != contraction && l.getNumReductionLoops() > 0; });
-    if (!reduces || contraction.getNumDpsInits() != 1 || contraction.getNumDpsInputs() < 2 ||
-        dim < 0)
+    if (!reduces || contraction.getNumDpsInputs() < 2)
       return false;
-    AffineMap out = contraction.getMatchingIndexingMap(contraction.getDpsInitOperand(0));
-    if (int64_t(out.getNumResults()) <= dim)
-      return false;
-    auto d = dyn_cast<AffineDimExpr>(out.getResult(dim));
-    if (!d || contraction.getIteratorTypesArray()[d.getPosition()] != utils::IteratorType::parallel)
-      return false;
-    return llvm::all_of(contraction.getDpsInputOperands(), [&](OpOperand *in) {
-      return contraction.getMatchingIndexingMap(in).isFunctionOfDim(d.getPosition());
-    });
+    std::optional<unsigned> l = parallelLoopOfResultDim(contraction, dim);
+    return l && inputsReading(contraction, *l) == contraction.getNumDpsInputs();
   }
 
   /// Whether the root's loop 1 walks such a batch (reducesBatchesAfter; the
