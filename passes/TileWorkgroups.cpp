@@ -306,6 +306,22 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     return r.wasInterrupted();
   }
 
+  /// Whether the contraction is a Conv: channel and window reduction loops (3 or more)
+  /// over 4 or more parallel ones.
+  static bool isConv(linalg::LinalgOp contraction) {
+    return contraction.getNumReductionLoops() >= 3 && contraction.getNumParallelLoops() >= 4;
+  }
+
+  /// Whether the contraction is a depthwise Conv: one input channel a group (its first
+  /// reduction loop, the channels, spans 1).
+  static bool isDepthwiseConv(linalg::LinalgOp contraction) {
+    if (!isConv(contraction))
+      return false;
+    SmallVector<unsigned> reductions;
+    contraction.getReductionDims(reductions);
+    return contraction.getStaticLoopRanges()[reductions[0]] == 1;
+  }
+
   /// The first contraction (see multipliesInputs) inside `op`, or null.
   static linalg::LinalgOp findContraction(Operation *op) {
     linalg::LinalgOp found;
@@ -339,20 +355,18 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     if (!contraction)
       return parallelOutput(1) && atLeast(1, 8) ? 1 : 0;
     // A 2-D Conv (channel and window reduction loops) over 2 or more input channels a
-    // group, of a million flops or more: workgroups over output rows. A depthwise
-    // Conv's micro-kernel splits its channels over the cores better, and below a
-    // million flops (a pointwise Conv over a 4x4 map) two workgroups cost more than
-    // they save. A symbolic batch counts as 1 in the flops, other symbolic dims (an
-    // image's) as 16.
+    // group, of a million flops or more: workgroups over output rows (a depthwise Conv:
+    // over channels, below). Below a million flops (a pointwise Conv over a 4x4 map)
+    // two workgroups cost more than they save. A symbolic batch counts as 1 in the flops, other
+    // symbolic dims (an image's) as 16.
     SmallVector<unsigned> reductions;
     contraction.getReductionDims(reductions);
     SmallVector<int64_t> ranges = contraction.getStaticLoopRanges();
     double flops = 2;
     for (auto [l, e] : llvm::enumerate(ranges))
       flops *= !ShapedType::isDynamic(e) ? e : l == 0 ? 1 : 16;
-    bool conv2d = reductions.size() >= 3 && contraction.getNumParallelLoops() >= 4 &&
-                  !ShapedType::isDynamic(ranges[reductions[0]]) && ranges[reductions[0]] >= 2 &&
-                  flops >= 1e6;
+    bool conv2d = isConv(contraction) && !ShapedType::isDynamic(ranges[reductions[0]]) &&
+                  ranges[reductions[0]] >= 2 && flops >= 1e6;
     if (!conv2d && parallelOutput(1) && atLeast(1, 2) &&
         splitsBatchesReducedAfter(func, contraction, root, kr))
       return 1;
@@ -361,12 +375,11 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     // epilogue of its planes. As one workgroup, the micro-kernel split the Conv over
     // the cores but the padded copy, the zero fill and the epilogue each went over
     // every plane on one core.
-    bool depthwise = reductions.size() >= 3 && contraction.getNumParallelLoops() >= 4 &&
-                     ranges[reductions[0]] == 1 && flops >= 1e6;
-    if (depthwise && root.getNumLoops() >= 4 && parallelOutput(1) && atLeast(1, 2))
+    if (isDepthwiseConv(contraction) && flops >= 1e6 && root.getNumLoops() >= 4 &&
+        parallelOutput(1) && atLeast(1, 2))
       return 1;
     // A MatMul over [1, rows..., K] (a Linear layer over an image's pixels or a
-    // sequence at batch 1) of a million flops or more: workgroups over the rows, each computing its
+    // sequence at batch 1) of 400K flops or more: workgroups over the rows, each computing its
     // rows' product and epilogue. As one workgroup, the micro-kernel split the product over the
     // cores but the epilogue (a GELU's erf over every output) ran on one. Not for few rows against
     // a big weight (streamsWeight: then one workgroup whose micro-kernel splits the weight's
@@ -424,15 +437,20 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     });
   }
 
+  /// Whether the contraction's result has the root's shape (the root is its epilogue).
+  static bool resultOfRootShape(linalg::LinalgOp contraction, linalg::LinalgOp root) {
+    auto outType = dyn_cast<ShapedType>(contraction.getDpsInitOperand(0)->get().getType());
+    auto rootType = dyn_cast<ShapedType>(root.getDpsInitOperand(0)->get().getType());
+    return outType && rootType && outType.getShape() == rootType.getShape();
+  }
+
   /// Whether the root's `loop` walks rows (or columns) of the contraction (the
   /// contraction's result of the root's shape) that one of its inputs alone reads: a
   /// MatMul's M or N, not a batch both read (attention's heads, see
   /// splitsBatchesReducedAfter).
   static bool splitsRowsOfOneOperand(linalg::LinalgOp contraction, linalg::LinalgOp root,
                                      const KernelRoot &kr, int64_t loop = 1) {
-    auto outType = dyn_cast<ShapedType>(contraction.getDpsInitOperand(0)->get().getType());
-    auto rootType = dyn_cast<ShapedType>(root.getDpsInitOperand(0)->get().getType());
-    if (!outType || !rootType || outType.getShape() != rootType.getShape())
+    if (!resultOfRootShape(contraction, root))
       return false;
     std::optional<unsigned> l = parallelLoopOfResultDim(contraction, kr.outputDimOfLoop[loop]);
     return l && inputsReading(contraction, *l) == 1;
@@ -440,8 +458,7 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
 
   /// Whether a Conv's or MatMul's weight (operand 1) has more elements than its input
   /// images or rows (operand 0; a symbolic batch counting as 1, other symbolic dims as
-  /// 16): split by
-  /// output rows, every workgroup would stream the whole weight through its core's
+  /// 16): split by output rows, every workgroup would stream the whole weight through its core's
   /// caches for a few rows of a small map (ResNeXt-50's 1024 -> 2048 1x1 Convs over
   /// 7x7: 8 MB of weight for 200 KB of input); split by output channels, each reads
   /// its part of the weight and the small input.
@@ -481,9 +498,7 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
   /// running on one, over all batches.
   static bool splitsBatchesReducedAfter(func::FuncOp func, linalg::LinalgOp contraction,
                                         linalg::LinalgOp root, const KernelRoot &kr) {
-    auto outType = dyn_cast<ShapedType>(contraction.getDpsInitOperand(0)->get().getType());
-    auto rootType = dyn_cast<ShapedType>(root.getDpsInitOperand(0)->get().getType());
-    return outType && rootType && outType.getShape() == rootType.getShape() &&
+    return resultOfRootShape(contraction, root) &&
            reducesBatchesAfter(func, contraction, kr.outputDimOfLoop[1]);
   }
 
@@ -561,21 +576,13 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
   /// A depthwise Conv's planes in L2 at a time: its padded input and its result.
   static constexpr int64_t kDepthwiseChunkBytes = 256 * 1024;
 
-  /// Channels a workgroup's depthwise Conv (the contraction in `scope`, rooted by
-  /// `root` over [N, C, ...] of the kernel's output, `full` before the workgroups'
-  /// split) goes through at a time: as many planes of its input and its result as
-  /// kDepthwiseChunkBytes hold, in blocks of 16 from 16 on (the micro-kernel
-  /// vectorizes small planes over 16 channels), or none where the Conv is not
+  /// Channels a workgroup's depthwise Conv `conv` (rooted over [N, C, ...] of the
+  /// kernel's output, `full` before the workgroups' split) goes through at a time: as many planes
+  /// of its input and its result as kDepthwiseChunkBytes hold, in blocks of 16 from 16 on (the
+  /// micro-kernel vectorizes small planes over 16 channels), or none where the Conv is not
   /// depthwise, its planes are symbolic or all of its channels fit.
-  static std::optional<int64_t> depthwiseChunk(Operation *scope, linalg::LinalgOp root,
-                                               ArrayRef<int64_t> full) {
-    linalg::LinalgOp conv = findContraction(scope);
-    if (!conv || full.size() < 4 || conv.getNumParallelLoops() < 4)
-      return std::nullopt;
-    SmallVector<unsigned> reductions;
-    conv.getReductionDims(reductions);
-    SmallVector<int64_t> ranges = conv.getStaticLoopRanges();
-    if (reductions.size() < 3 || ranges[reductions[0]] != 1)
+  static std::optional<int64_t> depthwiseChunk(linalg::LinalgOp conv, ArrayRef<int64_t> full) {
+    if (!conv || full.size() < 4 || !isDepthwiseConv(conv))
       return std::nullopt;
     auto planeBytes = [](Value v) -> std::optional<int64_t> {
       auto type = dyn_cast<ShapedType>(v.getType());
@@ -609,21 +616,16 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
   static constexpr int64_t kMinConvChunkColumns = 512;
 
   /// Output rows (loop 2 of the root over [N, F, H, W] of the kernel's output, `full`
-  /// before the workgroups' split) a workgroup's 2-D Conv with an epilogue computes at
+  /// before the workgroups' split) a workgroup's Conv `conv` with an epilogue computes at
   /// a time: as many as kConvChunkBytes of its result hold, and kMinConvChunkColumns
   /// pixels, or none where an image's result is no more than that (its images then
   /// join the micro-kernel's columns) or its channels or row length are symbolic. The
   /// Conv's result is a temporary between the micro-kernel and the epilogue; whole, it
   /// went to memory and back (MobileNetV2's 16 -> 96 expansion over 112x112: 4.8 MB).
-  static std::optional<int64_t> convRowsChunk(Operation *scope, linalg::LinalgOp root,
+  static std::optional<int64_t> convRowsChunk(linalg::LinalgOp conv, linalg::LinalgOp root,
                                               ArrayRef<int64_t> full) {
-    linalg::LinalgOp conv = findContraction(scope);
-    if (!conv || conv == root || full.size() != 4 || conv.getNumParallelLoops() < 4 ||
+    if (!conv || conv == root || full.size() != 4 || !isConv(conv) ||
         ShapedType::isDynamic(full[1]) || ShapedType::isDynamic(full[3]))
-      return std::nullopt;
-    SmallVector<unsigned> reductions;
-    conv.getReductionDims(reductions);
-    if (reductions.size() < 3)
       return std::nullopt;
     int64_t rowBytes = 4 * full[1] * full[3];
     int64_t chunk = std::max(kConvChunkBytes / rowBytes,
@@ -644,10 +646,10 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     TilingInterface inner;
     tensor::ParallelInsertSliceOp innerInsert;
     for (Operation &op : forall.getTerminator().getYieldingOps())
-      if (auto insert = dyn_cast<tensor::ParallelInsertSliceOp>(op)) {
-        inner = insert.getSource().getDefiningOp<TilingInterface>();
+      if (auto insert = dyn_cast<tensor::ParallelInsertSliceOp>(op))
         innerInsert = insert;
-      }
+    if (innerInsert)
+      inner = innerInsert.getSource().getDefiningOp<TilingInterface>();
     auto linalgOp = inner ? dyn_cast<linalg::LinalgOp>(inner.getOperation()) : nullptr;
     if (!linalgOp || linalgOp.getIteratorTypesArray()[0] != utils::IteratorType::parallel)
       return;
@@ -671,21 +673,22 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     });
     SmallVector<OpFoldResult> sizes(linalgOp.getNumLoops(), rewriter.getIndexAttr(0));
     sizes[0] = rewriter.getIndexAttr(1);
-    // A depthwise Conv's images and channels are batches of its micro-kernel: a few
-    // planes at a time keep the padded input, the Conv's result and the epilogue's
-    // operands in L2 between the passes.
-    // The root's loops walk the kernel's output, whose shape before the workgroups'
-    // split the insert's destination has.
+    linalg::LinalgOp contraction = findContraction(forall);
+    // A Conv with an epilogue goes in chunks that keep its result (and a depthwise
+    // Conv's padded input) in L2 between the passes: a depthwise Conv's images and
+    // channels are batches of its micro-kernel, a 2-D Conv's rows its columns. The
+    // root's loops walk the kernel's output, whose shape before the workgroups' split
+    // the insert's destination has.
     SmallVector<int64_t> full;
     if (linalgOp.getNumDpsInits() == 1 &&
         linalgOp.getMatchingIndexingMap(linalgOp.getDpsInitOperand(0)).isIdentity() &&
         llvm::all_of(linalgOp.getIteratorTypesArray(),
                      [](utils::IteratorType t) { return t == utils::IteratorType::parallel; }))
       full = llvm::to_vector(innerInsert.getDestType().getShape());
-    if (std::optional<int64_t> chunk = depthwiseChunk(forall, linalgOp, full)) {
+    if (std::optional<int64_t> chunk = depthwiseChunk(contraction, full)) {
       sizes[1] = rewriter.getIndexAttr(*chunk);
       rowsOfContraction = false;
-    } else if (std::optional<int64_t> rows = convRowsChunk(forall, linalgOp, full)) {
+    } else if (std::optional<int64_t> rows = convRowsChunk(contraction, linalgOp, full)) {
       sizes[2] = rewriter.getIndexAttr(*rows);
       rowsOfContraction = false;
     }
@@ -697,14 +700,13 @@ struct DlcTileWorkgroupsPass : impl::DlcTileWorkgroupsBase<DlcTileWorkgroupsPass
     // the Softmax.
     if (linalgOp.getNumLoops() >= 3 &&
         linalgOp.getIteratorTypesArray()[1] == utils::IteratorType::parallel)
-      if (linalg::LinalgOp contraction = findContraction(forall);
-          contraction && reducesBatchesAfter(forall, contraction, 1))
+      if (contraction && reducesBatchesAfter(forall, contraction, 1))
         sizes[1] = rewriter.getIndexAttr(1);
     // Without a contraction among the producers (a pool's padded image, a resize's
     // source), a row of the first loop can still be large (a MaxPool's image: 64
     // channels of 65x65 padded, 1 MiB, past L2): the second loop too then goes one
     // index at a time, so each temporary is one plane that stays in the caches.
-    if (!findContraction(forall) && linalgOp.getNumLoops() >= 3 &&
+    if (!contraction && linalgOp.getNumLoops() >= 3 &&
         linalgOp.getIteratorTypesArray()[1] == utils::IteratorType::parallel) {
       SmallVector<int64_t> ranges = linalgOp.getStaticLoopRanges();
       // Bytes of a row's output, up to just past the bound (a symbolic extent: past).
