@@ -142,6 +142,11 @@ struct CompileOptions {
   /// the unrolled copies of the body have at most this many nodes in all; otherwise the
   /// runtime runs them, the body compiled once as a nested model (0: always).
   int64_t unrollLimit = 4096;
+  /// QDQ models: the DequantizeLinear -> op -> QuantizeLinear units onnxruntime runs as
+  /// its QLinear kernels (Conv, MatMul, Gemm, Add, Mul, pools, Concat, ...) compile as
+  /// those kernels, rounding as onnxruntime does (docs/models.md); false: as the float
+  /// arithmetic between the DQ and Q nodes that the model states (`--qdq-as-float`).
+  bool qdqUnits = true;
 };
 
 struct CompileResult {

@@ -302,6 +302,7 @@ Status compiler::checkTarget(const CompileOptions &options) {
 static importer::ImportOptions importOptionsFor(const CompileOptions &options) {
   importer::ImportOptions io;
   io.unrollLimit = options.unrollLimit;
+  io.qdqUnits = options.qdqUnits;
   io.branchesAtRunTime = options.target != TargetKind::Cuda && !options.emulateGpu;
   return io;
 }

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "Importer.h"
 #include "NodeImporter.h"
+#include "QdqUnits.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AsmState.h"
@@ -1135,6 +1136,13 @@ OwningOpRef<ModuleOp> importModelBytes(MLIRContext &ctx, const std::string &byte
   if (!model.has_graph()) {
     emitError(FileLineColLoc::get(&ctx, displayName, 0, 0)) << "not an ONNX model: it has no graph";
     return nullptr;
+  }
+  if (options.qdqUnits) {
+    int opset = 0;
+    for (const auto &os : model.opset_import())
+      if (os.domain().empty() || os.domain() == "ai.onnx")
+        opset = os.version();
+    rewriteQdqUnits(model, opset);
   }
   return ModelImporter(ctx, displayName, modelDir, options).run(model);
 }

@@ -55,6 +55,10 @@ struct ImportOptions {
   bool branchesAtRunTime = false;
   /// The most bytes the model file may have (external data is bounded by its tensors).
   uint64_t maxModelBytes = kDefaultMaxModelBytes;
+  /// QDQ node units that onnxruntime runs as its QLinear kernels (DequantizeLinear ->
+  /// Conv -> QuantizeLinear, ...) import as those ops, rounding as onnxruntime does
+  /// (QdqUnits.cpp); false: as the float arithmetic between the DQ and Q nodes.
+  bool qdqUnits = true;
 
   /// Protobuf's own limit on one message: 2 GiB.
   static constexpr uint64_t kDefaultMaxModelBytes = uint64_t(2) << 30;

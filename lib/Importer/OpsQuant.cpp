@@ -12,6 +12,7 @@
 #include "Compose.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 
@@ -326,6 +327,62 @@ LogicalResult importQLinearUnary(NodeImporter &n, const std::string &onnxOp, int
   return c.result(quantize(c, y, c.cast(n.input(3), n.b.getF32Type()), n.input(4), out));
 }
 
+/// com.microsoft QLinearSoftmax (X, X_scale, X_zero_point, Y_scale, Y_zero_point; axis,
+/// opset: before 13, over the input flattened at `axis`) as onnxruntime computes it,
+/// not as a float Softmax: e = float(exp((x - max + shift) * x_scale)) in double, the
+/// shift max(0, log(FLT_MAX / D) - 5) / x_scale for D summed elements; y = round(e *
+/// floor(1 / y_scale) / sum(e)) + y_zero_point, capped at 255 (an int8 result wraps past
+/// 127, as there). A QDQ Softmax runs as this kernel too (QdqUnits.cpp).
+LogicalResult importQLinearSoftmax(NodeImporter &n) {
+  Compose c{n};
+  Value x = n.input(0);
+  int64_t rank = n.rankOf(x);
+  bool legacy = n.attrInt("opset", 13) < 13;
+  auto axis = normalizeAxis(n.attrInt("axis", legacy ? 1 : -1), rank);
+  if (!axis)
+    return n.error() << "axis out of range";
+  SmallVector<int64_t> axes;
+  std::optional<int64_t> count = 1;
+  int64_t end = legacy ? rank : *axis + 1;
+  for (int64_t d = *axis; d < end; ++d) {
+    axes.push_back(d);
+    std::optional<int64_t> extent = constDim(n.shapeOf(x)[d]);
+    count = count && extent ? std::optional<int64_t>(*count * *extent) : std::nullopt;
+  }
+  Type f32 = n.b.getF32Type(), f64 = n.b.getF64Type();
+  float flMax = std::numeric_limits<float>::max();
+  // log(FLT_MAX / D) - 5, at least 0: D counted in float, the log in double.
+  Value headroom;
+  if (count) {
+    headroom = n.scalar(f64, std::max(0.0, std::log(double(flMax / float(*count))) - 5));
+  } else {
+    Value dims = c.op("dlc.shape", n.b.getI64Type(), {x},
+                      {n.named("start", n.b.getI64IntegerAttr(*axis)),
+                       n.named("end", n.b.getI64IntegerAttr(end))});
+    Value d = c.cast(c.reduce("dlc.reduce_prod", dims, {0}, /*keepdims=*/false), f32);
+    Value log = c.unary("dlc.log", c.cast(c.div(n.scalar(f32, flMax), d), f64));
+    headroom = c.binary("dlc.max", c.sub(log, n.scalar(f64, 5)), n.scalar(f64, 0));
+  }
+  Value xf = c.cast(x, f64);
+  Value diff = c.sub(xf, c.reduce("dlc.reduce_max", xf, axes, /*keepdims=*/true));
+  Value scale = c.cast(n.input(1), f64);
+  Value shift = c.div(headroom, scale);
+  Value e = c.cast(c.unary("dlc.exp", c.mul(c.add(diff, shift), scale)), f32);
+  Value sum = c.reduce("dlc.reduce_sum", e, axes, /*keepdims=*/true);
+  Value inverse = c.unary("dlc.floor", c.div(n.scalar(f32, 1), c.cast(n.input(3), f32)));
+  Value q = c.op("dlc.round", f32, {c.div(c.mul(e, inverse), sum)});
+  Type out = n.elementType(n.input(0));
+  if (n.input(4))
+    q = c.add(q, c.cast(n.input(4), f32));
+  q = c.binary("dlc.min", q, n.scalar(f32, 255));
+  if (!out.isUnsignedInteger()) {
+    Value wrapped = c.sub(q, n.scalar(f32, 256));
+    q = c.op("dlc.where", f32,
+             {c.op("dlc.greater", n.b.getI1Type(), {q, n.scalar(f32, 127)}), wrapped, q});
+  }
+  return c.result(c.cast(q, out));
+}
+
 /// NHWC -> NCHW (or back) for the quantized pools' channels_last.
 Value channelsFirst(Compose &c, Value x, bool back) {
   int64_t rank = c.n.rankOf(x);
@@ -412,11 +469,7 @@ void registerQuantOps(OpRegistry &r) {
                [](NodeImporter &n) { return importQLinearUnary(n, "Sigmoid"); });
   r.addContrib("com.microsoft.QLinearLeakyRelu", 4,
                [](NodeImporter &n) { return importQLinearUnary(n, "LeakyRelu"); });
-  // QLinearSoftmax's `opset` picks Softmax's semantics: before 13, over the input
-  // flattened to 2-D at `axis`.
-  r.addContrib("com.microsoft.QLinearSoftmax", 4, [](NodeImporter &n) {
-    return importQLinearUnary(n, "Softmax", n.attrInt("opset", 13) < 13 ? 11 : 13);
-  });
+  r.addContrib("com.microsoft.QLinearSoftmax", 4, importQLinearSoftmax);
   // QLinearGlobalAveragePool / QLinearAveragePool (X, x_scale, x_zp, y_scale, y_zp;
   // channels_last): the pool of X - x_zp, scaled by x_scale / y_scale.
   for (bool global : {true, false})

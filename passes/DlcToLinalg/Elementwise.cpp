@@ -372,10 +372,14 @@ Value activationFormula(Operation *op, OpBuilder &b, Location loc, ValueRange ar
         return r;
       })
       .Case([&](BatchNormOp o) {
-        // y = (x - mean) / sqrt(var + eps) * scale + bias.
+        // y = (x - mean) / sqrt(var + eps) * scale + bias, as onnxruntime rounds it:
+        // x * s + (bias - mean * s) with s = (1 / sqrt(var + eps)) * scale (a
+        // quantized model's DQ -> BatchNorm -> Q lands on the same side of each
+        // rounding boundary).
         Value eps = s.c(o.getEpsilon().convertToDouble());
-        Value inv = math::RsqrtOp::create(b, loc, s.add(args[4], eps));
-        return s.add(s.mul(s.mul(s.sub(x, args[3]), inv), args[1]), args[2]);
+        Value inv = s.div(s.c(1.0), math::SqrtOp::create(b, loc, s.add(args[4], eps)));
+        Value scale = s.mul(inv, args[1]);
+        return s.add(s.mul(x, scale), s.sub(args[2], s.mul(args[3], scale)));
       })
       .Default([](Operation *) { return Value(); });
 }

@@ -320,6 +320,125 @@ def quantized_contrib_cases():
            [("a_z", np.uint8(128))] + bparams, None)
 
 
+class QdqGraph:
+    """Builds a QDQ graph as onnxruntime.quantization writes one: QuantizeLinear and
+    DequantizeLinear around each op, constant scales and zero points."""
+
+    def __init__(self, rng):
+        self.rng, self.nodes, self.inits, self.count = rng, [], [], 0
+
+    def const(self, value):
+        self.count += 1
+        name = f"c{self.count}"
+        self.inits.append((name, np.asarray(value)))
+        return name
+
+    def node(self, op, inputs, **attrs):
+        self.count += 1
+        out = f"v{self.count}"
+        self.nodes.append(helper.make_node(op, inputs, [out], name=f"{op}_{self.count}", **attrs))
+        return out
+
+    def q(self, x, scale, zp):
+        return self.node("QuantizeLinear", [x, self.const(np.float32(scale)), self.const(zp)])
+
+    def dq(self, x, scale, zp, **attrs):
+        return self.node("DequantizeLinear", [x, self.const(scale), self.const(zp)], **attrs)
+
+    def qdq(self, x, scale, zp):
+        """x quantized and dequantized again (an activation's pair)."""
+        return self.dq(self.q(x, scale, zp), np.float32(scale), zp)
+
+    def weight(self, shape, per_channel_axis=None, dtype=np.int8, zp=0):
+        lo, hi = (-127, 128) if dtype == np.int8 else (0, 256)
+        w = self.rng.integers(lo, hi, shape).astype(dtype)
+        if per_channel_axis is None:
+            return self.dq(self.const(w), np.float32(0.004), dtype(zp))
+        n = shape[per_channel_axis]
+        return self.dq(self.const(w), self.rng.uniform(0.002, 0.006, n).astype(np.float32),
+                       np.full(n, zp, dtype), axis=per_channel_axis)
+
+    def bias(self, n, scale):
+        return self.dq(self.const(self.rng.integers(-2000, 2000, n).astype(np.int32)),
+                       np.float32(scale), np.int32(0))
+
+    def output(self, last):
+        self.nodes[-1].output[0] = "y"
+        return self.nodes
+
+
+def qdq_unit_cases():
+    """QDQ graphs (quantize_static's default format): onnxruntime runs their node units
+    (DQ -> Conv -> Q, ...) as its QLinear kernels, and dlc rewrites the same units
+    (lib/Importer/QdqUnits.cpp); the results must be onnxruntime's bit for bit (a float
+    computation between the DQ and Q nodes lands a quantization step away on some)."""
+    rng = np.random.default_rng(5)
+    U8 = TensorProto.UINT8
+    # A residual block: Conv (per-channel int8 weights, int32 bias) -> Relu made
+    # redundant by its Q, a 1x1 Conv (uint8 weights), an Add reading a DQ that two
+    # nodes read, MaxPool (its Q and DQ dropped), GlobalAveragePool, Flatten, Gemm.
+    g = QdqGraph(rng)
+    x = g.qdq("x", 0.03, np.uint8(128))
+    c1 = g.node("Conv", [x, g.weight((16, 16, 3, 3), 0), g.bias(16, 0.03 * 0.004)],
+                pads=[1, 1, 1, 1])
+    d1 = g.qdq(g.node("Relu", [c1]), 0.025, np.uint8(0))
+    d2 = g.qdq(g.node("Conv", [d1, g.weight((16, 16, 1, 1), None, np.uint8, 120)]), 0.02,
+               np.uint8(128))
+    d3 = g.qdq(g.node("Add", [d2, d1]), 0.04, np.uint8(100))
+    d4 = g.qdq(g.node("MaxPool", [d3], kernel_shape=[2, 2], strides=[2, 2]), 0.04, np.uint8(100))
+    d5 = g.qdq(g.node("GlobalAveragePool", [d4]), 0.02, np.uint8(60))
+    d6 = g.qdq(g.node("Flatten", [d5]), 0.02, np.uint8(60))
+    g.qdq(g.node("Gemm", [d6, g.weight((10, 16), 0), g.bias(10, 0.02 * 0.004)], transB=1), 0.05,
+          np.uint8(128))
+    yield ("qdq_conv_block", g.output("y"),
+           {"x": (rng.standard_normal((1, 16, 14, 14)).astype(np.float32), F)}, g.inits, None)
+    # int8 activations: a Q -> DQ pair whose Q feeds one DQ that feeds one node counts as
+    # uint8 (onnxruntime shifts it by 128), so the chain's Convs fuse; where a DQ feeds
+    # two nodes its pair stays int8 and onnxruntime computes the float arithmetic.
+    for fan_out in (False, True):
+        g = QdqGraph(rng)
+        x = g.qdq("x", 0.03, np.int8(-3))
+        d1 = g.qdq(g.node("Conv", [x, g.weight((16, 16, 3, 3), 0)], pads=[1, 1, 1, 1]), 0.05,
+                   np.int8(5))
+        d2 = g.qdq(g.node("Conv", [d1, g.weight((16, 16, 1, 1), 0)]), 0.03, np.int8(-2))
+        if fan_out:
+            g.qdq(g.node("Add", [d2, d1]), 0.07, np.int8(0))
+        yield (f"qdq_int8_{'fan_out' if fan_out else 'chain'}", g.output("y"),
+               {"x": (rng.standard_normal((1, 16, 16, 16)).astype(np.float32), F)}, g.inits, None)
+    # MatMul with a Q after it (QLinearMatMul, per-column int8 weights) and without
+    # (MatMulIntegerToFloat: the int32 product times a_scale * b_scale).
+    g = QdqGraph(rng)
+    x = g.qdq("x", 0.02, np.uint8(128))
+    d1 = g.qdq(g.node("MatMul", [x, g.weight((48, 24), 1)]), 0.03, np.uint8(128))
+    g.node("MatMul", [d1, g.weight((24, 8), None, np.uint8, 128)])
+    yield ("qdq_matmul", g.output("y"),
+           {"x": (rng.standard_normal((2, 5, 48)).astype(np.float32), F)}, g.inits, None)
+    # The unary ops and Concat: com.microsoft QLinear ops.
+    g = QdqGraph(rng)
+    x = g.qdq("x", 0.03, np.uint8(128))
+    d1 = g.qdq(g.node("Sigmoid", [x]), 0.004, np.uint8(0))
+    d2 = g.qdq(g.node("LeakyRelu", [g.qdq(g.node("Mul", [d1, x]), 0.01, np.uint8(120))],
+                      alpha=0.1), 0.01, np.uint8(20))
+    d3 = g.qdq(g.node("Concat", [d2, x], axis=1), 0.025, np.uint8(110))
+    d4 = g.qdq(g.node("AveragePool", [d3], kernel_shape=[3, 3], pads=[1, 1, 1, 1]), 0.01,
+               np.uint8(120))
+    g.qdq(g.node("Softmax", [d4], axis=1), 1 / 256, np.uint8(0))
+    yield ("qdq_unary_concat", g.output("y"),
+           {"x": (rng.standard_normal((1, 4, 6, 6)).astype(np.float32), F)}, g.inits, None)
+    # A nearest Resize between a DQ and a Q of the same parameters moves quantized
+    # values (onnxruntime drops the pair; it keeps a linear Resize in float, whose f32
+    # arithmetic dlc does not copy: it interpolates in f64). A Softmax over a symbolic
+    # extent: its table's headroom, log(FLT_MAX / D) - 5, computed at run time.
+    g = QdqGraph(rng)
+    x = g.qdq("x", 0.03, np.uint8(128))
+    scales = g.const(np.array([1, 1, 2, 2], np.float32))
+    d1 = g.qdq(g.node("Resize", [x, "", scales], mode="nearest"), 0.03, np.uint8(128))
+    g.qdq(g.node("Softmax", [d1], axis=-1), 1 / 256, np.uint8(0))
+    yield ("qdq_resize_softmax", g.output("y"),
+           {"x": (rng.standard_normal((1, 3, 5, 7)).astype(np.float32), F,
+                  ["N", 3, "H", "W"])}, g.inits, None)
+
+
 def convtranspose_cases():
     """ConvTranspose whose kernel equals its stride (a 1x1 Conv and a pixel shuffle in
     dlc), with bias, groups, pads, output_padding, output_shape, SAME padding, 1-D and
@@ -613,7 +732,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="dlc-edge-") as work:
         for case in (*cases(), *convtranspose_cases(), *grouped_conv_cases(), *pool_rows_cases(),
                      *symbolic_concat_cases(), *shape_arithmetic_cases(),
-                     *contrib_cases(), *quantized_contrib_cases()):
+                     *contrib_cases(), *quantized_contrib_cases(), *qdq_unit_cases()):
             problems = check(case, work, dlc, dlc_run, env)
             print(f"{'ok  ' if not problems else 'FAIL'} {case[0]}"
                   + ("" if not problems else ": " + "; ".join(problems)), flush=True)

@@ -15,6 +15,7 @@
 //   DLC_CPU_UKERNELS=0           cpuUkernels = false
 //   DLC_CPU_STREAM_STORES=0      cpuStreamStores = false
 //   DLC_UNROLL_LIMIT=N           unrollLimit (0: every Loop and Scan runs in the runtime)
+//   DLC_QDQ_UNITS=0              qdqUnits = false (as --qdq-as-float)
 //   DLC_PRECISION=fp32|tf32|fp16|bf16  precision (as --precision; checkPrecisionEnvironment
 //                                tells an unknown value)
 //   DLC_CUDA_ARCH=ARCH           cudaArch (as --cuda-arch, which wins; for the SIMT
@@ -62,6 +63,8 @@ inline void applyEnvironment(CompileOptions &options) {
     options.cpuUkernels = *v;
   if (std::optional<bool> v = flag("DLC_CPU_STREAM_STORES"))
     options.cpuStreamStores = *v;
+  if (std::optional<bool> v = flag("DLC_QDQ_UNITS"))
+    options.qdqUnits = *v;
   if (std::optional<bool> v = flag("DLC_GPU_SWIZZLE"))
     options.gpuSwizzleShared = *v;
   if (std::optional<bool> v = flag("DLC_HALF_ACTIVATIONS"))

@@ -24,7 +24,7 @@ dlc compiles ONNX models into fused, tiled kernels and runs them.
 commands:
   compile MODEL.onnx [-o OUT] [--target cpu|cuda] [--cuda-arch ARCH] [--emit KIND]
           [--precision P] [--specialize NAME=PATH]... [--input-shape NAME=DxDx...]...
-          [--no-fusion] [--synthetic-weights]
+          [--no-fusion] [--qdq-as-float] [--synthetic-weights]
           [--print-ir-after-all]
           [--print-ir-after=PASS] [--remarks]
       Compiles a model. --emit artifact (default) writes a .dlc artifact (default
@@ -60,7 +60,7 @@ commands:
       of it needs. For timing models whose weights are too large to carry.
   run MODEL.onnx|ART.dlc [INPUT...] [--input NAME=PATH]... [--output-dir DIR]
           [--target auto|cpu|cuda] [--cuda-arch ARCH] [--precision P] [--no-fusion]
-          [--remarks]
+          [--qdq-as-float] [--remarks]
       Compiles the model in-process (JIT), or loads an artifact, and runs it.
       --target auto (default) uses a CUDA device when one is found, else the CPU.
       INPUT is a .npy or ONNX TensorProto .pb file; positional inputs bind to the
@@ -112,6 +112,12 @@ commands:
 
 Options common to compile and run:
   --no-fusion   one kernel per op (the reference for fused kernels; see docs/fusion.md)
+  --qdq-as-float  QDQ models: compute each DequantizeLinear -> op -> QuantizeLinear unit
+                as the float arithmetic the model states. By default the units that
+                onnxruntime runs as its integer QLinear kernels (Conv, MatMul, Gemm, Add,
+                Mul, pools, Concat, ...) compile as those kernels and round as it does
+                (results a quantization step apart from the float arithmetic on a few
+                elements; docs/models.md). DLC_QDQ_UNITS=0 does the same.
 
 Errors are one line on stderr with exit code 1. CPU kernels are linked in-process: no
 compiler or linker is needed at run time.
@@ -215,11 +221,12 @@ std::string stem(const std::string &path) {
 
 int compileCommand(int argc, char **argv) {
   Args args;
-  if (dlc::Status s = parseArgs(
-          argc, argv,
-          {"-o", "--target", "--cuda-arch", "--emit", "--print-ir-after", "--specialize",
-           "--input-shape", "--precision"},
-          {"--no-fusion", "--print-ir-after-all", "--remarks", "--synthetic-weights"}, args);
+  if (dlc::Status s = parseArgs(argc, argv,
+                                {"-o", "--target", "--cuda-arch", "--emit", "--print-ir-after",
+                                 "--specialize", "--input-shape", "--precision"},
+                                {"--no-fusion", "--qdq-as-float", "--print-ir-after-all",
+                                 "--remarks", "--synthetic-weights"},
+                                args);
       !s)
     return fail(s.message());
   if (args.positional.size() != 1)
@@ -235,6 +242,8 @@ int compileCommand(int argc, char **argv) {
   if (dlc::Status s = dlc::tools::applyPrecision(options, args.get("--precision", "")); !s)
     return fail(s.message());
   options.fusion = !args.has("--no-fusion");
+  if (args.has("--qdq-as-float"))
+    options.qdqUnits = false;
   options.remarks = args.has("--remarks");
   options.syntheticWeights = args.has("--synthetic-weights");
   std::string emit = args.get("--emit", "artifact");
@@ -339,7 +348,7 @@ int runCommand(int argc, char **argv) {
   Args args;
   if (dlc::Status s = parseArgs(
           argc, argv, {"--input", "--output-dir", "--target", "--cuda-arch", "--precision"},
-          {"--no-fusion", "--remarks"}, args);
+          {"--no-fusion", "--qdq-as-float", "--remarks"}, args);
       !s)
     return fail(s.message());
   if (args.positional.empty())
@@ -407,6 +416,8 @@ int runCommand(int argc, char **argv) {
     if (dlc::Status s = dlc::tools::applyPrecision(options, args.get("--precision", "")); !s)
       return fail(s.message());
     options.fusion = !args.has("--no-fusion");
+    if (args.has("--qdq-as-float"))
+      options.qdqUnits = false;
     options.remarks = args.has("--remarks");
     for (const auto &[name, tensor] : tensorInputs)
       if (tensor->numElements() <= kMaxShapeTensorElements)
