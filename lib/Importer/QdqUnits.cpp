@@ -236,6 +236,10 @@ private:
   /// nodes a copy per reader, and then the Q feeds several), both with the same
   /// constant zero point.
   bool shiftedToUint8(const onnx::NodeProto &q) const {
+    // A Q of a constant (a QAT export's weight) is folded into an int8 initializer
+    // before: its DQ stands alone and keeps int8.
+    if (constant(q.input(0)) || producerOf(q.input(0), "Constant"))
+      return false;
     const onnx::NodeProto *dq = soleReader(q.output(0));
     if (!dq || !isOp(*dq, "DequantizeLinear") || dq->input(0) != q.output(0) ||
         usesOf(dq->output(0)) != 1 || q.input_size() < 3 || dq->input_size() < 3)
@@ -263,8 +267,8 @@ private:
     if (eightBit && !isEightBit(d.type))
       return std::nullopt;
     const TP *scale = constant(dq->input(1));
-    if (!scale || scale->data_type() != TP::FLOAT)
-      return std::nullopt;
+    if (!scale || scale->data_type() != TP::FLOAT || !element(*scale, numElements(*scale) - 1))
+      return std::nullopt; // also a scale whose data is missing or external
     d.scales = numElements(*scale);
     if (dq->input_size() > 2 && !dq->input(2).empty()) {
       const TP *zp = constant(dq->input(2));

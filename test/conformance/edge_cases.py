@@ -405,6 +405,21 @@ def qdq_unit_cases():
             g.qdq(g.node("Add", [d2, d1]), 0.07, np.int8(0))
         yield (f"qdq_int8_{'fan_out' if fan_out else 'chain'}", g.output("y"),
                {"x": (rng.standard_normal((1, 16, 16, 16)).astype(np.float32), F)}, g.inits, None)
+    # A quantization-aware-training export (pytorch-quantization's style): float weights
+    # through Q -> DQ per channel, symmetric int8 activations, a Q -> DQ pair after each
+    # op; and a MatMul whose result stays float.
+    g = QdqGraph(rng)
+    x = g.qdq("x", 0.03, np.int8(0))
+    ws = rng.uniform(0.002, 0.006, 16).astype(np.float32)
+    w = g.dq(g.node("QuantizeLinear", [g.const(rng.standard_normal((16, 16, 3, 3)).astype(
+        np.float32) * 0.1), g.const(ws), g.const(np.zeros(16, np.int8))], axis=0),
+        ws, np.zeros(16, np.int8), axis=0)
+    d1 = g.qdq(g.node("Conv", [x, w], pads=[1, 1, 1, 1]), 0.05, np.int8(0))
+    d2 = g.qdq(g.node("Reshape", [d1, g.const(np.array([1, 16, 144], np.int64))]), 0.05,
+               np.int8(0))
+    g.node("MatMul", [d2, g.weight((144, 10), 1)])
+    yield ("qdq_qat_int8", g.output("y"),
+           {"x": (rng.standard_normal((1, 16, 12, 12)).astype(np.float32), F)}, g.inits, None)
     # MatMul with a Q after it (QLinearMatMul, per-column int8 weights) and without
     # (MatMulIntegerToFloat: the int32 product times a_scale * b_scale).
     g = QdqGraph(rng)
