@@ -307,7 +307,147 @@ private:
     return result;
   }
 
+  /// Whether `op` is a bilinear resize of H and W (rank 4 with N and C kept, or rank 2)
+  /// of f32 or 8-bit values by scales known at compile time: onnxruntime's
+  /// UpsampleBilinear, computed as it does (bilinearSample). align_corners and
+  /// pytorch_half_pixel also need the input extent, static.
+  static bool isBilinear(ResizeOp op, RankedTensorType xt, RankedTensorType rt) {
+    int64_t rank = xt.getRank();
+    StringRef mode = op.getCoordinateTransformationMode();
+    Type et = xt.getElementType();
+    bool eightBit = isa<IntegerType>(et) && et.getIntOrFloatBitWidth() == 8;
+    bool needsOut = mode == "align_corners" || mode == "pytorch_half_pixel";
+    if (op.getMode() != "linear" || op.getAntialias() || (rank != 2 && rank != 4) ||
+        (!et.isF32() && !eightBit) || !(mode == "half_pixel" || mode == "asymmetric" || needsOut))
+      return false;
+    for (int64_t d = 0; d < rank; ++d) {
+      int64_t size = op.getSizes()[d];
+      // A size known at run time (the scale output / input then, scale 0 here).
+      bool runtimeScale =
+          (size == kSymbolicEntry && op.getSymSizes()) || (size >= 0 && op.getScales()[d] == 0);
+      if (d < rank - 2 && (op.getScales()[d] != 1.0 ||
+                           (size >= 0 && (xt.isDynamicDim(d) || size != xt.getDimSize(d)))))
+        return false;
+      if (d >= rank - 2 && !runtimeScale &&
+          (size == kSymbolicEntry || !(op.getScales()[d] > 0) || (needsOut && xt.isDynamicDim(d))))
+        return false;
+    }
+    return true;
+  }
+
+  /// onnxruntime's bilinear resize (SetupUpsampleBilinear, UpsampleBilinear), in f32 as
+  /// it rounds: per dim the source coordinate c of output index o (half_pixel: (o +
+  /// 0.5) / scale - 0.5; o itself at scale 1), clamped to [0, in - 1], its neighbours i1
+  /// = min(int(c), in - 1) and i2 = min(i1 + 1, in - 1) at distances d1 = |c - i1| and d2
+  /// = |c - i2| (0.5 each where i1 = i2); the result (dx2 dy2) X11 + (dx1 dy2) X21 + (dx2
+  /// dy1) X12 + (dx1 dy1) X22, summed in that order, converted toward zero for 8-bit
+  /// values. A quantized model's DQ -> Resize -> Q then lands on onnxruntime's side of
+  /// each rounding boundary (the f64 path is a hair off on some).
+  static Value bilinearSample(ResizeOp op, OpBuilder &b, Location l, Value x, RankedTensorType xt,
+                              RankedTensorType rt) {
+    int64_t rank = xt.getRank();
+    Type f32 = b.getF32Type(), i64 = b.getI64Type();
+    auto c = [&](double v) { return scalarConst(b, l, f32, v); };
+    auto add = [&](Value a, Value v) { return (Value)arith::AddFOp::create(b, l, a, v); };
+    auto mul = [&](Value a, Value v) { return (Value)arith::MulFOp::create(b, l, a, v); };
+    auto div = [&](Value a, Value v) { return (Value)arith::DivFOp::create(b, l, a, v); };
+    StringRef mode = op.getCoordinateTransformationMode();
+    struct Neighbours {
+      Value i1, i2, d1, d2;
+    };
+    auto along = [&](int64_t d) {
+      Value o = arith::IndexCastOp::create(b, l, i64, linalg::IndexOp::create(b, l, d));
+      Value of = arith::SIToFPOp::create(b, l, f32, o);
+      Value inI =
+          xt.isDynamicDim(d)
+              ? (Value)arith::IndexCastOp::create(b, l, i64, tensor::DimOp::create(b, l, x, d))
+              : scalarConst(b, l, i64, xt.getDimSize(d));
+      Value last = arith::SubIOp::create(b, l, inI, scalarConst(b, l, i64, 1));
+      int64_t size = op.getSizes()[d];
+      bool symbolicSize = size == kSymbolicEntry && op.getSymSizes();
+      Value cs = of;
+      if (symbolicSize || (size >= 0 && op.getScales()[d] == 0)) {
+        // Sizes given: onnxruntime's scale is float(out) / float(in), and the output
+        // length is out itself; at scale 1 the coordinate is o.
+        Value outF =
+            symbolicSize
+                ? (Value)arith::SIToFPOp::create(
+                      b, l, f32,
+                      arith::IndexCastOp::create(
+                          b, l, i64,
+                          symbolicDim(b, l, op.getSymSizes()->getResult(d), op.getDimsOf())))
+                : c(float(size));
+        Value inF = arith::SIToFPOp::create(b, l, f32, inI);
+        Value s = div(outF, inF), lastF = arith::SIToFPOp::create(b, l, f32, last);
+        Value mapped;
+        auto cmp = [&](arith::CmpFPredicate p, Value a, Value v) {
+          return (Value)arith::CmpFOp::create(b, l, p, a, v);
+        };
+        if (mode == "asymmetric")
+          mapped = div(of, s);
+        else if (mode == "align_corners")
+          mapped = arith::SelectOp::create(b, l, cmp(arith::CmpFPredicate::OEQ, outF, c(1)), c(0),
+                                           div(mul(of, lastF), add(outF, c(-1))));
+        else
+          mapped = add(div(add(of, c(0.5)), s), c(-0.5));
+        if (mode == "pytorch_half_pixel")
+          mapped = arith::SelectOp::create(b, l, cmp(arith::CmpFPredicate::OGT, outF, c(1)), mapped,
+                                           c(0));
+        cs = arith::SelectOp::create(b, l, cmp(arith::CmpFPredicate::OEQ, s, c(1)), of, mapped);
+      } else if (float scale = static_cast<float>(op.getScales()[d]); scale != 1.0f) {
+        Value s = c(scale);
+        // ONNX measures the output length as scale * input (a real number; the output
+        // extent where that is an integer, as onnxruntime takes it).
+        int64_t in = xt.getDimSize(d); // static where used
+        float outF = static_cast<float>(op.getScales()[d] * double(in));
+        if (mode == "asymmetric")
+          cs = div(of, s);
+        else if (mode == "align_corners")
+          cs = outF == 1 ? c(0) : div(mul(of, c(float(in - 1))), c(outF - 1));
+        else if (mode == "pytorch_half_pixel" && outF <= 1)
+          cs = c(0);
+        else
+          cs = add(div(add(of, c(0.5)), s), c(-0.5));
+      }
+      Value lastF = arith::SIToFPOp::create(b, l, f32, last);
+      cs = arith::MaximumFOp::create(b, l, c(0), arith::MinimumFOp::create(b, l, cs, lastF));
+      Value i1 = arith::MinSIOp::create(b, l, arith::FPToSIOp::create(b, l, i64, cs), last);
+      Value i2 = arith::MinSIOp::create(
+          b, l, arith::AddIOp::create(b, l, i1, scalarConst(b, l, i64, 1)), last);
+      auto distance = [&](Value i) {
+        return (Value)math::AbsFOp::create(
+            b, l, arith::SubFOp::create(b, l, cs, arith::SIToFPOp::create(b, l, f32, i)));
+      };
+      Value same = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, i1, i2);
+      auto index = [&](Value i) {
+        return (Value)arith::IndexCastOp::create(b, l, b.getIndexType(), i);
+      };
+      return Neighbours{index(i1), index(i2),
+                        arith::SelectOp::create(b, l, same, c(0.5), distance(i1)),
+                        arith::SelectOp::create(b, l, same, c(0.5), distance(i2))};
+    };
+    Neighbours y = along(rank - 2), xn = along(rank - 1);
+    SmallVector<Value> idx;
+    for (int64_t d = 0; d < rank - 2; ++d)
+      idx.push_back(linalg::IndexOp::create(b, l, d));
+    bool uns = hasUnsignedOperands(op);
+    auto at = [&](Value yi, Value xi) {
+      SmallVector<Value> i(idx);
+      i.push_back(yi);
+      i.push_back(xi);
+      return castScalar(b, l, tensor::ExtractOp::create(b, l, x, i), f32, uns);
+    };
+    Value sum = mul(mul(xn.d2, y.d2), at(y.i1, xn.i1));
+    sum = add(sum, mul(mul(xn.d1, y.d2), at(y.i1, xn.i2)));
+    sum = add(sum, mul(mul(xn.d2, y.d1), at(y.i2, xn.i1)));
+    sum = add(sum, mul(mul(xn.d1, y.d1), at(y.i2, xn.i2)));
+    Type et = xt.getElementType();
+    return et == f32 ? sum : castScalar(b, l, sum, et, false, uns);
+  }
+
   static Value sample(ResizeOp op, OpBuilder &b, Location l, Value x, RankedTensorType xt) {
+    if (auto rt = cast<RankedTensorType>(op.getType()); isBilinear(op, xt, rt))
+      return bilinearSample(op, b, l, x, xt, rt);
     bool uns = hasUnsignedOperands(op);
     int64_t rank = xt.getRank();
     Type et = xt.getElementType(), f64 = b.getF64Type();

@@ -254,17 +254,16 @@ def quantized_contrib_cases():
                {"x": u8(2, 5, 16)}, params("x", 0.1, np.uint8(128)) +
                params("y", 1 / 256, np.uint8(0)), None)
     # Resize of a quantized activation (QOperator leaves a Resize on uint8): linear on
-    # integers, converted back toward zero as onnxruntime and the ONNX reference do.
-    # Within 1 of onnxruntime: where the interpolation is an integer up to float
-    # rounding, truncation lands on either side of it (onnxruntime interpolates in
-    # float32, dlc in double; the ONNX reference in double from float32 scales differs
-    # from both on such elements).
+    # integers, interpolated in f32 as onnxruntime's UpsampleBilinear (its coefficients,
+    # its order of the four terms) and converted back toward zero, so the same integers
+    # where the interpolation lands on one up to float rounding (the f64 path had been
+    # one away on such elements; the ONNX reference in double differs from both).
     for ctm, dt in (("half_pixel", "u8"), ("align_corners", "s8"), ("asymmetric", "s8")):
         yield (f"resize_linear_{dt}_{ctm}",
                helper.make_node("Resize", ["x", "", "sc"], ["y"], mode="linear",
                                 coordinate_transformation_mode=ctm),
                {"x": u8(1, 2, 3, 5) if dt == "u8" else s8(1, 2, 3, 5)},
-               [("sc", f32(1, 1, 2, 1.6))], None, 1)
+               [("sc", f32(1, 1, 2, 1.6))], None)
     # QLinearConv requantizes as onnxruntime does: the int32 sums times one f32 scale,
     # x_scale * w_scale / y_scale. These sums (a 1x1 Conv over 130 channels, weights of
     # 127 and one of 1, each pixel's inputs chosen to give one sum) land where dividing
@@ -441,9 +440,9 @@ def qdq_unit_cases():
     yield ("qdq_unary_concat", g.output("y"),
            {"x": (rng.standard_normal((1, 4, 6, 6)).astype(np.float32), F)}, g.inits, None)
     # A nearest Resize between a DQ and a Q of the same parameters moves quantized
-    # values (onnxruntime drops the pair; it keeps a linear Resize in float, whose f32
-    # arithmetic dlc does not copy: it interpolates in f64). A Softmax over a symbolic
-    # extent: its table's headroom, log(FLT_MAX / D) - 5, computed at run time.
+    # values (onnxruntime drops the pair; a linear one it drops up to 1.22 and keeps in
+    # float from 1.31, as dlc does, so no check here). A Softmax over a symbolic extent:
+    # its table's headroom, log(FLT_MAX / D) - 5, computed at run time.
     g = QdqGraph(rng)
     x = g.qdq("x", 0.03, np.uint8(128))
     scales = g.const(np.array([1, 1, 2, 2], np.float32))

@@ -2,10 +2,17 @@
 
 // Linear resize of the two spatial dims: one generic with no inputs that samples the
 // source with 2 x 2 edge-clamped taps; unresized dims are read at the output index.
+// An f32 bilinear resize rounds as onnxruntime's: f32 coordinates (o + 0.5) / 2 - 0.5
+// truncated to their neighbours, the four products summed in f32.
 // CHECK-LABEL: func @linear
 // CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<?x3x8x8xf32>)
-// CHECK-COUNT-2: math.floor
+// CHECK: arith.divf %{{.*}}, %{{.*}} : f32
+// CHECK: arith.fptosi %{{.*}} : f32 to i64
+// CHECK: arith.divf %{{.*}}, %{{.*}} : f32
+// CHECK: arith.fptosi %{{.*}} : f32 to i64
+// CHECK-NOT: math.floor
 // CHECK-COUNT-4: tensor.extract %{{.*}} : tensor<?x3x4x4xf32>
+// CHECK-NOT: f64
 func.func @linear(%x: tensor<?x3x4x4xf32>) -> tensor<?x3x8x8xf32> {
   %y = dlc.resize %x {sizes = array<i64: -1, -1, 8, 8>, scales = array<f64: 1.0, 1.0, 2.0, 2.0>,
          roi = array<f64>, mode = "linear", coordinate_transformation_mode = "half_pixel",
