@@ -383,6 +383,66 @@ LogicalResult importQLinearSoftmax(NodeImporter &n) {
   return c.result(c.cast(q, out));
 }
 
+/// The node's AveragePool of `x` (NCHW...) as onnxruntime's QLinearPool2DTask sums a
+/// window: its points in row-major order, one f32 add at a time from 0, then divided by
+/// their count; as strided slices added in that order, which no pool lowering
+/// reassociates (the CPU's separable pool rows add a window's columns first). Null
+/// (nothing built) unless the windows are unpadded (pads 0, floor mode, no dilation)
+/// over static spatial dims and hold at most 16 points.
+Value windowMeanInOrder(Compose &c, Value x) {
+  NodeImporter &n = c.n;
+  if (!x)
+    return nullptr;
+  SymShape xs = n.shapeOf(x);
+  int64_t rank = xs.size(), spatial = rank - 2;
+  std::optional<std::vector<int64_t>> kernel = n.attrInts("kernel_shape");
+  std::vector<int64_t> strides = n.attrInts("strides").value_or(std::vector<int64_t>(spatial, 1));
+  std::vector<int64_t> pads = n.attrInts("pads").value_or(std::vector<int64_t>(2 * spatial, 0));
+  std::vector<int64_t> dil = n.attrInts("dilations").value_or(std::vector<int64_t>(spatial, 1));
+  std::string autoPad = n.attrString("auto_pad", "NOTSET");
+  if (spatial < 1 || !kernel || (int64_t)kernel->size() != spatial ||
+      (int64_t)strides.size() != spatial || (int64_t)pads.size() != 2 * spatial ||
+      (int64_t)dil.size() != spatial || n.attrInt("ceil_mode", 0) ||
+      (autoPad != "NOTSET" && autoPad != "VALID") ||
+      llvm::any_of(pads, [](int64_t p) { return p != 0; }) ||
+      llvm::any_of(dil, [](int64_t d) { return d != 1; }))
+    return nullptr;
+  int64_t points = 1;
+  SmallVector<int64_t> in, out;
+  for (int64_t d = 0; d < spatial; ++d) {
+    std::optional<int64_t> extent = constDim(xs[2 + d]);
+    int64_t k = (*kernel)[d], st = strides[d];
+    if (!extent || k < 1 || st < 1 || *extent < k)
+      return nullptr;
+    points *= k;
+    in.push_back(*extent);
+    out.push_back((*extent - k) / st + 1);
+  }
+  if (points > 16)
+    return nullptr;
+  Value sum;
+  SmallVector<int64_t> at(spatial, 0);
+  while (true) {
+    SmallVector<int64_t> starts, ends, axes, steps;
+    for (int64_t d = 0; d < spatial; ++d) {
+      starts.push_back(at[d]);
+      ends.push_back(at[d] + (out[d] - 1) * strides[d] + 1);
+      axes.push_back(2 + d);
+      steps.push_back(strides[d]);
+    }
+    Value part = c.op("dlc.slice", c.type(x), {x},
+                      {n.named("starts", n.i64s(starts)), n.named("ends", n.i64s(ends)),
+                       n.named("axes", n.i64s(axes)), n.named("steps", n.i64s(steps))});
+    sum = sum ? c.add(sum, part) : part;
+    int64_t d = spatial - 1;
+    while (d >= 0 && ++at[d] == (*kernel)[d])
+      at[d--] = 0;
+    if (d < 0)
+      break;
+  }
+  return c.div(sum, n.scalar(c.type(x), double(points)));
+}
+
 /// NHWC -> NCHW (or back) for the quantized pools' channels_last.
 Value channelsFirst(Compose &c, Value x, bool back) {
   int64_t rank = c.n.rankOf(x);
@@ -471,7 +531,8 @@ void registerQuantOps(OpRegistry &r) {
                [](NodeImporter &n) { return importQLinearUnary(n, "LeakyRelu"); });
   r.addContrib("com.microsoft.QLinearSoftmax", 4, importQLinearSoftmax);
   // QLinearGlobalAveragePool / QLinearAveragePool (X, x_scale, x_zp, y_scale, y_zp;
-  // channels_last): the pool of X - x_zp, scaled by x_scale / y_scale.
+  // channels_last): the global pool as the sum of X - x_zp scaled by x_scale / (y_scale
+  // * count); the windowed one as the mean of the dequantized values over y_scale.
   for (bool global : {true, false})
     r.addContrib(
         global ? "com.microsoft.QLinearGlobalAveragePool" : "com.microsoft.QLinearAveragePool", 4,
@@ -493,16 +554,31 @@ void registerQuantOps(OpRegistry &r) {
             count = count > 0 && extent ? count * *extent : -1;
           }
           Value y;
-          if (global && count > 0) {
+          Type out = n.input(4) ? n.elementType(n.input(4)) : n.elementType(n.input(0));
+          if (!global) {
+            // As onnxruntime's QLinearPool2DTask: each value dequantized (x_scale * (x -
+            // x_zp)), the window's mean in f32, then round(mean / y_scale + y_zp): the
+            // zero point added before rounding half to even (an odd one moves the ties).
+            y = windowMeanInOrder(c, c.mul(x, c.cast(n.input(1), f32)));
+            if (!y && !c.failed)
+              y = viaOnnxOp(c, "AveragePool", {c.mul(x, c.cast(n.input(1), f32))});
+            if (last && y)
+              y = channelsFirst(c, y, /*back=*/true);
+            if (y)
+              y = c.div(y, c.cast(n.input(3), f32));
+            if (y && n.input(4))
+              y = c.add(y, c.cast(n.input(4), f32));
+            return c.result(quantize(c, y, Value(), Value(), out));
+          }
+          if (count > 0) {
             y = c.reduce("dlc.reduce_sum", x, spatial, /*keepdims=*/true);
             scale = c.div(c.cast(n.input(1), f32),
                           c.mul(c.cast(n.input(3), f32), n.scalar(f32, count)));
           } else {
-            y = viaOnnxOp(c, global ? "GlobalAveragePool" : "AveragePool", {x});
+            y = viaOnnxOp(c, "GlobalAveragePool", {x});
           }
           if (last && y)
             y = channelsFirst(c, y, /*back=*/true);
-          Type out = n.input(4) ? n.elementType(n.input(4)) : n.elementType(n.input(0));
           return c.result(quantize(c, c.mul(y, scale), c.scalarLike(y, 1), n.input(4), out));
         });
   // QLinearConcat (Y_scale, Y_zp, then X, X_scale, X_zp per input; axis): each input

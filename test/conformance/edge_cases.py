@@ -439,6 +439,14 @@ def qdq_unit_cases():
     g.qdq(g.node("Softmax", [d4], axis=1), 1 / 256, np.uint8(0))
     yield ("qdq_unary_concat", g.output("y"),
            {"x": (rng.standard_normal((1, 4, 6, 6)).astype(np.float32), F)}, g.inits, None)
+    # An AveragePool whose Q shares its DQ's parameters (densenet's transitions): the mean
+    # of four values lands on half a step often, and onnxruntime's QLinearAveragePool
+    # adds the odd zero point before rounding half to even.
+    g = QdqGraph(rng)
+    x = g.qdq("x", 0.1, np.uint8(107))
+    g.qdq(g.node("AveragePool", [x], kernel_shape=[2, 2], strides=[2, 2]), 0.1, np.uint8(107))
+    yield ("qdq_average_pool_ties", g.output("y"),
+           {"x": (rng.standard_normal((1, 8, 12, 12)).astype(np.float32) * 3, F)}, g.inits, None)
     # A nearest Resize between a DQ and a Q of the same parameters moves quantized
     # values (onnxruntime drops the pair; a linear one it drops up to 1.22 and keeps in
     # float from 1.31, as dlc does, so no check here). A Softmax over a symbolic extent:
