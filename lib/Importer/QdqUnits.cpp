@@ -32,6 +32,7 @@
 //===----------------------------------------------------------------------===//
 #include "QdqUnits.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -427,11 +428,15 @@ private:
   std::set<int> removed_;
 };
 
+/// Whether `n` has at least two inputs and none is left out (Conv's and Gemm's units
+/// take a DQ on every input they have).
+bool twoOrMoreInputsAllPresent(const onnx::NodeProto &n) {
+  return n.input_size() >= 2 && std::all_of(n.input().begin(), n.input().end(),
+                                            [](const std::string &in) { return !in.empty(); });
+}
+
 bool QdqRewriter::convUnit(const onnx::NodeProto &n, onnx::NodeProto &out) {
-  int present = 0;
-  for (const std::string &in : n.input())
-    present += !in.empty();
-  if (n.input_size() < 2 || present != n.input_size())
+  if (!twoOrMoreInputsAllPresent(n))
     return false;
   std::optional<Dq> x = dequantize(n.input(0), /*perTensor=*/true);
   std::optional<Dq> w = dequantize(n.input(1), /*perTensor=*/false);
@@ -535,10 +540,7 @@ bool QdqRewriter::matMulUnit(const onnx::NodeProto &n, std::vector<onnx::NodePro
 }
 
 bool QdqRewriter::gemmUnit(const onnx::NodeProto &n, onnx::NodeProto &out) {
-  int present = 0;
-  for (const std::string &in : n.input())
-    present += !in.empty();
-  if (n.input_size() < 2 || present != n.input_size())
+  if (!twoOrMoreInputsAllPresent(n))
     return false;
   std::optional<Dq> a = dequantize(n.input(0), /*perTensor=*/true);
   std::optional<Dq> b = dequantize(n.input(1), /*perTensor=*/false);
