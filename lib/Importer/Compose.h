@@ -124,6 +124,11 @@ mlir::Value rmsNormalize(Compose &c, mlir::Value x, int64_t axis, double eps, ml
 mlir::Value dynamicQuantizedMatMul(Compose &c, mlir::Value a, mlir::Value w, mlir::Value scale,
                                    mlir::Value zp);
 
+/// `x` padded with `value` by `pads` (begin of each axis, then ends), entries that may
+/// be expressions of the dims or data dims (OpsTensor.cpp).
+mlir::Value padSymbolic(Compose &c, mlir::Value x, llvm::ArrayRef<mlir::AffineExpr> pads,
+                        double value);
+
 } // namespace dlc::importer
 
 #endif // DLC_LIB_IMPORTER_COMPOSE_H

@@ -11,11 +11,55 @@ namespace dlc::importer {
 namespace {
 
 /// Window parameters of Conv and the pools, with auto_pad resolved into explicit pads.
+/// `symPads`, when not empty, holds pads that depend on a symbolic input extent (2 per
+/// spatial dim, begins first) and `pads` is then all zeros: the caller pads the input.
 struct Window {
   std::vector<int64_t> kernel, strides, pads, dilations;
+  SmallVector<AffineExpr> symPads;
 };
 
-FailureOr<Window> windowParams(NodeImporter &n, std::vector<int64_t> kernel, bool ceilMode) {
+/// auto_pad SAME over a symbolic extent `in` with stride s > 1: the total pad
+/// (ceil(in / s) - 1) * s + K - in depends only on in mod s (K - s when it is 0, else
+/// K - in mod s; at least 0). When the begin pad is the same for every residue, the
+/// pads are constants: that begin and the largest end (which yields ceil(in / s)
+/// outputs for every residue, as an end pad varies by less than s). Otherwise the
+/// pads are expressions of `in`, which `symbolic` gets when `explicitPads`, else
+/// failure.
+LogicalResult samePadsOverSymbolic(NodeImporter &n, AffineExpr in, int64_t s, int64_t kernel,
+                                   int64_t dilation, bool upper, bool explicitPads, int64_t &begin,
+                                   int64_t &end, AffineExpr &symBegin, AffineExpr &symEnd) {
+  int64_t k = (kernel - 1) * dilation + 1;
+  std::optional<int64_t> commonBegin;
+  bool varies = false;
+  end = 0;
+  for (int64_t r = 0; r < s; ++r) {
+    int64_t total = std::max<int64_t>(0, r == 0 ? k - s : k - r);
+    int64_t small = total / 2, b = upper ? small : total - small;
+    if (commonBegin && *commonBegin != b)
+      varies = true;
+    commonBegin = b;
+    end = std::max(end, total - b);
+  }
+  if (!varies) {
+    begin = *commonBegin;
+    return success();
+  }
+  if (!explicitPads || k < s)
+    return n.error() << "auto_pad " << (upper ? "SAME_UPPER" : "SAME_LOWER") << " with stride " << s
+                     << " over a symbolic extent needs static spatial dims "
+                     << "here (its begin pad depends on the extent)",
+           failure();
+  // k >= s: the total is never negative.
+  AffineExpr total = (in + (s - 1)).floorDiv(s) * s - s + k - in;
+  AffineExpr small = total.floorDiv(2);
+  symBegin = upper ? small : total - small;
+  symEnd = total - symBegin;
+  begin = end = 0;
+  return success();
+}
+
+FailureOr<Window> windowParams(NodeImporter &n, std::vector<int64_t> kernel, bool ceilMode,
+                               bool explicitPads = false) {
   size_t s = kernel.size();
   Window w;
   w.kernel = kernel;
@@ -48,26 +92,56 @@ FailureOr<Window> windowParams(NodeImporter &n, std::vector<int64_t> kernel, boo
   }
   if (autoPad != "SAME_UPPER" && autoPad != "SAME_LOWER")
     return n.error() << "unknown auto_pad '" << autoPad << "'", failure();
+  bool upper = autoPad == "SAME_UPPER";
+  SmallVector<AffineExpr> sym(2 * s, getAffineConstantExpr(0, n.ctx()));
+  bool anySym = false;
   for (size_t i = 0; i < s; ++i) {
     auto in = constDim(x[i + 2]);
+    if (!in && w.strides[i] > 1) {
+      int64_t begin, end;
+      if (failed(samePadsOverSymbolic(n, x[i + 2], w.strides[i], w.kernel[i], w.dilations[i], upper,
+                                      explicitPads, begin, end, sym[i], sym[i + s])))
+        return failure();
+      anySym |= !constDim(sym[i]) || !constDim(sym[i + s]);
+      if (constDim(sym[i]) && constDim(sym[i + s])) {
+        w.pads[i] = begin;
+        w.pads[i + s] = end;
+        sym[i] = getAffineConstantExpr(begin, n.ctx());
+        sym[i + s] = getAffineConstantExpr(end, n.ctx());
+      }
+      continue;
+    }
     int64_t total;
     if (in) {
       int64_t out = (*in + w.strides[i] - 1) / w.strides[i];
-      total = std::max<int64_t>(0, (out - 1) * w.strides[i] +
-                                       (w.kernel[i] - 1) * w.dilations[i] + 1 - *in);
-    } else if (w.strides[i] == 1) {
-      total = (w.kernel[i] - 1) * w.dilations[i]; // whatever the input's size
+      total = std::max<int64_t>(0, (out - 1) * w.strides[i] + (w.kernel[i] - 1) * w.dilations[i] +
+                                       1 - *in);
     } else {
-      return n.error() << "auto_pad " << autoPad
-                       << " with a stride above 1 needs static spatial dims",
-             failure();
+      total = (w.kernel[i] - 1) * w.dilations[i]; // stride 1: whatever the input's size
     }
     int64_t small = total / 2, big = total - small;
-    w.pads[i] = autoPad == "SAME_UPPER" ? small : big;
-    w.pads[i + s] = autoPad == "SAME_UPPER" ? big : small;
+    w.pads[i] = upper ? small : big;
+    w.pads[i + s] = upper ? big : small;
+    sym[i] = getAffineConstantExpr(w.pads[i], n.ctx());
+    sym[i + s] = getAffineConstantExpr(w.pads[i + s], n.ctx());
+  }
+  if (anySym) {
+    w.symPads = sym;
+    w.pads.assign(2 * s, 0);
   }
   (void)ceilMode;
   return w;
+}
+
+/// `x` padded by `w.symPads` (over its spatial dims) with `value`.
+Value padWindowInput(NodeImporter &n, Compose &c, Value x, const Window &w, double value) {
+  size_t s = w.kernel.size();
+  SmallVector<AffineExpr> pads(2 * (s + 2), getAffineConstantExpr(0, n.ctx()));
+  for (size_t i = 0; i < s; ++i) {
+    pads[2 + i] = w.symPads[i];
+    pads[s + 4 + i] = w.symPads[s + i];
+  }
+  return padSymbolic(c, x, pads, value);
 }
 
 SmallVector<NamedAttribute> windowAttrs(NodeImporter &n, const Window &w) {
@@ -86,12 +160,19 @@ LogicalResult importConv(NodeImporter &n) {
   }
   if (auto ks = n.attrInts("kernel_shape"); ks && *ks != kernel)
     return n.error() << "kernel_shape disagrees with the weight's shape";
-  auto w = windowParams(n, kernel, false);
+  auto w = windowParams(n, kernel, false, /*explicitPads=*/true);
   if (failed(w))
     return failure();
   SmallVector<NamedAttribute> attrs = windowAttrs(n, *w);
   attrs.push_back(n.named("group", n.b.getI64IntegerAttr(n.attrInt("group", 1))));
-  SmallVector<Value> ops{n.input(0), n.input(1)};
+  Value x = n.input(0);
+  if (!w->symPads.empty()) {
+    Compose c{n};
+    x = padWindowInput(n, c, x, *w, 0.0);
+    if (!x)
+      return failure();
+  }
+  SmallVector<Value> ops{x, n.input(1)};
   if (n.input(2))
     ops.push_back(n.input(2));
   return n.result(n.build1("dlc.conv", n.elementType(n.input(0)), ops, attrs));
@@ -104,18 +185,27 @@ LogicalResult importPool(NodeImporter &n, bool isMax, bool countPads = false) {
   if (!kernel)
     return n.error() << "kernel_shape is required";
   bool ceilMode = n.attrInt("ceil_mode", 0);
-  auto w = windowParams(n, *kernel, ceilMode);
+  // A max pool may pad its input by the lowest value (float data) and an average that
+  // counts the padding by zeros when the pads depend on a symbolic extent.
+  bool countsPads = countPads || n.attrInt("count_include_pad", 0);
+  bool floatData = isa<FloatType>(n.elementType(n.input(0)));
+  bool explicitPads = isMax ? floatData && !n.wantsOutput(1) : countsPads;
+  auto w = windowParams(n, *kernel, ceilMode, explicitPads);
   if (failed(w))
     return failure();
+  Value x = n.input(0);
+  if (!w->symPads.empty()) {
+    Compose c{n};
+    x = padWindowInput(n, c, x, *w, isMax ? -std::numeric_limits<double>::infinity() : 0.0);
+    if (!x)
+      return failure();
+  }
   SmallVector<NamedAttribute> attrs = windowAttrs(n, *w);
   attrs.push_back(n.named("kernel_shape", n.i64s(w->kernel)));
   attrs.push_back(n.named("ceil_mode", n.b.getBoolAttr(ceilMode)));
   if (!isMax)
-    attrs.push_back(
-        n.named("count_include_pad",
-                n.b.getBoolAttr(countPads || n.attrInt("count_include_pad", 0))));
-  auto y = n.build1(isMax ? "dlc.max_pool" : "dlc.average_pool", n.elementType(n.input(0)),
-                    {n.input(0)}, attrs);
+    attrs.push_back(n.named("count_include_pad", n.b.getBoolAttr(countsPads)));
+  auto y = n.build1(isMax ? "dlc.max_pool" : "dlc.average_pool", n.elementType(x), {x}, attrs);
   if (failed(y))
     return failure();
   n.outputs = {*y};

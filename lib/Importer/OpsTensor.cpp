@@ -303,56 +303,15 @@ LogicalResult importPad(NodeImporter &n, std::vector<int64_t> pads, double value
 
 /// Pad (constant mode) whose pads are shape values: computed from the input dims, or
 /// read at run time as data dims (torchvision pads the resized image to a multiple of
-/// 32, its size computed in float). The constant pads stay one dlc.pad; along each
-/// axis with a symbolic pad the input is concatenated with blocks of the value
-/// broadcast to the pads' extents (a negative one fails at run time).
+/// 32, its size computed in float).
 LogicalResult importSymbolicPad(NodeImporter &n, ArrayRef<AffineExpr> pads, double value) {
   if (n.attrString("mode", "constant") != "constant")
     return n.error() << "pads computed at run time need mode constant";
-  Compose c{n};
-  Value x = n.input(0);
-  int64_t rank = n.rankOf(x);
+  int64_t rank = n.rankOf(n.input(0));
   if ((int64_t)pads.size() != 2 * rank)
     return n.error() << "pads must have " << 2 * rank << " entries, got " << pads.size();
-  std::vector<int64_t> fixed(2 * rank, 0);
-  bool anyFixed = false;
-  for (int64_t a = 0; a < rank; ++a) {
-    auto lo = constDim(pads[a]), hi = constDim(pads[a + rank]);
-    if (!lo || !hi)
-      continue;
-    fixed[a] = *lo;
-    fixed[a + rank] = *hi;
-    anyFixed |= *lo || *hi;
-  }
-  Type et = n.elementType(x);
-  if (anyFixed)
-    x = c.op("dlc.pad", et, {x},
-             {n.named("pads", n.i64s(fixed)), n.named("mode", n.b.getStringAttr("constant")),
-              n.named("value", n.b.getF64FloatAttr(value))});
-  Value scalar = n.constant(denseFrom(RankedTensorType::get({}, et), {value}));
-  // The value broadcast to x's shape with `pad` along axis `a` (none for a zero pad).
-  auto block = [&](int64_t a, AffineExpr pad) -> FailureOr<Value> {
-    if (pad == getAffineConstantExpr(0, n.ctx()))
-      return Value();
-    SymShape shape = n.shapeOf(x);
-    shape[a] = pad;
-    return symbolicShapeValue(n, "dlc.expand", scalar, shape, {});
-  };
-  for (int64_t a = 0; a < rank && x; ++a) {
-    if (constDim(pads[a]) && constDim(pads[a + rank]))
-      continue;
-    auto begin = block(a, pads[a]), end = block(a, pads[a + rank]);
-    if (failed(begin) || failed(end))
-      return failure();
-    SmallVector<Value> parts;
-    if (*begin)
-      parts.push_back(*begin);
-    parts.push_back(x);
-    if (*end)
-      parts.push_back(*end);
-    x = c.concat(parts, a);
-  }
-  return c.result(x);
+  Compose c{n};
+  return c.result(padSymbolic(c, n.input(0), pads, value));
 }
 
 /// A dense constant of `type` from doubles, converted to its element type.
@@ -1145,6 +1104,55 @@ void registerTensorOps(OpRegistry &r) {
   registerGatherOps(r);
   registerExpandPadOps(r);
   registerShapeOps(r);
+}
+
+/// The constant pads stay one dlc.pad; along each axis with a symbolic pad the input
+/// is concatenated with blocks of the value broadcast to the pads' extents (a negative
+/// one fails at run time).
+Value padSymbolic(Compose &c, Value x, ArrayRef<AffineExpr> pads, double value) {
+  NodeImporter &n = c.n;
+  if (!x)
+    return nullptr;
+  int64_t rank = n.rankOf(x);
+  std::vector<int64_t> fixed(2 * rank, 0);
+  bool anyFixed = false;
+  for (int64_t a = 0; a < rank; ++a) {
+    auto lo = constDim(pads[a]), hi = constDim(pads[a + rank]);
+    if (!lo || !hi)
+      continue;
+    fixed[a] = *lo;
+    fixed[a + rank] = *hi;
+    anyFixed |= *lo || *hi;
+  }
+  Type et = n.elementType(x);
+  if (anyFixed)
+    x = c.op("dlc.pad", et, {x},
+             {n.named("pads", n.i64s(fixed)), n.named("mode", n.b.getStringAttr("constant")),
+              n.named("value", n.b.getF64FloatAttr(value))});
+  Value scalar = n.constant(denseFrom(RankedTensorType::get({}, et), {value}));
+  // The value broadcast to x's shape with `pad` along axis `a` (none for a zero pad).
+  auto block = [&](int64_t a, AffineExpr pad) -> FailureOr<Value> {
+    if (pad == getAffineConstantExpr(0, n.ctx()))
+      return Value();
+    SymShape shape = n.shapeOf(x);
+    shape[a] = pad;
+    return symbolicShapeValue(n, "dlc.expand", scalar, shape, {});
+  };
+  for (int64_t a = 0; a < rank && x; ++a) {
+    if (constDim(pads[a]) && constDim(pads[a + rank]))
+      continue;
+    auto begin = block(a, pads[a]), end = block(a, pads[a + rank]);
+    if (failed(begin) || failed(end))
+      return c.fail("the pads' extents cannot be expressed");
+    SmallVector<Value> parts;
+    if (*begin)
+      parts.push_back(*begin);
+    parts.push_back(x);
+    if (*end)
+      parts.push_back(*end);
+    x = c.concat(parts, a);
+  }
+  return x;
 }
 
 } // namespace dlc::importer

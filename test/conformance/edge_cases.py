@@ -613,6 +613,43 @@ def pool_rows_cases():
            {"x": (arr(1, 2, 5, 7, 6), F, ["n", "c", "d", "h", "w"])}, (), None)
 
 
+def same_pad_symbolic_cases():
+    """auto_pad SAME with strides above 1 over symbolic spatial dims (tf2onnx writes it
+    for every "same" Conv and pool of a Keras model with an open image size): the begin
+    pad depends on the extent modulo the stride, odd and even extents, SAME_LOWER,
+    depthwise, 1-D, and the pools (onnxruntime takes no dilation with SAME)."""
+    rng = np.random.default_rng(17)
+
+    def arr(*shape):
+        return rng.standard_normal(shape).astype(np.float32)
+
+    def conv(name, x, w, group=1, **attrs):
+        dims = ["n", x.shape[1]] + [f"s{i}" for i in range(x.ndim - 2)]
+        return (name, helper.make_node("Conv", ["x", "w", "b"], ["y"], group=group, **attrs),
+                {"x": (x, F, dims)}, [("w", w), ("b", arr(w.shape[0]))], None)
+
+    def pool(name, op, x, **attrs):
+        return (name, helper.make_node(op, ["x"], ["y"], **attrs),
+                {"x": (x, F, ["n", x.shape[1], "h", "w"])}, (), None)
+
+    yield conv("same_sym_conv3x3_s2_odd", arr(2, 3, 17, 20), arr(4, 3, 3, 3),
+               auto_pad="SAME_UPPER", strides=[2, 2])
+    yield conv("same_sym_conv3x3_s2_even", arr(1, 3, 16, 21), arr(4, 3, 3, 3),
+               auto_pad="SAME_UPPER", strides=[2, 2])
+    yield conv("same_sym_conv3x3_s2_lower", arr(1, 2, 15, 18), arr(3, 2, 3, 3),
+               auto_pad="SAME_LOWER", strides=[2, 2])
+    yield conv("same_sym_depthwise5x5_s2", arr(1, 4, 13, 14), arr(4, 1, 5, 5), group=4,
+               auto_pad="SAME_UPPER", strides=[2, 2])
+    yield conv("same_sym_conv2x2_s2", arr(1, 3, 9, 10), arr(2, 3, 2, 2),
+               auto_pad="SAME_UPPER", strides=[2, 2])
+    yield conv("same_sym_conv1d_k4_s3", arr(1, 2, 23), arr(3, 2, 4),
+               auto_pad="SAME_UPPER", strides=[3])
+    yield pool("same_sym_maxpool3x3_s2", "MaxPool", arr(2, 2, 17, 12), kernel_shape=[3, 3],
+               strides=[2, 2], auto_pad="SAME_UPPER")
+    yield pool("same_sym_avgpool3x3_s2_include_pad", "AveragePool", arr(1, 2, 11, 14),
+               kernel_shape=[3, 3], strides=[2, 2], auto_pad="SAME_UPPER", count_include_pad=1)
+
+
 def symbolic_concat_cases():
     """Channel Concats over symbolic dims (dlc-tile-workgroups splits each input's rows
     over the workgroups): an odd H, an H of 1 (a workgroup without rows), three inputs."""
@@ -753,7 +790,7 @@ def main():
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="dlc-edge-") as work:
         for case in (*cases(), *convtranspose_cases(), *grouped_conv_cases(), *pool_rows_cases(),
-                     *symbolic_concat_cases(), *shape_arithmetic_cases(),
+                     *symbolic_concat_cases(), *same_pad_symbolic_cases(), *shape_arithmetic_cases(),
                      *contrib_cases(), *quantized_contrib_cases(), *qdq_unit_cases()):
             problems = check(case, work, dlc, dlc_run, env)
             print(f"{'ok  ' if not problems else 'FAIL'} {case[0]}"
