@@ -53,24 +53,25 @@ FailureOr<Value> reshapeTo(NodeImporter &n, Value x, ArrayRef<int64_t> shape) {
                    n.named("allowzero", n.b.getBoolAttr(false))});
 }
 
-/// reshape -> transpose -> reshape, the shape of DepthToSpace and SpaceToDepth.
-LogicalResult blockShuffle(NodeImporter &n, ArrayRef<int64_t> split, ArrayRef<int64_t> perm,
-                           ArrayRef<int64_t> out) {
-  auto a = reshapeTo(n, n.input(0), split);
+/// reshape -> transpose -> reshape, the shape of DepthToSpace and SpaceToDepth; the
+/// shapes' entries may be expressions of the input's dims (symbolic N, H and W).
+LogicalResult blockShuffle(NodeImporter &n, ArrayRef<AffineExpr> split, ArrayRef<int64_t> perm,
+                           ArrayRef<AffineExpr> out) {
+  auto a = n.reshapeTo(n.input(0), split);
   if (failed(a))
     return failure();
   auto t = n.build1("dlc.transpose", n.elementType(*a), {*a}, {n.named("perm", n.i64s(perm))});
   if (failed(t))
     return failure();
-  return n.result(reshapeTo(n, *t, out));
+  return n.result(n.reshapeTo(*t, out));
 }
 
-/// Static N, C, H, W of a 4-D input (N may be dynamic: it is kept with 0).
-FailureOr<std::array<int64_t, 3>> chw(NodeImporter &n) {
+/// The dims of a 4-D input with static channels (N, H and W may be symbolic).
+FailureOr<SymShape> nchw(NodeImporter &n) {
   SymShape s = n.shapeOf(n.input(0));
-  if (s.size() != 4 || !constDim(s[1]) || !constDim(s[2]) || !constDim(s[3]))
-    return n.error() << "expects a 4-D input with static C, H and W", failure();
-  return std::array<int64_t, 3>{*constDim(s[1]), *constDim(s[2]), *constDim(s[3])};
+  if (s.size() != 4 || !constDim(s[1]))
+    return n.error() << "expects a 4-D input with static channels", failure();
+  return s;
 }
 
 } // namespace
@@ -166,36 +167,43 @@ void registerIndexOps(OpRegistry &r) {
     return n.result(n.constant(DenseElementsAttr::get(in.clone(t), values)));
   });
   r.add("DepthToSpace", 1, [](NodeImporter &n) -> LogicalResult {
-    auto s = chw(n);
+    auto s = nchw(n);
     if (failed(s))
       return failure();
-    auto [c, h, w] = *s;
+    AffineExpr batch = (*s)[0], h = (*s)[2], w = (*s)[3];
+    int64_t c = *constDim((*s)[1]);
     int64_t b = n.attrInt("blocksize", 0);
     if (b <= 0 || c % (b * b))
       return n.error() << "channels " << c << " not divisible by blocksize^2";
+    auto k = [&](int64_t v) { return getAffineConstantExpr(v, n.ctx()); };
+    SmallVector<AffineExpr> out{batch, k(c / (b * b)), h * b, w * b};
     if (n.attrString("mode", "DCR") == "CRD")
-      return blockShuffle(n, {0, c / (b * b), b, b, h, w}, {0, 1, 4, 2, 5, 3},
-                          {0, c / (b * b), h * b, w * b});
-    return blockShuffle(n, {0, b, b, c / (b * b), h, w}, {0, 3, 4, 1, 5, 2},
-                        {0, c / (b * b), h * b, w * b});
+      return blockShuffle(n, {batch, k(c / (b * b)), k(b), k(b), h, w}, {0, 1, 4, 2, 5, 3}, out);
+    return blockShuffle(n, {batch, k(b), k(b), k(c / (b * b)), h, w}, {0, 3, 4, 1, 5, 2}, out);
   });
   r.add("SpaceToDepth", 1, [](NodeImporter &n) -> LogicalResult {
-    auto s = chw(n);
+    auto s = nchw(n);
     if (failed(s))
       return failure();
-    auto [c, h, w] = *s;
+    AffineExpr batch = (*s)[0], h = (*s)[2], w = (*s)[3];
+    int64_t c = *constDim((*s)[1]);
     int64_t b = n.attrInt("blocksize", 0);
-    if (b <= 0 || h % b || w % b)
-      return n.error() << "spatial dims not divisible by blocksize " << b;
+    if (b <= 0)
+      return n.error() << "blocksize must be positive";
+    for (AffineExpr d : {h, w})
+      if (auto e = constDim(d); e && *e % b)
+        return n.error() << "spatial dims not divisible by blocksize " << b;
     // `mode` arrived in opset 28; CRD puts each channel's blocks together.
     std::string mode = n.attrString("mode", "DCR");
     if (mode != "DCR" && mode != "CRD")
       return n.error() << "unknown mode '" << mode << "'";
+    // A symbolic H or W that blocksize does not divide fails in the reshape at run time.
+    auto k = [&](int64_t v) { return getAffineConstantExpr(v, n.ctx()); };
+    SmallVector<AffineExpr> split{batch, k(c), h.floorDiv(b), k(b), w.floorDiv(b), k(b)};
+    SmallVector<AffineExpr> out{batch, k(c * b * b), h.floorDiv(b), w.floorDiv(b)};
     if (mode == "CRD")
-      return blockShuffle(n, {0, c, h / b, b, w / b, b}, {0, 1, 3, 5, 2, 4},
-                          {0, c * b * b, h / b, w / b});
-    return blockShuffle(n, {0, c, h / b, b, w / b, b}, {0, 3, 5, 1, 2, 4},
-                        {0, c * b * b, h / b, w / b});
+      return blockShuffle(n, split, {0, 1, 3, 5, 2, 4}, out);
+    return blockShuffle(n, split, {0, 3, 5, 1, 2, 4}, out);
   });
   for (auto [onnx, op, since] :
        {std::tuple{"CumSum", "dlc.cumsum", 11}, std::tuple{"CumProd", "dlc.cumprod", 26}}) {

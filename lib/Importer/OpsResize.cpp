@@ -50,13 +50,16 @@ FailureOr<std::vector<int64_t>> resizeAxes(NodeImporter &n, int64_t rank) {
 /// alone (and align_corners' extents), as it must for a size known only at run time.
 bool scaleAtRunTime(StringRef coord) {
   return coord == "half_pixel" || coord == "pytorch_half_pixel" || coord == "asymmetric" ||
-         coord == "align_corners" || coord == "tf_half_pixel_for_nn";
+         coord == "align_corners" || coord == "tf_half_pixel_for_nn" ||
+         coord == "tf_crop_and_resize";
 }
 
 /// Resize (opset 11+) to sizes computed from shapes: each symbolic size's dim gets the
 /// scale output / input at run time; the coordinate mode must be one that needs only
-/// that scale (and align_corners).
-LogicalResult importSymbolicSizeResize(NodeImporter &n, ArrayRef<AffineExpr> sizes) {
+/// that scale (and align_corners; tf_crop_and_resize with its constant `roi`, over the
+/// resized axes as the node gives it).
+LogicalResult importSymbolicSizeResize(NodeImporter &n, ArrayRef<AffineExpr> sizes,
+                                       ArrayRef<double> roi) {
   Value x = n.input(0);
   int64_t rank = n.rankOf(x);
   auto resized = resizeAxes(n, rank);
@@ -70,12 +73,26 @@ LogicalResult importSymbolicSizeResize(NodeImporter &n, ArrayRef<AffineExpr> siz
   std::string coord = n.attrString("coordinate_transformation_mode", "half_pixel");
   if (!scaleAtRunTime(coord))
     return n.error() << "sizes computed from shapes need coordinate_transformation_mode "
-                        "half_pixel, pytorch_half_pixel, asymmetric, align_corners or "
-                        "tf_half_pixel_for_nn";
+                        "half_pixel, pytorch_half_pixel, asymmetric, align_corners, "
+                        "tf_half_pixel_for_nn or tf_crop_and_resize";
   SymShape in = n.shapeOf(x);
   SmallVector<AffineExpr> full(in.begin(), in.end());
   for (size_t i = 0; i < axes.size(); ++i)
     full[axes[i]] = sizes[i];
+  std::vector<double> fullRoi;
+  if (coord == "tf_crop_and_resize" && !roi.empty()) {
+    if (roi.size() != 2 * axes.size())
+      return n.error() << "roi must have 2 entries per resized axis";
+    fullRoi.assign(2 * rank, 0.0);
+    std::fill(fullRoi.begin() + rank, fullRoi.end(), 1.0);
+    for (size_t i = 0; i < axes.size(); ++i) {
+      fullRoi[axes[i]] = roi[i];
+      fullRoi[rank + axes[i]] = roi[axes.size() + i];
+    }
+  }
+  auto identityRoi = [&](int64_t a) {
+    return fullRoi.empty() || (fullRoi[a] == 0.0 && fullRoi[rank + a] == 1.0);
+  };
   auto so = n.symOperands(full);
   if (failed(so))
     return failure();
@@ -86,7 +103,7 @@ LogicalResult importSymbolicSizeResize(NodeImporter &n, ArrayRef<AffineExpr> siz
     // A size equal to the input's own dim (an exporter resizing N and C to a skip
     // connection's N and C) leaves that dim alone: at scale 1 every mode but
     // tf_half_pixel_for_nn (x + 0.5) samples the input at its own index.
-    if (sizes[i] == in[a] && coord != "tf_half_pixel_for_nn")
+    if (sizes[i] == in[a] && coord != "tf_half_pixel_for_nn" && identityRoi(a))
       continue;
     if (so->shape[a] == kSymbolicEntry) {
       outSizes[a] = kSymbolicEntry;
@@ -95,14 +112,18 @@ LogicalResult importSymbolicSizeResize(NodeImporter &n, ArrayRef<AffineExpr> siz
       outSizes[a] = so->shape[a];
       scales[a] = (double)so->shape[a] / (double)*c;
     } else {
-      return n.error() << "a constant size for a symbolic dim is not supported";
+      // A constant size of a symbolic dim (tf2onnx's resize of any image to 9 x 9):
+      // the scale at run time too.
+      outSizes[a] = so->shape[a];
+      scales[a] = 0;
     }
   }
   Builder &b = n.b;
   SmallVector<Value> operands{x};
   SmallVector<NamedAttribute> attrs{
-      n.named("sizes", n.i64s(outSizes)), n.named("scales", b.getDenseF64ArrayAttr(scales)),
-      n.named("roi", b.getDenseF64ArrayAttr({})),
+      n.named("sizes", n.i64s(outSizes)),
+      n.named("scales", b.getDenseF64ArrayAttr(scales)),
+      n.named("roi", b.getDenseF64ArrayAttr(fullRoi)),
       n.named("mode", b.getStringAttr(n.attrString("mode", "nearest"))),
       n.named("coordinate_transformation_mode", b.getStringAttr(coord)),
       n.named("nearest_mode", b.getStringAttr(n.attrString("nearest_mode", "round_prefer_floor"))),
@@ -150,7 +171,7 @@ LogicalResult importResize(NodeImporter &n, bool v10) {
         return failure();
       for (AffineExpr e : *sz) {
         if (!constDim(e))
-          return importSymbolicSizeResize(n, *sz);
+          return importSymbolicSizeResize(n, *sz, roi);
         sizes.push_back((double)*constDim(e));
       }
     } else {
@@ -200,8 +221,8 @@ LogicalResult importResize(NodeImporter &n, bool v10) {
         // for the coordinate modes that need only it.
         if (!scaleAtRunTime(coord))
           return n.error() << "a fixed size for a dynamic dim needs coordinate_transformation_mode "
-                              "half_pixel, pytorch_half_pixel, asymmetric, align_corners or "
-                              "tf_half_pixel_for_nn";
+                              "half_pixel, pytorch_half_pixel, asymmetric, align_corners, "
+                              "tf_half_pixel_for_nn or tf_crop_and_resize";
         if (n.attrInt("antialias", 0))
           return n.error() << "antialias to a fixed size of a dynamic dim is not supported";
         fullScale[axes[i]] = 0;

@@ -156,8 +156,8 @@ private:
 
   /// The source coordinate (f64) of output index `o` when the extents are known only at
   /// run time (f64 values `in`, `out`); the modes the importer allows for that.
-  static Value dynamicCoordinate(ResizeOp op, OpBuilder &b, Location l, Value o, Value in,
-                                 Value out) {
+  static Value dynamicCoordinate(ResizeOp op, OpBuilder &b, Location l, int64_t dim, Value o,
+                                 Value in, Value out) {
     Type f64 = b.getF64Type();
     auto c = [&](double v) { return scalarConst(b, l, f64, v); };
     auto add = [&](Value a, Value v) { return (Value)arith::AddFOp::create(b, l, a, v); };
@@ -178,6 +178,14 @@ private:
     Value halfPixel = add(mul(add(of, c(0.5)), inverse), c(-0.5));
     if (mode == "pytorch_half_pixel")
       return arith::SelectOp::create(b, l, large, halfPixel, c(0));
+    if (mode == "tf_crop_and_resize") {
+      ArrayRef<double> roi = op.getRoi();
+      double start = roi.empty() ? 0 : roi[dim], end = roi.empty() ? 1 : roi[dim + roi.size() / 2];
+      Value last = add(in, c(-1));
+      Value spread = mul(of, div(mul(c(end - start), last), add(out, c(-1))));
+      return arith::SelectOp::create(b, l, large, add(mul(c(start), last), spread),
+                                     mul(c(0.5 * (start + end)), last));
+    }
     return halfPixel;
   }
 
@@ -473,7 +481,17 @@ private:
                          : scalarConst(b, l, f64, (double)op.getSizes()[d]);
         Value last = arith::SubIOp::create(b, l, arith::IndexCastOp::create(b, l, i64, inIdx),
                                            scalarConst(b, l, i64, 1));
-        perDim.push_back(taps(op, b, l, dynamicCoordinate(op, b, l, o, inF, outF), last));
+        Value xs = dynamicCoordinate(op, b, l, d, o, inF, outF);
+        if (op.getCoordinateTransformationMode() == "tf_crop_and_resize") {
+          Value lo =
+              arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, xs, scalarConst(b, l, f64, 0));
+          Value hi =
+              arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, xs,
+                                    arith::SubFOp::create(b, l, inF, scalarConst(b, l, f64, 1)));
+          Value out1 = arith::OrIOp::create(b, l, lo, hi);
+          outside = outside ? (Value)arith::OrIOp::create(b, l, outside, out1) : out1;
+        }
+        perDim.push_back(taps(op, b, l, xs, last));
         continue;
       }
       bool dynamicResize = xt.isDynamicDim(d) && op.getScales()[d] != 1.0;

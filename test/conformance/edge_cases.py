@@ -126,6 +126,50 @@ def cases():
         inp = (x, F) if declared is None else (x, F, declared)
         yield (name, helper.make_node("Resize", ["x", "", "sc"], ["y"], mode="nearest", **attrs),
                {"x": inp}, [("sc", np.array(scales, np.float32))], None)
+    # tf_crop_and_resize to a fixed size over symbolic H and W (tf2onnx's
+    # tf.image.crop_and_resize of a box given as a constant): the crop's coordinates
+    # from the extents at run time, points outside the image the extrapolation value;
+    # and to sizes computed from the shape (twice H, W + 3).
+    for name, shape, sizes, roi, mode in (
+            ("resize_crop_fixed_symbolic", (1, 2, 9, 12), [5, 6], [0.1, 0.2, 0.8, 1.1], "linear"),
+            ("resize_crop_fixed_symbolic_nearest", (1, 1, 7, 8), [4, 3], [-0.2, 0.0, 0.9, 0.7],
+             "nearest")):
+        x = rng.standard_normal(shape).astype(np.float32)
+        full_roi = [0, 0, *roi[:2], 1, 1, *roi[2:]]
+        yield (name, helper.make_node("Resize", ["x", "roi", "", "sz"], ["y"], mode=mode,
+                                      coordinate_transformation_mode="tf_crop_and_resize",
+                                      extrapolation_value=-1.5),
+               {"x": (x, F, [1, shape[1], "H", "W"])},
+               [("roi", np.array(full_roi, np.float32)),
+                ("sz", np.array([1, shape[1], *sizes], np.int64))], None)
+    yield ("resize_crop_sizes_from_shape",
+           [helper.make_node("Shape", ["x"], ["s"]),
+            helper.make_node("Mul", ["s", "k"], ["t"]),
+            helper.make_node("Add", ["t", "d"], ["sz"]),
+            helper.make_node("Resize", ["x", "roi", "", "sz"], ["y"], mode="linear",
+                             coordinate_transformation_mode="tf_crop_and_resize")],
+           {"x": (rng.standard_normal((1, 2, 6, 5)).astype(np.float32), F, ["N", 2, "H", "W"])},
+           [("roi", np.array([0, 0, 0.25, 0.0, 1, 1, 0.75, 1.0], np.float32)),
+            ("k", np.array([1, 1, 2, 1], np.int64)), ("d", np.array([0, 0, 0, 3], np.int64))], None)
+    # A constant size for symbolic H and W among sizes computed from the shape
+    # (tf2onnx's resize_bilinear of any image to 9 x 9: Concat(Shape(x)[:2], [9, 9])).
+    yield ("resize_fixed_among_shape_sizes",
+           [helper.make_node("Shape", ["x"], ["s"], end=2),
+            helper.make_node("Concat", ["s", "hw"], ["sz"], axis=0),
+            helper.make_node("Resize", ["x", "", "", "sz"], ["y"], mode="linear",
+                             coordinate_transformation_mode="align_corners")],
+           {"x": (rng.standard_normal((2, 3, 5, 13)).astype(np.float32), F, ["N", "C", "H", "W"])},
+           [("hw", np.array([9, 9], np.int64))], None)
+    # DepthToSpace and SpaceToDepth over a symbolic batch, height and width (pixel
+    # shuffles of super-resolution models, tf.nn.depth_to_space).
+    for name, op, shape, attrs in (
+            ("depth_to_space_dcr_symbolic", "DepthToSpace", (2, 8, 3, 5), {"blocksize": 2}),
+            ("depth_to_space_crd_symbolic", "DepthToSpace", (1, 18, 4, 2),
+             {"blocksize": 3, "mode": "CRD"}),
+            ("space_to_depth_symbolic", "SpaceToDepth", (2, 3, 6, 4), {"blocksize": 2})):
+        x = rng.standard_normal(shape).astype(np.float32)
+        yield (name, helper.make_node(op, ["x"], ["y"], **attrs),
+               {"x": (x, F, ["N", shape[1], "H", "W"])}, (), None)
     yield ("concat_empty_input", helper.make_node("Concat", ["a", "b"], ["y"], axis=0),
            {"a": (np.ones((0, 3), np.float32), F), "b": (np.ones((2, 3), np.float32), F)}, (), None)
     yield ("slice_to_empty", helper.make_node("Slice", ["x", "s", "e"], ["y"]),
