@@ -23,8 +23,9 @@ struct Window {
 /// K - in mod s; at least 0). When the begin pad is the same for every residue, the
 /// pads are constants: that begin and the largest end (which yields ceil(in / s)
 /// outputs for every residue, as an end pad varies by less than s). Otherwise the
-/// pads are expressions of `in`, which `symbolic` gets when `explicitPads`, else
-/// failure.
+/// pads are expressions of `in` (`symBegin`, `symEnd`; constants too where they
+/// simplify, as for an even `in`) when `explicitPads`, else failure. `begin` and `end`
+/// get the pads that are constants.
 LogicalResult samePadsOverSymbolic(NodeImporter &n, AffineExpr in, int64_t s, int64_t kernel,
                                    int64_t dilation, bool upper, bool explicitPads, int64_t &begin,
                                    int64_t &end, AffineExpr &symBegin, AffineExpr &symEnd) {
@@ -42,20 +43,25 @@ LogicalResult samePadsOverSymbolic(NodeImporter &n, AffineExpr in, int64_t s, in
   }
   if (!varies) {
     begin = *commonBegin;
+    symBegin = getAffineConstantExpr(begin, n.ctx());
+    symEnd = getAffineConstantExpr(end, n.ctx());
     return success();
   }
-  if (!explicitPads || k < s)
-    return n.error() << "auto_pad " << (upper ? "SAME_UPPER" : "SAME_LOWER") << " with stride " << s
-                     << " over a symbolic extent needs static spatial dims "
-                     << "here (its begin pad depends on the extent)",
-           failure();
-  // k >= s: the total is never negative.
-  AffineExpr total = (in + (s - 1)).floorDiv(s) * s - s + k - in;
-  AffineExpr small = total.floorDiv(2);
-  symBegin = upper ? small : total - small;
-  symEnd = total - symBegin;
-  begin = end = 0;
-  return success();
+  if (k >= s) { // the total is never negative
+    AffineExpr total = (in + (s - 1)).floorDiv(s) * s - s + k - in;
+    AffineExpr small = total.floorDiv(2);
+    symBegin = upper ? small : total - small;
+    symEnd = total - symBegin;
+    // Constants after all where `in` is known modulo s (2 * h: the total simplifies).
+    begin = constDim(symBegin).value_or(0);
+    end = constDim(symEnd).value_or(0);
+    if (explicitPads || (constDim(symBegin) && constDim(symEnd)))
+      return success();
+  }
+  return n.error() << "auto_pad " << (upper ? "SAME_UPPER" : "SAME_LOWER") << " with stride " << s
+                   << " over a symbolic extent needs static spatial dims here (its begin pad "
+                      "depends on the extent)",
+         failure();
 }
 
 FailureOr<Window> windowParams(NodeImporter &n, std::vector<int64_t> kernel, bool ceilMode,
@@ -103,12 +109,8 @@ FailureOr<Window> windowParams(NodeImporter &n, std::vector<int64_t> kernel, boo
                                       explicitPads, begin, end, sym[i], sym[i + s])))
         return failure();
       anySym |= !constDim(sym[i]) || !constDim(sym[i + s]);
-      if (constDim(sym[i]) && constDim(sym[i + s])) {
-        w.pads[i] = begin;
-        w.pads[i + s] = end;
-        sym[i] = getAffineConstantExpr(begin, n.ctx());
-        sym[i + s] = getAffineConstantExpr(end, n.ctx());
-      }
+      w.pads[i] = begin;
+      w.pads[i + s] = end;
       continue;
     }
     int64_t total;

@@ -38,7 +38,8 @@ LogicalResult symbolicShapeOp(NodeImporter &n, const char *op, Value x, ArrayRef
 DenseElementsAttr denseFrom(RankedTensorType type, ArrayRef<double> values);
 
 /// Range of integers whose bounds are computed from shapes (position ids from a
-/// sequence length): dlc.range, its count an expression; the step must be a constant.
+/// sequence length) or read at run time: dlc.range, its count an expression; the step
+/// must be a constant.
 LogicalResult importSymbolicRange(NodeImporter &n) {
   // A float Range of integers cast from shapes (torch.arange(w, dtype=float)) is the
   // integer Range, converted by the kernel.
@@ -62,6 +63,10 @@ LogicalResult importSymbolicRange(NodeImporter &n) {
                failure();
       return SmallVector<AffineExpr>{getAffineConstantExpr((int64_t)*v, n.ctx())};
     }
+    // Integer bounds computed from tensor data (tf2onnx's loops over tiles of a run-time
+    // count) are read at run time as data dims (a negative one is an error then).
+    if (isa<IntegerType>(n.elementType(n.inputs[i])))
+      return n.extentsOrDataDims(i, what);
     return n.symInts(i, what);
   };
   auto start = bound(0, "start"), limit = bound(1, "limit");
@@ -121,12 +126,25 @@ LogicalResult importSplit(NodeImporter &n, bool sizesFromInput) {
   } else if (!sizesFromInput && n.attrInts("split")) {
     sizes = *n.attrInts("split");
   } else {
-    auto d = constDim(n.shapeOf(n.input(0))[*a]);
-    if (!d)
-      return n.error() << "equal Split of a dynamic dim is not supported";
+    AffineExpr dim = n.shapeOf(n.input(0))[*a];
+    auto d = constDim(dim);
     int64_t parts = n.attrInt("num_outputs", n.numOutputs());
-    if (parts <= 0)
+    if (parts <= 0 || parts != (int64_t)n.numOutputs())
       return n.error() << "invalid number of outputs";
+    if (!d) {
+      // An equal split of a symbolic dim: slices of dim / parts (which must divide it),
+      // or with num_outputs (opset 18) of ceil(dim / parts), the last one the rest.
+      bool ceil = n.hasAttr("num_outputs");
+      AffineExpr chunk = ceil ? dim.ceilDiv(parts) : dim.floorDiv(parts);
+      n.outputs.clear();
+      for (int64_t i = 0; i < parts; ++i) {
+        auto part = n.sliceTo(n.input(0), *a, chunk * i, i + 1 == parts ? dim : chunk * (i + 1));
+        if (failed(part))
+          return failure();
+        n.outputs.push_back(*part);
+      }
+      return success();
+    }
     int64_t chunk = (*d + parts - 1) / parts;
     for (int64_t i = 0; i < parts; ++i)
       sizes.push_back(std::max<int64_t>(0, std::min(chunk, *d - i * chunk)));
@@ -952,27 +970,55 @@ Value iotaAlong(NodeImporter &n, int64_t rank, int64_t axis, int64_t extent) {
                                            ArrayRef<int64_t>(values)));
 }
 
+/// An int64 tensor of rank `rank` holding 0..extent-1 along `axis` (1 elsewhere), the
+/// extent an expression of the dims (a dlc.range then) or a constant.
+FailureOr<Value> iotaAlongSym(NodeImporter &n, int64_t rank, int64_t axis, AffineExpr extent) {
+  if (auto e = constDim(extent))
+    return iotaAlong(n, rank, axis, *e);
+  MLIRContext *ctx = n.ctx();
+  auto so = n.symOperands({getAffineConstantExpr(0, ctx), getAffineConstantExpr(1, ctx), extent});
+  if (failed(so) || !so->symShape)
+    return n.error() << "the extent cannot be expressed in terms of the graph inputs", failure();
+  auto range =
+      n.build1("dlc.range", n.b.getI64Type(), so->dimsOf, {n.named("range", so->symShape)});
+  if (failed(range))
+    return failure();
+  SymShape shape(rank, getAffineConstantExpr(1, ctx));
+  shape[axis] = extent;
+  return n.reshapeTo(*range, shape);
+}
+
 /// ReverseSequence: along time_axis, the first sequence_lens[b] entries of each batch
-/// entry b reversed: a GatherElements by index where(t < len, len - 1 - t, t).
+/// entry b reversed: a GatherElements by index where(t < len, len - 1 - t, t). Time and
+/// batch may be symbolic (Keras's go_backwards over sentences of any length).
 LogicalResult importReverseSequence(NodeImporter &n) {
   Compose c{n};
   Value x = n.input(0);
-  auto shape = staticShapeOf(n, x);
+  SymShape shape = n.shapeOf(x);
   int64_t rank = n.rankOf(x), timeAxis = n.attrInt("time_axis", 0),
           batchAxis = n.attrInt("batch_axis", 1);
-  if (!shape || rank < 2 || timeAxis == batchAxis || timeAxis < 0 || timeAxis > 1 ||
-      batchAxis < 0 || batchAxis > 1)
-    return n.error() << "ReverseSequence needs a static input of rank >= 2 and time and batch "
-                        "axes 0 and 1";
+  if (rank < 2 || timeAxis == batchAxis || timeAxis < 0 || timeAxis > 1 || batchAxis < 0 ||
+      batchAxis > 1)
+    return n.error() << "ReverseSequence needs an input of rank >= 2 and time and batch axes 0 "
+                        "and 1";
   Type i64 = n.b.getI64Type();
-  Value t = iotaAlong(n, rank, timeAxis, (*shape)[timeAxis]);
-  std::vector<int64_t> lensShape(rank, 1);
-  lensShape[batchAxis] = (*shape)[batchAxis];
-  Value lens = c.reshape(c.cast(n.input(1), i64), lensShape);
-  Value reversed = c.sub(c.sub(lens, n.scalar(i64, 1)), t);
-  Value idx = c.op("dlc.where", i64, {c.op("dlc.less", n.b.getI1Type(), {t, lens}), reversed, t});
-  idx = c.op("dlc.expand", i64, {idx}, {n.named("shape", n.i64s(*shape))});
-  return c.result(c.op("dlc.gather_elements", n.elementType(x), {x, idx},
+  auto t = iotaAlongSym(n, rank, timeAxis, shape[timeAxis]);
+  if (failed(t))
+    return failure();
+  SymShape lensShape(rank, getAffineConstantExpr(1, n.ctx()));
+  lensShape[batchAxis] = shape[batchAxis];
+  auto lens = n.reshapeTo(c.cast(n.input(1), i64), lensShape);
+  if (failed(lens))
+    return failure();
+  Value reversed = c.sub(c.sub(*lens, n.scalar(i64, 1)), *t);
+  Value idx =
+      c.op("dlc.where", i64, {c.op("dlc.less", n.b.getI1Type(), {*t, *lens}), reversed, *t});
+  if (!idx)
+    return failure();
+  auto full = symbolicShapeValue(n, "dlc.expand", idx, shape, {});
+  if (failed(full))
+    return failure();
+  return c.result(c.op("dlc.gather_elements", n.elementType(x), {x, *full},
                        {n.named("axis", n.b.getI64IntegerAttr(timeAxis))}));
 }
 

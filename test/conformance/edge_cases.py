@@ -160,6 +160,18 @@ def cases():
                              coordinate_transformation_mode="align_corners")],
            {"x": (rng.standard_normal((2, 3, 5, 13)).astype(np.float32), F, ["N", "C", "H", "W"])},
            [("hw", np.array([9, 9], np.int64))], None)
+    # An equal Split of a symbolic dim (tf2onnx's split of boxes whose last dim a loop
+    # left open): slices of dim / parts.
+    yield ("split_equal_symbolic", helper.make_node("Split", ["x"], ["y0", "y1", "y2", "y3"], axis=1),
+           {"x": (rng.standard_normal((3, 8)).astype(np.float32), F, ["N", "M"])}, (), None)
+    # ReverseSequence over a symbolic time and batch (Keras's go_backwards layers).
+    for name, shape, attrs, lens in (
+            ("reverse_sequence_symbolic_time_major", (5, 3, 2), {}, [5, 2, 1]),
+            ("reverse_sequence_symbolic_batch_major", (2, 6, 3), {"time_axis": 1, "batch_axis": 0},
+             [4, 6])):
+        yield (name, helper.make_node("ReverseSequence", ["x", "l"], ["y"], **attrs),
+               {"x": (rng.standard_normal(shape).astype(np.float32), F, ["a", "b", shape[2]]),
+                "l": (np.array(lens, np.int64), I64, ["b" if not attrs else "a"])}, (), None)
     # DepthToSpace and SpaceToDepth over a symbolic batch, height and width (pixel
     # shuffles of super-resolution models, tf.nn.depth_to_space).
     for name, op, shape, attrs in (
@@ -688,6 +700,14 @@ def same_pad_symbolic_cases():
                auto_pad="SAME_UPPER", strides=[2, 2])
     yield conv("same_sym_conv1d_k4_s3", arr(1, 2, 23), arr(3, 2, 4),
                auto_pad="SAME_UPPER", strides=[3])
+    # An extent known to be even (an upsampled 2 * H): the pads simplify to constants
+    # (0 before, 1 after), the case a Keras U-Net's decoder meets.
+    yield ("same_sym_conv3x3_s2_after_upsample",
+           [helper.make_node("Resize", ["x", "", "sc"], ["u"], mode="nearest",
+                             coordinate_transformation_mode="asymmetric", nearest_mode="floor"),
+            helper.make_node("Conv", ["u", "w"], ["y"], auto_pad="SAME_UPPER", strides=[2, 2])],
+           {"x": (arr(1, 2, 5, 7), F, ["n", 2, "h", "w"])},
+           [("sc", np.array([1, 1, 2, 2], np.float32)), ("w", arr(3, 2, 3, 3))], None)
     yield pool("same_sym_maxpool3x3_s2", "MaxPool", arr(2, 2, 17, 12), kernel_shape=[3, 3],
                strides=[2, 2], auto_pad="SAME_UPPER")
     yield pool("same_sym_avgpool3x3_s2_include_pad", "AveragePool", arr(1, 2, 11, 14),
