@@ -5,6 +5,7 @@
 // expressions. Errors are emitted on the op; the importer's locations name the ONNX node.
 //
 //===----------------------------------------------------------------------===//
+#include "dialects/DimAssumptions.h"
 #include "dialects/DlcDialect.h"
 
 #include <cmath>
@@ -25,8 +26,11 @@ AffineExpr cst(MLIRContext *ctx, int64_t v) { return getAffineConstantExpr(v, ct
 
 Type elementTypeOf(Value v) { return cast<ShapedType>(v.getType()).getElementType(); }
 
+thread_local std::vector<DimAssumption> *assumptionSink = nullptr;
+
 /// Numpy-style broadcasting of `shapes`. A dynamic dim against a static one (other than
-/// 1) takes the static value: dlc assumes dynamic dims do not broadcast at run time.
+/// 1) takes the static value: dlc assumes dynamic dims do not broadcast at run time
+/// (noted as a DimAssumption, which the run checks).
 FailureOr<SymShape> broadcast(Operation *op, ArrayRef<SymShape> shapes) {
   size_t rank = 0;
   for (const SymShape &s : shapes)
@@ -49,6 +53,7 @@ FailureOr<SymShape> broadcast(Operation *op, ArrayRef<SymShape> shapes) {
           msg += (k ? " and " : "") + shapeToString(sh);
         return op->emitOpError("operands have incompatible shapes ") << msg;
       }
+      noteDimAssumption(op, o, d);
       if (dc)
         o = d;
     }
@@ -247,6 +252,22 @@ LogicalResult dlc::verifyInferredShapes(Operation *op) {
   return success();
 }
 
+dlc::DimAssumptionScope::DimAssumptionScope(std::vector<DimAssumption> &sink)
+    : previous(assumptionSink) {
+  assumptionSink = &sink;
+}
+
+dlc::DimAssumptionScope::~DimAssumptionScope() { assumptionSink = previous; }
+
+void dlc::noteDimAssumption(Operation *op, AffineExpr a, AffineExpr b) {
+  if (!assumptionSink || a == b)
+    return;
+  auto ca = constDim(a), cb = constDim(b);
+  if (ca && cb)
+    return; // static dims: checked at compile time
+  assumptionSink->push_back({a, b, op});
+}
+
 LogicalResult dlc::inferBlockShapes(Block &block, ArrayRef<SymShape> argShapes,
                                     DenseMap<Value, SymShape> &shapes) {
   for (auto [arg, s] : llvm::zip(block.getArguments(), argShapes))
@@ -379,6 +400,7 @@ LogicalResult MatMulOp::inferResultShapes(ArrayRef<SymShape> ops,
   if (c1 && c2 && *c1 != *c2)
     return emitOpError("inner dimensions differ for shapes ")
            << shapeToString(ops[0]) << " x " << shapeToString(ops[1]);
+  noteDimAssumption(*this, k1, k2);
   SymShape ab(a.begin(), a.end() - 2), bb(b.begin(), b.end() - 2);
   FailureOr<SymShape> batch = broadcast(*this, {ab, bb});
   if (failed(batch))
@@ -405,6 +427,7 @@ LogicalResult GemmOp::inferResultShapes(ArrayRef<SymShape> ops,
   if (c1 && c2 && *c1 != *c2)
     return emitOpError("inner dimensions differ for shapes ")
            << shapeToString(ops[0]) << " x " << shapeToString(ops[1]);
+  noteDimAssumption(*this, k1, k2);
   SymShape out{m, n};
   if (ops.size() == 3) {
     FailureOr<SymShape> s = broadcast(*this, {out, ops[2]});

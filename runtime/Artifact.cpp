@@ -100,7 +100,9 @@ fbs::Offset<fb::Launch> writeLaunch(fbs::FlatBufferBuilder &fbb, const Launch &l
   return fb::CreateLaunch(
       fbb, l.kernel, fbb.CreateVector(l.bindings), l.numInputs, l.grid, fbb.CreateVector(l.block),
       l.sharedMemory, l.staticSharedMemory, l.hostOp.empty() ? 0 : fbb.CreateString(l.hostOp),
-      fbb.CreateVector(l.hostInts), fbb.CreateVector(l.hostFloats), fbb.CreateVector(l.dataDims));
+      fbb.CreateVector(l.hostInts), fbb.CreateVector(l.hostFloats), fbb.CreateVector(l.dataDims),
+      l.dimChecks.empty() ? 0 : fbb.CreateVector(l.dimChecks),
+      l.dimCheckNodes.empty() ? 0 : fbb.CreateVectorOfStrings(l.dimCheckNodes));
 }
 
 //===----------------------------------------------------------------------===//
@@ -181,6 +183,10 @@ Launch readLaunch(const fb::Launch *l) {
   launch.hostInts = readVector(l->host_ints());
   launch.hostFloats = readVector(l->host_floats());
   launch.dataDims = readVector(l->data_dims());
+  launch.dimChecks = readVector(l->dim_checks());
+  if (const auto *nodes = l->dim_check_nodes())
+    for (const auto *n : *nodes)
+      launch.dimCheckNodes.push_back(n ? n->str() : std::string());
   return launch;
 }
 
@@ -463,6 +469,12 @@ Status verifyLaunch(const ArtifactSpec &spec, size_t i) {
       return fail(strCat(what, " binding ", j, " (buffer ", b, " '", spec.buffers[b].name,
                          "') ", s.message(), " of kernel '", k.name, "'"));
   }
+  if (l.dimChecks.size() != 2 * l.dimCheckNodes.size())
+    return fail(strCat(what, " has ", l.dimChecks.size(), " checked dims for ",
+                       l.dimCheckNodes.size(), " nodes"));
+  for (size_t c = 0; c < l.dimChecks.size(); ++c)
+    if (Status s = verifyEncoded(spec, l.dimChecks[c], 0, strCat(what, " checked dim ", c)); !s)
+      return s;
   return verifyEncoded(spec, l.grid, 1, strCat(what, " grid"));
 }
 

@@ -3,6 +3,7 @@
 
 #include "Support.h"
 
+#include <algorithm>
 #include <map>
 
 namespace dlc {
@@ -109,6 +110,33 @@ Status resolveBuffer(const ArtifactSpec &spec, ShapePlan &plan, const InputShape
   return Status::ok();
 }
 
+/// Checks that the dims launch `l`'s kernel was compiled to take as equal are equal
+/// (a model that broadcasts a dynamic dim of extent 1 against a larger one, which the
+/// compiled code does not do).
+Status checkLaunchDims(const ArtifactSpec &spec, const InputShapes &known, size_t l) {
+  const artifact::Launch &launch = spec.launches[l];
+  for (size_t c = 0; c + 1 < launch.dimChecks.size(); c += 2) {
+    Expected<int64_t> a = artifact::resolveDim(spec, launch.dimChecks[c], known);
+    Expected<int64_t> b = artifact::resolveDim(spec, launch.dimChecks[c + 1], known);
+    if (!a || !b)
+      return Status::error(strCat("launch ", l, " dim check: ", (!a ? a : b).message()));
+    if (*a != *b) {
+      const std::string &node =
+          c / 2 < launch.dimCheckNodes.size() ? launch.dimCheckNodes[c / 2] : std::string();
+      return Status::error(strCat(
+          node.empty() ? std::string("a node") : "node " + node, ": dims ", *a, " and ", *b,
+          " were compiled as one symbolic dim (dlc does not broadcast a dynamic dim of extent "
+          "1); compile for these shapes (dlc run, or dlc compile --input-shape)"));
+    }
+  }
+  return Status::ok();
+}
+
+bool checksUseDataDims(const ArtifactSpec &spec, size_t l) {
+  return std::any_of(spec.launches[l].dimChecks.begin(), spec.launches[l].dimChecks.end(),
+                     [&](int64_t d) { return usesDataDims(spec, d); });
+}
+
 } // namespace
 
 InputShapes knownShapes(const ArtifactSpec &spec, const InputShapes &inputs) {
@@ -138,6 +166,11 @@ Status resolvePending(const ArtifactSpec &spec, ShapePlan &plan, const InputShap
 
 Status resolvePendingGrid(const ArtifactSpec &spec, ShapePlan &plan, const InputShapes &known,
                           size_t l) {
+  if (l < plan.pendingChecks.size() && plan.pendingChecks[l]) {
+    if (Status s = checkLaunchDims(spec, known, l); !s)
+      return s;
+    plan.pendingChecks[l] = false;
+  }
   if (!plan.pendingGrid[l])
     return Status::ok();
   Expected<int64_t> grid = artifact::resolveDim(spec, spec.launches[l].grid, known);
@@ -191,7 +224,13 @@ Expected<ShapePlan> planShapes(const ArtifactSpec &spec_, const InputShapes &sha
                                   " bytes) cannot alias buffer ", b.index, " of ",
                                   plan.bytes[b.index], " bytes"));
   }
+  plan.pendingChecks.assign(spec_.launches.size(), false);
   for (size_t l = 0; l < spec_.launches.size(); ++l) {
+    if (checksUseDataDims(spec_, l)) {
+      plan.pendingChecks[l] = plan.hasPending = true;
+    } else if (Status s = checkLaunchDims(spec_, shapes, l); !s) {
+      return s;
+    }
     if (usesDataDims(spec_, spec_.launches[l].grid)) {
       plan.pendingGrid[l] = plan.hasPending = true;
       plan.grids.push_back(0);

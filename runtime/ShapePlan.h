@@ -27,6 +27,9 @@ struct ShapePlan {
   /// intermediates are not in the arena: a run allocates them when they resolve.
   std::vector<bool> pending;
   std::vector<bool> pendingGrid;
+  /// Launches whose dim checks (artifact::Launch::dimChecks) read data dims: checked
+  /// with the grid (resolvePendingGrid).
+  std::vector<bool> pendingChecks;
   bool hasPending = false;
 };
 
@@ -45,7 +48,7 @@ InputShapes knownShapes(const artifact::ArtifactSpec &spec, const InputShapes &i
 /// and appends each buffer resolved, the buffer owning the bytes first.
 Status resolvePending(const artifact::ArtifactSpec &spec, ShapePlan &plan, const InputShapes &known,
                       int32_t b, std::vector<int32_t> &resolved);
-/// Resolves launch `l`'s grid if it is pending.
+/// Resolves launch `l`'s grid if it is pending, and checks its pending dim checks.
 Status resolvePendingGrid(const artifact::ArtifactSpec &spec, ShapePlan &plan,
                           const InputShapes &known, size_t l);
 

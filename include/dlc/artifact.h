@@ -85,6 +85,11 @@ struct Launch {
   /// The data-dependent dims the host op decides, in the order its HostResult gives
   /// their values.
   std::vector<int32_t> dataDims;
+  /// Dims the kernel was compiled to take as equal (a dynamic dim broadcast against
+  /// another, a contraction's reduced extents): pairs of encoded dims (as Buffer::dims),
+  /// checked before the launch, and per pair the ONNX node that assumed it.
+  std::vector<int64_t> dimChecks;
+  std::vector<std::string> dimCheckNodes;
 
   bool isHost() const { return !hostOp.empty(); }
 };

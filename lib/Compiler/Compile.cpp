@@ -164,6 +164,7 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
   llvm::StringMap<int64_t> bodyIndex;
   if (failed(compileLoopBodies(ctx, module, options, bodies, bodyIndex)))
     return errors.status("cannot compile a loop body");
+  std::vector<DimCheck> dimChecks = collectDimChecks(module);
   if (failed(runGraphPipeline(module, options)))
     return errors.status("graph passes failed");
   if (options.emit == EmitKind::Dlc) {
@@ -175,7 +176,7 @@ Expected<CompileResult> compileModule(MLIRContext &ctx, ModuleOp module,
     result.bytes.assign(dot.begin(), dot.end());
     return result;
   }
-  auto spec = buildPlan(module, bodyIndex);
+  auto spec = buildPlan(module, bodyIndex, dimChecks);
   if (failed(spec))
     return errors.status("cannot build the launch plan");
   spec->subModels = std::move(bodies);

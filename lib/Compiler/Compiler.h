@@ -87,10 +87,24 @@ mlir::LogicalResult runGraphPipeline(mlir::ModuleOp module, const CompileOptions
 /// Graphviz text of the kernel-formed @main: ops clustered and coloured by kernel.
 std::string kernelGraphDot(mlir::ModuleOp module);
 
+/// Two dims of @main that its shape inference took to be equal without proof (a
+/// dynamic dim broadcast against another, a contraction's reduced extents;
+/// dialects/DimAssumptions.h), and the ONNX node label ("X (Add)") that did.
+struct DimCheck {
+  mlir::AffineExpr a, b;
+  std::string node;
+};
+
+/// The DimChecks of @main as imported (before the graph passes rewrite it).
+std::vector<DimCheck> collectDimChecks(mlir::ModuleOp module);
+
 /// Buffers, launches, shape expressions and weights of the kernel-formed @main.
-/// `bodies` numbers the functions of runtime loops (dlc.loop) as nested artifacts.
+/// `bodies` numbers the functions of runtime loops (dlc.loop) as nested artifacts;
+/// each of `checks` becomes a run-time check of the first launch whose kernel holds
+/// its node (artifact::Launch::dimChecks).
 mlir::FailureOr<artifact::ArtifactSpec> buildPlan(mlir::ModuleOp module,
-                                                  const llvm::StringMap<int64_t> &bodies = {});
+                                                  const llvm::StringMap<int64_t> &bodies = {},
+                                                  llvm::ArrayRef<DimCheck> checks = {});
 
 /// Outlines kernels and lowers them to linalg, tiled over workgroups (on tensors).
 mlir::LogicalResult runKernelPipeline(mlir::ModuleOp module, const CompileOptions &options);

@@ -7,12 +7,16 @@
 //===----------------------------------------------------------------------===//
 #include "Compiler.h"
 
+#include "dialects/DimAssumptions.h"
 #include "dialects/DlcDialect.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+
+#include <set>
+#include <tuple>
 
 using namespace mlir;
 
@@ -140,8 +144,8 @@ std::vector<uint8_t> constantBytes(ElementsAttr attr) {
 
 class PlanBuilder {
 public:
-  PlanBuilder(func::FuncOp main, const llvm::StringMap<int64_t> &bodies)
-      : main(main), bodies(bodies) {}
+  PlanBuilder(func::FuncOp main, const llvm::StringMap<int64_t> &bodies, ArrayRef<DimCheck> checks)
+      : main(main), bodies(bodies), checks(checks) {}
 
   FailureOr<artifact::ArtifactSpec> build();
 
@@ -151,8 +155,12 @@ private:
   /// A host launch for an op whose output size depends on data (runtime/HostOps.cpp).
   LogicalResult addHostLaunch(Operation *op);
 
+  /// Adds each of `checks` to the first kernel launch holding its node.
+  LogicalResult addDimChecks();
+
   func::FuncOp main;
   const llvm::StringMap<int64_t> &bodies;
+  ArrayRef<DimCheck> checks;
   artifact::ArtifactSpec spec;
   DenseMap<Value, SymShape> shapes;
   DenseMap<Value, int32_t> bufferOf;
@@ -397,17 +405,74 @@ FailureOr<artifact::ArtifactSpec> PlanBuilder::build() {
       return op.emitOpError("is not part of a kernel; the plan cannot place it"), failure();
     }
   }
+  if (failed(addDimChecks()))
+    return failure();
   return std::move(spec);
+}
+
+LogicalResult PlanBuilder::addDimChecks() {
+  std::set<std::tuple<size_t, int64_t, int64_t>> added;
+  for (const DimCheck &c : checks) {
+    // Dims with no relation to the graph inputs (fresh symbols) cannot be checked.
+    std::vector<int64_t> code;
+    if (failed(encodeExpr(c.a, main.getNumArguments(), code)) ||
+        failed(encodeExpr(c.b, main.getNumArguments(), code)))
+      continue;
+    auto launch = llvm::find_if(spec.launches, [&](const artifact::Launch &l) {
+      return !l.isHost() && llvm::is_contained(spec.kernels[l.kernel].nodes, c.node);
+    });
+    bool dataDims = usesDataDim(c.a) || usesDataDim(c.b);
+    if (launch == spec.launches.end()) {
+      // Folded or merged away: a check over the input dims alone still runs at the
+      // first launch (checked once per input shapes); one over data dims cannot be placed.
+      if (dataDims || spec.launches.empty())
+        continue;
+      launch = spec.launches.begin();
+    }
+    auto encoded = encodeShape(main.getOperation(), SymShape{c.a, c.b});
+    if (failed(encoded))
+      continue;
+    size_t l = launch - spec.launches.begin();
+    if (!added.insert({l, (*encoded)[0], (*encoded)[1]}).second)
+      continue;
+    launch->dimChecks.insert(launch->dimChecks.end(), encoded->begin(), encoded->end());
+    launch->dimCheckNodes.push_back(c.node);
+  }
+  return success();
 }
 
 } // namespace
 
-FailureOr<artifact::ArtifactSpec> buildPlan(ModuleOp module,
-                                            const llvm::StringMap<int64_t> &bodies) {
+FailureOr<artifact::ArtifactSpec> buildPlan(ModuleOp module, const llvm::StringMap<int64_t> &bodies,
+                                            ArrayRef<DimCheck> checks) {
   auto main = module.lookupSymbol<func::FuncOp>("main");
   if (!main)
     return module.emitError("no @main function"), failure();
-  return PlanBuilder(main, bodies).build();
+  return PlanBuilder(main, bodies, checks).build();
+}
+
+std::vector<DimCheck> collectDimChecks(ModuleOp module) {
+  std::vector<DimCheck> checks;
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  if (!main || main.getBody().empty())
+    return checks;
+  Block &body = main.getBody().front();
+  SmallVector<SymShape> argShapes =
+      graphInputShapes(module.getContext(), body.getArgumentTypes(),
+                       main->getAttrOfType<ArrayAttr>(attrs::kInputDimNames));
+  std::vector<DimAssumption> assumptions;
+  {
+    // A failure is reported (and fails the compile) where the plan infers shapes again.
+    ScopedDiagnosticHandler quiet(module.getContext(), [](Diagnostic &) { return success(); });
+    DimAssumptionScope scope(assumptions);
+    DenseMap<Value, SymShape> shapes;
+    (void)inferBlockShapes(body, argShapes, shapes);
+  }
+  for (const DimAssumption &a : assumptions) {
+    SmallVector<std::string> labels = nodeLabels(a.op);
+    checks.push_back({a.a, a.b, labels.empty() ? std::string() : labels.front()});
+  }
+  return checks;
 }
 
 namespace {

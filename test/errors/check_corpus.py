@@ -48,7 +48,7 @@ def make_special_files(setup, work):
 
 
 def make_artifacts(setup, tools, work, timeout):
-    """Compiles the setup model; returns "" or why the artifacts could not be made."""
+    """Compiles the setup models; returns "" or why the artifacts could not be made."""
     argv = [tools["DLC"], "compile", setup["model"], "-o", setup["artifact"]]
     code, err = run_tool(argv, work, timeout)
     artifact = os.path.join(work, setup["artifact"])
@@ -67,6 +67,10 @@ def make_artifacts(setup, tools, work, timeout):
     flipped[-1] ^= 1
     with open(os.path.join(work, setup["flipped"]), "wb") as f:
         f.write(flipped)
+    for out, model in setup.get("compiled", {}).items():
+        code, err = run_tool([tools["DLC"], "compile", model, "-o", out], work, timeout)
+        if code != 0:
+            return f"setup `dlc compile {model}` failed (exit {code}): {err.strip()}"
     return ""
 
 

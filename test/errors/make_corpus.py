@@ -158,6 +158,8 @@ CASES = [
      "a valid artifact with one bit of its code flipped"),
     ("artifact_too_many_inputs", "DLCRUN good.dlc x.npy x.npy", ["expected 1 input"],
      "two inputs for a one-input artifact"),
+    ("dynamic_broadcast", "DLCRUN sum_n_5.dlc one.npy y5.npy", ["add", "1 and 5", "broadcast"],
+     "Add of [N] and [5] compiled with N symbolic, run with N = 1: the kernel takes N = 5"),
     ("artifact_input_shape", "DLCRUN good.dlc x_3x2.npy", ["shape"],
      "[3,2] for a static [2,3] artifact input"),
     # Command line.
@@ -175,6 +177,8 @@ CASES = [
 # write its first `truncate_to` bytes to `truncated`.
 SETUP = {"model": "relu.onnx", "artifact": "good.dlc", "truncated": "cut.dlc",
          "truncate_to": 100, "flipped": "flipped.dlc",
+         # More artifacts, compiled with their symbolic dims kept: {artifact: model}.
+         "compiled": {"sum_n_5.dlc": "sum_n_5.onnx"},
          # Made in the work folder, not copied: what must be refused before it is read.
          "fifos": ["pipe.onnx", "pipe.npy", "pipe.dlc", "ext_fifo/pipe.bin"],
          "dev_zero_links": ["zeros.onnx", "zeros.npy", "zeros.dlc"],
@@ -291,6 +295,7 @@ def model_files(rng):
         "loop_back.onnx": cycle,
         "dangling.onnx": undefined,
         "sum_2x3_4x5.onnx": binary("Add", [2, 3], [4, 5]),
+        "sum_n_5.onnx": binary("Add", ["N"], [5]),
         "sum_f32_i64.onnx": binary("Add", [2, 3], [2, 3], TensorProto.INT64),
         "product_2x3_4x5.onnx": binary("MatMul", [2, 3], [4, 5]),
         "huge_dims.onnx": unary("Relu", [1 << 40, 1 << 40]),
@@ -434,6 +439,8 @@ def other_files(rng):
         "x.npy": npy_bytes(x),
         "two.npy": npy_bytes(np.array(2, np.int64)),
         "y4.npy": npy_bytes(np.zeros(4, np.float32)),
+        "y5.npy": npy_bytes(np.arange(5, dtype=np.float32)),
+        "one.npy": npy_bytes(np.ones(1, np.float32)),
         "x_int64.npy": npy_bytes(np.arange(6, dtype=np.int64).reshape(2, 3)),
         "x_3x2.npy": npy_bytes(x.reshape(3, 2)),
         "noise.npy": rng.bytes(64),
