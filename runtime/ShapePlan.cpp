@@ -112,10 +112,15 @@ Status resolveBuffer(const ArtifactSpec &spec, ShapePlan &plan, const InputShape
 
 /// Checks that the dims launch `l`'s kernel was compiled to take as equal are equal
 /// (a model that broadcasts a dynamic dim of extent 1 against a larger one, which the
-/// compiled code does not do).
-Status checkLaunchDims(const ArtifactSpec &spec, const InputShapes &known, size_t l) {
+/// compiled code does not do): the pairs that read data dims, or those that do not.
+Status checkLaunchDims(const ArtifactSpec &spec, const InputShapes &known, size_t l,
+                       bool withDataDims) {
   const artifact::Launch &launch = spec.launches[l];
   for (size_t c = 0; c + 1 < launch.dimChecks.size(); c += 2) {
+    bool data =
+        usesDataDims(spec, launch.dimChecks[c]) || usesDataDims(spec, launch.dimChecks[c + 1]);
+    if (data != withDataDims)
+      continue;
     Expected<int64_t> a = artifact::resolveDim(spec, launch.dimChecks[c], known);
     Expected<int64_t> b = artifact::resolveDim(spec, launch.dimChecks[c + 1], known);
     if (!a || !b)
@@ -167,7 +172,7 @@ Status resolvePending(const ArtifactSpec &spec, ShapePlan &plan, const InputShap
 Status resolvePendingGrid(const ArtifactSpec &spec, ShapePlan &plan, const InputShapes &known,
                           size_t l) {
   if (l < plan.pendingChecks.size() && plan.pendingChecks[l]) {
-    if (Status s = checkLaunchDims(spec, known, l); !s)
+    if (Status s = checkLaunchDims(spec, known, l, /*withDataDims=*/true); !s)
       return s;
     plan.pendingChecks[l] = false;
   }
@@ -226,11 +231,10 @@ Expected<ShapePlan> planShapes(const ArtifactSpec &spec_, const InputShapes &sha
   }
   plan.pendingChecks.assign(spec_.launches.size(), false);
   for (size_t l = 0; l < spec_.launches.size(); ++l) {
-    if (checksUseDataDims(spec_, l)) {
-      plan.pendingChecks[l] = plan.hasPending = true;
-    } else if (Status s = checkLaunchDims(spec_, shapes, l); !s) {
+    if (Status s = checkLaunchDims(spec_, shapes, l, /*withDataDims=*/false); !s)
       return s;
-    }
+    if (checksUseDataDims(spec_, l))
+      plan.pendingChecks[l] = plan.hasPending = true;
     if (usesDataDims(spec_, spec_.launches[l].grid)) {
       plan.pendingGrid[l] = plan.hasPending = true;
       plan.grids.push_back(0);

@@ -307,6 +307,24 @@ TEST(Artifact, RejectsBadLaunch) {
   EXPECT_EQ(parseError(spec), "");
 }
 
+/// A launch's dim checks survive the round trip; a check without its node, or naming
+/// an expression the artifact lacks, is refused.
+TEST(Artifact, DimChecks) {
+  ArtifactSpec spec = makeSpec();
+  spec.launches[0].dimChecks = {-1, 4};
+  spec.launches[0].dimCheckNodes = {"Add_0 (Add)"};
+  std::vector<uint8_t> bytes = serialize(spec);
+  Expected<ArtifactSpec> parsed = parse(bytes.data(), bytes.size());
+  ASSERT_TRUE(parsed) << parsed.message();
+  EXPECT_EQ(parsed->launches[0].dimChecks, spec.launches[0].dimChecks);
+  EXPECT_EQ(parsed->launches[0].dimCheckNodes, spec.launches[0].dimCheckNodes);
+  spec.launches[0].dimCheckNodes.clear();
+  EXPECT_EQ(parseError(spec), "artifact: launch 0 has 2 checked dims for 0 nodes");
+  spec.launches[0].dimCheckNodes = {"Add_0 (Add)"};
+  spec.launches[0].dimChecks = {-1, -3};
+  EXPECT_EQ(parseError(spec), "artifact: launch 0 checked dim 1 refers to expression 2 of 2");
+}
+
 /// makeSpec() with a host launch first: NonZero of x writes `idx` [2, data0], which the
 /// kernel's launch does not read.
 ArtifactSpec hostSpec() {

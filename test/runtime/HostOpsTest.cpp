@@ -263,4 +263,36 @@ TEST(HostOps, DataDimsResolveDuringARun) {
   EXPECT_EQ(plan->bytes[2], 32u);
 }
 
+TEST(HostOps, DimChecksRunWithThePlanOrBeforeTheirLaunch) {
+  // x[N] -> nonzero -> idx [1, data0]; launch 1 takes N = 4 (checked with the plan)
+  // and data0 = N (checked once data0 is known).
+  ArtifactSpec spec;
+  spec.inputs = {{"x", DType::Float, {-1}, {"N"}}};
+  spec.numDataDims = 1;
+  spec.exprs = {{InputDim, 0, 0}, {InputDim, 1, 0}};
+  spec.buffers = {{"x", BufferKind::Input, DType::Float, {-1}, 0, 0, 0},
+                  {"idx", BufferKind::Intermediate, DType::Int64, {1, -2}, -1, 0, 0}};
+  artifact::Launch kernel;
+  kernel.dimChecks = {-1, 4, -2, -1};
+  kernel.dimCheckNodes = {"Add_0 (Add)", "Mul_1 (Mul)"};
+  spec.launches = {hostLaunch("NonZero", {}, 1, 1), kernel};
+  Expected<ShapePlan> bad = planShapes(spec, {{3}});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.message(), "node Add_0 (Add): dims 3 and 4 were compiled as one symbolic dim "
+                           "(dlc does not broadcast a dynamic dim of extent 1); compile for "
+                           "these shapes (dlc run, or dlc compile --input-shape)");
+  Expected<ShapePlan> plan = planShapes(spec, {{4}});
+  ASSERT_TRUE(plan) << plan.message();
+  EXPECT_TRUE(plan->hasPending && plan->pendingChecks[1]);
+  InputShapes known = knownShapes(spec, {{4}});
+  known[1] = {2};
+  Status s = resolvePendingGrid(spec, *plan, known, 1);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find("node Mul_1 (Mul): dims 2 and 4"), std::string::npos) << s.message();
+  known[1] = {4};
+  s = resolvePendingGrid(spec, *plan, known, 1);
+  EXPECT_TRUE(s) << s.message();
+  EXPECT_FALSE(plan->pendingChecks[1]);
+}
+
 } // namespace

@@ -10,6 +10,7 @@ with tf2onnx: Keras applications (seeded random weights, NHWC, dynamic batch and
 size where the architecture allows), Keras recurrent and attention text models, and
 tf.functions with tf.while_loop, tf.cond, TensorArrays, NMS, top_k, boolean masks and
 unique (Loop, If, sequences, data-dependent shapes: issue 15 as tf2onnx writes it).
+IMAGE_SIZE=N feeds the models with an open image size at N x N (s1: N + 16 x N + 8).
 
 It needs a virtual environment with tensorflow-cpu 2.15 and tf2onnx 1.16 (not the
 corpus venv: tf2onnx pins protobuf 3.20); run_tf.sh makes one."""
@@ -26,6 +27,9 @@ V = 100  # vocabulary
 
 # --- input specs: (name, dtype, shape with names for open dims, sizes per set) ---------
 def image(h, w=None, spatial=True):
+    # IMAGE_SIZE=224 exports and feeds the models with an open image size at that size.
+    if spatial and os.environ.get("IMAGE_SIZE"):
+        h = w = int(os.environ["IMAGE_SIZE"])
     w = w or h
     return [("image", np.float32, ["batch", "h" if spatial else h, "w" if spatial else w, 3],
              [{"h": h, "w": w}, {"h": h + 16, "w": w + 8}])]
