@@ -168,6 +168,17 @@ LogicalResult importConv(NodeImporter &n) {
   SmallVector<NamedAttribute> attrs = windowAttrs(n, *w);
   attrs.push_back(n.named("group", n.b.getI64IntegerAttr(n.attrInt("group", 1))));
   Value x = n.input(0);
+  // Input channels left open (an exporter that names every dim) are the weight's
+  // channels times the groups: a reshape to them, which a run checks.
+  if (SymShape xs = n.shapeOf(x); xs.size() == ws.size() && !constDim(xs[1])) {
+    if (auto c = constDim(ws[1])) {
+      xs[1] = getAffineConstantExpr(*c * n.attrInt("group", 1), n.ctx());
+      auto refined = n.reshapeTo(x, xs);
+      if (failed(refined))
+        return failure();
+      x = *refined;
+    }
+  }
   if (!w->symPads.empty()) {
     Compose c{n};
     x = padWindowInput(n, c, x, *w, 0.0);

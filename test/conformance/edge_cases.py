@@ -172,6 +172,13 @@ def cases():
         yield (name, helper.make_node("ReverseSequence", ["x", "l"], ["y"], **attrs),
                {"x": (rng.standard_normal(shape).astype(np.float32), F, ["a", "b", shape[2]]),
                 "l": (np.array(lens, np.int64), I64, ["b" if not attrs else "a"])}, (), None)
+    # A Conv whose input leaves its channels open (every dim named): the weight and
+    # the groups fix them.
+    yield ("conv_symbolic_channels_grouped",
+           helper.make_node("Conv", ["x", "w", "b"], ["y"], pads=[1, 1, 1, 1], group=2),
+           {"x": (rng.standard_normal((2, 4, 5, 6)).astype(np.float32), F, ["N", "C", "H", "W"])},
+           [("w", rng.standard_normal((4, 2, 3, 3)).astype(np.float32)),
+            ("b", np.ones(4, np.float32))], None)
     # DepthToSpace and SpaceToDepth over a symbolic batch, height and width (pixel
     # shuffles of super-resolution models, tf.nn.depth_to_space).
     for name, op, shape, attrs in (
