@@ -131,7 +131,9 @@ Status checkLaunchDims(const ArtifactSpec &spec, const InputShapes &known, size_
       return Status::error(strCat(
           node.empty() ? std::string("a node") : "node " + node, ": dims ", *a, " and ", *b,
           " were compiled as one symbolic dim (dlc does not broadcast a dynamic dim of extent "
-          "1); compile for these shapes (dlc run, or dlc compile --input-shape)"));
+          "1)",
+          withDataDims ? "; both are decided at run time"
+                       : "; compile for these shapes (dlc run, or dlc compile --input-shape)"));
     }
   }
   return Status::ok();
