@@ -46,6 +46,25 @@ FailureOr<std::vector<int64_t>> resizeAxes(NodeImporter &n, int64_t rank) {
   return axes;
 }
 
+/// `roi` (start and end per resized axis, the axes' order) over all `rank` dims, the
+/// dims not resized [0, 1]; empty for an empty `roi`.
+FailureOr<std::vector<double>> spreadRoi(NodeImporter &n, ArrayRef<double> roi,
+                                         ArrayRef<int64_t> axes, int64_t rank) {
+  std::vector<double> full;
+  if (roi.empty())
+    return full;
+  size_t k = axes.size();
+  if (roi.size() != 2 * k)
+    return n.error() << "roi must have 2 entries per resized axis", failure();
+  full.assign(2 * rank, 0.0);
+  std::fill(full.begin() + rank, full.end(), 1.0);
+  for (size_t i = 0; i < k; ++i) {
+    full[axes[i]] = roi[i];
+    full[rank + axes[i]] = roi[k + i];
+  }
+  return full;
+}
+
 /// Whether the kernel can compute coordinate mode `coord` from the scale output / input
 /// alone (and align_corners' extents), as it must for a size known only at run time.
 bool scaleAtRunTime(StringRef coord) {
@@ -79,17 +98,10 @@ LogicalResult importSymbolicSizeResize(NodeImporter &n, ArrayRef<AffineExpr> siz
   SmallVector<AffineExpr> full(in.begin(), in.end());
   for (size_t i = 0; i < axes.size(); ++i)
     full[axes[i]] = sizes[i];
-  std::vector<double> fullRoi;
-  if (coord == "tf_crop_and_resize" && !roi.empty()) {
-    if (roi.size() != 2 * axes.size())
-      return n.error() << "roi must have 2 entries per resized axis";
-    fullRoi.assign(2 * rank, 0.0);
-    std::fill(fullRoi.begin() + rank, fullRoi.end(), 1.0);
-    for (size_t i = 0; i < axes.size(); ++i) {
-      fullRoi[axes[i]] = roi[i];
-      fullRoi[rank + axes[i]] = roi[axes.size() + i];
-    }
-  }
+  auto spread = spreadRoi(n, coord == "tf_crop_and_resize" ? roi : ArrayRef<double>(), axes, rank);
+  if (failed(spread))
+    return failure();
+  std::vector<double> fullRoi = *spread;
   auto identityRoi = [&](int64_t a) {
     return fullRoi.empty() || (fullRoi[a] == 0.0 && fullRoi[rank + a] == 1.0);
   };
@@ -261,18 +273,10 @@ LogicalResult importResize(NodeImporter &n, bool v10) {
       outSizes[axes[i]] = (int64_t)std::floor(*in * scales[i]);
     }
   }
-  std::vector<double> fullRoi;
-  if (!roi.empty()) {
-    if (roi.size() != 2 * k)
-      return n.error() << "roi must have 2 entries per resized axis";
-    fullRoi.assign(2 * rank, 0.0);
-    for (int64_t i = 0; i < rank; ++i)
-      fullRoi[rank + i] = 1.0;
-    for (size_t i = 0; i < k; ++i) {
-      fullRoi[axes[i]] = roi[i];
-      fullRoi[rank + axes[i]] = roi[k + i];
-    }
-  }
+  auto spread = spreadRoi(n, roi, axes, rank);
+  if (failed(spread))
+    return failure();
+  std::vector<double> fullRoi = *spread;
   std::string mode = n.attrString("mode", "nearest");
   std::string coord = v10 ? "asymmetric"
                           : n.attrString("coordinate_transformation_mode", "half_pixel");

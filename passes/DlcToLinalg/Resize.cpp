@@ -189,6 +189,16 @@ private:
     return halfPixel;
   }
 
+  /// ORs into `outside` whether source coordinate `xs` (f64) lies outside [0, last]
+  /// (tf_crop_and_resize's points outside the image take the extrapolation value).
+  static void noteOutside(OpBuilder &b, Location l, Value xs, Value last, Value &outside) {
+    Value lo = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, xs,
+                                     scalarConst(b, l, b.getF64Type(), 0));
+    Value hi = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, xs, last);
+    Value out = arith::OrIOp::create(b, l, lo, hi);
+    outside = outside ? (Value)arith::OrIOp::create(b, l, outside, out) : out;
+  }
+
   /// Clamps an integer index (i64) to [0, last] (last: i64) and returns it as an index.
   static Value clampIndex(OpBuilder &b, Location l, Value i, Value last) {
     Type i64 = b.getI64Type();
@@ -482,15 +492,9 @@ private:
         Value last = arith::SubIOp::create(b, l, arith::IndexCastOp::create(b, l, i64, inIdx),
                                            scalarConst(b, l, i64, 1));
         Value xs = dynamicCoordinate(op, b, l, d, o, inF, outF);
-        if (op.getCoordinateTransformationMode() == "tf_crop_and_resize") {
-          Value lo =
-              arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, xs, scalarConst(b, l, f64, 0));
-          Value hi =
-              arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, xs,
-                                    arith::SubFOp::create(b, l, inF, scalarConst(b, l, f64, 1)));
-          Value out1 = arith::OrIOp::create(b, l, lo, hi);
-          outside = outside ? (Value)arith::OrIOp::create(b, l, outside, out1) : out1;
-        }
+        if (op.getCoordinateTransformationMode() == "tf_crop_and_resize")
+          noteOutside(b, l, xs, arith::SubFOp::create(b, l, inF, scalarConst(b, l, f64, 1)),
+                      outside);
         perDim.push_back(taps(op, b, l, xs, last));
         continue;
       }
@@ -522,14 +526,8 @@ private:
         continue;
       }
       Value xs = coordinate(op, b, l, d, o, in, out);
-      if (op.getCoordinateTransformationMode() == "tf_crop_and_resize") {
-        Value lo = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, xs,
-                                         scalarConst(b, l, f64, 0));
-        Value hi = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, xs,
-                                         scalarConst(b, l, f64, in - 1));
-        Value out1 = arith::OrIOp::create(b, l, lo, hi);
-        outside = outside ? (Value)arith::OrIOp::create(b, l, outside, out1) : out1;
-      }
+      if (op.getCoordinateTransformationMode() == "tf_crop_and_resize")
+        noteOutside(b, l, xs, scalarConst(b, l, f64, in - 1), outside);
       double aa = op.getAntialias() && op.getMode() != "nearest" ? op.getScales()[d] : 1;
       perDim.push_back(taps(op, b, l, xs, scalarConst(b, l, b.getI64Type(), in - 1), aa));
     }
